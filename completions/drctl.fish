@@ -1,0 +1,336 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_drctl_global_optspecs
+    string join \n cluster= node= passphrase-file= ca= timeout= operator= lab-dir= h/help V/version
+end
+
+function __fish_drctl_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_drctl_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_drctl_using_subcommand
+    set -l cmd (__fish_drctl_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c drctl -n "__fish_drctl_needs_command" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_needs_command" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_needs_command" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_needs_command" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_needs_command" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_needs_command" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_needs_command" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c drctl -n "__fish_drctl_needs_command" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_needs_command" -f -a "status" -d 'One row per node: role, epoch, database status, owns, lag, primary, health'
+complete -c drctl -n "__fish_drctl_needs_command" -f -a "check" -d 'Exit 0 when the cluster is healthy, 1 listing each problem'
+complete -c drctl -n "__fish_drctl_needs_command" -f -a "entry" -d 'Read and write replicated entries'
+complete -c drctl -n "__fish_drctl_needs_command" -f -a "events" -d 'Show nodes\' event logs'
+complete -c drctl -n "__fish_drctl_needs_command" -f -a "api" -d 'Raw escape hatch: call the admin API directly'
+complete -c drctl -n "__fish_drctl_needs_command" -f -a "certs" -d 'Cluster CA and node certificates'
+complete -c drctl -n "__fish_drctl_needs_command" -f -a "lab" -d 'A local cluster of real drnode processes, with fault injection'
+complete -c drctl -n "__fish_drctl_needs_command" -f -a "completions" -d 'Print shell completions'
+complete -c drctl -n "__fish_drctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drctl -n "__fish_drctl_using_subcommand status" -l interval -r
+complete -c drctl -n "__fish_drctl_using_subcommand status" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand status" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand status" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand status" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand status" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand status" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand status" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand status" -l json
+complete -c drctl -n "__fish_drctl_using_subcommand status" -l watch -d 'Redraw every interval until interrupted'
+complete -c drctl -n "__fish_drctl_using_subcommand status" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand status" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand check" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand check" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand check" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand check" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand check" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand check" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand check" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand check" -l json -d 'Print JSON'
+complete -c drctl -n "__fish_drctl_using_subcommand check" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand check" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -f -a "put" -d 'Write KEY=VALUE through the primary (or --node)'
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -f -a "get" -d 'Print KEY\'s value as held by the primary (or --node)'
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -f -a "list" -d 'List entries'
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -f -a "rm" -d 'Delete KEY'
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -l json
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l json
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l prefix -r
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l json
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l json
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from help" -f -a "put" -d 'Write KEY=VALUE through the primary (or --node)'
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from help" -f -a "get" -d 'Print KEY\'s value as held by the primary (or --node)'
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from help" -f -a "list" -d 'List entries'
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from help" -f -a "rm" -d 'Delete KEY'
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drctl -n "__fish_drctl_using_subcommand events" -l after -d 'Show events after this id (per node)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand events" -l limit -d 'At most this many events per node (the newest)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand events" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand events" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand events" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand events" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand events" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand events" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand events" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand events" -l json
+complete -c drctl -n "__fish_drctl_using_subcommand events" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand events" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand api" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand api" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand api" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand api" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand api" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand api" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand api" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand api" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand api" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -f -a "init" -d 'Create a cluster CA (ca.pem, ca.key) in DIR'
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -f -a "issue" -d 'Issue NAME.pem / NAME.key signed by DIR\'s CA, naming the node and the cluster'
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -l dir -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -l cluster-name -d 'Cluster name, also the group identity in node certificates' -r
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l dir -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l cluster-name -r
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l san -d 'Extra subject alternative names (host names or IP addresses)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "init" -d 'Create a cluster CA (ca.pem, ca.key) in DIR'
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "issue" -d 'Issue NAME.pem / NAME.key signed by DIR\'s CA, naming the node and the cluster'
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -f -a "up" -d 'Start N drnode processes on loopback, node-1 primary, and wait until healthy'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -f -a "status" -d 'The lab\'s processes'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -f -a "kill" -d 'SIGKILL a node'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -f -a "pause" -d 'SIGSTOP a node'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -f -a "resume" -d 'SIGCONT a paused node'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -f -a "restart" -d 'Stop (if running) and start a node again, keeping its data'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -f -a "down" -d 'Stop every process the lab started and remove the lab directory'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -f -a "write" -d 'Write N entries through the cluster; log each acknowledged key'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -f -a "verify" -d 'Check that every key of an acked log is on a node (default: the primary)'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l nodes -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l log-keep -d 'Log records each node keeps for partial sync' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l json
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l keep -d 'Keep the directory (data, logs)'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l count -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l rate -d 'Writes per second (default: as fast as acknowledged)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l acked-log -d 'Append each acknowledged key to FILE, one per line' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l prefix -d 'Key prefix (default: lab/<random>)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l write-timeout -d 'Give up on a write not acknowledged within this long' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l json
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l acked-log -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l json
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "up" -d 'Start N drnode processes on loopback, node-1 primary, and wait until healthy'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "status" -d 'The lab\'s processes'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "kill" -d 'SIGKILL a node'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "pause" -d 'SIGSTOP a node'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "resume" -d 'SIGCONT a paused node'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "restart" -d 'Stop (if running) and start a node again, keeping its data'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "down" -d 'Stop every process the lab started and remove the lab directory'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "write" -d 'Write N entries through the cluster; log each acknowledged key'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check that every key of an acked log is on a node (default: the primary)'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drctl -n "__fish_drctl_using_subcommand completions" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand completions" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand completions" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand completions" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand completions" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand completions" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand completions" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api certs lab completions help" -f -a "status" -d 'One row per node: role, epoch, database status, owns, lag, primary, health'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api certs lab completions help" -f -a "check" -d 'Exit 0 when the cluster is healthy, 1 listing each problem'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api certs lab completions help" -f -a "entry" -d 'Read and write replicated entries'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api certs lab completions help" -f -a "events" -d 'Show nodes\' event logs'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api certs lab completions help" -f -a "api" -d 'Raw escape hatch: call the admin API directly'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api certs lab completions help" -f -a "certs" -d 'Cluster CA and node certificates'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api certs lab completions help" -f -a "lab" -d 'A local cluster of real drnode processes, with fault injection'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api certs lab completions help" -f -a "completions" -d 'Print shell completions'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api certs lab completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from entry" -f -a "put" -d 'Write KEY=VALUE through the primary (or --node)'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from entry" -f -a "get" -d 'Print KEY\'s value as held by the primary (or --node)'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from entry" -f -a "list" -d 'List entries'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from entry" -f -a "rm" -d 'Delete KEY'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from certs" -f -a "init" -d 'Create a cluster CA (ca.pem, ca.key) in DIR'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from certs" -f -a "issue" -d 'Issue NAME.pem / NAME.key signed by DIR\'s CA, naming the node and the cluster'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "up" -d 'Start N drnode processes on loopback, node-1 primary, and wait until healthy'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "status" -d 'The lab\'s processes'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "kill" -d 'SIGKILL a node'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "pause" -d 'SIGSTOP a node'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "resume" -d 'SIGCONT a paused node'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "restart" -d 'Stop (if running) and start a node again, keeping its data'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "down" -d 'Stop every process the lab started and remove the lab directory'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "write" -d 'Write N entries through the cluster; log each acknowledged key'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "verify" -d 'Check that every key of an acked log is on a node (default: the primary)'

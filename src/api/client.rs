@@ -1,0 +1,437 @@
+//! The HTTPS client for the admin API: one shared connection pool, the passphrase on every call,
+//! and errors that say which node failed and how (unreachable, untrusted certificate, refused).
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use url::Url;
+
+use super::*;
+use crate::secret::Passphrase;
+use crate::tls::{self, TlsError, Trust};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot reach {url}: {detail}")]
+    Unreachable { url: String, detail: String },
+    #[error("TLS with {url} failed: {detail}")]
+    Tls { url: String, detail: String },
+    #[error("{url} did not answer within {ms} ms")]
+    Timeout { url: String, ms: u128 },
+    #[error("{url} refused the request: {} [{}, HTTP {status}, request id {}]", body.message, body.code, body.request_id)]
+    Api {
+        url: String,
+        status: u16,
+        body: ErrorBody,
+    },
+    #[error("{url}: unexpected answer: {detail}")]
+    Protocol { url: String, detail: String },
+    #[error("invalid node URL '{url}': {detail}")]
+    BadUrl { url: String, detail: String },
+    #[error(transparent)]
+    TlsConfig(#[from] TlsError),
+}
+
+impl ClientError {
+    /// The node did not answer at all (as opposed to answering with an error).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(
+            self,
+            ClientError::Unreachable { .. } | ClientError::Timeout { .. }
+        )
+    }
+
+    /// The stable error code the node returned, if it answered with one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ClientError::Api { body, .. } => Some(body.code.as_str()),
+            _ => None,
+        }
+    }
+}
+
+/// How to reach nodes: trust, timeouts, and who is calling.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    pub trust: Trust,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    pub operator: Option<String>,
+    pub run_id: Option<String>,
+}
+
+/// A client bound to one node URL. Cheap to clone; clones share the connection pool.
+#[derive(Clone)]
+pub struct NodeClient {
+    http: reqwest::Client,
+    base: Url,
+    passphrase: Passphrase,
+    operator: Option<String>,
+    run_id: Option<String>,
+    request_timeout: Duration,
+}
+
+/// Builds the shared reqwest client for `options`.
+pub fn http_client(options: &ClientOptions) -> Result<reqwest::Client, ClientError> {
+    let tls = tls::client_config(&options.trust)?;
+    reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
+        .connect_timeout(options.connect_timeout)
+        .pool_idle_timeout(Duration::from_secs(30))
+        .no_proxy()
+        .build()
+        .map_err(|e| ClientError::Protocol {
+            url: String::new(),
+            detail: e.to_string(),
+        })
+}
+
+/// Checks a node URL: `https://host:port` with nothing else.
+pub fn parse_node_url(url: &str) -> Result<Url, ClientError> {
+    let bad = |detail: &str| ClientError::BadUrl {
+        url: url.to_string(),
+        detail: detail.to_string(),
+    };
+    let parsed = Url::parse(url).map_err(|e| bad(&e.to_string()))?;
+    if parsed.scheme() != "https" {
+        return Err(bad("only https:// is supported"));
+    }
+    match parsed.host() {
+        None => return Err(bad("no host")),
+        Some(url::Host::Domain(d)) => {
+            crate::names::validate_hostname(d).map_err(|e| bad(&e.to_string()))?
+        }
+        Some(_) => {}
+    }
+    Ok(parsed)
+}
+
+impl NodeClient {
+    pub fn new(
+        http: reqwest::Client,
+        url: &str,
+        passphrase: Passphrase,
+        options: &ClientOptions,
+    ) -> Result<Self, ClientError> {
+        Ok(NodeClient {
+            http,
+            base: parse_node_url(url)?,
+            passphrase,
+            operator: options.operator.clone(),
+            run_id: options.run_id.clone(),
+            request_timeout: options.request_timeout,
+        })
+    }
+
+    pub fn url(&self) -> &str {
+        self.base.as_str().trim_end_matches('/')
+    }
+
+    fn endpoint(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        {
+            let mut path = url.path_segments_mut().expect("https URLs have paths");
+            path.clear();
+            for s in segments {
+                path.push(s);
+            }
+        }
+        url
+    }
+
+    fn key_endpoint(&self, prefix: &[&str], key: &str) -> Url {
+        let mut segments: Vec<&str> = prefix.to_vec();
+        segments.extend(key.split('/'));
+        self.endpoint(&segments)
+    }
+
+    fn request(&self, method: Method, url: Url) -> reqwest::RequestBuilder {
+        let mut req = self
+            .http
+            .request(method, url)
+            .timeout(self.request_timeout)
+            .bearer_auth(self.passphrase.expose());
+        if let Some(op) = &self.operator {
+            req = req.header(OPERATOR_HEADER, op);
+        }
+        if let Some(run) = &self.run_id {
+            req = req.header(RUN_ID_HEADER, run);
+        }
+        req
+    }
+
+    fn classify(&self, e: reqwest::Error, started: std::time::Instant) -> ClientError {
+        let url = self.url().to_string();
+        if let Some(tls) = find_rustls(&e) {
+            let detail = match tls {
+                rustls::Error::InvalidCertificate(c) => {
+                    format!("the node's certificate is not trusted ({c:?})")
+                }
+                other => other.to_string(),
+            };
+            return ClientError::Tls { url, detail };
+        }
+        if e.is_timeout() {
+            return ClientError::Timeout {
+                url,
+                ms: started.elapsed().as_millis(),
+            };
+        }
+        // The innermost cause says what happened ("Connection refused (os error 111)").
+        let mut detail = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            detail = s.to_string();
+            source = s.source();
+        }
+        if e.is_connect() || e.is_request() || e.is_body() {
+            ClientError::Unreachable { url, detail }
+        } else {
+            ClientError::Protocol { url, detail }
+        }
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response, ClientError> {
+        let started = std::time::Instant::now();
+        let resp = req.send().await.map_err(|e| self.classify(e, started))?;
+        if resp.status().is_success() {
+            return Ok(resp);
+        }
+        let status = resp.status();
+        let text = resp.text().await.map_err(|e| self.classify(e, started))?;
+        let body = serde_json::from_str::<ErrorBody>(&text).unwrap_or_else(|_| ErrorBody {
+            code: status
+                .canonical_reason()
+                .unwrap_or("error")
+                .to_lowercase()
+                .replace(' ', "_"),
+            message: text.chars().take(200).collect(),
+            request_id: "-".into(),
+        });
+        Err(ClientError::Api {
+            url: self.url().to_string(),
+            status: status.as_u16(),
+            body,
+        })
+    }
+
+    async fn json<T: DeserializeOwned>(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> Result<T, ClientError> {
+        let started = std::time::Instant::now();
+        let resp = self.send(req).await?;
+        let bytes = resp.bytes().await.map_err(|e| self.classify(e, started))?;
+        serde_json::from_slice(&bytes).map_err(|e| ClientError::Protocol {
+            url: self.url().to_string(),
+            detail: format!("cannot decode the answer: {e}"),
+        })
+    }
+
+    async fn get<T: DeserializeOwned>(&self, url: Url) -> Result<T, ClientError> {
+        self.json(self.request(Method::GET, url)).await
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        url: Url,
+        body: &B,
+    ) -> Result<T, ClientError> {
+        self.json(self.request(Method::POST, url).json(body)).await
+    }
+
+    pub async fn health(&self) -> Result<Health, ClientError> {
+        let req = self
+            .http
+            .get(self.endpoint(&["v1", "health"]))
+            .timeout(self.request_timeout);
+        self.json(req).await
+    }
+
+    pub async fn status(&self) -> Result<NodeStatus, ClientError> {
+        self.get(self.endpoint(&["v1", "node"])).await
+    }
+
+    pub async fn get_entry(&self, key: &str) -> Result<Option<Entry>, ClientError> {
+        match self.get(self.key_endpoint(&["v1", "entries"], key)).await {
+            Ok(e) => Ok(Some(e)),
+            Err(e) if e.code() == Some("not_found") => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn put_entry(&self, key: &str, value: &str) -> Result<WriteAck, ClientError> {
+        let req = self
+            .request(Method::PUT, self.key_endpoint(&["v1", "entries"], key))
+            .json(&PutEntryRequest {
+                value: value.to_string(),
+            });
+        self.json(req).await
+    }
+
+    pub async fn delete_entry(&self, key: &str) -> Result<WriteAck, ClientError> {
+        let req = self.request(Method::DELETE, self.key_endpoint(&["v1", "entries"], key));
+        self.json(req).await
+    }
+
+    pub async fn list_entries(&self, prefix: Option<&str>) -> Result<Vec<Entry>, ClientError> {
+        let mut url = self.endpoint(&["v1", "entries"]);
+        if let Some(p) = prefix {
+            url.query_pairs_mut().append_pair("prefix", p);
+        }
+        self.get(url).await
+    }
+
+    pub async fn members(&self) -> Result<Vec<Member>, ClientError> {
+        self.get(self.endpoint(&["v1", "members"])).await
+    }
+
+    pub async fn add_member(&self, member: &Member) -> Result<Member, ClientError> {
+        self.post(self.endpoint(&["v1", "members"]), member).await
+    }
+
+    pub async fn events(&self, after: u64, limit: u64) -> Result<Vec<Event>, ClientError> {
+        let mut url = self.endpoint(&["v1", "events"]);
+        url.query_pairs_mut()
+            .append_pair("after", &after.to_string())
+            .append_pair("limit", &limit.to_string());
+        self.get(url).await
+    }
+
+    /// Long-polls the primary's log; the timeout covers the poll.
+    pub async fn repl_log(&self, query: &LogQuery) -> Result<LogResponse, ClientError> {
+        let url = self.endpoint(&["v1", "repl", "log"]);
+        let req = self
+            .request(Method::GET, url)
+            .query(query)
+            .timeout(self.request_timeout + Duration::from_millis(query.wait_ms));
+        self.json(req).await
+    }
+
+    /// Opens the snapshot stream; the caller reads the NDJSON body.
+    pub async fn snapshot(&self, timeout: Duration) -> Result<reqwest::Response, ClientError> {
+        let req = self
+            .request(Method::GET, self.endpoint(&["v1", "repl", "snapshot"]))
+            .timeout(timeout);
+        self.send(req).await
+    }
+
+    /// Reads the next chunk of a streamed response, with the error classified.
+    pub async fn chunk(
+        &self,
+        resp: &mut reqwest::Response,
+    ) -> Result<Option<bytes::Bytes>, ClientError> {
+        let started = std::time::Instant::now();
+        resp.chunk().await.map_err(|e| self.classify(e, started))
+    }
+
+    pub async fn promote(&self, epoch: u64) -> Result<NodeStatus, ClientError> {
+        self.post(
+            self.endpoint(&["v1", "admin", "promote"]),
+            &PromoteRequest { epoch },
+        )
+        .await
+    }
+
+    pub async fn follow(&self, req: &FollowRequest) -> Result<NodeStatus, ClientError> {
+        self.post(self.endpoint(&["v1", "admin", "follow"]), req)
+            .await
+    }
+
+    pub async fn standalone(&self) -> Result<NodeStatus, ClientError> {
+        self.post(
+            self.endpoint(&["v1", "admin", "standalone"]),
+            &serde_json::json!({}),
+        )
+        .await
+    }
+
+    pub async fn get_setting(&self, name: &str) -> Result<Option<String>, ClientError> {
+        match self
+            .get::<SettingValue>(self.endpoint(&["v1", "settings", name]))
+            .await
+        {
+            Ok(v) => Ok(Some(v.value)),
+            Err(e) if e.code() == Some("not_found") => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn put_setting(&self, name: &str, value: &str) -> Result<WriteAck, ClientError> {
+        let req = self
+            .request(Method::PUT, self.endpoint(&["v1", "settings", name]))
+            .json(&SettingValue {
+                value: value.to_string(),
+            });
+        self.json(req).await
+    }
+
+    /// The raw escape hatch: any method and path, any JSON body; returns status and body.
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<(StatusCode, serde_json::Value), ClientError> {
+        let url = self.base.join(path).map_err(|e| ClientError::BadUrl {
+            url: path.to_string(),
+            detail: e.to_string(),
+        })?;
+        let mut req = self.request(method, url);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let started = std::time::Instant::now();
+        let resp = req.send().await.map_err(|e| self.classify(e, started))?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(|e| self.classify(e, started))?;
+        let value = if bytes.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+                serde_json::Value::String(String::from_utf8_lossy(&bytes).into_owned())
+            })
+        };
+        Ok((status, value))
+    }
+}
+
+/// Finds a rustls error in an error chain. `io::Error` hides the error it wraps from
+/// `source()`, and hyper nests several of them, so look inside those too.
+fn find_rustls<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    if let Some(inner) = e
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+    {
+        if let Some(found) = find_rustls(inner) {
+            return Some(found);
+        }
+    }
+    e.source().and_then(find_rustls)
+}
+
+/// Checks an entry key, on both sides of the wire: `/`-separated segments, none empty, `.` or
+/// `..`, no control characters, at most 512 bytes.
+pub fn validate_key(key: &str) -> Result<(), String> {
+    if key.is_empty() {
+        return Err("the key is empty".into());
+    }
+    if key.len() > 512 {
+        return Err(format!("the key is {} bytes; the limit is 512", key.len()));
+    }
+    if key.chars().any(|c| c.is_control()) {
+        return Err("the key contains a control character".into());
+    }
+    if key
+        .split('/')
+        .any(|s| s.is_empty() || s == "." || s == "..")
+    {
+        return Err(format!("'{key}' has an empty, '.' or '..' path segment"));
+    }
+    Ok(())
+}

@@ -1,0 +1,318 @@
+//! Request and response bodies of `/v1`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A node's replication role (seed 003's Standalone / Master / Slave, plus `fenced`: a primary
+/// that has learned of a higher epoch and refuses writes until it is demoted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Standalone,
+    Primary,
+    Replica,
+    Fenced,
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Role::Standalone => "standalone",
+            Role::Primary => "primary",
+            Role::Replica => "replica",
+            Role::Fenced => "fenced",
+        })
+    }
+}
+
+/// Seed 003's database status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DbStatus {
+    Down,
+    Initializing,
+    Up,
+}
+
+impl fmt::Display for DbStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DbStatus::Down => "down",
+            DbStatus::Initializing => "initializing",
+            DbStatus::Up => "up",
+        })
+    }
+}
+
+/// A position in the replication log. Ordered by `seq`; `epoch` tells histories apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Position {
+    pub epoch: u64,
+    pub seq: u64,
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "epoch {} seq {}", self.epoch, self.seq)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Op {
+    Put,
+    Del,
+}
+
+/// One record of the replication log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogRecord {
+    pub epoch: u64,
+    pub seq: u64,
+    pub op: Op,
+    pub key: String,
+    pub value: Option<String>,
+}
+
+/// The seq range an epoch covers in a node's log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Term {
+    pub epoch: u64,
+    pub first_seq: u64,
+    pub last_seq: u64,
+}
+
+/// Another node, as one node sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerRef {
+    pub name: Option<String>,
+    pub host_id: Option<String>,
+    pub url: String,
+}
+
+/// What the replication loop of a replica is doing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct SyncState {
+    /// Automatic (partial, record by record) replication is on.
+    pub auto: bool,
+    /// `idle`, `partial`, `full`, `diverged` or `failing`.
+    pub phase: String,
+    /// Consecutive failed attempts.
+    pub failures: u32,
+    pub last_error: Option<String>,
+    /// When the replica diverged: the last position both logs share.
+    pub common: Option<Position>,
+    /// When the replica diverged: how many of its records are past `common`.
+    pub divergent_records: Option<u64>,
+}
+
+/// `GET /v1/node`: everything `drctl status` shows about one node.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NodeStatus {
+    pub name: String,
+    pub host_id: String,
+    pub cluster: String,
+    pub url: String,
+    pub version: String,
+    pub role: Role,
+    pub epoch: u64,
+    pub db_status: DbStatus,
+    /// Last record of this node's log.
+    pub head_seq: u64,
+    pub head_epoch: u64,
+    /// Records applied to the data (equals `head_seq`: the log and the data commit together).
+    pub applied_seq: u64,
+    /// The primary this node follows (replicas only).
+    pub following: Option<PeerRef>,
+    /// The primary's head as last seen by this replica.
+    pub primary_head_seq: Option<u64>,
+    /// Share of the primary's history this node holds, 0–100.
+    pub owns: f64,
+    /// Records behind the primary, as last seen.
+    pub lag: u64,
+    pub entries: u64,
+    pub digest: String,
+    /// The replicated `primary` setting: the node clients should use (seed 000).
+    pub primary_setting: Option<String>,
+    pub roles_held: Vec<String>,
+    /// Why this node is fenced, when it is.
+    pub fenced_reason: Option<String>,
+    pub sync: SyncState,
+    /// Replicas that pulled from this node recently, by host id (primaries only).
+    pub replicas: BTreeMap<String, ReplicaProgress>,
+}
+
+/// A replica's progress as its primary last saw it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReplicaProgress {
+    pub name: String,
+    pub url: String,
+    pub acked_seq: u64,
+    pub epoch: u64,
+    pub last_seen_ms_ago: u64,
+}
+
+/// `GET /v1/health` (no passphrase needed).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub name: String,
+    pub cluster: String,
+}
+
+/// A replicated entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub key: String,
+    pub value: String,
+    pub epoch: u64,
+    pub seq: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PutEntryRequest {
+    pub value: String,
+}
+
+/// The acknowledgement of a write: it is durable on the node that assigned `seq`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WriteAck {
+    pub key: String,
+    pub epoch: u64,
+    pub seq: u64,
+    /// The node that committed the write (the primary, also when a replica forwarded it).
+    pub node: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MemberState {
+    Joining,
+    Normal,
+    Leaving,
+    Removed,
+}
+
+/// One member of the replicated instance set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub host_id: String,
+    pub name: String,
+    pub url: String,
+    pub state: MemberState,
+    #[serde(default = "yes")]
+    pub promotable: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A durable event of a node's event log.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Event {
+    pub id: u64,
+    pub ts: String,
+    pub kind: String,
+    pub message: String,
+    pub success: Option<bool>,
+    pub operator: Option<String>,
+    pub run_id: Option<String>,
+    #[serde(default)]
+    pub details: serde_json::Value,
+}
+
+/// `GET /v1/repl/log` query: "send me what follows `after`".
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogQuery {
+    pub after_epoch: u64,
+    pub after_seq: u64,
+    /// Long-poll: wait this long for a new record before answering with none.
+    #[serde(default)]
+    pub wait_ms: u64,
+    #[serde(default)]
+    pub limit: Option<u64>,
+    /// Who asks, so the primary can show its replicas' progress.
+    pub host_id: String,
+    pub name: String,
+    pub url: String,
+    pub epoch: u64,
+}
+
+/// The primary's answer to a log request.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum LogResponse {
+    /// The logs match at `after`; here is what follows.
+    Records {
+        primary_epoch: u64,
+        head_seq: u64,
+        records: Vec<LogRecord>,
+    },
+    /// The primary no longer keeps the records after `after` (or the replica is empty).
+    SnapshotRequired {
+        primary_epoch: u64,
+        head_seq: u64,
+        reason: String,
+    },
+    /// The replica's record at `after` is not the primary's: the histories split.
+    Diverged {
+        primary_epoch: u64,
+        head_seq: u64,
+        terms: Vec<Term>,
+    },
+}
+
+/// One line of the NDJSON snapshot stream of `GET /v1/repl/snapshot`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
+pub enum SnapshotLine {
+    Header {
+        epoch: u64,
+        position: Position,
+        count: u64,
+    },
+    Entry {
+        key: String,
+        value: String,
+        epoch: u64,
+        seq: u64,
+    },
+    End {
+        count: u64,
+        digest: String,
+    },
+}
+
+/// `POST /v1/admin/promote`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PromoteRequest {
+    /// The epoch to be primary at; must not be lower than the node's.
+    pub epoch: u64,
+}
+
+/// `POST /v1/admin/follow`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FollowRequest {
+    pub primary_url: String,
+    /// Replace this node's replicated data with a snapshot of the primary's (join).
+    #[serde(default)]
+    pub full_sync: bool,
+}
+
+/// `PUT /v1/settings/{name}` and `PUT /v1/local/{name}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SettingValue {
+    pub value: String,
+}
+
+/// The JSON body of every error response.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Stable machine-readable code (`unauthorized`, `not_found`, `fenced`, …).
+    pub code: String,
+    pub message: String,
+    pub request_id: String,
+}

@@ -1,0 +1,207 @@
+//! drnode: the node daemon. Parses arguments, validates the config, runs `node::run`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use drctl::node::config::{NodeConfig, CONFIG_FILE};
+use drctl::node::init::{init, InitOptions};
+
+/// The drctl node daemon: a replicated configuration store with an HTTPS admin API.
+#[derive(Parser)]
+#[command(name = "drnode", version)]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a data directory: config, host_id, store, node state.
+    Init(Box<InitArgs>),
+    /// Run the node.
+    Serve {
+        #[arg(long, conflicts_with = "config", required_unless_present = "config")]
+        data_dir: Option<PathBuf>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Validate a config file and say exactly what is wrong.
+    CheckConfig {
+        #[arg(
+            long,
+            conflicts_with = "data_dir",
+            required_unless_present = "data_dir"
+        )]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+struct InitArgs {
+    /// Node name (a hostname label: letters, digits, '-').
+    #[arg(long)]
+    name: String,
+    /// Cluster name (a hostname label).
+    #[arg(long)]
+    cluster: String,
+    #[arg(long)]
+    data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:7443")]
+    listen: String,
+    /// URL other nodes and drctl use to reach this node (default: https://LISTEN).
+    #[arg(long)]
+    advertise: Option<String>,
+    /// Directory holding NAME.pem, NAME.key and ca.pem, as made by `drctl certs`.
+    #[arg(long, conflicts_with_all = ["cert", "key"])]
+    certs_dir: Option<PathBuf>,
+    #[arg(long, requires = "key")]
+    cert: Option<PathBuf>,
+    #[arg(long, requires = "cert")]
+    key: Option<PathBuf>,
+    /// CA certificate(s) to trust for peers.
+    #[arg(long)]
+    ca: Option<PathBuf>,
+    /// Directory of peer certificates to trust (instead of or besides a CA).
+    #[arg(long)]
+    trust_dir: Option<PathBuf>,
+    /// File holding the cluster passphrase (mode 0600).
+    #[arg(long)]
+    passphrase_file: PathBuf,
+    /// Join an existing cluster: follow this primary and take a full copy of its data.
+    #[arg(long)]
+    join: Option<String>,
+    /// Log records kept for partial sync.
+    #[arg(long)]
+    log_keep: Option<u64>,
+}
+
+fn config_path(config: Option<PathBuf>, data_dir: Option<PathBuf>) -> PathBuf {
+    config.unwrap_or_else(|| data_dir.unwrap_or_default().join(CONFIG_FILE))
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("DRNODE_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    match args.command {
+        Command::Init(args) => {
+            let InitArgs {
+                name,
+                cluster,
+                data_dir,
+                listen,
+                advertise,
+                certs_dir,
+                cert,
+                key,
+                ca,
+                trust_dir,
+                passphrase_file,
+                join,
+                log_keep,
+            } = *args;
+            let (cert, key, ca) = match (certs_dir, cert, key) {
+                (Some(d), _, _) => (
+                    d.join(format!("{name}.pem")),
+                    d.join(format!("{name}.key")),
+                    ca.or_else(|| Some(d.join("ca.pem"))),
+                ),
+                (None, Some(c), Some(k)) => (c, k, ca),
+                _ => {
+                    eprintln!("drnode init: give --certs-dir, or --cert and --key");
+                    return ExitCode::from(2);
+                }
+            };
+            let opts = InitOptions {
+                name,
+                cluster,
+                data_dir,
+                listen,
+                advertise,
+                cert,
+                key,
+                ca,
+                trust_dir,
+                passphrase_file,
+                join,
+                log_keep,
+            };
+            match init(&opts) {
+                Ok(path) => {
+                    println!("{}", path.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("drnode init: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::CheckConfig { config, data_dir } => {
+            let path = config_path(config, data_dir);
+            match NodeConfig::load(&path) {
+                Ok(c) => {
+                    println!(
+                        "{}: ok (node {} of cluster {}, listening on {}, advertised as {})",
+                        path.display(),
+                        c.name,
+                        c.cluster,
+                        c.listen,
+                        c.advertise
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::Serve { data_dir, config } => {
+            let path = config_path(config, data_dir);
+            let config = match NodeConfig::load(&path) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+            runtime.block_on(async move {
+                let listener = match std::net::TcpListener::bind(config.listen) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        eprintln!("drnode: cannot listen on {}: {e}", config.listen);
+                        return ExitCode::from(1);
+                    }
+                };
+                tracing::info!(name = %config.name, listen = %config.listen, "drnode serving");
+                match drctl::node::run(config, listener, shutdown_signal()).await {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => {
+                        eprintln!("drnode: {e}");
+                        ExitCode::from(1)
+                    }
+                }
+            })
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

@@ -1,0 +1,263 @@
+//! drctl's command line, in clap derive types. Completions and help come from here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// drctl: status and recovery procedures for replicated server groups.
+///
+/// Exit codes: 0 done/healthy, 1 failed/unhealthy, 2 usage or invalid input,
+/// 3 refused by a precondition, 4 aborted by the operator, 5 timed out (outcome unknown).
+#[derive(Parser, Debug)]
+#[command(
+    name = "drctl",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GlobalArgs {
+    /// Cluster file (default: ./drctl.yaml, else the lab's cluster.yaml).
+    #[arg(long, global = true, env = "DRCTL_CLUSTER", value_name = "FILE")]
+    pub cluster: Option<PathBuf>,
+    /// The node to talk to: a name from the cluster file, or a URL. A URL without a cluster
+    /// file reads the member list from that node.
+    #[arg(long, global = true, value_name = "NAME|URL")]
+    pub node: Option<String>,
+    /// File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file's).
+    #[arg(
+        long,
+        global = true,
+        env = "DRCTL_PASSPHRASE_FILE",
+        value_name = "FILE"
+    )]
+    pub passphrase_file: Option<PathBuf>,
+    /// CA certificate to trust when no cluster file gives one.
+    #[arg(long, global = true, env = "DRCTL_CA", value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// Connect timeout per node, e.g. 500ms, 1s.
+    #[arg(long, global = true, default_value = "1s", value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: std::time::Duration,
+    /// Who is operating, recorded in every node's event log (default: $USER).
+    #[arg(long, global = true, env = "DRCTL_OPERATOR")]
+    pub operator: Option<String>,
+    /// The lab directory.
+    #[arg(
+        long = "lab-dir",
+        global = true,
+        env = "DRCTL_LAB_DIR",
+        default_value = ".drctl-lab",
+        value_name = "DIR"
+    )]
+    pub lab_dir: PathBuf,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// One row per node: role, epoch, database status, owns, lag, primary, health.
+    Status(StatusArgs),
+    /// Exit 0 when the cluster is healthy, 1 listing each problem.
+    Check(JsonFlag),
+    /// Read and write replicated entries.
+    #[command(subcommand)]
+    Entry(EntryCommand),
+    /// Show nodes' event logs.
+    Events(EventsArgs),
+    /// Raw escape hatch: call the admin API directly.
+    Api(ApiArgs),
+    /// Cluster CA and node certificates.
+    #[command(subcommand)]
+    Certs(CertsCommand),
+    /// A local cluster of real drnode processes, with fault injection.
+    #[command(subcommand)]
+    Lab(LabCommand),
+    /// Print shell completions.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct JsonFlag {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    #[arg(long)]
+    pub json: bool,
+    /// Redraw every interval until interrupted.
+    #[arg(long)]
+    pub watch: bool,
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub interval: std::time::Duration,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum EntryCommand {
+    /// Write KEY=VALUE through the primary (or --node).
+    Put {
+        key: String,
+        value: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print KEY's value as held by the primary (or --node).
+    Get {
+        key: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List entries.
+    List {
+        #[arg(long)]
+        prefix: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete KEY.
+    Rm {
+        key: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct EventsArgs {
+    #[arg(long)]
+    pub json: bool,
+    /// Show events after this id (per node).
+    #[arg(long, default_value_t = 0)]
+    pub after: u64,
+    /// At most this many events per node (the newest).
+    #[arg(long, default_value_t = 200)]
+    pub limit: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct ApiArgs {
+    /// HTTP method: GET, PUT, POST, DELETE.
+    pub method: String,
+    /// Path, e.g. /v1/node.
+    pub path: String,
+    /// JSON body, or - to read it from stdin.
+    pub body: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CertsCommand {
+    /// Create a cluster CA (ca.pem, ca.key) in DIR.
+    Init {
+        #[arg(long)]
+        dir: PathBuf,
+        /// Cluster name, also the group identity in node certificates.
+        #[arg(long = "cluster-name", default_value = "drctl")]
+        cluster_name: String,
+    },
+    /// Issue NAME.pem / NAME.key signed by DIR's CA, naming the node and the cluster.
+    Issue {
+        name: String,
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long = "cluster-name", default_value = "drctl")]
+        cluster_name: String,
+        /// Extra subject alternative names (host names or IP addresses).
+        #[arg(long = "san")]
+        sans: Vec<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LabCommand {
+    /// Start N drnode processes on loopback, node-1 primary, and wait until healthy.
+    Up {
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=9))]
+        nodes: u16,
+        /// Log records each node keeps for partial sync.
+        #[arg(long)]
+        log_keep: Option<u64>,
+    },
+    /// The lab's processes.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// SIGKILL a node.
+    Kill { node: String },
+    /// SIGSTOP a node.
+    Pause { node: String },
+    /// SIGCONT a paused node.
+    Resume { node: String },
+    /// Stop (if running) and start a node again, keeping its data.
+    Restart { node: String },
+    /// Stop every process the lab started and remove the lab directory.
+    Down {
+        /// Keep the directory (data, logs).
+        #[arg(long)]
+        keep: bool,
+    },
+    /// Write N entries through the cluster; log each acknowledged key.
+    Write(LabWriteArgs),
+    /// Check that every key of an acked log is on a node (default: the primary).
+    Verify {
+        #[arg(long, value_name = "FILE")]
+        acked_log: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct LabWriteArgs {
+    #[arg(long)]
+    pub count: u64,
+    /// Writes per second (default: as fast as acknowledged).
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Append each acknowledged key to FILE, one per line.
+    #[arg(long, value_name = "FILE")]
+    pub acked_log: Option<PathBuf>,
+    /// Key prefix (default: lab/<random>).
+    #[arg(long)]
+    pub prefix: Option<String>,
+    /// Give up on a write not acknowledged within this long.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub write_timeout: std::time::Duration,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Parses `500ms`, `2s`, `1.5s`, `3m`, or plain seconds.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration (examples: 500ms, 2s, 1m)"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("'{s}': unknown unit '{unit}' (use ms, s, m or h)")),
+    };
+    if !(0.0..=86_400.0 * 7.0).contains(&secs) {
+        return Err(format!("'{s}' is out of range"));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
+}

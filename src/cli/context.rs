@@ -1,0 +1,232 @@
+//! Everything a command needs to reach the cluster: the inventory (from `--cluster`,
+//! `DRCTL_CLUSTER`, `./drctl.yaml`, the lab, or `--node URL` alone), the passphrase, TLS
+//! trust, and one client per node.
+
+use std::path::{Path, PathBuf};
+
+use super::args::GlobalArgs;
+use super::error::CliError;
+use crate::api::client::{http_client, parse_node_url};
+use crate::api::{ClientOptions, NodeClient};
+use crate::cluster::{probe, ClusterView, Target};
+use crate::inventory::Inventory;
+use crate::secret::Passphrase;
+use crate::tls::Trust;
+
+pub struct Context {
+    pub cluster: String,
+    /// Where the node list came from, for messages.
+    pub source: String,
+    pub targets: Vec<Target>,
+    /// The node `--node` selected.
+    pub selected: Option<Target>,
+    pub options: ClientOptions,
+    pub http: reqwest::Client,
+    pub passphrase: Passphrase,
+}
+
+/// Finds the cluster file: `--cluster`/`DRCTL_CLUSTER`, `./drctl.yaml`, then the lab's.
+pub fn cluster_file(global: &GlobalArgs) -> Option<PathBuf> {
+    if let Some(p) = &global.cluster {
+        return Some(p.clone());
+    }
+    let local = PathBuf::from("drctl.yaml");
+    if local.exists() {
+        return Some(local);
+    }
+    let lab = global.lab_dir.join("cluster.yaml");
+    lab.exists().then_some(lab)
+}
+
+fn operator(global: &GlobalArgs) -> String {
+    global
+        .operator
+        .clone()
+        .or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("LOGNAME").ok())
+        .unwrap_or_else(|| format!("uid:{}", nix::unistd::getuid()))
+}
+
+fn passphrase(global: &GlobalArgs, inv: Option<&Inventory>) -> Result<Passphrase, CliError> {
+    if let Some(p) = &global.passphrase_file {
+        return Passphrase::from_file(p).map_err(|e| CliError::usage(e.to_string()));
+    }
+    if let Ok(v) = std::env::var("DRCTL_PASSPHRASE") {
+        return Passphrase::new(v, "DRCTL_PASSPHRASE").map_err(|e| CliError::usage(e.to_string()));
+    }
+    if let Some(p) = inv.and_then(Inventory::passphrase_file) {
+        return Passphrase::from_file(&p).map_err(|e| CliError::usage(e.to_string()));
+    }
+    Err(CliError::usage(
+        "no passphrase: give --passphrase-file, set DRCTL_PASSPHRASE, or set passphrase_file in the cluster file",
+    ))
+}
+
+impl Context {
+    pub async fn load(global: &GlobalArgs) -> Result<Context, CliError> {
+        let node_url = global.node.as_deref().filter(|n| n.contains("://"));
+        let file = cluster_file(global);
+        let inventory = match (&file, node_url) {
+            (Some(path), _) => {
+                Some(Inventory::load(path).map_err(|e| CliError::usage(e.to_string()))?)
+            }
+            (None, Some(_)) => None,
+            (None, None) => {
+                return Err(CliError::usage(
+                    "no cluster: give --cluster FILE (or DRCTL_CLUSTER), create ./drctl.yaml, \
+                     start a lab with `drctl lab up`, or give --node URL",
+                ))
+            }
+        };
+        let trust = match &inventory {
+            Some(inv) if inv.file.tls.ca.is_some() || inv.file.tls.trust_dir.is_some() => {
+                inv.trust()
+            }
+            _ => Trust {
+                ca: global.ca.clone(),
+                trust_dir: None,
+            },
+        };
+        if trust.ca.is_none() && trust.trust_dir.is_none() {
+            return Err(CliError::usage(
+                "no TLS trust: set tls.ca in the cluster file, or give --ca FILE (DRCTL_CA)",
+            ));
+        }
+        let options = ClientOptions {
+            trust,
+            connect_timeout: global.timeout,
+            request_timeout: global.timeout.max(std::time::Duration::from_millis(200)) * 3,
+            operator: Some(operator(global)),
+            run_id: None,
+        };
+        let pass = passphrase(global, inventory.as_ref())?;
+        let http = http_client(&options).map_err(CliError::from)?;
+        let make = |name: &str, url: &str, promotable: bool| -> Result<Target, CliError> {
+            Ok(Target {
+                name: name.to_string(),
+                url: url.trim_end_matches('/').to_string(),
+                promotable,
+                client: NodeClient::new(http.clone(), url, pass.clone(), &options)?,
+            })
+        };
+        let (cluster, source, targets) = match &inventory {
+            Some(inv) => (
+                inv.file.cluster.clone(),
+                inv.path.display().to_string(),
+                inv.file
+                    .nodes
+                    .iter()
+                    .map(|n| make(&n.name, &n.url, n.promotable))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+            None => {
+                let url = node_url.expect("checked above");
+                parse_node_url(url).map_err(CliError::from)?;
+                let seed = make(url, url, true)?;
+                let status = seed.client.status().await?;
+                let members = seed.client.members().await?;
+                let mut targets = members
+                    .iter()
+                    .filter(|m| m.state != crate::api::MemberState::Removed)
+                    .map(|m| make(&m.name, &m.url, m.promotable))
+                    .collect::<Result<Vec<_>, _>>()?;
+                if targets.is_empty() {
+                    targets.push(make(&status.name, url, true)?);
+                }
+                (
+                    status.cluster,
+                    format!("the members list of {url}"),
+                    targets,
+                )
+            }
+        };
+        let selected = match &global.node {
+            None => None,
+            Some(n) if n.contains("://") => {
+                let url = parse_node_url(n).map_err(CliError::from)?;
+                let url = url.as_str().trim_end_matches('/');
+                Some(match targets.iter().find(|t| t.url == url) {
+                    Some(t) => t.clone(),
+                    None => make(url, url, true)?,
+                })
+            }
+            Some(name) => Some(find(&targets, name, &source)?.clone()),
+        };
+        Ok(Context {
+            cluster,
+            source,
+            targets,
+            selected,
+            options,
+            http,
+            passphrase: pass,
+        })
+    }
+
+    pub fn target(&self, name: &str) -> Result<&Target, CliError> {
+        find(&self.targets, name, &self.source)
+    }
+
+    pub async fn probe(&self) -> ClusterView {
+        probe(&self.cluster, &self.targets).await
+    }
+
+    /// The node to send a request to: `--node`, else the primary, else any node that answers
+    /// (a replica forwards writes to its primary).
+    pub async fn default_target(&self) -> Result<Target, CliError> {
+        if let Some(t) = &self.selected {
+            return Ok(t.clone());
+        }
+        let view = self.probe().await;
+        let chosen = view
+            .primary()
+            .or_else(|| view.nodes.iter().find(|n| n.ok().is_some()))
+            .map(|n| n.name.clone());
+        if let Some(name) = chosen {
+            return Ok(self.target(&name)?.clone());
+        }
+        // Every node refused or failed. A refusal (wrong passphrase, untrusted certificate)
+        // is the operator's to fix, so it decides the message and exit code.
+        let mut errors = view.nodes.into_iter().filter_map(|n| n.status.err());
+        let first = errors.next();
+        let refusal = first.as_ref().is_some_and(|e| !e.is_unreachable());
+        match first {
+            Some(e) if refusal => {
+                let mut err = CliError::from(e);
+                err.message = format!(
+                    "every node of cluster {} refused: {}",
+                    self.cluster, err.message
+                );
+                Err(err)
+            }
+            _ => Err(CliError::failed(format!(
+                "no node of cluster {} answered ({} nodes tried)",
+                self.cluster,
+                self.targets.len()
+            ))),
+        }
+    }
+}
+
+fn find<'a>(targets: &'a [Target], name: &str, source: &str) -> Result<&'a Target, CliError> {
+    crate::names::validate_label(name).map_err(|e| CliError::usage(format!("--node: {e}")))?;
+    targets.iter().find(|t| t.name == name).ok_or_else(|| {
+        CliError::usage(format!(
+            "unknown node '{name}': {source} lists {}",
+            targets
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })
+}
+
+/// Resolves `p` relative to `base`'s directory.
+pub fn relative_to(base: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.parent().unwrap_or(Path::new(".")).join(p)
+    }
+}

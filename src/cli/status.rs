@@ -1,0 +1,176 @@
+//! `drctl status` and `drctl check`.
+
+use serde_json::json;
+
+use super::args::StatusArgs;
+use super::context::Context;
+use super::error::CliError;
+use super::output::{health_cell, print_json, table};
+use crate::cluster::{Assessment, ClusterView};
+
+pub async fn cmd_status(ctx: &Context, args: &StatusArgs) -> Result<(), CliError> {
+    loop {
+        let view = ctx.probe().await;
+        let assessment = view.assess();
+        if args.json {
+            print_json(&status_json(&view, &assessment));
+        } else {
+            if args.watch && super::output::color_enabled() {
+                print!("\x1b[2J\x1b[H");
+            }
+            print_table(&view, &assessment);
+        }
+        if !args.watch {
+            return Ok(());
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(args.interval) => {}
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        }
+    }
+}
+
+pub async fn cmd_check(ctx: &Context, json: bool) -> Result<(), CliError> {
+    let view = ctx.probe().await;
+    let assessment = view.assess();
+    if json {
+        print_json(&json!({
+            "cluster": view.cluster,
+            "healthy": assessment.healthy,
+            "problems": assessment.problems,
+        }));
+    } else if assessment.healthy {
+        println!("cluster {} is healthy", view.cluster);
+    } else {
+        println!("cluster {} is not healthy:", view.cluster);
+        for p in &assessment.problems {
+            println!("  - {p}");
+        }
+    }
+    if assessment.healthy {
+        Ok(())
+    } else {
+        Err(CliError::failed(format!(
+            "{} problem(s) found",
+            assessment.problems.len()
+        )))
+    }
+}
+
+pub fn status_json(view: &ClusterView, a: &Assessment) -> serde_json::Value {
+    let nodes: Vec<serde_json::Value> = view
+        .nodes
+        .iter()
+        .zip(&a.nodes)
+        .map(|(n, na)| match &n.status {
+            Ok(s) => json!({
+                "name": n.name,
+                "host_id": s.host_id,
+                "url": n.url,
+                "reachable": true,
+                "role": s.role,
+                "epoch": s.epoch,
+                "db_status": s.db_status,
+                "head_seq": s.head_seq,
+                "applied_seq": s.applied_seq,
+                "owns": na.owns,
+                "lag": na.lag,
+                "primary": na.primary,
+                "roles_held": s.roles_held,
+                "entries": s.entries,
+                "digest": s.digest,
+                "health": na.health,
+                "reasons": na.reasons,
+                "primary_setting": s.primary_setting,
+                "sync": s.sync,
+                "fenced_reason": s.fenced_reason,
+            }),
+            Err(e) => json!({
+                "name": n.name,
+                "host_id": null,
+                "url": n.url,
+                "reachable": false,
+                "role": null,
+                "epoch": null,
+                "db_status": null,
+                "head_seq": null,
+                "applied_seq": null,
+                "owns": null,
+                "lag": null,
+                "primary": null,
+                "roles_held": [],
+                "entries": null,
+                "digest": null,
+                "health": na.health,
+                "reasons": na.reasons,
+                "error": e.to_string(),
+            }),
+        })
+        .collect();
+    json!({
+        "cluster": view.cluster,
+        "healthy": a.healthy,
+        "problems": a.problems,
+        "nodes": nodes,
+    })
+}
+
+fn print_table(view: &ClusterView, a: &Assessment) {
+    let mut t = table(&[
+        "NODE",
+        "REACHABLE",
+        "ROLE",
+        "EPOCH",
+        "DB",
+        "OWNS",
+        "LAG",
+        "PRIMARY",
+        "ROLES",
+        "ENTRIES",
+        "DIGEST",
+        "HEALTH",
+    ]);
+    for (n, na) in view.nodes.iter().zip(&a.nodes) {
+        let dash = || "-".to_string();
+        let row: Vec<comfy_table::Cell> = match &n.status {
+            Ok(s) => vec![
+                n.name.clone(),
+                "yes".into(),
+                s.role.to_string(),
+                s.epoch.to_string(),
+                s.db_status.to_string(),
+                na.owns.map(|o| format!("{o}%")).unwrap_or_else(dash),
+                na.lag.map(|l| l.to_string()).unwrap_or_else(dash),
+                na.primary.clone().unwrap_or_else(dash),
+                if s.roles_held.is_empty() {
+                    dash()
+                } else {
+                    s.roles_held.join(",")
+                },
+                s.entries.to_string(),
+                s.digest.chars().take(12).collect(),
+            ]
+            .into_iter()
+            .map(comfy_table::Cell::new)
+            .collect(),
+            Err(_) => [n.name.clone(), "no".into()]
+                .into_iter()
+                .chain(std::iter::repeat_n(dash(), 9))
+                .map(comfy_table::Cell::new)
+                .collect(),
+        };
+        let mut row = row;
+        row.push(health_cell(na.health));
+        t.add_row(row);
+    }
+    println!("cluster {} (epoch {})", view.cluster, view.epoch());
+    println!("{t}");
+    if a.healthy {
+        println!("healthy");
+    } else {
+        println!("problems:");
+        for p in &a.problems {
+            println!("  - {p}");
+        }
+    }
+}

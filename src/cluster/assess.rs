@@ -1,0 +1,196 @@
+//! Judging a cluster view: each node green (as it should be), orange (running, but the group is
+//! misconfigured: behind, following the wrong primary, fenced, …) or red (down), and the list of
+//! problems that makes the cluster unhealthy.
+
+use serde::Serialize;
+
+use super::{ClusterView, NodeView};
+use crate::api::{DbStatus, Role};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Health {
+    Green,
+    Orange,
+    Red,
+}
+
+#[derive(Debug, Clone)]
+pub struct NodeAssessment {
+    pub health: Health,
+    /// Why the node is not green.
+    pub reasons: Vec<String>,
+    /// Share of the primary's history held, from the primary's head when it answered.
+    pub owns: Option<f64>,
+    pub lag: Option<u64>,
+    /// The primary this node follows (its own name for a primary).
+    pub primary: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Assessment {
+    pub healthy: bool,
+    pub problems: Vec<String>,
+    pub nodes: Vec<NodeAssessment>,
+}
+
+pub fn assess(view: &ClusterView) -> Assessment {
+    let epoch = view.epoch();
+    let primary = view.primary();
+    let primaries_at_epoch: Vec<&NodeView> = view
+        .nodes
+        .iter()
+        .filter(|n| {
+            n.ok()
+                .is_some_and(|s| s.role == Role::Primary && s.epoch == epoch)
+        })
+        .collect();
+    let mut problems = Vec::new();
+    if primaries_at_epoch.len() > 1 {
+        problems.push(format!(
+            "split brain: {} are all primary at epoch {epoch}",
+            primaries_at_epoch
+                .iter()
+                .map(|n| n.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    } else if primary.is_none() {
+        problems.push(format!("no reachable primary at epoch {epoch}"));
+    }
+    let single = view.nodes.len() == 1;
+    let nodes: Vec<NodeAssessment> = view
+        .nodes
+        .iter()
+        .map(|n| assess_node(view, n, primary, epoch, single))
+        .collect();
+    for (n, a) in view.nodes.iter().zip(&nodes) {
+        for r in &a.reasons {
+            problems.push(format!("{}: {r}", n.name));
+        }
+    }
+    Assessment {
+        healthy: problems.is_empty(),
+        problems,
+        nodes,
+    }
+}
+
+fn assess_node(
+    view: &ClusterView,
+    n: &NodeView,
+    primary: Option<&NodeView>,
+    epoch: u64,
+    single: bool,
+) -> NodeAssessment {
+    let s = match &n.status {
+        Ok(s) => s,
+        Err(e) => {
+            return NodeAssessment {
+                health: Health::Red,
+                reasons: vec![if e.is_unreachable() {
+                    format!("unreachable ({e})")
+                } else {
+                    e.to_string()
+                }],
+                owns: None,
+                lag: None,
+                primary: None,
+            }
+        }
+    };
+    let mut reasons = Vec::new();
+    let mut red = false;
+    let primary_status = primary.and_then(|p| p.ok());
+    let primary_name = primary.map(|p| p.name.clone());
+    let (mut owns, mut lag) = (Some(s.owns), Some(s.lag));
+    let mut follows = None;
+    if s.db_status == DbStatus::Down {
+        red = true;
+        reasons.push("database is down".into());
+    } else if s.db_status == DbStatus::Initializing {
+        reasons.push(format!("database is initializing (owns {}%)", s.owns));
+    }
+    match s.role {
+        Role::Primary => {
+            follows = Some(n.name.clone());
+            if s.epoch < epoch {
+                let other = primary_name
+                    .clone()
+                    .unwrap_or_else(|| "another node".into());
+                reasons.push(format!(
+                    "believes it is primary at epoch {}; {other} is primary at epoch {epoch}",
+                    s.epoch
+                ));
+            }
+        }
+        Role::Fenced => {
+            reasons.push(format!(
+                "fenced: {}",
+                s.fenced_reason
+                    .clone()
+                    .unwrap_or_else(|| "a higher epoch exists".into())
+            ));
+        }
+        Role::Standalone => {
+            if !single {
+                reasons.push("standalone: not replicating".into());
+            }
+        }
+        Role::Replica => {
+            let url = s
+                .following
+                .as_ref()
+                .map(|f| f.url.clone())
+                .unwrap_or_default();
+            follows = Some(
+                view.name_of(&url)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| url.clone()),
+            );
+            if let Some(p) = primary_status {
+                if p.url != url {
+                    reasons.push(format!(
+                        "follows {}, but the primary is {}",
+                        follows.clone().unwrap_or_default(),
+                        primary_name.clone().unwrap_or_default()
+                    ));
+                } else {
+                    // The primary's own head is fresher than what the replica last saw.
+                    owns = Some(crate::node::owns_pct(s.applied_seq, p.head_seq));
+                    lag = Some(p.head_seq.saturating_sub(s.applied_seq));
+                }
+            }
+            if s.epoch < epoch {
+                reasons.push(format!(
+                    "at epoch {}, the cluster is at epoch {epoch}",
+                    s.epoch
+                ));
+            }
+            if let Some(o) = owns.filter(|o| *o < 100.0) {
+                reasons.push(format!("owns {o}% ({} records behind)", lag.unwrap_or(0)));
+            }
+            if matches!(s.sync.phase.as_str(), "diverged" | "failing") {
+                reasons.push(format!(
+                    "sync {}: {}",
+                    s.sync.phase,
+                    s.sync.last_error.clone().unwrap_or_default()
+                ));
+            }
+        }
+    }
+    let health = if red {
+        Health::Red
+    } else if reasons.is_empty() {
+        Health::Green
+    } else {
+        Health::Orange
+    };
+    NodeAssessment {
+        health,
+        reasons,
+        owns,
+        lag,
+        primary: follows,
+    }
+}

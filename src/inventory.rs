@@ -1,0 +1,141 @@
+//! The cluster file (`drctl.yaml`): the cluster's name, its nodes, TLS trust, an optional DNS
+//! alias, and where the passphrase is (a file, never inline). Unknown fields are errors.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::names::{validate_hostname, validate_label};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterFile {
+    pub cluster: String,
+    /// Relative to the cluster file. Never the passphrase itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passphrase_file: Option<PathBuf>,
+    #[serde(default)]
+    pub tls: TlsTrust,
+    /// DNS alias covering every node (seed 004).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    pub nodes: Vec<NodeEntry>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsTrust {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeEntry {
+    pub name: String,
+    pub url: String,
+    #[serde(default)]
+    pub kind: NodeKind,
+    /// May this node be promoted (seed 002: shadows outside the failover group may not)?
+    #[serde(default = "yes")]
+    pub promotable: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NodeKind {
+    #[default]
+    Drnode,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InventoryError {
+    #[error("cannot read cluster file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cluster file {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// A loaded cluster file, with paths resolved against its directory.
+#[derive(Debug, Clone)]
+pub struct Inventory {
+    pub path: PathBuf,
+    pub file: ClusterFile,
+}
+
+impl Inventory {
+    pub fn load(path: &Path) -> Result<Inventory, InventoryError> {
+        let text = std::fs::read_to_string(path).map_err(|source| InventoryError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Inventory, InventoryError> {
+        let invalid = |message: String| InventoryError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        let file: ClusterFile = serde_yaml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        validate_label(&file.cluster).map_err(|e| invalid(format!("cluster: {e}")))?;
+        if let Some(alias) = &file.alias {
+            validate_hostname(alias).map_err(|e| invalid(format!("alias: {e}")))?;
+        }
+        if file.nodes.is_empty() {
+            return Err(invalid("nodes: the list is empty".into()));
+        }
+        for (i, n) in file.nodes.iter().enumerate() {
+            validate_label(&n.name).map_err(|e| invalid(format!("nodes[{i}].name: {e}")))?;
+            crate::api::client::parse_node_url(&n.url)
+                .map_err(|e| invalid(format!("nodes[{i}].url: {e}")))?;
+            if let Some(j) = file.nodes[..i].iter().position(|m| m.name == n.name) {
+                return Err(invalid(format!(
+                    "nodes[{i}].name: '{}' is already used by nodes[{j}]",
+                    n.name
+                )));
+            }
+            if let Some(j) = file.nodes[..i].iter().position(|m| m.url == n.url) {
+                return Err(invalid(format!(
+                    "nodes[{i}].url: '{}' is already used by nodes[{j}]",
+                    n.url
+                )));
+            }
+        }
+        Ok(Inventory {
+            path: path.to_path_buf(),
+            file,
+        })
+    }
+
+    fn resolve(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.path.parent().unwrap_or(Path::new(".")).join(p)
+        }
+    }
+
+    pub fn passphrase_file(&self) -> Option<PathBuf> {
+        self.file
+            .passphrase_file
+            .as_deref()
+            .map(|p| self.resolve(p))
+    }
+
+    pub fn trust(&self) -> crate::tls::Trust {
+        crate::tls::Trust {
+            ca: self.file.tls.ca.as_deref().map(|p| self.resolve(p)),
+            trust_dir: self.file.tls.trust_dir.as_deref().map(|p| self.resolve(p)),
+        }
+    }
+}

@@ -1,0 +1,457 @@
+//! Local clusters of real `drnode` processes on loopback, for trying drctl, tests and drills:
+//! start, kill (SIGKILL), pause (SIGSTOP), resume, restart, and stop only what the lab started.
+
+mod process;
+pub mod writer;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cluster::{probe, Target};
+use crate::inventory::{ClusterFile, NodeEntry, NodeKind, TlsTrust};
+pub use process::{ProcState, Sig};
+
+pub const LAB_FILE: &str = "lab.json";
+pub const CLUSTER_NAME: &str = "lab";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LabState {
+    pub cluster: String,
+    pub drnode: PathBuf,
+    pub nodes: Vec<LabNode>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LabNode {
+    pub name: String,
+    pub port: u16,
+    pub url: String,
+    pub data_dir: PathBuf,
+    pub pid: Option<u32>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LabError {
+    #[error("no lab in {0}: start one with `drctl lab up`")]
+    NoLab(PathBuf),
+    #[error("a lab is already running in {dir} ({running}); stop it with `drctl lab down` first")]
+    Running { dir: PathBuf, running: String },
+    #[error("unknown lab node '{name}': the lab has {known}")]
+    UnknownNode { name: String, known: String },
+    #[error("cannot {verb} {path}: {source}")]
+    Io {
+        verb: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot find the drnode binary: {0}")]
+    NoDrnode(String),
+    #[error("{0}")]
+    Failed(String),
+    #[error(transparent)]
+    Certs(#[from] crate::certs::CertError),
+}
+
+fn io<'a>(verb: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> LabError + 'a {
+    move |source| LabError::Io {
+        verb,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The drnode binary: `$DRCTL_DRNODE`, else beside this executable, else on `PATH`.
+pub fn drnode_binary() -> Result<PathBuf, LabError> {
+    if let Some(p) = std::env::var_os("DRCTL_DRNODE") {
+        return Ok(PathBuf::from(p));
+    }
+    let exe = std::env::current_exe().map_err(|e| LabError::NoDrnode(e.to_string()))?;
+    let mut candidates = vec![];
+    if let Some(dir) = exe.parent() {
+        candidates.push(dir.join("drnode"));
+        // Integration tests run from target/debug/deps.
+        if let Some(up) = dir.parent() {
+            candidates.push(up.join("drnode"));
+        }
+    }
+    if let Some(found) = candidates.iter().find(|p| p.is_file()) {
+        return Ok(found.clone());
+    }
+    if let Some(built) = build_with_cargo(&exe, &candidates)? {
+        return Ok(built);
+    }
+    std::env::var_os("PATH")
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join("drnode"))
+                .find(|p| p.is_file())
+        })
+        .ok_or_else(|| {
+            LabError::NoDrnode(
+                "not beside drctl and not on PATH; build it (`cargo build`) or set DRCTL_DRNODE"
+                    .into(),
+            )
+        })
+}
+
+/// Under `cargo run`, which builds only drctl, builds drnode with the same profile.
+fn build_with_cargo(exe: &Path, candidates: &[PathBuf]) -> Result<Option<PathBuf>, LabError> {
+    let (Some(cargo), Some(manifest_dir)) = (
+        std::env::var_os("CARGO"),
+        std::env::var_os("CARGO_MANIFEST_DIR"),
+    ) else {
+        return Ok(None);
+    };
+    let manifest = PathBuf::from(manifest_dir).join("Cargo.toml");
+    let release = exe
+        .parent()
+        .and_then(|d| d.file_name())
+        .is_some_and(|n| n == "release");
+    eprintln!(
+        "drnode is not built yet: running cargo build{} --bin drnode",
+        if release { " --release" } else { "" }
+    );
+    let mut cmd = std::process::Command::new(cargo);
+    // The variables `cargo run` sets for its child would make build scripts rerun.
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy().into_owned();
+        if k.starts_with("CARGO_") && k != "CARGO_HOME" && k != "CARGO_TARGET_DIR" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.args(["build", "--bin", "drnode", "--manifest-path"])
+        .arg(&manifest);
+    if release {
+        cmd.arg("--release");
+    }
+    let status = cmd
+        .status()
+        .map_err(|e| LabError::NoDrnode(format!("cannot run cargo: {e}")))?;
+    if !status.success() {
+        return Err(LabError::NoDrnode("cargo build --bin drnode failed".into()));
+    }
+    Ok(candidates.iter().find(|p| p.is_file()).cloned())
+}
+
+pub struct Lab {
+    pub dir: PathBuf,
+    pub state: LabState,
+}
+
+impl Lab {
+    pub fn open(dir: &Path) -> Result<Lab, LabError> {
+        let path = dir.join(LAB_FILE);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(LabError::NoLab(dir.to_path_buf()))
+            }
+            Err(e) => return Err(io("read", &path)(e)),
+        };
+        let state = serde_json::from_slice(&bytes)
+            .map_err(|e| LabError::Failed(format!("{} is corrupt: {e}", path.display())))?;
+        Ok(Lab {
+            dir: dir.to_path_buf(),
+            state,
+        })
+    }
+
+    pub fn save(&self) -> Result<(), LabError> {
+        let path = self.dir.join(LAB_FILE);
+        let tmp = self.dir.join(format!("{LAB_FILE}.tmp"));
+        std::fs::write(
+            &tmp,
+            serde_json::to_vec_pretty(&self.state).expect("lab state serializes"),
+        )
+        .map_err(io("write", &tmp))?;
+        std::fs::rename(&tmp, &path).map_err(io("write", &path))
+    }
+
+    pub fn cluster_file(&self) -> PathBuf {
+        self.dir.join("cluster.yaml")
+    }
+
+    /// Lays out a new lab: CA and node certificates, passphrase, `drnode init` per node, and the
+    /// cluster file. Refuses if a lab is running in `dir`; clears a stopped one.
+    pub fn create(dir: &Path, nodes: u16, log_keep: Option<u64>) -> Result<Lab, LabError> {
+        if let Ok(old) = Lab::open(dir) {
+            let running: Vec<String> = old
+                .state
+                .nodes
+                .iter()
+                .filter(|n| old.proc_state(n) != ProcState::Stopped)
+                .map(|n| format!("{} pid {}", n.name, n.pid.unwrap_or(0)))
+                .collect();
+            if !running.is_empty() {
+                return Err(LabError::Running {
+                    dir: dir.to_path_buf(),
+                    running: running.join(", "),
+                });
+            }
+            std::fs::remove_dir_all(dir).map_err(io("remove", dir))?;
+        } else if dir.exists()
+            && std::fs::read_dir(dir)
+                .map(|mut d| d.next().is_some())
+                .unwrap_or(false)
+        {
+            return Err(LabError::Failed(format!(
+                "{} exists and is not a lab directory; choose another --lab-dir",
+                dir.display()
+            )));
+        }
+        std::fs::create_dir_all(dir).map_err(io("create", dir))?;
+        let dir = std::path::absolute(dir).map_err(io("resolve", dir))?;
+        let drnode = drnode_binary()?;
+        let certs = dir.join("certs");
+        crate::certs::init_ca(&certs, CLUSTER_NAME)?;
+        let pass_path = dir.join("passphrase");
+        crate::secret::write_private_file(
+            &pass_path,
+            crate::secret::Passphrase::random().expose().as_bytes(),
+        )
+        .map_err(io("write", &pass_path))?;
+        let ports = process::free_ports(nodes as usize)
+            .map_err(io("pick ports on", Path::new("127.0.0.1")))?;
+        let mut lab_nodes = Vec::new();
+        for (i, port) in ports.into_iter().enumerate() {
+            let name = format!("node-{}", i + 1);
+            crate::certs::issue(
+                &certs,
+                &name,
+                CLUSTER_NAME,
+                &["localhost".to_string(), "127.0.0.1".to_string()],
+            )?;
+            let data_dir = dir.join(&name);
+            let mut cmd = std::process::Command::new(&drnode);
+            cmd.args(["init", "--name", &name, "--cluster", CLUSTER_NAME])
+                .arg("--data-dir")
+                .arg(&data_dir)
+                .args(["--listen", &format!("127.0.0.1:{port}")])
+                .arg("--certs-dir")
+                .arg(&certs)
+                .arg("--passphrase-file")
+                .arg(&pass_path);
+            if let Some(k) = log_keep {
+                cmd.args(["--log-keep", &k.to_string()]);
+            }
+            let out = cmd.output().map_err(io("run", &drnode))?;
+            if !out.status.success() {
+                return Err(LabError::Failed(format!(
+                    "drnode init {name} failed: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                )));
+            }
+            lab_nodes.push(LabNode {
+                url: format!("https://127.0.0.1:{port}"),
+                name,
+                port,
+                data_dir,
+                pid: None,
+            });
+        }
+        let lab = Lab {
+            dir: dir.clone(),
+            state: LabState {
+                cluster: CLUSTER_NAME.into(),
+                drnode,
+                nodes: lab_nodes,
+            },
+        };
+        let cluster = ClusterFile {
+            cluster: CLUSTER_NAME.into(),
+            passphrase_file: Some("passphrase".into()),
+            tls: TlsTrust {
+                ca: Some("certs/ca.pem".into()),
+                trust_dir: None,
+            },
+            alias: None,
+            nodes: lab
+                .state
+                .nodes
+                .iter()
+                .map(|n| NodeEntry {
+                    name: n.name.clone(),
+                    url: n.url.clone(),
+                    kind: NodeKind::Drnode,
+                    promotable: true,
+                })
+                .collect(),
+        };
+        let yaml = format!(
+            "# Written by `drctl lab up`. Use it with: export DRCTL_CLUSTER={}\n{}",
+            lab.cluster_file().display(),
+            serde_yaml::to_string(&cluster).expect("cluster file serializes")
+        );
+        std::fs::write(lab.cluster_file(), yaml).map_err(io("write", &lab.cluster_file()))?;
+        lab.save()?;
+        Ok(lab)
+    }
+
+    pub fn node(&self, name: &str) -> Result<&LabNode, LabError> {
+        self.state
+            .nodes
+            .iter()
+            .find(|n| n.name == name)
+            .ok_or_else(|| LabError::UnknownNode {
+                name: name.to_string(),
+                known: self
+                    .state
+                    .nodes
+                    .iter()
+                    .map(|n| n.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+
+    fn node_mut(&mut self, name: &str) -> Result<&mut LabNode, LabError> {
+        self.node(name)?;
+        Ok(self
+            .state
+            .nodes
+            .iter_mut()
+            .find(|n| n.name == name)
+            .expect("checked"))
+    }
+
+    /// Whether the node's recorded process is ours and alive, paused, or gone.
+    pub fn proc_state(&self, node: &LabNode) -> ProcState {
+        match node.pid {
+            Some(pid) => process::state(pid, &node.data_dir),
+            None => ProcState::Stopped,
+        }
+    }
+
+    /// Starts a stopped node's drnode process in its own process group, logging to its dir.
+    pub fn start(&mut self, name: &str) -> Result<u32, LabError> {
+        let node = self.node(name)?.clone();
+        if self.proc_state(&node) != ProcState::Stopped {
+            return Ok(node.pid.expect("running nodes have a pid"));
+        }
+        let pid = process::spawn(&self.state.drnode, &node.data_dir)
+            .map_err(io("start drnode for", &node.data_dir))?;
+        self.node_mut(name)?.pid = Some(pid);
+        self.save()?;
+        Ok(pid)
+    }
+
+    pub fn start_all(&mut self) -> Result<(), LabError> {
+        let names: Vec<String> = self.state.nodes.iter().map(|n| n.name.clone()).collect();
+        for n in names {
+            self.start(&n)?;
+        }
+        Ok(())
+    }
+
+    /// Sends a signal to a node's process, if it is ours and alive.
+    pub fn signal(&mut self, name: &str, sig: process::Sig) -> Result<(), LabError> {
+        let node = self.node(name)?.clone();
+        if self.proc_state(&node) == ProcState::Stopped {
+            return Err(LabError::Failed(format!("{name} is not running")));
+        }
+        let pid = node.pid.expect("running nodes have a pid");
+        process::send(pid, sig).map_err(|e| LabError::Failed(format!("signal {name}: {e}")))?;
+        if sig == process::Sig::Kill {
+            process::wait_gone(pid, &node.data_dir, Duration::from_secs(5));
+            self.node_mut(name)?.pid = None;
+            self.save()?;
+        }
+        Ok(())
+    }
+
+    /// Stops a node gracefully (SIGTERM, then SIGKILL after a grace period).
+    pub fn stop(&mut self, name: &str) -> Result<(), LabError> {
+        let node = self.node(name)?.clone();
+        if let (Some(pid), true) = (node.pid, self.proc_state(&node) != ProcState::Stopped) {
+            let _ = process::send(pid, process::Sig::Cont);
+            let _ = process::send(pid, process::Sig::Term);
+            if !process::wait_gone(pid, &node.data_dir, Duration::from_secs(5)) {
+                let _ = process::send(pid, process::Sig::Kill);
+                process::wait_gone(pid, &node.data_dir, Duration::from_secs(5));
+            }
+        }
+        self.node_mut(name)?.pid = None;
+        self.save()
+    }
+
+    pub fn down(mut self, keep: bool) -> Result<Vec<String>, LabError> {
+        let mut stopped = Vec::new();
+        let names: Vec<String> = self.state.nodes.iter().map(|n| n.name.clone()).collect();
+        for n in names {
+            let was = self.proc_state(self.node(&n)?);
+            self.stop(&n)?;
+            if was != ProcState::Stopped {
+                stopped.push(n);
+            }
+        }
+        if !keep {
+            std::fs::remove_dir_all(&self.dir).map_err(io("remove", &self.dir))?;
+        }
+        Ok(stopped)
+    }
+}
+
+/// Waits until every target answers its health check.
+pub async fn wait_up(targets: &[Target], deadline: Duration) -> Result<(), LabError> {
+    let until = tokio::time::Instant::now() + deadline;
+    for t in targets {
+        loop {
+            match t.client.health().await {
+                Ok(_) => break,
+                Err(e) if tokio::time::Instant::now() >= until => {
+                    return Err(LabError::Failed(format!("{} did not come up: {e}", t.name)))
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Forms the cluster: the first target becomes primary at epoch 1, the others join it.
+pub async fn form(targets: &[Target]) -> Result<(), LabError> {
+    let (first, rest) = targets
+        .split_first()
+        .ok_or_else(|| LabError::Failed("a lab needs at least one node".into()))?;
+    first
+        .client
+        .promote(1)
+        .await
+        .map_err(|e| LabError::Failed(format!("promote {}: {e}", first.name)))?;
+    for t in rest {
+        t.client
+            .follow(&crate::api::FollowRequest {
+                primary_url: first.url.clone(),
+                full_sync: true,
+            })
+            .await
+            .map_err(|e| LabError::Failed(format!("{} join {}: {e}", t.name, first.name)))?;
+    }
+    Ok(())
+}
+
+/// Waits until the cluster is healthy; on timeout, says what is still wrong.
+pub async fn wait_healthy(
+    cluster: &str,
+    targets: &[Target],
+    deadline: Duration,
+) -> Result<(), LabError> {
+    let until = tokio::time::Instant::now() + deadline;
+    loop {
+        let view = probe(cluster, targets).await;
+        let a = view.assess();
+        if a.healthy {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= until {
+            return Err(LabError::Failed(format!(
+                "the lab is not healthy after {} s: {}",
+                deadline.as_secs(),
+                a.problems.join("; ")
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}

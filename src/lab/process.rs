@@ -1,0 +1,113 @@
+//! Lab processes: spawn drnode detached in its own process group, signal it, and tell whether a
+//! pid is still ours (its command line names our data directory) before touching it.
+
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProcState {
+    Running,
+    Paused,
+    Stopped,
+}
+
+impl std::fmt::Display for ProcState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ProcState::Running => "running",
+            ProcState::Paused => "paused",
+            ProcState::Stopped => "stopped",
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sig {
+    Kill,
+    Stop,
+    Cont,
+    Term,
+}
+
+/// Picks `n` distinct free loopback ports (all held open while choosing).
+pub fn free_ports(n: usize) -> std::io::Result<Vec<u16>> {
+    let listeners = (0..n)
+        .map(|_| TcpListener::bind("127.0.0.1:0"))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    listeners
+        .iter()
+        .map(|l| l.local_addr().map(|a| a.port()))
+        .collect()
+}
+
+pub fn spawn(drnode: &Path, data_dir: &Path) -> std::io::Result<u32> {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(data_dir.join("drnode.log"))?;
+    let child = Command::new(drnode)
+        .arg("serve")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        // Its own process group: a Ctrl-C in the operator's terminal does not reach it.
+        .process_group(0)
+        .spawn()?;
+    Ok(child.id())
+}
+
+/// The process state of `pid`, if it is a drnode serving `data_dir`.
+pub fn state(pid: u32, data_dir: &Path) -> ProcState {
+    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+        return ProcState::Stopped;
+    };
+    let ours = String::from_utf8_lossy(&cmdline)
+        .split('\0')
+        .any(|arg| Path::new(arg) == data_dir);
+    if !ours {
+        return ProcState::Stopped;
+    }
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return ProcState::Stopped;
+    };
+    // The state follows the parenthesised command name.
+    let code = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.trim_start().chars().next());
+    match code {
+        Some('Z') | Some('X') | None => ProcState::Stopped,
+        Some('T') | Some('t') => ProcState::Paused,
+        Some(_) => ProcState::Running,
+    }
+}
+
+pub fn send(pid: u32, sig: Sig) -> nix::Result<()> {
+    let signal = match sig {
+        Sig::Kill => Signal::SIGKILL,
+        Sig::Stop => Signal::SIGSTOP,
+        Sig::Cont => Signal::SIGCONT,
+        Sig::Term => Signal::SIGTERM,
+    };
+    kill(Pid::from_raw(pid as i32), signal)
+}
+
+/// Waits until the process is gone (or a zombie); true if it went in time.
+pub fn wait_gone(pid: u32, data_dir: &Path, timeout: Duration) -> bool {
+    let until = Instant::now() + timeout;
+    while Instant::now() < until {
+        if state(pid, data_dir) == ProcState::Stopped {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    false
+}

@@ -1,0 +1,16 @@
+//! drctl: manual recovery of replicated server groups.
+//!
+//! The library holds everything; `src/bin/drctl.rs` and `src/bin/drnode.rs` are thin fronts.
+//! `cli` and `node` never import each other: both speak through `api`.
+
+pub mod api;
+pub mod certs;
+pub mod cli;
+pub mod clock;
+pub mod cluster;
+pub mod inventory;
+pub mod lab;
+pub mod names;
+pub mod node;
+pub mod secret;
+pub mod tls;

@@ -1,0 +1,127 @@
+//! The node's one error type and its mapping to HTTP, in exactly one place: every error body
+//! carries a stable `code`, a message and the request id.
+
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use crate::api::ErrorBody;
+
+tokio::task_local! {
+    /// The id of the request being served; set by the request-id middleware.
+    pub static REQUEST_ID: String;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("wrong or missing cluster passphrase")]
+    Unauthorized,
+    #[error("{what} not found")]
+    NotFound { what: String },
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("this node is {role}, not the primary{}", primary.as_ref().map(|p| format!("; the primary is {p}")).unwrap_or_default())]
+    NotPrimary {
+        role: String,
+        primary: Option<String>,
+    },
+    #[error("this node is fenced and refuses writes: {reason}")]
+    Fenced { reason: String },
+    #[error("writes are paused: {reason}; retry in {retry_after_s} s")]
+    Unavailable { reason: String, retry_after_s: u64 },
+    #[error("{0}")]
+    StaleEpoch(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("cannot reach the primary {url}: {detail}")]
+    Upstream { url: String, detail: String },
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// An error answered by the primary a write was forwarded to, passed through as it was.
+    #[error("{}", body.message)]
+    Remote { status: u16, body: ErrorBody },
+}
+
+impl ApiError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::NotFound { .. } => "not_found",
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::NotPrimary { .. } => "not_primary",
+            ApiError::Fenced { .. } => "fenced",
+            ApiError::Unavailable { .. } => "unavailable",
+            ApiError::StaleEpoch(_) => "stale_epoch",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::Upstream { .. } => "upstream_unreachable",
+            ApiError::Internal(_) => "internal",
+            ApiError::Remote { .. } => "remote",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotPrimary { .. }
+            | ApiError::Fenced { .. }
+            | ApiError::StaleEpoch(_)
+            | ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Upstream { .. } => StatusCode::BAD_GATEWAY,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Remote { status, .. } => {
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY)
+            }
+        }
+    }
+
+    pub fn not_found(what: impl Into<String>) -> Self {
+        ApiError::NotFound { what: what.into() }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let request_id = REQUEST_ID
+            .try_with(Clone::clone)
+            .unwrap_or_else(|_| "-".into());
+        if let ApiError::Remote { status, body } = self {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+            return (status, Json(body)).into_response();
+        }
+        if matches!(self, ApiError::Internal(_)) {
+            tracing::error!(request_id, error = %self, "internal error");
+        }
+        let body = ErrorBody {
+            code: self.code().to_string(),
+            message: self.to_string(),
+            request_id,
+        };
+        let mut resp = (self.status(), Json(body)).into_response();
+        if let ApiError::Unavailable { retry_after_s, .. } = self {
+            resp.headers_mut()
+                .insert("retry-after", HeaderValue::from(retry_after_s));
+        }
+        resp
+    }
+}
+
+impl From<crate::node::store::StoreError> for ApiError {
+    fn from(e: crate::node::store::StoreError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<crate::node::nodedb::NodeDbError> for ApiError {
+    fn from(e: crate::node::nodedb::NodeDbError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}

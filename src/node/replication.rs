@@ -1,0 +1,390 @@
+//! The replica side of replication: pull the primary's log after our last `(epoch, seq)`
+//! (partial sync), fall back to a streamed snapshot (full sync) when the replica is empty or
+//! too far behind, and stop — flagging it — when the histories diverged, so that no write is
+//! overwritten before it has been exported (`drctl demote`).
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::nodedb::NewEvent;
+use super::store::{common_point, SnapshotMsg};
+use super::{Node, MEMBERS_PREFIX};
+use crate::api::{
+    ClientError, DbStatus, Entry, LogQuery, LogResponse, Member, MemberState, NodeClient, Position,
+    SnapshotLine,
+};
+
+const BATCH: u64 = 1000;
+
+pub async fn replica_loop(node: Arc<Node>, primary_url: String) {
+    let client = match node.peer(&primary_url) {
+        Ok(c) => c,
+        Err(e) => {
+            node.update_sync(|s| {
+                s.phase = "failing".into();
+                s.last_error = Some(e.to_string());
+            });
+            return;
+        }
+    };
+    let mut registered = false;
+    let mut streak_reported = false;
+    let mut resumed_logged = false;
+    let mut backoff = Duration::from_millis(50);
+    loop {
+        let forced = node.force_full_sync.swap(false, Ordering::SeqCst);
+        let result = if forced {
+            full_sync(&node, &client, "requested (join)")
+                .await
+                .map(|_| ())
+        } else {
+            pull_once(&node, &client, &mut resumed_logged).await
+        };
+        match result {
+            Ok(()) => {
+                backoff = Duration::from_millis(50);
+                if streak_reported {
+                    node.event(
+                        NewEvent::new("sync", format!("replication from {primary_url} recovered"))
+                            .success(true),
+                    );
+                    streak_reported = false;
+                }
+                node.update_sync(|s| {
+                    s.failures = 0;
+                    s.last_error = None;
+                });
+                if !registered {
+                    registered = register(&node, &client).await;
+                }
+            }
+            Err(PullError::Diverged { common, extra }) => {
+                node.update_sync(|s| {
+                    s.phase = "diverged".into();
+                    s.common = Some(common);
+                    s.divergent_records = Some(extra);
+                    s.last_error = Some(format!(
+                        "diverged from {primary_url}: {extra} records past the common point ({common})"
+                    ));
+                });
+                if !streak_reported {
+                    node.event(
+                        NewEvent::new(
+                            "sync",
+                            format!(
+                                "history diverged from {primary_url}: {extra} local records past {common} never reached it; \
+                                 replication stopped until `drctl demote` exports them"
+                            ),
+                        )
+                        .success(false)
+                        .details(serde_json::json!({"common": common, "divergent_records": extra})),
+                    );
+                    streak_reported = true;
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(PullError::Failed(msg)) => {
+                node.update_sync(|s| {
+                    s.phase = "failing".into();
+                    s.failures += 1;
+                    s.last_error = Some(msg.clone());
+                });
+                if !streak_reported {
+                    node.event(
+                        NewEvent::new("sync", format!("sync from {primary_url} failed: {msg}"))
+                            .success(false),
+                    );
+                    streak_reported = true;
+                }
+                resumed_logged = false;
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(1));
+            }
+        }
+    }
+}
+
+enum PullError {
+    Diverged { common: Position, extra: u64 },
+    Failed(String),
+}
+
+impl From<ClientError> for PullError {
+    fn from(e: ClientError) -> Self {
+        PullError::Failed(e.to_string())
+    }
+}
+
+async fn adopt_epoch(node: &Node, primary_epoch: u64) -> Result<(), PullError> {
+    if primary_epoch > node.state().epoch {
+        node.update_state(|s| s.epoch = primary_epoch)
+            .map_err(|e| PullError::Failed(e.to_string()))?;
+    }
+    Ok(())
+}
+
+async fn pull_once(
+    node: &Arc<Node>,
+    client: &NodeClient,
+    resumed_logged: &mut bool,
+) -> Result<(), PullError> {
+    let head = node.store.head();
+    let query = LogQuery {
+        after_epoch: head.epoch,
+        after_seq: head.seq,
+        wait_ms: node.config.sync.poll_ms,
+        limit: Some(BATCH),
+        host_id: node.host_id.clone(),
+        name: node.config.name.clone(),
+        url: node.config.advertise.clone(),
+        epoch: node.state().epoch,
+    };
+    match client.repl_log(&query).await? {
+        LogResponse::Records {
+            primary_epoch,
+            head_seq,
+            records,
+        } => {
+            adopt_epoch(node, primary_epoch).await?;
+            node.primary_head.store(head_seq, Ordering::Relaxed);
+            if !*resumed_logged {
+                node.event(
+                    NewEvent::new(
+                        "sync",
+                        format!(
+                            "partial sync from {} after {head}: {} records behind",
+                            client.url(),
+                            head_seq.saturating_sub(head.seq)
+                        ),
+                    )
+                    .success(true)
+                    .details(serde_json::json!({"mode": "partial", "from_seq": head.seq, "primary_head": head_seq})),
+                );
+                *resumed_logged = true;
+            }
+            if !records.is_empty() {
+                let store = node.store.clone();
+                let applied = tokio::task::spawn_blocking(move || store.apply(&records))
+                    .await
+                    .map_err(|e| PullError::Failed(e.to_string()))?
+                    .map_err(|e| PullError::Failed(e.to_string()))?;
+                node.head_tx.send_replace(applied.seq);
+            }
+            node.set_db_status(DbStatus::Up);
+            node.update_sync(|s| {
+                s.phase = "partial".into();
+                s.common = None;
+                s.divergent_records = None;
+            });
+            Ok(())
+        }
+        LogResponse::SnapshotRequired {
+            primary_epoch,
+            reason,
+            ..
+        } => {
+            adopt_epoch(node, primary_epoch).await?;
+            full_sync(node, client, &reason).await?;
+            *resumed_logged = false;
+            Ok(())
+        }
+        LogResponse::Diverged { terms, .. } => {
+            let store = node.store.clone();
+            let (common, extra) = tokio::task::spawn_blocking(move || {
+                let mine = store.terms()?;
+                let common = common_point(&mine, &terms, store.base());
+                let extra = store.head().seq.saturating_sub(common.seq);
+                Ok::<_, super::store::StoreError>((common, extra))
+            })
+            .await
+            .map_err(|e| PullError::Failed(e.to_string()))?
+            .map_err(|e| PullError::Failed(e.to_string()))?;
+            Err(PullError::Diverged { common, extra })
+        }
+    }
+}
+
+/// Replaces this node's replicated data with a snapshot streamed from the primary.
+async fn full_sync(node: &Arc<Node>, client: &NodeClient, why: &str) -> Result<u64, PullError> {
+    node.set_db_status(DbStatus::Initializing);
+    node.update_sync(|s| s.phase = "full".into());
+    node.full_sync_progress.store(0, Ordering::Relaxed);
+    node.event(
+        NewEvent::new(
+            "sync",
+            format!("full sync from {} started: {why}", client.url()),
+        )
+        .details(serde_json::json!({"mode": "full", "reason": why})),
+    );
+    let started = std::time::Instant::now();
+    let result = stream_snapshot(node, client).await;
+    match &result {
+        Ok((count, position)) => {
+            node.head_tx.send_replace(position.seq);
+            node.set_db_status(DbStatus::Up);
+            node.update_sync(|s| s.phase = "partial".into());
+            node.event(
+                NewEvent::new(
+                    "sync",
+                    format!(
+                        "full sync from {} done: {count} entries at {position} in {} ms",
+                        client.url(),
+                        started.elapsed().as_millis()
+                    ),
+                )
+                .success(true)
+                .details(
+                    serde_json::json!({"mode": "full", "entries": count, "position": position}),
+                ),
+            );
+        }
+        Err(e) => {
+            // The store rolled back: the old data is intact and still valid.
+            node.set_db_status(DbStatus::Up);
+            node.event(
+                NewEvent::new(
+                    "sync",
+                    format!("full sync from {} failed: {e}", client.url()),
+                )
+                .success(false)
+                .details(serde_json::json!({"mode": "full"})),
+            );
+        }
+    }
+    result.map(|(c, _)| c).map_err(PullError::Failed)
+}
+
+async fn stream_snapshot(node: &Arc<Node>, client: &NodeClient) -> Result<(u64, Position), String> {
+    let mut resp = client
+        .snapshot(Duration::from_secs(600))
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut lines: std::collections::VecDeque<Vec<u8>> = std::collections::VecDeque::new();
+    // Read up to the header to learn the position and size.
+    let (epoch, position, count) = loop {
+        if let Some(line) = lines.pop_front() {
+            match parse_line(&line)? {
+                SnapshotLine::Header {
+                    epoch,
+                    position,
+                    count,
+                } => break (epoch, position, count),
+                _ => return Err("snapshot stream did not start with a header".into()),
+            }
+        }
+        let chunk = client
+            .chunk(&mut resp)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("snapshot stream ended before its header")?;
+        split_lines(&mut buf, &chunk, &mut lines);
+    };
+    adopt_epoch(node, epoch).await.map_err(|e| match e {
+        PullError::Failed(m) => m,
+        PullError::Diverged { .. } => "diverged".into(),
+    })?;
+    node.full_sync_total.store(count, Ordering::Relaxed);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<SnapshotMsg>(8);
+    let store = node.store.clone();
+    let node2 = node.clone();
+    let writer = tokio::task::spawn_blocking(move || {
+        store.replace_all(position, || rx.blocking_recv(), &node2.full_sync_progress)
+    });
+    let feed = async {
+        let mut batch = Vec::with_capacity(500);
+        loop {
+            while let Some(line) = lines.pop_front() {
+                match parse_line(&line)? {
+                    SnapshotLine::Entry {
+                        key,
+                        value,
+                        epoch,
+                        seq,
+                    } => {
+                        batch.push(Entry {
+                            key,
+                            value,
+                            epoch,
+                            seq,
+                        });
+                        if batch.len() >= 500 {
+                            tx.send(SnapshotMsg::Batch(std::mem::take(&mut batch)))
+                                .await
+                                .map_err(|_| "the store stopped the full sync".to_string())?;
+                        }
+                    }
+                    SnapshotLine::End { count, digest } => {
+                        if !batch.is_empty() {
+                            tx.send(SnapshotMsg::Batch(std::mem::take(&mut batch)))
+                                .await
+                                .map_err(|_| "the store stopped the full sync".to_string())?;
+                        }
+                        tx.send(SnapshotMsg::End { count, digest })
+                            .await
+                            .map_err(|_| "the store stopped the full sync".to_string())?;
+                        return Ok::<(), String>(());
+                    }
+                    SnapshotLine::Header { .. } => return Err("a second snapshot header".into()),
+                }
+            }
+            let chunk = client
+                .chunk(&mut resp)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or("the snapshot stream ended early")?;
+            split_lines(&mut buf, &chunk, &mut lines);
+        }
+    };
+    let fed = feed.await;
+    drop(tx);
+    let stored = writer.await.map_err(|e| e.to_string())?;
+    fed?;
+    let count = stored.map_err(|e| e.to_string())?;
+    Ok((count, position))
+}
+
+fn split_lines(buf: &mut Vec<u8>, chunk: &[u8], out: &mut std::collections::VecDeque<Vec<u8>>) {
+    buf.extend_from_slice(chunk);
+    while let Some(i) = buf.iter().position(|b| *b == b'\n') {
+        let rest = buf.split_off(i + 1);
+        let mut line = std::mem::replace(buf, rest);
+        line.pop();
+        if !line.is_empty() {
+            out.push_back(line);
+        }
+    }
+}
+
+fn parse_line(line: &[u8]) -> Result<SnapshotLine, String> {
+    serde_json::from_slice(line).map_err(|e| format!("bad snapshot line: {e}"))
+}
+
+/// Adds this node to the replicated member list through the primary (joining).
+async fn register(node: &Arc<Node>, client: &NodeClient) -> bool {
+    let me = Member {
+        host_id: node.host_id.clone(),
+        name: node.config.name.clone(),
+        url: node.config.advertise.clone(),
+        state: MemberState::Normal,
+        promotable: true,
+    };
+    let key = format!("{MEMBERS_PREFIX}{}", node.host_id);
+    if let Ok(Some(e)) = node.store.get(&key) {
+        // Already a member under this name and URL: its state and promotability are the
+        // cluster's to change, not ours.
+        if let Ok(m) = serde_json::from_str::<Member>(&e.value) {
+            if m.name == me.name && m.url == me.url {
+                return true;
+            }
+        }
+    }
+    match client.add_member(&me).await {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot register with the primary yet");
+            false
+        }
+    }
+}

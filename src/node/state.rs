@@ -1,0 +1,65 @@
+//! The node's durable replication settings (role, epoch, the primary it follows), kept beside
+//! the store in `state.json`: like MSS's replication settings, they survive a wiped database,
+//! so a replica whose store is lost rebuilds itself from its primary.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::Role;
+
+pub const STATE_FILE: &str = "state.json";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeState {
+    pub role: Role,
+    /// The highest cluster epoch this node has seen.
+    pub epoch: u64,
+    /// The primary a replica follows.
+    pub following: Option<String>,
+    pub fenced_reason: Option<String>,
+    /// Automatic (partial) sync on.
+    #[serde(default = "yes")]
+    pub sync_auto: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for NodeState {
+    fn default() -> Self {
+        NodeState {
+            role: Role::Standalone,
+            epoch: 0,
+            following: None,
+            fenced_reason: None,
+            sync_auto: true,
+        }
+    }
+}
+
+pub fn path(data_dir: &Path) -> PathBuf {
+    data_dir.join(STATE_FILE)
+}
+
+pub fn load(data_dir: &Path) -> std::io::Result<NodeState> {
+    match std::fs::read(path(data_dir)) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(NodeState::default()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Writes the state atomically and durably (temp file, fsync, rename, fsync the directory).
+pub fn save(data_dir: &Path, state: &NodeState) -> std::io::Result<()> {
+    let target = path(data_dir);
+    let tmp = data_dir.join(format!("{STATE_FILE}.tmp"));
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(&serde_json::to_vec_pretty(state).expect("state serializes"))?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, &target)?;
+    std::fs::File::open(data_dir)?.sync_all()
+}

@@ -1,0 +1,625 @@
+//! The replicated data and its log, in SQLite (WAL, `synchronous=FULL`). Each write commits the
+//! entry and its log record in one transaction before it is acknowledged, so an acknowledged
+//! write survives `kill -9`. One writer connection; reads use their own connection so they are
+//! never blocked by a long full sync.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rusqlite::{params, Connection, OptionalExtension};
+use sha2::{Digest, Sha256};
+
+use crate::api::{Entry, LogRecord, Op, Position, Term};
+
+pub const STORE_FILE: &str = "store.db";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store {path}: cannot {verb}: {source}")]
+    Sql {
+        path: PathBuf,
+        verb: &'static str,
+        source: rusqlite::Error,
+    },
+    #[error("log records do not follow the store's head ({head}): got seq {got}")]
+    Gap { head: Position, got: u64 },
+    #[error("full sync aborted: {0}")]
+    SyncAborted(String),
+}
+
+/// Where a replica's position stands against this node's log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Match {
+    /// The logs agree at the position: records after it can be shipped.
+    Ok,
+    /// The records after the position are no longer kept here.
+    SnapshotRequired(String),
+    /// The position's record is not this node's: the histories split.
+    Diverged,
+}
+
+struct Writer {
+    conn: Connection,
+    head: Position,
+    base: Position,
+}
+
+pub struct Store {
+    path: PathBuf,
+    writer: Mutex<Writer>,
+    reader: Mutex<Connection>,
+    digest_cache: Mutex<Option<(Position, u64, String)>>,
+}
+
+/// One message of a full sync fed to [`Store::replace_all`].
+pub enum SnapshotMsg {
+    Batch(Vec<Entry>),
+    End { count: u64, digest: String },
+}
+
+fn open_conn(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    Ok(conn)
+}
+
+fn op_str(op: Op) -> &'static str {
+    match op {
+        Op::Put => "put",
+        Op::Del => "del",
+    }
+}
+
+fn op_parse(s: &str) -> Op {
+    if s == "del" {
+        Op::Del
+    } else {
+        Op::Put
+    }
+}
+
+impl Store {
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        let path = data_dir.join(STORE_FILE);
+        let sql = |verb| {
+            let path = path.clone();
+            move |source| StoreError::Sql { path, verb, source }
+        };
+        let conn = open_conn(&path).map_err(sql("open"))?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value TEXT NOT NULL,
+                 epoch INTEGER NOT NULL, seq INTEGER NOT NULL) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY, epoch INTEGER NOT NULL,
+                 op TEXT NOT NULL, key TEXT NOT NULL, value TEXT);
+             CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL);",
+        )
+        .map_err(sql("create tables"))?;
+        let base = read_base(&conn).map_err(sql("read the log base"))?;
+        let head = read_head(&conn, base).map_err(sql("read the log head"))?;
+        let reader = open_conn(&path).map_err(sql("open a reader"))?;
+        Ok(Store {
+            path,
+            writer: Mutex::new(Writer { conn, head, base }),
+            reader: Mutex::new(reader),
+            digest_cache: Mutex::new(None),
+        })
+    }
+
+    fn sql(&self, verb: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError + '_ {
+        move |source| StoreError::Sql {
+            path: self.path.clone(),
+            verb,
+            source,
+        }
+    }
+
+    pub fn head(&self) -> Position {
+        self.writer.lock().expect("store lock").head
+    }
+
+    pub fn base(&self) -> Position {
+        self.writer.lock().expect("store lock").base
+    }
+
+    /// True when the store holds no history at all (a new or wiped node).
+    pub fn is_empty(&self) -> bool {
+        self.head().seq == 0
+    }
+
+    /// Commits one write as the next record at `epoch`, durably, and returns it.
+    pub fn write(
+        &self,
+        epoch: u64,
+        op: Op,
+        key: &str,
+        value: Option<&str>,
+    ) -> Result<LogRecord, StoreError> {
+        let mut w = self.writer.lock().expect("store lock");
+        let record = LogRecord {
+            epoch,
+            seq: w.head.seq + 1,
+            op,
+            key: key.to_string(),
+            value: value.map(str::to_string),
+        };
+        let tx = w.conn.transaction().map_err(self.sql("begin a write"))?;
+        apply_record(&tx, &record).map_err(self.sql("write"))?;
+        tx.commit().map_err(self.sql("commit a write"))?;
+        w.head = Position {
+            epoch,
+            seq: record.seq,
+        };
+        Ok(record)
+    }
+
+    /// Applies records shipped from the primary, in one transaction.
+    pub fn apply(&self, records: &[LogRecord]) -> Result<Position, StoreError> {
+        let mut w = self.writer.lock().expect("store lock");
+        for (expect, r) in (w.head.seq + 1..).zip(records) {
+            if r.seq != expect {
+                return Err(StoreError::Gap {
+                    head: w.head,
+                    got: r.seq,
+                });
+            }
+        }
+        let Some(last) = records.last() else {
+            return Ok(w.head);
+        };
+        let tx = w.conn.transaction().map_err(self.sql("begin applying"))?;
+        for r in records {
+            apply_record(&tx, r).map_err(self.sql("apply a record"))?;
+        }
+        tx.commit().map_err(self.sql("commit applied records"))?;
+        w.head = Position {
+            epoch: last.epoch,
+            seq: last.seq,
+        };
+        Ok(w.head)
+    }
+
+    /// Drops log records beyond the newest `keep`, moving the log base forward.
+    pub fn truncate_log(&self, keep: u64) -> Result<(), StoreError> {
+        let mut w = self.writer.lock().expect("store lock");
+        if w.head.seq <= w.base.seq + keep {
+            return Ok(());
+        }
+        let cut = w.head.seq - keep;
+        let tx = w.conn.transaction().map_err(self.sql("begin truncating"))?;
+        let epoch: u64 = tx
+            .query_row("SELECT epoch FROM log WHERE seq = ?1", [cut], |r| r.get(0))
+            .map_err(self.sql("read the new log base"))?;
+        tx.execute("DELETE FROM log WHERE seq <= ?1", [cut])
+            .map_err(self.sql("truncate the log"))?;
+        write_base(&tx, Position { epoch, seq: cut }).map_err(self.sql("move the log base"))?;
+        tx.commit().map_err(self.sql("commit truncation"))?;
+        w.base = Position { epoch, seq: cut };
+        Ok(())
+    }
+
+    /// Log matching: can records after `after` be shipped from this log?
+    pub fn check_match(&self, after: Position) -> Result<Match, StoreError> {
+        let (head, base) = {
+            let w = self.writer.lock().expect("store lock");
+            (w.head, w.base)
+        };
+        if after.seq > head.seq {
+            return Ok(Match::Diverged);
+        }
+        if after.seq < base.seq {
+            return Ok(Match::SnapshotRequired(format!(
+                "records after seq {} are no longer kept (oldest kept: {})",
+                after.seq,
+                base.seq + 1
+            )));
+        }
+        if after.seq == base.seq {
+            return Ok(if after.epoch == base.epoch || after.seq == 0 {
+                Match::Ok
+            } else {
+                Match::Diverged
+            });
+        }
+        let reader = self.reader.lock().expect("reader lock");
+        let epoch: Option<u64> = reader
+            .query_row("SELECT epoch FROM log WHERE seq = ?1", [after.seq], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(self.sql("read a log record"))?;
+        Ok(match epoch {
+            Some(e) if e == after.epoch => Match::Ok,
+            Some(_) => Match::Diverged,
+            None => Match::SnapshotRequired(format!("record {} is missing", after.seq)),
+        })
+    }
+
+    pub fn log_after(&self, seq: u64, limit: u64) -> Result<Vec<LogRecord>, StoreError> {
+        let reader = self.reader.lock().expect("reader lock");
+        let mut stmt = reader
+            .prepare_cached(
+                "SELECT epoch, seq, op, key, value FROM log WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            )
+            .map_err(self.sql("read the log"))?;
+        let rows = stmt
+            .query_map(params![seq, limit], |r| {
+                Ok(LogRecord {
+                    epoch: r.get(0)?,
+                    seq: r.get(1)?,
+                    op: op_parse(&r.get::<_, String>(2)?),
+                    key: r.get(3)?,
+                    value: r.get(4)?,
+                })
+            })
+            .map_err(self.sql("read the log"))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(self.sql("read the log"))
+    }
+
+    /// Every record after `seq` (for exporting a divergent tail).
+    pub fn records_after(&self, seq: u64) -> Result<Vec<LogRecord>, StoreError> {
+        self.log_after(seq, u64::MAX >> 1)
+    }
+
+    /// The seq range of each epoch in the kept log.
+    pub fn terms(&self) -> Result<Vec<Term>, StoreError> {
+        let reader = self.reader.lock().expect("reader lock");
+        let mut stmt = reader
+            .prepare_cached(
+                "SELECT epoch, MIN(seq), MAX(seq) FROM log GROUP BY epoch ORDER BY MIN(seq)",
+            )
+            .map_err(self.sql("read the log terms"))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Term {
+                    epoch: r.get(0)?,
+                    first_seq: r.get(1)?,
+                    last_seq: r.get(2)?,
+                })
+            })
+            .map_err(self.sql("read the log terms"))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(self.sql("read the log terms"))
+    }
+
+    pub fn get(&self, key: &str) -> Result<Option<Entry>, StoreError> {
+        let reader = self.reader.lock().expect("reader lock");
+        reader
+            .query_row(
+                "SELECT key, value, epoch, seq FROM entries WHERE key = ?1",
+                [key],
+                row_entry,
+            )
+            .optional()
+            .map_err(self.sql("read an entry"))
+    }
+
+    pub fn list(&self, prefix: &str) -> Result<Vec<Entry>, StoreError> {
+        let reader = self.reader.lock().expect("reader lock");
+        let mut stmt = reader
+            .prepare_cached(
+                "SELECT key, value, epoch, seq FROM entries
+                 WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key",
+            )
+            .map_err(self.sql("list entries"))?;
+        let rows = stmt
+            .query_map([prefix], row_entry)
+            .map_err(self.sql("list entries"))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(self.sql("list entries"))
+    }
+
+    /// Entry count and digest of the replicated data (equal digests = same data). Cached per
+    /// head position, so repeated status calls cost nothing while nothing is written.
+    pub fn stats(&self) -> Result<(u64, String), StoreError> {
+        let head = self.head();
+        if let Some((pos, count, digest)) = self.digest_cache.lock().expect("cache lock").clone() {
+            if pos == head {
+                return Ok((count, digest));
+            }
+        }
+        let reader = self.reader.lock().expect("reader lock");
+        let tx = reader
+            .unchecked_transaction()
+            .map_err(self.sql("begin a read"))?;
+        let mut stmt = tx
+            .prepare_cached("SELECT key, value FROM entries ORDER BY key")
+            .map_err(self.sql("digest entries"))?;
+        let mut rows = stmt.query([]).map_err(self.sql("digest entries"))?;
+        let mut hasher = Sha256::new();
+        let mut count = 0u64;
+        while let Some(row) = rows.next().map_err(self.sql("digest entries"))? {
+            let key: String = row.get(0).map_err(self.sql("digest entries"))?;
+            let value: String = row.get(1).map_err(self.sql("digest entries"))?;
+            digest_entry(&mut hasher, &key, &value);
+            count += 1;
+        }
+        let digest = hex::encode(hasher.finalize());
+        drop(rows);
+        drop(stmt);
+        drop(tx);
+        *self.digest_cache.lock().expect("cache lock") = Some((head, count, digest.clone()));
+        Ok((count, digest))
+    }
+
+    /// Reads a consistent snapshot (position + every entry) inside one read transaction,
+    /// handing entries to `sink` in batches. Returns the count and digest.
+    pub fn read_snapshot(
+        &self,
+        mut header: impl FnMut(Position, u64) -> bool,
+        mut sink: impl FnMut(Vec<Entry>) -> bool,
+    ) -> Result<(u64, String), StoreError> {
+        // A dedicated connection: a long snapshot must not hold the shared reader.
+        let conn = open_conn(&self.path).map_err(self.sql("open a snapshot reader"))?;
+        let tx = conn
+            .unchecked_transaction()
+            .map_err(self.sql("begin a snapshot"))?;
+        let base = read_base(&tx).map_err(self.sql("read the snapshot position"))?;
+        let position = read_head(&tx, base).map_err(self.sql("read the snapshot position"))?;
+        let count: u64 = tx
+            .query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0))
+            .map_err(self.sql("count entries"))?;
+        if !header(position, count) {
+            return Err(StoreError::SyncAborted("the receiver went away".into()));
+        }
+        let mut stmt = tx
+            .prepare("SELECT key, value, epoch, seq FROM entries ORDER BY key")
+            .map_err(self.sql("read the snapshot"))?;
+        let mut rows = stmt.query([]).map_err(self.sql("read the snapshot"))?;
+        let mut hasher = Sha256::new();
+        let mut batch = Vec::with_capacity(500);
+        let mut sent = 0u64;
+        while let Some(row) = rows.next().map_err(self.sql("read the snapshot"))? {
+            let e = row_entry(row).map_err(self.sql("read the snapshot"))?;
+            digest_entry(&mut hasher, &e.key, &e.value);
+            batch.push(e);
+            if batch.len() == 500 {
+                sent += batch.len() as u64;
+                if !sink(std::mem::take(&mut batch)) {
+                    return Err(StoreError::SyncAborted("the receiver went away".into()));
+                }
+            }
+        }
+        sent += batch.len() as u64;
+        if !batch.is_empty() && !sink(batch) {
+            return Err(StoreError::SyncAborted("the receiver went away".into()));
+        }
+        Ok((sent, hex::encode(hasher.finalize())))
+    }
+
+    /// Replaces all replicated data and the log with a snapshot at `position`, in one
+    /// transaction: if the stream breaks or does not verify, nothing changes.
+    pub fn replace_all(
+        &self,
+        position: Position,
+        mut next: impl FnMut() -> Option<SnapshotMsg>,
+        progress: &std::sync::atomic::AtomicU64,
+    ) -> Result<u64, StoreError> {
+        use std::sync::atomic::Ordering;
+        let mut w = self.writer.lock().expect("store lock");
+        let tx = w
+            .conn
+            .transaction()
+            .map_err(self.sql("begin a full sync"))?;
+        tx.execute_batch("DELETE FROM entries; DELETE FROM log;")
+            .map_err(self.sql("clear the data for a full sync"))?;
+        let mut hasher = Sha256::new();
+        let mut count = 0u64;
+        let mut keys_in_order = true;
+        let mut last_key: Option<String> = None;
+        loop {
+            match next() {
+                Some(SnapshotMsg::Batch(entries)) => {
+                    let mut stmt = tx
+                        .prepare_cached(
+                            "INSERT OR REPLACE INTO entries (key, value, epoch, seq) VALUES (?1, ?2, ?3, ?4)",
+                        )
+                        .map_err(self.sql("insert snapshot entries"))?;
+                    for e in entries {
+                        if last_key.as_deref().is_some_and(|k| k >= e.key.as_str()) {
+                            keys_in_order = false;
+                        }
+                        digest_entry(&mut hasher, &e.key, &e.value);
+                        stmt.execute(params![e.key, e.value, e.epoch, e.seq])
+                            .map_err(self.sql("insert snapshot entries"))?;
+                        last_key = Some(e.key);
+                        count += 1;
+                    }
+                    progress.store(count, Ordering::Relaxed);
+                }
+                Some(SnapshotMsg::End {
+                    count: sent,
+                    digest,
+                }) => {
+                    let got = hex::encode(hasher.finalize());
+                    if sent != count || !keys_in_order || got != digest {
+                        return Err(StoreError::SyncAborted(format!(
+                            "snapshot did not verify: {count} entries received of {sent}, digest {got} vs {digest}"
+                        )));
+                    }
+                    write_base(&tx, position).map_err(self.sql("set the log base"))?;
+                    tx.commit().map_err(self.sql("commit the full sync"))?;
+                    w.head = position;
+                    w.base = position;
+                    return Ok(count);
+                }
+                None => {
+                    return Err(StoreError::SyncAborted(
+                        "the snapshot stream ended early".into(),
+                    ))
+                }
+            }
+        }
+    }
+}
+
+fn digest_entry(hasher: &mut Sha256, key: &str, value: &str) {
+    hasher.update((key.len() as u64).to_le_bytes());
+    hasher.update(key.as_bytes());
+    hasher.update((value.len() as u64).to_le_bytes());
+    hasher.update(value.as_bytes());
+}
+
+fn row_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+    Ok(Entry {
+        key: r.get(0)?,
+        value: r.get(1)?,
+        epoch: r.get(2)?,
+        seq: r.get(3)?,
+    })
+}
+
+fn apply_record(tx: &rusqlite::Transaction<'_>, r: &LogRecord) -> rusqlite::Result<()> {
+    tx.prepare_cached("INSERT INTO log (seq, epoch, op, key, value) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(params![r.seq, r.epoch, op_str(r.op), r.key, r.value])?;
+    match (r.op, &r.value) {
+        (Op::Put, Some(v)) => {
+            tx.prepare_cached(
+                "INSERT INTO entries (key, value, epoch, seq) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value, epoch = excluded.epoch, seq = excluded.seq",
+            )?
+            .execute(params![r.key, v, r.epoch, r.seq])?;
+        }
+        _ => {
+            tx.prepare_cached("DELETE FROM entries WHERE key = ?1")?
+                .execute([&r.key])?;
+        }
+    }
+    Ok(())
+}
+
+fn read_base(conn: &Connection) -> rusqlite::Result<Position> {
+    let get = |k: &str| -> rusqlite::Result<u64> {
+        Ok(conn
+            .query_row("SELECT v FROM meta WHERE k = ?1", [k], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0))
+    };
+    Ok(Position {
+        epoch: get("base_epoch")?,
+        seq: get("base_seq")?,
+    })
+}
+
+fn write_base(conn: &Connection, base: Position) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached("INSERT OR REPLACE INTO meta (k, v) VALUES (?1, ?2)")?;
+    stmt.execute(params!["base_epoch", base.epoch])?;
+    stmt.execute(params!["base_seq", base.seq])?;
+    Ok(())
+}
+
+fn read_head(conn: &Connection, base: Position) -> rusqlite::Result<Position> {
+    let last: Option<(u64, u64)> = conn
+        .query_row(
+            "SELECT epoch, seq FROM log ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    Ok(match last {
+        Some((epoch, seq)) if seq > base.seq => Position { epoch, seq },
+        _ => base,
+    })
+}
+
+/// The last position two logs share, from their terms: for the epochs both hold, the lesser
+/// of their last seqs (histories agree up to there, since a seq is written once per epoch).
+pub fn common_point(mine: &[Term], theirs: &[Term], base: Position) -> Position {
+    let mut best = Position {
+        epoch: base.epoch,
+        seq: base.seq,
+    };
+    for m in mine {
+        if let Some(t) = theirs.iter().find(|t| t.epoch == m.epoch) {
+            if t.first_seq == m.first_seq || m.first_seq <= t.last_seq {
+                let seq = m.last_seq.min(t.last_seq);
+                if seq >= best.seq {
+                    best = Position {
+                        epoch: m.epoch,
+                        seq,
+                    };
+                }
+            }
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        (dir, s)
+    }
+
+    #[test]
+    fn write_reopen_and_match() {
+        let (dir, s) = store();
+        s.write(1, Op::Put, "a", Some("1")).unwrap();
+        s.write(1, Op::Put, "b", Some("2")).unwrap();
+        s.write(2, Op::Del, "a", None).unwrap();
+        drop(s);
+        let s = Store::open(dir.path()).unwrap();
+        assert_eq!(s.head(), Position { epoch: 2, seq: 3 });
+        assert_eq!(s.get("a").unwrap(), None);
+        assert_eq!(s.get("b").unwrap().unwrap().value, "2");
+        assert_eq!(
+            s.check_match(Position { epoch: 1, seq: 2 }).unwrap(),
+            Match::Ok
+        );
+        assert_eq!(
+            s.check_match(Position { epoch: 2, seq: 2 }).unwrap(),
+            Match::Diverged
+        );
+        assert_eq!(
+            s.check_match(Position { epoch: 2, seq: 9 }).unwrap(),
+            Match::Diverged
+        );
+        assert_eq!(s.check_match(Position::default()).unwrap(), Match::Ok);
+        s.truncate_log(1).unwrap();
+        assert!(matches!(
+            s.check_match(Position { epoch: 1, seq: 1 }).unwrap(),
+            Match::SnapshotRequired(_)
+        ));
+        assert_eq!(
+            s.check_match(Position { epoch: 1, seq: 2 }).unwrap(),
+            Match::Ok
+        );
+    }
+
+    #[test]
+    fn apply_refuses_gaps() {
+        let (_d, s) = store();
+        let r = |seq| LogRecord {
+            epoch: 1,
+            seq,
+            op: Op::Put,
+            key: format!("k{seq}"),
+            value: Some("v".into()),
+        };
+        s.apply(&[r(1), r(2)]).unwrap();
+        assert!(matches!(s.apply(&[r(4)]), Err(StoreError::Gap { .. })));
+        assert_eq!(s.head().seq, 2);
+    }
+
+    #[test]
+    fn common_point_of_split_histories() {
+        let t = |epoch, first_seq, last_seq| Term {
+            epoch,
+            first_seq,
+            last_seq,
+        };
+        // Old primary wrote 1..=105 at epoch 3; the new one took over at 100 with epoch 4.
+        let mine = [t(1, 1, 50), t(3, 51, 105)];
+        let theirs = [t(1, 1, 50), t(3, 51, 100), t(4, 101, 120)];
+        assert_eq!(
+            common_point(&mine, &theirs, Position::default()),
+            Position { epoch: 3, seq: 100 }
+        );
+    }
+}

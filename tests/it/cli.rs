@@ -1,0 +1,276 @@
+//! The CLI's contract: JSON shape, exit codes, clear errors on bad input, completions, config
+//! validation.
+
+use crate::support::*;
+
+#[test]
+fn status_json_has_the_documented_shape() {
+    let lab = Lab::up(2);
+    let s = lab.status();
+    for key in ["cluster", "healthy", "problems", "nodes"] {
+        assert!(s.get(key).is_some(), "missing {key}: {s}");
+    }
+    assert_eq!(s["healthy"], true);
+    let n = &s["nodes"][0];
+    for key in [
+        "name",
+        "host_id",
+        "url",
+        "reachable",
+        "role",
+        "epoch",
+        "db_status",
+        "head_seq",
+        "applied_seq",
+        "owns",
+        "lag",
+        "primary",
+        "roles_held",
+        "entries",
+        "digest",
+        "health",
+    ] {
+        assert!(n.get(key).is_some(), "node lacks {key}: {n}");
+    }
+    assert_eq!(n["health"], "green");
+    assert!(n["owns"].is_number());
+    let roles: Vec<&str> = n["roles_held"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["schema-master", "naming-master"]);
+    // The human table names every node.
+    lab.ok(&["status"])
+        .stdout_has("node-2")
+        .stdout_has("healthy");
+    lab.ok(&["check"]).stdout_has("healthy");
+}
+
+#[test]
+fn unknown_and_invalid_nodes_are_usage_errors() {
+    let lab = Lab::up(1);
+    lab.run(&["entry", "get", "k", "--node", "node-9"])
+        .exit(2)
+        .stderr_has("unknown node 'node-9'")
+        .stderr_has("node-1");
+    lab.run(&["status", "--node", "bad_name"])
+        .exit(2)
+        .stderr_has("underscore");
+    lab.run(&["lab", "kill", "no de"])
+        .exit(2)
+        .stderr_has("not a valid name");
+    lab.run(&["lab", "kill", "node-7"])
+        .exit(2)
+        .stderr_has("unknown lab node");
+    lab.run(&["entry", "put", "../etc", "v"])
+        .exit(2)
+        .stderr_has("segment");
+    lab.run(&["entry", "put", "_sys/primary", "v"])
+        .exit(2)
+        .stderr_has("reserved");
+    lab.run(&["--timeout", "soon", "status"]).exit(2);
+}
+
+#[test]
+fn malformed_cluster_files_name_the_problem_and_place() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cases = [
+        ("syntax.yaml", "cluster: lab\nnodes: [\n  - name: a\n", "line"),
+        ("field.yaml", "cluster: lab\nnodes:\n  - name: a\n    urll: https://x:1\n", "unknown field `urll`"),
+        ("name.yaml", "cluster: lab\nnodes:\n  - name: bad_name\n    url: https://127.0.0.1:1\n", "nodes[0].name"),
+        ("url.yaml", "cluster: lab\nnodes:\n  - name: a\n    url: http://127.0.0.1:1\n", "only https://"),
+        ("dup.yaml", "cluster: lab\nnodes:\n  - {name: a, url: 'https://127.0.0.1:1'}\n  - {name: a, url: 'https://127.0.0.1:2'}\n", "already used"),
+        ("empty.yaml", "cluster: lab\nnodes: []\n", "empty"),
+    ];
+    for (file, text, needle) in cases {
+        let path = tmp.path().join(file);
+        std::fs::write(&path, text).unwrap();
+        run(command(drctl_bin(), tmp.path()).args(["--cluster", path.to_str().unwrap(), "status"]))
+            .exit(2)
+            .stderr_has(file)
+            .stderr_has(needle);
+    }
+    run(command(drctl_bin(), tmp.path()).args(["status"]))
+        .exit(2)
+        .stderr_has("no cluster");
+}
+
+#[test]
+fn api_escape_hatch() {
+    let lab = Lab::up(1);
+    let v = lab.ok(&["api", "GET", "/v1/node"]).json();
+    assert_eq!(v["name"], "node-1");
+    lab.ok(&["api", "PUT", "/v1/entries/raw/key", r#"{"value": "v1"}"#]);
+    lab.ok(&["entry", "get", "raw/key"]).stdout_has("v1");
+    lab.run(&["api", "PUT", "/v1/entries/raw/key", "{not json"])
+        .exit(2)
+        .stderr_has("not JSON");
+    let r = lab
+        .run(&["api", "PUT", "/v1/entries/raw/key", r#"{"wrong": 1}"#])
+        .exit(1);
+    assert!(r.stdout().contains("bad_request"), "{}", r.stdout());
+    assert!(r.stdout().contains("request_id"));
+}
+
+#[test]
+fn lab_lifecycle_and_refusals() {
+    let lab = Lab::up(2);
+    // A second lab in the same directory is refused while the first runs.
+    lab.run(&["lab", "up"])
+        .exit(3)
+        .stderr_has("already running");
+    let st = lab.ok(&["lab", "status", "--json"]).json();
+    assert_eq!(st["nodes"][0]["state"], "running");
+    lab.ok(&["lab", "pause", "node-2"]);
+    let st = lab.ok(&["lab", "status", "--json"]).json();
+    assert_eq!(st["nodes"][1]["state"], "paused");
+    lab.ok(&["lab", "resume", "node-2"]);
+    lab.ok(&["lab", "kill", "node-2"]);
+    let st = lab.ok(&["lab", "status", "--json"]).json();
+    assert_eq!(st["nodes"][1]["state"], "stopped");
+    lab.run(&["lab", "kill", "node-2"])
+        .exit(1)
+        .stderr_has("not running");
+    let pid = lab.ok(&["lab", "status", "--json"]).json()["nodes"][0]["pid"]
+        .as_u64()
+        .unwrap();
+    lab.ok(&["lab", "down"]);
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pid}")).exists() || {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            stat.contains(") Z")
+        }
+    );
+    assert!(!lab.dir.exists());
+}
+
+#[test]
+fn committed_completions_match_the_cli() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (shell, file) in [
+        ("bash", "drctl.bash"),
+        ("zsh", "_drctl"),
+        ("fish", "drctl.fish"),
+    ] {
+        let generated = run(command(drctl_bin(), root).args(["completions", shell]))
+            .success()
+            .stdout();
+        let committed = std::fs::read_to_string(root.join("completions").join(file))
+            .unwrap_or_else(|e| panic!("completions/{file}: {e}"));
+        assert!(
+            generated == committed,
+            "completions/{file} is stale: run `drctl completions {shell} > completions/{file}`"
+        );
+    }
+}
+
+#[test]
+fn certs_init_and_issue() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("pki");
+    let d = dir.to_str().unwrap();
+    run(command(drctl_bin(), tmp.path()).args([
+        "certs",
+        "init",
+        "--dir",
+        d,
+        "--cluster-name",
+        "prod",
+    ]))
+    .success();
+    run(command(drctl_bin(), tmp.path()).args(["certs", "init", "--dir", d]))
+        .exit(3)
+        .stderr_has("already exists");
+    run(command(drctl_bin(), tmp.path()).args([
+        "certs",
+        "issue",
+        "mss-1",
+        "--dir",
+        d,
+        "--cluster-name",
+        "prod",
+        "--san",
+        "10.0.0.1",
+    ]))
+    .success();
+    run(command(drctl_bin(), tmp.path()).args(["certs", "issue", "bad_name", "--dir", d])).exit(2);
+    let key_mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(dir.join("mss-1.key"))
+            .unwrap()
+            .permissions(),
+    );
+    assert_eq!(key_mode & 0o077, 0, "the key is readable by others");
+    // The certificate is usable by a node: drnode accepts it in its config.
+    let pass = tmp.path().join("pass");
+    std::fs::write(&pass, "s3cret").unwrap();
+    std::fs::set_permissions(&pass, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    run(command(drnode_bin(), tmp.path()).args([
+        "init",
+        "--name",
+        "mss-1",
+        "--cluster",
+        "prod",
+        "--data-dir",
+        "n1",
+        "--certs-dir",
+        d,
+        "--passphrase-file",
+        pass.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ]))
+    .success();
+    run(command(drnode_bin(), tmp.path()).args(["check-config", "--data-dir", "n1"]))
+        .success()
+        .stdout_has("ok");
+}
+
+#[test]
+fn drnode_check_config_lists_every_problem() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("drnode.yaml");
+    std::fs::write(
+        &cfg,
+        "version: 1\nname: bad_name\ncluster: c\ndata_dir: nowhere\nlisten: 'not-an-addr'\n\
+         tls: {cert: missing.pem, key: missing.key, ca: missing-ca.pem}\npassphrase_file: nope\n",
+    )
+    .unwrap();
+    let r = run(command(drnode_bin(), tmp.path()).args([
+        "check-config",
+        "--config",
+        cfg.to_str().unwrap(),
+    ]))
+    .exit(2);
+    for needle in ["name:", "listen:", "data_dir:", "tls:", "passphrase_file:"] {
+        assert!(
+            r.stderr().contains(needle),
+            "check-config does not mention {needle}:\n{}",
+            r.stderr()
+        );
+    }
+    std::fs::write(&cfg, "version: 1\nname: a\nbogus: 1\n").unwrap();
+    run(command(drnode_bin(), tmp.path()).args([
+        "check-config",
+        "--config",
+        cfg.to_str().unwrap(),
+    ]))
+    .exit(2)
+    .stderr_has("unknown field `bogus`");
+    run(command(drnode_bin(), tmp.path()).args([
+        "init",
+        "--name",
+        "bad_name",
+        "--cluster",
+        "c",
+        "--data-dir",
+        "x",
+        "--certs-dir",
+        "y",
+        "--passphrase-file",
+        "z",
+    ]))
+    .exit(2)
+    .stderr_has("underscore");
+}

@@ -1,0 +1,124 @@
+//! Refusals that change nothing: wrong passphrase, untrusted certificate, readable secrets.
+
+use crate::support::*;
+
+fn digest_of_primary(lab: &Lab) -> String {
+    node(&lab.status(), "node-1")["digest"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn wrong_passphrase_is_refused_logged_and_changes_nothing() {
+    let lab = Lab::up(2);
+    let before = digest_of_primary(&lab);
+    let wrong = lab.cwd().join("wrong");
+    std::fs::write(&wrong, "not-the-passphrase").unwrap();
+    std::fs::set_permissions(&wrong, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    lab.run(&[
+        "--passphrase-file",
+        wrong.to_str().unwrap(),
+        "entry",
+        "put",
+        "k",
+        "v",
+        "--node",
+        "node-1",
+    ])
+    .exit(2)
+    .stderr_has("wrong or missing cluster passphrase")
+    .stderr_has("request id");
+    let mut c = lab.drctl(&["entry", "put", "k", "v"]);
+    c.env("DRCTL_PASSPHRASE", "also-wrong");
+    run(c).exit(2).stderr_has("passphrase");
+    assert_eq!(digest_of_primary(&lab), before);
+    lab.run(&["entry", "get", "k"]).exit(1);
+    let events = lab.events("node-1");
+    assert!(
+        events.iter().any(|e| e["kind"] == "auth_failed"
+            && e["success"] == false
+            && e["message"].as_str().unwrap().contains("PUT /v1/entries/k")),
+        "no auth_failed event: {events:?}"
+    );
+}
+
+#[test]
+fn untrusted_certificate_is_refused_and_changes_nothing() {
+    let lab = Lab::up(2);
+    let before = digest_of_primary(&lab);
+    // Another CA: the lab's nodes are not signed by it.
+    let other = lab.cwd().join("other-ca");
+    run(command(drctl_bin(), lab.cwd()).args(["certs", "init", "--dir", other.to_str().unwrap()]))
+        .success();
+    let text = std::fs::read_to_string(lab.cluster_file()).unwrap();
+    let forged = lab.dir.join("forged.yaml");
+    std::fs::write(
+        &forged,
+        text.replace("certs/ca.pem", other.join("ca.pem").to_str().unwrap()),
+    )
+    .unwrap();
+    lab.run(&[
+        "--cluster",
+        forged.to_str().unwrap(),
+        "entry",
+        "put",
+        "k",
+        "v",
+        "--node",
+        "node-1",
+    ])
+    .exit(2)
+    .stderr_has("certificate is not trusted");
+    lab.run(&[
+        "--cluster",
+        forged.to_str().unwrap(),
+        "entry",
+        "put",
+        "k",
+        "v",
+    ])
+    .exit(2)
+    .stderr_has("certificate");
+    assert_eq!(digest_of_primary(&lab), before);
+}
+
+#[test]
+fn readable_passphrase_file_is_refused() {
+    let lab = Lab::up(1);
+    let loose = lab.cwd().join("loose");
+    std::fs::write(&loose, "whatever").unwrap();
+    std::fs::set_permissions(&loose, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    lab.run(&["--passphrase-file", loose.to_str().unwrap(), "status"])
+        .exit(2)
+        .stderr_has("chmod 600");
+}
+
+#[test]
+fn health_needs_no_passphrase_but_everything_else_does() {
+    let lab = Lab::up(1);
+    let url = node(&lab.status(), "node-1")["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ca = lab.dir.join("certs/ca.pem");
+    let mut c = command(drctl_bin(), lab.cwd());
+    c.args(["--node", &url, "--ca", ca.to_str().unwrap(), "status"]);
+    c.env("DRCTL_PASSPHRASE", "nope");
+    run(c).exit(2).stderr_has("401");
+    // With the right passphrase, --node URL alone reads the member list from that node.
+    let pass = std::fs::read_to_string(lab.dir.join("passphrase")).unwrap();
+    let mut c = command(drctl_bin(), lab.cwd());
+    c.args([
+        "--node",
+        &url,
+        "--ca",
+        ca.to_str().unwrap(),
+        "status",
+        "--json",
+    ]);
+    c.env("DRCTL_PASSPHRASE", pass);
+    let s = run(c).success().json();
+    assert_eq!(s["cluster"], "lab");
+    assert_eq!(s["nodes"][0]["name"], "node-1");
+}

@@ -1,0 +1,11 @@
+//! Integration tests: real drnode processes and the real drctl binary. One test binary (so the
+//! binaries build once), with a lab fixture that kills, pauses and restarts nodes and waits on
+//! conditions with deadlines, never on bare sleeps.
+
+mod support;
+
+mod it {
+    mod cli;
+    mod replication;
+    mod security;
+}

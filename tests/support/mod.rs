@@ -1,0 +1,213 @@
+//! Test support: run the binaries with a clean environment, and a lab fixture.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub fn drctl_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_drctl")
+}
+
+pub fn drnode_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_drnode")
+}
+
+/// A finished command, with assertions that print its output when they fail.
+pub struct Run {
+    pub what: String,
+    pub out: Output,
+}
+
+impl Run {
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.out.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.out.stderr).into_owned()
+    }
+    pub fn code(&self) -> i32 {
+        self.out.status.code().unwrap_or(-1)
+    }
+    fn dump(&self) -> String {
+        format!(
+            "{}\nexit: {:?}\n--- stdout:\n{}\n--- stderr:\n{}",
+            self.what,
+            self.out.status.code(),
+            self.stdout(),
+            self.stderr()
+        )
+    }
+    #[track_caller]
+    pub fn success(self) -> Self {
+        assert!(
+            self.out.status.success(),
+            "command failed:\n{}",
+            self.dump()
+        );
+        self
+    }
+    #[track_caller]
+    pub fn exit(self, code: i32) -> Self {
+        assert_eq!(self.code(), code, "unexpected exit code:\n{}", self.dump());
+        self
+    }
+    #[track_caller]
+    pub fn stderr_has(self, needle: &str) -> Self {
+        assert!(
+            self.stderr().contains(needle),
+            "stderr lacks {needle:?}:\n{}",
+            self.dump()
+        );
+        self
+    }
+    #[track_caller]
+    pub fn stdout_has(self, needle: &str) -> Self {
+        assert!(
+            self.stdout().contains(needle),
+            "stdout lacks {needle:?}:\n{}",
+            self.dump()
+        );
+        self
+    }
+    #[track_caller]
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout())
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.dump()))
+    }
+}
+
+/// A command with the DRCTL_* environment of the machine removed.
+pub fn command(bin: &str, cwd: &Path) -> Command {
+    let mut c = Command::new(bin);
+    c.current_dir(cwd);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("DRCTL_") || k == "NO_COLOR" {
+            c.env_remove(k);
+        }
+    }
+    c.env("DRCTL_DRNODE", drnode_bin());
+    c.env("DRCTL_OPERATOR", "tester");
+    c
+}
+
+pub fn run(mut c: impl std::borrow::BorrowMut<Command>) -> Run {
+    let c = c.borrow_mut();
+    let what = format!("{c:?}");
+    let out = c.output().expect("spawn");
+    Run { what, out }
+}
+
+/// Polls `cond` until it returns Some, or panics after `deadline` naming `what`.
+#[track_caller]
+pub fn wait_for<T>(what: &str, deadline: Duration, mut cond: impl FnMut() -> Option<T>) -> T {
+    let until = Instant::now() + deadline;
+    loop {
+        if let Some(v) = cond() {
+            return v;
+        }
+        if Instant::now() > until {
+            panic!("timed out after {deadline:?} waiting for {what}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A running lab in a temporary directory, torn down on drop.
+pub struct Lab {
+    pub tmp: tempfile::TempDir,
+    pub dir: PathBuf,
+}
+
+impl Lab {
+    pub fn up(nodes: u16) -> Lab {
+        Self::up_with(nodes, &[])
+    }
+
+    pub fn up_with(nodes: u16, extra: &[&str]) -> Lab {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("lab");
+        let lab = Lab { tmp, dir };
+        let mut c = lab.drctl(&["lab", "up", "--nodes", &nodes.to_string()]);
+        c.args(extra);
+        run(c).success();
+        lab
+    }
+
+    pub fn cwd(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    pub fn cluster_file(&self) -> PathBuf {
+        self.dir.join("cluster.yaml")
+    }
+
+    /// drctl aimed at this lab (by --lab-dir, so the cluster file is found through the lab).
+    pub fn drctl(&self, args: &[&str]) -> Command {
+        let mut c = command(drctl_bin(), self.cwd());
+        c.arg("--lab-dir").arg(&self.dir).args(args);
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        run(self.drctl(args))
+    }
+
+    pub fn ok(&self, args: &[&str]) -> Run {
+        self.run(args).success()
+    }
+
+    pub fn status(&self) -> Value {
+        self.ok(&["status", "--json"]).json()
+    }
+
+    /// Waits until the cluster is healthy and every node holds the same data.
+    #[track_caller]
+    pub fn wait_converged(&self, deadline: Duration) -> Value {
+        wait_for("a healthy cluster with equal digests", deadline, || {
+            let s = self.status();
+            let nodes = s["nodes"].as_array()?;
+            let first = nodes.first()?["digest"].clone();
+            let equal = nodes
+                .iter()
+                .all(|n| n["digest"] == first && !first.is_null());
+            (s["healthy"] == Value::Bool(true) && equal).then_some(s)
+        })
+    }
+
+    pub fn node_dir(&self, node: &str) -> PathBuf {
+        self.dir.join(node)
+    }
+
+    pub fn events(&self, node: &str) -> Vec<Value> {
+        self.ok(&["events", "--node", node, "--json", "--limit", "100000"])
+            .json()
+            .as_array()
+            .expect("events are a list")
+            .clone()
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = self.drctl(&["lab", "down"]).output();
+    }
+}
+
+pub fn node<'a>(status: &'a Value, name: &str) -> &'a Value {
+    status["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .find(|n| n["name"] == name)
+        .unwrap_or_else(|| panic!("no node {name} in {status}"))
+}
+
+pub fn count_lines(p: &Path) -> usize {
+    std::fs::read_to_string(p)
+        .map(|s| s.lines().filter(|l| !l.trim().is_empty()).count())
+        .unwrap_or(0)
+}
