@@ -38,6 +38,14 @@ complete -c drctl -n "__fish_drctl_needs_command" -f -a "check" -d 'Exit 0 when 
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "entry" -d 'Read and write replicated entries'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "events" -d 'Show nodes\' event logs'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "api" -d 'Raw escape hatch: call the admin API directly'
+complete -c drctl -n "__fish_drctl_needs_command" -f -a "candidates" -d 'Every node ranked for promotion, with the reason each can or cannot be promoted'
+complete -c drctl -n "__fish_drctl_needs_command" -f -a "switchover" -d 'Managed switchover: the primary drains, the target catches up, everyone switches'
+complete -c drctl -n "__fish_drctl_needs_command" -f -a "failover" -d 'Forced failover: promote a replica when the primary does not answer'
+complete -c drctl -n "__fish_drctl_needs_command" -f -a "repoint" -d 'Set the replicated `primary` setting and point every replica at it (seed 000)'
+complete -c drctl -n "__fish_drctl_needs_command" -f -a "demote" -d 'Turn a fenced or restored old primary into a replica, exporting its divergent writes'
+complete -c drctl -n "__fish_drctl_needs_command" -f -a "standalone" -d 'Stop a node replicating; it keeps its data'
+complete -c drctl -n "__fish_drctl_needs_command" -f -a "join" -d 'Make a node a replica of a primary; the node\'s replicated data is overwritten'
+complete -c drctl -n "__fish_drctl_needs_command" -f -a "sync" -d 'Replication modes (seed 001)'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "certs" -d 'Cluster CA and node certificates'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "lab" -d 'A local cluster of real drnode processes, with fault injection'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "completions" -d 'Print shell completions'
@@ -145,6 +153,146 @@ complete -c drctl -n "__fish_drctl_using_subcommand api" -l operator -d 'Who is 
 complete -c drctl -n "__fish_drctl_using_subcommand api" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand api" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand api" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l json -d 'Print JSON'
+complete -c drctl -n "__fish_drctl_using_subcommand candidates" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand candidates" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l to -d 'The node to make primary' -r
+complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l expect-primary -d 'Refuse unless this node is the primary' -r
+complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l expect-epoch -d 'Refuse unless the cluster is at this epoch' -r
+complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l wait -d 'How long each step may take to take effect' -r
+complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
+complete -c drctl -n "__fish_drctl_using_subcommand switchover" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
+complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l json -d 'Print the result as JSON'
+complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
+complete -c drctl -n "__fish_drctl_using_subcommand switchover" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand switchover" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand failover" -l to -d 'The replica to promote (default: the most advanced promotable one)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand failover" -l export-dir -d 'Where exported records go' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand failover" -l expect-primary -d 'Refuse unless this node is the primary' -r
+complete -c drctl -n "__fish_drctl_using_subcommand failover" -l expect-epoch -d 'Refuse unless the cluster is at this epoch' -r
+complete -c drctl -n "__fish_drctl_using_subcommand failover" -l wait -d 'How long each step may take to take effect' -r
+complete -c drctl -n "__fish_drctl_using_subcommand failover" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand failover" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand failover" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand failover" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand failover" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand failover" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand failover" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand failover" -l force -d 'Fail over even if the primary answers (it is fenced), or if a replica is ahead of the target (its extra records are exported, then it is resynced)'
+complete -c drctl -n "__fish_drctl_using_subcommand failover" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
+complete -c drctl -n "__fish_drctl_using_subcommand failover" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
+complete -c drctl -n "__fish_drctl_using_subcommand failover" -l json -d 'Print the result as JSON'
+complete -c drctl -n "__fish_drctl_using_subcommand failover" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
+complete -c drctl -n "__fish_drctl_using_subcommand failover" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand failover" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l primary -d 'The node clients should use; it must be the primary' -r
+complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l expect-primary -d 'Refuse unless this node is the primary' -r
+complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l expect-epoch -d 'Refuse unless the cluster is at this epoch' -r
+complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l wait -d 'How long each step may take to take effect' -r
+complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l list -d 'Show which servers could take that place, and why'
+complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
+complete -c drctl -n "__fish_drctl_using_subcommand repoint" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
+complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l json -d 'Print the result as JSON'
+complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
+complete -c drctl -n "__fish_drctl_using_subcommand repoint" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand repoint" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand demote" -l to -d 'The primary to follow (default: the current primary)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand demote" -l export -d 'File for the exported records (default: ./drctl-demote-NODE-RUN.jsonl)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand demote" -l expect-primary -d 'Refuse unless this node is the primary' -r
+complete -c drctl -n "__fish_drctl_using_subcommand demote" -l expect-epoch -d 'Refuse unless the cluster is at this epoch' -r
+complete -c drctl -n "__fish_drctl_using_subcommand demote" -l wait -d 'How long each step may take to take effect' -r
+complete -c drctl -n "__fish_drctl_using_subcommand demote" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand demote" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand demote" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand demote" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand demote" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand demote" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand demote" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
+complete -c drctl -n "__fish_drctl_using_subcommand demote" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
+complete -c drctl -n "__fish_drctl_using_subcommand demote" -l json -d 'Print the result as JSON'
+complete -c drctl -n "__fish_drctl_using_subcommand demote" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
+complete -c drctl -n "__fish_drctl_using_subcommand demote" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand demote" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l expect-primary -d 'Refuse unless this node is the primary' -r
+complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l expect-epoch -d 'Refuse unless the cluster is at this epoch' -r
+complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l wait -d 'How long each step may take to take effect' -r
+complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
+complete -c drctl -n "__fish_drctl_using_subcommand standalone" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
+complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l json -d 'Print the result as JSON'
+complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
+complete -c drctl -n "__fish_drctl_using_subcommand standalone" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand standalone" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand join" -l primary -r
+complete -c drctl -n "__fish_drctl_using_subcommand join" -l expect-primary -d 'Refuse unless this node is the primary' -r
+complete -c drctl -n "__fish_drctl_using_subcommand join" -l expect-epoch -d 'Refuse unless the cluster is at this epoch' -r
+complete -c drctl -n "__fish_drctl_using_subcommand join" -l wait -d 'How long each step may take to take effect' -r
+complete -c drctl -n "__fish_drctl_using_subcommand join" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand join" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand join" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand join" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand join" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand join" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand join" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
+complete -c drctl -n "__fish_drctl_using_subcommand join" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
+complete -c drctl -n "__fish_drctl_using_subcommand join" -l json -d 'Print the result as JSON'
+complete -c drctl -n "__fish_drctl_using_subcommand join" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
+complete -c drctl -n "__fish_drctl_using_subcommand join" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand join" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto help" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto help" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto help" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto help" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto help" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto help" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto help" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto help" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto help" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto help" -f -a "auto" -d 'Turn automatic (partial, record by record) replication to NODE on or off'
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l expect-primary -d 'Refuse unless this node is the primary' -r
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l expect-epoch -d 'Refuse unless the cluster is at this epoch' -r
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l wait -d 'How long each step may take to take effect' -r
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l json -d 'Print the result as JSON'
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from help" -f -a "auto" -d 'Turn automatic (partial, record by record) replication to NODE on or off'
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
@@ -183,25 +331,26 @@ complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "init" -d 'Create a cluster CA (ca.pem, ca.key) in DIR'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "issue" -d 'Issue NAME.pem / NAME.key signed by DIR\'s CA, naming the node and the cluster'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -l lab-dir -d 'The lab directory' -r -F
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -s h -l help -d 'Print help'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -s V -l version -d 'Print version'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -f -a "up" -d 'Start N drnode processes on loopback, node-1 primary, and wait until healthy'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -f -a "status" -d 'The lab\'s processes'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -f -a "kill" -d 'SIGKILL a node'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -f -a "pause" -d 'SIGSTOP a node'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -f -a "resume" -d 'SIGCONT a paused node'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -f -a "restart" -d 'Stop (if running) and start a node again, keeping its data'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -f -a "down" -d 'Stop every process the lab started and remove the lab directory'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -f -a "write" -d 'Write N entries through the cluster; log each acknowledged key'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -f -a "verify" -d 'Check that every key of an acked log is on a node (default: the primary)'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "up" -d 'Start N drnode processes on loopback, node-1 primary, and wait until healthy'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "status" -d 'The lab\'s processes'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "kill" -d 'SIGKILL a node'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "pause" -d 'SIGSTOP a node'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "resume" -d 'SIGCONT a paused node'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "restart" -d 'Stop (if running) and start a node again, keeping its data'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "down" -d 'Stop every process the lab started and remove the lab directory'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "write" -d 'Write N entries through the cluster; log each acknowledged key'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "bench" -d 'Measure switchover and failover on a fresh 3-node lab (not the one in --lab-dir)'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "verify" -d 'Check that every key of an acked log is on a node (default: the primary)'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l nodes -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l log-keep -d 'Log records each node keeps for partial sync' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -280,6 +429,18 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l rounds -d 'Switchovers to run (each to the next node)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l rate -d 'Writes per second during the switchovers' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l json
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l acked-log -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
@@ -299,6 +460,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "restart" -d 'Stop (if running) and start a node again, keeping its data'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "down" -d 'Stop every process the lab started and remove the lab directory'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "write" -d 'Write N entries through the cluster; log each acknowledged key'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "bench" -d 'Measure switchover and failover on a fresh 3-node lab (not the one in --lab-dir)'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check that every key of an acked log is on a node (default: the primary)'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -310,19 +472,28 @@ complete -c drctl -n "__fish_drctl_using_subcommand completions" -l operator -d 
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api certs lab completions help" -f -a "status" -d 'One row per node: role, epoch, database status, owns, lag, primary, health'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api certs lab completions help" -f -a "check" -d 'Exit 0 when the cluster is healthy, 1 listing each problem'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api certs lab completions help" -f -a "entry" -d 'Read and write replicated entries'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api certs lab completions help" -f -a "events" -d 'Show nodes\' event logs'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api certs lab completions help" -f -a "api" -d 'Raw escape hatch: call the admin API directly'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api certs lab completions help" -f -a "certs" -d 'Cluster CA and node certificates'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api certs lab completions help" -f -a "lab" -d 'A local cluster of real drnode processes, with fault injection'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api certs lab completions help" -f -a "completions" -d 'Print shell completions'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api certs lab completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "status" -d 'One row per node: role, epoch, database status, owns, lag, primary, health'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "check" -d 'Exit 0 when the cluster is healthy, 1 listing each problem'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "entry" -d 'Read and write replicated entries'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "events" -d 'Show nodes\' event logs'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "api" -d 'Raw escape hatch: call the admin API directly'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "candidates" -d 'Every node ranked for promotion, with the reason each can or cannot be promoted'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "switchover" -d 'Managed switchover: the primary drains, the target catches up, everyone switches'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "failover" -d 'Forced failover: promote a replica when the primary does not answer'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "repoint" -d 'Set the replicated `primary` setting and point every replica at it (seed 000)'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "demote" -d 'Turn a fenced or restored old primary into a replica, exporting its divergent writes'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "standalone" -d 'Stop a node replicating; it keeps its data'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "join" -d 'Make a node a replica of a primary; the node\'s replicated data is overwritten'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "sync" -d 'Replication modes (seed 001)'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "certs" -d 'Cluster CA and node certificates'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "lab" -d 'A local cluster of real drnode processes, with fault injection'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "completions" -d 'Print shell completions'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from entry" -f -a "put" -d 'Write KEY=VALUE through the primary (or --node)'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from entry" -f -a "get" -d 'Print KEY\'s value as held by the primary (or --node)'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from entry" -f -a "list" -d 'List entries'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from entry" -f -a "rm" -d 'Delete KEY'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from sync" -f -a "auto" -d 'Turn automatic (partial, record by record) replication to NODE on or off'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from certs" -f -a "init" -d 'Create a cluster CA (ca.pem, ca.key) in DIR'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from certs" -f -a "issue" -d 'Issue NAME.pem / NAME.key signed by DIR\'s CA, naming the node and the cluster'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "up" -d 'Start N drnode processes on loopback, node-1 primary, and wait until healthy'
@@ -333,4 +504,5 @@ complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcom
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "restart" -d 'Stop (if running) and start a node again, keeping its data'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "down" -d 'Stop every process the lab started and remove the lab directory'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "write" -d 'Write N entries through the cluster; log each acknowledged key'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "bench" -d 'Measure switchover and failover on a fresh 3-node lab (not the one in --lab-dir)'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "verify" -d 'Check that every key of an acked log is on a node (default: the primary)'

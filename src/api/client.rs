@@ -125,6 +125,13 @@ impl NodeClient {
         })
     }
 
+    /// The same client, marking its calls as part of procedure run `run_id`.
+    pub fn with_run_id(&self, run_id: &str) -> NodeClient {
+        let mut c = self.clone();
+        c.run_id = Some(run_id.to_string());
+        c
+    }
+
     pub fn url(&self) -> &str {
         self.base.as_str().trim_end_matches('/')
     }
@@ -327,10 +334,17 @@ impl NodeClient {
         resp.chunk().await.map_err(|e| self.classify(e, started))
     }
 
-    pub async fn promote(&self, epoch: u64) -> Result<NodeStatus, ClientError> {
+    pub async fn promote(
+        &self,
+        epoch: u64,
+        procedure: Option<&str>,
+    ) -> Result<NodeStatus, ClientError> {
         self.post(
             self.endpoint(&["v1", "admin", "promote"]),
-            &PromoteRequest { epoch },
+            &PromoteRequest {
+                epoch,
+                procedure: procedure.map(str::to_string),
+            },
         )
         .await
     }
@@ -346,6 +360,92 @@ impl NodeClient {
             &serde_json::json!({}),
         )
         .await
+    }
+
+    /// Records an event in this node's log (a procedure's start and end).
+    pub async fn record_event(
+        &self,
+        kind: &str,
+        message: &str,
+        success: Option<bool>,
+    ) -> Result<serde_json::Value, ClientError> {
+        self.post(
+            self.endpoint(&["v1", "events"]),
+            &NewEventRequest {
+                kind: kind.to_string(),
+                message: message.to_string(),
+                success,
+            },
+        )
+        .await
+    }
+
+    pub async fn set_sync_auto(&self, on: bool) -> Result<NodeStatus, ClientError> {
+        self.post(
+            self.endpoint(&["v1", "admin", "sync-auto"]),
+            &SyncAutoRequest { on },
+        )
+        .await
+    }
+
+    pub async fn drain(&self, ttl_ms: u64) -> Result<DrainResponse, ClientError> {
+        self.post(
+            self.endpoint(&["v1", "admin", "drain"]),
+            &DrainRequest { ttl_ms },
+        )
+        .await
+    }
+
+    pub async fn undrain(&self) -> Result<NodeStatus, ClientError> {
+        self.post(
+            self.endpoint(&["v1", "admin", "undrain"]),
+            &serde_json::json!({}),
+        )
+        .await
+    }
+
+    pub async fn lock(&self, req: &LockRequest) -> Result<LockInfo, ClientError> {
+        self.post(self.endpoint(&["v1", "admin", "lock"]), req)
+            .await
+    }
+
+    pub async fn unlock(&self, run_id: &str) -> Result<serde_json::Value, ClientError> {
+        self.post(
+            self.endpoint(&["v1", "admin", "unlock"]),
+            &UnlockRequest {
+                run_id: run_id.to_string(),
+            },
+        )
+        .await
+    }
+
+    pub async fn fence(&self, epoch: u64, reason: &str) -> Result<NodeStatus, ClientError> {
+        self.post(
+            self.endpoint(&["v1", "admin", "fence"]),
+            &FenceRequest {
+                epoch,
+                reason: reason.to_string(),
+            },
+        )
+        .await
+    }
+
+    /// This node's log records after `after_seq`, any role.
+    pub async fn read_log(
+        &self,
+        after_seq: u64,
+        limit: u64,
+    ) -> Result<Vec<LogRecord>, ClientError> {
+        let mut url = self.endpoint(&["v1", "log"]);
+        url.query_pairs_mut()
+            .append_pair("after_seq", &after_seq.to_string())
+            .append_pair("limit", &limit.to_string());
+        self.get(url).await
+    }
+
+    /// The seq range of each epoch in this node's log.
+    pub async fn terms(&self) -> Result<Vec<Term>, ClientError> {
+        self.get(self.endpoint(&["v1", "repl", "terms"])).await
     }
 
     pub async fn get_setting(&self, name: &str) -> Result<Option<String>, ClientError> {

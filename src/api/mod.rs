@@ -2,6 +2,7 @@
 //! client. Every type here is JSON on the wire; field names are part of the interface.
 
 pub mod client;
+pub mod logic;
 mod types;
 
 pub use client::{ClientError, ClientOptions, NodeClient};

@@ -142,6 +142,77 @@ pub struct NodeStatus {
     pub sync: SyncState,
     /// Replicas that pulled from this node recently, by host id (primaries only).
     pub replicas: BTreeMap<String, ReplicaProgress>,
+    /// Writes are refused while a switchover drains this primary, or until a restarted primary
+    /// has checked its peers for a newer epoch.
+    #[serde(default)]
+    pub draining: bool,
+    /// The cluster lock, as this node holds it.
+    #[serde(default)]
+    pub lock: Option<LockInfo>,
+    /// How this node last became primary.
+    #[serde(default)]
+    pub promotion: Option<Promotion>,
+}
+
+/// A lease on a node taken by a procedure: who, why, until when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockInfo {
+    pub holder: String,
+    pub reason: String,
+    pub run_id: String,
+    /// Milliseconds until the lease expires.
+    pub expires_in_ms: u64,
+}
+
+/// `POST /v1/events`: an event recorded on behalf of drctl (a procedure's start and end).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewEventRequest {
+    pub kind: String,
+    pub message: String,
+    pub success: Option<bool>,
+}
+
+/// `POST /v1/admin/lock`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LockRequest {
+    pub holder: String,
+    pub reason: String,
+    pub run_id: String,
+    pub ttl_ms: u64,
+    /// Take the lock even if someone else holds it (logged).
+    #[serde(default)]
+    pub break_lock: bool,
+}
+
+/// `POST /v1/admin/unlock`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UnlockRequest {
+    pub run_id: String,
+}
+
+/// `POST /v1/admin/sync-auto`: automatic (partial) replication on or off (seed 001).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SyncAutoRequest {
+    pub on: bool,
+}
+
+/// `POST /v1/admin/drain`: refuse new writes for `ttl_ms` (in-flight ones finish first).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DrainRequest {
+    pub ttl_ms: u64,
+}
+
+/// The answer to a drain: the last record written before writes stopped.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DrainResponse {
+    pub head: Position,
+}
+
+/// `POST /v1/admin/fence`: the cluster has moved to `epoch`; a primary below it fences itself.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FenceRequest {
+    pub epoch: u64,
+    pub reason: String,
 }
 
 /// A replica's progress as its primary last saw it.
@@ -291,6 +362,19 @@ pub enum SnapshotLine {
 pub struct PromoteRequest {
     /// The epoch to be primary at; must not be lower than the node's.
     pub epoch: u64,
+    /// The procedure that promotes (`failover`, `switchover`, …), remembered by the node so
+    /// that a rerun of that procedure knows its own work.
+    #[serde(default)]
+    pub procedure: Option<String>,
+}
+
+/// How a node became primary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Promotion {
+    pub epoch: u64,
+    pub procedure: Option<String>,
+    pub run_id: Option<String>,
+    pub at: String,
 }
 
 /// `POST /v1/admin/follow`.

@@ -72,6 +72,71 @@ pub enum Command {
     Events(EventsArgs),
     /// Raw escape hatch: call the admin API directly.
     Api(ApiArgs),
+    /// Every node ranked for promotion, with the reason each can or cannot be promoted.
+    Candidates(JsonFlag),
+    /// Managed switchover: the primary drains, the target catches up, everyone switches.
+    Switchover {
+        /// The node to make primary.
+        #[arg(long)]
+        to: String,
+        #[command(flatten)]
+        proc: ProcArgs,
+    },
+    /// Forced failover: promote a replica when the primary does not answer.
+    Failover {
+        /// The replica to promote (default: the most advanced promotable one).
+        #[arg(long)]
+        to: Option<String>,
+        /// Fail over even if the primary answers (it is fenced), or if a replica is ahead of
+        /// the target (its extra records are exported, then it is resynced).
+        #[arg(long)]
+        force: bool,
+        /// Where exported records go.
+        #[arg(long, default_value = ".", value_name = "DIR")]
+        export_dir: std::path::PathBuf,
+        #[command(flatten)]
+        proc: ProcArgs,
+    },
+    /// Set the replicated `primary` setting and point every replica at it (seed 000).
+    Repoint {
+        /// The node clients should use; it must be the primary.
+        #[arg(long, required_unless_present = "list")]
+        primary: Option<String>,
+        /// Show which servers could take that place, and why.
+        #[arg(long, conflicts_with = "primary")]
+        list: bool,
+        #[command(flatten)]
+        proc: ProcArgs,
+    },
+    /// Turn a fenced or restored old primary into a replica, exporting its divergent writes.
+    Demote {
+        node: String,
+        /// The primary to follow (default: the current primary).
+        #[arg(long)]
+        to: Option<String>,
+        /// File for the exported records (default: ./drctl-demote-NODE-RUN.jsonl).
+        #[arg(long, value_name = "FILE")]
+        export: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        proc: ProcArgs,
+    },
+    /// Stop a node replicating; it keeps its data.
+    Standalone {
+        node: String,
+        #[command(flatten)]
+        proc: ProcArgs,
+    },
+    /// Make a node a replica of a primary; the node's replicated data is overwritten.
+    Join {
+        node: String,
+        #[arg(long)]
+        primary: String,
+        #[command(flatten)]
+        proc: ProcArgs,
+    },
+    /// Replication modes (seed 001).
+    #[command(subcommand)]
+    Sync(SyncCommand),
     /// Cluster CA and node certificates.
     #[command(subcommand)]
     Certs(CertsCommand),
@@ -83,6 +148,32 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+/// Options every procedure has.
+#[derive(Args, Debug, Clone)]
+pub struct ProcArgs {
+    /// Print the plan, built from the same probes as a real run, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Answer yes to confirmations (needed without a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Refuse unless this node is the primary.
+    #[arg(long, value_name = "NODE")]
+    pub expect_primary: Option<String>,
+    /// Refuse unless the cluster is at this epoch.
+    #[arg(long, value_name = "N")]
+    pub expect_epoch: Option<u64>,
+    /// Take the cluster lock even if another operator holds it (logged on every node).
+    #[arg(long)]
+    pub break_lock: bool,
+    /// How long each step may take to take effect.
+    #[arg(long, default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
+    pub wait: std::time::Duration,
 }
 
 #[derive(Args, Debug)]
@@ -156,6 +247,18 @@ pub struct ApiArgs {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum SyncCommand {
+    /// Turn automatic (partial, record by record) replication to NODE on or off.
+    Auto {
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+        node: String,
+        #[command(flatten)]
+        proc: ProcArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum CertsCommand {
     /// Create a cluster CA (ca.pem, ca.key) in DIR.
     Init {
@@ -209,6 +312,17 @@ pub enum LabCommand {
     },
     /// Write N entries through the cluster; log each acknowledged key.
     Write(LabWriteArgs),
+    /// Measure switchover and failover on a fresh 3-node lab (not the one in --lab-dir).
+    Bench {
+        /// Switchovers to run (each to the next node).
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Writes per second during the switchovers.
+        #[arg(long, default_value_t = 300.0)]
+        rate: f64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Check that every key of an acked log is on a node (default: the primary).
     Verify {
         #[arg(long, value_name = "FILE")]

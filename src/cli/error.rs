@@ -3,14 +3,7 @@
 
 use crate::api::ClientError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
-    Failed = 1,
-    Usage = 2,
-    Refused = 3,
-    Aborted = 4,
-    TimedOut = 5,
-}
+pub use crate::exit::Exit;
 
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
@@ -40,6 +33,12 @@ impl CliError {
     }
     pub fn code(&self) -> u8 {
         self.exit as u8
+    }
+}
+
+impl From<crate::procedures::ProcError> for CliError {
+    fn from(e: crate::procedures::ProcError) -> Self {
+        CliError::new(e.exit, e.message)
     }
 }
 

@@ -94,6 +94,7 @@ pub async fn cmd_lab(global: &GlobalArgs, cmd: &LabCommand) -> Result<(), CliErr
             Ok(())
         }
         LabCommand::Write(args) => write(global, args).await,
+        LabCommand::Bench { rounds, rate, json } => bench(*rounds, *rate, *json).await,
         LabCommand::Verify { acked_log, json } => {
             let ctx = Context::load(global).await?;
             let target = ctx.default_target().await?;
@@ -262,4 +263,68 @@ async fn write(global: &GlobalArgs, args: &LabWriteArgs) -> Result<(), CliError>
         None => Ok(()),
         Some(e) => Err(CliError::failed(e)),
     }
+}
+
+async fn bench(rounds: usize, rate: f64, json: bool) -> Result<(), CliError> {
+    if rounds == 0 || !(rate > 0.0 && rate.is_finite()) {
+        return Err(CliError::usage(
+            "--rounds must be at least 1 and --rate positive",
+        ));
+    }
+    let dir = std::env::temp_dir().join(format!(
+        "drctl-bench-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    ));
+    let say = |m: &str| eprintln!("bench: {m}");
+    let r = crate::lab::bench::bench(&dir, rounds, rate, &say)
+        .await
+        .map_err(lab_err)?;
+    if json {
+        print_json(&r);
+        return Ok(());
+    }
+    let mut sorted = r.switchover_ms.clone();
+    sorted.sort_unstable();
+    let median = sorted[sorted.len() / 2];
+    let max = *sorted.last().expect("at least one round");
+    let mut t = table(&["MEASURE", "VALUE", "TARGET"]);
+    t.add_row(vec![
+        format!(
+            "switchover, command to verified (median of {})",
+            sorted.len()
+        ),
+        format!("{median} ms"),
+        "< 200 ms".into(),
+    ]);
+    t.add_row(vec![
+        "switchover, slowest".into(),
+        format!("{max} ms"),
+        "".into(),
+    ]);
+    t.add_row(vec![
+        format!(
+            "write unavailability under {} writes/s (longest wait of one write)",
+            r.write_rate
+        ),
+        format!("{} ms", r.write_unavailable_ms),
+        "".into(),
+    ]);
+    t.add_row(vec![
+        "acknowledged writes lost".into(),
+        format!("{} of {}", r.writes_lost, r.writes_acknowledged),
+        "0".into(),
+    ]);
+    t.add_row(vec![
+        "forced failover after kill -9, command to verified".into(),
+        format!("{} ms", r.failover_ms),
+        "< 100 ms".into(),
+    ]);
+    println!("{t}");
+    if r.writes_lost > 0 {
+        return Err(CliError::failed(format!(
+            "{} acknowledged writes lost",
+            r.writes_lost
+        )));
+    }
+    Ok(())
 }

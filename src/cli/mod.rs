@@ -10,6 +10,7 @@ pub mod error;
 mod events;
 mod lab;
 pub mod output;
+mod procedure;
 mod status;
 
 use clap::CommandFactory;
@@ -27,6 +28,131 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Entry(c) => entry::cmd_entry(&context::Context::load(g).await?, c).await,
         Command::Events(a) => events::cmd_events(&context::Context::load(g).await?, a).await,
         Command::Api(a) => api_cmd::cmd_api(&context::Context::load(g).await?, a).await,
+        Command::Candidates(a) => {
+            let ctx = context::Context::load(g).await?;
+            let view = ctx.probe().await;
+            let ranked = crate::procedures::rank(&view);
+            if a.json {
+                output::print_json(&ranked);
+            } else {
+                let mut t = output::table(&["RANK", "NODE", "ROLE", "EPOCH", "POSITION", "REASON"]);
+                for c in &ranked {
+                    t.add_row(vec![
+                        c.rank.map(|r| r.to_string()).unwrap_or_else(|| "-".into()),
+                        c.name.clone(),
+                        c.role.map(|r| r.to_string()).unwrap_or_else(|| "-".into()),
+                        c.epoch.map(|e| e.to_string()).unwrap_or_else(|| "-".into()),
+                        match (c.head_epoch, c.head_seq) {
+                            (Some(e), Some(s)) => format!("epoch {e} seq {s}"),
+                            _ => "-".into(),
+                        },
+                        c.reason.clone(),
+                    ]);
+                }
+                println!("{t}");
+            }
+            Ok(())
+        }
+        Command::Switchover { to, proc } => {
+            let ctx = context::Context::load(g).await?;
+            procedure::run(&ctx, proc, |cl, view| async move {
+                let plan = crate::procedures::switchover(&cl, &view, to).await?;
+                Ok((cl, plan))
+            })
+            .await
+        }
+        Command::Failover {
+            to,
+            force,
+            export_dir,
+            proc,
+        } => {
+            let ctx = context::Context::load(g).await?;
+            procedure::run(&ctx, proc, |cl, view| async move {
+                let plan =
+                    crate::procedures::failover(&cl, &view, to.as_deref(), *force, export_dir)
+                        .await?;
+                Ok((cl, plan))
+            })
+            .await
+        }
+        Command::Repoint {
+            primary,
+            list,
+            proc,
+        } => {
+            let ctx = context::Context::load(g).await?;
+            if *list {
+                let view = ctx.probe().await;
+                let rows = crate::procedures::repoint_list(&view);
+                if proc.json {
+                    output::print_json(&rows);
+                } else {
+                    let mut t = output::table(&["NODE", "CAN SERVE", "WHY"]);
+                    for r in &rows {
+                        t.add_row(vec![
+                            r.name.clone(),
+                            if r.eligible { "yes" } else { "no" }.to_string(),
+                            r.reason.clone(),
+                        ]);
+                    }
+                    println!("{t}");
+                }
+                return Ok(());
+            }
+            let primary = primary
+                .as_deref()
+                .expect("clap requires --primary without --list");
+            procedure::run(&ctx, proc, |cl, view| async move {
+                let plan = crate::procedures::repoint(&cl, &view, primary).await?;
+                Ok((cl, plan))
+            })
+            .await
+        }
+        Command::Demote {
+            node,
+            to,
+            export,
+            proc,
+        } => {
+            let ctx = context::Context::load(g).await?;
+            procedure::run(&ctx, proc, |cl, view| async move {
+                let plan =
+                    crate::procedures::demote(&cl, &view, node, to.as_deref(), export.clone())
+                        .await?;
+                Ok((cl, plan))
+            })
+            .await
+        }
+        Command::Standalone { node, proc } => {
+            let ctx = context::Context::load(g).await?;
+            procedure::run(&ctx, proc, |cl, view| async move {
+                let plan = crate::procedures::standalone(&cl, &view, node).await?;
+                Ok((cl, plan))
+            })
+            .await
+        }
+        Command::Join {
+            node,
+            primary,
+            proc,
+        } => {
+            let ctx = context::Context::load(g).await?;
+            procedure::run(&ctx, proc, |cl, view| async move {
+                let plan = crate::procedures::join(&cl, &view, node, primary).await?;
+                Ok((cl, plan))
+            })
+            .await
+        }
+        Command::Sync(args::SyncCommand::Auto { state, node, proc }) => {
+            let ctx = context::Context::load(g).await?;
+            let on = state == "on";
+            procedure::run(&ctx, proc, |cl, view| async move {
+                let plan = crate::procedures::sync_auto(&cl, &view, node, on).await?;
+                Ok((cl, plan))
+            })
+            .await
+        }
         Command::Certs(c) => certs::cmd_certs(c),
         Command::Lab(c) => lab::cmd_lab(g, c).await,
         Command::Completions { shell } => {

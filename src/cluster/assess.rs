@@ -157,7 +157,7 @@ fn assess_node(
                     ));
                 } else {
                     // The primary's own head is fresher than what the replica last saw.
-                    owns = Some(crate::node::owns_pct(s.applied_seq, p.head_seq));
+                    owns = Some(crate::api::logic::owns_pct(s.applied_seq, p.head_seq));
                     lag = Some(p.head_seq.saturating_sub(s.applied_seq));
                 }
             }
@@ -166,6 +166,9 @@ fn assess_node(
                     "at epoch {}, the cluster is at epoch {epoch}",
                     s.epoch
                 ));
+            }
+            if !s.sync.auto {
+                reasons.push("automatic sync is off".into());
             }
             if let Some(o) = owns.filter(|o| *o < 100.0) {
                 reasons.push(format!("owns {o}% ({} records behind)", lag.unwrap_or(0)));

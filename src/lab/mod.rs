@@ -1,6 +1,7 @@
 //! Local clusters of real `drnode` processes on loopback, for trying drctl, tests and drills:
 //! start, kill (SIGKILL), pause (SIGSTOP), resume, restart, and stop only what the lab started.
 
+pub mod bench;
 mod process;
 pub mod writer;
 
@@ -393,6 +394,38 @@ impl Lab {
     }
 }
 
+/// The lab's cluster name and a client per node, from its own files.
+pub fn targets(lab: &Lab) -> Result<(String, Vec<Target>), LabError> {
+    let inv = crate::inventory::Inventory::load(&lab.cluster_file())
+        .map_err(|e| LabError::Failed(e.to_string()))?;
+    let pass = crate::secret::Passphrase::from_file(&lab.dir.join("passphrase"))
+        .map_err(|e| LabError::Failed(e.to_string()))?;
+    let options = crate::api::ClientOptions {
+        trust: inv.trust(),
+        connect_timeout: Duration::from_secs(1),
+        request_timeout: Duration::from_secs(3),
+        operator: Some("lab".into()),
+        run_id: None,
+    };
+    let http =
+        crate::api::client::http_client(&options).map_err(|e| LabError::Failed(e.to_string()))?;
+    let targets = inv
+        .file
+        .nodes
+        .iter()
+        .map(|n| {
+            Ok(Target {
+                name: n.name.clone(),
+                url: n.url.clone(),
+                promotable: n.promotable,
+                client: crate::api::NodeClient::new(http.clone(), &n.url, pass.clone(), &options)
+                    .map_err(|e| LabError::Failed(e.to_string()))?,
+            })
+        })
+        .collect::<Result<Vec<_>, LabError>>()?;
+    Ok((inv.file.cluster, targets))
+}
+
 /// Waits until every target answers its health check.
 pub async fn wait_up(targets: &[Target], deadline: Duration) -> Result<(), LabError> {
     let until = tokio::time::Instant::now() + deadline;
@@ -417,7 +450,7 @@ pub async fn form(targets: &[Target]) -> Result<(), LabError> {
         .ok_or_else(|| LabError::Failed("a lab needs at least one node".into()))?;
     first
         .client
-        .promote(1)
+        .promote(1, Some("lab"))
         .await
         .map_err(|e| LabError::Failed(format!("promote {}: {e}", first.name)))?;
     for t in rest {

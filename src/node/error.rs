@@ -33,6 +33,13 @@ pub enum ApiError {
     StaleEpoch(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("the cluster lock is held by {holder} ({reason}, run {run_id}) for {expires_in_ms} ms more; wait, or use --break-lock if that run is dead")]
+    Locked {
+        holder: String,
+        reason: String,
+        run_id: String,
+        expires_in_ms: u64,
+    },
     #[error("cannot reach the primary {url}: {detail}")]
     Upstream { url: String, detail: String },
     #[error("internal error: {0}")]
@@ -53,6 +60,7 @@ impl ApiError {
             ApiError::Unavailable { .. } => "unavailable",
             ApiError::StaleEpoch(_) => "stale_epoch",
             ApiError::Conflict(_) => "conflict",
+            ApiError::Locked { .. } => "locked",
             ApiError::Upstream { .. } => "upstream_unreachable",
             ApiError::Internal(_) => "internal",
             ApiError::Remote { .. } => "remote",
@@ -67,6 +75,7 @@ impl ApiError {
             ApiError::NotPrimary { .. }
             | ApiError::Fenced { .. }
             | ApiError::StaleEpoch(_)
+            | ApiError::Locked { .. }
             | ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Upstream { .. } => StatusCode::BAD_GATEWAY,

@@ -38,6 +38,7 @@ pub async fn serve(
         stopper.graceful_shutdown(Some(Duration::from_secs(2)));
     });
     node.reconcile();
+    let watcher = tokio::spawn(node.clone().peer_watch());
     let app = router(node.clone());
     let result = axum_server::from_tcp_rustls(listener, tls)
         .map_err(NodeError::Serve)?
@@ -45,6 +46,7 @@ pub async fn serve(
         .serve(app.into_make_service_with_connect_info::<SocketAddr>())
         .await
         .map_err(NodeError::Serve);
+    watcher.abort();
     if let Some(t) = node.repl_task.lock().expect("task lock").take() {
         t.abort();
     }
@@ -64,13 +66,20 @@ fn router(node: Arc<Node>) -> Router {
         .route("/v1/settings/{name}", get(get_setting).put(put_setting))
         .route("/v1/local", get(list_local))
         .route("/v1/local/{name}", get(get_local).put(put_local))
-        .route("/v1/events", get(events))
+        .route("/v1/events", get(events).post(post_event))
         .route("/v1/repl/log", get(repl_log))
         .route("/v1/repl/terms", get(repl_terms))
         .route("/v1/repl/snapshot", get(repl_snapshot))
         .route("/v1/admin/promote", post(promote))
         .route("/v1/admin/follow", post(follow))
         .route("/v1/admin/standalone", post(standalone))
+        .route("/v1/admin/drain", post(drain))
+        .route("/v1/admin/sync-auto", post(sync_auto))
+        .route("/v1/admin/undrain", post(undrain))
+        .route("/v1/admin/lock", post(take_lock))
+        .route("/v1/admin/unlock", post(release_lock))
+        .route("/v1/admin/fence", post(fence))
+        .route("/v1/log", get(read_log))
         .fallback(|| async { ApiError::not_found("route") })
         .route_layer(middleware::from_fn_with_state(node.clone(), authenticate));
     Router::new()
@@ -527,7 +536,8 @@ async fn promote(
     body: Result<Json<PromoteRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<NodeStatus>, ApiError> {
     let Json(req) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    node.promote(req.epoch, &caller(&headers)).await?;
+    node.promote(req.epoch, req.procedure, &caller(&headers))
+        .await?;
     node_status(State(node)).await
 }
 
@@ -544,5 +554,107 @@ async fn follow(
 
 async fn standalone(State(node): Shared, headers: HeaderMap) -> Result<Json<NodeStatus>, ApiError> {
     node.standalone(&caller(&headers)).await?;
+    node_status(State(node)).await
+}
+
+fn json_body<T>(
+    body: Result<Json<T>, axum::extract::rejection::JsonRejection>,
+) -> Result<T, ApiError> {
+    body.map(|Json(b)| b)
+        .map_err(|e| ApiError::BadRequest(e.body_text()))
+}
+
+async fn drain(
+    State(node): Shared,
+    headers: HeaderMap,
+    body: Result<Json<DrainRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<DrainResponse>, ApiError> {
+    let req = json_body(body)?;
+    let ttl = Duration::from_millis(req.ttl_ms.clamp(100, 600_000));
+    let head = node.drain(ttl, &caller(&headers)).await?;
+    Ok(Json(DrainResponse { head }))
+}
+
+async fn undrain(State(node): Shared, headers: HeaderMap) -> Result<Json<NodeStatus>, ApiError> {
+    node.undrain(&caller(&headers));
+    node_status(State(node)).await
+}
+
+async fn take_lock(
+    State(node): Shared,
+    body: Result<Json<LockRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<LockInfo>, ApiError> {
+    let req = json_body(body)?;
+    Ok(Json(node.take_lock(&req)?))
+}
+
+async fn release_lock(
+    State(node): Shared,
+    body: Result<Json<UnlockRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let req = json_body(body)?;
+    node.release_lock(&req.run_id);
+    Ok(Json(serde_json::json!({"released": true})))
+}
+
+async fn fence(
+    State(node): Shared,
+    body: Result<Json<FenceRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<NodeStatus>, ApiError> {
+    let req = json_body(body)?;
+    let st = node.state();
+    if st.role == Role::Primary && req.epoch > st.epoch {
+        node.fence(req.reason).await?;
+    }
+    node_status(State(node)).await
+}
+
+#[derive(Deserialize)]
+struct LogReadQuery {
+    #[serde(default)]
+    after_seq: u64,
+    limit: Option<u64>,
+}
+
+/// Any node's log records after a seq (for exporting a divergent tail).
+async fn read_log(
+    State(node): Shared,
+    Query(q): Query<LogReadQuery>,
+) -> Result<Json<Vec<LogRecord>>, ApiError> {
+    let store = node.store.clone();
+    let limit = q.limit.unwrap_or(10_000).clamp(1, 100_000);
+    Ok(Json(
+        tokio::task::spawn_blocking(move || store.log_after(q.after_seq, limit)).await??,
+    ))
+}
+
+async fn post_event(
+    State(node): Shared,
+    headers: HeaderMap,
+    body: Result<Json<NewEventRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let req = json_body(body)?;
+    if crate::names::validate_label(&req.kind).is_err() || req.message.len() > 4096 {
+        return Err(ApiError::BadRequest(
+            "an event needs a kind (letters, digits, '-') and a message under 4096 bytes".into(),
+        ));
+    }
+    let who = caller(&headers);
+    let e = NewEvent::new(&req.kind, req.message).by(who.operator, who.run_id);
+    let e = match req.success {
+        Some(ok) => e.success(ok),
+        None => e,
+    };
+    let id = node.db.record(e)?;
+    Ok(Json(serde_json::json!({"id": id})))
+}
+
+async fn sync_auto(
+    State(node): Shared,
+    headers: HeaderMap,
+    body: Result<Json<SyncAutoRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<NodeStatus>, ApiError> {
+    let req = json_body(body)?;
+    node.set_sync_auto(req.on, &caller(&headers)).await?;
     node_status(State(node)).await
 }

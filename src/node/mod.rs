@@ -41,6 +41,29 @@ pub const OPERATION_ROLES: [&str; 2] = ["schema-master", "naming-master"];
 
 pub const HOST_ID_FILE: &str = "host_id";
 
+/// The cluster lock as held on this node.
+#[derive(Debug, Clone)]
+struct HeldLock {
+    holder: String,
+    reason: String,
+    run_id: String,
+    expires: Instant,
+}
+
+impl HeldLock {
+    fn info(&self) -> crate::api::LockInfo {
+        crate::api::LockInfo {
+            holder: self.holder.clone(),
+            reason: self.reason.clone(),
+            run_id: self.run_id.clone(),
+            expires_in_ms: self
+                .expires
+                .saturating_duration_since(Instant::now())
+                .as_millis() as u64,
+        }
+    }
+}
+
 /// Who asked for a change, for the event log.
 #[derive(Debug, Clone, Default)]
 pub struct Caller {
@@ -68,6 +91,11 @@ pub struct Node {
     force_full_sync: AtomicBool,
     replicas: Mutex<BTreeMap<String, (ReplicaProgress, Instant)>>,
     repl_task: Mutex<Option<JoinHandle<()>>>,
+    /// Writes are refused until this instant (a switchover's drain).
+    drain_until: Mutex<Option<Instant>>,
+    /// A primary refuses writes until it has asked its peers whether a newer epoch exists.
+    peers_checked: AtomicBool,
+    lock: Mutex<Option<HeldLock>>,
     peers: reqwest::Client,
     peer_options: ClientOptions,
 }
@@ -147,6 +175,9 @@ impl Node {
             force_full_sync: AtomicBool::new(false),
             replicas: Mutex::new(BTreeMap::new()),
             repl_task: Mutex::new(None),
+            drain_until: Mutex::new(None),
+            peers_checked: AtomicBool::new(false),
+            lock: Mutex::new(None),
             peers,
             peer_options,
             config,
@@ -163,11 +194,14 @@ impl Node {
         self.state.lock().expect("state lock").clone()
     }
 
-    /// Changes the durable state; returns the new state.
+    /// Changes the durable state; returns the new state. A role change ends any drain.
     fn update_state(&self, f: impl FnOnce(&mut NodeState)) -> Result<NodeState, ApiError> {
         let mut guard = self.state.lock().expect("state lock");
         let mut next = guard.clone();
         f(&mut next);
+        if next.role != guard.role {
+            *self.drain_until.lock().expect("drain lock") = None;
+        }
         if next != *guard {
             state::save(&self.config.data_dir, &next)
                 .map_err(|e| ApiError::Internal(format!("cannot save node state: {e}")))?;
@@ -210,7 +244,11 @@ impl Node {
         }
         self.update_sync(|s| {
             s.auto = st.sync_auto && st.role == Role::Replica;
-            s.phase = "idle".into();
+            s.phase = if st.role == Role::Replica && !st.sync_auto {
+                "off".into()
+            } else {
+                "idle".into()
+            };
             s.failures = 0;
             s.last_error = None;
             s.common = None;
@@ -237,6 +275,18 @@ impl Node {
         let st = self.state();
         match st.role {
             Role::Primary | Role::Standalone => {
+                if self.draining() {
+                    return Err(ApiError::Unavailable {
+                        reason: "this primary is draining for a switchover".into(),
+                        retry_after_s: 1,
+                    });
+                }
+                if st.role == Role::Primary && !self.peers_checked.load(Ordering::SeqCst) {
+                    return Err(ApiError::Unavailable {
+                        reason: "this primary is checking its peers for a newer epoch".into(),
+                        retry_after_s: 1,
+                    });
+                }
                 let store = self.store.clone();
                 let (k, v) = (key.to_string(), value.map(str::to_string));
                 let record = tokio::task::spawn_blocking(move || {
@@ -284,7 +334,12 @@ impl Node {
     }
 
     /// Becomes primary at `epoch` (not lower than the node's own).
-    pub async fn promote(self: &Arc<Self>, epoch: u64, caller: &Caller) -> Result<(), ApiError> {
+    pub async fn promote(
+        self: &Arc<Self>,
+        epoch: u64,
+        procedure: Option<String>,
+        caller: &Caller,
+    ) -> Result<(), ApiError> {
         {
             let _gate = self.role_gate.write().await;
             let st = self.state();
@@ -303,6 +358,12 @@ impl Node {
                 s.epoch = epoch;
                 s.following = None;
                 s.fenced_reason = None;
+                s.promotion = Some(crate::api::Promotion {
+                    epoch,
+                    procedure: procedure.clone(),
+                    run_id: caller.run_id.clone(),
+                    at: crate::clock::now_rfc3339(),
+                });
             })?;
             self.event(
                 NewEvent::new(
@@ -434,6 +495,29 @@ impl Node {
         Ok(())
     }
 
+    /// Turns automatic (partial) replication on or off (seed 001's "automatic failover server
+    /// synchronization").
+    pub async fn set_sync_auto(
+        self: &Arc<Self>,
+        on: bool,
+        caller: &Caller,
+    ) -> Result<(), ApiError> {
+        if self.state().sync_auto == on {
+            return Ok(());
+        }
+        self.update_state(|s| s.sync_auto = on)?;
+        self.event(
+            NewEvent::new(
+                "sync",
+                format!("automatic sync turned {}", if on { "on" } else { "off" }),
+            )
+            .details(serde_json::json!({"auto": on}))
+            .by(caller.operator.clone(), caller.run_id.clone()),
+        );
+        self.reconcile();
+        Ok(())
+    }
+
     /// A primary that meets a higher epoch fences itself: it refuses writes until demoted.
     pub async fn fence(&self, reason: String) -> Result<(), ApiError> {
         let _gate = self.role_gate.write().await;
@@ -450,6 +534,156 @@ impl Node {
         Ok(())
     }
 
+    fn draining(&self) -> bool {
+        let mut d = self.drain_until.lock().expect("drain lock");
+        match *d {
+            Some(until) if until > Instant::now() => true,
+            Some(_) => {
+                *d = None;
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Stops new writes for `ttl` (in-flight writes finish first) and returns the last record.
+    pub async fn drain(
+        &self,
+        ttl: Duration,
+        caller: &Caller,
+    ) -> Result<crate::api::Position, ApiError> {
+        let _gate = self.role_gate.write().await;
+        let st = self.state();
+        if !matches!(st.role, Role::Primary | Role::Standalone) {
+            return Err(ApiError::NotPrimary {
+                role: st.role.to_string(),
+                primary: st.following,
+            });
+        }
+        *self.drain_until.lock().expect("drain lock") = Some(Instant::now() + ttl);
+        let head = self.store.head();
+        self.event(
+            NewEvent::new(
+                "drain",
+                format!("writes drained for up to {} ms at {head}", ttl.as_millis()),
+            )
+            .by(caller.operator.clone(), caller.run_id.clone()),
+        );
+        Ok(head)
+    }
+
+    pub fn undrain(&self, caller: &Caller) {
+        if self
+            .drain_until
+            .lock()
+            .expect("drain lock")
+            .take()
+            .is_some()
+        {
+            self.event(
+                NewEvent::new("drain", "writes resumed")
+                    .by(caller.operator.clone(), caller.run_id.clone()),
+            );
+        }
+    }
+
+    /// Takes the cluster lock for `holder`, refusing if someone else holds it (unless broken).
+    pub fn take_lock(
+        &self,
+        req: &crate::api::LockRequest,
+    ) -> Result<crate::api::LockInfo, ApiError> {
+        let mut held = self.lock.lock().expect("lock lock");
+        if let Some(current) = held.as_ref().filter(|l| l.expires > Instant::now()) {
+            if current.holder != req.holder && current.run_id != req.run_id {
+                if !req.break_lock {
+                    let info = current.info();
+                    return Err(ApiError::Locked {
+                        holder: info.holder,
+                        reason: info.reason,
+                        run_id: info.run_id,
+                        expires_in_ms: info.expires_in_ms,
+                    });
+                }
+                self.event(
+                    NewEvent::new(
+                        "lock_broken",
+                        format!(
+                            "{} broke the lock of {} ({}, run {})",
+                            req.holder, current.holder, current.reason, current.run_id
+                        ),
+                    )
+                    .success(false)
+                    .by(Some(req.holder.clone()), Some(req.run_id.clone())),
+                );
+            }
+        }
+        let lock = HeldLock {
+            holder: req.holder.clone(),
+            reason: req.reason.clone(),
+            run_id: req.run_id.clone(),
+            expires: Instant::now() + Duration::from_millis(req.ttl_ms.clamp(1_000, 3_600_000)),
+        };
+        let info = lock.info();
+        *held = Some(lock);
+        Ok(info)
+    }
+
+    pub fn release_lock(&self, run_id: &str) {
+        let mut held = self.lock.lock().expect("lock lock");
+        if held.as_ref().is_some_and(|l| l.run_id == run_id) {
+            *held = None;
+        }
+    }
+
+    /// Asks the other members for their epoch; a newer one fences this primary.
+    async fn check_peers(self: &Arc<Self>) {
+        let st = self.state();
+        if st.role != Role::Primary {
+            self.peers_checked.store(true, Ordering::SeqCst);
+            return;
+        }
+        let members = self.members().unwrap_or_default();
+        let others: Vec<Member> = members
+            .into_iter()
+            .filter(|m| m.host_id != self.host_id && m.state != MemberState::Removed)
+            .collect();
+        let probes = others.iter().map(|m| async move {
+            let client = self.peer(&m.url).ok()?;
+            let status = tokio::time::timeout(Duration::from_secs(2), client.status())
+                .await
+                .ok()?
+                .ok()?;
+            Some((m.name.clone(), status))
+        });
+        let answers = futures_util::future::join_all(probes).await;
+        let newer = answers
+            .into_iter()
+            .flatten()
+            .filter(|(_, s)| s.epoch > st.epoch && matches!(s.role, Role::Primary | Role::Replica))
+            // Name the new primary if it answered, else whoever saw the newest epoch.
+            .max_by_key(|(_, s)| (s.epoch, s.role == Role::Primary));
+        if let Some((name, s)) = newer {
+            let what = if s.role == Role::Primary {
+                format!("{name} is primary at epoch {}", s.epoch)
+            } else {
+                format!("{name} is at epoch {}", s.epoch)
+            };
+            let reason = format!("believed it was primary at epoch {}; {what}", st.epoch);
+            if let Err(e) = self.fence(reason).await {
+                tracing::error!(error = %e, "cannot fence");
+            }
+        }
+        self.peers_checked.store(true, Ordering::SeqCst);
+    }
+
+    /// Periodically checks peers while primary (a restored old primary fences itself).
+    pub(crate) async fn peer_watch(self: Arc<Self>) {
+        loop {
+            self.check_peers().await;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+
     pub fn status(&self) -> Result<NodeStatus, ApiError> {
         let st = self.state();
         let head = self.store.head();
@@ -464,13 +698,13 @@ impl Node {
                     let got = self.full_sync_progress.load(Ordering::Relaxed);
                     let pct = (got as f64 * 100.0 / total as f64).min(99.9);
                     (
-                        floor1(pct),
+                        crate::api::logic::floor1(pct),
                         primary_head.saturating_sub(head.seq),
                         Some(primary_head),
                     )
                 } else {
                     (
-                        owns_pct(head.seq, primary_head),
+                        crate::api::logic::owns_pct(head.seq, primary_head),
                         primary_head.saturating_sub(head.seq),
                         Some(primary_head),
                     )
@@ -535,6 +769,16 @@ impl Node {
             fenced_reason: st.fenced_reason,
             sync,
             replicas,
+            draining: self.draining()
+                || (st.role == Role::Primary && !self.peers_checked.load(Ordering::SeqCst)),
+            lock: self
+                .lock
+                .lock()
+                .expect("lock lock")
+                .as_ref()
+                .filter(|l| l.expires > Instant::now())
+                .map(HeldLock::info),
+            promotion: st.promotion.clone(),
         })
     }
 
@@ -544,18 +788,6 @@ impl Node {
             .expect("replicas lock")
             .insert(host_id.to_string(), (progress, Instant::now()));
     }
-}
-
-/// Share of the primary's history held, floored to one decimal so 100 means "all of it".
-pub fn owns_pct(applied: u64, primary_head: u64) -> f64 {
-    if primary_head == 0 || applied >= primary_head {
-        return 100.0;
-    }
-    floor1((applied as f64 * 100.0 / primary_head as f64).min(99.9))
-}
-
-fn floor1(x: f64) -> f64 {
-    (x * 10.0).floor() / 10.0
 }
 
 fn forwarded_error(primary: &str, e: crate::api::ClientError) -> ApiError {

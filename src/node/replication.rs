@@ -8,8 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::nodedb::NewEvent;
-use super::store::{common_point, SnapshotMsg};
+use super::store::SnapshotMsg;
 use super::{Node, MEMBERS_PREFIX};
+use crate::api::logic::common_point;
 use crate::api::{
     ClientError, DbStatus, Entry, LogQuery, LogResponse, Member, MemberState, NodeClient, Position,
     SnapshotLine,
@@ -133,7 +134,12 @@ async fn pull_once(
     let query = LogQuery {
         after_epoch: head.epoch,
         after_seq: head.seq,
-        wait_ms: node.config.sync.poll_ms,
+        // The first pull after (re)starting answers at once, so status is accurate at once.
+        wait_ms: if *resumed_logged {
+            node.config.sync.poll_ms
+        } else {
+            0
+        },
         limit: Some(BATCH),
         host_id: node.host_id.clone(),
         name: node.config.name.clone(),

@@ -22,6 +22,9 @@ pub struct NodeState {
     /// Automatic (partial) sync on.
     #[serde(default = "yes")]
     pub sync_auto: bool,
+    /// How this node last became primary.
+    #[serde(default)]
+    pub promotion: Option<crate::api::Promotion>,
 }
 
 fn yes() -> bool {
@@ -36,6 +39,7 @@ impl Default for NodeState {
             following: None,
             fenced_reason: None,
             sync_auto: true,
+            promotion: None,
         }
     }
 }

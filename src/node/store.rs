@@ -524,29 +524,6 @@ fn read_head(conn: &Connection, base: Position) -> rusqlite::Result<Position> {
     })
 }
 
-/// The last position two logs share, from their terms: for the epochs both hold, the lesser
-/// of their last seqs (histories agree up to there, since a seq is written once per epoch).
-pub fn common_point(mine: &[Term], theirs: &[Term], base: Position) -> Position {
-    let mut best = Position {
-        epoch: base.epoch,
-        seq: base.seq,
-    };
-    for m in mine {
-        if let Some(t) = theirs.iter().find(|t| t.epoch == m.epoch) {
-            if t.first_seq == m.first_seq || m.first_seq <= t.last_seq {
-                let seq = m.last_seq.min(t.last_seq);
-                if seq >= best.seq {
-                    best = Position {
-                        epoch: m.epoch,
-                        seq,
-                    };
-                }
-            }
-        }
-    }
-    best
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -605,21 +582,5 @@ mod tests {
         s.apply(&[r(1), r(2)]).unwrap();
         assert!(matches!(s.apply(&[r(4)]), Err(StoreError::Gap { .. })));
         assert_eq!(s.head().seq, 2);
-    }
-
-    #[test]
-    fn common_point_of_split_histories() {
-        let t = |epoch, first_seq, last_seq| Term {
-            epoch,
-            first_seq,
-            last_seq,
-        };
-        // Old primary wrote 1..=105 at epoch 3; the new one took over at 100 with epoch 4.
-        let mine = [t(1, 1, 50), t(3, 51, 105)];
-        let theirs = [t(1, 1, 50), t(3, 51, 100), t(4, 101, 120)];
-        assert_eq!(
-            common_point(&mine, &theirs, Position::default()),
-            Position { epoch: 3, seq: 100 }
-        );
     }
 }

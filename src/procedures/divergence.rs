@@ -1,0 +1,93 @@
+//! Which records of a node never reached the primary (the M-Vault "unpropagated updates"):
+//! everything past the last position both logs share.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::ProcError;
+use crate::api::logic::common_point;
+use crate::api::{LogRecord, Op, Position};
+use crate::cluster::Target;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Divergence {
+    /// The last position both logs share.
+    pub common: Position,
+    /// Records of the node past `common`: writes the primary never had.
+    pub records: u64,
+    pub node_head: u64,
+}
+
+pub async fn divergence(node: &Target, primary: &Target) -> Result<Divergence, ProcError> {
+    let (mine, theirs, status) = tokio::try_join!(
+        node.client.terms(),
+        primary.client.terms(),
+        node.client.status()
+    )?;
+    let base = match mine.first() {
+        // The node's log may start after a full sync or truncation: its base is shared.
+        Some(first) if first.first_seq > 1 => Position {
+            epoch: 0,
+            seq: first.first_seq - 1,
+        },
+        _ => Position::default(),
+    };
+    let common = if mine.is_empty() {
+        Position {
+            epoch: status.head_epoch,
+            seq: status.head_seq,
+        }
+    } else {
+        common_point(&mine, &theirs, base)
+    };
+    Ok(Divergence {
+        common,
+        records: status.head_seq.saturating_sub(common.seq),
+        node_head: status.head_seq,
+    })
+}
+
+/// One exported record (a JSON line).
+#[derive(Serialize)]
+struct Exported<'a> {
+    key: &'a str,
+    value: Option<&'a str>,
+    op: Op,
+    epoch: u64,
+    seq: u64,
+}
+
+/// Writes the node's records after the common point to `path` as JSON lines; returns the count.
+pub async fn export_records(node: &Target, d: &Divergence, path: &Path) -> Result<u64, ProcError> {
+    let mut records: Vec<LogRecord> = Vec::new();
+    let mut after = d.common.seq;
+    loop {
+        let page = node.client.read_log(after, 10_000).await?;
+        let done = page.len() < 10_000;
+        after = page.last().map(|r| r.seq).unwrap_or(after);
+        records.extend(page);
+        if done {
+            break;
+        }
+    }
+    let io = |e: std::io::Error| ProcError::failed(format!("cannot write {}: {e}", path.display()));
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let mut f = std::fs::File::create(path).map_err(io)?;
+    for r in &records {
+        let line = serde_json::to_string(&Exported {
+            key: &r.key,
+            value: r.value.as_deref(),
+            op: r.op,
+            epoch: r.epoch,
+            seq: r.seq,
+        })
+        .expect("records serialize");
+        writeln!(f, "{line}").map_err(io)?;
+    }
+    f.sync_all().map_err(io)?;
+    Ok(records.len() as u64)
+}

@@ -1,0 +1,174 @@
+//! Recovery procedures as sequences of idempotent steps. Each step has `check` (already done?),
+//! `apply` and `verify`; a procedure is a plan of steps built from one probe of the cluster, so
+//! `--dry-run` shows exactly what a real run would do, a rerun skips what is done, and the
+//! runbook engine runs the very same steps.
+
+mod candidates;
+mod demote;
+mod divergence;
+mod failover;
+mod membership;
+mod plan;
+mod repoint;
+mod runner;
+mod step;
+mod switchover;
+
+use std::time::Duration;
+
+pub use candidates::{rank, Candidate};
+pub use demote::demote;
+pub use divergence::{divergence, Divergence};
+pub use failover::failover;
+pub use membership::{join, standalone, sync_auto};
+pub use plan::Plan;
+pub use repoint::{repoint, repoint_list, RepointRow};
+pub use runner::{execute, Confirm, RunOptions, RunReport, StepReport};
+pub use step::{Action, Check, Step};
+pub use switchover::switchover;
+
+use crate::api::{ClientError, NodeStatus};
+use crate::cluster::{probe, ClusterView, Target};
+use crate::exit::Exit;
+
+/// Why a procedure stopped, with the exit code that tells a script what happened.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct ProcError {
+    pub exit: Exit,
+    pub message: String,
+}
+
+impl ProcError {
+    pub fn refused(m: impl Into<String>) -> Self {
+        ProcError {
+            exit: Exit::Refused,
+            message: m.into(),
+        }
+    }
+    pub fn failed(m: impl Into<String>) -> Self {
+        ProcError {
+            exit: Exit::Failed,
+            message: m.into(),
+        }
+    }
+    pub fn usage(m: impl Into<String>) -> Self {
+        ProcError {
+            exit: Exit::Usage,
+            message: m.into(),
+        }
+    }
+    pub fn timed_out(m: impl Into<String>) -> Self {
+        ProcError {
+            exit: Exit::TimedOut,
+            message: m.into(),
+        }
+    }
+    pub fn aborted(m: impl Into<String>) -> Self {
+        ProcError {
+            exit: Exit::Aborted,
+            message: m.into(),
+        }
+    }
+}
+
+impl From<ClientError> for ProcError {
+    fn from(e: ClientError) -> Self {
+        match &e {
+            ClientError::Api { status: 401, .. } | ClientError::Tls { .. } => {
+                ProcError::usage(e.to_string())
+            }
+            ClientError::Timeout { .. } => ProcError::timed_out(format!(
+                "{e}; the outcome is unknown: run `drctl status` to see where the cluster stands"
+            )),
+            _ => ProcError::failed(e.to_string()),
+        }
+    }
+}
+
+/// The cluster a procedure acts on: every node's client, tagged with the run id.
+#[derive(Clone)]
+pub struct Cluster {
+    pub name: String,
+    pub targets: Vec<Target>,
+    pub run_id: String,
+    pub operator: String,
+    /// How long a step's verification may wait.
+    pub step_timeout: Duration,
+}
+
+impl Cluster {
+    pub fn new(name: &str, targets: &[Target], operator: &str, step_timeout: Duration) -> Cluster {
+        let run_id = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+        Cluster {
+            name: name.to_string(),
+            targets: targets
+                .iter()
+                .map(|t| Target {
+                    client: t.client.with_run_id(&run_id),
+                    ..t.clone()
+                })
+                .collect(),
+            run_id,
+            operator: operator.to_string(),
+            step_timeout,
+        }
+    }
+
+    pub fn target(&self, name: &str) -> Result<&Target, ProcError> {
+        self.targets.iter().find(|t| t.name == name).ok_or_else(|| {
+            ProcError::usage(format!(
+                "unknown node '{name}': the cluster has {}",
+                self.targets
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
+    }
+
+    pub async fn probe(&self) -> ClusterView {
+        probe(&self.name, &self.targets).await
+    }
+
+    pub async fn status(&self, name: &str) -> Result<NodeStatus, ProcError> {
+        Ok(self.target(name)?.client.status().await?)
+    }
+}
+
+/// Refuses when the cluster is not what the operator saw (`--expect-primary`, `--expect-epoch`).
+pub fn check_expectations(
+    view: &ClusterView,
+    expect_primary: Option<&str>,
+    expect_epoch: Option<u64>,
+) -> Result<(), ProcError> {
+    let primary = view.primary().map(|p| p.name.clone());
+    if let Some(want) = expect_primary {
+        if primary.as_deref() != Some(want) {
+            return Err(ProcError::refused(format!(
+                "--expect-primary {want}: the primary is {}; nothing was changed",
+                primary.unwrap_or_else(|| "unknown (none answers)".into())
+            )));
+        }
+    }
+    if let Some(want) = expect_epoch {
+        let epoch = view.epoch();
+        if epoch != want {
+            return Err(ProcError::refused(format!(
+                "--expect-epoch {want}: the cluster is at epoch {epoch}; nothing was changed"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A node's view, or a refusal saying it does not answer.
+pub fn reachable<'a>(view: &'a ClusterView, name: &str) -> Result<&'a NodeStatus, ProcError> {
+    let node = view
+        .node(name)
+        .ok_or_else(|| ProcError::usage(format!("unknown node '{name}'")))?;
+    node.status.as_ref().map_err(|e| {
+        ProcError::refused(format!("{name} does not answer ({e}); nothing was changed"))
+    })
+}

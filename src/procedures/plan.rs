@@ -1,0 +1,34 @@
+//! A plan: what a procedure will do, built from one probe of the cluster.
+
+use super::step::Step;
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub procedure: String,
+    /// What the operator should know before it runs: positions, what may be lost.
+    pub summary: Vec<String>,
+    pub steps: Vec<Step>,
+    /// Set when a step destroys something: the question to confirm.
+    pub confirm: Option<String>,
+}
+
+impl Plan {
+    pub fn new(procedure: &str) -> Plan {
+        Plan {
+            procedure: procedure.to_string(),
+            summary: Vec::new(),
+            steps: Vec::new(),
+            confirm: None,
+        }
+    }
+
+    pub fn step(&mut self, step: Step) -> &mut Self {
+        self.steps.push(step);
+        self
+    }
+
+    pub fn note(&mut self, line: impl Into<String>) -> &mut Self {
+        self.summary.push(line.into());
+        self
+    }
+}

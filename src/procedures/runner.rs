@@ -1,0 +1,320 @@
+//! Runs a plan: check every step first (a dry run stops there; if all are done, the run is
+//! "already done" and changes nothing), confirm destructive plans, take the cluster lock, then
+//! check → apply → verify each step, undoing earlier steps that declare an undo when a later
+//! one fails. Progress goes to stderr; the report is returned for a table or JSON.
+
+use std::time::{Duration, Instant};
+
+use futures_util::future::join_all;
+use serde::Serialize;
+
+use super::plan::Plan;
+use super::step::{Action, Check};
+use super::{Cluster, ProcError};
+use crate::api::{ClientError, LockRequest};
+use crate::exit::Exit;
+
+/// Asks the operator a yes/no question; Err when nobody can be asked.
+pub type Confirm = dyn Fn(&str) -> Result<bool, ProcError> + Send + Sync;
+
+pub struct RunOptions<'a> {
+    pub dry_run: bool,
+    pub break_lock: bool,
+    pub lock_ttl: Duration,
+    pub confirm: &'a Confirm,
+    /// Print step progress on stderr.
+    pub progress: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepReport {
+    pub step: String,
+    #[serde(flatten)]
+    pub action: Action,
+    /// `done`, `already done`, `would run`, `would skip`, `failed`, `undone`, `not run`.
+    pub outcome: String,
+    pub ms: u64,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub procedure: String,
+    pub run_id: String,
+    /// `succeeded`, `already done`, `dry run`, `refused`, `aborted`, `failed, nothing changed`,
+    /// `failed part-way`, `timed out`.
+    pub outcome: String,
+    pub summary: Vec<String>,
+    pub steps: Vec<StepReport>,
+    pub ms: u64,
+    pub error: Option<String>,
+    #[serde(skip)]
+    pub exit: Option<Exit>,
+}
+
+impl RunReport {
+    pub fn ok(&self) -> bool {
+        self.exit.is_none()
+    }
+}
+
+fn say(opts: &RunOptions<'_>, line: &str) {
+    if opts.progress {
+        eprintln!("{line}");
+    }
+}
+
+pub async fn execute(cl: &Cluster, plan: Plan, opts: &RunOptions<'_>) -> RunReport {
+    let started = Instant::now();
+    let mut report = RunReport {
+        procedure: plan.procedure.clone(),
+        run_id: cl.run_id.clone(),
+        outcome: String::new(),
+        summary: plan.summary.clone(),
+        steps: plan
+            .steps
+            .iter()
+            .map(|s| StepReport {
+                step: s.action.describe(),
+                action: s.action.clone(),
+                outcome: "not run".into(),
+                ms: 0,
+                note: None,
+            })
+            .collect(),
+        ms: 0,
+        error: None,
+        exit: None,
+    };
+    let finish = |mut report: RunReport, outcome: &str, err: Option<ProcError>| {
+        report.outcome = outcome.to_string();
+        report.ms = started.elapsed().as_millis() as u64;
+        if let Some(e) = err {
+            report.error = Some(e.message);
+            report.exit = Some(e.exit);
+        }
+        report
+    };
+
+    // Check every step against the cluster as it is now: the same probes as a real run.
+    let mut todo = Vec::new();
+    for (i, step) in plan.steps.iter().enumerate() {
+        match step.action.check(cl).await {
+            Ok(Check::Done(why)) => {
+                report.steps[i].outcome = if opts.dry_run {
+                    "would skip"
+                } else {
+                    "already done"
+                }
+                .into();
+                report.steps[i].note = Some(why);
+            }
+            Ok(Check::ToDo) => {
+                report.steps[i].outcome = if opts.dry_run { "would run" } else { "to do" }.into();
+                todo.push(i);
+            }
+            Err(e) => return finish(report, "failed, nothing changed", Some(e)),
+        }
+    }
+    if opts.dry_run {
+        return finish(report, "dry run", None);
+    }
+    if todo.is_empty() {
+        return finish(report, "already done", None);
+    }
+    if let Some(q) = &plan.confirm {
+        match (opts.confirm)(q) {
+            Ok(true) => {}
+            Ok(false) => {
+                return finish(
+                    report,
+                    "aborted",
+                    Some(ProcError::aborted(
+                        "aborted by the operator; nothing was changed",
+                    )),
+                )
+            }
+            Err(e) => return finish(report, "refused", Some(e)),
+        }
+    }
+    let locked = match take_lock(cl, &plan.procedure, opts).await {
+        Ok(l) => l,
+        Err(e) => return finish(report, "refused", Some(e)),
+    };
+    record(
+        cl,
+        &locked,
+        "procedure",
+        &format!("{} started (run {})", plan.procedure, cl.run_id),
+        None,
+    )
+    .await;
+
+    let mut changed = false;
+    let mut applied: Vec<usize> = Vec::new();
+    let total = plan.steps.len();
+    let mut failure: Option<ProcError> = None;
+    for (i, step) in plan.steps.iter().enumerate() {
+        let t0 = Instant::now();
+        say(
+            opts,
+            &format!("[{}/{total}] {}", i + 1, step.action.describe()),
+        );
+        let result = async {
+            if let Check::Done(why) = step.action.check(cl).await? {
+                return Ok::<_, ProcError>(("already done", Some(why)));
+            }
+            let note = step.action.apply(cl).await?;
+            if step.action.changes() {
+                changed = true;
+                applied.push(i);
+            }
+            let verified = step.action.verify(cl).await?;
+            Ok(("done", note.or(verified)))
+        }
+        .await;
+        report.steps[i].ms = t0.elapsed().as_millis() as u64;
+        match result {
+            Ok((outcome, note)) => {
+                say(
+                    opts,
+                    &format!(
+                        "      {outcome} ({} ms){}",
+                        report.steps[i].ms,
+                        note.as_ref().map(|n| format!(": {n}")).unwrap_or_default()
+                    ),
+                );
+                report.steps[i].outcome = outcome.into();
+                report.steps[i].note = note;
+            }
+            Err(e) => {
+                say(opts, &format!("      failed: {e}"));
+                report.steps[i].outcome = "failed".into();
+                report.steps[i].note = Some(e.message.clone());
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+
+    let outcome = match &failure {
+        None => "succeeded",
+        Some(_) => {
+            // Undo what declared an undo, newest first; if that was all we changed, nothing is.
+            let mut undone_all = true;
+            for &i in applied.iter().rev() {
+                match &plan.steps[i].undo {
+                    Some(undo) => {
+                        say(opts, &format!("      undo: {}", undo.describe()));
+                        let ok = match undo.apply(cl).await {
+                            Ok(_) => undo.verify(cl).await.is_ok(),
+                            Err(_) => false,
+                        };
+                        report.steps[i].outcome = if ok { "undone" } else { "undo failed" }.into();
+                        undone_all &= ok;
+                    }
+                    None => undone_all = false,
+                }
+            }
+            if !changed || undone_all {
+                "failed, nothing changed"
+            } else if failure.as_ref().is_some_and(|e| e.exit == Exit::TimedOut) {
+                "timed out"
+            } else {
+                "failed part-way"
+            }
+        }
+    };
+    let success = failure.is_none();
+    record(
+        cl,
+        &locked,
+        "procedure",
+        &format!("{} {outcome} (run {})", plan.procedure, cl.run_id),
+        Some(success),
+    )
+    .await;
+    release_lock(cl, &locked).await;
+    let failure = failure.map(|mut e| {
+        match outcome {
+            "failed, nothing changed" => {
+                e.message = format!("{}; nothing was changed", e.message);
+                if e.exit == Exit::TimedOut {
+                    e.exit = Exit::Failed;
+                }
+            }
+            "failed part-way" | "timed out" => {
+                e.message = format!(
+                    "{}\nthe procedure stopped part-way: see `drctl status`, then rerun the same command to finish it (completed steps are skipped)",
+                    e.message
+                );
+            }
+            _ => {}
+        }
+        e
+    });
+    finish(report, outcome, failure)
+}
+
+/// Takes the cluster lock on every node that answers; refuses (releasing what it took) if
+/// another operator holds it.
+async fn take_lock(
+    cl: &Cluster,
+    reason: &str,
+    opts: &RunOptions<'_>,
+) -> Result<Vec<String>, ProcError> {
+    let req = LockRequest {
+        holder: cl.operator.clone(),
+        reason: reason.to_string(),
+        run_id: cl.run_id.clone(),
+        ttl_ms: opts.lock_ttl.as_millis() as u64,
+        break_lock: opts.break_lock,
+    };
+    let results = join_all(cl.targets.iter().map(|t| {
+        let req = req.clone();
+        async move { (t.name.clone(), t.client.lock(&req).await) }
+    }))
+    .await;
+    let mut taken = Vec::new();
+    let mut refusal = None;
+    for (name, r) in results {
+        match r {
+            Ok(_) => taken.push(name),
+            Err(e) if e.is_unreachable() => {}
+            Err(ClientError::Api { body, .. }) if body.code == "locked" => {
+                refusal = Some(format!("{name}: {}", body.message));
+            }
+            Err(e) => refusal = Some(format!("{name}: cannot take the cluster lock: {e}")),
+        }
+    }
+    if let Some(why) = refusal {
+        let partial = taken.clone();
+        release_lock(cl, &partial).await;
+        return Err(ProcError::refused(format!("{why}; nothing was changed")));
+    }
+    if taken.is_empty() {
+        return Err(ProcError::refused("no node answered; nothing was changed"));
+    }
+    Ok(taken)
+}
+
+async fn release_lock(cl: &Cluster, nodes: &[String]) {
+    join_all(
+        cl.targets
+            .iter()
+            .filter(|t| nodes.contains(&t.name))
+            .map(|t| t.client.unlock(&cl.run_id)),
+    )
+    .await;
+}
+
+/// Records a procedure event on the locked nodes (best effort: an event never fails a run).
+async fn record(cl: &Cluster, nodes: &[String], kind: &str, message: &str, success: Option<bool>) {
+    join_all(
+        cl.targets
+            .iter()
+            .filter(|t| nodes.contains(&t.name))
+            .map(|t| t.client.record_event(kind, message, success)),
+    )
+    .await;
+}

@@ -1,0 +1,545 @@
+//! The steps procedures are made of. Each action knows how to tell whether it is already done
+//! (`check`), how to do it (`apply`) and how to prove it took effect (`verify`, which waits up to
+//! the step timeout). Reruns are safe because `check` is asked first, every time.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::divergence::{divergence, export_records};
+use super::{Cluster, ProcError};
+use crate::api::{Role, SyncState};
+
+/// How long a drain lasts if the procedure dies before resuming writes.
+pub const DRAIN_TTL_MS: u64 = 30_000;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum Action {
+    /// Tell a primary the cluster moved to `epoch`, so it fences itself.
+    Fence {
+        node: String,
+        epoch: u64,
+    },
+    /// Stop new writes on the primary; in-flight writes finish.
+    Drain {
+        node: String,
+    },
+    /// Take writes again.
+    Undrain {
+        node: String,
+    },
+    /// Wait until `node` holds every record of `primary`.
+    WaitCaughtUp {
+        node: String,
+        primary: String,
+    },
+    /// Make `node` primary at `epoch`; with `caught_up_with`, only if it holds that node's
+    /// last record.
+    Promote {
+        node: String,
+        epoch: u64,
+        caught_up_with: Option<String>,
+        /// The procedure promoting, remembered by the node for reruns.
+        procedure: String,
+    },
+    /// Make `node` a replica of `primary`; `full_sync` replaces its data.
+    Follow {
+        node: String,
+        primary: String,
+        full_sync: bool,
+    },
+    /// Write the records of `node` that `primary` never had to `path` (JSON lines).
+    ExportDivergent {
+        node: String,
+        primary: String,
+        path: PathBuf,
+    },
+    /// Set a replicated setting through `via` (seed 000's "tokens manager" is `primary`).
+    SetSetting {
+        name: String,
+        value: String,
+        via: String,
+    },
+    Standalone {
+        node: String,
+    },
+    /// Automatic (partial) replication to `node` on or off.
+    SyncAuto {
+        node: String,
+        on: bool,
+    },
+    /// Every reachable node follows `primary` and holds all it had when checked.
+    Converged {
+        primary: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Step {
+    #[serde(flatten)]
+    pub action: Action,
+    /// What to do if a later step fails (before the point of no return).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub undo: Option<Action>,
+}
+
+impl Step {
+    pub fn new(action: Action) -> Step {
+        Step { action, undo: None }
+    }
+    pub fn undo(mut self, undo: Action) -> Step {
+        self.undo = Some(undo);
+        self
+    }
+}
+
+/// The answer of `check`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Check {
+    /// Nothing to do, and why.
+    Done(String),
+    ToDo,
+}
+
+fn healthy_sync(s: &SyncState) -> bool {
+    !matches!(s.phase.as_str(), "diverged" | "failing" | "full")
+}
+
+impl Action {
+    pub fn describe(&self) -> String {
+        match self {
+            Action::Fence { node, epoch } => {
+                format!("fence {node} (the cluster is at epoch {epoch})")
+            }
+            Action::Drain { node } => format!("drain writes on {node}"),
+            Action::Undrain { node } => format!("resume writes on {node}"),
+            Action::WaitCaughtUp { node, primary } => {
+                format!("wait until {node} holds {primary}'s last record")
+            }
+            Action::Promote { node, epoch, .. } => {
+                format!("promote {node} to primary at epoch {epoch}")
+            }
+            Action::Follow {
+                node,
+                primary,
+                full_sync: true,
+            } => format!("make {node} a replica of {primary} (full sync: its data is replaced)"),
+            Action::Follow { node, primary, .. } => format!("make {node} a replica of {primary}"),
+            Action::ExportDivergent {
+                node,
+                primary,
+                path,
+            } => format!(
+                "export {node}'s records that {primary} never had to {}",
+                path.display()
+            ),
+            Action::SetSetting { name, value, .. } => {
+                format!("set the replicated setting {name} = {value}")
+            }
+            Action::Standalone { node } => format!("make {node} standalone"),
+            Action::SyncAuto { node, on } => {
+                format!(
+                    "turn automatic sync to {node} {}",
+                    if *on { "on" } else { "off" }
+                )
+            }
+            Action::Converged { primary } => {
+                format!("verify every reachable node follows {primary} and is caught up")
+            }
+        }
+    }
+
+    /// Whether `apply` changes the cluster (waits and verifications do not).
+    pub fn changes(&self) -> bool {
+        !matches!(self, Action::WaitCaughtUp { .. } | Action::Converged { .. })
+    }
+
+    pub async fn check(&self, cl: &Cluster) -> Result<Check, ProcError> {
+        match self {
+            Action::Fence { node, epoch } => match cl.target(node)?.client.status().await {
+                Err(e) if e.is_unreachable() => Ok(Check::Done(format!(
+                    "{node} does not answer; it fences itself when it meets epoch {epoch}"
+                ))),
+                Err(e) => Err(e.into()),
+                Ok(s) if s.role != Role::Primary || s.epoch >= *epoch => Ok(Check::Done(format!(
+                    "{node} is {} at epoch {}",
+                    s.role, s.epoch
+                ))),
+                Ok(_) => Ok(Check::ToDo),
+            },
+            Action::Drain { node } => {
+                let s = cl.status(node).await?;
+                Ok(if s.draining {
+                    Check::Done(format!("{node} is draining"))
+                } else {
+                    Check::ToDo
+                })
+            }
+            Action::Undrain { node } => {
+                let s = cl.status(node).await?;
+                Ok(if !s.draining || s.role != Role::Primary {
+                    Check::Done(format!("{node} takes writes"))
+                } else {
+                    Check::ToDo
+                })
+            }
+            Action::WaitCaughtUp { node, primary } => {
+                let (s, p) = (cl.status(node).await?, cl.status(primary).await?);
+                Ok(if s.head_seq >= p.head_seq && p.draining {
+                    Check::Done(format!("{node} holds seq {}", p.head_seq))
+                } else {
+                    Check::ToDo
+                })
+            }
+            Action::Promote { node, epoch, .. } => {
+                let s = cl.status(node).await?;
+                Ok(if s.role == Role::Primary && s.epoch >= *epoch {
+                    Check::Done(format!("{node} is primary at epoch {}", s.epoch))
+                } else {
+                    Check::ToDo
+                })
+            }
+            Action::Follow { node, primary, .. } => {
+                let (s, p) = (cl.status(node).await?, cl.status(primary).await?);
+                let follows =
+                    s.role == Role::Replica && s.following.as_ref().is_some_and(|f| f.url == p.url);
+                Ok(
+                    if follows && healthy_sync(&s.sync) && s.head_seq >= p.head_seq {
+                        Check::Done(format!("{node} is a caught-up replica of {primary}"))
+                    } else {
+                        Check::ToDo
+                    },
+                )
+            }
+            Action::ExportDivergent { node, primary, .. } => {
+                let d = divergence(cl.target(node)?, cl.target(primary)?).await?;
+                Ok(if d.records == 0 {
+                    Check::Done(format!("{node} holds no record {primary} lacks"))
+                } else {
+                    Check::ToDo
+                })
+            }
+            Action::SetSetting { name, value, via } => {
+                let current = cl.target(via)?.client.get_setting(name).await?;
+                Ok(if current.as_deref() == Some(value.as_str()) {
+                    Check::Done(format!("{name} is {value}"))
+                } else {
+                    Check::ToDo
+                })
+            }
+            Action::Standalone { node } => {
+                let s = cl.status(node).await?;
+                Ok(if s.role == Role::Standalone {
+                    Check::Done(format!("{node} is standalone"))
+                } else {
+                    Check::ToDo
+                })
+            }
+            Action::SyncAuto { node, on } => {
+                let s = cl.status(node).await?;
+                Ok(if s.sync.auto == *on || (!*on && s.role != Role::Replica) {
+                    Check::Done(format!(
+                        "automatic sync to {node} is {}",
+                        if *on { "on" } else { "off" }
+                    ))
+                } else {
+                    Check::ToDo
+                })
+            }
+            Action::Converged { primary } => Ok(match converged(cl, primary).await? {
+                Ok(note) => Check::Done(note),
+                Err(_) => Check::ToDo,
+            }),
+        }
+    }
+
+    /// Does the step; returns a note for the report.
+    pub async fn apply(&self, cl: &Cluster) -> Result<Option<String>, ProcError> {
+        match self {
+            Action::Fence { node, epoch } => {
+                let reason = format!(
+                    "fenced by {} (run {}): the cluster moved to epoch {epoch}",
+                    cl.operator, cl.run_id
+                );
+                cl.target(node)?.client.fence(*epoch, &reason).await?;
+                Ok(None)
+            }
+            Action::Drain { node } => {
+                let r = cl.target(node)?.client.drain(DRAIN_TTL_MS).await?;
+                Ok(Some(format!("last record before the drain: {}", r.head)))
+            }
+            Action::Undrain { node } => {
+                cl.target(node)?.client.undrain().await?;
+                Ok(None)
+            }
+            Action::WaitCaughtUp { .. } | Action::Converged { .. } => Ok(None),
+            Action::Promote {
+                node,
+                epoch,
+                caught_up_with,
+                procedure,
+            } => {
+                if let Some(p) = caught_up_with {
+                    // The last check before the point of no return: the target must hold every
+                    // record of the old primary, which must still be drained.
+                    let (s, ps) = (cl.status(node).await?, cl.status(p).await?);
+                    if s.head_seq < ps.head_seq || (ps.role == Role::Primary && !ps.draining) {
+                        return Err(ProcError::failed(format!(
+                            "{node} holds seq {} but {p} is at seq {} (draining: {}); not promoting",
+                            s.head_seq, ps.head_seq, ps.draining
+                        )));
+                    }
+                }
+                cl.target(node)?
+                    .client
+                    .promote(*epoch, Some(procedure))
+                    .await?;
+                Ok(None)
+            }
+            Action::Follow {
+                node,
+                primary,
+                full_sync,
+            } => {
+                let (s, p) = (cl.status(node).await?, cl.status(primary).await?);
+                let follows =
+                    s.role == Role::Replica && s.following.as_ref().is_some_and(|f| f.url == p.url);
+                // A full sync is only needed if the node does not already replicate cleanly.
+                let full = *full_sync && !(follows && healthy_sync(&s.sync));
+                cl.target(node)?
+                    .client
+                    .follow(&crate::api::FollowRequest {
+                        primary_url: p.url.clone(),
+                        full_sync: full,
+                    })
+                    .await?;
+                Ok(full.then(|| format!("{node}'s data replaced by a full sync from {primary}")))
+            }
+            Action::ExportDivergent {
+                node,
+                primary,
+                path,
+            } => {
+                let (n, p) = (cl.target(node)?, cl.target(primary)?);
+                let d = divergence(n, p).await?;
+                let count = export_records(n, &d, path).await?;
+                Ok(Some(format!(
+                    "exported {count} record(s) of {node} that {primary} never had to {}",
+                    path.display()
+                )))
+            }
+            Action::SetSetting { name, value, via } => {
+                cl.target(via)?.client.put_setting(name, value).await?;
+                Ok(None)
+            }
+            Action::Standalone { node } => {
+                cl.target(node)?.client.standalone().await?;
+                Ok(None)
+            }
+            Action::SyncAuto { node, on } => {
+                cl.target(node)?.client.set_sync_auto(*on).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Waits until the step has taken effect, up to the cluster's step timeout.
+    pub async fn verify(&self, cl: &Cluster) -> Result<Option<String>, ProcError> {
+        let until = Instant::now() + cl.step_timeout;
+        loop {
+            let last = match self.verify_once(cl).await {
+                Ok(Ok(note)) => return Ok(note),
+                Ok(Err(why)) => why,
+                Err(e) if e.exit == crate::exit::Exit::TimedOut => e.message,
+                Err(e) => return Err(e),
+            };
+            if Instant::now() >= until {
+                return Err(ProcError::timed_out(format!(
+                    "{} did not take effect within {} ms: {last}",
+                    self.describe(),
+                    cl.step_timeout.as_millis()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// One verification attempt: Ok(Ok(note)) holds, Ok(Err(why)) not yet.
+    async fn verify_once(&self, cl: &Cluster) -> Result<Result<Option<String>, String>, ProcError> {
+        Ok(match self {
+            Action::Fence { node, epoch } => match cl.target(node)?.client.status().await {
+                Err(e) if e.is_unreachable() => Ok(None),
+                Err(e) => return Err(e.into()),
+                Ok(s) if s.role != Role::Primary || s.epoch >= *epoch => Ok(None),
+                Ok(s) => Err(format!("{node} is still primary at epoch {}", s.epoch)),
+            },
+            Action::Drain { node } => {
+                let s = cl.status(node).await?;
+                if s.draining {
+                    Ok(None)
+                } else {
+                    Err(format!("{node} is not draining"))
+                }
+            }
+            Action::Undrain { node } => {
+                let s = cl.status(node).await?;
+                if !s.draining || s.role != Role::Primary {
+                    Ok(None)
+                } else {
+                    Err(format!("{node} is still draining"))
+                }
+            }
+            Action::WaitCaughtUp { node, primary } => {
+                let (s, p) = (cl.status(node).await?, cl.status(primary).await?);
+                if s.head_seq >= p.head_seq {
+                    Ok(Some(format!("{node} holds seq {}", s.head_seq)))
+                } else {
+                    Err(format!("{node} holds seq {} of {}", s.head_seq, p.head_seq))
+                }
+            }
+            Action::Promote { node, epoch, .. } => {
+                let s = cl.status(node).await?;
+                if s.role == Role::Primary && s.epoch >= *epoch {
+                    Ok(None)
+                } else {
+                    Err(format!("{node} is {} at epoch {}", s.role, s.epoch))
+                }
+            }
+            Action::Follow { node, primary, .. } => {
+                let p = cl.status(primary).await?;
+                let s = cl.status(node).await?;
+                let follows =
+                    s.role == Role::Replica && s.following.as_ref().is_some_and(|f| f.url == p.url);
+                if follows && s.sync.phase == "partial" && s.head_seq >= p.head_seq {
+                    Ok(None)
+                } else if s.sync.phase == "diverged" {
+                    return Err(ProcError::failed(format!(
+                        "{node} diverged from {primary}: {}; export its records first (`drctl demote {node}`)",
+                        s.sync.last_error.unwrap_or_default()
+                    )));
+                } else {
+                    Err(format!(
+                        "{node} is {} (sync {}) at seq {} of {}",
+                        s.role, s.sync.phase, s.head_seq, p.head_seq
+                    ))
+                }
+            }
+            Action::ExportDivergent { path, .. } => {
+                if path.exists() {
+                    Ok(None)
+                } else {
+                    Err(format!("{} was not written", path.display()))
+                }
+            }
+            Action::SetSetting { name, value, .. } => {
+                let view = cl.probe().await;
+                let mut behind = Vec::new();
+                for n in view.nodes.iter().filter(|n| n.ok().is_some()) {
+                    let t = cl.target(&n.name)?;
+                    if t.client.get_setting(name).await?.as_deref() != Some(value.as_str()) {
+                        behind.push(n.name.clone());
+                    }
+                }
+                if behind.is_empty() {
+                    Ok(None)
+                } else {
+                    Err(format!(
+                        "{} do not have {name} = {value} yet",
+                        behind.join(", ")
+                    ))
+                }
+            }
+            Action::Standalone { node } => {
+                let s = cl.status(node).await?;
+                if s.role == Role::Standalone {
+                    Ok(None)
+                } else {
+                    Err(format!("{node} is {}", s.role))
+                }
+            }
+            Action::SyncAuto { node, on } => {
+                let s = cl.status(node).await?;
+                if s.sync.auto == *on || (!*on && s.role != Role::Replica) {
+                    Ok(None)
+                } else {
+                    Err(format!(
+                        "automatic sync to {node} is not {}",
+                        if *on { "on" } else { "off" }
+                    ))
+                }
+            }
+            Action::Converged { primary } => converged(cl, primary).await?.map(Some),
+        })
+    }
+}
+
+/// Ok(note) when every reachable node follows `primary` and holds everything `primary` had
+/// before the check; nodes that do not answer, and old primaries awaiting demotion, are named.
+async fn converged(cl: &Cluster, primary: &str) -> Result<Result<String, String>, ProcError> {
+    let p = cl.status(primary).await?;
+    let view = cl.probe().await;
+    let epoch = view.epoch();
+    if p.role != Role::Primary || p.epoch < epoch {
+        return Ok(Err(format!(
+            "{primary} is {} at epoch {} (cluster epoch {epoch})",
+            p.role, p.epoch
+        )));
+    }
+    if p.primary_setting.as_deref() != Some(primary) {
+        return Ok(Err(format!(
+            "the primary setting is {}",
+            p.primary_setting.clone().unwrap_or_else(|| "unset".into())
+        )));
+    }
+    let mut notes = Vec::new();
+    for n in &view.nodes {
+        if n.name == primary {
+            continue;
+        }
+        let s = match &n.status {
+            Ok(s) => s,
+            Err(_) => {
+                notes.push(format!("{} does not answer", n.name));
+                continue;
+            }
+        };
+        match s.role {
+            Role::Fenced => {
+                notes.push(format!(
+                    "{} is fenced: run `drctl demote {}`",
+                    n.name, n.name
+                ));
+                continue;
+            }
+            Role::Primary if s.epoch < epoch => {
+                notes.push(format!(
+                    "{} is an old primary (epoch {}): run `drctl demote {}`",
+                    n.name, s.epoch, n.name
+                ));
+                continue;
+            }
+            _ => {}
+        }
+        let follows =
+            s.role == Role::Replica && s.following.as_ref().is_some_and(|f| f.url == p.url);
+        if !follows {
+            return Ok(Err(format!(
+                "{} is {} and does not follow {primary}",
+                n.name, s.role
+            )));
+        }
+        if s.head_seq < p.head_seq || !healthy_sync(&s.sync) {
+            return Ok(Err(format!(
+                "{} holds seq {} of {} (sync {})",
+                n.name, s.head_seq, p.head_seq, s.sync.phase
+            )));
+        }
+    }
+    Ok(Ok(if notes.is_empty() {
+        format!("every node follows {primary}")
+    } else {
+        notes.join("; ")
+    }))
+}

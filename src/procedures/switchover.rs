@@ -1,0 +1,119 @@
+//! Managed switchover (seed 002): the primary finishes outstanding writes, the target catches
+//! up, then everyone switches. Not one acknowledged write is lost.
+
+use super::step::{Action, Step};
+use super::{divergence, rank, reachable, Cluster, Plan, ProcError};
+use crate::api::Role;
+use crate::cluster::ClusterView;
+
+pub async fn switchover(cl: &Cluster, view: &ClusterView, to: &str) -> Result<Plan, ProcError> {
+    cl.target(to)?;
+    let t = reachable(view, to)?;
+    let epoch = view.epoch();
+    let mut plan = Plan::new("switchover");
+    let primary = view.primary().ok_or_else(|| {
+        ProcError::refused(format!(
+            "no primary answers at epoch {epoch}: a managed switchover needs the primary; \
+             use `drctl failover --to {to}` if it is lost; nothing was changed"
+        ))
+    })?;
+    let p = primary.name.clone();
+    if p == to {
+        plan.note(format!("{to} is already the primary at epoch {epoch}"));
+    } else {
+        let why_not = rank(view)
+            .into_iter()
+            .find(|c| c.name == to)
+            .filter(|c| !c.promotable)
+            .map(|c| c.reason);
+        if let Some(why) = why_not {
+            return Err(ProcError::refused(format!(
+                "{to} cannot become primary: {why}; nothing was changed"
+            )));
+        }
+        let ps = primary.ok().expect("the primary answered");
+        let follows = t.following.as_ref().is_some_and(|f| f.url == ps.url);
+        if !follows {
+            return Err(ProcError::refused(format!(
+                "{to} does not replicate from the primary {p}; nothing was changed"
+            )));
+        }
+        plan.note(format!(
+            "{p} (primary, epoch {epoch}, seq {}) hands over to {to} (seq {}, {} records behind)",
+            ps.head_seq,
+            t.head_seq,
+            ps.head_seq.saturating_sub(t.head_seq)
+        ));
+        plan.step(
+            Step::new(Action::Drain { node: p.clone() }).undo(Action::Undrain { node: p.clone() }),
+        );
+        plan.step(Step::new(Action::WaitCaughtUp {
+            node: to.into(),
+            primary: p.clone(),
+        }));
+        plan.step(Step::new(Action::Promote {
+            node: to.into(),
+            epoch: epoch + 1,
+            caught_up_with: Some(p.clone()),
+            procedure: "switchover".into(),
+        }));
+        plan.step(Step::new(Action::Follow {
+            node: p.clone(),
+            primary: to.into(),
+            full_sync: false,
+        }));
+    }
+    repoint_others(cl, view, &mut plan, to, &[p.as_str()]).await?;
+    plan.step(Step::new(Action::SetSetting {
+        name: "primary".into(),
+        value: to.into(),
+        via: to.into(),
+    }));
+    plan.step(Step::new(Action::Converged { primary: to.into() }));
+    Ok(plan)
+}
+
+/// Points every other answering node at `to`. An old primary left by an interrupted run follows
+/// too when its history is a prefix of the target's; one that diverged is left to `demote`.
+pub(super) async fn repoint_others(
+    cl: &Cluster,
+    view: &ClusterView,
+    plan: &mut Plan,
+    to: &str,
+    skip: &[&str],
+) -> Result<(), ProcError> {
+    for n in &view.nodes {
+        if n.name == to || skip.contains(&n.name.as_str()) {
+            continue;
+        }
+        let Some(s) = n.ok() else {
+            plan.note(format!(
+                "{} does not answer: repoint it when it is back",
+                n.name
+            ));
+            continue;
+        };
+        let old_primary =
+            s.role == Role::Fenced || (s.role == Role::Primary && s.epoch < view.epoch());
+        match s.role {
+            Role::Standalone => continue,
+            _ if old_primary || s.sync.phase == "diverged" => {
+                let d = divergence(cl.target(&n.name)?, cl.target(to)?).await?;
+                if d.records > 0 {
+                    plan.note(format!(
+                        "{} holds {} record(s) {to} never had: run `drctl demote {}` to export them and resync it",
+                        n.name, d.records, n.name
+                    ));
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        plan.step(Step::new(Action::Follow {
+            node: n.name.clone(),
+            primary: to.into(),
+            full_sync: false,
+        }));
+    }
+    Ok(())
+}
