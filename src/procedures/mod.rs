@@ -3,6 +3,7 @@
 //! `--dry-run` shows exactly what a real run would do, a rerun skips what is done, and the
 //! runbook engine runs the very same steps.
 
+mod act;
 mod candidates;
 mod demote;
 mod divergence;
@@ -16,6 +17,7 @@ mod switchover;
 
 use std::time::Duration;
 
+pub use act::{Act, RunContext};
 pub use candidates::{rank, Candidate};
 pub use demote::demote;
 pub use divergence::{divergence, Divergence};

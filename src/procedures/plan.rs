@@ -1,19 +1,20 @@
 //! A plan: what a procedure will do, built from one probe of the cluster.
 
-use super::step::Step;
+use super::act::Act;
+use super::step::{Action, Step};
 
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub struct Plan<A: Act = Action> {
     pub procedure: String,
     /// What the operator should know before it runs: positions, what may be lost.
     pub summary: Vec<String>,
-    pub steps: Vec<Step>,
+    pub steps: Vec<Step<A>>,
     /// Set when a step destroys something: the question to confirm.
     pub confirm: Option<String>,
 }
 
-impl Plan {
-    pub fn new(procedure: &str) -> Plan {
+impl<A: Act> Plan<A> {
+    pub fn new(procedure: &str) -> Plan<A> {
         Plan {
             procedure: procedure.to_string(),
             summary: Vec::new(),
@@ -22,7 +23,7 @@ impl Plan {
         }
     }
 
-    pub fn step(&mut self, step: Step) -> &mut Self {
+    pub fn step(&mut self, step: Step<A>) -> &mut Self {
         self.steps.push(step);
         self
     }

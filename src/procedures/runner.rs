@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use futures_util::future::join_all;
 use serde::Serialize;
 
+use super::act::{Act, RunContext};
 use super::plan::Plan;
 use super::step::{Action, Check};
 use super::{Cluster, ProcError};
@@ -27,10 +28,10 @@ pub struct RunOptions<'a> {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct StepReport {
+pub struct StepReport<A = Action> {
     pub step: String,
     #[serde(flatten)]
-    pub action: Action,
+    pub action: A,
     /// `done`, `already done`, `would run`, `would skip`, `failed`, `undone`, `not run`.
     pub outcome: String,
     pub ms: u64,
@@ -38,21 +39,21 @@ pub struct StepReport {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct RunReport {
+pub struct RunReport<A = Action> {
     pub procedure: String,
     pub run_id: String,
     /// `succeeded`, `already done`, `dry run`, `refused`, `aborted`, `failed, nothing changed`,
     /// `failed part-way`, `timed out`.
     pub outcome: String,
     pub summary: Vec<String>,
-    pub steps: Vec<StepReport>,
+    pub steps: Vec<StepReport<A>>,
     pub ms: u64,
     pub error: Option<String>,
     #[serde(skip)]
     pub exit: Option<Exit>,
 }
 
-impl RunReport {
+impl<A> RunReport<A> {
     pub fn ok(&self) -> bool {
         self.exit.is_none()
     }
@@ -64,11 +65,11 @@ fn say(opts: &RunOptions<'_>, line: &str) {
     }
 }
 
-pub async fn execute(cl: &Cluster, plan: Plan, opts: &RunOptions<'_>) -> RunReport {
+pub async fn execute<A: Act>(cl: &A::Ctx, plan: Plan<A>, opts: &RunOptions<'_>) -> RunReport<A> {
     let started = Instant::now();
     let mut report = RunReport {
         procedure: plan.procedure.clone(),
-        run_id: cl.run_id.clone(),
+        run_id: cl.run_id().to_string(),
         outcome: String::new(),
         summary: plan.summary.clone(),
         steps: plan
@@ -86,7 +87,7 @@ pub async fn execute(cl: &Cluster, plan: Plan, opts: &RunOptions<'_>) -> RunRepo
         error: None,
         exit: None,
     };
-    let finish = |mut report: RunReport, outcome: &str, err: Option<ProcError>| {
+    let finish = |mut report: RunReport<A>, outcome: &str, err: Option<ProcError>| {
         report.outcome = outcome.to_string();
         report.ms = started.elapsed().as_millis() as u64;
         if let Some(e) = err {
@@ -137,15 +138,18 @@ pub async fn execute(cl: &Cluster, plan: Plan, opts: &RunOptions<'_>) -> RunRepo
             Err(e) => return finish(report, "refused", Some(e)),
         }
     }
-    let locked = match take_lock(cl, &plan.procedure, opts).await {
+    let locked = match cl
+        .lock(&plan.procedure, opts.lock_ttl, opts.break_lock)
+        .await
+    {
         Ok(l) => l,
         Err(e) => return finish(report, "refused", Some(e)),
     };
-    record(
-        cl,
+    let run_id = cl.run_id().to_string();
+    cl.record(
         &locked,
         "procedure",
-        &format!("{} started (run {})", plan.procedure, cl.run_id),
+        &format!("{} started (run {run_id})", plan.procedure),
         None,
     )
     .await;
@@ -226,15 +230,14 @@ pub async fn execute(cl: &Cluster, plan: Plan, opts: &RunOptions<'_>) -> RunRepo
         }
     };
     let success = failure.is_none();
-    record(
-        cl,
+    cl.record(
         &locked,
         "procedure",
-        &format!("{} {outcome} (run {})", plan.procedure, cl.run_id),
+        &format!("{} {outcome} (run {run_id})", plan.procedure),
         Some(success),
     )
     .await;
-    release_lock(cl, &locked).await;
+    cl.unlock(&locked).await;
     let failure = failure.map(|mut e| {
         match outcome {
             "failed, nothing changed" => {
@@ -256,65 +259,71 @@ pub async fn execute(cl: &Cluster, plan: Plan, opts: &RunOptions<'_>) -> RunRepo
     finish(report, outcome, failure)
 }
 
-/// Takes the cluster lock on every node that answers; refuses (releasing what it took) if
-/// another operator holds it.
-async fn take_lock(
-    cl: &Cluster,
-    reason: &str,
-    opts: &RunOptions<'_>,
-) -> Result<Vec<String>, ProcError> {
-    let req = LockRequest {
-        holder: cl.operator.clone(),
-        reason: reason.to_string(),
-        run_id: cl.run_id.clone(),
-        ttl_ms: opts.lock_ttl.as_millis() as u64,
-        break_lock: opts.break_lock,
-    };
-    let results = join_all(cl.targets.iter().map(|t| {
-        let req = req.clone();
-        async move { (t.name.clone(), t.client.lock(&req).await) }
-    }))
-    .await;
-    let mut taken = Vec::new();
-    let mut refusal = None;
-    for (name, r) in results {
-        match r {
-            Ok(_) => taken.push(name),
-            Err(e) if e.is_unreachable() => {}
-            Err(ClientError::Api { body, .. }) if body.code == "locked" => {
-                refusal = Some(format!("{name}: {}", body.message));
+impl RunContext for Cluster {
+    fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// Takes the cluster lock on every node that answers; refuses (releasing what it took) if
+    /// another operator holds it.
+    async fn lock(
+        &self,
+        reason: &str,
+        ttl: Duration,
+        break_lock: bool,
+    ) -> Result<Vec<String>, ProcError> {
+        let req = LockRequest {
+            holder: self.operator.clone(),
+            reason: reason.to_string(),
+            run_id: self.run_id.clone(),
+            ttl_ms: ttl.as_millis() as u64,
+            break_lock,
+        };
+        let results = join_all(self.targets.iter().map(|t| {
+            let req = req.clone();
+            async move { (t.name.clone(), t.client.lock(&req).await) }
+        }))
+        .await;
+        let mut taken = Vec::new();
+        let mut refusal = None;
+        for (name, r) in results {
+            match r {
+                Ok(_) => taken.push(name),
+                Err(e) if e.is_unreachable() => {}
+                Err(ClientError::Api { body, .. }) if body.code == "locked" => {
+                    refusal = Some(format!("{name}: {}", body.message));
+                }
+                Err(e) => refusal = Some(format!("{name}: cannot take the cluster lock: {e}")),
             }
-            Err(e) => refusal = Some(format!("{name}: cannot take the cluster lock: {e}")),
         }
+        if let Some(why) = refusal {
+            self.unlock(&taken).await;
+            return Err(ProcError::refused(format!("{why}; nothing was changed")));
+        }
+        if taken.is_empty() {
+            return Err(ProcError::refused("no node answered; nothing was changed"));
+        }
+        Ok(taken)
     }
-    if let Some(why) = refusal {
-        let partial = taken.clone();
-        release_lock(cl, &partial).await;
-        return Err(ProcError::refused(format!("{why}; nothing was changed")));
-    }
-    if taken.is_empty() {
-        return Err(ProcError::refused("no node answered; nothing was changed"));
-    }
-    Ok(taken)
-}
 
-async fn release_lock(cl: &Cluster, nodes: &[String]) {
-    join_all(
-        cl.targets
-            .iter()
-            .filter(|t| nodes.contains(&t.name))
-            .map(|t| t.client.unlock(&cl.run_id)),
-    )
-    .await;
-}
+    async fn unlock(&self, held: &[String]) {
+        join_all(
+            self.targets
+                .iter()
+                .filter(|t| held.contains(&t.name))
+                .map(|t| t.client.unlock(&self.run_id)),
+        )
+        .await;
+    }
 
-/// Records a procedure event on the locked nodes (best effort: an event never fails a run).
-async fn record(cl: &Cluster, nodes: &[String], kind: &str, message: &str, success: Option<bool>) {
-    join_all(
-        cl.targets
-            .iter()
-            .filter(|t| nodes.contains(&t.name))
-            .map(|t| t.client.record_event(kind, message, success)),
-    )
-    .await;
+    /// Records a procedure event on the locked nodes (an event never fails a run).
+    async fn record(&self, held: &[String], kind: &str, message: &str, success: Option<bool>) {
+        join_all(
+            self.targets
+                .iter()
+                .filter(|t| held.contains(&t.name))
+                .map(|t| t.client.record_event(kind, message, success)),
+        )
+        .await;
+    }
 }

@@ -77,19 +77,19 @@ pub enum Action {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Step {
+pub struct Step<A = Action> {
     #[serde(flatten)]
-    pub action: Action,
+    pub action: A,
     /// What to do if a later step fails (before the point of no return).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub undo: Option<Action>,
+    pub undo: Option<A>,
 }
 
-impl Step {
-    pub fn new(action: Action) -> Step {
+impl<A> Step<A> {
+    pub fn new(action: A) -> Step<A> {
         Step { action, undo: None }
     }
-    pub fn undo(mut self, undo: Action) -> Step {
+    pub fn undo(mut self, undo: A) -> Step<A> {
         self.undo = Some(undo);
         self
     }
@@ -105,6 +105,26 @@ pub enum Check {
 
 fn healthy_sync(s: &SyncState) -> bool {
     !matches!(s.phase.as_str(), "diverged" | "failing" | "full")
+}
+
+impl super::act::Act for Action {
+    type Ctx = Cluster;
+
+    fn describe(&self) -> String {
+        Action::describe(self)
+    }
+    fn changes(&self) -> bool {
+        Action::changes(self)
+    }
+    async fn check(&self, cl: &Cluster) -> Result<Check, ProcError> {
+        Action::check(self, cl).await
+    }
+    async fn apply(&self, cl: &Cluster) -> Result<Option<String>, ProcError> {
+        Action::apply(self, cl).await
+    }
+    async fn verify(&self, cl: &Cluster) -> Result<Option<String>, ProcError> {
+        Action::verify(self, cl).await
+    }
 }
 
 impl Action {

@@ -501,9 +501,10 @@ fn switchover_timeout_undoes_the_drain_and_changes_nothing() {
 #[test]
 fn lab_bench_runs_and_loses_nothing() {
     let tmp = tempfile::tempdir().unwrap();
-    let r = run(command(drctl_bin(), tmp.path()).args(["lab", "bench", "--rounds", "1", "--rate", "100", "--json"]))
-        .success()
-        .json();
+    let r = run(command(drctl_bin(), tmp.path())
+        .args(["lab", "bench", "--rounds", "1", "--rate", "100", "--json"]))
+    .success()
+    .json();
     assert_eq!(r["writes_lost"], 0, "{r}");
     assert!(r["writes_acknowledged"].as_u64().unwrap() > 0);
     assert_eq!(r["switchover_ms"].as_array().unwrap().len(), 1);

@@ -1,0 +1,50 @@
+//! What the runner needs from a kind of step and from what steps act on, so that drnode
+//! procedures, OpenLDAP procedures and runbooks all run through one runner.
+
+use std::future::Future;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::{Check, ProcError};
+
+/// What a run acts on: it names the run, holds the cluster lock and records events.
+pub trait RunContext: Sync {
+    fn run_id(&self) -> &str;
+    /// Takes the cluster lock; returns what it was taken on (to release it later).
+    fn lock(
+        &self,
+        reason: &str,
+        ttl: Duration,
+        break_lock: bool,
+    ) -> impl Future<Output = Result<Vec<String>, ProcError>> + Send;
+    fn unlock(&self, held: &[String]) -> impl Future<Output = ()> + Send;
+    /// Records an event where the lock is held (best effort).
+    fn record(
+        &self,
+        held: &[String],
+        kind: &str,
+        message: &str,
+        success: Option<bool>,
+    ) -> impl Future<Output = ()> + Send;
+}
+
+/// One kind of step: it can tell whether it is done, do itself, and prove it took effect.
+pub trait Act: Clone + std::fmt::Debug + Serialize + Send + Sync {
+    type Ctx: RunContext;
+    fn describe(&self) -> String;
+    /// Whether `apply` changes anything (waits and verifications do not).
+    fn changes(&self) -> bool {
+        true
+    }
+    fn check(&self, ctx: &Self::Ctx) -> impl Future<Output = Result<Check, ProcError>> + Send;
+    fn apply(
+        &self,
+        ctx: &Self::Ctx,
+    ) -> impl Future<Output = Result<Option<String>, ProcError>> + Send;
+    /// Waits until the step has taken effect (bounded).
+    fn verify(
+        &self,
+        ctx: &Self::Ctx,
+    ) -> impl Future<Output = Result<Option<String>, ProcError>> + Send;
+}
