@@ -97,8 +97,15 @@ impl IntoResponse for ApiError {
             .try_with(Clone::clone)
             .unwrap_or_else(|_| "-".into());
         if let ApiError::Remote { status, body } = self {
+            // A forwarded write the primary refused keeps the primary's answer, Retry-After
+            // included for a drain.
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
-            return (status, Json(body)).into_response();
+            let mut resp = (status, Json(body)).into_response();
+            if status == StatusCode::SERVICE_UNAVAILABLE {
+                resp.headers_mut()
+                    .insert("retry-after", HeaderValue::from(1u64));
+            }
+            return resp;
         }
         if matches!(self, ApiError::Internal(_)) {
             tracing::error!(request_id, error = %self, "internal error");

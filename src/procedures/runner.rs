@@ -59,9 +59,10 @@ impl<A> RunReport<A> {
     }
 }
 
-fn say(opts: &RunOptions<'_>, line: &str) {
+/// Prints a progress line on stderr without garbling the spinner (hidden off a terminal).
+fn say(opts: &RunOptions<'_>, bar: &indicatif::ProgressBar, line: &str) {
     if opts.progress {
-        eprintln!("{line}");
+        bar.suspend(|| eprintln!("{line}"));
     }
 }
 
@@ -158,10 +159,19 @@ pub async fn execute<A: Act>(cl: &A::Ctx, plan: Plan<A>, opts: &RunOptions<'_>) 
     let mut applied: Vec<usize> = Vec::new();
     let total = plan.steps.len();
     let mut failure: Option<ProcError> = None;
+    let spinner = if opts.progress {
+        let s = indicatif::ProgressBar::new_spinner();
+        s.enable_steady_tick(Duration::from_millis(100));
+        s
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
     for (i, step) in plan.steps.iter().enumerate() {
         let t0 = Instant::now();
+        spinner.set_message(step.action.describe());
         say(
             opts,
+            &spinner,
             &format!("[{}/{total}] {}", i + 1, step.action.describe()),
         );
         let result = async {
@@ -182,6 +192,7 @@ pub async fn execute<A: Act>(cl: &A::Ctx, plan: Plan<A>, opts: &RunOptions<'_>) 
             Ok((outcome, note)) => {
                 say(
                     opts,
+                    &spinner,
                     &format!(
                         "      {outcome} ({} ms){}",
                         report.steps[i].ms,
@@ -192,7 +203,7 @@ pub async fn execute<A: Act>(cl: &A::Ctx, plan: Plan<A>, opts: &RunOptions<'_>) 
                 report.steps[i].note = note;
             }
             Err(e) => {
-                say(opts, &format!("      failed: {e}"));
+                say(opts, &spinner, &format!("      failed: {e}"));
                 report.steps[i].outcome = "failed".into();
                 report.steps[i].note = Some(e.message.clone());
                 failure = Some(e);
@@ -201,6 +212,7 @@ pub async fn execute<A: Act>(cl: &A::Ctx, plan: Plan<A>, opts: &RunOptions<'_>) 
         }
     }
 
+    spinner.finish_and_clear();
     let outcome = match &failure {
         None => "succeeded",
         Some(_) => {
@@ -209,7 +221,7 @@ pub async fn execute<A: Act>(cl: &A::Ctx, plan: Plan<A>, opts: &RunOptions<'_>) 
             for &i in applied.iter().rev() {
                 match &plan.steps[i].undo {
                     Some(undo) => {
-                        say(opts, &format!("      undo: {}", undo.describe()));
+                        say(opts, &spinner, &format!("      undo: {}", undo.describe()));
                         let ok = match undo.apply(cl).await {
                             Ok(_) => undo.verify(cl).await.is_ok(),
                             Err(_) => false,

@@ -453,10 +453,20 @@ impl Action {
                     Err(format!("{} was not written", path.display()))
                 }
             }
-            Action::SetSetting { name, value, .. } => {
+            Action::SetSetting { name, value, via } => {
+                // The primary and the replicas that follow it; a fenced or diverged node
+                // replicates nothing until it is demoted.
+                let via_url = cl.status(via).await?.url;
                 let view = cl.probe().await;
                 let mut behind = Vec::new();
-                for n in view.nodes.iter().filter(|n| n.ok().is_some()) {
+                for n in view.nodes.iter().filter(|n| {
+                    n.ok().is_some_and(|s| {
+                        n.name == *via
+                            || (s.role == Role::Replica
+                                && s.following.as_ref().is_some_and(|f| f.url == via_url)
+                                && s.sync.phase != "diverged")
+                    })
+                }) {
                     let t = cl.target(&n.name)?;
                     if t.client.get_setting(name).await?.as_deref() != Some(value.as_str()) {
                         behind.push(n.name.clone());

@@ -510,3 +510,26 @@ fn lab_bench_runs_and_loses_nothing() {
     assert_eq!(r["switchover_ms"].as_array().unwrap().len(), 1);
     assert!(r["failover_ms"].is_u64());
 }
+
+/// --force fails over although the primary answers: it is fenced first, so two primaries
+/// never take writes; then demote makes it a replica again.
+#[test]
+fn forced_failover_with_a_live_primary_fences_it() {
+    let lab = Lab::up(3);
+    lab.ok(&["lab", "write", "--count", "30"]);
+    lab.wait_converged(DEADLINE);
+    let report = lab
+        .ok(&["failover", "--to", "node-3", "--force", "--yes", "--json"])
+        .json();
+    assert_eq!(report["outcome"], "succeeded", "{report}");
+    assert_eq!(report["steps"][0]["action"], "fence", "{report}");
+    let s = lab.status();
+    assert_eq!(node(&s, "node-1")["role"], "fenced");
+    assert_eq!(node(&s, "node-3")["role"], "primary");
+    assert_eq!(node(&s, "node-2")["primary"], "node-3");
+    lab.run(&["entry", "put", "k", "v", "--node", "node-1"])
+        .exit(1)
+        .stderr_has("fenced");
+    lab.ok(&["demote", "node-1", "--yes"]);
+    lab.wait_converged(DEADLINE);
+}
