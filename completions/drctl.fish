@@ -46,6 +46,13 @@ complete -c drctl -n "__fish_drctl_needs_command" -f -a "demote" -d 'Turn a fenc
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "standalone" -d 'Stop a node replicating; it keeps its data'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "join" -d 'Make a node a replica of a primary; the node\'s replicated data is overwritten'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "sync" -d 'Replication modes (seed 001)'
+complete -c drctl -n "__fish_drctl_needs_command" -f -a "seize-roles" -d 'Move the operation-master roles: transfer if the holder answers, seize if not'
+complete -c drctl -n "__fish_drctl_needs_command" -f -a "remove-instance" -d 'Metadata cleanup: remove a failed or retired instance from the instance set'
+complete -c drctl -n "__fish_drctl_needs_command" -f -a "removenode" -d 'Remove a member by host id (`removenode status` lists pending removals)'
+complete -c drctl -n "__fish_drctl_needs_command" -f -a "services" -d 'Start or stop a node\'s services (node-local)'
+complete -c drctl -n "__fish_drctl_needs_command" -f -a "packages" -d 'Node-local package files'
+complete -c drctl -n "__fish_drctl_needs_command" -f -a "upgrade" -d 'Upgrade by dropping every node to standalone, running COMMAND per node, re-forming'
+complete -c drctl -n "__fish_drctl_needs_command" -f -a "hosts" -d 'Hosts-file block for the cluster alias (seed 004)'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "certs" -d 'Cluster CA and node certificates'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "lab" -d 'A local cluster of real drnode processes, with fault injection'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "completions" -d 'Print shell completions'
@@ -265,17 +272,18 @@ complete -c drctl -n "__fish_drctl_using_subcommand join" -l json -d 'Print the 
 complete -c drctl -n "__fish_drctl_using_subcommand join" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
 complete -c drctl -n "__fish_drctl_using_subcommand join" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand join" -s V -l version -d 'Print version'
-complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto help" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
-complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto help" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
-complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto help" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
-complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto help" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
-complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto help" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
-complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto help" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
-complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto help" -l lab-dir -d 'The lab directory' -r -F
-complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto help" -s h -l help -d 'Print help'
-complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto help" -s V -l version -d 'Print version'
-complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto help" -f -a "auto" -d 'Turn automatic (partial, record by record) replication to NODE on or off'
-complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -f -a "auto" -d 'Turn automatic (partial, record by record) replication to NODE on or off'
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -f -a "full" -d 'On-demand full sync: replace TO\'s replicated data with FROM\'s'
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l expect-primary -d 'Refuse unless this node is the primary' -r
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l expect-epoch -d 'Refuse unless the cluster is at this epoch' -r
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l wait -d 'How long each step may take to take effect' -r
@@ -291,8 +299,209 @@ complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcom
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l from -r
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l to -r
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l expect-primary -d 'Refuse unless this node is the primary' -r
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l expect-epoch -d 'Refuse unless the cluster is at this epoch' -r
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l wait -d 'How long each step may take to take effect' -r
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l json -d 'Print the result as JSON'
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from help" -f -a "auto" -d 'Turn automatic (partial, record by record) replication to NODE on or off'
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from help" -f -a "full" -d 'On-demand full sync: replace TO\'s replicated data with FROM\'s'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l to -r
+complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l role -d 'schema-master or naming-master (default: both)' -r -f -a "schema-master\t''
+naming-master\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l expect-primary -d 'Refuse unless this node is the primary' -r
+complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l expect-epoch -d 'Refuse unless the cluster is at this epoch' -r
+complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l wait -d 'How long each step may take to take effect' -r
+complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
+complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
+complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l json -d 'Print the result as JSON'
+complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
+complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l expect-primary -d 'Refuse unless this node is the primary' -r
+complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l expect-epoch -d 'Refuse unless the cluster is at this epoch' -r
+complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l wait -d 'How long each step may take to take effect' -r
+complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
+complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
+complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l json -d 'Print the result as JSON'
+complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
+complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l expect-primary -d 'Refuse unless this node is the primary' -r
+complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l expect-epoch -d 'Refuse unless the cluster is at this epoch' -r
+complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l wait -d 'How long each step may take to take effect' -r
+complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l force -d 'Complete the removal without the missing acknowledgements'
+complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
+complete -c drctl -n "__fish_drctl_using_subcommand removenode" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
+complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l json -d 'Print the result as JSON'
+complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
+complete -c drctl -n "__fish_drctl_using_subcommand removenode" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand removenode" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand services" -l expect-primary -d 'Refuse unless this node is the primary' -r
+complete -c drctl -n "__fish_drctl_using_subcommand services" -l expect-epoch -d 'Refuse unless the cluster is at this epoch' -r
+complete -c drctl -n "__fish_drctl_using_subcommand services" -l wait -d 'How long each step may take to take effect' -r
+complete -c drctl -n "__fish_drctl_using_subcommand services" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand services" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand services" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand services" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand services" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand services" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand services" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
+complete -c drctl -n "__fish_drctl_using_subcommand services" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
+complete -c drctl -n "__fish_drctl_using_subcommand services" -l json -d 'Print the result as JSON'
+complete -c drctl -n "__fish_drctl_using_subcommand services" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
+complete -c drctl -n "__fish_drctl_using_subcommand services" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand services" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -f -a "list" -d 'List a node\'s package files (default: the primary\'s)'
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -f -a "put" -d 'Upload FILE to a node (default: the primary)'
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -f -a "rm" -d 'Remove a package file from a node (default: the primary)'
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -f -a "sync" -d 'Copy the primary\'s package files to every replica (checksummed); remove extras'
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -l json
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -l name -d 'The name on the node (default: the file\'s name)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l expect-primary -d 'Refuse unless this node is the primary' -r
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l expect-epoch -d 'Refuse unless the cluster is at this epoch' -r
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l wait -d 'How long each step may take to take effect' -r
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l json -d 'Print the result as JSON'
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from help" -f -a "list" -d 'List a node\'s package files (default: the primary\'s)'
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from help" -f -a "put" -d 'Upload FILE to a node (default: the primary)'
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from help" -f -a "rm" -d 'Remove a package file from a node (default: the primary)'
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from help" -f -a "sync" -d 'Copy the primary\'s package files to every replica (checksummed); remove extras'
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l exec -d 'Run for each node; {node}, {url} and {data_dir} are substituted' -r
+complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l id -d 'Names this upgrade (default: a hash of COMMAND); a rerun with the same id continues' -r
+complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l expect-primary -d 'Refuse unless this node is the primary' -r
+complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l expect-epoch -d 'Refuse unless the cluster is at this epoch' -r
+complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l wait -d 'How long each step may take to take effect' -r
+complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
+complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
+complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l json -d 'Print the result as JSON'
+complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
+complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -f -a "render" -d 'Print the hosts-file block: each node\'s unique name, then the alias (primary first)'
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -f -a "apply" -d 'Write the block into FILE between markers (idempotent)'
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from render" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from render" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from render" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from render" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from render" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from render" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from render" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from render" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from render" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -l file -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from help" -f -a "render" -d 'Print the hosts-file block: each node\'s unique name, then the alias (primary first)'
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from help" -f -a "apply" -d 'Write the block into FILE between markers (idempotent)'
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
@@ -472,28 +681,42 @@ complete -c drctl -n "__fish_drctl_using_subcommand completions" -l operator -d 
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "status" -d 'One row per node: role, epoch, database status, owns, lag, primary, health'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "check" -d 'Exit 0 when the cluster is healthy, 1 listing each problem'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "entry" -d 'Read and write replicated entries'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "events" -d 'Show nodes\' event logs'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "api" -d 'Raw escape hatch: call the admin API directly'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "candidates" -d 'Every node ranked for promotion, with the reason each can or cannot be promoted'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "switchover" -d 'Managed switchover: the primary drains, the target catches up, everyone switches'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "failover" -d 'Forced failover: promote a replica when the primary does not answer'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "repoint" -d 'Set the replicated `primary` setting and point every replica at it (seed 000)'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "demote" -d 'Turn a fenced or restored old primary into a replica, exporting its divergent writes'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "standalone" -d 'Stop a node replicating; it keeps its data'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "join" -d 'Make a node a replica of a primary; the node\'s replicated data is overwritten'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "sync" -d 'Replication modes (seed 001)'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "certs" -d 'Cluster CA and node certificates'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "lab" -d 'A local cluster of real drnode processes, with fault injection'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "completions" -d 'Print shell completions'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab completions help" -f -a "status" -d 'One row per node: role, epoch, database status, owns, lag, primary, health'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab completions help" -f -a "check" -d 'Exit 0 when the cluster is healthy, 1 listing each problem'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab completions help" -f -a "entry" -d 'Read and write replicated entries'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab completions help" -f -a "events" -d 'Show nodes\' event logs'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab completions help" -f -a "api" -d 'Raw escape hatch: call the admin API directly'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab completions help" -f -a "candidates" -d 'Every node ranked for promotion, with the reason each can or cannot be promoted'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab completions help" -f -a "switchover" -d 'Managed switchover: the primary drains, the target catches up, everyone switches'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab completions help" -f -a "failover" -d 'Forced failover: promote a replica when the primary does not answer'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab completions help" -f -a "repoint" -d 'Set the replicated `primary` setting and point every replica at it (seed 000)'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab completions help" -f -a "demote" -d 'Turn a fenced or restored old primary into a replica, exporting its divergent writes'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab completions help" -f -a "standalone" -d 'Stop a node replicating; it keeps its data'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab completions help" -f -a "join" -d 'Make a node a replica of a primary; the node\'s replicated data is overwritten'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab completions help" -f -a "sync" -d 'Replication modes (seed 001)'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab completions help" -f -a "seize-roles" -d 'Move the operation-master roles: transfer if the holder answers, seize if not'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab completions help" -f -a "remove-instance" -d 'Metadata cleanup: remove a failed or retired instance from the instance set'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab completions help" -f -a "removenode" -d 'Remove a member by host id (`removenode status` lists pending removals)'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab completions help" -f -a "services" -d 'Start or stop a node\'s services (node-local)'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab completions help" -f -a "packages" -d 'Node-local package files'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab completions help" -f -a "upgrade" -d 'Upgrade by dropping every node to standalone, running COMMAND per node, re-forming'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab completions help" -f -a "hosts" -d 'Hosts-file block for the cluster alias (seed 004)'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab completions help" -f -a "certs" -d 'Cluster CA and node certificates'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab completions help" -f -a "lab" -d 'A local cluster of real drnode processes, with fault injection'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab completions help" -f -a "completions" -d 'Print shell completions'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from entry" -f -a "put" -d 'Write KEY=VALUE through the primary (or --node)'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from entry" -f -a "get" -d 'Print KEY\'s value as held by the primary (or --node)'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from entry" -f -a "list" -d 'List entries'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from entry" -f -a "rm" -d 'Delete KEY'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from sync" -f -a "auto" -d 'Turn automatic (partial, record by record) replication to NODE on or off'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from sync" -f -a "full" -d 'On-demand full sync: replace TO\'s replicated data with FROM\'s'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from packages" -f -a "list" -d 'List a node\'s package files (default: the primary\'s)'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from packages" -f -a "put" -d 'Upload FILE to a node (default: the primary)'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from packages" -f -a "rm" -d 'Remove a package file from a node (default: the primary)'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from packages" -f -a "sync" -d 'Copy the primary\'s package files to every replica (checksummed); remove extras'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from hosts" -f -a "render" -d 'Print the hosts-file block: each node\'s unique name, then the alias (primary first)'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from hosts" -f -a "apply" -d 'Write the block into FILE between markers (idempotent)'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from certs" -f -a "init" -d 'Create a cluster CA (ca.pem, ca.key) in DIR'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from certs" -f -a "issue" -d 'Issue NAME.pem / NAME.key signed by DIR\'s CA, naming the node and the cluster'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "up" -d 'Start N drnode processes on loopback, node-1 primary, and wait until healthy'

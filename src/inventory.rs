@@ -19,6 +19,10 @@ pub struct ClusterFile {
     /// DNS alias covering every node (seed 004).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
+    /// The port the nodes listen on behind the alias (`--node ALIAS` connects there, trying
+    /// every address of the alias in order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias_port: Option<u16>,
     pub nodes: Vec<NodeEntry>,
 }
 

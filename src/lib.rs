@@ -9,6 +9,7 @@ pub mod cli;
 pub mod clock;
 pub mod cluster;
 pub mod exit;
+pub mod hosts;
 pub mod inventory;
 pub mod lab;
 pub mod names;

@@ -5,6 +5,7 @@
 mod support;
 
 mod it {
+    mod admin;
     mod cli;
     mod procedures;
     mod replication;

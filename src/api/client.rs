@@ -388,6 +388,87 @@ impl NodeClient {
         .await
     }
 
+    pub async fn set_role(
+        &self,
+        role: &str,
+        holder: &str,
+        epoch: u64,
+    ) -> Result<WriteAck, ClientError> {
+        self.post(
+            self.endpoint(&["v1", "roles", role]),
+            &SetRoleRequest {
+                holder: holder.to_string(),
+                epoch,
+            },
+        )
+        .await
+    }
+
+    pub async fn release_role(&self, role: &str) -> Result<serde_json::Value, ClientError> {
+        self.post(
+            self.endpoint(&["v1", "admin", "release-role"]),
+            &serde_json::json!({ "role": role }),
+        )
+        .await
+    }
+
+    pub async fn drop_member(&self, host_id: &str) -> Result<serde_json::Value, ClientError> {
+        self.post(
+            self.endpoint(&["v1", "admin", "drop-member"]),
+            &DropMemberRequest {
+                host_id: host_id.to_string(),
+            },
+        )
+        .await
+    }
+
+    pub async fn set_services(&self, running: bool) -> Result<NodeStatus, ClientError> {
+        self.post(
+            self.endpoint(&["v1", "admin", "services"]),
+            &ServicesRequest { running },
+        )
+        .await
+    }
+
+    pub async fn set_maintenance(
+        &self,
+        maintenance: Option<Maintenance>,
+    ) -> Result<NodeStatus, ClientError> {
+        self.post(
+            self.endpoint(&["v1", "admin", "maintenance"]),
+            &MaintenanceRequest { maintenance },
+        )
+        .await
+    }
+
+    pub async fn packages(&self) -> Result<Vec<PackageInfo>, ClientError> {
+        self.get(self.endpoint(&["v1", "packages"])).await
+    }
+
+    pub async fn download_package(&self, name: &str) -> Result<bytes::Bytes, ClientError> {
+        let started = std::time::Instant::now();
+        let resp = self
+            .send(self.request(Method::GET, self.endpoint(&["v1", "packages", name])))
+            .await?;
+        resp.bytes().await.map_err(|e| self.classify(e, started))
+    }
+
+    pub async fn upload_package(
+        &self,
+        name: &str,
+        body: bytes::Bytes,
+    ) -> Result<PackageInfo, ClientError> {
+        let req = self
+            .request(Method::PUT, self.endpoint(&["v1", "packages", name]))
+            .body(body);
+        self.json(req).await
+    }
+
+    pub async fn delete_package(&self, name: &str) -> Result<serde_json::Value, ClientError> {
+        let req = self.request(Method::DELETE, self.endpoint(&["v1", "packages", name]));
+        self.json(req).await
+    }
+
     pub async fn drain(&self, ttl_ms: u64) -> Result<DrainResponse, ClientError> {
         self.post(
             self.endpoint(&["v1", "admin", "drain"]),
@@ -446,6 +527,26 @@ impl NodeClient {
     /// The seq range of each epoch in this node's log.
     pub async fn terms(&self) -> Result<Vec<Term>, ClientError> {
         self.get(self.endpoint(&["v1", "repl", "terms"])).await
+    }
+
+    pub async fn get_local(&self, name: &str) -> Result<Option<String>, ClientError> {
+        match self
+            .get::<SettingValue>(self.endpoint(&["v1", "local", name]))
+            .await
+        {
+            Ok(v) => Ok(Some(v.value)),
+            Err(e) if e.code() == Some("not_found") => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn put_local(&self, name: &str, value: &str) -> Result<SettingValue, ClientError> {
+        let req = self
+            .request(Method::PUT, self.endpoint(&["v1", "local", name]))
+            .json(&SettingValue {
+                value: value.to_string(),
+            });
+        self.json(req).await
     }
 
     pub async fn get_setting(&self, name: &str) -> Result<Option<String>, ClientError> {

@@ -152,6 +152,16 @@ pub struct NodeStatus {
     /// How this node last became primary.
     #[serde(default)]
     pub promotion: Option<Promotion>,
+    /// The operation-master role records as this node holds them (replicated data).
+    #[serde(default)]
+    pub roles: BTreeMap<String, RoleRecord>,
+    /// Node-local services (seed 001): running or stopped.
+    #[serde(default)]
+    pub services: String,
+    #[serde(default)]
+    pub maintenance: Option<Maintenance>,
+    #[serde(default)]
+    pub data_dir: String,
 }
 
 /// A lease on a node taken by a procedure: who, why, until when.
@@ -275,6 +285,76 @@ pub struct Member {
     pub state: MemberState,
     #[serde(default = "yes")]
     pub promotable: bool,
+    /// While `leaving`: the members that acknowledged dropping this one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acks: Vec<String>,
+    /// When it was removed (the tombstone's date).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_at: Option<String>,
+}
+
+impl Member {
+    pub fn new(host_id: &str, name: &str, url: &str) -> Member {
+        Member {
+            host_id: host_id.to_string(),
+            name: name.to_string(),
+            url: url.to_string(),
+            state: MemberState::Normal,
+            promotable: true,
+            acks: Vec::new(),
+            removed_at: None,
+        }
+    }
+}
+
+/// An operation-master role record (seed 000's FSMO roles): who holds it, at which role epoch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleRecord {
+    pub holder: String,
+    pub epoch: u64,
+}
+
+/// `POST /v1/roles/{role}`: a new holder at a higher role epoch (through the primary).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetRoleRequest {
+    pub holder: String,
+    pub epoch: u64,
+}
+
+/// `POST /v1/admin/drop-member`: a live member acknowledges dropping a leaving one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DropMemberRequest {
+    pub host_id: String,
+}
+
+/// `POST /v1/admin/services`: start or stop this node's services (node-local).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServicesRequest {
+    pub running: bool,
+}
+
+/// `POST /v1/admin/maintenance`: refuse writes while an upgrade runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Maintenance {
+    /// Identifies the upgrade, so a rerun recognises its own maintenance.
+    pub id: String,
+    pub reason: String,
+    /// The primary the cluster is re-formed around.
+    pub primary: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MaintenanceRequest {
+    /// None ends maintenance.
+    pub maintenance: Option<Maintenance>,
+}
+
+/// One node-local package file.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PackageInfo {
+    pub name: String,
+    pub size: u64,
+    pub sha256: String,
 }
 
 fn yes() -> bool {

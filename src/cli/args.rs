@@ -137,6 +137,57 @@ pub enum Command {
     /// Replication modes (seed 001).
     #[command(subcommand)]
     Sync(SyncCommand),
+    /// Move the operation-master roles: transfer if the holder answers, seize if not.
+    SeizeRoles {
+        #[arg(long)]
+        to: String,
+        /// schema-master or naming-master (default: both).
+        #[arg(long = "role", value_parser = ["schema-master", "naming-master"])]
+        roles: Vec<String>,
+        #[command(flatten)]
+        proc: ProcArgs,
+    },
+    /// Metadata cleanup: remove a failed or retired instance from the instance set.
+    RemoveInstance {
+        node: String,
+        #[command(flatten)]
+        proc: ProcArgs,
+    },
+    /// Remove a member by host id (`removenode status` lists pending removals).
+    Removenode {
+        /// A host id, or `status`.
+        target: String,
+        /// Complete the removal without the missing acknowledgements.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        proc: ProcArgs,
+    },
+    /// Start or stop a node's services (node-local).
+    Services {
+        #[arg(value_parser = ["start", "stop"])]
+        action: String,
+        node: String,
+        #[command(flatten)]
+        proc: ProcArgs,
+    },
+    /// Node-local package files.
+    #[command(subcommand)]
+    Packages(PackagesCommand),
+    /// Upgrade by dropping every node to standalone, running COMMAND per node, re-forming.
+    Upgrade {
+        /// Run for each node; {node}, {url} and {data_dir} are substituted.
+        #[arg(long = "exec", value_name = "COMMAND")]
+        command: String,
+        /// Names this upgrade (default: a hash of COMMAND); a rerun with the same id continues.
+        #[arg(long)]
+        id: Option<String>,
+        #[command(flatten)]
+        proc: ProcArgs,
+    },
+    /// Hosts-file block for the cluster alias (seed 004).
+    #[command(subcommand)]
+    Hosts(HostsCommand),
     /// Cluster CA and node certificates.
     #[command(subcommand)]
     Certs(CertsCommand),
@@ -247,12 +298,55 @@ pub struct ApiArgs {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum PackagesCommand {
+    /// List a node's package files (default: the primary's).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Upload FILE to a node (default: the primary).
+    Put {
+        file: std::path::PathBuf,
+        /// The name on the node (default: the file's name).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Remove a package file from a node (default: the primary).
+    Rm { name: String },
+    /// Copy the primary's package files to every replica (checksummed); remove extras.
+    Sync {
+        #[command(flatten)]
+        proc: ProcArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum HostsCommand {
+    /// Print the hosts-file block: each node's unique name, then the alias (primary first).
+    Render,
+    /// Write the block into FILE between markers (idempotent).
+    Apply {
+        #[arg(long)]
+        file: std::path::PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum SyncCommand {
     /// Turn automatic (partial, record by record) replication to NODE on or off.
     Auto {
         #[arg(value_parser = ["on", "off"])]
         state: String,
         node: String,
+        #[command(flatten)]
+        proc: ProcArgs,
+    },
+    /// On-demand full sync: replace TO's replicated data with FROM's.
+    Full {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
         #[command(flatten)]
         proc: ProcArgs,
     },

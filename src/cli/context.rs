@@ -23,6 +23,7 @@ pub struct Context {
     pub options: ClientOptions,
     pub http: reqwest::Client,
     pub passphrase: Passphrase,
+    pub inventory: Option<Inventory>,
 }
 
 /// Finds the cluster file: `--cluster`/`DRCTL_CLUSTER`, `./drctl.yaml`, then the lab's.
@@ -140,8 +141,21 @@ impl Context {
                 )
             }
         };
+        let alias = inventory
+            .as_ref()
+            .and_then(|i| i.file.alias.clone().map(|a| (a, i.file.alias_port)));
         let selected = match &global.node {
             None => None,
+            // The alias: the client resolves every address of it and tries them in order.
+            Some(n) if alias.as_ref().is_some_and(|(a, _)| a == n) => {
+                let (a, port) = alias.clone().expect("checked");
+                let port = port.ok_or_else(|| {
+                    CliError::usage(format!(
+                        "--node {a}: set alias_port in the cluster file to reach the cluster by its alias"
+                    ))
+                })?;
+                Some(make(&a, &format!("https://{a}:{port}"), false)?)
+            }
             Some(n) if n.contains("://") => {
                 let url = parse_node_url(n).map_err(CliError::from)?;
                 let url = url.as_str().trim_end_matches('/');
@@ -160,6 +174,7 @@ impl Context {
             options,
             http,
             passphrase: pass,
+            inventory,
         })
     }
 

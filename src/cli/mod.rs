@@ -1,6 +1,7 @@
 //! The operator CLI: clap definitions in `args`, one module per noun, output conventions in
 //! `output`. Errors carry their exit code.
 
+mod admin;
 mod api_cmd;
 pub mod args;
 mod certs;
@@ -22,6 +23,22 @@ pub use error::{CliError, Exit};
 /// Runs one drctl command.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let g = &cli.global;
+    if matches!(
+        &cli.command,
+        Command::SeizeRoles { .. }
+            | Command::RemoveInstance { .. }
+            | Command::Removenode { .. }
+            | Command::Sync(args::SyncCommand::Full { .. })
+            | Command::Services { .. }
+            | Command::Packages(_)
+            | Command::Upgrade { .. }
+            | Command::Hosts(_)
+    ) {
+        let ctx = context::Context::load(g).await?;
+        return admin::dispatch(&ctx, &cli.command)
+            .await
+            .expect("matched above");
+    }
     match &cli.command {
         Command::Status(a) => status::cmd_status(&context::Context::load(g).await?, a).await,
         Command::Check(a) => status::cmd_check(&context::Context::load(g).await?, a.json).await,
@@ -144,6 +161,14 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             })
             .await
         }
+        Command::SeizeRoles { .. }
+        | Command::RemoveInstance { .. }
+        | Command::Removenode { .. }
+        | Command::Sync(args::SyncCommand::Full { .. })
+        | Command::Services { .. }
+        | Command::Packages(_)
+        | Command::Upgrade { .. }
+        | Command::Hosts(_) => unreachable!("dispatched above"),
         Command::Sync(args::SyncCommand::Auto { state, node, proc }) => {
             let ctx = context::Context::load(g).await?;
             let on = state == "on";

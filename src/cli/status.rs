@@ -76,7 +76,9 @@ pub fn status_json(view: &ClusterView, a: &Assessment) -> serde_json::Value {
                 "owns": na.owns,
                 "lag": na.lag,
                 "primary": na.primary,
-                "roles_held": s.roles_held,
+                "roles_held": view.roles_held(&s.host_id),
+                "services": s.services,
+                "member_state": view.member(n).map(|m| m.state),
                 "entries": s.entries,
                 "digest": s.digest,
                 "health": na.health,
@@ -142,10 +144,13 @@ fn print_table(view: &ClusterView, a: &Assessment) {
                 na.owns.map(|o| format!("{o}%")).unwrap_or_else(dash),
                 na.lag.map(|l| l.to_string()).unwrap_or_else(dash),
                 na.primary.clone().unwrap_or_else(dash),
-                if s.roles_held.is_empty() {
-                    dash()
-                } else {
-                    s.roles_held.join(",")
+                {
+                    let held = view.roles_held(&s.host_id);
+                    if held.is_empty() {
+                        dash()
+                    } else {
+                        held.join(",")
+                    }
                 },
                 s.entries.to_string(),
                 s.digest.chars().take(12).collect(),
@@ -171,6 +176,14 @@ fn print_table(view: &ClusterView, a: &Assessment) {
         println!("problems:");
         for p in &a.problems {
             println!("  - {p}");
+        }
+    }
+    // Removed members do not count against health, but are never hidden.
+    for (n, na) in view.nodes.iter().zip(&a.nodes) {
+        if view.is_removed(n) {
+            for r in &na.reasons {
+                println!("note: {}: {r}", n.name);
+            }
         }
     }
 }

@@ -65,6 +65,10 @@ pub fn assess(view: &ClusterView) -> Assessment {
         .map(|n| assess_node(view, n, primary, epoch, single))
         .collect();
     for (n, a) in view.nodes.iter().zip(&nodes) {
+        // A removed member is shown, but never wedges the others' health.
+        if view.is_removed(n) {
+            continue;
+        }
         for r in &a.reasons {
             problems.push(format!("{}: {r}", n.name));
         }
@@ -77,6 +81,42 @@ pub fn assess(view: &ClusterView) -> Assessment {
 }
 
 fn assess_node(
+    view: &ClusterView,
+    n: &NodeView,
+    primary: Option<&NodeView>,
+    epoch: u64,
+    single: bool,
+) -> NodeAssessment {
+    let mut a = assess_role(view, n, primary, epoch, single);
+    if let Some(m) = view.member(n) {
+        match m.state {
+            crate::api::MemberState::Removed => {
+                a.health = if n.ok().is_some() {
+                    Health::Orange
+                } else {
+                    Health::Red
+                };
+                a.reasons = vec![format!(
+                    "removed from cluster {} at {}; run `drctl standalone {}` on it",
+                    view.cluster,
+                    m.removed_at.clone().unwrap_or_default(),
+                    n.name
+                )];
+            }
+            crate::api::MemberState::Leaving => {
+                a.health = Health::Orange;
+                a.reasons.push(format!(
+                    "leaving: `drctl removenode status` shows who has not acknowledged ({} so far)",
+                    m.acks.len()
+                ));
+            }
+            _ => {}
+        }
+    }
+    a
+}
+
+fn assess_role(
     view: &ClusterView,
     n: &NodeView,
     primary: Option<&NodeView>,
@@ -173,7 +213,7 @@ fn assess_node(
             if let Some(o) = owns.filter(|o| *o < 100.0) {
                 reasons.push(format!("owns {o}% ({} records behind)", lag.unwrap_or(0)));
             }
-            if matches!(s.sync.phase.as_str(), "diverged" | "failing") {
+            if matches!(s.sync.phase.as_str(), "diverged" | "failing" | "removed") {
                 reasons.push(format!(
                     "sync {}: {}",
                     s.sync.phase,

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 
-use crate::api::{ClientError, NodeClient, NodeStatus, Role};
+use std::collections::BTreeMap;
+
+use crate::api::{ClientError, Member, MemberState, NodeClient, NodeStatus, Role, RoleRecord};
 
 pub use assess::{Assessment, Health, NodeAssessment};
 
@@ -40,6 +42,8 @@ impl NodeView {
 pub struct ClusterView {
     pub cluster: String,
     pub nodes: Vec<NodeView>,
+    /// The replicated member list, as the primary (else any answering node) holds it.
+    pub members: Vec<Member>,
 }
 
 impl std::fmt::Debug for Target {
@@ -68,10 +72,19 @@ pub async fn probe(cluster: &str, targets: &[Target]) -> ClusterView {
         }
     }))
     .await;
-    ClusterView {
+    let mut view = ClusterView {
         cluster: cluster.to_string(),
         nodes,
+        members: Vec::new(),
+    };
+    let source = view
+        .primary()
+        .or_else(|| view.nodes.iter().find(|n| n.ok().is_some()))
+        .map(|n| n.name.clone());
+    if let Some(t) = source.and_then(|name| targets.iter().find(|t| t.name == name)) {
+        view.members = t.client.members().await.unwrap_or_default();
     }
+    view
 }
 
 impl ClusterView {
@@ -106,6 +119,56 @@ impl ClusterView {
             .iter()
             .find(|n| n.url == url || n.ok().is_some_and(|s| s.url == url))
             .map(|n| n.name.as_str())
+    }
+
+    /// Each operation-master role's record with the highest role epoch any node holds: an old
+    /// holder's stale record never counts.
+    pub fn roles(&self) -> BTreeMap<String, RoleRecord> {
+        let mut out: BTreeMap<String, RoleRecord> = BTreeMap::new();
+        for s in self.nodes.iter().filter_map(NodeView::ok) {
+            for (role, rec) in &s.roles {
+                if out.get(role).is_none_or(|cur| rec.epoch > cur.epoch) {
+                    out.insert(role.clone(), rec.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// The roles `host_id` holds by the authoritative records.
+    pub fn roles_held(&self, host_id: &str) -> Vec<String> {
+        self.roles()
+            .into_iter()
+            .filter(|(_, r)| r.holder == host_id)
+            .map(|(role, _)| role)
+            .collect()
+    }
+
+    /// The member record of an inventory node (by host id when it answers, else by name).
+    pub fn member(&self, node: &NodeView) -> Option<&Member> {
+        match node.ok() {
+            Some(s) => self.members.iter().find(|m| m.host_id == s.host_id),
+            None => self.members.iter().find(|m| m.name == node.name),
+        }
+    }
+
+    /// The node (inventory name) a host id belongs to.
+    pub fn name_of_host(&self, host_id: &str) -> Option<String> {
+        self.nodes
+            .iter()
+            .find(|n| n.ok().is_some_and(|s| s.host_id == host_id))
+            .map(|n| n.name.clone())
+            .or_else(|| {
+                self.members
+                    .iter()
+                    .find(|m| m.host_id == host_id)
+                    .map(|m| m.name.clone())
+            })
+    }
+
+    pub fn is_removed(&self, node: &NodeView) -> bool {
+        self.member(node)
+            .is_some_and(|m| m.state == MemberState::Removed)
     }
 
     pub fn assess(&self) -> Assessment {

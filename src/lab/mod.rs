@@ -268,6 +268,7 @@ impl Lab {
                 trust_dir: None,
             },
             alias: None,
+            alias_port: None,
             nodes: lab
                 .state
                 .nodes

@@ -33,6 +33,10 @@ pub enum ApiError {
     StaleEpoch(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("{role} holder {holder} does not answer: seize the role first (`drctl seize-roles --to NODE --role {role}`)")]
+    RoleHolderDown { role: String, holder: String },
+    #[error("{0}")]
+    Removed(String),
     #[error("the cluster lock is held by {holder} ({reason}, run {run_id}) for {expires_in_ms} ms more; wait, or use --break-lock if that run is dead")]
     Locked {
         holder: String,
@@ -61,6 +65,8 @@ impl ApiError {
             ApiError::StaleEpoch(_) => "stale_epoch",
             ApiError::Conflict(_) => "conflict",
             ApiError::Locked { .. } => "locked",
+            ApiError::RoleHolderDown { .. } => "role_holder_down",
+            ApiError::Removed(_) => "removed",
             ApiError::Upstream { .. } => "upstream_unreachable",
             ApiError::Internal(_) => "internal",
             ApiError::Remote { .. } => "remote",
@@ -77,7 +83,10 @@ impl ApiError {
             | ApiError::StaleEpoch(_)
             | ApiError::Locked { .. }
             | ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable { .. } | ApiError::RoleHolderDown { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            ApiError::Removed(_) => StatusCode::GONE,
             ApiError::Upstream { .. } => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Remote { status, .. } => {

@@ -80,8 +80,21 @@ fn router(node: Arc<Node>) -> Router {
         .route("/v1/admin/unlock", post(release_lock))
         .route("/v1/admin/fence", post(fence))
         .route("/v1/log", get(read_log))
+        .route("/v1/roles/{role}", post(set_role))
+        .route("/v1/admin/release-role", post(release_role))
+        .route("/v1/admin/drop-member", post(drop_member))
+        .route("/v1/admin/services", post(services))
+        .route("/v1/admin/maintenance", post(maintenance))
+        .route("/v1/packages", get(super::packages::list))
+        .route(
+            "/v1/packages/{name}",
+            get(super::packages::download)
+                .put(super::packages::upload)
+                .delete(super::packages::remove),
+        )
         .fallback(|| async { ApiError::not_found("route") })
-        .route_layer(middleware::from_fn_with_state(node.clone(), authenticate));
+        .route_layer(middleware::from_fn_with_state(node.clone(), authenticate))
+        .layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024));
     Router::new()
         .route("/v1/health", get(health))
         .merge(authed)
@@ -139,9 +152,16 @@ async fn authenticate(
     }
     let who = caller(req.headers());
     let is_admin_change = method != Method::GET
-        && ["/v1/admin/", "/v1/members", "/v1/settings/", "/v1/local/"]
-            .iter()
-            .any(|p| path.starts_with(p));
+        && [
+            "/v1/admin/",
+            "/v1/members",
+            "/v1/settings/",
+            "/v1/local/",
+            "/v1/roles/",
+            "/v1/packages/",
+        ]
+        .iter()
+        .any(|p| path.starts_with(p));
     let resp = next.run(req).await;
     if is_admin_change {
         let status = resp.status();
@@ -192,6 +212,9 @@ async fn list_entries(
     let store = node.store.clone();
     let mut entries = tokio::task::spawn_blocking(move || store.list(&prefix)).await??;
     entries.retain(|e| !e.key.starts_with(SYS_PREFIX));
+    for e in &mut entries {
+        e.value = node.substitute(&e.key, std::mem::take(&mut e.value));
+    }
     Ok(Json(entries))
 }
 
@@ -199,7 +222,10 @@ async fn get_entry(State(node): Shared, Path(key): Path<String>) -> Result<Json<
     user_key(&key)?;
     node.store
         .get(&key)?
-        .map(Json)
+        .map(|mut e| {
+            e.value = node.substitute(&e.key, std::mem::take(&mut e.value));
+            Json(e)
+        })
         .ok_or_else(|| ApiError::not_found(format!("entry '{key}'")))
 }
 
@@ -254,6 +280,10 @@ async fn add_member(
         )));
     }
     let st = node.state();
+    if st.role == Role::Primary {
+        // Membership changes need the naming master (seed 000's FSMO roles).
+        node.ensure_holder_answers("naming-master").await?;
+    }
     if st.role == Role::Replica {
         let primary = st.following.clone().unwrap_or_default();
         return node
@@ -386,6 +416,19 @@ async fn repl_log(
         );
         node.fence(reason.clone()).await?;
         return Err(ApiError::StaleEpoch(reason));
+    }
+    if let Some(m) = node
+        .members()?
+        .into_iter()
+        .find(|m| m.host_id == q.host_id && m.state == MemberState::Removed)
+    {
+        return Err(ApiError::Removed(format!(
+            "{} was removed from cluster {} at {}; run `drctl standalone {}` on it",
+            m.name,
+            node.config.cluster,
+            m.removed_at.unwrap_or_else(|| "an earlier time".into()),
+            m.name
+        )));
     }
     node.note_replica(
         &q.host_id,
@@ -656,5 +699,90 @@ async fn sync_auto(
 ) -> Result<Json<NodeStatus>, ApiError> {
     let req = json_body(body)?;
     node.set_sync_auto(req.on, &caller(&headers)).await?;
+    node_status(State(node)).await
+}
+
+async fn set_role(
+    State(node): Shared,
+    Path(role): Path<String>,
+    body: Result<Json<SetRoleRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<WriteAck>, ApiError> {
+    let req = json_body(body)?;
+    let st = node.state();
+    if st.role != Role::Primary {
+        return Err(ApiError::NotPrimary {
+            role: st.role.to_string(),
+            primary: st.following,
+        });
+    }
+    Ok(Json(node.set_role(&role, &req.holder, req.epoch).await?))
+}
+
+#[derive(Deserialize)]
+struct ReleaseRole {
+    role: String,
+}
+
+/// The holder of a role acknowledges a transfer (it holds it by the replicated record).
+async fn release_role(
+    State(node): Shared,
+    headers: HeaderMap,
+    body: Result<Json<ReleaseRole>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let req = json_body(body)?;
+    let record = node
+        .role_record(&req.role)?
+        .ok_or_else(|| ApiError::not_found(format!("role '{}'", req.role)))?;
+    if record.holder != node.host_id {
+        return Err(ApiError::Conflict(format!(
+            "{} does not hold {} (role epoch {})",
+            node.config.name, req.role, record.epoch
+        )));
+    }
+    let who = caller(&headers);
+    node.event(
+        NewEvent::new("role", format!("released {} for a transfer", req.role))
+            .by(who.operator, who.run_id),
+    );
+    Ok(Json(
+        serde_json::json!({"released": req.role, "epoch": record.epoch}),
+    ))
+}
+
+/// A live member acknowledges dropping a leaving member: it stops treating it as a peer.
+async fn drop_member(
+    State(node): Shared,
+    body: Result<Json<DropMemberRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let req = json_body(body)?;
+    uuid::Uuid::parse_str(&req.host_id)
+        .map_err(|_| ApiError::BadRequest(format!("'{}' is not a host id", req.host_id)))?;
+    node.db.set_local(
+        &format!("dropped-{}", req.host_id),
+        &crate::clock::now_rfc3339(),
+    )?;
+    Ok(Json(
+        serde_json::json!({"dropped": req.host_id, "by": node.host_id}),
+    ))
+}
+
+async fn services(
+    State(node): Shared,
+    headers: HeaderMap,
+    body: Result<Json<ServicesRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<NodeStatus>, ApiError> {
+    let req = json_body(body)?;
+    node.set_services(req.running, &caller(&headers))?;
+    node_status(State(node)).await
+}
+
+async fn maintenance(
+    State(node): Shared,
+    headers: HeaderMap,
+    body: Result<Json<MaintenanceRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<NodeStatus>, ApiError> {
+    let req = json_body(body)?;
+    node.set_maintenance(req.maintenance, &caller(&headers))
+        .await?;
     node_status(State(node)).await
 }

@@ -7,6 +7,7 @@ pub mod error;
 mod http;
 pub mod init;
 pub mod nodedb;
+mod packages;
 mod replication;
 pub mod state;
 pub mod store;
@@ -254,7 +255,8 @@ impl Node {
             s.common = None;
             s.divergent_records = None;
         });
-        if st.role == Role::Replica && st.sync_auto {
+        if st.role == Role::Replica && (st.sync_auto || self.force_full_sync.load(Ordering::SeqCst))
+        {
             if let Some(url) = st.following.clone() {
                 *task = Some(tokio::spawn(replication::replica_loop(self.clone(), url)));
             }
@@ -280,6 +282,18 @@ impl Node {
                         reason: "this primary is draining for a switchover".into(),
                         retry_after_s: 1,
                     });
+                }
+                if let Some(m) = &st.maintenance {
+                    return Err(ApiError::Unavailable {
+                        reason: format!("the cluster is in maintenance: {}", m.reason),
+                        retry_after_s: 10,
+                    });
+                }
+                if key.starts_with("schema/") {
+                    // Schema changes need the schema master (seed 000's FSMO roles).
+                    drop(gate);
+                    self.ensure_holder_answers("schema-master").await?;
+                    return Box::pin(self.write_unchecked(op, key, value)).await;
                 }
                 if st.role == Role::Primary && !self.peers_checked.load(Ordering::SeqCst) {
                     return Err(ApiError::Unavailable {
@@ -333,6 +347,183 @@ impl Node {
         }
     }
 
+    /// The write itself, once the schema master has answered.
+    async fn write_unchecked(
+        self: &Arc<Self>,
+        op: Op,
+        key: &str,
+        value: Option<&str>,
+    ) -> Result<WriteAck, ApiError> {
+        let _gate = self.role_gate.read().await;
+        let st = self.state();
+        if !matches!(st.role, Role::Primary | Role::Standalone)
+            || st.maintenance.is_some()
+            || self.draining()
+        {
+            return Err(ApiError::Unavailable {
+                reason: "the node stopped taking writes".into(),
+                retry_after_s: 1,
+            });
+        }
+        let store = self.store.clone();
+        let (k, v) = (key.to_string(), value.map(str::to_string));
+        let record =
+            tokio::task::spawn_blocking(move || store.write(st.epoch, op, &k, v.as_deref()))
+                .await??;
+        self.head_tx.send_replace(record.seq);
+        Ok(WriteAck {
+            key: record.key,
+            epoch: record.epoch,
+            seq: record.seq,
+            node: self.config.name.clone(),
+        })
+    }
+
+    /// The replicated record of an operation-master role.
+    pub fn role_record(&self, role: &str) -> Result<Option<crate::api::RoleRecord>, ApiError> {
+        Ok(self
+            .store
+            .get(&format!("{ROLES_PREFIX}{role}"))?
+            .and_then(|e| serde_json::from_str(&e.value).ok()))
+    }
+
+    /// Refuses unless the holder of `role` answers (itself, or a member reached within 1 s).
+    pub async fn ensure_holder_answers(&self, role: &str) -> Result<(), ApiError> {
+        let Some(record) = self.role_record(role)? else {
+            return Ok(());
+        };
+        if record.holder == self.host_id {
+            return Ok(());
+        }
+        let member = self
+            .members()?
+            .into_iter()
+            .find(|m| m.host_id == record.holder);
+        let name = member
+            .as_ref()
+            .map(|m| m.name.clone())
+            .unwrap_or_else(|| record.holder.clone());
+        let down = || ApiError::RoleHolderDown {
+            role: role.to_string(),
+            holder: name.clone(),
+        };
+        let Some(member) = member else {
+            return Err(down());
+        };
+        let client = self.peer(&member.url)?;
+        match tokio::time::timeout(Duration::from_millis(500), client.health()).await {
+            Ok(Ok(_)) => Ok(()),
+            _ => Err(down()),
+        }
+    }
+
+    /// Writes a new holder for `role` at a higher role epoch (transfer or seize).
+    pub async fn set_role(
+        self: &Arc<Self>,
+        role: &str,
+        holder: &str,
+        epoch: u64,
+    ) -> Result<WriteAck, ApiError> {
+        if !OPERATION_ROLES.contains(&role) {
+            return Err(ApiError::BadRequest(format!(
+                "unknown role '{role}': the roles are {}",
+                OPERATION_ROLES.join(", ")
+            )));
+        }
+        if !self
+            .members()?
+            .iter()
+            .any(|m| m.host_id == holder && m.state == MemberState::Normal)
+        {
+            return Err(ApiError::BadRequest(format!(
+                "{holder} is not a member of the cluster"
+            )));
+        }
+        let current = self.role_record(role)?;
+        if let Some(c) = &current {
+            if c.holder == holder && c.epoch >= epoch {
+                let head = self.store.head();
+                return Ok(WriteAck {
+                    key: format!("{ROLES_PREFIX}{role}"),
+                    epoch: head.epoch,
+                    seq: head.seq,
+                    node: self.config.name.clone(),
+                });
+            }
+            if epoch <= c.epoch {
+                return Err(ApiError::StaleEpoch(format!(
+                    "{role} is at role epoch {}; a new holder needs a higher one",
+                    c.epoch
+                )));
+            }
+        }
+        let value = serde_json::to_string(&crate::api::RoleRecord {
+            holder: holder.to_string(),
+            epoch,
+        })
+        .expect("role record serializes");
+        self.write(
+            Op::Put,
+            &format!("{ROLES_PREFIX}{role}"),
+            Some(&value),
+            false,
+        )
+        .await
+    }
+
+    /// Node-local switches: services, maintenance.
+    pub fn set_services(&self, running: bool, caller: &Caller) -> Result<(), ApiError> {
+        if self.state().services == running {
+            return Ok(());
+        }
+        self.update_state(|s| s.services = running)?;
+        self.event(
+            NewEvent::new(
+                "services",
+                if running {
+                    "services started"
+                } else {
+                    "services stopped"
+                },
+            )
+            .by(caller.operator.clone(), caller.run_id.clone()),
+        );
+        Ok(())
+    }
+
+    pub async fn set_maintenance(
+        &self,
+        m: Option<crate::api::Maintenance>,
+        caller: &Caller,
+    ) -> Result<(), ApiError> {
+        let _gate = self.role_gate.write().await;
+        if self.state().maintenance == m {
+            return Ok(());
+        }
+        let message = match &m {
+            Some(m) => format!("maintenance started: {}", m.reason),
+            None => "maintenance ended".to_string(),
+        };
+        self.update_state(|s| s.maintenance = m)?;
+        self.event(
+            NewEvent::new("maintenance", message)
+                .by(caller.operator.clone(), caller.run_id.clone()),
+        );
+        Ok(())
+    }
+
+    /// Seed 001: IP substitution applied to `service/` entries as this node reads them (the
+    /// stored, replicated data stays identical on every node, so digests still compare).
+    pub fn substitute(&self, key: &str, value: String) -> String {
+        if !key.starts_with("service/") || self.config.ip_substitution.is_empty() {
+            return value;
+        }
+        self.config
+            .ip_substitution
+            .iter()
+            .fold(value, |v, (from, to)| v.replace(from.as_str(), to))
+    }
+
     /// Becomes primary at `epoch` (not lower than the node's own).
     pub async fn promote(
         self: &Arc<Self>,
@@ -358,6 +549,8 @@ impl Node {
                 s.epoch = epoch;
                 s.following = None;
                 s.fenced_reason = None;
+                // A promoted node starts its services (seed 001's failover server taking over).
+                s.services = true;
                 s.promotion = Some(crate::api::Promotion {
                     epoch,
                     procedure: procedure.clone(),
@@ -381,18 +574,28 @@ impl Node {
     /// The first primary of a cluster records itself as member, holder of both operation-master
     /// roles, and the `primary` setting, unless those records already exist.
     async fn ensure_first_node_records(self: &Arc<Self>) -> Result<(), ApiError> {
-        self.upsert_member(Member {
-            host_id: self.host_id.clone(),
-            name: self.config.name.clone(),
-            url: self.config.advertise.clone(),
-            state: MemberState::Normal,
-            promotable: true,
-        })
-        .await?;
+        let key = format!("{MEMBERS_PREFIX}{}", self.host_id);
+        let known = self
+            .store
+            .get(&key)?
+            .and_then(|e| serde_json::from_str::<Member>(&e.value).ok())
+            .is_some_and(|m| m.url == self.config.advertise && m.name == self.config.name);
+        if !known {
+            self.upsert_member(Member::new(
+                &self.host_id,
+                &self.config.name,
+                &self.config.advertise,
+            ))
+            .await?;
+        }
         for role in OPERATION_ROLES {
             let key = format!("{ROLES_PREFIX}{role}");
             if self.store.get(&key)?.is_none() {
-                let value = serde_json::json!({"holder": self.host_id, "epoch": 1}).to_string();
+                let value = serde_json::to_string(&crate::api::RoleRecord {
+                    holder: self.host_id.clone(),
+                    epoch: 1,
+                })
+                .expect("role record serializes");
                 self.write(Op::Put, &key, Some(&value), false).await?;
             }
         }
@@ -725,11 +928,11 @@ impl Node {
         });
         let mut roles_held = Vec::new();
         for role in OPERATION_ROLES {
-            if let Some(e) = self.store.get(&format!("{ROLES_PREFIX}{role}"))? {
-                let v: serde_json::Value = serde_json::from_str(&e.value).unwrap_or_default();
-                if v.get("holder").and_then(|h| h.as_str()) == Some(self.host_id.as_str()) {
-                    roles_held.push(role.to_string());
-                }
+            if self
+                .role_record(role)?
+                .is_some_and(|r| r.holder == self.host_id)
+            {
+                roles_held.push(role.to_string());
             }
         }
         let replicas = self
@@ -779,6 +982,18 @@ impl Node {
                 .filter(|l| l.expires > Instant::now())
                 .map(HeldLock::info),
             promotion: st.promotion.clone(),
+            roles: OPERATION_ROLES
+                .iter()
+                .filter_map(|r| {
+                    self.role_record(r)
+                        .ok()
+                        .flatten()
+                        .map(|rec| (r.to_string(), rec))
+                })
+                .collect(),
+            services: if st.services { "running" } else { "stopped" }.into(),
+            maintenance: st.maintenance.clone(),
+            data_dir: self.config.data_dir.display().to_string(),
         })
     }
 

@@ -12,8 +12,7 @@ use super::store::SnapshotMsg;
 use super::{Node, MEMBERS_PREFIX};
 use crate::api::logic::common_point;
 use crate::api::{
-    ClientError, DbStatus, Entry, LogQuery, LogResponse, Member, MemberState, NodeClient, Position,
-    SnapshotLine,
+    ClientError, DbStatus, Entry, LogQuery, LogResponse, Member, NodeClient, Position, SnapshotLine,
 };
 
 const BATCH: u64 = 1000;
@@ -36,9 +35,15 @@ pub async fn replica_loop(node: Arc<Node>, primary_url: String) {
     loop {
         let forced = node.force_full_sync.swap(false, Ordering::SeqCst);
         let result = if forced {
-            full_sync(&node, &client, "requested (join)")
+            let r = full_sync(&node, &client, "requested (join or on-demand sync)")
                 .await
-                .map(|_| ())
+                .map(|_| ());
+            if r.is_ok() && !node.state().sync_auto {
+                // On-demand sync (seed 001): one full copy, no automatic sync after it.
+                node.update_sync(|s| s.phase = "off".into());
+                return;
+            }
+            r
         } else {
             pull_once(&node, &client, &mut resumed_logged).await
         };
@@ -85,12 +90,47 @@ pub async fn replica_loop(node: Arc<Node>, primary_url: String) {
                 }
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
+            Err(PullError::Removed(msg)) => {
+                node.update_sync(|s| {
+                    s.phase = "removed".into();
+                    s.last_error = Some(msg.clone());
+                });
+                if !streak_reported {
+                    node.event(NewEvent::new("sync", msg).success(false));
+                    streak_reported = true;
+                }
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
             Err(PullError::Failed(msg)) => {
+                let mut failures = 0;
                 node.update_sync(|s| {
                     s.phase = "failing".into();
                     s.failures += 1;
+                    failures = s.failures;
                     s.last_error = Some(msg.clone());
                 });
+                let max = node.config.sync.max_failures;
+                if failures >= max {
+                    // Seed 001: a failing sync disables further sync and raises success=false.
+                    let _ = node.update_state(|s| s.sync_auto = false);
+                    node.update_sync(|s| {
+                        s.phase = "off".into();
+                        s.auto = false;
+                    });
+                    node.event(
+                        NewEvent::new(
+                            "sync",
+                            format!(
+                                "automatic sync turned off after {failures} failed attempts: {msg}; \
+                                 turn it on again with `drctl sync auto on {}`",
+                                node.config.name
+                            ),
+                        )
+                        .success(false)
+                        .details(serde_json::json!({"auto": false, "failures": failures})),
+                    );
+                    return;
+                }
                 if !streak_reported {
                     node.event(
                         NewEvent::new("sync", format!("sync from {primary_url} failed: {msg}"))
@@ -108,12 +148,18 @@ pub async fn replica_loop(node: Arc<Node>, primary_url: String) {
 
 enum PullError {
     Diverged { common: Position, extra: u64 },
+    Removed(String),
     Failed(String),
 }
 
 impl From<ClientError> for PullError {
     fn from(e: ClientError) -> Self {
-        PullError::Failed(e.to_string())
+        match e {
+            ClientError::Api { body, .. } if body.code == "removed" => {
+                PullError::Removed(body.message)
+            }
+            other => PullError::Failed(other.to_string()),
+        }
     }
 }
 
@@ -229,6 +275,9 @@ async fn full_sync(node: &Arc<Node>, client: &NodeClient, why: &str) -> Result<u
         Ok((count, position)) => {
             node.head_tx.send_replace(position.seq);
             node.set_db_status(DbStatus::Up);
+            if node.config.start_services_after_sync {
+                let _ = node.set_services(true, &super::Caller::default());
+            }
             node.update_sync(|s| s.phase = "partial".into());
             node.event(
                 NewEvent::new(
@@ -288,7 +337,7 @@ async fn stream_snapshot(node: &Arc<Node>, client: &NodeClient) -> Result<(u64, 
         split_lines(&mut buf, &chunk, &mut lines);
     };
     adopt_epoch(node, epoch).await.map_err(|e| match e {
-        PullError::Failed(m) => m,
+        PullError::Failed(m) | PullError::Removed(m) => m,
         PullError::Diverged { .. } => "diverged".into(),
     })?;
     node.full_sync_total.store(count, Ordering::Relaxed);
@@ -369,13 +418,7 @@ fn parse_line(line: &[u8]) -> Result<SnapshotLine, String> {
 
 /// Adds this node to the replicated member list through the primary (joining).
 async fn register(node: &Arc<Node>, client: &NodeClient) -> bool {
-    let me = Member {
-        host_id: node.host_id.clone(),
-        name: node.config.name.clone(),
-        url: node.config.advertise.clone(),
-        state: MemberState::Normal,
-        promotable: true,
-    };
+    let me = Member::new(&node.host_id, &node.config.name, &node.config.advertise);
     let key = format!("{MEMBERS_PREFIX}{}", node.host_id);
     if let Ok(Some(e)) = node.store.get(&key) {
         // Already a member under this name and URL: its state and promotability are the

@@ -25,6 +25,12 @@ pub struct NodeState {
     /// How this node last became primary.
     #[serde(default)]
     pub promotion: Option<crate::api::Promotion>,
+    /// Node-local services running (seed 001: not started on a failover server by default).
+    #[serde(default)]
+    pub services: bool,
+    /// Writes refused while an upgrade runs.
+    #[serde(default)]
+    pub maintenance: Option<crate::api::Maintenance>,
 }
 
 fn yes() -> bool {
@@ -40,6 +46,8 @@ impl Default for NodeState {
             fenced_reason: None,
             sync_auto: true,
             promotion: None,
+            services: false,
+            maintenance: None,
         }
     }
 }

@@ -69,6 +69,20 @@ pub async fn join(
         )));
     }
     let mut plan = Plan::new("join");
+    if let Some(m) = view
+        .members
+        .iter()
+        .find(|m| m.host_id == s.host_id && m.state == crate::api::MemberState::Removed)
+    {
+        plan.note(format!(
+            "{node} was removed at {}: it is admitted again",
+            m.removed_at.clone().unwrap_or_default()
+        ));
+        plan.step(Step::new(Action::Readmit {
+            host_id: m.host_id.clone(),
+            via: primary.into(),
+        }));
+    }
     plan.note(format!(
         "{node}'s replicated data ({} entries) is replaced by {primary}'s ({} entries)",
         s.entries, p.entries
@@ -81,5 +95,111 @@ pub async fn join(
         primary: primary.into(),
         full_sync: true,
     }));
+    Ok(plan)
+}
+
+/// On-demand full sync (seed 001): `to`'s replicated data is replaced by `from`'s. Refused when
+/// `from` replicates from `to` (the endless loop).
+pub async fn sync_full(
+    cl: &Cluster,
+    view: &ClusterView,
+    from: &str,
+    to: &str,
+) -> Result<Plan, ProcError> {
+    cl.target(from)?;
+    cl.target(to)?;
+    if from == to {
+        return Err(ProcError::usage("--from and --to name the same node"));
+    }
+    let a = reachable(view, from)?;
+    let b = reachable(view, to)?;
+    match a.role {
+        Role::Replica if a.following.as_ref().is_some_and(|f| f.url == b.url) => {
+            return Err(ProcError::refused(format!(
+                "{from} replicates from {to} (sync {to}->{from} is on): a sync {from}->{to} would loop \
+                 forever; first stop it (`drctl standalone {from}`); nothing was changed"
+            )))
+        }
+        Role::Replica | Role::Fenced => {
+            return Err(ProcError::refused(format!(
+                "{from} is {}: a full sync copies from a primary or a standalone node; nothing was changed",
+                a.role
+            )))
+        }
+        _ => {}
+    }
+    let mut plan = Plan::new("sync-full");
+    plan.note(format!(
+        "{to}'s replicated data ({} entries) is replaced by {from}'s ({} entries)",
+        b.entries, a.entries
+    ));
+    plan.confirm = Some(format!("Replace {to}'s replicated data with {from}'s?"));
+    plan.step(Step::new(Action::Follow {
+        node: to.into(),
+        primary: from.into(),
+        full_sync: true,
+    }));
+    Ok(plan)
+}
+
+pub async fn services(
+    cl: &Cluster,
+    view: &ClusterView,
+    node: &str,
+    running: bool,
+) -> Result<Plan, ProcError> {
+    cl.target(node)?;
+    reachable(view, node)?;
+    let mut plan = Plan::new("services");
+    plan.step(Step::new(Action::Services {
+        node: node.into(),
+        running,
+    }));
+    Ok(plan)
+}
+
+/// Copies the primary's package files to every replica (checksummed), removing the ones the
+/// primary no longer has (seed 003 §5.13.8, done by hand there).
+pub async fn packages_sync(cl: &Cluster, view: &ClusterView) -> Result<Plan, ProcError> {
+    let p = view
+        .primary()
+        .map(|p| p.name.clone())
+        .ok_or_else(|| ProcError::refused("no primary answers; nothing was changed"))?;
+    let src = cl.target(&p)?.client.packages().await?;
+    let mut plan = Plan::new("packages-sync");
+    let mut removals = Vec::new();
+    for n in &view.nodes {
+        let Some(s) = n.ok() else {
+            plan.note(format!(
+                "{} does not answer: sync it when it is back",
+                n.name
+            ));
+            continue;
+        };
+        if n.name == p || s.role != Role::Replica {
+            continue;
+        }
+        let dst = cl.target(&n.name)?.client.packages().await?;
+        let extra: Vec<String> = dst
+            .iter()
+            .filter(|d| !src.iter().any(|x| x.name == d.name))
+            .map(|d| format!("{}:{}", n.name, d.name))
+            .collect();
+        removals.extend(extra);
+        plan.step(Step::new(Action::PackagesSync {
+            from: p.clone(),
+            to: n.name.clone(),
+        }));
+    }
+    if !removals.is_empty() {
+        plan.note(format!(
+            "files the primary no longer has are removed: {}",
+            removals.join(", ")
+        ));
+        plan.confirm = Some(format!(
+            "Remove {} package file(s) from replicas?",
+            removals.len()
+        ));
+    }
     Ok(plan)
 }

@@ -7,13 +7,17 @@ mod act;
 mod candidates;
 mod demote;
 mod divergence;
+mod extra;
 mod failover;
 mod membership;
 mod plan;
+mod removal;
 mod repoint;
+mod roles;
 mod runner;
 mod step;
 mod switchover;
+mod upgrade;
 
 use std::time::Duration;
 
@@ -22,12 +26,15 @@ pub use candidates::{rank, Candidate};
 pub use demote::demote;
 pub use divergence::{divergence, Divergence};
 pub use failover::failover;
-pub use membership::{join, standalone, sync_auto};
+pub use membership::{join, packages_sync, services, standalone, sync_auto, sync_full};
 pub use plan::Plan;
+pub use removal::{remove_instance, removenode, removenode_status, PendingRemoval};
 pub use repoint::{repoint, repoint_list, RepointRow};
+pub use roles::seize_roles;
 pub use runner::{execute, Confirm, RunOptions, RunReport, StepReport};
 pub use step::{Action, Check, Step};
 pub use switchover::switchover;
+pub use upgrade::upgrade;
 
 use crate::api::{ClientError, NodeStatus};
 use crate::cluster::{probe, ClusterView, Target};

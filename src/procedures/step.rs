@@ -74,6 +74,62 @@ pub enum Action {
     Converged {
         primary: String,
     },
+    /// The holder of an operation-master role acknowledges a transfer.
+    ReleaseRole {
+        node: String,
+        role: String,
+    },
+    /// `node` becomes the holder of `role` at role epoch `epoch`, written through `via`.
+    SetRole {
+        role: String,
+        node: String,
+        epoch: u64,
+        via: String,
+    },
+    /// The member starts leaving the instance set.
+    MarkLeaving {
+        host_id: String,
+        via: String,
+    },
+    /// A live member acknowledges dropping a leaving one.
+    AckDrop {
+        node: String,
+        host_id: String,
+        via: String,
+    },
+    /// The leaving member is tombstoned (with `force`, without the missing acknowledgements).
+    CompleteRemoval {
+        host_id: String,
+        via: String,
+        force: bool,
+    },
+    /// A removed member is admitted again (before it rejoins).
+    Readmit {
+        host_id: String,
+        via: String,
+    },
+    /// Start or stop a node's services.
+    Services {
+        node: String,
+        running: bool,
+    },
+    /// Copy package files so `to` holds exactly `from`'s.
+    PackagesSync {
+        from: String,
+        to: String,
+    },
+    /// Start (Some) or end (None) maintenance on a node.
+    Maintenance {
+        node: String,
+        maintenance: Option<crate::api::Maintenance>,
+    },
+    /// Run a command for a node ({node}, {url}, {data_dir} substituted), once: a node-local
+    /// marker records that it ran.
+    Exec {
+        node: String,
+        command: String,
+        marker: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -168,6 +224,7 @@ impl Action {
             Action::Converged { primary } => {
                 format!("verify every reachable node follows {primary} and is caught up")
             }
+            other => super::extra::describe(other),
         }
     }
 
@@ -176,7 +233,27 @@ impl Action {
         !matches!(self, Action::WaitCaughtUp { .. } | Action::Converged { .. })
     }
 
+    /// The actions of roles, membership, services, packages and upgrades (in `extra.rs`).
+    fn is_extra(&self) -> bool {
+        matches!(
+            self,
+            Action::ReleaseRole { .. }
+                | Action::SetRole { .. }
+                | Action::MarkLeaving { .. }
+                | Action::AckDrop { .. }
+                | Action::CompleteRemoval { .. }
+                | Action::Readmit { .. }
+                | Action::Services { .. }
+                | Action::PackagesSync { .. }
+                | Action::Maintenance { .. }
+                | Action::Exec { .. }
+        )
+    }
+
     pub async fn check(&self, cl: &Cluster) -> Result<Check, ProcError> {
+        if self.is_extra() {
+            return super::extra::check(self, cl).await;
+        }
         match self {
             Action::Fence { node, epoch } => match cl.target(node)?.client.status().await {
                 Err(e) if e.is_unreachable() => Ok(Check::Done(format!(
@@ -272,11 +349,15 @@ impl Action {
                 Ok(note) => Check::Done(note),
                 Err(_) => Check::ToDo,
             }),
+            _ => unreachable!("extra actions are checked in extra.rs"),
         }
     }
 
     /// Does the step; returns a note for the report.
     pub async fn apply(&self, cl: &Cluster) -> Result<Option<String>, ProcError> {
+        if self.is_extra() {
+            return super::extra::apply(self, cl).await;
+        }
         match self {
             Action::Fence { node, epoch } => {
                 let reason = format!(
@@ -362,6 +443,7 @@ impl Action {
                 cl.target(node)?.client.set_sync_auto(*on).await?;
                 Ok(None)
             }
+            _ => unreachable!("extra actions are applied in extra.rs"),
         }
     }
 
@@ -388,6 +470,9 @@ impl Action {
 
     /// One verification attempt: Ok(Ok(note)) holds, Ok(Err(why)) not yet.
     async fn verify_once(&self, cl: &Cluster) -> Result<Result<Option<String>, String>, ProcError> {
+        if self.is_extra() {
+            return super::extra::verify_once(self, cl).await;
+        }
         Ok(match self {
             Action::Fence { node, epoch } => match cl.target(node)?.client.status().await {
                 Err(e) if e.is_unreachable() => Ok(None),
@@ -501,6 +586,7 @@ impl Action {
                 }
             }
             Action::Converged { primary } => converged(cl, primary).await?.map(Some),
+            _ => unreachable!("extra actions are verified in extra.rs"),
         })
     }
 }
@@ -550,6 +636,10 @@ async fn converged(cl: &Cluster, primary: &str) -> Result<Result<String, String>
                 ));
                 continue;
             }
+            Role::Standalone => {
+                notes.push(format!("{} is standalone", n.name));
+                continue;
+            }
             _ => {}
         }
         let follows =
@@ -564,6 +654,16 @@ async fn converged(cl: &Cluster, primary: &str) -> Result<Result<String, String>
             return Ok(Err(format!(
                 "{} holds seq {} of {} (sync {})",
                 n.name, s.head_seq, p.head_seq, s.sync.phase
+            )));
+        }
+        if s.head_seq == p.head_seq && s.digest != p.digest {
+            // Same position, different data: never call that converged.
+            return Err(ProcError::failed(format!(
+                "{} holds seq {} like {primary} but different data (digest {} vs {})",
+                n.name,
+                s.head_seq,
+                &s.digest[..12.min(s.digest.len())],
+                &p.digest[..12.min(p.digest.len())]
             )));
         }
     }

@@ -40,7 +40,7 @@ fn status_json_has_the_documented_shape() {
         .iter()
         .map(|r| r.as_str().unwrap())
         .collect();
-    assert_eq!(roles, ["schema-master", "naming-master"]);
+    assert_eq!(roles, ["naming-master", "schema-master"]);
     // The human table names every node.
     lab.ok(&["status"])
         .stdout_has("node-2")

@@ -1,0 +1,180 @@
+//! Fronts for roles, membership, sync, services, packages, upgrade and hosts (issue: roles,
+//! membership, sync modes and upgrade).
+
+use super::args::{Command, HostsCommand, PackagesCommand, SyncCommand};
+use super::context::Context;
+use super::error::CliError;
+use super::output::{print_json, table};
+use super::procedure;
+use crate::procedures as p;
+
+/// Runs one of this module's commands; None if `cmd` is not one of them.
+pub async fn dispatch(ctx: &Context, cmd: &Command) -> Option<Result<(), CliError>> {
+    Some(match cmd {
+        Command::SeizeRoles { to, roles, proc } => {
+            procedure::run(ctx, proc, |cl, view| async move {
+                let plan = p::seize_roles(&cl, &view, to, roles).await?;
+                Ok((cl, plan))
+            })
+            .await
+        }
+        Command::RemoveInstance { node, proc } => {
+            procedure::run(ctx, proc, |cl, view| async move {
+                let plan = p::remove_instance(&cl, &view, node).await?;
+                Ok((cl, plan))
+            })
+            .await
+        }
+        Command::Removenode {
+            target,
+            force,
+            proc,
+        } if target == "status" => {
+            let _ = force;
+            removenode_status(ctx, proc.json).await
+        }
+        Command::Removenode {
+            target,
+            force,
+            proc,
+        } => {
+            procedure::run(ctx, proc, |cl, view| async move {
+                let plan = p::removenode(&cl, &view, target, *force).await?;
+                Ok((cl, plan))
+            })
+            .await
+        }
+        Command::Sync(SyncCommand::Full { from, to, proc }) => {
+            procedure::run(ctx, proc, |cl, view| async move {
+                let plan = p::sync_full(&cl, &view, from, to).await?;
+                Ok((cl, plan))
+            })
+            .await
+        }
+        Command::Services { action, node, proc } => {
+            let running = action == "start";
+            procedure::run(ctx, proc, |cl, view| async move {
+                let plan = p::services(&cl, &view, node, running).await?;
+                Ok((cl, plan))
+            })
+            .await
+        }
+        Command::Packages(PackagesCommand::Sync { proc }) => {
+            procedure::run(ctx, proc, |cl, view| async move {
+                let plan = p::packages_sync(&cl, &view).await?;
+                Ok((cl, plan))
+            })
+            .await
+        }
+        Command::Packages(cmd) => packages(ctx, cmd).await,
+        Command::Upgrade { command, id, proc } => {
+            procedure::run(ctx, proc, |cl, view| async move {
+                let plan = p::upgrade(&cl, &view, command, id.as_deref()).await?;
+                Ok((cl, plan))
+            })
+            .await
+        }
+        Command::Hosts(cmd) => hosts(ctx, cmd).await,
+        _ => return None,
+    })
+}
+
+async fn removenode_status(ctx: &Context, json: bool) -> Result<(), CliError> {
+    let view = ctx.probe().await;
+    let pending = p::removenode_status(&view);
+    if json {
+        print_json(&pending);
+        return Ok(());
+    }
+    if pending.is_empty() {
+        println!("no removal pending");
+        return Ok(());
+    }
+    let mut t = table(&["NODE", "HOST ID", "STATE", "ACKNOWLEDGED BY", "NOT YET"]);
+    for r in &pending {
+        t.add_row(vec![
+            r.name.clone(),
+            r.host_id.clone(),
+            format!("{:?}", r.state).to_lowercase(),
+            r.acknowledged_by.join(", "),
+            r.missing.join(", "),
+        ]);
+    }
+    println!("{t}");
+    Ok(())
+}
+
+async fn packages(ctx: &Context, cmd: &PackagesCommand) -> Result<(), CliError> {
+    let target = ctx.default_target().await?;
+    match cmd {
+        PackagesCommand::List { json } => {
+            let list = target.client.packages().await?;
+            if *json {
+                print_json(&list);
+            } else {
+                for p in list {
+                    println!("{}\t{}\t{}", p.name, p.size, p.sha256);
+                }
+            }
+        }
+        PackagesCommand::Put { file, name } => {
+            let name = match name {
+                Some(n) => n.clone(),
+                None => file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .ok_or_else(|| {
+                        CliError::usage(format!("{} has no file name", file.display()))
+                    })?,
+            };
+            let body = std::fs::read(file)
+                .map_err(|e| CliError::usage(format!("cannot read {}: {e}", file.display())))?;
+            let info = target.client.upload_package(&name, body.into()).await?;
+            println!(
+                "{} uploaded to {} ({} bytes, sha256 {})",
+                info.name, target.name, info.size, info.sha256
+            );
+        }
+        PackagesCommand::Rm { name } => {
+            target.client.delete_package(name).await?;
+            println!("{name} removed from {}", target.name);
+        }
+        PackagesCommand::Sync { .. } => unreachable!("handled as a procedure"),
+    }
+    Ok(())
+}
+
+async fn hosts(ctx: &Context, cmd: &HostsCommand) -> Result<(), CliError> {
+    let inv = ctx
+        .inventory
+        .as_ref()
+        .ok_or_else(|| CliError::usage("hosts needs a cluster file (--cluster)"))?;
+    let view = ctx.probe().await;
+    let primary = view.primary().map(|n| n.name.clone());
+    let block = crate::hosts::render(inv, primary.as_deref())
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    match cmd {
+        HostsCommand::Render => print!("{block}"),
+        HostsCommand::Apply { file } => {
+            let changed =
+                crate::hosts::apply(file, &inv.file.cluster, &block).map_err(|e| match e {
+                    crate::hosts::HostsError::Io { .. } => CliError::failed(e.to_string()),
+                    other => CliError::usage(other.to_string()),
+                })?;
+            if changed {
+                println!(
+                    "hosts block for cluster {} written to {}",
+                    inv.file.cluster,
+                    file.display()
+                );
+            } else {
+                println!(
+                    "{} already holds the hosts block for cluster {}: already done",
+                    file.display(),
+                    inv.file.cluster
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,164 @@
+//! Seed 004's hosts-file alternative to DNS: a managed block with each node's unique name, then
+//! the cluster alias once per node (primary first), written idempotently between markers.
+
+use std::net::{IpAddr, ToSocketAddrs};
+use std::path::Path;
+
+use crate::inventory::Inventory;
+use crate::names::validate_hostname;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HostsError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("cannot resolve {host}: {detail}")]
+    Resolve { host: String, detail: String },
+    #[error("cannot {verb} {path}: {source}")]
+    Io {
+        verb: &'static str,
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+fn markers(cluster: &str) -> (String, String) {
+    (
+        format!(
+            "# BEGIN drctl cluster {cluster} (managed by `drctl hosts apply`; edits are replaced)"
+        ),
+        format!("# END drctl cluster {cluster}"),
+    )
+}
+
+/// The address of a node URL's host (an IP as is; a name resolved, IPv4 first).
+fn address(url: &str) -> Result<IpAddr, HostsError> {
+    let u = url::Url::parse(url).map_err(|e| HostsError::Invalid(format!("{url}: {e}")))?;
+    let host = u
+        .host_str()
+        .unwrap_or_default()
+        .trim_matches(['[', ']'])
+        .to_string();
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(ip);
+    }
+    let addrs: Vec<IpAddr> = (host.as_str(), u.port().unwrap_or(443))
+        .to_socket_addrs()
+        .map_err(|e| HostsError::Resolve {
+            host: host.clone(),
+            detail: e.to_string(),
+        })?
+        .map(|a| a.ip())
+        .collect();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addrs.first())
+        .copied()
+        .ok_or(HostsError::Resolve {
+            host,
+            detail: "no address".into(),
+        })
+}
+
+/// Renders the block; `primary` (a node name) comes first among the alias lines.
+pub fn render(inv: &Inventory, primary: Option<&str>) -> Result<String, HostsError> {
+    let (begin, end) = markers(&inv.file.cluster);
+    let mut lines = vec![begin];
+    let mut nodes: Vec<(String, IpAddr)> = Vec::new();
+    for n in &inv.file.nodes {
+        validate_hostname(&n.name).map_err(|e| HostsError::Invalid(e.to_string()))?;
+        nodes.push((n.name.clone(), address(&n.url)?));
+    }
+    for (name, ip) in &nodes {
+        lines.push(format!("{ip} {name}"));
+    }
+    if let Some(alias) = &inv.file.alias {
+        validate_hostname(alias).map_err(|e| HostsError::Invalid(e.to_string()))?;
+        nodes.sort_by_key(|(name, _)| Some(name.as_str()) != primary);
+        let mut seen = Vec::new();
+        for (_, ip) in &nodes {
+            if !seen.contains(ip) {
+                seen.push(*ip);
+                lines.push(format!("{ip} {alias}"));
+            }
+        }
+    }
+    lines.push(end);
+    Ok(lines.join("\n") + "\n")
+}
+
+/// Writes `block` into `path` between its markers (appending it the first time). Returns
+/// false when the file already holds exactly that block, and then writes nothing.
+pub fn apply(path: &Path, cluster: &str, block: &str) -> Result<bool, HostsError> {
+    let io = |verb| {
+        let path = path.display().to_string();
+        move |source| HostsError::Io { verb, path, source }
+    };
+    let current = match std::fs::read_to_string(path) {
+        Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(io("read")(e)),
+    };
+    let (begin, end) = markers(cluster);
+    let next = match (current.find(&begin), current.find(&end)) {
+        (Some(b), Some(e)) if e > b => {
+            let after = current[e + end.len()..].trim_start_matches('\n');
+            format!("{}{block}{after}", &current[..b])
+        }
+        (Some(_), _) | (_, Some(_)) => {
+            return Err(HostsError::Invalid(format!(
+                "{}: the drctl block for {cluster} is damaged (one marker without the other); fix it by hand",
+                path.display()
+            )))
+        }
+        _ if current.is_empty() => block.to_string(),
+        _ if current.ends_with('\n') => format!("{current}{block}"),
+        _ => format!("{current}\n{block}"),
+    };
+    if next == current {
+        return Ok(false);
+    }
+    let tmp = path.with_extension("drctl-tmp");
+    std::fs::write(&tmp, &next).map_err(io("write"))?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        std::fs::set_permissions(&tmp, meta.permissions())
+            .map_err(io("keep the permissions of"))?;
+    }
+    std::fs::rename(&tmp, path).map_err(io("replace"))?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_and_apply_idempotently() {
+        let inv = Inventory::parse(
+            Path::new("c.yaml"),
+            "cluster: prod\nalias: vhi-prod-sea\nnodes:\n  - {name: m1, url: 'https://10.0.0.1:7443'}\n  - {name: m2, url: 'https://10.0.0.2:7443'}\n",
+        )
+        .unwrap();
+        let block = render(&inv, Some("m2")).unwrap();
+        let lines: Vec<&str> = block.lines().collect();
+        assert_eq!(lines[1], "10.0.0.1 m1");
+        assert_eq!(lines[3], "10.0.0.2 vhi-prod-sea", "primary first: {block}");
+        assert_eq!(lines[4], "10.0.0.1 vhi-prod-sea");
+        let dir = tempfile::tempdir().unwrap();
+        let hosts = dir.path().join("hosts");
+        std::fs::write(&hosts, "127.0.0.1 localhost\n").unwrap();
+        assert!(apply(&hosts, "prod", &block).unwrap());
+        assert!(!apply(&hosts, "prod", &block).unwrap());
+        let text = std::fs::read_to_string(&hosts).unwrap();
+        assert!(text.starts_with("127.0.0.1 localhost\n# BEGIN drctl cluster prod"));
+        let other = render(&inv, Some("m1")).unwrap();
+        assert!(apply(&hosts, "prod", &other).unwrap());
+        assert_eq!(
+            std::fs::read_to_string(&hosts)
+                .unwrap()
+                .matches("# BEGIN")
+                .count(),
+            1
+        );
+    }
+}

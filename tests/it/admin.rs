@@ -1,0 +1,507 @@
+//! Roles, membership, sync modes, services, packages, upgrade and hosts on real processes.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::support::*;
+
+const DEADLINE: Duration = Duration::from_secs(30);
+
+fn roles_of(s: &Value, name: &str) -> Vec<String> {
+    node(s, name)["roles_held"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn host_id(lab: &Lab, name: &str) -> String {
+    node(&lab.status(), name)["host_id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Edits a lab node's drnode.yaml (replacing lines, appending YAML) and restarts it.
+fn reconfigure(lab: &Lab, name: &str, replace: &[(&str, &str)], append: &str) {
+    let path = lab.node_dir(name).join("drnode.yaml");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    for (from, to) in replace {
+        assert!(text.contains(from), "{from} not in {text}");
+        text = text.replace(from, to);
+    }
+    text.push_str(append);
+    std::fs::write(&path, text).unwrap();
+    lab.ok(&["lab", "restart", name]);
+}
+
+#[test]
+fn seize_roles_after_the_holder_is_killed_and_it_returns() {
+    let lab = Lab::up(3);
+    lab.ok(&["lab", "kill", "node-1"]);
+    lab.ok(&["failover", "--yes"]);
+    let new_primary = if node(&lab.status(), "node-2")["role"] == "primary" {
+        "node-2"
+    } else {
+        "node-3"
+    };
+    let other = if new_primary == "node-2" {
+        "node-3"
+    } else {
+        "node-2"
+    };
+    // The naming master is gone: membership changes are refused until it is seized.
+    lab.run(&["remove-instance", other, "--yes"])
+        .exit(3)
+        .stderr_has("naming master");
+    // Seizing needs a confirmation (no terminal here), then works; a rerun is a no-op.
+    lab.run(&["seize-roles", "--to", new_primary])
+        .exit(3)
+        .stderr_has("--yes");
+    let r = lab
+        .ok(&["seize-roles", "--to", new_primary, "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    assert_eq!(
+        lab.ok(&["seize-roles", "--to", new_primary, "--json"])
+            .json()["outcome"],
+        "already done"
+    );
+    assert_eq!(
+        roles_of(&lab.status(), new_primary),
+        ["naming-master", "schema-master"]
+    );
+    // The old holder returns: it sees the newer records and holds nothing.
+    lab.ok(&["lab", "restart", "node-1"]);
+    wait_for("node-1 fenced", DEADLINE, || {
+        (node(&lab.status(), "node-1")["role"] == "fenced").then_some(())
+    });
+    assert!(roles_of(&lab.status(), "node-1").is_empty());
+    lab.ok(&["demote", "node-1", "--yes"]);
+    let s = lab.wait_converged(DEADLINE);
+    assert!(roles_of(&s, "node-1").is_empty());
+    // A transfer (the holder answers) needs no confirmation.
+    let r = lab
+        .ok(&[
+            "seize-roles",
+            "--to",
+            "node-1",
+            "--role",
+            "schema-master",
+            "--json",
+        ])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    assert_eq!(r["steps"][0]["action"], "release-role", "{r}");
+    assert_eq!(roles_of(&lab.status(), "node-1"), ["schema-master"]);
+    lab.run(&["seize-roles", "--to", "node-1", "--role", "bogus"])
+        .exit(2);
+}
+
+#[test]
+fn schema_writes_need_the_schema_master() {
+    let lab = Lab::up(3);
+    lab.ok(&["seize-roles", "--to", "node-3", "--role", "schema-master"]);
+    lab.ok(&["entry", "put", "schema/attr", "v1"]);
+    lab.ok(&["lab", "pause", "node-3"]);
+    lab.run(&["entry", "put", "schema/attr", "v2", "--node", "node-1"])
+        .exit(1)
+        .stderr_has("schema-master holder node-3 does not answer");
+    lab.ok(&[
+        "--timeout",
+        "300ms",
+        "entry",
+        "put",
+        "plain",
+        "ok",
+        "--node",
+        "node-1",
+    ]);
+    lab.ok(&["lab", "resume", "node-3"]);
+    lab.ok(&["entry", "put", "schema/attr", "v2"]);
+}
+
+#[test]
+fn removal_stuck_leaving_until_forced() {
+    let lab = Lab::up(3);
+    let n3 = host_id(&lab, "node-3");
+    lab.run(&["remove-instance", "node-1"])
+        .exit(3)
+        .stderr_has("primary");
+    lab.run(&["remove-instance", "node-9"]).exit(2);
+    lab.ok(&["lab", "pause", "node-2"]);
+    let r = run(lab.drctl(&["--timeout", "300ms", "remove-instance", "node-3", "--json"]))
+        .exit(1)
+        .json();
+    assert_eq!(r["outcome"], "failed part-way", "{r}");
+    assert!(
+        r["error"]
+            .as_str()
+            .unwrap()
+            .contains("node-2 did not acknowledge"),
+        "{r}"
+    );
+    // node-3 went standalone and kept its data; it is leaving.
+    let pending = run(lab.drctl(&["--timeout", "300ms", "removenode", "status", "--json"]))
+        .success()
+        .json();
+    assert_eq!(pending[0]["host_id"], n3.as_str(), "{pending}");
+    assert_eq!(pending[0]["missing"], serde_json::json!(["node-2"]));
+    assert_eq!(pending[0]["acknowledged_by"], serde_json::json!(["node-1"]));
+    // Without --yes there is no terminal to confirm --force.
+    run(lab.drctl(&["--timeout", "300ms", "removenode", &n3, "--force"])).exit(3);
+    let r = run(lab.drctl(&[
+        "--timeout",
+        "300ms",
+        "removenode",
+        &n3,
+        "--force",
+        "--yes",
+        "--json",
+    ]))
+    .success()
+    .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let again = run(lab.drctl(&[
+        "--timeout",
+        "300ms",
+        "removenode",
+        &n3,
+        "--force",
+        "--yes",
+        "--json",
+    ]))
+    .success()
+    .json();
+    assert_eq!(again["outcome"], "already done");
+    lab.ok(&["lab", "resume", "node-2"]);
+    let s = lab.status();
+    assert_eq!(node(&s, "node-3")["member_state"], "removed");
+    assert_eq!(node(&s, "node-3")["role"], "standalone");
+    lab.ok(&["check"]);
+}
+
+#[test]
+fn a_removed_node_that_restarts_is_refused_and_wedges_nothing() {
+    let lab = Lab::up(3);
+    lab.ok(&["lab", "write", "--count", "20"]);
+    lab.wait_converged(DEADLINE);
+    lab.ok(&["lab", "kill", "node-3"]);
+    let r = lab.ok(&["remove-instance", "node-3", "--json"]).json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    lab.ok(&["lab", "restart", "node-3"]);
+    let s = wait_for("node-3 refused as removed", DEADLINE, || {
+        let s = lab.status();
+        (node(&s, "node-3")["sync"]["phase"] == "removed").then_some(s)
+    });
+    let reasons = node(&s, "node-3")["reasons"].to_string();
+    assert!(
+        reasons.contains("removed from cluster lab") && reasons.contains("drctl standalone node-3"),
+        "{reasons}"
+    );
+    assert_eq!(
+        s["healthy"], true,
+        "a removed node must not wedge the cluster: {s}"
+    );
+    lab.ok(&["status"])
+        .stdout_has("note: node-3: removed from cluster lab");
+    lab.ok(&["lab", "write", "--count", "10"]);
+    // Back in: standalone, then join (admitted again, data replaced).
+    lab.ok(&["standalone", "node-3"]);
+    lab.ok(&["join", "node-3", "--primary", "node-1", "--yes"]);
+    let s = lab.wait_converged(DEADLINE);
+    assert_eq!(node(&s, "node-3")["member_state"], "normal");
+}
+
+#[test]
+fn sync_full_on_demand_and_the_loop_is_refused() {
+    let lab = Lab::up(3);
+    lab.ok(&["lab", "write", "--count", "20"]);
+    lab.wait_converged(DEADLINE);
+    lab.run(&[
+        "sync", "full", "--from", "node-2", "--to", "node-1", "--yes",
+    ])
+    .exit(3)
+    .stderr_has("loop");
+    lab.run(&["sync", "full", "--from", "node-1", "--to", "node-1"])
+        .exit(2);
+    lab.ok(&["standalone", "node-3"]);
+    lab.ok(&["entry", "put", "local-only", "x", "--node", "node-3"]);
+    lab.run(&["sync", "full", "--from", "node-1", "--to", "node-3"])
+        .exit(3)
+        .stderr_has("--yes");
+    let r = lab
+        .ok(&[
+            "sync", "full", "--from", "node-1", "--to", "node-3", "--yes", "--json",
+        ])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let s = lab.wait_converged(DEADLINE);
+    assert_eq!(node(&s, "node-3")["digest"], node(&s, "node-1")["digest"]);
+    assert_eq!(
+        lab.ok(&["sync", "full", "--from", "node-1", "--to", "node-3", "--json"])
+            .json()["outcome"],
+        "already done"
+    );
+    // With automatic sync off, an on-demand sync copies once and leaves it off.
+    lab.ok(&["sync", "auto", "off", "node-2"]);
+    lab.ok(&["lab", "write", "--count", "5"]);
+    lab.ok(&[
+        "api",
+        "POST",
+        "/v1/admin/follow",
+        "--node",
+        "node-2",
+        &format!(
+            r#"{{"primary_url": "{}", "full_sync": true}}"#,
+            node(&s, "node-1")["url"].as_str().unwrap()
+        ),
+    ]);
+    let s = wait_for("node-2 copied once", DEADLINE, || {
+        let s = lab.status();
+        (node(&s, "node-2")["sync"]["phase"] == "off"
+            && node(&s, "node-2")["digest"] == node(&s, "node-1")["digest"])
+            .then_some(s)
+    });
+    assert_eq!(node(&s, "node-2")["sync"]["auto"], false);
+}
+
+#[test]
+fn automatic_sync_turns_itself_off_after_repeated_failures() {
+    let lab = Lab::up(3);
+    reconfigure(
+        &lab,
+        "node-2",
+        &[("max_failures: 30", "max_failures: 3")],
+        "",
+    );
+    lab.wait_converged(DEADLINE);
+    lab.ok(&["lab", "kill", "node-1"]);
+    let events = wait_for("automatic sync off on node-2", DEADLINE, || {
+        let ev = lab.events("node-2");
+        ev.iter()
+            .any(|e| e["kind"] == "sync" && e["success"] == false && e["details"]["auto"] == false)
+            .then_some(ev)
+    });
+    assert!(events.iter().any(|e| e["message"]
+        .as_str()
+        .unwrap()
+        .contains("turned off after 3 failed attempts")));
+    let s = lab.status();
+    assert_eq!(node(&s, "node-2")["sync"]["auto"], false);
+    assert!(node(&s, "node-2")["reasons"]
+        .to_string()
+        .contains("automatic sync is off"));
+}
+
+#[test]
+fn services_ip_substitution_and_start_after_sync() {
+    let lab = Lab::up(3);
+    assert_eq!(node(&lab.status(), "node-1")["services"], "running");
+    assert_eq!(node(&lab.status(), "node-2")["services"], "stopped");
+    lab.ok(&["services", "start", "node-2"]);
+    assert_eq!(node(&lab.status(), "node-2")["services"], "running");
+    assert_eq!(
+        lab.ok(&["services", "start", "node-2", "--json"]).json()["outcome"],
+        "already done"
+    );
+    lab.ok(&["services", "stop", "node-2"]);
+    assert_eq!(node(&lab.status(), "node-2")["services"], "stopped");
+    // A promoted node starts its services.
+    lab.ok(&["switchover", "--to", "node-2"]);
+    assert_eq!(node(&lab.status(), "node-2")["services"], "running");
+    // node-3 listens elsewhere: service entries read there carry its substitute IP.
+    reconfigure(
+        &lab,
+        "node-3",
+        &[(
+            "start_services_after_sync: false",
+            "start_services_after_sync: true",
+        )],
+        "ip_substitution:\n  10.0.0.1: 10.9.9.9\n",
+    );
+    lab.ok(&["entry", "put", "service/web", "listen 10.0.0.1:443"]);
+    lab.ok(&["entry", "put", "other/web", "listen 10.0.0.1:443"]);
+    wait_for("substituted on node-3", DEADLINE, || {
+        let r = lab.run(&["entry", "get", "service/web", "--node", "node-3"]);
+        (r.stdout().trim() == "listen 10.9.9.9:443").then_some(())
+    });
+    lab.ok(&["entry", "get", "service/web", "--node", "node-1"])
+        .stdout_has("listen 10.0.0.1:443");
+    lab.ok(&["entry", "get", "other/web", "--node", "node-3"])
+        .stdout_has("10.0.0.1");
+    // The stored data is the same everywhere.
+    let s = lab.wait_converged(DEADLINE);
+    assert_eq!(node(&s, "node-3")["digest"], node(&s, "node-2")["digest"]);
+    // start_services_after_sync: a full sync starts node-3's services.
+    assert_eq!(node(&s, "node-3")["services"], "stopped");
+    lab.ok(&["join", "node-3", "--primary", "node-2", "--yes"]);
+    lab.ok(&["standalone", "node-3"]);
+    lab.ok(&[
+        "sync", "full", "--from", "node-2", "--to", "node-3", "--yes",
+    ]);
+    assert_eq!(node(&lab.status(), "node-3")["services"], "running");
+}
+
+#[test]
+fn packages_sync_copies_checksummed_files_and_removes_extras() {
+    let lab = Lab::up(3);
+    let a = lab.cwd().join("app-1.0.zip");
+    std::fs::write(&a, b"version 1.0 payload").unwrap();
+    let b = lab.cwd().join("tool.zip");
+    std::fs::write(&b, vec![7u8; 100_000]).unwrap();
+    lab.ok(&["packages", "put", a.to_str().unwrap()]);
+    lab.ok(&["packages", "put", b.to_str().unwrap()]);
+    let stale = lab.cwd().join("stale.zip");
+    std::fs::write(&stale, b"old").unwrap();
+    lab.ok(&[
+        "packages",
+        "put",
+        stale.to_str().unwrap(),
+        "--node",
+        "node-2",
+    ]);
+    lab.run(&[
+        "packages",
+        "put",
+        a.to_str().unwrap(),
+        "--name",
+        "../escape",
+    ])
+    .exit(2);
+    // Removing stale.zip from node-2 needs a confirmation.
+    lab.run(&["packages", "sync"]).exit(3).stderr_has("--yes");
+    let r = lab.ok(&["packages", "sync", "--yes", "--json"]).json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let primary = lab
+        .ok(&["packages", "list", "--json", "--node", "node-1"])
+        .json();
+    for n in ["node-2", "node-3"] {
+        assert_eq!(
+            lab.ok(&["packages", "list", "--json", "--node", n]).json(),
+            primary,
+            "{n}"
+        );
+    }
+    assert_eq!(primary.as_array().unwrap().len(), 2);
+    assert_eq!(
+        lab.ok(&["packages", "sync", "--json"]).json()["outcome"],
+        "already done"
+    );
+}
+
+#[test]
+fn upgrade_of_a_three_node_lab_keeps_every_entry() {
+    let lab = Lab::up(3);
+    lab.ok(&["lab", "write", "--count", "100"]);
+    let before = lab.wait_converged(DEADLINE);
+    let digest = node(&before, "node-1")["digest"].clone();
+    let command = format!(
+        "{} --lab-dir {} lab restart {{node}}",
+        drctl_bin(),
+        lab.dir.display()
+    );
+    lab.run(&["upgrade", "--exec", &command])
+        .exit(3)
+        .stderr_has("--yes");
+    let r = lab
+        .ok(&[
+            "upgrade", "--exec", &command, "--yes", "--json", "--wait", "60s",
+        ])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let after = lab.wait_converged(DEADLINE);
+    for n in ["node-1", "node-2", "node-3"] {
+        assert_eq!(node(&after, n)["digest"], digest, "{n}");
+        assert!(node(&after, n)["maintenance"].is_null(), "{n}");
+    }
+    assert_eq!(node(&after, "node-1")["role"], "primary");
+    assert_eq!(
+        node(&after, "node-1")["epoch"],
+        node(&before, "node-1")["epoch"]
+    );
+    let events = lab.events("node-2");
+    assert!(
+        events.iter().filter(|e| e["kind"] == "start").count() >= 2,
+        "node-2 was restarted by the upgrade"
+    );
+    let again = lab.ok(&["upgrade", "--exec", &command, "--json"]).json();
+    assert_eq!(again["outcome"], "already done", "{again}");
+    // Maintenance refuses writes with a clear error.
+    lab.ok(&[
+        "api",
+        "POST",
+        "/v1/admin/maintenance",
+        "--node",
+        "node-1",
+        r#"{"maintenance": {"id": "m1", "reason": "upgrade m1", "primary": "node-1"}}"#,
+    ]);
+    lab.run(&["entry", "put", "k", "v"])
+        .exit(1)
+        .stderr_has("maintenance");
+}
+
+#[test]
+fn hosts_block_and_alias() {
+    let lab = Lab::up(2);
+    let status = lab.status();
+    let port = node(&status, "node-1")["url"]
+        .as_str()
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_string();
+    let text = std::fs::read_to_string(lab.cluster_file()).unwrap();
+    let with_alias = lab.dir.join("alias.yaml");
+    std::fs::write(
+        &with_alias,
+        format!("{text}alias: localhost\nalias_port: {port}\n"),
+    )
+    .unwrap();
+    let c = with_alias.to_str().unwrap();
+    let block = lab.ok(&["--cluster", c, "hosts", "render"]).stdout();
+    assert!(
+        block.contains("127.0.0.1 node-1\n127.0.0.1 node-2\n127.0.0.1 localhost\n"),
+        "{block}"
+    );
+    let hosts = lab.cwd().join("hosts");
+    std::fs::write(&hosts, "127.0.0.1 localhost\n").unwrap();
+    lab.ok(&[
+        "--cluster",
+        c,
+        "hosts",
+        "apply",
+        "--file",
+        hosts.to_str().unwrap(),
+    ])
+    .stdout_has("written");
+    lab.ok(&[
+        "--cluster",
+        c,
+        "hosts",
+        "apply",
+        "--file",
+        hosts.to_str().unwrap(),
+    ])
+    .stdout_has("already done");
+    // The client resolves the alias and tries its addresses in order.
+    lab.ok(&[
+        "--cluster",
+        c,
+        "--node",
+        "localhost",
+        "entry",
+        "put",
+        "via",
+        "alias",
+    ]);
+    lab.ok(&["entry", "get", "via"]).stdout_has("alias");
+    let bad = lab.dir.join("bad.yaml");
+    std::fs::write(&bad, format!("{text}alias: bad_alias\n")).unwrap();
+    lab.run(&["--cluster", bad.to_str().unwrap(), "hosts", "render"])
+        .exit(2)
+        .stderr_has("underscore");
+}
