@@ -505,3 +505,32 @@ fn hosts_block_and_alias() {
         .exit(2)
         .stderr_has("underscore");
 }
+
+/// An upgrade stopped part-way (the command fails on node-2) is continued by a rerun: node-1's
+/// upgrade is not run again, and the cluster is re-formed with the same data.
+#[test]
+fn an_interrupted_upgrade_continues_when_rerun() {
+    let lab = Lab::up(3);
+    lab.ok(&["lab", "write", "--count", "40"]);
+    let before = lab.wait_converged(DEADLINE);
+    let flag = lab.cwd().join("node-2-may-upgrade");
+    let log = lab.cwd().join("upgrades.log");
+    let command = format!(
+        "if [ {{node}} = node-2 ] && [ ! -f {flag} ]; then echo 'node-2 not ready' >&2; exit 1; fi; echo {{node}} >> {log}",
+        flag = flag.display(),
+        log = log.display()
+    );
+    let r = run(lab.drctl(&["upgrade", "--exec", &command, "--id", "u1", "--yes", "--json"])).exit(1).json();
+    assert_eq!(r["outcome"], "failed part-way", "{r}");
+    assert!(r["error"].as_str().unwrap().contains("node-2 not ready"), "{r}");
+    // Mid-upgrade: maintenance refuses writes.
+    lab.run(&["entry", "put", "k", "v"]).exit(1).stderr_has("maintenance");
+    std::fs::write(&flag, "").unwrap();
+    let r = lab.ok(&["upgrade", "--exec", &command, "--id", "u1", "--yes", "--json"]).json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let ran = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(ran.lines().collect::<Vec<_>>(), ["node-1", "node-2", "node-3"], "each node upgraded once");
+    let after = lab.wait_converged(DEADLINE);
+    assert_eq!(node(&after, "node-3")["digest"], node(&before, "node-1")["digest"]);
+    lab.ok(&["entry", "put", "k", "v"]);
+}
