@@ -5,6 +5,8 @@
 
 mod act;
 mod candidates;
+mod converged;
+mod core;
 mod demote;
 mod divergence;
 mod extra;

@@ -520,17 +520,37 @@ fn an_interrupted_upgrade_continues_when_rerun() {
         flag = flag.display(),
         log = log.display()
     );
-    let r = run(lab.drctl(&["upgrade", "--exec", &command, "--id", "u1", "--yes", "--json"])).exit(1).json();
+    let r = run(lab.drctl(&[
+        "upgrade", "--exec", &command, "--id", "u1", "--yes", "--json",
+    ]))
+    .exit(1)
+    .json();
     assert_eq!(r["outcome"], "failed part-way", "{r}");
-    assert!(r["error"].as_str().unwrap().contains("node-2 not ready"), "{r}");
+    assert!(
+        r["error"].as_str().unwrap().contains("node-2 not ready"),
+        "{r}"
+    );
     // Mid-upgrade: maintenance refuses writes.
-    lab.run(&["entry", "put", "k", "v"]).exit(1).stderr_has("maintenance");
+    lab.run(&["entry", "put", "k", "v"])
+        .exit(1)
+        .stderr_has("maintenance");
     std::fs::write(&flag, "").unwrap();
-    let r = lab.ok(&["upgrade", "--exec", &command, "--id", "u1", "--yes", "--json"]).json();
+    let r = lab
+        .ok(&[
+            "upgrade", "--exec", &command, "--id", "u1", "--yes", "--json",
+        ])
+        .json();
     assert_eq!(r["outcome"], "succeeded", "{r}");
     let ran = std::fs::read_to_string(&log).unwrap();
-    assert_eq!(ran.lines().collect::<Vec<_>>(), ["node-1", "node-2", "node-3"], "each node upgraded once");
+    assert_eq!(
+        ran.lines().collect::<Vec<_>>(),
+        ["node-1", "node-2", "node-3"],
+        "each node upgraded once"
+    );
     let after = lab.wait_converged(DEADLINE);
-    assert_eq!(node(&after, "node-3")["digest"], node(&before, "node-1")["digest"]);
+    assert_eq!(
+        node(&after, "node-3")["digest"],
+        node(&before, "node-1")["digest"]
+    );
     lab.ok(&["entry", "put", "k", "v"]);
 }

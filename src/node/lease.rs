@@ -1,0 +1,186 @@
+//! Leases a procedure takes on a node (the drain of a switchover, the cluster lock) and the
+//! peer watch that fences a primary which meets a newer epoch.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::error::ApiError;
+use super::nodedb::NewEvent;
+use super::*;
+use crate::api::{Member, MemberState, Role};
+
+/// The cluster lock as held on this node.
+#[derive(Debug, Clone)]
+pub(crate) struct HeldLock {
+    holder: String,
+    reason: String,
+    run_id: String,
+    pub(crate) expires: Instant,
+}
+
+impl HeldLock {
+    pub(crate) fn info(&self) -> crate::api::LockInfo {
+        crate::api::LockInfo {
+            holder: self.holder.clone(),
+            reason: self.reason.clone(),
+            run_id: self.run_id.clone(),
+            expires_in_ms: self
+                .expires
+                .saturating_duration_since(Instant::now())
+                .as_millis() as u64,
+        }
+    }
+}
+
+impl Node {
+    pub(crate) fn draining(&self) -> bool {
+        let mut d = self.drain_until.lock().expect("drain lock");
+        match *d {
+            Some(until) if until > Instant::now() => true,
+            Some(_) => {
+                *d = None;
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Stops new writes for `ttl` (in-flight writes finish first) and returns the last record.
+    pub async fn drain(
+        &self,
+        ttl: Duration,
+        caller: &Caller,
+    ) -> Result<crate::api::Position, ApiError> {
+        let _gate = self.role_gate.write().await;
+        let st = self.state();
+        if !matches!(st.role, Role::Primary | Role::Standalone) {
+            return Err(ApiError::NotPrimary {
+                role: st.role.to_string(),
+                primary: st.following,
+            });
+        }
+        *self.drain_until.lock().expect("drain lock") = Some(Instant::now() + ttl);
+        let head = self.store.head();
+        self.event(
+            NewEvent::new(
+                "drain",
+                format!("writes drained for up to {} ms at {head}", ttl.as_millis()),
+            )
+            .by(caller.operator.clone(), caller.run_id.clone()),
+        );
+        Ok(head)
+    }
+
+    pub fn undrain(&self, caller: &Caller) {
+        if self
+            .drain_until
+            .lock()
+            .expect("drain lock")
+            .take()
+            .is_some()
+        {
+            self.event(
+                NewEvent::new("drain", "writes resumed")
+                    .by(caller.operator.clone(), caller.run_id.clone()),
+            );
+        }
+    }
+
+    /// Takes the cluster lock for `holder`, refusing if someone else holds it (unless broken).
+    pub fn take_lock(
+        &self,
+        req: &crate::api::LockRequest,
+    ) -> Result<crate::api::LockInfo, ApiError> {
+        let mut held = self.lock.lock().expect("lock lock");
+        if let Some(current) = held.as_ref().filter(|l| l.expires > Instant::now()) {
+            if current.holder != req.holder && current.run_id != req.run_id {
+                if !req.break_lock {
+                    let info = current.info();
+                    return Err(ApiError::Locked {
+                        holder: info.holder,
+                        reason: info.reason,
+                        run_id: info.run_id,
+                        expires_in_ms: info.expires_in_ms,
+                    });
+                }
+                self.event(
+                    NewEvent::new(
+                        "lock_broken",
+                        format!(
+                            "{} broke the lock of {} ({}, run {})",
+                            req.holder, current.holder, current.reason, current.run_id
+                        ),
+                    )
+                    .success(false)
+                    .by(Some(req.holder.clone()), Some(req.run_id.clone())),
+                );
+            }
+        }
+        let lock = HeldLock {
+            holder: req.holder.clone(),
+            reason: req.reason.clone(),
+            run_id: req.run_id.clone(),
+            expires: Instant::now() + Duration::from_millis(req.ttl_ms.clamp(1_000, 3_600_000)),
+        };
+        let info = lock.info();
+        *held = Some(lock);
+        Ok(info)
+    }
+
+    pub fn release_lock(&self, run_id: &str) {
+        let mut held = self.lock.lock().expect("lock lock");
+        if held.as_ref().is_some_and(|l| l.run_id == run_id) {
+            *held = None;
+        }
+    }
+
+    /// Asks the other members for their epoch; a newer one fences this primary.
+    pub(crate) async fn check_peers(self: &Arc<Self>) {
+        let st = self.state();
+        if st.role != Role::Primary {
+            self.peers_checked.store(true, Ordering::SeqCst);
+            return;
+        }
+        let members = self.members().unwrap_or_default();
+        let others: Vec<Member> = members
+            .into_iter()
+            .filter(|m| m.host_id != self.host_id && m.state != MemberState::Removed)
+            .collect();
+        let probes = others.iter().map(|m| async move {
+            let client = self.peer(&m.url).ok()?;
+            let status = tokio::time::timeout(Duration::from_secs(2), client.status())
+                .await
+                .ok()?
+                .ok()?;
+            Some((m.name.clone(), status))
+        });
+        let answers = futures_util::future::join_all(probes).await;
+        let newer = answers
+            .into_iter()
+            .flatten()
+            .filter(|(_, s)| s.epoch > st.epoch && matches!(s.role, Role::Primary | Role::Replica))
+            // Name the new primary if it answered, else whoever saw the newest epoch.
+            .max_by_key(|(_, s)| (s.epoch, s.role == Role::Primary));
+        if let Some((name, s)) = newer {
+            let what = if s.role == Role::Primary {
+                format!("{name} is primary at epoch {}", s.epoch)
+            } else {
+                format!("{name} is at epoch {}", s.epoch)
+            };
+            let reason = format!("believed it was primary at epoch {}; {what}", st.epoch);
+            if let Err(e) = self.fence(reason).await {
+                tracing::error!(error = %e, "cannot fence");
+            }
+        }
+        self.peers_checked.store(true, Ordering::SeqCst);
+    }
+
+    /// Periodically checks peers while primary (a restored old primary fences itself).
+    pub(crate) async fn peer_watch(self: Arc<Self>) {
+        loop {
+            self.check_peers().await;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! Role changes behind the role gate: promote, follow, standalone, fence; sync, services and
+//! maintenance switches. Each is recorded in the event log with who asked.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use super::error::ApiError;
+use super::nodedb::NewEvent;
+use super::*;
+use crate::api::{Member, Op, Role};
+
+impl Node {
+    /// Becomes primary at `epoch` (not lower than the node's own).
+    pub async fn promote(
+        self: &Arc<Self>,
+        epoch: u64,
+        procedure: Option<String>,
+        caller: &Caller,
+    ) -> Result<(), ApiError> {
+        {
+            let _gate = self.role_gate.write().await;
+            let st = self.state();
+            if epoch < st.epoch {
+                return Err(ApiError::StaleEpoch(format!(
+                    "cannot become primary at epoch {epoch}: this node has seen epoch {}",
+                    st.epoch
+                )));
+            }
+            if st.role == Role::Primary && st.epoch == epoch {
+                return Ok(());
+            }
+            let before = st.role;
+            self.update_state(|s| {
+                s.role = Role::Primary;
+                s.epoch = epoch;
+                s.following = None;
+                s.fenced_reason = None;
+                // A promoted node starts its services (seed 001's failover server taking over).
+                s.services = true;
+                s.promotion = Some(crate::api::Promotion {
+                    epoch,
+                    procedure: procedure.clone(),
+                    run_id: caller.run_id.clone(),
+                    at: crate::clock::now_rfc3339(),
+                });
+            })?;
+            self.event(
+                NewEvent::new(
+                    "role_change",
+                    format!("{before} -> primary at epoch {epoch}"),
+                )
+                .details(serde_json::json!({"from": before, "to": "primary", "epoch": epoch}))
+                .by(caller.operator.clone(), caller.run_id.clone()),
+            );
+        }
+        self.reconcile();
+        self.ensure_first_node_records().await
+    }
+
+    /// The first primary of a cluster records itself as member, holder of both operation-master
+    /// roles, and the `primary` setting, unless those records already exist.
+    pub(crate) async fn ensure_first_node_records(self: &Arc<Self>) -> Result<(), ApiError> {
+        let key = format!("{MEMBERS_PREFIX}{}", self.host_id);
+        let known = self
+            .store
+            .get(&key)?
+            .and_then(|e| serde_json::from_str::<Member>(&e.value).ok())
+            .is_some_and(|m| m.url == self.config.advertise && m.name == self.config.name);
+        if !known {
+            self.upsert_member(Member::new(
+                &self.host_id,
+                &self.config.name,
+                &self.config.advertise,
+            ))
+            .await?;
+        }
+        for role in OPERATION_ROLES {
+            let key = format!("{ROLES_PREFIX}{role}");
+            if self.store.get(&key)?.is_none() {
+                let value = serde_json::to_string(&crate::api::RoleRecord {
+                    holder: self.host_id.clone(),
+                    epoch: 1,
+                })
+                .expect("role record serializes");
+                self.write(Op::Put, &key, Some(&value), false).await?;
+            }
+        }
+        let key = format!("{SETTINGS_PREFIX}primary");
+        if self.store.get(&key)?.is_none() {
+            let name = self.config.name.clone();
+            self.write(Op::Put, &key, Some(&name), false).await?;
+        }
+        Ok(())
+    }
+
+    /// Becomes a replica of `primary_url`.
+    pub async fn follow(
+        self: &Arc<Self>,
+        primary_url: &str,
+        full_sync: bool,
+        caller: &Caller,
+    ) -> Result<(), ApiError> {
+        let url = crate::api::client::parse_node_url(primary_url)
+            .map_err(|e| ApiError::BadRequest(e.to_string()))?
+            .as_str()
+            .trim_end_matches('/')
+            .to_string();
+        if url == self.config.advertise {
+            return Err(ApiError::BadRequest(
+                "a node cannot follow itself".to_string(),
+            ));
+        }
+        {
+            let _gate = self.role_gate.write().await;
+            let st = self.state();
+            if st.role == Role::Replica
+                && st.following.as_deref() == Some(url.as_str())
+                && !full_sync
+            {
+                return Ok(());
+            }
+            let before = st.role;
+            self.update_state(|s| {
+                s.role = Role::Replica;
+                s.following = Some(url.clone());
+                s.fenced_reason = None;
+            })?;
+            self.force_full_sync.store(full_sync, Ordering::SeqCst);
+            self.event(
+                NewEvent::new("role_change", format!("{before} -> replica of {url}"))
+                    .details(serde_json::json!({"from": before, "to": "replica", "primary": url, "full_sync": full_sync}))
+                    .by(caller.operator.clone(), caller.run_id.clone()),
+            );
+        }
+        self.reconcile();
+        Ok(())
+    }
+
+    /// Stops replicating and takes writes alone (seed 003's Standalone role).
+    pub async fn standalone(self: &Arc<Self>, caller: &Caller) -> Result<(), ApiError> {
+        {
+            let _gate = self.role_gate.write().await;
+            let st = self.state();
+            if st.role == Role::Standalone {
+                return Ok(());
+            }
+            self.update_state(|s| {
+                s.role = Role::Standalone;
+                s.following = None;
+                s.fenced_reason = None;
+            })?;
+            self.event(
+                NewEvent::new("role_change", format!("{} -> standalone", st.role))
+                    .by(caller.operator.clone(), caller.run_id.clone()),
+            );
+        }
+        self.reconcile();
+        Ok(())
+    }
+
+    /// Turns automatic (partial) replication on or off (seed 001's "automatic failover server
+    /// synchronization").
+    pub async fn set_sync_auto(
+        self: &Arc<Self>,
+        on: bool,
+        caller: &Caller,
+    ) -> Result<(), ApiError> {
+        if self.state().sync_auto == on {
+            return Ok(());
+        }
+        self.update_state(|s| s.sync_auto = on)?;
+        self.event(
+            NewEvent::new(
+                "sync",
+                format!("automatic sync turned {}", if on { "on" } else { "off" }),
+            )
+            .details(serde_json::json!({"auto": on}))
+            .by(caller.operator.clone(), caller.run_id.clone()),
+        );
+        self.reconcile();
+        Ok(())
+    }
+
+    /// A primary that meets a higher epoch fences itself: it refuses writes until demoted.
+    pub async fn fence(&self, reason: String) -> Result<(), ApiError> {
+        let _gate = self.role_gate.write().await;
+        let st = self.state();
+        if st.role != Role::Primary {
+            return Ok(());
+        }
+        self.update_state(|s| {
+            s.role = Role::Fenced;
+            s.fenced_reason = Some(reason.clone());
+        })?;
+        tracing::warn!(%reason, "fenced");
+        self.event(NewEvent::new("fenced", reason).success(false));
+        Ok(())
+    }
+
+    /// Node-local switches: services, maintenance.
+    pub fn set_services(&self, running: bool, caller: &Caller) -> Result<(), ApiError> {
+        if self.state().services == running {
+            return Ok(());
+        }
+        self.update_state(|s| s.services = running)?;
+        self.event(
+            NewEvent::new(
+                "services",
+                if running {
+                    "services started"
+                } else {
+                    "services stopped"
+                },
+            )
+            .by(caller.operator.clone(), caller.run_id.clone()),
+        );
+        Ok(())
+    }
+
+    pub async fn set_maintenance(
+        &self,
+        m: Option<crate::api::Maintenance>,
+        caller: &Caller,
+    ) -> Result<(), ApiError> {
+        let _gate = self.role_gate.write().await;
+        if self.state().maintenance == m {
+            return Ok(());
+        }
+        let message = match &m {
+            Some(m) => format!("maintenance started: {}", m.reason),
+            None => "maintenance ended".to_string(),
+        };
+        self.update_state(|s| s.maintenance = m)?;
+        self.event(
+            NewEvent::new("maintenance", message)
+                .by(caller.operator.clone(), caller.run_id.clone()),
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,120 @@
+//! What `GET /v1/node` reports: role, epoch, positions, owns and lag, data digest, roles.
+
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use super::error::ApiError;
+use super::*;
+use crate::api::{NodeStatus, Role};
+
+impl Node {
+    pub fn status(&self) -> Result<NodeStatus, ApiError> {
+        let st = self.state();
+        let head = self.store.head();
+        let (entries, digest) = self.store.stats()?;
+        let sync = self.sync.lock().expect("sync lock").clone();
+        let db_status = *self.db_status.lock().expect("db status lock");
+        let primary_head = self.primary_head.load(Ordering::Relaxed);
+        let (owns, lag, primary_head_seq) = match st.role {
+            Role::Replica => {
+                if sync.phase == "full" {
+                    let total = self.full_sync_total.load(Ordering::Relaxed).max(1);
+                    let got = self.full_sync_progress.load(Ordering::Relaxed);
+                    let pct = (got as f64 * 100.0 / total as f64).min(99.9);
+                    (
+                        crate::api::logic::floor1(pct),
+                        primary_head.saturating_sub(head.seq),
+                        Some(primary_head),
+                    )
+                } else {
+                    (
+                        crate::api::logic::owns_pct(head.seq, primary_head),
+                        primary_head.saturating_sub(head.seq),
+                        Some(primary_head),
+                    )
+                }
+            }
+            _ => (100.0, 0, None),
+        };
+        let following = st.following.as_ref().map(|url| {
+            let member = self
+                .members()
+                .ok()
+                .and_then(|ms| ms.into_iter().find(|m| &m.url == url));
+            crate::api::PeerRef {
+                name: member.as_ref().map(|m| m.name.clone()),
+                host_id: member.map(|m| m.host_id),
+                url: url.clone(),
+            }
+        });
+        let mut roles_held = Vec::new();
+        for role in OPERATION_ROLES {
+            if self
+                .role_record(role)?
+                .is_some_and(|r| r.holder == self.host_id)
+            {
+                roles_held.push(role.to_string());
+            }
+        }
+        let replicas = self
+            .replicas
+            .lock()
+            .expect("replicas lock")
+            .iter()
+            .map(|(k, (p, seen))| {
+                let mut p = p.clone();
+                p.last_seen_ms_ago = seen.elapsed().as_millis() as u64;
+                (k.clone(), p)
+            })
+            .collect();
+        Ok(NodeStatus {
+            name: self.config.name.clone(),
+            host_id: self.host_id.clone(),
+            cluster: self.config.cluster.clone(),
+            url: self.config.advertise.clone(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            role: st.role,
+            epoch: st.epoch,
+            db_status,
+            head_seq: head.seq,
+            head_epoch: head.epoch,
+            applied_seq: head.seq,
+            following,
+            primary_head_seq,
+            owns,
+            lag,
+            entries,
+            digest,
+            primary_setting: self
+                .store
+                .get(&format!("{SETTINGS_PREFIX}primary"))?
+                .map(|e| e.value),
+            roles_held,
+            fenced_reason: st.fenced_reason,
+            sync,
+            replicas,
+            draining: self.draining()
+                || (st.role == Role::Primary && !self.peers_checked.load(Ordering::SeqCst)),
+            lock: self
+                .lock
+                .lock()
+                .expect("lock lock")
+                .as_ref()
+                .filter(|l| l.expires > Instant::now())
+                .map(HeldLock::info),
+            promotion: st.promotion.clone(),
+            roles: OPERATION_ROLES
+                .iter()
+                .filter_map(|r| {
+                    self.role_record(r)
+                        .ok()
+                        .flatten()
+                        .map(|rec| (r.to_string(), rec))
+                })
+                .collect(),
+            services: if st.services { "running" } else { "stopped" }.into(),
+            maintenance: st.maintenance.clone(),
+            data_dir: self.config.data_dir.display().to_string(),
+        })
+    }
+}

@@ -1,0 +1,92 @@
+//! The final verification of most procedures: every reachable node follows the primary and
+//! holds what it had; old primaries awaiting demotion and silent nodes are named, not waited for.
+
+use super::step::healthy_sync;
+use super::{Cluster, ProcError};
+use crate::api::Role;
+
+/// Ok(note) when every reachable node follows `primary` and holds everything `primary` had
+/// before the check; nodes that do not answer, and old primaries awaiting demotion, are named.
+pub(super) async fn converged(
+    cl: &Cluster,
+    primary: &str,
+) -> Result<Result<String, String>, ProcError> {
+    let p = cl.status(primary).await?;
+    let view = cl.probe().await;
+    let epoch = view.epoch();
+    if p.role != Role::Primary || p.epoch < epoch {
+        return Ok(Err(format!(
+            "{primary} is {} at epoch {} (cluster epoch {epoch})",
+            p.role, p.epoch
+        )));
+    }
+    if p.primary_setting.as_deref() != Some(primary) {
+        return Ok(Err(format!(
+            "the primary setting is {}",
+            p.primary_setting.clone().unwrap_or_else(|| "unset".into())
+        )));
+    }
+    let mut notes = Vec::new();
+    for n in &view.nodes {
+        if n.name == primary {
+            continue;
+        }
+        let s = match &n.status {
+            Ok(s) => s,
+            Err(_) => {
+                notes.push(format!("{} does not answer", n.name));
+                continue;
+            }
+        };
+        match s.role {
+            Role::Fenced => {
+                notes.push(format!(
+                    "{} is fenced: run `drctl demote {}`",
+                    n.name, n.name
+                ));
+                continue;
+            }
+            Role::Primary if s.epoch < epoch => {
+                notes.push(format!(
+                    "{} is an old primary (epoch {}): run `drctl demote {}`",
+                    n.name, s.epoch, n.name
+                ));
+                continue;
+            }
+            Role::Standalone => {
+                notes.push(format!("{} is standalone", n.name));
+                continue;
+            }
+            _ => {}
+        }
+        let follows =
+            s.role == Role::Replica && s.following.as_ref().is_some_and(|f| f.url == p.url);
+        if !follows {
+            return Ok(Err(format!(
+                "{} is {} and does not follow {primary}",
+                n.name, s.role
+            )));
+        }
+        if s.head_seq < p.head_seq || !healthy_sync(&s.sync) {
+            return Ok(Err(format!(
+                "{} holds seq {} of {} (sync {})",
+                n.name, s.head_seq, p.head_seq, s.sync.phase
+            )));
+        }
+        if s.head_seq == p.head_seq && s.digest != p.digest {
+            // Same position, different data: never call that converged.
+            return Err(ProcError::failed(format!(
+                "{} holds seq {} like {primary} but different data (digest {} vs {})",
+                n.name,
+                s.head_seq,
+                &s.digest[..12.min(s.digest.len())],
+                &p.digest[..12.min(p.digest.len())]
+            )));
+        }
+    }
+    Ok(Ok(if notes.is_empty() {
+        format!("every node follows {primary}")
+    } else {
+        notes.join("; ")
+    }))
+}
