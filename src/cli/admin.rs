@@ -12,16 +12,14 @@ use crate::procedures as p;
 pub async fn dispatch(ctx: &Context, cmd: &Command) -> Option<Result<(), CliError>> {
     Some(match cmd {
         Command::SeizeRoles { to, roles, proc } => {
-            procedure::run(ctx, proc, |cl, view| async move {
-                let plan = p::seize_roles(&cl, &view, to, roles).await?;
-                Ok((cl, plan))
+            procedure::run(ctx, proc, async |cl, view| {
+                p::seize_roles(cl, view, to, roles).await
             })
             .await
         }
         Command::RemoveInstance { node, proc } => {
-            procedure::run(ctx, proc, |cl, view| async move {
-                let plan = p::remove_instance(&cl, &view, node).await?;
-                Ok((cl, plan))
+            procedure::run(ctx, proc, async |cl, view| {
+                p::remove_instance(cl, view, node).await
             })
             .await
         }
@@ -38,39 +36,31 @@ pub async fn dispatch(ctx: &Context, cmd: &Command) -> Option<Result<(), CliErro
             force,
             proc,
         } => {
-            procedure::run(ctx, proc, |cl, view| async move {
-                let plan = p::removenode(&cl, &view, target, *force).await?;
-                Ok((cl, plan))
+            procedure::run(ctx, proc, async |cl, view| {
+                p::removenode(cl, view, target, *force).await
             })
             .await
         }
         Command::Sync(SyncCommand::Full { from, to, proc }) => {
-            procedure::run(ctx, proc, |cl, view| async move {
-                let plan = p::sync_full(&cl, &view, from, to).await?;
-                Ok((cl, plan))
+            procedure::run(ctx, proc, async |cl, view| {
+                p::sync_full(cl, view, from, to).await
             })
             .await
         }
         Command::Services { action, node, proc } => {
             let running = action == "start";
-            procedure::run(ctx, proc, |cl, view| async move {
-                let plan = p::services(&cl, &view, node, running).await?;
-                Ok((cl, plan))
+            procedure::run(ctx, proc, async |cl, view| {
+                p::services(cl, view, node, running).await
             })
             .await
         }
         Command::Packages(PackagesCommand::Sync { proc }) => {
-            procedure::run(ctx, proc, |cl, view| async move {
-                let plan = p::packages_sync(&cl, &view).await?;
-                Ok((cl, plan))
-            })
-            .await
+            procedure::run(ctx, proc, async |cl, view| p::packages_sync(cl, view).await).await
         }
         Command::Packages(cmd) => packages(ctx, cmd).await,
         Command::Upgrade { command, id, proc } => {
-            procedure::run(ctx, proc, |cl, view| async move {
-                let plan = p::upgrade(&cl, &view, command, id.as_deref()).await?;
-                Ok((cl, plan))
+            procedure::run(ctx, proc, async |cl, view| {
+                p::upgrade(cl, view, command, id.as_deref()).await
             })
             .await
         }

@@ -72,9 +72,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Switchover { to, proc } => {
             let ctx = context::Context::load(g).await?;
-            procedure::run(&ctx, proc, |cl, view| async move {
-                let plan = crate::procedures::switchover(&cl, &view, to).await?;
-                Ok((cl, plan))
+            procedure::run(&ctx, proc, async |cl, view| {
+                crate::procedures::switchover(cl, view, to).await
             })
             .await
         }
@@ -85,11 +84,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             proc,
         } => {
             let ctx = context::Context::load(g).await?;
-            procedure::run(&ctx, proc, |cl, view| async move {
-                let plan =
-                    crate::procedures::failover(&cl, &view, to.as_deref(), *force, export_dir)
-                        .await?;
-                Ok((cl, plan))
+            procedure::run(&ctx, proc, async |cl, view| {
+                crate::procedures::failover(cl, view, to.as_deref(), *force, export_dir).await
             })
             .await
         }
@@ -120,9 +116,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let primary = primary
                 .as_deref()
                 .expect("clap requires --primary without --list");
-            procedure::run(&ctx, proc, |cl, view| async move {
-                let plan = crate::procedures::repoint(&cl, &view, primary).await?;
-                Ok((cl, plan))
+            procedure::run(&ctx, proc, async |cl, view| {
+                crate::procedures::repoint(cl, view, primary).await
             })
             .await
         }
@@ -133,19 +128,15 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             proc,
         } => {
             let ctx = context::Context::load(g).await?;
-            procedure::run(&ctx, proc, |cl, view| async move {
-                let plan =
-                    crate::procedures::demote(&cl, &view, node, to.as_deref(), export.clone())
-                        .await?;
-                Ok((cl, plan))
+            procedure::run(&ctx, proc, async |cl, view| {
+                crate::procedures::demote(cl, view, node, to.as_deref(), export.clone()).await
             })
             .await
         }
         Command::Standalone { node, proc } => {
             let ctx = context::Context::load(g).await?;
-            procedure::run(&ctx, proc, |cl, view| async move {
-                let plan = crate::procedures::standalone(&cl, &view, node).await?;
-                Ok((cl, plan))
+            procedure::run(&ctx, proc, async |cl, view| {
+                crate::procedures::standalone(cl, view, node).await
             })
             .await
         }
@@ -155,9 +146,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             proc,
         } => {
             let ctx = context::Context::load(g).await?;
-            procedure::run(&ctx, proc, |cl, view| async move {
-                let plan = crate::procedures::join(&cl, &view, node, primary).await?;
-                Ok((cl, plan))
+            procedure::run(&ctx, proc, async |cl, view| {
+                crate::procedures::join(cl, view, node, primary).await
             })
             .await
         }
@@ -172,9 +162,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Sync(args::SyncCommand::Auto { state, node, proc }) => {
             let ctx = context::Context::load(g).await?;
             let on = state == "on";
-            procedure::run(&ctx, proc, |cl, view| async move {
-                let plan = crate::procedures::sync_auto(&cl, &view, node, on).await?;
-                Ok((cl, plan))
+            procedure::run(&ctx, proc, async |cl, view| {
+                crate::procedures::sync_auto(cl, view, node, on).await
             })
             .await
         }

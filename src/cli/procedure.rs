@@ -1,7 +1,6 @@
 //! The fronts of the recovery procedures: build the plan from one probe, run it with the common
 //! options (`--dry-run`, `--yes`, `--expect-*`, `--break-lock`), print the report.
 
-use std::future::Future;
 use std::io::{BufRead, IsTerminal, Write};
 
 use super::args::ProcArgs;
@@ -40,16 +39,17 @@ pub fn cluster(ctx: &Context, args: &ProcArgs) -> Cluster {
     Cluster::new(&ctx.cluster, &ctx.targets, &operator, args.wait)
 }
 
-/// Probes, plans with `build`, runs, prints; maps the outcome to the exit code.
-pub async fn run<F, Fut>(ctx: &Context, args: &ProcArgs, build: F) -> Result<(), CliError>
-where
-    F: FnOnce(Cluster, ClusterView) -> Fut,
-    Fut: Future<Output = Result<(Cluster, Plan), ProcError>>,
-{
+/// Probes, plans with `build` (from that one probe), runs, prints; maps the outcome to the
+/// exit code.
+pub async fn run(
+    ctx: &Context,
+    args: &ProcArgs,
+    build: impl AsyncFnOnce(&Cluster, &ClusterView) -> Result<Plan, ProcError>,
+) -> Result<(), CliError> {
     let cl = cluster(ctx, args);
     let view = cl.probe().await;
     procedures::check_expectations(&view, args.expect_primary.as_deref(), args.expect_epoch)?;
-    let (cl, plan) = build(cl, view).await?;
+    let plan = build(&cl, &view).await?;
     if !args.json {
         for line in &plan.summary {
             eprintln!("{line}");
