@@ -274,3 +274,35 @@ fn drnode_check_config_lists_every_problem() {
     .exit(2)
     .stderr_has("underscore");
 }
+
+#[test]
+fn status_watch_redraws_until_interrupted() {
+    use std::io::Read;
+    let lab = Lab::up(1);
+    let mut child = lab
+        .drctl(&["status", "--watch", "--interval", "100ms"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let text = wait_for("three redraws", std::time::Duration::from_secs(20), || {
+        let mut buf = [0u8; 65536];
+        let n = out.read(&mut buf).ok()?;
+        let s = String::from_utf8_lossy(&buf[..n]).into_owned();
+        Some(s)
+    });
+    let mut seen = text;
+    while seen.matches("cluster lab (epoch 1)").count() < 3 {
+        let mut buf = [0u8; 65536];
+        let n = out.read(&mut buf).unwrap();
+        assert!(n > 0, "watch stopped early: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "Ctrl-C ends --watch cleanly: {status:?}");
+}

@@ -122,3 +122,51 @@ fn health_needs_no_passphrase_but_everything_else_does() {
     assert_eq!(s["cluster"], "lab");
     assert_eq!(s["nodes"][0]["name"], "node-1");
 }
+
+/// Requests drctl itself would never send, straight at a node: a truncated JSON body, a body
+/// of the wrong shape, a key that escapes its path. Each gets a clear 400 with the stable code
+/// and a request id, changes nothing, and the node keeps serving.
+#[test]
+fn truncated_and_malformed_requests_change_nothing() {
+    let lab = Lab::up(1);
+    let before = digest_of_primary(&lab);
+    let url = node(&lab.status(), "node-1")["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pass = std::fs::read_to_string(lab.dir.join("passphrase")).unwrap();
+    let trust = drctl::tls::Trust {
+        ca: Some(lab.dir.join("certs/ca.pem")),
+        trust_dir: None,
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let http = reqwest::Client::builder()
+            .use_preconfigured_tls(drctl::tls::client_config(&trust).unwrap())
+            .build()
+            .unwrap();
+        let send = |path: &str, body: &'static str| {
+            http.put(format!("{url}{path}"))
+                .bearer_auth(pass.trim())
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+        };
+        for (path, body, needle) in [
+            ("/v1/entries/k", r#"{"value": "cut sh"#, "EOF"),
+            ("/v1/entries/k", r#"{"value": 42}"#, "value"),
+            ("/v1/entries/k", r#"{"valu": "x"}"#, "value"),
+            ("/v1/settings/bad_name", r#"{"value": "x"}"#, "underscore"),
+        ] {
+            let resp = send(path, body).await.unwrap();
+            assert_eq!(resp.status().as_u16(), 400, "{path} {body}");
+            let err: serde_json::Value = resp.json().await.unwrap();
+            assert_eq!(err["code"], "bad_request", "{err}");
+            assert!(err["message"].as_str().unwrap().contains(needle), "{err}");
+            assert!(err["request_id"].as_str().unwrap().len() >= 8, "{err}");
+        }
+    });
+    assert_eq!(digest_of_primary(&lab), before);
+    lab.run(&["entry", "get", "k"]).exit(1);
+    lab.ok(&["entry", "put", "k", "still serving"]);
+}
