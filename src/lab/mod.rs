@@ -277,6 +277,7 @@ impl Lab {
                     url: n.url.clone(),
                     kind: NodeKind::Drnode,
                     promotable: true,
+                    ..Default::default()
                 })
                 .collect(),
         };

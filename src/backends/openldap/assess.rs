@@ -1,0 +1,339 @@
+//! The whole OpenLDAP group at once: every slapd probed concurrently, the authoritative
+//! provider found, each node judged green / orange / red against it, the safety checks
+//! OpenLDAP does not make, the `status --json` shape, and the promotion ranking.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use serde::Serialize;
+use serde_json::json;
+
+use super::client::LdapError;
+use super::csn::{classify, lag_ms, sid_hex, Position};
+use super::state::{read_state, syncrepl_param, LdapRole, NodeState};
+use super::LdapNode;
+use crate::cluster::Health;
+
+pub struct LdapNodeView {
+    pub name: String,
+    pub url: String,
+    pub promotable: bool,
+    pub state: Result<NodeState, LdapError>,
+}
+
+pub struct LdapView {
+    pub cluster: String,
+    pub nodes: Vec<LdapNodeView>,
+}
+
+pub async fn probe(cluster: &str, nodes: &[LdapNode], timeout: Duration) -> LdapView {
+    let nodes = join_all(nodes.iter().map(|n| async move {
+        let state = async {
+            let mut s = n.connect(timeout).await?;
+            let st = read_state(&mut s, &n.suffix).await;
+            s.close().await;
+            st
+        }
+        .await;
+        LdapNodeView {
+            name: n.name.clone(),
+            url: n.url.clone(),
+            promotable: n.promotable,
+            state,
+        }
+    }))
+    .await;
+    LdapView {
+        cluster: cluster.to_string(),
+        nodes,
+    }
+}
+
+impl LdapView {
+    pub fn node(&self, name: &str) -> Option<&LdapNodeView> {
+        self.nodes.iter().find(|n| n.name == name)
+    }
+    pub fn state(&self, name: &str) -> Option<&NodeState> {
+        self.node(name).and_then(|n| n.state.as_ref().ok())
+    }
+    pub fn name_of(&self, url: &str) -> Option<&str> {
+        let url = url.trim_end_matches('/');
+        self.nodes
+            .iter()
+            .find(|n| n.url == url)
+            .map(|n| n.name.as_str())
+    }
+    /// The node a consumer follows (by its first provider URL), if it is in the cluster file.
+    pub fn follows(&self, st: &NodeState) -> Option<&str> {
+        st.provider_urls.first().and_then(|u| self.name_of(u))
+    }
+    /// Reachable consumers' provider names, counted.
+    fn followed(&self) -> BTreeMap<String, usize> {
+        let mut m = BTreeMap::new();
+        for n in &self.nodes {
+            if let Ok(st) = &n.state {
+                if st.role == LdapRole::Consumer {
+                    if let Some(f) = self.follows(st) {
+                        *m.entry(f.to_string()).or_insert(0) += 1;
+                    }
+                }
+            }
+        }
+        m
+    }
+    /// The unreachable node the consumers follow (a lost provider), if any.
+    pub fn lost_provider(&self) -> Option<String> {
+        self.followed()
+            .into_iter()
+            .filter(|(n, _)| self.state(n).is_none())
+            .max_by_key(|(_, c)| *c)
+            .map(|(n, _)| n)
+    }
+    /// The authoritative provider: the only reachable provider, else the one most consumers
+    /// follow.
+    pub fn provider(&self) -> Option<String> {
+        let providers: Vec<&str> = self
+            .nodes
+            .iter()
+            .filter(|n| n.state.as_ref().is_ok_and(|s| s.role == LdapRole::Provider))
+            .map(|n| n.name.as_str())
+            .collect();
+        match providers.as_slice() {
+            [] => None,
+            [one] => Some(one.to_string()),
+            many => {
+                let f = self.followed();
+                let mut best: Vec<(usize, &str)> = many
+                    .iter()
+                    .map(|p| (f.get(*p).copied().unwrap_or(0), *p))
+                    .collect();
+                best.sort();
+                let (top, name) = best[best.len() - 1];
+                (top > 0 && best[best.len() - 2].0 < top).then(|| name.to_string())
+            }
+        }
+    }
+
+    pub fn assess(&self) -> Assessment {
+        assess(self)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeAssessment {
+    pub health: Health,
+    pub reasons: Vec<String>,
+    pub lag: Option<u64>,
+    pub primary: Option<String>,
+    pub position: Option<Position>,
+}
+
+pub struct Assessment {
+    pub healthy: bool,
+    pub provider: Option<String>,
+    pub problems: Vec<String>,
+    pub nodes: Vec<NodeAssessment>,
+}
+
+fn judge(view: &LdapView, n: &LdapNodeView, provider: Option<&str>) -> NodeAssessment {
+    let mut a = NodeAssessment {
+        health: Health::Green,
+        reasons: Vec::new(),
+        lag: None,
+        primary: None,
+        position: None,
+    };
+    let flag = |a: &mut NodeAssessment, h: Health, why: String| {
+        if h == Health::Red || a.health == Health::Green {
+            a.health = h;
+        }
+        a.reasons.push(why);
+    };
+    let st = match &n.state {
+        Ok(st) => st,
+        Err(e) => {
+            flag(&mut a, Health::Red, format!("does not answer: {e}"));
+            return a;
+        }
+    };
+    let pstate = provider.and_then(|p| view.state(p));
+    if let Some(ps) = pstate {
+        let pos = classify(&st.csn, &ps.csn);
+        a.lag = Some(lag_ms(&st.csn, &ps.csn));
+        if let Position::Diverged(sids) = &pos {
+            flag(&mut a, Health::Red, format!(
+                "diverged: newer CSN than {} for serverID(s) {} (writes it never saw); run `drctl demote {}`",
+                provider.unwrap_or("-"), sids.join(","), n.name));
+        }
+        a.position = Some(pos);
+    }
+    match st.role {
+        LdapRole::Provider if Some(n.name.as_str()) == provider => {
+            a.primary = Some(n.name.clone());
+            a.lag = Some(0);
+            if st.read_only {
+                flag(&mut a, Health::Orange, "read-only (olcReadOnly: TRUE): a switchover stopped part-way? rerun it".into());
+            }
+        }
+        LdapRole::Provider => {
+            a.primary = Some(n.name.clone());
+            flag(&mut a, Health::Red, format!(
+                "a second provider: its writes never reach {}; run `drctl demote {}`",
+                provider.unwrap_or("the provider"), n.name));
+        }
+        LdapRole::Consumer | LdapRole::MultiProvider => {
+            let f = view.follows(st).map(str::to_string);
+            a.primary = f.clone();
+            match (&f, provider) {
+                (None, _) => flag(&mut a, Health::Orange, format!(
+                    "follows {}, which the cluster file does not list",
+                    st.provider_urls.first().cloned().unwrap_or_default())),
+                (Some(f), Some(p)) if f != p && st.role == LdapRole::Consumer => flag(&mut a, Health::Red, format!(
+                    "consumer of {f}, not of the provider {p}: run `drctl repoint --primary {p}`")),
+                _ => {}
+            }
+            if st.link_up == Some(false) {
+                flag(&mut a, Health::Red, format!(
+                    "syncrepl link to {} is down (cn=Monitor: no olmSRConnection)",
+                    f.as_deref().unwrap_or("its provider")));
+            }
+        }
+        LdapRole::Standalone => flag(&mut a, Health::Orange, "replicates nothing (no syncprov, no olcSyncrepl)".into()),
+    }
+    a
+}
+
+/// The checks OpenLDAP itself does not make, each with its fix.
+fn safety(view: &LdapView) -> Vec<String> {
+    let mut out = Vec::new();
+    let up: Vec<(&LdapNodeView, &NodeState)> = view
+        .nodes
+        .iter()
+        .filter_map(|n| n.state.as_ref().ok().map(|s| (n, s)))
+        .collect();
+    let mut by_sid: BTreeMap<u32, Vec<&str>> = BTreeMap::new();
+    let binddns: Vec<String> = up
+        .iter()
+        .flat_map(|(_, s)| s.syncrepl.iter().filter_map(|v| syncrepl_param(v, "binddn")))
+        .collect();
+    for (n, s) in &up {
+        by_sid.entry(s.server_id).or_default().push(&n.name);
+        if s.server_id == 0 {
+            out.push(format!("{}: olcServerID is 0; fix: give every server a distinct nonzero olcServerID (ldapmodify cn=config: replace olcServerID)", n.name));
+        }
+        if s.syncrepl.iter().any(|v| syncrepl_param(v, "timeout").is_some()) {
+            out.push(format!("{}: olcSyncrepl has timeout=, which stalls every cn=config write; fix: replace olcSyncrepl without timeout= (network-timeout= is fine)", n.name));
+        }
+        if let Some((dn, None)) = &s.syncprov {
+            out.push(format!("{}: syncprov has no olcSpCheckpoint (contextCSN is lost on kill -9); fix: ldapmodify {dn}: add olcSpCheckpoint: 1 1", n.name));
+        }
+        if n.promotable && s.role != LdapRole::Provider {
+            for b in &binddns {
+                let ok = s.limits.iter().any(|l| {
+                    l.to_ascii_lowercase().contains(&b.to_ascii_lowercase())
+                        && (l.contains("size.hard=unlimited") || l.contains("size=unlimited"))
+                });
+                if !ok {
+                    out.push(format!("{}: no unlimited size limit for the replicator {b} (limits are not replicated: once promoted it would stop replication at 500 entries); fix: ldapmodify {}: add olcLimits: dn.exact=\"{b}\" size.hard=unlimited size.soft=unlimited time.hard=unlimited time.soft=unlimited", n.name, s.db_dn));
+                    break;
+                }
+            }
+        }
+    }
+    for (sid, names) in by_sid {
+        if names.len() > 1 && sid != 0 {
+            out.push(format!("{} share olcServerID {sid} (SID {} in CSNs); fix: give each a distinct nonzero olcServerID", names.join(", "), sid_hex(sid)));
+        }
+    }
+    out
+}
+
+pub fn assess(view: &LdapView) -> Assessment {
+    let provider = view.provider();
+    let nodes: Vec<NodeAssessment> = view.nodes.iter().map(|n| judge(view, n, provider.as_deref())).collect();
+    let mut problems: Vec<String> = view
+        .nodes
+        .iter()
+        .zip(&nodes)
+        .flat_map(|(n, a)| a.reasons.iter().map(move |r| format!("{}: {r}", n.name)))
+        .collect();
+    if provider.is_none() {
+        problems.insert(0, match view.lost_provider() {
+            Some(p) => format!("no provider answers ({p} is lost): run `drctl failover`"),
+            None => "no single provider answers".into(),
+        });
+    }
+    problems.extend(safety(view));
+    Assessment { healthy: problems.is_empty(), provider, problems, nodes }
+}
+
+pub fn status_json(view: &LdapView, a: &Assessment) -> serde_json::Value {
+    let nodes: Vec<serde_json::Value> = view.nodes.iter().zip(&a.nodes).map(|(n, na)| match &n.state {
+        Ok(s) => json!({
+            "name": n.name, "kind": "openldap", "host_id": null, "url": n.url, "reachable": true,
+            "role": s.role, "epoch": null, "db_status": "up", "head_seq": null, "applied_seq": null,
+            "owns": match na.position { Some(Position::InSync) => Some(100.0), _ => None },
+            "lag": na.lag, "primary": na.primary, "roles_held": [], "entries": s.entries,
+            "digest": s.fingerprint, "health": na.health, "reasons": na.reasons,
+            "server_id": s.server_id, "csn": s.csn, "context_csn": s.context_csn,
+            "link": s.link_up.map(|u| if u { "up" } else { "down" }), "position": na.position,
+            "read_only": s.read_only, "syncprov": s.syncprov.is_some(), "update_ref": s.update_ref,
+        }),
+        Err(e) => json!({
+            "name": n.name, "kind": "openldap", "host_id": null, "url": n.url, "reachable": false,
+            "role": null, "epoch": null, "db_status": null, "head_seq": null, "applied_seq": null,
+            "owns": null, "lag": null, "primary": null, "roles_held": [], "entries": null,
+            "digest": null, "health": na.health, "reasons": na.reasons, "error": e.to_string(),
+        }),
+    }).collect();
+    json!({"cluster": view.cluster, "kind": "openldap", "provider": a.provider, "healthy": a.healthy, "problems": a.problems, "nodes": nodes})
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LdapCandidate {
+    pub name: String,
+    pub rank: Option<usize>,
+    pub role: Option<LdapRole>,
+    /// The newest CSN for the (lost) provider's serverID.
+    pub csn: Option<String>,
+    pub reason: String,
+}
+
+/// Ranks every node for promotion over `provider`: newest CSN for its SID first; an
+/// existing provider wins a tie (a failover that stopped part-way resumes on it).
+pub fn rank(view: &LdapView, provider: Option<&str>, provider_sid: Option<&str>) -> Vec<LdapCandidate> {
+    let key = |s: &NodeState| -> String {
+        provider_sid.and_then(|sid| s.csn.get(sid).cloned()).unwrap_or_default()
+    };
+    let mut out: Vec<(LdapCandidate, Option<(String, bool)>)> = view.nodes.iter().map(|n| {
+        let mut c = LdapCandidate { name: n.name.clone(), rank: None, role: None, csn: None, reason: String::new() };
+        let sort = match &n.state {
+            Err(_) => { c.reason = "does not answer".into(); None }
+            Ok(s) => {
+                c.role = Some(s.role);
+                c.csn = provider_sid.and_then(|sid| s.csn.get(sid).cloned());
+                if Some(n.name.as_str()) == provider { c.reason = "the current provider".into(); None }
+                else if !n.promotable { c.reason = "promotable: false in the cluster file".into(); None }
+                else if s.role == LdapRole::Standalone { c.reason = "replicates nothing".into(); None }
+                else { Some((key(s), s.role == LdapRole::Provider)) }
+            }
+        };
+        (c, sort)
+    }).collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1));
+    let best = out.first().and_then(|(_, s)| s.clone());
+    let mut r = 0;
+    for (c, s) in out.iter_mut() {
+        if let Some(s) = s {
+            r += 1;
+            c.rank = Some(r);
+            c.reason = if Some(&*s) == best.as_ref() || r == 1 {
+                "newest CSN for the provider's serverID".into()
+            } else {
+                "older CSN for the provider's serverID than the first: promoting it would lose writes".into()
+            };
+        }
+    }
+    out.into_iter().map(|(c, _)| c).collect()
+}

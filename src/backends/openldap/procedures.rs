@@ -1,0 +1,201 @@
+//! OpenLDAP procedures as plans of [`LdapAction`]s, built from one probe: forced failover,
+//! managed switchover, repoint, demote (live when behind; export + reseed when diverged).
+//! Preconditions refuse (exit 3) before anything changes.
+
+use std::path::PathBuf;
+
+use super::assess::{rank, LdapView};
+use super::csn::{classify, sid_hex, Position};
+use super::state::{LdapRole, NodeState};
+use super::steps::LdapAction as A;
+use super::LdapCluster;
+use crate::procedures::{Plan, ProcError, Step};
+
+fn answering<'a>(view: &'a LdapView, name: &str) -> Result<&'a NodeState, ProcError> {
+    let n = view.node(name).ok_or_else(|| ProcError::usage(format!("unknown node '{name}'")))?;
+    n.state.as_ref().map_err(|e| ProcError::refused(format!("{name} does not answer ({e}); nothing was changed")))
+}
+
+/// Consumers other than `except` that should follow the new provider.
+fn others<'a>(view: &'a LdapView, except: &[&str]) -> Vec<&'a str> {
+    view.nodes
+        .iter()
+        .filter(|n| !except.contains(&n.name.as_str()))
+        .filter(|n| n.state.as_ref().is_ok_and(|s| s.role == LdapRole::Consumer))
+        .map(|n| n.name.as_str())
+        .collect()
+}
+
+fn promote(plan: &mut Plan<A>, node: &str) {
+    plan.step(Step::new(A::AddSyncprov { node: node.into() }));
+    plan.step(Step::new(A::Unsync { node: node.into() }));
+}
+
+fn single_provider_only(view: &LdapView) -> Result<(), ProcError> {
+    if view.nodes.iter().any(|n| n.state.as_ref().is_ok_and(|s| s.role == LdapRole::MultiProvider)) {
+        return Err(ProcError::refused("multi-provider groups are not handled by these procedures (each provider already takes writes); nothing was changed"));
+    }
+    Ok(())
+}
+
+/// The serverID of the lost provider: the SID in the survivors' CSNs that no survivor owns,
+/// with the newest CSN.
+fn lost_sid(view: &LdapView) -> Option<String> {
+    let states: Vec<&NodeState> = view.nodes.iter().filter_map(|n| n.state.as_ref().ok()).collect();
+    let own: Vec<String> = states.iter().map(|s| sid_hex(s.server_id)).collect();
+    states
+        .iter()
+        .flat_map(|s| s.csn.iter())
+        .filter(|(sid, _)| !own.contains(sid))
+        .max_by(|a, b| a.1.cmp(b.1))
+        .map(|(sid, _)| sid.clone())
+}
+
+pub async fn failover(cl: &LdapCluster, view: &LdapView, to: Option<&str>, force: bool) -> Result<Plan<A>, ProcError> {
+    if let Some(t) = to { cl.node(t)?; }
+    single_provider_only(view)?;
+    let mut plan = Plan::new("openldap failover");
+    let current = view.provider();
+    let lost = view.lost_provider();
+    // A provider that answers and that the consumers follow: nothing was lost (or a previous
+    // run finished). Same plan, every step already done; a different --to needs a switchover.
+    if let (Some(p), None) = (&current, &lost) {
+        if to.is_some_and(|t| t != p) {
+            return Err(ProcError::refused(format!("the provider {p} answers: use `drctl switchover --to {}`; nothing was changed", to.unwrap_or_default())));
+        }
+        for o in others(view, &[p]) {
+            plan.step(Step::new(A::Follow { node: o.into(), provider: p.clone() }));
+        }
+        plan.step(Step::new(A::Converged { provider: p.clone() }));
+        return Ok(plan);
+    }
+    let lost = lost.ok_or_else(|| ProcError::refused("no consumer follows a lost provider and no provider answers: nothing to fail over from; nothing was changed"))?;
+    let sid = lost_sid(view);
+    let ranked = rank(view, Some(&lost), sid.as_deref());
+    let best = ranked.iter().find(|c| c.rank == Some(1)).ok_or_else(|| ProcError::refused(format!(
+        "no promotable node answers ({}); nothing was changed",
+        ranked.iter().map(|c| format!("{}: {}", c.name, c.reason)).collect::<Vec<_>>().join("; "))))?;
+    let target = match to {
+        None => best.name.clone(),
+        Some(t) => {
+            let c = ranked.iter().find(|c| c.name == t).expect("every node is ranked");
+            if c.rank.is_none() {
+                return Err(ProcError::refused(format!("{t} cannot be promoted: {}; nothing was changed", c.reason)));
+            }
+            if c.csn < best.csn && !force {
+                return Err(ProcError::refused(format!(
+                    "{} holds newer writes of {lost} than {t} ({} > {}): promoting {t} would leave them diverged; \
+                     fail over to {} or add --force; nothing was changed",
+                    best.name, best.csn.clone().unwrap_or_default(), c.csn.clone().unwrap_or_default(), best.name)));
+            }
+            t.to_string()
+        }
+    };
+    plan.note(format!("{lost} is lost; promoting {target} (CSN for serverID {}: {})", sid.clone().unwrap_or("-".into()),
+        ranked.iter().find(|c| c.name == target).and_then(|c| c.csn.clone()).unwrap_or("-".into())));
+    promote(&mut plan, &target);
+    for o in others(view, &[&target]) {
+        plan.step(Step::new(A::Follow { node: o.into(), provider: target.clone() }));
+    }
+    plan.step(Step::new(A::Converged { provider: target }));
+    Ok(plan)
+}
+
+pub async fn switchover(cl: &LdapCluster, view: &LdapView, to: &str) -> Result<Plan<A>, ProcError> {
+    cl.node(to)?;
+    single_provider_only(view)?;
+    let t = answering(view, to)?;
+    let mut plan = Plan::new("openldap switchover");
+    let p = view.provider().ok_or_else(|| ProcError::refused(
+        "no provider answers: use `drctl failover` (a switchover needs the provider to finish its writes); nothing was changed"))?;
+    answering(view, &p)?;
+    if p == to {
+        for o in others(view, &[to]) {
+            plan.step(Step::new(A::Follow { node: o.into(), provider: to.into() }));
+        }
+        plan.step(Step::new(A::Converged { provider: to.into() }));
+        return Ok(plan);
+    }
+    if !cl.node(to)?.promotable {
+        return Err(ProcError::refused(format!("{to} is `promotable: false` in the cluster file; nothing was changed")));
+    }
+    if t.role != LdapRole::Consumer || view.follows(t) != Some(p.as_str()) || t.link_up != Some(true) {
+        return Err(ProcError::refused(format!("{to} is not a connected consumer of the provider {p}; nothing was changed")));
+    }
+    plan.note(format!("switchover {p} → {to}: {p} turns read-only until {to} holds all its writes"));
+    plan.step(Step::new(A::Freeze { node: p.clone() }).undo(A::Unfreeze { node: p.clone(), unless_promoted: Some(to.into()) }));
+    plan.step(Step::new(A::WaitCaughtUp { node: to.into(), provider: p.clone() }));
+    promote(&mut plan, to);
+    for o in others(view, &[to, &p]) {
+        plan.step(Step::new(A::Follow { node: o.into(), provider: to.into() }));
+    }
+    plan.step(Step::new(A::Follow { node: p.clone(), provider: to.into() }));
+    plan.step(Step::new(A::Converged { provider: to.into() }));
+    Ok(plan)
+}
+
+pub async fn repoint(cl: &LdapCluster, view: &LdapView, primary: &str) -> Result<Plan<A>, ProcError> {
+    cl.node(primary)?;
+    single_provider_only(view)?;
+    let s = answering(view, primary)?;
+    if s.role != LdapRole::Provider {
+        return Err(ProcError::refused(format!(
+            "{primary} is a {}, not a provider: use `drctl switchover --to {primary}` (or `drctl failover --to {primary}` if the provider is lost); nothing was changed", s.role)));
+    }
+    let mut plan = Plan::new("openldap repoint");
+    for o in others(view, &[primary]) {
+        plan.step(Step::new(A::Follow { node: o.into(), provider: primary.into() }));
+    }
+    plan.step(Step::new(A::Converged { provider: primary.into() }));
+    Ok(plan)
+}
+
+pub async fn demote(cl: &LdapCluster, view: &LdapView, node: &str, to: Option<&str>, export: Option<PathBuf>) -> Result<Plan<A>, ProcError> {
+    cl.node(node)?;
+    single_provider_only(view)?;
+    let s = answering(view, node)?;
+    let provider = match to {
+        Some(t) => { cl.node(t)?; t.to_string() }
+        None => {
+            // The provider the consumers follow, other than the node being demoted.
+            let followed = view.provider().filter(|p| p != node);
+            followed.ok_or_else(|| ProcError::refused(format!(
+                "no other provider is followed by the consumers: name it with --to (demoting {node} would leave no provider); nothing was changed")))?
+        }
+    };
+    if provider == node {
+        return Err(ProcError::usage(format!("--to {provider}: a node cannot follow itself")));
+    }
+    let p = answering(view, &provider)?;
+    if p.role != LdapRole::Provider {
+        return Err(ProcError::refused(format!("{provider} is a {}, not a provider; nothing was changed", p.role)));
+    }
+    let mut plan = Plan::new("openldap demote");
+    match classify(&s.csn, &p.csn) {
+        Position::Diverged(sids) => {
+            let n = cl.node(node)?;
+            if n.data_dir.is_none() && n.reseed_command.is_none() {
+                return Err(ProcError::refused(format!(
+                    "{node} diverged from {provider} (newer CSN for serverID {}) and a live demotion would silently merge; \
+                     reseeding needs `data_dir` or `reseed_command` for {node} in the cluster file; nothing was changed", sids.join(","))));
+            }
+            let path = export.unwrap_or_else(|| PathBuf::from(format!("drctl-demote-{node}-{}.ldif", cl.run_id)));
+            let d = super::export::divergent(cl, node, &provider).await?;
+            plan.note(format!("{node} diverged from {provider}: {} entr{} {provider} never had (exported to {} before the reseed):",
+                d.len(), if d.len() == 1 { "y" } else { "ies" }, path.display()));
+            for e in &d {
+                plan.note(format!("  {}{}", e.entry.dn, if e.on_provider { " (another version is on the provider)" } else { "" }));
+            }
+            plan.confirm = Some(format!("{node}'s database will be wiped and refreshed from {provider}; its {} divergent entries are dropped from it (exported to {}).", d.len(), path.display()));
+            plan.step(Step::new(A::ExportDivergent { node: node.into(), provider: provider.clone(), path }));
+            plan.step(Step::new(A::Follow { node: node.into(), provider: provider.clone() }));
+            plan.step(Step::new(A::Reseed { node: node.into(), provider: provider.clone() }));
+        }
+        pos => {
+            plan.note(format!("{node} is {pos:?} of {provider}: live demotion keeps its data"));
+            plan.step(Step::new(A::Follow { node: node.into(), provider: provider.clone() }));
+        }
+    }
+    plan.step(Step::new(A::Converged { provider }));
+    Ok(plan)
+}
