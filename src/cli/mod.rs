@@ -9,6 +9,8 @@ mod entry;
 pub mod error;
 mod events;
 mod lab;
+mod openldap;
+mod openldap_lab;
 pub mod output;
 mod procedure;
 mod status;
@@ -22,6 +24,9 @@ pub use error::{CliError, Exit};
 /// Runs one drctl command.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let g = &cli.global;
+    if let Some(done) = openldap::dispatch(&cli).await {
+        return done;
+    }
     match &cli.command {
         Command::Status(a) => status::cmd_status(&context::Context::load(g).await?, a).await,
         Command::Check(a) => status::cmd_check(&context::Context::load(g).await?, a.json).await,
