@@ -159,7 +159,7 @@ async fn status(cl: &LdapCluster, args: &StatusArgs) -> Result<(), CliError> {
                         n.name.clone(), "yes".into(), s.role.to_string(), s.server_id.to_string(),
                         s.csn.iter().map(|(sid, c)| format!("{sid}:{}", c.split('#').next().unwrap_or(""))).collect::<Vec<_>>().join(" "),
                         s.link_up.map(|u| if u { "up" } else { "down" }.to_string()).unwrap_or_else(dash),
-                        na.lag.map(|l| if l == u64::MAX { "all".into() } else { l.to_string() }).unwrap_or_else(dash),
+                        na.lag.map(|l| l.to_string()).unwrap_or_else(dash),
                         na.primary.clone().unwrap_or_else(dash), s.entries.to_string(), s.fingerprint.clone(),
                     ].into_iter().map(comfy_table::Cell::new).collect(),
                     Err(_) => [n.name.clone(), "no".into()].into_iter().chain(std::iter::repeat_n(dash(), 8)).map(comfy_table::Cell::new).collect(),

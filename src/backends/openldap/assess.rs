@@ -160,7 +160,7 @@ fn judge(view: &LdapView, n: &LdapNodeView, provider: Option<&str>) -> NodeAsses
     let pstate = provider.and_then(|p| view.state(p));
     if let Some(ps) = pstate {
         let pos = classify(&st.csn, &ps.csn);
-        a.lag = Some(lag_ms(&st.csn, &ps.csn));
+        a.lag = lag_ms(&st.csn, &ps.csn);
         if let Position::Diverged(sids) = &pos {
             flag(&mut a, Health::Red, format!(
                 "diverged: newer CSN than {} for serverID(s) {} (writes it never saw); run `drctl demote {}`",

@@ -65,20 +65,19 @@ pub fn classify(node: &CsnMap, provider: &CsnMap) -> Position {
     }
 }
 
-/// How far `node` is behind `provider` in ms of CSN time (0 when in sync).
-pub fn lag_ms(node: &CsnMap, provider: &CsnMap) -> u64 {
-    provider
-        .iter()
-        .map(|(sid, p)| {
-            let mine = node.get(sid).and_then(|c| micros(c));
-            match (micros(p), mine) {
-                (Some(p), Some(m)) if p > m => ((p - m) / 1000) as u64,
-                (Some(_), None) => u64::MAX,
-                _ => 0,
-            }
-        })
-        .max()
-        .unwrap_or(0)
+/// How far `node` is behind `provider` in ms of CSN time (0 when in sync; None when it
+/// lacks every write of some serverID).
+pub fn lag_ms(node: &CsnMap, provider: &CsnMap) -> Option<u64> {
+    let mut lag = 0;
+    for (sid, p) in provider {
+        let mine = node.get(sid).and_then(|c| micros(c));
+        match (micros(p), mine) {
+            (Some(p), Some(m)) if p > m => lag = lag.max(((p - m) / 1000) as u64),
+            (Some(_), None) => return None,
+            _ => {}
+        }
+    }
+    Some(lag)
 }
 
 #[cfg(test)]
@@ -103,7 +102,7 @@ mod tests {
         assert_eq!(classify(&p, &p), Position::InSync);
         assert_eq!(classify(&behind, &p), Position::Behind);
         assert_eq!(classify(&ahead, &p), Position::Diverged(vec!["002".into()]));
-        assert_eq!(lag_ms(&behind, &p), 1000);
+        assert_eq!(lag_ms(&behind, &p), Some(1000));
         assert_eq!(sid_hex(11), "00b");
     }
 }

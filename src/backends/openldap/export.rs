@@ -72,7 +72,7 @@ pub fn to_ldif(node: &str, provider: &str, entries: &[Divergent]) -> String {
         }
         ldif_line(&mut out, "dn", d.entry.dn.as_bytes());
         let attrs: BTreeMap<&String, &Vec<String>> = d.entry.attrs.iter().collect();
-        for (k, vs) in attrs {
+        for (k, vs) in attrs.into_iter().filter(|(k, _)| !k.eq_ignore_ascii_case("entryCSN")) {
             for v in vs {
                 ldif_line(&mut out, k, v.as_bytes());
             }
@@ -86,6 +86,16 @@ pub fn to_ldif(node: &str, provider: &str, entries: &[Divergent]) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Whether `path` already holds exactly these entries (a rerun need not write it again).
+pub fn exported(path: &Path, entries: &[Divergent]) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else { return false };
+    let mut in_file: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("dn: ")).collect();
+    let mut want: Vec<&str> = entries.iter().map(|d| d.entry.dn.as_str()).collect();
+    in_file.sort();
+    want.sort();
+    in_file == want
 }
 
 /// Writes the export and names every entry in the note.

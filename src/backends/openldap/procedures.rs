@@ -66,7 +66,7 @@ pub async fn failover(cl: &LdapCluster, view: &LdapView, to: Option<&str>, force
         for o in others(view, &[p]) {
             plan.step(Step::new(A::Follow { node: o.into(), provider: p.clone() }));
         }
-        plan.step(Step::new(A::Converged { provider: p.clone() }));
+        plan.step(Step::new(A::Converged { provider: p.clone(), require: vec![] }));
         return Ok(plan);
     }
     let lost = lost.ok_or_else(|| ProcError::refused("no consumer follows a lost provider and no provider answers: nothing to fail over from; nothing was changed"))?;
@@ -97,7 +97,7 @@ pub async fn failover(cl: &LdapCluster, view: &LdapView, to: Option<&str>, force
     for o in others(view, &[&target]) {
         plan.step(Step::new(A::Follow { node: o.into(), provider: target.clone() }));
     }
-    plan.step(Step::new(A::Converged { provider: target }));
+    plan.step(Step::new(A::Converged { provider: target, require: vec![] }));
     Ok(plan)
 }
 
@@ -113,7 +113,7 @@ pub async fn switchover(cl: &LdapCluster, view: &LdapView, to: &str) -> Result<P
         for o in others(view, &[to]) {
             plan.step(Step::new(A::Follow { node: o.into(), provider: to.into() }));
         }
-        plan.step(Step::new(A::Converged { provider: to.into() }));
+        plan.step(Step::new(A::Converged { provider: to.into(), require: vec![] }));
         return Ok(plan);
     }
     if !cl.node(to)?.promotable {
@@ -130,7 +130,7 @@ pub async fn switchover(cl: &LdapCluster, view: &LdapView, to: &str) -> Result<P
         plan.step(Step::new(A::Follow { node: o.into(), provider: to.into() }));
     }
     plan.step(Step::new(A::Follow { node: p.clone(), provider: to.into() }));
-    plan.step(Step::new(A::Converged { provider: to.into() }));
+    plan.step(Step::new(A::Converged { provider: to.into(), require: vec![p.clone()] }));
     Ok(plan)
 }
 
@@ -146,7 +146,7 @@ pub async fn repoint(cl: &LdapCluster, view: &LdapView, primary: &str) -> Result
     for o in others(view, &[primary]) {
         plan.step(Step::new(A::Follow { node: o.into(), provider: primary.into() }));
     }
-    plan.step(Step::new(A::Converged { provider: primary.into() }));
+    plan.step(Step::new(A::Converged { provider: primary.into(), require: vec![] }));
     Ok(plan)
 }
 
@@ -192,10 +192,10 @@ pub async fn demote(cl: &LdapCluster, view: &LdapView, node: &str, to: Option<&s
             plan.step(Step::new(A::Reseed { node: node.into(), provider: provider.clone() }));
         }
         pos => {
-            plan.note(format!("{node} is {pos:?} of {provider}: live demotion keeps its data"));
+            plan.note(format!("{node} is {} {provider}: a live demotion keeps its data", if pos == Position::InSync { "in sync with" } else { "behind" }));
             plan.step(Step::new(A::Follow { node: node.into(), provider: provider.clone() }));
         }
     }
-    plan.step(Step::new(A::Converged { provider }));
+    plan.step(Step::new(A::Converged { provider, require: vec![node.to_string()] }));
     Ok(plan)
 }

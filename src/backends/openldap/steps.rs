@@ -34,8 +34,9 @@ pub enum LdapAction {
     ExportDivergent { node: String, provider: String, path: PathBuf },
     /// Stop `node`, wipe its database, start it again: a full refresh from `provider`.
     Reseed { node: String, provider: String },
-    /// Every reachable node follows `provider` with equal CSNs and fingerprints.
-    Converged { provider: String },
+    /// Every reachable node follows `provider` with equal CSNs and fingerprints; the nodes in
+    /// `require` must (an old provider elsewhere is only noted).
+    Converged { provider: String, require: Vec<String> },
 }
 
 fn follows(st: &NodeState, url: &str) -> bool {
@@ -102,9 +103,15 @@ impl LdapAction {
                 }
                 yes(format!("{node} is a consumer of {provider}"))
             }
-            LdapAction::ExportDivergent { node, provider, .. } => {
+            LdapAction::ExportDivergent { node, provider, path } => {
                 let d = export::divergent(cl, node, provider).await?;
-                if d.is_empty() { yes(format!("{node} holds no entry {provider} lacks")) } else { Ok(Err(format!("{} divergent entries", d.len()))) }
+                if d.is_empty() {
+                    yes(format!("{node} holds no entry {provider} lacks"))
+                } else if export::exported(path, &d) {
+                    yes(format!("{} holds {node}'s {} divergent entries", path.display(), d.len()))
+                } else {
+                    Ok(Err(format!("{} divergent entries not exported yet", d.len())))
+                }
             }
             LdapAction::Reseed { node, provider } => {
                 let (s, p) = match (cl.state(node).await, cl.state(provider).await) {
@@ -118,7 +125,7 @@ impl LdapAction {
                     Ok(Err(format!("{node}: {:?}, {} entries of {}", classify(&s.csn, &p.csn), s.entries, p.entries)))
                 }
             }
-            LdapAction::Converged { provider } => converged(cl, provider).await,
+            LdapAction::Converged { provider, require } => converged(cl, provider, require).await,
         }
     }
 
@@ -193,7 +200,7 @@ async fn syncrepl_for(cl: &LdapCluster, st: &NodeState, node: &str, url: &str) -
     Ok(t.replacen(&format!("provider={old}"), &format!("provider={url}"), 1))
 }
 
-async fn converged(cl: &LdapCluster, provider: &str) -> Result<Result<Option<String>, String>, ProcError> {
+async fn converged(cl: &LdapCluster, provider: &str, require: &[String]) -> Result<Result<Option<String>, String>, ProcError> {
     let p = cl.state(provider).await?;
     if !is_provider(&p) || p.read_only {
         return Ok(Err(format!("{provider} is not a writable provider")));
@@ -203,10 +210,11 @@ async fn converged(cl: &LdapCluster, provider: &str) -> Result<Result<Option<Str
     let mut notes = Vec::new();
     for n in view.nodes.iter().filter(|n| n.name != provider) {
         let s = match &n.state {
+            Err(_) if require.contains(&n.name) => return Ok(Err(format!("{} does not answer", n.name))),
             Err(_) => { notes.push(format!("{} does not answer", n.name)); continue; }
             Ok(s) => s,
         };
-        if s.role == LdapRole::Provider {
+        if s.role == LdapRole::Provider && !require.contains(&n.name) {
             notes.push(format!("{} is an old provider: run `drctl demote {}`", n.name, n.name));
             continue;
         }
@@ -236,7 +244,7 @@ impl Act for LdapAction {
             LdapAction::Follow { node, provider } => format!("make {node} a consumer of {provider} (olcSyncrepl, olcUpdateRef)"),
             LdapAction::ExportDivergent { node, provider, path } => format!("export {node}'s entries that {provider} never had to {}", path.display()),
             LdapAction::Reseed { node, provider } => format!("reseed {node} from {provider} (stop, wipe its database, full refresh)"),
-            LdapAction::Converged { provider } => format!("verify every reachable node follows {provider} with equal data"),
+            LdapAction::Converged { provider, .. } => format!("verify every reachable node follows {provider} with equal data"),
         }
     }
     fn changes(&self) -> bool {
