@@ -6,6 +6,7 @@ mod support;
 
 mod it {
     mod cli;
+    mod openldap;
     mod procedures;
     mod replication;
     mod security;

@@ -114,15 +114,19 @@ impl LdapAction {
                 }
             }
             LdapAction::Reseed { node, provider } => {
-                let (s, p) = match (cl.state(node).await, cl.state(provider).await) {
-                    (Ok(s), Ok(p)) => (s, p),
-                    (Err(e), _) => return Ok(Err(e.message)),
-                    (_, Err(e)) => return Err(e),
+                let before = cl.state(provider).await?;
+                let s = match cl.state(node).await {
+                    Ok(s) => s,
+                    Err(e) => return Ok(Err(e.message)),
                 };
-                if follows(&s, &cl.node(provider)?.url) && same_data(&s, &p) {
-                    yes(format!("{node} holds exactly {provider}'s {} entries", p.entries))
-                } else {
-                    Ok(Err(format!("{node}: {:?}, {} entries of {}", classify(&s.csn, &p.csn), s.entries, p.entries)))
+                let after = cl.state(provider).await?;
+                if !follows(&s, &cl.node(provider)?.url) {
+                    return Ok(Err(format!("{node} is not a consumer of {provider}")));
+                }
+                match caught_up(node, &s, &before, &after) {
+                    Ok(Ok(())) => yes(format!("{node} holds {provider}'s {} entries", s.entries)),
+                    Ok(Err(why)) => Ok(Err(why)),
+                    Err(e) => Ok(Err(e.message)),
                 }
             }
             LdapAction::Converged { provider, require } => converged(cl, provider, require).await,
@@ -200,13 +204,32 @@ async fn syncrepl_for(cl: &LdapCluster, st: &NodeState, node: &str, url: &str) -
     Ok(t.replacen(&format!("provider={old}"), &format!("provider={url}"), 1))
 }
 
+/// Whether consumer `s` holds everything the provider had before `s` was read (`before`),
+/// judged against the provider read after it (`after`) so that writes racing the probe never
+/// look like divergence. Equal CSNs must also mean equal data (after kill -9 they may not).
+fn caught_up(name: &str, s: &NodeState, before: &NodeState, after: &NodeState) -> Result<Result<(), String>, ProcError> {
+    if let Position::Diverged(sids) = classify(&s.csn, &after.csn) {
+        return Err(ProcError::failed(format!(
+            "{name} diverged (newer CSN for serverID {} than the provider): run `drctl demote {name}`", sids.join(","))));
+    }
+    let behind: Vec<&String> = before.csn.iter().filter(|(sid, c)| s.csn.get(*sid).is_none_or(|m| m < *c)).map(|(sid, _)| sid).collect();
+    if !behind.is_empty() {
+        return Ok(Err(format!("{name} is behind for serverID {:?} ({} of {} entries)", behind, s.entries, after.entries)));
+    }
+    if s.csn == after.csn && s.fingerprint != after.fingerprint {
+        return Ok(Err(format!("{name} has the provider's CSNs but other data (fingerprint {} vs {})", s.fingerprint, after.fingerprint)));
+    }
+    Ok(Ok(()))
+}
+
 async fn converged(cl: &LdapCluster, provider: &str, require: &[String]) -> Result<Result<Option<String>, String>, ProcError> {
-    let p = cl.state(provider).await?;
-    if !is_provider(&p) || p.read_only {
+    let before = cl.state(provider).await?;
+    if !is_provider(&before) || before.read_only {
         return Ok(Err(format!("{provider} is not a writable provider")));
     }
     let url = &cl.node(provider)?.url;
     let view = cl.probe().await;
+    let after = cl.state(provider).await?;
     let mut notes = Vec::new();
     for n in view.nodes.iter().filter(|n| n.name != provider) {
         let s = match &n.state {
@@ -221,14 +244,11 @@ async fn converged(cl: &LdapCluster, provider: &str, require: &[String]) -> Resu
         if !follows(s, url) {
             return Ok(Err(format!("{} is not a consumer of {provider}", n.name)));
         }
-        match classify(&s.csn, &p.csn) {
-            Position::Diverged(sids) => return Err(ProcError::failed(format!(
-                "{} diverged from {provider} (newer CSN for serverID {}): run `drctl demote {}`", n.name, sids.join(","), n.name))),
-            _ if !same_data(s, &p) => return Ok(Err(format!("{} has {} of {} entries, fingerprint {} vs {}", n.name, s.entries, p.entries, s.fingerprint, p.fingerprint))),
-            _ => {}
+        if let Err(why) = caught_up(&n.name, s, &before, &after)? {
+            return Ok(Err(why));
         }
     }
-    Ok(Ok(Some(if notes.is_empty() { format!("every node follows {provider} with equal data") } else { notes.join("; ") })))
+    Ok(Ok(Some(if notes.is_empty() { format!("every node follows {provider} and holds its data") } else { notes.join("; ") })))
 }
 
 impl Act for LdapAction {
