@@ -59,7 +59,13 @@ pub struct GlobalArgs {
     pub lab_dir: PathBuf,
     /// Which nodes of a mixed cluster file a command acts on (default: the only kind listed,
     /// or the kind of the node a procedure names); `lab up --kind openldap` starts slapd.
-    #[arg(long, global = true, env = "DRCTL_KIND", value_enum, value_name = "KIND")]
+    #[arg(
+        long,
+        global = true,
+        env = "DRCTL_KIND",
+        value_enum,
+        value_name = "KIND"
+    )]
     pub kind: Option<crate::inventory::NodeKind>,
 }
 

@@ -34,7 +34,12 @@ pub async fn dispatch(cli: &Cli) -> Option<Result<(), CliError>> {
         Some(k) => k == NodeKind::Openldap,
         None => {
             inv.kinds() == [NodeKind::Openldap]
-                || named.is_some_and(|n| inv.file.nodes.iter().any(|e| e.name == n && e.kind == NodeKind::Openldap))
+                || named.is_some_and(|n| {
+                    inv.file
+                        .nodes
+                        .iter()
+                        .any(|e| e.name == n && e.kind == NodeKind::Openldap)
+                })
         }
     };
     if !ldap {
@@ -44,11 +49,20 @@ pub async fn dispatch(cli: &Cli) -> Option<Result<(), CliError>> {
 }
 
 fn cluster(cli: &Cli, inv: &Inventory, wait: std::time::Duration) -> Result<LdapCluster, CliError> {
-    let nodes = ol::nodes_of(inv).map_err(|e| CliError::usage(format!("cluster file {}: {e}", inv.path.display())))?;
+    let nodes = ol::nodes_of(inv)
+        .map_err(|e| CliError::usage(format!("cluster file {}: {e}", inv.path.display())))?;
     if nodes.is_empty() {
-        return Err(CliError::usage(format!("cluster file {} lists no openldap node", inv.path.display())));
+        return Err(CliError::usage(format!(
+            "cluster file {} lists no openldap node",
+            inv.path.display()
+        )));
     }
-    Ok(LdapCluster::new(&inv.file.cluster, nodes, cli.global.timeout, wait))
+    Ok(LdapCluster::new(
+        &inv.file.cluster,
+        nodes,
+        cli.global.timeout,
+        wait,
+    ))
 }
 
 async fn run(cli: &Cli, inv: &Inventory) -> Result<(), CliError> {
@@ -59,16 +73,27 @@ async fn run(cli: &Cli, inv: &Inventory) -> Result<(), CliError> {
         Command::Candidates(a) => {
             let cl = cluster(cli, inv, wait)?;
             let view = cl.probe().await;
-            let ranked = ol::rank(&view, view.provider().or(view.lost_provider()).as_deref(), None);
+            // Ranked by the newest CSN for the provider's serverID (the lost one's, if lost).
+            let provider = view.provider();
+            let sid = match provider.as_deref().and_then(|p| view.state(p)) {
+                Some(s) => Some(ol::csn::sid_hex(s.server_id)),
+                None => ol::lost_sid(&view),
+            };
+            let ranked = ol::rank(
+                &view,
+                provider.or(view.lost_provider()).as_deref(),
+                sid.as_deref(),
+            );
             if a.json {
                 print_json(&ranked);
             } else {
-                let mut t = table(&["RANK", "NODE", "ROLE", "REASON"]);
+                let mut t = table(&["RANK", "NODE", "ROLE", "CSN", "REASON"]);
                 for c in &ranked {
                     t.add_row(vec![
                         c.rank.map(|r| r.to_string()).unwrap_or_else(|| "-".into()),
                         c.name.clone(),
                         c.role.map(|r| r.to_string()).unwrap_or_else(|| "-".into()),
+                        c.csn.clone().unwrap_or_else(|| "-".into()),
                         c.reason.clone(),
                     ]);
                 }
@@ -76,22 +101,50 @@ async fn run(cli: &Cli, inv: &Inventory) -> Result<(), CliError> {
             }
             Ok(())
         }
-        Command::Failover { to, force, proc, .. } => {
-            procedure(cli, inv, proc, |cl, view| async move { ol::failover(&cl, &view, to.as_deref(), *force).await.map(|p| (cl, p)) }).await
+        Command::Failover {
+            to, force, proc, ..
+        } => {
+            procedure(cli, inv, proc, |cl, view| async move {
+                ol::failover(&cl, &view, to.as_deref(), *force)
+                    .await
+                    .map(|p| (cl, p))
+            })
+            .await
         }
         Command::Switchover { to, proc } => {
-            procedure(cli, inv, proc, |cl, view| async move { ol::switchover(&cl, &view, to).await.map(|p| (cl, p)) }).await
-        }
-        Command::Repoint { primary, list, proc } => {
-            if *list {
-                return Err(CliError::usage("repoint --list: use `drctl candidates` for openldap nodes"));
-            }
-            let primary = primary.as_deref().expect("clap requires --primary without --list");
-            procedure(cli, inv, proc, |cl, view| async move { ol::repoint(&cl, &view, primary).await.map(|p| (cl, p)) }).await
-        }
-        Command::Demote { node, to, export, proc } => {
             procedure(cli, inv, proc, |cl, view| async move {
-                ol::demote(&cl, &view, node, to.as_deref(), export.clone()).await.map(|p| (cl, p))
+                ol::switchover(&cl, &view, to).await.map(|p| (cl, p))
+            })
+            .await
+        }
+        Command::Repoint {
+            primary,
+            list,
+            proc,
+        } => {
+            if *list {
+                return Err(CliError::usage(
+                    "repoint --list: use `drctl candidates` for openldap nodes",
+                ));
+            }
+            let primary = primary
+                .as_deref()
+                .expect("clap requires --primary without --list");
+            procedure(cli, inv, proc, |cl, view| async move {
+                ol::repoint(&cl, &view, primary).await.map(|p| (cl, p))
+            })
+            .await
+        }
+        Command::Demote {
+            node,
+            to,
+            export,
+            proc,
+        } => {
+            procedure(cli, inv, proc, |cl, view| async move {
+                ol::demote(&cl, &view, node, to.as_deref(), export.clone())
+                    .await
+                    .map(|p| (cl, p))
             })
             .await
         }
@@ -101,14 +154,21 @@ async fn run(cli: &Cli, inv: &Inventory) -> Result<(), CliError> {
 
 /// Probes, plans, runs through the generic runner, prints; the same options and exit codes as
 /// drnode procedures. OpenLDAP has no lock of ours: `--break-lock` has nothing to break.
-async fn procedure<F, Fut>(cli: &Cli, inv: &Inventory, args: &ProcArgs, build: F) -> Result<(), CliError>
+async fn procedure<F, Fut>(
+    cli: &Cli,
+    inv: &Inventory,
+    args: &ProcArgs,
+    build: F,
+) -> Result<(), CliError>
 where
     F: FnOnce(LdapCluster, LdapView) -> Fut,
     Fut: Future<Output = Result<(LdapCluster, Plan<LdapAction>), ProcError>>,
 {
     let cl = cluster(cli, inv, args.wait)?;
     if args.expect_epoch.is_some() {
-        return Err(CliError::usage("--expect-epoch: OpenLDAP groups have no epoch; use --expect-primary NODE"));
+        return Err(CliError::usage(
+            "--expect-epoch: OpenLDAP groups have no epoch; use --expect-primary NODE",
+        ));
     }
     let view = cl.probe().await;
     if let Some(want) = &args.expect_primary {
@@ -151,23 +211,57 @@ async fn status(cl: &LdapCluster, args: &StatusArgs) -> Result<(), CliError> {
         if args.json {
             print_json(&ol::status_json(&view, &a));
         } else {
-            let mut t = table(&["NODE", "REACHABLE", "ROLE", "SERVERID", "CSN (SID:TIME)", "LINK", "LAG MS", "PRIMARY", "ENTRIES", "DIGEST", "HEALTH"]);
+            let mut t = table(&[
+                "NODE",
+                "REACHABLE",
+                "ROLE",
+                "SERVERID",
+                "CSN (SID:TIME)",
+                "LINK",
+                "LAG MS",
+                "PRIMARY",
+                "ENTRIES",
+                "DIGEST",
+                "HEALTH",
+            ]);
             for (n, na) in view.nodes.iter().zip(&a.nodes) {
                 let dash = || "-".to_string();
                 let mut row: Vec<comfy_table::Cell> = match &n.state {
                     Ok(s) => vec![
-                        n.name.clone(), "yes".into(), s.role.to_string(), s.server_id.to_string(),
-                        s.csn.iter().map(|(sid, c)| format!("{sid}:{}", c.split('#').next().unwrap_or(""))).collect::<Vec<_>>().join(" "),
-                        s.link_up.map(|u| if u { "up" } else { "down" }.to_string()).unwrap_or_else(dash),
+                        n.name.clone(),
+                        "yes".into(),
+                        s.role.to_string(),
+                        s.server_id.to_string(),
+                        s.csn
+                            .iter()
+                            .map(|(sid, c)| format!("{sid}:{}", c.split('#').next().unwrap_or("")))
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                        s.link_up
+                            .map(|u| if u { "up" } else { "down" }.to_string())
+                            .unwrap_or_else(dash),
                         na.lag.map(|l| l.to_string()).unwrap_or_else(dash),
-                        na.primary.clone().unwrap_or_else(dash), s.entries.to_string(), s.fingerprint.clone(),
-                    ].into_iter().map(comfy_table::Cell::new).collect(),
-                    Err(_) => [n.name.clone(), "no".into()].into_iter().chain(std::iter::repeat_n(dash(), 8)).map(comfy_table::Cell::new).collect(),
+                        na.primary.clone().unwrap_or_else(dash),
+                        s.entries.to_string(),
+                        s.fingerprint.clone(),
+                    ]
+                    .into_iter()
+                    .map(comfy_table::Cell::new)
+                    .collect(),
+                    Err(_) => [n.name.clone(), "no".into()]
+                        .into_iter()
+                        .chain(std::iter::repeat_n(dash(), 8))
+                        .map(comfy_table::Cell::new)
+                        .collect(),
                 };
                 row.push(health_cell(na.health));
                 t.add_row(row);
             }
-            println!("cluster {} (openldap, provider {})", view.cluster, a.provider.clone().unwrap_or_else(|| "none".into()));
+            println!(
+                "cluster {} (openldap, provider {})",
+                view.cluster,
+                a.provider.clone().unwrap_or_else(|| "none".into())
+            );
             println!("{t}");
             if a.healthy {
                 println!("healthy");
@@ -192,7 +286,9 @@ async fn check(cl: &LdapCluster, json: bool) -> Result<(), CliError> {
     let view = cl.probe().await;
     let a = view.assess();
     if json {
-        print_json(&serde_json::json!({"cluster": view.cluster, "healthy": a.healthy, "problems": a.problems}));
+        print_json(
+            &serde_json::json!({"cluster": view.cluster, "healthy": a.healthy, "problems": a.problems}),
+        );
     } else if a.healthy {
         println!("cluster {} is healthy", view.cluster);
     } else {
@@ -204,6 +300,9 @@ async fn check(cl: &LdapCluster, json: bool) -> Result<(), CliError> {
     if a.healthy {
         Ok(())
     } else {
-        Err(CliError::failed(format!("{} problem(s) found", a.problems.len())))
+        Err(CliError::failed(format!(
+            "{} problem(s) found",
+            a.problems.len()
+        )))
     }
 }

@@ -101,33 +101,84 @@ async fn up(g: &GlobalArgs, nodes: u16) -> Result<(), CliError> {
     let mut admin = ldap_nodes[0].clone();
     admin.bind_dn = ll::ADMIN_DN.into();
     let pw = lab.password().map_err(err)?;
-    let mut s = admin.connect(Duration::from_secs(2)).await.map_err(|e| CliError::failed(e.to_string()))?;
+    let mut s = admin
+        .connect(Duration::from_secs(2))
+        .await
+        .map_err(|e| CliError::failed(e.to_string()))?;
     let set = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<HashSet<String>>();
     let base = [
-        (ll::SUFFIX.to_string(), vec![("objectClass", set(&["dcObject", "organization"])), ("dc", set(&["example"])), ("o", set(&["Example"]))]),
-        (format!("ou=people,{}", ll::SUFFIX), vec![("objectClass", set(&["organizationalUnit"])), ("ou", set(&["people"]))]),
-        (ll::REPL_DN.to_string(), vec![("objectClass", set(&["organizationalRole", "simpleSecurityObject"])), ("cn", set(&["replicator"])), ("userPassword", set(&[&pw]))]),
+        (
+            ll::SUFFIX.to_string(),
+            vec![
+                ("objectClass", set(&["dcObject", "organization"])),
+                ("dc", set(&["example"])),
+                ("o", set(&["Example"])),
+            ],
+        ),
+        (
+            format!("ou=people,{}", ll::SUFFIX),
+            vec![
+                ("objectClass", set(&["organizationalUnit"])),
+                ("ou", set(&["people"])),
+            ],
+        ),
+        (
+            ll::REPL_DN.to_string(),
+            vec![
+                (
+                    "objectClass",
+                    set(&["organizationalRole", "simpleSecurityObject"]),
+                ),
+                ("cn", set(&["replicator"])),
+                ("userPassword", set(&[&pw])),
+            ],
+        ),
     ];
     for (dn, attrs) in base {
-        s.add(&dn, attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()).await.map_err(|e| CliError::failed(e.to_string()))?;
+        s.add(
+            &dn,
+            attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        )
+        .await
+        .map_err(|e| CliError::failed(e.to_string()))?;
     }
     s.close().await;
     ldap_nodes.truncate(nodes as usize);
-    let cl = LdapCluster::new("ldap-lab", ldap_nodes, Duration::from_secs(1), Duration::from_secs(30));
+    let cl = LdapCluster::new(
+        "ldap-lab",
+        ldap_nodes,
+        Duration::from_secs(1),
+        Duration::from_secs(30),
+    );
     let until = Instant::now() + Duration::from_secs(30);
     loop {
         let view = cl.probe().await;
         let a = view.assess();
-        let fps: HashSet<String> = view.nodes.iter().filter_map(|n| n.state.as_ref().ok().map(|s| s.fingerprint.clone())).collect();
+        let fps: HashSet<String> = view
+            .nodes
+            .iter()
+            .filter_map(|n| n.state.as_ref().ok().map(|s| s.fingerprint.clone()))
+            .collect();
         if a.healthy && fps.len() == 1 {
             break;
         }
         if Instant::now() > until {
-            return Err(CliError::failed(format!("the openldap lab did not converge within 30 s: {}", a.problems.join("; "))));
+            return Err(CliError::failed(format!(
+                "the openldap lab did not converge within 30 s: {}",
+                a.problems.join("; ")
+            )));
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    println!("openldap lab up in {} ms: {} slapd on loopback, node-1 provider; cluster file {}", t0.elapsed().as_millis(), lab.nodes.len(), lab.cluster_file().display());
-    println!("try: DRCTL_CLUSTER={} drctl status", lab.cluster_file().display());
+    println!(
+        "openldap lab up in {} ms: {} slapd on loopback, node-1 provider; cluster file {}",
+        t0.elapsed().as_millis(),
+        lab.nodes.len(),
+        lab.cluster_file().display()
+    );
+    println!(
+        "try: DRCTL_CLUSTER={} drctl status",
+        lab.cluster_file().display()
+    );
     Ok(())
 }

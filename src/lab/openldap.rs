@@ -54,12 +54,21 @@ pub fn is_lab(dir: &Path) -> bool {
 }
 
 fn hash(pw: &str) -> Result<String, LabError> {
-    let out = Command::new("/usr/sbin/slappasswd").arg("-s").arg(pw).output()
+    let out = Command::new("/usr/sbin/slappasswd")
+        .arg("-s")
+        .arg(pw)
+        .output()
         .map_err(|e| LabError::Failed(format!("slappasswd: {e}")))?;
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-fn config(dir: &Path, n: &LdapLabNode, provider_port: Option<u16>, pw: &str, hashed: &str) -> String {
+fn config(
+    dir: &Path,
+    n: &LdapLabNode,
+    provider_port: Option<u16>,
+    pw: &str,
+    hashed: &str,
+) -> String {
     let d = dir.join(&n.name);
     let d = d.display();
     let mut s = format!(
@@ -142,14 +151,24 @@ impl LdapLab {
 
     pub fn password(&self) -> Result<String, LabError> {
         let p = self.dir.join("password");
-        std::fs::read_to_string(&p).map(|s| s.trim().to_string()).map_err(io("read", &p))
+        std::fs::read_to_string(&p)
+            .map(|s| s.trim().to_string())
+            .map_err(io("read", &p))
     }
 
     pub fn node(&self, name: &str) -> Result<&LdapLabNode, LabError> {
-        self.nodes.iter().find(|n| n.name == name).ok_or_else(|| LabError::UnknownNode {
-            name: name.to_string(),
-            known: self.nodes.iter().map(|n| n.name.clone()).collect::<Vec<_>>().join(", "),
-        })
+        self.nodes
+            .iter()
+            .find(|n| n.name == name)
+            .ok_or_else(|| LabError::UnknownNode {
+                name: name.to_string(),
+                known: self
+                    .nodes
+                    .iter()
+                    .map(|n| n.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
     }
 
     /// Lays out N nodes (slapadd -n0 each) and the cluster file; refuses over a running lab.
@@ -158,30 +177,58 @@ impl LdapLab {
             return Err(LabError::Failed(why));
         }
         if let Ok(old) = LdapLab::open(dir) {
-            let running: Vec<String> = old.nodes.iter().filter(|n| old.pid(&n.name).is_some()).map(|n| n.name.clone()).collect();
+            let running: Vec<String> = old
+                .nodes
+                .iter()
+                .filter(|n| old.pid(&n.name).is_some())
+                .map(|n| n.name.clone())
+                .collect();
             if !running.is_empty() {
-                return Err(LabError::Running { dir: dir.to_path_buf(), running: running.join(", ") });
+                return Err(LabError::Running {
+                    dir: dir.to_path_buf(),
+                    running: running.join(", "),
+                });
             }
         }
         if dir.join(super::LAB_FILE).exists() {
-            return Err(LabError::Failed(format!("{} holds a drnode lab: `drctl lab down` it first", dir.display())));
+            return Err(LabError::Failed(format!(
+                "{} holds a drnode lab: `drctl lab down` it first",
+                dir.display()
+            )));
         }
         let _ = std::fs::remove_dir_all(dir);
         std::fs::create_dir_all(dir).map_err(io("create", dir))?;
-        let ports = super::process::free_ports(nodes as usize).map_err(io("choose ports in", dir))?;
+        let ports =
+            super::process::free_ports(nodes as usize).map_err(io("choose ports in", dir))?;
         let lab = LdapLab {
             dir: dir.to_path_buf(),
-            nodes: (0..nodes as usize).map(|i| LdapLabNode { name: format!("node-{}", i + 1), port: ports[i], server_id: i as u32 + 1 }).collect(),
+            nodes: (0..nodes as usize)
+                .map(|i| LdapLabNode {
+                    name: format!("node-{}", i + 1),
+                    port: ports[i],
+                    server_id: i as u32 + 1,
+                })
+                .collect(),
         };
         let pw: String = {
             use rand::Rng;
-            rand::rng().sample_iter(rand::distr::Alphanumeric).take(20).map(char::from).collect()
+            rand::rng()
+                .sample_iter(rand::distr::Alphanumeric)
+                .take(20)
+                .map(char::from)
+                .collect()
         };
         let pw_path = dir.join("password");
         {
-            use std::os::unix::fs::OpenOptionsExt;
             use std::io::Write;
-            let mut f = std::fs::OpenOptions::new().create(true).write(true).truncate(true).mode(0o600).open(&pw_path).map_err(io("write", &pw_path))?;
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .write(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&pw_path)
+                .map_err(io("write", &pw_path))?;
             f.write_all(pw.as_bytes()).map_err(io("write", &pw_path))?;
         }
         let hashed = hash(&pw)?;
@@ -194,10 +241,20 @@ impl LdapLab {
             let ldif = config(dir, n, (i > 0).then(|| lab.nodes[0].port), &pw, &hashed);
             let path = d.join("config.ldif");
             std::fs::write(&path, ldif).map_err(io("write", &path))?;
-            let out = Command::new("/usr/sbin/slapadd").arg("-n0").arg("-F").arg(d.join("slapd.d")).arg("-l").arg(&path).output()
+            let out = Command::new("/usr/sbin/slapadd")
+                .arg("-n0")
+                .arg("-F")
+                .arg(d.join("slapd.d"))
+                .arg("-l")
+                .arg(&path)
+                .output()
                 .map_err(|e| LabError::Failed(format!("slapadd: {e}")))?;
             if !out.status.success() {
-                return Err(LabError::Failed(format!("slapadd -n0 for {}: {}", n.name, String::from_utf8_lossy(&out.stderr))));
+                return Err(LabError::Failed(format!(
+                    "slapadd -n0 for {}: {}",
+                    n.name,
+                    String::from_utf8_lossy(&out.stderr)
+                )));
             }
             yaml.push_str(&format!(
                 "- name: {}\n  kind: openldap\n  url: ldap://127.0.0.1:{}\n  bind_dn: {CONFIG_DN}\n  password_file: password\n  suffix: {SUFFIX}\n  data_dir: {}/db\n",
@@ -205,14 +262,19 @@ impl LdapLab {
         }
         std::fs::write(lab.cluster_file(), yaml).map_err(io("write", &lab.cluster_file()))?;
         let state = dir.join(STATE_FILE);
-        std::fs::write(&state, serde_json::to_vec_pretty(&lab).expect("serializes")).map_err(io("write", &state))?;
+        std::fs::write(&state, serde_json::to_vec_pretty(&lab).expect("serializes"))
+            .map_err(io("write", &state))?;
         Ok(lab)
     }
 
     /// The pid of the node's slapd, if it runs (its command line names the node's directory).
     pub fn pid(&self, name: &str) -> Option<u32> {
         let d = self.dir.join(name);
-        let pid: u32 = std::fs::read_to_string(d.join("slapd.pid")).ok()?.trim().parse().ok()?;
+        let pid: u32 = std::fs::read_to_string(d.join("slapd.pid"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()?;
         (super::process::state(pid, &d.join("slapd.d")) != super::ProcState::Stopped).then_some(pid)
     }
 
@@ -222,12 +284,20 @@ impl LdapLab {
             return Ok(());
         }
         let d = self.dir.join(name);
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(d.join("slapd.log")).map_err(io("open", &d))?;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(d.join("slapd.log"))
+            .map_err(io("open", &d))?;
         Command::new(SLAPD)
-            .arg("-F").arg(d.join("slapd.d"))
-            .arg("-h").arg(format!("ldap://127.0.0.1:{}/", n.port))
-            .arg("-n").arg(format!("slapd-{name}"))
-            .arg("-d").arg("16384")
+            .arg("-F")
+            .arg(d.join("slapd.d"))
+            .arg("-h")
+            .arg(format!("ldap://127.0.0.1:{}/", n.port))
+            .arg("-n")
+            .arg(format!("slapd-{name}"))
+            .arg("-d")
+            .arg("16384")
             .stdin(Stdio::null())
             .stdout(log.try_clone().map_err(io("open", &d))?)
             .stderr(log)
@@ -235,9 +305,14 @@ impl LdapLab {
             .spawn()
             .map_err(|e| LabError::Failed(format!("cannot start slapd for {name}: {e}")))?;
         let until = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", n.port)).is_err() || self.pid(name).is_none() {
+        while std::net::TcpStream::connect(("127.0.0.1", n.port)).is_err()
+            || self.pid(name).is_none()
+        {
             if Instant::now() > until {
-                return Err(LabError::Failed(format!("slapd for {name} did not answer within 20 s: see {}", d.join("slapd.log").display())));
+                return Err(LabError::Failed(format!(
+                    "slapd for {name} did not answer within 20 s: see {}",
+                    d.join("slapd.log").display()
+                )));
             }
             std::thread::sleep(Duration::from_millis(10));
         }
@@ -247,8 +322,11 @@ impl LdapLab {
     /// Sends `sig` to the node's slapd and, for KILL and TERM, waits until it is gone.
     pub fn signal(&self, name: &str, sig: super::Sig) -> Result<Option<u32>, LabError> {
         self.node(name)?;
-        let Some(pid) = self.pid(name) else { return Ok(None) };
-        super::process::send(pid, sig).map_err(|e| LabError::Failed(format!("signal {pid}: {e}")))?;
+        let Some(pid) = self.pid(name) else {
+            return Ok(None);
+        };
+        super::process::send(pid, sig)
+            .map_err(|e| LabError::Failed(format!("signal {pid}: {e}")))?;
         if matches!(sig, super::Sig::Kill | super::Sig::Term) {
             let until = Instant::now() + Duration::from_secs(30);
             while self.pid(name).is_some() && Instant::now() < until {

@@ -42,7 +42,12 @@ impl Ldap {
             .as_array()
             .unwrap()
             .iter()
-            .map(|n| (n["name"].as_str().unwrap().to_string(), n["url"].as_str().unwrap().to_string()))
+            .map(|n| {
+                (
+                    n["name"].as_str().unwrap().to_string(),
+                    n["url"].as_str().unwrap().to_string(),
+                )
+            })
             .collect();
         Ldap { lab, urls }
     }
@@ -75,7 +80,16 @@ impl Ldap {
     /// The uids present on `node`.
     fn uids(&self, node: &str) -> HashSet<String> {
         let out = Command::new("ldapsearch")
-            .args(["-x", "-LLL", "-H", &self.url(node), "-D", ADMIN, "-w", &self.password()])
+            .args([
+                "-x",
+                "-LLL",
+                "-H",
+                &self.url(node),
+                "-D",
+                ADMIN,
+                "-w",
+                &self.password(),
+            ])
             .args(["-b", "ou=people,dc=example,dc=com", "(uid=*)", "uid"])
             .output()
             .unwrap();
@@ -92,7 +106,12 @@ impl Ldap {
     /// Role and fingerprint of every node: what a refusal or a rerun must not change.
     fn shape(&self) -> Vec<(Value, Value, Value)> {
         let s = self.lab.status();
-        s["nodes"].as_array().unwrap().iter().map(|n| (n["name"].clone(), n["role"].clone(), n["digest"].clone())).collect()
+        s["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| (n["name"].clone(), n["role"].clone(), n["digest"].clone()))
+            .collect()
     }
 }
 
@@ -120,11 +139,16 @@ fn openldap_failover_by_csn_after_kill9_then_behind_provider_demoted_live() {
     l.lab.ok(&["lab", "kill", "node-3"]);
     let late = uids("late", 20);
     assert!(l.add("node-1", &refs(&late)));
-    wait_for("node-2 to hold the late writes", DEADLINE, || l.uids("node-2").contains("late0019").then_some(()));
+    wait_for("node-2 to hold the late writes", DEADLINE, || {
+        l.uids("node-2").contains("late0019").then_some(())
+    });
     l.lab.ok(&["lab", "kill", "node-1"]);
     l.lab.ok(&["lab", "restart", "node-3"]);
     let before = l.shape();
-    l.lab.run(&["failover", "--to", "node-3", "--yes"]).exit(3).stderr_has("newer writes");
+    l.lab
+        .run(&["failover", "--to", "node-3", "--yes"])
+        .exit(3)
+        .stderr_has("newer writes");
     assert_eq!(l.shape(), before, "a refused failover changed something");
     let dry = l.lab.ok(&["failover", "--dry-run", "--json"]).json();
     assert_eq!(dry["outcome"], "dry run");
@@ -171,17 +195,37 @@ fn openldap_diverged_provider_exported_reseeded_and_export_replays() {
     let split = uids("split", 3);
     assert!(l.add("node-1", &refs(&split)));
     let s = l.lab.status();
-    assert_eq!(node_of(&s, "node-1")["position"]["diverged"], serde_json::json!(["001"]), "{s}");
+    assert_eq!(
+        node_of(&s, "node-1")["position"]["diverged"],
+        serde_json::json!(["001"]),
+        "{s}"
+    );
     // Without --yes and without a terminal it refuses, changing nothing.
     let before = l.shape();
-    l.lab.run(&["demote", "node-1"]).exit(3).stderr_has("uid=split0000");
+    l.lab
+        .run(&["demote", "node-1"])
+        .exit(3)
+        .stderr_has("uid=split0000");
     assert_eq!(l.shape(), before);
     let export: PathBuf = l.lab.cwd().join("node-1-divergent.ldif");
-    let r = l.lab.ok(&["demote", "node-1", "--yes", "--json", "--export", export.to_str().unwrap()]).json();
+    let r = l
+        .lab
+        .ok(&[
+            "demote",
+            "node-1",
+            "--yes",
+            "--json",
+            "--export",
+            export.to_str().unwrap(),
+        ])
+        .json();
     assert_eq!(r["outcome"], "succeeded", "{r}");
     let note = r["steps"][0]["note"].as_str().unwrap();
     for u in &split {
-        assert!(note.contains(&format!("uid={u},")), "the export note does not name {u}: {note}");
+        assert!(
+            note.contains(&format!("uid={u},")),
+            "the export note does not name {u}: {note}"
+        );
     }
     let text = std::fs::read_to_string(&export).unwrap();
     let dns: Vec<&str> = text.lines().filter(|l| l.starts_with("dn: ")).collect();
@@ -189,13 +233,22 @@ fn openldap_diverged_provider_exported_reseeded_and_export_replays() {
     let s = l.converged();
     assert_eq!(node_of(&s, "node-1")["role"], "consumer");
     let on1 = l.uids("node-1");
-    assert!(on1.contains("on-new-provider") && !on1.contains("split0000"), "node-1 was not reseeded");
+    assert!(
+        on1.contains("on-new-provider") && !on1.contains("split0000"),
+        "node-1 was not reseeded"
+    );
     let r = l.lab.ok(&["demote", "node-1", "--yes", "--json"]).json();
     assert_eq!(r["outcome"], "already done", "{r}");
     // The export replays cleanly on the provider and reaches everyone.
-    assert!(l.ldapadd(&l.url("node-2"), &text), "ldapadd of the export failed");
+    assert!(
+        l.ldapadd(&l.url("node-2"), &text),
+        "ldapadd of the export failed"
+    );
     wait_for("the replayed entries on every node", DEADLINE, || {
-        ["node-1", "node-2", "node-3"].iter().all(|n| l.uids(n).contains("split0002")).then_some(())
+        ["node-1", "node-2", "node-3"]
+            .iter()
+            .all(|n| l.uids(n).contains("split0002"))
+            .then_some(())
     });
     l.converged();
 }
@@ -206,7 +259,10 @@ fn openldap_switchover_under_writes_keeps_every_acknowledged_write() {
         return;
     }
     let l = Ldap::up();
-    let urls: Vec<String> = ["node-1", "node-2", "node-3"].iter().map(|n| l.url(n)).collect();
+    let urls: Vec<String> = ["node-1", "node-2", "node-3"]
+        .iter()
+        .map(|n| l.url(n))
+        .collect();
     let pw = l.password();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writer = {
@@ -226,12 +282,24 @@ fn openldap_switchover_under_writes_keeps_every_acknowledged_write() {
             acked
         })
     };
-    wait_for("writes under way", DEADLINE, || l.uids("node-1").contains("w00020").then_some(()));
-    let r = l.lab.ok(&["switchover", "--to", "node-2", "--yes", "--json"]).json();
+    wait_for("writes under way", DEADLINE, || {
+        l.uids("node-1").contains("w00020").then_some(())
+    });
+    let r = l
+        .lab
+        .ok(&["switchover", "--to", "node-2", "--yes", "--json"])
+        .json();
     assert_eq!(r["outcome"], "succeeded", "{r}");
-    let count = || l.uids("node-2").iter().filter(|u| u.starts_with('w')).count();
+    let count = || {
+        l.uids("node-2")
+            .iter()
+            .filter(|u| u.starts_with('w'))
+            .count()
+    };
     let at_switch = count();
-    wait_for("writes on the new provider", DEADLINE, || (count() >= at_switch + 20).then_some(()));
+    wait_for("writes on the new provider", DEADLINE, || {
+        (count() >= at_switch + 20).then_some(())
+    });
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let acked = writer.join().unwrap();
     let s = l.converged();
@@ -240,8 +308,16 @@ fn openldap_switchover_under_writes_keeps_every_acknowledged_write() {
     assert_eq!(node_of(&s, "node-3")["primary"], "node-2");
     let present = l.uids("node-2");
     let missing: Vec<&String> = acked.iter().filter(|u| !present.contains(*u)).collect();
-    assert!(missing.is_empty(), "{} of {} acknowledged writes lost: {missing:?}", missing.len(), acked.len());
-    let r = l.lab.ok(&["switchover", "--to", "node-2", "--yes", "--json"]).json();
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged writes lost: {missing:?}",
+        missing.len(),
+        acked.len()
+    );
+    let r = l
+        .lab
+        .ok(&["switchover", "--to", "node-2", "--yes", "--json"])
+        .json();
     assert_eq!(r["outcome"], "already done", "{r}");
 }
 
@@ -266,24 +342,59 @@ fn openldap_refusals_safety_checks_and_bad_input() {
     let l = Ldap::up();
     l.converged();
     let before = l.shape();
-    l.lab.run(&["switchover", "--to", "node-9", "--yes"]).exit(2);
-    l.lab.run(&["repoint", "--primary", "node-2", "--yes"]).exit(3).stderr_has("not a provider");
-    l.lab.run(&["failover", "--to", "node-3", "--yes"]).exit(3).stderr_has("answers");
-    l.lab.run(&["switchover", "--to", "node-2", "--yes", "--expect-primary", "node-3"]).exit(3);
-    l.lab.run(&["switchover", "--to", "node-2", "--expect-epoch", "1"]).exit(2);
+    l.lab
+        .run(&["switchover", "--to", "node-9", "--yes"])
+        .exit(2);
+    l.lab
+        .run(&["repoint", "--primary", "node-2", "--yes"])
+        .exit(3)
+        .stderr_has("not a provider");
+    l.lab
+        .run(&["failover", "--to", "node-3", "--yes"])
+        .exit(3)
+        .stderr_has("answers");
+    l.lab
+        .run(&[
+            "switchover",
+            "--to",
+            "node-2",
+            "--yes",
+            "--expect-primary",
+            "node-3",
+        ])
+        .exit(3);
+    l.lab
+        .run(&["switchover", "--to", "node-2", "--expect-epoch", "1"])
+        .exit(2);
     assert_eq!(l.shape(), before, "a refusal changed something");
-    let r = l.lab.ok(&["repoint", "--primary", "node-1", "--yes", "--json"]).json();
+    let r = l
+        .lab
+        .ok(&["repoint", "--primary", "node-1", "--yes", "--json"])
+        .json();
     assert_eq!(r["outcome"], "already done", "{r}");
     // A consumer that could be promoted without the replicator's size limit: `check` says so.
     let mut c = Command::new("ldapmodify");
-    c.args(["-x", "-H", &l.url("node-3"), "-D", "cn=admin,cn=config", "-w", &l.password()]);
-    c.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::null());
+    c.args([
+        "-x",
+        "-H",
+        &l.url("node-3"),
+        "-D",
+        "cn=admin,cn=config",
+        "-w",
+        &l.password(),
+    ]);
+    c.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null());
     let mut child = c.spawn().unwrap();
     use std::io::Write;
     child.stdin.take().unwrap().write_all(b"dn: olcDatabase={1}mdb,cn=config\nchangetype: modify\nreplace: olcLimits\nolcLimits: {0}dn.exact=\"cn=admin,cn=config\" size.hard=unlimited size.soft=unlimited\n").unwrap();
     assert!(child.wait().unwrap().success());
     let out = l.lab.run(&["check"]).exit(1).stdout_has("size limit");
-    assert!(out.stdout().contains("node-3") && out.stdout().contains("fix:"), "{}", out.stdout());
+    assert!(
+        out.stdout().contains("node-3") && out.stdout().contains("fix:"),
+        "{}",
+        out.stdout()
+    );
 }
 
 #[test]

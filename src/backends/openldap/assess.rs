@@ -173,33 +173,61 @@ fn judge(view: &LdapView, n: &LdapNodeView, provider: Option<&str>) -> NodeAsses
             a.primary = Some(n.name.clone());
             a.lag = Some(0);
             if st.read_only {
-                flag(&mut a, Health::Orange, "read-only (olcReadOnly: TRUE): a switchover stopped part-way? rerun it".into());
+                flag(
+                    &mut a,
+                    Health::Orange,
+                    "read-only (olcReadOnly: TRUE): a switchover stopped part-way? rerun it".into(),
+                );
             }
         }
         LdapRole::Provider => {
             a.primary = Some(n.name.clone());
-            flag(&mut a, Health::Red, format!(
-                "a second provider: its writes never reach {}; run `drctl demote {}`",
-                provider.unwrap_or("the provider"), n.name));
+            flag(
+                &mut a,
+                Health::Red,
+                format!(
+                    "a second provider: its writes never reach {}; run `drctl demote {}`",
+                    provider.unwrap_or("the provider"),
+                    n.name
+                ),
+            );
         }
         LdapRole::Consumer | LdapRole::MultiProvider => {
             let f = view.follows(st).map(str::to_string);
             a.primary = f.clone();
             match (&f, provider) {
-                (None, _) => flag(&mut a, Health::Orange, format!(
-                    "follows {}, which the cluster file does not list",
-                    st.provider_urls.first().cloned().unwrap_or_default())),
-                (Some(f), Some(p)) if f != p && st.role == LdapRole::Consumer => flag(&mut a, Health::Red, format!(
-                    "consumer of {f}, not of the provider {p}: run `drctl repoint --primary {p}`")),
+                (None, _) => flag(
+                    &mut a,
+                    Health::Orange,
+                    format!(
+                        "follows {}, which the cluster file does not list",
+                        st.provider_urls.first().cloned().unwrap_or_default()
+                    ),
+                ),
+                (Some(f), Some(p)) if f != p && st.role == LdapRole::Consumer => flag(
+                    &mut a,
+                    Health::Red,
+                    format!(
+                    "consumer of {f}, not of the provider {p}: run `drctl repoint --primary {p}`"),
+                ),
                 _ => {}
             }
             if st.link_up == Some(false) {
-                flag(&mut a, Health::Red, format!(
-                    "syncrepl link to {} is down (cn=Monitor: no olmSRConnection)",
-                    f.as_deref().unwrap_or("its provider")));
+                flag(
+                    &mut a,
+                    Health::Red,
+                    format!(
+                        "syncrepl link to {} is down (cn=Monitor: no olmSRConnection)",
+                        f.as_deref().unwrap_or("its provider")
+                    ),
+                );
             }
         }
-        LdapRole::Standalone => flag(&mut a, Health::Orange, "replicates nothing (no syncprov, no olcSyncrepl)".into()),
+        LdapRole::Standalone => flag(
+            &mut a,
+            Health::Orange,
+            "replicates nothing (no syncprov, no olcSyncrepl)".into(),
+        ),
     }
     a
 }
@@ -215,14 +243,21 @@ fn safety(view: &LdapView) -> Vec<String> {
     let mut by_sid: BTreeMap<u32, Vec<&str>> = BTreeMap::new();
     let binddns: Vec<String> = up
         .iter()
-        .flat_map(|(_, s)| s.syncrepl.iter().filter_map(|v| syncrepl_param(v, "binddn")))
+        .flat_map(|(_, s)| {
+            s.syncrepl
+                .iter()
+                .filter_map(|v| syncrepl_param(v, "binddn"))
+        })
         .collect();
     for (n, s) in &up {
         by_sid.entry(s.server_id).or_default().push(&n.name);
         if s.server_id == 0 {
             out.push(format!("{}: olcServerID is 0; fix: give every server a distinct nonzero olcServerID (ldapmodify cn=config: replace olcServerID)", n.name));
         }
-        if s.syncrepl.iter().any(|v| syncrepl_param(v, "timeout").is_some()) {
+        if s.syncrepl
+            .iter()
+            .any(|v| syncrepl_param(v, "timeout").is_some())
+        {
             out.push(format!("{}: olcSyncrepl has timeout=, which stalls every cn=config write; fix: replace olcSyncrepl without timeout= (network-timeout= is fine)", n.name));
         }
         if let Some((dn, None)) = &s.syncprov {
@@ -251,7 +286,11 @@ fn safety(view: &LdapView) -> Vec<String> {
 
 pub fn assess(view: &LdapView) -> Assessment {
     let provider = view.provider();
-    let nodes: Vec<NodeAssessment> = view.nodes.iter().map(|n| judge(view, n, provider.as_deref())).collect();
+    let nodes: Vec<NodeAssessment> = view
+        .nodes
+        .iter()
+        .map(|n| judge(view, n, provider.as_deref()))
+        .collect();
     let mut problems: Vec<String> = view
         .nodes
         .iter()
@@ -259,13 +298,21 @@ pub fn assess(view: &LdapView) -> Assessment {
         .flat_map(|(n, a)| a.reasons.iter().map(move |r| format!("{}: {r}", n.name)))
         .collect();
     if provider.is_none() {
-        problems.insert(0, match view.lost_provider() {
-            Some(p) => format!("no provider answers ({p} is lost): run `drctl failover`"),
-            None => "no single provider answers".into(),
-        });
+        problems.insert(
+            0,
+            match view.lost_provider() {
+                Some(p) => format!("no provider answers ({p} is lost): run `drctl failover`"),
+                None => "no single provider answers".into(),
+            },
+        );
     }
     problems.extend(safety(view));
-    Assessment { healthy: problems.is_empty(), provider, problems, nodes }
+    Assessment {
+        healthy: problems.is_empty(),
+        provider,
+        problems,
+        nodes,
+    }
 }
 
 pub fn status_json(view: &LdapView, a: &Assessment) -> serde_json::Value {
@@ -302,25 +349,52 @@ pub struct LdapCandidate {
 
 /// Ranks every node for promotion over `provider`: newest CSN for its SID first; an
 /// existing provider wins a tie (a failover that stopped part-way resumes on it).
-pub fn rank(view: &LdapView, provider: Option<&str>, provider_sid: Option<&str>) -> Vec<LdapCandidate> {
+pub fn rank(
+    view: &LdapView,
+    provider: Option<&str>,
+    provider_sid: Option<&str>,
+) -> Vec<LdapCandidate> {
     let key = |s: &NodeState| -> String {
-        provider_sid.and_then(|sid| s.csn.get(sid).cloned()).unwrap_or_default()
+        provider_sid
+            .and_then(|sid| s.csn.get(sid).cloned())
+            .unwrap_or_default()
     };
-    let mut out: Vec<(LdapCandidate, Option<(String, bool)>)> = view.nodes.iter().map(|n| {
-        let mut c = LdapCandidate { name: n.name.clone(), rank: None, role: None, csn: None, reason: String::new() };
-        let sort = match &n.state {
-            Err(_) => { c.reason = "does not answer".into(); None }
-            Ok(s) => {
-                c.role = Some(s.role);
-                c.csn = provider_sid.and_then(|sid| s.csn.get(sid).cloned());
-                if Some(n.name.as_str()) == provider { c.reason = "the current provider".into(); None }
-                else if !n.promotable { c.reason = "promotable: false in the cluster file".into(); None }
-                else if s.role == LdapRole::Standalone { c.reason = "replicates nothing".into(); None }
-                else { Some((key(s), s.role == LdapRole::Provider)) }
-            }
-        };
-        (c, sort)
-    }).collect();
+    let mut out: Vec<(LdapCandidate, Option<(String, bool)>)> = view
+        .nodes
+        .iter()
+        .map(|n| {
+            let mut c = LdapCandidate {
+                name: n.name.clone(),
+                rank: None,
+                role: None,
+                csn: None,
+                reason: String::new(),
+            };
+            let sort = match &n.state {
+                Err(_) => {
+                    c.reason = "does not answer".into();
+                    None
+                }
+                Ok(s) => {
+                    c.role = Some(s.role);
+                    c.csn = provider_sid.and_then(|sid| s.csn.get(sid).cloned());
+                    if Some(n.name.as_str()) == provider {
+                        c.reason = "the current provider".into();
+                        None
+                    } else if !n.promotable {
+                        c.reason = "promotable: false in the cluster file".into();
+                        None
+                    } else if s.role == LdapRole::Standalone {
+                        c.reason = "replicates nothing".into();
+                        None
+                    } else {
+                        Some((key(s), s.role == LdapRole::Provider))
+                    }
+                }
+            };
+            (c, sort)
+        })
+        .collect();
     out.sort_by(|a, b| b.1.cmp(&a.1));
     let best = out.first().and_then(|(_, s)| s.clone());
     let mut r = 0;

@@ -41,10 +41,7 @@ impl LdapNode {
     /// Connects and binds; a refused or timed-out connection is `Unreachable`.
     pub async fn connect(&self, timeout: Duration) -> Result<Session, LdapError> {
         let url = match &self.ldapi {
-            Some(sock) => format!(
-                "ldapi://{}",
-                sock.display().to_string().replace('/', "%2F")
-            ),
+            Some(sock) => format!("ldapi://{}", sock.display().to_string().replace('/', "%2F")),
             None => self.url.clone(),
         };
         let settings = LdapConnSettings::new().set_conn_timeout(timeout);
@@ -59,7 +56,10 @@ impl LdapNode {
         ldap.with_timeout(timeout * 10);
         let bound = match &self.ldapi {
             Some(_) => ldap.sasl_external_bind().await,
-            None => ldap.simple_bind(&self.bind_dn, self.password.expose()).await,
+            None => {
+                ldap.simple_bind(&self.bind_dn, self.password.expose())
+                    .await
+            }
         };
         let op = |detail: String| LdapError::Op {
             node: self.name.clone(),
@@ -117,7 +117,11 @@ impl Session {
     }
 
     /// One entry, if it exists.
-    pub async fn read(&mut self, dn: &str, attrs: &[&str]) -> Result<Option<SearchEntry>, LdapError> {
+    pub async fn read(
+        &mut self,
+        dn: &str,
+        attrs: &[&str],
+    ) -> Result<Option<SearchEntry>, LdapError> {
         Ok(self
             .search(dn, Scope::Base, "(objectClass=*)", attrs)
             .await?

@@ -36,7 +36,9 @@ pub fn micros(csn: &str) -> Option<i64> {
     let ts = csn.split('#').next()?;
     let (secs, frac) = ts.trim_end_matches('Z').split_once('.')?;
     let fmt = time::macros::format_description!("[year][month][day][hour][minute][second]");
-    let t = time::PrimitiveDateTime::parse(secs, &fmt).ok()?.assume_utc();
+    let t = time::PrimitiveDateTime::parse(secs, &fmt)
+        .ok()?
+        .assume_utc();
     Some(t.unix_timestamp() * 1_000_000 + frac.parse::<i64>().ok()?)
 }
 

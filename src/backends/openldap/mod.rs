@@ -15,7 +15,7 @@ use std::time::Duration;
 
 pub use assess::{rank, status_json, Assessment, LdapCandidate, LdapView, NodeAssessment};
 pub use client::{LdapError, Session};
-pub use procedures::{demote, failover, repoint, switchover};
+pub use procedures::{demote, failover, lost_sid, repoint, switchover};
 pub use state::{LdapRole, NodeState};
 pub use steps::LdapAction;
 
@@ -129,9 +129,8 @@ pub fn nodes_of(inv: &Inventory) -> Result<Vec<LdapNode>, String> {
                 (Some(p), _) => Passphrase::from_file(&inv.resolve_path(p))
                     .map_err(|e| format!("{}: password_file: {e}", n.name))?,
                 (None, Some(var)) => {
-                    let v = std::env::var(var).map_err(|_| {
-                        format!("{}: password_env: ${var} is not set", n.name)
-                    })?;
+                    let v = std::env::var(var)
+                        .map_err(|_| format!("{}: password_env: ${var} is not set", n.name))?;
                     Passphrase::new(v, var).map_err(|e| format!("{}: {e}", n.name))?
                 }
                 (None, None) => Passphrase::new("-", "ldapi").expect("not empty"),

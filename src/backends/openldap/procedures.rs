@@ -12,8 +12,12 @@ use super::LdapCluster;
 use crate::procedures::{Plan, ProcError, Step};
 
 fn answering<'a>(view: &'a LdapView, name: &str) -> Result<&'a NodeState, ProcError> {
-    let n = view.node(name).ok_or_else(|| ProcError::usage(format!("unknown node '{name}'")))?;
-    n.state.as_ref().map_err(|e| ProcError::refused(format!("{name} does not answer ({e}); nothing was changed")))
+    let n = view
+        .node(name)
+        .ok_or_else(|| ProcError::usage(format!("unknown node '{name}'")))?;
+    n.state.as_ref().map_err(|e| {
+        ProcError::refused(format!("{name} does not answer ({e}); nothing was changed"))
+    })
 }
 
 /// Consumers other than `except` that should follow the new provider.
@@ -32,7 +36,11 @@ fn promote(plan: &mut Plan<A>, node: &str) {
 }
 
 fn single_provider_only(view: &LdapView) -> Result<(), ProcError> {
-    if view.nodes.iter().any(|n| n.state.as_ref().is_ok_and(|s| s.role == LdapRole::MultiProvider)) {
+    if view.nodes.iter().any(|n| {
+        n.state
+            .as_ref()
+            .is_ok_and(|s| s.role == LdapRole::MultiProvider)
+    }) {
         return Err(ProcError::refused("multi-provider groups are not handled by these procedures (each provider already takes writes); nothing was changed"));
     }
     Ok(())
@@ -40,8 +48,12 @@ fn single_provider_only(view: &LdapView) -> Result<(), ProcError> {
 
 /// The serverID of the lost provider: the SID in the survivors' CSNs that no survivor owns,
 /// with the newest CSN.
-fn lost_sid(view: &LdapView) -> Option<String> {
-    let states: Vec<&NodeState> = view.nodes.iter().filter_map(|n| n.state.as_ref().ok()).collect();
+pub fn lost_sid(view: &LdapView) -> Option<String> {
+    let states: Vec<&NodeState> = view
+        .nodes
+        .iter()
+        .filter_map(|n| n.state.as_ref().ok())
+        .collect();
     let own: Vec<String> = states.iter().map(|s| sid_hex(s.server_id)).collect();
     states
         .iter()
@@ -51,8 +63,15 @@ fn lost_sid(view: &LdapView) -> Option<String> {
         .map(|(sid, _)| sid.clone())
 }
 
-pub async fn failover(cl: &LdapCluster, view: &LdapView, to: Option<&str>, force: bool) -> Result<Plan<A>, ProcError> {
-    if let Some(t) = to { cl.node(t)?; }
+pub async fn failover(
+    cl: &LdapCluster,
+    view: &LdapView,
+    to: Option<&str>,
+    force: bool,
+) -> Result<Plan<A>, ProcError> {
+    if let Some(t) = to {
+        cl.node(t)?;
+    }
     single_provider_only(view)?;
     let mut plan = Plan::new("openldap failover");
     let current = view.provider();
@@ -61,26 +80,48 @@ pub async fn failover(cl: &LdapCluster, view: &LdapView, to: Option<&str>, force
     // run finished). Same plan, every step already done; a different --to needs a switchover.
     if let (Some(p), None) = (&current, &lost) {
         if to.is_some_and(|t| t != p) {
-            return Err(ProcError::refused(format!("the provider {p} answers: use `drctl switchover --to {}`; nothing was changed", to.unwrap_or_default())));
+            return Err(ProcError::refused(format!(
+                "the provider {p} answers: use `drctl switchover --to {}`; nothing was changed",
+                to.unwrap_or_default()
+            )));
         }
         for o in others(view, &[p]) {
-            plan.step(Step::new(A::Follow { node: o.into(), provider: p.clone() }));
+            plan.step(Step::new(A::Follow {
+                node: o.into(),
+                provider: p.clone(),
+            }));
         }
-        plan.step(Step::new(A::Converged { provider: p.clone(), require: vec![] }));
+        plan.step(Step::new(A::Converged {
+            provider: p.clone(),
+            require: vec![],
+        }));
         return Ok(plan);
     }
     let lost = lost.ok_or_else(|| ProcError::refused("no consumer follows a lost provider and no provider answers: nothing to fail over from; nothing was changed"))?;
     let sid = lost_sid(view);
     let ranked = rank(view, Some(&lost), sid.as_deref());
-    let best = ranked.iter().find(|c| c.rank == Some(1)).ok_or_else(|| ProcError::refused(format!(
-        "no promotable node answers ({}); nothing was changed",
-        ranked.iter().map(|c| format!("{}: {}", c.name, c.reason)).collect::<Vec<_>>().join("; "))))?;
+    let best = ranked.iter().find(|c| c.rank == Some(1)).ok_or_else(|| {
+        ProcError::refused(format!(
+            "no promotable node answers ({}); nothing was changed",
+            ranked
+                .iter()
+                .map(|c| format!("{}: {}", c.name, c.reason))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))
+    })?;
     let target = match to {
         None => best.name.clone(),
         Some(t) => {
-            let c = ranked.iter().find(|c| c.name == t).expect("every node is ranked");
+            let c = ranked
+                .iter()
+                .find(|c| c.name == t)
+                .expect("every node is ranked");
             if c.rank.is_none() {
-                return Err(ProcError::refused(format!("{t} cannot be promoted: {}; nothing was changed", c.reason)));
+                return Err(ProcError::refused(format!(
+                    "{t} cannot be promoted: {}; nothing was changed",
+                    c.reason
+                )));
             }
             if c.csn < best.csn && !force {
                 return Err(ProcError::refused(format!(
@@ -91,13 +132,26 @@ pub async fn failover(cl: &LdapCluster, view: &LdapView, to: Option<&str>, force
             t.to_string()
         }
     };
-    plan.note(format!("{lost} is lost; promoting {target} (CSN for serverID {}: {})", sid.clone().unwrap_or("-".into()),
-        ranked.iter().find(|c| c.name == target).and_then(|c| c.csn.clone()).unwrap_or("-".into())));
+    plan.note(format!(
+        "{lost} is lost; promoting {target} (CSN for serverID {}: {})",
+        sid.clone().unwrap_or("-".into()),
+        ranked
+            .iter()
+            .find(|c| c.name == target)
+            .and_then(|c| c.csn.clone())
+            .unwrap_or("-".into())
+    ));
     promote(&mut plan, &target);
     for o in others(view, &[&target]) {
-        plan.step(Step::new(A::Follow { node: o.into(), provider: target.clone() }));
+        plan.step(Step::new(A::Follow {
+            node: o.into(),
+            provider: target.clone(),
+        }));
     }
-    plan.step(Step::new(A::Converged { provider: target, require: vec![] }));
+    plan.step(Step::new(A::Converged {
+        provider: target,
+        require: vec![],
+    }));
     Ok(plan)
 }
 
@@ -111,30 +165,64 @@ pub async fn switchover(cl: &LdapCluster, view: &LdapView, to: &str) -> Result<P
     answering(view, &p)?;
     if p == to {
         for o in others(view, &[to]) {
-            plan.step(Step::new(A::Follow { node: o.into(), provider: to.into() }));
+            plan.step(Step::new(A::Follow {
+                node: o.into(),
+                provider: to.into(),
+            }));
         }
-        plan.step(Step::new(A::Converged { provider: to.into(), require: vec![] }));
+        plan.step(Step::new(A::Converged {
+            provider: to.into(),
+            require: vec![],
+        }));
         return Ok(plan);
     }
     if !cl.node(to)?.promotable {
-        return Err(ProcError::refused(format!("{to} is `promotable: false` in the cluster file; nothing was changed")));
+        return Err(ProcError::refused(format!(
+            "{to} is `promotable: false` in the cluster file; nothing was changed"
+        )));
     }
-    if t.role != LdapRole::Consumer || view.follows(t) != Some(p.as_str()) || t.link_up != Some(true) {
-        return Err(ProcError::refused(format!("{to} is not a connected consumer of the provider {p}; nothing was changed")));
+    if t.role != LdapRole::Consumer
+        || view.follows(t) != Some(p.as_str())
+        || t.link_up != Some(true)
+    {
+        return Err(ProcError::refused(format!(
+            "{to} is not a connected consumer of the provider {p}; nothing was changed"
+        )));
     }
-    plan.note(format!("switchover {p} → {to}: {p} turns read-only until {to} holds all its writes"));
-    plan.step(Step::new(A::Freeze { node: p.clone() }).undo(A::Unfreeze { node: p.clone(), unless_promoted: Some(to.into()) }));
-    plan.step(Step::new(A::WaitCaughtUp { node: to.into(), provider: p.clone() }));
+    plan.note(format!(
+        "switchover {p} → {to}: {p} turns read-only until {to} holds all its writes"
+    ));
+    plan.step(Step::new(A::Freeze { node: p.clone() }).undo(A::Unfreeze {
+        node: p.clone(),
+        unless_promoted: Some(to.into()),
+    }));
+    plan.step(Step::new(A::WaitCaughtUp {
+        node: to.into(),
+        provider: p.clone(),
+    }));
     promote(&mut plan, to);
     for o in others(view, &[to, &p]) {
-        plan.step(Step::new(A::Follow { node: o.into(), provider: to.into() }));
+        plan.step(Step::new(A::Follow {
+            node: o.into(),
+            provider: to.into(),
+        }));
     }
-    plan.step(Step::new(A::Follow { node: p.clone(), provider: to.into() }));
-    plan.step(Step::new(A::Converged { provider: to.into(), require: vec![p.clone()] }));
+    plan.step(Step::new(A::Follow {
+        node: p.clone(),
+        provider: to.into(),
+    }));
+    plan.step(Step::new(A::Converged {
+        provider: to.into(),
+        require: vec![p.clone()],
+    }));
     Ok(plan)
 }
 
-pub async fn repoint(cl: &LdapCluster, view: &LdapView, primary: &str) -> Result<Plan<A>, ProcError> {
+pub async fn repoint(
+    cl: &LdapCluster,
+    view: &LdapView,
+    primary: &str,
+) -> Result<Plan<A>, ProcError> {
     cl.node(primary)?;
     single_provider_only(view)?;
     let s = answering(view, primary)?;
@@ -144,18 +232,33 @@ pub async fn repoint(cl: &LdapCluster, view: &LdapView, primary: &str) -> Result
     }
     let mut plan = Plan::new("openldap repoint");
     for o in others(view, &[primary]) {
-        plan.step(Step::new(A::Follow { node: o.into(), provider: primary.into() }));
+        plan.step(Step::new(A::Follow {
+            node: o.into(),
+            provider: primary.into(),
+        }));
     }
-    plan.step(Step::new(A::Converged { provider: primary.into(), require: vec![] }));
+    plan.step(Step::new(A::Converged {
+        provider: primary.into(),
+        require: vec![],
+    }));
     Ok(plan)
 }
 
-pub async fn demote(cl: &LdapCluster, view: &LdapView, node: &str, to: Option<&str>, export: Option<PathBuf>) -> Result<Plan<A>, ProcError> {
+pub async fn demote(
+    cl: &LdapCluster,
+    view: &LdapView,
+    node: &str,
+    to: Option<&str>,
+    export: Option<PathBuf>,
+) -> Result<Plan<A>, ProcError> {
     cl.node(node)?;
     single_provider_only(view)?;
     let s = answering(view, node)?;
     let provider = match to {
-        Some(t) => { cl.node(t)?; t.to_string() }
+        Some(t) => {
+            cl.node(t)?;
+            t.to_string()
+        }
         None => {
             // The provider the consumers follow, other than the node being demoted.
             let followed = view.provider().filter(|p| p != node);
@@ -164,11 +267,16 @@ pub async fn demote(cl: &LdapCluster, view: &LdapView, node: &str, to: Option<&s
         }
     };
     if provider == node {
-        return Err(ProcError::usage(format!("--to {provider}: a node cannot follow itself")));
+        return Err(ProcError::usage(format!(
+            "--to {provider}: a node cannot follow itself"
+        )));
     }
     let p = answering(view, &provider)?;
     if p.role != LdapRole::Provider {
-        return Err(ProcError::refused(format!("{provider} is a {}, not a provider; nothing was changed", p.role)));
+        return Err(ProcError::refused(format!(
+            "{provider} is a {}, not a provider; nothing was changed",
+            p.role
+        )));
     }
     let mut plan = Plan::new("openldap demote");
     match classify(&s.csn, &p.csn) {
@@ -179,23 +287,56 @@ pub async fn demote(cl: &LdapCluster, view: &LdapView, node: &str, to: Option<&s
                     "{node} diverged from {provider} (newer CSN for serverID {}) and a live demotion would silently merge; \
                      reseeding needs `data_dir` or `reseed_command` for {node} in the cluster file; nothing was changed", sids.join(","))));
             }
-            let path = export.unwrap_or_else(|| PathBuf::from(format!("drctl-demote-{node}-{}.ldif", cl.run_id)));
+            let path = export.unwrap_or_else(|| {
+                PathBuf::from(format!("drctl-demote-{node}-{}.ldif", cl.run_id))
+            });
             let d = super::export::divergent(cl, node, &provider).await?;
             plan.note(format!("{node} diverged from {provider}: {} entr{} {provider} never had (exported to {} before the reseed):",
                 d.len(), if d.len() == 1 { "y" } else { "ies" }, path.display()));
             for e in &d {
-                plan.note(format!("  {}{}", e.entry.dn, if e.on_provider { " (another version is on the provider)" } else { "" }));
+                plan.note(format!(
+                    "  {}{}",
+                    e.entry.dn,
+                    if e.on_provider {
+                        " (another version is on the provider)"
+                    } else {
+                        ""
+                    }
+                ));
             }
             plan.confirm = Some(format!("{node}'s database will be wiped and refreshed from {provider}; its {} divergent entries are dropped from it (exported to {}).", d.len(), path.display()));
-            plan.step(Step::new(A::ExportDivergent { node: node.into(), provider: provider.clone(), path }));
-            plan.step(Step::new(A::Follow { node: node.into(), provider: provider.clone() }));
-            plan.step(Step::new(A::Reseed { node: node.into(), provider: provider.clone() }));
+            plan.step(Step::new(A::ExportDivergent {
+                node: node.into(),
+                provider: provider.clone(),
+                path,
+            }));
+            plan.step(Step::new(A::Follow {
+                node: node.into(),
+                provider: provider.clone(),
+            }));
+            plan.step(Step::new(A::Reseed {
+                node: node.into(),
+                provider: provider.clone(),
+            }));
         }
         pos => {
-            plan.note(format!("{node} is {} {provider}: a live demotion keeps its data", if pos == Position::InSync { "in sync with" } else { "behind" }));
-            plan.step(Step::new(A::Follow { node: node.into(), provider: provider.clone() }));
+            plan.note(format!(
+                "{node} is {} {provider}: a live demotion keeps its data",
+                if pos == Position::InSync {
+                    "in sync with"
+                } else {
+                    "behind"
+                }
+            ));
+            plan.step(Step::new(A::Follow {
+                node: node.into(),
+                provider: provider.clone(),
+            }));
         }
     }
-    plan.step(Step::new(A::Converged { provider, require: vec![node.to_string()] }));
+    plan.step(Step::new(A::Converged {
+        provider,
+        require: vec![node.to_string()],
+    }));
     Ok(plan)
 }

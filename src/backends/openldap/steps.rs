@@ -20,7 +20,10 @@ pub enum LdapAction {
     /// `olcReadOnly: TRUE` on the provider: writes stop, replication goes on.
     Freeze { node: String },
     /// Undo of `Freeze`, unless `unless_promoted` has become the provider meanwhile.
-    Unfreeze { node: String, unless_promoted: Option<String> },
+    Unfreeze {
+        node: String,
+        unless_promoted: Option<String>,
+    },
     /// Wait until `node` holds every CSN and entry of `provider`.
     WaitCaughtUp { node: String, provider: String },
     /// Add the syncprov overlay (before the node takes writes, or they never replicate).
@@ -31,18 +34,29 @@ pub enum LdapAction {
     /// olcUpdateRef, and clear olcReadOnly, in one modify.
     Follow { node: String, provider: String },
     /// Write the entries of `node` that `provider` never had to `path` (LDIF for ldapadd).
-    ExportDivergent { node: String, provider: String, path: PathBuf },
+    ExportDivergent {
+        node: String,
+        provider: String,
+        path: PathBuf,
+    },
     /// Stop `node`, wipe its database, start it again: a full refresh from `provider`.
     Reseed { node: String, provider: String },
     /// Every reachable node follows `provider` with equal CSNs and fingerprints; the nodes in
     /// `require` must (an old provider elsewhere is only noted).
-    Converged { provider: String, require: Vec<String> },
+    Converged {
+        provider: String,
+        require: Vec<String>,
+    },
 }
 
 fn follows(st: &NodeState, url: &str) -> bool {
     st.role == LdapRole::Consumer
         && st.provider_urls == [url.to_string()]
-        && st.update_ref.iter().map(|u| u.trim_end_matches('/')).eq([url])
+        && st
+            .update_ref
+            .iter()
+            .map(|u| u.trim_end_matches('/'))
+            .eq([url])
         && !st.read_only
 }
 
@@ -56,7 +70,10 @@ fn same_data(a: &NodeState, b: &NodeState) -> bool {
 
 impl LdapAction {
     fn db_mod(&self) -> bool {
-        !matches!(self, LdapAction::WaitCaughtUp { .. } | LdapAction::Converged { .. })
+        !matches!(
+            self,
+            LdapAction::WaitCaughtUp { .. } | LdapAction::Converged { .. }
+        )
     }
 
     /// Ok(Ok(note)) when the step holds; Ok(Err(why)) when not yet.
@@ -65,52 +82,94 @@ impl LdapAction {
         match self {
             LdapAction::Freeze { node } => {
                 let st = cl.state(node).await?;
-                if st.read_only { yes(format!("{node} is read-only")) } else { Ok(Err(format!("{node} takes writes"))) }
+                if st.read_only {
+                    yes(format!("{node} is read-only"))
+                } else {
+                    Ok(Err(format!("{node} takes writes")))
+                }
             }
-            LdapAction::Unfreeze { node, unless_promoted } => {
+            LdapAction::Unfreeze {
+                node,
+                unless_promoted,
+            } => {
                 if let Some(t) = unless_promoted {
                     if cl.state(t).await.is_ok_and(|s| is_provider(&s)) {
-                        return yes(format!("{t} was promoted: {node} stays read-only until demoted"));
+                        return yes(format!(
+                            "{t} was promoted: {node} stays read-only until demoted"
+                        ));
                     }
                 }
                 let st = cl.state(node).await?;
-                if st.read_only { Ok(Err(format!("{node} is read-only"))) } else { yes(format!("{node} takes writes")) }
+                if st.read_only {
+                    Ok(Err(format!("{node} is read-only")))
+                } else {
+                    yes(format!("{node} takes writes"))
+                }
             }
             LdapAction::WaitCaughtUp { node, provider } => {
                 let (s, p) = (cl.state(node).await?, cl.state(provider).await?);
                 if same_data(&s, &p) && p.read_only {
                     yes(format!("{node} holds {} entries, CSNs equal", s.entries))
                 } else {
-                    Ok(Err(format!("{node} is {:?} of {provider} ({} of {} entries)", classify(&s.csn, &p.csn), s.entries, p.entries)))
+                    Ok(Err(format!(
+                        "{node} is {:?} of {provider} ({} of {} entries)",
+                        classify(&s.csn, &p.csn),
+                        s.entries,
+                        p.entries
+                    )))
                 }
             }
             LdapAction::AddSyncprov { node } => {
                 let st = cl.state(node).await?;
-                if st.syncprov.is_some() { yes(format!("{node} has syncprov")) } else { Ok(Err(format!("{node} has no syncprov"))) }
+                if st.syncprov.is_some() {
+                    yes(format!("{node} has syncprov"))
+                } else {
+                    Ok(Err(format!("{node} has no syncprov")))
+                }
             }
             LdapAction::Unsync { node } => {
                 let st = cl.state(node).await?;
-                if is_provider(&st) { yes(format!("{node} is a provider")) } else { Ok(Err(format!("{node} is a {}", st.role))) }
+                if is_provider(&st) {
+                    yes(format!("{node} is a provider"))
+                } else {
+                    Ok(Err(format!("{node} is a {}", st.role)))
+                }
             }
             LdapAction::Follow { node, provider } => {
                 let url = &cl.node(provider)?.url;
                 let st = cl.state(node).await?;
                 if !follows(&st, url) {
-                    return Ok(Err(format!("{node} is a {} of {:?}", st.role, st.provider_urls)));
+                    return Ok(Err(format!(
+                        "{node} is a {} of {:?}",
+                        st.role, st.provider_urls
+                    )));
                 }
                 if st.link_up != Some(true) {
-                    return Ok(Err(format!("{node}'s syncrepl link to {provider} is not connected yet")));
+                    return Ok(Err(format!(
+                        "{node}'s syncrepl link to {provider} is not connected yet"
+                    )));
                 }
                 yes(format!("{node} is a consumer of {provider}"))
             }
-            LdapAction::ExportDivergent { node, provider, path } => {
+            LdapAction::ExportDivergent {
+                node,
+                provider,
+                path,
+            } => {
                 let d = export::divergent(cl, node, provider).await?;
                 if d.is_empty() {
                     yes(format!("{node} holds no entry {provider} lacks"))
                 } else if export::exported(path, &d) {
-                    yes(format!("{} holds {node}'s {} divergent entries", path.display(), d.len()))
+                    yes(format!(
+                        "{} holds {node}'s {} divergent entries",
+                        path.display(),
+                        d.len()
+                    ))
                 } else {
-                    Ok(Err(format!("{} divergent entries not exported yet", d.len())))
+                    Ok(Err(format!(
+                        "{} divergent entries not exported yet",
+                        d.len()
+                    )))
                 }
             }
             LdapAction::Reseed { node, provider } => {
@@ -137,35 +196,64 @@ impl LdapAction {
         let fail = |e: super::LdapError| ProcError::failed(e.to_string());
         match self {
             LdapAction::WaitCaughtUp { .. } | LdapAction::Converged { .. } => Ok(None),
-            LdapAction::ExportDivergent { node, provider, path } => export::export(cl, node, provider, path).await.map(Some),
+            LdapAction::ExportDivergent {
+                node,
+                provider,
+                path,
+            } => export::export(cl, node, provider, path).await.map(Some),
             LdapAction::Reseed { node, .. } => export::reseed(cl, node).await.map(Some),
             _ => {
                 let node = match self {
-                    LdapAction::Freeze { node } | LdapAction::Unfreeze { node, .. } | LdapAction::AddSyncprov { node }
-                    | LdapAction::Unsync { node } | LdapAction::Follow { node, .. } => node,
+                    LdapAction::Freeze { node }
+                    | LdapAction::Unfreeze { node, .. }
+                    | LdapAction::AddSyncprov { node }
+                    | LdapAction::Unsync { node }
+                    | LdapAction::Follow { node, .. } => node,
                     _ => unreachable!("handled above"),
                 };
                 let st = cl.state(node).await?;
                 let mut s = cl.session(node).await?;
                 let r = match self {
-                    LdapAction::Freeze { .. } => s.modify(&st.db_dn, vec![Mod::Replace("olcReadOnly".into(), one("TRUE"))]).await,
-                    LdapAction::Unfreeze { .. } => s.modify(&st.db_dn, vec![Mod::Replace("olcReadOnly".into(), Default::default())]).await,
+                    LdapAction::Freeze { .. } => {
+                        s.modify(
+                            &st.db_dn,
+                            vec![Mod::Replace("olcReadOnly".into(), one("TRUE"))],
+                        )
+                        .await
+                    }
+                    LdapAction::Unfreeze { .. } => {
+                        s.modify(
+                            &st.db_dn,
+                            vec![Mod::Replace("olcReadOnly".into(), Default::default())],
+                        )
+                        .await
+                    }
                     LdapAction::AddSyncprov { .. } => {
                         let attrs = vec![
-                            ("objectClass".to_string(), ["olcOverlayConfig", "olcSyncProvConfig"].map(String::from).into()),
+                            (
+                                "objectClass".to_string(),
+                                ["olcOverlayConfig", "olcSyncProvConfig"]
+                                    .map(String::from)
+                                    .into(),
+                            ),
                             ("olcOverlay".into(), one("syncprov")),
                             ("olcSpCheckpoint".into(), one("1 1")),
                             ("olcSpSessionlog".into(), one("1000")),
                         ];
-                        s.add(&format!("olcOverlay=syncprov,{}", st.db_dn), attrs).await
+                        s.add(&format!("olcOverlay=syncprov,{}", st.db_dn), attrs)
+                            .await
                     }
                     LdapAction::Unsync { .. } => {
                         if st.syncprov.is_none() {
                             return Err(ProcError::failed(format!("{node} has no syncprov overlay: promoting it now would lose the writes it takes; add it first")));
                         }
                         let mut mods = Vec::new();
-                        if !st.update_ref.is_empty() { mods.push(Mod::Delete("olcUpdateRef".into(), Default::default())); }
-                        if !st.syncrepl.is_empty() { mods.push(Mod::Delete("olcSyncrepl".into(), Default::default())); }
+                        if !st.update_ref.is_empty() {
+                            mods.push(Mod::Delete("olcUpdateRef".into(), Default::default()));
+                        }
+                        if !st.syncrepl.is_empty() {
+                            mods.push(Mod::Delete("olcSyncrepl".into(), Default::default()));
+                        }
                         s.modify(&st.db_dn, mods).await
                     }
                     LdapAction::Follow { provider, .. } => {
@@ -175,7 +263,9 @@ impl LdapAction {
                             Mod::Replace("olcSyncrepl".to_string(), one(value)),
                             Mod::Replace("olcUpdateRef".to_string(), one(url)),
                         ];
-                        if st.read_only { mods.push(Mod::Replace("olcReadOnly".into(), Default::default())); }
+                        if st.read_only {
+                            mods.push(Mod::Replace("olcReadOnly".into(), Default::default()));
+                        }
                         s.modify(&st.db_dn, mods).await
                     }
                     _ => unreachable!("handled above"),
@@ -189,12 +279,20 @@ impl LdapAction {
 }
 
 /// The olcSyncrepl value pointing at `url`: the node's own (same rid), else another node's.
-async fn syncrepl_for(cl: &LdapCluster, st: &NodeState, node: &str, url: &str) -> Result<String, ProcError> {
+async fn syncrepl_for(
+    cl: &LdapCluster,
+    st: &NodeState,
+    node: &str,
+    url: &str,
+) -> Result<String, ProcError> {
     let mut template = st.syncrepl.first().cloned();
     if template.is_none() {
         for n in cl.nodes.iter().filter(|n| n.name != node) {
             if let Ok(o) = cl.state(&n.name).await {
-                if let Some(v) = o.syncrepl.first() { template = Some(v.clone()); break; }
+                if let Some(v) = o.syncrepl.first() {
+                    template = Some(v.clone());
+                    break;
+                }
             }
         }
     }
@@ -207,22 +305,42 @@ async fn syncrepl_for(cl: &LdapCluster, st: &NodeState, node: &str, url: &str) -
 /// Whether consumer `s` holds everything the provider had before `s` was read (`before`),
 /// judged against the provider read after it (`after`) so that writes racing the probe never
 /// look like divergence. Equal CSNs must also mean equal data (after kill -9 they may not).
-fn caught_up(name: &str, s: &NodeState, before: &NodeState, after: &NodeState) -> Result<Result<(), String>, ProcError> {
+fn caught_up(
+    name: &str,
+    s: &NodeState,
+    before: &NodeState,
+    after: &NodeState,
+) -> Result<Result<(), String>, ProcError> {
     if let Position::Diverged(sids) = classify(&s.csn, &after.csn) {
         return Err(ProcError::failed(format!(
             "{name} diverged (newer CSN for serverID {} than the provider): run `drctl demote {name}`", sids.join(","))));
     }
-    let behind: Vec<&String> = before.csn.iter().filter(|(sid, c)| s.csn.get(*sid).is_none_or(|m| m < *c)).map(|(sid, _)| sid).collect();
+    let behind: Vec<&String> = before
+        .csn
+        .iter()
+        .filter(|(sid, c)| s.csn.get(*sid).is_none_or(|m| m < *c))
+        .map(|(sid, _)| sid)
+        .collect();
     if !behind.is_empty() {
-        return Ok(Err(format!("{name} is behind for serverID {:?} ({} of {} entries)", behind, s.entries, after.entries)));
+        return Ok(Err(format!(
+            "{name} is behind for serverID {:?} ({} of {} entries)",
+            behind, s.entries, after.entries
+        )));
     }
     if s.csn == after.csn && s.fingerprint != after.fingerprint {
-        return Ok(Err(format!("{name} has the provider's CSNs but other data (fingerprint {} vs {})", s.fingerprint, after.fingerprint)));
+        return Ok(Err(format!(
+            "{name} has the provider's CSNs but other data (fingerprint {} vs {})",
+            s.fingerprint, after.fingerprint
+        )));
     }
     Ok(Ok(()))
 }
 
-async fn converged(cl: &LdapCluster, provider: &str, require: &[String]) -> Result<Result<Option<String>, String>, ProcError> {
+async fn converged(
+    cl: &LdapCluster,
+    provider: &str,
+    require: &[String],
+) -> Result<Result<Option<String>, String>, ProcError> {
     let before = cl.state(provider).await?;
     if !is_provider(&before) || before.read_only {
         return Ok(Err(format!("{provider} is not a writable provider")));
@@ -233,12 +351,20 @@ async fn converged(cl: &LdapCluster, provider: &str, require: &[String]) -> Resu
     let mut notes = Vec::new();
     for n in view.nodes.iter().filter(|n| n.name != provider) {
         let s = match &n.state {
-            Err(_) if require.contains(&n.name) => return Ok(Err(format!("{} does not answer", n.name))),
-            Err(_) => { notes.push(format!("{} does not answer", n.name)); continue; }
+            Err(_) if require.contains(&n.name) => {
+                return Ok(Err(format!("{} does not answer", n.name)))
+            }
+            Err(_) => {
+                notes.push(format!("{} does not answer", n.name));
+                continue;
+            }
             Ok(s) => s,
         };
         if s.role == LdapRole::Provider && !require.contains(&n.name) {
-            notes.push(format!("{} is an old provider: run `drctl demote {}`", n.name, n.name));
+            notes.push(format!(
+                "{} is an old provider: run `drctl demote {}`",
+                n.name, n.name
+            ));
             continue;
         }
         if !follows(s, url) {
@@ -248,7 +374,11 @@ async fn converged(cl: &LdapCluster, provider: &str, require: &[String]) -> Resu
             return Ok(Err(why));
         }
     }
-    Ok(Ok(Some(if notes.is_empty() { format!("every node follows {provider} and holds its data") } else { notes.join("; ") })))
+    Ok(Ok(Some(if notes.is_empty() {
+        format!("every node follows {provider} and holds its data")
+    } else {
+        notes.join("; ")
+    })))
 }
 
 impl Act for LdapAction {
@@ -258,13 +388,30 @@ impl Act for LdapAction {
         match self {
             LdapAction::Freeze { node } => format!("make {node} read-only (olcReadOnly: TRUE)"),
             LdapAction::Unfreeze { node, .. } => format!("make {node} writable again"),
-            LdapAction::WaitCaughtUp { node, provider } => format!("wait until {node} holds {provider}'s every CSN"),
+            LdapAction::WaitCaughtUp { node, provider } => {
+                format!("wait until {node} holds {provider}'s every CSN")
+            }
             LdapAction::AddSyncprov { node } => format!("add the syncprov overlay on {node}"),
-            LdapAction::Unsync { node } => format!("promote {node}: delete olcUpdateRef and olcSyncrepl"),
-            LdapAction::Follow { node, provider } => format!("make {node} a consumer of {provider} (olcSyncrepl, olcUpdateRef)"),
-            LdapAction::ExportDivergent { node, provider, path } => format!("export {node}'s entries that {provider} never had to {}", path.display()),
-            LdapAction::Reseed { node, provider } => format!("reseed {node} from {provider} (stop, wipe its database, full refresh)"),
-            LdapAction::Converged { provider, .. } => format!("verify every reachable node follows {provider} with equal data"),
+            LdapAction::Unsync { node } => {
+                format!("promote {node}: delete olcUpdateRef and olcSyncrepl")
+            }
+            LdapAction::Follow { node, provider } => {
+                format!("make {node} a consumer of {provider} (olcSyncrepl, olcUpdateRef)")
+            }
+            LdapAction::ExportDivergent {
+                node,
+                provider,
+                path,
+            } => format!(
+                "export {node}'s entries that {provider} never had to {}",
+                path.display()
+            ),
+            LdapAction::Reseed { node, provider } => {
+                format!("reseed {node} from {provider} (stop, wipe its database, full refresh)")
+            }
+            LdapAction::Converged { provider, .. } => {
+                format!("verify every reachable node follows {provider} with equal data")
+            }
         }
     }
     fn changes(&self) -> bool {
@@ -285,12 +432,20 @@ impl Act for LdapAction {
             let last = match self.holds(cl).await {
                 Ok(Ok(note)) => return Ok(note),
                 Ok(Err(why)) => why,
-                Err(e) if e.exit == crate::exit::Exit::Failed && !matches!(self, LdapAction::Converged { .. }) => e.message,
+                Err(e)
+                    if e.exit == crate::exit::Exit::Failed
+                        && !matches!(self, LdapAction::Converged { .. }) =>
+                {
+                    e.message
+                }
                 Err(e) => return Err(e),
             };
             if Instant::now() >= until {
                 return Err(ProcError::timed_out(format!(
-                    "{} did not take effect within {} ms: {last}", self.describe(), cl.step_timeout.as_millis())));
+                    "{} did not take effect within {} ms: {last}",
+                    self.describe(),
+                    cl.step_timeout.as_millis()
+                )));
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
