@@ -4,18 +4,23 @@
 
 mod assess;
 mod client;
+mod converge;
 pub mod csn;
+mod demote;
 mod export;
 mod procedures;
+mod report;
 mod state;
 mod steps;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use assess::{rank, status_json, Assessment, LdapCandidate, LdapView, NodeAssessment};
+pub use assess::{Assessment, LdapView, NodeAssessment};
 pub use client::{LdapError, Session};
-pub use procedures::{demote, failover, lost_sid, repoint, switchover};
+pub use demote::demote;
+pub use procedures::{failover, lost_sid, repoint, switchover};
+pub use report::{rank, status_json, LdapCandidate};
 pub use state::{LdapRole, NodeState};
 pub use steps::LdapAction;
 

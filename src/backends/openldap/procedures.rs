@@ -1,17 +1,16 @@
-//! OpenLDAP procedures as plans of [`LdapAction`]s, built from one probe: forced failover,
-//! managed switchover, repoint, demote (live when behind; export + reseed when diverged).
+//! OpenLDAP procedures as plans of `LdapAction`s, built from one probe: forced failover,
+//! managed switchover, repoint (demote is in `demote.rs`).
 //! Preconditions refuse (exit 3) before anything changes.
 
-use std::path::PathBuf;
-
-use super::assess::{rank, LdapView};
-use super::csn::{classify, sid_hex, Position};
+use super::assess::LdapView;
+use super::csn::sid_hex;
+use super::report::rank;
 use super::state::{LdapRole, NodeState};
 use super::steps::LdapAction as A;
 use super::LdapCluster;
 use crate::procedures::{Plan, ProcError, Step};
 
-fn answering<'a>(view: &'a LdapView, name: &str) -> Result<&'a NodeState, ProcError> {
+pub(super) fn answering<'a>(view: &'a LdapView, name: &str) -> Result<&'a NodeState, ProcError> {
     let n = view
         .node(name)
         .ok_or_else(|| ProcError::usage(format!("unknown node '{name}'")))?;
@@ -35,7 +34,7 @@ fn promote(plan: &mut Plan<A>, node: &str) {
     plan.step(Step::new(A::Unsync { node: node.into() }));
 }
 
-fn single_provider_only(view: &LdapView) -> Result<(), ProcError> {
+pub(super) fn single_provider_only(view: &LdapView) -> Result<(), ProcError> {
     if view.nodes.iter().any(|n| {
         n.state
             .as_ref()
@@ -240,103 +239,6 @@ pub async fn repoint(
     plan.step(Step::new(A::Converged {
         provider: primary.into(),
         require: vec![],
-    }));
-    Ok(plan)
-}
-
-pub async fn demote(
-    cl: &LdapCluster,
-    view: &LdapView,
-    node: &str,
-    to: Option<&str>,
-    export: Option<PathBuf>,
-) -> Result<Plan<A>, ProcError> {
-    cl.node(node)?;
-    single_provider_only(view)?;
-    let s = answering(view, node)?;
-    let provider = match to {
-        Some(t) => {
-            cl.node(t)?;
-            t.to_string()
-        }
-        None => {
-            // The provider the consumers follow, other than the node being demoted.
-            let followed = view.provider().filter(|p| p != node);
-            followed.ok_or_else(|| ProcError::refused(format!(
-                "no other provider is followed by the consumers: name it with --to (demoting {node} would leave no provider); nothing was changed")))?
-        }
-    };
-    if provider == node {
-        return Err(ProcError::usage(format!(
-            "--to {provider}: a node cannot follow itself"
-        )));
-    }
-    let p = answering(view, &provider)?;
-    if p.role != LdapRole::Provider {
-        return Err(ProcError::refused(format!(
-            "{provider} is a {}, not a provider; nothing was changed",
-            p.role
-        )));
-    }
-    let mut plan = Plan::new("openldap demote");
-    match classify(&s.csn, &p.csn) {
-        Position::Diverged(sids) => {
-            let n = cl.node(node)?;
-            if n.data_dir.is_none() && n.reseed_command.is_none() {
-                return Err(ProcError::refused(format!(
-                    "{node} diverged from {provider} (newer CSN for serverID {}) and a live demotion would silently merge; \
-                     reseeding needs `data_dir` or `reseed_command` for {node} in the cluster file; nothing was changed", sids.join(","))));
-            }
-            let path = export.unwrap_or_else(|| {
-                PathBuf::from(format!("drctl-demote-{node}-{}.ldif", cl.run_id))
-            });
-            let d = super::export::divergent(cl, node, &provider).await?;
-            plan.note(format!("{node} diverged from {provider}: {} entr{} {provider} never had (exported to {} before the reseed):",
-                d.len(), if d.len() == 1 { "y" } else { "ies" }, path.display()));
-            for e in &d {
-                plan.note(format!(
-                    "  {}{}",
-                    e.entry.dn,
-                    if e.on_provider {
-                        " (another version is on the provider)"
-                    } else {
-                        ""
-                    }
-                ));
-            }
-            plan.confirm = Some(format!("{node}'s database will be wiped and refreshed from {provider}; its {} divergent entries are dropped from it (exported to {}).", d.len(), path.display()));
-            plan.step(Step::new(A::ExportDivergent {
-                node: node.into(),
-                provider: provider.clone(),
-                path,
-            }));
-            plan.step(Step::new(A::Follow {
-                node: node.into(),
-                provider: provider.clone(),
-            }));
-            plan.step(Step::new(A::Reseed {
-                node: node.into(),
-                provider: provider.clone(),
-            }));
-        }
-        pos => {
-            plan.note(format!(
-                "{node} is {} {provider}: a live demotion keeps its data",
-                if pos == Position::InSync {
-                    "in sync with"
-                } else {
-                    "behind"
-                }
-            ));
-            plan.step(Step::new(A::Follow {
-                node: node.into(),
-                provider: provider.clone(),
-            }));
-        }
-    }
-    plan.step(Step::new(A::Converged {
-        provider,
-        require: vec![node.to_string()],
     }));
     Ok(plan)
 }
