@@ -302,7 +302,7 @@ _drctl() {
 
     case "${cmd}" in
         drctl)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -336,6 +336,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -344,7 +348,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__api)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -376,6 +380,10 @@ _drctl() {
                     ;;
                 --lab-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -386,7 +394,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__candidates)
-            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -418,6 +426,10 @@ _drctl() {
                     ;;
                 --lab-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -428,7 +440,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__certs)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version init issue help"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version init issue help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -460,6 +472,10 @@ _drctl() {
                     ;;
                 --lab-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -526,7 +542,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__certs__subcmd__init)
-            opts="-h -V --dir --cluster-name --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --dir --cluster-name --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -568,6 +584,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -576,7 +596,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__certs__subcmd__issue)
-            opts="-h -V --dir --cluster-name --san --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --dir --cluster-name --san --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -622,6 +642,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -630,7 +654,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__check)
-            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -662,6 +686,10 @@ _drctl() {
                     ;;
                 --lab-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -672,7 +700,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__completions)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version bash elvish fish powershell zsh"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -706,6 +734,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -714,7 +746,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__demote)
-            opts="-y -h -V --to --export --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-y -h -V --to --export --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -764,6 +796,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -772,7 +808,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__entry)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version put get list rm help"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version put get list rm help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -806,6 +842,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -814,7 +854,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__entry__subcmd__get)
-            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -846,6 +886,10 @@ _drctl() {
                     ;;
                 --lab-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -940,7 +984,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__entry__subcmd__list)
-            opts="-h -V --prefix --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --prefix --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -978,6 +1022,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -986,7 +1034,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__entry__subcmd__put)
-            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1018,6 +1066,10 @@ _drctl() {
                     ;;
                 --lab-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1028,7 +1080,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__entry__subcmd__rm)
-            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1062,6 +1114,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1070,7 +1126,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__events)
-            opts="-h -V --json --after --limit --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --json --after --limit --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1112,6 +1168,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1120,7 +1180,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__failover)
-            opts="-y -h -V --to --force --export-dir --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-y -h -V --to --force --export-dir --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1172,6 +1232,10 @@ _drctl() {
                     ;;
                 --lab-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1672,7 +1736,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__join)
-            opts="-y -h -V --primary --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-y -h -V --primary --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1718,6 +1782,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1726,7 +1794,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version up status kill pause resume restart down write bench verify help"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version up status kill pause resume restart down write bench verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1760,6 +1828,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1768,7 +1840,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__bench)
-            opts="-h -V --rounds --rate --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --rounds --rate --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1810,6 +1882,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1818,7 +1894,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__down)
-            opts="-h -V --keep --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --keep --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1850,6 +1926,10 @@ _drctl() {
                     ;;
                 --lab-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2028,7 +2108,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__kill)
-            opts="-h -V --cluster --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2056,6 +2136,10 @@ _drctl() {
                     ;;
                 --lab-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2066,7 +2150,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__pause)
-            opts="-h -V --cluster --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2094,6 +2178,10 @@ _drctl() {
                     ;;
                 --lab-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2104,7 +2192,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__restart)
-            opts="-h -V --cluster --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2132,6 +2220,10 @@ _drctl() {
                     ;;
                 --lab-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2142,7 +2234,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__resume)
-            opts="-h -V --cluster --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2172,6 +2264,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2180,7 +2276,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__status)
-            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2214,6 +2310,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2222,7 +2322,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__up)
-            opts="-h -V --nodes --log-keep --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --nodes --log-keep --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2264,6 +2364,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2272,7 +2376,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__verify)
-            opts="-h -V --acked-log --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --acked-log --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2310,6 +2414,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2318,7 +2426,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__write)
-            opts="-h -V --count --rate --acked-log --prefix --write-timeout --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --count --rate --acked-log --prefix --write-timeout --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2372,6 +2480,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2380,7 +2492,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__repoint)
-            opts="-y -h -V --primary --list --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-y -h -V --primary --list --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2430,6 +2542,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2438,7 +2554,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__standalone)
-            opts="-y -h -V --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-y -h -V --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2480,6 +2596,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2488,7 +2608,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__status)
-            opts="-h -V --json --watch --interval --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --json --watch --interval --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2526,6 +2646,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2534,7 +2658,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__switchover)
-            opts="-y -h -V --to --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-y -h -V --to --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2584,6 +2708,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2592,7 +2720,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__sync)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version auto help"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version auto help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2626,6 +2754,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2634,7 +2766,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__sync__subcmd__auto)
-            opts="-y -h -V --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --help --version on off"
+            opts="-y -h -V --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version on off"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2674,6 +2806,10 @@ _drctl() {
                     ;;
                 --lab-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_drctl_global_optspecs
-    string join \n cluster= node= passphrase-file= ca= timeout= operator= lab-dir= h/help V/version
+    string join \n cluster= node= passphrase-file= ca= timeout= operator= lab-dir= kind= h/help V/version
 end
 
 function __fish_drctl_needs_command
@@ -31,6 +31,8 @@ complete -c drctl -n "__fish_drctl_needs_command" -l ca -d 'CA certificate to tr
 complete -c drctl -n "__fish_drctl_needs_command" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_needs_command" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_needs_command" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_needs_command" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_needs_command" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "status" -d 'One row per node: role, epoch, database status, owns, lag, primary, health'
@@ -58,6 +60,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand status" -l ca -d 'CA certifi
 complete -c drctl -n "__fish_drctl_using_subcommand status" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand status" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand status" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand status" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand status" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand status" -l watch -d 'Redraw every interval until interrupted'
 complete -c drctl -n "__fish_drctl_using_subcommand status" -s h -l help -d 'Print help'
@@ -69,6 +73,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand check" -l ca -d 'CA certific
 complete -c drctl -n "__fish_drctl_using_subcommand check" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand check" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand check" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand check" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand check" -l json -d 'Print JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand check" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand check" -s V -l version -d 'Print version'
@@ -79,6 +85,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_s
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -f -a "put" -d 'Write KEY=VALUE through the primary (or --node)'
@@ -93,6 +101,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -s V -l version -d 'Print version'
@@ -103,6 +113,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -s V -l version -d 'Print version'
@@ -114,6 +126,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
@@ -124,6 +138,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -s V -l version -d 'Print version'
@@ -141,6 +157,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand events" -l ca -d 'CA certifi
 complete -c drctl -n "__fish_drctl_using_subcommand events" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand events" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand events" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand events" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand events" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand events" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand events" -s V -l version -d 'Print version'
@@ -151,6 +169,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand api" -l ca -d 'CA certificat
 complete -c drctl -n "__fish_drctl_using_subcommand api" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand api" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand api" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand api" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand api" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand api" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -160,6 +180,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l ca -d 'CA cer
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l json -d 'Print JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -s V -l version -d 'Print version'
@@ -174,6 +196,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l ca -d 'CA cer
 complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand switchover" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l json -d 'Print the result as JSON'
@@ -192,6 +216,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand failover" -l ca -d 'CA certi
 complete -c drctl -n "__fish_drctl_using_subcommand failover" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand failover" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand failover" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand failover" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand failover" -l force -d 'Fail over even if the primary answers (it is fenced), or if a replica is ahead of the target (its extra records are exported, then it is resynced)'
 complete -c drctl -n "__fish_drctl_using_subcommand failover" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand failover" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
@@ -210,6 +236,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l ca -d 'CA certif
 complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l list -d 'Show which servers could take that place, and why'
 complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand repoint" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
@@ -228,6 +256,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand demote" -l ca -d 'CA certifi
 complete -c drctl -n "__fish_drctl_using_subcommand demote" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand demote" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand demote" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand demote" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand demote" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand demote" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand demote" -l json -d 'Print the result as JSON'
@@ -243,6 +273,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l ca -d 'CA cer
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l json -d 'Print the result as JSON'
@@ -259,6 +291,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand join" -l ca -d 'CA certifica
 complete -c drctl -n "__fish_drctl_using_subcommand join" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand join" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand join" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand join" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand join" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand join" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand join" -l json -d 'Print the result as JSON'
@@ -272,6 +306,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_su
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto help" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto help" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto help" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto help" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto help" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto help" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto help" -f -a "auto" -d 'Turn automatic (partial, record by record) replication to NODE on or off'
@@ -285,6 +321,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcom
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l json -d 'Print the result as JSON'
@@ -300,6 +338,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_s
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -f -a "init" -d 'Create a cluster CA (ca.pem, ca.key) in DIR'
@@ -314,6 +354,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l dir -r -F
@@ -326,6 +368,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "init" -d 'Create a cluster CA (ca.pem, ca.key) in DIR'
@@ -338,6 +382,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_sub
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "up" -d 'Start N drnode processes on loopback, node-1 primary, and wait until healthy'
@@ -360,6 +406,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -369,6 +417,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
@@ -378,6 +428,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -386,6 +438,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -394,6 +448,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -402,6 +458,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -411,6 +469,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l keep -d 'Keep the directory (data, logs)'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -s V -l version -d 'Print version'
@@ -426,6 +486,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -s V -l version -d 'Print version'
@@ -438,6 +500,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -s V -l version -d 'Print version'
@@ -449,6 +513,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
@@ -470,6 +536,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand completions" -l ca -d 'CA ce
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand completions" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "status" -d 'One row per node: role, epoch, database status, owns, lag, primary, health'

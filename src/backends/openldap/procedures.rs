@@ -140,6 +140,10 @@ pub async fn failover(
             .and_then(|c| c.csn.clone())
             .unwrap_or("-".into())
     ));
+    plan.confirm = Some(format!(
+        "{lost} does not answer: promote {target}? Writes {lost} took that never replicated are not on {target}; \
+         if {lost} comes back, `drctl demote {lost}` exports them."
+    ));
     promote(&mut plan, &target);
     for o in others(view, &[&target]) {
         plan.step(Step::new(A::Follow {
