@@ -29,7 +29,7 @@ pub async fn probe(cluster: &str, nodes: &[LdapNode], timeout: Duration) -> Ldap
     let nodes = join_all(nodes.iter().map(|n| async move {
         let state = async {
             let mut s = n.connect(timeout).await?;
-            let st = read_state(&mut s, &n.suffix).await;
+            let st = read_state(&mut s, &n.suffix, true).await;
             s.close().await;
             st
         }

@@ -36,7 +36,7 @@ pub async fn syncrepl_for(
     let mut template = st.syncrepl.first().cloned();
     if template.is_none() {
         for n in cl.nodes.iter().filter(|n| n.name != node) {
-            if let Ok(o) = cl.state(&n.name).await {
+            if let Ok(o) = cl.config(&n.name).await {
                 if let Some(v) = o.syncrepl.first() {
                     template = Some(v.clone());
                     break;

@@ -186,7 +186,7 @@ pub async fn reseed(cl: &LdapCluster, node: &str) -> Result<String, ProcError> {
         .data_dir
         .clone()
         .ok_or_else(|| fail("no data_dir or reseed_command in the cluster file".into()))?;
-    let st = cl.state(node).await?;
+    let st = cl.config(node).await?;
     let (pid_file, args_file) = st
         .pid_file
         .zip(st.args_file)

@@ -198,11 +198,20 @@ impl LdapCluster {
             .map_err(|e| ProcError::failed(e.to_string()))
     }
 
-    /// One node's state now.
+    /// One node's state now, every entry read (CSNs, fingerprint).
     pub async fn state(&self, name: &str) -> Result<NodeState, ProcError> {
+        self.read(name, true).await
+    }
+
+    /// One node's configuration and contextCSN only: cheap, for steps that change cn=config.
+    pub async fn config(&self, name: &str) -> Result<NodeState, ProcError> {
+        self.read(name, false).await
+    }
+
+    async fn read(&self, name: &str, scan: bool) -> Result<NodeState, ProcError> {
         let n = self.node(name)?;
         let mut s = self.session(name).await?;
-        let st = state::read_state(&mut s, &n.suffix)
+        let st = state::read_state(&mut s, &n.suffix, scan)
             .await
             .map_err(|e| ProcError::failed(format!("{name}: {e}")));
         s.close().await;

@@ -88,8 +88,9 @@ fn parse_server_id(v: &str) -> u32 {
     }
 }
 
-/// Reads everything drctl needs from one bound session.
-pub async fn read_state(s: &mut Session, suffix: &str) -> Result<NodeState, LdapError> {
+/// Reads everything drctl needs from one bound session; without `scan`, only the configuration
+/// and contextCSN (no entry count, effective CSN or fingerprint: those read every entry).
+pub async fn read_state(s: &mut Session, suffix: &str, scan: bool) -> Result<NodeState, LdapError> {
     let cfg = s
         .read("cn=config", &["olcServerID", "olcPidFile", "olcArgsFile"])
         .await?;
@@ -145,9 +146,12 @@ pub async fn read_state(s: &mut Session, suffix: &str) -> Result<NodeState, Ldap
         .unwrap_or_default();
     let mut csn = CsnMap::new();
     fold(&mut csn, &context_csn);
-    let all = s
-        .search(suffix, Scope::Subtree, "(objectClass=*)", &["entryCSN"])
-        .await?;
+    let all = if scan {
+        s.search(suffix, Scope::Subtree, "(objectClass=*)", &["entryCSN"])
+            .await?
+    } else {
+        Vec::new()
+    };
     let mut lines: Vec<String> = Vec::with_capacity(all.len());
     for e in &all {
         let c = values(e, "entryCSN");

@@ -62,7 +62,7 @@ impl LdapAction {
         let yes = |s: String| Ok(Ok(Some(s)));
         match self {
             LdapAction::Freeze { node } => {
-                let st = cl.state(node).await?;
+                let st = cl.config(node).await?;
                 if st.read_only {
                     yes(format!("{node} is read-only"))
                 } else {
@@ -74,13 +74,13 @@ impl LdapAction {
                 unless_promoted,
             } => {
                 if let Some(t) = unless_promoted {
-                    if cl.state(t).await.is_ok_and(|s| is_provider(&s)) {
+                    if cl.config(t).await.is_ok_and(|s| is_provider(&s)) {
                         return yes(format!(
                             "{t} was promoted: {node} stays read-only until demoted"
                         ));
                     }
                 }
-                let st = cl.state(node).await?;
+                let st = cl.config(node).await?;
                 if st.read_only {
                     Ok(Err(format!("{node} is read-only")))
                 } else {
@@ -101,7 +101,7 @@ impl LdapAction {
                 }
             }
             LdapAction::AddSyncprov { node } => {
-                let st = cl.state(node).await?;
+                let st = cl.config(node).await?;
                 if st.syncprov.is_some() {
                     yes(format!("{node} has syncprov"))
                 } else {
@@ -109,7 +109,7 @@ impl LdapAction {
                 }
             }
             LdapAction::Unsync { node } => {
-                let st = cl.state(node).await?;
+                let st = cl.config(node).await?;
                 if is_provider(&st) {
                     yes(format!("{node} is a provider"))
                 } else {
@@ -118,7 +118,7 @@ impl LdapAction {
             }
             LdapAction::Follow { node, provider } => {
                 let url = &cl.node(provider)?.url;
-                let st = cl.state(node).await?;
+                let st = cl.config(node).await?;
                 if !follows(&st, url) {
                     return Ok(Err(format!(
                         "{node} is a {} of {:?}",
@@ -192,7 +192,7 @@ impl LdapAction {
                     | LdapAction::Follow { node, .. } => node,
                     _ => unreachable!("handled above"),
                 };
-                let st = cl.state(node).await?;
+                let st = cl.config(node).await?;
                 let mut s = cl.session(node).await?;
                 let r = match self {
                     LdapAction::Freeze { .. } => {
