@@ -414,3 +414,66 @@ fn openldap_cluster_file_errors_exit_2() {
         run(c).exit(2).stderr_has(needle);
     }
 }
+
+#[test]
+fn openldap_consumer_down_during_switchover_is_repointed_afterwards() {
+    if slapd_missing() {
+        return;
+    }
+    let l = Ldap::up();
+    assert!(l.add("node-1", &["before"]));
+    l.converged();
+    // node-3 hangs (SIGSTOP): the switchover goes on without it and says so.
+    l.lab.ok(&["lab", "pause", "node-3"]);
+    let r = l
+        .lab
+        .ok(&[
+            "--timeout",
+            "300ms",
+            "switchover",
+            "--to",
+            "node-2",
+            "--yes",
+            "--json",
+        ])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let last = r["steps"].as_array().unwrap().last().unwrap().clone();
+    assert!(
+        last["note"]
+            .as_str()
+            .unwrap()
+            .contains("node-3 does not answer"),
+        "{r}"
+    );
+    l.lab.ok(&["lab", "resume", "node-3"]);
+    assert!(l.add("node-2", &["after"]));
+    // node-3 still follows node-1 (now a consumer itself): status says so; repoint fixes it.
+    let s = l.lab.status();
+    assert_eq!(node_of(&s, "node-3")["primary"], "node-1", "{s}");
+    assert_eq!(node_of(&s, "node-3")["health"], "red", "{s}");
+    let dry = l
+        .lab
+        .ok(&["repoint", "--primary", "node-2", "--dry-run", "--json"])
+        .json();
+    let step3 = dry["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["node"] == "node-3")
+        .cloned();
+    assert_eq!(step3.unwrap()["outcome"], "would run", "{dry}");
+    let r = l
+        .lab
+        .ok(&["repoint", "--primary", "node-2", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let s = l.converged();
+    assert_eq!(node_of(&s, "node-3")["primary"], "node-2");
+    assert!(l.uids("node-3").contains("after"));
+    let r = l
+        .lab
+        .ok(&["repoint", "--primary", "node-2", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "already done", "{r}");
+}

@@ -91,12 +91,21 @@ impl LdapView {
     /// The authoritative provider: the only reachable provider, else the one most consumers
     /// follow.
     pub fn provider(&self) -> Option<String> {
-        let providers: Vec<&str> = self
+        let mut providers: Vec<&str> = self
             .nodes
             .iter()
             .filter(|n| n.state.as_ref().is_ok_and(|s| s.role == LdapRole::Provider))
             .map(|n| n.name.as_str())
             .collect();
+        // A read-only provider beside a writable one is being switched away from.
+        let writable: Vec<&str> = providers
+            .iter()
+            .copied()
+            .filter(|p| self.state(p).is_some_and(|s| !s.read_only))
+            .collect();
+        if !writable.is_empty() {
+            providers = writable;
+        }
         match providers.as_slice() {
             [] => None,
             [one] => Some(one.to_string()),

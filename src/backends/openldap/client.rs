@@ -35,6 +35,8 @@ impl LdapError {
 pub struct Session {
     node: String,
     ldap: ldap3::Ldap,
+    /// ldap3's timeout covers one operation: set again before each.
+    op_timeout: Duration,
 }
 
 impl LdapNode {
@@ -78,10 +80,10 @@ impl LdapNode {
                 })
             }
         }
-        ldap.with_timeout(timeout * 10);
         Ok(Session {
             node: self.name.clone(),
             ldap,
+            op_timeout: timeout * 10,
         })
     }
 }
@@ -106,6 +108,7 @@ impl Session {
         let what = format!("search {base} {filter}");
         let r = self
             .ldap
+            .with_timeout(self.op_timeout)
             .search(base, scope, filter, attrs.to_vec())
             .await
             .map_err(|e| self.op(&what, e))?;
@@ -132,6 +135,7 @@ impl Session {
     pub async fn modify(&mut self, dn: &str, mods: Vec<Mod<String>>) -> Result<(), LdapError> {
         let what = format!("modify {dn}");
         self.ldap
+            .with_timeout(self.op_timeout)
             .modify(dn, mods)
             .await
             .map_err(|e| self.op(&what, e))?
@@ -147,6 +151,7 @@ impl Session {
     ) -> Result<(), LdapError> {
         let what = format!("add {dn}");
         self.ldap
+            .with_timeout(self.op_timeout)
             .add(dn, attrs)
             .await
             .map_err(|e| self.op(&what, e))?

@@ -33,7 +33,7 @@ pub async fn syncrepl_for(
     node: &str,
     url: &str,
 ) -> Result<String, ProcError> {
-    let mut template = st.syncrepl.first().cloned();
+    let mut template = st.syncrepl.first().cloned().or_else(|| cl.template());
     if template.is_none() {
         for n in cl.nodes.iter().filter(|n| n.name != node) {
             if let Ok(o) = cl.config(&n.name).await {
@@ -44,8 +44,8 @@ pub async fn syncrepl_for(
             }
         }
     }
-    let t = template.ok_or_else(|| ProcError::refused(format!(
-        "no node has an olcSyncrepl to copy for {node} (replicator bind DN and credentials); add one by hand; nothing was changed")))?;
+    let t = template.ok_or_else(|| ProcError::failed(format!(
+        "no node has an olcSyncrepl to copy for {node} (replicator bind DN and credentials): add one by hand")))?;
     let old = syncrepl_param(&t, "provider").unwrap_or_default();
     Ok(t.replacen(&format!("provider={old}"), &format!("provider={url}"), 1))
 }

@@ -21,6 +21,7 @@ pub async fn demote(
 ) -> Result<Plan<A>, ProcError> {
     cl.node(node)?;
     single_provider_only(view)?;
+    cl.remember_template(view);
     let s = answering(view, node)?;
     let provider = match to {
         Some(t) => {

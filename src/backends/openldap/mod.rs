@@ -164,6 +164,9 @@ pub struct LdapCluster {
     pub timeout: Duration,
     /// How long a step's verification may wait.
     pub step_timeout: Duration,
+    /// An olcSyncrepl value seen at plan time (it holds credentials: never serialized), so a
+    /// node can follow a new provider after every consumer's own value is gone.
+    template: std::sync::Mutex<Option<String>>,
 }
 
 impl LdapCluster {
@@ -174,7 +177,24 @@ impl LdapCluster {
             run_id: uuid::Uuid::new_v4().simple().to_string()[..12].to_string(),
             timeout,
             step_timeout: step,
+            template: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Remembers an olcSyncrepl value from the probe the plan is built from.
+    pub fn remember_template(&self, view: &LdapView) {
+        let found = view
+            .nodes
+            .iter()
+            .filter_map(|n| n.state.as_ref().ok())
+            .find_map(|s| s.syncrepl.first().cloned());
+        if let Some(v) = found {
+            *self.template.lock().expect("not poisoned") = Some(v);
+        }
+    }
+
+    pub fn template(&self) -> Option<String> {
+        self.template.lock().expect("not poisoned").clone()
     }
 
     pub fn node(&self, name: &str) -> Result<&LdapNode, ProcError> {

@@ -3,7 +3,7 @@
 //! Preconditions refuse (exit 3) before anything changes.
 
 use super::assess::LdapView;
-use super::csn::sid_hex;
+use super::csn::{classify, sid_hex, Position};
 use super::report::rank;
 use super::state::{LdapRole, NodeState};
 use super::steps::LdapAction as A;
@@ -72,6 +72,7 @@ pub async fn failover(
         cl.node(t)?;
     }
     single_provider_only(view)?;
+    cl.remember_template(view);
     let mut plan = Plan::new("openldap failover");
     let current = view.provider();
     let lost = view.lost_provider();
@@ -161,13 +162,32 @@ pub async fn failover(
 pub async fn switchover(cl: &LdapCluster, view: &LdapView, to: &str) -> Result<Plan<A>, ProcError> {
     cl.node(to)?;
     single_provider_only(view)?;
+    cl.remember_template(view);
     let t = answering(view, to)?;
     let mut plan = Plan::new("openldap switchover");
     let p = view.provider().ok_or_else(|| ProcError::refused(
         "no provider answers: use `drctl failover` (a switchover needs the provider to finish its writes); nothing was changed"))?;
     answering(view, &p)?;
     if p == to {
-        for o in others(view, &[to]) {
+        // Done, or stopped part-way: finish with the consumers and any old provider this
+        // switchover left read-only (it holds nothing the target lacks).
+        let frozen: Vec<&str> = view
+            .nodes
+            .iter()
+            .filter(|n| n.name != to)
+            .filter(|n| {
+                n.state.as_ref().is_ok_and(|s| {
+                    s.role == LdapRole::Provider
+                        && s.read_only
+                        && !matches!(classify(&s.csn, &t.csn), Position::Diverged(_))
+                })
+            })
+            .map(|n| n.name.as_str())
+            .collect();
+        for o in others(view, &[to])
+            .into_iter()
+            .chain(frozen.iter().copied())
+        {
             plan.step(Step::new(A::Follow {
                 node: o.into(),
                 provider: to.into(),
@@ -175,7 +195,7 @@ pub async fn switchover(cl: &LdapCluster, view: &LdapView, to: &str) -> Result<P
         }
         plan.step(Step::new(A::Converged {
             provider: to.into(),
-            require: vec![],
+            require: frozen.iter().map(|s| s.to_string()).collect(),
         }));
         return Ok(plan);
     }
@@ -228,6 +248,7 @@ pub async fn repoint(
 ) -> Result<Plan<A>, ProcError> {
     cl.node(primary)?;
     single_provider_only(view)?;
+    cl.remember_template(view);
     let s = answering(view, primary)?;
     if s.role != LdapRole::Provider {
         return Err(ProcError::refused(format!(

@@ -202,7 +202,19 @@ impl LdapAction {
                         )
                         .await
                     }
-                    LdapAction::Unfreeze { .. } => {
+                    LdapAction::Unfreeze {
+                        unless_promoted, ..
+                    } => {
+                        // An undo runs without its check: never make the old provider writable
+                        // beside a promoted one.
+                        if let Some(t) = unless_promoted {
+                            if cl.config(t).await.is_ok_and(|s| is_provider(&s)) {
+                                s.close().await;
+                                return Err(ProcError::failed(format!(
+                                    "{t} was promoted: {node} stays read-only; rerun the switchover to finish"
+                                )));
+                            }
+                        }
                         s.modify(
                             &st.db_dn,
                             vec![Mod::Replace("olcReadOnly".into(), Default::default())],
