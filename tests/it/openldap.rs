@@ -77,6 +77,29 @@ impl Ldap {
         c.stdin.take().unwrap().write_all(ldif.as_bytes()).unwrap();
         c.wait().unwrap().success()
     }
+    /// An ldapmodify on `node`'s cn=config that must succeed.
+    fn config_modify(&self, node: &str, ldif: &str) {
+        use std::io::Write;
+        let mut c = Command::new("ldapmodify")
+            .args([
+                "-x",
+                "-H",
+                &self.url(node),
+                "-D",
+                "cn=admin,cn=config",
+                "-w",
+                &self.password(),
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        c.stdin.take().unwrap().write_all(ldif.as_bytes()).unwrap();
+        assert!(
+            c.wait().unwrap().success(),
+            "ldapmodify on {node} failed: {ldif}"
+        );
+    }
     /// The uids present on `node`.
     fn uids(&self, node: &str) -> HashSet<String> {
         let out = Command::new("ldapsearch")
@@ -394,6 +417,46 @@ fn openldap_refusals_safety_checks_and_bad_input() {
         out.stdout().contains("node-3") && out.stdout().contains("fix:"),
         "{}",
         out.stdout()
+    );
+    // A syncprov without olcSpCheckpoint, and two servers sharing a serverID.
+    l.config_modify("node-1", "dn: olcOverlay={0}syncprov,olcDatabase={1}mdb,cn=config\nchangetype: modify\ndelete: olcSpCheckpoint\n");
+    l.config_modify(
+        "node-3",
+        "dn: cn=config\nchangetype: modify\nreplace: olcServerID\nolcServerID: 2\n",
+    );
+    let problems = l.lab.run(&["check", "--json"]).exit(1).json()["problems"].to_string();
+    assert!(problems.contains("olcSpCheckpoint: 1 1"), "{problems}");
+    assert!(
+        problems.contains("node-2, node-3 share olcServerID 2"),
+        "{problems}"
+    );
+}
+
+#[test]
+fn openldap_nodes_of_a_mixed_cluster_file_are_chosen_with_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("c.yaml");
+    std::fs::write(
+        &file,
+        "cluster: mixed\ntls: {ca: ca.pem}\nnodes:\n- {name: web-1, url: 'https://127.0.0.1:1'}\n\
+         - {name: dir-1, kind: openldap, url: 'ldap://127.0.0.1:1', bind_dn: 'cn=admin,cn=config', password_env: DIR_PW, suffix: 'dc=x'}\n",
+    )
+    .unwrap();
+    let mut c = command(drctl_bin(), dir.path());
+    c.env("DIR_PW", "secret").arg("--cluster").arg(&file);
+    c.args([
+        "--kind",
+        "openldap",
+        "--timeout",
+        "200ms",
+        "check",
+        "--json",
+    ]);
+    let out = run(c).exit(1);
+    let problems = out.json()["problems"].to_string();
+    assert!(
+        problems.contains("dir-1: does not answer") && !problems.contains("web-1"),
+        "{problems}"
     );
 }
 
