@@ -389,6 +389,16 @@ fn openldap_refusals_safety_checks_and_bad_input() {
     l.lab
         .run(&["switchover", "--to", "node-2", "--expect-epoch", "1"])
         .exit(2);
+    // A provider that answers but refuses our bind is not lost: no failover.
+    let yaml = std::fs::read_to_string(l.lab.cluster_file()).unwrap();
+    let wrong = yaml.replacen("password_file: password", "password_env: WRONG_PW", 1);
+    let bad_file = l.lab.dir.join("wrong-password.yaml");
+    std::fs::write(&bad_file, wrong).unwrap();
+    let mut c = l.lab.drctl(&["failover", "--yes"]);
+    c.env("WRONG_PW", "not-the-password")
+        .arg("--cluster")
+        .arg(&bad_file);
+    run(c).exit(3).stderr_has("answers but refuses");
     assert_eq!(l.shape(), before, "a refusal changed something");
     let r = l
         .lab

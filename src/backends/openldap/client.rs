@@ -17,6 +17,13 @@ pub enum LdapError {
         url: String,
         detail: String,
     },
+    /// The connection broke or an operation got no answer in time.
+    #[error("{node}: {what}: no answer ({detail})")]
+    Lost {
+        node: String,
+        what: String,
+        detail: String,
+    },
     #[error("{node}: {what}: {detail}")]
     Op {
         node: String,
@@ -27,7 +34,7 @@ pub enum LdapError {
 
 impl LdapError {
     pub fn is_unreachable(&self) -> bool {
-        matches!(self, LdapError::Unreachable { .. })
+        matches!(self, LdapError::Unreachable { .. } | LdapError::Lost { .. })
     }
 }
 
@@ -89,11 +96,19 @@ impl LdapNode {
 }
 
 impl Session {
-    fn op(&self, what: impl Into<String>, e: impl std::fmt::Display) -> LdapError {
-        LdapError::Op {
-            node: self.node.clone(),
-            what: what.into(),
-            detail: e.to_string(),
+    /// A server's answer is an `Op` error; a broken or hung connection means it is unreachable.
+    fn op(&self, what: impl Into<String>, e: ldap3::LdapError) -> LdapError {
+        match e {
+            ldap3::LdapError::LdapResult { .. } => LdapError::Op {
+                node: self.node.clone(),
+                what: what.into(),
+                detail: e.to_string(),
+            },
+            _ => LdapError::Lost {
+                node: self.node.clone(),
+                what: what.into(),
+                detail: e.to_string(),
+            },
         }
     }
 

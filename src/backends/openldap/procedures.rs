@@ -98,6 +98,14 @@ pub async fn failover(
         return Ok(plan);
     }
     let lost = lost.ok_or_else(|| ProcError::refused("no consumer follows a lost provider and no provider answers: nothing to fail over from; nothing was changed"))?;
+    // A provider that answers but refuses drctl (credentials, ACLs) is not lost.
+    if let Some(Err(e)) = view.node(&lost).map(|n| &n.state) {
+        if !e.is_unreachable() {
+            return Err(ProcError::refused(format!(
+                "{lost} answers but refuses drctl ({e}): it is not lost; fix the cluster file's bind_dn and password; nothing was changed"
+            )));
+        }
+    }
     let sid = lost_sid(view);
     let ranked = rank(view, Some(&lost), sid.as_deref());
     let best = ranked.iter().find(|c| c.rank == Some(1)).ok_or_else(|| {
