@@ -325,12 +325,20 @@ impl LdapLab {
         let Some(pid) = self.pid(name) else {
             return Ok(None);
         };
-        super::process::send(pid, sig)
-            .map_err(|e| LabError::Failed(format!("signal {pid}: {e}")))?;
+        let send = |sig| {
+            super::process::send(pid, sig)
+                .map_err(|e| LabError::Failed(format!("signal {pid}: {e}")))
+        };
+        send(sig)?;
         if matches!(sig, super::Sig::Kill | super::Sig::Term) {
-            let until = Instant::now() + Duration::from_secs(30);
+            // A paused slapd acts on SIGTERM only once it runs again.
+            let _ = send(super::Sig::Cont);
+            let until = Instant::now() + Duration::from_secs(10);
             while self.pid(name).is_some() && Instant::now() < until {
                 std::thread::sleep(Duration::from_millis(5));
+            }
+            if self.pid(name).is_some() {
+                send(super::Sig::Kill)?;
             }
         }
         Ok(Some(pid))
