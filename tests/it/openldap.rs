@@ -550,3 +550,55 @@ fn openldap_consumer_down_during_switchover_is_repointed_afterwards() {
         .json();
     assert_eq!(r["outcome"], "already done", "{r}");
 }
+
+/// A switchover that died part-way (reproduced by making its first changes by hand) is finished
+/// by running the same command again.
+#[test]
+fn openldap_switchover_stopped_part_way_is_finished_by_a_rerun() {
+    if slapd_missing() {
+        return;
+    }
+    let l = Ldap::up();
+    assert!(l.add("node-1", &["one"]));
+    l.converged();
+    let db = "dn: olcDatabase={1}mdb,cn=config\nchangetype: modify\n";
+    // Died right after freezing the provider.
+    l.config_modify(
+        "node-1",
+        &format!("{db}replace: olcReadOnly\nolcReadOnly: TRUE\n"),
+    );
+    let r = l
+        .lab
+        .ok(&["switchover", "--to", "node-2", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    assert_eq!(r["steps"][0]["outcome"], "already done", "{r}");
+    l.converged();
+    // Died right after promoting the target: two providers, the old one read-only.
+    l.config_modify(
+        "node-2",
+        &format!("{db}replace: olcReadOnly\nolcReadOnly: TRUE\n"),
+    );
+    l.config_modify(
+        "node-1",
+        &format!("{db}delete: olcUpdateRef\n-\ndelete: olcSyncrepl\n"),
+    );
+    let r = l
+        .lab
+        .ok(&["switchover", "--to", "node-1", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let s = l.converged();
+    assert_eq!(node_of(&s, "node-1")["role"], "provider");
+    for n in ["node-2", "node-3"] {
+        assert_eq!(node_of(&s, n)["primary"], "node-1", "{s}");
+        assert_eq!(node_of(&s, n)["read_only"], false, "{s}");
+    }
+    assert!(l.add("node-1", &["two"]));
+    wait_for("the new write everywhere", DEADLINE, || {
+        ["node-2", "node-3"]
+            .iter()
+            .all(|n| l.uids(n).contains("two"))
+            .then_some(())
+    });
+}
