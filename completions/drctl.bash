@@ -419,7 +419,7 @@ _drctl() {
 
     case "${cmd}" in
         drctl)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab completions help"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -453,6 +453,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -461,7 +465,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__api)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -493,6 +497,10 @@ _drctl() {
                     ;;
                 --lab-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -503,7 +511,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__candidates)
-            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -535,6 +543,10 @@ _drctl() {
                     ;;
                 --lab-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -545,7 +557,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__certs)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version init issue help"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version init issue help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -577,6 +589,10 @@ _drctl() {
                     ;;
                 --lab-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -643,7 +659,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__certs__subcmd__init)
-            opts="-h -V --dir --cluster-name --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --dir --cluster-name --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -685,6 +701,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -693,7 +713,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__certs__subcmd__issue)
-            opts="-h -V --dir --cluster-name --san --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --dir --cluster-name --san --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -739,6 +759,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -747,7 +771,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__check)
-            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -779,6 +803,10 @@ _drctl() {
                     ;;
                 --lab-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -789,7 +817,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__completions)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version bash elvish fish powershell zsh"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -823,6 +851,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -831,7 +863,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__demote)
-            opts="-y -h -V --to --export --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-y -h -V --to --export --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -881,6 +913,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -889,7 +925,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__entry)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version put get list rm help"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version put get list rm help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -923,6 +959,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -931,7 +971,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__entry__subcmd__get)
-            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -963,6 +1003,10 @@ _drctl() {
                     ;;
                 --lab-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1057,7 +1101,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__entry__subcmd__list)
-            opts="-h -V --prefix --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --prefix --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1095,6 +1139,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1103,7 +1151,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__entry__subcmd__put)
-            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1135,6 +1183,10 @@ _drctl() {
                     ;;
                 --lab-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1145,7 +1197,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__entry__subcmd__rm)
-            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1179,6 +1231,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1187,7 +1243,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__events)
-            opts="-h -V --json --after --limit --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --json --after --limit --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1229,6 +1285,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1237,7 +1297,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__failover)
-            opts="-y -h -V --to --force --export-dir --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-y -h -V --to --force --export-dir --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1289,6 +1349,10 @@ _drctl() {
                     ;;
                 --lab-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1985,7 +2049,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__hosts)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version render apply help"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version render apply help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2019,6 +2083,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2027,7 +2095,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__hosts__subcmd__apply)
-            opts="-h -V --file --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --file --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2063,6 +2131,10 @@ _drctl() {
                     ;;
                 --lab-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2129,7 +2201,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__hosts__subcmd__render)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2163,6 +2235,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2171,7 +2247,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__join)
-            opts="-y -h -V --primary --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-y -h -V --primary --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2217,6 +2293,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2225,7 +2305,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version up status kill pause resume restart down write bench verify help"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version up status kill pause resume restart down write bench verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2259,6 +2339,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2267,7 +2351,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__bench)
-            opts="-h -V --rounds --rate --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --rounds --rate --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2309,6 +2393,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2317,7 +2405,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__down)
-            opts="-h -V --keep --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --keep --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2349,6 +2437,10 @@ _drctl() {
                     ;;
                 --lab-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2527,7 +2619,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__kill)
-            opts="-h -V --cluster --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2555,6 +2647,10 @@ _drctl() {
                     ;;
                 --lab-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2565,7 +2661,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__pause)
-            opts="-h -V --cluster --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2593,6 +2689,10 @@ _drctl() {
                     ;;
                 --lab-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2603,7 +2703,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__restart)
-            opts="-h -V --cluster --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2631,6 +2731,10 @@ _drctl() {
                     ;;
                 --lab-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2641,7 +2745,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__resume)
-            opts="-h -V --cluster --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2671,6 +2775,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2679,7 +2787,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__status)
-            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2713,6 +2821,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2721,7 +2833,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__up)
-            opts="-h -V --nodes --log-keep --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --nodes --log-keep --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2763,6 +2875,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2771,7 +2887,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__verify)
-            opts="-h -V --acked-log --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --acked-log --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2809,6 +2925,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2817,7 +2937,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__write)
-            opts="-h -V --count --rate --acked-log --prefix --write-timeout --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --count --rate --acked-log --prefix --write-timeout --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2871,6 +2991,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2879,7 +3003,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__packages)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version list put rm sync help"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version list put rm sync help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2911,6 +3035,10 @@ _drctl() {
                     ;;
                 --lab-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3005,7 +3133,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__packages__subcmd__list)
-            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3039,6 +3167,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3047,7 +3179,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__packages__subcmd__put)
-            opts="-h -V --name --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --name --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3085,6 +3217,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3093,7 +3229,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__packages__subcmd__rm)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3125,6 +3261,10 @@ _drctl() {
                     ;;
                 --lab-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3135,7 +3275,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__packages__subcmd__sync)
-            opts="-y -h -V --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-y -h -V --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3181,6 +3321,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3189,7 +3333,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__remove__subcmd__instance)
-            opts="-y -h -V --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-y -h -V --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3231,6 +3375,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3239,7 +3387,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__removenode)
-            opts="-y -h -V --force --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-y -h -V --force --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3285,6 +3433,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3293,7 +3445,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__repoint)
-            opts="-y -h -V --primary --list --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-y -h -V --primary --list --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3343,6 +3495,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3351,7 +3507,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__seize__subcmd__roles)
-            opts="-y -h -V --to --role --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-y -h -V --to --role --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3405,6 +3561,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3413,7 +3573,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__services)
-            opts="-y -h -V --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --help --version start stop"
+            opts="-y -h -V --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version start stop"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3453,6 +3613,10 @@ _drctl() {
                     ;;
                 --lab-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3463,7 +3627,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__standalone)
-            opts="-y -h -V --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-y -h -V --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3505,6 +3669,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3513,7 +3681,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__status)
-            opts="-h -V --json --watch --interval --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-h -V --json --watch --interval --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3551,6 +3719,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3559,7 +3731,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__switchover)
-            opts="-y -h -V --to --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-y -h -V --to --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3609,6 +3781,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3617,7 +3793,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__sync)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version auto full help"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version auto full help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3651,6 +3827,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3659,7 +3839,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__sync__subcmd__auto)
-            opts="-y -h -V --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --help --version on off"
+            opts="-y -h -V --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version on off"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3701,6 +3881,10 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3709,7 +3893,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__sync__subcmd__full)
-            opts="-y -h -V --from --to --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-y -h -V --from --to --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3761,6 +3945,10 @@ _drctl() {
                     ;;
                 --lab-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3827,7 +4015,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__upgrade)
-            opts="-y -h -V --exec --id --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --help --version"
+            opts="-y -h -V --exec --id --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3879,6 +4067,10 @@ _drctl() {
                     ;;
                 --lab-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
                     return 0
                     ;;
                 *)

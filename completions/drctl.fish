@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_drctl_global_optspecs
-    string join \n cluster= node= passphrase-file= ca= timeout= operator= lab-dir= h/help V/version
+    string join \n cluster= node= passphrase-file= ca= timeout= operator= lab-dir= kind= h/help V/version
 end
 
 function __fish_drctl_needs_command
@@ -31,6 +31,8 @@ complete -c drctl -n "__fish_drctl_needs_command" -l ca -d 'CA certificate to tr
 complete -c drctl -n "__fish_drctl_needs_command" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_needs_command" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_needs_command" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_needs_command" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_needs_command" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "status" -d 'One row per node: role, epoch, database status, owns, lag, primary, health'
@@ -65,6 +67,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand status" -l ca -d 'CA certifi
 complete -c drctl -n "__fish_drctl_using_subcommand status" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand status" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand status" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand status" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand status" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand status" -l watch -d 'Redraw every interval until interrupted'
 complete -c drctl -n "__fish_drctl_using_subcommand status" -s h -l help -d 'Print help'
@@ -76,6 +80,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand check" -l ca -d 'CA certific
 complete -c drctl -n "__fish_drctl_using_subcommand check" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand check" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand check" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand check" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand check" -l json -d 'Print JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand check" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand check" -s V -l version -d 'Print version'
@@ -86,6 +92,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_s
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -f -a "put" -d 'Write KEY=VALUE through the primary (or --node)'
@@ -100,6 +108,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -s V -l version -d 'Print version'
@@ -110,6 +120,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -s V -l version -d 'Print version'
@@ -121,6 +133,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
@@ -131,6 +145,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -s V -l version -d 'Print version'
@@ -148,6 +164,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand events" -l ca -d 'CA certifi
 complete -c drctl -n "__fish_drctl_using_subcommand events" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand events" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand events" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand events" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand events" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand events" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand events" -s V -l version -d 'Print version'
@@ -158,6 +176,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand api" -l ca -d 'CA certificat
 complete -c drctl -n "__fish_drctl_using_subcommand api" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand api" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand api" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand api" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand api" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand api" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -167,6 +187,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l ca -d 'CA cer
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l json -d 'Print JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -s V -l version -d 'Print version'
@@ -181,6 +203,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l ca -d 'CA cer
 complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand switchover" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l json -d 'Print the result as JSON'
@@ -199,6 +223,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand failover" -l ca -d 'CA certi
 complete -c drctl -n "__fish_drctl_using_subcommand failover" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand failover" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand failover" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand failover" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand failover" -l force -d 'Fail over even if the primary answers (it is fenced), or if a replica is ahead of the target (its extra records are exported, then it is resynced)'
 complete -c drctl -n "__fish_drctl_using_subcommand failover" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand failover" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
@@ -217,6 +243,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l ca -d 'CA certif
 complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l list -d 'Show which servers could take that place, and why'
 complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand repoint" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
@@ -235,6 +263,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand demote" -l ca -d 'CA certifi
 complete -c drctl -n "__fish_drctl_using_subcommand demote" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand demote" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand demote" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand demote" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand demote" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand demote" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand demote" -l json -d 'Print the result as JSON'
@@ -250,6 +280,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l ca -d 'CA cer
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l json -d 'Print the result as JSON'
@@ -266,6 +298,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand join" -l ca -d 'CA certifica
 complete -c drctl -n "__fish_drctl_using_subcommand join" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand join" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand join" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand join" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand join" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand join" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand join" -l json -d 'Print the result as JSON'
@@ -279,6 +313,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_su
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -f -a "auto" -d 'Turn automatic (partial, record by record) replication to NODE on or off'
@@ -293,6 +329,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcom
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l json -d 'Print the result as JSON'
@@ -311,6 +349,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcom
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l json -d 'Print the result as JSON'
@@ -333,6 +373,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l ca -d 'CA ce
 complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l json -d 'Print the result as JSON'
@@ -348,6 +390,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l ca -d 'C
 complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l json -d 'Print the result as JSON'
@@ -364,6 +408,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l ca -d 'CA cer
 complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l force -d 'Complete the removal without the missing acknowledgements'
 complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand removenode" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
@@ -380,6 +426,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand services" -l ca -d 'CA certi
 complete -c drctl -n "__fish_drctl_using_subcommand services" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand services" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand services" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand services" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand services" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand services" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand services" -l json -d 'Print the result as JSON'
@@ -393,6 +441,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_see
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -f -a "list" -d 'List a node\'s package files (default: the primary\'s)'
@@ -407,6 +457,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_su
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
@@ -418,6 +470,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_su
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -427,6 +481,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_su
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l expect-primary -d 'Refuse unless this node is the primary' -r
@@ -439,6 +495,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_su
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l json -d 'Print the result as JSON'
@@ -462,6 +520,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l ca -d 'CA certif
 complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l json -d 'Print the result as JSON'
@@ -475,6 +535,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_s
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -f -a "render" -d 'Print the hosts-file block: each node\'s unique name, then the alias (primary first)'
@@ -487,6 +549,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from render" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from render" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from render" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from render" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from render" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from render" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -l file -r -F
@@ -497,6 +561,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from help" -f -a "render" -d 'Print the hosts-file block: each node\'s unique name, then the alias (primary first)'
@@ -509,6 +575,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_s
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -f -a "init" -d 'Create a cluster CA (ca.pem, ca.key) in DIR'
@@ -523,6 +591,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l dir -r -F
@@ -535,6 +605,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "init" -d 'Create a cluster CA (ca.pem, ca.key) in DIR'
@@ -547,6 +619,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_sub
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "up" -d 'Start N drnode processes on loopback, node-1 primary, and wait until healthy'
@@ -569,6 +643,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -578,6 +654,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
@@ -587,6 +665,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -595,6 +675,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -603,6 +685,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -611,6 +695,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -620,6 +706,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l keep -d 'Keep the directory (data, logs)'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -s V -l version -d 'Print version'
@@ -635,6 +723,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -s V -l version -d 'Print version'
@@ -647,6 +737,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -s V -l version -d 'Print version'
@@ -658,6 +750,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
@@ -679,6 +773,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand completions" -l ca -d 'CA ce
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand completions" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab completions help" -f -a "status" -d 'One row per node: role, epoch, database status, owns, lag, primary, health'

@@ -45,17 +45,57 @@ pub struct NodeEntry {
     /// May this node be promoted (seed 002: shadows outside the failover group may not)?
     #[serde(default = "yes")]
     pub promotable: bool,
+    /// openldap: the DN drctl binds as (it manages cn=config and reads the whole suffix).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bind_dn: Option<String>,
+    /// openldap: file holding the bind password (mode 600), relative to the cluster file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_file: Option<PathBuf>,
+    /// openldap: environment variable holding the bind password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_env: Option<String>,
+    /// openldap: the replicated suffix, e.g. `dc=example,dc=com`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suffix: Option<String>,
+    /// openldap: ldapi socket path; when set, drctl binds with SASL EXTERNAL through it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ldapi: Option<PathBuf>,
+    /// openldap: the mdb directory, so `demote` can reseed a diverged server (local host only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// openldap: shell command that stops slapd, wipes its database and starts it again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reseed_command: Option<String>,
 }
 
 fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+impl Default for NodeEntry {
+    fn default() -> Self {
+        NodeEntry {
+            name: String::new(),
+            url: String::new(),
+            kind: NodeKind::Drnode,
+            promotable: true,
+            bind_dn: None,
+            password_file: None,
+            password_env: None,
+            suffix: None,
+            ldapi: None,
+            data_dir: None,
+            reseed_command: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum NodeKind {
     #[default]
     Drnode,
+    Openldap,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -100,8 +140,16 @@ impl Inventory {
         }
         for (i, n) in file.nodes.iter().enumerate() {
             validate_label(&n.name).map_err(|e| invalid(format!("nodes[{i}].name: {e}")))?;
-            crate::api::client::parse_node_url(&n.url)
-                .map_err(|e| invalid(format!("nodes[{i}].url: {e}")))?;
+            match n.kind {
+                NodeKind::Drnode => {
+                    crate::api::client::parse_node_url(&n.url)
+                        .map_err(|e| invalid(format!("nodes[{i}].url: {e}")))?;
+                    crate::backends::openldap::reject_ldap_fields(n)
+                        .map_err(|e| invalid(format!("nodes[{i}].{e}")))?;
+                }
+                NodeKind::Openldap => crate::backends::openldap::validate_entry(n)
+                    .map_err(|e| invalid(format!("nodes[{i}].{e}")))?,
+            }
             if let Some(j) = file.nodes[..i].iter().position(|m| m.name == n.name) {
                 return Err(invalid(format!(
                     "nodes[{i}].name: '{}' is already used by nodes[{j}]",
@@ -134,6 +182,19 @@ impl Inventory {
             .passphrase_file
             .as_deref()
             .map(|p| self.resolve(p))
+    }
+
+    /// Resolves a path of the cluster file against its directory.
+    pub fn resolve_path(&self, p: &Path) -> PathBuf {
+        self.resolve(p)
+    }
+
+    /// The kinds of node the file lists.
+    pub fn kinds(&self) -> Vec<NodeKind> {
+        let mut kinds: Vec<NodeKind> = self.file.nodes.iter().map(|n| n.kind).collect();
+        kinds.sort_by_key(|k| *k as u8);
+        kinds.dedup();
+        kinds
     }
 
     pub fn trust(&self) -> crate::tls::Trust {

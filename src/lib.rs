@@ -4,6 +4,7 @@
 //! `cli` and `node` never import each other: both speak through `api`.
 
 pub mod api;
+pub mod backends;
 pub mod certs;
 pub mod cli;
 pub mod clock;

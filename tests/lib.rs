@@ -7,6 +7,7 @@ mod support;
 mod it {
     mod admin;
     mod cli;
+    mod openldap;
     mod procedures;
     mod replication;
     mod security;

@@ -57,6 +57,16 @@ pub struct GlobalArgs {
         value_name = "DIR"
     )]
     pub lab_dir: PathBuf,
+    /// Which nodes of a mixed cluster file a command acts on (default: the only kind listed,
+    /// or the kind of the node a procedure names); `lab up --kind openldap` starts slapd.
+    #[arg(
+        long,
+        global = true,
+        env = "DRCTL_KIND",
+        value_enum,
+        value_name = "KIND"
+    )]
+    pub kind: Option<crate::inventory::NodeKind>,
 }
 
 #[derive(Subcommand, Debug)]

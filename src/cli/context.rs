@@ -117,6 +117,8 @@ impl Context {
                 inv.file
                     .nodes
                     .iter()
+                    // Mixed files: openldap nodes are reached by `cli::openldap`, not here.
+                    .filter(|n| n.kind == crate::inventory::NodeKind::Drnode)
                     .map(|n| make(&n.name, &n.url, n.promotable))
                     .collect::<Result<Vec<_>, _>>()?,
             ),

@@ -10,6 +10,8 @@ mod entry;
 pub mod error;
 mod events;
 mod lab;
+mod openldap;
+mod openldap_lab;
 pub mod output;
 mod procedure;
 mod status;
@@ -23,6 +25,9 @@ pub use error::{CliError, Exit};
 /// Runs one drctl command.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let g = &cli.global;
+    if let Some(done) = openldap::dispatch(&cli).await {
+        return done;
+    }
     if matches!(
         &cli.command,
         Command::SeizeRoles { .. }

@@ -11,7 +11,7 @@ use crate::cluster::ClusterView;
 use crate::procedures::{self, Cluster, Plan, ProcError, RunOptions, RunReport};
 
 /// Asks on the terminal; without one, refuses (a script must say `--yes`).
-fn prompt(question: &str, yes: bool) -> Result<bool, ProcError> {
+pub(super) fn prompt(question: &str, yes: bool) -> Result<bool, ProcError> {
     if yes {
         return Ok(true);
     }
@@ -73,7 +73,7 @@ pub async fn run(
     }
 }
 
-pub fn print_report(report: &RunReport, json: bool) {
+pub fn print_report<A: serde::Serialize>(report: &RunReport<A>, json: bool) {
     if json {
         print_json(report);
         return;

@@ -9,6 +9,15 @@ use super::output::{health_cell, print_json, table};
 use crate::cluster::{Assessment, ClusterView};
 
 pub async fn cmd_status(ctx: &Context, args: &StatusArgs) -> Result<(), CliError> {
+    // One listener for the whole watch: it keeps a Ctrl-C that arrives while probing.
+    let mut interrupt = if args.watch {
+        Some(
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+                .map_err(|e| CliError::failed(format!("cannot listen for Ctrl-C: {e}")))?,
+        )
+    } else {
+        None
+    };
     loop {
         let view = ctx.probe().await;
         let assessment = view.assess();
@@ -20,12 +29,12 @@ pub async fn cmd_status(ctx: &Context, args: &StatusArgs) -> Result<(), CliError
             }
             print_table(&view, &assessment);
         }
-        if !args.watch {
+        let Some(interrupt) = interrupt.as_mut() else {
             return Ok(());
-        }
+        };
         tokio::select! {
             _ = tokio::time::sleep(args.interval) => {}
-            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = interrupt.recv() => return Ok(()),
         }
     }
 }

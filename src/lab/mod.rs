@@ -2,6 +2,7 @@
 //! start, kill (SIGKILL), pause (SIGSTOP), resume, restart, and stop only what the lab started.
 
 pub mod bench;
+pub mod openldap;
 mod process;
 pub mod writer;
 
@@ -278,6 +279,7 @@ impl Lab {
                     url: n.url.clone(),
                     kind: NodeKind::Drnode,
                     promotable: true,
+                    ..Default::default()
                 })
                 .collect(),
         };

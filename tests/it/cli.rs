@@ -278,31 +278,42 @@ fn drnode_check_config_lists_every_problem() {
 #[test]
 fn status_watch_redraws_until_interrupted() {
     use std::io::Read;
+    use std::sync::{Arc, Mutex};
     let lab = Lab::up(1);
     let mut child = lab
         .drctl(&["status", "--watch", "--interval", "100ms"])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    let seen = Arc::new(Mutex::new(String::new()));
     let mut out = child.stdout.take().unwrap();
-    let text = wait_for("three redraws", std::time::Duration::from_secs(20), || {
+    let sink = seen.clone();
+    std::thread::spawn(move || {
         let mut buf = [0u8; 65536];
-        let n = out.read(&mut buf).ok()?;
-        let s = String::from_utf8_lossy(&buf[..n]).into_owned();
-        Some(s)
+        while let Ok(n) = out.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
     });
-    let mut seen = text;
-    while seen.matches("cluster lab (epoch 1)").count() < 3 {
-        let mut buf = [0u8; 65536];
-        let n = out.read(&mut buf).unwrap();
-        assert!(n > 0, "watch stopped early: {seen}");
-        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-    }
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGINT,
-    )
-    .unwrap();
-    let status = child.wait().unwrap();
+    let redraws = wait_for("three redraws", std::time::Duration::from_secs(20), || {
+        let n = seen
+            .lock()
+            .unwrap()
+            .matches("cluster lab (epoch 1)")
+            .count();
+        (n >= 3).then_some(n)
+    });
+    assert!(redraws >= 3);
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let status = wait_for(
+        "--watch to end on Ctrl-C",
+        std::time::Duration::from_secs(10),
+        || child.try_wait().unwrap(),
+    );
     assert!(status.success(), "Ctrl-C ends --watch cleanly: {status:?}");
 }

@@ -1,0 +1,200 @@
+//! One LDAP session to one slapd: bind (simple, or SASL EXTERNAL over ldapi), search, modify,
+//! add. Every error names the node and what was being done.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use ldap3::{LdapConnAsync, LdapConnSettings, Mod, Scope, SearchEntry};
+
+use super::LdapNode;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum LdapError {
+    /// The server does not answer (connection refused, timeout): it is down for our purposes.
+    #[error("{node}: cannot connect to {url}: {detail}")]
+    Unreachable {
+        node: String,
+        url: String,
+        detail: String,
+    },
+    /// The connection broke or an operation got no answer in time.
+    #[error("{node}: {what}: no answer ({detail})")]
+    Lost {
+        node: String,
+        what: String,
+        detail: String,
+    },
+    #[error("{node}: {what}: {detail}")]
+    Op {
+        node: String,
+        what: String,
+        detail: String,
+    },
+}
+
+impl LdapError {
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, LdapError::Unreachable { .. } | LdapError::Lost { .. })
+    }
+}
+
+/// A bound session.
+pub struct Session {
+    node: String,
+    ldap: ldap3::Ldap,
+    /// ldap3's timeout covers one operation: set again before each.
+    op_timeout: Duration,
+}
+
+impl LdapNode {
+    /// Connects and binds; a refused or timed-out connection is `Unreachable`.
+    pub async fn connect(&self, timeout: Duration) -> Result<Session, LdapError> {
+        let url = match &self.ldapi {
+            Some(sock) => format!("ldapi://{}", sock.display().to_string().replace('/', "%2F")),
+            None => self.url.clone(),
+        };
+        let settings = LdapConnSettings::new().set_conn_timeout(timeout);
+        let (conn, mut ldap) = LdapConnAsync::with_settings(settings, &url)
+            .await
+            .map_err(|e| LdapError::Unreachable {
+                node: self.name.clone(),
+                url: url.clone(),
+                detail: e.to_string(),
+            })?;
+        ldap3::drive!(conn);
+        ldap.with_timeout(timeout * 10);
+        let bound = match &self.ldapi {
+            Some(_) => ldap.sasl_external_bind().await,
+            None => {
+                ldap.simple_bind(&self.bind_dn, self.password.expose())
+                    .await
+            }
+        };
+        let op = |detail: String| LdapError::Op {
+            node: self.name.clone(),
+            what: format!("bind as {}", self.bind_dn),
+            detail,
+        };
+        match bound {
+            Ok(r) => {
+                r.success().map_err(|e| op(e.to_string()))?;
+            }
+            Err(e) => {
+                return Err(LdapError::Unreachable {
+                    node: self.name.clone(),
+                    url,
+                    detail: e.to_string(),
+                })
+            }
+        }
+        Ok(Session {
+            node: self.name.clone(),
+            ldap,
+            op_timeout: timeout * 10,
+        })
+    }
+}
+
+impl Session {
+    /// A server's answer is an `Op` error; a broken or hung connection means it is unreachable.
+    fn op(&self, what: impl Into<String>, e: ldap3::LdapError) -> LdapError {
+        match e {
+            ldap3::LdapError::LdapResult { .. } => LdapError::Op {
+                node: self.node.clone(),
+                what: what.into(),
+                detail: e.to_string(),
+            },
+            _ => LdapError::Lost {
+                node: self.node.clone(),
+                what: what.into(),
+                detail: e.to_string(),
+            },
+        }
+    }
+
+    /// Searches; "no such object" is an empty answer.
+    pub async fn search(
+        &mut self,
+        base: &str,
+        scope: Scope,
+        filter: &str,
+        attrs: &[&str],
+    ) -> Result<Vec<SearchEntry>, LdapError> {
+        let what = format!("search {base} {filter}");
+        let r = self
+            .ldap
+            .with_timeout(self.op_timeout)
+            .search(base, scope, filter, attrs.to_vec())
+            .await
+            .map_err(|e| self.op(&what, e))?;
+        if r.1.rc == 32 {
+            return Ok(Vec::new());
+        }
+        let (entries, _) = r.success().map_err(|e| self.op(&what, e))?;
+        Ok(entries.into_iter().map(SearchEntry::construct).collect())
+    }
+
+    /// One entry, if it exists.
+    pub async fn read(
+        &mut self,
+        dn: &str,
+        attrs: &[&str],
+    ) -> Result<Option<SearchEntry>, LdapError> {
+        Ok(self
+            .search(dn, Scope::Base, "(objectClass=*)", attrs)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    pub async fn modify(&mut self, dn: &str, mods: Vec<Mod<String>>) -> Result<(), LdapError> {
+        let what = format!("modify {dn}");
+        self.ldap
+            .with_timeout(self.op_timeout)
+            .modify(dn, mods)
+            .await
+            .map_err(|e| self.op(&what, e))?
+            .success()
+            .map_err(|e| self.op(&what, e))?;
+        Ok(())
+    }
+
+    pub async fn add(
+        &mut self,
+        dn: &str,
+        attrs: Vec<(String, HashSet<String>)>,
+    ) -> Result<(), LdapError> {
+        let what = format!("add {dn}");
+        self.ldap
+            .with_timeout(self.op_timeout)
+            .add(dn, attrs)
+            .await
+            .map_err(|e| self.op(&what, e))?
+            .success()
+            .map_err(|e| self.op(&what, e))?;
+        Ok(())
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.ldap.unbind().await;
+    }
+}
+
+/// A set of one value, for `Mod`.
+pub fn one(v: impl Into<String>) -> HashSet<String> {
+    HashSet::from([v.into()])
+}
+
+/// The first value of an attribute (case-insensitive name).
+pub fn first(e: &SearchEntry, attr: &str) -> Option<String> {
+    values(e, attr).into_iter().next()
+}
+
+/// All values of an attribute (case-insensitive name).
+pub fn values(e: &SearchEntry, attr: &str) -> Vec<String> {
+    e.attrs
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(attr))
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}

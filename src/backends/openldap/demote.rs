@@ -1,0 +1,111 @@
+//! Demote an old provider that came back: live when it is merely behind (it keeps its data);
+//! when it diverged, export the entries the provider never had, then reseed it (a live
+//! demotion would silently merge them and never converge).
+
+use std::path::PathBuf;
+
+use super::assess::LdapView;
+use super::csn::{classify, Position};
+use super::procedures::{answering, single_provider_only};
+use super::state::LdapRole;
+use super::steps::LdapAction as A;
+use super::LdapCluster;
+use crate::procedures::{Plan, ProcError, Step};
+
+pub async fn demote(
+    cl: &LdapCluster,
+    view: &LdapView,
+    node: &str,
+    to: Option<&str>,
+    export: Option<PathBuf>,
+) -> Result<Plan<A>, ProcError> {
+    cl.node(node)?;
+    single_provider_only(view)?;
+    cl.remember_template(view);
+    let s = answering(view, node)?;
+    let provider = match to {
+        Some(t) => {
+            cl.node(t)?;
+            t.to_string()
+        }
+        None => {
+            // The provider the consumers follow, other than the node being demoted.
+            let followed = view.provider().filter(|p| p != node);
+            followed.ok_or_else(|| ProcError::refused(format!(
+                "no other provider is followed by the consumers: name it with --to (demoting {node} would leave no provider); nothing was changed")))?
+        }
+    };
+    if provider == node {
+        return Err(ProcError::usage(format!(
+            "--to {provider}: a node cannot follow itself"
+        )));
+    }
+    let p = answering(view, &provider)?;
+    if p.role != LdapRole::Provider {
+        return Err(ProcError::refused(format!(
+            "{provider} is a {}, not a provider; nothing was changed",
+            p.role
+        )));
+    }
+    let mut plan = Plan::new("openldap demote");
+    match classify(&s.csn, &p.csn) {
+        Position::Diverged(sids) => {
+            let n = cl.node(node)?;
+            if n.data_dir.is_none() && n.reseed_command.is_none() {
+                return Err(ProcError::refused(format!(
+                    "{node} diverged from {provider} (newer CSN for serverID {}) and a live demotion would silently merge; \
+                     reseeding needs `data_dir` or `reseed_command` for {node} in the cluster file; nothing was changed", sids.join(","))));
+            }
+            let path = export.unwrap_or_else(|| {
+                PathBuf::from(format!("drctl-demote-{node}-{}.ldif", cl.run_id))
+            });
+            let d = super::export::divergent(cl, node, &provider).await?;
+            plan.note(format!("{node} diverged from {provider}: {} entr{} {provider} never had (exported to {} before the reseed):",
+                d.len(), if d.len() == 1 { "y" } else { "ies" }, path.display()));
+            for e in &d {
+                plan.note(format!(
+                    "  {}{}",
+                    e.entry.dn,
+                    if e.on_provider {
+                        " (another version is on the provider)"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+            plan.confirm = Some(format!("{node}'s database will be wiped and refreshed from {provider}; its {} divergent entries are dropped from it (exported to {}).", d.len(), path.display()));
+            plan.step(Step::new(A::ExportDivergent {
+                node: node.into(),
+                provider: provider.clone(),
+                path,
+            }));
+            plan.step(Step::new(A::Follow {
+                node: node.into(),
+                provider: provider.clone(),
+            }));
+            plan.step(Step::new(A::Reseed {
+                node: node.into(),
+                provider: provider.clone(),
+            }));
+        }
+        pos => {
+            plan.note(format!(
+                "{node} is {} {provider}: a live demotion keeps its data",
+                if pos == Position::InSync {
+                    "in sync with"
+                } else {
+                    "behind"
+                }
+            ));
+            plan.step(Step::new(A::Follow {
+                node: node.into(),
+                provider: provider.clone(),
+            }));
+        }
+    }
+    plan.step(Step::new(A::Converged {
+        provider,
+        require: vec![node.to_string()],
+    }));
+    Ok(plan)
+}

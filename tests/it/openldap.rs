@@ -1,0 +1,604 @@
+//! OpenLDAP procedures on real slapd (`drctl lab up --kind openldap`), driven through the real
+//! drctl binary and the real ldap-utils: forced failover after kill -9, live demotion of a
+//! provider that is behind, export + reseed of a diverged one, switchover under writes,
+//! reruns, refusals and bad input. Skipped, saying why, where slapd is not installed.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::support::*;
+
+const DEADLINE: Duration = Duration::from_secs(30);
+const ADMIN: &str = "cn=admin,dc=example,dc=com";
+
+fn slapd_missing() -> bool {
+    let missing = ["/usr/sbin/slapd", "/usr/bin/ldapadd", "/usr/bin/ldapsearch"]
+        .iter()
+        .any(|p| !Path::new(p).exists());
+    if missing {
+        println!("skipped: slapd not installed (apt-get install slapd ldap-utils)");
+    }
+    missing
+}
+
+/// A running slapd lab in a temporary directory, torn down on drop.
+struct Ldap {
+    lab: Lab,
+    urls: std::collections::BTreeMap<String, String>,
+}
+
+impl Ldap {
+    fn up() -> Ldap {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("lab");
+        let lab = Lab { tmp, dir };
+        lab.ok(&["lab", "up", "--kind", "openldap", "--nodes", "3"]);
+        let s = lab.status();
+        let urls = s["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| {
+                (
+                    n["name"].as_str().unwrap().to_string(),
+                    n["url"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        Ldap { lab, urls }
+    }
+    fn password(&self) -> String {
+        std::fs::read_to_string(self.lab.dir.join("password")).unwrap()
+    }
+    fn url(&self, node: &str) -> String {
+        self.urls[node].clone()
+    }
+    /// ldapadd of `uid=NAME` entries on `node`; true when acknowledged.
+    fn add(&self, node: &str, uids: &[&str]) -> bool {
+        let ldif: String = uids
+            .iter()
+            .map(|u| format!("dn: uid={u},ou=people,dc=example,dc=com\nobjectClass: inetOrgPerson\nuid: {u}\ncn: {u}\nsn: test\nuserPassword: pw-{u}\n\n"))
+            .collect();
+        self.ldapadd(&self.url(node), &ldif)
+    }
+    fn ldapadd(&self, url: &str, ldif: &str) -> bool {
+        use std::io::Write;
+        let mut c = Command::new("ldapadd")
+            .args(["-x", "-H", url, "-D", ADMIN, "-w", &self.password()])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        c.stdin.take().unwrap().write_all(ldif.as_bytes()).unwrap();
+        c.wait().unwrap().success()
+    }
+    /// An ldapmodify on `node`'s cn=config that must succeed.
+    fn config_modify(&self, node: &str, ldif: &str) {
+        use std::io::Write;
+        let mut c = Command::new("ldapmodify")
+            .args([
+                "-x",
+                "-H",
+                &self.url(node),
+                "-D",
+                "cn=admin,cn=config",
+                "-w",
+                &self.password(),
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        c.stdin.take().unwrap().write_all(ldif.as_bytes()).unwrap();
+        assert!(
+            c.wait().unwrap().success(),
+            "ldapmodify on {node} failed: {ldif}"
+        );
+    }
+    /// The uids present on `node`.
+    fn uids(&self, node: &str) -> HashSet<String> {
+        let out = Command::new("ldapsearch")
+            .args([
+                "-x",
+                "-LLL",
+                "-H",
+                &self.url(node),
+                "-D",
+                ADMIN,
+                "-w",
+                &self.password(),
+            ])
+            .args(["-b", "ou=people,dc=example,dc=com", "(uid=*)", "uid"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.strip_prefix("uid: "))
+            .map(str::to_string)
+            .collect()
+    }
+    /// Waits until the group is healthy with equal fingerprints on every node.
+    fn converged(&self) -> Value {
+        self.lab.wait_converged(DEADLINE)
+    }
+    /// Role and fingerprint of every node: what a refusal or a rerun must not change.
+    fn shape(&self) -> Vec<(Value, Value, Value)> {
+        let s = self.lab.status();
+        s["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| (n["name"].clone(), n["role"].clone(), n["digest"].clone()))
+            .collect()
+    }
+}
+
+fn node_of<'a>(s: &'a Value, name: &str) -> &'a Value {
+    node(s, name)
+}
+
+fn uids(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}{i:04}")).collect()
+}
+
+fn refs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+#[test]
+fn openldap_failover_by_csn_after_kill9_then_behind_provider_demoted_live() {
+    if slapd_missing() {
+        return;
+    }
+    let l = Ldap::up();
+    assert!(l.add("node-1", &["first"]));
+    l.converged();
+    // node-3 misses the last writes: the new provider must be node-2, chosen by CSN.
+    l.lab.ok(&["lab", "kill", "node-3"]);
+    let late = uids("late", 20);
+    assert!(l.add("node-1", &refs(&late)));
+    wait_for("node-2 to hold the late writes", DEADLINE, || {
+        l.uids("node-2").contains("late0019").then_some(())
+    });
+    l.lab.ok(&["lab", "kill", "node-1"]);
+    l.lab.ok(&["lab", "restart", "node-3"]);
+    let before = l.shape();
+    l.lab
+        .run(&["failover", "--to", "node-3", "--yes"])
+        .exit(3)
+        .stderr_has("newer writes");
+    assert_eq!(l.shape(), before, "a refused failover changed something");
+    let dry = l.lab.ok(&["failover", "--dry-run", "--json"]).json();
+    assert_eq!(dry["outcome"], "dry run");
+    assert_eq!(l.shape(), before, "a dry run changed something");
+    let r = l.lab.ok(&["failover", "--yes", "--json"]).json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    assert_eq!(r["steps"][1]["node"], "node-2", "{r}");
+    let r = l.lab.ok(&["failover", "--yes", "--json"]).json();
+    assert_eq!(r["outcome"], "already done", "{r}");
+    // New writes on the new provider reach the repointed consumer.
+    assert!(l.add("node-2", &["after-failover"]));
+    wait_for("node-3 to follow node-2", DEADLINE, || {
+        let u = l.uids("node-3");
+        (u.contains("after-failover") && u.contains("late0019")).then_some(())
+    });
+    // The old provider comes back behind (it missed after-failover): live demotion.
+    l.lab.ok(&["lab", "restart", "node-1"]);
+    let s = l.lab.status();
+    assert_eq!(node_of(&s, "node-1")["role"], "provider");
+    assert_eq!(node_of(&s, "node-1")["position"], "behind", "{s}");
+    let r = l.lab.ok(&["demote", "node-1", "--yes", "--json"]).json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let s = l.converged();
+    assert_eq!(node_of(&s, "node-1")["role"], "consumer");
+    assert_eq!(node_of(&s, "node-1")["primary"], "node-2");
+    assert!(l.uids("node-1").contains("after-failover"));
+    let r = l.lab.ok(&["demote", "node-1", "--yes", "--json"]).json();
+    assert_eq!(r["outcome"], "already done", "{r}");
+}
+
+#[test]
+fn openldap_diverged_provider_exported_reseeded_and_export_replays() {
+    if slapd_missing() {
+        return;
+    }
+    let l = Ldap::up();
+    assert!(l.add("node-1", &refs(&uids("base", 10))));
+    l.converged();
+    l.lab.ok(&["lab", "kill", "node-1"]);
+    l.lab.ok(&["failover", "--yes"]);
+    assert!(l.add("node-2", &["on-new-provider"]));
+    // The old provider restarts and takes writes that never replicate.
+    l.lab.ok(&["lab", "restart", "node-1"]);
+    let split = uids("split", 3);
+    assert!(l.add("node-1", &refs(&split)));
+    let s = l.lab.status();
+    assert_eq!(
+        node_of(&s, "node-1")["position"]["diverged"],
+        serde_json::json!(["001"]),
+        "{s}"
+    );
+    // Without --yes and without a terminal it refuses, changing nothing.
+    let before = l.shape();
+    l.lab
+        .run(&["demote", "node-1"])
+        .exit(3)
+        .stderr_has("uid=split0000");
+    assert_eq!(l.shape(), before);
+    let export: PathBuf = l.lab.cwd().join("node-1-divergent.ldif");
+    let r = l
+        .lab
+        .ok(&[
+            "demote",
+            "node-1",
+            "--yes",
+            "--json",
+            "--export",
+            export.to_str().unwrap(),
+        ])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let note = r["steps"][0]["note"].as_str().unwrap();
+    for u in &split {
+        assert!(
+            note.contains(&format!("uid={u},")),
+            "the export note does not name {u}: {note}"
+        );
+    }
+    let text = std::fs::read_to_string(&export).unwrap();
+    let dns: Vec<&str> = text.lines().filter(|l| l.starts_with("dn: ")).collect();
+    assert_eq!(dns.len(), 3, "exactly the divergent entries: {text}");
+    let s = l.converged();
+    assert_eq!(node_of(&s, "node-1")["role"], "consumer");
+    let on1 = l.uids("node-1");
+    assert!(
+        on1.contains("on-new-provider") && !on1.contains("split0000"),
+        "node-1 was not reseeded"
+    );
+    let r = l.lab.ok(&["demote", "node-1", "--yes", "--json"]).json();
+    assert_eq!(r["outcome"], "already done", "{r}");
+    // The export replays cleanly on the provider and reaches everyone.
+    assert!(
+        l.ldapadd(&l.url("node-2"), &text),
+        "ldapadd of the export failed"
+    );
+    wait_for("the replayed entries on every node", DEADLINE, || {
+        ["node-1", "node-2", "node-3"]
+            .iter()
+            .all(|n| l.uids(n).contains("split0002"))
+            .then_some(())
+    });
+    l.converged();
+}
+
+#[test]
+fn openldap_switchover_under_writes_keeps_every_acknowledged_write() {
+    if slapd_missing() {
+        return;
+    }
+    let l = Ldap::up();
+    let urls: Vec<String> = ["node-1", "node-2", "node-3"]
+        .iter()
+        .map(|n| l.url(n))
+        .collect();
+    let pw = l.password();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (stop, urls, pw) = (stop.clone(), urls.clone(), pw.clone());
+        std::thread::spawn(move || {
+            let mut acked = Vec::new();
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && i < 5000 {
+                let uid = format!("w{i:05}");
+                let ldif = format!("dn: uid={uid},ou=people,dc=example,dc=com\nobjectClass: inetOrgPerson\nuid: {uid}\ncn: w\nsn: w\n\n");
+                // The first server that acknowledges wins; consumers answer with a referral.
+                if urls.iter().any(|u| ldapadd_with(u, &pw, &ldif)) {
+                    acked.push(uid);
+                    i += 1;
+                }
+            }
+            acked
+        })
+    };
+    wait_for("writes under way", DEADLINE, || {
+        l.uids("node-1").contains("w00020").then_some(())
+    });
+    let r = l
+        .lab
+        .ok(&["switchover", "--to", "node-2", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let count = || {
+        l.uids("node-2")
+            .iter()
+            .filter(|u| u.starts_with('w'))
+            .count()
+    };
+    let at_switch = count();
+    wait_for("writes on the new provider", DEADLINE, || {
+        (count() >= at_switch + 20).then_some(())
+    });
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let acked = writer.join().unwrap();
+    let s = l.converged();
+    assert_eq!(node_of(&s, "node-2")["role"], "provider");
+    assert_eq!(node_of(&s, "node-1")["role"], "consumer");
+    assert_eq!(node_of(&s, "node-3")["primary"], "node-2");
+    let present = l.uids("node-2");
+    let missing: Vec<&String> = acked.iter().filter(|u| !present.contains(*u)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged writes lost: {missing:?}",
+        missing.len(),
+        acked.len()
+    );
+    let r = l
+        .lab
+        .ok(&["switchover", "--to", "node-2", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "already done", "{r}");
+}
+
+fn ldapadd_with(url: &str, pw: &str, ldif: &str) -> bool {
+    use std::io::Write;
+    let mut c = Command::new("ldapadd")
+        .args(["-x", "-H", url, "-D", ADMIN, "-w", pw])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    c.stdin.take().unwrap().write_all(ldif.as_bytes()).unwrap();
+    c.wait().unwrap().success()
+}
+
+#[test]
+fn openldap_refusals_safety_checks_and_bad_input() {
+    if slapd_missing() {
+        return;
+    }
+    let l = Ldap::up();
+    l.converged();
+    let before = l.shape();
+    l.lab
+        .run(&["switchover", "--to", "node-9", "--yes"])
+        .exit(2);
+    l.lab
+        .run(&["repoint", "--primary", "node-2", "--yes"])
+        .exit(3)
+        .stderr_has("not a provider");
+    l.lab
+        .run(&["failover", "--to", "node-3", "--yes"])
+        .exit(3)
+        .stderr_has("answers");
+    l.lab
+        .run(&[
+            "switchover",
+            "--to",
+            "node-2",
+            "--yes",
+            "--expect-primary",
+            "node-3",
+        ])
+        .exit(3);
+    l.lab
+        .run(&["switchover", "--to", "node-2", "--expect-epoch", "1"])
+        .exit(2);
+    // A provider that answers but refuses our bind is not lost: no failover.
+    let yaml = std::fs::read_to_string(l.lab.cluster_file()).unwrap();
+    let wrong = yaml.replacen("password_file: password", "password_env: WRONG_PW", 1);
+    let bad_file = l.lab.dir.join("wrong-password.yaml");
+    std::fs::write(&bad_file, wrong).unwrap();
+    let mut c = l.lab.drctl(&["failover", "--yes"]);
+    c.env("WRONG_PW", "not-the-password")
+        .arg("--cluster")
+        .arg(&bad_file);
+    run(c).exit(3).stderr_has("answers but refuses");
+    assert_eq!(l.shape(), before, "a refusal changed something");
+    let r = l
+        .lab
+        .ok(&["repoint", "--primary", "node-1", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "already done", "{r}");
+    // A consumer that could be promoted without the replicator's size limit: `check` says so.
+    let mut c = Command::new("ldapmodify");
+    c.args([
+        "-x",
+        "-H",
+        &l.url("node-3"),
+        "-D",
+        "cn=admin,cn=config",
+        "-w",
+        &l.password(),
+    ]);
+    c.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null());
+    let mut child = c.spawn().unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"dn: olcDatabase={1}mdb,cn=config\nchangetype: modify\nreplace: olcLimits\nolcLimits: {0}dn.exact=\"cn=admin,cn=config\" size.hard=unlimited size.soft=unlimited\n").unwrap();
+    assert!(child.wait().unwrap().success());
+    let out = l.lab.run(&["check"]).exit(1).stdout_has("size limit");
+    assert!(
+        out.stdout().contains("node-3") && out.stdout().contains("fix:"),
+        "{}",
+        out.stdout()
+    );
+    // A syncprov without olcSpCheckpoint, and two servers sharing a serverID.
+    l.config_modify("node-1", "dn: olcOverlay={0}syncprov,olcDatabase={1}mdb,cn=config\nchangetype: modify\ndelete: olcSpCheckpoint\n");
+    l.config_modify(
+        "node-3",
+        "dn: cn=config\nchangetype: modify\nreplace: olcServerID\nolcServerID: 2\n",
+    );
+    let problems = l.lab.run(&["check", "--json"]).exit(1).json()["problems"].to_string();
+    assert!(problems.contains("olcSpCheckpoint: 1 1"), "{problems}");
+    assert!(
+        problems.contains("node-2, node-3 share olcServerID 2"),
+        "{problems}"
+    );
+}
+
+#[test]
+fn openldap_nodes_of_a_mixed_cluster_file_are_chosen_with_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("c.yaml");
+    std::fs::write(
+        &file,
+        "cluster: mixed\ntls: {ca: ca.pem}\nnodes:\n- {name: web-1, url: 'https://127.0.0.1:1'}\n\
+         - {name: dir-1, kind: openldap, url: 'ldap://127.0.0.1:1', bind_dn: 'cn=admin,cn=config', password_env: DIR_PW, suffix: 'dc=x'}\n",
+    )
+    .unwrap();
+    let mut c = command(drctl_bin(), dir.path());
+    c.env("DIR_PW", "secret").arg("--cluster").arg(&file);
+    c.args([
+        "--kind",
+        "openldap",
+        "--timeout",
+        "200ms",
+        "check",
+        "--json",
+    ]);
+    let out = run(c).exit(1);
+    let problems = out.json()["problems"].to_string();
+    assert!(
+        problems.contains("dir-1: does not answer") && !problems.contains("web-1"),
+        "{problems}"
+    );
+}
+
+#[test]
+fn openldap_cluster_file_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("c.yaml");
+    let cases = [
+        ("cluster: x\nnodes:\n- {name: a, kind: openldap, url: 'ldap://127.0.0.1:1', bind_dn: 'cn=admin,cn=config', password_env: X}\n", "nodes[0].suffix"),
+        ("cluster: x\nnodes:\n- {name: a, kind: openldap, url: 'https://h:1', bind_dn: 'cn=a,cn=config', password_env: X, suffix: 'dc=x'}\n", "nodes[0].url"),
+        ("cluster: x\nnodes:\n- {name: a, kind: openldap, url: 'ldap://h:1', bind_dn: 'cn=a,cn=config', password_env: X, suffix: 'dc=x', colour: red}\n", "colour"),
+        ("cluster: x\nnodes:\n- {name: a, url: 'https://h:1', suffix: 'dc=x'}\n", "nodes[0].suffix: only for"),
+    ];
+    for (yaml, needle) in cases {
+        std::fs::write(&file, yaml).unwrap();
+        let mut c = command(drctl_bin(), dir.path());
+        c.arg("--cluster").arg(&file).arg("status");
+        run(c).exit(2).stderr_has(needle);
+    }
+}
+
+#[test]
+fn openldap_consumer_down_during_switchover_is_repointed_afterwards() {
+    if slapd_missing() {
+        return;
+    }
+    let l = Ldap::up();
+    assert!(l.add("node-1", &["before"]));
+    l.converged();
+    // node-3 hangs (SIGSTOP): the switchover goes on without it and says so.
+    l.lab.ok(&["lab", "pause", "node-3"]);
+    let r = l
+        .lab
+        .ok(&[
+            "--timeout",
+            "300ms",
+            "switchover",
+            "--to",
+            "node-2",
+            "--yes",
+            "--json",
+        ])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let last = r["steps"].as_array().unwrap().last().unwrap().clone();
+    assert!(
+        last["note"]
+            .as_str()
+            .unwrap()
+            .contains("node-3 does not answer"),
+        "{r}"
+    );
+    l.lab.ok(&["lab", "resume", "node-3"]);
+    assert!(l.add("node-2", &["after"]));
+    // node-3 still follows node-1 (now a consumer itself): status says so; repoint fixes it.
+    let s = l.lab.status();
+    assert_eq!(node_of(&s, "node-3")["primary"], "node-1", "{s}");
+    assert_eq!(node_of(&s, "node-3")["health"], "red", "{s}");
+    let dry = l
+        .lab
+        .ok(&["repoint", "--primary", "node-2", "--dry-run", "--json"])
+        .json();
+    let step3 = dry["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["node"] == "node-3")
+        .cloned();
+    assert_eq!(step3.unwrap()["outcome"], "would run", "{dry}");
+    let r = l
+        .lab
+        .ok(&["repoint", "--primary", "node-2", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let s = l.converged();
+    assert_eq!(node_of(&s, "node-3")["primary"], "node-2");
+    assert!(l.uids("node-3").contains("after"));
+    let r = l
+        .lab
+        .ok(&["repoint", "--primary", "node-2", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "already done", "{r}");
+}
+
+/// A switchover that died part-way (reproduced by making its first changes by hand) is finished
+/// by running the same command again.
+#[test]
+fn openldap_switchover_stopped_part_way_is_finished_by_a_rerun() {
+    if slapd_missing() {
+        return;
+    }
+    let l = Ldap::up();
+    assert!(l.add("node-1", &["one"]));
+    l.converged();
+    let db = "dn: olcDatabase={1}mdb,cn=config\nchangetype: modify\n";
+    // Died right after freezing the provider.
+    l.config_modify(
+        "node-1",
+        &format!("{db}replace: olcReadOnly\nolcReadOnly: TRUE\n"),
+    );
+    let r = l
+        .lab
+        .ok(&["switchover", "--to", "node-2", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    assert_eq!(r["steps"][0]["outcome"], "already done", "{r}");
+    l.converged();
+    // Died right after promoting the target: two providers, the old one read-only.
+    l.config_modify(
+        "node-2",
+        &format!("{db}replace: olcReadOnly\nolcReadOnly: TRUE\n"),
+    );
+    l.config_modify(
+        "node-1",
+        &format!("{db}delete: olcUpdateRef\n-\ndelete: olcSyncrepl\n"),
+    );
+    let r = l
+        .lab
+        .ok(&["switchover", "--to", "node-1", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let s = l.converged();
+    assert_eq!(node_of(&s, "node-1")["role"], "provider");
+    for n in ["node-2", "node-3"] {
+        assert_eq!(node_of(&s, n)["primary"], "node-1", "{s}");
+        assert_eq!(node_of(&s, n)["read_only"], false, "{s}");
+    }
+    assert!(l.add("node-1", &["two"]));
+    wait_for("the new write everywhere", DEADLINE, || {
+        ["node-2", "node-3"]
+            .iter()
+            .all(|n| l.uids(n).contains("two"))
+            .then_some(())
+    });
+}
