@@ -12,7 +12,7 @@ use crate::cluster::ClusterView;
 use crate::procedures::{self, Cluster, Plan, ProcError, RunOptions, RunReport};
 
 /// Asks on the terminal; without one, refuses (a script must say `--yes`).
-fn prompt(question: &str, yes: bool) -> Result<bool, ProcError> {
+pub(super) fn prompt(question: &str, yes: bool) -> Result<bool, ProcError> {
     if yes {
         return Ok(true);
     }

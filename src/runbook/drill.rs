@@ -1,0 +1,292 @@
+//! Drills: a runbook as its own smoke test. Start a fresh lab in a temporary directory, inject the
+//! stated faults (SIGKILL, SIGSTOP, restarts, writes through the write checker), run the runbook
+//! unattended, check what it expects, tear the lab down (always), report per-step timings.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::drill_model::{Drill, Inject};
+use super::{engine, Runbook};
+use crate::api::Role;
+use crate::cluster::{probe, Health, Target};
+use crate::lab::writer::{self, WriteOptions};
+use crate::lab::{Lab, LabError, Sig};
+use crate::procedures::Cluster;
+
+const DEADLINE: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DrillStep {
+    pub name: String,
+    pub outcome: String,
+    pub ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Expectation {
+    pub what: String,
+    pub ok: bool,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DrillReport {
+    pub runbook: String,
+    pub passed: bool,
+    /// Lab start, faults, run, checks and teardown.
+    pub total_ms: u64,
+    /// The runbook's run: the recovery time.
+    pub recovery_ms: u64,
+    pub outcome: String,
+    pub steps: Vec<DrillStep>,
+    pub expectations: Vec<Expectation>,
+    pub writes_acknowledged: u64,
+    pub writes_lost: u64,
+    pub error: Option<String>,
+}
+
+fn fail(e: impl std::fmt::Display) -> LabError {
+    LabError::Failed(e.to_string())
+}
+
+/// Runs the drill of `rb` in a fresh lab under `base` (a temporary directory, removed after).
+pub async fn drill(rb: &Runbook, base: &Path, progress: &(dyn Fn(&str) + Sync)) -> DrillReport {
+    let started = Instant::now();
+    let mut report = DrillReport {
+        runbook: rb.name.clone(),
+        passed: false,
+        total_ms: 0,
+        recovery_ms: 0,
+        outcome: String::new(),
+        steps: Vec::new(),
+        expectations: Vec::new(),
+        writes_acknowledged: 0,
+        writes_lost: 0,
+        error: None,
+    };
+    let Some(d) = rb.drill.clone() else {
+        report.error = Some(format!("runbook {} has no drill section", rb.name));
+        return report;
+    };
+    let dir = base.join(format!("drctl-drill-{}-{}", rb.name, &uuid::Uuid::new_v4().simple().to_string()[..8]));
+    let mut lab = match Lab::create(&dir, d.nodes, None) {
+        Ok(l) => l,
+        Err(e) => {
+            report.error = Some(format!("cannot create the lab: {e}"));
+            let _ = std::fs::remove_dir_all(&dir);
+            return report;
+        }
+    };
+    let result = run_drill(rb, &d, &mut lab, &mut report, progress).await;
+    if let Err(e) = lab.down(false) {
+        progress(&format!("warning: lab teardown: {e}"));
+    }
+    if let Err(e) = result {
+        report.error = Some(e.to_string());
+    }
+    report.passed = report.error.is_none() && report.expectations.iter().all(|x| x.ok);
+    report.total_ms = started.elapsed().as_millis() as u64;
+    report
+}
+
+async fn run_drill(rb: &Runbook, d: &Drill, lab: &mut Lab, report: &mut DrillReport, progress: &(dyn Fn(&str) + Sync)) -> Result<(), LabError> {
+    lab.start_all()?;
+    let (cluster, targets) = crate::lab::targets(lab)?;
+    crate::lab::wait_up(&targets, Duration::from_secs(20)).await?;
+    crate::lab::form(&targets).await?;
+    crate::lab::wait_healthy(&cluster, &targets, DEADLINE).await?;
+    let inv = crate::inventory::Inventory::load(&lab.cluster_file()).map_err(fail)?;
+    let http = crate::api::client::http_client(&crate::api::ClientOptions {
+        trust: inv.trust(),
+        connect_timeout: Duration::from_secs(1),
+        request_timeout: Duration::from_secs(3),
+        operator: Some("drill".into()),
+        run_id: None,
+    })
+    .map_err(fail)?;
+    let settings = |dir: &Path| {
+        let mut s = super::unattended(http.clone(), dir);
+        s.journal_dir = Some(dir.join("runs"));
+        s
+    };
+    let acked = lab.dir.join("acked.log");
+    for (i, inj) in d.inject.iter().enumerate() {
+        let t0 = Instant::now();
+        let name = format!("inject {inj:?}").replace('"', "");
+        progress(&format!("  {} {name}", rb.name));
+        match inj {
+            Inject::Kill(n) => lab.signal(n, Sig::Kill)?,
+            Inject::Pause(n) => lab.signal(n, Sig::Stop)?,
+            Inject::Resume(n) => lab.signal(n, Sig::Cont)?,
+            Inject::Restart(n) => {
+                lab.start(n)?;
+                let t: Vec<Target> = targets.iter().filter(|t| t.name == *n).cloned().collect();
+                crate::lab::wait_up(&t, DEADLINE).await?;
+            }
+            Inject::Standalone(n) => {
+                target(&targets, n)?.client.standalone().await.map_err(fail)?;
+            }
+            Inject::WaitRole { node, role } => wait_role(&targets, node, role).await?,
+            Inject::Writes(count) => {
+                let opts = WriteOptions { count: *count, rate: None, acked_log: Some(acked.clone()), prefix: format!("drill/pre{i}"), write_timeout: DEADLINE };
+                let w = writer::run(&cluster, &targets, &opts, |_| {}).await;
+                if let Some(e) = w.error {
+                    return Err(fail(format!("writes before the run: {e}")));
+                }
+                wait_caught_up(&cluster, &targets).await?;
+            }
+            Inject::Runbook { name, vars } => {
+                let cl = Cluster::new(&cluster, &targets, "drill", DEADLINE);
+                let r = super::run_bundled(name, vars, cl, &settings(&lab.dir)).await.map_err(fail)?;
+                if !r.ok() {
+                    return Err(fail(format!("inject runbook {name}: {} ({})", r.outcome, r.error.unwrap_or_default())));
+                }
+            }
+        }
+        report.steps.push(DrillStep { name, outcome: "done".into(), ms: t0.elapsed().as_millis() as u64 });
+    }
+    // Writes while the runbook runs, from a client that retries through the change.
+    let acks = Arc::new(AtomicU64::new(0));
+    let writer = d.writes.as_ref().map(|w| {
+        let opts = WriteOptions { count: w.count, rate: Some(w.rate), acked_log: Some(acked.clone()), prefix: "drill/run".into(), write_timeout: DEADLINE };
+        let (c, t, a) = (cluster.clone(), targets.clone(), acks.clone());
+        let min = (w.rate / 2.0) as u64;
+        (min, tokio::spawn(async move { writer::run(&c, &t, &opts, move |n| a.store(n, Ordering::Relaxed)).await }))
+    });
+    if let Some((min, _)) = &writer {
+        let until = Instant::now() + DEADLINE;
+        while acks.load(Ordering::Relaxed) < *min {
+            if Instant::now() > until {
+                return Err(fail("the writer made no progress before the run"));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let vars = engine::resolve_vars(rb, &d.vars).map_err(|e| fail(e.message))?;
+    let cl = Cluster::new(&cluster, &targets, "drill", DEADLINE);
+    progress(&format!("  {} run (run {})", rb.name, cl.run_id));
+    let run = engine::run(rb, vars, cl, &settings(&lab.dir), None).await;
+    report.recovery_ms = run.ms;
+    report.outcome = run.outcome.clone();
+    for s in &run.steps {
+        report.steps.push(DrillStep { name: s.name.clone(), outcome: s.outcome.clone(), ms: s.ms });
+    }
+    if let Some((_, handle)) = writer {
+        let w = handle.await.map_err(fail)?;
+        if let Some(e) = w.error {
+            report.expectations.push(Expectation { what: "writes during the run".into(), ok: false, detail: e });
+        }
+    }
+    if let Some(e) = run.error {
+        return Err(fail(format!("the runbook {}: {e}", run.outcome)));
+    }
+    report.expectations = expect(d, &cluster, &targets, &acked, report).await;
+    Ok(())
+}
+
+fn target<'a>(targets: &'a [Target], name: &str) -> Result<&'a Target, LabError> {
+    targets.iter().find(|t| t.name == name).ok_or_else(|| fail(format!("no node {name}")))
+}
+
+async fn wait_role(targets: &[Target], node: &str, role: &str) -> Result<(), LabError> {
+    let t = target(targets, node)?;
+    let until = Instant::now() + DEADLINE;
+    loop {
+        let now = t.client.status().await.map(|s| s.role.to_string());
+        if now.as_deref().ok() == Some(role) {
+            return Ok(());
+        }
+        if Instant::now() > until {
+            return Err(fail(format!("{node} did not become {role} within {DEADLINE:?} ({now:?})")));
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Waits until every replica that answers holds the primary's last record.
+async fn wait_caught_up(cluster: &str, targets: &[Target]) -> Result<(), LabError> {
+    let until = Instant::now() + DEADLINE;
+    loop {
+        let view = probe(cluster, targets).await;
+        let head = view.primary().and_then(|p| p.ok()).map(|s| s.head_seq);
+        let behind: Vec<String> = view.nodes.iter().filter_map(|n| n.ok().map(|s| (n, s))).filter(|(_, s)| s.role == Role::Replica && head.is_some_and(|h| s.head_seq < h)).map(|(n, _)| n.name.clone()).collect();
+        if head.is_some() && behind.is_empty() {
+            return Ok(());
+        }
+        if Instant::now() > until {
+            return Err(fail(format!("replicas did not catch up: {}", behind.join(", "))));
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Checks `expect:`, waiting up to the deadline for it all to hold.
+async fn expect(d: &Drill, cluster: &str, targets: &[Target], acked: &Path, report: &mut DrillReport) -> Vec<Expectation> {
+    let until = Instant::now() + DEADLINE;
+    loop {
+        let mut out = Vec::new();
+        let view = probe(cluster, targets).await;
+        let primary = view.primary().map(|p| p.name.clone());
+        let mut check = |what: String, ok: bool, detail: String| out.push(Expectation { what, ok, detail });
+        if let Some(p) = &d.expect.primary {
+            check(format!("primary is {p}"), primary.as_deref() == Some(p), format!("primary: {primary:?}"));
+        }
+        if let Some(p) = &d.expect.primary_not {
+            check(format!("primary is not {p}"), primary.is_some() && primary.as_deref() != Some(p), format!("primary: {primary:?}"));
+        }
+        if let Some(want) = d.expect.healthy {
+            // Nodes the drill killed and left down are not counted: every node that answers is green.
+            let a = view.assess();
+            let bad: Vec<String> = view.nodes.iter().zip(&a.nodes).filter(|(n, x)| n.ok().is_some() && x.health != Health::Green).map(|(n, x)| format!("{}: {}", n.name, x.reasons.join(", "))).collect();
+            let healthy = primary.is_some() && bad.is_empty();
+            check(format!("healthy is {want}"), healthy == want, bad.join("; "));
+        }
+        let roles: BTreeMap<String, String> = view.nodes.iter().map(|n| (n.name.clone(), n.ok().map(|s| s.role.to_string()).unwrap_or_else(|| "unreachable".into()))).collect();
+        for (node, role) in &d.expect.roles {
+            let have = roles.get(node).cloned().unwrap_or_default();
+            check(format!("{node} is {role}"), have == *role, format!("{node} is {have}"));
+        }
+        if d.expect.no_write_lost {
+            let present: HashSet<String> = match primary.as_ref().and_then(|p| targets.iter().find(|t| t.name == *p)) {
+                Some(t) => t.client.list_entries(Some("drill/")).await.map(|v| v.into_iter().map(|e| e.key).collect()).unwrap_or_default(),
+                None => HashSet::new(),
+            };
+            let text = std::fs::read_to_string(acked).unwrap_or_default();
+            let (total, missing) = writer::missing_keys(&text, &present);
+            report.writes_acknowledged = total;
+            report.writes_lost = missing.len() as u64;
+            check("no acknowledged write lost".into(), missing.is_empty() && total > 0, format!("{total} acknowledged, {} missing{}", missing.len(), missing.first().map(|m| format!(" (first: {m})")).unwrap_or_default()));
+        }
+        if out.iter().all(|x| x.ok) || Instant::now() > until {
+            return out;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// JUnit XML: one test suite, one test case per drill, failures with what did not hold.
+pub fn junit(reports: &[DrillReport]) -> String {
+    let failures = reports.iter().filter(|r| !r.passed).count();
+    let secs = |ms: u64| format!("{:.3}", ms as f64 / 1000.0);
+    let mut x = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"drctl drills\" tests=\"{}\" failures=\"{failures}\" time=\"{}\">\n", reports.len(), secs(reports.iter().map(|r| r.total_ms).sum()));
+    for r in reports {
+        x.push_str(&format!("  <testcase classname=\"drill\" name=\"{}\" time=\"{}\">\n", esc(&r.runbook), secs(r.total_ms)));
+        if !r.passed {
+            let why: Vec<String> = r.error.iter().cloned().chain(r.expectations.iter().filter(|e| !e.ok).map(|e| format!("{}: {}", e.what, e.detail))).collect();
+            x.push_str(&format!("    <failure message=\"{}\"/>\n", esc(&why.join("; "))));
+        }
+        let steps: Vec<String> = r.steps.iter().map(|s| format!("{} ms  {}  {}", s.ms, s.outcome, s.name)).collect();
+        x.push_str(&format!("    <system-out>recovery {} ms\n{}</system-out>\n  </testcase>\n", r.recovery_ms, esc(&steps.join("\n"))));
+    }
+    x.push_str("</testsuite>\n");
+    x
+}

@@ -1,0 +1,427 @@
+//! Runs a runbook: each step in turn is rendered, planned from a fresh probe and run by the
+//! procedures' runner (check → apply → verify); the journal records every step; a failure before
+//! a `point_of_no_return` undoes the earlier steps that declare an `undo`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::action::{Ask, RunbookAction, RunbookCtx, Shared};
+use super::expand::{build, Args};
+use super::journal::{now_ms, Entry, Journal};
+use super::model::Runbook;
+use super::template::{truthy, Scope};
+use crate::exit::Exit;
+use crate::procedures::{execute, Cluster, ProcError, RunContext, RunOptions, StepReport};
+
+pub struct Settings {
+    pub dry_run: bool,
+    pub ask: Ask,
+    pub progress: bool,
+    pub break_lock: bool,
+    /// How long a step may take to take effect, unless it says `timeout:`.
+    pub step_timeout: Duration,
+    /// Where journals go; None writes none.
+    pub journal_dir: Option<PathBuf>,
+    pub export_dir: PathBuf,
+    pub http: reqwest::Client,
+    /// How to start this runbook again (for the resume hint): a name or a path.
+    pub invoked_as: String,
+}
+
+/// What a resumed run continues from.
+#[derive(Debug, Clone, Default)]
+pub struct Resume {
+    pub run_id: String,
+    pub verified: BTreeSet<usize>,
+    pub outputs: BTreeMap<usize, BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RbStep {
+    pub index: usize,
+    pub name: String,
+    pub uses: String,
+    pub outcome: String,
+    pub ms: u64,
+    pub note: Option<String>,
+    pub actions: Vec<StepReport<RunbookAction>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunbookReport {
+    pub runbook: String,
+    pub run_id: String,
+    /// `succeeded`, `already done`, `dry run`, `failed, nothing changed`, `failed part-way`,
+    /// `timed out`, `refused`, `aborted`.
+    pub outcome: String,
+    pub steps: Vec<RbStep>,
+    pub ms: u64,
+    pub error: Option<String>,
+    pub journal: Option<String>,
+    /// The command that continues this run, when it stopped part-way.
+    pub resume: Option<String>,
+    #[serde(skip)]
+    pub exit: Option<Exit>,
+}
+
+impl RunbookReport {
+    pub fn ok(&self) -> bool {
+        self.exit.is_none()
+    }
+}
+
+/// Fills defaults, refuses unknown and missing parameters.
+pub fn resolve_vars(
+    rb: &Runbook,
+    given: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, ProcError> {
+    let mut vars = BTreeMap::new();
+    for (k, v) in given {
+        if !rb.params.contains_key(k) {
+            let hint = super::error::nearest(k, rb.params.keys().map(String::as_str))
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            return Err(ProcError::usage(format!(
+                "--var {k}: runbook {} has no parameter '{k}'{hint}; it has: {}",
+                rb.name,
+                rb.params.keys().cloned().collect::<Vec<_>>().join(", ")
+            )));
+        }
+        vars.insert(k.clone(), v.clone());
+    }
+    for (k, p) in &rb.params {
+        if vars.contains_key(k) {
+            continue;
+        }
+        match (&p.default, p.required) {
+            (Some(d), _) => {
+                vars.insert(k.clone(), d.clone());
+            }
+            (None, true) => {
+                return Err(ProcError::usage(format!(
+                    "runbook {} needs --var {k}=… ({})",
+                    rb.name, p.description
+                )))
+            }
+            (None, false) => {
+                vars.insert(k.clone(), String::new());
+            }
+        }
+    }
+    Ok(vars)
+}
+
+fn say(s: &Settings, line: &str) {
+    if s.progress {
+        eprintln!("{line}");
+    }
+}
+
+pub async fn run(
+    rb: &Runbook,
+    vars: BTreeMap<String, String>,
+    mut cl: Cluster,
+    settings: &Settings,
+    resume: Option<Resume>,
+) -> RunbookReport {
+    let started = Instant::now();
+    if let Some(r) = &resume {
+        cl = super::with_run_id(cl, &r.run_id);
+    }
+    let resume = resume.unwrap_or_default();
+    let run_id = cl.run_id.clone();
+    let mut report = RunbookReport {
+        runbook: rb.name.clone(),
+        run_id: run_id.clone(),
+        outcome: String::new(),
+        steps: Vec::new(),
+        ms: 0,
+        error: None,
+        journal: None,
+        resume: None,
+        exit: None,
+    };
+    let mut journal = match (&settings.journal_dir, settings.dry_run) {
+        (Some(dir), false) => match Journal::open(dir, &run_id) {
+            Ok(j) => Some(j),
+            Err(e) => return fail(report, started, "refused", e.to_string(), Exit::Usage),
+        },
+        _ => None,
+    };
+    if let Some(j) = journal.as_mut() {
+        report.journal = Some(j.path.display().to_string());
+        j.write(&if resume.verified.is_empty() && resume.run_id.is_empty() {
+            Entry::Start {
+                run_id: run_id.clone(),
+                runbook: rb.name.clone(),
+                source: rb.source.clone(),
+                text: rb.text.clone(),
+                vars: vars.clone(),
+                at_ms: now_ms(),
+            }
+        } else {
+            Entry::Resume { at_ms: now_ms() }
+        });
+    }
+    let mut scope = Scope {
+        vars,
+        steps: BTreeMap::new(),
+        run_id: run_id.clone(),
+    };
+    for (i, outs) in &resume.outputs {
+        if let Some(id) = rb.steps.get(*i).and_then(|s| s.id.clone()) {
+            scope.steps.insert(id, outs.clone());
+        }
+    }
+    let shared = Arc::new(Shared {
+        ask: settings.ask.clone(),
+        held: tokio::sync::Mutex::new(None),
+        outputs: std::sync::Mutex::new(BTreeMap::new()),
+        http: settings.http.clone(),
+    });
+    let total = rb.steps.len();
+    let mut failure: Option<ProcError> = None;
+    let mut changed_steps: Vec<usize> = Vec::new();
+    let mut passed_ponr = false;
+    let mut would_change = false;
+    for (i, step) in rb.steps.iter().enumerate() {
+        let t0 = Instant::now();
+        let mut rs = RbStep {
+            index: i,
+            name: step.name.clone(),
+            uses: step.uses.clone(),
+            outcome: String::new(),
+            ms: 0,
+            note: None,
+            actions: Vec::new(),
+        };
+        if resume.verified.contains(&i) {
+            rs.outcome = "verified earlier".into();
+            passed_ponr |= step.point_of_no_return;
+            report.steps.push(rs);
+            continue;
+        }
+        say(settings, &format!("== [{}/{total}] {} ({})", i + 1, step.name, step.uses));
+        let result = run_step(step, &scope, &cl, settings, &shared, would_change).await;
+        rs.ms = t0.elapsed().as_millis() as u64;
+        let outputs = std::mem::take(&mut *shared.outputs.lock().expect("outputs lock"));
+        match result {
+            Ok(mut done) => {
+                done.outputs.extend(outputs);
+                rs.outcome = done.outcome;
+                rs.note = done.note;
+                rs.actions = done.actions;
+                would_change |= rs.outcome == "would run";
+                if done.changed {
+                    changed_steps.push(i);
+                }
+                passed_ponr |= step.point_of_no_return && !settings.dry_run;
+                if let Some(id) = &step.id {
+                    scope.steps.insert(id.clone(), done.outputs.clone());
+                }
+                if let Some(j) = journal.as_mut() {
+                    j.write(&Entry::Step {
+                        index: i,
+                        name: step.name.clone(),
+                        outcome: rs.outcome.clone(),
+                        ms: rs.ms,
+                        note: rs.note.clone(),
+                        outputs: done.outputs,
+                        changed: done.changed,
+                    });
+                }
+                report.steps.push(rs);
+            }
+            Err((e, actions, changed)) => {
+                say(settings, &format!("   failed: {}", e.message));
+                rs.outcome = "failed".into();
+                rs.note = Some(e.message.clone());
+                rs.actions = actions;
+                if changed {
+                    changed_steps.push(i);
+                }
+                if let Some(j) = journal.as_mut() {
+                    j.write(&Entry::Step {
+                        index: i,
+                        name: step.name.clone(),
+                        outcome: "failed".into(),
+                        ms: rs.ms,
+                        note: rs.note.clone(),
+                        outputs: BTreeMap::new(),
+                        changed,
+                    });
+                }
+                report.steps.push(rs);
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+    for s in rb.steps.iter().enumerate().skip(report.steps.len()) {
+        report.steps.push(RbStep {
+            index: s.0,
+            name: s.1.name.clone(),
+            uses: s.1.uses.clone(),
+            outcome: "not run".into(),
+            ms: 0,
+            note: None,
+            actions: Vec::new(),
+        });
+    }
+    let outcome = match &failure {
+        None if settings.dry_run => "dry run".to_string(),
+        None if changed_steps.is_empty()
+            && report.steps.iter().all(|s| s.outcome != "done") =>
+        {
+            "already done".into()
+        }
+        None => "succeeded".into(),
+        Some(e) => {
+            let mut all_undone = true;
+            if !passed_ponr {
+                all_undone = super::rollback::undo(rb, &changed_steps, &scope, &cl, settings, &shared, &mut report).await;
+            }
+            let nothing = changed_steps.is_empty() || (!passed_ponr && all_undone);
+            if nothing {
+                match e.exit {
+                    Exit::Refused => "refused".into(),
+                    Exit::Aborted => "aborted".into(),
+                    _ => "failed, nothing changed".into(),
+                }
+            } else if e.exit == Exit::TimedOut {
+                "timed out".into()
+            } else {
+                "failed part-way".into()
+            }
+        }
+    };
+    if let Some(held) = shared.held.lock().await.take() {
+        cl.unlock(&held).await;
+    }
+    report.outcome = outcome.clone();
+    report.ms = started.elapsed().as_millis() as u64;
+    if let Some(mut e) = failure {
+        if matches!(outcome.as_str(), "failed part-way" | "timed out") {
+            let cmd = format!("drctl run --resume {run_id}");
+            e.message = format!(
+                "{}\n{}: see `drctl status` and the journal {}, then continue with `{cmd}` (verified steps are skipped)",
+                e.message,
+                if outcome == "timed out" { "timed out, the outcome is unknown" } else { "the runbook stopped part-way" },
+                report.journal.clone().unwrap_or_default()
+            );
+            report.resume = Some(cmd);
+        } else if e.exit == Exit::TimedOut {
+            e.exit = Exit::Failed;
+        }
+        if outcome == "failed, nothing changed" && !e.message.contains("nothing was changed") {
+            e.message = format!("{}; nothing was changed", e.message);
+        }
+        report.error = Some(e.message);
+        report.exit = Some(e.exit);
+    }
+    if let Some(j) = journal.as_mut() {
+        j.write(&Entry::End {
+            outcome,
+            ms: report.ms,
+            error: report.error.clone(),
+        });
+    }
+    report
+}
+
+fn fail(mut r: RunbookReport, started: Instant, outcome: &str, msg: String, exit: Exit) -> RunbookReport {
+    r.outcome = outcome.into();
+    r.ms = started.elapsed().as_millis() as u64;
+    r.error = Some(msg);
+    r.exit = Some(exit);
+    r
+}
+
+pub(super) struct StepDone {
+    pub outcome: String,
+    pub note: Option<String>,
+    pub actions: Vec<StepReport<RunbookAction>>,
+    pub outputs: BTreeMap<String, String>,
+    pub changed: bool,
+}
+
+type StepFailure = (ProcError, Vec<StepReport<RunbookAction>>, bool);
+
+/// Renders, plans and runs one step (with its retries).
+pub(super) async fn run_step(
+    step: &super::model::StepSpec,
+    scope: &Scope,
+    cl: &Cluster,
+    settings: &Settings,
+    shared: &Arc<Shared>,
+    after_change: bool,
+) -> Result<StepDone, StepFailure> {
+    let usage = |m: String| (ProcError::usage(format!("{}: {m}", step.name)), Vec::new(), false);
+    if let Some(w) = &step.when {
+        let r = scope.render(w).map_err(usage)?;
+        if !truthy(&r) {
+            return Ok(StepDone { outcome: "skipped".into(), note: Some(format!("when: {r}")), actions: Vec::new(), outputs: BTreeMap::new(), changed: false });
+        }
+    }
+    let with = scope.render_node(&step.with).map_err(usage)?;
+    let map = match with {
+        serde_json::Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    };
+    let args = Args { uses: &step.uses, map };
+    let mut scl = cl.clone();
+    scl.step_timeout = step.timeout.unwrap_or(settings.step_timeout);
+    let cx = RunbookCtx { cluster: scl.clone(), shared: shared.clone() };
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let view = scl.probe().await;
+        let exp = match build(&args, &scl, &view, &settings.export_dir).await {
+            Ok(e) => e,
+            // A dry run cannot plan a step whose preconditions an earlier step would create.
+            Err(e) if settings.dry_run && after_change => {
+                return Ok(StepDone { outcome: "planned when reached".into(), note: Some(e.message), actions: Vec::new(), outputs: BTreeMap::new(), changed: false });
+            }
+            Err(e) => return Err((e, Vec::new(), false)),
+        };
+        let mut plan = exp.plan;
+        if let Some(q) = &step.confirm {
+            plan.confirm = Some(scope.render(q).map_err(usage)?);
+        }
+        for line in &plan.summary {
+            say(settings, &format!("   {line}"));
+        }
+        let opts = RunOptions {
+            dry_run: settings.dry_run,
+            break_lock: settings.break_lock,
+            lock_ttl: Duration::from_secs(600),
+            confirm: &*settings.ask,
+            progress: settings.progress,
+        };
+        let sub = execute(&cx, plan, &opts).await;
+        let changed = sub.steps.iter().any(|s| s.outcome == "done" && crate::procedures::Act::changes(&s.action));
+        if sub.ok() {
+            let outcome = match sub.outcome.as_str() {
+                "dry run" if sub.steps.iter().any(|s| s.outcome == "would run") => "would run",
+                "dry run" => "would skip",
+                "already done" => "already done",
+                _ if changed => "done",
+                _ => "done",
+            };
+            let note = sub.steps.iter().filter_map(|s| s.note.clone()).last();
+            return Ok(StepDone { outcome: outcome.into(), note, actions: sub.steps, outputs: exp.outputs, changed });
+        }
+        let exit = sub.exit.unwrap_or(Exit::Failed);
+        let retry = attempt <= step.retries as usize && matches!(exit, Exit::Failed | Exit::TimedOut);
+        let err = ProcError { exit, message: sub.error.clone().unwrap_or_else(|| sub.outcome.clone()) };
+        if !retry {
+            return Err((err, sub.steps, changed));
+        }
+        say(settings, &format!("   attempt {attempt} failed ({}); retrying", err.message));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
