@@ -117,7 +117,7 @@ async fn run_drill(rb: &Runbook, d: &Drill, lab: &mut Lab, report: &mut DrillRep
     let acked = lab.dir.join("acked.log");
     for (i, inj) in d.inject.iter().enumerate() {
         let t0 = Instant::now();
-        let name = format!("inject {inj:?}").replace('"', "");
+        let name = format!("inject: {}", inj.describe());
         progress(&format!("  {} {name}", rb.name));
         match inj {
             Inject::Kill(n) => lab.signal(n, Sig::Kill)?,
@@ -132,6 +132,11 @@ async fn run_drill(rb: &Runbook, d: &Drill, lab: &mut Lab, report: &mut DrillRep
                 target(&targets, n)?.client.standalone().await.map_err(fail)?;
             }
             Inject::WaitRole { node, role } => wait_role(&targets, node, role).await?,
+            Inject::SetSetting { name, value } => {
+                let view = probe(&cluster, &targets).await;
+                let p = view.primary().ok_or_else(|| fail("no primary to write through"))?;
+                target(&targets, &p.name)?.client.put_setting(name, value).await.map_err(fail)?;
+            }
             Inject::Writes(count) => {
                 let opts = WriteOptions { count: *count, rate: None, acked_log: Some(acked.clone()), prefix: format!("drill/pre{i}"), write_timeout: DEADLINE };
                 let w = writer::run(&cluster, &targets, &opts, |_| {}).await;

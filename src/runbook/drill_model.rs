@@ -37,6 +37,30 @@ pub enum Inject {
     },
     /// N acknowledged writes before the runbook runs.
     Writes(u64),
+    /// Write a replicated setting through the primary (drift an operator must repair).
+    SetSetting { name: String, value: String },
+}
+
+impl Inject {
+    pub fn describe(&self) -> String {
+        match self {
+            Inject::Kill(n) => format!("kill -9 {n}"),
+            Inject::Pause(n) => format!("pause (SIGSTOP) {n}"),
+            Inject::Resume(n) => format!("resume (SIGCONT) {n}"),
+            Inject::Restart(n) => format!("restart {n}"),
+            Inject::Standalone(n) => format!("make {n} standalone"),
+            Inject::WaitRole { node, role } => format!("wait until {node} is {role}"),
+            Inject::Runbook { name, vars } => format!(
+                "run {name} ({})",
+                vars.iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+            Inject::Writes(n) => format!("{n} acknowledged writes"),
+            Inject::SetSetting { name, value } => format!("set {name} = {value}"),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -67,6 +91,7 @@ const INJECT: &[&str] = &[
     "runbook",
     "vars",
     "writes",
+    "set_setting",
     "partition",
 ];
 const EXPECT: &[&str] = &["primary", "primary_not", "healthy", "no_write_lost", "roles"];
@@ -179,6 +204,19 @@ fn inject(c: &mut Compiler, item: &Node, path: &str) -> Option<Inject> {
                 },
                 _ => {
                     c.problem(v.mark, &p, "wait_role needs node and role");
+                    return None;
+                }
+            }
+        }
+        "set_setting" => {
+            let m = string_map(c, v, &p);
+            match (m.get("name"), m.get("value")) {
+                (Some(n), Some(v)) => Inject::SetSetting {
+                    name: n.clone(),
+                    value: v.clone(),
+                },
+                _ => {
+                    c.problem(v.mark, &p, "set_setting needs name and value");
                     return None;
                 }
             }

@@ -314,6 +314,9 @@ pub async fn run(
                 report.journal.clone().unwrap_or_default()
             );
             report.resume = Some(cmd);
+            if outcome == "failed part-way" {
+                e.exit = Exit::Failed;
+            }
         } else if e.exit == Exit::TimedOut {
             e.exit = Exit::Failed;
         }

@@ -212,6 +212,8 @@ pub fn compile(file: &str, text: &str) -> Result<Runbook, LoadError> {
     if let Some((_, v)) = entries.iter().find(|(k, _)| k.text == "drill") {
         rb.drill = super::drill_model::compile(&mut c, v, &rb);
     }
+    c.problems
+        .sort_by_key(|p| (p.mark.line, p.mark.col, p.path.clone()));
     if c.problems.is_empty() {
         Ok(rb)
     } else {

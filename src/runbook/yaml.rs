@@ -180,9 +180,10 @@ impl MarkedEventReceiver for Builder {
                         kind: Kind::Seq(items),
                         mark,
                     },
+                    // A block mapping's start is reported past its first key: point at that key.
                     Some(Frame::Map(mark, entries, _)) => Node {
+                        mark: entries.first().map(|(k, _)| k.mark).unwrap_or(mark),
                         kind: Kind::Map(entries),
-                        mark,
                     },
                     None => return,
                 };
