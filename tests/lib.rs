@@ -8,5 +8,6 @@ mod it {
     mod cli;
     mod procedures;
     mod replication;
+    mod runbook;
     mod security;
 }

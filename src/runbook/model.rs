@@ -383,16 +383,26 @@ fn check_refs(c: &mut Compiler, node: &Node, path: &str, rb: &Runbook, known: &B
                 check_refs(c, v, &join(path, &k.text), rb, known);
             }
         }
-        Kind::Scalar { text, .. } => match references(text) {
-            Err((m, _)) => c.problem(node.mark, path, m),
-            Ok(refs) => {
-                for (expr, _) in refs {
-                    if let Some(m) = bad_ref(&expr, rb, known) {
-                        c.suggest(node.mark, path, m.0, m.1);
+        Kind::Scalar { text, quoted } => {
+            // Point at the `{{` itself when the scalar is on one line.
+            let at = |offset: usize| {
+                let mut m = node.mark;
+                if !text.contains('\n') {
+                    m.col += text[..offset].chars().count() + usize::from(*quoted);
+                }
+                m
+            };
+            match references(text) {
+                Err((m, offset)) => c.problem(at(offset), path, m),
+                Ok(refs) => {
+                    for (expr, offset) in refs {
+                        if let Some(m) = bad_ref(&expr, rb, known) {
+                            c.suggest(at(offset), path, m.0, m.1);
+                        }
                     }
                 }
             }
-        },
+        }
     }
 }
 
