@@ -48,6 +48,9 @@ complete -c drctl -n "__fish_drctl_needs_command" -f -a "join" -d 'Make a node a
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "sync" -d 'Replication modes (seed 001)'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "certs" -d 'Cluster CA and node certificates'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "lab" -d 'A local cluster of real drnode processes, with fault injection'
+complete -c drctl -n "__fish_drctl_needs_command" -f -a "run" -d 'Run a runbook (a file or a bundled name), with a journal to resume from'
+complete -c drctl -n "__fish_drctl_needs_command" -f -a "runbook" -d 'List, show and validate runbooks'
+complete -c drctl -n "__fish_drctl_needs_command" -f -a "drill" -d 'Prove runbooks on fresh labs: inject faults, run, check, tear down'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c drctl -n "__fish_drctl_using_subcommand status" -l interval -r
@@ -463,6 +466,92 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "bench" -d 'Measure switchover and failover on a fresh 3-node lab (not the one in --lab-dir)'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check that every key of an acked log is on a node (default: the primary)'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drctl -n "__fish_drctl_using_subcommand run" -l var -d 'Set a parameter: --var name=value (repeatable)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand run" -l resume -d 'Continue a run that stopped (killed, failed or timed out) after its last verified step' -r
+complete -c drctl -n "__fish_drctl_using_subcommand run" -l wait -d 'How long each step may take to take effect, unless the step sets `timeout:`' -r
+complete -c drctl -n "__fish_drctl_using_subcommand run" -l export-dir -d 'Where exported records go' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand run" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand run" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand run" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand run" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand run" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand run" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand run" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand run" -l dry-run -d 'Print the plan from the same probes as a real run, and change nothing'
+complete -c drctl -n "__fish_drctl_using_subcommand run" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
+complete -c drctl -n "__fish_drctl_using_subcommand run" -l json -d 'Print the report as JSON'
+complete -c drctl -n "__fish_drctl_using_subcommand run" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
+complete -c drctl -n "__fish_drctl_using_subcommand run" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand run" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -f -a "list" -d 'The bundled runbooks, with their parameters and whether they have a drill'
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -f -a "show" -d 'Print a runbook (bundled name or file)'
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -f -a "validate" -d 'Check runbook files: exit 2 naming each problem\'s file, line, column and YAML path'
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -f -a "actions" -d 'Every action a step can use, with its parameters'
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -l json
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from show" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from show" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from show" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from show" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from show" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from show" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from show" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from validate" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from validate" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from validate" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from validate" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from validate" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from validate" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from validate" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from validate" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from validate" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -l json
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from help" -f -a "list" -d 'The bundled runbooks, with their parameters and whether they have a drill'
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print a runbook (bundled name or file)'
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from help" -f -a "validate" -d 'Check runbook files: exit 2 naming each problem\'s file, line, column and YAML path'
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from help" -f -a "actions" -d 'Every action a step can use, with its parameters'
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drctl -n "__fish_drctl_using_subcommand drill" -l junit -d 'Also write a JUnit XML report to FILE' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand drill" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand drill" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand drill" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand drill" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand drill" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand drill" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand drill" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand drill" -l all -d 'Every bundled runbook\'s drill'
+complete -c drctl -n "__fish_drctl_using_subcommand drill" -l json
+complete -c drctl -n "__fish_drctl_using_subcommand drill" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand drill" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
@@ -472,23 +561,26 @@ complete -c drctl -n "__fish_drctl_using_subcommand completions" -l operator -d 
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "status" -d 'One row per node: role, epoch, database status, owns, lag, primary, health'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "check" -d 'Exit 0 when the cluster is healthy, 1 listing each problem'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "entry" -d 'Read and write replicated entries'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "events" -d 'Show nodes\' event logs'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "api" -d 'Raw escape hatch: call the admin API directly'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "candidates" -d 'Every node ranked for promotion, with the reason each can or cannot be promoted'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "switchover" -d 'Managed switchover: the primary drains, the target catches up, everyone switches'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "failover" -d 'Forced failover: promote a replica when the primary does not answer'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "repoint" -d 'Set the replicated `primary` setting and point every replica at it (seed 000)'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "demote" -d 'Turn a fenced or restored old primary into a replica, exporting its divergent writes'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "standalone" -d 'Stop a node replicating; it keeps its data'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "join" -d 'Make a node a replica of a primary; the node\'s replicated data is overwritten'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "sync" -d 'Replication modes (seed 001)'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "certs" -d 'Cluster CA and node certificates'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "lab" -d 'A local cluster of real drnode processes, with fault injection'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "completions" -d 'Print shell completions'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab run runbook drill completions help" -f -a "status" -d 'One row per node: role, epoch, database status, owns, lag, primary, health'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab run runbook drill completions help" -f -a "check" -d 'Exit 0 when the cluster is healthy, 1 listing each problem'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab run runbook drill completions help" -f -a "entry" -d 'Read and write replicated entries'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab run runbook drill completions help" -f -a "events" -d 'Show nodes\' event logs'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab run runbook drill completions help" -f -a "api" -d 'Raw escape hatch: call the admin API directly'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab run runbook drill completions help" -f -a "candidates" -d 'Every node ranked for promotion, with the reason each can or cannot be promoted'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab run runbook drill completions help" -f -a "switchover" -d 'Managed switchover: the primary drains, the target catches up, everyone switches'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab run runbook drill completions help" -f -a "failover" -d 'Forced failover: promote a replica when the primary does not answer'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab run runbook drill completions help" -f -a "repoint" -d 'Set the replicated `primary` setting and point every replica at it (seed 000)'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab run runbook drill completions help" -f -a "demote" -d 'Turn a fenced or restored old primary into a replica, exporting its divergent writes'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab run runbook drill completions help" -f -a "standalone" -d 'Stop a node replicating; it keeps its data'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab run runbook drill completions help" -f -a "join" -d 'Make a node a replica of a primary; the node\'s replicated data is overwritten'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab run runbook drill completions help" -f -a "sync" -d 'Replication modes (seed 001)'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab run runbook drill completions help" -f -a "certs" -d 'Cluster CA and node certificates'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab run runbook drill completions help" -f -a "lab" -d 'A local cluster of real drnode processes, with fault injection'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab run runbook drill completions help" -f -a "run" -d 'Run a runbook (a file or a bundled name), with a journal to resume from'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab run runbook drill completions help" -f -a "runbook" -d 'List, show and validate runbooks'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab run runbook drill completions help" -f -a "drill" -d 'Prove runbooks on fresh labs: inject faults, run, check, tear down'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab run runbook drill completions help" -f -a "completions" -d 'Print shell completions'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync certs lab run runbook drill completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from entry" -f -a "put" -d 'Write KEY=VALUE through the primary (or --node)'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from entry" -f -a "get" -d 'Print KEY\'s value as held by the primary (or --node)'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from entry" -f -a "list" -d 'List entries'
@@ -506,3 +598,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcom
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "write" -d 'Write N entries through the cluster; log each acknowledged key'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "bench" -d 'Measure switchover and failover on a fresh 3-node lab (not the one in --lab-dir)'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "verify" -d 'Check that every key of an acked log is on a node (default: the primary)'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from runbook" -f -a "list" -d 'The bundled runbooks, with their parameters and whether they have a drill'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from runbook" -f -a "show" -d 'Print a runbook (bundled name or file)'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from runbook" -f -a "validate" -d 'Check runbook files: exit 2 naming each problem\'s file, line, column and YAML path'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from runbook" -f -a "actions" -d 'Every action a step can use, with its parameters'

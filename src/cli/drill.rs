@@ -14,7 +14,10 @@ pub async fn cmd_drill(a: &DrillArgs) -> Result<(), CliError> {
             .collect::<Result<Vec<_>, _>>()?,
     };
     if let Some(rb) = books.iter().find(|rb| rb.drill.is_none()) {
-        return Err(CliError::usage(format!("runbook {} has no drill section", rb.name)));
+        return Err(CliError::usage(format!(
+            "runbook {} has no drill section",
+            rb.name
+        )));
     }
     let base = std::env::temp_dir();
     let progress = |line: &str| {
@@ -24,29 +27,74 @@ pub async fn cmd_drill(a: &DrillArgs) -> Result<(), CliError> {
     };
     let mut reports = Vec::new();
     for rb in &books {
-        progress(&format!("drill {}: starting a {}-node lab", rb.name, rb.drill.as_ref().map(|d| d.nodes).unwrap_or(0)));
+        progress(&format!(
+            "drill {}: starting a {}-node lab",
+            rb.name,
+            rb.drill.as_ref().map(|d| d.nodes).unwrap_or(0)
+        ));
         let r = drill::drill(rb, &base, &progress).await;
-        progress(&format!("drill {}: {} in {} ms (recovery {} ms){}", rb.name, if r.passed { "passed" } else { "FAILED" }, r.total_ms, r.recovery_ms, r.error.as_ref().map(|e| format!(": {e}")).unwrap_or_default()));
+        progress(&format!(
+            "drill {}: {} in {} ms (recovery {} ms){}",
+            rb.name,
+            if r.passed { "passed" } else { "FAILED" },
+            r.total_ms,
+            r.recovery_ms,
+            r.error
+                .as_ref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default()
+        ));
         reports.push(r);
     }
     if let Some(path) = &a.junit {
-        std::fs::write(path, drill::junit(&reports)).map_err(|e| CliError::failed(format!("cannot write {}: {e}", path.display())))?;
+        std::fs::write(path, drill::junit(&reports))
+            .map_err(|e| CliError::failed(format!("cannot write {}: {e}", path.display())))?;
     }
     if a.json {
         print_json(&reports);
     } else {
-        let mut t = table(&["DRILL", "RESULT", "RECOVERY MS", "TOTAL MS", "STEPS (ms)", "CHECKS"]);
+        let mut t = table(&[
+            "DRILL",
+            "RESULT",
+            "RECOVERY MS",
+            "TOTAL MS",
+            "STEPS (ms)",
+            "CHECKS",
+        ]);
         for r in &reports {
-            let steps: Vec<String> = r.steps.iter().map(|s| format!("{} {} ({})", s.ms, s.name, s.outcome)).collect();
-            let checks: Vec<String> = r.expectations.iter().map(|e| format!("{} {}", if e.ok { "ok" } else { "FAIL" }, e.what)).chain(r.error.clone()).collect();
-            t.add_row(vec![r.runbook.clone(), if r.passed { "pass" } else { "FAIL" }.into(), r.recovery_ms.to_string(), r.total_ms.to_string(), steps.join("\n"), checks.join("\n")]);
+            let steps: Vec<String> = r
+                .steps
+                .iter()
+                .map(|s| format!("{} {} ({})", s.ms, s.name, s.outcome))
+                .collect();
+            let checks: Vec<String> = r
+                .expectations
+                .iter()
+                .map(|e| format!("{} {}", if e.ok { "ok" } else { "FAIL" }, e.what))
+                .chain(r.error.clone())
+                .collect();
+            t.add_row(vec![
+                r.runbook.clone(),
+                if r.passed { "pass" } else { "FAIL" }.into(),
+                r.recovery_ms.to_string(),
+                r.total_ms.to_string(),
+                steps.join("\n"),
+                checks.join("\n"),
+            ]);
         }
         println!("{t}");
     }
-    let failed: Vec<&str> = reports.iter().filter(|r| !r.passed).map(|r| r.runbook.as_str()).collect();
+    let failed: Vec<&str> = reports
+        .iter()
+        .filter(|r| !r.passed)
+        .map(|r| r.runbook.as_str())
+        .collect();
     if failed.is_empty() {
         Ok(())
     } else {
-        Err(CliError::failed(format!("drill failed: {}", failed.join(", "))))
+        Err(CliError::failed(format!(
+            "drill failed: {}",
+            failed.join(", ")
+        )))
     }
 }

@@ -5,6 +5,7 @@ mod api_cmd;
 pub mod args;
 mod certs;
 pub mod context;
+mod drill;
 mod entry;
 pub mod error;
 mod events;
@@ -13,7 +14,6 @@ pub mod output;
 mod procedure;
 mod run;
 pub mod runbook_args;
-mod drill;
 mod status;
 
 use clap::CommandFactory;

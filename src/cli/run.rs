@@ -33,7 +33,11 @@ pub async fn cmd_run(g: &GlobalArgs, a: &RunArgs) -> Result<(), CliError> {
         }
     };
     let ctx = Context::load(g).await?;
-    let operator = ctx.options.operator.clone().unwrap_or_else(|| "unknown".into());
+    let operator = ctx
+        .options
+        .operator
+        .clone()
+        .unwrap_or_else(|| "unknown".into());
     let cl = Cluster::new(&ctx.cluster, &ctx.targets, &operator, a.wait);
     let yes = a.yes;
     let settings = engine::Settings {
@@ -48,13 +52,24 @@ pub async fn cmd_run(g: &GlobalArgs, a: &RunArgs) -> Result<(), CliError> {
         invoked_as: a.runbook.clone().unwrap_or_default(),
     };
     if !a.json {
-        eprintln!("runbook {} (run {}){}", rb.name, resume.as_ref().map(|r| r.run_id.clone()).unwrap_or_else(|| cl.run_id.clone()), if a.dry_run { ", dry run" } else { "" });
+        eprintln!(
+            "runbook {} (run {}){}",
+            rb.name,
+            resume
+                .as_ref()
+                .map(|r| r.run_id.clone())
+                .unwrap_or_else(|| cl.run_id.clone()),
+            if a.dry_run { ", dry run" } else { "" }
+        );
     }
     let report = engine::run(&rb, vars, cl, &settings, resume).await;
     print_report(&report, a.json);
     match (report.exit, &report.error) {
         (None, _) => Ok(()),
-        (Some(exit), e) => Err(CliError::new(exit, e.clone().unwrap_or_else(|| report.outcome.clone()))),
+        (Some(exit), e) => Err(CliError::new(
+            exit,
+            e.clone().unwrap_or_else(|| report.outcome.clone()),
+        )),
     }
 }
 
@@ -65,15 +80,30 @@ pub fn print_report(r: &RunbookReport, json: bool) {
     }
     let mut t = table(&["#", "STEP", "OUTCOME", "MS", "NOTE"]);
     for s in &r.steps {
-        t.add_row(vec![(s.index + 1).to_string(), format!("{} ({})", s.name, s.uses), s.outcome.clone(), s.ms.to_string(), s.note.clone().unwrap_or_default()]);
+        t.add_row(vec![
+            (s.index + 1).to_string(),
+            format!("{} ({})", s.name, s.uses),
+            s.outcome.clone(),
+            s.ms.to_string(),
+            s.note.clone().unwrap_or_default(),
+        ]);
         if s.actions.len() > 1 || s.outcome.starts_with("would") {
             for x in &s.actions {
-                t.add_row(vec![String::new(), format!("  - {}", x.step), x.outcome.clone(), x.ms.to_string(), x.note.clone().unwrap_or_default()]);
+                t.add_row(vec![
+                    String::new(),
+                    format!("  - {}", x.step),
+                    x.outcome.clone(),
+                    x.ms.to_string(),
+                    x.note.clone().unwrap_or_default(),
+                ]);
             }
         }
     }
     println!("{t}");
-    println!("{}: {} in {} ms (run {})", r.runbook, r.outcome, r.ms, r.run_id);
+    println!(
+        "{}: {} in {} ms (run {})",
+        r.runbook, r.outcome, r.ms, r.run_id
+    );
     if let Some(cmd) = &r.resume {
         println!("resume with: {cmd}");
     }
@@ -88,7 +118,10 @@ pub fn cmd_runbook(c: &RunbookCommand) -> Result<(), CliError> {
                 let mut row = BTreeMap::new();
                 row.insert("name", serde_json::json!(rb.name));
                 row.insert("description", serde_json::json!(rb.description));
-                row.insert("params", serde_json::json!(rb.params.keys().collect::<Vec<_>>()));
+                row.insert(
+                    "params",
+                    serde_json::json!(rb.params.keys().collect::<Vec<_>>()),
+                );
                 row.insert("steps", serde_json::json!(rb.steps.len()));
                 row.insert("drill", serde_json::json!(rb.drill.is_some()));
                 rows.push(row);
@@ -98,8 +131,15 @@ pub fn cmd_runbook(c: &RunbookCommand) -> Result<(), CliError> {
             } else {
                 let mut t = table(&["NAME", "PARAMS", "STEPS", "DRILL", "DESCRIPTION"]);
                 for r in &rows {
-                    let params: Vec<String> = serde_json::from_value(r["params"].clone()).unwrap_or_default();
-                    t.add_row(vec![r["name"].as_str().unwrap_or("").to_string(), params.join(", "), r["steps"].to_string(), if r["drill"] == true { "yes" } else { "no" }.into(), r["description"].as_str().unwrap_or("").to_string()]);
+                    let params: Vec<String> =
+                        serde_json::from_value(r["params"].clone()).unwrap_or_default();
+                    t.add_row(vec![
+                        r["name"].as_str().unwrap_or("").to_string(),
+                        params.join(", "),
+                        r["steps"].to_string(),
+                        if r["drill"] == true { "yes" } else { "no" }.into(),
+                        r["description"].as_str().unwrap_or("").to_string(),
+                    ]);
                 }
                 println!("{t}");
             }
@@ -114,7 +154,12 @@ pub fn cmd_runbook(c: &RunbookCommand) -> Result<(), CliError> {
             let mut problems = Vec::new();
             for f in files {
                 match runbook::load(f) {
-                    Ok(rb) => println!("{f}: ok ({}, {} steps{})", rb.name, rb.steps.len(), if rb.drill.is_some() { ", drill" } else { "" }),
+                    Ok(rb) => println!(
+                        "{f}: ok ({}, {} steps{})",
+                        rb.name,
+                        rb.steps.len(),
+                        if rb.drill.is_some() { ", drill" } else { "" }
+                    ),
                     Err(e) => problems.push(e.to_string()),
                 }
             }
@@ -131,8 +176,17 @@ pub fn cmd_runbook(c: &RunbookCommand) -> Result<(), CliError> {
             } else {
                 let mut t = table(&["ACTION", "PARAMETERS (* required)", "OUTPUTS", "WHAT"]);
                 for a in registry::ACTIONS {
-                    let params: Vec<String> = a.params.iter().map(|p| format!("{}{}", p.0, if p.1 { "*" } else { "" })).collect();
-                    t.add_row(vec![a.name.to_string(), params.join(", "), a.outputs.join(", "), a.summary.to_string()]);
+                    let params: Vec<String> = a
+                        .params
+                        .iter()
+                        .map(|p| format!("{}{}", p.0, if p.1 { "*" } else { "" }))
+                        .collect();
+                    t.add_row(vec![
+                        a.name.to_string(),
+                        params.join(", "),
+                        a.outputs.join(", "),
+                        a.summary.to_string(),
+                    ]);
                 }
                 println!("{t}");
             }

@@ -74,7 +74,11 @@ pub enum RunbookCommand {
 #[derive(Args, Debug)]
 pub struct DrillArgs {
     /// The runbook whose drill to run (a bundled name or a file).
-    #[arg(value_name = "NAME|FILE", required_unless_present = "all", conflicts_with = "all")]
+    #[arg(
+        value_name = "NAME|FILE",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
     pub runbook: Option<String>,
     /// Every bundled runbook's drill.
     #[arg(long)]

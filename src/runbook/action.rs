@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::http::HttpCall;
 use super::ldap::LdapCall;
-use crate::procedures::{Action, Act, Check, Cluster, ProcError, RunContext};
+use crate::procedures::{Act, Action, Check, Cluster, ProcError, RunContext};
 
 /// Asks the operator; Err when nobody can be asked.
 pub type Ask = Arc<dyn Fn(&str) -> Result<bool, ProcError> + Send + Sync>;
@@ -19,8 +19,13 @@ pub type Ask = Arc<dyn Fn(&str) -> Result<bool, ProcError> + Send + Sync>;
 #[serde(tag = "kind", content = "args", rename_all = "kebab-case")]
 pub enum RunbookAction {
     Node(Action),
-    Reachable { node: String, reachable: bool },
-    PrimaryIs { node: String },
+    Reachable {
+        node: String,
+        reachable: bool,
+    },
+    PrimaryIs {
+        node: String,
+    },
     Healthy,
     WaitStatus {
         node: String,
@@ -28,8 +33,13 @@ pub enum RunbookAction {
         db_status: Option<String>,
         primary: Option<String>,
     },
-    Confirm { message: String },
-    Exec { command: String, unless: Option<String> },
+    Confirm {
+        message: String,
+    },
+    Exec {
+        command: String,
+        unless: Option<String>,
+    },
     Http(HttpCall),
     Ldap(LdapCall),
 }
@@ -105,40 +115,61 @@ impl RunbookAction {
                 match (cl.target(node)?.client.status().await, reachable) {
                     (Ok(s), true) => Ok(format!("{node} answers ({})", s.role)),
                     (Err(e), false) if e.is_unreachable() => Ok(format!("{node} does not answer")),
-                    (Ok(s), false) => Err(format!("{node} answers ({} at epoch {})", s.role, s.epoch)),
+                    (Ok(s), false) => {
+                        Err(format!("{node} answers ({} at epoch {})", s.role, s.epoch))
+                    }
                     (Err(e), _) => Err(format!("{node} does not answer: {e}")),
                 }
             }
             RunbookAction::PrimaryIs { node } => {
                 let view = cl.probe().await;
                 match view.primary() {
-                    Some(p) if p.name == *node => Ok(format!("{node} is the primary at epoch {}", view.epoch())),
+                    Some(p) if p.name == *node => {
+                        Ok(format!("{node} is the primary at epoch {}", view.epoch()))
+                    }
                     Some(p) => Err(format!("the primary is {}", p.name)),
                     None => Err(format!("no primary answers at epoch {}", view.epoch())),
                 }
             }
             RunbookAction::Healthy => {
                 let a = cl.probe().await.assess();
-                if a.healthy { Ok("the cluster is healthy".into()) } else { Err(a.problems.join("; ")) }
-            }
-            RunbookAction::WaitStatus { node, role, db_status, primary } => {
-                match cl.target(node)?.client.status().await {
-                    Err(e) => Err(format!("{node} does not answer: {e}")),
-                    Ok(s) => {
-                        let mut wrong = Vec::new();
-                        if role.as_ref().is_some_and(|r| *r != s.role.to_string()) {
-                            wrong.push(format!("role {}", s.role));
-                        }
-                        if db_status.as_ref().is_some_and(|d| *d != s.db_status.to_string()) {
-                            wrong.push(format!("database {}", s.db_status));
-                        }
-                        if primary.is_some() && *primary != s.primary_setting {
-                            wrong.push(format!("primary {}", s.primary_setting.clone().unwrap_or_else(|| "unset".into())));
-                        }
-                        if wrong.is_empty() { Ok(format!("{node} is {} ({})", s.role, s.db_status)) } else { Err(format!("{node}: {}", wrong.join(", "))) }
-                    }
+                if a.healthy {
+                    Ok("the cluster is healthy".into())
+                } else {
+                    Err(a.problems.join("; "))
                 }
             }
+            RunbookAction::WaitStatus {
+                node,
+                role,
+                db_status,
+                primary,
+            } => match cl.target(node)?.client.status().await {
+                Err(e) => Err(format!("{node} does not answer: {e}")),
+                Ok(s) => {
+                    let mut wrong = Vec::new();
+                    if role.as_ref().is_some_and(|r| *r != s.role.to_string()) {
+                        wrong.push(format!("role {}", s.role));
+                    }
+                    if db_status
+                        .as_ref()
+                        .is_some_and(|d| *d != s.db_status.to_string())
+                    {
+                        wrong.push(format!("database {}", s.db_status));
+                    }
+                    if primary.is_some() && *primary != s.primary_setting {
+                        wrong.push(format!(
+                            "primary {}",
+                            s.primary_setting.clone().unwrap_or_else(|| "unset".into())
+                        ));
+                    }
+                    if wrong.is_empty() {
+                        Ok(format!("{node} is {} ({})", s.role, s.db_status))
+                    } else {
+                        Err(format!("{node}: {}", wrong.join(", ")))
+                    }
+                }
+            },
             _ => Ok(String::new()),
         })
     }
@@ -150,15 +181,31 @@ impl Act for RunbookAction {
     fn describe(&self) -> String {
         match self {
             RunbookAction::Node(a) => a.describe(),
-            RunbookAction::Reachable { node, reachable: true } => format!("assert {node} answers"),
+            RunbookAction::Reachable {
+                node,
+                reachable: true,
+            } => format!("assert {node} answers"),
             RunbookAction::Reachable { node, .. } => format!("assert {node} does not answer"),
             RunbookAction::PrimaryIs { node } => format!("assert {node} is the primary"),
             RunbookAction::Healthy => "assert the cluster is healthy".into(),
-            RunbookAction::WaitStatus { node, role, db_status, primary } => format!(
+            RunbookAction::WaitStatus {
+                node,
+                role,
+                db_status,
+                primary,
+            } => format!(
                 "wait until {node} reports{}{}{}",
-                role.as_ref().map(|r| format!(" role {r}")).unwrap_or_default(),
-                db_status.as_ref().map(|r| format!(" database {r}")).unwrap_or_default(),
-                primary.as_ref().map(|r| format!(" primary {r}")).unwrap_or_default()
+                role.as_ref()
+                    .map(|r| format!(" role {r}"))
+                    .unwrap_or_default(),
+                db_status
+                    .as_ref()
+                    .map(|r| format!(" database {r}"))
+                    .unwrap_or_default(),
+                primary
+                    .as_ref()
+                    .map(|r| format!(" primary {r}"))
+                    .unwrap_or_default()
             ),
             RunbookAction::Confirm { message } => format!("confirm: {message}"),
             RunbookAction::Exec { command, .. } => format!("exec: {command}"),
@@ -180,23 +227,29 @@ impl Act for RunbookAction {
     async fn check(&self, cx: &RunbookCtx) -> Result<Check, ProcError> {
         match self {
             RunbookAction::Node(a) => a.check(&cx.cluster).await,
-            RunbookAction::Reachable { .. } | RunbookAction::PrimaryIs { .. } | RunbookAction::Healthy => {
-                match self.holds(cx).await? {
-                    Ok(note) => {
-                        if let RunbookAction::PrimaryIs { node } = self {
-                            cx.output("primary", node.clone());
-                        }
-                        Ok(Check::Done(note))
+            RunbookAction::Reachable { .. }
+            | RunbookAction::PrimaryIs { .. }
+            | RunbookAction::Healthy => match self.holds(cx).await? {
+                Ok(note) => {
+                    if let RunbookAction::PrimaryIs { node } = self {
+                        cx.output("primary", node.clone());
                     }
-                    Err(why) => Err(ProcError::refused(format!("{}: no, {why}; nothing was changed", self.describe()))),
+                    Ok(Check::Done(note))
                 }
-            }
+                Err(why) => Err(ProcError::refused(format!(
+                    "{}: no, {why}; nothing was changed",
+                    self.describe()
+                ))),
+            },
             RunbookAction::WaitStatus { .. } => Ok(match self.holds(cx).await? {
                 Ok(note) => Check::Done(note),
                 Err(_) => Check::ToDo,
             }),
             RunbookAction::Confirm { .. } => Ok(Check::ToDo),
-            RunbookAction::Exec { unless: Some(guard), .. } => Ok(match sh(guard).await? {
+            RunbookAction::Exec {
+                unless: Some(guard),
+                ..
+            } => Ok(match sh(guard).await? {
                 (true, _, _) => Check::Done(format!("`{guard}` holds")),
                 _ => Check::ToDo,
             }),
@@ -248,9 +301,14 @@ impl Act for RunbookAction {
                     tokio::time::sleep(Duration::from_millis(25)).await;
                 }
             }
-            RunbookAction::Exec { unless: Some(guard), .. } => match sh(guard).await? {
+            RunbookAction::Exec {
+                unless: Some(guard),
+                ..
+            } => match sh(guard).await? {
                 (true, _, _) => Ok(None),
-                (false, _, err) => Err(ProcError::failed(format!("the command ran but `{guard}` still fails: {err}"))),
+                (false, _, err) => Err(ProcError::failed(format!(
+                    "the command ran but `{guard}` still fails: {err}"
+                ))),
             },
             RunbookAction::Http(h) => h.verify(cx).await,
             RunbookAction::Ldap(l) => l.verify(cx).await,

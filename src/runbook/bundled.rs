@@ -3,11 +3,26 @@
 
 /// Name → YAML text, in the order `drctl runbook list` shows them.
 pub static BUNDLED: &[(&str, &str)] = &[
-    ("managed-switchover", include_str!("../../runbooks/managed-switchover.yaml")),
-    ("forced-failover", include_str!("../../runbooks/forced-failover.yaml")),
-    ("repoint-primary", include_str!("../../runbooks/repoint-primary.yaml")),
-    ("demote-old-primary", include_str!("../../runbooks/demote-old-primary.yaml")),
-    ("full-resync", include_str!("../../runbooks/full-resync.yaml")),
+    (
+        "managed-switchover",
+        include_str!("../../runbooks/managed-switchover.yaml"),
+    ),
+    (
+        "forced-failover",
+        include_str!("../../runbooks/forced-failover.yaml"),
+    ),
+    (
+        "repoint-primary",
+        include_str!("../../runbooks/repoint-primary.yaml"),
+    ),
+    (
+        "demote-old-primary",
+        include_str!("../../runbooks/demote-old-primary.yaml"),
+    ),
+    (
+        "full-resync",
+        include_str!("../../runbooks/full-resync.yaml"),
+    ),
     ("failback", include_str!("../../runbooks/failback.yaml")),
 ];
 

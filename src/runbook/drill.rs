@@ -73,7 +73,11 @@ pub async fn drill(rb: &Runbook, base: &Path, progress: &(dyn Fn(&str) + Sync)) 
         report.error = Some(format!("runbook {} has no drill section", rb.name));
         return report;
     };
-    let dir = base.join(format!("drctl-drill-{}-{}", rb.name, &uuid::Uuid::new_v4().simple().to_string()[..8]));
+    let dir = base.join(format!(
+        "drctl-drill-{}-{}",
+        rb.name,
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    ));
     let mut lab = match Lab::create(&dir, d.nodes, None) {
         Ok(l) => l,
         Err(e) => {
@@ -94,7 +98,13 @@ pub async fn drill(rb: &Runbook, base: &Path, progress: &(dyn Fn(&str) + Sync)) 
     report
 }
 
-async fn run_drill(rb: &Runbook, d: &Drill, lab: &mut Lab, report: &mut DrillReport, progress: &(dyn Fn(&str) + Sync)) -> Result<(), LabError> {
+async fn run_drill(
+    rb: &Runbook,
+    d: &Drill,
+    lab: &mut Lab,
+    report: &mut DrillReport,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<(), LabError> {
     lab.start_all()?;
     let (cluster, targets) = crate::lab::targets(lab)?;
     crate::lab::wait_up(&targets, Duration::from_secs(20)).await?;
@@ -129,16 +139,32 @@ async fn run_drill(rb: &Runbook, d: &Drill, lab: &mut Lab, report: &mut DrillRep
                 crate::lab::wait_up(&t, DEADLINE).await?;
             }
             Inject::Standalone(n) => {
-                target(&targets, n)?.client.standalone().await.map_err(fail)?;
+                target(&targets, n)?
+                    .client
+                    .standalone()
+                    .await
+                    .map_err(fail)?;
             }
             Inject::WaitRole { node, role } => wait_role(&targets, node, role).await?,
             Inject::SetSetting { name, value } => {
                 let view = probe(&cluster, &targets).await;
-                let p = view.primary().ok_or_else(|| fail("no primary to write through"))?;
-                target(&targets, &p.name)?.client.put_setting(name, value).await.map_err(fail)?;
+                let p = view
+                    .primary()
+                    .ok_or_else(|| fail("no primary to write through"))?;
+                target(&targets, &p.name)?
+                    .client
+                    .put_setting(name, value)
+                    .await
+                    .map_err(fail)?;
             }
             Inject::Writes(count) => {
-                let opts = WriteOptions { count: *count, rate: None, acked_log: Some(acked.clone()), prefix: format!("drill/pre{i}"), write_timeout: DEADLINE };
+                let opts = WriteOptions {
+                    count: *count,
+                    rate: None,
+                    acked_log: Some(acked.clone()),
+                    prefix: format!("drill/pre{i}"),
+                    write_timeout: DEADLINE,
+                };
                 let w = writer::run(&cluster, &targets, &opts, |_| {}).await;
                 if let Some(e) = w.error {
                     return Err(fail(format!("writes before the run: {e}")));
@@ -147,21 +173,42 @@ async fn run_drill(rb: &Runbook, d: &Drill, lab: &mut Lab, report: &mut DrillRep
             }
             Inject::Runbook { name, vars } => {
                 let cl = Cluster::new(&cluster, &targets, "drill", DEADLINE);
-                let r = super::run_bundled(name, vars, cl, &settings(&lab.dir)).await.map_err(fail)?;
+                let r = super::run_bundled(name, vars, cl, &settings(&lab.dir))
+                    .await
+                    .map_err(fail)?;
                 if !r.ok() {
-                    return Err(fail(format!("inject runbook {name}: {} ({})", r.outcome, r.error.unwrap_or_default())));
+                    return Err(fail(format!(
+                        "inject runbook {name}: {} ({})",
+                        r.outcome,
+                        r.error.unwrap_or_default()
+                    )));
                 }
             }
         }
-        report.steps.push(DrillStep { name, outcome: "done".into(), ms: t0.elapsed().as_millis() as u64 });
+        report.steps.push(DrillStep {
+            name,
+            outcome: "done".into(),
+            ms: t0.elapsed().as_millis() as u64,
+        });
     }
     // Writes while the runbook runs, from a client that retries through the change.
     let acks = Arc::new(AtomicU64::new(0));
     let writer = d.writes.as_ref().map(|w| {
-        let opts = WriteOptions { count: w.count, rate: Some(w.rate), acked_log: Some(acked.clone()), prefix: "drill/run".into(), write_timeout: DEADLINE };
+        let opts = WriteOptions {
+            count: w.count,
+            rate: Some(w.rate),
+            acked_log: Some(acked.clone()),
+            prefix: "drill/run".into(),
+            write_timeout: DEADLINE,
+        };
         let (c, t, a) = (cluster.clone(), targets.clone(), acks.clone());
         let min = (w.rate / 2.0) as u64;
-        (min, tokio::spawn(async move { writer::run(&c, &t, &opts, move |n| a.store(n, Ordering::Relaxed)).await }))
+        (
+            min,
+            tokio::spawn(async move {
+                writer::run(&c, &t, &opts, move |n| a.store(n, Ordering::Relaxed)).await
+            }),
+        )
     });
     if let Some((min, _)) = &writer {
         let until = Instant::now() + DEADLINE;
@@ -179,12 +226,20 @@ async fn run_drill(rb: &Runbook, d: &Drill, lab: &mut Lab, report: &mut DrillRep
     report.recovery_ms = run.ms;
     report.outcome = run.outcome.clone();
     for s in &run.steps {
-        report.steps.push(DrillStep { name: s.name.clone(), outcome: s.outcome.clone(), ms: s.ms });
+        report.steps.push(DrillStep {
+            name: s.name.clone(),
+            outcome: s.outcome.clone(),
+            ms: s.ms,
+        });
     }
     if let Some((_, handle)) = writer {
         let w = handle.await.map_err(fail)?;
         if let Some(e) = w.error {
-            report.expectations.push(Expectation { what: "writes during the run".into(), ok: false, detail: e });
+            report.expectations.push(Expectation {
+                what: "writes during the run".into(),
+                ok: false,
+                detail: e,
+            });
         }
     }
     if let Some(e) = run.error {
@@ -195,7 +250,10 @@ async fn run_drill(rb: &Runbook, d: &Drill, lab: &mut Lab, report: &mut DrillRep
 }
 
 fn target<'a>(targets: &'a [Target], name: &str) -> Result<&'a Target, LabError> {
-    targets.iter().find(|t| t.name == name).ok_or_else(|| fail(format!("no node {name}")))
+    targets
+        .iter()
+        .find(|t| t.name == name)
+        .ok_or_else(|| fail(format!("no node {name}")))
 }
 
 async fn wait_role(targets: &[Target], node: &str, role: &str) -> Result<(), LabError> {
@@ -207,7 +265,9 @@ async fn wait_role(targets: &[Target], node: &str, role: &str) -> Result<(), Lab
             return Ok(());
         }
         if Instant::now() > until {
-            return Err(fail(format!("{node} did not become {role} within {DEADLINE:?} ({now:?})")));
+            return Err(fail(format!(
+                "{node} did not become {role} within {DEADLINE:?} ({now:?})"
+            )));
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
@@ -219,53 +279,121 @@ async fn wait_caught_up(cluster: &str, targets: &[Target]) -> Result<(), LabErro
     loop {
         let view = probe(cluster, targets).await;
         let head = view.primary().and_then(|p| p.ok()).map(|s| s.head_seq);
-        let behind: Vec<String> = view.nodes.iter().filter_map(|n| n.ok().map(|s| (n, s))).filter(|(_, s)| s.role == Role::Replica && head.is_some_and(|h| s.head_seq < h)).map(|(n, _)| n.name.clone()).collect();
+        let behind: Vec<String> = view
+            .nodes
+            .iter()
+            .filter_map(|n| n.ok().map(|s| (n, s)))
+            .filter(|(_, s)| s.role == Role::Replica && head.is_some_and(|h| s.head_seq < h))
+            .map(|(n, _)| n.name.clone())
+            .collect();
         if head.is_some() && behind.is_empty() {
             return Ok(());
         }
         if Instant::now() > until {
-            return Err(fail(format!("replicas did not catch up: {}", behind.join(", "))));
+            return Err(fail(format!(
+                "replicas did not catch up: {}",
+                behind.join(", ")
+            )));
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
 
 /// Checks `expect:`, waiting up to the deadline for it all to hold.
-async fn expect(d: &Drill, cluster: &str, targets: &[Target], acked: &Path, report: &mut DrillReport) -> Vec<Expectation> {
+async fn expect(
+    d: &Drill,
+    cluster: &str,
+    targets: &[Target],
+    acked: &Path,
+    report: &mut DrillReport,
+) -> Vec<Expectation> {
     let until = Instant::now() + DEADLINE;
     loop {
         let mut out = Vec::new();
         let view = probe(cluster, targets).await;
         let primary = view.primary().map(|p| p.name.clone());
-        let mut check = |what: String, ok: bool, detail: String| out.push(Expectation { what, ok, detail });
+        let mut check =
+            |what: String, ok: bool, detail: String| out.push(Expectation { what, ok, detail });
         if let Some(p) = &d.expect.primary {
-            check(format!("primary is {p}"), primary.as_deref() == Some(p), format!("primary: {primary:?}"));
+            check(
+                format!("primary is {p}"),
+                primary.as_deref() == Some(p),
+                format!("primary: {primary:?}"),
+            );
         }
         if let Some(p) = &d.expect.primary_not {
-            check(format!("primary is not {p}"), primary.is_some() && primary.as_deref() != Some(p), format!("primary: {primary:?}"));
+            check(
+                format!("primary is not {p}"),
+                primary.is_some() && primary.as_deref() != Some(p),
+                format!("primary: {primary:?}"),
+            );
         }
         if let Some(want) = d.expect.healthy {
             // Nodes the drill killed and left down are not counted: every node that answers is green.
             let a = view.assess();
-            let bad: Vec<String> = view.nodes.iter().zip(&a.nodes).filter(|(n, x)| n.ok().is_some() && x.health != Health::Green).map(|(n, x)| format!("{}: {}", n.name, x.reasons.join(", "))).collect();
+            let bad: Vec<String> = view
+                .nodes
+                .iter()
+                .zip(&a.nodes)
+                .filter(|(n, x)| n.ok().is_some() && x.health != Health::Green)
+                .map(|(n, x)| format!("{}: {}", n.name, x.reasons.join(", ")))
+                .collect();
             let healthy = primary.is_some() && bad.is_empty();
-            check(format!("healthy is {want}"), healthy == want, bad.join("; "));
+            check(
+                format!("healthy is {want}"),
+                healthy == want,
+                bad.join("; "),
+            );
         }
-        let roles: BTreeMap<String, String> = view.nodes.iter().map(|n| (n.name.clone(), n.ok().map(|s| s.role.to_string()).unwrap_or_else(|| "unreachable".into()))).collect();
+        let roles: BTreeMap<String, String> = view
+            .nodes
+            .iter()
+            .map(|n| {
+                (
+                    n.name.clone(),
+                    n.ok()
+                        .map(|s| s.role.to_string())
+                        .unwrap_or_else(|| "unreachable".into()),
+                )
+            })
+            .collect();
         for (node, role) in &d.expect.roles {
             let have = roles.get(node).cloned().unwrap_or_default();
-            check(format!("{node} is {role}"), have == *role, format!("{node} is {have}"));
+            check(
+                format!("{node} is {role}"),
+                have == *role,
+                format!("{node} is {have}"),
+            );
         }
         if d.expect.no_write_lost {
-            let present: HashSet<String> = match primary.as_ref().and_then(|p| targets.iter().find(|t| t.name == *p)) {
-                Some(t) => t.client.list_entries(Some("drill/")).await.map(|v| v.into_iter().map(|e| e.key).collect()).unwrap_or_default(),
+            let present: HashSet<String> = match primary
+                .as_ref()
+                .and_then(|p| targets.iter().find(|t| t.name == *p))
+            {
+                Some(t) => t
+                    .client
+                    .list_entries(Some("drill/"))
+                    .await
+                    .map(|v| v.into_iter().map(|e| e.key).collect())
+                    .unwrap_or_default(),
                 None => HashSet::new(),
             };
             let text = std::fs::read_to_string(acked).unwrap_or_default();
             let (total, missing) = writer::missing_keys(&text, &present);
             report.writes_acknowledged = total;
             report.writes_lost = missing.len() as u64;
-            check("no acknowledged write lost".into(), missing.is_empty() && total > 0, format!("{total} acknowledged, {} missing{}", missing.len(), missing.first().map(|m| format!(" (first: {m})")).unwrap_or_default()));
+            check(
+                "no acknowledged write lost".into(),
+                missing.is_empty() && total > 0,
+                format!(
+                    "{total} acknowledged, {} missing{}",
+                    missing.len(),
+                    missing
+                        .first()
+                        .map(|m| format!(" (first: {m})"))
+                        .unwrap_or_default()
+                ),
+            );
         }
         if out.iter().all(|x| x.ok) || Instant::now() > until {
             return out;
@@ -275,7 +403,10 @@ async fn expect(d: &Drill, cluster: &str, targets: &[Target], acked: &Path, repo
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// JUnit XML: one test suite, one test case per drill, failures with what did not hold.
@@ -284,13 +415,38 @@ pub fn junit(reports: &[DrillReport]) -> String {
     let secs = |ms: u64| format!("{:.3}", ms as f64 / 1000.0);
     let mut x = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"drctl drills\" tests=\"{}\" failures=\"{failures}\" time=\"{}\">\n", reports.len(), secs(reports.iter().map(|r| r.total_ms).sum()));
     for r in reports {
-        x.push_str(&format!("  <testcase classname=\"drill\" name=\"{}\" time=\"{}\">\n", esc(&r.runbook), secs(r.total_ms)));
+        x.push_str(&format!(
+            "  <testcase classname=\"drill\" name=\"{}\" time=\"{}\">\n",
+            esc(&r.runbook),
+            secs(r.total_ms)
+        ));
         if !r.passed {
-            let why: Vec<String> = r.error.iter().cloned().chain(r.expectations.iter().filter(|e| !e.ok).map(|e| format!("{}: {}", e.what, e.detail))).collect();
-            x.push_str(&format!("    <failure message=\"{}\"/>\n", esc(&why.join("; "))));
+            let why: Vec<String> = r
+                .error
+                .iter()
+                .cloned()
+                .chain(
+                    r.expectations
+                        .iter()
+                        .filter(|e| !e.ok)
+                        .map(|e| format!("{}: {}", e.what, e.detail)),
+                )
+                .collect();
+            x.push_str(&format!(
+                "    <failure message=\"{}\"/>\n",
+                esc(&why.join("; "))
+            ));
         }
-        let steps: Vec<String> = r.steps.iter().map(|s| format!("{} ms  {}  {}", s.ms, s.outcome, s.name)).collect();
-        x.push_str(&format!("    <system-out>recovery {} ms\n{}</system-out>\n  </testcase>\n", r.recovery_ms, esc(&steps.join("\n"))));
+        let steps: Vec<String> = r
+            .steps
+            .iter()
+            .map(|s| format!("{} ms  {}  {}", s.ms, s.outcome, s.name))
+            .collect();
+        x.push_str(&format!(
+            "    <system-out>recovery {} ms\n{}</system-out>\n  </testcase>\n",
+            r.recovery_ms,
+            esc(&steps.join("\n"))
+        ));
     }
     x.push_str("</testsuite>\n");
     x

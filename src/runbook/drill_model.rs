@@ -94,7 +94,13 @@ const INJECT: &[&str] = &[
     "set_setting",
     "partition",
 ];
-const EXPECT: &[&str] = &["primary", "primary_not", "healthy", "no_write_lost", "roles"];
+const EXPECT: &[&str] = &[
+    "primary",
+    "primary_not",
+    "healthy",
+    "no_write_lost",
+    "roles",
+];
 
 fn string_map(c: &mut Compiler, node: &Node, path: &str) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();

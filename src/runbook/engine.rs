@@ -205,7 +205,10 @@ pub async fn run(
             report.steps.push(rs);
             continue;
         }
-        say(settings, &format!("== [{}/{total}] {} ({})", i + 1, step.name, step.uses));
+        say(
+            settings,
+            &format!("== [{}/{total}] {} ({})", i + 1, step.name, step.uses),
+        );
         let result = run_step(step, &scope, &cl, settings, &shared, would_change).await;
         rs.ms = t0.elapsed().as_millis() as u64;
         let outputs = std::mem::take(&mut *shared.outputs.lock().expect("outputs lock"));
@@ -274,16 +277,23 @@ pub async fn run(
     }
     let outcome = match &failure {
         None if settings.dry_run => "dry run".to_string(),
-        None if changed_steps.is_empty()
-            && report.steps.iter().all(|s| s.outcome != "done") =>
-        {
+        None if changed_steps.is_empty() && report.steps.iter().all(|s| s.outcome != "done") => {
             "already done".into()
         }
         None => "succeeded".into(),
         Some(e) => {
             let mut all_undone = true;
             if !passed_ponr {
-                all_undone = super::rollback::undo(rb, &changed_steps, &scope, &cl, settings, &shared, &mut report).await;
+                all_undone = super::rollback::undo(
+                    rb,
+                    &changed_steps,
+                    &scope,
+                    &cl,
+                    settings,
+                    &shared,
+                    &mut report,
+                )
+                .await;
             }
             let nothing = changed_steps.is_empty() || (!passed_ponr && all_undone);
             if nothing {
@@ -306,6 +316,11 @@ pub async fn run(
     report.ms = started.elapsed().as_millis() as u64;
     if let Some(mut e) = failure {
         if matches!(outcome.as_str(), "failed part-way" | "timed out") {
+            // Earlier steps did change things: the step's own "nothing was changed" misleads.
+            e.message = e
+                .message
+                .trim_end_matches("; nothing was changed")
+                .to_string();
             let cmd = format!("drctl run --resume {run_id}");
             e.message = format!(
                 "{}\n{}: see `drctl status` and the journal {}, then continue with `{cmd}` (verified steps are skipped)",
@@ -336,7 +351,13 @@ pub async fn run(
     report
 }
 
-fn fail(mut r: RunbookReport, started: Instant, outcome: &str, msg: String, exit: Exit) -> RunbookReport {
+fn fail(
+    mut r: RunbookReport,
+    started: Instant,
+    outcome: &str,
+    msg: String,
+    exit: Exit,
+) -> RunbookReport {
     r.outcome = outcome.into();
     r.ms = started.elapsed().as_millis() as u64;
     r.error = Some(msg);
@@ -363,11 +384,23 @@ pub(super) async fn run_step(
     shared: &Arc<Shared>,
     after_change: bool,
 ) -> Result<StepDone, StepFailure> {
-    let usage = |m: String| (ProcError::usage(format!("{}: {m}", step.name)), Vec::new(), false);
+    let usage = |m: String| {
+        (
+            ProcError::usage(format!("{}: {m}", step.name)),
+            Vec::new(),
+            false,
+        )
+    };
     if let Some(w) = &step.when {
         let r = scope.render(w).map_err(usage)?;
         if !truthy(&r) {
-            return Ok(StepDone { outcome: "skipped".into(), note: Some(format!("when: {r}")), actions: Vec::new(), outputs: BTreeMap::new(), changed: false });
+            return Ok(StepDone {
+                outcome: "skipped".into(),
+                note: Some(format!("when: {r}")),
+                actions: Vec::new(),
+                outputs: BTreeMap::new(),
+                changed: false,
+            });
         }
     }
     let with = scope.render_node(&step.with).map_err(usage)?;
@@ -375,10 +408,16 @@ pub(super) async fn run_step(
         serde_json::Value::Object(m) => m,
         _ => serde_json::Map::new(),
     };
-    let args = Args { uses: &step.uses, map };
+    let args = Args {
+        uses: &step.uses,
+        map,
+    };
     let mut scl = cl.clone();
     scl.step_timeout = step.timeout.unwrap_or(settings.step_timeout);
-    let cx = RunbookCtx { cluster: scl.clone(), shared: shared.clone() };
+    let cx = RunbookCtx {
+        cluster: scl.clone(),
+        shared: shared.clone(),
+    };
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -387,7 +426,13 @@ pub(super) async fn run_step(
             Ok(e) => e,
             // A dry run cannot plan a step whose preconditions an earlier step would create.
             Err(e) if settings.dry_run && after_change => {
-                return Ok(StepDone { outcome: "planned when reached".into(), note: Some(e.message), actions: Vec::new(), outputs: BTreeMap::new(), changed: false });
+                return Ok(StepDone {
+                    outcome: "planned when reached".into(),
+                    note: Some(e.message),
+                    actions: Vec::new(),
+                    outputs: BTreeMap::new(),
+                    changed: false,
+                });
             }
             Err(e) => return Err((e, Vec::new(), false)),
         };
@@ -406,7 +451,10 @@ pub(super) async fn run_step(
             progress: settings.progress,
         };
         let sub = execute(&cx, plan, &opts).await;
-        let changed = sub.steps.iter().any(|s| s.outcome == "done" && crate::procedures::Act::changes(&s.action));
+        let changed = sub
+            .steps
+            .iter()
+            .any(|s| s.outcome == "done" && crate::procedures::Act::changes(&s.action));
         if sub.ok() {
             let outcome = match sub.outcome.as_str() {
                 "dry run" if sub.steps.iter().any(|s| s.outcome == "would run") => "would run",
@@ -415,16 +463,32 @@ pub(super) async fn run_step(
                 _ if changed => "done",
                 _ => "done",
             };
-            let note = sub.steps.iter().filter_map(|s| s.note.clone()).last();
-            return Ok(StepDone { outcome: outcome.into(), note, actions: sub.steps, outputs: exp.outputs, changed });
+            let note = sub.steps.iter().filter_map(|s| s.note.clone()).next_back();
+            return Ok(StepDone {
+                outcome: outcome.into(),
+                note,
+                actions: sub.steps,
+                outputs: exp.outputs,
+                changed,
+            });
         }
-        let exit = sub.exit.unwrap_or(Exit::Failed);
-        let retry = attempt <= step.retries as usize && matches!(exit, Exit::Failed | Exit::TimedOut);
-        let err = ProcError { exit, message: sub.error.clone().unwrap_or_else(|| sub.outcome.clone()) };
+        let exit = match sub.exit.unwrap_or(Exit::Failed) {
+            Exit::Failed if sub.timed_out => Exit::TimedOut,
+            e => e,
+        };
+        let retry =
+            attempt <= step.retries as usize && matches!(exit, Exit::Failed | Exit::TimedOut);
+        let err = ProcError {
+            exit,
+            message: sub.error.clone().unwrap_or_else(|| sub.outcome.clone()),
+        };
         if !retry {
             return Err((err, sub.steps, changed));
         }
-        say(settings, &format!("   attempt {attempt} failed ({}); retrying", err.message));
+        say(
+            settings,
+            &format!("   attempt {attempt} failed ({}); retrying", err.message),
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }

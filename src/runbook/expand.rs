@@ -122,89 +122,219 @@ pub async fn build(
                 (true, None) => None,
                 (false, None) if done => None,
                 (false, None) => Some(primary_of(view).map_err(|e| {
-                    ProcError::refused(format!("{}: use force: true to promote without it", e.message))
+                    ProcError::refused(format!(
+                        "{}: use force: true to promote without it",
+                        e.message
+                    ))
                 })?),
             };
-            one(a.uses, R::Node(Action::Promote { node: n, epoch, caught_up_with, procedure: "runbook".into() }))
+            one(
+                a.uses,
+                R::Node(Action::Promote {
+                    node: n,
+                    epoch,
+                    caught_up_with,
+                    procedure: "runbook".into(),
+                }),
+            )
         }
-        "node.follow" => one(a.uses, R::Node(Action::Follow { node: node()?, primary: a.str("primary")?, full_sync: a.flag("full_sync")? })),
+        "node.follow" => one(
+            a.uses,
+            R::Node(Action::Follow {
+                node: node()?,
+                primary: a.str("primary")?,
+                full_sync: a.flag("full_sync")?,
+            }),
+        ),
         "node.drain" => one(a.uses, R::Node(Action::Drain { node: node()? })),
         "node.resume-writes" => one(a.uses, R::Node(Action::Undrain { node: node()? })),
         "node.standalone" => one(a.uses, R::Node(Action::Standalone { node: node()? })),
         "node.fence" => {
             let epoch = match a.opt("epoch") {
-                Some(e) => e.parse().map_err(|_| ProcError::usage(format!("node.fence: epoch must be a number, not {e}")))?,
+                Some(e) => e.parse().map_err(|_| {
+                    ProcError::usage(format!("node.fence: epoch must be a number, not {e}"))
+                })?,
                 None => view.epoch(),
             };
-            one(a.uses, R::Node(Action::Fence { node: node()?, epoch }))
+            one(
+                a.uses,
+                R::Node(Action::Fence {
+                    node: node()?,
+                    epoch,
+                }),
+            )
         }
-        "node.export-divergent" => one(a.uses, R::Node(Action::ExportDivergent { node: node()?, primary: a.str("primary")?, path: PathBuf::from(a.str("path")?) })),
-        "node.sync-auto" => one(a.uses, R::Node(Action::SyncAuto { node: node()?, on: a.flag("on")? })),
+        "node.export-divergent" => one(
+            a.uses,
+            R::Node(Action::ExportDivergent {
+                node: node()?,
+                primary: a.str("primary")?,
+                path: PathBuf::from(a.str("path")?),
+            }),
+        ),
+        "node.sync-auto" => one(
+            a.uses,
+            R::Node(Action::SyncAuto {
+                node: node()?,
+                on: a.flag("on")?,
+            }),
+        ),
         "cluster.set-setting" => {
-            let via = match a.opt("via") { Some(v) => v, None => primary_of(view)? };
-            one(a.uses, R::Node(Action::SetSetting { name: a.str("name")?, value: a.str("value")?, via }))
+            let via = match a.opt("via") {
+                Some(v) => v,
+                None => primary_of(view)?,
+            };
+            one(
+                a.uses,
+                R::Node(Action::SetSetting {
+                    name: a.str("name")?,
+                    value: a.str("value")?,
+                    via,
+                }),
+            )
         }
         "cluster.pick" => {
             let exclude = a.opt("exclude");
             if let Some(p) = view.primary() {
                 outputs.insert("primary".into(), p.name.clone());
             }
-            let best = procedures::rank(view).into_iter().filter(|c| c.promotable && Some(&c.name) != exclude.as_ref()).min_by_key(|c| c.rank.unwrap_or(usize::MAX));
-            let best = best.ok_or_else(|| ProcError::refused("cluster.pick: no node can be promoted; nothing was changed"))?;
+            let best = procedures::rank(view)
+                .into_iter()
+                .filter(|c| c.promotable && Some(&c.name) != exclude.as_ref())
+                .min_by_key(|c| c.rank.unwrap_or(usize::MAX));
+            let best = best.ok_or_else(|| {
+                ProcError::refused("cluster.pick: no node can be promoted; nothing was changed")
+            })?;
             outputs.insert("target".into(), best.name.clone());
             Plan::new(a.uses)
         }
         "wait.caught-up" => {
-            let primary = match a.opt("primary") { Some(p) => p, None => primary_of(view)? };
+            let primary = match a.opt("primary") {
+                Some(p) => p,
+                None => primary_of(view)?,
+            };
             one(a.uses, R::Node(Action::Converged { primary }))
         }
-        "assert.converged" => one(a.uses, R::Node(Action::Converged { primary: a.str("primary")? })),
-        "wait.status" => one(a.uses, R::WaitStatus { node: node()?, role: a.opt("role"), db_status: a.opt("db_status"), primary: a.opt("primary") }),
-        "assert.reachable" => one(a.uses, R::Reachable { node: node()?, reachable: true }),
-        "assert.unreachable" => one(a.uses, R::Reachable { node: node()?, reachable: false }),
+        "assert.converged" => one(
+            a.uses,
+            R::Node(Action::Converged {
+                primary: a.str("primary")?,
+            }),
+        ),
+        "wait.status" => one(
+            a.uses,
+            R::WaitStatus {
+                node: node()?,
+                role: a.opt("role"),
+                db_status: a.opt("db_status"),
+                primary: a.opt("primary"),
+            },
+        ),
+        "assert.reachable" => one(
+            a.uses,
+            R::Reachable {
+                node: node()?,
+                reachable: true,
+            },
+        ),
+        "assert.unreachable" => one(
+            a.uses,
+            R::Reachable {
+                node: node()?,
+                reachable: false,
+            },
+        ),
         "assert.primary-is" => one(a.uses, R::PrimaryIs { node: node()? }),
         "assert.healthy" => one(a.uses, R::Healthy),
-        "confirm" => one(a.uses, R::Confirm { message: a.str("message")? }),
-        "exec" => one(a.uses, R::Exec { command: a.str("command")?, unless: a.opt("unless") }),
+        "confirm" => one(
+            a.uses,
+            R::Confirm {
+                message: a.str("message")?,
+            },
+        ),
+        "exec" => one(
+            a.uses,
+            R::Exec {
+                command: a.str("command")?,
+                unless: a.opt("unless"),
+            },
+        ),
         "http.request" => {
             let unless = match a.map.get("unless") {
                 Some(Value::Object(m)) => Some((
-                    m.get("url").map(json_str).ok_or_else(|| ProcError::usage("http.request: unless needs url"))?,
-                    m.get("status").and_then(|s| json_str(s).parse().ok()).unwrap_or(200),
+                    m.get("url")
+                        .map(json_str)
+                        .ok_or_else(|| ProcError::usage("http.request: unless needs url"))?,
+                    m.get("status")
+                        .and_then(|s| json_str(s).parse().ok())
+                        .unwrap_or(200),
                 )),
                 _ => None,
             };
             let expect_status = match a.opt("expect_status") {
-                Some(s) => Some(s.parse().map_err(|_| ProcError::usage(format!("http.request: expect_status {s} is not a status")))?),
+                Some(s) => Some(s.parse().map_err(|_| {
+                    ProcError::usage(format!("http.request: expect_status {s} is not a status"))
+                })?),
                 None => None,
             };
-            one(a.uses, R::Http(HttpCall {
-                method: a.opt("method").unwrap_or_else(|| "GET".into()).to_ascii_uppercase(),
-                url: a.str("url")?,
-                body: a.map.get("body").cloned(),
-                headers: a.multimap("headers")?.into_iter().map(|(k, v)| (k, v.join(","))).collect(),
-                expect_status,
-                unless,
-                ca: a.opt("ca").map(PathBuf::from),
-            }))
+            one(
+                a.uses,
+                R::Http(HttpCall {
+                    method: a
+                        .opt("method")
+                        .unwrap_or_else(|| "GET".into())
+                        .to_ascii_uppercase(),
+                    url: a.str("url")?,
+                    body: a.map.get("body").cloned(),
+                    headers: a
+                        .multimap("headers")?
+                        .into_iter()
+                        .map(|(k, v)| (k, v.join(",")))
+                        .collect(),
+                    expect_status,
+                    unless,
+                    ca: a.opt("ca").map(PathBuf::from),
+                }),
+            )
         }
         u if u.starts_with("ldap.") => {
-            let conn = LdapConn { url: a.str("url")?, bind_dn: a.opt("bind_dn"), password_env: a.opt("password_env"), ca: a.opt("ca").map(PathBuf::from) };
+            let conn = LdapConn {
+                url: a.str("url")?,
+                bind_dn: a.opt("bind_dn"),
+                password_env: a.opt("password_env"),
+                ca: a.opt("ca").map(PathBuf::from),
+            };
             let op = match u {
                 "ldap.search" => LdapOp::Search {
                     base: a.str("base")?,
                     filter: a.opt("filter").unwrap_or_else(|| "(objectClass=*)".into()),
                     scope: a.opt("scope").unwrap_or_else(|| "sub".into()),
-                    attrs: match a.map.get("attrs") { Some(Value::Array(v)) => v.iter().map(json_str).collect(), _ => vec!["*".into()] },
+                    attrs: match a.map.get("attrs") {
+                        Some(Value::Array(v)) => v.iter().map(json_str).collect(),
+                        _ => vec!["*".into()],
+                    },
                 },
-                "ldap.add" => LdapOp::Add { dn: a.str("dn")?, attrs: a.multimap("attrs")? },
-                "ldap.modify" => LdapOp::Modify { dn: a.str("dn")?, replace: a.multimap("replace")? },
-                _ => LdapOp::Delete { dn: a.str("dn")?, tree: a.flag("tree")? },
+                "ldap.add" => LdapOp::Add {
+                    dn: a.str("dn")?,
+                    attrs: a.multimap("attrs")?,
+                },
+                "ldap.modify" => LdapOp::Modify {
+                    dn: a.str("dn")?,
+                    replace: a.multimap("replace")?,
+                },
+                _ => LdapOp::Delete {
+                    dn: a.str("dn")?,
+                    tree: a.flag("tree")?,
+                },
             };
             one(u, R::Ldap(LdapCall { conn, op }))
         }
-        "node.repoint" | "procedure.repoint" => wrap(procedures::repoint(cl, view, &a.str("primary")?).await?),
-        "node.join" | "procedure.join" => wrap(procedures::join(cl, view, &node()?, &a.str("primary")?).await?),
+        "node.repoint" | "procedure.repoint" => {
+            wrap(procedures::repoint(cl, view, &a.str("primary")?).await?)
+        }
+        "node.join" | "procedure.join" => {
+            wrap(procedures::join(cl, view, &node()?, &a.str("primary")?).await?)
+        }
         "procedure.switchover" => {
             let to = a.str("to")?;
             outputs.insert("target".into(), to.clone());
@@ -212,8 +342,12 @@ pub async fn build(
         }
         "procedure.failover" => {
             let to = a.opt("to").filter(|t| t != "auto");
-            let dir = a.opt("export_dir").map(PathBuf::from).unwrap_or_else(|| export_dir.to_path_buf());
-            let plan = procedures::failover(cl, view, to.as_deref(), a.flag("force")?, &dir).await?;
+            let dir = a
+                .opt("export_dir")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| export_dir.to_path_buf());
+            let plan =
+                procedures::failover(cl, view, to.as_deref(), a.flag("force")?, &dir).await?;
             let target = plan.steps.iter().rev().find_map(|s| match &s.action {
                 Action::Converged { primary } => Some(primary.clone()),
                 _ => None,

@@ -107,7 +107,11 @@ impl Journal {
 
 /// Reads a journal; a torn last line (the process was killed while writing) is ignored.
 pub fn read(dir: &Path, run_id: &str) -> Result<Vec<Entry>, RunbookError> {
-    if run_id.is_empty() || !run_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+    if run_id.is_empty()
+        || !run_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
         return Err(RunbookError::Usage {
             message: format!("'{run_id}' is not a run id"),
         });

@@ -199,7 +199,10 @@ impl LdapCall {
                     .map(SearchEntry::construct)
                     .collect::<Vec<_>>();
                 cx.output("count", first.len().to_string());
-                cx.output("dn", first.first().map(|e| e.dn.clone()).unwrap_or_default());
+                cx.output(
+                    "dn",
+                    first.first().map(|e| e.dn.clone()).unwrap_or_default(),
+                );
                 Some(format!("{} entr(ies)", first.len()))
             }
             LdapOp::Add { dn, attrs } => {

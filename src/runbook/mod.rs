@@ -69,15 +69,33 @@ pub fn with_run_id(cl: Cluster, run_id: &str) -> Cluster {
 }
 
 /// Reads a run's journal: the runbook as it ran, its variables, and what is verified.
-pub fn load_resume(dir: &Path, run_id: &str) -> Result<(Runbook, BTreeMap<String, String>, Resume), RunbookError> {
+pub fn load_resume(
+    dir: &Path,
+    run_id: &str,
+) -> Result<(Runbook, BTreeMap<String, String>, Resume), RunbookError> {
     let entries = journal::read(dir, run_id)?;
-    let Some(journal::Entry::Start { source, text, vars, .. }) = entries.first().cloned() else {
-        return Err(RunbookError::Journal { path: run_id.into(), message: "it does not start with a start event".into() });
+    let Some(journal::Entry::Start {
+        source, text, vars, ..
+    }) = entries.first().cloned()
+    else {
+        return Err(RunbookError::Journal {
+            path: run_id.into(),
+            message: "it does not start with a start event".into(),
+        });
     };
     let rb = compile(&source, &text)?;
-    let mut resume = Resume { run_id: run_id.to_string(), ..Resume::default() };
+    let mut resume = Resume {
+        run_id: run_id.to_string(),
+        ..Resume::default()
+    };
     for e in &entries {
-        if let journal::Entry::Step { index, outcome, outputs, .. } = e {
+        if let journal::Entry::Step {
+            index,
+            outcome,
+            outputs,
+            ..
+        } = e
+        {
             if journal::VERIFIED.contains(&outcome.as_str()) {
                 resume.verified.insert(*index);
                 resume.outputs.insert(*index, outputs.clone());
@@ -87,7 +105,9 @@ pub fn load_resume(dir: &Path, run_id: &str) -> Result<(Runbook, BTreeMap<String
         }
     }
     // Continue after the last verified step: a step verified after a later failure is not trusted.
-    let first_gap = (0..rb.steps.len()).find(|i| !resume.verified.contains(i)).unwrap_or(rb.steps.len());
+    let first_gap = (0..rb.steps.len())
+        .find(|i| !resume.verified.contains(i))
+        .unwrap_or(rb.steps.len());
     resume.verified.retain(|i| *i < first_gap);
     Ok((rb, vars, resume))
 }

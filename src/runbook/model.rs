@@ -254,7 +254,11 @@ fn params(c: &mut Compiler, node: &Node, out: &mut BTreeMap<String, ParamSpec>) 
 
 fn steps(c: &mut Compiler, node: &Node, rb: &mut Runbook) {
     let Kind::Seq(items) = &node.kind else {
-        c.problem(node.mark, "steps", format!("expected a list, found {}", node.kind_name()));
+        c.problem(
+            node.mark,
+            "steps",
+            format!("expected a list, found {}", node.kind_name()),
+        );
         return;
     };
     // Step id → the outputs its action offers.
@@ -267,7 +271,10 @@ fn steps(c: &mut Compiler, node: &Node, rb: &mut Runbook) {
             id: None,
             name: format!("step {}", i + 1),
             uses: String::new(),
-            with: Node { kind: Kind::Map(Vec::new()), mark: item.mark },
+            with: Node {
+                kind: Kind::Map(Vec::new()),
+                mark: item.mark,
+            },
             when: None,
             confirm: None,
             timeout: None,
@@ -314,18 +321,26 @@ fn steps(c: &mut Compiler, node: &Node, rb: &mut Runbook) {
             step.retries = c.number(v, &join(&path, "retries")).unwrap_or(0) as u32;
         }
         if let Some(v) = get("point_of_no_return") {
-            step.point_of_no_return = c.boolean(v, &join(&path, "point_of_no_return")).unwrap_or(false);
+            step.point_of_no_return = c
+                .boolean(v, &join(&path, "point_of_no_return"))
+                .unwrap_or(false);
         }
         if let Some(v) = get("undo") {
             let up = join(&path, "undo");
             let ue = c.fields(v, &up, UNDO).unwrap_or(&[]);
             let uses = ue.iter().find(|(k, _)| k.text == "uses").map(|(_, v)| v);
-            let uwith = ue.iter().find(|(k, _)| k.text == "with").map(|(_, v)| v.clone());
+            let uwith = ue
+                .iter()
+                .find(|(k, _)| k.text == "with")
+                .map(|(_, v)| v.clone());
             match uses {
                 None => c.problem(v.mark, &up, "missing field 'uses'"),
                 Some(u) => {
                     let name = c.string(u, &join(&up, "uses")).unwrap_or_default();
-                    let w = uwith.unwrap_or(Node { kind: Kind::Map(Vec::new()), mark: v.mark });
+                    let w = uwith.unwrap_or(Node {
+                        kind: Kind::Map(Vec::new()),
+                        mark: v.mark,
+                    });
                     if let Some(spec) = action(c, &name, u.mark, &join(&up, "uses")) {
                         with(c, spec, &w, &join(&up, "with"));
                     }
@@ -335,13 +350,20 @@ fn steps(c: &mut Compiler, node: &Node, rb: &mut Runbook) {
         }
         // Template references, against the params and the steps before this one.
         for (k, v) in entries {
-            if matches!(k.text.as_str(), "with" | "when" | "confirm" | "undo" | "name") {
+            if matches!(
+                k.text.as_str(),
+                "with" | "when" | "confirm" | "undo" | "name"
+            ) {
                 check_refs(c, v, &join(&path, &k.text), rb, &known);
             }
         }
         if let Some(id) = &step.id {
             if known.contains_key(id) {
-                c.problem(get("id").map(|n| n.mark).unwrap_or(item.mark), &join(&path, "id"), format!("duplicate step id '{id}'"));
+                c.problem(
+                    get("id").map(|n| n.mark).unwrap_or(item.mark),
+                    &join(&path, "id"),
+                    format!("duplicate step id '{id}'"),
+                );
             }
             known.insert(id.clone(), spec.map(|s| s.outputs).unwrap_or(&[]));
         }
@@ -349,11 +371,21 @@ fn steps(c: &mut Compiler, node: &Node, rb: &mut Runbook) {
     }
 }
 
-fn action(c: &mut Compiler, name: &str, mark: Mark, path: &str) -> Option<&'static registry::ActionSpec> {
+fn action(
+    c: &mut Compiler,
+    name: &str,
+    mark: Mark,
+    path: &str,
+) -> Option<&'static registry::ActionSpec> {
     let spec = registry::find(name);
     if spec.is_none() {
         let s = nearest(name, registry::names());
-        c.suggest(mark, path, format!("unknown action '{name}' (`drctl runbook actions` lists them)"), s);
+        c.suggest(
+            mark,
+            path,
+            format!("unknown action '{name}' (`drctl runbook actions` lists them)"),
+            s,
+        );
     }
     spec
 }
@@ -371,7 +403,13 @@ fn with(c: &mut Compiler, spec: &registry::ActionSpec, node: &Node, path: &str) 
     }
 }
 
-fn check_refs(c: &mut Compiler, node: &Node, path: &str, rb: &Runbook, known: &BTreeMap<String, &'static [&'static str]>) {
+fn check_refs(
+    c: &mut Compiler,
+    node: &Node,
+    path: &str,
+    rb: &Runbook,
+    known: &BTreeMap<String, &'static [&'static str]>,
+) {
     match &node.kind {
         Kind::Seq(items) => {
             for (i, n) in items.iter().enumerate() {
@@ -407,17 +445,37 @@ fn check_refs(c: &mut Compiler, node: &Node, path: &str, rb: &Runbook, known: &B
 }
 
 /// Why a reference cannot be resolved, with a suggestion.
-fn bad_ref(expr: &str, rb: &Runbook, known: &BTreeMap<String, &'static [&'static str]>) -> Option<(String, Option<String>)> {
+fn bad_ref(
+    expr: &str,
+    rb: &Runbook,
+    known: &BTreeMap<String, &'static [&'static str]>,
+) -> Option<(String, Option<String>)> {
     if expr == "run.id" || rb.params.contains_key(expr) {
         return None;
     }
     if let Some(rest) = expr.strip_prefix("steps.") {
         let (id, field) = rest.split_once('.').unwrap_or((rest, ""));
         return match known.get(id) {
-            None => Some((format!("`{{{{ {expr} }}}}`: no earlier step has id '{id}'"), nearest(id, known.keys().map(String::as_str)).map(|s| format!("steps.{s}.{field}")))),
-            Some(outs) if !outs.contains(&field) => Some((format!("`{{{{ {expr} }}}}`: step {id} outputs {}", if outs.is_empty() { "nothing".to_string() } else { outs.join(", ") }), nearest(field, outs.iter().copied()).map(|s| format!("steps.{id}.{s}")))),
+            None => Some((
+                format!("`{{{{ {expr} }}}}`: no earlier step has id '{id}'"),
+                nearest(id, known.keys().map(String::as_str)).map(|s| format!("steps.{s}.{field}")),
+            )),
+            Some(outs) if !outs.contains(&field) => Some((
+                format!(
+                    "`{{{{ {expr} }}}}`: step {id} outputs {}",
+                    if outs.is_empty() {
+                        "nothing".to_string()
+                    } else {
+                        outs.join(", ")
+                    }
+                ),
+                nearest(field, outs.iter().copied()).map(|s| format!("steps.{id}.{s}")),
+            )),
             Some(_) => None,
         };
     }
-    Some((format!("`{{{{ {expr} }}}}`: no parameter '{expr}' (declare it under params)"), nearest(expr, rb.params.keys().map(String::as_str))))
+    Some((
+        format!("`{{{{ {expr} }}}}`: no parameter '{expr}' (declare it under params)"),
+        nearest(expr, rb.params.keys().map(String::as_str)),
+    ))
 }

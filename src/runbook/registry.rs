@@ -23,7 +23,11 @@ const LDAP_CONN: [Param; 4] = [
         false,
         "environment variable holding the bind password",
     ),
-    ("ca", false, "PEM file of the CA to trust for ldaps/StartTLS"),
+    (
+        "ca",
+        false,
+        "PEM file of the CA to trust for ldaps/StartTLS",
+    ),
 ];
 
 macro_rules! ldap_params {

@@ -24,7 +24,10 @@ impl From<Marker> for Mark {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind {
     /// A scalar, as written; `quoted` when it was quoted (so `"true"` stays a string).
-    Scalar { text: String, quoted: bool },
+    Scalar {
+        text: String,
+        quoted: bool,
+    },
     Seq(Vec<Node>),
     /// Keys in file order, each with its own position.
     Map(Vec<(Key, Node)>),

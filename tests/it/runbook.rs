@@ -64,7 +64,12 @@ fn every_bundled_runbook_validates_and_the_files_are_the_embedded_ones() {
     let tmp = tempfile::tempdir().unwrap();
     let files: Vec<String> = BUNDLED
         .iter()
-        .map(|n| root().join(format!("runbooks/{n}.yaml")).display().to_string())
+        .map(|n| {
+            root()
+                .join(format!("runbooks/{n}.yaml"))
+                .display()
+                .to_string()
+        })
         .collect();
     let mut c = command(drctl_bin(), tmp.path());
     c.arg("runbook").arg("validate").args(&files);
@@ -99,12 +104,15 @@ fn invalid_runbooks_fail_at_the_exact_line_column_and_path() {
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
-        let spec = text.lines().next().unwrap().trim_start_matches("# expect: ");
+        let spec = text
+            .lines()
+            .next()
+            .unwrap()
+            .trim_start_matches("# expect: ");
         let (place, hint) = spec.split_once(" | ").unwrap();
         let (pos, ypath) = place.split_once(' ').unwrap();
         let file = path.display().to_string();
-        let r = run(command(drctl_bin(), tmp.path()).args(["runbook", "validate", &file]))
-            .exit(2);
+        let r = run(command(drctl_bin(), tmp.path()).args(["runbook", "validate", &file])).exit(2);
         let want = if ypath == "invalid YAML" {
             format!("{file}:{pos}: invalid YAML")
         } else {
@@ -138,7 +146,11 @@ fn every_bundled_drill_passes_in_a_lab_of_its_own() {
     for r in reports {
         assert_eq!(r["passed"], true, "{r}");
         assert!(r["recovery_ms"].as_u64().unwrap() > 0, "{r}");
-        assert!(r["expectations"].as_array().unwrap().iter().all(|e| e["ok"] == true));
+        assert!(r["expectations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["ok"] == true));
     }
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert_eq!(xml.matches("<testcase ").count(), BUNDLED.len(), "{xml}");
@@ -175,33 +187,86 @@ fn a_killed_run_resumes_to_the_same_end_state_as_an_uninterrupted_one() {
     std::fs::write(&book, KILLABLE).unwrap();
     let marker = killed.cwd().join("marker");
     let b = book.to_str().unwrap();
-    let mut child = drctl_state(&killed, &state, &["run", b, "--yes", "--var", "to=node-2", "--var", &format!("marker={}", marker.display()), "--var", "nap=30"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for("the slow step to start", DEADLINE, || marker.exists().then_some(()));
+    let mut child = drctl_state(
+        &killed,
+        &state,
+        &[
+            "run",
+            b,
+            "--yes",
+            "--var",
+            "to=node-2",
+            "--var",
+            &format!("marker={}", marker.display()),
+            "--var",
+            "nap=30",
+        ],
+    )
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .unwrap();
+    wait_for("the slow step to start", DEADLINE, || {
+        marker.exists().then_some(())
+    });
     child.kill().unwrap(); // SIGKILL, mid-step
     child.wait().unwrap();
     let runs = state.join("drctl/runs");
-    let journal = std::fs::read_dir(&runs).unwrap().next().unwrap().unwrap().path();
+    let journal = std::fs::read_dir(&runs)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let run_id = journal.file_stem().unwrap().to_str().unwrap().to_string();
     let lines = std::fs::read_to_string(&journal).unwrap();
-    assert!(lines.contains(r#""index":0"#) && lines.contains(r#""outcome":"done""#), "{lines}");
+    assert!(
+        lines.contains(r#""index":0"#) && lines.contains(r#""outcome":"done""#),
+        "{lines}"
+    );
     assert!(!lines.contains(r#""event":"end""#), "{lines}");
 
-    let resumed = run(drctl_state(&killed, &state, &["run", "--resume", &run_id, "--yes", "--json"])).success().json();
+    let resumed = run(drctl_state(
+        &killed,
+        &state,
+        &["run", "--resume", &run_id, "--yes", "--json"],
+    ))
+    .success()
+    .json();
     assert_eq!(resumed["run_id"], run_id.as_str());
-    assert_eq!(outcomes(&resumed), ["verified earlier", "already done", "done"], "{resumed}");
+    assert_eq!(
+        outcomes(&resumed),
+        ["verified earlier", "already done", "done"],
+        "{resumed}"
+    );
     let killed_state = end_state(&killed);
 
     let whole = Lab::up(3);
     let state2 = whole.cwd().join("state");
     let marker2 = whole.cwd().join("marker");
-    let r = run(drctl_state(&whole, &state2, &["run", b, "--yes", "--json", "--var", "to=node-2", "--var", &format!("marker={}", marker2.display())])).success().json();
+    let r = run(drctl_state(
+        &whole,
+        &state2,
+        &[
+            "run",
+            b,
+            "--yes",
+            "--json",
+            "--var",
+            "to=node-2",
+            "--var",
+            &format!("marker={}", marker2.display()),
+        ],
+    ))
+    .success()
+    .json();
     assert_eq!(r["outcome"], "succeeded");
     let whole_state = end_state(&whole);
-    let shape = |s: &[(String, Value, Value, Value, Value)]| s.iter().map(|n| (n.0.clone(), n.1.clone(), n.2.clone(), n.4.clone())).collect::<Vec<_>>();
+    let shape = |s: &[(String, Value, Value, Value, Value)]| {
+        s.iter()
+            .map(|n| (n.0.clone(), n.1.clone(), n.2.clone(), n.4.clone()))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(shape(&killed_state), shape(&whole_state));
     let note = |lab: &Lab| lab.ok(&["api", "GET", "/v1/settings/note"]).stdout();
     assert_eq!(note(&killed), note(&whole));
@@ -212,31 +277,83 @@ fn dry_run_and_rerun_change_nothing() {
     let lab = Lab::up(3);
     let state = lab.cwd().join("state");
     let before = end_state(&lab);
-    let dry = run(drctl_state(&lab, &state, &["run", "managed-switchover", "--var", "to=node-2", "--dry-run", "--json"])).success().json();
+    let dry = run(drctl_state(
+        &lab,
+        &state,
+        &[
+            "run",
+            "managed-switchover",
+            "--var",
+            "to=node-2",
+            "--dry-run",
+            "--json",
+        ],
+    ))
+    .success()
+    .json();
     assert_eq!(dry["outcome"], "dry run");
     assert!(outcomes(&dry).contains(&"would run".to_string()), "{dry}");
     assert_eq!(end_state(&lab), before);
-    assert!(!state.join("drctl/runs").exists(), "a dry run writes no journal");
+    assert!(
+        !state.join("drctl/runs").exists(),
+        "a dry run writes no journal"
+    );
 
-    let first = run(drctl_state(&lab, &state, &["run", "managed-switchover", "--var", "to=node-2", "--yes", "--json"])).success().json();
+    let first = run(drctl_state(
+        &lab,
+        &state,
+        &[
+            "run",
+            "managed-switchover",
+            "--var",
+            "to=node-2",
+            "--yes",
+            "--json",
+        ],
+    ))
+    .success()
+    .json();
     assert_eq!(first["outcome"], "succeeded", "{first}");
     let after = lab.wait_converged(DEADLINE);
     assert_eq!(node(&after, "node-2")["role"], "primary");
     let done = end_state(&lab);
-    let again = run(drctl_state(&lab, &state, &["run", "managed-switchover", "--var", "to=node-2", "--yes", "--json"])).success().json();
+    let again = run(drctl_state(
+        &lab,
+        &state,
+        &[
+            "run",
+            "managed-switchover",
+            "--var",
+            "to=node-2",
+            "--yes",
+            "--json",
+        ],
+    ))
+    .success()
+    .json();
     assert_eq!(again["outcome"], "already done", "{again}");
     assert_eq!(end_state(&lab), done);
+    // A precondition that does not hold refuses (exit 3) and changes nothing.
+    lab.run(&["run", "forced-failover", "--var", "failed=node-1", "--yes"])
+        .exit(3)
+        .stderr_has("node-1 answers");
+    assert_eq!(end_state(&lab), done);
     // Parameters are checked by name, with a suggestion.
-    lab.run(&["run", "managed-switchover", "--var", "too=node-2"]).exit(2).stderr_has("did you mean `to`?");
-    lab.run(&["run", "managed-switchover"]).exit(2).stderr_has("needs --var to=");
+    lab.run(&["run", "managed-switchover", "--var", "too=node-2"])
+        .exit(2)
+        .stderr_has("did you mean `to`?");
+    lab.run(&["run", "managed-switchover"])
+        .exit(2)
+        .stderr_has("needs --var to=");
 }
 
 #[test]
 fn a_failure_before_the_point_of_no_return_rolls_back() {
     let lab = Lab::up(3);
     let book = lab.cwd().join("rollback.yaml");
-    let text = |ponr: bool| format!(
-        r#"
+    let text = |ponr: bool| {
+        format!(
+            r#"
 name: rollback
 steps:
   - name: set a marker
@@ -250,7 +367,8 @@ steps:
     uses: assert.primary-is
     with: {{node: node-3}}
 "#
-    );
+        )
+    };
     std::fs::write(&book, text(false)).unwrap();
     let b = book.to_str().unwrap();
     let r = lab.run(&["run", b, "--yes", "--json"]).exit(3);
@@ -265,6 +383,30 @@ steps:
     let r = lab.run(&["run", b, "--yes", "--json"]).exit(1);
     let report = r.json();
     assert_eq!(report["outcome"], "failed part-way", "{report}");
-    assert!(report["resume"].as_str().unwrap().starts_with("drctl run --resume "));
+    assert!(report["resume"]
+        .as_str()
+        .unwrap()
+        .starts_with("drctl run --resume "));
     assert!(marker(&lab).contains("\"set\""), "{}", marker(&lab));
+
+    // A wait that runs out after a change: timed out, outcome unknown, exit 5, how to look.
+    let slow = r#"
+name: slow
+steps:
+  - name: set a marker
+    uses: cluster.set-setting
+    with: {name: marker, value: waited}
+  - name: wait for something that does not happen
+    uses: wait.status
+    with: {node: node-3, role: standalone}
+    timeout: 500ms
+"#;
+    std::fs::write(&book, slow).unwrap();
+    let r = lab.run(&["run", b, "--yes"]).exit(5);
+    let err = r.stderr();
+    assert!(err.contains("timed out, the outcome is unknown"), "{err}");
+    assert!(
+        err.contains("drctl status") && err.contains("drctl run --resume "),
+        "{err}"
+    );
 }
