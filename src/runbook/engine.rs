@@ -277,9 +277,8 @@ pub async fn run(
     }
     let outcome = match &failure {
         None if settings.dry_run => "dry run".to_string(),
-        None if changed_steps.is_empty() && report.steps.iter().all(|s| s.outcome != "done") => {
-            "already done".into()
-        }
+        // Nothing changed: every changing step was done already (reads and waits may have run).
+        None if changed_steps.is_empty() => "already done".into(),
         None => "succeeded".into(),
         Some(e) => {
             let mut all_undone = true;
