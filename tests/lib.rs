@@ -9,5 +9,6 @@ mod it {
     mod procedures;
     mod replication;
     mod runbook;
+    mod runbook_ldap;
     mod security;
 }

@@ -2,7 +2,6 @@
 //! stated faults (SIGKILL, SIGSTOP, restarts, writes through the write checker), run the runbook
 //! unattended, check what it expects, tear the lab down (always), report per-step timings.
 
-use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -10,10 +9,11 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+pub use super::drill_check::junit;
+use super::drill_check::{expect, wait_caught_up, wait_role};
 use super::drill_model::{Drill, Inject};
 use super::{engine, Runbook};
-use crate::api::Role;
-use crate::cluster::{probe, Health, Target};
+use crate::cluster::{probe, Target};
 use crate::lab::writer::{self, WriteOptions};
 use crate::lab::{Lab, LabError, Sig};
 use crate::procedures::Cluster;
@@ -50,7 +50,7 @@ pub struct DrillReport {
     pub error: Option<String>,
 }
 
-fn fail(e: impl std::fmt::Display) -> LabError {
+pub(super) fn fail(e: impl std::fmt::Display) -> LabError {
     LabError::Failed(e.to_string())
 }
 
@@ -249,205 +249,9 @@ async fn run_drill(
     Ok(())
 }
 
-fn target<'a>(targets: &'a [Target], name: &str) -> Result<&'a Target, LabError> {
+pub(super) fn target<'a>(targets: &'a [Target], name: &str) -> Result<&'a Target, LabError> {
     targets
         .iter()
         .find(|t| t.name == name)
         .ok_or_else(|| fail(format!("no node {name}")))
-}
-
-async fn wait_role(targets: &[Target], node: &str, role: &str) -> Result<(), LabError> {
-    let t = target(targets, node)?;
-    let until = Instant::now() + DEADLINE;
-    loop {
-        let now = t.client.status().await.map(|s| s.role.to_string());
-        if now.as_deref().ok() == Some(role) {
-            return Ok(());
-        }
-        if Instant::now() > until {
-            return Err(fail(format!(
-                "{node} did not become {role} within {DEADLINE:?} ({now:?})"
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
-
-/// Waits until every replica that answers holds the primary's last record.
-async fn wait_caught_up(cluster: &str, targets: &[Target]) -> Result<(), LabError> {
-    let until = Instant::now() + DEADLINE;
-    loop {
-        let view = probe(cluster, targets).await;
-        let head = view.primary().and_then(|p| p.ok()).map(|s| s.head_seq);
-        let behind: Vec<String> = view
-            .nodes
-            .iter()
-            .filter_map(|n| n.ok().map(|s| (n, s)))
-            .filter(|(_, s)| s.role == Role::Replica && head.is_some_and(|h| s.head_seq < h))
-            .map(|(n, _)| n.name.clone())
-            .collect();
-        if head.is_some() && behind.is_empty() {
-            return Ok(());
-        }
-        if Instant::now() > until {
-            return Err(fail(format!(
-                "replicas did not catch up: {}",
-                behind.join(", ")
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
-
-/// Checks `expect:`, waiting up to the deadline for it all to hold.
-async fn expect(
-    d: &Drill,
-    cluster: &str,
-    targets: &[Target],
-    acked: &Path,
-    report: &mut DrillReport,
-) -> Vec<Expectation> {
-    let until = Instant::now() + DEADLINE;
-    loop {
-        let mut out = Vec::new();
-        let view = probe(cluster, targets).await;
-        let primary = view.primary().map(|p| p.name.clone());
-        let mut check =
-            |what: String, ok: bool, detail: String| out.push(Expectation { what, ok, detail });
-        if let Some(p) = &d.expect.primary {
-            check(
-                format!("primary is {p}"),
-                primary.as_deref() == Some(p),
-                format!("primary: {primary:?}"),
-            );
-        }
-        if let Some(p) = &d.expect.primary_not {
-            check(
-                format!("primary is not {p}"),
-                primary.is_some() && primary.as_deref() != Some(p),
-                format!("primary: {primary:?}"),
-            );
-        }
-        if let Some(want) = d.expect.healthy {
-            // Nodes the drill killed and left down are not counted: every node that answers is green.
-            let a = view.assess();
-            let bad: Vec<String> = view
-                .nodes
-                .iter()
-                .zip(&a.nodes)
-                .filter(|(n, x)| n.ok().is_some() && x.health != Health::Green)
-                .map(|(n, x)| format!("{}: {}", n.name, x.reasons.join(", ")))
-                .collect();
-            let healthy = primary.is_some() && bad.is_empty();
-            check(
-                format!("healthy is {want}"),
-                healthy == want,
-                bad.join("; "),
-            );
-        }
-        let roles: BTreeMap<String, String> = view
-            .nodes
-            .iter()
-            .map(|n| {
-                (
-                    n.name.clone(),
-                    n.ok()
-                        .map(|s| s.role.to_string())
-                        .unwrap_or_else(|| "unreachable".into()),
-                )
-            })
-            .collect();
-        for (node, role) in &d.expect.roles {
-            let have = roles.get(node).cloned().unwrap_or_default();
-            check(
-                format!("{node} is {role}"),
-                have == *role,
-                format!("{node} is {have}"),
-            );
-        }
-        if d.expect.no_write_lost {
-            let present: HashSet<String> = match primary
-                .as_ref()
-                .and_then(|p| targets.iter().find(|t| t.name == *p))
-            {
-                Some(t) => t
-                    .client
-                    .list_entries(Some("drill/"))
-                    .await
-                    .map(|v| v.into_iter().map(|e| e.key).collect())
-                    .unwrap_or_default(),
-                None => HashSet::new(),
-            };
-            let text = std::fs::read_to_string(acked).unwrap_or_default();
-            let (total, missing) = writer::missing_keys(&text, &present);
-            report.writes_acknowledged = total;
-            report.writes_lost = missing.len() as u64;
-            check(
-                "no acknowledged write lost".into(),
-                missing.is_empty() && total > 0,
-                format!(
-                    "{total} acknowledged, {} missing{}",
-                    missing.len(),
-                    missing
-                        .first()
-                        .map(|m| format!(" (first: {m})"))
-                        .unwrap_or_default()
-                ),
-            );
-        }
-        if out.iter().all(|x| x.ok) || Instant::now() > until {
-            return out;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// JUnit XML: one test suite, one test case per drill, failures with what did not hold.
-pub fn junit(reports: &[DrillReport]) -> String {
-    let failures = reports.iter().filter(|r| !r.passed).count();
-    let secs = |ms: u64| format!("{:.3}", ms as f64 / 1000.0);
-    let mut x = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"drctl drills\" tests=\"{}\" failures=\"{failures}\" time=\"{}\">\n", reports.len(), secs(reports.iter().map(|r| r.total_ms).sum()));
-    for r in reports {
-        x.push_str(&format!(
-            "  <testcase classname=\"drill\" name=\"{}\" time=\"{}\">\n",
-            esc(&r.runbook),
-            secs(r.total_ms)
-        ));
-        if !r.passed {
-            let why: Vec<String> = r
-                .error
-                .iter()
-                .cloned()
-                .chain(
-                    r.expectations
-                        .iter()
-                        .filter(|e| !e.ok)
-                        .map(|e| format!("{}: {}", e.what, e.detail)),
-                )
-                .collect();
-            x.push_str(&format!(
-                "    <failure message=\"{}\"/>\n",
-                esc(&why.join("; "))
-            ));
-        }
-        let steps: Vec<String> = r
-            .steps
-            .iter()
-            .map(|s| format!("{} ms  {}  {}", s.ms, s.outcome, s.name))
-            .collect();
-        x.push_str(&format!(
-            "    <system-out>recovery {} ms\n{}</system-out>\n  </testcase>\n",
-            r.recovery_ms,
-            esc(&steps.join("\n"))
-        ));
-    }
-    x.push_str("</testsuite>\n");
-    x
 }

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use super::action::RunbookAction as R;
+use super::args::json_str;
+pub use super::args::Args;
 use super::http::HttpCall;
 use super::ldap::{LdapCall, LdapConn, LdapOp};
 use crate::cluster::ClusterView;
@@ -17,59 +19,6 @@ use crate::procedures::{self, Action, Cluster, Plan, ProcError, Step};
 pub struct Expansion {
     pub plan: Plan<R>,
     pub outputs: BTreeMap<String, String>,
-}
-
-/// Rendered `with` values, with typed getters that say which parameter is wrong.
-pub struct Args<'a> {
-    pub uses: &'a str,
-    pub map: serde_json::Map<String, Value>,
-}
-
-impl Args<'_> {
-    pub fn opt(&self, k: &str) -> Option<String> {
-        match self.map.get(k)? {
-            Value::Null => None,
-            Value::String(s) if s.is_empty() => None,
-            Value::String(s) => Some(s.clone()),
-            v => Some(v.to_string()),
-        }
-    }
-    pub fn str(&self, k: &str) -> Result<String, ProcError> {
-        self.opt(k)
-            .ok_or_else(|| ProcError::usage(format!("{}: '{k}' is required", self.uses)))
-    }
-    pub fn flag(&self, k: &str) -> Result<bool, ProcError> {
-        match self.opt(k).as_deref() {
-            None | Some("false") => Ok(false),
-            Some("true") => Ok(true),
-            Some(v) => Err(ProcError::usage(format!(
-                "{}: '{k}' must be true or false, not {v}",
-                self.uses
-            ))),
-        }
-    }
-    /// A map of name → one value or a list of values.
-    pub fn multimap(&self, k: &str) -> Result<BTreeMap<String, Vec<String>>, ProcError> {
-        let Some(Value::Object(m)) = self.map.get(k) else {
-            return Ok(BTreeMap::new());
-        };
-        Ok(m.iter()
-            .map(|(name, v)| {
-                let vals = match v {
-                    Value::Array(a) => a.iter().map(json_str).collect(),
-                    v => vec![json_str(v)],
-                };
-                (name.clone(), vals)
-            })
-            .collect())
-    }
-}
-
-fn json_str(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        v => v.to_string(),
-    }
 }
 
 fn wrap(p: Plan) -> Plan<R> {

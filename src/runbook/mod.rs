@@ -3,8 +3,11 @@
 //! point of no return, and drills that prove each runbook on a fresh lab.
 
 mod action;
+mod args;
 pub mod bundled;
+mod compiler;
 pub mod drill;
+mod drill_check;
 pub mod drill_model;
 pub mod engine;
 mod error;
@@ -15,6 +18,7 @@ mod ldap;
 pub mod model;
 pub mod registry;
 mod rollback;
+mod step;
 mod template;
 pub mod yaml;
 
@@ -25,6 +29,7 @@ use std::sync::Arc;
 pub use action::{Ask, RunbookAction};
 pub use engine::{resolve_vars, RbStep, Resume, RunbookReport, Settings};
 pub use error::{distance, nearest, LoadError, Problem, RunbookError};
+
 pub use model::{compile, Runbook};
 
 use crate::cluster::Target;

@@ -5,8 +5,9 @@
 use std::sync::Arc;
 
 use super::action::Shared;
-use super::engine::{run_step, RunbookReport, Settings};
+use super::engine::{RunbookReport, Settings};
 use super::model::{Runbook, StepSpec};
+use super::step::run_step;
 use super::template::Scope;
 use crate::procedures::Cluster;
 
