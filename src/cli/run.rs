@@ -49,7 +49,6 @@ pub async fn cmd_run(g: &GlobalArgs, a: &RunArgs) -> Result<(), CliError> {
         journal_dir: Some(runs),
         export_dir: a.export_dir.clone(),
         http: ctx.http.clone(),
-        invoked_as: a.runbook.clone().unwrap_or_default(),
     };
     if !a.json {
         eprintln!(
@@ -171,7 +170,15 @@ pub fn cmd_runbook(c: &RunbookCommand) -> Result<(), CliError> {
         }
         RunbookCommand::Actions { json } => {
             if *json {
-                let v: Vec<_> = registry::ACTIONS.iter().map(|a| serde_json::json!({"name": a.name, "summary": a.summary, "params": a.params.iter().map(|p| serde_json::json!({"name": p.0, "required": p.1, "description": p.2})).collect::<Vec<_>>(), "outputs": a.outputs})).collect();
+                let param = |p: &registry::Param| serde_json::json!({"name": p.0, "required": p.1, "description": p.2});
+                let v: Vec<_> = registry::ACTIONS
+                    .iter()
+                    .map(|a| {
+                        let params: Vec<_> = a.params.iter().map(param).collect();
+                        serde_json::json!({"name": a.name, "summary": a.summary,
+                            "params": params, "outputs": a.outputs})
+                    })
+                    .collect();
                 print_json(&v);
             } else {
                 let mut t = table(&["ACTION", "PARAMETERS (* required)", "OUTPUTS", "WHAT"]);

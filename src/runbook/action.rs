@@ -74,15 +74,19 @@ impl RunContext for RunbookCtx {
     fn run_id(&self) -> &str {
         &self.cluster.run_id
     }
-    /// Taken by the first step that changes something, then held until the run ends.
+    /// Taken by the first step that changes something, renewed by each later one (the lock is
+    /// the run's: same run id), released when the run ends.
     async fn lock(&self, reason: &str, ttl: Duration, brk: bool) -> Result<Vec<String>, ProcError> {
         let mut held = self.shared.held.lock().await;
-        if let Some(h) = held.as_ref() {
-            return Ok(h.clone());
-        }
         let taken = self.cluster.lock(reason, ttl, brk).await?;
-        *held = Some(taken.clone());
-        Ok(taken)
+        let mut all = held.take().unwrap_or_default();
+        for n in taken {
+            if !all.contains(&n) {
+                all.push(n);
+            }
+        }
+        *held = Some(all.clone());
+        Ok(all)
     }
     async fn unlock(&self, _held: &[String]) {}
     async fn record(&self, held: &[String], kind: &str, message: &str, success: Option<bool>) {

@@ -87,7 +87,7 @@ pub(super) async fn expect(
             );
         }
         if let Some(want) = d.expect.healthy {
-            // Nodes the drill killed and left down are not counted: every node that answers is green.
+            // Nodes the drill killed and left down are not counted: all that answer are green.
             let a = view.assess();
             let bad: Vec<String> = view
                 .nodes
@@ -171,7 +171,12 @@ fn esc(s: &str) -> String {
 pub fn junit(reports: &[DrillReport]) -> String {
     let failures = reports.iter().filter(|r| !r.passed).count();
     let secs = |ms: u64| format!("{:.3}", ms as f64 / 1000.0);
-    let mut x = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"drctl drills\" tests=\"{}\" failures=\"{failures}\" time=\"{}\">\n", reports.len(), secs(reports.iter().map(|r| r.total_ms).sum()));
+    let total = secs(reports.iter().map(|r| r.total_ms).sum());
+    let mut x = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <testsuite name=\"drctl drills\" tests=\"{}\" failures=\"{failures}\" time=\"{total}\">\n",
+        reports.len()
+    );
     for r in reports {
         x.push_str(&format!(
             "  <testcase classname=\"drill\" name=\"{}\" time=\"{}\">\n",

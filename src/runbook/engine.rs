@@ -28,8 +28,6 @@ pub struct Settings {
     pub journal_dir: Option<PathBuf>,
     pub export_dir: PathBuf,
     pub http: reqwest::Client,
-    /// How to start this runbook again (for the resume hint): a name or a path.
-    pub invoked_as: String,
 }
 
 /// What a resumed run continues from.
@@ -322,9 +320,14 @@ pub async fn run(
                 .to_string();
             let cmd = format!("drctl run --resume {run_id}");
             e.message = format!(
-                "{}\n{}: see `drctl status` and the journal {}, then continue with `{cmd}` (verified steps are skipped)",
+                "{}\n{}: see `drctl status` and the journal {}, then continue with `{cmd}` \
+                 (verified steps are skipped)",
                 e.message,
-                if outcome == "timed out" { "timed out, the outcome is unknown" } else { "the runbook stopped part-way" },
+                if outcome == "timed out" {
+                    "timed out, the outcome is unknown"
+                } else {
+                    "the runbook stopped part-way"
+                },
                 report.journal.clone().unwrap_or_default()
             );
             report.resume = Some(cmd);

@@ -15,11 +15,20 @@ pub struct HttpCall {
     pub method: String,
     pub url: String,
     pub body: Option<serde_json::Value>,
+    /// Values are not shown in reports: they often hold credentials.
+    #[serde(serialize_with = "redacted")]
     pub headers: BTreeMap<String, String>,
     pub expect_status: Option<u16>,
     /// Already done when a GET of this URL answers this status.
     pub unless: Option<(String, u16)>,
     pub ca: Option<PathBuf>,
+}
+
+fn redacted<S: serde::Serializer>(
+    headers: &BTreeMap<String, String>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_map(headers.keys().map(|k| (k, "(redacted)")))
 }
 
 impl HttpCall {

@@ -141,6 +141,5 @@ pub fn unattended(http: reqwest::Client, export_dir: &Path) -> Settings {
         journal_dir: None,
         export_dir: export_dir.to_path_buf(),
         http,
-        invoked_as: String::new(),
     }
 }

@@ -343,7 +343,7 @@ fn bad_ref(
     rb: &Runbook,
     known: &BTreeMap<String, &'static [&'static str]>,
 ) -> Option<(String, Option<String>)> {
-    if expr == "run.id" || rb.params.contains_key(expr) {
+    if expr == "run.id" || expr.starts_with("env.") || rb.params.contains_key(expr) {
         return None;
     }
     if let Some(rest) = expr.strip_prefix("steps.") {

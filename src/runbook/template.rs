@@ -1,6 +1,6 @@
-//! `{{ name }}` templating: a parameter, `steps.ID.FIELD` (a value an earlier step read), or
-//! `run.id`. References are checked when the runbook loads; rendering fails on an unknown value
-//! instead of leaving a blank.
+//! `{{ name }}` templating: a parameter, `steps.ID.FIELD` (a value an earlier step read),
+//! `env.NAME` (an environment variable, for secrets) or `run.id`. References are checked when
+//! the runbook loads; rendering fails on an unknown value instead of leaving a blank.
 
 use std::collections::BTreeMap;
 
@@ -38,6 +38,11 @@ impl Scope {
     pub fn lookup(&self, expr: &str) -> Result<String, String> {
         if expr == "run.id" {
             return Ok(self.run_id.clone());
+        }
+        // Secrets come from the environment, so they are never written to the journal.
+        if let Some(name) = expr.strip_prefix("env.") {
+            return std::env::var(name)
+                .map_err(|_| format!("`{expr}`: the environment variable {name} is not set"));
         }
         if let Some(rest) = expr.strip_prefix("steps.") {
             let (id, field) = rest

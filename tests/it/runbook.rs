@@ -416,3 +416,67 @@ steps:
         "{err}"
     );
 }
+
+const HTTP_BOOK: &str = r#"
+name: http-steps
+params:
+  url: {required: true}
+  value: {required: true}
+steps:
+  - name: set a setting through the admin API, unless it is set
+    uses: http.request
+    with:
+      method: PUT
+      url: "{{ url }}/v1/settings/via-http"
+      headers: {Authorization: "Bearer {{ env.NODE_TOKEN }}"}
+      body: {value: "{{ value }}"}
+      unless: {url: "{{ url }}/v1/settings/via-http", status: 200}
+  - name: read it back
+    id: read
+    uses: http.request
+    with:
+      url: "{{ url }}/v1/settings/via-http"
+      headers: {Authorization: "Bearer {{ env.NODE_TOKEN }}"}
+  - name: check what it read
+    uses: exec
+    with: {command: "test '{{ steps.read.body }}' = '{\"value\":\"{{ value }}\"}'"}
+"#;
+
+#[test]
+fn http_request_steps_use_the_cluster_ca_and_are_guarded_by_unless() {
+    let lab = Lab::up(1);
+    let url = node(&lab.status(), "node-1")["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let token = std::fs::read_to_string(lab.dir.join("passphrase")).unwrap();
+    let book = lab.cwd().join("http.yaml");
+    std::fs::write(&book, HTTP_BOOK).unwrap();
+    let go = |value: &str| {
+        let mut c = lab.drctl(&[
+            "run",
+            book.to_str().unwrap(),
+            "--yes",
+            "--json",
+            "--var",
+            &format!("url={url}"),
+            "--var",
+            &format!("value={value}"),
+        ]);
+        c.env("NODE_TOKEN", token.trim());
+        run(c)
+    };
+    let first = go("one").success().json();
+    assert_eq!(outcomes(&first)[..2], ["done", "done"], "{first}");
+    // Credentials never reach the report (nor the journal: they come from the environment).
+    assert!(
+        !first.to_string().contains(token.trim()),
+        "the token leaked: {first}"
+    );
+    let second = go("two").exit(1).json();
+    assert_eq!(outcomes(&second)[0], "already done", "{second}");
+    assert_eq!(
+        lab.ok(&["api", "GET", "/v1/settings/via-http"]).json()["value"],
+        "one"
+    );
+}
