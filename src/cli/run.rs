@@ -33,6 +33,15 @@ pub async fn cmd_run(g: &GlobalArgs, a: &RunArgs) -> Result<(), CliError> {
         }
     };
     let ctx = Context::load(g).await?;
+    if let Some(r) = resume
+        .as_ref()
+        .filter(|r| !r.cluster.is_empty() && r.cluster != ctx.cluster)
+    {
+        return Err(CliError::usage(format!(
+            "run {} ran on cluster {}, not {} ({}): give the same --cluster to resume it",
+            r.run_id, r.cluster, ctx.cluster, ctx.source
+        )));
+    }
     let operator = ctx
         .options
         .operator

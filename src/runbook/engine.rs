@@ -36,6 +36,8 @@ pub struct Resume {
     pub run_id: String,
     pub verified: BTreeSet<usize>,
     pub outputs: BTreeMap<usize, BTreeMap<String, String>>,
+    /// The cluster the run started on.
+    pub cluster: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -155,6 +157,7 @@ pub async fn run(
         j.write(&if resume.verified.is_empty() && resume.run_id.is_empty() {
             Entry::Start {
                 run_id: run_id.clone(),
+                cluster: cl.name.clone(),
                 runbook: rb.name.clone(),
                 source: rb.source.clone(),
                 text: rb.text.clone(),

@@ -151,10 +151,15 @@ pub async fn build(
                 .into_iter()
                 .filter(|c| c.promotable && Some(&c.name) != exclude.as_ref())
                 .min_by_key(|c| c.rank.unwrap_or(usize::MAX));
-            let best = best.ok_or_else(|| {
-                ProcError::refused("cluster.pick: no node can be promoted; nothing was changed")
-            })?;
-            outputs.insert("target".into(), best.name.clone());
+            if let Some(best) = best {
+                outputs.insert("target".into(), best.name.clone());
+            }
+            if outputs.is_empty() {
+                return Err(ProcError::refused(
+                    "cluster.pick: no primary answers and no node can be promoted; nothing was changed",
+                ));
+            }
+            // A read: nothing to run (a later step that needs a missing value says so).
             Plan::new(a.uses)
         }
         "wait.caught-up" => {
@@ -305,8 +310,12 @@ pub async fn build(
             wrap(plan)
         }
         "procedure.demote" => {
-            let export = a.opt("export").map(PathBuf::from);
-            wrap(procedures::demote(cl, view, &node()?, a.opt("to").as_deref(), export).await?)
+            let n = node()?;
+            // Exported records go to the run's export directory unless the step names a file.
+            let export = a.opt("export").map(PathBuf::from).unwrap_or_else(|| {
+                export_dir.join(format!("drctl-demote-{n}-{}.jsonl", cl.run_id))
+            });
+            wrap(procedures::demote(cl, view, &n, a.opt("to").as_deref(), Some(export)).await?)
         }
         "procedure.standalone" => wrap(procedures::standalone(cl, view, &node()?).await?),
         other => return Err(ProcError::usage(format!("unknown action {other}"))),

@@ -15,6 +15,9 @@ use super::error::RunbookError;
 pub enum Entry {
     Start {
         run_id: String,
+        /// The cluster it ran on: a resume refuses another one.
+        #[serde(default)]
+        cluster: String,
         runbook: String,
         source: String,
         /// The runbook as it ran, so a resume runs the same steps even if the file changed.

@@ -80,7 +80,11 @@ pub fn load_resume(
 ) -> Result<(Runbook, BTreeMap<String, String>, Resume), RunbookError> {
     let entries = journal::read(dir, run_id)?;
     let Some(journal::Entry::Start {
-        source, text, vars, ..
+        source,
+        text,
+        vars,
+        cluster,
+        ..
     }) = entries.first().cloned()
     else {
         return Err(RunbookError::Journal {
@@ -91,6 +95,7 @@ pub fn load_resume(
     let rb = compile(&source, &text)?;
     let mut resume = Resume {
         run_id: run_id.to_string(),
+        cluster,
         ..Resume::default()
     };
     for e in &entries {
