@@ -27,16 +27,28 @@ pub async fn cmd_drill(a: &DrillArgs) -> Result<(), CliError> {
     };
     let mut reports = Vec::new();
     for rb in &books {
+        let d = rb.drill.as_ref().expect("checked above");
+        let mut what = Vec::new();
+        if d.nodes > 0 {
+            what.push(format!("a {}-node lab", d.nodes));
+        }
+        if let Some(dir) = &d.directory {
+            what.push(format!("an {dir} directory (slapd)"));
+        }
         progress(&format!(
-            "drill {}: starting a {}-node lab",
+            "drill {}: starting {}",
             rb.name,
-            rb.drill.as_ref().map(|d| d.nodes).unwrap_or(0)
+            what.join(" and ")
         ));
         let r = drill::drill(rb, &base, &progress).await;
         progress(&format!(
             "drill {}: {} in {} ms (recovery {} ms){}",
             rb.name,
-            if r.passed { "passed" } else { "FAILED" },
+            match (r.passed, &r.skipped) {
+                (_, Some(why)) => format!("skipped ({why})"),
+                (true, None) => "passed".into(),
+                (false, None) => "FAILED".into(),
+            },
             r.total_ms,
             r.recovery_ms,
             r.error
@@ -72,10 +84,16 @@ pub async fn cmd_drill(a: &DrillArgs) -> Result<(), CliError> {
                 .iter()
                 .map(|e| format!("{} {}", if e.ok { "ok" } else { "FAIL" }, e.what))
                 .chain(r.error.clone())
+                .chain(r.skipped.clone())
                 .collect();
             t.add_row(vec![
                 r.runbook.clone(),
-                if r.passed { "pass" } else { "FAIL" }.into(),
+                match (r.passed, &r.skipped) {
+                    (_, Some(_)) => "skip",
+                    (true, None) => "pass",
+                    (false, None) => "FAIL",
+                }
+                .into(),
                 r.recovery_ms.to_string(),
                 r.total_ms.to_string(),
                 steps.join("\n"),

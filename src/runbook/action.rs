@@ -78,6 +78,10 @@ impl RunContext for RunbookCtx {
     /// the run's: same run id), released when the run ends.
     async fn lock(&self, reason: &str, ttl: Duration, brk: bool) -> Result<Vec<String>, ProcError> {
         let mut held = self.shared.held.lock().await;
+        if self.cluster.targets.is_empty() {
+            // A runbook that only reaches outside systems (a directory): no cluster to lock.
+            return Ok(Vec::new());
+        }
         let taken = self.cluster.lock(reason, ttl, brk).await?;
         let mut all = held.take().unwrap_or_default();
         for n in taken {

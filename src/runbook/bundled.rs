@@ -24,6 +24,14 @@ pub static BUNDLED: &[(&str, &str)] = &[
         include_str!("../../runbooks/full-resync.yaml"),
     ),
     ("failback", include_str!("../../runbooks/failback.yaml")),
+    (
+        "adlds-seize-roles",
+        include_str!("../../runbooks/adlds-seize-roles.yaml"),
+    ),
+    (
+        "adlds-metadata-cleanup",
+        include_str!("../../runbooks/adlds-metadata-cleanup.yaml"),
+    ),
 ];
 
 pub fn get(name: &str) -> Option<&'static str> {

@@ -2,6 +2,7 @@
 //! stated faults (SIGKILL, SIGSTOP, restarts, writes through the write checker), run the runbook
 //! unattended, check what it expects, tear the lab down (always), report per-step timings.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -9,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::directory::{Directory, SLAPD};
 pub use super::drill_check::junit;
-use super::drill_check::{expect, wait_caught_up, wait_role};
+use super::drill_check::{expect, expect_ldap, wait_caught_up, wait_role};
 use super::drill_model::{Drill, Inject};
 use super::{engine, Runbook};
 use crate::cluster::{probe, Target};
@@ -48,6 +50,8 @@ pub struct DrillReport {
     pub writes_acknowledged: u64,
     pub writes_lost: u64,
     pub error: Option<String>,
+    /// Why the drill did not run (what it needs is not installed); a skipped drill passes.
+    pub skipped: Option<String>,
 }
 
 pub(super) fn fail(e: impl std::fmt::Display) -> LabError {
@@ -68,27 +72,44 @@ pub async fn drill(rb: &Runbook, base: &Path, progress: &(dyn Fn(&str) + Sync)) 
         writes_acknowledged: 0,
         writes_lost: 0,
         error: None,
+        skipped: None,
     };
     let Some(d) = rb.drill.clone() else {
         report.error = Some(format!("runbook {} has no drill section", rb.name));
         return report;
     };
+    if d.directory.is_some() && !Directory::available() {
+        report.skipped = Some(format!(
+            "needs slapd ({SLAPD}), which is not installed (Debian: apt-get install slapd)"
+        ));
+        report.passed = true;
+        return report;
+    }
     let dir = base.join(format!(
         "drctl-drill-{}-{}",
         rb.name,
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     ));
-    let mut lab = match Lab::create(&dir, d.nodes, None) {
-        Ok(l) => l,
-        Err(e) => {
-            report.error = Some(format!("cannot create the lab: {e}"));
-            let _ = std::fs::remove_dir_all(&dir);
-            return report;
-        }
+    // A drill without nodes (a directory only) still gets a directory of its own.
+    let mut lab = match d.nodes {
+        0 => std::fs::create_dir_all(&dir)
+            .map(|_| None)
+            .map_err(|e| LabError::Failed(format!("create {}: {e}", dir.display()))),
+        n => Lab::create(&dir, n, None).map(Some),
     };
-    let result = run_drill(rb, &d, &mut lab, &mut report, progress).await;
-    if let Err(e) = lab.down(false) {
-        progress(&format!("warning: lab teardown: {e}"));
+    let result = match lab.as_mut() {
+        Ok(lab) => run_drill(rb, &d, lab.as_mut(), &dir, &mut report, progress).await,
+        Err(e) => Err(LabError::Failed(format!("cannot create the lab: {e}"))),
+    };
+    match lab {
+        Ok(Some(lab)) => {
+            if let Err(e) = lab.down(false) {
+                progress(&format!("warning: lab teardown: {e}"));
+            }
+        }
+        _ => {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
     }
     if let Err(e) = result {
         report.error = Some(e.to_string());
@@ -98,43 +119,90 @@ pub async fn drill(rb: &Runbook, base: &Path, progress: &(dyn Fn(&str) + Sync)) 
     report
 }
 
-async fn run_drill(
-    rb: &Runbook,
-    d: &Drill,
-    lab: &mut Lab,
-    report: &mut DrillReport,
-    progress: &(dyn Fn(&str) + Sync),
-) -> Result<(), LabError> {
-    lab.start_all()?;
-    let (cluster, targets) = crate::lab::targets(lab)?;
-    crate::lab::wait_up(&targets, Duration::from_secs(20)).await?;
-    crate::lab::form(&targets).await?;
-    crate::lab::wait_healthy(&cluster, &targets, DEADLINE).await?;
-    let inv = crate::inventory::Inventory::load(&lab.cluster_file()).map_err(fail)?;
-    let http = crate::api::client::http_client(&crate::api::ClientOptions {
-        trust: inv.trust(),
+fn need<'a>(lab: &'a mut Option<&mut Lab>) -> Result<&'a mut Lab, LabError> {
+    lab.as_deref_mut()
+        .ok_or_else(|| fail("this fault needs a lab, and the drill has none (nodes: 0)"))
+}
+
+/// An HTTP client trusting the lab's CA, or nothing (a drill without a lab makes no HTTPS call).
+fn http_client(lab: Option<&Lab>) -> Result<reqwest::Client, LabError> {
+    let trust = match lab {
+        Some(lab) => crate::inventory::Inventory::load(&lab.cluster_file())
+            .map_err(fail)?
+            .trust(),
+        None => {
+            let config = rustls::ClientConfig::builder_with_provider(crate::tls::provider())
+                .with_safe_default_protocol_versions()
+                .map_err(fail)?
+                .with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth();
+            return reqwest::Client::builder()
+                .use_preconfigured_tls(config)
+                .build()
+                .map_err(fail);
+        }
+    };
+    crate::api::client::http_client(&crate::api::ClientOptions {
+        trust,
         connect_timeout: Duration::from_secs(1),
         request_timeout: Duration::from_secs(3),
         operator: Some("drill".into()),
         run_id: None,
     })
-    .map_err(fail)?;
+    .map_err(fail)
+}
+
+async fn run_drill(
+    rb: &Runbook,
+    d: &Drill,
+    mut lab: Option<&mut Lab>,
+    dir: &Path,
+    report: &mut DrillReport,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<(), LabError> {
+    let (cluster, targets) = match lab.as_deref_mut() {
+        Some(lab) => {
+            lab.start_all()?;
+            let (cluster, targets) = crate::lab::targets(lab)?;
+            crate::lab::wait_up(&targets, Duration::from_secs(20)).await?;
+            crate::lab::form(&targets).await?;
+            crate::lab::wait_healthy(&cluster, &targets, DEADLINE).await?;
+            (cluster, targets)
+        }
+        None => ("none".to_string(), Vec::new()),
+    };
+    let http = http_client(lab.as_deref())?;
+    let directory = match &d.directory {
+        Some(_) => Some(Directory::start_adlds(&dir.join("slapd")).await?),
+        None => None,
+    };
+    // The directory's URL is the `url` of a runbook that takes one.
+    let with_url = |name: &str,
+                    vars: &BTreeMap<String, String>|
+     -> Result<BTreeMap<String, String>, LabError> {
+        let mut vars = vars.clone();
+        let wants = super::load(name).map_err(fail)?.params.contains_key("url");
+        if let (Some(dd), true) = (&directory, wants) {
+            vars.entry("url".into()).or_insert_with(|| dd.url.clone());
+        }
+        Ok(vars)
+    };
     let settings = |dir: &Path| {
         let mut s = super::unattended(http.clone(), dir);
         s.journal_dir = Some(dir.join("runs"));
         s
     };
-    let acked = lab.dir.join("acked.log");
+    let acked = dir.join("acked.log");
     for (i, inj) in d.inject.iter().enumerate() {
         let t0 = Instant::now();
         let name = format!("inject: {}", inj.describe());
         progress(&format!("  {} {name}", rb.name));
         match inj {
-            Inject::Kill(n) => lab.signal(n, Sig::Kill)?,
-            Inject::Pause(n) => lab.signal(n, Sig::Stop)?,
-            Inject::Resume(n) => lab.signal(n, Sig::Cont)?,
+            Inject::Kill(n) => need(&mut lab)?.signal(n, Sig::Kill)?,
+            Inject::Pause(n) => need(&mut lab)?.signal(n, Sig::Stop)?,
+            Inject::Resume(n) => need(&mut lab)?.signal(n, Sig::Cont)?,
             Inject::Restart(n) => {
-                lab.start(n)?;
+                need(&mut lab)?.start(n)?;
                 let t: Vec<Target> = targets.iter().filter(|t| t.name == *n).cloned().collect();
                 crate::lab::wait_up(&t, DEADLINE).await?;
             }
@@ -173,7 +241,8 @@ async fn run_drill(
             }
             Inject::Runbook { name, vars } => {
                 let cl = Cluster::new(&cluster, &targets, "drill", DEADLINE);
-                let r = super::run_bundled(name, vars, cl, &settings(&lab.dir))
+                let vars = with_url(name, vars)?;
+                let r = super::run_bundled(name, &vars, cl, &settings(dir))
                     .await
                     .map_err(fail)?;
                 if !r.ok() {
@@ -219,10 +288,14 @@ async fn run_drill(
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
-    let vars = engine::resolve_vars(rb, &d.vars).map_err(|e| fail(e.message))?;
+    let mut vars = d.vars.clone();
+    if let (Some(dd), true) = (&directory, rb.params.contains_key("url")) {
+        vars.entry("url".into()).or_insert_with(|| dd.url.clone());
+    }
+    let vars = engine::resolve_vars(rb, &vars).map_err(|e| fail(e.message))?;
     let cl = Cluster::new(&cluster, &targets, "drill", DEADLINE);
     progress(&format!("  {} run (run {})", rb.name, cl.run_id));
-    let run = engine::run(rb, vars, cl, &settings(&lab.dir), None).await;
+    let run = engine::run(rb, vars, cl, &settings(dir), None).await;
     report.recovery_ms = run.ms;
     report.outcome = run.outcome.clone();
     for s in &run.steps {
@@ -246,6 +319,9 @@ async fn run_drill(
         return Err(fail(format!("the runbook {}: {e}", run.outcome)));
     }
     report.expectations = expect(d, &cluster, &targets, &acked, report).await;
+    if let Some(dd) = &directory {
+        report.expectations.extend(expect_ldap(d, dd).await);
+    }
     Ok(())
 }
 

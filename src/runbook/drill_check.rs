@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use super::directory::Directory;
 use super::drill::{fail, target, DrillReport, Expectation};
 use super::drill_model::Drill;
 use crate::api::Role;
@@ -160,6 +161,44 @@ pub(super) async fn expect(
     }
 }
 
+/// The directory entries `expect.ldap` names hold the values it gives (DNs compared without
+/// regard to case), and those of `expect.ldap_absent` are gone.
+pub(super) async fn expect_ldap(d: &Drill, dir: &Directory) -> Vec<Expectation> {
+    let mut out = Vec::new();
+    for (dn, attrs) in &d.expect.ldap {
+        let entry = dir.read(dn).await;
+        for (attr, want) in attrs {
+            let have: Vec<String> = match &entry {
+                Ok(Some(e)) => e
+                    .iter()
+                    .find(|(a, _)| a.eq_ignore_ascii_case(attr))
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default(),
+                Ok(None) => vec!["(no such entry)".into()],
+                Err(e) => vec![e.to_string()],
+            };
+            out.push(Expectation {
+                what: format!("{dn} {attr} is {want}"),
+                ok: have.len() == 1 && have[0].eq_ignore_ascii_case(want),
+                detail: have.join("; "),
+            });
+        }
+    }
+    for dn in &d.expect.ldap_absent {
+        let entry = dir.read(dn).await;
+        out.push(Expectation {
+            what: format!("{dn} is gone"),
+            ok: matches!(entry, Ok(None)),
+            detail: match entry {
+                Ok(Some(_)) => "it exists".into(),
+                Ok(None) => "gone".into(),
+                Err(e) => e.to_string(),
+            },
+        });
+    }
+    out
+}
+
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -183,6 +222,9 @@ pub fn junit(reports: &[DrillReport]) -> String {
             esc(&r.runbook),
             secs(r.total_ms)
         ));
+        if let Some(why) = &r.skipped {
+            x.push_str(&format!("    <skipped message=\"{}\"/>\n", esc(why)));
+        }
         if !r.passed {
             let why: Vec<String> = r
                 .error

@@ -8,7 +8,10 @@ use super::yaml::{Kind, Node};
 
 #[derive(Debug, Clone)]
 pub struct Drill {
+    /// drnode lab size; 0 for a runbook that only reaches a directory.
     pub nodes: u16,
+    /// `adlds`: also start a directory shaped like an AD LDS configuration set (slapd).
+    pub directory: Option<String>,
     pub inject: Vec<Inject>,
     pub vars: BTreeMap<String, String>,
     /// Writes through the write checker while the runbook runs.
@@ -78,9 +81,13 @@ pub struct Expect {
     pub no_write_lost: bool,
     /// Node → role.
     pub roles: BTreeMap<String, String>,
+    /// Directory entry → attribute → value it must hold.
+    pub ldap: BTreeMap<String, BTreeMap<String, String>>,
+    /// Directory entries that must not exist.
+    pub ldap_absent: Vec<String>,
 }
 
-const DRILL: &[&str] = &["nodes", "inject", "vars", "writes", "expect"];
+const DRILL: &[&str] = &["nodes", "directory", "inject", "vars", "writes", "expect"];
 const INJECT: &[&str] = &[
     "kill",
     "pause",
@@ -100,6 +107,8 @@ const EXPECT: &[&str] = &[
     "healthy",
     "no_write_lost",
     "roles",
+    "ldap",
+    "ldap_absent",
 ];
 
 fn string_map(c: &mut Compiler, node: &Node, path: &str) -> BTreeMap<String, String> {
@@ -120,6 +129,7 @@ pub(super) fn compile(c: &mut Compiler, node: &Node, rb: &Runbook) -> Option<Dri
     let entries = c.fields(node, "drill", DRILL)?;
     let mut d = Drill {
         nodes: 3,
+        directory: None,
         inject: Vec::new(),
         vars: BTreeMap::new(),
         writes: None,
@@ -129,8 +139,18 @@ pub(super) fn compile(c: &mut Compiler, node: &Node, rb: &Runbook) -> Option<Dri
         let path = join("drill", &k.text);
         match k.text.as_str() {
             "nodes" => match c.number(v, &path) {
-                Some(n @ 1..=9) => d.nodes = n as u16,
-                Some(_) => c.problem(v.mark, &path, "a lab has 1 to 9 nodes"),
+                Some(n @ 0..=9) => d.nodes = n as u16,
+                Some(_) => c.problem(v.mark, &path, "a lab has 0 to 9 nodes"),
+                None => {}
+            },
+            "directory" => match c.string(v, &path).as_deref() {
+                Some("adlds") => d.directory = Some("adlds".into()),
+                Some(other) => c.suggest(
+                    v.mark,
+                    &path,
+                    format!("unknown directory '{other}' (the drills know: adlds)"),
+                    Some("adlds".into()),
+                ),
                 None => {}
             },
             "vars" => d.vars = string_map(c, v, &path),
@@ -159,6 +179,25 @@ pub(super) fn compile(c: &mut Compiler, node: &Node, rb: &Runbook) -> Option<Dri
                         "no_write_lost" => {
                             d.expect.no_write_lost = c.boolean(ev, &p).unwrap_or(false)
                         }
+                        "ldap" => {
+                            if let Kind::Map(entries) = &ev.kind {
+                                for (dn, attrs) in entries {
+                                    let m = string_map(c, attrs, &join(&p, &dn.text));
+                                    d.expect.ldap.insert(dn.text.clone(), m);
+                                }
+                            } else {
+                                c.problem(ev.mark, &p, "expected a mapping of DN to attributes");
+                            }
+                        }
+                        "ldap_absent" => match &ev.kind {
+                            Kind::Seq(items) => {
+                                for (i, n) in items.iter().enumerate() {
+                                    let ip = format!("{p}[{i}]");
+                                    d.expect.ldap_absent.extend(c.string(n, &ip));
+                                }
+                            }
+                            _ => c.problem(ev.mark, &p, "expected a list of DNs"),
+                        },
                         _ => d.expect.roles = string_map(c, ev, &p),
                     }
                 }
@@ -178,8 +217,17 @@ pub(super) fn compile(c: &mut Compiler, node: &Node, rb: &Runbook) -> Option<Dri
             _ => {}
         }
     }
+    if d.nodes == 0 && d.directory.is_none() {
+        c.problem(
+            node.mark,
+            "drill.nodes",
+            "a drill without nodes needs a directory",
+        );
+    }
     for (name, p) in &rb.params {
-        if p.required && !d.vars.contains_key(name) {
+        // A drill with a directory gives the runbook its `url`.
+        let given = d.directory.is_some() && name == "url";
+        if p.required && !given && !d.vars.contains_key(name) {
             c.problem(
                 node.mark,
                 "drill.vars",

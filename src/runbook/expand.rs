@@ -263,6 +263,14 @@ pub async fn build(
                     base: a.str("base")?,
                     filter: a.opt("filter").unwrap_or_else(|| "(objectClass=*)".into()),
                     scope: a.opt("scope").unwrap_or_else(|| "sub".into()),
+                    expect_count: match a.opt("expect_count") {
+                        Some(n) => Some(n.parse().map_err(|_| {
+                            ProcError::usage(format!(
+                                "ldap.search: expect_count {n} is not a number"
+                            ))
+                        })?),
+                        None => None,
+                    },
                     attrs: match a.map.get("attrs") {
                         Some(Value::Array(v)) => v.iter().map(json_str).collect(),
                         _ => vec!["*".into()],

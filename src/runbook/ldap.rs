@@ -34,6 +34,8 @@ pub enum LdapOp {
         filter: String,
         scope: String,
         attrs: Vec<String>,
+        /// Refuse unless the search finds exactly this many entries.
+        expect_count: Option<usize>,
     },
     Add {
         dn: String,
@@ -54,6 +56,23 @@ pub struct LdapCall {
     pub conn: LdapConn,
     #[serde(flatten)]
     pub op: LdapOp,
+}
+
+/// Values compared as DNs: servers store a DN in their own "pretty" form (`CN=` → `cn=`).
+fn norm(values: &HashSet<String>) -> HashSet<String> {
+    values
+        .iter()
+        .map(|v| {
+            if v.contains('=') {
+                v.split(',')
+                    .map(|rdn| rdn.trim().to_ascii_lowercase())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            } else {
+                v.clone()
+            }
+        })
+        .collect()
 }
 
 fn err(what: &str, e: impl std::fmt::Display) -> ProcError {
@@ -137,7 +156,7 @@ impl LdapCall {
     /// Whether the change is already in place.
     async fn done(&self, ldap: &mut Ldap) -> Result<Option<String>, ProcError> {
         Ok(match &self.op {
-            LdapOp::Search { .. } => None,
+            LdapOp::Search { .. } => unreachable!("a search is read in check"),
             LdapOp::Add { dn, .. } => Self::read(ldap, dn, vec!["1.1"])
                 .await?
                 .map(|_| format!("{dn} exists")),
@@ -157,15 +176,69 @@ impl LdapCall {
                         .find(|(a, _)| a.eq_ignore_ascii_case(k))
                         .map(|(_, v)| v.iter().cloned().collect())
                         .unwrap_or_default();
-                    have == want.iter().cloned().collect()
+                    let want: HashSet<String> = want.iter().cloned().collect();
+                    have == want || norm(&have) == norm(&want)
                 });
                 holds.then(|| format!("{dn} already holds those values"))
             }
         })
     }
 
+    /// A search reads, outputs `count` and `dn`, and refuses when `expect_count` does not hold.
+    async fn search(&self, cx: &RunbookCtx, ldap: &mut Ldap) -> Result<String, ProcError> {
+        let LdapOp::Search {
+            base,
+            filter,
+            scope,
+            attrs,
+            expect_count,
+        } = &self.op
+        else {
+            unreachable!("called for searches")
+        };
+        let scope = match scope.as_str() {
+            "base" => Scope::Base,
+            "one" => Scope::OneLevel,
+            _ => Scope::Subtree,
+        };
+        let entries: Vec<SearchEntry> = match ldap.search(base, scope, filter, attrs.clone()).await
+        {
+            Ok(r) if r.1.rc == NO_SUCH_OBJECT => Vec::new(),
+            Ok(r) => r
+                .success()
+                .map_err(|e| err(&format!("search {base}"), e))?
+                .0
+                .into_iter()
+                .map(SearchEntry::construct)
+                .collect(),
+            Err(e) => return Err(err(&format!("search {base}"), e)),
+        };
+        cx.output("count", entries.len().to_string());
+        cx.output(
+            "dn",
+            entries.first().map(|e| e.dn.clone()).unwrap_or_default(),
+        );
+        let found = format!(
+            "{} entr{} for {filter} under {base}",
+            entries.len(),
+            if entries.len() == 1 { "y" } else { "ies" }
+        );
+        match expect_count {
+            Some(n) if *n != entries.len() => Err(ProcError::refused(format!(
+                "expected {n} entr{}, found {found}; nothing was changed",
+                if *n == 1 { "y" } else { "ies" }
+            ))),
+            _ => Ok(found),
+        }
+    }
+
     pub async fn check(&self, cx: &RunbookCtx) -> Result<Check, ProcError> {
         let mut ldap = self.connect(cx).await?;
+        if let LdapOp::Search { .. } = self.op {
+            let found = self.search(cx, &mut ldap).await;
+            let _ = ldap.unbind().await;
+            return Ok(Check::Done(found?));
+        }
         let done = self.done(&mut ldap).await;
         let _ = ldap.unbind().await;
         Ok(match done? {
@@ -178,33 +251,7 @@ impl LdapCall {
         let mut ldap = self.connect(cx).await?;
         let set = |v: &Vec<String>| v.iter().cloned().collect::<HashSet<String>>();
         let note = match &self.op {
-            LdapOp::Search {
-                base,
-                filter,
-                scope,
-                attrs,
-            } => {
-                let scope = match scope.as_str() {
-                    "base" => Scope::Base,
-                    "one" => Scope::OneLevel,
-                    _ => Scope::Subtree,
-                };
-                let (entries, _) = ldap
-                    .search(base, scope, filter, attrs.clone())
-                    .await
-                    .and_then(|r| r.success())
-                    .map_err(|e| err(&format!("search {base}"), e))?;
-                let first = entries
-                    .into_iter()
-                    .map(SearchEntry::construct)
-                    .collect::<Vec<_>>();
-                cx.output("count", first.len().to_string());
-                cx.output(
-                    "dn",
-                    first.first().map(|e| e.dn.clone()).unwrap_or_default(),
-                );
-                Some(format!("{} entr(ies)", first.len()))
-            }
+            LdapOp::Search { .. } => None,
             LdapOp::Add { dn, attrs } => {
                 let attrs: Vec<(String, HashSet<String>)> =
                     attrs.iter().map(|(k, v)| (k.clone(), set(v))).collect();
@@ -229,7 +276,9 @@ impl LdapCall {
                 if *tree {
                     ldap.with_controls(RawControl {
                         ctype: TREE_DELETE.into(),
-                        crit: true,
+                        // Non-critical: a server without it (OpenLDAP) deletes a leaf and
+                        // refuses a subtree, instead of refusing every delete.
+                        crit: false,
                         val: None,
                     });
                 }

@@ -6,6 +6,7 @@ mod action;
 mod args;
 pub mod bundled;
 mod compiler;
+pub mod directory;
 pub mod drill;
 mod drill_check;
 pub mod drill_model;

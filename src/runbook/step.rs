@@ -105,10 +105,11 @@ pub(super) async fn run_step(
             progress: settings.progress,
         };
         let sub = execute(&cx, plan, &opts).await;
-        let changed = sub
-            .steps
-            .iter()
-            .any(|s| s.outcome == "done" && crate::procedures::Act::changes(&s.action));
+        let changed = matches!(sub.outcome.as_str(), "failed part-way" | "timed out")
+            || sub
+                .steps
+                .iter()
+                .any(|s| s.outcome == "done" && crate::procedures::Act::changes(&s.action));
         if sub.ok() {
             let outcome = match sub.outcome.as_str() {
                 "dry run" if sub.steps.iter().any(|s| s.outcome == "would run") => "would run",
@@ -134,7 +135,15 @@ pub(super) async fn run_step(
             attempt <= step.retries as usize && matches!(exit, Exit::Failed | Exit::TimedOut);
         let err = ProcError {
             exit,
-            message: sub.error.clone().unwrap_or_else(|| sub.outcome.clone()),
+            // The runner's own "rerun the same command" hint is the runbook's to give.
+            message: sub
+                .error
+                .clone()
+                .unwrap_or_else(|| sub.outcome.clone())
+                .split("\nthe procedure stopped part-way")
+                .next()
+                .unwrap_or_default()
+                .to_string(),
         };
         if !retry {
             return Err((err, sub.steps, changed));

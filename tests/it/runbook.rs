@@ -18,6 +18,8 @@ const BUNDLED: &[&str] = &[
     "demote-old-primary",
     "full-resync",
     "failback",
+    "adlds-seize-roles",
+    "adlds-metadata-cleanup",
 ];
 
 fn root() -> PathBuf {

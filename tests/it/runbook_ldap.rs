@@ -165,7 +165,7 @@ fn ldap_steps_change_a_real_directory_once() {
             "done",
             "done",
             "already done",
-            "done",
+            "already done",
             "already done"
         ],
         "{first}"
