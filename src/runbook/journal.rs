@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -85,7 +86,12 @@ fn jerr(path: &Path, e: impl std::fmt::Display) -> RunbookError {
 impl Journal {
     /// Opens (creating) the journal of `run_id` for appending.
     pub fn open(dir: &Path, run_id: &str) -> Result<Journal, RunbookError> {
-        std::fs::create_dir_all(dir).map_err(|e| jerr(dir, e))?;
+        // Journals hold the runs' variables: readable by their owner only.
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| jerr(dir, e))?;
         let path = dir.join(format!("{run_id}.jsonl"));
         let file = std::fs::OpenOptions::new()
             .create(true)

@@ -300,6 +300,25 @@ fn dry_run_and_rerun_change_nothing() {
         !state.join("drctl/runs").exists(),
         "a dry run writes no journal"
     );
+    // One code path: the runbook's switchover step plans exactly the subcommand's steps.
+    let sub = lab
+        .ok(&["switchover", "--to", "node-2", "--dry-run", "--json"])
+        .json();
+    let describe = |steps: &Value| -> Vec<String> {
+        steps
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["step"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let switch = dry["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["uses"] == "procedure.switchover")
+        .unwrap();
+    assert_eq!(describe(&switch["actions"]), describe(&sub["steps"]));
 
     let first = run(drctl_state(
         &lab,
