@@ -294,6 +294,24 @@ pub async fn run(
                     &mut report,
                 )
                 .await;
+                // A resume must not skip a step that was undone.
+                if let Some(j) = journal.as_mut() {
+                    for st in report
+                        .steps
+                        .iter()
+                        .filter(|s| s.outcome.starts_with("undo"))
+                    {
+                        j.write(&Entry::Step {
+                            index: st.index,
+                            name: st.name.clone(),
+                            outcome: st.outcome.clone(),
+                            ms: 0,
+                            note: None,
+                            outputs: BTreeMap::new(),
+                            changed: true,
+                        });
+                    }
+                }
             }
             let nothing = changed_steps.is_empty() || (!passed_ponr && all_undone);
             if nothing {

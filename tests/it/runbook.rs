@@ -399,6 +399,14 @@ steps:
     let marker = |lab: &Lab| lab.ok(&["api", "GET", "/v1/settings/marker"]).stdout();
     assert!(marker(&lab).contains("undone"), "{}", marker(&lab));
 
+    // The journal says so, so a resume would not skip the undone step.
+    let runs = lab.cwd().join(".state/drctl/runs");
+    let journals: String = std::fs::read_dir(&runs)
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert!(journals.contains(r#""outcome":"undone""#), "{journals}");
+
     // Past the point of no return nothing is undone, and the report says how to resume.
     std::fs::write(&book, text(true)).unwrap();
     let r = lab.run(&["run", b, "--yes", "--json"]).exit(1);
