@@ -80,7 +80,7 @@ impl RunbookError {
     pub fn exit(&self) -> Exit {
         match self {
             RunbookError::Run { exit, .. } => *exit,
-            RunbookError::Journal { .. } => Exit::Usage,
+            // A bad runbook, name, variable or run id is the operator's input.
             _ => Exit::Usage,
         }
     }
