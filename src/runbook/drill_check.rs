@@ -154,11 +154,41 @@ pub(super) async fn expect(
                 ),
             );
         }
+        if let Some(want) = d.expect.exported {
+            let dir = acked.parent().unwrap_or(Path::new("."));
+            let have = exported_records(dir);
+            check(
+                format!("{want} divergent record(s) exported"),
+                have == want,
+                format!("{have} record(s) in {}/drctl-*.jsonl", dir.display()),
+            );
+        }
         if out.iter().all(|x| x.ok) || Instant::now() > until {
             return out;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Lines of the export files (`drctl-demote-*.jsonl`, `drctl-failover-*.jsonl`) in `dir`.
+fn exported_records(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                    name.starts_with("drctl-") && name.ends_with(".jsonl")
+                })
+                .map(|p| {
+                    std::fs::read_to_string(p)
+                        .map(|t| t.lines().filter(|l| !l.trim().is_empty()).count() as u64)
+                        .unwrap_or(0)
+                })
+                .sum()
+        })
+        .unwrap_or(0)
 }
 
 /// The directory entries `expect.ldap` names hold the values it gives (DNs compared without

@@ -85,6 +85,8 @@ pub struct Expect {
     pub ldap: BTreeMap<String, BTreeMap<String, String>>,
     /// Directory entries that must not exist.
     pub ldap_absent: Vec<String>,
+    /// Records the run exported (divergent writes, JSON lines in the export directory).
+    pub exported: Option<u64>,
 }
 
 const DRILL: &[&str] = &["nodes", "directory", "inject", "vars", "writes", "expect"];
@@ -109,6 +111,7 @@ const EXPECT: &[&str] = &[
     "roles",
     "ldap",
     "ldap_absent",
+    "exported",
 ];
 
 fn string_map(c: &mut Compiler, node: &Node, path: &str) -> BTreeMap<String, String> {
@@ -179,6 +182,7 @@ pub(super) fn compile(c: &mut Compiler, node: &Node, rb: &Runbook) -> Option<Dri
                         "no_write_lost" => {
                             d.expect.no_write_lost = c.boolean(ev, &p).unwrap_or(false)
                         }
+                        "exported" => d.expect.exported = c.number(ev, &p),
                         "ldap" => {
                             if let Kind::Map(entries) = &ev.kind {
                                 for (dn, attrs) in entries {
