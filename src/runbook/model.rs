@@ -154,6 +154,9 @@ fn steps(c: &mut Compiler, node: &Node, rb: &mut Runbook) {
         );
         return;
     };
+    if items.is_empty() {
+        c.problem(node.mark, "steps", "a runbook needs at least one step");
+    }
     // Step id → the outputs its action offers.
     let mut known: BTreeMap<String, &'static [&'static str]> = BTreeMap::new();
     for (i, item) in items.iter().enumerate() {
@@ -191,8 +194,15 @@ fn steps(c: &mut Compiler, node: &Node, rb: &mut Runbook) {
                 action(c, &step.uses, v.mark, &join(&path, "uses"))
             }
         };
-        if let Some(v) = get("with") {
-            step.with = v.clone();
+        if let Some((k, v)) = entries.iter().find(|(k, _)| k.text == "with") {
+            step.with = match v.is_null() {
+                // `with:` left empty: an empty mapping, placed at its key.
+                true => Node {
+                    kind: Kind::Map(Vec::new()),
+                    mark: k.mark,
+                },
+                false => v.clone(),
+            };
         }
         if let Some(spec) = spec {
             with(c, spec, &step.with, &join(&path, "with"));
@@ -284,11 +294,12 @@ fn action(
 }
 
 fn with(c: &mut Compiler, spec: &registry::ActionSpec, node: &Node, path: &str) {
-    if node.is_null() {
-        return;
-    }
     let names: Vec<&str> = spec.params.iter().map(|p| p.0).collect();
-    let entries = c.fields(node, path, &names).unwrap_or(&[]);
+    // `with:` left empty is an empty mapping: its required parameters are still missing.
+    let entries = match node.is_null() {
+        true => &[],
+        false => c.fields(node, path, &names).unwrap_or(&[]),
+    };
     for (name, required, _) in spec.params {
         if *required && !entries.iter().any(|(k, _)| k.text == *name) {
             c.problem(node.mark, path, format!("{} needs '{name}'", spec.name));

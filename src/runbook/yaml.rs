@@ -117,6 +117,7 @@ enum Frame {
 
 #[derive(Default)]
 struct Builder {
+    documents: usize,
     stack: Vec<Frame>,
     root: Option<Node>,
     error: Option<SyntaxError>,
@@ -192,6 +193,15 @@ impl MarkedEventReceiver for Builder {
                 };
                 self.push(node);
             }
+            Event::DocumentStart => {
+                self.documents += 1;
+                if self.documents > 1 && self.error.is_none() {
+                    self.error = Some(SyntaxError {
+                        mark,
+                        message: "a runbook file holds one YAML document".into(),
+                    });
+                }
+            }
             Event::Alias(_) if self.error.is_none() => {
                 self.error = Some(SyntaxError {
                     mark,
@@ -207,7 +217,7 @@ impl MarkedEventReceiver for Builder {
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     let mut b = Builder::default();
     Parser::new_from_str(text)
-        .load(&mut b, false)
+        .load(&mut b, true)
         .map_err(|e| SyntaxError {
             mark: Mark::from(*e.marker()),
             message: e.info().to_string(),
