@@ -38,6 +38,8 @@ pub struct Resume {
     pub outputs: BTreeMap<usize, BTreeMap<String, String>>,
     /// The cluster the run started on.
     pub cluster: String,
+    /// Verified steps that changed something (a later failure reports them, may undo them).
+    pub changed: BTreeSet<usize>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -203,6 +205,9 @@ pub async fn run(
         if resume.verified.contains(&i) {
             rs.outcome = "verified earlier".into();
             passed_ponr |= step.point_of_no_return;
+            if resume.changed.contains(&i) {
+                changed_steps.push(i);
+            }
             report.steps.push(rs);
             continue;
         }

@@ -104,14 +104,21 @@ pub fn load_resume(
             index,
             outcome,
             outputs,
+            changed,
             ..
         } = e
         {
+            if *changed {
+                resume.changed.insert(*index);
+            }
             if journal::VERIFIED.contains(&outcome.as_str()) {
                 resume.verified.insert(*index);
                 resume.outputs.insert(*index, outputs.clone());
             } else {
                 resume.verified.remove(index);
+            }
+            if outcome == "undone" {
+                resume.changed.remove(index);
             }
         }
     }
@@ -120,6 +127,7 @@ pub fn load_resume(
         .find(|i| !resume.verified.contains(i))
         .unwrap_or(rb.steps.len());
     resume.verified.retain(|i| *i < first_gap);
+    resume.changed.retain(|i| resume.verified.contains(i));
     Ok((rb, vars, resume))
 }
 
