@@ -115,7 +115,6 @@ pub(super) async fn run_step(
                 "dry run" if sub.steps.iter().any(|s| s.outcome == "would run") => "would run",
                 "dry run" => "would skip",
                 "already done" => "already done",
-                _ if changed => "done",
                 _ => "done",
             };
             let note = sub.steps.iter().filter_map(|s| s.note.clone()).next_back();
