@@ -24,6 +24,9 @@ pub static BUNDLED: &[(&str, &str)] = &[
         include_str!("../../runbooks/full-resync.yaml"),
     ),
     ("failback", include_str!("../../runbooks/failback.yaml")),
+    ("standalone", include_str!("../../runbooks/standalone.yaml")),
+    ("join", include_str!("../../runbooks/join.yaml")),
+    ("sync-auto", include_str!("../../runbooks/sync-auto.yaml")),
     (
         "adlds-seize-roles",
         include_str!("../../runbooks/adlds-seize-roles.yaml"),

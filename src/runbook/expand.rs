@@ -325,6 +325,9 @@ pub async fn build(
             });
             wrap(procedures::demote(cl, view, &n, a.opt("to").as_deref(), Some(export)).await?)
         }
+        "procedure.sync-auto" => {
+            wrap(procedures::sync_auto(cl, view, &node()?, a.flag("on")?).await?)
+        }
         "procedure.standalone" => wrap(procedures::standalone(cl, view, &node()?).await?),
         other => return Err(ProcError::usage(format!("unknown action {other}"))),
     };

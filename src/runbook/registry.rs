@@ -68,6 +68,7 @@ pub static ACTIONS: &[ActionSpec] = &[
     ActionSpec { name: "procedure.repoint", summary: "the steps of `drctl repoint`", params: &[("primary", true, "the primary clients should use")], outputs: &[] },
     ActionSpec { name: "procedure.demote", summary: "the steps of `drctl demote`: export divergent writes, resync as a replica", params: &[NODE, ("to", false, "the primary (default: the current one)"), ("export", false, "file for exported records")], outputs: &[] },
     ActionSpec { name: "procedure.join", summary: "the steps of `drctl join`", params: &[NODE, ("primary", true, "the primary to join")], outputs: &[] },
+    ActionSpec { name: "procedure.sync-auto", summary: "the steps of `drctl sync auto on|off`", params: &[NODE, ("on", true, "true or false")], outputs: &[] },
     ActionSpec { name: "procedure.standalone", summary: "the steps of `drctl standalone`", params: &[NODE], outputs: &[] },
 ];
 

@@ -18,6 +18,9 @@ const BUNDLED: &[&str] = &[
     "demote-old-primary",
     "full-resync",
     "failback",
+    "standalone",
+    "join",
+    "sync-auto",
     "adlds-seize-roles",
     "adlds-metadata-cleanup",
 ];
