@@ -16,5 +16,6 @@ pub mod lab;
 pub mod names;
 pub mod node;
 pub mod procedures;
+pub mod runbook;
 pub mod secret;
 pub mod tls;

@@ -10,5 +10,7 @@ mod it {
     mod openldap;
     mod procedures;
     mod replication;
+    mod runbook;
+    mod runbook_ldap;
     mod security;
 }

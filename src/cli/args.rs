@@ -204,6 +204,13 @@ pub enum Command {
     /// A local cluster of real drnode processes, with fault injection.
     #[command(subcommand)]
     Lab(LabCommand),
+    /// Run a runbook (a file or a bundled name), with a journal to resume from.
+    Run(super::runbook_args::RunArgs),
+    /// List, show and validate runbooks.
+    #[command(subcommand)]
+    Runbook(super::runbook_args::RunbookCommand),
+    /// Prove runbooks on fresh labs: inject faults, run, check, tear down.
+    Drill(super::runbook_args::DrillArgs),
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]

@@ -6,6 +6,7 @@ mod api_cmd;
 pub mod args;
 mod certs;
 pub mod context;
+mod drill;
 mod entry;
 pub mod error;
 mod events;
@@ -14,6 +15,8 @@ mod openldap;
 mod openldap_lab;
 pub mod output;
 mod procedure;
+mod run;
+pub mod runbook_args;
 mod status;
 
 use clap::CommandFactory;
@@ -174,6 +177,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Certs(c) => certs::cmd_certs(c),
         Command::Lab(c) => lab::cmd_lab(g, c).await,
+        Command::Run(a) => run::cmd_run(g, a).await,
+        Command::Runbook(c) => run::cmd_runbook(c),
+        Command::Drill(a) => drill::cmd_drill(a).await,
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "drctl", &mut std::io::stdout());
             Ok(())

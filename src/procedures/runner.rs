@@ -51,6 +51,10 @@ pub struct RunReport<A = Action> {
     pub error: Option<String>,
     #[serde(skip)]
     pub exit: Option<Exit>,
+    /// The failure was a timeout, even if the exit says "failed" because nothing changed (a
+    /// runbook that changed things in earlier steps reports it as "timed out").
+    #[serde(skip)]
+    pub timed_out: bool,
 }
 
 impl<A> RunReport<A> {
@@ -87,6 +91,7 @@ pub async fn execute<A: Act>(cl: &A::Ctx, plan: Plan<A>, opts: &RunOptions<'_>) 
         ms: 0,
         error: None,
         exit: None,
+        timed_out: false,
     };
     let finish = |mut report: RunReport<A>, outcome: &str, err: Option<ProcError>| {
         report.outcome = outcome.to_string();
@@ -250,6 +255,7 @@ pub async fn execute<A: Act>(cl: &A::Ctx, plan: Plan<A>, opts: &RunOptions<'_>) 
     )
     .await;
     cl.unlock(&locked).await;
+    report.timed_out = failure.as_ref().is_some_and(|e| e.exit == Exit::TimedOut);
     let failure = failure.map(|mut e| {
         match outcome {
             "failed, nothing changed" => {

@@ -91,6 +91,8 @@ pub fn command(bin: &str, cwd: &Path) -> Command {
     }
     c.env("DRCTL_DRNODE", drnode_bin());
     c.env("DRCTL_OPERATOR", "tester");
+    // Run journals go to the test's directory, not the user's state directory.
+    c.env("XDG_STATE_HOME", cwd.join(".state"));
     c
 }
 

@@ -1,0 +1,46 @@
+//! The bundled runbooks, embedded in the binary (the same files are in `runbooks/`, usable with
+//! `drctl run runbooks/NAME.yaml` and as templates for your own).
+
+/// Name → YAML text, in the order `drctl runbook list` shows them.
+pub static BUNDLED: &[(&str, &str)] = &[
+    (
+        "managed-switchover",
+        include_str!("../../runbooks/managed-switchover.yaml"),
+    ),
+    (
+        "forced-failover",
+        include_str!("../../runbooks/forced-failover.yaml"),
+    ),
+    (
+        "repoint-primary",
+        include_str!("../../runbooks/repoint-primary.yaml"),
+    ),
+    (
+        "demote-old-primary",
+        include_str!("../../runbooks/demote-old-primary.yaml"),
+    ),
+    (
+        "full-resync",
+        include_str!("../../runbooks/full-resync.yaml"),
+    ),
+    ("failback", include_str!("../../runbooks/failback.yaml")),
+    ("standalone", include_str!("../../runbooks/standalone.yaml")),
+    ("join", include_str!("../../runbooks/join.yaml")),
+    ("sync-auto", include_str!("../../runbooks/sync-auto.yaml")),
+    (
+        "adlds-seize-roles",
+        include_str!("../../runbooks/adlds-seize-roles.yaml"),
+    ),
+    (
+        "adlds-metadata-cleanup",
+        include_str!("../../runbooks/adlds-metadata-cleanup.yaml"),
+    ),
+];
+
+pub fn get(name: &str) -> Option<&'static str> {
+    BUNDLED.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
+pub fn names() -> impl Iterator<Item = &'static str> {
+    BUNDLED.iter().map(|(n, _)| *n)
+}

@@ -1,0 +1,333 @@
+//! Drills: a runbook as its own smoke test. Start a fresh lab in a temporary directory, inject the
+//! stated faults (SIGKILL, SIGSTOP, restarts, writes through the write checker), run the runbook
+//! unattended, check what it expects, tear the lab down (always), report per-step timings.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::directory::{Directory, SLAPD};
+pub use super::drill_check::junit;
+use super::drill_check::{expect, expect_ldap, wait_caught_up, wait_role};
+use super::drill_model::{Drill, Inject};
+use super::{engine, Runbook};
+use crate::cluster::{probe, Target};
+use crate::lab::writer::{self, WriteOptions};
+use crate::lab::{Lab, LabError, Sig};
+use crate::procedures::Cluster;
+
+const DEADLINE: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DrillStep {
+    pub name: String,
+    pub outcome: String,
+    pub ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Expectation {
+    pub what: String,
+    pub ok: bool,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DrillReport {
+    pub runbook: String,
+    pub passed: bool,
+    /// Lab start, faults, run, checks and teardown.
+    pub total_ms: u64,
+    /// The runbook's run: the recovery time.
+    pub recovery_ms: u64,
+    pub outcome: String,
+    pub steps: Vec<DrillStep>,
+    pub expectations: Vec<Expectation>,
+    pub writes_acknowledged: u64,
+    pub writes_lost: u64,
+    pub error: Option<String>,
+    /// Why the drill did not run (what it needs is not installed); a skipped drill passes.
+    pub skipped: Option<String>,
+}
+
+pub(super) fn fail(e: impl std::fmt::Display) -> LabError {
+    LabError::Failed(e.to_string())
+}
+
+/// Runs the drill of `rb` in a fresh lab under `base` (a temporary directory, removed after).
+pub async fn drill(rb: &Runbook, base: &Path, progress: &(dyn Fn(&str) + Sync)) -> DrillReport {
+    let started = Instant::now();
+    let mut report = DrillReport {
+        runbook: rb.name.clone(),
+        passed: false,
+        total_ms: 0,
+        recovery_ms: 0,
+        outcome: String::new(),
+        steps: Vec::new(),
+        expectations: Vec::new(),
+        writes_acknowledged: 0,
+        writes_lost: 0,
+        error: None,
+        skipped: None,
+    };
+    let Some(d) = rb.drill.clone() else {
+        report.error = Some(format!("runbook {} has no drill section", rb.name));
+        return report;
+    };
+    if d.directory.is_some() && !Directory::available() {
+        report.skipped = Some(format!(
+            "needs slapd ({SLAPD}), which is not installed (Debian: apt-get install slapd)"
+        ));
+        report.passed = true;
+        return report;
+    }
+    let dir = base.join(format!(
+        "drctl-drill-{}-{}",
+        rb.name,
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    ));
+    // A drill without nodes (a directory only) still gets a directory of its own.
+    let mut lab = match d.nodes {
+        0 => std::fs::create_dir_all(&dir)
+            .map(|_| None)
+            .map_err(|e| LabError::Failed(format!("create {}: {e}", dir.display()))),
+        n => Lab::create(&dir, n, None).map(Some),
+    };
+    let result = match lab.as_mut() {
+        Ok(lab) => run_drill(rb, &d, lab.as_mut(), &dir, &mut report, progress).await,
+        Err(e) => Err(LabError::Failed(format!("cannot create the lab: {e}"))),
+    };
+    match lab {
+        Ok(Some(lab)) => {
+            if let Err(e) = lab.down(false) {
+                progress(&format!("warning: lab teardown: {e}"));
+            }
+        }
+        _ => {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+    if let Err(e) = result {
+        report.error = Some(e.to_string());
+    }
+    report.passed = report.error.is_none() && report.expectations.iter().all(|x| x.ok);
+    report.total_ms = started.elapsed().as_millis() as u64;
+    report
+}
+
+fn need<'a>(lab: &'a mut Option<&mut Lab>) -> Result<&'a mut Lab, LabError> {
+    lab.as_deref_mut()
+        .ok_or_else(|| fail("this fault needs a lab, and the drill has none (nodes: 0)"))
+}
+
+/// An HTTP client trusting the lab's CA, or nothing (a drill without a lab makes no HTTPS call).
+fn http_client(lab: Option<&Lab>) -> Result<reqwest::Client, LabError> {
+    let trust = match lab {
+        Some(lab) => crate::inventory::Inventory::load(&lab.cluster_file())
+            .map_err(fail)?
+            .trust(),
+        None => {
+            let config = rustls::ClientConfig::builder_with_provider(crate::tls::provider())
+                .with_safe_default_protocol_versions()
+                .map_err(fail)?
+                .with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth();
+            return reqwest::Client::builder()
+                .use_preconfigured_tls(config)
+                .build()
+                .map_err(fail);
+        }
+    };
+    crate::api::client::http_client(&crate::api::ClientOptions {
+        trust,
+        connect_timeout: Duration::from_secs(1),
+        request_timeout: Duration::from_secs(3),
+        operator: Some("drill".into()),
+        run_id: None,
+    })
+    .map_err(fail)
+}
+
+async fn run_drill(
+    rb: &Runbook,
+    d: &Drill,
+    mut lab: Option<&mut Lab>,
+    dir: &Path,
+    report: &mut DrillReport,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<(), LabError> {
+    let (cluster, targets) = match lab.as_deref_mut() {
+        Some(lab) => {
+            lab.start_all()?;
+            let (cluster, targets) = crate::lab::targets(lab)?;
+            crate::lab::wait_up(&targets, Duration::from_secs(20)).await?;
+            crate::lab::form(&targets).await?;
+            crate::lab::wait_healthy(&cluster, &targets, DEADLINE).await?;
+            (cluster, targets)
+        }
+        None => ("none".to_string(), Vec::new()),
+    };
+    let http = http_client(lab.as_deref())?;
+    let directory = match &d.directory {
+        Some(_) => Some(Directory::start_adlds(&dir.join("slapd")).await?),
+        None => None,
+    };
+    // The directory's URL is the `url` of a runbook that takes one.
+    let with_url = |name: &str,
+                    vars: &BTreeMap<String, String>|
+     -> Result<BTreeMap<String, String>, LabError> {
+        let mut vars = vars.clone();
+        let wants = super::load(name).map_err(fail)?.params.contains_key("url");
+        if let (Some(dd), true) = (&directory, wants) {
+            vars.entry("url".into()).or_insert_with(|| dd.url.clone());
+        }
+        Ok(vars)
+    };
+    let settings = |dir: &Path| {
+        let mut s = super::unattended(http.clone(), dir);
+        s.journal_dir = Some(dir.join("runs"));
+        s
+    };
+    let acked = dir.join("acked.log");
+    for (i, inj) in d.inject.iter().enumerate() {
+        let t0 = Instant::now();
+        let name = format!("inject: {}", inj.describe());
+        progress(&format!("  {} {name}", rb.name));
+        match inj {
+            Inject::Kill(n) => need(&mut lab)?.signal(n, Sig::Kill)?,
+            Inject::Pause(n) => need(&mut lab)?.signal(n, Sig::Stop)?,
+            Inject::Resume(n) => need(&mut lab)?.signal(n, Sig::Cont)?,
+            Inject::Restart(n) => {
+                need(&mut lab)?.start(n)?;
+                let t: Vec<Target> = targets.iter().filter(|t| t.name == *n).cloned().collect();
+                crate::lab::wait_up(&t, DEADLINE).await?;
+            }
+            Inject::Standalone(n) => {
+                target(&targets, n)?
+                    .client
+                    .standalone()
+                    .await
+                    .map_err(fail)?;
+            }
+            Inject::WaitRole { node, role } => wait_role(&targets, node, role).await?,
+            Inject::SetSetting { name, value } => {
+                let view = probe(&cluster, &targets).await;
+                let p = view
+                    .primary()
+                    .ok_or_else(|| fail("no primary to write through"))?;
+                target(&targets, &p.name)?
+                    .client
+                    .put_setting(name, value)
+                    .await
+                    .map_err(fail)?;
+            }
+            Inject::Writes(count) => {
+                let opts = WriteOptions {
+                    count: *count,
+                    rate: None,
+                    acked_log: Some(acked.clone()),
+                    prefix: format!("drill/pre{i}"),
+                    write_timeout: DEADLINE,
+                };
+                let w = writer::run(&cluster, &targets, &opts, |_| {}).await;
+                if let Some(e) = w.error {
+                    return Err(fail(format!("writes before the run: {e}")));
+                }
+                wait_caught_up(&cluster, &targets).await?;
+            }
+            Inject::Runbook { name, vars } => {
+                let cl = Cluster::new(&cluster, &targets, "drill", DEADLINE);
+                let vars = with_url(name, vars)?;
+                let r = super::run_bundled(name, &vars, cl, &settings(dir))
+                    .await
+                    .map_err(fail)?;
+                if !r.ok() {
+                    return Err(fail(format!(
+                        "inject runbook {name}: {} ({})",
+                        r.outcome,
+                        r.error.unwrap_or_default()
+                    )));
+                }
+            }
+        }
+        report.steps.push(DrillStep {
+            name,
+            outcome: "done".into(),
+            ms: t0.elapsed().as_millis() as u64,
+        });
+    }
+    // Writes while the runbook runs, from a client that retries through the change.
+    let acks = Arc::new(AtomicU64::new(0));
+    let writer = d.writes.as_ref().map(|w| {
+        let opts = WriteOptions {
+            count: w.count,
+            rate: Some(w.rate),
+            acked_log: Some(acked.clone()),
+            prefix: "drill/run".into(),
+            write_timeout: DEADLINE,
+        };
+        let (c, t, a) = (cluster.clone(), targets.clone(), acks.clone());
+        let min = (w.rate / 2.0) as u64;
+        (
+            min,
+            tokio::spawn(async move {
+                writer::run(&c, &t, &opts, move |n| a.store(n, Ordering::Relaxed)).await
+            }),
+        )
+    });
+    if let Some((min, _)) = &writer {
+        let until = Instant::now() + DEADLINE;
+        while acks.load(Ordering::Relaxed) < *min {
+            if Instant::now() > until {
+                return Err(fail("the writer made no progress before the run"));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let mut vars = d.vars.clone();
+    if let (Some(dd), true) = (&directory, rb.params.contains_key("url")) {
+        vars.entry("url".into()).or_insert_with(|| dd.url.clone());
+    }
+    let vars = engine::resolve_vars(rb, &vars).map_err(|e| fail(e.message))?;
+    let cl = Cluster::new(&cluster, &targets, "drill", DEADLINE);
+    progress(&format!("  {} run (run {})", rb.name, cl.run_id));
+    let run = engine::run(rb, vars, cl, &settings(dir), None).await;
+    report.recovery_ms = run.ms;
+    report.outcome = run.outcome.clone();
+    for s in &run.steps {
+        report.steps.push(DrillStep {
+            name: s.name.clone(),
+            outcome: s.outcome.clone(),
+            ms: s.ms,
+        });
+    }
+    if let Some((_, handle)) = writer {
+        let w = handle.await.map_err(fail)?;
+        if let Some(e) = w.error {
+            report.expectations.push(Expectation {
+                what: "writes during the run".into(),
+                ok: false,
+                detail: e,
+            });
+        }
+    }
+    if let Some(e) = run.error {
+        return Err(fail(format!("the runbook {}: {e}", run.outcome)));
+    }
+    report.expectations = expect(d, &cluster, &targets, &acked, report).await;
+    if let Some(dd) = &directory {
+        report.expectations.extend(expect_ldap(d, dd).await);
+    }
+    Ok(())
+}
+
+pub(super) fn target<'a>(targets: &'a [Target], name: &str) -> Result<&'a Target, LabError> {
+    targets
+        .iter()
+        .find(|t| t.name == name)
+        .ok_or_else(|| fail(format!("no node {name}")))
+}

@@ -1,0 +1,288 @@
+//! What a drill waits for and checks: roles, replicas caught up, `expect:` (primary, health,
+//! roles, no acknowledged write lost), and the JUnit XML report for CI.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use super::directory::Directory;
+use super::drill::{fail, target, DrillReport, Expectation};
+use super::drill_model::Drill;
+use crate::api::Role;
+use crate::cluster::{probe, Health, Target};
+use crate::lab::writer;
+use crate::lab::LabError;
+
+const DEADLINE: Duration = Duration::from_secs(30);
+
+pub(super) async fn wait_role(targets: &[Target], node: &str, role: &str) -> Result<(), LabError> {
+    let t = target(targets, node)?;
+    let until = Instant::now() + DEADLINE;
+    loop {
+        let now = t.client.status().await.map(|s| s.role.to_string());
+        if now.as_deref().ok() == Some(role) {
+            return Ok(());
+        }
+        if Instant::now() > until {
+            return Err(fail(format!(
+                "{node} did not become {role} within {DEADLINE:?} ({now:?})"
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Waits until every replica that answers holds the primary's last record.
+pub(super) async fn wait_caught_up(cluster: &str, targets: &[Target]) -> Result<(), LabError> {
+    let until = Instant::now() + DEADLINE;
+    loop {
+        let view = probe(cluster, targets).await;
+        let head = view.primary().and_then(|p| p.ok()).map(|s| s.head_seq);
+        let behind: Vec<String> = view
+            .nodes
+            .iter()
+            .filter_map(|n| n.ok().map(|s| (n, s)))
+            .filter(|(_, s)| s.role == Role::Replica && head.is_some_and(|h| s.head_seq < h))
+            .map(|(n, _)| n.name.clone())
+            .collect();
+        if head.is_some() && behind.is_empty() {
+            return Ok(());
+        }
+        if Instant::now() > until {
+            return Err(fail(format!(
+                "replicas did not catch up: {}",
+                behind.join(", ")
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Checks `expect:`, waiting up to the deadline for it all to hold.
+pub(super) async fn expect(
+    d: &Drill,
+    cluster: &str,
+    targets: &[Target],
+    acked: &Path,
+    report: &mut DrillReport,
+) -> Vec<Expectation> {
+    let until = Instant::now() + DEADLINE;
+    loop {
+        let mut out = Vec::new();
+        let view = probe(cluster, targets).await;
+        let primary = view.primary().map(|p| p.name.clone());
+        let mut check =
+            |what: String, ok: bool, detail: String| out.push(Expectation { what, ok, detail });
+        if let Some(p) = &d.expect.primary {
+            check(
+                format!("primary is {p}"),
+                primary.as_deref() == Some(p),
+                format!("primary: {primary:?}"),
+            );
+        }
+        if let Some(p) = &d.expect.primary_not {
+            check(
+                format!("primary is not {p}"),
+                primary.is_some() && primary.as_deref() != Some(p),
+                format!("primary: {primary:?}"),
+            );
+        }
+        if let Some(want) = d.expect.healthy {
+            // Nodes the drill killed and left down are not counted: all that answer are green.
+            let a = view.assess();
+            let bad: Vec<String> = view
+                .nodes
+                .iter()
+                .zip(&a.nodes)
+                .filter(|(n, x)| n.ok().is_some() && x.health != Health::Green)
+                .map(|(n, x)| format!("{}: {}", n.name, x.reasons.join(", ")))
+                .collect();
+            let healthy = primary.is_some() && bad.is_empty();
+            check(
+                format!("healthy is {want}"),
+                healthy == want,
+                bad.join("; "),
+            );
+        }
+        let roles: BTreeMap<String, String> = view
+            .nodes
+            .iter()
+            .map(|n| {
+                (
+                    n.name.clone(),
+                    n.ok()
+                        .map(|s| s.role.to_string())
+                        .unwrap_or_else(|| "unreachable".into()),
+                )
+            })
+            .collect();
+        for (node, role) in &d.expect.roles {
+            let have = roles.get(node).cloned().unwrap_or_default();
+            check(
+                format!("{node} is {role}"),
+                have == *role,
+                format!("{node} is {have}"),
+            );
+        }
+        if d.expect.no_write_lost {
+            let present: HashSet<String> = match primary
+                .as_ref()
+                .and_then(|p| targets.iter().find(|t| t.name == *p))
+            {
+                Some(t) => t
+                    .client
+                    .list_entries(Some("drill/"))
+                    .await
+                    .map(|v| v.into_iter().map(|e| e.key).collect())
+                    .unwrap_or_default(),
+                None => HashSet::new(),
+            };
+            let text = std::fs::read_to_string(acked).unwrap_or_default();
+            let (total, missing) = writer::missing_keys(&text, &present);
+            report.writes_acknowledged = total;
+            report.writes_lost = missing.len() as u64;
+            check(
+                "no acknowledged write lost".into(),
+                missing.is_empty() && total > 0,
+                format!(
+                    "{total} acknowledged, {} missing{}",
+                    missing.len(),
+                    missing
+                        .first()
+                        .map(|m| format!(" (first: {m})"))
+                        .unwrap_or_default()
+                ),
+            );
+        }
+        if let Some(want) = d.expect.exported {
+            let dir = acked.parent().unwrap_or(Path::new("."));
+            let have = exported_records(dir);
+            check(
+                format!("{want} divergent record(s) exported"),
+                have == want,
+                format!("{have} record(s) in {}/drctl-*.jsonl", dir.display()),
+            );
+        }
+        if out.iter().all(|x| x.ok) || Instant::now() > until {
+            return out;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Lines of the export files (`drctl-demote-*.jsonl`, `drctl-failover-*.jsonl`) in `dir`.
+fn exported_records(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                    name.starts_with("drctl-") && name.ends_with(".jsonl")
+                })
+                .map(|p| {
+                    std::fs::read_to_string(p)
+                        .map(|t| t.lines().filter(|l| !l.trim().is_empty()).count() as u64)
+                        .unwrap_or(0)
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// The directory entries `expect.ldap` names hold the values it gives (DNs compared without
+/// regard to case), and those of `expect.ldap_absent` are gone.
+pub(super) async fn expect_ldap(d: &Drill, dir: &Directory) -> Vec<Expectation> {
+    let mut out = Vec::new();
+    for (dn, attrs) in &d.expect.ldap {
+        let entry = dir.read(dn).await;
+        for (attr, want) in attrs {
+            let have: Vec<String> = match &entry {
+                Ok(Some(e)) => e
+                    .iter()
+                    .find(|(a, _)| a.eq_ignore_ascii_case(attr))
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default(),
+                Ok(None) => vec!["(no such entry)".into()],
+                Err(e) => vec![e.to_string()],
+            };
+            out.push(Expectation {
+                what: format!("{dn} {attr} is {want}"),
+                ok: have.len() == 1 && have[0].eq_ignore_ascii_case(want),
+                detail: have.join("; "),
+            });
+        }
+    }
+    for dn in &d.expect.ldap_absent {
+        let entry = dir.read(dn).await;
+        out.push(Expectation {
+            what: format!("{dn} is gone"),
+            ok: matches!(entry, Ok(None)),
+            detail: match entry {
+                Ok(Some(_)) => "it exists".into(),
+                Ok(None) => "gone".into(),
+                Err(e) => e.to_string(),
+            },
+        });
+    }
+    out
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// JUnit XML: one test suite, one test case per drill, failures with what did not hold.
+pub fn junit(reports: &[DrillReport]) -> String {
+    let failures = reports.iter().filter(|r| !r.passed).count();
+    let secs = |ms: u64| format!("{:.3}", ms as f64 / 1000.0);
+    let total = secs(reports.iter().map(|r| r.total_ms).sum());
+    let mut x = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <testsuite name=\"drctl drills\" tests=\"{}\" failures=\"{failures}\" time=\"{total}\">\n",
+        reports.len()
+    );
+    for r in reports {
+        x.push_str(&format!(
+            "  <testcase classname=\"drill\" name=\"{}\" time=\"{}\">\n",
+            esc(&r.runbook),
+            secs(r.total_ms)
+        ));
+        if let Some(why) = &r.skipped {
+            x.push_str(&format!("    <skipped message=\"{}\"/>\n", esc(why)));
+        }
+        if !r.passed {
+            let why: Vec<String> = r
+                .error
+                .iter()
+                .cloned()
+                .chain(
+                    r.expectations
+                        .iter()
+                        .filter(|e| !e.ok)
+                        .map(|e| format!("{}: {}", e.what, e.detail)),
+                )
+                .collect();
+            x.push_str(&format!(
+                "    <failure message=\"{}\"/>\n",
+                esc(&why.join("; "))
+            ));
+        }
+        let steps: Vec<String> = r
+            .steps
+            .iter()
+            .map(|s| format!("{} ms  {}  {}", s.ms, s.outcome, s.name))
+            .collect();
+        x.push_str(&format!(
+            "    <system-out>recovery {} ms\n{}</system-out>\n  </testcase>\n",
+            r.recovery_ms,
+            esc(&steps.join("\n"))
+        ));
+    }
+    x.push_str("</testsuite>\n");
+    x
+}

@@ -1,0 +1,304 @@
+//! The `drill:` section: lab size, faults to inject, variables, writes during the run, and what
+//! must hold afterwards. Compiled with the same checks as the rest of the runbook.
+
+use std::collections::BTreeMap;
+
+use super::model::{join, Compiler, Runbook};
+use super::yaml::{Kind, Node};
+
+#[derive(Debug, Clone)]
+pub struct Drill {
+    /// drnode lab size; 0 for a runbook that only reaches a directory.
+    pub nodes: u16,
+    /// `adlds`: also start a directory shaped like an AD LDS configuration set (slapd).
+    pub directory: Option<String>,
+    pub inject: Vec<Inject>,
+    pub vars: BTreeMap<String, String>,
+    /// Writes through the write checker while the runbook runs.
+    pub writes: Option<Writes>,
+    pub expect: Expect,
+}
+
+#[derive(Debug, Clone)]
+pub enum Inject {
+    /// SIGKILL.
+    Kill(String),
+    /// SIGSTOP.
+    Pause(String),
+    /// SIGCONT.
+    Resume(String),
+    /// Start again (after a kill), keeping its data.
+    Restart(String),
+    /// Take a node out of replication (it keeps its data, then falls behind).
+    Standalone(String),
+    /// Wait until a node reports a role.
+    WaitRole { node: String, role: String },
+    /// Run another runbook first (e.g. a failover before a demote).
+    Runbook {
+        name: String,
+        vars: BTreeMap<String, String>,
+    },
+    /// N acknowledged writes before the runbook runs.
+    Writes(u64),
+    /// Write a replicated setting through the primary (drift an operator must repair).
+    SetSetting { name: String, value: String },
+}
+
+impl Inject {
+    pub fn describe(&self) -> String {
+        match self {
+            Inject::Kill(n) => format!("kill -9 {n}"),
+            Inject::Pause(n) => format!("pause (SIGSTOP) {n}"),
+            Inject::Resume(n) => format!("resume (SIGCONT) {n}"),
+            Inject::Restart(n) => format!("restart {n}"),
+            Inject::Standalone(n) => format!("make {n} standalone"),
+            Inject::WaitRole { node, role } => format!("wait until {node} is {role}"),
+            Inject::Runbook { name, vars } => format!(
+                "run {name} ({})",
+                vars.iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+            Inject::Writes(n) => format!("{n} acknowledged writes"),
+            Inject::SetSetting { name, value } => format!("set {name} = {value}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Writes {
+    pub count: u64,
+    pub rate: f64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Expect {
+    pub primary: Option<String>,
+    pub primary_not: Option<String>,
+    pub healthy: Option<bool>,
+    /// Every acknowledged write is on the final primary.
+    pub no_write_lost: bool,
+    /// Node → role.
+    pub roles: BTreeMap<String, String>,
+    /// Directory entry → attribute → value it must hold.
+    pub ldap: BTreeMap<String, BTreeMap<String, String>>,
+    /// Directory entries that must not exist.
+    pub ldap_absent: Vec<String>,
+    /// Records the run exported (divergent writes, JSON lines in the export directory).
+    pub exported: Option<u64>,
+}
+
+const DRILL: &[&str] = &["nodes", "directory", "inject", "vars", "writes", "expect"];
+const INJECT: &[&str] = &[
+    "kill",
+    "pause",
+    "resume",
+    "restart",
+    "standalone",
+    "wait_role",
+    "runbook",
+    "vars",
+    "writes",
+    "set_setting",
+    "partition",
+];
+const EXPECT: &[&str] = &[
+    "primary",
+    "primary_not",
+    "healthy",
+    "no_write_lost",
+    "roles",
+    "ldap",
+    "ldap_absent",
+    "exported",
+];
+
+fn string_map(c: &mut Compiler, node: &Node, path: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let Kind::Map(entries) = &node.kind else {
+        c.problem(node.mark, path, "expected a mapping");
+        return out;
+    };
+    for (k, v) in entries {
+        if let Some(s) = c.string(v, &join(path, &k.text)) {
+            out.insert(k.text.clone(), s);
+        }
+    }
+    out
+}
+
+pub(super) fn compile(c: &mut Compiler, node: &Node, rb: &Runbook) -> Option<Drill> {
+    let entries = c.fields(node, "drill", DRILL)?;
+    let mut d = Drill {
+        nodes: 3,
+        directory: None,
+        inject: Vec::new(),
+        vars: BTreeMap::new(),
+        writes: None,
+        expect: Expect::default(),
+    };
+    for (k, v) in entries {
+        let path = join("drill", &k.text);
+        match k.text.as_str() {
+            "nodes" => match c.number(v, &path) {
+                Some(n @ 0..=9) => d.nodes = n as u16,
+                Some(_) => c.problem(v.mark, &path, "a lab has 0 to 9 nodes"),
+                None => {}
+            },
+            "directory" => match c.string(v, &path).as_deref() {
+                Some("adlds") => d.directory = Some("adlds".into()),
+                Some(other) => c.suggest(
+                    v.mark,
+                    &path,
+                    format!("unknown directory '{other}' (the drills know: adlds)"),
+                    Some("adlds".into()),
+                ),
+                None => {}
+            },
+            "vars" => d.vars = string_map(c, v, &path),
+            "writes" => {
+                let w = c.fields(v, &path, &["count", "rate"]).unwrap_or(&[]);
+                let mut writes = Writes {
+                    count: 600,
+                    rate: 200.0,
+                };
+                for (wk, wv) in w {
+                    let p = join(&path, &wk.text);
+                    match wk.text.as_str() {
+                        "count" => writes.count = c.number(wv, &p).unwrap_or(600),
+                        _ => writes.rate = c.number(wv, &p).unwrap_or(200) as f64,
+                    }
+                }
+                d.writes = Some(writes);
+            }
+            "expect" => {
+                for (ek, ev) in c.fields(v, &path, EXPECT).unwrap_or(&[]) {
+                    let p = join(&path, &ek.text);
+                    match ek.text.as_str() {
+                        "primary" => d.expect.primary = c.string(ev, &p),
+                        "primary_not" => d.expect.primary_not = c.string(ev, &p),
+                        "healthy" => d.expect.healthy = c.boolean(ev, &p),
+                        "no_write_lost" => {
+                            d.expect.no_write_lost = c.boolean(ev, &p).unwrap_or(false)
+                        }
+                        "exported" => d.expect.exported = c.number(ev, &p),
+                        "ldap" => {
+                            if let Kind::Map(entries) = &ev.kind {
+                                for (dn, attrs) in entries {
+                                    let m = string_map(c, attrs, &join(&p, &dn.text));
+                                    d.expect.ldap.insert(dn.text.clone(), m);
+                                }
+                            } else {
+                                c.problem(ev.mark, &p, "expected a mapping of DN to attributes");
+                            }
+                        }
+                        "ldap_absent" => match &ev.kind {
+                            Kind::Seq(items) => {
+                                for (i, n) in items.iter().enumerate() {
+                                    let ip = format!("{p}[{i}]");
+                                    d.expect.ldap_absent.extend(c.string(n, &ip));
+                                }
+                            }
+                            _ => c.problem(ev.mark, &p, "expected a list of DNs"),
+                        },
+                        _ => d.expect.roles = string_map(c, ev, &p),
+                    }
+                }
+            }
+            "inject" => {
+                let Kind::Seq(items) = &v.kind else {
+                    c.problem(v.mark, &path, "expected a list");
+                    continue;
+                };
+                for (i, item) in items.iter().enumerate() {
+                    let ip = format!("{path}[{i}]");
+                    if let Some(x) = inject(c, item, &ip) {
+                        d.inject.push(x);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if d.nodes == 0 && d.directory.is_none() {
+        c.problem(
+            node.mark,
+            "drill.nodes",
+            "a drill without nodes needs a directory",
+        );
+    }
+    for (name, p) in &rb.params {
+        // A drill with a directory gives the runbook its `url`.
+        let given = d.directory.is_some() && name == "url";
+        if p.required && !given && !d.vars.contains_key(name) {
+            c.problem(
+                node.mark,
+                "drill.vars",
+                format!("the drill must set the required parameter '{name}'"),
+            );
+        }
+    }
+    Some(d)
+}
+
+fn inject(c: &mut Compiler, item: &Node, path: &str) -> Option<Inject> {
+    let entries = c.fields(item, path, INJECT)?;
+    let (k, v) = entries.first()?;
+    let p = join(path, &k.text);
+    Some(match k.text.as_str() {
+        "kill" => Inject::Kill(c.string(v, &p)?),
+        "pause" => Inject::Pause(c.string(v, &p)?),
+        "resume" => Inject::Resume(c.string(v, &p)?),
+        "restart" => Inject::Restart(c.string(v, &p)?),
+        "standalone" => Inject::Standalone(c.string(v, &p)?),
+        "writes" => Inject::Writes(c.number(v, &p)?),
+        "wait_role" => {
+            let m = string_map(c, v, &p);
+            match (m.get("node"), m.get("role")) {
+                (Some(n), Some(r)) => Inject::WaitRole {
+                    node: n.clone(),
+                    role: r.clone(),
+                },
+                _ => {
+                    c.problem(v.mark, &p, "wait_role needs node and role");
+                    return None;
+                }
+            }
+        }
+        "set_setting" => {
+            let m = string_map(c, v, &p);
+            match (m.get("name"), m.get("value")) {
+                (Some(n), Some(v)) => Inject::SetSetting {
+                    name: n.clone(),
+                    value: v.clone(),
+                },
+                _ => {
+                    c.problem(v.mark, &p, "set_setting needs name and value");
+                    return None;
+                }
+            }
+        }
+        "runbook" => Inject::Runbook {
+            name: c.string(v, &p)?,
+            vars: entries
+                .iter()
+                .find(|(k, _)| k.text == "vars")
+                .map(|(_, v)| string_map(c, v, &join(path, "vars")))
+                .unwrap_or_default(),
+        },
+        "partition" => {
+            c.problem(
+                k.mark,
+                &p,
+                "partitions are not supported: the lab runs on loopback and cannot cut links \
+                 honestly without root; use pause (SIGSTOP) instead",
+            );
+            return None;
+        }
+        other => {
+            c.problem(k.mark, &p, format!("'{other}' must follow 'runbook'"));
+            return None;
+        }
+    })
+}

@@ -1,0 +1,394 @@
+//! Runs a runbook: each step in turn is rendered, planned from a fresh probe and run by the
+//! procedures' runner (check → apply → verify); the journal records every step; a failure before
+//! a `point_of_no_return` undoes the earlier steps that declare an `undo`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::action::{Ask, RunbookAction, Shared};
+use super::journal::{now_ms, Entry, Journal};
+use super::model::Runbook;
+use super::step::run_step;
+use super::template::Scope;
+use crate::exit::Exit;
+use crate::procedures::{Cluster, ProcError, RunContext, StepReport};
+
+pub struct Settings {
+    pub dry_run: bool,
+    pub ask: Ask,
+    pub progress: bool,
+    pub break_lock: bool,
+    /// How long a step may take to take effect, unless it says `timeout:`.
+    pub step_timeout: Duration,
+    /// Where journals go; None writes none.
+    pub journal_dir: Option<PathBuf>,
+    pub export_dir: PathBuf,
+    pub http: reqwest::Client,
+}
+
+/// What a resumed run continues from.
+#[derive(Debug, Clone, Default)]
+pub struct Resume {
+    pub run_id: String,
+    pub verified: BTreeSet<usize>,
+    pub outputs: BTreeMap<usize, BTreeMap<String, String>>,
+    /// The cluster the run started on.
+    pub cluster: String,
+    /// Verified steps that changed something (a later failure reports them, may undo them).
+    pub changed: BTreeSet<usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RbStep {
+    pub index: usize,
+    pub name: String,
+    pub uses: String,
+    pub outcome: String,
+    pub ms: u64,
+    pub note: Option<String>,
+    pub actions: Vec<StepReport<RunbookAction>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunbookReport {
+    pub runbook: String,
+    pub run_id: String,
+    /// `succeeded`, `already done`, `dry run`, `failed, nothing changed`, `failed part-way`,
+    /// `timed out`, `refused`, `aborted`.
+    pub outcome: String,
+    pub steps: Vec<RbStep>,
+    pub ms: u64,
+    pub error: Option<String>,
+    pub journal: Option<String>,
+    /// The command that continues this run, when it stopped part-way.
+    pub resume: Option<String>,
+    #[serde(skip)]
+    pub exit: Option<Exit>,
+}
+
+impl RunbookReport {
+    pub fn ok(&self) -> bool {
+        self.exit.is_none()
+    }
+}
+
+/// Fills defaults, refuses unknown and missing parameters.
+pub fn resolve_vars(
+    rb: &Runbook,
+    given: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, ProcError> {
+    let mut vars = BTreeMap::new();
+    for (k, v) in given {
+        if !rb.params.contains_key(k) {
+            let hint = super::error::nearest(k, rb.params.keys().map(String::as_str))
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            return Err(ProcError::usage(format!(
+                "--var {k}: runbook {} has no parameter '{k}'{hint}; it has: {}",
+                rb.name,
+                rb.params.keys().cloned().collect::<Vec<_>>().join(", ")
+            )));
+        }
+        vars.insert(k.clone(), v.clone());
+    }
+    for (k, p) in &rb.params {
+        if vars.contains_key(k) {
+            continue;
+        }
+        match (&p.default, p.required) {
+            (Some(d), _) => {
+                vars.insert(k.clone(), d.clone());
+            }
+            (None, true) => {
+                return Err(ProcError::usage(format!(
+                    "runbook {} needs --var {k}=… ({})",
+                    rb.name, p.description
+                )))
+            }
+            (None, false) => {
+                vars.insert(k.clone(), String::new());
+            }
+        }
+    }
+    Ok(vars)
+}
+
+fn say(s: &Settings, line: &str) {
+    if s.progress {
+        eprintln!("{line}");
+    }
+}
+
+pub async fn run(
+    rb: &Runbook,
+    vars: BTreeMap<String, String>,
+    mut cl: Cluster,
+    settings: &Settings,
+    resume: Option<Resume>,
+) -> RunbookReport {
+    let started = Instant::now();
+    if let Some(r) = &resume {
+        cl = super::with_run_id(cl, &r.run_id);
+    }
+    let resume = resume.unwrap_or_default();
+    let run_id = cl.run_id.clone();
+    let mut report = RunbookReport {
+        runbook: rb.name.clone(),
+        run_id: run_id.clone(),
+        outcome: String::new(),
+        steps: Vec::new(),
+        ms: 0,
+        error: None,
+        journal: None,
+        resume: None,
+        exit: None,
+    };
+    let mut journal = match (&settings.journal_dir, settings.dry_run) {
+        (Some(dir), false) => match Journal::open(dir, &run_id) {
+            Ok(j) => Some(j),
+            Err(e) => return fail(report, started, "refused", e.to_string(), Exit::Usage),
+        },
+        _ => None,
+    };
+    if let Some(j) = journal.as_mut() {
+        report.journal = Some(j.path.display().to_string());
+        j.write(&if resume.verified.is_empty() && resume.run_id.is_empty() {
+            Entry::Start {
+                run_id: run_id.clone(),
+                cluster: cl.name.clone(),
+                runbook: rb.name.clone(),
+                source: rb.source.clone(),
+                text: rb.text.clone(),
+                vars: vars.clone(),
+                at_ms: now_ms(),
+            }
+        } else {
+            Entry::Resume { at_ms: now_ms() }
+        });
+    }
+    let mut scope = Scope {
+        vars,
+        steps: BTreeMap::new(),
+        run_id: run_id.clone(),
+    };
+    for (i, outs) in &resume.outputs {
+        if let Some(id) = rb.steps.get(*i).and_then(|s| s.id.clone()) {
+            scope.steps.insert(id, outs.clone());
+        }
+    }
+    let shared = Arc::new(Shared {
+        ask: settings.ask.clone(),
+        held: tokio::sync::Mutex::new(None),
+        outputs: std::sync::Mutex::new(BTreeMap::new()),
+        http: settings.http.clone(),
+    });
+    let total = rb.steps.len();
+    let mut failure: Option<ProcError> = None;
+    let mut changed_steps: Vec<usize> = Vec::new();
+    let mut passed_ponr = false;
+    let mut would_change = false;
+    for (i, step) in rb.steps.iter().enumerate() {
+        let t0 = Instant::now();
+        let mut rs = RbStep {
+            index: i,
+            name: step.name.clone(),
+            uses: step.uses.clone(),
+            outcome: String::new(),
+            ms: 0,
+            note: None,
+            actions: Vec::new(),
+        };
+        if resume.verified.contains(&i) {
+            rs.outcome = "verified earlier".into();
+            passed_ponr |= step.point_of_no_return;
+            if resume.changed.contains(&i) {
+                changed_steps.push(i);
+            }
+            report.steps.push(rs);
+            continue;
+        }
+        say(
+            settings,
+            &format!("== [{}/{total}] {} ({})", i + 1, step.name, step.uses),
+        );
+        let result = run_step(step, &scope, &cl, settings, &shared, would_change).await;
+        rs.ms = t0.elapsed().as_millis() as u64;
+        let outputs = std::mem::take(&mut *shared.outputs.lock().expect("outputs lock"));
+        match result {
+            Ok(mut done) => {
+                done.outputs.extend(outputs);
+                rs.outcome = done.outcome;
+                rs.note = done.note;
+                rs.actions = done.actions;
+                would_change |= rs.outcome == "would run";
+                if done.changed {
+                    changed_steps.push(i);
+                }
+                passed_ponr |= step.point_of_no_return && !settings.dry_run;
+                if let Some(id) = &step.id {
+                    scope.steps.insert(id.clone(), done.outputs.clone());
+                }
+                if let Some(j) = journal.as_mut() {
+                    j.write(&Entry::Step {
+                        index: i,
+                        name: step.name.clone(),
+                        outcome: rs.outcome.clone(),
+                        ms: rs.ms,
+                        note: rs.note.clone(),
+                        outputs: done.outputs,
+                        changed: done.changed,
+                    });
+                }
+                report.steps.push(rs);
+            }
+            Err((e, actions, changed)) => {
+                say(settings, &format!("   failed: {}", e.message));
+                rs.outcome = "failed".into();
+                rs.note = Some(e.message.clone());
+                rs.actions = actions;
+                if changed {
+                    changed_steps.push(i);
+                }
+                if let Some(j) = journal.as_mut() {
+                    j.write(&Entry::Step {
+                        index: i,
+                        name: step.name.clone(),
+                        outcome: "failed".into(),
+                        ms: rs.ms,
+                        note: rs.note.clone(),
+                        outputs: BTreeMap::new(),
+                        changed,
+                    });
+                }
+                report.steps.push(rs);
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+    for s in rb.steps.iter().enumerate().skip(report.steps.len()) {
+        report.steps.push(RbStep {
+            index: s.0,
+            name: s.1.name.clone(),
+            uses: s.1.uses.clone(),
+            outcome: "not run".into(),
+            ms: 0,
+            note: None,
+            actions: Vec::new(),
+        });
+    }
+    let outcome = match &failure {
+        None if settings.dry_run => "dry run".to_string(),
+        // Nothing changed: every changing step was done already (reads and waits may have run).
+        None if changed_steps.is_empty() => "already done".into(),
+        None => "succeeded".into(),
+        Some(e) => {
+            let mut all_undone = true;
+            if !passed_ponr {
+                all_undone = super::rollback::undo(
+                    rb,
+                    &changed_steps,
+                    &scope,
+                    &cl,
+                    settings,
+                    &shared,
+                    &mut report,
+                )
+                .await;
+                // A resume must not skip a step that was undone.
+                if let Some(j) = journal.as_mut() {
+                    for st in report
+                        .steps
+                        .iter()
+                        .filter(|s| s.outcome.starts_with("undo"))
+                    {
+                        j.write(&Entry::Step {
+                            index: st.index,
+                            name: st.name.clone(),
+                            outcome: st.outcome.clone(),
+                            ms: 0,
+                            note: None,
+                            outputs: BTreeMap::new(),
+                            changed: true,
+                        });
+                    }
+                }
+            }
+            let nothing = changed_steps.is_empty() || (!passed_ponr && all_undone);
+            if nothing {
+                match e.exit {
+                    Exit::Refused => "refused".into(),
+                    Exit::Aborted => "aborted".into(),
+                    _ => "failed, nothing changed".into(),
+                }
+            } else if e.exit == Exit::TimedOut {
+                "timed out".into()
+            } else {
+                "failed part-way".into()
+            }
+        }
+    };
+    if let Some(held) = shared.held.lock().await.take() {
+        cl.unlock(&held).await;
+    }
+    report.outcome = outcome.clone();
+    report.ms = started.elapsed().as_millis() as u64;
+    if let Some(mut e) = failure {
+        if matches!(outcome.as_str(), "failed part-way" | "timed out") {
+            // Earlier steps did change things: the step's own "nothing was changed" misleads.
+            e.message = e
+                .message
+                .trim_end_matches("; nothing was changed")
+                .to_string();
+            let cmd = format!("drctl run --resume {run_id}");
+            e.message = format!(
+                "{}\n{}: see `drctl status` and the journal {}, then continue with `{cmd}` \
+                 (verified steps are skipped)",
+                e.message,
+                if outcome == "timed out" {
+                    "timed out, the outcome is unknown"
+                } else {
+                    "the runbook stopped part-way"
+                },
+                report.journal.clone().unwrap_or_default()
+            );
+            report.resume = Some(cmd);
+            if outcome == "failed part-way" {
+                e.exit = Exit::Failed;
+            }
+        } else if e.exit == Exit::TimedOut {
+            e.exit = Exit::Failed;
+        }
+        if outcome == "failed, nothing changed" && !e.message.contains("nothing was changed") {
+            e.message = format!("{}; nothing was changed", e.message);
+        }
+        report.error = Some(e.message);
+        report.exit = Some(e.exit);
+    }
+    if let Some(j) = journal.as_mut() {
+        j.write(&Entry::End {
+            outcome,
+            ms: report.ms,
+            error: report.error.clone(),
+        });
+    }
+    report
+}
+
+fn fail(
+    mut r: RunbookReport,
+    started: Instant,
+    outcome: &str,
+    msg: String,
+    exit: Exit,
+) -> RunbookReport {
+    r.outcome = outcome.into();
+    r.ms = started.elapsed().as_millis() as u64;
+    r.error = Some(msg);
+    r.exit = Some(exit);
+    r
+}

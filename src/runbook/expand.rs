@@ -1,0 +1,335 @@
+//! Turns one runbook step (its action and rendered `with`) into a plan for the runner, from a
+//! probe taken when the step is reached. `procedure.*` steps expand into the very steps the
+//! `drctl` subcommands run, built by the same planners: one code path.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use super::action::RunbookAction as R;
+use super::args::json_str;
+pub use super::args::Args;
+use super::http::HttpCall;
+use super::ldap::{LdapCall, LdapConn, LdapOp};
+use crate::cluster::ClusterView;
+use crate::procedures::{self, Action, Cluster, Plan, ProcError, Step};
+
+/// A step's plan, and what it outputs for later steps.
+pub struct Expansion {
+    pub plan: Plan<R>,
+    pub outputs: BTreeMap<String, String>,
+}
+
+fn wrap(p: Plan) -> Plan<R> {
+    Plan {
+        procedure: p.procedure,
+        summary: p.summary,
+        steps: p
+            .steps
+            .into_iter()
+            .map(|s| Step {
+                action: R::Node(s.action),
+                undo: s.undo.map(R::Node),
+            })
+            .collect(),
+        confirm: p.confirm,
+    }
+}
+
+fn one(name: &str, action: R) -> Plan<R> {
+    let mut p = Plan::new(name);
+    p.step(Step::new(action));
+    p
+}
+
+fn primary_of(view: &ClusterView) -> Result<String, ProcError> {
+    view.primary()
+        .map(|p| p.name.clone())
+        .ok_or_else(|| ProcError::refused(format!("no primary answers at epoch {}", view.epoch())))
+}
+
+/// Builds the plan of a step. `export_dir` is where exported records go by default.
+pub async fn build(
+    a: &Args<'_>,
+    cl: &Cluster,
+    view: &ClusterView,
+    export_dir: &std::path::Path,
+) -> Result<Expansion, ProcError> {
+    let mut outputs = BTreeMap::new();
+    let node = || a.str("node");
+    let plan = match a.uses {
+        "node.promote" => {
+            let n = node()?;
+            cl.target(&n)?;
+            // Already primary at the cluster epoch: the promotion is done, keep that epoch.
+            let done = view.primary().is_some_and(|p| p.name == n);
+            let epoch = if done { view.epoch() } else { view.epoch() + 1 };
+            outputs.insert("epoch".into(), epoch.to_string());
+            let caught_up_with = match (a.flag("force")?, a.opt("caught_up_with")) {
+                (_, Some(p)) => Some(p),
+                (true, None) => None,
+                (false, None) if done => None,
+                (false, None) => Some(primary_of(view).map_err(|e| {
+                    ProcError::refused(format!(
+                        "{}: use force: true to promote without it",
+                        e.message
+                    ))
+                })?),
+            };
+            one(
+                a.uses,
+                R::Node(Action::Promote {
+                    node: n,
+                    epoch,
+                    caught_up_with,
+                    procedure: "runbook".into(),
+                }),
+            )
+        }
+        "node.follow" => one(
+            a.uses,
+            R::Node(Action::Follow {
+                node: node()?,
+                primary: a.str("primary")?,
+                full_sync: a.flag("full_sync")?,
+            }),
+        ),
+        "node.drain" => one(a.uses, R::Node(Action::Drain { node: node()? })),
+        "node.resume-writes" => one(a.uses, R::Node(Action::Undrain { node: node()? })),
+        "node.standalone" => one(a.uses, R::Node(Action::Standalone { node: node()? })),
+        "node.fence" => {
+            let epoch = match a.opt("epoch") {
+                Some(e) => e.parse().map_err(|_| {
+                    ProcError::usage(format!("node.fence: epoch must be a number, not {e}"))
+                })?,
+                None => view.epoch(),
+            };
+            one(
+                a.uses,
+                R::Node(Action::Fence {
+                    node: node()?,
+                    epoch,
+                }),
+            )
+        }
+        "node.export-divergent" => one(
+            a.uses,
+            R::Node(Action::ExportDivergent {
+                node: node()?,
+                primary: a.str("primary")?,
+                path: PathBuf::from(a.str("path")?),
+            }),
+        ),
+        "node.sync-auto" => one(
+            a.uses,
+            R::Node(Action::SyncAuto {
+                node: node()?,
+                on: a.flag("on")?,
+            }),
+        ),
+        "cluster.set-setting" => {
+            let via = match a.opt("via") {
+                Some(v) => v,
+                None => primary_of(view)?,
+            };
+            one(
+                a.uses,
+                R::Node(Action::SetSetting {
+                    name: a.str("name")?,
+                    value: a.str("value")?,
+                    via,
+                }),
+            )
+        }
+        "cluster.pick" => {
+            let exclude = a.opt("exclude");
+            if let Some(p) = view.primary() {
+                outputs.insert("primary".into(), p.name.clone());
+            }
+            let best = procedures::rank(view)
+                .into_iter()
+                .filter(|c| c.promotable && Some(&c.name) != exclude.as_ref())
+                .min_by_key(|c| c.rank.unwrap_or(usize::MAX));
+            if let Some(best) = best {
+                outputs.insert("target".into(), best.name.clone());
+            }
+            if outputs.is_empty() {
+                return Err(ProcError::refused(
+                    "cluster.pick: no primary answers and no node can be promoted; nothing was changed",
+                ));
+            }
+            // A read: nothing to run (a later step that needs a missing value says so).
+            Plan::new(a.uses)
+        }
+        "wait.caught-up" => {
+            let primary = match a.opt("primary") {
+                Some(p) => p,
+                None => primary_of(view)?,
+            };
+            one(a.uses, R::Node(Action::Converged { primary }))
+        }
+        "assert.converged" => one(
+            a.uses,
+            R::Node(Action::Converged {
+                primary: a.str("primary")?,
+            }),
+        ),
+        "wait.status" => one(
+            a.uses,
+            R::WaitStatus {
+                node: node()?,
+                role: a.opt("role"),
+                db_status: a.opt("db_status"),
+                primary: a.opt("primary"),
+            },
+        ),
+        "assert.reachable" => one(
+            a.uses,
+            R::Reachable {
+                node: node()?,
+                reachable: true,
+            },
+        ),
+        "assert.unreachable" => one(
+            a.uses,
+            R::Reachable {
+                node: node()?,
+                reachable: false,
+            },
+        ),
+        "assert.primary-is" => one(a.uses, R::PrimaryIs { node: node()? }),
+        "assert.healthy" => one(a.uses, R::Healthy),
+        "confirm" => one(
+            a.uses,
+            R::Confirm {
+                message: a.str("message")?,
+            },
+        ),
+        "exec" => one(
+            a.uses,
+            R::Exec {
+                command: a.str("command")?,
+                unless: a.opt("unless"),
+            },
+        ),
+        "http.request" => {
+            let unless = match a.map.get("unless") {
+                Some(Value::Object(m)) => Some((
+                    m.get("url")
+                        .map(json_str)
+                        .ok_or_else(|| ProcError::usage("http.request: unless needs url"))?,
+                    m.get("status")
+                        .and_then(|s| json_str(s).parse().ok())
+                        .unwrap_or(200),
+                )),
+                _ => None,
+            };
+            let expect_status = match a.opt("expect_status") {
+                Some(s) => Some(s.parse().map_err(|_| {
+                    ProcError::usage(format!("http.request: expect_status {s} is not a status"))
+                })?),
+                None => None,
+            };
+            one(
+                a.uses,
+                R::Http(HttpCall {
+                    method: a
+                        .opt("method")
+                        .unwrap_or_else(|| "GET".into())
+                        .to_ascii_uppercase(),
+                    url: a.str("url")?,
+                    body: a.map.get("body").cloned(),
+                    headers: a
+                        .multimap("headers")?
+                        .into_iter()
+                        .map(|(k, v)| (k, v.join(",")))
+                        .collect(),
+                    expect_status,
+                    unless,
+                    ca: a.opt("ca").map(PathBuf::from),
+                }),
+            )
+        }
+        u if u.starts_with("ldap.") => {
+            let conn = LdapConn {
+                url: a.str("url")?,
+                bind_dn: a.opt("bind_dn"),
+                password_env: a.opt("password_env"),
+                ca: a.opt("ca").map(PathBuf::from),
+            };
+            let op = match u {
+                "ldap.search" => LdapOp::Search {
+                    base: a.str("base")?,
+                    filter: a.opt("filter").unwrap_or_else(|| "(objectClass=*)".into()),
+                    scope: a.opt("scope").unwrap_or_else(|| "sub".into()),
+                    expect_count: match a.opt("expect_count") {
+                        Some(n) => Some(n.parse().map_err(|_| {
+                            ProcError::usage(format!(
+                                "ldap.search: expect_count {n} is not a number"
+                            ))
+                        })?),
+                        None => None,
+                    },
+                    attrs: match a.map.get("attrs") {
+                        Some(Value::Array(v)) => v.iter().map(json_str).collect(),
+                        _ => vec!["*".into()],
+                    },
+                },
+                "ldap.add" => LdapOp::Add {
+                    dn: a.str("dn")?,
+                    attrs: a.multimap("attrs")?,
+                },
+                "ldap.modify" => LdapOp::Modify {
+                    dn: a.str("dn")?,
+                    replace: a.multimap("replace")?,
+                },
+                _ => LdapOp::Delete {
+                    dn: a.str("dn")?,
+                    tree: a.flag("tree")?,
+                },
+            };
+            one(u, R::Ldap(LdapCall { conn, op }))
+        }
+        "node.repoint" | "procedure.repoint" => {
+            wrap(procedures::repoint(cl, view, &a.str("primary")?).await?)
+        }
+        "node.join" | "procedure.join" => {
+            wrap(procedures::join(cl, view, &node()?, &a.str("primary")?).await?)
+        }
+        "procedure.switchover" => {
+            let to = a.str("to")?;
+            outputs.insert("target".into(), to.clone());
+            wrap(procedures::switchover(cl, view, &to).await?)
+        }
+        "procedure.failover" => {
+            let to = a.opt("to").filter(|t| t != "auto");
+            let dir = a
+                .opt("export_dir")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| export_dir.to_path_buf());
+            let plan =
+                procedures::failover(cl, view, to.as_deref(), a.flag("force")?, &dir).await?;
+            let target = plan.steps.iter().rev().find_map(|s| match &s.action {
+                Action::Converged { primary } => Some(primary.clone()),
+                _ => None,
+            });
+            outputs.extend(target.map(|t| ("target".to_string(), t)));
+            wrap(plan)
+        }
+        "procedure.demote" => {
+            let n = node()?;
+            // Exported records go to the run's export directory unless the step names a file.
+            let export = a.opt("export").map(PathBuf::from).unwrap_or_else(|| {
+                export_dir.join(format!("drctl-demote-{n}-{}.jsonl", cl.run_id))
+            });
+            wrap(procedures::demote(cl, view, &n, a.opt("to").as_deref(), Some(export)).await?)
+        }
+        "procedure.sync-auto" => {
+            wrap(procedures::sync_auto(cl, view, &node()?, a.flag("on")?).await?)
+        }
+        "procedure.standalone" => wrap(procedures::standalone(cl, view, &node()?).await?),
+        other => return Err(ProcError::usage(format!("unknown action {other}"))),
+    };
+    Ok(Expansion { plan, outputs })
+}

@@ -1,0 +1,148 @@
+//! The run journal: one JSON line per step event under `$XDG_STATE_HOME/drctl/runs/RUN_ID.jsonl`
+//! (else `~/.local/state/drctl/runs/`), synced as it is written, so a run killed at any point can
+//! be resumed after its last verified step.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::error::RunbookError;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Entry {
+    Start {
+        run_id: String,
+        /// The cluster it ran on: a resume refuses another one.
+        #[serde(default)]
+        cluster: String,
+        runbook: String,
+        source: String,
+        /// The runbook as it ran, so a resume runs the same steps even if the file changed.
+        text: String,
+        vars: BTreeMap<String, String>,
+        at_ms: u64,
+    },
+    Resume {
+        at_ms: u64,
+    },
+    Step {
+        index: usize,
+        name: String,
+        outcome: String,
+        ms: u64,
+        note: Option<String>,
+        #[serde(default)]
+        outputs: BTreeMap<String, String>,
+        #[serde(default)]
+        changed: bool,
+    },
+    End {
+        outcome: String,
+        ms: u64,
+        error: Option<String>,
+    },
+}
+
+/// Outcomes after which a step counts as verified.
+pub const VERIFIED: &[&str] = &["done", "already done", "skipped"];
+
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// `$XDG_STATE_HOME/drctl/runs`, else `~/.local/state/drctl/runs`.
+pub fn runs_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("."))
+                .join(".local/state")
+        });
+    base.join("drctl").join("runs")
+}
+
+pub struct Journal {
+    pub path: PathBuf,
+    file: std::fs::File,
+}
+
+fn jerr(path: &Path, e: impl std::fmt::Display) -> RunbookError {
+    RunbookError::Journal {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+impl Journal {
+    /// Opens (creating) the journal of `run_id` for appending.
+    pub fn open(dir: &Path, run_id: &str) -> Result<Journal, RunbookError> {
+        // Journals hold the runs' variables: readable by their owner only.
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| jerr(dir, e))?;
+        let path = dir.join(format!("{run_id}.jsonl"));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| jerr(&path, e))?;
+        Ok(Journal { path, file })
+    }
+
+    /// Appends one event and syncs it to disk (best effort: a full disk must not stop a recovery,
+    /// but it is said).
+    pub fn write(&mut self, entry: &Entry) {
+        let line = serde_json::to_string(entry).expect("journal entries serialize");
+        if let Err(e) = writeln!(self.file, "{line}").and_then(|_| self.file.sync_data()) {
+            eprintln!(
+                "warning: cannot write the journal {}: {e}",
+                self.path.display()
+            );
+        }
+    }
+}
+
+/// Reads a journal; a torn last line (the process was killed while writing) is ignored.
+pub fn read(dir: &Path, run_id: &str) -> Result<Vec<Entry>, RunbookError> {
+    if run_id.is_empty()
+        || !run_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err(RunbookError::Usage {
+            message: format!("'{run_id}' is not a run id"),
+        });
+    }
+    let path = dir.join(format!("{run_id}.jsonl"));
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            RunbookError::Usage {
+                message: format!("no run {run_id}: {} does not exist", path.display()),
+            }
+        } else {
+            jerr(&path, e)
+        }
+    })?;
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let mut out = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        match serde_json::from_str(l) {
+            Ok(e) => out.push(e),
+            Err(_) if i + 1 == lines.len() => {}
+            Err(e) => return Err(jerr(&path, format!("line {}: {e}", i + 1))),
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,159 @@
+//! Runbooks (DESIGN §5): YAML procedures compiled like a small program — YAML → validated model
+//! → a plan per step → the procedures' runner — with a journal for resuming, rollback before a
+//! point of no return, and drills that prove each runbook on a fresh lab.
+
+mod action;
+mod args;
+pub mod bundled;
+mod compiler;
+pub mod directory;
+pub mod drill;
+mod drill_check;
+pub mod drill_model;
+pub mod engine;
+mod error;
+mod expand;
+mod http;
+pub mod journal;
+mod ldap;
+pub mod model;
+pub mod registry;
+mod rollback;
+mod step;
+mod template;
+pub mod yaml;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+pub use action::{Ask, RunbookAction};
+pub use engine::{resolve_vars, RbStep, Resume, RunbookReport, Settings};
+pub use error::{distance, nearest, LoadError, Problem, RunbookError};
+
+pub use model::{compile, Runbook};
+
+use crate::cluster::Target;
+use crate::procedures::{Cluster, ProcError};
+
+/// Loads a runbook: an existing file, else a bundled runbook by name.
+pub fn load(name_or_file: &str) -> Result<Runbook, RunbookError> {
+    let path = Path::new(name_or_file);
+    if path.is_file() {
+        let text = std::fs::read_to_string(path).map_err(|source| RunbookError::Read {
+            path: name_or_file.to_string(),
+            source,
+        })?;
+        return Ok(compile(name_or_file, &text)?);
+    }
+    let name = name_or_file.trim_end_matches(".yaml");
+    match bundled::get(name) {
+        Some(text) => Ok(compile(&format!("runbooks/{name}.yaml"), text)?),
+        None => Err(RunbookError::Unknown {
+            name: name_or_file.to_string(),
+            suggestion: nearest(name, bundled::names()),
+            known: bundled::names().collect::<Vec<_>>().join(", "),
+        }),
+    }
+}
+
+/// The same cluster, its clients tagged with another run id (a resumed run keeps its id, so the
+/// lock it took and the events it recorded stay its own).
+pub fn with_run_id(cl: Cluster, run_id: &str) -> Cluster {
+    Cluster {
+        targets: cl
+            .targets
+            .iter()
+            .map(|t| Target {
+                client: t.client.with_run_id(run_id),
+                ..t.clone()
+            })
+            .collect(),
+        run_id: run_id.to_string(),
+        ..cl
+    }
+}
+
+/// Reads a run's journal: the runbook as it ran, its variables, and what is verified.
+pub fn load_resume(
+    dir: &Path,
+    run_id: &str,
+) -> Result<(Runbook, BTreeMap<String, String>, Resume), RunbookError> {
+    let entries = journal::read(dir, run_id)?;
+    let Some(journal::Entry::Start {
+        source,
+        text,
+        vars,
+        cluster,
+        ..
+    }) = entries.first().cloned()
+    else {
+        return Err(RunbookError::Journal {
+            path: run_id.into(),
+            message: "it does not start with a start event".into(),
+        });
+    };
+    let rb = compile(&source, &text)?;
+    let mut resume = Resume {
+        run_id: run_id.to_string(),
+        cluster,
+        ..Resume::default()
+    };
+    for e in &entries {
+        if let journal::Entry::Step {
+            index,
+            outcome,
+            outputs,
+            changed,
+            ..
+        } = e
+        {
+            if *changed {
+                resume.changed.insert(*index);
+            }
+            if journal::VERIFIED.contains(&outcome.as_str()) {
+                resume.verified.insert(*index);
+                resume.outputs.insert(*index, outputs.clone());
+            } else {
+                resume.verified.remove(index);
+            }
+            if outcome == "undone" {
+                resume.changed.remove(index);
+            }
+        }
+    }
+    // Continue after the last verified step: a step verified after a later failure is not trusted.
+    let first_gap = (0..rb.steps.len())
+        .find(|i| !resume.verified.contains(i))
+        .unwrap_or(rb.steps.len());
+    resume.verified.retain(|i| *i < first_gap);
+    resume.changed.retain(|i| resume.verified.contains(i));
+    Ok((rb, vars, resume))
+}
+
+/// Runs a bundled runbook non-interactively on `cl` (for the procedure subcommands and drills).
+pub async fn run_bundled(
+    name: &str,
+    vars: &BTreeMap<String, String>,
+    cl: Cluster,
+    settings: &Settings,
+) -> Result<RunbookReport, RunbookError> {
+    let rb = load(name)?;
+    let vars = resolve_vars(&rb, vars)?;
+    Ok(engine::run(&rb, vars, cl, settings, None).await)
+}
+
+/// Settings for an unattended run: yes to every question, no progress, no journal.
+pub fn unattended(http: reqwest::Client, export_dir: &Path) -> Settings {
+    let ask: Ask = Arc::new(|_: &str| Ok::<bool, ProcError>(true));
+    Settings {
+        dry_run: false,
+        ask,
+        progress: false,
+        break_lock: false,
+        step_timeout: std::time::Duration::from_secs(60),
+        journal_dir: None,
+        export_dir: export_dir.to_path_buf(),
+        http,
+    }
+}

@@ -1,0 +1,156 @@
+//! One runbook step: `when`, templates, a plan from a fresh probe (the expansion of its action),
+//! and the procedures' runner, with the step's timeout and retries.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::action::{RunbookAction, RunbookCtx, Shared};
+use super::engine::Settings;
+use super::expand::{build, Args};
+use super::model::StepSpec;
+use super::template::{truthy, Scope};
+use crate::exit::Exit;
+use crate::procedures::{execute, Cluster, ProcError, RunOptions, StepReport};
+
+fn say(s: &Settings, line: &str) {
+    if s.progress {
+        eprintln!("{line}");
+    }
+}
+
+pub(super) struct StepDone {
+    pub outcome: String,
+    pub note: Option<String>,
+    pub actions: Vec<StepReport<RunbookAction>>,
+    pub outputs: BTreeMap<String, String>,
+    pub changed: bool,
+}
+
+type StepFailure = (ProcError, Vec<StepReport<RunbookAction>>, bool);
+
+/// Renders, plans and runs one step (with its retries).
+pub(super) async fn run_step(
+    step: &StepSpec,
+    scope: &Scope,
+    cl: &Cluster,
+    settings: &Settings,
+    shared: &Arc<Shared>,
+    after_change: bool,
+) -> Result<StepDone, StepFailure> {
+    let usage = |m: String| {
+        (
+            ProcError::usage(format!("{}: {m}", step.name)),
+            Vec::new(),
+            false,
+        )
+    };
+    if let Some(w) = &step.when {
+        let r = scope.render(w).map_err(usage)?;
+        if !truthy(&r) {
+            return Ok(StepDone {
+                outcome: "skipped".into(),
+                note: Some(format!("when: {r}")),
+                actions: Vec::new(),
+                outputs: BTreeMap::new(),
+                changed: false,
+            });
+        }
+    }
+    let with = scope.render_node(&step.with).map_err(usage)?;
+    let map = match with {
+        serde_json::Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    };
+    let args = Args {
+        uses: &step.uses,
+        map,
+    };
+    let mut scl = cl.clone();
+    scl.step_timeout = step.timeout.unwrap_or(settings.step_timeout);
+    let cx = RunbookCtx {
+        cluster: scl.clone(),
+        shared: shared.clone(),
+    };
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let view = scl.probe().await;
+        let exp = match build(&args, &scl, &view, &settings.export_dir).await {
+            Ok(e) => e,
+            // A dry run cannot plan a step whose preconditions an earlier step would create.
+            Err(e) if settings.dry_run && after_change => {
+                return Ok(StepDone {
+                    outcome: "planned when reached".into(),
+                    note: Some(e.message),
+                    actions: Vec::new(),
+                    outputs: BTreeMap::new(),
+                    changed: false,
+                });
+            }
+            Err(e) => return Err((e, Vec::new(), false)),
+        };
+        let mut plan = exp.plan;
+        if let Some(q) = &step.confirm {
+            plan.confirm = Some(scope.render(q).map_err(usage)?);
+        }
+        for line in &plan.summary {
+            say(settings, &format!("   {line}"));
+        }
+        let opts = RunOptions {
+            dry_run: settings.dry_run,
+            break_lock: settings.break_lock,
+            lock_ttl: Duration::from_secs(600),
+            confirm: &*settings.ask,
+            progress: settings.progress,
+        };
+        let sub = execute(&cx, plan, &opts).await;
+        let changed = matches!(sub.outcome.as_str(), "failed part-way" | "timed out")
+            || sub
+                .steps
+                .iter()
+                .any(|s| s.outcome == "done" && crate::procedures::Act::changes(&s.action));
+        if sub.ok() {
+            let outcome = match sub.outcome.as_str() {
+                "dry run" if sub.steps.iter().any(|s| s.outcome == "would run") => "would run",
+                "dry run" => "would skip",
+                "already done" => "already done",
+                _ => "done",
+            };
+            let note = sub.steps.iter().filter_map(|s| s.note.clone()).next_back();
+            return Ok(StepDone {
+                outcome: outcome.into(),
+                note,
+                actions: sub.steps,
+                outputs: exp.outputs,
+                changed,
+            });
+        }
+        let exit = match sub.exit.unwrap_or(Exit::Failed) {
+            Exit::Failed if sub.timed_out => Exit::TimedOut,
+            e => e,
+        };
+        let retry =
+            attempt <= step.retries as usize && matches!(exit, Exit::Failed | Exit::TimedOut);
+        let err = ProcError {
+            exit,
+            // The runner's own "rerun the same command" hint is the runbook's to give.
+            message: sub
+                .error
+                .clone()
+                .unwrap_or_else(|| sub.outcome.clone())
+                .split("\nthe procedure stopped part-way")
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        };
+        if !retry {
+            return Err((err, sub.steps, changed));
+        }
+        say(
+            settings,
+            &format!("   attempt {attempt} failed ({}); retrying", err.message),
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}

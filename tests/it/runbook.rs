@@ -1,0 +1,514 @@
+//! Runbooks (issue 5): every bundled runbook validates and its drill passes on a fresh lab;
+//! invalid runbooks fail at the exact line, column and YAML path with a suggestion; a run killed
+//! mid-way resumes to the same end state as an uninterrupted one; `--dry-run` and reruns change
+//! nothing; a failure before the point of no return rolls back.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::support::*;
+
+const DEADLINE: Duration = Duration::from_secs(60);
+const BUNDLED: &[&str] = &[
+    "managed-switchover",
+    "forced-failover",
+    "repoint-primary",
+    "demote-old-primary",
+    "full-resync",
+    "failback",
+    "standalone",
+    "join",
+    "sync-auto",
+    "adlds-seize-roles",
+    "adlds-metadata-cleanup",
+];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// drctl on `lab` with its own state directory (journals go there).
+fn drctl_state(lab: &Lab, state: &Path, args: &[&str]) -> std::process::Command {
+    let mut c = lab.drctl(args);
+    c.env("XDG_STATE_HOME", state);
+    c
+}
+
+/// Every node's role, epoch and digest, and the primary setting: a procedure's end state.
+fn end_state(lab: &Lab) -> Vec<(String, Value, Value, Value, Value)> {
+    let s = lab.status();
+    s["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["name"].as_str().unwrap().to_string(),
+                n["role"].clone(),
+                n["epoch"].clone(),
+                n["digest"].clone(),
+                n["primary_setting"].clone(),
+            )
+        })
+        .collect()
+}
+
+fn outcomes(report: &Value) -> Vec<String> {
+    report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["outcome"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn every_bundled_runbook_validates_and_the_files_are_the_embedded_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files: Vec<String> = BUNDLED
+        .iter()
+        .map(|n| {
+            root()
+                .join(format!("runbooks/{n}.yaml"))
+                .display()
+                .to_string()
+        })
+        .collect();
+    let mut c = command(drctl_bin(), tmp.path());
+    c.arg("runbook").arg("validate").args(&files);
+    let out = run(c).success().stdout();
+    assert_eq!(out.matches(": ok (").count(), BUNDLED.len(), "{out}");
+    let list = run(command(drctl_bin(), tmp.path()).args(["runbook", "list", "--json"]))
+        .success()
+        .json();
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, BUNDLED);
+    assert!(list.as_array().unwrap().iter().all(|r| r["drill"] == true));
+    for n in BUNDLED {
+        let shown = run(command(drctl_bin(), tmp.path()).args(["runbook", "show", n]))
+            .success()
+            .stdout();
+        let file = std::fs::read_to_string(root().join(format!("runbooks/{n}.yaml"))).unwrap();
+        assert!(shown.ends_with(&file), "{n}: the embedded runbook differs");
+    }
+}
+
+/// Each fixture's first line: `# expect: LINE:COL PATH | TEXT`.
+#[test]
+fn invalid_runbooks_fail_at_the_exact_line_column_and_path() {
+    let dir = root().join("tests/fixtures/runbooks/invalid");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let spec = text
+            .lines()
+            .next()
+            .unwrap()
+            .trim_start_matches("# expect: ");
+        let (place, hint) = spec.split_once(" | ").unwrap();
+        let (pos, ypath) = place.split_once(' ').unwrap();
+        let file = path.display().to_string();
+        let r = run(command(drctl_bin(), tmp.path()).args(["runbook", "validate", &file])).exit(2);
+        let want = if ypath == "invalid YAML" {
+            format!("{file}:{pos}: invalid YAML")
+        } else {
+            format!("{file}:{pos}: {ypath}: ")
+        };
+        let line = r
+            .stderr()
+            .lines()
+            .find(|l| l.contains(&want))
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("no {want:?} in:\n{}", r.stderr()));
+        assert!(line.contains(hint), "{line:?} lacks {hint:?}");
+        // `drctl run` refuses the same file before touching any cluster.
+        run(command(drctl_bin(), tmp.path()).args(["run", &file, "--yes"]))
+            .exit(2)
+            .stderr_has(&want);
+        seen += 1;
+    }
+    assert!(seen >= 8, "only {seen} fixtures");
+}
+
+#[test]
+fn every_bundled_drill_passes_in_a_lab_of_its_own() {
+    let tmp = tempfile::tempdir().unwrap();
+    let junit = tmp.path().join("junit.xml");
+    let mut c = command(drctl_bin(), tmp.path());
+    c.args(["drill", "--all", "--json", "--junit"]).arg(&junit);
+    let report = run(c).success().json();
+    let reports = report.as_array().unwrap();
+    assert_eq!(reports.len(), BUNDLED.len());
+    for r in reports {
+        assert_eq!(r["passed"], true, "{r}");
+        assert!(r["recovery_ms"].as_u64().unwrap() > 0, "{r}");
+        assert!(r["expectations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["ok"] == true));
+    }
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(xml.matches("<testcase ").count(), BUNDLED.len(), "{xml}");
+    assert!(xml.contains("failures=\"0\""), "{xml}");
+    // Drills use temporary labs, never the lab directory of the user.
+    assert!(!tmp.path().join(".drctl-lab").exists());
+}
+
+const KILLABLE: &str = r#"
+name: killable
+params:
+  to: {required: true}
+  marker: {required: true}
+  nap: {default: "0"}
+steps:
+  - name: switch over
+    uses: procedure.switchover
+    with: {to: "{{ to }}"}
+  - name: a slow step
+    uses: exec
+    with:
+      command: "touch {{ marker }} && sleep {{ nap }}"
+      unless: "test -f {{ marker }}"
+  - name: note it
+    uses: cluster.set-setting
+    with: {name: note, value: "switched to {{ to }}"}
+"#;
+
+#[test]
+fn a_killed_run_resumes_to_the_same_end_state_as_an_uninterrupted_one() {
+    let killed = Lab::up(3);
+    let state = killed.cwd().join("state");
+    let book = killed.cwd().join("killable.yaml");
+    std::fs::write(&book, KILLABLE).unwrap();
+    let marker = killed.cwd().join("marker");
+    let b = book.to_str().unwrap();
+    let mut child = drctl_state(
+        &killed,
+        &state,
+        &[
+            "run",
+            b,
+            "--yes",
+            "--var",
+            "to=node-2",
+            "--var",
+            &format!("marker={}", marker.display()),
+            "--var",
+            "nap=30",
+        ],
+    )
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .unwrap();
+    wait_for("the slow step to start", DEADLINE, || {
+        marker.exists().then_some(())
+    });
+    child.kill().unwrap(); // SIGKILL, mid-step
+    child.wait().unwrap();
+    let runs = state.join("drctl/runs");
+    let journal = std::fs::read_dir(&runs)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let run_id = journal.file_stem().unwrap().to_str().unwrap().to_string();
+    let lines = std::fs::read_to_string(&journal).unwrap();
+    assert!(
+        lines.contains(r#""index":0"#) && lines.contains(r#""outcome":"done""#),
+        "{lines}"
+    );
+    assert!(!lines.contains(r#""event":"end""#), "{lines}");
+
+    let resumed = run(drctl_state(
+        &killed,
+        &state,
+        &["run", "--resume", &run_id, "--yes", "--json"],
+    ))
+    .success()
+    .json();
+    assert_eq!(resumed["run_id"], run_id.as_str());
+    assert_eq!(
+        outcomes(&resumed),
+        ["verified earlier", "already done", "done"],
+        "{resumed}"
+    );
+    let killed_state = end_state(&killed);
+
+    let whole = Lab::up(3);
+    let state2 = whole.cwd().join("state");
+    let marker2 = whole.cwd().join("marker");
+    let r = run(drctl_state(
+        &whole,
+        &state2,
+        &[
+            "run",
+            b,
+            "--yes",
+            "--json",
+            "--var",
+            "to=node-2",
+            "--var",
+            &format!("marker={}", marker2.display()),
+        ],
+    ))
+    .success()
+    .json();
+    assert_eq!(r["outcome"], "succeeded");
+    let whole_state = end_state(&whole);
+    let shape = |s: &[(String, Value, Value, Value, Value)]| {
+        s.iter()
+            .map(|n| (n.0.clone(), n.1.clone(), n.2.clone(), n.4.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(shape(&killed_state), shape(&whole_state));
+    let note = |lab: &Lab| lab.ok(&["api", "GET", "/v1/settings/note"]).stdout();
+    assert_eq!(note(&killed), note(&whole));
+}
+
+#[test]
+fn dry_run_and_rerun_change_nothing() {
+    let lab = Lab::up(3);
+    let state = lab.cwd().join("state");
+    let before = end_state(&lab);
+    let dry = run(drctl_state(
+        &lab,
+        &state,
+        &[
+            "run",
+            "managed-switchover",
+            "--var",
+            "to=node-2",
+            "--dry-run",
+            "--json",
+        ],
+    ))
+    .success()
+    .json();
+    assert_eq!(dry["outcome"], "dry run");
+    assert!(outcomes(&dry).contains(&"would run".to_string()), "{dry}");
+    assert_eq!(end_state(&lab), before);
+    assert!(
+        !state.join("drctl/runs").exists(),
+        "a dry run writes no journal"
+    );
+    // One code path: the runbook's switchover step plans exactly the subcommand's steps.
+    let sub = lab
+        .ok(&["switchover", "--to", "node-2", "--dry-run", "--json"])
+        .json();
+    let describe = |steps: &Value| -> Vec<String> {
+        steps
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["step"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let switch = dry["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["uses"] == "procedure.switchover")
+        .unwrap();
+    assert_eq!(describe(&switch["actions"]), describe(&sub["steps"]));
+
+    let first = run(drctl_state(
+        &lab,
+        &state,
+        &[
+            "run",
+            "managed-switchover",
+            "--var",
+            "to=node-2",
+            "--yes",
+            "--json",
+        ],
+    ))
+    .success()
+    .json();
+    assert_eq!(first["outcome"], "succeeded", "{first}");
+    let after = lab.wait_converged(DEADLINE);
+    assert_eq!(node(&after, "node-2")["role"], "primary");
+    let done = end_state(&lab);
+    let again = run(drctl_state(
+        &lab,
+        &state,
+        &[
+            "run",
+            "managed-switchover",
+            "--var",
+            "to=node-2",
+            "--yes",
+            "--json",
+        ],
+    ))
+    .success()
+    .json();
+    assert_eq!(again["outcome"], "already done", "{again}");
+    assert_eq!(end_state(&lab), done);
+    // A precondition that does not hold refuses (exit 3) and changes nothing.
+    lab.run(&["run", "forced-failover", "--var", "failed=node-1", "--yes"])
+        .exit(3)
+        .stderr_has("node-1 answers");
+    assert_eq!(end_state(&lab), done);
+    // Parameters are checked by name, with a suggestion.
+    lab.run(&["run", "managed-switchover", "--var", "too=node-2"])
+        .exit(2)
+        .stderr_has("did you mean `to`?");
+    lab.run(&["run", "managed-switchover"])
+        .exit(2)
+        .stderr_has("needs --var to=");
+}
+
+#[test]
+fn a_failure_before_the_point_of_no_return_rolls_back() {
+    let lab = Lab::up(3);
+    let book = lab.cwd().join("rollback.yaml");
+    let text = |ponr: bool| {
+        format!(
+            r#"
+name: rollback
+steps:
+  - name: set a marker
+    uses: cluster.set-setting
+    with: {{name: marker, value: set}}
+    point_of_no_return: {ponr}
+    undo:
+      uses: cluster.set-setting
+      with: {{name: marker, value: undone}}
+  - name: node-3 must be primary (it is not)
+    uses: assert.primary-is
+    with: {{node: node-3}}
+"#
+        )
+    };
+    std::fs::write(&book, text(false)).unwrap();
+    let b = book.to_str().unwrap();
+    let r = lab.run(&["run", b, "--yes", "--json"]).exit(3);
+    let report = r.json();
+    assert_eq!(report["outcome"], "refused", "{report}");
+    assert_eq!(outcomes(&report), ["undone", "failed"]);
+    let marker = |lab: &Lab| lab.ok(&["api", "GET", "/v1/settings/marker"]).stdout();
+    assert!(marker(&lab).contains("undone"), "{}", marker(&lab));
+
+    // The journal says so, so a resume would not skip the undone step.
+    let runs = lab.cwd().join(".state/drctl/runs");
+    let journals: String = std::fs::read_dir(&runs)
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert!(journals.contains(r#""outcome":"undone""#), "{journals}");
+
+    // Past the point of no return nothing is undone, and the report says how to resume.
+    std::fs::write(&book, text(true)).unwrap();
+    let r = lab.run(&["run", b, "--yes", "--json"]).exit(1);
+    let report = r.json();
+    assert_eq!(report["outcome"], "failed part-way", "{report}");
+    assert!(report["resume"]
+        .as_str()
+        .unwrap()
+        .starts_with("drctl run --resume "));
+    assert!(marker(&lab).contains("\"set\""), "{}", marker(&lab));
+
+    // A question without a terminal and without --yes: refused, nothing changed.
+    let ask = "name: ask\nsteps:\n  - {name: ask, uses: confirm, with: {message: Go?}}\n  - {name: set, uses: cluster.set-setting, with: {name: marker, value: asked}}\n";
+    std::fs::write(&book, ask).unwrap();
+    lab.run(&["run", b]).exit(3).stderr_has("rerun with --yes");
+    assert!(marker(&lab).contains("\"set\""), "{}", marker(&lab));
+
+    // A wait that runs out after a change: timed out, outcome unknown, exit 5, how to look.
+    let slow = r#"
+name: slow
+steps:
+  - name: set a marker
+    uses: cluster.set-setting
+    with: {name: marker, value: waited}
+  - name: wait for something that does not happen
+    uses: wait.status
+    with: {node: node-3, role: standalone}
+    timeout: 500ms
+"#;
+    std::fs::write(&book, slow).unwrap();
+    let r = lab.run(&["run", b, "--yes"]).exit(5);
+    let err = r.stderr();
+    assert!(err.contains("timed out, the outcome is unknown"), "{err}");
+    assert!(
+        err.contains("drctl status") && err.contains("drctl run --resume "),
+        "{err}"
+    );
+}
+
+const HTTP_BOOK: &str = r#"
+name: http-steps
+params:
+  url: {required: true}
+  value: {required: true}
+steps:
+  - name: set a setting through the admin API, unless it is set
+    uses: http.request
+    with:
+      method: PUT
+      url: "{{ url }}/v1/settings/via-http"
+      headers: {Authorization: "Bearer {{ env.NODE_TOKEN }}"}
+      body: {value: "{{ value }}"}
+      unless: {url: "{{ url }}/v1/settings/via-http", status: 200}
+  - name: read it back
+    id: read
+    uses: http.request
+    with:
+      url: "{{ url }}/v1/settings/via-http"
+      headers: {Authorization: "Bearer {{ env.NODE_TOKEN }}"}
+  - name: check what it read
+    uses: exec
+    with: {command: "test '{{ steps.read.body }}' = '{\"value\":\"{{ value }}\"}'"}
+"#;
+
+#[test]
+fn http_request_steps_use_the_cluster_ca_and_are_guarded_by_unless() {
+    let lab = Lab::up(1);
+    let url = node(&lab.status(), "node-1")["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let token = std::fs::read_to_string(lab.dir.join("passphrase")).unwrap();
+    let book = lab.cwd().join("http.yaml");
+    std::fs::write(&book, HTTP_BOOK).unwrap();
+    let go = |value: &str| {
+        let mut c = lab.drctl(&[
+            "run",
+            book.to_str().unwrap(),
+            "--yes",
+            "--json",
+            "--var",
+            &format!("url={url}"),
+            "--var",
+            &format!("value={value}"),
+        ]);
+        c.env("NODE_TOKEN", token.trim());
+        run(c)
+    };
+    let first = go("one").success().json();
+    assert_eq!(outcomes(&first)[..2], ["done", "done"], "{first}");
+    // Credentials never reach the report (nor the journal: they come from the environment).
+    assert!(
+        !first.to_string().contains(token.trim()),
+        "the token leaked: {first}"
+    );
+    let second = go("two").exit(1).json();
+    assert_eq!(outcomes(&second)[0], "already done", "{second}");
+    assert_eq!(
+        lab.ok(&["api", "GET", "/v1/settings/via-http"]).json()["value"],
+        "one"
+    );
+}
