@@ -27,6 +27,23 @@ pub static BUNDLED: &[(&str, &str)] = &[
     ("standalone", include_str!("../../runbooks/standalone.yaml")),
     ("join", include_str!("../../runbooks/join.yaml")),
     ("sync-auto", include_str!("../../runbooks/sync-auto.yaml")),
+    ("seize-roles", include_str!("../../runbooks/seize-roles.yaml")),
+    (
+        "remove-failed-instance",
+        include_str!("../../runbooks/remove-failed-instance.yaml"),
+    ),
+    (
+        "removenode-force",
+        include_str!("../../runbooks/removenode-force.yaml"),
+    ),
+    (
+        "upgrade-standalone",
+        include_str!("../../runbooks/upgrade-standalone.yaml"),
+    ),
+    (
+        "rejoin-removed-node",
+        include_str!("../../runbooks/rejoin-removed-node.yaml"),
+    ),
     (
         "adlds-seize-roles",
         include_str!("../../runbooks/adlds-seize-roles.yaml"),

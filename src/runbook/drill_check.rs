@@ -124,6 +124,23 @@ pub(super) async fn expect(
                 format!("{node} is {have}"),
             );
         }
+        let holders = view.roles();
+        for (role, node) in &d.expect.holders {
+            let have = holders
+                .get(role)
+                .and_then(|r| view.name_of_host(&r.holder))
+                .unwrap_or_else(|| "nobody".into());
+            check(format!("{node} holds {role}"), have == *node, format!("{have} holds it"));
+        }
+        for (node, state) in &d.expect.members {
+            let have = view
+                .members
+                .iter()
+                .find(|m| m.name == *node)
+                .map(|m| format!("{:?}", m.state).to_lowercase())
+                .unwrap_or_else(|| "not a member".into());
+            check(format!("{node} is {state}"), have == *state, format!("{node} is {have}"));
+        }
         if d.expect.no_write_lost {
             let present: HashSet<String> = match primary
                 .as_ref()

@@ -87,6 +87,10 @@ pub struct Expect {
     pub ldap_absent: Vec<String>,
     /// Records the run exported (divergent writes, JSON lines in the export directory).
     pub exported: Option<u64>,
+    /// Operation-master role → the node holding it (by the authoritative record).
+    pub holders: BTreeMap<String, String>,
+    /// Node → member state (normal, leaving, removed).
+    pub members: BTreeMap<String, String>,
 }
 
 const DRILL: &[&str] = &["nodes", "directory", "inject", "vars", "writes", "expect"];
@@ -112,6 +116,8 @@ const EXPECT: &[&str] = &[
     "ldap",
     "ldap_absent",
     "exported",
+    "holders",
+    "members",
 ];
 
 fn string_map(c: &mut Compiler, node: &Node, path: &str) -> BTreeMap<String, String> {
@@ -202,6 +208,8 @@ pub(super) fn compile(c: &mut Compiler, node: &Node, rb: &Runbook) -> Option<Dri
                             }
                             _ => c.problem(ev.mark, &p, "expected a list of DNs"),
                         },
+                        "holders" => d.expect.holders = string_map(c, ev, &p),
+                        "members" => d.expect.members = string_map(c, ev, &p),
                         _ => d.expect.roles = string_map(c, ev, &p),
                     }
                 }

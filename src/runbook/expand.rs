@@ -329,6 +329,42 @@ pub async fn build(
             wrap(procedures::sync_auto(cl, view, &node()?, a.flag("on")?).await?)
         }
         "procedure.standalone" => wrap(procedures::standalone(cl, view, &node()?).await?),
+        "procedure.sync-full" => {
+            wrap(procedures::sync_full(cl, view, &a.str("from")?, &a.str("to")?).await?)
+        }
+        "procedure.seize-roles" => {
+            let roles: Vec<String> = a
+                .opt("roles")
+                .map(|r| r.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+                .unwrap_or_default();
+            wrap(procedures::seize_roles(cl, view, &a.str("to")?, &roles).await?)
+        }
+        "procedure.remove-instance" => {
+            wrap(procedures::remove_instance(cl, view, &node()?).await?)
+        }
+        "procedure.removenode" => {
+            let host_id = match (a.opt("host_id"), a.opt("node")) {
+                (Some(h), _) => h,
+                (None, Some(n)) => view
+                    .members
+                    .iter()
+                    .find(|m| m.name == n)
+                    .map(|m| m.host_id.clone())
+                    .ok_or_else(|| ProcError::usage(format!("procedure.removenode: {n} is not a member")))?,
+                (None, None) => {
+                    return Err(ProcError::usage("procedure.removenode: give host_id or node"))
+                }
+            };
+            outputs.insert("host_id".into(), host_id.clone());
+            wrap(procedures::removenode(cl, view, &host_id, a.flag("force")?).await?)
+        }
+        "procedure.services" => {
+            wrap(procedures::services(cl, view, &node()?, a.flag("running")?).await?)
+        }
+        "procedure.packages-sync" => wrap(procedures::packages_sync(cl, view).await?),
+        "procedure.upgrade" => wrap(
+            procedures::upgrade(cl, view, &a.str("command")?, a.opt("id").as_deref()).await?,
+        ),
         other => return Err(ProcError::usage(format!("unknown action {other}"))),
     };
     Ok(Expansion { plan, outputs })

@@ -69,6 +69,13 @@ pub static ACTIONS: &[ActionSpec] = &[
     ActionSpec { name: "procedure.demote", summary: "the steps of `drctl demote`: export divergent writes, resync as a replica", params: &[NODE, ("to", false, "the primary (default: the current one)"), ("export", false, "file for exported records")], outputs: &[] },
     ActionSpec { name: "procedure.join", summary: "the steps of `drctl join`", params: &[NODE, ("primary", true, "the primary to join")], outputs: &[] },
     ActionSpec { name: "procedure.sync-auto", summary: "the steps of `drctl sync auto on|off`", params: &[NODE, ("on", true, "true or false")], outputs: &[] },
+    ActionSpec { name: "procedure.sync-full", summary: "the steps of `drctl sync full`: replace `to`'s data with `from`'s (refused if `from` replicates from `to`)", params: &[("from", true, "the node copied"), ("to", true, "the node overwritten")], outputs: &[] },
+    ActionSpec { name: "procedure.seize-roles", summary: "the steps of `drctl seize-roles`: transfer the operation-master roles, or seize them from a holder that does not answer", params: &[("to", true, "the new holder"), ("roles", false, "comma-separated: schema-master, naming-master (default both)")], outputs: &[] },
+    ActionSpec { name: "procedure.remove-instance", summary: "the steps of `drctl remove-instance`: standalone if running, then leaving, acknowledgements, removed", params: &[NODE], outputs: &[] },
+    ActionSpec { name: "procedure.removenode", summary: "the steps of `drctl removenode`: remove a member by host id (force: without missing acknowledgements)", params: &[("host_id", false, "the member's host id"), ("node", false, "or its name"), ("force", false, "complete without the missing acknowledgements")], outputs: &["host_id"] },
+    ActionSpec { name: "procedure.services", summary: "the steps of `drctl services start|stop`", params: &[NODE, ("running", true, "true or false")], outputs: &[] },
+    ActionSpec { name: "procedure.packages-sync", summary: "the steps of `drctl packages sync`", params: &[], outputs: &[] },
+    ActionSpec { name: "procedure.upgrade", summary: "the steps of `drctl upgrade`: maintenance, standalone, COMMAND per node, re-form, verify", params: &[("command", true, "run for each node; {node}, {url}, {data_dir} substituted"), ("id", false, "names the upgrade (default: a hash of the command)")], outputs: &[] },
     ActionSpec { name: "procedure.standalone", summary: "the steps of `drctl standalone`", params: &[NODE], outputs: &[] },
 ];
 
