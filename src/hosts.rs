@@ -60,19 +60,41 @@ fn address(url: &str) -> Result<IpAddr, HostsError> {
         })
 }
 
-/// Renders the block; `primary` (a node name) comes first among the alias lines.
+/// Renders the block for a cluster file; `primary` (a node name) comes first among the alias
+/// lines.
 pub fn render(inv: &Inventory, primary: Option<&str>) -> Result<String, HostsError> {
-    let (begin, end) = markers(&inv.file.cluster);
+    let nodes: Vec<(String, String)> = inv
+        .file
+        .nodes
+        .iter()
+        .map(|n| (n.name.clone(), n.url.clone()))
+        .collect();
+    render_nodes(
+        &inv.file.cluster,
+        &nodes,
+        inv.file.alias.as_deref(),
+        primary,
+    )
+}
+
+/// Renders the block from node names and URLs.
+pub fn render_nodes(
+    cluster: &str,
+    urls: &[(String, String)],
+    alias: Option<&str>,
+    primary: Option<&str>,
+) -> Result<String, HostsError> {
+    let (begin, end) = markers(cluster);
     let mut lines = vec![begin];
     let mut nodes: Vec<(String, IpAddr)> = Vec::new();
-    for n in &inv.file.nodes {
-        validate_hostname(&n.name).map_err(|e| HostsError::Invalid(e.to_string()))?;
-        nodes.push((n.name.clone(), address(&n.url)?));
+    for (name, url) in urls {
+        validate_hostname(name).map_err(|e| HostsError::Invalid(e.to_string()))?;
+        nodes.push((name.clone(), address(url)?));
     }
     for (name, ip) in &nodes {
         lines.push(format!("{ip} {name}"));
     }
-    if let Some(alias) = &inv.file.alias {
+    if let Some(alias) = alias {
         validate_hostname(alias).map_err(|e| HostsError::Invalid(e.to_string()))?;
         nodes.sort_by_key(|(name, _)| Some(name.as_str()) != primary);
         let mut seen = Vec::new();
@@ -85,6 +107,11 @@ pub fn render(inv: &Inventory, primary: Option<&str>) -> Result<String, HostsErr
     }
     lines.push(end);
     Ok(lines.join("\n") + "\n")
+}
+
+/// Whether `path` already holds exactly `block`.
+pub fn holds(path: &Path, block: &str) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|s| s.contains(block))
 }
 
 /// Writes `block` into `path` between its markers (appending it the first time). Returns

@@ -42,6 +42,12 @@ pub enum RunbookAction {
     },
     Http(HttpCall),
     Ldap(LdapCall),
+    /// Seed 004's hosts-file block, written between markers (idempotent).
+    HostsBlock {
+        file: std::path::PathBuf,
+        cluster: String,
+        block: String,
+    },
 }
 
 /// What a run shares across its steps: the lock (taken once, held to the end), the way to ask
@@ -219,6 +225,12 @@ impl Act for RunbookAction {
             RunbookAction::Exec { command, .. } => format!("exec: {command}"),
             RunbookAction::Http(h) => h.describe(),
             RunbookAction::Ldap(l) => l.describe(),
+            RunbookAction::HostsBlock { file, cluster, .. } => {
+                format!(
+                    "write cluster {cluster}'s hosts block into {}",
+                    file.display()
+                )
+            }
         }
     }
 
@@ -228,6 +240,7 @@ impl Act for RunbookAction {
             RunbookAction::Exec { .. } => true,
             RunbookAction::Http(h) => h.changes(),
             RunbookAction::Ldap(l) => l.changes(),
+            RunbookAction::HostsBlock { .. } => true,
             _ => false,
         }
     }
@@ -264,6 +277,13 @@ impl Act for RunbookAction {
             RunbookAction::Exec { .. } => Ok(Check::ToDo),
             RunbookAction::Http(h) => h.check(cx).await,
             RunbookAction::Ldap(l) => l.check(cx).await,
+            RunbookAction::HostsBlock { file, block, .. } => {
+                Ok(if crate::hosts::holds(file, block) {
+                    Check::Done(format!("{} holds the block", file.display()))
+                } else {
+                    Check::ToDo
+                })
+            }
         }
     }
 
@@ -285,6 +305,15 @@ impl Act for RunbookAction {
             }
             RunbookAction::Http(h) => h.apply(cx).await,
             RunbookAction::Ldap(l) => l.apply(cx).await,
+            RunbookAction::HostsBlock {
+                file,
+                cluster,
+                block,
+            } => {
+                crate::hosts::apply(file, cluster, block)
+                    .map_err(|e| ProcError::failed(e.to_string()))?;
+                Ok(None)
+            }
             _ => Ok(None),
         }
     }
@@ -320,6 +349,16 @@ impl Act for RunbookAction {
             },
             RunbookAction::Http(h) => h.verify(cx).await,
             RunbookAction::Ldap(l) => l.verify(cx).await,
+            RunbookAction::HostsBlock { file, block, .. } => {
+                if crate::hosts::holds(file, block) {
+                    Ok(None)
+                } else {
+                    Err(ProcError::failed(format!(
+                        "{} does not hold the block",
+                        file.display()
+                    )))
+                }
+            }
             _ => Ok(None),
         }
     }

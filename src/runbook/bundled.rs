@@ -27,7 +27,10 @@ pub static BUNDLED: &[(&str, &str)] = &[
     ("standalone", include_str!("../../runbooks/standalone.yaml")),
     ("join", include_str!("../../runbooks/join.yaml")),
     ("sync-auto", include_str!("../../runbooks/sync-auto.yaml")),
-    ("seize-roles", include_str!("../../runbooks/seize-roles.yaml")),
+    (
+        "seize-roles",
+        include_str!("../../runbooks/seize-roles.yaml"),
+    ),
     (
         "remove-failed-instance",
         include_str!("../../runbooks/remove-failed-instance.yaml"),

@@ -130,7 +130,11 @@ pub(super) async fn expect(
                 .get(role)
                 .and_then(|r| view.name_of_host(&r.holder))
                 .unwrap_or_else(|| "nobody".into());
-            check(format!("{node} holds {role}"), have == *node, format!("{have} holds it"));
+            check(
+                format!("{node} holds {role}"),
+                have == *node,
+                format!("{have} holds it"),
+            );
         }
         for (node, state) in &d.expect.members {
             let have = view
@@ -139,7 +143,11 @@ pub(super) async fn expect(
                 .find(|m| m.name == *node)
                 .map(|m| format!("{:?}", m.state).to_lowercase())
                 .unwrap_or_else(|| "not a member".into());
-            check(format!("{node} is {state}"), have == *state, format!("{node} is {have}"));
+            check(
+                format!("{node} is {state}"),
+                have == *state,
+                format!("{node} is {have}"),
+            );
         }
         if d.expect.no_write_lost {
             let present: HashSet<String> = match primary

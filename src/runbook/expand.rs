@@ -335,13 +335,16 @@ pub async fn build(
         "procedure.seize-roles" => {
             let roles: Vec<String> = a
                 .opt("roles")
-                .map(|r| r.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+                .map(|r| {
+                    r.split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
                 .unwrap_or_default();
             wrap(procedures::seize_roles(cl, view, &a.str("to")?, &roles).await?)
         }
-        "procedure.remove-instance" => {
-            wrap(procedures::remove_instance(cl, view, &node()?).await?)
-        }
+        "procedure.remove-instance" => wrap(procedures::remove_instance(cl, view, &node()?).await?),
         "procedure.removenode" => {
             let host_id = match (a.opt("host_id"), a.opt("node")) {
                 (Some(h), _) => h,
@@ -350,9 +353,13 @@ pub async fn build(
                     .iter()
                     .find(|m| m.name == n)
                     .map(|m| m.host_id.clone())
-                    .ok_or_else(|| ProcError::usage(format!("procedure.removenode: {n} is not a member")))?,
+                    .ok_or_else(|| {
+                        ProcError::usage(format!("procedure.removenode: {n} is not a member"))
+                    })?,
                 (None, None) => {
-                    return Err(ProcError::usage("procedure.removenode: give host_id or node"))
+                    return Err(ProcError::usage(
+                        "procedure.removenode: give host_id or node",
+                    ))
                 }
             };
             outputs.insert("host_id".into(), host_id.clone());
@@ -362,9 +369,32 @@ pub async fn build(
             wrap(procedures::services(cl, view, &node()?, a.flag("running")?).await?)
         }
         "procedure.packages-sync" => wrap(procedures::packages_sync(cl, view).await?),
-        "procedure.upgrade" => wrap(
-            procedures::upgrade(cl, view, &a.str("command")?, a.opt("id").as_deref()).await?,
-        ),
+        "hosts.block" => {
+            let nodes: Vec<(String, String)> = cl
+                .targets
+                .iter()
+                .map(|t| (t.name.clone(), t.url.clone()))
+                .collect();
+            let primary = view.primary().map(|p| p.name.clone());
+            let block = crate::hosts::render_nodes(
+                &cl.name,
+                &nodes,
+                a.opt("alias").as_deref(),
+                primary.as_deref(),
+            )
+            .map_err(|e| ProcError::usage(format!("hosts.block: {e}")))?;
+            one(
+                a.uses,
+                R::HostsBlock {
+                    file: PathBuf::from(a.str("file")?),
+                    cluster: cl.name.clone(),
+                    block,
+                },
+            )
+        }
+        "procedure.upgrade" => {
+            wrap(procedures::upgrade(cl, view, &a.str("command")?, a.opt("id").as_deref()).await?)
+        }
         other => return Err(ProcError::usage(format!("unknown action {other}"))),
     };
     Ok(Expansion { plan, outputs })

@@ -75,6 +75,7 @@ pub static ACTIONS: &[ActionSpec] = &[
     ActionSpec { name: "procedure.removenode", summary: "the steps of `drctl removenode`: remove a member by host id (force: without missing acknowledgements)", params: &[("host_id", false, "the member's host id"), ("node", false, "or its name"), ("force", false, "complete without the missing acknowledgements")], outputs: &["host_id"] },
     ActionSpec { name: "procedure.services", summary: "the steps of `drctl services start|stop`", params: &[NODE, ("running", true, "true or false")], outputs: &[] },
     ActionSpec { name: "procedure.packages-sync", summary: "the steps of `drctl packages sync`", params: &[], outputs: &[] },
+    ActionSpec { name: "hosts.block", summary: "write the hosts-file block (each node's unique name, then the alias once per node, primary first) into a file, idempotently", params: &[("file", true, "the hosts file"), ("alias", false, "the cluster's DNS alias")], outputs: &[] },
     ActionSpec { name: "procedure.upgrade", summary: "the steps of `drctl upgrade`: maintenance, standalone, COMMAND per node, re-form, verify", params: &[("command", true, "run for each node; {node}, {url}, {data_dir} substituted"), ("id", false, "names the upgrade (default: a hash of the command)")], outputs: &[] },
     ActionSpec { name: "procedure.standalone", summary: "the steps of `drctl standalone`", params: &[NODE], outputs: &[] },
 ];

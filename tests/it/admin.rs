@@ -554,3 +554,35 @@ fn an_interrupted_upgrade_continues_when_rerun() {
     );
     lab.ok(&["entry", "put", "k", "v"]);
 }
+
+#[test]
+fn hosts_block_runbook_step_writes_once() {
+    let lab = Lab::up(2);
+    let rb = lab.cwd().join("hosts.yaml");
+    std::fs::write(
+        &rb,
+        "name: hosts\ndescription: write the hosts block\nparams:\n  file: {required: true, description: the hosts file}\nsteps:\n  - name: Hosts block\n    uses: hosts.block\n    with: {file: \"{{ file }}\", alias: lab-alias}\n",
+    )
+    .unwrap();
+    let hosts = lab.cwd().join("hosts");
+    std::fs::write(&hosts, "127.0.0.1 localhost\n").unwrap();
+    let var = format!("file={}", hosts.display());
+    let r = lab
+        .ok(&["run", rb.to_str().unwrap(), "--var", &var, "--json"])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let text = std::fs::read_to_string(&hosts).unwrap();
+    assert!(
+        text.starts_with("127.0.0.1 localhost\n# BEGIN drctl cluster lab"),
+        "{text}"
+    );
+    assert!(
+        text.contains("127.0.0.1 node-1\n127.0.0.1 node-2\n127.0.0.1 lab-alias\n"),
+        "{text}"
+    );
+    let again = lab
+        .ok(&["run", rb.to_str().unwrap(), "--var", &var, "--json"])
+        .json();
+    assert_eq!(again["outcome"], "already done", "{again}");
+    assert_eq!(std::fs::read_to_string(&hosts).unwrap(), text);
+}
