@@ -58,6 +58,11 @@ pub async fn cmd_run(g: &GlobalArgs, a: &RunArgs) -> Result<(), CliError> {
         journal_dir: Some(runs),
         export_dir: a.export_dir.clone(),
         http: ctx.http.clone(),
+        ldap: match (&ctx.inventory, runbook::openldap::uses_openldap(&rb)) {
+            (Some(inv), true) => runbook::openldap::cluster_of(inv, g.timeout)
+                .map_err(|e| CliError::usage(format!("cluster file {}: {e}", ctx.source)))?,
+            _ => None,
+        },
     };
     if !a.json {
         eprintln!(
@@ -111,6 +116,7 @@ pub async fn run_named(
         journal_dir: Some(journal::runs_dir()),
         export_dir: std::path::PathBuf::from("."),
         http: ctx.http.clone(),
+        ldap: None,
     };
     let report = engine::run(&rb, vars, cl, &settings, None).await;
     print_report(&report, args.json);

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::http::HttpCall;
 use super::ldap::LdapCall;
+use crate::backends::openldap::{LdapAction, LdapCluster};
 use crate::procedures::{Act, Action, Check, Cluster, ProcError, RunContext};
 
 /// Asks the operator; Err when nobody can be asked.
@@ -42,6 +43,7 @@ pub enum RunbookAction {
     },
     Http(HttpCall),
     Ldap(LdapCall),
+    Openldap(LdapAction),
 }
 
 /// What a run shares across its steps: the lock (taken once, held to the end), the way to ask
@@ -58,9 +60,16 @@ pub struct Shared {
 pub struct RunbookCtx {
     pub cluster: Cluster,
     pub shared: Arc<Shared>,
+    /// The openldap nodes, when the runbook has `openldap.*` steps.
+    pub ldap: Option<Arc<LdapCluster>>,
 }
 
 impl RunbookCtx {
+    fn ldap(&self) -> Result<&LdapCluster, ProcError> {
+        self.ldap
+            .as_deref()
+            .ok_or_else(|| ProcError::usage("the cluster file lists no `kind: openldap` node"))
+    }
     pub fn output(&self, name: &str, value: impl Into<String>) {
         self.shared
             .outputs
@@ -219,6 +228,7 @@ impl Act for RunbookAction {
             RunbookAction::Exec { command, .. } => format!("exec: {command}"),
             RunbookAction::Http(h) => h.describe(),
             RunbookAction::Ldap(l) => l.describe(),
+            RunbookAction::Openldap(l) => l.describe(),
         }
     }
 
@@ -228,6 +238,7 @@ impl Act for RunbookAction {
             RunbookAction::Exec { .. } => true,
             RunbookAction::Http(h) => h.changes(),
             RunbookAction::Ldap(l) => l.changes(),
+            RunbookAction::Openldap(l) => l.changes(),
             _ => false,
         }
     }
@@ -264,6 +275,7 @@ impl Act for RunbookAction {
             RunbookAction::Exec { .. } => Ok(Check::ToDo),
             RunbookAction::Http(h) => h.check(cx).await,
             RunbookAction::Ldap(l) => l.check(cx).await,
+            RunbookAction::Openldap(l) => l.check(cx.ldap()?).await,
         }
     }
 
@@ -285,6 +297,7 @@ impl Act for RunbookAction {
             }
             RunbookAction::Http(h) => h.apply(cx).await,
             RunbookAction::Ldap(l) => l.apply(cx).await,
+            RunbookAction::Openldap(l) => l.apply(cx.ldap()?).await,
             _ => Ok(None),
         }
     }
@@ -320,6 +333,7 @@ impl Act for RunbookAction {
             },
             RunbookAction::Http(h) => h.verify(cx).await,
             RunbookAction::Ldap(l) => l.verify(cx).await,
+            RunbookAction::Openldap(l) => l.verify(cx.ldap()?).await,
             _ => Ok(None),
         }
     }

@@ -17,6 +17,7 @@ mod http;
 pub mod journal;
 mod ldap;
 pub mod model;
+pub mod openldap;
 pub mod registry;
 mod rollback;
 mod step;
@@ -155,5 +156,6 @@ pub fn unattended(http: reqwest::Client, export_dir: &Path) -> Settings {
         journal_dir: None,
         export_dir: export_dir.to_path_buf(),
         http,
+        ldap: None,
     }
 }

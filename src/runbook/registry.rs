@@ -70,6 +70,11 @@ pub static ACTIONS: &[ActionSpec] = &[
     ActionSpec { name: "procedure.join", summary: "the steps of `drctl join`", params: &[NODE, ("primary", true, "the primary to join")], outputs: &[] },
     ActionSpec { name: "procedure.sync-auto", summary: "the steps of `drctl sync auto on|off`", params: &[NODE, ("on", true, "true or false")], outputs: &[] },
     ActionSpec { name: "procedure.standalone", summary: "the steps of `drctl standalone`", params: &[NODE], outputs: &[] },
+    ActionSpec { name: "openldap.failover", summary: "OpenLDAP forced failover, the steps of `drctl failover` on openldap nodes", params: &[("to", false, "the consumer to promote (default auto: the newest CSN of the lost provider)"), ("force", false, "promote `to` even if another consumer holds newer writes")], outputs: &["provider"] },
+    ActionSpec { name: "openldap.switchover", summary: "OpenLDAP switchover, the steps of `drctl switchover` on openldap nodes", params: &[("to", true, "the consumer to make provider")], outputs: &["provider"] },
+    ActionSpec { name: "openldap.repoint", summary: "the steps of `drctl repoint` on openldap nodes: every consumer follows the provider", params: &[("provider", true, "the provider")], outputs: &["provider"] },
+    ActionSpec { name: "openldap.wait-converged", summary: "wait until every reachable openldap node follows the provider with equal CSNs and data", params: &[("provider", false, "the provider (default: the one that answers)")], outputs: &["provider"] },
+    ActionSpec { name: "openldap.assert-provider-is", summary: "refuse unless this openldap node is the provider", params: &[NODE], outputs: &["provider"] },
 ];
 
 pub fn find(name: &str) -> Option<&'static ActionSpec> {
