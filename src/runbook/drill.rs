@@ -78,6 +78,13 @@ pub async fn drill(rb: &Runbook, base: &Path, progress: &(dyn Fn(&str) + Sync)) 
         report.error = Some(format!("runbook {} has no drill section", rb.name));
         return report;
     };
+    if d.kind.as_deref() == Some("openldap") {
+        super::drill_ldap::drill(rb, &d, base, progress, &mut report).await;
+        report.passed = report.skipped.is_some()
+            || (report.error.is_none() && report.expectations.iter().all(|x| x.ok));
+        report.total_ms = started.elapsed().as_millis() as u64;
+        return report;
+    }
     if d.directory.is_some() && !Directory::available() {
         report.skipped = Some(format!(
             "needs slapd ({SLAPD}), which is not installed (Debian: apt-get install slapd)"
@@ -125,7 +132,7 @@ fn need<'a>(lab: &'a mut Option<&mut Lab>) -> Result<&'a mut Lab, LabError> {
 }
 
 /// An HTTP client trusting the lab's CA, or nothing (a drill without a lab makes no HTTPS call).
-fn http_client(lab: Option<&Lab>) -> Result<reqwest::Client, LabError> {
+pub(super) fn http_client(lab: Option<&Lab>) -> Result<reqwest::Client, LabError> {
     let trust = match lab {
         Some(lab) => crate::inventory::Inventory::load(&lab.cluster_file())
             .map_err(fail)?

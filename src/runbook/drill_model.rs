@@ -17,6 +17,8 @@ pub struct Drill {
     /// Writes through the write checker while the runbook runs.
     pub writes: Option<Writes>,
     pub expect: Expect,
+    /// `openldap`: the lab is `nodes` real slapd (node-1 the provider), not drnode.
+    pub kind: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -87,9 +89,19 @@ pub struct Expect {
     pub ldap_absent: Vec<String>,
     /// Records the run exported (divergent writes, JSON lines in the export directory).
     pub exported: Option<u64>,
+    /// Every reachable openldap node follows the provider with equal CSNs and fingerprints.
+    pub converged: Option<bool>,
 }
 
-const DRILL: &[&str] = &["nodes", "directory", "inject", "vars", "writes", "expect"];
+const DRILL: &[&str] = &[
+    "nodes",
+    "directory",
+    "inject",
+    "vars",
+    "writes",
+    "expect",
+    "kind",
+];
 const INJECT: &[&str] = &[
     "kill",
     "pause",
@@ -112,6 +124,7 @@ const EXPECT: &[&str] = &[
     "ldap",
     "ldap_absent",
     "exported",
+    "converged",
 ];
 
 fn string_map(c: &mut Compiler, node: &Node, path: &str) -> BTreeMap<String, String> {
@@ -137,6 +150,7 @@ pub(super) fn compile(c: &mut Compiler, node: &Node, rb: &Runbook) -> Option<Dri
         vars: BTreeMap::new(),
         writes: None,
         expect: Expect::default(),
+        kind: None,
     };
     for (k, v) in entries {
         let path = join("drill", &k.text);
@@ -157,6 +171,17 @@ pub(super) fn compile(c: &mut Compiler, node: &Node, rb: &Runbook) -> Option<Dri
                 None => {}
             },
             "vars" => d.vars = string_map(c, v, &path),
+            "kind" => match c.string(v, &path).as_deref() {
+                Some("openldap") => d.kind = Some("openldap".into()),
+                Some("drnode") => {}
+                Some(other) => c.suggest(
+                    v.mark,
+                    &path,
+                    format!("unknown lab kind '{other}' (the drills know: drnode, openldap)"),
+                    Some("openldap".into()),
+                ),
+                None => {}
+            },
             "writes" => {
                 let w = c.fields(v, &path, &["count", "rate"]).unwrap_or(&[]);
                 let mut writes = Writes {
@@ -183,6 +208,7 @@ pub(super) fn compile(c: &mut Compiler, node: &Node, rb: &Runbook) -> Option<Dri
                             d.expect.no_write_lost = c.boolean(ev, &p).unwrap_or(false)
                         }
                         "exported" => d.expect.exported = c.number(ev, &p),
+                        "converged" => d.expect.converged = c.boolean(ev, &p),
                         "ldap" => {
                             if let Kind::Map(entries) = &ev.kind {
                                 for (dn, attrs) in entries {

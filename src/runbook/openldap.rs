@@ -101,15 +101,30 @@ pub async fn build(a: &Args<'_>, cl: Option<&LdapCluster>) -> Result<Expansion, 
             cl.node(&node)?;
             match view.provider() {
                 Some(p) if p == node => {}
-                other => {
-                    return Err(ProcError::refused(format!(
-                        "assert {node} is the provider: no, the provider is {}; nothing was changed",
-                        other.unwrap_or_else(|| "unknown (none answers)".into())
-                    )))
-                }
+                other => return Err(ProcError::refused(format!(
+                    "assert {node} is the provider: no, the provider is {}; nothing was changed",
+                    other.unwrap_or_else(|| "unknown (none answers)".into())
+                ))),
             }
             outputs.insert("provider".into(), node);
             Plan::new(a.uses)
+        }
+        "openldap.assert-unreachable" => {
+            let node = a.str("node")?;
+            cl.node(&node)?;
+            match view.node(&node).map(|n| &n.state) {
+                Some(Err(e)) if e.is_unreachable() => Plan::new(a.uses),
+                Some(Err(e)) => {
+                    return Err(ProcError::refused(format!(
+                        "assert {node} does not answer: it answers but refuses drctl ({e}); nothing was changed"
+                    )))
+                }
+                _ => {
+                    return Err(ProcError::refused(format!(
+                        "assert {node} does not answer: no, it answers; nothing was changed"
+                    )))
+                }
+            }
         }
         other => return Err(ProcError::usage(format!("unknown action {other}"))),
     };

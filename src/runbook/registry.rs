@@ -75,6 +75,7 @@ pub static ACTIONS: &[ActionSpec] = &[
     ActionSpec { name: "openldap.repoint", summary: "the steps of `drctl repoint` on openldap nodes: every consumer follows the provider", params: &[("provider", true, "the provider")], outputs: &["provider"] },
     ActionSpec { name: "openldap.wait-converged", summary: "wait until every reachable openldap node follows the provider with equal CSNs and data", params: &[("provider", false, "the provider (default: the one that answers)")], outputs: &["provider"] },
     ActionSpec { name: "openldap.assert-provider-is", summary: "refuse unless this openldap node is the provider", params: &[NODE], outputs: &["provider"] },
+    ActionSpec { name: "openldap.assert-unreachable", summary: "refuse unless this openldap node does not answer (a lost provider)", params: &[NODE], outputs: &[] },
 ];
 
 pub fn find(name: &str) -> Option<&'static ActionSpec> {
