@@ -132,7 +132,7 @@ fn need<'a>(lab: &'a mut Option<&mut Lab>) -> Result<&'a mut Lab, LabError> {
 }
 
 /// An HTTP client trusting the lab's CA, or nothing (a drill without a lab makes no HTTPS call).
-pub(super) fn http_client(lab: Option<&Lab>) -> Result<reqwest::Client, LabError> {
+fn http_client(lab: Option<&Lab>) -> Result<reqwest::Client, LabError> {
     let trust = match lab {
         Some(lab) => crate::inventory::Inventory::load(&lab.cluster_file())
             .map_err(fail)?

@@ -118,7 +118,7 @@ async fn run(
         }
     }
     let vars = engine::resolve_vars(rb, &d.vars).map_err(|e| fail(e.message))?;
-    let mut settings = super::unattended(super::drill::http_client(None)?, dir);
+    let mut settings = super::unattended(super::openldap::http_client().map_err(fail)?, dir);
     settings.journal_dir = Some(dir.join("runs"));
     settings.ldap = Some(Arc::new(LdapCluster::new(
         &cl.name,

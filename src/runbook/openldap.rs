@@ -32,6 +32,19 @@ pub fn cluster_of(inv: &Inventory, timeout: Duration) -> Result<Option<Arc<LdapC
     }))
 }
 
+/// An HTTP client trusting no CA (a run on openldap nodes only reaches no drnode).
+pub fn http_client() -> Result<reqwest::Client, String> {
+    let config = rustls::ClientConfig::builder_with_provider(crate::tls::provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
+    reqwest::Client::builder()
+        .use_preconfigured_tls(config)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
 /// The run's cluster for one step: the run's id and the step's timeout.
 pub fn for_step(base: &LdapCluster, run_id: &str, step_timeout: Duration) -> Arc<LdapCluster> {
     let mut c = LdapCluster::new(&base.name, base.nodes.clone(), base.timeout, step_timeout);
@@ -101,10 +114,12 @@ pub async fn build(a: &Args<'_>, cl: Option<&LdapCluster>) -> Result<Expansion, 
             cl.node(&node)?;
             match view.provider() {
                 Some(p) if p == node => {}
-                other => return Err(ProcError::refused(format!(
+                other => {
+                    return Err(ProcError::refused(format!(
                     "assert {node} is the provider: no, the provider is {}; nothing was changed",
                     other.unwrap_or_else(|| "unknown (none answers)".into())
-                ))),
+                )))
+                }
             }
             outputs.insert("provider".into(), node);
             Plan::new(a.uses)
