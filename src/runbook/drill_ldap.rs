@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 use super::drill::{fail, DrillReport, DrillStep, Expectation};
 use super::drill_model::{Drill, Inject};
 use super::ldap_writes::{self as lw, Acks};
+use super::model::Compiler;
+use super::yaml::Node;
 use super::{engine, Runbook};
 use crate::backends::openldap::{LdapCluster, LdapNode};
 use crate::lab::openldap::{missing_tools, LdapLab};
@@ -19,6 +21,55 @@ use crate::lab::{LabError, Sig};
 use crate::procedures::Cluster;
 
 const DEADLINE: Duration = Duration::from_secs(30);
+
+/// `drill.kind`: `openldap` (a slapd lab) or `drnode` (the default).
+pub(super) fn kind(c: &mut Compiler, v: &Node, path: &str) -> Option<String> {
+    match c.string(v, path).as_deref() {
+        Some("openldap") => Some("openldap".into()),
+        Some("drnode") | None => None,
+        Some(other) => {
+            let msg = format!("unknown lab kind '{other}' (the drills know: drnode, openldap)");
+            c.suggest(v.mark, path, msg, Some("openldap".into()));
+            None
+        }
+    }
+}
+
+/// What an openldap drill cannot do, refused when the runbook loads.
+pub(super) fn validate(c: &mut Compiler, node: &Node, d: &Drill) {
+    if d.kind.as_deref() != Some("openldap") {
+        return;
+    }
+    if !(2..=9).contains(&d.nodes) {
+        c.problem(node.mark, "drill.nodes", "an openldap lab has 2 to 9 slapd");
+    }
+    if d.directory.is_some() {
+        c.problem(
+            node.mark,
+            "drill.directory",
+            "an openldap drill has no directory",
+        );
+    }
+    for (i, inj) in d.inject.iter().enumerate() {
+        if !matches!(
+            inj,
+            Inject::Kill(_)
+                | Inject::Pause(_)
+                | Inject::Resume(_)
+                | Inject::Restart(_)
+                | Inject::Writes(_)
+        ) {
+            c.problem(
+                node.mark,
+                &format!("drill.inject[{i}]"),
+                format!(
+                    "{}: an openldap drill injects kill, pause, resume, restart and writes",
+                    inj.describe()
+                ),
+            );
+        }
+    }
+}
 
 pub(super) async fn drill(
     rb: &Runbook,
@@ -36,7 +87,7 @@ pub(super) async fn drill(
         rb.name,
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     ));
-    let lab = match LdapLab::create(&dir, d.nodes.max(2)) {
+    let lab = match LdapLab::create(&dir, d.nodes) {
         Ok(l) => l,
         Err(e) => {
             report.error = Some(format!("cannot create the openldap lab: {e}"));

@@ -171,17 +171,7 @@ pub(super) fn compile(c: &mut Compiler, node: &Node, rb: &Runbook) -> Option<Dri
                 None => {}
             },
             "vars" => d.vars = string_map(c, v, &path),
-            "kind" => match c.string(v, &path).as_deref() {
-                Some("openldap") => d.kind = Some("openldap".into()),
-                Some("drnode") => {}
-                Some(other) => c.suggest(
-                    v.mark,
-                    &path,
-                    format!("unknown lab kind '{other}' (the drills know: drnode, openldap)"),
-                    Some("openldap".into()),
-                ),
-                None => {}
-            },
+            "kind" => d.kind = super::drill_ldap::kind(c, v, &path),
             "writes" => {
                 let w = c.fields(v, &path, &["count", "rate"]).unwrap_or(&[]);
                 let mut writes = Writes {
@@ -247,7 +237,8 @@ pub(super) fn compile(c: &mut Compiler, node: &Node, rb: &Runbook) -> Option<Dri
             _ => {}
         }
     }
-    if d.nodes == 0 && d.directory.is_none() {
+    super::drill_ldap::validate(c, node, &d);
+    if d.nodes == 0 && d.directory.is_none() && d.kind.is_none() {
         c.problem(
             node.mark,
             "drill.nodes",

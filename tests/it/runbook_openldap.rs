@@ -162,3 +162,36 @@ fn openldap_runbook_drills_pass_on_real_slapd_with_no_acknowledged_write_lost() 
         .collect();
     assert!(checks.iter().any(|c| c.starts_with("converged")), "{r}");
 }
+
+#[test]
+fn openldap_drill_sections_are_checked_when_the_runbook_loads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("bad.yaml");
+    let text = "name: bad\ndescription: x\nparams:\n  to: {required: true, description: t}\nsteps:\n  - name: Switch\n    uses: openldap.switchover\n    with: {to: \"{{ to }}\"}\ndrill:\n  kind: openldapp\n  vars: {to: node-2}\n";
+    std::fs::write(&file, text).unwrap();
+    let validate = || {
+        let mut c = command(drctl_bin(), tmp.path());
+        c.args(["runbook", "validate"]).arg(&file);
+        run(c).exit(2).stderr()
+    };
+    let err = validate();
+    assert!(
+        err.contains("bad.yaml:10:9: drill.kind: unknown lab kind 'openldapp'"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `openldap`?"), "{err}");
+    let text = text.replace(
+        "openldapp",
+        "openldap\n  nodes: 1\n  inject: [{standalone: node-3}]",
+    );
+    std::fs::write(&file, text).unwrap();
+    let err = validate();
+    assert!(
+        err.contains("drill.nodes: an openldap lab has 2 to 9 slapd"),
+        "{err}"
+    );
+    assert!(
+        err.contains("drill.inject[0]: make node-3 standalone: an openldap drill injects"),
+        "{err}"
+    );
+}
