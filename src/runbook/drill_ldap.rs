@@ -179,9 +179,13 @@ async fn run(
     )));
     let run_cl = Cluster::new(&cl.name, &[], "drill", DEADLINE);
     progress(&format!("  {} run (run {})", rb.name, run_cl.run_id));
-    let mid = acks.count.load(Ordering::Relaxed);
+    let (mid, mid_retried) = (
+        acks.count.load(Ordering::Relaxed),
+        acks.retried.load(Ordering::Relaxed),
+    );
     let run = engine::run(rb, vars, run_cl, &settings, None).await;
     let during = acks.count.load(Ordering::Relaxed) - mid;
+    let retried = acks.retried.load(Ordering::Relaxed) - mid_retried;
     report.recovery_ms = run.ms;
     report.outcome = run.outcome.clone();
     for s in &run.steps {
@@ -200,7 +204,7 @@ async fn run(
             });
         }
         progress(&format!(
-            "  {} {during} writes acknowledged while the runbook ran",
+            "  {} {during} writes acknowledged while the runbook ran; {retried} attempts refused or cut off and retried",
             rb.name
         ));
     }

@@ -24,6 +24,8 @@ pub fn dn(prefix: &str, i: u64) -> String {
 pub struct Acks {
     pub dns: Mutex<Vec<String>>,
     pub count: AtomicU64,
+    /// Attempts refused (read-only, referral) or cut off, then retried elsewhere.
+    pub retried: AtomicU64,
 }
 
 fn attrs(uid: &str) -> Vec<(String, HashSet<String>)> {
@@ -76,6 +78,7 @@ pub async fn write(
                     // An earlier attempt took it but its answer was lost: it is there.
                     Err(e) if e.to_string().contains("rc=68") => break,
                     Err(e) => {
+                        acks.retried.fetch_add(1, Ordering::Relaxed);
                         last = e.to_string();
                         if let Some(s) = session.take() {
                             s.close().await;
