@@ -95,11 +95,24 @@ pub(super) async fn drill(
             return;
         }
     };
-    if let Err(e) = run(rb, d, &lab, &dir, report, progress).await {
+    let mut guard = Teardown(Some(lab));
+    let lab = guard.0.as_ref().expect("just set");
+    if let Err(e) = run(rb, d, lab, &dir, report, progress).await {
         report.error = Some(e.to_string());
     }
-    if let Err(e) = lab.down(false) {
+    if let Err(e) = guard.0.take().expect("still set").down(false) {
         progress(&format!("warning: lab teardown: {e}"));
+    }
+}
+
+/// Stops the lab's slapd even when the drill panics or its future is dropped.
+struct Teardown(Option<LdapLab>);
+
+impl Drop for Teardown {
+    fn drop(&mut self) {
+        if let Some(lab) = self.0.take() {
+            let _ = lab.down(false);
+        }
     }
 }
 
