@@ -12,5 +12,6 @@ mod it {
     mod replication;
     mod runbook;
     mod runbook_ldap;
+    mod runbook_openldap;
     mod security;
 }

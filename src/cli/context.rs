@@ -39,7 +39,7 @@ pub fn cluster_file(global: &GlobalArgs) -> Option<PathBuf> {
     lab.exists().then_some(lab)
 }
 
-fn operator(global: &GlobalArgs) -> String {
+pub(super) fn operator(global: &GlobalArgs) -> String {
     global
         .operator
         .clone()

@@ -1,7 +1,6 @@
 //! `drctl lab … ` on a lab of real slapd processes (`lab up --kind openldap`): start it, seed
 //! the suffix on the provider, wait until every consumer holds it; kill, pause, restart, down.
 
-use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -9,8 +8,7 @@ use serde_json::json;
 use super::args::{GlobalArgs, LabCommand};
 use super::error::CliError;
 use super::output::{print_json, table};
-use crate::backends::openldap::{nodes_of, LdapCluster};
-use crate::inventory::{Inventory, NodeKind};
+use crate::inventory::NodeKind;
 use crate::lab::openldap::{self as ll, LdapLab};
 use crate::lab::{LabError, Sig};
 
@@ -85,91 +83,13 @@ pub async fn cmd(g: &GlobalArgs, c: &LabCommand) -> Option<Result<(), CliError>>
 async fn up(g: &GlobalArgs, nodes: u16) -> Result<(), CliError> {
     let t0 = Instant::now();
     let lab = LdapLab::create(&g.lab_dir, nodes).map_err(err)?;
-    let started = async {
-        for n in &lab.nodes {
-            lab.start(&n.name)?;
-        }
-        Ok::<_, LabError>(())
-    };
-    if let Err(e) = started.await {
+    if let Err(e) = crate::lab::openldap_up::start_all(&lab) {
         let _ = lab.clone().down(true);
         return Err(err(e));
     }
-    let inv = Inventory::load(&lab.cluster_file()).map_err(|e| CliError::failed(e.to_string()))?;
-    let mut ldap_nodes = nodes_of(&inv).map_err(CliError::failed)?;
-    // Seed the suffix on the provider as its rootDN.
-    let mut admin = ldap_nodes[0].clone();
-    admin.bind_dn = ll::ADMIN_DN.into();
-    let pw = lab.password().map_err(err)?;
-    let mut s = admin
-        .connect(Duration::from_secs(2))
+    crate::lab::openldap_up::seed(&lab, Duration::from_secs(30))
         .await
-        .map_err(|e| CliError::failed(e.to_string()))?;
-    let set = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<HashSet<String>>();
-    let base = [
-        (
-            ll::SUFFIX.to_string(),
-            vec![
-                ("objectClass", set(&["dcObject", "organization"])),
-                ("dc", set(&["example"])),
-                ("o", set(&["Example"])),
-            ],
-        ),
-        (
-            format!("ou=people,{}", ll::SUFFIX),
-            vec![
-                ("objectClass", set(&["organizationalUnit"])),
-                ("ou", set(&["people"])),
-            ],
-        ),
-        (
-            ll::REPL_DN.to_string(),
-            vec![
-                (
-                    "objectClass",
-                    set(&["organizationalRole", "simpleSecurityObject"]),
-                ),
-                ("cn", set(&["replicator"])),
-                ("userPassword", set(&[&pw])),
-            ],
-        ),
-    ];
-    for (dn, attrs) in base {
-        s.add(
-            &dn,
-            attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-        )
-        .await
-        .map_err(|e| CliError::failed(e.to_string()))?;
-    }
-    s.close().await;
-    ldap_nodes.truncate(nodes as usize);
-    let cl = LdapCluster::new(
-        "ldap-lab",
-        ldap_nodes,
-        Duration::from_secs(1),
-        Duration::from_secs(30),
-    );
-    let until = Instant::now() + Duration::from_secs(30);
-    loop {
-        let view = cl.probe().await;
-        let a = view.assess();
-        let fps: HashSet<String> = view
-            .nodes
-            .iter()
-            .filter_map(|n| n.state.as_ref().ok().map(|s| s.fingerprint.clone()))
-            .collect();
-        if a.healthy && fps.len() == 1 {
-            break;
-        }
-        if Instant::now() > until {
-            return Err(CliError::failed(format!(
-                "the openldap lab did not converge within 30 s: {}",
-                a.problems.join("; ")
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        .map_err(err)?;
     println!(
         "openldap lab up in {} ms: {} slapd on loopback, node-1 provider; cluster file {}",
         t0.elapsed().as_millis(),

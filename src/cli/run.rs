@@ -32,22 +32,43 @@ pub async fn cmd_run(g: &GlobalArgs, a: &RunArgs) -> Result<(), CliError> {
             (rb, vars, None)
         }
     };
-    let ctx = Context::load(g).await?;
+    // A cluster file of openldap nodes only has no drnode to reach (nor TLS trust to need).
+    let ldap_only = super::context::cluster_file(g)
+        .and_then(|p| crate::inventory::Inventory::load(&p).ok())
+        .filter(|i| i.kinds() == [crate::inventory::NodeKind::Openldap]);
+    let (name, source, targets, operator, http, inventory) = match ldap_only {
+        Some(inv) => (
+            inv.file.cluster.clone(),
+            inv.path.display().to_string(),
+            Vec::new(),
+            super::context::operator(g),
+            runbook::openldap::http_client().map_err(CliError::failed)?,
+            Some(inv),
+        ),
+        None => {
+            let ctx = Context::load(g).await?;
+            let operator = ctx.options.operator.clone();
+            let operator = operator.unwrap_or_else(|| "unknown".into());
+            let (c, s, t, h, i) = (
+                ctx.cluster,
+                ctx.source,
+                ctx.targets,
+                ctx.http,
+                ctx.inventory,
+            );
+            (c, s, t, operator, h, i)
+        }
+    };
     if let Some(r) = resume
         .as_ref()
-        .filter(|r| !r.cluster.is_empty() && r.cluster != ctx.cluster)
+        .filter(|r| !r.cluster.is_empty() && r.cluster != name)
     {
         return Err(CliError::usage(format!(
             "run {} ran on cluster {}, not {} ({}): give the same --cluster to resume it",
-            r.run_id, r.cluster, ctx.cluster, ctx.source
+            r.run_id, r.cluster, name, source
         )));
     }
-    let operator = ctx
-        .options
-        .operator
-        .clone()
-        .unwrap_or_else(|| "unknown".into());
-    let cl = Cluster::new(&ctx.cluster, &ctx.targets, &operator, a.wait);
+    let cl = Cluster::new(&name, &targets, &operator, a.wait);
     let yes = a.yes;
     let settings = engine::Settings {
         dry_run: a.dry_run,
@@ -57,7 +78,12 @@ pub async fn cmd_run(g: &GlobalArgs, a: &RunArgs) -> Result<(), CliError> {
         step_timeout: a.wait,
         journal_dir: Some(runs),
         export_dir: a.export_dir.clone(),
-        http: ctx.http.clone(),
+        http,
+        ldap: match (&inventory, runbook::openldap::uses_openldap(&rb)) {
+            (Some(inv), true) => runbook::openldap::cluster_of(inv, g.timeout)
+                .map_err(|e| CliError::usage(format!("cluster file {source}: {e}")))?,
+            _ => None,
+        },
     };
     if !a.json {
         eprintln!(
@@ -111,6 +137,7 @@ pub async fn run_named(
         journal_dir: Some(journal::runs_dir()),
         export_dir: std::path::PathBuf::from("."),
         http: ctx.http.clone(),
+        ldap: None,
     };
     let report = engine::run(&rb, vars, cl, &settings, None).await;
     print_report(&report, args.json);

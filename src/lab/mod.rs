@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod openldap;
+pub mod openldap_up;
 mod process;
 pub mod writer;
 

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::http::HttpCall;
 use super::ldap::LdapCall;
+use crate::backends::openldap::{LdapAction, LdapCluster};
 use crate::procedures::{Act, Action, Check, Cluster, ProcError, RunContext};
 
 /// Asks the operator; Err when nobody can be asked.
@@ -48,6 +49,7 @@ pub enum RunbookAction {
         cluster: String,
         block: String,
     },
+    Openldap(LdapAction),
 }
 
 /// What a run shares across its steps: the lock (taken once, held to the end), the way to ask
@@ -64,9 +66,16 @@ pub struct Shared {
 pub struct RunbookCtx {
     pub cluster: Cluster,
     pub shared: Arc<Shared>,
+    /// The openldap nodes, when the runbook has `openldap.*` steps.
+    pub ldap: Option<Arc<LdapCluster>>,
 }
 
 impl RunbookCtx {
+    fn ldap(&self) -> Result<&LdapCluster, ProcError> {
+        self.ldap
+            .as_deref()
+            .ok_or_else(|| ProcError::usage("the cluster file lists no `kind: openldap` node"))
+    }
     pub fn output(&self, name: &str, value: impl Into<String>) {
         self.shared
             .outputs
@@ -231,6 +240,7 @@ impl Act for RunbookAction {
                     file.display()
                 )
             }
+            RunbookAction::Openldap(l) => l.describe(),
         }
     }
 
@@ -241,6 +251,7 @@ impl Act for RunbookAction {
             RunbookAction::Http(h) => h.changes(),
             RunbookAction::Ldap(l) => l.changes(),
             RunbookAction::HostsBlock { .. } => true,
+            RunbookAction::Openldap(l) => l.changes(),
             _ => false,
         }
     }
@@ -284,6 +295,7 @@ impl Act for RunbookAction {
                     Check::ToDo
                 })
             }
+            RunbookAction::Openldap(l) => l.check(cx.ldap()?).await,
         }
     }
 
@@ -314,6 +326,7 @@ impl Act for RunbookAction {
                     .map_err(|e| ProcError::failed(e.to_string()))?;
                 Ok(None)
             }
+            RunbookAction::Openldap(l) => l.apply(cx.ldap()?).await,
             _ => Ok(None),
         }
     }
@@ -359,6 +372,7 @@ impl Act for RunbookAction {
                     )))
                 }
             }
+            RunbookAction::Openldap(l) => l.verify(cx.ldap()?).await,
             _ => Ok(None),
         }
     }

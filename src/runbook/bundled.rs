@@ -55,6 +55,14 @@ pub static BUNDLED: &[(&str, &str)] = &[
         "adlds-metadata-cleanup",
         include_str!("../../runbooks/adlds-metadata-cleanup.yaml"),
     ),
+    (
+        "openldap-forced-failover",
+        include_str!("../../runbooks/openldap-forced-failover.yaml"),
+    ),
+    (
+        "openldap-switchover",
+        include_str!("../../runbooks/openldap-switchover.yaml"),
+    ),
 ];
 
 pub fn get(name: &str) -> Option<&'static str> {

@@ -78,6 +78,13 @@ pub async fn drill(rb: &Runbook, base: &Path, progress: &(dyn Fn(&str) + Sync)) 
         report.error = Some(format!("runbook {} has no drill section", rb.name));
         return report;
     };
+    if d.kind.as_deref() == Some("openldap") {
+        super::drill_ldap::drill(rb, &d, base, progress, &mut report).await;
+        report.passed = report.skipped.is_some()
+            || (report.error.is_none() && report.expectations.iter().all(|x| x.ok));
+        report.total_ms = started.elapsed().as_millis() as u64;
+        return report;
+    }
     if d.directory.is_some() && !Directory::available() {
         report.skipped = Some(format!(
             "needs slapd ({SLAPD}), which is not installed (Debian: apt-get install slapd)"

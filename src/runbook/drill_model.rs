@@ -17,6 +17,8 @@ pub struct Drill {
     /// Writes through the write checker while the runbook runs.
     pub writes: Option<Writes>,
     pub expect: Expect,
+    /// `openldap`: the lab is `nodes` real slapd (node-1 the provider), not drnode.
+    pub kind: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -91,9 +93,19 @@ pub struct Expect {
     pub holders: BTreeMap<String, String>,
     /// Node → member state (normal, leaving, removed).
     pub members: BTreeMap<String, String>,
+    /// Every reachable openldap node follows the provider with equal CSNs and fingerprints.
+    pub converged: Option<bool>,
 }
 
-const DRILL: &[&str] = &["nodes", "directory", "inject", "vars", "writes", "expect"];
+const DRILL: &[&str] = &[
+    "nodes",
+    "directory",
+    "inject",
+    "vars",
+    "writes",
+    "expect",
+    "kind",
+];
 const INJECT: &[&str] = &[
     "kill",
     "pause",
@@ -118,6 +130,7 @@ const EXPECT: &[&str] = &[
     "exported",
     "holders",
     "members",
+    "converged",
 ];
 
 fn string_map(c: &mut Compiler, node: &Node, path: &str) -> BTreeMap<String, String> {
@@ -143,6 +156,7 @@ pub(super) fn compile(c: &mut Compiler, node: &Node, rb: &Runbook) -> Option<Dri
         vars: BTreeMap::new(),
         writes: None,
         expect: Expect::default(),
+        kind: None,
     };
     for (k, v) in entries {
         let path = join("drill", &k.text);
@@ -163,6 +177,7 @@ pub(super) fn compile(c: &mut Compiler, node: &Node, rb: &Runbook) -> Option<Dri
                 None => {}
             },
             "vars" => d.vars = string_map(c, v, &path),
+            "kind" => d.kind = super::drill_ldap::kind(c, v, &path),
             "writes" => {
                 let w = c.fields(v, &path, &["count", "rate"]).unwrap_or(&[]);
                 let mut writes = Writes {
@@ -189,6 +204,7 @@ pub(super) fn compile(c: &mut Compiler, node: &Node, rb: &Runbook) -> Option<Dri
                             d.expect.no_write_lost = c.boolean(ev, &p).unwrap_or(false)
                         }
                         "exported" => d.expect.exported = c.number(ev, &p),
+                        "converged" => d.expect.converged = c.boolean(ev, &p),
                         "ldap" => {
                             if let Kind::Map(entries) = &ev.kind {
                                 for (dn, attrs) in entries {
@@ -229,7 +245,8 @@ pub(super) fn compile(c: &mut Compiler, node: &Node, rb: &Runbook) -> Option<Dri
             _ => {}
         }
     }
-    if d.nodes == 0 && d.directory.is_none() {
+    super::drill_ldap::validate(c, node, &d);
+    if d.nodes == 0 && d.directory.is_none() && d.kind.is_none() {
         c.problem(
             node.mark,
             "drill.nodes",

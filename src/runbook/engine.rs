@@ -28,6 +28,8 @@ pub struct Settings {
     pub journal_dir: Option<PathBuf>,
     pub export_dir: PathBuf,
     pub http: reqwest::Client,
+    /// The cluster file's openldap nodes, for `openldap.*` steps.
+    pub ldap: Option<Arc<crate::backends::openldap::LdapCluster>>,
 }
 
 /// What a resumed run continues from.

@@ -9,6 +9,8 @@ mod compiler;
 pub mod directory;
 pub mod drill;
 mod drill_check;
+mod drill_ldap;
+mod drill_ldap_check;
 pub mod drill_model;
 pub mod engine;
 mod error;
@@ -16,7 +18,9 @@ mod expand;
 mod http;
 pub mod journal;
 mod ldap;
+mod ldap_writes;
 pub mod model;
+pub mod openldap;
 pub mod registry;
 mod rollback;
 mod step;
@@ -155,5 +159,6 @@ pub fn unattended(http: reqwest::Client, export_dir: &Path) -> Settings {
         journal_dir: None,
         export_dir: export_dir.to_path_buf(),
         http,
+        ldap: None,
     }
 }

@@ -78,6 +78,12 @@ pub static ACTIONS: &[ActionSpec] = &[
     ActionSpec { name: "hosts.block", summary: "write the hosts-file block (each node's unique name, then the alias once per node, primary first) into a file, idempotently", params: &[("file", true, "the hosts file"), ("alias", false, "the cluster's DNS alias")], outputs: &[] },
     ActionSpec { name: "procedure.upgrade", summary: "the steps of `drctl upgrade`: maintenance, standalone, COMMAND per node, re-form, verify", params: &[("command", true, "run for each node; {node}, {url}, {data_dir} substituted"), ("id", false, "names the upgrade (default: a hash of the command)")], outputs: &[] },
     ActionSpec { name: "procedure.standalone", summary: "the steps of `drctl standalone`", params: &[NODE], outputs: &[] },
+    ActionSpec { name: "openldap.failover", summary: "OpenLDAP forced failover, the steps of `drctl failover` on openldap nodes", params: &[("to", false, "the consumer to promote (default auto: the newest CSN of the lost provider)"), ("force", false, "promote `to` even if another consumer holds newer writes")], outputs: &["provider"] },
+    ActionSpec { name: "openldap.switchover", summary: "OpenLDAP switchover, the steps of `drctl switchover` on openldap nodes", params: &[("to", true, "the consumer to make provider")], outputs: &["provider"] },
+    ActionSpec { name: "openldap.repoint", summary: "the steps of `drctl repoint` on openldap nodes: every consumer follows the provider", params: &[("provider", true, "the provider")], outputs: &["provider"] },
+    ActionSpec { name: "openldap.wait-converged", summary: "wait until every reachable openldap node follows the provider with equal CSNs and data", params: &[("provider", false, "the provider (default: the one that answers)")], outputs: &["provider"] },
+    ActionSpec { name: "openldap.assert-provider-is", summary: "refuse unless this openldap node is the provider", params: &[NODE], outputs: &["provider"] },
+    ActionSpec { name: "openldap.assert-unreachable", summary: "refuse unless this openldap node does not answer (a lost provider)", params: &[NODE], outputs: &[] },
 ];
 
 pub fn find(name: &str) -> Option<&'static ActionSpec> {

@@ -71,12 +71,21 @@ pub(super) async fn run_step(
     let cx = RunbookCtx {
         cluster: scl.clone(),
         shared: shared.clone(),
+        ldap: settings
+            .ldap
+            .as_deref()
+            .map(|l| super::openldap::for_step(l, &cl.run_id, scl.step_timeout)),
     };
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let view = scl.probe().await;
-        let exp = match build(&args, &scl, &view, &settings.export_dir).await {
+        let built = if args.uses.starts_with("openldap.") {
+            super::openldap::build(&args, cx.ldap.as_deref()).await
+        } else {
+            let view = scl.probe().await;
+            build(&args, &scl, &view, &settings.export_dir).await
+        };
+        let exp = match built {
             Ok(e) => e,
             // A dry run cannot plan a step whose preconditions an earlier step would create.
             Err(e) if settings.dry_run && after_change => {

@@ -23,6 +23,8 @@ const BUNDLED: &[&str] = &[
     "sync-auto",
     "adlds-seize-roles",
     "adlds-metadata-cleanup",
+    "openldap-forced-failover",
+    "openldap-switchover",
 ];
 
 fn root() -> PathBuf {

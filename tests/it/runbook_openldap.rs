@@ -1,0 +1,197 @@
+//! The OpenLDAP runbooks on real slapd (`drctl lab up --kind openldap`), through the real drctl
+//! binary: a dry run changes nothing, a run recovers, a rerun is "already done", a wrong
+//! precondition refuses (exit 3) before anything changes; their drills pass on labs of their
+//! own. Skipped, saying why, where slapd is not installed.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::support::*;
+
+fn slapd_missing() -> bool {
+    let missing = ["/usr/sbin/slapd", "/usr/sbin/slapadd"]
+        .iter()
+        .any(|p| !Path::new(p).exists());
+    if missing {
+        println!("skipped: slapd not installed (apt-get install slapd ldap-utils)");
+    }
+    missing
+}
+
+fn ldap_lab() -> Lab {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("lab");
+    let lab = Lab { tmp, dir };
+    lab.ok(&["lab", "up", "--kind", "openldap", "--nodes", "3"]);
+    lab
+}
+
+/// Each node's role, read-only flag, syncprov, provider URLs and digest: what a run changes.
+fn end_state(lab: &Lab) -> Vec<Value> {
+    let s = lab.status();
+    s["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            serde_json::json!([
+                n["name"],
+                n["role"],
+                n["read_only"],
+                n["syncprov"],
+                n["update_ref"],
+                n["digest"]
+            ])
+        })
+        .collect()
+}
+
+fn run_json(lab: &Lab, state: &Path, args: &[&str]) -> Run {
+    let mut c = lab.drctl(args);
+    c.env("XDG_STATE_HOME", state).arg("--json");
+    run(c)
+}
+
+#[test]
+fn openldap_runbooks_dry_run_changes_nothing_run_recovers_rerun_is_already_done() {
+    if slapd_missing() {
+        return;
+    }
+    let lab = ldap_lab();
+    let state = lab.cwd().join("state");
+    // The provider answers: the forced failover refuses before anything changes.
+    let before = end_state(&lab);
+    let r = run_json(
+        &lab,
+        &state,
+        &[
+            "run",
+            "openldap-forced-failover",
+            "--var",
+            "failed=node-1",
+            "--yes",
+        ],
+    )
+    .exit(3);
+    assert_eq!(r.json()["outcome"], "refused", "{}", r.stdout());
+    assert_eq!(end_state(&lab), before);
+
+    lab.ok(&["lab", "kill", "node-1"]);
+    let before = end_state(&lab);
+    let ff = ["run", "openldap-forced-failover", "--var", "failed=node-1"];
+    let dry = run_json(&lab, &state, &[&ff[..], &["--dry-run"]].concat())
+        .success()
+        .json();
+    assert_eq!(dry["outcome"], "dry run", "{dry}");
+    assert_eq!(end_state(&lab), before, "a dry run changed something");
+
+    let done = run_json(&lab, &state, &[&ff[..], &["--yes"]].concat())
+        .success()
+        .json();
+    assert_eq!(done["outcome"], "succeeded", "{done}");
+    let s = lab.status();
+    let provider = s["provider"].as_str().expect("a provider").to_string();
+    assert_ne!(provider, "node-1");
+    let after = end_state(&lab);
+    let again = run_json(&lab, &state, &[&ff[..], &["--yes"]].concat())
+        .success()
+        .json();
+    assert_eq!(again["outcome"], "already done", "{again}");
+    assert_eq!(end_state(&lab), after);
+
+    // Switch over to the other survivor: dry run, run, rerun.
+    let other = if provider == "node-2" {
+        "node-3"
+    } else {
+        "node-2"
+    };
+    let to = format!("to={other}");
+    let sw = ["run", "openldap-switchover", "--var", &to];
+    let dry = run_json(&lab, &state, &[&sw[..], &["--dry-run"]].concat())
+        .success()
+        .json();
+    assert_eq!(dry["outcome"], "dry run", "{dry}");
+    assert_eq!(end_state(&lab), after, "a dry run changed something");
+    let expect = format!("expect_provider={other}");
+    run_json(
+        &lab,
+        &state,
+        &[&sw[..], &["--var", &expect, "--yes"]].concat(),
+    )
+    .exit(3);
+    assert_eq!(end_state(&lab), after, "a refused run changed something");
+    let done = run_json(&lab, &state, &[&sw[..], &["--yes"]].concat())
+        .success()
+        .json();
+    assert_eq!(done["outcome"], "succeeded", "{done}");
+    assert_eq!(lab.status()["provider"], other);
+    let again = run_json(&lab, &state, &[&sw[..], &["--yes"]].concat())
+        .success()
+        .json();
+    assert_eq!(again["outcome"], "already done", "{again}");
+}
+
+#[test]
+fn openldap_runbook_drills_pass_on_real_slapd_with_no_acknowledged_write_lost() {
+    if slapd_missing() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let out =
+        run(command(drctl_bin(), tmp.path()).args(["drill", "openldap-switchover", "--json"]))
+            .success()
+            .json();
+    let r = out.as_array().map(|a| a[0].clone()).unwrap_or(out);
+    assert_eq!(r["passed"], true, "{r}");
+    assert!(r["skipped"].is_null(), "{r}");
+    assert!(r["writes_acknowledged"].as_u64().unwrap() > 50, "{r}");
+    assert_eq!(r["writes_lost"], 0, "{r}");
+    let out =
+        run(command(drctl_bin(), tmp.path()).args(["drill", "openldap-forced-failover", "--json"]))
+            .success()
+            .json();
+    let r = out.as_array().map(|a| a[0].clone()).unwrap_or(out);
+    assert_eq!(r["passed"], true, "{r}");
+    assert_eq!(r["writes_lost"], 0, "{r}");
+    let checks: Vec<&str> = r["expectations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["what"].as_str().unwrap())
+        .collect();
+    assert!(checks.iter().any(|c| c.starts_with("converged")), "{r}");
+}
+
+#[test]
+fn openldap_drill_sections_are_checked_when_the_runbook_loads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("bad.yaml");
+    let text = "name: bad\ndescription: x\nparams:\n  to: {required: true, description: t}\nsteps:\n  - name: Switch\n    uses: openldap.switchover\n    with: {to: \"{{ to }}\"}\ndrill:\n  kind: openldapp\n  vars: {to: node-2}\n";
+    std::fs::write(&file, text).unwrap();
+    let validate = || {
+        let mut c = command(drctl_bin(), tmp.path());
+        c.args(["runbook", "validate"]).arg(&file);
+        run(c).exit(2).stderr()
+    };
+    let err = validate();
+    assert!(
+        err.contains("bad.yaml:10:9: drill.kind: unknown lab kind 'openldapp'"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `openldap`?"), "{err}");
+    let text = text.replace(
+        "openldapp",
+        "openldap\n  nodes: 1\n  inject: [{standalone: node-3}]",
+    );
+    std::fs::write(&file, text).unwrap();
+    let err = validate();
+    assert!(
+        err.contains("drill.nodes: an openldap lab has 2 to 9 slapd"),
+        "{err}"
+    );
+    assert!(
+        err.contains("drill.inject[0]: make node-3 standalone: an openldap drill injects"),
+        "{err}"
+    );
+}
