@@ -9,10 +9,9 @@ use super::args::{Cli, Command, ProcArgs, StatusArgs};
 use super::context::cluster_file;
 use super::error::CliError;
 use super::output::{health_cell, print_json, table};
-use super::procedure::{print_report, prompt};
 use crate::backends::openldap::{self as ol, LdapAction, LdapCluster, LdapView};
 use crate::inventory::{Inventory, NodeKind};
-use crate::procedures::{self, Plan, ProcError, RunOptions};
+use crate::procedures::{Plan, ProcError};
 
 /// Runs the command if it is for OpenLDAP nodes; None lets drnode's fronts run it.
 pub async fn dispatch(cli: &Cli) -> Option<Result<(), CliError>> {
@@ -181,27 +180,7 @@ where
         }
     }
     let (cl, plan) = build(cl, view).await?;
-    if !args.json {
-        for line in &plan.summary {
-            eprintln!("{line}");
-        }
-    }
-    let yes = args.yes;
-    let confirm = move |q: &str| prompt(q, yes);
-    let opts = RunOptions {
-        dry_run: args.dry_run,
-        break_lock: args.break_lock,
-        lock_ttl: args.wait * 4,
-        confirm: &confirm,
-        progress: !args.json,
-    };
-    let report = procedures::execute(&cl, plan, &opts).await;
-    print_report(&report, args.json);
-    match (report.exit, &report.error) {
-        (None, _) => Ok(()),
-        (Some(exit), Some(e)) => Err(CliError::new(exit, e.clone())),
-        (Some(exit), None) => Err(CliError::new(exit, report.outcome.clone())),
-    }
+    super::procedure::run_plan(&cl, plan, args, args.wait * 4).await
 }
 
 async fn status(cl: &LdapCluster, args: &StatusArgs) -> Result<(), CliError> {
@@ -285,24 +264,5 @@ async fn status(cl: &LdapCluster, args: &StatusArgs) -> Result<(), CliError> {
 async fn check(cl: &LdapCluster, json: bool) -> Result<(), CliError> {
     let view = cl.probe().await;
     let a = view.assess();
-    if json {
-        print_json(
-            &serde_json::json!({"cluster": view.cluster, "healthy": a.healthy, "problems": a.problems}),
-        );
-    } else if a.healthy {
-        println!("cluster {} is healthy", view.cluster);
-    } else {
-        println!("cluster {} is not healthy:", view.cluster);
-        for p in &a.problems {
-            println!("  - {p}");
-        }
-    }
-    if a.healthy {
-        Ok(())
-    } else {
-        Err(CliError::failed(format!(
-            "{} problem(s) found",
-            a.problems.len()
-        )))
-    }
+    super::status::report_check(&view.cluster, a.healthy, &a.problems, json)
 }

@@ -50,6 +50,23 @@ pub async fn run(
     let view = cl.probe().await;
     procedures::check_expectations(&view, args.expect_primary.as_deref(), args.expect_epoch)?;
     let plan = build(&cl, &view).await?;
+    run_plan(
+        &cl,
+        plan,
+        args,
+        std::time::Duration::from_secs(120) + args.wait * 4,
+    )
+    .await
+}
+
+/// Runs a plan with the common options, prints its report, maps the outcome to the exit code:
+/// the shared end of every procedure front, drnode or OpenLDAP.
+pub async fn run_plan<A: procedures::Act>(
+    ctx: &A::Ctx,
+    plan: Plan<A>,
+    args: &ProcArgs,
+    lock_ttl: std::time::Duration,
+) -> Result<(), CliError> {
     if !args.json {
         for line in &plan.summary {
             eprintln!("{line}");
@@ -60,11 +77,11 @@ pub async fn run(
     let opts = RunOptions {
         dry_run: args.dry_run,
         break_lock: args.break_lock,
-        lock_ttl: std::time::Duration::from_secs(120) + args.wait * 4,
+        lock_ttl,
         confirm: &confirm,
         progress: !args.json,
     };
-    let report = procedures::execute(&cl, plan, &opts).await;
+    let report = procedures::execute(ctx, plan, &opts).await;
     print_report(&report, args.json);
     match (report.exit, &report.error) {
         (None, _) => Ok(()),

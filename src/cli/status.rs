@@ -42,26 +42,37 @@ pub async fn cmd_status(ctx: &Context, args: &StatusArgs) -> Result<(), CliError
 pub async fn cmd_check(ctx: &Context, json: bool) -> Result<(), CliError> {
     let view = ctx.probe().await;
     let assessment = view.assess();
+    report_check(
+        &view.cluster,
+        assessment.healthy,
+        &assessment.problems,
+        json,
+    )
+}
+
+/// Prints a health verdict (any kind of cluster): exit 0 when healthy, 1 listing each problem.
+pub fn report_check(
+    cluster: &str,
+    healthy: bool,
+    problems: &[String],
+    json: bool,
+) -> Result<(), CliError> {
     if json {
-        print_json(&json!({
-            "cluster": view.cluster,
-            "healthy": assessment.healthy,
-            "problems": assessment.problems,
-        }));
-    } else if assessment.healthy {
-        println!("cluster {} is healthy", view.cluster);
+        print_json(&json!({"cluster": cluster, "healthy": healthy, "problems": problems}));
+    } else if healthy {
+        println!("cluster {cluster} is healthy");
     } else {
-        println!("cluster {} is not healthy:", view.cluster);
-        for p in &assessment.problems {
+        println!("cluster {cluster} is not healthy:");
+        for p in problems {
             println!("  - {p}");
         }
     }
-    if assessment.healthy {
+    if healthy {
         Ok(())
     } else {
         Err(CliError::failed(format!(
             "{} problem(s) found",
-            assessment.problems.len()
+            problems.len()
         )))
     }
 }
