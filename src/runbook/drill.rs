@@ -232,6 +232,17 @@ async fn run_drill(
                     .await
                     .map_err(fail)?;
             }
+            Inject::Package {
+                node,
+                name,
+                content,
+            } => {
+                target(&targets, node)?
+                    .client
+                    .upload_package(name, bytes::Bytes::from(content.clone().into_bytes()))
+                    .await
+                    .map_err(fail)?;
+            }
             Inject::Writes(count) => {
                 let opts = WriteOptions {
                     count: *count,

@@ -44,6 +44,12 @@ pub enum Inject {
     Writes(u64),
     /// Write a replicated setting through the primary (drift an operator must repair).
     SetSetting { name: String, value: String },
+    /// Upload a package file to a node (node-local, like an operator's `packages put`).
+    Package {
+        node: String,
+        name: String,
+        content: String,
+    },
 }
 
 impl Inject {
@@ -64,6 +70,7 @@ impl Inject {
             ),
             Inject::Writes(n) => format!("{n} acknowledged writes"),
             Inject::SetSetting { name, value } => format!("set {name} = {value}"),
+            Inject::Package { node, name, .. } => format!("package {name} on {node}"),
         }
     }
 }
@@ -95,6 +102,10 @@ pub struct Expect {
     pub members: BTreeMap<String, String>,
     /// Every reachable openldap node follows the provider with equal CSNs and fingerprints.
     pub converged: Option<bool>,
+    /// Node → its services (running, stopped).
+    pub services: BTreeMap<String, String>,
+    /// Node → the package files it holds, comma-separated (exactly these).
+    pub packages: BTreeMap<String, String>,
 }
 
 const DRILL: &[&str] = &[
@@ -117,6 +128,7 @@ const INJECT: &[&str] = &[
     "vars",
     "writes",
     "set_setting",
+    "package",
     "partition",
 ];
 const EXPECT: &[&str] = &[
@@ -131,6 +143,8 @@ const EXPECT: &[&str] = &[
     "holders",
     "members",
     "converged",
+    "services",
+    "packages",
 ];
 
 fn string_map(c: &mut Compiler, node: &Node, path: &str) -> BTreeMap<String, String> {
@@ -226,6 +240,8 @@ pub(super) fn compile(c: &mut Compiler, node: &Node, rb: &Runbook) -> Option<Dri
                         },
                         "holders" => d.expect.holders = string_map(c, ev, &p),
                         "members" => d.expect.members = string_map(c, ev, &p),
+                        "services" => d.expect.services = string_map(c, ev, &p),
+                        "packages" => d.expect.packages = string_map(c, ev, &p),
                         _ => d.expect.roles = string_map(c, ev, &p),
                     }
                 }
@@ -287,6 +303,20 @@ fn inject(c: &mut Compiler, item: &Node, path: &str) -> Option<Inject> {
                 },
                 _ => {
                     c.problem(v.mark, &p, "wait_role needs node and role");
+                    return None;
+                }
+            }
+        }
+        "package" => {
+            let m = string_map(c, v, &p);
+            match (m.get("node"), m.get("name"), m.get("content")) {
+                (Some(n), Some(f), Some(body)) if m.len() == 3 => Inject::Package {
+                    node: n.clone(),
+                    name: f.clone(),
+                    content: body.clone(),
+                },
+                _ => {
+                    c.problem(v.mark, &p, "package needs node, name and content");
                     return None;
                 }
             }
