@@ -155,6 +155,7 @@ fn http_client(lab: Option<&Lab>) -> Result<reqwest::Client, LabError> {
         request_timeout: Duration::from_secs(3),
         operator: Some("drill".into()),
         run_id: None,
+        quiet_after_timeout: Duration::ZERO,
     })
     .map_err(fail)
 }
