@@ -145,21 +145,28 @@ impl Net {
         self.claim_subnet()?;
         ip(&["link", "set", &self.bridge, "up"])?;
         let peer = format!("drt{}", self.id);
-        ip(&["link", "add", &self.sink, "type", "veth", "peer", "name", &peer])?;
+        ip(&[
+            "link", "add", &self.sink, "type", "veth", "peer", "name", &peer,
+        ])?;
         ip(&["link", "set", &self.sink, "alias", &alias])?;
         ip(&["link", "set", &self.sink, "arp", "off", "up"])?;
         for (i, n) in self.nodes.iter_mut().enumerate() {
             n.addr = Ipv4Addr::new(10, self.subnet[0], self.subnet[1], i as u8 + 1);
             let inner = format!("drp{}{}", self.id, i + 1);
             let cidr = format!("{}/24", n.addr);
-            ip(&["link", "add", &n.veth, "type", "veth", "peer", "name", &inner])?;
+            ip(&[
+                "link", "add", &n.veth, "type", "veth", "peer", "name", &inner,
+            ])?;
+            ip(&["link", "set", &n.veth, "alias", &alias])?;
             ip(&["link", "set", &inner, "netns", &n.netns, "name", "eth0"])?;
             ip(&["link", "set", &n.veth, "master", &self.bridge, "up"])?;
             let ns = n.netns.as_str();
             ip(&["-n", ns, "link", "set", "lo", "up"])?;
             ip(&["-n", ns, "addr", "add", &cidr, "dev", "eth0"])?;
             ip(&["-n", ns, "link", "set", "eth0", "up"])?;
-            ip(&["-n", ns, "link", "add", "cut0", "type", "veth", "peer", "name", "cut1"])?;
+            ip(&[
+                "-n", ns, "link", "add", "cut0", "type", "veth", "peer", "name", "cut1",
+            ])?;
             ip(&["-n", ns, "link", "set", "cut0", "arp", "off", "up"])?;
         }
         Ok(())
@@ -282,7 +289,10 @@ impl Net {
                 }
             }
         }
-        for link in [&self.bridge, &self.sink] {
+        // A namespace lives on while something holds it (orphaned sockets of a cut node can, for
+        // minutes), and its veth with it: the host ends are deleted by name.
+        let veths = self.nodes.iter().map(|n| &n.veth);
+        for link in veths.chain([&self.bridge, &self.sink]) {
             if let Err(e) = delete_link(link) {
                 first.get_or_insert(e);
             }

@@ -80,7 +80,10 @@ mod tests {
             start: me.start + 1,
             ..me
         };
-        assert!(!reused.alive(), "a pid with another start time is not the owner");
+        assert!(
+            !reused.alive(),
+            "a pid with another start time is not the owner"
+        );
         assert_eq!(Owner::parse_tag("p12x"), None);
         assert_eq!(Owner::parse_tag("node-1"), None);
     }

@@ -91,7 +91,10 @@ mod tests {
     fn a_drill_directory_names_its_owner() {
         let dir = drill_dir(Path::new("/tmp"), "forced-failover");
         assert_eq!(drill_owner(&dir), Some(Owner::me()));
-        assert_eq!(drill_owner(Path::new("/tmp/drctl-drill-join-1234abcd")), None);
+        assert_eq!(
+            drill_owner(Path::new("/tmp/drctl-drill-join-1234abcd")),
+            None
+        );
         assert_eq!(drill_owner(Path::new("/tmp/lab")), None);
     }
 }

@@ -94,7 +94,9 @@ pub async fn drill(rb: &Runbook, base: &Path, progress: &(dyn Fn(&str) + Sync)) 
     }
     if d.partitions() {
         if let Some(why) = crate::lab::netns::unavailable() {
-            report.skipped = Some(format!("partitions need nodes in network namespaces: {why}"));
+            report.skipped = Some(format!(
+                "partitions need nodes in network namespaces: {why}"
+            ));
             report.passed = true;
             return report;
         }
@@ -236,7 +238,9 @@ async fn run_drill(
         settings: &settings,
         with_url: &with_url,
     };
-    faults.apply(rb, &d.inject, "inject", report, progress).await?;
+    faults
+        .apply(rb, &d.inject, "inject", report, progress)
+        .await?;
     // Writes while the runbook runs, from a client that retries through the change.
     let acks = Arc::new(AtomicU64::new(0));
     let writer = d.writes.as_ref().map(|w| {
@@ -304,7 +308,9 @@ async fn run_drill(
         settings: &settings,
         with_url: &with_url,
     };
-    faults.apply(rb, &d.after, "after", report, progress).await?;
+    faults
+        .apply(rb, &d.after, "after", report, progress)
+        .await?;
     report.expectations = expect(d, &cluster, &targets, &acked, report).await;
     if let Some(dd) = &directory {
         report.expectations.extend(expect_ldap(d, dd).await);
@@ -347,8 +353,7 @@ impl Faults<'_, '_> {
                 Inject::Resume(n) => need(&mut self.lab)?.signal(n, Sig::Cont)?,
                 Inject::Restart(n) => {
                     need(&mut self.lab)?.start(n)?;
-                    let t: Vec<Target> =
-                        targets.iter().filter(|t| t.name == *n).cloned().collect();
+                    let t: Vec<Target> = targets.iter().filter(|t| t.name == *n).cloned().collect();
                     crate::lab::wait_up(&t, DEADLINE).await?;
                 }
                 Inject::Standalone(n) => {
