@@ -1,69 +1,19 @@
-//! Fronts for roles, membership, sync, services, packages, upgrade and hosts (issue: roles,
-//! membership, sync modes and upgrade).
+//! The reads and local edits beside the procedures: `removenode status`, `packages
+//! list|put|rm`, `hosts render|apply` (the procedures themselves are runbook fronts, `fronts`).
 
-use super::args::{Command, HostsCommand, PackagesCommand, SyncCommand};
+use super::args::{Command, HostsCommand, PackagesCommand};
 use super::context::Context;
 use super::error::CliError;
 use super::output::{print_json, table};
-use super::procedure;
 use crate::procedures as p;
 
 /// Runs one of this module's commands; None if `cmd` is not one of them.
 pub async fn dispatch(ctx: &Context, cmd: &Command) -> Option<Result<(), CliError>> {
     Some(match cmd {
-        Command::SeizeRoles { to, roles, proc } => {
-            procedure::run(ctx, proc, async |cl, view| {
-                p::seize_roles(cl, view, to, roles).await
-            })
-            .await
-        }
-        Command::RemoveInstance { node, proc } => {
-            procedure::run(ctx, proc, async |cl, view| {
-                p::remove_instance(cl, view, node).await
-            })
-            .await
-        }
-        Command::Removenode {
-            target,
-            force,
-            proc,
-        } if target == "status" => {
-            let _ = force;
+        Command::Removenode { target, proc, .. } if target == "status" => {
             removenode_status(ctx, proc.json).await
         }
-        Command::Removenode {
-            target,
-            force,
-            proc,
-        } => {
-            procedure::run(ctx, proc, async |cl, view| {
-                p::removenode(cl, view, target, *force).await
-            })
-            .await
-        }
-        Command::Sync(SyncCommand::Full { from, to, proc }) => {
-            procedure::run(ctx, proc, async |cl, view| {
-                p::sync_full(cl, view, from, to).await
-            })
-            .await
-        }
-        Command::Services { action, node, proc } => {
-            let running = action == "start";
-            procedure::run(ctx, proc, async |cl, view| {
-                p::services(cl, view, node, running).await
-            })
-            .await
-        }
-        Command::Packages(PackagesCommand::Sync { proc }) => {
-            procedure::run(ctx, proc, async |cl, view| p::packages_sync(cl, view).await).await
-        }
         Command::Packages(cmd) => packages(ctx, cmd).await,
-        Command::Upgrade { command, id, proc } => {
-            procedure::run(ctx, proc, async |cl, view| {
-                p::upgrade(cl, view, command, id.as_deref()).await
-            })
-            .await
-        }
         Command::Hosts(cmd) => hosts(ctx, cmd).await,
         _ => return None,
     })
@@ -129,7 +79,7 @@ async fn packages(ctx: &Context, cmd: &PackagesCommand) -> Result<(), CliError> 
             target.client.delete_package(name).await?;
             println!("{name} removed from {}", target.name);
         }
-        PackagesCommand::Sync { .. } => unreachable!("handled as a procedure"),
+        PackagesCommand::Sync { .. } => unreachable!("a runbook front"),
     }
     Ok(())
 }

@@ -99,6 +99,7 @@ impl Context {
             request_timeout: global.timeout.max(std::time::Duration::from_millis(200)) * 3,
             operator: Some(operator(global)),
             run_id: None,
+            quiet_after_timeout: global.timeout.max(std::time::Duration::from_millis(200)) * 3,
         };
         let pass = passphrase(global, inventory.as_ref())?;
         let http = http_client(&options).map_err(CliError::from)?;

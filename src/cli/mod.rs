@@ -10,11 +10,11 @@ mod drill;
 mod entry;
 pub mod error;
 mod events;
+mod fronts;
 mod lab;
 mod openldap;
 mod openldap_lab;
 pub mod output;
-mod procedure;
 mod run;
 pub mod runbook_args;
 mod status;
@@ -31,16 +31,13 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     if let Some(done) = openldap::dispatch(&cli).await {
         return done;
     }
+    if let Some(front) = fronts::of(&cli.command) {
+        let ctx = context::Context::load(g).await?;
+        return fronts::run(&ctx, front).await;
+    }
     if matches!(
         &cli.command,
-        Command::SeizeRoles { .. }
-            | Command::RemoveInstance { .. }
-            | Command::Removenode { .. }
-            | Command::Sync(args::SyncCommand::Full { .. })
-            | Command::Services { .. }
-            | Command::Packages(_)
-            | Command::Upgrade { .. }
-            | Command::Hosts(_)
+        Command::Removenode { .. } | Command::Packages(_) | Command::Hosts(_)
     ) {
         let ctx = context::Context::load(g).await?;
         return admin::dispatch(&ctx, &cli.command)
@@ -78,32 +75,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             }
             Ok(())
         }
-        Command::Switchover { to, proc } => {
+        // `repoint --list`: with `--primary` it is a runbook front, dispatched above.
+        Command::Repoint { proc, .. } => {
             let ctx = context::Context::load(g).await?;
-            procedure::run(&ctx, proc, async |cl, view| {
-                crate::procedures::switchover(cl, view, to).await
-            })
-            .await
-        }
-        Command::Failover {
-            to,
-            force,
-            export_dir,
-            proc,
-        } => {
-            let ctx = context::Context::load(g).await?;
-            procedure::run(&ctx, proc, async |cl, view| {
-                crate::procedures::failover(cl, view, to.as_deref(), *force, export_dir).await
-            })
-            .await
-        }
-        Command::Repoint {
-            primary,
-            list,
-            proc,
-        } => {
-            let ctx = context::Context::load(g).await?;
-            if *list {
+            {
                 let view = ctx.probe().await;
                 let rows = crate::procedures::repoint_list(&view);
                 if proc.json {
@@ -119,62 +94,22 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                     }
                     println!("{t}");
                 }
-                return Ok(());
             }
-            let primary = primary
-                .as_deref()
-                .expect("clap requires --primary without --list");
-            procedure::run(&ctx, proc, async |cl, view| {
-                crate::procedures::repoint(cl, view, primary).await
-            })
-            .await
+            Ok(())
         }
-        Command::Demote {
-            node,
-            to,
-            export,
-            proc,
-        } => {
-            let ctx = context::Context::load(g).await?;
-            procedure::run(&ctx, proc, async |cl, view| {
-                crate::procedures::demote(cl, view, node, to.as_deref(), export.clone()).await
-            })
-            .await
-        }
-        Command::Standalone { node, proc } => {
-            let ctx = context::Context::load(g).await?;
-            procedure::run(&ctx, proc, async |cl, view| {
-                crate::procedures::standalone(cl, view, node).await
-            })
-            .await
-        }
-        Command::Join {
-            node,
-            primary,
-            proc,
-        } => {
-            let ctx = context::Context::load(g).await?;
-            procedure::run(&ctx, proc, async |cl, view| {
-                crate::procedures::join(cl, view, node, primary).await
-            })
-            .await
-        }
-        Command::SeizeRoles { .. }
+        Command::Switchover { .. }
+        | Command::Failover { .. }
+        | Command::Demote { .. }
+        | Command::Standalone { .. }
+        | Command::Join { .. }
+        | Command::Sync(_)
+        | Command::SeizeRoles { .. }
         | Command::RemoveInstance { .. }
-        | Command::Removenode { .. }
-        | Command::Sync(args::SyncCommand::Full { .. })
         | Command::Services { .. }
-        | Command::Packages(_)
         | Command::Upgrade { .. }
+        | Command::Removenode { .. }
+        | Command::Packages(_)
         | Command::Hosts(_) => unreachable!("dispatched above"),
-        Command::Sync(args::SyncCommand::Auto { state, node, proc }) => {
-            let ctx = context::Context::load(g).await?;
-            let on = state == "on";
-            procedure::run(&ctx, proc, async |cl, view| {
-                crate::procedures::sync_auto(cl, view, node, on).await
-            })
-            .await
-        }
         Command::Certs(c) => certs::cmd_certs(c),
         Command::Lab(c) => lab::cmd_lab(g, c).await,
         Command::Run(a) => run::cmd_run(g, a).await,

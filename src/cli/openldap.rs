@@ -3,15 +3,12 @@
 //! the cluster file lists only openldap nodes, `--kind openldap` is given, or the procedure
 //! names an openldap node; otherwise drnode's fronts run.
 
-use std::future::Future;
-
 use super::args::{Cli, Command, ProcArgs, StatusArgs};
 use super::context::cluster_file;
 use super::error::CliError;
 use super::output::{health_cell, print_json, table};
-use crate::backends::openldap::{self as ol, LdapAction, LdapCluster, LdapView};
+use crate::backends::openldap::{self as ol, LdapCluster};
 use crate::inventory::{Inventory, NodeKind};
-use crate::procedures::{Plan, ProcError};
 
 /// Runs the command if it is for OpenLDAP nodes; None lets drnode's fronts run it.
 pub async fn dispatch(cli: &Cli) -> Option<Result<(), CliError>> {
@@ -103,18 +100,12 @@ async fn run(cli: &Cli, inv: &Inventory) -> Result<(), CliError> {
         Command::Failover {
             to, force, proc, ..
         } => {
-            procedure(cli, inv, proc, |cl, view| async move {
-                ol::failover(&cl, &view, to.as_deref(), *force)
-                    .await
-                    .map(|p| (cl, p))
-            })
-            .await
+            let to = to.clone().unwrap_or_else(|| "auto".into());
+            let vars = [("to", to), ("force", force.to_string())];
+            front(cli, inv, proc, "openldap-forced-failover", &vars).await
         }
         Command::Switchover { to, proc } => {
-            procedure(cli, inv, proc, |cl, view| async move {
-                ol::switchover(&cl, &view, to).await.map(|p| (cl, p))
-            })
-            .await
+            front(cli, inv, proc, "openldap-switchover", &[("to", to.clone())]).await
         }
         Command::Repoint {
             primary,
@@ -126,13 +117,8 @@ async fn run(cli: &Cli, inv: &Inventory) -> Result<(), CliError> {
                     "repoint --list: use `drctl candidates` for openldap nodes",
                 ));
             }
-            let primary = primary
-                .as_deref()
-                .expect("clap requires --primary without --list");
-            procedure(cli, inv, proc, |cl, view| async move {
-                ol::repoint(&cl, &view, primary).await.map(|p| (cl, p))
-            })
-            .await
+            let primary = primary.clone().unwrap_or_default();
+            front(cli, inv, proc, "openldap-repoint", &[("provider", primary)]).await
         }
         Command::Demote {
             node,
@@ -140,38 +126,41 @@ async fn run(cli: &Cli, inv: &Inventory) -> Result<(), CliError> {
             export,
             proc,
         } => {
-            procedure(cli, inv, proc, |cl, view| async move {
-                ol::demote(&cl, &view, node, to.as_deref(), export.clone())
-                    .await
-                    .map(|p| (cl, p))
-            })
-            .await
+            let vars = [
+                ("node", node.clone()),
+                ("to", to.clone().unwrap_or_default()),
+                (
+                    "export",
+                    export
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default(),
+                ),
+            ];
+            front(cli, inv, proc, "openldap-demote", &vars).await
         }
         _ => unreachable!("dispatch only routes the commands above"),
     }
 }
 
-/// Probes, plans, runs through the generic runner, prints; the same options and exit codes as
-/// drnode procedures. OpenLDAP has no lock of ours: `--break-lock` has nothing to break.
-async fn procedure<F, Fut>(
+/// Runs the subcommand's bundled runbook on the openldap nodes: the same options, journal and
+/// exit codes as drnode fronts. OpenLDAP has no lock of ours: `--break-lock` has nothing to
+/// break, and there is no epoch to expect.
+async fn front(
     cli: &Cli,
     inv: &Inventory,
     args: &ProcArgs,
-    build: F,
-) -> Result<(), CliError>
-where
-    F: FnOnce(LdapCluster, LdapView) -> Fut,
-    Fut: Future<Output = Result<(LdapCluster, Plan<LdapAction>), ProcError>>,
-{
+    runbook: &str,
+    vars: &[(&str, String)],
+) -> Result<(), CliError> {
     let cl = cluster(cli, inv, args.wait)?;
     if args.expect_epoch.is_some() {
         return Err(CliError::usage(
             "--expect-epoch: OpenLDAP groups have no epoch; use --expect-primary NODE",
         ));
     }
-    let view = cl.probe().await;
     if let Some(want) = &args.expect_primary {
-        let now = view.provider();
+        let now = cl.probe().await.provider();
         if now.as_deref() != Some(want.as_str()) {
             return Err(CliError::refused(format!(
                 "--expect-primary {want}: the provider is {}; nothing was changed",
@@ -179,8 +168,19 @@ where
             )));
         }
     }
-    let (cl, plan) = build(cl, view).await?;
-    super::procedure::run_plan(&cl, plan, args, args.wait * 4).await
+    let http = crate::runbook::openldap::http_client().map_err(CliError::failed)?;
+    let settings = super::fronts::settings(args, ".".into(), http, Some(std::sync::Arc::new(cl)));
+    let run_cl = crate::procedures::Cluster::new(
+        &inv.file.cluster,
+        &[],
+        &super::context::operator(&cli.global),
+        args.wait,
+    );
+    let vars = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    super::fronts::run_runbook(runbook, &vars, run_cl, &settings, args).await
 }
 
 async fn status(cl: &LdapCluster, args: &StatusArgs) -> Result<(), CliError> {

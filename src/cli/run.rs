@@ -72,7 +72,7 @@ pub async fn cmd_run(g: &GlobalArgs, a: &RunArgs) -> Result<(), CliError> {
     let yes = a.yes;
     let settings = engine::Settings {
         dry_run: a.dry_run,
-        ask: Arc::new(move |q: &str| super::procedure::prompt(q, yes)),
+        ask: Arc::new(move |q: &str| super::fronts::prompt(q, yes)),
         progress: !a.json,
         break_lock: a.break_lock,
         step_timeout: a.wait,
@@ -103,52 +103,6 @@ pub async fn cmd_run(g: &GlobalArgs, a: &RunArgs) -> Result<(), CliError> {
         (Some(exit), e) => Err(CliError::new(
             exit,
             e.clone().unwrap_or_else(|| report.outcome.clone()),
-        )),
-    }
-}
-
-/// Runs a bundled runbook with a procedure subcommand's options (`--dry-run`, `--yes`, `--json`,
-/// `--expect-primary`, `--expect-epoch`, `--break-lock`, `--wait`): the front that makes a
-/// subcommand a thin front for its runbook, e.g.
-/// `run_named(&ctx, proc, "managed-switchover", [("to", to)].into())`.
-#[allow(dead_code)] // called by the procedure subcommands once they are rewired to runbooks
-pub async fn run_named(
-    ctx: &Context,
-    args: &super::args::ProcArgs,
-    name: &str,
-    vars: BTreeMap<String, String>,
-) -> Result<(), CliError> {
-    let rb = runbook::load(name)?;
-    let vars = engine::resolve_vars(&rb, &vars)?;
-    let cl = super::procedure::cluster(ctx, args);
-    let view = cl.probe().await;
-    crate::procedures::check_expectations(
-        &view,
-        args.expect_primary.as_deref(),
-        args.expect_epoch,
-    )?;
-    let yes = args.yes;
-    let settings = engine::Settings {
-        dry_run: args.dry_run,
-        ask: Arc::new(move |q: &str| super::procedure::prompt(q, yes)),
-        progress: !args.json,
-        break_lock: args.break_lock,
-        step_timeout: args.wait,
-        journal_dir: Some(journal::runs_dir()),
-        export_dir: std::path::PathBuf::from("."),
-        http: ctx.http.clone(),
-        ldap: None,
-    };
-    let report = engine::run(&rb, vars, cl, &settings, None).await;
-    print_report(&report, args.json);
-    match report.exit {
-        None => Ok(()),
-        Some(exit) => Err(CliError::new(
-            exit,
-            report
-                .error
-                .clone()
-                .unwrap_or_else(|| report.outcome.clone()),
         )),
     }
 }

@@ -501,6 +501,7 @@ pub fn targets(lab: &Lab) -> Result<(String, Vec<Target>), LabError> {
         request_timeout: Duration::from_secs(3),
         operator: Some("lab".into()),
         run_id: None,
+        quiet_after_timeout: Duration::from_secs(3),
     };
     let http =
         crate::api::client::http_client(&options).map_err(|e| LabError::Failed(e.to_string()))?;

@@ -138,6 +138,7 @@ impl Node {
             request_timeout: Duration::from_secs(5),
             operator: Some(format!("drnode:{}", config.name)),
             run_id: None,
+            quiet_after_timeout: Duration::ZERO,
         };
         let peers = crate::api::client::http_client(&peer_options)?;
         let (head_tx, _) = watch::channel(store.head().seq);

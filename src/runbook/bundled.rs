@@ -31,6 +31,12 @@ pub static BUNDLED: &[(&str, &str)] = &[
     ("standalone", include_str!("../../runbooks/standalone.yaml")),
     ("join", include_str!("../../runbooks/join.yaml")),
     ("sync-auto", include_str!("../../runbooks/sync-auto.yaml")),
+    ("sync-full", include_str!("../../runbooks/sync-full.yaml")),
+    ("services", include_str!("../../runbooks/services.yaml")),
+    (
+        "packages-sync",
+        include_str!("../../runbooks/packages-sync.yaml"),
+    ),
     (
         "seize-roles",
         include_str!("../../runbooks/seize-roles.yaml"),
@@ -39,6 +45,7 @@ pub static BUNDLED: &[(&str, &str)] = &[
         "remove-failed-instance",
         include_str!("../../runbooks/remove-failed-instance.yaml"),
     ),
+    ("removenode", include_str!("../../runbooks/removenode.yaml")),
     (
         "removenode-force",
         include_str!("../../runbooks/removenode-force.yaml"),
@@ -66,6 +73,14 @@ pub static BUNDLED: &[(&str, &str)] = &[
     (
         "openldap-switchover",
         include_str!("../../runbooks/openldap-switchover.yaml"),
+    ),
+    (
+        "openldap-repoint",
+        include_str!("../../runbooks/openldap-repoint.yaml"),
+    ),
+    (
+        "openldap-demote",
+        include_str!("../../runbooks/openldap-demote.yaml"),
     ),
 ];
 

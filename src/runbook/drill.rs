@@ -184,6 +184,7 @@ fn http_client(lab: Option<&Lab>) -> Result<reqwest::Client, LabError> {
         request_timeout: Duration::from_secs(3),
         operator: Some("drill".into()),
         run_id: None,
+        quiet_after_timeout: Duration::ZERO,
     })
     .map_err(fail)
 }
@@ -350,7 +351,13 @@ impl Faults<'_, '_> {
             match inj {
                 Inject::Kill(n) => need(&mut self.lab)?.signal(n, Sig::Kill)?,
                 Inject::Pause(n) => need(&mut self.lab)?.signal(n, Sig::Stop)?,
-                Inject::Resume(n) => need(&mut self.lab)?.signal(n, Sig::Cont)?,
+                Inject::Resume(n) => {
+                    need(&mut self.lab)?.signal(n, Sig::Cont)?;
+                    // Until it answers again, drctl's clients remember its timeouts while paused
+                    // (and do not ask it for a moment): what runs next must find it answering.
+                    let t: Vec<Target> = targets.iter().filter(|t| t.name == *n).cloned().collect();
+                    crate::lab::wait_up(&t, DEADLINE).await?;
+                }
                 Inject::Restart(n) => {
                     need(&mut self.lab)?.start(n)?;
                     let t: Vec<Target> = targets.iter().filter(|t| t.name == *n).cloned().collect();
@@ -402,6 +409,17 @@ impl Faults<'_, '_> {
                             r.error.unwrap_or_default()
                         )));
                     }
+                }
+                Inject::Package {
+                    node,
+                    name,
+                    content,
+                } => {
+                    target(targets, node)?
+                        .client
+                        .upload_package(name, bytes::Bytes::from(content.clone().into_bytes()))
+                        .await
+                        .map_err(fail)?;
                 }
                 Inject::Partition(link) => links(need(&mut self.lab)?, link, true)?,
                 Inject::Heal(link) => links(need(&mut self.lab)?, link, false)?,

@@ -149,6 +149,58 @@ pub(super) async fn expect(
                 format!("{node} is {have}"),
             );
         }
+        for (node, want) in &d.expect.services {
+            let have = view
+                .nodes
+                .iter()
+                .find(|n| n.name == *node)
+                .and_then(|n| n.ok())
+                .map(|s| s.services.clone())
+                .unwrap_or_else(|| "unreachable".into());
+            check(
+                format!("{node}'s services are {want}"),
+                have == *want,
+                format!("they are {have}"),
+            );
+        }
+        // Names as listed; contents (sha256) equal wherever a name is held by several nodes.
+        let mut held: BTreeMap<String, (String, String)> = BTreeMap::new();
+        for (node, want) in &d.expect.packages {
+            let have = match targets.iter().find(|t| t.name == *node) {
+                Some(t) => match t.client.packages().await {
+                    Ok(list) => {
+                        let mut names = Vec::new();
+                        for p in list {
+                            if let Some((other, sha)) = held.get(&p.name) {
+                                check(
+                                    format!("{} is the same on {other} and {node}", p.name),
+                                    *sha == p.sha256,
+                                    format!("sha256 {sha} on {other}, {} on {node}", p.sha256),
+                                );
+                            }
+                            held.insert(p.name.clone(), (node.clone(), p.sha256));
+                            names.push(p.name);
+                        }
+                        names.sort();
+                        names.join(",")
+                    }
+                    Err(e) => format!("unreadable ({e})"),
+                },
+                None => "not in the lab".into(),
+            };
+            let mut want: Vec<&str> = want
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect();
+            want.sort();
+            let want = want.join(",");
+            check(
+                format!("{node} holds packages [{want}]"),
+                have == want,
+                format!("it holds [{have}]"),
+            );
+        }
         if d.expect.no_write_lost {
             let present: HashSet<String> = match primary
                 .as_ref()

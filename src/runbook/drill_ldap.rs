@@ -58,12 +58,13 @@ pub(super) fn validate(c: &mut Compiler, node: &Node, d: &Drill) {
                 | Inject::Resume(_)
                 | Inject::Restart(_)
                 | Inject::Writes(_)
+                | Inject::Runbook { .. }
         ) {
             c.problem(
                 node.mark,
                 &format!("drill.inject[{i}]"),
                 format!(
-                    "{}: an openldap drill injects kill, pause, resume, restart and writes",
+                    "{}: an openldap drill injects kill, pause, resume, restart, writes and runbook",
                     inj.describe()
                 ),
             );
@@ -132,6 +133,18 @@ async fn run(
         ms: t0.elapsed().as_millis() as u64,
     });
     let acks = Arc::new(Acks::default());
+    let http = super::openldap::http_client().map_err(fail)?;
+    let settings = || {
+        let mut s = super::unattended(http.clone(), dir);
+        s.journal_dir = Some(dir.join("runs"));
+        s.ldap = Some(Arc::new(LdapCluster::new(
+            &cl.name,
+            cl.nodes.clone(),
+            cl.timeout,
+            DEADLINE,
+        )));
+        s
+    };
     for (i, inj) in d.inject.iter().enumerate() {
         let t0 = Instant::now();
         let name = format!("inject: {}", inj.describe());
@@ -148,9 +161,22 @@ async fn run(
                     .map_err(|e| fail(format!("writes before the run: {e}")))?;
                 wait_converged(&cl).await?;
             }
+            Inject::Runbook { name, vars } => {
+                let run_cl = Cluster::new(&cl.name, &[], "drill", DEADLINE);
+                let r = super::run_bundled(name, vars, run_cl, &settings())
+                    .await
+                    .map_err(fail)?;
+                if !r.ok() {
+                    return Err(fail(format!(
+                        "inject runbook {name}: {} ({})",
+                        r.outcome,
+                        r.error.unwrap_or_default()
+                    )));
+                }
+            }
             other => {
                 return Err(fail(format!(
-                    "{} is not a fault an openldap drill can inject (kill, pause, resume, restart, writes)",
+                    "{} is not a fault an openldap drill can inject (kill, pause, resume, restart, writes, runbook)",
                     other.describe()
                 )))
             }
@@ -178,14 +204,7 @@ async fn run(
         }
     }
     let vars = engine::resolve_vars(rb, &d.vars).map_err(|e| fail(e.message))?;
-    let mut settings = super::unattended(super::openldap::http_client().map_err(fail)?, dir);
-    settings.journal_dir = Some(dir.join("runs"));
-    settings.ldap = Some(Arc::new(LdapCluster::new(
-        &cl.name,
-        cl.nodes.clone(),
-        cl.timeout,
-        DEADLINE,
-    )));
+    let settings = settings();
     let run_cl = Cluster::new(&cl.name, &[], "drill", DEADLINE);
     progress(&format!("  {} run (run {})", rb.name, run_cl.run_id));
     let (mid, mid_retried) = (

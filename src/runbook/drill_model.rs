@@ -50,6 +50,12 @@ pub enum Inject {
     Partition(Link),
     /// Restore links a partition cut.
     Heal(Link),
+    /// Upload a package file to a node (node-local, like an operator's `packages put`).
+    Package {
+        node: String,
+        name: String,
+        content: String,
+    },
 }
 
 /// The links a `partition` or `heal` names.
@@ -103,6 +109,7 @@ impl Inject {
             Inject::SetSetting { name, value } => format!("set {name} = {value}"),
             Inject::Partition(l) => format!("partition {}", l.describe()),
             Inject::Heal(l) => format!("heal {}", l.describe()),
+            Inject::Package { node, name, .. } => format!("package {name} on {node}"),
         }
     }
 }
@@ -134,6 +141,10 @@ pub struct Expect {
     pub members: BTreeMap<String, String>,
     /// Every reachable openldap node follows the provider with equal CSNs and fingerprints.
     pub converged: Option<bool>,
+    /// Node → its services (running, stopped).
+    pub services: BTreeMap<String, String>,
+    /// Node → the package files it holds, comma-separated (exactly these).
+    pub packages: BTreeMap<String, String>,
 }
 
 const DRILL: &[&str] = &[
@@ -157,6 +168,7 @@ const INJECT: &[&str] = &[
     "vars",
     "writes",
     "set_setting",
+    "package",
     "partition",
     "heal",
 ];
@@ -172,6 +184,8 @@ const EXPECT: &[&str] = &[
     "holders",
     "members",
     "converged",
+    "services",
+    "packages",
 ];
 
 fn string_map(c: &mut Compiler, node: &Node, path: &str) -> BTreeMap<String, String> {
@@ -270,6 +284,8 @@ pub(super) fn compile(c: &mut Compiler, node: &Node, rb: &Runbook) -> Option<Dri
                         },
                         "holders" => d.expect.holders = string_map(c, ev, &p),
                         "members" => d.expect.members = string_map(c, ev, &p),
+                        "services" => d.expect.services = string_map(c, ev, &p),
+                        "packages" => d.expect.packages = string_map(c, ev, &p),
                         _ => d.expect.roles = string_map(c, ev, &p),
                     }
                 }
@@ -439,6 +455,20 @@ fn inject(
                 },
                 _ => {
                     c.problem(v.mark, &p, "wait_role needs node and role");
+                    return None;
+                }
+            }
+        }
+        "package" => {
+            let m = string_map(c, v, &p);
+            match (m.get("node"), m.get("name"), m.get("content")) {
+                (Some(n), Some(f), Some(body)) if m.len() == 3 => Inject::Package {
+                    node: n.clone(),
+                    name: f.clone(),
+                    content: body.clone(),
+                },
+                _ => {
+                    c.problem(v.mark, &p, "package needs node, name and content");
                     return None;
                 }
             }

@@ -50,11 +50,16 @@ pub fn load(name_or_file: &str) -> Result<Runbook, RunbookError> {
         })?;
         return Ok(compile(name_or_file, &text)?);
     }
-    let name = name_or_file.trim_end_matches(".yaml");
+    load_bundled(name_or_file.trim_end_matches(".yaml"))
+}
+
+/// Loads a bundled runbook by name, never a file (a procedure subcommand runs its own runbook
+/// whatever files the working directory holds).
+pub fn load_bundled(name: &str) -> Result<Runbook, RunbookError> {
     match bundled::get(name) {
         Some(text) => Ok(compile(&format!("runbooks/{name}.yaml"), text)?),
         None => Err(RunbookError::Unknown {
-            name: name_or_file.to_string(),
+            name: name.to_string(),
             suggestion: nearest(name, bundled::names()),
             known: bundled::names().collect::<Vec<_>>().join(", "),
         }),

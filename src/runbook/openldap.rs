@@ -77,7 +77,12 @@ fn target(p: &Plan<LdapAction>) -> Option<String> {
 }
 
 /// Builds the plan of an `openldap.*` step from a fresh probe.
-pub async fn build(a: &Args<'_>, cl: Option<&LdapCluster>) -> Result<Expansion, ProcError> {
+/// `export_dir` is where a demotion's exported entries go unless the step names a file.
+pub async fn build(
+    a: &Args<'_>,
+    cl: Option<&LdapCluster>,
+    export_dir: &std::path::Path,
+) -> Result<Expansion, ProcError> {
     let cl = cl.ok_or_else(|| {
         ProcError::usage(format!(
             "{}: the cluster file lists no `kind: openldap` node",
@@ -93,6 +98,16 @@ pub async fn build(a: &Args<'_>, cl: Option<&LdapCluster>) -> Result<Expansion, 
         }
         "openldap.switchover" => ol::switchover(cl, &view, &a.str("to")?).await?,
         "openldap.repoint" => ol::repoint(cl, &view, &a.str("provider")?).await?,
+        "openldap.demote" => {
+            let node = a.str("node")?;
+            let export = a
+                .opt("export")
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|| {
+                    export_dir.join(format!("drctl-demote-{node}-{}.ldif", cl.run_id))
+                });
+            ol::demote(cl, &view, &node, a.opt("to").as_deref(), Some(export)).await?
+        }
         "openldap.wait-converged" => {
             let provider = match a.opt("provider").filter(|p| !p.is_empty()) {
                 Some(p) => p,

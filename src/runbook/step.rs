@@ -80,7 +80,7 @@ pub(super) async fn run_step(
     loop {
         attempt += 1;
         let built = if args.uses.starts_with("openldap.") {
-            super::openldap::build(&args, cx.ldap.as_deref()).await
+            super::openldap::build(&args, cx.ldap.as_deref(), &settings.export_dir).await
         } else {
             let view = scl.probe().await;
             build(&args, &scl, &view, &settings.export_dir).await
@@ -100,7 +100,9 @@ pub(super) async fn run_step(
             Err(e) => return Err((e, Vec::new(), false)),
         };
         let mut plan = exp.plan;
-        if let Some(q) = &step.confirm {
+        // A procedure's own question names what it found (the writes that may be lost, the
+        // records exported); the step's `confirm:` asks where the procedure would not.
+        if let (None, Some(q)) = (&plan.confirm, &step.confirm) {
             plan.confirm = Some(scope.render(q).map_err(usage)?);
         }
         for line in &plan.summary {

@@ -94,7 +94,12 @@ fn seize_roles_after_the_holder_is_killed_and_it_returns() {
         ])
         .json();
     assert_eq!(r["outcome"], "succeeded", "{r}");
-    assert_eq!(r["steps"][0]["action"], "release-role", "{r}");
+    assert_eq!(r["runbook"], "seize-roles", "{r}");
+    assert_eq!(
+        procedure_actions(&r)[0]["args"]["action"],
+        "release-role",
+        "{r}"
+    );
     assert_eq!(roles_of(&lab.status(), "node-1"), ["schema-master"]);
     lab.run(&["seize-roles", "--to", "node-1", "--role", "bogus"])
         .exit(2);
@@ -553,6 +558,59 @@ fn an_interrupted_upgrade_continues_when_rerun() {
         node(&before, "node-1")["digest"]
     );
     lab.ok(&["entry", "put", "k", "v"]);
+}
+
+/// `drctl upgrade` is a front for the upgrade-standalone runbook: a run stopped part-way leaves a
+/// journal and the exact command that continues it, and `drctl run --resume` finishes it without
+/// running any node's command twice.
+#[test]
+fn an_interrupted_upgrade_resumes_from_its_journal() {
+    let lab = Lab::up(3);
+    lab.ok(&["lab", "write", "--count", "20"]);
+    let before = lab.wait_converged(DEADLINE);
+    let flag = lab.cwd().join("node-3-may-upgrade");
+    let log = lab.cwd().join("upgrades.log");
+    let command = format!(
+        "if [ {{node}} = node-3 ] && [ ! -f {flag} ]; then echo 'node-3 not ready' >&2; exit 1; fi; echo {{node}} >> {log}",
+        flag = flag.display(),
+        log = log.display()
+    );
+    let r = run(lab.drctl(&[
+        "upgrade", "--exec", &command, "--id", "u2", "--yes", "--json",
+    ]))
+    .exit(1)
+    .json();
+    assert_eq!(r["runbook"], "upgrade-standalone", "{r}");
+    assert_eq!(r["outcome"], "failed part-way", "{r}");
+    let run_id = r["run_id"].as_str().unwrap();
+    assert_eq!(r["resume"], format!("drctl run --resume {run_id}"), "{r}");
+    let journal = std::path::PathBuf::from(r["journal"].as_str().unwrap());
+    assert!(journal.starts_with(lab.cwd().join(".state")), "{r}");
+    assert!(std::fs::read_to_string(&journal)
+        .unwrap()
+        .contains("upgrade-standalone"));
+    std::fs::write(&flag, "").unwrap();
+    let r = lab
+        .ok(&["run", "--resume", run_id, "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    assert_eq!(r["run_id"], run_id, "{r}");
+    let ran = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        ran.lines().collect::<Vec<_>>(),
+        ["node-1", "node-2", "node-3"],
+        "each node upgraded once"
+    );
+    let after = lab.wait_converged(DEADLINE);
+    assert_eq!(
+        node(&after, "node-2")["digest"],
+        node(&before, "node-1")["digest"]
+    );
+    // Finished: the subcommand now has nothing to do.
+    let again = lab
+        .ok(&["upgrade", "--exec", &command, "--id", "u2", "--json"])
+        .json();
+    assert_eq!(again["outcome"], "already done", "{again}");
 }
 
 #[test]

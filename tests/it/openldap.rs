@@ -178,7 +178,8 @@ fn openldap_failover_by_csn_after_kill9_then_behind_provider_demoted_live() {
     assert_eq!(l.shape(), before, "a dry run changed something");
     let r = l.lab.ok(&["failover", "--yes", "--json"]).json();
     assert_eq!(r["outcome"], "succeeded", "{r}");
-    assert_eq!(r["steps"][1]["node"], "node-2", "{r}");
+    assert_eq!(r["runbook"], "openldap-forced-failover", "{r}");
+    assert_eq!(procedure_actions(&r)[1]["args"]["node"], "node-2", "{r}");
     let r = l.lab.ok(&["failover", "--yes", "--json"]).json();
     assert_eq!(r["outcome"], "already done", "{r}");
     // New writes on the new provider reach the repointed consumer.
@@ -243,7 +244,11 @@ fn openldap_diverged_provider_exported_reseeded_and_export_replays() {
         ])
         .json();
     assert_eq!(r["outcome"], "succeeded", "{r}");
-    let note = r["steps"][0]["note"].as_str().unwrap();
+    assert_eq!(r["runbook"], "openldap-demote", "{r}");
+    let note = procedure_actions(&r)[0]["note"]
+        .as_str()
+        .unwrap()
+        .to_string();
     for u in &split {
         assert!(
             note.contains(&format!("uid={u},")),
@@ -511,7 +516,7 @@ fn openldap_consumer_down_during_switchover_is_repointed_afterwards() {
         ])
         .json();
     assert_eq!(r["outcome"], "succeeded", "{r}");
-    let last = r["steps"].as_array().unwrap().last().unwrap().clone();
+    let last = procedure_actions(&r).last().unwrap().clone();
     assert!(
         last["note"]
             .as_str()
@@ -529,12 +534,10 @@ fn openldap_consumer_down_during_switchover_is_repointed_afterwards() {
         .lab
         .ok(&["repoint", "--primary", "node-2", "--dry-run", "--json"])
         .json();
-    let step3 = dry["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["node"] == "node-3")
-        .cloned();
+    assert_eq!(dry["runbook"], "openldap-repoint", "{dry}");
+    let step3 = procedure_actions(&dry)
+        .into_iter()
+        .find(|s| s["args"]["node"] == "node-3");
     assert_eq!(step3.unwrap()["outcome"], "would run", "{dry}");
     let r = l
         .lab
@@ -572,7 +575,7 @@ fn openldap_switchover_stopped_part_way_is_finished_by_a_rerun() {
         .ok(&["switchover", "--to", "node-2", "--yes", "--json"])
         .json();
     assert_eq!(r["outcome"], "succeeded", "{r}");
-    assert_eq!(r["steps"][0]["outcome"], "already done", "{r}");
+    assert_eq!(procedure_actions(&r)[0]["outcome"], "already done", "{r}");
     l.converged();
     // Died right after promoting the target: two providers, the old one read-only.
     l.config_modify(

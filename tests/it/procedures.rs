@@ -109,11 +109,12 @@ fn dry_run_and_refusals_change_nothing() {
         .ok(&["switchover", "--to", "node-3", "--dry-run", "--json"])
         .json();
     assert_eq!(plan["outcome"], "dry run");
-    assert!(plan["steps"]
-        .as_array()
-        .unwrap()
+    assert_eq!(plan["runbook"], "managed-switchover", "{plan}");
+    assert!(procedure_actions(&plan)
         .iter()
-        .any(|s| s["action"] == "promote" && s["outcome"] == "would run"));
+        .any(|s| s["args"]["action"] == "promote" && s["outcome"] == "would run"));
+    // A dry run writes no journal: there is nothing to resume.
+    assert!(plan["journal"].is_null(), "{plan}");
     lab.ok(&["failover", "--dry-run", "--force"]);
     lab.ok(&["demote", "node-2", "--dry-run"]);
     // The primary answers: failover refuses.
@@ -486,7 +487,18 @@ fn switchover_timeout_undoes_the_drain_and_changes_nothing() {
         .exit(1);
     let report = r.json();
     assert_eq!(report["outcome"], "failed, nothing changed", "{report}");
-    assert_eq!(report["steps"][0]["outcome"], "undone", "{report}");
+    assert_eq!(
+        procedure_actions(&report)[0]["args"]["action"],
+        "drain",
+        "{report}"
+    );
+    assert_eq!(
+        procedure_actions(&report)[0]["outcome"],
+        "undone",
+        "{report}"
+    );
+    // Nothing changed: no resume command is offered.
+    assert!(report["resume"].is_null(), "{report}");
     assert_eq!(fingerprint(&lab), before);
     // The primary takes writes again at once.
     lab.ok(&["entry", "put", "still", "writable", "--node", "node-1"]);
@@ -522,7 +534,11 @@ fn forced_failover_with_a_live_primary_fences_it() {
         .ok(&["failover", "--to", "node-3", "--force", "--yes", "--json"])
         .json();
     assert_eq!(report["outcome"], "succeeded", "{report}");
-    assert_eq!(report["steps"][0]["action"], "fence", "{report}");
+    assert_eq!(
+        procedure_actions(&report)[0]["args"]["action"],
+        "fence",
+        "{report}"
+    );
     let s = lab.status();
     assert_eq!(node(&s, "node-1")["role"], "fenced");
     assert_eq!(node(&s, "node-3")["role"], "primary");

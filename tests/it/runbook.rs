@@ -22,8 +22,12 @@ const BUNDLED: &[&str] = &[
     "standalone",
     "join",
     "sync-auto",
+    "sync-full",
+    "services",
+    "packages-sync",
     "seize-roles",
     "remove-failed-instance",
+    "removenode",
     "removenode-force",
     "upgrade-standalone",
     "rejoin-removed-node",
@@ -31,6 +35,8 @@ const BUNDLED: &[&str] = &[
     "adlds-metadata-cleanup",
     "openldap-forced-failover",
     "openldap-switchover",
+    "openldap-repoint",
+    "openldap-demote",
 ];
 
 fn root() -> PathBuf {
@@ -311,25 +317,11 @@ fn dry_run_and_rerun_change_nothing() {
         !state.join("drctl/runs").exists(),
         "a dry run writes no journal"
     );
-    // One code path: the runbook's switchover step plans exactly the subcommand's steps.
+    // One code path: the subcommand is a front for this runbook and plans the same steps.
     let sub = lab
         .ok(&["switchover", "--to", "node-2", "--dry-run", "--json"])
         .json();
-    let describe = |steps: &Value| -> Vec<String> {
-        steps
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["step"].as_str().unwrap().to_string())
-            .collect()
-    };
-    let switch = dry["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["uses"] == "procedure.switchover")
-        .unwrap();
-    assert_eq!(describe(&switch["actions"]), describe(&sub["steps"]));
+    assert_eq!(plan_of(&sub), plan_of(&dry));
 
     let first = run(drctl_state(
         &lab,
@@ -519,4 +511,113 @@ fn http_request_steps_use_the_cluster_ca_and_are_guarded_by_unless() {
         lab.ok(&["api", "GET", "/v1/settings/via-http"]).json()["value"],
         "one"
     );
+}
+
+/// Every procedure subcommand is a thin front for its bundled runbook: on the same cluster,
+/// `drctl SUBCOMMAND --dry-run` and `drctl run RUNBOOK --dry-run` plan the same steps, with the
+/// same outcome and exit code, refusals included. A file in the working directory named like a
+/// runbook does not take a subcommand's place.
+#[test]
+fn every_procedure_subcommand_is_its_bundled_runbook() {
+    let lab = Lab::up(3);
+    lab.ok(&["lab", "write", "--count", "30"]);
+    lab.wait_converged(DEADLINE);
+    let host3 = node(&lab.status(), "node-3")["host_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Fronts run where files are named like their runbooks (`drctl run NAME` would take those).
+    let decoys = lab.cwd().join("decoys");
+    std::fs::create_dir(&decoys).unwrap();
+    for name in ["managed-switchover", "join", "upgrade-standalone"] {
+        std::fs::write(decoys.join(name), "name: not-this\nsteps: [\n").unwrap();
+    }
+    let cases: &[(&[&str], &str, &[&str])] = &[
+        (
+            &["switchover", "--to", "node-2"],
+            "managed-switchover",
+            &["to=node-2"],
+        ),
+        (
+            &["failover", "--to", "node-3", "--force"],
+            "forced-failover",
+            &["target=node-3", "force=true", "export_dir=."],
+        ),
+        // The primary answers: refused, by the same step.
+        (&["failover"], "forced-failover", &[]),
+        (
+            &["repoint", "--primary", "node-1"],
+            "repoint-primary",
+            &["primary=node-1"],
+        ),
+        (
+            &["repoint", "--primary", "node-2"],
+            "repoint-primary",
+            &["primary=node-2"],
+        ),
+        (
+            &["demote", "node-1"],
+            "demote-old-primary",
+            &["node=node-1"],
+        ),
+        (&["standalone", "node-3"], "standalone", &["node=node-3"]),
+        (
+            &["join", "node-3", "--primary", "node-1"],
+            "join",
+            &["node=node-3", "primary=node-1"],
+        ),
+        (
+            &["sync", "auto", "off", "node-2"],
+            "sync-auto",
+            &["node=node-2", "state=off"],
+        ),
+        (
+            &["sync", "full", "--from", "node-1", "--to", "node-3"],
+            "sync-full",
+            &["from=node-1", "to=node-3"],
+        ),
+        (
+            &["seize-roles", "--to", "node-2"],
+            "seize-roles",
+            &["to=node-2"],
+        ),
+        (
+            &["remove-instance", "node-3"],
+            "remove-failed-instance",
+            &["node=node-3"],
+        ),
+        (
+            &["services", "start", "node-2"],
+            "services",
+            &["node=node-2", "state=start"],
+        ),
+        (&["packages", "sync"], "packages-sync", &[]),
+        (
+            &["upgrade", "--exec", "true", "--id", "u1"],
+            "upgrade-standalone",
+            &["command=true", "id=u1"],
+        ),
+    ];
+    let removenode = ["removenode", host3.as_str()];
+    let removenode_force = ["removenode", host3.as_str(), "--force"];
+    let host_var = format!("host_id={host3}");
+    let extra: [(&[&str], &str, &[&str]); 2] = [
+        (&removenode, "removenode", &[host_var.as_str()]),
+        (&removenode_force, "removenode-force", &[host_var.as_str()]),
+    ];
+    for (sub, runbook, vars) in cases.iter().copied().chain(extra) {
+        let mut a: Vec<&str> = sub.to_vec();
+        a.extend(["--dry-run", "--json"]);
+        let front = run(lab.drctl(&a).current_dir(&decoys));
+        let mut b = vec!["run", runbook, "--dry-run", "--json"];
+        for v in vars {
+            b.extend(["--var", v]);
+        }
+        let direct = run(lab.drctl(&b));
+        assert_eq!(front.code(), direct.code(), "{sub:?}: {}", front.dump());
+        let (fr, dr) = (front.json(), direct.json());
+        assert_eq!(fr["runbook"], runbook, "{sub:?}: {fr}");
+        assert_eq!(plan_of(&fr), plan_of(&dr), "{sub:?}");
+        assert_eq!(fr["error"], dr["error"], "{sub:?}");
+    }
 }

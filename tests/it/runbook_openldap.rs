@@ -195,3 +195,46 @@ fn openldap_drill_sections_are_checked_when_the_runbook_loads() {
         "{err}"
     );
 }
+
+/// `drctl failover|switchover|repoint|demote` on openldap nodes are thin fronts for the openldap
+/// runbooks: the same steps and outcome as `drctl run`, refusals included.
+#[test]
+fn openldap_procedure_subcommands_are_their_bundled_runbooks() {
+    if slapd_missing() {
+        return;
+    }
+    let lab = ldap_lab();
+    let before = end_state(&lab);
+    let cases: &[(&[&str], &str, &[&str])] = &[
+        // The provider answers: refused by the same step.
+        (&["failover"], "openldap-forced-failover", &[]),
+        (
+            &["switchover", "--to", "node-2"],
+            "openldap-switchover",
+            &["to=node-2"],
+        ),
+        (
+            &["repoint", "--primary", "node-1"],
+            "openldap-repoint",
+            &["provider=node-1"],
+        ),
+        // A consumer is not an old provider to demote.
+        (&["demote", "node-2"], "openldap-demote", &["node=node-2"]),
+    ];
+    for (sub, runbook, vars) in cases {
+        let mut a: Vec<&str> = sub.to_vec();
+        a.extend(["--dry-run", "--json"]);
+        let front = run(lab.drctl(&a));
+        let mut b = vec!["run", runbook, "--dry-run", "--json"];
+        for v in *vars {
+            b.extend(["--var", v]);
+        }
+        let direct = run(lab.drctl(&b));
+        assert_eq!(front.code(), direct.code(), "{sub:?}: {}", front.dump());
+        let (fr, dr) = (front.json(), direct.json());
+        assert_eq!(fr["runbook"], *runbook, "{sub:?}: {fr}");
+        assert_eq!(plan_of(&fr), plan_of(&dr), "{sub:?}");
+        assert_eq!(fr["error"], dr["error"], "{sub:?}");
+    }
+    assert_eq!(end_state(&lab), before, "a dry run changed something");
+}

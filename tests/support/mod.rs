@@ -32,7 +32,7 @@ impl Run {
     pub fn code(&self) -> i32 {
         self.out.status.code().unwrap_or(-1)
     }
-    fn dump(&self) -> String {
+    pub fn dump(&self) -> String {
         format!(
             "{}\nexit: {:?}\n--- stdout:\n{}\n--- stderr:\n{}",
             self.what,
@@ -78,6 +78,48 @@ impl Run {
         serde_json::from_str(&self.stdout())
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.dump()))
     }
+}
+
+/// The procedure's own steps in a subcommand's report: the actions of its runbook's
+/// `procedure.*` (or `openldap.failover|switchover|repoint|demote`) step, each with `step`,
+/// `outcome`, `note` and the action in `args` (a subcommand is a front for a bundled runbook).
+#[track_caller]
+pub fn procedure_actions(report: &Value) -> Vec<Value> {
+    let steps = report["steps"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no steps in {report}"));
+    let step = steps
+        .iter()
+        .find(|s| {
+            s["uses"].as_str().is_some_and(|u| {
+                u.starts_with("procedure.")
+                    || (u.starts_with("openldap.") && !u.contains("assert") && !u.contains("wait"))
+            })
+        })
+        .unwrap_or_else(|| panic!("no procedure step in {report}"));
+    step["actions"].as_array().cloned().unwrap_or_default()
+}
+
+/// A report's plan, without its run id and timings: each step's name, action and outcome, and the
+/// procedure steps it expands to.
+pub fn plan_of(report: &Value) -> (Value, Vec<Value>, Value) {
+    let steps = report["steps"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no steps in {report}"))
+        .iter()
+        .map(|s| {
+            let actions: Vec<Value> = s["actions"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|x| serde_json::json!([x["step"], x["outcome"]]))
+                        .collect()
+                })
+                .unwrap_or_default();
+            serde_json::json!([s["name"], s["uses"], s["outcome"], actions])
+        })
+        .collect();
+    (report["runbook"].clone(), steps, report["outcome"].clone())
 }
 
 /// A command with the DRCTL_* environment of the machine removed.

@@ -1,7 +1,8 @@
 //! The HTTPS client for the admin API: one shared connection pool, the passphrase on every call,
 //! and errors that say which node failed and how (unreachable, untrusted certificate, refused).
 
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -22,6 +23,11 @@ pub enum ClientError {
     Tls { url: String, detail: String },
     #[error("{url} did not answer within {ms} ms")]
     Timeout { url: String, ms: u128 },
+    /// Not asked: it let a request time out a moment ago (nothing was sent).
+    #[error(
+        "{url} did not answer a request {ago_ms} ms ago; not asked again yet (nothing was sent)"
+    )]
+    Silent { url: String, ago_ms: u128 },
     #[error("{url} refused the request: {} [{}, HTTP {status}, request id {}]", body.message, body.code, body.request_id)]
     Api {
         url: String,
@@ -41,7 +47,9 @@ impl ClientError {
     pub fn is_unreachable(&self) -> bool {
         matches!(
             self,
-            ClientError::Unreachable { .. } | ClientError::Timeout { .. }
+            ClientError::Unreachable { .. }
+                | ClientError::Timeout { .. }
+                | ClientError::Silent { .. }
         )
     }
 
@@ -62,9 +70,14 @@ pub struct ClientOptions {
     pub request_timeout: Duration,
     pub operator: Option<String>,
     pub run_id: Option<String>,
+    /// After a request to a node times out, further requests to it fail at once for this long
+    /// (zero: never). A stopped process keeps accepting connections and answers nothing: without
+    /// this, every call of a procedure would wait out its own timeout on it.
+    pub quiet_after_timeout: Duration,
 }
 
-/// A client bound to one node URL. Cheap to clone; clones share the connection pool.
+/// A client bound to one node URL. Cheap to clone; clones share the connection pool, and
+/// whether the node just let a request time out.
 #[derive(Clone)]
 pub struct NodeClient {
     http: reqwest::Client,
@@ -73,6 +86,9 @@ pub struct NodeClient {
     operator: Option<String>,
     run_id: Option<String>,
     request_timeout: Duration,
+    quiet_after_timeout: Duration,
+    /// When a request to this node last timed out.
+    timed_out_at: Arc<Mutex<Option<Instant>>>,
 }
 
 /// Builds the shared reqwest client for `options`.
@@ -124,6 +140,8 @@ impl NodeClient {
             operator: options.operator.clone(),
             run_id: options.run_id.clone(),
             request_timeout: options.request_timeout,
+            quiet_after_timeout: options.quiet_after_timeout,
+            timed_out_at: Arc::new(Mutex::new(None)),
         })
     }
 
@@ -202,9 +220,33 @@ impl NodeClient {
         }
     }
 
+    /// Remembers a timeout (to answer at once for a while), forgets it on any answer.
+    fn note(&self, timed_out: bool) {
+        if self.quiet_after_timeout.is_zero() {
+            return;
+        }
+        let mut at = self.timed_out_at.lock().expect("not poisoned");
+        *at = timed_out.then(Instant::now);
+    }
+
     async fn send(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response, ClientError> {
+        let quiet = *self.timed_out_at.lock().expect("not poisoned");
+        if let Some(at) = quiet.filter(|at| at.elapsed() < self.quiet_after_timeout) {
+            return Err(ClientError::Silent {
+                url: self.url().to_string(),
+                ago_ms: at.elapsed().as_millis(),
+            });
+        }
         let started = std::time::Instant::now();
-        let resp = req.send().await.map_err(|e| self.classify(e, started))?;
+        let resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                let e = self.classify(e, started);
+                self.note(matches!(e, ClientError::Timeout { .. }));
+                return Err(e);
+            }
+        };
+        self.note(false);
         if resp.status().is_success() {
             return Ok(resp);
         }

@@ -62,7 +62,9 @@ impl LdapNode {
                 detail: e.to_string(),
             })?;
         ldap3::drive!(conn);
-        ldap.with_timeout(timeout * 10);
+        // A bind is answered at once by a live slapd; one that accepts the connection but never
+        // answers (stopped, wedged) costs this one short timeout, not the long operation one.
+        ldap.with_timeout(timeout);
         let bound = match &self.ldapi {
             Some(_) => ldap.sasl_external_bind().await,
             None => {
