@@ -8,6 +8,7 @@ mod it {
     mod admin;
     mod cli;
     mod openldap;
+    mod partition;
     mod procedures;
     mod replication;
     mod runbook;

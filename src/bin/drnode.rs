@@ -25,6 +25,9 @@ enum Command {
         data_dir: Option<PathBuf>,
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Shut down when process PID exits (a drill's lab ends with the drill, even a killed one).
+        #[arg(long, value_name = "PID")]
+        exit_with_pid: Option<u32>,
     },
     /// Validate a config file and say exactly what is wrong.
     CheckConfig {
@@ -166,7 +169,11 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Serve { data_dir, config } => {
+        Command::Serve {
+            data_dir,
+            config,
+            exit_with_pid,
+        } => {
             let path = config_path(config, data_dir);
             let config = match NodeConfig::load(&path) {
                 Ok(c) => c,
@@ -185,7 +192,7 @@ fn main() -> ExitCode {
                     }
                 };
                 tracing::info!(name = %config.name, listen = %config.listen, "drnode serving");
-                match drctl::node::run(config, listener, shutdown_signal()).await {
+                match drctl::node::run(config, listener, shutdown_signal(exit_with_pid)).await {
                     Ok(()) => ExitCode::SUCCESS,
                     Err(e) => {
                         eprintln!("drnode: {e}");
@@ -197,11 +204,37 @@ fn main() -> ExitCode {
     }
 }
 
-async fn shutdown_signal() {
+async fn shutdown_signal(exit_with: Option<u32>) {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
+        _ = owner_gone(exit_with) => {
+            tracing::warn!(pid = exit_with, "the process this node belongs to is gone: shutting down");
+            // The graceful shutdown waits 2 s for connections; never outlive the owner for long.
+            std::thread::spawn(|| {
+                std::thread::sleep(std::time::Duration::from_secs(5));
+                std::process::exit(1);
+            });
+        }
+    }
+}
+
+/// Completes when process `pid` (as it was when this node started) is gone; never without a pid.
+/// Polled, not PR_SET_PDEATHSIG: that fires when the spawning *thread* exits, which a tokio
+/// worker of the parent does long before the parent does.
+async fn owner_gone(pid: Option<u32>) {
+    let Some(pid) = pid else {
+        return std::future::pending().await;
+    };
+    let Some(owner) = drctl::lab::Owner::of(pid) else {
+        return;
+    };
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        if !owner.alive() {
+            return;
+        }
     }
 }

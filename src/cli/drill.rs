@@ -25,6 +25,12 @@ pub async fn cmd_drill(a: &DrillArgs) -> Result<(), CliError> {
             eprintln!("{line}");
         }
     };
+    // What killed drills left behind: their labs, processes and network namespaces.
+    for swept in crate::lab::sweep::stale(&base) {
+        progress(&format!("swept {swept}"));
+    }
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| CliError::failed(format!("cannot watch for SIGTERM: {e}")))?;
     let mut reports = Vec::new();
     for rb in &books {
         let d = rb.drill.as_ref().expect("checked above");
@@ -40,7 +46,29 @@ pub async fn cmd_drill(a: &DrillArgs) -> Result<(), CliError> {
             rb.name,
             what.join(" and ")
         ));
-        let r = drill::drill(rb, &base, &progress).await;
+        // On SIGINT or SIGTERM the drill's future is dropped, which tears its lab down.
+        let signal = tokio::select! {
+            r = drill::drill(rb, &base, &progress) => Err(r),
+            _ = tokio::signal::ctrl_c() => Ok("SIGINT"),
+            _ = term.recv() => Ok("SIGTERM"),
+        };
+        let r = match signal {
+            Err(r) => r,
+            Ok(sig) => {
+                return Err(CliError::new(
+                    super::error::Exit::Aborted,
+                    format!(
+                        "drill {} interrupted by {sig}: its lab was torn down{}",
+                        rb.name,
+                        if reports.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({} drill(s) had finished)", reports.len())
+                        }
+                    ),
+                ))
+            }
+        };
         progress(&format!(
             "drill {}: {} in {} ms (recovery {} ms){}",
             rb.name,

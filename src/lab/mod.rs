@@ -2,9 +2,12 @@
 //! start, kill (SIGKILL), pause (SIGSTOP), resume, restart, and stop only what the lab started.
 
 pub mod bench;
+pub mod netns;
 pub mod openldap;
 pub mod openldap_up;
+pub mod owner;
 mod process;
+pub mod sweep;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
@@ -14,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cluster::{probe, Target};
 use crate::inventory::{ClusterFile, NodeEntry, NodeKind, TlsTrust};
+pub use owner::Owner;
 pub use process::{ProcState, Sig};
 
 pub const LAB_FILE: &str = "lab.json";
@@ -24,6 +28,13 @@ pub struct LabState {
     pub cluster: String,
     pub drnode: PathBuf,
     pub nodes: Vec<LabNode>,
+    /// A drill's lab belongs to the drill's process: its nodes exit when that process is gone
+    /// (`drnode serve --exit-with-pid`). `drctl lab up` labs have none and outlive drctl.
+    #[serde(default)]
+    pub owner: Option<Owner>,
+    /// Each node in its own network namespace, so that links can be cut.
+    #[serde(default)]
+    pub net: Option<netns::Net>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -179,6 +190,42 @@ impl Lab {
     /// Lays out a new lab: CA and node certificates, passphrase, `drnode init` per node, and the
     /// cluster file. Refuses if a lab is running in `dir`; clears a stopped one.
     pub fn create(dir: &Path, nodes: u16, log_keep: Option<u64>) -> Result<Lab, LabError> {
+        Self::create_with(dir, nodes, log_keep, None, false)
+    }
+
+    /// A drill's lab: owned by this process and, with `netns`, each node in its own network
+    /// namespace. The network is removed again if the rest of the lab cannot be made.
+    pub fn create_for_drill(dir: &Path, nodes: u16, netns: bool) -> Result<Lab, LabError> {
+        Self::create_with(dir, nodes, None, Some(Owner::me()), netns)
+    }
+
+    fn create_with(
+        dir: &Path,
+        nodes: u16,
+        log_keep: Option<u64>,
+        owner: Option<Owner>,
+        netns: bool,
+    ) -> Result<Lab, LabError> {
+        let net = if netns {
+            let names: Vec<String> = (1..=nodes).map(|i| format!("node-{i}")).collect();
+            Some(netns::Net::create(owner.unwrap_or_else(Owner::me), &names)?)
+        } else {
+            None
+        };
+        let made = Self::lay_out(dir, nodes, log_keep, owner, net.clone());
+        if let (Err(_), Some(net)) = (&made, &net) {
+            let _ = net.delete();
+        }
+        made
+    }
+
+    fn lay_out(
+        dir: &Path,
+        nodes: u16,
+        log_keep: Option<u64>,
+        owner: Option<Owner>,
+        net: Option<netns::Net>,
+    ) -> Result<Lab, LabError> {
         if let Ok(old) = Lab::open(dir) {
             let running: Vec<String> = old
                 .state
@@ -215,23 +262,31 @@ impl Lab {
             crate::secret::Passphrase::random().expose().as_bytes(),
         )
         .map_err(io("write", &pass_path))?;
-        let ports = process::free_ports(nodes as usize)
-            .map_err(io("pick ports on", Path::new("127.0.0.1")))?;
+        let ports = match &net {
+            Some(_) => vec![netns::PORT; nodes as usize],
+            None => process::free_ports(nodes as usize)
+                .map_err(io("pick ports on", Path::new("127.0.0.1")))?,
+        };
         let mut lab_nodes = Vec::new();
         for (i, port) in ports.into_iter().enumerate() {
             let name = format!("node-{}", i + 1);
+            // In a namespaced lab the node's own address on the lab network; else loopback.
+            let host = match net.as_ref().and_then(|n| n.node(&name)) {
+                Some(n) => n.addr.to_string(),
+                None => "127.0.0.1".to_string(),
+            };
             crate::certs::issue(
                 &certs,
                 &name,
                 CLUSTER_NAME,
-                &["localhost".to_string(), "127.0.0.1".to_string()],
+                &["localhost".to_string(), host.clone()],
             )?;
             let data_dir = dir.join(&name);
             let mut cmd = std::process::Command::new(&drnode);
             cmd.args(["init", "--name", &name, "--cluster", CLUSTER_NAME])
                 .arg("--data-dir")
                 .arg(&data_dir)
-                .args(["--listen", &format!("127.0.0.1:{port}")])
+                .args(["--listen", &format!("{host}:{port}")])
                 .arg("--certs-dir")
                 .arg(&certs)
                 .arg("--passphrase-file")
@@ -247,7 +302,7 @@ impl Lab {
                 )));
             }
             lab_nodes.push(LabNode {
-                url: format!("https://127.0.0.1:{port}"),
+                url: format!("https://{host}:{port}"),
                 name,
                 port,
                 data_dir,
@@ -260,6 +315,8 @@ impl Lab {
                 cluster: CLUSTER_NAME.into(),
                 drnode,
                 nodes: lab_nodes,
+                owner,
+                net,
             },
         };
         let cluster = ClusterFile {
@@ -335,7 +392,14 @@ impl Lab {
         if self.proc_state(&node) != ProcState::Stopped {
             return Ok(node.pid.expect("running nodes have a pid"));
         }
-        let pid = process::spawn(&self.state.drnode, &node.data_dir)
+        let prefix = self
+            .state
+            .net
+            .as_ref()
+            .and_then(|n| n.exec_prefix(name))
+            .unwrap_or_default();
+        let exit_with = self.state.owner.map(|o| o.pid);
+        let pid = process::spawn(&self.state.drnode, &node.data_dir, &prefix, exit_with)
             .map_err(io("start drnode for", &node.data_dir))?;
         self.node_mut(name)?.pid = Some(pid);
         self.save()?;
@@ -391,10 +455,37 @@ impl Lab {
                 stopped.push(n);
             }
         }
+        // The network goes even if the directory is kept: namespaces are not files to look at.
+        let net = match self.state.net.take() {
+            Some(net) => {
+                let r = net.delete();
+                self.save()?;
+                r
+            }
+            None => Ok(()),
+        };
         if !keep {
             std::fs::remove_dir_all(&self.dir).map_err(io("remove", &self.dir))?;
         }
-        Ok(stopped)
+        net.map(|_| stopped)
+    }
+
+    /// Cuts (or with `cut` false, restores) the link between `a` and `b`: lab nodes, or
+    /// [`netns::DRCTL`] for drctl itself. Only a namespaced lab can.
+    pub fn link(&mut self, a: &str, b: &str, cut: bool) -> Result<(), LabError> {
+        let net = self.state.net.as_mut().ok_or_else(|| {
+            LabError::Failed(
+                "this lab runs on loopback and cannot cut links; a drill that partitions runs \
+                 each node in a network namespace"
+                    .into(),
+            )
+        })?;
+        if cut {
+            net.cut(a, b)?;
+        } else {
+            net.heal(a, b)?;
+        }
+        self.save()
     }
 }
 

@@ -47,15 +47,31 @@ pub fn free_ports(n: usize) -> std::io::Result<Vec<u16>> {
         .collect()
 }
 
-pub fn spawn(drnode: &Path, data_dir: &Path) -> std::io::Result<u32> {
+/// Starts `drnode serve` for `data_dir`, behind `prefix` (e.g. `ip netns exec NS`, which execs
+/// it, so the pid returned is drnode's), told to exit when process `exit_with` is gone.
+pub fn spawn(
+    drnode: &Path,
+    data_dir: &Path,
+    prefix: &[String],
+    exit_with: Option<u32>,
+) -> std::io::Result<u32> {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(data_dir.join("drnode.log"))?;
-    let child = Command::new(drnode)
-        .arg("serve")
-        .arg("--data-dir")
-        .arg(data_dir)
+    let mut cmd = match prefix.split_first() {
+        Some((program, args)) => {
+            let mut c = Command::new(program);
+            c.args(args).arg(drnode);
+            c
+        }
+        None => Command::new(drnode),
+    };
+    cmd.arg("serve").arg("--data-dir").arg(data_dir);
+    if let Some(pid) = exit_with {
+        cmd.args(["--exit-with-pid", &pid.to_string()]);
+    }
+    let child = cmd
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log)
@@ -98,6 +114,26 @@ pub fn send(pid: u32, sig: Sig) -> nix::Result<()> {
         Sig::Term => Signal::SIGTERM,
     };
     kill(Pid::from_raw(pid as i32), signal)
+}
+
+/// Processes whose command line names `dir` or a path inside it (a lab's drnode and slapd).
+pub fn pids_under(dir: &Path) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|c| {
+                    String::from_utf8_lossy(&c)
+                        .split('\0')
+                        .any(|arg| Path::new(arg).starts_with(dir))
+                })
+                .unwrap_or(false)
+        })
+        .collect()
 }
 
 /// Waits until the process is gone (or a zombie); true if it went in time.

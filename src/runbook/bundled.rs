@@ -12,6 +12,10 @@ pub static BUNDLED: &[(&str, &str)] = &[
         include_str!("../../runbooks/forced-failover.yaml"),
     ),
     (
+        "partitioned-primary",
+        include_str!("../../runbooks/partitioned-primary.yaml"),
+    ),
+    (
         "repoint-primary",
         include_str!("../../runbooks/repoint-primary.yaml"),
     ),

@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::directory::{Directory, SLAPD};
 pub use super::drill_check::junit;
 use super::drill_check::{expect, expect_ldap, wait_caught_up, wait_role};
-use super::drill_model::{Drill, Inject};
+use super::drill_model::{Drill, Inject, Link};
 use super::{engine, Runbook};
 use crate::cluster::{probe, Target};
 use crate::lab::writer::{self, WriteOptions};
@@ -92,31 +92,37 @@ pub async fn drill(rb: &Runbook, base: &Path, progress: &(dyn Fn(&str) + Sync)) 
         report.passed = true;
         return report;
     }
-    let dir = base.join(format!(
-        "drctl-drill-{}-{}",
-        rb.name,
-        &uuid::Uuid::new_v4().simple().to_string()[..8]
-    ));
+    if d.partitions() {
+        if let Some(why) = crate::lab::netns::unavailable() {
+            report.skipped = Some(format!(
+                "partitions need nodes in network namespaces: {why}"
+            ));
+            report.passed = true;
+            return report;
+        }
+    }
+    let dir = crate::lab::sweep::drill_dir(base, &rb.name);
     // A drill without nodes (a directory only) still gets a directory of its own.
-    let mut lab = match d.nodes {
+    let made = match d.nodes {
         0 => std::fs::create_dir_all(&dir)
             .map(|_| None)
             .map_err(|e| LabError::Failed(format!("create {}: {e}", dir.display()))),
-        n => Lab::create(&dir, n, None).map(Some),
+        n => Lab::create_for_drill(&dir, n, d.partitions()).map(Some),
     };
-    let result = match lab.as_mut() {
-        Ok(lab) => run_drill(rb, &d, lab.as_mut(), &dir, &mut report, progress).await,
+    // Torn down when the drill ends, fails, panics, or its future is dropped (Ctrl-C).
+    let mut guard = Teardown {
+        lab: None,
+        dir: dir.clone(),
+    };
+    let result = match made {
+        Ok(lab) => {
+            guard.lab = lab;
+            run_drill(rb, &d, guard.lab.as_mut(), &dir, &mut report, progress).await
+        }
         Err(e) => Err(LabError::Failed(format!("cannot create the lab: {e}"))),
     };
-    match lab {
-        Ok(Some(lab)) => {
-            if let Err(e) = lab.down(false) {
-                progress(&format!("warning: lab teardown: {e}"));
-            }
-        }
-        _ => {
-            let _ = std::fs::remove_dir_all(&dir);
-        }
+    if let Err(e) = guard.down() {
+        progress(&format!("warning: lab teardown: {e}"));
     }
     if let Err(e) = result {
         report.error = Some(e.to_string());
@@ -124,6 +130,29 @@ pub async fn drill(rb: &Runbook, base: &Path, progress: &(dyn Fn(&str) + Sync)) 
     report.passed = report.error.is_none() && report.expectations.iter().all(|x| x.ok);
     report.total_ms = started.elapsed().as_millis() as u64;
     report
+}
+
+/// The drill's lab (or bare directory), removed with everything it started when dropped.
+struct Teardown {
+    lab: Option<Lab>,
+    dir: std::path::PathBuf,
+}
+
+impl Teardown {
+    fn down(&mut self) -> Result<(), LabError> {
+        let result = match self.lab.take() {
+            Some(lab) => lab.down(false).map(|_| ()),
+            None => Ok(()),
+        };
+        let _ = std::fs::remove_dir_all(&self.dir);
+        result
+    }
+}
+
+impl Drop for Teardown {
+    fn drop(&mut self) {
+        let _ = self.down();
+    }
 }
 
 fn need<'a>(lab: &'a mut Option<&mut Lab>) -> Result<&'a mut Lab, LabError> {
@@ -201,84 +230,18 @@ async fn run_drill(
         s
     };
     let acked = dir.join("acked.log");
-    for (i, inj) in d.inject.iter().enumerate() {
-        let t0 = Instant::now();
-        let name = format!("inject: {}", inj.describe());
-        progress(&format!("  {} {name}", rb.name));
-        match inj {
-            Inject::Kill(n) => need(&mut lab)?.signal(n, Sig::Kill)?,
-            Inject::Pause(n) => need(&mut lab)?.signal(n, Sig::Stop)?,
-            Inject::Resume(n) => need(&mut lab)?.signal(n, Sig::Cont)?,
-            Inject::Restart(n) => {
-                need(&mut lab)?.start(n)?;
-                let t: Vec<Target> = targets.iter().filter(|t| t.name == *n).cloned().collect();
-                crate::lab::wait_up(&t, DEADLINE).await?;
-            }
-            Inject::Standalone(n) => {
-                target(&targets, n)?
-                    .client
-                    .standalone()
-                    .await
-                    .map_err(fail)?;
-            }
-            Inject::WaitRole { node, role } => wait_role(&targets, node, role).await?,
-            Inject::SetSetting { name, value } => {
-                let view = probe(&cluster, &targets).await;
-                let p = view
-                    .primary()
-                    .ok_or_else(|| fail("no primary to write through"))?;
-                target(&targets, &p.name)?
-                    .client
-                    .put_setting(name, value)
-                    .await
-                    .map_err(fail)?;
-            }
-            Inject::Package {
-                node,
-                name,
-                content,
-            } => {
-                target(&targets, node)?
-                    .client
-                    .upload_package(name, bytes::Bytes::from(content.clone().into_bytes()))
-                    .await
-                    .map_err(fail)?;
-            }
-            Inject::Writes(count) => {
-                let opts = WriteOptions {
-                    count: *count,
-                    rate: None,
-                    acked_log: Some(acked.clone()),
-                    prefix: format!("drill/pre{i}"),
-                    write_timeout: DEADLINE,
-                };
-                let w = writer::run(&cluster, &targets, &opts, |_| {}).await;
-                if let Some(e) = w.error {
-                    return Err(fail(format!("writes before the run: {e}")));
-                }
-                wait_caught_up(&cluster, &targets).await?;
-            }
-            Inject::Runbook { name, vars } => {
-                let cl = Cluster::new(&cluster, &targets, "drill", DEADLINE);
-                let vars = with_url(name, vars)?;
-                let r = super::run_bundled(name, &vars, cl, &settings(dir))
-                    .await
-                    .map_err(fail)?;
-                if !r.ok() {
-                    return Err(fail(format!(
-                        "inject runbook {name}: {} ({})",
-                        r.outcome,
-                        r.error.unwrap_or_default()
-                    )));
-                }
-            }
-        }
-        report.steps.push(DrillStep {
-            name,
-            outcome: "done".into(),
-            ms: t0.elapsed().as_millis() as u64,
-        });
-    }
+    let mut faults = Faults {
+        lab: lab.as_deref_mut(),
+        cluster: &cluster,
+        targets: &targets,
+        acked: &acked,
+        dir,
+        settings: &settings,
+        with_url: &with_url,
+    };
+    faults
+        .apply(rb, &d.inject, "inject", report, progress)
+        .await?;
     // Writes while the runbook runs, from a client that retries through the change.
     let acks = Arc::new(AtomicU64::new(0));
     let writer = d.writes.as_ref().map(|w| {
@@ -337,9 +300,160 @@ async fn run_drill(
     if let Some(e) = run.error {
         return Err(fail(format!("the runbook {}: {e}", run.outcome)));
     }
+    let mut faults = Faults {
+        lab,
+        cluster: &cluster,
+        targets: &targets,
+        acked: &acked,
+        dir,
+        settings: &settings,
+        with_url: &with_url,
+    };
+    faults
+        .apply(rb, &d.after, "after", report, progress)
+        .await?;
     report.expectations = expect(d, &cluster, &targets, &acked, report).await;
     if let Some(dd) = &directory {
         report.expectations.extend(expect_ldap(d, dd).await);
+    }
+    Ok(())
+}
+
+type VarsFor<'a> =
+    dyn Fn(&str, &BTreeMap<String, String>) -> Result<BTreeMap<String, String>, LabError> + 'a;
+
+/// What applying a fault needs: the lab, its clients, and how inject runbooks are run.
+struct Faults<'a, 'l> {
+    lab: Option<&'l mut Lab>,
+    cluster: &'a str,
+    targets: &'a [Target],
+    acked: &'a Path,
+    dir: &'a Path,
+    settings: &'a (dyn Fn(&Path) -> super::Settings + 'a),
+    with_url: &'a VarsFor<'a>,
+}
+
+impl Faults<'_, '_> {
+    /// Applies `list` in order, a drill step per fault (`phase`: inject or after).
+    async fn apply(
+        &mut self,
+        rb: &Runbook,
+        list: &[Inject],
+        phase: &str,
+        report: &mut DrillReport,
+        progress: &(dyn Fn(&str) + Sync),
+    ) -> Result<(), LabError> {
+        let (cluster, targets) = (self.cluster, self.targets);
+        for (i, inj) in list.iter().enumerate() {
+            let t0 = Instant::now();
+            let name = format!("{phase}: {}", inj.describe());
+            progress(&format!("  {} {name}", rb.name));
+            match inj {
+                Inject::Kill(n) => need(&mut self.lab)?.signal(n, Sig::Kill)?,
+                Inject::Pause(n) => need(&mut self.lab)?.signal(n, Sig::Stop)?,
+                Inject::Resume(n) => {
+                    need(&mut self.lab)?.signal(n, Sig::Cont)?;
+                    // Until it answers again, drctl's clients remember its timeouts while paused
+                    // (and do not ask it for a moment): what runs next must find it answering.
+                    let t: Vec<Target> = targets.iter().filter(|t| t.name == *n).cloned().collect();
+                    crate::lab::wait_up(&t, DEADLINE).await?;
+                }
+                Inject::Restart(n) => {
+                    need(&mut self.lab)?.start(n)?;
+                    let t: Vec<Target> = targets.iter().filter(|t| t.name == *n).cloned().collect();
+                    crate::lab::wait_up(&t, DEADLINE).await?;
+                }
+                Inject::Standalone(n) => {
+                    target(targets, n)?
+                        .client
+                        .standalone()
+                        .await
+                        .map_err(fail)?;
+                }
+                Inject::WaitRole { node, role } => wait_role(targets, node, role).await?,
+                Inject::SetSetting { name, value } => {
+                    let view = probe(cluster, targets).await;
+                    let p = view
+                        .primary()
+                        .ok_or_else(|| fail("no primary to write through"))?;
+                    target(targets, &p.name)?
+                        .client
+                        .put_setting(name, value)
+                        .await
+                        .map_err(fail)?;
+                }
+                Inject::Writes(count) => {
+                    let opts = WriteOptions {
+                        count: *count,
+                        rate: None,
+                        acked_log: Some(self.acked.to_path_buf()),
+                        prefix: format!("drill/{phase}{i}"),
+                        write_timeout: DEADLINE,
+                    };
+                    let w = writer::run(cluster, targets, &opts, |_| {}).await;
+                    if let Some(e) = w.error {
+                        return Err(fail(format!("writes ({phase}): {e}")));
+                    }
+                    wait_caught_up(cluster, targets).await?;
+                }
+                Inject::Runbook { name, vars } => {
+                    let cl = Cluster::new(cluster, targets, "drill", DEADLINE);
+                    let vars = (self.with_url)(name, vars)?;
+                    let r = super::run_bundled(name, &vars, cl, &(self.settings)(self.dir))
+                        .await
+                        .map_err(fail)?;
+                    if !r.ok() {
+                        return Err(fail(format!(
+                            "{phase} runbook {name}: {} ({})",
+                            r.outcome,
+                            r.error.unwrap_or_default()
+                        )));
+                    }
+                }
+                Inject::Package {
+                    node,
+                    name,
+                    content,
+                } => {
+                    target(targets, node)?
+                        .client
+                        .upload_package(name, bytes::Bytes::from(content.clone().into_bytes()))
+                        .await
+                        .map_err(fail)?;
+                }
+                Inject::Partition(link) => links(need(&mut self.lab)?, link, true)?,
+                Inject::Heal(link) => links(need(&mut self.lab)?, link, false)?,
+            }
+            report.steps.push(DrillStep {
+                name,
+                outcome: "done".into(),
+                ms: t0.elapsed().as_millis() as u64,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Cuts or restores the links `link` names.
+fn links(lab: &mut Lab, link: &Link, cut: bool) -> Result<(), LabError> {
+    let net = lab
+        .state
+        .net
+        .as_ref()
+        .ok_or_else(|| fail("this lab cannot cut links (it has no network namespaces)"))?;
+    let pairs: Vec<(String, String)> = match (link, cut) {
+        (Link::Between(a, b), _) => vec![(a.clone(), b.clone())],
+        (Link::Node(n), true) => net.others(n).into_iter().map(|o| (n.clone(), o)).collect(),
+        (Link::Node(n), false) => net
+            .cuts
+            .iter()
+            .filter(|(a, b)| a == n || b == n)
+            .cloned()
+            .collect(),
+        (Link::All, _) => net.cuts.iter().cloned().collect(),
+    };
+    for (a, b) in pairs {
+        lab.link(&a, &b, cut)?;
     }
     Ok(())
 }

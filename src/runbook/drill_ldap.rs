@@ -83,11 +83,7 @@ pub(super) async fn drill(
         report.skipped = Some(why);
         return;
     }
-    let dir = base.join(format!(
-        "drctl-drill-{}-{}",
-        rb.name,
-        &uuid::Uuid::new_v4().simple().to_string()[..8]
-    ));
+    let dir = crate::lab::sweep::drill_dir(base, &rb.name);
     let lab = match LdapLab::create(&dir, d.nodes) {
         Ok(l) => l,
         Err(e) => {

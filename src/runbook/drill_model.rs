@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::model::{join, Compiler, Runbook};
-use super::yaml::{Kind, Node};
+use super::yaml::{Kind, Mark, Node};
 
 #[derive(Debug, Clone)]
 pub struct Drill {
@@ -13,6 +13,8 @@ pub struct Drill {
     /// `adlds`: also start a directory shaped like an AD LDS configuration set (slapd).
     pub directory: Option<String>,
     pub inject: Vec<Inject>,
+    /// Faults applied after the run, before the checks (e.g. heal a partition).
+    pub after: Vec<Inject>,
     pub vars: BTreeMap<String, String>,
     /// Writes through the write checker while the runbook runs.
     pub writes: Option<Writes>,
@@ -44,12 +46,47 @@ pub enum Inject {
     Writes(u64),
     /// Write a replicated setting through the primary (drift an operator must repair).
     SetSetting { name: String, value: String },
+    /// Cut links: packets between the ends are dropped silently (nodes in network namespaces).
+    Partition(Link),
+    /// Restore links a partition cut.
+    Heal(Link),
     /// Upload a package file to a node (node-local, like an operator's `packages put`).
     Package {
         node: String,
         name: String,
         content: String,
     },
+}
+
+/// The links a `partition` or `heal` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Link {
+    /// `partition: node-1`: every link of node-1 (to each other node and to drctl).
+    Node(String),
+    /// `partition: [node-1, node-3]`: the one link between two nodes, or a node and `drctl`.
+    Between(String, String),
+    /// `heal: all`: every cut link.
+    All,
+}
+
+impl Link {
+    fn describe(&self) -> String {
+        match self {
+            Link::Node(n) => format!("{n} from every other node and drctl"),
+            Link::Between(a, b) => format!("the link {a} <-> {b}"),
+            Link::All => "every cut link".into(),
+        }
+    }
+}
+
+impl Drill {
+    /// Whether the drill cuts links (and so needs nodes in network namespaces).
+    pub fn partitions(&self) -> bool {
+        self.inject
+            .iter()
+            .chain(&self.after)
+            .any(|i| matches!(i, Inject::Partition(_) | Inject::Heal(_)))
+    }
 }
 
 impl Inject {
@@ -70,6 +107,8 @@ impl Inject {
             ),
             Inject::Writes(n) => format!("{n} acknowledged writes"),
             Inject::SetSetting { name, value } => format!("set {name} = {value}"),
+            Inject::Partition(l) => format!("partition {}", l.describe()),
+            Inject::Heal(l) => format!("heal {}", l.describe()),
             Inject::Package { node, name, .. } => format!("package {name} on {node}"),
         }
     }
@@ -112,6 +151,7 @@ const DRILL: &[&str] = &[
     "nodes",
     "directory",
     "inject",
+    "after",
     "vars",
     "writes",
     "expect",
@@ -130,6 +170,7 @@ const INJECT: &[&str] = &[
     "set_setting",
     "package",
     "partition",
+    "heal",
 ];
 const EXPECT: &[&str] = &[
     "primary",
@@ -167,11 +208,14 @@ pub(super) fn compile(c: &mut Compiler, node: &Node, rb: &Runbook) -> Option<Dri
         nodes: 3,
         directory: None,
         inject: Vec::new(),
+        after: Vec::new(),
         vars: BTreeMap::new(),
         writes: None,
         expect: Expect::default(),
         kind: None,
     };
+    // Ends of partitions, checked against the lab size once it is known.
+    let mut ends: Vec<(Mark, String, String)> = Vec::new();
     for (k, v) in entries {
         let path = join("drill", &k.text);
         match k.text.as_str() {
@@ -246,21 +290,26 @@ pub(super) fn compile(c: &mut Compiler, node: &Node, rb: &Runbook) -> Option<Dri
                     }
                 }
             }
-            "inject" => {
+            "inject" | "after" => {
                 let Kind::Seq(items) = &v.kind else {
                     c.problem(v.mark, &path, "expected a list");
                     continue;
                 };
                 for (i, item) in items.iter().enumerate() {
                     let ip = format!("{path}[{i}]");
-                    if let Some(x) = inject(c, item, &ip) {
-                        d.inject.push(x);
+                    if let Some(x) = inject(c, item, &ip, &mut ends) {
+                        if k.text == "after" {
+                            d.after.push(x);
+                        } else {
+                            d.inject.push(x);
+                        }
                     }
                 }
             }
             _ => {}
         }
     }
+    check_ends(c, &d, &ends);
     super::drill_ldap::validate(c, node, &d);
     if d.nodes == 0 && d.directory.is_none() && d.kind.is_none() {
         c.problem(
@@ -283,7 +332,110 @@ pub(super) fn compile(c: &mut Compiler, node: &Node, rb: &Runbook) -> Option<Dri
     Some(d)
 }
 
-fn inject(c: &mut Compiler, item: &Node, path: &str) -> Option<Inject> {
+/// `partition:` / `heal:` names lab nodes (`node-1` .. `node-N`) or `drctl`.
+fn check_ends(c: &mut Compiler, d: &Drill, ends: &[(Mark, String, String)]) {
+    let nodes: Vec<String> = (1..=d.nodes).map(|i| format!("node-{i}")).collect();
+    for (mark, path, name) in ends {
+        if name == super::super::lab::netns::DRCTL || nodes.contains(name) {
+            continue;
+        }
+        let known = if nodes.is_empty() {
+            "the drill has no drnode lab (nodes: 0)".to_string()
+        } else {
+            format!("the lab has {} and drctl", nodes.join(", "))
+        };
+        let near = super::error::nearest(name, nodes.iter().map(String::as_str));
+        c.suggest(*mark, path, format!("unknown node '{name}': {known}"), near);
+    }
+    if !d.after.is_empty() && d.kind.is_some() {
+        c.problem(
+            Mark::default(),
+            "drill.after",
+            "an openldap drill has no faults after the run",
+        );
+    }
+    if d.partitions() && d.kind.is_some() {
+        c.problem(
+            ends.first().map(|e| e.0).unwrap_or_default(),
+            "drill.kind",
+            "partitions cut links between drnode nodes; an openldap drill cannot use them",
+        );
+    }
+}
+
+/// `node-1` (all its links), `[node-1, node-3]` (one link), and for `heal` also `all`.
+fn link(
+    c: &mut Compiler,
+    v: &Node,
+    path: &str,
+    heal: bool,
+    ends: &mut Vec<(Mark, String, String)>,
+) -> Option<Link> {
+    const SHAPE: &str = "expected a node (node-1: all its links), a list of two ends \
+                         ([node-1, node-3], or [node-1, drctl]: that one link)";
+    match &v.kind {
+        Kind::Seq(items) if items.len() == 2 => {
+            let mut names = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                let p = format!("{path}[{i}]");
+                let name = c.string(item, &p)?;
+                ends.push((item.mark, p, name.clone()));
+                names.push(name);
+            }
+            if names[0] == names[1] {
+                c.problem(
+                    items[1].mark,
+                    &format!("{path}[1]"),
+                    format!("a link joins two different ends, not {} twice", names[0]),
+                );
+                return None;
+            }
+            Some(Link::Between(names[0].clone(), names[1].clone()))
+        }
+        Kind::Seq(items) => {
+            c.problem(
+                v.mark,
+                path,
+                format!("{SHAPE}; this list has {} entries", items.len()),
+            );
+            None
+        }
+        _ => match v.as_str() {
+            Some("all") if heal => Some(Link::All),
+            Some(super::super::lab::netns::DRCTL) => {
+                c.problem(
+                    v.mark,
+                    path,
+                    "name a node: to cut drctl from a node, give the link [node-1, drctl]",
+                );
+                None
+            }
+            Some(n) => {
+                ends.push((v.mark, path.to_string(), n.to_string()));
+                Some(Link::Node(n.to_string()))
+            }
+            None => {
+                c.problem(
+                    v.mark,
+                    path,
+                    format!(
+                        "{SHAPE}{}, found {}",
+                        if heal { ", or all" } else { "" },
+                        v.kind_name()
+                    ),
+                );
+                None
+            }
+        },
+    }
+}
+
+fn inject(
+    c: &mut Compiler,
+    item: &Node,
+    path: &str,
+    ends: &mut Vec<(Mark, String, String)>,
+) -> Option<Inject> {
     let entries = c.fields(item, path, INJECT)?;
     let (k, v) = entries.first()?;
     let p = join(path, &k.text);
@@ -342,15 +494,8 @@ fn inject(c: &mut Compiler, item: &Node, path: &str) -> Option<Inject> {
                 .map(|(_, v)| string_map(c, v, &join(path, "vars")))
                 .unwrap_or_default(),
         },
-        "partition" => {
-            c.problem(
-                k.mark,
-                &p,
-                "partitions are not supported: the lab runs on loopback and cannot cut links \
-                 honestly without root; use pause (SIGSTOP) instead",
-            );
-            return None;
-        }
+        "partition" => Inject::Partition(link(c, v, &p, false, ends)?),
+        "heal" => Inject::Heal(link(c, v, &p, true, ends)?),
         other => {
             c.problem(k.mark, &p, format!("'{other}' must follow 'runbook'"));
             return None;

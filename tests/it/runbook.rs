@@ -14,6 +14,7 @@ const DEADLINE: Duration = Duration::from_secs(60);
 const BUNDLED: &[&str] = &[
     "managed-switchover",
     "forced-failover",
+    "partitioned-primary",
     "repoint-primary",
     "demote-old-primary",
     "full-resync",
