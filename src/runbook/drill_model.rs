@@ -216,6 +216,7 @@ pub(super) fn compile(c: &mut Compiler, node: &Node, rb: &Runbook) -> Option<Dri
     };
     // Ends of partitions, checked against the lab size once it is known.
     let mut ends: Vec<(Mark, String, String)> = Vec::new();
+    let mut after_mark: Option<Mark> = None;
     for (k, v) in entries {
         let path = join("drill", &k.text);
         match k.text.as_str() {
@@ -291,6 +292,9 @@ pub(super) fn compile(c: &mut Compiler, node: &Node, rb: &Runbook) -> Option<Dri
                 }
             }
             "inject" | "after" => {
+                if k.text == "after" {
+                    after_mark = Some(k.mark);
+                }
                 let Kind::Seq(items) = &v.kind else {
                     c.problem(v.mark, &path, "expected a list");
                     continue;
@@ -310,6 +314,13 @@ pub(super) fn compile(c: &mut Compiler, node: &Node, rb: &Runbook) -> Option<Dri
         }
     }
     check_ends(c, &d, &ends);
+    if let (Some(mark), Some(_)) = (after_mark, &d.kind) {
+        c.problem(
+            mark,
+            "drill.after",
+            "an openldap drill has no faults after the run",
+        );
+    }
     super::drill_ldap::validate(c, node, &d);
     if d.nodes == 0 && d.directory.is_none() && d.kind.is_none() {
         c.problem(
@@ -346,13 +357,6 @@ fn check_ends(c: &mut Compiler, d: &Drill, ends: &[(Mark, String, String)]) {
         };
         let near = super::error::nearest(name, nodes.iter().map(String::as_str));
         c.suggest(*mark, path, format!("unknown node '{name}': {known}"), near);
-    }
-    if !d.after.is_empty() && d.kind.is_some() {
-        c.problem(
-            Mark::default(),
-            "drill.after",
-            "an openldap drill has no faults after the run",
-        );
     }
     if d.partitions() && d.kind.is_some() {
         c.problem(

@@ -9,6 +9,8 @@ use serde_json::Value;
 
 use crate::support::*;
 
+const DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
+
 fn slapd_missing() -> bool {
     let missing = ["/usr/sbin/slapd", "/usr/sbin/slapadd"]
         .iter()
@@ -194,6 +196,14 @@ fn openldap_drill_sections_are_checked_when_the_runbook_loads() {
         err.contains("drill.inject[0]: make node-3 standalone: an openldap drill injects"),
         "{err}"
     );
+    // Faults after the run are drnode-only: the error points at the `after` key.
+    let text = "name: bad\ndescription: x\nparams:\n  to: {required: true, description: t}\nsteps:\n  - name: Switch\n    uses: openldap.switchover\n    with: {to: \"{{ to }}\"}\ndrill:\n  kind: openldap\n  vars: {to: node-2}\n  after:\n    - kill: node-1\n";
+    std::fs::write(&file, text).unwrap();
+    let err = validate();
+    assert!(
+        err.contains("bad.yaml:12:3: drill.after: an openldap drill has no faults after the run"),
+        "{err}"
+    );
 }
 
 /// `drctl failover|switchover|repoint|demote` on openldap nodes are thin fronts for the openldap
@@ -237,4 +247,71 @@ fn openldap_procedure_subcommands_are_their_bundled_runbooks() {
         assert_eq!(fr["error"], dr["error"], "{sub:?}");
     }
     assert_eq!(end_state(&lab), before, "a dry run changed something");
+}
+
+/// Pids of the slapd processes serving from under `dir`.
+fn slapds_under(dir: &Path) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let Ok(cmd) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+                return false;
+            };
+            let text = String::from_utf8_lossy(&cmd).to_string();
+            let args: Vec<&str> = text.split('\0').collect();
+            args.first().is_some_and(|a| a.ends_with("slapd"))
+                && args.iter().any(|a| Path::new(a).starts_with(dir))
+        })
+        .collect()
+}
+
+/// slapd does not watch the drill that started it: when `drctl drill` is killed with SIGKILL,
+/// the next drill ends the slapd its dead owner left and removes the lab directory.
+#[test]
+fn slapd_left_by_a_killed_openldap_drill_is_swept_by_the_next_drill() {
+    if slapd_missing() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let labs = tmp.path().join("tmp");
+    std::fs::create_dir(&labs).unwrap();
+    let mut child = command(drctl_bin(), tmp.path())
+        .args(["drill", "openldap-switchover"])
+        .env("TMPDIR", &labs)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let dir = wait_for("the drill's three slapd", DEADLINE, || {
+        let dir = std::fs::read_dir(&labs)
+            .ok()?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| {
+                p.to_string_lossy()
+                    .contains("drctl-drill-openldap-switchover-")
+            })?;
+        (slapds_under(&dir).len() == 3).then_some(dir)
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let left = slapds_under(&dir);
+    assert_eq!(left.len(), 3, "slapd outlives the killed drill");
+    let r = run(command(drctl_bin(), tmp.path())
+        .args(["drill", "sync-auto"])
+        .env("TMPDIR", &labs))
+    .success()
+    .stderr_has("swept drill lab");
+    assert_eq!(slapds_under(&dir), Vec::<u32>::new(), "{}", r.stderr());
+    for pid in left {
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists()
+                || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                    .is_ok_and(|s| s.contains(") Z")),
+            "slapd {pid} still runs"
+        );
+    }
+    assert!(!dir.exists(), "{} is still there", dir.display());
 }
