@@ -65,6 +65,9 @@ pub struct Node {
     role_gate: RwLock<()>,
     /// The head seq, for long-polling replicas.
     head_tx: watch::Sender<u64>,
+    /// Set when the node shuts down: long polls answer at once, so the graceful shutdown does
+    /// not wait out every replica's poll.
+    stopping: watch::Sender<bool>,
     db_status: Mutex<DbStatus>,
     sync: Mutex<SyncState>,
     primary_head: AtomicU64,
@@ -149,6 +152,7 @@ impl Node {
             state: Mutex::new(state),
             role_gate: RwLock::new(()),
             head_tx,
+            stopping: watch::channel(false).0,
             db_status: Mutex::new(DbStatus::Up),
             sync: Mutex::new(SyncState::default()),
             primary_head: AtomicU64::new(0),

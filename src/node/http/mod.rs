@@ -34,8 +34,10 @@ pub async fn serve(
     listener.set_nonblocking(true).map_err(NodeError::Serve)?;
     let handle = axum_server::Handle::new();
     let stopper = handle.clone();
+    let stopping = node.clone();
     tokio::spawn(async move {
         shutdown.await;
+        stopping.stopping.send_replace(true);
         stopper.graceful_shutdown(Some(Duration::from_secs(2)));
     });
     node.reconcile();

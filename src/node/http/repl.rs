@@ -102,24 +102,27 @@ pub(super) async fn repl_log(
     }
     let limit = q.limit.unwrap_or(1000).clamp(1, 10_000);
     let mut head_rx = node.head_tx.subscribe();
+    let mut stopping = node.stopping.subscribe();
     let deadline = tokio::time::Instant::now() + Duration::from_millis(q.wait_ms.min(30_000));
     loop {
         let store = node.store.clone();
         let records =
             tokio::task::spawn_blocking(move || store.log_after(after.seq, limit)).await??;
-        if !records.is_empty() || tokio::time::Instant::now() >= deadline {
+        if !records.is_empty() || tokio::time::Instant::now() >= deadline || *stopping.borrow() {
             return Ok(Json(LogResponse::Records {
                 primary_epoch: node.state().epoch,
                 head_seq: node.store.head().seq,
                 records,
             }));
         }
-        // Wake on a new record, a role change, or the deadline.
-        if tokio::time::timeout_at(deadline, head_rx.changed())
-            .await
-            .is_err()
-        {
-            continue;
+        // Wake on a new record, a role change, shutdown, or the deadline.
+        tokio::select! {
+            woke = tokio::time::timeout_at(deadline, head_rx.changed()) => {
+                if woke.is_err() {
+                    continue;
+                }
+            }
+            _ = stopping.changed() => continue,
         }
         if node.state().role != Role::Primary {
             return Err(ApiError::NotPrimary {
