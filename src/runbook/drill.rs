@@ -353,9 +353,10 @@ impl Faults<'_, '_> {
                 Inject::Pause(n) => need(&mut self.lab)?.signal(n, Sig::Stop)?,
                 Inject::Resume(n) => {
                     need(&mut self.lab)?.signal(n, Sig::Cont)?;
-                    // Until it answers again, drctl's clients remember its timeouts while paused
-                    // (and do not ask it for a moment): what runs next must find it answering.
+                    // The drill woke it: its timeouts while paused are history. What runs next
+                    // must find it answering.
                     let t: Vec<Target> = targets.iter().filter(|t| t.name == *n).cloned().collect();
+                    t.iter().for_each(|t| t.client.forget_timeout());
                     crate::lab::wait_up(&t, DEADLINE).await?;
                 }
                 Inject::Restart(n) => {

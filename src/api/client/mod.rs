@@ -220,6 +220,11 @@ impl NodeClient {
         }
     }
 
+    /// Forgets that the node let a request time out (its owner knows it was woken up).
+    pub fn forget_timeout(&self) {
+        *self.timed_out_at.lock().expect("not poisoned") = None;
+    }
+
     /// Remembers a timeout (to answer at once for a while), forgets it on any answer.
     fn note(&self, timed_out: bool) {
         if self.quiet_after_timeout.is_zero() {
