@@ -511,6 +511,19 @@ fn hosts_block_and_alias() {
         .stderr_has("underscore");
 }
 
+/// An upgrade command that fails on `node` ("NODE not ready") until the returned flag file
+/// exists, and logs each node it upgrades to the returned log file.
+fn upgrade_failing_on(lab: &Lab, node: &str) -> (String, std::path::PathBuf, std::path::PathBuf) {
+    let flag = lab.cwd().join(format!("{node}-may-upgrade"));
+    let log = lab.cwd().join("upgrades.log");
+    let command = format!(
+        "if [ {{node}} = {node} ] && [ ! -f {flag} ]; then echo '{node} not ready' >&2; exit 1; fi; echo {{node}} >> {log}",
+        flag = flag.display(),
+        log = log.display()
+    );
+    (command, flag, log)
+}
+
 /// An upgrade stopped part-way (the command fails on node-2) is continued by a rerun: node-1's
 /// upgrade is not run again, and the cluster is re-formed with the same data.
 #[test]
@@ -518,13 +531,7 @@ fn an_interrupted_upgrade_continues_when_rerun() {
     let lab = Lab::up(3);
     lab.ok(&["lab", "write", "--count", "40"]);
     let before = lab.wait_converged(DEADLINE);
-    let flag = lab.cwd().join("node-2-may-upgrade");
-    let log = lab.cwd().join("upgrades.log");
-    let command = format!(
-        "if [ {{node}} = node-2 ] && [ ! -f {flag} ]; then echo 'node-2 not ready' >&2; exit 1; fi; echo {{node}} >> {log}",
-        flag = flag.display(),
-        log = log.display()
-    );
+    let (command, flag, log) = upgrade_failing_on(&lab, "node-2");
     let r = run(lab.drctl(&[
         "upgrade", "--exec", &command, "--id", "u1", "--yes", "--json",
     ]))
@@ -568,13 +575,7 @@ fn an_interrupted_upgrade_resumes_from_its_journal() {
     let lab = Lab::up(3);
     lab.ok(&["lab", "write", "--count", "20"]);
     let before = lab.wait_converged(DEADLINE);
-    let flag = lab.cwd().join("node-3-may-upgrade");
-    let log = lab.cwd().join("upgrades.log");
-    let command = format!(
-        "if [ {{node}} = node-3 ] && [ ! -f {flag} ]; then echo 'node-3 not ready' >&2; exit 1; fi; echo {{node}} >> {log}",
-        flag = flag.display(),
-        log = log.display()
-    );
+    let (command, flag, log) = upgrade_failing_on(&lab, "node-3");
     let r = run(lab.drctl(&[
         "upgrade", "--exec", &command, "--id", "u2", "--yes", "--json",
     ]))

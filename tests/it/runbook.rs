@@ -606,18 +606,6 @@ fn every_procedure_subcommand_is_its_bundled_runbook() {
         (&removenode_force, "removenode-force", &[host_var.as_str()]),
     ];
     for (sub, runbook, vars) in cases.iter().copied().chain(extra) {
-        let mut a: Vec<&str> = sub.to_vec();
-        a.extend(["--dry-run", "--json"]);
-        let front = run(lab.drctl(&a).current_dir(&decoys));
-        let mut b = vec!["run", runbook, "--dry-run", "--json"];
-        for v in vars {
-            b.extend(["--var", v]);
-        }
-        let direct = run(lab.drctl(&b));
-        assert_eq!(front.code(), direct.code(), "{sub:?}: {}", front.dump());
-        let (fr, dr) = (front.json(), direct.json());
-        assert_eq!(fr["runbook"], runbook, "{sub:?}: {fr}");
-        assert_eq!(plan_of(&fr), plan_of(&dr), "{sub:?}");
-        assert_eq!(fr["error"], dr["error"], "{sub:?}");
+        assert_front_is_runbook(&lab, &decoys, sub, runbook, vars);
     }
 }

@@ -232,19 +232,7 @@ fn openldap_procedure_subcommands_are_their_bundled_runbooks() {
         (&["demote", "node-2"], "openldap-demote", &["node=node-2"]),
     ];
     for (sub, runbook, vars) in cases {
-        let mut a: Vec<&str> = sub.to_vec();
-        a.extend(["--dry-run", "--json"]);
-        let front = run(lab.drctl(&a));
-        let mut b = vec!["run", runbook, "--dry-run", "--json"];
-        for v in *vars {
-            b.extend(["--var", v]);
-        }
-        let direct = run(lab.drctl(&b));
-        assert_eq!(front.code(), direct.code(), "{sub:?}: {}", front.dump());
-        let (fr, dr) = (front.json(), direct.json());
-        assert_eq!(fr["runbook"], *runbook, "{sub:?}: {fr}");
-        assert_eq!(plan_of(&fr), plan_of(&dr), "{sub:?}");
-        assert_eq!(fr["error"], dr["error"], "{sub:?}");
+        assert_front_is_runbook(&lab, lab.cwd(), sub, runbook, vars);
     }
     assert_eq!(end_state(&lab), before, "a dry run changed something");
 }

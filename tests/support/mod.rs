@@ -122,6 +122,26 @@ pub fn plan_of(report: &Value) -> (Value, Vec<Value>, Value) {
     (report["runbook"].clone(), steps, report["outcome"].clone())
 }
 
+/// Asserts that subcommand `sub` (run in `cwd`) is a front for `runbook`: with `--dry-run
+/// --json`, `drctl SUB` and `drctl run RUNBOOK --var …` plan the same steps, with the same
+/// outcome, exit code and error.
+#[track_caller]
+pub fn assert_front_is_runbook(lab: &Lab, cwd: &Path, sub: &[&str], runbook: &str, vars: &[&str]) {
+    let mut a: Vec<&str> = sub.to_vec();
+    a.extend(["--dry-run", "--json"]);
+    let front = run(lab.drctl(&a).current_dir(cwd));
+    let mut b = vec!["run", runbook, "--dry-run", "--json"];
+    for v in vars {
+        b.extend(["--var", v]);
+    }
+    let direct = run(lab.drctl(&b));
+    assert_eq!(front.code(), direct.code(), "{sub:?}: {}", front.dump());
+    let (fr, dr) = (front.json(), direct.json());
+    assert_eq!(fr["runbook"], runbook, "{sub:?}: {fr}");
+    assert_eq!(plan_of(&fr), plan_of(&dr), "{sub:?}");
+    assert_eq!(fr["error"], dr["error"], "{sub:?}");
+}
+
 /// A command with the DRCTL_* environment of the machine removed.
 pub fn command(bin: &str, cwd: &Path) -> Command {
     let mut c = Command::new(bin);
