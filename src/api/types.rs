@@ -95,9 +95,11 @@ pub struct PeerRef {
 /// What the replication loop of a replica is doing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct SyncState {
-    /// Automatic (partial, record by record) replication is on.
+    /// The operator's setting: automatic (partial, record by record) replication on. Only a
+    /// command changes it; a suspension after failures does not (see `suspended`).
     pub auto: bool,
-    /// `idle`, `partial`, `full`, `diverged` or `failing`.
+    /// `idle`, `partial`, `full`, `diverged`, `failing`, `removed`, `off` (the operator's
+    /// setting) or `suspended` (stopped by itself after failures).
     pub phase: String,
     /// Consecutive failed attempts.
     pub failures: u32,
@@ -106,6 +108,50 @@ pub struct SyncState {
     pub common: Option<Position>,
     /// When the replica diverged: how many of its records are past `common`.
     pub divergent_records: Option<u64>,
+    /// Automatic sync stopped itself after repeated failures (seed 001); `auto` still says
+    /// what the operator wants. Following a primary again, or `sync auto on`, lifts it.
+    #[serde(default)]
+    pub suspended: Option<SyncSuspension>,
+}
+
+impl SyncState {
+    /// The node replicates now: sync on, not suspended, and its last pull succeeded.
+    pub fn replicating(&self) -> bool {
+        self.auto && self.suspended.is_none() && self.phase == "partial"
+    }
+
+    /// Automatic sync as `drctl status` shows it: `on`, `off` (the operator's command) or
+    /// `suspended` (stopped by itself after failures).
+    pub fn mode(&self) -> SyncMode {
+        match (self.auto, &self.suspended) {
+            (false, _) => SyncMode::Off,
+            (true, Some(_)) => SyncMode::Suspended,
+            (true, None) => SyncMode::On,
+        }
+    }
+}
+
+/// Whether a replica's automatic sync runs, and if not, who stopped it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyncMode {
+    On,
+    /// Turned off by the operator (`drctl sync auto off`).
+    Off,
+    /// Stopped by itself after `sync.max_failures` failed attempts.
+    Suspended,
+}
+
+/// Why and since when automatic sync stopped itself (seed 001).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncSuspension {
+    /// Consecutive failed attempts when it stopped.
+    pub failures: u32,
+    /// The primary it could not sync from.
+    pub primary_url: String,
+    pub last_error: String,
+    /// RFC 3339, UTC.
+    pub since: String,
 }
 
 /// `GET /v1/node`: everything `drctl status` shows about one node.
@@ -464,6 +510,11 @@ pub struct FollowRequest {
     /// Replace this node's replicated data with a snapshot of the primary's (join).
     #[serde(default)]
     pub full_sync: bool,
+    /// Also turn automatic sync on if the operator had turned it off: the caller needs this
+    /// node to replicate (failover, switchover, repoint, demote, join). Without it, an
+    /// on-demand full sync leaves automatic sync as it was (seed 001).
+    #[serde(default)]
+    pub sync_on: bool,
 }
 
 /// `PUT /v1/settings/{name}` and `PUT /v1/local/{name}`.

@@ -6,7 +6,8 @@ use super::args::StatusArgs;
 use super::context::Context;
 use super::error::CliError;
 use super::output::{health_cell, print_json, table};
-use crate::cluster::{Assessment, ClusterView};
+use crate::api::Role;
+use crate::cluster::{sync_cell, Assessment, ClusterView};
 
 pub async fn cmd_status(ctx: &Context, args: &StatusArgs) -> Result<(), CliError> {
     // One listener for the whole watch: it keeps a Ctrl-C that arrives while probing.
@@ -105,6 +106,8 @@ pub fn status_json(view: &ClusterView, a: &Assessment) -> serde_json::Value {
                 "reasons": na.reasons,
                 "primary_setting": s.primary_setting,
                 "sync": s.sync,
+                // Replicas only: `on`, `off` (operator) or `suspended` (after failures).
+                "sync_mode": (s.role == Role::Replica).then(|| s.sync.mode()),
                 "fenced_reason": s.fenced_reason,
             }),
             Err(e) => json!({
@@ -146,6 +149,7 @@ fn print_table(view: &ClusterView, a: &Assessment) {
         "DB",
         "OWNS",
         "LAG",
+        "SYNC",
         "PRIMARY",
         "ROLES",
         "ENTRIES",
@@ -154,6 +158,7 @@ fn print_table(view: &ClusterView, a: &Assessment) {
     ]);
     for (n, na) in view.nodes.iter().zip(&a.nodes) {
         let dash = || "-".to_string();
+        let unknown = || "?".to_string();
         let row: Vec<comfy_table::Cell> = match &n.status {
             Ok(s) => vec![
                 n.name.clone(),
@@ -161,8 +166,14 @@ fn print_table(view: &ClusterView, a: &Assessment) {
                 s.role.to_string(),
                 s.epoch.to_string(),
                 s.db_status.to_string(),
-                na.owns.map(|o| format!("{o}%")).unwrap_or_else(dash),
-                na.lag.map(|l| l.to_string()).unwrap_or_else(dash),
+                // Unknown (the primary does not answer), never a stale number.
+                na.owns.map(|o| format!("{o}%")).unwrap_or_else(unknown),
+                na.lag.map(|l| l.to_string()).unwrap_or_else(unknown),
+                if s.role == Role::Replica {
+                    sync_cell(&s.sync)
+                } else {
+                    dash()
+                },
                 na.primary.clone().unwrap_or_else(dash),
                 {
                     let held = view.roles_held(&s.host_id);
@@ -180,7 +191,7 @@ fn print_table(view: &ClusterView, a: &Assessment) {
             .collect(),
             Err(_) => [n.name.clone(), "no".into()]
                 .into_iter()
-                .chain(std::iter::repeat_n(dash(), 9))
+                .chain(std::iter::repeat_n(dash(), 10))
                 .map(comfy_table::Cell::new)
                 .collect(),
         };

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::{ClusterView, NodeView};
-use crate::api::{DbStatus, Role};
+use crate::api::{DbStatus, Role, SyncMode, SyncState};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -20,7 +20,8 @@ pub struct NodeAssessment {
     pub health: Health,
     /// Why the node is not green.
     pub reasons: Vec<String>,
-    /// Share of the primary's history held, from the primary's head when it answered.
+    /// Share of the primary's history held, from the primary's head when it answered; `None`
+    /// (unknown) for a replica whose primary does not answer, and for a fenced or old primary.
     pub owns: Option<f64>,
     pub lag: Option<u64>,
     /// The primary this node follows (its own name for a primary).
@@ -143,7 +144,13 @@ fn assess_role(
     let mut red = false;
     let primary_status = primary.and_then(|p| p.ok());
     let primary_name = primary.map(|p| p.name.clone());
-    let (mut owns, mut lag) = (Some(s.owns), Some(s.lag));
+    // What a replica last saw of a primary that no longer answers proves nothing: it may have
+    // acknowledged writes since. Only the primary's own head makes OWNS and LAG known.
+    let (mut owns, mut lag) = match s.role {
+        Role::Standalone => (Some(s.owns), Some(s.lag)),
+        Role::Primary if s.epoch >= epoch => (Some(s.owns), Some(s.lag)),
+        _ => (None, None),
+    };
     let mut follows = None;
     if s.db_status == DbStatus::Down {
         red = true;
@@ -207,8 +214,20 @@ fn assess_role(
                     s.epoch
                 ));
             }
-            if !s.sync.auto {
-                reasons.push("automatic sync is off".into());
+            match s.sync.mode() {
+                SyncMode::On => {}
+                SyncMode::Off => reasons.push(format!(
+                    "automatic sync is off (turned off by command): `drctl sync auto on {}` turns it on",
+                    n.name
+                )),
+                SyncMode::Suspended => reasons.push(format!(
+                    "automatic sync suspended after {} failed attempts ({}): once its primary \
+                     answers, `drctl sync auto on {}`; if the primary is lost, `drctl failover` \
+                     (or `drctl repoint --primary P`) makes it follow and resumes it",
+                    s.sync.suspended.as_ref().map_or(0, |x| x.failures),
+                    s.sync.last_error.clone().unwrap_or_default(),
+                    n.name
+                )),
             }
             if let Some(o) = owns.filter(|o| *o < 100.0) {
                 reasons.push(format!("owns {o}% ({} records behind)", lag.unwrap_or(0)));
@@ -235,5 +254,16 @@ fn assess_role(
         owns,
         lag,
         primary: follows,
+    }
+}
+
+/// The SYNC cell of `drctl status`: `on`, `off` (the operator's command) or `suspended (N
+/// failures)` (stopped by itself, seed 001).
+pub fn sync_cell(s: &SyncState) -> String {
+    match (s.mode(), &s.suspended) {
+        (SyncMode::Suspended, Some(x)) => format!("suspended ({} failures)", x.failures),
+        (SyncMode::Suspended, None) => "suspended".into(),
+        (SyncMode::Off, _) => "off".into(),
+        (SyncMode::On, _) => "on".into(),
     }
 }

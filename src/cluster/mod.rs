@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use crate::api::{ClientError, Member, MemberState, NodeClient, NodeStatus, Role, RoleRecord};
 
-pub use assess::{Assessment, Health, NodeAssessment};
+pub use assess::{sync_cell, Assessment, Health, NodeAssessment};
 
 /// One node as listed in the inventory.
 #[derive(Clone)]

@@ -554,6 +554,7 @@ pub async fn form(targets: &[Target]) -> Result<(), LabError> {
             .follow(&crate::api::FollowRequest {
                 primary_url: first.url.clone(),
                 full_sync: true,
+                sync_on: true,
             })
             .await
             .map_err(|e| LabError::Failed(format!("{} join {}: {e}", t.name, first.name)))?;

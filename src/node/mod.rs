@@ -76,6 +76,9 @@ pub struct Node {
     force_full_sync: AtomicBool,
     replicas: Mutex<BTreeMap<String, (ReplicaProgress, Instant)>>,
     repl_task: Mutex<Option<JoinHandle<()>>>,
+    /// Bumped whenever a command lifts a sync suspension: a replication loop that started
+    /// before may no longer suspend sync (see `replication::suspend_sync`).
+    sync_gen: AtomicU64,
     /// Writes are refused until this instant (a switchover's drain).
     drain_until: Mutex<Option<Instant>>,
     /// A primary refuses writes until it has asked its peers whether a newer epoch exists.
@@ -161,6 +164,7 @@ impl Node {
             force_full_sync: AtomicBool::new(false),
             replicas: Mutex::new(BTreeMap::new()),
             repl_task: Mutex::new(None),
+            sync_gen: AtomicU64::new(0),
             drain_until: Mutex::new(None),
             peers_checked: AtomicBool::new(false),
             lock: Mutex::new(None),
@@ -231,19 +235,28 @@ impl Node {
         if let Some(t) = task.take() {
             t.abort();
         }
+        let replica = st.role == Role::Replica;
+        let suspended = st.sync_suspended.clone().filter(|_| replica);
         self.update_sync(|s| {
-            s.auto = st.sync_auto && st.role == Role::Replica;
-            s.phase = if st.role == Role::Replica && !st.sync_auto {
+            // The operator's setting, whatever the role: a procedure that makes this node
+            // follow can tell whether it had been turned off.
+            s.auto = st.sync_auto;
+            s.phase = if replica && !st.sync_auto {
                 "off".into()
+            } else if suspended.is_some() {
+                "suspended".into()
             } else {
                 "idle".into()
             };
-            s.failures = 0;
-            s.last_error = None;
+            s.failures = suspended.as_ref().map_or(0, |x| x.failures);
+            s.last_error = suspended.as_ref().map(|x| x.last_error.clone());
             s.common = None;
             s.divergent_records = None;
+            s.suspended = suspended.clone();
         });
-        if st.role == Role::Replica && (st.sync_auto || self.force_full_sync.load(Ordering::SeqCst))
+        if replica
+            && ((st.sync_auto && suspended.is_none())
+                || self.force_full_sync.load(Ordering::SeqCst))
         {
             if let Some(url) = st.following.clone() {
                 *task = Some(tokio::spawn(replication::replica_loop(self.clone(), url)));

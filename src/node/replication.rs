@@ -8,11 +8,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::nodedb::NewEvent;
+use super::state::NodeState;
 use super::store::SnapshotMsg;
 use super::{Node, MEMBERS_PREFIX};
 use crate::api::logic::common_point;
 use crate::api::{
-    ClientError, DbStatus, Entry, LogQuery, LogResponse, Member, NodeClient, Position, SnapshotLine,
+    ClientError, DbStatus, Entry, LogQuery, LogResponse, Member, NodeClient, Position, Role,
+    SnapshotLine, SyncSuspension,
 };
 
 const BATCH: u64 = 1000;
@@ -28,6 +30,8 @@ pub async fn replica_loop(node: Arc<Node>, primary_url: String) {
             return;
         }
     };
+    // A command that lifts a suspension after this point wins over this loop's give-up.
+    let gen = node.sync_gen.load(Ordering::SeqCst);
     let mut registered = false;
     let mut streak_reported = false;
     let mut resumed_logged = false;
@@ -109,26 +113,9 @@ pub async fn replica_loop(node: Arc<Node>, primary_url: String) {
                     failures = s.failures;
                     s.last_error = Some(msg.clone());
                 });
-                let max = node.config.sync.max_failures;
-                if failures >= max {
+                if failures >= node.config.sync.max_failures {
                     // Seed 001: a failing sync disables further sync and raises success=false.
-                    let _ = node.update_state(|s| s.sync_auto = false);
-                    node.update_sync(|s| {
-                        s.phase = "off".into();
-                        s.auto = false;
-                    });
-                    node.event(
-                        NewEvent::new(
-                            "sync",
-                            format!(
-                                "automatic sync turned off after {failures} failed attempts: {msg}; \
-                                 turn it on again with `drctl sync auto on {}`",
-                                node.config.name
-                            ),
-                        )
-                        .success(false)
-                        .details(serde_json::json!({"auto": false, "failures": failures})),
-                    );
+                    suspend_sync(&node, gen, &primary_url, failures, &msg);
                     return;
                 }
                 if !streak_reported {
@@ -143,6 +130,80 @@ pub async fn replica_loop(node: Arc<Node>, primary_url: String) {
                 backoff = (backoff * 2).min(Duration::from_secs(1));
             }
         }
+    }
+}
+
+/// Seed 001's rule: after `sync.max_failures` failed attempts automatic sync stops and an
+/// event with `success=false` says so. It is a suspension, not the operator's "off": the
+/// operator's setting is untouched, and a procedure that makes this node follow a primary (or
+/// `sync auto on`) lifts it. Nothing happens if a command lifted a suspension since this loop
+/// started (`gen`) or the node no longer follows `primary_url`: that command's loop runs now.
+fn suspend_sync(node: &Node, gen: u64, primary_url: &str, failures: u32, error: &str) {
+    let suspension = SyncSuspension {
+        failures,
+        primary_url: primary_url.to_string(),
+        last_error: error.to_string(),
+        since: crate::clock::now_rfc3339(),
+    };
+    let mut applies = false;
+    let saved = node.update_state(|s| {
+        applies = node.sync_gen.load(Ordering::SeqCst) == gen
+            && s.role == Role::Replica
+            && s.following.as_deref() == Some(primary_url);
+        if applies {
+            s.sync_suspended = Some(suspension.clone());
+        }
+    });
+    if let Err(e) = &saved {
+        // The loop stops all the same; only a restart would forget the suspension.
+        tracing::error!(error = %e, "cannot save the sync suspension");
+        applies = node.sync_gen.load(Ordering::SeqCst) == gen;
+    }
+    if !applies {
+        return;
+    }
+    node.update_sync(|s| {
+        s.phase = "suspended".into();
+        s.suspended = Some(suspension);
+    });
+    let name = &node.config.name;
+    node.event(
+        NewEvent::new(
+            "sync",
+            format!(
+                "automatic sync suspended after {failures} failed attempts: {error}; it resumes when \
+                 a procedure makes {name} follow a primary (`drctl failover`, `switchover`, `repoint`, \
+                 `demote`, `join`) or with `drctl sync auto on {name}`"
+            ),
+        )
+        .success(false)
+        .details(serde_json::json!({"suspended": true, "failures": failures, "primary": primary_url})),
+    );
+}
+
+impl Node {
+    /// Inside a state change that makes this node follow a primary (`sync_on`: the caller needs
+    /// it to replicate) or sets the operator's sync switch: lifts a suspension and, with
+    /// `sync_on`, the operator's "off". Says what it changed, for the event log and the report.
+    pub(crate) fn lift_sync_stop(&self, s: &mut NodeState, sync_on: bool) -> Option<String> {
+        self.sync_gen.fetch_add(1, Ordering::SeqCst);
+        let mut what = Vec::new();
+        if let Some(x) = s.sync_suspended.take() {
+            what.push(format!(
+                "automatic sync had suspended itself after {} failed attempts (since {}); resumed",
+                x.failures, x.since
+            ));
+        }
+        if sync_on && !s.sync_auto {
+            s.sync_auto = true;
+            what.push("automatic sync was off by operator command; turned on".to_string());
+        }
+        (!what.is_empty()).then(|| what.join("; "))
+    }
+
+    /// Whether following a primary (with `sync_on`) would change the sync settings.
+    pub(crate) fn sync_stopped(s: &NodeState, sync_on: bool) -> bool {
+        s.sync_suspended.is_some() || (sync_on && !s.sync_auto)
     }
 }
 

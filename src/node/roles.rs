@@ -98,6 +98,7 @@ impl Node {
         self: &Arc<Self>,
         primary_url: &str,
         full_sync: bool,
+        sync_on: bool,
         caller: &Caller,
     ) -> Result<(), ApiError> {
         let url = crate::api::client::parse_node_url(primary_url)
@@ -113,24 +114,34 @@ impl Node {
         {
             let _gate = self.role_gate.write().await;
             let st = self.state();
-            if st.role == Role::Replica
-                && st.following.as_deref() == Some(url.as_str())
-                && !full_sync
-            {
+            let same = st.role == Role::Replica && st.following.as_deref() == Some(url.as_str());
+            if same && !full_sync && !Node::sync_stopped(&st, sync_on) {
                 return Ok(());
             }
             let before = st.role;
+            let mut lifted = None;
             self.update_state(|s| {
                 s.role = Role::Replica;
                 s.following = Some(url.clone());
                 s.fenced_reason = None;
+                // Following a primary means replicating from it: a suspension is lifted.
+                lifted = self.lift_sync_stop(s, sync_on);
             })?;
             self.force_full_sync.store(full_sync, Ordering::SeqCst);
-            self.event(
-                NewEvent::new("role_change", format!("{before} -> replica of {url}"))
-                    .details(serde_json::json!({"from": before, "to": "replica", "primary": url, "full_sync": full_sync}))
-                    .by(caller.operator.clone(), caller.run_id.clone()),
-            );
+            if !same || full_sync {
+                self.event(
+                    NewEvent::new("role_change", format!("{before} -> replica of {url}"))
+                        .details(serde_json::json!({"from": before, "to": "replica", "primary": url, "full_sync": full_sync}))
+                        .by(caller.operator.clone(), caller.run_id.clone()),
+                );
+            }
+            if let Some(what) = lifted {
+                self.event(
+                    NewEvent::new("sync", format!("following {url}: {what}"))
+                        .details(serde_json::json!({"auto": true, "suspended": false}))
+                        .by(caller.operator.clone(), caller.run_id.clone()),
+                );
+            }
         }
         self.reconcile();
         Ok(())
@@ -165,14 +176,27 @@ impl Node {
         on: bool,
         caller: &Caller,
     ) -> Result<(), ApiError> {
-        if self.state().sync_auto == on {
+        let st = self.state();
+        if st.sync_auto == on && st.sync_suspended.is_none() {
             return Ok(());
         }
-        self.update_state(|s| s.sync_auto = on)?;
+        // The operator's command decides: "on" lifts a suspension, "off" replaces it.
+        let mut lifted = None;
+        self.update_state(|s| {
+            lifted = self.lift_sync_stop(s, on);
+            s.sync_auto = on;
+        })?;
         self.event(
             NewEvent::new(
                 "sync",
-                format!("automatic sync turned {}", if on { "on" } else { "off" }),
+                format!(
+                    "automatic sync turned {}{}",
+                    if on { "on" } else { "off" },
+                    lifted
+                        .filter(|_| st.sync_suspended.is_some())
+                        .map(|_| " (it had suspended itself after failures)")
+                        .unwrap_or_default()
+                ),
             )
             .details(serde_json::json!({"auto": on}))
             .by(caller.operator.clone(), caller.run_id.clone()),

@@ -19,9 +19,14 @@ pub struct NodeState {
     /// The primary a replica follows.
     pub following: Option<String>,
     pub fenced_reason: Option<String>,
-    /// Automatic (partial) sync on.
+    /// Automatic (partial) sync on: the operator's setting, changed only by command.
     #[serde(default = "yes")]
     pub sync_auto: bool,
+    /// Automatic sync stopped itself after repeated failures (seed 001). Kept apart from
+    /// `sync_auto` so that following a primary again (any recovery procedure) lifts it while an
+    /// operator's "off" stays off; kept across restarts like the operator's setting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_suspended: Option<crate::api::SyncSuspension>,
     /// How this node last became primary.
     #[serde(default)]
     pub promotion: Option<crate::api::Promotion>,
@@ -45,6 +50,7 @@ impl Default for NodeState {
             following: None,
             fenced_reason: None,
             sync_auto: true,
+            sync_suspended: None,
             promotion: None,
             services: false,
             maintenance: None,

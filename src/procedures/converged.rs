@@ -1,7 +1,6 @@
 //! The final verification of most procedures: every reachable node follows the primary and
 //! holds what it had; old primaries awaiting demotion and silent nodes are named, not waited for.
 
-use super::step::healthy_sync;
 use super::{Cluster, ProcError};
 use crate::api::Role;
 
@@ -67,10 +66,16 @@ pub(super) async fn converged(
                 n.name, s.role
             )));
         }
-        if s.head_seq < p.head_seq || !healthy_sync(&s.sync) {
+        // Holding the records is not enough: a replica whose sync is off or suspended would
+        // not hold the next one.
+        if s.head_seq < p.head_seq || !s.sync.replicating() {
             return Ok(Err(format!(
-                "{} holds seq {} of {} (sync {})",
-                n.name, s.head_seq, p.head_seq, s.sync.phase
+                "{} holds seq {} of {} (sync {}, automatic sync {})",
+                n.name,
+                s.head_seq,
+                p.head_seq,
+                s.sync.phase,
+                crate::cluster::sync_cell(&s.sync)
             )));
         }
         if s.head_seq == p.head_seq && s.digest != p.digest {

@@ -5,9 +5,9 @@ use std::time::{Duration, Instant};
 
 use super::converged::converged;
 use super::divergence::{divergence, export_records};
-use super::step::{healthy_sync, Action, Check, DRAIN_TTL_MS};
+use super::step::{copied, Action, Check, DRAIN_TTL_MS};
 use super::{Cluster, ProcError};
-use crate::api::Role;
+use crate::api::{NodeStatus, Role};
 
 impl Action {
     pub async fn check(&self, cl: &Cluster) -> Result<Check, ProcError> {
@@ -60,11 +60,23 @@ impl Action {
             }
             Action::Follow { node, primary, .. } => {
                 let (s, p) = (cl.status(node).await?, cl.status(primary).await?);
-                let follows =
-                    s.role == Role::Replica && s.following.as_ref().is_some_and(|f| f.url == p.url);
+                // Done only if it really replicates: its `following` alone says nothing when
+                // its sync is off or suspended.
                 Ok(
-                    if follows && healthy_sync(&s.sync) && s.head_seq >= p.head_seq {
-                        Check::Done(format!("{node} is a caught-up replica of {primary}"))
+                    if follows(&s, &p) && s.sync.replicating() && s.head_seq >= p.head_seq {
+                        Check::Done(format!(
+                            "{node} replicates from {primary} and holds its last record"
+                        ))
+                    } else {
+                        Check::ToDo
+                    },
+                )
+            }
+            Action::SyncFull { node, from } => {
+                let (s, p) = (cl.status(node).await?, cl.status(from).await?);
+                Ok(
+                    if follows(&s, &p) && copied(&s.sync) && s.head_seq >= p.head_seq {
+                        Check::Done(format!("{node} holds {from}'s data"))
                     } else {
                         Check::ToDo
                     },
@@ -96,7 +108,7 @@ impl Action {
             }
             Action::SyncAuto { node, on } => {
                 let s = cl.status(node).await?;
-                Ok(if s.sync.auto == *on || (!*on && s.role != Role::Replica) {
+                Ok(if sync_auto_is(&s, *on) {
                     Check::Done(format!(
                         "automatic sync to {node} is {}",
                         if *on { "on" } else { "off" }
@@ -163,21 +175,8 @@ impl Action {
                 node,
                 primary,
                 full_sync,
-            } => {
-                let (s, p) = (cl.status(node).await?, cl.status(primary).await?);
-                let follows =
-                    s.role == Role::Replica && s.following.as_ref().is_some_and(|f| f.url == p.url);
-                // A full sync is only needed if the node does not already replicate cleanly.
-                let full = *full_sync && !(follows && healthy_sync(&s.sync));
-                cl.target(node)?
-                    .client
-                    .follow(&crate::api::FollowRequest {
-                        primary_url: p.url.clone(),
-                        full_sync: full,
-                    })
-                    .await?;
-                Ok(full.then(|| format!("{node}'s data replaced by a full sync from {primary}")))
-            }
+            } => follow(cl, node, primary, *full_sync, true).await,
+            Action::SyncFull { node, from } => follow(cl, node, from, true, false).await,
             Action::ExportDivergent {
                 node,
                 primary,
@@ -272,12 +271,18 @@ impl Action {
                     Err(format!("{node} is {} at epoch {}", s.role, s.epoch))
                 }
             }
-            Action::Follow { node, primary, .. } => {
+            Action::Follow { node, primary, .. }
+            | Action::SyncFull {
+                node,
+                from: primary,
+            } => {
                 let p = cl.status(primary).await?;
                 let s = cl.status(node).await?;
-                let follows =
-                    s.role == Role::Replica && s.following.as_ref().is_some_and(|f| f.url == p.url);
-                if follows && s.sync.phase == "partial" && s.head_seq >= p.head_seq {
+                let synced = match self {
+                    Action::Follow { .. } => s.sync.replicating(),
+                    _ => copied(&s.sync),
+                };
+                if follows(&s, &p) && synced && s.head_seq >= p.head_seq {
                     Ok(None)
                 } else if s.sync.phase == "diverged" {
                     return Err(ProcError::failed(format!(
@@ -336,7 +341,7 @@ impl Action {
             }
             Action::SyncAuto { node, on } => {
                 let s = cl.status(node).await?;
-                if s.sync.auto == *on || (!*on && s.role != Role::Replica) {
+                if sync_auto_is(&s, *on) {
                     Ok(None)
                 } else {
                     Err(format!(
@@ -349,4 +354,59 @@ impl Action {
             _ => unreachable!("extra actions are verified in extra.rs"),
         })
     }
+}
+
+/// `s` is a replica of `p` (by its `following`; whether it replicates is another question).
+fn follows(s: &NodeStatus, p: &NodeStatus) -> bool {
+    s.role == Role::Replica && s.following.as_ref().is_some_and(|f| f.url == p.url)
+}
+
+/// Automatic sync is as asked: "on" means running (not suspended); "off" holds for non-replicas.
+fn sync_auto_is(s: &NodeStatus, on: bool) -> bool {
+    if on {
+        s.sync.auto && s.sync.suspended.is_none()
+    } else {
+        !s.sync.auto || s.role != Role::Replica
+    }
+}
+
+/// Makes `node` follow `primary`, with a full sync unless it already replicates cleanly from
+/// it. `sync_on`: it must replicate afterwards, so an operator's "off" is turned on. The note
+/// says what changed beyond following: a full sync, a suspension lifted, a setting overridden.
+async fn follow(
+    cl: &Cluster,
+    node: &str,
+    primary: &str,
+    full_sync: bool,
+    sync_on: bool,
+) -> Result<Option<String>, ProcError> {
+    let (s, p) = (cl.status(node).await?, cl.status(primary).await?);
+    let full = full_sync && !(follows(&s, &p) && s.sync.replicating());
+    cl.target(node)?
+        .client
+        .follow(&crate::api::FollowRequest {
+            primary_url: p.url.clone(),
+            full_sync: full,
+            sync_on,
+        })
+        .await?;
+    let mut notes = Vec::new();
+    if full {
+        notes.push(format!(
+            "{node}'s data replaced by a full sync from {primary}"
+        ));
+    }
+    if let Some(x) = &s.sync.suspended {
+        notes.push(format!(
+            "{node}'s automatic sync had suspended itself after {} failed attempts (since {}): resumed",
+            x.failures, x.since
+        ));
+    }
+    if sync_on && !s.sync.auto {
+        notes.push(format!(
+            "{node}'s automatic sync was off by operator command: turned on, as {node} must \
+             replicate from {primary} (`drctl sync auto off {node}` turns it off again)"
+        ));
+    }
+    Ok((!notes.is_empty()).then(|| notes.join("; ")))
 }

@@ -134,10 +134,9 @@ pub async fn sync_full(
         b.entries, a.entries
     ));
     plan.confirm = Some(format!("Replace {to}'s replicated data with {from}'s?"));
-    plan.step(Step::new(Action::Follow {
+    plan.step(Step::new(Action::SyncFull {
         node: to.into(),
-        primary: from.into(),
-        full_sync: true,
+        from: from.into(),
     }));
     Ok(plan)
 }

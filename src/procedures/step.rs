@@ -42,11 +42,19 @@ pub enum Action {
         /// The procedure promoting, remembered by the node for reruns.
         procedure: String,
     },
-    /// Make `node` a replica of `primary`; `full_sync` replaces its data.
+    /// Make `node` a replica of `primary` that replicates from it: automatic sync runs
+    /// (a suspension is lifted, an operator's "off" turned on, and the report says so);
+    /// `full_sync` replaces its data.
     Follow {
         node: String,
         primary: String,
         full_sync: bool,
+    },
+    /// On-demand full sync (seed 001): `node`'s data is replaced by `from`'s; its automatic sync
+    /// stays as the operator set it (off: one copy, nothing after).
+    SyncFull {
+        node: String,
+        from: String,
     },
     /// Write the records of `node` that `primary` never had to `path` (JSON lines).
     ExportDivergent {
@@ -157,8 +165,10 @@ pub enum Check {
     ToDo,
 }
 
-pub(super) fn healthy_sync(s: &SyncState) -> bool {
-    !matches!(s.phase.as_str(), "diverged" | "failing" | "full")
+/// After an on-demand full sync: the copy is done and nothing is failing (automatic sync may be
+/// off, as the operator set it, but not suspended).
+pub(super) fn copied(s: &SyncState) -> bool {
+    s.suspended.is_none() && (s.replicating() || (!s.auto && s.phase == "off"))
 }
 
 impl super::act::Act for Action {
@@ -201,6 +211,9 @@ impl Action {
                 full_sync: true,
             } => format!("make {node} a replica of {primary} (full sync: its data is replaced)"),
             Action::Follow { node, primary, .. } => format!("make {node} a replica of {primary}"),
+            Action::SyncFull { node, from } => {
+                format!("replace {node}'s data with {from}'s (on-demand full sync)")
+            }
             Action::ExportDivergent {
                 node,
                 primary,

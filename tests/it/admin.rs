@@ -284,21 +284,28 @@ fn automatic_sync_turns_itself_off_after_repeated_failures() {
     );
     lab.wait_converged(DEADLINE);
     lab.ok(&["lab", "kill", "node-1"]);
-    let events = wait_for("automatic sync off on node-2", DEADLINE, || {
+    let events = wait_for("automatic sync suspended on node-2", DEADLINE, || {
         let ev = lab.events("node-2");
         ev.iter()
-            .any(|e| e["kind"] == "sync" && e["success"] == false && e["details"]["auto"] == false)
+            .any(|e| {
+                e["kind"] == "sync" && e["success"] == false && e["details"]["suspended"] == true
+            })
             .then_some(ev)
     });
     assert!(events.iter().any(|e| e["message"]
         .as_str()
         .unwrap()
-        .contains("turned off after 3 failed attempts")));
+        .contains("suspended after 3 failed attempts")));
+    // Stopped by failures, not by the operator: the operator's setting is still on.
     let s = lab.status();
-    assert_eq!(node(&s, "node-2")["sync"]["auto"], false);
+    assert_eq!(node(&s, "node-2")["sync"]["auto"], true);
+    assert_eq!(node(&s, "node-2")["sync"]["phase"], "suspended");
     assert!(node(&s, "node-2")["reasons"]
         .to_string()
-        .contains("automatic sync is off"));
+        .contains("automatic sync suspended"));
+    // It stays stopped across a restart (seed 001), until a command lifts it.
+    lab.ok(&["lab", "restart", "node-2"]);
+    assert_eq!(node(&lab.status(), "node-2")["sync"]["phase"], "suspended");
 }
 
 #[test]

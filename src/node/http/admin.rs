@@ -30,8 +30,13 @@ pub(super) async fn follow(
     body: Result<Json<FollowRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<NodeStatus>, ApiError> {
     let Json(req) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    node.follow(&req.primary_url, req.full_sync, &caller(&headers))
-        .await?;
+    node.follow(
+        &req.primary_url,
+        req.full_sync,
+        req.sync_on,
+        &caller(&headers),
+    )
+    .await?;
     node_status(State(node)).await
 }
 
