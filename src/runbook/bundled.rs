@@ -28,6 +28,18 @@ pub static BUNDLED: &[(&str, &str)] = &[
         include_str!("../../runbooks/full-resync.yaml"),
     ),
     ("failback", include_str!("../../runbooks/failback.yaml")),
+    (
+        "late-failover",
+        include_str!("../../runbooks/late-failover.yaml"),
+    ),
+    (
+        "late-failback",
+        include_str!("../../runbooks/late-failback.yaml"),
+    ),
+    (
+        "late-demote",
+        include_str!("../../runbooks/late-demote.yaml"),
+    ),
     ("standalone", include_str!("../../runbooks/standalone.yaml")),
     ("join", include_str!("../../runbooks/join.yaml")),
     ("sync-auto", include_str!("../../runbooks/sync-auto.yaml")),

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::directory::{Directory, SLAPD};
 pub use super::drill_check::junit;
-use super::drill_check::{expect, expect_ldap, wait_caught_up, wait_role};
+use super::drill_check::{expect, expect_ldap, wait_caught_up, wait_role, wait_sync};
 use super::drill_model::{Drill, Inject, Link};
 use super::{engine, Runbook};
 use crate::cluster::{probe, Target};
@@ -372,6 +372,7 @@ impl Faults<'_, '_> {
                         .map_err(fail)?;
                 }
                 Inject::WaitRole { node, role } => wait_role(targets, node, role).await?,
+                Inject::WaitSync { node, state } => wait_sync(targets, node, *state).await?,
                 Inject::SetSetting { name, value } => {
                     let view = probe(cluster, targets).await;
                     let p = view

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use super::directory::Directory;
 use super::drill::{fail, target, DrillReport, Expectation};
-use super::drill_model::Drill;
-use crate::api::Role;
+use super::drill_model::{sync_word, Drill};
+use crate::api::{Role, SyncMode};
 use crate::cluster::{probe, Health, Target};
 use crate::lab::writer;
 use crate::lab::LabError;
@@ -29,6 +29,40 @@ pub(super) async fn wait_role(targets: &[Target], node: &str, role: &str) -> Res
             )));
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// How long a replica may take to give up on a lost primary: the default `sync.max_failures`
+/// (30 attempts, backing off to 1 s) takes about 26 s; a node configured for more takes longer.
+const SYNC_DEADLINE: Duration = Duration::from_secs(120);
+
+/// Waits until `node`'s automatic sync is in `state` (a replica's: on, off or suspended).
+pub(super) async fn wait_sync(
+    targets: &[Target],
+    node: &str,
+    state: SyncMode,
+) -> Result<(), LabError> {
+    let t = target(targets, node)?;
+    let until = Instant::now() + SYNC_DEADLINE;
+    loop {
+        let now = t
+            .client
+            .status()
+            .await
+            .map(|s| (s.role, s.sync.mode(), s.sync.phase));
+        if now
+            .as_ref()
+            .is_ok_and(|(role, mode, _)| *role == Role::Replica && *mode == state)
+        {
+            return Ok(());
+        }
+        if Instant::now() > until {
+            return Err(fail(format!(
+                "{node}'s automatic sync was not {} within {SYNC_DEADLINE:?} ({now:?})",
+                sync_word(state)
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

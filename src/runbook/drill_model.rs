@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use super::model::{join, Compiler, Runbook};
 use super::yaml::{Kind, Mark, Node};
+use crate::api::SyncMode;
 
 #[derive(Debug, Clone)]
 pub struct Drill {
@@ -37,6 +38,9 @@ pub enum Inject {
     Standalone(String),
     /// Wait until a node reports a role.
     WaitRole { node: String, role: String },
+    /// Wait until a replica's automatic sync is `on`, `off` or `suspended` (e.g. it gave up on
+    /// a lost primary after `sync.max_failures` failed attempts, seed 001).
+    WaitSync { node: String, state: SyncMode },
     /// Run another runbook first (e.g. a failover before a demote).
     Runbook {
         name: String,
@@ -98,6 +102,12 @@ impl Inject {
             Inject::Restart(n) => format!("restart {n}"),
             Inject::Standalone(n) => format!("make {n} standalone"),
             Inject::WaitRole { node, role } => format!("wait until {node} is {role}"),
+            Inject::WaitSync { node, state } => {
+                format!(
+                    "wait until {node}'s automatic sync is {}",
+                    sync_word(*state)
+                )
+            }
             Inject::Runbook { name, vars } => format!(
                 "run {name} ({})",
                 vars.iter()
@@ -164,6 +174,7 @@ const INJECT: &[&str] = &[
     "restart",
     "standalone",
     "wait_role",
+    "wait_sync",
     "runbook",
     "vars",
     "writes",
@@ -463,6 +474,32 @@ fn inject(
                 }
             }
         }
+        "wait_sync" => {
+            let m = string_map(c, v, &p);
+            let state = match m.get("state").map(String::as_str) {
+                Some("on") => SyncMode::On,
+                Some("off") => SyncMode::Off,
+                Some("suspended") => SyncMode::Suspended,
+                _ => {
+                    c.problem(
+                        v.mark,
+                        &p,
+                        "wait_sync needs node and state (one of: on, off, suspended)",
+                    );
+                    return None;
+                }
+            };
+            match (m.get("node"), m.len()) {
+                (Some(n), 2) => Inject::WaitSync {
+                    node: n.clone(),
+                    state,
+                },
+                _ => {
+                    c.problem(v.mark, &p, "wait_sync needs node and state, nothing else");
+                    return None;
+                }
+            }
+        }
         "package" => {
             let m = string_map(c, v, &p);
             match (m.get("node"), m.get("name"), m.get("content")) {
@@ -505,4 +542,13 @@ fn inject(
             return None;
         }
     })
+}
+
+/// How `drctl status` words a sync mode.
+pub(crate) fn sync_word(m: SyncMode) -> &'static str {
+    match m {
+        SyncMode::On => "on",
+        SyncMode::Off => "off",
+        SyncMode::Suspended => "suspended",
+    }
 }

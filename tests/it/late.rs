@@ -222,3 +222,22 @@ fn operator_sync_off_and_suspended_are_distinct_in_status() {
     lab.ok(&["lab", "write", "--count", "10"]);
     wait_replicates(&lab, "node-3", "node-2");
 }
+
+// A drill that waits on a misspelt sync state would wait out its deadline and fail late:
+// refused at validation instead, naming the place and the choices.
+#[test]
+fn wait_sync_inject_with_a_bad_state_is_refused_naming_the_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("bad.yaml");
+    std::fs::write(
+        &file,
+        "name: bad\nsteps:\n  - name: look\n    uses: assert.healthy\ndrill:\n  nodes: 3\n  inject:\n    - kill: node-1\n    - wait_sync: {node: node-2, state: asleep}\n",
+    )
+    .unwrap();
+    run(command(drctl_bin(), tmp.path())
+        .args(["runbook", "validate"])
+        .arg(&file))
+    .exit(2)
+    .stderr_has("drill.inject[1].wait_sync")
+    .stderr_has("on, off, suspended");
+}
