@@ -44,6 +44,15 @@ pub async fn switchover(cl: &Cluster, view: &ClusterView, to: &str) -> Result<Pl
             t.head_seq,
             ps.head_seq.saturating_sub(t.head_seq)
         ));
+        if t.sync.suspended.is_some() {
+            // It gave up syncing while the primary was away: resume it before the drain, or it
+            // could never catch up.
+            plan.step(Step::new(Action::Follow {
+                node: to.into(),
+                primary: p.clone(),
+                full_sync: false,
+            }));
+        }
         plan.step(
             Step::new(Action::Drain { node: p.clone() }).undo(Action::Undrain { node: p.clone() }),
         );

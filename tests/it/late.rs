@@ -241,3 +241,22 @@ fn wait_sync_inject_with_a_bad_state_is_refused_naming_the_path() {
     .stderr_has("drill.inject[1].wait_sync")
     .stderr_has("on, off, suspended");
 }
+
+// Hit by a primary that was away long enough for the target to give up syncing, then came back:
+// `switchover --to` drained the primary and waited for a target that no longer pulled.
+#[test]
+fn switchover_to_a_replica_that_suspended_sync_resumes_it_first() {
+    let lab = Lab::up(3);
+    give_up_after_three(&lab, &["node-2"]);
+    lab.ok(&["lab", "kill", "node-1"]);
+    wait_gave_up(&lab, "node-2");
+    lab.ok(&["lab", "restart", "node-1"]);
+    lab.ok(&["lab", "write", "--count", "10"]);
+    let r = lab
+        .ok(&["switchover", "--to", "node-2", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    lab.ok(&["lab", "write", "--count", "10"]);
+    wait_replicates(&lab, "node-1", "node-2");
+    wait_replicates(&lab, "node-3", "node-2");
+}
