@@ -260,3 +260,21 @@ fn switchover_to_a_replica_that_suspended_sync_resumes_it_first() {
     wait_replicates(&lab, "node-1", "node-2");
     wait_replicates(&lab, "node-3", "node-2");
 }
+
+// Hit by `drctl join node-3 --primary node-1` once node-3 had given up on node-1 while it was
+// away: node-3 already "followed" node-1, so no full sync was asked and nothing resumed it.
+#[test]
+fn join_of_a_replica_that_suspended_sync_replicates() {
+    let lab = Lab::up(3);
+    give_up_after_three(&lab, &["node-3"]);
+    lab.ok(&["lab", "kill", "node-1"]);
+    wait_gave_up(&lab, "node-3");
+    lab.ok(&["lab", "restart", "node-1"]);
+    lab.ok(&["lab", "write", "--count", "10"]);
+    let r = lab
+        .ok(&["join", "node-3", "--primary", "node-1", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    lab.ok(&["lab", "write", "--count", "10"]);
+    wait_replicates(&lab, "node-3", "node-1");
+}
