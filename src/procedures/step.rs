@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::{Cluster, ProcError};
-use crate::api::SyncState;
+use crate::api::{SyncMode, SyncState};
 
 /// How long a drain lasts if the procedure dies before resuming writes.
 pub const DRAIN_TTL_MS: u64 = 30_000;
@@ -163,6 +163,25 @@ pub enum Check {
     /// Nothing to do, and why.
     Done(String),
     ToDo,
+}
+
+/// For the plan, before anything changes: following `primary` will resume `node`'s automatic
+/// sync (suspended after failures) or turn it on (off by command), since it must replicate.
+pub(super) fn sync_resume_note(
+    node: &str,
+    s: &crate::api::NodeStatus,
+    primary: &str,
+) -> Option<String> {
+    match s.sync.mode() {
+        SyncMode::On => None,
+        SyncMode::Suspended => Some(format!(
+            "{node}'s automatic sync suspended itself after failures: following {primary} resumes it"
+        )),
+        SyncMode::Off => Some(format!(
+            "{node}'s automatic sync is off by operator command: following {primary} turns it on, \
+             as it must replicate (`drctl sync auto off {node}` afterwards turns it off again)"
+        )),
+    }
 }
 
 /// After an on-demand full sync: the copy is done and nothing is failing (automatic sync may be

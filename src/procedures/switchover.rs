@@ -118,6 +118,9 @@ pub(super) async fn repoint_others(
             }
             _ => {}
         }
+        if let Some(why) = super::step::sync_resume_note(&n.name, s, to) {
+            plan.note(why);
+        }
         plan.step(Step::new(Action::Follow {
             node: n.name.clone(),
             primary: to.into(),

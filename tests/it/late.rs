@@ -205,7 +205,15 @@ fn operator_sync_off_and_suspended_are_distinct_in_status() {
     );
     assert!(check.contains("node-3: automatic sync is off"), "{check}");
     // A failover makes both follow the new primary, and both replicate: the operator's "off"
-    // is turned on, and the step says so.
+    // is turned on, and the plan says so before anything changes, the step after.
+    let dry = lab.ok(&["failover", "--to", "node-2", "--dry-run"]);
+    let plan = format!("{}{}", dry.stdout(), dry.stderr());
+    assert!(
+        plan.contains(
+            "node-3's automatic sync is off by operator command: following node-2 turns it on"
+        ),
+        "{plan}"
+    );
     let r = lab
         .ok(&["failover", "--to", "node-2", "--yes", "--json"])
         .json();
