@@ -2,7 +2,7 @@
 //! holds what it had; old primaries awaiting demotion and silent nodes are named, not waited for.
 
 use super::{Cluster, ProcError};
-use crate::api::Role;
+use crate::api::{Role, SyncMode};
 
 /// Ok(note) when every reachable node follows `primary` and holds everything `primary` had
 /// before the check; nodes that do not answer, and old primaries awaiting demotion, are named.
@@ -66,16 +66,32 @@ pub(super) async fn converged(
                 n.name, s.role
             )));
         }
-        // Holding the records is not enough: a replica whose sync is off or suspended would
-        // not hold the next one.
+        match s.sync.mode() {
+            // The operator's choice, on a node this procedure did not make follow (a procedure
+            // that does turns it on): named, not waited for, like a standalone node.
+            SyncMode::Off => {
+                notes.push(format!(
+                    "{}'s automatic sync is off by operator command: it does not replicate \
+                     (`drctl sync auto on {}`)",
+                    n.name, n.name
+                ));
+                continue;
+            }
+            SyncMode::Suspended => {
+                return Ok(Err(format!(
+                    "{}'s automatic sync suspended itself after failures: `drctl sync auto on {}` \
+                     resumes it",
+                    n.name, n.name
+                )))
+            }
+            SyncMode::On => {}
+        }
+        // Holding the records is not enough: a replica that does not pull would not hold the
+        // next one.
         if s.head_seq < p.head_seq || !s.sync.replicating() {
             return Ok(Err(format!(
-                "{} holds seq {} of {} (sync {}, automatic sync {})",
-                n.name,
-                s.head_seq,
-                p.head_seq,
-                s.sync.phase,
-                crate::cluster::sync_cell(&s.sync)
+                "{} holds seq {} of {} (sync {})",
+                n.name, s.head_seq, p.head_seq, s.sync.phase
             )));
         }
         if s.head_seq == p.head_seq && s.digest != p.digest {

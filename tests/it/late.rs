@@ -286,3 +286,25 @@ fn join_of_a_replica_that_suspended_sync_replicates() {
     lab.ok(&["lab", "write", "--count", "10"]);
     wait_replicates(&lab, "node-3", "node-1");
 }
+
+// Guards the operator's "off" where a procedure does not make the node follow: `join node-2`
+// waited (then timed out) for node-3, which the operator had deliberately stopped.
+#[test]
+fn a_replica_the_operator_turned_off_is_named_not_waited_for() {
+    let lab = Lab::up(3);
+    lab.ok(&["sync", "auto", "off", "node-3"]);
+    lab.ok(&["lab", "write", "--count", "10"]);
+    lab.ok(&["standalone", "node-2"]);
+    let r = lab
+        .ok(&["join", "node-2", "--primary", "node-1", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    assert!(
+        r.to_string()
+            .contains("node-3's automatic sync is off by operator command"),
+        "{r}"
+    );
+    let s = lab.status();
+    assert_eq!(node(&s, "node-3")["sync_mode"], "off", "{s}");
+    wait_replicates(&lab, "node-2", "node-1");
+}
