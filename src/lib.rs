@@ -16,6 +16,7 @@ pub mod lab;
 pub mod names;
 pub mod node;
 pub mod procedures;
+pub mod redact;
 pub mod runbook;
 pub mod secret;
 pub mod tls;

@@ -15,7 +15,7 @@ use crate::procedures::{execute, Cluster, ProcError, RunOptions, StepReport};
 
 fn say(s: &Settings, line: &str) {
     if s.progress {
-        eprintln!("{line}");
+        eprintln!("{}", crate::redact::redact(line));
     }
 }
 
@@ -57,7 +57,7 @@ pub(super) async fn run_step(
             });
         }
     }
-    let with = scope.render_node(&step.with).map_err(usage)?;
+    let with = scope.render_with(&step.uses, &step.with).map_err(usage)?;
     let map = match with {
         serde_json::Value::Object(m) => m,
         _ => serde_json::Map::new(),
@@ -71,6 +71,7 @@ pub(super) async fn run_step(
     let cx = RunbookCtx {
         cluster: scl.clone(),
         shared: shared.clone(),
+        dry_run: settings.dry_run,
         ldap: settings
             .ldap
             .as_deref()
