@@ -10,6 +10,7 @@ pub mod cli;
 pub mod clock;
 pub mod cluster;
 pub mod exit;
+pub mod export_file;
 pub mod hosts;
 pub mod inventory;
 pub mod lab;
