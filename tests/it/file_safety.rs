@@ -223,6 +223,16 @@ fn package_symlinks_are_neither_served_nor_copied() {
         .json();
     assert_eq!(copied.as_array().unwrap().len(), 1, "{copied}");
     assert!(!copied.to_string().contains("leak.tar"), "{copied}");
+    assert!(!lab.node_dir("node-2").join("packages/leak.tar").exists());
+    let events = lab.events("node-1");
+    assert!(
+        events.iter().any(|e| e["kind"] == "package_skipped"
+            && e["message"]
+                .as_str()
+                .unwrap()
+                .contains("leak.tar is a symlink")),
+        "{events:?}"
+    );
 }
 
 // Hit: an export truncated an existing file and followed a symlink planted at its path.
