@@ -104,7 +104,8 @@ pub(super) async fn run_step(
         // A procedure's own question names what it found (the writes that may be lost, the
         // records exported); the step's `confirm:` asks where the procedure would not.
         if let (None, Some(q)) = (&plan.confirm, &step.confirm) {
-            plan.confirm = Some(scope.render(q).map_err(usage)?);
+            // Shown to the operator only: no secret in it.
+            plan.confirm = Some(crate::redact::redact(&scope.render(q).map_err(usage)?));
         }
         for line in &plan.summary {
             say(settings, &format!("   {line}"));
