@@ -50,18 +50,33 @@ pub fn redact(text: &str) -> String {
     out
 }
 
-/// A JSON value with every string (not the keys, not numbers) redacted, so the output stays
-/// valid JSON whatever the secret looks like.
-pub fn redact_json(v: serde_json::Value) -> serde_json::Value {
-    use serde_json::Value;
-    match v {
-        Value::String(s) => Value::String(redact(&s)),
-        Value::Array(a) => Value::Array(a.into_iter().map(redact_json).collect()),
-        Value::Object(m) => {
-            Value::Object(m.into_iter().map(|(k, v)| (k, redact_json(v))).collect())
+/// JSON text with every string value redacted (not the keys, not numbers), so the output
+/// stays valid JSON whatever the secret looks like, and keeps its field order.
+pub fn redact_json(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let mut rest = json;
+    while let Some(start) = rest.find('"') {
+        out.push_str(&rest[..start]);
+        let lit = &rest[start..];
+        // The closing quote: the first one not escaped.
+        let mut end = 1;
+        let bytes = lit.as_bytes();
+        while end < bytes.len() && bytes[end] != b'"' {
+            end += if bytes[end] == b'\\' { 2 } else { 1 };
         }
-        other => other,
+        let end = (end + 1).min(lit.len());
+        let raw = &lit[..end];
+        let is_key = lit[end..].trim_start().starts_with(':');
+        match serde_json::from_str::<String>(raw) {
+            Ok(text) if !is_key => {
+                out.push_str(&serde_json::to_string(&redact(&text)).expect("a string serializes"))
+            }
+            _ => out.push_str(raw),
+        }
+        rest = &lit[end..];
     }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -73,11 +88,18 @@ mod tests {
         register("s3cr3t-long");
         register("s3cr3t");
         assert_eq!(redact("a s3cr3t-long and a s3cr3t"), "a *** and a ***");
-        let v = redact_json(serde_json::json!({"n": 1, "note": "pw=s3cr3t", "s3cr3t": [true]}));
+        assert_eq!(redact("nothing here"), "nothing here");
+    }
+
+    #[test]
+    fn json_stays_valid_and_keeps_keys_and_order() {
+        register("zq");
+        let text = r#"{"z": 1, "note": "pw=zq\n", "zq": ["a \"zq\"", 7], "n": "\\zq"}"#;
+        let v = redact_json(text);
         assert_eq!(
             v,
-            serde_json::json!({"n": 1, "note": "pw=***", "s3cr3t": [true]})
+            r#"{"z": 1, "note": "pw=***\n", "zq": ["a \"***\"", 7], "n": "\\***"}"#
         );
-        assert_eq!(redact("nothing here"), "nothing here");
+        assert!(serde_json::from_str::<serde_json::Value>(&v).is_ok());
     }
 }

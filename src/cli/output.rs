@@ -38,12 +38,10 @@ pub fn health_cell(h: Health) -> Cell {
 
 /// Prints JSON to stdout, pretty, with every secret hidden (`crate::redact`).
 pub fn print_json(value: &impl serde::Serialize) {
-    let text = if crate::redact::active() {
-        let v = crate::redact::redact_json(serde_json::to_value(value).expect("output serializes"));
-        serde_json::to_string_pretty(&v)
+    let text = serde_json::to_string_pretty(value).expect("output serializes");
+    if crate::redact::active() {
+        println!("{}", crate::redact::redact_json(&text));
     } else {
-        // Straight from the value: fields keep their declared order.
-        serde_json::to_string_pretty(value)
-    };
-    println!("{}", text.expect("output serializes"));
+        println!("{text}");
+    }
 }
