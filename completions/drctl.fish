@@ -770,7 +770,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check that every key of an acked log is on a node (default: the primary)'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c drctl -n "__fish_drctl_using_subcommand run" -l var -d 'Set a parameter: --var name=value (repeatable)' -r
-complete -c drctl -n "__fish_drctl_using_subcommand run" -l resume -d 'Continue a run that stopped (killed, failed or timed out) after its last verified step' -r
+complete -c drctl -n "__fish_drctl_using_subcommand run" -l resume -d 'Continue a run that stopped (killed, failed or timed out) after its last verified step (give its `secret: true` parameters again with --var: journals do not keep them)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand run" -l wait -d 'How long each step may take to take effect, unless the step sets `timeout:`' -r
 complete -c drctl -n "__fish_drctl_using_subcommand run" -l export-dir -d 'Where exported records go' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand run" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F

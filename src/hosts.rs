@@ -2,7 +2,7 @@
 //! the cluster alias once per node (primary first), written idempotently between markers.
 
 use std::net::{IpAddr, ToSocketAddrs};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::inventory::Inventory;
 use crate::names::validate_hostname;
@@ -121,7 +121,9 @@ pub fn apply(path: &Path, cluster: &str, block: &str) -> Result<bool, HostsError
         let path = path.display().to_string();
         move |source| HostsError::Io { verb, path, source }
     };
-    let current = match std::fs::read_to_string(path) {
+    // A symlinked hosts file (a managed /etc/hosts) stays a link: its target is rewritten.
+    let target = real_path(path).map_err(io("resolve"))?;
+    let current = match std::fs::read_to_string(&target) {
         Ok(s) => s,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => return Err(io("read")(e)),
@@ -145,14 +147,46 @@ pub fn apply(path: &Path, cluster: &str, block: &str) -> Result<bool, HostsError
     if next == current {
         return Ok(false);
     }
-    let tmp = path.with_extension("drctl-tmp");
-    std::fs::write(&tmp, &next).map_err(io("write"))?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        std::fs::set_permissions(&tmp, meta.permissions())
-            .map_err(io("keep the permissions of"))?;
-    }
-    std::fs::rename(&tmp, path).map_err(io("replace"))?;
+    replace(&target, next.as_bytes()).map_err(io("write"))?;
     Ok(true)
+}
+
+/// The file `path` names: itself, or the final target of a symlink (which must exist).
+fn real_path(path: &Path) -> std::io::Result<PathBuf> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path),
+        _ => Ok(path.to_path_buf()),
+    }
+}
+
+/// Replaces `target` atomically: a tmp file with an unpredictable name, created exclusively in
+/// the same directory (so nothing planted there is followed), with the old file's mode and
+/// owner, synced, then renamed over it. On any failure the tmp file is removed.
+fn replace(target: &Path, content: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".drctl-hosts-")
+        .tempfile_in(dir)?;
+    tmp.write_all(content)?;
+    match std::fs::metadata(target) {
+        Ok(meta) => {
+            tmp.as_file().set_permissions(meta.permissions())?;
+            // Root rewriting a file it does not own keeps the owner (best effort otherwise).
+            let _ = std::os::unix::fs::fchown(tmp.as_file(), Some(meta.uid()), Some(meta.gid()));
+        }
+        // A new hosts file is world-readable, as resolvers need.
+        Err(_) => tmp
+            .as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?,
+    }
+    tmp.as_file().sync_all()?;
+    tmp.persist(target).map_err(|e| e.error)?;
+    std::fs::File::open(dir)?.sync_all()
 }
 
 #[cfg(test)]

@@ -118,9 +118,16 @@ pub struct Inventory {
 
 impl Inventory {
     pub fn load(path: &Path) -> Result<Inventory, InventoryError> {
-        let text = std::fs::read_to_string(path).map_err(|source| InventoryError::Read {
-            path: path.to_path_buf(),
-            source,
+        use crate::runbook::yaml::{read_bounded, ReadError};
+        let text = read_bounded(path).map_err(|e| match e {
+            ReadError::Io(source) => InventoryError::Read {
+                path: path.to_path_buf(),
+                source,
+            },
+            too_large => InventoryError::Invalid {
+                path: path.to_path_buf(),
+                message: format!("{too_large}; a cluster file is a few KB"),
+            },
         })?;
         Self::parse(path, &text)
     }
@@ -130,6 +137,13 @@ impl Inventory {
             path: path.to_path_buf(),
             message,
         };
+        // Bounded first: serde_yaml's time grows with the square of the nesting.
+        crate::runbook::yaml::check_bounds(text).map_err(|e| {
+            invalid(format!(
+                "line {} column {}: {}",
+                e.mark.line, e.mark.col, e.message
+            ))
+        })?;
         let file: ClusterFile = serde_yaml::from_str(text).map_err(|e| invalid(e.to_string()))?;
         validate_label(&file.cluster).map_err(|e| invalid(format!("cluster: {e}")))?;
         if let Some(alias) = &file.alias {
@@ -138,6 +152,9 @@ impl Inventory {
         if file.nodes.is_empty() {
             return Err(invalid("nodes: the list is empty".into()));
         }
+        // Name / URL → the first node that has it: one pass, however many nodes.
+        let mut names = std::collections::HashMap::new();
+        let mut urls = std::collections::HashMap::new();
         for (i, n) in file.nodes.iter().enumerate() {
             validate_label(&n.name).map_err(|e| invalid(format!("nodes[{i}].name: {e}")))?;
             match n.kind {
@@ -150,13 +167,13 @@ impl Inventory {
                 NodeKind::Openldap => crate::backends::openldap::validate_entry(n)
                     .map_err(|e| invalid(format!("nodes[{i}].{e}")))?,
             }
-            if let Some(j) = file.nodes[..i].iter().position(|m| m.name == n.name) {
+            if let Some(j) = names.insert(n.name.as_str(), i) {
                 return Err(invalid(format!(
                     "nodes[{i}].name: '{}' is already used by nodes[{j}]",
                     n.name
                 )));
             }
-            if let Some(j) = file.nodes[..i].iter().position(|m| m.url == n.url) {
+            if let Some(j) = urls.insert(n.url.as_str(), i) {
                 return Err(invalid(format!(
                     "nodes[{i}].url: '{}' is already used by nodes[{j}]",
                     n.url

@@ -7,6 +7,7 @@ mod support;
 mod it {
     mod admin;
     mod cli;
+    mod file_safety;
     mod late;
     mod openldap;
     mod partition;

@@ -4,7 +4,27 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// Whether a panic is `print!` failing on a closed stdout (`drctl … | head`).
+fn is_broken_pipe(payload: &(dyn std::any::Any + Send)) -> bool {
+    let text = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or_default();
+    text.starts_with("failed printing to stdout") && text.contains("Broken pipe")
+}
+
 fn main() -> ExitCode {
+    // A reader that left early (`| head`) is not an error: end quietly with 0, as ripgrep does.
+    // The output macros panic on EPIPE (Rust ignores SIGPIPE, and restoring it needs unsafe
+    // code), so that one panic is turned into a quiet exit before it is printed.
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if is_broken_pipe(info.payload()) {
+            std::process::exit(0);
+        }
+        report(info)
+    }));
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("DRCTL_LOG")
@@ -24,7 +44,7 @@ fn main() -> ExitCode {
     match runtime.block_on(drctl::cli::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("drctl: {e}");
+            eprintln!("drctl: {}", drctl::redact::redact(&e.to_string()));
             ExitCode::from(e.code())
         }
     }

@@ -33,6 +33,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     }
     if let Some(front) = fronts::of(&cli.command) {
         let ctx = context::Context::load(g).await?;
+        // A front is a runbook run: its notes and errors hide the passphrase too.
+        crate::redact::register(ctx.passphrase.expose());
         return fronts::run(&ctx, front).await;
     }
     if matches!(

@@ -36,10 +36,12 @@ pub fn health_cell(h: Health) -> Cell {
     }
 }
 
-/// Prints JSON to stdout, pretty.
+/// Prints JSON to stdout, pretty, with every secret hidden (`crate::redact`).
 pub fn print_json(value: &impl serde::Serialize) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).expect("output serializes")
-    );
+    let text = serde_json::to_string_pretty(value).expect("output serializes");
+    if crate::redact::active() {
+        println!("{}", crate::redact::redact_json(&text));
+    } else {
+        println!("{text}");
+    }
 }

@@ -22,7 +22,8 @@ pub async fn cmd_run(g: &GlobalArgs, a: &RunArgs) -> Result<(), CliError> {
     let runs = journal::runs_dir();
     let (rb, vars, resume) = match &a.resume {
         Some(id) => {
-            let (rb, vars, resume) = runbook::load_resume(&runs, id)?;
+            let (rb, mut vars, resume) = runbook::load_resume(&runs, id)?;
+            secrets_again(&rb, id, &mut vars, &a.vars)?;
             (rb, vars, Some(resume))
         }
         None => {
@@ -32,6 +33,11 @@ pub async fn cmd_run(g: &GlobalArgs, a: &RunArgs) -> Result<(), CliError> {
             (rb, vars, None)
         }
     };
+    for (k, p) in &rb.params {
+        if p.secret {
+            crate::redact::register(vars.get(k).map(String::as_str).unwrap_or_default());
+        }
+    }
     // A cluster file of openldap nodes only has no drnode to reach (nor TLS trust to need).
     let ldap_only = super::context::cluster_file(g)
         .and_then(|p| crate::inventory::Inventory::load(&p).ok())
@@ -47,6 +53,7 @@ pub async fn cmd_run(g: &GlobalArgs, a: &RunArgs) -> Result<(), CliError> {
         ),
         None => {
             let ctx = Context::load(g).await?;
+            crate::redact::register(ctx.passphrase.expose());
             let operator = ctx.options.operator.clone();
             let operator = operator.unwrap_or_else(|| "unknown".into());
             let (c, s, t, h, i) = (
@@ -107,11 +114,44 @@ pub async fn cmd_run(g: &GlobalArgs, a: &RunArgs) -> Result<(), CliError> {
     }
 }
 
+/// A journal keeps `***` for a `secret: true` parameter: a resume is given it again with
+/// `--var` (and only such parameters: the others are the run's own).
+fn secrets_again(
+    rb: &runbook::Runbook,
+    run_id: &str,
+    vars: &mut BTreeMap<String, String>,
+    given: &[(String, String)],
+) -> Result<(), CliError> {
+    for (k, v) in given {
+        match rb.params.get(k) {
+            Some(p) if p.secret => {
+                vars.insert(k.clone(), v.clone());
+            }
+            _ => {
+                return Err(CliError::usage(format!(
+                    "--var {k}: a resume keeps the parameters run {run_id} started with; only a \
+                     `secret: true` parameter is given again"
+                )))
+            }
+        }
+    }
+    for (k, p) in &rb.params {
+        if p.secret && vars.get(k).is_some_and(|v| v == crate::redact::MASK) {
+            return Err(CliError::usage(format!(
+                "run {run_id} has the secret parameter {k}, which its journal does not keep: \
+                 give it again with --var {k}=…"
+            )));
+        }
+    }
+    Ok(())
+}
+
 pub fn print_report(r: &RunbookReport, json: bool) {
     if json {
         print_json(r);
         return;
     }
+    let hide = |s: &str| crate::redact::redact(s);
     let mut t = table(&["#", "STEP", "OUTCOME", "MS", "NOTE"]);
     for s in &r.steps {
         t.add_row(vec![
@@ -119,16 +159,16 @@ pub fn print_report(r: &RunbookReport, json: bool) {
             format!("{} ({})", s.name, s.uses),
             s.outcome.clone(),
             s.ms.to_string(),
-            s.note.clone().unwrap_or_default(),
+            hide(s.note.as_deref().unwrap_or_default()),
         ]);
         if s.actions.len() > 1 || s.outcome.starts_with("would") {
             for x in &s.actions {
                 t.add_row(vec![
                     String::new(),
-                    format!("  - {}", x.step),
+                    format!("  - {}", hide(&x.step)),
                     x.outcome.clone(),
                     x.ms.to_string(),
-                    x.note.clone().unwrap_or_default(),
+                    hide(x.note.as_deref().unwrap_or_default()),
                 ]);
             }
         }

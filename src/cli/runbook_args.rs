@@ -20,8 +20,9 @@ pub struct RunArgs {
     /// Answer yes to confirmations (needed without a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// Continue a run that stopped (killed, failed or timed out) after its last verified step.
-    #[arg(long, value_name = "RUN_ID", conflicts_with = "vars")]
+    /// Continue a run that stopped (killed, failed or timed out) after its last verified step
+    /// (give its `secret: true` parameters again with --var: journals do not keep them).
+    #[arg(long, value_name = "RUN_ID")]
     pub resume: Option<String>,
     /// Print the report as JSON.
     #[arg(long)]

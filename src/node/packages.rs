@@ -1,6 +1,10 @@
 //! Node-local package files (seed 003: package data is not replicated and was copied by hand):
 //! listed with checksums, downloaded, uploaded atomically, removed. `drctl packages sync` copies
 //! the primary's set to every replica through these calls.
+//!
+//! Only regular files are packages: a symlink (or anything else) in the directory is neither
+//! listed, nor served, nor copied — a link to `/etc/shadow` planted on the primary would
+//! otherwise reach every replica. The node records an event for each one it skips.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -40,6 +44,46 @@ fn io(what: &str) -> impl FnOnce(std::io::Error) -> ApiError + '_ {
     move |e| ApiError::Internal(format!("{what}: {e}"))
 }
 
+/// Reads a package only if `path` is a regular file itself, not through a link: the file
+/// opened is checked to be the very one looked at (a link swapped in between is refused).
+/// None when there is no such package.
+fn read_regular(path: &std::path::Path) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    use std::os::unix::fs::MetadataExt;
+    let seen = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_file() => m,
+        Ok(_) => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mut f = std::fs::File::open(path)?;
+    let opened = f.metadata()?;
+    if !opened.file_type().is_file() || (opened.dev(), opened.ino()) != (seen.dev(), seen.ino()) {
+        return Ok(None);
+    }
+    let mut bytes = Vec::new();
+    f.read_to_end(&mut bytes)?;
+    Ok(Some(bytes))
+}
+
+/// Records, once per path and process, that an entry of the directory is not served.
+fn skipped(node: &Node, path: &std::path::Path, what: &str) {
+    static SAID: std::sync::Mutex<std::collections::BTreeSet<PathBuf>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let first = SAID
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(path.to_path_buf());
+    if first {
+        let message = format!(
+            "{} is {what}, not a regular file: it is neither listed, served nor copied",
+            path.display()
+        );
+        tracing::warn!("{message}");
+        node.event(super::nodedb::NewEvent::new("package_skipped", message));
+    }
+}
+
 pub fn list_dir(node: &Node) -> Result<Vec<PackageInfo>, ApiError> {
     let d = dir(node);
     let mut out = Vec::new();
@@ -51,10 +95,25 @@ pub fn list_dir(node: &Node) -> Result<Vec<PackageInfo>, ApiError> {
     for e in entries {
         let e = e.map_err(io("read the packages directory"))?;
         let name = e.file_name().to_string_lossy().into_owned();
-        if validate_name(&name).is_err() || !e.path().is_file() {
+        if validate_name(&name).is_err() {
             continue;
         }
-        let bytes = std::fs::read(e.path()).map_err(io("read a package"))?;
+        // The entry itself, not what a link points at.
+        let kind = e.file_type().map_err(io("read the packages directory"))?;
+        if !kind.is_file() {
+            let what = if kind.is_symlink() {
+                "a symlink"
+            } else if kind.is_dir() {
+                "a directory"
+            } else {
+                "a special file"
+            };
+            skipped(node, &e.path(), what);
+            continue;
+        }
+        let Some(bytes) = read_regular(&e.path()).map_err(io("read a package"))? else {
+            continue;
+        };
         out.push(PackageInfo {
             name,
             size: bytes.len() as u64,
@@ -77,11 +136,10 @@ pub async fn download(
     Path(name): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     validate_name(&name)?;
-    match tokio::fs::read(dir(&node).join(&name)).await {
-        Ok(bytes) => Ok(([("content-type", "application/octet-stream")], bytes)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Err(ApiError::not_found(format!("package '{name}'")))
-        }
+    let path = dir(&node).join(&name);
+    match tokio::task::spawn_blocking(move || read_regular(&path)).await? {
+        Ok(Some(bytes)) => Ok(([("content-type", "application/octet-stream")], bytes)),
+        Ok(None) => Err(ApiError::not_found(format!("package '{name}'"))),
         Err(e) => Err(io("read a package")(e)),
     }
 }
@@ -101,11 +159,19 @@ pub async fn upload(
     tokio::task::spawn_blocking(move || {
         use std::io::Write;
         std::fs::create_dir_all(&d).map_err(io("create the packages directory"))?;
-        let tmp = d.join(format!(".{name}.tmp"));
-        let mut f = std::fs::File::create(&tmp).map_err(io("write a package"))?;
-        f.write_all(&body).map_err(io("write a package"))?;
-        f.sync_all().map_err(io("write a package"))?;
-        std::fs::rename(&tmp, d.join(&name)).map_err(io("write a package"))
+        // An unpredictable tmp name, created exclusively: nothing planted is followed.
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".drctl-upload-")
+            .tempfile_in(&d)
+            .map_err(io("write a package"))?;
+        tmp.write_all(&body).map_err(io("write a package"))?;
+        tmp.as_file().sync_all().map_err(io("write a package"))?;
+        // rename(2) replaces a link at the name itself, never its target.
+        tmp.persist(d.join(&name))
+            .map_err(|e| io("write a package")(e.error))?;
+        std::fs::File::open(&d)
+            .and_then(|f| f.sync_all())
+            .map_err(io("write a package"))
     })
     .await??;
     Ok(Json(info))

@@ -1,7 +1,6 @@
 //! Which records of a node never reached the primary (the M-Vault "unpropagated updates"):
 //! everything past the last position both logs share.
 
-use std::io::Write;
 use std::path::Path;
 
 use serde::Serialize;
@@ -72,11 +71,7 @@ pub async fn export_records(node: &Target, d: &Divergence, path: &Path) -> Resul
             break;
         }
     }
-    let io = |e: std::io::Error| ProcError::failed(format!("cannot write {}: {e}", path.display()));
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(io)?;
-    }
-    let mut f = std::fs::File::create(path).map_err(io)?;
+    let mut text = String::new();
     for r in &records {
         let line = serde_json::to_string(&Exported {
             key: &r.key,
@@ -86,8 +81,9 @@ pub async fn export_records(node: &Target, d: &Divergence, path: &Path) -> Resul
             seq: r.seq,
         })
         .expect("records serialize");
-        writeln!(f, "{line}").map_err(io)?;
+        text.push_str(&line);
+        text.push('\n');
     }
-    f.sync_all().map_err(io)?;
+    crate::export_file::write_new(path, text.as_bytes())?;
     Ok(records.len() as u64)
 }

@@ -66,7 +66,7 @@ impl<A> RunReport<A> {
 /// Prints a progress line on stderr without garbling the spinner (hidden off a terminal).
 fn say(opts: &RunOptions<'_>, bar: &indicatif::ProgressBar, line: &str) {
     if opts.progress {
-        bar.suspend(|| eprintln!("{line}"));
+        bar.suspend(|| eprintln!("{}", crate::redact::redact(line)));
     }
 }
 
@@ -173,7 +173,7 @@ pub async fn execute<A: Act>(cl: &A::Ctx, plan: Plan<A>, opts: &RunOptions<'_>) 
     };
     for (i, step) in plan.steps.iter().enumerate() {
         let t0 = Instant::now();
-        spinner.set_message(step.action.describe());
+        spinner.set_message(crate::redact::redact(&step.action.describe()));
         say(
             opts,
             &spinner,

@@ -68,6 +68,8 @@ pub struct RunbookCtx {
     pub shared: Arc<Shared>,
     /// The openldap nodes, when the runbook has `openldap.*` steps.
     pub ldap: Option<Arc<LdapCluster>>,
+    /// A dry run runs no operator command, not even an `unless:` guard.
+    pub dry_run: bool,
 }
 
 impl RunbookCtx {
@@ -231,7 +233,14 @@ impl Act for RunbookAction {
                     .unwrap_or_default()
             ),
             RunbookAction::Confirm { message } => format!("confirm: {message}"),
-            RunbookAction::Exec { command, .. } => format!("exec: {command}"),
+            RunbookAction::Exec {
+                command,
+                unless: None,
+            } => format!("exec: {command}"),
+            RunbookAction::Exec {
+                command,
+                unless: Some(guard),
+            } => format!("exec: {command} (unless `{guard}` holds)"),
             RunbookAction::Http(h) => h.describe(),
             RunbookAction::Ldap(l) => l.describe(),
             RunbookAction::HostsBlock { file, cluster, .. } => {
@@ -278,6 +287,10 @@ impl Act for RunbookAction {
                 Err(_) => Check::ToDo,
             }),
             RunbookAction::Confirm { .. } => Ok(Check::ToDo),
+            // A guard is an operator command like any other: a dry run cannot know its answer.
+            RunbookAction::Exec {
+                unless: Some(_), ..
+            } if cx.dry_run => Ok(Check::ToDo),
             RunbookAction::Exec {
                 unless: Some(guard),
                 ..

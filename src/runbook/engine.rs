@@ -121,7 +121,7 @@ pub fn resolve_vars(
 
 fn say(s: &Settings, line: &str) {
     if s.progress {
-        eprintln!("{line}");
+        eprintln!("{}", crate::redact::redact(line));
     }
 }
 

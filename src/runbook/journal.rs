@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::os::unix::fs::DirBuilderExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -86,17 +86,23 @@ fn jerr(path: &Path, e: impl std::fmt::Display) -> RunbookError {
 impl Journal {
     /// Opens (creating) the journal of `run_id` for appending.
     pub fn open(dir: &Path, run_id: &str) -> Result<Journal, RunbookError> {
-        // Journals hold the runs' variables: readable by their owner only.
+        // Journals hold the runs' variables and notes: readable by their owner only, also when
+        // the directory or the file was made earlier with a looser mode.
         std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
             .create(dir)
             .map_err(|e| jerr(dir, e))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| jerr(dir, e))?;
         let path = dir.join(format!("{run_id}.jsonl"));
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
+            .mode(0o600)
             .open(&path)
+            .map_err(|e| jerr(&path, e))?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
             .map_err(|e| jerr(&path, e))?;
         Ok(Journal { path, file })
     }
@@ -104,7 +110,7 @@ impl Journal {
     /// Appends one event and syncs it to disk (best effort: a full disk must not stop a recovery,
     /// but it is said).
     pub fn write(&mut self, entry: &Entry) {
-        let line = serde_json::to_string(entry).expect("journal entries serialize");
+        let line = serde_json::to_string(&redacted(entry)).expect("journal entries serialize");
         if let Err(e) = writeln!(self.file, "{line}").and_then(|_| self.file.sync_data()) {
             eprintln!(
                 "warning: cannot write the journal {}: {e}",
@@ -112,6 +118,23 @@ impl Journal {
             );
         }
     }
+}
+
+/// The entry with every secret hidden. The runbook text is kept as it is: it holds `{{ env.X }}`
+/// references, not values, and a resume compiles it again.
+fn redacted(entry: &Entry) -> Entry {
+    use crate::redact::redact;
+    let mut e = entry.clone();
+    match &mut e {
+        Entry::Start { vars, .. } => vars.values_mut().for_each(|v| *v = redact(v)),
+        Entry::Resume { .. } => {}
+        Entry::Step { note, outputs, .. } => {
+            *note = note.as_deref().map(redact);
+            outputs.values_mut().for_each(|v| *v = redact(v));
+        }
+        Entry::End { error, .. } => *error = error.as_deref().map(redact),
+    }
+    e
 }
 
 /// Reads a journal; a torn last line (the process was killed while writing) is ignored.

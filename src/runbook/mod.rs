@@ -44,9 +44,12 @@ use crate::procedures::{Cluster, ProcError};
 pub fn load(name_or_file: &str) -> Result<Runbook, RunbookError> {
     let path = Path::new(name_or_file);
     if path.is_file() {
-        let text = std::fs::read_to_string(path).map_err(|source| RunbookError::Read {
+        let text = yaml::read_bounded(path).map_err(|e| RunbookError::Read {
             path: name_or_file.to_string(),
-            source,
+            source: match e {
+                yaml::ReadError::Io(e) => e,
+                too_large => std::io::Error::new(std::io::ErrorKind::InvalidData, too_large),
+            },
         })?;
         return Ok(compile(name_or_file, &text)?);
     }

@@ -28,6 +28,8 @@ pub struct ParamSpec {
     pub required: bool,
     pub default: Option<String>,
     pub description: String,
+    /// Hidden wherever it would be shown or journaled (a resume asks for it again).
+    pub secret: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -46,7 +48,7 @@ pub struct StepSpec {
 }
 
 const TOP: &[&str] = &["name", "description", "params", "steps", "drill"];
-const PARAM: &[&str] = &["required", "default", "description"];
+const PARAM: &[&str] = &["required", "default", "description", "secret"];
 const STEP: &[&str] = &[
     "id",
     "name",
@@ -131,6 +133,7 @@ fn params(c: &mut Compiler, node: &Node, out: &mut BTreeMap<String, ParamSpec>) 
             required: false,
             default: None,
             description: String::new(),
+            secret: false,
         };
         for (pk, pv) in c.fields(v, &path, PARAM).unwrap_or(&[]) {
             let p = join(&path, &pk.text);
@@ -138,6 +141,7 @@ fn params(c: &mut Compiler, node: &Node, out: &mut BTreeMap<String, ParamSpec>) 
                 "required" => spec.required = c.boolean(pv, &p).unwrap_or(false),
                 "default" => spec.default = c.string(pv, &p),
                 "description" => spec.description = c.string(pv, &p).unwrap_or_default(),
+                "secret" => spec.secret = c.boolean(pv, &p).unwrap_or(false),
                 _ => {}
             }
         }

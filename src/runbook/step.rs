@@ -15,7 +15,7 @@ use crate::procedures::{execute, Cluster, ProcError, RunOptions, StepReport};
 
 fn say(s: &Settings, line: &str) {
     if s.progress {
-        eprintln!("{line}");
+        eprintln!("{}", crate::redact::redact(line));
     }
 }
 
@@ -57,7 +57,7 @@ pub(super) async fn run_step(
             });
         }
     }
-    let with = scope.render_node(&step.with).map_err(usage)?;
+    let with = scope.render_with(&step.uses, &step.with).map_err(usage)?;
     let map = match with {
         serde_json::Value::Object(m) => m,
         _ => serde_json::Map::new(),
@@ -71,6 +71,7 @@ pub(super) async fn run_step(
     let cx = RunbookCtx {
         cluster: scl.clone(),
         shared: shared.clone(),
+        dry_run: settings.dry_run,
         ldap: settings
             .ldap
             .as_deref()
@@ -103,7 +104,8 @@ pub(super) async fn run_step(
         // A procedure's own question names what it found (the writes that may be lost, the
         // records exported); the step's `confirm:` asks where the procedure would not.
         if let (None, Some(q)) = (&plan.confirm, &step.confirm) {
-            plan.confirm = Some(scope.render(q).map_err(usage)?);
+            // Shown to the operator only: no secret in it.
+            plan.confirm = Some(crate::redact::redact(&scope.render(q).map_err(usage)?));
         }
         for line in &plan.summary {
             say(settings, &format!("   {line}"));

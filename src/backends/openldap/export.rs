@@ -135,10 +135,7 @@ pub async fn export(
     path: &Path,
 ) -> Result<String, ProcError> {
     let d = divergent(cl, node, provider).await?;
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, to_ldif(node, provider, &d))
-        .and_then(|_| std::fs::rename(&tmp, path))
-        .map_err(|e| ProcError::failed(format!("cannot write {}: {e}", path.display())))?;
+    crate::export_file::write_new(path, to_ldif(node, provider, &d).as_bytes())?;
     let names: Vec<&str> = d.iter().map(|d| d.entry.dn.as_str()).collect();
     Ok(format!(
         "exported {} entr{} to {}: {}",
