@@ -7,6 +7,7 @@ mod support;
 mod it {
     mod admin;
     mod cli;
+    mod node_safety;
     mod openldap;
     mod partition;
     mod procedures;

@@ -184,20 +184,26 @@ fn main() -> ExitCode {
             };
             let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
             runtime.block_on(async move {
-                let listener = match std::net::TcpListener::bind(config.listen) {
+                let fail = |e: drctl::node::NodeError| {
+                    eprintln!("drnode: {e}");
+                    ExitCode::from(if e.is_setup() { 2 } else { 1 })
+                };
+                let node = match drctl::node::Node::open(config) {
+                    Ok(n) => n,
+                    Err(e) => return fail(e),
+                };
+                let listen = node.config.listen;
+                let listener = match std::net::TcpListener::bind(listen) {
                     Ok(l) => l,
                     Err(e) => {
-                        eprintln!("drnode: cannot listen on {}: {e}", config.listen);
+                        eprintln!("drnode: cannot listen on {listen}: {e}");
                         return ExitCode::from(1);
                     }
                 };
-                tracing::info!(name = %config.name, listen = %config.listen, "drnode serving");
-                match drctl::node::run(config, listener, shutdown_signal(exit_with_pid)).await {
+                tracing::info!(name = %node.config.name, %listen, "drnode serving");
+                match drctl::node::serve(node, listener, shutdown_signal(exit_with_pid)).await {
                     Ok(()) => ExitCode::SUCCESS,
-                    Err(e) => {
-                        eprintln!("drnode: {e}");
-                        ExitCode::from(1)
-                    }
+                    Err(e) => fail(e),
                 }
             })
         }

@@ -3,6 +3,7 @@
 //! [`run`] is a library function so that tests can start many nodes on port 0.
 
 pub mod config;
+mod dirlock;
 pub mod error;
 mod http;
 pub mod init;
@@ -83,6 +84,8 @@ pub struct Node {
     lock: Mutex<Option<HeldLock>>,
     peers: reqwest::Client,
     peer_options: ClientOptions,
+    /// Held for the node's life: no second drnode serves this data directory.
+    _dir_lock: dirlock::DirLock,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -104,6 +107,19 @@ pub enum NodeError {
     Client(#[from] crate::api::ClientError),
     #[error("HTTPS server failed: {0}")]
     Serve(std::io::Error),
+    #[error(transparent)]
+    DirLock(#[from] dirlock::DirLockError),
+}
+
+impl NodeError {
+    /// True when the node cannot start because of how it was set up (exit 2), not a failure.
+    pub fn is_setup(&self) -> bool {
+        matches!(
+            self,
+            NodeError::NotInitialised { .. }
+                | NodeError::DirLock(dirlock::DirLockError::Busy { .. })
+        )
+    }
 }
 
 /// Runs a node on `listener` until `shutdown` completes.
@@ -113,6 +129,17 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), NodeError> {
     let node = Node::open(config)?;
+    serve(node, listener, shutdown).await
+}
+
+/// Serves an opened node on `listener` until `shutdown` completes. drnode opens the node (and so
+/// locks its data directory) before it binds: a second node on a directory says so, whatever
+/// its listen address.
+pub async fn serve(
+    node: Arc<Node>,
+    listener: std::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), NodeError> {
     http::serve(node, listener, shutdown).await
 }
 
@@ -129,6 +156,8 @@ fn read_host_id(dir: &Path) -> Result<String, NodeError> {
 impl Node {
     pub fn open(config: NodeConfig) -> Result<Arc<Node>, NodeError> {
         let host_id = read_host_id(&config.data_dir)?;
+        // Before anything is opened: a second node must not touch the store at all.
+        let dir_lock = dirlock::DirLock::acquire(&config.data_dir)?;
         let store = Arc::new(Store::open(&config.data_dir)?);
         let db = NodeDb::open(&config.data_dir)?;
         let state = state::load(&config.data_dir).map_err(|source| NodeError::Io {
@@ -166,6 +195,7 @@ impl Node {
             lock: Mutex::new(None),
             peers,
             peer_options,
+            _dir_lock: dir_lock,
             config,
         });
         let st = node.state();
