@@ -62,10 +62,16 @@ impl DirLock {
             }
             Err((_, e)) => return Err(io(e.into())),
         };
-        file.set_len(0).map_err(io)?;
-        file.rewind().map_err(io)?;
-        writeln!(file, "{}", std::process::id()).map_err(io)?;
-        file.sync_all().map_err(io)?;
+        // The pid is for the message of a second node; the lock holds without it (a full disk
+        // must not keep a node from starting to serve reads).
+        let written = file
+            .set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| writeln!(file, "{}", std::process::id()))
+            .and_then(|()| file.sync_all());
+        if let Err(e) = written {
+            tracing::warn!(path = %path.display(), %e, "cannot write the pid into the lock file");
+        }
         Ok(DirLock { _file: file })
     }
 }

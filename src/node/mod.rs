@@ -223,7 +223,7 @@ impl Node {
         }
         if next != *guard {
             state::save(&self.config.data_dir, &next)
-                .map_err(|e| ApiError::Internal(format!("cannot save node state: {e}")))?;
+                .map_err(|e| error::io_error("cannot save node state", e))?;
             *guard = next.clone();
         }
         Ok(next)

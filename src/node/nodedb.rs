@@ -19,6 +19,12 @@ pub struct NodeDbError {
     source: rusqlite::Error,
 }
 
+impl NodeDbError {
+    pub fn is_disk_full(&self) -> bool {
+        crate::node::error::sqlite_disk_full(&self.source)
+    }
+}
+
 pub struct NodeDb {
     path: PathBuf,
     conn: Mutex<Connection>,

@@ -37,7 +37,7 @@ pub fn validate_name(name: &str) -> Result<(), ApiError> {
 }
 
 fn io(what: &str) -> impl FnOnce(std::io::Error) -> ApiError + '_ {
-    move |e| ApiError::Internal(format!("{what}: {e}"))
+    move |e| super::error::io_error(what, e)
 }
 
 pub fn list_dir(node: &Node) -> Result<Vec<PackageInfo>, ApiError> {

@@ -96,3 +96,188 @@ fn two_drnodes_on_one_data_directory() {
     lab.ok(&["lab", "restart", "node-2"]);
     lab.wait_converged(DEADLINE);
 }
+
+/// A drnode this test started; killed when the test ends, however it ends.
+struct Started(Child);
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts node-1 of `lab` by hand with its log (stderr) on `/dev/full`, logging at debug so every
+/// request writes to it.
+fn serve_with_full_log(lab: &Lab) -> Started {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let child = Command::new(drnode_bin())
+        .args(["serve", "--data-dir"])
+        .arg(lab.node_dir("node-1"))
+        .env("DRNODE_LOG", "debug")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(full)
+        .spawn()
+        .expect("spawn drnode");
+    Started(child)
+}
+
+/// Hit by running drnode with stderr on a full disk: tracing's fallback print panicked, requests
+/// were dropped, and the node could not start again.
+#[test]
+fn log_write_failure_kills_the_node() {
+    let lab = Lab::up(1);
+    lab.ok(&["lab", "kill", "node-1"]);
+    let mut node = serve_with_full_log(&lab);
+    let healthy = |lab: &Lab| {
+        wait_for("node-1 serving with a full log", DEADLINE, || {
+            (lab.run(&["check"]).code() == 0).then_some(())
+        })
+    };
+    healthy(&lab);
+    for i in 0..20 {
+        lab.ok(&["entry", "put", &format!("k{i}"), &format!("v{i}")]);
+    }
+    assert!(
+        node.0.try_wait().unwrap().is_none(),
+        "drnode exited with its log on a full disk"
+    );
+    // Killed and started again, still with the full log: it starts and has every write.
+    node.0.kill().unwrap();
+    node.0.wait().unwrap();
+    let _node = serve_with_full_log(&lab);
+    healthy(&lab);
+    for i in 0..20 {
+        lab.ok(&["entry", "get", &format!("k{i}")])
+            .stdout_has(&format!("v{i}"));
+    }
+    lab.ok(&["entry", "put", "after", "restart"]);
+}
+
+/// A tmpfs mounted over a directory, its former content copied in; lazily unmounted on drop.
+struct Tmpfs(std::path::PathBuf);
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `size` over `dir`, keeping what `dir` held. None when not root.
+    fn over(dir: &Path, size: &str) -> Option<Tmpfs> {
+        if !nix::unistd::geteuid().is_root() {
+            return None;
+        }
+        let aside = dir.with_extension("aside");
+        std::fs::rename(dir, &aside).unwrap();
+        std::fs::create_dir(dir).unwrap();
+        let sh = |cmd: String| {
+            let ok = Command::new("sh").arg("-c").arg(&cmd).status().unwrap();
+            assert!(ok.success(), "{cmd}");
+        };
+        sh(format!(
+            "mount -t tmpfs -o size={size} tmpfs '{}'",
+            dir.display()
+        ));
+        let mounted = Tmpfs(dir.to_path_buf());
+        sh(format!(
+            "cp -a '{}/.' '{}/'",
+            aside.display(),
+            dir.display()
+        ));
+        Some(mounted)
+    }
+
+    fn resize(&self, size: &str) {
+        let ok = Command::new("mount")
+            .args(["-o", &format!("remount,size={size}")])
+            .arg(&self.0)
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// Hit by filling the disk under a node's store: writes failed with 500 and the node had to be
+/// nursed back. Now: 507 with a clear message, reads served, every acknowledged write kept.
+#[test]
+fn a_full_disk_refuses_writes_and_loses_nothing() {
+    let lab = Lab::up(1);
+    lab.ok(&["lab", "kill", "node-1"]);
+    let Some(disk) = Tmpfs::over(&lab.node_dir("node-1"), "3M") else {
+        println!("skipped: mounting a small tmpfs needs root");
+        return;
+    };
+    lab.ok(&["lab", "restart", "node-1"]);
+    let url = node(&lab.status(), "node-1")["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pass = std::fs::read_to_string(lab.dir.join("passphrase")).unwrap();
+    let trust = drctl::tls::Trust {
+        ca: Some(lab.dir.join("certs/ca.pem")),
+        trust_dir: None,
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let http = reqwest::Client::builder()
+        .use_preconfigured_tls(drctl::tls::client_config(&trust).unwrap())
+        .build()
+        .unwrap();
+    let value = "x".repeat(32 * 1024);
+    // Write until the disk refuses; remember every acknowledged key.
+    let mut acked = Vec::new();
+    let refusal = rt.block_on(async {
+        for i in 0..1000 {
+            let resp = http
+                .put(format!("{url}/v1/entries/fill/{i}"))
+                .bearer_auth(pass.trim())
+                .json(&serde_json::json!({ "value": format!("{i}:{value}") }))
+                .send()
+                .await
+                .expect("the node answers");
+            if resp.status().is_success() {
+                acked.push(i);
+                continue;
+            }
+            let status = resp.status().as_u16();
+            return (status, resp.json::<serde_json::Value>().await.unwrap());
+        }
+        panic!("a 3 MB disk took 1000 writes of 32 KB");
+    });
+    assert_eq!(refusal.0, 507, "{refusal:?}");
+    assert_eq!(refusal.1["code"], "insufficient_storage", "{refusal:?}");
+    assert!(
+        acked.len() > 5,
+        "{} writes before the disk was full",
+        acked.len()
+    );
+    // drctl says what happened; the node still serves reads, also after a restart on the full disk.
+    let big = "y".repeat(64 * 1024);
+    lab.run(&["entry", "put", "k", &big])
+        .exit(1)
+        .stderr_has("disk is full");
+    lab.ok(&["entry", "get", "fill/0"]);
+    // (Closing the store checkpoints its WAL, so a restart may free a little space.)
+    lab.ok(&["lab", "restart", "node-1"]);
+    lab.ok(&["entry", "get", &format!("fill/{}", acked.last().unwrap())]);
+    // Space freed: writes resume, and every acknowledged write is there after a restart.
+    disk.resize("64M");
+    lab.ok(&["entry", "put", "k", "v"]);
+    lab.ok(&["lab", "restart", "node-1"]);
+    let entries = lab.ok(&["entry", "list", "--json"]).json();
+    for i in &acked {
+        let key = format!("fill/{i}");
+        let e = entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["key"] == key.as_str())
+            .unwrap_or_else(|| panic!("acknowledged {key} is lost"));
+        assert!(e["value"].as_str().unwrap().starts_with(&format!("{i}:")));
+    }
+}
