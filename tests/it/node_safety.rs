@@ -281,3 +281,89 @@ fn a_full_disk_refuses_writes_and_loses_nothing() {
         assert!(e["value"].as_str().unwrap().starts_with(&format!("{i}:")));
     }
 }
+
+/// Hit by killing `drctl upgrade --exec` while the command ran and rerunning it (3 of 48 runs):
+/// the command outlived drctl and the rerun started it a second time, overlapping the first.
+#[test]
+fn upgrade_exec_ran_the_command_twice_overlapping() {
+    let lab = Lab::up(2);
+    let out = lab.cwd().join("upgrade-runs");
+    std::fs::create_dir(&out).unwrap();
+    let log = out.join("log");
+    // Each run takes a lock per node: a run that finds it taken overlaps another.
+    let command = format!(
+        "flock -n {dir}/{{node}}.lock sh -c 'echo start {{node}} $$ >> {log}; sleep 2; \
+         echo end {{node}} $$ >> {log}' || echo overlap {{node}} >> {log}",
+        dir = out.display(),
+        log = log.display()
+    );
+    let first = lab
+        .drctl(&["upgrade", "--exec", &command, "--id", "u7", "--yes"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = Started(first);
+    let started_pid = wait_for("the command to start for node-1", DEADLINE, || {
+        let text = std::fs::read_to_string(&log).ok()?;
+        let line = text.lines().find(|l| l.starts_with("start node-1 "))?;
+        line.rsplit(' ').next().map(str::to_string)
+    });
+    first.0.kill().unwrap();
+    first.0.wait().unwrap();
+    let r = lab
+        .ok(&[
+            "upgrade", "--exec", &command, "--id", "u7", "--yes", "--json", "--wait", "60s",
+        ])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        !text.contains("overlap"),
+        "two commands overlapped:\n{text}"
+    );
+    for n in ["node-1", "node-2"] {
+        let ends = text
+            .lines()
+            .filter(|l| l.starts_with(&format!("end {n} ")))
+            .count();
+        assert_eq!(ends, 1, "{n} upgraded once:\n{text}");
+    }
+    // The command drctl was running when it was killed died with it.
+    assert!(
+        !text.contains(&format!("end node-1 {started_pid}")),
+        "the command outlived drctl:\n{text}"
+    );
+    lab.wait_converged(DEADLINE);
+    let again = lab
+        .ok(&["upgrade", "--exec", &command, "--id", "u7", "--json"])
+        .json();
+    assert_eq!(again["outcome"], "already done", "{again}");
+}
+
+/// Hit by a node URL or data directory holding shell syntax: it was pasted into the command
+/// unquoted and ran. Each value is now one shell word.
+#[test]
+fn upgrade_placeholders_are_quoted_for_the_shell() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("lab $(touch pwned)");
+    let lab = Lab { tmp, dir };
+    run(lab.drctl(&["lab", "up", "--nodes", "1"])).success();
+    let out = lab.cwd().join("args");
+    let command = format!(
+        "printf '%s|' {{node}} {{url}} {{data_dir}} >> {}",
+        out.display()
+    );
+    lab.ok(&["upgrade", "--exec", &command, "--yes"]);
+    let url = node(&lab.status(), "node-1")["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let got = std::fs::read_to_string(&out).unwrap();
+    let want = format!("node-1|{url}|{}", lab.node_dir("node-1").display());
+    assert!(got.starts_with(&want), "{got}");
+    assert!(
+        !lab.cwd().join("pwned").exists(),
+        "the data directory ran as shell"
+    );
+}
