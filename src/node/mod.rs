@@ -84,6 +84,8 @@ pub struct Node {
     lock: Mutex<Option<HeldLock>>,
     peers: reqwest::Client,
     peer_options: ClientOptions,
+    /// Refused calls, aggregated per source (`http::auth`).
+    auth_failures: http::auth::AuthFailures,
     /// Held for the node's life: no second drnode serves this data directory.
     _dir_lock: dirlock::DirLock,
 }
@@ -195,6 +197,7 @@ impl Node {
             lock: Mutex::new(None),
             peers,
             peer_options,
+            auth_failures: Default::default(),
             _dir_lock: dir_lock,
             config,
         });

@@ -14,6 +14,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 
 mod admin;
+pub(crate) mod auth;
 mod data;
 mod repl;
 
@@ -154,14 +155,7 @@ async fn authenticate(
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     if !presented.is_some_and(|p| node.config.passphrase.matches(p)) {
-        node.event(
-            NewEvent::new(
-                "auth_failed",
-                format!("refused {method} {path} from {peer}: wrong or missing passphrase"),
-            )
-            .success(false)
-            .details(serde_json::json!({"peer": peer.to_string(), "method": method.as_str(), "path": path})),
-        );
+        auth::refused(&node, peer, method.as_str(), &path);
         return ApiError::Unauthorized.into_response();
     }
     let who = caller(req.headers());
