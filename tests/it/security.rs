@@ -36,11 +36,17 @@ fn wrong_passphrase_is_refused_logged_and_changes_nothing() {
     run(c).exit(2).stderr_has("passphrase");
     assert_eq!(digest_of_primary(&lab), before);
     lab.run(&["entry", "get", "k"]).exit(1);
+    // drctl stops at the first refusal (the status it asks before anything), and the node
+    // records the refused calls it got.
     let events = lab.events("node-1");
     assert!(
         events.iter().any(|e| e["kind"] == "auth_failed"
             && e["success"] == false
-            && e["message"].as_str().unwrap().contains("PUT /v1/entries/k")),
+            && e["details"]["count"].as_u64() >= Some(1)
+            && e["message"]
+                .as_str()
+                .unwrap()
+                .contains("wrong or missing passphrase")),
         "no auth_failed event: {events:?}"
     );
 }
@@ -231,4 +237,75 @@ fn unauthenticated_requests_grow_node_db_without_bound() {
     assert!(counted <= 2, "{counted} events for one source in a minute");
     let grown = db_size().saturating_sub(before);
     assert!(grown < 1 << 20, "node.db grew by {grown} bytes");
+}
+
+/// Hit by a wrong passphrase or an untrusted CA: exit 0 (`status`), 1 (`check`, `events`) or 3
+/// (procedures) with every node "unreachable". It is exit 2 on every command, said as it is.
+#[test]
+fn wrong_passphrase_or_untrusted_ca_is_exit_2_on_every_command() {
+    let lab = Lab::up(2);
+    let before = digest_of_primary(&lab);
+    let commands: [&[&str]; 7] = [
+        &["status"],
+        &["check"],
+        &["events"],
+        &["candidates"],
+        &["entry", "get", "k"],
+        &["switchover", "--to", "node-2", "--yes"],
+        &["run", "managed-switchover", "--var", "to=node-2", "--yes"],
+    ];
+    for args in commands {
+        let mut c = lab.drctl(args);
+        c.env("DRCTL_PASSPHRASE", "not-the-passphrase");
+        run(c)
+            .exit(2)
+            .stderr_has("wrong passphrase for node-1 (401")
+            .stderr_has("wrong passphrase for node-2 (401");
+    }
+    let other = lab.cwd().join("other-ca");
+    run(command(drctl_bin(), lab.cwd()).args(["certs", "init", "--dir", other.to_str().unwrap()]))
+        .success();
+    let text = std::fs::read_to_string(lab.cluster_file()).unwrap();
+    let forged = lab.dir.join("forged.yaml");
+    std::fs::write(
+        &forged,
+        text.replace("certs/ca.pem", other.join("ca.pem").to_str().unwrap()),
+    )
+    .unwrap();
+    for args in commands {
+        let mut a = vec!["--cluster", forged.to_str().unwrap()];
+        a.extend(args);
+        lab.run(&a)
+            .exit(2)
+            .stderr_has("node-1's certificate is not trusted by the cluster CA");
+    }
+    assert_eq!(
+        digest_of_primary(&lab),
+        before,
+        "a refused command changed nothing"
+    );
+    // One node with another passphrase is enough: the command says which.
+    let cfg = lab.node_dir("node-2").join("drnode.yaml");
+    let own = lab.node_dir("node-2").join("own-passphrase");
+    std::fs::write(&own, "a-passphrase-of-its-own").unwrap();
+    std::fs::set_permissions(&own, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let pass_line = text
+        .lines()
+        .find(|l| l.starts_with("passphrase_file:"))
+        .unwrap()
+        .to_string();
+    std::fs::write(
+        &cfg,
+        text.replace(&pass_line, &format!("passphrase_file: {}", own.display())),
+    )
+    .unwrap();
+    lab.ok(&["lab", "restart", "node-2"]);
+    for args in [&["status"][..], &["check"], &["events"]] {
+        let r = lab
+            .run(args)
+            .exit(2)
+            .stderr_has("wrong passphrase for node-2 (401");
+        assert!(!r.stderr().contains("for node-1"), "{}", r.dump());
+    }
 }
