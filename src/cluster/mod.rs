@@ -62,7 +62,19 @@ impl std::fmt::Debug for NodeClient {
 pub async fn probe(cluster: &str, targets: &[Target]) -> ClusterView {
     let nodes = join_all(targets.iter().map(|t| async move {
         let started = std::time::Instant::now();
-        let status = t.client.status().await;
+        // A node of another cluster (same CA and passphrase) answers, but is no member here.
+        let status = t.client.status().await.and_then(|s| {
+            if s.cluster == cluster {
+                Ok(s)
+            } else {
+                Err(ClientError::WrongCluster {
+                    url: t.url.clone(),
+                    node: t.name.clone(),
+                    cluster: s.cluster,
+                    expected: cluster.to_string(),
+                })
+            }
+        });
         NodeView {
             name: t.name.clone(),
             url: t.url.clone(),

@@ -16,6 +16,8 @@ tokio::task_local! {
 pub enum ApiError {
     #[error("wrong or missing cluster passphrase")]
     Unauthorized,
+    #[error("this node belongs to cluster {mine}; the calling node belongs to cluster {theirs}: refused")]
+    WrongCluster { mine: String, theirs: String },
     #[error("{what} not found")]
     NotFound { what: String },
     #[error("{0}")]
@@ -60,6 +62,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::Unauthorized => "unauthorized",
+            ApiError::WrongCluster { .. } => "wrong_cluster",
             ApiError::NotFound { .. } => "not_found",
             ApiError::BadRequest(_) => "bad_request",
             ApiError::NotPrimary { .. } => "not_primary",
@@ -80,6 +83,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::WrongCluster { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotPrimary { .. }

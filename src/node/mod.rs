@@ -246,6 +246,7 @@ impl Node {
             self.config.passphrase.clone(),
             &self.peer_options,
         )
+        .map(|c| c.with_cluster(&self.config.cluster))
         .map_err(|e| ApiError::BadRequest(e.to_string()))
     }
 

@@ -309,3 +309,109 @@ fn wrong_passphrase_or_untrusted_ca_is_exit_2_on_every_command() {
         assert!(!r.stderr().contains("for node-1"), "{}", r.dump());
     }
 }
+
+/// Hit by a node configured for another cluster with the same CA and passphrase: it was joined
+/// and `check` said healthy. drctl compares each node's cluster name; nodes compare their peers'.
+#[test]
+fn node_of_another_cluster_is_flagged_and_refused() {
+    let lab = Lab::up(2);
+    let certs = lab.dir.join("certs");
+    run(command(drctl_bin(), lab.cwd()).args([
+        "certs",
+        "issue",
+        "node-3",
+        "--dir",
+        certs.to_str().unwrap(),
+        "--cluster-name",
+        "other",
+        "--san",
+        "127.0.0.1",
+    ]))
+    .success();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let data = lab.cwd().join("node-3");
+    run(command(drnode_bin(), lab.cwd())
+        .args([
+            "init",
+            "--name",
+            "node-3",
+            "--cluster",
+            "other",
+            "--data-dir",
+        ])
+        .arg(&data)
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--certs-dir"])
+        .arg(&certs)
+        .arg("--passphrase-file")
+        .arg(lab.dir.join("passphrase")))
+    .success();
+    let mut child = std::process::Command::new(drnode_bin())
+        .args(["serve", "--data-dir"])
+        .arg(&data)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    struct Kill<'a>(&'a mut std::process::Child);
+    impl Drop for Kill<'_> {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _guard = Kill(&mut child);
+    let url = format!("https://127.0.0.1:{port}");
+    let text = std::fs::read_to_string(lab.cluster_file()).unwrap();
+    let with3 = lab.dir.join("with-node-3.yaml");
+    std::fs::write(
+        &with3,
+        format!("{text}- name: node-3\n  url: {url}\n  kind: drnode\n  promotable: true\n"),
+    )
+    .unwrap();
+    let c = with3.to_str().unwrap();
+    let check = wait_for("node-3 answering", DEADLINE, || {
+        let r = lab.run(&["--cluster", c, "check"]);
+        r.stdout().contains("belongs to cluster other").then_some(r)
+    });
+    let check = check.exit(1);
+    assert!(check.stdout().contains("node-3"), "{}", check.dump());
+    lab.run(&[
+        "--cluster",
+        c,
+        "join",
+        "node-3",
+        "--primary",
+        "node-1",
+        "--yes",
+    ])
+    .exit(3)
+    .stderr_has("cannot join cluster lab");
+    // Told to follow node-1 directly, node-3 is refused by node-1: no member record, an event.
+    let primary = node(&lab.status(), "node-1")["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    lab.ok(&[
+        "api",
+        "POST",
+        "/v1/admin/follow",
+        "--node",
+        &url,
+        &format!(r#"{{"primary_url": "{primary}", "full_sync": true}}"#),
+    ]);
+    wait_for("node-1 refusing node-3", DEADLINE, || {
+        lab.events("node-1")
+            .iter()
+            .any(|e| e["kind"] == "wrong_cluster")
+            .then_some(())
+    });
+    let members = lab
+        .ok(&["api", "GET", "/v1/members", "--node", "node-1"])
+        .stdout();
+    assert!(!members.contains("node-3"), "{members}");
+    lab.ok(&["check"]);
+}

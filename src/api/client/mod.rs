@@ -40,7 +40,21 @@ pub enum ClientError {
     BadUrl { url: String, detail: String },
     #[error(transparent)]
     TlsConfig(#[from] TlsError),
+    /// The node answered, but it belongs to another cluster (same CA and passphrase).
+    #[error(
+        "{node} ({url}) belongs to cluster {cluster}, not {expected}: it is not counted or used \
+         as a member; check its url in the cluster file, or the node's configuration"
+    )]
+    WrongCluster {
+        url: String,
+        node: String,
+        cluster: String,
+        expected: String,
+    },
 }
+
+/// The cluster a calling node belongs to; a node of another cluster refuses the call.
+pub const CLUSTER_HEADER: &str = "x-drctl-cluster";
 
 impl ClientError {
     /// The node did not answer at all (as opposed to answering with an error).
@@ -85,6 +99,9 @@ pub struct NodeClient {
     passphrase: Passphrase,
     operator: Option<String>,
     run_id: Option<String>,
+    /// Sent with every call (nodes calling their peers), so that a peer of another cluster
+    /// refuses instead of replicating or registering across clusters.
+    cluster: Option<String>,
     request_timeout: Duration,
     quiet_after_timeout: Duration,
     /// When a request to this node last timed out.
@@ -139,6 +156,7 @@ impl NodeClient {
             passphrase,
             operator: options.operator.clone(),
             run_id: options.run_id.clone(),
+            cluster: None,
             request_timeout: options.request_timeout,
             quiet_after_timeout: options.quiet_after_timeout,
             timed_out_at: Arc::new(Mutex::new(None)),
@@ -150,6 +168,12 @@ impl NodeClient {
         let mut c = self.clone();
         c.run_id = Some(run_id.to_string());
         c
+    }
+
+    /// The same client, telling every node it calls that the caller belongs to `cluster`.
+    pub fn with_cluster(mut self, cluster: &str) -> NodeClient {
+        self.cluster = Some(cluster.to_string());
+        self
     }
 
     pub fn url(&self) -> &str {
@@ -185,6 +209,9 @@ impl NodeClient {
         }
         if let Some(run) = &self.run_id {
             req = req.header(RUN_ID_HEADER, run);
+        }
+        if let Some(cluster) = &self.cluster {
+            req = req.header(CLUSTER_HEADER, cluster);
         }
         req
     }

@@ -158,6 +158,34 @@ async fn authenticate(
         auth::refused(&node, peer, method.as_str(), &path);
         return ApiError::Unauthorized.into_response();
     }
+    // A peer of another cluster sharing the CA and passphrase: no replication or registration
+    // across clusters.
+    if let Some(theirs) = req
+        .headers()
+        .get(crate::api::client::CLUSTER_HEADER)
+        .map(|v| {
+            String::from_utf8_lossy(v.as_bytes())
+                .chars()
+                .take(64)
+                .collect::<String>()
+        })
+        .filter(|c| *c != node.config.cluster)
+    {
+        node.event(
+            NewEvent::new(
+                "wrong_cluster",
+                format!(
+                    "refused {method} {path} from {peer}: the caller belongs to cluster {theirs}"
+                ),
+            )
+            .success(false),
+        );
+        return ApiError::WrongCluster {
+            mine: node.config.cluster.clone(),
+            theirs,
+        }
+        .into_response();
+    }
     let who = caller(req.headers());
     let is_admin_change = method != Method::GET
         && [
