@@ -414,4 +414,26 @@ fn node_of_another_cluster_is_flagged_and_refused() {
         .stdout();
     assert!(!members.contains("node-3"), "{members}");
     lab.ok(&["check"]);
+    // A node whose configuration says lab but whose certificate was made for another cluster.
+    run(command(drctl_bin(), lab.cwd()).args([
+        "certs",
+        "issue",
+        "node-2",
+        "--dir",
+        certs.to_str().unwrap(),
+        "--cluster-name",
+        "other",
+        "--san",
+        "127.0.0.1",
+    ]))
+    .success();
+    lab.ok(&["lab", "restart", "node-2"]);
+    let r = lab.run(&["check"]).exit(1);
+    assert!(
+        r.stdout().contains("node-2 (https://127.0.0.1:")
+            && r.stdout()
+                .contains("presents a certificate of cluster other"),
+        "{}",
+        r.dump()
+    );
 }
