@@ -236,6 +236,7 @@ fn unauthenticated_requests_grow_node_db_without_bound() {
     });
     assert!(counted <= 2, "{counted} events for one source in a minute");
     let grown = db_size().saturating_sub(before);
+    println!("node.db grew by {grown} bytes for 4000 refused calls ({counted} event(s))");
     assert!(grown < 1 << 20, "node.db grew by {grown} bytes");
 }
 
