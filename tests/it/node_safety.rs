@@ -367,3 +367,59 @@ fn upgrade_placeholders_are_quoted_for_the_shell() {
         "the data directory ran as shell"
     );
 }
+
+/// The other half of the same hole: a rerun while the first drctl is frozen (SIGSTOP: alive,
+/// its command still running) waits for that command and does not start a second.
+#[test]
+fn upgrade_rerun_waits_for_a_command_still_running() {
+    let lab = Lab::up(1);
+    let out = lab.cwd().join("upgrade-runs");
+    std::fs::create_dir(&out).unwrap();
+    let log = out.join("log");
+    let command = format!(
+        "flock -n {dir}/{{node}}.lock sh -c 'echo start {{node}} $$ >> {log}; sleep 2; \
+         echo end {{node}} $$ >> {log}' || echo overlap {{node}} >> {log}",
+        dir = out.display(),
+        log = log.display()
+    );
+    let first = lab
+        .drctl(&["upgrade", "--exec", &command, "--id", "u8", "--yes"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = Started(first);
+    wait_for("the command to start for node-1", DEADLINE, || {
+        std::fs::read_to_string(&log)
+            .ok()?
+            .contains("start node-1 ")
+            .then_some(())
+    });
+    let pid = nix::unistd::Pid::from_raw(first.0.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP).unwrap();
+    let r = lab
+        .ok(&[
+            "upgrade",
+            "--exec",
+            &command,
+            "--id",
+            "u8",
+            "--yes",
+            "--json",
+            "--break-lock",
+        ])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    assert!(
+        r.to_string().contains("not run again"),
+        "the rerun did not wait for the running command: {r}"
+    );
+    let _ = first.0.kill();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        text.lines().collect::<Vec<_>>().len(),
+        2,
+        "one start and one end:\n{text}"
+    );
+    assert!(!text.contains("overlap"), "{text}");
+}
