@@ -9,6 +9,7 @@ mod it {
     mod cli;
     mod file_safety;
     mod late;
+    mod node_safety;
     mod openldap;
     mod partition;
     mod procedures;

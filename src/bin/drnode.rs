@@ -86,13 +86,39 @@ fn config_path(config: Option<PathBuf>, data_dir: Option<PathBuf>) -> PathBuf {
     config.unwrap_or_else(|| data_dir.unwrap_or_default().join(CONFIG_FILE))
 }
 
+/// stderr that never fails: a log on a full disk (or a closed pipe) loses lines, never the node.
+/// tracing's own fallback report (`eprintln!`) panicked on the same full disk.
+struct LossyStderr;
+
+impl std::io::Write for LossyStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _ = std::io::stderr().write_all(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        let _ = std::io::stderr().flush();
+        Ok(())
+    }
+}
+
+/// Prints a line to stderr or stdout, losing it rather than panicking when the stream fails.
+fn say(to_stdout: bool, line: impl std::fmt::Display) {
+    use std::io::Write;
+    let _ = if to_stdout {
+        writeln!(std::io::stdout(), "{line}")
+    } else {
+        writeln!(std::io::stderr(), "{line}")
+    };
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("DRNODE_LOG")
                 .unwrap_or_else(|_| "info".into()),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(|| LossyStderr)
+        .log_internal_errors(false)
         .init();
     let args = Args::parse();
     match args.command {
@@ -120,7 +146,10 @@ fn main() -> ExitCode {
                 ),
                 (None, Some(c), Some(k)) => (c, k, ca),
                 _ => {
-                    eprintln!("drnode init: give --certs-dir, or --cert and --key");
+                    say(
+                        false,
+                        format_args!("drnode init: give --certs-dir, or --cert and --key"),
+                    );
                     return ExitCode::from(2);
                 }
             };
@@ -140,11 +169,11 @@ fn main() -> ExitCode {
             };
             match init(&opts) {
                 Ok(path) => {
-                    println!("{}", path.display());
+                    say(true, format_args!("{}", path.display()));
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
-                    eprintln!("drnode init: {e}");
+                    say(false, format_args!("drnode init: {e}"));
                     ExitCode::from(2)
                 }
             }
@@ -153,18 +182,21 @@ fn main() -> ExitCode {
             let path = config_path(config, data_dir);
             match NodeConfig::load(&path) {
                 Ok(c) => {
-                    println!(
-                        "{}: ok (node {} of cluster {}, listening on {}, advertised as {})",
-                        path.display(),
-                        c.name,
-                        c.cluster,
-                        c.listen,
-                        c.advertise
+                    say(
+                        true,
+                        format_args!(
+                            "{}: ok (node {} of cluster {}, listening on {}, advertised as {})",
+                            path.display(),
+                            c.name,
+                            c.cluster,
+                            c.listen,
+                            c.advertise
+                        ),
                     );
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
-                    eprintln!("{e}");
+                    say(false, format_args!("{e}"));
                     ExitCode::from(2)
                 }
             }
@@ -178,26 +210,35 @@ fn main() -> ExitCode {
             let config = match NodeConfig::load(&path) {
                 Ok(c) => c,
                 Err(e) => {
-                    eprintln!("{e}");
+                    say(false, format_args!("{e}"));
                     return ExitCode::from(2);
                 }
             };
             let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
             runtime.block_on(async move {
-                let listener = match std::net::TcpListener::bind(config.listen) {
+                let fail = |e: drctl::node::NodeError| {
+                    say(false, format_args!("drnode: {e}"));
+                    ExitCode::from(if e.is_setup() { 2 } else { 1 })
+                };
+                let node = match drctl::node::Node::open(config) {
+                    Ok(n) => n,
+                    Err(e) => return fail(e),
+                };
+                let listen = node.config.listen;
+                let listener = match std::net::TcpListener::bind(listen) {
                     Ok(l) => l,
                     Err(e) => {
-                        eprintln!("drnode: cannot listen on {}: {e}", config.listen);
+                        say(
+                            false,
+                            format_args!("drnode: cannot listen on {listen}: {e}"),
+                        );
                         return ExitCode::from(1);
                     }
                 };
-                tracing::info!(name = %config.name, listen = %config.listen, "drnode serving");
-                match drctl::node::run(config, listener, shutdown_signal(exit_with_pid)).await {
+                tracing::info!(name = %node.config.name, %listen, "drnode serving");
+                match drctl::node::serve(node, listener, shutdown_signal(exit_with_pid)).await {
                     Ok(()) => ExitCode::SUCCESS,
-                    Err(e) => {
-                        eprintln!("drnode: {e}");
-                        ExitCode::from(1)
-                    }
+                    Err(e) => fail(e),
                 }
             })
         }

@@ -169,7 +169,7 @@ impl Context {
             }
             Some(name) => Some(find(&targets, name, &source)?.clone()),
         };
-        Ok(Context {
+        let ctx = Context {
             cluster,
             source,
             targets,
@@ -178,7 +178,44 @@ impl Context {
             http,
             passphrase: pass,
             inventory,
-        })
+        };
+        ctx.refuse_misconfigured().await?;
+        Ok(ctx)
+    }
+
+    /// A wrong passphrase or an untrusted certificate on any node is the operator's
+    /// configuration, whatever the command: exit 2 saying so, before anything is read or
+    /// changed (it was "unreachable" with exit 0, 1 or 3). Asked with clients of its own, so a
+    /// node that does not answer here is asked again, normally, by the command.
+    async fn refuse_misconfigured(&self) -> Result<(), CliError> {
+        let options = ClientOptions {
+            request_timeout: self.options.connect_timeout,
+            quiet_after_timeout: std::time::Duration::ZERO,
+            ..self.options.clone()
+        };
+        let answers = futures_util::future::join_all(self.targets.iter().map(|t| {
+            let options = &options;
+            async move {
+                let client =
+                    NodeClient::new(self.http.clone(), &t.url, self.passphrase.clone(), options)?;
+                client.status().await.map(|_| ())
+            }
+        }))
+        .await;
+        let problems: Vec<String> = self
+            .targets
+            .iter()
+            .zip(answers)
+            .filter_map(|(t, r)| misconfigured(&t.name, &r.err()?))
+            .collect();
+        if problems.is_empty() {
+            return Ok(());
+        }
+        Err(CliError::usage(format!(
+            "cluster {} is misconfigured on this side:\n  - {}",
+            self.cluster,
+            problems.join("\n  - ")
+        )))
     }
 
     pub fn target(&self, name: &str) -> Result<&Target, CliError> {
@@ -223,6 +260,25 @@ impl Context {
                 self.targets.len()
             ))),
         }
+    }
+}
+
+/// What is wrong with the operator's configuration for `node`, if `e` says so.
+fn misconfigured(node: &str, e: &crate::api::ClientError) -> Option<String> {
+    use crate::api::ClientError;
+    match e {
+        ClientError::Api {
+            status: 401, body, ..
+        } => Some(format!(
+            "wrong passphrase for {node} (401: {}, request id {}): check --passphrase-file, \
+             DRCTL_PASSPHRASE or the cluster file's passphrase_file",
+            body.message, body.request_id
+        )),
+        ClientError::Tls { url, detail } => Some(format!(
+            "{node}'s certificate is not trusted by the cluster CA ({url}: {detail}): check the \
+             cluster file's tls.ca / tls.trust_dir (or --ca)"
+        )),
+        _ => None,
     }
 }
 

@@ -62,7 +62,34 @@ impl std::fmt::Debug for NodeClient {
 pub async fn probe(cluster: &str, targets: &[Target]) -> ClusterView {
     let nodes = join_all(targets.iter().map(|t| async move {
         let started = std::time::Instant::now();
-        let status = t.client.status().await;
+        // A node of another cluster (same CA and passphrase) answers, but is no member here;
+        // so is one presenting a certificate `drctl certs` made for another cluster.
+        let status = t
+            .client
+            .status_with_certificate()
+            .await
+            .and_then(|(s, cert)| {
+                let certified = cert
+                    .as_deref()
+                    .and_then(crate::api::client::certificate_cluster);
+                if s.cluster != cluster {
+                    Err(ClientError::WrongCluster {
+                        url: t.url.clone(),
+                        node: t.name.clone(),
+                        cluster: s.cluster,
+                        expected: cluster.to_string(),
+                    })
+                } else if let Some(names) = certified.filter(|c| c != cluster) {
+                    Err(ClientError::CertificateCluster {
+                        url: t.url.clone(),
+                        node: t.name.clone(),
+                        names,
+                        expected: cluster.to_string(),
+                    })
+                } else {
+                    Ok(s)
+                }
+            });
         NodeView {
             name: t.name.clone(),
             url: t.url.clone(),

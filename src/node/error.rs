@@ -16,6 +16,8 @@ tokio::task_local! {
 pub enum ApiError {
     #[error("wrong or missing cluster passphrase")]
     Unauthorized,
+    #[error("this node belongs to cluster {mine}; the calling node belongs to cluster {theirs}: refused")]
+    WrongCluster { mine: String, theirs: String },
     #[error("{what} not found")]
     NotFound { what: String },
     #[error("{0}")]
@@ -46,6 +48,9 @@ pub enum ApiError {
     },
     #[error("cannot reach the primary {url}: {detail}")]
     Upstream { url: String, detail: String },
+    /// The node's disk (or the store's file system) is full: writes are refused, reads served.
+    #[error("this node's disk is full: writes are refused until space is freed ({0})")]
+    DiskFull(String),
     #[error("internal error: {0}")]
     Internal(String),
     /// An error answered by the primary a write was forwarded to, passed through as it was.
@@ -57,6 +62,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::Unauthorized => "unauthorized",
+            ApiError::WrongCluster { .. } => "wrong_cluster",
             ApiError::NotFound { .. } => "not_found",
             ApiError::BadRequest(_) => "bad_request",
             ApiError::NotPrimary { .. } => "not_primary",
@@ -68,6 +74,7 @@ impl ApiError {
             ApiError::RoleHolderDown { .. } => "role_holder_down",
             ApiError::Removed(_) => "removed",
             ApiError::Upstream { .. } => "upstream_unreachable",
+            ApiError::DiskFull(_) => "insufficient_storage",
             ApiError::Internal(_) => "internal",
             ApiError::Remote { .. } => "remote",
         }
@@ -76,6 +83,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::WrongCluster { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotPrimary { .. }
@@ -88,6 +96,7 @@ impl ApiError {
             }
             ApiError::Removed(_) => StatusCode::GONE,
             ApiError::Upstream { .. } => StatusCode::BAD_GATEWAY,
+            ApiError::DiskFull(_) => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Remote { status, .. } => {
                 StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY)
@@ -135,13 +144,39 @@ impl IntoResponse for ApiError {
 
 impl From<crate::node::store::StoreError> for ApiError {
     fn from(e: crate::node::store::StoreError) -> Self {
-        ApiError::Internal(e.to_string())
+        if e.is_disk_full() {
+            ApiError::DiskFull(e.to_string())
+        } else {
+            ApiError::Internal(e.to_string())
+        }
     }
 }
 
 impl From<crate::node::nodedb::NodeDbError> for ApiError {
     fn from(e: crate::node::nodedb::NodeDbError) -> Self {
-        ApiError::Internal(e.to_string())
+        if e.is_disk_full() {
+            ApiError::DiskFull(e.to_string())
+        } else {
+            ApiError::Internal(e.to_string())
+        }
+    }
+}
+
+/// True when SQLite says the disk (or its quota) is full.
+pub fn sqlite_disk_full(e: &rusqlite::Error) -> bool {
+    e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull)
+}
+
+/// Maps a file error: a full disk refuses the write (507), anything else is internal.
+pub fn io_error(what: &str, e: std::io::Error) -> ApiError {
+    let full = matches!(
+        e.raw_os_error(),
+        Some(code) if code == nix::errno::Errno::ENOSPC as i32 || code == nix::errno::Errno::EDQUOT as i32
+    );
+    if full {
+        ApiError::DiskFull(format!("{what}: {e}"))
+    } else {
+        ApiError::Internal(format!("{what}: {e}"))
     }
 }
 

@@ -3,6 +3,7 @@
 //! [`run`] is a library function so that tests can start many nodes on port 0.
 
 pub mod config;
+mod dirlock;
 pub mod error;
 mod http;
 pub mod init;
@@ -86,6 +87,10 @@ pub struct Node {
     lock: Mutex<Option<HeldLock>>,
     peers: reqwest::Client,
     peer_options: ClientOptions,
+    /// Refused calls, aggregated per source (`http::auth`).
+    auth_failures: http::auth::AuthFailures,
+    /// Held for the node's life: no second drnode serves this data directory.
+    _dir_lock: dirlock::DirLock,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -107,6 +112,19 @@ pub enum NodeError {
     Client(#[from] crate::api::ClientError),
     #[error("HTTPS server failed: {0}")]
     Serve(std::io::Error),
+    #[error(transparent)]
+    DirLock(#[from] dirlock::DirLockError),
+}
+
+impl NodeError {
+    /// True when the node cannot start because of how it was set up (exit 2), not a failure.
+    pub fn is_setup(&self) -> bool {
+        matches!(
+            self,
+            NodeError::NotInitialised { .. }
+                | NodeError::DirLock(dirlock::DirLockError::Busy { .. })
+        )
+    }
 }
 
 /// Runs a node on `listener` until `shutdown` completes.
@@ -116,6 +134,17 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), NodeError> {
     let node = Node::open(config)?;
+    serve(node, listener, shutdown).await
+}
+
+/// Serves an opened node on `listener` until `shutdown` completes. drnode opens the node (and so
+/// locks its data directory) before it binds: a second node on a directory says so, whatever
+/// its listen address.
+pub async fn serve(
+    node: Arc<Node>,
+    listener: std::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), NodeError> {
     http::serve(node, listener, shutdown).await
 }
 
@@ -132,6 +161,8 @@ fn read_host_id(dir: &Path) -> Result<String, NodeError> {
 impl Node {
     pub fn open(config: NodeConfig) -> Result<Arc<Node>, NodeError> {
         let host_id = read_host_id(&config.data_dir)?;
+        // Before anything is opened: a second node must not touch the store at all.
+        let dir_lock = dirlock::DirLock::acquire(&config.data_dir)?;
         let store = Arc::new(Store::open(&config.data_dir)?);
         let db = NodeDb::open(&config.data_dir)?;
         let state = state::load(&config.data_dir).map_err(|source| NodeError::Io {
@@ -170,6 +201,8 @@ impl Node {
             lock: Mutex::new(None),
             peers,
             peer_options,
+            auth_failures: Default::default(),
+            _dir_lock: dir_lock,
             config,
         });
         let st = node.state();
@@ -197,7 +230,7 @@ impl Node {
         }
         if next != *guard {
             state::save(&self.config.data_dir, &next)
-                .map_err(|e| ApiError::Internal(format!("cannot save node state: {e}")))?;
+                .map_err(|e| error::io_error("cannot save node state", e))?;
             *guard = next.clone();
         }
         Ok(next)
@@ -217,6 +250,7 @@ impl Node {
             self.config.passphrase.clone(),
             &self.peer_options,
         )
+        .map(|c| c.with_cluster(&self.config.cluster))
         .map_err(|e| ApiError::BadRequest(e.to_string()))
     }
 

@@ -19,6 +19,12 @@ pub struct NodeDbError {
     source: rusqlite::Error,
 }
 
+impl NodeDbError {
+    pub fn is_disk_full(&self) -> bool {
+        crate::node::error::sqlite_disk_full(&self.source)
+    }
+}
+
 pub struct NodeDb {
     path: PathBuf,
     conn: Mutex<Connection>,
@@ -110,6 +116,20 @@ impl NodeDb {
         })
         .map_err(self.err("record an event"))?;
         Ok(conn.last_insert_rowid() as u64)
+    }
+
+    /// Rewrites an event's message and details (an aggregated event counting on).
+    pub fn update_event(
+        &self,
+        id: u64,
+        message: &str,
+        details: &serde_json::Value,
+    ) -> Result<(), NodeDbError> {
+        let conn = self.conn.lock().expect("node db lock");
+        conn.prepare_cached("UPDATE events SET message = ?2, details = ?3 WHERE id = ?1")
+            .and_then(|mut s| s.execute(params![id, message, details.to_string()]))
+            .map_err(self.err("update an event"))?;
+        Ok(())
     }
 
     pub fn events_after(&self, after: u64, limit: u64) -> Result<Vec<Event>, NodeDbError> {

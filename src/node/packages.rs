@@ -41,7 +41,7 @@ pub fn validate_name(name: &str) -> Result<(), ApiError> {
 }
 
 fn io(what: &str) -> impl FnOnce(std::io::Error) -> ApiError + '_ {
-    move |e| ApiError::Internal(format!("{what}: {e}"))
+    move |e| super::error::io_error(what, e)
 }
 
 /// Reads a package only if `path` is a regular file itself, not through a link: the file

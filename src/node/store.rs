@@ -27,6 +27,13 @@ pub enum StoreError {
     SyncAborted(String),
 }
 
+impl StoreError {
+    /// The write failed because the disk is full: nothing was committed, reads still work.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, StoreError::Sql { source, .. } if crate::node::error::sqlite_disk_full(source))
+    }
+}
+
 /// Where a replica's position stands against this node's log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Match {

@@ -2,7 +2,6 @@
 //! check, apply and verification (the enum lives in `step.rs`).
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use super::step::{Action, Check};
 use super::{Cluster, ProcError};
@@ -293,62 +292,9 @@ pub async fn apply(a: &Action, cl: &Cluster) -> Result<Option<String>, ProcError
             node,
             command,
             marker,
-        } => exec(cl, node, command, marker).await,
+        } => super::upgrade::exec(cl, node, command, marker).await,
         _ => unreachable!("not an extra action"),
     }
-}
-
-/// Runs the command through `sh -c`, then waits for the node and records the marker on it.
-async fn exec(
-    cl: &Cluster,
-    node: &str,
-    command: &str,
-    marker: &str,
-) -> Result<Option<String>, ProcError> {
-    let t = cl.target(node)?;
-    let s = t.client.status().await?;
-    let line = command
-        .replace("{node}", node)
-        .replace("{url}", &s.url)
-        .replace("{data_dir}", &s.data_dir);
-    let out = tokio::time::timeout(
-        cl.step_timeout,
-        tokio::process::Command::new("sh")
-            .arg("-c")
-            .arg(&line)
-            .stdin(std::process::Stdio::null())
-            .output(),
-    )
-    .await
-    .map_err(|_| {
-        ProcError::timed_out(format!(
-            "`{line}` did not finish within {} ms; the outcome is unknown: check {node}",
-            cl.step_timeout.as_millis()
-        ))
-    })?
-    .map_err(|e| ProcError::failed(format!("cannot run `{line}`: {e}")))?;
-    if !out.status.success() {
-        return Err(ProcError::failed(format!(
-            "`{line}` failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        )));
-    }
-    let until = tokio::time::Instant::now() + cl.step_timeout;
-    loop {
-        match t
-            .client
-            .put_local(&format!("upgrade-{marker}"), &crate::clock::now_rfc3339())
-            .await
-        {
-            Ok(_) => break,
-            Err(e) if e.is_unreachable() && tokio::time::Instant::now() < until => {
-                tokio::time::sleep(Duration::from_millis(20)).await
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(Some(format!("ran `{line}`")))
 }
 
 pub async fn verify_once(a: &Action, cl: &Cluster) -> Verified {

@@ -57,6 +57,14 @@ pub async fn join(
 ) -> Result<Plan, ProcError> {
     cl.target(node)?;
     cl.target(primary)?;
+    if let Some(Err(e @ crate::api::ClientError::WrongCluster { .. })) =
+        view.node(node).map(|n| &n.status)
+    {
+        return Err(ProcError::refused(format!(
+            "{e}; it cannot join cluster {}: nothing was changed",
+            view.cluster
+        )));
+    }
     let s = reachable(view, node)?;
     let p = reachable(view, primary)?;
     if node == primary {

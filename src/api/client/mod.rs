@@ -40,7 +40,33 @@ pub enum ClientError {
     BadUrl { url: String, detail: String },
     #[error(transparent)]
     TlsConfig(#[from] TlsError),
+    /// The node's certificate, made by `drctl certs` for another cluster.
+    #[error(
+        "{node} ({url}) presents a certificate of cluster {names}, not {expected}: it is not \
+         counted or used as a member; issue it a certificate of this cluster \
+         (`drctl certs issue {node} --cluster-name {expected}`)"
+    )]
+    CertificateCluster {
+        url: String,
+        node: String,
+        names: String,
+        expected: String,
+    },
+    /// The node answered, but it belongs to another cluster (same CA and passphrase).
+    #[error(
+        "{node} ({url}) belongs to cluster {cluster}, not {expected}: it is not counted or used \
+         as a member; check its url in the cluster file, or the node's configuration"
+    )]
+    WrongCluster {
+        url: String,
+        node: String,
+        cluster: String,
+        expected: String,
+    },
 }
+
+/// The cluster a calling node belongs to; a node of another cluster refuses the call.
+pub const CLUSTER_HEADER: &str = "x-drctl-cluster";
 
 impl ClientError {
     /// The node did not answer at all (as opposed to answering with an error).
@@ -85,6 +111,9 @@ pub struct NodeClient {
     passphrase: Passphrase,
     operator: Option<String>,
     run_id: Option<String>,
+    /// Sent with every call (nodes calling their peers), so that a peer of another cluster
+    /// refuses instead of replicating or registering across clusters.
+    cluster: Option<String>,
     request_timeout: Duration,
     quiet_after_timeout: Duration,
     /// When a request to this node last timed out.
@@ -97,6 +126,8 @@ pub fn http_client(options: &ClientOptions) -> Result<reqwest::Client, ClientErr
     reqwest::Client::builder()
         .use_preconfigured_tls(tls)
         .connect_timeout(options.connect_timeout)
+        // The peer's certificate, to compare the cluster it names (`certificate_cluster`).
+        .tls_info(true)
         .pool_idle_timeout(Duration::from_secs(30))
         .no_proxy()
         .build()
@@ -139,6 +170,7 @@ impl NodeClient {
             passphrase,
             operator: options.operator.clone(),
             run_id: options.run_id.clone(),
+            cluster: None,
             request_timeout: options.request_timeout,
             quiet_after_timeout: options.quiet_after_timeout,
             timed_out_at: Arc::new(Mutex::new(None)),
@@ -150,6 +182,12 @@ impl NodeClient {
         let mut c = self.clone();
         c.run_id = Some(run_id.to_string());
         c
+    }
+
+    /// The same client, telling every node it calls that the caller belongs to `cluster`.
+    pub fn with_cluster(mut self, cluster: &str) -> NodeClient {
+        self.cluster = Some(cluster.to_string());
+        self
     }
 
     pub fn url(&self) -> &str {
@@ -185,6 +223,9 @@ impl NodeClient {
         }
         if let Some(run) = &self.run_id {
             req = req.header(RUN_ID_HEADER, run);
+        }
+        if let Some(cluster) = &self.cluster {
+            req = req.header(CLUSTER_HEADER, cluster);
         }
         req
     }
@@ -310,6 +351,27 @@ impl NodeClient {
         self.get(self.endpoint(&["v1", "node"])).await
     }
 
+    /// The node's status, with the DER certificate it presented.
+    pub async fn status_with_certificate(
+        &self,
+    ) -> Result<(NodeStatus, Option<Vec<u8>>), ClientError> {
+        let started = std::time::Instant::now();
+        let resp = self
+            .send(self.request(Method::GET, self.endpoint(&["v1", "node"])))
+            .await?;
+        let cert = resp
+            .extensions()
+            .get::<reqwest::tls::TlsInfo>()
+            .and_then(|t| t.peer_certificate())
+            .map(<[u8]>::to_vec);
+        let bytes = resp.bytes().await.map_err(|e| self.classify(e, started))?;
+        let status = serde_json::from_slice(&bytes).map_err(|e| ClientError::Protocol {
+            url: self.url().to_string(),
+            detail: format!("cannot decode the answer: {e}"),
+        })?;
+        Ok((status, cert))
+    }
+
     pub async fn get_entry(&self, key: &str) -> Result<Option<Entry>, ClientError> {
         match self.get(self.key_endpoint(&["v1", "entries"], key)).await {
             Ok(e) => Ok(Some(e)),
@@ -424,6 +486,26 @@ impl NodeClient {
         };
         Ok((status, value))
     }
+}
+
+/// The cluster a certificate made by `drctl certs` names (its subject's organisation; DESIGN §3:
+/// node certificates carry the cluster). None for a certificate of any other PKI, which drctl
+/// does not judge.
+pub fn certificate_cluster(der: &[u8]) -> Option<String> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    let by_drctl = cert
+        .issuer()
+        .iter_common_name()
+        .filter_map(|cn| cn.as_str().ok())
+        .any(|cn| cn.starts_with("drctl CA "));
+    if !by_drctl {
+        return None;
+    }
+    let organisation = cert
+        .subject()
+        .iter_organization()
+        .find_map(|o| o.as_str().ok().map(str::to_string));
+    organisation
 }
 
 /// Finds a rustls error in an error chain. `io::Error` hides the error it wraps from

@@ -14,6 +14,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 
 mod admin;
+pub(crate) mod auth;
 mod data;
 mod repl;
 
@@ -154,15 +155,36 @@ async fn authenticate(
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     if !presented.is_some_and(|p| node.config.passphrase.matches(p)) {
+        auth::refused(&node, peer, method.as_str(), &path);
+        return ApiError::Unauthorized.into_response();
+    }
+    // A peer of another cluster sharing the CA and passphrase: no replication or registration
+    // across clusters.
+    if let Some(theirs) = req
+        .headers()
+        .get(crate::api::client::CLUSTER_HEADER)
+        .map(|v| {
+            String::from_utf8_lossy(v.as_bytes())
+                .chars()
+                .take(64)
+                .collect::<String>()
+        })
+        .filter(|c| *c != node.config.cluster)
+    {
         node.event(
             NewEvent::new(
-                "auth_failed",
-                format!("refused {method} {path} from {peer}: wrong or missing passphrase"),
+                "wrong_cluster",
+                format!(
+                    "refused {method} {path} from {peer}: the caller belongs to cluster {theirs}"
+                ),
             )
-            .success(false)
-            .details(serde_json::json!({"peer": peer.to_string(), "method": method.as_str(), "path": path})),
+            .success(false),
         );
-        return ApiError::Unauthorized.into_response();
+        return ApiError::WrongCluster {
+            mine: node.config.cluster.clone(),
+            theirs,
+        }
+        .into_response();
     }
     let who = caller(req.headers());
     let is_admin_change = method != Method::GET
