@@ -92,7 +92,8 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_env("DRNODE_LOG")
                 .unwrap_or_else(|_| "info".into()),
         )
-        .with_writer(std::io::stderr)
+        // No log statement prints the passphrase; the writer makes sure no future one does.
+        .with_writer(drctl::redact::Redacting::stderr)
         .init();
     let args = Args::parse();
     match args.command {
@@ -182,6 +183,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
+            drctl::redact::register(config.passphrase.expose());
             let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
             runtime.block_on(async move {
                 let listener = match std::net::TcpListener::bind(config.listen) {
@@ -195,7 +197,7 @@ fn main() -> ExitCode {
                 match drctl::node::run(config, listener, shutdown_signal(exit_with_pid)).await {
                     Ok(()) => ExitCode::SUCCESS,
                     Err(e) => {
-                        eprintln!("drnode: {e}");
+                        eprintln!("drnode: {}", drctl::redact::redact(&e.to_string()));
                         ExitCode::from(1)
                     }
                 }
