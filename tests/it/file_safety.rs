@@ -497,11 +497,37 @@ steps:
         ),
     )
     .unwrap();
+    // An `ldap.*` step binding with `password_env` (no openldap node read: its own password).
+    let url = yaml
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("url: "))
+        .unwrap()
+        .to_string();
+    let rb_step = lab.cwd().join("leaky-ldap-step.yaml");
+    std::fs::write(
+        &rb_step,
+        format!(
+            r#"
+name: leaky-ldap-step
+description: an ldap step binding with a password from the environment, then showing it
+steps:
+  - name: read
+    uses: ldap.search
+    with: {{url: "{url}", bind_dn: "cn=admin,cn=config", password_env: DRCTL_TEST_LDAP_PW, base: "cn=config", scope: base}}
+  - name: show it
+    uses: exec
+    with:
+      command: "echo bind=$DRCTL_TEST_LDAP_PW >&2; exit 3"
+"#
+        ),
+    )
+    .unwrap();
     let state = lab.cwd().join("state");
-    for cluster in [lab.dir.join("cluster.yaml"), by_env] {
+    let plain = lab.dir.join("cluster.yaml");
+    for (cluster, rb) in [(&plain, &rb), (&by_env, &rb), (&plain, &rb_step)] {
         let mut c = command(drctl_bin(), lab.cwd());
         c.arg("--cluster")
-            .arg(&cluster)
+            .arg(cluster)
             .args(["run", rb.to_str().unwrap()])
             .env("DRCTL_TEST_LDAP_PW", &pw)
             .env("XDG_STATE_HOME", &state);
