@@ -16,5 +16,6 @@ mod it {
     mod runbook;
     mod runbook_ldap;
     mod runbook_openldap;
+    mod secrets;
     mod security;
 }
