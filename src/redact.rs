@@ -5,6 +5,8 @@
 //!
 //! One registry per process (drctl runs one command): the runner, the journal and the printers
 //! are far apart, and a secret missed by one of them is a leak, so they all ask the same place.
+//! Log lines go through [`Redacting`] too: no log statement prints a secret today, but a
+//! dependency's debug line or a future `error = %e` could, and the writer catches them all.
 
 use std::collections::BTreeSet;
 use std::sync::{Mutex, MutexGuard};
@@ -79,6 +81,35 @@ pub fn redact_json(json: &str) -> String {
     out
 }
 
+/// A writer that hides every registered secret in what passes through it: the tracing
+/// subscribers of drctl and drnode write through it to stderr.
+pub struct Redacting<W>(pub W);
+
+impl Redacting<std::io::Stderr> {
+    /// For `tracing_subscriber::fmt().with_writer(Redacting::stderr)`.
+    pub fn stderr() -> Self {
+        Redacting(std::io::stderr())
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for Redacting<W> {
+    /// Takes the whole buffer at once: the fmt subscriber writes one event per call, so a
+    /// secret is never split across two writes.
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if active() {
+            let text = redact(&String::from_utf8_lossy(buf));
+            self.0.write_all(text.as_bytes())?;
+        } else {
+            self.0.write_all(buf)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,6 +120,19 @@ mod tests {
         register("s3cr3t");
         assert_eq!(redact("a s3cr3t-long and a s3cr3t"), "a *** and a ***");
         assert_eq!(redact("nothing here"), "nothing here");
+    }
+
+    #[test]
+    fn the_log_writer_hides_secrets() {
+        use std::io::Write;
+        register("l0g-secret");
+        let mut w = Redacting(Vec::new());
+        w.write_all(b"DEBUG bind failed for pw=l0g-secret\n")
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(w.0).unwrap(),
+            "DEBUG bind failed for pw=***\n"
+        );
     }
 
     #[test]

@@ -17,5 +17,6 @@ mod it {
     mod runbook;
     mod runbook_ldap;
     mod runbook_openldap;
+    mod secrets;
     mod security;
 }

@@ -30,7 +30,8 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_env("DRCTL_LOG")
                 .unwrap_or_else(|_| "warn".into()),
         )
-        .with_writer(std::io::stderr)
+        // Log lines pass the same redaction as every other output.
+        .with_writer(drctl::redact::Redacting::stderr)
         .without_time()
         .init();
     let cli = drctl::cli::Cli::parse();

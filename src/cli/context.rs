@@ -102,6 +102,8 @@ impl Context {
             quiet_after_timeout: global.timeout.max(std::time::Duration::from_millis(200)) * 3,
         };
         let pass = passphrase(global, inventory.as_ref())?;
+        // Whatever the command prints, the passphrase shows as `***`.
+        crate::redact::register(pass.expose());
         let http = http_client(&options).map_err(CliError::from)?;
         let make = |name: &str, url: &str, promotable: bool| -> Result<Target, CliError> {
             Ok(Target {

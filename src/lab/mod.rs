@@ -495,6 +495,8 @@ pub fn targets(lab: &Lab) -> Result<(String, Vec<Target>), LabError> {
         .map_err(|e| LabError::Failed(e.to_string()))?;
     let pass = crate::secret::Passphrase::from_file(&lab.dir.join("passphrase"))
         .map_err(|e| LabError::Failed(e.to_string()))?;
+    // A drill's lab passphrase is as secret as any: its reports show `***`.
+    crate::redact::register(pass.expose());
     let options = crate::api::ClientOptions {
         trust: inv.trust(),
         connect_timeout: Duration::from_secs(1),

@@ -240,7 +240,9 @@ impl LdapLab {
             }
             let ldif = config(dir, n, (i > 0).then(|| lab.nodes[0].port), &pw, &hashed);
             let path = d.join("config.ldif");
-            std::fs::write(&path, ldif).map_err(io("write", &path))?;
+            // It holds the replication credentials in clear (the lab's password): 0600.
+            crate::secret::write_private_file(&path, ldif.as_bytes())
+                .map_err(io("write", &path))?;
             let out = Command::new("/usr/sbin/slapadd")
                 .arg("-n0")
                 .arg("-F")

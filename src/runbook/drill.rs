@@ -58,8 +58,43 @@ pub(super) fn fail(e: impl std::fmt::Display) -> LabError {
     LabError::Failed(e.to_string())
 }
 
-/// Runs the drill of `rb` in a fresh lab under `base` (a temporary directory, removed after).
+impl DrillReport {
+    /// Every text of the report with the secrets the run saw (`{{ env.* }}` values, secret
+    /// parameters, passphrases, bind passwords) hidden: what the table, `--json` and the JUnit
+    /// file render.
+    fn redacted(mut self) -> DrillReport {
+        use crate::redact::redact;
+        let hide = |s: &mut String| *s = redact(s);
+        hide(&mut self.runbook);
+        hide(&mut self.outcome);
+        for s in &mut self.steps {
+            hide(&mut s.name);
+            hide(&mut s.outcome);
+        }
+        for e in &mut self.expectations {
+            hide(&mut e.what);
+            hide(&mut e.detail);
+        }
+        self.error
+            .iter_mut()
+            .chain(self.skipped.iter_mut())
+            .for_each(hide);
+        self
+    }
+}
+
+/// Runs the drill of `rb` in a fresh lab under `base` (a temporary directory, removed after);
+/// the report shows no secret, and neither does `progress` (given only redacted lines).
 pub async fn drill(rb: &Runbook, base: &Path, progress: &(dyn Fn(&str) + Sync)) -> DrillReport {
+    let progress = |line: &str| progress(&crate::redact::redact(line));
+    run_and_report(rb, base, &progress).await.redacted()
+}
+
+async fn run_and_report(
+    rb: &Runbook,
+    base: &Path,
+    progress: &(dyn Fn(&str) + Sync),
+) -> DrillReport {
     let started = Instant::now();
     let mut report = DrillReport {
         runbook: rb.name.clone(),

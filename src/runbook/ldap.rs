@@ -129,6 +129,7 @@ impl LdapCall {
                 })?,
                 None => String::new(),
             };
+            crate::redact::register(&pw);
             ldap.simple_bind(dn, &pw)
                 .await
                 .and_then(|r| r.success())

@@ -12,7 +12,7 @@ use crate::support::*;
 
 const DEADLINE: Duration = Duration::from_secs(60);
 
-fn mode(p: &Path) -> u32 {
+pub(super) fn mode(p: &Path) -> u32 {
     std::fs::metadata(p).unwrap().permissions().mode() & 0o777
 }
 

@@ -138,8 +138,13 @@ pub fn nodes_of(inv: &Inventory) -> Result<Vec<LdapNode>, String> {
                         .map_err(|_| format!("{}: password_env: ${var} is not set", n.name))?;
                     Passphrase::new(v, var).map_err(|e| format!("{}: {e}", n.name))?
                 }
+                // SASL EXTERNAL binds with no password: nothing to hide (and "-" is no secret).
                 (None, None) => Passphrase::new("-", "ldapi").expect("not empty"),
             };
+            if n.password_file.is_some() || n.password_env.is_some() {
+                // An LDAP error text or a step's output that shows it prints `***`.
+                crate::redact::register(password.expose());
+            }
             Ok(LdapNode {
                 name: n.name.clone(),
                 url: n.url.trim_end_matches('/').to_string(),
