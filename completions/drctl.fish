@@ -875,7 +875,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l duration -d 'Run c
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l seed -d 'The campaign\'s seed; run i uses seed S+i (default: drawn from the clock, and printed)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l nodes -d 'Nodes per lab, 3 to 5' -r
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l faults -d 'Faults to draw from, comma-separated (default: all): kill, pause, restart, wipe, drctl-kill, race' -r
-complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l procedures -d 'Procedures to draw from, comma-separated (default: all): switchover, failover, demote, repoint, sync-on' -r
+complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l procedures -d 'Procedures to draw from, comma-separated (default: all): switchover, failover, demote, repoint, sync-on, standalone, join' -r
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l steps -d 'Steps drawn per run' -r
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l max-delay -d 'Longest delay drawn between a failure and the next step (the campaign\'s cap; past `sync.max_failures` backoffs it tests late recovery)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l deadline -d 'How long healing and recovery may take before a run fails `converges`' -r

@@ -123,6 +123,19 @@ impl Options {
         schedule::draw(self.seed.wrapping_add(i), self.nodes, &self.mix)
     }
 
+    /// The command that draws and plays the run of `seed` again.
+    pub fn replay(&self, seed: u64) -> String {
+        format!(
+            "drctl chaos --seed {seed} --runs 1 --nodes {} --faults {} --procedures {} --steps {} \
+             --max-delay {}ms",
+            self.nodes,
+            self.mix.faults.join(","),
+            self.mix.procedures.join(","),
+            self.mix.steps,
+            self.mix.max_delay_ms
+        )
+    }
+
     fn more(&self, done: u64, started: Instant) -> bool {
         match (self.runs, self.duration) {
             (Some(n), _) => done < n,
@@ -145,9 +158,10 @@ pub async fn campaign(opts: &Options, progress: &(dyn Fn(&str) + Sync)) -> Summa
     while opts.more(i, started) {
         let sched = opts.schedule(i);
         let dir = crate::lab::sweep::drill_dir(&base, &format!("chaos{}", sched.seed));
-        let r = match opts.kind {
+        let mut r = match opts.kind {
             Kind::Drnode => run::run(&sched, opts, &dir).await,
         };
+        r.replay = opts.replay(sched.seed);
         progress(&format!(
             "run {} seed {}: {} in {} ms ({} faults, {} procedures, {} writes acked, {} lost)",
             i + 1,

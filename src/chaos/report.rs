@@ -30,6 +30,8 @@ pub struct RunReport {
     pub error: Option<String>,
     /// Where the failed run's lab, logs and journals were kept.
     pub kept: Option<String>,
+    /// The command that replays this run (the schedule depends on the seed and the mix).
+    pub replay: String,
 }
 
 impl RunReport {
@@ -50,6 +52,7 @@ impl RunReport {
             writes_exported: 0,
             error: None,
             kept: None,
+            replay: String::new(),
         }
     }
 
@@ -85,10 +88,7 @@ impl RunReport {
         if let Some(k) = &self.kept {
             s.push_str(&format!("lab, logs and journals kept in {k}\n"));
         }
-        s.push_str(&format!(
-            "replay: drctl chaos --seed {} --runs 1 --nodes {}\n",
-            self.seed, self.nodes
-        ));
+        s.push_str(&format!("replay: {}\n", self.replay));
         s
     }
 }

@@ -102,6 +102,11 @@ impl Ctx<'_> {
                 proc_args(&["repoint", "--primary", &self.resolve(Pick::Primary).await])
             }
             Proc::SyncOn { node } => proc_args(&["sync", "auto", "on", &self.resolve(node).await]),
+            Proc::Standalone { node } => proc_args(&["standalone", &self.resolve(node).await]),
+            Proc::Join { node } => {
+                let primary = self.resolve(Pick::Primary).await;
+                proc_args(&["join", &self.resolve(node).await, "--primary", &primary])
+            }
         }
     }
 
@@ -166,6 +171,20 @@ impl Ctx<'_> {
                 if st != ProcState::Running {
                     self.note(format!("{s}: {name}"), format!("skipped ({st})"));
                     return Ok(());
+                }
+                // A wiped disk loses what only that node held: that is the fault, not a bug the
+                // checker should report, so only a replica (whose data the primary has) is wiped.
+                if matches!(s, Step::Wipe { .. }) {
+                    let t = self
+                        .targets
+                        .iter()
+                        .find(|t| t.name == name)
+                        .expect("a lab node");
+                    let role = t.client.status().await.map(|st| st.role).ok();
+                    if role != Some(Role::Replica) {
+                        self.note(format!("{s}: {name}"), format!("skipped (role {role:?})"));
+                        return Ok(());
+                    }
                 }
                 self.faults += 1;
                 match s {

@@ -13,7 +13,15 @@ pub const TEST_FAULT: &str = "drop-acked";
 /// Environment variable that must be `1` for [`TEST_FAULT`] to be accepted.
 pub const TEST_FAULTS_ENV: &str = "DRCTL_CHAOS_TEST_FAULTS";
 /// Every operator procedure the campaign can run (`--procedures`).
-pub const PROCEDURES: &[&str] = &["switchover", "failover", "demote", "repoint", "sync-on"];
+pub const PROCEDURES: &[&str] = &[
+    "switchover",
+    "failover",
+    "demote",
+    "repoint",
+    "sync-on",
+    "standalone",
+    "join",
+];
 
 /// Which node a step acts on, resolved when the step runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,6 +44,8 @@ pub enum Proc {
     Demote { node: Pick },
     Repoint,
     SyncOn { node: Pick },
+    Standalone { node: Pick },
+    Join { node: Pick },
 }
 
 /// What happens after drctl was killed part-way.
@@ -121,6 +131,12 @@ fn procedure(rng: &mut StdRng, mix: &Mix) -> Option<Proc> {
             node: Pick::FencedOr(rng.random_range(0..4)),
         },
         "repoint" => Proc::Repoint,
+        "standalone" => Proc::Standalone {
+            node: Pick::Other(rng.random_range(0..4)),
+        },
+        "join" => Proc::Join {
+            node: Pick::Other(rng.random_range(0..4)),
+        },
         _ => Proc::SyncOn {
             node: Pick::Other(rng.random_range(0..4)),
         },

@@ -30,7 +30,7 @@ pub struct ChaosArgs {
     #[arg(long, value_name = "LIST")]
     pub faults: Option<String>,
     /// Procedures to draw from, comma-separated (default: all): switchover, failover, demote,
-    /// repoint, sync-on.
+    /// repoint, sync-on, standalone, join.
     #[arg(long, value_name = "LIST")]
     pub procedures: Option<String>,
     /// Steps drawn per run.
