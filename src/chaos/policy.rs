@@ -96,11 +96,16 @@ pub async fn recover(ctx: &mut Ctx<'_>, deadline: Duration) -> Result<(), String
             .copied();
         let args = if let Some(p) = top {
             let pname = s(p, "name").to_string();
-            let bad = up.iter().find(|r| {
-                s(r, "role") == "fenced"
-                    || (s(r, "role") == "primary" && s(r, "name") != pname)
-                    || r["sync"]["phase"] == "diverged"
-            });
+            // Diverged replicas first: demoting a fenced primary waits for every node to follow.
+            let mut bad: Vec<&&Value> = up
+                .iter()
+                .filter(|r| {
+                    s(r, "role") == "fenced"
+                        || (s(r, "role") == "primary" && s(r, "name") != pname)
+                        || r["sync"]["phase"] == "diverged"
+                })
+                .collect();
+            bad.sort_by_key(|r| r["sync"]["phase"] != "diverged");
             let standalone = up.iter().find(|r| s(r, "role") == "standalone");
             let sync_off = up.iter().find(|r| {
                 s(r, "role") == "replica" && r["sync"]["auto"] == false && s(r, "primary") == pname
@@ -118,7 +123,7 @@ pub async fn recover(ctx: &mut Ctx<'_>, deadline: Duration) -> Result<(), String
             if astray.is_some() {
                 remedies.push(proc_args(&["repoint", "--primary", &pname]));
             }
-            if let Some(b) = bad {
+            for b in bad {
                 remedies.push(proc_args(&["demote", s(b, "name"), "--to", &pname]));
             }
             if let Some(n) = standalone {
