@@ -186,10 +186,19 @@ pub async fn check(o: &Observed) -> (Vec<Verdict>, u64) {
 
     // 6. No lock outlives its run: checked after each finished procedure, and at the end.
     let mut locks = o.leaked_locks.clone();
+    // A run chaos killed (and never finished) still owns its lock: only finished runs leak.
+    let unfinished = |id: &str| {
+        let j = o.dir.join("state/drctl/runs").join(format!("{id}.jsonl"));
+        std::fs::read_to_string(j).is_ok_and(|t| !t.contains("\"event\":\"end\""))
+    };
     for n in &o.final_view.nodes {
-        if let Some(l) = n.ok().and_then(|s| s.lock.as_ref()) {
+        if let Some(l) = n
+            .ok()
+            .and_then(|s| s.lock.as_ref())
+            .filter(|l| !unfinished(&l.run_id))
+        {
             locks.push(format!(
-                "{} holds the lock of run {} ({}, {}) after the campaign ended",
+                "{} holds the lock of finished run {} ({}, {}) after the run ended",
                 n.name, l.run_id, l.holder, l.reason
             ));
         }
