@@ -59,13 +59,29 @@ pub async fn run(
             for k in 0..targets.len() {
                 let idx = (prefer + k) % targets.len();
                 attempts += 1;
+                // A client uses the cluster: a standalone node is outside it, and what it
+                // takes is overwritten when it joins again.
+                if k > 0 || i == 0 {
+                    let st = tokio::time::timeout(
+                        Duration::from_millis(500),
+                        targets[idx].client.status(),
+                    )
+                    .await;
+                    if !matches!(st, Ok(Ok(ref s)) if s.role != crate::api::Role::Standalone) {
+                        continue;
+                    }
+                }
                 let put = tokio::time::timeout(
                     Duration::from_millis(800),
                     targets[idx].client.put_entry(&key, &value),
                 )
                 .await;
                 if let Ok(Ok(ack)) = put {
-                    prefer = idx;
+                    // Next time straight to the node that committed it (a replica forwards).
+                    prefer = targets
+                        .iter()
+                        .position(|t| t.name == ack.node)
+                        .unwrap_or(idx);
                     let a = Ack {
                         key: key.clone(),
                         value: value.clone(),
