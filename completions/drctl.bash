@@ -25,6 +25,9 @@ _drctl() {
             drctl,certs)
                 cmd="drctl__subcmd__certs"
                 ;;
+            drctl,chaos)
+                cmd="drctl__subcmd__chaos"
+                ;;
             drctl,check)
                 cmd="drctl__subcmd__check"
                 ;;
@@ -153,6 +156,9 @@ _drctl() {
                 ;;
             drctl__subcmd__help,certs)
                 cmd="drctl__subcmd__help__subcmd__certs"
+                ;;
+            drctl__subcmd__help,chaos)
+                cmd="drctl__subcmd__help__subcmd__chaos"
                 ;;
             drctl__subcmd__help,check)
                 cmd="drctl__subcmd__help__subcmd__check"
@@ -479,7 +485,7 @@ _drctl() {
 
     case "${cmd}" in
         drctl)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill completions help"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -788,6 +794,100 @@ _drctl() {
                     return 0
                     ;;
                 --san)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lab-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        drctl__subcmd__chaos)
+            opts="-h -V --runs --duration --seed --nodes --faults --procedures --steps --max-delay --deadline --rate --schedule-only --keep-failed --junit --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --runs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --seed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nodes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --faults)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --procedures)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --steps)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-delay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deadline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-failed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --junit)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1473,7 +1573,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__help)
-            opts="status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill completions help"
+            opts="status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1545,6 +1645,20 @@ _drctl() {
         drctl__subcmd__help__subcmd__certs__subcmd__issue)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        drctl__subcmd__help__subcmd__chaos)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod backends;
 pub mod certs;
+pub mod chaos;
 pub mod cli;
 pub mod clock;
 pub mod cluster;

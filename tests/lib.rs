@@ -6,6 +6,7 @@ mod support;
 
 mod it {
     mod admin;
+    mod chaos;
     mod cli;
     mod file_safety;
     mod late;

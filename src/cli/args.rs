@@ -211,6 +211,9 @@ pub enum Command {
     Runbook(super::runbook_args::RunbookCommand),
     /// Prove runbooks on fresh labs: inject faults, run, check, tear down.
     Drill(super::runbook_args::DrillArgs),
+    /// Seeded fault campaigns on fresh labs, judged by an invariant checker; a failure prints
+    /// the seed that replays it (`--seed S --runs 1`).
+    Chaos(super::chaos::ChaosArgs),
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]

@@ -5,6 +5,7 @@ mod admin;
 mod api_cmd;
 pub mod args;
 mod certs;
+pub mod chaos;
 pub mod context;
 mod drill;
 mod entry;
@@ -117,6 +118,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Run(a) => run::cmd_run(g, a).await,
         Command::Runbook(c) => run::cmd_runbook(c),
         Command::Drill(a) => drill::cmd_drill(a).await,
+        Command::Chaos(a) => chaos::cmd_chaos(g, a).await,
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "drctl", &mut std::io::stdout());
             Ok(())

@@ -1,0 +1,183 @@
+//! `drctl chaos`: seeded fault campaigns with an invariant checker. Each run is a fresh lab, a
+//! write client, a schedule drawn from the run's seed (faults, procedures run through the real
+//! drctl binary, drctl killed part-way, racing operators, delays), healing, an operator policy
+//! that recovers the cluster, and the checker. A failed run's seed replays it:
+//! `drctl chaos --seed S --runs 1`.
+//!
+//! The kind of cluster is one [`Kind`]: its lab, faults, procedures, write client and invariants.
+//! Only drnode is built; `--kind openldap` is refused until its lab and LDAP invariants exist.
+
+pub mod checker;
+pub mod drctl;
+pub mod policy;
+pub mod report;
+pub mod run;
+pub mod sampler;
+pub mod schedule;
+pub mod writer;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::inventory::NodeKind;
+pub use report::{RunReport, Summary};
+use schedule::{Mix, Schedule};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChaosError {
+    #[error(
+        "--kind openldap: chaos campaigns on slapd are not built yet; only --kind drnode runs"
+    )]
+    KindNotBuilt,
+    #[error("--nodes {0}: a chaos lab has 3 to 5 nodes")]
+    Nodes(u16),
+    #[error("--{what} {name}: unknown; choose from {known}")]
+    Unknown {
+        what: &'static str,
+        name: String,
+        known: String,
+    },
+    #[error(
+        "--faults {0}: a test-only fault, accepted only with {env}=1",
+        env = schedule::TEST_FAULTS_ENV
+    )]
+    TestOnly(String),
+}
+
+/// The kind of cluster a campaign runs against: what its lab, faults, procedures, write client
+/// and invariants are. One arm per engine; adding slapd is adding an arm and its module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Drnode,
+}
+
+impl Kind {
+    pub fn of(kind: Option<NodeKind>) -> Result<Kind, ChaosError> {
+        match kind {
+            None | Some(NodeKind::Drnode) => Ok(Kind::Drnode),
+            Some(NodeKind::Openldap) => Err(ChaosError::KindNotBuilt),
+        }
+    }
+
+    pub fn faults(self) -> &'static [&'static str] {
+        match self {
+            Kind::Drnode => schedule::FAULTS,
+        }
+    }
+
+    pub fn procedures(self) -> &'static [&'static str] {
+        match self {
+            Kind::Drnode => schedule::PROCEDURES,
+        }
+    }
+}
+
+/// A campaign's options, validated.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub kind: Kind,
+    pub runs: Option<u64>,
+    pub duration: Option<Duration>,
+    pub seed: u64,
+    pub nodes: u16,
+    pub mix: Mix,
+    /// Writes per second of the write client.
+    pub rate: f64,
+    /// How long healing and recovery may take before `converges` fails.
+    pub deadline: Duration,
+    pub keep_failed: Option<PathBuf>,
+}
+
+/// Checks a list option against what the kind offers; `test_only` is accepted only when the
+/// test environment variable says so.
+pub fn parse_list(
+    what: &'static str,
+    given: Option<&str>,
+    known: &[&str],
+    test_only: Option<&str>,
+) -> Result<Vec<String>, ChaosError> {
+    let Some(given) = given else {
+        return Ok(known.iter().map(|s| s.to_string()).collect());
+    };
+    let mut out = Vec::new();
+    for name in given.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        if Some(name) == test_only {
+            if std::env::var(schedule::TEST_FAULTS_ENV).as_deref() != Ok("1") {
+                return Err(ChaosError::TestOnly(name.into()));
+            }
+        } else if !known.contains(&name) {
+            return Err(ChaosError::Unknown {
+                what,
+                name: name.into(),
+                known: known.join(", "),
+            });
+        }
+        out.push(name.to_string());
+    }
+    Ok(out)
+}
+
+impl Options {
+    /// The schedule of the run with index `i`: seed `S + i`, so `--seed S+i --runs 1` replays it.
+    pub fn schedule(&self, i: u64) -> Schedule {
+        schedule::draw(self.seed.wrapping_add(i), self.nodes, &self.mix)
+    }
+
+    /// The command that draws and plays the run of `seed` again.
+    pub fn replay(&self, seed: u64) -> String {
+        format!(
+            "drctl chaos --seed {seed} --runs 1 --nodes {} --faults {} --procedures {} --steps {} \
+             --max-delay {}ms",
+            self.nodes,
+            self.mix.faults.join(","),
+            self.mix.procedures.join(","),
+            self.mix.steps,
+            self.mix.max_delay_ms
+        )
+    }
+
+    fn more(&self, done: u64, started: Instant) -> bool {
+        match (self.runs, self.duration) {
+            (Some(n), _) => done < n,
+            (None, Some(d)) => started.elapsed() < d,
+            (None, None) => done < 1,
+        }
+    }
+}
+
+/// Runs the campaign; `progress` gets one line per finished run (and the explanation of a
+/// failed one).
+pub async fn campaign(opts: &Options, progress: &(dyn Fn(&str) + Sync)) -> Summary {
+    let started = Instant::now();
+    let base = std::env::temp_dir();
+    for swept in crate::lab::sweep::stale(&base) {
+        progress(&format!("swept {swept}"));
+    }
+    let mut reports = Vec::new();
+    let mut i = 0;
+    while opts.more(i, started) {
+        let sched = opts.schedule(i);
+        let dir = crate::lab::sweep::drill_dir(&base, &format!("chaos{}", sched.seed));
+        let mut r = match opts.kind {
+            Kind::Drnode => run::run(&sched, opts, &dir).await,
+        };
+        r.replay = opts.replay(sched.seed);
+        progress(&format!(
+            "run {} seed {}: {} in {} ms ({} faults, {} procedures, {} writes acked, {} lost)",
+            i + 1,
+            r.seed,
+            if r.passed { "passed" } else { "FAILED" },
+            r.ms,
+            r.faults,
+            r.procedures,
+            r.writes_acknowledged,
+            r.writes_lost
+        ));
+        if !r.passed {
+            progress(&r.explain());
+        }
+        reports.push(r);
+        i += 1;
+    }
+    report::summarize(opts.seed, reports, started.elapsed().as_millis() as u64)
+}

@@ -1,0 +1,478 @@
+//! One chaos run on a fresh drnode lab: start it, write at a steady rate while the schedule
+//! plays, heal, let the operator policy recover, then hand everything to the checker. The lab is
+//! torn down after; a failed run's directory is kept under `--keep-failed`.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::drctl::{proc_args, Call, Drctl};
+use super::sampler::{Samples, Wipes};
+use super::schedule::{Pick, Proc, Schedule, Step, Then};
+use super::writer::{self, Ack};
+use super::{checker, policy, Options};
+use crate::api::Role;
+use crate::cluster::{probe, Target};
+use crate::lab::{Lab, LabError, ProcState, Sig};
+
+/// One line of a run's timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    pub at_ms: u64,
+    pub what: String,
+    pub result: String,
+}
+
+/// What a run observed, for the checker.
+pub struct Observed {
+    pub acks: Vec<Ack>,
+    pub samples: Samples,
+    pub calls: Vec<Call>,
+    pub dir: PathBuf,
+    pub exports: PathBuf,
+    pub converged: Result<(), String>,
+    pub final_view: crate::cluster::ClusterView,
+    pub nodes: Vec<(String, PathBuf)>,
+    pub targets: Vec<Target>,
+    pub leaked_locks: Vec<String>,
+}
+
+pub struct Ctx<'a> {
+    pub lab: &'a mut Lab,
+    pub cluster: String,
+    pub targets: Vec<Target>,
+    pub drctl: Drctl,
+    pub started: Instant,
+    pub timeline: Vec<Event>,
+    pub calls: Vec<Call>,
+    pub acks: Arc<Mutex<Vec<Ack>>>,
+    pub wipes: Arc<Wipes>,
+    pub faults: u64,
+    pub leaked_locks: Vec<String>,
+}
+
+impl Ctx<'_> {
+    pub fn note(&mut self, what: impl Into<String>, result: impl Into<String>) {
+        self.timeline.push(Event {
+            at_ms: self.started.elapsed().as_millis() as u64,
+            what: what.into(),
+            result: result.into(),
+        });
+    }
+
+    /// Resolves a pick against the cluster as it is now.
+    pub async fn resolve(&self, p: Pick) -> String {
+        let view = probe(&self.cluster, &self.targets).await;
+        let primary = view
+            .nodes
+            .iter()
+            .filter(|n| n.ok().is_some_and(|s| s.role == Role::Primary))
+            .max_by_key(|n| n.ok().map(|s| s.epoch))
+            .map(|n| n.name.clone())
+            .unwrap_or_else(|| self.targets[0].name.clone());
+        let others: Vec<String> = self
+            .targets
+            .iter()
+            .map(|t| t.name.clone())
+            .filter(|n| *n != primary)
+            .collect();
+        let other = |k: u8| others[k as usize % others.len().max(1)].clone();
+        match p {
+            Pick::Primary => primary,
+            Pick::Other(_) if others.is_empty() => primary,
+            Pick::Other(k) => other(k),
+            Pick::FencedOr(k) => view
+                .nodes
+                .iter()
+                .find(|n| n.ok().is_some_and(|s| s.role == Role::Fenced))
+                .map(|n| n.name.clone())
+                .unwrap_or_else(|| other(k)),
+        }
+    }
+
+    async fn args_of(&self, p: Proc) -> Vec<String> {
+        match p {
+            Proc::Switchover { to } => proc_args(&["switchover", "--to", &self.resolve(to).await]),
+            Proc::Failover => proc_args(&["failover"]),
+            Proc::Demote { node } => proc_args(&["demote", &self.resolve(node).await]),
+            Proc::Repoint => {
+                proc_args(&["repoint", "--primary", &self.resolve(Pick::Primary).await])
+            }
+            Proc::SyncOn { node } => proc_args(&["sync", "auto", "on", &self.resolve(node).await]),
+            Proc::Standalone { node } => proc_args(&["standalone", &self.resolve(node).await]),
+            Proc::Join { node } => {
+                let primary = self.resolve(Pick::Primary).await;
+                proc_args(&["join", &self.resolve(node).await, "--primary", &primary])
+            }
+        }
+    }
+
+    /// Runs drctl and records the call in the timeline.
+    pub async fn drctl(
+        &mut self,
+        operator: &str,
+        args: Vec<String>,
+        kill: Option<Duration>,
+    ) -> Call {
+        let call = self.drctl.call(operator, &args, kill).await;
+        let result = match (call.killed, call.exit) {
+            (true, _) => "SIGKILLed".to_string(),
+            (false, Some(c)) => format!(
+                "exit {c}{}{}",
+                call.outcome
+                    .as_ref()
+                    .map(|o| format!(" ({o})"))
+                    .unwrap_or_default(),
+                if c == 0 {
+                    String::new()
+                } else {
+                    format!(": {}", call.stderr.lines().last().unwrap_or(""))
+                }
+            ),
+            (false, None) => format!("no exit code: {}", call.stderr),
+        };
+        self.note(format!("{operator}: drctl {}", args.join(" ")), result);
+        self.lock_released(&call).await;
+        self.calls.push(call.clone());
+        call
+    }
+
+    /// A finished procedure must not leave its cluster lock behind.
+    async fn lock_released(&mut self, call: &Call) {
+        let (false, Some(id)) = (call.killed, call.run_id.as_ref()) else {
+            return;
+        };
+        let view = probe(&self.cluster, &self.targets).await;
+        for n in &view.nodes {
+            if let Some(l) = n
+                .ok()
+                .and_then(|s| s.lock.as_ref())
+                .filter(|l| &l.run_id == id)
+            {
+                self.leaked_locks.push(format!(
+                    "{} still holds the lock of finished run {id} (holder {}, {}; drctl {})",
+                    n.name,
+                    l.holder,
+                    l.reason,
+                    call.args.join(" ")
+                ));
+            }
+        }
+    }
+
+    async fn step(&mut self, s: &Step) -> Result<(), LabError> {
+        match s {
+            Step::Kill { node } | Step::Pause { node } | Step::Wipe { node } => {
+                let name = self.resolve(*node).await;
+                let st = self.lab.proc_state(self.lab.node(&name)?);
+                if st != ProcState::Running {
+                    self.note(format!("{s}: {name}"), format!("skipped ({st})"));
+                    return Ok(());
+                }
+                // A wiped disk loses what only that node held: that is the fault, not a bug the
+                // checker should report, so only a replica (whose data the primary has) is wiped.
+                if matches!(s, Step::Wipe { .. }) {
+                    let t = self
+                        .targets
+                        .iter()
+                        .find(|t| t.name == name)
+                        .expect("a lab node");
+                    let role = t.client.status().await.map(|st| st.role).ok();
+                    if role != Some(Role::Replica) {
+                        self.note(format!("{s}: {name}"), format!("skipped (role {role:?})"));
+                        return Ok(());
+                    }
+                }
+                self.faults += 1;
+                match s {
+                    Step::Kill { .. } => self.lab.signal(&name, Sig::Kill)?,
+                    Step::Pause { .. } => self.lab.signal(&name, Sig::Stop)?,
+                    _ => {
+                        self.lab.signal(&name, Sig::Kill)?;
+                        let dir = self.lab.node(&name)?.data_dir.clone();
+                        for f in ["store.db", "store.db-wal", "store.db-shm"] {
+                            let _ = std::fs::remove_file(dir.join(f));
+                        }
+                        *self
+                            .wipes
+                            .0
+                            .lock()
+                            .expect("wipes")
+                            .entry(name.clone())
+                            .or_default() += 1;
+                        self.lab.start(&name)?;
+                    }
+                }
+                self.note(format!("{s}: {name}"), "done");
+            }
+            Step::Resume | Step::Restart => {
+                let names = heal(
+                    self.lab,
+                    matches!(s, Step::Restart),
+                    !matches!(s, Step::Restart),
+                )
+                .await?;
+                self.note(s.to_string(), format!("{names:?}"));
+            }
+            Step::Delay { ms } => {
+                tokio::time::sleep(Duration::from_millis(*ms)).await;
+                self.note(s.to_string(), "done");
+            }
+            Step::Proc { proc } => {
+                let args = self.args_of(*proc).await;
+                self.drctl("chaos-a", args, None).await;
+            }
+            Step::KillDrctl {
+                proc,
+                after_ms,
+                then,
+            } => {
+                self.faults += 1;
+                let args = self.args_of(*proc).await;
+                let before = self.drctl.journal_ids();
+                let c = self
+                    .drctl(
+                        "chaos-a",
+                        args.clone(),
+                        Some(Duration::from_millis(*after_ms)),
+                    )
+                    .await;
+                if !c.killed {
+                    return Ok(());
+                }
+                let new: Vec<String> = self
+                    .drctl
+                    .journal_ids()
+                    .into_iter()
+                    .filter(|id| !before.contains(id))
+                    .collect();
+                match (then, new.first()) {
+                    (Then::Resume, Some(id)) => {
+                        let a = proc_args(&["run", "--resume", id]);
+                        // `run --resume` takes no --wait of its own beyond the runbook's.
+                        self.drctl("chaos-a", a, None).await;
+                    }
+                    _ => {
+                        self.drctl("chaos-a", args, None).await;
+                    }
+                }
+            }
+            Step::Race { a, b } => {
+                self.faults += 1;
+                let (aa, ba) = (self.args_of(*a).await, self.args_of(*b).await);
+                let (d, d2) = (self.drctl.clone(), self.drctl.clone());
+                let (ca, cb) =
+                    tokio::join!(d.call("chaos-a", &aa, None), d2.call("chaos-b", &ba, None));
+                for (op, c) in [("chaos-a", ca), ("chaos-b", cb)] {
+                    self.note(
+                        format!("{op} (racing): drctl {}", c.args.join(" ")),
+                        format!(
+                            "exit {:?} {}",
+                            c.exit,
+                            c.outcome.clone().unwrap_or_default()
+                        ),
+                    );
+                    self.lock_released(&c).await;
+                    self.calls.push(c);
+                }
+            }
+            Step::DropAcked { nth } => {
+                let ack = {
+                    let acks = self.acks.lock().expect("acks");
+                    (!acks.is_empty()).then(|| acks[*nth as usize % acks.len()].clone())
+                };
+                let Some(ack) = ack else {
+                    self.note(s.to_string(), "skipped (nothing acknowledged yet)");
+                    return Ok(());
+                };
+                let name = self.resolve(Pick::Primary).await;
+                let t = self
+                    .targets
+                    .iter()
+                    .find(|t| t.name == name)
+                    .expect("a lab node");
+                let r = t.client.delete_entry(&ack.key).await;
+                self.note(
+                    format!("{s}: {}", ack.key),
+                    format!("{:?}", r.map(|_| "deleted")),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Starts a killed node once its port is free again: a SIGKILLed process can read as gone
+/// (its command line is emptied) a moment before the kernel has closed its listening socket.
+pub async fn start(lab: &mut Lab, name: &str) -> Result<(), LabError> {
+    let url = lab.node(name)?.url.clone();
+    let addr = url.trim_start_matches("https://").to_string();
+    let until = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpListener::bind(&addr).is_err() && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    lab.start(name).map(|_| ())
+}
+
+/// SIGCONT to paused nodes (`cont`), start killed ones (`start`); returns the names touched.
+pub async fn heal(lab: &mut Lab, start: bool, cont: bool) -> Result<Vec<String>, LabError> {
+    let mut touched = Vec::new();
+    let names: Vec<String> = lab.state.nodes.iter().map(|n| n.name.clone()).collect();
+    for n in names {
+        match lab.proc_state(lab.node(&n)?) {
+            ProcState::Paused if cont => lab.signal(&n, Sig::Cont)?,
+            ProcState::Stopped if start => self::start(lab, &n).await?,
+            _ => continue,
+        }
+        touched.push(n);
+    }
+    Ok(touched)
+}
+
+/// Runs one schedule; returns the timeline, counters and the checker's verdict.
+pub async fn run(sched: &Schedule, opts: &Options, dir: &Path) -> super::report::RunReport {
+    let started = Instant::now();
+    let mut report = super::report::RunReport::new(sched);
+    let made = Lab::create_for_drill(dir, sched.nodes, false);
+    let mut lab = match made {
+        Ok(l) => l,
+        Err(e) => {
+            report.error = Some(format!("cannot create the lab: {e}"));
+            return report;
+        }
+    };
+    let result = play(sched, opts, &mut lab, started, &mut report).await;
+    if let Err(e) = result {
+        report.error = Some(e.to_string());
+    }
+    report.passed = report.error.is_none() && report.invariants.iter().all(|i| i.ok);
+    report.ms = started.elapsed().as_millis() as u64;
+    let keep = (!report.passed)
+        .then_some(opts.keep_failed.as_ref())
+        .flatten();
+    let _ = lab.down(keep.is_some());
+    if let Some(to) = keep {
+        let dest = to.join(format!("seed-{}", sched.seed));
+        let _ = std::fs::create_dir_all(to);
+        let _ = std::fs::remove_dir_all(&dest);
+        match std::fs::rename(dir, &dest).or_else(|_| copy_dir(dir, &dest)) {
+            Ok(()) => report.kept = Some(dest.display().to_string()),
+            Err(e) => report
+                .error
+                .get_or_insert(format!("cannot keep {}: {e}", dir.display()))
+                .push('.'),
+        }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    report
+}
+
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for e in std::fs::read_dir(from)? {
+        let e = e?;
+        let dest = to.join(e.file_name());
+        if e.file_type()?.is_dir() {
+            copy_dir(&e.path(), &dest)?;
+        } else {
+            std::fs::copy(e.path(), dest)?;
+        }
+    }
+    Ok(())
+}
+
+async fn play(
+    sched: &Schedule,
+    opts: &Options,
+    lab: &mut Lab,
+    started: Instant,
+    report: &mut super::report::RunReport,
+) -> Result<(), LabError> {
+    lab.start_all()?;
+    let (cluster, targets) = crate::lab::targets(lab)?;
+    crate::lab::wait_up(&targets, Duration::from_secs(20)).await?;
+    crate::lab::form(&targets).await?;
+    crate::lab::wait_healthy(&cluster, &targets, Duration::from_secs(20)).await?;
+    let drctl = Drctl::new(&lab.dir, &lab.cluster_file())
+        .map_err(|e| LabError::Failed(format!("cannot prepare drctl: {e}")))?;
+    let stop_w = Arc::new(AtomicBool::new(false));
+    let stop_s = Arc::new(AtomicBool::new(false));
+    let acks = Arc::new(Mutex::new(Vec::new()));
+    let samples = Arc::new(Mutex::new(Samples::default()));
+    let wipes = Arc::new(Wipes::default());
+    let w = tokio::spawn(writer::run(
+        targets.clone(),
+        started,
+        opts.rate,
+        lab.dir.join("acked.jsonl"),
+        acks.clone(),
+        stop_w.clone(),
+    ));
+    let s = tokio::spawn(super::sampler::run(
+        cluster.clone(),
+        targets.clone(),
+        started,
+        samples.clone(),
+        wipes.clone(),
+        stop_s.clone(),
+    ));
+    let mut ctx = Ctx {
+        lab,
+        cluster,
+        targets,
+        drctl,
+        started,
+        timeline: Vec::new(),
+        calls: Vec::new(),
+        acks: acks.clone(),
+        wipes,
+        faults: 0,
+        leaked_locks: Vec::new(),
+    };
+    // Writes land before the first fault, so there is something to lose.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut failed = None;
+    for step in &sched.steps {
+        if let Err(e) = ctx.step(step).await {
+            failed = Some(e);
+            break;
+        }
+    }
+    stop_w.store(true, Ordering::SeqCst);
+    let _ = w.await;
+    let healed = heal(ctx.lab, true, true).await?;
+    ctx.note("heal: resume paused, restart killed", format!("{healed:?}"));
+    let converged = policy::recover(&mut ctx, opts.deadline).await;
+    stop_s.store(true, Ordering::SeqCst);
+    let _ = s.await;
+    let final_view = probe(&ctx.cluster, &ctx.targets).await;
+    let obs = Observed {
+        acks: acks.lock().expect("acks").clone(),
+        samples: samples.lock().expect("samples").clone(),
+        calls: ctx.calls.clone(),
+        dir: ctx.lab.dir.clone(),
+        exports: ctx.drctl.exports.clone(),
+        converged,
+        final_view,
+        nodes: ctx
+            .lab
+            .state
+            .nodes
+            .iter()
+            .map(|n| (n.name.clone(), n.data_dir.clone()))
+            .collect(),
+        targets: ctx.targets.clone(),
+        leaked_locks: ctx.leaked_locks.clone(),
+    };
+    let (verdicts, lost) = checker::check(&obs).await;
+    report.invariants = verdicts;
+    report.fill(&obs, ctx.faults, lost);
+    report.timeline = std::mem::take(&mut ctx.timeline);
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}

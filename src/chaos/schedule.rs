@@ -1,0 +1,242 @@
+//! The schedule of one run, drawn from its seed: faults, operator procedures (some killed
+//! part-way, some raced by a second operator) and delays. The same seed draws the same schedule;
+//! which node "the primary" or "replica #k" is gets resolved when the run reaches the step.
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+/// Every fault the campaign can inject (`--faults`).
+pub const FAULTS: &[&str] = &["kill", "pause", "restart", "wipe", "drctl-kill", "race"];
+/// A fault only a test may ask for: it deletes an acknowledged write behind the client's back.
+pub const TEST_FAULT: &str = "drop-acked";
+/// Environment variable that must be `1` for [`TEST_FAULT`] to be accepted.
+pub const TEST_FAULTS_ENV: &str = "DRCTL_CHAOS_TEST_FAULTS";
+/// Every operator procedure the campaign can run (`--procedures`).
+pub const PROCEDURES: &[&str] = &[
+    "switchover",
+    "failover",
+    "demote",
+    "repoint",
+    "sync-on",
+    "standalone",
+    "join",
+];
+
+/// Which node a step acts on, resolved when the step runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Pick {
+    /// The node that is primary at the highest epoch (else the first node).
+    Primary,
+    /// The k-th (modulo their number) of the nodes that are not the primary, by name.
+    Other(u8),
+    /// A fenced node if there is one, else the k-th other node.
+    FencedOr(u8),
+}
+
+/// An operator procedure, run as a `drctl` subprocess.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "proc")]
+pub enum Proc {
+    Switchover { to: Pick },
+    Failover,
+    Demote { node: Pick },
+    Repoint,
+    SyncOn { node: Pick },
+    Standalone { node: Pick },
+    Join { node: Pick },
+}
+
+/// What happens after drctl was killed part-way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Then {
+    Rerun,
+    Resume,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "do")]
+pub enum Step {
+    Kill {
+        node: Pick,
+    },
+    Pause {
+        node: Pick,
+    },
+    Resume,
+    Restart,
+    Wipe {
+        node: Pick,
+    },
+    Proc {
+        proc: Proc,
+    },
+    /// drctl killed (SIGKILL) `after_ms` into the procedure, then rerun or resumed.
+    KillDrctl {
+        proc: Proc,
+        after_ms: u64,
+        then: Then,
+    },
+    /// Two operators at once.
+    Race {
+        a: Proc,
+        b: Proc,
+    },
+    /// A pause between failure and recovery.
+    Delay {
+        ms: u64,
+    },
+    /// Test only: delete the `nth` acknowledged write (modulo their number).
+    DropAcked {
+        nth: u32,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schedule {
+    pub seed: u64,
+    pub nodes: u16,
+    pub steps: Vec<Step>,
+}
+
+/// What a campaign may draw from.
+#[derive(Debug, Clone)]
+pub struct Mix {
+    pub faults: Vec<String>,
+    pub procedures: Vec<String>,
+    pub max_delay_ms: u64,
+    pub steps: u32,
+}
+
+fn pick(rng: &mut StdRng) -> Pick {
+    match rng.random_range(0..3) {
+        0 => Pick::Primary,
+        _ => Pick::Other(rng.random_range(0..4)),
+    }
+}
+
+fn procedure(rng: &mut StdRng, mix: &Mix) -> Option<Proc> {
+    if mix.procedures.is_empty() {
+        return None;
+    }
+    let name = &mix.procedures[rng.random_range(0..mix.procedures.len())];
+    Some(match name.as_str() {
+        "switchover" => Proc::Switchover {
+            to: Pick::Other(rng.random_range(0..4)),
+        },
+        "failover" => Proc::Failover,
+        "demote" => Proc::Demote {
+            node: Pick::FencedOr(rng.random_range(0..4)),
+        },
+        "repoint" => Proc::Repoint,
+        "standalone" => Proc::Standalone {
+            node: Pick::Other(rng.random_range(0..4)),
+        },
+        "join" => Proc::Join {
+            node: Pick::Other(rng.random_range(0..4)),
+        },
+        _ => Proc::SyncOn {
+            node: Pick::Other(rng.random_range(0..4)),
+        },
+    })
+}
+
+/// Draws the schedule of the run with this seed.
+pub fn draw(seed: u64, nodes: u16, mix: &Mix) -> Schedule {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut steps = Vec::new();
+    let has = |f: &str| mix.faults.iter().any(|x| x == f);
+    for _ in 0..mix.steps {
+        let roll = rng.random_range(0..10);
+        let delay = |rng: &mut StdRng| Step::Delay {
+            ms: rng.random_range(0..=mix.max_delay_ms),
+        };
+        match roll {
+            0..=1 if has("kill") => {
+                steps.push(Step::Kill {
+                    node: pick(&mut rng),
+                });
+                steps.push(delay(&mut rng));
+            }
+            2 if has("pause") => {
+                steps.push(Step::Pause {
+                    node: pick(&mut rng),
+                });
+                steps.push(delay(&mut rng));
+            }
+            3 if has("restart") => steps.push(Step::Restart),
+            3 if has("pause") => steps.push(Step::Resume),
+            4 if has("wipe") => steps.push(Step::Wipe {
+                node: Pick::Other(rng.random_range(0..4)),
+            }),
+            5 if has("drctl-kill") => {
+                if let Some(proc) = procedure(&mut rng, mix) {
+                    steps.push(Step::KillDrctl {
+                        proc,
+                        after_ms: rng.random_range(50..=1500),
+                        then: if rng.random_bool(0.5) {
+                            Then::Resume
+                        } else {
+                            Then::Rerun
+                        },
+                    });
+                }
+            }
+            6 if has("race") => {
+                if let (Some(a), Some(b)) = (procedure(&mut rng, mix), procedure(&mut rng, mix)) {
+                    steps.push(Step::Race { a, b });
+                }
+            }
+            _ => {
+                if let Some(proc) = procedure(&mut rng, mix) {
+                    steps.push(Step::Proc { proc });
+                }
+            }
+        }
+        if has(TEST_FAULT) && rng.random_bool(0.5) {
+            steps.push(Step::DropAcked {
+                nth: rng.random_range(0..1000),
+            });
+        }
+    }
+    if has(TEST_FAULT) && !steps.iter().any(|s| matches!(s, Step::DropAcked { .. })) {
+        steps.push(Step::DropAcked { nth: 0 });
+    }
+    Schedule { seed, nodes, steps }
+}
+
+impl std::fmt::Display for Pick {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Pick::Primary => write!(f, "the primary"),
+            Pick::Other(k) => write!(f, "other node #{k}"),
+            Pick::FencedOr(k) => write!(f, "a fenced node (else other #{k})"),
+        }
+    }
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Step::Kill { node } => write!(f, "kill -9 {node}"),
+            Step::Pause { node } => write!(f, "SIGSTOP {node}"),
+            Step::Resume => write!(f, "SIGCONT every paused node"),
+            Step::Restart => write!(f, "restart every killed node"),
+            Step::Wipe { node } => write!(f, "wipe the data of {node}"),
+            Step::Proc { proc } => write!(f, "drctl {proc:?}"),
+            Step::KillDrctl {
+                proc,
+                after_ms,
+                then,
+            } => write!(
+                f,
+                "drctl {proc:?}, SIGKILLed after {after_ms} ms, then {then:?}"
+            ),
+            Step::Race { a, b } => write!(f, "two operators at once: {a:?} and {b:?}"),
+            Step::Delay { ms } => write!(f, "wait {ms} ms"),
+            Step::DropAcked { nth } => write!(f, "TEST: delete acknowledged write #{nth}"),
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! The chaos write client: one write at a steady rate, to whichever node answers (replicas
+//! forward to the primary), each acknowledgement logged with the node, epoch and seq that
+//! committed it. A write not acknowledged within its budget is abandoned: only acks are promised.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::cluster::Target;
+
+/// One acknowledged write.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Ack {
+    pub key: String,
+    pub value: String,
+    pub node: String,
+    pub epoch: u64,
+    pub seq: u64,
+    /// Milliseconds since the run started: when the write was sent, and when it was acked.
+    pub sent_ms: u64,
+    pub acked_ms: u64,
+}
+
+pub const PREFIX: &str = "chaos";
+
+/// Writes until `stop` is set; appends each ack to `log` (JSON lines) and to `acks`.
+pub async fn run(
+    targets: Vec<Target>,
+    started: Instant,
+    rate: f64,
+    log: PathBuf,
+    acks: Arc<Mutex<Vec<Ack>>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> Result<u64, String> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log)
+        .map_err(|e| format!("cannot open {}: {e}", log.display()))?;
+    let interval = Duration::from_secs_f64(1.0 / rate.max(0.1));
+    let mut next_at = tokio::time::Instant::now();
+    let mut prefer = 0usize;
+    let mut attempts = 0u64;
+    for i in 0u64.. {
+        if stop.load(std::sync::atomic::Ordering::SeqCst) {
+            break;
+        }
+        tokio::time::sleep_until(next_at).await;
+        next_at += interval;
+        let key = format!("{PREFIX}/{i:07}");
+        let value = format!("v{i}");
+        let sent = started.elapsed().as_millis() as u64;
+        let budget = Instant::now() + Duration::from_secs(2);
+        // Try the node that last acked first, then the others in turn, until the budget ends.
+        'write: while Instant::now() < budget {
+            for k in 0..targets.len() {
+                let idx = (prefer + k) % targets.len();
+                attempts += 1;
+                // A client uses the cluster: a standalone node is outside it, and what it
+                // takes is overwritten when it joins again.
+                if k > 0 || i == 0 {
+                    let st = tokio::time::timeout(
+                        Duration::from_millis(500),
+                        targets[idx].client.status(),
+                    )
+                    .await;
+                    if !matches!(st, Ok(Ok(ref s)) if s.role != crate::api::Role::Standalone) {
+                        continue;
+                    }
+                }
+                let put = tokio::time::timeout(
+                    Duration::from_millis(800),
+                    targets[idx].client.put_entry(&key, &value),
+                )
+                .await;
+                if let Ok(Ok(ack)) = put {
+                    // Next time straight to the node that committed it (a replica forwards).
+                    prefer = targets
+                        .iter()
+                        .position(|t| t.name == ack.node)
+                        .unwrap_or(idx);
+                    let a = Ack {
+                        key: key.clone(),
+                        value: value.clone(),
+                        node: ack.node,
+                        epoch: ack.epoch,
+                        seq: ack.seq,
+                        sent_ms: sent,
+                        acked_ms: started.elapsed().as_millis() as u64,
+                    };
+                    let line = serde_json::to_string(&a).expect("acks serialize");
+                    writeln!(file, "{line}")
+                        .and_then(|_| file.flush())
+                        .map_err(|e| format!("cannot append to {}: {e}", log.display()))?;
+                    acks.lock().expect("acks lock").push(a);
+                    break 'write;
+                }
+                if Instant::now() >= budget || stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    break 'write;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    Ok(attempts)
+}

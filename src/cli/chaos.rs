@@ -1,0 +1,195 @@
+//! `drctl chaos`: the campaign's options, the summary table, `--json` and `--junit`, and the exit
+//! code (0 every run kept every invariant, 1 a run failed, 2 bad options).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::args::{parse_duration, GlobalArgs};
+use super::error::CliError;
+use super::output::{print_json, table};
+use crate::chaos::{self, schedule, Kind, Options};
+
+#[derive(Args, Debug)]
+pub struct ChaosArgs {
+    /// How many runs (default 1 unless --duration is given).
+    #[arg(long, conflicts_with = "duration")]
+    pub runs: Option<u64>,
+    /// Run campaigns until this much time has passed, e.g. 30m, 1h.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub duration: Option<Duration>,
+    /// The campaign's seed; run i uses seed S+i (default: drawn from the clock, and printed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Nodes per lab, 3 to 5.
+    #[arg(long, default_value_t = 3)]
+    pub nodes: u16,
+    /// Faults to draw from, comma-separated (default: all): kill, pause, restart, wipe,
+    /// drctl-kill, race.
+    #[arg(long, value_name = "LIST")]
+    pub faults: Option<String>,
+    /// Procedures to draw from, comma-separated (default: all): switchover, failover, demote,
+    /// repoint, sync-on, standalone, join.
+    #[arg(long, value_name = "LIST")]
+    pub procedures: Option<String>,
+    /// Steps drawn per run.
+    #[arg(long, default_value_t = 6)]
+    pub steps: u32,
+    /// Longest delay drawn between a failure and the next step (the campaign's cap; past
+    /// `sync.max_failures` backoffs it tests late recovery).
+    #[arg(long, value_parser = parse_duration, default_value = "3s", value_name = "DURATION")]
+    pub max_delay: Duration,
+    /// How long healing and recovery may take before a run fails `converges`.
+    #[arg(long, value_parser = parse_duration, default_value = "60s", value_name = "DURATION")]
+    pub deadline: Duration,
+    /// Writes per second of the write client.
+    #[arg(long, default_value_t = 20.0)]
+    pub rate: f64,
+    /// Print the schedules the seed draws and run nothing.
+    #[arg(long)]
+    pub schedule_only: bool,
+    /// Keep a failed run's lab, logs, acked-write log and journals under DIR/seed-S.
+    #[arg(long, value_name = "DIR")]
+    pub keep_failed: Option<PathBuf>,
+    /// Also write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn options(g: &GlobalArgs, a: &ChaosArgs) -> Result<Options, CliError> {
+    let usage = |e: chaos::ChaosError| CliError::usage(e.to_string());
+    let kind = Kind::of(g.kind).map_err(usage)?;
+    if !(3..=5).contains(&a.nodes) {
+        return Err(usage(chaos::ChaosError::Nodes(a.nodes)));
+    }
+    if !(a.rate > 0.0 && a.rate <= 1000.0) {
+        return Err(CliError::usage(format!(
+            "--rate {}: between 0 and 1000 writes per second",
+            a.rate
+        )));
+    }
+    let faults = chaos::parse_list(
+        "faults",
+        a.faults.as_deref(),
+        kind.faults(),
+        Some(schedule::TEST_FAULT),
+    )
+    .map_err(usage)?;
+    let procedures = chaos::parse_list(
+        "procedures",
+        a.procedures.as_deref(),
+        kind.procedures(),
+        None,
+    )
+    .map_err(usage)?;
+    let seed = a.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_micros() as u64)
+            .unwrap_or(1)
+    });
+    Ok(Options {
+        kind,
+        runs: a.runs,
+        duration: a.duration,
+        seed,
+        nodes: a.nodes,
+        mix: schedule::Mix {
+            faults,
+            procedures,
+            max_delay_ms: a.max_delay.as_millis() as u64,
+            steps: a.steps,
+        },
+        rate: a.rate,
+        deadline: a.deadline,
+        keep_failed: a.keep_failed.clone(),
+    })
+}
+
+pub async fn cmd_chaos(g: &GlobalArgs, a: &ChaosArgs) -> Result<(), CliError> {
+    let opts = options(g, a)?;
+    if a.schedule_only {
+        let n = a.runs.unwrap_or(1);
+        let scheds: Vec<_> = (0..n).map(|i| opts.schedule(i)).collect();
+        if a.json {
+            print_json(&scheds);
+        } else {
+            for s in &scheds {
+                println!("seed {} ({} nodes):", s.seed, s.nodes);
+                for (i, st) in s.steps.iter().enumerate() {
+                    println!("  {:>2}. {st}", i + 1);
+                }
+            }
+        }
+        return Ok(());
+    }
+    let progress = |line: &str| {
+        if !a.json {
+            eprintln!("{line}");
+        }
+    };
+    progress(&format!(
+        "chaos: seed {}, {} nodes, {}",
+        opts.seed,
+        opts.nodes,
+        match (opts.runs, opts.duration) {
+            (Some(n), _) => format!("{n} run(s)"),
+            (None, Some(d)) => format!("for {} s", d.as_secs()),
+            _ => "1 run".into(),
+        }
+    ));
+    let summary = tokio::select! {
+        s = chaos::campaign(&opts, &progress) => s,
+        _ = tokio::signal::ctrl_c() => {
+            return Err(CliError::new(super::error::Exit::Aborted,
+                "chaos interrupted by SIGINT: the running lab was torn down"));
+        }
+    };
+    if let Some(path) = &a.junit {
+        std::fs::write(path, chaos::report::junit(&summary))
+            .map_err(|e| CliError::failed(format!("cannot write {}: {e}", path.display())))?;
+    }
+    if a.json {
+        print_json(&summary);
+    } else {
+        let mut t = table(&["INVARIANT", "RUNS KEPT", "OF"]);
+        for (name, kept) in &summary.invariants {
+            t.add_row(vec![
+                name.clone(),
+                kept.to_string(),
+                summary.runs.to_string(),
+            ]);
+        }
+        println!("{t}");
+        println!(
+            "seed {}: {} run(s), {} passed, {} failed{}; {} faults, {} procedures; writes: {} \
+             acknowledged, {} lost, {} exported; {:.2} runs/min",
+            summary.seed,
+            summary.runs,
+            summary.passed,
+            summary.failed,
+            if summary.failed_seeds.is_empty() {
+                String::new()
+            } else {
+                format!(" (seeds {:?})", summary.failed_seeds)
+            },
+            summary.faults,
+            summary.procedures,
+            summary.writes_acknowledged,
+            summary.writes_lost,
+            summary.writes_exported,
+            summary.runs_per_minute
+        );
+    }
+    if summary.failed == 0 {
+        Ok(())
+    } else {
+        Err(CliError::failed(format!(
+            "chaos: {} of {} run(s) broke an invariant; replay one with `drctl chaos --seed S --runs 1` (seeds {:?})",
+            summary.failed, summary.runs, summary.failed_seeds
+        )))
+    }
+}

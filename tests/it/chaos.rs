@@ -1,0 +1,148 @@
+//! `drctl chaos`: a fixed-seed campaign on real drnode labs keeps every invariant; a test-only
+//! fault that deletes an acknowledged write is caught and the write named; the same seed draws
+//! the same schedule; bad options and `--kind openldap` are refused with exit 2.
+
+use serde_json::Value;
+
+use crate::support::*;
+
+fn chaos(dir: &std::path::Path, args: &[&str]) -> Run {
+    let mut c = command(drctl_bin(), dir);
+    c.arg("chaos").args(args);
+    run(c)
+}
+
+#[test]
+fn chaos_same_seed_draws_the_same_schedule() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = ["--seed", "42", "--runs", "4", "--schedule-only", "--json"];
+    let a = chaos(tmp.path(), &args).success().json();
+    let b = chaos(tmp.path(), &args).success().json();
+    assert_eq!(a, b, "the same seed drew two schedules");
+    assert_eq!(a.as_array().unwrap().len(), 4);
+    // Run i of seed S is run 0 of seed S+i: that is how one failed run is replayed.
+    let one = chaos(
+        tmp.path(),
+        &["--seed", "44", "--runs", "1", "--schedule-only", "--json"],
+    )
+    .success()
+    .json();
+    assert_eq!(one[0], a[2]);
+    let other = chaos(
+        tmp.path(),
+        &["--seed", "43", "--runs", "1", "--schedule-only", "--json"],
+    )
+    .success()
+    .json();
+    assert_ne!(other[0]["steps"], a[0]["steps"]);
+}
+
+#[test]
+fn chaos_fixed_seed_campaign_keeps_every_invariant() {
+    let tmp = tempfile::tempdir().unwrap();
+    let junit = tmp.path().join("chaos.xml");
+    let r = chaos(
+        tmp.path(),
+        &[
+            "--seed",
+            "200",
+            "--runs",
+            "3",
+            "--max-delay",
+            "1s",
+            "--json",
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+    );
+    let s = r.json();
+    let broken: Vec<&Value> = s["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["passed"] != true)
+        .collect();
+    assert!(broken.is_empty(), "runs failed: {broken:#?}");
+    assert_eq!(r.code(), 0, "{}", r.dump());
+    assert_eq!(s["runs"], 3);
+    assert_eq!(s["writes_lost"], 0);
+    assert!(s["writes_acknowledged"].as_u64().unwrap() > 0, "{s}");
+    assert!(s["faults"].as_u64().unwrap() > 0, "{s}");
+    assert!(s["procedures"].as_u64().unwrap() > 0, "{s}");
+    for (name, kept) in s["invariants"].as_object().unwrap() {
+        assert_eq!(kept, 3, "invariant {name}");
+    }
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("<testsuite name=\"drctl chaos\" tests=\"3\" failures=\"0\""),
+        "{xml}"
+    );
+    assert!(xml.contains("name=\"seed 201\""), "{xml}");
+}
+
+#[test]
+fn chaos_catches_a_dropped_acknowledged_write() {
+    // The checker must not pass a run that lost an acked write: a test-only fault deletes one.
+    let tmp = tempfile::tempdir().unwrap();
+    let kept = tmp.path().join("kept");
+    let mut c = command(drctl_bin(), tmp.path());
+    c.env("DRCTL_CHAOS_TEST_FAULTS", "1").args([
+        "chaos",
+        "--seed",
+        "5",
+        "--runs",
+        "1",
+        "--faults",
+        "drop-acked",
+        "--procedures",
+        "repoint",
+        "--steps",
+        "2",
+        "--json",
+        "--keep-failed",
+        kept.to_str().unwrap(),
+    ]);
+    let r = run(c).exit(1);
+    let s = r.json();
+    let rep = &s["reports"][0];
+    assert_eq!(rep["passed"], false, "{rep:#}");
+    let dropped: Vec<String> = rep["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| {
+            let what = e["what"].as_str()?;
+            what.starts_with("TEST: delete acknowledged write")
+                .then(|| what.rsplit(": ").next().unwrap().to_string())
+        })
+        .collect();
+    assert!(!dropped.is_empty(), "no write was dropped: {rep:#}");
+    let first = rep["first_broken"].as_str().unwrap();
+    assert!(first.starts_with("acked-writes-kept: "), "{first}");
+    for key in &dropped {
+        assert!(first.contains(key.as_str()), "{key} not named in {first}");
+    }
+    assert_eq!(s["writes_lost"].as_u64(), Some(dropped.len() as u64), "{s}");
+    let dir = kept.join("seed-5");
+    assert!(dir.join("acked.jsonl").is_file(), "nothing kept in {dir:?}");
+    assert!(dir.join("node-1").join("drnode.log").is_file());
+    assert!(r.stderr().is_empty() || !r.stderr().contains("panicked"));
+}
+
+#[test]
+fn chaos_refuses_bad_options_and_openldap() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut c = command(drctl_bin(), tmp.path());
+    c.args(["--kind", "openldap", "chaos", "--runs", "1"]);
+    run(c).exit(2).stderr_has("not built yet");
+    chaos(tmp.path(), &["--faults", "drop-acked"])
+        .exit(2)
+        .stderr_has("DRCTL_CHAOS_TEST_FAULTS=1");
+    chaos(tmp.path(), &["--faults", "kill,flood"])
+        .exit(2)
+        .stderr_has("--faults flood: unknown");
+    chaos(tmp.path(), &["--nodes", "2"])
+        .exit(2)
+        .stderr_has("3 to 5");
+    chaos(tmp.path(), &["--runs", "1", "--duration", "1m"]).exit(2);
+}
