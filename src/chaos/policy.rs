@@ -116,9 +116,10 @@ pub async fn recover(ctx: &mut Ctx<'_>, deadline: Duration) -> Result<(), String
             let sync_off = up.iter().find(|r| {
                 s(r, "role") == "replica" && r["sync"]["auto"] == false && s(r, "primary") == pname
             });
+            // A standalone node is a join's to fix: repoint leaves it alone ("already done").
             let astray = up.iter().find(|r| {
                 s(r, "role") == "replica" && s(r, "primary") != pname
-                    || s(r, "primary_setting") != pname
+                    || s(r, "role") != "standalone" && s(r, "primary_setting") != pname
             });
             // Replicas first (a demote verifies that every reachable node follows the
             // primary); a remedy that failed twice gives way to the next one.
@@ -163,7 +164,9 @@ pub async fn recover(ctx: &mut Ctx<'_>, deadline: Duration) -> Result<(), String
                 let c = ctx
                     .drctl(OP, a.clone(), Some(left + Duration::from_secs(5)))
                     .await;
-                if c.exit != Some(0) {
+                // A remedy that failed, or found nothing to do while the cluster is still
+                // unhealthy, is no remedy: after two such answers the next one is tried.
+                if c.exit != Some(0) || c.outcome.as_deref() == Some("already done") {
                     *failures.entry(a.join(" ")).or_default() += 1;
                 }
             }

@@ -146,3 +146,16 @@ fn chaos_refuses_bad_options_and_openldap() {
         .stderr_has("3 to 5");
     chaos(tmp.path(), &["--runs", "1", "--duration", "1m"]).exit(2);
 }
+
+/// Hit: seed 44 (a wiped node-3 made standalone by two racing operators) looped 60 s on
+/// `repoint`, which answered "already done" every time, and never joined node-3 back.
+#[test]
+fn chaos_policy_joins_a_standalone_node_instead_of_looping_on_an_already_done_repoint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = chaos(tmp.path(), &["--seed", "44", "--runs", "1", "--json"]).json();
+    let report = &s["reports"][0];
+    assert_eq!(
+        report["passed"], true,
+        "seed 44 broke an invariant: {report:#}"
+    );
+}
