@@ -9,6 +9,19 @@ pub use client::{ClientError, ClientOptions, NodeClient};
 pub use types::*;
 
 /// Header carrying the cluster passphrase (`Authorization: Bearer …`).
+/// The highest epoch a node accepts. Epochs grow by one per promotion; anything near `u64::MAX`
+/// is a typo or an attack, and would overflow the `epoch + 1` of the next promotion. 2^53 - 1
+/// also stays exact in JSON readers that use doubles.
+pub const MAX_EPOCH: u64 = (1 << 53) - 1;
+
+/// The epoch after `epoch`, or an error naming the bound.
+pub fn next_epoch(epoch: u64) -> Result<u64, String> {
+    epoch
+        .checked_add(1)
+        .filter(|e| *e <= MAX_EPOCH)
+        .ok_or_else(|| format!("epoch {epoch} is the highest a cluster may reach ({MAX_EPOCH}): no promotion is possible above it"))
+}
+
 pub const AUTHORIZATION: &str = "authorization";
 /// Who made an admin call, recorded in the node's event log.
 pub const OPERATOR_HEADER: &str = "x-drctl-operator";

@@ -267,8 +267,14 @@ pub struct DrainResponse {
 /// `POST /v1/admin/fence`: the cluster has moved to `epoch`; a primary below it fences itself.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FenceRequest {
+    /// The epoch the cluster moved to: a primary below it fences itself, and the node records
+    /// it, so that it is never promoted at an epoch already in use.
     pub epoch: u64,
     pub reason: String,
+    /// Another primary holds the same epoch (two writers at one epoch): fence even at an equal
+    /// epoch.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub same_epoch: bool,
 }
 
 /// A replica's progress as its primary last saw it.
@@ -486,7 +492,8 @@ pub enum SnapshotLine {
 /// `POST /v1/admin/promote`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PromoteRequest {
-    /// The epoch to be primary at; must not be lower than the node's.
+    /// The epoch to be primary at: strictly above every epoch the node has seen (an epoch no
+    /// node has used), unless the node is already primary at it.
     pub epoch: u64,
     /// The procedure that promotes (`failover`, `switchover`, …), remembered by the node so
     /// that a rerun of that procedure knows its own work.

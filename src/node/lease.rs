@@ -39,7 +39,13 @@ impl Node {
         match *d {
             Some(until) if until > Instant::now() => true,
             Some(_) => {
+                // The drain ran out: the switchover that asked for it stalled or died. Before
+                // taking writes again, look for a newer epoch (a target promoted meanwhile).
                 *d = None;
+                if self.state().role == Role::Primary {
+                    self.peers_checked.store(false, Ordering::SeqCst);
+                    return true;
+                }
                 false
             }
             None => false,
@@ -155,10 +161,42 @@ impl Node {
                 .ok()?;
             Some((m.name.clone(), status))
         });
-        let answers = futures_util::future::join_all(probes).await;
-        let newer = answers
+        let answers: Vec<_> = futures_util::future::join_all(probes)
+            .await
             .into_iter()
             .flatten()
+            .collect();
+        // Two primaries at one epoch: log matching cannot tell their records apart, so neither
+        // may write. Both stop; the operator fails over to a new epoch.
+        let twin = answers.iter().find(|(_, s)| {
+            s.epoch == st.epoch && s.role == Role::Primary && s.host_id != self.host_id
+        });
+        if let Some((name, s)) = twin {
+            let reason = format!(
+                "{name} is also primary at epoch {}: two writers at one epoch; run `drctl failover` to promote one at a new epoch",
+                s.epoch
+            );
+            if let Ok(client) = self.peer(&s.url) {
+                let told = tokio::time::timeout(
+                    Duration::from_secs(2),
+                    client.fence_same_epoch(s.epoch, &format!(
+                        "{} is also primary at epoch {}: two writers at one epoch; run `drctl failover` to promote one at a new epoch",
+                        self.config.name, s.epoch
+                    )),
+                )
+                .await;
+                if !matches!(told, Ok(Ok(_))) {
+                    tracing::warn!(peer = %name, "cannot tell the other primary at this epoch to fence");
+                }
+            }
+            if let Err(e) = self.fence(reason, None).await {
+                tracing::error!(error = %e, "cannot fence");
+            }
+            self.peers_checked.store(true, Ordering::SeqCst);
+            return;
+        }
+        let newer = answers
+            .into_iter()
             .filter(|(_, s)| s.epoch > st.epoch && matches!(s.role, Role::Primary | Role::Replica))
             // Name the new primary if it answered, else whoever saw the newest epoch.
             .max_by_key(|(_, s)| (s.epoch, s.role == Role::Primary));
@@ -169,7 +207,7 @@ impl Node {
                 format!("{name} is at epoch {}", s.epoch)
             };
             let reason = format!("believed it was primary at epoch {}; {what}", st.epoch);
-            if let Err(e) = self.fence(reason).await {
+            if let Err(e) = self.fence(reason, Some(s.epoch)).await {
                 tracing::error!(error = %e, "cannot fence");
             }
         }

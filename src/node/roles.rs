@@ -10,26 +10,39 @@ use super::*;
 use crate::api::{Member, Op, Role};
 
 impl Node {
-    /// Becomes primary at `epoch` (not lower than the node's own).
+    /// Becomes primary at `epoch`, which must be above every epoch this node has seen: log
+    /// matching assumes one writer per epoch, so an epoch already in use is refused. Promoting
+    /// again at the epoch it is primary at is a no-op (a rerun).
     pub async fn promote(
         self: &Arc<Self>,
         epoch: u64,
         procedure: Option<String>,
         caller: &Caller,
     ) -> Result<(), ApiError> {
+        if epoch == 0 || epoch > crate::api::MAX_EPOCH {
+            return Err(ApiError::BadRequest(format!(
+                "epoch {epoch} is out of range: an epoch is between 1 and {}",
+                crate::api::MAX_EPOCH
+            )));
+        }
         {
             let _gate = self.role_gate.write().await;
             let st = self.state();
-            if epoch < st.epoch {
-                return Err(ApiError::StaleEpoch(format!(
-                    "cannot become primary at epoch {epoch}: this node has seen epoch {}",
-                    st.epoch
-                )));
-            }
             if st.role == Role::Primary && st.epoch == epoch {
                 return Ok(());
             }
+            if epoch <= st.epoch {
+                return Err(ApiError::StaleEpoch(format!(
+                    "cannot become primary at epoch {epoch}: this node has seen epoch {} ({}), \
+                     and a promotion needs an epoch no node has used; promote at epoch {} or above",
+                    st.epoch,
+                    st.role,
+                    st.epoch.saturating_add(1)
+                )));
+            }
             let before = st.role;
+            // A drain left from an earlier switchover must not hold the new primary's writes.
+            *self.drain_until.lock().expect("drain lock") = None;
             self.update_state(|s| {
                 s.role = Role::Primary;
                 s.epoch = epoch;
@@ -205,16 +218,28 @@ impl Node {
         Ok(())
     }
 
-    /// A primary that meets a higher epoch fences itself: it refuses writes until demoted.
-    pub async fn fence(&self, reason: String) -> Result<(), ApiError> {
+    /// A primary that meets a higher epoch fences itself: it refuses writes until demoted. With
+    /// `epoch`, the node also records that epoch as seen (a primary or a fenced node), so it can
+    /// never be promoted at an epoch another node already holds, and the cluster's epoch stays
+    /// visible on it if the new primary dies.
+    pub async fn fence(&self, reason: String, epoch: Option<u64>) -> Result<(), ApiError> {
         let _gate = self.role_gate.write().await;
         let st = self.state();
+        let seen = epoch
+            .filter(|e| *e > st.epoch && *e <= crate::api::MAX_EPOCH)
+            .filter(|_| matches!(st.role, Role::Primary | Role::Fenced));
         if st.role != Role::Primary {
+            if let Some(e) = seen {
+                self.update_state(|s| s.epoch = e)?;
+            }
             return Ok(());
         }
         self.update_state(|s| {
             s.role = Role::Fenced;
             s.fenced_reason = Some(reason.clone());
+            if let Some(e) = seen {
+                s.epoch = e;
+            }
         })?;
         tracing::warn!(%reason, "fenced");
         self.event(NewEvent::new("fenced", reason).success(false));

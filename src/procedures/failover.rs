@@ -18,6 +18,7 @@ pub async fn failover(
     export_dir: &Path,
 ) -> Result<Plan, ProcError> {
     let epoch = view.epoch();
+    let next = super::next_epoch(epoch)?;
     let ranked = rank(view);
     let live = view.primary().map(|p| p.name.clone());
     // A primary a failover made at the current epoch is this procedure's own work (a rerun, or
@@ -161,7 +162,7 @@ pub async fn failover(
                 0,
                 Step::new(Action::Fence {
                     node: p.clone(),
-                    epoch: epoch + 1,
+                    epoch: next,
                 }),
             );
         }
@@ -174,14 +175,14 @@ pub async fn failover(
             promote_at,
             Step::new(Action::Promote {
                 node: target.clone(),
-                epoch: epoch + 1,
+                epoch: next,
                 caught_up_with: None,
                 procedure: "failover".into(),
-            }),
+            })
+            .point_of_no_return(),
         );
         plan.confirm = Some(format!(
-            "Promote {target} to primary at epoch {}{}?",
-            epoch + 1,
+            "Promote {target} to primary at epoch {next}{}?",
             if gap > 0 {
                 format!(" (up to {gap} acknowledged write(s) may be lost)")
             } else {

@@ -175,6 +175,12 @@ pub fn check_expectations(
 }
 
 /// A node's view, or a refusal saying it does not answer.
+/// The epoch of the next promotion: above every epoch seen, refused near the bound.
+pub fn next_epoch(epoch: u64) -> Result<u64, ProcError> {
+    crate::api::next_epoch(epoch)
+        .map_err(|e| ProcError::refused(format!("{e}; nothing was changed")))
+}
+
 pub fn reachable<'a>(view: &'a ClusterView, name: &str) -> Result<&'a NodeStatus, ProcError> {
     let node = view
         .node(name)

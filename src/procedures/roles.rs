@@ -70,7 +70,7 @@ pub async fn seize_roles(
         plan.step(Step::new(Action::SetRole {
             role: role.clone(),
             node: to.into(),
-            epoch: epoch + 1,
+            epoch: super::next_epoch(epoch)?,
             via: primary.clone(),
         }));
     }

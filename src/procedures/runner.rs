@@ -162,6 +162,8 @@ pub async fn execute<A: Act>(cl: &A::Ctx, plan: Plan<A>, opts: &RunOptions<'_>) 
 
     let mut changed = false;
     let mut applied: Vec<usize> = Vec::new();
+    // The point of no return this run passed (or found passed), if any.
+    let mut past_ponr: Option<usize> = None;
     let total = plan.steps.len();
     let mut failure: Option<ProcError> = None;
     let spinner = if opts.progress {
@@ -181,9 +183,24 @@ pub async fn execute<A: Act>(cl: &A::Ctx, plan: Plan<A>, opts: &RunOptions<'_>) 
         );
         let result = async {
             if let Check::Done(why) = step.action.check(cl).await? {
+                if step.point_of_no_return {
+                    past_ponr = Some(i);
+                }
                 return Ok::<_, ProcError>(("already done", Some(why)));
             }
-            let note = step.action.apply(cl).await?;
+            let applied_now = step.action.apply(cl).await;
+            if step.point_of_no_return {
+                // A request that failed may still have taken effect (the answer was lost):
+                // ask again before deciding whether earlier steps may be undone.
+                let took = match &applied_now {
+                    Ok(_) => true,
+                    Err(_) => matches!(step.action.check(cl).await, Ok(Check::Done(_)) | Err(_)),
+                };
+                if took {
+                    past_ponr = Some(i);
+                }
+            }
+            let note = applied_now?;
             if step.action.changes() {
                 changed = true;
                 applied.push(i);
@@ -222,8 +239,9 @@ pub async fn execute<A: Act>(cl: &A::Ctx, plan: Plan<A>, opts: &RunOptions<'_>) 
         None => "succeeded",
         Some(_) => {
             // Undo what declared an undo, newest first; if that was all we changed, nothing is.
-            let mut undone_all = true;
-            for &i in applied.iter().rev() {
+            // Past the point of no return nothing is undone: it is finished forward.
+            let mut undone_all = past_ponr.is_none();
+            for &i in applied.iter().rev().filter(|_| past_ponr.is_none()) {
                 match &plan.steps[i].undo {
                     Some(undo) => {
                         say(opts, &spinner, &format!("      undo: {}", undo.describe()));
@@ -237,7 +255,13 @@ pub async fn execute<A: Act>(cl: &A::Ctx, plan: Plan<A>, opts: &RunOptions<'_>) 
                     None => undone_all = false,
                 }
             }
-            if !changed || undone_all {
+            if past_ponr.is_some() {
+                if failure.as_ref().is_some_and(|e| e.exit == Exit::TimedOut) {
+                    "timed out"
+                } else {
+                    "failed part-way"
+                }
+            } else if !changed || undone_all {
                 "failed, nothing changed"
             } else if failure.as_ref().is_some_and(|e| e.exit == Exit::TimedOut) {
                 "timed out"
@@ -265,8 +289,18 @@ pub async fn execute<A: Act>(cl: &A::Ctx, plan: Plan<A>, opts: &RunOptions<'_>) 
                 }
             }
             "failed part-way" | "timed out" => {
+                let ponr = past_ponr
+                    .map(|i| {
+                        format!(
+                            "\nit stopped past its point of no return ({}): nothing before it \
+                             was undone, as undoing would let the old primary take writes beside \
+                             the new epoch",
+                            plan.steps[i].action.describe()
+                        )
+                    })
+                    .unwrap_or_default();
                 e.message = format!(
-                    "{}\nthe procedure stopped part-way: see `drctl status`, then rerun the same command to finish it (completed steps are skipped)",
+                    "{}{ponr}\nthe procedure stopped part-way: see `drctl status`, then rerun the same command to finish it (completed steps are skipped)",
                     e.message
                 );
             }

@@ -11,12 +11,15 @@ pub async fn switchover(cl: &Cluster, view: &ClusterView, to: &str) -> Result<Pl
     let t = reachable(view, to)?;
     let epoch = view.epoch();
     let mut plan = Plan::new("switchover");
-    let primary = view.primary().ok_or_else(|| {
-        ProcError::refused(format!(
+    let Some(primary) = view.primary() else {
+        if let Some(plan) = finish_after_fence(cl, view, to).await? {
+            return Ok(plan);
+        }
+        return Err(ProcError::refused(format!(
             "no primary answers at epoch {epoch}: a managed switchover needs the primary; \
              use `drctl failover --to {to}` if it is lost; nothing was changed"
-        ))
-    })?;
+        )));
+    };
     let p = primary.name.clone();
     if p == to {
         plan.note(format!("{to} is already the primary at epoch {epoch}"));
@@ -60,9 +63,20 @@ pub async fn switchover(cl: &Cluster, view: &ClusterView, to: &str) -> Result<Pl
             node: to.into(),
             primary: p.clone(),
         }));
+        // The point of no return: the old primary is fenced at the new epoch before the target
+        // is promoted at it. From here the old primary never takes writes at the old epoch
+        // again, whatever happens to the target or to this run (a drain that runs out included).
+        let next = super::next_epoch(epoch)?;
+        plan.step(
+            Step::new(Action::Fence {
+                node: p.clone(),
+                epoch: next,
+            })
+            .point_of_no_return(),
+        );
         plan.step(Step::new(Action::Promote {
             node: to.into(),
-            epoch: epoch + 1,
+            epoch: next,
             caught_up_with: Some(p.clone()),
             procedure: "switchover".into(),
         }));
@@ -80,6 +94,63 @@ pub async fn switchover(cl: &Cluster, view: &ClusterView, to: &str) -> Result<Pl
     }));
     plan.step(Step::new(Action::Converged { primary: to.into() }));
     Ok(plan)
+}
+
+/// A switchover stopped after fencing the old primary and before (or during) the promotion:
+/// no primary answers, the old primary is fenced at the cluster epoch, and the target holds
+/// every record it had. Finishing it promotes the target at a new epoch; nothing reopens the
+/// old primary.
+async fn finish_after_fence(
+    cl: &Cluster,
+    view: &ClusterView,
+    to: &str,
+) -> Result<Option<Plan>, ProcError> {
+    let epoch = view.epoch();
+    let t = reachable(view, to)?;
+    let fenced: Vec<_> = view
+        .nodes
+        .iter()
+        .filter_map(|n| n.ok().map(|s| (n.name.clone(), s)))
+        .filter(|(name, s)| s.role == Role::Fenced && s.epoch == epoch && name != to)
+        .collect();
+    let [(old, f)] = fenced.as_slice() else {
+        return Ok(None);
+    };
+    let follows = t.following.as_ref().is_some_and(|x| x.url == f.url);
+    if !follows || t.head_seq < f.head_seq || t.role != Role::Replica {
+        return Ok(None);
+    }
+    if divergence(cl.target(old)?, cl.target(to)?).await?.records > 0 {
+        return Ok(None);
+    }
+    let mut plan = Plan::new("switchover");
+    plan.note(format!(
+        "{old} was fenced at epoch {epoch} by an interrupted switchover and no primary answers; \
+         {to} holds all {} of its records: it is promoted and the switchover finished",
+        f.head_seq
+    ));
+    plan.step(
+        Step::new(Action::Promote {
+            node: to.into(),
+            epoch: super::next_epoch(epoch)?,
+            caught_up_with: Some(old.clone()),
+            procedure: "switchover".into(),
+        })
+        .point_of_no_return(),
+    );
+    plan.step(Step::new(Action::Follow {
+        node: old.clone(),
+        primary: to.into(),
+        full_sync: false,
+    }));
+    repoint_others(cl, view, &mut plan, to, &[old.as_str()]).await?;
+    plan.step(Step::new(Action::SetSetting {
+        name: "primary".into(),
+        value: to.into(),
+        via: to.into(),
+    }));
+    plan.step(Step::new(Action::Converged { primary: to.into() }));
+    Ok(Some(plan))
 }
 
 /// Points every other answering node at `to`. An old primary left by an interrupted run follows

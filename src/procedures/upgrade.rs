@@ -112,9 +112,21 @@ pub async fn upgrade(
             marker: id.clone(),
         }));
     }
+    // Re-formed at a new epoch (no node may be promoted at one in use); a rerun that finds
+    // the primary promoted already keeps its epoch.
+    let epoch = match view.node(&primary).and_then(|n| n.ok()) {
+        Some(s)
+            if ongoing.is_some()
+                && s.role == crate::api::Role::Primary
+                && s.epoch == view.epoch() =>
+        {
+            s.epoch
+        }
+        _ => super::next_epoch(view.epoch())?,
+    };
     plan.step(Step::new(Action::Promote {
         node: primary.clone(),
-        epoch: view.epoch(),
+        epoch,
         caught_up_with: None,
         procedure: "upgrade".into(),
     }));

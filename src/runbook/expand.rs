@@ -25,14 +25,7 @@ fn wrap(p: Plan) -> Plan<R> {
     Plan {
         procedure: p.procedure,
         summary: p.summary,
-        steps: p
-            .steps
-            .into_iter()
-            .map(|s| Step {
-                action: R::Node(s.action),
-                undo: s.undo.map(R::Node),
-            })
-            .collect(),
+        steps: p.steps.into_iter().map(|s| s.map(R::Node)).collect(),
         confirm: p.confirm,
     }
 }
@@ -64,7 +57,11 @@ pub async fn build(
             cl.target(&n)?;
             // Already primary at the cluster epoch: the promotion is done, keep that epoch.
             let done = view.primary().is_some_and(|p| p.name == n);
-            let epoch = if done { view.epoch() } else { view.epoch() + 1 };
+            let epoch = if done {
+                view.epoch()
+            } else {
+                crate::procedures::next_epoch(view.epoch())?
+            };
             outputs.insert("epoch".into(), epoch.to_string());
             let caught_up_with = match (a.flag("force")?, a.opt("caught_up_with")) {
                 (_, Some(p)) => Some(p),
@@ -77,15 +74,34 @@ pub async fn build(
                     ))
                 })?),
             };
-            one(
-                a.uses,
-                R::Node(Action::Promote {
-                    node: n,
-                    epoch,
-                    caught_up_with,
-                    procedure: "runbook".into(),
-                }),
-            )
+            let mut plan = Plan::new(a.uses);
+            // Promoting beside a drained primary: it is fenced at the new epoch first, once the
+            // target holds its last record, so it never takes writes at the old epoch again
+            // (its drain running out included).
+            let drained = caught_up_with
+                .as_deref()
+                .and_then(|p| view.node(p)?.ok())
+                .filter(|s| !done && s.role == crate::api::Role::Primary && s.draining);
+            if let (Some(p), Some(_)) = (&caught_up_with, drained) {
+                plan.step(Step::new(R::Node(Action::WaitCaughtUp {
+                    node: n.clone(),
+                    primary: p.clone(),
+                })));
+                plan.step(
+                    Step::new(R::Node(Action::Fence {
+                        node: p.clone(),
+                        epoch,
+                    }))
+                    .point_of_no_return(),
+                );
+            }
+            plan.step(Step::new(R::Node(Action::Promote {
+                node: n,
+                epoch,
+                caught_up_with,
+                procedure: "runbook".into(),
+            })));
+            plan
         }
         "node.follow" => one(
             a.uses,

@@ -56,14 +56,7 @@ fn wrap(p: Plan<LdapAction>) -> Plan<R> {
     Plan {
         procedure: p.procedure,
         summary: p.summary,
-        steps: p
-            .steps
-            .into_iter()
-            .map(|s| Step {
-                action: R::Openldap(s.action),
-                undo: s.undo.map(R::Openldap),
-            })
-            .collect(),
+        steps: p.steps.into_iter().map(|s| s.map(R::Openldap)).collect(),
         confirm: p.confirm,
     }
 }

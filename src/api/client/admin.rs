@@ -199,6 +199,24 @@ impl NodeClient {
             &FenceRequest {
                 epoch,
                 reason: reason.to_string(),
+                same_epoch: false,
+            },
+        )
+        .await
+    }
+
+    /// Tells a primary that another primary holds its epoch: both must stop writing.
+    pub async fn fence_same_epoch(
+        &self,
+        epoch: u64,
+        reason: &str,
+    ) -> Result<NodeStatus, ClientError> {
+        self.post(
+            self.endpoint(&["v1", "admin", "fence"]),
+            &FenceRequest {
+                epoch,
+                reason: reason.to_string(),
+                same_epoch: true,
             },
         )
         .await

@@ -29,8 +29,10 @@ fn others<'a>(view: &'a LdapView, except: &[&str]) -> Vec<&'a str> {
         .collect()
 }
 
+/// Makes `node` a provider. Its first step is the point of no return: once the target may be a
+/// provider, nothing makes the old provider writable again (that would be two writers).
 fn promote(plan: &mut Plan<A>, node: &str) {
-    plan.step(Step::new(A::AddSyncprov { node: node.into() }));
+    plan.step(Step::new(A::AddSyncprov { node: node.into() }).point_of_no_return());
     plan.step(Step::new(A::Unsync { node: node.into() }));
 }
 

@@ -89,9 +89,17 @@ pub(super) async fn fence(
     body: Result<Json<FenceRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<NodeStatus>, ApiError> {
     let req = json_body(body)?;
+    if req.epoch == 0 || req.epoch > MAX_EPOCH {
+        return Err(ApiError::BadRequest(format!(
+            "epoch {} is out of range: an epoch is between 1 and {MAX_EPOCH}",
+            req.epoch
+        )));
+    }
     let st = node.state();
-    if st.role == Role::Primary && req.epoch > st.epoch {
-        node.fence(req.reason).await?;
+    let newer = req.epoch > st.epoch;
+    let same = req.same_epoch && req.epoch == st.epoch && st.role == Role::Primary;
+    if newer || same {
+        node.fence(req.reason, Some(req.epoch)).await?;
     }
     node_status(State(node)).await
 }

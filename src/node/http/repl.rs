@@ -41,7 +41,7 @@ pub(super) async fn repl_log(
             "replica {} ({}) is at epoch {}, this node at epoch {}: another node was promoted",
             q.name, q.url, q.epoch, st.epoch
         );
-        node.fence(reason.clone()).await?;
+        node.fence(reason.clone(), Some(q.epoch)).await?;
         return Err(ApiError::StaleEpoch(reason));
     }
     if let Some(m) = node
