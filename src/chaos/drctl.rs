@@ -11,6 +11,8 @@ use serde::Serialize;
 /// One drctl invocation and how it ended.
 #[derive(Debug, Clone, Serialize)]
 pub struct Call {
+    /// Who ran it (`chaos-a`, `chaos-b`, the policy).
+    pub operator: String,
     pub args: Vec<String>,
     /// `None` when chaos killed it.
     pub exit: Option<i32>,
@@ -80,6 +82,7 @@ impl Drctl {
             .stderr(Stdio::piped())
             .kill_on_drop(true);
         let mut call = Call {
+            operator: operator.to_string(),
             args: args.to_vec(),
             exit: None,
             killed: false,

@@ -9,6 +9,7 @@
 
 pub mod checker;
 pub mod drctl;
+pub mod mid;
 pub mod policy;
 pub mod report;
 pub mod run;

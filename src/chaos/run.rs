@@ -118,6 +118,13 @@ impl Ctx<'_> {
         kill: Option<Duration>,
     ) -> Call {
         let call = self.drctl.call(operator, &args, kill).await;
+        self.record(&call).await;
+        call
+    }
+
+    /// Records a finished drctl call in the timeline and checks it released its lock.
+    async fn record(&mut self, call: &Call) {
+        let (operator, args) = (call.operator.clone(), &call.args);
         let result = match (call.killed, call.exit) {
             (true, _) => "SIGKILLed".to_string(),
             (false, Some(c)) => format!(
@@ -135,9 +142,8 @@ impl Ctx<'_> {
             (false, None) => format!("no exit code: {}", call.stderr),
         };
         self.note(format!("{operator}: drctl {}", args.join(" ")), result);
-        self.lock_released(&call).await;
+        self.lock_released(call).await;
         self.calls.push(call.clone());
-        call
     }
 
     /// A finished procedure must not leave its cluster lock behind.
@@ -259,6 +265,27 @@ impl Ctx<'_> {
                         self.drctl("chaos-a", args, None).await;
                     }
                 }
+            }
+            Step::DiesOnPromotion { proc, pause } => {
+                let args = self.args_of(*proc).await;
+                let above = probe(&self.cluster, &self.targets).await.epoch();
+                let (d, targets) = (self.drctl.clone(), self.targets.clone());
+                let call = d.call("chaos-a", &args, None);
+                tokio::pin!(call);
+                let mut victim = None;
+                let call = loop {
+                    tokio::select! {
+                        c = &mut call => break c,
+                        name = super::mid::promoted(&targets, above), if victim.is_none() => {
+                            let sig = if *pause { Sig::Stop } else { Sig::Kill };
+                            let r = self.lab.signal(&name, sig);
+                            self.faults += 1;
+                            self.note(format!("{s}: {name}"), format!("{r:?}"));
+                            victim = Some(name);
+                        }
+                    }
+                };
+                self.record(&call).await;
             }
             Step::Race { a, b } => {
                 self.faults += 1;

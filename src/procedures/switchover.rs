@@ -107,6 +107,11 @@ async fn finish_after_fence(
 ) -> Result<Option<Plan>, ProcError> {
     let epoch = view.epoch();
     let t = reachable(view, to)?;
+    // A node that does not answer may be the one the interrupted run promoted, holding writes
+    // acknowledged at the new epoch: only a failover (which names what may be lost) goes on then.
+    if view.nodes.iter().any(|n| n.ok().is_none()) {
+        return Ok(None);
+    }
     let fenced: Vec<_> = view
         .nodes
         .iter()
