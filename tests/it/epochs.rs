@@ -44,7 +44,12 @@ fn switchover_past_its_point_of_no_return_never_reopens_the_old_primary() {
     let s = lab.status();
     assert_eq!(node(&s, "node-1")["role"], "fenced", "{s}");
     assert_eq!(node(&s, "node-1")["epoch"], 2, "{s}");
-    // The drain would have run out by now (30 s TTL is not waited for: fenced is for good).
+    // Hit (chaos seed 300): with node-2 silent, a switchover to node-3 "finished forward" and
+    // promoted it, while node-2 (paused, primary at epoch 2) had acknowledged writes node-3 lacks.
+    lab.run(&["switchover", "--to", "node-3", "--yes"])
+        .exit(3)
+        .stderr_has("no primary answers");
+    assert_eq!(node(&lab.status(), "node-3")["role"], "replica");
     lab.ok(&["lab", "resume", "node-2"]);
     let report = lab.ok(&["switchover", "--to", "node-2", "--json"]).json();
     assert_eq!(report["outcome"], "succeeded", "{report}");
