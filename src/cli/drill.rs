@@ -31,61 +31,91 @@ pub async fn cmd_drill(a: &DrillArgs) -> Result<(), CliError> {
     }
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| CliError::failed(format!("cannot watch for SIGTERM: {e}")))?;
-    let mut reports = Vec::new();
-    for rb in &books {
-        let d = rb.drill.as_ref().expect("checked above");
-        let mut what = Vec::new();
-        if d.nodes > 0 {
-            what.push(format!("a {}-node lab", d.nodes));
-        }
-        if let Some(dir) = &d.directory {
-            what.push(format!("an {dir} directory (slapd)"));
-        }
-        progress(&format!(
-            "drill {}: starting {}",
-            rb.name,
-            what.join(" and ")
-        ));
-        // On SIGINT or SIGTERM the drill's future is dropped, which tears its lab down.
-        let signal = tokio::select! {
-            r = drill::drill(rb, &base, &progress) => Err(r),
-            _ = tokio::signal::ctrl_c() => Ok("SIGINT"),
-            _ = term.recv() => Ok("SIGTERM"),
-        };
-        let r = match signal {
-            Err(r) => r,
-            Ok(sig) => {
-                return Err(CliError::new(
-                    super::error::Exit::Aborted,
-                    format!(
-                        "drill {} interrupted by {sig}: its lab was torn down{}",
-                        rb.name,
-                        if reports.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" ({} drill(s) had finished)", reports.len())
-                        }
-                    ),
-                ))
+    // Drills that mostly wait on purpose (for replicas to give up syncing) run beside the
+    // others, which run one at a time: the wait costs nothing and timings stay undisturbed.
+    let (books, base, progress) = (&books, &base, &progress);
+    let one = |i: usize| {
+        let rb = &books[i];
+        async move {
+            let d = rb.drill.as_ref().expect("checked above");
+            let mut what = Vec::new();
+            if d.nodes > 0 {
+                what.push(format!("a {}-node lab", d.nodes));
             }
-        };
-        progress(&format!(
-            "drill {}: {} in {} ms (recovery {} ms){}",
-            rb.name,
-            match (r.passed, &r.skipped) {
-                (_, Some(why)) => format!("skipped ({why})"),
-                (true, None) => "passed".into(),
-                (false, None) => "FAILED".into(),
-            },
-            r.total_ms,
-            r.recovery_ms,
-            r.error
-                .as_ref()
-                .map(|e| format!(": {e}"))
-                .unwrap_or_default()
-        ));
-        reports.push(r);
-    }
+            if let Some(dir) = &d.directory {
+                what.push(format!("an {dir} directory (slapd)"));
+            }
+            if let Some(w) = d.waits_on_purpose() {
+                what.push(format!("beside the others: it {w}"));
+            }
+            progress(&format!(
+                "drill {}: starting {}",
+                rb.name,
+                what.join(" and ")
+            ));
+            let r = drill::drill(rb, base, progress).await;
+            progress(&format!(
+                "drill {}: {} in {} ms (recovery {} ms){}",
+                rb.name,
+                match (r.passed, &r.skipped) {
+                    (_, Some(why)) => format!("skipped ({why})"),
+                    (true, None) => "passed".into(),
+                    (false, None) => "FAILED".into(),
+                },
+                r.total_ms,
+                r.recovery_ms,
+                r.error
+                    .as_ref()
+                    .map(|e| format!(": {e}"))
+                    .unwrap_or_default()
+            ));
+            r
+        }
+    };
+    let (waiting, others): (Vec<usize>, Vec<usize>) = (0..books.len()).partition(|&i| {
+        books[i]
+            .drill
+            .as_ref()
+            .is_some_and(|d| d.waits_on_purpose().is_some())
+    });
+    let finished = std::sync::Mutex::new(0usize);
+    let lane = |idx: Vec<usize>| {
+        let (one, finished) = (&one, &finished);
+        async move {
+            let mut out = Vec::new();
+            for i in idx {
+                out.push((i, one(i).await));
+                *finished.lock().expect("count") += 1;
+            }
+            out
+        }
+    };
+    let waiting_lanes = futures_util::future::join_all(waiting.into_iter().map(|i| lane(vec![i])));
+    // On SIGINT or SIGTERM the drills' futures are dropped, which tears their labs down.
+    let signal = tokio::select! {
+        r = futures_util::future::join(lane(others), waiting_lanes) => Err(r),
+        _ = tokio::signal::ctrl_c() => Ok("SIGINT"),
+        _ = term.recv() => Ok("SIGTERM"),
+    };
+    let mut reports: Vec<(usize, drill::DrillReport)> = match signal {
+        Err((a, b)) => a.into_iter().chain(b.into_iter().flatten()).collect(),
+        Ok(sig) => {
+            let done = *finished.lock().expect("count");
+            return Err(CliError::new(
+                super::error::Exit::Aborted,
+                format!(
+                    "drill interrupted by {sig}: the labs of the drills still running were torn down{}",
+                    if done == 0 {
+                        String::new()
+                    } else {
+                        format!(" ({done} drill(s) had finished)")
+                    }
+                ),
+            ));
+        }
+    };
+    reports.sort_by_key(|(i, _)| *i);
+    let reports: Vec<drill::DrillReport> = reports.into_iter().map(|(_, r)| r).collect();
     if let Some(path) = &a.junit {
         std::fs::write(path, drill::junit(&reports))
             .map_err(|e| CliError::failed(format!("cannot write {}: {e}", path.display())))?;
@@ -113,6 +143,7 @@ pub async fn cmd_drill(a: &DrillArgs) -> Result<(), CliError> {
                 .map(|e| format!("{} {}", if e.ok { "ok" } else { "FAIL" }, e.what))
                 .chain(r.error.clone())
                 .chain(r.skipped.clone())
+                .chain(r.waits.clone())
                 .collect();
             t.add_row(vec![
                 r.runbook.clone(),

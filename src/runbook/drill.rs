@@ -52,6 +52,9 @@ pub struct DrillReport {
     pub error: Option<String>,
     /// Why the drill did not run (what it needs is not installed); a skipped drill passes.
     pub skipped: Option<String>,
+    /// What the drill waits for on purpose, when most of its time is a wait it must let run out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waits: Option<String>,
 }
 
 pub(super) fn fail(e: impl std::fmt::Display) -> LabError {
@@ -108,6 +111,7 @@ async fn run_and_report(
         writes_lost: 0,
         error: None,
         skipped: None,
+        waits: rb.drill.as_ref().and_then(|d| d.waits_on_purpose()),
     };
     let Some(d) = rb.drill.clone() else {
         report.error = Some(format!("runbook {} has no drill section", rb.name));

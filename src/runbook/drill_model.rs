@@ -84,6 +84,21 @@ impl Link {
 }
 
 impl Drill {
+    /// Why the drill spends most of its time waiting on purpose (a timeout it must let run out),
+    /// if it does: such drills run beside the others in `drill --all`, and their report says so.
+    pub fn waits_on_purpose(&self) -> Option<String> {
+        self.inject.iter().find_map(|i| match i {
+            Inject::WaitSync {
+                node,
+                state: SyncMode::Suspended,
+            } => Some(format!(
+                "waits on purpose until {node} gives up syncing (`sync.max_failures`, about 26 s \
+                 with default settings) before recovery starts"
+            )),
+            _ => None,
+        })
+    }
+
     /// Whether the drill cuts links (and so needs nodes in network namespaces).
     pub fn partitions(&self) -> bool {
         self.inject
