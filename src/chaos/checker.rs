@@ -21,6 +21,7 @@ pub const INVARIANTS: &[&str] = &[
     "no-lock-outlives-its-run",
     "no-panic",
     "exit-codes-match-outcomes",
+    "exports-name-only-dropped-writes",
 ];
 
 #[derive(Debug, Clone, Serialize)]
@@ -71,6 +72,40 @@ pub fn exported_keys(dir: &Path) -> BTreeSet<String> {
     keys
 }
 
+/// The records of the export files procedures wrote: (file, key, epoch, seq).
+fn exported_records(dir: &Path) -> Vec<(String, String, u64, u64)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(exported_records(&p));
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&p) else {
+            continue;
+        };
+        let file = p
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        for v in text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        {
+            let num = |k: &str| v.get(k).and_then(|x| x.as_u64());
+            if let (Some(k), Some(e), Some(s)) = (
+                v.get("key").and_then(|k| k.as_str()),
+                num("epoch"),
+                num("seq"),
+            ) {
+                out.push((file.clone(), k.to_string(), e, s));
+            }
+        }
+    }
+    out
+}
+
 /// The verdicts, in [`INVARIANTS`] order, and how many acknowledged writes were lost.
 pub async fn check(o: &Observed) -> (Vec<Verdict>, u64) {
     let exported = exported_keys(&o.exports);
@@ -85,10 +120,15 @@ pub async fn check(o: &Observed) -> (Vec<Verdict>, u64) {
         .max_by_key(|n| n.ok().map(|s| s.epoch));
     let mut lost = Vec::new();
     let mut present: BTreeMap<String, String> = BTreeMap::new();
+    // The final primary's (epoch, seq) of each key: the write that set it.
+    let mut written_at: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     match primary.and_then(|p| o.targets.iter().find(|t| t.name == p.name)) {
         Some(t) => match t.client.list_entries(Some(PREFIX)).await {
             Ok(entries) => {
-                present = entries.into_iter().map(|e| (e.key, e.value)).collect();
+                for e in entries {
+                    written_at.insert(e.key.clone(), (e.epoch, e.seq));
+                    present.insert(e.key, e.value);
+                }
             }
             Err(e) => lost.push(format!("cannot list the final primary {}: {e}", t.name)),
         },
@@ -253,6 +293,23 @@ pub async fn check(o: &Observed) -> (Vec<Verdict>, u64) {
         INVARIANTS[7],
         &bad,
         format!("{judged} procedure exit(s) judged"),
+    ));
+
+    // 9. An export names only writes the primary never had: a record the final primary holds
+    // as the very same write (key, epoch, seq) was not dropped, and exporting it (with the full
+    // sync that follows) means the divergence was misread (e.g. under writes).
+    let records = exported_records(&o.exports);
+    let wrong: Vec<String> = records
+        .iter()
+        .filter(|(_, k, e, s)| written_at.get(k) == Some(&(*e, *s)))
+        .map(|(f, k, e, s)| {
+            format!("{f}: {k} at epoch {e} seq {s} is on the final primary as the same write")
+        })
+        .collect();
+    out.push(verdict(
+        INVARIANTS[8],
+        &wrong,
+        format!("{} exported record(s) checked", records.len()),
     ));
     (out, n_lost)
 }

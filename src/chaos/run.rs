@@ -287,13 +287,18 @@ impl Ctx<'_> {
                 };
                 self.record(&call).await;
             }
-            Step::Race { a, b } => {
+            Step::Race {
+                a,
+                b,
+                same_operator,
+            } => {
                 self.faults += 1;
                 let (aa, ba) = (self.args_of(*a).await, self.args_of(*b).await);
                 let (d, d2) = (self.drctl.clone(), self.drctl.clone());
+                let second = if *same_operator { "chaos-a" } else { "chaos-b" };
                 let (ca, cb) =
-                    tokio::join!(d.call("chaos-a", &aa, None), d2.call("chaos-b", &ba, None));
-                for (op, c) in [("chaos-a", ca), ("chaos-b", cb)] {
+                    tokio::join!(d.call("chaos-a", &aa, None), d2.call(second, &ba, None));
+                for (op, c) in [("chaos-a", ca), (second, cb)] {
                     self.note(
                         format!("{op} (racing): drctl {}", c.args.join(" ")),
                         format!(

@@ -87,10 +87,12 @@ pub enum Step {
         after_ms: u64,
         then: Then,
     },
-    /// Two operators at once.
+    /// Two operators at once; with `same_operator`, the same `$USER` in two shells.
     Race {
         a: Proc,
         b: Proc,
+        #[serde(default)]
+        same_operator: bool,
     },
     /// A switchover or failover whose newly promoted node dies (SIGKILL, or SIGSTOP with
     /// `pause`) the moment it reports primary at the new epoch: the node that dies
@@ -204,7 +206,11 @@ pub fn draw(seed: u64, nodes: u16, mix: &Mix) -> Schedule {
             }
             6 if has("race") => {
                 if let (Some(a), Some(b)) = (procedure(&mut rng, mix), procedure(&mut rng, mix)) {
-                    steps.push(Step::Race { a, b });
+                    steps.push(Step::Race {
+                        a,
+                        b,
+                        same_operator: side.random_bool(0.5),
+                    });
                 }
             }
             _ => match procedure(&mut rng, mix) {
@@ -259,7 +265,19 @@ impl std::fmt::Display for Step {
                 f,
                 "drctl {proc:?}, SIGKILLed after {after_ms} ms, then {then:?}"
             ),
-            Step::Race { a, b } => write!(f, "two operators at once: {a:?} and {b:?}"),
+            Step::Race {
+                a,
+                b,
+                same_operator,
+            } => write!(
+                f,
+                "two {} at once: {a:?} and {b:?}",
+                if *same_operator {
+                    "shells of one operator"
+                } else {
+                    "operators"
+                }
+            ),
             Step::DiesOnPromotion { proc, pause } => write!(
                 f,
                 "drctl {proc:?}, the promoted node {} on its promotion",
