@@ -84,6 +84,8 @@ pub struct Options {
     pub mix: Mix,
     /// Writes per second of the write client.
     pub rate: f64,
+    /// `sync.max_failures` of the lab's nodes.
+    pub sync_give_up: u32,
     /// How long healing and recovery may take before `converges` fails.
     pub deadline: Duration,
     pub keep_failed: Option<PathBuf>,
@@ -128,12 +130,14 @@ impl Options {
     pub fn replay(&self, seed: u64) -> String {
         format!(
             "drctl chaos --seed {seed} --runs 1 --nodes {} --faults {} --procedures {} --steps {} \
-             --max-delay {}ms",
+             --max-delay {}ms --rate {} --sync-give-up {}",
             self.nodes,
             self.mix.faults.join(","),
             self.mix.procedures.join(","),
             self.mix.steps,
-            self.mix.max_delay_ms
+            self.mix.max_delay_ms,
+            self.rate,
+            self.sync_give_up
         )
     }
 

@@ -113,8 +113,12 @@ pub async fn recover(ctx: &mut Ctx<'_>, deadline: Duration) -> Result<(), String
                 .collect();
             bad.sort_by_key(|r| r["sync"]["phase"] != "diverged");
             let standalone = up.iter().find(|r| s(r, "role") == "standalone");
+            // Off by command or suspended after failures: `check` names `sync auto on` for both.
             let sync_off = up.iter().find(|r| {
-                s(r, "role") == "replica" && r["sync"]["auto"] == false && s(r, "primary") == pname
+                s(r, "role") == "replica"
+                    && (r["sync"]["auto"] == false
+                        || matches!(s(r, "sync_mode"), "off" | "suspended"))
+                    && s(r, "primary") == pname
             });
             // A standalone node is a join's to fix: repoint leaves it alone ("already done").
             let astray = up.iter().find(|r| {

@@ -364,11 +364,36 @@ pub async fn heal(lab: &mut Lab, start: bool, cont: bool) -> Result<Vec<String>,
     Ok(touched)
 }
 
+/// Sets `sync.max_failures` in every node's configuration, before the nodes start.
+fn set_sync_give_up(lab: &Lab, max_failures: u32) -> Result<(), LabError> {
+    for n in &lab.state.nodes {
+        let path = n.data_dir.join("drnode.yaml");
+        let edit = || -> Result<(), String> {
+            let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+            let mut cfg: serde_yaml::Value =
+                serde_yaml::from_str(&text).map_err(|e| e.to_string())?;
+            let sync = cfg
+                .as_mapping_mut()
+                .ok_or("not a mapping")?
+                .entry("sync".into())
+                .or_insert_with(|| serde_yaml::Mapping::new().into());
+            sync.as_mapping_mut()
+                .ok_or("sync is not a mapping")?
+                .insert("max_failures".into(), max_failures.into());
+            let text = serde_yaml::to_string(&cfg).map_err(|e| e.to_string())?;
+            std::fs::write(&path, text).map_err(|e| e.to_string())
+        };
+        edit().map_err(|e| LabError::Failed(format!("{}: {e}", path.display())))?;
+    }
+    Ok(())
+}
+
 /// Runs one schedule; returns the timeline, counters and the checker's verdict.
 pub async fn run(sched: &Schedule, opts: &Options, dir: &Path) -> super::report::RunReport {
     let started = Instant::now();
     let mut report = super::report::RunReport::new(sched);
-    let made = Lab::create_for_drill(dir, sched.nodes, false);
+    let made = Lab::create_for_drill(dir, sched.nodes, false)
+        .and_then(|lab| set_sync_give_up(&lab, opts.sync_give_up).map(|_| lab));
     let mut lab = match made {
         Ok(l) => l,
         Err(e) => {

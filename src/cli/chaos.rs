@@ -40,6 +40,11 @@ pub struct ChaosArgs {
     /// `sync.max_failures` backoffs it tests late recovery).
     #[arg(long, value_parser = parse_duration, default_value = "3s", value_name = "DURATION")]
     pub max_delay: Duration,
+    /// `sync.max_failures` of the campaign's nodes: after this many failed pulls a replica gives
+    /// up syncing with a lost primary. The default 3 (about 2 s) makes the drawn delays cross
+    /// that point, so late recovery is part of every campaign; 30 is drnode's own default.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub sync_give_up: u32,
     /// How long healing and recovery may take before a run fails `converges`.
     #[arg(long, value_parser = parse_duration, default_value = "60s", value_name = "DURATION")]
     pub deadline: Duration,
@@ -104,6 +109,7 @@ fn options(g: &GlobalArgs, a: &ChaosArgs) -> Result<Options, CliError> {
             steps: a.steps,
         },
         rate: a.rate,
+        sync_give_up: a.sync_give_up,
         deadline: a.deadline,
         keep_failed: a.keep_failed.clone(),
     })
