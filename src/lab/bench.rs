@@ -24,6 +24,34 @@ pub struct BenchReport {
     pub writes_lost: u64,
     /// Forced failover after kill -9 of the primary, command to verified.
     pub failover_ms: u64,
+    /// Acknowledged writes per second on the primary, one client writing one key at a time.
+    pub writes_per_s_1_client: f64,
+    /// The same with 8 clients at once (group commit: one fsync for writes that arrive
+    /// together, each still durable before its acknowledgement).
+    pub writes_per_s_8_clients: f64,
+}
+
+/// Acknowledged writes per second to `t` with `clients` concurrent writers of `total` keys.
+async fn throughput(t: &Target, clients: usize, total: usize, tag: &str) -> Result<f64, LabError> {
+    let started = Instant::now();
+    let per = total / clients;
+    let tasks = (0..clients).map(|c| {
+        let t = t.clone();
+        let tag = tag.to_string();
+        async move {
+            for i in 0..per {
+                t.client
+                    .put_entry(&format!("throughput/{tag}/{c}/{i:06}"), "x")
+                    .await
+                    .map_err(|e| LabError::Failed(format!("throughput write: {e}")))?;
+            }
+            Ok::<_, LabError>(())
+        }
+    });
+    for r in futures_util::future::join_all(tasks).await {
+        r?;
+    }
+    Ok((per * clients) as f64 / started.elapsed().as_secs_f64())
 }
 
 fn no_confirm(_: &str) -> Result<bool, ProcError> {
@@ -142,6 +170,13 @@ async fn measure(
     let acked = std::fs::read_to_string(&acked_path).unwrap_or_default();
     let (total, missing) = writer::missing_keys(&acked, &present);
 
+    progress("write throughput, 1 and 8 clients");
+    let pt = cl
+        .target(&primary.name)
+        .map_err(|e| LabError::Failed(e.message))?;
+    let writes_per_s_1_client = throughput(pt, 1, 1000, "one").await?;
+    let writes_per_s_8_clients = throughput(pt, 8, 4000, "eight").await?;
+
     progress("failover after kill -9 of the primary");
     let dead = primary.name.clone();
     lab.signal(&dead, Sig::Kill)?;
@@ -160,5 +195,7 @@ async fn measure(
         writes_acknowledged: total,
         writes_lost: missing.len() as u64,
         failover_ms,
+        writes_per_s_1_client,
+        writes_per_s_8_clients,
     })
 }

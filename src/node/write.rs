@@ -53,7 +53,7 @@ impl Node {
                 })
                 .await??;
                 drop(gate);
-                self.head_tx.send_replace(record.seq);
+                self.advance_head(record.seq);
                 if record.seq % 256 == 0 {
                     let store = self.store.clone();
                     let keep = self.config.log_keep;
@@ -115,13 +115,25 @@ impl Node {
         let record =
             tokio::task::spawn_blocking(move || store.write(st.epoch, op, &k, v.as_deref()))
                 .await??;
-        self.head_tx.send_replace(record.seq);
+        self.advance_head(record.seq);
         Ok(WriteAck {
             key: record.key,
             epoch: record.epoch,
             seq: record.seq,
             node: self.config.name.clone(),
         })
+    }
+
+    /// Tells waiting replicas about a new head; writes of one group commit answer in any order,
+    /// so the announced head only moves forward.
+    fn advance_head(&self, seq: u64) {
+        self.head_tx.send_if_modified(|h| {
+            let newer = seq > *h;
+            if newer {
+                *h = seq;
+            }
+            newer
+        });
     }
 
     /// The replicated record of an operation-master role.
