@@ -165,6 +165,23 @@ impl Action {
                         )));
                     }
                 }
+                // An epoch another node already writes at (or follows) is in use: a second
+                // planner (another shell, a stale plan) must not make a second writer at it.
+                // A fenced node may hold the epoch: the fence records the epoch it makes way for.
+                let view = cl.probe().await;
+                let user = view.nodes.iter().find(|n| {
+                    n.name != *node
+                        && n.ok().is_some_and(|s| {
+                            s.epoch >= *epoch && matches!(s.role, Role::Primary | Role::Replica)
+                        })
+                });
+                if let Some(u) = user.and_then(|n| n.ok().map(|s| (n.name.clone(), s))) {
+                    return Err(ProcError::refused(format!(
+                        "{} is {} at epoch {}: epoch {epoch} is in use already (another run \
+                         promoted meanwhile?); not promoting {node}; see `drctl status`",
+                        u.0, u.1.role, u.1.epoch
+                    )));
+                }
                 cl.target(node)?
                     .client
                     .promote(*epoch, Some(procedure))

@@ -198,3 +198,49 @@ fn two_primaries_at_one_epoch_fence_each_other() {
     assert_eq!(node(&s, "node-2")["epoch"], 2, "{s}");
     lab.ok(&["entry", "put", "after", "failover", "--node", "node-2"]);
 }
+
+/// Hit (chaos seed 2010): two switchovers planned from the same view both promoted their target
+/// at the same new epoch; the second target's promotion made two primaries at one epoch, and
+/// writes the first acknowledged were lost. A promotion is refused when its epoch is in use.
+#[test]
+fn a_stale_plan_never_promotes_at_an_epoch_another_run_took() {
+    let lab = Lab::up(3);
+    lab.ok(&["lab", "write", "--count", "30"]);
+    lab.wait_converged(DEADLINE);
+    let mut child = lab
+        .drctl(&["switchover", "--to", "node-2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn drctl");
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        seen.push(line.clone());
+        if line.contains("drain writes on node-1") {
+            nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP).unwrap();
+            break;
+        }
+    }
+    // Meanwhile another run promotes node-3 at the epoch this plan chose.
+    lab.ok(&[
+        "api",
+        "POST",
+        "/v1/admin/promote",
+        "--node",
+        "node-3",
+        r#"{"epoch": 2, "procedure": "switchover"}"#,
+    ]);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGCONT).unwrap();
+    seen.extend(lines.map(|l| l.unwrap()));
+    let status = child.wait().unwrap();
+    let log = seen.join("\n");
+    assert!(!status.success(), "{log}");
+    assert!(log.contains("epoch 2 is in use already"), "{log}");
+    let s = lab.status();
+    assert_eq!(node(&s, "node-2")["role"], "replica", "{s}");
+    assert_eq!(node(&s, "node-3")["role"], "primary", "{s}");
+}
