@@ -8,6 +8,7 @@ mod it {
     mod admin;
     mod chaos;
     mod cli;
+    mod divergence;
     mod file_safety;
     mod late;
     mod node_safety;

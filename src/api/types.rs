@@ -208,6 +208,13 @@ pub struct NodeStatus {
     pub maintenance: Option<Maintenance>,
     #[serde(default)]
     pub data_dir: String,
+    /// The head position when this node last became standalone, until a full sync replaced
+    /// its data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standalone_at: Option<Position>,
+    /// Records written on this node since it became standalone: writes no primary has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standalone_writes: Option<u64>,
 }
 
 /// A lease on a node taken by a procedure: who, why, until when.
