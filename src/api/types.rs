@@ -318,6 +318,10 @@ pub struct WriteAck {
     pub seq: u64,
     /// The node that committed the write (the primary, also when a replica forwarded it).
     pub node: String,
+    /// Committed by a standalone node, outside the cluster's log: it is exported (`drctl join`)
+    /// before the node's data is replaced, never merged into a primary's history.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub standalone: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
