@@ -173,7 +173,15 @@ pub async fn sync_full(
         "{to}'s replicated data ({} entries) is replaced by {from}'s ({} entries)",
         b.entries, a.entries
     ));
-    plan.confirm = Some(format!("Replace {to}'s replicated data with {from}'s?"));
+    plan.confirm = Some(match b.standalone_writes.filter(|w| *w > 0) {
+        // A plain copy keeps nothing: say what it overwrites (`join` exports it first).
+        Some(w) => format!(
+            "{to} took {w} write(s) while standalone that {from} may lack: a full sync discards \
+             them (`drctl join {to} --primary P` exports them first). Replace {to}'s replicated \
+             data with {from}'s?"
+        ),
+        None => format!("Replace {to}'s replicated data with {from}'s?"),
+    });
     plan.step(Step::new(Action::SyncFull {
         node: to.into(),
         from: from.into(),
