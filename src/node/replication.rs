@@ -328,7 +328,11 @@ fn took_writes_alone(node: &Arc<Node>) -> bool {
     if node.store.head().seq > at.seq {
         return true;
     }
-    if let Err(e) = node.update_state(|s| s.standalone_at = None) {
+    if let Err(e) = node.update_state(|s| {
+        if s.role == Role::Replica {
+            s.standalone_at = None;
+        }
+    }) {
         tracing::warn!(error = %e, "cannot clear the standalone point");
     }
     false
@@ -351,8 +355,13 @@ async fn full_sync(node: &Arc<Node>, client: &NodeClient, why: &str) -> Result<u
     match &result {
         Ok((count, position)) => {
             node.head_tx.send_replace(position.seq);
-            // The writes it took alone are replaced (a join exported them first).
-            if let Err(e) = node.update_state(|s| s.standalone_at = None) {
+            // The writes it took alone are replaced (a join exported them first); unless it
+            // went standalone meanwhile (the loop is aborted only at its next await).
+            if let Err(e) = node.update_state(|s| {
+                if s.role == Role::Replica {
+                    s.standalone_at = None;
+                }
+            }) {
                 tracing::warn!(error = %e, "cannot clear the standalone point");
             }
             node.set_db_status(DbStatus::Up);

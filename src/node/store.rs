@@ -319,8 +319,8 @@ impl Store {
     }
 
     /// Position, entry count and digest of the replicated data (equal digests = same data), read
-    /// together. Cached per
-    /// head position, so repeated status calls cost nothing while nothing is written.
+    /// together. Cached per head position, so repeated status calls cost nothing while nothing
+    /// is written.
     pub fn stats(&self) -> Result<(Position, u64, String), StoreError> {
         let head = self.head();
         if let Some((pos, count, digest)) = self.digest_cache.lock().expect("cache lock").clone() {

@@ -163,28 +163,27 @@ fn join_exports_the_writes_a_standalone_node_took() {
     let lab = Lab::up(3);
     lab.ok(&["lab", "write", "--count", "20"]);
     lab.wait_converged(DEADLINE);
-    // Wiped: its store is gone, its replication settings (state.json) kept.
+    // The primary dies; node-2 is wiped meanwhile (its store gone, its replication settings in
+    // state.json kept), so it cannot rebuild itself from the primary.
+    lab.ok(&["lab", "kill", "node-1"]);
     lab.ok(&["lab", "kill", "node-2"]);
-    for entry in std::fs::read_dir(lab.node_dir("node-2")).unwrap() {
-        let p = entry.unwrap().path();
-        let name = p.file_name().unwrap().to_string_lossy().to_string();
-        if name.starts_with("store") || name.starts_with("data") {
-            if p.is_dir() {
-                std::fs::remove_dir_all(&p).unwrap();
-            } else {
-                std::fs::remove_file(&p).unwrap();
-            }
-        }
+    for f in ["store.db", "store.db-wal", "store.db-shm"] {
+        let _ = std::fs::remove_file(lab.node_dir("node-2").join(f));
     }
     lab.ok(&["lab", "restart", "node-2"]);
-    wait_for("node-2 answers", DEADLINE, || {
-        lab.run(&["api", "GET", "/v1/node", "--node", "node-2"])
-            .code()
-            .eq(&0)
-            .then_some(())
+    wait_for("node-2 answers, empty", DEADLINE, || {
+        let r = lab.run(&["api", "GET", "/v1/node", "--node", "node-2"]);
+        (r.code() == 0 && r.json()["head_seq"] == 0).then_some(())
     });
+    // Made standalone, it acknowledges 10 writes at the cluster's epoch: seq 1-10, positions the
+    // primary's log holds too (with other records).
     lab.ok(&["standalone", "node-2", "--yes"]);
     put_on(&lab, "node-2", "alone", 10);
+    lab.ok(&["lab", "restart", "node-1"]);
+    wait_for("node-1 primary again", DEADLINE, || {
+        let s = lab.status();
+        (node(&s, "node-1")["role"] == "primary" && node(&s, "node-3")["lag"] == 0).then_some(())
+    });
     let s = lab.status();
     assert_eq!(node(&s, "node-2")["standalone_writes"], 10, "{s}");
     assert!(
