@@ -2569,13 +2569,17 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__join)
-            opts="-y -h -V --primary --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-y -h -V --primary --export --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --primary)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --export)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

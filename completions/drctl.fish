@@ -293,6 +293,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l break-lock -d
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand join" -l primary -r
+complete -c drctl -n "__fish_drctl_using_subcommand join" -l export -d 'File for the records the primary lacks, exported before the full sync (default: ./drctl-join-NODE-RUN.jsonl)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand join" -l expect-primary -d 'Refuse unless this node is the primary' -r
 complete -c drctl -n "__fish_drctl_using_subcommand join" -l expect-epoch -d 'Refuse unless the cluster is at this epoch' -r
 complete -c drctl -n "__fish_drctl_using_subcommand join" -l wait -d 'How long each step may take to take effect' -r

@@ -9,6 +9,7 @@ mod it {
     mod chaos;
     mod cli;
     mod epochs;
+    mod divergence;
     mod file_safety;
     mod late;
     mod node_safety;

@@ -208,6 +208,13 @@ pub struct NodeStatus {
     pub maintenance: Option<Maintenance>,
     #[serde(default)]
     pub data_dir: String,
+    /// The head position when this node last became standalone, until a full sync replaced
+    /// its data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standalone_at: Option<Position>,
+    /// Records written on this node since it became standalone: writes no primary has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standalone_writes: Option<u64>,
 }
 
 /// A lease on a node taken by a procedure: who, why, until when.
@@ -317,6 +324,10 @@ pub struct WriteAck {
     pub seq: u64,
     /// The node that committed the write (the primary, also when a replica forwarded it).
     pub node: String,
+    /// Committed by a standalone node, outside the cluster's log: it is exported (`drctl join`)
+    /// before the node's data is replaced, never merged into a primary's history.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub standalone: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

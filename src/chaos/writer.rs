@@ -22,6 +22,9 @@ pub struct Ack {
     /// Milliseconds since the run started: when the write was sent, and when it was acked.
     pub sent_ms: u64,
     pub acked_ms: u64,
+    /// Acked by a standalone node (outside the cluster's log).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub standalone: bool,
 }
 
 pub const PREFIX: &str = "chaos";
@@ -90,6 +93,7 @@ pub async fn run(
                         seq: ack.seq,
                         sent_ms: sent,
                         acked_ms: started.elapsed().as_millis() as u64,
+                        standalone: ack.standalone,
                     };
                     let line = serde_json::to_string(&a).expect("acks serialize");
                     writeln!(file, "{line}")

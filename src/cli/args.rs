@@ -141,6 +141,10 @@ pub enum Command {
         node: String,
         #[arg(long)]
         primary: String,
+        /// File for the records the primary lacks, exported before the full sync (default:
+        /// ./drctl-join-NODE-RUN.jsonl).
+        #[arg(long, value_name = "FILE")]
+        export: Option<std::path::PathBuf>,
         #[command(flatten)]
         proc: ProcArgs,
     },

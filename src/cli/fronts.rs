@@ -91,11 +91,22 @@ pub fn of(cmd: &Command) -> Option<Front<'_>> {
         Command::Join {
             node,
             primary,
+            export,
             proc,
         } => front(
             "join",
             proc,
-            &[("node", node.clone()), ("primary", primary.clone())],
+            &[
+                ("node", node.clone()),
+                ("primary", primary.clone()),
+                (
+                    "export",
+                    export
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default(),
+                ),
+            ],
         ),
         Command::Sync(SyncCommand::Auto { state, node, proc }) => front(
             "sync-auto",

@@ -104,6 +104,8 @@ pub fn status_json(view: &ClusterView, a: &Assessment) -> serde_json::Value {
                 "digest": s.digest,
                 "health": na.health,
                 "reasons": na.reasons,
+                "diverged": na.diverged,
+                "standalone_writes": s.standalone_writes,
                 "primary_setting": s.primary_setting,
                 "sync": s.sync,
                 // Replicas only: `on`, `off` (operator) or `suspended` (after failures).

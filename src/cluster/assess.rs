@@ -26,6 +26,8 @@ pub struct NodeAssessment {
     pub lag: Option<u64>,
     /// The primary this node follows (its own name for a primary).
     pub primary: Option<String>,
+    /// At the primary's very position, but holding different records (issue 10 item 4).
+    pub diverged: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -137,6 +139,7 @@ fn assess_role(
                 owns: None,
                 lag: None,
                 primary: None,
+                diverged: false,
             }
         }
     };
@@ -152,6 +155,14 @@ fn assess_role(
         _ => (None, None),
     };
     let mut follows = None;
+    let mut diverged = false;
+    if let Some(took) = s.standalone_writes.filter(|w| *w > 0 && !single) {
+        reasons.push(format!(
+            "took {took} write(s) while standalone that no primary has: `drctl join {} --primary P` \
+             exports them before replacing its data",
+            n.name
+        ));
+    }
     if s.db_status == DbStatus::Down {
         red = true;
         reasons.push("database is down".into());
@@ -208,6 +219,27 @@ fn assess_role(
                     lag = Some(p.head_seq.saturating_sub(s.applied_seq));
                 }
             }
+            if let Some(p) = primary_status {
+                // Only equal positions compare (each digest belongs to its head): under writes
+                // the positions differ and nothing is concluded.
+                if s.applied_seq == p.head_seq
+                    && (s.digest != p.digest || s.head_epoch != p.head_epoch)
+                {
+                    diverged = true;
+                    reasons.push(format!(
+                        "diverged: at seq {} like the primary {}, but its records differ (epoch {} \
+                         digest {} vs epoch {} digest {}): `drctl demote {}` exports them and \
+                         resyncs it",
+                        s.applied_seq,
+                        primary_name.clone().unwrap_or_default(),
+                        s.head_epoch,
+                        s.digest.chars().take(12).collect::<String>(),
+                        p.head_epoch,
+                        p.digest.chars().take(12).collect::<String>(),
+                        n.name
+                    ));
+                }
+            }
             if s.epoch < epoch {
                 reasons.push(format!(
                     "at epoch {}, the cluster is at epoch {epoch}",
@@ -254,6 +286,7 @@ fn assess_role(
         owns,
         lag,
         primary: follows,
+        diverged,
     }
 }
 

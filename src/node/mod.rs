@@ -225,6 +225,10 @@ impl Node {
         let mut guard = self.state.lock().expect("state lock");
         let mut next = guard.clone();
         f(&mut next);
+        if next.role == Role::Primary {
+            // A primary's history is the cluster's: nothing of it is "taken alone".
+            next.standalone_at = None;
+        }
         if next.role != guard.role {
             *self.drain_until.lock().expect("drain lock") = None;
         }

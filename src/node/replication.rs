@@ -37,7 +37,7 @@ pub async fn replica_loop(node: Arc<Node>, primary_url: String) {
     let mut resumed_logged = false;
     let mut backoff = Duration::from_millis(50);
     loop {
-        let forced = node.force_full_sync.swap(false, Ordering::SeqCst);
+        let forced = node.force_full_sync.swap(false, Ordering::SeqCst) | took_writes_alone(&node);
         let result = if forced {
             let r = full_sync(&node, &client, "requested (join or on-demand sync)")
                 .await
@@ -318,6 +318,26 @@ async fn pull_once(
     }
 }
 
+/// A replica that took writes while standalone (never replaced by a full sync) cannot continue
+/// by partial sync: its records may share positions with the primary's yet differ, so it is
+/// fully synced. One that took none simply drops the standalone point.
+fn took_writes_alone(node: &Arc<Node>) -> bool {
+    let Some(at) = node.state().standalone_at else {
+        return false;
+    };
+    if node.store.head().seq > at.seq {
+        return true;
+    }
+    if let Err(e) = node.update_state(|s| {
+        if s.role == Role::Replica {
+            s.standalone_at = None;
+        }
+    }) {
+        tracing::warn!(error = %e, "cannot clear the standalone point");
+    }
+    false
+}
+
 /// Replaces this node's replicated data with a snapshot streamed from the primary.
 async fn full_sync(node: &Arc<Node>, client: &NodeClient, why: &str) -> Result<u64, PullError> {
     node.set_db_status(DbStatus::Initializing);
@@ -335,6 +355,15 @@ async fn full_sync(node: &Arc<Node>, client: &NodeClient, why: &str) -> Result<u
     match &result {
         Ok((count, position)) => {
             node.head_tx.send_replace(position.seq);
+            // The writes it took alone are replaced (a join exported them first); unless it
+            // went standalone meanwhile (the loop is aborted only at its next await).
+            if let Err(e) = node.update_state(|s| {
+                if s.role == Role::Replica {
+                    s.standalone_at = None;
+                }
+            }) {
+                tracing::warn!(error = %e, "cannot clear the standalone point");
+            }
             node.set_db_status(DbStatus::Up);
             if node.config.start_services_after_sync {
                 let _ = node.set_services(true, &super::Caller::default());

@@ -168,10 +168,16 @@ impl Node {
             if st.role == Role::Standalone {
                 return Ok(());
             }
+            let head = self.store.head();
             self.update_state(|s| {
                 s.role = Role::Standalone;
                 s.following = None;
                 s.fenced_reason = None;
+                // Writes from here on are this node's alone (the earliest point is kept when an
+                // earlier stint's writes were never replaced by a full sync).
+                if s.standalone_at.is_none_or(|at| at.seq > head.seq) {
+                    s.standalone_at = Some(head);
+                }
             })?;
             self.event(
                 NewEvent::new("role_change", format!("{} -> standalone", st.role))

@@ -36,6 +36,11 @@ pub struct NodeState {
     /// Writes refused while an upgrade runs.
     #[serde(default)]
     pub maintenance: Option<crate::api::Maintenance>,
+    /// The head position when this node last became standalone; kept until a full sync replaces
+    /// its data (or it becomes primary), so the writes it took alone are never overwritten
+    /// unseen: `join` exports them first, and a follow without full sync is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standalone_at: Option<crate::api::Position>,
 }
 
 fn yes() -> bool {
@@ -54,6 +59,7 @@ impl Default for NodeState {
             promotion: None,
             services: false,
             maintenance: None,
+            standalone_at: None,
         }
     }
 }

@@ -10,8 +10,8 @@ use crate::api::{NodeStatus, Role};
 impl Node {
     pub fn status(&self) -> Result<NodeStatus, ApiError> {
         let st = self.state();
-        let head = self.store.head();
-        let (entries, digest) = self.store.stats()?;
+        // One reading: the head reported is the one the digest was computed at.
+        let (head, entries, digest) = self.store.stats()?;
         let sync = self.sync.lock().expect("sync lock").clone();
         let db_status = *self.db_status.lock().expect("db status lock");
         let primary_head = self.primary_head.load(Ordering::Relaxed);
@@ -115,6 +115,26 @@ impl Node {
             services: if st.services { "running" } else { "stopped" }.into(),
             maintenance: st.maintenance.clone(),
             data_dir: self.config.data_dir.display().to_string(),
+            standalone_writes: st.standalone_at.map(|at| head.seq.saturating_sub(at.seq)),
+            standalone_at: st.standalone_at,
         })
+    }
+
+    /// A follow without full sync would keep (or silently overwrite) the writes this node took
+    /// while standalone: refused; `drctl join` exports them, then fully syncs.
+    pub fn refuse_follow_over_standalone_writes(&self, full_sync: bool) -> Result<(), ApiError> {
+        let Some(at) = self.state().standalone_at else {
+            return Ok(());
+        };
+        let took = self.store.head().seq.saturating_sub(at.seq);
+        if full_sync || took == 0 {
+            return Ok(());
+        }
+        Err(ApiError::Conflict(format!(
+            "{} took {took} write(s) while standalone (after {at}) that no primary has: it cannot \
+             follow without a full sync; join it: its writes are exported first (`drctl join {} \
+             --primary P`)",
+            self.config.name, self.config.name
+        )))
     }
 }

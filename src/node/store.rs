@@ -391,19 +391,24 @@ impl Store {
             .map_err(self.sql("list entries"))
     }
 
-    /// Entry count and digest of the replicated data (equal digests = same data). Cached per
-    /// head position, so repeated status calls cost nothing while nothing is written.
-    pub fn stats(&self) -> Result<(u64, String), StoreError> {
+    /// Position, entry count and digest of the replicated data (equal digests = same data), read
+    /// together. Cached per head position, so repeated status calls cost nothing while nothing
+    /// is written.
+    pub fn stats(&self) -> Result<(Position, u64, String), StoreError> {
         let head = self.head();
         if let Some((pos, count, digest)) = self.digest_cache.lock().expect("cache lock").clone() {
             if pos == head {
-                return Ok((count, digest));
+                return Ok((pos, count, digest));
             }
         }
         let reader = self.reader.lock().expect("reader lock");
         let tx = reader
             .unchecked_transaction()
             .map_err(self.sql("begin a read"))?;
+        // The position is read in the same transaction as the entries: a digest always belongs
+        // to the position reported with it (issue 10 item 4 compares them across nodes).
+        let base = read_base(&tx).map_err(self.sql("read the digest position"))?;
+        let position = read_head(&tx, base).map_err(self.sql("read the digest position"))?;
         let mut stmt = tx
             .prepare_cached("SELECT key, value FROM entries ORDER BY key")
             .map_err(self.sql("digest entries"))?;
@@ -420,8 +425,8 @@ impl Store {
         drop(rows);
         drop(stmt);
         drop(tx);
-        *self.digest_cache.lock().expect("cache lock") = Some((head, count, digest.clone()));
-        Ok((count, digest))
+        *self.digest_cache.lock().expect("cache lock") = Some((position, count, digest.clone()));
+        Ok((position, count, digest))
     }
 
     /// Reads a consistent snapshot (position + every entry) inside one read transaction,

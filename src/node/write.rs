@@ -64,6 +64,7 @@ impl Node {
                     epoch: record.epoch,
                     seq: record.seq,
                     node: self.config.name.clone(),
+                    standalone: st.role == Role::Standalone,
                 })
             }
             Role::Fenced => Err(ApiError::Fenced {
@@ -121,6 +122,7 @@ impl Node {
             epoch: record.epoch,
             seq: record.seq,
             node: self.config.name.clone(),
+            standalone: st.role == Role::Standalone,
         })
     }
 
@@ -205,6 +207,7 @@ impl Node {
                     epoch: head.epoch,
                     seq: head.seq,
                     node: self.config.name.clone(),
+                    standalone: false,
                 });
             }
             if epoch <= c.epoch {

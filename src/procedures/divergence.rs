@@ -19,12 +19,22 @@ pub struct Divergence {
     pub node_head: u64,
 }
 
+/// Reads the node, then the primary, one after the other (never concurrently): the node's head
+/// is the end of the very terms compared, and the primary's log only grows, so a replica merely
+/// behind (or just caught up, under writes) can never look ahead of the primary (issue 10 item 6).
+/// Records written since the node became standalone are the node's alone, whatever positions
+/// they share with the primary's (a wiped node writes seq 1, 2, … again at the cluster epoch).
 pub async fn divergence(node: &Target, primary: &Target) -> Result<Divergence, ProcError> {
-    let (mine, theirs, status) = tokio::try_join!(
-        node.client.terms(),
-        primary.client.terms(),
-        node.client.status()
-    )?;
+    let status = node.client.status().await?;
+    let mine = node.client.terms().await?;
+    let theirs = primary.client.terms().await?;
+    // The head of the reading compared: the terms' end (read after the status, so at or past
+    // its head), or the status's head for a log that holds no record (all of it shared).
+    let node_head = mine
+        .iter()
+        .map(|t| t.last_seq)
+        .max()
+        .unwrap_or(status.head_seq);
     let base = match mine.first() {
         // The node's log may start after a full sync or truncation: its base is shared.
         Some(first) if first.first_seq > 1 => Position {
@@ -33,7 +43,7 @@ pub async fn divergence(node: &Target, primary: &Target) -> Result<Divergence, P
         },
         _ => Position::default(),
     };
-    let common = if mine.is_empty() {
+    let mut common = if mine.is_empty() {
         Position {
             epoch: status.head_epoch,
             seq: status.head_seq,
@@ -41,10 +51,15 @@ pub async fn divergence(node: &Target, primary: &Target) -> Result<Divergence, P
     } else {
         common_point(&mine, &theirs, base)
     };
+    if let Some(at) = status.standalone_at {
+        if node_head > at.seq && at.seq < common.seq {
+            common = at;
+        }
+    }
     Ok(Divergence {
         common,
-        records: status.head_seq.saturating_sub(common.seq),
-        node_head: status.head_seq,
+        records: node_head.saturating_sub(common.seq),
+        node_head,
     })
 }
 

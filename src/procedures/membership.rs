@@ -1,8 +1,10 @@
 //! Standalone and join (seed 003): leave replication keeping the data; join a primary, whose
 //! data then overwrites the node's.
 
+use std::path::PathBuf;
+
 use super::step::{Action, Step};
-use super::{reachable, Cluster, Plan, ProcError};
+use super::{divergence, reachable, Cluster, Plan, ProcError};
 use crate::api::Role;
 use crate::cluster::ClusterView;
 
@@ -54,6 +56,7 @@ pub async fn join(
     view: &ClusterView,
     node: &str,
     primary: &str,
+    export: Option<PathBuf>,
 ) -> Result<Plan, ProcError> {
     cl.target(node)?;
     cl.target(primary)?;
@@ -91,13 +94,42 @@ pub async fn join(
             via: primary.into(),
         }));
     }
+    // What the node holds that the primary lacks (the writes it took standalone, or an old
+    // primary's unpropagated records) is exported before the full sync replaces it.
+    let d = divergence(cl.target(node)?, cl.target(primary)?).await?;
     plan.note(format!(
         "{node}'s replicated data ({} entries) is replaced by {primary}'s ({} entries)",
         s.entries, p.entries
     ));
-    plan.confirm = Some(format!(
-        "Replace {node}'s replicated data with {primary}'s?"
-    ));
+    if d.records > 0 {
+        let path = export
+            .unwrap_or_else(|| PathBuf::from(format!("drctl-join-{node}-{}.jsonl", cl.run_id)));
+        plan.note(format!(
+            "{node} holds {} record(s) after {} that {primary} never had{}: they are exported to \
+             {} (JSON lines: key, value, op, epoch, seq) before its data is replaced",
+            d.records,
+            d.common,
+            s.standalone_writes
+                .filter(|w| *w > 0)
+                .map(|w| format!(" ({w} written while it was standalone)"))
+                .unwrap_or_default(),
+            path.display()
+        ));
+        plan.confirm = Some(format!(
+            "Export {} record(s) of {node} to {} and replace its replicated data with {primary}'s?",
+            d.records,
+            path.display()
+        ));
+        plan.step(Step::new(Action::ExportDivergent {
+            node: node.into(),
+            primary: primary.into(),
+            path,
+        }));
+    } else {
+        plan.confirm = Some(format!(
+            "Replace {node}'s replicated data with {primary}'s?"
+        ));
+    }
     plan.step(Step::new(Action::Follow {
         node: node.into(),
         primary: primary.into(),
@@ -141,7 +173,15 @@ pub async fn sync_full(
         "{to}'s replicated data ({} entries) is replaced by {from}'s ({} entries)",
         b.entries, a.entries
     ));
-    plan.confirm = Some(format!("Replace {to}'s replicated data with {from}'s?"));
+    plan.confirm = Some(match b.standalone_writes.filter(|w| *w > 0) {
+        // A plain copy keeps nothing: say what it overwrites (`join` exports it first).
+        Some(w) => format!(
+            "{to} took {w} write(s) while standalone that {from} may lack: a full sync discards \
+             them (`drctl join {to} --primary P` exports them first). Replace {to}'s replicated \
+             data with {from}'s?"
+        ),
+        None => format!("Replace {to}'s replicated data with {from}'s?"),
+    });
     plan.step(Step::new(Action::SyncFull {
         node: to.into(),
         from: from.into(),

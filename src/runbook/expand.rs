@@ -311,7 +311,13 @@ pub async fn build(
             wrap(procedures::repoint(cl, view, &a.str("primary")?).await?)
         }
         "node.join" | "procedure.join" => {
-            wrap(procedures::join(cl, view, &node()?, &a.str("primary")?).await?)
+            let n = node()?;
+            // Exported records go to the run's export directory unless the step names a file.
+            let export = a
+                .opt("export")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| export_dir.join(format!("drctl-join-{n}-{}.jsonl", cl.run_id)));
+            wrap(procedures::join(cl, view, &n, &a.str("primary")?, Some(export)).await?)
         }
         "procedure.switchover" => {
             let to = a.str("to")?;

@@ -156,6 +156,7 @@ pub(super) async fn put_setting(
             epoch: head.epoch,
             seq: head.seq,
             node: node.config.name.clone(),
+            standalone: false,
         }));
     }
     Ok(Json(
