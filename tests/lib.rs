@@ -8,8 +8,8 @@ mod it {
     mod admin;
     mod chaos;
     mod cli;
-    mod epochs;
     mod divergence;
+    mod epochs;
     mod file_safety;
     mod late;
     mod node_safety;

@@ -126,6 +126,8 @@ impl Node {
         }
         {
             let _gate = self.role_gate.write().await;
+            // Under the gate: no write can land between this check and the role change.
+            self.refuse_follow_over_standalone_writes(full_sync)?;
             let st = self.state();
             let same = st.role == Role::Replica && st.following.as_deref() == Some(url.as_str());
             if same && !full_sync && !Node::sync_stopped(&st, sync_on) {

@@ -30,7 +30,6 @@ pub(super) async fn follow(
     body: Result<Json<FollowRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<NodeStatus>, ApiError> {
     let Json(req) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    node.refuse_follow_over_standalone_writes(req.full_sync)?;
     node.follow(
         &req.primary_url,
         req.full_sync,
