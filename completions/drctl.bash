@@ -837,7 +837,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__chaos)
-            opts="-h -V --runs --duration --seed --nodes --faults --procedures --steps --max-delay --deadline --rate --schedule-only --keep-failed --junit --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-h -V --runs --duration --seed --nodes --faults --procedures --steps --max-delay --sync-give-up --deadline --rate --schedule-only --keep-failed --junit --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -872,6 +872,10 @@ _drctl() {
                     return 0
                     ;;
                 --max-delay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sync-give-up)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

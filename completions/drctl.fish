@@ -879,6 +879,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l faults -d 'Faults 
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l procedures -d 'Procedures to draw from, comma-separated (default: all): switchover, failover, demote, repoint, sync-on, standalone, join' -r
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l steps -d 'Steps drawn per run' -r
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l max-delay -d 'Longest delay drawn between a failure and the next step (the campaign\'s cap; past `sync.max_failures` backoffs it tests late recovery)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l sync-give-up -d '`sync.max_failures` of the campaign\'s nodes: after this many failed pulls a replica gives up syncing with a lost primary. The default 3 (about 2 s) makes the drawn delays cross that point, so late recovery is part of every campaign; 30 is drnode\'s own default' -r
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l deadline -d 'How long healing and recovery may take before a run fails `converges`' -r
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l rate -d 'Writes per second of the write client' -r
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l keep-failed -d 'Keep a failed run\'s lab, logs, acked-write log and journals under DIR/seed-S' -r -F

@@ -79,12 +79,19 @@ pub async fn cmd_drill(a: &DrillArgs) -> Result<(), CliError> {
             .is_some_and(|d| d.waits_on_purpose().is_some())
     });
     let finished = std::sync::Mutex::new(0usize);
+    // The drills running now, to name them if a signal tears their labs down.
+    let running = std::sync::Mutex::new(std::collections::BTreeSet::new());
     let lane = |idx: Vec<usize>| {
-        let (one, finished) = (&one, &finished);
+        let (one, finished, running) = (&one, &finished, &running);
         async move {
             let mut out = Vec::new();
             for i in idx {
+                running
+                    .lock()
+                    .expect("running")
+                    .insert(books[i].name.clone());
                 out.push((i, one(i).await));
+                running.lock().expect("running").remove(&books[i].name);
                 *finished.lock().expect("count") += 1;
             }
             out
@@ -101,10 +108,18 @@ pub async fn cmd_drill(a: &DrillArgs) -> Result<(), CliError> {
         Err((a, b)) => a.into_iter().chain(b.into_iter().flatten()).collect(),
         Ok(sig) => {
             let done = *finished.lock().expect("count");
+            let names: Vec<String> = running.lock().expect("running").iter().cloned().collect();
+            let what = match names.as_slice() {
+                [one] => format!("drill {one} interrupted by {sig}: its lab was torn down"),
+                _ => format!(
+                    "drills {} interrupted by {sig}: their labs were torn down",
+                    names.join(", ")
+                ),
+            };
             return Err(CliError::new(
                 super::error::Exit::Aborted,
                 format!(
-                    "drill interrupted by {sig}: the labs of the drills still running were torn down{}",
+                    "{what}{}",
                     if done == 0 {
                         String::new()
                     } else {

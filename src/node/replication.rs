@@ -277,11 +277,19 @@ async fn pull_once(
                 *resumed_logged = true;
             }
             if !records.is_empty() {
+                // Applied only while the node is still a replica, under the role gate: records
+                // arriving after it went standalone are not its own writes, and must not be
+                // counted (and exported) as such.
+                let gate = node.role_gate.read().await;
+                if node.state().role != Role::Replica {
+                    return Err(PullError::Failed("the node stopped replicating".into()));
+                }
                 let store = node.store.clone();
                 let applied = tokio::task::spawn_blocking(move || store.apply(&records))
                     .await
                     .map_err(|e| PullError::Failed(e.to_string()))?
                     .map_err(|e| PullError::Failed(e.to_string()))?;
+                drop(gate);
                 node.head_tx.send_replace(applied.seq);
             }
             node.set_db_status(DbStatus::Up);
