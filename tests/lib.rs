@@ -10,6 +10,7 @@ mod it {
     mod cli;
     mod file_safety;
     mod late;
+    mod lock;
     mod node_safety;
     mod openldap;
     mod partition;

@@ -15,7 +15,7 @@ use super::model::Runbook;
 use super::step::run_step;
 use super::template::Scope;
 use crate::exit::Exit;
-use crate::procedures::{Cluster, ProcError, RunContext, StepReport};
+use crate::procedures::{Cluster, ProcError, StepReport};
 
 pub struct Settings {
     pub dry_run: bool,
@@ -334,8 +334,11 @@ pub async fn run(
             }
         }
     };
-    if let Some(held) = shared.held.lock().await.take() {
-        cl.unlock(&held).await;
+    // The run's lock goes with it on every node, even one this process did not lock (a resumed
+    // run whose steps were all done took none, while the killed run's lock stays behind).
+    let held = shared.held.lock().await.take();
+    if !settings.dry_run {
+        cl.release_run_lock(&held.unwrap_or_default()).await;
     }
     report.outcome = outcome.clone();
     report.ms = started.elapsed().as_millis() as u64;
