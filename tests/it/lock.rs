@@ -297,8 +297,13 @@ fn a_resumed_run_releases_its_lock_when_already_done() {
     .success()
     .json();
     assert_eq!(resumed["outcome"], "already done", "{resumed}");
-    // No lock of that run is left: the next procedure runs without --break-lock.
-    lab.ok(&["switchover", "--to", "node-2", "--yes"]);
+    // No lock of that run is left, not even for another operator (the chaos policy): the next
+    // procedure runs without --break-lock.
+    let node = lab.ok(&["api", "GET", "/v1/node"]).json();
+    assert!(node["lock"].is_null(), "{node}");
+    let mut next = lab.drctl(&["switchover", "--to", "node-2", "--yes"]);
+    next.env("DRCTL_OPERATOR", "someone-else");
+    run(next).success();
     for n in ["node-1", "node-2", "node-3"] {
         assert!(lock_events(&lab, n, "lock_broken").is_empty());
     }
