@@ -70,13 +70,14 @@ async fn held_by(t: &Target) -> Option<LockInfo> {
 
 impl Cluster {
     /// Takes (or renews) this run's lock on every node that answers, in name order; refuses,
-    /// releasing what it took, when another run holds it. Returns the nodes locked.
-    pub(crate) async fn lock_nodes(
+    /// releasing what it took, when another run holds it. Returns the nodes locked, and what
+    /// was taken over from a run whose drctl is gone (also said on stderr).
+    pub async fn lock_nodes(
         &self,
         reason: &str,
         ttl: Duration,
         break_lock: bool,
-    ) -> Result<Vec<String>, ProcError> {
+    ) -> Result<(Vec<String>, Vec<String>), ProcError> {
         let me = this_process();
         let req = LockRequest {
             holder: self.operator.clone(),
@@ -90,6 +91,7 @@ impl Cluster {
         let mut targets: Vec<&Target> = self.targets.iter().collect();
         targets.sort_by(|a, b| a.name.cmp(&b.name));
         let mut taken = Vec::new();
+        let mut notes = Vec::new();
         let mut refusal = None;
         for t in targets {
             let err = match t.client.lock(&req).await {
@@ -117,10 +119,12 @@ impl Cluster {
                 };
                 match t.client.lock(&over).await {
                     Ok(_) => {
-                        eprintln!(
+                        let note = format!(
                             "{}: took over the cluster lock of run {} ({}, held by {}): its {} is gone",
                             t.name, l.run_id, l.reason, l.holder, l.owner
                         );
+                        eprintln!("{note}");
+                        notes.push(note);
                         taken.push(t.name.clone());
                         continue;
                     }
@@ -153,7 +157,7 @@ impl Cluster {
         if taken.is_empty() {
             return Err(ProcError::refused("no node answered; nothing was changed"));
         }
-        Ok(taken)
+        Ok((taken, notes))
     }
 
     pub(crate) async fn unlock_nodes(&self, held: &[String]) {
@@ -167,36 +171,48 @@ impl Cluster {
     }
 
     /// Releases this run's lock on every node when the run ends: the nodes this process locked,
-    /// and those still holding the lock of this run id from a process that is gone (a resumed
-    /// run whose steps were all done took no lock itself). A live owner keeps its lock.
-    pub async fn release_run_lock(&self, held: &[String]) {
+    /// and, for a `resumed` run (a fresh run id is this process's alone), those still holding
+    /// the lock of this run id from a process that is gone (a resumed run whose steps were all
+    /// done took no lock itself). A live owner keeps its lock.
+    pub async fn release_run_lock(&self, held: &[String], resumed: bool) -> Vec<String> {
         let me = this_process();
         let release = self.targets.iter().map(|t| {
             let me = &me;
             async move {
                 if held.contains(&t.name) {
                     let _ = t.client.unlock(&self.run_id).await;
-                    return;
+                    return None;
                 }
-                let Some(l) = held_by(t).await.filter(|l| l.run_id == self.run_id) else {
-                    return;
-                };
-                match judge(&l.owner, me) {
-                    Holder::Running => eprintln!(
+                if !resumed {
+                    return None;
+                }
+                let l = held_by(t).await.filter(|l| l.run_id == self.run_id)?;
+                let note = match judge(&l.owner, me) {
+                    Holder::Running => format!(
                         "{}: the lock of run {} stays: its drctl (pid {}) still runs",
                         t.name, l.run_id, l.owner.pid
                     ),
-                    Holder::Unknown if l.owner.is_known() => eprintln!(
+                    Holder::Unknown if l.owner.is_known() => format!(
                         "{}: the lock of run {} stays: its drctl runs on {} (release it with \
                          --break-lock once that process is gone, or let it expire)",
                         t.name, l.run_id, l.owner.host
                     ),
                     _ => {
                         let _ = t.client.unlock(&self.run_id).await;
+                        format!(
+                            "{}: released the lock run {} left behind ({})",
+                            t.name, l.run_id, l.owner
+                        )
                     }
-                }
+                };
+                eprintln!("{note}");
+                Some(note)
             }
         });
-        futures_util::future::join_all(release).await;
+        futures_util::future::join_all(release)
+            .await
+            .into_iter()
+            .flatten()
+            .collect()
     }
 }

@@ -289,7 +289,7 @@ impl RunContext for Cluster {
         ttl: Duration,
         break_lock: bool,
     ) -> Result<Vec<String>, ProcError> {
-        self.lock_nodes(reason, ttl, break_lock).await
+        Ok(self.lock_nodes(reason, ttl, break_lock).await?.0)
     }
 
     async fn unlock(&self, held: &[String]) {

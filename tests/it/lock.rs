@@ -270,7 +270,8 @@ fn a_paused_run_keeps_its_lock_and_a_killed_run_is_taken_over() {
     std::fs::remove_file(&slow.hold).unwrap();
     run_within(slow.command(&lab), DEADLINE)
         .success()
-        .stderr_has(&format!("took over the cluster lock of run {run_id}"));
+        .stderr_has(&format!("took over the cluster lock of run {run_id}"))
+        .stdout_has(&format!("took over the cluster lock of run {run_id}"));
     for n in ["node-1", "node-2", "node-3"] {
         let over = lock_events(&lab, n, "lock_taken_over");
         assert_eq!(over.len(), 1, "{n}: {over:?}");
@@ -297,6 +298,10 @@ fn a_resumed_run_releases_its_lock_when_already_done() {
     .success()
     .json();
     assert_eq!(resumed["outcome"], "already done", "{resumed}");
+    assert!(
+        resumed["notes"].to_string().contains("released the lock"),
+        "{resumed}"
+    );
     // No lock of that run is left, not even for another operator (the chaos policy): the next
     // procedure runs without --break-lock.
     let node = lab.ok(&["api", "GET", "/v1/node"]).json();
