@@ -313,3 +313,54 @@ fn a_resumed_run_releases_its_lock_when_already_done() {
         assert!(lock_events(&lab, n, "lock_broken").is_empty());
     }
 }
+
+#[test]
+fn two_racing_runs_exactly_one_proceeds() {
+    let lab = Lab::up(3);
+    let slow = Slow::new(&lab, SLOW);
+    for round in 0..5 {
+        std::fs::write(&slow.hold, "").unwrap();
+        let _ = std::fs::remove_file(&slow.marker);
+        let spawn = || {
+            slow.command(&lab)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let mut runs = [spawn(), spawn()];
+        // One is refused (not both, which the old parallel acquisition allowed: each run took
+        // some nodes and was refused on the others); the other holds the lock and runs.
+        let loser = wait_for("one of two racing runs to be refused", DEADLINE, || {
+            runs.iter_mut()
+                .position(|c| c.try_wait().unwrap().is_some())
+        });
+        let winner = 1 - loser;
+        let lost = std::mem::replace(&mut runs[loser], spawn());
+        let out = lost.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "round {round}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            runs[winner].try_wait().unwrap().is_none(),
+            "round {round}: both runs ended"
+        );
+        wait_for("the winner's step to run", DEADLINE, || {
+            slow.marker.exists().then_some(())
+        });
+        // A third run started while the winner holds the lock is refused too.
+        let third = &mut runs[loser];
+        let code = wait_for("a third run to be refused", DEADLINE, || {
+            third.try_wait().unwrap()
+        });
+        assert_eq!(code.code(), Some(3), "round {round}");
+        std::fs::remove_file(&slow.hold).unwrap();
+        let won = wait_for("the winner to finish", DEADLINE, || {
+            runs[winner].try_wait().unwrap()
+        });
+        assert!(won.success(), "round {round}: the winner failed");
+    }
+}
