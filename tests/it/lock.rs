@@ -318,48 +318,41 @@ fn a_resumed_run_releases_its_lock_when_already_done() {
 fn two_racing_runs_exactly_one_proceeds() {
     let lab = Lab::up(3);
     let slow = Slow::new(&lab, SLOW);
+    let spawn = || {
+        slow.command(&lab)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
     for round in 0..5 {
         std::fs::write(&slow.hold, "").unwrap();
         let _ = std::fs::remove_file(&slow.marker);
-        let spawn = || {
-            slow.command(&lab)
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        };
-        let mut runs = [spawn(), spawn()];
-        // One is refused (not both, which the old parallel acquisition allowed: each run took
-        // some nodes and was refused on the others); the other holds the lock and runs.
-        let loser = wait_for("one of two racing runs to be refused", DEADLINE, || {
+        let mut runs = vec![spawn(), spawn()];
+        // One is refused...
+        let loser = wait_for("one of two racing runs to end", DEADLINE, || {
             runs.iter_mut()
                 .position(|c| c.try_wait().unwrap().is_some())
         });
-        let winner = 1 - loser;
-        let lost = std::mem::replace(&mut runs[loser], spawn());
-        let out = lost.wait_with_output().unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(3),
-            "round {round}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(
-            runs[winner].try_wait().unwrap().is_none(),
-            "round {round}: both runs ended"
-        );
-        wait_for("the winner's step to run", DEADLINE, || {
+        let out = runs.remove(loser).wait_with_output().unwrap();
+        let said = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(3), "round {round}: {said}");
+        // ...and the other holds the lock and runs (a parallel acquisition let each run take
+        // some nodes and be refused on the others: both refused).
+        let mut winner = runs.pop().unwrap();
+        wait_for("the other run to hold the lock and run", DEADLINE, || {
+            if let Some(st) = winner.try_wait().unwrap() {
+                let mut e = String::new();
+                std::io::Read::read_to_string(&mut winner.stderr.take().unwrap(), &mut e).ok();
+                panic!("round {round}: both racing runs ended ({st}):\n{said}\n{e}");
+            }
             slow.marker.exists().then_some(())
         });
-        // A third run started while the winner holds the lock is refused too.
-        let third = &mut runs[loser];
-        let code = wait_for("a third run to be refused", DEADLINE, || {
-            third.try_wait().unwrap()
-        });
-        assert_eq!(code.code(), Some(3), "round {round}");
+        // A third run, started while it holds the lock, is refused too.
+        run_within(slow.command(&lab), DEADLINE).exit(3);
         std::fs::remove_file(&slow.hold).unwrap();
         let won = wait_for("the winner to finish", DEADLINE, || {
-            runs[winner].try_wait().unwrap()
+            winner.try_wait().unwrap()
         });
         assert!(won.success(), "round {round}: the winner failed");
     }
