@@ -111,6 +111,11 @@ impl Cluster {
                 break;
             }
             let info = held_by(t).await;
+            if info.is_none() && t.client.lock(&req).await.is_ok() {
+                // The lock ended between the refusal and the look: it is ours now.
+                taken.push(t.name.clone());
+                continue;
+            }
             let judged = info.as_ref().map(|l| (l, judge(&l.owner, &me)));
             if let Some((l, Holder::Dead)) = &judged {
                 let over = LockRequest {
