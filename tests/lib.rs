@@ -12,6 +12,7 @@ mod it {
     mod epochs;
     mod file_safety;
     mod late;
+    mod lock;
     mod node_safety;
     mod openldap;
     mod partition;

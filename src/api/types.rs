@@ -225,6 +225,38 @@ pub struct LockInfo {
     pub run_id: String,
     /// Milliseconds until the lease expires.
     pub expires_in_ms: u64,
+    /// The drctl process that holds it (empty/0 from an older drctl).
+    #[serde(default)]
+    pub owner: LockOwner,
+}
+
+/// The drctl process a lock belongs to: host name, pid and the process start time
+/// (`/proc/PID/stat` field 22, so a reused pid is not mistaken for the owner).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockOwner {
+    #[serde(default)]
+    pub host: String,
+    #[serde(default)]
+    pub pid: u32,
+    #[serde(default)]
+    pub start: u64,
+}
+
+impl LockOwner {
+    /// An older drctl did not say who it was.
+    pub fn is_known(&self) -> bool {
+        !self.host.is_empty() && self.pid != 0
+    }
+}
+
+impl std::fmt::Display for LockOwner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.is_known() {
+            write!(f, "drctl pid {} on {}", self.pid, self.host)
+        } else {
+            write!(f, "an unknown drctl process")
+        }
+    }
 }
 
 /// `POST /v1/events`: an event recorded on behalf of drctl (a procedure's start and end).
@@ -245,6 +277,13 @@ pub struct LockRequest {
     /// Take the lock even if someone else holds it (logged).
     #[serde(default)]
     pub break_lock: bool,
+    /// The drctl process asking (a lock belongs to one run in one process).
+    #[serde(default)]
+    pub owner: LockOwner,
+    /// Take over the lock of this run id, whose owner process is gone (checked by drctl on
+    /// the owner's host; the node accepts it only while that run still holds the lock).
+    #[serde(default)]
+    pub take_over: Option<String>,
 }
 
 /// `POST /v1/admin/unlock`.

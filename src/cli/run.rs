@@ -178,6 +178,9 @@ pub fn print_report(r: &RunbookReport, json: bool) {
         "{}: {} in {} ms (run {})",
         r.runbook, r.outcome, r.ms, r.run_id
     );
+    for n in &r.notes {
+        println!("note: {n}");
+    }
     if let Some(cmd) = &r.resume {
         println!("resume with: {cmd}");
     }

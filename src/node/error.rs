@@ -39,12 +39,13 @@ pub enum ApiError {
     RoleHolderDown { role: String, holder: String },
     #[error("{0}")]
     Removed(String),
-    #[error("the cluster lock is held by {holder} ({reason}, run {run_id}) for {expires_in_ms} ms more; wait, or use --break-lock if that run is dead")]
+    #[error("the cluster lock is held by {holder} ({reason}, run {run_id}, {owner}) for {expires_in_s} s more; wait for that run to end, continue it with `drctl run --resume {run_id}` if it was killed, or use --break-lock if it is dead")]
     Locked {
         holder: String,
         reason: String,
         run_id: String,
-        expires_in_ms: u64,
+        owner: String,
+        expires_in_s: u64,
     },
     #[error("cannot reach the primary {url}: {detail}")]
     Upstream { url: String, detail: String },

@@ -16,6 +16,7 @@ pub(crate) struct HeldLock {
     holder: String,
     reason: String,
     run_id: String,
+    owner: crate::api::LockOwner,
     pub(crate) expires: Instant,
 }
 
@@ -29,6 +30,7 @@ impl HeldLock {
                 .expires
                 .saturating_duration_since(Instant::now())
                 .as_millis() as u64,
+            owner: self.owner.clone(),
         }
     }
 }
@@ -93,29 +95,47 @@ impl Node {
         }
     }
 
-    /// Takes the cluster lock for `holder`, refusing if someone else holds it (unless broken).
+    /// Takes (or renews) the cluster lock for one run: the lock belongs to a run id and the
+    /// drctl process running it. Another run is refused whoever starts it; the same run id
+    /// from another process is refused too (two live processes never share a run) unless it
+    /// takes over a run whose owner drctl found dead (`take_over`), or breaks the lock.
     pub fn take_lock(
         &self,
         req: &crate::api::LockRequest,
     ) -> Result<crate::api::LockInfo, ApiError> {
         let mut held = self.lock.lock().expect("lock lock");
         if let Some(current) = held.as_ref().filter(|l| l.expires > Instant::now()) {
-            if current.holder != req.holder && current.run_id != req.run_id {
-                if !req.break_lock {
+            let same_run = current.run_id == req.run_id;
+            // An older drctl names no process: its run id alone identifies the run.
+            let same_process =
+                !current.owner.is_known() || !req.owner.is_known() || current.owner == req.owner;
+            if !(same_run && same_process) {
+                let (kind, verb) = if req.break_lock {
+                    ("lock_broken", "broke")
+                } else if req.take_over.as_deref() == Some(current.run_id.as_str()) {
+                    ("lock_taken_over", "took over")
+                } else {
                     let info = current.info();
                     return Err(ApiError::Locked {
                         holder: info.holder,
                         reason: info.reason,
                         run_id: info.run_id,
-                        expires_in_ms: info.expires_in_ms,
+                        owner: info.owner.to_string(),
+                        expires_in_s: info.expires_in_ms.div_ceil(1000),
                     });
-                }
+                };
                 self.event(
                     NewEvent::new(
-                        "lock_broken",
+                        kind,
                         format!(
-                            "{} broke the lock of {} ({}, run {})",
-                            req.holder, current.holder, current.reason, current.run_id
+                            "{} (run {}, {}) {verb} the lock of {} ({}, run {}, {})",
+                            req.holder,
+                            req.run_id,
+                            req.owner,
+                            current.holder,
+                            current.reason,
+                            current.run_id,
+                            current.owner
                         ),
                     )
                     .success(false)
@@ -127,6 +147,7 @@ impl Node {
             holder: req.holder.clone(),
             reason: req.reason.clone(),
             run_id: req.run_id.clone(),
+            owner: req.owner.clone(),
             expires: Instant::now() + Duration::from_millis(req.ttl_ms.clamp(1_000, 3_600_000)),
         };
         let info = lock.info();

@@ -12,7 +12,6 @@ use super::act::{Act, RunContext};
 use super::plan::Plan;
 use super::step::{Action, Check};
 use super::{Cluster, ProcError};
-use crate::api::{ClientError, LockRequest};
 use crate::exit::Exit;
 
 /// Asks the operator a yes/no question; Err when nobody can be asked.
@@ -316,56 +315,19 @@ impl RunContext for Cluster {
         &self.run_id
     }
 
-    /// Takes the cluster lock on every node that answers; refuses (releasing what it took) if
-    /// another operator holds it.
+    /// Takes the cluster lock (this run's, in this process) on every node that answers, in
+    /// name order; refuses (releasing what it took) if another run holds it.
     async fn lock(
         &self,
         reason: &str,
         ttl: Duration,
         break_lock: bool,
     ) -> Result<Vec<String>, ProcError> {
-        let req = LockRequest {
-            holder: self.operator.clone(),
-            reason: reason.to_string(),
-            run_id: self.run_id.clone(),
-            ttl_ms: ttl.as_millis() as u64,
-            break_lock,
-        };
-        let results = join_all(self.targets.iter().map(|t| {
-            let req = req.clone();
-            async move { (t.name.clone(), t.client.lock(&req).await) }
-        }))
-        .await;
-        let mut taken = Vec::new();
-        let mut refusal = None;
-        for (name, r) in results {
-            match r {
-                Ok(_) => taken.push(name),
-                Err(e) if e.is_unreachable() => {}
-                Err(ClientError::Api { body, .. }) if body.code == "locked" => {
-                    refusal = Some(format!("{name}: {}", body.message));
-                }
-                Err(e) => refusal = Some(format!("{name}: cannot take the cluster lock: {e}")),
-            }
-        }
-        if let Some(why) = refusal {
-            self.unlock(&taken).await;
-            return Err(ProcError::refused(format!("{why}; nothing was changed")));
-        }
-        if taken.is_empty() {
-            return Err(ProcError::refused("no node answered; nothing was changed"));
-        }
-        Ok(taken)
+        Ok(self.lock_nodes(reason, ttl, break_lock).await?.0)
     }
 
     async fn unlock(&self, held: &[String]) {
-        join_all(
-            self.targets
-                .iter()
-                .filter(|t| held.contains(&t.name))
-                .map(|t| t.client.unlock(&self.run_id)),
-        )
-        .await;
+        self.unlock_nodes(held).await
     }
 
     /// Records a procedure event on the locked nodes (an event never fails a run).

@@ -59,6 +59,8 @@ pub struct Shared {
     pub held: tokio::sync::Mutex<Option<Vec<String>>>,
     pub outputs: Mutex<BTreeMap<String, String>>,
     pub http: reqwest::Client,
+    /// What the run says about the lock (taken over from a dead run, released for one).
+    pub notes: Mutex<Vec<String>>,
 }
 
 /// The context a runbook step runs in: the cluster (with this step's timeout) and the run.
@@ -99,7 +101,8 @@ impl RunContext for RunbookCtx {
             // A runbook that only reaches outside systems (a directory): no cluster to lock.
             return Ok(Vec::new());
         }
-        let taken = self.cluster.lock(reason, ttl, brk).await?;
+        let (taken, notes) = self.cluster.lock_nodes(reason, ttl, brk).await?;
+        self.shared.notes.lock().expect("notes lock").extend(notes);
         let mut all = held.take().unwrap_or_default();
         for n in taken {
             if !all.contains(&n) {

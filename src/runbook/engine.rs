@@ -15,7 +15,7 @@ use super::model::Runbook;
 use super::step::run_step;
 use super::template::Scope;
 use crate::exit::Exit;
-use crate::procedures::{Cluster, ProcError, RunContext, StepReport};
+use crate::procedures::{Cluster, ProcError, StepReport};
 
 pub struct Settings {
     pub dry_run: bool,
@@ -68,6 +68,10 @@ pub struct RunbookReport {
     pub journal: Option<String>,
     /// The command that continues this run, when it stopped part-way.
     pub resume: Option<String>,
+    /// What happened to the cluster lock beyond taking and releasing it (a lock taken over
+    /// from a run whose drctl is gone, a killed run's lock released by its resume).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     #[serde(skip)]
     pub exit: Option<Exit>,
 }
@@ -147,6 +151,7 @@ pub async fn run(
         error: None,
         journal: None,
         resume: None,
+        notes: Vec::new(),
         exit: None,
     };
     let mut journal = match (&settings.journal_dir, settings.dry_run) {
@@ -187,6 +192,7 @@ pub async fn run(
         held: tokio::sync::Mutex::new(None),
         outputs: std::sync::Mutex::new(BTreeMap::new()),
         http: settings.http.clone(),
+        notes: std::sync::Mutex::new(Vec::new()),
     });
     let total = rb.steps.len();
     let mut failure: Option<ProcError> = None;
@@ -334,9 +340,16 @@ pub async fn run(
             }
         }
     };
-    if let Some(held) = shared.held.lock().await.take() {
-        cl.unlock(&held).await;
+    // The run's lock goes with it on every node, even one this process did not lock (a resumed
+    // run whose steps were all done took none, while the killed run's lock stays behind).
+    let held = shared.held.lock().await.take();
+    if !settings.dry_run {
+        let released = cl
+            .release_run_lock(&held.unwrap_or_default(), !resume.run_id.is_empty())
+            .await;
+        shared.notes.lock().expect("notes lock").extend(released);
     }
+    report.notes = std::mem::take(&mut *shared.notes.lock().expect("notes lock"));
     report.outcome = outcome.clone();
     report.ms = started.elapsed().as_millis() as u64;
     if let Some(mut e) = failure {
