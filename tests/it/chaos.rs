@@ -162,8 +162,10 @@ fn chaos_policy_joins_a_standalone_node_instead_of_looping_on_an_already_done_re
 
 /// Fixed-seed campaigns aimed at the safety fixes of issue 10, each sized for CI: with the fix
 /// reverted, each broke an invariant (measured: promoted-dies seeds 500-503 failed 4 of 4
-/// without the fence before the promotion; demote under 300 writes/s seed 801 failed
-/// `exports-name-only-dropped-writes` with the divergence read at three moments).
+/// without the fence before the promotion; same-operator races seeds 928 and 931 failed
+/// `one-writer-per-epoch` and `acked-writes-kept` with the lock letting the same holder in;
+/// demote under 300 writes/s seed 801 failed `exports-name-only-dropped-writes` with the
+/// divergence read at three moments).
 #[test]
 fn chaos_fixed_seed_campaigns_guard_the_safety_fixes() {
     let tmp = tempfile::tempdir().unwrap();
@@ -178,6 +180,31 @@ fn chaos_fixed_seed_campaigns_guard_the_safety_fixes() {
             "promoted-dies",
             "--procedures",
             "switchover",
+        ],
+        // The same operator in two shells: one run holds the lock (item 2).
+        &[
+            "--seed",
+            "928",
+            "--runs",
+            "1",
+            "--faults",
+            "race",
+            "--procedures",
+            "switchover",
+            "--steps",
+            "8",
+        ],
+        &[
+            "--seed",
+            "931",
+            "--runs",
+            "1",
+            "--faults",
+            "race",
+            "--procedures",
+            "switchover",
+            "--steps",
+            "8",
         ],
         // Demote of a replica under writes plans from one consistent reading (item 6).
         &[
