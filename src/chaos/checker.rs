@@ -31,7 +31,7 @@ pub struct Verdict {
     pub evidence: String,
 }
 
-fn verdict(name: &'static str, bad: &[String], good: String) -> Verdict {
+pub fn verdict(name: &'static str, bad: &[String], good: String) -> Verdict {
     Verdict {
         name,
         ok: bad.is_empty(),
@@ -222,9 +222,16 @@ pub async fn check(o: &Observed) -> (Vec<Verdict>, u64) {
     ));
 
     // 8. Exit codes match outcomes.
+    out.push(exit_codes(&o.calls));
+    (out, n_lost)
+}
+
+/// `exit-codes-match-outcomes`: 0 done, 1 failed (part-way only with a resume), 3 refused,
+/// 4 aborted, 5 only with a printed resume; calls chaos killed are not judged.
+pub fn exit_codes(calls: &[super::drctl::Call]) -> Verdict {
     let mut bad = Vec::new();
     let mut judged = 0;
-    for c in o.calls.iter().filter(|c| !c.killed) {
+    for c in calls.iter().filter(|c| !c.killed) {
         let Some(code) = c.exit else { continue };
         judged += 1;
         let outcome = c.outcome.as_deref().unwrap_or("");
@@ -249,10 +256,9 @@ pub async fn check(o: &Observed) -> (Vec<Verdict>, u64) {
             ));
         }
     }
-    out.push(verdict(
+    verdict(
         INVARIANTS[7],
         &bad,
         format!("{judged} procedure exit(s) judged"),
-    ));
-    (out, n_lost)
+    )
 }
