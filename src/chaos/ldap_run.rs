@@ -342,6 +342,10 @@ pub async fn run(sched: &Schedule, opts: &Options, dir: &Path) -> super::report:
         .flatten();
     let _ = guard.0.take().expect("still set").down(keep.is_some());
     if let Some(to) = keep {
+        // The verdicts and timeline beside the lab they describe.
+        if let Ok(j) = serde_json::to_vec_pretty(&report) {
+            let _ = std::fs::write(dir.join("report.json"), j);
+        }
         super::keep::keep(dir, to, sched.seed, &mut report);
     }
     report
