@@ -156,3 +156,31 @@ pub async fn check(o: &LdapObserved) -> LdapVerdicts {
         exported: n_exported,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exported_dns_reads_plain_and_base64_dns_of_every_ldif_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(
+            tmp.path().join("drctl-demote-node-1-abc.ldif"),
+            "# comment\n\ndn: uid=chaos-0000001,ou=people,dc=example,dc=com\nuid: chaos-0000001\n\n\
+             dn:: dWlkPUNoYW9zLTAwMDAwMDIsb3U9cGVvcGxlLGRjPWV4YW1wbGUsZGM9Y29t\n",
+        )
+        .unwrap();
+        std::fs::create_dir(tmp.path().join("sub")).unwrap();
+        std::fs::write(
+            tmp.path().join("sub/x.ldif"),
+            "dn: uid=chaos-0000003,ou=people,dc=example,dc=com\n",
+        )
+        .unwrap();
+        let got = exported_dns(tmp.path());
+        let want: BTreeSet<String> = [1, 2, 3]
+            .iter()
+            .map(|i| format!("uid=chaos-000000{i},ou=people,dc=example,dc=com"))
+            .collect();
+        assert_eq!(got, want);
+    }
+}
