@@ -30,6 +30,9 @@ fn chaos(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
     run(c)
 }
 
+/// Seeds 300-305 draw kill -9 of the provider and of consumers, SIGSTOP, restarts, failover,
+/// demote, switchover and repoint, drctl SIGKILLed part-way then rerun or resumed, and racing
+/// operators; about 15 s on 2 cores.
 #[test]
 fn chaos_openldap_fixed_seed_campaign_keeps_every_invariant() {
     if slapd_missing() {
@@ -44,7 +47,7 @@ fn chaos_openldap_fixed_seed_campaign_keeps_every_invariant() {
             "--seed",
             "300",
             "--runs",
-            "4",
+            "6",
             "--max-delay",
             "1s",
             "--json",
@@ -61,7 +64,7 @@ fn chaos_openldap_fixed_seed_campaign_keeps_every_invariant() {
         .collect();
     assert!(broken.is_empty(), "runs failed: {broken:#?}");
     assert_eq!(r.code(), 0, "{}", r.dump());
-    assert_eq!(s["runs"], 4);
+    assert_eq!(s["runs"], 6);
     assert_eq!(s["writes_lost"], 0);
     assert!(s["writes_acknowledged"].as_u64().unwrap() > 0, "{s}");
     assert!(s["faults"].as_u64().unwrap() > 0, "{s}");
@@ -74,13 +77,13 @@ fn chaos_openldap_fixed_seed_campaign_keeps_every_invariant() {
         "no-panic",
         "exit-codes-match-outcomes",
     ] {
-        assert_eq!(inv[name], 4, "invariant {name}: {s}");
+        assert_eq!(inv[name], 6, "invariant {name}: {s}");
     }
     // Epochs and cluster locks do not exist on slapd: not judged, not reported as broken.
     assert!(inv.get("epochs-never-decrease").is_none(), "{s}");
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(
-        xml.contains("<testsuite name=\"drctl chaos\" tests=\"4\" failures=\"0\""),
+        xml.contains("<testsuite name=\"drctl chaos\" tests=\"6\" failures=\"0\""),
         "{xml}"
     );
 }
