@@ -7,6 +7,7 @@ mod support;
 mod it {
     mod admin;
     mod chaos;
+    mod chaos_ldap;
     mod cli;
     mod divergence;
     mod epochs;

@@ -32,7 +32,7 @@ pub struct Verdict {
     pub evidence: String,
 }
 
-fn verdict(name: &'static str, bad: &[String], good: String) -> Verdict {
+pub fn verdict(name: &'static str, bad: &[String], good: String) -> Verdict {
     Verdict {
         name,
         ok: bad.is_empty(),
@@ -268,9 +268,33 @@ pub async fn check(o: &Observed) -> (Vec<Verdict>, u64) {
     ));
 
     // 8. Exit codes match outcomes.
+    out.push(exit_codes(&o.calls));
+
+    // 9. An export names only writes the primary never had: a record the final primary holds
+    // as the very same write (key, epoch, seq) was not dropped, and exporting it (with the full
+    // sync that follows) means the divergence was misread (e.g. under writes).
+    let records = exported_records(&o.exports);
+    let wrong: Vec<String> = records
+        .iter()
+        .filter(|(_, k, e, s)| written_at.get(k) == Some(&(*e, *s)))
+        .map(|(f, k, e, s)| {
+            format!("{f}: {k} at epoch {e} seq {s} is on the final primary as the same write")
+        })
+        .collect();
+    out.push(verdict(
+        INVARIANTS[8],
+        &wrong,
+        format!("{} exported record(s) checked", records.len()),
+    ));
+    (out, n_lost)
+}
+
+/// `exit-codes-match-outcomes`: 0 done, 1 failed (part-way only with a resume), 3 refused,
+/// 4 aborted, 5 only with a printed resume; calls chaos killed are not judged.
+pub fn exit_codes(calls: &[super::drctl::Call]) -> Verdict {
     let mut bad = Vec::new();
     let mut judged = 0;
-    for c in o.calls.iter().filter(|c| !c.killed) {
+    for c in calls.iter().filter(|c| !c.killed) {
         let Some(code) = c.exit else { continue };
         judged += 1;
         let outcome = c.outcome.as_deref().unwrap_or("");
@@ -295,27 +319,9 @@ pub async fn check(o: &Observed) -> (Vec<Verdict>, u64) {
             ));
         }
     }
-    out.push(verdict(
+    verdict(
         INVARIANTS[7],
         &bad,
         format!("{judged} procedure exit(s) judged"),
-    ));
-
-    // 9. An export names only writes the primary never had: a record the final primary holds
-    // as the very same write (key, epoch, seq) was not dropped, and exporting it (with the full
-    // sync that follows) means the divergence was misread (e.g. under writes).
-    let records = exported_records(&o.exports);
-    let wrong: Vec<String> = records
-        .iter()
-        .filter(|(_, k, e, s)| written_at.get(k) == Some(&(*e, *s)))
-        .map(|(f, k, e, s)| {
-            format!("{f}: {k} at epoch {e} seq {s} is on the final primary as the same write")
-        })
-        .collect();
-    out.push(verdict(
-        INVARIANTS[8],
-        &wrong,
-        format!("{} exported record(s) checked", records.len()),
-    ));
-    (out, n_lost)
+    )
 }

@@ -5,10 +5,16 @@
 //! `drctl chaos --seed S --runs 1`.
 //!
 //! The kind of cluster is one [`Kind`]: its lab, faults, procedures, write client and invariants.
-//! Only drnode is built; `--kind openldap` is refused until its lab and LDAP invariants exist.
+//! drnode runs in `run.rs`; slapd (`--kind openldap`) in `ldap_run.rs`, `ldap_writer.rs`,
+//! `ldap_policy.rs` and `ldap_checker.rs`.
 
 pub mod checker;
 pub mod drctl;
+mod keep;
+pub mod ldap_checker;
+pub mod ldap_policy;
+pub mod ldap_run;
+pub mod ldap_writer;
 pub mod mid;
 pub mod policy;
 pub mod report;
@@ -26,10 +32,8 @@ use schedule::{Mix, Schedule};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChaosError {
-    #[error(
-        "--kind openldap: chaos campaigns on slapd are not built yet; only --kind drnode runs"
-    )]
-    KindNotBuilt,
+    #[error("--kind openldap: {0}")]
+    NoSlapd(String),
     #[error("--nodes {0}: a chaos lab has 3 to 5 nodes")]
     Nodes(u16),
     #[error("--{what} {name}: unknown; choose from {known}")]
@@ -50,25 +54,36 @@ pub enum ChaosError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Drnode,
+    Openldap,
 }
+
+/// The faults a slapd campaign draws from (no wipe: a lost replica is a reseed, not a fault).
+pub const LDAP_FAULTS: &[&str] = &["kill", "pause", "restart", "drctl-kill", "race"];
+/// The OpenLDAP procedures.
+pub const LDAP_PROCEDURES: &[&str] = &["switchover", "failover", "demote", "repoint"];
 
 impl Kind {
     pub fn of(kind: Option<NodeKind>) -> Result<Kind, ChaosError> {
         match kind {
             None | Some(NodeKind::Drnode) => Ok(Kind::Drnode),
-            Some(NodeKind::Openldap) => Err(ChaosError::KindNotBuilt),
+            Some(NodeKind::Openldap) => match crate::lab::openldap::missing_tools() {
+                Some(why) => Err(ChaosError::NoSlapd(why)),
+                None => Ok(Kind::Openldap),
+            },
         }
     }
 
     pub fn faults(self) -> &'static [&'static str] {
         match self {
             Kind::Drnode => schedule::FAULTS,
+            Kind::Openldap => LDAP_FAULTS,
         }
     }
 
     pub fn procedures(self) -> &'static [&'static str] {
         match self {
             Kind::Drnode => schedule::PROCEDURES,
+            Kind::Openldap => LDAP_PROCEDURES,
         }
     }
 }
@@ -129,8 +144,13 @@ impl Options {
     /// The command that draws and plays the run of `seed` again.
     pub fn replay(&self, seed: u64) -> String {
         format!(
-            "drctl chaos --seed {seed} --runs 1 --nodes {} --faults {} --procedures {} --steps {} \
+            "drctl chaos{} --seed {seed} --runs 1 --nodes {} --faults {} --procedures {} --steps {} \
              --max-delay {}ms --rate {} --sync-give-up {}",
+            if self.kind == Kind::Openldap {
+                " --kind openldap"
+            } else {
+                ""
+            },
             self.nodes,
             self.mix.faults.join(","),
             self.mix.procedures.join(","),
@@ -165,10 +185,11 @@ pub async fn campaign(opts: &Options, progress: &(dyn Fn(&str) + Sync)) -> Summa
         let dir = crate::lab::sweep::drill_dir(&base, &format!("chaos{}", sched.seed));
         let mut r = match opts.kind {
             Kind::Drnode => run::run(&sched, opts, &dir).await,
+            Kind::Openldap => ldap_run::run(&sched, opts, &dir).await,
         };
         r.replay = opts.replay(sched.seed);
         progress(&format!(
-            "run {} seed {}: {} in {} ms ({} faults, {} procedures, {} writes acked, {} lost)",
+            "run {} seed {}: {} in {} ms ({} faults, {} procedures, {} writes acked, {} lost, {} exported)",
             i + 1,
             r.seed,
             if r.passed { "passed" } else { "FAILED" },
@@ -176,7 +197,8 @@ pub async fn campaign(opts: &Options, progress: &(dyn Fn(&str) + Sync)) -> Summa
             r.faults,
             r.procedures,
             r.writes_acknowledged,
-            r.writes_lost
+            r.writes_lost,
+            r.writes_exported
         ));
         if !r.passed {
             progress(&r.explain());

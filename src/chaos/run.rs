@@ -412,33 +412,9 @@ pub async fn run(sched: &Schedule, opts: &Options, dir: &Path) -> super::report:
         .flatten();
     let _ = lab.down(keep.is_some());
     if let Some(to) = keep {
-        let dest = to.join(format!("seed-{}", sched.seed));
-        let _ = std::fs::create_dir_all(to);
-        let _ = std::fs::remove_dir_all(&dest);
-        match std::fs::rename(dir, &dest).or_else(|_| copy_dir(dir, &dest)) {
-            Ok(()) => report.kept = Some(dest.display().to_string()),
-            Err(e) => report
-                .error
-                .get_or_insert(format!("cannot keep {}: {e}", dir.display()))
-                .push('.'),
-        }
-        let _ = std::fs::remove_dir_all(dir);
+        super::keep::keep(dir, to, sched.seed, &mut report);
     }
     report
-}
-
-fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for e in std::fs::read_dir(from)? {
-        let e = e?;
-        let dest = to.join(e.file_name());
-        if e.file_type()?.is_dir() {
-            copy_dir(&e.path(), &dest)?;
-        } else {
-            std::fs::copy(e.path(), dest)?;
-        }
-    }
-    Ok(())
 }
 
 async fn play(

@@ -177,6 +177,18 @@ impl Session {
         Ok(())
     }
 
+    pub async fn delete(&mut self, dn: &str) -> Result<(), LdapError> {
+        let what = format!("delete {dn}");
+        self.ldap
+            .with_timeout(self.op_timeout)
+            .delete(dn)
+            .await
+            .map_err(|e| self.op(&what, e))?
+            .success()
+            .map_err(|e| self.op(&what, e))?;
+        Ok(())
+    }
+
     pub async fn close(mut self) {
         let _ = self.ldap.unbind().await;
     }

@@ -1,0 +1,186 @@
+//! The invariants of a slapd run, in LDAP terms and under the drnode names where they apply:
+//! every acknowledged add is on the final provider or in an LDIF export a procedure wrote;
+//! a procedure never leaves more than one writable provider; every node converges (equal
+//! fingerprints, `check` exit 0); no panic; exit codes match outcomes. Epochs and cluster locks
+//! do not exist on slapd, so their invariants are not judged.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use base64::Engine;
+
+use super::checker::{exit_codes, verdict, Verdict, INVARIANTS};
+use super::ldap_run::{writable, LdapObserved};
+
+/// The invariants a slapd run is judged by, in order.
+pub const LDAP_INVARIANTS: &[&str] = &[
+    "acked-writes-kept",
+    "one-writable-provider",
+    "converges",
+    "no-panic",
+    "exit-codes-match-outcomes",
+];
+
+/// The DNs (lowercased) of the entries in the LDIF files a procedure wrote under `dir`.
+pub fn exported_dns(dir: &Path) -> BTreeSet<String> {
+    let mut dns = BTreeSet::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            dns.extend(exported_dns(&p));
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&p) else {
+            continue;
+        };
+        for line in text.lines() {
+            let dn = if let Some(b) = line.strip_prefix("dn:: ") {
+                base64::engine::general_purpose::STANDARD
+                    .decode(b.trim())
+                    .ok()
+                    .map(|v| String::from_utf8_lossy(&v).into_owned())
+            } else {
+                line.strip_prefix("dn: ").map(str::to_string)
+            };
+            if let Some(dn) = dn {
+                dns.insert(dn.trim().to_ascii_lowercase());
+            }
+        }
+    }
+    dns
+}
+
+pub struct LdapVerdicts {
+    pub verdicts: Vec<Verdict>,
+    pub lost: u64,
+    pub exported: u64,
+}
+
+pub async fn check(o: &LdapObserved) -> LdapVerdicts {
+    let exported = exported_dns(&o.exports);
+    let mut out = Vec::new();
+
+    // acked-writes-kept: on the final provider, or named in an LDIF export.
+    let provider = o.final_view.provider();
+    let mut lost = Vec::new();
+    let mut present = BTreeSet::new();
+    match provider
+        .as_deref()
+        .and_then(|p| o.admins.iter().find(|n| n.name == p))
+    {
+        Some(n) => match super::ldap_writer::present(n).await {
+            Ok(p) => present = p,
+            Err(e) => lost.push(format!("cannot list the final provider {}: {e}", n.name)),
+        },
+        None => lost.push("no provider at the end to hold the acknowledged adds".into()),
+    }
+    let mut n_lost = 0;
+    let mut n_exported = 0;
+    for a in &o.acks {
+        let dn = a.dn.to_ascii_lowercase();
+        let in_export = exported.contains(&dn);
+        n_exported += in_export as u64;
+        if !present.contains(&dn) && !in_export {
+            n_lost += 1;
+            lost.push(format!(
+                "{} (acked by {} at {} ms) is not on the final provider {} and in no LDIF export",
+                a.dn,
+                a.node,
+                a.acked_ms,
+                provider.as_deref().unwrap_or("-")
+            ));
+        }
+    }
+    out.push(verdict(
+        INVARIANTS[0],
+        &lost,
+        format!("{} acked, {n_exported} of them exported", o.acks.len()),
+    ));
+
+    // one-writable-provider: no procedure that succeeded left more slapd taking writes than
+    // it found (and more than one); at the end, exactly one.
+    let mut two = o.writers.clone();
+    let end = writable(&o.final_view);
+    if end.len() > 1 {
+        two.push(format!("at the end {end:?} take writes"));
+    }
+    out.push(verdict(
+        LDAP_INVARIANTS[1],
+        &two,
+        format!(
+            "{} succeeded procedure(s) judged; at the end {end:?}",
+            o.writable_checks
+        ),
+    ));
+
+    // converges.
+    let conv: Vec<String> = o.converged.clone().err().into_iter().collect();
+    out.push(verdict(
+        INVARIANTS[3],
+        &conv,
+        "check exit 0, equal fingerprints".into(),
+    ));
+
+    // no-panic: in drctl's stderr, or an assertion in a slapd log.
+    let mut panics: Vec<String> = o
+        .calls
+        .iter()
+        .filter(|c| c.stderr.contains("panicked at"))
+        .map(|c| format!("drctl {}: {}", c.args.join(" "), c.stderr))
+        .collect();
+    for (name, log) in &o.logs {
+        let Ok(text) = std::fs::read_to_string(log) else {
+            continue;
+        };
+        if let Some(l) = text
+            .lines()
+            .find(|l| l.contains("Assertion") || l.contains("panicked at"))
+        {
+            panics.push(format!("{name} slapd: {l}"));
+        }
+    }
+    out.push(verdict(
+        INVARIANTS[6],
+        &panics,
+        format!(
+            "{} drctl call(s) and {} slapd logs read",
+            o.calls.len(),
+            o.logs.len()
+        ),
+    ));
+
+    out.push(exit_codes(&o.calls));
+    LdapVerdicts {
+        verdicts: out,
+        lost: n_lost,
+        exported: n_exported,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exported_dns_reads_plain_and_base64_dns_of_every_ldif_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(
+            tmp.path().join("drctl-demote-node-1-abc.ldif"),
+            "# comment\n\ndn: uid=chaos-0000001,ou=people,dc=example,dc=com\nuid: chaos-0000001\n\n\
+             dn:: dWlkPUNoYW9zLTAwMDAwMDIsb3U9cGVvcGxlLGRjPWV4YW1wbGUsZGM9Y29t\n",
+        )
+        .unwrap();
+        std::fs::create_dir(tmp.path().join("sub")).unwrap();
+        std::fs::write(
+            tmp.path().join("sub/x.ldif"),
+            "dn: uid=chaos-0000003,ou=people,dc=example,dc=com\n",
+        )
+        .unwrap();
+        let got = exported_dns(tmp.path());
+        let want: BTreeSet<String> = [1, 2, 3]
+            .iter()
+            .map(|i| format!("uid=chaos-000000{i},ou=people,dc=example,dc=com"))
+            .collect();
+        assert_eq!(got, want);
+    }
+}

@@ -1,0 +1,167 @@
+//! The operator policy after healing a slapd group, as the README's OpenLDAP section tells a
+//! person, through the drctl binary: `check`; if unhealthy, `status`, then one remedy (finish a
+//! switchover that left the provider read-only, demote a second provider or a diverged node
+//! toward the provider, repoint consumers that follow another node, fail over when no provider
+//! answers), and `check` again, until healthy or the deadline.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use super::drctl::proc_args;
+use super::ldap_run::{heal, LCtx};
+use crate::backends::openldap::csn::{classify, Position};
+use crate::backends::openldap::{LdapRole, LdapView, NodeState};
+
+const OP: &str = "chaos-policy";
+
+/// The remedies for the group as `view` shows it, most urgent first.
+fn remedies(view: &LdapView) -> Vec<Vec<String>> {
+    let up: Vec<(&str, &NodeState)> = view
+        .nodes
+        .iter()
+        .filter_map(|n| n.state.as_ref().ok().map(|s| (n.name.as_str(), s)))
+        .collect();
+    let mut out = Vec::new();
+    let Some(p) = view.provider() else {
+        let providers: Vec<&(&str, &NodeState)> = up
+            .iter()
+            .filter(|(_, s)| s.role == LdapRole::Provider)
+            .collect();
+        if providers.is_empty() {
+            out.push(proc_args(&["failover"]));
+            // Failover refused twice (no consumer follows the lost provider): name the most
+            // advanced node, as `drctl candidates` ranks them.
+            if let Some((n, _)) = up
+                .iter()
+                .max_by_key(|(n, s)| (s.csn.values().max().cloned(), std::cmp::Reverse(*n)))
+            {
+                let mut a = proc_args(&["failover", "--to", n]);
+                a.push("--force".into());
+                out.push(a);
+            }
+            return out;
+        }
+        // Several providers and none the consumers prefer: keep the one with the most
+        // followers (then the newest data), demote the others toward it.
+        let followers = |name: &str| {
+            up.iter()
+                .filter(|(_, s)| s.role == LdapRole::Consumer && view.follows(s) == Some(name))
+                .count()
+        };
+        let keep = providers
+            .iter()
+            .max_by_key(|(n, s)| {
+                (
+                    followers(n),
+                    !s.read_only,
+                    s.csn.values().max().cloned(),
+                    std::cmp::Reverse(*n),
+                )
+            })
+            .map(|(n, _)| n.to_string())
+            .expect("not empty");
+        for (n, _) in providers.iter().filter(|(n, _)| *n != keep) {
+            out.push(proc_args(&["demote", n, "--to", &keep]));
+        }
+        return out;
+    };
+    let ps = view.state(&p).expect("the provider answers");
+    if ps.read_only {
+        // "read-only: a switchover stopped part-way? rerun it".
+        out.push(proc_args(&["switchover", "--to", &p]));
+    }
+    // Diverged nodes and second providers first: a repoint leaves them alone.
+    let mut bad: Vec<(&str, bool)> = up
+        .iter()
+        .filter(|(n, _)| *n != p)
+        .filter_map(|(n, s)| {
+            let diverged = matches!(classify(&s.csn, &ps.csn), Position::Diverged(_));
+            (diverged || s.role != LdapRole::Consumer).then_some((*n, diverged))
+        })
+        .collect();
+    bad.sort_by_key(|(_, d)| !d);
+    for (n, _) in bad {
+        out.push(proc_args(&["demote", n, "--to", &p]));
+    }
+    if up
+        .iter()
+        .any(|(n, s)| *n != p && s.role == LdapRole::Consumer && view.follows(s) != Some(&p))
+    {
+        out.push(proc_args(&["repoint", "--primary", &p]));
+    }
+    out
+}
+
+/// Recovers the group; `Ok` once `drctl check` exits 0, every slapd answers and every
+/// fingerprint is equal.
+pub async fn recover(ctx: &mut LCtx<'_>, deadline: Duration) -> Result<(), String> {
+    let until = Instant::now() + deadline;
+    let mut failures: BTreeMap<String, u32> = BTreeMap::new();
+    loop {
+        // A reseed killed part-way can leave a slapd stopped: the operator starts it again.
+        match heal(ctx.lab, true, true) {
+            Ok(t) if !t.is_empty() => ctx.note("policy: start stopped slapd", format!("{t:?}")),
+            Ok(_) => {}
+            Err(e) => ctx.note("policy: start stopped slapd", format!("failed: {e}")),
+        }
+        let check = ctx
+            .drctl
+            .call(OP, &["check".into(), "--json".into()], None)
+            .await;
+        let view = ctx.cl.probe().await;
+        let fps: BTreeSet<&str> = view
+            .nodes
+            .iter()
+            .filter_map(|n| n.state.as_ref().ok().map(|s| s.fingerprint.as_str()))
+            .collect();
+        let all_up = view.nodes.iter().all(|n| n.state.is_ok());
+        if check.exit == Some(0) && fps.len() == 1 && all_up {
+            ctx.note("policy: drctl check", "exit 0, fingerprints equal");
+            return Ok(());
+        }
+        if Instant::now() >= until {
+            let problems = serde_json::from_str::<serde_json::Value>(&check.stdout)
+                .ok()
+                .and_then(|v| v.get("problems").cloned())
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| check.stderr.clone());
+            return Err(format!(
+                "not converged after {} s: check exit {:?}: {problems}; {} distinct \
+                 fingerprint(s){}",
+                deadline.as_secs(),
+                check.exit,
+                fps.len(),
+                if all_up {
+                    ""
+                } else {
+                    "; a slapd does not answer"
+                }
+            ));
+        }
+        let status = ctx
+            .drctl
+            .call(OP, &["status".into(), "--json".into()], None)
+            .await;
+        if status.exit.is_none() {
+            ctx.note("policy: drctl status --json", status.stderr.clone());
+        }
+        let next = remedies(&view)
+            .into_iter()
+            .find(|r| failures.get(&r.join(" ")).copied().unwrap_or(0) < 2);
+        match next {
+            Some(a) => {
+                let left = until.saturating_duration_since(Instant::now());
+                let c = ctx
+                    .drctl(OP, a.clone(), Some(left + Duration::from_secs(5)))
+                    .await;
+                // A remedy that failed, or found nothing to do while the group is still
+                // unhealthy, is no remedy: after two such answers the next one is tried.
+                if c.exit != Some(0) || c.outcome.as_deref() == Some("already done") {
+                    *failures.entry(a.join(" ")).or_default() += 1;
+                }
+            }
+            // Nothing to do but let replication catch up.
+            None => tokio::time::sleep(Duration::from_millis(300)).await,
+        }
+    }
+}
