@@ -22,6 +22,7 @@ pub const INVARIANTS: &[&str] = &[
     "no-panic",
     "exit-codes-match-outcomes",
     "exports-name-only-dropped-writes",
+    "refusals-change-nothing",
 ];
 
 #[derive(Debug, Clone, Serialize)]
@@ -285,6 +286,15 @@ pub async fn check(o: &Observed) -> (Vec<Verdict>, u64) {
         INVARIANTS[8],
         &wrong,
         format!("{} exported record(s) checked", records.len()),
+    ));
+
+    // 10. A refused procedure (exit 3) changed nothing: roles, who follows whom, the
+    // operator's sync setting, maintenance and promotions are as they were before it.
+    let refused = o.calls.iter().filter(|c| c.exit == Some(3)).count();
+    out.push(verdict(
+        INVARIANTS[9],
+        &o.refusals_changed,
+        format!("{refused} refusal(s) compared before and after"),
     ));
     (out, n_lost)
 }

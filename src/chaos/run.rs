@@ -38,6 +38,8 @@ pub struct Observed {
     pub nodes: Vec<(String, PathBuf)>,
     pub targets: Vec<Target>,
     pub leaked_locks: Vec<String>,
+    /// Refused procedures (exit 3) that changed something anyway.
+    pub refusals_changed: Vec<String>,
 }
 
 pub struct Ctx<'a> {
@@ -52,6 +54,7 @@ pub struct Ctx<'a> {
     pub wipes: Arc<Wipes>,
     pub faults: u64,
     pub leaked_locks: Vec<String>,
+    pub refusals_changed: Vec<String>,
 }
 
 impl Ctx<'_> {
@@ -117,7 +120,25 @@ impl Ctx<'_> {
         args: Vec<String>,
         kill: Option<Duration>,
     ) -> Call {
+        let before = fingerprint(&probe(&self.cluster, &self.targets).await);
         let call = self.drctl.call(operator, &args, kill).await;
+        if call.exit == Some(3) && !call.killed {
+            let after = fingerprint(&probe(&self.cluster, &self.targets).await);
+            let changed: Vec<String> = before
+                .iter()
+                .filter_map(|(n, b)| {
+                    let a = after.get(n)?;
+                    (a != b).then(|| format!("{n}: {b} -> {a}"))
+                })
+                .collect();
+            if !changed.is_empty() {
+                self.refusals_changed.push(format!(
+                    "drctl {} refused (exit 3) yet changed {}",
+                    args.join(" "),
+                    changed.join("; ")
+                ));
+            }
+        }
         self.record(&call).await;
         call
     }
@@ -364,6 +385,32 @@ pub async fn heal(lab: &mut Lab, start: bool, cont: bool) -> Result<Vec<String>,
     Ok(touched)
 }
 
+/// What only an operator's procedure changes, per answering node: its role (a primary that
+/// fences itself on meeting a newer epoch counts as unchanged), the primary it follows, the
+/// operator's sync setting, maintenance, and the epoch of its last promotion.
+fn fingerprint(view: &crate::cluster::ClusterView) -> std::collections::BTreeMap<String, String> {
+    view.nodes
+        .iter()
+        .filter_map(|n| {
+            let s = n.ok()?;
+            let role = match s.role {
+                Role::Primary | Role::Fenced => "primary or fenced".to_string(),
+                r => r.to_string(),
+            };
+            Some((
+                n.name.clone(),
+                format!(
+                    "{role}, follows {}, sync {}, maintenance {}, promoted at {}",
+                    s.following.as_ref().map(|f| f.url.as_str()).unwrap_or("-"),
+                    if s.sync.auto { "on" } else { "off" },
+                    s.maintenance.as_ref().map(|m| m.id.as_str()).unwrap_or("-"),
+                    s.promotion.as_ref().map(|p| p.epoch).unwrap_or(0)
+                ),
+            ))
+        })
+        .collect()
+}
+
 /// Sets `sync.max_failures` in every node's configuration, before the nodes start.
 fn set_sync_give_up(lab: &Lab, max_failures: u32) -> Result<(), LabError> {
     for n in &lab.state.nodes {
@@ -464,6 +511,7 @@ async fn play(
         wipes,
         faults: 0,
         leaked_locks: Vec::new(),
+        refusals_changed: Vec::new(),
     };
     // Writes land before the first fault, so there is something to lose.
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -499,6 +547,7 @@ async fn play(
             .collect(),
         targets: ctx.targets.clone(),
         leaked_locks: ctx.leaked_locks.clone(),
+        refusals_changed: ctx.refusals_changed.clone(),
     };
     let (verdicts, lost) = checker::check(&obs).await;
     report.invariants = verdicts;
