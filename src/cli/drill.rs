@@ -7,6 +7,7 @@ use super::runbook_args::DrillArgs;
 use crate::runbook::{self, drill};
 
 pub async fn cmd_drill(a: &DrillArgs) -> Result<(), CliError> {
+    let started = std::time::Instant::now();
     let books = match &a.runbook {
         Some(name) => vec![runbook::load(name)?],
         None => runbook::bundled::names()
@@ -175,6 +176,14 @@ pub async fn cmd_drill(a: &DrillArgs) -> Result<(), CliError> {
             ]);
         }
         println!("{t}");
+        // The plain closing line CI logs are read by.
+        let skipped = reports.iter().filter(|r| r.skipped.is_some()).count();
+        let failed = reports.iter().filter(|r| !r.passed).count();
+        println!(
+            "{} passed, {failed} failed, {skipped} skipped in {} s",
+            reports.len() - failed - skipped,
+            started.elapsed().as_secs()
+        );
     }
     let failed: Vec<&str> = reports
         .iter()

@@ -612,3 +612,16 @@ fn every_procedure_subcommand_is_its_bundled_runbook() {
         assert_front_is_runbook(&lab, &decoys, sub, runbook, vars);
     }
 }
+
+/// `drill` ends with the plain totals line CI logs are read by.
+#[test]
+fn drill_ends_with_a_totals_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = run(command(drctl_bin(), tmp.path()).args(["drill", "standalone"])).success();
+    let last = r.stdout().lines().last().unwrap_or_default().to_string();
+    assert!(
+        last.starts_with("1 passed, 0 failed, 0 skipped in "),
+        "{}",
+        r.dump()
+    );
+}
