@@ -24,13 +24,18 @@ fn switchover_past_its_point_of_no_return_never_reopens_the_old_primary() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn drctl");
+    let drctl = nix::unistd::Pid::from_raw(child.id() as i32);
     let stderr = child.stderr.take().unwrap();
     let mut seen = Vec::new();
     for line in BufReader::new(stderr).lines() {
         let line = line.unwrap();
         seen.push(line.clone());
-        if line.contains("promote node-2") {
+        // Right before the promotion: hold drctl still, stop the target, let drctl go on. The
+        // promotion then meets a target that answers nothing, whatever the machine's load.
+        if line.contains("fence node-1") || line.contains("promote node-2") {
+            nix::sys::signal::kill(drctl, nix::sys::signal::Signal::SIGSTOP).unwrap();
             lab.ok(&["lab", "pause", "node-2"]);
+            nix::sys::signal::kill(drctl, nix::sys::signal::Signal::SIGCONT).unwrap();
         }
     }
     let status = child.wait().unwrap();
