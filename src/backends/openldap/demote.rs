@@ -47,6 +47,17 @@ pub async fn demote(
             p.role
         )));
     }
+    // Following a provider that lacks the authoritative provider's writes (a stale old
+    // provider) would export and drop them from `node`: refuse.
+    if let Some(auth) = view.provider().filter(|a| *a != provider) {
+        if let Some(Position::Diverged(sids)) = view.state(&auth).map(|a| classify(&a.csn, &p.csn))
+        {
+            return Err(ProcError::refused(format!(
+                "--to {provider}: {provider} lacks writes the provider {auth} holds (newer CSN for serverID {}); \
+                 run `drctl demote {node}` to follow {auth}, and `drctl demote {provider}`; nothing was changed",
+                sids.join(","))));
+        }
+    }
     let mut plan = Plan::new("openldap demote");
     match classify(&s.csn, &p.csn) {
         Position::Diverged(sids) => {
