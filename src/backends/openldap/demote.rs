@@ -58,6 +58,25 @@ pub async fn demote(
                 sids.join(","))));
         }
     }
+    // Consumers that follow `node` would be left following a consumer: they follow the
+    // provider too, unless they hold writes it lacks (they need their own demotion first).
+    let mut followers = Vec::new();
+    for n in &view.nodes {
+        let Ok(st) = &n.state else { continue };
+        if n.name == provider || st.role != LdapRole::Consumer || view.follows(st) != Some(node) {
+            continue;
+        }
+        if let Position::Diverged(sids) = classify(&st.csn, &p.csn) {
+            return Err(ProcError::refused(format!(
+                "{} follows {node} and holds writes {provider} lacks (newer CSN for serverID {}): \
+                 run `drctl demote {}` first; nothing was changed",
+                n.name,
+                sids.join(","),
+                n.name
+            )));
+        }
+        followers.push(n.name.clone());
+    }
     let mut plan = Plan::new("openldap demote");
     match classify(&s.csn, &p.csn) {
         Position::Diverged(sids) => {
@@ -113,6 +132,12 @@ pub async fn demote(
                 provider: provider.clone(),
             }));
         }
+    }
+    for f in followers {
+        plan.step(Step::new(A::Follow {
+            node: f,
+            provider: provider.clone(),
+        }));
     }
     plan.step(Step::new(A::Converged {
         provider,
