@@ -159,8 +159,10 @@ pub async fn run(
     // held until this run ends. A dry run changes nothing and takes none.
     let _ldap_lock = match (&settings.ldap, settings.dry_run) {
         (Some(l), false) => {
+            let urls: Vec<&str> = l.nodes.iter().map(|n| n.url.as_str()).collect();
             match crate::backends::openldap::lock::HostLock::acquire(
                 &l.name,
+                &urls,
                 &run_id,
                 &cl.operator,
                 &rb.name,

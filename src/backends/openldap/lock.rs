@@ -1,5 +1,5 @@
 //! One OpenLDAP procedure at a time per cluster on this host: an exclusive `flock` on
-//! `$XDG_STATE_HOME/drctl/locks/openldap-CLUSTER.lock`, taken before the first step is planned
+//! `$XDG_STATE_HOME/drctl/locks/openldap-CLUSTER-HASH.lock`, taken before the first step is planned
 //! and held to the end of the run. slapd has no lease of ours (drnode's cluster lock lives on
 //! the nodes): without this, two switchovers in two shells raced and lost 18 acknowledged adds
 //! (chaos seed 9008). The kernel releases the lock when its drctl dies (even `kill -9`), so a
@@ -27,8 +27,14 @@ impl std::fmt::Debug for HostLock {
     }
 }
 
-/// `$XDG_STATE_HOME/drctl/locks/openldap-CLUSTER.lock` (the cluster name made file-safe).
-pub fn path_for(cluster: &str) -> PathBuf {
+/// `$XDG_STATE_HOME/drctl/locks/openldap-CLUSTER-HASH.lock`: the cluster name made file-safe
+/// and a hash of its nodes' URLs (two labs or clusters that share a name do not exclude each
+/// other; every run on the same cluster file takes the same lock).
+pub fn path_for(cluster: &str, urls: &[&str]) -> PathBuf {
+    use sha2::{Digest, Sha256};
+    let mut urls: Vec<&str> = urls.to_vec();
+    urls.sort();
+    let hash = hex::encode(&Sha256::digest(urls.join("\n").as_bytes())[..4]);
     let safe: String = cluster
         .chars()
         .map(|c| {
@@ -44,18 +50,19 @@ pub fn path_for(cluster: &str) -> PathBuf {
         .map(|p| p.to_path_buf())
         .unwrap_or(runs)
         .join("locks")
-        .join(format!("openldap-{safe}.lock"))
+        .join(format!("openldap-{safe}-{hash}.lock"))
 }
 
 impl HostLock {
     /// Takes the lock for `run_id`, or refuses (exit 3) naming the run that holds it.
     pub fn acquire(
         cluster: &str,
+        urls: &[&str],
         run_id: &str,
         operator: &str,
         procedure: &str,
     ) -> Result<HostLock, ProcError> {
-        let path = path_for(cluster);
+        let path = path_for(cluster, urls);
         let io = |what: &str, e: std::io::Error| {
             ProcError::refused(format!(
                 "cannot {what} the OpenLDAP lock file {}: {e}; nothing was changed",
@@ -89,16 +96,16 @@ impl HostLock {
             Err((_, e)) => return Err(io("lock", e.into())),
         };
         let me = crate::procedures::this_process();
+        // Written over the old holder, then cut to length: a run refused meanwhile never
+        // reads an empty file.
+        let line = format!(
+            "held by {operator} for {procedure} (run {run_id}, drctl pid {} on {})\n",
+            me.pid, me.host
+        );
         let written = file
-            .set_len(0)
-            .and_then(|()| file.rewind())
-            .and_then(|()| {
-                writeln!(
-                    file,
-                    "held by {operator} for {procedure} (run {run_id}, drctl pid {} on {})",
-                    me.pid, me.host
-                )
-            })
+            .rewind()
+            .and_then(|()| file.write_all(line.as_bytes()))
+            .and_then(|()| file.set_len(line.len() as u64))
             .and_then(|()| file.sync_all());
         if let Err(e) = written {
             tracing::warn!(path = %path.display(), %e, "cannot write the holder into the lock file");
