@@ -53,6 +53,26 @@ pub fn path_for(cluster: &str, urls: &[&str]) -> PathBuf {
         .join(format!("openldap-{safe}-{hash}.lock"))
 }
 
+/// The holder line, once the run that holds the lock has written it: a run that has just taken
+/// the lock still shows its predecessor's line (whose drctl is gone) for a moment.
+fn read_holder(f: &mut File) -> String {
+    for _ in 0..25 {
+        let mut text = String::new();
+        let _ = f.rewind().and_then(|()| f.read_to_string(&mut text));
+        let line = text.trim().to_string();
+        let pid = line
+            .split("drctl pid ")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|p| p.parse::<u32>().ok());
+        if pid.is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists()) {
+            return line;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    "a run that is just starting (holder not written yet)".into()
+}
+
 impl HostLock {
     /// Takes the lock for `run_id`, or refuses (exit 3) naming the run that holds it.
     pub fn acquire(
@@ -83,13 +103,10 @@ impl HostLock {
         let mut file = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
             Ok(f) => f,
             Err((mut f, Errno::EWOULDBLOCK)) => {
-                let mut holder = String::new();
-                let _ = f.read_to_string(&mut holder);
-                let holder = holder.trim();
+                let holder = read_holder(&mut f);
                 return Err(ProcError::refused(format!(
-                    "the OpenLDAP group {cluster} is locked by another run on this host: {} \
+                    "the OpenLDAP group {cluster} is locked by another run on this host: {holder} \
                      (that run's drctl still runs; wait for it to end, it holds {}); nothing was changed",
-                    if holder.is_empty() { "holder unknown" } else { holder },
                     path.display()
                 )));
             }
