@@ -87,7 +87,7 @@ pub async fn cmd_run(g: &GlobalArgs, a: &RunArgs) -> Result<(), CliError> {
         export_dir: a.export_dir.clone(),
         http,
         ldap: match (&inventory, runbook::openldap::uses_openldap(&rb)) {
-            (Some(inv), true) => runbook::openldap::cluster_of(inv, g.timeout)
+            (Some(inv), true) => runbook::openldap::cluster_of(inv, g.timeout, a.wait)
                 .map_err(|e| CliError::usage(format!("cluster file {source}: {e}")))?,
             _ => None,
         },

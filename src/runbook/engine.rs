@@ -154,6 +154,25 @@ pub async fn run(
         notes: Vec::new(),
         exit: None,
     };
+    // OpenLDAP has no lock on the nodes: one run per cluster on this host, taken before any
+    // step is planned (a plan made while another run changes the group would be stale) and
+    // held until this run ends. A dry run changes nothing and takes none.
+    let _ldap_lock = match (&settings.ldap, settings.dry_run) {
+        (Some(l), false) => {
+            let urls: Vec<&str> = l.nodes.iter().map(|n| n.url.as_str()).collect();
+            match crate::backends::openldap::lock::HostLock::acquire(
+                &l.name,
+                &urls,
+                &run_id,
+                &cl.operator,
+                &rb.name,
+            ) {
+                Ok(h) => Some(h),
+                Err(e) => return fail(report, started, "refused", e.message, e.exit),
+            }
+        }
+        _ => None,
+    };
     let mut journal = match (&settings.journal_dir, settings.dry_run) {
         (Some(dir), false) => match Journal::open(dir, &run_id) {
             Ok(j) => Some(j),

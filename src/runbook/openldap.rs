@@ -20,16 +20,15 @@ pub fn uses_openldap(rb: &Runbook) -> bool {
 }
 
 /// The openldap nodes of a cluster file as a cluster for runbook steps; None when it has none.
-pub fn cluster_of(inv: &Inventory, timeout: Duration) -> Result<Option<Arc<LdapCluster>>, String> {
+/// `wait` is the run's `--wait` (each step's own `timeout:` replaces it, see `for_step`).
+pub fn cluster_of(
+    inv: &Inventory,
+    timeout: Duration,
+    wait: Duration,
+) -> Result<Option<Arc<LdapCluster>>, String> {
     let nodes = ol::nodes_of(inv)?;
-    Ok((!nodes.is_empty()).then(|| {
-        Arc::new(LdapCluster::new(
-            &inv.file.cluster,
-            nodes,
-            timeout,
-            Duration::from_secs(60),
-        ))
-    }))
+    Ok((!nodes.is_empty())
+        .then(|| Arc::new(LdapCluster::new(&inv.file.cluster, nodes, timeout, wait))))
 }
 
 /// An HTTP client trusting no CA (a run on openldap nodes only reaches no drnode).

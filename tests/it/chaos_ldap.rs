@@ -32,8 +32,9 @@ fn chaos(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
 
 /// Seeds 316-321 draw kill -9 of the provider and of consumers, SIGSTOP, restarts, failover,
 /// demote, switchover and repoint, drctl SIGKILLed part-way then rerun or resumed, and racing
-/// operators; about 35 s on 2 cores. (Not a failover racing a switchover: on slapd that waits
-/// out a 60 s verification, whatever `--wait` says, e.g. seed 303.)
+/// operators; about 35 s on 2 cores. (A failover racing a switchover, e.g. seed 303, no longer
+/// waits out a hard-coded 60 s: the second run is refused by the OpenLDAP lock, and
+/// convergence waits as long as `--wait`.)
 #[test]
 fn chaos_openldap_fixed_seed_campaign_keeps_every_invariant() {
     if slapd_missing() {

@@ -605,3 +605,208 @@ fn openldap_switchover_stopped_part_way_is_finished_by_a_rerun() {
             .then_some(())
     });
 }
+
+impl Ldap {
+    /// Makes `node` a consumer of `provider` by hand (what the old `repoint` did toward a stale
+    /// provider): its own olcSyncrepl with the provider= URL replaced, then olcUpdateRef.
+    fn follow_by_hand(&self, node: &str, provider: &str) {
+        let out = Command::new("ldapsearch")
+            .args(["-x", "-LLL", "-o", "ldif-wrap=no", "-H", &self.url(node)])
+            .args(["-D", "cn=admin,cn=config", "-w", &self.password()])
+            .args([
+                "-b",
+                "olcDatabase={1}mdb,cn=config",
+                "-s",
+                "base",
+                "olcSyncrepl",
+            ])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let value = text
+            .lines()
+            .find_map(|l| l.strip_prefix("olcSyncrepl: "))
+            .unwrap_or_else(|| panic!("{node} has no olcSyncrepl: {text}"));
+        let old = value
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("provider="))
+            .unwrap();
+        let value = value.replacen(old, &self.url(provider), 1);
+        self.config_modify(
+            node,
+            &format!(
+                "dn: olcDatabase={{1}}mdb,cn=config\nchangetype: modify\nreplace: olcSyncrepl\nolcSyncrepl: {value}\n-\nreplace: olcUpdateRef\nolcUpdateRef: {}\n",
+                self.url(provider)
+            ),
+        );
+    }
+}
+
+/// Issue 1: the provider is the one promoted last, not the one most consumers follow. A consumer
+/// that was down during the failover comes back following the old provider: `check` said to
+/// demote the new provider (every add since the failover would have gone to an LDIF export).
+#[test]
+fn openldap_provider_promoted_last_wins_over_a_stale_provider_a_returning_consumer_follows() {
+    if slapd_missing() {
+        return;
+    }
+    let l = Ldap::up();
+    assert!(l.add("node-1", &["base"]));
+    l.converged();
+    l.lab.ok(&["lab", "kill", "node-3"]);
+    l.lab.ok(&["lab", "pause", "node-1"]);
+    let r = l
+        .lab
+        .ok(&["--timeout", "300ms", "failover", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let since = uids("since", 5);
+    assert!(l.add("node-2", &refs(&since)));
+    l.lab.ok(&["lab", "resume", "node-1"]);
+    l.lab.ok(&["lab", "restart", "node-3"]);
+    let s = l.lab.status();
+    assert_eq!(s["provider"], "node-2", "{s}");
+    let check = l.lab.run(&["check"]).exit(1);
+    let text = format!("{}{}", check.stdout(), check.stderr());
+    assert!(
+        !text.contains("drctl demote node-2"),
+        "check says to demote the new provider: {text}"
+    );
+    assert!(text.contains("drctl demote node-1"), "{text}");
+    assert!(text.contains("repoint --primary node-2"), "{text}");
+    // What check says works and keeps every add since the failover.
+    l.lab.ok(&["demote", "node-1", "--yes"]);
+    l.lab.ok(&["repoint", "--primary", "node-2", "--yes"]);
+    let s = l.converged();
+    assert_eq!(s["provider"], "node-2", "{s}");
+    for n in ["node-1", "node-2", "node-3"] {
+        let u = l.uids(n);
+        assert!(
+            since.iter().all(|x| u.contains(x)) && u.contains("base"),
+            "{n} lacks writes: {u:?}"
+        );
+    }
+}
+
+/// Issue 2: `repoint` toward a stale old provider is refused (it left consumers diverged for
+/// good), and a diverged consumer is demoted: its own entries exported, then reseeded (the
+/// convergence check used to fail the run before the export even started).
+#[test]
+fn openldap_repoint_to_stale_provider_refused_and_diverged_consumer_exported_and_reseeded() {
+    if slapd_missing() {
+        return;
+    }
+    let l = Ldap::up();
+    assert!(l.add("node-1", &["base"]));
+    l.converged();
+    l.lab.ok(&["lab", "kill", "node-1"]);
+    l.lab.ok(&["failover", "--yes"]);
+    assert!(l.add("node-2", &["new0", "new1"]));
+    wait_for("node-3 to hold node-2's adds", DEADLINE, || {
+        l.uids("node-3").contains("new1").then_some(())
+    });
+    l.lab.ok(&["lab", "restart", "node-1"]);
+    let before = l.shape();
+    l.lab
+        .run(&["repoint", "--primary", "node-1", "--yes"])
+        .exit(3)
+        .stderr_has("node-1 lacks writes");
+    l.lab
+        .run(&["demote", "node-3", "--to", "node-1", "--yes"])
+        .exit(3)
+        .stderr_has("lacks writes the provider node-2 holds");
+    assert_eq!(l.shape(), before, "a refusal changed something");
+    // What the old repoint did: node-3 follows the stale node-1, which takes writes.
+    l.follow_by_hand("node-3", "node-1");
+    let split = uids("split", 3);
+    assert!(l.add("node-1", &refs(&split)));
+    wait_for("node-3 to take node-1's split writes", DEADLINE, || {
+        l.uids("node-3").contains("split0002").then_some(())
+    });
+    let s = l.lab.status();
+    assert_eq!(s["provider"], "node-2", "{s}");
+    assert_eq!(
+        node_of(&s, "node-3")["position"]["diverged"],
+        serde_json::json!(["001"]),
+        "{s}"
+    );
+    let export: PathBuf = l.lab.cwd().join("node-3-divergent.ldif");
+    let r = l
+        .lab
+        .ok(&[
+            "demote",
+            "node-3",
+            "--yes",
+            "--json",
+            "--export",
+            export.to_str().unwrap(),
+        ])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let text = std::fs::read_to_string(&export).unwrap();
+    for u in &split {
+        assert!(text.contains(&format!("dn: uid={u},")), "{text}");
+    }
+    let on3 = l.uids("node-3");
+    assert!(
+        on3.contains("new1") && !on3.contains("split0000"),
+        "node-3 was not reseeded from node-2: {on3:?}"
+    );
+    // The stale provider itself: diverged too, exported and reseeded.
+    let r = l.lab.ok(&["demote", "node-1", "--yes", "--json"]).json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let s = l.converged();
+    assert_eq!(s["provider"], "node-2", "{s}");
+    assert!(l.uids("node-1").contains("new1"));
+}
+
+/// Issue 4 (chaos seed 9008: two switchovers raced, 18 acknowledged adds lost): a second
+/// OpenLDAP procedure on the same cluster from this host is refused while the first runs,
+/// naming it, and changes nothing; once the first ends the same command runs.
+#[test]
+fn openldap_second_run_on_the_same_host_is_refused_by_the_cluster_lock() {
+    if slapd_missing() {
+        return;
+    }
+    let l = Ldap::up();
+    assert!(l.add("node-1", &["one"]));
+    l.converged();
+    let dir = l.lab.cwd().to_path_buf();
+    let (started, go) = (dir.join("STARTED"), dir.join("GO"));
+    let file = dir.join("hold.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "name: hold\nsteps:\n  - name: Converged\n    uses: openldap.wait-converged\n  - name: Hold\n    uses: exec\n    with: {{command: \"touch {} && while [ ! -f {} ]; do sleep 0.05; done\"}}\n",
+            started.display(),
+            go.display()
+        ),
+    )
+    .unwrap();
+    let mut first = l
+        .lab
+        .drctl(&["run", file.to_str().unwrap(), "--yes"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("the first run to hold the lock", DEADLINE, || {
+        started.exists().then_some(())
+    });
+    let before = l.shape();
+    l.lab
+        .run(&["switchover", "--to", "node-2", "--yes"])
+        .exit(3)
+        .stderr_has("locked by another run")
+        .stderr_has("for hold (run ")
+        .stderr_has(&format!("drctl pid {}", first.id()));
+    assert_eq!(l.shape(), before, "a refused run changed something");
+    std::fs::write(&go, "").unwrap();
+    assert!(first.wait().unwrap().success());
+    let r = l
+        .lab
+        .ok(&["switchover", "--to", "node-2", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    l.converged();
+}

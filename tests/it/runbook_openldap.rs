@@ -303,3 +303,29 @@ fn slapd_left_by_a_killed_openldap_drill_is_swept_by_the_next_drill() {
     }
     assert!(!dir.exists(), "{} is still there", dir.display());
 }
+
+/// Issue 3: OpenLDAP procedures wait as long as `--wait` (or a step's own `timeout:` in a
+/// runbook an operator writes), like drnode ones: the bundled runbooks' convergence steps had
+/// `timeout: 60s` written in, so `--wait` was ignored there.
+#[test]
+fn openldap_bundled_runbooks_wait_as_long_as_wait_says() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks");
+    let mut seen = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let path = e.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if !name.starts_with("openldap-") {
+            continue;
+        }
+        seen += 1;
+        let text = std::fs::read_to_string(&path).unwrap();
+        let steps = text.split("\ndrill:").next().unwrap();
+        assert!(
+            !steps
+                .lines()
+                .any(|l| l.trim_start().starts_with("timeout:")),
+            "{name}: a step has its own timeout, so `--wait` is ignored there"
+        );
+    }
+    assert_eq!(seen, 4);
+}

@@ -88,8 +88,12 @@ impl LdapView {
             .max_by_key(|(_, c)| *c)
             .map(|(n, _)| n)
     }
-    /// The authoritative provider: the only reachable provider, else the one most consumers
-    /// follow.
+    /// The authoritative provider: the only reachable writable provider; among several, the one
+    /// made provider last (newest change to its database's cn=config entry: a promotion deletes
+    /// olcSyncrepl there, while an old provider that comes back keeps its old configuration);
+    /// only when that cannot tell, the one most consumers follow. Counting followers alone
+    /// chose the stale old provider whenever a consumer that was down during the failover came
+    /// back still following it.
     pub fn provider(&self) -> Option<String> {
         let mut providers: Vec<&str> = self
             .nodes
@@ -110,6 +114,18 @@ impl LdapView {
             [] => None,
             [one] => Some(one.to_string()),
             many => {
+                let promoted = |p: &str| {
+                    self.state(p)
+                        .and_then(|s| s.config_csn.as_deref())
+                        .map(|c| c.split('#').next().unwrap_or(c).to_string())
+                };
+                let mut by_config: Vec<(Option<String>, &str)> =
+                    many.iter().map(|p| (promoted(p), *p)).collect();
+                by_config.sort();
+                let (top, name) = &by_config[by_config.len() - 1];
+                if top.is_some() && by_config[by_config.len() - 2].0 < *top {
+                    return Some(name.to_string());
+                }
                 let f = self.followed();
                 let mut best: Vec<(usize, &str)> = many
                     .iter()

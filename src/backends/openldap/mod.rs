@@ -8,6 +8,7 @@ mod converge;
 pub mod csn;
 mod demote;
 mod export;
+pub mod lock;
 mod procedures;
 mod report;
 mod state;

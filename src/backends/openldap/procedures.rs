@@ -264,6 +264,42 @@ pub async fn repoint(
         return Err(ProcError::refused(format!(
             "{primary} is a {}, not a provider: use `drctl switchover --to {primary}` (or `drctl failover --to {primary}` if the provider is lost); nothing was changed", s.role)));
     }
+    // Repointing toward a provider that lacks writes another node holds (a stale old provider
+    // that came back) leaves the repointed consumers diverged for good: refuse.
+    let authority = view.provider().filter(|p| p != primary);
+    let mut lacking: Vec<(String, Vec<String>)> = Vec::new();
+    for o in others(view, &[primary])
+        .into_iter()
+        .map(str::to_string)
+        .chain(authority.clone())
+    {
+        if let Some(os) = view.state(&o) {
+            if let Position::Diverged(sids) = classify(&os.csn, &s.csn) {
+                if !lacking.iter().any(|(n, _)| *n == o) {
+                    lacking.push((o, sids));
+                }
+            }
+        }
+    }
+    if let Some((first, sids)) = lacking.first() {
+        let fix = match &authority {
+            Some(p) => format!(
+                "the provider is {p}: run `drctl repoint --primary {p}`, then `drctl demote {primary}`"
+            ),
+            None => format!("run `drctl demote {primary} --to {first}`"),
+        };
+        return Err(ProcError::refused(format!(
+            "{primary} lacks writes that {} hold{} (newer CSN for serverID {} on {first}): \
+             repointing toward it would leave them diverged; {fix}; nothing was changed",
+            lacking
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            if lacking.len() == 1 { "s" } else { "" },
+            sids.join(","),
+        )));
+    }
     let mut plan = Plan::new("openldap repoint");
     for o in others(view, &[primary]) {
         plan.step(Step::new(A::Follow {

@@ -46,6 +46,9 @@ pub struct NodeState {
     pub syncrepl: Vec<String>,
     pub update_ref: Vec<String>,
     pub read_only: bool,
+    /// entryCSN of the database's cn=config entry: when its configuration last changed (a
+    /// promotion deletes olcSyncrepl there, so among providers the newest is the last promoted).
+    pub config_csn: Option<String>,
     /// The syncprov overlay's DN and olcSpCheckpoint, if the overlay is configured.
     pub syncprov: Option<(String, Option<String>)>,
     pub limits: Vec<String>,
@@ -107,6 +110,7 @@ pub async fn read_state(s: &mut Session, suffix: &str, scan: bool) -> Result<Nod
         "olcLimits",
         "olcMultiProvider",
         "olcMirrorMode",
+        "entryCSN",
     ];
     let db = s
         .search("cn=config", Scope::OneLevel, &filter, &attrs)
@@ -194,6 +198,7 @@ pub async fn read_state(s: &mut Session, suffix: &str, scan: bool) -> Result<Nod
         syncrepl,
         update_ref: values(&db, "olcUpdateRef"),
         read_only: first(&db, "olcReadOnly").is_some_and(|v| v.eq_ignore_ascii_case("TRUE")),
+        config_csn: first(&db, "entryCSN"),
         syncprov: overlay,
         limits: values(&db, "olcLimits"),
         context_csn,
