@@ -4,12 +4,18 @@
 //! never blocked by a long full sync.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
 use crate::api::{Entry, LogRecord, Op, Position, Term};
+
+mod commit;
+mod snapshot;
+
+use commit::Queued;
+pub use snapshot::SnapshotMsg;
 
 pub const STORE_FILE: &str = "store.db";
 
@@ -51,15 +57,6 @@ struct Writer {
     base: Position,
 }
 
-/// A write waiting for the group commit that makes it durable.
-struct Queued {
-    epoch: u64,
-    op: Op,
-    key: String,
-    value: Option<String>,
-    done: Arc<Mutex<Option<Result<LogRecord, StoreError>>>>,
-}
-
 pub struct Store {
     path: PathBuf,
     writer: Mutex<Writer>,
@@ -68,12 +65,6 @@ pub struct Store {
     queue: Mutex<Vec<Queued>>,
     reader: Mutex<Connection>,
     digest_cache: Mutex<Option<(Position, u64, String)>>,
-}
-
-/// One message of a full sync fed to [`Store::replace_all`].
-pub enum SnapshotMsg {
-    Batch(Vec<Entry>),
-    End { count: u64, digest: String },
 }
 
 fn open_conn(path: &Path) -> rusqlite::Result<Connection> {
@@ -146,92 +137,6 @@ impl Store {
     /// True when the store holds no history at all (a new or wiped node).
     pub fn is_empty(&self) -> bool {
         self.head().seq == 0
-    }
-
-    /// Commits one write as the next record at `epoch`, durably, and returns it.
-    ///
-    /// Group commit: writes that arrive while another commits wait in a queue, and the first of
-    /// them to take the writer commits the whole queue in one transaction (one fsync). Each
-    /// write is answered only after the transaction holding it committed.
-    pub fn write(
-        &self,
-        epoch: u64,
-        op: Op,
-        key: &str,
-        value: Option<&str>,
-    ) -> Result<LogRecord, StoreError> {
-        let done = Arc::new(Mutex::new(None));
-        self.queue.lock().expect("queue lock").push(Queued {
-            epoch,
-            op,
-            key: key.to_string(),
-            value: value.map(str::to_string),
-            done: done.clone(),
-        });
-        let mut w = self.writer.lock().expect("store lock");
-        // Committed by the writer before us while we waited for it?
-        if let Some(r) = done.lock().expect("slot lock").take() {
-            return r;
-        }
-        let batch = std::mem::take(&mut *self.queue.lock().expect("queue lock"));
-        let results = self.commit_batch(&mut w, &batch);
-        for (q, r) in batch.iter().zip(results) {
-            *q.done.lock().expect("slot lock") = Some(r);
-        }
-        drop(w);
-        let r = done.lock().expect("slot lock").take();
-        r.expect("a write is answered by the commit that took it")
-    }
-
-    /// Commits `batch` as the next records, in one transaction; if that fails, one at a time,
-    /// so that each write gets its own answer (a full disk fails them all, nothing half done).
-    fn commit_batch(&self, w: &mut Writer, batch: &[Queued]) -> Vec<Result<LogRecord, StoreError>> {
-        let records: Vec<LogRecord> = (w.head.seq + 1..)
-            .zip(batch)
-            .map(|(seq, q)| LogRecord {
-                epoch: q.epoch,
-                seq,
-                op: q.op,
-                key: q.key.clone(),
-                value: q.value.clone(),
-            })
-            .collect();
-        let all = (|| {
-            let tx = w.conn.transaction().map_err(self.sql("begin a write"))?;
-            for r in &records {
-                apply_record(&tx, r).map_err(self.sql("write"))?;
-            }
-            tx.commit().map_err(self.sql("commit a write"))
-        })();
-        if all.is_ok() {
-            if let Some(last) = records.last() {
-                w.head = Position {
-                    epoch: last.epoch,
-                    seq: last.seq,
-                };
-            }
-            return records.into_iter().map(Ok).collect();
-        }
-        batch
-            .iter()
-            .map(|q| {
-                let record = LogRecord {
-                    epoch: q.epoch,
-                    seq: w.head.seq + 1,
-                    op: q.op,
-                    key: q.key.clone(),
-                    value: q.value.clone(),
-                };
-                let tx = w.conn.transaction().map_err(self.sql("begin a write"))?;
-                apply_record(&tx, &record).map_err(self.sql("write"))?;
-                tx.commit().map_err(self.sql("commit a write"))?;
-                w.head = Position {
-                    epoch: q.epoch,
-                    seq: record.seq,
-                };
-                Ok(record)
-            })
-            .collect()
     }
 
     /// Applies records shipped from the primary, in one transaction.
@@ -428,116 +333,6 @@ impl Store {
         *self.digest_cache.lock().expect("cache lock") = Some((position, count, digest.clone()));
         Ok((position, count, digest))
     }
-
-    /// Reads a consistent snapshot (position + every entry) inside one read transaction,
-    /// handing entries to `sink` in batches. Returns the count and digest.
-    pub fn read_snapshot(
-        &self,
-        mut header: impl FnMut(Position, u64) -> bool,
-        mut sink: impl FnMut(Vec<Entry>) -> bool,
-    ) -> Result<(u64, String), StoreError> {
-        // A dedicated connection: a long snapshot must not hold the shared reader.
-        let conn = open_conn(&self.path).map_err(self.sql("open a snapshot reader"))?;
-        let tx = conn
-            .unchecked_transaction()
-            .map_err(self.sql("begin a snapshot"))?;
-        let base = read_base(&tx).map_err(self.sql("read the snapshot position"))?;
-        let position = read_head(&tx, base).map_err(self.sql("read the snapshot position"))?;
-        let count: u64 = tx
-            .query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0))
-            .map_err(self.sql("count entries"))?;
-        if !header(position, count) {
-            return Err(StoreError::SyncAborted("the receiver went away".into()));
-        }
-        let mut stmt = tx
-            .prepare("SELECT key, value, epoch, seq FROM entries ORDER BY key")
-            .map_err(self.sql("read the snapshot"))?;
-        let mut rows = stmt.query([]).map_err(self.sql("read the snapshot"))?;
-        let mut hasher = Sha256::new();
-        let mut batch = Vec::with_capacity(500);
-        let mut sent = 0u64;
-        while let Some(row) = rows.next().map_err(self.sql("read the snapshot"))? {
-            let e = row_entry(row).map_err(self.sql("read the snapshot"))?;
-            digest_entry(&mut hasher, &e.key, &e.value);
-            batch.push(e);
-            if batch.len() == 500 {
-                sent += batch.len() as u64;
-                if !sink(std::mem::take(&mut batch)) {
-                    return Err(StoreError::SyncAborted("the receiver went away".into()));
-                }
-            }
-        }
-        sent += batch.len() as u64;
-        if !batch.is_empty() && !sink(batch) {
-            return Err(StoreError::SyncAborted("the receiver went away".into()));
-        }
-        Ok((sent, hex::encode(hasher.finalize())))
-    }
-
-    /// Replaces all replicated data and the log with a snapshot at `position`, in one
-    /// transaction: if the stream breaks or does not verify, nothing changes.
-    pub fn replace_all(
-        &self,
-        position: Position,
-        mut next: impl FnMut() -> Option<SnapshotMsg>,
-        progress: &std::sync::atomic::AtomicU64,
-    ) -> Result<u64, StoreError> {
-        use std::sync::atomic::Ordering;
-        let mut w = self.writer.lock().expect("store lock");
-        let tx = w
-            .conn
-            .transaction()
-            .map_err(self.sql("begin a full sync"))?;
-        tx.execute_batch("DELETE FROM entries; DELETE FROM log;")
-            .map_err(self.sql("clear the data for a full sync"))?;
-        let mut hasher = Sha256::new();
-        let mut count = 0u64;
-        let mut keys_in_order = true;
-        let mut last_key: Option<String> = None;
-        loop {
-            match next() {
-                Some(SnapshotMsg::Batch(entries)) => {
-                    let mut stmt = tx
-                        .prepare_cached(
-                            "INSERT OR REPLACE INTO entries (key, value, epoch, seq) VALUES (?1, ?2, ?3, ?4)",
-                        )
-                        .map_err(self.sql("insert snapshot entries"))?;
-                    for e in entries {
-                        if last_key.as_deref().is_some_and(|k| k >= e.key.as_str()) {
-                            keys_in_order = false;
-                        }
-                        digest_entry(&mut hasher, &e.key, &e.value);
-                        stmt.execute(params![e.key, e.value, e.epoch, e.seq])
-                            .map_err(self.sql("insert snapshot entries"))?;
-                        last_key = Some(e.key);
-                        count += 1;
-                    }
-                    progress.store(count, Ordering::Relaxed);
-                }
-                Some(SnapshotMsg::End {
-                    count: sent,
-                    digest,
-                }) => {
-                    let got = hex::encode(hasher.finalize());
-                    if sent != count || !keys_in_order || got != digest {
-                        return Err(StoreError::SyncAborted(format!(
-                            "snapshot did not verify: {count} entries received of {sent}, digest {got} vs {digest}"
-                        )));
-                    }
-                    write_base(&tx, position).map_err(self.sql("set the log base"))?;
-                    tx.commit().map_err(self.sql("commit the full sync"))?;
-                    w.head = position;
-                    w.base = position;
-                    return Ok(count);
-                }
-                None => {
-                    return Err(StoreError::SyncAborted(
-                        "the snapshot stream ended early".into(),
-                    ))
-                }
-            }
-        }
-    }
 }
 
 fn digest_entry(hasher: &mut Sha256, key: &str, value: &str) {
@@ -611,6 +406,8 @@ fn read_head(conn: &Connection, base: Position) -> rusqlite::Result<Position> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     fn store() -> (tempfile::TempDir, Store) {

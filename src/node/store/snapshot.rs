@@ -1,0 +1,128 @@
+//! Full sync: a consistent snapshot read on the primary, and the whole store replaced by one
+//! on the replica, verified by count and digest before it commits.
+
+use rusqlite::params;
+use sha2::{Digest, Sha256};
+
+use super::{
+    digest_entry, open_conn, read_base, read_head, row_entry, write_base, Store, StoreError,
+};
+use crate::api::{Entry, Position};
+
+/// One message of a full sync fed to [`Store::replace_all`].
+pub enum SnapshotMsg {
+    Batch(Vec<Entry>),
+    End { count: u64, digest: String },
+}
+
+impl Store {
+    /// Reads a consistent snapshot (position + every entry) inside one read transaction,
+    /// handing entries to `sink` in batches. Returns the count and digest.
+    pub fn read_snapshot(
+        &self,
+        mut header: impl FnMut(Position, u64) -> bool,
+        mut sink: impl FnMut(Vec<Entry>) -> bool,
+    ) -> Result<(u64, String), StoreError> {
+        // A dedicated connection: a long snapshot must not hold the shared reader.
+        let conn = open_conn(&self.path).map_err(self.sql("open a snapshot reader"))?;
+        let tx = conn
+            .unchecked_transaction()
+            .map_err(self.sql("begin a snapshot"))?;
+        let base = read_base(&tx).map_err(self.sql("read the snapshot position"))?;
+        let position = read_head(&tx, base).map_err(self.sql("read the snapshot position"))?;
+        let count: u64 = tx
+            .query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0))
+            .map_err(self.sql("count entries"))?;
+        if !header(position, count) {
+            return Err(StoreError::SyncAborted("the receiver went away".into()));
+        }
+        let mut stmt = tx
+            .prepare("SELECT key, value, epoch, seq FROM entries ORDER BY key")
+            .map_err(self.sql("read the snapshot"))?;
+        let mut rows = stmt.query([]).map_err(self.sql("read the snapshot"))?;
+        let mut hasher = Sha256::new();
+        let mut batch = Vec::with_capacity(500);
+        let mut sent = 0u64;
+        while let Some(row) = rows.next().map_err(self.sql("read the snapshot"))? {
+            let e = row_entry(row).map_err(self.sql("read the snapshot"))?;
+            digest_entry(&mut hasher, &e.key, &e.value);
+            batch.push(e);
+            if batch.len() == 500 {
+                sent += batch.len() as u64;
+                if !sink(std::mem::take(&mut batch)) {
+                    return Err(StoreError::SyncAborted("the receiver went away".into()));
+                }
+            }
+        }
+        sent += batch.len() as u64;
+        if !batch.is_empty() && !sink(batch) {
+            return Err(StoreError::SyncAborted("the receiver went away".into()));
+        }
+        Ok((sent, hex::encode(hasher.finalize())))
+    }
+
+    /// Replaces all replicated data and the log with a snapshot at `position`, in one
+    /// transaction: if the stream breaks or does not verify, nothing changes.
+    pub fn replace_all(
+        &self,
+        position: Position,
+        mut next: impl FnMut() -> Option<SnapshotMsg>,
+        progress: &std::sync::atomic::AtomicU64,
+    ) -> Result<u64, StoreError> {
+        use std::sync::atomic::Ordering;
+        let mut w = self.writer.lock().expect("store lock");
+        let tx = w
+            .conn
+            .transaction()
+            .map_err(self.sql("begin a full sync"))?;
+        tx.execute_batch("DELETE FROM entries; DELETE FROM log;")
+            .map_err(self.sql("clear the data for a full sync"))?;
+        let mut hasher = Sha256::new();
+        let mut count = 0u64;
+        let mut keys_in_order = true;
+        let mut last_key: Option<String> = None;
+        loop {
+            match next() {
+                Some(SnapshotMsg::Batch(entries)) => {
+                    let mut stmt = tx
+                        .prepare_cached(
+                            "INSERT OR REPLACE INTO entries (key, value, epoch, seq) VALUES (?1, ?2, ?3, ?4)",
+                        )
+                        .map_err(self.sql("insert snapshot entries"))?;
+                    for e in entries {
+                        if last_key.as_deref().is_some_and(|k| k >= e.key.as_str()) {
+                            keys_in_order = false;
+                        }
+                        digest_entry(&mut hasher, &e.key, &e.value);
+                        stmt.execute(params![e.key, e.value, e.epoch, e.seq])
+                            .map_err(self.sql("insert snapshot entries"))?;
+                        last_key = Some(e.key);
+                        count += 1;
+                    }
+                    progress.store(count, Ordering::Relaxed);
+                }
+                Some(SnapshotMsg::End {
+                    count: sent,
+                    digest,
+                }) => {
+                    let got = hex::encode(hasher.finalize());
+                    if sent != count || !keys_in_order || got != digest {
+                        return Err(StoreError::SyncAborted(format!(
+                            "snapshot did not verify: {count} entries received of {sent}, digest {got} vs {digest}"
+                        )));
+                    }
+                    write_base(&tx, position).map_err(self.sql("set the log base"))?;
+                    tx.commit().map_err(self.sql("commit the full sync"))?;
+                    w.head = position;
+                    w.base = position;
+                    return Ok(count);
+                }
+                None => {
+                    return Err(StoreError::SyncAborted(
+                        "the snapshot stream ended early".into(),
+                    ))
+                }
+            }
+        }
+    }
+}
