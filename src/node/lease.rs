@@ -193,17 +193,17 @@ impl Node {
             s.epoch == st.epoch && s.role == Role::Primary && s.host_id != self.host_id
         });
         if let Some((name, s)) = twin {
-            let reason = format!(
-                "{name} is also primary at epoch {}: two writers at one epoch; run `drctl failover` to promote one at a new epoch",
-                s.epoch
-            );
+            let why = |other: &str| {
+                format!(
+                    "{other} is also primary at epoch {}: two writers at one epoch; run `drctl failover` to promote one at a new epoch",
+                    s.epoch
+                )
+            };
+            let reason = why(name);
             if let Ok(client) = self.peer(&s.url) {
                 let told = tokio::time::timeout(
                     Duration::from_secs(2),
-                    client.fence_same_epoch(s.epoch, &format!(
-                        "{} is also primary at epoch {}: two writers at one epoch; run `drctl failover` to promote one at a new epoch",
-                        self.config.name, s.epoch
-                    )),
+                    client.fence_same_epoch(s.epoch, &why(&self.config.name)),
                 )
                 .await;
                 if !matches!(told, Ok(Ok(_))) {

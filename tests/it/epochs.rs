@@ -10,6 +10,18 @@ use crate::support::*;
 
 const DEADLINE: Duration = Duration::from_secs(30);
 
+/// `drctl switchover --to node-2` running, its progress readable on stderr, and its pid.
+fn spawn_switchover_to_node_2(lab: &Lab) -> (std::process::Child, nix::unistd::Pid) {
+    let child = lab
+        .drctl(&["switchover", "--to", "node-2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn drctl");
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    (child, pid)
+}
+
 /// Hit: a switchover whose target stopped (SIGSTOP) on its promotion undid the drain, and the old
 /// primary took writes again at the old epoch beside the target promoted at the new one:
 /// 1,393–4,179 acknowledged writes were missing on the final primary in 6 of 6 runs.
@@ -18,13 +30,7 @@ fn switchover_past_its_point_of_no_return_never_reopens_the_old_primary() {
     let lab = Lab::up(3);
     lab.ok(&["lab", "write", "--count", "50"]);
     lab.wait_converged(DEADLINE);
-    let mut child = lab
-        .drctl(&["switchover", "--to", "node-2"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn drctl");
-    let drctl = nix::unistd::Pid::from_raw(child.id() as i32);
+    let (mut child, drctl) = spawn_switchover_to_node_2(&lab);
     let stderr = child.stderr.take().unwrap();
     let mut seen = Vec::new();
     for line in BufReader::new(stderr).lines() {
@@ -212,13 +218,7 @@ fn a_stale_plan_never_promotes_at_an_epoch_another_run_took() {
     let lab = Lab::up(3);
     lab.ok(&["lab", "write", "--count", "30"]);
     lab.wait_converged(DEADLINE);
-    let mut child = lab
-        .drctl(&["switchover", "--to", "node-2"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn drctl");
-    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let (mut child, pid) = spawn_switchover_to_node_2(&lab);
     let stderr = child.stderr.take().unwrap();
     let mut lines = BufReader::new(stderr).lines();
     let mut seen = Vec::new();
