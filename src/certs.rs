@@ -8,8 +8,8 @@ use rcgen::{
     Issuer, KeyPair, KeyUsagePurpose, SanType,
 };
 
-use crate::names::{validate_hostname, InvalidName};
-use crate::secret::write_private_file;
+use crate::util::names::{validate_hostname, InvalidName};
+use crate::util::secret::write_private_file;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CertError {

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
-use crate::procedures::ProcError;
+use crate::engine::ProcError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {

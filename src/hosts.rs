@@ -5,7 +5,7 @@ use std::net::{IpAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 
 use crate::inventory::Inventory;
-use crate::names::validate_hostname;
+use crate::util::names::validate_hostname;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HostsError {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::names::{validate_hostname, validate_label};
+use crate::util::names::{validate_hostname, validate_label};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -161,10 +161,10 @@ impl Inventory {
                 NodeKind::Drnode => {
                     crate::api::client::parse_node_url(&n.url)
                         .map_err(|e| invalid(format!("nodes[{i}].url: {e}")))?;
-                    crate::backends::openldap::reject_ldap_fields(n)
+                    crate::engines::openldap::reject_ldap_fields(n)
                         .map_err(|e| invalid(format!("nodes[{i}].{e}")))?;
                 }
-                NodeKind::Openldap => crate::backends::openldap::validate_entry(n)
+                NodeKind::Openldap => crate::engines::openldap::validate_entry(n)
                     .map_err(|e| invalid(format!("nodes[{i}].{e}")))?,
             }
             if let Some(j) = names.insert(n.name.as_str(), i) {
@@ -214,8 +214,8 @@ impl Inventory {
         kinds
     }
 
-    pub fn trust(&self) -> crate::tls::Trust {
-        crate::tls::Trust {
+    pub fn trust(&self) -> crate::util::tls::Trust {
+        crate::util::tls::Trust {
             ca: self.file.tls.ca.as_deref().map(|p| self.resolve(p)),
             trust_dir: self.file.tls.trust_dir.as_deref().map(|p| self.resolve(p)),
         }

@@ -4,21 +4,15 @@
 //! `cli` and `node` never import each other: both speak through `api`.
 
 pub mod api;
-pub mod backends;
 pub mod certs;
 pub mod chaos;
 pub mod cli;
-pub mod clock;
-pub mod cluster;
-pub mod exit;
+pub mod engine;
+pub mod engines;
 pub mod export_file;
 pub mod hosts;
 pub mod inventory;
 pub mod lab;
-pub mod names;
 pub mod node;
-pub mod procedures;
-pub mod redact;
 pub mod runbook;
-pub mod secret;
-pub mod tls;
+pub mod util;

@@ -31,7 +31,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| "warn".into()),
         )
         // Log lines pass the same redaction as every other output.
-        .with_writer(drctl::redact::Redacting::stderr)
+        .with_writer(drctl::util::redact::Redacting::stderr)
         .without_time()
         .init();
     let cli = drctl::cli::Cli::parse();
@@ -45,7 +45,7 @@ fn main() -> ExitCode {
     match runtime.block_on(drctl::cli::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("drctl: {}", drctl::redact::redact(&e.to_string()));
+            eprintln!("drctl: {}", drctl::util::redact::redact(&e.to_string()));
             ExitCode::from(e.code())
         }
     }

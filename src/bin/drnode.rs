@@ -119,7 +119,7 @@ fn main() -> ExitCode {
         )
         // No log statement prints the passphrase; the writer makes sure no future one does.
         // A failing stderr (a full disk) loses the line instead of panicking.
-        .with_writer(|| drctl::redact::Redacting(LossyStderr))
+        .with_writer(|| drctl::util::redact::Redacting(LossyStderr))
         .log_internal_errors(false)
         .init();
     let args = Args::parse();
@@ -216,11 +216,11 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            drctl::redact::register(config.passphrase.expose());
+            drctl::util::redact::register(config.passphrase.expose());
             let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
             runtime.block_on(async move {
                 let fail = |e: drctl::node::NodeError| {
-                    say(false, drctl::redact::redact(&format!("drnode: {e}")));
+                    say(false, drctl::util::redact::redact(&format!("drnode: {e}")));
                     ExitCode::from(if e.is_setup() { 2 } else { 1 })
                 };
                 let node = match drctl::node::Node::open(config) {

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use super::drctl::proc_args;
 use super::ldap_run::{heal, LCtx};
-use crate::backends::openldap::csn::{classify, Position};
-use crate::backends::openldap::{LdapRole, LdapView, NodeState};
+use crate::engines::openldap::csn::{classify, Position};
+use crate::engines::openldap::{LdapRole, LdapView, NodeState};
 
 const OP: &str = "chaos-policy";
 

@@ -15,9 +15,9 @@ use super::ldap_writer::{self as lw, LdapAck};
 use super::run::Event;
 use super::schedule::{Pick, Proc, Schedule, Step, Then};
 use super::{ldap_checker, ldap_policy, Options};
-use crate::backends::openldap::{LdapCluster, LdapNode, LdapRole, LdapView};
-use crate::lab::openldap::LdapLab;
-use crate::lab::openldap_up::{self as up, as_admin};
+use crate::engines::openldap::lab::LdapLab;
+use crate::engines::openldap::lab_up::{self as up, as_admin};
+use crate::engines::openldap::{LdapCluster, LdapNode, LdapRole, LdapView};
 use crate::lab::{LabError, Sig};
 
 /// What a run observed, for the checker.

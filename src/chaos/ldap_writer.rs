@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::backends::openldap::{LdapNode, Session};
-use crate::lab::openldap::SUFFIX;
+use crate::engines::openldap::lab::SUFFIX;
+use crate::engines::openldap::{LdapNode, Session};
 
 /// One acknowledged add.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::api::Role;
-use crate::cluster::Target;
+use crate::engines::drnode::cluster::Target;
 
 /// How often the nodes are asked while a procedure runs.
 const POLL: Duration = Duration::from_millis(2);

@@ -66,7 +66,7 @@ impl Kind {
     pub fn of(kind: Option<NodeKind>) -> Result<Kind, ChaosError> {
         match kind {
             None | Some(NodeKind::Drnode) => Ok(Kind::Drnode),
-            Some(NodeKind::Openldap) => match crate::lab::openldap::missing_tools() {
+            Some(NodeKind::Openldap) => match crate::engines::openldap::lab::missing_tools() {
                 Some(why) => Err(ChaosError::NoSlapd(why)),
                 None => Ok(Kind::Openldap),
             },

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::drctl::proc_args;
 use super::run::Ctx;
-use crate::cluster::probe;
+use crate::engines::drnode::cluster::probe;
 
 const OP: &str = "chaos-policy";
 

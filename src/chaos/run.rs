@@ -15,7 +15,7 @@ use super::schedule::{Pick, Proc, Schedule, Step, Then};
 use super::writer::{self, Ack};
 use super::{checker, policy, Options};
 use crate::api::Role;
-use crate::cluster::{probe, Target};
+use crate::engines::drnode::cluster::{probe, Target};
 use crate::lab::{Lab, LabError, ProcState, Sig};
 
 /// One line of a run's timeline.
@@ -34,7 +34,7 @@ pub struct Observed {
     pub dir: PathBuf,
     pub exports: PathBuf,
     pub converged: Result<(), String>,
-    pub final_view: crate::cluster::ClusterView,
+    pub final_view: crate::engines::drnode::cluster::ClusterView,
     pub nodes: Vec<(String, PathBuf)>,
     pub targets: Vec<Target>,
     pub leaked_locks: Vec<String>,
@@ -388,7 +388,9 @@ pub async fn heal(lab: &mut Lab, start: bool, cont: bool) -> Result<Vec<String>,
 /// What only an operator's procedure changes, per answering node: its role (a primary that
 /// fences itself on meeting a newer epoch counts as unchanged), the primary it follows, the
 /// operator's sync setting, maintenance, and the epoch of its last promotion.
-fn fingerprint(view: &crate::cluster::ClusterView) -> std::collections::BTreeMap<String, String> {
+fn fingerprint(
+    view: &crate::engines::drnode::cluster::ClusterView,
+) -> std::collections::BTreeMap<String, String> {
     view.nodes
         .iter()
         .filter_map(|n| {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::api::Role;
-use crate::cluster::{probe, Target};
+use crate::engines::drnode::cluster::{probe, Target};
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Samples {
@@ -49,7 +49,7 @@ pub async fn run(
 
 fn record(
     s: &mut Samples,
-    view: &crate::cluster::ClusterView,
+    view: &crate::engines::drnode::cluster::ClusterView,
     gens: &BTreeMap<String, u32>,
     at: u64,
 ) {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cluster::Target;
+use crate::engines::drnode::cluster::Target;
 
 /// One acknowledged write.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -5,7 +5,7 @@ use super::args::{Command, HostsCommand, PackagesCommand};
 use super::context::Context;
 use super::error::CliError;
 use super::output::{print_json, table};
-use crate::procedures as p;
+use crate::engines::drnode as p;
 
 /// Runs one of this module's commands; None if `cmd` is not one of them.
 pub async fn dispatch(ctx: &Context, cmd: &Command) -> Option<Result<(), CliError>> {

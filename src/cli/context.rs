@@ -8,10 +8,10 @@ use super::args::GlobalArgs;
 use super::error::CliError;
 use crate::api::client::{http_client, parse_node_url};
 use crate::api::{ClientOptions, NodeClient};
-use crate::cluster::{probe, ClusterView, Target};
+use crate::engines::drnode::cluster::{probe, ClusterView, Target};
 use crate::inventory::Inventory;
-use crate::secret::Passphrase;
-use crate::tls::Trust;
+use crate::util::secret::Passphrase;
+use crate::util::tls::Trust;
 
 pub struct Context {
     pub cluster: String,
@@ -103,7 +103,7 @@ impl Context {
         };
         let pass = passphrase(global, inventory.as_ref())?;
         // Whatever the command prints, the passphrase shows as `***`.
-        crate::redact::register(pass.expose());
+        crate::util::redact::register(pass.expose());
         let http = http_client(&options).map_err(CliError::from)?;
         let make = |name: &str, url: &str, promotable: bool| -> Result<Target, CliError> {
             Ok(Target {
@@ -285,7 +285,8 @@ fn misconfigured(node: &str, e: &crate::api::ClientError) -> Option<String> {
 }
 
 fn find<'a>(targets: &'a [Target], name: &str, source: &str) -> Result<&'a Target, CliError> {
-    crate::names::validate_label(name).map_err(|e| CliError::usage(format!("--node: {e}")))?;
+    crate::util::names::validate_label(name)
+        .map_err(|e| CliError::usage(format!("--node: {e}")))?;
     targets.iter().find(|t| t.name == name).ok_or_else(|| {
         CliError::usage(format!(
             "unknown node '{name}': {source} lists {}",

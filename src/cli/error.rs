@@ -3,7 +3,7 @@
 
 use crate::api::ClientError;
 
-pub use crate::exit::Exit;
+pub use crate::util::exit::Exit;
 
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
@@ -36,8 +36,8 @@ impl CliError {
     }
 }
 
-impl From<crate::procedures::ProcError> for CliError {
-    fn from(e: crate::procedures::ProcError) -> Self {
+impl From<crate::engine::ProcError> for CliError {
+    fn from(e: crate::engine::ProcError) -> Self {
         CliError::new(e.exit, e.message)
     }
 }

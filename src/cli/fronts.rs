@@ -11,7 +11,8 @@ use std::sync::Arc;
 use super::args::{Command, PackagesCommand, ProcArgs, SyncCommand};
 use super::context::Context;
 use super::error::CliError;
-use crate::procedures::{Cluster, ProcError};
+use crate::engine::ProcError;
+use crate::engines::drnode::Cluster;
 use crate::runbook::{self, engine, journal};
 
 /// A subcommand as a runbook run: which bundled runbook, with which parameters.
@@ -161,7 +162,7 @@ pub async fn run(ctx: &Context, f: Front<'_>) -> Result<(), CliError> {
     let cl = cluster(ctx, args);
     if args.expect_primary.is_some() || args.expect_epoch.is_some() {
         let view = cl.probe().await;
-        crate::procedures::check_expectations(
+        crate::engines::drnode::check_expectations(
             &view,
             args.expect_primary.as_deref(),
             args.expect_epoch,
@@ -176,7 +177,7 @@ pub fn settings(
     args: &ProcArgs,
     export_dir: PathBuf,
     http: reqwest::Client,
-    ldap: Option<Arc<crate::backends::openldap::LdapCluster>>,
+    ldap: Option<Arc<crate::engines::openldap::LdapCluster>>,
 ) -> engine::Settings {
     let yes = args.yes;
     engine::Settings {

@@ -66,7 +66,7 @@ pub async fn cmd_lab(global: &GlobalArgs, cmd: &LabCommand) -> Result<(), CliErr
         LabCommand::Resume { node } => signal(dir, node, lab::Sig::Cont, "resumed (SIGCONT)"),
         LabCommand::Restart { node } => {
             let mut lab = Lab::open(dir).map_err(lab_err)?;
-            crate::names::validate_label(node).map_err(|e| CliError::usage(e.to_string()))?;
+            crate::util::names::validate_label(node).map_err(|e| CliError::usage(e.to_string()))?;
             lab.node(node).map_err(lab_err)?;
             lab.stop(node).map_err(lab_err)?;
             let pid = lab.start(node).map_err(lab_err)?;
@@ -108,7 +108,7 @@ pub async fn cmd_lab(global: &GlobalArgs, cmd: &LabCommand) -> Result<(), CliErr
                 .into_iter()
                 .map(|e| e.key)
                 .collect();
-            let (total, missing) = crate::lab::writer::missing_keys(&text, &present);
+            let (total, missing) = crate::engines::drnode::writer::missing_keys(&text, &present);
             if *json {
                 print_json(
                     &json!({"node": target.name, "acknowledged": total, "missing": missing}),
@@ -138,7 +138,7 @@ pub async fn cmd_lab(global: &GlobalArgs, cmd: &LabCommand) -> Result<(), CliErr
 }
 
 fn signal(dir: &std::path::Path, node: &str, sig: lab::Sig, what: &str) -> Result<(), CliError> {
-    crate::names::validate_label(node).map_err(|e| CliError::usage(e.to_string()))?;
+    crate::util::names::validate_label(node).map_err(|e| CliError::usage(e.to_string()))?;
     let mut lab = Lab::open(dir).map_err(lab_err)?;
     lab.node(node).map_err(lab_err)?;
     lab.signal(node, sig).map_err(lab_err)?;
@@ -225,7 +225,7 @@ async fn write(global: &GlobalArgs, args: &LabWriteArgs) -> Result<(), CliError>
             "--rate must be a positive number of writes per second",
         ));
     }
-    let opts = crate::lab::writer::WriteOptions {
+    let opts = crate::engines::drnode::writer::WriteOptions {
         count: args.count,
         rate: args.rate,
         acked_log: args.acked_log.clone(),
@@ -244,7 +244,8 @@ async fn write(global: &GlobalArgs, args: &LabWriteArgs) -> Result<(), CliError>
         None => ctx.targets.clone(),
     };
     let report =
-        crate::lab::writer::run(&ctx.cluster, &targets, &opts, |n| bar.set_position(n)).await;
+        crate::engines::drnode::writer::run(&ctx.cluster, &targets, &opts, |n| bar.set_position(n))
+            .await;
     bar.finish_and_clear();
     if args.json {
         print_json(&report);

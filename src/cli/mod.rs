@@ -35,7 +35,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     if let Some(front) = fronts::of(&cli.command) {
         let ctx = context::Context::load(g).await?;
         // A front is a runbook run: its notes and errors hide the passphrase too.
-        crate::redact::register(ctx.passphrase.expose());
+        crate::util::redact::register(ctx.passphrase.expose());
         return fronts::run(&ctx, front).await;
     }
     if matches!(
@@ -56,7 +56,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Candidates(a) => {
             let ctx = context::Context::load(g).await?;
             let view = ctx.probe().await;
-            let ranked = crate::procedures::rank(&view);
+            let ranked = crate::engines::drnode::rank(&view);
             if a.json {
                 output::print_json(&ranked);
             } else {
@@ -83,7 +83,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let ctx = context::Context::load(g).await?;
             {
                 let view = ctx.probe().await;
-                let rows = crate::procedures::repoint_list(&view);
+                let rows = crate::engines::drnode::repoint_list(&view);
                 if proc.json {
                     output::print_json(&rows);
                 } else {

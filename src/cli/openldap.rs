@@ -7,7 +7,7 @@ use super::args::{Cli, Command, ProcArgs, StatusArgs};
 use super::context::cluster_file;
 use super::error::CliError;
 use super::output::{health_cell, print_json, table};
-use crate::backends::openldap::{self as ol, LdapCluster};
+use crate::engines::openldap::{self as ol, LdapCluster};
 use crate::inventory::{Inventory, NodeKind};
 
 /// Runs the command if it is for OpenLDAP nodes; None lets drnode's fronts run it.
@@ -168,9 +168,9 @@ async fn front(
             )));
         }
     }
-    let http = crate::runbook::openldap::http_client().map_err(CliError::failed)?;
+    let http = crate::engines::openldap::runbook::http_client().map_err(CliError::failed)?;
     let settings = super::fronts::settings(args, ".".into(), http, Some(std::sync::Arc::new(cl)));
-    let run_cl = crate::procedures::Cluster::new(
+    let run_cl = crate::engines::drnode::Cluster::new(
         &inv.file.cluster,
         &[],
         &super::context::operator(&cli.global),

@@ -8,8 +8,8 @@ use serde_json::json;
 use super::args::{GlobalArgs, LabCommand};
 use super::error::CliError;
 use super::output::{print_json, table};
+use crate::engines::openldap::lab::{self as ll, LdapLab};
 use crate::inventory::NodeKind;
-use crate::lab::openldap::{self as ll, LdapLab};
 use crate::lab::{LabError, Sig};
 
 fn err(e: LabError) -> CliError {
@@ -43,7 +43,7 @@ pub async fn cmd(g: &GlobalArgs, c: &LabCommand) -> Option<Result<(), CliError>>
         Err(e) => return Some(Err(err(e))),
     };
     let sig = |node: &str, s: Sig, what: &str| -> Result<(), CliError> {
-        crate::names::validate_label(node).map_err(|e| CliError::usage(e.to_string()))?;
+        crate::util::names::validate_label(node).map_err(|e| CliError::usage(e.to_string()))?;
         match lab.signal(node, s).map_err(err)? {
             Some(pid) => println!("{node} (pid {pid}) {what}"),
             None => println!("{node} is not running"),
@@ -83,11 +83,11 @@ pub async fn cmd(g: &GlobalArgs, c: &LabCommand) -> Option<Result<(), CliError>>
 async fn up(g: &GlobalArgs, nodes: u16) -> Result<(), CliError> {
     let t0 = Instant::now();
     let lab = LdapLab::create(&g.lab_dir, nodes).map_err(err)?;
-    if let Err(e) = crate::lab::openldap_up::start_all(&lab) {
+    if let Err(e) = crate::engines::openldap::lab_up::start_all(&lab) {
         let _ = lab.clone().down(true);
         return Err(err(e));
     }
-    crate::lab::openldap_up::seed(&lab, Duration::from_secs(30))
+    crate::engines::openldap::lab_up::seed(&lab, Duration::from_secs(30))
         .await
         .map_err(err)?;
     println!(

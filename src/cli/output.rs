@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, Color, ContentArrangement, Table};
 
-use crate::cluster::Health;
+use crate::engines::drnode::cluster::Health;
 
 pub fn color_enabled() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
@@ -36,11 +36,11 @@ pub fn health_cell(h: Health) -> Cell {
     }
 }
 
-/// Prints JSON to stdout, pretty, with every secret hidden (`crate::redact`).
+/// Prints JSON to stdout, pretty, with every secret hidden (`crate::util::redact`).
 pub fn print_json(value: &impl serde::Serialize) {
     let text = serde_json::to_string_pretty(value).expect("output serializes");
-    if crate::redact::active() {
-        println!("{}", crate::redact::redact_json(&text));
+    if crate::util::redact::active() {
+        println!("{}", crate::util::redact::redact_json(&text));
     } else {
         println!("{text}");
     }

@@ -9,7 +9,7 @@ use super::context::Context;
 use super::error::CliError;
 use super::output::{print_json, table};
 use super::runbook_args::{RunArgs, RunbookCommand};
-use crate::procedures::Cluster;
+use crate::engines::drnode::Cluster;
 use crate::runbook::{self, engine, journal, registry, RunbookError, RunbookReport};
 
 impl From<RunbookError> for CliError {
@@ -35,7 +35,7 @@ pub async fn cmd_run(g: &GlobalArgs, a: &RunArgs) -> Result<(), CliError> {
     };
     for (k, p) in &rb.params {
         if p.secret {
-            crate::redact::register(vars.get(k).map(String::as_str).unwrap_or_default());
+            crate::util::redact::register(vars.get(k).map(String::as_str).unwrap_or_default());
         }
     }
     // A cluster file of openldap nodes only has no drnode to reach (nor TLS trust to need).
@@ -48,12 +48,12 @@ pub async fn cmd_run(g: &GlobalArgs, a: &RunArgs) -> Result<(), CliError> {
             inv.path.display().to_string(),
             Vec::new(),
             super::context::operator(g),
-            runbook::openldap::http_client().map_err(CliError::failed)?,
+            crate::engines::openldap::runbook::http_client().map_err(CliError::failed)?,
             Some(inv),
         ),
         None => {
             let ctx = Context::load(g).await?;
-            crate::redact::register(ctx.passphrase.expose());
+            crate::util::redact::register(ctx.passphrase.expose());
             let operator = ctx.options.operator.clone();
             let operator = operator.unwrap_or_else(|| "unknown".into());
             let (c, s, t, h, i) = (
@@ -86,9 +86,14 @@ pub async fn cmd_run(g: &GlobalArgs, a: &RunArgs) -> Result<(), CliError> {
         journal_dir: Some(runs),
         export_dir: a.export_dir.clone(),
         http,
-        ldap: match (&inventory, runbook::openldap::uses_openldap(&rb)) {
-            (Some(inv), true) => runbook::openldap::cluster_of(inv, g.timeout, a.wait)
-                .map_err(|e| CliError::usage(format!("cluster file {source}: {e}")))?,
+        ldap: match (
+            &inventory,
+            crate::engines::openldap::runbook::uses_openldap(&rb),
+        ) {
+            (Some(inv), true) => {
+                crate::engines::openldap::runbook::cluster_of(inv, g.timeout, a.wait)
+                    .map_err(|e| CliError::usage(format!("cluster file {source}: {e}")))?
+            }
             _ => None,
         },
     };
@@ -136,7 +141,7 @@ fn secrets_again(
         }
     }
     for (k, p) in &rb.params {
-        if p.secret && vars.get(k).is_some_and(|v| v == crate::redact::MASK) {
+        if p.secret && vars.get(k).is_some_and(|v| v == crate::util::redact::MASK) {
             return Err(CliError::usage(format!(
                 "run {run_id} has the secret parameter {k}, which its journal does not keep: \
                  give it again with --var {k}=…"
@@ -151,7 +156,7 @@ pub fn print_report(r: &RunbookReport, json: bool) {
         print_json(r);
         return;
     }
-    let hide = |s: &str| crate::redact::redact(s);
+    let hide = |s: &str| crate::util::redact::redact(s);
     let mut t = table(&["#", "STEP", "OUTCOME", "MS", "NOTE"]);
     for s in &r.steps {
         t.add_row(vec![

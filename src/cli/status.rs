@@ -7,7 +7,7 @@ use super::context::Context;
 use super::error::CliError;
 use super::output::{health_cell, print_json, table};
 use crate::api::Role;
-use crate::cluster::{sync_cell, Assessment, ClusterView};
+use crate::engines::drnode::cluster::{sync_cell, Assessment, ClusterView};
 
 pub async fn cmd_status(ctx: &Context, args: &StatusArgs) -> Result<(), CliError> {
     // One listener for the whole watch: it keeps a Ctrl-C that arrives while probing.

@@ -7,10 +7,11 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::writer::{self, WriteOptions};
 use super::{Lab, LabError, Sig};
-use crate::cluster::Target;
-use crate::procedures::{self, Cluster, Plan, ProcError, RunOptions};
+use crate::engine::{Plan, ProcError, RunOptions};
+use crate::engines::drnode::cluster::Target;
+use crate::engines::drnode::writer::{self, WriteOptions};
+use crate::engines::drnode::{self, Cluster};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchReport {
@@ -58,7 +59,7 @@ fn no_confirm(_: &str) -> Result<bool, ProcError> {
     Ok(true)
 }
 
-async fn run_plan(cl: &Cluster, plan: Plan) -> Result<u64, LabError> {
+async fn run_plan(cl: &Cluster, plan: Plan<drnode::Action>) -> Result<u64, LabError> {
     let opts = RunOptions {
         dry_run: false,
         break_lock: false,
@@ -67,7 +68,7 @@ async fn run_plan(cl: &Cluster, plan: Plan) -> Result<u64, LabError> {
         progress: false,
     };
     let started = Instant::now();
-    let report = procedures::execute(cl, plan, &opts).await;
+    let report = crate::engine::execute(cl, plan, &opts).await;
     let ms = started.elapsed().as_millis() as u64;
     match report.error {
         None => Ok(ms),
@@ -141,7 +142,7 @@ async fn measure(
         ));
         let started = Instant::now();
         let view = cl.probe().await;
-        let plan = procedures::switchover(&cl, &view, &to)
+        let plan = drnode::switchover(&cl, &view, &to)
             .await
             .map_err(|e| LabError::Failed(e.message))?;
         run_plan(&cl, plan).await?;
@@ -182,7 +183,7 @@ async fn measure(
     lab.signal(&dead, Sig::Kill)?;
     let started = Instant::now();
     let view = cl.probe().await;
-    let plan = procedures::failover(&cl, &view, None, false, &lab.dir)
+    let plan = drnode::failover(&cl, &view, None, false, &lab.dir)
         .await
         .map_err(|e| LabError::Failed(e.message))?;
     run_plan(&cl, plan).await?;

@@ -3,19 +3,16 @@
 
 pub mod bench;
 pub mod netns;
-pub mod openldap;
-pub mod openldap_up;
 pub mod owner;
-mod process;
+pub(crate) mod process;
 pub mod sweep;
-pub mod writer;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cluster::{probe, Target};
+use crate::engines::drnode::cluster::{probe, Target};
 use crate::inventory::{ClusterFile, NodeEntry, NodeKind, TlsTrust};
 pub use owner::Owner;
 pub use process::{ProcState, Sig};
@@ -257,9 +254,11 @@ impl Lab {
         let certs = dir.join("certs");
         crate::certs::init_ca(&certs, CLUSTER_NAME)?;
         let pass_path = dir.join("passphrase");
-        crate::secret::write_private_file(
+        crate::util::secret::write_private_file(
             &pass_path,
-            crate::secret::Passphrase::random().expose().as_bytes(),
+            crate::util::secret::Passphrase::random()
+                .expose()
+                .as_bytes(),
         )
         .map_err(io("write", &pass_path))?;
         let ports = match &net {
@@ -493,10 +492,10 @@ impl Lab {
 pub fn targets(lab: &Lab) -> Result<(String, Vec<Target>), LabError> {
     let inv = crate::inventory::Inventory::load(&lab.cluster_file())
         .map_err(|e| LabError::Failed(e.to_string()))?;
-    let pass = crate::secret::Passphrase::from_file(&lab.dir.join("passphrase"))
+    let pass = crate::util::secret::Passphrase::from_file(&lab.dir.join("passphrase"))
         .map_err(|e| LabError::Failed(e.to_string()))?;
     // A drill's lab passphrase is as secret as any: its reports show `***`.
-    crate::redact::register(pass.expose());
+    crate::util::redact::register(pass.expose());
     let options = crate::api::ClientOptions {
         trust: inv.trust(),
         connect_timeout: Duration::from_secs(1),

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::names::validate_label;
-use crate::secret::Passphrase;
-use crate::tls::Trust;
+use crate::util::names::validate_label;
+use crate::util::secret::Passphrase;
+use crate::util::tls::Trust;
 
 pub const CONFIG_FILE: &str = "drnode.yaml";
 pub const CONFIG_VERSION: u32 = 1;
@@ -191,11 +191,11 @@ impl ConfigFile {
             problems
                 .push("tls: give `ca` (the cluster CA) or `trust_dir` (peer certificates)".into());
         }
-        if let Err(e) = crate::tls::server_config(&cert, &key) {
+        if let Err(e) = crate::util::tls::server_config(&cert, &key) {
             problems.push(format!("tls: {e}"));
         }
         if trust.ca.is_some() || trust.trust_dir.is_some() {
-            if let Err(e) = crate::tls::root_store(&trust) {
+            if let Err(e) = crate::util::tls::root_store(&trust) {
                 problems.push(format!("tls: {e}"));
             }
         }

@@ -107,7 +107,7 @@ pub enum NodeError {
     #[error(transparent)]
     NodeDb(#[from] nodedb::NodeDbError),
     #[error(transparent)]
-    Tls(#[from] crate::tls::TlsError),
+    Tls(#[from] crate::util::tls::TlsError),
     #[error(transparent)]
     Client(#[from] crate::api::ClientError),
     #[error("HTTPS server failed: {0}")]

@@ -105,7 +105,7 @@ impl NodeDb {
         )
         .and_then(|mut s| {
             s.execute(params![
-                crate::clock::now_rfc3339(),
+                crate::util::clock::now_rfc3339(),
                 e.kind,
                 e.message,
                 e.success,

@@ -143,7 +143,7 @@ fn suspend_sync(node: &Node, gen: u64, primary_url: &str, failures: u32, error: 
         failures,
         primary_url: primary_url.to_string(),
         last_error: error.to_string(),
-        since: crate::clock::now_rfc3339(),
+        since: crate::util::clock::now_rfc3339(),
     };
     let mut applies = false;
     let saved = node.update_state(|s| {

@@ -54,7 +54,7 @@ impl Node {
                     epoch,
                     procedure: procedure.clone(),
                     run_id: caller.run_id.clone(),
-                    at: crate::clock::now_rfc3339(),
+                    at: crate::util::clock::now_rfc3339(),
                 });
             })?;
             self.event(

@@ -10,8 +10,9 @@ use serde::Serialize;
 
 use super::http::HttpCall;
 use super::ldap::LdapCall;
-use crate::backends::openldap::{LdapAction, LdapCluster};
-use crate::procedures::{Act, Action, Check, Cluster, ProcError, RunContext};
+use crate::engine::{Act, Check, ProcError, RunContext};
+use crate::engines::drnode::{Action, Cluster};
+use crate::engines::openldap::{LdapAction, LdapCluster};
 
 /// Asks the operator; Err when nobody can be asked.
 pub type Ask = Arc<dyn Fn(&str) -> Result<bool, ProcError> + Send + Sync>;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::procedures::ProcError;
+use crate::engine::ProcError;
 
 /// Rendered `with` values, with typed getters that say which parameter is wrong.
 pub struct Args<'a> {

@@ -15,10 +15,10 @@ pub use super::drill_check::junit;
 use super::drill_check::{expect, expect_ldap, wait_caught_up, wait_role, wait_sync};
 use super::drill_model::{Drill, Inject, Link};
 use super::{engine, Runbook};
-use crate::cluster::{probe, Target};
-use crate::lab::writer::{self, WriteOptions};
+use crate::engines::drnode::cluster::{probe, Target};
+use crate::engines::drnode::writer::{self, WriteOptions};
+use crate::engines::drnode::Cluster;
 use crate::lab::{Lab, LabError, Sig};
-use crate::procedures::Cluster;
 
 const DEADLINE: Duration = Duration::from_secs(30);
 
@@ -57,7 +57,7 @@ pub struct DrillReport {
     pub waits: Option<String>,
 }
 
-pub(super) fn fail(e: impl std::fmt::Display) -> LabError {
+pub(crate) fn fail(e: impl std::fmt::Display) -> LabError {
     LabError::Failed(e.to_string())
 }
 
@@ -66,7 +66,7 @@ impl DrillReport {
     /// parameters, passphrases, bind passwords) hidden: what the table, `--json` and the JUnit
     /// file render.
     fn redacted(mut self) -> DrillReport {
-        use crate::redact::redact;
+        use crate::util::redact::redact;
         let hide = |s: &mut String| *s = redact(s);
         hide(&mut self.runbook);
         hide(&mut self.outcome);
@@ -89,7 +89,7 @@ impl DrillReport {
 /// Runs the drill of `rb` in a fresh lab under `base` (a temporary directory, removed after);
 /// the report shows no secret, and neither does `progress` (given only redacted lines).
 pub async fn drill(rb: &Runbook, base: &Path, progress: &(dyn Fn(&str) + Sync)) -> DrillReport {
-    let progress = |line: &str| progress(&crate::redact::redact(line));
+    let progress = |line: &str| progress(&crate::util::redact::redact(line));
     run_and_report(rb, base, &progress).await.redacted()
 }
 
@@ -118,7 +118,7 @@ async fn run_and_report(
         return report;
     };
     if d.kind.as_deref() == Some("openldap") {
-        super::drill_ldap::drill(rb, &d, base, progress, &mut report).await;
+        crate::engines::openldap::drill::drill(rb, &d, base, progress, &mut report).await;
         report.passed = report.skipped.is_some()
             || (report.error.is_none() && report.expectations.iter().all(|x| x.ok));
         report.total_ms = started.elapsed().as_millis() as u64;
@@ -206,7 +206,7 @@ fn http_client(lab: Option<&Lab>) -> Result<reqwest::Client, LabError> {
             .map_err(fail)?
             .trust(),
         None => {
-            let config = rustls::ClientConfig::builder_with_provider(crate::tls::provider())
+            let config = rustls::ClientConfig::builder_with_provider(crate::util::tls::provider())
                 .with_safe_default_protocol_versions()
                 .map_err(fail)?
                 .with_root_certificates(rustls::RootCertStore::empty())
@@ -499,7 +499,7 @@ fn links(lab: &mut Lab, link: &Link, cut: bool) -> Result<(), LabError> {
     Ok(())
 }
 
-pub(super) fn target<'a>(targets: &'a [Target], name: &str) -> Result<&'a Target, LabError> {
+pub(crate) fn target<'a>(targets: &'a [Target], name: &str) -> Result<&'a Target, LabError> {
     targets
         .iter()
         .find(|t| t.name == name)

@@ -9,8 +9,8 @@ use super::directory::Directory;
 use super::drill::{fail, target, DrillReport, Expectation};
 use super::drill_model::{sync_word, Drill};
 use crate::api::{Role, SyncMode};
-use crate::cluster::{probe, Health, Target};
-use crate::lab::writer;
+use crate::engines::drnode::cluster::{probe, Health, Target};
+use crate::engines::drnode::writer;
 use crate::lab::LabError;
 
 const DEADLINE: Duration = Duration::from_secs(30);

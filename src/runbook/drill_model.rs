@@ -262,7 +262,7 @@ pub(super) fn compile(c: &mut Compiler, node: &Node, rb: &Runbook) -> Option<Dri
                 None => {}
             },
             "vars" => d.vars = string_map(c, v, &path),
-            "kind" => d.kind = super::drill_ldap::kind(c, v, &path),
+            "kind" => d.kind = crate::engines::openldap::drill::kind(c, v, &path),
             "writes" => {
                 let w = c.fields(v, &path, &["count", "rate"]).unwrap_or(&[]);
                 let mut writes = Writes {
@@ -347,7 +347,7 @@ pub(super) fn compile(c: &mut Compiler, node: &Node, rb: &Runbook) -> Option<Dri
             "an openldap drill has no faults after the run",
         );
     }
-    super::drill_ldap::validate(c, node, &d);
+    crate::engines::openldap::drill::validate(c, node, &d);
     if d.nodes == 0 && d.directory.is_none() && d.kind.is_none() {
         c.problem(
             node.mark,

@@ -14,8 +14,9 @@ use super::journal::{now_ms, Entry, Journal};
 use super::model::Runbook;
 use super::step::run_step;
 use super::template::Scope;
-use crate::exit::Exit;
-use crate::procedures::{Cluster, ProcError, StepReport};
+use crate::engine::{ProcError, StepReport};
+use crate::engines::drnode::Cluster;
+use crate::util::exit::Exit;
 
 pub struct Settings {
     pub dry_run: bool,
@@ -29,7 +30,7 @@ pub struct Settings {
     pub export_dir: PathBuf,
     pub http: reqwest::Client,
     /// The cluster file's openldap nodes, for `openldap.*` steps.
-    pub ldap: Option<Arc<crate::backends::openldap::LdapCluster>>,
+    pub ldap: Option<Arc<crate::engines::openldap::LdapCluster>>,
 }
 
 /// What a resumed run continues from.
@@ -125,7 +126,7 @@ pub fn resolve_vars(
 
 fn say(s: &Settings, line: &str) {
     if s.progress {
-        eprintln!("{}", crate::redact::redact(line));
+        eprintln!("{}", crate::util::redact::redact(line));
     }
 }
 
@@ -160,7 +161,7 @@ pub async fn run(
     let _ldap_lock = match (&settings.ldap, settings.dry_run) {
         (Some(l), false) => {
             let urls: Vec<&str> = l.nodes.iter().map(|n| n.url.as_str()).collect();
-            match crate::backends::openldap::lock::HostLock::acquire(
+            match crate::engines::openldap::lock::HostLock::acquire(
                 &l.name,
                 &urls,
                 &run_id,

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use super::yaml::Mark;
-use crate::exit::Exit;
+use crate::util::exit::Exit;
 
 /// One problem in a runbook file, at its exact place.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,8 +86,8 @@ impl RunbookError {
     }
 }
 
-impl From<crate::procedures::ProcError> for RunbookError {
-    fn from(e: crate::procedures::ProcError) -> Self {
+impl From<crate::engine::ProcError> for RunbookError {
+    fn from(e: crate::engine::ProcError) -> Self {
         RunbookError::Run {
             exit: e.exit,
             message: e.message,

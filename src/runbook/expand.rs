@@ -12,8 +12,9 @@ use super::args::json_str;
 pub use super::args::Args;
 use super::http::HttpCall;
 use super::ldap::{LdapCall, LdapConn, LdapOp};
-use crate::cluster::ClusterView;
-use crate::procedures::{self, Action, Cluster, Plan, ProcError, Step};
+use crate::engine::{Plan, ProcError, Step};
+use crate::engines::drnode::cluster::ClusterView;
+use crate::engines::drnode::{self, Action, Cluster};
 
 /// A step's plan, and what it outputs for later steps.
 pub struct Expansion {
@@ -21,7 +22,7 @@ pub struct Expansion {
     pub outputs: BTreeMap<String, String>,
 }
 
-fn wrap(p: Plan) -> Plan<R> {
+fn wrap(p: Plan<Action>) -> Plan<R> {
     Plan {
         procedure: p.procedure,
         summary: p.summary,
@@ -60,7 +61,7 @@ pub async fn build(
             let epoch = if done {
                 view.epoch()
             } else {
-                crate::procedures::next_epoch(view.epoch())?
+                crate::engines::drnode::next_epoch(view.epoch())?
             };
             outputs.insert("epoch".into(), epoch.to_string());
             let caught_up_with = match (a.flag("force")?, a.opt("caught_up_with")) {
@@ -163,7 +164,7 @@ pub async fn build(
             if let Some(p) = view.primary() {
                 outputs.insert("primary".into(), p.name.clone());
             }
-            let best = procedures::rank(view)
+            let best = drnode::rank(view)
                 .into_iter()
                 .filter(|c| c.promotable && Some(&c.name) != exclude.as_ref())
                 .min_by_key(|c| c.rank.unwrap_or(usize::MAX));
@@ -308,7 +309,7 @@ pub async fn build(
             one(u, R::Ldap(LdapCall { conn, op }))
         }
         "node.repoint" | "procedure.repoint" => {
-            wrap(procedures::repoint(cl, view, &a.str("primary")?).await?)
+            wrap(drnode::repoint(cl, view, &a.str("primary")?).await?)
         }
         "node.join" | "procedure.join" => {
             let n = node()?;
@@ -317,12 +318,12 @@ pub async fn build(
                 .opt("export")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| export_dir.join(format!("drctl-join-{n}-{}.jsonl", cl.run_id)));
-            wrap(procedures::join(cl, view, &n, &a.str("primary")?, Some(export)).await?)
+            wrap(drnode::join(cl, view, &n, &a.str("primary")?, Some(export)).await?)
         }
         "procedure.switchover" => {
             let to = a.str("to")?;
             outputs.insert("target".into(), to.clone());
-            wrap(procedures::switchover(cl, view, &to).await?)
+            wrap(drnode::switchover(cl, view, &to).await?)
         }
         "procedure.failover" => {
             let to = a.opt("to").filter(|t| t != "auto");
@@ -330,8 +331,7 @@ pub async fn build(
                 .opt("export_dir")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| export_dir.to_path_buf());
-            let plan =
-                procedures::failover(cl, view, to.as_deref(), a.flag("force")?, &dir).await?;
+            let plan = drnode::failover(cl, view, to.as_deref(), a.flag("force")?, &dir).await?;
             let target = plan.steps.iter().rev().find_map(|s| match &s.action {
                 Action::Converged { primary } => Some(primary.clone()),
                 _ => None,
@@ -345,14 +345,12 @@ pub async fn build(
             let export = a.opt("export").map(PathBuf::from).unwrap_or_else(|| {
                 export_dir.join(format!("drctl-demote-{n}-{}.jsonl", cl.run_id))
             });
-            wrap(procedures::demote(cl, view, &n, a.opt("to").as_deref(), Some(export)).await?)
+            wrap(drnode::demote(cl, view, &n, a.opt("to").as_deref(), Some(export)).await?)
         }
-        "procedure.sync-auto" => {
-            wrap(procedures::sync_auto(cl, view, &node()?, a.flag("on")?).await?)
-        }
-        "procedure.standalone" => wrap(procedures::standalone(cl, view, &node()?).await?),
+        "procedure.sync-auto" => wrap(drnode::sync_auto(cl, view, &node()?, a.flag("on")?).await?),
+        "procedure.standalone" => wrap(drnode::standalone(cl, view, &node()?).await?),
         "procedure.sync-full" => {
-            wrap(procedures::sync_full(cl, view, &a.str("from")?, &a.str("to")?).await?)
+            wrap(drnode::sync_full(cl, view, &a.str("from")?, &a.str("to")?).await?)
         }
         "procedure.seize-roles" => {
             let roles: Vec<String> = a
@@ -364,9 +362,9 @@ pub async fn build(
                         .collect()
                 })
                 .unwrap_or_default();
-            wrap(procedures::seize_roles(cl, view, &a.str("to")?, &roles).await?)
+            wrap(drnode::seize_roles(cl, view, &a.str("to")?, &roles).await?)
         }
-        "procedure.remove-instance" => wrap(procedures::remove_instance(cl, view, &node()?).await?),
+        "procedure.remove-instance" => wrap(drnode::remove_instance(cl, view, &node()?).await?),
         "procedure.removenode" => {
             let host_id = match (a.opt("host_id"), a.opt("node")) {
                 (Some(h), _) => h,
@@ -385,12 +383,12 @@ pub async fn build(
                 }
             };
             outputs.insert("host_id".into(), host_id.clone());
-            wrap(procedures::removenode(cl, view, &host_id, a.flag("force")?).await?)
+            wrap(drnode::removenode(cl, view, &host_id, a.flag("force")?).await?)
         }
         "procedure.services" => {
-            wrap(procedures::services(cl, view, &node()?, a.flag("running")?).await?)
+            wrap(drnode::services(cl, view, &node()?, a.flag("running")?).await?)
         }
-        "procedure.packages-sync" => wrap(procedures::packages_sync(cl, view).await?),
+        "procedure.packages-sync" => wrap(drnode::packages_sync(cl, view).await?),
         "hosts.block" => {
             let nodes: Vec<(String, String)> = cl
                 .targets
@@ -415,7 +413,7 @@ pub async fn build(
             )
         }
         "procedure.upgrade" => {
-            wrap(procedures::upgrade(cl, view, &a.str("command")?, a.opt("id").as_deref()).await?)
+            wrap(drnode::upgrade(cl, view, &a.str("command")?, a.opt("id").as_deref()).await?)
         }
         other => return Err(ProcError::usage(format!("unknown action {other}"))),
     };

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::action::RunbookCtx;
-use crate::procedures::{Check, ProcError};
-use crate::tls::Trust;
+use crate::engine::{Check, ProcError};
+use crate::util::tls::Trust;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct HttpCall {
@@ -44,7 +44,7 @@ impl HttpCall {
         let Some(ca) = &self.ca else {
             return Ok(cx.shared.http.clone());
         };
-        let tls = crate::tls::client_config(&Trust {
+        let tls = crate::util::tls::client_config(&Trust {
             ca: Some(ca.clone()),
             trust_dir: None,
         })

@@ -123,7 +123,7 @@ impl Journal {
 /// The entry with every secret hidden. The runbook text is kept as it is: it holds `{{ env.X }}`
 /// references, not values, and a resume compiles it again.
 fn redacted(entry: &Entry) -> Entry {
-    use crate::redact::redact;
+    use crate::util::redact::redact;
     let mut e = entry.clone();
     match &mut e {
         Entry::Start { vars, .. } => vars.values_mut().for_each(|v| *v = redact(v)),

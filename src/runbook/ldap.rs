@@ -12,7 +12,7 @@ use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, Mod, Scope, SearchEntry};
 use serde::Serialize;
 
 use super::action::RunbookCtx;
-use crate::procedures::{Check, ProcError};
+use crate::engine::{Check, ProcError};
 
 /// The tree-delete control (AD's LDAP_SERVER_TREE_DELETE_OID).
 const TREE_DELETE: &str = "1.2.840.113556.1.4.805";
@@ -106,12 +106,12 @@ impl LdapCall {
     async fn connect(&self, cx: &RunbookCtx) -> Result<Ldap, ProcError> {
         let mut settings = LdapConnSettings::new().set_conn_timeout(cx.cluster.step_timeout);
         if let Some(ca) = &self.conn.ca {
-            let trust = crate::tls::Trust {
+            let trust = crate::util::tls::Trust {
                 ca: Some(ca.clone()),
                 trust_dir: None,
             };
-            let config =
-                crate::tls::client_config(&trust).map_err(|e| ProcError::usage(e.to_string()))?;
+            let config = crate::util::tls::client_config(&trust)
+                .map_err(|e| ProcError::usage(e.to_string()))?;
             settings = settings.set_config(Arc::new(config));
         }
         let url = &self.conn.url;
@@ -129,7 +129,7 @@ impl LdapCall {
                 })?,
                 None => String::new(),
             };
-            crate::redact::register(&pw);
+            crate::util::redact::register(&pw);
             ldap.simple_bind(dn, &pw)
                 .await
                 .and_then(|r| r.success())

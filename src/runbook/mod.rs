@@ -2,25 +2,21 @@
 //! → a plan per step → the procedures' runner — with a journal for resuming, rollback before a
 //! point of no return, and drills that prove each runbook on a fresh lab.
 
-mod action;
-mod args;
+pub(crate) mod action;
+pub(crate) mod args;
 pub mod bundled;
-mod compiler;
+pub(crate) mod compiler;
 pub mod directory;
 pub mod drill;
 mod drill_check;
-mod drill_ldap;
-mod drill_ldap_check;
 pub mod drill_model;
 pub mod engine;
 mod error;
-mod expand;
+pub(crate) mod expand;
 mod http;
 pub mod journal;
 mod ldap;
-mod ldap_writes;
 pub mod model;
-pub mod openldap;
 pub mod registry;
 mod rollback;
 mod step;
@@ -37,8 +33,9 @@ pub use error::{distance, nearest, LoadError, Problem, RunbookError};
 
 pub use model::{compile, Runbook};
 
-use crate::cluster::Target;
-use crate::procedures::{Cluster, ProcError};
+use crate::engine::ProcError;
+use crate::engines::drnode::cluster::Target;
+use crate::engines::drnode::Cluster;
 
 /// Loads a runbook: an existing file, else a bundled runbook by name.
 pub fn load(name_or_file: &str) -> Result<Runbook, RunbookError> {

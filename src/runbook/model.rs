@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-pub(super) use super::compiler::{join, Compiler};
+pub(crate) use super::compiler::{join, Compiler};
 use super::error::{nearest, LoadError, Problem};
 use super::registry;
 use super::template::references;

@@ -9,7 +9,7 @@ use super::engine::{RunbookReport, Settings};
 use super::model::{Runbook, StepSpec};
 use super::step::run_step;
 use super::template::Scope;
-use crate::procedures::Cluster;
+use crate::engines::drnode::Cluster;
 
 /// Undoes what `changed` lists (indices of steps that changed something); true when everything
 /// that changed, apart from the failing step itself, was undone.

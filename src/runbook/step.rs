@@ -10,12 +10,13 @@ use super::engine::Settings;
 use super::expand::{build, Args};
 use super::model::StepSpec;
 use super::template::{truthy, Scope};
-use crate::exit::Exit;
-use crate::procedures::{execute, Cluster, ProcError, RunOptions, StepReport};
+use crate::engine::{execute, ProcError, RunOptions, StepReport};
+use crate::engines::drnode::Cluster;
+use crate::util::exit::Exit;
 
 fn say(s: &Settings, line: &str) {
     if s.progress {
-        eprintln!("{}", crate::redact::redact(line));
+        eprintln!("{}", crate::util::redact::redact(line));
     }
 }
 
@@ -75,13 +76,18 @@ pub(super) async fn run_step(
         ldap: settings
             .ldap
             .as_deref()
-            .map(|l| super::openldap::for_step(l, &cl.run_id, scl.step_timeout)),
+            .map(|l| crate::engines::openldap::runbook::for_step(l, &cl.run_id, scl.step_timeout)),
     };
     let mut attempt = 0;
     loop {
         attempt += 1;
         let built = if args.uses.starts_with("openldap.") {
-            super::openldap::build(&args, cx.ldap.as_deref(), &settings.export_dir).await
+            crate::engines::openldap::runbook::build(
+                &args,
+                cx.ldap.as_deref(),
+                &settings.export_dir,
+            )
+            .await
         } else {
             let view = scl.probe().await;
             build(&args, &scl, &view, &settings.export_dir).await
@@ -105,7 +111,9 @@ pub(super) async fn run_step(
         // records exported); the step's `confirm:` asks where the procedure would not.
         if let (None, Some(q)) = (&plan.confirm, &step.confirm) {
             // Shown to the operator only: no secret in it.
-            plan.confirm = Some(crate::redact::redact(&scope.render(q).map_err(usage)?));
+            plan.confirm = Some(crate::util::redact::redact(
+                &scope.render(q).map_err(usage)?,
+            ));
         }
         for line in &plan.summary {
             say(settings, &format!("   {line}"));
@@ -122,7 +130,7 @@ pub(super) async fn run_step(
             || sub
                 .steps
                 .iter()
-                .any(|s| s.outcome == "done" && crate::procedures::Act::changes(&s.action));
+                .any(|s| s.outcome == "done" && crate::engine::Act::changes(&s.action));
         if sub.ok() {
             let outcome = match sub.outcome.as_str() {
                 "dry run" if sub.steps.iter().any(|s| s.outcome == "would run") => "would run",

@@ -4,7 +4,7 @@
 //!
 //! An `exec` command is rendered for the shell: every substituted value is quoted for the place
 //! it lands in (bare, inside '…' or inside "…"), so a value is always one literal word and never
-//! code. Values read from the environment are registered as secrets (see `crate::redact`).
+//! code. Values read from the environment are registered as secrets (see `crate::util::redact`).
 
 use std::collections::BTreeMap;
 
@@ -47,7 +47,7 @@ impl Scope {
         if let Some(name) = expr.strip_prefix("env.") {
             let value = std::env::var(name)
                 .map_err(|_| format!("`{expr}`: the environment variable {name} is not set"))?;
-            crate::redact::register(&value);
+            crate::util::redact::register(&value);
             return Ok(value);
         }
         if let Some(rest) = expr.strip_prefix("steps.") {

@@ -219,13 +219,13 @@ fn a_full_disk_refuses_writes_and_loses_nothing() {
         .unwrap()
         .to_string();
     let pass = std::fs::read_to_string(lab.dir.join("passphrase")).unwrap();
-    let trust = drctl::tls::Trust {
+    let trust = drctl::util::tls::Trust {
         ca: Some(lab.dir.join("certs/ca.pem")),
         trust_dir: None,
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
     let http = reqwest::Client::builder()
-        .use_preconfigured_tls(drctl::tls::client_config(&trust).unwrap())
+        .use_preconfigured_tls(drctl::util::tls::client_config(&trust).unwrap())
         .build()
         .unwrap();
     let value = "x".repeat(32 * 1024);

@@ -143,14 +143,14 @@ fn truncated_and_malformed_requests_change_nothing() {
         .unwrap()
         .to_string();
     let pass = std::fs::read_to_string(lab.dir.join("passphrase")).unwrap();
-    let trust = drctl::tls::Trust {
+    let trust = drctl::util::tls::Trust {
         ca: Some(lab.dir.join("certs/ca.pem")),
         trust_dir: None,
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let http = reqwest::Client::builder()
-            .use_preconfigured_tls(drctl::tls::client_config(&trust).unwrap())
+            .use_preconfigured_tls(drctl::util::tls::client_config(&trust).unwrap())
             .build()
             .unwrap();
         let send = |path: &str, body: &'static str| {
@@ -199,14 +199,14 @@ fn unauthenticated_requests_grow_node_db_without_bound() {
             .sum::<u64>()
     };
     let before = db_size();
-    let trust = drctl::tls::Trust {
+    let trust = drctl::util::tls::Trust {
         ca: Some(lab.dir.join("certs/ca.pem")),
         trust_dir: None,
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let http = reqwest::Client::builder()
-            .use_preconfigured_tls(drctl::tls::client_config(&trust).unwrap())
+            .use_preconfigured_tls(drctl::util::tls::client_config(&trust).unwrap())
             .build()
             .unwrap();
         let long = "p".repeat(4000);

@@ -12,8 +12,8 @@ use url::Url;
 mod admin;
 
 use super::*;
-use crate::secret::Passphrase;
-use crate::tls::{self, TlsError, Trust};
+use crate::util::secret::Passphrase;
+use crate::util::tls::{self, TlsError, Trust};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -150,7 +150,7 @@ pub fn parse_node_url(url: &str) -> Result<Url, ClientError> {
     match parsed.host() {
         None => return Err(bad("no host")),
         Some(url::Host::Domain(d)) => {
-            crate::names::validate_hostname(d).map_err(|e| bad(&e.to_string()))?
+            crate::util::names::validate_hostname(d).map_err(|e| bad(&e.to_string()))?
         }
         Some(_) => {}
     }

@@ -171,7 +171,7 @@ pub(super) async fn drop_member(
         .map_err(|_| ApiError::BadRequest(format!("'{}' is not a host id", req.host_id)))?;
     node.db.set_local(
         &format!("dropped-{}", req.host_id),
-        &crate::clock::now_rfc3339(),
+        &crate::util::clock::now_rfc3339(),
     )?;
     Ok(Json(
         serde_json::json!({"dropped": req.host_id, "by": node.host_id}),

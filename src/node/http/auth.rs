@@ -82,7 +82,7 @@ pub(crate) fn refused(node: &Arc<Node>, peer: SocketAddr, method: &str, path: &s
     let mut w = Window {
         opened: Instant::now(),
         event_id: 0,
-        first_ts: crate::clock::now_rfc3339(),
+        first_ts: crate::util::clock::now_rfc3339(),
         count,
         last,
         flush_scheduled: false,

@@ -95,7 +95,8 @@ pub(super) async fn add_member(
     body: Result<Json<Member>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Member>, ApiError> {
     let Json(member) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    crate::names::validate_label(&member.name).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    crate::util::names::validate_label(&member.name)
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     crate::api::client::parse_node_url(&member.url)
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     if uuid::Uuid::parse_str(&member.host_id).is_err() {
@@ -125,7 +126,7 @@ pub(super) async fn add_member(
 }
 
 pub(super) fn setting_name(name: &str) -> Result<(), ApiError> {
-    crate::names::validate_label(name)
+    crate::util::names::validate_label(name)
         .map_err(|e| ApiError::BadRequest(format!("setting name: {e}")))
 }
 
@@ -220,7 +221,7 @@ pub(super) async fn post_event(
     body: Result<Json<NewEventRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let req = json_body(body)?;
-    if crate::names::validate_label(&req.kind).is_err() || req.message.len() > 4096 {
+    if crate::util::names::validate_label(&req.kind).is_err() || req.message.len() > 4096 {
         return Err(ApiError::BadRequest(
             "an event needs a kind (letters, digits, '-') and a message under 4096 bytes".into(),
         ));

@@ -30,7 +30,7 @@ pub async fn serve(
     listener: std::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), NodeError> {
-    let tls = crate::tls::server_config(&node.config.cert, &node.config.key)?;
+    let tls = crate::util::tls::server_config(&node.config.cert, &node.config.key)?;
     let tls = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(tls));
     listener.set_nonblocking(true).map_err(NodeError::Serve)?;
     let handle = axum_server::Handle::new();

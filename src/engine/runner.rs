@@ -1,0 +1,310 @@
+//! Runs a plan: check every step first (a dry run stops there; if all are done, the run is
+//! "already done" and changes nothing), confirm destructive plans, take the cluster lock, then
+//! check → apply → verify each step, undoing earlier steps that declare an undo when a later
+//! one fails. Progress goes to stderr; the report is returned for a table or JSON.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::act::{Act, RunContext};
+use super::plan::Plan;
+use super::step::Check;
+use super::ProcError;
+use crate::util::exit::Exit;
+
+/// Asks the operator a yes/no question; Err when nobody can be asked.
+pub type Confirm = dyn Fn(&str) -> Result<bool, ProcError> + Send + Sync;
+
+pub struct RunOptions<'a> {
+    pub dry_run: bool,
+    pub break_lock: bool,
+    pub lock_ttl: Duration,
+    pub confirm: &'a Confirm,
+    /// Print step progress on stderr.
+    pub progress: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepReport<A> {
+    pub step: String,
+    #[serde(flatten)]
+    pub action: A,
+    /// `done`, `already done`, `would run`, `would skip`, `failed`, `undone`, `not run`.
+    pub outcome: String,
+    pub ms: u64,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport<A> {
+    pub procedure: String,
+    pub run_id: String,
+    /// `succeeded`, `already done`, `dry run`, `refused`, `aborted`, `failed, nothing changed`,
+    /// `failed part-way`, `timed out`.
+    pub outcome: String,
+    pub summary: Vec<String>,
+    pub steps: Vec<StepReport<A>>,
+    pub ms: u64,
+    pub error: Option<String>,
+    #[serde(skip)]
+    pub exit: Option<Exit>,
+    /// The failure was a timeout, even if the exit says "failed" because nothing changed (a
+    /// runbook that changed things in earlier steps reports it as "timed out").
+    #[serde(skip)]
+    pub timed_out: bool,
+}
+
+impl<A> RunReport<A> {
+    pub fn ok(&self) -> bool {
+        self.exit.is_none()
+    }
+}
+
+/// Prints a progress line on stderr without garbling the spinner (hidden off a terminal).
+fn say(opts: &RunOptions<'_>, bar: &indicatif::ProgressBar, line: &str) {
+    if opts.progress {
+        bar.suspend(|| eprintln!("{}", crate::util::redact::redact(line)));
+    }
+}
+
+pub async fn execute<A: Act>(cl: &A::Ctx, plan: Plan<A>, opts: &RunOptions<'_>) -> RunReport<A> {
+    let started = Instant::now();
+    let mut report = RunReport {
+        procedure: plan.procedure.clone(),
+        run_id: cl.run_id().to_string(),
+        outcome: String::new(),
+        summary: plan.summary.clone(),
+        steps: plan
+            .steps
+            .iter()
+            .map(|s| StepReport {
+                step: s.action.describe(),
+                action: s.action.clone(),
+                outcome: "not run".into(),
+                ms: 0,
+                note: None,
+            })
+            .collect(),
+        ms: 0,
+        error: None,
+        exit: None,
+        timed_out: false,
+    };
+    let finish = |mut report: RunReport<A>, outcome: &str, err: Option<ProcError>| {
+        report.outcome = outcome.to_string();
+        report.ms = started.elapsed().as_millis() as u64;
+        if let Some(e) = err {
+            report.error = Some(e.message);
+            report.exit = Some(e.exit);
+        }
+        report
+    };
+
+    // Check every step against the cluster as it is now: the same probes as a real run.
+    let mut todo = Vec::new();
+    for (i, step) in plan.steps.iter().enumerate() {
+        match step.action.check(cl).await {
+            Ok(Check::Done(why)) => {
+                report.steps[i].outcome = if opts.dry_run {
+                    "would skip"
+                } else {
+                    "already done"
+                }
+                .into();
+                report.steps[i].note = Some(why);
+            }
+            Ok(Check::ToDo) => {
+                report.steps[i].outcome = if opts.dry_run { "would run" } else { "to do" }.into();
+                todo.push(i);
+            }
+            Err(e) => return finish(report, "failed, nothing changed", Some(e)),
+        }
+    }
+    if opts.dry_run {
+        return finish(report, "dry run", None);
+    }
+    if todo.is_empty() {
+        return finish(report, "already done", None);
+    }
+    if let Some(q) = &plan.confirm {
+        match (opts.confirm)(q) {
+            Ok(true) => {}
+            Ok(false) => {
+                return finish(
+                    report,
+                    "aborted",
+                    Some(ProcError::aborted(
+                        "aborted by the operator; nothing was changed",
+                    )),
+                )
+            }
+            Err(e) => return finish(report, "refused", Some(e)),
+        }
+    }
+    let locked = match cl
+        .lock(&plan.procedure, opts.lock_ttl, opts.break_lock)
+        .await
+    {
+        Ok(l) => l,
+        Err(e) => return finish(report, "refused", Some(e)),
+    };
+    let run_id = cl.run_id().to_string();
+    cl.record(
+        &locked,
+        "procedure",
+        &format!("{} started (run {run_id})", plan.procedure),
+        None,
+    )
+    .await;
+
+    let mut changed = false;
+    let mut applied: Vec<usize> = Vec::new();
+    // The point of no return this run passed (or found passed), if any.
+    let mut past_ponr: Option<usize> = None;
+    let total = plan.steps.len();
+    let mut failure: Option<ProcError> = None;
+    let spinner = if opts.progress {
+        let s = indicatif::ProgressBar::new_spinner();
+        s.enable_steady_tick(Duration::from_millis(100));
+        s
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    for (i, step) in plan.steps.iter().enumerate() {
+        let t0 = Instant::now();
+        spinner.set_message(crate::util::redact::redact(&step.action.describe()));
+        say(
+            opts,
+            &spinner,
+            &format!("[{}/{total}] {}", i + 1, step.action.describe()),
+        );
+        let result = async {
+            if let Check::Done(why) = step.action.check(cl).await? {
+                if step.point_of_no_return {
+                    past_ponr = Some(i);
+                }
+                return Ok::<_, ProcError>(("already done", Some(why)));
+            }
+            let applied_now = step.action.apply(cl).await;
+            if step.point_of_no_return {
+                // A request that failed may still have taken effect (the answer was lost):
+                // ask again before deciding whether earlier steps may be undone.
+                let took = match &applied_now {
+                    Ok(_) => true,
+                    Err(_) => matches!(step.action.check(cl).await, Ok(Check::Done(_)) | Err(_)),
+                };
+                if took {
+                    past_ponr = Some(i);
+                }
+            }
+            let note = applied_now?;
+            if step.action.changes() {
+                changed = true;
+                applied.push(i);
+            }
+            let verified = step.action.verify(cl).await?;
+            Ok(("done", note.or(verified)))
+        }
+        .await;
+        report.steps[i].ms = t0.elapsed().as_millis() as u64;
+        match result {
+            Ok((outcome, note)) => {
+                say(
+                    opts,
+                    &spinner,
+                    &format!(
+                        "      {outcome} ({} ms){}",
+                        report.steps[i].ms,
+                        note.as_ref().map(|n| format!(": {n}")).unwrap_or_default()
+                    ),
+                );
+                report.steps[i].outcome = outcome.into();
+                report.steps[i].note = note;
+            }
+            Err(e) => {
+                say(opts, &spinner, &format!("      failed: {e}"));
+                report.steps[i].outcome = "failed".into();
+                report.steps[i].note = Some(e.message.clone());
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+
+    spinner.finish_and_clear();
+    let outcome = match &failure {
+        None => "succeeded",
+        Some(_) => {
+            // Undo what declared an undo, newest first; if that was all we changed, nothing is.
+            // Past the point of no return nothing is undone: it is finished forward.
+            let mut undone_all = past_ponr.is_none();
+            for &i in applied.iter().rev().filter(|_| past_ponr.is_none()) {
+                match &plan.steps[i].undo {
+                    Some(undo) => {
+                        say(opts, &spinner, &format!("      undo: {}", undo.describe()));
+                        let ok = match undo.apply(cl).await {
+                            Ok(_) => undo.verify(cl).await.is_ok(),
+                            Err(_) => false,
+                        };
+                        report.steps[i].outcome = if ok { "undone" } else { "undo failed" }.into();
+                        undone_all &= ok;
+                    }
+                    None => undone_all = false,
+                }
+            }
+            if past_ponr.is_some() {
+                if failure.as_ref().is_some_and(|e| e.exit == Exit::TimedOut) {
+                    "timed out"
+                } else {
+                    "failed part-way"
+                }
+            } else if !changed || undone_all {
+                "failed, nothing changed"
+            } else if failure.as_ref().is_some_and(|e| e.exit == Exit::TimedOut) {
+                "timed out"
+            } else {
+                "failed part-way"
+            }
+        }
+    };
+    let success = failure.is_none();
+    cl.record(
+        &locked,
+        "procedure",
+        &format!("{} {outcome} (run {run_id})", plan.procedure),
+        Some(success),
+    )
+    .await;
+    cl.unlock(&locked).await;
+    report.timed_out = failure.as_ref().is_some_and(|e| e.exit == Exit::TimedOut);
+    let failure = failure.map(|mut e| {
+        match outcome {
+            "failed, nothing changed" => {
+                e.message = format!("{}; nothing was changed", e.message);
+                if e.exit == Exit::TimedOut {
+                    e.exit = Exit::Failed;
+                }
+            }
+            "failed part-way" | "timed out" => {
+                let ponr = past_ponr
+                    .map(|i| {
+                        format!(
+                            "\nit stopped past its point of no return ({}): nothing before it \
+                             was undone, as undoing would let the old primary take writes beside \
+                             the new epoch",
+                            plan.steps[i].action.describe()
+                        )
+                    })
+                    .unwrap_or_default();
+                e.message = format!(
+                    "{}{ponr}\nthe procedure stopped part-way: see `drctl status`, then rerun the same command to finish it (completed steps are skipped)",
+                    e.message
+                );
+            }
+            _ => {}
+        }
+        e
+    });
+    finish(report, outcome, failure)
+}

@@ -1,0 +1,430 @@
+//! Check, apply and verification of the core actions (switchover, failover, repoint, demote):
+//! each asks the nodes afresh, so a rerun skips what is done.
+
+use std::time::{Duration, Instant};
+
+use super::converged::converged;
+use super::divergence::{divergence, export_records};
+use super::step::{copied, Action, DRAIN_TTL_MS};
+use super::{Cluster, ProcError};
+use crate::api::{NodeStatus, Role};
+use crate::engine::Check;
+
+impl Action {
+    pub async fn check(&self, cl: &Cluster) -> Result<Check, ProcError> {
+        if self.is_extra() {
+            return super::extra::check(self, cl).await;
+        }
+        match self {
+            Action::Fence { node, epoch } => match cl.target(node)?.client.status().await {
+                Err(e) if e.is_unreachable() => Ok(Check::Done(format!(
+                    "{node} does not answer; it fences itself when it meets epoch {epoch}"
+                ))),
+                Err(e) => Err(e.into()),
+                Ok(s) if s.role != Role::Primary || s.epoch >= *epoch => Ok(Check::Done(format!(
+                    "{node} is {} at epoch {}",
+                    s.role, s.epoch
+                ))),
+                Ok(_) => Ok(Check::ToDo),
+            },
+            Action::Drain { node } => {
+                let s = cl.status(node).await?;
+                Ok(if s.draining {
+                    Check::Done(format!("{node} is draining"))
+                } else {
+                    Check::ToDo
+                })
+            }
+            Action::Undrain { node } => {
+                let s = cl.status(node).await?;
+                Ok(if !s.draining || s.role != Role::Primary {
+                    Check::Done(format!("{node} takes writes"))
+                } else {
+                    Check::ToDo
+                })
+            }
+            Action::WaitCaughtUp { node, primary } => {
+                let (s, p) = (cl.status(node).await?, cl.status(primary).await?);
+                Ok(if s.head_seq >= p.head_seq && p.draining {
+                    Check::Done(format!("{node} holds seq {}", p.head_seq))
+                } else {
+                    Check::ToDo
+                })
+            }
+            Action::Promote { node, epoch, .. } => {
+                let s = cl.status(node).await?;
+                Ok(if s.role == Role::Primary && s.epoch >= *epoch {
+                    Check::Done(format!("{node} is primary at epoch {}", s.epoch))
+                } else {
+                    Check::ToDo
+                })
+            }
+            Action::Follow { node, primary, .. } => {
+                let (s, p) = (cl.status(node).await?, cl.status(primary).await?);
+                // Done only if it really replicates: its `following` alone says nothing when
+                // its sync is off or suspended.
+                Ok(
+                    if follows(&s, &p) && s.sync.replicating() && s.head_seq >= p.head_seq {
+                        Check::Done(format!(
+                            "{node} replicates from {primary} and holds its last record"
+                        ))
+                    } else {
+                        Check::ToDo
+                    },
+                )
+            }
+            Action::SyncFull { node, from } => {
+                let (s, p) = (cl.status(node).await?, cl.status(from).await?);
+                Ok(
+                    if follows(&s, &p) && copied(&s.sync) && s.head_seq >= p.head_seq {
+                        Check::Done(format!("{node} holds {from}'s data"))
+                    } else {
+                        Check::ToDo
+                    },
+                )
+            }
+            Action::ExportDivergent { node, primary, .. } => {
+                let d = divergence(cl.target(node)?, cl.target(primary)?).await?;
+                Ok(if d.records == 0 {
+                    Check::Done(format!("{node} holds no record {primary} lacks"))
+                } else {
+                    Check::ToDo
+                })
+            }
+            Action::SetSetting { name, value, via } => {
+                let current = cl.target(via)?.client.get_setting(name).await?;
+                Ok(if current.as_deref() == Some(value.as_str()) {
+                    Check::Done(format!("{name} is {value}"))
+                } else {
+                    Check::ToDo
+                })
+            }
+            Action::Standalone { node } => {
+                let s = cl.status(node).await?;
+                Ok(if s.role == Role::Standalone {
+                    Check::Done(format!("{node} is standalone"))
+                } else {
+                    Check::ToDo
+                })
+            }
+            Action::SyncAuto { node, on } => {
+                let s = cl.status(node).await?;
+                Ok(if sync_auto_is(&s, *on) {
+                    Check::Done(format!(
+                        "automatic sync to {node} is {}",
+                        if *on { "on" } else { "off" }
+                    ))
+                } else {
+                    Check::ToDo
+                })
+            }
+            Action::Converged { primary } => Ok(match converged(cl, primary).await? {
+                Ok(note) => Check::Done(note),
+                Err(_) => Check::ToDo,
+            }),
+            _ => unreachable!("extra actions are checked in extra.rs"),
+        }
+    }
+
+    /// Does the step; returns a note for the report.
+    pub async fn apply(&self, cl: &Cluster) -> Result<Option<String>, ProcError> {
+        if self.is_extra() {
+            return super::extra::apply(self, cl).await;
+        }
+        match self {
+            Action::Fence { node, epoch } => {
+                let reason = format!(
+                    "fenced by {} (run {}): the cluster moved to epoch {epoch}",
+                    cl.operator, cl.run_id
+                );
+                cl.target(node)?.client.fence(*epoch, &reason).await?;
+                Ok(None)
+            }
+            Action::Drain { node } => {
+                let r = cl.target(node)?.client.drain(DRAIN_TTL_MS).await?;
+                Ok(Some(format!("last record before the drain: {}", r.head)))
+            }
+            Action::Undrain { node } => {
+                cl.target(node)?.client.undrain().await?;
+                Ok(None)
+            }
+            Action::WaitCaughtUp { .. } | Action::Converged { .. } => Ok(None),
+            Action::Promote {
+                node,
+                epoch,
+                caught_up_with,
+                procedure,
+            } => {
+                if let Some(p) = caught_up_with {
+                    // The last check before the point of no return: the target must hold every
+                    // record of the old primary, which must still be drained.
+                    let (s, ps) = (cl.status(node).await?, cl.status(p).await?);
+                    if s.head_seq < ps.head_seq || (ps.role == Role::Primary && !ps.draining) {
+                        return Err(ProcError::failed(format!(
+                            "{node} holds seq {} but {p} is at seq {} (draining: {}); not promoting",
+                            s.head_seq, ps.head_seq, ps.draining
+                        )));
+                    }
+                }
+                // An epoch another node already writes at (or follows) is in use: a second
+                // planner (another shell, a stale plan) must not make a second writer at it.
+                // A fenced node may hold the epoch: the fence records the epoch it makes way for.
+                let view = cl.probe().await;
+                let user = view.nodes.iter().find(|n| {
+                    n.name != *node
+                        && n.ok().is_some_and(|s| {
+                            s.epoch >= *epoch && matches!(s.role, Role::Primary | Role::Replica)
+                        })
+                });
+                if let Some(u) = user.and_then(|n| n.ok().map(|s| (n.name.clone(), s))) {
+                    return Err(ProcError::refused(format!(
+                        "{} is {} at epoch {}: epoch {epoch} is in use already (another run \
+                         promoted meanwhile?); not promoting {node}; see `drctl status`",
+                        u.0, u.1.role, u.1.epoch
+                    )));
+                }
+                cl.target(node)?
+                    .client
+                    .promote(*epoch, Some(procedure))
+                    .await?;
+                Ok(None)
+            }
+            Action::Follow {
+                node,
+                primary,
+                full_sync,
+            } => follow(cl, node, primary, *full_sync, true).await,
+            Action::SyncFull { node, from } => follow(cl, node, from, true, false).await,
+            Action::ExportDivergent {
+                node,
+                primary,
+                path,
+            } => {
+                let (n, p) = (cl.target(node)?, cl.target(primary)?);
+                let d = divergence(n, p).await?;
+                let count = export_records(n, &d, path).await?;
+                Ok(Some(format!(
+                    "exported {count} record(s) of {node} that {primary} never had to {}",
+                    path.display()
+                )))
+            }
+            Action::SetSetting { name, value, via } => {
+                cl.target(via)?.client.put_setting(name, value).await?;
+                Ok(None)
+            }
+            Action::Standalone { node } => {
+                cl.target(node)?.client.standalone().await?;
+                Ok(None)
+            }
+            Action::SyncAuto { node, on } => {
+                cl.target(node)?.client.set_sync_auto(*on).await?;
+                Ok(None)
+            }
+            _ => unreachable!("extra actions are applied in extra.rs"),
+        }
+    }
+
+    /// Waits until the step has taken effect, up to the cluster's step timeout.
+    pub async fn verify(&self, cl: &Cluster) -> Result<Option<String>, ProcError> {
+        let until = Instant::now() + cl.step_timeout;
+        loop {
+            let last = match self.verify_once(cl).await {
+                Ok(Ok(note)) => return Ok(note),
+                Ok(Err(why)) => why,
+                Err(e) if e.exit == crate::util::exit::Exit::TimedOut => e.message,
+                Err(e) => return Err(e),
+            };
+            if Instant::now() >= until {
+                return Err(ProcError::timed_out(format!(
+                    "{} did not take effect within {} ms: {last}",
+                    self.describe(),
+                    cl.step_timeout.as_millis()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// One verification attempt: Ok(Ok(note)) holds, Ok(Err(why)) not yet.
+    async fn verify_once(&self, cl: &Cluster) -> Result<Result<Option<String>, String>, ProcError> {
+        if self.is_extra() {
+            return super::extra::verify_once(self, cl).await;
+        }
+        Ok(match self {
+            Action::Fence { node, epoch } => match cl.target(node)?.client.status().await {
+                Err(e) if e.is_unreachable() => Ok(None),
+                Err(e) => return Err(e.into()),
+                Ok(s) if s.role != Role::Primary || s.epoch >= *epoch => Ok(None),
+                Ok(s) => Err(format!("{node} is still primary at epoch {}", s.epoch)),
+            },
+            Action::Drain { node } => {
+                let s = cl.status(node).await?;
+                if s.draining {
+                    Ok(None)
+                } else {
+                    Err(format!("{node} is not draining"))
+                }
+            }
+            Action::Undrain { node } => {
+                let s = cl.status(node).await?;
+                if !s.draining || s.role != Role::Primary {
+                    Ok(None)
+                } else {
+                    Err(format!("{node} is still draining"))
+                }
+            }
+            Action::WaitCaughtUp { node, primary } => {
+                let (s, p) = (cl.status(node).await?, cl.status(primary).await?);
+                if s.head_seq >= p.head_seq {
+                    Ok(Some(format!("{node} holds seq {}", s.head_seq)))
+                } else {
+                    Err(format!("{node} holds seq {} of {}", s.head_seq, p.head_seq))
+                }
+            }
+            Action::Promote { node, epoch, .. } => {
+                let s = cl.status(node).await?;
+                if s.role == Role::Primary && s.epoch >= *epoch {
+                    Ok(None)
+                } else {
+                    Err(format!("{node} is {} at epoch {}", s.role, s.epoch))
+                }
+            }
+            Action::Follow { node, primary, .. }
+            | Action::SyncFull {
+                node,
+                from: primary,
+            } => {
+                let p = cl.status(primary).await?;
+                let s = cl.status(node).await?;
+                let synced = match self {
+                    Action::Follow { .. } => s.sync.replicating(),
+                    _ => copied(&s.sync),
+                };
+                if follows(&s, &p) && synced && s.head_seq >= p.head_seq {
+                    Ok(None)
+                } else if s.sync.phase == "diverged" {
+                    return Err(ProcError::failed(format!(
+                        "{node} diverged from {primary}: {}; export its records first (`drctl demote {node}`)",
+                        s.sync.last_error.unwrap_or_default()
+                    )));
+                } else {
+                    Err(format!(
+                        "{node} is {} (sync {}) at seq {} of {}",
+                        s.role, s.sync.phase, s.head_seq, p.head_seq
+                    ))
+                }
+            }
+            Action::ExportDivergent { path, .. } => {
+                if path.exists() {
+                    Ok(None)
+                } else {
+                    Err(format!("{} was not written", path.display()))
+                }
+            }
+            Action::SetSetting { name, value, via } => {
+                // The primary and the replicas that follow it; a fenced or diverged node
+                // replicates nothing until it is demoted.
+                let via_url = cl.status(via).await?.url;
+                let view = cl.probe().await;
+                let mut behind = Vec::new();
+                for n in view.nodes.iter().filter(|n| {
+                    n.ok().is_some_and(|s| {
+                        n.name == *via
+                            || (s.role == Role::Replica
+                                && s.following.as_ref().is_some_and(|f| f.url == via_url)
+                                && s.sync.phase != "diverged")
+                    })
+                }) {
+                    let t = cl.target(&n.name)?;
+                    if t.client.get_setting(name).await?.as_deref() != Some(value.as_str()) {
+                        behind.push(n.name.clone());
+                    }
+                }
+                if behind.is_empty() {
+                    Ok(None)
+                } else {
+                    Err(format!(
+                        "{} do not have {name} = {value} yet",
+                        behind.join(", ")
+                    ))
+                }
+            }
+            Action::Standalone { node } => {
+                let s = cl.status(node).await?;
+                if s.role == Role::Standalone {
+                    Ok(None)
+                } else {
+                    Err(format!("{node} is {}", s.role))
+                }
+            }
+            Action::SyncAuto { node, on } => {
+                let s = cl.status(node).await?;
+                if sync_auto_is(&s, *on) {
+                    Ok(None)
+                } else {
+                    Err(format!(
+                        "automatic sync to {node} is not {}",
+                        if *on { "on" } else { "off" }
+                    ))
+                }
+            }
+            Action::Converged { primary } => converged(cl, primary).await?.map(Some),
+            _ => unreachable!("extra actions are verified in extra.rs"),
+        })
+    }
+}
+
+/// `s` is a replica of `p` (by its `following`; whether it replicates is another question).
+fn follows(s: &NodeStatus, p: &NodeStatus) -> bool {
+    s.role == Role::Replica && s.following.as_ref().is_some_and(|f| f.url == p.url)
+}
+
+/// Automatic sync is as asked: "on" means running (not suspended); "off" holds for non-replicas.
+fn sync_auto_is(s: &NodeStatus, on: bool) -> bool {
+    if on {
+        s.sync.auto && s.sync.suspended.is_none()
+    } else {
+        !s.sync.auto || s.role != Role::Replica
+    }
+}
+
+/// Makes `node` follow `primary`, with a full sync unless it already replicates cleanly from
+/// it. `sync_on`: it must replicate afterwards, so an operator's "off" is turned on. The note
+/// says what changed beyond following: a full sync, a suspension lifted, a setting overridden.
+async fn follow(
+    cl: &Cluster,
+    node: &str,
+    primary: &str,
+    full_sync: bool,
+    sync_on: bool,
+) -> Result<Option<String>, ProcError> {
+    let (s, p) = (cl.status(node).await?, cl.status(primary).await?);
+    let full = full_sync && !(follows(&s, &p) && s.sync.replicating());
+    cl.target(node)?
+        .client
+        .follow(&crate::api::FollowRequest {
+            primary_url: p.url.clone(),
+            full_sync: full,
+            sync_on,
+        })
+        .await?;
+    let mut notes = Vec::new();
+    if full {
+        notes.push(format!(
+            "{node}'s data replaced by a full sync from {primary}"
+        ));
+    }
+    if let Some(x) = &s.sync.suspended {
+        notes.push(format!(
+            "{node}'s automatic sync had suspended itself after {} failed attempts (since {}): resumed",
+            x.failures, x.since
+        ));
+    }
+    if sync_on && !s.sync.auto {
+        notes.push(format!(
+            "{node}'s automatic sync was off by operator command: turned on, as {node} must \
+             replicate from {primary} (`drctl sync auto off {node}` turns it off again)"
+        ));
+    }
+    Ok((!notes.is_empty()).then(|| notes.join("; ")))
+}

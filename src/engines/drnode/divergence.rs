@@ -1,0 +1,104 @@
+//! Which records of a node never reached the primary (the M-Vault "unpropagated updates"):
+//! everything past the last position both logs share.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::ProcError;
+use crate::api::logic::common_point;
+use crate::api::{LogRecord, Op, Position};
+use crate::engines::drnode::cluster::Target;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Divergence {
+    /// The last position both logs share.
+    pub common: Position,
+    /// Records of the node past `common`: writes the primary never had.
+    pub records: u64,
+    pub node_head: u64,
+}
+
+/// Reads the node, then the primary, one after the other (never concurrently): the node's head
+/// is the end of the very terms compared, and the primary's log only grows, so a replica merely
+/// behind (or just caught up, under writes) can never look ahead of the primary (issue 10 item 6).
+/// Records written since the node became standalone are the node's alone, whatever positions
+/// they share with the primary's (a wiped node writes seq 1, 2, … again at the cluster epoch).
+pub async fn divergence(node: &Target, primary: &Target) -> Result<Divergence, ProcError> {
+    let status = node.client.status().await?;
+    let mine = node.client.terms().await?;
+    let theirs = primary.client.terms().await?;
+    // The head of the reading compared: the terms' end (read after the status, so at or past
+    // its head), or the status's head for a log that holds no record (all of it shared).
+    let node_head = mine
+        .iter()
+        .map(|t| t.last_seq)
+        .max()
+        .unwrap_or(status.head_seq);
+    let base = match mine.first() {
+        // The node's log may start after a full sync or truncation: its base is shared.
+        Some(first) if first.first_seq > 1 => Position {
+            epoch: 0,
+            seq: first.first_seq - 1,
+        },
+        _ => Position::default(),
+    };
+    let mut common = if mine.is_empty() {
+        Position {
+            epoch: status.head_epoch,
+            seq: status.head_seq,
+        }
+    } else {
+        common_point(&mine, &theirs, base)
+    };
+    if let Some(at) = status.standalone_at {
+        if node_head > at.seq && at.seq < common.seq {
+            common = at;
+        }
+    }
+    Ok(Divergence {
+        common,
+        records: node_head.saturating_sub(common.seq),
+        node_head,
+    })
+}
+
+/// One exported record (a JSON line).
+#[derive(Serialize)]
+struct Exported<'a> {
+    key: &'a str,
+    value: Option<&'a str>,
+    op: Op,
+    epoch: u64,
+    seq: u64,
+}
+
+/// Writes the node's records after the common point to `path` as JSON lines; returns the count.
+pub async fn export_records(node: &Target, d: &Divergence, path: &Path) -> Result<u64, ProcError> {
+    let mut records: Vec<LogRecord> = Vec::new();
+    let mut after = d.common.seq;
+    loop {
+        let page = node.client.read_log(after, 10_000).await?;
+        let done = page.len() < 10_000;
+        after = page.last().map(|r| r.seq).unwrap_or(after);
+        records.extend(page);
+        if done {
+            break;
+        }
+    }
+    let mut text = String::new();
+    for r in &records {
+        let line = serde_json::to_string(&Exported {
+            key: &r.key,
+            value: r.value.as_deref(),
+            op: r.op,
+            epoch: r.epoch,
+            seq: r.seq,
+        })
+        .expect("records serialize");
+        text.push_str(&line);
+        text.push('\n');
+    }
+    crate::export_file::write_new(path, text.as_bytes())?;
+    Ok(records.len() as u64)
+}

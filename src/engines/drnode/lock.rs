@@ -1,0 +1,258 @@
+//! The cluster lock as drctl takes it: one run (run id) in one drctl process holds it. Nodes are
+//! locked one after another in name order, so of two racing runs exactly one proceeds (the
+//! other is refused at the first node both reach, after releasing what it took). A lock whose
+//! owner process is gone (same host, pid and start time checked in /proc) is taken over; a
+//! holder on another host cannot be checked and keeps the lock until it expires or is broken.
+
+use std::time::Duration;
+
+use crate::api::{ClientError, LockInfo, LockOwner, LockRequest};
+use crate::engines::drnode::cluster::Target;
+use crate::lab::owner::Owner;
+
+use futures_util::future::join_all;
+
+use super::{Cluster, ProcError};
+use crate::engine::RunContext;
+
+/// This host's name (as the kernel knows it).
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// The drctl process running now, as a lock names it.
+pub fn this_process() -> LockOwner {
+    let me = Owner::me();
+    LockOwner {
+        host: host_name(),
+        pid: me.pid,
+        start: me.start,
+    }
+}
+
+/// What drctl can tell about a lock's owner from this host.
+enum Holder {
+    /// This very process.
+    Me,
+    /// A process on this host that is gone (or a reused pid): the lock may be taken over.
+    Dead,
+    /// A process on this host that still runs.
+    Running,
+    /// Another host, or an older drctl that did not say: cannot be checked.
+    Unknown,
+}
+
+fn judge(owner: &LockOwner, me: &LockOwner) -> Holder {
+    if !owner.is_known() || owner.host != me.host {
+        Holder::Unknown
+    } else if owner == me {
+        Holder::Me
+    } else if (Owner {
+        pid: owner.pid,
+        start: owner.start,
+    })
+    .alive()
+    {
+        Holder::Running
+    } else {
+        Holder::Dead
+    }
+}
+
+async fn held_by(t: &Target) -> Option<LockInfo> {
+    tokio::time::timeout(Duration::from_secs(5), t.client.status())
+        .await
+        .ok()?
+        .ok()?
+        .lock
+}
+
+impl Cluster {
+    /// Takes (or renews) this run's lock on every node that answers, in name order; refuses,
+    /// releasing what it took, when another run holds it. Returns the nodes locked, and what
+    /// was taken over from a run whose drctl is gone (also said on stderr).
+    pub async fn lock_nodes(
+        &self,
+        reason: &str,
+        ttl: Duration,
+        break_lock: bool,
+    ) -> Result<(Vec<String>, Vec<String>), ProcError> {
+        let me = this_process();
+        let req = LockRequest {
+            holder: self.operator.clone(),
+            reason: reason.to_string(),
+            run_id: self.run_id.clone(),
+            ttl_ms: ttl.as_millis() as u64,
+            break_lock,
+            owner: me.clone(),
+            take_over: None,
+        };
+        let mut targets: Vec<&Target> = self.targets.iter().collect();
+        targets.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut taken = Vec::new();
+        let mut notes = Vec::new();
+        let mut refusal = None;
+        for t in targets {
+            let err = match t.client.lock(&req).await {
+                Ok(_) => {
+                    taken.push(t.name.clone());
+                    continue;
+                }
+                Err(e) if e.is_unreachable() => continue,
+                Err(e) => e,
+            };
+            let ClientError::Api { body, .. } = &err else {
+                refusal = Some(format!("{}: cannot take the cluster lock: {err}", t.name));
+                break;
+            };
+            if body.code != "locked" {
+                refusal = Some(format!("{}: cannot take the cluster lock: {err}", t.name));
+                break;
+            }
+            let info = held_by(t).await;
+            if info.is_none() && t.client.lock(&req).await.is_ok() {
+                // The lock ended between the refusal and the look: it is ours now.
+                taken.push(t.name.clone());
+                continue;
+            }
+            let judged = info.as_ref().map(|l| (l, judge(&l.owner, &me)));
+            if let Some((l, Holder::Dead)) = &judged {
+                let over = LockRequest {
+                    take_over: Some(l.run_id.clone()),
+                    ..req.clone()
+                };
+                match t.client.lock(&over).await {
+                    Ok(_) => {
+                        let note = format!(
+                            "{}: took over the cluster lock of run {} ({}, held by {}): its {} is gone",
+                            t.name, l.run_id, l.reason, l.holder, l.owner
+                        );
+                        eprintln!("{note}");
+                        notes.push(note);
+                        taken.push(t.name.clone());
+                        continue;
+                    }
+                    Err(e) if e.is_unreachable() => continue,
+                    Err(e) => {
+                        refusal = Some(format!("{}: {e}", t.name));
+                        break;
+                    }
+                }
+            }
+            let why = match &judged {
+                Some((l, Holder::Running)) => format!(
+                    " (that run's drctl, pid {}, is still running on this host)",
+                    l.owner.pid
+                ),
+                Some((l, Holder::Unknown)) if l.owner.is_known() => format!(
+                    " (its drctl runs on {}: whether it is alive cannot be checked from here; \
+                     the lock stays until it expires unless broken)",
+                    l.owner.host
+                ),
+                _ => String::new(),
+            };
+            refusal = Some(format!("{}: {}{why}", t.name, body.message));
+            break;
+        }
+        if let Some(why) = refusal {
+            self.unlock_nodes(&taken).await;
+            return Err(ProcError::refused(format!("{why}; nothing was changed")));
+        }
+        if taken.is_empty() {
+            return Err(ProcError::refused("no node answered; nothing was changed"));
+        }
+        Ok((taken, notes))
+    }
+
+    pub(crate) async fn unlock_nodes(&self, held: &[String]) {
+        futures_util::future::join_all(
+            self.targets
+                .iter()
+                .filter(|t| held.contains(&t.name))
+                .map(|t| t.client.unlock(&self.run_id)),
+        )
+        .await;
+    }
+
+    /// Releases this run's lock on every node when the run ends: the nodes this process locked,
+    /// and, for a `resumed` run (a fresh run id is this process's alone), those still holding
+    /// the lock of this run id from a process that is gone (a resumed run whose steps were all
+    /// done took no lock itself). A live owner keeps its lock.
+    pub async fn release_run_lock(&self, held: &[String], resumed: bool) -> Vec<String> {
+        let me = this_process();
+        let release = self.targets.iter().map(|t| {
+            let me = &me;
+            async move {
+                if held.contains(&t.name) {
+                    let _ = t.client.unlock(&self.run_id).await;
+                    return None;
+                }
+                if !resumed {
+                    return None;
+                }
+                let l = held_by(t).await.filter(|l| l.run_id == self.run_id)?;
+                let note = match judge(&l.owner, me) {
+                    Holder::Running => format!(
+                        "{}: the lock of run {} stays: its drctl (pid {}) still runs",
+                        t.name, l.run_id, l.owner.pid
+                    ),
+                    Holder::Unknown if l.owner.is_known() => format!(
+                        "{}: the lock of run {} stays: its drctl runs on {} (release it with \
+                         --break-lock once that process is gone, or let it expire)",
+                        t.name, l.run_id, l.owner.host
+                    ),
+                    _ => {
+                        let _ = t.client.unlock(&self.run_id).await;
+                        format!(
+                            "{}: released the lock run {} left behind ({})",
+                            t.name, l.run_id, l.owner
+                        )
+                    }
+                };
+                eprintln!("{note}");
+                Some(note)
+            }
+        });
+        futures_util::future::join_all(release)
+            .await
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+}
+
+impl RunContext for Cluster {
+    fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// Takes the cluster lock (this run's, in this process) on every node that answers, in
+    /// name order; refuses (releasing what it took) if another run holds it.
+    async fn lock(
+        &self,
+        reason: &str,
+        ttl: Duration,
+        break_lock: bool,
+    ) -> Result<Vec<String>, ProcError> {
+        Ok(self.lock_nodes(reason, ttl, break_lock).await?.0)
+    }
+
+    async fn unlock(&self, held: &[String]) {
+        self.unlock_nodes(held).await
+    }
+
+    /// Records a procedure event on the locked nodes (an event never fails a run).
+    async fn record(&self, held: &[String], kind: &str, message: &str, success: Option<bool>) {
+        join_all(
+            self.targets
+                .iter()
+                .filter(|t| held.contains(&t.name))
+                .map(|t| t.client.record_event(kind, message, success)),
+        )
+        .await;
+    }
+}

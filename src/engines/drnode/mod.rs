@@ -1,0 +1,148 @@
+//! The drnode engine: the bundled node daemon's clusters. `cluster` probes and judges every
+//! node; the procedures are plans of [`Action`]s built from one probe, so `--dry-run` shows
+//! exactly what a real run would do, a rerun skips what is done, and the runbook engine runs the
+//! very same steps.
+
+mod candidates;
+pub mod cluster;
+mod converged;
+mod core;
+mod demote;
+mod divergence;
+mod extra;
+mod failover;
+mod lock;
+mod membership;
+mod removal;
+mod repoint;
+mod roles;
+mod step;
+mod switchover;
+mod upgrade;
+pub mod writer;
+
+use std::time::Duration;
+
+pub use candidates::{rank, Candidate};
+pub use demote::demote;
+pub use divergence::{divergence, Divergence};
+pub use failover::failover;
+pub use lock::this_process;
+pub use membership::{join, packages_sync, services, standalone, sync_auto, sync_full};
+pub use removal::{remove_instance, removenode, removenode_status, PendingRemoval};
+pub use repoint::{repoint, repoint_list, RepointRow};
+pub use roles::seize_roles;
+pub use step::Action;
+pub use switchover::switchover;
+pub use upgrade::upgrade;
+
+use crate::api::{ClientError, NodeStatus};
+use crate::engine::{Plan, ProcError};
+use crate::engines::drnode::cluster::{probe, ClusterView, Target};
+
+impl From<ClientError> for ProcError {
+    fn from(e: ClientError) -> Self {
+        match &e {
+            ClientError::Api { status: 401, .. } | ClientError::Tls { .. } => {
+                ProcError::usage(e.to_string())
+            }
+            ClientError::Timeout { .. } => ProcError::timed_out(format!(
+                "{e}; the outcome is unknown: run `drctl status` to see where the cluster stands"
+            )),
+            _ => ProcError::failed(e.to_string()),
+        }
+    }
+}
+
+/// The cluster a procedure acts on: every node's client, tagged with the run id.
+#[derive(Clone)]
+pub struct Cluster {
+    pub name: String,
+    pub targets: Vec<Target>,
+    pub run_id: String,
+    pub operator: String,
+    /// How long a step's verification may wait.
+    pub step_timeout: Duration,
+}
+
+impl Cluster {
+    pub fn new(name: &str, targets: &[Target], operator: &str, step_timeout: Duration) -> Cluster {
+        let run_id = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+        Cluster {
+            name: name.to_string(),
+            targets: targets
+                .iter()
+                .map(|t| Target {
+                    client: t.client.with_run_id(&run_id),
+                    ..t.clone()
+                })
+                .collect(),
+            run_id,
+            operator: operator.to_string(),
+            step_timeout,
+        }
+    }
+
+    pub fn target(&self, name: &str) -> Result<&Target, ProcError> {
+        self.targets.iter().find(|t| t.name == name).ok_or_else(|| {
+            ProcError::usage(format!(
+                "unknown node '{name}': the cluster has {}",
+                self.targets
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
+    }
+
+    pub async fn probe(&self) -> ClusterView {
+        probe(&self.name, &self.targets).await
+    }
+
+    pub async fn status(&self, name: &str) -> Result<NodeStatus, ProcError> {
+        Ok(self.target(name)?.client.status().await?)
+    }
+}
+
+/// Refuses when the cluster is not what the operator saw (`--expect-primary`, `--expect-epoch`).
+pub fn check_expectations(
+    view: &ClusterView,
+    expect_primary: Option<&str>,
+    expect_epoch: Option<u64>,
+) -> Result<(), ProcError> {
+    let primary = view.primary().map(|p| p.name.clone());
+    if let Some(want) = expect_primary {
+        if primary.as_deref() != Some(want) {
+            return Err(ProcError::refused(format!(
+                "--expect-primary {want}: the primary is {}; nothing was changed",
+                primary.unwrap_or_else(|| "unknown (none answers)".into())
+            )));
+        }
+    }
+    if let Some(want) = expect_epoch {
+        let epoch = view.epoch();
+        if epoch != want {
+            return Err(ProcError::refused(format!(
+                "--expect-epoch {want}: the cluster is at epoch {epoch}; nothing was changed"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A node's view, or a refusal saying it does not answer.
+/// The epoch of the next promotion: above every epoch seen, refused near the bound.
+pub fn next_epoch(epoch: u64) -> Result<u64, ProcError> {
+    crate::api::next_epoch(epoch)
+        .map_err(|e| ProcError::refused(format!("{e}; nothing was changed")))
+}
+
+pub fn reachable<'a>(view: &'a ClusterView, name: &str) -> Result<&'a NodeStatus, ProcError> {
+    let node = view
+        .node(name)
+        .ok_or_else(|| ProcError::usage(format!("unknown node '{name}'")))?;
+    node.status.as_ref().map_err(|e| {
+        ProcError::refused(format!("{name} does not answer ({e}); nothing was changed"))
+    })
+}

@@ -1,0 +1,4 @@
+//! The engines: one folder per kind of replicated system, each implementing `crate::engine`.
+
+pub mod drnode;
+pub mod openldap;

@@ -1,0 +1,287 @@
+//! The whole OpenLDAP group at once: every slapd probed concurrently, the authoritative
+//! provider found, each node judged green / orange / red against it.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use serde::Serialize;
+
+use super::client::LdapError;
+use super::csn::{classify, lag_ms, Position};
+use super::state::{read_state, LdapRole, NodeState};
+use super::LdapNode;
+use crate::engines::drnode::cluster::Health;
+
+pub struct LdapNodeView {
+    pub name: String,
+    pub url: String,
+    pub promotable: bool,
+    pub state: Result<NodeState, LdapError>,
+}
+
+pub struct LdapView {
+    pub cluster: String,
+    pub nodes: Vec<LdapNodeView>,
+}
+
+pub async fn probe(cluster: &str, nodes: &[LdapNode], timeout: Duration) -> LdapView {
+    let nodes = join_all(nodes.iter().map(|n| async move {
+        let state = async {
+            let mut s = n.connect(timeout).await?;
+            let st = read_state(&mut s, &n.suffix, true).await;
+            s.close().await;
+            st
+        }
+        .await;
+        LdapNodeView {
+            name: n.name.clone(),
+            url: n.url.clone(),
+            promotable: n.promotable,
+            state,
+        }
+    }))
+    .await;
+    LdapView {
+        cluster: cluster.to_string(),
+        nodes,
+    }
+}
+
+impl LdapView {
+    pub fn node(&self, name: &str) -> Option<&LdapNodeView> {
+        self.nodes.iter().find(|n| n.name == name)
+    }
+    pub fn state(&self, name: &str) -> Option<&NodeState> {
+        self.node(name).and_then(|n| n.state.as_ref().ok())
+    }
+    pub fn name_of(&self, url: &str) -> Option<&str> {
+        let url = url.trim_end_matches('/');
+        self.nodes
+            .iter()
+            .find(|n| n.url == url)
+            .map(|n| n.name.as_str())
+    }
+    /// The node a consumer follows (by its first provider URL), if it is in the cluster file.
+    pub fn follows(&self, st: &NodeState) -> Option<&str> {
+        st.provider_urls.first().and_then(|u| self.name_of(u))
+    }
+    /// Reachable consumers' provider names, counted.
+    fn followed(&self) -> BTreeMap<String, usize> {
+        let mut m = BTreeMap::new();
+        for n in &self.nodes {
+            if let Ok(st) = &n.state {
+                if st.role == LdapRole::Consumer {
+                    if let Some(f) = self.follows(st) {
+                        *m.entry(f.to_string()).or_insert(0) += 1;
+                    }
+                }
+            }
+        }
+        m
+    }
+    /// The unreachable node the consumers follow (a lost provider), if any.
+    pub fn lost_provider(&self) -> Option<String> {
+        self.followed()
+            .into_iter()
+            .filter(|(n, _)| self.state(n).is_none())
+            .max_by_key(|(_, c)| *c)
+            .map(|(n, _)| n)
+    }
+    /// The authoritative provider: the only reachable writable provider; among several, the one
+    /// made provider last (newest change to its database's cn=config entry: a promotion deletes
+    /// olcSyncrepl there, while an old provider that comes back keeps its old configuration);
+    /// only when that cannot tell, the one most consumers follow. Counting followers alone
+    /// chose the stale old provider whenever a consumer that was down during the failover came
+    /// back still following it.
+    pub fn provider(&self) -> Option<String> {
+        let mut providers: Vec<&str> = self
+            .nodes
+            .iter()
+            .filter(|n| n.state.as_ref().is_ok_and(|s| s.role == LdapRole::Provider))
+            .map(|n| n.name.as_str())
+            .collect();
+        // A read-only provider beside a writable one is being switched away from.
+        let writable: Vec<&str> = providers
+            .iter()
+            .copied()
+            .filter(|p| self.state(p).is_some_and(|s| !s.read_only))
+            .collect();
+        if !writable.is_empty() {
+            providers = writable;
+        }
+        match providers.as_slice() {
+            [] => None,
+            [one] => Some(one.to_string()),
+            many => {
+                let promoted = |p: &str| {
+                    self.state(p)
+                        .and_then(|s| s.config_csn.as_deref())
+                        .map(|c| c.split('#').next().unwrap_or(c).to_string())
+                };
+                let mut by_config: Vec<(Option<String>, &str)> =
+                    many.iter().map(|p| (promoted(p), *p)).collect();
+                by_config.sort();
+                let (top, name) = &by_config[by_config.len() - 1];
+                if top.is_some() && by_config[by_config.len() - 2].0 < *top {
+                    return Some(name.to_string());
+                }
+                let f = self.followed();
+                let mut best: Vec<(usize, &str)> = many
+                    .iter()
+                    .map(|p| (f.get(*p).copied().unwrap_or(0), *p))
+                    .collect();
+                best.sort();
+                let (top, name) = best[best.len() - 1];
+                (top > 0 && best[best.len() - 2].0 < top).then(|| name.to_string())
+            }
+        }
+    }
+
+    pub fn assess(&self) -> Assessment {
+        assess(self)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeAssessment {
+    pub health: Health,
+    pub reasons: Vec<String>,
+    pub lag: Option<u64>,
+    pub primary: Option<String>,
+    pub position: Option<Position>,
+}
+
+pub struct Assessment {
+    pub healthy: bool,
+    pub provider: Option<String>,
+    pub problems: Vec<String>,
+    pub nodes: Vec<NodeAssessment>,
+}
+
+fn judge(view: &LdapView, n: &LdapNodeView, provider: Option<&str>) -> NodeAssessment {
+    let mut a = NodeAssessment {
+        health: Health::Green,
+        reasons: Vec::new(),
+        lag: None,
+        primary: None,
+        position: None,
+    };
+    let flag = |a: &mut NodeAssessment, h: Health, why: String| {
+        if h == Health::Red || a.health == Health::Green {
+            a.health = h;
+        }
+        a.reasons.push(why);
+    };
+    let st = match &n.state {
+        Ok(st) => st,
+        Err(e) => {
+            flag(&mut a, Health::Red, format!("does not answer: {e}"));
+            return a;
+        }
+    };
+    let pstate = provider.and_then(|p| view.state(p));
+    if let Some(ps) = pstate {
+        let pos = classify(&st.csn, &ps.csn);
+        a.lag = lag_ms(&st.csn, &ps.csn);
+        if let Position::Diverged(sids) = &pos {
+            flag(&mut a, Health::Red, format!(
+                "diverged: newer CSN than {} for serverID(s) {} (writes it never saw); run `drctl demote {}`",
+                provider.unwrap_or("-"), sids.join(","), n.name));
+        }
+        a.position = Some(pos);
+    }
+    match st.role {
+        LdapRole::Provider if Some(n.name.as_str()) == provider => {
+            a.primary = Some(n.name.clone());
+            a.lag = Some(0);
+            if st.read_only {
+                flag(
+                    &mut a,
+                    Health::Orange,
+                    "read-only (olcReadOnly: TRUE): a switchover stopped part-way? rerun it".into(),
+                );
+            }
+        }
+        LdapRole::Provider => {
+            a.primary = Some(n.name.clone());
+            flag(
+                &mut a,
+                Health::Red,
+                format!(
+                    "a second provider: its writes never reach {}; run `drctl demote {}`",
+                    provider.unwrap_or("the provider"),
+                    n.name
+                ),
+            );
+        }
+        LdapRole::Consumer | LdapRole::MultiProvider => {
+            let f = view.follows(st).map(str::to_string);
+            a.primary = f.clone();
+            match (&f, provider) {
+                (None, _) => flag(
+                    &mut a,
+                    Health::Orange,
+                    format!(
+                        "follows {}, which the cluster file does not list",
+                        st.provider_urls.first().cloned().unwrap_or_default()
+                    ),
+                ),
+                (Some(f), Some(p)) if f != p && st.role == LdapRole::Consumer => flag(
+                    &mut a,
+                    Health::Red,
+                    format!(
+                    "consumer of {f}, not of the provider {p}: run `drctl repoint --primary {p}`"),
+                ),
+                _ => {}
+            }
+            if st.link_up == Some(false) {
+                flag(
+                    &mut a,
+                    Health::Red,
+                    format!(
+                        "syncrepl link to {} is down (cn=Monitor: no olmSRConnection)",
+                        f.as_deref().unwrap_or("its provider")
+                    ),
+                );
+            }
+        }
+        LdapRole::Standalone => flag(
+            &mut a,
+            Health::Orange,
+            "replicates nothing (no syncprov, no olcSyncrepl)".into(),
+        ),
+    }
+    a
+}
+
+pub fn assess(view: &LdapView) -> Assessment {
+    let provider = view.provider();
+    let nodes: Vec<NodeAssessment> = view
+        .nodes
+        .iter()
+        .map(|n| judge(view, n, provider.as_deref()))
+        .collect();
+    let mut problems: Vec<String> = view
+        .nodes
+        .iter()
+        .zip(&nodes)
+        .flat_map(|(n, a)| a.reasons.iter().map(move |r| format!("{}: {r}", n.name)))
+        .collect();
+    if provider.is_none() {
+        problems.insert(
+            0,
+            match view.lost_provider() {
+                Some(p) => format!("no provider answers ({p} is lost): run `drctl failover`"),
+                None => "no single provider answers".into(),
+            },
+        );
+    }
+    problems.extend(super::report::safety(view));
+    Assessment {
+        healthy: problems.is_empty(),
+        provider,
+        problems,
+        nodes,
+    }
+}

@@ -1,0 +1,130 @@
+//! When is a node where a step wants it: following a provider, holding its data (judged
+//! without being fooled by writes racing the probe), and the olcSyncrepl value to point a
+//! node at a new provider.
+
+use super::csn::{classify, Position};
+use super::state::{syncrepl_param, LdapRole, NodeState};
+use super::LdapCluster;
+use crate::engine::ProcError;
+
+pub fn follows(st: &NodeState, url: &str) -> bool {
+    st.role == LdapRole::Consumer
+        && st.provider_urls == [url.to_string()]
+        && st
+            .update_ref
+            .iter()
+            .map(|u| u.trim_end_matches('/'))
+            .eq([url])
+        && !st.read_only
+}
+
+pub fn is_provider(st: &NodeState) -> bool {
+    st.role == LdapRole::Provider && st.update_ref.is_empty()
+}
+
+pub fn same_data(a: &NodeState, b: &NodeState) -> bool {
+    classify(&a.csn, &b.csn) == Position::InSync && a.fingerprint == b.fingerprint
+}
+
+/// The olcSyncrepl value pointing at `url`: the node's own (same rid), else another node's.
+pub async fn syncrepl_for(
+    cl: &LdapCluster,
+    st: &NodeState,
+    node: &str,
+    url: &str,
+) -> Result<String, ProcError> {
+    let mut template = st.syncrepl.first().cloned().or_else(|| cl.template());
+    if template.is_none() {
+        for n in cl.nodes.iter().filter(|n| n.name != node) {
+            if let Ok(o) = cl.config(&n.name).await {
+                if let Some(v) = o.syncrepl.first() {
+                    template = Some(v.clone());
+                    break;
+                }
+            }
+        }
+    }
+    let t = template.ok_or_else(|| ProcError::failed(format!(
+        "no node has an olcSyncrepl to copy for {node} (replicator bind DN and credentials): add one by hand")))?;
+    let old = syncrepl_param(&t, "provider").unwrap_or_default();
+    Ok(t.replacen(&format!("provider={old}"), &format!("provider={url}"), 1))
+}
+
+/// Whether consumer `s` holds everything the provider had before `s` was read (`before`),
+/// judged against the provider read after it (`after`) so that writes racing the probe never
+/// look like divergence. Equal CSNs must also mean equal data (after kill -9 they may not).
+pub fn caught_up(
+    name: &str,
+    s: &NodeState,
+    before: &NodeState,
+    after: &NodeState,
+) -> Result<Result<(), String>, ProcError> {
+    if let Position::Diverged(sids) = classify(&s.csn, &after.csn) {
+        return Err(ProcError::failed(format!(
+            "{name} diverged (newer CSN for serverID {} than the provider): run `drctl demote {name}`", sids.join(","))));
+    }
+    let behind: Vec<&String> = before
+        .csn
+        .iter()
+        .filter(|(sid, c)| s.csn.get(*sid).is_none_or(|m| m < *c))
+        .map(|(sid, _)| sid)
+        .collect();
+    if !behind.is_empty() {
+        return Ok(Err(format!(
+            "{name} is behind for serverID {:?} ({} of {} entries)",
+            behind, s.entries, after.entries
+        )));
+    }
+    if s.csn == after.csn && s.fingerprint != after.fingerprint {
+        return Ok(Err(format!(
+            "{name} has the provider's CSNs but other data (fingerprint {} vs {})",
+            s.fingerprint, after.fingerprint
+        )));
+    }
+    Ok(Ok(()))
+}
+
+pub async fn converged(
+    cl: &LdapCluster,
+    provider: &str,
+    require: &[String],
+) -> Result<Result<Option<String>, String>, ProcError> {
+    let before = cl.state(provider).await?;
+    if !is_provider(&before) || before.read_only {
+        return Ok(Err(format!("{provider} is not a writable provider")));
+    }
+    let url = &cl.node(provider)?.url;
+    let view = cl.probe().await;
+    let after = cl.state(provider).await?;
+    let mut notes = Vec::new();
+    for n in view.nodes.iter().filter(|n| n.name != provider) {
+        let s = match &n.state {
+            Err(_) if require.contains(&n.name) => {
+                return Ok(Err(format!("{} does not answer", n.name)))
+            }
+            Err(_) => {
+                notes.push(format!("{} does not answer", n.name));
+                continue;
+            }
+            Ok(s) => s,
+        };
+        if s.role == LdapRole::Provider && !require.contains(&n.name) {
+            notes.push(format!(
+                "{} is an old provider: run `drctl demote {}`",
+                n.name, n.name
+            ));
+            continue;
+        }
+        if !follows(s, url) {
+            return Ok(Err(format!("{} is not a consumer of {provider}", n.name)));
+        }
+        if let Err(why) = caught_up(&n.name, s, &before, &after)? {
+            return Ok(Err(why));
+        }
+    }
+    Ok(Ok(Some(if notes.is_empty() {
+        format!("every node follows {provider} and holds its data")
+    } else {
+        notes.join("; ")
+    })))
+}

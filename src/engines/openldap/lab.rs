@@ -1,0 +1,363 @@
+//! A lab of real slapd processes on loopback (`drctl lab up --kind openldap`): node-1 is the
+//! provider, the others its consumers. Each node's cn=config is built offline with
+//! `slapadd -n0` from the configuration measured in `shared/OPENLDAP.md`; slapd runs in the
+//! foreground (`-d`) in its own process group and is found again through its pid file.
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::lab::LabError;
+
+pub const STATE_FILE: &str = "openldap-lab.json";
+pub const SLAPD: &str = "/usr/sbin/slapd";
+pub const SUFFIX: &str = "dc=example,dc=com";
+pub const ADMIN_DN: &str = "cn=admin,dc=example,dc=com";
+pub const CONFIG_DN: &str = "cn=admin,cn=config";
+pub const REPL_DN: &str = "cn=replicator,dc=example,dc=com";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LdapLabNode {
+    pub name: String,
+    pub port: u16,
+    pub server_id: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LdapLab {
+    #[serde(skip)]
+    pub dir: PathBuf,
+    pub nodes: Vec<LdapLabNode>,
+}
+
+fn io(what: &str, p: &Path) -> impl FnOnce(std::io::Error) -> LabError {
+    let m = format!("{what} {}", p.display());
+    move |e| LabError::Failed(format!("{m}: {e}"))
+}
+
+/// Why slapd cannot be used here, if it cannot.
+pub fn missing_tools() -> Option<String> {
+    let missing: Vec<&str> = [SLAPD, "/usr/sbin/slapadd", "/usr/sbin/slappasswd"]
+        .into_iter()
+        .filter(|p| !Path::new(p).exists())
+        .collect();
+    (!missing.is_empty()).then(|| format!(
+        "slapd not installed ({} missing): apt-get install slapd ldap-utils (touch /etc/ldap/noslapd first so the package does not start its own slapd)",
+        missing.join(", ")))
+}
+
+pub fn is_lab(dir: &Path) -> bool {
+    dir.join(STATE_FILE).exists()
+}
+
+fn hash(pw: &str) -> Result<String, LabError> {
+    let out = Command::new("/usr/sbin/slappasswd")
+        .arg("-s")
+        .arg(pw)
+        .output()
+        .map_err(|e| LabError::Failed(format!("slappasswd: {e}")))?;
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn config(
+    dir: &Path,
+    n: &LdapLabNode,
+    provider_port: Option<u16>,
+    pw: &str,
+    hashed: &str,
+) -> String {
+    let d = dir.join(&n.name);
+    let d = d.display();
+    let mut s = format!(
+"dn: cn=config
+objectClass: olcGlobal
+cn: config
+olcServerID: {sid}
+olcPidFile: {d}/slapd.pid
+olcArgsFile: {d}/slapd.args
+olcLogLevel: stats sync
+
+dn: cn=module{{0}},cn=config
+objectClass: olcModuleList
+cn: module{{0}}
+olcModulePath: /usr/lib/ldap
+olcModuleLoad: back_mdb
+olcModuleLoad: syncprov
+
+dn: cn=schema,cn=config
+objectClass: olcSchemaConfig
+cn: schema
+
+include: file:///etc/ldap/schema/core.ldif
+include: file:///etc/ldap/schema/cosine.ldif
+include: file:///etc/ldap/schema/inetorgperson.ldif
+
+dn: olcDatabase={{-1}}frontend,cn=config
+objectClass: olcDatabaseConfig
+objectClass: olcFrontendConfig
+olcDatabase: {{-1}}frontend
+olcSizeLimit: 500
+
+dn: olcDatabase={{0}}config,cn=config
+objectClass: olcDatabaseConfig
+olcDatabase: {{0}}config
+olcRootDN: {CONFIG_DN}
+olcRootPW: {hashed}
+
+dn: olcDatabase={{1}}mdb,cn=config
+objectClass: olcDatabaseConfig
+objectClass: olcMdbConfig
+olcDatabase: {{1}}mdb
+olcSuffix: {SUFFIX}
+olcRootDN: {ADMIN_DN}
+olcRootPW: {hashed}
+olcDbDirectory: {d}/db
+olcDbMaxSize: 1073741824
+olcDbIndex: objectClass eq
+olcDbIndex: entryCSN eq
+olcDbIndex: entryUUID eq
+olcDbIndex: uid eq
+olcAccess: {{0}}to * by dn.exact=\"{CONFIG_DN}\" manage by dn.exact=\"{REPL_DN}\" read by * break
+olcAccess: {{1}}to attrs=userPassword by self write by anonymous auth by * none
+olcAccess: {{2}}to * by users read by * none
+olcLimits: {{0}}dn.exact=\"{REPL_DN}\" time.soft=unlimited time.hard=unlimited size.soft=unlimited size.hard=unlimited
+olcLimits: {{1}}dn.exact=\"{CONFIG_DN}\" time.soft=unlimited time.hard=unlimited size.soft=unlimited size.hard=unlimited
+", sid = n.server_id);
+    match provider_port {
+        Some(p) => s.push_str(&format!(
+            "olcSyncrepl: {{0}}rid=001 provider=ldap://127.0.0.1:{p} bindmethod=simple binddn=\"{REPL_DN}\" credentials={pw} searchbase=\"{SUFFIX}\" scope=sub type=refreshAndPersist retry=\"1 +\" network-timeout=3 keepalive=30:3:5\nolcUpdateRef: ldap://127.0.0.1:{p}\n")),
+        None => s.push_str("\ndn: olcOverlay={0}syncprov,olcDatabase={1}mdb,cn=config\nobjectClass: olcOverlayConfig\nobjectClass: olcSyncProvConfig\nolcOverlay: {0}syncprov\nolcSpCheckpoint: 1 1\nolcSpSessionlog: 1000\n"),
+    }
+    s.push_str(&format!("\ndn: olcDatabase={{2}}monitor,cn=config\nobjectClass: olcDatabaseConfig\nolcDatabase: {{2}}monitor\nolcAccess: {{0}}to * by dn.exact=\"{CONFIG_DN}\" read by * none\n"));
+    s
+}
+
+impl LdapLab {
+    pub fn open(dir: &Path) -> Result<LdapLab, LabError> {
+        let p = dir.join(STATE_FILE);
+        let bytes = std::fs::read(&p).map_err(|_| LabError::NoLab(dir.to_path_buf()))?;
+        let mut lab: LdapLab = serde_json::from_slice(&bytes)
+            .map_err(|e| LabError::Failed(format!("{} is corrupt: {e}", p.display())))?;
+        lab.dir = dir.to_path_buf();
+        Ok(lab)
+    }
+
+    pub fn cluster_file(&self) -> PathBuf {
+        self.dir.join("cluster.yaml")
+    }
+
+    pub fn password(&self) -> Result<String, LabError> {
+        let p = self.dir.join("password");
+        std::fs::read_to_string(&p)
+            .map(|s| s.trim().to_string())
+            .map_err(io("read", &p))
+    }
+
+    pub fn node(&self, name: &str) -> Result<&LdapLabNode, LabError> {
+        self.nodes
+            .iter()
+            .find(|n| n.name == name)
+            .ok_or_else(|| LabError::UnknownNode {
+                name: name.to_string(),
+                known: self
+                    .nodes
+                    .iter()
+                    .map(|n| n.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+
+    /// Lays out N nodes (slapadd -n0 each) and the cluster file; refuses over a running lab.
+    pub fn create(dir: &Path, nodes: u16) -> Result<LdapLab, LabError> {
+        if let Some(why) = missing_tools() {
+            return Err(LabError::Failed(why));
+        }
+        if let Ok(old) = LdapLab::open(dir) {
+            let running: Vec<String> = old
+                .nodes
+                .iter()
+                .filter(|n| old.pid(&n.name).is_some())
+                .map(|n| n.name.clone())
+                .collect();
+            if !running.is_empty() {
+                return Err(LabError::Running {
+                    dir: dir.to_path_buf(),
+                    running: running.join(", "),
+                });
+            }
+        }
+        if dir.join(crate::lab::LAB_FILE).exists() {
+            return Err(LabError::Failed(format!(
+                "{} holds a drnode lab: `drctl lab down` it first",
+                dir.display()
+            )));
+        }
+        let _ = std::fs::remove_dir_all(dir);
+        std::fs::create_dir_all(dir).map_err(io("create", dir))?;
+        let ports =
+            crate::lab::process::free_ports(nodes as usize).map_err(io("choose ports in", dir))?;
+        let lab = LdapLab {
+            dir: dir.to_path_buf(),
+            nodes: (0..nodes as usize)
+                .map(|i| LdapLabNode {
+                    name: format!("node-{}", i + 1),
+                    port: ports[i],
+                    server_id: i as u32 + 1,
+                })
+                .collect(),
+        };
+        let pw: String = {
+            use rand::Rng;
+            rand::rng()
+                .sample_iter(rand::distr::Alphanumeric)
+                .take(20)
+                .map(char::from)
+                .collect()
+        };
+        let pw_path = dir.join("password");
+        {
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .write(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&pw_path)
+                .map_err(io("write", &pw_path))?;
+            f.write_all(pw.as_bytes()).map_err(io("write", &pw_path))?;
+        }
+        let hashed = hash(&pw)?;
+        let mut yaml = format!("# Written by `drctl lab up --kind openldap`. Use it with: export DRCTL_CLUSTER={}\ncluster: ldap-lab\nnodes:\n", lab.cluster_file().display());
+        for (i, n) in lab.nodes.iter().enumerate() {
+            let d = dir.join(&n.name);
+            for sub in ["slapd.d", "db"] {
+                std::fs::create_dir_all(d.join(sub)).map_err(io("create", &d))?;
+            }
+            let ldif = config(dir, n, (i > 0).then(|| lab.nodes[0].port), &pw, &hashed);
+            let path = d.join("config.ldif");
+            // It holds the replication credentials in clear (the lab's password): 0600.
+            crate::util::secret::write_private_file(&path, ldif.as_bytes())
+                .map_err(io("write", &path))?;
+            let out = Command::new("/usr/sbin/slapadd")
+                .arg("-n0")
+                .arg("-F")
+                .arg(d.join("slapd.d"))
+                .arg("-l")
+                .arg(&path)
+                .output()
+                .map_err(|e| LabError::Failed(format!("slapadd: {e}")))?;
+            if !out.status.success() {
+                return Err(LabError::Failed(format!(
+                    "slapadd -n0 for {}: {}",
+                    n.name,
+                    String::from_utf8_lossy(&out.stderr)
+                )));
+            }
+            yaml.push_str(&format!(
+                "- name: {}\n  kind: openldap\n  url: ldap://127.0.0.1:{}\n  bind_dn: {CONFIG_DN}\n  password_file: password\n  suffix: {SUFFIX}\n  data_dir: {}/db\n",
+                n.name, n.port, n.name));
+        }
+        std::fs::write(lab.cluster_file(), yaml).map_err(io("write", &lab.cluster_file()))?;
+        let state = dir.join(STATE_FILE);
+        std::fs::write(&state, serde_json::to_vec_pretty(&lab).expect("serializes"))
+            .map_err(io("write", &state))?;
+        Ok(lab)
+    }
+
+    /// The pid of the node's slapd, if it runs (its command line names the node's directory).
+    pub fn pid(&self, name: &str) -> Option<u32> {
+        let d = self.dir.join(name);
+        let pid: u32 = std::fs::read_to_string(d.join("slapd.pid"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()?;
+        (crate::lab::process::state(pid, &d.join("slapd.d")) != crate::lab::ProcState::Stopped)
+            .then_some(pid)
+    }
+
+    pub fn start(&self, name: &str) -> Result<(), LabError> {
+        let n = self.node(name)?;
+        if self.pid(name).is_some() {
+            return Ok(());
+        }
+        let d = self.dir.join(name);
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(d.join("slapd.log"))
+            .map_err(io("open", &d))?;
+        Command::new(SLAPD)
+            .arg("-F")
+            .arg(d.join("slapd.d"))
+            .arg("-h")
+            .arg(format!("ldap://127.0.0.1:{}/", n.port))
+            .arg("-n")
+            .arg(format!("slapd-{name}"))
+            .arg("-d")
+            .arg("16384")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(io("open", &d))?)
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .map_err(|e| LabError::Failed(format!("cannot start slapd for {name}: {e}")))?;
+        let until = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", n.port)).is_err()
+            || self.pid(name).is_none()
+        {
+            if Instant::now() > until {
+                return Err(LabError::Failed(format!(
+                    "slapd for {name} did not answer within 20 s: see {}",
+                    d.join("slapd.log").display()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Ok(())
+    }
+
+    /// Sends `sig` to the node's slapd and, for KILL and TERM, waits until it is gone.
+    pub fn signal(&self, name: &str, sig: crate::lab::Sig) -> Result<Option<u32>, LabError> {
+        self.node(name)?;
+        let Some(pid) = self.pid(name) else {
+            return Ok(None);
+        };
+        let send = |sig| {
+            crate::lab::process::send(pid, sig)
+                .map_err(|e| LabError::Failed(format!("signal {pid}: {e}")))
+        };
+        send(sig)?;
+        if matches!(sig, crate::lab::Sig::Kill | crate::lab::Sig::Term) {
+            // A paused slapd acts on SIGTERM only once it runs again.
+            let _ = send(crate::lab::Sig::Cont);
+            let until = Instant::now() + Duration::from_secs(10);
+            while self.pid(name).is_some() && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            if self.pid(name).is_some() {
+                send(crate::lab::Sig::Kill)?;
+            }
+        }
+        Ok(Some(pid))
+    }
+
+    /// Stops every slapd (TERM), then removes the directory unless `keep`.
+    pub fn down(self, keep: bool) -> Result<Vec<String>, LabError> {
+        let mut stopped = Vec::new();
+        for n in &self.nodes {
+            if self.signal(&n.name, crate::lab::Sig::Term)?.is_some() {
+                stopped.push(n.name.clone());
+            }
+        }
+        if !keep {
+            std::fs::remove_dir_all(&self.dir).map_err(io("remove", &self.dir))?;
+        }
+        Ok(stopped)
+    }
+}

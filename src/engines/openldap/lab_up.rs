@@ -1,0 +1,114 @@
+//! Bringing an openldap lab up (for `drctl lab up --kind openldap` and the drills): start every
+//! slapd, seed the suffix on the provider as its rootDN, wait until every consumer holds it.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use super::lab::{self as ll, LdapLab};
+use crate::engines::openldap::{nodes_of, LdapCluster, LdapNode};
+use crate::inventory::Inventory;
+use crate::lab::LabError;
+
+fn failed(e: impl std::fmt::Display) -> LabError {
+    LabError::Failed(e.to_string())
+}
+
+/// The lab's openldap nodes as its cluster file lists them.
+pub fn nodes(lab: &LdapLab) -> Result<Vec<LdapNode>, LabError> {
+    let inv = Inventory::load(&lab.cluster_file()).map_err(failed)?;
+    let mut n = nodes_of(&inv).map_err(failed)?;
+    n.truncate(lab.nodes.len());
+    Ok(n)
+}
+
+/// A node as the suffix's rootDN (for writing data; the cluster file binds as cn=config's).
+pub fn as_admin(node: &LdapNode) -> LdapNode {
+    let mut admin = node.clone();
+    admin.bind_dn = ll::ADMIN_DN.into();
+    admin
+}
+
+/// Starts every slapd, seeds the suffix, waits (up to `deadline`) until the lab converged.
+pub async fn up(lab: &LdapLab, deadline: Duration) -> Result<LdapCluster, LabError> {
+    start_all(lab)?;
+    seed(lab, deadline).await
+}
+
+pub fn start_all(lab: &LdapLab) -> Result<(), LabError> {
+    lab.nodes.iter().try_for_each(|n| lab.start(&n.name))
+}
+
+/// Seeds the suffix on the provider, waits until every consumer holds it.
+pub async fn seed(lab: &LdapLab, deadline: Duration) -> Result<LdapCluster, LabError> {
+    let nodes = nodes(lab)?;
+    let pw = lab.password()?;
+    let mut s = as_admin(&nodes[0])
+        .connect(Duration::from_secs(2))
+        .await
+        .map_err(failed)?;
+    let set = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<HashSet<String>>();
+    let base = [
+        (
+            ll::SUFFIX.to_string(),
+            vec![
+                ("objectClass", set(&["dcObject", "organization"])),
+                ("dc", set(&["example"])),
+                ("o", set(&["Example"])),
+            ],
+        ),
+        (
+            format!("ou=people,{}", ll::SUFFIX),
+            vec![
+                ("objectClass", set(&["organizationalUnit"])),
+                ("ou", set(&["people"])),
+            ],
+        ),
+        (
+            ll::REPL_DN.to_string(),
+            vec![
+                (
+                    "objectClass",
+                    set(&["organizationalRole", "simpleSecurityObject"]),
+                ),
+                ("cn", set(&["replicator"])),
+                ("userPassword", set(&[&pw])),
+            ],
+        ),
+    ];
+    for (dn, attrs) in base {
+        s.add(
+            &dn,
+            attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        )
+        .await
+        .map_err(failed)?;
+    }
+    s.close().await;
+    let cl = LdapCluster::new(
+        "ldap-lab",
+        nodes,
+        Duration::from_secs(1),
+        Duration::from_secs(30),
+    );
+    let until = Instant::now() + deadline;
+    loop {
+        let view = cl.probe().await;
+        let a = view.assess();
+        let fps: HashSet<String> = view
+            .nodes
+            .iter()
+            .filter_map(|n| n.state.as_ref().ok().map(|s| s.fingerprint.clone()))
+            .collect();
+        if a.healthy && fps.len() == 1 {
+            return Ok(cl);
+        }
+        if Instant::now() > until {
+            return Err(failed(format!(
+                "the openldap lab did not converge within {} s: {}",
+                deadline.as_secs(),
+                a.problems.join("; ")
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

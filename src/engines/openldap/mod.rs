@@ -1,0 +1,270 @@
+//! OpenLDAP nodes (`kind: openldap`): real slapd servers read through `cn=config`, `cn=Monitor`
+//! and their CSNs, and changed through `cn=config` modifications in the order measured in
+//! `shared/OPENLDAP.md`. Procedures are plans of [`LdapAction`] run by the generic runner.
+
+mod assess;
+mod client;
+mod converge;
+pub mod csn;
+mod demote;
+pub mod drill;
+mod drill_check;
+mod export;
+pub mod lab;
+pub mod lab_up;
+pub mod lock;
+mod procedures;
+mod report;
+pub mod runbook;
+mod state;
+mod steps;
+pub mod writes;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use assess::{Assessment, LdapView, NodeAssessment};
+pub use client::{LdapError, Session};
+pub use demote::demote;
+pub use procedures::{failover, lost_sid, repoint, switchover};
+pub use report::{rank, status_json, LdapCandidate};
+pub use state::{LdapRole, NodeState};
+pub use steps::LdapAction;
+
+use crate::engine::{ProcError, RunContext};
+use crate::inventory::{Inventory, NodeEntry, NodeKind};
+use crate::util::secret::Passphrase;
+
+/// One slapd as the cluster file describes it.
+#[derive(Clone)]
+pub struct LdapNode {
+    pub name: String,
+    pub url: String,
+    pub promotable: bool,
+    pub bind_dn: String,
+    pub password: Passphrase,
+    pub suffix: String,
+    pub ldapi: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub reseed_command: Option<String>,
+}
+
+impl std::fmt::Debug for LdapNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LdapNode({} {})", self.name, self.url)
+    }
+}
+
+const FIELDS: [&str; 7] = [
+    "bind_dn",
+    "password_file",
+    "password_env",
+    "suffix",
+    "ldapi",
+    "data_dir",
+    "reseed_command",
+];
+
+fn set_fields(n: &NodeEntry) -> Vec<&'static str> {
+    let set = [
+        n.bind_dn.is_some(),
+        n.password_file.is_some(),
+        n.password_env.is_some(),
+        n.suffix.is_some(),
+        n.ldapi.is_some(),
+        n.data_dir.is_some(),
+        n.reseed_command.is_some(),
+    ];
+    FIELDS
+        .iter()
+        .zip(set)
+        .filter(|(_, s)| *s)
+        .map(|(f, _)| *f)
+        .collect()
+}
+
+/// A drnode entry must not carry OpenLDAP fields (a typo'd `kind` would hide them).
+pub fn reject_ldap_fields(n: &NodeEntry) -> Result<(), String> {
+    match set_fields(n).first() {
+        Some(f) => Err(format!("{f}: only for `kind: openldap` nodes")),
+        None => Ok(()),
+    }
+}
+
+/// Checks an openldap entry; the error starts with the field it is about.
+pub fn validate_entry(n: &NodeEntry) -> Result<(), String> {
+    let url = url::Url::parse(&n.url).map_err(|e| format!("url: '{}': {e}", n.url))?;
+    if !matches!(url.scheme(), "ldap" | "ldaps") || url.host().is_none() {
+        return Err(format!(
+            "url: '{}': an openldap node needs ldap://HOST:PORT or ldaps://HOST:PORT",
+            n.url
+        ));
+    }
+    let dn = |field: &str, v: &Option<String>| -> Result<(), String> {
+        match v {
+            None => Err(format!("{field}: required for `kind: openldap`")),
+            Some(v) if !v.contains('=') => Err(format!("{field}: '{v}' is not a DN")),
+            Some(_) => Ok(()),
+        }
+    };
+    if n.ldapi.is_none() {
+        dn("bind_dn", &n.bind_dn)?;
+    }
+    dn("suffix", &n.suffix)?;
+    let pw: Result<(), String> = match (&n.password_file, &n.password_env, &n.ldapi) {
+        (Some(_), Some(_), _) => {
+            Err("password_file: give password_file or password_env, not both".into())
+        }
+        (None, None, None) => Err(
+            "password_file: required for `kind: openldap` (or password_env, or ldapi for SASL EXTERNAL)"
+                .into(),
+        ),
+        _ => Ok(()),
+    };
+    pw?;
+    if let Some(c) = &n.reseed_command {
+        if c.trim().is_empty() {
+            return Err("reseed_command: empty".into());
+        }
+    }
+    Ok(())
+}
+
+/// The openldap nodes of a cluster file, with their passwords read.
+pub fn nodes_of(inv: &Inventory) -> Result<Vec<LdapNode>, String> {
+    inv.file
+        .nodes
+        .iter()
+        .filter(|n| n.kind == NodeKind::Openldap)
+        .map(|n| {
+            let password = match (&n.password_file, &n.password_env) {
+                (Some(p), _) => Passphrase::from_file(&inv.resolve_path(p))
+                    .map_err(|e| format!("{}: password_file: {e}", n.name))?,
+                (None, Some(var)) => {
+                    let v = std::env::var(var)
+                        .map_err(|_| format!("{}: password_env: ${var} is not set", n.name))?;
+                    Passphrase::new(v, var).map_err(|e| format!("{}: {e}", n.name))?
+                }
+                // SASL EXTERNAL binds with no password: nothing to hide (and "-" is no secret).
+                (None, None) => Passphrase::new("-", "ldapi").expect("not empty"),
+            };
+            if n.password_file.is_some() || n.password_env.is_some() {
+                // An LDAP error text or a step's output that shows it prints `***`.
+                crate::util::redact::register(password.expose());
+            }
+            Ok(LdapNode {
+                name: n.name.clone(),
+                url: n.url.trim_end_matches('/').to_string(),
+                promotable: n.promotable,
+                bind_dn: n.bind_dn.clone().unwrap_or_default(),
+                password,
+                suffix: n.suffix.clone().unwrap_or_default(),
+                ldapi: n.ldapi.as_deref().map(|p| inv.resolve_path(p)),
+                data_dir: n.data_dir.as_deref().map(|p| inv.resolve_path(p)),
+                reseed_command: n.reseed_command.clone(),
+            })
+        })
+        .collect()
+}
+
+/// What an OpenLDAP procedure acts on.
+pub struct LdapCluster {
+    pub name: String,
+    pub nodes: Vec<LdapNode>,
+    pub run_id: String,
+    /// Connect timeout per node.
+    pub timeout: Duration,
+    /// How long a step's verification may wait.
+    pub step_timeout: Duration,
+    /// An olcSyncrepl value seen at plan time (it holds credentials: never serialized), so a
+    /// node can follow a new provider after every consumer's own value is gone.
+    template: std::sync::Mutex<Option<String>>,
+}
+
+impl LdapCluster {
+    pub fn new(name: &str, nodes: Vec<LdapNode>, timeout: Duration, step: Duration) -> Self {
+        LdapCluster {
+            name: name.to_string(),
+            nodes,
+            run_id: uuid::Uuid::new_v4().simple().to_string()[..12].to_string(),
+            timeout,
+            step_timeout: step,
+            template: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Remembers an olcSyncrepl value from the probe the plan is built from.
+    pub fn remember_template(&self, view: &LdapView) {
+        let found = view
+            .nodes
+            .iter()
+            .filter_map(|n| n.state.as_ref().ok())
+            .find_map(|s| s.syncrepl.first().cloned());
+        if let Some(v) = found {
+            *self.template.lock().expect("not poisoned") = Some(v);
+        }
+    }
+
+    pub fn template(&self) -> Option<String> {
+        self.template.lock().expect("not poisoned").clone()
+    }
+
+    pub fn node(&self, name: &str) -> Result<&LdapNode, ProcError> {
+        self.nodes.iter().find(|n| n.name == name).ok_or_else(|| {
+            ProcError::usage(format!(
+                "unknown node '{name}': the cluster's openldap nodes are {}",
+                self.nodes
+                    .iter()
+                    .map(|n| n.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
+    }
+
+    /// Connects to `name` (an error if it does not answer).
+    pub async fn session(&self, name: &str) -> Result<Session, ProcError> {
+        self.node(name)?
+            .connect(self.timeout)
+            .await
+            .map_err(|e| ProcError::failed(e.to_string()))
+    }
+
+    /// One node's state now, every entry read (CSNs, fingerprint).
+    pub async fn state(&self, name: &str) -> Result<NodeState, ProcError> {
+        self.read(name, true).await
+    }
+
+    /// One node's configuration and contextCSN only: cheap, for steps that change cn=config.
+    pub async fn config(&self, name: &str) -> Result<NodeState, ProcError> {
+        self.read(name, false).await
+    }
+
+    async fn read(&self, name: &str, scan: bool) -> Result<NodeState, ProcError> {
+        let n = self.node(name)?;
+        let mut s = self.session(name).await?;
+        let st = state::read_state(&mut s, &n.suffix, scan)
+            .await
+            .map_err(|e| ProcError::failed(format!("{name}: {e}")));
+        s.close().await;
+        st
+    }
+
+    pub async fn probe(&self) -> LdapView {
+        assess::probe(&self.name, &self.nodes, self.timeout).await
+    }
+}
+
+/// OpenLDAP has no lease of ours to hold: the run takes no lock (say so in the report).
+impl RunContext for LdapCluster {
+    fn run_id(&self) -> &str {
+        &self.run_id
+    }
+    async fn lock(&self, _: &str, _: Duration, _: bool) -> Result<Vec<String>, ProcError> {
+        Ok(Vec::new())
+    }
+    async fn unlock(&self, _: &[String]) {}
+    async fn record(&self, _: &[String], kind: &str, message: &str, success: Option<bool>) {
+        tracing::info!(kind, success, "{message}");
+    }
+}
