@@ -520,7 +520,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -566,7 +566,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -612,7 +612,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -658,7 +658,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -768,7 +768,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -826,7 +826,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -924,7 +924,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -970,7 +970,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1016,7 +1016,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1078,7 +1078,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1128,7 +1128,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1174,7 +1174,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1220,7 +1220,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1354,7 +1354,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1400,7 +1400,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1446,7 +1446,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1500,7 +1500,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1566,7 +1566,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2410,7 +2410,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2460,7 +2460,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2562,7 +2562,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2624,7 +2624,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2670,7 +2670,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2724,7 +2724,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2770,7 +2770,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2980,7 +2980,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3022,7 +3022,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3064,7 +3064,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3106,7 +3106,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3152,7 +3152,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3206,7 +3206,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3256,7 +3256,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3322,7 +3322,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3368,7 +3368,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3498,7 +3498,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3548,7 +3548,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3594,7 +3594,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3652,7 +3652,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3706,7 +3706,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3764,7 +3764,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3826,7 +3826,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3888,7 +3888,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3934,7 +3934,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3980,7 +3980,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4110,7 +4110,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4156,7 +4156,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4202,7 +4202,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4268,7 +4268,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4322,7 +4322,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4376,7 +4376,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4426,7 +4426,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4488,7 +4488,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4534,7 +4534,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4588,7 +4588,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4654,7 +4654,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4776,7 +4776,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -32,7 +32,8 @@ complete -c drctl -n "__fish_drctl_needs_command" -l timeout -d 'Connect timeout
 complete -c drctl -n "__fish_drctl_needs_command" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_needs_command" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_needs_command" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_needs_command" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "status" -d 'One row per node: role, epoch, database status, owns, lag, primary, health'
@@ -72,7 +73,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand status" -l timeout -d 'Conne
 complete -c drctl -n "__fish_drctl_using_subcommand status" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand status" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand status" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand status" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand status" -l watch -d 'Redraw every interval until interrupted'
 complete -c drctl -n "__fish_drctl_using_subcommand status" -s h -l help -d 'Print help'
@@ -85,7 +87,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand check" -l timeout -d 'Connec
 complete -c drctl -n "__fish_drctl_using_subcommand check" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand check" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand check" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand check" -l json -d 'Print JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand check" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand check" -s V -l version -d 'Print version'
@@ -97,7 +100,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_s
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -f -a "put" -d 'Write KEY=VALUE through the primary (or --node)'
@@ -113,7 +117,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -s V -l version -d 'Print version'
@@ -125,7 +130,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -s V -l version -d 'Print version'
@@ -138,7 +144,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
@@ -150,7 +157,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -s V -l version -d 'Print version'
@@ -169,7 +177,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand events" -l timeout -d 'Conne
 complete -c drctl -n "__fish_drctl_using_subcommand events" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand events" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand events" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand events" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand events" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand events" -s V -l version -d 'Print version'
@@ -181,7 +190,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand api" -l timeout -d 'Connect 
 complete -c drctl -n "__fish_drctl_using_subcommand api" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand api" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand api" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand api" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand api" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -192,7 +202,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l timeout -d 'C
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l json -d 'Print JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -s V -l version -d 'Print version'
@@ -208,7 +219,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l timeout -d 'C
 complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand switchover" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l json -d 'Print the result as JSON'
@@ -228,7 +240,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand failover" -l timeout -d 'Con
 complete -c drctl -n "__fish_drctl_using_subcommand failover" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand failover" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand failover" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand failover" -l force -d 'Fail over even if the primary answers (it is fenced), or if a replica is ahead of the target (its extra records are exported, then it is resynced)'
 complete -c drctl -n "__fish_drctl_using_subcommand failover" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand failover" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
@@ -248,7 +261,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l timeout -d 'Conn
 complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l list -d 'Show which servers could take that place, and why'
 complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand repoint" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
@@ -268,7 +282,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand demote" -l timeout -d 'Conne
 complete -c drctl -n "__fish_drctl_using_subcommand demote" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand demote" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand demote" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand demote" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand demote" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand demote" -l json -d 'Print the result as JSON'
@@ -285,7 +300,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l timeout -d 'C
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l json -d 'Print the result as JSON'
@@ -304,7 +320,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand join" -l timeout -d 'Connect
 complete -c drctl -n "__fish_drctl_using_subcommand join" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand join" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand join" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand join" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand join" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand join" -l json -d 'Print the result as JSON'
@@ -319,7 +336,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_su
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -f -a "auto" -d 'Turn automatic (partial, record by record) replication to NODE on or off'
@@ -335,7 +353,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcom
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l json -d 'Print the result as JSON'
@@ -355,7 +374,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcom
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l json -d 'Print the result as JSON'
@@ -379,7 +399,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l timeout -d '
 complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l json -d 'Print the result as JSON'
@@ -396,7 +417,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l timeout 
 complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l json -d 'Print the result as JSON'
@@ -414,7 +436,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l timeout -d 'C
 complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l force -d 'Complete the removal without the missing acknowledgements'
 complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand removenode" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
@@ -432,7 +455,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand services" -l timeout -d 'Con
 complete -c drctl -n "__fish_drctl_using_subcommand services" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand services" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand services" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand services" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand services" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand services" -l json -d 'Print the result as JSON'
@@ -447,7 +471,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_see
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -f -a "list" -d 'List a node\'s package files (default: the primary\'s)'
@@ -463,7 +488,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_su
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
@@ -476,7 +502,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_su
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -487,7 +514,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_su
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l expect-primary -d 'Refuse unless this node is the primary' -r
@@ -501,7 +529,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_su
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l json -d 'Print the result as JSON'
@@ -526,7 +555,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l timeout -d 'Conn
 complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l json -d 'Print the result as JSON'
@@ -541,7 +571,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_s
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -f -a "render" -d 'Print the hosts-file block: each node\'s unique name, then the alias (primary first)'
@@ -555,7 +586,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from render" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from render" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from render" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from render" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from render" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -l file -r -F
@@ -567,7 +599,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from help" -f -a "render" -d 'Print the hosts-file block: each node\'s unique name, then the alias (primary first)'
@@ -581,7 +614,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_s
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -f -a "init" -d 'Create a cluster CA (ca.pem, ca.key) in DIR'
@@ -597,7 +631,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l dir -r -F
@@ -611,7 +646,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "init" -d 'Create a cluster CA (ca.pem, ca.key) in DIR'
@@ -625,7 +661,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_sub
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "up" -d 'Start N drnode processes on loopback, node-1 primary, and wait until healthy'
@@ -649,7 +686,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -660,7 +698,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
@@ -671,7 +710,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -681,7 +721,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -691,7 +732,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -701,7 +743,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -712,7 +755,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l keep -d 'Keep the directory (data, logs)'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -s V -l version -d 'Print version'
@@ -729,7 +773,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -s V -l version -d 'Print version'
@@ -743,7 +788,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -s V -l version -d 'Print version'
@@ -756,7 +802,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
@@ -783,7 +830,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand run" -l timeout -d 'Connect 
 complete -c drctl -n "__fish_drctl_using_subcommand run" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand run" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand run" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand run" -l dry-run -d 'Print the plan from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand run" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand run" -l json -d 'Print the report as JSON'
@@ -798,7 +846,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -f -a "list" -d 'The bundled runbooks, with their parameters and whether they have a drill'
@@ -814,7 +863,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_sub
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
@@ -826,7 +876,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_sub
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from show" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from show" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from show" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from validate" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -837,7 +888,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_sub
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from validate" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from validate" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from validate" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from validate" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from validate" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -848,7 +900,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_sub
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -s V -l version -d 'Print version'
@@ -866,7 +919,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand drill" -l timeout -d 'Connec
 complete -c drctl -n "__fish_drctl_using_subcommand drill" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand drill" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand drill" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand drill" -l all -d 'Every bundled runbook\'s drill'
 complete -c drctl -n "__fish_drctl_using_subcommand drill" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand drill" -s h -l help -d 'Print help'
@@ -892,7 +946,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l timeout -d 'Connec
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l schedule-only -d 'Print the schedules the seed draws and run nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l json
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -s h -l help -d 'Print help'
@@ -905,7 +960,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand completions" -l timeout -d '
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
-openldap\t''"
+openldap\t''
+skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos completions help" -f -a "status" -d 'One row per node: role, epoch, database status, owns, lag, primary, health'

@@ -35,37 +35,24 @@ pub struct TlsTrust {
     pub trust_dir: Option<PathBuf>,
 }
 
+/// One node: the fields every engine has. The rest belongs to the node's engine, which reads
+/// them into a strict struct of its own (an unknown field is an error naming it).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct NodeEntry {
-    pub name: String,
-    pub url: String,
+    /// Required; defaulted here so that a misspelt field is named before a missing one.
     #[serde(default)]
-    pub kind: NodeKind,
+    pub name: String,
+    #[serde(default)]
+    pub url: String,
+    /// The engine (`engines::registry`); absent means the default, drnode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
     /// May this node be promoted (seed 002: shadows outside the failover group may not)?
     #[serde(default = "yes")]
     pub promotable: bool,
-    /// openldap: the DN drctl binds as (it manages cn=config and reads the whole suffix).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bind_dn: Option<String>,
-    /// openldap: file holding the bind password (mode 600), relative to the cluster file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password_file: Option<PathBuf>,
-    /// openldap: environment variable holding the bind password.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password_env: Option<String>,
-    /// openldap: the replicated suffix, e.g. `dc=example,dc=com`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub suffix: Option<String>,
-    /// openldap: ldapi socket path; when set, drctl binds with SASL EXTERNAL through it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ldapi: Option<PathBuf>,
-    /// openldap: the mdb directory, so `demote` can reseed a diverged server (local host only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_dir: Option<PathBuf>,
-    /// openldap: shell command that stops slapd, wipes its database and starts it again.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reseed_command: Option<String>,
+    /// The engine's own fields.
+    #[serde(flatten)]
+    pub settings: serde_yaml::Mapping,
 }
 
 fn yes() -> bool {
@@ -77,26 +64,46 @@ impl Default for NodeEntry {
         NodeEntry {
             name: String::new(),
             url: String::new(),
-            kind: NodeKind::Drnode,
+            kind: None,
             promotable: true,
-            bind_dn: None,
-            password_file: None,
-            password_env: None,
-            suffix: None,
-            ldapi: None,
-            data_dir: None,
-            reseed_command: None,
+            settings: serde_yaml::Mapping::new(),
         }
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum NodeKind {
-    #[default]
-    Drnode,
-    Openldap,
+impl NodeEntry {
+    /// The engine's own fields as its strict struct (`deny_unknown_fields`); the error starts
+    /// with the field it is about when serde names one.
+    pub fn settings<T: serde::de::DeserializeOwned>(&self) -> Result<T, String> {
+        serde_yaml::from_value(serde_yaml::Value::Mapping(self.settings.clone())).map_err(|e| {
+            let m = e.to_string();
+            match m.strip_prefix("unknown field `") {
+                Some(rest) => {
+                    let field = rest.split('`').next().unwrap_or_default();
+                    format!("{field}: unknown field ({m})")
+                }
+                None => m,
+            }
+        })
+    }
+
+    /// The names of the engine's own fields given, in file order.
+    pub fn setting_names(&self) -> Vec<String> {
+        self.settings
+            .keys()
+            .map(|k| match k {
+                serde_yaml::Value::String(s) => s.clone(),
+                other => serde_yaml::to_string(other)
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string(),
+            })
+            .collect()
+    }
 }
+
+/// Checks one node entry for its engine; the error starts with the field it is about.
+pub type Validate = fn(&NodeEntry) -> Result<(), String>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum InventoryError {
@@ -117,7 +124,9 @@ pub struct Inventory {
 }
 
 impl Inventory {
-    pub fn load(path: &Path) -> Result<Inventory, InventoryError> {
+    /// Reads and checks a cluster file, each node by `validate` (its engine's check:
+    /// `engines::load_inventory` passes the registry's).
+    pub fn load(path: &Path, validate: Validate) -> Result<Inventory, InventoryError> {
         use crate::runbook::yaml::{read_bounded, ReadError};
         let text = read_bounded(path).map_err(|e| match e {
             ReadError::Io(source) => InventoryError::Read {
@@ -129,10 +138,10 @@ impl Inventory {
                 message: format!("{too_large}; a cluster file is a few KB"),
             },
         })?;
-        Self::parse(path, &text)
+        Self::parse(path, &text, validate)
     }
 
-    pub fn parse(path: &Path, text: &str) -> Result<Inventory, InventoryError> {
+    pub fn parse(path: &Path, text: &str, validate: Validate) -> Result<Inventory, InventoryError> {
         let invalid = |message: String| InventoryError::Invalid {
             path: path.to_path_buf(),
             message,
@@ -157,16 +166,7 @@ impl Inventory {
         let mut urls = std::collections::HashMap::new();
         for (i, n) in file.nodes.iter().enumerate() {
             validate_label(&n.name).map_err(|e| invalid(format!("nodes[{i}].name: {e}")))?;
-            match n.kind {
-                NodeKind::Drnode => {
-                    crate::api::client::parse_node_url(&n.url)
-                        .map_err(|e| invalid(format!("nodes[{i}].url: {e}")))?;
-                    crate::engines::openldap::reject_ldap_fields(n)
-                        .map_err(|e| invalid(format!("nodes[{i}].{e}")))?;
-                }
-                NodeKind::Openldap => crate::engines::openldap::validate_entry(n)
-                    .map_err(|e| invalid(format!("nodes[{i}].{e}")))?,
-            }
+            validate(n).map_err(|e| invalid(format!("nodes[{i}].{e}")))?;
             if let Some(j) = names.insert(n.name.as_str(), i) {
                 return Err(invalid(format!(
                     "nodes[{i}].name: '{}' is already used by nodes[{j}]",
@@ -204,14 +204,6 @@ impl Inventory {
     /// Resolves a path of the cluster file against its directory.
     pub fn resolve_path(&self, p: &Path) -> PathBuf {
         self.resolve(p)
-    }
-
-    /// The kinds of node the file lists.
-    pub fn kinds(&self) -> Vec<NodeKind> {
-        let mut kinds: Vec<NodeKind> = self.file.nodes.iter().map(|n| n.kind).collect();
-        kinds.sort_by_key(|k| *k as u8);
-        kinds.dedup();
-        kinds
     }
 
     pub fn trust(&self) -> crate::util::tls::Trust {

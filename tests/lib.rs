@@ -10,6 +10,7 @@ mod it {
     mod chaos_ldap;
     mod cli;
     mod divergence;
+    mod engines;
     mod epochs;
     mod file_safety;
     mod late;

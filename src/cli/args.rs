@@ -63,10 +63,10 @@ pub struct GlobalArgs {
         long,
         global = true,
         env = "DRCTL_KIND",
-        value_enum,
-        value_name = "KIND"
+        value_name = "KIND",
+        value_parser = clap::builder::PossibleValuesParser::new(crate::engines::registry::kinds())
     )]
-    pub kind: Option<crate::inventory::NodeKind>,
+    pub kind: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -66,7 +66,7 @@ pub struct ChaosArgs {
 
 fn options(g: &GlobalArgs, a: &ChaosArgs) -> Result<Options, CliError> {
     let usage = |e: chaos::ChaosError| CliError::usage(e.to_string());
-    let kind = Kind::of(g.kind).map_err(usage)?;
+    let kind = Kind::of(g.kind.as_deref()).map_err(usage)?;
     if !(3..=5).contains(&a.nodes) {
         return Err(usage(chaos::ChaosError::Nodes(a.nodes)));
     }

@@ -1,30 +1,12 @@
-//! Everything a command needs to reach the cluster: the inventory (from `--cluster`,
-//! `DRCTL_CLUSTER`, `./drctl.yaml`, the lab, or `--node URL` alone), the passphrase, TLS
-//! trust, and one client per node.
+//! Everything a command needs to reach the cluster: where the cluster file is, who operates,
+//! and, for drnode commands, the drnode cluster (`engines::drnode::Context`).
 
 use std::path::{Path, PathBuf};
 
 use super::args::GlobalArgs;
 use super::error::CliError;
-use crate::api::client::{http_client, parse_node_url};
-use crate::api::{ClientOptions, NodeClient};
-use crate::engines::drnode::cluster::{probe, ClusterView, Target};
-use crate::inventory::Inventory;
-use crate::util::secret::Passphrase;
-use crate::util::tls::Trust;
 
-pub struct Context {
-    pub cluster: String,
-    /// Where the node list came from, for messages.
-    pub source: String,
-    pub targets: Vec<Target>,
-    /// The node `--node` selected.
-    pub selected: Option<Target>,
-    pub options: ClientOptions,
-    pub http: reqwest::Client,
-    pub passphrase: Passphrase,
-    pub inventory: Option<Inventory>,
-}
+pub use crate::engines::drnode::Context;
 
 /// Finds the cluster file: `--cluster`/`DRCTL_CLUSTER`, `./drctl.yaml`, then the lab's.
 pub fn cluster_file(global: &GlobalArgs) -> Option<PathBuf> {
@@ -48,255 +30,28 @@ pub(super) fn operator(global: &GlobalArgs) -> String {
         .unwrap_or_else(|| format!("uid:{}", nix::unistd::getuid()))
 }
 
-fn passphrase(global: &GlobalArgs, inv: Option<&Inventory>) -> Result<Passphrase, CliError> {
-    if let Some(p) = &global.passphrase_file {
-        return Passphrase::from_file(p).map_err(|e| CliError::usage(e.to_string()));
-    }
-    if let Ok(v) = std::env::var("DRCTL_PASSPHRASE") {
-        return Passphrase::new(v, "DRCTL_PASSPHRASE").map_err(|e| CliError::usage(e.to_string()));
-    }
-    if let Some(p) = inv.and_then(Inventory::passphrase_file) {
-        return Passphrase::from_file(&p).map_err(|e| CliError::usage(e.to_string()));
-    }
-    Err(CliError::usage(
-        "no passphrase: give --passphrase-file, set DRCTL_PASSPHRASE, or set passphrase_file in the cluster file",
-    ))
-}
-
-impl Context {
-    pub async fn load(global: &GlobalArgs) -> Result<Context, CliError> {
-        let node_url = global.node.as_deref().filter(|n| n.contains("://"));
-        let file = cluster_file(global);
-        let inventory = match (&file, node_url) {
-            (Some(path), _) => {
-                Some(Inventory::load(path).map_err(|e| CliError::usage(e.to_string()))?)
-            }
-            (None, Some(_)) => None,
-            (None, None) => {
-                return Err(CliError::usage(
-                    "no cluster: give --cluster FILE (or DRCTL_CLUSTER), create ./drctl.yaml, \
-                     start a lab with `drctl lab up`, or give --node URL",
-                ))
-            }
-        };
-        let trust = match &inventory {
-            Some(inv) if inv.file.tls.ca.is_some() || inv.file.tls.trust_dir.is_some() => {
-                inv.trust()
-            }
-            _ => Trust {
-                ca: global.ca.clone(),
-                trust_dir: None,
-            },
-        };
-        if trust.ca.is_none() && trust.trust_dir.is_none() {
-            return Err(CliError::usage(
-                "no TLS trust: set tls.ca in the cluster file, or give --ca FILE (DRCTL_CA)",
-            ));
-        }
-        let options = ClientOptions {
-            trust,
-            connect_timeout: global.timeout,
-            request_timeout: global.timeout.max(std::time::Duration::from_millis(200)) * 3,
-            operator: Some(operator(global)),
-            run_id: None,
-            quiet_after_timeout: global.timeout.max(std::time::Duration::from_millis(200)) * 3,
-        };
-        let pass = passphrase(global, inventory.as_ref())?;
-        // Whatever the command prints, the passphrase shows as `***`.
-        crate::util::redact::register(pass.expose());
-        let http = http_client(&options).map_err(CliError::from)?;
-        let make = |name: &str, url: &str, promotable: bool| -> Result<Target, CliError> {
-            Ok(Target {
-                name: name.to_string(),
-                url: url.trim_end_matches('/').to_string(),
-                promotable,
-                client: NodeClient::new(http.clone(), url, pass.clone(), &options)?,
-            })
-        };
-        let (cluster, source, targets) = match &inventory {
-            Some(inv) => (
-                inv.file.cluster.clone(),
-                inv.path.display().to_string(),
-                inv.file
-                    .nodes
-                    .iter()
-                    // Mixed files: openldap nodes are reached by `cli::openldap`, not here.
-                    .filter(|n| n.kind == crate::inventory::NodeKind::Drnode)
-                    .map(|n| make(&n.name, &n.url, n.promotable))
-                    .collect::<Result<Vec<_>, _>>()?,
-            ),
-            None => {
-                let url = node_url.expect("checked above");
-                parse_node_url(url).map_err(CliError::from)?;
-                let seed = make(url, url, true)?;
-                let status = seed.client.status().await?;
-                let members = seed.client.members().await?;
-                let mut targets = members
-                    .iter()
-                    .filter(|m| m.state != crate::api::MemberState::Removed)
-                    .map(|m| make(&m.name, &m.url, m.promotable))
-                    .collect::<Result<Vec<_>, _>>()?;
-                if targets.is_empty() {
-                    targets.push(make(&status.name, url, true)?);
-                }
-                (
-                    status.cluster,
-                    format!("the members list of {url}"),
-                    targets,
-                )
-            }
-        };
-        let alias = inventory
-            .as_ref()
-            .and_then(|i| i.file.alias.clone().map(|a| (a, i.file.alias_port)));
-        let selected = match &global.node {
-            None => None,
-            // The alias: the client resolves every address of it and tries them in order.
-            Some(n) if alias.as_ref().is_some_and(|(a, _)| a == n) => {
-                let (a, port) = alias.clone().expect("checked");
-                let port = port.ok_or_else(|| {
-                    CliError::usage(format!(
-                        "--node {a}: set alias_port in the cluster file to reach the cluster by its alias"
-                    ))
-                })?;
-                Some(make(&a, &format!("https://{a}:{port}"), false)?)
-            }
-            Some(n) if n.contains("://") => {
-                let url = parse_node_url(n).map_err(CliError::from)?;
-                let url = url.as_str().trim_end_matches('/');
-                Some(match targets.iter().find(|t| t.url == url) {
-                    Some(t) => t.clone(),
-                    None => make(url, url, true)?,
-                })
-            }
-            Some(name) => Some(find(&targets, name, &source)?.clone()),
-        };
-        let ctx = Context {
-            cluster,
-            source,
-            targets,
-            selected,
-            options,
-            http,
-            passphrase: pass,
-            inventory,
-        };
-        ctx.refuse_misconfigured().await?;
-        Ok(ctx)
-    }
-
-    /// A wrong passphrase or an untrusted certificate on any node is the operator's
-    /// configuration, whatever the command: exit 2 saying so, before anything is read or
-    /// changed (it was "unreachable" with exit 0, 1 or 3). Asked with clients of its own, so a
-    /// node that does not answer here is asked again, normally, by the command.
-    async fn refuse_misconfigured(&self) -> Result<(), CliError> {
-        let options = ClientOptions {
-            request_timeout: self.options.connect_timeout,
-            quiet_after_timeout: std::time::Duration::ZERO,
-            ..self.options.clone()
-        };
-        let answers = futures_util::future::join_all(self.targets.iter().map(|t| {
-            let options = &options;
-            async move {
-                let client =
-                    NodeClient::new(self.http.clone(), &t.url, self.passphrase.clone(), options)?;
-                client.status().await.map(|_| ())
-            }
-        }))
-        .await;
-        let problems: Vec<String> = self
-            .targets
-            .iter()
-            .zip(answers)
-            .filter_map(|(t, r)| misconfigured(&t.name, &r.err()?))
-            .collect();
-        if problems.is_empty() {
-            return Ok(());
-        }
-        Err(CliError::usage(format!(
-            "cluster {} is misconfigured on this side:\n  - {}",
-            self.cluster,
-            problems.join("\n  - ")
-        )))
-    }
-
-    pub fn target(&self, name: &str) -> Result<&Target, CliError> {
-        find(&self.targets, name, &self.source)
-    }
-
-    pub async fn probe(&self) -> ClusterView {
-        probe(&self.cluster, &self.targets).await
-    }
-
-    /// The node to send a request to: `--node`, else the primary, else any node that answers
-    /// (a replica forwards writes to its primary).
-    pub async fn default_target(&self) -> Result<Target, CliError> {
-        if let Some(t) = &self.selected {
-            return Ok(t.clone());
-        }
-        let view = self.probe().await;
-        let chosen = view
-            .primary()
-            .or_else(|| view.nodes.iter().find(|n| n.ok().is_some()))
-            .map(|n| n.name.clone());
-        if let Some(name) = chosen {
-            return Ok(self.target(&name)?.clone());
-        }
-        // Every node refused or failed. A refusal (wrong passphrase, untrusted certificate)
-        // is the operator's to fix, so it decides the message and exit code.
-        let mut errors = view.nodes.into_iter().filter_map(|n| n.status.err());
-        let first = errors.next();
-        let refusal = first.as_ref().is_some_and(|e| !e.is_unreachable());
-        match first {
-            Some(e) if refusal => {
-                let mut err = CliError::from(e);
-                err.message = format!(
-                    "every node of cluster {} refused: {}",
-                    self.cluster, err.message
-                );
-                Err(err)
-            }
-            _ => Err(CliError::failed(format!(
-                "no node of cluster {} answered ({} nodes tried)",
-                self.cluster,
-                self.targets.len()
-            ))),
-        }
+/// The command line's view of the cluster, for every engine.
+pub fn global(g: &GlobalArgs) -> crate::engine::Global {
+    crate::engine::Global {
+        cluster_file: cluster_file(g),
+        node: g.node.clone(),
+        passphrase_file: g.passphrase_file.clone(),
+        ca: g.ca.clone(),
+        timeout: g.timeout,
+        operator: operator(g),
     }
 }
 
-/// What is wrong with the operator's configuration for `node`, if `e` says so.
-fn misconfigured(node: &str, e: &crate::api::ClientError) -> Option<String> {
-    use crate::api::ClientError;
-    match e {
-        ClientError::Api {
-            status: 401, body, ..
-        } => Some(format!(
-            "wrong passphrase for {node} (401: {}, request id {}): check --passphrase-file, \
-             DRCTL_PASSPHRASE or the cluster file's passphrase_file",
-            body.message, body.request_id
-        )),
-        ClientError::Tls { url, detail } => Some(format!(
-            "{node}'s certificate is not trusted by the cluster CA ({url}: {detail}): check the \
-             cluster file's tls.ca / tls.trust_dir (or --ca)"
-        )),
-        _ => None,
-    }
-}
-
-fn find<'a>(targets: &'a [Target], name: &str, source: &str) -> Result<&'a Target, CliError> {
-    crate::util::names::validate_label(name)
-        .map_err(|e| CliError::usage(format!("--node: {e}")))?;
-    targets.iter().find(|t| t.name == name).ok_or_else(|| {
-        CliError::usage(format!(
-            "unknown node '{name}': {source} lists {}",
-            targets
-                .iter()
-                .map(|t| t.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-    })
+/// The drnode cluster of the command line.
+pub async fn load(g: &GlobalArgs) -> Result<Context, CliError> {
+    let global = global(g);
+    let inventory = match &global.cluster_file {
+        Some(path) => {
+            Some(crate::engines::load_inventory(path).map_err(|e| CliError::usage(e.to_string()))?)
+        }
+        None => None,
+    };
+    Ok(Context::open(&global, inventory).await?)
 }
 
 /// Resolves `p` relative to `base`'s directory.

@@ -44,18 +44,6 @@ impl From<crate::engine::ProcError> for CliError {
 
 impl From<ClientError> for CliError {
     fn from(e: ClientError) -> Self {
-        match &e {
-            // A wrong passphrase and an untrusted certificate are the operator's configuration.
-            ClientError::Api { status: 401, .. } => CliError::usage(format!(
-                "{e}\nhint: check --passphrase-file, DRCTL_PASSPHRASE or the cluster file's passphrase_file"
-            )),
-            ClientError::Tls { .. } => CliError::usage(format!(
-                "{e}\nhint: check the cluster file's tls.ca / tls.trust_dir (or --ca)"
-            )),
-            ClientError::BadUrl { .. } | ClientError::TlsConfig(_) => CliError::usage(e.to_string()),
-            ClientError::Api { status: 400, .. } => CliError::usage(e.to_string()),
-            ClientError::Api { status: 404, .. } => CliError::failed(e.to_string()),
-            _ => CliError::failed(e.to_string()),
-        }
+        crate::engines::drnode::client_error(e).into()
     }
 }

@@ -1,228 +1,176 @@
-//! The procedure subcommands are thin fronts for their bundled runbooks: each maps its arguments
-//! to the runbook's parameters and runs it through the runbook engine, so `drctl switchover --to
-//! node-2` and `drctl run managed-switchover --var to=node-2` are one code path, with the same
-//! steps, journal and `drctl run --resume`.
+//! The procedure subcommands are thin fronts for their bundled runbooks: each maps its
+//! arguments to a verb and the verb's arguments; the engine picks the runbook and runs it, so
+//! `drctl switchover --to node-2` and `drctl run managed-switchover --var to=node-2` are one
+//! code path, with the same steps, journal and `drctl run --resume`.
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::args::{Command, PackagesCommand, ProcArgs, SyncCommand};
-use super::context::Context;
 use super::error::CliError;
-use crate::engine::ProcError;
-use crate::engines::drnode::Cluster;
-use crate::runbook::{self, engine, journal};
+use super::output::print_json_text;
+use crate::engine::{Engine, ProcError, ProcOptions, Verb, VerbArgs};
 
-/// A subcommand as a runbook run: which bundled runbook, with which parameters.
+/// A subcommand as a procedure: the verb, its arguments and the procedure options.
 pub struct Front<'a> {
-    pub runbook: &'static str,
-    pub vars: BTreeMap<String, String>,
+    pub verb: Verb,
+    pub args: VerbArgs,
     pub proc: &'a ProcArgs,
-    /// Where exported records go unless the runbook names a file.
-    pub export_dir: PathBuf,
 }
 
-fn front<'a>(runbook: &'static str, proc: &'a ProcArgs, vars: &[(&str, String)]) -> Front<'a> {
+fn front<'a>(verb: Verb, proc: &'a ProcArgs, args: &[(&'static str, String)]) -> Front<'a> {
     Front {
-        runbook,
-        vars: vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
+        verb,
+        args: args.iter().cloned().collect(),
         proc,
-        export_dir: PathBuf::from("."),
     }
 }
 
-fn opt(v: &Option<String>) -> String {
-    v.clone().unwrap_or_default()
+fn path(p: &Option<std::path::PathBuf>) -> String {
+    p.as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default()
 }
 
-/// The bundled runbook behind a procedure subcommand; None for every other command.
+/// The procedure behind a subcommand; None for every other command.
 pub fn of(cmd: &Command) -> Option<Front<'_>> {
     Some(match cmd {
-        Command::Switchover { to, proc } => {
-            front("managed-switchover", proc, &[("to", to.clone())])
-        }
+        Command::Switchover { to, proc } => front(Verb::Switchover, proc, &[("to", to.clone())]),
         Command::Failover {
             to,
             force,
             export_dir,
             proc,
-        } => Front {
-            export_dir: export_dir.clone(),
-            ..front(
-                "forced-failover",
+        } => {
+            let mut f = front(
+                Verb::Failover,
                 proc,
                 &[
-                    ("target", to.clone().unwrap_or_else(|| "auto".into())),
                     ("force", force.to_string()),
                     ("export_dir", export_dir.display().to_string()),
                 ],
-            )
-        },
+            );
+            if let Some(to) = to {
+                f.args.insert("to", to.clone());
+            }
+            f
+        }
         Command::Repoint {
             primary: Some(p),
             list: false,
             proc,
-        } => front("repoint-primary", proc, &[("primary", p.clone())]),
+        } => front(Verb::Repoint, proc, &[("primary", p.clone())]),
         Command::Demote {
             node,
             to,
             export,
             proc,
         } => front(
-            "demote-old-primary",
+            Verb::Demote,
             proc,
             &[
                 ("node", node.clone()),
-                ("to", opt(to)),
-                (
-                    "export",
-                    export
-                        .as_ref()
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_default(),
-                ),
+                ("to", to.clone().unwrap_or_default()),
+                ("export", path(export)),
             ],
         ),
-        Command::Standalone { node, proc } => front("standalone", proc, &[("node", node.clone())]),
+        Command::Standalone { node, proc } => {
+            front(Verb::Standalone, proc, &[("node", node.clone())])
+        }
         Command::Join {
             node,
             primary,
             export,
             proc,
         } => front(
-            "join",
+            Verb::Join,
             proc,
             &[
                 ("node", node.clone()),
                 ("primary", primary.clone()),
-                (
-                    "export",
-                    export
-                        .as_ref()
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_default(),
-                ),
+                ("export", path(export)),
             ],
         ),
         Command::Sync(SyncCommand::Auto { state, node, proc }) => front(
-            "sync-auto",
+            Verb::Sync,
             proc,
-            &[("node", node.clone()), ("state", state.clone())],
+            &[
+                ("mode", "auto".into()),
+                ("node", node.clone()),
+                ("state", state.clone()),
+            ],
         ),
         Command::Sync(SyncCommand::Full { from, to, proc }) => front(
-            "sync-full",
+            Verb::Sync,
             proc,
-            &[("from", from.clone()), ("to", to.clone())],
+            &[
+                ("mode", "full".into()),
+                ("from", from.clone()),
+                ("to", to.clone()),
+            ],
         ),
         Command::SeizeRoles { to, roles, proc } => front(
-            "seize-roles",
+            Verb::SeizeRoles,
             proc,
             &[("to", to.clone()), ("roles", roles.join(","))],
         ),
         Command::RemoveInstance { node, proc } => {
-            front("remove-failed-instance", proc, &[("node", node.clone())])
+            front(Verb::RemoveInstance, proc, &[("node", node.clone())])
         }
         Command::Removenode {
             target,
             force,
             proc,
         } if target != "status" => front(
-            if *force {
-                "removenode-force"
-            } else {
-                "removenode"
-            },
+            Verb::Removenode,
             proc,
-            &[("host_id", target.clone())],
+            &[("host_id", target.clone()), ("force", force.to_string())],
         ),
         Command::Services { action, node, proc } => front(
-            "services",
+            Verb::Services,
             proc,
             &[("node", node.clone()), ("state", action.clone())],
         ),
-        Command::Packages(PackagesCommand::Sync { proc }) => front("packages-sync", proc, &[]),
+        Command::Packages(PackagesCommand::Sync { proc }) => front(Verb::Packages, proc, &[]),
         Command::Upgrade { command, id, proc } => front(
-            "upgrade-standalone",
+            Verb::Upgrade,
             proc,
-            &[("command", command.clone()), ("id", opt(id))],
+            &[
+                ("command", command.clone()),
+                ("id", id.clone().unwrap_or_default()),
+            ],
         ),
         _ => return None,
     })
 }
 
-/// Runs the subcommand's runbook on a drnode cluster with the procedure options (`--dry-run`,
-/// `--yes`, `--json`, `--expect-primary`, `--expect-epoch`, `--break-lock`, `--wait`).
-pub async fn run(ctx: &Context, f: Front<'_>) -> Result<(), CliError> {
-    let args = f.proc;
-    let cl = cluster(ctx, args);
-    if args.expect_primary.is_some() || args.expect_epoch.is_some() {
-        let view = cl.probe().await;
-        crate::engines::drnode::check_expectations(
-            &view,
-            args.expect_primary.as_deref(),
-            args.expect_epoch,
-        )?;
-    }
-    let settings = settings(args, f.export_dir, ctx.http.clone(), None);
-    run_runbook(f.runbook, &f.vars, cl, &settings, args).await
-}
-
-/// The engine settings of a front: its options, a journal in the state directory.
-pub fn settings(
-    args: &ProcArgs,
-    export_dir: PathBuf,
-    http: reqwest::Client,
-    ldap: Option<Arc<crate::engines::openldap::LdapCluster>>,
-) -> engine::Settings {
+/// The procedure options of a subcommand, with the prompt that asks on the terminal.
+pub fn options(args: &ProcArgs) -> ProcOptions {
     let yes = args.yes;
-    engine::Settings {
+    ProcOptions {
         dry_run: args.dry_run,
-        ask: Arc::new(move |q: &str| prompt(q, yes)),
-        progress: !args.json,
+        json: args.json,
+        expect_primary: args.expect_primary.clone(),
+        expect_epoch: args.expect_epoch,
         break_lock: args.break_lock,
-        step_timeout: args.wait,
-        journal_dir: Some(journal::runs_dir()),
-        export_dir,
-        http,
-        ldap,
+        wait: args.wait,
+        ask: Arc::new(move |q: &str| prompt(q, yes)),
     }
 }
 
-/// Runs a bundled runbook (never a file of the same name), prints the report and maps the
-/// outcome to the exit code: the shared end of every procedure front, drnode or OpenLDAP.
-pub async fn run_runbook(
-    name: &str,
-    vars: &BTreeMap<String, String>,
-    cl: Cluster,
-    settings: &engine::Settings,
-    args: &ProcArgs,
-) -> Result<(), CliError> {
-    let rb = runbook::load_bundled(name)?;
-    let vars = engine::resolve_vars(&rb, vars)?;
-    if !args.json {
-        eprintln!(
-            "runbook {} (run {}){}",
-            rb.name,
-            cl.run_id,
-            if args.dry_run { ", dry run" } else { "" }
-        );
+/// Runs a front on the engine: its runbook, the report on stdout, the outcome as exit code.
+pub async fn run(engine: &dyn Engine, f: Front<'_>) -> Result<(), CliError> {
+    let front = engine.front(f.verb, &f.args)?;
+    let opts = options(f.proc);
+    let outcome = engine.run(front, &opts).await?;
+    if f.proc.json {
+        print_json_text(&outcome.json);
+    } else {
+        print!("{}", outcome.text);
     }
-    let report = engine::run(&rb, vars, cl, settings, None).await;
-    super::run::print_report(&report, args.json);
-    match report.exit {
+    match outcome.exit {
         None => Ok(()),
-        Some(exit) => Err(CliError::new(
-            exit,
-            report
-                .error
-                .clone()
-                .unwrap_or_else(|| report.outcome.clone()),
-        )),
+        Some(exit) => Err(CliError::new(exit, outcome.error)),
     }
 }
 
@@ -244,13 +192,4 @@ pub(super) fn prompt(question: &str, yes: bool) -> Result<bool, ProcError> {
         .read_line(&mut line)
         .map_err(|e| ProcError::refused(format!("cannot read the answer: {e}")))?;
     Ok(matches!(line.trim(), "yes" | "y" | "YES"))
-}
-
-pub fn cluster(ctx: &Context, args: &ProcArgs) -> Cluster {
-    let operator = ctx
-        .options
-        .operator
-        .clone()
-        .unwrap_or_else(|| "unknown".into());
-    Cluster::new(&ctx.cluster, &ctx.targets, &operator, args.wait)
 }

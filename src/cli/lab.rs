@@ -26,7 +26,7 @@ pub async fn lab_context(global: &GlobalArgs, lab: &Lab) -> Result<Context, CliE
     g.cluster = Some(lab.cluster_file());
     g.passphrase_file = Some(lab.dir.join("passphrase"));
     g.node = None;
-    Context::load(&g).await
+    super::context::load(&g).await
 }
 
 pub async fn cmd_lab(global: &GlobalArgs, cmd: &LabCommand) -> Result<(), CliError> {
@@ -96,7 +96,7 @@ pub async fn cmd_lab(global: &GlobalArgs, cmd: &LabCommand) -> Result<(), CliErr
         LabCommand::Write(args) => write(global, args).await,
         LabCommand::Bench { rounds, rate, json } => bench(*rounds, *rate, *json).await,
         LabCommand::Verify { acked_log, json } => {
-            let ctx = Context::load(global).await?;
+            let ctx = super::context::load(global).await?;
             let target = ctx.default_target().await?;
             let text = std::fs::read_to_string(acked_log).map_err(|e| {
                 CliError::usage(format!("cannot read {}: {e}", acked_log.display()))
@@ -187,7 +187,7 @@ async fn up(global: &GlobalArgs, nodes: u16, log_keep: Option<u64>) -> Result<()
         }
     };
     super::status::cmd_status(
-        &ctx,
+        &crate::engines::drnode::Drnode { ctx },
         &super::args::StatusArgs {
             json: false,
             watch: false,
@@ -211,7 +211,7 @@ async fn up(global: &GlobalArgs, nodes: u16, log_keep: Option<u64>) -> Result<()
 }
 
 async fn write(global: &GlobalArgs, args: &LabWriteArgs) -> Result<(), CliError> {
-    let ctx = Context::load(global).await?;
+    let ctx = super::context::load(global).await?;
     let prefix = match &args.prefix {
         Some(p) => {
             crate::api::client::validate_key(p)

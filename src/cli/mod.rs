@@ -13,7 +13,6 @@ pub mod error;
 mod events;
 mod fronts;
 mod lab;
-mod openldap;
 mod openldap_lab;
 pub mod output;
 mod run;
@@ -22,97 +21,56 @@ mod status;
 
 use clap::CommandFactory;
 
+use crate::engine::Verb;
+use crate::engines::registry;
+
 pub use args::Cli;
 use args::Command;
 pub use error::{CliError, Exit};
 
+/// The verb a cluster command performs, and the node it names (which picks the engine of a
+/// mixed cluster file); None for commands that reach no cluster (lab, run, certs, …).
+fn verb_of(cmd: &Command) -> Option<(Verb, Option<&str>)> {
+    if let Some(f) = fronts::of(cmd) {
+        let named = match cmd {
+            Command::Switchover { to, .. } => Some(to.as_str()),
+            Command::Failover { to, .. } => to.as_deref(),
+            Command::Repoint { primary, .. } => primary.as_deref(),
+            Command::Demote { node, .. } => Some(node.as_str()),
+            _ => None,
+        };
+        return Some((f.verb, named));
+    }
+    Some((
+        match cmd {
+            Command::Status(_) => Verb::Status,
+            Command::Check(_) => Verb::Check,
+            Command::Candidates(_) => Verb::Candidates,
+            Command::Repoint { .. } => Verb::Repoint,
+            Command::Entry(_) => Verb::Entry,
+            Command::Events(_) => Verb::Events,
+            Command::Api(_) => Verb::Api,
+            Command::Removenode { .. } => Verb::Removenode,
+            Command::Packages(_) => Verb::Packages,
+            Command::Hosts(_) => Verb::Hosts,
+            _ => return None,
+        },
+        None,
+    ))
+}
+
 /// Runs one drctl command.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let g = &cli.global;
-    if let Some(done) = openldap::dispatch(&cli).await {
-        return done;
+    if let Command::Lab(c) = &cli.command {
+        if let Some(done) = openldap_lab::cmd(g, c).await {
+            return done;
+        }
     }
-    if let Some(front) = fronts::of(&cli.command) {
-        let ctx = context::Context::load(g).await?;
-        // A front is a runbook run: its notes and errors hide the passphrase too.
-        crate::util::redact::register(ctx.passphrase.expose());
-        return fronts::run(&ctx, front).await;
-    }
-    if matches!(
-        &cli.command,
-        Command::Removenode { .. } | Command::Packages(_) | Command::Hosts(_)
-    ) {
-        let ctx = context::Context::load(g).await?;
-        return admin::dispatch(&ctx, &cli.command)
-            .await
-            .expect("matched above");
+    if let Some((verb, named)) = verb_of(&cli.command) {
+        return on_cluster(&cli, verb, named).await;
     }
     match &cli.command {
-        Command::Status(a) => status::cmd_status(&context::Context::load(g).await?, a).await,
-        Command::Check(a) => status::cmd_check(&context::Context::load(g).await?, a.json).await,
-        Command::Entry(c) => entry::cmd_entry(&context::Context::load(g).await?, c).await,
-        Command::Events(a) => events::cmd_events(&context::Context::load(g).await?, a).await,
-        Command::Api(a) => api_cmd::cmd_api(&context::Context::load(g).await?, a).await,
-        Command::Candidates(a) => {
-            let ctx = context::Context::load(g).await?;
-            let view = ctx.probe().await;
-            let ranked = crate::engines::drnode::rank(&view);
-            if a.json {
-                output::print_json(&ranked);
-            } else {
-                let mut t = output::table(&["RANK", "NODE", "ROLE", "EPOCH", "POSITION", "REASON"]);
-                for c in &ranked {
-                    t.add_row(vec![
-                        c.rank.map(|r| r.to_string()).unwrap_or_else(|| "-".into()),
-                        c.name.clone(),
-                        c.role.map(|r| r.to_string()).unwrap_or_else(|| "-".into()),
-                        c.epoch.map(|e| e.to_string()).unwrap_or_else(|| "-".into()),
-                        match (c.head_epoch, c.head_seq) {
-                            (Some(e), Some(s)) => format!("epoch {e} seq {s}"),
-                            _ => "-".into(),
-                        },
-                        c.reason.clone(),
-                    ]);
-                }
-                println!("{t}");
-            }
-            Ok(())
-        }
-        // `repoint --list`: with `--primary` it is a runbook front, dispatched above.
-        Command::Repoint { proc, .. } => {
-            let ctx = context::Context::load(g).await?;
-            {
-                let view = ctx.probe().await;
-                let rows = crate::engines::drnode::repoint_list(&view);
-                if proc.json {
-                    output::print_json(&rows);
-                } else {
-                    let mut t = output::table(&["NODE", "CAN SERVE", "WHY"]);
-                    for r in &rows {
-                        t.add_row(vec![
-                            r.name.clone(),
-                            if r.eligible { "yes" } else { "no" }.to_string(),
-                            r.reason.clone(),
-                        ]);
-                    }
-                    println!("{t}");
-                }
-            }
-            Ok(())
-        }
-        Command::Switchover { .. }
-        | Command::Failover { .. }
-        | Command::Demote { .. }
-        | Command::Standalone { .. }
-        | Command::Join { .. }
-        | Command::Sync(_)
-        | Command::SeizeRoles { .. }
-        | Command::RemoveInstance { .. }
-        | Command::Services { .. }
-        | Command::Upgrade { .. }
-        | Command::Removenode { .. }
-        | Command::Packages(_)
-        | Command::Hosts(_) => unreachable!("dispatched above"),
         Command::Certs(c) => certs::cmd_certs(c),
         Command::Lab(c) => lab::cmd_lab(g, c).await,
         Command::Run(a) => run::cmd_run(g, a).await,
@@ -122,6 +80,59 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "drctl", &mut std::io::stdout());
             Ok(())
+        }
+        _ => unreachable!("every cluster command has a verb"),
+    }
+}
+
+/// A command on a cluster: the engine is chosen once (the registry), refuses a verb it does
+/// not support before anything runs, and runs the rest.
+async fn on_cluster(cli: &Cli, verb: Verb, named: Option<&str>) -> Result<(), CliError> {
+    let global = context::global(&cli.global);
+    let inventory = match &global.cluster_file {
+        Some(path) => {
+            Some(crate::engines::load_inventory(path).map_err(|e| CliError::usage(e.to_string()))?)
+        }
+        None => None,
+    };
+    let reg = registry::choose(cli.global.kind.as_deref(), inventory.as_ref(), named)
+        .map_err(|e| CliError::usage(format!("--kind: {e}")))?;
+    if !reg.supports(verb) {
+        return Err(crate::engine::unsupported(reg.kind, verb).into());
+    }
+    let engine = registry::open(reg, &global, inventory).await?;
+    if let Some(front) = fronts::of(&cli.command) {
+        return fronts::run(engine.as_ref(), front).await;
+    }
+    match &cli.command {
+        Command::Status(a) => status::cmd_status(engine.as_ref(), a).await,
+        Command::Check(a) => status::cmd_check(engine.as_ref(), a.json).await,
+        Command::Candidates(a) => status::cmd_candidates(engine.as_ref(), a.json).await,
+        // `repoint --list`: with `--primary` it is a front, run above.
+        Command::Repoint { proc, .. } => {
+            let (json, table) = engine.repoint_list().await?;
+            if proc.json {
+                output::print_json(&json);
+            } else {
+                println!("{}", status::plain(&table));
+            }
+            Ok(())
+        }
+        // drnode's own reads and edits (no other engine claims these verbs).
+        cmd => {
+            let ctx = &engine
+                .as_any()
+                .downcast_ref::<crate::engines::drnode::Drnode>()
+                .ok_or_else(|| CliError::from(crate::engine::unsupported(engine.kind(), verb)))?
+                .ctx;
+            match cmd {
+                Command::Entry(c) => entry::cmd_entry(ctx, c).await,
+                Command::Events(a) => events::cmd_events(ctx, a).await,
+                Command::Api(a) => api_cmd::cmd_api(ctx, a).await,
+                _ => admin::dispatch(ctx, cmd)
+                    .await
+                    .expect("every other cluster verb is admin's"),
+            }
         }
     }
 }

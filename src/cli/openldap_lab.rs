@@ -9,7 +9,6 @@ use super::args::{GlobalArgs, LabCommand};
 use super::error::CliError;
 use super::output::{print_json, table};
 use crate::engines::openldap::lab::{self as ll, LdapLab};
-use crate::inventory::NodeKind;
 use crate::lab::{LabError, Sig};
 
 fn err(e: LabError) -> CliError {
@@ -24,7 +23,7 @@ fn err(e: LabError) -> CliError {
 pub async fn cmd(g: &GlobalArgs, c: &LabCommand) -> Option<Result<(), CliError>> {
     let dir = &g.lab_dir;
     if let LabCommand::Up { nodes, .. } = c {
-        if g.kind == Some(NodeKind::Openldap) {
+        if g.kind.as_deref() == Some(crate::engines::openldap::KIND) {
             return Some(up(g, *nodes).await);
         }
         if ll::is_lab(dir) {

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::args::GlobalArgs;
-use super::context::Context;
 use super::error::CliError;
 use super::output::{print_json, table};
 use super::runbook_args::{RunArgs, RunbookCommand};
@@ -40,8 +39,8 @@ pub async fn cmd_run(g: &GlobalArgs, a: &RunArgs) -> Result<(), CliError> {
     }
     // A cluster file of openldap nodes only has no drnode to reach (nor TLS trust to need).
     let ldap_only = super::context::cluster_file(g)
-        .and_then(|p| crate::inventory::Inventory::load(&p).ok())
-        .filter(|i| i.kinds() == [crate::inventory::NodeKind::Openldap]);
+        .and_then(|p| crate::engines::load_inventory(&p).ok())
+        .filter(|i| !crate::engines::registry::kinds_of(i).contains(&crate::engines::drnode::KIND));
     let (name, source, targets, operator, http, inventory) = match ldap_only {
         Some(inv) => (
             inv.file.cluster.clone(),
@@ -52,7 +51,7 @@ pub async fn cmd_run(g: &GlobalArgs, a: &RunArgs) -> Result<(), CliError> {
             Some(inv),
         ),
         None => {
-            let ctx = Context::load(g).await?;
+            let ctx = super::context::load(g).await?;
             crate::util::redact::register(ctx.passphrase.expose());
             let operator = ctx.options.operator.clone();
             let operator = operator.unwrap_or_else(|| "unknown".into());
@@ -154,40 +153,8 @@ fn secrets_again(
 pub fn print_report(r: &RunbookReport, json: bool) {
     if json {
         print_json(r);
-        return;
-    }
-    let hide = |s: &str| crate::util::redact::redact(s);
-    let mut t = table(&["#", "STEP", "OUTCOME", "MS", "NOTE"]);
-    for s in &r.steps {
-        t.add_row(vec![
-            (s.index + 1).to_string(),
-            format!("{} ({})", s.name, s.uses),
-            s.outcome.clone(),
-            s.ms.to_string(),
-            hide(s.note.as_deref().unwrap_or_default()),
-        ]);
-        if s.actions.len() > 1 || s.outcome.starts_with("would") {
-            for x in &s.actions {
-                t.add_row(vec![
-                    String::new(),
-                    format!("  - {}", hide(&x.step)),
-                    x.outcome.clone(),
-                    x.ms.to_string(),
-                    hide(x.note.as_deref().unwrap_or_default()),
-                ]);
-            }
-        }
-    }
-    println!("{t}");
-    println!(
-        "{}: {} in {} ms (run {})",
-        r.runbook, r.outcome, r.ms, r.run_id
-    );
-    for n in &r.notes {
-        println!("note: {n}");
-    }
-    if let Some(cmd) = &r.resume {
-        println!("resume with: {cmd}");
+    } else {
+        print!("{}", runbook::render(r));
     }
 }
 

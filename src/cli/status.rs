@@ -1,15 +1,14 @@
-//! `drctl status` and `drctl check`.
+//! `drctl status`, `check` and `candidates`: the engine's report, printed one way for every
+//! engine.
 
 use serde_json::json;
 
 use super::args::StatusArgs;
-use super::context::Context;
 use super::error::CliError;
 use super::output::{health_cell, print_json, table};
-use crate::api::Role;
-use crate::engines::drnode::cluster::{sync_cell, Assessment, ClusterView};
+use crate::engine::{Candidates, Engine, StatusReport, StatusTable};
 
-pub async fn cmd_status(ctx: &Context, args: &StatusArgs) -> Result<(), CliError> {
+pub async fn cmd_status(engine: &dyn Engine, args: &StatusArgs) -> Result<(), CliError> {
     // One listener for the whole watch: it keeps a Ctrl-C that arrives while probing.
     let mut interrupt = if args.watch {
         Some(
@@ -20,15 +19,14 @@ pub async fn cmd_status(ctx: &Context, args: &StatusArgs) -> Result<(), CliError
         None
     };
     loop {
-        let view = ctx.probe().await;
-        let assessment = view.assess();
+        let report = engine.status().await?;
         if args.json {
-            print_json(&status_json(&view, &assessment));
+            print_json(&report);
         } else {
             if args.watch && super::output::color_enabled() {
                 print!("\x1b[2J\x1b[H");
             }
-            print_table(&view, &assessment);
+            print_table(&report);
         }
         let Some(interrupt) = interrupt.as_mut() else {
             return Ok(());
@@ -40,15 +38,28 @@ pub async fn cmd_status(ctx: &Context, args: &StatusArgs) -> Result<(), CliError
     }
 }
 
-pub async fn cmd_check(ctx: &Context, json: bool) -> Result<(), CliError> {
-    let view = ctx.probe().await;
-    let assessment = view.assess();
-    report_check(
-        &view.cluster,
-        assessment.healthy,
-        &assessment.problems,
-        json,
-    )
+pub async fn cmd_check(engine: &dyn Engine, json: bool) -> Result<(), CliError> {
+    let r = engine.status().await?;
+    report_check(&r.cluster, r.healthy, &r.problems, json)
+}
+
+pub async fn cmd_candidates(engine: &dyn Engine, json: bool) -> Result<(), CliError> {
+    let c: Candidates = engine.candidates().await?;
+    if json {
+        print_json(&c);
+    } else {
+        println!("{}", plain(&c.table));
+    }
+    Ok(())
+}
+
+/// A listing's table without health (candidates, repoint targets).
+pub fn plain(t: &StatusTable) -> comfy_table::Table {
+    let mut out = table(&t.columns);
+    for r in &t.rows {
+        out.add_row(r.clone());
+    }
+    out
 }
 
 /// Prints a health verdict (any kind of cluster): exit 0 when healthy, 1 listing each problem.
@@ -78,145 +89,26 @@ pub fn report_check(
     }
 }
 
-pub fn status_json(view: &ClusterView, a: &Assessment) -> serde_json::Value {
-    let nodes: Vec<serde_json::Value> = view
-        .nodes
-        .iter()
-        .zip(&a.nodes)
-        .map(|(n, na)| match &n.status {
-            Ok(s) => json!({
-                "name": n.name,
-                "host_id": s.host_id,
-                "url": n.url,
-                "reachable": true,
-                "role": s.role,
-                "epoch": s.epoch,
-                "db_status": s.db_status,
-                "head_seq": s.head_seq,
-                "applied_seq": s.applied_seq,
-                "owns": na.owns,
-                "lag": na.lag,
-                "primary": na.primary,
-                "roles_held": view.roles_held(&s.host_id),
-                "services": s.services,
-                "member_state": view.member(n).map(|m| m.state),
-                "entries": s.entries,
-                "digest": s.digest,
-                "health": na.health,
-                "reasons": na.reasons,
-                "diverged": na.diverged,
-                "standalone_writes": s.standalone_writes,
-                "primary_setting": s.primary_setting,
-                "sync": s.sync,
-                // Replicas only: `on`, `off` (operator) or `suspended` (after failures).
-                "sync_mode": (s.role == Role::Replica).then(|| s.sync.mode()),
-                "fenced_reason": s.fenced_reason,
-            }),
-            Err(e) => json!({
-                "name": n.name,
-                "host_id": null,
-                "url": n.url,
-                "reachable": false,
-                "role": null,
-                "epoch": null,
-                "db_status": null,
-                "head_seq": null,
-                "applied_seq": null,
-                "owns": null,
-                "lag": null,
-                "primary": null,
-                "roles_held": [],
-                "entries": null,
-                "digest": null,
-                "health": na.health,
-                "reasons": na.reasons,
-                "error": e.to_string(),
-            }),
-        })
-        .collect();
-    json!({
-        "cluster": view.cluster,
-        "healthy": a.healthy,
-        "problems": a.problems,
-        "nodes": nodes,
-    })
-}
-
-fn print_table(view: &ClusterView, a: &Assessment) {
-    let mut t = table(&[
-        "NODE",
-        "REACHABLE",
-        "ROLE",
-        "EPOCH",
-        "DB",
-        "OWNS",
-        "LAG",
-        "SYNC",
-        "PRIMARY",
-        "ROLES",
-        "ENTRIES",
-        "DIGEST",
-        "HEALTH",
-    ]);
-    for (n, na) in view.nodes.iter().zip(&a.nodes) {
-        let dash = || "-".to_string();
-        let unknown = || "?".to_string();
-        let row: Vec<comfy_table::Cell> = match &n.status {
-            Ok(s) => vec![
-                n.name.clone(),
-                "yes".into(),
-                s.role.to_string(),
-                s.epoch.to_string(),
-                s.db_status.to_string(),
-                // Unknown (the primary does not answer), never a stale number.
-                na.owns.map(|o| format!("{o}%")).unwrap_or_else(unknown),
-                na.lag.map(|l| l.to_string()).unwrap_or_else(unknown),
-                if s.role == Role::Replica {
-                    sync_cell(&s.sync)
-                } else {
-                    dash()
-                },
-                na.primary.clone().unwrap_or_else(dash),
-                {
-                    let held = view.roles_held(&s.host_id);
-                    if held.is_empty() {
-                        dash()
-                    } else {
-                        held.join(",")
-                    }
-                },
-                s.entries.to_string(),
-                s.digest.chars().take(12).collect(),
-            ]
-            .into_iter()
-            .map(comfy_table::Cell::new)
-            .collect(),
-            Err(_) => [n.name.clone(), "no".into()]
-                .into_iter()
-                .chain(std::iter::repeat_n(dash(), 10))
-                .map(comfy_table::Cell::new)
-                .collect(),
-        };
-        let mut row = row;
-        row.push(health_cell(na.health));
+fn print_table(r: &StatusReport) {
+    let mut columns = r.table.columns.clone();
+    columns.push("HEALTH");
+    let mut t = table(&columns);
+    for (cells, node) in r.table.rows.iter().zip(&r.nodes) {
+        let mut row: Vec<comfy_table::Cell> = cells.iter().map(comfy_table::Cell::new).collect();
+        row.push(health_cell(node.health));
         t.add_row(row);
     }
-    println!("cluster {} (epoch {})", view.cluster, view.epoch());
+    println!("{}", r.table.headline);
     println!("{t}");
-    if a.healthy {
+    if r.healthy {
         println!("healthy");
     } else {
         println!("problems:");
-        for p in &a.problems {
+        for p in &r.problems {
             println!("  - {p}");
         }
     }
-    // Removed members do not count against health, but are never hidden.
-    for (n, na) in view.nodes.iter().zip(&a.nodes) {
-        if view.is_removed(n) {
-            for r in &na.reasons {
-                println!("note: {}: {r}", n.name);
-            }
-        }
+    for n in &r.table.notes {
+        println!("note: {n}");
     }
 }

@@ -42,3 +42,11 @@ impl ProcError {
         }
     }
 }
+
+impl ProcError {
+    /// The same message with another exit code.
+    pub fn with_exit(mut self, exit: Exit) -> Self {
+        self.exit = exit;
+        self
+    }
+}

@@ -2,13 +2,21 @@
 //! machinery that runs procedures on it. This module imports no engine.
 
 mod act;
+mod contract;
 mod error;
 mod plan;
+mod registration;
 mod runner;
+mod status;
 mod step;
+mod verb;
 
 pub use act::{Act, RunContext};
+pub use contract::{unsupported, Ask, Engine, Front, Global, ProcOptions, RunOutcome, VerbArgs};
 pub use error::ProcError;
 pub use plan::Plan;
+pub use registration::{Open, Registration};
 pub use runner::{execute, Confirm, RunOptions, RunReport, StepReport};
+pub use status::{serde_name, Candidate, Candidates, Health, StatusReport, StatusRow, StatusTable};
 pub use step::{Check, Step};
+pub use verb::Verb;

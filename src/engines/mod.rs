@@ -2,3 +2,7 @@
 
 pub mod drnode;
 pub mod openldap;
+pub mod registry;
+pub mod skeleton;
+
+pub use registry::load_inventory;

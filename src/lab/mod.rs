@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::engines::drnode::cluster::{probe, Target};
-use crate::inventory::{ClusterFile, NodeEntry, NodeKind, TlsTrust};
+use crate::inventory::{ClusterFile, NodeEntry, TlsTrust};
 pub use owner::Owner;
 pub use process::{ProcState, Sig};
 
@@ -334,7 +334,6 @@ impl Lab {
                 .map(|n| NodeEntry {
                     name: n.name.clone(),
                     url: n.url.clone(),
-                    kind: NodeKind::Drnode,
                     promotable: true,
                     ..Default::default()
                 })
@@ -490,7 +489,7 @@ impl Lab {
 
 /// The lab's cluster name and a client per node, from its own files.
 pub fn targets(lab: &Lab) -> Result<(String, Vec<Target>), LabError> {
-    let inv = crate::inventory::Inventory::load(&lab.cluster_file())
+    let inv = crate::engines::load_inventory(&lab.cluster_file())
         .map_err(|e| LabError::Failed(e.to_string()))?;
     let pass = crate::util::secret::Passphrase::from_file(&lab.dir.join("passphrase"))
         .map_err(|e| LabError::Failed(e.to_string()))?;

@@ -15,7 +15,7 @@ use crate::engines::drnode::{Action, Cluster};
 use crate::engines::openldap::{LdapAction, LdapCluster};
 
 /// Asks the operator; Err when nobody can be asked.
-pub type Ask = Arc<dyn Fn(&str) -> Result<bool, ProcError> + Send + Sync>;
+pub use crate::engine::Ask;
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", content = "args", rename_all = "kebab-case")]

@@ -202,7 +202,7 @@ fn need<'a>(lab: &'a mut Option<&mut Lab>) -> Result<&'a mut Lab, LabError> {
 /// An HTTP client trusting the lab's CA, or nothing (a drill without a lab makes no HTTPS call).
 fn http_client(lab: Option<&Lab>) -> Result<reqwest::Client, LabError> {
     let trust = match lab {
-        Some(lab) => crate::inventory::Inventory::load(&lab.cluster_file())
+        Some(lab) => crate::engines::load_inventory(&lab.cluster_file())
             .map_err(fail)?
             .trust(),
         None => {

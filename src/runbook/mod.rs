@@ -13,11 +13,13 @@ pub mod drill_model;
 pub mod engine;
 mod error;
 pub(crate) mod expand;
+pub mod front;
 mod http;
 pub mod journal;
 mod ldap;
 pub mod model;
 pub mod registry;
+mod render;
 mod rollback;
 mod step;
 mod template;
@@ -30,6 +32,7 @@ use std::sync::Arc;
 pub use action::{Ask, RunbookAction};
 pub use engine::{resolve_vars, RbStep, Resume, RunbookReport, Settings};
 pub use error::{distance, nearest, LoadError, Problem, RunbookError};
+pub use render::{outcome, render};
 
 pub use model::{compile, Runbook};
 

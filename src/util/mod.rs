@@ -6,4 +6,5 @@ pub mod exit;
 pub mod names;
 pub mod redact;
 pub mod secret;
+pub mod table;
 pub mod tls;

@@ -810,3 +810,109 @@ fn openldap_second_run_on_the_same_host_is_refused_by_the_cluster_lock() {
     assert_eq!(r["outcome"], "succeeded", "{r}");
     l.converged();
 }
+
+/// The fields every engine fills in `status --json`, beside its own.
+const COMMON: &[&str] = &[
+    "name",
+    "kind",
+    "url",
+    "reachable",
+    "host_id",
+    "role",
+    "epoch",
+    "db_status",
+    "head_seq",
+    "applied_seq",
+    "owns",
+    "lag",
+    "primary",
+    "roles_held",
+    "entries",
+    "digest",
+    "health",
+    "reasons",
+];
+
+fn assert_common_shape(s: &Value, kind: &str) {
+    assert_eq!(s["kind"], kind, "{s}");
+    for key in ["cluster", "healthy", "problems", "nodes"] {
+        assert!(s.get(key).is_some(), "{kind} status lacks {key}: {s}");
+    }
+    for n in s["nodes"].as_array().unwrap() {
+        assert_eq!(n["kind"], kind, "{n}");
+        for key in COMMON {
+            assert!(n.get(key).is_some(), "{kind} node lacks {key}: {n}");
+        }
+        assert!(n["health"].is_string() && n["reasons"].is_array(), "{n}");
+    }
+}
+
+#[test]
+fn status_json_has_one_shape_for_every_engine() {
+    let drnode = Lab::up(1);
+    assert_common_shape(&drnode.status(), "drnode");
+    if slapd_missing() {
+        return;
+    }
+    let l = Ldap::up();
+    let s = l.lab.status();
+    assert_common_shape(&s, "openldap");
+    // The engine's own fields are still there, beside the common ones.
+    assert!(s["provider"].is_string(), "{s}");
+    assert!(s["nodes"][0].get("server_id").is_some(), "{s}");
+    // One unreachable node: the same shape, with why.
+    l.lab.ok(&["lab", "kill", "node-3"]);
+    let s = l.lab.run(&["status", "--json"]).success().json();
+    assert_common_shape(&s, "openldap");
+    let dead = &s["nodes"].as_array().unwrap()[2];
+    assert_eq!(dead["reachable"], false, "{dead}");
+    assert!(dead["error"].is_string(), "{dead}");
+}
+
+/// The OpenLDAP `status --watch` made a fresh Ctrl-C listener each turn, so a Ctrl-C that
+/// arrived while a probe waited on a slow node was lost and the watch went on for ever.
+#[test]
+fn openldap_status_watch_ends_on_a_ctrl_c_that_arrives_while_probing() {
+    use std::io::Read;
+    use std::sync::{Arc, Mutex};
+    if slapd_missing() {
+        return;
+    }
+    let l = Ldap::up();
+    // A paused slapd accepts the connection and never answers: each probe waits it out.
+    l.lab.ok(&["lab", "pause", "node-3"]);
+    let mut child = l
+        .lab
+        .drctl(&["--timeout", "1s", "status", "--watch", "--interval", "1ms"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let seen = Arc::new(Mutex::new(String::new()));
+    let mut out = child.stdout.take().unwrap();
+    let sink = seen.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 65536];
+        while let Ok(n) = out.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    // After the first redraw the next probe starts within a millisecond and waits on node-3.
+    wait_for("the first redraw", DEADLINE, || {
+        seen.lock()
+            .unwrap()
+            .contains("cluster ldap-lab")
+            .then_some(())
+    });
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let status = wait_for("--watch to end on Ctrl-C", Duration::from_secs(15), || {
+        child.try_wait().unwrap()
+    });
+    l.lab.ok(&["lab", "resume", "node-3"]);
+    assert!(status.success(), "Ctrl-C ends --watch cleanly: {status:?}");
+}

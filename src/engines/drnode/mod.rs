@@ -5,10 +5,12 @@
 
 mod candidates;
 pub mod cluster;
+mod context;
 mod converged;
 mod core;
 mod demote;
 mod divergence;
+mod engine;
 mod extra;
 mod failover;
 mod lock;
@@ -24,8 +26,10 @@ pub mod writer;
 use std::time::Duration;
 
 pub use candidates::{rank, Candidate};
+pub use context::{client_error, Context};
 pub use demote::demote;
 pub use divergence::{divergence, Divergence};
+pub use engine::{Drnode, ENGINE, KIND};
 pub use failover::failover;
 pub use lock::this_process;
 pub use membership::{join, packages_sync, services, standalone, sync_auto, sync_full};

@@ -11,7 +11,7 @@ use super::client::LdapError;
 use super::csn::{classify, lag_ms, Position};
 use super::state::{read_state, LdapRole, NodeState};
 use super::LdapNode;
-use crate::engines::drnode::cluster::Health;
+use crate::engine::Health;
 
 pub struct LdapNodeView {
     pub name: String,

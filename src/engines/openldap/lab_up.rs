@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use super::lab::{self as ll, LdapLab};
 use crate::engines::openldap::{nodes_of, LdapCluster, LdapNode};
-use crate::inventory::Inventory;
 use crate::lab::LabError;
 
 fn failed(e: impl std::fmt::Display) -> LabError {
@@ -15,7 +14,7 @@ fn failed(e: impl std::fmt::Display) -> LabError {
 
 /// The lab's openldap nodes as its cluster file lists them.
 pub fn nodes(lab: &LdapLab) -> Result<Vec<LdapNode>, LabError> {
-    let inv = Inventory::load(&lab.cluster_file()).map_err(failed)?;
+    let inv = crate::engines::load_inventory(&lab.cluster_file()).map_err(failed)?;
     let mut n = nodes_of(&inv).map_err(failed)?;
     n.truncate(lab.nodes.len());
     Ok(n)

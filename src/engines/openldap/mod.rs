@@ -9,6 +9,7 @@ pub mod csn;
 mod demote;
 pub mod drill;
 mod drill_check;
+pub(crate) mod engine;
 mod export;
 pub mod lab;
 pub mod lab_up;
@@ -26,13 +27,17 @@ use std::time::Duration;
 pub use assess::{Assessment, LdapView, NodeAssessment};
 pub use client::{LdapError, Session};
 pub use demote::demote;
+pub use engine::{Openldap, KIND};
 pub use procedures::{failover, lost_sid, repoint, switchover};
-pub use report::{rank, status_json, LdapCandidate};
+pub use report::{rank, LdapCandidate};
 pub use state::{LdapRole, NodeState};
 pub use steps::LdapAction;
 
 use crate::engine::{ProcError, RunContext};
-use crate::inventory::{Inventory, NodeEntry, NodeKind};
+use serde::Deserialize;
+
+use crate::engine::{Global, Registration};
+use crate::inventory::{Inventory, NodeEntry};
 use crate::util::secret::Passphrase;
 
 /// One slapd as the cluster file describes it.
@@ -55,7 +60,27 @@ impl std::fmt::Debug for LdapNode {
     }
 }
 
-const FIELDS: [&str; 7] = [
+/// The node fields of an openldap entry (beyond name, url, kind, promotable).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Fields {
+    /// The DN drctl binds as (it manages cn=config and reads the whole suffix).
+    bind_dn: Option<String>,
+    /// File holding the bind password (mode 600), relative to the cluster file.
+    password_file: Option<PathBuf>,
+    /// Environment variable holding the bind password.
+    password_env: Option<String>,
+    /// The replicated suffix, e.g. `dc=example,dc=com`.
+    suffix: Option<String>,
+    /// ldapi socket path; when set, drctl binds with SASL EXTERNAL through it.
+    ldapi: Option<PathBuf>,
+    /// The mdb directory, so `demote` can reseed a diverged server (local host only).
+    data_dir: Option<PathBuf>,
+    /// Shell command that stops slapd, wipes its database and starts it again.
+    reseed_command: Option<String>,
+}
+
+const FIELDS: &[&str] = &[
     "bind_dn",
     "password_file",
     "password_env",
@@ -65,34 +90,25 @@ const FIELDS: [&str; 7] = [
     "reseed_command",
 ];
 
-fn set_fields(n: &NodeEntry) -> Vec<&'static str> {
-    let set = [
-        n.bind_dn.is_some(),
-        n.password_file.is_some(),
-        n.password_env.is_some(),
-        n.suffix.is_some(),
-        n.ldapi.is_some(),
-        n.data_dir.is_some(),
-        n.reseed_command.is_some(),
-    ];
-    FIELDS
-        .iter()
-        .zip(set)
-        .filter(|(_, s)| *s)
-        .map(|(f, _)| *f)
-        .collect()
-}
-
-/// A drnode entry must not carry OpenLDAP fields (a typo'd `kind` would hide them).
-pub fn reject_ldap_fields(n: &NodeEntry) -> Result<(), String> {
-    match set_fields(n).first() {
-        Some(f) => Err(format!("{f}: only for `kind: openldap` nodes")),
-        None => Ok(()),
-    }
-}
+pub const ENGINE: Registration = Registration {
+    kind: KIND,
+    summary: "OpenLDAP slapd servers, read through cn=config, cn=Monitor and their CSNs",
+    fields: FIELDS,
+    verbs: engine::VERBS,
+    validate: validate_entry,
+    open: |global: Global, inv: Option<Inventory>| {
+        Box::pin(async move {
+            let inv = inv.ok_or_else(|| {
+                ProcError::usage("openldap nodes are listed in a cluster file: give --cluster FILE")
+            })?;
+            Ok(Box::new(Openldap::open(&global, &inv)?) as Box<dyn crate::engine::Engine>)
+        })
+    },
+};
 
 /// Checks an openldap entry; the error starts with the field it is about.
 pub fn validate_entry(n: &NodeEntry) -> Result<(), String> {
+    let f: Fields = n.settings()?;
     let url = url::Url::parse(&n.url).map_err(|e| format!("url: '{}': {e}", n.url))?;
     if !matches!(url.scheme(), "ldap" | "ldaps") || url.host().is_none() {
         return Err(format!(
@@ -107,11 +123,11 @@ pub fn validate_entry(n: &NodeEntry) -> Result<(), String> {
             Some(_) => Ok(()),
         }
     };
-    if n.ldapi.is_none() {
-        dn("bind_dn", &n.bind_dn)?;
+    if f.ldapi.is_none() {
+        dn("bind_dn", &f.bind_dn)?;
     }
-    dn("suffix", &n.suffix)?;
-    let pw: Result<(), String> = match (&n.password_file, &n.password_env, &n.ldapi) {
+    dn("suffix", &f.suffix)?;
+    let pw: Result<(), String> = match (&f.password_file, &f.password_env, &f.ldapi) {
         (Some(_), Some(_), _) => {
             Err("password_file: give password_file or password_env, not both".into())
         }
@@ -122,7 +138,7 @@ pub fn validate_entry(n: &NodeEntry) -> Result<(), String> {
         _ => Ok(()),
     };
     pw?;
-    if let Some(c) = &n.reseed_command {
+    if let Some(c) = &f.reseed_command {
         if c.trim().is_empty() {
             return Err("reseed_command: empty".into());
         }
@@ -135,9 +151,10 @@ pub fn nodes_of(inv: &Inventory) -> Result<Vec<LdapNode>, String> {
     inv.file
         .nodes
         .iter()
-        .filter(|n| n.kind == NodeKind::Openldap)
+        .filter(|n| n.kind.as_deref() == Some(KIND))
         .map(|n| {
-            let password = match (&n.password_file, &n.password_env) {
+            let f: Fields = n.settings().map_err(|e| format!("{}: {e}", n.name))?;
+            let password = match (&f.password_file, &f.password_env) {
                 (Some(p), _) => Passphrase::from_file(&inv.resolve_path(p))
                     .map_err(|e| format!("{}: password_file: {e}", n.name))?,
                 (None, Some(var)) => {
@@ -148,7 +165,7 @@ pub fn nodes_of(inv: &Inventory) -> Result<Vec<LdapNode>, String> {
                 // SASL EXTERNAL binds with no password: nothing to hide (and "-" is no secret).
                 (None, None) => Passphrase::new("-", "ldapi").expect("not empty"),
             };
-            if n.password_file.is_some() || n.password_env.is_some() {
+            if f.password_file.is_some() || f.password_env.is_some() {
                 // An LDAP error text or a step's output that shows it prints `***`.
                 crate::util::redact::register(password.expose());
             }
@@ -156,12 +173,12 @@ pub fn nodes_of(inv: &Inventory) -> Result<Vec<LdapNode>, String> {
                 name: n.name.clone(),
                 url: n.url.trim_end_matches('/').to_string(),
                 promotable: n.promotable,
-                bind_dn: n.bind_dn.clone().unwrap_or_default(),
+                bind_dn: f.bind_dn.clone().unwrap_or_default(),
                 password,
-                suffix: n.suffix.clone().unwrap_or_default(),
-                ldapi: n.ldapi.as_deref().map(|p| inv.resolve_path(p)),
-                data_dir: n.data_dir.as_deref().map(|p| inv.resolve_path(p)),
-                reseed_command: n.reseed_command.clone(),
+                suffix: f.suffix.clone().unwrap_or_default(),
+                ldapi: f.ldapi.as_deref().map(|p| inv.resolve_path(p)),
+                data_dir: f.data_dir.as_deref().map(|p| inv.resolve_path(p)),
+                reseed_command: f.reseed_command.clone(),
             })
         })
         .collect()

@@ -5,10 +5,9 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use serde_json::json;
 
-use super::assess::{Assessment, LdapNodeView, LdapView};
-use super::csn::{sid_hex, Position};
+use super::assess::{LdapNodeView, LdapView};
+use super::csn::sid_hex;
 use super::state::{syncrepl_param, LdapRole, NodeState};
 
 /// The checks OpenLDAP itself does not make, each with its fix.
@@ -61,28 +60,6 @@ pub fn safety(view: &LdapView) -> Vec<String> {
         }
     }
     out
-}
-
-pub fn status_json(view: &LdapView, a: &Assessment) -> serde_json::Value {
-    let nodes: Vec<serde_json::Value> = view.nodes.iter().zip(&a.nodes).map(|(n, na)| match &n.state {
-        Ok(s) => json!({
-            "name": n.name, "kind": "openldap", "host_id": null, "url": n.url, "reachable": true,
-            "role": s.role, "epoch": null, "db_status": "up", "head_seq": null, "applied_seq": null,
-            "owns": match na.position { Some(Position::InSync) => Some(100.0), _ => None },
-            "lag": na.lag, "primary": na.primary, "roles_held": [], "entries": s.entries,
-            "digest": s.fingerprint, "health": na.health, "reasons": na.reasons,
-            "server_id": s.server_id, "csn": s.csn, "context_csn": s.context_csn,
-            "link": s.link_up.map(|u| if u { "up" } else { "down" }), "position": na.position,
-            "read_only": s.read_only, "syncprov": s.syncprov.is_some(), "update_ref": s.update_ref,
-        }),
-        Err(e) => json!({
-            "name": n.name, "kind": "openldap", "host_id": null, "url": n.url, "reachable": false,
-            "role": null, "epoch": null, "db_status": null, "head_seq": null, "applied_seq": null,
-            "owns": null, "lag": null, "primary": null, "roles_held": [], "entries": null,
-            "digest": null, "health": na.health, "reasons": na.reasons, "error": e.to_string(),
-        }),
-    }).collect();
-    json!({"cluster": view.cluster, "kind": "openldap", "provider": a.provider, "healthy": a.healthy, "problems": a.problems, "nodes": nodes})
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -2,18 +2,10 @@
 //! misconfigured: behind, following the wrong primary, fenced, …) or red (down), and the list of
 //! problems that makes the cluster unhealthy.
 
-use serde::Serialize;
-
 use super::{ClusterView, NodeView};
 use crate::api::{DbStatus, Role, SyncMode, SyncState};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Health {
-    Green,
-    Orange,
-    Red,
-}
+pub use crate::engine::Health;
 
 #[derive(Debug, Clone)]
 pub struct NodeAssessment {

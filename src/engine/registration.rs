@@ -1,0 +1,30 @@
+//! How an engine registers itself: its kind, its own node fields, its verbs, how to check a
+//! node entry and how to open a cluster. `engines::registry` lists one of these per engine.
+
+use futures_util::future::BoxFuture;
+
+use super::{Engine, Global, ProcError, Verb};
+use crate::inventory::{Inventory, NodeEntry};
+
+/// Opens a cluster of this engine from the command line and the cluster file (if any).
+pub type Open =
+    fn(Global, Option<Inventory>) -> BoxFuture<'static, Result<Box<dyn Engine>, ProcError>>;
+
+pub struct Registration {
+    /// As the cluster file's `kind:` spells it.
+    pub kind: &'static str,
+    /// One line for `--help` and errors.
+    pub summary: &'static str,
+    /// The node fields of this engine beyond `name`, `url`, `kind`, `promotable`.
+    pub fields: &'static [&'static str],
+    pub verbs: &'static [Verb],
+    /// Checks a node entry of this kind; the error starts with the field it is about.
+    pub validate: fn(&NodeEntry) -> Result<(), String>,
+    pub open: Open,
+}
+
+impl Registration {
+    pub fn supports(&self, verb: Verb) -> bool {
+        self.verbs.contains(&verb)
+    }
+}

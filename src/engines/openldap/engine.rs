@@ -1,0 +1,318 @@
+//! OpenLDAP behind the engine contract: status and candidates from one probe of every slapd,
+//! and failover, switchover, repoint and demote as their bundled runbooks.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use serde_json::{json, Map, Value};
+
+use super::csn::Position;
+use super::{csn, lost_sid, nodes_of, rank, Assessment, LdapCluster, LdapNode, LdapView};
+use crate::engine::{
+    serde_name, Candidate, Candidates, Engine, Front, Global, ProcError, ProcOptions, RunOutcome,
+    StatusReport, StatusRow, StatusTable, Verb, VerbArgs,
+};
+use crate::engines::drnode::Cluster;
+use crate::inventory::Inventory;
+
+pub const KIND: &str = "openldap";
+
+pub(super) const VERBS: &[Verb] = &[
+    Verb::Status,
+    Verb::Check,
+    Verb::Candidates,
+    Verb::Switchover,
+    Verb::Failover,
+    Verb::Repoint,
+    Verb::Demote,
+    Verb::WaitConverged,
+];
+
+/// The openldap nodes of a cluster file, opened.
+pub struct Openldap {
+    name: String,
+    nodes: Vec<LdapNode>,
+    timeout: Duration,
+    operator: String,
+}
+
+impl Openldap {
+    pub fn open(global: &Global, inv: &Inventory) -> Result<Openldap, ProcError> {
+        let nodes = nodes_of(inv)
+            .map_err(|e| ProcError::usage(format!("cluster file {}: {e}", inv.path.display())))?;
+        if nodes.is_empty() {
+            return Err(ProcError::usage(format!(
+                "cluster file {} lists no openldap node",
+                inv.path.display()
+            )));
+        }
+        Ok(Openldap {
+            name: inv.file.cluster.clone(),
+            nodes,
+            timeout: global.timeout,
+            operator: global.operator.clone(),
+        })
+    }
+
+    fn cluster(&self, wait: Duration) -> LdapCluster {
+        LdapCluster::new(&self.name, self.nodes.clone(), self.timeout, wait)
+    }
+}
+
+impl Engine for Openldap {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn verbs(&self) -> &'static [Verb] {
+        VERBS
+    }
+
+    fn status(&self) -> BoxFuture<'_, Result<StatusReport, ProcError>> {
+        Box::pin(async move {
+            let view = self.cluster(Duration::from_secs(30)).probe().await;
+            let a = view.assess();
+            Ok(status_report(&view, &a))
+        })
+    }
+
+    fn candidates(&self) -> BoxFuture<'_, Result<Candidates, ProcError>> {
+        Box::pin(async move {
+            let view = self.cluster(Duration::from_secs(30)).probe().await;
+            Ok(candidates(&view))
+        })
+    }
+
+    fn front(&self, verb: Verb, args: &VerbArgs) -> Result<Front, ProcError> {
+        let a = |name: &str| args.get(name).cloned().unwrap_or_default();
+        match verb {
+            Verb::Failover => {
+                let to = args.get("to").cloned().unwrap_or_else(|| "auto".into());
+                Ok(Front::new(
+                    verb,
+                    "openldap-forced-failover",
+                    &[("to", to), ("force", a("force"))],
+                ))
+            }
+            Verb::Switchover => Ok(Front::new(verb, "openldap-switchover", &[("to", a("to"))])),
+            Verb::Repoint => Ok(Front::new(
+                verb,
+                "openldap-repoint",
+                &[("provider", a("primary"))],
+            )),
+            Verb::Demote => Ok(Front::new(
+                verb,
+                "openldap-demote",
+                &[
+                    ("node", a("node")),
+                    ("to", a("to")),
+                    ("export", a("export")),
+                ],
+            )),
+            other => Err(crate::engine::unsupported(KIND, other)),
+        }
+    }
+
+    /// OpenLDAP has no lock of ours: `--break-lock` has nothing to break, and there is no
+    /// epoch to expect.
+    fn run<'a>(
+        &'a self,
+        front: Front,
+        opts: &'a ProcOptions,
+    ) -> BoxFuture<'a, Result<RunOutcome, ProcError>> {
+        Box::pin(async move {
+            let cl = self.cluster(opts.wait);
+            if opts.expect_epoch.is_some() {
+                return Err(ProcError::usage(
+                    "--expect-epoch: OpenLDAP groups have no epoch; use --expect-primary NODE",
+                ));
+            }
+            if let Some(want) = &opts.expect_primary {
+                let now = cl.probe().await.provider();
+                if now.as_deref() != Some(want.as_str()) {
+                    return Err(ProcError::refused(format!(
+                        "--expect-primary {want}: the provider is {}; nothing was changed",
+                        now.unwrap_or_else(|| "unknown (none answers)".into())
+                    )));
+                }
+            }
+            let http = super::runbook::http_client().map_err(ProcError::failed)?;
+            let settings =
+                crate::runbook::front::settings(opts, ".".into(), http, Some(Arc::new(cl)));
+            let run_cl = Cluster::new(&self.name, &[], &self.operator, opts.wait);
+            crate::runbook::front::run(&front, run_cl, &settings, opts.json).await
+        })
+    }
+}
+
+fn obj(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+/// The cluster as `drctl status` shows it.
+pub fn status_report(view: &LdapView, a: &Assessment) -> StatusReport {
+    let nodes = view
+        .nodes
+        .iter()
+        .zip(&a.nodes)
+        .map(|(n, na)| match &n.state {
+            Ok(s) => StatusRow {
+                name: n.name.clone(),
+                kind: KIND,
+                url: n.url.clone(),
+                reachable: true,
+                host_id: None,
+                role: serde_name(&s.role),
+                epoch: None,
+                db_status: Some("up".into()),
+                head_seq: None,
+                applied_seq: None,
+                owns: match na.position {
+                    Some(Position::InSync) => Some(100.0),
+                    _ => None,
+                },
+                lag: na.lag,
+                primary: na.primary.clone(),
+                roles_held: Vec::new(),
+                entries: Some(s.entries as u64),
+                digest: Some(s.fingerprint.clone()),
+                health: na.health,
+                reasons: na.reasons.clone(),
+                error: None,
+                detail: obj(json!({
+                    "server_id": s.server_id,
+                    "csn": s.csn,
+                    "context_csn": s.context_csn,
+                    "link": s.link_up.map(|u| if u { "up" } else { "down" }),
+                    "position": na.position,
+                    "read_only": s.read_only,
+                    "syncprov": s.syncprov.is_some(),
+                    "update_ref": s.update_ref,
+                })),
+            },
+            Err(e) => StatusRow::unreachable(
+                &n.name,
+                KIND,
+                &n.url,
+                na.health,
+                na.reasons.clone(),
+                e.to_string(),
+            ),
+        })
+        .collect();
+    StatusReport {
+        cluster: view.cluster.clone(),
+        kind: KIND,
+        healthy: a.healthy,
+        problems: a.problems.clone(),
+        nodes,
+        detail: obj(json!({ "provider": a.provider })),
+        table: status_table(view, a),
+    }
+}
+
+fn status_table(view: &LdapView, a: &Assessment) -> StatusTable {
+    let dash = || "-".to_string();
+    let rows = view
+        .nodes
+        .iter()
+        .zip(&a.nodes)
+        .map(|(n, na)| match &n.state {
+            Ok(s) => vec![
+                n.name.clone(),
+                "yes".into(),
+                s.role.to_string(),
+                s.server_id.to_string(),
+                s.csn
+                    .iter()
+                    .map(|(sid, c)| format!("{sid}:{}", c.split('#').next().unwrap_or("")))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                s.link_up
+                    .map(|u| if u { "up" } else { "down" }.to_string())
+                    .unwrap_or_else(dash),
+                na.lag.map(|l| l.to_string()).unwrap_or_else(dash),
+                na.primary.clone().unwrap_or_else(dash),
+                s.entries.to_string(),
+                s.fingerprint.clone(),
+            ],
+            Err(_) => [n.name.clone(), "no".into()]
+                .into_iter()
+                .chain(std::iter::repeat_n(dash(), 8))
+                .collect(),
+        })
+        .collect();
+    StatusTable {
+        headline: format!(
+            "cluster {} (openldap, provider {})",
+            view.cluster,
+            a.provider.clone().unwrap_or_else(|| "none".into())
+        ),
+        columns: vec![
+            "NODE",
+            "REACHABLE",
+            "ROLE",
+            "SERVERID",
+            "CSN (SID:TIME)",
+            "LINK",
+            "LAG MS",
+            "PRIMARY",
+            "ENTRIES",
+            "DIGEST",
+        ],
+        rows,
+        notes: Vec::new(),
+    }
+}
+
+/// Ranked by the newest CSN for the provider's serverID (the lost one's, if lost).
+pub fn candidates(view: &LdapView) -> Candidates {
+    let provider = view.provider();
+    let sid = match provider.as_deref().and_then(|p| view.state(p)) {
+        Some(s) => Some(csn::sid_hex(s.server_id)),
+        None => lost_sid(view),
+    };
+    let ranked = rank(
+        view,
+        provider.or(view.lost_provider()).as_deref(),
+        sid.as_deref(),
+    );
+    let rows = ranked
+        .iter()
+        .map(|c| {
+            vec![
+                c.rank.map(|r| r.to_string()).unwrap_or_else(|| "-".into()),
+                c.name.clone(),
+                c.role.map(|r| r.to_string()).unwrap_or_else(|| "-".into()),
+                c.csn.clone().unwrap_or_else(|| "-".into()),
+                c.reason.clone(),
+            ]
+        })
+        .collect();
+    Candidates {
+        rows: ranked
+            .iter()
+            .map(|c| Candidate {
+                name: c.name.clone(),
+                rank: c.rank,
+                role: c.role.as_ref().and_then(serde_name),
+                reason: c.reason.clone(),
+                detail: obj(json!({ "csn": c.csn })),
+            })
+            .collect(),
+        table: StatusTable {
+            headline: String::new(),
+            columns: vec!["RANK", "NODE", "ROLE", "CSN", "REASON"],
+            rows,
+            notes: Vec::new(),
+        },
+    }
+}

@@ -1,0 +1,57 @@
+//! A run's report for people: one row per step (and per action of a step that expanded to
+//! several, or of a dry run), the outcome, notes and how to resume. Secrets are hidden.
+
+use std::fmt::Write;
+
+use super::engine::RunbookReport;
+use crate::engine::RunOutcome;
+use crate::util::redact::redact;
+use crate::util::table::table;
+
+/// The report as text, ending in a newline.
+pub fn render(r: &RunbookReport) -> String {
+    let mut t = table(&["#", "STEP", "OUTCOME", "MS", "NOTE"]);
+    for s in &r.steps {
+        t.add_row(vec![
+            (s.index + 1).to_string(),
+            format!("{} ({})", s.name, s.uses),
+            s.outcome.clone(),
+            s.ms.to_string(),
+            redact(s.note.as_deref().unwrap_or_default()),
+        ]);
+        if s.actions.len() > 1 || s.outcome.starts_with("would") {
+            for x in &s.actions {
+                t.add_row(vec![
+                    String::new(),
+                    format!("  - {}", redact(&x.step)),
+                    x.outcome.clone(),
+                    x.ms.to_string(),
+                    redact(x.note.as_deref().unwrap_or_default()),
+                ]);
+            }
+        }
+    }
+    let mut out = format!("{t}\n");
+    let _ = writeln!(
+        out,
+        "{}: {} in {} ms (run {})",
+        r.runbook, r.outcome, r.ms, r.run_id
+    );
+    for n in &r.notes {
+        let _ = writeln!(out, "note: {n}");
+    }
+    if let Some(cmd) = &r.resume {
+        let _ = writeln!(out, "resume with: {cmd}");
+    }
+    out
+}
+
+/// The report as an engine hands it to the CLI: JSON, text and the exit code.
+pub fn outcome(r: &RunbookReport) -> RunOutcome {
+    RunOutcome {
+        json: serde_json::to_string_pretty(r).expect("a report serializes"),
+        text: render(r),
+        exit: r.exit,
+        error: r.error.clone().unwrap_or_else(|| r.outcome.clone()),
+    }
+}

@@ -1,0 +1,122 @@
+//! The engine contract seen from outside: the kind is chosen once by the registry, a verb an
+//! engine does not claim is refused before anything runs (exit 2, naming the engine), and the
+//! skeleton engine, which claims none, shows that an engine is one folder plus one registry
+//! line.
+
+use crate::support::*;
+
+fn cluster_file(dir: &std::path::Path, text: &str) -> std::path::PathBuf {
+    let path = dir.join("c.yaml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Every cluster command, with arguments that would be valid for an engine that claims it.
+const COMMANDS: &[&[&str]] = &[
+    &["status"],
+    &["status", "--json"],
+    &["check"],
+    &["candidates"],
+    &["switchover", "--to", "b", "--yes"],
+    &["failover", "--yes"],
+    &["failover", "--to", "b", "--yes"],
+    &["repoint", "--primary", "b", "--yes"],
+    &["repoint", "--list"],
+    &["demote", "a", "--yes"],
+    &["standalone", "a", "--yes"],
+    &["join", "a", "--primary", "b", "--yes"],
+    &["sync", "auto", "on", "a", "--yes"],
+    &["sync", "full", "--from", "a", "--to", "b", "--yes"],
+    &["seize-roles", "--to", "b", "--yes"],
+    &["remove-instance", "a", "--yes"],
+    &["removenode", "a", "--yes"],
+    &["removenode", "status"],
+    &["services", "start", "a", "--yes"],
+    &["packages", "list"],
+    &["packages", "sync", "--yes"],
+    &["upgrade", "--exec", "true", "--yes"],
+    &["hosts", "render"],
+    &["entry", "get", "k"],
+    &["events"],
+    &["api", "GET", "/v1/status"],
+];
+
+#[test]
+fn skeleton_engine_refuses_every_verb_naming_itself_and_changes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = cluster_file(
+        tmp.path(),
+        "cluster: bones\nnodes:\n- {name: a, kind: skeleton, url: 'https://127.0.0.1:1'}\n\
+         - {name: b, kind: skeleton, url: 'https://127.0.0.1:2'}\n",
+    );
+    for args in COMMANDS {
+        let mut c = command(drctl_bin(), tmp.path());
+        c.arg("--cluster").arg(&file).args(*args);
+        let out = run(c)
+            .exit(2)
+            .stderr_has("the skeleton engine does not support it");
+        assert!(
+            out.stderr().contains("nothing was changed"),
+            "{args:?}: {}",
+            out.stderr()
+        );
+    }
+    // Refused before anything ran: no run was journaled.
+    let runs = tmp.path().join(".state/drctl/runs");
+    let journaled = std::fs::read_dir(&runs).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(journaled, 0, "journals in {}", runs.display());
+}
+
+#[test]
+fn a_verb_the_engine_lacks_is_refused_naming_the_engine() {
+    // OpenLDAP claims failover, switchover, repoint, demote; not standalone or seize-roles.
+    let tmp = tempfile::tempdir().unwrap();
+    let file = cluster_file(
+        tmp.path(),
+        "cluster: dir\nnodes:\n- {name: a, kind: openldap, url: 'ldap://127.0.0.1:1', bind_dn: 'cn=admin,cn=config', password_env: DIR_PW, suffix: 'dc=x'}\n",
+    );
+    for args in [
+        &["standalone", "a", "--yes"][..],
+        &["seize-roles", "--to", "a", "--yes"],
+        &["entry", "get", "k"],
+        &["repoint", "--list"],
+    ] {
+        let mut c = command(drctl_bin(), tmp.path());
+        c.env("DIR_PW", "pw").arg("--cluster").arg(&file).args(args);
+        run(c)
+            .exit(2)
+            .stderr_has("the openldap engine does not support it");
+    }
+}
+
+#[test]
+fn unknown_kinds_and_fields_are_named_with_their_place() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "cluster: x\nnodes:\n- {name: a, kind: openldapp, url: 'ldap://h:1'}\n",
+            "nodes[0].kind: unknown kind 'openldapp' (kinds: drnode, openldap, skeleton)",
+        ),
+        (
+            "cluster: x\nnodes:\n- {name: a, url: 'https://h:1'}\n- {name: b, kind: skeleton, url: 'https://h:2', bind_dn: 'cn=x'}\n",
+            "nodes[1].bind_dn: only for `kind: openldap` nodes",
+        ),
+        (
+            "cluster: x\nnodes:\n- {name: a, kind: skeleton, url: 'https://h:1', colour: red}\n",
+            "nodes[0].colour: unknown field `colour`",
+        ),
+        (
+            "cluster: x\nnodes:\n- {name: a}\n",
+            "nodes[0].url: missing",
+        ),
+    ];
+    for (text, needle) in cases {
+        let file = cluster_file(tmp.path(), text);
+        let mut c = command(drctl_bin(), tmp.path());
+        c.arg("--cluster").arg(&file).arg("status");
+        run(c).exit(2).stderr_has(needle);
+    }
+    let mut c = command(drctl_bin(), tmp.path());
+    c.args(["--kind", "nosuch", "status"]);
+    run(c).exit(2).stderr_has("nosuch");
+}
