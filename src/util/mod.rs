@@ -1,7 +1,8 @@
-//! Leaves every other module may use and that use nothing of drctl: the clock, names, secrets,
-//! TLS, exit codes, redaction.
+//! Leaves every other module may use and that use nothing of drctl: the clock, durations, names,
+//! secrets, TLS, exit codes, redaction.
 
 pub mod clock;
+pub mod duration;
 pub mod exit;
 pub mod names;
 pub mod redact;
