@@ -10,6 +10,7 @@ pub mod directory;
 pub mod drill;
 mod drill_check;
 pub mod drill_model;
+pub(crate) mod drill_report;
 pub mod engine;
 mod error;
 pub(crate) mod expand;
@@ -19,6 +20,7 @@ mod ldap;
 pub mod model;
 pub mod registry;
 mod rollback;
+mod run;
 mod step;
 mod template;
 pub mod yaml;
@@ -28,8 +30,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use action::{Ask, RunbookAction};
-pub use engine::{resolve_vars, RbStep, Resume, RunbookReport, Settings};
+pub use engine::resolve_vars;
 pub use error::{distance, nearest, LoadError, Problem, RunbookError};
+pub use run::{RbStep, Resume, RunbookReport, Settings};
 
 pub use model::{compile, Runbook};
 
