@@ -1,10 +1,12 @@
-//! Leaves every other module may use and that use nothing of drctl: the clock, durations, names,
-//! secrets, TLS, exit codes, redaction.
+//! Leaves every other module may use and that use nothing of drctl: the clock, durations, bounded
+//! file reads, names, secrets, the state directory, TLS, exit codes, redaction.
 
 pub mod clock;
 pub mod duration;
 pub mod exit;
+pub mod file;
 pub mod names;
 pub mod redact;
 pub mod secret;
+pub mod state;
 pub mod tls;
