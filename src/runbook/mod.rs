@@ -30,9 +30,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use action::{Ask, RunbookAction};
-pub use engine::resolve_vars;
+pub use engine::{resolve_vars, RbStep, Resume, RunbookReport, Settings};
 pub use error::{distance, nearest, LoadError, Problem, RunbookError};
-pub use run::{RbStep, Resume, RunbookReport, Settings};
 
 pub use model::{compile, Runbook};
 
