@@ -198,7 +198,7 @@ mod tests {
         let inv = Inventory::parse(
             Path::new("c.yaml"),
             "cluster: prod\nalias: vhi-prod-sea\nnodes:\n  - {name: m1, url: 'https://10.0.0.1:7443'}\n  - {name: m2, url: 'https://10.0.0.2:7443'}\n",
-            crate::engines::registry::validate_entry,
+            |_| Ok(()),
         )
         .unwrap();
         let block = render(&inv, Some("m2")).unwrap();

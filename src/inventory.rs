@@ -127,7 +127,7 @@ impl Inventory {
     /// Reads and checks a cluster file, each node by `validate` (its engine's check:
     /// `engines::load_inventory` passes the registry's).
     pub fn load(path: &Path, validate: Validate) -> Result<Inventory, InventoryError> {
-        use crate::runbook::yaml::{read_bounded, ReadError};
+        use crate::util::file::{read_bounded, ReadError};
         let text = read_bounded(path).map_err(|e| match e {
             ReadError::Io(source) => InventoryError::Read {
                 path: path.to_path_buf(),
@@ -147,7 +147,7 @@ impl Inventory {
             message,
         };
         // Bounded first: serde_yaml's time grows with the square of the nesting.
-        crate::runbook::yaml::check_bounds(text).map_err(|e| {
+        crate::util::yaml::check_bounds(text).map_err(|e| {
             invalid(format!(
                 "line {} column {}: {}",
                 e.mark.line, e.mark.col, e.message

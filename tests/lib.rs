@@ -6,6 +6,7 @@ mod support;
 
 mod it {
     mod admin;
+    mod architecture;
     mod chaos;
     mod chaos_ldap;
     mod cli;

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::run::Observed;
+use super::ctx::Observed;
 use super::writer::PREFIX;
 use crate::api::Role;
 

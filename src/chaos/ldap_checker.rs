@@ -10,7 +10,7 @@ use std::path::Path;
 use base64::Engine;
 
 use super::checker::{exit_codes, verdict, Verdict, INVARIANTS};
-use super::ldap_run::{writable, LdapObserved};
+use super::ldap_ctx::{writable, LdapObserved};
 
 /// The invariants a slapd run is judged by, in order.
 pub const LDAP_INVARIANTS: &[&str] = &[

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use super::drctl::proc_args;
-use super::ldap_run::{heal, LCtx};
+use super::ldap_ctx::{heal, LCtx};
 use crate::engines::openldap::csn::{classify, Position};
 use crate::engines::openldap::{LdapRole, LdapView, NodeState};
 

@@ -5,13 +5,15 @@
 //! `drctl chaos --seed S --runs 1`.
 //!
 //! The kind of cluster is one [`Kind`]: its lab, faults, procedures, write client and invariants.
-//! drnode runs in `run.rs`; slapd (`--kind openldap`) in `ldap_run.rs`, `ldap_writer.rs`,
-//! `ldap_policy.rs` and `ldap_checker.rs`.
+//! drnode runs in `run.rs` (its context in `ctx.rs`); slapd (`--kind openldap`) in `ldap_run.rs`,
+//! `ldap_ctx.rs`, `ldap_writer.rs`, `ldap_policy.rs` and `ldap_checker.rs`.
 
 pub mod checker;
+mod ctx;
 pub mod drctl;
 mod keep;
 pub mod ldap_checker;
+mod ldap_ctx;
 pub mod ldap_policy;
 pub mod ldap_run;
 pub mod ldap_writer;

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::ctx::Ctx;
 use super::drctl::proc_args;
-use super::run::Ctx;
 use crate::engines::drnode::cluster::probe;
 
 const OP: &str = "chaos-policy";

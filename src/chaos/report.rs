@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::checker::{Verdict, INVARIANTS};
-use super::run::{Event, Observed};
+use super::ctx::{Event, Observed};
 use super::schedule::Schedule;
 
 #[derive(Debug, Clone, Serialize)]

@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::args::{parse_duration, GlobalArgs};
+use super::args::GlobalArgs;
 use super::error::CliError;
 use super::output::{print_json, table};
 use crate::chaos::{self, schedule, Kind, Options};
+use crate::util::duration::parse_duration;
 
 #[derive(Args, Debug)]
 pub struct ChaosArgs {

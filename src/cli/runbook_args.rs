@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::args::parse_duration;
+use crate::util::duration::parse_duration;
 
 #[derive(Args, Debug, Clone)]
 pub struct RunArgs {

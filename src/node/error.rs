@@ -163,11 +163,6 @@ impl From<crate::node::nodedb::NodeDbError> for ApiError {
     }
 }
 
-/// True when SQLite says the disk (or its quota) is full.
-pub fn sqlite_disk_full(e: &rusqlite::Error) -> bool {
-    e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull)
-}
-
 /// Maps a file error: a full disk refuses the write (507), anything else is internal.
 pub fn io_error(what: &str, e: std::io::Error) -> ApiError {
     let full = matches!(

@@ -12,6 +12,7 @@ pub mod nodedb;
 mod packages;
 mod replication;
 mod roles;
+mod sqlite;
 pub mod state;
 mod status;
 pub mod store;

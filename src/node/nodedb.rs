@@ -21,7 +21,7 @@ pub struct NodeDbError {
 
 impl NodeDbError {
     pub fn is_disk_full(&self) -> bool {
-        crate::node::error::sqlite_disk_full(&self.source)
+        super::sqlite::disk_full(&self.source)
     }
 }
 

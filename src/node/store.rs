@@ -36,7 +36,7 @@ pub enum StoreError {
 impl StoreError {
     /// The write failed because the disk is full: nothing was committed, reads still work.
     pub fn is_disk_full(&self) -> bool {
-        matches!(self, StoreError::Sql { source, .. } if crate::node::error::sqlite_disk_full(source))
+        matches!(self, StoreError::Sql { source, .. } if super::sqlite::disk_full(source))
     }
 }
 

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::error::{nearest, Problem};
-use super::yaml::{Key, Kind, Mark, Node};
+use crate::util::yaml::{Key, Kind, Mark, Node};
 
 /// Collects problems while walking the tree.
 pub struct Compiler {
@@ -96,7 +96,7 @@ impl Compiler {
     }
 
     pub fn duration(&mut self, node: &Node, path: &str) -> Option<Duration> {
-        match crate::cli::args::parse_duration(node.as_str().unwrap_or("?")) {
+        match crate::util::duration::parse_duration(node.as_str().unwrap_or("?")) {
             Ok(d) => Some(d),
             Err(e) => {
                 self.problem(node.mark, path, e);

@@ -8,12 +8,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
-
 use super::directory::{Directory, SLAPD};
-pub use super::drill_check::junit;
-use super::drill_check::{expect, expect_ldap, wait_caught_up, wait_role, wait_sync};
+use super::drill_check::{expect, expect_ldap, target, wait_caught_up, wait_role, wait_sync};
 use super::drill_model::{Drill, Inject, Link};
+use super::drill_report::fail;
+pub use super::drill_report::{junit, DrillReport, DrillStep, Expectation};
 use super::{engine, Runbook};
 use crate::engines::drnode::cluster::{probe, Target};
 use crate::engines::drnode::writer::{self, WriteOptions};
@@ -21,70 +20,6 @@ use crate::engines::drnode::Cluster;
 use crate::lab::{Lab, LabError, Sig};
 
 const DEADLINE: Duration = Duration::from_secs(30);
-
-#[derive(Debug, Clone, Serialize)]
-pub struct DrillStep {
-    pub name: String,
-    pub outcome: String,
-    pub ms: u64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Expectation {
-    pub what: String,
-    pub ok: bool,
-    pub detail: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct DrillReport {
-    pub runbook: String,
-    pub passed: bool,
-    /// Lab start, faults, run, checks and teardown.
-    pub total_ms: u64,
-    /// The runbook's run: the recovery time.
-    pub recovery_ms: u64,
-    pub outcome: String,
-    pub steps: Vec<DrillStep>,
-    pub expectations: Vec<Expectation>,
-    pub writes_acknowledged: u64,
-    pub writes_lost: u64,
-    pub error: Option<String>,
-    /// Why the drill did not run (what it needs is not installed); a skipped drill passes.
-    pub skipped: Option<String>,
-    /// What the drill waits for on purpose, when most of its time is a wait it must let run out.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub waits: Option<String>,
-}
-
-pub(crate) fn fail(e: impl std::fmt::Display) -> LabError {
-    LabError::Failed(e.to_string())
-}
-
-impl DrillReport {
-    /// Every text of the report with the secrets the run saw (`{{ env.* }}` values, secret
-    /// parameters, passphrases, bind passwords) hidden: what the table, `--json` and the JUnit
-    /// file render.
-    fn redacted(mut self) -> DrillReport {
-        use crate::util::redact::redact;
-        let hide = |s: &mut String| *s = redact(s);
-        hide(&mut self.runbook);
-        hide(&mut self.outcome);
-        for s in &mut self.steps {
-            hide(&mut s.name);
-            hide(&mut s.outcome);
-        }
-        for e in &mut self.expectations {
-            hide(&mut e.what);
-            hide(&mut e.detail);
-        }
-        self.error
-            .iter_mut()
-            .chain(self.skipped.iter_mut())
-            .for_each(hide);
-        self
-    }
-}
 
 /// Runs the drill of `rb` in a fresh lab under `base` (a temporary directory, removed after);
 /// the report shows no secret, and neither does `progress` (given only redacted lines).
@@ -497,11 +432,4 @@ fn links(lab: &mut Lab, link: &Link, cut: bool) -> Result<(), LabError> {
         lab.link(&a, &b, cut)?;
     }
     Ok(())
-}
-
-pub(crate) fn target<'a>(targets: &'a [Target], name: &str) -> Result<&'a Target, LabError> {
-    targets
-        .iter()
-        .find(|t| t.name == name)
-        .ok_or_else(|| fail(format!("no node {name}")))
 }

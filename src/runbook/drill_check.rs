@@ -1,13 +1,13 @@
 //! What a drill waits for and checks: roles, replicas caught up, `expect:` (primary, health,
-//! roles, no acknowledged write lost), and the JUnit XML report for CI.
+//! roles, no acknowledged write lost).
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::directory::Directory;
-use super::drill::{fail, target, DrillReport, Expectation};
 use super::drill_model::{sync_word, Drill};
+use super::drill_report::{fail, DrillReport, Expectation};
 use crate::api::{Role, SyncMode};
 use crate::engines::drnode::cluster::{probe, Health, Target};
 use crate::engines::drnode::writer;
@@ -340,60 +340,9 @@ pub(super) async fn expect_ldap(d: &Drill, dir: &Directory) -> Vec<Expectation> 
     out
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// JUnit XML: one test suite, one test case per drill, failures with what did not hold.
-pub fn junit(reports: &[DrillReport]) -> String {
-    let failures = reports.iter().filter(|r| !r.passed).count();
-    let secs = |ms: u64| format!("{:.3}", ms as f64 / 1000.0);
-    let total = secs(reports.iter().map(|r| r.total_ms).sum());
-    let mut x = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
-         <testsuite name=\"drctl drills\" tests=\"{}\" failures=\"{failures}\" time=\"{total}\">\n",
-        reports.len()
-    );
-    for r in reports {
-        x.push_str(&format!(
-            "  <testcase classname=\"drill\" name=\"{}\" time=\"{}\">\n",
-            esc(&r.runbook),
-            secs(r.total_ms)
-        ));
-        if let Some(why) = &r.skipped {
-            x.push_str(&format!("    <skipped message=\"{}\"/>\n", esc(why)));
-        }
-        if !r.passed {
-            let why: Vec<String> = r
-                .error
-                .iter()
-                .cloned()
-                .chain(
-                    r.expectations
-                        .iter()
-                        .filter(|e| !e.ok)
-                        .map(|e| format!("{}: {}", e.what, e.detail)),
-                )
-                .collect();
-            x.push_str(&format!(
-                "    <failure message=\"{}\"/>\n",
-                esc(&why.join("; "))
-            ));
-        }
-        let steps: Vec<String> = r
-            .steps
-            .iter()
-            .map(|s| format!("{} ms  {}  {}", s.ms, s.outcome, s.name))
-            .collect();
-        x.push_str(&format!(
-            "    <system-out>recovery {} ms\n{}</system-out>\n  </testcase>\n",
-            r.recovery_ms,
-            esc(&steps.join("\n"))
-        ));
-    }
-    x.push_str("</testsuite>\n");
-    x
+pub(crate) fn target<'a>(targets: &'a [Target], name: &str) -> Result<&'a Target, LabError> {
+    targets
+        .iter()
+        .find(|t| t.name == name)
+        .ok_or_else(|| fail(format!("no node {name}")))
 }

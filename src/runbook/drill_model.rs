@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use super::model::{join, Compiler, Runbook};
-use super::yaml::{Kind, Mark, Node};
+use super::compiler::{join, Compiler};
 use crate::api::SyncMode;
+use crate::util::yaml::{Kind, Mark, Node};
 
 #[derive(Debug, Clone)]
 pub struct Drill {
@@ -228,7 +228,7 @@ fn string_map(c: &mut Compiler, node: &Node, path: &str) -> BTreeMap<String, Str
     out
 }
 
-pub(super) fn compile(c: &mut Compiler, node: &Node, rb: &Runbook) -> Option<Drill> {
+pub(super) fn compile(c: &mut Compiler, node: &Node) -> Option<Drill> {
     let entries = c.fields(node, "drill", DRILL)?;
     let mut d = Drill {
         nodes: 3,
@@ -354,17 +354,6 @@ pub(super) fn compile(c: &mut Compiler, node: &Node, rb: &Runbook) -> Option<Dri
             "drill.nodes",
             "a drill without nodes needs a directory",
         );
-    }
-    for (name, p) in &rb.params {
-        // A drill with a directory gives the runbook its `url`.
-        let given = d.directory.is_some() && name == "url";
-        if p.required && !given && !d.vars.contains_key(name) {
-            c.problem(
-                node.mark,
-                "drill.vars",
-                format!("the drill must set the required parameter '{name}'"),
-            );
-        }
     }
     Some(d)
 }

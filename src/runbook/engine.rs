@@ -2,86 +2,19 @@
 //! procedures' runner (check → apply → verify); the journal records every step; a failure before
 //! a `point_of_no_return` undoes the earlier steps that declare an `undo`.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use serde::Serialize;
-
-use super::action::{Ask, RunbookAction, Shared};
+use super::action::Shared;
 use super::journal::{now_ms, Entry, Journal};
 use super::model::Runbook;
+pub use super::run::{RbStep, Resume, RunbookReport, Settings};
 use super::step::run_step;
 use super::template::Scope;
-use crate::engine::{ProcError, StepReport};
+use crate::engine::ProcError;
 use crate::engines::drnode::Cluster;
 use crate::util::exit::Exit;
-
-pub struct Settings {
-    pub dry_run: bool,
-    pub ask: Ask,
-    pub progress: bool,
-    pub break_lock: bool,
-    /// How long a step may take to take effect, unless it says `timeout:`.
-    pub step_timeout: Duration,
-    /// Where journals go; None writes none.
-    pub journal_dir: Option<PathBuf>,
-    pub export_dir: PathBuf,
-    pub http: reqwest::Client,
-    /// The cluster file's openldap nodes, for `openldap.*` steps.
-    pub ldap: Option<Arc<crate::engines::openldap::LdapCluster>>,
-}
-
-/// What a resumed run continues from.
-#[derive(Debug, Clone, Default)]
-pub struct Resume {
-    pub run_id: String,
-    pub verified: BTreeSet<usize>,
-    pub outputs: BTreeMap<usize, BTreeMap<String, String>>,
-    /// The cluster the run started on.
-    pub cluster: String,
-    /// Verified steps that changed something (a later failure reports them, may undo them).
-    pub changed: BTreeSet<usize>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct RbStep {
-    pub index: usize,
-    pub name: String,
-    pub uses: String,
-    pub outcome: String,
-    pub ms: u64,
-    pub note: Option<String>,
-    pub actions: Vec<StepReport<RunbookAction>>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct RunbookReport {
-    pub runbook: String,
-    pub run_id: String,
-    /// `succeeded`, `already done`, `dry run`, `failed, nothing changed`, `failed part-way`,
-    /// `timed out`, `refused`, `aborted`.
-    pub outcome: String,
-    pub steps: Vec<RbStep>,
-    pub ms: u64,
-    pub error: Option<String>,
-    pub journal: Option<String>,
-    /// The command that continues this run, when it stopped part-way.
-    pub resume: Option<String>,
-    /// What happened to the cluster lock beyond taking and releasing it (a lock taken over
-    /// from a run whose drctl is gone, a killed run's lock released by its resume).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
-    #[serde(skip)]
-    pub exit: Option<Exit>,
-}
-
-impl RunbookReport {
-    pub fn ok(&self) -> bool {
-        self.exit.is_none()
-    }
-}
 
 /// Fills defaults, refuses unknown and missing parameters.
 pub fn resolve_vars(

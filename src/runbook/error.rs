@@ -3,8 +3,8 @@
 
 use std::fmt;
 
-use super::yaml::Mark;
 use crate::util::exit::Exit;
+use crate::util::yaml::Mark;
 
 /// One problem in a runbook file, at its exact place.
 #[derive(Debug, Clone, PartialEq)]

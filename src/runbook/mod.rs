@@ -10,6 +10,7 @@ pub mod directory;
 pub mod drill;
 mod drill_check;
 pub mod drill_model;
+pub(crate) mod drill_report;
 pub mod engine;
 mod error;
 pub(crate) mod expand;
@@ -21,13 +22,15 @@ pub mod model;
 pub mod registry;
 mod render;
 mod rollback;
+mod run;
 mod step;
 mod template;
-pub mod yaml;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
+
+use crate::util::yaml;
 
 pub use action::{Ask, RunbookAction};
 pub use engine::{resolve_vars, RbStep, Resume, RunbookReport, Settings};

@@ -9,7 +9,7 @@ pub(crate) use super::compiler::{join, Compiler};
 use super::error::{nearest, LoadError, Problem};
 use super::registry;
 use super::template::references;
-use super::yaml::{self, Kind, Mark, Node};
+use crate::util::yaml::{self, Kind, Mark, Node};
 
 #[derive(Debug, Clone)]
 pub struct Runbook {
@@ -105,7 +105,22 @@ pub fn compile(file: &str, text: &str) -> Result<Runbook, LoadError> {
         steps(&mut c, v, &mut rb);
     }
     if let Some((_, v)) = entries.iter().find(|(k, _)| k.text == "drill") {
-        rb.drill = super::drill_model::compile(&mut c, v, &rb);
+        rb.drill = super::drill_model::compile(&mut c, v);
+        // The drill runs the runbook: it sets every required parameter (checked here, where the
+        // parameters are known, so the drill model does not import the runbook's).
+        if let Some(d) = &rb.drill {
+            for (name, p) in &rb.params {
+                // A drill with a directory gives the runbook its `url`.
+                let given = d.directory.is_some() && name == "url";
+                if p.required && !given && !d.vars.contains_key(name) {
+                    c.problem(
+                        v.mark,
+                        "drill.vars",
+                        format!("the drill must set the required parameter '{name}'"),
+                    );
+                }
+            }
+        }
     }
     c.problems
         .sort_by_key(|p| (p.mark.line, p.mark.col, p.path.clone()));

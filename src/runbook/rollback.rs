@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use super::action::Shared;
-use super::engine::{RunbookReport, Settings};
 use super::model::{Runbook, StepSpec};
+use super::run::{RunbookReport, Settings};
 use super::step::run_step;
 use super::template::Scope;
 use crate::engines::drnode::Cluster;

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::action::{RunbookAction, RunbookCtx, Shared};
-use super::engine::Settings;
 use super::expand::{build, Args};
 use super::model::StepSpec;
+use super::run::Settings;
 use super::template::{truthy, Scope};
 use crate::engine::{execute, ProcError, RunOptions, StepReport};
 use crate::engines::drnode::Cluster;

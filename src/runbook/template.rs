@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use super::yaml::{Kind, Node};
+use crate::util::yaml::{Kind, Node};
 
 /// The `{{ … }}` references in a string, as (expression, byte offset of the `{{`).
 pub fn references(text: &str) -> Result<Vec<(String, usize)>, (String, usize)> {

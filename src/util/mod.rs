@@ -1,10 +1,14 @@
-//! Leaves every other module may use and that use nothing of drctl: the clock, names, secrets,
-//! TLS, exit codes, redaction.
+//! Leaves every other module may use and that use nothing of drctl: the clock, durations, bounded
+//! file reads, bounded YAML, names, secrets, the state directory, TLS, exit codes, redaction.
 
 pub mod clock;
+pub mod duration;
 pub mod exit;
+pub mod file;
 pub mod names;
 pub mod redact;
 pub mod secret;
+pub mod state;
 pub mod table;
 pub mod tls;
+pub mod yaml;

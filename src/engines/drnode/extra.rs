@@ -10,47 +10,6 @@ use crate::engine::Check;
 
 type Verified = Result<Result<Option<String>, String>, ProcError>;
 
-pub fn describe(a: &Action) -> String {
-    match a {
-        Action::ReleaseRole { node, role } => format!("ask {node} to release {role}"),
-        Action::SetRole {
-            role, node, epoch, ..
-        } => {
-            format!("make {node} the {role} (role epoch {epoch})")
-        }
-        Action::MarkLeaving { host_id, .. } => format!("mark member {host_id} leaving"),
-        Action::AckDrop { node, host_id, .. } => {
-            format!("have {node} acknowledge dropping {host_id}")
-        }
-        Action::CompleteRemoval { host_id, force, .. } => format!(
-            "remove member {host_id}{}",
-            if *force {
-                " (forced: missing acknowledgements ignored)"
-            } else {
-                ""
-            }
-        ),
-        Action::Readmit { host_id, .. } => format!("admit removed member {host_id} again"),
-        Action::Services { node, running } => {
-            format!(
-                "{} services on {node}",
-                if *running { "start" } else { "stop" }
-            )
-        }
-        Action::PackagesSync { from, to } => format!("copy {from}'s package files to {to}"),
-        Action::Maintenance {
-            node,
-            maintenance: Some(m),
-        } => format!("put {node} in maintenance ({})", m.reason),
-        Action::Maintenance {
-            node,
-            maintenance: None,
-        } => format!("end maintenance on {node}"),
-        Action::Exec { node, command, .. } => format!("run `{command}` for {node}"),
-        other => format!("{other:?}"),
-    }
-}
-
 /// The member record as the node `via` (the primary) holds it.
 async fn member(cl: &Cluster, via: &str, host_id: &str) -> Result<Member, ProcError> {
     cl.target(via)?
@@ -320,7 +279,7 @@ pub async fn verify_once(a: &Action, cl: &Cluster) -> Verified {
             Action::Services { node, .. } if cl.status(node).await?.role == Role::Primary => {
                 Err(format!("{node}'s services did not change yet"))
             }
-            _ => Err(format!("{} has not taken effect yet", describe(a))),
+            _ => Err(format!("{} has not taken effect yet", a.describe())),
         },
     })
 }

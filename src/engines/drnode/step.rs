@@ -228,7 +228,41 @@ impl Action {
             Action::Converged { primary } => {
                 format!("verify every reachable node follows {primary} and is caught up")
             }
-            other => super::extra::describe(other),
+            Action::ReleaseRole { node, role } => format!("ask {node} to release {role}"),
+            Action::SetRole {
+                role, node, epoch, ..
+            } => {
+                format!("make {node} the {role} (role epoch {epoch})")
+            }
+            Action::MarkLeaving { host_id, .. } => format!("mark member {host_id} leaving"),
+            Action::AckDrop { node, host_id, .. } => {
+                format!("have {node} acknowledge dropping {host_id}")
+            }
+            Action::CompleteRemoval { host_id, force, .. } => format!(
+                "remove member {host_id}{}",
+                if *force {
+                    " (forced: missing acknowledgements ignored)"
+                } else {
+                    ""
+                }
+            ),
+            Action::Readmit { host_id, .. } => format!("admit removed member {host_id} again"),
+            Action::Services { node, running } => {
+                format!(
+                    "{} services on {node}",
+                    if *running { "start" } else { "stop" }
+                )
+            }
+            Action::PackagesSync { from, to } => format!("copy {from}'s package files to {to}"),
+            Action::Maintenance {
+                node,
+                maintenance: Some(m),
+            } => format!("put {node} in maintenance ({})", m.reason),
+            Action::Maintenance {
+                node,
+                maintenance: None,
+            } => format!("end maintenance on {node}"),
+            Action::Exec { node, command, .. } => format!("run `{command}` for {node}"),
         }
     }
 

@@ -182,7 +182,7 @@ struct Started {
 /// `$XDG_STATE_HOME/drctl/upgrades/CLUSTER-ID-NODE`: the started record (`.json`) and the exit
 /// status (`.rc`).
 fn record_base(cluster: &str, marker: &str, node: &str) -> PathBuf {
-    crate::runbook::journal::runs_dir()
+    crate::util::state::runs_dir()
         .with_file_name("upgrades")
         .join(format!("{cluster}-{marker}-{node}"))
 }

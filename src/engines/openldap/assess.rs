@@ -1,5 +1,6 @@
 //! The whole OpenLDAP group at once: every slapd probed concurrently, the authoritative
-//! provider found, each node judged green / orange / red against it.
+//! provider found, each node judged green / orange / red against it, and the safety checks
+//! OpenLDAP itself does not make (each with its fix).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -8,8 +9,8 @@ use futures_util::future::join_all;
 use serde::Serialize;
 
 use super::client::LdapError;
-use super::csn::{classify, lag_ms, Position};
-use super::state::{read_state, LdapRole, NodeState};
+use super::csn::{classify, lag_ms, sid_hex, Position};
+use super::state::{read_state, syncrepl_param, LdapRole, NodeState};
 use super::LdapNode;
 use crate::engine::Health;
 
@@ -277,11 +278,63 @@ pub fn assess(view: &LdapView) -> Assessment {
             },
         );
     }
-    problems.extend(super::report::safety(view));
+    problems.extend(safety(view));
     Assessment {
         healthy: problems.is_empty(),
         provider,
         problems,
         nodes,
     }
+}
+
+/// The checks OpenLDAP itself does not make, each with its fix.
+fn safety(view: &LdapView) -> Vec<String> {
+    let mut out = Vec::new();
+    let up: Vec<(&LdapNodeView, &NodeState)> = view
+        .nodes
+        .iter()
+        .filter_map(|n| n.state.as_ref().ok().map(|s| (n, s)))
+        .collect();
+    let mut by_sid: BTreeMap<u32, Vec<&str>> = BTreeMap::new();
+    let binddns: Vec<String> = up
+        .iter()
+        .flat_map(|(_, s)| {
+            s.syncrepl
+                .iter()
+                .filter_map(|v| syncrepl_param(v, "binddn"))
+        })
+        .collect();
+    for (n, s) in &up {
+        by_sid.entry(s.server_id).or_default().push(&n.name);
+        if s.server_id == 0 {
+            out.push(format!("{}: olcServerID is 0; fix: give every server a distinct nonzero olcServerID (ldapmodify cn=config: replace olcServerID)", n.name));
+        }
+        if s.syncrepl
+            .iter()
+            .any(|v| syncrepl_param(v, "timeout").is_some())
+        {
+            out.push(format!("{}: olcSyncrepl has timeout=, which stalls every cn=config write; fix: replace olcSyncrepl without timeout= (network-timeout= is fine)", n.name));
+        }
+        if let Some((dn, None)) = &s.syncprov {
+            out.push(format!("{}: syncprov has no olcSpCheckpoint (contextCSN is lost on kill -9); fix: ldapmodify {dn}: add olcSpCheckpoint: 1 1", n.name));
+        }
+        if n.promotable && s.role != LdapRole::Provider {
+            for b in &binddns {
+                let ok = s.limits.iter().any(|l| {
+                    l.to_ascii_lowercase().contains(&b.to_ascii_lowercase())
+                        && (l.contains("size.hard=unlimited") || l.contains("size=unlimited"))
+                });
+                if !ok {
+                    out.push(format!("{}: no unlimited size limit for the replicator {b} (limits are not replicated: once promoted it would stop replication at 500 entries); fix: ldapmodify {}: add olcLimits: dn.exact=\"{b}\" size.hard=unlimited size.soft=unlimited time.hard=unlimited time.soft=unlimited", n.name, s.db_dn));
+                    break;
+                }
+            }
+        }
+    }
+    for (sid, names) in by_sid {
+        if names.len() > 1 && sid != 0 {
+            out.push(format!("{} share olcServerID {sid} (SID {} in CSNs); fix: give each a distinct nonzero olcServerID", names.join(", "), sid_hex(sid)));
+        }
+    }
+    out
 }

@@ -14,11 +14,11 @@ use crate::engines::openldap::lab::{missing_tools, LdapLab};
 use crate::engines::openldap::lab_up::{self as up, as_admin};
 use crate::engines::openldap::{LdapCluster, LdapNode};
 use crate::lab::{LabError, Sig};
-use crate::runbook::drill::{fail, DrillReport, DrillStep, Expectation};
 use crate::runbook::drill_model::{Drill, Inject};
+use crate::runbook::drill_report::{fail, DrillReport, DrillStep, Expectation};
 use crate::runbook::model::Compiler;
-use crate::runbook::yaml::Node;
 use crate::runbook::{engine, Runbook};
+use crate::util::yaml::Node;
 
 const DEADLINE: Duration = Duration::from_secs(30);
 

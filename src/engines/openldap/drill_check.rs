@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use super::writes::{self as lw, Acks};
 use crate::engines::openldap::lab_up::as_admin;
 use crate::engines::openldap::{LdapCluster, LdapRole};
-use crate::runbook::drill::{DrillReport, Expectation};
 use crate::runbook::drill_model::Drill;
+use crate::runbook::drill_report::{DrillReport, Expectation};
 
 const DEADLINE: Duration = Duration::from_secs(30);
 

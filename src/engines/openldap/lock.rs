@@ -45,7 +45,7 @@ pub fn path_for(cluster: &str, urls: &[&str]) -> PathBuf {
             }
         })
         .collect();
-    let runs = crate::runbook::journal::runs_dir();
+    let runs = crate::util::state::runs_dir();
     runs.parent()
         .map(|p| p.to_path_buf())
         .unwrap_or(runs)

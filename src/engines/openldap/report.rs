@@ -1,66 +1,10 @@
-//! What `check`, `status --json` and `candidates` print for OpenLDAP: the safety checks
-//! OpenLDAP itself does not make (each with its fix), the status shape shared with drnode, and
-//! the promotion ranking by CSN.
-
-use std::collections::BTreeMap;
+//! The promotion ranking of OpenLDAP nodes by CSN, for `candidates` and `failover` (the status
+//! shape is `engine.rs`'s; the safety checks are part of the assessment).
 
 use serde::Serialize;
 
-use super::assess::{LdapNodeView, LdapView};
-use super::csn::sid_hex;
-use super::state::{syncrepl_param, LdapRole, NodeState};
-
-/// The checks OpenLDAP itself does not make, each with its fix.
-pub fn safety(view: &LdapView) -> Vec<String> {
-    let mut out = Vec::new();
-    let up: Vec<(&LdapNodeView, &NodeState)> = view
-        .nodes
-        .iter()
-        .filter_map(|n| n.state.as_ref().ok().map(|s| (n, s)))
-        .collect();
-    let mut by_sid: BTreeMap<u32, Vec<&str>> = BTreeMap::new();
-    let binddns: Vec<String> = up
-        .iter()
-        .flat_map(|(_, s)| {
-            s.syncrepl
-                .iter()
-                .filter_map(|v| syncrepl_param(v, "binddn"))
-        })
-        .collect();
-    for (n, s) in &up {
-        by_sid.entry(s.server_id).or_default().push(&n.name);
-        if s.server_id == 0 {
-            out.push(format!("{}: olcServerID is 0; fix: give every server a distinct nonzero olcServerID (ldapmodify cn=config: replace olcServerID)", n.name));
-        }
-        if s.syncrepl
-            .iter()
-            .any(|v| syncrepl_param(v, "timeout").is_some())
-        {
-            out.push(format!("{}: olcSyncrepl has timeout=, which stalls every cn=config write; fix: replace olcSyncrepl without timeout= (network-timeout= is fine)", n.name));
-        }
-        if let Some((dn, None)) = &s.syncprov {
-            out.push(format!("{}: syncprov has no olcSpCheckpoint (contextCSN is lost on kill -9); fix: ldapmodify {dn}: add olcSpCheckpoint: 1 1", n.name));
-        }
-        if n.promotable && s.role != LdapRole::Provider {
-            for b in &binddns {
-                let ok = s.limits.iter().any(|l| {
-                    l.to_ascii_lowercase().contains(&b.to_ascii_lowercase())
-                        && (l.contains("size.hard=unlimited") || l.contains("size=unlimited"))
-                });
-                if !ok {
-                    out.push(format!("{}: no unlimited size limit for the replicator {b} (limits are not replicated: once promoted it would stop replication at 500 entries); fix: ldapmodify {}: add olcLimits: dn.exact=\"{b}\" size.hard=unlimited size.soft=unlimited time.hard=unlimited time.soft=unlimited", n.name, s.db_dn));
-                    break;
-                }
-            }
-        }
-    }
-    for (sid, names) in by_sid {
-        if names.len() > 1 && sid != 0 {
-            out.push(format!("{} share olcServerID {sid} (SID {} in CSNs); fix: give each a distinct nonzero olcServerID", names.join(", "), sid_hex(sid)));
-        }
-    }
-    out
-}
+use super::assess::LdapView;
+use super::state::{LdapRole, NodeState};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LdapCandidate {

@@ -6,11 +6,11 @@
 //! once (a 200 KB file of nested lists took 50 s). The cluster file loader uses the same bounds.
 
 use std::collections::HashSet;
-use std::io::Read;
-use std::path::Path;
 
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+pub use super::file::{read_bounded, ReadError, MAX_BYTES};
 
 /// A position in a file: 1-based line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -118,33 +118,8 @@ pub struct SyntaxError {
     pub message: String,
 }
 
-/// The largest cluster file or runbook read (both are a few KB).
-pub const MAX_BYTES: u64 = 1 << 20;
 /// The deepest nesting of lists and mappings accepted (runbooks use fewer than 8 levels).
 pub const MAX_DEPTH: usize = 32;
-
-/// Why a file was not read.
-#[derive(Debug, thiserror::Error)]
-pub enum ReadError {
-    #[error("it is larger than 1 MiB ({size} bytes)")]
-    TooLarge { size: u64 },
-    #[error(transparent)]
-    Io(#[from] std::io::Error),
-}
-
-/// Reads a file of at most `MAX_BYTES` (never more, whatever it grows to meanwhile).
-pub fn read_bounded(path: &Path) -> Result<String, ReadError> {
-    let f = std::fs::File::open(path)?;
-    let size = f.metadata()?.len();
-    let mut text = String::new();
-    f.take(MAX_BYTES + 1).read_to_string(&mut text)?;
-    if text.len() as u64 > MAX_BYTES {
-        return Err(ReadError::TooLarge {
-            size: size.max(text.len() as u64),
-        });
-    }
-    Ok(text)
-}
 
 /// Feeds `text`'s events to `on` and stops at the first error, or where the nesting passes
 /// `MAX_DEPTH`.

@@ -1,0 +1,305 @@
+//! What a slapd chaos run (`--kind openldap`) acts on and observes: the run's context that plays
+//! schedule steps and procedures, healing, and the observations handed to the LDAP checker and
+//! policy (which `ldap_run.rs` calls, so they do not import it).
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::ctx::Event;
+use super::drctl::{proc_args, Call, Drctl};
+use super::ldap_writer::LdapAck;
+use super::schedule::{Pick, Proc, Step, Then};
+use crate::engines::openldap::lab::LdapLab;
+use crate::engines::openldap::{LdapCluster, LdapNode, LdapRole, LdapView};
+use crate::lab::{LabError, Sig};
+
+/// What a run observed, for the checker.
+pub struct LdapObserved {
+    pub acks: Vec<LdapAck>,
+    pub calls: Vec<Call>,
+    pub exports: PathBuf,
+    pub converged: Result<(), String>,
+    pub final_view: LdapView,
+    pub admins: Vec<LdapNode>,
+    /// Procedures after which more slapd took writes than before (and more than one).
+    pub writers: Vec<String>,
+    pub writable_checks: u64,
+    /// (node, slapd log) of every node.
+    pub logs: Vec<(String, PathBuf)>,
+}
+
+pub struct LCtx<'a> {
+    pub lab: &'a LdapLab,
+    pub cl: LdapCluster,
+    pub admins: Vec<LdapNode>,
+    pub drctl: Drctl,
+    pub started: Instant,
+    pub timeline: Vec<Event>,
+    pub calls: Vec<Call>,
+    pub acks: Arc<Mutex<Vec<LdapAck>>>,
+    pub faults: u64,
+    pub writers: Vec<String>,
+    pub writable_checks: u64,
+}
+
+/// Whether the process is stopped (SIGSTOP): state `T` in /proc.
+fn paused(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        s.rsplit_once(')')
+            .and_then(|(_, r)| r.trim_start().chars().next())
+            == Some('T')
+    })
+}
+
+/// Writable providers among the answering slapd.
+pub fn writable(view: &LdapView) -> BTreeSet<String> {
+    view.nodes
+        .iter()
+        .filter(|n| {
+            n.state
+                .as_ref()
+                .is_ok_and(|s| s.role == LdapRole::Provider && !s.read_only)
+        })
+        .map(|n| n.name.clone())
+        .collect()
+}
+
+/// SIGCONT to paused slapd (`cont`), start killed ones (`start`); returns the names touched.
+pub fn heal(lab: &LdapLab, start: bool, cont: bool) -> Result<Vec<String>, LabError> {
+    let mut touched = Vec::new();
+    for n in &lab.nodes {
+        match lab.pid(&n.name) {
+            Some(pid) if cont && paused(pid) => drop(lab.signal(&n.name, Sig::Cont)?),
+            None if start => lab.start(&n.name)?,
+            _ => continue,
+        }
+        touched.push(n.name.clone());
+    }
+    Ok(touched)
+}
+
+impl LCtx<'_> {
+    pub fn note(&mut self, what: impl Into<String>, result: impl Into<String>) {
+        self.timeline.push(Event {
+            at_ms: self.started.elapsed().as_millis() as u64,
+            what: what.into(),
+            result: result.into(),
+        });
+    }
+
+    /// Resolves a pick against the group as it is now: "the primary" is the authoritative
+    /// provider, "fenced" a provider beside it.
+    async fn resolve(&self, p: Pick) -> String {
+        let view = self.cl.probe().await;
+        let provider = view
+            .provider()
+            .unwrap_or_else(|| self.lab.nodes[0].name.clone());
+        let others: Vec<String> = self
+            .lab
+            .nodes
+            .iter()
+            .map(|n| n.name.clone())
+            .filter(|n| *n != provider)
+            .collect();
+        let other = |k: u8| others[k as usize % others.len().max(1)].clone();
+        match p {
+            Pick::Primary => provider,
+            Pick::Other(_) if others.is_empty() => provider,
+            Pick::Other(k) => other(k),
+            Pick::FencedOr(k) => view
+                .nodes
+                .iter()
+                .find(|n| {
+                    n.name != provider
+                        && n.state.as_ref().is_ok_and(|s| s.role == LdapRole::Provider)
+                })
+                .map(|n| n.name.clone())
+                .unwrap_or_else(|| other(k)),
+        }
+    }
+
+    async fn args_of(&self, p: Proc) -> Option<Vec<String>> {
+        Some(match p {
+            Proc::Switchover { to } => proc_args(&["switchover", "--to", &self.resolve(to).await]),
+            Proc::Failover => proc_args(&["failover"]),
+            Proc::Demote { node } => proc_args(&["demote", &self.resolve(node).await]),
+            Proc::Repoint => {
+                proc_args(&["repoint", "--primary", &self.resolve(Pick::Primary).await])
+            }
+            // Not OpenLDAP procedures (`--procedures` refuses them for this kind).
+            Proc::SyncOn { .. } | Proc::Standalone { .. } | Proc::Join { .. } => return None,
+        })
+    }
+
+    /// Runs drctl, records the call in the timeline and, for a procedure that says it
+    /// succeeded, whether it left more writable providers than it found.
+    pub async fn drctl(
+        &mut self,
+        operator: &str,
+        args: Vec<String>,
+        kill: Option<Duration>,
+    ) -> Call {
+        let before = writable(&self.cl.probe().await);
+        let call = self.drctl.call(operator, &args, kill).await;
+        self.record(operator, &call, "");
+        if call.exit == Some(0) && call.outcome.as_deref() == Some("succeeded") {
+            self.judge_writers(&before, &call).await;
+        }
+        self.calls.push(call.clone());
+        call
+    }
+
+    async fn judge_writers(&mut self, before: &BTreeSet<String>, call: &Call) {
+        self.writable_checks += 1;
+        let after = writable(&self.cl.probe().await);
+        if after.len() > before.len().max(1) {
+            self.writers.push(format!(
+                "after drctl {} (exit 0, succeeded) {after:?} take writes (before: {before:?})",
+                call.args.join(" ")
+            ));
+        }
+    }
+
+    fn record(&mut self, operator: &str, call: &Call, tag: &str) {
+        let result = match (call.killed, call.exit) {
+            (true, _) => "SIGKILLed".to_string(),
+            (false, Some(c)) => format!(
+                "exit {c}{}{}",
+                call.outcome
+                    .as_ref()
+                    .map(|o| format!(" ({o})"))
+                    .unwrap_or_default(),
+                if c == 0 {
+                    String::new()
+                } else {
+                    format!(": {}", call.stderr.lines().last().unwrap_or(""))
+                }
+            ),
+            (false, None) => format!("no exit code: {}", call.stderr),
+        };
+        self.note(
+            format!("{operator}{tag}: drctl {}", call.args.join(" ")),
+            result,
+        );
+    }
+
+    pub(super) async fn step(&mut self, s: &Step) -> Result<(), LabError> {
+        match s {
+            // Not drawn for slapd (not in LDAP_FAULTS): nothing tells a promoted slapd yet.
+            Step::DiesOnPromotion { .. } => self.note(s.to_string(), "skipped (drnode only)"),
+            Step::Kill { node } | Step::Pause { node } => {
+                let name = self.resolve(*node).await;
+                match self.lab.pid(&name) {
+                    None => {
+                        self.note(format!("{s}: {name}"), "skipped (not running)");
+                        return Ok(());
+                    }
+                    Some(pid) if paused(pid) && matches!(s, Step::Pause { .. }) => {
+                        self.note(format!("{s}: {name}"), "skipped (paused)");
+                        return Ok(());
+                    }
+                    Some(_) => {}
+                }
+                self.faults += 1;
+                let sig = if matches!(s, Step::Kill { .. }) {
+                    Sig::Kill
+                } else {
+                    Sig::Stop
+                };
+                self.lab.signal(&name, sig)?;
+                self.note(format!("{s}: {name}"), "done");
+            }
+            Step::Resume | Step::Restart => {
+                let names = heal(
+                    self.lab,
+                    matches!(s, Step::Restart),
+                    !matches!(s, Step::Restart),
+                )?;
+                self.note(s.to_string(), format!("{names:?}"));
+            }
+            Step::Wipe { .. } => self.note(s.to_string(), "skipped (not a slapd fault)"),
+            Step::Delay { ms } => {
+                tokio::time::sleep(Duration::from_millis(*ms)).await;
+                self.note(s.to_string(), "done");
+            }
+            Step::Proc { proc } => {
+                if let Some(args) = self.args_of(*proc).await {
+                    self.drctl("chaos-a", args, None).await;
+                }
+            }
+            Step::KillDrctl {
+                proc,
+                after_ms,
+                then,
+            } => {
+                let Some(args) = self.args_of(*proc).await else {
+                    return Ok(());
+                };
+                self.faults += 1;
+                let before = self.drctl.journal_ids();
+                let c = self
+                    .drctl(
+                        "chaos-a",
+                        args.clone(),
+                        Some(Duration::from_millis(*after_ms)),
+                    )
+                    .await;
+                if !c.killed {
+                    return Ok(());
+                }
+                let new: Vec<String> = self
+                    .drctl
+                    .journal_ids()
+                    .into_iter()
+                    .filter(|id| !before.contains(id))
+                    .collect();
+                let again = match (then, new.first()) {
+                    (Then::Resume, Some(id)) => proc_args(&["run", "--resume", id]),
+                    _ => args,
+                };
+                self.drctl("chaos-a", again, None).await;
+            }
+            Step::Race { a, b, .. } => {
+                let (Some(aa), Some(ba)) = (self.args_of(*a).await, self.args_of(*b).await) else {
+                    return Ok(());
+                };
+                self.faults += 1;
+                let (d, d2) = (self.drctl.clone(), self.drctl.clone());
+                let (ca, cb) =
+                    tokio::join!(d.call("chaos-a", &aa, None), d2.call("chaos-b", &ba, None));
+                for (op, c) in [("chaos-a", ca), ("chaos-b", cb)] {
+                    self.record(op, &c, " (racing)");
+                    self.calls.push(c);
+                }
+            }
+            Step::DropAcked { nth } => {
+                let ack = {
+                    let acks = self.acks.lock().expect("acks");
+                    (!acks.is_empty()).then(|| acks[*nth as usize % acks.len()].clone())
+                };
+                let Some(ack) = ack else {
+                    self.note(s.to_string(), "skipped (nothing acknowledged yet)");
+                    return Ok(());
+                };
+                let name = self.resolve(Pick::Primary).await;
+                let admin = self
+                    .admins
+                    .iter()
+                    .find(|n| n.name == name)
+                    .expect("a lab node");
+                let r = match admin.connect(Duration::from_secs(2)).await {
+                    Ok(mut sess) => {
+                        let r = sess.delete(&ack.dn).await;
+                        sess.close().await;
+                        r.map(|_| "deleted").map_err(|e| e.to_string())
+                    }
+                    Err(e) => Err(e.to_string()),
+                };
+                self.note(format!("{s}: {}", ack.dn), format!("{r:?} on {name}"));
+            }
+        }
+        Ok(())
+    }
+}

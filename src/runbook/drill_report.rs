@@ -1,0 +1,129 @@
+//! What a drill reports: its steps, its expectations and their verdicts, the redaction of every
+//! text before it is shown, and the JUnit XML report for CI. The drill runners (drnode's in
+//! `drill.rs`, each engine's in its folder) fill it; nothing here runs anything.
+
+use serde::Serialize;
+
+use crate::lab::LabError;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DrillStep {
+    pub name: String,
+    pub outcome: String,
+    pub ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Expectation {
+    pub what: String,
+    pub ok: bool,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DrillReport {
+    pub runbook: String,
+    pub passed: bool,
+    /// Lab start, faults, run, checks and teardown.
+    pub total_ms: u64,
+    /// The runbook's run: the recovery time.
+    pub recovery_ms: u64,
+    pub outcome: String,
+    pub steps: Vec<DrillStep>,
+    pub expectations: Vec<Expectation>,
+    pub writes_acknowledged: u64,
+    pub writes_lost: u64,
+    pub error: Option<String>,
+    /// Why the drill did not run (what it needs is not installed); a skipped drill passes.
+    pub skipped: Option<String>,
+    /// What the drill waits for on purpose, when most of its time is a wait it must let run out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waits: Option<String>,
+}
+
+pub(crate) fn fail(e: impl std::fmt::Display) -> LabError {
+    LabError::Failed(e.to_string())
+}
+
+impl DrillReport {
+    /// Every text of the report with the secrets the run saw (`{{ env.* }}` values, secret
+    /// parameters, passphrases, bind passwords) hidden: what the table, `--json` and the JUnit
+    /// file render.
+    pub(super) fn redacted(mut self) -> DrillReport {
+        use crate::util::redact::redact;
+        let hide = |s: &mut String| *s = redact(s);
+        hide(&mut self.runbook);
+        hide(&mut self.outcome);
+        for s in &mut self.steps {
+            hide(&mut s.name);
+            hide(&mut s.outcome);
+        }
+        for e in &mut self.expectations {
+            hide(&mut e.what);
+            hide(&mut e.detail);
+        }
+        self.error
+            .iter_mut()
+            .chain(self.skipped.iter_mut())
+            .for_each(hide);
+        self
+    }
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// JUnit XML: one test suite, one test case per drill, failures with what did not hold.
+pub fn junit(reports: &[DrillReport]) -> String {
+    let failures = reports.iter().filter(|r| !r.passed).count();
+    let secs = |ms: u64| format!("{:.3}", ms as f64 / 1000.0);
+    let total = secs(reports.iter().map(|r| r.total_ms).sum());
+    let mut x = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <testsuite name=\"drctl drills\" tests=\"{}\" failures=\"{failures}\" time=\"{total}\">\n",
+        reports.len()
+    );
+    for r in reports {
+        x.push_str(&format!(
+            "  <testcase classname=\"drill\" name=\"{}\" time=\"{}\">\n",
+            esc(&r.runbook),
+            secs(r.total_ms)
+        ));
+        if let Some(why) = &r.skipped {
+            x.push_str(&format!("    <skipped message=\"{}\"/>\n", esc(why)));
+        }
+        if !r.passed {
+            let why: Vec<String> = r
+                .error
+                .iter()
+                .cloned()
+                .chain(
+                    r.expectations
+                        .iter()
+                        .filter(|e| !e.ok)
+                        .map(|e| format!("{}: {}", e.what, e.detail)),
+                )
+                .collect();
+            x.push_str(&format!(
+                "    <failure message=\"{}\"/>\n",
+                esc(&why.join("; "))
+            ));
+        }
+        let steps: Vec<String> = r
+            .steps
+            .iter()
+            .map(|s| format!("{} ms  {}  {}", s.ms, s.outcome, s.name))
+            .collect();
+        x.push_str(&format!(
+            "    <system-out>recovery {} ms\n{}</system-out>\n  </testcase>\n",
+            r.recovery_ms,
+            esc(&steps.join("\n"))
+        ));
+    }
+    x.push_str("</testsuite>\n");
+    x
+}
