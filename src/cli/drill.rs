@@ -6,7 +6,7 @@ use super::output::{print_json, table};
 use super::runbook_args::DrillArgs;
 use crate::runbook::{self, drill};
 
-pub async fn cmd_drill(a: &DrillArgs) -> Result<(), CliError> {
+pub async fn cmd_drill(g: &super::args::GlobalArgs, a: &DrillArgs) -> Result<(), CliError> {
     let started = std::time::Instant::now();
     let books = match &a.runbook {
         Some(name) => vec![runbook::load(name)?],
@@ -18,6 +18,19 @@ pub async fn cmd_drill(a: &DrillArgs) -> Result<(), CliError> {
         return Err(CliError::usage(format!(
             "runbook {} has no drill section",
             rb.name
+        )));
+    }
+    // One run per drill: a runbook proven on several kinds of lab has one drill for each
+    // (`--kind` keeps that kind's).
+    let books: Vec<runbook::Runbook> = books
+        .iter()
+        .flat_map(|rb| rb.drill_runs())
+        .filter(|rb| g.kind.as_deref().is_none_or(|k| rb.drill_kind() == k))
+        .collect();
+    if books.is_empty() {
+        return Err(CliError::usage(format!(
+            "--kind {}: no drill runs on that kind of lab",
+            g.kind.as_deref().unwrap_or_default()
         )));
     }
     let base = std::env::temp_dir();
@@ -51,13 +64,13 @@ pub async fn cmd_drill(a: &DrillArgs) -> Result<(), CliError> {
             }
             progress(&format!(
                 "drill {}: starting {}",
-                rb.name,
+                rb.drill_label(),
                 what.join(" and ")
             ));
             let r = drill::drill(rb, base, progress).await;
             progress(&format!(
                 "drill {}: {} in {} ms (recovery {} ms){}",
-                rb.name,
+                rb.drill_label(),
                 match (r.passed, &r.skipped) {
                     (_, Some(why)) => format!("skipped ({why})"),
                     (true, None) => "passed".into(),
@@ -90,9 +103,12 @@ pub async fn cmd_drill(a: &DrillArgs) -> Result<(), CliError> {
                 running
                     .lock()
                     .expect("running")
-                    .insert(books[i].name.clone());
+                    .insert(books[i].drill_label());
                 out.push((i, one(i).await));
-                running.lock().expect("running").remove(&books[i].name);
+                running
+                    .lock()
+                    .expect("running")
+                    .remove(&books[i].drill_label());
                 *finished.lock().expect("count") += 1;
             }
             out

@@ -75,7 +75,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Lab(c) => lab::cmd_lab(g, c).await,
         Command::Run(a) => run::cmd_run(g, a).await,
         Command::Runbook(c) => run::cmd_runbook(c),
-        Command::Drill(a) => drill::cmd_drill(a).await,
+        Command::Drill(a) => drill::cmd_drill(g, a).await,
         Command::Chaos(a) => chaos::cmd_chaos(g, a).await,
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "drctl", &mut std::io::stdout());

@@ -37,33 +37,51 @@ pub async fn cmd_run(g: &GlobalArgs, a: &RunArgs) -> Result<(), CliError> {
             crate::util::redact::register(vars.get(k).map(String::as_str).unwrap_or_default());
         }
     }
-    // A cluster file of openldap nodes only has no drnode to reach (nor TLS trust to need).
-    let ldap_only = super::context::cluster_file(g)
-        .and_then(|p| crate::engines::load_inventory(&p).ok())
-        .filter(|i| !crate::engines::registry::kinds_of(i).contains(&crate::engines::drnode::KIND));
-    let (name, source, targets, operator, http, inventory) = match ldap_only {
-        Some(inv) => (
-            inv.file.cluster.clone(),
-            inv.path.display().to_string(),
-            Vec::new(),
-            super::context::operator(g),
-            crate::engines::openldap::runbook::http_client().map_err(CliError::failed)?,
-            Some(inv),
-        ),
-        None => {
-            let ctx = super::context::load(g).await?;
-            crate::util::redact::register(ctx.passphrase.expose());
-            let operator = ctx.options.operator.clone();
-            let operator = operator.unwrap_or_else(|| "unknown".into());
-            let (c, s, t, h, i) = (
-                ctx.cluster,
-                ctx.source,
-                ctx.targets,
-                ctx.http,
-                ctx.inventory,
-            );
-            (c, s, t, operator, h, i)
+    // The engine the run is bound to, chosen once by the registry. drnode's native steps run
+    // on its nodes; another engine plans its own steps and has no drnode to reach.
+    let global = super::context::global(g);
+    let inventory = match &global.cluster_file {
+        Some(path) => {
+            Some(crate::engines::load_inventory(path).map_err(|e| CliError::usage(e.to_string()))?)
         }
+        None => None,
+    };
+    let source = inventory
+        .as_ref()
+        .map(|i| i.path.display().to_string())
+        .unwrap_or_default();
+    let reg = crate::engines::registry::choose(g.kind.as_deref(), inventory.as_ref(), None)
+        .map_err(|e| CliError::usage(format!("--kind: {e}")))?;
+    runbook::check_engine(&rb, reg)?;
+    let engine: Arc<dyn crate::engine::Engine> =
+        crate::engines::registry::open(reg, &global, inventory.clone())
+            .await?
+            .into();
+    let (name, source, targets, operator, http) = match engine
+        .as_any()
+        .downcast_ref::<crate::engines::drnode::Drnode>(
+    ) {
+        Some(d) => (
+            d.ctx.cluster.clone(),
+            d.ctx.source.clone(),
+            d.ctx.targets.clone(),
+            d.ctx
+                .options
+                .operator
+                .clone()
+                .unwrap_or_else(|| "unknown".into()),
+            d.ctx.http.clone(),
+        ),
+        None => (
+            inventory
+                .as_ref()
+                .map(|i| i.file.cluster.clone())
+                .unwrap_or_default(),
+            source,
+            Vec::new(),
+            global.operator.clone(),
+            crate::engines::openldap::runbook::http_client().map_err(CliError::failed)?,
+        ),
     };
     if let Some(r) = resume
         .as_ref()
@@ -85,16 +103,7 @@ pub async fn cmd_run(g: &GlobalArgs, a: &RunArgs) -> Result<(), CliError> {
         journal_dir: Some(runs),
         export_dir: a.export_dir.clone(),
         http,
-        ldap: match (
-            &inventory,
-            crate::engines::openldap::runbook::uses_openldap(&rb),
-        ) {
-            (Some(inv), true) => {
-                crate::engines::openldap::runbook::cluster_of(inv, g.timeout, a.wait)
-                    .map_err(|e| CliError::usage(format!("cluster file {source}: {e}")))?
-            }
-            _ => None,
-        },
+        engine: Some(engine),
     };
     if !a.json {
         eprintln!(

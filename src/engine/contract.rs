@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 
+use super::dynstep::{EnginePlan, StepEnv};
 use super::status::{Candidates, StatusReport, StatusTable};
+use super::Args;
 use super::{ProcError, Verb};
 use crate::util::exit::Exit;
 
@@ -120,6 +122,37 @@ pub trait Engine: Send + Sync {
     /// The bundled runbook that performs a procedure verb, with its parameters.
     fn front(&self, verb: Verb, _args: &VerbArgs) -> Result<Front, ProcError> {
         Err(unsupported(self.kind(), verb))
+    }
+
+    /// Whether this engine plans the runbook step `uses` itself (its procedures, asserts and
+    /// waits); the others are the runbook's own (or drnode's native steps).
+    fn plans(&self, _uses: &str) -> bool {
+        false
+    }
+
+    /// Plans a runbook step from a fresh probe (only for steps `plans` claims).
+    fn plan<'a>(
+        &'a self,
+        args: &'a Args<'a>,
+        _env: &'a StepEnv,
+    ) -> BoxFuture<'a, Result<EnginePlan, ProcError>> {
+        let e = ProcError::usage(format!(
+            "{}: the {} engine has no such step",
+            args.uses,
+            self.kind()
+        ));
+        Box::pin(async move { Err(e) })
+    }
+
+    /// A guard held for a whole run that changes the cluster (OpenLDAP's host lock), taken
+    /// before any step is planned; None when the engine locks each step (drnode).
+    fn run_lock(
+        &self,
+        _run_id: &str,
+        _operator: &str,
+        _runbook: &str,
+    ) -> Result<Option<Box<dyn std::any::Any + Send>>, ProcError> {
+        Ok(None)
     }
 
     /// Runs a front: `--expect-*` checks, then the runbook with its journal.

@@ -2,7 +2,9 @@
 //! machinery that runs procedures on it. This module imports no engine.
 
 mod act;
+mod args;
 mod contract;
+mod dynstep;
 mod error;
 mod plan;
 mod registration;
@@ -12,7 +14,9 @@ mod step;
 mod verb;
 
 pub use act::{Act, RunContext};
+pub use args::{json_str, Args};
 pub use contract::{unsupported, Ask, Engine, Front, Global, ProcOptions, RunOutcome, VerbArgs};
+pub use dynstep::{bind, Bound, DynStep, EnginePlan, EngineStep, StepEnv, Unbound};
 pub use error::ProcError;
 pub use plan::Plan;
 pub use registration::{Open, Registration};

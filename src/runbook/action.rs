@@ -10,9 +10,8 @@ use serde::Serialize;
 
 use super::http::HttpCall;
 use super::ldap::LdapCall;
-use crate::engine::{Act, Check, ProcError, RunContext};
+use crate::engine::{Act, Check, DynStep, ProcError, RunContext};
 use crate::engines::drnode::{Action, Cluster};
-use crate::engines::openldap::{LdapAction, LdapCluster};
 
 /// Asks the operator; Err when nobody can be asked.
 pub use crate::engine::Ask;
@@ -50,7 +49,8 @@ pub enum RunbookAction {
         cluster: String,
         block: String,
     },
-    Openldap(LdapAction),
+    /// A step the bound engine planned (OpenLDAP's procedures, asserts and waits).
+    Engine(DynStep),
 }
 
 /// What a run shares across its steps: the lock (taken once, held to the end), the way to ask
@@ -69,18 +69,11 @@ pub struct Shared {
 pub struct RunbookCtx {
     pub cluster: Cluster,
     pub shared: Arc<Shared>,
-    /// The openldap nodes, when the runbook has `openldap.*` steps.
-    pub ldap: Option<Arc<LdapCluster>>,
     /// A dry run runs no operator command, not even an `unless:` guard.
     pub dry_run: bool,
 }
 
 impl RunbookCtx {
-    fn ldap(&self) -> Result<&LdapCluster, ProcError> {
-        self.ldap
-            .as_deref()
-            .ok_or_else(|| ProcError::usage("the cluster file lists no `kind: openldap` node"))
-    }
     pub fn output(&self, name: &str, value: impl Into<String>) {
         self.shared
             .outputs
@@ -253,7 +246,7 @@ impl Act for RunbookAction {
                     file.display()
                 )
             }
-            RunbookAction::Openldap(l) => l.describe(),
+            RunbookAction::Engine(e) => e.0.describe(),
         }
     }
 
@@ -264,7 +257,7 @@ impl Act for RunbookAction {
             RunbookAction::Http(h) => h.changes(),
             RunbookAction::Ldap(l) => l.changes(),
             RunbookAction::HostsBlock { .. } => true,
-            RunbookAction::Openldap(l) => l.changes(),
+            RunbookAction::Engine(e) => e.0.changes(),
             _ => false,
         }
     }
@@ -312,7 +305,7 @@ impl Act for RunbookAction {
                     Check::ToDo
                 })
             }
-            RunbookAction::Openldap(l) => l.check(cx.ldap()?).await,
+            RunbookAction::Engine(e) => e.0.check().await,
         }
     }
 
@@ -343,7 +336,7 @@ impl Act for RunbookAction {
                     .map_err(|e| ProcError::failed(e.to_string()))?;
                 Ok(None)
             }
-            RunbookAction::Openldap(l) => l.apply(cx.ldap()?).await,
+            RunbookAction::Engine(e) => e.0.apply().await,
             _ => Ok(None),
         }
     }
@@ -389,7 +382,7 @@ impl Act for RunbookAction {
                     )))
                 }
             }
-            RunbookAction::Openldap(l) => l.verify(cx.ldap()?).await,
+            RunbookAction::Engine(e) => e.0.verify().await,
             _ => Ok(None),
         }
     }

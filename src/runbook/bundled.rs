@@ -78,22 +78,6 @@ pub static BUNDLED: &[(&str, &str)] = &[
         "adlds-metadata-cleanup",
         include_str!("../../runbooks/adlds-metadata-cleanup.yaml"),
     ),
-    (
-        "openldap-forced-failover",
-        include_str!("../../runbooks/openldap-forced-failover.yaml"),
-    ),
-    (
-        "openldap-switchover",
-        include_str!("../../runbooks/openldap-switchover.yaml"),
-    ),
-    (
-        "openldap-repoint",
-        include_str!("../../runbooks/openldap-repoint.yaml"),
-    ),
-    (
-        "openldap-demote",
-        include_str!("../../runbooks/openldap-demote.yaml"),
-    ),
 ];
 
 pub fn get(name: &str) -> Option<&'static str> {

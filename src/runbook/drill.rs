@@ -36,6 +36,8 @@ async fn run_and_report(
     let started = Instant::now();
     let mut report = DrillReport {
         runbook: rb.name.clone(),
+        kind: rb.drill_kind().to_string(),
+        label: rb.drill_label(),
         passed: false,
         total_ms: 0,
         recovery_ms: 0,

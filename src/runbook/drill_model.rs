@@ -86,6 +86,13 @@ impl Link {
 impl Drill {
     /// Why the drill spends most of its time waiting on purpose (a timeout it must let run out),
     /// if it does: such drills run beside the others in `drill --all`, and their report says so.
+    /// Whether the lab is drnode's (the default, or named).
+    pub fn drnode_lab(&self) -> bool {
+        self.kind
+            .as_deref()
+            .is_none_or(|k| k == crate::engines::drnode::KIND)
+    }
+
     pub fn waits_on_purpose(&self) -> Option<String> {
         self.inject.iter().find_map(|i| match i {
             Inject::WaitSync {
@@ -228,6 +235,28 @@ fn string_map(c: &mut Compiler, node: &Node, path: &str) -> BTreeMap<String, Str
     out
 }
 
+/// `drill:` is one drill, or a list of drills, one per kind of lab (`kind:`) the runbook runs
+/// on: the same runbook proven on every engine that supports its steps.
+pub(super) fn compile_all(c: &mut Compiler, node: &Node) -> Vec<Drill> {
+    let Kind::Seq(items) = &node.kind else {
+        return compile(c, node).into_iter().collect();
+    };
+    let drills: Vec<Drill> = items.iter().filter_map(|d| compile(c, d)).collect();
+    for (i, d) in drills.iter().enumerate() {
+        if drills[..i].iter().any(|e| e.kind == d.kind) {
+            c.problem(
+                items[i].mark,
+                &format!("drill[{i}].kind"),
+                format!(
+                    "a second drill for {}: one drill per kind",
+                    d.kind.as_deref().unwrap_or("drnode")
+                ),
+            );
+        }
+    }
+    drills
+}
+
 pub(super) fn compile(c: &mut Compiler, node: &Node) -> Option<Drill> {
     let entries = c.fields(node, "drill", DRILL)?;
     let mut d = Drill {
@@ -340,7 +369,7 @@ pub(super) fn compile(c: &mut Compiler, node: &Node) -> Option<Drill> {
         }
     }
     check_ends(c, &d, &ends);
-    if let (Some(mark), Some(_)) = (after_mark, &d.kind) {
+    if let (Some(mark), false) = (after_mark, d.drnode_lab()) {
         c.problem(
             mark,
             "drill.after",
@@ -348,7 +377,7 @@ pub(super) fn compile(c: &mut Compiler, node: &Node) -> Option<Drill> {
         );
     }
     crate::engines::openldap::drill::validate(c, node, &d);
-    if d.nodes == 0 && d.directory.is_none() && d.kind.is_none() {
+    if d.nodes == 0 && d.directory.is_none() && d.drnode_lab() {
         c.problem(
             node.mark,
             "drill.nodes",
@@ -373,7 +402,7 @@ fn check_ends(c: &mut Compiler, d: &Drill, ends: &[(Mark, String, String)]) {
         let near = super::error::nearest(name, nodes.iter().map(String::as_str));
         c.suggest(*mark, path, format!("unknown node '{name}': {known}"), near);
     }
-    if d.partitions() && d.kind.is_some() {
+    if d.partitions() && !d.drnode_lab() {
         c.problem(
             ends.first().map(|e| e.0).unwrap_or_default(),
             "drill.kind",

@@ -23,6 +23,11 @@ pub struct Expectation {
 #[derive(Debug, Clone, Serialize)]
 pub struct DrillReport {
     pub runbook: String,
+    /// The kind of lab the drill ran on (`drnode`, `openldap`, …).
+    pub kind: String,
+    /// How the drill is named in lists: the runbook, and the kind unless it is the default.
+    #[serde(skip)]
+    pub label: String,
     pub passed: bool,
     /// Lab start, faults, run, checks and teardown.
     pub total_ms: u64,
@@ -90,7 +95,7 @@ pub fn junit(reports: &[DrillReport]) -> String {
     for r in reports {
         x.push_str(&format!(
             "  <testcase classname=\"drill\" name=\"{}\" time=\"{}\">\n",
-            esc(&r.runbook),
+            esc(&r.label),
             secs(r.total_ms)
         ));
         if let Some(why) = &r.skipped {

@@ -88,23 +88,14 @@ pub async fn run(
         notes: Vec::new(),
         exit: None,
     };
-    // OpenLDAP has no lock on the nodes: one run per cluster on this host, taken before any
-    // step is planned (a plan made while another run changes the group would be stale) and
-    // held until this run ends. A dry run changes nothing and takes none.
-    let _ldap_lock = match (&settings.ldap, settings.dry_run) {
-        (Some(l), false) => {
-            let urls: Vec<&str> = l.nodes.iter().map(|n| n.url.as_str()).collect();
-            match crate::engines::openldap::lock::HostLock::acquire(
-                &l.name,
-                &urls,
-                &run_id,
-                &cl.operator,
-                &rb.name,
-            ) {
-                Ok(h) => Some(h),
-                Err(e) => return fail(report, started, "refused", e.message, e.exit),
-            }
-        }
+    // An engine that locks a whole run (OpenLDAP's host lock) takes it before any step is
+    // planned (a plan made while another run changes the group would be stale) and holds it
+    // until this run ends. A dry run changes nothing and takes none.
+    let _run_lock = match (&settings.engine, settings.dry_run) {
+        (Some(e), false) => match e.run_lock(&run_id, &cl.operator, &rb.name) {
+            Ok(guard) => guard,
+            Err(e) => return fail(report, started, "refused", e.message, e.exit),
+        },
         _ => None,
     };
     let mut journal = match (&settings.journal_dir, settings.dry_run) {

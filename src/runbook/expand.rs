@@ -8,10 +8,10 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use super::action::RunbookAction as R;
-use super::args::json_str;
-pub use super::args::Args;
 use super::http::HttpCall;
 use super::ldap::{LdapCall, LdapConn, LdapOp};
+use crate::engine::json_str;
+pub use crate::engine::Args;
 use crate::engine::{Plan, ProcError, Step};
 use crate::engines::drnode::cluster::ClusterView;
 use crate::engines::drnode::{self, Action, Cluster};

@@ -16,7 +16,7 @@ pub fn settings(
     opts: &ProcOptions,
     export_dir: PathBuf,
     http: reqwest::Client,
-    ldap: Option<Arc<crate::engines::openldap::LdapCluster>>,
+    engine: Option<Arc<dyn crate::engine::Engine>>,
 ) -> Settings {
     Settings {
         dry_run: opts.dry_run,
@@ -27,7 +27,7 @@ pub fn settings(
         journal_dir: Some(journal::runs_dir()),
         export_dir,
         http,
-        ldap,
+        engine,
     }
 }
 

@@ -3,7 +3,6 @@
 //! point of no return, and drills that prove each runbook on a fresh lab.
 
 pub(crate) mod action;
-pub(crate) mod args;
 pub mod bundled;
 pub(crate) mod compiler;
 pub mod directory;
@@ -170,6 +169,59 @@ pub fn unattended(http: reqwest::Client, export_dir: &Path) -> Settings {
         journal_dir: None,
         export_dir: export_dir.to_path_buf(),
         http,
-        ldap: None,
+        engine: None,
     }
+}
+
+/// The verb a `procedure.*` step performs.
+pub fn verb_of(uses: &str) -> Option<crate::engine::Verb> {
+    use crate::engine::Verb;
+    Some(match uses.strip_prefix("procedure.")? {
+        "switchover" => Verb::Switchover,
+        "failover" => Verb::Failover,
+        "repoint" => Verb::Repoint,
+        "demote" => Verb::Demote,
+        "join" => Verb::Join,
+        "standalone" => Verb::Standalone,
+        "sync-auto" | "sync-full" => Verb::Sync,
+        "seize-roles" => Verb::SeizeRoles,
+        "remove-instance" => Verb::RemoveInstance,
+        "removenode" => Verb::Removenode,
+        "services" => Verb::Services,
+        "packages-sync" => Verb::Packages,
+        "upgrade" => Verb::Upgrade,
+        _ => return None,
+    })
+}
+
+/// Refuses, before anything runs, a runbook with a `procedure.X` step the bound engine does not
+/// support, naming the step and the engine.
+pub fn check_engine(
+    rb: &Runbook,
+    engine: &crate::engine::Registration,
+) -> Result<(), RunbookError> {
+    let problems: Vec<String> = rb
+        .steps
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            let verb = verb_of(&s.uses)?;
+            (!engine.supports(verb)).then(|| {
+                format!(
+                    "steps[{i}].uses: {}: the {} engine does not support {verb}",
+                    s.uses, engine.kind
+                )
+            })
+        })
+        .collect();
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(RunbookError::Usage {
+        message: format!(
+            "runbook {}: {}; nothing was changed",
+            rb.name,
+            problems.join("; ")
+        ),
+    })
 }

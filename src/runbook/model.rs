@@ -17,10 +17,42 @@ pub struct Runbook {
     pub description: String,
     pub params: BTreeMap<String, ParamSpec>,
     pub steps: Vec<StepSpec>,
+    /// The drill a drill run runs (the first of `drills`, or the one `for_drill` chose).
     pub drill: Option<super::drill_model::Drill>,
+    /// Every drill, one per kind of lab.
+    pub drills: Vec<super::drill_model::Drill>,
     /// Where it came from: a path, or `bundled:NAME`.
     pub source: String,
     pub text: String,
+}
+
+impl Runbook {
+    /// The runbook once per drill, each set to run that drill.
+    pub fn drill_runs(&self) -> Vec<Runbook> {
+        self.drills
+            .iter()
+            .map(|d| Runbook {
+                drill: Some(d.clone()),
+                ..self.clone()
+            })
+            .collect()
+    }
+
+    /// The kind of lab the drill runs on.
+    pub fn drill_kind(&self) -> &str {
+        self.drill
+            .as_ref()
+            .and_then(|d| d.kind.as_deref())
+            .unwrap_or(crate::engines::registry::ENGINES[0].kind)
+    }
+
+    /// How a drill run is named: the runbook, and the kind of lab unless it is drnode's.
+    pub fn drill_label(&self) -> String {
+        match self.drill.as_ref().and_then(|d| d.kind.as_deref()) {
+            Some(kind) => format!("{} ({kind})", self.name),
+            None => self.name.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -84,6 +116,7 @@ pub fn compile(file: &str, text: &str) -> Result<Runbook, LoadError> {
         params: BTreeMap::new(),
         steps: Vec::new(),
         drill: None,
+        drills: Vec::new(),
         source: file.to_string(),
         text: text.to_string(),
     };
@@ -105,10 +138,11 @@ pub fn compile(file: &str, text: &str) -> Result<Runbook, LoadError> {
         steps(&mut c, v, &mut rb);
     }
     if let Some((_, v)) = entries.iter().find(|(k, _)| k.text == "drill") {
-        rb.drill = super::drill_model::compile(&mut c, v);
+        rb.drills = super::drill_model::compile_all(&mut c, v);
+        rb.drill = rb.drills.first().cloned();
         // The drill runs the runbook: it sets every required parameter (checked here, where the
         // parameters are known, so the drill model does not import the runbook's).
-        if let Some(d) = &rb.drill {
+        for d in &rb.drills {
             for (name, p) in &rb.params {
                 // A drill with a directory gives the runbook its `url`.
                 let given = d.directory.is_some() && name == "url";

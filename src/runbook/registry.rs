@@ -87,6 +87,41 @@ pub static ACTIONS: &[ActionSpec] = &[
     ActionSpec { name: "openldap.assert-unreachable", summary: "refuse unless this openldap node does not answer (a lost provider)", params: &[NODE], outputs: &[] },
 ];
 
+/// An old name, the step it is now, and its parameters renamed (old, new).
+pub type Alias = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
+/// Older names of engine steps, still accepted: the name, the step it is now, and its
+/// parameters renamed (old, new). Every engine plans the new names.
+pub static ALIASES: &[Alias] = &[
+    ("openldap.failover", "procedure.failover", &[]),
+    ("openldap.switchover", "procedure.switchover", &[]),
+    (
+        "openldap.repoint",
+        "procedure.repoint",
+        &[("provider", "primary")],
+    ),
+    ("openldap.demote", "procedure.demote", &[]),
+    (
+        "openldap.wait-converged",
+        "wait.caught-up",
+        &[("provider", "primary")],
+    ),
+    ("openldap.assert-provider-is", "assert.primary-is", &[]),
+    ("openldap.assert-unreachable", "assert.unreachable", &[]),
+];
+
+/// The step an action name stands for now, and how its parameters are renamed.
+pub fn canonical(name: &str) -> (&str, &'static [(&'static str, &'static str)]) {
+    match ALIASES.iter().find(|(old, _, _)| *old == name) {
+        Some((_, new, renames)) => (new, renames),
+        None => (name, &[]),
+    }
+}
+
 pub fn find(name: &str) -> Option<&'static ActionSpec> {
     ACTIONS.iter().find(|a| a.name == name)
 }

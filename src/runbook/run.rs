@@ -24,8 +24,9 @@ pub struct Settings {
     pub journal_dir: Option<PathBuf>,
     pub export_dir: PathBuf,
     pub http: reqwest::Client,
-    /// The cluster file's openldap nodes, for `openldap.*` steps.
-    pub ldap: Option<Arc<crate::engines::openldap::LdapCluster>>,
+    /// The engine the run is bound to, for the steps it plans itself (`Engine::plans`);
+    /// None runs drnode's native steps only.
+    pub engine: Option<Arc<dyn crate::engine::Engine>>,
 }
 
 /// What a resumed run continues from.

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::action::{RunbookAction, RunbookCtx, Shared};
-use super::expand::{build, Args};
+use super::expand::{build, Args, Expansion};
 use super::model::StepSpec;
 use super::run::Settings;
 use super::template::{truthy, Scope};
-use crate::engine::{execute, ProcError, RunOptions, StepReport};
+use crate::engine::{execute, Plan, ProcError, RunOptions, StepEnv, StepReport};
 use crate::engines::drnode::Cluster;
 use crate::util::exit::Exit;
 
@@ -63,31 +63,46 @@ pub(super) async fn run_step(
         serde_json::Value::Object(m) => m,
         _ => serde_json::Map::new(),
     };
-    let args = Args {
-        uses: &step.uses,
-        map,
-    };
+    // An older name of an engine step is planned as the step it is now.
+    let (uses, renames) = super::registry::canonical(&step.uses);
+    let mut map = map;
+    for (old, new) in renames {
+        if let Some(v) = map.remove(*old) {
+            map.insert(new.to_string(), v);
+        }
+    }
+    let args = Args { uses, map };
     let mut scl = cl.clone();
-    scl.step_timeout = step.timeout.unwrap_or(settings.step_timeout);
+    scl.step_timeout = step_timeout(step.timeout, settings.step_timeout);
     let cx = RunbookCtx {
         cluster: scl.clone(),
         shared: shared.clone(),
         dry_run: settings.dry_run,
-        ldap: settings
-            .ldap
-            .as_deref()
-            .map(|l| crate::engines::openldap::runbook::for_step(l, &cl.run_id, scl.step_timeout)),
     };
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let built = if args.uses.starts_with("openldap.") {
-            crate::engines::openldap::runbook::build(
-                &args,
-                cx.ldap.as_deref(),
-                &settings.export_dir,
-            )
-            .await
+        let engine = settings.engine.as_ref().filter(|e| e.plans(args.uses));
+        let built = if let Some(engine) = engine {
+            let env = StepEnv {
+                run_id: cl.run_id.clone(),
+                step_timeout: scl.step_timeout,
+                export_dir: settings.export_dir.clone(),
+            };
+            engine.plan(&args, &env).await.map(|p| Expansion {
+                plan: Plan {
+                    procedure: p.plan.procedure,
+                    summary: p.plan.summary,
+                    steps: p
+                        .plan
+                        .steps
+                        .into_iter()
+                        .map(|s| s.map(RunbookAction::Engine))
+                        .collect(),
+                    confirm: p.plan.confirm,
+                },
+                outputs: p.outputs,
+            })
         } else {
             let view = scl.probe().await;
             build(&args, &scl, &view, &settings.export_dir).await
@@ -173,5 +188,25 @@ pub(super) async fn run_step(
             &format!("   attempt {attempt} failed ({}); retrying", err.message),
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// How long a step may take: `--wait`, or the step's own `timeout:` when it is longer. A
+/// runbook's timeout gives a slow step (a catch-up) more time; it never cuts the operator's
+/// `--wait` short (an OpenLDAP group slower than the runbook's author guessed).
+pub(super) fn step_timeout(own: Option<Duration>, wait: Duration) -> Duration {
+    own.map_or(wait, |t| t.max(wait))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    #[test]
+    fn a_step_timeout_extends_wait_and_never_cuts_it() {
+        let s = Duration::from_secs;
+        assert_eq!(super::step_timeout(None, s(30)), s(30));
+        assert_eq!(super::step_timeout(Some(s(120)), s(30)), s(120));
+        assert_eq!(super::step_timeout(Some(s(60)), s(300)), s(300));
     }
 }

@@ -120,3 +120,79 @@ fn unknown_kinds_and_fields_are_named_with_their_place() {
     c.args(["--kind", "nosuch", "status"]);
     run(c).exit(2).stderr_has("nosuch");
 }
+
+/// The conformance rule: a bundled runbook is proven on every engine that supports its
+/// procedures. For each `procedure.X` step, every registered engine claiming X has a drill of its
+/// own kind in that runbook (and `every_bundled_drill_passes_in_a_lab_of_its_own` runs them all).
+#[test]
+fn every_engine_claiming_a_bundled_runbooks_verbs_has_a_drill_in_it() {
+    use drctl::engines::registry::ENGINES;
+    let mut checked = 0;
+    for name in drctl::runbook::bundled::names() {
+        let rb = drctl::runbook::load(name).unwrap();
+        // A runbook whose every drill names its kind is a scenario of those engines only
+        // (late-failover waits for drnode's sync give-up); the others are every engine's.
+        if rb.drills.iter().all(|d| d.kind.is_some()) {
+            continue;
+        }
+        let kinds: Vec<&str> = rb
+            .drill_runs()
+            .iter()
+            .map(|r| r.drill_kind().to_string())
+            .map(|k| ENGINES.iter().find(|e| e.kind == k).unwrap().kind)
+            .collect();
+        for step in &rb.steps {
+            let Some(verb) = drctl::runbook::verb_of(&step.uses) else {
+                continue;
+            };
+            for engine in ENGINES.iter().filter(|e| e.supports(verb)) {
+                assert!(
+                    kinds.contains(&engine.kind),
+                    "{name}: the {} engine supports {verb} but the runbook has no {} drill",
+                    engine.kind,
+                    engine.kind
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        checked >= 20,
+        "only {checked} (runbook, verb, engine) triples"
+    );
+}
+
+#[test]
+fn a_runbook_step_the_bound_engine_lacks_is_refused_before_anything_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = cluster_file(
+        tmp.path(),
+        "cluster: dir\nnodes:\n- {name: a, kind: openldap, url: 'ldap://127.0.0.1:1', bind_dn: 'cn=admin,cn=config', password_env: DIR_PW, suffix: 'dc=x'}\n",
+    );
+    let mut c = command(drctl_bin(), tmp.path());
+    c.env("DIR_PW", "pw").arg("--cluster").arg(&file).args([
+        "run",
+        "seize-roles",
+        "--var",
+        "to=a",
+        "--yes",
+    ]);
+    run(c).exit(2).stderr_has(
+        "steps[1].uses: procedure.seize-roles: the openldap engine does not support seize-roles",
+    );
+    let bones = cluster_file(
+        tmp.path(),
+        "cluster: bones\nnodes:\n- {name: a, kind: skeleton, url: 'https://127.0.0.1:1'}\n",
+    );
+    let mut c = command(drctl_bin(), tmp.path());
+    c.arg("--cluster")
+        .arg(&bones)
+        .args(["run", "forced-failover", "--yes"]);
+    run(c)
+        .exit(2)
+        .stderr_has("procedure.failover: the skeleton engine does not support failover");
+    let journaled = std::fs::read_dir(tmp.path().join(".state/drctl/runs"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(journaled, 0, "a refused run was journaled");
+}

@@ -178,7 +178,7 @@ fn openldap_failover_by_csn_after_kill9_then_behind_provider_demoted_live() {
     assert_eq!(l.shape(), before, "a dry run changed something");
     let r = l.lab.ok(&["failover", "--yes", "--json"]).json();
     assert_eq!(r["outcome"], "succeeded", "{r}");
-    assert_eq!(r["runbook"], "openldap-forced-failover", "{r}");
+    assert_eq!(r["runbook"], "forced-failover", "{r}");
     assert_eq!(procedure_actions(&r)[1]["args"]["node"], "node-2", "{r}");
     let r = l.lab.ok(&["failover", "--yes", "--json"]).json();
     assert_eq!(r["outcome"], "already done", "{r}");
@@ -244,7 +244,7 @@ fn openldap_diverged_provider_exported_reseeded_and_export_replays() {
         ])
         .json();
     assert_eq!(r["outcome"], "succeeded", "{r}");
-    assert_eq!(r["runbook"], "openldap-demote", "{r}");
+    assert_eq!(r["runbook"], "demote-old-primary", "{r}");
     let note = procedure_actions(&r)[0]["note"]
         .as_str()
         .unwrap()
@@ -534,7 +534,7 @@ fn openldap_consumer_down_during_switchover_is_repointed_afterwards() {
         .lab
         .ok(&["repoint", "--primary", "node-2", "--dry-run", "--json"])
         .json();
-    assert_eq!(dry["runbook"], "openldap-repoint", "{dry}");
+    assert_eq!(dry["runbook"], "repoint-primary", "{dry}");
     let step3 = procedure_actions(&dry)
         .into_iter()
         .find(|s| s["args"]["node"] == "node-3");

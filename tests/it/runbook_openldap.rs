@@ -67,13 +67,7 @@ fn openldap_runbooks_dry_run_changes_nothing_run_recovers_rerun_is_already_done(
     let r = run_json(
         &lab,
         &state,
-        &[
-            "run",
-            "openldap-forced-failover",
-            "--var",
-            "failed=node-1",
-            "--yes",
-        ],
+        &["run", "forced-failover", "--var", "failed=node-1", "--yes"],
     )
     .exit(3);
     assert_eq!(r.json()["outcome"], "refused", "{}", r.stdout());
@@ -81,7 +75,7 @@ fn openldap_runbooks_dry_run_changes_nothing_run_recovers_rerun_is_already_done(
 
     lab.ok(&["lab", "kill", "node-1"]);
     let before = end_state(&lab);
-    let ff = ["run", "openldap-forced-failover", "--var", "failed=node-1"];
+    let ff = ["run", "forced-failover", "--var", "failed=node-1"];
     let dry = run_json(&lab, &state, &[&ff[..], &["--dry-run"]].concat())
         .success()
         .json();
@@ -109,13 +103,13 @@ fn openldap_runbooks_dry_run_changes_nothing_run_recovers_rerun_is_already_done(
         "node-2"
     };
     let to = format!("to={other}");
-    let sw = ["run", "openldap-switchover", "--var", &to];
+    let sw = ["run", "managed-switchover", "--var", &to];
     let dry = run_json(&lab, &state, &[&sw[..], &["--dry-run"]].concat())
         .success()
         .json();
     assert_eq!(dry["outcome"], "dry run", "{dry}");
     assert_eq!(end_state(&lab), after, "a dry run changed something");
-    let expect = format!("expect_provider={other}");
+    let expect = format!("expect_primary={other}");
     run_json(
         &lab,
         &state,
@@ -140,19 +134,29 @@ fn openldap_runbook_drills_pass_on_real_slapd_with_no_acknowledged_write_lost() 
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let out =
-        run(command(drctl_bin(), tmp.path()).args(["drill", "openldap-switchover", "--json"]))
-            .success()
-            .json();
+    let out = run(command(drctl_bin(), tmp.path()).args([
+        "--kind",
+        "openldap",
+        "drill",
+        "managed-switchover",
+        "--json",
+    ]))
+    .success()
+    .json();
     let r = out.as_array().map(|a| a[0].clone()).unwrap_or(out);
     assert_eq!(r["passed"], true, "{r}");
     assert!(r["skipped"].is_null(), "{r}");
     assert!(r["writes_acknowledged"].as_u64().unwrap() > 50, "{r}");
     assert_eq!(r["writes_lost"], 0, "{r}");
-    let out =
-        run(command(drctl_bin(), tmp.path()).args(["drill", "openldap-forced-failover", "--json"]))
-            .success()
-            .json();
+    let out = run(command(drctl_bin(), tmp.path()).args([
+        "--kind",
+        "openldap",
+        "drill",
+        "forced-failover",
+        "--json",
+    ]))
+    .success()
+    .json();
     let r = out.as_array().map(|a| a[0].clone()).unwrap_or(out);
     assert_eq!(r["passed"], true, "{r}");
     assert_eq!(r["writes_lost"], 0, "{r}");
@@ -217,19 +221,23 @@ fn openldap_procedure_subcommands_are_their_bundled_runbooks() {
     let before = end_state(&lab);
     let cases: &[(&[&str], &str, &[&str])] = &[
         // The provider answers: refused by the same step.
-        (&["failover"], "openldap-forced-failover", &[]),
+        (&["failover"], "forced-failover", &[]),
         (
             &["switchover", "--to", "node-2"],
-            "openldap-switchover",
+            "managed-switchover",
             &["to=node-2"],
         ),
         (
             &["repoint", "--primary", "node-1"],
-            "openldap-repoint",
-            &["provider=node-1"],
+            "repoint-primary",
+            &["primary=node-1"],
         ),
         // A consumer is not an old provider to demote.
-        (&["demote", "node-2"], "openldap-demote", &["node=node-2"]),
+        (
+            &["demote", "node-2"],
+            "demote-old-primary",
+            &["node=node-2"],
+        ),
     ];
     for (sub, runbook, vars) in cases {
         assert_front_is_runbook(&lab, lab.cwd(), sub, runbook, vars);
@@ -266,7 +274,7 @@ fn slapd_left_by_a_killed_openldap_drill_is_swept_by_the_next_drill() {
     let labs = tmp.path().join("tmp");
     std::fs::create_dir(&labs).unwrap();
     let mut child = command(drctl_bin(), tmp.path())
-        .args(["drill", "openldap-switchover"])
+        .args(["--kind", "openldap", "drill", "managed-switchover"])
         .env("TMPDIR", &labs)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -279,7 +287,7 @@ fn slapd_left_by_a_killed_openldap_drill_is_swept_by_the_next_drill() {
             .map(|e| e.path())
             .find(|p| {
                 p.to_string_lossy()
-                    .contains("drctl-drill-openldap-switchover-")
+                    .contains("drctl-drill-managed-switchover-")
             })?;
         (slapds_under(&dir).len() == 3).then_some(dir)
     });
@@ -304,28 +312,35 @@ fn slapd_left_by_a_killed_openldap_drill_is_swept_by_the_next_drill() {
     assert!(!dir.exists(), "{} is still there", dir.display());
 }
 
-/// Issue 3: OpenLDAP procedures wait as long as `--wait` (or a step's own `timeout:` in a
-/// runbook an operator writes), like drnode ones: the bundled runbooks' convergence steps had
-/// `timeout: 60s` written in, so `--wait` was ignored there.
+/// Issue 3: OpenLDAP procedures wait as long as `--wait`: the bundled runbooks OpenLDAP runs are
+/// every engine's, and a step's own `timeout:` (a drnode catch-up's 2m) only extends `--wait`,
+/// never cuts it (unit test `a_step_timeout_extends_wait_and_never_cuts_it`). Here: the
+/// runbooks behind the OpenLDAP subcommands are the shared ones, each with an OpenLDAP drill.
 #[test]
-fn openldap_bundled_runbooks_wait_as_long_as_wait_says() {
+fn openldap_runs_the_shared_bundled_runbooks_each_with_an_openldap_drill() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks");
     let mut seen = 0;
-    for e in std::fs::read_dir(&dir).unwrap() {
-        let path = e.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().to_string();
-        if !name.starts_with("openldap-") {
-            continue;
-        }
-        seen += 1;
-        let text = std::fs::read_to_string(&path).unwrap();
-        let steps = text.split("\ndrill:").next().unwrap();
+    for name in [
+        "forced-failover",
+        "managed-switchover",
+        "repoint-primary",
+        "demote-old-primary",
+    ] {
+        let text = std::fs::read_to_string(dir.join(format!("{name}.yaml"))).unwrap();
         assert!(
-            !steps
-                .lines()
-                .any(|l| l.trim_start().starts_with("timeout:")),
-            "{name}: a step has its own timeout, so `--wait` is ignored there"
+            text.contains("- kind: openldap"),
+            "{name} has no openldap drill"
         );
+        seen += 1;
     }
+    let left: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with("openldap-"))
+        .collect();
+    assert!(
+        left.is_empty(),
+        "parallel OpenLDAP copies are back: {left:?}"
+    );
     assert_eq!(seen, 4);
 }

@@ -26,7 +26,9 @@ const DEADLINE: Duration = Duration::from_secs(30);
 pub(crate) fn kind(c: &mut Compiler, v: &Node, path: &str) -> Option<String> {
     match c.string(v, path).as_deref() {
         Some("openldap") => Some("openldap".into()),
-        Some("drnode") | None => None,
+        // Named: a drnode scenario (the runbook is proven on drnode only, on purpose).
+        Some("drnode") => Some("drnode".into()),
+        None => None,
         Some(other) => {
             let msg = format!("unknown lab kind '{other}' (the drills know: drnode, openldap)");
             c.suggest(v.mark, path, msg, Some("openldap".into()));
@@ -137,12 +139,8 @@ async fn run(
     let settings = || {
         let mut s = crate::runbook::unattended(http.clone(), dir);
         s.journal_dir = Some(dir.join("runs"));
-        s.ldap = Some(Arc::new(LdapCluster::new(
-            &cl.name,
-            cl.nodes.clone(),
-            cl.timeout,
-            DEADLINE,
-        )));
+        s.step_timeout = DEADLINE;
+        s.engine = Some(Arc::new(super::Openldap::of(&cl, "drill")));
         s
     };
     for (i, inj) in d.inject.iter().enumerate() {

@@ -10,8 +10,8 @@ use serde_json::{json, Map, Value};
 use super::csn::Position;
 use super::{csn, lost_sid, nodes_of, rank, Assessment, LdapCluster, LdapNode, LdapView};
 use crate::engine::{
-    serde_name, Candidate, Candidates, Engine, Front, Global, ProcError, ProcOptions, RunOutcome,
-    StatusReport, StatusRow, StatusTable, Verb, VerbArgs,
+    serde_name, Args, Candidate, Candidates, Engine, EnginePlan, Front, Global, ProcError,
+    ProcOptions, RunOutcome, StatusReport, StatusRow, StatusTable, StepEnv, Verb, VerbArgs,
 };
 use crate::engines::drnode::Cluster;
 use crate::inventory::Inventory;
@@ -30,6 +30,7 @@ pub(super) const VERBS: &[Verb] = &[
 ];
 
 /// The openldap nodes of a cluster file, opened.
+#[derive(Clone)]
 pub struct Openldap {
     name: String,
     nodes: Vec<LdapNode>,
@@ -53,6 +54,16 @@ impl Openldap {
             timeout: global.timeout,
             operator: global.operator.clone(),
         })
+    }
+
+    /// The engine of a cluster already built (a drill's lab), for runs bound to it.
+    pub fn of(cl: &LdapCluster, operator: &str) -> Openldap {
+        Openldap {
+            name: cl.name.clone(),
+            nodes: cl.nodes.clone(),
+            timeout: cl.timeout,
+            operator: operator.to_string(),
+        }
     }
 
     fn cluster(&self, wait: Duration) -> LdapCluster {
@@ -95,19 +106,19 @@ impl Engine for Openldap {
                 let to = args.get("to").cloned().unwrap_or_else(|| "auto".into());
                 Ok(Front::new(
                     verb,
-                    "openldap-forced-failover",
-                    &[("to", to), ("force", a("force"))],
+                    "forced-failover",
+                    &[("target", to), ("force", a("force"))],
                 ))
             }
-            Verb::Switchover => Ok(Front::new(verb, "openldap-switchover", &[("to", a("to"))])),
+            Verb::Switchover => Ok(Front::new(verb, "managed-switchover", &[("to", a("to"))])),
             Verb::Repoint => Ok(Front::new(
                 verb,
-                "openldap-repoint",
-                &[("provider", a("primary"))],
+                "repoint-primary",
+                &[("primary", a("primary"))],
             )),
             Verb::Demote => Ok(Front::new(
                 verb,
-                "openldap-demote",
+                "demote-old-primary",
                 &[
                     ("node", a("node")),
                     ("to", a("to")),
@@ -116,6 +127,36 @@ impl Engine for Openldap {
             )),
             other => Err(crate::engine::unsupported(KIND, other)),
         }
+    }
+
+    fn plans(&self, uses: &str) -> bool {
+        super::runbook::STEPS.contains(&uses)
+    }
+
+    fn plan<'a>(
+        &'a self,
+        args: &'a Args<'a>,
+        env: &'a StepEnv,
+    ) -> BoxFuture<'a, Result<EnginePlan, ProcError>> {
+        Box::pin(async move {
+            let mut cl = self.cluster(env.step_timeout);
+            cl.run_id = env.run_id.clone();
+            super::runbook::plan(args, Arc::new(cl), &env.export_dir).await
+        })
+    }
+
+    /// OpenLDAP has no lock on the nodes: one run per cluster on this host, taken before any
+    /// step is planned (a plan made while another run changes the group would be stale) and
+    /// held until the run ends.
+    fn run_lock(
+        &self,
+        run_id: &str,
+        operator: &str,
+        runbook: &str,
+    ) -> Result<Option<Box<dyn std::any::Any + Send>>, ProcError> {
+        let urls: Vec<&str> = self.nodes.iter().map(|n| n.url.as_str()).collect();
+        let lock = super::lock::HostLock::acquire(&self.name, &urls, run_id, operator, runbook)?;
+        Ok(Some(Box::new(lock)))
     }
 
     /// OpenLDAP has no lock of ours: `--break-lock` has nothing to break, and there is no
@@ -142,8 +183,12 @@ impl Engine for Openldap {
                 }
             }
             let http = super::runbook::http_client().map_err(ProcError::failed)?;
-            let settings =
-                crate::runbook::front::settings(opts, ".".into(), http, Some(Arc::new(cl)));
+            let settings = crate::runbook::front::settings(
+                opts,
+                ".".into(),
+                http,
+                Some(Arc::new(self.clone()) as Arc<dyn Engine>),
+            );
             let run_cl = Cluster::new(&self.name, &[], &self.operator, opts.wait);
             crate::runbook::front::run(&front, run_cl, &settings, opts.json).await
         })

@@ -1,35 +1,27 @@
-//! OpenLDAP steps in runbooks (`openldap.*`): expanded by the backend's own planners (the ones
-//! `drctl failover/switchover/repoint` run on openldap nodes) into `LdapAction`s, run on an
-//! `LdapCluster` built from the cluster file's openldap nodes: one code path.
+//! The runbook steps OpenLDAP plans itself: `procedure.failover|switchover|repoint|demote`,
+//! `assert.unreachable`, `assert.primary-is` and `wait.caught-up`, each built from a fresh
+//! probe by the same planners `drctl failover/switchover/repoint/demote` run: one code path.
+//! The parameter names are every engine's (`to`, `primary`, `node`, `export`); the plan's
+//! actions are `LdapAction`s bound to this run's cluster.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
-use crate::engine::{Plan, ProcError, Step};
-use crate::engines::openldap::{self as ol, LdapAction, LdapCluster};
-use crate::inventory::Inventory;
-use crate::runbook::action::RunbookAction as R;
-use crate::runbook::args::Args;
-use crate::runbook::expand::Expansion;
-use crate::runbook::model::Runbook;
+use super::{LdapAction, LdapCluster};
+use crate::engine::{bind, Args, EnginePlan, Plan, ProcError, Step};
 
-/// Whether a runbook has `openldap.*` steps (then the run needs the openldap nodes).
-pub fn uses_openldap(rb: &Runbook) -> bool {
-    rb.steps.iter().any(|s| s.uses.starts_with("openldap."))
-}
-
-/// The openldap nodes of a cluster file as a cluster for runbook steps; None when it has none.
-/// `wait` is the run's `--wait` (each step's own `timeout:` replaces it, see `for_step`).
-pub fn cluster_of(
-    inv: &Inventory,
-    timeout: Duration,
-    wait: Duration,
-) -> Result<Option<Arc<LdapCluster>>, String> {
-    let nodes = ol::nodes_of(inv)?;
-    Ok((!nodes.is_empty())
-        .then(|| Arc::new(LdapCluster::new(&inv.file.cluster, nodes, timeout, wait))))
-}
+/// The steps this engine plans.
+pub const STEPS: &[&str] = &[
+    "procedure.failover",
+    "procedure.switchover",
+    "procedure.repoint",
+    "procedure.demote",
+    "assert.reachable",
+    "assert.unreachable",
+    "assert.primary-is",
+    "wait.caught-up",
+    "wait.status",
+];
 
 /// An HTTP client trusting no CA (a run on openldap nodes only reaches no drnode).
 pub fn http_client() -> Result<reqwest::Client, String> {
@@ -44,22 +36,6 @@ pub fn http_client() -> Result<reqwest::Client, String> {
         .map_err(|e| e.to_string())
 }
 
-/// The run's cluster for one step: the run's id and the step's timeout.
-pub fn for_step(base: &LdapCluster, run_id: &str, step_timeout: Duration) -> Arc<LdapCluster> {
-    let mut c = LdapCluster::new(&base.name, base.nodes.clone(), base.timeout, step_timeout);
-    c.run_id = run_id.to_string();
-    Arc::new(c)
-}
-
-fn wrap(p: Plan<LdapAction>) -> Plan<R> {
-    Plan {
-        procedure: p.procedure,
-        summary: p.summary,
-        steps: p.steps.into_iter().map(|s| s.map(R::Openldap)).collect(),
-        confirm: p.confirm,
-    }
-}
-
 /// The provider the plan ends on (its last `Converged` step).
 fn target(p: &Plan<LdapAction>) -> Option<String> {
     p.steps.iter().rev().find_map(|s| match &s.action {
@@ -68,29 +44,23 @@ fn target(p: &Plan<LdapAction>) -> Option<String> {
     })
 }
 
-/// Builds the plan of an `openldap.*` step from a fresh probe.
-/// `export_dir` is where a demotion's exported entries go unless the step names a file.
-pub async fn build(
+/// Builds the plan of a step from a fresh probe. `export_dir` is where a demotion's exported
+/// entries go unless the step names a file.
+pub async fn plan(
     a: &Args<'_>,
-    cl: Option<&LdapCluster>,
+    cl: Arc<LdapCluster>,
     export_dir: &std::path::Path,
-) -> Result<Expansion, ProcError> {
-    let cl = cl.ok_or_else(|| {
-        ProcError::usage(format!(
-            "{}: the cluster file lists no `kind: openldap` node",
-            a.uses
-        ))
-    })?;
+) -> Result<EnginePlan, ProcError> {
     let view = cl.probe().await;
     let mut outputs = BTreeMap::new();
     let plan = match a.uses {
-        "openldap.failover" => {
+        "procedure.failover" => {
             let to = a.opt("to").filter(|t| !t.is_empty() && t != "auto");
-            ol::failover(cl, &view, to.as_deref(), a.flag("force")?).await?
+            super::failover(&cl, &view, to.as_deref(), a.flag("force")?).await?
         }
-        "openldap.switchover" => ol::switchover(cl, &view, &a.str("to")?).await?,
-        "openldap.repoint" => ol::repoint(cl, &view, &a.str("provider")?).await?,
-        "openldap.demote" => {
+        "procedure.switchover" => super::switchover(&cl, &view, &a.str("to")?).await?,
+        "procedure.repoint" => super::repoint(&cl, &view, &a.str("primary")?).await?,
+        "procedure.demote" => {
             let node = a.str("node")?;
             let export = a
                 .opt("export")
@@ -98,13 +68,19 @@ pub async fn build(
                 .unwrap_or_else(|| {
                     export_dir.join(format!("drctl-demote-{node}-{}.ldif", cl.run_id))
                 });
-            ol::demote(cl, &view, &node, a.opt("to").as_deref(), Some(export)).await?
+            super::demote(&cl, &view, &node, a.opt("to").as_deref(), Some(export)).await?
         }
-        "openldap.wait-converged" => {
-            let provider = match a.opt("provider").filter(|p| !p.is_empty()) {
+        // A node "reports" the provider when it follows it with equal data: the group converged.
+        "wait.status" if a.opt("role").is_some() || a.opt("db_status").is_some() => {
+            return Err(ProcError::usage(
+                "wait.status: on openldap nodes only `primary` can be waited for",
+            ))
+        }
+        "wait.caught-up" | "wait.status" => {
+            let provider = match a.opt("primary").filter(|p| !p.is_empty()) {
                 Some(p) => p,
                 None => view.provider().ok_or_else(|| {
-                    ProcError::refused("openldap.wait-converged: no provider answers")
+                    ProcError::refused(format!("{}: no provider answers", a.uses))
                 })?,
             };
             cl.node(&provider)?;
@@ -115,7 +91,7 @@ pub async fn build(
             }));
             p
         }
-        "openldap.assert-provider-is" => {
+        "assert.primary-is" => {
             // A read, done now: nothing to run.
             let node = a.str("node")?;
             cl.node(&node)?;
@@ -128,10 +104,24 @@ pub async fn build(
                 )))
                 }
             }
+            outputs.insert("primary".into(), node.clone());
             outputs.insert("provider".into(), node);
             Plan::new(a.uses)
         }
-        "openldap.assert-unreachable" => {
+        "assert.reachable" => {
+            let node = a.str("node")?;
+            cl.node(&node)?;
+            match view.node(&node).map(|n| &n.state) {
+                Some(Ok(_)) => Plan::new(a.uses),
+                Some(Err(e)) => {
+                    return Err(ProcError::refused(format!(
+                        "assert {node} answers: no ({e}); nothing was changed"
+                    )))
+                }
+                None => return Err(ProcError::usage(format!("unknown node '{node}'"))),
+            }
+        }
+        "assert.unreachable" => {
             let node = a.str("node")?;
             cl.node(&node)?;
             match view.node(&node).map(|n| &n.state) {
@@ -148,13 +138,18 @@ pub async fn build(
                 }
             }
         }
-        other => return Err(ProcError::usage(format!("unknown action {other}"))),
+        other => {
+            return Err(ProcError::usage(format!(
+                "{other}: the openldap engine has no such step"
+            )))
+        }
     };
     if let Some(t) = target(&plan) {
+        outputs.insert("target".into(), t.clone());
         outputs.insert("provider".into(), t);
     }
-    Ok(Expansion {
-        plan: wrap(plan),
+    Ok(EnginePlan {
+        plan: bind(plan, cl),
         outputs,
     })
 }
