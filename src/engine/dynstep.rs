@@ -15,6 +15,8 @@ use super::{Act, Check, Plan, ProcError};
 
 /// One action with its context: check, apply, verify, and how it reads in a report.
 pub trait EngineStep: Send + Sync {
+    /// How a report tags the action (`openldap`): the engine's name for its actions.
+    fn tag(&self) -> &'static str;
     fn describe(&self) -> String;
     fn changes(&self) -> bool;
     /// The action as a report shows it (the engine's own serde shape).
@@ -34,14 +36,20 @@ impl fmt::Debug for DynStep {
     }
 }
 
+/// `{"kind": TAG, "args": ACTION}`, the shape of every step in a report.
 impl Serialize for DynStep {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.json().serialize(s)
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("kind", self.0.tag())?;
+        m.serialize_entry("args", &self.0.json())?;
+        m.end()
     }
 }
 
 /// An engine's action bound to the context it runs in.
 pub struct Bound<A: Act> {
+    pub tag: &'static str,
     pub action: A,
     pub ctx: Arc<A::Ctx>,
 }
@@ -50,6 +58,9 @@ impl<A: Act + 'static> EngineStep for Bound<A>
 where
     A::Ctx: Send + Sync + 'static,
 {
+    fn tag(&self) -> &'static str {
+        self.tag
+    }
     fn describe(&self) -> String {
         self.action.describe()
     }
@@ -70,13 +81,14 @@ where
     }
 }
 
-/// A plan of an engine's actions, every step bound to `ctx`.
-pub fn bind<A: Act + 'static>(plan: Plan<A>, ctx: Arc<A::Ctx>) -> Plan<DynStep>
+/// A plan of an engine's actions, every step bound to `ctx` and tagged `tag` in reports.
+pub fn bind<A: Act + 'static>(plan: Plan<A>, ctx: Arc<A::Ctx>, tag: &'static str) -> Plan<DynStep>
 where
     A::Ctx: Send + Sync + 'static,
 {
     let wrap = |a: A| {
         DynStep(Arc::new(Bound {
+            tag,
             action: a,
             ctx: ctx.clone(),
         }))

@@ -49,7 +49,9 @@ pub enum RunbookAction {
         cluster: String,
         block: String,
     },
-    /// A step the bound engine planned (OpenLDAP's procedures, asserts and waits).
+    /// A step the bound engine planned (OpenLDAP's procedures, asserts and waits), tagged with
+    /// the engine's own name for its actions.
+    #[serde(untagged)]
     Engine(DynStep),
 }
 

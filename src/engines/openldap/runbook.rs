@@ -149,7 +149,7 @@ pub async fn plan(
         outputs.insert("provider".into(), t);
     }
     Ok(EnginePlan {
-        plan: bind(plan, cl),
+        plan: bind(plan, cl, super::KIND),
         outputs,
     })
 }
