@@ -64,7 +64,7 @@ complete -c drctl -n "__fish_drctl_needs_command" -f -a "drill" -d 'Prove runboo
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "chaos" -d 'Seeded fault campaigns on fresh labs, judged by an invariant checker; a failure prints the seed that replays it (`--seed S --runs 1`)'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c drctl -n "__fish_drctl_using_subcommand status" -l interval -r
+complete -c drctl -n "__fish_drctl_using_subcommand status" -l interval -d 'How often --watch redraws' -r
 complete -c drctl -n "__fish_drctl_using_subcommand status" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand status" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
 complete -c drctl -n "__fish_drctl_using_subcommand status" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
@@ -75,7 +75,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand status" -l lab-dir -d 'The l
 complete -c drctl -n "__fish_drctl_using_subcommand status" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand status" -l json
+complete -c drctl -n "__fish_drctl_using_subcommand status" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand status" -l watch -d 'Redraw every interval until interrupted'
 complete -c drctl -n "__fish_drctl_using_subcommand status" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand status" -s V -l version -d 'Print version'
@@ -119,7 +119,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -l json
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -132,10 +132,10 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l json
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -s V -l version -d 'Print version'
-complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l prefix -r
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l prefix -d 'Only keys starting with this' -r
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
@@ -146,7 +146,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l json
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -159,7 +159,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l json
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from help" -f -a "put" -d 'Write KEY=VALUE through the primary (or --node)'
@@ -179,7 +179,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand events" -l lab-dir -d 'The l
 complete -c drctl -n "__fish_drctl_using_subcommand events" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand events" -l json
+complete -c drctl -n "__fish_drctl_using_subcommand events" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand events" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand events" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand api" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -308,7 +308,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l json -d 'Prin
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -s V -l version -d 'Print version'
-complete -c drctl -n "__fish_drctl_using_subcommand join" -l primary -r
+complete -c drctl -n "__fish_drctl_using_subcommand join" -l primary -d 'The primary to join' -r
 complete -c drctl -n "__fish_drctl_using_subcommand join" -l export -d 'File for the records the primary lacks, exported before the full sync (default: ./drctl-join-NODE-RUN.jsonl)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand join" -l expect-primary -d 'Refuse unless this node is the primary' -r
 complete -c drctl -n "__fish_drctl_using_subcommand join" -l expect-epoch -d 'Refuse unless the cluster is at this epoch' -r
@@ -361,8 +361,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcom
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -s V -l version -d 'Print version'
-complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l from -r
-complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l to -r
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l from -d 'The node copied' -r
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l to -d 'The node overwritten (its replicated data is replaced)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l expect-primary -d 'Refuse unless this node is the primary' -r
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l expect-epoch -d 'Refuse unless the cluster is at this epoch' -r
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l wait -d 'How long each step may take to take effect' -r
@@ -385,7 +385,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcom
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from help" -f -a "auto" -d 'Turn automatic (partial, record by record) replication to NODE on or off'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from help" -f -a "full" -d 'On-demand full sync: replace TO\'s replicated data with FROM\'s'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l to -r
+complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l to -d 'The new holder of the roles' -r
 complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l role -d 'schema-master or naming-master (default: both)' -r -f -a "schema-master\t''
 naming-master\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l expect-primary -d 'Refuse unless this node is the primary' -r
@@ -490,7 +490,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_su
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -l json
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -l name -d 'The name on the node (default: the file\'s name)' -r
@@ -590,7 +590,7 @@ openldap\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from render" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from render" -s V -l version -d 'Print version'
-complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -l file -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -l file -d 'The hosts file to write the block into' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
@@ -621,7 +621,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_s
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -f -a "init" -d 'Create a cluster CA (ca.pem, ca.key) in DIR'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -f -a "issue" -d 'Issue NAME.pem / NAME.key signed by DIR\'s CA, naming the node and the cluster'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -l dir -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -l dir -d 'Where the CA goes' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -l cluster-name -d 'Cluster name, also the group identity in node certificates' -r
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
@@ -635,8 +635,8 @@ openldap\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -s V -l version -d 'Print version'
-complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l dir -r -F
-complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l cluster-name -r
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l dir -d 'The CA\'s directory; the certificate is written there too' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l cluster-name -d 'Cluster name, also the group identity in node certificates' -r
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l san -d 'Extra subject alternative names (host names or IP addresses)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
@@ -676,7 +676,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_sub
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "bench" -d 'Measure switchover and failover on a fresh 3-node lab (not the one in --lab-dir)'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "verify" -d 'Check that every key of an acked log is on a node (default: the primary)'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l nodes -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l nodes -d 'How many nodes' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l log-keep -d 'Log records each node keeps for partial sync' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
@@ -700,7 +700,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l json
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -760,7 +760,7 @@ skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l keep -d 'Keep the directory (data, logs)'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -s V -l version -d 'Print version'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l count -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l count -d 'How many entries to write' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l rate -d 'Writes per second (default: as fast as acknowledged)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l acked-log -d 'Append each acknowledged key to FILE, one per line' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l prefix -d 'Key prefix (default: lab/<random>)' -r
@@ -775,7 +775,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l json
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l rounds -d 'Switchovers to run (each to the next node)' -r
@@ -790,10 +790,10 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l json
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -s V -l version -d 'Print version'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l acked-log -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l acked-log -d 'The log of acknowledged keys (`lab write --acked-log`)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
@@ -804,7 +804,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l json
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "up" -d 'Start N drnode processes on loopback, node-1 primary, and wait until healthy'
@@ -865,7 +865,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_sub
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -l json
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from show" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -902,7 +902,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_sub
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -l json
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from help" -f -a "list" -d 'The bundled runbooks, with their parameters and whether they have a drill'
@@ -922,7 +922,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand drill" -l kind -d 'Which nod
 openldap\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand drill" -l all -d 'Every bundled runbook\'s drill'
-complete -c drctl -n "__fish_drctl_using_subcommand drill" -l json
+complete -c drctl -n "__fish_drctl_using_subcommand drill" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand drill" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand drill" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l runs -d 'How many runs (default 1 unless --duration is given)' -r
@@ -949,7 +949,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l kind -d 'Which nod
 openldap\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l schedule-only -d 'Print the schedules the seed draws and run nothing'
-complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l json
+complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F

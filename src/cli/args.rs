@@ -120,6 +120,7 @@ pub enum Command {
     },
     /// Turn a fenced or restored old primary into a replica, exporting its divergent writes.
     Demote {
+        /// The old primary to demote.
         node: String,
         /// The primary to follow (default: the current primary).
         #[arg(long)]
@@ -132,13 +133,16 @@ pub enum Command {
     },
     /// Stop a node replicating; it keeps its data.
     Standalone {
+        /// The node to take out of replication.
         node: String,
         #[command(flatten)]
         proc: ProcArgs,
     },
     /// Make a node a replica of a primary; the node's replicated data is overwritten.
     Join {
+        /// The node to join (its replicated data is replaced).
         node: String,
+        /// The primary to join.
         #[arg(long)]
         primary: String,
         /// File for the records the primary lacks, exported before the full sync (default:
@@ -153,6 +157,7 @@ pub enum Command {
     Sync(SyncCommand),
     /// Move the operation-master roles: transfer if the holder answers, seize if not.
     SeizeRoles {
+        /// The new holder of the roles.
         #[arg(long)]
         to: String,
         /// schema-master or naming-master (default: both).
@@ -163,6 +168,7 @@ pub enum Command {
     },
     /// Metadata cleanup: remove a failed or retired instance from the instance set.
     RemoveInstance {
+        /// The failed or retired instance.
         node: String,
         #[command(flatten)]
         proc: ProcArgs,
@@ -179,8 +185,10 @@ pub enum Command {
     },
     /// Start or stop a node's services (node-local).
     Services {
+        /// start or stop.
         #[arg(value_parser = ["start", "stop"])]
         action: String,
+        /// The node whose services change.
         node: String,
         #[command(flatten)]
         proc: ProcArgs,
@@ -220,6 +228,7 @@ pub enum Command {
     Chaos(super::chaos::ChaosArgs),
     /// Print shell completions.
     Completions {
+        /// bash, zsh, fish, elvish or powershell.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
@@ -260,11 +269,13 @@ pub struct JsonFlag {
 
 #[derive(Args, Debug)]
 pub struct StatusArgs {
+    /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
     /// Redraw every interval until interrupted.
     #[arg(long)]
     pub watch: bool,
+    /// How often --watch redraws.
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
     pub interval: std::time::Duration,
 }
@@ -273,27 +284,36 @@ pub struct StatusArgs {
 pub enum EntryCommand {
     /// Write KEY=VALUE through the primary (or --node).
     Put {
+        /// The entry's key.
         key: String,
+        /// The value to write.
         value: String,
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
     /// Print KEY's value as held by the primary (or --node).
     Get {
+        /// The entry's key.
         key: String,
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
     /// List entries.
     List {
+        /// Only keys starting with this.
         #[arg(long)]
         prefix: Option<String>,
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
     /// Delete KEY.
     Rm {
+        /// The key to delete.
         key: String,
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -301,6 +321,7 @@ pub enum EntryCommand {
 
 #[derive(Args, Debug)]
 pub struct EventsArgs {
+    /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
     /// Show events after this id (per node).
@@ -325,18 +346,23 @@ pub struct ApiArgs {
 pub enum PackagesCommand {
     /// List a node's package files (default: the primary's).
     List {
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
     /// Upload FILE to a node (default: the primary).
     Put {
+        /// The file to upload.
         file: std::path::PathBuf,
         /// The name on the node (default: the file's name).
         #[arg(long)]
         name: Option<String>,
     },
     /// Remove a package file from a node (default: the primary).
-    Rm { name: String },
+    Rm {
+        /// The package file to remove.
+        name: String,
+    },
     /// Copy the primary's package files to every replica (checksummed); remove extras.
     Sync {
         #[command(flatten)]
@@ -350,6 +376,7 @@ pub enum HostsCommand {
     Render,
     /// Write the block into FILE between markers (idempotent).
     Apply {
+        /// The hosts file to write the block into.
         #[arg(long)]
         file: std::path::PathBuf,
     },
@@ -359,16 +386,20 @@ pub enum HostsCommand {
 pub enum SyncCommand {
     /// Turn automatic (partial, record by record) replication to NODE on or off.
     Auto {
+        /// on or off.
         #[arg(value_parser = ["on", "off"])]
         state: String,
+        /// The replica.
         node: String,
         #[command(flatten)]
         proc: ProcArgs,
     },
     /// On-demand full sync: replace TO's replicated data with FROM's.
     Full {
+        /// The node copied.
         #[arg(long)]
         from: String,
+        /// The node overwritten (its replicated data is replaced).
         #[arg(long)]
         to: String,
         #[command(flatten)]
@@ -380,6 +411,7 @@ pub enum SyncCommand {
 pub enum CertsCommand {
     /// Create a cluster CA (ca.pem, ca.key) in DIR.
     Init {
+        /// Where the CA goes.
         #[arg(long)]
         dir: PathBuf,
         /// Cluster name, also the group identity in node certificates.
@@ -388,9 +420,12 @@ pub enum CertsCommand {
     },
     /// Issue NAME.pem / NAME.key signed by DIR's CA, naming the node and the cluster.
     Issue {
+        /// The node's name (the certificate's subject).
         name: String,
+        /// The CA's directory; the certificate is written there too.
         #[arg(long)]
         dir: PathBuf,
+        /// Cluster name, also the group identity in node certificates.
         #[arg(long = "cluster-name", default_value = "drctl")]
         cluster_name: String,
         /// Extra subject alternative names (host names or IP addresses).
@@ -403,6 +438,7 @@ pub enum CertsCommand {
 pub enum LabCommand {
     /// Start N drnode processes on loopback, node-1 primary, and wait until healthy.
     Up {
+        /// How many nodes.
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=9))]
         nodes: u16,
         /// Log records each node keeps for partial sync.
@@ -411,17 +447,30 @@ pub enum LabCommand {
     },
     /// The lab's processes.
     Status {
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
     /// SIGKILL a node.
-    Kill { node: String },
+    Kill {
+        /// The lab node.
+        node: String,
+    },
     /// SIGSTOP a node.
-    Pause { node: String },
+    Pause {
+        /// The lab node.
+        node: String,
+    },
     /// SIGCONT a paused node.
-    Resume { node: String },
+    Resume {
+        /// The lab node.
+        node: String,
+    },
     /// Stop (if running) and start a node again, keeping its data.
-    Restart { node: String },
+    Restart {
+        /// The lab node.
+        node: String,
+    },
     /// Stop every process the lab started and remove the lab directory.
     Down {
         /// Keep the directory (data, logs).
@@ -438,13 +487,16 @@ pub enum LabCommand {
         /// Writes per second during the switchovers.
         #[arg(long, default_value_t = 300.0)]
         rate: f64,
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
     /// Check that every key of an acked log is on a node (default: the primary).
     Verify {
+        /// The log of acknowledged keys (`lab write --acked-log`).
         #[arg(long, value_name = "FILE")]
         acked_log: PathBuf,
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -452,6 +504,7 @@ pub enum LabCommand {
 
 #[derive(Args, Debug, Clone)]
 pub struct LabWriteArgs {
+    /// How many entries to write.
     #[arg(long)]
     pub count: u64,
     /// Writes per second (default: as fast as acknowledged).
@@ -466,6 +519,7 @@ pub struct LabWriteArgs {
     /// Give up on a write not acknowledged within this long.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub write_timeout: std::time::Duration,
+    /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
 }
@@ -492,4 +546,33 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         return Err(format!("'{s}' is out of range"));
     }
     Ok(std::time::Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every subcommand and every option says what it is for in `--help` (and so in the
+    /// completions and the man page).
+    #[test]
+    fn every_subcommand_and_flag_has_help() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for a in cmd.get_arguments() {
+                let builtin = matches!(a.get_id().as_str(), "help" | "version");
+                if !builtin && !a.is_hide_set() && a.get_help().is_none() {
+                    missing.push(format!("{path} {}", a.get_id()));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                let p = format!("{path} {}", sub.get_name());
+                if sub.get_about().is_none() && sub.get_name() != "help" {
+                    missing.push(p.clone());
+                }
+                walk(sub, &p, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&super::Cli::command(), "drctl", &mut missing);
+        assert!(missing.is_empty(), "without help: {missing:#?}");
+    }
 }

@@ -52,21 +52,25 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
 pub enum RunbookCommand {
     /// The bundled runbooks, with their parameters and whether they have a drill.
     List {
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
     /// Print a runbook (bundled name or file).
     Show {
+        /// A bundled runbook, or a runbook file.
         #[arg(value_name = "NAME|FILE")]
         name: String,
     },
     /// Check runbook files: exit 2 naming each problem's file, line, column and YAML path.
     Validate {
+        /// Runbook files to check.
         #[arg(value_name = "FILE", required = true)]
         files: Vec<String>,
     },
     /// Every action a step can use, with its parameters.
     Actions {
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -87,6 +91,7 @@ pub struct DrillArgs {
     /// Also write a JUnit XML report to FILE.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
 }
