@@ -21,6 +21,8 @@ pub use error::ProcError;
 pub use plan::Plan;
 pub use registration::{Open, Registration};
 pub use runner::{execute, Confirm, RunOptions, RunReport, StepReport};
-pub use status::{serde_name, Candidate, Candidates, Health, StatusReport, StatusRow, StatusTable};
+pub use status::{
+    object, serde_name, Candidate, Candidates, Health, StatusReport, StatusRow, StatusTable,
+};
 pub use step::{Check, Step};
 pub use verb::Verb;

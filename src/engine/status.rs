@@ -136,3 +136,11 @@ pub fn serde_name<T: Serialize>(v: &T) -> Option<String> {
         other => Some(other.to_string()),
     }
 }
+
+/// A JSON object's fields (an engine's `detail`); anything else gives none.
+pub fn object(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}

@@ -8,8 +8,8 @@ use super::cluster::{sync_cell, Assessment, ClusterView};
 use super::{check_expectations, rank, Cluster, Context};
 use crate::api::Role;
 use crate::engine::{
-    serde_name, Candidate, Candidates, Engine, Front, Global, ProcError, ProcOptions, Registration,
-    RunOutcome, StatusReport, StatusRow, StatusTable, Verb, VerbArgs,
+    object, serde_name, Candidate, Candidates, Engine, Front, Global, ProcError, ProcOptions,
+    Registration, RunOutcome, StatusReport, StatusRow, StatusTable, Verb, VerbArgs,
 };
 use crate::inventory::{Inventory, NodeEntry};
 
@@ -214,13 +214,6 @@ fn front(verb: Verb, args: &VerbArgs) -> Result<Front, ProcError> {
     }
 }
 
-fn obj(v: Value) -> Map<String, Value> {
-    match v {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    }
-}
-
 /// The cluster as `drctl status` shows it.
 pub fn status_report(view: &ClusterView, a: &Assessment) -> StatusReport {
     let nodes = view
@@ -248,7 +241,7 @@ pub fn status_report(view: &ClusterView, a: &Assessment) -> StatusReport {
                 health: na.health,
                 reasons: na.reasons.clone(),
                 error: None,
-                detail: obj(json!({
+                detail: object(json!({
                     "services": s.services,
                     "member_state": view.member(n).map(|m| m.state),
                     "diverged": na.diverged,
@@ -377,7 +370,7 @@ pub fn candidates(view: &ClusterView) -> Candidates {
                 rank: c.rank,
                 role: c.role.as_ref().and_then(serde_name),
                 reason: c.reason.clone(),
-                detail: obj(json!({
+                detail: object(json!({
                     "promotable": c.promotable,
                     "epoch": c.epoch,
                     "head_epoch": c.head_epoch,

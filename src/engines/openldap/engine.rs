@@ -5,12 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
-use serde_json::{json, Map, Value};
+use serde_json::json;
 
 use super::csn::Position;
 use super::{csn, lost_sid, nodes_of, rank, Assessment, LdapCluster, LdapNode, LdapView};
 use crate::engine::{
-    serde_name, Args, Candidate, Candidates, Engine, EnginePlan, Front, Global, ProcError,
+    object, serde_name, Args, Candidate, Candidates, Engine, EnginePlan, Front, Global, ProcError,
     ProcOptions, RunOutcome, StatusReport, StatusRow, StatusTable, StepEnv, Verb, VerbArgs,
 };
 use crate::engines::drnode::Cluster;
@@ -195,13 +195,6 @@ impl Engine for Openldap {
     }
 }
 
-fn obj(v: Value) -> Map<String, Value> {
-    match v {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    }
-}
-
 /// The cluster as `drctl status` shows it.
 pub fn status_report(view: &LdapView, a: &Assessment) -> StatusReport {
     let nodes = view
@@ -232,7 +225,7 @@ pub fn status_report(view: &LdapView, a: &Assessment) -> StatusReport {
                 health: na.health,
                 reasons: na.reasons.clone(),
                 error: None,
-                detail: obj(json!({
+                detail: object(json!({
                     "server_id": s.server_id,
                     "csn": s.csn,
                     "context_csn": s.context_csn,
@@ -259,7 +252,7 @@ pub fn status_report(view: &LdapView, a: &Assessment) -> StatusReport {
         healthy: a.healthy,
         problems: a.problems.clone(),
         nodes,
-        detail: obj(json!({ "provider": a.provider })),
+        detail: object(json!({ "provider": a.provider })),
         table: status_table(view, a),
     }
 }
@@ -350,7 +343,7 @@ pub fn candidates(view: &LdapView) -> Candidates {
                 rank: c.rank,
                 role: c.role.as_ref().and_then(serde_name),
                 reason: c.reason.clone(),
-                detail: obj(json!({ "csn": c.csn })),
+                detail: object(json!({ "csn": c.csn })),
             })
             .collect(),
         table: StatusTable {
