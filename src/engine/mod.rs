@@ -4,6 +4,7 @@
 mod act;
 mod contract;
 mod error;
+mod outcome;
 mod plan;
 mod registration;
 mod runner;
@@ -14,6 +15,7 @@ mod verb;
 pub use act::{Act, RunContext};
 pub use contract::{unsupported, Ask, Engine, Front, Global, ProcOptions, RunOutcome, VerbArgs};
 pub use error::ProcError;
+pub use outcome::{RunOutcomeKind, StepOutcome};
 pub use plan::Plan;
 pub use registration::{Open, Registration};
 pub use runner::{execute, Confirm, RunOptions, RunReport, StepReport};

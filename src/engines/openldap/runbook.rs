@@ -123,9 +123,10 @@ pub async fn build(
                 Some(p) if p == node => {}
                 other => {
                     return Err(ProcError::refused(format!(
-                    "assert {node} is the provider: no, the provider is {}; nothing was changed",
-                    other.unwrap_or_else(|| "unknown (none answers)".into())
-                )))
+                        "assert {node} is the provider: no, the provider is {}",
+                        other.unwrap_or_else(|| "unknown (none answers)".into())
+                    ))
+                    .unchanged())
                 }
             }
             outputs.insert("provider".into(), node);
@@ -138,13 +139,15 @@ pub async fn build(
                 Some(Err(e)) if e.is_unreachable() => Plan::new(a.uses),
                 Some(Err(e)) => {
                     return Err(ProcError::refused(format!(
-                        "assert {node} does not answer: it answers but refuses drctl ({e}); nothing was changed"
-                    )))
+                        "assert {node} does not answer: it answers but refuses drctl ({e})"
+                    ))
+                    .unchanged())
                 }
                 _ => {
                     return Err(ProcError::refused(format!(
-                        "assert {node} does not answer: no, it answers; nothing was changed"
-                    )))
+                        "assert {node} does not answer: no, it answers"
+                    ))
+                    .unchanged())
                 }
             }
         }
