@@ -312,7 +312,8 @@ pub async fn execute<A: Act>(cl: &A::Ctx, plan: Plan<A>, opts: &RunOptions<'_>) 
                         )
                     })
                     .unwrap_or_default();
-                e.message = format!("{e}{ponr}");
+                // Earlier steps did change things: a "nothing was changed" of its own misleads.
+                e.message = format!("{}{ponr}", e.message);
                 e.changed = Some(true);
                 hint = Some(
                     "\nthe procedure stopped part-way: see `drctl status`, then rerun the same \
