@@ -307,15 +307,17 @@ pub fn exit_codes(calls: &[super::drctl::Call]) -> Verdict {
     for c in calls.iter().filter(|c| !c.killed) {
         let Some(code) = c.exit else { continue };
         judged += 1;
-        let outcome = c.outcome.as_deref().unwrap_or("");
+        use crate::engine::RunOutcomeKind as O;
+        let outcome = c.outcome;
         let fits = match code {
-            0 => matches!(outcome, "succeeded" | "already done"),
-            1 => {
-                outcome.starts_with("failed")
-                    && (outcome != "failed part-way" || c.resume.is_some())
-            }
-            3 => outcome == "refused",
-            4 => outcome == "aborted",
+            0 => matches!(outcome, Some(O::Succeeded | O::AlreadyDone)),
+            1 => match outcome {
+                Some(O::FailedPartWay) => c.resume.is_some(),
+                Some(o) => o.failed(),
+                None => false,
+            },
+            3 => outcome == Some(O::Refused),
+            4 => outcome == Some(O::Aborted),
             5 => c.resume.is_some(),
             _ => false,
         };
@@ -323,7 +325,7 @@ pub fn exit_codes(calls: &[super::drctl::Call]) -> Verdict {
             bad.push(format!(
                 "drctl {}: exit {code} with outcome {:?}, resume {:?}: {}",
                 c.args.join(" "),
-                c.outcome,
+                c.outcome.map(|o| o.to_string()),
                 c.resume,
                 c.stderr.replace('\n', " | ")
             ));

@@ -323,7 +323,7 @@ impl Ctx<'_> {
                         format!(
                             "exit {:?} {}",
                             c.exit,
-                            c.outcome.clone().unwrap_or_default()
+                            c.outcome.map(|o| o.to_string()).unwrap_or_default()
                         ),
                     );
                     self.lock_released(&c).await;

@@ -18,7 +18,7 @@ pub struct Call {
     pub exit: Option<i32>,
     pub killed: bool,
     /// The runbook report's `outcome`, when it printed one.
-    pub outcome: Option<String>,
+    pub outcome: Option<crate::engine::RunOutcomeKind>,
     /// The runbook report's `resume`, when it printed one.
     pub resume: Option<String>,
     pub run_id: Option<String>,
@@ -136,7 +136,9 @@ impl Drctl {
                 call.stderr = tail.into_iter().rev().collect::<Vec<_>>().join("\n");
                 if let Ok(v) = serde_json::from_str::<serde_json::Value>(&call.stdout) {
                     let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
-                    call.outcome = s("outcome");
+                    call.outcome = v
+                        .get("outcome")
+                        .and_then(|o| serde_json::from_value(o.clone()).ok());
                     call.resume = s("resume");
                     call.run_id = s("run_id");
                     if let Some(e) = s("error") {

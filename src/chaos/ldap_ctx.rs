@@ -11,6 +11,7 @@ use super::ctx::Event;
 use super::drctl::{proc_args, Call, Drctl};
 use super::ldap_writer::LdapAck;
 use super::schedule::{Pick, Proc, Step, Then};
+use crate::engine::RunOutcomeKind;
 use crate::engines::openldap::lab::LdapLab;
 use crate::engines::openldap::{LdapCluster, LdapNode, LdapRole, LdapView};
 use crate::lab::{LabError, Sig};
@@ -144,7 +145,7 @@ impl LCtx<'_> {
         let before = writable(&self.cl.probe().await);
         let call = self.drctl.call(operator, &args, kill).await;
         self.record(operator, &call, "");
-        if call.exit == Some(0) && call.outcome.as_deref() == Some("succeeded") {
+        if call.exit == Some(0) && call.outcome == Some(RunOutcomeKind::Succeeded) {
             self.judge_writers(&before, &call).await;
         }
         self.calls.push(call.clone());

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::drctl::proc_args;
 use super::ldap_ctx::{heal, LCtx};
+use crate::engine::RunOutcomeKind;
 use crate::engines::openldap::csn::{classify, Position};
 use crate::engines::openldap::{LdapRole, LdapView, NodeState};
 
@@ -156,7 +157,7 @@ pub async fn recover(ctx: &mut LCtx<'_>, deadline: Duration) -> Result<(), Strin
                     .await;
                 // A remedy that failed, or found nothing to do while the group is still
                 // unhealthy, is no remedy: after two such answers the next one is tried.
-                if c.exit != Some(0) || c.outcome.as_deref() == Some("already done") {
+                if c.exit != Some(0) || c.outcome == Some(RunOutcomeKind::AlreadyDone) {
                     *failures.entry(a.join(" ")).or_default() += 1;
                 }
             }

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::ctx::Ctx;
 use super::drctl::proc_args;
+use crate::engine::RunOutcomeKind;
 use crate::engines::drnode::cluster::probe;
 
 const OP: &str = "chaos-policy";
@@ -166,7 +167,7 @@ pub async fn recover(ctx: &mut Ctx<'_>, deadline: Duration) -> Result<(), String
                     .await;
                 // A remedy that failed, or found nothing to do while the cluster is still
                 // unhealthy, is no remedy: after two such answers the next one is tried.
-                if c.exit != Some(0) || c.outcome.as_deref() == Some("already done") {
+                if c.exit != Some(0) || c.outcome == Some(RunOutcomeKind::AlreadyDone) {
                     *failures.entry(a.join(" ")).or_default() += 1;
                 }
             }

@@ -38,7 +38,7 @@ impl CliError {
 
 impl From<crate::engine::ProcError> for CliError {
     fn from(e: crate::engine::ProcError) -> Self {
-        CliError::new(e.exit, e.message)
+        CliError::new(e.exit, e.to_string())
     }
 }
 

@@ -181,8 +181,9 @@ pub(super) fn prompt(question: &str, yes: bool) -> Result<bool, ProcError> {
     }
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
         return Err(ProcError::refused(format!(
-            "{question}\nconfirmation needed and there is no terminal to ask: rerun with --yes; nothing was changed"
-        )));
+            "{question}\nconfirmation needed and there is no terminal to ask: rerun with --yes"
+        ))
+        .unchanged());
     }
     eprint!("{question} Type 'yes' to continue: ");
     let _ = std::io::stderr().flush();

@@ -122,7 +122,7 @@ pub async fn cmd_run(g: &GlobalArgs, a: &RunArgs) -> Result<(), CliError> {
         (None, _) => Ok(()),
         (Some(exit), e) => Err(CliError::new(
             exit,
-            e.clone().unwrap_or_else(|| report.outcome.clone()),
+            e.clone().unwrap_or_else(|| report.outcome.to_string()),
         )),
     }
 }

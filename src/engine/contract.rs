@@ -113,9 +113,10 @@ pub trait Engine: Send + Sync {
     /// `repoint --list`: which nodes could serve as primary, as JSON and as a table.
     fn repoint_list(&self) -> BoxFuture<'_, Result<(serde_json::Value, StatusTable), ProcError>> {
         let e = ProcError::usage(format!(
-            "repoint --list: the {} engine does not support it (use `drctl candidates`); nothing was changed",
+            "repoint --list: the {} engine does not support it (use `drctl candidates`)",
             self.kind()
-        ));
+        ))
+        .unchanged();
         Box::pin(async move { Err(e) })
     }
 
@@ -168,7 +169,5 @@ pub trait Engine: Send + Sync {
 
 /// The refusal of a verb an engine does not support (exit 2: the command does not apply).
 pub fn unsupported(kind: &str, verb: Verb) -> ProcError {
-    ProcError::usage(format!(
-        "{verb}: the {kind} engine does not support it; nothing was changed"
-    ))
+    ProcError::usage(format!("{verb}: the {kind} engine does not support it")).unchanged()
 }

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::act::{Act, RunContext};
+use super::outcome::{RunOutcomeKind, StepOutcome};
 use super::plan::Plan;
 use super::step::Check;
 use super::ProcError;
@@ -30,8 +31,7 @@ pub struct StepReport<A> {
     pub step: String,
     #[serde(flatten)]
     pub action: A,
-    /// `done`, `already done`, `would run`, `would skip`, `failed`, `undone`, `not run`.
-    pub outcome: String,
+    pub outcome: StepOutcome,
     pub ms: u64,
     pub note: Option<String>,
 }
@@ -40,13 +40,15 @@ pub struct StepReport<A> {
 pub struct RunReport<A> {
     pub procedure: String,
     pub run_id: String,
-    /// `succeeded`, `already done`, `dry run`, `refused`, `aborted`, `failed, nothing changed`,
-    /// `failed part-way`, `timed out`.
-    pub outcome: String,
+    pub outcome: RunOutcomeKind,
     pub summary: Vec<String>,
     pub steps: Vec<StepReport<A>>,
     pub ms: u64,
     pub error: Option<String>,
+    /// The error as it stopped the run, before the runner's "rerun the same command" hint
+    /// (which `error` ends with when it stopped part-way): a runbook gives its own.
+    #[serde(skip)]
+    pub failure: Option<ProcError>,
     #[serde(skip)]
     pub exit: Option<Exit>,
     /// The failure was a timeout, even if the exit says "failed" because nothing changed (a
@@ -73,7 +75,8 @@ pub async fn execute<A: Act>(cl: &A::Ctx, plan: Plan<A>, opts: &RunOptions<'_>) 
     let mut report = RunReport {
         procedure: plan.procedure.clone(),
         run_id: cl.run_id().to_string(),
-        outcome: String::new(),
+        // Every return goes through `finish`, which sets it.
+        outcome: RunOutcomeKind::FailedNothingChanged,
         summary: plan.summary.clone(),
         steps: plan
             .steps
@@ -81,22 +84,27 @@ pub async fn execute<A: Act>(cl: &A::Ctx, plan: Plan<A>, opts: &RunOptions<'_>) 
             .map(|s| StepReport {
                 step: s.action.describe(),
                 action: s.action.clone(),
-                outcome: "not run".into(),
+                outcome: StepOutcome::NotRun,
                 ms: 0,
                 note: None,
             })
             .collect(),
         ms: 0,
         error: None,
+        failure: None,
         exit: None,
         timed_out: false,
     };
-    let finish = |mut report: RunReport<A>, outcome: &str, err: Option<ProcError>| {
-        report.outcome = outcome.to_string();
+    let finish = |mut report: RunReport<A>,
+                  outcome: RunOutcomeKind,
+                  err: Option<ProcError>,
+                  hint: Option<String>| {
+        report.outcome = outcome;
         report.ms = started.elapsed().as_millis() as u64;
         if let Some(e) = err {
-            report.error = Some(e.message);
+            report.error = Some(format!("{e}{}", hint.unwrap_or_default()));
             report.exit = Some(e.exit);
+            report.failure = Some(e);
         }
         report
     };
@@ -107,25 +115,28 @@ pub async fn execute<A: Act>(cl: &A::Ctx, plan: Plan<A>, opts: &RunOptions<'_>) 
         match step.action.check(cl).await {
             Ok(Check::Done(why)) => {
                 report.steps[i].outcome = if opts.dry_run {
-                    "would skip"
+                    StepOutcome::WouldSkip
                 } else {
-                    "already done"
-                }
-                .into();
+                    StepOutcome::AlreadyDone
+                };
                 report.steps[i].note = Some(why);
             }
             Ok(Check::ToDo) => {
-                report.steps[i].outcome = if opts.dry_run { "would run" } else { "to do" }.into();
+                report.steps[i].outcome = if opts.dry_run {
+                    StepOutcome::WouldRun
+                } else {
+                    StepOutcome::ToDo
+                };
                 todo.push(i);
             }
-            Err(e) => return finish(report, "failed, nothing changed", Some(e)),
+            Err(e) => return finish(report, RunOutcomeKind::FailedNothingChanged, Some(e), None),
         }
     }
     if opts.dry_run {
-        return finish(report, "dry run", None);
+        return finish(report, RunOutcomeKind::DryRun, None, None);
     }
     if todo.is_empty() {
-        return finish(report, "already done", None);
+        return finish(report, RunOutcomeKind::AlreadyDone, None, None);
     }
     if let Some(q) = &plan.confirm {
         match (opts.confirm)(q) {
@@ -133,13 +144,12 @@ pub async fn execute<A: Act>(cl: &A::Ctx, plan: Plan<A>, opts: &RunOptions<'_>) 
             Ok(false) => {
                 return finish(
                     report,
-                    "aborted",
-                    Some(ProcError::aborted(
-                        "aborted by the operator; nothing was changed",
-                    )),
+                    RunOutcomeKind::Aborted,
+                    Some(ProcError::aborted("aborted by the operator").unchanged()),
+                    None,
                 )
             }
-            Err(e) => return finish(report, "refused", Some(e)),
+            Err(e) => return finish(report, RunOutcomeKind::Refused, Some(e), None),
         }
     }
     let locked = match cl
@@ -147,7 +157,7 @@ pub async fn execute<A: Act>(cl: &A::Ctx, plan: Plan<A>, opts: &RunOptions<'_>) 
         .await
     {
         Ok(l) => l,
-        Err(e) => return finish(report, "refused", Some(e)),
+        Err(e) => return finish(report, RunOutcomeKind::Refused, Some(e), None),
     };
     let run_id = cl.run_id().to_string();
     cl.record(
@@ -184,7 +194,7 @@ pub async fn execute<A: Act>(cl: &A::Ctx, plan: Plan<A>, opts: &RunOptions<'_>) 
                 if step.point_of_no_return {
                     past_ponr = Some(i);
                 }
-                return Ok::<_, ProcError>(("already done", Some(why)));
+                return Ok::<_, ProcError>((StepOutcome::AlreadyDone, Some(why)));
             }
             let applied_now = step.action.apply(cl).await;
             if step.point_of_no_return {
@@ -204,7 +214,7 @@ pub async fn execute<A: Act>(cl: &A::Ctx, plan: Plan<A>, opts: &RunOptions<'_>) 
                 applied.push(i);
             }
             let verified = step.action.verify(cl).await?;
-            Ok(("done", note.or(verified)))
+            Ok((StepOutcome::Done, note.or(verified)))
         }
         .await;
         report.steps[i].ms = t0.elapsed().as_millis() as u64;
@@ -219,13 +229,13 @@ pub async fn execute<A: Act>(cl: &A::Ctx, plan: Plan<A>, opts: &RunOptions<'_>) 
                         note.as_ref().map(|n| format!(": {n}")).unwrap_or_default()
                     ),
                 );
-                report.steps[i].outcome = outcome.into();
+                report.steps[i].outcome = outcome;
                 report.steps[i].note = note;
             }
             Err(e) => {
                 say(opts, &spinner, &format!("      failed: {e}"));
-                report.steps[i].outcome = "failed".into();
-                report.steps[i].note = Some(e.message.clone());
+                report.steps[i].outcome = StepOutcome::Failed;
+                report.steps[i].note = Some(e.to_string());
                 failure = Some(e);
                 break;
             }
@@ -234,7 +244,7 @@ pub async fn execute<A: Act>(cl: &A::Ctx, plan: Plan<A>, opts: &RunOptions<'_>) 
 
     spinner.finish_and_clear();
     let outcome = match &failure {
-        None => "succeeded",
+        None => RunOutcomeKind::Succeeded,
         Some(_) => {
             // Undo what declared an undo, newest first; if that was all we changed, nothing is.
             // Past the point of no return nothing is undone: it is finished forward.
@@ -247,7 +257,11 @@ pub async fn execute<A: Act>(cl: &A::Ctx, plan: Plan<A>, opts: &RunOptions<'_>) 
                             Ok(_) => undo.verify(cl).await.is_ok(),
                             Err(_) => false,
                         };
-                        report.steps[i].outcome = if ok { "undone" } else { "undo failed" }.into();
+                        report.steps[i].outcome = if ok {
+                            StepOutcome::Undone
+                        } else {
+                            StepOutcome::UndoFailed
+                        };
                         undone_all &= ok;
                     }
                     None => undone_all = false,
@@ -255,16 +269,16 @@ pub async fn execute<A: Act>(cl: &A::Ctx, plan: Plan<A>, opts: &RunOptions<'_>) 
             }
             if past_ponr.is_some() {
                 if failure.as_ref().is_some_and(|e| e.exit == Exit::TimedOut) {
-                    "timed out"
+                    RunOutcomeKind::TimedOut
                 } else {
-                    "failed part-way"
+                    RunOutcomeKind::FailedPartWay
                 }
             } else if !changed || undone_all {
-                "failed, nothing changed"
+                RunOutcomeKind::FailedNothingChanged
             } else if failure.as_ref().is_some_and(|e| e.exit == Exit::TimedOut) {
-                "timed out"
+                RunOutcomeKind::TimedOut
             } else {
-                "failed part-way"
+                RunOutcomeKind::FailedPartWay
             }
         }
     };
@@ -278,15 +292,16 @@ pub async fn execute<A: Act>(cl: &A::Ctx, plan: Plan<A>, opts: &RunOptions<'_>) 
     .await;
     cl.unlock(&locked).await;
     report.timed_out = failure.as_ref().is_some_and(|e| e.exit == Exit::TimedOut);
+    let mut hint = None;
     let failure = failure.map(|mut e| {
         match outcome {
-            "failed, nothing changed" => {
-                e.message = format!("{}; nothing was changed", e.message);
+            RunOutcomeKind::FailedNothingChanged => {
+                e.changed = Some(false);
                 if e.exit == Exit::TimedOut {
                     e.exit = Exit::Failed;
                 }
             }
-            "failed part-way" | "timed out" => {
+            RunOutcomeKind::FailedPartWay | RunOutcomeKind::TimedOut => {
                 let ponr = past_ponr
                     .map(|i| {
                         format!(
@@ -297,14 +312,18 @@ pub async fn execute<A: Act>(cl: &A::Ctx, plan: Plan<A>, opts: &RunOptions<'_>) 
                         )
                     })
                     .unwrap_or_default();
-                e.message = format!(
-                    "{}{ponr}\nthe procedure stopped part-way: see `drctl status`, then rerun the same command to finish it (completed steps are skipped)",
-                    e.message
+                // Earlier steps did change things: a "nothing was changed" of its own misleads.
+                e.message = format!("{}{ponr}", e.message);
+                e.changed = Some(true);
+                hint = Some(
+                    "\nthe procedure stopped part-way: see `drctl status`, then rerun the same \
+                     command to finish it (completed steps are skipped)"
+                        .to_string(),
                 );
             }
             _ => {}
         }
         e
     });
-    finish(report, outcome, failure)
+    finish(report, outcome, failure, hint)
 }

@@ -144,7 +144,7 @@ async fn measure(
         let view = cl.probe().await;
         let plan = drnode::switchover(&cl, &view, &to)
             .await
-            .map_err(|e| LabError::Failed(e.message))?;
+            .map_err(|e| LabError::Failed(e.to_string()))?;
         run_plan(&cl, plan).await?;
         switchover_ms.push(started.elapsed().as_millis() as u64);
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -160,7 +160,7 @@ async fn measure(
         .ok_or_else(|| LabError::Failed("no primary after the switchovers".into()))?;
     let present: HashSet<String> = cl
         .target(&primary.name)
-        .map_err(|e| LabError::Failed(e.message))?
+        .map_err(|e| LabError::Failed(e.to_string()))?
         .client
         .list_entries(Some("bench/"))
         .await
@@ -174,7 +174,7 @@ async fn measure(
     progress("write throughput, 1 and 8 clients");
     let pt = cl
         .target(&primary.name)
-        .map_err(|e| LabError::Failed(e.message))?;
+        .map_err(|e| LabError::Failed(e.to_string()))?;
     let writes_per_s_1_client = throughput(pt, 1, 1000, "one").await?;
     let writes_per_s_8_clients = throughput(pt, 8, 4000, "eight").await?;
 
@@ -185,7 +185,7 @@ async fn measure(
     let view = cl.probe().await;
     let plan = drnode::failover(&cl, &view, None, false, &lab.dir)
         .await
-        .map_err(|e| LabError::Failed(e.message))?;
+        .map_err(|e| LabError::Failed(e.to_string()))?;
     run_plan(&cl, plan).await?;
     let failover_ms = started.elapsed().as_millis() as u64;
     Ok(BenchReport {

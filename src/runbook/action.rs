@@ -276,10 +276,9 @@ impl Act for RunbookAction {
                     }
                     Ok(Check::Done(note))
                 }
-                Err(why) => Err(ProcError::refused(format!(
-                    "{}: no, {why}; nothing was changed",
-                    self.describe()
-                ))),
+                Err(why) => {
+                    Err(ProcError::refused(format!("{}: no, {why}", self.describe())).unchanged())
+                }
             },
             RunbookAction::WaitStatus { .. } => Ok(match self.holds(cx).await? {
                 Ok(note) => Check::Done(note),

@@ -255,11 +255,11 @@ async fn run_drill(
     progress(&format!("  {} run (run {})", rb.name, cl.run_id));
     let run = engine::run(rb, vars, cl, &settings(dir), None).await;
     report.recovery_ms = run.ms;
-    report.outcome = run.outcome.clone();
+    report.outcome = run.outcome.to_string();
     for s in &run.steps {
         report.steps.push(DrillStep {
             name: s.name.clone(),
-            outcome: s.outcome.clone(),
+            outcome: s.outcome.to_string(),
             ms: s.ms,
         });
     }

@@ -9,10 +9,10 @@ use std::time::Instant;
 use super::action::Shared;
 use super::journal::{now_ms, Entry, Journal};
 use super::model::Runbook;
-pub use super::run::{RbStep, Resume, RunbookReport, Settings};
+pub use super::run::{RbStep, RbStepOutcome, Resume, RunbookReport, Settings};
 use super::step::run_step;
 use super::template::Scope;
-use crate::engine::ProcError;
+use crate::engine::{ProcError, RunOutcomeKind};
 use crate::engines::drnode::Cluster;
 use crate::util::exit::Exit;
 
@@ -79,7 +79,8 @@ pub async fn run(
     let mut report = RunbookReport {
         runbook: rb.name.clone(),
         run_id: run_id.clone(),
-        outcome: String::new(),
+        // Every return sets it.
+        outcome: RunOutcomeKind::FailedNothingChanged,
         steps: Vec::new(),
         ms: 0,
         error: None,
@@ -94,14 +95,30 @@ pub async fn run(
     let _run_lock = match (&settings.engine, settings.dry_run) {
         (Some(e), false) => match e.run_lock(&run_id, &cl.operator, &rb.name) {
             Ok(guard) => guard,
-            Err(e) => return fail(report, started, "refused", e.message, e.exit),
+            Err(e) => {
+                return fail(
+                    report,
+                    started,
+                    RunOutcomeKind::Refused,
+                    e.to_string(),
+                    e.exit,
+                )
+            }
         },
         _ => None,
     };
     let mut journal = match (&settings.journal_dir, settings.dry_run) {
         (Some(dir), false) => match Journal::open(dir, &run_id) {
             Ok(j) => Some(j),
-            Err(e) => return fail(report, started, "refused", e.to_string(), Exit::Usage),
+            Err(e) => {
+                return fail(
+                    report,
+                    started,
+                    RunOutcomeKind::Refused,
+                    e.to_string(),
+                    Exit::Usage,
+                )
+            }
         },
         _ => None,
     };
@@ -149,13 +166,14 @@ pub async fn run(
             index: i,
             name: step.name.clone(),
             uses: step.uses.clone(),
-            outcome: String::new(),
+            // Every path below sets it.
+            outcome: RbStepOutcome::NotRun,
             ms: 0,
             note: None,
             actions: Vec::new(),
         };
         if resume.verified.contains(&i) {
-            rs.outcome = "verified earlier".into();
+            rs.outcome = RbStepOutcome::VerifiedEarlier;
             passed_ponr |= step.point_of_no_return;
             if resume.changed.contains(&i) {
                 changed_steps.push(i);
@@ -176,7 +194,7 @@ pub async fn run(
                 rs.outcome = done.outcome;
                 rs.note = done.note;
                 rs.actions = done.actions;
-                would_change |= rs.outcome == "would run";
+                would_change |= rs.outcome == RbStepOutcome::WouldRun;
                 if done.changed {
                     changed_steps.push(i);
                 }
@@ -188,7 +206,7 @@ pub async fn run(
                     j.write(&Entry::Step {
                         index: i,
                         name: step.name.clone(),
-                        outcome: rs.outcome.clone(),
+                        outcome: rs.outcome,
                         ms: rs.ms,
                         note: rs.note.clone(),
                         outputs: done.outputs,
@@ -198,9 +216,9 @@ pub async fn run(
                 report.steps.push(rs);
             }
             Err((e, actions, changed)) => {
-                say(settings, &format!("   failed: {}", e.message));
-                rs.outcome = "failed".into();
-                rs.note = Some(e.message.clone());
+                say(settings, &format!("   failed: {e}"));
+                rs.outcome = RbStepOutcome::Failed;
+                rs.note = Some(e.to_string());
                 rs.actions = actions;
                 if changed {
                     changed_steps.push(i);
@@ -209,7 +227,7 @@ pub async fn run(
                     j.write(&Entry::Step {
                         index: i,
                         name: step.name.clone(),
-                        outcome: "failed".into(),
+                        outcome: RbStepOutcome::Failed,
                         ms: rs.ms,
                         note: rs.note.clone(),
                         outputs: BTreeMap::new(),
@@ -227,17 +245,17 @@ pub async fn run(
             index: s.0,
             name: s.1.name.clone(),
             uses: s.1.uses.clone(),
-            outcome: "not run".into(),
+            outcome: RbStepOutcome::NotRun,
             ms: 0,
             note: None,
             actions: Vec::new(),
         });
     }
     let outcome = match &failure {
-        None if settings.dry_run => "dry run".to_string(),
+        None if settings.dry_run => RunOutcomeKind::DryRun,
         // Nothing changed: every changing step was done already (reads and waits may have run).
-        None if changed_steps.is_empty() => "already done".into(),
-        None => "succeeded".into(),
+        None if changed_steps.is_empty() => RunOutcomeKind::AlreadyDone,
+        None => RunOutcomeKind::Succeeded,
         Some(e) => {
             let mut all_undone = true;
             if !passed_ponr {
@@ -253,15 +271,11 @@ pub async fn run(
                 .await;
                 // A resume must not skip a step that was undone.
                 if let Some(j) = journal.as_mut() {
-                    for st in report
-                        .steps
-                        .iter()
-                        .filter(|s| s.outcome.starts_with("undo"))
-                    {
+                    for st in report.steps.iter().filter(|s| s.outcome.undo()) {
                         j.write(&Entry::Step {
                             index: st.index,
                             name: st.name.clone(),
-                            outcome: st.outcome.clone(),
+                            outcome: st.outcome,
                             ms: 0,
                             note: None,
                             outputs: BTreeMap::new(),
@@ -273,14 +287,14 @@ pub async fn run(
             let nothing = changed_steps.is_empty() || (!passed_ponr && all_undone);
             if nothing {
                 match e.exit {
-                    Exit::Refused => "refused".into(),
-                    Exit::Aborted => "aborted".into(),
-                    _ => "failed, nothing changed".into(),
+                    Exit::Refused => RunOutcomeKind::Refused,
+                    Exit::Aborted => RunOutcomeKind::Aborted,
+                    _ => RunOutcomeKind::FailedNothingChanged,
                 }
             } else if e.exit == Exit::TimedOut {
-                "timed out".into()
+                RunOutcomeKind::TimedOut
             } else {
-                "failed part-way".into()
+                RunOutcomeKind::FailedPartWay
             }
         }
     };
@@ -294,21 +308,18 @@ pub async fn run(
         shared.notes.lock().expect("notes lock").extend(released);
     }
     report.notes = std::mem::take(&mut *shared.notes.lock().expect("notes lock"));
-    report.outcome = outcome.clone();
+    report.outcome = outcome;
     report.ms = started.elapsed().as_millis() as u64;
     if let Some(mut e) = failure {
-        if matches!(outcome.as_str(), "failed part-way" | "timed out") {
+        if outcome.part_way() {
             // Earlier steps did change things: the step's own "nothing was changed" misleads.
-            e.message = e
-                .message
-                .trim_end_matches("; nothing was changed")
-                .to_string();
+            e.changed = Some(true);
             let cmd = format!("drctl run --resume {run_id}");
             e.message = format!(
                 "{}\n{}: see `drctl status` and the journal {}, then continue with `{cmd}` \
                  (verified steps are skipped)",
                 e.message,
-                if outcome == "timed out" {
+                if outcome == RunOutcomeKind::TimedOut {
                     "timed out, the outcome is unknown"
                 } else {
                     "the runbook stopped part-way"
@@ -316,16 +327,16 @@ pub async fn run(
                 report.journal.clone().unwrap_or_default()
             );
             report.resume = Some(cmd);
-            if outcome == "failed part-way" {
+            if outcome == RunOutcomeKind::FailedPartWay {
                 e.exit = Exit::Failed;
             }
         } else if e.exit == Exit::TimedOut {
             e.exit = Exit::Failed;
         }
-        if outcome == "failed, nothing changed" && !e.message.contains("nothing was changed") {
-            e.message = format!("{}; nothing was changed", e.message);
+        if outcome == RunOutcomeKind::FailedNothingChanged {
+            e.changed = Some(false);
         }
-        report.error = Some(e.message);
+        report.error = Some(e.to_string());
         report.exit = Some(e.exit);
     }
     if let Some(j) = journal.as_mut() {
@@ -341,11 +352,11 @@ pub async fn run(
 fn fail(
     mut r: RunbookReport,
     started: Instant,
-    outcome: &str,
+    outcome: RunOutcomeKind,
     msg: String,
     exit: Exit,
 ) -> RunbookReport {
-    r.outcome = outcome.into();
+    r.outcome = outcome;
     r.ms = started.elapsed().as_millis() as u64;
     r.error = Some(msg);
     r.exit = Some(exit);

@@ -90,7 +90,7 @@ impl From<crate::engine::ProcError> for RunbookError {
     fn from(e: crate::engine::ProcError) -> Self {
         RunbookError::Run {
             exit: e.exit,
-            message: e.message,
+            message: e.to_string(),
         }
     }
 }

@@ -173,8 +173,9 @@ pub async fn build(
             }
             if outputs.is_empty() {
                 return Err(ProcError::refused(
-                    "cluster.pick: no primary answers and no node can be promoted; nothing was changed",
-                ));
+                    "cluster.pick: no primary answers and no node can be promoted",
+                )
+                .unchanged());
             }
             // A read: nothing to run (a later step that needs a missing value says so).
             Plan::new(a.uses)

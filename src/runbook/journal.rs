@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::error::RunbookError;
+use super::run::RbStepOutcome;
+use crate::engine::RunOutcomeKind;
 pub use crate::util::state::runs_dir;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -33,7 +35,7 @@ pub enum Entry {
     Step {
         index: usize,
         name: String,
-        outcome: String,
+        outcome: RbStepOutcome,
         ms: u64,
         note: Option<String>,
         #[serde(default)]
@@ -42,14 +44,11 @@ pub enum Entry {
         changed: bool,
     },
     End {
-        outcome: String,
+        outcome: RunOutcomeKind,
         ms: u64,
         error: Option<String>,
     },
 }
-
-/// Outcomes after which a step counts as verified.
-pub const VERIFIED: &[&str] = &["done", "already done", "skipped"];
 
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now()

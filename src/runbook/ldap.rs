@@ -226,9 +226,10 @@ impl LdapCall {
         );
         match expect_count {
             Some(n) if *n != entries.len() => Err(ProcError::refused(format!(
-                "expected {n} entr{}, found {found}; nothing was changed",
+                "expected {n} entr{}, found {found}",
                 if *n == 1 { "y" } else { "ies" }
-            ))),
+            ))
+            .unchanged()),
             _ => Ok(found),
         }
     }

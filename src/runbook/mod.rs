@@ -125,13 +125,13 @@ pub fn load_resume(
             if *changed {
                 resume.changed.insert(*index);
             }
-            if journal::VERIFIED.contains(&outcome.as_str()) {
+            if outcome.verified() {
                 resume.verified.insert(*index);
                 resume.outputs.insert(*index, outputs.clone());
             } else {
                 resume.verified.remove(index);
             }
-            if outcome == "undone" {
+            if *outcome == run::RbStepOutcome::Undone {
                 resume.changed.remove(index);
             }
         }

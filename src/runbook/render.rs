@@ -15,16 +15,16 @@ pub fn render(r: &RunbookReport) -> String {
         t.add_row(vec![
             (s.index + 1).to_string(),
             format!("{} ({})", s.name, s.uses),
-            s.outcome.clone(),
+            s.outcome.to_string(),
             s.ms.to_string(),
             redact(s.note.as_deref().unwrap_or_default()),
         ]);
-        if s.actions.len() > 1 || s.outcome.starts_with("would") {
+        if s.actions.len() > 1 || s.outcome.would() {
             for x in &s.actions {
                 t.add_row(vec![
                     String::new(),
                     format!("  - {}", redact(&x.step)),
-                    x.outcome.clone(),
+                    x.outcome.to_string(),
                     x.ms.to_string(),
                     redact(x.note.as_deref().unwrap_or_default()),
                 ]);
@@ -52,6 +52,6 @@ pub fn outcome(r: &RunbookReport) -> RunOutcome {
         json: serde_json::to_string_pretty(r).expect("a report serializes"),
         text: render(r),
         exit: r.exit,
-        error: r.error.clone().unwrap_or_else(|| r.outcome.clone()),
+        error: r.error.clone().unwrap_or_else(|| r.outcome.to_string()),
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::action::Shared;
 use super::model::{Runbook, StepSpec};
-use super::run::{RunbookReport, Settings};
+use super::run::{RbStepOutcome, RunbookReport, Settings};
 use super::step::run_step;
 use super::template::Scope;
 use crate::engines::drnode::Cluster;
@@ -49,7 +49,11 @@ pub(super) async fn undo(
             .await
             .is_ok();
         if let Some(s) = report.steps.iter_mut().find(|s| s.index == i) {
-            s.outcome = if ok { "undone" } else { "undo failed" }.into();
+            s.outcome = if ok {
+                RbStepOutcome::Undone
+            } else {
+                RbStepOutcome::UndoFailed
+            };
         }
         all &= ok;
     }

@@ -7,10 +7,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
 
 use super::action::{Ask, RunbookAction};
-use crate::engine::StepReport;
+use crate::engine::{RunOutcomeKind, StepReport};
 use crate::util::exit::Exit;
 
 pub struct Settings {
@@ -41,12 +43,84 @@ pub struct Resume {
     pub changed: BTreeSet<usize>,
 }
 
+/// What became of one runbook step: the outcomes of its plan's run, and the runbook's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RbStepOutcome {
+    #[serde(rename = "done")]
+    Done,
+    #[serde(rename = "already done")]
+    AlreadyDone,
+    #[serde(rename = "would run")]
+    WouldRun,
+    #[serde(rename = "would skip")]
+    WouldSkip,
+    /// Its `when:` was false.
+    #[serde(rename = "skipped")]
+    Skipped,
+    /// A dry run could not plan it before an earlier step changes the cluster.
+    #[serde(rename = "planned when reached")]
+    PlannedWhenReached,
+    /// A resumed run found it verified by the run it continues.
+    #[serde(rename = "verified earlier")]
+    VerifiedEarlier,
+    #[serde(rename = "failed")]
+    Failed,
+    #[serde(rename = "undone")]
+    Undone,
+    #[serde(rename = "undo failed")]
+    UndoFailed,
+    #[serde(rename = "not run")]
+    NotRun,
+}
+
+impl RbStepOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RbStepOutcome::Done => "done",
+            RbStepOutcome::AlreadyDone => "already done",
+            RbStepOutcome::WouldRun => "would run",
+            RbStepOutcome::WouldSkip => "would skip",
+            RbStepOutcome::Skipped => "skipped",
+            RbStepOutcome::PlannedWhenReached => "planned when reached",
+            RbStepOutcome::VerifiedEarlier => "verified earlier",
+            RbStepOutcome::Failed => "failed",
+            RbStepOutcome::Undone => "undone",
+            RbStepOutcome::UndoFailed => "undo failed",
+            RbStepOutcome::NotRun => "not run",
+        }
+    }
+
+    /// A step that ended so counts as verified: a resume skips it.
+    pub fn verified(self) -> bool {
+        matches!(
+            self,
+            RbStepOutcome::Done | RbStepOutcome::AlreadyDone | RbStepOutcome::Skipped
+        )
+    }
+
+    /// A dry run's outcome (the step's actions are listed under it).
+    pub fn would(self) -> bool {
+        matches!(self, RbStepOutcome::WouldRun | RbStepOutcome::WouldSkip)
+    }
+
+    /// An undo of it was tried.
+    pub fn undo(self) -> bool {
+        matches!(self, RbStepOutcome::Undone | RbStepOutcome::UndoFailed)
+    }
+}
+
+impl fmt::Display for RbStepOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct RbStep {
     pub index: usize,
     pub name: String,
     pub uses: String,
-    pub outcome: String,
+    pub outcome: RbStepOutcome,
     pub ms: u64,
     pub note: Option<String>,
     pub actions: Vec<StepReport<RunbookAction>>,
@@ -56,9 +130,7 @@ pub struct RbStep {
 pub struct RunbookReport {
     pub runbook: String,
     pub run_id: String,
-    /// `succeeded`, `already done`, `dry run`, `failed, nothing changed`, `failed part-way`,
-    /// `timed out`, `refused`, `aborted`.
-    pub outcome: String,
+    pub outcome: RunOutcomeKind,
     pub steps: Vec<RbStep>,
     pub ms: u64,
     pub error: Option<String>,
@@ -76,5 +148,32 @@ pub struct RunbookReport {
 impl RunbookReport {
     pub fn ok(&self) -> bool {
         self.exit.is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RbStepOutcome as S;
+
+    /// The serde names are the `--json` and journal contract: Display says the same word.
+    #[test]
+    fn serde_names_are_the_display_text() {
+        for s in [
+            S::Done,
+            S::AlreadyDone,
+            S::WouldRun,
+            S::WouldSkip,
+            S::Skipped,
+            S::PlannedWhenReached,
+            S::VerifiedEarlier,
+            S::Failed,
+            S::Undone,
+            S::UndoFailed,
+            S::NotRun,
+        ] {
+            let json = serde_json::to_string(&s).unwrap();
+            assert_eq!(json, format!("\"{s}\""));
+            assert_eq!(serde_json::from_str::<S>(&json).unwrap(), s);
+        }
     }
 }

@@ -8,9 +8,11 @@ use std::time::Duration;
 use super::action::{RunbookAction, RunbookCtx, Shared};
 use super::expand::{build, Args, Expansion};
 use super::model::StepSpec;
-use super::run::Settings;
+use super::run::{RbStepOutcome, Settings};
 use super::template::{truthy, Scope};
-use crate::engine::{execute, Plan, ProcError, RunOptions, StepEnv, StepReport};
+use crate::engine::{
+    execute, Plan, ProcError, RunOptions, RunOutcomeKind, StepEnv, StepOutcome, StepReport,
+};
 use crate::engines::drnode::Cluster;
 use crate::util::exit::Exit;
 
@@ -21,7 +23,7 @@ fn say(s: &Settings, line: &str) {
 }
 
 pub(super) struct StepDone {
-    pub outcome: String,
+    pub outcome: RbStepOutcome,
     pub note: Option<String>,
     pub actions: Vec<StepReport<RunbookAction>>,
     pub outputs: BTreeMap<String, String>,
@@ -50,7 +52,7 @@ pub(super) async fn run_step(
         let r = scope.render(w).map_err(usage)?;
         if !truthy(&r) {
             return Ok(StepDone {
-                outcome: "skipped".into(),
+                outcome: RbStepOutcome::Skipped,
                 note: Some(format!("when: {r}")),
                 actions: Vec::new(),
                 outputs: BTreeMap::new(),
@@ -112,8 +114,8 @@ pub(super) async fn run_step(
             // A dry run cannot plan a step whose preconditions an earlier step would create.
             Err(e) if settings.dry_run && after_change => {
                 return Ok(StepDone {
-                    outcome: "planned when reached".into(),
-                    note: Some(e.message),
+                    outcome: RbStepOutcome::PlannedWhenReached,
+                    note: Some(e.to_string()),
                     actions: Vec::new(),
                     outputs: BTreeMap::new(),
                     changed: false,
@@ -141,21 +143,22 @@ pub(super) async fn run_step(
             progress: settings.progress,
         };
         let sub = execute(&cx, plan, &opts).await;
-        let changed = matches!(sub.outcome.as_str(), "failed part-way" | "timed out")
+        let changed = sub.outcome.part_way()
             || sub
                 .steps
                 .iter()
-                .any(|s| s.outcome == "done" && crate::engine::Act::changes(&s.action));
+                .any(|s| s.outcome == StepOutcome::Done && crate::engine::Act::changes(&s.action));
         if sub.ok() {
-            let outcome = match sub.outcome.as_str() {
-                "dry run" if sub.steps.iter().any(|s| s.outcome == "would run") => "would run",
-                "dry run" => "would skip",
-                "already done" => "already done",
-                _ => "done",
+            let would_run = sub.steps.iter().any(|s| s.outcome == StepOutcome::WouldRun);
+            let outcome = match sub.outcome {
+                RunOutcomeKind::DryRun if would_run => RbStepOutcome::WouldRun,
+                RunOutcomeKind::DryRun => RbStepOutcome::WouldSkip,
+                RunOutcomeKind::AlreadyDone => RbStepOutcome::AlreadyDone,
+                _ => RbStepOutcome::Done,
             };
             let note = sub.steps.iter().filter_map(|s| s.note.clone()).next_back();
             return Ok(StepDone {
-                outcome: outcome.into(),
+                outcome,
                 note,
                 actions: sub.steps,
                 outputs: exp.outputs,
@@ -168,24 +171,18 @@ pub(super) async fn run_step(
         };
         let retry =
             attempt <= step.retries as usize && matches!(exit, Exit::Failed | Exit::TimedOut);
-        let err = ProcError {
-            exit,
-            // The runner's own "rerun the same command" hint is the runbook's to give.
-            message: sub
-                .error
-                .clone()
-                .unwrap_or_else(|| sub.outcome.clone())
-                .split("\nthe procedure stopped part-way")
-                .next()
-                .unwrap_or_default()
-                .to_string(),
-        };
+        // The error without the runner's own "rerun the same command" hint: the runbook's to give.
+        let err = sub
+            .failure
+            .clone()
+            .unwrap_or_else(|| ProcError::failed(sub.outcome.to_string()))
+            .with_exit(exit);
         if !retry {
             return Err((err, sub.steps, changed));
         }
         say(
             settings,
-            &format!("   attempt {attempt} failed ({}); retrying", err.message),
+            &format!("   attempt {attempt} failed ({err}); retrying"),
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }

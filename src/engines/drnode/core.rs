@@ -231,7 +231,7 @@ impl Action {
             let last = match self.verify_once(cl).await {
                 Ok(Ok(note)) => return Ok(note),
                 Ok(Err(why)) => why,
-                Err(e) if e.exit == crate::util::exit::Exit::TimedOut => e.message,
+                Err(e) if e.exit == crate::util::exit::Exit::TimedOut => e.to_string(),
                 Err(e) => return Err(e),
             };
             if Instant::now() >= until {

@@ -21,22 +21,25 @@ pub async fn demote(
             cl.target(p)?;
             p.to_string()
         }
-        None => view.primary().map(|p| p.name.clone()).ok_or_else(|| {
-            ProcError::refused("no primary answers to demote to; nothing was changed")
-        })?,
+        None => view
+            .primary()
+            .map(|p| p.name.clone())
+            .ok_or_else(|| ProcError::refused("no primary answers to demote to").unchanged())?,
     };
     reachable(view, node)?;
     let p = reachable(view, &primary)?;
     if node == primary {
         return Err(ProcError::refused(format!(
-            "{node} is the primary: move the primary first (`drctl switchover --to …`); nothing was changed"
-        )));
+            "{node} is the primary: move the primary first (`drctl switchover --to …`)"
+        ))
+        .unchanged());
     }
     if view.primary().map(|n| n.name.as_str()) != Some(primary.as_str()) {
         return Err(ProcError::refused(format!(
-            "{primary} is {} at epoch {}, not the primary; nothing was changed",
+            "{primary} is {} at epoch {}, not the primary",
             p.role, p.epoch
-        )));
+        ))
+        .unchanged());
     }
     let d = divergence(cl.target(node)?, cl.target(&primary)?).await?;
     let mut plan = Plan::new("demote");

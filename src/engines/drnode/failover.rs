@@ -55,13 +55,14 @@ pub async fn failover(
             None if live.is_some() => live.clone().expect("checked"),
             None => {
                 return Err(ProcError::refused(format!(
-                    "no node can be promoted: {}; nothing was changed",
+                    "no node can be promoted: {}",
                     ranked
                         .iter()
                         .map(|c| format!("{} {}", c.name, c.reason))
                         .collect::<Vec<_>>()
                         .join("; ")
-                )))
+                ))
+                .unchanged())
             }
         },
     };
@@ -75,15 +76,15 @@ pub async fn failover(
             if !force {
                 return Err(ProcError::refused(format!(
                     "the primary {p} answers (epoch {epoch}): use `drctl switchover --to {target}` for a \
-                     managed switchover, or `--force` to fail over anyway (then {p} is fenced); nothing was changed"
-                )));
+                     managed switchover, or `--force` to fail over anyway (then {p} is fenced)"
+                )).unchanged());
             }
         }
         if let Some(c) = ranked.iter().find(|c| c.name == target && !c.promotable) {
-            return Err(ProcError::refused(format!(
-                "{target} cannot be promoted: {}; nothing was changed",
-                c.reason
-            )));
+            return Err(
+                ProcError::refused(format!("{target} cannot be promoted: {}", c.reason))
+                    .unchanged(),
+            );
         }
         // What the replicas last saw of the old primary, against what the target holds.
         let last_seen = view
@@ -130,13 +131,13 @@ pub async fn failover(
             if !force {
                 return Err(ProcError::refused(format!(
                     "{} is ahead of {target} by {count} record(s) ({}{}); failing over to {target} would drop them: \
-                     choose `--to {}`, or `--force` to export them and resync {}; nothing was changed",
+                     choose `--to {}`, or `--force` to export them and resync {}",
                     n.name,
                     names.join(", "),
                     if count > 20 { ", …" } else { "" },
                     n.name,
                     n.name
-                )));
+                )).unchanged());
             }
             let path = export_dir.join(format!("drctl-failover-{}-{}.jsonl", n.name, cl.run_id));
             plan.note(format!(

@@ -160,10 +160,10 @@ impl Cluster {
         }
         if let Some(why) = refusal {
             self.unlock_nodes(&taken).await;
-            return Err(ProcError::refused(format!("{why}; nothing was changed")));
+            return Err(ProcError::refused(why).unchanged());
         }
         if taken.is_empty() {
-            return Err(ProcError::refused("no node answered; nothing was changed"));
+            return Err(ProcError::refused("no node answered").unchanged());
         }
         Ok((taken, notes))
     }

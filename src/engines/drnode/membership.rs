@@ -44,9 +44,10 @@ pub async fn sync_auto(
     let s = reachable(view, node)?;
     if on && s.role != Role::Replica {
         return Err(ProcError::refused(format!(
-            "{node} is {}: automatic sync applies to replicas; nothing was changed",
+            "{node} is {}: automatic sync applies to replicas",
             s.role
-        )));
+        ))
+        .unchanged());
     }
     let mut plan = Plan::new("sync-auto");
     plan.step(Step::new(Action::SyncAuto {
@@ -80,9 +81,10 @@ pub async fn join(
     }
     if !(p.role == Role::Primary && p.epoch == view.epoch()) {
         return Err(ProcError::refused(format!(
-            "{primary} is {} at epoch {}, not the primary; nothing was changed",
+            "{primary} is {} at epoch {}, not the primary",
             p.role, p.epoch
-        )));
+        ))
+        .unchanged());
     }
     let mut plan = Plan::new("join");
     if let Some(m) = view
@@ -162,14 +164,14 @@ pub async fn sync_full(
         Role::Replica if a.following.as_ref().is_some_and(|f| f.url == b.url) => {
             return Err(ProcError::refused(format!(
                 "{from} replicates from {to} (sync {to}->{from} is on): a sync {from}->{to} would loop \
-                 forever; first stop it (`drctl standalone {from}`); nothing was changed"
-            )))
+                 forever; first stop it (`drctl standalone {from}`)"
+            )).unchanged())
         }
         Role::Replica | Role::Fenced => {
             return Err(ProcError::refused(format!(
-                "{from} is {}: a full sync copies from a primary or a standalone node; nothing was changed",
+                "{from} is {}: a full sync copies from a primary or a standalone node",
                 a.role
-            )))
+            )).unchanged())
         }
         _ => {}
     }
@@ -216,7 +218,7 @@ pub async fn packages_sync(cl: &Cluster, view: &ClusterView) -> Result<Plan<Acti
     let p = view
         .primary()
         .map(|p| p.name.clone())
-        .ok_or_else(|| ProcError::refused("no primary answers; nothing was changed"))?;
+        .ok_or_else(|| ProcError::refused("no primary answers").unchanged())?;
     let src = cl.target(&p)?.client.packages().await?;
     let mut plan = Plan::new("packages-sync");
     let mut removals = Vec::new();

@@ -119,17 +119,19 @@ pub fn check_expectations(
     if let Some(want) = expect_primary {
         if primary.as_deref() != Some(want) {
             return Err(ProcError::refused(format!(
-                "--expect-primary {want}: the primary is {}; nothing was changed",
+                "--expect-primary {want}: the primary is {}",
                 primary.unwrap_or_else(|| "unknown (none answers)".into())
-            )));
+            ))
+            .unchanged());
         }
     }
     if let Some(want) = expect_epoch {
         let epoch = view.epoch();
         if epoch != want {
             return Err(ProcError::refused(format!(
-                "--expect-epoch {want}: the cluster is at epoch {epoch}; nothing was changed"
-            )));
+                "--expect-epoch {want}: the cluster is at epoch {epoch}"
+            ))
+            .unchanged());
         }
     }
     Ok(())
@@ -138,15 +140,14 @@ pub fn check_expectations(
 /// A node's view, or a refusal saying it does not answer.
 /// The epoch of the next promotion: above every epoch seen, refused near the bound.
 pub fn next_epoch(epoch: u64) -> Result<u64, ProcError> {
-    crate::api::next_epoch(epoch)
-        .map_err(|e| ProcError::refused(format!("{e}; nothing was changed")))
+    crate::api::next_epoch(epoch).map_err(|e| ProcError::refused(e).unchanged())
 }
 
 pub fn reachable<'a>(view: &'a ClusterView, name: &str) -> Result<&'a NodeStatus, ProcError> {
     let node = view
         .node(name)
         .ok_or_else(|| ProcError::usage(format!("unknown node '{name}'")))?;
-    node.status.as_ref().map_err(|e| {
-        ProcError::refused(format!("{name} does not answer ({e}); nothing was changed"))
-    })
+    node.status
+        .as_ref()
+        .map_err(|e| ProcError::refused(format!("{name} does not answer ({e})")).unchanged())
 }

@@ -21,8 +21,9 @@ fn naming_master_answers(view: &ClusterView) -> Result<(), ProcError> {
     } else {
         Err(ProcError::refused(format!(
             "the naming master {name} does not answer: membership changes need it; seize it first \
-             (`drctl seize-roles --to NODE --role naming-master`); nothing was changed"
-        )))
+             (`drctl seize-roles --to NODE --role naming-master`)"
+        ))
+        .unchanged())
     }
 }
 
@@ -74,24 +75,25 @@ fn removal_steps(
 }
 
 fn preconditions(view: &ClusterView, m: &Member) -> Result<String, ProcError> {
-    let primary = view.primary().ok_or_else(|| {
-        ProcError::refused("no primary answers: fail over first; nothing was changed")
-    })?;
+    let primary = view
+        .primary()
+        .ok_or_else(|| ProcError::refused("no primary answers: fail over first").unchanged())?;
     if primary.ok().is_some_and(|s| s.host_id == m.host_id) {
         return Err(ProcError::refused(format!(
-            "{} is the primary: move the primary first (`drctl switchover --to …` or `drctl failover`); nothing was changed",
+            "{} is the primary: move the primary first (`drctl switchover --to …` or `drctl failover`)",
             m.name
-        )));
+        )).unchanged());
     }
     let held = view.roles_held(&m.host_id);
     if !held.is_empty() && m.state != MemberState::Removed {
         return Err(ProcError::refused(format!(
-            "{} holds {}: seize it first: drctl seize-roles --to {} --role {}; nothing was changed",
+            "{} holds {}: seize it first: drctl seize-roles --to {} --role {}",
             m.name,
             held.join(", "),
             primary.name,
             held.join(" --role ")
-        )));
+        ))
+        .unchanged());
     }
     naming_master_answers(view)?;
     Ok(primary.name.clone())

@@ -23,13 +23,13 @@ pub async fn repoint(
         return Err(ProcError::refused(format!(
             "{primary} is {} at epoch {}, not the primary ({}): a replica cannot serve as primary \
              without a promotion; use `drctl switchover --to {primary}` (or `drctl failover --to {primary}` \
-             if the primary is lost); nothing was changed",
+             if the primary is lost)",
             p.role,
             p.epoch,
             current
                 .map(|c| format!("the primary is {c} at epoch {}", view.epoch()))
                 .unwrap_or_else(|| "no primary answers".into())
-        )));
+        )).unchanged());
     }
     let mut plan = Plan::new("repoint");
     repoint_others(cl, view, &mut plan, primary, &[]).await?;

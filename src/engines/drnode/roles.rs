@@ -30,14 +30,11 @@ pub async fn seize_roles(
         roles.to_vec()
     };
     let primary = view.primary().map(|p| p.name.clone()).ok_or_else(|| {
-        ProcError::refused(
-            "no primary answers to record the new holder: fail over first; nothing was changed",
-        )
+        ProcError::refused("no primary answers to record the new holder: fail over first")
+            .unchanged()
     })?;
     if !view.members.iter().any(|m| m.host_id == t.host_id) {
-        return Err(ProcError::refused(format!(
-            "{to} is not a member of the cluster; nothing was changed"
-        )));
+        return Err(ProcError::refused(format!("{to} is not a member of the cluster")).unchanged());
     }
     let records = view.roles();
     let mut plan = Plan::new("seize-roles");

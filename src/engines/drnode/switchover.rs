@@ -22,8 +22,9 @@ pub async fn switchover(
         }
         return Err(ProcError::refused(format!(
             "no primary answers at epoch {epoch}: a managed switchover needs the primary; \
-             use `drctl failover --to {to}` if it is lost; nothing was changed"
-        )));
+             use `drctl failover --to {to}` if it is lost"
+        ))
+        .unchanged());
     };
     let p = primary.name.clone();
     if p == to {
@@ -35,16 +36,17 @@ pub async fn switchover(
             .filter(|c| !c.promotable)
             .map(|c| c.reason);
         if let Some(why) = why_not {
-            return Err(ProcError::refused(format!(
-                "{to} cannot become primary: {why}; nothing was changed"
-            )));
+            return Err(
+                ProcError::refused(format!("{to} cannot become primary: {why}")).unchanged(),
+            );
         }
         let ps = primary.ok().expect("the primary answered");
         let follows = t.following.as_ref().is_some_and(|f| f.url == ps.url);
         if !follows {
             return Err(ProcError::refused(format!(
-                "{to} does not replicate from the primary {p}; nothing was changed"
-            )));
+                "{to} does not replicate from the primary {p}"
+            ))
+            .unchanged());
         }
         plan.note(format!(
             "{p} (primary, epoch {epoch}, seq {}) hands over to {to} (seq {}, {} records behind)",

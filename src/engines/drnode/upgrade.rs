@@ -42,9 +42,10 @@ pub async fn upgrade(
         .collect();
     if !down.is_empty() {
         return Err(ProcError::refused(format!(
-            "{} do(es) not answer: an upgrade re-forms the whole cluster; nothing was changed",
+            "{} do(es) not answer: an upgrade re-forms the whole cluster",
             down.join(", ")
-        )));
+        ))
+        .unchanged());
     }
     // A maintenance of this upgrade already running names the primary to re-form around.
     let ongoing = view
@@ -58,7 +59,7 @@ pub async fn upgrade(
         None => view
             .primary()
             .map(|p| p.name.clone())
-            .ok_or_else(|| ProcError::refused("no primary answers; nothing was changed"))?,
+            .ok_or_else(|| ProcError::refused("no primary answers").unchanged())?,
     };
     cl.target(&primary)?;
     let maintenance = Maintenance {

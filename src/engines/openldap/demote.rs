@@ -32,7 +32,7 @@ pub async fn demote(
             // The provider the consumers follow, other than the node being demoted.
             let followed = view.provider().filter(|p| p != node);
             followed.ok_or_else(|| ProcError::refused(format!(
-                "no other provider is followed by the consumers: name it with --to (demoting {node} would leave no provider); nothing was changed")))?
+                "no other provider is followed by the consumers: name it with --to (demoting {node} would leave no provider)")).unchanged())?
         }
     };
     if provider == node {
@@ -42,10 +42,9 @@ pub async fn demote(
     }
     let p = answering(view, &provider)?;
     if p.role != LdapRole::Provider {
-        return Err(ProcError::refused(format!(
-            "{provider} is a {}, not a provider; nothing was changed",
-            p.role
-        )));
+        return Err(
+            ProcError::refused(format!("{provider} is a {}, not a provider", p.role)).unchanged(),
+        );
     }
     // Following a provider that lacks the authoritative provider's writes (a stale old
     // provider) would export and drop them from `node`: refuse.
@@ -54,8 +53,8 @@ pub async fn demote(
         {
             return Err(ProcError::refused(format!(
                 "--to {provider}: {provider} lacks writes the provider {auth} holds (newer CSN for serverID {}); \
-                 run `drctl demote {node}` to follow {auth}, and `drctl demote {provider}`; nothing was changed",
-                sids.join(","))));
+                 run `drctl demote {node}` to follow {auth}, and `drctl demote {provider}`",
+                sids.join(","))).unchanged());
         }
     }
     // Consumers that follow `node` would be left following a consumer: they follow the
@@ -100,7 +99,7 @@ pub async fn demote(
         if n.data_dir.is_none() && n.reseed_command.is_none() {
             return Err(ProcError::refused(format!(
                 "{name} diverged from {provider} (newer CSN for serverID {}) and a live demotion would silently merge; \
-                 reseeding needs `data_dir` or `reseed_command` for {name} in the cluster file; nothing was changed", sids.join(","))));
+                 reseeding needs `data_dir` or `reseed_command` for {name} in the cluster file", sids.join(","))).unchanged());
         }
         let path = if name == node {
             main_path.clone()

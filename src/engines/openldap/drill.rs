@@ -213,11 +213,11 @@ async fn run(
     let during = acks.count.load(Ordering::Relaxed) - mid;
     let retried = acks.retried.load(Ordering::Relaxed) - mid_retried;
     report.recovery_ms = run.ms;
-    report.outcome = run.outcome.clone();
+    report.outcome = run.outcome.to_string();
     for s in &run.steps {
         report.steps.push(DrillStep {
             name: s.name.clone(),
-            outcome: s.outcome.clone(),
+            outcome: s.outcome.to_string(),
             ms: s.ms,
         });
     }

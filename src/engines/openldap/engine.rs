@@ -177,9 +177,10 @@ impl Engine for Openldap {
                 let now = cl.probe().await.provider();
                 if now.as_deref() != Some(want.as_str()) {
                     return Err(ProcError::refused(format!(
-                        "--expect-primary {want}: the provider is {}; nothing was changed",
+                        "--expect-primary {want}: the provider is {}",
                         now.unwrap_or_else(|| "unknown (none answers)".into())
-                    )));
+                    ))
+                    .unchanged());
                 }
             }
             let http = super::runbook::http_client().map_err(ProcError::failed)?;

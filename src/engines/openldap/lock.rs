@@ -85,9 +85,10 @@ impl HostLock {
         let path = path_for(cluster, urls);
         let io = |what: &str, e: std::io::Error| {
             ProcError::refused(format!(
-                "cannot {what} the OpenLDAP lock file {}: {e}; nothing was changed",
+                "cannot {what} the OpenLDAP lock file {}: {e}",
                 path.display()
             ))
+            .unchanged()
         };
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| io("create the directory of", e))?;
@@ -106,9 +107,10 @@ impl HostLock {
                 let holder = read_holder(&mut f);
                 return Err(ProcError::refused(format!(
                     "the OpenLDAP group {cluster} is locked by another run on this host: {holder} \
-                     (that run's drctl still runs; wait for it to end, it holds {}); nothing was changed",
+                     (that run's drctl still runs; wait for it to end, it holds {})",
                     path.display()
-                )));
+                ))
+                .unchanged());
             }
             Err((_, e)) => return Err(io("lock", e.into())),
         };

@@ -14,9 +14,9 @@ pub(super) fn answering<'a>(view: &'a LdapView, name: &str) -> Result<&'a NodeSt
     let n = view
         .node(name)
         .ok_or_else(|| ProcError::usage(format!("unknown node '{name}'")))?;
-    n.state.as_ref().map_err(|e| {
-        ProcError::refused(format!("{name} does not answer ({e}); nothing was changed"))
-    })
+    n.state
+        .as_ref()
+        .map_err(|e| ProcError::refused(format!("{name} does not answer ({e})")).unchanged())
 }
 
 /// Consumers other than `except` that should follow the new provider.
@@ -42,7 +42,7 @@ pub(super) fn single_provider_only(view: &LdapView) -> Result<(), ProcError> {
             .as_ref()
             .is_ok_and(|s| s.role == LdapRole::MultiProvider)
     }) {
-        return Err(ProcError::refused("multi-provider groups are not handled by these procedures (each provider already takes writes); nothing was changed"));
+        return Err(ProcError::refused("multi-provider groups are not handled by these procedures (each provider already takes writes)").unchanged());
     }
     Ok(())
 }
@@ -83,9 +83,10 @@ pub async fn failover(
     if let (Some(p), None) = (&current, &lost) {
         if to.is_some_and(|t| t != p) {
             return Err(ProcError::refused(format!(
-                "the provider {p} answers: use `drctl switchover --to {}`; nothing was changed",
+                "the provider {p} answers: use `drctl switchover --to {}`",
                 to.unwrap_or_default()
-            )));
+            ))
+            .unchanged());
         }
         for o in others(view, &[p]) {
             plan.step(Step::new(A::Follow {
@@ -99,26 +100,27 @@ pub async fn failover(
         }));
         return Ok(plan);
     }
-    let lost = lost.ok_or_else(|| ProcError::refused("no consumer follows a lost provider and no provider answers: nothing to fail over from; nothing was changed"))?;
+    let lost = lost.ok_or_else(|| ProcError::refused("no consumer follows a lost provider and no provider answers: nothing to fail over from").unchanged())?;
     // A provider that answers but refuses drctl (credentials, ACLs) is not lost.
     if let Some(Err(e)) = view.node(&lost).map(|n| &n.state) {
         if !e.is_unreachable() {
             return Err(ProcError::refused(format!(
-                "{lost} answers but refuses drctl ({e}): it is not lost; fix the cluster file's bind_dn and password; nothing was changed"
-            )));
+                "{lost} answers but refuses drctl ({e}): it is not lost; fix the cluster file's bind_dn and password"
+            )).unchanged());
         }
     }
     let sid = lost_sid(view);
     let ranked = rank(view, Some(&lost), sid.as_deref());
     let best = ranked.iter().find(|c| c.rank == Some(1)).ok_or_else(|| {
         ProcError::refused(format!(
-            "no promotable node answers ({}); nothing was changed",
+            "no promotable node answers ({})",
             ranked
                 .iter()
                 .map(|c| format!("{}: {}", c.name, c.reason))
                 .collect::<Vec<_>>()
                 .join("; ")
         ))
+        .unchanged()
     })?;
     let target = match to {
         None => best.name.clone(),
@@ -128,16 +130,15 @@ pub async fn failover(
                 .find(|c| c.name == t)
                 .expect("every node is ranked");
             if c.rank.is_none() {
-                return Err(ProcError::refused(format!(
-                    "{t} cannot be promoted: {}; nothing was changed",
-                    c.reason
-                )));
+                return Err(
+                    ProcError::refused(format!("{t} cannot be promoted: {}", c.reason)).unchanged(),
+                );
             }
             if c.csn < best.csn && !force {
                 return Err(ProcError::refused(format!(
                     "{} holds newer writes of {lost} than {t} ({} > {}): promoting {t} would leave them diverged; \
-                     fail over to {} or add --force; nothing was changed",
-                    best.name, best.csn.clone().unwrap_or_default(), c.csn.clone().unwrap_or_default(), best.name)));
+                     fail over to {} or add --force",
+                    best.name, best.csn.clone().unwrap_or_default(), c.csn.clone().unwrap_or_default(), best.name)).unchanged());
             }
             t.to_string()
         }
@@ -176,7 +177,7 @@ pub async fn switchover(cl: &LdapCluster, view: &LdapView, to: &str) -> Result<P
     let t = answering(view, to)?;
     let mut plan = Plan::new("openldap switchover");
     let p = view.provider().ok_or_else(|| ProcError::refused(
-        "no provider answers: use `drctl failover` (a switchover needs the provider to finish its writes); nothing was changed"))?;
+        "no provider answers: use `drctl failover` (a switchover needs the provider to finish its writes)").unchanged())?;
     answering(view, &p)?;
     if p == to {
         // Done, or stopped part-way: finish with the consumers and any old provider this
@@ -210,17 +211,19 @@ pub async fn switchover(cl: &LdapCluster, view: &LdapView, to: &str) -> Result<P
         return Ok(plan);
     }
     if !cl.node(to)?.promotable {
-        return Err(ProcError::refused(format!(
-            "{to} is `promotable: false` in the cluster file; nothing was changed"
-        )));
+        return Err(
+            ProcError::refused(format!("{to} is `promotable: false` in the cluster file"))
+                .unchanged(),
+        );
     }
     if t.role != LdapRole::Consumer
         || view.follows(t) != Some(p.as_str())
         || t.link_up != Some(true)
     {
         return Err(ProcError::refused(format!(
-            "{to} is not a connected consumer of the provider {p}; nothing was changed"
-        )));
+            "{to} is not a connected consumer of the provider {p}"
+        ))
+        .unchanged());
     }
     plan.note(format!(
         "switchover {p} → {to}: {p} turns read-only until {to} holds all its writes"
@@ -262,7 +265,7 @@ pub async fn repoint(
     let s = answering(view, primary)?;
     if s.role != LdapRole::Provider {
         return Err(ProcError::refused(format!(
-            "{primary} is a {}, not a provider: use `drctl switchover --to {primary}` (or `drctl failover --to {primary}` if the provider is lost); nothing was changed", s.role)));
+            "{primary} is a {}, not a provider: use `drctl switchover --to {primary}` (or `drctl failover --to {primary}` if the provider is lost)", s.role)).unchanged());
     }
     // Repointing toward a provider that lacks writes another node holds (a stale old provider
     // that came back) leaves the repointed consumers diverged for good: refuse.
@@ -290,7 +293,7 @@ pub async fn repoint(
         };
         return Err(ProcError::refused(format!(
             "{primary} lacks writes that {} hold{} (newer CSN for serverID {} on {first}): \
-             repointing toward it would leave them diverged; {fix}; nothing was changed",
+             repointing toward it would leave them diverged; {fix}",
             lacking
                 .iter()
                 .map(|(n, _)| n.as_str())
@@ -298,7 +301,8 @@ pub async fn repoint(
                 .join(", "),
             if lacking.len() == 1 { "s" } else { "" },
             sids.join(","),
-        )));
+        ))
+        .unchanged());
     }
     let mut plan = Plan::new("openldap repoint");
     for o in others(view, &[primary]) {

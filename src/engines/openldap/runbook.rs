@@ -99,9 +99,10 @@ pub async fn plan(
                 Some(p) if p == node => {}
                 other => {
                     return Err(ProcError::refused(format!(
-                    "assert {node} is the provider: no, the provider is {}; nothing was changed",
-                    other.unwrap_or_else(|| "unknown (none answers)".into())
-                )))
+                        "assert {node} is the provider: no, the provider is {}",
+                        other.unwrap_or_else(|| "unknown (none answers)".into())
+                    ))
+                    .unchanged())
                 }
             }
             outputs.insert("primary".into(), node.clone());
@@ -114,9 +115,9 @@ pub async fn plan(
             match view.node(&node).map(|n| &n.state) {
                 Some(Ok(_)) => Plan::new(a.uses),
                 Some(Err(e)) => {
-                    return Err(ProcError::refused(format!(
-                        "assert {node} answers: no ({e}); nothing was changed"
-                    )))
+                    return Err(
+                        ProcError::refused(format!("assert {node} answers: no ({e})")).unchanged(),
+                    )
                 }
                 None => return Err(ProcError::usage(format!("unknown node '{node}'"))),
             }
@@ -128,13 +129,15 @@ pub async fn plan(
                 Some(Err(e)) if e.is_unreachable() => Plan::new(a.uses),
                 Some(Err(e)) => {
                     return Err(ProcError::refused(format!(
-                        "assert {node} does not answer: it answers but refuses drctl ({e}); nothing was changed"
-                    )))
+                        "assert {node} does not answer: it answers but refuses drctl ({e})"
+                    ))
+                    .unchanged())
                 }
                 _ => {
                     return Err(ProcError::refused(format!(
-                        "assert {node} does not answer: no, it answers; nothing was changed"
-                    )))
+                        "assert {node} does not answer: no, it answers"
+                    ))
+                    .unchanged())
                 }
             }
         }

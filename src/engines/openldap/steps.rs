@@ -157,7 +157,7 @@ impl LdapAction {
                 let before = cl.state(provider).await?;
                 let s = match cl.state(node).await {
                     Ok(s) => s,
-                    Err(e) => return Ok(Err(e.message)),
+                    Err(e) => return Ok(Err(e.to_string())),
                 };
                 let after = cl.state(provider).await?;
                 if !follows(&s, &cl.node(provider)?.url) {
@@ -166,7 +166,7 @@ impl LdapAction {
                 match caught_up(node, &s, &before, &after) {
                     Ok(Ok(())) => yes(format!("{node} holds {provider}'s {} entries", s.entries)),
                     Ok(Err(why)) => Ok(Err(why)),
-                    Err(e) => Ok(Err(e.message)),
+                    Err(e) => Ok(Err(e.to_string())),
                 }
             }
             LdapAction::Converged { provider, require } => converged(cl, provider, require).await,
@@ -335,7 +335,7 @@ impl Act for LdapAction {
                     if e.exit == crate::util::exit::Exit::Failed
                         && !matches!(self, LdapAction::Converged { .. }) =>
                 {
-                    e.message
+                    e.to_string()
                 }
                 Err(e) => return Err(e),
             };
