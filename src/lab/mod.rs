@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engines::drnode::cluster::{probe, Target};
 use crate::inventory::{ClusterFile, NodeEntry, NodeKind, TlsTrust};
+use crate::util::names::lookup;
 use crate::util::poll;
 pub use owner::Owner;
 pub use process::{ProcState, Sig};
@@ -353,20 +354,10 @@ impl Lab {
     }
 
     pub fn node(&self, name: &str) -> Result<&LabNode, LabError> {
-        self.state
-            .nodes
-            .iter()
-            .find(|n| n.name == name)
-            .ok_or_else(|| LabError::UnknownNode {
-                name: name.to_string(),
-                known: self
-                    .state
-                    .nodes
-                    .iter()
-                    .map(|n| n.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
+        lookup(&self.state.nodes, name, |n| &n.name).map_err(|known| LabError::UnknownNode {
+            name: name.to_string(),
+            known,
+        })
     }
 
     fn node_mut(&mut self, name: &str) -> Result<&mut LabNode, LabError> {

@@ -19,6 +19,7 @@ use crate::engines::drnode::cluster::{probe, Target};
 use crate::engines::drnode::writer::{self, WriteOptions};
 use crate::engines::drnode::Cluster;
 use crate::lab::{Lab, LabError, Sig};
+use crate::util::names::lookup;
 use crate::util::poll;
 
 const DEADLINE: Duration = Duration::from_secs(30);
@@ -499,8 +500,5 @@ fn links(lab: &mut Lab, link: &Link, cut: bool) -> Result<(), LabError> {
 }
 
 pub(crate) fn target<'a>(targets: &'a [Target], name: &str) -> Result<&'a Target, LabError> {
-    targets
-        .iter()
-        .find(|t| t.name == name)
-        .ok_or_else(|| fail(format!("no node {name}")))
+    lookup(targets, name, |t| &t.name).map_err(|_| fail(format!("no node {name}")))
 }

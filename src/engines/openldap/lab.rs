@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::lab::LabError;
+use crate::util::names::lookup;
 use crate::util::poll;
 
 pub const STATE_FILE: &str = "openldap-lab.json";
@@ -158,18 +159,10 @@ impl LdapLab {
     }
 
     pub fn node(&self, name: &str) -> Result<&LdapLabNode, LabError> {
-        self.nodes
-            .iter()
-            .find(|n| n.name == name)
-            .ok_or_else(|| LabError::UnknownNode {
-                name: name.to_string(),
-                known: self
-                    .nodes
-                    .iter()
-                    .map(|n| n.name.clone())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
+        lookup(&self.nodes, name, |n| &n.name).map_err(|known| LabError::UnknownNode {
+            name: name.to_string(),
+            known,
+        })
     }
 
     /// Lays out N nodes (slapadd -n0 each) and the cluster file; refuses over a running lab.
