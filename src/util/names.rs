@@ -72,13 +72,10 @@ pub(crate) fn lookup<'a, T>(
     name: &str,
     name_of: impl Fn(&T) -> &str,
 ) -> Result<&'a T, String> {
-    items.iter().find(|t| name_of(t) == name).ok_or_else(|| {
-        items
-            .iter()
-            .map(&name_of)
-            .collect::<Vec<_>>()
-            .join(", ")
-    })
+    items
+        .iter()
+        .find(|t| name_of(t) == name)
+        .ok_or_else(|| items.iter().map(&name_of).collect::<Vec<_>>().join(", "))
 }
 
 /// A node or cluster name that has passed [`validate_label`].
