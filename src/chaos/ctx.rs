@@ -15,6 +15,7 @@ use super::writer::Ack;
 use crate::api::Role;
 use crate::engines::drnode::cluster::{probe, Target};
 use crate::lab::{Lab, LabError, ProcState, Sig};
+use crate::util::poll;
 
 /// One line of a run's timeline.
 #[derive(Debug, Clone, Serialize)]
@@ -361,10 +362,8 @@ impl Ctx<'_> {
 pub async fn start(lab: &mut Lab, name: &str) -> Result<(), LabError> {
     let url = lab.node(name)?.url.clone();
     let addr = url.trim_start_matches("https://").to_string();
-    let until = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpListener::bind(&addr).is_err() && Instant::now() < until {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let free = || async { poll::holds(std::net::TcpListener::bind(&addr).is_ok()) };
+    let _ = poll::within(Duration::from_secs(10), Duration::from_millis(20), free).await;
     lab.start(name).map(|_| ())
 }
 

@@ -7,6 +7,7 @@ pub mod owner;
 pub(crate) mod process;
 pub mod sweep;
 
+use std::ops::ControlFlow::{Break, Continue};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -14,6 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::engines::drnode::cluster::{probe, Target};
 use crate::inventory::{ClusterFile, NodeEntry, TlsTrust};
+use crate::util::names::lookup;
+use crate::util::poll;
 pub use owner::Owner;
 pub use process::{ProcState, Sig};
 
@@ -350,20 +353,10 @@ impl Lab {
     }
 
     pub fn node(&self, name: &str) -> Result<&LabNode, LabError> {
-        self.state
-            .nodes
-            .iter()
-            .find(|n| n.name == name)
-            .ok_or_else(|| LabError::UnknownNode {
-                name: name.to_string(),
-                known: self
-                    .state
-                    .nodes
-                    .iter()
-                    .map(|n| n.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
+        lookup(&self.state.nodes, name, |n| &n.name).map_err(|known| LabError::UnknownNode {
+            name: name.to_string(),
+            known,
+        })
     }
 
     fn node_mut(&mut self, name: &str) -> Result<&mut LabNode, LabError> {
@@ -526,15 +519,14 @@ pub fn targets(lab: &Lab) -> Result<(String, Vec<Target>), LabError> {
 pub async fn wait_up(targets: &[Target], deadline: Duration) -> Result<(), LabError> {
     let until = tokio::time::Instant::now() + deadline;
     for t in targets {
-        loop {
+        poll::until(until, Duration::from_millis(20), || async {
             match t.client.health().await {
-                Ok(_) => break,
-                Err(e) if tokio::time::Instant::now() >= until => {
-                    return Err(LabError::Failed(format!("{} did not come up: {e}", t.name)))
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                Ok(_) => Break(()),
+                Err(e) => Continue(e),
             }
-        }
+        })
+        .await
+        .map_err(|e| LabError::Failed(format!("{} did not come up: {e}", t.name)))?;
     }
     Ok(())
 }
@@ -568,20 +560,20 @@ pub async fn wait_healthy(
     targets: &[Target],
     deadline: Duration,
 ) -> Result<(), LabError> {
-    let until = tokio::time::Instant::now() + deadline;
-    loop {
-        let view = probe(cluster, targets).await;
-        let a = view.assess();
+    poll::within(deadline, Duration::from_millis(25), || async {
+        let a = probe(cluster, targets).await.assess();
         if a.healthy {
-            return Ok(());
+            Break(())
+        } else {
+            Continue(a.problems)
         }
-        if tokio::time::Instant::now() >= until {
-            return Err(LabError::Failed(format!(
-                "the lab is not healthy after {} s: {}",
-                deadline.as_secs(),
-                a.problems.join("; ")
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    })
+    .await
+    .map_err(|problems| {
+        LabError::Failed(format!(
+            "the lab is not healthy after {} s: {}",
+            deadline.as_secs(),
+            problems.join("; ")
+        ))
+    })
 }

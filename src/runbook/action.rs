@@ -3,8 +3,9 @@
 //! reach outside the cluster. Each one has `check` (done already?), `apply` and `verify`.
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow::{Break, Continue};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -12,6 +13,7 @@ use super::http::HttpCall;
 use super::ldap::LdapCall;
 use crate::engine::{Act, Check, DynStep, ProcError, RunContext};
 use crate::engines::drnode::{Action, Cluster};
+use crate::util::poll;
 
 /// Asks the operator; Err when nobody can be asked.
 pub use crate::engine::Ask;
@@ -346,21 +348,22 @@ impl Act for RunbookAction {
         match self {
             RunbookAction::Node(a) => a.verify(&cx.cluster).await,
             RunbookAction::WaitStatus { .. } => {
-                let until = Instant::now() + cx.cluster.step_timeout;
-                loop {
-                    let why = match self.holds(cx).await? {
-                        Ok(note) => return Ok(Some(note)),
-                        Err(why) => why,
-                    };
-                    if Instant::now() >= until {
-                        return Err(ProcError::timed_out(format!(
+                let holds = || async {
+                    match self.holds(cx).await {
+                        Ok(Ok(note)) => Break(Ok(Some(note))),
+                        Ok(Err(why)) => Continue(why),
+                        Err(e) => Break(Err(e)),
+                    }
+                };
+                poll::within(cx.cluster.step_timeout, Duration::from_millis(25), holds)
+                    .await
+                    .unwrap_or_else(|why| {
+                        Err(ProcError::timed_out(format!(
                             "{} did not happen within {} ms: {why}",
                             self.describe(),
                             cx.cluster.step_timeout.as_millis()
-                        )));
-                    }
-                    tokio::time::sleep(Duration::from_millis(25)).await;
-                }
+                        )))
+                    })
             }
             RunbookAction::Exec {
                 unless: Some(guard),

@@ -4,11 +4,12 @@
 //! runbook's LDAP operations and their idempotence, not Windows' replication of them.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ldap3::LdapConnAsync;
 
 use crate::lab::LabError;
+use crate::util::poll;
 
 pub const SLAPD: &str = "/usr/sbin/slapd";
 /// The configuration partition of the seeded set (AD LDS: `CN=Configuration,CN={GUID}`).
@@ -79,16 +80,19 @@ impl Directory {
             .spawn()
             .map_err(|e| fail("start slapd", e))?;
         let mut d = Directory { child, url };
-        let until = Instant::now() + Duration::from_secs(20);
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        let listens = || async {
+            poll::holds(
+                tokio::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .is_ok(),
+            )
+        };
+        if poll::within(Duration::from_secs(20), Duration::from_millis(20), listens)
             .await
             .is_err()
         {
-            if Instant::now() > until {
-                d.stop();
-                return Err(LabError::Failed("slapd did not listen within 20 s".into()));
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            d.stop();
+            return Err(LabError::Failed("slapd did not listen within 20 s".into()));
         }
         if let Err(e) = d.seed().await {
             d.stop();

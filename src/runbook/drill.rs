@@ -18,6 +18,7 @@ use crate::engines::drnode::cluster::{probe, Target};
 use crate::engines::drnode::writer::{self, WriteOptions};
 use crate::engines::drnode::Cluster;
 use crate::lab::{Lab, LabError, Sig};
+use crate::util::poll;
 
 const DEADLINE: Duration = Duration::from_secs(30);
 
@@ -238,13 +239,11 @@ async fn run_drill(
         )
     });
     if let Some((min, _)) = &writer {
-        let until = Instant::now() + DEADLINE;
-        while acks.load(Ordering::Relaxed) < *min {
-            if Instant::now() > until {
-                return Err(fail("the writer made no progress before the run"));
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        poll::within(DEADLINE, Duration::from_millis(20), || async {
+            poll::holds(acks.load(Ordering::Relaxed) >= *min)
+        })
+        .await
+        .map_err(|()| fail("the writer made no progress before the run"))?;
     }
     let mut vars = d.vars.clone();
     if let (Some(dd), true) = (&directory, rb.params.contains_key("url")) {

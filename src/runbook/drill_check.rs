@@ -2,8 +2,9 @@
 //! roles, no acknowledged write lost).
 
 use std::collections::{BTreeMap, HashSet};
+use std::ops::ControlFlow::{Break, Continue};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::directory::Directory;
 use super::drill_model::{sync_word, Drill};
@@ -12,24 +13,26 @@ use crate::api::{Role, SyncMode};
 use crate::engines::drnode::cluster::{probe, Health, Target};
 use crate::engines::drnode::writer;
 use crate::lab::LabError;
+use crate::util::poll;
 
 const DEADLINE: Duration = Duration::from_secs(30);
 
 pub(super) async fn wait_role(targets: &[Target], node: &str, role: &str) -> Result<(), LabError> {
     let t = target(targets, node)?;
-    let until = Instant::now() + DEADLINE;
-    loop {
+    poll::within(DEADLINE, Duration::from_millis(25), || async {
         let now = t.client.status().await.map(|s| s.role.to_string());
         if now.as_deref().ok() == Some(role) {
-            return Ok(());
+            Break(())
+        } else {
+            Continue(now)
         }
-        if Instant::now() > until {
-            return Err(fail(format!(
-                "{node} did not become {role} within {DEADLINE:?} ({now:?})"
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    })
+    .await
+    .map_err(|now| {
+        fail(format!(
+            "{node} did not become {role} within {DEADLINE:?} ({now:?})"
+        ))
+    })
 }
 
 /// How long a replica may take to give up on a lost primary: the default `sync.max_failures`
@@ -43,8 +46,7 @@ pub(super) async fn wait_sync(
     state: SyncMode,
 ) -> Result<(), LabError> {
     let t = target(targets, node)?;
-    let until = Instant::now() + SYNC_DEADLINE;
-    loop {
+    poll::within(SYNC_DEADLINE, Duration::from_millis(100), || async {
         let now = t
             .client
             .status()
@@ -54,22 +56,23 @@ pub(super) async fn wait_sync(
             .as_ref()
             .is_ok_and(|(role, mode, _)| *role == Role::Replica && *mode == state)
         {
-            return Ok(());
+            Break(())
+        } else {
+            Continue(now)
         }
-        if Instant::now() > until {
-            return Err(fail(format!(
-                "{node}'s automatic sync was not {} within {SYNC_DEADLINE:?} ({now:?})",
-                sync_word(state)
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await
+    .map_err(|now| {
+        fail(format!(
+            "{node}'s automatic sync was not {} within {SYNC_DEADLINE:?} ({now:?})",
+            sync_word(state)
+        ))
+    })
 }
 
 /// Waits until every replica that answers holds the primary's last record.
 pub(super) async fn wait_caught_up(cluster: &str, targets: &[Target]) -> Result<(), LabError> {
-    let until = Instant::now() + DEADLINE;
-    loop {
+    poll::within(DEADLINE, Duration::from_millis(25), || async {
         let view = probe(cluster, targets).await;
         let head = view.primary().and_then(|p| p.ok()).map(|s| s.head_seq);
         let behind: Vec<String> = view
@@ -80,16 +83,13 @@ pub(super) async fn wait_caught_up(cluster: &str, targets: &[Target]) -> Result<
             .map(|(n, _)| n.name.clone())
             .collect();
         if head.is_some() && behind.is_empty() {
-            return Ok(());
+            Break(())
+        } else {
+            Continue(behind)
         }
-        if Instant::now() > until {
-            return Err(fail(format!(
-                "replicas did not catch up: {}",
-                behind.join(", ")
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    })
+    .await
+    .map_err(|behind| fail(format!("replicas did not catch up: {}", behind.join(", "))))
 }
 
 /// Checks `expect:`, waiting up to the deadline for it all to hold.
@@ -100,7 +100,7 @@ pub(super) async fn expect(
     acked: &Path,
     report: &mut DrillReport,
 ) -> Vec<Expectation> {
-    let until = Instant::now() + DEADLINE;
+    let wait = poll::Deadline::within(DEADLINE, Duration::from_millis(100));
     loop {
         let mut out = Vec::new();
         let view = probe(cluster, targets).await;
@@ -274,10 +274,9 @@ pub(super) async fn expect(
                 format!("{have} record(s) in {}/drctl-*.jsonl", dir.display()),
             );
         }
-        if out.iter().all(|x| x.ok) || Instant::now() > until {
+        if out.iter().all(|x| x.ok) || !wait.again().await {
             return out;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -341,8 +340,6 @@ pub(super) async fn expect_ldap(d: &Drill, dir: &Directory) -> Vec<Expectation> 
 }
 
 pub(crate) fn target<'a>(targets: &'a [Target], name: &str) -> Result<&'a Target, LabError> {
-    targets
-        .iter()
-        .find(|t| t.name == name)
-        .ok_or_else(|| fail(format!("no node {name}")))
+    crate::util::names::lookup(targets, name, |t| &t.name)
+        .map_err(|_| fail(format!("no node {name}")))
 }

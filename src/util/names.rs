@@ -65,6 +65,19 @@ pub fn validate_hostname(name: &str) -> Result<(), InvalidName> {
     Ok(())
 }
 
+/// The item called `name` among `items` (`name_of` says what each is called), or `Err` with every
+/// name there is, joined by ", ": what an "unknown node" message lists.
+pub(crate) fn lookup<'a, T>(
+    items: &'a [T],
+    name: &str,
+    name_of: impl Fn(&T) -> &str,
+) -> Result<&'a T, String> {
+    items
+        .iter()
+        .find(|t| name_of(t) == name)
+        .ok_or_else(|| items.iter().map(&name_of).collect::<Vec<_>>().join(", "))
+}
+
 /// A node or cluster name that has passed [`validate_label`].
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
@@ -106,6 +119,14 @@ impl AsRef<str> for Name {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lookup_finds_by_name_or_lists_the_names() {
+        let nodes = [("a", 1), ("b", 2), ("c", 3)];
+        assert_eq!(lookup(&nodes, "b", |n| n.0), Ok(&("b", 2)));
+        assert_eq!(lookup(&nodes, "x", |n| n.0), Err("a, b, c".to_string()));
+        assert_eq!(lookup(&nodes[..0], "a", |n| n.0), Err(String::new()));
+    }
 
     #[test]
     fn labels() {

@@ -274,14 +274,6 @@ fn misconfigured(node: &str, e: &crate::api::ClientError) -> Option<String> {
 fn find<'a>(targets: &'a [Target], name: &str, source: &str) -> Result<&'a Target, ProcError> {
     crate::util::names::validate_label(name)
         .map_err(|e| ProcError::usage(format!("--node: {e}")))?;
-    targets.iter().find(|t| t.name == name).ok_or_else(|| {
-        ProcError::usage(format!(
-            "unknown node '{name}': {source} lists {}",
-            targets
-                .iter()
-                .map(|t| t.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-    })
+    crate::util::names::lookup(targets, name, |t| &t.name)
+        .map_err(|known| ProcError::usage(format!("unknown node '{name}': {source} lists {known}")))
 }

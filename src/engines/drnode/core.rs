@@ -1,7 +1,8 @@
 //! Check, apply and verification of the core actions (switchover, failover, repoint, demote):
 //! each asks the nodes afresh, so a rerun skips what is done.
 
-use std::time::{Duration, Instant};
+use std::ops::ControlFlow::{Break, Continue};
+use std::time::Duration;
 
 use super::converged::converged;
 use super::divergence::{divergence, export_records};
@@ -9,6 +10,7 @@ use super::step::{copied, Action, DRAIN_TTL_MS};
 use super::{Cluster, ProcError};
 use crate::api::{NodeStatus, Role};
 use crate::engine::Check;
+use crate::util::poll;
 
 impl Action {
     pub async fn check(&self, cl: &Cluster) -> Result<Check, ProcError> {
@@ -226,23 +228,22 @@ impl Action {
 
     /// Waits until the step has taken effect, up to the cluster's step timeout.
     pub async fn verify(&self, cl: &Cluster) -> Result<Option<String>, ProcError> {
-        let until = Instant::now() + cl.step_timeout;
-        loop {
-            let last = match self.verify_once(cl).await {
-                Ok(Ok(note)) => return Ok(note),
-                Ok(Err(why)) => why,
-                Err(e) if e.exit == crate::util::exit::Exit::TimedOut => e.to_string(),
-                Err(e) => return Err(e),
-            };
-            if Instant::now() >= until {
-                return Err(ProcError::timed_out(format!(
-                    "{} did not take effect within {} ms: {last}",
-                    self.describe(),
-                    cl.step_timeout.as_millis()
-                )));
+        poll::within(cl.step_timeout, Duration::from_millis(10), || async {
+            match self.verify_once(cl).await {
+                Ok(Ok(note)) => Break(Ok(note)),
+                Ok(Err(why)) => Continue(why),
+                Err(e) if e.exit == crate::util::exit::Exit::TimedOut => Continue(e.to_string()),
+                Err(e) => Break(Err(e)),
             }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        })
+        .await
+        .unwrap_or_else(|last| {
+            Err(ProcError::timed_out(format!(
+                "{} did not take effect within {} ms: {last}",
+                self.describe(),
+                cl.step_timeout.as_millis()
+            )))
+        })
     }
 
     /// One verification attempt: Ok(Ok(note)) holds, Ok(Err(why)) not yet.

@@ -88,15 +88,8 @@ impl Cluster {
     }
 
     pub fn target(&self, name: &str) -> Result<&Target, ProcError> {
-        self.targets.iter().find(|t| t.name == name).ok_or_else(|| {
-            ProcError::usage(format!(
-                "unknown node '{name}': the cluster has {}",
-                self.targets
-                    .iter()
-                    .map(|t| t.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
+        crate::util::names::lookup(&self.targets, name, |t| &t.name).map_err(|known| {
+            ProcError::usage(format!("unknown node '{name}': the cluster has {known}"))
         })
     }
 

@@ -3,6 +3,7 @@
 //! around the same primary (partial sync: no write happened in between), maintenance off.
 //! A rerun finds its own maintenance (by id) and continues.
 
+use std::ops::ControlFlow::{Break, Continue};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -16,6 +17,7 @@ use crate::api::Maintenance;
 use crate::engine::Step;
 use crate::engines::drnode::cluster::ClusterView;
 use crate::lab::Owner;
+use crate::util::poll;
 
 pub async fn upgrade(
     cl: &Cluster,
@@ -254,13 +256,11 @@ fn forget(base: &Path) {
 
 /// Waits until the group of `s` is gone, or `until`.
 async fn wait_gone(s: &Started, until: tokio::time::Instant) -> bool {
-    while still_running(s) {
-        if tokio::time::Instant::now() >= until {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    true
+    poll::until(until, Duration::from_millis(50), || async {
+        poll::holds(!still_running(s))
+    })
+    .await
+    .is_ok()
 }
 
 /// Runs the upgrade command for `node` once: never while an earlier run's command still runs,
@@ -408,22 +408,20 @@ async fn mark_done(
     until: tokio::time::Instant,
 ) -> Result<(), ProcError> {
     let t = cl.target(node)?;
-    loop {
+    let key = format!("upgrade-{marker}");
+    poll::until(until, Duration::from_millis(20), || async {
         match t
             .client
-            .put_local(
-                &format!("upgrade-{marker}"),
-                &crate::util::clock::now_rfc3339(),
-            )
+            .put_local(&key, &crate::util::clock::now_rfc3339())
             .await
         {
-            Ok(_) => return Ok(()),
-            Err(e) if e.is_unreachable() && tokio::time::Instant::now() < until => {
-                tokio::time::sleep(Duration::from_millis(20)).await
-            }
-            Err(e) => return Err(e.into()),
+            Ok(_) => Break(Ok(())),
+            Err(e) if e.is_unreachable() => Continue(e),
+            Err(e) => Break(Err(e.into())),
         }
-    }
+    })
+    .await
+    .unwrap_or_else(|e| Err(e.into()))
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::engines::drnode::cluster::{probe, Target};
+use crate::util::poll;
 
 #[derive(Debug, Clone)]
 pub struct WriteOptions {
@@ -83,6 +84,7 @@ pub async fn run(
         let key = format!("{}/{i:07}", opts.prefix);
         let value = format!("{i}");
         let write_started = Instant::now();
+        let wait = poll::Deadline::within(opts.write_timeout, Duration::from_millis(10));
         loop {
             if target.is_none() {
                 target = pick(cluster, targets).await;
@@ -100,7 +102,7 @@ pub async fn run(
                 Err(e) => {
                     report.retries += 1;
                     target = None;
-                    if write_started.elapsed() >= opts.write_timeout {
+                    if !wait.again().await {
                         report.error = Some(format!(
                             "write {key} not acknowledged within {} ms: {e}",
                             opts.write_timeout.as_millis()
@@ -108,7 +110,6 @@ pub async fn run(
                         report.elapsed_ms = started.elapsed().as_millis() as u64;
                         return report;
                     }
-                    tokio::time::sleep(Duration::from_millis(10)).await;
                 }
             }
         }

@@ -3,6 +3,7 @@
 //! while the runbook runs, the runbook unattended, then `expect:` (provider, converged data,
 //! no acknowledged write lost). Skipped, saying why, where slapd is not installed.
 
+use std::ops::ControlFlow::{Break, Continue};
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use crate::runbook::drill_model::{Drill, Inject};
 use crate::runbook::drill_report::{fail, DrillReport, DrillStep, Expectation};
 use crate::runbook::model::Compiler;
 use crate::runbook::{engine, Runbook};
+use crate::util::poll;
 use crate::util::yaml::Node;
 
 const DEADLINE: Duration = Duration::from_secs(30);
@@ -192,14 +194,12 @@ async fn run(
         tokio::spawn(async move { lw::write(&nodes, "run", count, Some(rate), DEADLINE, a).await })
     });
     if let Some(w) = &d.writes {
-        let until = Instant::now() + DEADLINE;
         let min = before + (w.rate / 4.0).max(1.0) as u64;
-        while acks.count.load(Ordering::Relaxed) < min {
-            if Instant::now() > until {
-                return Err(fail("the writer made no progress before the run"));
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        poll::within(DEADLINE, Duration::from_millis(10), || async {
+            poll::holds(acks.count.load(Ordering::Relaxed) >= min)
+        })
+        .await
+        .map_err(|()| fail("the writer made no progress before the run"))?;
     }
     let vars = engine::resolve_vars(rb, &d.vars).map_err(|e| fail(e.message))?;
     let settings = settings();
@@ -245,8 +245,7 @@ async fn run(
 
 /// Waits until every answering node holds the provider's data.
 async fn wait_converged(cl: &LdapCluster) -> Result<(), LabError> {
-    let until = Instant::now() + DEADLINE;
-    loop {
+    poll::within(DEADLINE, Duration::from_millis(20), || async {
         let view = cl.probe().await;
         let p = view.provider();
         let fps: std::collections::HashSet<&str> = view
@@ -255,15 +254,16 @@ async fn wait_converged(cl: &LdapCluster) -> Result<(), LabError> {
             .filter_map(|n| n.state.as_ref().ok().map(|s| s.fingerprint.as_str()))
             .collect();
         if p.is_some() && fps.len() == 1 {
-            return Ok(());
+            Break(())
+        } else {
+            Continue((p, fps.len()))
         }
-        if Instant::now() > until {
-            return Err(fail(format!(
-                "the lab did not converge within {} s (provider {p:?}, {} fingerprints)",
-                DEADLINE.as_secs(),
-                fps.len()
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await
+    .map_err(|(p, fps)| {
+        fail(format!(
+            "the lab did not converge within {} s (provider {p:?}, {fps} fingerprints)",
+            DEADLINE.as_secs(),
+        ))
+    })
 }

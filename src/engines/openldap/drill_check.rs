@@ -3,13 +3,14 @@
 //! acknowledged write is on the provider. Waits up to a deadline for it all to hold.
 
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::writes::{self as lw, Acks};
 use crate::engines::openldap::lab_up::as_admin;
 use crate::engines::openldap::{LdapCluster, LdapRole};
 use crate::runbook::drill_model::Drill;
 use crate::runbook::drill_report::{DrillReport, Expectation};
+use crate::util::poll;
 
 const DEADLINE: Duration = Duration::from_secs(30);
 
@@ -26,7 +27,7 @@ pub(crate) async fn expect(
         .iter()
         .map(|s| s.to_ascii_lowercase())
         .collect();
-    let until = Instant::now() + DEADLINE;
+    let wait = poll::Deadline::within(DEADLINE, Duration::from_millis(50));
     loop {
         let mut out = Vec::new();
         let mut check =
@@ -133,9 +134,8 @@ pub(crate) async fn expect(
                 Err(e) => check("no acknowledged write lost".into(), false, e),
             }
         }
-        if out.iter().all(|x| x.ok) || Instant::now() > until {
+        if out.iter().all(|x| x.ok) || !wait.again().await {
             return out;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

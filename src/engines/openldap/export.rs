@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine;
 use ldap3::{Scope, SearchEntry};
@@ -12,6 +12,7 @@ use ldap3::{Scope, SearchEntry};
 use super::client::values;
 use super::LdapCluster;
 use crate::engine::ProcError;
+use crate::util::poll;
 
 /// One entry `node` holds that the provider never saw (in that version).
 pub struct Divergent {
@@ -214,13 +215,13 @@ pub async fn reseed(cl: &LdapCluster, node: &str) -> Result<String, ProcError> {
         nix::sys::signal::Signal::SIGTERM,
     )
     .map_err(|e| fail(format!("SIGTERM {pid}: {e}")))?;
-    let until = Instant::now() + Duration::from_secs(30);
-    while pid_alive(pid) {
-        if Instant::now() > until {
-            return Err(fail(format!("slapd {pid} did not stop within 30 s")));
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    poll::within(
+        Duration::from_secs(30),
+        Duration::from_millis(10),
+        || async { poll::holds(!pid_alive(pid)) },
+    )
+    .await
+    .map_err(|()| fail(format!("slapd {pid} did not stop within 30 s")))?;
     let mut wiped = Vec::new();
     for e in std::fs::read_dir(&dir)
         .map_err(|e| fail(format!("{}: {e}", dir.display())))?

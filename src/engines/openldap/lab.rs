@@ -6,11 +6,13 @@
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::lab::LabError;
+use crate::util::names::lookup;
+use crate::util::poll;
 
 pub const STATE_FILE: &str = "openldap-lab.json";
 pub const SLAPD: &str = "/usr/sbin/slapd";
@@ -157,18 +159,10 @@ impl LdapLab {
     }
 
     pub fn node(&self, name: &str) -> Result<&LdapLabNode, LabError> {
-        self.nodes
-            .iter()
-            .find(|n| n.name == name)
-            .ok_or_else(|| LabError::UnknownNode {
-                name: name.to_string(),
-                known: self
-                    .nodes
-                    .iter()
-                    .map(|n| n.name.clone())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
+        lookup(&self.nodes, name, |n| &n.name).map_err(|known| LabError::UnknownNode {
+            name: name.to_string(),
+            known,
+        })
     }
 
     /// Lays out N nodes (slapadd -n0 each) and the cluster file; refuses over a running lab.
@@ -307,19 +301,20 @@ impl LdapLab {
             .process_group(0)
             .spawn()
             .map_err(|e| LabError::Failed(format!("cannot start slapd for {name}: {e}")))?;
-        let until = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", n.port)).is_err()
-            || self.pid(name).is_none()
-        {
-            if Instant::now() > until {
-                return Err(LabError::Failed(format!(
+        let answers = || {
+            poll::holds(
+                std::net::TcpStream::connect(("127.0.0.1", n.port)).is_ok()
+                    && self.pid(name).is_some(),
+            )
+        };
+        poll::within_blocking(Duration::from_secs(20), Duration::from_millis(10), answers).map_err(
+            |()| {
+                LabError::Failed(format!(
                     "slapd for {name} did not answer within 20 s: see {}",
                     d.join("slapd.log").display()
-                )));
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        Ok(())
+                ))
+            },
+        )
     }
 
     /// Sends `sig` to the node's slapd and, for KILL and TERM, waits until it is gone.
@@ -336,10 +331,8 @@ impl LdapLab {
         if matches!(sig, crate::lab::Sig::Kill | crate::lab::Sig::Term) {
             // A paused slapd acts on SIGTERM only once it runs again.
             let _ = send(crate::lab::Sig::Cont);
-            let until = Instant::now() + Duration::from_secs(10);
-            while self.pid(name).is_some() && Instant::now() < until {
-                std::thread::sleep(Duration::from_millis(5));
-            }
+            let gone = || poll::holds(self.pid(name).is_none());
+            let _ = poll::within_blocking(Duration::from_secs(10), Duration::from_millis(5), gone);
             if self.pid(name).is_some() {
                 send(crate::lab::Sig::Kill)?;
             }

@@ -2,11 +2,13 @@
 //! slapd, seed the suffix on the provider as its rootDN, wait until every consumer holds it.
 
 use std::collections::HashSet;
-use std::time::{Duration, Instant};
+use std::ops::ControlFlow::{Break, Continue};
+use std::time::Duration;
 
 use super::lab::{self as ll, LdapLab};
 use crate::engines::openldap::{nodes_of, LdapCluster, LdapNode};
 use crate::lab::LabError;
+use crate::util::poll;
 
 fn failed(e: impl std::fmt::Display) -> LabError {
     LabError::Failed(e.to_string())
@@ -89,8 +91,7 @@ pub async fn seed(lab: &LdapLab, deadline: Duration) -> Result<LdapCluster, LabE
         Duration::from_secs(1),
         Duration::from_secs(30),
     );
-    let until = Instant::now() + deadline;
-    loop {
+    poll::within(deadline, Duration::from_millis(20), || async {
         let view = cl.probe().await;
         let a = view.assess();
         let fps: HashSet<String> = view
@@ -99,15 +100,18 @@ pub async fn seed(lab: &LdapLab, deadline: Duration) -> Result<LdapCluster, LabE
             .filter_map(|n| n.state.as_ref().ok().map(|s| s.fingerprint.clone()))
             .collect();
         if a.healthy && fps.len() == 1 {
-            return Ok(cl);
+            Break(())
+        } else {
+            Continue(a.problems)
         }
-        if Instant::now() > until {
-            return Err(failed(format!(
-                "the openldap lab did not converge within {} s: {}",
-                deadline.as_secs(),
-                a.problems.join("; ")
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await
+    .map_err(|problems| {
+        failed(format!(
+            "the openldap lab did not converge within {} s: {}",
+            deadline.as_secs(),
+            problems.join("; ")
+        ))
+    })?;
+    Ok(cl)
 }

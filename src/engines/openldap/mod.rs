@@ -227,14 +227,9 @@ impl LdapCluster {
     }
 
     pub fn node(&self, name: &str) -> Result<&LdapNode, ProcError> {
-        self.nodes.iter().find(|n| n.name == name).ok_or_else(|| {
+        crate::util::names::lookup(&self.nodes, name, |n| &n.name).map_err(|known| {
             ProcError::usage(format!(
-                "unknown node '{name}': the cluster's openldap nodes are {}",
-                self.nodes
-                    .iter()
-                    .map(|n| n.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "unknown node '{name}': the cluster's openldap nodes are {known}"
             ))
         })
     }

@@ -2,8 +2,9 @@
 //! whether it is done, how to do it and how to prove it took effect. Serializable, so a runbook
 //! can name them; never carries credentials (olcSyncrepl is copied at apply time).
 
+use std::ops::ControlFlow::{Break, Continue};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ldap3::Mod;
 use serde::Serialize;
@@ -13,6 +14,7 @@ use super::converge::{caught_up, converged, follows, is_provider, same_data, syn
 use super::csn::classify;
 use super::{export, LdapCluster};
 use crate::engine::{Act, Check, ProcError};
+use crate::util::poll;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
@@ -326,27 +328,26 @@ impl Act for LdapAction {
         self.run(cl).await
     }
     async fn verify(&self, cl: &LdapCluster) -> Result<Option<String>, ProcError> {
-        let until = Instant::now() + cl.step_timeout;
-        loop {
-            let last = match self.holds(cl).await {
-                Ok(Ok(note)) => return Ok(note),
-                Ok(Err(why)) => why,
+        poll::within(cl.step_timeout, Duration::from_millis(20), || async {
+            match self.holds(cl).await {
+                Ok(Ok(note)) => Break(Ok(note)),
+                Ok(Err(why)) => Continue(why),
                 Err(e)
                     if e.exit == crate::util::exit::Exit::Failed
                         && !matches!(self, LdapAction::Converged { .. }) =>
                 {
-                    e.to_string()
+                    Continue(e.to_string())
                 }
-                Err(e) => return Err(e),
-            };
-            if Instant::now() >= until {
-                return Err(ProcError::timed_out(format!(
-                    "{} did not take effect within {} ms: {last}",
-                    self.describe(),
-                    cl.step_timeout.as_millis()
-                )));
+                Err(e) => Break(Err(e)),
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        })
+        .await
+        .unwrap_or_else(|last| {
+            Err(ProcError::timed_out(format!(
+                "{} did not take effect within {} ms: {last}",
+                self.describe(),
+                cl.step_timeout.as_millis()
+            )))
+        })
     }
 }

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::engines::openldap::lab::SUFFIX;
 use crate::engines::openldap::{LdapNode, Session};
+use crate::util::poll;
 
 /// Where drill writes go.
 pub fn base() -> String {
@@ -63,7 +64,7 @@ pub async fn write(
         }
         let dn = dn(prefix, i);
         let uid = format!("{prefix}-{i}");
-        let until = Instant::now() + deadline;
+        let wait = poll::Deadline::within(deadline, Duration::from_millis(10));
         let mut last = String::new();
         loop {
             if session.is_none() {
@@ -86,14 +87,13 @@ pub async fn write(
                     }
                 }
             }
-            if Instant::now() > until {
+            if !wait.again().await {
                 return Err(format!(
                     "write {dn} not acknowledged within {} s: {last}",
                     deadline.as_secs()
                 ));
             }
             cur = (cur + 1) % nodes.len();
-            tokio::time::sleep(Duration::from_millis(10)).await;
         }
         acks.dns.lock().expect("acks lock").push(dn);
         acks.count.fetch_add(1, Ordering::Relaxed);
