@@ -4,6 +4,7 @@
 
 use crate::engine::{Engine, Global, ProcError, Registration};
 use crate::inventory::{Inventory, InventoryError, NodeEntry};
+use crate::runbook::drill_hooks::{DrillCheck, DrillRun};
 
 /// Every engine; the first is the default kind of a node that names none.
 pub const ENGINES: &[&Registration] = &[
@@ -92,6 +93,17 @@ pub fn choose(
     }
     let by_name = named.and_then(|name| inv.file.nodes.iter().find(|n| n.name == name));
     find(by_name.map(kind_of).unwrap_or(ENGINES[0].kind))
+}
+
+/// The drill runner of a kind whose labs are its own (None: the runbook's drnode lab).
+pub fn drill_runner(kind: &str) -> Option<(DrillRun, DrillCheck)> {
+    match kind {
+        super::openldap::KIND => Some((
+            super::openldap::drill::start,
+            super::openldap::drill::validate,
+        )),
+        _ => None,
+    }
 }
 
 /// Opens the cluster with the chosen engine.

@@ -55,8 +55,12 @@ async fn run_and_report(
         report.error = Some(format!("runbook {} has no drill section", rb.name));
         return report;
     };
-    if d.kind.as_deref() == Some("openldap") {
-        crate::engines::openldap::drill::drill(rb, &d, base, progress, &mut report).await;
+    if let Some((run, _)) = d
+        .kind
+        .as_deref()
+        .and_then(crate::engines::registry::drill_runner)
+    {
+        run(rb, &d, base, progress, &mut report).await;
         report.passed = report.skipped.is_some()
             || (report.error.is_none() && report.expectations.iter().all(|x| x.ok));
         report.total_ms = started.elapsed().as_millis() as u64;

@@ -235,6 +235,30 @@ fn string_map(c: &mut Compiler, node: &Node, path: &str) -> BTreeMap<String, Str
     out
 }
 
+/// `drill.kind`: the kind of lab, drnode's by default. Named, even `drnode`, the drill says the
+/// runbook is proven on that kind on purpose (a scenario of that engine).
+fn lab_kind(c: &mut Compiler, v: &Node, path: &str) -> Option<String> {
+    let name = c.string(v, path)?;
+    let labs: Vec<&str> = crate::engines::registry::ENGINES
+        .iter()
+        .map(|e| e.kind)
+        .filter(|k| {
+            *k == crate::engines::registry::ENGINES[0].kind
+                || crate::engines::registry::drill_runner(k).is_some()
+        })
+        .collect();
+    if labs.contains(&name.as_str()) {
+        return Some(name);
+    }
+    let msg = format!(
+        "unknown lab kind '{name}' (the drills know: {})",
+        labs.join(", ")
+    );
+    let near = super::error::nearest(&name, labs.iter().copied());
+    c.suggest(v.mark, path, msg, near);
+    None
+}
+
 /// `drill:` is one drill, or a list of drills, one per kind of lab (`kind:`) the runbook runs
 /// on: the same runbook proven on every engine that supports its steps.
 pub(super) fn compile_all(c: &mut Compiler, node: &Node) -> Vec<Drill> {
@@ -249,7 +273,9 @@ pub(super) fn compile_all(c: &mut Compiler, node: &Node) -> Vec<Drill> {
                 &format!("drill[{i}].kind"),
                 format!(
                     "a second drill for {}: one drill per kind",
-                    d.kind.as_deref().unwrap_or("drnode")
+                    d.kind
+                        .as_deref()
+                        .unwrap_or(crate::engines::registry::ENGINES[0].kind)
                 ),
             );
         }
@@ -291,7 +317,7 @@ pub(super) fn compile(c: &mut Compiler, node: &Node) -> Option<Drill> {
                 None => {}
             },
             "vars" => d.vars = string_map(c, v, &path),
-            "kind" => d.kind = crate::engines::openldap::drill::kind(c, v, &path),
+            "kind" => d.kind = lab_kind(c, v, &path),
             "writes" => {
                 let w = c.fields(v, &path, &["count", "rate"]).unwrap_or(&[]);
                 let mut writes = Writes {
@@ -376,7 +402,13 @@ pub(super) fn compile(c: &mut Compiler, node: &Node) -> Option<Drill> {
             "an openldap drill has no faults after the run",
         );
     }
-    crate::engines::openldap::drill::validate(c, node, &d);
+    if let Some((_, check)) = d
+        .kind
+        .as_deref()
+        .and_then(crate::engines::registry::drill_runner)
+    {
+        check(c, node, &d);
+    }
     if d.nodes == 0 && d.directory.is_none() && d.drnode_lab() {
         c.problem(
             node.mark,

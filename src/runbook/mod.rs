@@ -8,6 +8,7 @@ pub(crate) mod compiler;
 pub mod directory;
 pub mod drill;
 mod drill_check;
+pub(crate) mod drill_hooks;
 pub mod drill_model;
 pub(crate) mod drill_report;
 pub mod engine;

@@ -17,10 +17,6 @@ const KNOWN: &[(&str, &str)] = &[
         "src/cli/args.rs <-> src/cli/chaos.rs",
         "args.rs (lead's) names ChaosArgs, chaos.rs takes GlobalArgs: ChaosArgs to args by noun",
     ),
-    (
-        "src/engines/openldap/drill.rs <-> src/runbook/drill_model.rs",
-        "drill_model calls openldap::drill::{kind, validate}: to go through the registry",
-    ),
     ("src/runbook/action.rs <-> src/runbook/http.rs", RUNBOOK_CTX),
     ("src/runbook/action.rs <-> src/runbook/ldap.rs", RUNBOOK_CTX),
 ];

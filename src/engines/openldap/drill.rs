@@ -24,24 +24,9 @@ use crate::util::yaml::Node;
 
 const DEADLINE: Duration = Duration::from_secs(30);
 
-/// `drill.kind`: `openldap` (a slapd lab) or `drnode` (the default).
-pub(crate) fn kind(c: &mut Compiler, v: &Node, path: &str) -> Option<String> {
-    match c.string(v, path).as_deref() {
-        Some("openldap") => Some("openldap".into()),
-        // Named: a drnode scenario (the runbook is proven on drnode only, on purpose).
-        Some("drnode") => Some("drnode".into()),
-        None => None,
-        Some(other) => {
-            let msg = format!("unknown lab kind '{other}' (the drills know: drnode, openldap)");
-            c.suggest(v.mark, path, msg, Some("openldap".into()));
-            None
-        }
-    }
-}
-
 /// What an openldap drill cannot do, refused when the runbook loads.
 pub(crate) fn validate(c: &mut Compiler, node: &Node, d: &Drill) {
-    if d.kind.as_deref() != Some("openldap") {
+    if d.kind.as_deref() != Some(super::KIND) {
         return;
     }
     if !(2..=9).contains(&d.nodes) {
@@ -74,6 +59,17 @@ pub(crate) fn validate(c: &mut Compiler, node: &Node, d: &Drill) {
             );
         }
     }
+}
+
+/// The drill as the registry hands it out.
+pub(crate) fn start<'a>(
+    rb: &'a Runbook,
+    d: &'a Drill,
+    base: &'a Path,
+    progress: &'a (dyn Fn(&str) + Sync),
+    report: &'a mut DrillReport,
+) -> futures_util::future::BoxFuture<'a, ()> {
+    Box::pin(drill(rb, d, base, progress, report))
 }
 
 pub(crate) async fn drill(
