@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::action::RunbookCtx;
+use super::ctx::RunbookCtx;
 use crate::engine::{Check, ProcError};
 use crate::util::tls::Trust;
 

@@ -11,7 +11,7 @@ use ldap3::controls::RawControl;
 use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, Mod, Scope, SearchEntry};
 use serde::Serialize;
 
-use super::action::RunbookCtx;
+use super::ctx::RunbookCtx;
 use crate::engine::{Check, ProcError};
 
 /// The tree-delete control (AD's LDAP_SERVER_TREE_DELETE_OID).

@@ -5,6 +5,7 @@
 pub(crate) mod action;
 pub mod bundled;
 pub(crate) mod compiler;
+pub(crate) mod ctx;
 pub mod directory;
 pub mod drill;
 mod drill_check;

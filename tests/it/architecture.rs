@@ -13,19 +13,11 @@ const KNOWN: &[(&str, &str)] = &[
     ("engines -> lab -> engines", DRNODE_LAB),
     ("engines -> runbook -> engines", ENGINE_STEPS),
     ("engines -> runbook -> lab -> engines", DRNODE_LAB),
-    (
-        "src/cli/args.rs <-> src/cli/chaos.rs",
-        "args.rs (lead's) names ChaosArgs, chaos.rs takes GlobalArgs: ChaosArgs to args by noun",
-    ),
-    ("src/runbook/action.rs <-> src/runbook/http.rs", RUNBOOK_CTX),
-    ("src/runbook/action.rs <-> src/runbook/ldap.rs", RUNBOOK_CTX),
 ];
 const DRNODE_LAB: &str = "drnode's lab is still src/lab/mod.rs and lab/bench.rs: to move to \
     engines/drnode/ behind the Lab trait";
 const ENGINE_STEPS: &str = "engines/openldap/{runbook,drill,drill_check}.rs plug OpenLDAP steps \
     and drills into runbook/ (runbook.rs is the lead's): through the registry";
-const RUNBOOK_CTX: &str = "RunbookCtx is defined in runbook/action.rs (lead's): move it to its \
-    own file";
 
 /// The top-level modules of the library (src/lib.rs).
 const TOP: &[&str] = &[
