@@ -15,6 +15,7 @@ pub(crate) mod drill_report;
 pub mod engine;
 mod error;
 pub(crate) mod expand;
+pub(crate) mod expansion;
 pub mod front;
 mod http;
 pub mod journal;

@@ -18,6 +18,7 @@ mod membership;
 mod removal;
 mod repoint;
 mod roles;
+pub(crate) mod runbook;
 mod step;
 mod switchover;
 mod upgrade;
