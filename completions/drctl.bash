@@ -61,6 +61,9 @@ _drctl() {
             drctl,lab)
                 cmd="drctl__subcmd__lab"
                 ;;
+            drctl,man)
+                cmd="drctl__subcmd__man"
+                ;;
             drctl,packages)
                 cmd="drctl__subcmd__packages"
                 ;;
@@ -192,6 +195,9 @@ _drctl() {
                 ;;
             drctl__subcmd__help,lab)
                 cmd="drctl__subcmd__help__subcmd__lab"
+                ;;
+            drctl__subcmd__help,man)
+                cmd="drctl__subcmd__help__subcmd__man"
                 ;;
             drctl__subcmd__help,packages)
                 cmd="drctl__subcmd__help__subcmd__packages"
@@ -485,7 +491,7 @@ _drctl() {
 
     case "${cmd}" in
         drctl)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos completions help"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos man completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1577,7 +1583,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__help)
-            opts="status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos completions help"
+            opts="status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos man completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2041,6 +2047,20 @@ _drctl() {
         drctl__subcmd__help__subcmd__lab__subcmd__write)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        drctl__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -3293,6 +3313,52 @@ _drctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lab-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        drctl__subcmd__man)
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --cluster)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -226,6 +226,8 @@ pub enum Command {
     /// Seeded fault campaigns on fresh labs, judged by an invariant checker; a failure prints
     /// the seed that replays it (`--seed S --runs 1`).
     Chaos(ChaosArgs),
+    /// Print the manual page (roff), generated from these definitions: `drctl man > drctl.1`.
+    Man,
     /// Print shell completions.
     Completions {
         /// bash, zsh, fish, elvish or powershell.

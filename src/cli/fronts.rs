@@ -192,5 +192,22 @@ pub(super) fn prompt(question: &str, yes: bool) -> Result<bool, ProcError> {
         .lock()
         .read_line(&mut line)
         .map_err(|e| ProcError::refused(format!("cannot read the answer: {e}")))?;
-    Ok(matches!(line.trim(), "yes" | "y" | "YES"))
+    Ok(confirmed(&line))
+}
+
+/// The prompt says "Type 'yes'": exactly that goes on, anything else (`y`, `YES`, `Yes`) aborts.
+fn confirmed(answer: &str) -> bool {
+    answer.trim_end_matches(['\n', '\r']) == "yes"
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_exactly_yes_confirms() {
+        assert!(super::confirmed("yes\n"));
+        assert!(super::confirmed("yes\r\n"));
+        for no in ["y\n", "YES\n", "Yes\n", " yes\n", "yes please\n", "\n", ""] {
+            assert!(!super::confirmed(no), "{no:?}");
+        }
+    }
 }

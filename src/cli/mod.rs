@@ -77,6 +77,14 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Runbook(c) => run::cmd_runbook(c),
         Command::Drill(a) => drill::cmd_drill(g, a).await,
         Command::Chaos(a) => chaos::cmd_chaos(g, a).await,
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut out)
+                .map_err(|e| CliError::failed(format!("cannot render the manual page: {e}")))?;
+            output::print_raw(&out);
+            Ok(())
+        }
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "drctl", &mut std::io::stdout());
             Ok(())

@@ -26,6 +26,13 @@ pub fn print_json(value: &impl serde::Serialize) {
     print_json_text(&serde_json::to_string_pretty(value).expect("output serializes"));
 }
 
+/// Writes bytes to stdout as they are (a manual page).
+pub fn print_raw(bytes: &[u8]) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(bytes).and_then(|()| out.flush());
+}
+
 /// Prints JSON already rendered (pretty), with every secret hidden.
 pub fn print_json_text(text: &str) {
     if crate::util::redact::active() {

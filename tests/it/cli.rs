@@ -167,6 +167,29 @@ fn committed_completions_match_the_cli() {
 }
 
 #[test]
+fn committed_man_page_matches_the_cli() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let generated = run(command(drctl_bin(), root).args(["man"]))
+        .success()
+        .stdout();
+    assert!(
+        generated.starts_with(".ie"),
+        "not roff: {}",
+        &generated[..40.min(generated.len())]
+    );
+    assert!(
+        generated.contains("switchover"),
+        "the subcommands are listed"
+    );
+    let committed = std::fs::read_to_string(root.join("man/drctl.1"))
+        .unwrap_or_else(|e| panic!("man/drctl.1: {e}"));
+    assert!(
+        generated == committed,
+        "man/drctl.1 is stale: run `drctl man > man/drctl.1`"
+    );
+}
+
+#[test]
 fn certs_init_and_issue() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("pki");
