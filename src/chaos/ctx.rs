@@ -14,7 +14,8 @@ use super::schedule::{Pick, Proc, Step, Then};
 use super::writer::Ack;
 use crate::api::Role;
 use crate::engines::drnode::cluster::{probe, Target};
-use crate::lab::{Lab, LabError, ProcState, Sig};
+use crate::engines::drnode::lab::DrnodeLab as Lab;
+use crate::lab::{LabError, ProcState, Sig};
 use crate::util::poll;
 
 /// One line of a run's timeline.

@@ -25,7 +25,9 @@ pub mod sampler;
 pub mod schedule;
 pub mod writer;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use futures_util::future::BoxFuture;
 use std::time::{Duration, Instant};
 
 pub use report::{RunReport, Summary};
@@ -33,10 +35,12 @@ use schedule::{Mix, Schedule};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChaosError {
-    #[error("--kind openldap: {0}")]
-    NoSlapd(String),
+    #[error("--kind {0}: {1}")]
+    Unavailable(&'static str, String),
     #[error("--kind {0}: chaos has no campaign for this engine yet (drnode, openldap)")]
     Unsupported(String),
+    #[error("--kind: {0}")]
+    Kind(String),
     #[error("--nodes {0}: a chaos lab has 3 to 5 nodes")]
     Nodes(u16),
     #[error("--{what} {name}: unknown; choose from {known}")]
@@ -52,52 +56,64 @@ pub enum ChaosError {
     TestOnly(String),
 }
 
-/// The kind of cluster a campaign runs against: what its lab, faults, procedures, write client
-/// and invariants are. One arm per engine; adding slapd is adding an arm and its module.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Drnode,
-    Openldap,
+/// A campaign against one kind of cluster: the faults and procedures it draws from and how it
+/// plays one run (its lab, write client, policy and invariants).
+pub struct Campaign {
+    /// The engine's kind, as `--kind` spells it.
+    pub kind: &'static str,
+    pub faults: &'static [&'static str],
+    pub procedures: &'static [&'static str],
+    pub play: Play,
 }
+
+/// Plays one schedule in a fresh lab under `dir`.
+impl std::fmt::Debug for Campaign {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Campaign({})", self.kind)
+    }
+}
+
+pub type Play = for<'a> fn(&'a Schedule, &'a Options, &'a Path) -> BoxFuture<'a, RunReport>;
 
 /// The faults a slapd campaign draws from (no wipe: a lost replica is a reseed, not a fault).
 pub const LDAP_FAULTS: &[&str] = &["kill", "pause", "restart", "drctl-kill", "race"];
 /// The OpenLDAP procedures.
 pub const LDAP_PROCEDURES: &[&str] = &["switchover", "failover", "demote", "repoint"];
 
-impl Kind {
-    pub fn of(kind: Option<&str>) -> Result<Kind, ChaosError> {
-        use crate::engines::{drnode, openldap};
-        match kind {
-            None => Ok(Kind::Drnode),
-            Some(k) if k == drnode::KIND => Ok(Kind::Drnode),
-            Some(k) if k == openldap::KIND => match openldap::lab::missing_tools() {
-                Some(why) => Err(ChaosError::NoSlapd(why)),
-                None => Ok(Kind::Openldap),
-            },
-            Some(k) => Err(ChaosError::Unsupported(k.to_string())),
-        }
-    }
+/// Every engine chaos has a campaign for: drnode in `run.rs` (its context in `ctx.rs`), slapd
+/// in the `ldap_*` files.
+pub const CAMPAIGNS: &[Campaign] = &[
+    Campaign {
+        kind: crate::engines::drnode::KIND,
+        faults: schedule::FAULTS,
+        procedures: schedule::PROCEDURES,
+        play: |s, o, d| Box::pin(run::run(s, o, d)),
+    },
+    Campaign {
+        kind: crate::engines::openldap::KIND,
+        faults: LDAP_FAULTS,
+        procedures: LDAP_PROCEDURES,
+        play: |s, o, d| Box::pin(ldap_run::run(s, o, d)),
+    },
+];
 
-    pub fn faults(self) -> &'static [&'static str] {
-        match self {
-            Kind::Drnode => schedule::FAULTS,
-            Kind::Openldap => LDAP_FAULTS,
-        }
-    }
-
-    pub fn procedures(self) -> &'static [&'static str] {
-        match self {
-            Kind::Drnode => schedule::PROCEDURES,
-            Kind::Openldap => LDAP_PROCEDURES,
-        }
+/// The campaign of `--kind` (the default engine without it), if its lab can run here.
+pub fn campaign_of(kind: Option<&str>) -> Result<&'static Campaign, ChaosError> {
+    let engine = crate::engines::registry::find_or_default(kind).map_err(ChaosError::Kind)?;
+    let campaign = CAMPAIGNS
+        .iter()
+        .find(|c| c.kind == engine.kind)
+        .ok_or_else(|| ChaosError::Unsupported(engine.kind.to_string()))?;
+    match engine.lab.and_then(|l| (l.unavailable)()) {
+        Some(why) => Err(ChaosError::Unavailable(engine.kind, why)),
+        None => Ok(campaign),
     }
 }
 
 /// A campaign's options, validated.
 #[derive(Debug, Clone)]
 pub struct Options {
-    pub kind: Kind,
+    pub campaign: &'static Campaign,
     pub runs: Option<u64>,
     pub duration: Option<Duration>,
     pub seed: u64,
@@ -150,13 +166,9 @@ impl Options {
     /// The command that draws and plays the run of `seed` again.
     pub fn replay(&self, seed: u64) -> String {
         format!(
-            "drctl chaos{} --seed {seed} --runs 1 --nodes {} --faults {} --procedures {} --steps {} \
+            "drctl --kind {} chaos --seed {seed} --runs 1 --nodes {} --faults {} --procedures {} --steps {} \
              --max-delay {}ms --rate {} --sync-give-up {}",
-            if self.kind == Kind::Openldap {
-                " --kind openldap"
-            } else {
-                ""
-            },
+            self.campaign.kind,
             self.nodes,
             self.mix.faults.join(","),
             self.mix.procedures.join(","),
@@ -189,10 +201,7 @@ pub async fn campaign(opts: &Options, progress: &(dyn Fn(&str) + Sync)) -> Summa
     while opts.more(i, started) {
         let sched = opts.schedule(i);
         let dir = crate::lab::sweep::drill_dir(&base, &format!("chaos{}", sched.seed));
-        let mut r = match opts.kind {
-            Kind::Drnode => run::run(&sched, opts, &dir).await,
-            Kind::Openldap => ldap_run::run(&sched, opts, &dir).await,
-        };
+        let mut r = (opts.campaign.play)(&sched, opts, &dir).await;
         r.replay = opts.replay(sched.seed);
         progress(&format!(
             "run {} seed {}: {} in {} ms ({} faults, {} procedures, {} writes acked, {} lost, {} exported)",

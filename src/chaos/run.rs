@@ -14,7 +14,8 @@ use super::schedule::Schedule;
 use super::writer;
 use super::{checker, policy, Options};
 use crate::engines::drnode::cluster::probe;
-use crate::lab::{Lab, LabError};
+use crate::engines::drnode::lab::DrnodeLab as Lab;
+use crate::lab::LabError;
 
 /// Runs one schedule; returns the timeline, counters and the checker's verdict.
 pub async fn run(sched: &Schedule, opts: &Options, dir: &Path) -> super::report::RunReport {
@@ -52,11 +53,7 @@ async fn play(
     started: Instant,
     report: &mut super::report::RunReport,
 ) -> Result<(), LabError> {
-    lab.start_all()?;
-    let (cluster, targets) = crate::lab::targets(lab)?;
-    crate::lab::wait_up(&targets, Duration::from_secs(20)).await?;
-    crate::lab::form(&targets).await?;
-    crate::lab::wait_healthy(&cluster, &targets, Duration::from_secs(20)).await?;
+    let (cluster, targets) = lab.form_cluster(Duration::from_secs(20)).await?;
     let drctl = Drctl::new(&lab.dir, &lab.cluster_file())
         .map_err(|e| LabError::Failed(format!("cannot prepare drctl: {e}")))?;
     let stop_w = Arc::new(AtomicBool::new(false));

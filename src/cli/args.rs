@@ -438,12 +438,13 @@ pub enum CertsCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum LabCommand {
-    /// Start N drnode processes on loopback, node-1 primary, and wait until healthy.
+    /// Start a lab of N nodes of --kind (default drnode) on loopback, node-1 primary, and
+    /// wait until it is healthy.
     Up {
         /// How many nodes.
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=9))]
         nodes: u16,
-        /// Log records each node keeps for partial sync.
+        /// Log records each drnode keeps for partial sync.
         #[arg(long)]
         log_keep: Option<u64>,
     },

@@ -4,11 +4,11 @@
 use super::args::{ChaosArgs, GlobalArgs};
 use super::error::CliError;
 use super::output::{print_json, table};
-use crate::chaos::{self, schedule, Kind, Options};
+use crate::chaos::{self, schedule, Options};
 
 fn options(g: &GlobalArgs, a: &ChaosArgs) -> Result<Options, CliError> {
     let usage = |e: chaos::ChaosError| CliError::usage(e.to_string());
-    let kind = Kind::of(g.kind.as_deref()).map_err(usage)?;
+    let campaign = chaos::campaign_of(g.kind.as_deref()).map_err(usage)?;
     if !(3..=5).contains(&a.nodes) {
         return Err(usage(chaos::ChaosError::Nodes(a.nodes)));
     }
@@ -21,14 +21,14 @@ fn options(g: &GlobalArgs, a: &ChaosArgs) -> Result<Options, CliError> {
     let faults = chaos::parse_list(
         "faults",
         a.faults.as_deref(),
-        kind.faults(),
+        campaign.faults,
         Some(schedule::TEST_FAULT),
     )
     .map_err(usage)?;
     let procedures = chaos::parse_list(
         "procedures",
         a.procedures.as_deref(),
-        kind.procedures(),
+        campaign.procedures,
         None,
     )
     .map_err(usage)?;
@@ -39,7 +39,7 @@ fn options(g: &GlobalArgs, a: &ChaosArgs) -> Result<Options, CliError> {
             .unwrap_or(1)
     });
     Ok(Options {
-        kind,
+        campaign,
         runs: a.runs,
         duration: a.duration,
         seed,

@@ -2,31 +2,30 @@
 //! checker.
 
 use std::collections::HashSet;
+use std::path::Path;
 use std::time::Duration;
 
 use serde_json::json;
 
 use super::args::{GlobalArgs, LabCommand, LabWriteArgs};
-use super::context::Context;
 use super::error::CliError;
 use super::output::{print_json, table};
-use crate::lab::{self, Lab, LabError, ProcState};
+use crate::engines::registry;
+use crate::lab::{Lab, LabError, LabOptions, Sig};
 
 fn lab_err(e: LabError) -> CliError {
     match e {
-        LabError::Running { .. } => CliError::refused(e.to_string()),
+        LabError::Running { .. } | LabError::Unavailable(_) => CliError::refused(e.to_string()),
         LabError::UnknownNode { .. } | LabError::NoLab(_) => CliError::usage(e.to_string()),
         other => CliError::failed(other.to_string()),
     }
 }
 
-/// A context on the lab's own cluster file and passphrase, whatever the environment says.
-pub async fn lab_context(global: &GlobalArgs, lab: &Lab) -> Result<Context, CliError> {
-    let mut g = global.clone();
-    g.cluster = Some(lab.cluster_file());
-    g.passphrase_file = Some(lab.dir.join("passphrase"));
-    g.node = None;
-    super::context::load(&g).await
+/// The lab in `dir`, of whichever engine made it.
+fn open(dir: &Path) -> Result<Box<dyn Lab>, CliError> {
+    let engine = registry::lab_in(dir).ok_or_else(|| lab_err(LabError::NoLab(dir.into())))?;
+    let lab = engine.lab.expect("lab_in finds engines with a lab");
+    (lab.open)(dir).map_err(lab_err)
 }
 
 pub async fn cmd_lab(global: &GlobalArgs, cmd: &LabCommand) -> Result<(), CliError> {
@@ -34,56 +33,46 @@ pub async fn cmd_lab(global: &GlobalArgs, cmd: &LabCommand) -> Result<(), CliErr
     match cmd {
         LabCommand::Up { nodes, log_keep } => up(global, *nodes, *log_keep).await,
         LabCommand::Status { json } => {
-            let lab = Lab::open(dir).map_err(lab_err)?;
-            let rows: Vec<(String, Option<u32>, ProcState, String)> = lab
-                .state
-                .nodes
-                .iter()
-                .map(|n| (n.name.clone(), n.pid, lab.proc_state(n), n.url.clone()))
-                .collect();
+            let lab = open(dir)?;
+            let rows = lab.rows();
             if *json {
                 print_json(&json!({
-                    "dir": lab.dir,
+                    "dir": lab.dir(),
+                    "kind": lab.kind(),
                     "cluster_file": lab.cluster_file(),
-                    "nodes": rows.iter().map(|(n, pid, st, url)| json!({"name": n, "pid": pid, "state": st, "url": url})).collect::<Vec<_>>(),
+                    "nodes": rows,
                 }));
             } else {
                 let mut t = table(&["NODE", "PID", "PROCESS", "URL"]);
-                for (n, pid, st, url) in rows {
-                    let pid = match st {
-                        ProcState::Stopped => "-".to_string(),
-                        _ => pid.map(|p| p.to_string()).unwrap_or_else(|| "-".into()),
-                    };
-                    t.add_row(vec![n, pid, st.to_string(), url]);
+                for r in rows {
+                    let pid = r.pid.map(|p| p.to_string()).unwrap_or_else(|| "-".into());
+                    t.add_row(vec![r.name, pid, r.state.to_string(), r.url]);
                 }
-                println!("lab in {}", lab.dir.display());
+                println!("{} lab in {}", lab.kind(), lab.dir().display());
                 println!("{t}");
             }
             Ok(())
         }
-        LabCommand::Kill { node } => signal(dir, node, lab::Sig::Kill, "killed (SIGKILL)"),
-        LabCommand::Pause { node } => signal(dir, node, lab::Sig::Stop, "paused (SIGSTOP)"),
-        LabCommand::Resume { node } => signal(dir, node, lab::Sig::Cont, "resumed (SIGCONT)"),
+        LabCommand::Kill { node } => signal(dir, node, Sig::Kill, "killed (SIGKILL)"),
+        LabCommand::Pause { node } => signal(dir, node, Sig::Stop, "paused (SIGSTOP)"),
+        LabCommand::Resume { node } => signal(dir, node, Sig::Cont, "resumed (SIGCONT)"),
         LabCommand::Restart { node } => {
-            let mut lab = Lab::open(dir).map_err(lab_err)?;
             crate::util::names::validate_label(node).map_err(|e| CliError::usage(e.to_string()))?;
-            lab.node(node).map_err(lab_err)?;
+            let mut lab = open(dir)?;
             lab.stop(node).map_err(lab_err)?;
             let pid = lab.start(node).map_err(lab_err)?;
-            let ctx = lab_context(global, &lab).await?;
-            let target = ctx.target(node)?.clone();
-            lab::wait_up(&[target], Duration::from_secs(20))
+            lab.wait_up(node, Duration::from_secs(20))
                 .await
                 .map_err(lab_err)?;
             println!("{node} restarted (pid {pid})");
             Ok(())
         }
         LabCommand::Down { keep } => {
-            let lab = Lab::open(dir).map_err(lab_err)?;
-            let shown = lab.dir.display().to_string();
+            let lab = open(dir)?;
+            let (kind, shown) = (lab.kind(), lab.dir().display().to_string());
             let stopped = lab.down(*keep).map_err(lab_err)?;
             println!(
-                "lab in {shown} stopped ({} process(es)){}",
+                "{kind} lab in {shown} stopped ({} process(es)){}",
                 stopped.len(),
                 if *keep {
                     "; directory kept"
@@ -94,7 +83,7 @@ pub async fn cmd_lab(global: &GlobalArgs, cmd: &LabCommand) -> Result<(), CliErr
             Ok(())
         }
         LabCommand::Write(args) => write(global, args).await,
-        LabCommand::Bench { rounds, rate, json } => bench(*rounds, *rate, *json).await,
+        LabCommand::Bench { rounds, rate, json } => bench(global, *rounds, *rate, *json).await,
         LabCommand::Verify { acked_log, json } => {
             let ctx = super::context::load(global).await?;
             let target = ctx.default_target().await?;
@@ -137,75 +126,84 @@ pub async fn cmd_lab(global: &GlobalArgs, cmd: &LabCommand) -> Result<(), CliErr
     }
 }
 
-fn signal(dir: &std::path::Path, node: &str, sig: lab::Sig, what: &str) -> Result<(), CliError> {
+fn signal(dir: &Path, node: &str, sig: Sig, what: &str) -> Result<(), CliError> {
     crate::util::names::validate_label(node).map_err(|e| CliError::usage(e.to_string()))?;
-    let mut lab = Lab::open(dir).map_err(lab_err)?;
-    lab.node(node).map_err(lab_err)?;
-    lab.signal(node, sig).map_err(lab_err)?;
-    println!("{node} {what}");
-    Ok(())
+    let mut lab = open(dir)?;
+    match lab.signal(node, sig).map_err(lab_err)? {
+        Some(pid) => {
+            println!("{node} (pid {pid}) {what}");
+            Ok(())
+        }
+        None => Err(CliError::failed(format!("{node} is not running"))),
+    }
 }
 
+/// `drctl lab up [--kind K]`: lays out the engine's lab, starts it, waits until healthy, shows
+/// its status. A failed start stops what it started and keeps the directory to look at.
 async fn up(global: &GlobalArgs, nodes: u16, log_keep: Option<u64>) -> Result<(), CliError> {
     let started = std::time::Instant::now();
-    let mut lab = Lab::create(&global.lab_dir, nodes, log_keep).map_err(lab_err)?;
-    let result = async {
-        lab.start_all().map_err(lab_err)?;
-        let ctx = lab_context(global, &lab).await?;
-        lab::wait_up(&ctx.targets, Duration::from_secs(20))
-            .await
-            .map_err(lab_err)?;
-        lab::form(&ctx.targets).await.map_err(lab_err)?;
-        lab::wait_healthy(&ctx.cluster, &ctx.targets, Duration::from_secs(30))
-            .await
-            .map_err(lab_err)?;
-        Ok::<_, CliError>(ctx)
+    let dir = &global.lab_dir;
+    let engine = registry::find_or_default(global.kind.as_deref())
+        .map_err(|e| CliError::usage(format!("--kind: {e}")))?;
+    let kind = engine.lab.ok_or_else(|| {
+        CliError::refused(format!(
+            "the {} engine has no lab; labs: {}",
+            engine.kind,
+            registry::ENGINES
+                .iter()
+                .filter(|e| e.lab.is_some())
+                .map(|e| e.kind)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })?;
+    if let Some(why) = (kind.unavailable)() {
+        return Err(lab_err(LabError::Unavailable(why)));
     }
-    .await;
-    let ctx = match result {
-        Ok(ctx) => ctx,
-        Err(e) => {
-            let mut tails = String::new();
-            for n in &lab.state.nodes {
-                if let Ok(log) = std::fs::read_to_string(n.data_dir.join("drnode.log")) {
-                    let last: Vec<&str> = log.lines().rev().take(5).collect();
-                    tails.push_str(&format!("\n--- {} log (last lines):\n", n.name));
-                    for l in last.into_iter().rev() {
-                        tails.push_str(l);
-                        tails.push('\n');
-                    }
-                }
-            }
-            let names: Vec<String> = lab.state.nodes.iter().map(|n| n.name.clone()).collect();
-            for n in names {
-                let _ = lab.stop(&n);
-            }
-            return Err(CliError::failed(format!(
-                "{e}{tails}\nthe lab's processes were stopped; its directory {} is kept for inspection",
-                lab.dir.display()
-            )));
+    if let Some(other) = registry::lab_in(dir).filter(|o| o.kind != engine.kind) {
+        return Err(CliError::refused(format!(
+            "{} holds a lab of kind {}: `drctl lab down` it first, or use another --lab-dir",
+            dir.display(),
+            other.kind
+        )));
+    }
+    let opts = LabOptions { nodes, log_keep };
+    let mut lab = (kind.create)(dir, &opts).map_err(lab_err)?;
+    if let Err(e) = lab.up(Duration::from_secs(30)).await {
+        let tails = lab.log_tails();
+        let names: Vec<String> = lab.rows().into_iter().map(|r| r.name).collect();
+        for n in names {
+            let _ = lab.stop(&n);
         }
+        return Err(CliError::failed(format!(
+            "{e}{tails}\nthe lab's processes were stopped; its directory {} is kept for inspection",
+            lab.dir().display()
+        )));
+    }
+    // The lab's own cluster file, which names its own trust and secrets, whatever the
+    // environment says.
+    let mut g = global.clone();
+    g.cluster = Some(lab.cluster_file());
+    g.node = None;
+    g.passphrase_file = None;
+    g.ca = None;
+    let global = super::context::global(&g);
+    let inv = crate::engines::load_inventory(&lab.cluster_file())
+        .map_err(|e| CliError::failed(e.to_string()))?;
+    let opened = registry::open(engine, &global, Some(inv)).await?;
+    let status = super::args::StatusArgs {
+        json: false,
+        watch: false,
+        interval: Duration::from_secs(1),
     };
-    super::status::cmd_status(
-        &crate::engines::drnode::Drnode { ctx },
-        &super::args::StatusArgs {
-            json: false,
-            watch: false,
-            interval: Duration::from_secs(1),
-        },
-    )
-    .await?;
-    let file = lab.cluster_file();
+    super::status::cmd_status(opened.as_ref(), &status).await?;
     println!(
-        "\nlab up in {} ms: {} drnode processes on 127.0.0.1, node-1 primary, directory {}\n\
-         try:\n  export DRCTL_CLUSTER={}\n  drctl status\n  drctl entry put greeting hello\n  \
-         drctl entry get greeting --node node-3\n  drctl lab kill node-3        # SIGKILL\n  \
-         drctl lab write --count 500   # writes through the cluster\n  drctl lab restart node-3     # catches up by partial sync\n  \
-         drctl status\n  drctl lab down",
+        "\n{} lab up in {} ms: {} nodes, directory {}\n{}",
+        engine.kind,
         started.elapsed().as_millis(),
         nodes,
-        lab.dir.display(),
-        file.display()
+        lab.dir().display(),
+        lab.hints()
     );
     Ok(())
 }
@@ -266,7 +264,16 @@ async fn write(global: &GlobalArgs, args: &LabWriteArgs) -> Result<(), CliError>
     }
 }
 
-async fn bench(rounds: usize, rate: f64, json: bool) -> Result<(), CliError> {
+async fn bench(global: &GlobalArgs, rounds: usize, rate: f64, json: bool) -> Result<(), CliError> {
+    if let Some(k) = global
+        .kind
+        .as_deref()
+        .filter(|k| *k != registry::ENGINES[0].kind)
+    {
+        return Err(CliError::refused(format!(
+            "lab bench measures drnode labs; the {k} engine has no bench yet"
+        )));
+    }
     if rounds == 0 || !(rate > 0.0 && rate.is_finite()) {
         return Err(CliError::usage(
             "--rounds must be at least 1 and --rate positive",
@@ -277,7 +284,7 @@ async fn bench(rounds: usize, rate: f64, json: bool) -> Result<(), CliError> {
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     ));
     let say = |m: &str| eprintln!("bench: {m}");
-    let r = crate::lab::bench::bench(&dir, rounds, rate, &say)
+    let r = crate::engines::drnode::bench::bench(&dir, rounds, rate, &say)
         .await
         .map_err(lab_err)?;
     if json {

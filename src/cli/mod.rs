@@ -13,7 +13,6 @@ pub mod error;
 mod events;
 mod fronts;
 mod lab;
-mod openldap_lab;
 pub mod output;
 mod run;
 pub mod runbook_args;
@@ -62,11 +61,6 @@ fn verb_of(cmd: &Command) -> Option<(Verb, Option<&str>)> {
 /// Runs one drctl command.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let g = &cli.global;
-    if let Command::Lab(c) = &cli.command {
-        if let Some(done) = openldap_lab::cmd(g, c).await {
-            return done;
-        }
-    }
     if let Some((verb, named)) = verb_of(&cli.command) {
         return on_cluster(&cli, verb, named).await;
     }

@@ -5,6 +5,7 @@ use futures_util::future::BoxFuture;
 
 use super::{Engine, Global, ProcError, Verb};
 use crate::inventory::{Inventory, NodeEntry};
+use crate::lab::LabKind;
 
 /// Opens a cluster of this engine from the command line and the cluster file (if any).
 pub type Open =
@@ -21,6 +22,8 @@ pub struct Registration {
     /// Checks a node entry of this kind; the error starts with the field it is about.
     pub validate: fn(&NodeEntry) -> Result<(), String>,
     pub open: Open,
+    /// Its local lab (`drctl lab up --kind K`, its drills and chaos), if it has one.
+    pub lab: Option<&'static LabKind>,
 }
 
 impl Registration {

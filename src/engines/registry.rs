@@ -27,6 +27,11 @@ pub fn find(kind: &str) -> Result<&'static Registration, String> {
         .ok_or_else(|| format!("unknown kind '{kind}' (kinds: {})", kinds().join(", ")))
 }
 
+/// The engine `--kind` names, or the default engine without it.
+pub fn find_or_default(kind: Option<&str>) -> Result<&'static Registration, String> {
+    kind.map_or(Ok(ENGINES[0]), find)
+}
+
 /// The kind of a node entry (the default when it names none).
 pub fn kind_of(n: &NodeEntry) -> &str {
     n.kind.as_deref().unwrap_or(ENGINES[0].kind)
@@ -93,6 +98,15 @@ pub fn choose(
     }
     let by_name = named.and_then(|name| inv.file.nodes.iter().find(|n| n.name == name));
     find(by_name.map(kind_of).unwrap_or(ENGINES[0].kind))
+}
+
+/// The engine whose lab is in `dir`, if there is one (each engine's lab leaves its own state
+/// file).
+pub fn lab_in(dir: &std::path::Path) -> Option<&'static Registration> {
+    ENGINES
+        .iter()
+        .copied()
+        .find(|e| e.lab.is_some_and(|l| l.is_in(dir)))
 }
 
 /// The drill runner of a kind whose labs are its own (None: the runbook's drnode lab).

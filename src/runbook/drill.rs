@@ -15,9 +15,10 @@ use super::drill_report::fail;
 pub use super::drill_report::{junit, DrillReport, DrillStep, Expectation};
 use super::{engine, Runbook};
 use crate::engines::drnode::cluster::{probe, Target};
+use crate::engines::drnode::lab::DrnodeLab as Lab;
 use crate::engines::drnode::writer::{self, WriteOptions};
 use crate::engines::drnode::Cluster;
-use crate::lab::{Lab, LabError, Sig};
+use crate::lab::{LabError, Sig};
 use crate::util::poll;
 
 const DEADLINE: Duration = Duration::from_secs(30);
@@ -179,14 +180,7 @@ async fn run_drill(
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<(), LabError> {
     let (cluster, targets) = match lab.as_deref_mut() {
-        Some(lab) => {
-            lab.start_all()?;
-            let (cluster, targets) = crate::lab::targets(lab)?;
-            crate::lab::wait_up(&targets, Duration::from_secs(20)).await?;
-            crate::lab::form(&targets).await?;
-            crate::lab::wait_healthy(&cluster, &targets, DEADLINE).await?;
-            (cluster, targets)
-        }
+        Some(lab) => lab.form_cluster(DEADLINE).await?,
         None => ("none".to_string(), Vec::new()),
     };
     let http = http_client(lab.as_deref())?;
@@ -336,12 +330,12 @@ impl Faults<'_, '_> {
                     // must find it answering.
                     let t: Vec<Target> = targets.iter().filter(|t| t.name == *n).cloned().collect();
                     t.iter().for_each(|t| t.client.forget_timeout());
-                    crate::lab::wait_up(&t, DEADLINE).await?;
+                    crate::engines::drnode::lab::wait_up(&t, DEADLINE).await?;
                 }
                 Inject::Restart(n) => {
                     need(&mut self.lab)?.start(n)?;
                     let t: Vec<Target> = targets.iter().filter(|t| t.name == *n).cloned().collect();
-                    crate::lab::wait_up(&t, DEADLINE).await?;
+                    crate::engines::drnode::lab::wait_up(&t, DEADLINE).await?;
                 }
                 Inject::Standalone(n) => {
                     target(targets, n)?

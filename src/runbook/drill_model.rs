@@ -84,15 +84,17 @@ impl Link {
 }
 
 impl Drill {
-    /// Why the drill spends most of its time waiting on purpose (a timeout it must let run out),
-    /// if it does: such drills run beside the others in `drill --all`, and their report says so.
-    /// Whether the lab is drnode's (the default, or named).
+    /// Whether the drill runs in the runbook's own drnode lab: its kind (the default, or named)
+    /// has no drill runner of its own.
     pub fn drnode_lab(&self) -> bool {
         self.kind
             .as_deref()
-            .is_none_or(|k| k == crate::engines::drnode::KIND)
+            .and_then(crate::engines::registry::drill_runner)
+            .is_none()
     }
 
+    /// Why the drill spends most of its time waiting on purpose (a timeout it must let run out),
+    /// if it does: such drills run beside the others in `drill --all`, and their report says so.
     pub fn waits_on_purpose(&self) -> Option<String> {
         self.inject.iter().find_map(|i| match i {
             Inject::WaitSync {

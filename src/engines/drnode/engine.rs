@@ -55,6 +55,7 @@ pub const ENGINE: Registration = Registration {
             Ok(Box::new(Drnode { ctx }) as Box<dyn Engine>)
         })
     },
+    lab: Some(&super::lab::LAB),
 };
 
 /// The node fields of a drnode entry (none beyond the common ones): unknown ones are errors.

@@ -3,6 +3,7 @@
 //! exactly what a real run would do, a rerun skips what is done, and the runbook engine runs the
 //! very same steps.
 
+pub mod bench;
 mod candidates;
 pub mod cluster;
 mod context;
@@ -13,6 +14,7 @@ mod divergence;
 mod engine;
 mod extra;
 mod failover;
+pub mod lab;
 mod lock;
 mod membership;
 mod removal;

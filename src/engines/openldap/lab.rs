@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::lab::LabError;
+use crate::lab::{LabError, ProcState, Sig};
 use crate::util::names::lookup;
 use crate::util::poll;
 
@@ -168,7 +168,7 @@ impl LdapLab {
     /// Lays out N nodes (slapadd -n0 each) and the cluster file; refuses over a running lab.
     pub fn create(dir: &Path, nodes: u16) -> Result<LdapLab, LabError> {
         if let Some(why) = missing_tools() {
-            return Err(LabError::Failed(why));
+            return Err(LabError::Unavailable(why));
         }
         if let Ok(old) = LdapLab::open(dir) {
             let running: Vec<String> = old
@@ -183,12 +183,6 @@ impl LdapLab {
                     running: running.join(", "),
                 });
             }
-        }
-        if dir.join(crate::lab::LAB_FILE).exists() {
-            return Err(LabError::Failed(format!(
-                "{} holds a drnode lab: `drctl lab down` it first",
-                dir.display()
-            )));
         }
         let _ = std::fs::remove_dir_all(dir);
         std::fs::create_dir_all(dir).map_err(io("create", dir))?;
@@ -271,8 +265,7 @@ impl LdapLab {
             .trim()
             .parse()
             .ok()?;
-        (crate::lab::process::state(pid, &d.join("slapd.d")) != crate::lab::ProcState::Stopped)
-            .then_some(pid)
+        (crate::lab::process::state(pid, &d.join("slapd.d")) != ProcState::Stopped).then_some(pid)
     }
 
     pub fn start(&self, name: &str) -> Result<(), LabError> {
@@ -318,7 +311,7 @@ impl LdapLab {
     }
 
     /// Sends `sig` to the node's slapd and, for KILL and TERM, waits until it is gone.
-    pub fn signal(&self, name: &str, sig: crate::lab::Sig) -> Result<Option<u32>, LabError> {
+    pub fn signal(&self, name: &str, sig: Sig) -> Result<Option<u32>, LabError> {
         self.node(name)?;
         let Some(pid) = self.pid(name) else {
             return Ok(None);
@@ -328,13 +321,13 @@ impl LdapLab {
                 .map_err(|e| LabError::Failed(format!("signal {pid}: {e}")))
         };
         send(sig)?;
-        if matches!(sig, crate::lab::Sig::Kill | crate::lab::Sig::Term) {
+        if matches!(sig, Sig::Kill | Sig::Term) {
             // A paused slapd acts on SIGTERM only once it runs again.
-            let _ = send(crate::lab::Sig::Cont);
+            let _ = send(Sig::Cont);
             let gone = || poll::holds(self.pid(name).is_none());
             let _ = poll::within_blocking(Duration::from_secs(10), Duration::from_millis(5), gone);
             if self.pid(name).is_some() {
-                send(crate::lab::Sig::Kill)?;
+                send(Sig::Kill)?;
             }
         }
         Ok(Some(pid))
@@ -344,7 +337,7 @@ impl LdapLab {
     pub fn down(self, keep: bool) -> Result<Vec<String>, LabError> {
         let mut stopped = Vec::new();
         for n in &self.nodes {
-            if self.signal(&n.name, crate::lab::Sig::Term)?.is_some() {
+            if self.signal(&n.name, Sig::Term)?.is_some() {
                 stopped.push(n.name.clone());
             }
         }

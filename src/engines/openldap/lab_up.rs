@@ -1,13 +1,17 @@
 //! Bringing an openldap lab up (for `drctl lab up --kind openldap` and the drills): start every
-//! slapd, seed the suffix on the provider as its rootDN, wait until every consumer holds it.
+//! slapd, seed the suffix on the provider as its rootDN, wait until every consumer holds it; and
+//! the lab as the `Lab` trait offers it to `drctl lab`.
 
 use std::collections::HashSet;
 use std::ops::ControlFlow::{Break, Continue};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use futures_util::future::BoxFuture;
 
 use super::lab::{self as ll, LdapLab};
 use crate::engines::openldap::{nodes_of, LdapCluster, LdapNode};
-use crate::lab::LabError;
+use crate::lab::{Lab, LabError, LabKind, LabRow, ProcState, Sig};
 use crate::util::poll;
 
 fn failed(e: impl std::fmt::Display) -> LabError {
@@ -114,4 +118,112 @@ pub async fn seed(lab: &LdapLab, deadline: Duration) -> Result<LdapCluster, LabE
         ))
     })?;
     Ok(cl)
+}
+
+/// The OpenLDAP lab as the registry knows it.
+pub const LAB: LabKind = LabKind {
+    state_file: ll::STATE_FILE,
+    unavailable: ll::missing_tools,
+    create: |dir, o| Ok(Box::new(LdapLab::create(dir, o.nodes)?)),
+    open: |dir| Ok(Box::new(LdapLab::open(dir)?)),
+};
+
+impl Lab for LdapLab {
+    fn kind(&self) -> &'static str {
+        super::KIND
+    }
+
+    fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn cluster_file(&self) -> PathBuf {
+        LdapLab::cluster_file(self)
+    }
+
+    fn rows(&self) -> Vec<LabRow> {
+        self.nodes
+            .iter()
+            .map(|n| {
+                let pid = self.pid(&n.name);
+                let state = match pid {
+                    Some(pid) => {
+                        crate::lab::process::state(pid, &self.dir.join(&n.name).join("slapd.d"))
+                    }
+                    None => ProcState::Stopped,
+                };
+                LabRow {
+                    name: n.name.clone(),
+                    pid,
+                    state,
+                    url: format!("ldap://127.0.0.1:{}", n.port),
+                }
+            })
+            .collect()
+    }
+
+    fn start(&mut self, node: &str) -> Result<u32, LabError> {
+        LdapLab::start(self, node)?;
+        self.pid(node).ok_or_else(|| {
+            LabError::Failed(format!("slapd for {node} exited right after it started"))
+        })
+    }
+
+    fn signal(&mut self, node: &str, sig: Sig) -> Result<Option<u32>, LabError> {
+        LdapLab::signal(self, node, sig)
+    }
+
+    fn up(&mut self, deadline: Duration) -> BoxFuture<'_, Result<(), LabError>> {
+        Box::pin(async move { up(self, deadline).await.map(|_| ()) })
+    }
+
+    fn wait_up<'a>(
+        &'a self,
+        node: &'a str,
+        deadline: Duration,
+    ) -> BoxFuture<'a, Result<(), LabError>> {
+        Box::pin(async move {
+            let port = self.node(node)?.port;
+            poll::within(deadline, Duration::from_millis(10), || async {
+                poll::holds(
+                    tokio::net::TcpStream::connect(("127.0.0.1", port))
+                        .await
+                        .is_ok(),
+                )
+            })
+            .await
+            .map_err(|()| {
+                LabError::Failed(format!(
+                    "slapd for {node} does not answer on port {port} after {} s",
+                    deadline.as_secs()
+                ))
+            })
+        })
+    }
+
+    fn log_tails(&self) -> String {
+        self.nodes
+            .iter()
+            .map(|n| {
+                format!(
+                    "\n--- {} log: {}",
+                    n.name,
+                    self.dir.join(&n.name).join("slapd.log").display()
+                )
+            })
+            .collect()
+    }
+
+    fn hints(&self) -> String {
+        format!(
+            "try:\n  export DRCTL_CLUSTER={}\n  drctl status\n  drctl candidates\n  \
+             drctl lab kill node-1        # SIGKILL the provider\n  \
+             drctl failover --to node-2 --dry-run\n  drctl lab down",
+            self.cluster_file().display()
+        )
+    }
+
+    fn down(self: Box<Self>, keep: bool) -> Result<Vec<String>, LabError> {
+        LdapLab::down(*self, keep)
+    }
 }

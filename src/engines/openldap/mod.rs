@@ -104,6 +104,7 @@ pub const ENGINE: Registration = Registration {
             Ok(Box::new(Openldap::open(&global, &inv)?) as Box<dyn crate::engine::Engine>)
         })
     },
+    lab: Some(&lab_up::LAB),
 };
 
 /// Checks an openldap entry; the error starts with the field it is about.

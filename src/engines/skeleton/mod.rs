@@ -26,6 +26,7 @@ pub const ENGINE: Registration = Registration {
             }) as Box<dyn Engine>)
         })
     },
+    lab: None,
 };
 
 /// The node fields of this engine (none): unknown ones are errors.

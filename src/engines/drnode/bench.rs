@@ -7,11 +7,12 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::{Lab, LabError, Sig};
+use super::cluster::Target;
+use super::lab::DrnodeLab;
+use super::writer::{self, WriteOptions};
 use crate::engine::{Plan, ProcError, RunOptions};
-use crate::engines::drnode::cluster::Target;
-use crate::engines::drnode::writer::{self, WriteOptions};
 use crate::engines::drnode::{self, Cluster};
+use crate::lab::{LabError, Sig};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchReport {
@@ -87,13 +88,9 @@ pub async fn bench(
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<BenchReport, LabError> {
     let nodes = 3u16;
-    let mut lab = Lab::create(dir, nodes, None)?;
+    let mut lab = DrnodeLab::create(dir, nodes, None)?;
     let result = async {
-        lab.start_all()?;
-        let (cluster, targets) = super::targets(&lab)?;
-        super::wait_up(&targets, Duration::from_secs(20)).await?;
-        super::form(&targets).await?;
-        super::wait_healthy(&cluster, &targets, Duration::from_secs(30)).await?;
+        let (cluster, targets) = lab.form_cluster(Duration::from_secs(30)).await?;
         measure(&mut lab, &cluster, &targets, rounds, write_rate, progress).await
     }
     .await;
@@ -102,7 +99,7 @@ pub async fn bench(
 }
 
 async fn measure(
-    lab: &mut Lab,
+    lab: &mut DrnodeLab,
     cluster: &str,
     targets: &[Target],
     rounds: usize,

@@ -1,0 +1,98 @@
+//! What every engine's lab offers, so that `drctl lab`, the drills and the chaos campaigns
+//! drive any kind of local cluster the same way.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+
+use super::{LabError, ProcState, Sig};
+
+/// One node of a lab as `drctl lab status` shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LabRow {
+    pub name: String,
+    /// The process id while it runs or is paused.
+    pub pid: Option<u32>,
+    pub state: ProcState,
+    /// Where drctl reaches the node (as the lab's cluster file says).
+    pub url: String,
+}
+
+/// What `drctl lab up` asks of a new lab.
+#[derive(Debug, Clone, Default)]
+pub struct LabOptions {
+    pub nodes: u16,
+    /// drnode only: how many log records each node keeps (`--log-keep`).
+    pub log_keep: Option<u64>,
+}
+
+/// A local cluster of one engine's real server processes, laid out in a directory of its own,
+/// with a cluster file drctl can use.
+pub trait Lab: Send + Sync {
+    /// The engine's kind, as the cluster file spells it.
+    fn kind(&self) -> &'static str;
+    fn dir(&self) -> &Path;
+    /// The cluster file the lab wrote (`DRCTL_CLUSTER=… drctl status`).
+    fn cluster_file(&self) -> PathBuf;
+    fn rows(&self) -> Vec<LabRow>;
+    /// Starts a stopped node (a running one is left alone); its pid.
+    fn start(&mut self, node: &str) -> Result<u32, LabError>;
+    /// Signals a node's process; for KILL and TERM waits until it is gone. The pid signalled,
+    /// or None when the node was not running.
+    fn signal(&mut self, node: &str, sig: Sig) -> Result<Option<u32>, LabError>;
+    /// Stops a node gracefully (TERM, then KILL after a grace period).
+    fn stop(&mut self, node: &str) -> Result<(), LabError> {
+        self.signal(node, Sig::Term).map(|_| ())
+    }
+    /// Cuts (or with `cut` false, restores) the link between two nodes.
+    fn link(&mut self, a: &str, b: &str, cut: bool) -> Result<(), LabError> {
+        let _ = (a, b, cut);
+        Err(LabError::Failed(format!(
+            "a {} lab cannot cut links between its nodes",
+            self.kind()
+        )))
+    }
+    /// Starts every node, forms the group and waits (up to `deadline`) until it is healthy.
+    fn up(&mut self, deadline: Duration) -> BoxFuture<'_, Result<(), LabError>>;
+    /// Waits (up to `deadline`) until a started node answers.
+    fn wait_up<'a>(
+        &'a self,
+        node: &'a str,
+        deadline: Duration,
+    ) -> BoxFuture<'a, Result<(), LabError>>;
+    /// The last lines of each node's log, for an `up` that failed.
+    fn log_tails(&self) -> String {
+        String::new()
+    }
+    /// Lines for the operator after `lab up`: what to try next.
+    fn hints(&self) -> String {
+        format!(
+            "try:\n  export DRCTL_CLUSTER={}\n  drctl status\n  drctl lab down",
+            self.cluster_file().display()
+        )
+    }
+    /// Stops every node; removes the directory unless `keep`. The nodes that were running.
+    fn down(self: Box<Self>, keep: bool) -> Result<Vec<String>, LabError>;
+}
+
+/// A lab of some engine, or why it cannot be made or opened.
+pub type AnyLab = Result<Box<dyn Lab>, LabError>;
+
+/// An engine's lab as the registry knows it.
+pub struct LabKind {
+    /// The file in a lab directory that says a lab of this kind is there.
+    pub state_file: &'static str,
+    /// Why this engine's lab cannot run on this machine, if it cannot.
+    pub unavailable: fn() -> Option<String>,
+    /// Lays out a new lab (not started); refuses over a running one.
+    pub create: fn(&Path, &LabOptions) -> AnyLab,
+    pub open: fn(&Path) -> AnyLab,
+}
+
+impl LabKind {
+    /// Whether `dir` holds a lab of this kind.
+    pub fn is_in(&self, dir: &Path) -> bool {
+        dir.join(self.state_file).exists()
+    }
+}
