@@ -196,3 +196,20 @@ fn a_runbook_step_the_bound_engine_lacks_is_refused_before_anything_runs() {
         .unwrap_or(0);
     assert_eq!(journaled, 0, "a refused run was journaled");
 }
+
+/// An engine without a lab says so, and names the engines that have one.
+#[test]
+fn lab_up_of_an_engine_without_a_lab_is_refused_naming_the_labs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut c = command(drctl_bin(), tmp.path());
+    c.arg("--lab-dir").arg(tmp.path().join("lab"));
+    c.args(["--kind", "skeleton", "lab", "up"]);
+    run(c)
+        .exit(3)
+        .stderr_has("the skeleton engine has no lab")
+        .stderr_has("drnode, openldap");
+    assert!(
+        !tmp.path().join("lab").exists(),
+        "a refusal made the lab directory"
+    );
+}

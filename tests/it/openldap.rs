@@ -916,3 +916,51 @@ fn openldap_status_watch_ends_on_a_ctrl_c_that_arrives_while_probing() {
     l.lab.ok(&["lab", "resume", "node-3"]);
     assert!(status.success(), "Ctrl-C ends --watch cleanly: {status:?}");
 }
+
+/// `drctl lab` is one code path for every engine's lab: the kind of a lab is found from its
+/// directory, another kind's lab is not laid over it, and a signal to a stopped node fails the
+/// same way on every kind.
+#[test]
+fn lab_commands_drive_an_openldap_lab_like_any_other() {
+    if slapd_missing() {
+        return;
+    }
+    let l = Ldap::up();
+    let st = l.lab.ok(&["lab", "status", "--json"]).json();
+    assert_eq!(st["kind"], "openldap", "{st}");
+    assert_eq!(st["nodes"].as_array().unwrap().len(), 3, "{st}");
+    assert!(st["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|n| n["state"] == "running"));
+    l.lab
+        .run(&["lab", "up"])
+        .exit(3)
+        .stderr_has("holds a lab of kind openldap");
+    l.lab
+        .run(&["lab", "up", "--kind", "openldap"])
+        .exit(3)
+        .stderr_has("already running");
+    l.lab.ok(&["lab", "pause", "node-3"]);
+    let st = l.lab.ok(&["lab", "status", "--json"]).json();
+    assert_eq!(st["nodes"][2]["state"], "paused", "{st}");
+    l.lab.ok(&["lab", "resume", "node-3"]);
+    l.lab
+        .ok(&["lab", "kill", "node-3"])
+        .stdout_has("killed (SIGKILL)");
+    l.lab
+        .run(&["lab", "kill", "node-3"])
+        .exit(1)
+        .stderr_has("node-3 is not running");
+    l.lab
+        .run(&["lab", "kill", "node-9"])
+        .exit(2)
+        .stderr_has("unknown lab node");
+    l.lab
+        .ok(&["lab", "restart", "node-3"])
+        .stdout_has("node-3 restarted");
+    l.converged();
+    l.lab.ok(&["lab", "down"]).stdout_has("openldap lab");
+    l.lab.run(&["lab", "status"]).exit(2).stderr_has("no lab");
+}
