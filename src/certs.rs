@@ -29,17 +29,17 @@ pub enum CertError {
     Name(#[from] InvalidName),
 }
 
-pub struct CaFiles {
+pub(crate) struct CaFiles {
     pub cert: PathBuf,
     pub key: PathBuf,
 }
 
-pub struct NodeCertFiles {
+pub(crate) struct NodeCertFiles {
     pub cert: PathBuf,
     pub key: PathBuf,
 }
 
-pub fn ca_paths(dir: &Path) -> CaFiles {
+pub(crate) fn ca_paths(dir: &Path) -> CaFiles {
     CaFiles {
         cert: dir.join("ca.pem"),
         key: dir.join("ca.key"),
@@ -55,7 +55,7 @@ fn io<'a>(verb: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> 
 }
 
 /// Creates `ca.pem` and `ca.key` in `dir` for the cluster `cluster`.
-pub fn init_ca(dir: &Path, cluster: &str) -> Result<CaFiles, CertError> {
+pub(crate) fn init_ca(dir: &Path, cluster: &str) -> Result<CaFiles, CertError> {
     validate_hostname(cluster)?;
     let files = ca_paths(dir);
     for p in [&files.cert, &files.key] {
@@ -87,7 +87,7 @@ pub fn init_ca(dir: &Path, cluster: &str) -> Result<CaFiles, CertError> {
 
 /// Issues `NAME.pem` / `NAME.key` in `dir`, signed by the CA there. The certificate names the
 /// node and the cluster as subject alternative names, plus any `extra_sans` (host names or IPs).
-pub fn issue(
+pub(crate) fn issue(
     dir: &Path,
     node: &str,
     cluster: &str,

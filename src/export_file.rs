@@ -35,7 +35,7 @@ impl From<ExportError> for ProcError {
 
 /// What `write_new` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Written {
+pub(crate) enum Written {
     Created,
     /// The path already held exactly these bytes (an earlier attempt of the same run).
     AlreadyThere,
@@ -57,7 +57,7 @@ fn holds(path: &Path, content: &[u8]) -> Result<bool, &'static str> {
 
 /// Writes `content` to a new file `path` (mode 0600): through an unpredictable tmp file in the
 /// same directory, synced, then linked into place only if nothing is there.
-pub fn write_new(path: &Path, content: &[u8]) -> Result<Written, ExportError> {
+pub(crate) fn write_new(path: &Path, content: &[u8]) -> Result<Written, ExportError> {
     let io = |source| ExportError::Io {
         path: path.to_path_buf(),
         source,

@@ -8,7 +8,7 @@ use crate::inventory::Inventory;
 use crate::util::names::validate_hostname;
 
 #[derive(Debug, thiserror::Error)]
-pub enum HostsError {
+pub(crate) enum HostsError {
     #[error("{0}")]
     Invalid(String),
     #[error("cannot resolve {host}: {detail}")]
@@ -62,7 +62,7 @@ fn address(url: &str) -> Result<IpAddr, HostsError> {
 
 /// Renders the block for a cluster file; `primary` (a node name) comes first among the alias
 /// lines.
-pub fn render(inv: &Inventory, primary: Option<&str>) -> Result<String, HostsError> {
+pub(crate) fn render(inv: &Inventory, primary: Option<&str>) -> Result<String, HostsError> {
     let nodes: Vec<(String, String)> = inv
         .file
         .nodes
@@ -78,7 +78,7 @@ pub fn render(inv: &Inventory, primary: Option<&str>) -> Result<String, HostsErr
 }
 
 /// Renders the block from node names and URLs.
-pub fn render_nodes(
+pub(crate) fn render_nodes(
     cluster: &str,
     urls: &[(String, String)],
     alias: Option<&str>,
@@ -110,13 +110,13 @@ pub fn render_nodes(
 }
 
 /// Whether `path` already holds exactly `block`.
-pub fn holds(path: &Path, block: &str) -> bool {
+pub(crate) fn holds(path: &Path, block: &str) -> bool {
     std::fs::read_to_string(path).is_ok_and(|s| s.contains(block))
 }
 
 /// Writes `block` into `path` between its markers (appending it the first time). Returns
 /// false when the file already holds exactly that block, and then writes nothing.
-pub fn apply(path: &Path, cluster: &str, block: &str) -> Result<bool, HostsError> {
+pub(crate) fn apply(path: &Path, cluster: &str, block: &str) -> Result<bool, HostsError> {
     let io = |verb| {
         let path = path.display().to_string();
         move |source| HostsError::Io { verb, path, source }

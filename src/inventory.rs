@@ -103,7 +103,7 @@ impl NodeEntry {
 }
 
 /// Checks one node entry for its engine; the error starts with the field it is about.
-pub type Validate = fn(&NodeEntry) -> Result<(), String>;
+pub(crate) type Validate = fn(&NodeEntry) -> Result<(), String>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum InventoryError {

@@ -3,20 +3,20 @@
 use super::{Position, Term};
 
 /// Share of the primary's history held, floored to one decimal so 100 means "all of it".
-pub fn owns_pct(applied: u64, primary_head: u64) -> f64 {
+pub(crate) fn owns_pct(applied: u64, primary_head: u64) -> f64 {
     if primary_head == 0 || applied >= primary_head {
         return 100.0;
     }
     floor1((applied as f64 * 100.0 / primary_head as f64).min(99.9))
 }
 
-pub fn floor1(x: f64) -> f64 {
+pub(crate) fn floor1(x: f64) -> f64 {
     (x * 10.0).floor() / 10.0
 }
 
 /// The last position two logs share, from their terms: for each epoch both hold, the lesser of
 /// their last seqs (a seq is written once per epoch, so the histories agree up to there).
-pub fn common_point(mine: &[Term], theirs: &[Term], base: Position) -> Position {
+pub(crate) fn common_point(mine: &[Term], theirs: &[Term], base: Position) -> Position {
     let mut best = base;
     for m in mine {
         if let Some(t) = theirs.iter().find(|t| t.epoch == m.epoch) {

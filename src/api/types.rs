@@ -261,7 +261,7 @@ impl std::fmt::Display for LockOwner {
 
 /// `POST /v1/events`: an event recorded on behalf of drctl (a procedure's start and end).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct NewEventRequest {
+pub(crate) struct NewEventRequest {
     pub kind: String,
     pub message: String,
     pub success: Option<bool>,
@@ -288,19 +288,19 @@ pub struct LockRequest {
 
 /// `POST /v1/admin/unlock`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct UnlockRequest {
+pub(crate) struct UnlockRequest {
     pub run_id: String,
 }
 
 /// `POST /v1/admin/sync-auto`: automatic (partial) replication on or off (seed 001).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SyncAutoRequest {
+pub(crate) struct SyncAutoRequest {
     pub on: bool,
 }
 
 /// `POST /v1/admin/drain`: refuse new writes for `ttl_ms` (in-flight ones finish first).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct DrainRequest {
+pub(crate) struct DrainRequest {
     pub ttl_ms: u64,
 }
 
@@ -312,7 +312,7 @@ pub struct DrainResponse {
 
 /// `POST /v1/admin/fence`: the cluster has moved to `epoch`; a primary below it fences itself.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FenceRequest {
+pub(crate) struct FenceRequest {
     /// The epoch the cluster moved to: a primary below it fences itself, and the node records
     /// it, so that it is never promoted at an epoch already in use.
     pub epoch: u64,
@@ -351,7 +351,7 @@ pub struct Entry {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PutEntryRequest {
+pub(crate) struct PutEntryRequest {
     pub value: String,
 }
 
@@ -418,20 +418,20 @@ pub struct RoleRecord {
 
 /// `POST /v1/roles/{role}`: a new holder at a higher role epoch (through the primary).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SetRoleRequest {
+pub(crate) struct SetRoleRequest {
     pub holder: String,
     pub epoch: u64,
 }
 
 /// `POST /v1/admin/drop-member`: a live member acknowledges dropping a leaving one.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct DropMemberRequest {
+pub(crate) struct DropMemberRequest {
     pub host_id: String,
 }
 
 /// `POST /v1/admin/services`: start or stop this node's services (node-local).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ServicesRequest {
+pub(crate) struct ServicesRequest {
     pub running: bool,
 }
 
@@ -446,7 +446,7 @@ pub struct Maintenance {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MaintenanceRequest {
+pub(crate) struct MaintenanceRequest {
     /// None ends maintenance.
     pub maintenance: Option<Maintenance>,
 }
@@ -521,7 +521,7 @@ pub enum LogResponse {
 /// One line of the NDJSON snapshot stream of `GET /v1/repl/snapshot`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "t", rename_all = "snake_case")]
-pub enum SnapshotLine {
+pub(crate) enum SnapshotLine {
     Header {
         epoch: u64,
         position: Position,
@@ -541,7 +541,7 @@ pub enum SnapshotLine {
 
 /// `POST /v1/admin/promote`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PromoteRequest {
+pub(crate) struct PromoteRequest {
     /// The epoch to be primary at: strictly above every epoch the node has seen (an epoch no
     /// node has used), unless the node is already primary at it.
     pub epoch: u64,

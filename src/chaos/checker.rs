@@ -12,7 +12,7 @@ use super::writer::PREFIX;
 use crate::api::Role;
 
 /// The invariants, in the order they are judged and reported.
-pub const INVARIANTS: &[&str] = &[
+pub(crate) const INVARIANTS: &[&str] = &[
     "acked-writes-kept",
     "one-writer-per-epoch",
     "no-acks-at-superseded-epoch",
@@ -26,14 +26,14 @@ pub const INVARIANTS: &[&str] = &[
 ];
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     pub name: &'static str,
     pub ok: bool,
     /// What shows it: the first few offending items, or what was checked.
     pub evidence: String,
 }
 
-pub fn verdict(name: &'static str, bad: &[String], good: String) -> Verdict {
+pub(crate) fn verdict(name: &'static str, bad: &[String], good: String) -> Verdict {
     Verdict {
         name,
         ok: bad.is_empty(),
@@ -51,7 +51,7 @@ pub fn verdict(name: &'static str, bad: &[String], good: String) -> Verdict {
 }
 
 /// Keys named in the export files procedures wrote (JSON lines with a `key`).
-pub fn exported_keys(dir: &Path) -> BTreeSet<String> {
+pub(crate) fn exported_keys(dir: &Path) -> BTreeSet<String> {
     let mut keys = BTreeSet::new();
     for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let p = e.path();
@@ -108,7 +108,7 @@ fn exported_records(dir: &Path) -> Vec<(String, String, u64, u64)> {
 }
 
 /// The verdicts, in [`INVARIANTS`] order, and how many acknowledged writes were lost.
-pub async fn check(o: &Observed) -> (Vec<Verdict>, u64) {
+pub(crate) async fn check(o: &Observed) -> (Vec<Verdict>, u64) {
     let exported = exported_keys(&o.exports);
     let mut out = Vec::new();
 
@@ -301,7 +301,7 @@ pub async fn check(o: &Observed) -> (Vec<Verdict>, u64) {
 
 /// `exit-codes-match-outcomes`: 0 done, 1 failed (part-way only with a resume), 3 refused,
 /// 4 aborted, 5 only with a printed resume; calls chaos killed are not judged.
-pub fn exit_codes(calls: &[super::drctl::Call]) -> Verdict {
+pub(crate) fn exit_codes(calls: &[super::drctl::Call]) -> Verdict {
     let mut bad = Vec::new();
     let mut judged = 0;
     for c in calls.iter().filter(|c| !c.killed) {

@@ -20,14 +20,14 @@ use crate::util::poll;
 
 /// One line of a run's timeline.
 #[derive(Debug, Clone, Serialize)]
-pub struct Event {
+pub(crate) struct Event {
     pub at_ms: u64,
     pub what: String,
     pub result: String,
 }
 
 /// What a run observed, for the checker.
-pub struct Observed {
+pub(crate) struct Observed {
     pub acks: Vec<Ack>,
     pub samples: Samples,
     pub calls: Vec<Call>,
@@ -42,7 +42,7 @@ pub struct Observed {
     pub refusals_changed: Vec<String>,
 }
 
-pub struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     pub lab: &'a mut Lab,
     pub cluster: String,
     pub targets: Vec<Target>,
@@ -58,7 +58,7 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    pub fn note(&mut self, what: impl Into<String>, result: impl Into<String>) {
+    pub(crate) fn note(&mut self, what: impl Into<String>, result: impl Into<String>) {
         self.timeline.push(Event {
             at_ms: self.started.elapsed().as_millis() as u64,
             what: what.into(),
@@ -67,7 +67,7 @@ impl Ctx<'_> {
     }
 
     /// Resolves a pick against the cluster as it is now.
-    pub async fn resolve(&self, p: Pick) -> String {
+    pub(crate) async fn resolve(&self, p: Pick) -> String {
         let view = probe(&self.cluster, &self.targets).await;
         let primary = view
             .nodes
@@ -114,7 +114,7 @@ impl Ctx<'_> {
     }
 
     /// Runs drctl and records the call in the timeline.
-    pub async fn drctl(
+    pub(crate) async fn drctl(
         &mut self,
         operator: &str,
         args: Vec<String>,
@@ -360,7 +360,7 @@ impl Ctx<'_> {
 
 /// Starts a killed node once its port is free again: a SIGKILLed process can read as gone
 /// (its command line is emptied) a moment before the kernel has closed its listening socket.
-pub async fn start(lab: &mut Lab, name: &str) -> Result<(), LabError> {
+pub(super) async fn start(lab: &mut Lab, name: &str) -> Result<(), LabError> {
     let url = lab.node(name)?.url.clone();
     let addr = url.trim_start_matches("https://").to_string();
     let free = || async { poll::holds(std::net::TcpListener::bind(&addr).is_ok()) };
@@ -369,7 +369,7 @@ pub async fn start(lab: &mut Lab, name: &str) -> Result<(), LabError> {
 }
 
 /// SIGCONT to paused nodes (`cont`), start killed ones (`start`); returns the names touched.
-pub async fn heal(lab: &mut Lab, start: bool, cont: bool) -> Result<Vec<String>, LabError> {
+pub(super) async fn heal(lab: &mut Lab, start: bool, cont: bool) -> Result<Vec<String>, LabError> {
     let mut touched = Vec::new();
     let names: Vec<String> = lab.state.nodes.iter().map(|n| n.name.clone()).collect();
     for n in names {

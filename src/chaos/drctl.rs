@@ -10,7 +10,7 @@ use serde::Serialize;
 
 /// One drctl invocation and how it ended.
 #[derive(Debug, Clone, Serialize)]
-pub struct Call {
+pub(crate) struct Call {
     /// Who ran it (`chaos-a`, `chaos-b`, the policy).
     pub operator: String,
     pub args: Vec<String>,
@@ -31,7 +31,7 @@ pub struct Call {
 
 /// How to run drctl for one lab.
 #[derive(Debug, Clone)]
-pub struct Drctl {
+pub(crate) struct Drctl {
     pub bin: PathBuf,
     pub cluster_file: PathBuf,
     /// The working directory: export files land here.
@@ -41,7 +41,7 @@ pub struct Drctl {
 }
 
 impl Drctl {
-    pub fn new(run_dir: &Path, cluster_file: &Path) -> std::io::Result<Drctl> {
+    pub(crate) fn new(run_dir: &Path, cluster_file: &Path) -> std::io::Result<Drctl> {
         let bin = std::env::current_exe()?;
         let exports = run_dir.join("exports");
         let state = run_dir.join("state");
@@ -55,12 +55,12 @@ impl Drctl {
         })
     }
 
-    pub fn journals(&self) -> PathBuf {
+    pub(crate) fn journals(&self) -> PathBuf {
         self.state.join("drctl").join("runs")
     }
 
     /// Runs `drctl ARGS` as `operator`; kills it (SIGKILL) after `kill_after` if given.
-    pub async fn call(
+    pub(crate) async fn call(
         &self,
         operator: &str,
         args: &[String],
@@ -152,7 +152,7 @@ impl Drctl {
     }
 
     /// The run ids of the journals in this lab's state directory.
-    pub fn journal_ids(&self) -> Vec<String> {
+    pub(crate) fn journal_ids(&self) -> Vec<String> {
         let mut ids: Vec<String> = std::fs::read_dir(self.journals())
             .into_iter()
             .flatten()
@@ -168,7 +168,7 @@ impl Drctl {
 }
 
 /// The procedure's drctl arguments, with the node names already resolved.
-pub fn proc_args(words: &[&str]) -> Vec<String> {
+pub(crate) fn proc_args(words: &[&str]) -> Vec<String> {
     let mut v: Vec<String> = words.iter().map(|s| s.to_string()).collect();
     v.extend(["--yes", "--json", "--wait", "10s"].map(String::from));
     v

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 /// Moves a failed run's directory to `to/seed-S` and says where in the report.
-pub fn keep(dir: &Path, to: &Path, seed: u64, report: &mut super::report::RunReport) {
+pub(super) fn keep(dir: &Path, to: &Path, seed: u64, report: &mut super::report::RunReport) {
     let dest = to.join(format!("seed-{seed}"));
     let _ = std::fs::create_dir_all(to);
     let _ = std::fs::remove_dir_all(&dest);

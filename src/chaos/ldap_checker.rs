@@ -13,7 +13,7 @@ use super::checker::{exit_codes, verdict, Verdict, INVARIANTS};
 use super::ldap_ctx::{writable, LdapObserved};
 
 /// The invariants a slapd run is judged by, in order.
-pub const LDAP_INVARIANTS: &[&str] = &[
+pub(crate) const LDAP_INVARIANTS: &[&str] = &[
     "acked-writes-kept",
     "one-writable-provider",
     "converges",
@@ -22,7 +22,7 @@ pub const LDAP_INVARIANTS: &[&str] = &[
 ];
 
 /// The DNs (lowercased) of the entries in the LDIF files a procedure wrote under `dir`.
-pub fn exported_dns(dir: &Path) -> BTreeSet<String> {
+pub(crate) fn exported_dns(dir: &Path) -> BTreeSet<String> {
     let mut dns = BTreeSet::new();
     for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let p = e.path();
@@ -50,13 +50,13 @@ pub fn exported_dns(dir: &Path) -> BTreeSet<String> {
     dns
 }
 
-pub struct LdapVerdicts {
+pub(crate) struct LdapVerdicts {
     pub verdicts: Vec<Verdict>,
     pub lost: u64,
     pub exported: u64,
 }
 
-pub async fn check(o: &LdapObserved) -> LdapVerdicts {
+pub(crate) async fn check(o: &LdapObserved) -> LdapVerdicts {
     let exported = exported_dns(&o.exports);
     let mut out = Vec::new();
 

@@ -17,7 +17,7 @@ use crate::engines::openldap::{LdapCluster, LdapNode, LdapRole, LdapView};
 use crate::lab::{LabError, Sig};
 
 /// What a run observed, for the checker.
-pub struct LdapObserved {
+pub(crate) struct LdapObserved {
     pub acks: Vec<LdapAck>,
     pub calls: Vec<Call>,
     pub exports: PathBuf,
@@ -31,7 +31,7 @@ pub struct LdapObserved {
     pub logs: Vec<(String, PathBuf)>,
 }
 
-pub struct LCtx<'a> {
+pub(crate) struct LCtx<'a> {
     pub lab: &'a LdapLab,
     pub cl: LdapCluster,
     pub admins: Vec<LdapNode>,
@@ -55,7 +55,7 @@ fn paused(pid: u32) -> bool {
 }
 
 /// Writable providers among the answering slapd.
-pub fn writable(view: &LdapView) -> BTreeSet<String> {
+pub(super) fn writable(view: &LdapView) -> BTreeSet<String> {
     view.nodes
         .iter()
         .filter(|n| {
@@ -68,7 +68,7 @@ pub fn writable(view: &LdapView) -> BTreeSet<String> {
 }
 
 /// SIGCONT to paused slapd (`cont`), start killed ones (`start`); returns the names touched.
-pub fn heal(lab: &LdapLab, start: bool, cont: bool) -> Result<Vec<String>, LabError> {
+pub(super) fn heal(lab: &LdapLab, start: bool, cont: bool) -> Result<Vec<String>, LabError> {
     let mut touched = Vec::new();
     for n in &lab.nodes {
         match lab.pid(&n.name) {
@@ -82,7 +82,7 @@ pub fn heal(lab: &LdapLab, start: bool, cont: bool) -> Result<Vec<String>, LabEr
 }
 
 impl LCtx<'_> {
-    pub fn note(&mut self, what: impl Into<String>, result: impl Into<String>) {
+    pub(crate) fn note(&mut self, what: impl Into<String>, result: impl Into<String>) {
         self.timeline.push(Event {
             at_ms: self.started.elapsed().as_millis() as u64,
             what: what.into(),
@@ -136,7 +136,7 @@ impl LCtx<'_> {
 
     /// Runs drctl, records the call in the timeline and, for a procedure that says it
     /// succeeded, whether it left more writable providers than it found.
-    pub async fn drctl(
+    pub(crate) async fn drctl(
         &mut self,
         operator: &str,
         args: Vec<String>,

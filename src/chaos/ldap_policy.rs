@@ -95,7 +95,7 @@ fn remedies(view: &LdapView) -> Vec<Vec<String>> {
 
 /// Recovers the group; `Ok` once `drctl check` exits 0, every slapd answers and every
 /// fingerprint is equal.
-pub async fn recover(ctx: &mut LCtx<'_>, deadline: Duration) -> Result<(), String> {
+pub(crate) async fn recover(ctx: &mut LCtx<'_>, deadline: Duration) -> Result<(), String> {
     let until = Instant::now() + deadline;
     let mut failures: BTreeMap<String, u32> = BTreeMap::new();
     loop {

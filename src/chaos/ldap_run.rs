@@ -31,7 +31,7 @@ impl Drop for Teardown {
 }
 
 /// Runs one schedule on slapd; returns the timeline, counters and the checker's verdict.
-pub async fn run(sched: &Schedule, opts: &Options, dir: &Path) -> super::report::RunReport {
+pub(crate) async fn run(sched: &Schedule, opts: &Options, dir: &Path) -> super::report::RunReport {
     let started = Instant::now();
     let mut report = super::report::RunReport::new(sched);
     let lab = match LdapLab::create(dir, sched.nodes) {

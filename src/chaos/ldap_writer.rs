@@ -17,7 +17,7 @@ use crate::engines::openldap::{LdapNode, Session};
 
 /// One acknowledged add.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct LdapAck {
+pub(crate) struct LdapAck {
     pub dn: String,
     /// The slapd that acknowledged it.
     pub node: String,
@@ -27,14 +27,14 @@ pub struct LdapAck {
 }
 
 /// The parent of the chaos entries.
-pub fn base() -> String {
+pub(crate) fn base() -> String {
     format!("ou=people,{SUFFIX}")
 }
 
 /// The `sn` every chaos entry carries (how the checker finds them).
-pub const SN: &str = "chaos";
+pub(crate) const SN: &str = "chaos";
 
-pub fn dn(i: u64) -> String {
+pub(crate) fn dn(i: u64) -> String {
     format!("uid=chaos-{i:07},{}", base())
 }
 
@@ -76,7 +76,7 @@ async fn attempt(node: &LdapNode, s: &mut Option<Session>, dn: &str, uid: &str) 
 
 /// Adds until `stop` is set; appends each ack to `log` (JSON lines) and to `acks`. `nodes` bind
 /// as the suffix's rootDN.
-pub async fn run(
+pub(crate) async fn run(
     nodes: Vec<LdapNode>,
     started: Instant,
     rate: f64,
@@ -136,7 +136,7 @@ pub async fn run(
 }
 
 /// The chaos entries `node` holds (lowercased DNs).
-pub async fn present(node: &LdapNode) -> Result<BTreeSet<String>, String> {
+pub(crate) async fn present(node: &LdapNode) -> Result<BTreeSet<String>, String> {
     let mut s = node
         .connect(Duration::from_secs(2))
         .await

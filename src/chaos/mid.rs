@@ -11,7 +11,7 @@ const POLL: Duration = Duration::from_millis(2);
 
 /// Waits until a node answers as primary at an epoch above `above`, and names it. Never returns
 /// if none does (the caller races it against the procedure).
-pub async fn promoted(targets: &[Target], above: u64) -> String {
+pub(crate) async fn promoted(targets: &[Target], above: u64) -> String {
     loop {
         let asks = targets.iter().map(|t| async move {
             let s = tokio::time::timeout(Duration::from_millis(300), t.client.status())

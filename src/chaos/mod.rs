@@ -8,33 +8,33 @@
 //! drnode runs in `run.rs` (its context in `ctx.rs`); slapd (`--kind openldap`) in `ldap_run.rs`,
 //! `ldap_ctx.rs`, `ldap_writer.rs`, `ldap_policy.rs` and `ldap_checker.rs`.
 
-pub mod checker;
+pub(crate) mod checker;
 mod ctx;
-pub mod drctl;
+pub(crate) mod drctl;
 mod keep;
-pub mod ldap_checker;
+pub(crate) mod ldap_checker;
 mod ldap_ctx;
-pub mod ldap_policy;
-pub mod ldap_run;
-pub mod ldap_writer;
-pub mod mid;
-pub mod policy;
-pub mod report;
-pub mod run;
-pub mod sampler;
-pub mod schedule;
-pub mod writer;
+pub(crate) mod ldap_policy;
+pub(crate) mod ldap_run;
+pub(crate) mod ldap_writer;
+pub(crate) mod mid;
+pub(crate) mod policy;
+pub(crate) mod report;
+pub(crate) mod run;
+pub(crate) mod sampler;
+pub(crate) mod schedule;
+pub(crate) mod writer;
 
 use std::path::{Path, PathBuf};
 
 use futures_util::future::BoxFuture;
 use std::time::{Duration, Instant};
 
-pub use report::{RunReport, Summary};
+pub(crate) use report::{RunReport, Summary};
 use schedule::{Mix, Schedule};
 
 #[derive(Debug, thiserror::Error)]
-pub enum ChaosError {
+pub(crate) enum ChaosError {
     #[error("--kind {0}: {1}")]
     Unavailable(&'static str, String),
     #[error("--kind {0}: chaos has no campaign for this engine yet (drnode, openldap)")]
@@ -58,7 +58,7 @@ pub enum ChaosError {
 
 /// A campaign against one kind of cluster: the faults and procedures it draws from and how it
 /// plays one run (its lab, write client, policy and invariants).
-pub struct Campaign {
+pub(crate) struct Campaign {
     /// The engine's kind, as `--kind` spells it.
     pub kind: &'static str,
     pub faults: &'static [&'static str],
@@ -73,16 +73,16 @@ impl std::fmt::Debug for Campaign {
     }
 }
 
-pub type Play = for<'a> fn(&'a Schedule, &'a Options, &'a Path) -> BoxFuture<'a, RunReport>;
+pub(crate) type Play = for<'a> fn(&'a Schedule, &'a Options, &'a Path) -> BoxFuture<'a, RunReport>;
 
 /// The faults a slapd campaign draws from (no wipe: a lost replica is a reseed, not a fault).
-pub const LDAP_FAULTS: &[&str] = &["kill", "pause", "restart", "drctl-kill", "race"];
+pub(crate) const LDAP_FAULTS: &[&str] = &["kill", "pause", "restart", "drctl-kill", "race"];
 /// The OpenLDAP procedures.
-pub const LDAP_PROCEDURES: &[&str] = &["switchover", "failover", "demote", "repoint"];
+pub(crate) const LDAP_PROCEDURES: &[&str] = &["switchover", "failover", "demote", "repoint"];
 
 /// Every engine chaos has a campaign for: drnode in `run.rs` (its context in `ctx.rs`), slapd
 /// in the `ldap_*` files.
-pub const CAMPAIGNS: &[Campaign] = &[
+pub(crate) const CAMPAIGNS: &[Campaign] = &[
     Campaign {
         kind: crate::engines::drnode::KIND,
         faults: schedule::FAULTS,
@@ -98,7 +98,7 @@ pub const CAMPAIGNS: &[Campaign] = &[
 ];
 
 /// The campaign of `--kind` (the default engine without it), if its lab can run here.
-pub fn campaign_of(kind: Option<&str>) -> Result<&'static Campaign, ChaosError> {
+pub(crate) fn campaign_of(kind: Option<&str>) -> Result<&'static Campaign, ChaosError> {
     let engine = crate::engines::registry::find_or_default(kind).map_err(ChaosError::Kind)?;
     let campaign = CAMPAIGNS
         .iter()
@@ -112,7 +112,7 @@ pub fn campaign_of(kind: Option<&str>) -> Result<&'static Campaign, ChaosError> 
 
 /// A campaign's options, validated.
 #[derive(Debug, Clone)]
-pub struct Options {
+pub(crate) struct Options {
     pub campaign: &'static Campaign,
     pub runs: Option<u64>,
     pub duration: Option<Duration>,
@@ -130,7 +130,7 @@ pub struct Options {
 
 /// Checks a list option against what the kind offers; `test_only` is accepted only when the
 /// test environment variable says so.
-pub fn parse_list(
+pub(crate) fn parse_list(
     what: &'static str,
     given: Option<&str>,
     known: &[&str],
@@ -159,12 +159,12 @@ pub fn parse_list(
 
 impl Options {
     /// The schedule of the run with index `i`: seed `S + i`, so `--seed S+i --runs 1` replays it.
-    pub fn schedule(&self, i: u64) -> Schedule {
+    pub(crate) fn schedule(&self, i: u64) -> Schedule {
         schedule::draw(self.seed.wrapping_add(i), self.nodes, &self.mix)
     }
 
     /// The command that draws and plays the run of `seed` again.
-    pub fn replay(&self, seed: u64) -> String {
+    pub(crate) fn replay(&self, seed: u64) -> String {
         format!(
             "drctl --kind {} chaos --seed {seed} --runs 1 --nodes {} --faults {} --procedures {} --steps {} \
              --max-delay {}ms --rate {} --sync-give-up {}",
@@ -190,7 +190,7 @@ impl Options {
 
 /// Runs the campaign; `progress` gets one line per finished run (and the explanation of a
 /// failed one).
-pub async fn campaign(opts: &Options, progress: &(dyn Fn(&str) + Sync)) -> Summary {
+pub(crate) async fn campaign(opts: &Options, progress: &(dyn Fn(&str) + Sync)) -> Summary {
     let started = Instant::now();
     let base = std::env::temp_dir();
     for swept in crate::lab::sweep::stale(&base) {

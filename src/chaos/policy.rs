@@ -27,7 +27,7 @@ fn s<'a>(row: &'a Value, k: &str) -> &'a str {
 }
 
 /// Recovers the cluster; `Ok` once `drctl check` exits 0 and every digest is equal.
-pub async fn recover(ctx: &mut Ctx<'_>, deadline: Duration) -> Result<(), String> {
+pub(crate) async fn recover(ctx: &mut Ctx<'_>, deadline: Duration) -> Result<(), String> {
     let until = Instant::now() + deadline;
     let mut resumed = BTreeSet::new();
     let mut failures: std::collections::BTreeMap<String, u32> = Default::default();

@@ -11,7 +11,7 @@ use super::ctx::{Event, Observed};
 use super::schedule::Schedule;
 
 #[derive(Debug, Clone, Serialize)]
-pub struct RunReport {
+pub(crate) struct RunReport {
     pub seed: u64,
     pub nodes: u16,
     pub passed: bool,
@@ -35,7 +35,7 @@ pub struct RunReport {
 }
 
 impl RunReport {
-    pub fn new(s: &Schedule) -> RunReport {
+    pub(crate) fn new(s: &Schedule) -> RunReport {
         RunReport {
             seed: s.seed,
             nodes: s.nodes,
@@ -56,7 +56,7 @@ impl RunReport {
         }
     }
 
-    pub fn fill(&mut self, o: &Observed, faults: u64, lost: u64) {
+    pub(crate) fn fill(&mut self, o: &Observed, faults: u64, lost: u64) {
         let exported = super::checker::exported_keys(&o.exports);
         self.faults = faults;
         self.procedures = o.calls.len() as u64;
@@ -71,7 +71,7 @@ impl RunReport {
     }
 
     /// The failed run as a person reads it: seed, timeline, first invariant broken, replay.
-    pub fn explain(&self) -> String {
+    pub(crate) fn explain(&self) -> String {
         let mut s = format!("run seed {} FAILED\ntimeline:\n", self.seed);
         for e in &self.timeline {
             s.push_str(&format!(
@@ -94,7 +94,7 @@ impl RunReport {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub seed: u64,
     pub runs: u64,
     pub passed: u64,
@@ -112,7 +112,7 @@ pub struct Summary {
     pub reports: Vec<RunReport>,
 }
 
-pub fn summarize(seed: u64, reports: Vec<RunReport>, ms: u64) -> Summary {
+pub(crate) fn summarize(seed: u64, reports: Vec<RunReport>, ms: u64) -> Summary {
     let sum = |f: fn(&RunReport) -> u64| reports.iter().map(f).sum();
     // The invariants the runs were judged by (a slapd run has no epochs or locks to judge).
     let judged: Vec<&str> = reports
@@ -164,7 +164,7 @@ fn esc(s: &str) -> String {
 }
 
 /// JUnit XML: one test case per run (named by its seed), failing with the first broken invariant.
-pub fn junit(s: &Summary) -> String {
+pub(crate) fn junit(s: &Summary) -> String {
     let secs = |ms: u64| format!("{:.3}", ms as f64 / 1000.0);
     let mut x = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\

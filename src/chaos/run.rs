@@ -18,7 +18,7 @@ use crate::engines::drnode::lab::DrnodeLab as Lab;
 use crate::lab::LabError;
 
 /// Runs one schedule; returns the timeline, counters and the checker's verdict.
-pub async fn run(sched: &Schedule, opts: &Options, dir: &Path) -> super::report::RunReport {
+pub(crate) async fn run(sched: &Schedule, opts: &Options, dir: &Path) -> super::report::RunReport {
     let started = Instant::now();
     let mut report = super::report::RunReport::new(sched);
     let made = Lab::create_for_drill(dir, sched.nodes, false)

@@ -13,7 +13,7 @@ use crate::api::Role;
 use crate::engines::drnode::cluster::{probe, Target};
 
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct Samples {
+pub(crate) struct Samples {
     pub count: u64,
     /// Per node: its wipe generation, highest epoch seen in that generation, and when.
     #[serde(skip)]
@@ -28,9 +28,9 @@ pub struct Samples {
 
 /// Shared with the run: a wiped node starts a new generation, whose epoch may restart from 0.
 #[derive(Debug, Default)]
-pub struct Wipes(pub Mutex<BTreeMap<String, u32>>);
+pub(crate) struct Wipes(pub Mutex<BTreeMap<String, u32>>);
 
-pub async fn run(
+pub(crate) async fn run(
     cluster: String,
     targets: Vec<Target>,
     started: Instant,

@@ -7,7 +7,7 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 /// Every fault the campaign can inject (`--faults`).
-pub const FAULTS: &[&str] = &[
+pub(crate) const FAULTS: &[&str] = &[
     "kill",
     "pause",
     "restart",
@@ -17,11 +17,11 @@ pub const FAULTS: &[&str] = &[
     "promoted-dies",
 ];
 /// A fault only a test may ask for: it deletes an acknowledged write behind the client's back.
-pub const TEST_FAULT: &str = "drop-acked";
+pub(crate) const TEST_FAULT: &str = "drop-acked";
 /// Environment variable that must be `1` for [`TEST_FAULT`] to be accepted.
-pub const TEST_FAULTS_ENV: &str = "DRCTL_CHAOS_TEST_FAULTS";
+pub(crate) const TEST_FAULTS_ENV: &str = "DRCTL_CHAOS_TEST_FAULTS";
 /// Every operator procedure the campaign can run (`--procedures`).
-pub const PROCEDURES: &[&str] = &[
+pub(crate) const PROCEDURES: &[&str] = &[
     "switchover",
     "failover",
     "demote",
@@ -34,7 +34,7 @@ pub const PROCEDURES: &[&str] = &[
 /// Which node a step acts on, resolved when the step runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Pick {
+pub(crate) enum Pick {
     /// The node that is primary at the highest epoch (else the first node).
     Primary,
     /// The k-th (modulo their number) of the nodes that are not the primary, by name.
@@ -46,7 +46,7 @@ pub enum Pick {
 /// An operator procedure, run as a `drctl` subprocess.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "proc")]
-pub enum Proc {
+pub(crate) enum Proc {
     Switchover { to: Pick },
     Failover,
     Demote { node: Pick },
@@ -59,14 +59,14 @@ pub enum Proc {
 /// What happens after drctl was killed part-way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Then {
+pub(crate) enum Then {
     Rerun,
     Resume,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "do")]
-pub enum Step {
+pub(crate) enum Step {
     Kill {
         node: Pick,
     },
@@ -112,7 +112,7 @@ pub enum Step {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Schedule {
+pub(crate) struct Schedule {
     pub seed: u64,
     pub nodes: u16,
     pub steps: Vec<Step>,
@@ -120,7 +120,7 @@ pub struct Schedule {
 
 /// What a campaign may draw from.
 #[derive(Debug, Clone)]
-pub struct Mix {
+pub(crate) struct Mix {
     pub faults: Vec<String>,
     pub procedures: Vec<String>,
     pub max_delay_ms: u64,
@@ -161,7 +161,7 @@ fn procedure(rng: &mut StdRng, mix: &Mix) -> Option<Proc> {
 }
 
 /// Draws the schedule of the run with this seed.
-pub fn draw(seed: u64, nodes: u16, mix: &Mix) -> Schedule {
+pub(crate) fn draw(seed: u64, nodes: u16, mix: &Mix) -> Schedule {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut steps = Vec::new();
     let has = |f: &str| mix.faults.iter().any(|x| x == f);

@@ -13,7 +13,7 @@ use crate::engines::drnode::cluster::Target;
 
 /// One acknowledged write.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Ack {
+pub(crate) struct Ack {
     pub key: String,
     pub value: String,
     pub node: String,
@@ -27,10 +27,10 @@ pub struct Ack {
     pub standalone: bool,
 }
 
-pub const PREFIX: &str = "chaos";
+pub(crate) const PREFIX: &str = "chaos";
 
 /// Writes until `stop` is set; appends each ack to `log` (JSON lines) and to `acks`.
-pub async fn run(
+pub(crate) async fn run(
     targets: Vec<Target>,
     started: Instant,
     rate: f64,

@@ -8,7 +8,7 @@ use super::output::{print_json, table};
 use crate::engines::drnode as p;
 
 /// Runs one of this module's commands; None if `cmd` is not one of them.
-pub async fn dispatch(ctx: &Context, cmd: &Command) -> Option<Result<(), CliError>> {
+pub(super) async fn dispatch(ctx: &Context, cmd: &Command) -> Option<Result<(), CliError>> {
     Some(match cmd {
         Command::Removenode { target, proc, .. } if target == "status" => {
             removenode_status(ctx, proc.json).await

@@ -6,7 +6,7 @@ use super::args::ApiArgs;
 use super::context::Context;
 use super::error::CliError;
 
-pub async fn cmd_api(ctx: &Context, args: &ApiArgs) -> Result<(), CliError> {
+pub(super) async fn cmd_api(ctx: &Context, args: &ApiArgs) -> Result<(), CliError> {
     let method: reqwest::Method = args
         .method
         .to_uppercase()

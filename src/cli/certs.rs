@@ -4,7 +4,7 @@ use super::args::CertsCommand;
 use super::error::CliError;
 use crate::certs::{self, CertError};
 
-pub fn cmd_certs(cmd: &CertsCommand) -> Result<(), CliError> {
+pub(super) fn cmd_certs(cmd: &CertsCommand) -> Result<(), CliError> {
     let map = |e: CertError| match e {
         CertError::Exists { .. } => CliError::refused(e.to_string()),
         CertError::Name(_) | CertError::NoCa { .. } => CliError::usage(e.to_string()),

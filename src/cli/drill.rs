@@ -1,12 +1,12 @@
 //! `drctl drill [NAME|FILE|--all] [--junit FILE] [--json]`: each runbook's drill on its own fresh
 //! lab in a temporary directory (never the user's lab); pass/fail with per-step timings.
 
+use super::args::DrillArgs;
 use super::error::CliError;
 use super::output::{print_json, table};
-use super::runbook_args::DrillArgs;
 use crate::runbook::{self, drill};
 
-pub async fn cmd_drill(g: &super::args::GlobalArgs, a: &DrillArgs) -> Result<(), CliError> {
+pub(super) async fn cmd_drill(g: &super::args::GlobalArgs, a: &DrillArgs) -> Result<(), CliError> {
     let started = std::time::Instant::now();
     let books = match &a.runbook {
         Some(name) => vec![runbook::load(name)?],

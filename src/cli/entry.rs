@@ -6,7 +6,7 @@ use super::error::CliError;
 use super::output::print_json;
 use crate::api::client::validate_key;
 
-pub async fn cmd_entry(ctx: &Context, cmd: &EntryCommand) -> Result<(), CliError> {
+pub(super) async fn cmd_entry(ctx: &Context, cmd: &EntryCommand) -> Result<(), CliError> {
     let key_ok = |k: &str| validate_key(k).map_err(|e| CliError::usage(format!("key: {e}")));
     match cmd {
         EntryCommand::Put { key, value, json } => {

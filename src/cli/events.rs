@@ -7,7 +7,7 @@ use super::context::Context;
 use super::error::CliError;
 use super::output::{print_json, table};
 
-pub async fn cmd_events(ctx: &Context, args: &EventsArgs) -> Result<(), CliError> {
+pub(super) async fn cmd_events(ctx: &Context, args: &EventsArgs) -> Result<(), CliError> {
     let targets = match &ctx.selected {
         Some(t) => vec![t.clone()],
         None => ctx.targets.clone(),

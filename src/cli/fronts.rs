@@ -12,7 +12,7 @@ use super::output::print_json_text;
 use crate::engine::{Engine, ProcError, ProcOptions, Verb, VerbArgs};
 
 /// A subcommand as a procedure: the verb, its arguments and the procedure options.
-pub struct Front<'a> {
+pub(super) struct Front<'a> {
     pub verb: Verb,
     pub args: VerbArgs,
     pub proc: &'a ProcArgs,
@@ -33,7 +33,7 @@ fn path(p: &Option<std::path::PathBuf>) -> String {
 }
 
 /// The procedure behind a subcommand; None for every other command.
-pub fn of(cmd: &Command) -> Option<Front<'_>> {
+pub(super) fn of(cmd: &Command) -> Option<Front<'_>> {
     Some(match cmd {
         Command::Switchover { to, proc } => front(Verb::Switchover, proc, &[("to", to.clone())]),
         Command::Failover {
@@ -145,7 +145,7 @@ pub fn of(cmd: &Command) -> Option<Front<'_>> {
 }
 
 /// The procedure options of a subcommand, with the prompt that asks on the terminal.
-pub fn options(args: &ProcArgs) -> ProcOptions {
+pub(super) fn options(args: &ProcArgs) -> ProcOptions {
     let yes = args.yes;
     ProcOptions {
         dry_run: args.dry_run,
@@ -159,7 +159,7 @@ pub fn options(args: &ProcArgs) -> ProcOptions {
 }
 
 /// Runs a front on the engine: its runbook, the report on stdout, the outcome as exit code.
-pub async fn run(engine: &dyn Engine, f: Front<'_>) -> Result<(), CliError> {
+pub(super) async fn run(engine: &dyn Engine, f: Front<'_>) -> Result<(), CliError> {
     let front = engine.front(f.verb, &f.args)?;
     let opts = options(f.proc);
     let outcome = engine.run(front, &opts).await?;

@@ -28,7 +28,7 @@ fn open(dir: &Path) -> Result<Box<dyn Lab>, CliError> {
     (lab.open)(dir).map_err(lab_err)
 }
 
-pub async fn cmd_lab(global: &GlobalArgs, cmd: &LabCommand) -> Result<(), CliError> {
+pub(super) async fn cmd_lab(global: &GlobalArgs, cmd: &LabCommand) -> Result<(), CliError> {
     let dir = &global.lab_dir;
     match cmd {
         LabCommand::Up { nodes, log_keep } => up(global, *nodes, *log_keep).await,

@@ -15,7 +15,6 @@ mod fronts;
 mod lab;
 pub mod output;
 mod run;
-pub mod runbook_args;
 mod status;
 
 use clap::CommandFactory;

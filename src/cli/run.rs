@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::args::GlobalArgs;
+use super::args::{RunArgs, RunbookCommand};
 use super::error::CliError;
 use super::output::{print_json, table};
-use super::runbook_args::{RunArgs, RunbookCommand};
 use crate::engines::drnode::Cluster;
 use crate::runbook::{self, engine, journal, registry, RunbookError, RunbookReport};
 
@@ -17,7 +17,7 @@ impl From<RunbookError> for CliError {
     }
 }
 
-pub async fn cmd_run(g: &GlobalArgs, a: &RunArgs) -> Result<(), CliError> {
+pub(super) async fn cmd_run(g: &GlobalArgs, a: &RunArgs) -> Result<(), CliError> {
     let runs = journal::runs_dir();
     let (rb, vars, resume) = match &a.resume {
         Some(id) => {
@@ -159,7 +159,7 @@ fn secrets_again(
     Ok(())
 }
 
-pub fn print_report(r: &RunbookReport, json: bool) {
+pub(super) fn print_report(r: &RunbookReport, json: bool) {
     if json {
         print_json(r);
     } else {
@@ -167,7 +167,7 @@ pub fn print_report(r: &RunbookReport, json: bool) {
     }
 }
 
-pub fn cmd_runbook(c: &RunbookCommand) -> Result<(), CliError> {
+pub(super) fn cmd_runbook(c: &RunbookCommand) -> Result<(), CliError> {
     match c {
         RunbookCommand::List { json } => {
             let mut rows = Vec::new();

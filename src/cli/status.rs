@@ -8,7 +8,7 @@ use super::error::CliError;
 use super::output::{health_cell, print_json, table};
 use crate::engine::{Candidates, Engine, StatusReport, StatusTable};
 
-pub async fn cmd_status(engine: &dyn Engine, args: &StatusArgs) -> Result<(), CliError> {
+pub(super) async fn cmd_status(engine: &dyn Engine, args: &StatusArgs) -> Result<(), CliError> {
     // One listener for the whole watch: it keeps a Ctrl-C that arrives while probing.
     let mut interrupt = if args.watch {
         Some(
@@ -38,12 +38,12 @@ pub async fn cmd_status(engine: &dyn Engine, args: &StatusArgs) -> Result<(), Cl
     }
 }
 
-pub async fn cmd_check(engine: &dyn Engine, json: bool) -> Result<(), CliError> {
+pub(super) async fn cmd_check(engine: &dyn Engine, json: bool) -> Result<(), CliError> {
     let r = engine.status().await?;
     report_check(&r.cluster, r.healthy, &r.problems, json)
 }
 
-pub async fn cmd_candidates(engine: &dyn Engine, json: bool) -> Result<(), CliError> {
+pub(super) async fn cmd_candidates(engine: &dyn Engine, json: bool) -> Result<(), CliError> {
     let c: Candidates = engine.candidates().await?;
     if json {
         print_json(&c);
@@ -54,7 +54,7 @@ pub async fn cmd_candidates(engine: &dyn Engine, json: bool) -> Result<(), CliEr
 }
 
 /// A listing's table without health (candidates, repoint targets).
-pub fn plain(t: &StatusTable) -> comfy_table::Table {
+pub(super) fn plain(t: &StatusTable) -> comfy_table::Table {
     let mut out = table(&t.columns);
     for r in &t.rows {
         out.add_row(r.clone());
@@ -63,7 +63,7 @@ pub fn plain(t: &StatusTable) -> comfy_table::Table {
 }
 
 /// Prints a health verdict (any kind of cluster): exit 0 when healthy, 1 listing each problem.
-pub fn report_check(
+pub(super) fn report_check(
     cluster: &str,
     healthy: bool,
     problems: &[String],

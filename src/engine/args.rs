@@ -53,7 +53,7 @@ impl Args<'_> {
     }
 }
 
-pub fn json_str(v: &Value) -> String {
+pub(crate) fn json_str(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         v => v.to_string(),

@@ -31,7 +31,7 @@ pub struct Global {
 }
 
 /// Asks the operator a yes/no question; Err when nobody can be asked.
-pub type Ask = Arc<dyn Fn(&str) -> Result<bool, ProcError> + Send + Sync>;
+pub(crate) type Ask = Arc<dyn Fn(&str) -> Result<bool, ProcError> + Send + Sync>;
 
 /// The options every procedure takes (`--dry-run`, `--yes`, `--json`, …).
 #[derive(Clone)]
@@ -81,7 +81,7 @@ pub struct RunOutcome {
 }
 
 /// The arguments of a verb, by the name of the command-line option that gave them.
-pub type VerbArgs = BTreeMap<&'static str, String>;
+pub(crate) type VerbArgs = BTreeMap<&'static str, String>;
 
 /// One kind of replicated system behind drctl.
 pub trait Engine: Send + Sync {
@@ -168,6 +168,6 @@ pub trait Engine: Send + Sync {
 }
 
 /// The refusal of a verb an engine does not support (exit 2: the command does not apply).
-pub fn unsupported(kind: &str, verb: Verb) -> ProcError {
+pub(crate) fn unsupported(kind: &str, verb: Verb) -> ProcError {
     ProcError::usage(format!("{verb}: the {kind} engine does not support it")).unchanged()
 }

@@ -48,7 +48,7 @@ impl Serialize for DynStep {
 }
 
 /// An engine's action bound to the context it runs in.
-pub struct Bound<A: Act> {
+pub(crate) struct Bound<A: Act> {
     pub tag: &'static str,
     pub action: A,
     pub ctx: Arc<A::Ctx>,
@@ -82,7 +82,11 @@ where
 }
 
 /// A plan of an engine's actions, every step bound to `ctx` and tagged `tag` in reports.
-pub fn bind<A: Act + 'static>(plan: Plan<A>, ctx: Arc<A::Ctx>, tag: &'static str) -> Plan<DynStep>
+pub(crate) fn bind<A: Act + 'static>(
+    plan: Plan<A>,
+    ctx: Arc<A::Ctx>,
+    tag: &'static str,
+) -> Plan<DynStep>
 where
     A::Ctx: Send + Sync + 'static,
 {

@@ -14,17 +14,19 @@ mod status;
 mod step;
 mod verb;
 
-pub use act::{Act, RunContext};
-pub use args::{json_str, Args};
-pub use contract::{unsupported, Ask, Engine, Front, Global, ProcOptions, RunOutcome, VerbArgs};
-pub use dynstep::{bind, Bound, DynStep, EnginePlan, EngineStep, StepEnv, Unbound};
-pub use error::ProcError;
-pub use outcome::{RunOutcomeKind, StepOutcome};
-pub use plan::Plan;
-pub use registration::{Open, Registration};
-pub use runner::{execute, Confirm, RunOptions, RunReport, StepReport};
-pub use status::{
+pub(crate) use act::{Act, RunContext};
+pub(crate) use args::{json_str, Args};
+pub(crate) use contract::{
+    unsupported, Ask, Engine, Front, Global, ProcOptions, RunOutcome, VerbArgs,
+};
+pub(crate) use dynstep::{bind, DynStep, EnginePlan, StepEnv};
+pub(crate) use error::ProcError;
+pub(crate) use outcome::{RunOutcomeKind, StepOutcome};
+pub(crate) use plan::Plan;
+pub(crate) use registration::Registration;
+pub(crate) use runner::{execute, RunOptions, StepReport};
+pub(crate) use status::{
     object, serde_name, Candidate, Candidates, Health, StatusReport, StatusRow, StatusTable,
 };
-pub use step::{Check, Step};
-pub use verb::Verb;
+pub(crate) use step::{Check, Step};
+pub(crate) use verb::Verb;

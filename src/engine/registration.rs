@@ -8,7 +8,7 @@ use crate::inventory::{Inventory, NodeEntry};
 use crate::lab::LabKind;
 
 /// Opens a cluster of this engine from the command line and the cluster file (if any).
-pub type Open =
+pub(crate) type Open =
     fn(Global, Option<Inventory>) -> BoxFuture<'static, Result<Box<dyn Engine>, ProcError>>;
 
 pub struct Registration {

@@ -15,9 +15,9 @@ use super::ProcError;
 use crate::util::exit::Exit;
 
 /// Asks the operator a yes/no question; Err when nobody can be asked.
-pub type Confirm = dyn Fn(&str) -> Result<bool, ProcError> + Send + Sync;
+pub(crate) type Confirm = dyn Fn(&str) -> Result<bool, ProcError> + Send + Sync;
 
-pub struct RunOptions<'a> {
+pub(crate) struct RunOptions<'a> {
     pub dry_run: bool,
     pub break_lock: bool,
     pub lock_ttl: Duration,
@@ -37,7 +37,7 @@ pub struct StepReport<A> {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct RunReport<A> {
+pub(crate) struct RunReport<A> {
     pub procedure: String,
     pub run_id: String,
     pub outcome: RunOutcomeKind,
@@ -58,7 +58,7 @@ pub struct RunReport<A> {
 }
 
 impl<A> RunReport<A> {
-    pub fn ok(&self) -> bool {
+    pub(crate) fn ok(&self) -> bool {
         self.exit.is_none()
     }
 }
@@ -70,7 +70,11 @@ fn say(opts: &RunOptions<'_>, bar: &indicatif::ProgressBar, line: &str) {
     }
 }
 
-pub async fn execute<A: Act>(cl: &A::Ctx, plan: Plan<A>, opts: &RunOptions<'_>) -> RunReport<A> {
+pub(crate) async fn execute<A: Act>(
+    cl: &A::Ctx,
+    plan: Plan<A>,
+    opts: &RunOptions<'_>,
+) -> RunReport<A> {
     let started = Instant::now();
     let mut report = RunReport {
         procedure: plan.procedure.clone(),

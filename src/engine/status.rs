@@ -129,7 +129,7 @@ pub struct Candidates {
 }
 
 /// A value as its serde name (`Role::Primary` → `primary`), for the typed string fields.
-pub fn serde_name<T: Serialize>(v: &T) -> Option<String> {
+pub(crate) fn serde_name<T: Serialize>(v: &T) -> Option<String> {
     match serde_json::to_value(v).ok()? {
         Value::String(s) => Some(s),
         Value::Null => None,
@@ -138,7 +138,7 @@ pub fn serde_name<T: Serialize>(v: &T) -> Option<String> {
 }
 
 /// A JSON object's fields (an engine's `detail`); anything else gives none.
-pub fn object(v: Value) -> Map<String, Value> {
+pub(crate) fn object(v: Value) -> Map<String, Value> {
     match v {
         Value::Object(m) => m,
         _ => Map::new(),

@@ -77,7 +77,7 @@ pub trait Lab: Send + Sync {
 }
 
 /// A lab of some engine, or why it cannot be made or opened.
-pub type AnyLab = Result<Box<dyn Lab>, LabError>;
+pub(super) type AnyLab = Result<Box<dyn Lab>, LabError>;
 
 /// An engine's lab as the registry knows it.
 pub struct LabKind {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
 
-pub const LOCK_FILE: &str = "drnode.lock";
+pub(super) const LOCK_FILE: &str = "drnode.lock";
 
 #[derive(Debug, thiserror::Error)]
 pub enum DirLockError {
@@ -26,12 +26,12 @@ pub enum DirLockError {
 }
 
 /// The held lock; dropping it (or the process ending) releases the directory.
-pub struct DirLock {
+pub(super) struct DirLock {
     _file: Flock<File>,
 }
 
 impl DirLock {
-    pub fn acquire(dir: &Path) -> Result<DirLock, DirLockError> {
+    pub(super) fn acquire(dir: &Path) -> Result<DirLock, DirLockError> {
         let path = dir.join(LOCK_FILE);
         let io = |source| DirLockError::Io {
             path: path.clone(),

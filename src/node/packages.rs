@@ -24,7 +24,7 @@ fn dir(node: &Node) -> PathBuf {
 }
 
 /// Package names are plain file names: letters, digits, '.', '_', '-', not starting with '.'.
-pub fn validate_name(name: &str) -> Result<(), ApiError> {
+pub(super) fn validate_name(name: &str) -> Result<(), ApiError> {
     let ok = !name.is_empty()
         && name.len() <= 200
         && !name.starts_with('.')
@@ -84,7 +84,7 @@ fn skipped(node: &Node, path: &std::path::Path, what: &str) {
     }
 }
 
-pub fn list_dir(node: &Node) -> Result<Vec<PackageInfo>, ApiError> {
+pub(super) fn list_dir(node: &Node) -> Result<Vec<PackageInfo>, ApiError> {
     let d = dir(node);
     let mut out = Vec::new();
     let entries = match std::fs::read_dir(&d) {
@@ -124,14 +124,16 @@ pub fn list_dir(node: &Node) -> Result<Vec<PackageInfo>, ApiError> {
     Ok(out)
 }
 
-pub async fn list(State(node): State<Arc<Node>>) -> Result<Json<Vec<PackageInfo>>, ApiError> {
+pub(super) async fn list(
+    State(node): State<Arc<Node>>,
+) -> Result<Json<Vec<PackageInfo>>, ApiError> {
     let n = node.clone();
     Ok(Json(
         tokio::task::spawn_blocking(move || list_dir(&n)).await??,
     ))
 }
 
-pub async fn download(
+pub(super) async fn download(
     State(node): State<Arc<Node>>,
     Path(name): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -144,7 +146,7 @@ pub async fn download(
     }
 }
 
-pub async fn upload(
+pub(super) async fn upload(
     State(node): State<Arc<Node>>,
     Path(name): Path<String>,
     body: Bytes,
@@ -177,7 +179,7 @@ pub async fn upload(
     Ok(Json(info))
 }
 
-pub async fn remove(
+pub(super) async fn remove(
     State(node): State<Arc<Node>>,
     Path(name): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {

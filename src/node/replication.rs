@@ -19,7 +19,7 @@ use crate::api::{
 
 const BATCH: u64 = 1000;
 
-pub async fn replica_loop(node: Arc<Node>, primary_url: String) {
+pub(super) async fn replica_loop(node: Arc<Node>, primary_url: String) {
     let client = match node.peer(&primary_url) {
         Ok(c) => c,
         Err(e) => {

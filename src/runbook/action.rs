@@ -13,7 +13,7 @@ use crate::engine::{Act, Check, DynStep, ProcError};
 use crate::engines::drnode::Action;
 use crate::util::poll;
 
-pub use super::ctx::{Ask, RunbookCtx, Shared};
+pub(crate) use super::ctx::{Ask, RunbookCtx, Shared};
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", content = "args", rename_all = "kebab-case")]

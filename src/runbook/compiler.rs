@@ -106,7 +106,7 @@ impl Compiler {
     }
 }
 
-pub fn join(path: &str, key: &str) -> String {
+pub(crate) fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
         key.to_string()
     } else {

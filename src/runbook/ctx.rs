@@ -9,7 +9,7 @@ use crate::engine::{ProcError, RunContext};
 use crate::engines::drnode::Cluster;
 
 /// Asks the operator; Err when nobody can be asked.
-pub use crate::engine::Ask;
+pub(crate) use crate::engine::Ask;
 
 /// What a run shares across its steps: the lock (taken once, held to the end), the way to ask
 /// the operator, and values steps output for later ones.

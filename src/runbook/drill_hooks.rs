@@ -2,7 +2,7 @@
 //! `engines::registry::drill_runner`): how to run one, and what its drills cannot do.
 
 /// Runs a runbook's drill on a lab of this engine's kind (its own lab, faults and checks).
-pub type DrillRun = for<'a> fn(
+pub(crate) type DrillRun = for<'a> fn(
     &'a super::Runbook,
     &'a super::drill_model::Drill,
     &'a std::path::Path,
@@ -11,5 +11,5 @@ pub type DrillRun = for<'a> fn(
 ) -> futures_util::future::BoxFuture<'a, ()>;
 
 /// What a drill of this kind cannot do, refused when the runbook loads.
-pub type DrillCheck =
+pub(crate) type DrillCheck =
     fn(&mut super::compiler::Compiler, &crate::util::yaml::Node, &super::drill_model::Drill);

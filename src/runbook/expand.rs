@@ -11,17 +11,17 @@ use super::action::RunbookAction as R;
 use super::http::HttpCall;
 use super::ldap::{LdapCall, LdapConn, LdapOp};
 use crate::engine::json_str;
-pub use crate::engine::Args;
+pub(crate) use crate::engine::Args;
 use crate::engine::ProcError;
 use crate::engines::drnode::cluster::ClusterView;
 use crate::engines::drnode::Cluster;
 
-pub use super::expansion::{one, Expansion};
+pub(crate) use super::expansion::{one, Expansion};
 
 /// Builds the plan of a step. `export_dir` is where exported records go by default. drnode's
 /// own steps (`node.*`, `cluster.*`, its asserts, waits and procedures) are planned in
 /// `engines::drnode::runbook`; the ones here reach outside the cluster.
-pub async fn build(
+pub(crate) async fn build(
     a: &Args<'_>,
     cl: &Cluster,
     view: &ClusterView,

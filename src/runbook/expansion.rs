@@ -6,12 +6,12 @@ use super::action::RunbookAction as R;
 use crate::engine::{Plan, Step};
 
 /// A step's plan, and what it outputs for later steps.
-pub struct Expansion {
+pub(crate) struct Expansion {
     pub plan: Plan<R>,
     pub outputs: BTreeMap<String, String>,
 }
 
-pub fn one(name: &str, action: R) -> Plan<R> {
+pub(crate) fn one(name: &str, action: R) -> Plan<R> {
     let mut p = Plan::new(name);
     p.step(Step::new(action));
     p

@@ -34,7 +34,7 @@ use std::sync::Arc;
 
 use crate::util::yaml;
 
-pub use action::{Ask, RunbookAction};
+pub(crate) use action::Ask;
 pub use engine::{resolve_vars, RbStep, Resume, RunbookReport, Settings};
 pub use error::{distance, nearest, LoadError, Problem, RunbookError};
 pub use render::{outcome, render};

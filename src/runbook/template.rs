@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use crate::util::yaml::{Kind, Node};
 
 /// The `{{ … }}` references in a string, as (expression, byte offset of the `{{`).
-pub fn references(text: &str) -> Result<Vec<(String, usize)>, (String, usize)> {
+pub(super) fn references(text: &str) -> Result<Vec<(String, usize)>, (String, usize)> {
     let mut out = Vec::new();
     let mut rest = 0;
     while let Some(start) = text[rest..].find("{{") {
@@ -31,7 +31,7 @@ pub fn references(text: &str) -> Result<Vec<(String, usize)>, (String, usize)> {
 
 /// The values templates can read.
 #[derive(Debug, Clone, Default)]
-pub struct Scope {
+pub(super) struct Scope {
     pub vars: BTreeMap<String, String>,
     /// Step id → its outputs.
     pub steps: BTreeMap<String, BTreeMap<String, String>>,
@@ -39,7 +39,7 @@ pub struct Scope {
 }
 
 impl Scope {
-    pub fn lookup(&self, expr: &str) -> Result<String, String> {
+    pub(super) fn lookup(&self, expr: &str) -> Result<String, String> {
         if expr == "run.id" {
             return Ok(self.run_id.clone());
         }
@@ -67,12 +67,12 @@ impl Scope {
             .ok_or_else(|| format!("`{expr}` has no value"))
     }
 
-    pub fn render(&self, text: &str) -> Result<String, String> {
+    pub(super) fn render(&self, text: &str) -> Result<String, String> {
         self.render_as(text, false)
     }
 
     /// Renders a shell command: each value quoted for where it lands.
-    pub fn render_shell(&self, text: &str) -> Result<String, String> {
+    pub(super) fn render_shell(&self, text: &str) -> Result<String, String> {
         self.render_as(text, true)
     }
 
@@ -97,7 +97,7 @@ impl Scope {
     }
 
     /// Renders an action's `with`: for `exec`, the `command` and `unless` strings for the shell.
-    pub fn render_with(&self, uses: &str, with: &Node) -> Result<serde_json::Value, String> {
+    pub(super) fn render_with(&self, uses: &str, with: &Node) -> Result<serde_json::Value, String> {
         let Kind::Map(entries) = &with.kind else {
             return self.render_node(with);
         };
@@ -115,7 +115,7 @@ impl Scope {
     }
 
     /// Renders every scalar of a YAML tree into JSON (plain scalars keep their YAML type).
-    pub fn render_node(&self, node: &Node) -> Result<serde_json::Value, String> {
+    pub(super) fn render_node(&self, node: &Node) -> Result<serde_json::Value, String> {
         use serde_json::Value;
         Ok(match &node.kind {
             Kind::Scalar { text, quoted } if text.contains("{{") => {
@@ -197,7 +197,7 @@ impl Quote {
 }
 
 /// Whether a rendered `when:` holds: `a == b`, `a != b`, or a truthy value.
-pub fn truthy(rendered: &str) -> bool {
+pub(super) fn truthy(rendered: &str) -> bool {
     if let Some((a, b)) = rendered.split_once("!=") {
         return a.trim() != b.trim();
     }

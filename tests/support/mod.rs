@@ -8,31 +8,31 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-pub fn drctl_bin() -> &'static str {
+pub(crate) fn drctl_bin() -> &'static str {
     env!("CARGO_BIN_EXE_drctl")
 }
 
-pub fn drnode_bin() -> &'static str {
+pub(crate) fn drnode_bin() -> &'static str {
     env!("CARGO_BIN_EXE_drnode")
 }
 
 /// A finished command, with assertions that print its output when they fail.
-pub struct Run {
+pub(crate) struct Run {
     pub what: String,
     pub out: Output,
 }
 
 impl Run {
-    pub fn stdout(&self) -> String {
+    pub(crate) fn stdout(&self) -> String {
         String::from_utf8_lossy(&self.out.stdout).into_owned()
     }
-    pub fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         String::from_utf8_lossy(&self.out.stderr).into_owned()
     }
-    pub fn code(&self) -> i32 {
+    pub(crate) fn code(&self) -> i32 {
         self.out.status.code().unwrap_or(-1)
     }
-    pub fn dump(&self) -> String {
+    pub(crate) fn dump(&self) -> String {
         format!(
             "{}\nexit: {:?}\n--- stdout:\n{}\n--- stderr:\n{}",
             self.what,
@@ -42,7 +42,7 @@ impl Run {
         )
     }
     #[track_caller]
-    pub fn success(self) -> Self {
+    pub(crate) fn success(self) -> Self {
         assert!(
             self.out.status.success(),
             "command failed:\n{}",
@@ -51,12 +51,12 @@ impl Run {
         self
     }
     #[track_caller]
-    pub fn exit(self, code: i32) -> Self {
+    pub(crate) fn exit(self, code: i32) -> Self {
         assert_eq!(self.code(), code, "unexpected exit code:\n{}", self.dump());
         self
     }
     #[track_caller]
-    pub fn stderr_has(self, needle: &str) -> Self {
+    pub(crate) fn stderr_has(self, needle: &str) -> Self {
         assert!(
             self.stderr().contains(needle),
             "stderr lacks {needle:?}:\n{}",
@@ -65,7 +65,7 @@ impl Run {
         self
     }
     #[track_caller]
-    pub fn stdout_has(self, needle: &str) -> Self {
+    pub(crate) fn stdout_has(self, needle: &str) -> Self {
         assert!(
             self.stdout().contains(needle),
             "stdout lacks {needle:?}:\n{}",
@@ -74,7 +74,7 @@ impl Run {
         self
     }
     #[track_caller]
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.stdout())
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.dump()))
     }
@@ -84,7 +84,7 @@ impl Run {
 /// `procedure.*` (or `openldap.failover|switchover|repoint|demote`) step, each with `step`,
 /// `outcome`, `note` and the action in `args` (a subcommand is a front for a bundled runbook).
 #[track_caller]
-pub fn procedure_actions(report: &Value) -> Vec<Value> {
+pub(crate) fn procedure_actions(report: &Value) -> Vec<Value> {
     let steps = report["steps"]
         .as_array()
         .unwrap_or_else(|| panic!("no steps in {report}"));
@@ -102,7 +102,7 @@ pub fn procedure_actions(report: &Value) -> Vec<Value> {
 
 /// A report's plan, without its run id and timings: each step's name, action and outcome, and the
 /// procedure steps it expands to.
-pub fn plan_of(report: &Value) -> (Value, Vec<Value>, Value) {
+pub(crate) fn plan_of(report: &Value) -> (Value, Vec<Value>, Value) {
     let steps = report["steps"]
         .as_array()
         .unwrap_or_else(|| panic!("no steps in {report}"))
@@ -126,7 +126,13 @@ pub fn plan_of(report: &Value) -> (Value, Vec<Value>, Value) {
 /// --json`, `drctl SUB` and `drctl run RUNBOOK --var …` plan the same steps, with the same
 /// outcome, exit code and error.
 #[track_caller]
-pub fn assert_front_is_runbook(lab: &Lab, cwd: &Path, sub: &[&str], runbook: &str, vars: &[&str]) {
+pub(crate) fn assert_front_is_runbook(
+    lab: &Lab,
+    cwd: &Path,
+    sub: &[&str],
+    runbook: &str,
+    vars: &[&str],
+) {
     let mut a: Vec<&str> = sub.to_vec();
     a.extend(["--dry-run", "--json"]);
     let front = run(lab.drctl(&a).current_dir(cwd));
@@ -143,7 +149,7 @@ pub fn assert_front_is_runbook(lab: &Lab, cwd: &Path, sub: &[&str], runbook: &st
 }
 
 /// A command with the DRCTL_* environment of the machine removed.
-pub fn command(bin: &str, cwd: &Path) -> Command {
+pub(crate) fn command(bin: &str, cwd: &Path) -> Command {
     let mut c = Command::new(bin);
     c.current_dir(cwd);
     for (k, _) in std::env::vars() {
@@ -158,7 +164,7 @@ pub fn command(bin: &str, cwd: &Path) -> Command {
     c
 }
 
-pub fn run(mut c: impl std::borrow::BorrowMut<Command>) -> Run {
+pub(crate) fn run(mut c: impl std::borrow::BorrowMut<Command>) -> Run {
     let c = c.borrow_mut();
     let what = format!("{c:?}");
     let out = c.output().expect("spawn");
@@ -167,7 +173,11 @@ pub fn run(mut c: impl std::borrow::BorrowMut<Command>) -> Run {
 
 /// Polls `cond` until it returns Some, or panics after `deadline` naming `what`.
 #[track_caller]
-pub fn wait_for<T>(what: &str, deadline: Duration, mut cond: impl FnMut() -> Option<T>) -> T {
+pub(crate) fn wait_for<T>(
+    what: &str,
+    deadline: Duration,
+    mut cond: impl FnMut() -> Option<T>,
+) -> T {
     let until = Instant::now() + deadline;
     loop {
         if let Some(v) = cond() {
@@ -181,17 +191,17 @@ pub fn wait_for<T>(what: &str, deadline: Duration, mut cond: impl FnMut() -> Opt
 }
 
 /// A running lab in a temporary directory, torn down on drop.
-pub struct Lab {
+pub(crate) struct Lab {
     pub tmp: tempfile::TempDir,
     pub dir: PathBuf,
 }
 
 impl Lab {
-    pub fn up(nodes: u16) -> Lab {
+    pub(crate) fn up(nodes: u16) -> Lab {
         Self::up_with(nodes, &[])
     }
 
-    pub fn up_with(nodes: u16, extra: &[&str]) -> Lab {
+    pub(crate) fn up_with(nodes: u16, extra: &[&str]) -> Lab {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().join("lab");
         let lab = Lab { tmp, dir };
@@ -201,36 +211,36 @@ impl Lab {
         lab
     }
 
-    pub fn cwd(&self) -> &Path {
+    pub(crate) fn cwd(&self) -> &Path {
         self.tmp.path()
     }
 
-    pub fn cluster_file(&self) -> PathBuf {
+    pub(crate) fn cluster_file(&self) -> PathBuf {
         self.dir.join("cluster.yaml")
     }
 
     /// drctl aimed at this lab (by --lab-dir, so the cluster file is found through the lab).
-    pub fn drctl(&self, args: &[&str]) -> Command {
+    pub(crate) fn drctl(&self, args: &[&str]) -> Command {
         let mut c = command(drctl_bin(), self.cwd());
         c.arg("--lab-dir").arg(&self.dir).args(args);
         c
     }
 
-    pub fn run(&self, args: &[&str]) -> Run {
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
         run(self.drctl(args))
     }
 
-    pub fn ok(&self, args: &[&str]) -> Run {
+    pub(crate) fn ok(&self, args: &[&str]) -> Run {
         self.run(args).success()
     }
 
-    pub fn status(&self) -> Value {
+    pub(crate) fn status(&self) -> Value {
         self.ok(&["status", "--json"]).json()
     }
 
     /// Waits until the cluster is healthy and every node holds the same data.
     #[track_caller]
-    pub fn wait_converged(&self, deadline: Duration) -> Value {
+    pub(crate) fn wait_converged(&self, deadline: Duration) -> Value {
         wait_for("a healthy cluster with equal digests", deadline, || {
             let s = self.status();
             let nodes = s["nodes"].as_array()?;
@@ -242,11 +252,11 @@ impl Lab {
         })
     }
 
-    pub fn node_dir(&self, node: &str) -> PathBuf {
+    pub(crate) fn node_dir(&self, node: &str) -> PathBuf {
         self.dir.join(node)
     }
 
-    pub fn events(&self, node: &str) -> Vec<Value> {
+    pub(crate) fn events(&self, node: &str) -> Vec<Value> {
         self.ok(&["events", "--node", node, "--json", "--limit", "100000"])
             .json()
             .as_array()
@@ -261,7 +271,7 @@ impl Drop for Lab {
     }
 }
 
-pub fn node<'a>(status: &'a Value, name: &str) -> &'a Value {
+pub(crate) fn node<'a>(status: &'a Value, name: &str) -> &'a Value {
     status["nodes"]
         .as_array()
         .expect("nodes")
@@ -270,7 +280,7 @@ pub fn node<'a>(status: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no node {name} in {status}"))
 }
 
-pub fn count_lines(p: &Path) -> usize {
+pub(crate) fn count_lines(p: &Path) -> usize {
     std::fs::read_to_string(p)
         .map(|s| s.lines().filter(|l| !l.trim().is_empty()).count())
         .unwrap_or(0)

@@ -66,7 +66,7 @@ pub enum ClientError {
 }
 
 /// The cluster a calling node belongs to; a node of another cluster refuses the call.
-pub const CLUSTER_HEADER: &str = "x-drctl-cluster";
+pub(crate) const CLUSTER_HEADER: &str = "x-drctl-cluster";
 
 impl ClientError {
     /// The node did not answer at all (as opposed to answering with an error).
@@ -121,7 +121,7 @@ pub struct NodeClient {
 }
 
 /// Builds the shared reqwest client for `options`.
-pub fn http_client(options: &ClientOptions) -> Result<reqwest::Client, ClientError> {
+pub(crate) fn http_client(options: &ClientOptions) -> Result<reqwest::Client, ClientError> {
     let tls = tls::client_config(&options.trust)?;
     reqwest::Client::builder()
         .use_preconfigured_tls(tls)
@@ -138,7 +138,7 @@ pub fn http_client(options: &ClientOptions) -> Result<reqwest::Client, ClientErr
 }
 
 /// Checks a node URL: `https://host:port` with nothing else.
-pub fn parse_node_url(url: &str) -> Result<Url, ClientError> {
+pub(crate) fn parse_node_url(url: &str) -> Result<Url, ClientError> {
     let bad = |detail: &str| ClientError::BadUrl {
         url: url.to_string(),
         detail: detail.to_string(),
@@ -491,7 +491,7 @@ impl NodeClient {
 /// The cluster a certificate made by `drctl certs` names (its subject's organisation; DESIGN §3:
 /// node certificates carry the cluster). None for a certificate of any other PKI, which drctl
 /// does not judge.
-pub fn certificate_cluster(der: &[u8]) -> Option<String> {
+pub(crate) fn certificate_cluster(der: &[u8]) -> Option<String> {
     let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
     let by_drctl = cert
         .issuer()
@@ -527,7 +527,7 @@ fn find_rustls<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustl
 
 /// Checks an entry key, on both sides of the wire: `/`-separated segments, none empty, `.` or
 /// `..`, no control characters, at most 512 bytes.
-pub fn validate_key(key: &str) -> Result<(), String> {
+pub(crate) fn validate_key(key: &str) -> Result<(), String> {
     if key.is_empty() {
         return Err("the key is empty".into());
     }

@@ -74,7 +74,11 @@ struct Exported<'a> {
 }
 
 /// Writes the node's records after the common point to `path` as JSON lines; returns the count.
-pub async fn export_records(node: &Target, d: &Divergence, path: &Path) -> Result<u64, ProcError> {
+pub(super) async fn export_records(
+    node: &Target,
+    d: &Divergence,
+    path: &Path,
+) -> Result<u64, ProcError> {
     let mut records: Vec<LogRecord> = Vec::new();
     let mut after = d.common.seq;
     loop {

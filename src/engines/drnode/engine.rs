@@ -216,7 +216,7 @@ fn front(verb: Verb, args: &VerbArgs) -> Result<Front, ProcError> {
 }
 
 /// The cluster as `drctl status` shows it.
-pub fn status_report(view: &ClusterView, a: &Assessment) -> StatusReport {
+pub(super) fn status_report(view: &ClusterView, a: &Assessment) -> StatusReport {
     let nodes = view
         .nodes
         .iter()
@@ -345,7 +345,7 @@ fn status_table(view: &ClusterView, a: &Assessment) -> StatusTable {
 }
 
 /// Every node ranked for promotion, as `drctl candidates` shows it.
-pub fn candidates(view: &ClusterView) -> Candidates {
+pub(super) fn candidates(view: &ClusterView) -> Candidates {
     let ranked = rank(view);
     let rows = ranked
         .iter()

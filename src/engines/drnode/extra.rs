@@ -50,7 +50,7 @@ fn done(why: String) -> Result<Check, ProcError> {
     Ok(Check::Done(why))
 }
 
-pub async fn check(a: &Action, cl: &Cluster) -> Result<Check, ProcError> {
+pub(super) async fn check(a: &Action, cl: &Cluster) -> Result<Check, ProcError> {
     match a {
         Action::ReleaseRole { node, role } => {
             let roles = cl.probe().await.roles();
@@ -140,7 +140,7 @@ pub async fn check(a: &Action, cl: &Cluster) -> Result<Check, ProcError> {
     }
 }
 
-pub async fn apply(a: &Action, cl: &Cluster) -> Result<Option<String>, ProcError> {
+pub(super) async fn apply(a: &Action, cl: &Cluster) -> Result<Option<String>, ProcError> {
     match a {
         Action::ReleaseRole { node, role } => {
             cl.target(node)?.client.release_role(role).await?;
@@ -257,7 +257,7 @@ pub async fn apply(a: &Action, cl: &Cluster) -> Result<Option<String>, ProcError
     }
 }
 
-pub async fn verify_once(a: &Action, cl: &Cluster) -> Verified {
+pub(super) async fn verify_once(a: &Action, cl: &Cluster) -> Verified {
     if matches!(a, Action::ReleaseRole { .. }) {
         // The holder's answer is the release; it holds the role until the new record lands.
         return Ok(Ok(None));

@@ -11,7 +11,7 @@ use crate::api::{SyncMode, SyncState};
 use crate::engine::Check;
 
 /// How long a drain lasts if the procedure dies before resuming writes.
-pub const DRAIN_TTL_MS: u64 = 30_000;
+pub(super) const DRAIN_TTL_MS: u64 = 30_000;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]

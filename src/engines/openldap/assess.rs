@@ -26,7 +26,7 @@ pub struct LdapView {
     pub nodes: Vec<LdapNodeView>,
 }
 
-pub async fn probe(cluster: &str, nodes: &[LdapNode], timeout: Duration) -> LdapView {
+pub(super) async fn probe(cluster: &str, nodes: &[LdapNode], timeout: Duration) -> LdapView {
     let nodes = join_all(nodes.iter().map(|n| async move {
         let state = async {
             let mut s = n.connect(timeout).await?;
@@ -256,7 +256,7 @@ fn judge(view: &LdapView, n: &LdapNodeView, provider: Option<&str>) -> NodeAsses
     a
 }
 
-pub fn assess(view: &LdapView) -> Assessment {
+pub(super) fn assess(view: &LdapView) -> Assessment {
     let provider = view.provider();
     let nodes: Vec<NodeAssessment> = view
         .nodes

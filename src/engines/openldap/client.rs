@@ -195,17 +195,17 @@ impl Session {
 }
 
 /// A set of one value, for `Mod`.
-pub fn one(v: impl Into<String>) -> HashSet<String> {
+pub(super) fn one(v: impl Into<String>) -> HashSet<String> {
     HashSet::from([v.into()])
 }
 
 /// The first value of an attribute (case-insensitive name).
-pub fn first(e: &SearchEntry, attr: &str) -> Option<String> {
+pub(super) fn first(e: &SearchEntry, attr: &str) -> Option<String> {
     values(e, attr).into_iter().next()
 }
 
 /// All values of an attribute (case-insensitive name).
-pub fn values(e: &SearchEntry, attr: &str) -> Vec<String> {
+pub(super) fn values(e: &SearchEntry, attr: &str) -> Vec<String> {
     e.attrs
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(attr))

@@ -7,7 +7,7 @@ use super::state::{syncrepl_param, LdapRole, NodeState};
 use super::LdapCluster;
 use crate::engine::ProcError;
 
-pub fn follows(st: &NodeState, url: &str) -> bool {
+pub(super) fn follows(st: &NodeState, url: &str) -> bool {
     st.role == LdapRole::Consumer
         && st.provider_urls == [url.to_string()]
         && st
@@ -18,16 +18,16 @@ pub fn follows(st: &NodeState, url: &str) -> bool {
         && !st.read_only
 }
 
-pub fn is_provider(st: &NodeState) -> bool {
+pub(super) fn is_provider(st: &NodeState) -> bool {
     st.role == LdapRole::Provider && st.update_ref.is_empty()
 }
 
-pub fn same_data(a: &NodeState, b: &NodeState) -> bool {
+pub(super) fn same_data(a: &NodeState, b: &NodeState) -> bool {
     classify(&a.csn, &b.csn) == Position::InSync && a.fingerprint == b.fingerprint
 }
 
 /// The olcSyncrepl value pointing at `url`: the node's own (same rid), else another node's.
-pub async fn syncrepl_for(
+pub(super) async fn syncrepl_for(
     cl: &LdapCluster,
     st: &NodeState,
     node: &str,
@@ -53,7 +53,7 @@ pub async fn syncrepl_for(
 /// Whether consumer `s` holds everything the provider had before `s` was read (`before`),
 /// judged against the provider read after it (`after`) so that writes racing the probe never
 /// look like divergence. Equal CSNs must also mean equal data (after kill -9 they may not).
-pub fn caught_up(
+pub(super) fn caught_up(
     name: &str,
     s: &NodeState,
     before: &NodeState,
@@ -84,7 +84,7 @@ pub fn caught_up(
     Ok(Ok(()))
 }
 
-pub async fn converged(
+pub(super) async fn converged(
     cl: &LdapCluster,
     provider: &str,
     require: &[String],

@@ -197,7 +197,7 @@ impl Engine for Openldap {
 }
 
 /// The cluster as `drctl status` shows it.
-pub fn status_report(view: &LdapView, a: &Assessment) -> StatusReport {
+pub(crate) fn status_report(view: &LdapView, a: &Assessment) -> StatusReport {
     let nodes = view
         .nodes
         .iter()
@@ -313,7 +313,7 @@ fn status_table(view: &LdapView, a: &Assessment) -> StatusTable {
 }
 
 /// Ranked by the newest CSN for the provider's serverID (the lost one's, if lost).
-pub fn candidates(view: &LdapView) -> Candidates {
+pub(crate) fn candidates(view: &LdapView) -> Candidates {
     let provider = view.provider();
     let sid = match provider.as_deref().and_then(|p| view.state(p)) {
         Some(s) => Some(csn::sid_hex(s.server_id)),

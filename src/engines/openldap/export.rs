@@ -15,7 +15,7 @@ use crate::engine::ProcError;
 use crate::util::poll;
 
 /// One entry `node` holds that the provider never saw (in that version).
-pub struct Divergent {
+pub(super) struct Divergent {
     pub entry: SearchEntry,
     pub csn: String,
     /// The provider holds an entry with this DN (another version of it).
@@ -23,7 +23,7 @@ pub struct Divergent {
 }
 
 /// The divergent entries of `node` against `provider`, sorted by DN.
-pub async fn divergent(
+pub(super) async fn divergent(
     cl: &LdapCluster,
     node: &str,
     provider: &str,
@@ -83,7 +83,7 @@ fn ldif_line(out: &mut String, attr: &str, v: &[u8]) {
 }
 
 /// The LDIF of the divergent entries (user attributes only), parents before children.
-pub fn to_ldif(node: &str, provider: &str, entries: &[Divergent]) -> String {
+pub(super) fn to_ldif(node: &str, provider: &str, entries: &[Divergent]) -> String {
     let mut out = format!("# Entries {node} holds that {provider} never had (written by drctl).\n# Replay on the provider with: ldapadd -x -H URL -D DN -W -c -f THIS_FILE\n\n");
     let mut sorted: Vec<&Divergent> = entries.iter().collect();
     sorted.sort_by_key(|d| (d.entry.dn.matches(',').count(), d.entry.dn.clone()));
@@ -114,7 +114,7 @@ pub fn to_ldif(node: &str, provider: &str, entries: &[Divergent]) -> String {
 }
 
 /// Whether `path` already holds exactly these entries (a rerun need not write it again).
-pub fn exported(path: &Path, entries: &[Divergent]) -> bool {
+pub(super) fn exported(path: &Path, entries: &[Divergent]) -> bool {
     let Ok(text) = std::fs::read_to_string(path) else {
         return false;
     };
@@ -129,7 +129,7 @@ pub fn exported(path: &Path, entries: &[Divergent]) -> bool {
 }
 
 /// Writes the export and names every entry in the note.
-pub async fn export(
+pub(super) async fn export(
     cl: &LdapCluster,
     node: &str,
     provider: &str,
@@ -159,7 +159,7 @@ fn pid_alive(pid: i32) -> bool {
 
 /// Stops, wipes and restarts `node`: through its `reseed_command`, or through its `data_dir`
 /// and the command line slapd recorded in its olcArgsFile.
-pub async fn reseed(cl: &LdapCluster, node: &str) -> Result<String, ProcError> {
+pub(super) async fn reseed(cl: &LdapCluster, node: &str) -> Result<String, ProcError> {
     let n = cl.node(node)?.clone();
     let fail = |m: String| ProcError::failed(format!("reseed {node}: {m}"));
     if let Some(cmd) = &n.reseed_command {

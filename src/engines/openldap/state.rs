@@ -66,7 +66,7 @@ pub struct NodeState {
 }
 
 /// The value of `key=` in an olcSyncrepl value (quotes removed).
-pub fn syncrepl_param(value: &str, key: &str) -> Option<String> {
+pub(super) fn syncrepl_param(value: &str, key: &str) -> Option<String> {
     let mut rest = value;
     while let Some(i) = rest.find(&format!("{key}=")) {
         let before_ok = i == 0 || rest[..i].ends_with([' ', '}', '\t']);
@@ -93,7 +93,11 @@ fn parse_server_id(v: &str) -> u32 {
 
 /// Reads everything drctl needs from one bound session; without `scan`, only the configuration
 /// and contextCSN (no entry count, effective CSN or fingerprint: those read every entry).
-pub async fn read_state(s: &mut Session, suffix: &str, scan: bool) -> Result<NodeState, LdapError> {
+pub(super) async fn read_state(
+    s: &mut Session,
+    suffix: &str,
+    scan: bool,
+) -> Result<NodeState, LdapError> {
     let cfg = s
         .read("cn=config", &["olcServerID", "olcPidFile", "olcArgsFile"])
         .await?;

@@ -25,7 +25,7 @@ use crate::api::*;
 
 type Shared = State<Arc<Node>>;
 
-pub async fn serve(
+pub(super) async fn serve(
     node: Arc<Node>,
     listener: std::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,

@@ -5,7 +5,7 @@
 use super::{ClusterView, NodeView};
 use crate::api::{DbStatus, Role, SyncMode, SyncState};
 
-pub use crate::engine::Health;
+pub(crate) use crate::engine::Health;
 
 #[derive(Debug, Clone)]
 pub struct NodeAssessment {
@@ -29,7 +29,7 @@ pub struct Assessment {
     pub nodes: Vec<NodeAssessment>,
 }
 
-pub fn assess(view: &ClusterView) -> Assessment {
+pub(super) fn assess(view: &ClusterView) -> Assessment {
     let epoch = view.epoch();
     let primary = view.primary();
     let primaries_at_epoch: Vec<&NodeView> = view
@@ -284,7 +284,7 @@ fn assess_role(
 
 /// The SYNC cell of `drctl status`: `on`, `off` (the operator's command) or `suspended (N
 /// failures)` (stopped by itself, seed 001).
-pub fn sync_cell(s: &SyncState) -> String {
+pub(crate) fn sync_cell(s: &SyncState) -> String {
     match (s.mode(), &s.suspended) {
         (SyncMode::Suspended, Some(x)) => format!("suspended ({} failures)", x.failures),
         (SyncMode::Suspended, None) => "suspended".into(),

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use crate::api::{ClientError, Member, MemberState, NodeClient, NodeStatus, Role, RoleRecord};
 
-pub use assess::{sync_cell, Assessment, Health, NodeAssessment};
+pub(crate) use assess::{sync_cell, Assessment, Health};
 
 /// One node as listed in the inventory.
 #[derive(Clone)]

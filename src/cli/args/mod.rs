@@ -4,6 +4,20 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+mod certs;
+mod chaos;
+mod cluster;
+mod lab;
+mod runbook;
+
+pub(crate) use certs::CertsCommand;
+pub(crate) use chaos::ChaosArgs;
+pub(crate) use cluster::{
+    ApiArgs, EntryCommand, EventsArgs, HostsCommand, PackagesCommand, StatusArgs, SyncCommand,
+};
+pub(crate) use lab::{LabCommand, LabWriteArgs};
+pub(crate) use runbook::{DrillArgs, RunArgs, RunbookCommand};
+
 /// drctl: status and recovery procedures for replicated server groups.
 ///
 /// Exit codes: 0 done/healthy, 1 failed/unhealthy, 2 usage or invalid input,
@@ -217,12 +231,12 @@ pub enum Command {
     #[command(subcommand)]
     Lab(LabCommand),
     /// Run a runbook (a file or a bundled name), with a journal to resume from.
-    Run(super::runbook_args::RunArgs),
+    Run(super::args::RunArgs),
     /// List, show and validate runbooks.
     #[command(subcommand)]
-    Runbook(super::runbook_args::RunbookCommand),
+    Runbook(super::args::RunbookCommand),
     /// Prove runbooks on fresh labs: inject faults, run, check, tear down.
-    Drill(super::runbook_args::DrillArgs),
+    Drill(super::args::DrillArgs),
     /// Seeded fault campaigns on fresh labs, judged by an invariant checker; a failure prints
     /// the seed that replays it (`--seed S --runs 1`).
     Chaos(ChaosArgs),
@@ -265,318 +279,6 @@ pub struct ProcArgs {
 #[derive(Args, Debug)]
 pub struct JsonFlag {
     /// Print JSON.
-    #[arg(long)]
-    pub json: bool,
-}
-
-#[derive(Args, Debug)]
-pub struct StatusArgs {
-    /// Print the result as JSON.
-    #[arg(long)]
-    pub json: bool,
-    /// Redraw every interval until interrupted.
-    #[arg(long)]
-    pub watch: bool,
-    /// How often --watch redraws.
-    #[arg(long, default_value = "1s", value_parser = parse_duration)]
-    pub interval: std::time::Duration,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum EntryCommand {
-    /// Write KEY=VALUE through the primary (or --node).
-    Put {
-        /// The entry's key.
-        key: String,
-        /// The value to write.
-        value: String,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Print KEY's value as held by the primary (or --node).
-    Get {
-        /// The entry's key.
-        key: String,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// List entries.
-    List {
-        /// Only keys starting with this.
-        #[arg(long)]
-        prefix: Option<String>,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Delete KEY.
-    Rm {
-        /// The key to delete.
-        key: String,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Args, Debug)]
-pub struct EventsArgs {
-    /// Print the result as JSON.
-    #[arg(long)]
-    pub json: bool,
-    /// Show events after this id (per node).
-    #[arg(long, default_value_t = 0)]
-    pub after: u64,
-    /// At most this many events per node (the newest).
-    #[arg(long, default_value_t = 200)]
-    pub limit: u64,
-}
-
-#[derive(Args, Debug)]
-pub struct ApiArgs {
-    /// HTTP method: GET, PUT, POST, DELETE.
-    pub method: String,
-    /// Path, e.g. /v1/node.
-    pub path: String,
-    /// JSON body, or - to read it from stdin.
-    pub body: Option<String>,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum PackagesCommand {
-    /// List a node's package files (default: the primary's).
-    List {
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Upload FILE to a node (default: the primary).
-    Put {
-        /// The file to upload.
-        file: std::path::PathBuf,
-        /// The name on the node (default: the file's name).
-        #[arg(long)]
-        name: Option<String>,
-    },
-    /// Remove a package file from a node (default: the primary).
-    Rm {
-        /// The package file to remove.
-        name: String,
-    },
-    /// Copy the primary's package files to every replica (checksummed); remove extras.
-    Sync {
-        #[command(flatten)]
-        proc: ProcArgs,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum HostsCommand {
-    /// Print the hosts-file block: each node's unique name, then the alias (primary first).
-    Render,
-    /// Write the block into FILE between markers (idempotent).
-    Apply {
-        /// The hosts file to write the block into.
-        #[arg(long)]
-        file: std::path::PathBuf,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum SyncCommand {
-    /// Turn automatic (partial, record by record) replication to NODE on or off.
-    Auto {
-        /// on or off.
-        #[arg(value_parser = ["on", "off"])]
-        state: String,
-        /// The replica.
-        node: String,
-        #[command(flatten)]
-        proc: ProcArgs,
-    },
-    /// On-demand full sync: replace TO's replicated data with FROM's.
-    Full {
-        /// The node copied.
-        #[arg(long)]
-        from: String,
-        /// The node overwritten (its replicated data is replaced).
-        #[arg(long)]
-        to: String,
-        #[command(flatten)]
-        proc: ProcArgs,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum CertsCommand {
-    /// Create a cluster CA (ca.pem, ca.key) in DIR.
-    Init {
-        /// Where the CA goes.
-        #[arg(long)]
-        dir: PathBuf,
-        /// Cluster name, also the group identity in node certificates.
-        #[arg(long = "cluster-name", default_value = "drctl")]
-        cluster_name: String,
-    },
-    /// Issue NAME.pem / NAME.key signed by DIR's CA, naming the node and the cluster.
-    Issue {
-        /// The node's name (the certificate's subject).
-        name: String,
-        /// The CA's directory; the certificate is written there too.
-        #[arg(long)]
-        dir: PathBuf,
-        /// Cluster name, also the group identity in node certificates.
-        #[arg(long = "cluster-name", default_value = "drctl")]
-        cluster_name: String,
-        /// Extra subject alternative names (host names or IP addresses).
-        #[arg(long = "san")]
-        sans: Vec<String>,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum LabCommand {
-    /// Start a lab of N nodes of --kind (default drnode) on loopback, node-1 primary, and
-    /// wait until it is healthy.
-    Up {
-        /// How many nodes.
-        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=9))]
-        nodes: u16,
-        /// Log records each drnode keeps for partial sync.
-        #[arg(long)]
-        log_keep: Option<u64>,
-    },
-    /// The lab's processes.
-    Status {
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// SIGKILL a node.
-    Kill {
-        /// The lab node.
-        node: String,
-    },
-    /// SIGSTOP a node.
-    Pause {
-        /// The lab node.
-        node: String,
-    },
-    /// SIGCONT a paused node.
-    Resume {
-        /// The lab node.
-        node: String,
-    },
-    /// Stop (if running) and start a node again, keeping its data.
-    Restart {
-        /// The lab node.
-        node: String,
-    },
-    /// Stop every process the lab started and remove the lab directory.
-    Down {
-        /// Keep the directory (data, logs).
-        #[arg(long)]
-        keep: bool,
-    },
-    /// Write N entries through the cluster; log each acknowledged key.
-    Write(LabWriteArgs),
-    /// Measure switchover and failover on a fresh 3-node lab (not the one in --lab-dir).
-    Bench {
-        /// Switchovers to run (each to the next node).
-        #[arg(long, default_value_t = 3)]
-        rounds: usize,
-        /// Writes per second during the switchovers.
-        #[arg(long, default_value_t = 300.0)]
-        rate: f64,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Check that every key of an acked log is on a node (default: the primary).
-    Verify {
-        /// The log of acknowledged keys (`lab write --acked-log`).
-        #[arg(long, value_name = "FILE")]
-        acked_log: PathBuf,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Args, Debug, Clone)]
-pub struct LabWriteArgs {
-    /// How many entries to write.
-    #[arg(long)]
-    pub count: u64,
-    /// Writes per second (default: as fast as acknowledged).
-    #[arg(long)]
-    pub rate: Option<f64>,
-    /// Append each acknowledged key to FILE, one per line.
-    #[arg(long, value_name = "FILE")]
-    pub acked_log: Option<PathBuf>,
-    /// Key prefix (default: lab/<random>).
-    #[arg(long)]
-    pub prefix: Option<String>,
-    /// Give up on a write not acknowledged within this long.
-    #[arg(long, default_value = "30s", value_parser = parse_duration)]
-    pub write_timeout: std::time::Duration,
-    /// Print the result as JSON.
-    #[arg(long)]
-    pub json: bool,
-}
-
-#[derive(Args, Debug)]
-pub struct ChaosArgs {
-    /// How many runs (default 1 unless --duration is given).
-    #[arg(long, conflicts_with = "duration")]
-    pub runs: Option<u64>,
-    /// Run campaigns until this much time has passed, e.g. 30m, 1h.
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
-    pub duration: Option<std::time::Duration>,
-    /// The campaign's seed; run i uses seed S+i (default: drawn from the clock, and printed).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Nodes per lab, 3 to 5.
-    #[arg(long, default_value_t = 3)]
-    pub nodes: u16,
-    /// Faults to draw from, comma-separated (default: all): kill, pause, restart, wipe,
-    /// drctl-kill, race (with --kind openldap: kill, pause, restart, drctl-kill, race).
-    #[arg(long, value_name = "LIST")]
-    pub faults: Option<String>,
-    /// Procedures to draw from, comma-separated (default: all): switchover, failover, demote,
-    /// repoint, sync-on, standalone, join (with --kind openldap: the first four).
-    #[arg(long, value_name = "LIST")]
-    pub procedures: Option<String>,
-    /// Steps drawn per run.
-    #[arg(long, default_value_t = 6)]
-    pub steps: u32,
-    /// Longest delay drawn between a failure and the next step (the campaign's cap; past
-    /// `sync.max_failures` backoffs it tests late recovery).
-    #[arg(long, value_parser = parse_duration, default_value = "3s", value_name = "DURATION")]
-    pub max_delay: std::time::Duration,
-    /// `sync.max_failures` of the campaign's nodes: after this many failed pulls a replica gives
-    /// up syncing with a lost primary. The default 3 (about 2 s) makes the drawn delays cross
-    /// that point, so late recovery is part of every campaign; 30 is drnode's own default.
-    #[arg(long, default_value_t = 3, value_name = "N")]
-    pub sync_give_up: u32,
-    /// How long healing and recovery may take before a run fails `converges`.
-    #[arg(long, value_parser = parse_duration, default_value = "60s", value_name = "DURATION")]
-    pub deadline: std::time::Duration,
-    /// Writes per second of the write client.
-    #[arg(long, default_value_t = 20.0)]
-    pub rate: f64,
-    /// Print the schedules the seed draws and run nothing.
-    #[arg(long)]
-    pub schedule_only: bool,
-    /// Keep a failed run's lab, logs, acked-write log and journals under DIR/seed-S.
-    #[arg(long, value_name = "DIR")]
-    pub keep_failed: Option<PathBuf>,
-    /// Also write a JUnit XML report to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
-    /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
 }

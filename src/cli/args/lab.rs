@@ -1,0 +1,98 @@
+//! Command-line types of `drctl lab`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use crate::util::duration::parse_duration;
+
+#[derive(Subcommand, Debug)]
+pub enum LabCommand {
+    /// Start a lab of N nodes of --kind (default drnode) on loopback, node-1 primary, and
+    /// wait until it is healthy.
+    Up {
+        /// How many nodes.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=9))]
+        nodes: u16,
+        /// Log records each drnode keeps for partial sync.
+        #[arg(long)]
+        log_keep: Option<u64>,
+    },
+    /// The lab's processes.
+    Status {
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// SIGKILL a node.
+    Kill {
+        /// The lab node.
+        node: String,
+    },
+    /// SIGSTOP a node.
+    Pause {
+        /// The lab node.
+        node: String,
+    },
+    /// SIGCONT a paused node.
+    Resume {
+        /// The lab node.
+        node: String,
+    },
+    /// Stop (if running) and start a node again, keeping its data.
+    Restart {
+        /// The lab node.
+        node: String,
+    },
+    /// Stop every process the lab started and remove the lab directory.
+    Down {
+        /// Keep the directory (data, logs).
+        #[arg(long)]
+        keep: bool,
+    },
+    /// Write N entries through the cluster; log each acknowledged key.
+    Write(LabWriteArgs),
+    /// Measure switchover and failover on a fresh 3-node lab (not the one in --lab-dir).
+    Bench {
+        /// Switchovers to run (each to the next node).
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Writes per second during the switchovers.
+        #[arg(long, default_value_t = 300.0)]
+        rate: f64,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check that every key of an acked log is on a node (default: the primary).
+    Verify {
+        /// The log of acknowledged keys (`lab write --acked-log`).
+        #[arg(long, value_name = "FILE")]
+        acked_log: PathBuf,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct LabWriteArgs {
+    /// How many entries to write.
+    #[arg(long)]
+    pub count: u64,
+    /// Writes per second (default: as fast as acknowledged).
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Append each acknowledged key to FILE, one per line.
+    #[arg(long, value_name = "FILE")]
+    pub acked_log: Option<PathBuf>,
+    /// Key prefix (default: lab/<random>).
+    #[arg(long)]
+    pub prefix: Option<String>,
+    /// Give up on a write not acknowledged within this long.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub write_timeout: std::time::Duration,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
