@@ -583,12 +583,20 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__candidates)
-            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-o -h -V --json --output --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    return 0
+                    ;;
                 --cluster)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1095,7 +1103,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__drill)
-            opts="-h -V --all --junit --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-v -h -V --all --junit --verbose --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1463,12 +1471,28 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__events)
-            opts="-h -V --json --after --limit --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-o -f -h -V --json --output --since --type --follow --after --limit --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --type)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --after)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -4141,12 +4165,20 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__runbook__subcmd__list)
-            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-o -h -V --json --output --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    return 0
+                    ;;
                 --cluster)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -4453,12 +4485,20 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__status)
-            opts="-h -V --json --watch --interval --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-o -w -h -V --json --output --watch --interval --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    return 0
+                    ;;
                 --interval)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -44,18 +44,18 @@ complete -c drctl -n "__fish_drctl_needs_command" -f -a "api" -d 'Raw escape hat
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "candidates" -d 'Every node ranked for promotion, with the reason each can or cannot be promoted'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "switchover" -d 'Managed switchover: the primary drains, the target catches up, everyone switches'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "failover" -d 'Forced failover: promote a replica when the primary does not answer'
-complete -c drctl -n "__fish_drctl_needs_command" -f -a "repoint" -d 'Set the replicated `primary` setting and point every replica at it (seed 000)'
+complete -c drctl -n "__fish_drctl_needs_command" -f -a "repoint" -d 'Set the replicated `primary` setting and point every replica at it'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "demote" -d 'Turn a fenced or restored old primary into a replica, exporting its divergent writes'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "standalone" -d 'Stop a node replicating; it keeps its data'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "join" -d 'Make a node a replica of a primary; the node\'s replicated data is overwritten'
-complete -c drctl -n "__fish_drctl_needs_command" -f -a "sync" -d 'Replication modes (seed 001)'
+complete -c drctl -n "__fish_drctl_needs_command" -f -a "sync" -d 'Replication modes: automatic sync on or off, full sync on demand'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "seize-roles" -d 'Move the operation-master roles: transfer if the holder answers, seize if not'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "remove-instance" -d 'Metadata cleanup: remove a failed or retired instance from the instance set'
-complete -c drctl -n "__fish_drctl_needs_command" -f -a "removenode" -d 'Remove a member by host id (`removenode status` lists pending removals)'
+complete -c drctl -n "__fish_drctl_needs_command" -f -a "removenode" -d 'Remove a member by host id or name (`removenode status` lists pending removals)'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "services" -d 'Start or stop a node\'s services (node-local)'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "packages" -d 'Node-local package files'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "upgrade" -d 'Upgrade by dropping every node to standalone, running COMMAND per node, re-forming'
-complete -c drctl -n "__fish_drctl_needs_command" -f -a "hosts" -d 'Hosts-file block for the cluster alias (seed 004)'
+complete -c drctl -n "__fish_drctl_needs_command" -f -a "hosts" -d 'Hosts-file block for the cluster alias'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "certs" -d 'Cluster CA and node certificates'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "lab" -d 'A local cluster of real drnode processes, with fault injection'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "run" -d 'Run a runbook (a file or a bundled name), with a journal to resume from'
@@ -65,6 +65,10 @@ complete -c drctl -n "__fish_drctl_needs_command" -f -a "chaos" -d 'Seeded fault
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "man" -d 'Print the manual page (roff), generated from these definitions: `drctl man > drctl.1`'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drctl -n "__fish_drctl_using_subcommand status" -s o -l output -d 'Output format: table (fits 80 columns), wide (every column), json or yaml' -r -f -a "table\t'The columns that fit 80 columns'
+wide\t'Every column'
+json\t''
+yaml\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand status" -l interval -d 'How often --watch redraws' -r
 complete -c drctl -n "__fish_drctl_using_subcommand status" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand status" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
@@ -76,9 +80,9 @@ complete -c drctl -n "__fish_drctl_using_subcommand status" -l lab-dir -d 'The l
 complete -c drctl -n "__fish_drctl_using_subcommand status" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand status" -l json -d 'Print the result as JSON'
-complete -c drctl -n "__fish_drctl_using_subcommand status" -l watch -d 'Redraw every interval until interrupted'
-complete -c drctl -n "__fish_drctl_using_subcommand status" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand status" -l json -d 'Print the result as JSON (the same as -o json)'
+complete -c drctl -n "__fish_drctl_using_subcommand status" -s w -l watch -d 'Redraw every interval until interrupted'
+complete -c drctl -n "__fish_drctl_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand status" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand check" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand check" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
@@ -168,6 +172,12 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from help" -f -a "list" -d 'List entries'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from help" -f -a "rm" -d 'Delete KEY'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drctl -n "__fish_drctl_using_subcommand events" -s o -l output -d 'Output format: table (fits 80 columns), wide (every column), json or yaml' -r -f -a "table\t'The columns that fit 80 columns'
+wide\t'Every column'
+json\t''
+yaml\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand events" -l since -d 'Only events since then: a duration back from now (10m, 1h30m) or an RFC 3339 time' -r
+complete -c drctl -n "__fish_drctl_using_subcommand events" -l type -d 'Only events whose KIND column is this (repeat for several), e.g. promote, sync, lock. (`--kind` is taken: it chooses the engine.)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand events" -l after -d 'Show events after this id (per node)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand events" -l limit -d 'At most this many events per node (the newest)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand events" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -180,8 +190,9 @@ complete -c drctl -n "__fish_drctl_using_subcommand events" -l lab-dir -d 'The l
 complete -c drctl -n "__fish_drctl_using_subcommand events" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand events" -l json -d 'Print the result as JSON'
-complete -c drctl -n "__fish_drctl_using_subcommand events" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand events" -l json -d 'Print the result as JSON (the same as -o json)'
+complete -c drctl -n "__fish_drctl_using_subcommand events" -s f -l follow -d 'Keep printing new events as they happen, one line each, until interrupted'
+complete -c drctl -n "__fish_drctl_using_subcommand events" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand events" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand api" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand api" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
@@ -195,6 +206,10 @@ openldap\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand api" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand api" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand candidates" -s o -l output -d 'Output format: table (fits 80 columns), wide (every column), json or yaml' -r -f -a "table\t'The columns that fit 80 columns'
+wide\t'Every column'
+json\t''
+yaml\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
@@ -205,8 +220,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l lab-dir -d 'T
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l json -d 'Print JSON'
-complete -c drctl -n "__fish_drctl_using_subcommand candidates" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l json -d 'Print the result as JSON (the same as -o json)'
+complete -c drctl -n "__fish_drctl_using_subcommand candidates" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l to -d 'The node to make primary' -r
 complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l expect-primary -d 'Refuse unless this node is the primary' -r
@@ -856,6 +871,10 @@ complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -f -a "validate" -d 'Check runbook files: exit 2 naming each problem\'s file, line, column and YAML path'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -f -a "actions" -d 'Every action a step can use, with its parameters'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: table (fits 80 columns), wide (every column), json or yaml' -r -f -a "table\t'The columns that fit 80 columns'
+wide\t'Every column'
+json\t''
+yaml\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
@@ -866,8 +885,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_sub
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -l json -d 'Print the result as JSON'
-complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -l json -d 'Print the result as JSON (the same as -o json)'
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from show" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from show" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
@@ -923,6 +942,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand drill" -l kind -d 'Which nod
 openldap\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand drill" -l all -d 'Every bundled runbook\'s drill'
+complete -c drctl -n "__fish_drctl_using_subcommand drill" -s v -l verbose -d 'Show each drill\'s steps and checks (by default: one line per drill)'
 complete -c drctl -n "__fish_drctl_using_subcommand drill" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand drill" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand drill" -s V -l version -d 'Print version'
@@ -985,18 +1005,18 @@ complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_su
 complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos man completions help" -f -a "candidates" -d 'Every node ranked for promotion, with the reason each can or cannot be promoted'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos man completions help" -f -a "switchover" -d 'Managed switchover: the primary drains, the target catches up, everyone switches'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos man completions help" -f -a "failover" -d 'Forced failover: promote a replica when the primary does not answer'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos man completions help" -f -a "repoint" -d 'Set the replicated `primary` setting and point every replica at it (seed 000)'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos man completions help" -f -a "repoint" -d 'Set the replicated `primary` setting and point every replica at it'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos man completions help" -f -a "demote" -d 'Turn a fenced or restored old primary into a replica, exporting its divergent writes'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos man completions help" -f -a "standalone" -d 'Stop a node replicating; it keeps its data'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos man completions help" -f -a "join" -d 'Make a node a replica of a primary; the node\'s replicated data is overwritten'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos man completions help" -f -a "sync" -d 'Replication modes (seed 001)'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos man completions help" -f -a "sync" -d 'Replication modes: automatic sync on or off, full sync on demand'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos man completions help" -f -a "seize-roles" -d 'Move the operation-master roles: transfer if the holder answers, seize if not'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos man completions help" -f -a "remove-instance" -d 'Metadata cleanup: remove a failed or retired instance from the instance set'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos man completions help" -f -a "removenode" -d 'Remove a member by host id (`removenode status` lists pending removals)'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos man completions help" -f -a "removenode" -d 'Remove a member by host id or name (`removenode status` lists pending removals)'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos man completions help" -f -a "services" -d 'Start or stop a node\'s services (node-local)'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos man completions help" -f -a "packages" -d 'Node-local package files'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos man completions help" -f -a "upgrade" -d 'Upgrade by dropping every node to standalone, running COMMAND per node, re-forming'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos man completions help" -f -a "hosts" -d 'Hosts-file block for the cluster alias (seed 004)'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos man completions help" -f -a "hosts" -d 'Hosts-file block for the cluster alias'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos man completions help" -f -a "certs" -d 'Cluster CA and node certificates'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos man completions help" -f -a "lab" -d 'A local cluster of real drnode processes, with fault injection'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos man completions help" -f -a "run" -d 'Run a runbook (a file or a bundled name), with a journal to resume from'

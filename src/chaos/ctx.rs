@@ -110,6 +110,14 @@ impl Ctx<'_> {
                 let primary = self.resolve(Pick::Primary).await;
                 proc_args(&["join", &self.resolve(node).await, "--primary", &primary])
             }
+            Proc::SeizeRoles { to } => proc_args(&["seize-roles", "--to", &self.resolve(to).await]),
+            Proc::Removenode { node } => proc_args(&["removenode", &self.resolve(node).await]),
+            Proc::Run { to } => proc_args(&[
+                "run",
+                "managed-switchover",
+                "--var",
+                &format!("to={}", self.resolve(to).await),
+            ]),
         }
     }
 

@@ -130,7 +130,12 @@ impl LCtx<'_> {
                 proc_args(&["repoint", "--primary", &self.resolve(Pick::Primary).await])
             }
             // Not OpenLDAP procedures (`--procedures` refuses them for this kind).
-            Proc::SyncOn { .. } | Proc::Standalone { .. } | Proc::Join { .. } => return None,
+            Proc::SyncOn { .. }
+            | Proc::Standalone { .. }
+            | Proc::Join { .. }
+            | Proc::SeizeRoles { .. }
+            | Proc::Removenode { .. }
+            | Proc::Run { .. } => return None,
         })
     }
 

@@ -1,7 +1,8 @@
 //! The operator policy after healing: what the README tells a person to do, through the drctl
 //! binary with `--json`: `check`; if unhealthy, `status`, then one remedy (resume a run whose
-//! lock is still held, failover when no primary, demote a fenced or second primary, join a
-//! standalone, turn sync back on, repoint), and `check` again, until healthy or the deadline.
+//! lock is still held, failover when no primary, rejoin a removed member, demote a fenced or
+//! second primary, join a standalone, turn sync back on, repoint), and `check` again, until
+//! healthy or the deadline.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -43,7 +44,9 @@ pub(crate) async fn recover(ctx: &mut Ctx<'_>, deadline: Duration) -> Result<(),
             .filter_map(|n| n.ok().map(|s| s.digest.as_str()))
             .collect();
         let all_up = view.nodes.iter().all(|n| n.ok().is_some());
-        if check.exit == Some(0) && digests.len() == 1 && all_up {
+        // A removed member is not recovered until it has rejoined.
+        let removed = view.nodes.iter().any(|n| view.is_removed(n));
+        if check.exit == Some(0) && digests.len() == 1 && all_up && !removed {
             ctx.note("policy: drctl check", "exit 0, digests equal");
             return Ok(());
         }
@@ -109,7 +112,11 @@ pub(crate) async fn recover(ctx: &mut Ctx<'_>, deadline: Duration) -> Result<(),
                 })
                 .collect();
             bad.sort_by_key(|r| r["sync"]["phase"] != "diverged");
-            let standalone = up.iter().find(|r| s(r, "role") == "standalone");
+            // A removed member is brought back the README's way: `rejoin-removed-node`.
+            let removed = up.iter().find(|r| s(r, "member_state") == "removed");
+            let standalone = up
+                .iter()
+                .find(|r| s(r, "role") == "standalone" && s(r, "member_state") != "removed");
             // Off by command or suspended after failures: `check` names `sync auto on` for both.
             let sync_off = up.iter().find(|r| {
                 s(r, "role") == "replica"
@@ -125,6 +132,16 @@ pub(crate) async fn recover(ctx: &mut Ctx<'_>, deadline: Duration) -> Result<(),
             // Replicas first (a demote verifies that every reachable node follows the
             // primary); a remedy that failed twice gives way to the next one.
             let mut remedies = Vec::new();
+            if let Some(n) = removed {
+                remedies.push(proc_args(&[
+                    "run",
+                    "rejoin-removed-node",
+                    "--var",
+                    &format!("node={}", s(n, "name")),
+                    "--var",
+                    &format!("primary={pname}"),
+                ]));
+            }
             if let Some(n) = sync_off {
                 remedies.push(proc_args(&["sync", "auto", "on", s(n, "name")]));
             }

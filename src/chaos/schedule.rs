@@ -29,7 +29,13 @@ pub(crate) const PROCEDURES: &[&str] = &[
     "sync-on",
     "standalone",
     "join",
+    "seize-roles",
+    "removenode",
+    "run",
 ];
+/// The procedures added after the first campaigns: drawn from a side stream, so that a seed
+/// drawn before they existed replays the same schedule.
+const LATER: &[&str] = &["seize-roles", "removenode", "run"];
 
 /// Which node a step acts on, resolved when the step runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,13 +53,35 @@ pub(crate) enum Pick {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "proc")]
 pub(crate) enum Proc {
-    Switchover { to: Pick },
+    Switchover {
+        to: Pick,
+    },
     Failover,
-    Demote { node: Pick },
+    Demote {
+        node: Pick,
+    },
     Repoint,
-    SyncOn { node: Pick },
-    Standalone { node: Pick },
-    Join { node: Pick },
+    SyncOn {
+        node: Pick,
+    },
+    Standalone {
+        node: Pick,
+    },
+    Join {
+        node: Pick,
+    },
+    /// `seize-roles --to NODE` (transfer when the holder answers).
+    SeizeRoles {
+        to: Pick,
+    },
+    /// `removenode NODE` by name (refused for the primary or a role holder).
+    Removenode {
+        node: Pick,
+    },
+    /// `run managed-switchover --var to=NODE`: a bundled runbook through `drctl run`.
+    Run {
+        to: Pick,
+    },
 }
 
 /// What happens after drctl was killed part-way.
@@ -135,10 +163,15 @@ fn pick(rng: &mut StdRng) -> Pick {
 }
 
 fn procedure(rng: &mut StdRng, mix: &Mix) -> Option<Proc> {
-    if mix.procedures.is_empty() {
-        return None;
+    let first: Vec<&String> = mix
+        .procedures
+        .iter()
+        .filter(|p| !LATER.contains(&p.as_str()))
+        .collect();
+    if first.is_empty() {
+        return later(rng, mix);
     }
-    let name = &mix.procedures[rng.random_range(0..mix.procedures.len())];
+    let name = first[rng.random_range(0..first.len())];
     Some(match name.as_str() {
         "switchover" => Proc::Switchover {
             to: Pick::Other(rng.random_range(0..4)),
@@ -158,6 +191,35 @@ fn procedure(rng: &mut StdRng, mix: &Mix) -> Option<Proc> {
             node: Pick::Other(rng.random_range(0..4)),
         },
     })
+}
+
+/// One of the [`LATER`] procedures the mix has, if any.
+fn later(rng: &mut StdRng, mix: &Mix) -> Option<Proc> {
+    let names: Vec<&String> = mix
+        .procedures
+        .iter()
+        .filter(|p| LATER.contains(&p.as_str()))
+        .collect();
+    if names.is_empty() {
+        return None;
+    }
+    let name = names[rng.random_range(0..names.len())];
+    let other = Pick::Other(rng.random_range(0..4));
+    Some(match name.as_str() {
+        "seize-roles" => Proc::SeizeRoles { to: other },
+        "removenode" => Proc::Removenode { node: other },
+        _ => Proc::Run { to: other },
+    })
+}
+
+/// The procedure drawn from the main stream, replaced one time in four by a [`LATER`] one drawn
+/// from the side stream (the main stream is consumed as before either way).
+fn procedure_or_later(rng: &mut StdRng, side: &mut StdRng, mix: &Mix) -> Option<Proc> {
+    let drawn = procedure(rng, mix);
+    if drawn.is_some() && side.random_bool(0.25) {
+        return later(side, mix).or(drawn);
+    }
+    drawn
 }
 
 /// Draws the schedule of the run with this seed.
@@ -192,7 +254,7 @@ pub(crate) fn draw(seed: u64, nodes: u16, mix: &Mix) -> Schedule {
                 node: Pick::Other(rng.random_range(0..4)),
             }),
             5 if has("drctl-kill") => {
-                if let Some(proc) = procedure(&mut rng, mix) {
+                if let Some(proc) = procedure_or_later(&mut rng, &mut side, mix) {
                     steps.push(Step::KillDrctl {
                         proc,
                         after_ms: rng.random_range(50..=1500),
@@ -213,7 +275,7 @@ pub(crate) fn draw(seed: u64, nodes: u16, mix: &Mix) -> Schedule {
                     });
                 }
             }
-            _ => match procedure(&mut rng, mix) {
+            _ => match procedure_or_later(&mut rng, &mut side, mix) {
                 Some(proc @ (Proc::Switchover { .. } | Proc::Failover))
                     if has("promoted-dies") && side.random_bool(0.5) =>
                 {

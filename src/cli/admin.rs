@@ -40,7 +40,7 @@ async fn removenode_status(ctx: &Context, json: bool) -> Result<(), CliError> {
             r.missing.join(", "),
         ]);
     }
-    println!("{t}");
+    println!("{}", super::output::render(&t));
     Ok(())
 }
 

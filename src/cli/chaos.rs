@@ -111,7 +111,7 @@ pub async fn cmd_chaos(g: &GlobalArgs, a: &ChaosArgs) -> Result<(), CliError> {
                 summary.runs.to_string(),
             ]);
         }
-        println!("{t}");
+        println!("{}", super::output::render(&t));
         println!(
             "seed {}: {} run(s), {} passed, {} failed{}; {} faults, {} procedures; writes: {} \
              acknowledged, {} lost, {} exported; {:.2} runs/min",

@@ -155,29 +155,15 @@ pub(super) async fn cmd_drill(g: &super::args::GlobalArgs, a: &DrillArgs) -> Res
     if a.json {
         print_json(&reports);
     } else {
-        let mut t = table(&[
-            "DRILL",
-            "RESULT",
-            "RECOVERY MS",
-            "TOTAL MS",
-            "STEPS (ms)",
-            "CHECKS",
-        ]);
+        let mut headers = vec!["DRILL", "RESULT", "RECOVERY MS", "TOTAL MS"];
+        headers.extend(if a.verbose {
+            ["STEPS (ms)", "CHECKS"].as_slice()
+        } else {
+            ["NOTE"].as_slice()
+        });
+        let mut t = table(&headers);
         for r in &reports {
-            let steps: Vec<String> = r
-                .steps
-                .iter()
-                .map(|s| format!("{} {} ({})", s.ms, s.name, s.outcome))
-                .collect();
-            let checks: Vec<String> = r
-                .expectations
-                .iter()
-                .map(|e| format!("{} {}", if e.ok { "ok" } else { "FAIL" }, e.what))
-                .chain(r.error.clone())
-                .chain(r.skipped.clone())
-                .chain(r.waits.clone())
-                .collect();
-            t.add_row(vec![
+            let mut row = vec![
                 r.runbook.clone(),
                 match (r.passed, &r.skipped) {
                     (_, Some(_)) => "skip",
@@ -187,11 +173,36 @@ pub(super) async fn cmd_drill(g: &super::args::GlobalArgs, a: &DrillArgs) -> Res
                 .into(),
                 r.recovery_ms.to_string(),
                 r.total_ms.to_string(),
-                steps.join("\n"),
-                checks.join("\n"),
-            ]);
+            ];
+            let failed_checks = r.expectations.iter().filter(|e| !e.ok);
+            if a.verbose {
+                let steps: Vec<String> = r
+                    .steps
+                    .iter()
+                    .map(|s| format!("{} {} ({})", s.ms, s.name, s.outcome))
+                    .collect();
+                let checks: Vec<String> = r
+                    .expectations
+                    .iter()
+                    .map(|e| format!("{} {}", if e.ok { "ok" } else { "FAIL" }, e.what))
+                    .chain(r.error.clone())
+                    .chain(r.skipped.clone())
+                    .chain(r.waits.clone())
+                    .collect();
+                row.extend([steps.join("\n"), checks.join("\n")]);
+            } else {
+                // Why it failed or was skipped, or why it took long on purpose.
+                let note: Vec<String> = failed_checks
+                    .map(|e| format!("FAIL {}", e.what))
+                    .chain(r.error.clone())
+                    .chain(r.skipped.clone())
+                    .chain(r.waits.clone())
+                    .collect();
+                row.push(note.join("\n"));
+            }
+            t.add_row(row);
         }
-        println!("{t}");
+        println!("{}", super::output::render(&t));
         // The plain closing line CI logs are read by.
         let skipped = reports.iter().filter(|r| r.skipped.is_some()).count();
         let failed = reports.iter().filter(|r| !r.passed).count();

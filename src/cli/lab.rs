@@ -49,7 +49,7 @@ pub(super) async fn cmd_lab(global: &GlobalArgs, cmd: &LabCommand) -> Result<(),
                     t.add_row(vec![r.name, pid, r.state.to_string(), r.url]);
                 }
                 println!("{} lab in {}", lab.kind(), lab.dir().display());
-                println!("{t}");
+                println!("{}", super::output::render(&t));
             }
             Ok(())
         }
@@ -192,7 +192,10 @@ async fn up(global: &GlobalArgs, nodes: u16, log_keep: Option<u64>) -> Result<()
         .map_err(|e| CliError::failed(e.to_string()))?;
     let opened = registry::open(engine, &global, Some(inv)).await?;
     let status = super::args::StatusArgs {
-        json: false,
+        out: super::args::OutputArgs {
+            json: false,
+            output: None,
+        },
         watch: false,
         interval: Duration::from_secs(1),
     };
@@ -337,7 +340,7 @@ async fn bench(global: &GlobalArgs, rounds: usize, rate: f64, json: bool) -> Res
         format!("{:.0}", r.writes_per_s_8_clients),
         ">= 10000".into(),
     ]);
-    println!("{t}");
+    println!("{}", super::output::render(&t));
     if r.writes_lost > 0 {
         return Err(CliError::failed(format!(
             "{} acknowledged writes lost",

@@ -108,14 +108,14 @@ async fn on_cluster(cli: &Cli, verb: Verb, named: Option<&str>) -> Result<(), Cl
     match &cli.command {
         Command::Status(a) => status::cmd_status(engine.as_ref(), a).await,
         Command::Check(a) => status::cmd_check(engine.as_ref(), a.json).await,
-        Command::Candidates(a) => status::cmd_candidates(engine.as_ref(), a.json).await,
+        Command::Candidates(a) => status::cmd_candidates(engine.as_ref(), a.format()).await,
         // `repoint --list`: with `--primary` it is a front, run above.
         Command::Repoint { proc, .. } => {
             let (json, table) = engine.repoint_list().await?;
             if proc.json {
                 output::print_json(&json);
             } else {
-                println!("{}", status::plain(&table));
+                println!("{}", output::render(&status::plain(&table)));
             }
             Ok(())
         }

@@ -5,7 +5,7 @@ use comfy_table::{Cell, Color};
 
 use crate::engine::Health;
 
-pub use crate::util::table::{color_enabled, table};
+pub use crate::util::table::{color_enabled, render, table};
 
 pub fn health_cell(h: Health) -> Cell {
     let (text, color) = match h {
@@ -24,6 +24,12 @@ pub fn health_cell(h: Health) -> Cell {
 /// Prints JSON to stdout, pretty, with every secret hidden (`crate::util::redact`).
 pub fn print_json(value: &impl serde::Serialize) {
     print_json_text(&serde_json::to_string_pretty(value).expect("output serializes"));
+}
+
+/// Prints YAML to stdout, with every secret hidden.
+pub fn print_yaml(value: &impl serde::Serialize) {
+    let text = serde_yaml::to_string(value).expect("output serializes");
+    print!("{}", crate::util::redact::redact(&text));
 }
 
 /// Writes bytes to stdout as they are (a manual page).

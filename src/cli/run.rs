@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::args::GlobalArgs;
+use super::args::{Format, GlobalArgs};
 use super::args::{RunArgs, RunbookCommand};
 use super::error::CliError;
 use super::output::{print_json, table};
@@ -169,7 +169,7 @@ pub(super) fn print_report(r: &RunbookReport, json: bool) {
 
 pub(super) fn cmd_runbook(c: &RunbookCommand) -> Result<(), CliError> {
     match c {
-        RunbookCommand::List { json } => {
+        RunbookCommand::List(out) => {
             let mut rows = Vec::new();
             for name in runbook::bundled::names() {
                 let rb = runbook::load(name)?;
@@ -184,22 +184,33 @@ pub(super) fn cmd_runbook(c: &RunbookCommand) -> Result<(), CliError> {
                 row.insert("drill", serde_json::json!(rb.drill.is_some()));
                 rows.push(row);
             }
-            if *json {
-                print_json(&rows);
-            } else {
-                let mut t = table(&["NAME", "PARAMS", "STEPS", "DRILL", "DESCRIPTION"]);
-                for r in &rows {
-                    let params: Vec<String> =
-                        serde_json::from_value(r["params"].clone()).unwrap_or_default();
-                    t.add_row(vec![
-                        r["name"].as_str().unwrap_or("").to_string(),
-                        params.join(", "),
-                        r["steps"].to_string(),
-                        if r["drill"] == true { "yes" } else { "no" }.into(),
-                        r["description"].as_str().unwrap_or("").to_string(),
-                    ]);
+            let format = out.format();
+            match format {
+                Format::Json => print_json(&rows),
+                Format::Yaml => super::output::print_yaml(&rows),
+                Format::Table | Format::Wide => {
+                    let wide = format == Format::Wide;
+                    let headers: &[&str] = if wide {
+                        &["NAME", "PARAMS", "STEPS", "DRILL", "DESCRIPTION"]
+                    } else {
+                        &["NAME", "DRILL", "DESCRIPTION"]
+                    };
+                    let mut t = table(headers);
+                    for r in &rows {
+                        let params: Vec<String> =
+                            serde_json::from_value(r["params"].clone()).unwrap_or_default();
+                        let mut cells = vec![
+                            r["name"].as_str().unwrap_or("").to_string(),
+                            if r["drill"] == true { "yes" } else { "no" }.into(),
+                            r["description"].as_str().unwrap_or("").to_string(),
+                        ];
+                        if wide {
+                            cells.splice(1..1, [params.join(", "), r["steps"].to_string()]);
+                        }
+                        t.add_row(cells);
+                    }
+                    println!("{}", super::output::render(&t));
                 }
-                println!("{t}");
             }
             Ok(())
         }
@@ -254,7 +265,7 @@ pub(super) fn cmd_runbook(c: &RunbookCommand) -> Result<(), CliError> {
                         a.summary.to_string(),
                     ]);
                 }
-                println!("{t}");
+                println!("{}", super::output::render(&t));
             }
             Ok(())
         }

@@ -3,9 +3,9 @@
 
 use serde_json::json;
 
-use super::args::StatusArgs;
+use super::args::{Format, StatusArgs};
 use super::error::CliError;
-use super::output::{health_cell, print_json, table};
+use super::output::{health_cell, print_json, print_yaml, render, table};
 use crate::engine::{Candidates, Engine, StatusReport, StatusTable};
 
 pub(super) async fn cmd_status(engine: &dyn Engine, args: &StatusArgs) -> Result<(), CliError> {
@@ -18,15 +18,21 @@ pub(super) async fn cmd_status(engine: &dyn Engine, args: &StatusArgs) -> Result
     } else {
         None
     };
+    let format = args.out.format();
     loop {
         let report = engine.status().await?;
-        if args.json {
-            print_json(&report);
-        } else {
-            if args.watch && super::output::color_enabled() {
-                print!("\x1b[2J\x1b[H");
+        match format {
+            Format::Json => print_json(&Versioned::new(&report)),
+            Format::Yaml => print_yaml(&Versioned::new(&report)),
+            Format::Table | Format::Wide => {
+                if args.watch {
+                    if super::output::color_enabled() {
+                        print!("\x1b[2J\x1b[H");
+                    }
+                    println!("{}", watch_line(args.interval));
+                }
+                print_table(&report, format == Format::Wide);
             }
-            print_table(&report);
         }
         let Some(interrupt) = interrupt.as_mut() else {
             return Ok(());
@@ -38,19 +44,54 @@ pub(super) async fn cmd_status(engine: &dyn Engine, args: &StatusArgs) -> Result
     }
 }
 
+/// The version of `status --json`'s shape: it changes only when a key is removed or changes
+/// meaning (new keys may appear).
+const STATUS_SCHEMA: u32 = 1;
+
+/// A document with its schema version as the first key.
+#[derive(serde::Serialize)]
+struct Versioned<'a, T> {
+    schema: u32,
+    #[serde(flatten)]
+    body: &'a T,
+}
+
+impl<'a, T> Versioned<'a, T> {
+    fn new(body: &'a T) -> Self {
+        Versioned {
+            schema: STATUS_SCHEMA,
+            body,
+        }
+    }
+}
+
 pub(super) async fn cmd_check(engine: &dyn Engine, json: bool) -> Result<(), CliError> {
     let r = engine.status().await?;
     report_check(&r.cluster, r.healthy, &r.problems, json)
 }
 
-pub(super) async fn cmd_candidates(engine: &dyn Engine, json: bool) -> Result<(), CliError> {
+pub(super) async fn cmd_candidates(engine: &dyn Engine, format: Format) -> Result<(), CliError> {
     let c: Candidates = engine.candidates().await?;
-    if json {
-        print_json(&c);
-    } else {
-        println!("{}", plain(&c.table));
+    match format {
+        Format::Json => print_json(&c),
+        Format::Yaml => print_yaml(&c),
+        Format::Table | Format::Wide => println!("{}", render(&plain(&c.table))),
     }
     Ok(())
+}
+
+/// The line above each redraw of `status --watch`: how often, and when this one was taken.
+fn watch_line(interval: std::time::Duration) -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let at = now
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
+        ))
+        .unwrap_or_default();
+    format!(
+        "every {}, last {at} (Ctrl-C to stop)",
+        crate::util::duration::human(interval)
+    )
 }
 
 /// A listing's table without health (candidates, repoint targets).
@@ -89,17 +130,26 @@ pub(super) fn report_check(
     }
 }
 
-fn print_table(r: &StatusReport) {
-    let mut columns = r.table.columns.clone();
+/// The status table: the engine's narrow columns (all of them when `wide`), then HEALTH.
+fn print_table(r: &StatusReport, wide: bool) {
+    let shown: Vec<usize> = (0..r.table.columns.len())
+        .filter(|&i| {
+            wide || r.table.narrow.is_empty() || r.table.narrow.contains(&r.table.columns[i])
+        })
+        .collect();
+    let mut columns: Vec<&str> = shown.iter().map(|&i| r.table.columns[i]).collect();
     columns.push("HEALTH");
     let mut t = table(&columns);
     for (cells, node) in r.table.rows.iter().zip(&r.nodes) {
-        let mut row: Vec<comfy_table::Cell> = cells.iter().map(comfy_table::Cell::new).collect();
+        let mut row: Vec<comfy_table::Cell> = shown
+            .iter()
+            .map(|&i| comfy_table::Cell::new(cells.get(i).map(String::as_str).unwrap_or("-")))
+            .collect();
         row.push(health_cell(node.health));
         t.add_row(row);
     }
     println!("{}", r.table.headline);
-    println!("{t}");
+    println!("{}", render(&t));
     if r.healthy {
         println!("healthy");
     } else {

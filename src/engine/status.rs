@@ -38,7 +38,7 @@ pub struct StatusRow {
     pub health: Health,
     pub reasons: Vec<String>,
     /// Why the node gave no answer.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Why the node did not answer (null when it did).
     pub error: Option<String>,
     /// The engine's own fields.
     #[serde(flatten)]
@@ -46,7 +46,15 @@ pub struct StatusRow {
 }
 
 impl StatusRow {
+    /// This row with one more engine field in `detail`.
+    pub fn with_detail(mut self, key: &str, value: Value) -> StatusRow {
+        self.detail.insert(key.to_string(), value);
+        self
+    }
+
     /// A node that did not answer: only its name, URL, health and why.
+    /// A node that did not answer, with the engine's `detail_keys` (its own per-node fields)
+    /// present and null, so that every row has the same keys.
     pub fn unreachable(
         name: &str,
         kind: &'static str,
@@ -54,6 +62,7 @@ impl StatusRow {
         health: Health,
         reasons: Vec<String>,
         error: String,
+        detail_keys: &[&str],
     ) -> StatusRow {
         StatusRow {
             name: name.to_string(),
@@ -75,7 +84,11 @@ impl StatusRow {
             health,
             reasons,
             error: Some(error),
-            detail: Map::new(),
+            // The same keys as a node that answers, each unknown.
+            detail: detail_keys
+                .iter()
+                .map(|k| (k.to_string(), Value::Null))
+                .collect(),
         }
     }
 }
@@ -87,6 +100,9 @@ pub struct StatusTable {
     pub headline: String,
     pub columns: Vec<&'static str>,
     pub rows: Vec<Vec<String>>,
+    /// The columns shown by default, narrow enough for 80 columns (`-o wide` shows them all);
+    /// empty: all.
+    pub narrow: Vec<&'static str>,
     /// Lines printed after the verdict (`note: …`).
     pub notes: Vec<String>,
 }

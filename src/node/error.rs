@@ -39,7 +39,7 @@ pub enum ApiError {
     RoleHolderDown { role: String, holder: String },
     #[error("{0}")]
     Removed(String),
-    #[error("the cluster lock is held by {holder} ({reason}, run {run_id}, {owner}) for {expires_in_s} s more; wait for that run to end, continue it with `drctl run --resume {run_id}` if it was killed, or use --break-lock if it is dead")]
+    #[error("the cluster lock is held by {holder} ({reason}, run {run_id}, {owner}) for {} more; wait for that run to end, continue it with `drctl run --resume {run_id}` if it was killed, or use --break-lock if it is dead", crate::util::duration::human(std::time::Duration::from_secs(*.expires_in_s)))]
     Locked {
         holder: String,
         reason: String,

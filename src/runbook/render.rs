@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::engine::RunbookReport;
+use super::run::RbStepOutcome;
 use crate::engine::RunOutcome;
 use crate::util::redact::redact;
 use crate::util::table::table;
@@ -11,7 +12,11 @@ use crate::util::table::table;
 /// The report as text, ending in a newline.
 pub fn render(r: &RunbookReport) -> String {
     let mut t = table(&["#", "STEP", "OUTCOME", "MS", "NOTE"]);
-    for s in &r.steps {
+    // A step whose `when:` was false is the runbook's own routing, not news to the operator
+    // (it stays in --json).
+    let routed = |s: &&super::run::RbStep| s.outcome == RbStepOutcome::Skipped;
+    let skipped = r.steps.iter().filter(routed).count();
+    for s in r.steps.iter().filter(|s| !routed(s)) {
         t.add_row(vec![
             (s.index + 1).to_string(),
             format!("{} ({})", s.name, s.uses),
@@ -31,12 +36,21 @@ pub fn render(r: &RunbookReport) -> String {
             }
         }
     }
-    let mut out = format!("{t}\n");
+    let mut out = format!("{}\n", crate::util::table::render(&t));
     let _ = writeln!(
         out,
         "{}: {} in {} ms (run {})",
         r.runbook, r.outcome, r.ms, r.run_id
     );
+    if skipped > 0 {
+        let _ = writeln!(
+            out,
+            "({skipped} {} not needed here: {} `when:` was false; --json lists {})",
+            if skipped == 1 { "step" } else { "steps" },
+            if skipped == 1 { "its" } else { "their" },
+            if skipped == 1 { "it" } else { "them" }
+        );
+    }
     for n in &r.notes {
         let _ = writeln!(out, "note: {n}");
     }

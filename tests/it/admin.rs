@@ -653,3 +653,43 @@ fn hosts_block_runbook_step_writes_once() {
     assert_eq!(again["outcome"], "already done", "{again}");
     assert_eq!(std::fs::read_to_string(&hosts).unwrap(), text);
 }
+
+// Hit by chaos seed 201 (`--procedures removenode,seize-roles,run`): a removed member that came
+// back still counted as a replica to wait for, so every later procedure's "every node follows
+// the primary" waited on it until its timeout (exit 5): a rejoin of another node, a switchover.
+#[test]
+fn a_removed_member_that_returns_is_not_waited_for() {
+    let lab = Lab::up(3);
+    lab.ok(&["lab", "kill", "node-3"]);
+    lab.ok(&["removenode", "node-3", "--yes"]);
+    lab.ok(&["lab", "restart", "node-3"]);
+    wait_for("node-3 answers", Duration::from_secs(15), || {
+        (node(&lab.status(), "node-3")["reachable"] == true).then_some(())
+    });
+    let r = lab
+        .ok(&[
+            "switchover",
+            "--to",
+            "node-2",
+            "--yes",
+            "--wait",
+            "5s",
+            "--json",
+        ])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    assert!(r.to_string().contains("node-3 is a removed member"), "{r}");
+    // And the README's way back still works.
+    lab.ok(&[
+        "run",
+        "rejoin-removed-node",
+        "--var",
+        "node=node-3",
+        "--var",
+        "primary=node-2",
+        "--yes",
+    ]);
+    let s = lab.status();
+    assert_eq!(node(&s, "node-3")["member_state"], "normal", "{s}");
+    assert_eq!(node(&s, "node-3")["primary"], "node-2", "{s}");
+}

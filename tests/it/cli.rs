@@ -10,6 +10,7 @@ fn status_json_has_the_documented_shape() {
     for key in ["cluster", "healthy", "problems", "nodes"] {
         assert!(s.get(key).is_some(), "missing {key}: {s}");
     }
+    assert_eq!(s["schema"], 1, "{s}");
     assert_eq!(s["healthy"], true);
     let n = &s["nodes"][0];
     for key in [
@@ -339,4 +340,208 @@ fn status_watch_redraws_until_interrupted() {
         || child.try_wait().unwrap(),
     );
     assert!(status.success(), "Ctrl-C ends --watch cleanly: {status:?}");
+}
+
+// Hit by `drctl status | cut -f…`: piped tables were drawn with box characters and squeezed to
+// 80 columns, so cells broke mid-word and no script could split them.
+#[test]
+fn piped_tables_are_tab_separated_with_the_narrow_columns_by_default() {
+    let lab = Lab::up(2);
+    let table = lab.ok(&["status"]).stdout();
+    let mut lines = table.lines();
+    assert_eq!(lines.next(), Some("cluster lab (epoch 1)"), "{table}");
+    assert_eq!(
+        lines.next(),
+        Some("NODE\tREACHABLE\tROLE\tEPOCH\tLAG\tSYNC\tPRIMARY\tHEALTH"),
+        "{table}"
+    );
+    let row: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    assert_eq!(row[..3], ["node-1", "yes", "primary"], "{table}");
+    assert!(!table.contains(['│', '┆', '─', '\u{1b}']), "{table}");
+    // -o wide has every column; -o yaml is the JSON document as YAML.
+    let wide = lab.ok(&["status", "-o", "wide"]).stdout();
+    for column in ["OWNS", "DIGEST", "ENTRIES", "HOST ID"] {
+        assert!(
+            wide.lines()
+                .nth(1)
+                .unwrap()
+                .split('\t')
+                .any(|c| c == column),
+            "{column}: {wide}"
+        );
+    }
+    let yaml: serde_json::Value =
+        serde_yaml::from_str(&lab.ok(&["status", "-o", "yaml"]).stdout()).unwrap();
+    assert_eq!(yaml["nodes"][1]["name"], "node-2", "{yaml}");
+    lab.run(&["status", "-o", "json", "--json"]).exit(2);
+    lab.run(&["status", "-o", "pretty"])
+        .exit(2)
+        .stderr_has("pretty");
+    // The same for candidates and runbook list.
+    let candidates = lab.ok(&["candidates"]).stdout();
+    assert!(candidates.starts_with("RANK\tNODE\t"), "{candidates}");
+    let list = lab.ok(&["runbook", "list"]).stdout();
+    assert!(list.starts_with("NAME\tDRILL\tDESCRIPTION\n"), "{list}");
+    let wide = lab.ok(&["runbook", "list", "-o", "wide"]).stdout();
+    assert!(
+        wide.starts_with("NAME\tPARAMS\tSTEPS\tDRILL\tDESCRIPTION\n"),
+        "{wide}"
+    );
+}
+
+// Hit by `drctl --help` and `runbook list`: they sent the operator to "seed 002" and "§5.13.9",
+// documents an operator does not have, instead of saying what the procedure is for.
+#[test]
+fn help_and_runbook_list_name_no_internal_documents() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut texts = vec![run(command(drctl_bin(), tmp.path()).args(["--help"]))
+        .success()
+        .stdout()];
+    let list = run(command(drctl_bin(), tmp.path()).args(["runbook", "list", "--json"]))
+        .success()
+        .json();
+    for r in list.as_array().unwrap() {
+        texts.push(r["description"].as_str().unwrap().to_string());
+    }
+    for sub in [
+        "switchover",
+        "failover",
+        "repoint",
+        "sync",
+        "hosts",
+        "removenode",
+        "upgrade",
+    ] {
+        texts.push(
+            run(command(drctl_bin(), tmp.path()).args([sub, "--help"]))
+                .success()
+                .stdout(),
+        );
+    }
+    for text in &texts {
+        for internal in ["seed 0", "seeds 0", "§"] {
+            assert!(!text.contains(internal), "'{internal}' in:\n{text}");
+        }
+    }
+}
+
+// Hit at 3 a.m. with `drctl events`: 200 events per node and no way to ask for the last ten
+// minutes, one kind, or what happens next.
+#[test]
+fn events_filter_by_time_and_type_and_follow_new_ones() {
+    use std::io::{BufRead, BufReader};
+    let lab = Lab::up(2);
+    let all = lab.ok(&["events", "--json"]).json();
+    assert!(
+        all.as_array().unwrap().iter().any(|e| e["kind"] == "start"),
+        "{all}"
+    );
+    let syncs = lab.ok(&["events", "--json", "--type", "sync"]).json();
+    let syncs = syncs.as_array().unwrap();
+    assert!(
+        !syncs.is_empty() && syncs.iter().all(|e| e["kind"] == "sync"),
+        "{syncs:?}"
+    );
+    let future = lab
+        .ok(&["events", "--json", "--since", "2999-01-01T00:00:00Z"])
+        .json();
+    assert_eq!(future, serde_json::json!([]));
+    let recent = lab.ok(&["events", "--json", "--since", "1h"]).json();
+    assert_eq!(
+        recent.as_array().unwrap().len(),
+        all.as_array().unwrap().len()
+    );
+    lab.run(&["events", "--since", "yesterday"])
+        .exit(2)
+        .stderr_has("--since: 'yesterday'");
+    // --follow prints what happens after it started, one JSON object per line.
+    let mut child = lab
+        .drctl(&[
+            "events", "--follow", "-o", "json", "--type", "sync", "--since", "0s",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let out = BufReader::new(child.stdout.take().unwrap());
+    std::thread::spawn(move || {
+        for line in out.lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    lab.ok(&["sync", "auto", "off", "node-2", "--yes"]);
+    let line = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("--follow printed the new event");
+    let e: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(
+        (e["node"].as_str(), e["kind"].as_str()),
+        (Some("node-2"), Some("sync")),
+        "{e}"
+    );
+    assert!(e["message"].as_str().unwrap().contains("turned off"), "{e}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+// Hit by `drctl status --json | jq '.nodes[] | .host_id'` while a node was down: its host id
+// was null (the member list has it) and half its keys were missing.
+#[test]
+fn an_unreachable_node_keeps_every_json_key_and_its_host_id() {
+    let lab = Lab::up(2);
+    let before = lab.status();
+    let alive = node(&before, "node-2").clone();
+    lab.ok(&["lab", "kill", "node-2"]);
+    let after = wait_for(
+        "node-2 unreachable",
+        std::time::Duration::from_secs(10),
+        || {
+            let s = lab.status();
+            (node(&s, "node-2")["reachable"] == false).then_some(s)
+        },
+    );
+    let dead = node(&after, "node-2");
+    let keys = |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(dead), keys(&alive), "{dead}");
+    assert_eq!(dead["host_id"], alive["host_id"], "{dead}");
+    assert_eq!(dead["member_state"], "normal", "{dead}");
+    assert!(
+        dead["error"].is_string() && alive["error"].is_null(),
+        "{dead}"
+    );
+    let wide = lab.ok(&["status", "-o", "wide"]).stdout();
+    let row = wide.lines().find(|l| l.starts_with("node-2\t")).unwrap();
+    assert!(row.contains(alive["host_id"].as_str().unwrap()), "{wide}");
+}
+
+// Hit by every switchover report: its first row was "skipped … when:", the runbook's own
+// routing, which told the operator nothing.
+#[test]
+fn reports_hide_steps_whose_when_was_false_and_json_keeps_them() {
+    let lab = Lab::up(2);
+    let text = lab.ok(&["switchover", "--to", "node-2", "--yes"]).stdout();
+    assert!(!text.contains("\tskipped\t"), "{text}");
+    assert!(
+        text.contains("(1 step not needed here: its `when:` was false"),
+        "{text}"
+    );
+    let json = lab
+        .ok(&["switchover", "--to", "node-1", "--yes", "--json"])
+        .json();
+    let steps = json["steps"].as_array().unwrap();
+    assert!(steps.iter().any(|s| s["outcome"] == "skipped"), "{json}");
+}
+
+// Hit by `drctl removenode node-3`: a member's name was refused ("no member has host id
+// node-3"); nodetool takes a host id only, an operator at 3 a.m. has the name.
+#[test]
+fn removenode_takes_a_members_name_as_well_as_its_host_id() {
+    let lab = Lab::up(3);
+    lab.ok(&["lab", "kill", "node-3"]);
+    lab.run(&["removenode", "node-9", "--yes"])
+        .exit(2)
+        .stderr_has("no member has the host id or name node-9");
+    lab.ok(&["removenode", "node-3", "--yes"]);
+    let s = lab.status();
+    assert_eq!(node(&s, "node-3")["member_state"], "removed", "{s}");
 }

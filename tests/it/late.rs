@@ -52,17 +52,12 @@ fn wait_replicates(lab: &Lab, replica: &str, primary: &str) -> Value {
     })
 }
 
-/// The cells of `node`'s row in the status table, by column header.
+/// The cells of `node`'s row in the status table (piped, so tab-separated), by column header.
 fn table_row(table: &str, node: &str) -> std::collections::BTreeMap<String, String> {
-    let cells = |line: &str| -> Vec<String> {
-        line.split(['│', '┆'])
-            .map(|c| c.trim().to_string())
-            .filter(|c| !c.is_empty())
-            .collect()
-    };
+    let cells = |line: &str| -> Vec<String> { line.split('\t').map(str::to_string).collect() };
     let header = table
         .lines()
-        .find(|l| l.contains("OWNS"))
+        .find(|l| l.starts_with("NODE\t"))
         .unwrap_or_else(|| panic!("no header in {table}"));
     let row = table
         .lines()
@@ -165,7 +160,7 @@ fn status_shows_unknown_owns_and_lag_when_primary_unreachable() {
         assert!(n["owns"].is_null(), "{name} owns: {s}");
         assert!(n["lag"].is_null(), "{name} lag: {s}");
     }
-    let table = lab.run(&["status"]).stdout();
+    let table = lab.run(&["status", "-o", "wide"]).stdout();
     for name in ["node-2", "node-3"] {
         let row = table_row(&table, name);
         assert_eq!(row["OWNS"], "?", "{table}");

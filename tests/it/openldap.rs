@@ -867,6 +867,9 @@ fn status_json_has_one_shape_for_every_engine() {
     let dead = &s["nodes"].as_array().unwrap()[2];
     assert_eq!(dead["reachable"], false, "{dead}");
     assert!(dead["error"].is_string(), "{dead}");
+    // Every key of a node that answers, unknown ones null.
+    let keys = |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(dead), keys(&s["nodes"][0]), "{s}");
 }
 
 /// The OpenLDAP `status --watch` made a fresh Ctrl-C listener each turn, so a Ctrl-C that

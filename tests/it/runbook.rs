@@ -628,15 +628,32 @@ fn every_procedure_subcommand_is_its_bundled_runbook() {
     }
 }
 
-/// `drill` ends with the plain totals line CI logs are read by.
+/// `drill` prints one line per drill and ends with the plain totals line CI logs are read by;
+/// the steps and checks are behind `-v`.
 #[test]
 fn drill_ends_with_a_totals_line() {
     let tmp = tempfile::tempdir().unwrap();
     let r = run(command(drctl_bin(), tmp.path()).args(["drill", "standalone"])).success();
-    let last = r.stdout().lines().last().unwrap_or_default().to_string();
-    assert!(
-        last.starts_with("1 passed, 0 failed, 0 skipped in "),
+    let out = r.stdout();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0],
+        "DRILL\tRESULT\tRECOVERY MS\tTOTAL MS\tNOTE",
         "{}",
         r.dump()
+    );
+    assert!(lines[1].starts_with("standalone\tpass\t"), "{}", r.dump());
+    assert!(
+        lines[2].starts_with("1 passed, 0 failed, 0 skipped in ") && lines.len() == 3,
+        "{}",
+        r.dump()
+    );
+    let v = run(command(drctl_bin(), tmp.path()).args(["drill", "standalone", "-v"])).success();
+    let header = v.stdout().lines().next().unwrap_or_default().to_string();
+    assert_eq!(
+        header,
+        "DRILL\tRESULT\tRECOVERY MS\tTOTAL MS\tSTEPS (ms)\tCHECKS",
+        "{}",
+        v.dump()
     );
 }

@@ -1,18 +1,54 @@
 //! Command-line types of the commands on a cluster's nodes: status, entries, events, the raw
 //! API, packages, the hosts block and sync.
 
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 
 use super::ProcArgs;
 use crate::util::duration::parse_duration;
 
-#[derive(Args, Debug)]
-pub struct StatusArgs {
-    /// Print the result as JSON.
+/// How a reading command prints its result.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// The columns that fit 80 columns.
+    Table,
+    /// Every column.
+    Wide,
+    Json,
+    Yaml,
+}
+
+/// `-o FORMAT` and `--json`, which is `-o json`.
+#[derive(Args, Debug, Clone)]
+pub struct OutputArgs {
+    /// Print the result as JSON (the same as -o json).
     #[arg(long)]
     pub json: bool,
+    /// Output format: table (fits 80 columns), wide (every column), json or yaml.
+    #[arg(
+        long,
+        short = 'o',
+        value_enum,
+        value_name = "FORMAT",
+        conflicts_with = "json"
+    )]
+    pub output: Option<Format>,
+}
+
+impl OutputArgs {
+    pub fn format(&self) -> Format {
+        match (self.json, self.output) {
+            (true, _) => Format::Json,
+            (false, f) => f.unwrap_or(Format::Table),
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub out: OutputArgs,
     /// Redraw every interval until interrupted.
-    #[arg(long)]
+    #[arg(long, short = 'w')]
     pub watch: bool,
     /// How often --watch redraws.
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
@@ -60,9 +96,18 @@ pub enum EntryCommand {
 
 #[derive(Args, Debug)]
 pub struct EventsArgs {
-    /// Print the result as JSON.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub out: OutputArgs,
+    /// Only events since then: a duration back from now (10m, 1h30m) or an RFC 3339 time.
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Only events whose KIND column is this (repeat for several), e.g. promote, sync, lock.
+    /// (`--kind` is taken: it chooses the engine.)
+    #[arg(long = "type", value_name = "KIND")]
+    pub types: Vec<String>,
+    /// Keep printing new events as they happen, one line each, until interrupted.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
     /// Show events after this id (per node).
     #[arg(long, default_value_t = 0)]
     pub after: u64,

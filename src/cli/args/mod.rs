@@ -13,7 +13,8 @@ mod runbook;
 pub(crate) use certs::CertsCommand;
 pub(crate) use chaos::ChaosArgs;
 pub(crate) use cluster::{
-    ApiArgs, EntryCommand, EventsArgs, HostsCommand, PackagesCommand, StatusArgs, SyncCommand,
+    ApiArgs, EntryCommand, EventsArgs, Format, HostsCommand, OutputArgs, PackagesCommand,
+    StatusArgs, SyncCommand,
 };
 pub(crate) use lab::{LabCommand, LabWriteArgs};
 pub(crate) use runbook::{DrillArgs, RunArgs, RunbookCommand};
@@ -37,6 +38,7 @@ pub struct Cli {
 }
 
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Cluster file (default: ./drctl.yaml, else the lab's cluster.yaml).
     #[arg(long, global = true, env = "DRCTL_CLUSTER", value_name = "FILE")]
@@ -97,7 +99,7 @@ pub enum Command {
     /// Raw escape hatch: call the admin API directly.
     Api(ApiArgs),
     /// Every node ranked for promotion, with the reason each can or cannot be promoted.
-    Candidates(JsonFlag),
+    Candidates(OutputArgs),
     /// Managed switchover: the primary drains, the target catches up, everyone switches.
     Switchover {
         /// The node to make primary.
@@ -121,7 +123,7 @@ pub enum Command {
         #[command(flatten)]
         proc: ProcArgs,
     },
-    /// Set the replicated `primary` setting and point every replica at it (seed 000).
+    /// Set the replicated `primary` setting and point every replica at it.
     Repoint {
         /// The node clients should use; it must be the primary.
         #[arg(long, required_unless_present = "list")]
@@ -166,7 +168,7 @@ pub enum Command {
         #[command(flatten)]
         proc: ProcArgs,
     },
-    /// Replication modes (seed 001).
+    /// Replication modes: automatic sync on or off, full sync on demand.
     #[command(subcommand)]
     Sync(SyncCommand),
     /// Move the operation-master roles: transfer if the holder answers, seize if not.
@@ -187,9 +189,9 @@ pub enum Command {
         #[command(flatten)]
         proc: ProcArgs,
     },
-    /// Remove a member by host id (`removenode status` lists pending removals).
+    /// Remove a member by host id or name (`removenode status` lists pending removals).
     Removenode {
-        /// A host id, or `status`.
+        /// A member's host id (`status -o wide` lists them) or name, or `status`.
         target: String,
         /// Complete the removal without the missing acknowledgements.
         #[arg(long)]
@@ -221,7 +223,7 @@ pub enum Command {
         #[command(flatten)]
         proc: ProcArgs,
     },
-    /// Hosts-file block for the cluster alias (seed 004).
+    /// Hosts-file block for the cluster alias.
     #[command(subcommand)]
     Hosts(HostsCommand),
     /// Cluster CA and node certificates.

@@ -51,11 +51,7 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
 #[derive(Subcommand, Debug)]
 pub enum RunbookCommand {
     /// The bundled runbooks, with their parameters and whether they have a drill.
-    List {
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    List(super::OutputArgs),
     /// Print a runbook (bundled name or file).
     Show {
         /// A bundled runbook, or a runbook file.
@@ -91,6 +87,9 @@ pub struct DrillArgs {
     /// Also write a JUnit XML report to FILE.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Show each drill's steps and checks (by default: one line per drill).
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,

@@ -30,6 +30,14 @@ pub(super) async fn converged(
         if n.name == primary {
             continue;
         }
+        // A removed member is out of the group: named, never waited for.
+        if view.is_removed(n) {
+            notes.push(format!(
+                "{} is a removed member: `drctl run rejoin-removed-node --var node={}` brings it back",
+                n.name, n.name
+            ));
+            continue;
+        }
         let s = match &n.status {
             Ok(s) => s,
             Err(_) => {

@@ -114,7 +114,7 @@ impl Engine for Drnode {
                         ]
                     })
                     .collect(),
-                notes: Vec::new(),
+                ..Default::default()
             };
             let json = serde_json::to_value(&rows).map_err(|e| ProcError::failed(e.to_string()))?;
             Ok((json, table))
@@ -254,14 +254,26 @@ pub(super) fn status_report(view: &ClusterView, a: &Assessment) -> StatusReport 
                     "fenced_reason": s.fenced_reason,
                 })),
             },
-            Err(e) => StatusRow::unreachable(
-                &n.name,
-                KIND,
-                &n.url,
-                na.health,
-                na.reasons.clone(),
-                e.to_string(),
-            ),
+            Err(e) => {
+                let member = view.member(n);
+                StatusRow {
+                    // Known from the replicated member list even when the node is down.
+                    host_id: member.map(|m| m.host_id.clone()),
+                    roles_held: member
+                        .map(|m| view.roles_held(&m.host_id))
+                        .unwrap_or_default(),
+                    ..StatusRow::unreachable(
+                        &n.name,
+                        KIND,
+                        &n.url,
+                        na.health,
+                        na.reasons.clone(),
+                        e.to_string(),
+                        DETAIL_KEYS,
+                    )
+                }
+                .with_detail("member_state", json!(member.map(|m| m.state)))
+            }
         })
         .collect();
     StatusReport {
@@ -275,6 +287,18 @@ pub(super) fn status_report(view: &ClusterView, a: &Assessment) -> StatusReport 
     }
 }
 
+/// The keys of a node's `detail` in `status --json`, null when it does not answer.
+const DETAIL_KEYS: &[&str] = &[
+    "services",
+    "member_state",
+    "diverged",
+    "standalone_writes",
+    "primary_setting",
+    "sync",
+    "sync_mode",
+    "fenced_reason",
+];
+
 fn status_table(view: &ClusterView, a: &Assessment) -> StatusTable {
     let dash = || "-".to_string();
     // Unknown (the primary does not answer), never a stale number.
@@ -283,9 +307,14 @@ fn status_table(view: &ClusterView, a: &Assessment) -> StatusTable {
         .nodes
         .iter()
         .zip(&a.nodes)
-        .map(|(n, na)| match &n.status {
+        .map(|(n, na)| (n, na, view.member(n)))
+        .map(|(n, na, member)| match &n.status {
             Ok(s) => vec![
                 n.name.clone(),
+                s.host_id.clone(),
+                member
+                    .map(|m| serde_name(&m.state).unwrap_or_default())
+                    .unwrap_or_else(dash),
                 "yes".into(),
                 s.role.to_string(),
                 s.epoch.to_string(),
@@ -309,10 +338,17 @@ fn status_table(view: &ClusterView, a: &Assessment) -> StatusTable {
                 s.entries.to_string(),
                 s.digest.chars().take(12).collect(),
             ],
-            Err(_) => [n.name.clone(), "no".into()]
-                .into_iter()
-                .chain(std::iter::repeat_n(dash(), 10))
-                .collect(),
+            Err(_) => [
+                n.name.clone(),
+                member.map(|m| m.host_id.clone()).unwrap_or_else(unknown),
+                member
+                    .map(|m| serde_name(&m.state).unwrap_or_default())
+                    .unwrap_or_else(dash),
+                "no".into(),
+            ]
+            .into_iter()
+            .chain(std::iter::repeat_n(dash(), 10))
+            .collect(),
         })
         .collect();
     // Removed members do not count against health, but are never hidden.
@@ -327,6 +363,8 @@ fn status_table(view: &ClusterView, a: &Assessment) -> StatusTable {
         headline: format!("cluster {} (epoch {})", view.cluster, view.epoch()),
         columns: vec![
             "NODE",
+            "HOST ID",
+            "MEMBER",
             "REACHABLE",
             "ROLE",
             "EPOCH",
@@ -338,6 +376,15 @@ fn status_table(view: &ClusterView, a: &Assessment) -> StatusTable {
             "ROLES",
             "ENTRIES",
             "DIGEST",
+        ],
+        narrow: vec![
+            "NODE",
+            "REACHABLE",
+            "ROLE",
+            "EPOCH",
+            "LAG",
+            "SYNC",
+            "PRIMARY",
         ],
         rows,
         notes,
@@ -384,7 +431,7 @@ pub(super) fn candidates(view: &ClusterView) -> Candidates {
             headline: String::new(),
             columns: vec!["RANK", "NODE", "ROLE", "EPOCH", "POSITION", "REASON"],
             rows,
-            notes: Vec::new(),
+            ..Default::default()
         },
     }
 }

@@ -27,11 +27,12 @@ fn naming_master_answers(view: &ClusterView) -> Result<(), ProcError> {
     }
 }
 
+/// The member with this host id, or else with this name (`removenode node-3` works too).
 fn by_host<'a>(view: &'a ClusterView, host_id: &str) -> Result<&'a Member, ProcError> {
-    view.members
-        .iter()
-        .find(|m| m.host_id == host_id)
-        .ok_or_else(|| ProcError::usage(format!("no member has host id {host_id}")))
+    let found = |f: &dyn Fn(&Member) -> bool| view.members.iter().find(|m| f(m));
+    found(&|m| m.host_id == host_id)
+        .or_else(|| found(&|m| m.name == host_id))
+        .ok_or_else(|| ProcError::usage(format!("no member has the host id or name {host_id}")))
 }
 
 /// Steps that take `m` through leaving to removed.

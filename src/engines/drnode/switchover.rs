@@ -165,8 +165,9 @@ async fn finish_after_fence(
     Ok(Some(plan))
 }
 
-/// Points every other answering node at `to`. An old primary left by an interrupted run follows
-/// too when its history is a prefix of the target's; one that diverged is left to `demote`.
+/// Points every other answering member at `to`. An old primary left by an interrupted run
+/// follows too when its history is a prefix of the target's; one that diverged is left to
+/// `demote`; a removed member is left alone.
 pub(super) async fn repoint_others(
     cl: &Cluster,
     view: &ClusterView,
@@ -176,6 +177,14 @@ pub(super) async fn repoint_others(
 ) -> Result<(), ProcError> {
     for n in &view.nodes {
         if n.name == to || skip.contains(&n.name.as_str()) {
+            continue;
+        }
+        // A removed member is out of the group: it follows no one until it rejoins.
+        if view.is_removed(n) {
+            plan.note(format!(
+                "{} is a removed member: left alone (`drctl run rejoin-removed-node --var node={}` brings it back)",
+                n.name, n.name
+            ));
             continue;
         }
         let Some(s) = n.ok() else {

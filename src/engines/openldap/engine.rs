@@ -244,6 +244,7 @@ pub(crate) fn status_report(view: &LdapView, a: &Assessment) -> StatusReport {
                 na.health,
                 na.reasons.clone(),
                 e.to_string(),
+                DETAIL_KEYS,
             ),
         })
         .collect();
@@ -257,6 +258,18 @@ pub(crate) fn status_report(view: &LdapView, a: &Assessment) -> StatusReport {
         table: status_table(view, a),
     }
 }
+
+/// The keys of a node's `detail` in `status --json`, null when it does not answer.
+const DETAIL_KEYS: &[&str] = &[
+    "server_id",
+    "csn",
+    "context_csn",
+    "link",
+    "position",
+    "read_only",
+    "syncprov",
+    "update_ref",
+];
 
 fn status_table(view: &LdapView, a: &Assessment) -> StatusTable {
     let dash = || "-".to_string();
@@ -307,6 +320,7 @@ fn status_table(view: &LdapView, a: &Assessment) -> StatusTable {
             "ENTRIES",
             "DIGEST",
         ],
+        narrow: vec!["NODE", "REACHABLE", "ROLE", "LINK", "LAG MS", "PRIMARY"],
         rows,
         notes: Vec::new(),
     }
@@ -351,7 +365,7 @@ pub(crate) fn candidates(view: &LdapView) -> Candidates {
             headline: String::new(),
             columns: vec!["RANK", "NODE", "ROLE", "CSN", "REASON"],
             rows,
-            notes: Vec::new(),
+            ..Default::default()
         },
     }
 }
