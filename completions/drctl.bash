@@ -3927,7 +3927,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__run)
-            opts="-y -h -V --var --dry-run --yes --resume --json --break-lock --wait --export-dir --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-y -h -V --var --dry-run --yes --resume --json --break-lock --wait --export-dir --list --last --show --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3946,6 +3946,14 @@ _drctl() {
                     return 0
                     ;;
                 --export-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --last)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --show)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -838,6 +838,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand run" -l var -d 'Set a parame
 complete -c drctl -n "__fish_drctl_using_subcommand run" -l resume -d 'Continue a run that stopped (killed, failed or timed out) after its last verified step (give its `secret: true` parameters again with --var: journals do not keep them)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand run" -l wait -d 'How long each step may take to take effect, unless the step sets `timeout:`' -r
 complete -c drctl -n "__fish_drctl_using_subcommand run" -l export-dir -d 'Where exported records go' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand run" -l last -d 'With --list: at most this many runs' -r
+complete -c drctl -n "__fish_drctl_using_subcommand run" -l show -d 'Show one run from its journal: parameters (secrets were never kept), each step\'s outcome and note, how it ended' -r
 complete -c drctl -n "__fish_drctl_using_subcommand run" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand run" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
 complete -c drctl -n "__fish_drctl_using_subcommand run" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
@@ -852,6 +854,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand run" -l dry-run -d 'Print th
 complete -c drctl -n "__fish_drctl_using_subcommand run" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand run" -l json -d 'Print the report as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand run" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
+complete -c drctl -n "__fish_drctl_using_subcommand run" -l list -d 'List recent runs from their journals (newest first): id, runbook, outcome, when, and how to resume one that stopped part-way'
 complete -c drctl -n "__fish_drctl_using_subcommand run" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand run" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F

@@ -1,8 +1,8 @@
 //! The operator policy after healing: what the README tells a person to do, through the drctl
 //! binary with `--json`: `check`; if unhealthy, `status`, then one remedy (resume a run whose
-//! lock is still held, failover when no primary, rejoin a removed member, demote a fenced or
-//! second primary, join a standalone, turn sync back on, repoint), and `check` again, until
-//! healthy or the deadline.
+//! lock is still held, failover when no primary, finish a removal stuck leaving, rejoin a
+//! removed member, demote a fenced or second primary, join a standalone, turn sync back on,
+//! repoint), and `check` again, until healthy or the deadline.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -132,6 +132,12 @@ pub(crate) async fn recover(ctx: &mut Ctx<'_>, deadline: Duration) -> Result<(),
             // Replicas first (a demote verifies that every reachable node follows the
             // primary); a remedy that failed twice gives way to the next one.
             let mut remedies = Vec::new();
+            // A removal that stopped part-way: rerun it (every member answers now), else
+            // complete it without the missing acknowledgements, as `removenode status` says.
+            if let Some(n) = up.iter().find(|r| s(r, "member_state") == "leaving") {
+                remedies.push(proc_args(&["removenode", s(n, "name")]));
+                remedies.push(proc_args(&["removenode", s(n, "name"), "--force"]));
+            }
             if let Some(n) = removed {
                 remedies.push(proc_args(&[
                     "run",

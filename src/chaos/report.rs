@@ -156,47 +156,31 @@ pub(crate) fn summarize(seed: u64, reports: Vec<RunReport>, ms: u64) -> Summary 
     }
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// JUnit XML: one test case per run (named by its seed), failing with the first broken invariant.
 pub(crate) fn junit(s: &Summary) -> String {
-    let secs = |ms: u64| format!("{:.3}", ms as f64 / 1000.0);
-    let mut x = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
-         <testsuite name=\"drctl chaos\" tests=\"{}\" failures=\"{}\" time=\"{}\">\n",
-        s.runs,
-        s.failed,
-        secs(s.ms)
-    );
-    for r in &s.reports {
-        x.push_str(&format!(
-            "  <testcase classname=\"chaos\" name=\"seed {}\" time=\"{}\">\n",
-            r.seed,
-            secs(r.ms)
-        ));
-        if !r.passed {
-            let why = r
-                .first_broken
-                .clone()
-                .or_else(|| r.error.clone())
-                .unwrap_or_default();
-            x.push_str(&format!("    <failure message=\"{}\"/>\n", esc(&why)));
-        }
-        let lines: Vec<String> = r
-            .timeline
-            .iter()
-            .map(|e| format!("+{} ms {} -> {}", e.at_ms, e.what, e.result))
-            .collect();
-        x.push_str(&format!(
-            "    <system-out>{}</system-out>\n  </testcase>\n",
-            esc(&lines.join("\n"))
-        ));
-    }
-    x.push_str("</testsuite>\n");
-    x
+    let cases = s
+        .reports
+        .iter()
+        .map(|r| {
+            let lines: Vec<String> = r
+                .timeline
+                .iter()
+                .map(|e| format!("+{} ms {} -> {}", e.at_ms, e.what, e.result))
+                .collect();
+            crate::util::junit::Case {
+                classname: "chaos",
+                name: format!("seed {}", r.seed),
+                ms: r.ms,
+                failure: (!r.passed).then(|| {
+                    r.first_broken
+                        .clone()
+                        .or_else(|| r.error.clone())
+                        .unwrap_or_default()
+                }),
+                skipped: None,
+                out: lines.join("\n"),
+            }
+        })
+        .collect();
+    crate::util::junit::xml("drctl chaos", cases)
 }

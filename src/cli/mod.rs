@@ -15,6 +15,7 @@ mod fronts;
 mod lab;
 pub mod output;
 mod run;
+mod runs;
 mod status;
 
 use clap::CommandFactory;
@@ -66,6 +67,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     match &cli.command {
         Command::Certs(c) => certs::cmd_certs(c),
         Command::Lab(c) => lab::cmd_lab(g, c).await,
+        Command::Run(a) if a.list => runs::cmd_list(a),
+        Command::Run(a) if a.show.is_some() => runs::cmd_show(a),
         Command::Run(a) => run::cmd_run(g, a).await,
         Command::Runbook(c) => run::cmd_runbook(c),
         Command::Drill(a) => drill::cmd_drill(g, a).await,

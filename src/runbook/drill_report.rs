@@ -75,33 +75,11 @@ impl DrillReport {
     }
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// JUnit XML: one test suite, one test case per drill, failures with what did not hold.
 pub fn junit(reports: &[DrillReport]) -> String {
-    let failures = reports.iter().filter(|r| !r.passed).count();
-    let secs = |ms: u64| format!("{:.3}", ms as f64 / 1000.0);
-    let total = secs(reports.iter().map(|r| r.total_ms).sum());
-    let mut x = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
-         <testsuite name=\"drctl drills\" tests=\"{}\" failures=\"{failures}\" time=\"{total}\">\n",
-        reports.len()
-    );
-    for r in reports {
-        x.push_str(&format!(
-            "  <testcase classname=\"drill\" name=\"{}\" time=\"{}\">\n",
-            esc(&r.label),
-            secs(r.total_ms)
-        ));
-        if let Some(why) = &r.skipped {
-            x.push_str(&format!("    <skipped message=\"{}\"/>\n", esc(why)));
-        }
-        if !r.passed {
+    let cases = reports
+        .iter()
+        .map(|r| {
             let why: Vec<String> = r
                 .error
                 .iter()
@@ -113,22 +91,20 @@ pub fn junit(reports: &[DrillReport]) -> String {
                         .map(|e| format!("{}: {}", e.what, e.detail)),
                 )
                 .collect();
-            x.push_str(&format!(
-                "    <failure message=\"{}\"/>\n",
-                esc(&why.join("; "))
-            ));
-        }
-        let steps: Vec<String> = r
-            .steps
-            .iter()
-            .map(|s| format!("{} ms  {}  {}", s.ms, s.outcome, s.name))
-            .collect();
-        x.push_str(&format!(
-            "    <system-out>recovery {} ms\n{}</system-out>\n  </testcase>\n",
-            r.recovery_ms,
-            esc(&steps.join("\n"))
-        ));
-    }
-    x.push_str("</testsuite>\n");
-    x
+            let steps: Vec<String> = r
+                .steps
+                .iter()
+                .map(|s| format!("{} ms  {}  {}", s.ms, s.outcome, s.name))
+                .collect();
+            crate::util::junit::Case {
+                classname: "drill",
+                name: r.label.clone(),
+                ms: r.total_ms,
+                failure: (!r.passed).then(|| why.join("; ")),
+                skipped: r.skipped.clone().filter(|_| r.passed),
+                out: format!("recovery {} ms\n{}", r.recovery_ms, steps.join("\n")),
+            }
+        })
+        .collect();
+    crate::util::junit::xml("drctl drills", cases)
 }

@@ -95,26 +95,11 @@ impl From<crate::engine::ProcError> for RunbookError {
     }
 }
 
-/// Levenshtein distance, for "did you mean".
-pub fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
 /// The nearest of `choices` to `word`, if it is near enough to be a likely misspelling.
 pub fn nearest<'a>(word: &str, choices: impl IntoIterator<Item = &'a str>) -> Option<String> {
     choices
         .into_iter()
-        .map(|c| (distance(word, c), c))
+        .map(|c| (strsim::levenshtein(word, c), c))
         .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(2))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c.to_string())
@@ -126,7 +111,6 @@ mod tests {
 
     #[test]
     fn nearest_names() {
-        assert_eq!(distance("kitten", "sitting"), 3);
         assert_eq!(
             nearest("node.promte", ["node.promote", "node.follow"]),
             Some("node.promote".into())

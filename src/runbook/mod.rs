@@ -36,7 +36,7 @@ use crate::util::yaml;
 
 pub(crate) use action::Ask;
 pub use engine::{resolve_vars, RbStep, Resume, RunbookReport, Settings};
-pub use error::{distance, nearest, LoadError, Problem, RunbookError};
+pub use error::{nearest, LoadError, Problem, RunbookError};
 pub use render::{outcome, render};
 
 pub use model::{compile, Runbook};

@@ -85,7 +85,8 @@ fn chaos_openldap_fixed_seed_campaign_keeps_every_invariant() {
     assert!(inv.get("epochs-never-decrease").is_none(), "{s}");
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(
-        xml.contains("<testsuite name=\"drctl chaos\" tests=\"6\" failures=\"0\""),
+        xml.contains("<testsuite name=\"drctl chaos\" tests=\"6\"")
+            && xml.contains("failures=\"0\""),
         "{xml}"
     );
 }

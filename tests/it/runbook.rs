@@ -657,3 +657,49 @@ fn drill_ends_with_a_totals_line() {
         v.dump()
     );
 }
+
+// Hit at the second shell: a run had stopped part-way and the only way to find its id was the
+// scrollback of the first one.
+#[test]
+fn run_list_names_a_stopped_run_and_how_to_resume_it() {
+    let lab = Lab::up(3);
+    lab.ok(&["lab", "pause", "node-3"]);
+    // node-3 cannot acknowledge: the removal stops part-way (node-2 stays leaving).
+    lab.run(&["removenode", "node-2", "--yes"]).exit(1);
+    lab.ok(&["lab", "resume", "node-3"]);
+    let runs = lab.ok(&["run", "--list", "--json"]).json();
+    let run = &runs[0];
+    let id = run["run_id"].as_str().unwrap().to_string();
+    assert_eq!(run["runbook"], "removenode", "{runs}");
+    assert_eq!(run["outcome"], "failed part-way", "{runs}");
+    assert_eq!(run["resume"], format!("drctl run --resume {id}"), "{runs}");
+    let table = lab.ok(&["run", "--list"]).stdout();
+    assert!(
+        table
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with(&format!("{id}\tremovenode\t")),
+        "{table}"
+    );
+    let shown = lab.ok(&["run", "--show", &id]).stdout();
+    assert!(
+        shown.contains("failed part-way")
+            && shown.contains(&format!("resume with: drctl run --resume {id}")),
+        "{shown}"
+    );
+    // Resumed to the end, it is no longer offered for resuming.
+    lab.ok(&["run", "--resume", &id, "--yes"]);
+    let after = lab.ok(&["run", "--list", "--json"]).json();
+    let run = after
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["run_id"] == id.as_str())
+        .unwrap();
+    assert_eq!(run["outcome"], "succeeded", "{after}");
+    assert!(run["resume"].is_null() && run["resumes"] == 1, "{after}");
+    lab.run(&["run", "--show", "nosuch"])
+        .exit(2)
+        .stderr_has("no run nosuch");
+}

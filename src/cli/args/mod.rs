@@ -88,19 +88,34 @@ pub struct GlobalArgs {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// One row per node: role, epoch, database status, owns, lag, primary, health.
+    #[command(
+        after_help = "Examples:\n  # The narrow table (fits 80 columns); every column; for scripts\n  drctl status\n  drctl status -o wide\n  drctl status --json | jq -r '.nodes[] | select(.reachable == false) | .name'\n  # Redraw every 2 seconds\n  drctl status -w --interval 2s"
+    )]
     Status(StatusArgs),
     /// Exit 0 when the cluster is healthy, 1 listing each problem.
+    #[command(
+        after_help = "Examples:\n  # In a script or a health check: exit 0 when healthy, 1 with each problem\n  drctl check || drctl status"
+    )]
     Check(JsonFlag),
     /// Read and write replicated entries.
     #[command(subcommand)]
     Entry(EntryCommand),
     /// Show nodes' event logs.
+    #[command(
+        after_help = "Examples:\n  # The last ten minutes; role changes on node-2 only; follow as it happens\n  drctl events --since 10m\n  drctl events --type role_change --node node-2\n  drctl events -f -o json | jq -c 'select(.success == false)'"
+    )]
     Events(EventsArgs),
     /// Raw escape hatch: call the admin API directly.
     Api(ApiArgs),
     /// Every node ranked for promotion, with the reason each can or cannot be promoted.
+    #[command(
+        after_help = "Examples:\n  # Before a failover: which replica holds the most, and why the others cannot be promoted\n  drctl candidates"
+    )]
     Candidates(OutputArgs),
     /// Managed switchover: the primary drains, the target catches up, everyone switches.
+    #[command(
+        after_help = "Examples:\n  # See the plan, then hand the primary role to node-2 (no acknowledged write is lost)\n  drctl switchover --to node-2 --dry-run\n  drctl switchover --to node-2\n  # Only if node-1 is still the primary at epoch 4 (what the operator saw)\n  drctl switchover --to node-2 --expect-primary node-1 --expect-epoch 4 --yes"
+    )]
     Switchover {
         /// The node to make primary.
         #[arg(long)]
@@ -109,6 +124,9 @@ pub enum Command {
         proc: ProcArgs,
     },
     /// Forced failover: promote a replica when the primary does not answer.
+    #[command(
+        after_help = "Examples:\n  # The primary is dead: see what would be promoted and what may be lost, then do it\n  drctl candidates\n  drctl failover --dry-run\n  drctl failover\n  # A replica is ahead of the chosen target: export its extra records, then resync it\n  drctl failover --to node-3 --force --export-dir /var/tmp"
+    )]
     Failover {
         /// The replica to promote (default: the most advanced promotable one).
         #[arg(long)]
@@ -124,6 +142,9 @@ pub enum Command {
         proc: ProcArgs,
     },
     /// Set the replicated `primary` setting and point every replica at it.
+    #[command(
+        after_help = "Examples:\n  # Which servers could take the primary's place, then point everyone at node-2\n  drctl repoint --list\n  drctl repoint --primary node-2"
+    )]
     Repoint {
         /// The node clients should use; it must be the primary.
         #[arg(long, required_unless_present = "list")]
@@ -135,6 +156,9 @@ pub enum Command {
         proc: ProcArgs,
     },
     /// Turn a fenced or restored old primary into a replica, exporting its divergent writes.
+    #[command(
+        after_help = "Examples:\n  # The old primary came back fenced: export what it holds that the primary lacks, resync it\n  drctl demote node-1 --dry-run\n  drctl demote node-1 --export /var/tmp/node-1-divergent.jsonl"
+    )]
     Demote {
         /// The old primary to demote.
         node: String,
@@ -148,6 +172,9 @@ pub enum Command {
         proc: ProcArgs,
     },
     /// Stop a node replicating; it keeps its data.
+    #[command(
+        after_help = "Examples:\n  # Take node-3 out of replication, keeping its data\n  drctl standalone node-3"
+    )]
     Standalone {
         /// The node to take out of replication.
         node: String,
@@ -155,6 +182,9 @@ pub enum Command {
         proc: ProcArgs,
     },
     /// Make a node a replica of a primary; the node's replicated data is overwritten.
+    #[command(
+        after_help = "Examples:\n  # Make node-3 a replica of node-1 again (its own writes are exported first)\n  drctl join node-3 --primary node-1 --dry-run\n  drctl join node-3 --primary node-1"
+    )]
     Join {
         /// The node to join (its replicated data is replaced).
         node: String,
@@ -172,6 +202,9 @@ pub enum Command {
     #[command(subcommand)]
     Sync(SyncCommand),
     /// Move the operation-master roles: transfer if the holder answers, seize if not.
+    #[command(
+        after_help = "Examples:\n  # The role holder is gone for good: move both roles to node-2\n  drctl seize-roles --to node-2\n  drctl seize-roles --to node-2 --role schema-master"
+    )]
     SeizeRoles {
         /// The new holder of the roles.
         #[arg(long)]
@@ -183,6 +216,9 @@ pub enum Command {
         proc: ProcArgs,
     },
     /// Metadata cleanup: remove a failed or retired instance from the instance set.
+    #[command(
+        after_help = "Examples:\n  # node-3 failed for good: remove it from the instance set\n  drctl remove-instance node-3 --dry-run\n  drctl remove-instance node-3"
+    )]
     RemoveInstance {
         /// The failed or retired instance.
         node: String,
@@ -190,6 +226,9 @@ pub enum Command {
         proc: ProcArgs,
     },
     /// Remove a member by host id or name (`removenode status` lists pending removals).
+    #[command(
+        after_help = "Examples:\n  # Remove node-3 by name (or by the host id `status -o wide` shows)\n  drctl removenode node-3\n  # It is stuck leaving because a member cannot acknowledge\n  drctl removenode status\n  drctl removenode node-3 --force"
+    )]
     Removenode {
         /// A member's host id (`status -o wide` lists them) or name, or `status`.
         target: String,
@@ -200,6 +239,9 @@ pub enum Command {
         proc: ProcArgs,
     },
     /// Start or stop a node's services (node-local).
+    #[command(
+        after_help = "Examples:\n  drctl services stop node-3\n  drctl services start node-3"
+    )]
     Services {
         /// start or stop.
         #[arg(value_parser = ["start", "stop"])]
@@ -213,6 +255,9 @@ pub enum Command {
     #[command(subcommand)]
     Packages(PackagesCommand),
     /// Upgrade by dropping every node to standalone, running COMMAND per node, re-forming.
+    #[command(
+        after_help = "Examples:\n  # Upgrade every node: maintenance on, standalone, the command per node, re-form, verify\n  drctl upgrade --exec 'ssh {node} sudo apt-get install -y drnode' --dry-run\n  drctl upgrade --exec 'ssh {node} sudo apt-get install -y drnode'\n  # Interrupted? The same command (or --id) continues where it stopped\n  drctl upgrade --exec 'ssh {node} sudo apt-get install -y drnode'"
+    )]
     Upgrade {
         /// Run for each node; {node}, {url} and {data_dir} are substituted.
         #[arg(long = "exec", value_name = "COMMAND")]
@@ -233,14 +278,23 @@ pub enum Command {
     #[command(subcommand)]
     Lab(LabCommand),
     /// Run a runbook (a file or a bundled name), with a journal to resume from.
+    #[command(
+        after_help = "Examples:\n  drctl run forced-failover --dry-run\n  drctl run managed-switchover --var to=node-2 --yes\n  drctl run ./my-runbook.yaml --var node=node-3\n  # A run that stopped part-way (its id is in the message and the journal)\n  drctl run --resume 8dee4d32ecea"
+    )]
     Run(super::args::RunArgs),
     /// List, show and validate runbooks.
     #[command(subcommand)]
     Runbook(super::args::RunbookCommand),
     /// Prove runbooks on fresh labs: inject faults, run, check, tear down.
+    #[command(
+        after_help = "Examples:\n  drctl drill managed-switchover\n  drctl drill --all --junit drills.xml"
+    )]
     Drill(super::args::DrillArgs),
     /// Seeded fault campaigns on fresh labs, judged by an invariant checker; a failure prints
     /// the seed that replays it (`--seed S --runs 1`).
+    #[command(
+        after_help = "Examples:\n  # A CI-sized campaign, then a long one; replay a failed run by its seed\n  drctl chaos --seed 1 --runs 12\n  drctl chaos --duration 1h --keep-failed ./chaos-failures\n  drctl chaos --seed 201 --runs 1"
+    )]
     Chaos(ChaosArgs),
     /// Print the manual page (roff), generated from these definitions: `drctl man > drctl.1`.
     Man,
@@ -289,7 +343,7 @@ pub use crate::util::duration::parse_duration;
 
 #[cfg(test)]
 mod tests {
-    use clap::CommandFactory;
+    use clap::{CommandFactory, Parser};
 
     /// Every subcommand and every option says what it is for in `--help` (and so in the
     /// completions and the man page).
@@ -313,5 +367,59 @@ mod tests {
         let mut missing = Vec::new();
         walk(&super::Cli::command(), "drctl", &mut missing);
         assert!(missing.is_empty(), "without help: {missing:#?}");
+    }
+
+    /// Every procedure (a subcommand that changes the cluster: it takes `--dry-run`) shows
+    /// how it is used, kubectl style, and every example is a command of this CLI.
+    #[test]
+    fn every_procedure_has_examples_that_parse() {
+        let cli = super::Cli::command();
+        let mut without = Vec::new();
+        for sub in cli.get_subcommands() {
+            let procedure = sub.get_arguments().any(|a| a.get_id() == "dry_run");
+            let Some(text) = sub.get_after_help().map(|h| h.to_string()) else {
+                if procedure {
+                    without.push(sub.get_name().to_string());
+                }
+                continue;
+            };
+            assert!(
+                text.starts_with("Examples:\n"),
+                "{}: {text}",
+                sub.get_name()
+            );
+            for line in text.lines().skip(1).map(str::trim) {
+                if line.starts_with('#') || line.is_empty() {
+                    continue;
+                }
+                let command = line
+                    .split(" | ")
+                    .next()
+                    .unwrap()
+                    .trim_end_matches(" || drctl status");
+                let words: Vec<String> = command
+                    .split_whitespace()
+                    .map(|w| w.trim_matches('\'').to_string())
+                    .collect();
+                // Quoted arguments with spaces are one word for the shell.
+                let words = if command.contains("'ssh") {
+                    let (head, quoted) = command.split_once('\'').unwrap();
+                    let mut w: Vec<String> = head.split_whitespace().map(String::from).collect();
+                    let (arg, tail) = quoted.split_once('\'').unwrap();
+                    w.push(arg.to_string());
+                    w.extend(tail.split_whitespace().map(String::from));
+                    w
+                } else {
+                    words
+                };
+                if let Err(e) = super::Cli::try_parse_from(&words) {
+                    panic!("{}: example `{line}` does not parse: {e}", sub.get_name());
+                }
+            }
+        }
+        assert!(
+            without.is_empty(),
+            "procedures without examples: {without:?}"
+        );
     }
 }

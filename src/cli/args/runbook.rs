@@ -9,7 +9,10 @@ use crate::util::duration::parse_duration;
 #[derive(Args, Debug, Clone)]
 pub struct RunArgs {
     /// A runbook file, or the name of a bundled runbook (`drctl runbook list`).
-    #[arg(value_name = "FILE|NAME", required_unless_present = "resume")]
+    #[arg(
+        value_name = "FILE|NAME",
+        required_unless_present_any = ["resume", "list", "show"]
+    )]
     pub runbook: Option<String>,
     /// Set a parameter: --var name=value (repeatable).
     #[arg(long = "var", value_name = "K=V", value_parser = parse_var)]
@@ -36,6 +39,17 @@ pub struct RunArgs {
     /// Where exported records go.
     #[arg(long, default_value = ".", value_name = "DIR")]
     pub export_dir: PathBuf,
+    /// List recent runs from their journals (newest first): id, runbook, outcome, when, and
+    /// how to resume one that stopped part-way.
+    #[arg(long, conflicts_with_all = ["runbook", "resume", "show", "dry_run"])]
+    pub list: bool,
+    /// With --list: at most this many runs.
+    #[arg(long, default_value_t = 20, requires = "list", value_name = "N")]
+    pub last: usize,
+    /// Show one run from its journal: parameters (secrets were never kept), each step's
+    /// outcome and note, how it ended.
+    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["runbook", "resume", "dry_run"])]
+    pub show: Option<String>,
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {
