@@ -217,6 +217,9 @@ fn main() -> ExitCode {
                 }
             };
             drctl::util::redact::register(config.passphrase.expose());
+            if let Some(token) = &config.metrics_token {
+                drctl::util::redact::register(token.expose());
+            }
             let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
             runtime.block_on(async move {
                 let fail = |e: drctl::node::NodeError| {
