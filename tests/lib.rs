@@ -16,6 +16,7 @@ mod it {
     mod file_safety;
     mod late;
     mod lock;
+    mod logging;
     mod metrics;
     mod node_safety;
     mod openldap;

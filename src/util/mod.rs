@@ -6,6 +6,7 @@ pub mod clock;
 pub mod duration;
 pub mod exit;
 pub mod file;
+pub mod logging;
 pub mod names;
 pub(crate) mod poll;
 pub mod redact;
