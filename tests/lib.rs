@@ -28,4 +28,5 @@ mod it {
     mod runbook_openldap;
     mod secrets;
     mod security;
+    mod service;
 }

@@ -256,6 +256,15 @@ fn main() -> ExitCode {
                     }
                 };
                 tracing::info!(name = %node.config.name, %listen, "drnode serving");
+                // Type=notify: ready once the data directory is locked and the port bound
+                // (connections queue until the server accepts them). No-op outside systemd.
+                let status = format!("serving {} on {listen}", node.config.name);
+                if let Err(e) = sd_notify::notify(&[
+                    sd_notify::NotifyState::Ready,
+                    sd_notify::NotifyState::Status(&status),
+                ]) {
+                    tracing::warn!(error = %e, "cannot tell the service manager drnode is ready");
+                }
                 match drctl::node::serve(node, listener, shutdown_signal(exit_with_pid)).await {
                     Ok(()) => ExitCode::SUCCESS,
                     Err(e) => fail(e),
@@ -284,6 +293,7 @@ async fn shutdown_signal(exit_with: Option<u32>) {
 
 fn stopping(why: &str) {
     tracing::info!(signal = why, "drnode stopping");
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
 }
 
 /// Completes when process `pid` (as it was when this node started) is gone; never without a pid.
