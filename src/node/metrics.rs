@@ -68,7 +68,7 @@ pub(crate) enum WriteOutcome {
     committed,
     /// Forwarded by this replica to its primary, which committed it.
     forwarded,
-    /// Refused (draining, fenced, maintenance, a bad key ...).
+    /// Refused by the write path (draining, fenced, maintenance, no primary ...).
     refused,
 }
 

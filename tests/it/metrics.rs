@@ -274,6 +274,24 @@ fn metrics_follow_writes_roles_replication_the_lock_and_a_lost_primary() {
             && must(&r, "drnode_sync_phase", &[("phase", "partial")]) == 0.0)
             .then_some(())
     });
+    // A write the replica cannot forward is counted as refused.
+    let refused = |s: &Scrape| {
+        value(
+            s,
+            "drnode_writes_total",
+            &[("op", "put"), ("outcome", "refused")],
+        )
+        .unwrap_or(0.0)
+    };
+    let before = refused(&c.scrape(&r_url, &pass));
+    let a = c.call(
+        "PUT",
+        &format!("{r_url}/v1/entries/metrics/lost"),
+        Some(&pass),
+        Some(r#"{"value": "v"}"#),
+    );
+    assert_ne!(a.status, 200, "{}", a.body);
+    assert_eq!(refused(&c.scrape(&r_url, &pass)), before + 1.0);
 }
 
 fn write_secret(path: &Path, text: &str) {

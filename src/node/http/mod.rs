@@ -5,9 +5,9 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -17,6 +17,7 @@ use axum::{Json, Router};
 mod admin;
 pub(crate) mod auth;
 mod data;
+mod metrics;
 mod repl;
 
 use super::error::{ApiError, REQUEST_ID};
@@ -115,96 +116,25 @@ fn router(node: Arc<Node>) -> Router {
         .route("/v1/health", get(health))
         .route(
             "/metrics",
-            get(metrics).route_layer(middleware::from_fn_with_state(
+            get(metrics::scrape).route_layer(middleware::from_fn_with_state(
                 node.clone(),
-                authenticate_scraper,
+                metrics::authenticate_scraper,
             )),
         )
         .merge(authed)
-        .layer(middleware::from_fn_with_state(node.clone(), observe))
+        .layer(middleware::from_fn_with_state(
+            node.clone(),
+            metrics::observe,
+        ))
         .layer(middleware::from_fn(request_id))
         .with_state(node)
 }
 
-/// Times every request by its route's template, for the latency histograms.
-async fn observe(State(node): Shared, req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    // Known methods only: an unauthenticated caller must not mint label values at will.
-    let method = match *req.method() {
-        Method::GET => "GET",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::DELETE => "DELETE",
-        Method::HEAD => "HEAD",
-        _ => "other",
-    };
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched".to_string(), |p| route_label(p.as_str()));
-    let resp = next.run(req).await;
-    node.metrics.request(method, &route, started.elapsed());
-    resp
-}
-
-/// A route's template as Prometheus writes its own handlers' (`/v1/entries/*key`,
-/// `/v1/roles/:role`): no braces in a label value, which naive parsers cut at.
-fn route_label(template: &str) -> String {
-    template
-        .split('/')
-        .map(
-            |seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                Some(param) if param.starts_with('*') => param.to_string(),
-                Some(param) => format!(":{param}"),
-                None => seg.to_string(),
-            },
-        )
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-}
-
-/// A Prometheus scraper presents the node's metrics token (`metrics_token_file`: it reads the
-/// metrics and nothing else) or the cluster passphrase; anything else is refused and recorded
-/// like any refused call.
-async fn authenticate_scraper(
-    State(node): Shared,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let allowed = bearer(req.headers()).is_some_and(|p| {
-        node.config.passphrase.matches(p)
-            || node
-                .config
-                .metrics_token
-                .as_ref()
-                .is_some_and(|t| t.matches(p))
-    });
-    if !allowed {
-        auth::refused(&node, peer, req.method().as_str(), req.uri().path());
-        return ApiError::Unauthorized.into_response();
-    }
-    next.run(req).await
-}
-
-async fn metrics(State(node): Shared) -> Result<Response, ApiError> {
-    let n = node.clone();
-    let body = tokio::task::spawn_blocking(move || n.scrape()).await??;
-    Ok((
-        [(
-            axum::http::header::CONTENT_TYPE,
-            super::metrics::CONTENT_TYPE,
-        )],
-        body,
-    )
-        .into_response())
 }
 
 /// Gives every request an id, in the `x-request-id` header and in error bodies.
