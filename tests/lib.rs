@@ -16,6 +16,8 @@ mod it {
     mod file_safety;
     mod late;
     mod lock;
+    mod logging;
+    mod metrics;
     mod node_safety;
     mod openldap;
     mod partition;
@@ -26,4 +28,5 @@ mod it {
     mod runbook_openldap;
     mod secrets;
     mod security;
+    mod service;
 }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use drctl::node::config::{NodeConfig, CONFIG_FILE};
 use drctl::node::init::{init, InitOptions};
+use drctl::util::logging::{LogFormat, Logging};
 
 /// The drctl node daemon: a replicated configuration store with an HTTPS admin API.
 #[derive(Parser)]
@@ -13,6 +14,16 @@ use drctl::node::init::{init, InitOptions};
 struct Args {
     #[command(subcommand)]
     command: Command,
+    /// Log lines as text (colours only on a terminal) or one JSON object per line. The level is
+    /// DRNODE_LOG (default `info`; e.g. `debug`, `drnode=debug,warn`).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t,
+        env = "DRNODE_LOG_FORMAT"
+    )]
+    log_format: LogFormat,
 }
 
 #[derive(Subcommand)]
@@ -112,17 +123,20 @@ fn say(to_stdout: bool, line: impl std::fmt::Display) {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("DRNODE_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
-        // No log statement prints the passphrase; the writer makes sure no future one does.
-        // A failing stderr (a full disk) loses the line instead of panicking.
-        .with_writer(|| drctl::util::redact::Redacting(LossyStderr))
-        .log_internal_errors(false)
-        .init();
     let args = Args::parse();
+    let logging = Logging {
+        level_var: "DRNODE_LOG",
+        default_level: "info",
+        format: args.log_format,
+        time: true,
+        terminal: Logging::stderr_colours(),
+    };
+    // No log statement prints the passphrase; the writer makes sure no future one does.
+    // A failing stderr (a full disk) loses the line instead of panicking.
+    if let Err(e) = logging.init(|| drctl::util::redact::Redacting(LossyStderr)) {
+        say(false, format_args!("drnode: {e}"));
+        return ExitCode::from(2);
+    }
     match args.command {
         Command::Init(args) => {
             let InitArgs {
@@ -217,6 +231,9 @@ fn main() -> ExitCode {
                 }
             };
             drctl::util::redact::register(config.passphrase.expose());
+            if let Some(token) = &config.metrics_token {
+                drctl::util::redact::register(token.expose());
+            }
             let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
             runtime.block_on(async move {
                 let fail = |e: drctl::node::NodeError| {
@@ -239,6 +256,15 @@ fn main() -> ExitCode {
                     }
                 };
                 tracing::info!(name = %node.config.name, %listen, "drnode serving");
+                // Type=notify: ready once the data directory is locked and the port bound
+                // (connections queue until the server accepts them). No-op outside systemd.
+                let status = format!("serving {} on {listen}", node.config.name);
+                if let Err(e) = sd_notify::notify(&[
+                    sd_notify::NotifyState::Ready,
+                    sd_notify::NotifyState::Status(&status),
+                ]) {
+                    tracing::warn!(error = %e, "cannot tell the service manager drnode is ready");
+                }
                 match drctl::node::serve(node, listener, shutdown_signal(exit_with_pid)).await {
                     Ok(()) => ExitCode::SUCCESS,
                     Err(e) => fail(e),
@@ -252,8 +278,8 @@ async fn shutdown_signal(exit_with: Option<u32>) {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => stopping("interrupted"),
+        _ = term.recv() => stopping("SIGTERM"),
         _ = owner_gone(exit_with) => {
             tracing::warn!(pid = exit_with, "the process this node belongs to is gone: shutting down");
             // The graceful shutdown waits 2 s for connections; never outlive the owner for long.
@@ -263,6 +289,11 @@ async fn shutdown_signal(exit_with: Option<u32>) {
             });
         }
     }
+}
+
+fn stopping(why: &str) {
+    tracing::info!(signal = why, "drnode stopping");
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
 }
 
 /// Completes when process `pid` (as it was when this node started) is gone; never without a pid.

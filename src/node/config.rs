@@ -29,6 +29,10 @@ pub struct ConfigFile {
     pub advertise: Option<String>,
     pub tls: TlsFiles,
     pub passphrase_file: PathBuf,
+    /// A read-only token (mode 0600) a Prometheus scraper presents for `GET /metrics`, so it
+    /// needs no cluster passphrase. Without it, `/metrics` takes the passphrase only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_token_file: Option<PathBuf>,
     /// Log records kept for partial sync; a replica further behind gets a full sync.
     #[serde(default = "default_log_keep")]
     pub log_keep: u64,
@@ -95,6 +99,8 @@ pub struct NodeConfig {
     pub key: PathBuf,
     pub trust: Trust,
     pub passphrase: Passphrase,
+    /// What `GET /metrics` takes besides the passphrase.
+    pub metrics_token: Option<Passphrase>,
     pub log_keep: u64,
     pub sync: SyncSettings,
     pub ip_substitution: BTreeMap<String, String>,
@@ -206,6 +212,24 @@ impl ConfigFile {
                 None
             }
         };
+        let metrics_token = match self.metrics_token_file.as_deref().map(resolve) {
+            None => None,
+            Some(path) => match Passphrase::from_file(&path) {
+                Ok(t) if passphrase.as_ref().is_some_and(|p| p.matches(t.expose())) => {
+                    problems.push(
+                        "metrics_token_file: the metrics token is the cluster passphrase; give \
+                         the scraper a token of its own"
+                            .into(),
+                    );
+                    None
+                }
+                Ok(t) => Some(t),
+                Err(e) => {
+                    problems.push(format!("metrics_token_file: {e}"));
+                    None
+                }
+            },
+        };
         if self.log_keep < 10 {
             problems.push(format!(
                 "log_keep: {} is too small (at least 10)",
@@ -235,6 +259,7 @@ impl ConfigFile {
             key,
             trust,
             passphrase: passphrase.expect("checked"),
+            metrics_token,
             log_keep: self.log_keep,
             sync: self.sync.clone(),
             ip_substitution: self.ip_substitution.clone(),

@@ -165,7 +165,11 @@ impl From<crate::node::nodedb::NodeDbError> for ApiError {
 
 /// Maps a file error: a full disk refuses the write (507), anything else is internal.
 pub fn io_error(what: &str, e: std::io::Error) -> ApiError {
+    // By kind too: an error wrapped with its path (tempfile does) has no raw OS code.
     let full = matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    ) || matches!(
         e.raw_os_error(),
         Some(code) if code == nix::errno::Errno::ENOSPC as i32 || code == nix::errno::Errno::EDQUOT as i32
     );

@@ -71,6 +71,7 @@ pub fn init(opts: &InitOptions) -> Result<PathBuf, InitError> {
             trust_dir: opts.trust_dir.as_deref().map(absolute),
         },
         passphrase_file: absolute(&opts.passphrase_file),
+        metrics_token_file: None,
         log_keep: opts.log_keep.unwrap_or(100_000),
         sync: SyncSettings::default(),
         ip_substitution: Default::default(),

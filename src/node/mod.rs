@@ -8,6 +8,7 @@ pub mod error;
 mod http;
 pub mod init;
 mod lease;
+mod metrics;
 pub mod nodedb;
 mod packages;
 mod replication;
@@ -90,6 +91,8 @@ pub struct Node {
     peer_options: ClientOptions,
     /// Refused calls, aggregated per source (`http::auth`).
     auth_failures: http::auth::AuthFailures,
+    /// What `GET /metrics` reports.
+    metrics: metrics::Metrics,
     /// Held for the node's life: no second drnode serves this data directory.
     _dir_lock: dirlock::DirLock,
 }
@@ -180,7 +183,9 @@ impl Node {
         };
         let peers = crate::api::client::http_client(&peer_options)?;
         let (head_tx, _) = watch::channel(store.head().seq);
+        let metrics = metrics::Metrics::new(&config.name, &config.cluster, &host_id);
         let node = Arc::new(Node {
+            metrics,
             host_id,
             store,
             db,

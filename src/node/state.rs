@@ -77,13 +77,41 @@ pub fn load(data_dir: &Path) -> std::io::Result<NodeState> {
     }
 }
 
-/// Writes the state atomically and durably (temp file, fsync, rename, fsync the directory).
+/// Writes the state atomically and durably: a temporary file beside it (`tempfile`: a name of
+/// its own, removed if anything fails), fsynced, renamed over the old one, then the directory
+/// fsynced so the rename survives a crash.
 pub fn save(data_dir: &Path, state: &NodeState) -> std::io::Result<()> {
-    let target = path(data_dir);
-    let tmp = data_dir.join(format!("{STATE_FILE}.tmp"));
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(&serde_json::to_vec_pretty(state).expect("state serializes"))?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, &target)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{STATE_FILE}."))
+        .tempfile_in(data_dir)?;
+    // Through the File itself: its errors keep their OS code (a full disk is told apart).
+    tmp.as_file_mut()
+        .write_all(&serde_json::to_vec_pretty(state).expect("state serializes"))?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path(data_dir)).map_err(|e| e.error)?;
     std::fs::File::open(data_dir)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_saved_state_loads_back_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(load(dir.path()).unwrap(), NodeState::default());
+        let st = NodeState {
+            role: Role::Primary,
+            epoch: 7,
+            ..NodeState::default()
+        };
+        save(dir.path(), &st).unwrap();
+        save(dir.path(), &st).unwrap();
+        assert_eq!(load(dir.path()).unwrap(), st);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from(STATE_FILE)]);
+    }
 }

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::{ClientConfig, RootCertStore, ServerConfig};
 
@@ -17,6 +18,12 @@ pub enum TlsError {
     },
     #[error("{path} holds no PEM {what}")]
     Empty { what: &'static str, path: PathBuf },
+    #[error("{path} is not a valid PEM {what}: {source}")]
+    BadPem {
+        what: &'static str,
+        path: PathBuf,
+        source: pem::Error,
+    },
     #[error("certificate in {path} cannot be trusted as a root: {source}")]
     BadRoot {
         path: PathBuf,
@@ -50,10 +57,10 @@ pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError>
         path: path.to_path_buf(),
         source,
     })?;
-    let certs: Vec<_> = rustls_pemfile::certs(&mut bytes.as_slice())
+    let certs: Vec<_> = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<_, _>>()
-        .map_err(|source| TlsError::Read {
-            what: "certificate file",
+        .map_err(|source| TlsError::BadPem {
+            what: "certificate",
             path: path.to_path_buf(),
             source,
         })?;
@@ -72,16 +79,17 @@ pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
         path: path.to_path_buf(),
         source,
     })?;
-    rustls_pemfile::private_key(&mut bytes.as_slice())
-        .map_err(|source| TlsError::Read {
-            what: "key file",
-            path: path.to_path_buf(),
-            source,
-        })?
-        .ok_or_else(|| TlsError::Empty {
+    PrivateKeyDer::from_pem_slice(&bytes).map_err(|source| match source {
+        pem::Error::NoItemsFound => TlsError::Empty {
             what: "private key",
             path: path.to_path_buf(),
-        })
+        },
+        source => TlsError::BadPem {
+            what: "private key",
+            path: path.to_path_buf(),
+            source,
+        },
+    })
 }
 
 pub fn root_store(trust: &Trust) -> Result<RootCertStore, TlsError> {
@@ -147,4 +155,64 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<ServerConfig, TlsError> 
         })?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, body).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_generated_pair_loads_and_makes_a_server_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let cert = rcgen::generate_simple_self_signed(vec!["node-1".into()]).unwrap();
+        let cert_path = write(dir.path(), "node.crt", &cert.cert.pem());
+        let key_path = write(dir.path(), "node.key", &cert.signing_key.serialize_pem());
+        assert_eq!(load_certs(&cert_path).unwrap().len(), 1);
+        server_config(&cert_path, &key_path).unwrap();
+        let trust = Trust {
+            ca: Some(cert_path),
+            trust_dir: None,
+        };
+        assert_eq!(root_store(&trust).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_file_without_pem_is_refused_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = write(dir.path(), "empty.pem", "not a certificate\n");
+        let err = load_certs(&empty).unwrap_err().to_string();
+        assert!(
+            err.contains("empty.pem") && err.contains("no PEM certificate"),
+            "{err}"
+        );
+        let err = load_key(&empty).unwrap_err().to_string();
+        assert!(
+            err.contains("empty.pem") && err.contains("no PEM private key"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_broken_pem_section_is_refused_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let broken = write(
+            dir.path(),
+            "broken.crt",
+            "-----BEGIN CERTIFICATE-----\nMIIB\n",
+        );
+        let err = load_certs(&broken).unwrap_err().to_string();
+        assert!(
+            err.contains("broken.crt") && err.contains("not a valid PEM"),
+            "{err}"
+        );
+        let missing = dir.path().join("missing.key");
+        let err = load_key(&missing).unwrap_err().to_string();
+        assert!(err.contains("missing.key"), "{err}");
+    }
 }

@@ -285,3 +285,22 @@ pub(crate) fn count_lines(p: &Path) -> usize {
         .map(|s| s.lines().filter(|l| !l.trim().is_empty()).count())
         .unwrap_or(0)
 }
+
+/// SIGKILLs a lab node and waits until the kernel has released its data directory's lock, so
+/// a drnode the test starts itself on that directory is not refused as a second one (`lab kill`
+/// returns once the process's command line is gone, a moment before its files are closed).
+pub(crate) fn kill_and_release(lab: &Lab, name: &str) {
+    use nix::fcntl::{Flock, FlockArg};
+    lab.ok(&["lab", "kill", name]);
+    let lock = lab.node_dir(name).join("drnode.lock");
+    wait_for(
+        "the killed node's data directory lock",
+        Duration::from_secs(10),
+        || {
+            let f = std::fs::File::open(&lock).ok()?;
+            Flock::lock(f, FlockArg::LockExclusiveNonblock)
+                .ok()
+                .map(drop)
+        },
+    );
+}

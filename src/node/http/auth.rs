@@ -50,6 +50,7 @@ fn details(source: Option<IpAddr>, w: &Window) -> serde_json::Value {
 
 /// Records a refused call from `peer`.
 pub(crate) fn refused(node: &Arc<Node>, peer: SocketAddr, method: &str, path: &str) {
+    node.metrics.auth_refused();
     let path: String = path.chars().take(MAX_PATH).collect();
     let last = format!("{method} {path} from {peer}");
     let mut sources = node.auth_failures.sources.lock().expect("auth lock");

@@ -66,10 +66,11 @@ pub(super) async fn put_entry(
 ) -> Result<Json<WriteAck>, ApiError> {
     user_key(&key)?;
     let Json(body) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    Ok(Json(
-        node.write(Op::Put, &key, Some(&body.value), forwarded(&headers))
-            .await?,
-    ))
+    let result = node
+        .write(Op::Put, &key, Some(&body.value), forwarded(&headers))
+        .await;
+    node.metrics.write("put", &node.config.name, &result);
+    Ok(Json(result?))
 }
 
 pub(super) async fn delete_entry(
@@ -81,9 +82,9 @@ pub(super) async fn delete_entry(
     if node.store.get(&key)?.is_none() {
         return Err(ApiError::not_found(format!("entry '{key}'")));
     }
-    Ok(Json(
-        node.write(Op::Del, &key, None, forwarded(&headers)).await?,
-    ))
+    let result = node.write(Op::Del, &key, None, forwarded(&headers)).await;
+    node.metrics.write("delete", &node.config.name, &result);
+    Ok(Json(result?))
 }
 
 pub(super) async fn list_members(State(node): Shared) -> Result<Json<Vec<Member>>, ApiError> {

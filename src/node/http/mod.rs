@@ -1,5 +1,6 @@
 //! The admin API under `/v1`, over HTTPS only. Every route but `GET /v1/health` needs the
 //! cluster passphrase; a wrong one gets 401, is recorded as an event, and changes nothing.
+//! `GET /metrics` (Prometheus) takes the passphrase or the node's read-only metrics token.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -16,6 +17,7 @@ use axum::{Json, Router};
 mod admin;
 pub(crate) mod auth;
 mod data;
+mod metrics;
 mod repl;
 
 use super::error::{ApiError, REQUEST_ID};
@@ -112,9 +114,27 @@ fn router(node: Arc<Node>) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024));
     Router::new()
         .route("/v1/health", get(health))
+        .route(
+            "/metrics",
+            get(metrics::scrape).route_layer(middleware::from_fn_with_state(
+                node.clone(),
+                metrics::authenticate_scraper,
+            )),
+        )
         .merge(authed)
+        .layer(middleware::from_fn_with_state(
+            node.clone(),
+            metrics::observe,
+        ))
         .layer(middleware::from_fn(request_id))
         .with_state(node)
+}
+
+pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
 }
 
 /// Gives every request an id, in the `x-request-id` header and in error bodies.
@@ -147,11 +167,7 @@ async fn authenticate(
     req: Request,
     next: Next,
 ) -> Response {
-    let presented = req
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
+    let presented = bearer(req.headers());
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     if !presented.is_some_and(|p| node.config.passphrase.matches(p)) {
