@@ -32,8 +32,10 @@ enum Command {
     Init(Box<InitArgs>),
     /// Run the node.
     Serve {
+        /// The data directory `drnode init` made (its drnode.yaml is the config).
         #[arg(long, conflicts_with = "config", required_unless_present = "config")]
         data_dir: Option<PathBuf>,
+        /// A config file elsewhere than in the data directory.
         #[arg(long)]
         config: Option<PathBuf>,
         /// Shut down when process PID exits (a drill's lab ends with the drill, even a killed one).
@@ -42,14 +44,24 @@ enum Command {
     },
     /// Validate a config file and say exactly what is wrong.
     CheckConfig {
+        /// The config file to check.
         #[arg(
             long,
             conflicts_with = "data_dir",
             required_unless_present = "data_dir"
         )]
         config: Option<PathBuf>,
+        /// Check the data directory's drnode.yaml.
         #[arg(long)]
         data_dir: Option<PathBuf>,
+    },
+    /// Print the manual page (roff): `drnode man > drnode.1`.
+    Man,
+    /// Print shell completions.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
 }
 
@@ -124,6 +136,34 @@ fn say(to_stdout: bool, line: impl std::fmt::Display) {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    // Text for people and packagers, before any logging or config.
+    match &args.command {
+        Command::Man => {
+            use clap::CommandFactory;
+            let mut out = Vec::new();
+            if let Err(e) = clap_mangen::Man::new(Args::command()).render(&mut out) {
+                say(
+                    false,
+                    format_args!("drnode: cannot render the manual page: {e}"),
+                );
+                return ExitCode::from(1);
+            }
+            use std::io::Write;
+            let _ = std::io::stdout().write_all(&out);
+            return ExitCode::SUCCESS;
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                *shell,
+                &mut Args::command(),
+                "drnode",
+                &mut std::io::stdout(),
+            );
+            return ExitCode::SUCCESS;
+        }
+        _ => {}
+    }
     let logging = Logging {
         level_var: "DRNODE_LOG",
         default_level: "info",
@@ -194,6 +234,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Man | Command::Completions { .. } => ExitCode::SUCCESS,
         Command::CheckConfig { config, data_dir } => {
             let path = config_path(config, data_dir);
             match NodeConfig::load(&path) {

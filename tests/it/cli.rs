@@ -150,20 +150,22 @@ fn lab_lifecycle_and_refusals() {
 #[test]
 fn committed_completions_match_the_cli() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    for (shell, file) in [
-        ("bash", "drctl.bash"),
-        ("zsh", "_drctl"),
-        ("fish", "drctl.fish"),
-    ] {
-        let generated = run(command(drctl_bin(), root).args(["completions", shell]))
-            .success()
-            .stdout();
-        let committed = std::fs::read_to_string(root.join("completions").join(file))
-            .unwrap_or_else(|e| panic!("completions/{file}: {e}"));
-        assert!(
-            generated == committed,
-            "completions/{file} is stale: run `drctl completions {shell} > completions/{file}`"
-        );
+    for (bin, name) in [(drctl_bin(), "drctl"), (drnode_bin(), "drnode")] {
+        for (shell, file) in [
+            ("bash", format!("{name}.bash")),
+            ("zsh", format!("_{name}")),
+            ("fish", format!("{name}.fish")),
+        ] {
+            let generated = run(command(bin, root).args(["completions", shell]))
+                .success()
+                .stdout();
+            let committed = std::fs::read_to_string(root.join("completions").join(&file))
+                .unwrap_or_else(|e| panic!("completions/{file}: {e}"));
+            assert!(
+                generated == committed,
+                "completions/{file} is stale: run `{name} completions {shell} > completions/{file}`"
+            );
+        }
     }
 }
 
@@ -187,6 +189,19 @@ fn committed_man_page_matches_the_cli() {
     assert!(
         generated == committed,
         "man/drctl.1 is stale: run `drctl man > man/drctl.1`"
+    );
+    let drnode = run(command(drnode_bin(), root).args(["man"]))
+        .success()
+        .stdout();
+    assert!(
+        drnode.starts_with(".ie") && drnode.contains("serve"),
+        "{drnode}"
+    );
+    let committed = std::fs::read_to_string(root.join("man/drnode.1"))
+        .unwrap_or_else(|e| panic!("man/drnode.1: {e}"));
+    assert!(
+        drnode == committed,
+        "man/drnode.1 is stale: run `drnode man > man/drnode.1`"
     );
 }
 
