@@ -187,12 +187,32 @@ pub(super) fn prompt(question: &str, yes: bool) -> Result<bool, ProcError> {
     }
     eprint!("{question} Type 'yes' to continue: ");
     let _ = std::io::stderr().flush();
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| ProcError::refused(format!("cannot read the answer: {e}")))?;
-    Ok(confirmed(&line))
+    // Ctrl-C at the prompt is a "no": the run aborts the way it does on any other answer
+    // (exit 4, saying what changed), instead of dying by the signal (130) mid-report.
+    let answer = tokio::task::block_in_place(|| {
+        tokio::runtime::Handle::current().block_on(async {
+            // A thread of its own, not spawn_blocking: the runtime would wait for a read that
+            // never ends before drctl could exit.
+            let (tx, read) = tokio::sync::oneshot::channel();
+            std::thread::spawn(move || {
+                let mut line = String::new();
+                let _ = tx.send(std::io::stdin().lock().read_line(&mut line).map(|_| line));
+            });
+            tokio::select! {
+                r = read => Some(r),
+                _ = tokio::signal::ctrl_c() => None,
+            }
+        })
+    });
+    match answer {
+        None => {
+            eprintln!("^C");
+            Ok(false)
+        }
+        Some(Ok(Ok(line))) => Ok(confirmed(&line)),
+        Some(Ok(Err(e))) => Err(ProcError::refused(format!("cannot read the answer: {e}"))),
+        Some(Err(e)) => Err(ProcError::refused(format!("cannot read the answer: {e}"))),
+    }
 }
 
 /// The prompt says "Type 'yes'": exactly that goes on, anything else (`y`, `YES`, `Yes`) aborts.
