@@ -185,12 +185,16 @@ pub(super) fn prompt(question: &str, yes: bool) -> Result<bool, ProcError> {
         ))
         .unchanged());
     }
-    eprint!("{question} Type 'yes' to continue: ");
-    let _ = std::io::stderr().flush();
     // Ctrl-C at the prompt is a "no": the run aborts the way it does on any other answer
-    // (exit 4, saying what changed), instead of dying by the signal (130) mid-report.
+    // (exit 4, saying what changed), instead of dying by the signal (130) mid-report. The
+    // handler is in place before the question shows, so no ^C falls between the two.
     let answer = tokio::task::block_in_place(|| {
         tokio::runtime::Handle::current().block_on(async {
+            let mut interrupt =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+                    .map_err(|e| ProcError::refused(format!("cannot watch for Ctrl-C: {e}")))?;
+            eprint!("{question} Type 'yes' to continue: ");
+            let _ = std::io::stderr().flush();
             // A thread of its own, not spawn_blocking: the runtime would wait for a read that
             // never ends before drctl could exit.
             let (tx, read) = tokio::sync::oneshot::channel();
@@ -198,12 +202,12 @@ pub(super) fn prompt(question: &str, yes: bool) -> Result<bool, ProcError> {
                 let mut line = String::new();
                 let _ = tx.send(std::io::stdin().lock().read_line(&mut line).map(|_| line));
             });
-            tokio::select! {
+            Ok::<_, ProcError>(tokio::select! {
                 r = read => Some(r),
-                _ = tokio::signal::ctrl_c() => None,
-            }
+                _ = interrupt.recv() => None,
+            })
         })
-    });
+    })?;
     match answer {
         None => {
             eprintln!("^C");
