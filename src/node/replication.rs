@@ -266,9 +266,9 @@ async fn pull_once(
                     NewEvent::new(
                         "sync",
                         format!(
-                            "partial sync from {} after {head}: {} records behind",
+                            "partial sync from {} after {head}: {} behind",
                             client.url(),
-                            head_seq.saturating_sub(head.seq)
+                            crate::util::words::count(head_seq.saturating_sub(head.seq), "record")
                         ),
                     )
                     .success(true)

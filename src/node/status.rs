@@ -131,10 +131,12 @@ impl Node {
             return Ok(());
         }
         Err(ApiError::Conflict(format!(
-            "{} took {took} write(s) while standalone (after {at}) that no primary has: it cannot \
+            "{} took {} while standalone (after {at}) that no primary has: it cannot \
              follow without a full sync; join it: its writes are exported first (`drctl join {} \
              --primary P`)",
-            self.config.name, self.config.name
+            self.config.name,
+            crate::util::words::count(took, "write"),
+            self.config.name
         )))
     }
 }

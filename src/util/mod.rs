@@ -15,4 +15,5 @@ pub mod secret;
 pub mod state;
 pub mod table;
 pub mod tls;
+pub mod words;
 pub mod yaml;

@@ -630,3 +630,29 @@ fn ctrl_c_at_a_confirmation_prompt_aborts_with_exit_4_and_changes_nothing() {
         "{after}"
     );
 }
+
+// Hit by a cluster file copied before a node moved: drctl probed one URL while the other
+// nodes replicated from another, and nothing said so.
+#[test]
+fn status_warns_when_the_cluster_file_and_the_member_list_disagree_on_a_url() {
+    let lab = Lab::up(2);
+    assert_eq!(lab.status()["warnings"], serde_json::json!([]));
+    let file = lab.cluster_file();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let url = node(&lab.status(), "node-2")["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let moved = url.replace("127.0.0.1", "localhost");
+    std::fs::write(&file, text.replace(&url, &moved)).unwrap();
+    let s = lab.run(&["status", "--json"]).json();
+    let warnings = s["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{s}");
+    let w = warnings[0].as_str().unwrap();
+    assert!(
+        w.starts_with("node-2: the cluster file says ") && w.contains(&url),
+        "{w}"
+    );
+    let table = lab.run(&["status"]).stdout();
+    assert!(table.contains("node-2: the cluster file says"), "{table}");
+}

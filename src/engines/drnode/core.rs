@@ -206,8 +206,9 @@ impl Action {
                 let d = divergence(n, p).await?;
                 let count = export_records(n, &d, path).await?;
                 Ok(Some(format!(
-                    "exported {count} record(s) of {node} that {primary} never had to {}",
-                    path.display()
+                    "exported {} of {node} that {primary} never had to {}",
+                    crate::util::words::count(count as u64, "record"),
+                    crate::util::words::absolute(path).display()
                 )))
             }
             Action::SetSetting { name, value, via } => {

@@ -44,18 +44,20 @@ pub async fn demote(
     let d = divergence(cl.target(node)?, cl.target(&primary)?).await?;
     let mut plan = Plan::new("demote");
     if d.records > 0 {
-        let path = export
-            .unwrap_or_else(|| PathBuf::from(format!("drctl-demote-{node}-{}.jsonl", cl.run_id)));
+        let path =
+            crate::util::words::absolute(&export.unwrap_or_else(|| {
+                PathBuf::from(format!("drctl-demote-{node}-{}.jsonl", cl.run_id))
+            }));
         plan.note(format!(
-            "{node} holds {} record(s) after {} that {primary} never had: they are exported to {} \
+            "{node} holds {} after {} that {primary} never had: they are exported to {} \
              (JSON lines: key, value, op, epoch, seq), then {node}'s data is replaced by a full sync",
-            d.records,
+            crate::util::words::count(d.records, "record"),
             d.common,
             path.display()
         ));
         plan.confirm = Some(format!(
-            "Export {} record(s) of {node} to {} and replace its data with {primary}'s?",
-            d.records,
+            "Export {} of {node} to {} and replace its data with {primary}'s?",
+            crate::util::words::count(d.records, "record"),
             path.display()
         ));
         plan.step(Step::new(Action::ExportDivergent {

@@ -2,7 +2,7 @@
 //! procedure as its bundled runbook.
 
 use futures_util::future::BoxFuture;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::cluster::{sync_cell, Assessment, ClusterView};
 use super::{check_expectations, rank, Cluster, Context};
@@ -282,9 +282,27 @@ pub(super) fn status_report(view: &ClusterView, a: &Assessment) -> StatusReport 
         healthy: a.healthy,
         problems: a.problems.clone(),
         nodes,
-        detail: Map::new(),
+        detail: object(json!({ "warnings": url_mismatches(view) })),
         table: status_table(view, a),
     }
+}
+
+/// Nodes the cluster file lists at another URL than the replicated member list does: drctl
+/// and the other nodes reach them at different places, so one of the two is stale.
+fn url_mismatches(view: &ClusterView) -> Vec<String> {
+    view.nodes
+        .iter()
+        .filter_map(|n| {
+            let m = view.member(n)?;
+            (m.url.trim_end_matches('/') != n.url.trim_end_matches('/')).then(|| {
+                format!(
+                    "{}: the cluster file says {}, the member list says {}: the other nodes reach it \
+                     at the member list's URL; correct the cluster file if that one is right",
+                    n.name, n.url, m.url
+                )
+            })
+        })
+        .collect()
 }
 
 /// The keys of a node's `detail` in `status --json`, null when it does not answer.
@@ -358,6 +376,7 @@ fn status_table(view: &ClusterView, a: &Assessment) -> StatusTable {
         .zip(&a.nodes)
         .filter(|(n, _)| view.is_removed(n))
         .flat_map(|(n, na)| na.reasons.iter().map(move |r| format!("{}: {r}", n.name)))
+        .chain(url_mismatches(view))
         .collect();
     StatusTable {
         headline: format!("cluster {} (epoch {})", view.cluster, view.epoch()),

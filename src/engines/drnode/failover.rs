@@ -101,7 +101,8 @@ pub async fn failover(
         ));
         plan.note(if gap > 0 {
             format!(
-                "up to {gap} acknowledged write(s) after seq {} would be lost",
+                "up to {} after seq {} would be lost",
+                crate::util::words::count(gap, "acknowledged write"),
                 t.head_seq
             )
         } else {
@@ -130,19 +131,23 @@ pub async fn failover(
             let count = s.head_seq - t.head_seq;
             if !force {
                 return Err(ProcError::refused(format!(
-                    "{} is ahead of {target} by {count} record(s) ({}{}); failing over to {target} would drop them: \
+                    "{} is ahead of {target} by {} ({}{}); failing over to {target} would drop them: \
                      choose `--to {}`, or `--force` to export them and resync {}",
                     n.name,
+                    crate::util::words::count(count, "record"),
                     names.join(", "),
                     if count > 20 { ", …" } else { "" },
                     n.name,
                     n.name
                 )).unchanged());
             }
-            let path = export_dir.join(format!("drctl-failover-{}-{}.jsonl", n.name, cl.run_id));
+            let path = crate::util::words::absolute(
+                &export_dir.join(format!("drctl-failover-{}-{}.jsonl", n.name, cl.run_id)),
+            );
             plan.note(format!(
-                "{} is ahead of {target} by {count} record(s): they are exported to {} before it is resynced",
+                "{} is ahead of {target} by {}: they are exported to {} before it is resynced",
                 n.name,
+                crate::util::words::count(count, "record"),
                 path.display()
             ));
             plan.step(Step::new(Action::ExportDivergent {
@@ -186,7 +191,10 @@ pub async fn failover(
         plan.confirm = Some(format!(
             "Promote {target} to primary at epoch {next}{}?",
             if gap > 0 {
-                format!(" (up to {gap} acknowledged write(s) may be lost)")
+                format!(
+                    " (up to {} may be lost)",
+                    crate::util::words::count(gap, "acknowledged write")
+                )
             } else {
                 String::new()
             }

@@ -109,12 +109,14 @@ pub async fn join(
         s.entries, p.entries
     ));
     if d.records > 0 {
-        let path = export
-            .unwrap_or_else(|| PathBuf::from(format!("drctl-join-{node}-{}.jsonl", cl.run_id)));
+        let path =
+            crate::util::words::absolute(&export.unwrap_or_else(|| {
+                PathBuf::from(format!("drctl-join-{node}-{}.jsonl", cl.run_id))
+            }));
         plan.note(format!(
-            "{node} holds {} record(s) after {} that {primary} never had{}: they are exported to \
+            "{node} holds {} after {} that {primary} never had{}: they are exported to \
              {} (JSON lines: key, value, op, epoch, seq) before its data is replaced",
-            d.records,
+            crate::util::words::count(d.records, "record"),
             d.common,
             s.standalone_writes
                 .filter(|w| *w > 0)
@@ -123,8 +125,8 @@ pub async fn join(
             path.display()
         ));
         plan.confirm = Some(format!(
-            "Export {} record(s) of {node} to {} and replace its replicated data with {primary}'s?",
-            d.records,
+            "Export {} of {node} to {} and replace its replicated data with {primary}'s?",
+            crate::util::words::count(d.records, "record"),
             path.display()
         ));
         plan.step(Step::new(Action::ExportDivergent {
@@ -183,9 +185,10 @@ pub async fn sync_full(
     plan.confirm = Some(match b.standalone_writes.filter(|w| *w > 0) {
         // A plain copy keeps nothing: say what it overwrites (`join` exports it first).
         Some(w) => format!(
-            "{to} took {w} write(s) while standalone that {from} may lack: a full sync discards \
+            "{to} took {} while standalone that {from} may lack: a full sync discards \
              them (`drctl join {to} --primary P` exports them first). Replace {to}'s replicated \
-             data with {from}'s?"
+             data with {from}'s?",
+            crate::util::words::count(w, "write")
         ),
         None => format!("Replace {to}'s replicated data with {from}'s?"),
     });

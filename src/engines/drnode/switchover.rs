@@ -49,10 +49,10 @@ pub async fn switchover(
             .unchanged());
         }
         plan.note(format!(
-            "{p} (primary, epoch {epoch}, seq {}) hands over to {to} (seq {}, {} records behind)",
+            "{p} (primary, epoch {epoch}, seq {}) hands over to {to} (seq {}, {} behind)",
             ps.head_seq,
             t.head_seq,
-            ps.head_seq.saturating_sub(t.head_seq)
+            crate::util::words::count(ps.head_seq.saturating_sub(t.head_seq), "record")
         ));
         if t.sync.suspended.is_some() {
             // It gave up syncing while the primary was away: resume it before the drain, or it
@@ -202,8 +202,8 @@ pub(super) async fn repoint_others(
                 let d = divergence(cl.target(&n.name)?, cl.target(to)?).await?;
                 if d.records > 0 {
                     plan.note(format!(
-                        "{} holds {} record(s) {to} never had: run `drctl demote {}` to export them and resync it",
-                        n.name, d.records, n.name
+                        "{} holds {} {to} never had: run `drctl demote {}` to export them and resync it",
+                        n.name, crate::util::words::count(d.records, "record"), n.name
                     ));
                     continue;
                 }

@@ -150,8 +150,9 @@ fn assess_role(
     let mut diverged = false;
     if let Some(took) = s.standalone_writes.filter(|w| *w > 0 && !single) {
         reasons.push(format!(
-            "took {took} write(s) while standalone that no primary has: `drctl join {} --primary P` \
+            "took {} while standalone that no primary has: `drctl join {} --primary P` \
              exports them before replacing its data",
+            crate::util::words::count(took, "write"),
             n.name
         ));
     }
@@ -254,7 +255,10 @@ fn assess_role(
                 )),
             }
             if let Some(o) = owns.filter(|o| *o < 100.0) {
-                reasons.push(format!("owns {o}% ({} records behind)", lag.unwrap_or(0)));
+                reasons.push(format!(
+                    "owns {o}% ({} behind)",
+                    crate::util::words::count(lag.unwrap_or(0), "record")
+                ));
             }
             if matches!(s.sync.phase.as_str(), "diverged" | "failing" | "removed") {
                 reasons.push(format!(
