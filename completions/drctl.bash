@@ -526,7 +526,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -572,7 +572,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -618,7 +618,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -664,7 +664,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -774,7 +774,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -832,7 +832,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -930,7 +930,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -976,7 +976,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1022,7 +1022,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1084,7 +1084,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1134,7 +1134,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1180,7 +1180,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1226,7 +1226,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1360,7 +1360,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1406,7 +1406,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1452,7 +1452,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1506,7 +1506,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1572,7 +1572,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2430,7 +2430,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2480,7 +2480,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2582,7 +2582,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2644,7 +2644,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2690,7 +2690,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2744,7 +2744,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2790,7 +2790,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3000,7 +3000,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3042,7 +3042,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3084,7 +3084,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3126,7 +3126,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3172,7 +3172,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3226,7 +3226,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3276,7 +3276,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3342,7 +3342,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3388,7 +3388,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3434,7 +3434,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3564,7 +3564,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3614,7 +3614,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3660,7 +3660,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3718,7 +3718,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3772,7 +3772,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3830,7 +3830,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3892,7 +3892,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3954,7 +3954,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4000,7 +4000,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4046,7 +4046,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4176,7 +4176,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4222,7 +4222,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4268,7 +4268,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4334,7 +4334,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4388,7 +4388,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4442,7 +4442,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4492,7 +4492,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4554,7 +4554,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4600,7 +4600,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4654,7 +4654,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4720,7 +4720,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4842,7 +4842,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -1,0 +1,90 @@
+//! The runbook steps etcd plans itself: `procedure.switchover`, `procedure.removenode`,
+//! `assert.reachable`, `assert.primary-is` (the leader) and `wait.caught-up`, each built from a
+//! fresh probe by the same planners `drctl switchover/removenode` run: one code path. The
+//! parameter names are every engine's (`to`, `node`, `force`, `primary`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::{EtcdAction, EtcdCluster};
+use crate::engine::{bind, Args, EnginePlan, Plan, ProcError, Step};
+
+/// The steps this engine plans.
+pub(super) const STEPS: &[&str] = &[
+    "procedure.switchover",
+    "procedure.removenode",
+    "assert.reachable",
+    "assert.primary-is",
+    "wait.caught-up",
+];
+
+/// Builds the plan of a step from a fresh probe.
+pub(super) async fn plan(a: &Args<'_>, cl: Arc<EtcdCluster>) -> Result<EnginePlan, ProcError> {
+    let view = cl.probe().await;
+    let asm = view.assess();
+    let mut outputs = BTreeMap::new();
+    let plan = match a.uses {
+        "procedure.switchover" => {
+            let to = a.str("to")?;
+            let p = super::procedures::switchover(&cl, &view, &asm, &to)?;
+            outputs.insert("target".into(), to);
+            p
+        }
+        "procedure.removenode" => {
+            if a.opt("host_id").is_some() {
+                return Err(ProcError::usage(
+                    "procedure.removenode: etcd members are named by node, not host_id",
+                ));
+            }
+            super::procedures::removenode(&cl, &view, &asm, &a.str("node")?, a.flag("force")?)?
+        }
+        "wait.caught-up" => {
+            let leader = match a.opt("primary") {
+                Some(p) => p,
+                None => asm
+                    .leader
+                    .clone()
+                    .ok_or_else(|| ProcError::refused("wait.caught-up: no leader answers"))?,
+            };
+            cl.node(&leader)?;
+            let mut p = Plan::new(a.uses);
+            p.step(Step::new(EtcdAction::LeaderCaughtUp { node: leader }));
+            p
+        }
+        "assert.primary-is" => {
+            let node = a.str("node")?;
+            cl.node(&node)?;
+            if asm.leader.as_deref() != Some(node.as_str()) {
+                return Err(ProcError::refused(format!(
+                    "assert {node} is the leader: no, the leader is {}",
+                    asm.leader.as_deref().unwrap_or("none (no quorum)")
+                ))
+                .unchanged());
+            }
+            outputs.insert("primary".into(), node);
+            Plan::new(a.uses)
+        }
+        "assert.reachable" => {
+            let node = a.str("node")?;
+            cl.node(&node)?;
+            match view.node(&node).map(|n| &n.state) {
+                Some(Err(e)) => {
+                    return Err(
+                        ProcError::refused(format!("assert {node} answers: no, it {e}"))
+                            .unchanged(),
+                    )
+                }
+                _ => Plan::new(a.uses),
+            }
+        }
+        other => {
+            return Err(ProcError::usage(format!(
+                "{other}: the etcd engine has no such step"
+            )))
+        }
+    };
+    Ok(EnginePlan {
+        plan: bind(plan, cl, super::KIND),
+        outputs,
+    })
+}
