@@ -283,6 +283,9 @@ _drctl() {
             drctl__subcmd__help__subcmd__lab,status)
                 cmd="drctl__subcmd__help__subcmd__lab__subcmd__status"
                 ;;
+            drctl__subcmd__help__subcmd__lab,stop)
+                cmd="drctl__subcmd__help__subcmd__lab__subcmd__stop"
+                ;;
             drctl__subcmd__help__subcmd__lab,up)
                 cmd="drctl__subcmd__help__subcmd__lab__subcmd__up"
                 ;;
@@ -364,6 +367,9 @@ _drctl() {
             drctl__subcmd__lab,status)
                 cmd="drctl__subcmd__lab__subcmd__status"
                 ;;
+            drctl__subcmd__lab,stop)
+                cmd="drctl__subcmd__lab__subcmd__stop"
+                ;;
             drctl__subcmd__lab,up)
                 cmd="drctl__subcmd__lab__subcmd__up"
                 ;;
@@ -396,6 +402,9 @@ _drctl() {
                 ;;
             drctl__subcmd__lab__subcmd__help,status)
                 cmd="drctl__subcmd__lab__subcmd__help__subcmd__status"
+                ;;
+            drctl__subcmd__lab__subcmd__help,stop)
+                cmd="drctl__subcmd__lab__subcmd__help__subcmd__stop"
                 ;;
             drctl__subcmd__lab__subcmd__help,up)
                 cmd="drctl__subcmd__lab__subcmd__help__subcmd__up"
@@ -1905,7 +1914,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__help__subcmd__lab)
-            opts="up status kill pause resume restart down write bench verify"
+            opts="up status kill pause resume stop restart down write bench verify"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2003,6 +2012,20 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__help__subcmd__lab__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        drctl__subcmd__help__subcmd__lab__subcmd__stop)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2655,7 +2678,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version up status kill pause resume restart down write bench verify help"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version up status kill pause resume stop restart down write bench verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2801,7 +2824,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__help)
-            opts="up status kill pause resume restart down write bench verify help"
+            opts="up status kill pause resume stop restart down write bench verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2913,6 +2936,20 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        drctl__subcmd__lab__subcmd__help__subcmd__stop)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -3148,6 +3185,48 @@ _drctl() {
                     return 0
                     ;;
                 --node)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lab-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        drctl__subcmd__lab__subcmd__stop)
+            opts="-h -V --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --cluster)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

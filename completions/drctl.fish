@@ -690,30 +690,31 @@ complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "init" -d 'Create a cluster CA (ca.pem, ca.key) in DIR'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "issue" -d 'Issue NAME.pem / NAME.key signed by DIR\'s CA, naming the node and the cluster'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l lab-dir -d 'The lab directory' -r -F
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
 etcd\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -s h -l help -d 'Print help'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -s V -l version -d 'Print version'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "up" -d 'Start a lab of N nodes of --kind (default drnode) on loopback, node-1 primary, and wait until it is healthy'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "status" -d 'The lab\'s processes'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "kill" -d 'SIGKILL a node'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "pause" -d 'SIGSTOP a node'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "resume" -d 'SIGCONT a paused node'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "restart" -d 'Stop (if running) and start a node again, keeping its data'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "down" -d 'Stop every process the lab started and remove the lab directory'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "write" -d 'Write N entries through the cluster; log each acknowledged key'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "bench" -d 'Measure switchover and failover on a fresh 3-node lab (not the one in --lab-dir)'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "verify" -d 'Check that every key of an acked log is on a node (default: the primary)'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "up" -d 'Start a lab of N nodes of --kind (default drnode) on loopback, node-1 primary, and wait until it is healthy'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "status" -d 'The lab\'s processes'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "kill" -d 'SIGKILL a node'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "pause" -d 'SIGSTOP a node'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "resume" -d 'SIGCONT a paused node'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "stop" -d 'Stop a node gracefully (SIGTERM, SIGKILL after a grace period); a stopped one stays so'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "restart" -d 'Stop (if running) and start a node again, keeping its data'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "down" -d 'Stop every process the lab started and remove the lab directory'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "write" -d 'Write N entries through the cluster; log each acknowledged key'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "bench" -d 'Measure switchover and failover on a fresh 3-node lab (not the one in --lab-dir)'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "verify" -d 'Check that every key of an acked log is on a node (default: the primary)'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l nodes -d 'How many nodes' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l log-keep -d 'Log records each drnode keeps for partial sync' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -779,6 +780,18 @@ etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from stop" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from stop" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from stop" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from stop" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from stop" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from stop" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from stop" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''
+etcd\t''
+skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from stop" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from stop" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
@@ -860,6 +873,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "kill" -d 'SIGKILL a node'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "pause" -d 'SIGSTOP a node'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "resume" -d 'SIGCONT a paused node'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "stop" -d 'Stop a node gracefully (SIGTERM, SIGKILL after a grace period); a stopped one stays so'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "restart" -d 'Stop (if running) and start a node again, keeping its data'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "down" -d 'Stop every process the lab started and remove the lab directory'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "write" -d 'Write N entries through the cluster; log each acknowledged key'
@@ -1082,6 +1096,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcom
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "kill" -d 'SIGKILL a node'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "pause" -d 'SIGSTOP a node'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "resume" -d 'SIGCONT a paused node'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "stop" -d 'Stop a node gracefully (SIGTERM, SIGKILL after a grace period); a stopped one stays so'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "restart" -d 'Stop (if running) and start a node again, keeping its data'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "down" -d 'Stop every process the lab started and remove the lab directory'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "write" -d 'Write N entries through the cluster; log each acknowledged key'

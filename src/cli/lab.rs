@@ -56,6 +56,15 @@ pub(super) async fn cmd_lab(global: &GlobalArgs, cmd: &LabCommand) -> Result<(),
         LabCommand::Kill { node } => signal(dir, node, Sig::Kill, "killed (SIGKILL)"),
         LabCommand::Pause { node } => signal(dir, node, Sig::Stop, "paused (SIGSTOP)"),
         LabCommand::Resume { node } => signal(dir, node, Sig::Cont, "resumed (SIGCONT)"),
+        LabCommand::Stop { node } => {
+            crate::util::names::validate_label(node).map_err(|e| CliError::usage(e.to_string()))?;
+            let mut lab = open(dir)?;
+            match lab.signal(node, Sig::Term).map_err(lab_err)? {
+                Some(pid) => println!("{node} (pid {pid}) stopped"),
+                None => println!("{node} was not running"),
+            }
+            Ok(())
+        }
         LabCommand::Restart { node } => {
             crate::util::names::validate_label(node).map_err(|e| CliError::usage(e.to_string()))?;
             let mut lab = open(dir)?;

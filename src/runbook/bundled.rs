@@ -63,6 +63,10 @@ pub static BUNDLED: &[(&str, &str)] = &[
         include_str!("../../runbooks/removenode-force.yaml"),
     ),
     (
+        "etcd-rejoin-member",
+        include_str!("../../runbooks/etcd-rejoin-member.yaml"),
+    ),
+    (
         "upgrade-standalone",
         include_str!("../../runbooks/upgrade-standalone.yaml"),
     ),

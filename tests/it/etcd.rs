@@ -194,6 +194,38 @@ fn etcd_status_switchover_and_removenode_on_one_lab() {
     let s = lab.status();
     assert_eq!(s["healthy"], true, "{s}");
     assert_eq!(members(&s), want);
+
+    // Rejoin it: a dry run changes nothing; the run fences its old data directory, adds it
+    // as a learner, starts it empty and promotes it; a rerun is already done.
+    let data = lab.dir.join(&dead).join("data");
+    let rejoin = [
+        "run",
+        "etcd-rejoin-member",
+        "--var",
+        &format!("node={dead}"),
+    ];
+    let dry = lab
+        .ok(&[&rejoin[..], &["--dry-run", "--json"]].concat())
+        .json();
+    assert_eq!(dry["outcome"], "dry run", "{dry}");
+    assert!(
+        data.join("member").exists(),
+        "a dry run moved the data directory"
+    );
+    assert_eq!(members(&lab.status()), want);
+    let r = lab.ok(&[&rejoin[..], &["--yes", "--json"]].concat()).json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let s = wait_status(&lab, "the rejoined member voting and healthy", |s| {
+        s["healthy"] == true && node(s, &dead)["role"] == "follower"
+    });
+    assert_eq!(members(&s), ["node-1", "node-2", "node-3"]);
+    assert!(std::fs::read_dir(lab.dir.join(&dead)).unwrap().any(|e| e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .starts_with("data.removed-")));
+    let r = lab.ok(&[&rejoin[..], &["--yes", "--json"]].concat()).json();
+    assert_eq!(r["outcome"], "already done", "{r}");
 }
 
 #[test]

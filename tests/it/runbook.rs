@@ -32,6 +32,7 @@ const BUNDLED: &[&str] = &[
     "remove-failed-instance",
     "removenode",
     "removenode-force",
+    "etcd-rejoin-member",
     "upgrade-standalone",
     "rejoin-removed-node",
     "adlds-seize-roles",

@@ -39,6 +39,11 @@ pub enum LabCommand {
         /// The lab node.
         node: String,
     },
+    /// Stop a node gracefully (SIGTERM, SIGKILL after a grace period); a stopped one stays so.
+    Stop {
+        /// The lab node.
+        node: String,
+    },
     /// Stop (if running) and start a node again, keeping its data.
     Restart {
         /// The lab node.

@@ -16,6 +16,7 @@ use crate::engine::Health;
 #[derive(Debug, Clone)]
 pub(crate) struct NodeState {
     pub(crate) status: Status,
+    /// Empty for a learner, which does not serve the member list.
     pub(crate) members: MemberList,
     /// None when not asked: alarms go through raft, so a member without a leader cannot say.
     pub(crate) alarms: Option<Vec<Alarm>>,
@@ -42,7 +43,12 @@ async fn probe_one(n: &EtcdNode, client: &Client) -> NodeProbe {
     {
         let state = async {
             let status = client.status(&n.url).await?;
-            let members = client.members(&n.url).await?;
+            // A learner refuses the member list ("rpc not supported for learner").
+            let members = if status.is_learner {
+                MemberList::default()
+            } else {
+                client.members(&n.url).await?
+            };
             let alarms = if status.leader != 0 && status.errors.is_empty() {
                 client.alarms(&n.url).await.ok()
             } else {
@@ -202,7 +208,11 @@ impl EtcdView {
         let listing = ours
             .iter()
             .find(|s| Some(s.status.header.member_id) == leader_id)
-            .or_else(|| ours.iter().max_by_key(|s| s.status.raft_index));
+            .or_else(|| {
+                ours.iter()
+                    .filter(|s| !s.status.is_learner)
+                    .max_by_key(|s| s.status.raft_index)
+            });
         let members: Vec<Member> = listing
             .map(|s| s.members.members.clone())
             .unwrap_or_default();
@@ -330,10 +340,16 @@ impl EtcdView {
                 .max_by_key(|(_, s)| s.status.raft_index)
                 .map(|(n, s)| format!("{} (raft index {})", n.name, s.status.raft_index))
                 .unwrap_or_default();
-            problems.insert(0, format!(
-                "no leader: {live} of {voters} voting members answer and a quorum is {}: start the lost members; if they are lost for good, force a new cluster from the member with the highest raft index, {best}, after fencing the lost ones",
-                quorum(voters)
-            ));
+            problems.insert(0, if live >= quorum(voters) {
+                format!(
+                    "no leader yet: {live} of {voters} voting members answer, enough to elect one (an election takes about a second after a leader is lost): look again"
+                )
+            } else {
+                format!(
+                    "no leader: {live} of {voters} voting members answer and a quorum is {}: start the lost members; if they are lost for good, force a new cluster from the member with the highest raft index, {best}, after fencing the lost ones",
+                    quorum(voters)
+                )
+            });
         } else if listing.is_none() {
             problems.insert(0, "no member answers".into());
         }

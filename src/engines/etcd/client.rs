@@ -218,6 +218,28 @@ impl Client {
             .await
     }
 
+    /// `member add` of a learner (allowed at once, while a voting member is refused for about
+    /// 5 s after any membership change); the membership after it.
+    pub(crate) async fn add_learner(
+        &self,
+        url: &str,
+        peer_url: &str,
+    ) -> Result<MemberList, EtcdError> {
+        self.call(
+            url,
+            "cluster/member/add",
+            json!({"peerURLs": [peer_url], "isLearner": true}),
+        )
+        .await
+    }
+
+    /// `member promote`: refused while the learner is not in sync with the leader.
+    pub(crate) async fn promote(&self, url: &str, id: u64) -> Result<(), EtcdError> {
+        self.call::<Value>(url, "cluster/member/promote", json!({"ID": id.to_string()}))
+            .await
+            .map(drop)
+    }
+
     pub(crate) async fn put(&self, url: &str, key: &str, value: &str) -> Result<(), EtcdError> {
         let b = base64::engine::general_purpose::STANDARD;
         self.call::<Value>(

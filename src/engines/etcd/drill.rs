@@ -160,6 +160,7 @@ async fn run(
         let name = format!("inject: {}", inj.describe());
         progress(&format!("  {} {name}", rb.name));
         inject(lab, &cl, inj, &format!("pre{i}"), &acks, &settings()).await?;
+        settle(&cl).await?;
         report.steps.push(DrillStep {
             name,
             outcome: "done".into(),
@@ -214,6 +215,28 @@ async fn run(
     let ex = expect(d, &cl, &acks, report).await;
     report.expectations.extend(ex);
     Ok(())
+}
+
+/// Waits until the members that answer agree on a leader, when enough answer to elect one (a
+/// killed leader is replaced within about a second): what an operator sees before acting.
+async fn settle(cl: &EtcdCluster) -> Result<(), LabError> {
+    poll::within(DEADLINE, Duration::from_millis(20), || async {
+        let view = cl.probe().await;
+        let a = view.assess();
+        let (voters, live) = a.voters(&view);
+        if a.leader.is_some() || live < super::assess::quorum(voters) {
+            Break(())
+        } else {
+            Continue(a.problems)
+        }
+    })
+    .await
+    .map_err(|p| {
+        fail(format!(
+            "no leader elected within {DEADLINE:?}: {}",
+            p.join("; ")
+        ))
+    })
 }
 
 async fn inject(

@@ -137,15 +137,26 @@ impl EtcdLab {
             "# Written by `drctl lab up --kind etcd`. Use it with: export DRCTL_CLUSTER={}\ncluster: etcd-lab\nnodes:\n",
             lab.cluster_file().display()
         );
+        // The host commands drctl runs for what the API cannot do: this drctl's own `lab`.
+        let drctl = std::env::current_exe().map_err(io("find the drctl binary for", dir))?;
+        let lab_cmd = |verb: &str, node: &str| {
+            format!(
+                "'{}' --lab-dir '{}' lab {verb} {node}",
+                drctl.display(),
+                dir.display()
+            )
+        };
         for n in &lab.nodes {
             let d = dir.join(&n.name);
             std::fs::create_dir_all(&d).map_err(io("create", &d))?;
             yaml.push_str(&format!(
-                "- name: {}\n  kind: etcd\n  url: {}\n  peer_url: {}\n  data_dir: {}/data\n",
+                "- name: {}\n  kind: etcd\n  url: {}\n  peer_url: {}\n  data_dir: {}/data\n  start_command: \"{}\"\n  stop_command: \"{}\"\n",
                 n.name,
                 n.url(),
                 n.peer_url(),
-                n.name
+                n.name,
+                lab_cmd("restart", &n.name),
+                lab_cmd("stop", &n.name),
             ));
         }
         std::fs::write(lab.cluster_file(), yaml).map_err(io("write", &lab.cluster_file()))?;
@@ -189,7 +200,21 @@ impl EtcdLab {
             .append(true)
             .open(&log_path)
             .map_err(io("open", &log_path))?;
-        let mut child = Command::new(etcd)
+        let mut cmd = Command::new(etcd);
+        // How a new member joins, as etcd reads it from its environment. The bootstrap values
+        // unless the caller gives its own (`member add` prints them for a member that joins a
+        // running cluster: ETCD_INITIAL_CLUSTER, ETCD_INITIAL_CLUSTER_STATE=existing). A
+        // member whose data directory exists ignores them.
+        for (var, value) in [
+            ("ETCD_INITIAL_CLUSTER", self.initial_cluster()),
+            ("ETCD_INITIAL_CLUSTER_STATE", "new".to_string()),
+            ("ETCD_INITIAL_CLUSTER_TOKEN", self.token.clone()),
+        ] {
+            if std::env::var_os(var).is_none() {
+                cmd.env(var, value);
+            }
+        }
+        let mut child = cmd
             .arg("--name")
             .arg(name)
             .arg("--data-dir")
@@ -198,9 +223,6 @@ impl EtcdLab {
             .args(["--advertise-client-urls", &n.url()])
             .args(["--listen-peer-urls", &n.peer_url()])
             .args(["--initial-advertise-peer-urls", &n.peer_url()])
-            .args(["--initial-cluster", &self.initial_cluster()])
-            .args(["--initial-cluster-state", "new"])
-            .args(["--initial-cluster-token", &self.token])
             .args(["--logger=zap", "--log-outputs=stderr"])
             .stdin(Stdio::null())
             .stdout(log.try_clone().map_err(io("open", &log_path))?)

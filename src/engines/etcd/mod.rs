@@ -10,6 +10,7 @@ pub(crate) mod drill;
 mod engine;
 pub(crate) mod lab;
 mod procedures;
+mod rejoin;
 mod runbook;
 mod steps;
 mod writes;
@@ -38,6 +39,11 @@ pub(crate) struct EtcdNode {
     pub(crate) peer_url: Option<String>,
     /// Its data directory (on this host), for the procedures that move it aside.
     pub(crate) data_dir: Option<PathBuf>,
+    /// Shell command that starts the member; drctl sets ETCD_INITIAL_CLUSTER and
+    /// ETCD_INITIAL_CLUSTER_STATE for a member that joins a running cluster.
+    pub(crate) start_command: Option<String>,
+    /// Shell command that stops the member (and succeeds when it is stopped already).
+    pub(crate) stop_command: Option<String>,
 }
 
 /// The node fields of an etcd entry (beyond name, url, kind, promotable).
@@ -48,9 +54,13 @@ struct Fields {
     peer_url: Option<String>,
     /// The member's `--data-dir`, relative to the cluster file.
     data_dir: Option<PathBuf>,
+    /// Shell command that starts the member (with ETCD_INITIAL_CLUSTER* from drctl).
+    start_command: Option<String>,
+    /// Shell command that stops the member.
+    stop_command: Option<String>,
 }
 
-const FIELDS: &[&str] = &["peer_url", "data_dir"];
+const FIELDS: &[&str] = &["peer_url", "data_dir", "start_command", "stop_command"];
 
 pub const ENGINE: Registration = Registration {
     kind: KIND,
@@ -92,6 +102,14 @@ pub(crate) fn validate_entry(n: &NodeEntry) -> Result<(), String> {
     {
         return Err("data_dir: empty".into());
     }
+    for (field, c) in [
+        ("start_command", &f.start_command),
+        ("stop_command", &f.stop_command),
+    ] {
+        if c.as_ref().is_some_and(|c| c.trim().is_empty()) {
+            return Err(format!("{field}: empty"));
+        }
+    }
     Ok(())
 }
 
@@ -109,6 +127,8 @@ pub(crate) fn nodes_of(inv: &Inventory) -> Result<Vec<EtcdNode>, String> {
                 promotable: n.promotable,
                 peer_url: f.peer_url.map(|p| p.trim_end_matches('/').to_string()),
                 data_dir: f.data_dir.as_deref().map(|p| inv.resolve_path(p)),
+                start_command: f.start_command,
+                stop_command: f.stop_command,
             })
         })
         .collect()

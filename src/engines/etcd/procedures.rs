@@ -38,10 +38,7 @@ pub(super) fn switchover(
         }
     };
     if a.leader.is_none() {
-        return refuse(
-            "no leader: the cluster lost its quorum, and only a leader can hand its role over"
-                .into(),
-        );
+        return Err(no_leader(view, a, "hand the leadership over"));
     }
     let mut plan = Plan::new("etcd switchover");
     plan.note(format!(
@@ -105,10 +102,7 @@ pub(super) fn removenode(
         if member.is_learner { " (a learner)" } else { "" }
     ));
     if a.leader.is_none() {
-        return Err(ProcError::refused(
-            "no leader: the cluster lost its quorum, so it cannot commit a membership change; start the lost members first",
-        )
-        .unchanged());
+        return Err(no_leader(view, a, "commit a membership change"));
     }
     if live_after < need {
         if !force {
@@ -129,4 +123,15 @@ pub(super) fn removenode(
         .point_of_no_return(),
     );
     Ok(plan)
+}
+
+/// The refusal when no member leads: an election under way, or a lost quorum.
+pub(super) fn no_leader(view: &EtcdView, a: &Assessment, what: &str) -> ProcError {
+    let (voters, live) = a.voters(view);
+    ProcError::refused(if live >= quorum(voters) {
+        format!("no leader yet ({live} of {voters} voting members answer: an election is under way), and only a leader can {what}: try again in a moment")
+    } else {
+        format!("no leader: the cluster lost its quorum ({live} of {voters} voting members answer), so it cannot {what}; start the lost members first")
+    })
+    .unchanged()
 }

@@ -1,4 +1,5 @@
 //! The runbook steps etcd plans itself: `procedure.switchover`, `procedure.removenode`,
+//! `procedure.rejoin`,
 //! `assert.reachable`, `assert.primary-is` (the leader) and `wait.caught-up`, each built from a
 //! fresh probe by the same planners `drctl switchover/removenode` run: one code path. The
 //! parameter names are every engine's (`to`, `node`, `force`, `primary`).
@@ -13,6 +14,7 @@ use crate::engine::{bind, Args, EnginePlan, Plan, ProcError, Step};
 pub(super) const STEPS: &[&str] = &[
     "procedure.switchover",
     "procedure.removenode",
+    "procedure.rejoin",
     "assert.reachable",
     "assert.primary-is",
     "wait.caught-up",
@@ -23,6 +25,13 @@ pub(super) async fn plan(a: &Args<'_>, cl: Arc<EtcdCluster>) -> Result<EnginePla
     let view = cl.probe().await;
     let asm = view.assess();
     let mut outputs = BTreeMap::new();
+    if a.uses == "procedure.rejoin" {
+        let p = super::rejoin::plan(&cl, &view, &asm, &a.str("node")?)?;
+        return Ok(EnginePlan {
+            plan: bind(p, cl, super::KIND),
+            outputs,
+        });
+    }
     let plan = match a.uses {
         "procedure.switchover" => {
             let to = a.str("to")?;
