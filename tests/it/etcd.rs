@@ -1,8 +1,9 @@
 //! etcd members on real etcd processes (`drctl lab up --kind etcd`), driven through the real
 //! drctl binary: status and its problems after a SIGKILL, move-leader (dry run, run, rerun,
 //! refusals), member removal (refused without quorum changing nothing, a dead member removed
-//! and verified, rerun) and what a removed member does when it is started again. One lab for
-//! the whole sequence (CI time). Skipped, saying why, where etcd is not installed.
+//! and verified, rerun), what a removed member does when it is started again, its rejoin, and
+//! a failover after a lost quorum whose fenced members are refused when they come back. One lab
+//! for the whole sequence (CI time). Skipped, saying why, where etcd is not installed.
 
 use std::time::Duration;
 
@@ -226,6 +227,72 @@ fn etcd_status_switchover_and_removenode_on_one_lab() {
         .starts_with("data.removed-")));
     let r = lab.ok(&[&rejoin[..], &["--yes", "--json"]].concat()).json();
     assert_eq!(r["outcome"], "already done", "{r}");
+
+    // Quorum lost: two of three killed. Failover keeps the survivor alone and fences the two
+    // (data directories moved aside), so they are refused when they come back instead of
+    // forming the old quorum; then they rejoin.
+    let survivor = live.clone();
+    let lost: Vec<String> = ["node-1", "node-2", "node-3"]
+        .iter()
+        .filter(|n| **n != survivor)
+        .map(|n| n.to_string())
+        .collect();
+    for n in &lost {
+        lab.ok(&["lab", "kill", n]);
+    }
+    let s = wait_status(&lab, "the quorum loss reported", |s| {
+        s["problems"][0]
+            .as_str()
+            .is_some_and(|p| p.starts_with("no leader: 1 of 3 voting members answer"))
+    });
+    assert!(
+        s["problems"][0].as_str().unwrap().contains(&survivor),
+        "the fix names the survivor: {s}"
+    );
+    let dry = lab.ok(&["failover", "--dry-run", "--json"]).json();
+    assert_eq!(dry["outcome"], "dry run", "{dry}");
+    for n in &lost {
+        assert!(
+            lab.dir.join(n).join("data").exists(),
+            "a dry run fenced {n}"
+        );
+    }
+    let r = lab.ok(&["failover", "--yes", "--json"]).json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let s = lab.status();
+    assert_eq!(leader(&s), survivor, "{s}");
+    assert_eq!(members(&s), vec![survivor.clone()]);
+    assert_eq!(s["healthy"], true, "{s}");
+    for n in &lost {
+        assert_eq!(node(&s, n)["role"], "removed");
+        assert!(!lab.dir.join(n).join("data").exists(), "{n} not fenced");
+        // Back with an empty data directory: refused, the survivor alone still leads.
+        lab.run(&["lab", "restart", n]).exit(1);
+    }
+    let s = lab.status();
+    assert_eq!(
+        (leader(&s), members(&s)),
+        (survivor.clone(), vec![survivor.clone()])
+    );
+    let r = lab.ok(&["failover", "--yes", "--json"]).json();
+    assert_eq!(r["outcome"], "already done", "{r}");
+    for n in &lost {
+        let r = lab
+            .ok(&[
+                "run",
+                "etcd-rejoin-member",
+                "--var",
+                &format!("node={n}"),
+                "--yes",
+                "--json",
+            ])
+            .json();
+        assert_eq!(r["outcome"], "succeeded", "{r}");
+    }
+    let s = wait_status(&lab, "three voting members again", |s| {
+        s["healthy"] == true && members(s).len() == 3
+    });
+    assert_eq!(leader(&s), survivor);
 }
 
 #[test]

@@ -48,7 +48,12 @@ const SHARED_WITH_OPENLDAP: &[&str] = &[
 ];
 
 /// The runbooks that carry an etcd drill too.
-const SHARED_WITH_ETCD: &[&str] = &["managed-switchover", "removenode", "removenode-force"];
+const SHARED_WITH_ETCD: &[&str] = &[
+    "managed-switchover",
+    "forced-failover",
+    "removenode",
+    "removenode-force",
+];
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -4,6 +4,7 @@
 //! majority, a member that runs though it was removed, an alarm).
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use futures_util::future::join_all;
 use serde::Serialize;
@@ -49,8 +50,13 @@ async fn probe_one(n: &EtcdNode, client: &Client) -> NodeProbe {
             } else {
                 client.members(&n.url).await?
             };
+            // Bounded: a member that has just lost its quorum still names a leader, and the
+            // alarm list goes through raft.
             let alarms = if status.leader != 0 && status.errors.is_empty() {
-                client.alarms(&n.url).await.ok()
+                tokio::time::timeout(Duration::from_millis(500), client.alarms(&n.url))
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
             } else {
                 None
             };
@@ -352,6 +358,30 @@ impl EtcdView {
             });
         } else if listing.is_none() {
             problems.insert(0, "no member answers".into());
+        }
+        // Two members that each lead: an old membership that elected its own leader beside
+        // the one a forced recovery made (same cluster id: the recovery keeps it).
+        let leaders: Vec<(&str, &NodeState)> = self
+            .nodes
+            .iter()
+            .filter_map(|n| n.state.as_ref().ok().map(|s| (n.name.as_str(), s)))
+            .filter(|(_, s)| s.status.leader != 0 && s.status.leader == s.status.header.member_id)
+            .collect();
+        if leaders.len() > 1 {
+            let each: Vec<String> = leaders
+                .iter()
+                .map(|(n, s)| {
+                    format!(
+                        "{n} (raft term {}, a membership of {})",
+                        s.status.raft_term,
+                        s.members.members.len()
+                    )
+                })
+                .collect();
+            problems.insert(0, format!(
+                "split brain: {} each lead: an old membership came back beside a forced recovery; keep the recovered side (the smaller membership, the members rejoined since), stop every member of the other side and move its data directory aside, then rejoin it",
+                each.join(" and ")
+            ));
         }
         for m in &a.members {
             if self.nodes.iter().any(|n| matches_node(m, n))

@@ -240,6 +240,43 @@ impl Client {
             .map(drop)
     }
 
+    /// `snapshot save` of this one member's database (it works without quorum): the bytes of
+    /// the streamed `{"result":{"blob":BASE64}}` objects, in order.
+    pub(crate) async fn snapshot(&self, url: &str) -> Result<Vec<u8>, EtcdError> {
+        let body = self
+            .http
+            .post(format!("{url}/v3/maintenance/snapshot"))
+            .json(&json!({}))
+            .send()
+            .await
+            .map_err(|e| EtcdError::Unreachable(cause(&e)))?
+            .bytes()
+            .await
+            .map_err(|e| EtcdError::Unreachable(cause(&e)))?;
+        let decode = |detail: String| EtcdError::Decode {
+            path: "maintenance/snapshot".into(),
+            detail,
+        };
+        let b = base64::engine::general_purpose::STANDARD;
+        let mut db = Vec::new();
+        for v in serde_json::Deserializer::from_slice(&body).into_iter::<Value>() {
+            let v = v.map_err(|e| decode(e.to_string()))?;
+            if let Some(e) = v.get("error") {
+                return Err(EtcdError::Api {
+                    code: v.get("code").and_then(Value::as_i64).unwrap_or(-1),
+                    message: e.as_str().unwrap_or_default().to_string(),
+                });
+            }
+            if let Some(blob) = v.pointer("/result/blob").and_then(Value::as_str) {
+                db.extend(b.decode(blob).map_err(|e| decode(e.to_string()))?);
+            }
+        }
+        if db.is_empty() {
+            return Err(decode("an empty snapshot".into()));
+        }
+        Ok(db)
+    }
+
     pub(crate) async fn put(&self, url: &str, key: &str, value: &str) -> Result<(), EtcdError> {
         let b = base64::engine::general_purpose::STANDARD;
         self.call::<Value>(

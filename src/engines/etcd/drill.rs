@@ -107,7 +107,7 @@ async fn drill(
         }
     };
     let mut guard = Teardown(Some(lab));
-    let lab = guard.0.as_ref().expect("just set");
+    let lab = guard.0.as_mut().expect("just set");
     if let Err(e) = run(rb, d, lab, &dir, report, progress).await {
         report.error = Some(e.to_string());
     }
@@ -134,7 +134,7 @@ fn urls(cl: &EtcdCluster) -> Vec<String> {
 async fn run(
     rb: &Runbook,
     d: &Drill,
-    lab: &EtcdLab,
+    lab: &mut EtcdLab,
     dir: &Path,
     report: &mut DrillReport,
     progress: &(dyn Fn(&str) + Sync),
@@ -217,23 +217,44 @@ async fn run(
     Ok(())
 }
 
-/// Waits until the members that answer agree on a leader, when enough answer to elect one (a
-/// killed leader is replaced within about a second): what an operator sees before acting.
+/// Waits until the members that answer agree on a leader and have applied its log, when
+/// enough answer to elect one (a killed leader is replaced within about a second): what an
+/// operator sees before acting, and what makes every acknowledged write held by every member.
 async fn settle(cl: &EtcdCluster) -> Result<(), LabError> {
     poll::within(DEADLINE, Duration::from_millis(20), || async {
         let view = cl.probe().await;
         let a = view.assess();
         let (voters, live) = a.voters(&view);
-        if a.leader.is_some() || live < super::assess::quorum(voters) {
+        let Some(head) = a.leader.as_deref().and_then(|l| view.state(l)) else {
+            return if live < super::assess::quorum(voters) {
+                Break(())
+            } else {
+                Continue(a.problems)
+            };
+        };
+        let head = head.status.raft_index;
+        let behind: Vec<String> = view
+            .nodes
+            .iter()
+            .filter_map(|n| n.state.as_ref().ok().map(|s| (n, s)))
+            .filter(|(_, s)| s.status.raft_applied_index < head)
+            .map(|(n, s)| {
+                format!(
+                    "{} applied {} of {head}",
+                    n.name, s.status.raft_applied_index
+                )
+            })
+            .collect();
+        if behind.is_empty() {
             Break(())
         } else {
-            Continue(a.problems)
+            Continue(behind)
         }
     })
     .await
     .map_err(|p| {
         fail(format!(
-            "no leader elected within {DEADLINE:?}: {}",
+            "the lab did not settle within {DEADLINE:?}: {}",
             p.join("; ")
         ))
     })

@@ -22,6 +22,7 @@ pub(super) const VERBS: &[Verb] = &[
     Verb::Check,
     Verb::Candidates,
     Verb::Switchover,
+    Verb::Failover,
     Verb::Removenode,
     Verb::WaitConverged,
 ];
@@ -100,6 +101,18 @@ impl Engine for Etcd {
         let a = |name: &str| args.get(name).cloned().unwrap_or_default();
         match verb {
             Verb::Switchover => Ok(Front::new(verb, "managed-switchover", &[("to", a("to"))])),
+            Verb::Failover => {
+                let to = args.get("to").cloned().unwrap_or_else(|| "auto".into());
+                Ok(Front::new(
+                    verb,
+                    "forced-failover",
+                    &[
+                        ("target", to),
+                        ("force", a("force")),
+                        ("export_dir", a("export_dir")),
+                    ],
+                ))
+            }
             // `drctl removenode NAME`: the CLI's target is a host id for drnode, a name here.
             Verb::Removenode => Ok(Front::new(
                 verb,
@@ -126,7 +139,7 @@ impl Engine for Etcd {
         Box::pin(async move {
             let mut cl = self.cluster(env.step_timeout);
             cl.run_id = env.run_id.clone();
-            super::runbook::plan(args, Arc::new(cl)).await
+            super::runbook::plan(args, Arc::new(cl), &env.export_dir).await
         })
     }
 

@@ -43,6 +43,11 @@ pub(crate) struct EtcdLab {
     pub(crate) nodes: Vec<EtcdLabNode>,
     /// `--initial-cluster-token`: a lab's members never join another lab's.
     pub(crate) token: String,
+    /// Set once the cluster first formed: from then on a member started with an empty data
+    /// directory joins an `existing` cluster (and is refused unless it was added), instead of
+    /// bootstrapping a new one beside it.
+    #[serde(default)]
+    pub(crate) bootstrapped: bool,
 }
 
 fn io(what: &str, p: &Path) -> impl FnOnce(std::io::Error) -> LabError {
@@ -132,6 +137,7 @@ impl EtcdLab {
                 "drctl-lab-{}",
                 &uuid::Uuid::new_v4().simple().to_string()[..8]
             ),
+            bootstrapped: false,
         };
         let mut yaml = format!(
             "# Written by `drctl lab up --kind etcd`. Use it with: export DRCTL_CLUSTER={}\ncluster: etcd-lab\nnodes:\n",
@@ -160,10 +166,14 @@ impl EtcdLab {
             ));
         }
         std::fs::write(lab.cluster_file(), yaml).map_err(io("write", &lab.cluster_file()))?;
-        let state = dir.join(STATE_FILE);
-        std::fs::write(&state, serde_json::to_vec_pretty(&lab).expect("serializes"))
-            .map_err(io("write", &state))?;
+        lab.save()?;
         Ok(lab)
+    }
+
+    fn save(&self) -> Result<(), LabError> {
+        let state = self.dir.join(STATE_FILE);
+        std::fs::write(&state, serde_json::to_vec_pretty(self).expect("serializes"))
+            .map_err(io("write", &state))
     }
 
     /// The pid of the member's etcd, if it runs (its command line names its data directory).
@@ -207,7 +217,10 @@ impl EtcdLab {
         // member whose data directory exists ignores them.
         for (var, value) in [
             ("ETCD_INITIAL_CLUSTER", self.initial_cluster()),
-            ("ETCD_INITIAL_CLUSTER_STATE", "new".to_string()),
+            (
+                "ETCD_INITIAL_CLUSTER_STATE",
+                if self.bootstrapped { "existing" } else { "new" }.to_string(),
+            ),
             ("ETCD_INITIAL_CLUSTER_TOKEN", self.token.clone()),
         ] {
             if std::env::var_os(var).is_none() {
@@ -308,9 +321,9 @@ impl EtcdLab {
     }
 
     /// Starts every member and waits (up to `deadline`) until the cluster is healthy.
-    pub(crate) async fn up(&self, deadline: Duration) -> Result<EtcdCluster, LabError> {
+    pub(crate) async fn up(&mut self, deadline: Duration) -> Result<EtcdCluster, LabError> {
         for n in &self.nodes {
-            self.start(&n.name)?;
+            EtcdLab::start(self, &n.name)?;
         }
         let cl = self.cluster()?;
         poll::within(deadline, Duration::from_millis(20), || async {
@@ -329,6 +342,8 @@ impl EtcdLab {
                 problems.join("; ")
             ))
         })?;
+        self.bootstrapped = true;
+        self.save()?;
         Ok(cl)
     }
 }

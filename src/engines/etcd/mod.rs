@@ -8,6 +8,7 @@ mod assess;
 mod client;
 pub(crate) mod drill;
 mod engine;
+mod failover;
 pub(crate) mod lab;
 mod procedures;
 mod rejoin;

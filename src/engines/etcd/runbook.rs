@@ -15,18 +15,46 @@ pub(super) const STEPS: &[&str] = &[
     "procedure.switchover",
     "procedure.removenode",
     "procedure.rejoin",
+    "procedure.failover",
     "assert.reachable",
+    "assert.unreachable",
     "assert.primary-is",
     "wait.caught-up",
 ];
 
 /// Builds the plan of a step from a fresh probe.
-pub(super) async fn plan(a: &Args<'_>, cl: Arc<EtcdCluster>) -> Result<EnginePlan, ProcError> {
+pub(super) async fn plan(
+    a: &Args<'_>,
+    cl: Arc<EtcdCluster>,
+    export_dir: &std::path::Path,
+) -> Result<EnginePlan, ProcError> {
     let view = cl.probe().await;
     let asm = view.assess();
     let mut outputs = BTreeMap::new();
     if a.uses == "procedure.rejoin" {
         let p = super::rejoin::plan(&cl, &view, &asm, &a.str("node")?)?;
+        return Ok(EnginePlan {
+            plan: bind(p, cl, super::KIND),
+            outputs,
+        });
+    }
+    if a.uses == "procedure.failover" {
+        let to = a.opt("to").filter(|t| t != "auto");
+        let dir = a.opt("export_dir").map(std::path::PathBuf::from);
+        let p = super::failover::plan(
+            &cl,
+            &view,
+            &asm,
+            to.as_deref(),
+            a.flag("force")?,
+            dir.as_deref().unwrap_or(export_dir),
+        )?;
+        let target = p.steps.iter().find_map(|s| match &s.action {
+            super::failover::Failover::ForceNewCluster { node }
+            | super::failover::Failover::Led { node } => Some(node.clone()),
+            _ => None,
+        });
+        outputs.extend(target.map(|t| ("target".to_string(), t)));
         return Ok(EnginePlan {
             plan: bind(p, cl, super::KIND),
             outputs,
@@ -84,6 +112,25 @@ pub(super) async fn plan(a: &Args<'_>, cl: Arc<EtcdCluster>) -> Result<EnginePla
                     )
                 }
                 _ => Plan::new(a.uses),
+            }
+        }
+        "assert.unreachable" => {
+            let node = a.str("node")?;
+            cl.node(&node)?;
+            match view.node(&node).map(|n| &n.state) {
+                Some(Err(e)) if e.is_unreachable() => Plan::new(a.uses),
+                Some(Err(e)) => {
+                    return Err(ProcError::refused(format!(
+                        "assert {node} does not answer: it answers with an error ({e})"
+                    ))
+                    .unchanged())
+                }
+                _ => {
+                    return Err(ProcError::refused(format!(
+                        "assert {node} does not answer: no, it answers"
+                    ))
+                    .unchanged())
+                }
             }
         }
         other => {
