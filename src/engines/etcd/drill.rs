@@ -218,19 +218,23 @@ async fn run(
 }
 
 /// Waits until the members that answer agree on a leader and have applied its log, when
-/// enough answer to elect one (a killed leader is replaced within about a second): what an
-/// operator sees before acting, and what makes every acknowledged write held by every member.
+/// enough answer to elect one (a killed leader is replaced within about a second), or until no
+/// member claims to lead, when too few answer: what an operator sees before acting, and what
+/// makes every acknowledged write held by every member.
 async fn settle(cl: &EtcdCluster) -> Result<(), LabError> {
     poll::within(DEADLINE, Duration::from_millis(20), || async {
         let view = cl.probe().await;
         let a = view.assess();
         let (voters, live) = a.voters(&view);
-        let Some(head) = a.leader.as_deref().and_then(|l| view.state(l)) else {
-            return if live < super::assess::quorum(voters) {
-                Break(())
-            } else {
-                Continue(a.problems)
+        if live < super::assess::quorum(voters) {
+            // Settled once a leader that lost its quorum has stepped down.
+            return match &a.leader {
+                None => Break(()),
+                Some(l) => Continue(vec![format!("{l} still leads without a quorum")]),
             };
+        }
+        let Some(head) = a.leader.as_deref().and_then(|l| view.state(l)) else {
+            return Continue(a.problems);
         };
         let head = head.status.raft_index;
         let behind: Vec<String> = view
