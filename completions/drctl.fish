@@ -712,7 +712,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_sub
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "restart" -d 'Stop (if running) and start a node again, keeping its data'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "down" -d 'Stop every process the lab started and remove the lab directory'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "write" -d 'Write N entries through the cluster; log each acknowledged key'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "bench" -d 'Measure switchover and failover on a fresh 3-node lab (not the one in --lab-dir)'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "bench" -d 'Measure switchover and failover on a fresh 3-node lab (not the one in --lab-dir); with `--kind etcd`, move-leader through drctl beside the same by hand with etcdctl'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "verify" -d 'Check that every key of an acked log is on a node (default: the primary)'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l nodes -d 'How many nodes' -r
@@ -838,7 +838,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l rounds -d 'Switchovers to run (each to the next node)' -r
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l rate -d 'Writes per second during the switchovers' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l rate -d 'Writes per second during the switchovers (drnode)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
@@ -877,7 +877,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "restart" -d 'Stop (if running) and start a node again, keeping its data'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "down" -d 'Stop every process the lab started and remove the lab directory'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "write" -d 'Write N entries through the cluster; log each acknowledged key'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "bench" -d 'Measure switchover and failover on a fresh 3-node lab (not the one in --lab-dir)'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "bench" -d 'Measure switchover and failover on a fresh 3-node lab (not the one in --lab-dir); with `--kind etcd`, move-leader through drctl beside the same by hand with etcdctl'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check that every key of an acked log is on a node (default: the primary)'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c drctl -n "__fish_drctl_using_subcommand run" -l var -d 'Set a parameter: --var name=value (repeatable)' -r
@@ -1100,7 +1100,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcom
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "restart" -d 'Stop (if running) and start a node again, keeping its data'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "down" -d 'Stop every process the lab started and remove the lab directory'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "write" -d 'Write N entries through the cluster; log each acknowledged key'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "bench" -d 'Measure switchover and failover on a fresh 3-node lab (not the one in --lab-dir)'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "bench" -d 'Measure switchover and failover on a fresh 3-node lab (not the one in --lab-dir); with `--kind etcd`, move-leader through drctl beside the same by hand with etcdctl'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "verify" -d 'Check that every key of an acked log is on a node (default: the primary)'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from runbook" -f -a "list" -d 'The bundled runbooks, with their parameters and whether they have a drill'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from runbook" -f -a "show" -d 'Print a runbook (bundled name or file)'

@@ -295,6 +295,31 @@ fn etcd_status_switchover_and_removenode_on_one_lab() {
     assert_eq!(leader(&s), survivor);
 }
 
+/// The bench runs both sides and reports every round (what it measures is not asserted: speed
+/// is the bench's to report, not a test's to time).
+#[test]
+fn etcd_lab_bench_measures_drctl_beside_etcdctl() {
+    if etcd_missing() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let mut c = command(drctl_bin(), tmp.path());
+    c.args(["--kind", "etcd", "lab", "bench", "--rounds", "2", "--json"]);
+    let r = run(c).success().json();
+    assert_eq!(r["nodes"], 3);
+    assert_eq!(r["drctl_switchover_ms"].as_array().unwrap().len(), 2, "{r}");
+    let has_etcdctl = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("etcdctl").is_file()));
+    if has_etcdctl {
+        assert_eq!(
+            r["etcdctl_switchover_ms"].as_array().unwrap().len(),
+            2,
+            "{r}"
+        );
+        assert!(r["ratio"].as_f64().unwrap() > 0.0, "{r}");
+    }
+}
+
 #[test]
 fn etcd_bad_cluster_files_are_named_with_their_place() {
     let tmp = tempfile::tempdir().unwrap();

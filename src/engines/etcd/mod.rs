@@ -5,6 +5,7 @@
 //! `shared/engine-labs/etcd/README.md`.
 
 mod assess;
+pub(crate) mod bench;
 mod client;
 pub(crate) mod drill;
 mod engine;
