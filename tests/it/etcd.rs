@@ -293,6 +293,43 @@ fn etcd_status_switchover_and_removenode_on_one_lab() {
         s["healthy"] == true && members(s).len() == 3
     });
     assert_eq!(leader(&s), survivor);
+
+    // Total loss, rebuilt from a snapshot: a new cluster id, every member back; a rerun finds
+    // the restore done (the token is the snapshot's hash).
+    let old_id = s["cluster_id"].clone();
+    let r = lab
+        .ok(&[
+            "run",
+            "etcd-snapshot",
+            "--var",
+            "path=snap.db",
+            "--yes",
+            "--json",
+        ])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    assert!(lab.cwd().join("snap.db").metadata().unwrap().len() > 0);
+    for n in ["node-1", "node-2", "node-3"] {
+        lab.ok(&["lab", "kill", n]);
+    }
+    let restore = ["run", "etcd-restore-snapshot", "--var", "snapshot=snap.db"];
+    let dry = lab
+        .ok(&[&restore[..], &["--dry-run", "--json"]].concat())
+        .json();
+    assert_eq!(dry["outcome"], "dry run", "{dry}");
+    let r = lab
+        .ok(&[&restore[..], &["--yes", "--json"]].concat())
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let s = wait_status(&lab, "the restored cluster healthy", |s| {
+        s["healthy"] == true
+    });
+    assert_eq!(members(&s), ["node-1", "node-2", "node-3"]);
+    assert_ne!(s["cluster_id"], old_id, "a restore makes a new cluster");
+    let r = lab
+        .ok(&[&restore[..], &["--yes", "--json"]].concat())
+        .json();
+    assert_eq!(r["outcome"], "already done", "{r}");
 }
 
 /// The bench runs both sides and reports every round (what it measures is not asserted: speed

@@ -33,6 +33,8 @@ const BUNDLED: &[&str] = &[
     "removenode",
     "removenode-force",
     "etcd-rejoin-member",
+    "etcd-snapshot",
+    "etcd-restore-snapshot",
     "upgrade-standalone",
     "rejoin-removed-node",
     "adlds-seize-roles",

@@ -106,7 +106,7 @@ async fn run(
     })
 }
 
-fn which(bin: &str) -> bool {
+pub(super) fn which(bin: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(bin).is_file()))
 }

@@ -13,6 +13,7 @@ mod failover;
 pub(crate) mod lab;
 mod procedures;
 mod rejoin;
+mod restore;
 mod runbook;
 mod steps;
 mod writes;

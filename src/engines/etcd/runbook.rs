@@ -16,6 +16,8 @@ pub(super) const STEPS: &[&str] = &[
     "procedure.removenode",
     "procedure.rejoin",
     "procedure.failover",
+    "procedure.snapshot",
+    "procedure.restore",
     "assert.reachable",
     "assert.unreachable",
     "assert.primary-is",
@@ -33,6 +35,26 @@ pub(super) async fn plan(
     let mut outputs = BTreeMap::new();
     if a.uses == "procedure.rejoin" {
         let p = super::rejoin::plan(&cl, &view, &asm, &a.str("node")?)?;
+        return Ok(EnginePlan {
+            plan: bind(p, cl, super::KIND),
+            outputs,
+        });
+    }
+    if a.uses == "procedure.snapshot" || a.uses == "procedure.restore" {
+        let path = super::restore::resolve(
+            &a.str(if a.uses == "procedure.snapshot" {
+                "path"
+            } else {
+                "snapshot"
+            })?,
+            export_dir,
+        );
+        let p = if a.uses == "procedure.snapshot" {
+            outputs.insert("path".into(), path.display().to_string());
+            super::restore::snapshot_plan(&view, &asm, path)?
+        } else {
+            super::restore::restore_plan(&cl, &asm, path)?
+        };
         return Ok(EnginePlan {
             plan: bind(p, cl, super::KIND),
             outputs,
