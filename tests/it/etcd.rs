@@ -172,6 +172,21 @@ fn etcd_status_switchover_and_removenode_on_one_lab() {
     assert_eq!(members(&s), ["node-1", "node-2", "node-3"]);
     assert_eq!(node(&s, &live)["role"], "follower");
 
+    // A rejoin of a member still in the membership is refused: remove it first.
+    lab.run(&[
+        "run",
+        "etcd-rejoin-member",
+        "--var",
+        &format!("node={dead}"),
+        "--yes",
+    ])
+    .exit(3)
+    .stderr_has("still a voting member");
+    assert!(
+        lab.dir.join(&dead).join("data").exists(),
+        "the refusal moved its data"
+    );
+
     // The dead member: a dry run changes nothing, the run removes it and verifies.
     let dry = lab.ok(&["removenode", &dead, "--dry-run", "--json"]).json();
     assert_eq!(dry["outcome"], "dry run", "{dry}");
