@@ -93,7 +93,7 @@ pub(super) fn removenode(
     let (voters_after, live_after) = if member.is_learner {
         (voters, live)
     } else {
-        (voters - 1, live - usize::from(answers))
+        (voters - 1, live.saturating_sub(usize::from(answers)))
     };
     let need = quorum(voters_after);
     plan.note(format!(
