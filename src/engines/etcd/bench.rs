@@ -47,7 +47,7 @@ pub(crate) async fn bench(
 ) -> Result<BenchReport, LabError> {
     let mut lab = EtcdLab::create(dir, 3)?;
     let r = run(&mut lab, rounds, say).await;
-    let _ = lab.down(false);
+    let _ = lab.discard();
     r
 }
 

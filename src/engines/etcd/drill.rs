@@ -111,7 +111,7 @@ async fn drill(
     if let Err(e) = run(rb, d, lab, &dir, report, progress).await {
         report.error = Some(e.to_string());
     }
-    if let Err(e) = guard.0.take().expect("still set").down(false) {
+    if let Err(e) = guard.0.take().expect("still set").discard() {
         progress(&format!("warning: lab teardown: {e}"));
     }
 }
@@ -122,7 +122,7 @@ struct Teardown(Option<EtcdLab>);
 impl Drop for Teardown {
     fn drop(&mut self) {
         if let Some(lab) = self.0.take() {
-            let _ = lab.down(false);
+            let _ = lab.discard();
         }
     }
 }

@@ -293,6 +293,15 @@ impl EtcdLab {
         Ok(Some(pid))
     }
 
+    /// SIGKILLs every member and removes the directory: a throwaway lab (drills, bench), whose
+    /// graceful stops would wait on a cluster that is losing its quorum member by member.
+    pub(crate) fn discard(self) -> Result<(), LabError> {
+        for n in &self.nodes {
+            self.signal(&n.name, Sig::Kill)?;
+        }
+        std::fs::remove_dir_all(&self.dir).map_err(io("remove", &self.dir))
+    }
+
     /// Stops every member (TERM), then removes the directory unless `keep`.
     pub(crate) fn down(self, keep: bool) -> Result<Vec<String>, LabError> {
         let mut stopped = Vec::new();
