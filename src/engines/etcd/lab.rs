@@ -260,7 +260,8 @@ impl EtcdLab {
         match poll::within_blocking(Duration::from_secs(20), Duration::from_millis(10), answers) {
             Ok(Ok(())) => Ok(pid),
             Ok(Err(status)) => Err(LabError::Failed(format!(
-                "etcd for {name} exited right after it started ({status}); a removed member exits with status 0: see {}",
+                "etcd for {name} exited right after it started ({status}){}: see {}",
+                why_exited(&log_path),
                 log_path.display()
             ))),
             Err(()) => Err(LabError::Failed(format!(
@@ -357,6 +358,35 @@ impl EtcdLab {
     }
 }
 
+/// Why an etcd that exited at once did, from its log (zap JSON lines): a removed member
+/// (which exits with status 0), or the message of its last fatal line.
+fn why_exited(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let last = text.lines().rev().take(20).collect::<Vec<_>>();
+    if last
+        .iter()
+        .any(|l| l.contains("the member has been permanently removed"))
+    {
+        return " (with status 0): it was removed from the cluster, and its data directory must be moved aside before it rejoins as a new member".into();
+    }
+    last.iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["level"] == "fatal")
+        .map(|v| {
+            format!(
+                ": {}: {}",
+                v["msg"].as_str().unwrap_or_default(),
+                v["error"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .chars()
+                    .take(200)
+                    .collect::<String>()
+            )
+        })
+        .unwrap_or_default()
+}
+
 /// The etcd lab as the registry knows it.
 pub(crate) const LAB: LabKind = LabKind {
     state_file: STATE_FILE,
@@ -428,19 +458,11 @@ impl Lab for EtcdLab {
             .await;
             match r {
                 Ok(Ok(())) => Ok(()),
-                Ok(Err(())) => {
-                    let removed = std::fs::read_to_string(&log)
-                        .is_ok_and(|l| l.contains("the member has been permanently removed"));
-                    Err(LabError::Failed(format!(
-                        "etcd for {node} exited after it started{}: see {}",
-                        if removed {
-                            " (with status 0): it was removed from the cluster, and its data directory must be moved aside before it rejoins as a new member"
-                        } else {
-                            ""
-                        },
-                        log.display()
-                    )))
-                }
+                Ok(Err(())) => Err(LabError::Failed(format!(
+                    "etcd for {node} exited after it started{}: see {}",
+                    why_exited(&log),
+                    log.display()
+                ))),
                 Err(e) => Err(LabError::Failed(format!(
                     "etcd for {node} does not answer after {} s (a member answers once it reaches a quorum of its cluster): {e}",
                     deadline.as_secs()
