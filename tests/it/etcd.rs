@@ -282,7 +282,7 @@ fn etcd_status_switchover_and_removenode_on_one_lab() {
         assert_eq!(node(&s, n)["role"], "removed");
         assert!(!lab.dir.join(n).join("data").exists(), "{n} not fenced");
         // Back with an empty data directory: refused, the survivor alone still leads.
-        lab.run(&["lab", "restart", n]).exit(1);
+        lab.run(&["lab", "restart", n]).exit(1).stderr_has("exited");
     }
     let s = lab.status();
     assert_eq!(

@@ -362,7 +362,12 @@ impl EtcdLab {
 /// (which exits with status 0), or the message of its last fatal line.
 fn why_exited(log: &Path) -> String {
     let text = std::fs::read_to_string(log).unwrap_or_default();
-    let last = text.lines().rev().take(20).collect::<Vec<_>>();
+    // The lines of its last start.
+    let last: Vec<&str> = text
+        .lines()
+        .rev()
+        .take_while(|l| !l.contains("\"msg\":\"starting an etcd server\""))
+        .collect();
     if last
         .iter()
         .any(|l| l.contains("the member has been permanently removed"))
