@@ -283,6 +283,9 @@ _drctl() {
             drctl__subcmd__help__subcmd__lab,status)
                 cmd="drctl__subcmd__help__subcmd__lab__subcmd__status"
                 ;;
+            drctl__subcmd__help__subcmd__lab,stop)
+                cmd="drctl__subcmd__help__subcmd__lab__subcmd__stop"
+                ;;
             drctl__subcmd__help__subcmd__lab,up)
                 cmd="drctl__subcmd__help__subcmd__lab__subcmd__up"
                 ;;
@@ -364,6 +367,9 @@ _drctl() {
             drctl__subcmd__lab,status)
                 cmd="drctl__subcmd__lab__subcmd__status"
                 ;;
+            drctl__subcmd__lab,stop)
+                cmd="drctl__subcmd__lab__subcmd__stop"
+                ;;
             drctl__subcmd__lab,up)
                 cmd="drctl__subcmd__lab__subcmd__up"
                 ;;
@@ -396,6 +402,9 @@ _drctl() {
                 ;;
             drctl__subcmd__lab__subcmd__help,status)
                 cmd="drctl__subcmd__lab__subcmd__help__subcmd__status"
+                ;;
+            drctl__subcmd__lab__subcmd__help,stop)
+                cmd="drctl__subcmd__lab__subcmd__help__subcmd__stop"
                 ;;
             drctl__subcmd__lab__subcmd__help,up)
                 cmd="drctl__subcmd__lab__subcmd__help__subcmd__up"
@@ -526,7 +535,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -572,7 +581,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -626,7 +635,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -672,7 +681,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -782,7 +791,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -840,7 +849,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -938,7 +947,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -984,7 +993,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1030,7 +1039,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1092,7 +1101,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1142,7 +1151,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1188,7 +1197,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1234,7 +1243,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1368,7 +1377,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1414,7 +1423,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1460,7 +1469,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1530,7 +1539,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1596,7 +1605,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1929,7 +1938,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__help__subcmd__lab)
-            opts="up status kill pause resume restart down write bench verify"
+            opts="up status kill pause resume stop restart down write bench verify"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2027,6 +2036,20 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__help__subcmd__lab__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        drctl__subcmd__help__subcmd__lab__subcmd__stop)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2454,7 +2477,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2504,7 +2527,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2606,7 +2629,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2668,7 +2691,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2679,7 +2702,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version up status kill pause resume restart down write bench verify help"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version up status kill pause resume stop restart down write bench verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2714,7 +2737,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2768,7 +2791,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2814,7 +2837,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2825,7 +2848,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__help)
-            opts="up status kill pause resume restart down write bench verify help"
+            opts="up status kill pause resume stop restart down write bench verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2950,6 +2973,20 @@ _drctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        drctl__subcmd__lab__subcmd__help__subcmd__stop)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         drctl__subcmd__lab__subcmd__help__subcmd__up)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -3024,7 +3061,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3066,7 +3103,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3108,7 +3145,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3150,7 +3187,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3196,7 +3233,49 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        drctl__subcmd__lab__subcmd__stop)
+            opts="-h -V --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lab-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3250,7 +3329,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3300,7 +3379,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3366,7 +3445,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3412,7 +3491,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3458,7 +3537,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3588,7 +3667,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3638,7 +3717,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3684,7 +3763,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3742,7 +3821,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3796,7 +3875,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3854,7 +3933,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3916,7 +3995,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3986,7 +4065,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4032,7 +4111,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4078,7 +4157,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4216,7 +4295,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4262,7 +4341,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4308,7 +4387,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4374,7 +4453,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4428,7 +4507,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4482,7 +4561,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4540,7 +4619,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4602,7 +4681,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4648,7 +4727,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4702,7 +4781,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4768,7 +4847,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4890,7 +4969,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -33,6 +33,7 @@ complete -c drctl -n "__fish_drctl_needs_command" -l operator -d 'Who is operati
 complete -c drctl -n "__fish_drctl_needs_command" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_needs_command" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_needs_command" -s V -l version -d 'Print version'
@@ -79,6 +80,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand status" -l operator -d 'Who 
 complete -c drctl -n "__fish_drctl_using_subcommand status" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand status" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand status" -l json -d 'Print the result as JSON (the same as -o json)'
 complete -c drctl -n "__fish_drctl_using_subcommand status" -s w -l watch -d 'Redraw every interval until interrupted'
@@ -93,6 +95,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand check" -l operator -d 'Who i
 complete -c drctl -n "__fish_drctl_using_subcommand check" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand check" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand check" -l json -d 'Print JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand check" -s h -l help -d 'Print help'
@@ -106,6 +109,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_s
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -s V -l version -d 'Print version'
@@ -123,6 +127,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -s h -l help -d 'Print help'
@@ -136,6 +141,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help'
@@ -150,6 +156,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
@@ -163,6 +170,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
@@ -189,6 +197,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand events" -l operator -d 'Who 
 complete -c drctl -n "__fish_drctl_using_subcommand events" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand events" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand events" -l json -d 'Print the result as JSON (the same as -o json)'
 complete -c drctl -n "__fish_drctl_using_subcommand events" -s f -l follow -d 'Keep printing new events as they happen, one line each, until interrupted'
@@ -203,6 +212,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand api" -l operator -d 'Who is 
 complete -c drctl -n "__fish_drctl_using_subcommand api" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand api" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand api" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand api" -s V -l version -d 'Print version'
@@ -219,6 +229,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l operator -d '
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l json -d 'Print the result as JSON (the same as -o json)'
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -236,6 +247,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l operator -d '
 complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand switchover" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
@@ -257,6 +269,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand failover" -l operator -d 'Wh
 complete -c drctl -n "__fish_drctl_using_subcommand failover" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand failover" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand failover" -l force -d 'Fail over even if the primary answers (it is fenced), or if a replica is ahead of the target (its extra records are exported, then it is resynced)'
 complete -c drctl -n "__fish_drctl_using_subcommand failover" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
@@ -278,6 +291,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l operator -d 'Who
 complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l list -d 'Show which servers could take that place, and why'
 complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
@@ -299,6 +313,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand demote" -l operator -d 'Who 
 complete -c drctl -n "__fish_drctl_using_subcommand demote" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand demote" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand demote" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand demote" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
@@ -317,6 +332,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l operator -d '
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
@@ -337,6 +353,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand join" -l operator -d 'Who is
 complete -c drctl -n "__fish_drctl_using_subcommand join" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand join" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand join" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand join" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
@@ -353,6 +370,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_su
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -s V -l version -d 'Print version'
@@ -370,6 +388,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcom
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
@@ -391,6 +410,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcom
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
@@ -416,6 +436,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l operator -d 
 complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
@@ -434,6 +455,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l operator
 complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
@@ -453,6 +475,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l operator -d '
 complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l force -d 'Complete the removal without the missing acknowledgements'
 complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
@@ -472,6 +495,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand services" -l operator -d 'Wh
 complete -c drctl -n "__fish_drctl_using_subcommand services" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand services" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand services" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand services" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
@@ -488,6 +512,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_see
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -s V -l version -d 'Print version'
@@ -505,6 +530,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_su
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
@@ -519,6 +545,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_su
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -s V -l version -d 'Print version'
@@ -531,6 +558,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_su
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -s V -l version -d 'Print version'
@@ -546,6 +574,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_su
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
@@ -572,6 +601,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l operator -d 'Who
 complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
@@ -588,6 +618,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_s
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -s V -l version -d 'Print version'
@@ -603,6 +634,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from render" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from render" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from render" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from render" -s V -l version -d 'Print version'
@@ -616,6 +648,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -s V -l version -d 'Print version'
@@ -631,6 +664,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_s
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -s V -l version -d 'Print version'
@@ -648,6 +682,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -s V -l version -d 'Print version'
@@ -663,35 +698,38 @@ complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subco
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "init" -d 'Create a cluster CA (ca.pem, ca.key) in DIR'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "issue" -d 'Issue NAME.pem / NAME.key signed by DIR\'s CA, naming the node and the cluster'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l lab-dir -d 'The lab directory' -r -F
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -s h -l help -d 'Print help'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -s V -l version -d 'Print version'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "up" -d 'Start a lab of N nodes of --kind (default drnode) on loopback, node-1 primary, and wait until it is healthy'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "status" -d 'The lab\'s processes'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "kill" -d 'SIGKILL a node'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "pause" -d 'SIGSTOP a node'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "resume" -d 'SIGCONT a paused node'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "restart" -d 'Stop (if running) and start a node again, keeping its data'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "down" -d 'Stop every process the lab started and remove the lab directory'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "write" -d 'Write N entries through the cluster; log each acknowledged key'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "bench" -d 'Measure switchover and failover on a fresh 3-node lab (not the one in --lab-dir)'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "verify" -d 'Check that every key of an acked log is on a node (default: the primary)'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume restart down write bench verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "up" -d 'Start a lab of N nodes of --kind (default drnode) on loopback, node-1 primary, and wait until it is healthy'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "status" -d 'The lab\'s processes'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "kill" -d 'SIGKILL a node'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "pause" -d 'SIGSTOP a node'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "resume" -d 'SIGCONT a paused node'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "stop" -d 'Stop a node gracefully (SIGTERM, SIGKILL after a grace period); a stopped one stays so'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "restart" -d 'Stop (if running) and start a node again, keeping its data'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "down" -d 'Stop every process the lab started and remove the lab directory'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "write" -d 'Write N entries through the cluster; log each acknowledged key'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "bench" -d 'Measure switchover and failover on a fresh 3-node lab (not the one in --lab-dir); with `--kind etcd`, move-leader through drctl beside the same by hand with etcdctl'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "verify" -d 'Check that every key of an acked log is on a node (default: the primary)'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l nodes -d 'How many nodes' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l log-keep -d 'Log records each drnode keeps for partial sync' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -703,6 +741,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -s V -l version -d 'Print version'
@@ -715,6 +754,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
@@ -727,6 +767,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -s V -l version -d 'Print version'
@@ -738,6 +779,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -s V -l version -d 'Print version'
@@ -749,9 +791,22 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -s V -l version -d 'Print version'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from stop" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from stop" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from stop" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from stop" -l timeout -d 'Connect timeout per node, e.g. 500ms, 1s' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from stop" -l operator -d 'Who is operating, recorded in every node\'s event log (default: $USER)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from stop" -l lab-dir -d 'The lab directory' -r -F
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from stop" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
+openldap\t''
+etcd\t''
+skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from stop" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from stop" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -l ca -d 'CA certificate to trust when no cluster file gives one' -r -F
@@ -760,6 +815,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -s V -l version -d 'Print version'
@@ -772,6 +828,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l keep -d 'Keep the directory (data, logs)'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -s h -l help -d 'Print help'
@@ -790,12 +847,13 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l rounds -d 'Switchovers to run (each to the next node)' -r
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l rate -d 'Writes per second during the switchovers' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l rate -d 'Writes per second during the switchovers (drnode)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
@@ -805,6 +863,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -s h -l help -d 'Print help'
@@ -819,6 +878,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
@@ -828,10 +888,11 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "kill" -d 'SIGKILL a node'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "pause" -d 'SIGSTOP a node'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "resume" -d 'SIGCONT a paused node'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "stop" -d 'Stop a node gracefully (SIGTERM, SIGKILL after a grace period); a stopped one stays so'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "restart" -d 'Stop (if running) and start a node again, keeping its data'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "down" -d 'Stop every process the lab started and remove the lab directory'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "write" -d 'Write N entries through the cluster; log each acknowledged key'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "bench" -d 'Measure switchover and failover on a fresh 3-node lab (not the one in --lab-dir)'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "bench" -d 'Measure switchover and failover on a fresh 3-node lab (not the one in --lab-dir); with `--kind etcd`, move-leader through drctl beside the same by hand with etcdctl'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check that every key of an acked log is on a node (default: the primary)'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c drctl -n "__fish_drctl_using_subcommand run" -l var -d 'Set a parameter: --var name=value (repeatable)' -r
@@ -849,6 +910,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand run" -l operator -d 'Who is 
 complete -c drctl -n "__fish_drctl_using_subcommand run" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand run" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand run" -l dry-run -d 'Print the plan from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand run" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
@@ -866,6 +928,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -s V -l version -d 'Print version'
@@ -887,6 +950,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_sub
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -l json -d 'Print the result as JSON (the same as -o json)'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -900,6 +964,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_sub
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from show" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from show" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
@@ -912,6 +977,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_sub
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from validate" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from validate" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from validate" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from validate" -s V -l version -d 'Print version'
@@ -924,6 +990,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_sub
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -s h -l help -d 'Print help'
@@ -943,6 +1010,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand drill" -l operator -d 'Who i
 complete -c drctl -n "__fish_drctl_using_subcommand drill" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand drill" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand drill" -l all -d 'Every bundled runbook\'s drill'
 complete -c drctl -n "__fish_drctl_using_subcommand drill" -s v -l verbose -d 'Show each drill\'s steps and checks (by default: one line per drill)'
@@ -971,6 +1039,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l operator -d 'Who i
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l schedule-only -d 'Print the schedules the seed draws and run nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l json -d 'Print the result as JSON'
@@ -985,6 +1054,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand man" -l operator -d 'Who is 
 complete -c drctl -n "__fish_drctl_using_subcommand man" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand man" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand man" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand man" -s V -l version -d 'Print version'
@@ -997,6 +1067,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand completions" -l operator -d 
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -l lab-dir -d 'The lab directory' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -l kind -d 'Which nodes of a mixed cluster file a command acts on (default: the only kind listed, or the kind of the node a procedure names); `lab up --kind openldap` starts slapd' -r -f -a "drnode\t''
 openldap\t''
+etcd\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -s V -l version -d 'Print version'
@@ -1048,10 +1119,11 @@ complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcom
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "kill" -d 'SIGKILL a node'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "pause" -d 'SIGSTOP a node'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "resume" -d 'SIGCONT a paused node'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "stop" -d 'Stop a node gracefully (SIGTERM, SIGKILL after a grace period); a stopped one stays so'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "restart" -d 'Stop (if running) and start a node again, keeping its data'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "down" -d 'Stop every process the lab started and remove the lab directory'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "write" -d 'Write N entries through the cluster; log each acknowledged key'
-complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "bench" -d 'Measure switchover and failover on a fresh 3-node lab (not the one in --lab-dir)'
+complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "bench" -d 'Measure switchover and failover on a fresh 3-node lab (not the one in --lab-dir); with `--kind etcd`, move-leader through drctl beside the same by hand with etcdctl'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "verify" -d 'Check that every key of an acked log is on a node (default: the primary)'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from runbook" -f -a "list" -d 'The bundled runbooks, with their parameters and whether they have a drill'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and __fish_seen_subcommand_from runbook" -f -a "show" -d 'Print a runbook (bundled name or file)'

@@ -13,6 +13,7 @@ mod it {
     mod divergence;
     mod engines;
     mod epochs;
+    mod etcd;
     mod file_safety;
     mod late;
     mod lock;

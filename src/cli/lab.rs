@@ -56,6 +56,15 @@ pub(super) async fn cmd_lab(global: &GlobalArgs, cmd: &LabCommand) -> Result<(),
         LabCommand::Kill { node } => signal(dir, node, Sig::Kill, "killed (SIGKILL)"),
         LabCommand::Pause { node } => signal(dir, node, Sig::Stop, "paused (SIGSTOP)"),
         LabCommand::Resume { node } => signal(dir, node, Sig::Cont, "resumed (SIGCONT)"),
+        LabCommand::Stop { node } => {
+            crate::util::names::validate_label(node).map_err(|e| CliError::usage(e.to_string()))?;
+            let mut lab = open(dir)?;
+            match lab.signal(node, Sig::Term).map_err(lab_err)? {
+                Some(pid) => println!("{node} (pid {pid}) stopped"),
+                None => println!("{node} was not running"),
+            }
+            Ok(())
+        }
         LabCommand::Restart { node } => {
             crate::util::names::validate_label(node).map_err(|e| CliError::usage(e.to_string()))?;
             let mut lab = open(dir)?;
@@ -268,6 +277,9 @@ async fn write(global: &GlobalArgs, args: &LabWriteArgs) -> Result<(), CliError>
 }
 
 async fn bench(global: &GlobalArgs, rounds: usize, rate: f64, json: bool) -> Result<(), CliError> {
+    if global.kind.as_deref() == Some(crate::engines::etcd::KIND) {
+        return bench_etcd(rounds, json).await;
+    }
     if let Some(k) = global
         .kind
         .as_deref()
@@ -346,6 +358,50 @@ async fn bench(global: &GlobalArgs, rounds: usize, rate: f64, json: bool) -> Res
             "{} acknowledged writes lost",
             r.writes_lost
         )));
+    }
+    Ok(())
+}
+
+/// `lab bench --kind etcd`: move-leader through drctl and by hand with etcdctl, and the ratio.
+async fn bench_etcd(rounds: usize, json: bool) -> Result<(), CliError> {
+    use crate::engines::etcd::bench;
+    if rounds == 0 {
+        return Err(CliError::usage("--rounds must be at least 1"));
+    }
+    if let Some(why) = crate::engines::etcd::lab::missing_tools() {
+        return Err(lab_err(LabError::Unavailable(why)));
+    }
+    let dir = std::env::temp_dir().join(format!(
+        "drctl-bench-etcd-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    ));
+    let say = |m: &str| eprintln!("bench: {m}");
+    let r = bench::bench(&dir, rounds, &say).await.map_err(lab_err)?;
+    if json {
+        print_json(&r);
+        return Ok(());
+    }
+    let mut t = table(&["MEASURE", "MEDIAN", "SLOWEST"]);
+    let max = |v: &[u64]| v.iter().max().copied().unwrap_or_default();
+    t.add_row(vec![
+        format!(
+            "drctl switchover, command to verified ({} rounds)",
+            r.drctl_switchover_ms.len()
+        ),
+        format!("{} ms", bench::median(&r.drctl_switchover_ms)),
+        format!("{} ms", max(&r.drctl_switchover_ms)),
+    ]);
+    if !r.etcdctl_switchover_ms.is_empty() {
+        t.add_row(vec![
+            "etcdctl by hand: endpoint status, move-leader, endpoint status until it leads".into(),
+            format!("{} ms", bench::median(&r.etcdctl_switchover_ms)),
+            format!("{} ms", max(&r.etcdctl_switchover_ms)),
+        ]);
+    }
+    println!("{t}");
+    match r.ratio {
+        Some(x) => println!("drctl / etcdctl (medians): {x:.2}"),
+        None => println!("etcdctl not installed: no by-hand comparison"),
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The engines: one folder per kind of replicated system, each implementing `crate::engine`.
 
 pub mod drnode;
+pub mod etcd;
 pub mod openldap;
 pub mod registry;
 pub mod skeleton;

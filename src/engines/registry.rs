@@ -10,6 +10,7 @@ use crate::runbook::drill_hooks::{DrillCheck, DrillRun};
 pub const ENGINES: &[&Registration] = &[
     &super::drnode::ENGINE,
     &super::openldap::ENGINE,
+    &super::etcd::ENGINE,
     &super::skeleton::ENGINE,
 ];
 
@@ -116,6 +117,7 @@ pub fn drill_runner(kind: &str) -> Option<(DrillRun, DrillCheck)> {
             super::openldap::drill::start,
             super::openldap::drill::validate,
         )),
+        super::etcd::KIND => Some((super::etcd::drill::start, super::etcd::drill::validate)),
         _ => None,
     }
 }

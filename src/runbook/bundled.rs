@@ -63,6 +63,18 @@ pub static BUNDLED: &[(&str, &str)] = &[
         include_str!("../../runbooks/removenode-force.yaml"),
     ),
     (
+        "etcd-rejoin-member",
+        include_str!("../../runbooks/etcd-rejoin-member.yaml"),
+    ),
+    (
+        "etcd-snapshot",
+        include_str!("../../runbooks/etcd-snapshot.yaml"),
+    ),
+    (
+        "etcd-restore-snapshot",
+        include_str!("../../runbooks/etcd-restore-snapshot.yaml"),
+    ),
+    (
         "upgrade-standalone",
         include_str!("../../runbooks/upgrade-standalone.yaml"),
     ),

@@ -32,6 +32,9 @@ const BUNDLED: &[&str] = &[
     "remove-failed-instance",
     "removenode",
     "removenode-force",
+    "etcd-rejoin-member",
+    "etcd-snapshot",
+    "etcd-restore-snapshot",
     "upgrade-standalone",
     "rejoin-removed-node",
     "adlds-seize-roles",
@@ -44,6 +47,14 @@ const SHARED_WITH_OPENLDAP: &[&str] = &[
     "managed-switchover",
     "repoint-primary",
     "demote-old-primary",
+];
+
+/// The runbooks that carry an etcd drill too.
+const SHARED_WITH_ETCD: &[&str] = &[
+    "managed-switchover",
+    "forced-failover",
+    "removenode",
+    "removenode-force",
 ];
 
 fn root() -> PathBuf {
@@ -168,16 +179,21 @@ fn every_bundled_drill_passes_in_a_lab_of_its_own() {
     c.args(["drill", "--all", "--json", "--junit"]).arg(&junit);
     let report = run(c).success().json();
     let reports = report.as_array().unwrap();
-    // One run per drill: the four runbooks OpenLDAP shares carry an openldap drill too.
-    let runs = BUNDLED.len() + SHARED_WITH_OPENLDAP.len();
+    // One run per drill: the runbooks OpenLDAP and etcd share carry a drill of theirs too.
+    let runs = BUNDLED.len() + SHARED_WITH_OPENLDAP.len() + SHARED_WITH_ETCD.len();
     assert_eq!(reports.len(), runs);
-    for name in SHARED_WITH_OPENLDAP {
-        assert!(
-            reports
-                .iter()
-                .any(|r| r["runbook"] == *name && r["kind"] == "openldap"),
-            "no openldap drill of {name}"
-        );
+    for (kind, names) in [
+        ("openldap", SHARED_WITH_OPENLDAP),
+        ("etcd", SHARED_WITH_ETCD),
+    ] {
+        for name in names {
+            assert!(
+                reports
+                    .iter()
+                    .any(|r| r["runbook"] == *name && r["kind"] == kind),
+                "no {kind} drill of {name}"
+            );
+        }
     }
     for r in reports {
         assert_eq!(r["passed"], true, "{r}");

@@ -39,6 +39,11 @@ pub enum LabCommand {
         /// The lab node.
         node: String,
     },
+    /// Stop a node gracefully (SIGTERM, SIGKILL after a grace period); a stopped one stays so.
+    Stop {
+        /// The lab node.
+        node: String,
+    },
     /// Stop (if running) and start a node again, keeping its data.
     Restart {
         /// The lab node.
@@ -52,12 +57,13 @@ pub enum LabCommand {
     },
     /// Write N entries through the cluster; log each acknowledged key.
     Write(LabWriteArgs),
-    /// Measure switchover and failover on a fresh 3-node lab (not the one in --lab-dir).
+    /// Measure switchover and failover on a fresh 3-node lab (not the one in --lab-dir); with
+    /// `--kind etcd`, move-leader through drctl beside the same by hand with etcdctl.
     Bench {
         /// Switchovers to run (each to the next node).
         #[arg(long, default_value_t = 3)]
         rounds: usize,
-        /// Writes per second during the switchovers.
+        /// Writes per second during the switchovers (drnode).
         #[arg(long, default_value_t = 300.0)]
         rate: f64,
         /// Print the result as JSON.

@@ -1,0 +1,354 @@
+//! Failover after a lost quorum (`procedure.failover`, the bundled `forced-failover`): save a
+//! snapshot of the survivor with the highest raft index, fence every other voting member
+//! (stopped, its data directory moved aside, so the old membership can never form a quorum
+//! again: the split brain of `shared/engine-labs/etcd/README.md` §2.5), then start the survivor
+//! once with ETCD_FORCE_NEW_CLUSTER=true: a cluster of itself alone, with its data, member id
+//! and cluster id. The fenced members come back with `etcd-rejoin-member`.
+
+use std::ops::ControlFlow::{Break, Continue};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::assess::{quorum, Assessment, EtcdView, Role};
+use super::rejoin::host;
+use super::EtcdCluster;
+use crate::engine::{Act, Check, Plan, ProcError, Step};
+use crate::util::poll;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub(crate) enum Failover {
+    /// A member leads already: nothing to fail over (a rerun).
+    Led { node: String },
+    /// Save the survivor's database (`snapshot save` works without quorum).
+    Snapshot { node: String, path: PathBuf },
+    /// Stop a member that must never serve the old membership again and move its data
+    /// directory aside (`force`: without a data directory or a working stop command, on the
+    /// operator's word that it is destroyed).
+    Fence {
+        node: String,
+        data_dir: Option<PathBuf>,
+        to: Option<PathBuf>,
+        force: bool,
+    },
+    /// Restart the survivor once with ETCD_FORCE_NEW_CLUSTER=true; done when it leads a
+    /// membership of itself alone.
+    ForceNewCluster { node: String },
+}
+
+/// The plan from one probe; `to`: the survivor to keep (default: the highest raft index).
+pub(super) fn plan(
+    cl: &EtcdCluster,
+    view: &EtcdView,
+    a: &Assessment,
+    to: Option<&str>,
+    force: bool,
+    export_dir: &Path,
+) -> Result<Plan<Failover>, ProcError> {
+    if let Some(t) = to {
+        cl.node(t)?;
+    }
+    let refuse = |m: String| Err(ProcError::refused(m).unchanged());
+    let mut plan = Plan::new("etcd failover");
+    let (voters, live) = a.voters(view);
+    if let Some(l) = a.leader.as_ref().filter(|_| live < quorum(voters)) {
+        return refuse(format!(
+            "{l} still calls itself leader while {live} of {voters} voting members answer: a leader without quorum steps down within an election timeout (about 1 s); look again"
+        ));
+    }
+    if let Some(l) = &a.leader {
+        if to.is_some_and(|t| t != l) {
+            return refuse(format!(
+                "{l} leads: nothing to fail over; use `drctl switchover --to {}`",
+                to.unwrap_or_default()
+            ));
+        }
+        plan.step(Step::new(Failover::Led { node: l.clone() }));
+        return Ok(plan);
+    }
+    if a.members.is_empty() {
+        return refuse("no member answers: there is no survivor to fail over to".into());
+    }
+    if live >= quorum(voters) {
+        return Err(super::procedures::no_leader(view, a, "be failed over"));
+    }
+    let survivors: Vec<(&str, u64)> = view
+        .nodes
+        .iter()
+        .zip(&a.nodes)
+        .filter(|(_, na)| na.role == Some(Role::Follower))
+        .filter_map(|(n, _)| Some((n.name.as_str(), n.state.as_ref().ok()?.status.raft_index)))
+        .collect();
+    let target = match to {
+        Some(t) => survivors
+            .iter()
+            .find(|s| s.0 == t)
+            .copied()
+            .ok_or_else(|| {
+                ProcError::refused(format!("{t} is not a voting member that answers")).unchanged()
+            })?,
+        None => survivors
+            .iter()
+            .filter(|s| cl.node(s.0).is_ok_and(|n| n.promotable))
+            .max_by_key(|s| s.1)
+            .copied()
+            .ok_or_else(|| ProcError::refused("no promotable voting member answers").unchanged())?,
+    };
+    let t = cl.node(target.0)?;
+    if t.start_command.is_none() || t.stop_command.is_none() {
+        return Err(ProcError::usage(format!(
+            "{}: a failover restarts it: it needs start_command and stop_command in the cluster file",
+            t.name
+        )));
+    }
+    plan.note(format!(
+        "quorum lost: {live} of {voters} voting members answer; {} keeps its data at raft index {}",
+        target.0, target.1
+    ));
+    for (name, index) in survivors.iter().filter(|s| s.0 != target.0) {
+        plan.note(format!(
+            "{name} answers at raft index {index}: it is fenced and rejoins later"
+        ));
+    }
+    plan.note(format!(
+        "at risk: entries the lost members committed after raft index {}",
+        target.1
+    ));
+    let path = export_dir.join(format!("etcd-{}-{}.db", target.0, cl.run_id));
+    plan.step(Step::new(Failover::Snapshot {
+        node: target.0.to_string(),
+        path,
+    }));
+    // Every other voting member: the old membership must never form a quorum again.
+    let mut fenced = Vec::new();
+    for m in a.members.iter().filter(|m| !m.is_learner) {
+        let node = cl
+            .nodes
+            .iter()
+            .find(|n| a.member_of(view, &n.name).is_some_and(|x| x.id == m.id));
+        let Some(n) = node else {
+            if !force {
+                return refuse(format!(
+                    "member {:x} ({}) is not in the cluster file, so drctl cannot fence it: destroy it, then give --force",
+                    m.id,
+                    m.peer_urls.join(",")
+                ));
+            }
+            plan.note(format!("--force: member {:x} is not fenced by drctl", m.id));
+            continue;
+        };
+        if n.name == target.0 {
+            continue;
+        }
+        if (n.data_dir.is_none() || n.stop_command.is_none()) && !force {
+            return refuse(format!(
+                "{} has no data_dir or stop_command in the cluster file, so drctl cannot fence it: make sure it is destroyed, then give --force",
+                n.name
+            ));
+        }
+        let to = n.data_dir.as_ref().map(|d| {
+            let mut p = d.clone().into_os_string();
+            p.push(format!(".fenced-{}", cl.run_id));
+            PathBuf::from(p)
+        });
+        fenced.push(n.name.clone());
+        plan.step(Step::new(Failover::Fence {
+            node: n.name.clone(),
+            data_dir: n.data_dir.clone(),
+            to,
+            force,
+        }));
+    }
+    if let Some(first) = plan
+        .steps
+        .iter_mut()
+        .find(|s| matches!(s.action, Failover::Fence { .. }))
+    {
+        first.point_of_no_return = true;
+    }
+    plan.confirm = Some(format!(
+        "Force a new cluster from {} alone, fencing {} (data directories moved aside)?",
+        target.0,
+        if fenced.is_empty() {
+            "nobody".to_string()
+        } else {
+            fenced.join(", ")
+        }
+    ));
+    plan.step(Step::new(Failover::ForceNewCluster {
+        node: target.0.to_string(),
+    }));
+    Ok(plan)
+}
+
+impl Failover {
+    fn node(&self) -> &str {
+        match self {
+            Failover::Led { node }
+            | Failover::Snapshot { node, .. }
+            | Failover::Fence { node, .. }
+            | Failover::ForceNewCluster { node } => node,
+        }
+    }
+
+    /// Ok(Ok(note)) when the step holds; Ok(Err(why)) when not yet.
+    async fn holds(&self, cl: &EtcdCluster) -> Result<Result<String, String>, ProcError> {
+        let node = self.node();
+        if let Failover::Snapshot { path, .. } = self {
+            return Ok(match std::fs::metadata(path) {
+                Ok(m) => Ok(format!("{} holds {} bytes", path.display(), m.len())),
+                Err(_) => Err(format!("no {}", path.display())),
+            });
+        }
+        let view = cl.probe().await;
+        let a = view.assess();
+        let answers = view.node(node).is_some_and(|n| n.state.is_ok());
+        Ok(match self {
+            Failover::Led { .. } => match &a.leader {
+                Some(l) => Ok(format!("{l} leads")),
+                None => Err("no leader".into()),
+            },
+            Failover::Fence { data_dir, .. } => {
+                if answers {
+                    Err(format!("{node} answers"))
+                } else if let Some(d) = data_dir.as_ref().filter(|d| d.exists()) {
+                    Err(format!("{} exists", d.display()))
+                } else {
+                    Ok(format!("{node} does not answer and has no data directory"))
+                }
+            }
+            Failover::ForceNewCluster { .. } => {
+                let id = view
+                    .state(node)
+                    .map(|s| s.status.header.member_id)
+                    .unwrap_or_default();
+                if a.leader.as_deref() == Some(node)
+                    && a.members.len() == 1
+                    && a.members[0].id == id
+                {
+                    Ok(format!("{node} leads a membership of itself alone"))
+                } else {
+                    Err(format!(
+                        "leader {}, {} member(s)",
+                        a.leader.as_deref().unwrap_or("none"),
+                        a.members.len()
+                    ))
+                }
+            }
+            Failover::Snapshot { .. } => unreachable!("answered above"),
+        })
+    }
+
+    async fn run(&self, cl: &EtcdCluster) -> Result<Option<String>, ProcError> {
+        let n = cl.node(self.node())?;
+        let timeout = cl.step_timeout;
+        let stop = || async {
+            let c = n.stop_command.as_deref().unwrap_or_default();
+            host(&format!("{}'s stop_command", n.name), c, &[], timeout).await
+        };
+        match self {
+            Failover::Led { .. } => Ok(None),
+            Failover::Snapshot { path, .. } => {
+                let db = cl
+                    .client
+                    .snapshot(&n.url)
+                    .await
+                    .map_err(|e| ProcError::failed(format!("snapshot of {}: {e}", n.name)))?;
+                crate::export_file::write_new(path, &db)?;
+                Ok(Some(format!("{} bytes in {}", db.len(), path.display())))
+            }
+            Failover::Fence {
+                data_dir,
+                to,
+                force,
+                ..
+            } => {
+                let mut notes = Vec::new();
+                if n.stop_command.is_some() {
+                    match stop().await {
+                        Ok(_) => notes.push(format!("{} stopped", n.name)),
+                        Err(e) if *force => notes.push(format!("--force: {e}")),
+                        Err(e) => return Err(e),
+                    }
+                }
+                if cl.client.status(&n.url).await.is_ok() {
+                    return Err(ProcError::failed(format!(
+                        "{} still answers after its stop_command: it is not fenced",
+                        n.name
+                    )));
+                }
+                if let (Some(from), Some(to)) = (data_dir.as_ref().filter(|d| d.exists()), to) {
+                    std::fs::rename(from, to).map_err(|e| {
+                        ProcError::failed(format!(
+                            "move {} to {}: {e}",
+                            from.display(),
+                            to.display()
+                        ))
+                    })?;
+                    notes.push(format!("{} is now {}", from.display(), to.display()));
+                }
+                Ok(Some(notes.join("; ")))
+            }
+            Failover::ForceNewCluster { .. } => {
+                stop().await?;
+                let c = n.start_command.as_deref().unwrap_or_default();
+                let env = [("ETCD_FORCE_NEW_CLUSTER", "true".to_string())];
+                host(&format!("{}'s start_command", n.name), c, &env, timeout).await?;
+                Ok(Some(format!(
+                    "{} started once with ETCD_FORCE_NEW_CLUSTER=true",
+                    n.name
+                )))
+            }
+        }
+    }
+}
+
+impl Act for Failover {
+    type Ctx = EtcdCluster;
+    fn describe(&self) -> String {
+        match self {
+            Failover::Led { node } => format!("verify {node} leads"),
+            Failover::Snapshot { node, path } => {
+                format!("save a snapshot of {node} to {}", path.display())
+            }
+            Failover::Fence { node, data_dir, .. } => match data_dir {
+                Some(d) => format!("fence {node}: stop it, move {} aside", d.display()),
+                None => format!("fence {node}: stop it"),
+            },
+            Failover::ForceNewCluster { node } => {
+                format!("force a new cluster from {node} alone (one start with ETCD_FORCE_NEW_CLUSTER=true)")
+            }
+        }
+    }
+    fn changes(&self) -> bool {
+        !matches!(self, Failover::Led { .. })
+    }
+    async fn check(&self, cl: &EtcdCluster) -> Result<Check, ProcError> {
+        Ok(match self.holds(cl).await? {
+            Ok(note) => Check::Done(note),
+            Err(_) => Check::ToDo,
+        })
+    }
+    async fn apply(&self, cl: &EtcdCluster) -> Result<Option<String>, ProcError> {
+        self.run(cl).await
+    }
+    async fn verify(&self, cl: &EtcdCluster) -> Result<Option<String>, ProcError> {
+        poll::within(cl.step_timeout, Duration::from_millis(20), || async {
+            match self.holds(cl).await {
+                Ok(Ok(note)) => Break(Ok(Some(note))),
+                Ok(Err(why)) => Continue(why),
+                Err(e) => Break(Err(e)),
+            }
+        })
+        .await
+        .unwrap_or_else(|last| {
+            Err(ProcError::timed_out(format!(
+                "{} did not take effect within {} ms: {last}",
+                self.describe(),
+                cl.step_timeout.as_millis()
+            )))
+        })
+    }
+}
