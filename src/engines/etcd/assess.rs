@@ -352,7 +352,7 @@ impl EtcdView {
                 )
             } else {
                 format!(
-                    "no leader: {live} of {voters} voting members answer and a quorum is {}: start the lost members; if they are lost for good, force a new cluster from the member with the highest raft index, {best}, after fencing the lost ones",
+                    "no leader: {live} of {voters} voting members answer and a quorum is {}: start the lost members; if they are lost for good, `drctl failover` fences them and forces a new cluster from the member with the highest raft index, {best}",
                     quorum(voters)
                 )
             });

@@ -116,7 +116,9 @@ pub(super) fn plan(
         "at risk: entries the lost members committed after raft index {}",
         target.1
     ));
-    let path = export_dir.join(format!("etcd-{}-{}.db", target.0, cl.run_id));
+    let path = crate::util::words::absolute(
+        &export_dir.join(format!("etcd-{}-{}.db", target.0, cl.run_id)),
+    );
     plan.step(Step::new(Failover::Snapshot {
         node: target.0.to_string(),
         path,
