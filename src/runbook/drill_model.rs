@@ -619,3 +619,54 @@ pub(crate) fn sync_word(m: SyncMode) -> &'static str {
         SyncMode::Suspended => "suspended",
     }
 }
+
+/// What a drill on a lab of `kind` other than drnode's may hold: `nodes` in `sizes`, no
+/// directory, and only the injections every engine's lab plays (kill, pause, resume, restart,
+/// writes, runbook). Problems are reported on `node`.
+pub(crate) fn check_engine_drill(
+    c: &mut Compiler,
+    node: &Node,
+    d: &Drill,
+    kind: &str,
+    sizes: std::ops::RangeInclusive<u16>,
+    members: &str,
+) {
+    if !sizes.contains(&d.nodes) {
+        c.problem(
+            node.mark,
+            "drill.nodes",
+            format!(
+                "an {kind} lab has {} to {} {members}",
+                sizes.start(),
+                sizes.end()
+            ),
+        );
+    }
+    if d.directory.is_some() {
+        c.problem(
+            node.mark,
+            "drill.directory",
+            format!("an {kind} drill has no directory"),
+        );
+    }
+    for (i, inj) in d.inject.iter().enumerate() {
+        if !matches!(
+            inj,
+            Inject::Kill(_)
+                | Inject::Pause(_)
+                | Inject::Resume(_)
+                | Inject::Restart(_)
+                | Inject::Writes(_)
+                | Inject::Runbook { .. }
+        ) {
+            c.problem(
+                node.mark,
+                &format!("drill.inject[{i}]"),
+                format!(
+                    "{}: an {kind} drill injects kill, pause, resume, restart, writes and runbook",
+                    inj.describe()
+                ),
+            );
+        }
+    }
+}

@@ -28,36 +28,7 @@ pub(crate) fn validate(c: &mut Compiler, node: &Node, d: &Drill) {
     if d.kind.as_deref() != Some(super::KIND) {
         return;
     }
-    if !(1..=9).contains(&d.nodes) {
-        c.problem(node.mark, "drill.nodes", "an etcd lab has 1 to 9 members");
-    }
-    if d.directory.is_some() {
-        c.problem(
-            node.mark,
-            "drill.directory",
-            "an etcd drill has no directory",
-        );
-    }
-    for (i, inj) in d.inject.iter().enumerate() {
-        if !matches!(
-            inj,
-            Inject::Kill(_)
-                | Inject::Pause(_)
-                | Inject::Resume(_)
-                | Inject::Restart(_)
-                | Inject::Writes(_)
-                | Inject::Runbook { .. }
-        ) {
-            c.problem(
-                node.mark,
-                &format!("drill.inject[{i}]"),
-                format!(
-                    "{}: an etcd drill injects kill, pause, resume, restart, writes and runbook",
-                    inj.describe()
-                ),
-            );
-        }
-    }
+    crate::runbook::drill_model::check_engine_drill(c, node, d, "etcd", 1..=9, "members");
     let e = &d.expect;
     if !(e.ldap.is_empty()
         && e.ldap_absent.is_empty()

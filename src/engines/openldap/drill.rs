@@ -29,36 +29,7 @@ pub(crate) fn validate(c: &mut Compiler, node: &Node, d: &Drill) {
     if d.kind.as_deref() != Some(super::KIND) {
         return;
     }
-    if !(2..=9).contains(&d.nodes) {
-        c.problem(node.mark, "drill.nodes", "an openldap lab has 2 to 9 slapd");
-    }
-    if d.directory.is_some() {
-        c.problem(
-            node.mark,
-            "drill.directory",
-            "an openldap drill has no directory",
-        );
-    }
-    for (i, inj) in d.inject.iter().enumerate() {
-        if !matches!(
-            inj,
-            Inject::Kill(_)
-                | Inject::Pause(_)
-                | Inject::Resume(_)
-                | Inject::Restart(_)
-                | Inject::Writes(_)
-                | Inject::Runbook { .. }
-        ) {
-            c.problem(
-                node.mark,
-                &format!("drill.inject[{i}]"),
-                format!(
-                    "{}: an openldap drill injects kill, pause, resume, restart, writes and runbook",
-                    inj.describe()
-                ),
-            );
-        }
-    }
+    crate::runbook::drill_model::check_engine_drill(c, node, d, "openldap", 2..=9, "slapd");
 }
 
 /// The drill as the registry hands it out.
