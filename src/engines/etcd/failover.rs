@@ -5,9 +5,7 @@
 //! once with ETCD_FORCE_NEW_CLUSTER=true: a cluster of itself alone, with its data, member id
 //! and cluster id. The fenced members come back with `etcd-rejoin-member`.
 
-use std::ops::ControlFlow::{Break, Continue};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::Serialize;
 
@@ -15,7 +13,6 @@ use super::assess::{quorum, Assessment, EtcdView, Role};
 use super::rejoin::host;
 use super::EtcdCluster;
 use crate::engine::{Act, Check, Plan, ProcError, Step};
-use crate::util::poll;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
@@ -328,29 +325,12 @@ impl Act for Failover {
         !matches!(self, Failover::Led { .. })
     }
     async fn check(&self, cl: &EtcdCluster) -> Result<Check, ProcError> {
-        Ok(match self.holds(cl).await? {
-            Ok(note) => Check::Done(note),
-            Err(_) => Check::ToDo,
-        })
+        super::steps::check_holds(self.holds(cl).await)
     }
     async fn apply(&self, cl: &EtcdCluster) -> Result<Option<String>, ProcError> {
         self.run(cl).await
     }
     async fn verify(&self, cl: &EtcdCluster) -> Result<Option<String>, ProcError> {
-        poll::within(cl.step_timeout, Duration::from_millis(20), || async {
-            match self.holds(cl).await {
-                Ok(Ok(note)) => Break(Ok(Some(note))),
-                Ok(Err(why)) => Continue(why),
-                Err(e) => Break(Err(e)),
-            }
-        })
-        .await
-        .unwrap_or_else(|last| {
-            Err(ProcError::timed_out(format!(
-                "{} did not take effect within {} ms: {last}",
-                self.describe(),
-                cl.step_timeout.as_millis()
-            )))
-        })
+        super::steps::verify_holds(cl, self.describe(), || self.holds(cl)).await
     }
 }

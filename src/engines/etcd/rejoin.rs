@@ -360,20 +360,6 @@ impl crate::engine::Act for Rejoin {
         self.run(cl).await
     }
     async fn verify(&self, cl: &EtcdCluster) -> Result<Option<String>, ProcError> {
-        poll::within(cl.step_timeout, Duration::from_millis(20), || async {
-            match self.holds(cl).await {
-                Ok(Ok(note)) => Break(Ok(Some(note))),
-                Ok(Err(why)) => Continue(why),
-                Err(e) => Break(Err(e)),
-            }
-        })
-        .await
-        .unwrap_or_else(|last| {
-            Err(ProcError::timed_out(format!(
-                "{} did not take effect within {} ms: {last}",
-                self.describe(),
-                cl.step_timeout.as_millis()
-            )))
-        })
+        super::steps::verify_holds(cl, self.describe(), || self.holds(cl)).await
     }
 }

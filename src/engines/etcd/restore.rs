@@ -6,9 +6,7 @@
 //! at once (a restored member answers only once a quorum of them runs). Writes acknowledged
 //! after the snapshot was taken are lost, by design: the plan says so first.
 
-use std::ops::ControlFlow::{Break, Continue};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use futures_util::future::join_all;
 use serde::Serialize;
@@ -18,7 +16,6 @@ use super::assess::{Assessment, EtcdView};
 use super::rejoin::host;
 use super::EtcdCluster;
 use crate::engine::{Act, Check, Plan, ProcError, Step};
-use crate::util::poll;
 
 /// The marker a restored data directory carries: the token it was restored with.
 const MARKER: &str = "drctl-restored-token";
@@ -348,29 +345,12 @@ impl Act for Restore {
         }
     }
     async fn check(&self, cl: &EtcdCluster) -> Result<Check, ProcError> {
-        Ok(match self.holds(cl).await? {
-            Ok(note) => Check::Done(note),
-            Err(_) => Check::ToDo,
-        })
+        super::steps::check_holds(self.holds(cl).await)
     }
     async fn apply(&self, cl: &EtcdCluster) -> Result<Option<String>, ProcError> {
         self.run(cl).await
     }
     async fn verify(&self, cl: &EtcdCluster) -> Result<Option<String>, ProcError> {
-        poll::within(cl.step_timeout, Duration::from_millis(20), || async {
-            match self.holds(cl).await {
-                Ok(Ok(note)) => Break(Ok(Some(note))),
-                Ok(Err(why)) => Continue(why),
-                Err(e) => Break(Err(e)),
-            }
-        })
-        .await
-        .unwrap_or_else(|last| {
-            Err(ProcError::timed_out(format!(
-                "{} did not take effect within {} ms: {last}",
-                self.describe(),
-                cl.step_timeout.as_millis()
-            )))
-        })
+        super::steps::verify_holds(cl, self.describe(), || self.holds(cl)).await
     }
 }

@@ -172,29 +172,49 @@ impl Act for EtcdAction {
         !matches!(self, EtcdAction::LeaderCaughtUp { .. })
     }
     async fn check(&self, cl: &EtcdCluster) -> Result<Check, ProcError> {
-        Ok(match self.holds(cl).await? {
-            Ok(note) => Check::Done(note),
-            Err(_) => Check::ToDo,
-        })
+        super::steps::check_holds(self.holds(cl).await)
     }
     async fn apply(&self, cl: &EtcdCluster) -> Result<Option<String>, ProcError> {
         self.run(cl).await
     }
     async fn verify(&self, cl: &EtcdCluster) -> Result<Option<String>, ProcError> {
-        poll::within(cl.step_timeout, Duration::from_millis(20), || async {
-            match self.holds(cl).await {
-                Ok(Ok(note)) => Break(Ok(Some(note))),
-                Ok(Err(why)) => Continue(why),
-                Err(e) => Break(Err(e)),
-            }
-        })
-        .await
-        .unwrap_or_else(|last| {
-            Err(ProcError::timed_out(format!(
-                "{} did not take effect within {} ms: {last}",
-                self.describe(),
-                cl.step_timeout.as_millis()
-            )))
-        })
+        super::steps::verify_holds(cl, self.describe(), || self.holds(cl)).await
     }
+}
+
+/// `check` of an action that can tell whether it holds: done (with its note) when it does.
+pub(super) fn check_holds(
+    holds: Result<Result<String, String>, ProcError>,
+) -> Result<Check, ProcError> {
+    Ok(match holds? {
+        Ok(note) => Check::Done(note),
+        Err(_) => Check::ToDo,
+    })
+}
+
+/// `verify` of such an action: asks `holds` until it does, within the step's timeout; the
+/// last reason it did not is in the error.
+pub(super) async fn verify_holds<F, Fut>(
+    cl: &EtcdCluster,
+    what: String,
+    holds: F,
+) -> Result<Option<String>, ProcError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<Result<String, String>, ProcError>>,
+{
+    poll::within(cl.step_timeout, Duration::from_millis(20), || async {
+        match holds().await {
+            Ok(Ok(note)) => Break(Ok(Some(note))),
+            Ok(Err(why)) => Continue(why),
+            Err(e) => Break(Err(e)),
+        }
+    })
+    .await
+    .unwrap_or_else(|last| {
+        Err(ProcError::timed_out(format!(
+            "{what} did not take effect within {} ms: {last}",
+            cl.step_timeout.as_millis()
+        )))
+    })
 }
