@@ -148,8 +148,23 @@ pub async fn run(
             scope.steps.insert(id, outs.clone());
         }
     }
+    // Time at the prompt is the operator's, not the step's: counted apart, left out of the
+    // step times.
+    let asked_ms = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let ask: crate::engine::Ask = {
+        let (inner, asked_ms) = (settings.ask.clone(), asked_ms.clone());
+        Arc::new(move |q: &str| {
+            let t = Instant::now();
+            let answer = inner(q);
+            asked_ms.fetch_add(
+                t.elapsed().as_millis() as u64,
+                std::sync::atomic::Ordering::Relaxed,
+            );
+            answer
+        })
+    };
     let shared = Arc::new(Shared {
-        ask: settings.ask.clone(),
+        ask,
         held: tokio::sync::Mutex::new(None),
         outputs: std::sync::Mutex::new(BTreeMap::new()),
         http: settings.http.clone(),
@@ -161,7 +176,10 @@ pub async fn run(
     let mut passed_ponr = false;
     let mut would_change = false;
     for (i, step) in rb.steps.iter().enumerate() {
-        let t0 = Instant::now();
+        let (t0, asked_before) = (
+            Instant::now(),
+            asked_ms.load(std::sync::atomic::Ordering::Relaxed),
+        );
         let mut rs = RbStep {
             index: i,
             name: step.name.clone(),
@@ -186,7 +204,8 @@ pub async fn run(
             &format!("== [{}/{total}] {} ({})", i + 1, step.name, step.uses),
         );
         let result = run_step(step, &scope, &cl, settings, &shared, would_change).await;
-        rs.ms = t0.elapsed().as_millis() as u64;
+        let asked = asked_ms.load(std::sync::atomic::Ordering::Relaxed) - asked_before;
+        rs.ms = (t0.elapsed().as_millis() as u64).saturating_sub(asked);
         let outputs = std::mem::take(&mut *shared.outputs.lock().expect("outputs lock"));
         match result {
             Ok(mut done) => {

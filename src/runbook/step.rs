@@ -139,7 +139,7 @@ pub(super) async fn run_step(
             dry_run: settings.dry_run,
             break_lock: settings.break_lock,
             lock_ttl: Duration::from_secs(600),
-            confirm: &*settings.ask,
+            confirm: &*shared.ask,
             progress: settings.progress,
         };
         let sub = execute(&cx, plan, &opts).await;
