@@ -500,7 +500,7 @@ _drctl() {
 
     case "${cmd}" in
         drctl)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos man completions help"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos man completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -538,6 +538,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -546,7 +550,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__api)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -584,6 +588,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -592,7 +600,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__candidates)
-            opts="-o -h -V --json --output --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-o -h -V --json --output --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -638,6 +646,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -646,7 +658,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__certs)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version init issue help"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version init issue help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -682,6 +694,10 @@ _drctl() {
                     ;;
                 --kind)
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -748,7 +764,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__certs__subcmd__init)
-            opts="-h -V --dir --cluster-name --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-h -V --dir --cluster-name --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -794,6 +810,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -802,7 +822,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__certs__subcmd__issue)
-            opts="-h -V --dir --cluster-name --san --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-h -V --dir --cluster-name --san --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -852,6 +872,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -860,7 +884,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__chaos)
-            opts="-h -V --runs --duration --seed --nodes --faults --procedures --steps --max-delay --sync-give-up --deadline --rate --schedule-only --keep-failed --junit --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-h -V --runs --duration --seed --nodes --faults --procedures --steps --max-delay --sync-give-up --deadline --rate --schedule-only --keep-failed --junit --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -950,6 +974,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -958,7 +986,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__check)
-            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -994,6 +1022,10 @@ _drctl() {
                     ;;
                 --kind)
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1004,7 +1036,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__completions)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version bash elvish fish powershell zsh"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1042,6 +1074,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1050,7 +1086,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__demote)
-            opts="-y -h -V --to --export --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-y -h -V --to --export --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1104,6 +1140,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1112,7 +1152,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__drill)
-            opts="-v -h -V --all --junit --verbose --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-v -h -V --all --junit --verbose --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1154,6 +1194,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1162,7 +1206,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__entry)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version put get list rm help"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version put get list rm help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1200,6 +1244,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1208,7 +1256,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__entry__subcmd__get)
-            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1244,6 +1292,10 @@ _drctl() {
                     ;;
                 --kind)
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1338,7 +1390,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__entry__subcmd__list)
-            opts="-h -V --prefix --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-h -V --prefix --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1380,6 +1432,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1388,7 +1444,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__entry__subcmd__put)
-            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1424,6 +1480,10 @@ _drctl() {
                     ;;
                 --kind)
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1434,7 +1494,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__entry__subcmd__rm)
-            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1472,6 +1532,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1480,7 +1544,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__events)
-            opts="-o -f -h -V --json --output --since --type --follow --after --limit --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-o -f -h -V --json --output --since --type --follow --after --limit --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1542,6 +1606,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1550,7 +1618,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__failover)
-            opts="-y -h -V --to --force --export-dir --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-y -h -V --to --force --export-dir --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1606,6 +1674,10 @@ _drctl() {
                     ;;
                 --kind)
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2442,7 +2514,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__hosts)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version render apply help"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version render apply help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2480,6 +2552,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2488,7 +2564,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__hosts__subcmd__apply)
-            opts="-h -V --file --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-h -V --file --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2528,6 +2604,10 @@ _drctl() {
                     ;;
                 --kind)
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2594,7 +2674,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__hosts__subcmd__render)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2632,6 +2712,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2640,7 +2724,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__join)
-            opts="-y -h -V --primary --export --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-y -h -V --primary --export --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2694,6 +2778,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2702,7 +2790,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version up status kill pause resume stop restart down write bench verify help"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version up status kill pause resume stop restart down write bench verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2740,6 +2828,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2748,7 +2840,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__bench)
-            opts="-h -V --rounds --rate --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-h -V --rounds --rate --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2794,6 +2886,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2802,7 +2898,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__down)
-            opts="-h -V --keep --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-h -V --keep --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2838,6 +2934,10 @@ _drctl() {
                     ;;
                 --kind)
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3030,7 +3130,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__kill)
-            opts="-h -V --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-h -V --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3062,6 +3162,10 @@ _drctl() {
                     ;;
                 --kind)
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3072,7 +3176,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__pause)
-            opts="-h -V --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-h -V --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3104,6 +3208,10 @@ _drctl() {
                     ;;
                 --kind)
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3114,7 +3222,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__restart)
-            opts="-h -V --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-h -V --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3146,6 +3254,10 @@ _drctl() {
                     ;;
                 --kind)
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3156,7 +3268,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__resume)
-            opts="-h -V --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-h -V --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3190,6 +3302,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3198,7 +3314,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__status)
-            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3236,6 +3352,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3244,7 +3364,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__stop)
-            opts="-h -V --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-h -V --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3278,6 +3398,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3286,7 +3410,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__up)
-            opts="-h -V --nodes --log-keep --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-h -V --nodes --log-keep --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3332,6 +3456,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3340,7 +3468,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__verify)
-            opts="-h -V --acked-log --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-h -V --acked-log --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3382,6 +3510,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3390,7 +3522,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__write)
-            opts="-h -V --count --rate --acked-log --prefix --write-timeout --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-h -V --count --rate --acked-log --prefix --write-timeout --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3448,6 +3580,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3456,7 +3592,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__man)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3492,6 +3628,10 @@ _drctl() {
                     ;;
                 --kind)
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3502,7 +3642,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__packages)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version list put rm sync help"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version list put rm sync help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3538,6 +3678,10 @@ _drctl() {
                     ;;
                 --kind)
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3632,7 +3776,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__packages__subcmd__list)
-            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3670,6 +3814,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3678,7 +3826,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__packages__subcmd__put)
-            opts="-h -V --name --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-h -V --name --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3720,6 +3868,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3728,7 +3880,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__packages__subcmd__rm)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3764,6 +3916,10 @@ _drctl() {
                     ;;
                 --kind)
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3774,7 +3930,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__packages__subcmd__sync)
-            opts="-y -h -V --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-y -h -V --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3824,6 +3980,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3832,7 +3992,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__remove__subcmd__instance)
-            opts="-y -h -V --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-y -h -V --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3878,6 +4038,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3886,7 +4050,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__removenode)
-            opts="-y -h -V --force --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-y -h -V --force --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3936,6 +4100,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3944,7 +4112,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__repoint)
-            opts="-y -h -V --primary --list --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-y -h -V --primary --list --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3998,6 +4166,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4006,7 +4178,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__run)
-            opts="-y -h -V --var --dry-run --yes --resume --json --break-lock --wait --export-dir --list --last --show --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-y -h -V --var --dry-run --yes --resume --json --break-lock --wait --export-dir --list --last --show --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4068,6 +4240,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4076,7 +4252,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__runbook)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version list show validate actions help"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version list show validate actions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4114,6 +4290,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4122,7 +4302,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__runbook__subcmd__actions)
-            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-h -V --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4158,6 +4338,10 @@ _drctl() {
                     ;;
                 --kind)
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4252,7 +4436,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__runbook__subcmd__list)
-            opts="-o -h -V --json --output --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-o -h -V --json --output --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4298,6 +4482,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4306,7 +4494,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__runbook__subcmd__show)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4342,6 +4530,10 @@ _drctl() {
                     ;;
                 --kind)
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4352,7 +4544,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__runbook__subcmd__validate)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4390,6 +4582,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4398,7 +4594,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__seize__subcmd__roles)
-            opts="-y -h -V --to --role --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-y -h -V --to --role --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4456,6 +4652,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4464,7 +4664,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__services)
-            opts="-y -h -V --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version start stop"
+            opts="-y -h -V --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version start stop"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4508,6 +4708,10 @@ _drctl() {
                     ;;
                 --kind)
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4518,7 +4722,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__standalone)
-            opts="-y -h -V --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-y -h -V --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4564,6 +4768,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4572,7 +4780,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__status)
-            opts="-o -w -h -V --json --output --watch --interval --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-o -w -h -V --json --output --watch --interval --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4622,6 +4830,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4630,7 +4842,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__switchover)
-            opts="-y -h -V --to --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-y -h -V --to --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4684,6 +4896,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4692,7 +4908,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__sync)
-            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version auto full help"
+            opts="-h -V --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version auto full help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4730,6 +4946,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4738,7 +4958,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__sync__subcmd__auto)
-            opts="-y -h -V --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version on off"
+            opts="-y -h -V --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version on off"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4784,6 +5004,10 @@ _drctl() {
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -4792,7 +5016,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__sync__subcmd__full)
-            opts="-y -h -V --from --to --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-y -h -V --from --to --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4848,6 +5072,10 @@ _drctl() {
                     ;;
                 --kind)
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -4914,7 +5142,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__upgrade)
-            opts="-y -h -V --exec --id --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --help --version"
+            opts="-y -h -V --exec --id --dry-run --yes --json --expect-primary --expect-epoch --break-lock --wait --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4970,6 +5198,10 @@ _drctl() {
                     ;;
                 --kind)
                     COMPREPLY=($(compgen -W "drnode openldap etcd skeleton" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)

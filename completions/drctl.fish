@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_drctl_global_optspecs
-    string join \n cluster= node= passphrase-file= ca= timeout= operator= lab-dir= kind= h/help V/version
+    string join \n cluster= node= passphrase-file= ca= timeout= operator= lab-dir= kind= log-format= h/help V/version
 end
 
 function __fish_drctl_needs_command
@@ -35,6 +35,8 @@ complete -c drctl -n "__fish_drctl_needs_command" -l kind -d 'Which nodes of a m
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_needs_command" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_needs_command" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_needs_command" -f -a "status" -d 'One row per node: role, epoch, database status, owns, lag, primary, health'
@@ -82,6 +84,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand status" -l kind -d 'Which no
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand status" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand status" -l json -d 'Print the result as JSON (the same as -o json)'
 complete -c drctl -n "__fish_drctl_using_subcommand status" -s w -l watch -d 'Redraw every interval until interrupted'
 complete -c drctl -n "__fish_drctl_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -97,8 +101,10 @@ complete -c drctl -n "__fish_drctl_using_subcommand check" -l kind -d 'Which nod
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand check" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand check" -l json -d 'Print JSON'
-complete -c drctl -n "__fish_drctl_using_subcommand check" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand check" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
@@ -111,7 +117,9 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_s
 openldap\t''
 etcd\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -f -a "put" -d 'Write KEY=VALUE through the primary (or --node)'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -f -a "get" -d 'Print KEY\'s value as held by the primary (or --node)'
@@ -129,8 +137,10 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subco
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -l json -d 'Print the result as JSON'
-complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
@@ -143,8 +153,10 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subco
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l json -d 'Print the result as JSON'
-complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l prefix -d 'Only keys starting with this' -r
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -158,8 +170,10 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subco
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l json -d 'Print the result as JSON'
-complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
@@ -172,8 +186,10 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subco
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l json -d 'Print the result as JSON'
-complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from help" -f -a "put" -d 'Write KEY=VALUE through the primary (or --node)'
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from help" -f -a "get" -d 'Print KEY\'s value as held by the primary (or --node)'
@@ -199,6 +215,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand events" -l kind -d 'Which no
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand events" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand events" -l json -d 'Print the result as JSON (the same as -o json)'
 complete -c drctl -n "__fish_drctl_using_subcommand events" -s f -l follow -d 'Keep printing new events as they happen, one line each, until interrupted'
 complete -c drctl -n "__fish_drctl_using_subcommand events" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -214,7 +232,9 @@ complete -c drctl -n "__fish_drctl_using_subcommand api" -l kind -d 'Which nodes
 openldap\t''
 etcd\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand api" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand api" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
+complete -c drctl -n "__fish_drctl_using_subcommand api" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand api" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -s o -l output -d 'Output format: table (fits 80 columns), wide (every column), json or yaml' -r -f -a "table\t'The columns that fit 80 columns'
 wide\t'Every column'
@@ -231,6 +251,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l kind -d 'Whic
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l json -d 'Print the result as JSON (the same as -o json)'
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -s V -l version -d 'Print version'
@@ -249,11 +271,13 @@ complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l kind -d 'Whic
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand switchover" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
-complete -c drctl -n "__fish_drctl_using_subcommand switchover" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand switchover" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand switchover" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand failover" -l to -d 'The replica to promote (default: the most advanced promotable one)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand failover" -l export-dir -d 'Where exported records go' -r -F
@@ -271,12 +295,14 @@ complete -c drctl -n "__fish_drctl_using_subcommand failover" -l kind -d 'Which 
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand failover" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand failover" -l force -d 'Fail over even if the primary answers (it is fenced), or if a replica is ahead of the target (its extra records are exported, then it is resynced)'
 complete -c drctl -n "__fish_drctl_using_subcommand failover" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand failover" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand failover" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand failover" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
-complete -c drctl -n "__fish_drctl_using_subcommand failover" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand failover" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand failover" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l primary -d 'The node clients should use; it must be the primary' -r
 complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l expect-primary -d 'Refuse unless this node is the primary' -r
@@ -293,12 +319,14 @@ complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l kind -d 'Which n
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l list -d 'Show which servers could take that place, and why'
 complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand repoint" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
-complete -c drctl -n "__fish_drctl_using_subcommand repoint" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand repoint" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand repoint" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand demote" -l to -d 'The primary to follow (default: the current primary)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand demote" -l export -d 'File for the exported records (default: ./drctl-demote-NODE-RUN.jsonl)' -r -F
@@ -315,11 +343,13 @@ complete -c drctl -n "__fish_drctl_using_subcommand demote" -l kind -d 'Which no
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand demote" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand demote" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand demote" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand demote" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand demote" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
-complete -c drctl -n "__fish_drctl_using_subcommand demote" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand demote" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand demote" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l expect-primary -d 'Refuse unless this node is the primary' -r
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l expect-epoch -d 'Refuse unless the cluster is at this epoch' -r
@@ -334,11 +364,13 @@ complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l kind -d 'Whic
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
-complete -c drctl -n "__fish_drctl_using_subcommand standalone" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand standalone" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand join" -l primary -d 'The primary to join' -r
 complete -c drctl -n "__fish_drctl_using_subcommand join" -l export -d 'File for the records the primary lacks, exported before the full sync (default: ./drctl-join-NODE-RUN.jsonl)' -r -F
@@ -355,11 +387,13 @@ complete -c drctl -n "__fish_drctl_using_subcommand join" -l kind -d 'Which node
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand join" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand join" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand join" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand join" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand join" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
-complete -c drctl -n "__fish_drctl_using_subcommand join" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand join" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand join" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
@@ -372,7 +406,9 @@ complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_su
 openldap\t''
 etcd\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -f -a "auto" -d 'Turn automatic (partial, record by record) replication to NODE on or off'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -f -a "full" -d 'On-demand full sync: replace TO\'s replicated data with FROM\'s'
@@ -390,11 +426,13 @@ complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcom
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
-complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l from -d 'The node copied' -r
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l to -d 'The node overwritten (its replicated data is replaced)' -r
@@ -412,11 +450,13 @@ complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcom
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
-complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from help" -f -a "auto" -d 'Turn automatic (partial, record by record) replication to NODE on or off'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from help" -f -a "full" -d 'On-demand full sync: replace TO\'s replicated data with FROM\'s'
@@ -438,11 +478,13 @@ complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l kind -d 'Whi
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
-complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l expect-primary -d 'Refuse unless this node is the primary' -r
 complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l expect-epoch -d 'Refuse unless the cluster is at this epoch' -r
@@ -457,11 +499,13 @@ complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l kind -d 
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
-complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l expect-primary -d 'Refuse unless this node is the primary' -r
 complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l expect-epoch -d 'Refuse unless the cluster is at this epoch' -r
@@ -477,12 +521,14 @@ complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l kind -d 'Whic
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l force -d 'Complete the removal without the missing acknowledgements'
 complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand removenode" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
-complete -c drctl -n "__fish_drctl_using_subcommand removenode" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand removenode" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand removenode" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand services" -l expect-primary -d 'Refuse unless this node is the primary' -r
 complete -c drctl -n "__fish_drctl_using_subcommand services" -l expect-epoch -d 'Refuse unless the cluster is at this epoch' -r
@@ -497,11 +543,13 @@ complete -c drctl -n "__fish_drctl_using_subcommand services" -l kind -d 'Which 
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand services" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand services" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand services" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand services" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand services" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
-complete -c drctl -n "__fish_drctl_using_subcommand services" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand services" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand services" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
@@ -514,7 +562,9 @@ complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_see
 openldap\t''
 etcd\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -f -a "list" -d 'List a node\'s package files (default: the primary\'s)'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -f -a "put" -d 'Upload FILE to a node (default: the primary)'
@@ -532,8 +582,10 @@ complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_su
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -l json -d 'Print the result as JSON'
-complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -l name -d 'The name on the node (default: the file\'s name)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -547,7 +599,9 @@ complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_su
 openldap\t''
 etcd\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
@@ -560,7 +614,9 @@ complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_su
 openldap\t''
 etcd\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l expect-primary -d 'Refuse unless this node is the primary' -r
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l expect-epoch -d 'Refuse unless the cluster is at this epoch' -r
@@ -576,11 +632,13 @@ complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_su
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
-complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from help" -f -a "list" -d 'List a node\'s package files (default: the primary\'s)'
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from help" -f -a "put" -d 'Upload FILE to a node (default: the primary)'
@@ -603,11 +661,13 @@ complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l kind -d 'Which n
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
-complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
@@ -620,7 +680,9 @@ complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_s
 openldap\t''
 etcd\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -f -a "render" -d 'Print the hosts-file block: each node\'s unique name, then the alias (primary first)'
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -f -a "apply" -d 'Write the block into FILE between markers (idempotent)'
@@ -636,7 +698,9 @@ complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subco
 openldap\t''
 etcd\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from render" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from render" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from render" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from render" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -l file -d 'The hosts file to write the block into' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -650,7 +714,9 @@ complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subco
 openldap\t''
 etcd\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
+complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from help" -f -a "render" -d 'Print the hosts-file block: each node\'s unique name, then the alias (primary first)'
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from help" -f -a "apply" -d 'Write the block into FILE between markers (idempotent)'
@@ -666,7 +732,9 @@ complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_s
 openldap\t''
 etcd\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -f -a "init" -d 'Create a cluster CA (ca.pem, ca.key) in DIR'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -f -a "issue" -d 'Issue NAME.pem / NAME.key signed by DIR\'s CA, naming the node and the cluster'
@@ -684,7 +752,9 @@ complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subco
 openldap\t''
 etcd\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l dir -d 'The CA\'s directory; the certificate is written there too' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l cluster-name -d 'Cluster name, also the group identity in node certificates' -r
@@ -700,7 +770,9 @@ complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subco
 openldap\t''
 etcd\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
+complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "init" -d 'Create a cluster CA (ca.pem, ca.key) in DIR'
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "issue" -d 'Issue NAME.pem / NAME.key signed by DIR\'s CA, naming the node and the cluster'
@@ -716,7 +788,9 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_sub
 openldap\t''
 etcd\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "up" -d 'Start a lab of N nodes of --kind (default drnode) on loopback, node-1 primary, and wait until it is healthy'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -f -a "status" -d 'The lab\'s processes'
@@ -743,7 +817,9 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 openldap\t''
 etcd\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
@@ -756,8 +832,10 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l json -d 'Print the result as JSON'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
@@ -769,7 +847,9 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 openldap\t''
 etcd\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
@@ -781,7 +861,9 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 openldap\t''
 etcd\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
@@ -793,7 +875,9 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 openldap\t''
 etcd\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from stop" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from stop" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
@@ -805,7 +889,9 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 openldap\t''
 etcd\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from stop" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from stop" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from stop" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from stop" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
@@ -817,7 +903,9 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 openldap\t''
 etcd\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
@@ -830,8 +918,10 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l keep -d 'Keep the directory (data, logs)'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l count -d 'How many entries to write' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l rate -d 'Writes per second (default: as fast as acknowledged)' -r
@@ -849,8 +939,10 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l json -d 'Print the result as JSON'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l rounds -d 'Switchovers to run (each to the next node)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l rate -d 'Writes per second during the switchovers (drnode)' -r
@@ -865,8 +957,10 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l json -d 'Print the result as JSON'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l acked-log -d 'The log of acknowledged keys (`lab write --acked-log`)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
@@ -880,8 +974,10 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l json -d 'Print the result as JSON'
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "up" -d 'Start a lab of N nodes of --kind (default drnode) on loopback, node-1 primary, and wait until it is healthy'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "status" -d 'The lab\'s processes'
@@ -912,12 +1008,14 @@ complete -c drctl -n "__fish_drctl_using_subcommand run" -l kind -d 'Which nodes
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand run" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand run" -l dry-run -d 'Print the plan from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand run" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand run" -l json -d 'Print the report as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand run" -l break-lock -d 'Take the cluster lock even if another operator holds it (logged on every node)'
 complete -c drctl -n "__fish_drctl_using_subcommand run" -l list -d 'List recent runs from their journals (newest first): id, runbook, outcome, when, and how to resume one that stopped part-way'
-complete -c drctl -n "__fish_drctl_using_subcommand run" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand run" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
@@ -930,7 +1028,9 @@ complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen
 openldap\t''
 etcd\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -f -a "list" -d 'The bundled runbooks, with their parameters and whether they have a drill'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -f -a "show" -d 'Print a runbook (bundled name or file)'
@@ -952,6 +1052,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_sub
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -l json -d 'Print the result as JSON (the same as -o json)'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
@@ -966,7 +1068,9 @@ complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_sub
 openldap\t''
 etcd\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from show" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from validate" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from validate" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
@@ -979,7 +1083,9 @@ complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_sub
 openldap\t''
 etcd\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from validate" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from validate" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from validate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from validate" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
@@ -992,8 +1098,10 @@ complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_sub
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -l json -d 'Print the result as JSON'
-complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from help" -f -a "list" -d 'The bundled runbooks, with their parameters and whether they have a drill'
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print a runbook (bundled name or file)'
@@ -1012,10 +1120,12 @@ complete -c drctl -n "__fish_drctl_using_subcommand drill" -l kind -d 'Which nod
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand drill" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand drill" -l all -d 'Every bundled runbook\'s drill'
 complete -c drctl -n "__fish_drctl_using_subcommand drill" -s v -l verbose -d 'Show each drill\'s steps and checks (by default: one line per drill)'
 complete -c drctl -n "__fish_drctl_using_subcommand drill" -l json -d 'Print the result as JSON'
-complete -c drctl -n "__fish_drctl_using_subcommand drill" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand drill" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand drill" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l runs -d 'How many runs (default 1 unless --duration is given)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l duration -d 'Run campaigns until this much time has passed, e.g. 30m, 1h' -r
@@ -1041,9 +1151,11 @@ complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l kind -d 'Which nod
 openldap\t''
 etcd\t''
 skeleton\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l schedule-only -d 'Print the schedules the seed draws and run nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l json -d 'Print the result as JSON'
-complete -c drctl -n "__fish_drctl_using_subcommand chaos" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand chaos" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand man" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand man" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
@@ -1056,7 +1168,9 @@ complete -c drctl -n "__fish_drctl_using_subcommand man" -l kind -d 'Which nodes
 openldap\t''
 etcd\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand man" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand man" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
+complete -c drctl -n "__fish_drctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand man" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
@@ -1069,7 +1183,9 @@ complete -c drctl -n "__fish_drctl_using_subcommand completions" -l kind -d 'Whi
 openldap\t''
 etcd\t''
 skeleton\t''"
-complete -c drctl -n "__fish_drctl_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c drctl -n "__fish_drctl_using_subcommand completions" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
+json\t'One JSON object per line: timestamp, level, target, fields'"
+complete -c drctl -n "__fish_drctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos man completions help" -f -a "status" -d 'One row per node: role, epoch, database status, owns, lag, primary, health'
 complete -c drctl -n "__fish_drctl_using_subcommand help; and not __fish_seen_subcommand_from status check entry events api candidates switchover failover repoint demote standalone join sync seize-roles remove-instance removenode services packages upgrade hosts certs lab run runbook drill chaos man completions help" -f -a "check" -d 'Exit 0 when the cluster is healthy, 1 listing each problem'

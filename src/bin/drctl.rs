@@ -25,23 +25,20 @@ fn main() -> ExitCode {
         }
         report(info)
     }));
+    let cli = drctl::cli::Cli::parse();
     // Log lines pass the same redaction as every other output; colours only on a terminal.
-    let logging =
-        drctl::util::logging::LogFormat::from_env("DRCTL_LOG_FORMAT").and_then(|format| {
-            drctl::util::logging::Logging {
-                level_var: "DRCTL_LOG",
-                default_level: "warn",
-                format,
-                time: false,
-                terminal: drctl::util::logging::Logging::stderr_colours(),
-            }
-            .init(drctl::util::redact::Redacting::stderr)
-        });
+    let logging = drctl::util::logging::Logging {
+        level_var: "DRCTL_LOG",
+        default_level: "warn",
+        format: cli.global.log_format,
+        time: false,
+        terminal: drctl::util::logging::Logging::stderr_colours(),
+    }
+    .init(drctl::util::redact::Redacting::stderr);
     if let Err(e) = logging {
         eprintln!("drctl: {e}");
         return ExitCode::from(2);
     }
-    let cli = drctl::cli::Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {

@@ -68,23 +68,33 @@ fn drctl_logs_through_a_pipe_are_plain_text_or_json_lines() {
     let r = run(lab.drctl(&["status"]).env("DRCTL_LOG", "debug")).success();
     assert!(r.stderr().contains("DEBUG"), "{}", r.dump());
     assert!(!r.stderr().as_bytes().contains(&ESC), "{}", r.dump());
-    let r = run(lab
-        .drctl(&["status"])
-        .env("DRCTL_LOG", "debug")
-        .env("DRCTL_LOG_FORMAT", "json"))
-    .success();
-    let stderr = r.stderr();
-    let lines: Vec<&str> = stderr.lines().collect();
-    assert!(!lines.is_empty(), "{}", r.dump());
-    for l in lines {
-        let v: serde_json::Value =
-            serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l:?}"));
-        assert!(v["level"].is_string() && v["fields"].is_object(), "{l}");
+    // The format from the environment or the flag.
+    for r in [
+        run(lab
+            .drctl(&["status"])
+            .env("DRCTL_LOG", "debug")
+            .env("DRCTL_LOG_FORMAT", "json")),
+        run(lab
+            .drctl(&["status", "--log-format", "json"])
+            .env("DRCTL_LOG", "debug")),
+    ] {
+        let r = r.success();
+        let stderr = r.stderr();
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert!(!lines.is_empty(), "{}", r.dump());
+        for l in lines {
+            let v: serde_json::Value =
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l:?}"));
+            assert!(v["level"].is_string() && v["fields"].is_object(), "{l}");
+        }
     }
-    // A level or format that does not parse is refused, naming the variable.
+    // A level or format that does not parse is refused, naming the option.
     run(lab.drctl(&["status"]).env("DRCTL_LOG_FORMAT", "xml"))
         .exit(2)
-        .stderr_has("DRCTL_LOG_FORMAT");
+        .stderr_has("--log-format");
+    run(lab.drctl(&["status"]).env("DRCTL_LOG", "nonsense=["))
+        .exit(2)
+        .stderr_has("DRCTL_LOG");
     run(command(drnode_bin(), lab.cwd())
         .args(["check-config", "--data-dir"])
         .arg(lab.node_dir("node-1"))

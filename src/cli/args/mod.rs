@@ -83,6 +83,17 @@ pub struct GlobalArgs {
         value_parser = clap::builder::PossibleValuesParser::new(crate::engines::registry::kinds())
     )]
     pub kind: Option<String>,
+    /// drctl's own log lines on stderr: text (colours only on a terminal) or one JSON object
+    /// per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t,
+        env = "DRCTL_LOG_FORMAT",
+        value_name = "FORMAT"
+    )]
+    pub log_format: crate::util::logging::LogFormat,
 }
 
 #[derive(Subcommand, Debug)]
