@@ -112,8 +112,54 @@ pub enum InventoryError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cluster file {path}: {message}")]
-    Invalid { path: PathBuf, message: String },
+    /// `FILE:LINE:COLUMN: path: message` where the place is known (the shape of the runbook
+    /// compiler's errors), else `cluster file FILE: message`.
+    #[error("{}", located(path, *at, message))]
+    Invalid {
+        path: PathBuf,
+        message: String,
+        /// Line and column (from 1) of what the message is about.
+        at: Option<(usize, usize)>,
+    },
+}
+
+fn located(path: &Path, at: Option<(usize, usize)>, message: &str) -> String {
+    match at {
+        Some((line, col)) => format!("{}:{line}:{col}: {message}", path.display()),
+        None => format!("cluster file {}: {message}", path.display()),
+    }
+}
+
+/// Where `nodes[3].url` (a message's leading path) is in the file: the key's line and column,
+/// or the nearest enclosing node's.
+fn place(text: &str, message: &str) -> Option<(usize, usize)> {
+    let root = crate::util::yaml::parse(text).ok()?;
+    let path = message.split([':', ' ']).next()?;
+    let mut node = &root;
+    let mut at = None;
+    for part in path.split('.') {
+        let (key, index) = match part.split_once('[') {
+            Some((k, i)) => (k, i.trim_end_matches(']').parse::<usize>().ok()),
+            None => (part, None),
+        };
+        let crate::util::yaml::Kind::Map(entries) = &node.kind else {
+            break;
+        };
+        let Some((k, v)) = entries.iter().find(|(k, _)| k.text == key) else {
+            break;
+        };
+        at = Some((k.mark.line, k.mark.col));
+        node = v;
+        if let Some(i) = index {
+            let crate::util::yaml::Kind::Seq(items) = &node.kind else {
+                break;
+            };
+            let Some(item) = items.get(i) else { break };
+            at = Some((item.mark.line, item.mark.col));
+            node = item;
+        }
+    }
+    at
 }
 
 /// A loaded cluster file, with paths resolved against its directory.
@@ -136,6 +182,7 @@ impl Inventory {
             too_large => InventoryError::Invalid {
                 path: path.to_path_buf(),
                 message: format!("{too_large}; a cluster file is a few KB"),
+                at: None,
             },
         })?;
         Self::parse(path, &text, validate)
@@ -144,16 +191,31 @@ impl Inventory {
     pub fn parse(path: &Path, text: &str, validate: Validate) -> Result<Inventory, InventoryError> {
         let invalid = |message: String| InventoryError::Invalid {
             path: path.to_path_buf(),
+            at: place(text, &message),
             message,
         };
         // Bounded first: serde_yaml's time grows with the square of the nesting.
-        crate::util::yaml::check_bounds(text).map_err(|e| {
-            invalid(format!(
-                "line {} column {}: {}",
-                e.mark.line, e.mark.col, e.message
-            ))
+        crate::util::yaml::check_bounds(text).map_err(|e| InventoryError::Invalid {
+            path: path.to_path_buf(),
+            message: e.message.clone(),
+            at: Some((e.mark.line, e.mark.col)),
         })?;
-        let file: ClusterFile = serde_yaml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        let file: ClusterFile = serde_yaml::from_str(text).map_err(|e| {
+            // serde_yaml ends its message with "at line L column C": the place goes in front.
+            let message = e.to_string();
+            let message = match message.rfind(" at line ") {
+                Some(i) if e.location().is_some() => message[..i].to_string(),
+                _ => message,
+            };
+            InventoryError::Invalid {
+                path: path.to_path_buf(),
+                at: e
+                    .location()
+                    .map(|l| (l.line(), l.column()))
+                    .or_else(|| place(text, &message)),
+                message,
+            }
+        })?;
         validate_label(&file.cluster).map_err(|e| invalid(format!("cluster: {e}")))?;
         if let Some(alias) = &file.alias {
             validate_hostname(alias).map_err(|e| invalid(format!("alias: {e}")))?;

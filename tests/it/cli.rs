@@ -78,7 +78,7 @@ fn unknown_and_invalid_nodes_are_usage_errors() {
 fn malformed_cluster_files_name_the_problem_and_place() {
     let tmp = tempfile::tempdir().unwrap();
     let cases = [
-        ("syntax.yaml", "cluster: lab\nnodes: [\n  - name: a\n", "line"),
+        ("syntax.yaml", "cluster: lab\nnodes: [\n  - name: a\n", "syntax.yaml:3:"),
         ("field.yaml", "cluster: lab\nnodes:\n  - name: a\n    urll: https://x:1\n", "unknown field `urll`"),
         ("name.yaml", "cluster: lab\nnodes:\n  - name: bad_name\n    url: https://127.0.0.1:1\n", "nodes[0].name"),
         ("url.yaml", "cluster: lab\nnodes:\n  - name: a\n    url: http://127.0.0.1:1\n", "only https://"),
@@ -655,4 +655,35 @@ fn status_warns_when_the_cluster_file_and_the_member_list_disagree_on_a_url() {
     );
     let table = lab.run(&["status"]).stdout();
     assert!(table.contains("node-2: the cluster file says"), "{table}");
+}
+
+// Hit by a typo in a 40-node cluster file: "nodes[17].promotable: … at line 93 column 17" put
+// the place last and other errors gave none; runbooks already said FILE:LINE:COLUMN: path.
+#[test]
+fn cluster_file_errors_lead_with_file_line_and_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (text, want) in [
+        (
+            "cluster: x\nnodes:\n  - name: a\n    url: https://h:1\n    bogus: 3\n",
+            ":5:5: nodes[0].bogus: unknown field",
+        ),
+        (
+            "cluster: x\nnodes:\n  - name: a\n    url: https://h:1\n    promotable: maybe\n",
+            ":5:17: nodes[0].promotable: invalid type",
+        ),
+        (
+            "cluster: x\nnodes:\n  - name: a\n    url: https://h:1\n  - name: a\n    url: https://h:2\n",
+            ":5:5: nodes[1].name: 'a' is already used by nodes[0]",
+        ),
+        (
+            "cluster: x\nnodes:\n  - name: a\n    url: [https://h:1\n",
+            ":5:1: while parsing a flow sequence",
+        ),
+    ] {
+        let file = tmp.path().join("drctl.yaml");
+        std::fs::write(&file, text).unwrap();
+        let r = run(command(drctl_bin(), tmp.path()).args(["status"])).exit(2);
+        let expected = format!("drctl: drctl.yaml{want}");
+        assert!(r.stderr().starts_with(&expected), "want {expected}\n{}", r.dump());
+    }
 }
