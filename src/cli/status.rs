@@ -124,8 +124,8 @@ pub(super) fn report_check(
         Ok(())
     } else {
         Err(CliError::failed(format!(
-            "{} problem(s) found",
-            problems.len()
+            "{} found",
+            crate::util::words::count(problems.len() as u64, "problem")
         )))
     }
 }

@@ -107,6 +107,19 @@ pub async fn run(
         },
         _ => None,
     };
+    // drnode: another live run's lock is said first, before any precondition its work breaks.
+    if settings.engine.is_none() && !settings.break_lock {
+        if let Some(why) = cl.lock_in_the_way().await {
+            let e = ProcError::refused(why).unchanged();
+            return fail(
+                report,
+                started,
+                RunOutcomeKind::Refused,
+                e.to_string(),
+                e.exit,
+            );
+        }
+    }
     let mut journal = match (&settings.journal_dir, settings.dry_run) {
         (Some(dir), false) => match Journal::open(dir, &run_id) {
             Ok(j) => Some(j),

@@ -357,3 +357,41 @@ fn two_racing_runs_exactly_one_proceeds() {
         assert!(won.success(), "round {round}: the winner failed");
     }
 }
+
+// Hit during an upgrade: a second shell's `switchover` was refused with "no primary answers:
+// use `drctl failover`" (the upgrade had made every node standalone) instead of naming the
+// upgrade that held the lock, and `check` advised nothing about it.
+#[test]
+fn a_run_under_way_is_named_before_any_precondition_it_broke() {
+    let lab = Lab::up(3);
+    let mut upgrade = lab
+        .drctl(&["upgrade", "--exec", "sleep 30", "--yes"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(
+        "the upgrade to take the lock and drop the primary",
+        Duration::from_secs(20),
+        || {
+            let s = lab.status();
+            (node(&s, "node-1")["role"] == "standalone").then_some(())
+        },
+    );
+    let r = lab.run(&["switchover", "--to", "node-2", "--yes"]).exit(3);
+    assert!(
+        r.stderr()
+            .contains("the cluster lock is held by tester (upgrade, run "),
+        "{}",
+        r.dump()
+    );
+    assert!(!r.stderr().contains("failover"), "{}", r.dump());
+    let check = lab.run(&["check", "--json"]).exit(1).json();
+    let first = check["problems"][0].as_str().unwrap();
+    assert!(
+        first.starts_with("a procedure is under way: upgrade (run "),
+        "{check}"
+    );
+    upgrade.kill().unwrap();
+    upgrade.wait().unwrap();
+}

@@ -46,6 +46,22 @@ enum Holder {
     Unknown,
 }
 
+/// What is known of whether the holder of `l` still runs, for a refusal.
+fn alive(l: &LockInfo, h: Holder) -> String {
+    match h {
+        Holder::Running => format!(
+            " (that run's drctl, pid {}, is still running on this host)",
+            l.owner.pid
+        ),
+        Holder::Unknown if l.owner.is_known() => format!(
+            " (its drctl runs on {}: whether it is alive cannot be checked from here; \
+             the lock stays until it expires unless broken)",
+            l.owner.host
+        ),
+        _ => String::new(),
+    }
+}
+
 fn judge(owner: &LockOwner, me: &LockOwner) -> Holder {
     if !owner.is_known() || owner.host != me.host {
         Holder::Unknown
@@ -72,6 +88,34 @@ async fn held_by(t: &Target) -> Option<LockInfo> {
 }
 
 impl Cluster {
+    /// Another live run's lock, as the refusal the run would meet when it takes the lock:
+    /// checked before any step is planned, so that the operator hears of the lock first and
+    /// not of a precondition that other run's work broke (an upgrade's standalone nodes read
+    /// as "no primary: fail over"). A lock whose drctl is gone is not in the way: taking the
+    /// lock takes it over.
+    pub async fn lock_in_the_way(&self) -> Option<String> {
+        let me = this_process();
+        let held = futures_util::future::join_all(self.targets.iter().map(held_by)).await;
+        held.into_iter().flatten().find_map(|l| {
+            let h = judge(&l.owner, &me);
+            let other = l.run_id != self.run_id && matches!(h, Holder::Running | Holder::Unknown);
+            other.then(|| {
+                format!(
+                    "the cluster lock is held by {} ({}, run {}, {}) for {} more{}; wait for that \
+                     run to end, continue it with `drctl run --resume {}` if it was killed, or use \
+                     --break-lock if it is dead",
+                    l.holder,
+                    l.reason,
+                    l.run_id,
+                    l.owner,
+                    crate::util::duration::human(Duration::from_millis(l.expires_in_ms)),
+                    alive(&l, h),
+                    l.run_id
+                )
+            })
+        })
+    }
+
     /// Takes (or renews) this run's lock on every node that answers, in name order; refuses,
     /// releasing what it took, when another run holds it. Returns the nodes locked, and what
     /// was taken over from a run whose drctl is gone (also said on stderr).
@@ -143,18 +187,7 @@ impl Cluster {
                     }
                 }
             }
-            let why = match &judged {
-                Some((l, Holder::Running)) => format!(
-                    " (that run's drctl, pid {}, is still running on this host)",
-                    l.owner.pid
-                ),
-                Some((l, Holder::Unknown)) if l.owner.is_known() => format!(
-                    " (its drctl runs on {}: whether it is alive cannot be checked from here; \
-                     the lock stays until it expires unless broken)",
-                    l.owner.host
-                ),
-                _ => String::new(),
-            };
+            let why = judged.map(|(l, h)| alive(l, h)).unwrap_or_default();
             refusal = Some(format!("{}: {}{why}", t.name, body.message));
             break;
         }

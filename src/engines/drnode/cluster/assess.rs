@@ -68,6 +68,27 @@ pub(super) fn assess(view: &ClusterView) -> Assessment {
             problems.push(format!("{}: {r}", n.name));
         }
     }
+    // A run under way (an upgrade drops every node to standalone) explains the rest: said
+    // first, so that nobody reaches for a failover in the middle of it.
+    let lock = view
+        .nodes
+        .iter()
+        .find_map(|n| n.ok().and_then(|s| s.lock.clone()));
+    if let (Some(l), false) = (lock, problems.is_empty()) {
+        problems.insert(
+            0,
+            format!(
+                "a procedure is under way: {} (run {}, by {}, {}) holds the cluster lock for {} \
+                 more: wait for it to end, or `drctl run --resume {}` if its drctl was killed",
+                l.reason,
+                l.run_id,
+                l.holder,
+                l.owner,
+                crate::util::duration::human(std::time::Duration::from_millis(l.expires_in_ms)),
+                l.run_id
+            ),
+        );
+    }
     Assessment {
         healthy: problems.is_empty(),
         problems,
