@@ -237,7 +237,8 @@ pub(crate) async fn execute<A: Act>(
                 report.steps[i].note = note;
             }
             Err(e) => {
-                say(opts, &spinner, &format!("      failed: {e}"));
+                // The reason is said once: in the report and on drctl's last line.
+                say(opts, &spinner, "      failed");
                 report.steps[i].outcome = StepOutcome::Failed;
                 report.steps[i].note = Some(e.to_string());
                 failure = Some(e);

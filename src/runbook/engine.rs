@@ -248,7 +248,8 @@ pub async fn run(
                 report.steps.push(rs);
             }
             Err((e, actions, changed)) => {
-                say(settings, &format!("   failed: {e}"));
+                // The reason is said once, on drctl's last line (and in the report).
+                say(settings, "   failed");
                 rs.outcome = RbStepOutcome::Failed;
                 rs.note = Some(e.to_string());
                 rs.actions = actions;

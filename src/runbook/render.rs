@@ -17,14 +17,22 @@ pub fn render(r: &RunbookReport) -> String {
     let routed = |s: &&super::run::RbStep| s.outcome == RbStepOutcome::Skipped;
     let skipped = r.steps.iter().filter(routed).count();
     for s in r.steps.iter().filter(|s| !routed(s)) {
+        let shown_in_rows = s.actions.len() > 1 || s.outcome.would();
+        // A note an action row below already carries is not repeated on the step's row.
+        let note = s.note.as_deref().unwrap_or_default();
+        let repeated = shown_in_rows && s.actions.iter().any(|x| x.note.as_deref() == Some(note));
         t.add_row(vec![
             (s.index + 1).to_string(),
             format!("{} ({})", s.name, s.uses),
             s.outcome.to_string(),
             s.ms.to_string(),
-            redact(s.note.as_deref().unwrap_or_default()),
+            if repeated {
+                String::new()
+            } else {
+                redact(note)
+            },
         ]);
-        if s.actions.len() > 1 || s.outcome.would() {
+        if shown_in_rows {
             for x in &s.actions {
                 t.add_row(vec![
                     String::new(),

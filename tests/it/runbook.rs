@@ -677,11 +677,16 @@ fn drill_ends_with_a_totals_line() {
 // Hit at the second shell: a run had stopped part-way and the only way to find its id was the
 // scrollback of the first one.
 #[test]
-fn run_list_names_a_stopped_run_and_how_to_resume_it() {
+fn run_list_names_a_stopped_run_and_how_to_resume_it_and_its_error_once() {
     let lab = Lab::up(3);
     lab.ok(&["lab", "pause", "node-3"]);
     // node-3 cannot acknowledge: the removal stops part-way (node-2 stays leaving).
-    lab.run(&["removenode", "node-2", "--yes"]).exit(1);
+    let r = lab.run(&["removenode", "node-2", "--yes"]).exit(1);
+    // The reason is said once on each stream: in the report, and on drctl's last line (not
+    // again on the progress lines, nor on the step's row above the action's).
+    let why = "node-2 stays leaving: node-3 did not acknowledge";
+    assert_eq!(r.stdout().matches(why).count(), 1, "{}", r.dump());
+    assert_eq!(r.stderr().matches(why).count(), 1, "{}", r.dump());
     lab.ok(&["lab", "resume", "node-3"]);
     let runs = lab.ok(&["run", "--list", "--json"]).json();
     let run = &runs[0];
