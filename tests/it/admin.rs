@@ -693,3 +693,28 @@ fn a_removed_member_that_returns_is_not_waited_for() {
     assert_eq!(node(&s, "node-3")["member_state"], "normal", "{s}");
     assert_eq!(node(&s, "node-3")["primary"], "node-2", "{s}");
 }
+
+// Hit at `drctl status -o wide` after a removal stopped part-way: the member being removed
+// (node-2, `leaving`) ranked first for promotion, and a failover would have promoted it.
+#[test]
+fn a_member_on_its_way_out_is_never_promoted() {
+    let lab = Lab::up(3);
+    lab.ok(&["lab", "pause", "node-3"]);
+    lab.run(&["removenode", "node-2", "--yes"]).exit(1);
+    lab.ok(&["lab", "resume", "node-3"]);
+    assert_eq!(node(&lab.status(), "node-2")["member_state"], "leaving");
+    let c = lab.ok(&["candidates", "--json"]).json();
+    let n2 = c
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "node-2")
+        .unwrap();
+    assert!(n2["rank"].is_null(), "{c}");
+    assert!(n2["reason"].as_str().unwrap().starts_with("leaving"), "{c}");
+    lab.run(&["switchover", "--to", "node-2", "--yes"]).exit(3);
+    lab.ok(&["lab", "kill", "node-1"]);
+    let plan = lab.ok(&["failover", "--dry-run", "--json"]).json();
+    assert!(plan.to_string().contains("promote node-3"), "{plan}");
+    assert!(!plan.to_string().contains("promote node-2"), "{plan}");
+}

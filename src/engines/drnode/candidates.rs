@@ -2,7 +2,8 @@
 
 use serde::Serialize;
 
-use crate::api::{DbStatus, Role};
+use crate::api::{DbStatus, MemberState, Role};
+use crate::engine::serde_name;
 use crate::engines::drnode::cluster::ClusterView;
 
 #[derive(Debug, Clone, Serialize)]
@@ -49,8 +50,16 @@ pub fn rank(view: &ClusterView) -> Vec<Candidate> {
             c.epoch = Some(s.epoch);
             c.head_epoch = Some(s.head_epoch);
             c.head_seq = Some(s.head_seq);
+            let leaving = view
+                .member(n)
+                .filter(|m| matches!(m.state, MemberState::Leaving | MemberState::Removed));
             c.reason = if !n.promotable {
                 "promotable: false in the cluster file".into()
+            } else if let Some(m) = leaving {
+                format!(
+                    "{}: a member on its way out is never promoted",
+                    serde_name(&m.state).unwrap_or_default()
+                )
             } else {
                 match s.role {
                     Role::Primary if s.epoch == epoch => "the current primary".into(),
