@@ -469,10 +469,14 @@ fn events_filter_by_time_and_type_and_follow_new_ones() {
     lab.run(&["events", "--since", "yesterday"])
         .exit(2)
         .stderr_has("--since: 'yesterday'");
-    // --follow prints what happens after it started, one JSON object per line.
+    // --follow prints what happens, one JSON object per line. From a time taken here: under
+    // load drctl may start after the event, and "0s" (now at its start) would leave it out.
+    let since = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
     let mut child = lab
         .drctl(&[
-            "events", "--follow", "-o", "json", "--type", "sync", "--since", "0s",
+            "events", "--follow", "-o", "json", "--type", "sync", "--since", &since,
         ])
         .stdout(std::process::Stdio::piped())
         .spawn()
