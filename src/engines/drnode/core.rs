@@ -346,8 +346,9 @@ impl Action {
                     Ok(None)
                 } else {
                     Err(format!(
-                        "{} do not have {name} = {value} yet",
-                        behind.join(", ")
+                        "{} {} not have {name} = {value} yet",
+                        behind.join(", "),
+                        if behind.len() == 1 { "does" } else { "do" }
                     ))
                 }
             }

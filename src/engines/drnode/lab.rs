@@ -140,14 +140,16 @@ impl DrnodeLab {
     }
 
     pub fn save(&self) -> Result<(), LabError> {
+        // A temporary file of its own, renamed over the state: never a torn or shared one.
+        use std::io::Write;
         let path = self.dir.join(LAB_FILE);
-        let tmp = self.dir.join(format!("{LAB_FILE}.tmp"));
-        std::fs::write(
-            &tmp,
-            serde_json::to_vec_pretty(&self.state).expect("lab state serializes"),
-        )
-        .map_err(io("write", &tmp))?;
-        std::fs::rename(&tmp, &path).map_err(io("write", &path))
+        let mut tmp = tempfile::NamedTempFile::new_in(&self.dir).map_err(io("write", &path))?;
+        tmp.write_all(&serde_json::to_vec_pretty(&self.state).expect("lab state serializes"))
+            .map_err(io("write", &path))?;
+        tmp.persist(&path)
+            .map(|_| ())
+            .map_err(|e| e.error)
+            .map_err(io("write", &path))
     }
 
     pub fn cluster_file(&self) -> PathBuf {

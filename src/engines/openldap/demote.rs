@@ -77,8 +77,9 @@ pub async fn demote(
             targets.push((n.name.clone(), div));
         }
     }
-    let main_path =
-        export.unwrap_or_else(|| PathBuf::from(format!("drctl-demote-{node}-{}.ldif", cl.run_id)));
+    let main_path = crate::util::words::absolute(
+        &export.unwrap_or_else(|| PathBuf::from(format!("drctl-demote-{node}-{}.ldif", cl.run_id))),
+    );
     let mut plan = Plan::new("openldap demote");
     let mut confirm = Vec::new();
     let mut exports = Vec::new();
