@@ -251,15 +251,7 @@ async fn run_drill(
     let cl = Cluster::new(&cluster, &targets, "drill", DEADLINE);
     progress(&format!("  {} run (run {})", rb.name, cl.run_id));
     let run = engine::run(rb, vars, cl, &settings(dir), None).await;
-    report.recovery_ms = run.ms;
-    report.outcome = run.outcome.to_string();
-    for s in &run.steps {
-        report.steps.push(DrillStep {
-            name: s.name.clone(),
-            outcome: s.outcome.to_string(),
-            ms: s.ms,
-        });
-    }
+    report.take_run(&run);
     if let Some((_, handle)) = writer {
         let w = handle.await.map_err(fail)?;
         if let Some(e) = w.error {

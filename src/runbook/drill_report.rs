@@ -51,6 +51,17 @@ pub(crate) fn fail(e: impl std::fmt::Display) -> LabError {
 }
 
 impl DrillReport {
+    /// The runbook's run, as the drill reports it: its time (the recovery), outcome and steps.
+    pub(crate) fn take_run(&mut self, run: &super::engine::RunbookReport) {
+        self.recovery_ms = run.ms;
+        self.outcome = run.outcome.to_string();
+        self.steps.extend(run.steps.iter().map(|s| DrillStep {
+            name: s.name.clone(),
+            outcome: s.outcome.to_string(),
+            ms: s.ms,
+        }));
+    }
+
     /// Every text of the report with the secrets the run saw (`{{ env.* }}` values, secret
     /// parameters, passphrases, bind passwords) hidden: what the table, `--json` and the JUnit
     /// file render.

@@ -179,15 +179,7 @@ async fn run(
     let run = engine::run(rb, vars, run_cl, &settings, None).await;
     let during = acks.count.load(Ordering::Relaxed) - mid;
     let retried = acks.retried.load(Ordering::Relaxed) - mid_retried;
-    report.recovery_ms = run.ms;
-    report.outcome = run.outcome.to_string();
-    for s in &run.steps {
-        report.steps.push(DrillStep {
-            name: s.name.clone(),
-            outcome: s.outcome.to_string(),
-            ms: s.ms,
-        });
-    }
+    report.take_run(&run);
     if let Some(handle) = writer {
         if let Err(e) = handle.await.map_err(fail)? {
             report.expectations.push(Expectation {
