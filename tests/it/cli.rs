@@ -574,6 +574,8 @@ fn ctrl_c_at_a_confirmation_prompt_aborts_with_exit_4_and_changes_nothing() {
     lab.ok(&["lab", "kill", "node-1"]);
     let before = lab.status();
     // A real terminal: `script` runs drctl on a pty; ^C on it is SIGINT from the line discipline.
+    // `exec`: script runs the line through $SHELL or /bin/sh; dash stays as drctl's parent, gets
+    // the same SIGINT and dies by it once drctl has exited 4, so script reported 130 (CI).
     let drctl = lab.drctl(&["failover"]);
     let line = drctl
         .get_args()
@@ -585,7 +587,7 @@ fn ctrl_c_at_a_confirmation_prompt_aborts_with_exit_4_and_changes_nothing() {
         .filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned())))
         .collect();
     let mut child = std::process::Command::new("script")
-        .args(["-qec", &format!("{} {line}", drctl_bin()), "/dev/null"])
+        .args(["-qec", &format!("exec {} {line}", drctl_bin()), "/dev/null"])
         .current_dir(lab.cwd())
         .envs(envs)
         .stdin(std::process::Stdio::piped())
