@@ -44,8 +44,9 @@ pub(super) async fn cmd_status(engine: &dyn Engine, args: &StatusArgs) -> Result
     }
 }
 
-/// The version of `status --json`'s shape: it changes only when a key is removed or changes
-/// meaning (new keys may appear).
+/// The version of the shape of `status` and `check` as JSON or YAML: it changes only when a key
+/// is removed or changes meaning (new keys may appear). Listings (candidates, events, runs) are
+/// arrays of objects, whose keys follow the same rule.
 const STATUS_SCHEMA: u32 = 1;
 
 /// A document with its schema version as the first key.
@@ -111,7 +112,12 @@ pub(super) fn report_check(
     json: bool,
 ) -> Result<(), CliError> {
     if json {
-        print_json(&json!({"cluster": cluster, "healthy": healthy, "problems": problems}));
+        print_json(&json!({
+            "schema": STATUS_SCHEMA,
+            "cluster": cluster,
+            "healthy": healthy,
+            "problems": problems,
+        }));
     } else if healthy {
         println!("cluster {cluster} is healthy");
     } else {

@@ -6,6 +6,7 @@ mod args;
 mod contract;
 mod dynstep;
 mod error;
+pub(crate) mod host_lock;
 mod outcome;
 mod plan;
 mod registration;

@@ -59,7 +59,10 @@ pub fn resolve_vars(
 
 fn say(s: &Settings, line: &str) {
     if s.progress {
-        eprintln!("{}", crate::util::redact::redact(line));
+        eprintln!(
+            "{}",
+            crate::util::words::fold_for_stderr(&crate::util::redact::redact(line))
+        );
     }
 }
 

@@ -18,7 +18,10 @@ use crate::util::exit::Exit;
 
 fn say(s: &Settings, line: &str) {
     if s.progress {
-        eprintln!("{}", crate::util::redact::redact(line));
+        eprintln!(
+            "{}",
+            crate::util::words::fold_for_stderr(&crate::util::redact::redact(line))
+        );
     }
 }
 

@@ -17,6 +17,29 @@ pub fn absolute(p: &Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
+/// A progress line for stderr: on a terminal, folded between words to its width, the folded
+/// lines indented like the first (a terminal would otherwise cut words at the edge); elsewhere
+/// as it is, one line per message for logs and `grep`.
+pub fn fold_for_stderr(line: &str) -> String {
+    use std::io::IsTerminal;
+    match textwrap::termwidth() {
+        w if std::io::stderr().is_terminal() && line.chars().count() > w => fold(line, w),
+        _ => line.to_string(),
+    }
+}
+
+/// `line` folded to `width` columns between words, continuation lines indented two more than
+/// the first.
+fn fold(line: &str, width: usize) -> String {
+    let indent = &line[..line.len() - line.trim_start().len()];
+    let more = format!("{indent}  ");
+    let opts = textwrap::Options::new(width)
+        .initial_indent(indent)
+        .subsequent_indent(&more)
+        .break_words(false);
+    textwrap::fill(line.trim_start(), opts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -27,5 +50,21 @@ mod tests {
         assert_eq!(count(19u64, "record"), "19 records");
         assert_eq!(count(0u64, "write"), "0 writes");
         assert!(absolute(Path::new("drctl-demote.jsonl")).is_absolute());
+    }
+
+    #[test]
+    fn folded_lines_break_between_words_and_keep_the_indent() {
+        let line = "   writes the old primary acknowledged but never shipped cannot be seen";
+        let folded = fold(line, 30);
+        for l in folded.lines() {
+            assert!(l.chars().count() <= 30, "{l:?}");
+            assert!(l.starts_with("   "), "{l:?}");
+        }
+        let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert_eq!(words(&folded), words(line));
+        assert!(
+            folded.lines().nth(1).unwrap().starts_with("     "),
+            "{folded}"
+        );
     }
 }

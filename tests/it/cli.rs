@@ -47,6 +47,8 @@ fn status_json_has_the_documented_shape() {
         .stdout_has("node-2")
         .stdout_has("healthy");
     lab.ok(&["check"]).stdout_has("healthy");
+    // `check` carries the same schema version.
+    assert_eq!(lab.ok(&["check", "--json"]).json()["schema"], 1);
 }
 
 #[test]

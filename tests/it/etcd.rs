@@ -135,6 +135,11 @@ fn etcd_status_switchover_and_removenode_on_one_lab() {
     .exit(3)
     .stderr_has(&format!("the leader is {to}"));
 
+    // Hit by reading the contract: etcd runs took no lock, so two operators (or one in two
+    // shells) could each fail over after a quorum loss and force two new clusters. A run
+    // holding the cluster's host lock refuses a second one, which changes nothing.
+    second_run_on_the_same_host_is_refused_by_the_cluster_lock(&lab, &old);
+
     // A member killed with SIGKILL: status names it with the fix.
     let dead = ["node-1", "node-2", "node-3"]
         .into_iter()
@@ -349,6 +354,45 @@ fn etcd_status_switchover_and_removenode_on_one_lab() {
 
 /// The bench runs both sides and reports every round (what it measures is not asserted: speed
 /// is the bench's to report, not a test's to time).
+/// A runbook holds the lock (an etcd step, then a wait for a file) while a switchover is tried.
+fn second_run_on_the_same_host_is_refused_by_the_cluster_lock(lab: &Lab, to: &str) {
+    let dir = lab.cwd().to_path_buf();
+    let (started, go) = (dir.join("STARTED"), dir.join("GO"));
+    let file = dir.join("hold.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "name: hold\nsteps:\n  - name: Reachable\n    uses: assert.reachable\n    with: {{node: {to}}}\n  - name: Hold\n    uses: exec\n    with: {{command: \"touch {} && while [ ! -f {} ]; do sleep 0.05; done\"}}\n",
+            started.display(),
+            go.display()
+        ),
+    )
+    .unwrap();
+    let mut first = lab
+        .drctl(&["run", file.to_str().unwrap(), "--yes"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("the first run to hold the lock", DEADLINE, || {
+        started.exists().then_some(())
+    });
+    let before = leader(&lab.status());
+    lab.run(&["switchover", "--to", to, "--yes"])
+        .exit(3)
+        .stderr_has("locked by another run")
+        .stderr_has("for hold (run ")
+        .stderr_has(&format!("drctl pid {}", first.id()));
+    assert_eq!(
+        leader(&lab.status()),
+        before,
+        "a refused run moved the leader"
+    );
+    std::fs::write(&go, "").unwrap();
+    assert!(first.wait().unwrap().success());
+    let _ = std::fs::remove_file(&started);
+}
+
 #[test]
 fn etcd_lab_bench_measures_drctl_beside_etcdctl() {
     if etcd_missing() {

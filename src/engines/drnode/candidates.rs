@@ -95,12 +95,9 @@ pub fn rank(view: &ClusterView) -> Vec<Candidate> {
         for c in out.iter_mut().filter(|c| c.promotable) {
             let behind = best_seq.saturating_sub(c.head_seq.unwrap_or(0));
             c.behind = Some(behind);
+            // The position has its own column.
             c.reason = if behind == 0 {
-                format!(
-                    "most advanced (epoch {} seq {})",
-                    c.head_epoch.unwrap_or(0),
-                    c.head_seq.unwrap_or(0)
-                )
+                "most advanced".to_string()
             } else {
                 format!("behind by {behind} records")
             };

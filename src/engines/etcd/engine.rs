@@ -143,7 +143,24 @@ impl Engine for Etcd {
         })
     }
 
-    /// etcd has no lock of ours and no epoch: `--expect-primary` names the leader.
+    /// One run per cluster on this host, taken before any step is planned and held until the
+    /// run ends: a lock kept in etcd itself would be gone exactly when it matters (quorum
+    /// lost), and two failovers in two shells could each force a new cluster from a
+    /// different survivor.
+    fn run_lock(
+        &self,
+        run_id: &str,
+        operator: &str,
+        runbook: &str,
+    ) -> Result<Option<Box<dyn std::any::Any + Send>>, ProcError> {
+        let urls: Vec<&str> = self.nodes.iter().map(|n| n.url.as_str()).collect();
+        let lock = crate::engine::host_lock::HostLock::acquire(
+            KIND, &self.name, &urls, run_id, operator, runbook,
+        )?;
+        Ok(Some(Box::new(lock)))
+    }
+
+    /// etcd has no epoch: `--expect-primary` names the leader.
     fn run<'a>(
         &'a self,
         front: Front,

@@ -155,7 +155,14 @@ impl Engine for Openldap {
         runbook: &str,
     ) -> Result<Option<Box<dyn std::any::Any + Send>>, ProcError> {
         let urls: Vec<&str> = self.nodes.iter().map(|n| n.url.as_str()).collect();
-        let lock = super::lock::HostLock::acquire(&self.name, &urls, run_id, operator, runbook)?;
+        let lock = crate::engine::host_lock::HostLock::acquire(
+            super::KIND,
+            &self.name,
+            &urls,
+            run_id,
+            operator,
+            runbook,
+        )?;
         Ok(Some(Box::new(lock)))
     }
 

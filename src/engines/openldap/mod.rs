@@ -13,7 +13,6 @@ pub(crate) mod engine;
 mod export;
 pub mod lab;
 pub mod lab_up;
-pub mod lock;
 mod procedures;
 mod report;
 pub mod runbook;

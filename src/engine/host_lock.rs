@@ -1,10 +1,12 @@
-//! One OpenLDAP procedure at a time per cluster on this host: an exclusive `flock` on
-//! `$XDG_STATE_HOME/drctl/locks/openldap-CLUSTER-HASH.lock`, taken before the first step is planned
-//! and held to the end of the run. slapd has no lease of ours (drnode's cluster lock lives on
-//! the nodes): without this, two switchovers in two shells raced and lost 18 acknowledged adds
-//! (chaos seed 9008). The kernel releases the lock when its drctl dies (even `kill -9`), so a
-//! killed run's lock is taken over by the next run or `run --resume` with nothing to break.
-//! The file names the holder (operator, run id, procedure, pid) for the refusal.
+//! One procedure at a time per cluster on this host, for the engines that have no lease of ours
+//! on their nodes (drnode's cluster lock lives on the nodes): an exclusive `flock` on
+//! `$XDG_STATE_HOME/drctl/locks/KIND-CLUSTER-HASH.lock`, taken before the first step is planned
+//! and held to the end of the run. Without it, two OpenLDAP switchovers in two shells raced and
+//! lost 18 acknowledged adds (chaos seed 9008), and two etcd failovers after quorum loss could
+//! each force a new cluster from a different survivor. The kernel releases the lock when its
+//! drctl dies (even `kill -9`), so a killed run's lock is taken over by the next run or
+//! `run --resume` with nothing to break. The file names the holder (operator, run id,
+//! procedure, pid) for the refusal.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
@@ -16,9 +18,9 @@ use nix::fcntl::{Flock, FlockArg};
 use crate::engine::ProcError;
 
 /// The held lock; dropping it (or the process ending) releases it.
-pub struct HostLock {
+pub(crate) struct HostLock {
     _file: Flock<File>,
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
 }
 
 impl std::fmt::Debug for HostLock {
@@ -27,10 +29,10 @@ impl std::fmt::Debug for HostLock {
     }
 }
 
-/// `$XDG_STATE_HOME/drctl/locks/openldap-CLUSTER-HASH.lock`: the cluster name made file-safe
-/// and a hash of its nodes' URLs (two labs or clusters that share a name do not exclude each
-/// other; every run on the same cluster file takes the same lock).
-pub fn path_for(cluster: &str, urls: &[&str]) -> PathBuf {
+/// `$XDG_STATE_HOME/drctl/locks/KIND-CLUSTER-HASH.lock`: the cluster name made file-safe and a
+/// hash of its nodes' URLs (two labs or clusters that share a name do not exclude each other;
+/// every run on the same cluster file takes the same lock).
+pub(crate) fn path_for(kind: &str, cluster: &str, urls: &[&str]) -> PathBuf {
     use sha2::{Digest, Sha256};
     let mut urls: Vec<&str> = urls.to_vec();
     urls.sort();
@@ -50,7 +52,7 @@ pub fn path_for(cluster: &str, urls: &[&str]) -> PathBuf {
         .map(|p| p.to_path_buf())
         .unwrap_or(runs)
         .join("locks")
-        .join(format!("openldap-{safe}-{hash}.lock"))
+        .join(format!("{kind}-{safe}-{hash}.lock"))
 }
 
 /// The holder line, once the run that holds the lock has written it: a run that has just taken
@@ -74,18 +76,20 @@ fn read_holder(f: &mut File) -> String {
 }
 
 impl HostLock {
-    /// Takes the lock for `run_id`, or refuses (exit 3) naming the run that holds it.
-    pub fn acquire(
+    /// Takes the lock of the `kind` cluster for `run_id`, or refuses (exit 3) naming the run
+    /// that holds it.
+    pub(crate) fn acquire(
+        kind: &str,
         cluster: &str,
         urls: &[&str],
         run_id: &str,
         operator: &str,
         procedure: &str,
     ) -> Result<HostLock, ProcError> {
-        let path = path_for(cluster, urls);
+        let path = path_for(kind, cluster, urls);
         let io = |what: &str, e: std::io::Error| {
             ProcError::refused(format!(
-                "cannot {what} the OpenLDAP lock file {}: {e}",
+                "cannot {what} the {kind} lock file {}: {e}",
                 path.display()
             ))
             .unchanged()
@@ -106,7 +110,7 @@ impl HostLock {
             Err((mut f, Errno::EWOULDBLOCK)) => {
                 let holder = read_holder(&mut f);
                 return Err(ProcError::refused(format!(
-                    "the OpenLDAP group {cluster} is locked by another run on this host: {holder} \
+                    "the {kind} cluster {cluster} is locked by another run on this host: {holder} \
                      (that run's drctl still runs; wait for it to end, it holds {})",
                     path.display()
                 ))
@@ -114,12 +118,15 @@ impl HostLock {
             }
             Err((_, e)) => return Err(io("lock", e.into())),
         };
-        let me = crate::engines::drnode::this_process();
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "this host".into());
         // Written over the old holder, then cut to length: a run refused meanwhile never
         // reads an empty file.
         let line = format!(
             "held by {operator} for {procedure} (run {run_id}, drctl pid {} on {})\n",
-            me.pid, me.host
+            std::process::id(),
+            host
         );
         let written = file
             .rewind()
