@@ -11,6 +11,7 @@ mod it {
     mod chaos_ldap;
     mod cli;
     mod divergence;
+    mod ds389;
     mod engines;
     mod epochs;
     mod etcd;

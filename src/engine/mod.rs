@@ -29,5 +29,5 @@ pub(crate) use runner::{execute, RunOptions, StepReport};
 pub(crate) use status::{
     object, serde_name, Candidate, Candidates, Health, StatusReport, StatusRow, StatusTable,
 };
-pub(crate) use step::{Check, Step};
+pub(crate) use step::{check_holds, verify_holds, Check, Step};
 pub(crate) use verb::Verb;

@@ -1,7 +1,13 @@
 //! One step of a plan: an action, what undoes it, and whether it is the point of no return;
 //! and the answer of an action's `check`.
 
+use std::ops::ControlFlow::{Break, Continue};
+use std::time::Duration;
+
 use serde::Serialize;
+
+use super::ProcError;
+use crate::util::poll;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Step<A> {
@@ -48,4 +54,41 @@ pub enum Check {
     /// Nothing to do, and why.
     Done(String),
     ToDo,
+}
+
+/// `check` of an action that can tell whether it holds: done (with its note) when it does.
+pub(crate) fn check_holds(
+    holds: Result<Result<String, String>, ProcError>,
+) -> Result<Check, ProcError> {
+    Ok(match holds? {
+        Ok(note) => Check::Done(note),
+        Err(_) => Check::ToDo,
+    })
+}
+
+/// `verify` of such an action: asks `holds` until it does, within `timeout`; the
+/// last reason it did not is in the error.
+pub(crate) async fn verify_holds<F, Fut>(
+    timeout: Duration,
+    what: String,
+    holds: F,
+) -> Result<Option<String>, ProcError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<Result<String, String>, ProcError>>,
+{
+    poll::within(timeout, Duration::from_millis(20), || async {
+        match holds().await {
+            Ok(Ok(note)) => Break(Ok(Some(note))),
+            Ok(Err(why)) => Continue(why),
+            Err(e) => Break(Err(e)),
+        }
+    })
+    .await
+    .unwrap_or_else(|last| {
+        Err(ProcError::timed_out(format!(
+            "{what} did not take effect within {} ms: {last}",
+            timeout.as_millis()
+        )))
+    })
 }

@@ -1,6 +1,7 @@
 //! The engines: one folder per kind of replicated system, each implementing `crate::engine`.
 
 pub mod drnode;
+pub mod ds389;
 pub mod etcd;
 pub mod openldap;
 pub mod registry;

@@ -11,6 +11,7 @@ pub const ENGINES: &[&Registration] = &[
     &super::drnode::ENGINE,
     &super::openldap::ENGINE,
     &super::etcd::ENGINE,
+    &super::ds389::ENGINE,
     &super::skeleton::ENGINE,
 ];
 
@@ -118,6 +119,7 @@ pub fn drill_runner(kind: &str) -> Option<(DrillRun, DrillCheck)> {
             super::openldap::drill::validate,
         )),
         super::etcd::KIND => Some((super::etcd::drill::start, super::etcd::drill::validate)),
+        super::ds389::KIND => Some((super::ds389::drill::start, super::ds389::drill::validate)),
         _ => None,
     }
 }

@@ -95,7 +95,7 @@ fn unknown_kinds_and_fields_are_named_with_their_place() {
     let cases = [
         (
             "cluster: x\nnodes:\n- {name: a, kind: openldapp, url: 'ldap://h:1'}\n",
-            "nodes[0].kind: unknown kind 'openldapp' (kinds: drnode, openldap, etcd, skeleton)",
+            "nodes[0].kind: unknown kind 'openldapp' (kinds: drnode, openldap, etcd, 389ds, skeleton)",
         ),
         (
             "cluster: x\nnodes:\n- {name: a, url: 'https://h:1'}\n- {name: b, kind: skeleton, url: 'https://h:2', bind_dn: 'cn=x'}\n",

@@ -12,7 +12,7 @@ mod engine;
 mod failover;
 pub(crate) mod lab;
 mod procedures;
-mod rejoin;
+pub(crate) mod rejoin;
 mod restore;
 mod runbook;
 mod steps;

@@ -122,7 +122,7 @@ pub(super) fn plan(
 }
 
 /// Runs a host command of the cluster file (`sh -c`), bounded by `timeout`.
-pub(super) async fn host(
+pub(crate) async fn host(
     what: &str,
     command: &str,
     env: &[(&str, String)],

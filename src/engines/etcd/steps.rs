@@ -2,15 +2,11 @@
 //! whether it is done, how to do it and how to prove it took effect, from a fresh probe every
 //! time. Member ids are hex in reports, as etcdctl prints them.
 
-use std::ops::ControlFlow::{Break, Continue};
-use std::time::Duration;
-
 use serde::Serialize;
 
 use super::client::EtcdError;
 use super::EtcdCluster;
 use crate::engine::{Act, Check, ProcError};
-use crate::util::poll;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
@@ -182,18 +178,7 @@ impl Act for EtcdAction {
     }
 }
 
-/// `check` of an action that can tell whether it holds: done (with its note) when it does.
-pub(super) fn check_holds(
-    holds: Result<Result<String, String>, ProcError>,
-) -> Result<Check, ProcError> {
-    Ok(match holds? {
-        Ok(note) => Check::Done(note),
-        Err(_) => Check::ToDo,
-    })
-}
-
-/// `verify` of such an action: asks `holds` until it does, within the step's timeout; the
-/// last reason it did not is in the error.
+/// `verify` from `holds`, within the step's timeout.
 pub(super) async fn verify_holds<F, Fut>(
     cl: &EtcdCluster,
     what: String,
@@ -203,18 +188,7 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<Result<String, String>, ProcError>>,
 {
-    poll::within(cl.step_timeout, Duration::from_millis(20), || async {
-        match holds().await {
-            Ok(Ok(note)) => Break(Ok(Some(note))),
-            Ok(Err(why)) => Continue(why),
-            Err(e) => Break(Err(e)),
-        }
-    })
-    .await
-    .unwrap_or_else(|last| {
-        Err(ProcError::timed_out(format!(
-            "{what} did not take effect within {} ms: {last}",
-            cl.step_timeout.as_millis()
-        )))
-    })
+    crate::engine::verify_holds(cl.step_timeout, what, holds).await
 }
+
+pub(super) use crate::engine::check_holds;

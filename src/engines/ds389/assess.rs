@@ -1,0 +1,265 @@
+//! One probe of every instance and what it means: which instance is the supplier, whose
+//! updates each consumer accepts, how far behind each one is, and the problems with their fix.
+
+use std::time::Duration;
+
+use super::state::{identity_dn, identity_rid, read_state, DsState, ReplicaKind};
+use super::DsNode;
+
+/// One instance as probed.
+#[derive(Debug, Clone)]
+pub(crate) struct NodeView {
+    pub(crate) name: String,
+    pub(crate) url: String,
+    pub(crate) port: u16,
+    pub(crate) promotable: bool,
+    pub(crate) state: Result<DsState, String>,
+}
+
+/// Every instance, probed at once.
+#[derive(Debug, Clone)]
+pub(crate) struct DsView {
+    pub(crate) cluster: String,
+    pub(crate) nodes: Vec<NodeView>,
+}
+
+pub(crate) fn port_of(url: &str) -> u16 {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.port_or_known_default())
+        .unwrap_or(389)
+}
+
+pub(crate) async fn probe(cluster: &str, nodes: &[DsNode], timeout: Duration) -> DsView {
+    let read = |n: &DsNode| {
+        let n = n.clone();
+        async move {
+            let state = match n.ldap.connect(timeout).await {
+                Ok(mut s) => {
+                    let st = read_state(&mut s, &n.ldap.suffix)
+                        .await
+                        .map_err(|e| e.to_string());
+                    s.close().await;
+                    st
+                }
+                Err(e) => Err(e.to_string()),
+            };
+            NodeView {
+                name: n.ldap.name.clone(),
+                url: n.ldap.url.clone(),
+                port: port_of(&n.ldap.url),
+                promotable: n.ldap.promotable,
+                state,
+            }
+        }
+    };
+    DsView {
+        cluster: cluster.to_string(),
+        nodes: futures_util::future::join_all(nodes.iter().map(read)).await,
+    }
+}
+
+/// What the probe means.
+#[derive(Debug, Clone)]
+pub(crate) struct Assessment {
+    /// The supplier the consumers accept (or the only one that answers).
+    pub(crate) supplier: Option<String>,
+    /// Its replica id.
+    pub(crate) rid: Option<u16>,
+    /// Other instances that answer as suppliers: old ones the consumers refuse.
+    pub(crate) stale_suppliers: Vec<String>,
+    pub(crate) problems: Vec<String>,
+    pub(crate) healthy: bool,
+}
+
+impl DsView {
+    pub(crate) fn state(&self, name: &str) -> Option<&DsState> {
+        self.node(name)?.state.as_ref().ok()
+    }
+
+    pub(crate) fn node(&self, name: &str) -> Option<&NodeView> {
+        self.nodes.iter().find(|n| n.name == name)
+    }
+
+    /// The replica id whose identity most answering consumers accept.
+    pub(crate) fn accepted_rid(&self) -> Option<u16> {
+        let mut votes: std::collections::BTreeMap<u16, usize> = Default::default();
+        for s in self.nodes.iter().filter_map(|n| n.state.as_ref().ok()) {
+            if let Some(r) = s
+                .replica
+                .as_ref()
+                .filter(|r| r.kind != ReplicaKind::Supplier)
+            {
+                for rid in r.bind_dns.iter().filter_map(|d| identity_rid(d)) {
+                    *votes.entry(rid).or_default() += 1;
+                }
+            }
+        }
+        votes
+            .into_iter()
+            .max_by_key(|(rid, n)| (*n, *rid))
+            .map(|(rid, _)| rid)
+    }
+
+    pub(crate) fn assess(&self) -> Assessment {
+        let mut problems = Vec::new();
+        let suppliers: Vec<(&NodeView, u16)> = self
+            .nodes
+            .iter()
+            .filter_map(|n| {
+                let r = n.state.as_ref().ok()?.replica.as_ref()?;
+                (r.kind == ReplicaKind::Supplier).then_some((n, r.rid))
+            })
+            .collect();
+        let accepted = self.accepted_rid();
+        // The supplier is the one whose identity the consumers accept; with none to ask (a
+        // group of one), the only supplier that answers.
+        let current = match accepted {
+            Some(rid) => suppliers.iter().find(|(_, r)| *r == rid).copied(),
+            None if suppliers.len() == 1 => Some(suppliers[0]),
+            None => None,
+        };
+        let stale: Vec<String> = suppliers
+            .iter()
+            .filter(|(n, _)| current.is_none_or(|(c, _)| c.name != n.name))
+            .map(|(n, _)| n.name.clone())
+            .collect();
+        for (n, rid) in &suppliers {
+            if stale.contains(&n.name) && current.is_some() {
+                problems.push(format!(
+                    "{}: an old supplier (replica id {rid}) is back: the consumers refuse its \
+                     updates, and the writes it takes go nowhere → stop it (a 389ds demote is not \
+                     automated yet)",
+                    n.name
+                ));
+            }
+        }
+        match (current, accepted) {
+            (None, Some(rid)) => problems.push(format!(
+                "no supplier answers: the consumers accept replica id {rid}'s updates and its \
+                 instance does not answer → drctl failover"
+            )),
+            (None, None) if suppliers.len() > 1 => problems.push(format!(
+                "{} answer as suppliers and no consumer says which one is current → stop all \
+                 but one",
+                suppliers
+                    .iter()
+                    .map(|(n, _)| n.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            (None, None) => problems.push("no supplier answers → drctl failover".into()),
+            _ => {}
+        }
+        let sup_state = current.and_then(|(n, _)| n.state.as_ref().ok());
+        for n in &self.nodes {
+            let s = match &n.state {
+                Err(e) => {
+                    let why = e.strip_prefix(&format!("{}: ", n.name)).unwrap_or(e);
+                    problems.push(format!("{}: does not answer ({why})", n.name));
+                    continue;
+                }
+                Ok(s) => s,
+            };
+            let Some(r) = &s.replica else {
+                problems.push(format!(
+                    "{}: replication is not enabled for the suffix",
+                    n.name
+                ));
+                continue;
+            };
+            if r.kind != ReplicaKind::Supplier && s.mapping_state == "backend" {
+                problems.push(format!(
+                    "{}: a consumer that takes client writes (nsslapd-state: backend): they \
+                     would never replicate; it refers them to its supplier once one connects",
+                    n.name
+                ));
+            }
+            if s.read_only {
+                problems.push(format!(
+                    "{}: the backend is read-only: it refuses client and replicated writes (a \
+                     procedure stopped part-way? rerun it)",
+                    n.name
+                ));
+            }
+            let Some((sup, rid)) = current else { continue };
+            if n.name == sup.name {
+                for a in &s.agreements {
+                    if a.enabled && a.state == "red" && !a.init_running {
+                        problems.push(format!("{}: agreement {}: {}", n.name, a.cn, a.status));
+                    }
+                }
+                continue;
+            }
+            if r.kind == ReplicaKind::Supplier {
+                continue;
+            }
+            if !r.bind_dns.iter().any(|d| *d == identity_dn(rid)) {
+                problems.push(format!(
+                    "{}: refuses the updates of the supplier {} (it accepts {}) → drctl failover \
+                     --to {}",
+                    n.name,
+                    sup.name,
+                    r.bind_dns.join(", "),
+                    sup.name
+                ));
+            } else if sup_state.is_some_and(|ss| ss.agreement_to(n.port).is_none()) {
+                problems.push(format!(
+                    "{}: {} has no agreement to it: it gets no updates → drctl failover --to {}",
+                    n.name, sup.name, sup.name
+                ));
+            }
+        }
+        let healthy = problems.is_empty();
+        Assessment {
+            supplier: current.map(|(n, _)| n.name.clone()),
+            rid: current.map(|(_, r)| r),
+            stale_suppliers: stale,
+            problems,
+            healthy,
+        }
+    }
+
+    /// How many seconds of the supplier's changes `node` lacks (CSN times), when both answer:
+    /// of the supplier's own changes as its agreement replayed them (pitfall 16: a consumer's
+    /// RUV can stay behind for them), of older replicas' from the consumer's RUV.
+    pub(crate) fn lag_seconds(&self, node: &str, supplier: &str) -> Option<u64> {
+        let sup_state = self.state(supplier)?;
+        let sup = sup_state.replica.as_ref()?;
+        let me = self.state(node)?.replica.as_ref()?;
+        let port = self.node(node)?.port;
+        let time = |c: &str| u64::from_str_radix(c.get(..8)?, 16).ok();
+        let mut lag = 0;
+        for (rid, e) in &sup.ruv {
+            let Some(theirs) = e.max.as_deref().and_then(time) else {
+                continue;
+            };
+            let mine = if *rid == sup.rid {
+                sup_state.agreement_to(port)?.max_csn.as_deref()
+            } else {
+                me.max(*rid)
+            };
+            lag = lag.max(theirs.saturating_sub(mine.and_then(time)?));
+        }
+        Some(lag)
+    }
+
+    /// The rids of `a`'s RUV whose newest change `b` lacks (a CSN of `a` beyond `b`'s).
+    pub(crate) fn ahead_of(&self, a: &str, b: &str) -> Vec<u16> {
+        let (Some(ra), Some(rb)) = (
+            self.state(a).and_then(|s| s.replica.as_ref()),
+            self.state(b).and_then(|s| s.replica.as_ref()),
+        ) else {
+            return Vec::new();
+        };
+        ra.ruv
+            .iter()
+            .filter(|(rid, e)| {
+                e.max
+                    .as_deref()
+                    .is_some_and(|m| rb.max(**rid).is_none_or(|o| m > o))
+            })
+            .map(|(rid, _)| *rid)
+            .collect()
+    }
+}

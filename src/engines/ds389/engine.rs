@@ -1,0 +1,371 @@
+//! 389 Directory Server behind the engine contract: status and candidates from one probe of
+//! every instance, and the forced failover as the bundled `forced-failover` runbook.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use serde_json::json;
+
+use super::assess::{Assessment, DsView};
+use super::procedures::rank;
+use super::{nodes_of, DsCluster, DsNode};
+use crate::engine::{
+    object, Args, Candidate, Candidates, Engine, EnginePlan, Front, Global, Health, ProcError,
+    ProcOptions, RunOutcome, StatusReport, StatusRow, StatusTable, StepEnv, Verb, VerbArgs,
+};
+use crate::engines::drnode::Cluster;
+use crate::inventory::Inventory;
+
+pub const KIND: &str = "389ds";
+
+pub(super) const VERBS: &[Verb] = &[
+    Verb::Status,
+    Verb::Check,
+    Verb::Candidates,
+    Verb::Failover,
+    Verb::WaitConverged,
+];
+
+/// The 389ds instances of a cluster file, opened.
+#[derive(Clone)]
+pub(crate) struct Ds389 {
+    name: String,
+    nodes: Vec<DsNode>,
+    timeout: Duration,
+    operator: String,
+}
+
+impl Ds389 {
+    pub(crate) fn open(global: &Global, inv: &Inventory) -> Result<Ds389, ProcError> {
+        let nodes = nodes_of(inv)
+            .map_err(|e| ProcError::usage(format!("cluster file {}: {e}", inv.path.display())))?;
+        if nodes.is_empty() {
+            return Err(ProcError::usage(format!(
+                "cluster file {} lists no 389ds instance",
+                inv.path.display()
+            )));
+        }
+        Ok(Ds389 {
+            name: inv.file.cluster.clone(),
+            nodes,
+            timeout: global.timeout,
+            operator: global.operator.clone(),
+        })
+    }
+
+    /// The engine of a cluster already built (a drill's lab), for runs bound to it.
+    pub(crate) fn of(cl: &DsCluster, operator: &str) -> Ds389 {
+        Ds389 {
+            name: cl.name.clone(),
+            nodes: cl.nodes.clone(),
+            timeout: Duration::from_secs(2),
+            operator: operator.to_string(),
+        }
+    }
+
+    fn cluster(&self, wait: Duration) -> DsCluster {
+        DsCluster::new(&self.name, self.nodes.clone(), self.timeout, wait)
+    }
+}
+
+impl Engine for Ds389 {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn verbs(&self) -> &'static [Verb] {
+        VERBS
+    }
+
+    fn status(&self) -> BoxFuture<'_, Result<StatusReport, ProcError>> {
+        Box::pin(async move {
+            let view = self.cluster(self.timeout).probe().await;
+            let a = view.assess();
+            Ok(status_report(&view, &a))
+        })
+    }
+
+    fn candidates(&self) -> BoxFuture<'_, Result<Candidates, ProcError>> {
+        Box::pin(async move {
+            let view = self.cluster(self.timeout).probe().await;
+            let a = view.assess();
+            Ok(candidates(&view, &a))
+        })
+    }
+
+    fn front(&self, verb: Verb, args: &VerbArgs) -> Result<Front, ProcError> {
+        let a = |name: &str| args.get(name).cloned().unwrap_or_default();
+        match verb {
+            Verb::Failover => Ok(Front::new(
+                verb,
+                "forced-failover",
+                &[
+                    (
+                        "target",
+                        args.get("to").cloned().unwrap_or_else(|| "auto".into()),
+                    ),
+                    ("force", a("force")),
+                    ("export_dir", a("export_dir")),
+                ],
+            )),
+            other => Err(crate::engine::unsupported(KIND, other)),
+        }
+    }
+
+    fn plans(&self, uses: &str) -> bool {
+        super::runbook::STEPS.contains(&uses)
+    }
+
+    fn plan<'a>(
+        &'a self,
+        args: &'a Args<'a>,
+        env: &'a StepEnv,
+    ) -> BoxFuture<'a, Result<EnginePlan, ProcError>> {
+        Box::pin(async move {
+            let mut cl = self.cluster(env.step_timeout);
+            cl.run_id = env.run_id.clone();
+            super::runbook::plan(args, Arc::new(cl)).await
+        })
+    }
+
+    /// One run per group on this host (389ds has no lease of ours), from before the first
+    /// plan to the run's end: two failovers in two shells would promote two suppliers.
+    fn run_lock(
+        &self,
+        run_id: &str,
+        operator: &str,
+        runbook: &str,
+    ) -> Result<Option<Box<dyn std::any::Any + Send>>, ProcError> {
+        let urls: Vec<&str> = self.nodes.iter().map(|n| n.ldap.url.as_str()).collect();
+        let lock = crate::engine::host_lock::HostLock::acquire(
+            KIND, &self.name, &urls, run_id, operator, runbook,
+        )?;
+        Ok(Some(Box::new(lock)))
+    }
+
+    /// 389ds has no epoch: `--expect-primary` names the supplier.
+    fn run<'a>(
+        &'a self,
+        front: Front,
+        opts: &'a ProcOptions,
+    ) -> BoxFuture<'a, Result<RunOutcome, ProcError>> {
+        Box::pin(async move {
+            if opts.expect_epoch.is_some() {
+                return Err(ProcError::usage(
+                    "--expect-epoch: 389ds groups have no epoch; use --expect-primary NODE (the supplier)",
+                ));
+            }
+            if let Some(want) = &opts.expect_primary {
+                let now = self.cluster(opts.wait).probe().await.assess().supplier;
+                if now.as_deref() != Some(want.as_str()) {
+                    return Err(ProcError::refused(format!(
+                        "--expect-primary {want}: the supplier is {}",
+                        now.unwrap_or_else(|| "none (none answers)".into())
+                    ))
+                    .unchanged());
+                }
+            }
+            let http =
+                crate::engines::openldap::runbook::http_client().map_err(ProcError::failed)?;
+            let settings = crate::runbook::front::settings(
+                opts,
+                ".".into(),
+                http,
+                Some(Arc::new(self.clone()) as Arc<dyn Engine>),
+            );
+            let run_cl = Cluster::new(&self.name, &[], &self.operator, opts.wait);
+            crate::runbook::front::run(&front, run_cl, &settings, opts.json).await
+        })
+    }
+}
+
+/// The keys of an instance's `detail` in `status --json`, null when it does not answer.
+const DETAIL_KEYS: &[&str] = &[
+    "replica_id",
+    "replica_type",
+    "accepts",
+    "ruv",
+    "newest_csn",
+    "mapping_state",
+    "read_only",
+    "agreements",
+];
+
+/// The cluster as `drctl status` shows it.
+pub(crate) fn status_report(view: &DsView, a: &Assessment) -> StatusReport {
+    let nodes = view
+        .nodes
+        .iter()
+        .map(|n| {
+            let reasons: Vec<String> = a
+                .problems
+                .iter()
+                .filter(|p| p.starts_with(&format!("{}:", n.name)))
+                .cloned()
+                .collect();
+            let health = if n.state.is_err() || a.stale_suppliers.contains(&n.name) {
+                Health::Red
+            } else if reasons.is_empty() {
+                Health::Green
+            } else {
+                Health::Orange
+            };
+            match &n.state {
+                Ok(s) => {
+                    let r = s.replica.as_ref();
+                    let lag = a
+                        .supplier
+                        .as_deref()
+                        .filter(|sup| *sup != n.name)
+                        .and_then(|sup| view.lag_seconds(&n.name, sup));
+                    StatusRow {
+                        name: n.name.clone(),
+                        kind: KIND,
+                        url: n.url.clone(),
+                        reachable: true,
+                        host_id: None,
+                        role: r.map(|r| format!("{:?}", r.kind).to_lowercase()),
+                        epoch: None,
+                        db_status: Some(if s.read_only { "read-only" } else { "up" }.into()),
+                        head_seq: None,
+                        applied_seq: None,
+                        owns: None,
+                        lag,
+                        primary: a.supplier.clone(),
+                        roles_held: Vec::new(),
+                        entries: None,
+                        digest: None,
+                        health,
+                        reasons,
+                        error: None,
+                        detail: object(json!({
+                            "replica_id": r.map(|r| r.rid),
+                            "replica_type": r.map(|r| format!("{:?}", r.kind).to_lowercase()),
+                            "accepts": r.map(|r| r.bind_dns.clone()),
+                            "ruv": r.map(|r| &r.ruv),
+                            "newest_csn": r.and_then(|r| r.newest()),
+                            "mapping_state": s.mapping_state,
+                            "read_only": s.read_only,
+                            "agreements": s.agreements,
+                        })),
+                    }
+                }
+                Err(e) => {
+                    let mut row = StatusRow::unreachable(
+                        &n.name,
+                        KIND,
+                        &n.url,
+                        health,
+                        reasons,
+                        e.clone(),
+                        DETAIL_KEYS,
+                    );
+                    row.primary = a.supplier.clone();
+                    row
+                }
+            }
+        })
+        .collect();
+    StatusReport {
+        cluster: view.cluster.clone(),
+        kind: KIND,
+        healthy: a.healthy,
+        problems: a.problems.clone(),
+        nodes,
+        detail: object(json!({
+            "supplier": a.supplier,
+            "replica_id": a.rid,
+        })),
+        table: status_table(view, a),
+    }
+}
+
+fn status_table(view: &DsView, a: &Assessment) -> StatusTable {
+    let dash = || "-".to_string();
+    let rows = view
+        .nodes
+        .iter()
+        .map(|n| match &n.state {
+            Ok(s) => {
+                let r = s.replica.as_ref();
+                vec![
+                    n.name.clone(),
+                    "yes".into(),
+                    r.map(|r| format!("{:?}", r.kind).to_lowercase())
+                        .unwrap_or_else(dash),
+                    r.map(|r| r.rid.to_string()).unwrap_or_else(dash),
+                    a.supplier
+                        .as_deref()
+                        .filter(|sup| *sup != n.name)
+                        .and_then(|sup| view.lag_seconds(&n.name, sup))
+                        .map(|l| format!("{l}s"))
+                        .unwrap_or_else(dash),
+                    r.and_then(|r| r.newest())
+                        .map(str::to_string)
+                        .unwrap_or_else(dash),
+                    if s.read_only { "yes" } else { "no" }.into(),
+                    s.agreements.len().to_string(),
+                ]
+            }
+            Err(_) => [n.name.clone(), "no".into()]
+                .into_iter()
+                .chain(std::iter::repeat_n(dash(), 6))
+                .collect(),
+        })
+        .collect();
+    StatusTable {
+        headline: format!(
+            "cluster {} (389ds, supplier {})",
+            view.cluster,
+            a.supplier.clone().unwrap_or_else(|| "none".into())
+        ),
+        columns: vec![
+            "NODE",
+            "REACHABLE",
+            "ROLE",
+            "RID",
+            "LAG",
+            "NEWEST CSN",
+            "READ-ONLY",
+            "AGREEMENTS",
+        ],
+        narrow: vec!["NODE", "REACHABLE", "ROLE", "RID", "LAG", "READ-ONLY"],
+        rows,
+        notes: Vec::new(),
+    }
+}
+
+/// Every instance ranked for promotion (see `procedures::rank`).
+pub(crate) fn candidates(view: &DsView, a: &Assessment) -> Candidates {
+    let ranked = rank(view, a.supplier.as_deref());
+    let mut t = StatusTable {
+        columns: vec!["RANK", "NODE", "ROLE", "NEWEST CSN", "REASON"],
+        ..Default::default()
+    };
+    let dash = || "-".to_string();
+    let rows = ranked
+        .into_iter()
+        .map(|c| {
+            t.rows.push(vec![
+                c.rank.map(|r| r.to_string()).unwrap_or_else(dash),
+                c.name.clone(),
+                c.role.clone().unwrap_or_else(dash),
+                c.newest_csn.clone().unwrap_or_else(dash),
+                c.reason.clone(),
+            ]);
+            Candidate {
+                name: c.name,
+                rank: c.rank,
+                role: c.role,
+                reason: c.reason,
+                detail: object(json!({ "newest_csn": c.newest_csn })),
+            }
+        })
+        .collect();
+    Candidates { rows, table: t }
+}

@@ -1,0 +1,673 @@
+//! A lab of real 389 Directory Server instances on loopback (`drctl lab up --kind 389ds`), laid
+//! out as `shared/engine-labs/389ds/lib.sh` does, with its pitfalls handled:
+//!
+//! - no systemd: lib389's prefix install (`PREFIX=DIR/root` and a private `defaults.inf` with
+//!   `with_systemd = 0`, every path under the prefix; pitfall 1); the instances run as root so
+//!   that a lab in a private (0700) directory works;
+//! - `dscreate` binds every interface: `nsslapd-listenhost: 127.0.0.1` goes into `dse.ldif`
+//!   before the first real start (pitfall 3); no self-signed certificate (pitfall 4);
+//! - ns-slapd is started directly (0.5–1.5 s; `dsctl` polls at 1 s, pitfall 5) and found again
+//!   through its pid file, checked against its command line.
+//!
+//! node-1 is the supplier (replica id 1); every instance accepts updates from its identity
+//! `cn=repl-1,cn=config`, and node-1 has an agreement to each consumer, initialized at once.
+
+use std::ops::ControlFlow::{Break, Continue};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+
+use super::state::{identity_dn, one, replica_dn};
+use super::steps::DsAction;
+use super::{nodes_of, DsCluster};
+use crate::engine::Act;
+use crate::lab::{Lab, LabError, LabKind, LabOptions, LabRow, ProcState, Sig};
+use crate::util::names::lookup;
+use crate::util::poll;
+
+pub(crate) const STATE_FILE: &str = "389ds-lab.json";
+pub(crate) const SUFFIX: &str = "dc=drlab,dc=test";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct DsLabNode {
+    pub(crate) name: String,
+    pub(crate) port: u16,
+}
+
+impl DsLabNode {
+    pub(crate) fn url(&self) -> String {
+        format!("ldap://127.0.0.1:{}", self.port)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct DsLab {
+    #[serde(skip)]
+    pub(crate) dir: PathBuf,
+    pub(crate) nodes: Vec<DsLabNode>,
+}
+
+fn io(what: &str, p: &Path) -> impl FnOnce(std::io::Error) -> LabError {
+    let m = format!("{what} {}", p.display());
+    move |e| LabError::Failed(format!("{m}: {e}"))
+}
+
+/// Why a 389ds lab cannot run here, if it cannot.
+pub(crate) fn missing_tools() -> Option<String> {
+    let missing: Vec<&str> = ["/usr/sbin/dscreate", "/usr/sbin/ns-slapd"]
+        .into_iter()
+        .filter(|p| !Path::new(p).is_file())
+        .collect();
+    (!missing.is_empty()).then(|| {
+        format!(
+            "389 Directory Server not installed ({} missing): apt-get install 389-ds-base",
+            missing.join(", ")
+        )
+    })
+}
+
+/// The system `defaults.inf` with every path moved under `prefix` and systemd off.
+fn defaults_inf(prefix: &Path) -> Result<String, LabError> {
+    let sys = Path::new("/usr/share/dirsrv/inf/defaults.inf");
+    let text = std::fs::read_to_string(sys).map_err(io("read", sys))?;
+    let p = prefix.display().to_string();
+    let moved = [
+        ("with_systemd = 1", "with_systemd = 0".to_string()),
+        ("sysconf_dir = /etc", format!("sysconf_dir = {p}/etc")),
+        (
+            "initconfig_dir = /etc/default",
+            format!("initconfig_dir = {p}/etc/default"),
+        ),
+        (
+            "config_dir = /etc/dirsrv",
+            format!("config_dir = {p}/etc/dirsrv"),
+        ),
+        (
+            "local_state_dir = /var",
+            format!("local_state_dir = {p}/var"),
+        ),
+        ("run_dir = /run/dirsrv", format!("run_dir = {p}/run/dirsrv")),
+        ("ldapi = /run/", format!("ldapi = {p}/run/")),
+        (
+            "pid_file = /run/dirsrv",
+            format!("pid_file = {p}/run/dirsrv"),
+        ),
+        (
+            "inst_dir = /usr/lib/x86_64-linux-gnu/dirsrv",
+            format!("inst_dir = {p}/lib/dirsrv"),
+        ),
+        ("tmpfiles_d = /etc", format!("tmpfiles_d = {p}/etc")),
+        (
+            "schema_dir = /etc/dirsrv",
+            format!("schema_dir = {p}/etc/dirsrv"),
+        ),
+        (
+            "cert_dir = /etc/dirsrv",
+            format!("cert_dir = {p}/etc/dirsrv"),
+        ),
+        ("lock_dir = /run/lock", format!("lock_dir = {p}/run/lock")),
+        (
+            "db_home_dir = /dev/shm/",
+            format!("db_home_dir = {p}/var/lib/dirsrv/dbhome-"),
+        ),
+    ];
+    Ok(text
+        .lines()
+        .map(|l| {
+            let l = moved
+                .iter()
+                .find(|(from, _)| l.starts_with(from))
+                .map(|(from, to)| l.replacen(from, to, 1))
+                .unwrap_or_else(|| l.to_string());
+            l.replace("= /var/log/dirsrv", &format!("= {p}/var/log/dirsrv"))
+                .replace("= /var/lib/dirsrv", &format!("= {p}/var/lib/dirsrv"))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n")
+}
+
+impl DsLab {
+    pub(crate) fn open(dir: &Path) -> Result<DsLab, LabError> {
+        let p = dir.join(STATE_FILE);
+        let bytes = std::fs::read(&p).map_err(|_| LabError::NoLab(dir.to_path_buf()))?;
+        let mut lab: DsLab = serde_json::from_slice(&bytes)
+            .map_err(|e| LabError::Failed(format!("{} is corrupt: {e}", p.display())))?;
+        // Absolute: the instances' command lines name their config dirs that way.
+        lab.dir = crate::util::words::absolute(dir);
+        Ok(lab)
+    }
+
+    pub(crate) fn cluster_file(&self) -> PathBuf {
+        self.dir.join("cluster.yaml")
+    }
+
+    fn prefix(&self) -> PathBuf {
+        self.dir.join("root")
+    }
+
+    /// The instance's configuration directory (its `dse.ldif`), named in its command line.
+    pub(crate) fn config_dir(&self, name: &str) -> PathBuf {
+        self.prefix()
+            .join("etc/dirsrv")
+            .join(format!("slapd-{name}"))
+    }
+
+    fn pid_file(&self, name: &str) -> PathBuf {
+        self.prefix()
+            .join("run/dirsrv")
+            .join(format!("slapd-{name}.pid"))
+    }
+
+    pub(crate) fn errors_log(&self, name: &str) -> PathBuf {
+        self.prefix()
+            .join("var/log/dirsrv")
+            .join(format!("slapd-{name}"))
+            .join("errors")
+    }
+
+    pub(crate) fn node(&self, name: &str) -> Result<&DsLabNode, LabError> {
+        lookup(&self.nodes, name, |n| &n.name).map_err(|known| LabError::UnknownNode {
+            name: name.to_string(),
+            known,
+        })
+    }
+
+    /// Lays out N instances (`dscreate`, in parallel: most of its 5 s is waiting on its own
+    /// server start) and the cluster file; refuses over a running lab.
+    pub(crate) fn create(dir: &Path, nodes: u16) -> Result<DsLab, LabError> {
+        let dir = &crate::util::words::absolute(dir);
+        if let Some(why) = missing_tools() {
+            return Err(LabError::Unavailable(why));
+        }
+        if !(1..=9).contains(&nodes) {
+            return Err(LabError::Failed(format!(
+                "--nodes {nodes}: a 389ds lab has 1 to 9 instances"
+            )));
+        }
+        if let Ok(old) = DsLab::open(dir) {
+            let running: Vec<String> = old
+                .nodes
+                .iter()
+                .filter(|n| old.pid(&n.name).is_some())
+                .map(|n| n.name.clone())
+                .collect();
+            if !running.is_empty() {
+                return Err(LabError::Running {
+                    dir: dir.to_path_buf(),
+                    running: running.join(", "),
+                });
+            }
+        }
+        let _ = std::fs::remove_dir_all(dir);
+        std::fs::create_dir_all(dir).map_err(io("create", dir))?;
+        let ports = crate::lab::process::free_ports(2 * nodes as usize)
+            .map_err(io("choose ports in", dir))?;
+        let lab = DsLab {
+            dir: dir.to_path_buf(),
+            nodes: (0..nodes as usize)
+                .map(|i| DsLabNode {
+                    name: format!("node-{}", i + 1),
+                    port: ports[2 * i],
+                })
+                .collect(),
+        };
+        let prefix = lab.prefix();
+        for d in [
+            "share/dirsrv/inf",
+            "etc/dirsrv",
+            "run/dirsrv",
+            "run/lock/dirsrv",
+            "var/log/dirsrv",
+            "var/lib/dirsrv",
+            "lib/dirsrv",
+            "etc/default",
+            "etc/tmpfiles.d",
+        ] {
+            let p = prefix.join(d);
+            std::fs::create_dir_all(&p).map_err(io("create", &p))?;
+        }
+        let copied = Command::new("cp")
+            .args(["-a", "/etc/dirsrv/schema", "/etc/dirsrv/config"])
+            .arg(prefix.join("etc/dirsrv"))
+            .status()
+            .map_err(io("copy /etc/dirsrv into", &prefix))?;
+        if !copied.success() {
+            return Err(LabError::Failed(format!(
+                "cannot copy /etc/dirsrv/schema and config into {}",
+                prefix.display()
+            )));
+        }
+        let inf = prefix.join("share/dirsrv/inf/defaults.inf");
+        std::fs::write(&inf, defaults_inf(&prefix)?).map_err(io("write", &inf))?;
+        // The lab's secrets: files of mode 600 the cluster file names.
+        let secret = |file: &str| -> Result<String, LabError> {
+            let value = uuid::Uuid::new_v4().simple().to_string();
+            let p = dir.join(file);
+            std::fs::write(&p, &value).map_err(io("write", &p))?;
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))
+                .map_err(io("protect", &p))?;
+            Ok(value)
+        };
+        let dm = secret("dm.pw")?;
+        secret("repl.pw")?;
+        let created: Vec<Result<(), LabError>> = std::thread::scope(|s| {
+            let jobs: Vec<_> = lab
+                .nodes
+                .iter()
+                .enumerate()
+                .map(|(i, n)| {
+                    let (lab, dm) = (&lab, &dm);
+                    let secure = ports[2 * i + 1];
+                    s.spawn(move || lab.dscreate(n, secure, dm))
+                })
+                .collect();
+            jobs.into_iter()
+                .map(|j| {
+                    j.join()
+                        .unwrap_or_else(|_| Err(LabError::Failed("dscreate panicked".into())))
+                })
+                .collect()
+        });
+        created.into_iter().collect::<Result<Vec<()>, LabError>>()?;
+        let drctl = std::env::current_exe().map_err(io("find the drctl binary for", dir))?;
+        let lab_cmd = |verb: &str, node: &str| {
+            format!(
+                "'{}' --lab-dir '{}' lab {verb} {node}",
+                drctl.display(),
+                dir.display()
+            )
+        };
+        let mut yaml = format!(
+            "# Written by `drctl lab up --kind 389ds`. Use it with: export DRCTL_CLUSTER={}\ncluster: 389ds-lab\nnodes:\n",
+            lab.cluster_file().display()
+        );
+        for n in &lab.nodes {
+            yaml.push_str(&format!(
+                "- name: {}\n  kind: 389ds\n  url: {}\n  bind_dn: cn=Directory Manager\n  password_file: dm.pw\n  suffix: {SUFFIX}\n  replication_password_file: repl.pw\n  start_command: \"{}\"\n  stop_command: \"{}\"\n",
+                n.name,
+                n.url(),
+                lab_cmd("restart", &n.name),
+                lab_cmd("stop", &n.name),
+            ));
+        }
+        std::fs::write(lab.cluster_file(), yaml).map_err(io("write", &lab.cluster_file()))?;
+        lab.save()?;
+        Ok(lab)
+    }
+
+    /// One `dscreate from-file` (not started), then bound to loopback only.
+    fn dscreate(&self, n: &DsLabNode, secure_port: u16, dm: &str) -> Result<(), LabError> {
+        let inf = self.dir.join(format!("{}.inf", n.name));
+        let text = format!(
+            "[general]\nfull_machine_name = localhost\nselinux = False\nsystemd = False\nstart = False\nstrict_host_checking = False\n\
+             [slapd]\ninstance_name = {}\nport = {}\nsecure_port = {secure_port}\nroot_password = {dm}\nself_sign_cert = False\nuser = root\ngroup = root\n\
+             [backend-userroot]\nsuffix = {SUFFIX}\ncreate_suffix_entry = True\nsample_entries = no\n",
+            n.name, n.port
+        );
+        std::fs::write(&inf, text).map_err(io("write", &inf))?;
+        std::fs::set_permissions(&inf, std::fs::Permissions::from_mode(0o600))
+            .map_err(io("protect", &inf))?;
+        let log = self.dir.join(format!("dscreate-{}.log", n.name));
+        let out = Command::new("/usr/sbin/dscreate")
+            .args(["-v", "from-file"])
+            .arg(&inf)
+            .env("PREFIX", self.prefix())
+            .stdin(Stdio::null())
+            .output()
+            .map_err(io("run dscreate for", &inf))?;
+        // The inf holds the Directory Manager password: gone once used.
+        let _ = std::fs::remove_file(&inf);
+        let _ = std::fs::write(&log, [&out.stdout[..], &out.stderr[..]].concat());
+        if !out.status.success() {
+            return Err(LabError::Failed(format!(
+                "dscreate for {} failed ({}): see {}",
+                n.name,
+                out.status,
+                log.display()
+            )));
+        }
+        let dse = self.config_dir(&n.name).join("dse.ldif");
+        let text = std::fs::read_to_string(&dse).map_err(io("read", &dse))?;
+        if !text.contains("\nnsslapd-listenhost:") {
+            let bound = text.replacen(
+                "\nnsslapd-port:",
+                "\nnsslapd-listenhost: 127.0.0.1\nnsslapd-port:",
+                1,
+            );
+            std::fs::write(&dse, bound).map_err(io("write", &dse))?;
+        }
+        Ok(())
+    }
+
+    fn save(&self) -> Result<(), LabError> {
+        let state = self.dir.join(STATE_FILE);
+        std::fs::write(&state, serde_json::to_vec_pretty(self).expect("serializes"))
+            .map_err(io("write", &state))
+    }
+
+    /// The pid of the instance's ns-slapd, if it runs (its command line names its config dir).
+    pub(crate) fn pid(&self, name: &str) -> Option<u32> {
+        let pid: u32 = std::fs::read_to_string(self.pid_file(name))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()?;
+        (crate::lab::process::state(pid, &self.config_dir(name)) != ProcState::Stopped)
+            .then_some(pid)
+    }
+
+    /// Starts the instance (a running one is left alone) and waits until its port answers.
+    pub(crate) fn start(&self, name: &str) -> Result<u32, LabError> {
+        let n = self.node(name)?;
+        if let Some(pid) = self.pid(name) {
+            return Ok(pid);
+        }
+        let pid_file = self.pid_file(name);
+        let _ = std::fs::remove_file(&pid_file);
+        // ns-slapd detaches itself; it writes its pid file once it runs.
+        let status = Command::new("/usr/sbin/ns-slapd")
+            .arg("-D")
+            .arg(self.config_dir(name))
+            .arg("-i")
+            .arg(&pid_file)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .status()
+            .map_err(|e| LabError::Failed(format!("cannot start ns-slapd for {name}: {e}")))?;
+        if !status.success() {
+            return Err(LabError::Failed(format!(
+                "ns-slapd for {name} did not start ({status}): see {}",
+                self.errors_log(name).display()
+            )));
+        }
+        let answers = || match (
+            self.pid(name),
+            std::net::TcpStream::connect(("127.0.0.1", n.port)).is_ok(),
+        ) {
+            (Some(pid), true) => Break(pid),
+            _ => Continue(()),
+        };
+        poll::within_blocking(Duration::from_secs(30), Duration::from_millis(20), answers).map_err(
+            |()| {
+                LabError::Failed(format!(
+                    "ns-slapd for {name} did not answer within 30 s: see {}",
+                    self.errors_log(name).display()
+                ))
+            },
+        )
+    }
+
+    /// Sends `sig` to the instance and, for KILL and TERM, waits until it is gone (a clean stop
+    /// takes 5–8 s once replication is on).
+    pub(crate) fn signal(&self, name: &str, sig: Sig) -> Result<Option<u32>, LabError> {
+        self.node(name)?;
+        let Some(pid) = self.pid(name) else {
+            return Ok(None);
+        };
+        let send = |sig| {
+            crate::lab::process::send(pid, sig)
+                .map_err(|e| LabError::Failed(format!("signal {pid}: {e}")))
+        };
+        send(sig)?;
+        if matches!(sig, Sig::Kill | Sig::Term) {
+            // A paused ns-slapd acts on SIGTERM only once it runs again.
+            let _ = send(Sig::Cont);
+            let gone = || poll::holds(self.pid(name).is_none());
+            let _ = poll::within_blocking(Duration::from_secs(30), Duration::from_millis(10), gone);
+            if self.pid(name).is_some() {
+                send(Sig::Kill)?;
+                let _ =
+                    poll::within_blocking(Duration::from_secs(5), Duration::from_millis(5), gone);
+            }
+        }
+        Ok(Some(pid))
+    }
+
+    /// SIGKILLs every instance and removes the directory: a throwaway lab (drills), whose
+    /// clean stops would cost seconds each.
+    pub(crate) fn discard(self) -> Result<(), LabError> {
+        for n in &self.nodes {
+            self.signal(&n.name, Sig::Kill)?;
+        }
+        std::fs::remove_dir_all(&self.dir).map_err(io("remove", &self.dir))
+    }
+
+    /// Stops every instance (TERM, all at once: each clean stop takes seconds), then removes
+    /// the directory unless `keep`.
+    pub(crate) fn down(self, keep: bool) -> Result<Vec<String>, LabError> {
+        let stopped: Vec<String> = std::thread::scope(|s| {
+            let jobs: Vec<_> = self
+                .nodes
+                .iter()
+                .map(|n| s.spawn(|| (n.name.clone(), self.signal(&n.name, Sig::Term))))
+                .collect();
+            jobs.into_iter()
+                .filter_map(|j| j.join().ok())
+                .filter_map(|(name, r)| matches!(r, Ok(Some(_))).then_some(name))
+                .collect()
+        });
+        if !keep {
+            std::fs::remove_dir_all(&self.dir).map_err(io("remove", &self.dir))?;
+        }
+        Ok(stopped)
+    }
+
+    /// The lab's instances as its cluster file lists them.
+    pub(crate) fn cluster(&self) -> Result<DsCluster, LabError> {
+        let inv = crate::engines::load_inventory(&self.cluster_file())
+            .map_err(|e| LabError::Failed(e.to_string()))?;
+        let nodes = nodes_of(&inv).map_err(LabError::Failed)?;
+        Ok(DsCluster::new(
+            &inv.file.cluster,
+            nodes,
+            Duration::from_secs(2),
+            Duration::from_secs(60),
+        ))
+    }
+
+    /// Starts every instance, makes node-1 the supplier of the others and waits (up to
+    /// `deadline`) until the group is healthy.
+    pub(crate) async fn up(&mut self, deadline: Duration) -> Result<DsCluster, LabError> {
+        for n in &self.nodes {
+            DsLab::start(self, &n.name)?;
+        }
+        let cl = self.cluster()?;
+        let failed = |e: crate::engine::ProcError| LabError::Failed(e.to_string());
+        let ldap = |e: crate::engines::openldap::LdapError| LabError::Failed(e.to_string());
+        let first = self.nodes[0].name.clone();
+        for (i, n) in cl.nodes.iter().enumerate() {
+            let mut s = cl.session(n.name()).await.map_err(failed)?;
+            let id = identity_dn(1);
+            if s.read(&id, &["1.1"]).await.map_err(ldap)?.is_none() {
+                let attrs = vec![
+                    (
+                        "objectClass".to_string(),
+                        ["top", "netscapeServer", "nsAccount"]
+                            .map(String::from)
+                            .into(),
+                    ),
+                    ("cn".to_string(), one("repl-1")),
+                    ("userPassword".to_string(), one(n.repl_password.expose())),
+                ];
+                s.add(&id, attrs).await.map_err(ldap)?;
+            }
+            let rdn = replica_dn(SUFFIX);
+            if s.read(&rdn, &["1.1"]).await.map_err(ldap)?.is_none() {
+                let (kind, flags, rid) = if i == 0 {
+                    ("3", "1", "1")
+                } else {
+                    ("2", "0", "65535")
+                };
+                let attrs = vec![
+                    (
+                        "objectClass".to_string(),
+                        ["top", "nsds5Replica"].map(String::from).into(),
+                    ),
+                    ("cn".to_string(), one("replica")),
+                    ("nsDS5ReplicaRoot".to_string(), one(SUFFIX)),
+                    ("nsDS5ReplicaType".to_string(), one(kind)),
+                    ("nsDS5Flags".to_string(), one(flags)),
+                    ("nsDS5ReplicaId".to_string(), one(rid)),
+                    ("nsDS5ReplicaBindDN".to_string(), one(id)),
+                ];
+                s.add(&rdn, attrs).await.map_err(ldap)?;
+            }
+            s.close().await;
+        }
+        for n in self.nodes.iter().skip(1) {
+            for step in [
+                DsAction::Agreement {
+                    from: first.clone(),
+                    to: n.name.clone(),
+                    rid: 1,
+                },
+                DsAction::Init {
+                    from: first.clone(),
+                    to: n.name.clone(),
+                },
+            ] {
+                if step.check(&cl).await.map_err(failed)? == crate::engine::Check::ToDo {
+                    step.apply(&cl).await.map_err(failed)?;
+                }
+                step.verify(&cl).await.map_err(failed)?;
+            }
+        }
+        poll::within(deadline, Duration::from_millis(50), || async {
+            let a = cl.probe().await.assess();
+            if a.healthy {
+                Break(())
+            } else {
+                Continue(a.problems)
+            }
+        })
+        .await
+        .map_err(|problems| {
+            LabError::Failed(format!(
+                "the 389ds lab was not healthy within {} s: {}",
+                deadline.as_secs(),
+                problems.join("; ")
+            ))
+        })?;
+        Ok(cl)
+    }
+}
+
+/// The 389ds lab as the registry knows it.
+pub(crate) const LAB: LabKind = LabKind {
+    state_file: STATE_FILE,
+    unavailable: missing_tools,
+    create: |dir: &Path, o: &LabOptions| Ok(Box::new(DsLab::create(dir, o.nodes)?)),
+    open: |dir: &Path| Ok(Box::new(DsLab::open(dir)?)),
+};
+
+impl Lab for DsLab {
+    fn kind(&self) -> &'static str {
+        super::KIND
+    }
+
+    fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn cluster_file(&self) -> PathBuf {
+        DsLab::cluster_file(self)
+    }
+
+    fn rows(&self) -> Vec<LabRow> {
+        self.nodes
+            .iter()
+            .map(|n| {
+                let pid = self.pid(&n.name);
+                LabRow {
+                    name: n.name.clone(),
+                    pid,
+                    state: pid.map_or(ProcState::Stopped, |p| {
+                        crate::lab::process::state(p, &self.config_dir(&n.name))
+                    }),
+                    url: n.url(),
+                }
+            })
+            .collect()
+    }
+
+    fn start(&mut self, node: &str) -> Result<u32, LabError> {
+        DsLab::start(self, node)
+    }
+
+    fn signal(&mut self, node: &str, sig: Sig) -> Result<Option<u32>, LabError> {
+        DsLab::signal(self, node, sig)
+    }
+
+    fn up(&mut self, deadline: Duration) -> BoxFuture<'_, Result<(), LabError>> {
+        Box::pin(async move { DsLab::up(self, deadline).await.map(drop) })
+    }
+
+    fn wait_up<'a>(
+        &'a self,
+        node: &'a str,
+        deadline: Duration,
+    ) -> BoxFuture<'a, Result<(), LabError>> {
+        Box::pin(async move {
+            let cl = self.cluster()?;
+            poll::within(deadline, Duration::from_millis(20), || async {
+                if self.pid(node).is_none() {
+                    return Break(Err(()));
+                }
+                match cl.session(node).await {
+                    Ok(s) => {
+                        s.close().await;
+                        Break(Ok(()))
+                    }
+                    Err(e) => Continue(e.to_string()),
+                }
+            })
+            .await
+            .map_err(|e| {
+                LabError::Failed(format!(
+                    "ns-slapd for {node} does not answer after {} s: {e}",
+                    deadline.as_secs()
+                ))
+            })?
+            .map_err(|()| {
+                LabError::Failed(format!(
+                    "ns-slapd for {node} exited after it started: see {}",
+                    self.errors_log(node).display()
+                ))
+            })
+        })
+    }
+
+    fn log_tails(&self) -> String {
+        self.nodes
+            .iter()
+            .map(|n| {
+                format!(
+                    "\n--- {} errors log: {}",
+                    n.name,
+                    self.errors_log(&n.name).display()
+                )
+            })
+            .collect()
+    }
+
+    fn hints(&self) -> String {
+        format!(
+            "try:\n  export DRCTL_CLUSTER={}\n  drctl status\n  drctl candidates\n  \
+             drctl lab kill node-1        # SIGKILL the supplier\n  \
+             drctl failover --dry-run\n  drctl lab down",
+            self.cluster_file().display()
+        )
+    }
+
+    fn down(self: Box<Self>, keep: bool) -> Result<Vec<String>, LabError> {
+        DsLab::down(*self, keep)
+    }
+}

@@ -1,0 +1,260 @@
+//! Ranking and the forced failover (`procedure.failover`), planned from one probe. The order is
+//! the lab's recipe (`shared/engine-labs/389ds/README.md` §4, §11) with the fence first:
+//!
+//! 1. every answering instance accepts updates only from the new supplier's identity, so the
+//!    lost supplier, if it comes back, is refused instead of pushing its writes;
+//! 2. the target read-only, promoted with a replica id never used in the group, restarted (the
+//!    changelog opens only then), writable again;
+//! 3. an agreement to every other answering consumer, and a total update of each one that
+//!    lacks a change of the old supplier the target holds;
+//! 4. verified: every answering consumer accepts the target and holds what it holds.
+//!
+//! An instance that did not answer is named; a rerun once it is back finishes it.
+
+use serde::Serialize;
+
+use super::assess::DsView;
+use super::state::{identity_rid, ReplicaKind};
+use super::steps::DsAction;
+use super::DsCluster;
+use crate::engine::{Plan, ProcError, Step};
+
+/// One instance ranked for promotion.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct DsCandidate {
+    pub(crate) name: String,
+    pub(crate) rank: Option<usize>,
+    pub(crate) role: Option<String>,
+    /// The newest CSN it holds, of any replica.
+    pub(crate) newest_csn: Option<String>,
+    pub(crate) reason: String,
+}
+
+/// Promotable answering consumers, most advanced first (newest CSN, then name); the others with
+/// why they are not candidates.
+pub(crate) fn rank(view: &DsView, supplier: Option<&str>) -> Vec<DsCandidate> {
+    let mut out: Vec<DsCandidate> = view
+        .nodes
+        .iter()
+        .map(|n| {
+            let r = n.state.as_ref().ok().and_then(|s| s.replica.as_ref());
+            let why_not = match (&n.state, r) {
+                (Err(_), _) => Some("does not answer".to_string()),
+                (Ok(_), None) => Some("replication is not enabled".into()),
+                _ if supplier == Some(n.name.as_str()) => Some("the current supplier".into()),
+                (_, Some(r)) if r.kind == ReplicaKind::Supplier => Some("an old supplier".into()),
+                _ if !n.promotable => Some("not promotable (cluster file)".into()),
+                _ => None,
+            };
+            DsCandidate {
+                name: n.name.clone(),
+                rank: None,
+                role: r.map(|r| format!("{:?}", r.kind).to_lowercase()),
+                newest_csn: r.and_then(|r| r.newest()).map(str::to_string),
+                reason: why_not.unwrap_or_default(),
+            }
+        })
+        .collect();
+    let best = out
+        .iter()
+        .filter(|c| c.reason.is_empty())
+        .filter_map(|c| c.newest_csn.clone())
+        .max();
+    for c in out.iter_mut().filter(|c| c.reason.is_empty()) {
+        c.reason = if c.newest_csn == best {
+            "most advanced".into()
+        } else {
+            "behind the most advanced".into()
+        };
+    }
+    out.sort_by(|a, b| {
+        let ok = |c: &DsCandidate| c.reason == "most advanced" || c.reason.starts_with("behind");
+        ok(b)
+            .cmp(&ok(a))
+            .then(b.newest_csn.cmp(&a.newest_csn))
+            .then(a.name.cmp(&b.name))
+    });
+    let mut next = 1;
+    for c in out.iter_mut() {
+        if c.reason == "most advanced" || c.reason.starts_with("behind") {
+            c.rank = Some(next);
+            next += 1;
+        }
+    }
+    out
+}
+
+/// A replica id no instance that answers has used or accepted: one above every id seen. A lost
+/// supplier's id is in the survivors' RUVs, so it is never taken again (a returning instance with
+/// that id would be accepted).
+fn fresh_rid(view: &DsView) -> u16 {
+    let mut seen = 0u16;
+    for s in view.nodes.iter().filter_map(|n| n.state.as_ref().ok()) {
+        if let Some(r) = &s.replica {
+            if r.rid != 65535 {
+                seen = seen.max(r.rid);
+            }
+            seen = seen.max(r.ruv.keys().copied().max().unwrap_or(0));
+            seen = seen.max(
+                r.bind_dns
+                    .iter()
+                    .filter_map(|d| identity_rid(d))
+                    .max()
+                    .unwrap_or(0),
+            );
+        }
+    }
+    seen + 1
+}
+
+/// The failover plan; `to`: the instance to promote (default: the most advanced candidate).
+pub(crate) fn failover(
+    cl: &DsCluster,
+    view: &DsView,
+    to: Option<&str>,
+) -> Result<Plan<DsAction>, ProcError> {
+    if let Some(t) = to {
+        cl.node(t)?;
+    }
+    let refuse = |m: String| Err(ProcError::refused(m).unchanged());
+    let a = view.assess();
+    let mut plan = Plan::new("389ds failover");
+    // The current supplier answers: a rerun finishes what is left around it; another target
+    // would make two suppliers.
+    let (target, rid) = match (&a.supplier, a.rid) {
+        (Some(sup), Some(rid)) => {
+            if let Some(t) = to.filter(|t| *t != sup) {
+                return refuse(format!(
+                    "the supplier {sup} answers: promoting {t} beside it would make two \
+                     suppliers; stop {sup} first if it must go (a 389ds switchover is not \
+                     automated yet)"
+                ));
+            }
+            (sup.clone(), rid)
+        }
+        _ => {
+            let ranked = rank(view, None);
+            let target =
+                match to {
+                    Some(t) => {
+                        let c = ranked
+                            .iter()
+                            .find(|c| c.name == t)
+                            .expect("every node is ranked");
+                        if c.rank.is_none() {
+                            return refuse(format!("{t} cannot be promoted: {}", c.reason));
+                        }
+                        t.to_string()
+                    }
+                    None => match ranked.iter().find(|c| c.rank == Some(1)) {
+                        Some(c) => c.name.clone(),
+                        None => return refuse(
+                            "no instance can be promoted: none answers as a promotable consumer"
+                                .into(),
+                        ),
+                    },
+                };
+            (target, fresh_rid(view))
+        }
+    };
+    // Nothing an answering consumer holds may be lost to the total update from the target.
+    for n in view.nodes.iter().filter(|n| n.name != target) {
+        let ahead = view.ahead_of(&n.name, &target);
+        let consumer = n
+            .state
+            .as_ref()
+            .ok()
+            .and_then(|s| s.kind())
+            .is_some_and(|k| k != ReplicaKind::Supplier);
+        if consumer && !ahead.is_empty() {
+            return refuse(format!(
+                "{} holds changes {target} lacks (replica id {}): promote {} instead, or wait \
+                 until {target} has them",
+                n.name,
+                ahead
+                    .iter()
+                    .map(u16::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                n.name
+            ));
+        }
+    }
+    let t = cl.node(&target)?;
+    if t.start_command.is_none() || t.stop_command.is_none() {
+        return refuse(format!(
+            "{target}: the cluster file gives no start_command and stop_command, and a promoted \
+             389ds instance opens its changelog only after a restart"
+        ));
+    }
+    plan.note(format!(
+        "{target} becomes the supplier with replica id {rid}; the consumers accept only its \
+         identity from now on"
+    ));
+    let answering: Vec<&str> = view
+        .nodes
+        .iter()
+        .filter(|n| n.state.as_ref().is_ok_and(|s| s.replica.is_some()))
+        .filter(|n| !a.stale_suppliers.contains(&n.name) || n.name == target)
+        .map(|n| n.name.as_str())
+        .collect();
+    for n in view.nodes.iter().filter(|n| n.state.is_err()) {
+        plan.note(format!(
+            "{} does not answer: it is left out; rerun the failover once it is back",
+            n.name
+        ));
+    }
+    for s in a.stale_suppliers.iter().filter(|s| **s != target) {
+        plan.note(format!(
+            "{s} answers as an old supplier: the consumers will refuse its updates; stop it"
+        ));
+    }
+    for n in &answering {
+        plan.step(Step::new(DsAction::Accept {
+            node: n.to_string(),
+            rid,
+        }));
+    }
+    // A consumer left read-only by a stopped run refuses replicated updates too (pitfall 14).
+    for n in answering.iter().filter(|n| **n != target) {
+        if view.state(n).is_some_and(|s| s.read_only) {
+            plan.step(Step::new(DsAction::Thaw {
+                node: n.to_string(),
+            }));
+        }
+    }
+    plan.step(Step::new(DsAction::Freeze {
+        node: target.clone(),
+        rid,
+    }));
+    plan.step(
+        Step::new(DsAction::Promote {
+            node: target.clone(),
+            rid,
+        })
+        .point_of_no_return(),
+    );
+    plan.step(Step::new(DsAction::Restart {
+        node: target.clone(),
+        rid,
+    }));
+    plan.step(Step::new(DsAction::Thaw {
+        node: target.clone(),
+    }));
+    for n in answering.iter().filter(|n| **n != target) {
+        plan.step(Step::new(DsAction::Agreement {
+            from: target.clone(),
+            to: n.to_string(),
+            rid,
+        }));
+        plan.step(Step::new(DsAction::Init {
+            from: target.clone(),
+            to: n.to_string(),
+        }));
+    }
+    plan.step(Step::new(DsAction::Converged {
+        supplier: target,
+        rid,
+    }));
+    Ok(plan)
+}

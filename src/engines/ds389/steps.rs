@@ -1,0 +1,482 @@
+//! The steps 389ds procedures are made of: each an LDAP change to `cn=config` (or a restart by
+//! the cluster file's host commands, or a wait) that knows from a fresh probe whether it is
+//! done, how to do it and how to prove it took effect. Serializable for reports and journals;
+//! never carries a credential (the replication password is read from the cluster at apply time).
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use ldap3::Mod;
+use serde::Serialize;
+
+use super::assess::port_of;
+use super::state::{identity_dn, one, replica_dn, DsState};
+use super::DsCluster;
+use crate::engine::{check_holds, verify_holds, Act, Check, ProcError};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub(crate) enum DsAction {
+    /// `node` accepts replicated updates only from the identity of replica `rid`
+    /// (`cn=repl-RID,cn=config`, added with the replication password if missing): the fence
+    /// that keeps an old supplier's updates out.
+    Accept { node: String, rid: u16 },
+    /// The backend read-only (pitfall 10: no write may land between the promotion and the
+    /// restart that opens the changelog); already done once `node` is the writable supplier.
+    Freeze { node: String, rid: u16 },
+    /// The backend writable again.
+    Thaw { node: String },
+    /// The replica entry of a supplier with replica id `rid`, and client writes taken.
+    Promote { node: String, rid: u16 },
+    /// A clean stop and a start by the host commands, so the promoted server opens its
+    /// changelog; needed while `node` is still read-only.
+    Restart { node: String, rid: u16 },
+    /// An enabled agreement from the supplier `from` to `to`.
+    Agreement { from: String, to: String, rid: u16 },
+    /// A total update of `to` from `from`, needed while `to` lacks a change of an older
+    /// replica that `from` holds (incremental updates cannot bring it: pitfall 2, 17).
+    Init { from: String, to: String },
+    /// Every answering consumer accepts `supplier`, is fed by it and holds what it holds.
+    Converged { supplier: String, rid: u16 },
+}
+
+impl DsAction {
+    async fn state(cl: &DsCluster, node: &str) -> Result<DsState, ProcError> {
+        let n = cl.node(node)?;
+        let mut s = cl.session(node).await?;
+        let st = super::state::read_state(&mut s, &n.ldap.suffix)
+            .await
+            .map_err(|e| ProcError::failed(e.to_string()));
+        s.close().await;
+        st
+    }
+
+    /// Ok(Ok(note)) when the step holds; Ok(Err(why)) when not yet.
+    async fn holds(&self, cl: &DsCluster) -> Result<Result<String, String>, ProcError> {
+        match self {
+            DsAction::Accept { node, rid } => {
+                let s = Self::state(cl, node).await?;
+                let want = identity_dn(*rid);
+                let bind = s.replica.map(|r| r.bind_dns).unwrap_or_default();
+                Ok(if bind == [want.clone()] {
+                    Ok(format!("{node} accepts only {want}"))
+                } else {
+                    Err(format!("{node} accepts {}", bind.join(", ")))
+                })
+            }
+            DsAction::Freeze { node, rid } => {
+                let s = Self::state(cl, node).await?;
+                Ok(if promoted(&s, *rid) {
+                    Ok(format!("{node} is the writable supplier already"))
+                } else if s.read_only {
+                    Ok(format!("{node} is read-only"))
+                } else {
+                    Err(format!("{node} takes writes"))
+                })
+            }
+            DsAction::Thaw { node } => {
+                let s = Self::state(cl, node).await?;
+                Ok(if s.read_only {
+                    Err(format!("{node} is read-only"))
+                } else {
+                    Ok(format!("{node} is writable"))
+                })
+            }
+            DsAction::Promote { node, rid } => {
+                let s = Self::state(cl, node).await?;
+                let r = s.replica.as_ref();
+                Ok(if s.is_supplier() && r.is_some_and(|r| r.rid == *rid) {
+                    Ok(format!("{node} is a supplier with replica id {rid}"))
+                } else {
+                    Err(format!(
+                        "{node} is a {} with replica id {}",
+                        r.map(|r| format!("{:?}", r.kind).to_lowercase())
+                            .unwrap_or_else(|| "server without replication".into()),
+                        r.map(|r| r.rid).unwrap_or_default()
+                    ))
+                })
+            }
+            DsAction::Restart { node, rid } => {
+                let s = Self::state(cl, node).await?;
+                Ok(if promoted(&s, *rid) {
+                    Ok(format!("{node} is the writable supplier"))
+                } else {
+                    Err(format!("{node} waits for the restart of its promotion"))
+                })
+            }
+            DsAction::Agreement { from, to, .. } => {
+                let s = Self::state(cl, from).await?;
+                let port = port_of(&cl.node(to)?.ldap.url);
+                Ok(match s.agreement_to(port) {
+                    Some(a) if a.enabled => Ok(format!("{from} feeds {to} ({})", a.cn)),
+                    Some(a) => Err(format!("agreement {} is disabled", a.cn)),
+                    None => Err(format!("{from} has no agreement to {to}")),
+                })
+            }
+            DsAction::Init { from, to } => {
+                let sup = Self::state(cl, from).await?;
+                let port = port_of(&cl.node(to)?.ldap.url);
+                if sup.agreement_to(port).is_some_and(|a| a.init_running) {
+                    return Ok(Err(format!("a total update of {to} runs")));
+                }
+                let con = Self::state(cl, to).await?;
+                let generation =
+                    |s: &DsState| s.replica.as_ref().and_then(|r| r.generation.clone());
+                if generation(&con) != generation(&sup) {
+                    return Ok(Err(format!(
+                        "{to} holds another database generation than {from}"
+                    )));
+                }
+                let lacks = lacking(&sup, &con);
+                Ok(if lacks.is_empty() {
+                    Ok(format!(
+                        "{to} holds every change {from} holds of older replicas"
+                    ))
+                } else {
+                    Err(format!("{to} lacks changes of replica id {}", join(&lacks)))
+                })
+            }
+            DsAction::Converged { supplier, rid } => converged(cl, supplier, *rid).await,
+        }
+    }
+
+    async fn run(&self, cl: &DsCluster) -> Result<Option<String>, ProcError> {
+        let fail = |e: crate::engines::openldap::LdapError| ProcError::failed(e.to_string());
+        match self {
+            DsAction::Accept { node, rid } => {
+                let n = cl.node(node)?;
+                let mut s = cl.session(node).await?;
+                let id = identity_dn(*rid);
+                if s.read(&id, &["1.1"]).await.map_err(fail)?.is_none() {
+                    let attrs = vec![
+                        (
+                            "objectClass".to_string(),
+                            HashSet::from(["top", "netscapeServer", "nsAccount"].map(String::from)),
+                        ),
+                        ("cn".to_string(), one(format!("repl-{rid}"))),
+                        ("userPassword".to_string(), one(n.repl_password.expose())),
+                    ];
+                    s.add(&id, attrs).await.map_err(fail)?;
+                }
+                s.modify(
+                    &replica_dn(&n.ldap.suffix),
+                    vec![Mod::Replace("nsDS5ReplicaBindDN".into(), one(id))],
+                )
+                .await
+                .map_err(fail)?;
+                s.close().await;
+                Ok(None)
+            }
+            DsAction::Freeze { node, .. } => set_read_only(cl, node, true).await,
+            DsAction::Thaw { node } => set_read_only(cl, node, false).await,
+            DsAction::Promote { node, rid } => {
+                let n = cl.node(node)?;
+                let mut s = cl.session(node).await?;
+                s.modify(
+                    &replica_dn(&n.ldap.suffix),
+                    vec![
+                        Mod::Replace("nsDS5ReplicaType".into(), one("3")),
+                        Mod::Replace("nsDS5Flags".into(), one("1")),
+                        Mod::Replace("nsDS5ReplicaId".into(), one(rid.to_string())),
+                    ],
+                )
+                .await
+                .map_err(fail)?;
+                s.close().await;
+                Ok(None)
+            }
+            DsAction::Restart { node, .. } => {
+                let n = cl.node(node)?;
+                let (Some(stop), Some(start)) = (&n.stop_command, &n.start_command) else {
+                    return Err(ProcError::refused(format!(
+                        "{node}: the cluster file gives no stop_command and start_command"
+                    )));
+                };
+                let bound = Duration::from_secs(60).max(cl.step_timeout);
+                let host = crate::engines::etcd::rejoin::host;
+                host(&format!("{node}: stop_command"), stop, &[], bound).await?;
+                host(&format!("{node}: start_command"), start, &[], bound).await?;
+                Ok(Some(format!("{node} restarted")))
+            }
+            DsAction::Agreement { from, to, rid } => {
+                let f = cl.node(from)?;
+                let t = cl.node(to)?;
+                let port = port_of(&t.ldap.url);
+                let mut s = cl.session(from).await?;
+                let st = super::state::read_state(&mut s, &f.ldap.suffix)
+                    .await
+                    .map_err(fail)?;
+                let base = replica_dn(&f.ldap.suffix);
+                if let Some(a) = st.agreement_to(port) {
+                    s.modify(
+                        &format!("cn={},{base}", a.cn),
+                        vec![Mod::Replace("nsds5ReplicaEnabled".into(), one("on"))],
+                    )
+                    .await
+                    .map_err(fail)?;
+                } else {
+                    let host = url::Url::parse(&t.ldap.url)
+                        .ok()
+                        .and_then(|u| u.host_str().map(str::to_string))
+                        .unwrap_or_else(|| "127.0.0.1".into());
+                    let cn = format!("{from}-to-{to}");
+                    let attr = |k: &str, v: String| (k.to_string(), one(v));
+                    let attrs = vec![
+                        (
+                            "objectClass".to_string(),
+                            HashSet::from(["top", "nsds5replicationagreement"].map(String::from)),
+                        ),
+                        attr("cn", cn.clone()),
+                        attr("nsDS5ReplicaRoot", f.ldap.suffix.clone()),
+                        attr("nsDS5ReplicaHost", host),
+                        attr("nsDS5ReplicaPort", port.to_string()),
+                        attr("nsDS5ReplicaBindDN", identity_dn(*rid)),
+                        attr("nsDS5ReplicaBindMethod", "SIMPLE".into()),
+                        attr("nsDS5ReplicaTransportInfo", "LDAP".into()),
+                        attr("nsDS5ReplicaCredentials", f.repl_password.expose().into()),
+                        // Pitfall 7: the default flow control makes a total update 4x slower.
+                        attr("nsds5ReplicaFlowControlWindow", "20000".into()),
+                        attr("nsds5ReplicaFlowControlPause", "100".into()),
+                    ];
+                    s.add(&format!("cn={cn},{base}"), attrs)
+                        .await
+                        .map_err(fail)?;
+                }
+                s.close().await;
+                Ok(None)
+            }
+            DsAction::Init { from, to } => {
+                let f = cl.node(from)?;
+                let port = port_of(&cl.node(to)?.ldap.url);
+                let mut s = cl.session(from).await?;
+                let st = super::state::read_state(&mut s, &f.ldap.suffix)
+                    .await
+                    .map_err(fail)?;
+                let a = st
+                    .agreement_to(port)
+                    .ok_or_else(|| ProcError::failed(format!("{from} has no agreement to {to}")))?;
+                if !a.init_running {
+                    s.modify(
+                        &format!("cn={},{}", a.cn, replica_dn(&f.ldap.suffix)),
+                        vec![Mod::Replace(
+                            "nsds5BeginReplicaRefresh".into(),
+                            one("start"),
+                        )],
+                    )
+                    .await
+                    .map_err(fail)?;
+                }
+                s.close().await;
+                Ok(None)
+            }
+            DsAction::Converged { .. } => Ok(None),
+        }
+    }
+
+    /// After an `Init`: the total update ended, and ended well (pitfall 8: the status text of
+    /// an earlier update stays until the new one reports, so the end is the attribute's going).
+    async fn init_result(&self, cl: &DsCluster) -> Result<Result<String, String>, ProcError> {
+        let DsAction::Init { from, to } = self else {
+            return self.holds(cl).await;
+        };
+        let sup = Self::state(cl, from).await?;
+        let port = port_of(&cl.node(to)?.ldap.url);
+        let Some(a) = sup.agreement_to(port) else {
+            return Err(ProcError::failed(format!(
+                "{from} has no agreement to {to}"
+            )));
+        };
+        if a.init_running {
+            return Ok(Err(format!("the total update of {to} runs")));
+        }
+        // An error text may be the last update's until this one reports: waited on, and named
+        // when the wait ends.
+        if !a.init_status.contains("succeeded") {
+            return Ok(Err(format!(
+                "the total update of {to} from {from} says: {}",
+                if a.init_status.is_empty() {
+                    "nothing yet"
+                } else {
+                    &a.init_status
+                }
+            )));
+        }
+        self.holds(cl).await
+    }
+}
+
+/// `node` is the supplier with replica id `rid` and takes writes: its promotion is complete.
+fn promoted(s: &DsState, rid: u16) -> bool {
+    s.is_supplier() && s.replica.as_ref().is_some_and(|r| r.rid == rid) && !s.read_only
+}
+
+/// The replica ids (other than the supplier's own) whose newest change `sup` holds and `con`
+/// does not.
+fn lacking(sup: &DsState, con: &DsState) -> Vec<u16> {
+    let (Some(rs), Some(rc)) = (&sup.replica, &con.replica) else {
+        return Vec::new();
+    };
+    rs.ruv
+        .iter()
+        .filter(|(rid, e)| {
+            **rid != rs.rid
+                && e.max
+                    .as_deref()
+                    .is_some_and(|m| rc.max(**rid).is_none_or(|o| o < m))
+        })
+        .map(|(rid, _)| *rid)
+        .collect()
+}
+
+fn join(rids: &[u16]) -> String {
+    rids.iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn set_read_only(cl: &DsCluster, node: &str, on: bool) -> Result<Option<String>, ProcError> {
+    let n = cl.node(node)?;
+    let fail = |e: crate::engines::openldap::LdapError| ProcError::failed(e.to_string());
+    let mut s = cl.session(node).await?;
+    let be = super::state::backend_dn(&mut s, &n.ldap.suffix)
+        .await
+        .map_err(fail)?;
+    s.modify(
+        &be,
+        vec![Mod::Replace(
+            "nsslapd-readonly".into(),
+            one(if on { "on" } else { "off" }),
+        )],
+    )
+    .await
+    .map_err(fail)?;
+    s.close().await;
+    Ok(None)
+}
+
+/// Every answering instance but the supplier accepts it, is fed by an agreement that is not
+/// failing, and holds what the supplier holds: the older replicas' changes, and the supplier's
+/// own as its agreement replayed them (pitfall 16: not the consumer's RUV).
+async fn converged(
+    cl: &DsCluster,
+    supplier: &str,
+    rid: u16,
+) -> Result<Result<String, String>, ProcError> {
+    let view = cl.probe().await;
+    let Some(sup) = view.state(supplier) else {
+        return Ok(Err(format!("{supplier} does not answer")));
+    };
+    if !promoted(sup, rid) {
+        return Ok(Err(format!(
+            "{supplier} is not the writable supplier {rid}"
+        )));
+    }
+    let head = sup
+        .replica
+        .as_ref()
+        .and_then(|r| r.max(rid))
+        .map(str::to_string);
+    let mut behind = Vec::new();
+    let mut fed = 0;
+    for n in view.nodes.iter().filter(|n| n.name != supplier) {
+        // An old supplier is no consumer to wait for: status names it, its updates are refused.
+        let Some(s) = n.state.as_ref().ok().filter(|s| !s.is_supplier()) else {
+            continue;
+        };
+        let Some(a) = sup.agreement_to(n.port) else {
+            behind.push(format!("{}: no agreement from {supplier}", n.name));
+            continue;
+        };
+        if s.replica
+            .as_ref()
+            .is_none_or(|r| r.bind_dns != [identity_dn(rid)])
+        {
+            behind.push(format!("{}: does not accept {supplier}", n.name));
+        } else if a.init_running {
+            behind.push(format!("{}: a total update runs", n.name));
+        } else if s.replica.as_ref().map(|r| &r.generation)
+            != sup.replica.as_ref().map(|r| &r.generation)
+        {
+            behind.push(format!("{}: another database generation", n.name));
+        } else if !lacking(sup, s).is_empty() {
+            behind.push(format!(
+                "{}: lacks changes of replica id {}",
+                n.name,
+                join(&lacking(sup, s))
+            ));
+        } else if head.is_some() && a.max_csn != head {
+            behind.push(format!(
+                "{}: replayed {} of {}",
+                n.name,
+                a.max_csn.as_deref().unwrap_or("nothing"),
+                head.as_deref().unwrap_or_default()
+            ));
+        } else {
+            fed += 1;
+        }
+    }
+    Ok(if behind.is_empty() {
+        Ok(format!(
+            "{fed} answering consumer(s) accept {supplier} and hold what it holds"
+        ))
+    } else {
+        Err(behind.join("; "))
+    })
+}
+
+impl Act for DsAction {
+    type Ctx = DsCluster;
+    fn describe(&self) -> String {
+        match self {
+            DsAction::Accept { node, rid } => {
+                format!(
+                    "make {node} accept updates only from replica id {rid} ({})",
+                    identity_dn(*rid)
+                )
+            }
+            DsAction::Freeze { node, .. } => format!("make {node}'s backend read-only"),
+            DsAction::Thaw { node } => format!("make {node}'s backend writable"),
+            DsAction::Promote { node, rid } => {
+                format!("promote {node} to supplier with replica id {rid}")
+            }
+            DsAction::Restart { node, .. } => {
+                format!("restart {node} so that it opens its changelog")
+            }
+            DsAction::Agreement { from, to, .. } => {
+                format!("make {from} replicate to {to} (agreement {from}-to-{to})")
+            }
+            DsAction::Init { from, to } => format!("re-initialize {to} from {from} (total update)"),
+            DsAction::Converged { supplier, .. } => format!(
+                "verify every answering consumer accepts {supplier} and holds what it holds"
+            ),
+        }
+    }
+    fn changes(&self) -> bool {
+        !matches!(self, DsAction::Converged { .. })
+    }
+    async fn check(&self, cl: &DsCluster) -> Result<Check, ProcError> {
+        check_holds(self.holds(cl).await)
+    }
+    async fn apply(&self, cl: &DsCluster) -> Result<Option<String>, ProcError> {
+        self.run(cl).await
+    }
+    async fn verify(&self, cl: &DsCluster) -> Result<Option<String>, ProcError> {
+        match self {
+            // Answers again: its promotion ends with the Thaw that follows.
+            DsAction::Restart { node, .. } => {
+                verify_holds(cl.step_timeout, self.describe(), || async {
+                    Ok(match Self::state(cl, node).await {
+                        Ok(_) => Ok(format!("{node} answers")),
+                        Err(e) => Err(e.to_string()),
+                    })
+                })
+                .await
+            }
+            DsAction::Init { .. } => {
+                verify_holds(cl.step_timeout, self.describe(), || self.init_result(cl)).await
+            }
+            _ => verify_holds(cl.step_timeout, self.describe(), || self.holds(cl)).await,
+        }
+    }
+}
