@@ -99,7 +99,7 @@ fn unknown_kinds_and_fields_are_named_with_their_place() {
         ),
         (
             "cluster: x\nnodes:\n- {name: a, url: 'https://h:1'}\n- {name: b, kind: skeleton, url: 'https://h:2', bind_dn: 'cn=x'}\n",
-            "nodes[1].bind_dn: only for `kind: openldap` nodes",
+            "nodes[1].bind_dn: only for `kind: openldap` or `kind: 389ds` nodes",
         ),
         (
             "cluster: x\nnodes:\n- {name: a, kind: skeleton, url: 'https://h:1', colour: red}\n",
