@@ -1,7 +1,7 @@
 //! 389 Directory Server instances on real ns-slapd (`drctl lab up --kind 389ds`), driven through
 //! the real drctl binary: status after a SIGKILL of the supplier, the forced failover (dry run,
-//! refusals, run, rerun) with every acknowledged write kept, and the old supplier that comes back
-//! refused by every consumer. One lab for the whole sequence (each instance costs seconds).
+//! refusals, run, rerun) with every acknowledged write kept, the old supplier that comes back
+//! refused by every consumer, and its demotion with what only it held exported. One lab for the whole sequence (each instance costs seconds).
 //! Skipped, saying why, where 389-ds-base is not installed.
 
 use std::path::Path;
@@ -159,6 +159,52 @@ fn ds389_failover_keeps_every_write_and_the_old_supplier_is_refused() {
     // The old supplier comes back with its agreements and takes a write: every consumer
     // refuses its updates, status names it, and the write reaches no one.
     ds389_old_supplier_that_returns_is_refused_by_every_consumer(&lab, &u1, &u2, &u3);
+
+    // Its demotion: a dry run changes nothing; the run exports what only it holds (the write
+    // it took, named), makes it a consumer of node-2 and re-initializes it; a rerun is done.
+    lab.ok(&["demote", "node-1", "--dry-run"]);
+    assert_eq!(node(&lab.status(), "node-1")["role"], "supplier");
+    let export = lab.cwd().join("node-1.ldif");
+    let r = lab
+        .ok(&[
+            "demote",
+            "node-1",
+            "--export",
+            export.to_str().unwrap(),
+            "--yes",
+            "--json",
+        ])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let ldif = std::fs::read_to_string(&export).unwrap();
+    assert!(
+        ldif.contains("dn: uid=split-brain,dc=drlab,dc=test\nchangetype: add"),
+        "{ldif}"
+    );
+    assert!(
+        !ldif.contains("uid=marker"),
+        "exported a write node-2 has: {ldif}"
+    );
+    let s = wait_for("a healthy group after the demotion", DEADLINE, || {
+        let s = lab.run(&["status", "--json"]).json();
+        (s["healthy"] == true).then_some(s)
+    });
+    assert_eq!(node(&s, "node-1")["role"], "consumer", "{s}");
+    assert!(
+        !has(&lab, &u1, "split-brain"),
+        "node-1 kept its divergent write"
+    );
+    assert!(
+        has(&lab, &u1, "marker"),
+        "node-1 was not re-initialized from node-2"
+    );
+    lab.run(&["status"]).stdout_has("healthy");
+    let r = lab.ok(&["demote", "node-1", "--yes", "--json"]).json();
+    assert_eq!(r["outcome"], "already done", "{r}");
+    assert!(add(&lab, &u2, "after-demote"));
+    wait_for("a write on node-2 to reach node-1", DEADLINE, || {
+        has(&lab, &u1, "after-demote").then_some(())
+    });
     lab.ok(&["lab", "down"]);
 }
 

@@ -128,9 +128,8 @@ impl DsView {
             if stale.contains(&n.name) && current.is_some() {
                 problems.push(format!(
                     "{}: an old supplier (replica id {rid}) is back: the consumers refuse its \
-                     updates, and the writes it takes go nowhere → stop it (a 389ds demote is not \
-                     automated yet)",
-                    n.name
+                     updates, and the writes it takes go nowhere → drctl demote {}",
+                    n.name, n.name
                 ));
             }
         }

@@ -201,6 +201,19 @@ async fn run(
                     .map_err(|e| fail(format!("writes before the run: {e}")))?;
                 settle(&cl, &acks).await?;
             }
+            Inject::Runbook { name, vars } => {
+                let run_cl = Cluster::new(&cl.name, &[], "drill", DEADLINE);
+                let r = crate::runbook::run_bundled(name, vars, run_cl, &settings())
+                    .await
+                    .map_err(fail)?;
+                if !r.ok() {
+                    return Err(fail(format!(
+                        "inject runbook {name}: {} ({})",
+                        r.outcome,
+                        r.error.unwrap_or_default()
+                    )));
+                }
+            }
             other => {
                 return Err(fail(format!(
                     "{} is not a fault a 389ds drill can inject",

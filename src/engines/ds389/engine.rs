@@ -24,6 +24,7 @@ pub(super) const VERBS: &[Verb] = &[
     Verb::Check,
     Verb::Candidates,
     Verb::Failover,
+    Verb::Demote,
     Verb::WaitConverged,
 ];
 
@@ -113,6 +114,15 @@ impl Engine for Ds389 {
                     ("export_dir", a("export_dir")),
                 ],
             )),
+            Verb::Demote => Ok(Front::new(
+                verb,
+                "demote-old-primary",
+                &[
+                    ("node", a("node")),
+                    ("to", a("to")),
+                    ("export", a("export")),
+                ],
+            )),
             other => Err(crate::engine::unsupported(KIND, other)),
         }
     }
@@ -129,7 +139,7 @@ impl Engine for Ds389 {
         Box::pin(async move {
             let mut cl = self.cluster(env.step_timeout);
             cl.run_id = env.run_id.clone();
-            super::runbook::plan(args, Arc::new(cl)).await
+            super::runbook::plan(args, Arc::new(cl), &env.export_dir).await
         })
     }
 

@@ -11,6 +11,7 @@
 //! pushing the writes it alone holds into the new topology.
 
 mod assess;
+mod demote;
 pub(crate) mod drill;
 mod engine;
 pub(crate) mod lab;

@@ -1,4 +1,5 @@
-//! The runbook steps 389ds plans itself: `procedure.failover`, `assert.reachable`,
+//! The runbook steps 389ds plans itself: `procedure.failover`, `procedure.demote`,
+//! `assert.reachable`,
 //! `assert.unreachable`, `assert.primary-is` (the supplier) and `wait.caught-up`, each built
 //! from a fresh probe by the same planner `drctl failover` runs. The parameter names are every
 //! engine's (`to`, `node`, `primary`).
@@ -13,6 +14,7 @@ use crate::engine::{bind, Args, EnginePlan, Plan, ProcError, Step};
 /// The steps this engine plans.
 pub(super) const STEPS: &[&str] = &[
     "procedure.failover",
+    "procedure.demote",
     "assert.reachable",
     "assert.unreachable",
     "assert.primary-is",
@@ -20,7 +22,11 @@ pub(super) const STEPS: &[&str] = &[
 ];
 
 /// Builds the plan of a step from a fresh probe.
-pub(super) async fn plan(a: &Args<'_>, cl: Arc<DsCluster>) -> Result<EnginePlan, ProcError> {
+pub(super) async fn plan(
+    a: &Args<'_>,
+    cl: Arc<DsCluster>,
+    export_dir: &std::path::Path,
+) -> Result<EnginePlan, ProcError> {
     let view = cl.probe().await;
     let asm = view.assess();
     let mut outputs = BTreeMap::new();
@@ -41,6 +47,17 @@ pub(super) async fn plan(a: &Args<'_>, cl: Arc<DsCluster>) -> Result<EnginePlan,
             });
             outputs.extend(target.map(|t| ("target".to_string(), t)));
             p
+        }
+        "procedure.demote" => {
+            let path = a.opt("export").map(std::path::PathBuf::from);
+            super::demote::plan(
+                &cl,
+                &view,
+                &a.str("node")?,
+                a.opt("to").as_deref(),
+                path,
+                export_dir,
+            )?
         }
         "wait.caught-up" => {
             let sup = match a.opt("primary") {

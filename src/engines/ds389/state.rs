@@ -39,6 +39,9 @@ pub(crate) struct Replica {
     pub(crate) bind_dns: Vec<String>,
     pub(crate) generation: Option<String>,
     pub(crate) ruv: BTreeMap<u16, RuvElement>,
+    /// The replica id of the CSN generator (`nsState`'s first two bytes, little endian): a
+    /// demoted server keeps its old id there until a clean restart (pitfall 12).
+    pub(crate) state_rid: Option<u16>,
 }
 
 impl Replica {
@@ -174,6 +177,22 @@ fn ruv_element(v: &str) -> Option<(u16, RuvElement)> {
     ))
 }
 
+/// `nsState`, binary (ldap3 puts a value that is not UTF-8 in `bin_attrs`, one that is in
+/// `attrs`).
+fn state_bytes(e: &SearchEntry) -> Option<Vec<u8>> {
+    let find = |k: &String| k.eq_ignore_ascii_case("nsState");
+    e.bin_attrs
+        .iter()
+        .find(|(k, _)| find(k))
+        .and_then(|(_, v)| v.first().cloned())
+        .or_else(|| {
+            e.attrs
+                .iter()
+                .find(|(k, _)| find(k))
+                .and_then(|(_, v)| v.first().map(|s| s.as_bytes().to_vec()))
+        })
+}
+
 fn replica_of(e: &SearchEntry) -> Replica {
     let num = |a: &str| first(e, a).and_then(|v| v.trim().parse::<u32>().ok());
     let kind = match (num("nsDS5ReplicaType"), num("nsDS5Flags")) {
@@ -194,6 +213,9 @@ fn replica_of(e: &SearchEntry) -> Replica {
             .find_map(|v| v.strip_prefix("{replicageneration} "))
             .map(str::to_string),
         ruv: ruv.iter().filter_map(|v| ruv_element(v)).collect(),
+        state_rid: state_bytes(e)
+            .filter(|b| b.len() >= 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]])),
     }
 }
 
@@ -216,6 +238,7 @@ pub(crate) async fn read_state(s: &mut Session, suffix: &str) -> Result<DsState,
                 "nsDS5ReplicaId",
                 "nsDS5ReplicaBindDN",
                 "nsds50ruv",
+                "nsState",
             ],
         )
         .await?

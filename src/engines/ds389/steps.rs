@@ -4,13 +4,14 @@
 //! never carries a credential (the replication password is read from the cluster at apply time).
 
 use std::collections::HashSet;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use ldap3::Mod;
 use serde::Serialize;
 
 use super::assess::port_of;
-use super::state::{identity_dn, one, replica_dn, DsState};
+use super::state::{identity_dn, mapping_tree_dn, one, replica_dn, DsState, ReplicaKind};
 use super::DsCluster;
 use crate::engine::{check_holds, verify_holds, Act, Check, ProcError};
 
@@ -38,10 +39,26 @@ pub(crate) enum DsAction {
     Init { from: String, to: String },
     /// Every answering consumer accepts `supplier`, is fed by it and holds what it holds.
     Converged { supplier: String, rid: u16 },
+    /// Client writes to `node` referred to `to` (`nsslapd-state: referral on update`).
+    Refer { node: String, to: String },
+    /// What `node` holds that `supplier` lacks, written to `path` as LDIF, each entry named.
+    Export {
+        node: String,
+        supplier: String,
+        path: PathBuf,
+    },
+    /// Every agreement of `node` deleted (before its demotion: pitfall 11).
+    DropAgreements { node: String },
+    /// The replica entry of a consumer accepting only replica `rid`'s identity (a plain
+    /// modify: `dsconf replication demote` would start a CleanAllRUV).
+    Demote { node: String, rid: u16 },
+    /// A clean restart of a demoted `node`, so its CSN generator forgets its old replica id
+    /// (pitfall 12: a crash before that turns replication off at the next start).
+    Settle { node: String },
 }
 
 impl DsAction {
-    async fn state(cl: &DsCluster, node: &str) -> Result<DsState, ProcError> {
+    pub(crate) async fn state(cl: &DsCluster, node: &str) -> Result<DsState, ProcError> {
         let n = cl.node(node)?;
         let mut s = cl.session(node).await?;
         let st = super::state::read_state(&mut s, &n.ldap.suffix)
@@ -58,6 +75,9 @@ impl DsAction {
                 let s = Self::state(cl, node).await?;
                 let want = identity_dn(*rid);
                 let bind = s.replica.map(|r| r.bind_dns).unwrap_or_default();
+                if !has_identity(cl, node, *rid).await? {
+                    return Ok(Err(format!("{node} has no entry {want}")));
+                }
                 Ok(if bind == [want.clone()] {
                     Ok(format!("{node} accepts only {want}"))
                 } else {
@@ -127,6 +147,13 @@ impl DsAction {
                         "{to} holds another database generation than {from}"
                     )));
                 }
+                let extra = ahead(&con, &sup);
+                if !extra.is_empty() {
+                    return Ok(Err(format!(
+                        "{to} holds changes of replica id {} that {from} lacks",
+                        join(&extra)
+                    )));
+                }
                 let lacks = lacking(&sup, &con);
                 Ok(if lacks.is_empty() {
                     Ok(format!(
@@ -137,6 +164,58 @@ impl DsAction {
                 })
             }
             DsAction::Converged { supplier, rid } => converged(cl, supplier, *rid).await,
+            DsAction::Refer { node, .. } => {
+                let s = Self::state(cl, node).await?;
+                Ok(if s.mapping_state == "referral on update" {
+                    Ok(format!("{node} refers client writes"))
+                } else {
+                    Err(format!("{node}'s suffix is in state {}", s.mapping_state))
+                })
+            }
+            DsAction::Export {
+                node,
+                supplier,
+                path,
+            } => {
+                let d = super::demote::divergent(cl, node, supplier).await?;
+                if d.is_empty() {
+                    return Ok(Ok(format!("{node} holds nothing {supplier} lacks")));
+                }
+                let text = super::demote::to_ldif(node, supplier, &d);
+                Ok(if std::fs::read(path).is_ok_and(|b| b == text.as_bytes()) {
+                    Ok(exported(&d, path))
+                } else {
+                    Err(format!("{} change(s) not exported", d.len()))
+                })
+            }
+            DsAction::DropAgreements { node } => {
+                let s = Self::state(cl, node).await?;
+                Ok(if s.agreements.is_empty() {
+                    Ok(format!("{node} has no agreement"))
+                } else {
+                    Err(format!("{node} has {} agreement(s)", s.agreements.len()))
+                })
+            }
+            DsAction::Demote { node, rid } => {
+                let s = Self::state(cl, node).await?;
+                let ok = s.replica.as_ref().is_some_and(|r| {
+                    r.kind == ReplicaKind::Consumer && r.bind_dns == [identity_dn(*rid)]
+                }) && has_identity(cl, node, *rid).await?;
+                Ok(if ok {
+                    Ok(format!("{node} is a consumer accepting replica id {rid}"))
+                } else {
+                    Err(format!("{node} is no consumer of replica id {rid}"))
+                })
+            }
+            DsAction::Settle { node } => {
+                let s = Self::state(cl, node).await?;
+                Ok(match s.replica.and_then(|r| r.state_rid) {
+                    Some(r) if r != 65535 => {
+                        Err(format!("{node}'s CSN generator still holds replica id {r}"))
+                    }
+                    _ => Ok(format!("{node}'s CSN generator holds no supplier's id")),
+                })
+            }
         }
     }
 
@@ -146,18 +225,7 @@ impl DsAction {
             DsAction::Accept { node, rid } => {
                 let n = cl.node(node)?;
                 let mut s = cl.session(node).await?;
-                let id = identity_dn(*rid);
-                if s.read(&id, &["1.1"]).await.map_err(fail)?.is_none() {
-                    let attrs = vec![
-                        (
-                            "objectClass".to_string(),
-                            HashSet::from(["top", "netscapeServer", "nsAccount"].map(String::from)),
-                        ),
-                        ("cn".to_string(), one(format!("repl-{rid}"))),
-                        ("userPassword".to_string(), one(n.repl_password.expose())),
-                    ];
-                    s.add(&id, attrs).await.map_err(fail)?;
-                }
+                let id = ensure_identity(&mut s, *rid, n).await.map_err(fail)?;
                 s.modify(
                     &replica_dn(&n.ldap.suffix),
                     vec![Mod::Replace("nsDS5ReplicaBindDN".into(), one(id))],
@@ -185,19 +253,7 @@ impl DsAction {
                 s.close().await;
                 Ok(None)
             }
-            DsAction::Restart { node, .. } => {
-                let n = cl.node(node)?;
-                let (Some(stop), Some(start)) = (&n.stop_command, &n.start_command) else {
-                    return Err(ProcError::refused(format!(
-                        "{node}: the cluster file gives no stop_command and start_command"
-                    )));
-                };
-                let bound = Duration::from_secs(60).max(cl.step_timeout);
-                let host = crate::engines::etcd::rejoin::host;
-                host(&format!("{node}: stop_command"), stop, &[], bound).await?;
-                host(&format!("{node}: start_command"), start, &[], bound).await?;
-                Ok(Some(format!("{node} restarted")))
-            }
+            DsAction::Restart { node, .. } => restart(cl, node).await,
             DsAction::Agreement { from, to, rid } => {
                 let f = cl.node(from)?;
                 let t = cl.node(to)?;
@@ -270,6 +326,76 @@ impl DsAction {
                 Ok(None)
             }
             DsAction::Converged { .. } => Ok(None),
+            DsAction::Refer { node, to } => {
+                let n = cl.node(node)?;
+                let target = cl.node(to)?.ldap.url.clone();
+                let suffix = url::form_urlencoded::byte_serialize(n.ldap.suffix.as_bytes())
+                    .collect::<String>();
+                let mut s = cl.session(node).await?;
+                s.modify(
+                    &mapping_tree_dn(&n.ldap.suffix),
+                    vec![
+                        Mod::Replace("nsslapd-state".into(), one("referral on update")),
+                        Mod::Replace("nsslapd-referral".into(), one(format!("{target}/{suffix}"))),
+                    ],
+                )
+                .await
+                .map_err(fail)?;
+                s.close().await;
+                Ok(None)
+            }
+            DsAction::Export {
+                node,
+                supplier,
+                path,
+            } => {
+                let d = super::demote::divergent(cl, node, supplier).await?;
+                let text = super::demote::to_ldif(node, supplier, &d);
+                crate::export_file::write_new(path, text.as_bytes())
+                    .map_err(|e| ProcError::failed(e.to_string()))?;
+                Ok(Some(exported(&d, path)))
+            }
+            DsAction::DropAgreements { node } => {
+                let n = cl.node(node)?;
+                let mut s = cl.session(node).await?;
+                let st = super::state::read_state(&mut s, &n.ldap.suffix)
+                    .await
+                    .map_err(fail)?;
+                for a in &st.agreements {
+                    s.delete(&format!("cn={},{}", a.cn, replica_dn(&n.ldap.suffix)))
+                        .await
+                        .map_err(fail)?;
+                }
+                s.close().await;
+                Ok(None)
+            }
+            DsAction::Demote { node, rid } => {
+                let n = cl.node(node)?;
+                let mut s = cl.session(node).await?;
+                ensure_identity(&mut s, *rid, n).await.map_err(fail)?;
+                let st = super::state::read_state(&mut s, &n.ldap.suffix)
+                    .await
+                    .map_err(fail)?;
+                // The server refuses to "change" a type it has (rc 1): a rerun after a stop
+                // sets only what is left.
+                let mut mods = vec![Mod::Replace(
+                    "nsDS5ReplicaBindDN".into(),
+                    one(identity_dn(*rid)),
+                )];
+                if st.kind() != Some(ReplicaKind::Consumer) {
+                    mods.extend([
+                        Mod::Replace("nsDS5ReplicaType".into(), one("2")),
+                        Mod::Replace("nsDS5Flags".into(), one("0")),
+                        Mod::Replace("nsDS5ReplicaId".into(), one("65535")),
+                    ]);
+                }
+                s.modify(&replica_dn(&n.ldap.suffix), mods)
+                    .await
+                    .map_err(fail)?;
+                s.close().await;
+                Ok(None)
+            }
+            DsAction::Settle { node } => restart(cl, node).await,
         }
     }
 
@@ -305,6 +431,66 @@ impl DsAction {
     }
 }
 
+/// Whether `node` holds the identity entry of replica `rid` (an agreement binding as it would
+/// get "invalid credentials" without it).
+async fn has_identity(cl: &DsCluster, node: &str, rid: u16) -> Result<bool, ProcError> {
+    let mut s = cl.session(node).await?;
+    let found = s.read(&identity_dn(rid), &["1.1"]).await;
+    s.close().await;
+    found
+        .map(|e| e.is_some())
+        .map_err(|e| ProcError::failed(e.to_string()))
+}
+
+/// The identity of replica `rid` on the server of `s` (added with the replication password if
+/// missing): what its agreements bind as. Its DN.
+async fn ensure_identity(
+    s: &mut crate::engines::openldap::Session,
+    rid: u16,
+    n: &super::DsNode,
+) -> Result<String, crate::engines::openldap::LdapError> {
+    let id = identity_dn(rid);
+    if s.read(&id, &["1.1"]).await?.is_none() {
+        let attrs = vec![
+            (
+                "objectClass".to_string(),
+                HashSet::from(["top", "netscapeServer", "nsAccount"].map(String::from)),
+            ),
+            ("cn".to_string(), one(format!("repl-{rid}"))),
+            ("userPassword".to_string(), one(n.repl_password.expose())),
+        ];
+        s.add(&id, attrs).await?;
+    }
+    Ok(id)
+}
+
+/// A clean stop and a start by the cluster file's host commands.
+async fn restart(cl: &DsCluster, node: &str) -> Result<Option<String>, ProcError> {
+    let n = cl.node(node)?;
+    let (Some(stop), Some(start)) = (&n.stop_command, &n.start_command) else {
+        return Err(ProcError::refused(format!(
+            "{node}: the cluster file gives no stop_command and start_command"
+        )));
+    };
+    let bound = Duration::from_secs(60).max(cl.step_timeout);
+    let host = crate::engines::etcd::rejoin::host;
+    host(&format!("{node}: stop_command"), stop, &[], bound).await?;
+    host(&format!("{node}: start_command"), start, &[], bound).await?;
+    Ok(Some(format!("{node} restarted")))
+}
+
+fn exported(d: &[super::demote::Divergent], path: &std::path::Path) -> String {
+    format!(
+        "exported {} change(s) to {}: {}",
+        d.len(),
+        crate::util::words::absolute(path).display(),
+        d.iter()
+            .map(|d| d.dn.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+    )
+}
+
 /// `node` is the supplier with replica id `rid` and takes writes: its promotion is complete.
 fn promoted(s: &DsState, rid: u16) -> bool {
     s.is_supplier() && s.replica.as_ref().is_some_and(|r| r.rid == rid) && !s.read_only
@@ -323,6 +509,22 @@ fn lacking(sup: &DsState, con: &DsState) -> Vec<u16> {
                 && e.max
                     .as_deref()
                     .is_some_and(|m| rc.max(**rid).is_none_or(|o| o < m))
+        })
+        .map(|(rid, _)| *rid)
+        .collect()
+}
+
+/// The replica ids (its own included) whose newest change `a` holds and `b` does not.
+fn ahead(a: &DsState, b: &DsState) -> Vec<u16> {
+    let (Some(ra), Some(rb)) = (&a.replica, &b.replica) else {
+        return Vec::new();
+    };
+    ra.ruv
+        .iter()
+        .filter(|(rid, e)| {
+            e.max
+                .as_deref()
+                .is_some_and(|m| rb.max(**rid).is_none_or(|o| o < m))
         })
         .map(|(rid, _)| *rid)
         .collect()
@@ -399,13 +601,27 @@ async fn converged(
             != sup.replica.as_ref().map(|r| &r.generation)
         {
             behind.push(format!("{}: another database generation", n.name));
+        } else if !ahead(s, sup).is_empty() {
+            behind.push(format!(
+                "{}: holds changes of replica id {} that {supplier} lacks",
+                n.name,
+                join(&ahead(s, sup))
+            ));
         } else if !lacking(sup, s).is_empty() {
             behind.push(format!(
                 "{}: lacks changes of replica id {}",
                 n.name,
                 join(&lacking(sup, s))
             ));
-        } else if head.is_some() && a.max_csn != head {
+        } else if head.as_deref().is_some_and(|h| {
+            // The agreement's replayed CSN (pitfall 16: a consumer's RUV can trail it), or,
+            // right after a total update (no incremental session yet), the consumer's RUV.
+            a.max_csn.as_deref().is_none_or(|m| m < h)
+                && s.replica
+                    .as_ref()
+                    .and_then(|r| r.max(rid))
+                    .is_none_or(|m| m < h)
+        }) {
             behind.push(format!(
                 "{}: replayed {} of {}",
                 n.name,
@@ -450,6 +666,23 @@ impl Act for DsAction {
             DsAction::Converged { supplier, .. } => format!(
                 "verify every answering consumer accepts {supplier} and holds what it holds"
             ),
+            DsAction::Refer { node, to } => format!("make {node} refer client writes to {to}"),
+            DsAction::Export {
+                node,
+                supplier,
+                path,
+            } => format!(
+                "export what {node} holds that {supplier} lacks to {}",
+                crate::util::words::absolute(path).display()
+            ),
+            DsAction::DropAgreements { node } => format!("delete {node}'s agreements"),
+            DsAction::Demote { node, rid } => format!(
+                "make {node} a consumer accepting only replica id {rid} ({})",
+                identity_dn(*rid)
+            ),
+            DsAction::Settle { node } => {
+                format!("restart {node} so that it forgets its old replica id")
+            }
         }
     }
     fn changes(&self) -> bool {
@@ -470,6 +703,15 @@ impl Act for DsAction {
                         Ok(_) => Ok(format!("{node} answers")),
                         Err(e) => Err(e.to_string()),
                     })
+                })
+                .await
+            }
+            DsAction::Settle { .. } => {
+                verify_holds(cl.step_timeout, self.describe(), || async {
+                    match self.holds(cl).await {
+                        Err(e) => Ok(Err(e.to_string())),
+                        ok => ok,
+                    }
                 })
                 .await
             }
