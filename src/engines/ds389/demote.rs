@@ -127,7 +127,7 @@ pub(crate) async fn divergent(
             });
         }
     }
-    out.sort_by(|a, b| a.dn.to_lowercase().cmp(&b.dn.to_lowercase()));
+    out.sort_by_key(|d| d.dn.to_lowercase());
     Ok(out)
 }
 
