@@ -430,7 +430,7 @@ fn etcd_bad_cluster_files_are_named_with_their_place() {
         ),
         (
             "cluster: e\nnodes:\n- {name: a, kind: etcd, url: 'http://127.0.0.1:1', suffix: 'dc=x'}\n",
-            "nodes[0].suffix: only for `kind: openldap` nodes",
+            "nodes[0].suffix: only for `kind: openldap` or `kind: 389ds` nodes",
         ),
     ] {
         let file = tmp.path().join("c.yaml");

@@ -56,6 +56,7 @@ const SHARED_WITH_ETCD: &[&str] = &[
     "removenode",
     "removenode-force",
 ];
+const SHARED_WITH_389DS: &[&str] = &["forced-failover", "demote-old-primary"];
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -179,12 +180,16 @@ fn every_bundled_drill_passes_in_a_lab_of_its_own() {
     c.args(["drill", "--all", "--json", "--junit"]).arg(&junit);
     let report = run(c).success().json();
     let reports = report.as_array().unwrap();
-    // One run per drill: the runbooks OpenLDAP and etcd share carry a drill of theirs too.
-    let runs = BUNDLED.len() + SHARED_WITH_OPENLDAP.len() + SHARED_WITH_ETCD.len();
+    // One run per drill: the runbooks OpenLDAP, etcd and 389ds share carry a drill of theirs too.
+    let runs = BUNDLED.len()
+        + SHARED_WITH_OPENLDAP.len()
+        + SHARED_WITH_ETCD.len()
+        + SHARED_WITH_389DS.len();
     assert_eq!(reports.len(), runs);
     for (kind, names) in [
         ("openldap", SHARED_WITH_OPENLDAP),
         ("etcd", SHARED_WITH_ETCD),
+        ("389ds", SHARED_WITH_389DS),
     ] {
         for name in names {
             assert!(
