@@ -32,10 +32,14 @@ fn url_of(lab: &Lab, node: &str) -> String {
 
 /// `ldapadd` of one entry as Directory Manager; whether the server acknowledged it.
 fn add(lab: &Lab, url: &str, uid: &str) -> bool {
+    add_with(&lab.dir.join("dm.pw"), url, uid)
+}
+
+fn add_with(pw: &Path, url: &str, uid: &str) -> bool {
     use std::io::Write;
     let mut c = std::process::Command::new("ldapadd")
         .args(["-x", "-H", url, "-D", "cn=Directory Manager", "-y"])
-        .arg(lab.dir.join("dm.pw"))
+        .arg(pw)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -205,6 +209,9 @@ fn ds389_failover_keeps_every_write_and_the_old_supplier_is_refused() {
     wait_for("a write on node-2 to reach node-1", DEADLINE, || {
         has(&lab, &u1, "after-demote").then_some(())
     });
+
+    // And back: a switchover to node-1 under writes loses none of them.
+    switch_back_under_writes_loses_no_acknowledged_write(&lab, [&u1, &u2, &u3]);
     lab.ok(&["lab", "down"]);
 }
 
@@ -252,6 +259,66 @@ fn ds389_old_supplier_that_returns_is_refused_by_every_consumer(
         .stdout_has("node-1: an old supplier (replica id 1) is back");
     // A rerun beside it is already done: the old supplier is no consumer to wait for.
     let r = lab.ok(&["failover", "--yes", "--json"]).json();
+    assert_eq!(r["outcome"], "already done", "{r}");
+}
+
+fn switch_back_under_writes_loses_no_acknowledged_write(lab: &Lab, urls: [&str; 3]) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    let stop = Arc::new(AtomicBool::new(false));
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    let writer = {
+        let (stop, acked) = (stop.clone(), acked.clone());
+        let urls: Vec<String> = urls.iter().map(|u| u.to_string()).collect();
+        let pw = lab.dir.join("dm.pw");
+        std::thread::spawn(move || {
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let uid = format!("sw{i}");
+                // Whichever instance takes it: consumers refer it, a read-only supplier refuses.
+                if urls.iter().any(|u| add_with(&pw, u, &uid)) {
+                    acked.lock().unwrap().push(uid);
+                }
+                i += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+    wait_for("the writer to get writes acknowledged", DEADLINE, || {
+        (acked.lock().unwrap().len() >= 5).then_some(())
+    });
+    lab.run(&["switchover", "--to", "nosuch", "--yes"])
+        .exit(2)
+        .stderr_has("unknown node 'nosuch'");
+    let r = lab
+        .ok(&["switchover", "--to", "node-1", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let n = acked.lock().unwrap().len();
+    wait_for("writes acknowledged after the switchover", DEADLINE, || {
+        (acked.lock().unwrap().len() >= n + 5).then_some(())
+    });
+    stop.store(true, Ordering::Relaxed);
+    writer.join().unwrap();
+    let acked = acked.lock().unwrap().clone();
+    let s = wait_for("node-1 supplying a healthy group", DEADLINE, || {
+        let s = lab.run(&["status", "--json"]).json();
+        (supplier(&s) == "node-1" && s["healthy"] == true).then_some(s)
+    });
+    assert_eq!(node(&s, "node-2")["role"], "consumer", "{s}");
+    wait_for(
+        "every acknowledged write on every instance",
+        DEADLINE,
+        || {
+            acked
+                .iter()
+                .all(|w| urls.iter().all(|u| has(lab, u, w)))
+                .then_some(())
+        },
+    );
+    let r = lab
+        .ok(&["switchover", "--to", "node-1", "--yes", "--json"])
+        .json();
     assert_eq!(r["outcome"], "already done", "{r}");
 }
 

@@ -56,7 +56,11 @@ const SHARED_WITH_ETCD: &[&str] = &[
     "removenode",
     "removenode-force",
 ];
-const SHARED_WITH_389DS: &[&str] = &["forced-failover", "demote-old-primary"];
+const SHARED_WITH_389DS: &[&str] = &[
+    "managed-switchover",
+    "forced-failover",
+    "demote-old-primary",
+];
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

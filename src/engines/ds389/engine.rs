@@ -23,6 +23,7 @@ pub(super) const VERBS: &[Verb] = &[
     Verb::Status,
     Verb::Check,
     Verb::Candidates,
+    Verb::Switchover,
     Verb::Failover,
     Verb::Demote,
     Verb::WaitConverged,
@@ -102,6 +103,7 @@ impl Engine for Ds389 {
     fn front(&self, verb: Verb, args: &VerbArgs) -> Result<Front, ProcError> {
         let a = |name: &str| args.get(name).cloned().unwrap_or_default();
         match verb {
+            Verb::Switchover => Ok(Front::new(verb, "managed-switchover", &[("to", a("to"))])),
             Verb::Failover => Ok(Front::new(
                 verb,
                 "forced-failover",

@@ -3,8 +3,8 @@
 //!
 //! 1. every answering instance accepts updates only from the new supplier's identity, so the
 //!    lost supplier, if it comes back, is refused instead of pushing its writes;
-//! 2. the target read-only, promoted with a replica id never used in the group, restarted (the
-//!    changelog opens only then), writable again;
+//! 2. the target made a hub (clients still referred, changes logged) and restarted, so its
+//!    changelog is open, then promoted with a replica id never used in the group;
 //! 3. an agreement to every other answering consumer, and a total update of each one that
 //!    lacks a change of the old supplier the target holds;
 //! 4. verified: every answering consumer accepts the target and holds what it holds.
@@ -223,7 +223,14 @@ pub(crate) fn failover(
             }));
         }
     }
-    plan.step(Step::new(DsAction::Freeze {
+    // Hub, restart, promote: the changelog is open before the first write it takes (a
+    // promotion opens none until a restart: pitfall 10; and a read-only backend as the fence
+    // of that window made a re-initialized instance fail to start, its RUV tombstone not
+    // rewritable).
+    plan.step(Step::new(DsAction::Hub {
+        node: target.clone(),
+    }));
+    plan.step(Step::new(DsAction::Restart {
         node: target.clone(),
         rid,
     }));
@@ -234,13 +241,6 @@ pub(crate) fn failover(
         })
         .point_of_no_return(),
     );
-    plan.step(Step::new(DsAction::Restart {
-        node: target.clone(),
-        rid,
-    }));
-    plan.step(Step::new(DsAction::Thaw {
-        node: target.clone(),
-    }));
     for n in answering.iter().filter(|n| **n != target) {
         plan.step(Step::new(DsAction::Agreement {
             from: target.clone(),
@@ -254,6 +254,147 @@ pub(crate) fn failover(
     }
     plan.step(Step::new(DsAction::Converged {
         supplier: target,
+        rid,
+    }));
+    Ok(plan)
+}
+
+/// The managed switchover to `to` while the supplier answers (the lab's §7 recipe, fenced):
+/// the supplier read-only (client writes refused, its replication goes on: pitfall 14), every
+/// change it acknowledged on every answering consumer, then every other instance accepts only
+/// `to`'s new identity, `to` is promoted and restarted like a failover target, and the old
+/// supplier is demoted (referral first, agreements deleted, plain modify, writable again for
+/// replicated updates, clean restart) and re-initialized from `to` with the others that need it.
+/// Before the promotion a failure undoes the read-only and the fence; after it, a rerun finishes.
+pub(crate) fn switchover(
+    cl: &DsCluster,
+    view: &DsView,
+    to: &str,
+) -> Result<Plan<DsAction>, ProcError> {
+    cl.node(to)?;
+    let refuse = |m: String| Err(ProcError::refused(m).unchanged());
+    let a = view.assess();
+    let mut plan = Plan::new("389ds switchover");
+    let (Some(old), Some(old_rid)) = (a.supplier.clone(), a.rid) else {
+        return refuse("no supplier answers: nothing to switch over from (drctl failover)".into());
+    };
+    let answering: Vec<&str> = view
+        .nodes
+        .iter()
+        .filter(|n| n.state.as_ref().is_ok_and(|s| s.replica.is_some()))
+        .filter(|n| !a.stale_suppliers.contains(&n.name))
+        .map(|n| n.name.as_str())
+        .collect();
+    if old == to {
+        // Done, or a rerun after the promotion: what is left around the new supplier.
+        for n in answering.iter().filter(|n| **n != to) {
+            plan.step(Step::new(DsAction::Agreement {
+                from: to.into(),
+                to: n.to_string(),
+                rid: old_rid,
+            }));
+            plan.step(Step::new(DsAction::Init {
+                from: to.into(),
+                to: n.to_string(),
+            }));
+        }
+        plan.step(Step::new(DsAction::Converged {
+            supplier: to.into(),
+            rid: old_rid,
+        }));
+        return Ok(plan);
+    }
+    let ranked = rank(view, Some(&old));
+    match ranked.iter().find(|c| c.name == to) {
+        Some(c) if c.rank.is_some() => {}
+        c => {
+            return refuse(format!(
+                "{to} cannot be promoted: {}",
+                c.map(|c| c.reason.clone()).unwrap_or_default()
+            ))
+        }
+    }
+    for n in [old.as_str(), to] {
+        let node = cl.node(n)?;
+        if node.start_command.is_none() || node.stop_command.is_none() {
+            return refuse(format!(
+                "{n}: the cluster file gives no start_command and stop_command, and a 389ds \
+                 switchover restarts both the new and the old supplier"
+            ));
+        }
+    }
+    let rid = fresh_rid(view);
+    plan.note(format!(
+        "{old} turns read-only until every consumer holds its changes; {to} becomes the \
+         supplier with replica id {rid}; {old} becomes its consumer"
+    ));
+    for n in view.nodes.iter().filter(|n| n.state.is_err()) {
+        plan.note(format!(
+            "{} does not answer: it is left out; run `drctl failover --to {to}` once it is back",
+            n.name
+        ));
+    }
+    // (Freeze is done once its node is the writable supplier of the id it names: the new id,
+    // which the old supplier never gets.)
+    plan.step(
+        Step::new(DsAction::Freeze {
+            node: old.clone(),
+            rid,
+        })
+        .undo(DsAction::Thaw { node: old.clone() }),
+    );
+    plan.step(Step::new(DsAction::Drained {
+        supplier: old.clone(),
+        rid: old_rid,
+    }));
+    for n in answering.iter().filter(|n| **n != old) {
+        plan.step(
+            Step::new(DsAction::Accept {
+                node: n.to_string(),
+                rid,
+            })
+            .undo(DsAction::Accept {
+                node: n.to_string(),
+                rid: old_rid,
+            }),
+        );
+    }
+    plan.step(Step::new(DsAction::Hub { node: to.into() }));
+    plan.step(Step::new(DsAction::Restart {
+        node: to.into(),
+        rid,
+    }));
+    plan.step(
+        Step::new(DsAction::Promote {
+            node: to.into(),
+            rid,
+        })
+        .point_of_no_return(),
+    );
+    plan.step(Step::new(DsAction::Refer {
+        node: old.clone(),
+        to: to.into(),
+    }));
+    plan.step(Step::new(DsAction::DropAgreements { node: old.clone() }));
+    plan.step(Step::new(DsAction::Demote {
+        node: old.clone(),
+        rid,
+    }));
+    plan.step(Step::new(DsAction::Thaw { node: old.clone() }));
+    plan.step(Step::new(DsAction::Settle { node: old.clone() }));
+    for n in answering.iter().filter(|n| **n != to) {
+        plan.step(Step::new(DsAction::Agreement {
+            from: to.into(),
+            to: n.to_string(),
+            rid,
+        }));
+        plan.step(Step::new(DsAction::Init {
+            from: to.into(),
+            to: n.to_string(),
+        }));
+    }
+    plan.step(Step::new(DsAction::Converged {
+        supplier: to.into(),
         rid,
     }));
     Ok(plan)

@@ -13,6 +13,7 @@ use crate::engine::{bind, Args, EnginePlan, Plan, ProcError, Step};
 
 /// The steps this engine plans.
 pub(super) const STEPS: &[&str] = &[
+    "procedure.switchover",
     "procedure.failover",
     "procedure.demote",
     "assert.reachable",
@@ -46,6 +47,12 @@ pub(super) async fn plan(
                 _ => None,
             });
             outputs.extend(target.map(|t| ("target".to_string(), t)));
+            p
+        }
+        "procedure.switchover" => {
+            let to = a.str("to")?;
+            let p = super::procedures::switchover(&cl, &view, &to)?;
+            outputs.insert("target".into(), to);
             p
         }
         "procedure.demote" => {

@@ -22,16 +22,20 @@ pub(crate) enum DsAction {
     /// (`cn=repl-RID,cn=config`, added with the replication password if missing): the fence
     /// that keeps an old supplier's updates out.
     Accept { node: String, rid: u16 },
-    /// The backend read-only (pitfall 10: no write may land between the promotion and the
-    /// restart that opens the changelog); already done once `node` is the writable supplier.
+    /// The backend read-only (a supplier that hands over: client writes refused while its
+    /// replication goes on); done once `node` is the writable supplier of `rid`.
     Freeze { node: String, rid: u16 },
     /// The backend writable again.
     Thaw { node: String },
-    /// The replica entry of a supplier with replica id `rid`, and client writes taken.
-    Promote { node: String, rid: u16 },
-    /// A clean stop and a start by the host commands, so the promoted server opens its
-    /// changelog; needed while `node` is still read-only.
+    /// A hub: still read-only for clients (writes are referred), but logging changes, so the
+    /// restart that follows opens its changelog before it takes a single write.
+    Hub { node: String },
+    /// A clean stop and a start by the host commands, so the hub opens its changelog; needed
+    /// until `node` is the supplier with replica id `rid`.
     Restart { node: String, rid: u16 },
+    /// The replica entry of a supplier with replica id `rid`: client writes taken from here on,
+    /// into the changelog the restart opened.
+    Promote { node: String, rid: u16 },
     /// An enabled agreement from the supplier `from` to `to`.
     Agreement { from: String, to: String, rid: u16 },
     /// A total update of `to` from `from`, needed while `to` lacks a change of an older
@@ -39,6 +43,9 @@ pub(crate) enum DsAction {
     Init { from: String, to: String },
     /// Every answering consumer accepts `supplier`, is fed by it and holds what it holds.
     Converged { supplier: String, rid: u16 },
+    /// The same of a supplier made read-only for a switchover: every change it acknowledged
+    /// has reached every answering consumer.
+    Drained { supplier: String, rid: u16 },
     /// Client writes to `node` referred to `to` (`nsslapd-state: referral on update`).
     Refer { node: String, to: String },
     /// What `node` holds that `supplier` lacks, written to `path` as LDIF, each entry named.
@@ -116,12 +123,24 @@ impl DsAction {
                     ))
                 })
             }
+            DsAction::Hub { node } => {
+                let s = Self::state(cl, node).await?;
+                Ok(match s.kind() {
+                    Some(ReplicaKind::Hub | ReplicaKind::Supplier) => {
+                        Ok(format!("{node} logs changes"))
+                    }
+                    _ => Err(format!("{node} logs no changes")),
+                })
+            }
             DsAction::Restart { node, rid } => {
                 let s = Self::state(cl, node).await?;
-                Ok(if promoted(&s, *rid) {
-                    Ok(format!("{node} is the writable supplier"))
+                let r = s.replica.as_ref();
+                Ok(if s.is_supplier() && r.is_some_and(|r| r.rid == *rid) {
+                    Ok(format!("{node} is the supplier with replica id {rid}"))
                 } else {
-                    Err(format!("{node} waits for the restart of its promotion"))
+                    Err(format!(
+                        "{node} waits for the restart that opens its changelog"
+                    ))
                 })
             }
             DsAction::Agreement { from, to, .. } => {
@@ -163,7 +182,8 @@ impl DsAction {
                     Err(format!("{to} lacks changes of replica id {}", join(&lacks)))
                 })
             }
-            DsAction::Converged { supplier, rid } => converged(cl, supplier, *rid).await,
+            DsAction::Converged { supplier, rid } => converged(cl, supplier, *rid, true).await,
+            DsAction::Drained { supplier, rid } => converged(cl, supplier, *rid, false).await,
             DsAction::Refer { node, .. } => {
                 let s = Self::state(cl, node).await?;
                 Ok(if s.mapping_state == "referral on update" {
@@ -237,6 +257,18 @@ impl DsAction {
             }
             DsAction::Freeze { node, .. } => set_read_only(cl, node, true).await,
             DsAction::Thaw { node } => set_read_only(cl, node, false).await,
+            DsAction::Hub { node } => {
+                let n = cl.node(node)?;
+                let mut s = cl.session(node).await?;
+                s.modify(
+                    &replica_dn(&n.ldap.suffix),
+                    vec![Mod::Replace("nsDS5Flags".into(), one("1"))],
+                )
+                .await
+                .map_err(fail)?;
+                s.close().await;
+                Ok(None)
+            }
             DsAction::Promote { node, rid } => {
                 let n = cl.node(node)?;
                 let mut s = cl.session(node).await?;
@@ -325,7 +357,7 @@ impl DsAction {
                 s.close().await;
                 Ok(None)
             }
-            DsAction::Converged { .. } => Ok(None),
+            DsAction::Converged { .. } | DsAction::Drained { .. } => Ok(None),
             DsAction::Refer { node, to } => {
                 let n = cl.node(node)?;
                 let target = cl.node(to)?.ldap.url.clone();
@@ -564,12 +596,13 @@ async fn converged(
     cl: &DsCluster,
     supplier: &str,
     rid: u16,
+    writable: bool,
 ) -> Result<Result<String, String>, ProcError> {
     let view = cl.probe().await;
     let Some(sup) = view.state(supplier) else {
         return Ok(Err(format!("{supplier} does not answer")));
     };
-    if !promoted(sup, rid) {
+    if writable && !promoted(sup, rid) {
         return Ok(Err(format!(
             "{supplier} is not the writable supplier {rid}"
         )));
@@ -656,6 +689,9 @@ impl Act for DsAction {
             DsAction::Promote { node, rid } => {
                 format!("promote {node} to supplier with replica id {rid}")
             }
+            DsAction::Hub { node } => {
+                format!("make {node} a hub (it logs changes, clients are still referred)")
+            }
             DsAction::Restart { node, .. } => {
                 format!("restart {node} so that it opens its changelog")
             }
@@ -665,6 +701,9 @@ impl Act for DsAction {
             DsAction::Init { from, to } => format!("re-initialize {to} from {from} (total update)"),
             DsAction::Converged { supplier, .. } => format!(
                 "verify every answering consumer accepts {supplier} and holds what it holds"
+            ),
+            DsAction::Drained { supplier, .. } => format!(
+                "wait until every answering consumer holds every change {supplier} acknowledged"
             ),
             DsAction::Refer { node, to } => format!("make {node} refer client writes to {to}"),
             DsAction::Export {
@@ -686,7 +725,7 @@ impl Act for DsAction {
         }
     }
     fn changes(&self) -> bool {
-        !matches!(self, DsAction::Converged { .. })
+        !matches!(self, DsAction::Converged { .. } | DsAction::Drained { .. })
     }
     async fn check(&self, cl: &DsCluster) -> Result<Check, ProcError> {
         check_holds(self.holds(cl).await)
@@ -696,7 +735,7 @@ impl Act for DsAction {
     }
     async fn verify(&self, cl: &DsCluster) -> Result<Option<String>, ProcError> {
         match self {
-            // Answers again: its promotion ends with the Thaw that follows.
+            // Answers again: its promotion is the step that follows.
             DsAction::Restart { node, .. } => {
                 verify_holds(cl.step_timeout, self.describe(), || async {
                     Ok(match Self::state(cl, node).await {
