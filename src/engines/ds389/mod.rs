@@ -14,6 +14,7 @@ mod assess;
 mod demote;
 pub(crate) mod drill;
 mod engine;
+mod export;
 pub(crate) mod lab;
 mod procedures;
 mod runbook;

@@ -65,7 +65,7 @@ pub(crate) enum DsAction {
 }
 
 impl DsAction {
-    pub(crate) async fn state(cl: &DsCluster, node: &str) -> Result<DsState, ProcError> {
+    async fn state(cl: &DsCluster, node: &str) -> Result<DsState, ProcError> {
         let n = cl.node(node)?;
         let mut s = cl.session(node).await?;
         let st = super::state::read_state(&mut s, &n.ldap.suffix)
@@ -197,11 +197,11 @@ impl DsAction {
                 supplier,
                 path,
             } => {
-                let d = super::demote::divergent(cl, node, supplier).await?;
+                let d = super::export::divergent(cl, node, supplier).await?;
                 if d.is_empty() {
                     return Ok(Ok(format!("{node} holds nothing {supplier} lacks")));
                 }
-                let text = super::demote::to_ldif(node, supplier, &d);
+                let text = super::export::to_ldif(node, supplier, &d);
                 Ok(if std::fs::read(path).is_ok_and(|b| b == text.as_bytes()) {
                     Ok(exported(&d, path))
                 } else {
@@ -381,8 +381,8 @@ impl DsAction {
                 supplier,
                 path,
             } => {
-                let d = super::demote::divergent(cl, node, supplier).await?;
-                let text = super::demote::to_ldif(node, supplier, &d);
+                let d = super::export::divergent(cl, node, supplier).await?;
+                let text = super::export::to_ldif(node, supplier, &d);
                 crate::export_file::write_new(path, text.as_bytes())
                     .map_err(|e| ProcError::failed(e.to_string()))?;
                 Ok(Some(exported(&d, path)))
@@ -511,7 +511,7 @@ async fn restart(cl: &DsCluster, node: &str) -> Result<Option<String>, ProcError
     Ok(Some(format!("{node} restarted")))
 }
 
-fn exported(d: &[super::demote::Divergent], path: &std::path::Path) -> String {
+fn exported(d: &[super::export::Divergent], path: &std::path::Path) -> String {
     format!(
         "exported {} change(s) to {}: {}",
         d.len(),
