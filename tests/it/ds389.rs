@@ -212,6 +212,40 @@ fn ds389_failover_keeps_every_write_and_the_old_supplier_is_refused() {
 
     // And back: a switchover to node-1 under writes loses none of them.
     switch_back_under_writes_loses_no_acknowledged_write(&lab, [&u1, &u2, &u3]);
+
+    // node-2 (once the supplier with replica id 2) dies for good: its removal deletes the
+    // agreement to it and cleans replica id 2 from every RUV without crashing node-3.
+    let s = lab.status();
+    assert!(node(&s, "node-3")["ruv"].get("2").is_some(), "{s}");
+    lab.ok(&["lab", "kill", "node-2"]);
+    lab.run(&["remove-instance", "node-1", "--yes"])
+        .exit(3)
+        .stderr_has("node-1 answers: stop it first");
+    lab.ok(&["remove-instance", "node-2", "--dry-run"]);
+    assert!(node(&lab.status(), "node-3")["ruv"].get("2").is_some());
+    let r = lab
+        .ok(&["remove-instance", "node-2", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let s = wait_for("a healthy group without node-2", DEADLINE, || {
+        let s = lab.run(&["status", "--json"]).json();
+        (s["healthy"] == true).then_some(s)
+    });
+    assert_eq!(node(&s, "node-2")["role"], "removed", "{s}");
+    for n in ["node-1", "node-3"] {
+        assert!(
+            node(&s, n)["ruv"].get("2").is_none(),
+            "{n} still lists replica id 2: {s}"
+        );
+    }
+    assert!(add(&lab, &u1, "after-removal"));
+    wait_for("a write on node-1 to reach node-3", DEADLINE, || {
+        has(&lab, &u3, "after-removal").then_some(())
+    });
+    let r = lab
+        .ok(&["remove-instance", "node-2", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "already done", "{r}");
     lab.ok(&["lab", "down"]);
 }
 

@@ -60,6 +60,7 @@ const SHARED_WITH_389DS: &[&str] = &[
     "managed-switchover",
     "forced-failover",
     "demote-old-primary",
+    "remove-failed-instance",
 ];
 
 fn root() -> PathBuf {

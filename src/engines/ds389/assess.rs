@@ -66,6 +66,8 @@ pub(crate) struct Assessment {
     pub(crate) supplier: Option<String>,
     /// Its replica id.
     pub(crate) rid: Option<u16>,
+    /// Instances that do not answer and that the supplier feeds no more: removed.
+    pub(crate) removed: Vec<String>,
     /// Other instances that answer as suppliers: old ones the consumers refuse.
     pub(crate) stale_suppliers: Vec<String>,
     pub(crate) problems: Vec<String>,
@@ -153,9 +155,14 @@ impl DsView {
         let sup_state = current.and_then(|(n, _)| n.state.as_ref().ok());
         for n in &self.nodes {
             let s = match &n.state {
+                // Removed: the supplier feeds it no more (`drctl remove-instance`).
+                Err(_) if sup_state.is_some_and(|ss| ss.agreement_to(n.port).is_none()) => continue,
                 Err(e) => {
                     let why = e.strip_prefix(&format!("{}: ", n.name)).unwrap_or(e);
-                    problems.push(format!("{}: does not answer ({why})", n.name));
+                    problems.push(format!(
+                        "{}: does not answer ({why}) → start it, or drctl remove-instance {}",
+                        n.name, n.name
+                    ));
                     continue;
                 }
                 Ok(s) => s,
@@ -209,11 +216,19 @@ impl DsView {
                 ));
             }
         }
+        let removed: Vec<String> = self
+            .nodes
+            .iter()
+            .filter(|n| n.state.is_err())
+            .filter(|n| sup_state.is_some_and(|ss| ss.agreement_to(n.port).is_none()))
+            .map(|n| n.name.clone())
+            .collect();
         let healthy = problems.is_empty();
         Assessment {
             supplier: current.map(|(n, _)| n.name.clone()),
             rid: current.map(|(_, r)| r),
             stale_suppliers: stale,
+            removed,
             problems,
             healthy,
         }

@@ -26,6 +26,7 @@ pub(super) const VERBS: &[Verb] = &[
     Verb::Switchover,
     Verb::Failover,
     Verb::Demote,
+    Verb::RemoveInstance,
     Verb::WaitConverged,
 ];
 
@@ -115,6 +116,11 @@ impl Engine for Ds389 {
                     ("force", a("force")),
                     ("export_dir", a("export_dir")),
                 ],
+            )),
+            Verb::RemoveInstance => Ok(Front::new(
+                verb,
+                "remove-failed-instance",
+                &[("node", a("node"))],
             )),
             Verb::Demote => Ok(Front::new(
                 verb,
@@ -220,7 +226,10 @@ pub(crate) fn status_report(view: &DsView, a: &Assessment) -> StatusReport {
                 .filter(|p| p.starts_with(&format!("{}:", n.name)))
                 .cloned()
                 .collect();
-            let health = if n.state.is_err() || a.stale_suppliers.contains(&n.name) {
+            let removed = a.removed.contains(&n.name);
+            let health = if removed {
+                Health::Green
+            } else if n.state.is_err() || a.stale_suppliers.contains(&n.name) {
                 Health::Red
             } else if reasons.is_empty() {
                 Health::Green
@@ -278,6 +287,12 @@ pub(crate) fn status_report(view: &DsView, a: &Assessment) -> StatusReport {
                         DETAIL_KEYS,
                     );
                     row.primary = a.supplier.clone();
+                    if removed {
+                        row.role = Some("removed".into());
+                        row.reasons = vec![format!(
+                            "removed: no agreement feeds it; delete it from the cluster file"
+                        )];
+                    }
                     row
                 }
             }

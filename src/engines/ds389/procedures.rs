@@ -399,3 +399,96 @@ pub(crate) fn switchover(
     }));
     Ok(plan)
 }
+
+/// Removing a failed instance for good (`procedure.remove-instance`, the lab's §8): refused
+/// while it answers (stop it first) or is the supplier the consumers accept (fail over first).
+/// The supplier's agreements to it deleted; then, when the survivors' RUVs still list a replica
+/// id of it (it was a supplier once), that id cleaned with CleanAllRUV in the order that does
+/// not crash consumers (pitfall 13): the supplier's agreements disabled, the task run on the
+/// supplier, the agreements enabled, and every consumer that still lists the id re-initialized;
+/// verified on every survivor's RUV.
+pub(crate) fn remove_instance(
+    cl: &DsCluster,
+    view: &DsView,
+    node: &str,
+) -> Result<Plan<DsAction>, ProcError> {
+    let n = cl.node(node)?;
+    let refuse = |m: String| Err(ProcError::refused(m).unchanged());
+    let a = view.assess();
+    if view.node(node).is_some_and(|v| v.state.is_ok()) {
+        return refuse(format!(
+            "{node} answers: stop it first (a 389ds instance is removed once it is gone for good)"
+        ));
+    }
+    let (Some(sup), Some(rid)) = (a.supplier.clone(), a.rid) else {
+        return refuse(format!(
+            "no supplier answers: fail over first (drctl failover), then remove {node}"
+        ));
+    };
+    if sup == node {
+        return refuse(format!(
+            "{node} is the supplier: fail over first (drctl failover)"
+        ));
+    }
+    // Its replica ids: the RUV elements that name its host and port.
+    let url = url::Url::parse(&n.ldap.url).ok();
+    let port = super::assess::port_of(&n.ldap.url);
+    let host = url.as_ref().and_then(|u| u.host_str().map(str::to_string));
+    let mut rids: Vec<u16> = view
+        .nodes
+        .iter()
+        .filter_map(|v| v.state.as_ref().ok()?.replica.as_ref())
+        .flat_map(|r| r.ruv.iter())
+        .filter(|(r, e)| {
+            **r != rid
+                && url::Url::parse(&e.url).ok().is_some_and(|u| {
+                    u.port_or_known_default() == Some(port)
+                        && (matches!(u.host_str(), Some("localhost"))
+                            || u.host_str().map(str::to_string) == host)
+                })
+        })
+        .map(|(r, _)| *r)
+        .collect();
+    rids.sort();
+    rids.dedup();
+    let mut plan = Plan::new("389ds remove-instance");
+    plan.note(match rids.as_slice() {
+        [] => format!("{sup} stops replicating to {node}"),
+        r => format!(
+            "{sup} stops replicating to {node}, and its replica id {} is cleaned from every RUV",
+            r.iter().map(u16::to_string).collect::<Vec<_>>().join(", ")
+        ),
+    });
+    plan.step(Step::new(DsAction::Forget {
+        from: sup.clone(),
+        to: node.into(),
+    }));
+    for r in &rids {
+        plan.step(Step::new(DsAction::Pause {
+            supplier: sup.clone(),
+            rid: *r,
+        }));
+        plan.step(Step::new(DsAction::CleanRuv {
+            supplier: sup.clone(),
+            rid: *r,
+        }));
+    }
+    if !rids.is_empty() {
+        plan.step(Step::new(DsAction::Unpause {
+            supplier: sup.clone(),
+        }));
+        for c in view
+            .nodes
+            .iter()
+            .filter(|v| v.name != sup && v.name != node && v.state.is_ok())
+            .filter(|v| !a.stale_suppliers.contains(&v.name))
+        {
+            plan.step(Step::new(DsAction::Init {
+                from: sup.clone(),
+                to: c.name.clone(),
+            }));
+        }
+    }
+    plan.step(Step::new(DsAction::Converged { supplier: sup, rid }));
+    Ok(plan)
+}

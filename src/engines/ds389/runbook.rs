@@ -16,6 +16,7 @@ pub(super) const STEPS: &[&str] = &[
     "procedure.switchover",
     "procedure.failover",
     "procedure.demote",
+    "procedure.remove-instance",
     "assert.reachable",
     "assert.unreachable",
     "assert.primary-is",
@@ -54,6 +55,9 @@ pub(super) async fn plan(
             let p = super::procedures::switchover(&cl, &view, &to)?;
             outputs.insert("target".into(), to);
             p
+        }
+        "procedure.remove-instance" => {
+            super::procedures::remove_instance(&cl, &view, &a.str("node")?)?
         }
         "procedure.demote" => {
             let path = a.opt("export").map(std::path::PathBuf::from);

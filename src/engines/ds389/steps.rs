@@ -62,6 +62,16 @@ pub(crate) enum DsAction {
     /// A clean restart of a demoted `node`, so its CSN generator forgets its old replica id
     /// (pitfall 12: a crash before that turns replication off at the next start).
     Settle { node: String },
+    /// The agreements of `from` to the instance `to` (gone for good) deleted.
+    Forget { from: String, to: String },
+    /// Every agreement of `supplier` disabled while replica `rid` is cleaned: CleanAllRUV sent
+    /// to a consumer crashes it (pitfall 13, upstream #5751), and the task skips disabled
+    /// agreements. Done once `supplier`'s RUV lacks `rid`.
+    Pause { supplier: String, rid: u16 },
+    /// CleanAllRUV of replica `rid` on `supplier` (forced: its instance is gone for good).
+    CleanRuv { supplier: String, rid: u16 },
+    /// Every agreement of `supplier` enabled again.
+    Unpause { supplier: String },
 }
 
 impl DsAction {
@@ -184,6 +194,35 @@ impl DsAction {
             }
             DsAction::Converged { supplier, rid } => converged(cl, supplier, *rid, true).await,
             DsAction::Drained { supplier, rid } => converged(cl, supplier, *rid, false).await,
+            DsAction::Forget { from, to } => {
+                let s = Self::state(cl, from).await?;
+                let port = port_of(&cl.node(to)?.ldap.url);
+                Ok(match s.agreement_to(port) {
+                    Some(a) => Err(format!("{from} still has agreement {}", a.cn)),
+                    None => Ok(format!("{from} has no agreement to {to}")),
+                })
+            }
+            DsAction::Pause { supplier, rid } | DsAction::CleanRuv { supplier, rid } => {
+                let s = Self::state(cl, supplier).await?;
+                let has = s.replica.as_ref().is_some_and(|r| r.ruv.contains_key(rid));
+                if !has {
+                    return Ok(Ok(format!("{supplier}'s RUV holds no replica id {rid}")));
+                }
+                Ok(match self {
+                    DsAction::Pause { .. } if s.agreements.iter().all(|a| !a.enabled) => {
+                        Ok(format!("{supplier}'s agreements are disabled"))
+                    }
+                    _ => Err(format!("{supplier}'s RUV holds replica id {rid}")),
+                })
+            }
+            DsAction::Unpause { supplier } => {
+                let s = Self::state(cl, supplier).await?;
+                Ok(if s.agreements.iter().all(|a| a.enabled) {
+                    Ok(format!("{supplier}'s agreements are enabled"))
+                } else {
+                    Err(format!("{supplier} has disabled agreements"))
+                })
+            }
             DsAction::Refer { node, .. } => {
                 let s = Self::state(cl, node).await?;
                 Ok(if s.mapping_state == "referral on update" {
@@ -358,6 +397,109 @@ impl DsAction {
                 Ok(None)
             }
             DsAction::Converged { .. } | DsAction::Drained { .. } => Ok(None),
+            DsAction::Forget { from, to } => {
+                let f = cl.node(from)?;
+                let port = port_of(&cl.node(to)?.ldap.url);
+                let mut s = cl.session(from).await?;
+                let st = super::state::read_state(&mut s, &f.ldap.suffix)
+                    .await
+                    .map_err(fail)?;
+                for a in st.agreements.iter().filter(|a| a.port == port) {
+                    s.delete(&format!("cn={},{}", a.cn, replica_dn(&f.ldap.suffix)))
+                        .await
+                        .map_err(fail)?;
+                }
+                s.close().await;
+                Ok(None)
+            }
+            DsAction::Pause { supplier, .. } | DsAction::Unpause { supplier } => {
+                let on = matches!(self, DsAction::Unpause { .. });
+                let f = cl.node(supplier)?;
+                let mut s = cl.session(supplier).await?;
+                let st = super::state::read_state(&mut s, &f.ldap.suffix)
+                    .await
+                    .map_err(fail)?;
+                for a in st.agreements.iter().filter(|a| a.enabled != on) {
+                    s.modify(
+                        &format!("cn={},{}", a.cn, replica_dn(&f.ldap.suffix)),
+                        vec![Mod::Replace(
+                            "nsds5ReplicaEnabled".into(),
+                            one(if on { "on" } else { "off" }),
+                        )],
+                    )
+                    .await
+                    .map_err(fail)?;
+                }
+                s.close().await;
+                Ok(None)
+            }
+            DsAction::CleanRuv { supplier, rid } => {
+                let f = cl.node(supplier)?;
+                let mut s = cl.session(supplier).await?;
+                let dn = format!(
+                    "cn=drctl-clean-{rid}-{},cn=cleanallruv,cn=tasks,cn=config",
+                    cl.run_id
+                );
+                if s.read(&dn, &["1.1"]).await.map_err(fail)?.is_none() {
+                    let attr = |k: &str, v: String| (k.to_string(), one(v));
+                    let attrs = vec![
+                        (
+                            "objectClass".to_string(),
+                            HashSet::from(["top", "extensibleObject"].map(String::from)),
+                        ),
+                        attr("cn", format!("drctl-clean-{rid}-{}", cl.run_id)),
+                        attr("replica-base-dn", f.ldap.suffix.clone()),
+                        attr("replica-id", rid.to_string()),
+                        attr("replica-force-cleaning", "yes".into()),
+                    ];
+                    s.add(&dn, attrs).await.map_err(fail)?;
+                }
+                s.close().await;
+                // The task ends with an exit code (and reports success even when a consumer
+                // crashed: the RUVs, not the code, are what the verification reads).
+                let code = crate::util::poll::within(
+                    cl.step_timeout,
+                    Duration::from_millis(100),
+                    || async {
+                        let read = match cl.session(supplier).await {
+                            Ok(mut s) => {
+                                let r = s.read(&dn, &["nsTaskExitCode", "nsTaskStatus"]).await;
+                                s.close().await;
+                                r
+                            }
+                            Err(_) => return std::ops::ControlFlow::Continue(()),
+                        };
+                        match read {
+                            Ok(Some(e)) => match super::state::first(&e, "nsTaskExitCode") {
+                                Some(c) => std::ops::ControlFlow::Break(Ok((
+                                    c,
+                                    super::state::first(&e, "nsTaskStatus").unwrap_or_default(),
+                                ))),
+                                None => std::ops::ControlFlow::Continue(()),
+                            },
+                            // The server removes finished tasks after a while.
+                            Ok(None) => {
+                                std::ops::ControlFlow::Break(Ok(("0".into(), String::new())))
+                            }
+                            Err(e) => std::ops::ControlFlow::Break(Err(e)),
+                        }
+                    },
+                )
+                .await
+                .map_err(|()| {
+                    ProcError::timed_out(format!(
+                        "the CleanAllRUV task of replica id {rid} did not end"
+                    ))
+                })?
+                .map_err(fail)?;
+                if code.0.trim() != "0" {
+                    return Err(ProcError::failed(format!(
+                        "the CleanAllRUV task of replica id {rid} failed ({}): {}",
+                        code.0, code.1
+                    )));
+                }
+                Ok(Some(format!("CleanAllRUV of replica id {rid}: {}", code.1)))
+            }
             DsAction::Refer { node, to } => {
                 let n = cl.node(node)?;
                 let target = cl.node(to)?.ldap.url.clone();
@@ -706,6 +848,15 @@ impl Act for DsAction {
                 "wait until every answering consumer holds every change {supplier} acknowledged"
             ),
             DsAction::Refer { node, to } => format!("make {node} refer client writes to {to}"),
+            DsAction::Forget { from, to } => format!("delete {from}'s agreements to {to}"),
+            DsAction::Pause { supplier, rid } => format!(
+                "disable {supplier}'s agreements while replica id {rid} is cleaned (CleanAllRUV \
+                 sent to a consumer crashes it)"
+            ),
+            DsAction::CleanRuv { supplier, rid } => {
+                format!("clean replica id {rid} from {supplier}'s RUV (CleanAllRUV, forced)")
+            }
+            DsAction::Unpause { supplier } => format!("enable {supplier}'s agreements again"),
             DsAction::Export {
                 node,
                 supplier,
