@@ -61,6 +61,7 @@ const SHARED_WITH_389DS: &[&str] = &[
     "forced-failover",
     "demote-old-primary",
     "remove-failed-instance",
+    "repoint-primary",
 ];
 
 fn root() -> PathBuf {

@@ -66,8 +66,6 @@ pub(crate) struct Assessment {
     pub(crate) supplier: Option<String>,
     /// Its replica id.
     pub(crate) rid: Option<u16>,
-    /// Instances that do not answer and that the supplier feeds no more: removed.
-    pub(crate) removed: Vec<String>,
     /// Other instances that answer as suppliers: old ones the consumers refuse.
     pub(crate) stale_suppliers: Vec<String>,
     pub(crate) problems: Vec<String>,
@@ -114,13 +112,11 @@ impl DsView {
             })
             .collect();
         let accepted = self.accepted_rid();
-        // The supplier is the one whose identity the consumers accept; with none to ask (a
-        // group of one), the only supplier that answers.
-        let current = match accepted {
-            Some(rid) => suppliers.iter().find(|(_, r)| *r == rid).copied(),
-            None if suppliers.len() == 1 => Some(suppliers[0]),
-            None => None,
-        };
+        // The supplier is the newest that answers: every promotion takes a replica id above
+        // every one seen (and the consumers are fenced to it before it is promoted), so an old
+        // supplier that comes back has a lower one, and a consumer that slept through the
+        // failover (still accepting the lost supplier) does not hide the new one.
+        let current = suppliers.iter().max_by_key(|(_, r)| *r).copied();
         let stale: Vec<String> = suppliers
             .iter()
             .filter(|(n, _)| current.is_none_or(|(c, _)| c.name != n.name))
@@ -140,27 +136,19 @@ impl DsView {
                 "no supplier answers: the consumers accept replica id {rid}'s updates and its \
                  instance does not answer → drctl failover"
             )),
-            (None, None) if suppliers.len() > 1 => problems.push(format!(
-                "{} answer as suppliers and no consumer says which one is current → stop all \
-                 but one",
-                suppliers
-                    .iter()
-                    .map(|(n, _)| n.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
             (None, None) => problems.push("no supplier answers → drctl failover".into()),
             _ => {}
         }
         let sup_state = current.and_then(|(n, _)| n.state.as_ref().ok());
         for n in &self.nodes {
             let s = match &n.state {
-                // Removed: the supplier feeds it no more (`drctl remove-instance`).
-                Err(_) if sup_state.is_some_and(|ss| ss.agreement_to(n.port).is_none()) => continue,
+                // The cluster file is the membership: an instance removed for good is deleted
+                // from it (nothing on the survivors tells a removed one from a dead one).
                 Err(e) => {
                     let why = e.strip_prefix(&format!("{}: ", n.name)).unwrap_or(e);
                     problems.push(format!(
-                        "{}: does not answer ({why}) → start it, or drctl remove-instance {}",
+                        "{}: does not answer ({why}) → start it; if it is gone for good, drctl \
+                         remove-instance {} and delete it from the cluster file",
                         n.name, n.name
                     ));
                     continue;
@@ -202,8 +190,7 @@ impl DsView {
             }
             if !r.bind_dns.iter().any(|d| *d == identity_dn(rid)) {
                 problems.push(format!(
-                    "{}: refuses the updates of the supplier {} (it accepts {}) → drctl failover \
-                     --to {}",
+                    "{}: refuses the updates of the supplier {} (it accepts {}) → drctl repoint {}",
                     n.name,
                     sup.name,
                     r.bind_dns.join(", "),
@@ -211,24 +198,16 @@ impl DsView {
                 ));
             } else if sup_state.is_some_and(|ss| ss.agreement_to(n.port).is_none()) {
                 problems.push(format!(
-                    "{}: {} has no agreement to it: it gets no updates → drctl failover --to {}",
+                    "{}: {} has no agreement to it: it gets no updates → drctl repoint {}",
                     n.name, sup.name, sup.name
                 ));
             }
         }
-        let removed: Vec<String> = self
-            .nodes
-            .iter()
-            .filter(|n| n.state.is_err())
-            .filter(|n| sup_state.is_some_and(|ss| ss.agreement_to(n.port).is_none()))
-            .map(|n| n.name.clone())
-            .collect();
         let healthy = problems.is_empty();
         Assessment {
             supplier: current.map(|(n, _)| n.name.clone()),
             rid: current.map(|(_, r)| r),
             stale_suppliers: stale,
-            removed,
             problems,
             healthy,
         }

@@ -342,7 +342,6 @@ async fn expect(
                     .kind()
                     .map(|k| format!("{k:?}").to_lowercase())
                     .unwrap_or_else(|| "standalone".into()),
-                _ if a.removed.contains(node) => "removed".into(),
                 _ => "unreachable".into(),
             };
             check(

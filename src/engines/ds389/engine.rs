@@ -25,6 +25,7 @@ pub(super) const VERBS: &[Verb] = &[
     Verb::Candidates,
     Verb::Switchover,
     Verb::Failover,
+    Verb::Repoint,
     Verb::Demote,
     Verb::RemoveInstance,
     Verb::WaitConverged,
@@ -116,6 +117,11 @@ impl Engine for Ds389 {
                     ("force", a("force")),
                     ("export_dir", a("export_dir")),
                 ],
+            )),
+            Verb::Repoint => Ok(Front::new(
+                verb,
+                "repoint-primary",
+                &[("primary", a("primary"))],
             )),
             Verb::RemoveInstance => Ok(Front::new(
                 verb,
@@ -226,10 +232,7 @@ pub(crate) fn status_report(view: &DsView, a: &Assessment) -> StatusReport {
                 .filter(|p| p.starts_with(&format!("{}:", n.name)))
                 .cloned()
                 .collect();
-            let removed = a.removed.contains(&n.name);
-            let health = if removed {
-                Health::Green
-            } else if n.state.is_err() || a.stale_suppliers.contains(&n.name) {
+            let health = if n.state.is_err() || a.stale_suppliers.contains(&n.name) {
                 Health::Red
             } else if reasons.is_empty() {
                 Health::Green
@@ -287,12 +290,6 @@ pub(crate) fn status_report(view: &DsView, a: &Assessment) -> StatusReport {
                         DETAIL_KEYS,
                     );
                     row.primary = a.supplier.clone();
-                    if removed {
-                        row.role = Some("removed".into());
-                        row.reasons = vec![format!(
-                            "removed: no agreement feeds it; delete it from the cluster file"
-                        )];
-                    }
                     row
                 }
             }

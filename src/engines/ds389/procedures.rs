@@ -492,3 +492,63 @@ pub(crate) fn remove_instance(
     plan.step(Step::new(DsAction::Converged { supplier: sup, rid }));
     Ok(plan)
 }
+
+/// Repointing every answering consumer at the supplier (`procedure.repoint`): each accepts only
+/// its identity, is writable for replicated updates, is fed by an agreement and, when it lacks
+/// a change of an older supplier that the supplier holds, re-initialized; then verified. What
+/// a consumer that slept through a failover needs (it still accepts the lost supplier).
+pub(crate) fn repoint(
+    cl: &DsCluster,
+    view: &DsView,
+    primary: &str,
+) -> Result<Plan<DsAction>, ProcError> {
+    cl.node(primary)?;
+    let a = view.assess();
+    let (Some(sup), Some(rid)) = (a.supplier.clone(), a.rid) else {
+        return Err(ProcError::refused(format!(
+            "no supplier answers: nothing to repoint at (drctl failover --to {primary})"
+        ))
+        .unchanged());
+    };
+    if sup != primary {
+        return Err(ProcError::refused(format!(
+            "{primary} is not the supplier ({sup} is): run `drctl switchover --to {primary}` to \
+             make it one"
+        ))
+        .unchanged());
+    }
+    let mut plan = Plan::new("389ds repoint");
+    for n in view.nodes.iter().filter(|n| n.state.is_err()) {
+        plan.note(format!(
+            "{} does not answer: repoint again once it is back",
+            n.name
+        ));
+    }
+    let consumers: Vec<&str> = view
+        .nodes
+        .iter()
+        .filter(|n| n.name != sup && !a.stale_suppliers.contains(&n.name))
+        .filter(|n| n.state.as_ref().is_ok_and(|s| s.replica.is_some()))
+        .map(|n| n.name.as_str())
+        .collect();
+    for n in consumers {
+        plan.step(Step::new(DsAction::Accept {
+            node: n.into(),
+            rid,
+        }));
+        if view.state(n).is_some_and(|s| s.read_only) {
+            plan.step(Step::new(DsAction::Thaw { node: n.into() }));
+        }
+        plan.step(Step::new(DsAction::Agreement {
+            from: sup.clone(),
+            to: n.into(),
+            rid,
+        }));
+        plan.step(Step::new(DsAction::Init {
+            from: sup.clone(),
+            to: n.into(),
+        }));
+    }
+    plan.step(Step::new(DsAction::Converged { supplier: sup, rid }));
+    Ok(plan)
+}

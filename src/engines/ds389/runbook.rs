@@ -17,10 +17,12 @@ pub(super) const STEPS: &[&str] = &[
     "procedure.failover",
     "procedure.demote",
     "procedure.remove-instance",
+    "procedure.repoint",
     "assert.reachable",
     "assert.unreachable",
     "assert.primary-is",
     "wait.caught-up",
+    "wait.status",
 ];
 
 /// Builds the plan of a step from a fresh probe.
@@ -56,6 +58,17 @@ pub(super) async fn plan(
             outputs.insert("target".into(), to);
             p
         }
+        "procedure.repoint" => {
+            let primary = a.str("primary")?;
+            let p = super::procedures::repoint(&cl, &view, &primary)?;
+            outputs.insert("primary".into(), primary);
+            p
+        }
+        "wait.status" if a.opt("role").is_some() || a.opt("db_status").is_some() => {
+            return Err(ProcError::usage(
+                "wait.status: on 389ds instances only `primary` can be waited for",
+            ))
+        }
         "procedure.remove-instance" => {
             super::procedures::remove_instance(&cl, &view, &a.str("node")?)?
         }
@@ -70,8 +83,8 @@ pub(super) async fn plan(
                 export_dir,
             )?
         }
-        "wait.caught-up" => {
-            let sup = match a.opt("primary") {
+        "wait.caught-up" | "wait.status" => {
+            let sup = match a.opt("primary").filter(|p| !p.is_empty()) {
                 Some(p) => p,
                 None => asm
                     .supplier
