@@ -132,6 +132,7 @@ fn report_failures(failures: &[String]) {
 fn as_json((node, e): &Row) -> serde_json::Value {
     let mut v = serde_json::to_value(e).expect("event serializes");
     v["node"] = serde_json::Value::String(node.clone());
+    v["schema"] = serde_json::Value::from(super::output::SCHEMA);
     v
 }
 

@@ -47,3 +47,30 @@ pub fn print_json_text(text: &str) {
         println!("{text}");
     }
 }
+
+/// The version of the shape of drctl's JSON and YAML documents (`status`, `check`) and of the
+/// objects of its listings (candidates, events, runs): it changes only when a key is removed or
+/// changes meaning (new keys may appear).
+pub(super) const SCHEMA: u32 = 1;
+
+/// A document or listed object with its schema version beside its own keys.
+#[derive(serde::Serialize)]
+pub(super) struct Versioned<'a, T> {
+    schema: u32,
+    #[serde(flatten)]
+    body: &'a T,
+}
+
+impl<'a, T> Versioned<'a, T> {
+    pub(super) fn new(body: &'a T) -> Self {
+        Versioned {
+            schema: SCHEMA,
+            body,
+        }
+    }
+
+    /// Every object of a listing, versioned.
+    pub(super) fn each(items: &'a [T]) -> Vec<Versioned<'a, T>> {
+        items.iter().map(Versioned::new).collect()
+    }
+}

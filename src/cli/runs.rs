@@ -109,7 +109,7 @@ pub(super) fn cmd_list(a: &RunArgs) -> Result<(), CliError> {
     runs.sort_by(|x, y| y.started.cmp(&x.started).then(y.run_id.cmp(&x.run_id)));
     runs.truncate(a.last);
     if a.json {
-        print_json(&runs);
+        print_json(&super::output::Versioned::each(&runs));
         return Ok(());
     }
     if runs.is_empty() {

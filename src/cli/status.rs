@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::args::{Format, StatusArgs};
 use super::error::CliError;
-use super::output::{health_cell, print_json, print_yaml, render, table};
+use super::output::{health_cell, print_json, print_yaml, render, table, Versioned, SCHEMA};
 use crate::engine::{Candidates, Engine, StatusReport, StatusTable};
 
 pub(super) async fn cmd_status(engine: &dyn Engine, args: &StatusArgs) -> Result<(), CliError> {
@@ -44,28 +44,6 @@ pub(super) async fn cmd_status(engine: &dyn Engine, args: &StatusArgs) -> Result
     }
 }
 
-/// The version of the shape of `status` and `check` as JSON or YAML: it changes only when a key
-/// is removed or changes meaning (new keys may appear). Listings (candidates, events, runs) are
-/// arrays of objects, whose keys follow the same rule.
-const STATUS_SCHEMA: u32 = 1;
-
-/// A document with its schema version as the first key.
-#[derive(serde::Serialize)]
-struct Versioned<'a, T> {
-    schema: u32,
-    #[serde(flatten)]
-    body: &'a T,
-}
-
-impl<'a, T> Versioned<'a, T> {
-    fn new(body: &'a T) -> Self {
-        Versioned {
-            schema: STATUS_SCHEMA,
-            body,
-        }
-    }
-}
-
 pub(super) async fn cmd_check(engine: &dyn Engine, json: bool) -> Result<(), CliError> {
     let r = engine.status().await?;
     report_check(&r.cluster, r.healthy, &r.problems, json)
@@ -74,8 +52,8 @@ pub(super) async fn cmd_check(engine: &dyn Engine, json: bool) -> Result<(), Cli
 pub(super) async fn cmd_candidates(engine: &dyn Engine, format: Format) -> Result<(), CliError> {
     let c: Candidates = engine.candidates().await?;
     match format {
-        Format::Json => print_json(&c),
-        Format::Yaml => print_yaml(&c),
+        Format::Json => print_json(&Versioned::each(&c.rows)),
+        Format::Yaml => print_yaml(&Versioned::each(&c.rows)),
         Format::Table | Format::Wide => println!("{}", render(&plain(&c.table))),
     }
     Ok(())
@@ -113,7 +91,7 @@ pub(super) fn report_check(
 ) -> Result<(), CliError> {
     if json {
         print_json(&json!({
-            "schema": STATUS_SCHEMA,
+            "schema": SCHEMA,
             "cluster": cluster,
             "healthy": healthy,
             "problems": problems,

@@ -47,8 +47,19 @@ fn status_json_has_the_documented_shape() {
         .stdout_has("node-2")
         .stdout_has("healthy");
     lab.ok(&["check"]).stdout_has("healthy");
-    // `check` carries the same schema version.
+    // `check` carries the same schema version, and so does every object of a listing.
     assert_eq!(lab.ok(&["check", "--json"]).json()["schema"], 1);
+    let c = lab.ok(&["candidates", "--json"]).json();
+    assert!(
+        c.as_array().unwrap().iter().all(|x| x["schema"] == 1),
+        "{c}"
+    );
+    let e = lab.ok(&["events", "--node", "node-1", "--json"]).json();
+    assert!(!e.as_array().unwrap().is_empty(), "{e}");
+    assert!(
+        e.as_array().unwrap().iter().all(|x| x["schema"] == 1),
+        "{e}"
+    );
 }
 
 #[test]

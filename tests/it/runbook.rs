@@ -703,6 +703,7 @@ fn run_list_names_a_stopped_run_and_how_to_resume_it_and_its_error_once() {
     let run = &runs[0];
     let id = run["run_id"].as_str().unwrap().to_string();
     assert_eq!(run["runbook"], "removenode", "{runs}");
+    assert_eq!(run["schema"], 1, "{runs}");
     assert_eq!(run["outcome"], "failed part-way", "{runs}");
     assert_eq!(run["resume"], format!("drctl run --resume {id}"), "{runs}");
     let table = lab.ok(&["run", "--list"]).stdout();
