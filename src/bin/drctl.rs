@@ -29,7 +29,9 @@ fn main() -> ExitCode {
     // Log lines pass the same redaction as every other output; colours only on a terminal.
     let logging = drctl::util::logging::Logging {
         level_var: "DRCTL_LOG",
-        default_level: "warn",
+        // A server that resets the connection is "does not answer" in the report: ldap3's own
+        // warning about it (logged from the module its `drive!` expands in) is noise there.
+        default_level: "warn,ldap3=error,drctl::engines::openldap::client=error",
         format: cli.global.log_format,
         time: false,
         terminal: drctl::util::logging::Logging::stderr_colours(),

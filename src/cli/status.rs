@@ -101,7 +101,10 @@ pub(super) fn report_check(
     } else {
         println!("cluster {cluster} is not healthy:");
         for p in problems {
-            println!("  - {p}");
+            println!(
+                "{}",
+                crate::util::words::fold_for_stdout(&format!("  - {p}"))
+            );
         }
     }
     if healthy {
@@ -139,7 +142,10 @@ fn print_table(r: &StatusReport, wide: bool) {
     } else {
         println!("problems:");
         for p in &r.problems {
-            println!("  - {p}");
+            println!(
+                "{}",
+                crate::util::words::fold_for_stdout(&format!("  - {p}"))
+            );
         }
     }
     for n in &r.table.notes {

@@ -22,8 +22,18 @@ pub fn absolute(p: &Path) -> PathBuf {
 /// as it is, one line per message for logs and `grep`.
 pub fn fold_for_stderr(line: &str) -> String {
     use std::io::IsTerminal;
+    fold_on_terminal(line, std::io::stderr().is_terminal())
+}
+
+/// A line of data for stdout (a problem in `status`, `check`): the same, for stdout.
+pub fn fold_for_stdout(line: &str) -> String {
+    use std::io::IsTerminal;
+    fold_on_terminal(line, std::io::stdout().is_terminal())
+}
+
+fn fold_on_terminal(line: &str, terminal: bool) -> String {
     match textwrap::termwidth() {
-        w if std::io::stderr().is_terminal() && line.chars().count() > w => fold(line, w),
+        w if terminal && line.chars().count() > w => fold(line, w),
         _ => line.to_string(),
     }
 }
