@@ -13,15 +13,6 @@ use crate::support::*;
 
 const DEADLINE: Duration = Duration::from_secs(30);
 
-fn etcd_missing() -> bool {
-    let found = std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("etcd").is_file()));
-    if !found {
-        println!("skipped: etcd not installed (apt-get install etcd-server etcd-client)");
-    }
-    !found
-}
-
 fn up() -> Lab {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("lab");
