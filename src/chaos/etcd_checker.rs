@@ -5,11 +5,14 @@
 //! of the run outlives it; no panic; exit codes match outcomes.
 
 use std::collections::BTreeSet;
+use std::ops::ControlFlow::{Break, Continue};
 use std::path::Path;
+use std::time::Duration;
 
 use super::checker::{exit_codes, panics, verdict, Verdict, INVARIANTS};
 use super::etcd_ctx::EtcdObserved;
 use super::etcd_writer::PREFIX;
+use crate::util::poll;
 
 /// The invariants an etcd run is judged by, in order.
 pub(crate) const ETCD_INVARIANTS: &[&str] = &[
@@ -21,6 +24,9 @@ pub(crate) const ETCD_INVARIANTS: &[&str] = &[
     "no-panic",
     "exit-codes-match-outcomes",
 ];
+
+/// etcd-io/etcd#21966: `Maintenance/Status` on a member while its removal is applied.
+const KNOWN_ETCD_PANIC: &str = "failed to find local ID in cluster members";
 
 pub(crate) struct EtcdVerdicts {
     pub verdicts: Vec<Verdict>,
@@ -51,6 +57,30 @@ fn leftover_drctl(dir: &Path, drctl: &Path) -> Vec<String> {
         .collect()
 }
 
+/// The chaos keys, read through the leader (linearizable), asking again for up to 10 s when
+/// leadership moves under the read.
+async fn keys_on_leader(o: &EtcdObserved<'_>) -> Result<BTreeSet<String>, String> {
+    poll::within(
+        Duration::from_secs(10),
+        Duration::from_millis(100),
+        || async {
+            let view = o.cl.probe().await;
+            let a = view.assess();
+            let Some(n) = a.leader.as_deref().and_then(|l| view.node(l)) else {
+                return Continue("no leader at the end to hold the acknowledged puts".to_string());
+            };
+            match o.cl.client.keys(&n.url, PREFIX).await {
+                Ok(keys) => Break(keys.into_iter().collect()),
+                Err(e) => Continue(format!(
+                    "cannot list the keys on the leader {}: {e}",
+                    n.name
+                )),
+            }
+        },
+    )
+    .await
+}
+
 pub(crate) async fn check(o: &EtcdObserved<'_>) -> EtcdVerdicts {
     let mut out = Vec::new();
     let view = &o.final_view;
@@ -60,17 +90,13 @@ pub(crate) async fn check(o: &EtcdObserved<'_>) -> EtcdVerdicts {
     // when a failover fenced members after it was acked and it is past every put acked before
     // that failover and kept: a forced recovery loses a tail of the history, never a hole.
     let mut lost = Vec::new();
-    let mut present = BTreeSet::new();
-    match a.leader.as_deref().and_then(|l| view.node(l)) {
-        Some(n) => match o.cl.client.keys(&n.url, PREFIX).await {
-            Ok(keys) => present = keys.into_iter().collect(),
-            Err(e) => lost.push(format!(
-                "cannot list the keys on the leader {}: {e}",
-                n.name
-            )),
-        },
-        None => lost.push("no leader at the end to hold the acknowledged puts".into()),
-    }
+    let present = match keys_on_leader(o).await {
+        Ok(p) => p,
+        Err(e) => {
+            lost.push(e);
+            BTreeSet::new()
+        }
+    };
     let mut at_risk = 0;
     let mut n_lost = 0;
     for ack in o.acks.iter().filter(|k| !present.contains(&k.key)) {
@@ -174,15 +200,21 @@ pub(crate) async fn check(o: &EtcdObserved<'_>) -> EtcdVerdicts {
         "no drctl of the run still runs".into(),
     ));
 
-    // A Go panic in an etcd log; zap's "panic" level.
-    let panics = panics(&o.calls, &o.logs, &["\"level\":\"panic\"", "panic: "]);
+    // A Go panic in an etcd log; zap's "panic" level. etcd 3.4 panics in a member being
+    // removed when a status call lands during its removal (etcd-io/etcd#21966): etcd's bug, and
+    // the member was leaving anyway, so it is said but not held against the run.
+    let (known, panics): (Vec<String>, Vec<String>) =
+        panics(&o.calls, &o.logs, &["\"level\":\"panic\"", "panic: "])
+            .into_iter()
+            .partition(|l| l.contains(KNOWN_ETCD_PANIC));
     out.push(verdict(
         INVARIANTS[6],
         &panics,
         format!(
-            "{} drctl call(s) and {} etcd logs read",
+            "{} drctl call(s) and {} etcd logs read; {} known etcd panic(s) of a member being removed (etcd-io/etcd#21966)",
             o.calls.len(),
-            o.logs.len()
+            o.logs.len(),
+            known.len()
         ),
     ));
 

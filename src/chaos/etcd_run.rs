@@ -5,6 +5,7 @@
 //! then hand everything to the etcd checker. The lab is torn down after; a failed run's
 //! directory is kept under `--keep-failed`.
 
+use std::ops::ControlFlow::{Break, Continue};
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
@@ -19,6 +20,7 @@ use super::schedule::Schedule;
 use super::{etcd_checker, etcd_policy, etcd_writer, Options};
 use crate::engines::etcd::lab::EtcdLab;
 use crate::lab::LabError;
+use crate::util::poll;
 
 /// Runs one schedule on etcd; returns the timeline, counters and the checker's verdict.
 pub(crate) async fn run(sched: &Schedule, opts: &Options, dir: &Path) -> RunReport {
@@ -86,7 +88,21 @@ async fn play(
     ctx.before().await;
     let converged = etcd_policy::recover(&mut ctx, opts.deadline).await;
     ctx.after("the recovery policy").await;
-    let final_view = ctx.cl.probe().await;
+    // The view the checker judges, once a leader answers: a member that was paused long may
+    // call an election after the cluster converged (etcd 3.4 has no pre-vote by default).
+    let final_view = poll::within(
+        Duration::from_secs(10),
+        Duration::from_millis(100),
+        || async {
+            let view = ctx.cl.probe().await;
+            match view.assess().leader {
+                Some(_) => Break(view),
+                None => Continue(view),
+            }
+        },
+    )
+    .await
+    .unwrap_or_else(|view| view);
     let obs = EtcdObserved {
         acks: acks.lock().expect("acks").clone(),
         calls: ctx.tally.calls.clone(),
