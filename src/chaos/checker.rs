@@ -299,6 +299,29 @@ pub(crate) async fn check(o: &Observed) -> (Vec<Verdict>, u64) {
     (out, n_lost)
 }
 
+/// The panics of a run: in drctl's stderr, and the first line of each (node, log) that holds
+/// one of `markers`.
+pub(crate) fn panics(
+    calls: &[super::drctl::Call],
+    logs: &[(String, std::path::PathBuf)],
+    markers: &[&str],
+) -> Vec<String> {
+    let mut out: Vec<String> = calls
+        .iter()
+        .filter(|c| c.stderr.contains("panicked at"))
+        .map(|c| format!("drctl {}: {}", c.args.join(" "), c.stderr))
+        .collect();
+    for (name, log) in logs {
+        let Ok(text) = std::fs::read_to_string(log) else {
+            continue;
+        };
+        if let Some(l) = text.lines().find(|l| markers.iter().any(|m| l.contains(m))) {
+            out.push(format!("{name}: {l}"));
+        }
+    }
+    out
+}
+
 /// `exit-codes-match-outcomes`: 0 done, 1 failed (part-way only with a resume), 3 refused,
 /// 4 aborted, 5 only with a printed resume; calls chaos killed are not judged.
 pub(crate) fn exit_codes(calls: &[super::drctl::Call]) -> Verdict {

@@ -6,9 +6,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
-
 use super::drctl::{proc_args, Call, Drctl};
+use super::operate::Event;
 use super::sampler::{Samples, Wipes};
 use super::schedule::{Pick, Proc, Step, Then};
 use super::writer::Ack;
@@ -17,14 +16,6 @@ use crate::engines::drnode::cluster::{probe, Target};
 use crate::engines::drnode::lab::DrnodeLab as Lab;
 use crate::lab::{LabError, ProcState, Sig};
 use crate::util::poll;
-
-/// One line of a run's timeline.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct Event {
-    pub at_ms: u64,
-    pub what: String,
-    pub result: String,
-}
 
 /// What a run observed, for the checker.
 pub(crate) struct Observed {
@@ -154,22 +145,7 @@ impl Ctx<'_> {
     /// Records a finished drctl call in the timeline and checks it released its lock.
     async fn record(&mut self, call: &Call) {
         let (operator, args) = (call.operator.clone(), &call.args);
-        let result = match (call.killed, call.exit) {
-            (true, _) => "SIGKILLed".to_string(),
-            (false, Some(c)) => format!(
-                "exit {c}{}{}",
-                call.outcome
-                    .as_ref()
-                    .map(|o| format!(" ({o})"))
-                    .unwrap_or_default(),
-                if c == 0 {
-                    String::new()
-                } else {
-                    format!(": {}", call.stderr.lines().last().unwrap_or(""))
-                }
-            ),
-            (false, None) => format!("no exit code: {}", call.stderr),
-        };
+        let result = super::operate::ended(call);
         self.note(format!("{operator}: drctl {}", args.join(" ")), result);
         self.lock_released(call).await;
         self.calls.push(call.clone());
@@ -341,11 +317,7 @@ impl Ctx<'_> {
                 }
             }
             Step::DropAcked { nth } => {
-                let ack = {
-                    let acks = self.acks.lock().expect("acks");
-                    (!acks.is_empty()).then(|| acks[*nth as usize % acks.len()].clone())
-                };
-                let Some(ack) = ack else {
+                let Some(ack) = super::operate::nth_ack(&self.acks, *nth) else {
                     self.note(s.to_string(), "skipped (nothing acknowledged yet)");
                     return Ok(());
                 };

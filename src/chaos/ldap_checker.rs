@@ -9,7 +9,7 @@ use std::path::Path;
 
 use base64::Engine;
 
-use super::checker::{exit_codes, verdict, Verdict, INVARIANTS};
+use super::checker::{exit_codes, panics, verdict, Verdict, INVARIANTS};
 use super::ldap_ctx::{writable, LdapObserved};
 
 /// The invariants a slapd run is judged by, in order.
@@ -122,23 +122,7 @@ pub(crate) async fn check(o: &LdapObserved) -> LdapVerdicts {
     ));
 
     // no-panic: in drctl's stderr, or an assertion in a slapd log.
-    let mut panics: Vec<String> = o
-        .calls
-        .iter()
-        .filter(|c| c.stderr.contains("panicked at"))
-        .map(|c| format!("drctl {}: {}", c.args.join(" "), c.stderr))
-        .collect();
-    for (name, log) in &o.logs {
-        let Ok(text) = std::fs::read_to_string(log) else {
-            continue;
-        };
-        if let Some(l) = text
-            .lines()
-            .find(|l| l.contains("Assertion") || l.contains("panicked at"))
-        {
-            panics.push(format!("{name} slapd: {l}"));
-        }
-    }
+    let panics = panics(&o.calls, &o.logs, &["Assertion", "panicked at"]);
     out.push(verdict(
         INVARIANTS[6],
         &panics,

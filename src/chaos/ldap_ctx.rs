@@ -5,12 +5,12 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::ctx::Event;
 use super::drctl::{proc_args, Call, Drctl};
 use super::ldap_writer::LdapAck;
-use super::schedule::{Pick, Proc, Step, Then};
+use super::operate::{self, nth_ack, paused, Operate, Tally};
+use super::schedule::{Pick, Proc, Step};
 use crate::engine::RunOutcomeKind;
 use crate::engines::openldap::lab::LdapLab;
 use crate::engines::openldap::{LdapCluster, LdapNode, LdapRole, LdapView};
@@ -36,22 +36,10 @@ pub(crate) struct LCtx<'a> {
     pub cl: LdapCluster,
     pub admins: Vec<LdapNode>,
     pub drctl: Drctl,
-    pub started: Instant,
-    pub timeline: Vec<Event>,
-    pub calls: Vec<Call>,
+    pub tally: Tally,
     pub acks: Arc<Mutex<Vec<LdapAck>>>,
-    pub faults: u64,
     pub writers: Vec<String>,
     pub writable_checks: u64,
-}
-
-/// Whether the process is stopped (SIGSTOP): state `T` in /proc.
-fn paused(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-        s.rsplit_once(')')
-            .and_then(|(_, r)| r.trim_start().chars().next())
-            == Some('T')
-    })
 }
 
 /// Writable providers among the answering slapd.
@@ -83,11 +71,7 @@ pub(super) fn heal(lab: &LdapLab, start: bool, cont: bool) -> Result<Vec<String>
 
 impl LCtx<'_> {
     pub(crate) fn note(&mut self, what: impl Into<String>, result: impl Into<String>) {
-        self.timeline.push(Event {
-            at_ms: self.started.elapsed().as_millis() as u64,
-            what: what.into(),
-            result: result.into(),
-        });
+        self.tally.note(what, result);
     }
 
     /// Resolves a pick against the group as it is now: "the primary" is the authoritative
@@ -149,11 +133,10 @@ impl LCtx<'_> {
     ) -> Call {
         let before = writable(&self.cl.probe().await);
         let call = self.drctl.call(operator, &args, kill).await;
-        self.record(operator, &call, "");
+        self.tally.record(operator, call.clone(), "");
         if call.exit == Some(0) && call.outcome == Some(RunOutcomeKind::Succeeded) {
             self.judge_writers(&before, &call).await;
         }
-        self.calls.push(call.clone());
         call
     }
 
@@ -168,30 +151,10 @@ impl LCtx<'_> {
         }
     }
 
-    fn record(&mut self, operator: &str, call: &Call, tag: &str) {
-        let result = match (call.killed, call.exit) {
-            (true, _) => "SIGKILLed".to_string(),
-            (false, Some(c)) => format!(
-                "exit {c}{}{}",
-                call.outcome
-                    .as_ref()
-                    .map(|o| format!(" ({o})"))
-                    .unwrap_or_default(),
-                if c == 0 {
-                    String::new()
-                } else {
-                    format!(": {}", call.stderr.lines().last().unwrap_or(""))
-                }
-            ),
-            (false, None) => format!("no exit code: {}", call.stderr),
-        };
-        self.note(
-            format!("{operator}{tag}: drctl {}", call.args.join(" ")),
-            result,
-        );
-    }
-
-    pub(super) async fn step(&mut self, s: &Step) -> Result<(), LabError> {
+    async fn step(&mut self, s: &Step) -> Result<(), LabError> {
+        if operate::play(self, s).await {
+            return Ok(());
+        }
         match s {
             // Not drawn for slapd (not in LDAP_FAULTS): nothing tells a promoted slapd yet.
             Step::DiesOnPromotion { .. } => self.note(s.to_string(), "skipped (drnode only)"),
@@ -208,7 +171,7 @@ impl LCtx<'_> {
                     }
                     Some(_) => {}
                 }
-                self.faults += 1;
+                self.tally.faults += 1;
                 let sig = if matches!(s, Step::Kill { .. }) {
                     Sig::Kill
                 } else {
@@ -226,66 +189,11 @@ impl LCtx<'_> {
                 self.note(s.to_string(), format!("{names:?}"));
             }
             Step::Wipe { .. } => self.note(s.to_string(), "skipped (not a slapd fault)"),
-            Step::Delay { ms } => {
-                tokio::time::sleep(Duration::from_millis(*ms)).await;
-                self.note(s.to_string(), "done");
-            }
-            Step::Proc { proc } => {
-                if let Some(args) = self.args_of(*proc).await {
-                    self.drctl("chaos-a", args, None).await;
-                }
-            }
-            Step::KillDrctl {
-                proc,
-                after_ms,
-                then,
-            } => {
-                let Some(args) = self.args_of(*proc).await else {
-                    return Ok(());
-                };
-                self.faults += 1;
-                let before = self.drctl.journal_ids();
-                let c = self
-                    .drctl(
-                        "chaos-a",
-                        args.clone(),
-                        Some(Duration::from_millis(*after_ms)),
-                    )
-                    .await;
-                if !c.killed {
-                    return Ok(());
-                }
-                let new: Vec<String> = self
-                    .drctl
-                    .journal_ids()
-                    .into_iter()
-                    .filter(|id| !before.contains(id))
-                    .collect();
-                let again = match (then, new.first()) {
-                    (Then::Resume, Some(id)) => proc_args(&["run", "--resume", id]),
-                    _ => args,
-                };
-                self.drctl("chaos-a", again, None).await;
-            }
-            Step::Race { a, b, .. } => {
-                let (Some(aa), Some(ba)) = (self.args_of(*a).await, self.args_of(*b).await) else {
-                    return Ok(());
-                };
-                self.faults += 1;
-                let (d, d2) = (self.drctl.clone(), self.drctl.clone());
-                let (ca, cb) =
-                    tokio::join!(d.call("chaos-a", &aa, None), d2.call("chaos-b", &ba, None));
-                for (op, c) in [("chaos-a", ca), ("chaos-b", cb)] {
-                    self.record(op, &c, " (racing)");
-                    self.calls.push(c);
-                }
+            // Played by `operate::play` above.
+            Step::Delay { .. } | Step::Proc { .. } | Step::KillDrctl { .. } | Step::Race { .. } => {
             }
             Step::DropAcked { nth } => {
-                let ack = {
-                    let acks = self.acks.lock().expect("acks");
-                    (!acks.is_empty()).then(|| acks[*nth as usize % acks.len()].clone())
-                };
-                let Some(ack) = ack else {
+                let Some(ack) = nth_ack(&self.acks, *nth) else {
                     self.note(s.to_string(), "skipped (nothing acknowledged yet)");
                     return Ok(());
                 };
@@ -307,5 +215,23 @@ impl LCtx<'_> {
             }
         }
         Ok(())
+    }
+}
+
+impl Operate for LCtx<'_> {
+    fn operators(&self) -> &Drctl {
+        &self.drctl
+    }
+    fn tally(&mut self) -> &mut Tally {
+        &mut self.tally
+    }
+    async fn args_of(&self, p: Proc) -> Option<Vec<String>> {
+        LCtx::args_of(self, p).await
+    }
+    async fn call(&mut self, operator: &str, args: Vec<String>, kill: Option<Duration>) -> Call {
+        self.drctl(operator, args, kill).await
+    }
+    async fn step(&mut self, s: &Step) -> Result<(), LabError> {
+        LCtx::step(self, s).await
     }
 }

@@ -4,16 +4,14 @@
 //! toward the provider, repoint consumers that follow another node, fail over when no provider
 //! answers), and `check` again, until healthy or the deadline.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use super::drctl::proc_args;
 use super::ldap_ctx::{heal, LCtx};
-use crate::engine::RunOutcomeKind;
+use super::operate::{problems, Tried, POLICY as OP};
 use crate::engines::openldap::csn::{classify, Position};
 use crate::engines::openldap::{LdapRole, LdapView, NodeState};
-
-const OP: &str = "chaos-policy";
 
 /// The remedies for the group as `view` shows it, most urgent first.
 fn remedies(view: &LdapView) -> Vec<Vec<String>> {
@@ -97,7 +95,7 @@ fn remedies(view: &LdapView) -> Vec<Vec<String>> {
 /// fingerprint is equal.
 pub(crate) async fn recover(ctx: &mut LCtx<'_>, deadline: Duration) -> Result<(), String> {
     let until = Instant::now() + deadline;
-    let mut failures: BTreeMap<String, u32> = BTreeMap::new();
+    let mut tried = Tried::default();
     loop {
         // A reseed killed part-way can leave a slapd stopped: the operator starts it again.
         match heal(ctx.lab, true, true) {
@@ -121,11 +119,7 @@ pub(crate) async fn recover(ctx: &mut LCtx<'_>, deadline: Duration) -> Result<()
             return Ok(());
         }
         if Instant::now() >= until {
-            let problems = serde_json::from_str::<serde_json::Value>(&check.stdout)
-                .ok()
-                .and_then(|v| v.get("problems").cloned())
-                .map(|p| p.to_string())
-                .unwrap_or_else(|| check.stderr.clone());
+            let problems = problems(&check);
             return Err(format!(
                 "not converged after {} s: check exit {:?}: {problems}; {} distinct \
                  fingerprint(s){}",
@@ -146,23 +140,6 @@ pub(crate) async fn recover(ctx: &mut LCtx<'_>, deadline: Duration) -> Result<()
         if status.exit.is_none() {
             ctx.note("policy: drctl status --json", status.stderr.clone());
         }
-        let next = remedies(&view)
-            .into_iter()
-            .find(|r| failures.get(&r.join(" ")).copied().unwrap_or(0) < 2);
-        match next {
-            Some(a) => {
-                let left = until.saturating_duration_since(Instant::now());
-                let c = ctx
-                    .drctl(OP, a.clone(), Some(left + Duration::from_secs(5)))
-                    .await;
-                // A remedy that failed, or found nothing to do while the group is still
-                // unhealthy, is no remedy: after two such answers the next one is tried.
-                if c.exit != Some(0) || c.outcome == Some(RunOutcomeKind::AlreadyDone) {
-                    *failures.entry(a.join(" ")).or_default() += 1;
-                }
-            }
-            // Nothing to do but let replication catch up.
-            None => tokio::time::sleep(Duration::from_millis(300)).await,
-        }
+        tried.remedy(ctx, remedies(&view), until).await;
     }
 }

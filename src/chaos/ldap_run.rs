@@ -5,30 +5,21 @@
 //! down after; a failed run's directory is kept under `--keep-failed`.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::drctl::Drctl;
+use super::keep::Teardown;
 use super::ldap_ctx::{heal, LCtx, LdapObserved};
 use super::ldap_writer as lw;
+use super::operate::{play_schedule, writer_ended, Tally};
 use super::schedule::Schedule;
 use super::{ldap_checker, ldap_policy, Options};
 use crate::engines::openldap::lab::LdapLab;
 use crate::engines::openldap::lab_up::{self as up, as_admin};
 use crate::engines::openldap::LdapNode;
 use crate::lab::LabError;
-
-/// Stops the lab's slapd even when the run panics or its future is dropped (SIGINT).
-struct Teardown(Option<LdapLab>);
-
-impl Drop for Teardown {
-    fn drop(&mut self) {
-        if let Some(lab) = self.0.take() {
-            let _ = lab.down(false);
-        }
-    }
-}
 
 /// Runs one schedule on slapd; returns the timeline, counters and the checker's verdict.
 pub(crate) async fn run(sched: &Schedule, opts: &Options, dir: &Path) -> super::report::RunReport {
@@ -42,24 +33,11 @@ pub(crate) async fn run(sched: &Schedule, opts: &Options, dir: &Path) -> super::
             return report;
         }
     };
-    let mut guard = Teardown(Some(lab));
-    let lab = guard.0.clone().expect("just set");
-    if let Err(e) = play(sched, opts, &lab, started, &mut report).await {
+    let guard = Teardown::new(lab, |l: LdapLab, keep| drop(l.down(keep)));
+    if let Err(e) = play(sched, opts, guard.lab(), started, &mut report).await {
         report.error = Some(e.to_string());
     }
-    report.passed = report.error.is_none() && report.invariants.iter().all(|i| i.ok);
-    report.ms = started.elapsed().as_millis() as u64;
-    let keep = (!report.passed)
-        .then_some(opts.keep_failed.as_ref())
-        .flatten();
-    let _ = guard.0.take().expect("still set").down(keep.is_some());
-    if let Some(to) = keep {
-        // The verdicts and timeline beside the lab they describe.
-        if let Ok(j) = serde_json::to_vec_pretty(&report) {
-            let _ = std::fs::write(dir.join("report.json"), j);
-        }
-        super::keep::keep(dir, to, sched.seed, &mut report);
-    }
+    guard.finish(&mut report, started, opts.keep_failed.as_deref(), dir);
     report
 }
 
@@ -89,28 +67,14 @@ async fn play(
         cl,
         admins,
         drctl,
-        started,
-        timeline: Vec::new(),
-        calls: Vec::new(),
+        tally: Tally::new(started),
         acks: acks.clone(),
-        faults: 0,
         writers: Vec::new(),
         writable_checks: 0,
     };
-    // Adds land before the first fault, so there is something to lose.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let mut failed = None;
-    for step in &sched.steps {
-        if let Err(e) = ctx.step(step).await {
-            failed = Some(e);
-            break;
-        }
-    }
-    stop.store(true, Ordering::SeqCst);
-    match w.await {
-        Ok(Err(e)) => ctx.note("write client", format!("stopped: {e}")),
-        Err(e) => ctx.note("write client", format!("panicked: {e}")),
-        Ok(Ok(_)) => {}
+    let failed = play_schedule(&mut ctx, &sched.steps, &stop).await;
+    if let Some(e) = writer_ended(w.await) {
+        ctx.note("write client", e);
     }
     let healed = heal(ctx.lab, true, true)?;
     ctx.note(
@@ -121,7 +85,7 @@ async fn play(
     let final_view = ctx.cl.probe().await;
     let obs = LdapObserved {
         acks: acks.lock().expect("acks").clone(),
-        calls: ctx.calls.clone(),
+        calls: ctx.tally.calls.clone(),
         exports: ctx.drctl.exports.clone(),
         converged,
         final_view,
@@ -136,18 +100,12 @@ async fn play(
             .collect(),
     };
     let v = ldap_checker::check(&obs).await;
-    report.invariants = v.verdicts;
-    report.faults = ctx.faults;
-    report.procedures = obs.calls.len() as u64;
-    report.writes_acknowledged = obs.acks.len() as u64;
-    report.writes_lost = v.lost;
-    report.writes_exported = v.exported;
-    report.first_broken = report
-        .invariants
-        .iter()
-        .find(|v| !v.ok)
-        .map(|v| format!("{}: {}", v.name, v.evidence));
-    report.timeline = std::mem::take(&mut ctx.timeline);
+    report.judged(
+        v.verdicts,
+        (ctx.tally.faults, obs.calls.len(), obs.acks.len()),
+        (v.lost, v.exported),
+        std::mem::take(&mut ctx.tally.timeline),
+    );
     match failed {
         Some(e) => Err(e),
         None => Ok(()),

@@ -6,11 +6,17 @@
 //!
 //! The kind of cluster is one [`Kind`]: its lab, faults, procedures, write client and invariants.
 //! drnode runs in `run.rs` (its context in `ctx.rs`); slapd (`--kind openldap`) in `ldap_run.rs`,
-//! `ldap_ctx.rs`, `ldap_writer.rs`, `ldap_policy.rs` and `ldap_checker.rs`.
+//! `ldap_ctx.rs`, `ldap_writer.rs`, `ldap_policy.rs` and `ldap_checker.rs`; etcd (`--kind etcd`)
+//! in the `etcd_*` files of the same split. What the contexts share is in `operate.rs`.
 
 pub(crate) mod checker;
 mod ctx;
 pub(crate) mod drctl;
+pub(crate) mod etcd_checker;
+mod etcd_ctx;
+pub(crate) mod etcd_policy;
+pub(crate) mod etcd_run;
+pub(crate) mod etcd_writer;
 mod keep;
 pub(crate) mod ldap_checker;
 mod ldap_ctx;
@@ -18,6 +24,7 @@ pub(crate) mod ldap_policy;
 pub(crate) mod ldap_run;
 pub(crate) mod ldap_writer;
 pub(crate) mod mid;
+pub(crate) mod operate;
 pub(crate) mod policy;
 pub(crate) mod report;
 pub(crate) mod run;
@@ -37,7 +44,7 @@ use schedule::{Mix, Schedule};
 pub(crate) enum ChaosError {
     #[error("--kind {0}: {1}")]
     Unavailable(&'static str, String),
-    #[error("--kind {0}: chaos has no campaign for this engine yet (drnode, openldap)")]
+    #[error("--kind {0}: chaos has no campaign for this engine yet (drnode, openldap, etcd)")]
     Unsupported(String),
     #[error("--kind: {0}")]
     Kind(String),
@@ -80,8 +87,15 @@ pub(crate) const LDAP_FAULTS: &[&str] = &["kill", "pause", "restart", "drctl-kil
 /// The OpenLDAP procedures.
 pub(crate) const LDAP_PROCEDURES: &[&str] = &["switchover", "failover", "demote", "repoint"];
 
+/// The faults an etcd campaign draws from (no wipe: a member that lost its data is a rejoin,
+/// which the campaign runs as a procedure).
+pub(crate) const ETCD_FAULTS: &[&str] = LDAP_FAULTS;
+/// The etcd procedures: `rejoin` is the bundled runbook `etcd-rejoin-member`; `failover` is the
+/// recovery after a lost quorum.
+pub(crate) const ETCD_PROCEDURES: &[&str] = &["switchover", "removenode", "failover", "rejoin"];
+
 /// Every engine chaos has a campaign for: drnode in `run.rs` (its context in `ctx.rs`), slapd
-/// in the `ldap_*` files.
+/// in the `ldap_*` files, etcd in the `etcd_*` files.
 pub(crate) const CAMPAIGNS: &[Campaign] = &[
     Campaign {
         kind: crate::engines::drnode::KIND,
@@ -94,6 +108,12 @@ pub(crate) const CAMPAIGNS: &[Campaign] = &[
         faults: LDAP_FAULTS,
         procedures: LDAP_PROCEDURES,
         play: |s, o, d| Box::pin(ldap_run::run(s, o, d)),
+    },
+    Campaign {
+        kind: crate::engines::etcd::KIND,
+        faults: ETCD_FAULTS,
+        procedures: ETCD_PROCEDURES,
+        play: |s, o, d| Box::pin(etcd_run::run(s, o, d)),
     },
 ];
 

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::checker::{Verdict, INVARIANTS};
-use super::ctx::{Event, Observed};
+use super::ctx::Observed;
+use super::operate::Event;
 use super::schedule::Schedule;
 
 #[derive(Debug, Clone, Serialize)]
@@ -54,6 +55,29 @@ impl RunReport {
             kept: None,
             replay: String::new(),
         }
+    }
+
+    /// The checker's verdicts and what the run counted: (faults, procedures, writes
+    /// acknowledged), (writes lost, exported or named at risk), and its timeline.
+    pub(crate) fn judged(
+        &mut self,
+        verdicts: Vec<Verdict>,
+        (faults, procedures, acked): (u64, usize, usize),
+        (lost, exported): (u64, u64),
+        timeline: Vec<Event>,
+    ) {
+        self.invariants = verdicts;
+        self.faults = faults;
+        self.procedures = procedures as u64;
+        self.writes_acknowledged = acked as u64;
+        self.writes_lost = lost;
+        self.writes_exported = exported;
+        self.first_broken = self
+            .invariants
+            .iter()
+            .find(|v| !v.ok)
+            .map(|v| format!("{}: {}", v.name, v.evidence));
+        self.timeline = timeline;
     }
 
     pub(crate) fn fill(&mut self, o: &Observed, faults: u64, lost: u64) {

@@ -184,7 +184,8 @@ fn procedure(rng: &mut StdRng, mix: &Mix) -> Option<Proc> {
         "standalone" => Proc::Standalone {
             node: Pick::Other(rng.random_range(0..4)),
         },
-        "join" => Proc::Join {
+        // etcd's rejoin of a removed or fenced member is its join.
+        "join" | "rejoin" => Proc::Join {
             node: Pick::Other(rng.random_range(0..4)),
         },
         _ => Proc::SyncOn {

@@ -13,15 +13,6 @@ use crate::support::*;
 
 const DEADLINE: Duration = Duration::from_secs(30);
 
-fn etcd_missing() -> bool {
-    let found = std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("etcd").is_file()));
-    if !found {
-        println!("skipped: etcd not installed (apt-get install etcd-server etcd-client)");
-    }
-    !found
-}
-
 fn up() -> Lab {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("lab");
@@ -285,7 +276,7 @@ fn etcd_status_switchover_and_removenode_on_one_lab() {
     assert_eq!(s["healthy"], true, "{s}");
     for n in &lost {
         assert_eq!(node(&s, n)["role"], "removed");
-        assert!(!lab.dir.join(n).join("data").exists(), "{n} not fenced");
+        assert!(lab.dir.join(n).join("data").is_file(), "{n} not fenced");
         // Back with an empty data directory: refused, the survivor alone still leads.
         lab.run(&["lab", "restart", n]).exit(1).stderr_has("exited");
     }
@@ -449,4 +440,91 @@ fn etcd_bad_cluster_files_are_named_with_their_place() {
     let mut c = command(drctl_bin(), tmp.path());
     c.arg("--cluster").arg(&file).arg("check");
     run(c).exit(1).stdout_has("no member answers");
+}
+
+/// A failover that stopped after its fence (drctl SIGKILLed, or the survivor's start failing)
+/// left each fenced member able to start again with an empty data directory under its old
+/// member id once the old quorum was back: a voter that lost its log and its vote, healthy in
+/// `status` (a failover killed part-way, then the lost members restarted).
+#[test]
+fn etcd_a_member_fenced_by_a_stopped_failover_never_votes_again_under_its_old_id() {
+    if etcd_missing() {
+        return;
+    }
+    let lab = up();
+    wait_status(&lab, "a healthy cluster", |s| s["healthy"] == true);
+    for n in ["node-1", "node-2"] {
+        lab.ok(&["lab", "kill", n]);
+    }
+    let s = wait_status(&lab, "the quorum loss reported", |s| {
+        s["problems"][0]
+            .as_str()
+            .is_some_and(|p| p.starts_with("no leader: 1 of 3 voting members answer"))
+    });
+    // The order the failover fences them in; the second one's stop command fails, so the run
+    // stops after fencing the first.
+    let dry = lab.ok(&["failover", "--dry-run", "--json"]).json();
+    let fences: Vec<String> = dry["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["actions"].as_array().cloned().unwrap_or_default())
+        .filter(|a| a["args"]["action"] == "fence")
+        .map(|a| a["args"]["node"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(fences.len(), 2, "{dry:#}");
+    let (fenced, kept) = (fences[0].clone(), fences[1].clone());
+    let old_id = node(&s, &fenced)["member_id"].clone();
+    let file = lab.cluster_file();
+    let yaml = std::fs::read_to_string(&file).unwrap();
+    let at = yaml.find(&format!("- name: {kept}\n")).unwrap();
+    let start = at + yaml[at..].find("  stop_command: ").unwrap();
+    let end = start + yaml[start..].find('\n').unwrap();
+    let broken = format!(
+        "{}  stop_command: \"false\"{}",
+        &yaml[..start],
+        &yaml[end..]
+    );
+    std::fs::write(&file, broken).unwrap();
+    let r = lab.run(&["failover", "--yes", "--json"]).exit(1);
+    std::fs::write(&file, &yaml).unwrap();
+    assert!(
+        r.stdout()
+            .contains(&format!("{kept}'s stop_command failed")),
+        "{}",
+        r.dump()
+    );
+    assert!(
+        !lab.dir.join(&fenced).join("data").is_dir(),
+        "{fenced} not fenced"
+    );
+    assert!(lab.dir.join(&kept).join("data").is_dir());
+
+    // The old quorum is back without the fenced member: a rerun has nothing to fail over.
+    lab.ok(&["lab", "restart", &kept]);
+    wait_status(&lab, "a leader again", |s| !leader(s).is_empty());
+    let r = lab.ok(&["failover", "--yes", "--json"]).json();
+    assert_eq!(r["outcome"], "already done", "{r}");
+    // The fenced member started again (a supervisor, an operator): refused, not a voter
+    // without its log.
+    lab.run(&["lab", "restart", &fenced])
+        .exit(1)
+        .stderr_has("exited");
+    let s = lab.status();
+    assert_eq!(node(&s, &fenced)["reachable"], false, "{s}");
+    assert_eq!(s["healthy"], false, "{s}");
+
+    // Removed and rejoined: a new member id.
+    lab.ok(&["removenode", &fenced, "--yes"]);
+    lab.ok(&[
+        "run",
+        "etcd-rejoin-member",
+        "--var",
+        &format!("node={fenced}"),
+        "--yes",
+    ]);
+    let s = wait_status(&lab, "three voting members again", |s| {
+        s["healthy"] == true && members(s).len() == 3
+    });
+    assert_ne!(node(&s, &fenced)["member_id"], old_id, "{s}");
 }

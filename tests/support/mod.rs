@@ -16,6 +16,127 @@ pub(crate) fn drnode_bin() -> &'static str {
     env!("CARGO_BIN_EXE_drnode")
 }
 
+/// True (and says the test is skipped) where there is no `etcd` on PATH.
+pub(crate) fn etcd_missing() -> bool {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("etcd").is_file()));
+    if !found {
+        println!("skipped: etcd not installed (apt-get install etcd-server etcd-client)");
+    }
+    !found
+}
+
+/// The `--json` summary of a chaos campaign that must have passed: every one of its `runs`
+/// kept every invariant in `kept` and lost no write, with faults, procedures and acked writes
+/// counted, and its JUnit file says so.
+#[track_caller]
+pub(crate) fn campaign_passed(r: &Run, runs: u64, kept: &[&str], junit: &Path) -> Value {
+    let s = r.json();
+    let broken: Vec<&Value> = s["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["passed"] != true)
+        .collect();
+    assert!(broken.is_empty(), "runs failed: {broken:#?}");
+    assert_eq!(r.code(), 0, "{}", r.dump());
+    assert_eq!(s["runs"], runs);
+    assert_eq!(s["writes_lost"], 0);
+    for counted in ["writes_acknowledged", "faults", "procedures"] {
+        assert!(s[counted].as_u64().unwrap() > 0, "no {counted}: {s}");
+    }
+    let inv = s["invariants"].as_object().unwrap();
+    for name in kept {
+        assert_eq!(inv[*name], runs, "invariant {name}: {s}");
+    }
+    let xml = std::fs::read_to_string(junit).unwrap();
+    assert!(
+        xml.contains(&format!("<testsuite name=\"drctl chaos\" tests=\"{runs}\""))
+            && xml.contains("failures=\"0\""),
+        "{xml}"
+    );
+    s
+}
+
+/// `drctl [--kind KIND] chaos ARGS` in `dir`, with `env` added.
+pub(crate) fn chaos_run(
+    kind: Option<&str>,
+    dir: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> Run {
+    let mut c = command(drctl_bin(), dir);
+    c.envs(env.iter().copied());
+    if let Some(k) = kind {
+        c.args(["--kind", k]);
+    }
+    c.arg("chaos").args(args);
+    run(c)
+}
+
+/// One run (seed 5, 2 steps of `procedure`) with the test-only fault that deletes acknowledged
+/// writes behind the tool's back, kept under `dir/kept`: it must fail `acked-writes-kept`
+/// naming every write deleted and count them lost. The summary and the deleted writes.
+#[track_caller]
+pub(crate) fn chaos_catches_dropped(
+    kind: Option<&str>,
+    dir: &Path,
+    procedure: &str,
+) -> (Value, Vec<String>) {
+    let kept = dir.join("kept");
+    let r = chaos_run(
+        kind,
+        dir,
+        &[("DRCTL_CHAOS_TEST_FAULTS", "1")],
+        &[
+            "--seed",
+            "5",
+            "--runs",
+            "1",
+            "--faults",
+            "drop-acked",
+            "--procedures",
+            procedure,
+            "--steps",
+            "2",
+            "--json",
+            "--keep-failed",
+            kept.to_str().unwrap(),
+        ],
+    )
+    .exit(1);
+    assert!(!r.stderr().contains("panicked"), "{}", r.dump());
+    let s = r.json();
+    let rep = &s["reports"][0];
+    assert_eq!(rep["passed"], false, "{rep:#}");
+    // A delete that did not happen (nothing acked yet, an error) drops nothing.
+    let dropped: Vec<String> = rep["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| {
+            let (what, result) = (e["what"].as_str()?, e["result"].as_str()?);
+            (what.starts_with("TEST: delete acknowledged write")
+                && !result.starts_with("skipped")
+                && !result.contains("Err("))
+            .then(|| what.rsplit(": ").next().unwrap().to_string())
+        })
+        .collect();
+    assert!(!dropped.is_empty(), "no write was deleted: {rep:#}");
+    let first = rep["first_broken"].as_str().unwrap();
+    assert!(first.starts_with("acked-writes-kept: "), "{first}");
+    for w in &dropped {
+        assert!(first.contains(w.as_str()), "{w} not named in {first}");
+    }
+    assert_eq!(s["writes_lost"].as_u64(), Some(dropped.len() as u64), "{s}");
+    let seed = kept.join("seed-5");
+    assert!(
+        seed.join("acked.jsonl").is_file(),
+        "nothing kept in {seed:?}"
+    );
+    (s, dropped)
+}
+
 /// A finished command, with assertions that print its output when they fail.
 pub(crate) struct Run {
     pub what: String,

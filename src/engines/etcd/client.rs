@@ -48,6 +48,16 @@ pub(crate) struct Header {
     pub(crate) cluster_id: u64,
     #[serde(default, deserialize_with = "u64s")]
     pub(crate) member_id: u64,
+    /// The key-value store's revision when the member answered.
+    #[serde(default, deserialize_with = "u64s")]
+    pub(crate) revision: u64,
+}
+
+/// An answer that carries only what drctl reads of it: its header.
+#[derive(Debug, Clone, Default, Deserialize)]
+struct Headed {
+    #[serde(default)]
+    header: Header,
 }
 
 /// `maintenance/status`: what one member says about itself.
@@ -277,15 +287,31 @@ impl Client {
         Ok(db)
     }
 
-    pub(crate) async fn put(&self, url: &str, key: &str, value: &str) -> Result<(), EtcdError> {
+    /// Puts one key; the store's revision that holds it.
+    pub(crate) async fn put(&self, url: &str, key: &str, value: &str) -> Result<u64, EtcdError> {
         let b = base64::engine::general_purpose::STANDARD;
-        self.call::<Value>(
-            url,
-            "kv/put",
-            json!({"key": b.encode(key), "value": b.encode(value)}),
-        )
-        .await
-        .map(drop)
+        let r: Headed = self
+            .call(
+                url,
+                "kv/put",
+                json!({"key": b.encode(key), "value": b.encode(value)}),
+            )
+            .await?;
+        Ok(r.header.revision)
+    }
+
+    /// Deletes one key; how many keys went.
+    pub(crate) async fn delete(&self, url: &str, key: &str) -> Result<u64, EtcdError> {
+        #[derive(Deserialize)]
+        struct Deleted {
+            #[serde(default, deserialize_with = "u64s")]
+            deleted: u64,
+        }
+        let b = base64::engine::general_purpose::STANDARD;
+        let r: Deleted = self
+            .call(url, "kv/deleterange", json!({"key": b.encode(key)}))
+            .await?;
+        Ok(r.deleted)
     }
 
     /// Every key under `prefix` (a linearizable read: it needs a leader).

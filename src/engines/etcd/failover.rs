@@ -4,6 +4,12 @@
 //! again: the split brain of `shared/engine-labs/etcd/README.md` §2.5), then start the survivor
 //! once with ETCD_FORCE_NEW_CLUSTER=true: a cluster of itself alone, with its data, member id
 //! and cluster id. The fenced members come back with `etcd-rejoin-member`.
+//!
+//! A fenced member's data directory is replaced by a marker file, which etcd cannot start on:
+//! moved aside alone, it left an empty place that a restart filled, and when the failover had
+//! stopped before forcing the new cluster (its old membership still in force once the quorum
+//! was back) the member joined again under its old id with no log and no vote, a voter that
+//! can elect a leader missing acknowledged writes (found building `chaos --kind etcd`).
 
 use std::path::{Path, PathBuf};
 
@@ -21,9 +27,9 @@ pub(crate) enum Failover {
     Led { node: String },
     /// Save the survivor's database (`snapshot save` works without quorum).
     Snapshot { node: String, path: PathBuf },
-    /// Stop a member that must never serve the old membership again and move its data
-    /// directory aside (`force`: without a data directory or a working stop command, on the
-    /// operator's word that it is destroyed).
+    /// Stop a member that must never serve the old membership again, move its data directory
+    /// aside and put a marker file in its place (`force`: without a data directory or a
+    /// working stop command, on the operator's word that it is destroyed).
     Fence {
         node: String,
         data_dir: Option<PathBuf>,
@@ -212,10 +218,14 @@ impl Failover {
             Failover::Fence { data_dir, .. } => {
                 if answers {
                     Err(format!("{node} answers"))
-                } else if let Some(d) = data_dir.as_ref().filter(|d| d.exists()) {
+                } else if let Some(d) = data_dir.as_ref().filter(|d| d.is_dir()) {
                     Err(format!("{} exists", d.display()))
+                } else if let Some(d) = data_dir.as_ref().filter(|d| !d.is_file()) {
+                    Err(format!("no fence marker at {}", d.display()))
                 } else {
-                    Ok(format!("{node} does not answer and has no data directory"))
+                    Ok(format!(
+                        "{node} does not answer and its data directory is a fence marker"
+                    ))
                 }
             }
             Failover::ForceNewCluster { .. } => {
@@ -278,7 +288,7 @@ impl Failover {
                         n.name
                     )));
                 }
-                if let (Some(from), Some(to)) = (data_dir.as_ref().filter(|d| d.exists()), to) {
+                if let (Some(from), Some(to)) = (data_dir.as_ref().filter(|d| d.is_dir()), to) {
                     std::fs::rename(from, to).map_err(|e| {
                         ProcError::failed(format!(
                             "move {} to {}: {e}",
@@ -287,6 +297,18 @@ impl Failover {
                         ))
                     })?;
                     notes.push(format!("{} is now {}", from.display(), to.display()));
+                }
+                if let Some(d) = data_dir.as_ref().filter(|d| !d.is_file()) {
+                    let why = format!(
+                        "fenced by drctl failover: {}'s data was moved to {}; it must never start again under its old member id. Bring it back with `drctl run etcd-rejoin-member --var node={}`, which moves this file aside.\n",
+                        n.name,
+                        to.as_ref().map_or("-".into(), |t| t.display().to_string()),
+                        n.name
+                    );
+                    std::fs::write(d, why).map_err(|e| {
+                        ProcError::failed(format!("write the fence marker {}: {e}", d.display()))
+                    })?;
+                    notes.push(format!("{} is a fence marker", d.display()));
                 }
                 Ok(Some(notes.join("; ")))
             }
@@ -313,7 +335,10 @@ impl Act for Failover {
                 format!("save a snapshot of {node} to {}", path.display())
             }
             Failover::Fence { node, data_dir, .. } => match data_dir {
-                Some(d) => format!("fence {node}: stop it, move {} aside", d.display()),
+                Some(d) => format!(
+                    "fence {node}: stop it, move {} aside and leave a marker file in its place",
+                    d.display()
+                ),
                 None => format!("fence {node}: stop it"),
             },
             Failover::ForceNewCluster { node } => {

@@ -23,7 +23,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-pub(crate) use assess::EtcdView;
+pub(crate) use assess::{quorum, Assessment, EtcdView, Role};
+pub(crate) use client::Client;
 pub(crate) use engine::Etcd;
 pub use engine::KIND;
 pub(crate) use steps::EtcdAction;

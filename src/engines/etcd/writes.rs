@@ -42,7 +42,7 @@ pub(crate) async fn write(
         loop {
             let url = &urls[at % urls.len()];
             match client.put(url, &key, "v").await {
-                Ok(()) => break,
+                Ok(_) => break,
                 Err(e) if Instant::now() >= until => {
                     return Err(format!("{key} not acknowledged within {deadline:?}: {e}"))
                 }
