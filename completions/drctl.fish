@@ -1186,8 +1186,8 @@ complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l runs -d 'How many 
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l duration -d 'Run campaigns until this much time has passed, e.g. 30m, 1h' -r
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l seed -d 'The campaign\'s seed; run i uses seed S+i (default: drawn from the clock, and printed)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l nodes -d 'Nodes per lab, 3 to 5' -r
-complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l faults -d 'Faults to draw from, comma-separated (default: all): kill, pause, restart, wipe, drctl-kill, race (with --kind openldap: kill, pause, restart, drctl-kill, race)' -r
-complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l procedures -d 'Procedures to draw from, comma-separated (default: all): switchover, failover, demote, repoint, sync-on, standalone, join (with --kind openldap: the first four)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l faults -d 'Faults to draw from, comma-separated (default: all): kill, pause, restart, wipe, drctl-kill, race (with --kind openldap or etcd: kill, pause, restart, drctl-kill, race)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l procedures -d 'Procedures to draw from, comma-separated (default: all): switchover, failover, demote, repoint, sync-on, standalone, join (with --kind openldap: the first four; with --kind etcd: switchover, removenode, failover, rejoin)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l steps -d 'Steps drawn per run' -r
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l max-delay -d 'Longest delay drawn between a failure and the next step (the campaign\'s cap; past `sync.max_failures` backoffs it tests late recovery)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l sync-give-up -d '`sync.max_failures` of the campaign\'s nodes: after this many failed pulls a replica gives up syncing with a lost primary. The default 3 (about 2 s) makes the drawn delays cross that point, so late recovery is part of every campaign; 30 is drnode\'s own default' -r

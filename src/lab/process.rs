@@ -81,14 +81,22 @@ pub fn spawn(
     Ok(child.id())
 }
 
-/// The process state of `pid`, if it is a drnode serving `data_dir`.
+/// The process state of `pid`, if it is a drnode serving `data_dir`. Paths are compared
+/// resolved (an argument against the process's own working directory), so a lab opened by a
+/// relative `--lab-dir` finds the processes it started by an absolute one, and the reverse.
 pub fn state(pid: u32, data_dir: &Path) -> ProcState {
     let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
         return ProcState::Stopped;
     };
+    let want = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+    let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap_or_default();
     let ours = String::from_utf8_lossy(&cmdline)
         .split('\0')
-        .any(|arg| Path::new(arg) == data_dir);
+        .filter(|arg| !arg.is_empty())
+        .any(|arg| {
+            let p = cwd.join(arg);
+            Path::new(arg) == data_dir || std::fs::canonicalize(&p).is_ok_and(|p| p == want)
+        });
     if !ours {
         return ProcState::Stopped;
     }

@@ -126,6 +126,45 @@ impl Ldap {
     fn converged(&self) -> Value {
         self.lab.wait_converged(DEADLINE)
     }
+    /// Makes `node` lose the entries `uid=U` while keeping its contextCSN, offline (slapcat,
+    /// drop, slapadd): what a consumer is left with when syncrepl skipped a write below its
+    /// cookie (a provider killed right after out-of-order commits). Syncrepl never resends it.
+    fn lose_quietly(&self, node: &str, uids: &[&str]) {
+        self.lab.ok(&["lab", "stop", node]);
+        let d = self.lab.dir.join(node);
+        let conf = d.join("slapd.d");
+        let dump = Command::new("slapcat")
+            .arg("-F")
+            .arg(&conf)
+            .args(["-b", "dc=example,dc=com"])
+            .output()
+            .unwrap();
+        assert!(dump.status.success(), "slapcat {node}: {dump:?}");
+        let text = String::from_utf8(dump.stdout).unwrap();
+        let kept: Vec<&str> = text
+            .split("\n\n")
+            .filter(|e| !uids.iter().any(|u| e.starts_with(&format!("dn: uid={u},"))))
+            .collect();
+        assert_eq!(
+            text.split("\n\n").count() - kept.len(),
+            uids.len(),
+            "{node} holds each of {uids:?}"
+        );
+        let ldif = d.join("kept.ldif");
+        std::fs::write(&ldif, kept.join("\n\n")).unwrap();
+        for f in std::fs::read_dir(d.join("db")).unwrap() {
+            std::fs::remove_file(f.unwrap().path()).unwrap();
+        }
+        let add = Command::new("slapadd")
+            .args(["-q", "-w", "-F"])
+            .arg(&conf)
+            .args(["-b", "dc=example,dc=com", "-l"])
+            .arg(&ldif)
+            .output()
+            .unwrap();
+        assert!(add.status.success(), "slapadd {node}: {add:?}");
+        self.lab.ok(&["lab", "restart", node]);
+    }
     /// Role and fingerprint of every node: what a refusal or a rerun must not change.
     fn shape(&self) -> Vec<(Value, Value, Value)> {
         let s = self.lab.status();
@@ -949,6 +988,21 @@ fn lab_commands_drive_an_openldap_lab_like_any_other() {
     let st = l.lab.ok(&["lab", "status", "--json"]).json();
     assert_eq!(st["nodes"][2]["state"], "paused", "{st}");
     l.lab.ok(&["lab", "resume", "node-3"]);
+    // The same lab by a relative --lab-dir finds the slapd started under the absolute one
+    // (it said "node-3 was not running" and left slapd up).
+    let relative = |args: &[&str]| {
+        let mut c = command(drctl_bin(), l.lab.cwd());
+        c.args(["--lab-dir", "lab"]).args(args);
+        run(c)
+    };
+    relative(&["lab", "stop", "node-3"])
+        .success()
+        .stdout_has("node-3 (pid");
+    let st = l.lab.ok(&["lab", "status", "--json"]).json();
+    assert_eq!(st["nodes"][2]["state"], "stopped", "{st}");
+    relative(&["lab", "restart", "node-3"])
+        .success()
+        .stdout_has("node-3 restarted");
     l.lab
         .ok(&["lab", "kill", "node-3"])
         .stdout_has("killed (SIGKILL)");
@@ -966,4 +1020,106 @@ fn lab_commands_drive_an_openldap_lab_like_any_other() {
     l.converged();
     l.lab.ok(&["lab", "down"]).stdout_has("openldap lab");
     l.lab.run(&["lab", "status"]).exit(2).stderr_has("no lab");
+}
+
+/// Chaos seeds 320 and 5505: after a provider was killed right after taking writes, a consumer
+/// held the provider's CSNs but not all its entries, and `check` said healthy (it compared CSNs
+/// only); a failover could promote it and lose acknowledged writes. Now: red with the entries
+/// named, demote reseeds it, failover prefers a node holding every entry (refusing when none
+/// does, and exporting what it drops under --force), and reseeds the one that missed.
+#[test]
+fn openldap_equal_csns_with_other_data_are_red_never_promoted_and_reseeded() {
+    if slapd_missing() || !Path::new("/usr/sbin/slapcat").exists() {
+        return;
+    }
+    let l = Ldap::up();
+    let all = ["a", "b", "c"];
+    assert!(l.add("node-1", &all));
+    l.converged();
+    l.lose_quietly("node-3", &["b"]);
+    let s = l.lab.status();
+    let csns: Vec<&Value> = s["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| &n["position"])
+        .collect();
+    assert_eq!(node_of(&s, "node-3")["position"], "in-sync", "{s}");
+    assert_eq!(node_of(&s, "node-3")["health"], "red", "{csns:?} {s}");
+    l.lab
+        .run(&["check"])
+        .exit(1)
+        .stdout_has("same CSNs as node-1 but other data: lacks 1 entry (uid=b,ou=people");
+    // demote mends it: nothing to export, a reseed from the provider.
+    let r = l.lab.ok(&["demote", "node-3", "--yes", "--json"]).json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    assert!(l.uids("node-3").contains("b"));
+    l.converged();
+
+    // The provider dies; node-3 missed b again. Only node-2 holds every entry.
+    l.lose_quietly("node-3", &["b"]);
+    l.lab.ok(&["lab", "kill", "node-1"]);
+    let c = l.lab.ok(&["candidates", "--json"]).json();
+    let c3 = c
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "node-3")
+        .unwrap();
+    assert_eq!(c3["rank"], 2, "{c}");
+    assert!(
+        c3["lacks"][0].as_str().unwrap().starts_with("uid=b,"),
+        "{c}"
+    );
+    let before = l.shape();
+    l.lab
+        .run(&["failover", "--to", "node-3", "--yes"])
+        .exit(3)
+        .stderr_has("node-3 lacks 1 entry (uid=b,");
+    assert_eq!(l.shape(), before, "a refused failover changed something");
+    let r = l.lab.ok(&["failover", "--yes", "--json"]).json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    assert_eq!(l.lab.status()["provider"], "node-2");
+    for n in ["node-2", "node-3"] {
+        assert_eq!(
+            l.uids(n),
+            all.iter().map(|u| u.to_string()).collect(),
+            "{n}"
+        );
+    }
+
+    // No survivor holds every entry: refused, naming both; --to --force exports what it drops.
+    l.lab.ok(&["lab", "restart", "node-1"]);
+    l.lab.ok(&["demote", "node-1", "--yes"]);
+    l.converged();
+    l.lose_quietly("node-1", &["a"]);
+    l.lose_quietly("node-3", &["c"]);
+    l.lab.ok(&["lab", "kill", "node-2"]);
+    let before = l.shape();
+    l.lab
+        .run(&["failover", "--yes"])
+        .exit(3)
+        .stderr_has("none holds them all")
+        .stderr_has("node-1 lacks 1 entry (uid=a,")
+        .stderr_has("node-3 lacks 1 entry (uid=c,");
+    assert_eq!(l.shape(), before, "a refused failover changed something");
+    let r = l
+        .lab
+        .ok(&["failover", "--to", "node-1", "--force", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let export = std::fs::read_dir(l.lab.cwd())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("drctl-failover-node-3-")
+        })
+        .expect("node-3's entries node-1 lacks were exported");
+    let text = std::fs::read_to_string(&export).unwrap();
+    assert!(text.contains("dn: uid=a,ou=people"), "{text}");
+    assert!(!text.contains("dn: uid=b,"), "{text}");
+    assert_eq!(l.uids("node-3"), l.uids("node-1"));
 }

@@ -9,6 +9,7 @@ use futures_util::future::join_all;
 use serde::Serialize;
 
 use super::client::LdapError;
+use super::converge::{entries_missing_from, entries_named};
 use super::csn::{classify, lag_ms, sid_hex, Position};
 use super::state::{read_state, syncrepl_param, LdapRole, NodeState};
 use super::LdapNode;
@@ -189,6 +190,26 @@ fn judge(view: &LdapView, n: &LdapNodeView, provider: Option<&str>) -> NodeAsses
             flag(&mut a, Health::Red, format!(
                 "diverged: newer CSN than {} for serverID(s) {} (writes it never saw); run `drctl demote {}`",
                 provider.unwrap_or("-"), sids.join(","), n.name));
+        }
+        if pos == Position::InSync
+            && provider != Some(n.name.as_str())
+            && st.fingerprint != ps.fingerprint
+        {
+            let lacks = entries_missing_from(ps, st);
+            let extra = entries_missing_from(st, ps);
+            let mut what = Vec::new();
+            if !lacks.is_empty() {
+                what.push(format!("lacks {}", entries_named(&lacks, 3)));
+            }
+            if !extra.is_empty() {
+                what.push(format!(
+                    "holds {} the provider has not",
+                    entries_named(&extra, 3)
+                ));
+            }
+            flag(&mut a, Health::Red, format!(
+                "same CSNs as {} but other data: {}; syncrepl will not resend it: run `drctl demote {}` (exports, then reseeds)",
+                provider.unwrap_or("-"), what.join("; "), n.name));
         }
         a.position = Some(pos);
     }

@@ -128,3 +128,36 @@ pub(super) async fn converged(
         notes.join("; ")
     })))
 }
+
+/// The entries (DN with its entryCSN) `a` holds that `b` does not hold in that version, sorted.
+/// Both states must have been read with a scan.
+pub(super) fn entries_missing_from(a: &NodeState, b: &NodeState) -> Vec<String> {
+    a.entry_csns
+        .iter()
+        .filter(|(dn, c)| b.entry_csns.get(*dn) != Some(*c))
+        .map(|(dn, c)| format!("{dn} ({c})"))
+        .collect()
+}
+
+/// At equal CSNs, other data: syncrepl's cookie says the node holds everything, so what it
+/// missed (or kept) is never resent. Only a reseed mends it.
+pub(super) fn same_csns_other_data(a: &NodeState, b: &NodeState) -> bool {
+    classify(&a.csn, &b.csn) == Position::InSync && a.fingerprint != b.fingerprint
+}
+
+/// "2 entries (a (csn), b (csn))": a count and the first `shown` of `list`, for a reason line.
+pub(super) fn entries_named(list: &[String], shown: usize) -> String {
+    let named: Vec<&str> = list.iter().take(shown).map(String::as_str).collect();
+    let more = list.len().saturating_sub(shown);
+    format!(
+        "{} entr{} ({}{})",
+        list.len(),
+        if list.len() == 1 { "y" } else { "ies" },
+        named.join(", "),
+        if more > 0 {
+            format!(", and {more} more")
+        } else {
+            String::new()
+        }
+    )
+}

@@ -67,8 +67,10 @@ pub async fn demote(
         if n.name != node && (n.name == provider || !follower) {
             continue;
         }
+        // At equal CSNs other data is divergence too (no serverID is newer: none named).
         let div = match classify(&st.csn, &p.csn) {
             Position::Diverged(sids) => Some(sids),
+            _ if super::converge::same_csns_other_data(st, p) => Some(Vec::new()),
             _ => None,
         };
         if n.name == node {
@@ -97,10 +99,14 @@ pub async fn demote(
             continue;
         };
         let n = cl.node(name)?;
+        let why = if sids.is_empty() {
+            format!("has the CSNs of {provider} but other data, which syncrepl never resends")
+        } else {
+            format!("diverged from {provider} (newer CSN for serverID {}) and a live demotion would silently merge", sids.join(","))
+        };
         if n.data_dir.is_none() && n.reseed_command.is_none() {
             return Err(ProcError::refused(format!(
-                "{name} diverged from {provider} (newer CSN for serverID {}) and a live demotion would silently merge; \
-                 reseeding needs `data_dir` or `reseed_command` for {name} in the cluster file", sids.join(","))).unchanged());
+                "{name} {why}; reseeding needs `data_dir` or `reseed_command` for {name} in the cluster file")).unchanged());
         }
         let path = if name == node {
             main_path.clone()
@@ -108,7 +114,7 @@ pub async fn demote(
             main_path.with_file_name(format!("drctl-demote-{name}-{}.ldif", cl.run_id))
         };
         let d = super::export::divergent(cl, name, &provider).await?;
-        plan.note(format!("{name} diverged from {provider}: {} entr{} {provider} never had (exported to {} before the reseed):",
+        plan.note(format!("{name} differs from {provider}: {} entr{} {provider} does not hold (exported to {} before the reseed):",
             d.len(), if d.len() == 1 { "y" } else { "ies" }, path.display()));
         for e in &d {
             plan.note(format!(

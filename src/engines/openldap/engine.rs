@@ -365,7 +365,11 @@ pub(crate) fn candidates(view: &LdapView) -> Candidates {
                 rank: c.rank,
                 role: c.role.as_ref().and_then(serde_name),
                 reason: c.reason.clone(),
-                detail: object(json!({ "csn": c.csn })),
+                detail: if c.lacks.is_empty() {
+                    object(json!({ "csn": c.csn }))
+                } else {
+                    object(json!({ "csn": c.csn, "lacks": c.lacks }))
+                },
             })
             .collect(),
         table: StatusTable {

@@ -1,4 +1,5 @@
-//! Divergent entries (newer entryCSN, per serverID, than the authoritative provider holds),
+//! Divergent entries (newer entryCSN, per serverID, than the authoritative provider holds; at
+//! equal CSNs, any version the provider does not hold),
 //! their export as LDIF that `ldapadd` replays, and the reseed of a diverged server: stop it,
 //! wipe its database, start it again so it takes a full refresh.
 
@@ -29,6 +30,9 @@ pub(super) async fn divergent(
     provider: &str,
 ) -> Result<Vec<Divergent>, ProcError> {
     let p = cl.state(provider).await?;
+    // At equal CSNs every entry the provider does not hold in that version is one (by CSN alone
+    // there would be none: see `converge::same_csns_other_data`).
+    let same = super::converge::same_csns_other_data(&cl.state(node).await?, &p);
     let suffix = cl.node(node)?.suffix.clone();
     let mut s = cl.session(node).await?;
     let all = s
@@ -44,7 +48,8 @@ pub(super) async fn divergent(
         let Some(sid) = super::csn::sid_of(&c) else {
             continue;
         };
-        if p.csn.get(sid).is_none_or(|r| c.as_str() > r.as_str()) {
+        let other = same && p.entry_csns.get(&e.dn.to_ascii_lowercase()) != Some(&c);
+        if other || p.csn.get(sid).is_none_or(|r| c.as_str() > r.as_str()) {
             out.push(Divergent {
                 entry: e,
                 csn: c,

@@ -122,7 +122,24 @@ pub async fn failover(
         ))
         .unchanged()
     })?;
+    let lacking = |c: &super::report::LdapCandidate| {
+        format!(
+            "{} lacks {}",
+            c.name,
+            super::converge::entries_named(&c.lacks, 3)
+        )
+    };
     let target = match to {
+        None if !best.lacks.is_empty() => {
+            let all: Vec<String> = ranked
+                .iter()
+                .filter(|c| !c.lacks.is_empty())
+                .map(lacking)
+                .collect();
+            return Err(ProcError::refused(format!(
+                "the nodes with the newest CSN do not hold the same entries and none holds them all ({}):                  promoting any loses writes another holds; choose one with --to NODE --force                  (the others' entries are exported before they are reseeded)",
+                all.join("; "))).unchanged());
+        }
         None => best.name.clone(),
         Some(t) => {
             let c = ranked
@@ -133,6 +150,14 @@ pub async fn failover(
                 return Err(
                     ProcError::refused(format!("{t} cannot be promoted: {}", c.reason)).unchanged(),
                 );
+            }
+            if !c.lacks.is_empty() && !force {
+                return Err(ProcError::refused(format!(
+                    "{}: promoting {t} would lose them; fail over to {} or add --force",
+                    lacking(c),
+                    best.name
+                ))
+                .unchanged());
             }
             if c.csn < best.csn && !force {
                 return Err(ProcError::refused(format!(
@@ -156,12 +181,47 @@ pub async fn failover(
         "{lost} does not answer: promote {target}? Writes {lost} took that never replicated are not on {target}; \
          if {lost} comes back, `drctl demote {lost}` exports them."
     ));
+    // Survivors at the target's CSNs with other data: syncrepl would never mend them, so
+    // their own entries are exported before anything changes, and they are reseeded.
+    let t_state = view.state(&target).expect("the target answers");
+    let mut reseed = Vec::new();
+    for o in others(view, &[&target]) {
+        let st = view.state(o).expect("others answer");
+        if !super::converge::same_csns_other_data(st, t_state) {
+            continue;
+        }
+        let n = cl.node(o)?;
+        if n.data_dir.is_none() && n.reseed_command.is_none() {
+            return Err(ProcError::refused(format!(
+                "{o} has {target}'s CSNs but other data and only a reseed mends it:                  add `data_dir` or `reseed_command` for {o} to the cluster file")).unchanged());
+        }
+        let path = crate::util::words::absolute(&std::path::PathBuf::from(format!(
+            "drctl-failover-{o}-{}.ldif",
+            cl.run_id
+        )));
+        plan.note(format!(
+            "{o} has {target}'s CSNs but other data: its entries {target} lacks are exported to {}, then it is reseeded from {target}",
+            path.display()
+        ));
+        plan.step(Step::new(A::ExportDivergent {
+            node: o.into(),
+            provider: target.clone(),
+            path,
+        }));
+        reseed.push(o);
+    }
     promote(&mut plan, &target);
     for o in others(view, &[&target]) {
         plan.step(Step::new(A::Follow {
             node: o.into(),
             provider: target.clone(),
         }));
+        if reseed.contains(&o) {
+            plan.step(Step::new(A::Reseed {
+                node: o.into(),
+                provider: target.clone(),
+            }));
+        }
     }
     plan.step(Step::new(A::Converged {
         provider: target,

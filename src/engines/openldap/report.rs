@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::assess::LdapView;
+use super::converge::{entries_missing_from, entries_named};
 use super::state::{LdapRole, NodeState};
 
 #[derive(Debug, Clone, Serialize)]
@@ -14,6 +15,10 @@ pub struct LdapCandidate {
     /// The newest CSN for the (lost) provider's serverID.
     pub csn: Option<String>,
     pub reason: String,
+    /// Entries (DN and entryCSN) another node with the same newest CSN holds and this one does
+    /// not: promoting it would drop them (syncrepl never resends below a cookie).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lacks: Vec<String>,
 }
 
 /// Ranks every node for promotion over `provider`: newest CSN for its SID first; an
@@ -38,6 +43,7 @@ pub fn rank(
                 role: None,
                 csn: None,
                 reason: String::new(),
+                lacks: Vec::new(),
             };
             let sort = match &n.state {
                 Err(_) => {
@@ -66,12 +72,40 @@ pub fn rank(
         .collect();
     out.sort_by(|a, b| b.1.cmp(&a.1));
     let best = out.first().and_then(|(_, s)| s.clone());
+    // Equal newest CSNs do not prove equal data: among them, what each lacks of the others'
+    // entries, and those lacking nothing first.
+    let top: Vec<&NodeState> = out
+        .iter()
+        .filter(|(_, s)| s.is_some() && *s == best)
+        .filter_map(|(c, _)| view.state(&c.name))
+        .collect();
+    for (c, s) in out.iter_mut() {
+        if s.is_some() && *s == best {
+            let me = view.state(&c.name).expect("ranked nodes answer");
+            let mut lacks: Vec<String> = top
+                .iter()
+                .flat_map(|o| entries_missing_from(o, me))
+                .collect();
+            lacks.sort();
+            lacks.dedup();
+            c.lacks = lacks;
+        }
+    }
+    out.sort_by(|a, b| {
+        b.1.cmp(&a.1)
+            .then_with(|| a.0.lacks.is_empty().cmp(&b.0.lacks.is_empty()).reverse())
+    });
     let mut r = 0;
     for (c, s) in out.iter_mut() {
         if let Some(s) = s {
             r += 1;
             c.rank = Some(r);
-            c.reason = if Some(&*s) == best.as_ref() || r == 1 {
+            c.reason = if !c.lacks.is_empty() {
+                format!(
+                    "newest CSN, but lacks {} another node holds: promoting it would lose them",
+                    entries_named(&c.lacks, 2)
+                )
+            } else if Some(&*s) == best.as_ref() || r == 1 {
                 "newest CSN for the provider's serverID".into()
             } else {
                 "older CSN for the provider's serverID than the first: promoting it would lose writes".into()

@@ -2,6 +2,8 @@
 //! limits), the suffix (contextCSN, every entryCSN: effective CSN and fingerprint) and
 //! `cn=Monitor` (is the syncrepl link connected).
 
+use std::collections::BTreeMap;
+
 use ldap3::Scope;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -59,6 +61,11 @@ pub struct NodeState {
     pub link_up: Option<bool>,
     pub entries: usize,
     pub fingerprint: String,
+    /// Each entry's DN (lower case) and entryCSN, as the fingerprint hashes them: which entries
+    /// two servers at equal CSNs disagree on (syncrepl does not resend what a consumer missed
+    /// below its cookie, so equal CSNs do not prove equal data).
+    #[serde(skip)]
+    pub entry_csns: BTreeMap<String, String>,
     #[serde(skip)]
     pub pid_file: Option<String>,
     #[serde(skip)]
@@ -147,6 +154,14 @@ pub(super) async fn read_state(
         (true, _, true) => LdapRole::Provider,
         (true, _, false) => LdapRole::Standalone,
     };
+    let all = if scan {
+        s.search(suffix, Scope::Subtree, "(objectClass=*)", &["entryCSN"])
+            .await?
+    } else {
+        Vec::new()
+    };
+    // contextCSN after the entries: a change the scan saw is in it, so a delete racing the probe
+    // reads as a CSN ahead, never as equal CSNs with other data.
     let context_csn = s
         .read(suffix, &["contextCSN"])
         .await?
@@ -154,22 +169,19 @@ pub(super) async fn read_state(
         .unwrap_or_default();
     let mut csn = CsnMap::new();
     fold(&mut csn, &context_csn);
-    let all = if scan {
-        s.search(suffix, Scope::Subtree, "(objectClass=*)", &["entryCSN"])
-            .await?
-    } else {
-        Vec::new()
-    };
-    let mut lines: Vec<String> = Vec::with_capacity(all.len());
+    let mut entry_csns = BTreeMap::new();
     for e in &all {
         let c = values(e, "entryCSN");
         fold(&mut csn, &c);
-        lines.push(format!(
-            "{} {}",
+        entry_csns.insert(
             e.dn.to_ascii_lowercase(),
-            c.first().cloned().unwrap_or_default()
-        ));
+            c.first().cloned().unwrap_or_default(),
+        );
     }
+    let mut lines: Vec<String> = entry_csns
+        .iter()
+        .map(|(dn, c)| format!("{dn} {c}"))
+        .collect();
     lines.sort();
     let fingerprint = hex::encode(&Sha256::digest(lines.join("\n").as_bytes())[..8]);
     let link_up = if syncrepl.is_empty() {
@@ -210,6 +222,7 @@ pub(super) async fn read_state(
         link_up,
         entries: all.len(),
         fingerprint,
+        entry_csns,
         pid_file: cfg.as_ref().and_then(|e| first(e, "olcPidFile")),
         args_file: cfg.as_ref().and_then(|e| first(e, "olcArgsFile")),
     })
