@@ -74,7 +74,9 @@ fn remedies(view: &LdapView) -> Vec<Vec<String>> {
         .iter()
         .filter(|(n, _)| *n != p)
         .filter_map(|(n, s)| {
-            let diverged = matches!(classify(&s.csn, &ps.csn), Position::Diverged(_));
+            // Equal CSNs with other data too: `check` names it and `demote` reseeds it.
+            let diverged = matches!(classify(&s.csn, &ps.csn), Position::Diverged(_))
+                || s.same_csns_other_data(ps);
             (diverged || s.role != LdapRole::Consumer).then_some((*n, diverged))
         })
         .collect();

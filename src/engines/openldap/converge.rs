@@ -139,12 +139,6 @@ pub(super) fn entries_missing_from(a: &NodeState, b: &NodeState) -> Vec<String> 
         .collect()
 }
 
-/// At equal CSNs, other data: syncrepl's cookie says the node holds everything, so what it
-/// missed (or kept) is never resent. Only a reseed mends it.
-pub(super) fn same_csns_other_data(a: &NodeState, b: &NodeState) -> bool {
-    classify(&a.csn, &b.csn) == Position::InSync && a.fingerprint != b.fingerprint
-}
-
 /// "2 entries (a (csn), b (csn))": a count and the first `shown` of `list`, for a reason line.
 pub(super) fn entries_named(list: &[String], shown: usize) -> String {
     let named: Vec<&str> = list.iter().take(shown).map(String::as_str).collect();

@@ -70,7 +70,7 @@ pub async fn demote(
         // At equal CSNs other data is divergence too (no serverID is newer: none named).
         let div = match classify(&st.csn, &p.csn) {
             Position::Diverged(sids) => Some(sids),
-            _ if super::converge::same_csns_other_data(st, p) => Some(Vec::new()),
+            _ if st.same_csns_other_data(p) => Some(Vec::new()),
             _ => None,
         };
         if n.name == node {

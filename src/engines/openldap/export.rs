@@ -31,8 +31,8 @@ pub(super) async fn divergent(
 ) -> Result<Vec<Divergent>, ProcError> {
     let p = cl.state(provider).await?;
     // At equal CSNs every entry the provider does not hold in that version is one (by CSN alone
-    // there would be none: see `converge::same_csns_other_data`).
-    let same = super::converge::same_csns_other_data(&cl.state(node).await?, &p);
+    // there would be none: see `NodeState::same_csns_other_data`).
+    let same = cl.state(node).await?.same_csns_other_data(&p);
     let suffix = cl.node(node)?.suffix.clone();
     let mut s = cl.session(node).await?;
     let all = s

@@ -187,7 +187,7 @@ pub async fn failover(
     let mut reseed = Vec::new();
     for o in others(view, &[&target]) {
         let st = view.state(o).expect("others answer");
-        if !super::converge::same_csns_other_data(st, t_state) {
+        if !st.same_csns_other_data(t_state) {
             continue;
         }
         let n = cl.node(o)?;

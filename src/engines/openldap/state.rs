@@ -72,6 +72,15 @@ pub struct NodeState {
     pub args_file: Option<String>,
 }
 
+impl NodeState {
+    /// At equal CSNs, other data: syncrepl's cookie says the node holds everything, so what it
+    /// missed (or kept) is never resent. Only a reseed mends it. Both read with a scan.
+    pub fn same_csns_other_data(&self, other: &NodeState) -> bool {
+        super::csn::classify(&self.csn, &other.csn) == super::csn::Position::InSync
+            && self.fingerprint != other.fingerprint
+    }
+}
+
 /// The value of `key=` in an olcSyncrepl value (quotes removed).
 pub(super) fn syncrepl_param(value: &str, key: &str) -> Option<String> {
     let mut rest = value;
