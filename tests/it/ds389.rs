@@ -393,3 +393,194 @@ fn ds389_bad_cluster_files_are_named_with_their_place() {
         .stderr_has(needle);
     }
 }
+
+/// The roles, accepted identities and replica ids: what a refusal must not change.
+fn shape(lab: &Lab) -> Vec<(Value, Value, Value)> {
+    let s = lab.run(&["status", "--json"]).json();
+    s["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["role"].clone(),
+                n["accepts"].clone(),
+                n["replica_id"].clone(),
+            )
+        })
+        .collect()
+}
+
+/// A second lab: every procedure refuses what it must not do, changing nothing; then the
+/// supplier a failover promoted is killed right after it took (replicated) writes, and a rerun
+/// of the failover promotes the last instance with a replica id above both lost ones, keeping
+/// every acknowledged write; both old suppliers come back fenced and are demoted.
+#[test]
+fn ds389_new_supplier_killed_right_after_its_promotion_is_replaced_and_refusals_change_nothing() {
+    if ds_missing() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("lab");
+    let lab = Lab { tmp, dir };
+    lab.ok(&["lab", "up", "--kind", "389ds", "--nodes", "3"]);
+    let (u1, u2, u3) = (
+        url_of(&lab, "node-1"),
+        url_of(&lab, "node-2"),
+        url_of(&lab, "node-3"),
+    );
+
+    // Refusals on a healthy group, each changing nothing.
+    let before = shape(&lab);
+    lab.run(&["failover", "--to", "node-2", "--yes"])
+        .exit(3)
+        .stderr_has("the supplier node-1 answers")
+        .stderr_has("drctl switchover --to node-2");
+    lab.run(&["demote", "node-1", "--yes"])
+        .exit(3)
+        .stderr_has("node-1 is the current supplier");
+    lab.run(&["remove-instance", "node-2", "--yes"])
+        .exit(3)
+        .stderr_has("node-2 answers: stop it first");
+    lab.run(&["repoint", "--primary", "node-2", "--yes"])
+        .exit(3)
+        .stderr_has("node-2 is not the supplier (node-1 is)");
+    lab.run(&["switchover", "--to", "node-9", "--yes"])
+        .exit(2)
+        .stderr_has("unknown node 'node-9'");
+    assert_eq!(shape(&lab), before, "a refusal changed something");
+    let r = lab
+        .ok(&["switchover", "--to", "node-1", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "already done", "{r}");
+
+    let first: Vec<String> = (0..10).map(|i| format!("v{i}")).collect();
+    assert!(first.iter().all(|w| add(&lab, &u1, w)));
+    wait_for("node-1's writes on node-2 and node-3", DEADLINE, || {
+        first
+            .iter()
+            .all(|w| has(&lab, &u2, w) && has(&lab, &u3, w))
+            .then_some(())
+    });
+    lab.ok(&["lab", "kill", "node-1"]);
+    let r = lab
+        .ok(&["failover", "--to", "node-2", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let second: Vec<String> = (0..10).map(|i| format!("n{i}")).collect();
+    assert!(
+        second.iter().all(|w| add(&lab, &u2, w)),
+        "node-2 takes no write"
+    );
+    wait_for("node-2's writes on node-3", DEADLINE, || {
+        second.iter().all(|w| has(&lab, &u3, w)).then_some(())
+    });
+    let rid2 = node(&lab.status(), "node-2")["replica_id"]
+        .as_u64()
+        .unwrap();
+    // The new supplier dies right after: a switchover cannot help, a failover rerun can.
+    lab.ok(&["lab", "kill", "node-2"]);
+    lab.run(&["switchover", "--to", "node-3", "--yes"])
+        .exit(3)
+        .stderr_has("no supplier answers");
+    let r = lab.ok(&["failover", "--yes", "--json"]).json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let s = lab.status();
+    assert_eq!(supplier(&s), "node-3", "{s}");
+    let rid3 = node(&s, "node-3")["replica_id"].as_u64().unwrap();
+    assert!(rid3 > rid2 && rid2 > 1, "replica ids 1, {rid2}, {rid3}");
+    for w in first.iter().chain(&second) {
+        assert!(has(&lab, &u3, w), "{w} lost");
+    }
+    assert!(add(&lab, &u3, "on-node-3"), "node-3 takes no write");
+    let r = lab.ok(&["failover", "--yes", "--json"]).json();
+    assert_eq!(r["outcome"], "already done", "{r}");
+
+    // Both old suppliers come back: red, refused, then demoted under node-3.
+    lab.ok(&["lab", "restart", "node-1"]);
+    lab.ok(&["lab", "restart", "node-2"]);
+    // node-2 died a second or two after its promotion: whether its CSN generator had written
+    // its new id (a timer every 30 s) decides whether its replica loads again.
+    let check = lab.run(&["check"]).exit(1);
+    let out = check.stdout();
+    assert!(
+        out.contains("node-1: an old supplier (replica id 1) is back"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "node-2: an old supplier (replica id {rid2}) is back"
+        )) || out.contains(&format!(
+            "node-2: replication is off: its replica (id {rid2}) did not load"
+        )),
+        "{out}"
+    );
+    for n in ["node-2", "node-1"] {
+        let r = lab.ok(&["demote", n, "--yes", "--json"]).json();
+        assert_eq!(r["outcome"], "succeeded", "{n}: {r}");
+    }
+    wait_for("a healthy group under node-3", DEADLINE, || {
+        let s = lab.run(&["status", "--json"]).json();
+        (s["healthy"] == true && supplier(&s) == "node-3").then_some(())
+    });
+    for u in [&u1, &u2] {
+        for w in first
+            .iter()
+            .chain(&second)
+            .chain(["on-node-3".to_string()].iter())
+        {
+            assert!(has(&lab, u, w), "{w} missing on {u}");
+        }
+    }
+    ds389_supplier_whose_replica_did_not_load_is_red_and_its_writes_exported(&lab, &u1);
+    lab.ok(&["lab", "down"]);
+}
+
+/// Found with the test above: a supplier promoted with no consumer answering and killed before
+/// its CSN generator wrote its new id comes back with replication off, and status said green
+/// while the writes it took (no CSN) reached no one. Now it is red, it is no supplier, and its
+/// demotion exports what it took before re-adding its replica as a consumer's.
+fn ds389_supplier_whose_replica_did_not_load_is_red_and_its_writes_exported(lab: &Lab, u1: &str) {
+    lab.ok(&["lab", "kill", "node-3"]);
+    lab.ok(&["lab", "kill", "node-2"]);
+    let r = lab
+        .ok(&["failover", "--to", "node-1", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let rid = node(&lab.status(), "node-1")["replica_id"]
+        .as_u64()
+        .unwrap();
+    lab.ok(&["lab", "kill", "node-1"]);
+    lab.ok(&["lab", "restart", "node-1"]);
+    assert!(add(lab, u1, "while-off"), "node-1 took no write");
+    lab.ok(&["lab", "restart", "node-2"]);
+    lab.ok(&["lab", "restart", "node-3"]);
+    let s = lab.run(&["status", "--json"]).json();
+    assert_eq!(node(&s, "node-1")["health"], "red", "{s}");
+    assert_eq!(supplier(&s), "node-3", "{s}");
+    lab.run(&["check"]).exit(1).stdout_has(&format!(
+        "node-1: replication is off: its replica (id {rid}) did not load"
+    ));
+    let export = lab.cwd().join("while-off.ldif");
+    let r = lab
+        .ok(&[
+            "demote",
+            "node-1",
+            "--export",
+            export.to_str().unwrap(),
+            "--yes",
+            "--json",
+        ])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let ldif = std::fs::read_to_string(&export).unwrap();
+    assert!(
+        ldif.contains("dn: uid=while-off,dc=drlab,dc=test"),
+        "{ldif}"
+    );
+    wait_for("a healthy group under node-3", DEADLINE, || {
+        let s = lab.run(&["status", "--json"]).json();
+        (s["healthy"] == true && supplier(&s) == "node-3").then_some(())
+    });
+    assert!(has(lab, u1, "on-node-3"), "node-1 was not re-initialized");
+}

@@ -59,6 +59,20 @@ pub(crate) async fn probe(cluster: &str, nodes: &[DsNode], timeout: Duration) ->
     }
 }
 
+/// Whether the instance runs the replica it configures (see `Replica::loaded`).
+fn loaded(n: &NodeView) -> bool {
+    n.state
+        .as_ref()
+        .is_ok_and(|s| s.replica.as_ref().is_some_and(|r| r.loaded))
+}
+
+/// The newest replica ids an answering instance knows of.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct NewestRid {
+    pub(crate) in_ruv: u16,
+    pub(crate) accepted: u16,
+}
+
 /// What the probe means.
 #[derive(Debug, Clone)]
 pub(crate) struct Assessment {
@@ -79,6 +93,32 @@ impl DsView {
 
     pub(crate) fn node(&self, name: &str) -> Option<&NodeView> {
         self.nodes.iter().find(|n| n.name == name)
+    }
+
+    /// The highest replica ids in the answering instances' RUVs and accepted by the answering
+    /// consumers (0 when none).
+    pub(crate) fn newest_rid_seen(&self) -> NewestRid {
+        let mut out = NewestRid::default();
+        for r in self
+            .nodes
+            .iter()
+            .filter_map(|n| n.state.as_ref().ok()?.replica.as_ref())
+        {
+            // Only an id with changes: a supplier that took none proves nothing (a demoted
+            // instance keeps its own empty element).
+            let ruv = r
+                .ruv
+                .iter()
+                .filter(|(id, e)| **id != 65535 && e.max.is_some())
+                .map(|(id, _)| *id)
+                .max();
+            out.in_ruv = out.in_ruv.max(ruv.unwrap_or(0));
+            if r.kind != ReplicaKind::Supplier {
+                let acc = r.bind_dns.iter().filter_map(|d| identity_rid(d)).max();
+                out.accepted = out.accepted.max(acc.unwrap_or(0));
+            }
+        }
+        out
     }
 
     /// The replica id whose identity most answering consumers accept.
@@ -115,21 +155,46 @@ impl DsView {
         // The supplier is the newest that answers: every promotion takes a replica id above
         // every one seen (and the consumers are fenced to it before it is promoted), so an old
         // supplier that comes back has a lower one, and a consumer that slept through the
-        // failover (still accepting the lost supplier) does not hide the new one.
-        let current = suppliers.iter().max_by_key(|(_, r)| *r).copied();
+        // failover (still accepting the lost supplier) does not hide the new one. An answering
+        // supplier is no supplier at all once the group has moved past it while the newest one
+        // is down: a higher id in an answering RUV (a newer supplier's changes), or a higher id
+        // the consumers accept while it is writable (a failover's fence; a switchover's fence
+        // leaves it read-only until its target is promoted). Taking it for the supplier would
+        // re-initialize the consumers from it and drop the newer writes.
+        let newer = self.newest_rid_seen();
+        // A supplier whose replica did not load supplies nothing: it is no supplier either.
+        let superseded = |n: &NodeView, rid: u16| {
+            let writable = n.state.as_ref().is_ok_and(|s| !s.read_only);
+            !loaded(n) || newer.in_ruv > rid || (newer.accepted > rid && writable)
+        };
+        let current = suppliers
+            .iter()
+            .filter(|(n, r)| !superseded(n, *r))
+            .max_by_key(|(_, r)| *r)
+            .copied();
         let stale: Vec<String> = suppliers
             .iter()
             .filter(|(n, _)| current.is_none_or(|(c, _)| c.name != n.name))
             .map(|(n, _)| n.name.clone())
             .collect();
         for (n, rid) in &suppliers {
-            if stale.contains(&n.name) && current.is_some() {
-                problems.push(format!(
+            if !stale.contains(&n.name) || !loaded(n) {
+                continue;
+            }
+            problems.push(match current {
+                Some(_) => format!(
                     "{}: an old supplier (replica id {rid}) is back: the consumers refuse its \
                      updates, and the writes it takes go nowhere → drctl demote {}",
                     n.name, n.name
-                ));
-            }
+                ),
+                None => format!(
+                    "{}: an old supplier (replica id {rid}): the group moved on to replica id {} \
+                     and the writes it takes go nowhere → drctl failover, then drctl demote {}",
+                    n.name,
+                    newer.in_ruv.max(newer.accepted),
+                    n.name
+                ),
+            });
         }
         match (current, accepted) {
             (None, Some(rid)) => problems.push(format!(
@@ -162,6 +227,23 @@ impl DsView {
                 ));
                 continue;
             };
+            if !r.loaded {
+                let remedy = match current {
+                    Some((c, _)) if c.name != n.name => format!("drctl demote {}", n.name),
+                    _ => format!("drctl failover, then drctl demote {}", n.name),
+                };
+                problems.push(format!(
+                    "{}: replication is off: its replica (id {}) did not load at the last start \
+                     (its CSN generator held id {}: an unclean stop soon after a promotion or \
+                     demotion); the writes it takes carry no CSN and reach no one → {remedy}",
+                    n.name,
+                    r.rid,
+                    r.state_rid
+                        .map(|i| i.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                ));
+                continue;
+            }
             if r.kind != ReplicaKind::Supplier && s.mapping_state == "backend" {
                 problems.push(format!(
                     "{}: a consumer that takes client writes (nsslapd-state: backend): they \

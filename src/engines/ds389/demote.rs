@@ -44,8 +44,8 @@ pub(crate) fn plan(
     }
     if sup == node {
         return refuse(format!(
-            "{node} is the current supplier: the consumers accept its updates (a 389ds \
-             switchover is not automated yet)"
+            "{node} is the current supplier: the consumers accept its updates; move the \
+             supplier first (`drctl switchover --to OTHER`)"
         ));
     }
     let Some(st) = view.state(node) else {
@@ -92,9 +92,19 @@ pub(crate) fn plan(
         to: node.into(),
         rid,
     }));
+    // Writes taken while its replica was off carry no CSN: no RUV shows them, so the total
+    // update runs whatever the RUVs say (after their export).
+    let off = st.replica.as_ref().is_some_and(|r| !r.loaded);
+    if off {
+        plan.note(format!(
+            "{node}'s replication is off (its replica did not load): the writes it took since \
+             carry no CSN; the new ones among them are exported, then it is re-initialized"
+        ));
+    }
     plan.step(Step::new(DsAction::Init {
         from: sup.clone(),
         to: node.into(),
+        always: off,
     }));
     plan.step(Step::new(DsAction::Converged { supplier: sup, rid }));
     Ok(plan)

@@ -1,7 +1,8 @@
 //! What a server holds that the supplier never received, for the demotion of a restored old
 //! supplier: every entry with a CSN (from `nscpentrywsi`, one on every value) of a replica id
 //! whose newest change the supplier lacks, beyond what the supplier holds of that id, and every
-//! delete (tombstone) beyond it; written as LDIF for `ldapmodify -a -c`, each entry named.
+//! delete (tombstone) beyond it; on a server whose replica did not load, every entry without a
+//! CSN the supplier lacks; written as LDIF for `ldapmodify -a -c`, each entry named.
 
 use base64::Engine;
 use ldap3::{Scope, SearchEntry};
@@ -65,13 +66,20 @@ pub(crate) async fn divergent(
         })
         .map(|(rid, _)| (*rid, rs.max(*rid).map(str::to_string)))
         .collect();
-    if ahead.is_empty() {
+    // Replication off (its replica did not load): what it took carries no CSN at all. The adds
+    // among it are the entries without any CSN that the supplier lacks (an entry loaded before
+    // replication was enabled has none either, but the supplier has it too).
+    let unlogged = !rn.loaded;
+    if ahead.is_empty() && !unlogged {
         return Ok(Vec::new());
     }
-    let newer = |c: &String| {
-        csn_rid(c)
-            .and_then(|r| ahead.get(&r))
-            .is_some_and(|b| b.as_deref().is_none_or(|b| c.as_str() > b))
+    // Without its RUV (replication off) every CSN beyond what the supplier holds of its id.
+    let newer = |c: &String| match csn_rid(c) {
+        Some(r) if unlogged => rs.max(r).is_none_or(|b| c.as_str() > b),
+        Some(r) => ahead
+            .get(&r)
+            .is_some_and(|b| b.as_deref().is_none_or(|b| c.as_str() > b)),
+        None => false,
     };
     let suffix = cl.node(node)?.ldap.suffix.clone();
     let fail = |e: crate::engines::openldap::LdapError| ProcError::failed(e.to_string());
@@ -96,19 +104,36 @@ pub(crate) async fn divergent(
         .map_err(fail)?;
     s.close().await;
     let mut out = Vec::new();
+    let mut no_csn = Vec::new();
     for e in live {
-        let newest = values(&e, "nscpentrywsi")
+        let all: Vec<String> = values(&e, "nscpentrywsi")
             .iter()
             .flat_map(|w| csns(w))
-            .filter(newer)
-            .max();
-        if let Some(csn) = newest {
+            .collect();
+        if unlogged && all.is_empty() {
+            no_csn.push(e);
+            continue;
+        }
+        if let Some(csn) = all.into_iter().filter(newer).max() {
             out.push(Divergent {
                 dn: e.dn.clone(),
                 csn,
                 entry: Some(e),
             });
         }
+    }
+    if !no_csn.is_empty() {
+        let mut sup = cl.session(supplier).await?;
+        for e in no_csn {
+            if sup.read(&e.dn, &["1.1"]).await.map_err(fail)?.is_none() {
+                out.push(Divergent {
+                    dn: e.dn.clone(),
+                    csn: "none (taken while replication was off)".into(),
+                    entry: Some(e),
+                });
+            }
+        }
+        sup.close().await;
     }
     for e in gone {
         if let Some(csn) = first(&e, "nsTombstoneCSN").filter(newer) {

@@ -420,7 +420,14 @@ impl DsLab {
         if matches!(sig, Sig::Kill | Sig::Term) {
             // A paused ns-slapd acts on SIGTERM only once it runs again.
             let _ = send(Sig::Cont);
-            let gone = || poll::holds(self.pid(name).is_none());
+            // Gone means reaped too: ns-slapd refuses to start while the lock directory names
+            // a pid that still exists, and a zombie does until init reaps it.
+            let gone = || {
+                poll::holds(
+                    self.pid(name).is_none()
+                        && !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+                )
+            };
             let _ = poll::within_blocking(Duration::from_secs(30), Duration::from_millis(10), gone);
             if self.pid(name).is_some() {
                 send(Sig::Kill)?;
@@ -532,6 +539,7 @@ impl DsLab {
                 DsAction::Init {
                     from: first.clone(),
                     to: n.name.clone(),
+                    always: false,
                 },
             ] {
                 if step.check(&cl).await.map_err(failed)? == crate::engine::Check::ToDo {

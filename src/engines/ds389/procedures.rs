@@ -126,8 +126,7 @@ pub(crate) fn failover(
             if let Some(t) = to.filter(|t| *t != sup) {
                 return refuse(format!(
                     "the supplier {sup} answers: promoting {t} beside it would make two \
-                     suppliers; stop {sup} first if it must go (a 389ds switchover is not \
-                     automated yet)"
+                     suppliers; use `drctl switchover --to {t}`"
                 ));
             }
             (sup.clone(), rid)
@@ -250,6 +249,7 @@ pub(crate) fn failover(
         plan.step(Step::new(DsAction::Init {
             from: target.clone(),
             to: n.to_string(),
+            always: false,
         }));
     }
     plan.step(Step::new(DsAction::Converged {
@@ -296,6 +296,7 @@ pub(crate) fn switchover(
             plan.step(Step::new(DsAction::Init {
                 from: to.into(),
                 to: n.to_string(),
+                always: false,
             }));
         }
         plan.step(Step::new(DsAction::Converged {
@@ -391,6 +392,7 @@ pub(crate) fn switchover(
         plan.step(Step::new(DsAction::Init {
             from: to.into(),
             to: n.to_string(),
+            always: false,
         }));
     }
     plan.step(Step::new(DsAction::Converged {
@@ -486,6 +488,7 @@ pub(crate) fn remove_instance(
             plan.step(Step::new(DsAction::Init {
                 from: sup.clone(),
                 to: c.name.clone(),
+                always: false,
             }));
         }
     }
@@ -505,9 +508,9 @@ pub(crate) fn repoint(
     cl.node(primary)?;
     let a = view.assess();
     let (Some(sup), Some(rid)) = (a.supplier.clone(), a.rid) else {
-        return Err(ProcError::refused(format!(
-            "no supplier answers: nothing to repoint at (drctl failover --to {primary})"
-        ))
+        return Err(ProcError::refused(
+            "no supplier answers: nothing to repoint at (drctl failover)".to_string(),
+        )
         .unchanged());
     };
     if sup != primary {
@@ -531,6 +534,22 @@ pub(crate) fn repoint(
         .filter(|n| n.state.as_ref().is_ok_and(|s| s.replica.is_some()))
         .map(|n| n.name.as_str())
         .collect();
+    // A total update from the supplier drops what the consumer holds beyond it: never here.
+    for n in &consumers {
+        let ahead = view.ahead_of(n, &sup);
+        if !ahead.is_empty() {
+            return Err(ProcError::refused(format!(
+                "{n} holds changes {sup} lacks (replica id {}): a re-initialization from {sup} \
+                 would drop them; `drctl demote {n}` exports them first",
+                ahead
+                    .iter()
+                    .map(u16::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+            .unchanged());
+        }
+    }
     for n in consumers {
         plan.step(Step::new(DsAction::Accept {
             node: n.into(),
@@ -547,6 +566,7 @@ pub(crate) fn repoint(
         plan.step(Step::new(DsAction::Init {
             from: sup.clone(),
             to: n.into(),
+            always: false,
         }));
     }
     plan.step(Step::new(DsAction::Converged { supplier: sup, rid }));

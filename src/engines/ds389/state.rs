@@ -42,6 +42,11 @@ pub(crate) struct Replica {
     /// The replica id of the CSN generator (`nsState`'s first two bytes, little endian): a
     /// demoted server keeps its old id there until a clean restart (pitfall 12).
     pub(crate) state_rid: Option<u16>,
+    /// The server runs the replica its entry configures (it reports an RUV). Not so after an
+    /// unclean stop soon after a promotion or demotion: `nsState` still held the old replica id
+    /// and the next start refused the replica ("Replica id mismatch"), so replication is off and
+    /// the writes it takes carry no CSN.
+    pub(crate) loaded: bool,
 }
 
 impl Replica {
@@ -216,6 +221,7 @@ fn replica_of(e: &SearchEntry) -> Replica {
         state_rid: state_bytes(e)
             .filter(|b| b.len() >= 2)
             .map(|b| u16::from_le_bytes([b[0], b[1]])),
+        loaded: !ruv.is_empty(),
     }
 }
 

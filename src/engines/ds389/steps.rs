@@ -40,7 +40,14 @@ pub(crate) enum DsAction {
     Agreement { from: String, to: String, rid: u16 },
     /// A total update of `to` from `from`, needed while `to` lacks a change of an older
     /// replica that `from` holds (incremental updates cannot bring it: pitfall 2, 17).
-    Init { from: String, to: String },
+    Init {
+        from: String,
+        to: String,
+        /// Whatever the RUVs say: `to` took writes outside replication (its replica did not
+        /// load), which no CSN shows.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        always: bool,
+    },
     /// Every answering consumer accepts `supplier`, is fed by it and holds what it holds.
     Converged { supplier: String, rid: u16 },
     /// The same of a supplier made read-only for a switchover: every change it acknowledged
@@ -162,11 +169,16 @@ impl DsAction {
                     None => Err(format!("{from} has no agreement to {to}")),
                 })
             }
-            DsAction::Init { from, to } => {
+            DsAction::Init { from, to, always } => {
                 let sup = Self::state(cl, from).await?;
                 let port = port_of(&cl.node(to)?.ldap.url);
                 if sup.agreement_to(port).is_some_and(|a| a.init_running) {
                     return Ok(Err(format!("a total update of {to} runs")));
+                }
+                if *always {
+                    return Ok(Err(format!(
+                        "{to} took writes while its replication was off"
+                    )));
                 }
                 let con = Self::state(cl, to).await?;
                 let generation =
@@ -258,7 +270,7 @@ impl DsAction {
             DsAction::Demote { node, rid } => {
                 let s = Self::state(cl, node).await?;
                 let ok = s.replica.as_ref().is_some_and(|r| {
-                    r.kind == ReplicaKind::Consumer && r.bind_dns == [identity_dn(*rid)]
+                    r.kind == ReplicaKind::Consumer && r.bind_dns == [identity_dn(*rid)] && r.loaded
                 }) && has_identity(cl, node, *rid).await?;
                 Ok(if ok {
                     Ok(format!("{node} is a consumer accepting replica id {rid}"))
@@ -372,7 +384,7 @@ impl DsAction {
                 s.close().await;
                 Ok(None)
             }
-            DsAction::Init { from, to } => {
+            DsAction::Init { from, to, .. } => {
                 let f = cl.node(from)?;
                 let port = port_of(&cl.node(to)?.ldap.url);
                 let mut s = cl.session(from).await?;
@@ -550,6 +562,29 @@ impl DsAction {
                 let st = super::state::read_state(&mut s, &n.ldap.suffix)
                     .await
                     .map_err(fail)?;
+                // A replica that did not load refuses every modify ("Replica does not
+                // exist"): its entry is written again as a consumer's, without the `nsState`
+                // that kept it from loading; the server loads it on the add.
+                if st.replica.as_ref().is_some_and(|r| !r.loaded) {
+                    let dn = replica_dn(&n.ldap.suffix);
+                    s.delete(&dn).await.map_err(fail)?;
+                    let attrs = [
+                        ("objectClass", vec!["top", "nsds5Replica"]),
+                        ("cn", vec!["replica"]),
+                        ("nsDS5ReplicaRoot", vec![n.ldap.suffix.as_str()]),
+                        ("nsDS5ReplicaType", vec!["2"]),
+                        ("nsDS5Flags", vec!["0"]),
+                        ("nsDS5ReplicaId", vec!["65535"]),
+                    ];
+                    let mut attrs: Vec<(String, HashSet<String>)> = attrs
+                        .into_iter()
+                        .map(|(a, v)| (a.to_string(), v.into_iter().map(str::to_string).collect()))
+                        .collect();
+                    attrs.push(("nsDS5ReplicaBindDN".into(), one(identity_dn(*rid))));
+                    s.add(&dn, attrs).await.map_err(fail)?;
+                    s.close().await;
+                    return Ok(None);
+                }
                 // The server refuses to "change" a type it has (rc 1): a rerun after a stop
                 // sets only what is left.
                 let mut mods = vec![Mod::Replace(
@@ -576,7 +611,7 @@ impl DsAction {
     /// After an `Init`: the total update ended, and ended well (pitfall 8: the status text of
     /// an earlier update stays until the new one reports, so the end is the attribute's going).
     async fn init_result(&self, cl: &DsCluster) -> Result<Result<String, String>, ProcError> {
-        let DsAction::Init { from, to } = self else {
+        let DsAction::Init { from, to, .. } = self else {
             return self.holds(cl).await;
         };
         let sup = Self::state(cl, from).await?;
@@ -601,7 +636,14 @@ impl DsAction {
                 }
             )));
         }
-        self.holds(cl).await
+        // Ended well: now the RUVs must agree too (a forced one was forced only before it ran).
+        DsAction::Init {
+            from: from.clone(),
+            to: to.clone(),
+            always: false,
+        }
+        .holds(cl)
+        .await
     }
 }
 
@@ -840,7 +882,9 @@ impl Act for DsAction {
             DsAction::Agreement { from, to, .. } => {
                 format!("make {from} replicate to {to} (agreement {from}-to-{to})")
             }
-            DsAction::Init { from, to } => format!("re-initialize {to} from {from} (total update)"),
+            DsAction::Init { from, to, .. } => {
+                format!("re-initialize {to} from {from} (total update)")
+            }
             DsAction::Converged { supplier, .. } => format!(
                 "verify every answering consumer accepts {supplier} and holds what it holds"
             ),
