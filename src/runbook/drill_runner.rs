@@ -56,6 +56,8 @@ pub(crate) trait DrillLab: Lab + Sized + 'static {
     /// Whether the run waits for the first writes of the client before it starts (false
     /// where the client cannot write until the runbook has made a primary).
     const WRITER_FIRST: bool = true;
+    /// How often `look` is called until `expect:` holds.
+    const LOOK_EVERY: Duration = Duration::from_millis(50);
 
     /// Lays out a new lab of `nodes` nodes in `dir` (not started).
     fn create(dir: &Path, nodes: u16) -> Result<Self, LabError>;
@@ -74,14 +76,12 @@ pub(crate) trait DrillLab: Lab + Sized + 'static {
         after: &'a Inject,
     ) -> impl Future<Output = Result<(), LabError>> + Send + 'a;
     /// One look at the lab for `expect:`: the expectations, and how many acknowledged writes
-    /// are lost. The runner looks again, every `LOOK_EVERY`, until they all hold or the
-    /// deadline passes.
+    /// are lost. The runner looks again until they all hold or the deadline passes.
     fn look<'a>(
         d: &'a Drill,
         group: &'a Self::Group,
         acks: &'a Self::Acks,
     ) -> impl Future<Output = (Checks, u64)> + Send + 'a;
-    const LOOK_EVERY: Duration = Duration::from_millis(50);
 }
 
 /// The drill as the registry hands it out (`runbook::drill_hooks::DrillRun`).
@@ -181,16 +181,12 @@ async fn run<L: DrillLab>(
     // Writes while the runbook runs, from a client that follows the primary through the change.
     let before = acks.count();
     let writer = d.writes.as_ref().map(|w| {
-        let (prefix, count, rate) = ("run".into(), w.count, Some(w.rate));
-        tokio::spawn(L::write(
-            &group,
-            &acks,
-            Batch {
-                prefix,
-                count,
-                rate,
-            },
-        ))
+        let batch = Batch {
+            prefix: "run".into(),
+            count: w.count,
+            rate: Some(w.rate),
+        };
+        tokio::spawn(L::write(&group, &acks, batch))
     });
     if let (Some(w), true) = (&d.writes, L::WRITER_FIRST) {
         let min = before + (w.rate / 4.0).max(1.0) as u64;
@@ -259,9 +255,13 @@ async fn inject<L: DrillLab>(
         Inject::Resume(n) => drop(lab.signal(n, Sig::Cont)?),
         Inject::Restart(n) => drop(lab.start(n)?),
         Inject::Writes(count) => {
-            let (prefix, count, rate) = (format!("pre{i}"), *count, None);
-            L::write(group, acks, Batch { prefix, count, rate })
-            .await
+            let batch = Batch {
+                prefix: format!("pre{i}"),
+                count: *count,
+                rate: None,
+            };
+            L::write(group, acks, batch)
+                .await
                 .map_err(|e| fail(format!("writes before the run: {e}")))?
         }
         Inject::Runbook { name, vars } => {
@@ -269,11 +269,12 @@ async fn inject<L: DrillLab>(
             run_injected("inject", name, vars, run_cl, settings).await?
         }
         other => {
+            let can = "kill, pause, resume, restart, writes, runbook";
+            let what = other.describe();
+            let kind = kind(d);
             return Err(fail(format!(
-                "{} is not a fault an {} drill can inject (kill, pause, resume, restart, writes, runbook)",
-                other.describe(),
-                kind(d)
-            )))
+                "{what} is not a fault an {kind} drill can inject ({can})"
+            )));
         }
     }
     Ok(())
