@@ -80,7 +80,7 @@ pub(super) async fn cmd_run(g: &GlobalArgs, a: &RunArgs) -> Result<(), CliError>
             source,
             Vec::new(),
             global.operator.clone(),
-            crate::engines::openldap::runbook::http_client().map_err(CliError::failed)?,
+            crate::runbook::front::trusting_no_ca().map_err(CliError::failed)?,
         ),
     };
     if let Some(r) = resume

@@ -1,6 +1,8 @@
 //! The `Engine` trait: what the CLI and the runbooks need from a kind of replicated system.
 //! Every method but `kind` and `verbs` has a default that refuses, naming the engine, so an
-//! engine claims a verb by implementing it (the skeleton implements none).
+//! engine claims a verb by implementing it (the skeleton implements none). `run` is shared by the
+//! engines whose runs are bound to them: each gives only how it names and finds its primary
+//! (`primary`) and itself to bind runs to (`bound`).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -10,6 +12,7 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 
 use super::dynstep::{EnginePlan, StepEnv};
+use super::host_lock::HostLock;
 use super::status::{Candidates, StatusReport, StatusTable};
 use super::Args;
 use super::{ProcError, Verb};
@@ -57,6 +60,38 @@ pub struct Front {
 }
 
 impl Front {
+    /// The bundled runbook of a verb that every engine claiming it shares, with its one set of
+    /// parameters; None for a verb whose runbook is an engine's own.
+    pub fn shared(verb: Verb, args: &VerbArgs) -> Option<Front> {
+        let a = |name: &str| args.get(name).cloned().unwrap_or_default();
+        let (runbook, vars) = match verb {
+            Verb::Switchover => ("managed-switchover", vec![("to", a("to"))]),
+            Verb::Failover => (
+                "forced-failover",
+                vec![
+                    (
+                        "target",
+                        args.get("to").cloned().unwrap_or_else(|| "auto".into()),
+                    ),
+                    ("force", a("force")),
+                    ("export_dir", a("export_dir")),
+                ],
+            ),
+            Verb::Repoint => ("repoint-primary", vec![("primary", a("primary"))]),
+            Verb::Demote => (
+                "demote-old-primary",
+                vec![
+                    ("node", a("node")),
+                    ("to", a("to")),
+                    ("export", a("export")),
+                ],
+            ),
+            Verb::RemoveInstance => ("remove-failed-instance", vec![("node", a("node"))]),
+            _ => return None,
+        };
+        Some(Front::new(verb, runbook, &vars))
+    }
+
     pub fn new(verb: Verb, runbook: &'static str, vars: &[(&str, String)]) -> Front {
         Front {
             verb,
@@ -120,9 +155,13 @@ pub trait Engine: Send + Sync {
         Box::pin(async move { Err(e) })
     }
 
-    /// The bundled runbook that performs a procedure verb, with its parameters.
-    fn front(&self, verb: Verb, _args: &VerbArgs) -> Result<Front, ProcError> {
-        Err(unsupported(self.kind(), verb))
+    /// The bundled runbook that performs a procedure verb, with its parameters: by default the
+    /// one every engine claiming the verb shares (`Front::shared`).
+    fn front(&self, verb: Verb, args: &VerbArgs) -> Result<Front, ProcError> {
+        match Front::shared(verb, args) {
+            Some(f) if self.supports(verb) => Ok(f),
+            _ => Err(unsupported(self.kind(), verb)),
+        }
     }
 
     /// Whether this engine plans the runbook step `uses` itself (its procedures, asserts and
@@ -145,29 +184,131 @@ pub trait Engine: Send + Sync {
         Box::pin(async move { Err(e) })
     }
 
-    /// A guard held for a whole run that changes the cluster (OpenLDAP's host lock), taken
-    /// before any step is planned; None when the engine locks each step (drnode).
+    /// A guard held for a whole run that changes the cluster, taken before any step is
+    /// planned; None when the engine locks each step (drnode). By default, for an engine that
+    /// binds its runs (it has no lease of ours on its nodes): the cluster's per-host run lock
+    /// (`host_lock.rs`).
     fn run_lock(
         &self,
-        _run_id: &str,
-        _operator: &str,
-        _runbook: &str,
+        run_id: &str,
+        operator: &str,
+        runbook: &str,
     ) -> Result<Option<Box<dyn std::any::Any + Send>>, ProcError> {
-        Ok(None)
+        let Some(b) = self.bound() else {
+            return Ok(None);
+        };
+        let urls: Vec<&str> = b.urls.iter().map(String::as_str).collect();
+        let lock = HostLock::acquire(self.kind(), &b.cluster, &urls, run_id, operator, runbook)?;
+        Ok(Some(Box::new(lock)))
     }
 
-    /// Runs a front: `--expect-*` checks, then the runbook with its journal.
+    /// The node this engine calls primary, for `--expect-primary` (found with `wait`), and
+    /// how it names it; None where the engine has none or checks `--expect-*` in its own `run`.
+    fn primary(&self, _wait: Duration) -> Option<Primary<'_>> {
+        None
+    }
+
+    /// What a run bound to this engine needs of it (`runbook::front::bind`); None where runs
+    /// are not bound to the engine.
+    fn bound(&self) -> Option<Bound> {
+        None
+    }
+
+    /// Runs a front: `--expect-*` checks, then the runbook with its journal. By default, with
+    /// `primary` and `bound` (refused, naming the engine, without them).
     fn run<'a>(
         &'a self,
         front: Front,
-        _opts: &'a ProcOptions,
+        opts: &'a ProcOptions,
     ) -> BoxFuture<'a, Result<RunOutcome, ProcError>> {
-        let e = unsupported(self.kind(), front.verb);
-        Box::pin(async move { Err(e) })
+        Box::pin(run_bound(self, front, opts))
     }
 }
 
 /// The refusal of a verb an engine does not support (exit 2: the command does not apply).
 pub(crate) fn unsupported(kind: &str, verb: Verb) -> ProcError {
     ProcError::usage(format!("{verb}: the {kind} engine does not support it")).unchanged()
+}
+
+/// How an engine names its primary in `--expect-*` refusals.
+#[derive(Debug)]
+pub struct PrimaryWords {
+    /// What the engine calls it ("leader", "provider", "supplier").
+    pub title: &'static str,
+    /// What is said when none is found ("none (no quorum)").
+    pub none: &'static str,
+    /// The refusal of `--expect-epoch`, which says what to use instead.
+    pub no_epoch: &'static str,
+}
+
+/// The engine's primary, for `--expect-primary`: how it is named, and a probe that finds it
+/// (run only when `--expect-primary` is given).
+pub struct Primary<'a> {
+    pub words: &'static PrimaryWords,
+    pub now: BoxFuture<'a, Option<String>>,
+}
+
+impl PrimaryWords {
+    pub fn probe<'a>(
+        &'static self,
+        now: impl std::future::Future<Output = Option<String>> + Send + 'a,
+    ) -> Primary<'a> {
+        Primary {
+            words: self,
+            now: Box::pin(now),
+        }
+    }
+}
+
+impl Primary<'_> {
+    /// Refuses, changing nothing, unless the options' expectations hold.
+    pub(crate) async fn check(self, opts: &ProcOptions) -> Result<(), ProcError> {
+        if opts.expect_epoch.is_some() {
+            return Err(ProcError::usage(self.words.no_epoch));
+        }
+        if let Some(want) = &opts.expect_primary {
+            let now = self.now.await;
+            if now.as_deref() != Some(want.as_str()) {
+                return Err(ProcError::refused(format!(
+                    "--expect-primary {want}: the {} is {}",
+                    self.words.title,
+                    now.unwrap_or_else(|| self.words.none.into())
+                ))
+                .unchanged());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs a front's bundled runbook bound to an engine (`runbook::front::run_bound`, handed over
+/// in `Bound` so that the contract knows no runbook).
+pub(super) type RunBound =
+    for<'a> fn(&'a Front, &'a ProcOptions, Bound) -> BoxFuture<'a, Result<RunOutcome, ProcError>>;
+
+/// What a run bound to an engine needs of it: the engine itself, the cluster's name, who
+/// operates, its nodes' URLs, and how its runbook is run.
+pub struct Bound {
+    pub engine: std::sync::Arc<dyn Engine>,
+    pub cluster: String,
+    pub operator: String,
+    /// The nodes' URLs: the host lock a run takes is theirs.
+    pub urls: Vec<String>,
+    pub run: RunBound,
+}
+
+/// `Engine::run` of an engine that binds its runs (etcd, OpenLDAP, 389ds): `--expect-epoch`
+/// refused (their groups have no epoch of drctl's), `--expect-primary` checked against the node
+/// the engine calls primary, then the front's bundled runbook.
+async fn run_bound<E: Engine + ?Sized>(
+    engine: &E,
+    front: Front,
+    opts: &ProcOptions,
+) -> Result<RunOutcome, ProcError> {
+    let (Some(primary), Some(bound)) = (engine.primary(opts.wait), engine.bound()) else {
+        return Err(unsupported(engine.kind(), front.verb));
+    };
+    primary.check(opts).await?;
+    let run = bound.run;
+    run(&front, opts, bound).await
 }

@@ -18,7 +18,8 @@ mod verb;
 pub(crate) use act::{Act, RunContext};
 pub(crate) use args::{json_str, Args};
 pub(crate) use contract::{
-    unsupported, Ask, Engine, Front, Global, ProcOptions, RunOutcome, VerbArgs,
+    unsupported, Ask, Bound, Engine, Front, Global, Primary, PrimaryWords, ProcOptions, RunOutcome,
+    VerbArgs,
 };
 pub(crate) use dynstep::{bind, DynStep, EnginePlan, StepEnv};
 pub(crate) use error::ProcError;

@@ -115,11 +115,11 @@ pub fn lab_in(dir: &std::path::Path) -> Option<&'static Registration> {
 pub fn drill_runner(kind: &str) -> Option<(DrillRun, DrillCheck)> {
     match kind {
         super::openldap::KIND => Some((
-            super::openldap::drill::start,
+            super::openldap::drill::START,
             super::openldap::drill::validate,
         )),
-        super::etcd::KIND => Some((super::etcd::drill::start, super::etcd::drill::validate)),
-        super::ds389::KIND => Some((super::ds389::drill::start, super::ds389::drill::validate)),
+        super::etcd::KIND => Some((super::etcd::drill::START, super::etcd::drill::validate)),
+        super::ds389::KIND => Some((super::ds389::drill::START, super::ds389::drill::validate)),
         _ => None,
     }
 }

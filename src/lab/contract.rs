@@ -61,15 +61,30 @@ pub trait Lab: Send + Sync {
         node: &'a str,
         deadline: Duration,
     ) -> BoxFuture<'a, Result<(), LabError>>;
-    /// The last lines of each node's log, for an `up` that failed.
+    /// Where a node's server writes its log, if the lab knows.
+    fn log_file(&self, node: &str) -> Option<PathBuf> {
+        let _ = node;
+        None
+    }
+    /// For an `up` that failed: where each node's log is (or its last lines).
     fn log_tails(&self) -> String {
-        String::new()
+        let logs = self.rows().into_iter().filter_map(|r| {
+            let file = self.log_file(&r.name)?;
+            Some(format!("\n--- {} log: {}", r.name, file.display()))
+        });
+        logs.collect()
+    }
+    /// Lines for the operator after `lab up`, between `drctl status` and `drctl lab down`: what
+    /// to try with this kind of lab.
+    fn try_next(&self) -> &'static str {
+        ""
     }
     /// Lines for the operator after `lab up`: what to try next.
     fn hints(&self) -> String {
         format!(
-            "try:\n  export DRCTL_CLUSTER={}\n  drctl status\n  drctl lab down",
-            self.cluster_file().display()
+            "try:\n  export DRCTL_CLUSTER={}\n  drctl status\n{}  drctl lab down",
+            self.cluster_file().display(),
+            self.try_next()
         )
     }
     /// Stops every node; removes the directory unless `keep`. The nodes that were running.

@@ -124,6 +124,30 @@ pub fn send(pid: u32, sig: Sig) -> nix::Result<()> {
     kill(Pid::from_raw(pid as i32), signal)
 }
 
+/// Sends `sig` to a node's server `pid` and, for KILL and TERM, waits up to `grace` until
+/// `gone` says it is, then SIGKILLs it. A paused server acts on TERM only once it runs again,
+/// so it is continued first.
+pub fn signal_until_gone(
+    pid: u32,
+    sig: Sig,
+    grace: Duration,
+    gone: impl Fn() -> bool,
+) -> Result<(), super::LabError> {
+    let send = |sig| {
+        self::send(pid, sig).map_err(|e| super::LabError::Failed(format!("signal {pid}: {e}")))
+    };
+    send(sig)?;
+    if matches!(sig, Sig::Kill | Sig::Term) {
+        let _ = send(Sig::Cont);
+        let wait = || crate::util::poll::holds(gone());
+        let _ = crate::util::poll::within_blocking(grace, Duration::from_millis(5), wait);
+        if !gone() {
+            send(Sig::Kill)?;
+        }
+    }
+    Ok(())
+}
+
 /// Processes whose command line names `dir` or a path inside it (a lab's drnode and slapd).
 pub fn pids_under(dir: &Path) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {

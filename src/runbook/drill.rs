@@ -13,6 +13,7 @@ use super::drill_check::{expect, expect_ldap, target, wait_caught_up, wait_role,
 use super::drill_model::{Drill, Inject, Link};
 use super::drill_report::fail;
 pub use super::drill_report::{junit, DrillReport, DrillStep, Expectation};
+use super::drill_runner::run_injected;
 use super::{engine, Runbook};
 use crate::engines::drnode::cluster::{probe, Target};
 use crate::engines::drnode::lab::DrnodeLab as Lab;
@@ -366,16 +367,8 @@ impl Faults<'_, '_> {
                 Inject::Runbook { name, vars } => {
                     let cl = Cluster::new(cluster, targets, "drill", DEADLINE);
                     let vars = (self.with_url)(name, vars)?;
-                    let r = super::run_bundled(name, &vars, cl, &(self.settings)(self.dir))
-                        .await
-                        .map_err(fail)?;
-                    if !r.ok() {
-                        return Err(fail(format!(
-                            "{phase} runbook {name}: {} ({})",
-                            r.outcome,
-                            r.error.unwrap_or_default()
-                        )));
-                    }
+                    let settings = (self.settings)(self.dir);
+                    run_injected(phase, name, &vars, cl, &settings).await?;
                 }
                 Inject::Package {
                     node,

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::directory::Directory;
 use super::drill_model::{sync_word, Drill};
-use super::drill_report::{fail, DrillReport, Expectation};
+use super::drill_report::{fail, Checks, DrillReport, Expectation};
 use crate::api::{Role, SyncMode};
 use crate::engines::drnode::cluster::{probe, Health, Target};
 use crate::engines::drnode::writer;
@@ -102,26 +102,11 @@ pub(super) async fn expect(
 ) -> Vec<Expectation> {
     let wait = poll::Deadline::within(DEADLINE, Duration::from_millis(100));
     loop {
-        let mut out = Vec::new();
+        let mut out = Checks::default();
         let view = probe(cluster, targets).await;
         let primary = view.primary().map(|p| p.name.clone());
-        let mut check =
-            |what: String, ok: bool, detail: String| out.push(Expectation { what, ok, detail });
-        if let Some(p) = &d.expect.primary {
-            check(
-                format!("primary is {p}"),
-                primary.as_deref() == Some(p),
-                format!("primary: {primary:?}"),
-            );
-        }
-        if let Some(p) = &d.expect.primary_not {
-            check(
-                format!("primary is not {p}"),
-                primary.is_some() && primary.as_deref() != Some(p),
-                format!("primary: {primary:?}"),
-            );
-        }
-        if let Some(want) = d.expect.healthy {
+        out.primary(&d.expect, "primary", primary.as_deref());
+        if d.expect.healthy.is_some() {
             // Nodes the drill killed and left down are not counted: all that answer are green.
             let a = view.assess();
             let bad: Vec<String> = view
@@ -131,12 +116,7 @@ pub(super) async fn expect(
                 .filter(|(n, x)| n.ok().is_some() && x.health != Health::Green)
                 .map(|(n, x)| format!("{}: {}", n.name, x.reasons.join(", ")))
                 .collect();
-            let healthy = primary.is_some() && bad.is_empty();
-            check(
-                format!("healthy is {want}"),
-                healthy == want,
-                bad.join("; "),
-            );
+            out.healthy(&d.expect, primary.is_some() && bad.is_empty(), &bad);
         }
         let roles: BTreeMap<String, String> = view
             .nodes
@@ -150,21 +130,16 @@ pub(super) async fn expect(
                 )
             })
             .collect();
-        for (node, role) in &d.expect.roles {
-            let have = roles.get(node).cloned().unwrap_or_default();
-            check(
-                format!("{node} is {role}"),
-                have == *role,
-                format!("{node} is {have}"),
-            );
-        }
+        out.roles(&d.expect, |node| {
+            roles.get(node).cloned().unwrap_or_default()
+        });
         let holders = view.roles();
         for (role, node) in &d.expect.holders {
             let have = holders
                 .get(role)
                 .and_then(|r| view.name_of_host(&r.holder))
                 .unwrap_or_else(|| "nobody".into());
-            check(
+            out.check(
                 format!("{node} holds {role}"),
                 have == *node,
                 format!("{have} holds it"),
@@ -177,7 +152,7 @@ pub(super) async fn expect(
                 .find(|m| m.name == *node)
                 .map(|m| format!("{:?}", m.state).to_lowercase())
                 .unwrap_or_else(|| "not a member".into());
-            check(
+            out.check(
                 format!("{node} is {state}"),
                 have == *state,
                 format!("{node} is {have}"),
@@ -191,7 +166,7 @@ pub(super) async fn expect(
                 .and_then(|n| n.ok())
                 .map(|s| s.services.clone())
                 .unwrap_or_else(|| "unreachable".into());
-            check(
+            out.check(
                 format!("{node}'s services are {want}"),
                 have == *want,
                 format!("they are {have}"),
@@ -206,7 +181,7 @@ pub(super) async fn expect(
                         let mut names = Vec::new();
                         for p in list {
                             if let Some((other, sha)) = held.get(&p.name) {
-                                check(
+                                out.check(
                                     format!("{} is the same on {other} and {node}", p.name),
                                     *sha == p.sha256,
                                     format!("sha256 {sha} on {other}, {} on {node}", p.sha256),
@@ -229,7 +204,7 @@ pub(super) async fn expect(
                 .collect();
             want.sort();
             let want = want.join(",");
-            check(
+            out.check(
                 format!("{node} holds packages [{want}]"),
                 have == want,
                 format!("it holds [{have}]"),
@@ -252,7 +227,7 @@ pub(super) async fn expect(
             let (total, missing) = writer::missing_keys(&text, &present);
             report.writes_acknowledged = total;
             report.writes_lost = missing.len() as u64;
-            check(
+            out.check(
                 "no acknowledged write lost".into(),
                 missing.is_empty() && total > 0,
                 format!(
@@ -268,14 +243,14 @@ pub(super) async fn expect(
         if let Some(want) = d.expect.exported {
             let dir = acked.parent().unwrap_or(Path::new("."));
             let have = exported_records(dir);
-            check(
+            out.check(
                 format!("{want} divergent record(s) exported"),
                 have == want,
                 format!("{have} record(s) in {}/drctl-*.jsonl", dir.display()),
             );
         }
-        if out.iter().all(|x| x.ok) || !wait.again().await {
-            return out;
+        if out.all_ok() || !wait.again().await {
+            return out.0;
         }
     }
 }

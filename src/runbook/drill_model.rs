@@ -670,3 +670,27 @@ pub(crate) fn check_engine_drill(
         }
     }
 }
+
+/// Refuses, on `node`, a drill whose `expect:` holds more than a lab without a directory, roles
+/// of drnode's, services or exports can check: `primary`, `primary_not`, `healthy`, `roles`,
+/// `no_write_lost`, and `members` where `members` is true. `says` what it may expect.
+pub(crate) fn check_engine_expect(
+    c: &mut Compiler,
+    node: &Node,
+    d: &Drill,
+    members: bool,
+    says: &str,
+) {
+    let e = &d.expect;
+    if !(e.ldap.is_empty()
+        && e.ldap_absent.is_empty()
+        && e.holders.is_empty()
+        && (members || e.members.is_empty())
+        && e.services.is_empty()
+        && e.packages.is_empty()
+        && e.exported.is_none()
+        && e.converged.is_none())
+    {
+        c.problem(node.mark, "drill.expect", says);
+    }
+}

@@ -2,8 +2,11 @@
 //! text before it is shown, and the JUnit XML report for CI. The drill runners (drnode's in
 //! `drill.rs`, each engine's in its folder) fill it; nothing here runs anything.
 
+use std::collections::BTreeSet;
+
 use serde::Serialize;
 
+use super::drill_model::Expect;
 use crate::lab::LabError;
 
 #[derive(Debug, Clone, Serialize)]
@@ -44,6 +47,85 @@ pub struct DrillReport {
     /// What the drill waits for on purpose, when most of its time is a wait it must let run out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub waits: Option<String>,
+}
+
+/// The expectations of one look at a lab, in the order they are checked; the ones every kind
+/// of drill has (`primary`, `primary_not`, `roles`, `healthy`) worded the same for each.
+#[derive(Debug, Default)]
+pub(crate) struct Checks(pub(crate) Vec<Expectation>);
+
+impl Checks {
+    pub(crate) fn check(&mut self, what: String, ok: bool, detail: String) {
+        self.0.push(Expectation { what, ok, detail });
+    }
+
+    /// `primary` and `primary_not`, where the engine calls its primary `title` (leader,
+    /// provider, supplier) and `now` is the one it has.
+    pub(crate) fn primary(&mut self, e: &Expect, title: &str, now: Option<&str>) {
+        if let Some(p) = &e.primary {
+            let ok = now == Some(p.as_str());
+            self.check(format!("{title} is {p}"), ok, format!("{title}: {now:?}"));
+        }
+        if let Some(p) = &e.primary_not {
+            let ok = now.is_some() && now != Some(p.as_str());
+            self.check(
+                format!("{title} is not {p}"),
+                ok,
+                format!("{title}: {now:?}"),
+            );
+        }
+    }
+
+    /// `roles`: each node's role, as `have` names it.
+    pub(crate) fn roles(&mut self, e: &Expect, have: impl Fn(&str) -> String) {
+        for (node, role) in &e.roles {
+            let have = have(node);
+            let ok = have == *role;
+            self.check(format!("{node} is {role}"), ok, format!("{node} is {have}"));
+        }
+    }
+
+    /// `healthy`, against the engine's verdict and the problems it found.
+    pub(crate) fn healthy(&mut self, e: &Expect, healthy: bool, problems: &[String]) {
+        if let Some(want) = e.healthy {
+            let ok = healthy == want;
+            self.check(format!("healthy is {want}"), ok, problems.join("; "));
+        }
+    }
+
+    /// `no_write_lost`: every acknowledged write is among those `present` where the primary
+    /// holds them (said `on` there: "present", "on the provider"), or why they could not be
+    /// read. How many are lost.
+    pub(crate) fn no_write_lost(
+        &mut self,
+        acked: &BTreeSet<String>,
+        present: Result<BTreeSet<String>, String>,
+        on: &str,
+    ) -> u64 {
+        let what = "no acknowledged write lost".to_string();
+        let present = match present {
+            Ok(p) => p,
+            Err(e) => {
+                self.check(what, false, e);
+                return 0;
+            }
+        };
+        let missing: Vec<&String> = acked.difference(&present).collect();
+        let e_g = missing.first().map(|m| format!(" (e.g. {m})"));
+        let detail = format!(
+            "{} acknowledged, {} {on}, {} lost{}",
+            acked.len(),
+            present.len(),
+            missing.len(),
+            e_g.unwrap_or_default()
+        );
+        self.check(what, missing.is_empty() && !acked.is_empty(), detail);
+        missing.len() as u64
+    }
+
+    pub(crate) fn all_ok(&self) -> bool {
+        self.0.iter().all(|x| x.ok)
+    }
 }
 
 pub(crate) fn fail(e: impl std::fmt::Display) -> LabError {

@@ -12,6 +12,7 @@ mod drill_check;
 pub(crate) mod drill_hooks;
 pub mod drill_model;
 pub(crate) mod drill_report;
+pub(crate) mod drill_runner;
 pub mod engine;
 mod error;
 pub(crate) mod expand;

@@ -160,32 +160,14 @@ fn arg(args: &VerbArgs, name: &str) -> String {
 /// The bundled runbook behind each procedure verb, with its parameters.
 fn front(verb: Verb, args: &VerbArgs) -> Result<Front, ProcError> {
     let a = |name: &str| arg(args, name);
+    if let Some(mut f) = Front::shared(verb, args) {
+        if verb == Verb::Failover {
+            f.export_dir = a("export_dir").into();
+        }
+        return Ok(f);
+    }
     let f = |runbook, vars: &[(&str, String)]| Ok(Front::new(verb, runbook, vars));
     match verb {
-        Verb::Switchover => f("managed-switchover", &[("to", a("to"))]),
-        Verb::Failover => {
-            let to = args.get("to").cloned().unwrap_or_else(|| "auto".into());
-            let mut fr = Front::new(
-                verb,
-                "forced-failover",
-                &[
-                    ("target", to),
-                    ("force", a("force")),
-                    ("export_dir", a("export_dir")),
-                ],
-            );
-            fr.export_dir = a("export_dir").into();
-            Ok(fr)
-        }
-        Verb::Repoint => f("repoint-primary", &[("primary", a("primary"))]),
-        Verb::Demote => f(
-            "demote-old-primary",
-            &[
-                ("node", a("node")),
-                ("to", a("to")),
-                ("export", a("export")),
-            ],
-        ),
         Verb::Standalone => f("standalone", &[("node", a("node"))]),
         Verb::Join => f(
             "join",
@@ -200,7 +182,6 @@ fn front(verb: Verb, args: &VerbArgs) -> Result<Front, ProcError> {
         }
         Verb::Sync => f("sync-auto", &[("node", a("node")), ("state", a("state"))]),
         Verb::SeizeRoles => f("seize-roles", &[("to", a("to")), ("roles", a("roles"))]),
-        Verb::RemoveInstance => f("remove-failed-instance", &[("node", a("node"))]),
         Verb::Removenode if a("force") == "true" => {
             f("removenode-force", &[("host_id", a("host_id"))])
         }

@@ -1,8 +1,7 @@
-//! Drills on a lab of real 389 Directory Server instances (`drill: {kind: 389ds}`): a fresh lab
-//! in a temporary directory, faults (SIGKILL, SIGSTOP, restarts, acknowledged writes), writes by a
-//! client while the runbook runs, the runbook unattended, then `expect:` (supplier, health,
-//! roles, every acknowledged write on the supplier and every answering consumer). Skipped, saying
-//! why, where 389-ds-base is missing.
+//! Drills on a lab of real 389 Directory Server instances (`drill: {kind: 389ds}`), run by
+//! `runbook::drill_runner`: faults (SIGKILL, SIGSTOP, restarts, acknowledged writes, another
+//! runbook), a write client, then `expect:` (supplier, health, roles, every acknowledged write on
+//! the supplier and every answering consumer). Skipped, saying why, where 389-ds-base is missing.
 
 use std::collections::BTreeSet;
 use std::ops::ControlFlow::{Break, Continue};
@@ -13,15 +12,17 @@ use std::time::{Duration, Instant};
 
 use ldap3::Scope;
 
-use super::lab::{missing_tools, DsLab, SUFFIX};
+use super::lab::{DsLab, SUFFIX};
 use super::state::one;
 use super::{Ds389, DsCluster};
-use crate::engines::drnode::Cluster;
-use crate::lab::{LabError, Sig};
+use crate::engine::Bound;
+use crate::lab::{LabError, LabKind};
+use crate::runbook::drill_hooks::DrillRun;
 use crate::runbook::drill_model::{Drill, Inject};
-use crate::runbook::drill_report::{fail, DrillReport, DrillStep, Expectation};
+use crate::runbook::drill_report::{fail, Checks};
+use crate::runbook::drill_runner::{self, Acked, Batch, DrillLab, Writing};
+use crate::runbook::front;
 use crate::runbook::model::Compiler;
-use crate::runbook::{engine, Runbook};
 use crate::util::poll;
 use crate::util::yaml::Node;
 
@@ -33,73 +34,142 @@ pub(crate) fn validate(c: &mut Compiler, node: &Node, d: &Drill) {
         return;
     }
     crate::runbook::drill_model::check_engine_drill(c, node, d, "389ds", 2..=5, "instances");
-    let e = &d.expect;
-    if !(e.ldap.is_empty()
-        && e.ldap_absent.is_empty()
-        && e.holders.is_empty()
-        && e.members.is_empty()
-        && e.services.is_empty()
-        && e.packages.is_empty()
-        && e.exported.is_none()
-        && e.converged.is_none())
-    {
-        c.problem(
-            node.mark,
-            "drill.expect",
-            "a 389ds drill expects primary (the supplier), primary_not, healthy, roles and no_write_lost",
-        );
-    }
+    let says = "a 389ds drill expects primary (the supplier), primary_not, healthy, roles and no_write_lost";
+    crate::runbook::drill_model::check_engine_expect(c, node, d, false, says);
 }
 
 /// The drill as the registry hands it out.
-pub(crate) fn start<'a>(
-    rb: &'a Runbook,
-    d: &'a Drill,
-    base: &'a Path,
-    progress: &'a (dyn Fn(&str) + Sync),
-    report: &'a mut DrillReport,
-) -> futures_util::future::BoxFuture<'a, ()> {
-    Box::pin(drill(rb, d, base, progress, report))
-}
+pub(crate) const START: DrillRun = drill_runner::start::<DsLab>;
 
-async fn drill(
-    rb: &Runbook,
-    d: &Drill,
-    base: &Path,
-    progress: &(dyn Fn(&str) + Sync),
-    report: &mut DrillReport,
-) {
-    if let Some(why) = missing_tools() {
-        report.skipped = Some(why);
-        return;
+impl DrillLab for DsLab {
+    type Group = Arc<DsCluster>;
+    type Acks = Acks;
+    const NODES: &'static str = "389ds instances";
+    const DEADLINE: Duration = DEADLINE;
+    const LAB: &'static LabKind = &super::lab::LAB;
+    const LOOK_EVERY: Duration = Duration::from_millis(100);
+    /// The writer cannot write while the supplier is down (a consumer refers writes to it), and
+    /// a failover drill kills it before the run.
+    const WRITER_FIRST: bool = false;
+
+    fn create(dir: &Path, nodes: u16) -> Result<DsLab, LabError> {
+        DsLab::create(dir, nodes)
     }
-    let dir = crate::lab::sweep::drill_dir(base, &rb.name);
-    let lab = match DsLab::create(&dir, d.nodes) {
-        Ok(l) => l,
-        Err(e) => {
-            report.error = Some(format!("cannot create the 389ds lab: {e}"));
-            let _ = std::fs::remove_dir_all(&dir);
-            return;
+
+    fn discard(self) -> Result<(), LabError> {
+        DsLab::discard(self)
+    }
+
+    async fn group(&mut self) -> Result<Arc<DsCluster>, LabError> {
+        Ok(Arc::new(self.up(DEADLINE).await?))
+    }
+
+    fn bind(cl: &Arc<DsCluster>) -> Bound {
+        front::bind(
+            Ds389::of(cl, "drill"),
+            &cl.name,
+            "drill",
+            cl.nodes.iter().map(|n| &n.ldap.url),
+        )
+    }
+
+    fn write(cl: &Arc<DsCluster>, acks: &Arc<Acks>, b: Batch) -> Writing {
+        let (cl, acks) = (cl.clone(), acks.clone());
+        Box::pin(async move { write(&cl, &b.prefix, b.count, b.rate, &acks).await })
+    }
+
+    /// Waits, after acknowledged writes, until every instance that answers holds every
+    /// acknowledged write, or no supplier answers: what makes every write acknowledged before a
+    /// fault held by the survivors (a supplier's RUV may trail the write it just acknowledged, so
+    /// it is not what is waited on).
+    async fn settle(cl: &Arc<DsCluster>, acks: &Acks, after: &Inject) -> Result<(), LabError> {
+        if !matches!(after, Inject::Writes(_)) {
+            return Ok(());
         }
-    };
-    let mut guard = Teardown(Some(lab));
-    let lab = guard.0.as_mut().expect("just set");
-    if let Err(e) = run(rb, d, lab, &dir, report, progress).await {
-        report.error = Some(e.to_string());
+        let acked = acks.uids.lock().expect("acks lock").clone();
+        poll::within(DEADLINE, Duration::from_millis(50), || async {
+            let view = cl.probe().await;
+            if view.assess().supplier.is_none() {
+                return Break(());
+            }
+            let mut short = Vec::new();
+            for n in view.nodes.iter().filter(|n| n.state.is_ok()) {
+                match uids(cl, &n.name).await {
+                    Ok(have) => {
+                        let missing = acked.difference(&have).count();
+                        if missing > 0 {
+                            short.push(format!("{} lacks {missing}", n.name));
+                        }
+                    }
+                    Err(e) => short.push(e),
+                }
+            }
+            if short.is_empty() {
+                Break(())
+            } else {
+                Continue(short.join(", "))
+            }
+        })
+        .await
+        .map_err(|why| fail(format!("the lab did not settle within {DEADLINE:?}: {why}")))
     }
-    if let Err(e) = guard.0.take().expect("still set").discard() {
-        progress(&format!("warning: lab teardown: {e}"));
-    }
-}
 
-/// Stops the lab's instances even when the drill panics or its future is dropped.
-struct Teardown(Option<DsLab>);
-
-impl Drop for Teardown {
-    fn drop(&mut self) {
-        if let Some(lab) = self.0.take() {
-            let _ = lab.discard();
+    /// `expect:` in one look: the supplier, roles, health, and every acknowledged write on the
+    /// supplier and on every consumer that answers.
+    async fn look(d: &Drill, cl: &Arc<DsCluster>, acks: &Acks) -> (Checks, u64) {
+        let mut out = Checks::default();
+        let view = cl.probe().await;
+        let a = view.assess();
+        out.primary(&d.expect, "supplier", a.supplier.as_deref());
+        out.roles(&d.expect, |node| match view.node(node).map(|n| &n.state) {
+            Some(Ok(s)) => s
+                .kind()
+                .map(|k| format!("{k:?}").to_lowercase())
+                .unwrap_or_else(|| "standalone".into()),
+            _ => "unreachable".into(),
+        });
+        out.healthy(&d.expect, a.healthy, &a.problems);
+        let mut lost = 0;
+        if d.expect.no_write_lost {
+            let acked = acks.uids.lock().expect("acks lock").clone();
+            let mut missing: Vec<String> = Vec::new();
+            let mut err = None;
+            let holders = view
+                .nodes
+                .iter()
+                .filter(|n| n.state.as_ref().is_ok_and(|s| s.replica.is_some()))
+                .filter(|n| !a.stale_suppliers.contains(&n.name));
+            for n in holders {
+                match uids(cl, &n.name).await {
+                    Ok(have) => missing.extend(
+                        acked
+                            .difference(&have)
+                            .map(|u| format!("{u} on {}", n.name)),
+                    ),
+                    Err(e) => err = Some(e),
+                }
+            }
+            lost = acked
+                .iter()
+                .filter(|u| missing.iter().any(|m| m.starts_with(&format!("{u} "))))
+                .count() as u64;
+            out.check(
+                "no acknowledged write lost".into(),
+                err.is_none() && missing.is_empty() && !acked.is_empty() && a.supplier.is_some(),
+                err.unwrap_or_else(|| {
+                    format!(
+                        "{} acknowledged, {} missing{}",
+                        acked.len(),
+                        missing.len(),
+                        missing
+                            .first()
+                            .map(|m| format!(" (e.g. {m})"))
+                            .unwrap_or_default()
+                    )
+                }),
+            );
         }
+        (out, lost)
     }
 }
 
@@ -108,6 +178,12 @@ impl Drop for Teardown {
 pub(crate) struct Acks {
     pub(crate) count: AtomicU64,
     pub(crate) uids: Mutex<BTreeSet<String>>,
+}
+
+impl Acked for Acks {
+    fn count(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
+    }
 }
 
 /// Adds `count` entries `uid=PREFIX-N` (at `rate` per second if given), each to the first
@@ -162,136 +238,6 @@ pub(crate) async fn write(
     Ok(())
 }
 
-async fn run(
-    rb: &Runbook,
-    d: &Drill,
-    lab: &mut DsLab,
-    dir: &Path,
-    report: &mut DrillReport,
-    progress: &(dyn Fn(&str) + Sync),
-) -> Result<(), LabError> {
-    let t0 = Instant::now();
-    let cl = Arc::new(lab.up(DEADLINE).await?);
-    report.steps.push(DrillStep {
-        name: format!("lab up: {} 389ds instances", lab.nodes.len()),
-        outcome: "done".into(),
-        ms: t0.elapsed().as_millis() as u64,
-    });
-    let acks = Arc::new(Acks::default());
-    let http = crate::engines::openldap::runbook::http_client().map_err(fail)?;
-    let settings = || {
-        let mut s = crate::runbook::unattended(http.clone(), dir);
-        s.journal_dir = Some(dir.join("runs"));
-        s.step_timeout = DEADLINE;
-        s.engine = Some(Arc::new(Ds389::of(&cl, "drill")));
-        s
-    };
-    for (i, inj) in d.inject.iter().enumerate() {
-        let t0 = Instant::now();
-        let name = format!("inject: {}", inj.describe());
-        progress(&format!("  {} {name}", rb.name));
-        match inj {
-            Inject::Kill(n) => drop(lab.signal(n, Sig::Kill)?),
-            Inject::Pause(n) => drop(lab.signal(n, Sig::Stop)?),
-            Inject::Resume(n) => drop(lab.signal(n, Sig::Cont)?),
-            Inject::Restart(n) => drop(lab.start(n)?),
-            Inject::Writes(count) => {
-                write(&cl, &format!("pre{i}"), *count, None, &acks)
-                    .await
-                    .map_err(|e| fail(format!("writes before the run: {e}")))?;
-                settle(&cl, &acks).await?;
-            }
-            Inject::Runbook { name, vars } => {
-                let run_cl = Cluster::new(&cl.name, &[], "drill", DEADLINE);
-                let r = crate::runbook::run_bundled(name, vars, run_cl, &settings())
-                    .await
-                    .map_err(fail)?;
-                if !r.ok() {
-                    return Err(fail(format!(
-                        "inject runbook {name}: {} ({})",
-                        r.outcome,
-                        r.error.unwrap_or_default()
-                    )));
-                }
-            }
-            other => {
-                return Err(fail(format!(
-                    "{} is not a fault a 389ds drill can inject",
-                    other.describe()
-                )))
-            }
-        }
-        report.steps.push(DrillStep {
-            name,
-            outcome: "done".into(),
-            ms: t0.elapsed().as_millis() as u64,
-        });
-    }
-    let writer = d.writes.as_ref().map(|w| {
-        let (cl, a, (count, rate)) = (cl.clone(), acks.clone(), (w.count, w.rate));
-        tokio::spawn(async move { write(&cl, "run", count, Some(rate), &a).await })
-    });
-    let vars = engine::resolve_vars(rb, &d.vars).map_err(|e| fail(e.message))?;
-    let run_cl = Cluster::new(&cl.name, &[], "drill", DEADLINE);
-    progress(&format!("  {} run (run {})", rb.name, run_cl.run_id));
-    let mid = acks.count.load(Ordering::Relaxed);
-    let run = engine::run(rb, vars, run_cl, &settings(), None).await;
-    report.take_run(&run);
-    if let Some(handle) = writer {
-        if let Err(e) = handle.await.map_err(fail)? {
-            report.expectations.push(Expectation {
-                what: "writes during the run".into(),
-                ok: false,
-                detail: e,
-            });
-        }
-        progress(&format!(
-            "  {} {} writes acknowledged while the runbook ran",
-            rb.name,
-            acks.count.load(Ordering::Relaxed) - mid
-        ));
-    }
-    if let Some(e) = run.error {
-        return Err(fail(format!("the runbook {}: {e}", run.outcome)));
-    }
-    report.writes_acknowledged = acks.count.load(Ordering::Relaxed);
-    let ex = expect(d, &cl, &acks, report).await;
-    report.expectations.extend(ex);
-    Ok(())
-}
-
-/// Waits until every instance that answers holds every acknowledged write, or no supplier
-/// answers: what makes every write acknowledged before a fault held by the survivors (a
-/// supplier's RUV may trail the write it just acknowledged, so it is not what is waited on).
-async fn settle(cl: &DsCluster, acks: &Acks) -> Result<(), LabError> {
-    let acked = acks.uids.lock().expect("acks lock").clone();
-    poll::within(DEADLINE, Duration::from_millis(50), || async {
-        let view = cl.probe().await;
-        if view.assess().supplier.is_none() {
-            return Break(());
-        }
-        let mut short = Vec::new();
-        for n in view.nodes.iter().filter(|n| n.state.is_ok()) {
-            match uids(cl, &n.name).await {
-                Ok(have) => {
-                    let missing = acked.difference(&have).count();
-                    if missing > 0 {
-                        short.push(format!("{} lacks {missing}", n.name));
-                    }
-                }
-                Err(e) => short.push(e),
-            }
-        }
-        if short.is_empty() {
-            Break(())
-        } else {
-            Continue(short.join(", "))
-        }
-    })
-    .await
-    .map_err(|why| fail(format!("the lab did not settle within {DEADLINE:?}: {why}")))
-}
-
 /// The uids under the suffix that one instance holds.
 async fn uids(cl: &DsCluster, node: &str) -> Result<BTreeSet<String>, String> {
     let mut s = cl.session(node).await.map_err(|e| e.to_string())?;
@@ -304,106 +250,4 @@ async fn uids(cl: &DsCluster, node: &str) -> Result<BTreeSet<String>, String> {
         .iter()
         .filter_map(|e| super::state::first(e, "uid"))
         .collect())
-}
-
-/// `expect:`, waited for up to a deadline: the supplier, roles, health, and every acknowledged
-/// write on the supplier and on every consumer that answers.
-async fn expect(
-    d: &Drill,
-    cl: &DsCluster,
-    acks: &Acks,
-    report: &mut DrillReport,
-) -> Vec<Expectation> {
-    let acked = acks.uids.lock().expect("acks lock").clone();
-    let r = poll::within(DEADLINE, Duration::from_millis(100), || async {
-        let mut out = Vec::new();
-        let mut check =
-            |what: String, ok: bool, detail: String| out.push(Expectation { what, ok, detail });
-        let view = cl.probe().await;
-        let a = view.assess();
-        let sup = a.supplier.clone();
-        if let Some(p) = &d.expect.primary {
-            check(
-                format!("supplier is {p}"),
-                sup.as_deref() == Some(p),
-                format!("supplier: {sup:?}"),
-            );
-        }
-        if let Some(p) = &d.expect.primary_not {
-            check(
-                format!("supplier is not {p}"),
-                sup.is_some() && sup.as_deref() != Some(p),
-                format!("supplier: {sup:?}"),
-            );
-        }
-        for (node, role) in &d.expect.roles {
-            let have = match view.node(node).map(|n| &n.state) {
-                Some(Ok(s)) => s
-                    .kind()
-                    .map(|k| format!("{k:?}").to_lowercase())
-                    .unwrap_or_else(|| "standalone".into()),
-                _ => "unreachable".into(),
-            };
-            check(
-                format!("{node} is {role}"),
-                have == *role,
-                format!("{node} is {have}"),
-            );
-        }
-        if let Some(want) = d.expect.healthy {
-            check(
-                format!("healthy is {want}"),
-                a.healthy == want,
-                a.problems.join("; "),
-            );
-        }
-        let mut lost = 0;
-        if d.expect.no_write_lost {
-            let mut missing: Vec<String> = Vec::new();
-            let mut err = None;
-            let holders = view
-                .nodes
-                .iter()
-                .filter(|n| n.state.as_ref().is_ok_and(|s| s.replica.is_some()))
-                .filter(|n| !a.stale_suppliers.contains(&n.name));
-            for n in holders {
-                match uids(cl, &n.name).await {
-                    Ok(have) => missing.extend(
-                        acked
-                            .difference(&have)
-                            .map(|u| format!("{u} on {}", n.name)),
-                    ),
-                    Err(e) => err = Some(e),
-                }
-            }
-            lost = acked
-                .iter()
-                .filter(|u| missing.iter().any(|m| m.starts_with(&format!("{u} "))))
-                .count() as u64;
-            check(
-                "no acknowledged write lost".into(),
-                err.is_none() && missing.is_empty() && !acked.is_empty() && sup.is_some(),
-                err.unwrap_or_else(|| {
-                    format!(
-                        "{} acknowledged, {} missing{}",
-                        acked.len(),
-                        missing.len(),
-                        missing
-                            .first()
-                            .map(|m| format!(" (e.g. {m})"))
-                            .unwrap_or_default()
-                    )
-                }),
-            );
-        }
-        if out.iter().all(|x| x.ok) {
-            Break((out, lost))
-        } else {
-            Continue((out, lost))
-        }
-    })
-    .await;
-    let (out, lost) = r.unwrap_or_else(|last| last);
-    report.writes_lost = lost;
-    out
 }

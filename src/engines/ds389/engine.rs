@@ -11,13 +11,21 @@ use super::assess::{Assessment, DsView};
 use super::procedures::rank;
 use super::{nodes_of, DsCluster, DsNode};
 use crate::engine::{
-    object, Args, Candidate, Candidates, Engine, EnginePlan, Front, Global, Health, ProcError,
-    ProcOptions, RunOutcome, StatusReport, StatusRow, StatusTable, StepEnv, Verb, VerbArgs,
+    object, Args, Bound, Candidate, Candidates, Engine, EnginePlan, Global, Health, Primary,
+    PrimaryWords, ProcError, StatusReport, StatusRow, StatusTable, StepEnv, Verb,
 };
-use crate::engines::drnode::Cluster;
 use crate::inventory::Inventory;
+use crate::runbook::front;
 
 pub const KIND: &str = "389ds";
+
+/// 389ds has no epoch: `--expect-primary` names the supplier.
+const PRIMARY: PrimaryWords = PrimaryWords {
+    title: "supplier",
+    none: "none (none answers)",
+    no_epoch:
+        "--expect-epoch: 389ds groups have no epoch; use --expect-primary NODE (the supplier)",
+};
 
 pub(super) const VERBS: &[Verb] = &[
     Verb::Status,
@@ -102,45 +110,6 @@ impl Engine for Ds389 {
         })
     }
 
-    fn front(&self, verb: Verb, args: &VerbArgs) -> Result<Front, ProcError> {
-        let a = |name: &str| args.get(name).cloned().unwrap_or_default();
-        match verb {
-            Verb::Switchover => Ok(Front::new(verb, "managed-switchover", &[("to", a("to"))])),
-            Verb::Failover => Ok(Front::new(
-                verb,
-                "forced-failover",
-                &[
-                    (
-                        "target",
-                        args.get("to").cloned().unwrap_or_else(|| "auto".into()),
-                    ),
-                    ("force", a("force")),
-                    ("export_dir", a("export_dir")),
-                ],
-            )),
-            Verb::Repoint => Ok(Front::new(
-                verb,
-                "repoint-primary",
-                &[("primary", a("primary"))],
-            )),
-            Verb::RemoveInstance => Ok(Front::new(
-                verb,
-                "remove-failed-instance",
-                &[("node", a("node"))],
-            )),
-            Verb::Demote => Ok(Front::new(
-                verb,
-                "demote-old-primary",
-                &[
-                    ("node", a("node")),
-                    ("to", a("to")),
-                    ("export", a("export")),
-                ],
-            )),
-            other => Err(crate::engine::unsupported(KIND, other)),
-        }
-    }
-
     fn plans(&self, uses: &str) -> bool {
         super::runbook::STEPS.contains(&uses)
     }
@@ -157,54 +126,16 @@ impl Engine for Ds389 {
         })
     }
 
-    /// One run per group on this host (389ds has no lease of ours), from before the first
-    /// plan to the run's end: two failovers in two shells would promote two suppliers.
-    fn run_lock(
-        &self,
-        run_id: &str,
-        operator: &str,
-        runbook: &str,
-    ) -> Result<Option<Box<dyn std::any::Any + Send>>, ProcError> {
-        let urls: Vec<&str> = self.nodes.iter().map(|n| n.ldap.url.as_str()).collect();
-        let lock = crate::engine::host_lock::HostLock::acquire(
-            KIND, &self.name, &urls, run_id, operator, runbook,
-        )?;
-        Ok(Some(Box::new(lock)))
+    fn primary(&self, wait: Duration) -> Option<Primary<'_>> {
+        Some(PRIMARY.probe(async move { self.cluster(wait).probe().await.assess().supplier }))
     }
 
-    /// 389ds has no epoch: `--expect-primary` names the supplier.
-    fn run<'a>(
-        &'a self,
-        front: Front,
-        opts: &'a ProcOptions,
-    ) -> BoxFuture<'a, Result<RunOutcome, ProcError>> {
-        Box::pin(async move {
-            if opts.expect_epoch.is_some() {
-                return Err(ProcError::usage(
-                    "--expect-epoch: 389ds groups have no epoch; use --expect-primary NODE (the supplier)",
-                ));
-            }
-            if let Some(want) = &opts.expect_primary {
-                let now = self.cluster(opts.wait).probe().await.assess().supplier;
-                if now.as_deref() != Some(want.as_str()) {
-                    return Err(ProcError::refused(format!(
-                        "--expect-primary {want}: the supplier is {}",
-                        now.unwrap_or_else(|| "none (none answers)".into())
-                    ))
-                    .unchanged());
-                }
-            }
-            let http =
-                crate::engines::openldap::runbook::http_client().map_err(ProcError::failed)?;
-            let settings = crate::runbook::front::settings(
-                opts,
-                ".".into(),
-                http,
-                Some(Arc::new(self.clone()) as Arc<dyn Engine>),
-            );
-            let run_cl = Cluster::new(&self.name, &[], &self.operator, opts.wait);
-            crate::runbook::front::run(&front, run_cl, &settings, opts.json).await
-        })
+    /// Runs take the host lock (389ds has no lease of ours): one run per group on this host,
+    /// from before the first plan to the run's end; two failovers in two shells would promote
+    /// two suppliers.
+    fn bound(&self) -> Option<Bound> {
+        let urls = self.nodes.iter().map(|n| &n.ldap.url);
+        Some(front::bind(self.clone(), &self.name, &self.operator, urls))
     }
 }
 

@@ -9,13 +9,21 @@ use serde_json::json;
 use super::assess::{Assessment, EtcdView, Role};
 use super::{nodes_of, EtcdCluster, EtcdNode};
 use crate::engine::{
-    object, serde_name, Args, Candidate, Candidates, Engine, EnginePlan, Front, Global, ProcError,
-    ProcOptions, RunOutcome, StatusReport, StatusRow, StatusTable, StepEnv, Verb, VerbArgs,
+    object, serde_name, Args, Bound, Candidate, Candidates, Engine, EnginePlan, Front, Global,
+    Primary, PrimaryWords, ProcError, StatusReport, StatusRow, StatusTable, StepEnv, Verb,
+    VerbArgs,
 };
-use crate::engines::drnode::Cluster;
 use crate::inventory::Inventory;
+use crate::runbook::front;
 
 pub const KIND: &str = "etcd";
+
+/// etcd has no epoch: `--expect-primary` names the leader.
+const PRIMARY: PrimaryWords = PrimaryWords {
+    title: "leader",
+    none: "none (no quorum)",
+    no_epoch: "--expect-epoch: etcd clusters have no epoch of drctl's; use --expect-primary NODE (the leader)",
+};
 
 pub(super) const VERBS: &[Verb] = &[
     Verb::Status,
@@ -97,33 +105,17 @@ impl Engine for Etcd {
         })
     }
 
+    /// `drctl removenode NAME`: the CLI's target is a host id for drnode, a name here.
     fn front(&self, verb: Verb, args: &VerbArgs) -> Result<Front, ProcError> {
         let a = |name: &str| args.get(name).cloned().unwrap_or_default();
         match verb {
-            Verb::Switchover => Ok(Front::new(verb, "managed-switchover", &[("to", a("to"))])),
-            Verb::Failover => {
-                let to = args.get("to").cloned().unwrap_or_else(|| "auto".into());
-                Ok(Front::new(
-                    verb,
-                    "forced-failover",
-                    &[
-                        ("target", to),
-                        ("force", a("force")),
-                        ("export_dir", a("export_dir")),
-                    ],
-                ))
-            }
-            // `drctl removenode NAME`: the CLI's target is a host id for drnode, a name here.
-            Verb::Removenode => Ok(Front::new(
+            Verb::Removenode if a("force") == "true" => Ok(Front::new(
                 verb,
-                if a("force") == "true" {
-                    "removenode-force"
-                } else {
-                    "removenode"
-                },
+                "removenode-force",
                 &[("node", a("host_id"))],
             )),
-            other => Err(crate::engine::unsupported(KIND, other)),
+            Verb::Removenode => Ok(Front::new(verb, "removenode", &[("node", a("host_id"))])),
+            _ => Front::shared(verb, args).ok_or_else(|| crate::engine::unsupported(KIND, verb)),
         }
     }
 
@@ -143,55 +135,17 @@ impl Engine for Etcd {
         })
     }
 
-    /// One run per cluster on this host, taken before any step is planned and held until the
-    /// run ends: a lock kept in etcd itself would be gone exactly when it matters (quorum
-    /// lost), and two failovers in two shells could each force a new cluster from a
-    /// different survivor.
-    fn run_lock(
-        &self,
-        run_id: &str,
-        operator: &str,
-        runbook: &str,
-    ) -> Result<Option<Box<dyn std::any::Any + Send>>, ProcError> {
-        let urls: Vec<&str> = self.nodes.iter().map(|n| n.url.as_str()).collect();
-        let lock = crate::engine::host_lock::HostLock::acquire(
-            KIND, &self.name, &urls, run_id, operator, runbook,
-        )?;
-        Ok(Some(Box::new(lock)))
+    fn primary(&self, wait: Duration) -> Option<Primary<'_>> {
+        Some(PRIMARY.probe(async move { self.cluster(wait).probe().await.assess().leader }))
     }
 
-    /// etcd has no epoch: `--expect-primary` names the leader.
-    fn run<'a>(
-        &'a self,
-        front: Front,
-        opts: &'a ProcOptions,
-    ) -> BoxFuture<'a, Result<RunOutcome, ProcError>> {
-        Box::pin(async move {
-            if opts.expect_epoch.is_some() {
-                return Err(ProcError::usage(
-                    "--expect-epoch: etcd clusters have no epoch of drctl's; use --expect-primary NODE (the leader)",
-                ));
-            }
-            if let Some(want) = &opts.expect_primary {
-                let now = self.cluster(opts.wait).probe().await.assess().leader;
-                if now.as_deref() != Some(want.as_str()) {
-                    return Err(ProcError::refused(format!(
-                        "--expect-primary {want}: the leader is {}",
-                        now.unwrap_or_else(|| "none (no quorum)".into())
-                    ))
-                    .unchanged());
-                }
-            }
-            let http = super::client::plain_http().map_err(ProcError::failed)?;
-            let settings = crate::runbook::front::settings(
-                opts,
-                ".".into(),
-                http,
-                Some(Arc::new(self.clone()) as Arc<dyn Engine>),
-            );
-            let run_cl = Cluster::new(&self.name, &[], &self.operator, opts.wait);
-            crate::runbook::front::run(&front, run_cl, &settings, opts.json).await
-        })
+    /// Runs take the host lock: one run per cluster on this host, taken before any step is
+    /// planned and held until the run ends. A lock kept in etcd itself would be gone exactly
+    /// when it matters (quorum lost), and two failovers in two shells could each force a new
+    /// cluster from a different survivor.
+    fn bound(&self) -> Option<Bound> {
+        let urls = self.nodes.iter().map(|n| &n.url);
+        Some(front::bind(self.clone(), &self.name, &self.operator, urls))
     }
 }
 

@@ -277,20 +277,8 @@ impl EtcdLab {
         let Some(pid) = self.pid(name) else {
             return Ok(None);
         };
-        let send = |sig| {
-            crate::lab::process::send(pid, sig)
-                .map_err(|e| LabError::Failed(format!("signal {pid}: {e}")))
-        };
-        send(sig)?;
-        if matches!(sig, Sig::Kill | Sig::Term) {
-            // A paused etcd acts on SIGTERM only once it runs again.
-            let _ = send(Sig::Cont);
-            let gone = || poll::holds(self.pid(name).is_none());
-            let _ = poll::within_blocking(Duration::from_secs(10), Duration::from_millis(5), gone);
-            if self.pid(name).is_some() {
-                send(Sig::Kill)?;
-            }
-        }
+        let gone = || self.pid(name).is_none();
+        crate::lab::process::signal_until_gone(pid, sig, Duration::from_secs(10), gone)?;
         Ok(Some(pid))
     }
 
@@ -476,27 +464,13 @@ impl Lab for EtcdLab {
         })
     }
 
-    fn log_tails(&self) -> String {
-        self.nodes
-            .iter()
-            .map(|n| {
-                format!(
-                    "\n--- {} log: {}",
-                    n.name,
-                    self.dir.join(&n.name).join("etcd.log").display()
-                )
-            })
-            .collect()
+    fn log_file(&self, node: &str) -> Option<PathBuf> {
+        Some(self.dir.join(node).join("etcd.log"))
     }
 
-    fn hints(&self) -> String {
-        format!(
-            "try:\n  export DRCTL_CLUSTER={}\n  drctl status\n  drctl candidates\n  \
-             drctl switchover --to node-2 --dry-run\n  \
-             drctl lab kill node-3        # SIGKILL a member\n  \
-             drctl removenode node-3 --dry-run\n  drctl lab down",
-            self.cluster_file().display()
-        )
+    fn try_next(&self) -> &'static str {
+        "  drctl candidates\n  drctl switchover --to node-2 --dry-run\n  \
+         drctl lab kill node-3        # SIGKILL a member\n  drctl removenode node-3 --dry-run\n"
     }
 
     fn down(self: Box<Self>, keep: bool) -> Result<Vec<String>, LabError> {

@@ -10,13 +10,22 @@ use serde_json::json;
 use super::csn::Position;
 use super::{csn, lost_sid, nodes_of, rank, Assessment, LdapCluster, LdapNode, LdapView};
 use crate::engine::{
-    object, serde_name, Args, Candidate, Candidates, Engine, EnginePlan, Front, Global, ProcError,
-    ProcOptions, RunOutcome, StatusReport, StatusRow, StatusTable, StepEnv, Verb, VerbArgs,
+    object, serde_name, Args, Bound, Candidate, Candidates, Engine, EnginePlan, Front, Global,
+    Primary, PrimaryWords, ProcError, StatusReport, StatusRow, StatusTable, StepEnv, Verb,
+    VerbArgs,
 };
-use crate::engines::drnode::Cluster;
 use crate::inventory::Inventory;
+use crate::runbook::front;
 
 pub const KIND: &str = "openldap";
+
+/// OpenLDAP has no lock of ours (`--break-lock` has nothing to break) and no epoch to expect:
+/// `--expect-primary` names the provider.
+const PRIMARY: PrimaryWords = PrimaryWords {
+    title: "provider",
+    none: "unknown (none answers)",
+    no_epoch: "--expect-epoch: OpenLDAP groups have no epoch; use --expect-primary NODE",
+};
 
 pub(super) const VERBS: &[Verb] = &[
     Verb::Status,
@@ -99,33 +108,14 @@ impl Engine for Openldap {
         })
     }
 
+    /// The shared runbooks; OpenLDAP's failover takes no `export_dir`.
     fn front(&self, verb: Verb, args: &VerbArgs) -> Result<Front, ProcError> {
-        let a = |name: &str| args.get(name).cloned().unwrap_or_default();
-        match verb {
-            Verb::Failover => {
-                let to = args.get("to").cloned().unwrap_or_else(|| "auto".into());
-                Ok(Front::new(
-                    verb,
-                    "forced-failover",
-                    &[("target", to), ("force", a("force"))],
-                ))
+        match Front::shared(verb, args) {
+            Some(mut f) if VERBS.contains(&verb) => {
+                f.vars.remove("export_dir");
+                Ok(f)
             }
-            Verb::Switchover => Ok(Front::new(verb, "managed-switchover", &[("to", a("to"))])),
-            Verb::Repoint => Ok(Front::new(
-                verb,
-                "repoint-primary",
-                &[("primary", a("primary"))],
-            )),
-            Verb::Demote => Ok(Front::new(
-                verb,
-                "demote-old-primary",
-                &[
-                    ("node", a("node")),
-                    ("to", a("to")),
-                    ("export", a("export")),
-                ],
-            )),
-            other => Err(crate::engine::unsupported(KIND, other)),
+            _ => Err(crate::engine::unsupported(KIND, verb)),
         }
     }
 
@@ -145,61 +135,16 @@ impl Engine for Openldap {
         })
     }
 
-    /// OpenLDAP has no lock on the nodes: one run per cluster on this host, taken before any
-    /// step is planned (a plan made while another run changes the group would be stale) and
-    /// held until the run ends.
-    fn run_lock(
-        &self,
-        run_id: &str,
-        operator: &str,
-        runbook: &str,
-    ) -> Result<Option<Box<dyn std::any::Any + Send>>, ProcError> {
-        let urls: Vec<&str> = self.nodes.iter().map(|n| n.url.as_str()).collect();
-        let lock = crate::engine::host_lock::HostLock::acquire(
-            super::KIND,
-            &self.name,
-            &urls,
-            run_id,
-            operator,
-            runbook,
-        )?;
-        Ok(Some(Box::new(lock)))
+    fn primary(&self, wait: Duration) -> Option<Primary<'_>> {
+        Some(PRIMARY.probe(async move { self.cluster(wait).probe().await.provider() }))
     }
 
-    /// OpenLDAP has no lock of ours: `--break-lock` has nothing to break, and there is no
-    /// epoch to expect.
-    fn run<'a>(
-        &'a self,
-        front: Front,
-        opts: &'a ProcOptions,
-    ) -> BoxFuture<'a, Result<RunOutcome, ProcError>> {
-        Box::pin(async move {
-            let cl = self.cluster(opts.wait);
-            if opts.expect_epoch.is_some() {
-                return Err(ProcError::usage(
-                    "--expect-epoch: OpenLDAP groups have no epoch; use --expect-primary NODE",
-                ));
-            }
-            if let Some(want) = &opts.expect_primary {
-                let now = cl.probe().await.provider();
-                if now.as_deref() != Some(want.as_str()) {
-                    return Err(ProcError::refused(format!(
-                        "--expect-primary {want}: the provider is {}",
-                        now.unwrap_or_else(|| "unknown (none answers)".into())
-                    ))
-                    .unchanged());
-                }
-            }
-            let http = super::runbook::http_client().map_err(ProcError::failed)?;
-            let settings = crate::runbook::front::settings(
-                opts,
-                ".".into(),
-                http,
-                Some(Arc::new(self.clone()) as Arc<dyn Engine>),
-            );
-            let run_cl = Cluster::new(&self.name, &[], &self.operator, opts.wait);
-            crate::runbook::front::run(&front, run_cl, &settings, opts.json).await
-        })
+    /// OpenLDAP has no lock on the nodes: runs take the host lock, one run per cluster on this
+    /// host, taken before any step is planned (a plan made while another run changes the group
+    /// would be stale) and held until the run ends.
+    fn bound(&self) -> Option<Bound> {
+        let urls = self.nodes.iter().map(|n| &n.url);
+        Some(front::bind(self.clone(), &self.name, &self.operator, urls))
     }
 }
 

@@ -316,20 +316,8 @@ impl LdapLab {
         let Some(pid) = self.pid(name) else {
             return Ok(None);
         };
-        let send = |sig| {
-            crate::lab::process::send(pid, sig)
-                .map_err(|e| LabError::Failed(format!("signal {pid}: {e}")))
-        };
-        send(sig)?;
-        if matches!(sig, Sig::Kill | Sig::Term) {
-            // A paused slapd acts on SIGTERM only once it runs again.
-            let _ = send(Sig::Cont);
-            let gone = || poll::holds(self.pid(name).is_none());
-            let _ = poll::within_blocking(Duration::from_secs(10), Duration::from_millis(5), gone);
-            if self.pid(name).is_some() {
-                send(Sig::Kill)?;
-            }
-        }
+        let gone = || self.pid(name).is_none();
+        crate::lab::process::signal_until_gone(pid, sig, Duration::from_secs(10), gone)?;
         Ok(Some(pid))
     }
 

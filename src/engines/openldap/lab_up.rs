@@ -201,26 +201,13 @@ impl Lab for LdapLab {
         })
     }
 
-    fn log_tails(&self) -> String {
-        self.nodes
-            .iter()
-            .map(|n| {
-                format!(
-                    "\n--- {} log: {}",
-                    n.name,
-                    self.dir.join(&n.name).join("slapd.log").display()
-                )
-            })
-            .collect()
+    fn log_file(&self, node: &str) -> Option<PathBuf> {
+        Some(self.dir.join(node).join("slapd.log"))
     }
 
-    fn hints(&self) -> String {
-        format!(
-            "try:\n  export DRCTL_CLUSTER={}\n  drctl status\n  drctl candidates\n  \
-             drctl lab kill node-1        # SIGKILL the provider\n  \
-             drctl failover --to node-2 --dry-run\n  drctl lab down",
-            self.cluster_file().display()
-        )
+    fn try_next(&self) -> &'static str {
+        "  drctl candidates\n  drctl lab kill node-1        # SIGKILL the provider\n  \
+         drctl failover --to node-2 --dry-run\n"
     }
 
     fn down(self: Box<Self>, keep: bool) -> Result<Vec<String>, LabError> {

@@ -23,19 +23,6 @@ pub const STEPS: &[&str] = &[
     "wait.status",
 ];
 
-/// An HTTP client trusting no CA (a run on openldap nodes only reaches no drnode).
-pub fn http_client() -> Result<reqwest::Client, String> {
-    let config = rustls::ClientConfig::builder_with_provider(crate::util::tls::provider())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(rustls::RootCertStore::empty())
-        .with_no_client_auth();
-    reqwest::Client::builder()
-        .use_preconfigured_tls(config)
-        .build()
-        .map_err(|e| e.to_string())
-}
-
 /// The provider the plan ends on (its last `Converged` step).
 fn target(p: &Plan<LdapAction>) -> Option<String> {
     p.steps.iter().rev().find_map(|s| match &s.action {
