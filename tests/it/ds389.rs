@@ -45,11 +45,11 @@ fn add_with(pw: &Path, url: &str, uid: &str) -> bool {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("ldapadd (apt-get install ldap-utils)");
-    write!(
+    // ldapadd may exit before reading (a server that refuses the bind): not acknowledged.
+    let _ = write!(
         c.stdin.take().unwrap(),
         "dn: uid={uid},dc=drlab,dc=test\nobjectClass: top\nobjectClass: account\nuid: {uid}\n"
-    )
-    .unwrap();
+    );
     c.wait().unwrap().success()
 }
 
