@@ -8,6 +8,7 @@ mod it {
     mod admin;
     mod architecture;
     mod chaos;
+    mod chaos_ds389;
     mod chaos_etcd;
     mod chaos_ldap;
     mod cli;

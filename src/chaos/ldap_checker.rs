@@ -50,6 +50,67 @@ pub(crate) fn exported_dns(dir: &Path) -> BTreeSet<String> {
     dns
 }
 
+/// `acked-writes-kept`: every acknowledged add is on the final `holder` (the provider, the
+/// supplier) under `base`, or named in an LDIF export. The verdict, how many were lost, how many
+/// exported.
+pub(crate) async fn acked_writes_kept(
+    acks: &[super::ldap_writer::LdapAck],
+    admins: &[crate::engines::openldap::LdapNode],
+    holder: Option<&str>,
+    base: &str,
+    exported: &BTreeSet<String>,
+    role: &str,
+) -> (Verdict, u64, u64) {
+    let mut lost = Vec::new();
+    let mut present = BTreeSet::new();
+    match holder.and_then(|p| admins.iter().find(|n| n.name == p)) {
+        Some(n) => match super::ldap_writer::present(n, base).await {
+            Ok(p) => present = p,
+            Err(e) => lost.push(format!("cannot list the final {role} {}: {e}", n.name)),
+        },
+        None => lost.push(format!(
+            "no {role} at the end to hold the acknowledged adds"
+        )),
+    }
+    let mut n_lost = 0;
+    let mut n_exported = 0;
+    for a in acks {
+        let dn = a.dn.to_ascii_lowercase();
+        let in_export = exported.contains(&dn);
+        n_exported += in_export as u64;
+        if !present.contains(&dn) && !in_export {
+            n_lost += 1;
+            lost.push(format!(
+                "{} (acked by {} at {} ms) is not on the final {role} {} and in no LDIF export",
+                a.dn,
+                a.node,
+                a.acked_ms,
+                holder.unwrap_or("-")
+            ));
+        }
+    }
+    let v = verdict(
+        INVARIANTS[0],
+        &lost,
+        format!("{} acked, {n_exported} of them exported", acks.len()),
+    );
+    (v, n_lost, n_exported)
+}
+
+/// `one-writable-provider`: no procedure that succeeded left more servers taking writes than it
+/// found (and more than one); at the end (`end`), exactly one.
+pub(crate) fn one_writable(writers: &[String], end: &BTreeSet<String>, checks: u64) -> Verdict {
+    let mut two = writers.to_vec();
+    if end.len() > 1 {
+        two.push(format!("at the end {end:?} take writes"));
+    }
+    verdict(
+        LDAP_INVARIANTS[1],
+        &two,
+        format!("{checks} succeeded procedure(s) judged; at the end {end:?}"),
+    )
+}
+
 pub(crate) struct LdapVerdicts {
     pub verdicts: Vec<Verdict>,
     pub lost: u64,
@@ -60,57 +121,21 @@ pub(crate) async fn check(o: &LdapObserved) -> LdapVerdicts {
     let exported = exported_dns(&o.exports);
     let mut out = Vec::new();
 
-    // acked-writes-kept: on the final provider, or named in an LDIF export.
     let provider = o.final_view.provider();
-    let mut lost = Vec::new();
-    let mut present = BTreeSet::new();
-    match provider
-        .as_deref()
-        .and_then(|p| o.admins.iter().find(|n| n.name == p))
-    {
-        Some(n) => match super::ldap_writer::present(n).await {
-            Ok(p) => present = p,
-            Err(e) => lost.push(format!("cannot list the final provider {}: {e}", n.name)),
-        },
-        None => lost.push("no provider at the end to hold the acknowledged adds".into()),
-    }
-    let mut n_lost = 0;
-    let mut n_exported = 0;
-    for a in &o.acks {
-        let dn = a.dn.to_ascii_lowercase();
-        let in_export = exported.contains(&dn);
-        n_exported += in_export as u64;
-        if !present.contains(&dn) && !in_export {
-            n_lost += 1;
-            lost.push(format!(
-                "{} (acked by {} at {} ms) is not on the final provider {} and in no LDIF export",
-                a.dn,
-                a.node,
-                a.acked_ms,
-                provider.as_deref().unwrap_or("-")
-            ));
-        }
-    }
-    out.push(verdict(
-        INVARIANTS[0],
-        &lost,
-        format!("{} acked, {n_exported} of them exported", o.acks.len()),
-    ));
-
-    // one-writable-provider: no procedure that succeeded left more slapd taking writes than
-    // it found (and more than one); at the end, exactly one.
-    let mut two = o.writers.clone();
-    let end = writable(&o.final_view);
-    if end.len() > 1 {
-        two.push(format!("at the end {end:?} take writes"));
-    }
-    out.push(verdict(
-        LDAP_INVARIANTS[1],
-        &two,
-        format!(
-            "{} succeeded procedure(s) judged; at the end {end:?}",
-            o.writable_checks
-        ),
+    let (kept, n_lost, n_exported) = acked_writes_kept(
+        &o.acks,
+        &o.admins,
+        provider.as_deref(),
+        &super::ldap_writer::base(),
+        &exported,
+        "provider",
+    )
+    .await;
+    out.push(kept);
+    out.push(one_writable(
+        &o.writers,
+        &writable(&o.final_view),
+        o.writable_checks,
     ));
 
     // converges.

@@ -9,31 +9,34 @@ use std::time::Duration;
 
 use super::drctl::{proc_args, Call, Drctl};
 use super::ldap_writer::LdapAck;
-use super::operate::{self, nth_ack, paused, Operate, Tally};
+use super::operate::{self, nth_ack, Operate, Tally};
 use super::schedule::{Pick, Proc, Step};
 use crate::engine::RunOutcomeKind;
 use crate::engines::openldap::lab::LdapLab;
 use crate::engines::openldap::{LdapCluster, LdapNode, LdapRole, LdapView};
-use crate::lab::{LabError, Sig};
+use crate::lab::LabError;
 
-/// What a run observed, for the checker.
-pub(crate) struct LdapObserved {
+/// What a directory run (slapd, 389ds) observed, for its checker; `V` is the engine's view.
+pub(crate) struct Observed<V> {
     pub acks: Vec<LdapAck>,
     pub calls: Vec<Call>,
     pub exports: PathBuf,
     pub converged: Result<(), String>,
-    pub final_view: LdapView,
+    pub final_view: V,
     pub admins: Vec<LdapNode>,
-    /// Procedures after which more slapd took writes than before (and more than one).
+    /// Procedures after which more servers took writes than before (and more than one).
     pub writers: Vec<String>,
     pub writable_checks: u64,
-    /// (node, slapd log) of every node.
+    /// (node, server log) of every node.
     pub logs: Vec<(String, PathBuf)>,
 }
 
-pub(crate) struct LCtx<'a> {
-    pub lab: &'a LdapLab,
-    pub cl: LdapCluster,
+pub(crate) type LdapObserved = Observed<LdapView>;
+
+/// A directory run's context: its lab `L`, the engine's cluster `C`, the operators, the tally.
+pub(crate) struct DirCtx<'a, L, C> {
+    pub lab: &'a L,
+    pub cl: C,
     pub admins: Vec<LdapNode>,
     pub drctl: Drctl,
     pub tally: Tally,
@@ -41,6 +44,8 @@ pub(crate) struct LCtx<'a> {
     pub writers: Vec<String>,
     pub writable_checks: u64,
 }
+
+pub(crate) type LCtx<'a> = DirCtx<'a, LdapLab, LdapCluster>;
 
 /// Writable providers among the answering slapd.
 pub(super) fn writable(view: &LdapView) -> BTreeSet<String> {
@@ -55,18 +60,25 @@ pub(super) fn writable(view: &LdapView) -> BTreeSet<String> {
         .collect()
 }
 
-/// SIGCONT to paused slapd (`cont`), start killed ones (`start`); returns the names touched.
-pub(super) fn heal(lab: &LdapLab, start: bool, cont: bool) -> Result<Vec<String>, LabError> {
-    let mut touched = Vec::new();
-    for n in &lab.nodes {
-        match lab.pid(&n.name) {
-            Some(pid) if cont && paused(pid) => drop(lab.signal(&n.name, Sig::Cont)?),
-            None if start => lab.start(&n.name)?,
-            _ => continue,
-        }
-        touched.push(n.name.clone());
-    }
-    Ok(touched)
+/// The drctl arguments of a directory engine's procedure (OpenLDAP, 389ds: `None` for one it
+/// does not have, which `--procedures` refuses for it), `resolve` naming the node a pick is now.
+pub(super) async fn directory_args<F, Fut>(p: Proc, resolve: F) -> Option<Vec<String>>
+where
+    F: Fn(Pick) -> Fut,
+    Fut: std::future::Future<Output = String>,
+{
+    Some(match p {
+        Proc::Switchover { to } => proc_args(&["switchover", "--to", &resolve(to).await]),
+        Proc::Failover => proc_args(&["failover"]),
+        Proc::Demote { node } => proc_args(&["demote", &resolve(node).await]),
+        Proc::Repoint => proc_args(&["repoint", "--primary", &resolve(Pick::Primary).await]),
+        Proc::SyncOn { .. }
+        | Proc::Standalone { .. }
+        | Proc::Join { .. }
+        | Proc::SeizeRoles { .. }
+        | Proc::Removenode { .. }
+        | Proc::Run { .. } => return None,
+    })
 }
 
 impl LCtx<'_> {
@@ -106,21 +118,7 @@ impl LCtx<'_> {
     }
 
     async fn args_of(&self, p: Proc) -> Option<Vec<String>> {
-        Some(match p {
-            Proc::Switchover { to } => proc_args(&["switchover", "--to", &self.resolve(to).await]),
-            Proc::Failover => proc_args(&["failover"]),
-            Proc::Demote { node } => proc_args(&["demote", &self.resolve(node).await]),
-            Proc::Repoint => {
-                proc_args(&["repoint", "--primary", &self.resolve(Pick::Primary).await])
-            }
-            // Not OpenLDAP procedures (`--procedures` refuses them for this kind).
-            Proc::SyncOn { .. }
-            | Proc::Standalone { .. }
-            | Proc::Join { .. }
-            | Proc::SeizeRoles { .. }
-            | Proc::Removenode { .. }
-            | Proc::Run { .. } => return None,
-        })
+        directory_args(p, |k| self.resolve(k)).await
     }
 
     /// Runs drctl, records the call in the timeline and, for a procedure that says it
@@ -160,33 +158,10 @@ impl LCtx<'_> {
             Step::DiesOnPromotion { .. } => self.note(s.to_string(), "skipped (drnode only)"),
             Step::Kill { node } | Step::Pause { node } => {
                 let name = self.resolve(*node).await;
-                match self.lab.pid(&name) {
-                    None => {
-                        self.note(format!("{s}: {name}"), "skipped (not running)");
-                        return Ok(());
-                    }
-                    Some(pid) if paused(pid) && matches!(s, Step::Pause { .. }) => {
-                        self.note(format!("{s}: {name}"), "skipped (paused)");
-                        return Ok(());
-                    }
-                    Some(_) => {}
-                }
-                self.tally.faults += 1;
-                let sig = if matches!(s, Step::Kill { .. }) {
-                    Sig::Kill
-                } else {
-                    Sig::Stop
-                };
-                self.lab.signal(&name, sig)?;
-                self.note(format!("{s}: {name}"), "done");
+                operate::process_step(&mut self.tally, self.lab, s, &name)?;
             }
             Step::Resume | Step::Restart => {
-                let names = heal(
-                    self.lab,
-                    matches!(s, Step::Restart),
-                    !matches!(s, Step::Restart),
-                )?;
-                self.note(s.to_string(), format!("{names:?}"));
+                operate::process_step(&mut self.tally, self.lab, s, "")?
             }
             Step::Wipe { .. } => self.note(s.to_string(), "skipped (not a slapd fault)"),
             // Played by `operate::play` above.

@@ -8,7 +8,8 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use super::drctl::proc_args;
-use super::ldap_ctx::{heal, LCtx};
+use super::ldap_ctx::LCtx;
+use super::operate::heal;
 use super::operate::{problems, Tried, POLICY as OP};
 use crate::engines::openldap::csn::{classify, Position};
 use crate::engines::openldap::{LdapRole, LdapView, NodeState};

@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 
 use super::drctl::Drctl;
 use super::keep::Teardown;
-use super::ldap_ctx::{heal, LCtx, LdapObserved};
+use super::ldap_ctx::{LCtx, LdapObserved};
 use super::ldap_writer as lw;
+use super::operate::heal;
 use super::operate::{play_schedule, writer_ended, Tally};
 use super::schedule::Schedule;
 use super::{ldap_checker, ldap_policy, Options};
@@ -56,6 +57,7 @@ async fn play(
     let acks = Arc::new(Mutex::new(Vec::new()));
     let w = tokio::spawn(lw::run(
         admins.clone(),
+        lw::base(),
         started,
         opts.rate,
         lab.dir.join("acked.jsonl"),

@@ -26,7 +26,7 @@ pub(crate) struct LdapAck {
     pub acked_ms: u64,
 }
 
-/// The parent of the chaos entries.
+/// The parent of the chaos entries in a slapd lab.
 pub(crate) fn base() -> String {
     format!("ou=people,{SUFFIX}")
 }
@@ -34,8 +34,8 @@ pub(crate) fn base() -> String {
 /// The `sn` every chaos entry carries (how the checker finds them).
 pub(crate) const SN: &str = "chaos";
 
-pub(crate) fn dn(i: u64) -> String {
-    format!("uid=chaos-{i:07},{}", base())
+pub(crate) fn dn(i: u64, base: &str) -> String {
+    format!("uid=chaos-{i:07},{base}")
 }
 
 fn attrs(uid: &str) -> Vec<(String, HashSet<String>)> {
@@ -74,10 +74,11 @@ async fn attempt(node: &LdapNode, s: &mut Option<Session>, dn: &str, uid: &str) 
     }
 }
 
-/// Adds until `stop` is set; appends each ack to `log` (JSON lines) and to `acks`. `nodes` bind
-/// as the suffix's rootDN.
+/// Adds entries under `base` until `stop` is set; appends each ack to `log` (JSON lines) and to
+/// `acks`. `nodes` bind as the suffix's rootDN (slapd) or Directory Manager (389ds).
 pub(crate) async fn run(
     nodes: Vec<LdapNode>,
+    base: String,
     started: Instant,
     rate: f64,
     log: PathBuf,
@@ -100,7 +101,7 @@ pub(crate) async fn run(
         }
         tokio::time::sleep_until(next_at).await;
         next_at += interval;
-        let (dn, uid) = (dn(i), format!("chaos-{i:07}"));
+        let (dn, uid) = (dn(i, &base), format!("chaos-{i:07}"));
         let sent = started.elapsed().as_millis() as u64;
         let budget = Instant::now() + Duration::from_secs(2);
         'add: while Instant::now() < budget && !stop.load(Ordering::SeqCst) {
@@ -135,15 +136,15 @@ pub(crate) async fn run(
     Ok(attempts)
 }
 
-/// The chaos entries `node` holds (lowercased DNs).
-pub(crate) async fn present(node: &LdapNode) -> Result<BTreeSet<String>, String> {
+/// The chaos entries `node` holds under `base` (lowercased DNs).
+pub(crate) async fn present(node: &LdapNode, base: &str) -> Result<BTreeSet<String>, String> {
     let mut s = node
         .connect(Duration::from_secs(2))
         .await
         .map_err(|e| e.to_string())?;
     let r = s
         .search(
-            &base(),
+            base,
             ldap3::Scope::OneLevel,
             &format!("(&(objectClass=inetOrgPerson)(sn={SN}))"),
             &["1.1"],

@@ -7,11 +7,16 @@
 //! The kind of cluster is one [`Kind`]: its lab, faults, procedures, write client and invariants.
 //! drnode runs in `run.rs` (its context in `ctx.rs`); slapd (`--kind openldap`) in `ldap_run.rs`,
 //! `ldap_ctx.rs`, `ldap_writer.rs`, `ldap_policy.rs` and `ldap_checker.rs`; etcd (`--kind etcd`)
-//! in the `etcd_*` files of the same split. What the contexts share is in `operate.rs`.
+//! in the `etcd_*` files of the same split; 389ds (`--kind 389ds`) in the `ds_*` files, with the
+//! slapd write client. What the contexts share is in `operate.rs`.
 
 pub(crate) mod checker;
 mod ctx;
 pub(crate) mod drctl;
+pub(crate) mod ds_checker;
+mod ds_ctx;
+pub(crate) mod ds_policy;
+pub(crate) mod ds_run;
 pub(crate) mod etcd_checker;
 mod etcd_ctx;
 pub(crate) mod etcd_policy;
@@ -44,7 +49,9 @@ use schedule::{Mix, Schedule};
 pub(crate) enum ChaosError {
     #[error("--kind {0}: {1}")]
     Unavailable(&'static str, String),
-    #[error("--kind {0}: chaos has no campaign for this engine yet (drnode, openldap, etcd)")]
+    #[error(
+        "--kind {0}: chaos has no campaign for this engine yet (drnode, openldap, etcd, 389ds)"
+    )]
     Unsupported(String),
     #[error("--kind: {0}")]
     Kind(String),
@@ -114,6 +121,12 @@ pub(crate) const CAMPAIGNS: &[Campaign] = &[
         faults: ETCD_FAULTS,
         procedures: ETCD_PROCEDURES,
         play: |s, o, d| Box::pin(etcd_run::run(s, o, d)),
+    },
+    Campaign {
+        kind: crate::engines::ds389::KIND,
+        faults: LDAP_FAULTS,
+        procedures: LDAP_PROCEDURES,
+        play: |s, o, d| Box::pin(ds_run::run(s, o, d)),
     },
 ];
 

@@ -251,3 +251,95 @@ impl Tried {
         }
     }
 }
+
+/// The processes of a directory lab (slapd, ns-slapd) a chaos context signals, by node name.
+pub(crate) trait Procs {
+    fn names(&self) -> Vec<String>;
+    fn pid(&self, node: &str) -> Option<u32>;
+    fn signal(&self, node: &str, sig: crate::lab::Sig) -> Result<Option<u32>, LabError>;
+    fn start(&self, node: &str) -> Result<(), LabError>;
+}
+
+/// SIGCONT to paused servers (`cont`), start killed ones (`start`); the names touched.
+pub(crate) fn heal(lab: &impl Procs, start: bool, cont: bool) -> Result<Vec<String>, LabError> {
+    let mut touched = Vec::new();
+    for n in lab.names() {
+        match lab.pid(&n) {
+            Some(pid) if cont && paused(pid) => drop(lab.signal(&n, crate::lab::Sig::Cont)?),
+            None if start => lab.start(&n)?,
+            _ => continue,
+        }
+        touched.push(n);
+    }
+    Ok(touched)
+}
+
+/// The process steps of a directory schedule: kill -9 or SIGSTOP of `name` (skipped when it
+/// does not run, or is paused already), SIGCONT or a start of every server; each noted.
+pub(crate) fn process_step(
+    tally: &mut Tally,
+    lab: &impl Procs,
+    s: &Step,
+    name: &str,
+) -> Result<(), LabError> {
+    use crate::lab::Sig;
+    match s {
+        Step::Kill { .. } | Step::Pause { .. } => {
+            match lab.pid(name) {
+                None => {
+                    tally.note(format!("{s}: {name}"), "skipped (not running)");
+                    return Ok(());
+                }
+                Some(pid) if paused(pid) && matches!(s, Step::Pause { .. }) => {
+                    tally.note(format!("{s}: {name}"), "skipped (paused)");
+                    return Ok(());
+                }
+                Some(_) => {}
+            }
+            tally.faults += 1;
+            let sig = if matches!(s, Step::Kill { .. }) {
+                Sig::Kill
+            } else {
+                Sig::Stop
+            };
+            lab.signal(name, sig)?;
+            tally.note(format!("{s}: {name}"), "done");
+        }
+        _ => {
+            let restart = matches!(s, Step::Restart);
+            let names = heal(lab, restart, !restart)?;
+            tally.note(s.to_string(), format!("{names:?}"));
+        }
+    }
+    Ok(())
+}
+
+impl Procs for crate::engines::openldap::lab::LdapLab {
+    fn names(&self) -> Vec<String> {
+        self.nodes.iter().map(|n| n.name.clone()).collect()
+    }
+    fn pid(&self, node: &str) -> Option<u32> {
+        crate::engines::openldap::lab::LdapLab::pid(self, node)
+    }
+    fn signal(&self, node: &str, sig: crate::lab::Sig) -> Result<Option<u32>, LabError> {
+        crate::engines::openldap::lab::LdapLab::signal(self, node, sig)
+    }
+    fn start(&self, node: &str) -> Result<(), LabError> {
+        crate::engines::openldap::lab::LdapLab::start(self, node)
+    }
+}
+
+impl Procs for crate::engines::ds389::lab::DsLab {
+    fn names(&self) -> Vec<String> {
+        self.nodes.iter().map(|n| n.name.clone()).collect()
+    }
+    fn pid(&self, node: &str) -> Option<u32> {
+        crate::engines::ds389::lab::DsLab::pid(self, node)
+    }
+    fn signal(&self, node: &str, sig: crate::lab::Sig) -> Result<Option<u32>, LabError> {
+        crate::engines::ds389::lab::DsLab::signal(self, node, sig)
+    }
+    fn start(&self, node: &str) -> Result<(), LabError> {
+        crate::engines::ds389::lab::DsLab::start(self, node).map(drop)
+    }
+}

@@ -21,12 +21,13 @@ pub struct ChaosArgs {
     #[arg(long, default_value_t = 3)]
     pub nodes: u16,
     /// Faults to draw from, comma-separated (default: all): kill, pause, restart, wipe,
-    /// drctl-kill, race (with --kind openldap or etcd: kill, pause, restart, drctl-kill, race).
+    /// drctl-kill, race (with --kind openldap, etcd or 389ds: kill, pause, restart, drctl-kill,
+    /// race).
     #[arg(long, value_name = "LIST")]
     pub faults: Option<String>,
     /// Procedures to draw from, comma-separated (default: all): switchover, failover, demote,
-    /// repoint, sync-on, standalone, join (with --kind openldap: the first four; with --kind
-    /// etcd: switchover, removenode, failover, rejoin).
+    /// repoint, sync-on, standalone, join (with --kind openldap or 389ds: the first four; with
+    /// --kind etcd: switchover, removenode, failover, rejoin).
     #[arg(long, value_name = "LIST")]
     pub procedures: Option<String>,
     /// Steps drawn per run.
