@@ -247,7 +247,37 @@ fn ds389_failover_keeps_every_write_and_the_old_supplier_is_refused() {
         .ok(&["remove-instance", "node-2", "--yes", "--json"])
         .json();
     assert_eq!(r["outcome"], "already done", "{r}");
+    two_suppliers_with_one_replica_id_are_neither_the_supplier(&lab, &u3);
     lab.ok(&["lab", "down"]);
+}
+
+/// A supplier's backup started as another instance takes its replica id: both write CSNs of
+/// one id. Status took the last of them for the supplier; now neither is, and both are named.
+fn two_suppliers_with_one_replica_id_are_neither_the_supplier(lab: &Lab, u3: &str) {
+    use std::io::Write;
+    let rid = node(&lab.status(), "node-1")["replica_id"]
+        .as_u64()
+        .unwrap();
+    let mut c = std::process::Command::new("ldapmodify")
+        .args(["-x", "-H", u3, "-D", "cn=Directory Manager", "-y"])
+        .arg(lab.dir.join("dm.pw"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    write!(
+        c.stdin.take().unwrap(),
+        "dn: cn=replica,cn=dc\\3Ddrlab\\2Cdc\\3Dtest,cn=mapping tree,cn=config\nchangetype: modify\n\
+         replace: nsDS5ReplicaType\nnsDS5ReplicaType: 3\n-\nreplace: nsDS5Flags\nnsDS5Flags: 1\n-\n\
+         replace: nsDS5ReplicaId\nnsDS5ReplicaId: {rid}\n-\n"
+    )
+    .unwrap();
+    assert!(c.wait().unwrap().success(), "node-3 kept its replica entry");
+    let s = lab.run(&["status", "--json"]).json();
+    assert!(s["supplier"].is_null(), "{s}");
+    lab.run(&["check"]).exit(1).stdout_has(&format!(
+        "node-1 and node-3 are suppliers with one replica id {rid}"
+    ));
 }
 
 fn ds389_old_supplier_that_returns_is_refused_by_every_consumer(

@@ -151,6 +151,26 @@ impl DsView {
                 (r.kind == ReplicaKind::Supplier).then_some((n, r.rid))
             })
             .collect();
+        // Two suppliers with one replica id (a supplier's backup started as another instance)
+        // write CSNs that collide: neither is the supplier until one is demoted.
+        let mut by_rid: std::collections::BTreeMap<u16, Vec<&str>> = Default::default();
+        for (n, rid) in &suppliers {
+            by_rid.entry(*rid).or_default().push(n.name.as_str());
+        }
+        let shared: Vec<u16> = by_rid
+            .iter()
+            .filter(|(_, names)| names.len() > 1)
+            .map(|(rid, _)| *rid)
+            .collect();
+        for rid in &shared {
+            let names = &by_rid[rid];
+            problems.push(format!(
+                "{} are suppliers with one replica id {rid}: their changes collide (the same \
+                 CSNs from two servers), so neither is the supplier → drctl failover (a fresh \
+                 id), then drctl demote each of them (what only it holds is exported)",
+                names.join(" and ")
+            ));
+        }
         let accepted = self.accepted_rid();
         // The supplier is the newest that answers: every promotion takes a replica id above
         // every one seen (and the consumers are fenced to it before it is promoted), so an old
@@ -165,7 +185,10 @@ impl DsView {
         // A supplier whose replica did not load supplies nothing: it is no supplier either.
         let superseded = |n: &NodeView, rid: u16| {
             let writable = n.state.as_ref().is_ok_and(|s| !s.read_only);
-            !loaded(n) || newer.in_ruv > rid || (newer.accepted > rid && writable)
+            !loaded(n)
+                || shared.contains(&rid)
+                || newer.in_ruv > rid
+                || (newer.accepted > rid && writable)
         };
         let current = suppliers
             .iter()
