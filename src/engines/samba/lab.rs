@@ -504,10 +504,12 @@ impl SambaLab {
                     log_path.display()
                 )))
             }
-            Err(()) => return Err(failed(format!(
+            Err(()) => {
+                return Err(failed(format!(
                 "samba for {name} did not answer (LDAP, DNS, Kerberos, ldapi) within 60 s: see {}",
                 log_path.display()
-            ))),
+            )))
+            }
         }
         self.pid(name)
             .ok_or_else(|| failed(format!("samba for {name} answered, then was gone")))

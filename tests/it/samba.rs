@@ -1,0 +1,210 @@
+//! Samba AD DCs (`drctl lab up --kind samba-ad`): three real DCs, each in its own network
+//! namespace, driven through the real drctl binary: status names the holder of each of the 7
+//! FSMO roles, a SIGKILLed holder is named with its roles and the seize remedy, a paused DC that
+//! holds no role is named without one, and the holder restarted makes the domain healthy again.
+//! One lab for the whole sequence (each DC costs seconds). Skipped, saying why, where Samba or
+//! network namespaces are missing.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::support::*;
+
+const DEADLINE: Duration = Duration::from_secs(60);
+const ROLES: [&str; 7] = [
+    "domaindns",
+    "forestdns",
+    "infrastructure",
+    "naming",
+    "pdc",
+    "rid",
+    "schema",
+];
+
+fn samba_missing() -> bool {
+    let found = ["/usr/bin/samba-tool", "/usr/sbin/samba"]
+        .iter()
+        .all(|p| Path::new(p).is_file());
+    if !found {
+        println!(
+            "skipped: Samba AD DC not installed (apt-get install samba samba-ad-dc samba-ad-provision)"
+        );
+        return true;
+    }
+    if !nix::unistd::geteuid().is_root() {
+        println!("skipped: the samba-ad lab needs root (ip netns)");
+        return true;
+    }
+    false
+}
+
+fn keys(v: &Value) -> Vec<String> {
+    v.as_object().unwrap().keys().cloned().collect()
+}
+
+#[test]
+fn samba_status_names_the_role_holder_and_a_dead_holder_with_the_seize_remedy() {
+    if samba_missing() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("lab");
+    let lab = Lab { tmp, dir };
+    lab.ok(&["lab", "up", "--kind", "samba-ad", "--nodes", "3"])
+        .stdout_has("healthy");
+
+    // All 7 roles on dc1, as every DC sees them; three DCs in the domain.
+    let s = lab.status();
+    super::openldap::assert_common_shape(&s, "samba-ad");
+    assert_eq!(s["healthy"], true, "{s}");
+    for role in ROLES {
+        assert_eq!(s["roles"][role], "dc1", "{s}");
+    }
+    assert_eq!(
+        node(&s, "dc1")["roles_held"],
+        serde_json::json!(ROLES),
+        "{s}"
+    );
+    for dc in ["dc1", "dc2", "dc3"] {
+        let n = node(&s, dc);
+        assert_eq!(n["health"], "green", "{n}");
+        assert_eq!(n["dsa"], dc, "{n}");
+        assert_eq!(
+            n["domain_dcs"],
+            serde_json::json!(["dc1", "dc2", "dc3"]),
+            "{n}"
+        );
+        for role in ROLES {
+            assert_eq!(n["roles_seen"][role], "dc1", "{n}");
+        }
+    }
+    lab.ok(&["check"]).stdout_has("is healthy");
+    // A verb the engine does not claim yet is refused by name, changing nothing.
+    lab.run(&["seize-roles", "--to", "dc2"])
+        .exit(2)
+        .stderr_has("the samba-ad engine does not support it");
+
+    // The holder SIGKILLed (every process in its namespace): its roles and the remedy.
+    lab.ok(&["lab", "kill", "dc1"]);
+    let dead = lab.run(&["status", "--json"]).json();
+    super::openldap::assert_common_shape(&dead, "samba-ad");
+    assert_eq!(dead["healthy"], false, "{dead}");
+    let d1 = node(&dead, "dc1");
+    assert_eq!(d1["reachable"], false, "{d1}");
+    assert!(d1["error"].is_string(), "{d1}");
+    assert_eq!(d1["health"], "red", "{d1}");
+    assert_eq!(keys(d1), keys(node(&dead, "dc2")), "{dead}");
+    lab.run(&["check"]).exit(1).stdout_has(
+        "dc1: holds the roles domaindns, forestdns, infrastructure, naming, pdc, rid, schema \
+             and does not answer: drctl seize-roles --to dc2",
+    );
+    let c = lab.ok(&["candidates", "--json"]).json();
+    let rank = |name: &str| {
+        c.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap()["rank"]
+            .clone()
+    };
+    assert_eq!(rank("dc2"), 1, "{c}");
+    assert_eq!(rank("dc1"), Value::Null, "{c}");
+
+    // Back with its disk (never cleaned up): it holds the roles again and the domain is healthy.
+    lab.ok(&["lab", "restart", "dc1"]);
+    let s = wait_for("a healthy domain after dc1's restart", DEADLINE, || {
+        let s = lab.run(&["status", "--json"]).json();
+        (s["healthy"] == true).then_some(s)
+    });
+    assert_eq!(s["roles"]["pdc"], "dc1", "{s}");
+
+    // A paused DC that holds no role: named, with no seize remedy (its roles are not at stake).
+    lab.ok(&["lab", "pause", "dc3"]);
+    let r = lab
+        .run(&["--timeout", "1s", "check"])
+        .exit(1)
+        .stdout_has("dc3: does not answer");
+    assert!(!r.stdout().contains("seize-roles"), "{}", r.dump());
+    lab.ok(&["lab", "resume", "dc3"]);
+    wait_for("dc3 answering after resume", DEADLINE, || {
+        (lab.run(&["status", "--json"]).json()["healthy"] == true).then_some(())
+    });
+}
+
+#[test]
+fn samba_bad_cluster_files_are_named_with_their_place() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("c.yaml");
+    std::fs::write(tmp.path().join("pw"), "secret").unwrap();
+    let ldaps = |extra: &str| {
+        format!(
+            "cluster: c\nnodes:\n- name: dc1\n  kind: samba-ad\n  url: ldaps://dc1.sdc.test\n  bind_dn: Administrator@sdc.test\n  password_file: pw\n  realm: SDC.TEST\n  danger_accept_invalid_certs: true\n{extra}"
+        )
+    };
+    let ldapi = "cluster: c\nnodes:\n- name: dc1\n  kind: samba-ad\n  url: ldapi:///var/lib/samba/private/ldap_priv/ldapi\n  realm: SDC.TEST\n";
+    for (yaml, needle) in [
+        (
+            ldaps("").replace("ldaps://", "ldap://"),
+            "nodes[0].url: 'ldap://dc1.sdc.test': a samba-ad DC needs ldaps://HOST[:PORT] or ldapi:///PATH",
+        ),
+        (
+            ldaps("").replace("  realm: SDC.TEST\n", ""),
+            "nodes[0].realm: required for `kind: samba-ad`",
+        ),
+        (
+            ldaps("").replace("  bind_dn: Administrator@sdc.test\n", ""),
+            "nodes[0].bind_dn: required for ldaps://",
+        ),
+        (
+            ldaps("").replace("  password_file: pw\n", ""),
+            "nodes[0].password_file: required for ldaps://",
+        ),
+        (
+            ldaps("").replace("  danger_accept_invalid_certs: true\n", ""),
+            "nodes[0].ca_file: required for ldaps://",
+        ),
+        (
+            ldaps("  command_prefix: \"\"\n"),
+            "nodes[0].command_prefix: empty",
+        ),
+        (ldaps("  suffix: dc=x\n"), "nodes[0].suffix: only for"),
+        (ldaps("  realms: X.Y\n"), "nodes[0].realms: unknown field"),
+        (
+            format!("{ldapi}  password_file: pw\n"),
+            "nodes[0].bind_dn: not used over ldapi://",
+        ),
+        (
+            ldapi.replace("ldapi:///var", "ldapi://var"),
+            "nodes[0].url: 'ldapi://var/lib/samba/private/ldap_priv/ldapi': ldapi:// needs the absolute path",
+        ),
+    ] {
+        std::fs::write(&file, &yaml).unwrap();
+        run(command(drctl_bin(), tmp.path())
+            .arg("--cluster")
+            .arg(&file)
+            .arg("status"))
+        .exit(2)
+        .stderr_has(needle);
+    }
+    // A valid file whose DC does not answer: status says so (exit 0), check exits 1.
+    std::fs::write(
+        &file,
+        ldapi.replace("/var/lib/samba", tmp.path().to_str().unwrap()),
+    )
+    .unwrap();
+    let s = run(command(drctl_bin(), tmp.path())
+        .arg("--cluster")
+        .arg(&file)
+        .args(["status", "--json"]))
+    .json();
+    super::openldap::assert_common_shape(&s, "samba-ad");
+    assert_eq!(node(&s, "dc1")["reachable"], false, "{s}");
+    run(command(drctl_bin(), tmp.path())
+        .arg("--cluster")
+        .arg(&file)
+        .arg("check"))
+    .exit(1)
+    .stdout_has("dc1: does not answer");
+}
