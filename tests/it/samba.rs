@@ -40,6 +40,34 @@ fn samba_missing() -> bool {
     false
 }
 
+/// The network namespace of a lab DC (its `command_prefix` in the lab's cluster file).
+fn netns_of(lab: &Lab, dc: &str) -> String {
+    let yaml = std::fs::read_to_string(lab.cluster_file()).unwrap();
+    let prefix = "ip netns exec sdc";
+    yaml.lines()
+        .filter_map(|l| l.trim().strip_prefix("command_prefix: \""))
+        .map(|l| l.trim_end_matches('"'))
+        .find(|l| l.starts_with(prefix) && l.ends_with(&format!("-{dc}")))
+        .unwrap_or_else(|| panic!("no namespace of {dc} in {yaml}"))
+        .trim_start_matches("ip netns exec ")
+        .to_string()
+}
+
+/// drctl run on the lab network (inside `dc`'s namespace), with the lab's LDAPS cluster file.
+fn over_ldaps(lab: &Lab, from: &str, file: &Path, args: &[&str]) -> Run {
+    let mut c = command("ip", lab.cwd());
+    c.args([
+        "netns",
+        "exec",
+        &netns_of(lab, from),
+        drctl_bin(),
+        "--cluster",
+    ])
+    .arg(file)
+    .args(args);
+    run(c)
+}
+
 fn keys(v: &Value) -> Vec<String> {
     v.as_object().unwrap().keys().cloned().collect()
 }
@@ -81,6 +109,29 @@ fn samba_status_names_the_role_holder_and_a_dead_holder_with_the_seize_remedy() 
         }
     }
     lab.ok(&["check"]).stdout_has("is healthy");
+    // The same over LDAPS (simple bind), from a host on the lab network.
+    let ldaps = lab.dir.join("cluster-ldaps.yaml");
+    let s = over_ldaps(&lab, "dc2", &ldaps, &["status", "--json"])
+        .success()
+        .json();
+    assert_eq!(s["healthy"], true, "{s}");
+    assert_eq!(s["roles"]["schema"], "dc1", "{s}");
+    // A refused bind is an answer: the DC is named, its roles are not to be seized.
+    let wrong = lab.dir.join("wrong.pw");
+    std::fs::write(&wrong, "not-the-password").unwrap();
+    std::fs::set_permissions(&wrong, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let bad = lab.dir.join("bad-ldaps.yaml");
+    std::fs::write(
+        &bad,
+        std::fs::read_to_string(&ldaps)
+            .unwrap()
+            .replace("admin.pw", "wrong.pw"),
+    )
+    .unwrap();
+    let r = over_ldaps(&lab, "dc2", &bad, &["check"])
+        .exit(1)
+        .stdout_has("dc1: answers but cannot be read: bind as Administrator@sdc.test");
+    assert!(!r.stdout().contains("seize-roles"), "{}", r.dump());
     // A verb the engine does not claim yet is refused by name, changing nothing.
     lab.run(&["seize-roles", "--to", "dc2"])
         .exit(2)
@@ -100,6 +151,9 @@ fn samba_status_names_the_role_holder_and_a_dead_holder_with_the_seize_remedy() 
         "dc1: holds the roles domaindns, forestdns, infrastructure, naming, pdc, rid, schema \
              and does not answer: drctl seize-roles --to dc2",
     );
+    over_ldaps(&lab, "dc2", &ldaps, &["check"])
+        .exit(1)
+        .stdout_has("and does not answer: drctl seize-roles --to dc2");
     let c = lab.ok(&["candidates", "--json"]).json();
     let rank = |name: &str| {
         c.as_array()

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::probe::{self, DcView, ROLES};
+use super::probe::{self, DcView, ProbeError, ROLES};
 use super::DcNode;
 
 /// One DC probed.
@@ -12,17 +12,14 @@ pub(crate) struct Probed {
     pub(crate) name: String,
     pub(crate) url: String,
     /// Its view, or why it gave none.
-    pub(crate) view: Result<DcView, String>,
+    pub(crate) view: Result<DcView, ProbeError>,
 }
 
 impl Probed {
     /// Whether the DC answered at all (a refused bind is an answer; a refused or silent
     /// connection is not).
     pub(crate) fn answers(&self) -> bool {
-        match &self.view {
-            Ok(_) => true,
-            Err(e) => !(e.starts_with("cannot connect") || e.contains("no answer")),
-        }
+        !matches!(self.view, Err(ProbeError::Silent(_)))
     }
 }
 

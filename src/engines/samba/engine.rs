@@ -139,7 +139,7 @@ pub(crate) fn status_report(
                         &d.url,
                         health,
                         reasons,
-                        e.clone(),
+                        e.to_string(),
                         DETAIL_KEYS,
                     );
                     row.reachable = d.answers();
