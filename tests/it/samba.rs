@@ -1,7 +1,8 @@
 //! Samba AD DCs (`drctl lab up --kind samba-ad`): three real DCs, each in its own network
 //! namespace, driven through the real drctl binary: status names the holder of each of the 7
 //! FSMO roles, a SIGKILLed holder is named with its roles and the seize remedy, a paused DC that
-//! holds no role is named without one, and the holder restarted makes the domain healthy again.
+//! holds no role is named without one, the holder restarted makes the domain healthy again,
+//! and the holder removed from the domain (metadata cleanup) that comes back is named as no DC.
 //! One lab for the whole sequence (each DC costs seconds). Skipped, saying why, where Samba or
 //! network namespaces are missing.
 
@@ -185,6 +186,39 @@ fn samba_status_names_the_role_holder_and_a_dead_holder_with_the_seize_remedy() 
     wait_for("dc3 answering after resume", DEADLINE, || {
         (lab.run(&["status", "--json"]).json()["healthy"] == true).then_some(())
     });
+
+    // The seed's zombie: dc1 dies, is removed from the domain by hand on dc2 (metadata
+    // cleanup, which moves its roles to dc2: P18), and comes back with its old disk.
+    lab.ok(&["lab", "kill", "dc1"]);
+    let mut cleanup = command("ip", lab.cwd());
+    cleanup
+        .args([
+            "netns",
+            "exec",
+            &netns_of(&lab, "dc2"),
+            "samba-tool",
+            "domain",
+            "demote",
+        ])
+        .args(["--remove-other-dead-server=dc1", "-s"])
+        .arg(lab.dir.join("dc2/etc/smb.conf"));
+    run(cleanup).success();
+    let s = wait_for("dc3 without dc1 and the roles on dc2", DEADLINE, || {
+        let s = lab.run(&["status", "--json"]).json();
+        let gone = node(&s, "dc3")["domain_dcs"] == serde_json::json!(["dc2", "dc3"]);
+        (gone && s["roles"]["pdc"] == "dc2").then_some(s)
+    });
+    assert_eq!(
+        node(&s, "dc2")["roles_held"],
+        serde_json::json!(ROLES),
+        "{s}"
+    );
+    lab.ok(&["lab", "restart", "dc1"]);
+    let r = lab
+        .run(&["check"])
+        .exit(1)
+        .stdout_has("dc1: not a DC of the domain (no NTDS Settings object on 2 of the 2 other DCs");
+    assert!(!r.stdout().contains("seize-roles"), "{}", r.dump());
 }
 
 #[test]

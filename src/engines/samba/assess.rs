@@ -119,18 +119,26 @@ pub(crate) fn assess(dcs: &[Probed]) -> Assessment {
             ));
         }
     }
-    if !views.is_empty() {
-        for d in dcs {
-            if !views
-                .iter()
-                .any(|(_, v)| v.dcs.iter().any(|x| same(x, &d.name)))
-            {
-                a.problems.push(format!(
-                    "{}: not a DC of the domain (no NTDS Settings object on any DC that answers): \
-                     removed from the domain, it must not be used",
-                    d.name
-                ));
-            }
+    // A DC the others no longer list was removed (metadata cleanup); restarted with its old
+    // disk it still lists itself and claims its roles for a while, taking writes that are lost.
+    for d in dcs {
+        let others: Vec<&DcView> = views
+            .iter()
+            .filter(|(name, _)| !same(name, &d.name))
+            .map(|(_, v)| *v)
+            .collect();
+        let lacking = others
+            .iter()
+            .filter(|v| !v.dcs.iter().any(|x| same(x, &d.name)))
+            .count();
+        if !others.is_empty() && 2 * lacking > others.len() {
+            a.problems.push(format!(
+                "{}: not a DC of the domain (no NTDS Settings object on {lacking} of the {} other \
+                 DCs that answer): removed from the domain, it must not be used (stop it, wipe it \
+                 and join it again)",
+                d.name,
+                others.len()
+            ));
         }
     }
     // The DC the roles of a silent holder go to.
