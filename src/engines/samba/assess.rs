@@ -187,3 +187,99 @@ pub(crate) fn assess(dcs: &[Probed]) -> Assessment {
     }
     a
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(dsa: &str, holder: &str, dcs: &[&str]) -> Result<DcView, ProbeError> {
+        Ok(DcView {
+            dsa: dsa.into(),
+            roles: ROLES.iter().map(|r| (*r, Some(holder.into()))).collect(),
+            dcs: dcs.iter().map(|d| d.to_string()).collect(),
+        })
+    }
+
+    fn dc(name: &str, view: Result<DcView, ProbeError>) -> Probed {
+        Probed {
+            name: name.into(),
+            url: format!("ldapi:///{name}"),
+            view,
+        }
+    }
+
+    const ALL: &[&str] = &["dc1", "dc2", "dc3"];
+
+    #[test]
+    fn a_silent_holder_is_named_with_the_seize_remedy_and_a_refusing_one_is_not() {
+        let silent = ProbeError::Silent("cannot connect".into());
+        let dcs = [
+            dc("dc1", Err(silent)),
+            dc("dc2", view("dc2", "dc1", ALL)),
+            dc("dc3", view("dc3", "dc1", ALL)),
+        ];
+        let a = assess(&dcs);
+        assert!(!a.healthy);
+        assert_eq!(a.seize_to.as_deref(), Some("dc2"));
+        assert!(
+            a.problems
+                .iter()
+                .any(|p| p.starts_with("dc1: holds the roles")
+                    && p.ends_with("drctl seize-roles --to dc2")),
+            "{:?}",
+            a.problems
+        );
+        let refused = ProbeError::Answered("bind as x: rc=49".into());
+        let dcs = [dc("dc1", Err(refused)), dc("dc2", view("dc2", "dc1", ALL))];
+        let a = assess(&dcs);
+        assert!(
+            a.problems.iter().all(|p| !p.contains("seize-roles")),
+            "{:?}",
+            a.problems
+        );
+    }
+
+    #[test]
+    fn a_dc_the_others_no_longer_list_is_no_dc_even_while_it_claims_the_roles() {
+        let dcs = [
+            dc("dc1", view("dc1", "dc1", ALL)),
+            dc("dc2", view("dc2", "dc2", &["dc2", "dc3"])),
+            dc("dc3", view("dc3", "dc2", &["dc2", "dc3"])),
+        ];
+        let a = assess(&dcs);
+        assert_eq!(
+            a.roles["pdc"].as_deref(),
+            Some("dc2"),
+            "the majority's holder"
+        );
+        assert!(a.problems.iter().any(
+            |p| p.starts_with("dc1: not a DC of the domain (no NTDS Settings object on 2 of the 2")
+        ));
+        assert!(a
+            .problems
+            .iter()
+            .any(|p| p.starts_with("dc1: sees the pdc role held by dc1, the others by dc2")));
+        // One DC that has not yet replicated a join is no majority.
+        let dcs = [
+            dc("dc1", view("dc1", "dc1", ALL)),
+            dc("dc2", view("dc2", "dc1", ALL)),
+            dc("dc3", view("dc3", "dc1", ALL)),
+        ];
+        assert!(assess(&dcs).healthy);
+    }
+
+    #[test]
+    fn a_url_that_reaches_another_dc_and_no_answer_at_all_are_problems() {
+        let dcs = [
+            dc("dc1", view("dc2", "dc1", &["dc1", "dc2"])),
+            dc("dc2", view("dc2", "dc1", &["dc1", "dc2"])),
+        ];
+        assert!(assess(&dcs)
+            .problems
+            .iter()
+            .any(|p| p.contains("answers as DC 'dc2', not 'dc1'")));
+        let none = [dc("dc1", Err(ProbeError::Silent("x".into())))];
+        let a = assess(&none);
+        assert!(!a.healthy && !a.problems.is_empty());
+    }
+}
