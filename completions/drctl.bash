@@ -535,7 +535,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -585,7 +585,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -643,7 +643,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -693,7 +693,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -807,7 +807,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -869,7 +869,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -971,7 +971,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -1021,7 +1021,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -1071,7 +1071,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -1137,7 +1137,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -1191,7 +1191,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -1241,7 +1241,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -1291,7 +1291,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -1429,7 +1429,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -1479,7 +1479,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -1529,7 +1529,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -1603,7 +1603,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -1673,7 +1673,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -2549,7 +2549,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -2603,7 +2603,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -2709,7 +2709,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -2775,7 +2775,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -2825,7 +2825,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -2883,7 +2883,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -2933,7 +2933,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -3161,7 +3161,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -3207,7 +3207,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -3253,7 +3253,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -3299,7 +3299,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -3349,7 +3349,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -3395,7 +3395,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -3453,7 +3453,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -3507,7 +3507,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -3577,7 +3577,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -3627,7 +3627,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -3677,7 +3677,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -3811,7 +3811,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -3865,7 +3865,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -3915,7 +3915,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -3977,7 +3977,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -4035,7 +4035,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -4097,7 +4097,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -4163,7 +4163,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -4237,7 +4237,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -4287,7 +4287,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -4337,7 +4337,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -4479,7 +4479,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -4529,7 +4529,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -4579,7 +4579,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -4649,7 +4649,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -4707,7 +4707,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -4765,7 +4765,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -4827,7 +4827,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -4893,7 +4893,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -4943,7 +4943,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -5001,7 +5001,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -5071,7 +5071,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)
@@ -5197,7 +5197,7 @@ _drctl() {
                     return 0
                     ;;
                 --kind)
-                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds skeleton" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "drnode openldap etcd 389ds samba-ad skeleton" -- "${cur}"))
                     return 0
                     ;;
                 --log-format)

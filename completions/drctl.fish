@@ -35,6 +35,7 @@ complete -c drctl -n "__fish_drctl_needs_command" -l kind -d 'Which nodes of a m
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_needs_command" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -85,6 +86,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand status" -l kind -d 'Which no
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand status" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -103,6 +105,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand check" -l kind -d 'Which nod
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand check" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -120,6 +123,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_s
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and not __fish_seen_subcommand_from put get list rm help" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -141,6 +145,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subco
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from put" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -158,6 +163,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subco
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from get" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -176,6 +182,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subco
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from list" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -193,6 +200,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subco
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand entry; and __fish_seen_subcommand_from rm" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -223,6 +231,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand events" -l kind -d 'Which no
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand events" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -241,6 +250,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand api" -l kind -d 'Which nodes
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand api" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -261,6 +271,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l kind -d 'Whic
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand candidates" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -282,6 +293,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l kind -d 'Whic
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand switchover" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -307,6 +319,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand failover" -l kind -d 'Which 
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand failover" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -332,6 +345,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l kind -d 'Which n
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand repoint" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -357,6 +371,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand demote" -l kind -d 'Which no
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand demote" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -379,6 +394,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l kind -d 'Whic
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand standalone" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -403,6 +419,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand join" -l kind -d 'Which node
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand join" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -423,6 +440,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_su
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and not __fish_seen_subcommand_from auto full help" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -444,6 +462,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcom
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from auto" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -469,6 +488,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcom
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from full" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -498,6 +518,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l kind -d 'Whi
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -520,6 +541,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l kind -d 
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -543,6 +565,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l kind -d 'Whic
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand removenode" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -566,6 +589,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand services" -l kind -d 'Which 
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand services" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -586,6 +610,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_see
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and not __fish_seen_subcommand_from list put rm sync help" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -607,6 +632,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_su
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from list" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -625,6 +651,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_su
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from put" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -641,6 +668,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_su
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from rm" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -660,6 +688,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_su
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand packages; and __fish_seen_subcommand_from sync" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -690,6 +719,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l kind -d 'Which n
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand upgrade" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -710,6 +740,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_s
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and not __fish_seen_subcommand_from render apply help" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -729,6 +760,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subco
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from render" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -746,6 +778,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subco
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand hosts; and __fish_seen_subcommand_from apply" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -765,6 +798,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_s
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and not __fish_seen_subcommand_from init issue help" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -786,6 +820,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subco
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from init" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -805,6 +840,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subco
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand certs; and __fish_seen_subcommand_from issue" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -824,6 +860,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_sub
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and not __fish_seen_subcommand_from up status kill pause resume stop restart down write bench verify help" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -854,6 +891,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -870,6 +908,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -886,6 +925,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from kill" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -901,6 +941,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from pause" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -916,6 +957,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from resume" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -931,6 +973,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from stop" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -946,6 +989,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from restart" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -962,6 +1006,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from down" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -984,6 +1029,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from write" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -1003,6 +1049,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -1021,6 +1068,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from verify" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -1056,6 +1104,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand run" -l kind -d 'Which nodes
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand run" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -1077,6 +1126,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and not __fish_seen_subcommand_from list show validate actions help" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -1102,6 +1152,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_sub
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from list" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -1119,6 +1170,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_sub
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from show" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -1135,6 +1187,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_sub
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from validate" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -1151,6 +1204,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_sub
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand runbook; and __fish_seen_subcommand_from actions" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -1174,6 +1228,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand drill" -l kind -d 'Which nod
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand drill" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -1206,6 +1261,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l kind -d 'Which nod
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -1224,6 +1280,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand man" -l kind -d 'Which nodes
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand man" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
@@ -1240,6 +1297,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand completions" -l kind -d 'Whi
 openldap\t''
 etcd\t''
 389ds\t''
+samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand completions" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"

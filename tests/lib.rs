@@ -30,6 +30,7 @@ mod it {
     mod runbook;
     mod runbook_ldap;
     mod runbook_openldap;
+    mod samba;
     mod secrets;
     mod security;
     mod service;

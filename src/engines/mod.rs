@@ -5,6 +5,7 @@ pub mod ds389;
 pub mod etcd;
 pub mod openldap;
 pub mod registry;
+pub mod samba;
 pub mod skeleton;
 
 pub use registry::load_inventory;

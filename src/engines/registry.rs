@@ -12,6 +12,7 @@ pub const ENGINES: &[&Registration] = &[
     &super::openldap::ENGINE,
     &super::etcd::ENGINE,
     &super::ds389::ENGINE,
+    &super::samba::ENGINE,
     &super::skeleton::ENGINE,
 ];
 

@@ -95,11 +95,11 @@ fn unknown_kinds_and_fields_are_named_with_their_place() {
     let cases = [
         (
             "cluster: x\nnodes:\n- {name: a, kind: openldapp, url: 'ldap://h:1'}\n",
-            "nodes[0].kind: unknown kind 'openldapp' (kinds: drnode, openldap, etcd, 389ds, skeleton)",
+            "nodes[0].kind: unknown kind 'openldapp' (kinds: drnode, openldap, etcd, 389ds, samba-ad, skeleton)",
         ),
         (
             "cluster: x\nnodes:\n- {name: a, url: 'https://h:1'}\n- {name: b, kind: skeleton, url: 'https://h:2', bind_dn: 'cn=x'}\n",
-            "nodes[1].bind_dn: only for `kind: openldap` or `kind: 389ds` nodes",
+            "nodes[1].bind_dn: only for `kind: openldap` or `kind: 389ds` or `kind: samba-ad` nodes",
         ),
         (
             "cluster: x\nnodes:\n- {name: a, kind: skeleton, url: 'https://h:1', colour: red}\n",

@@ -872,7 +872,7 @@ const COMMON: &[&str] = &[
     "reasons",
 ];
 
-fn assert_common_shape(s: &Value, kind: &str) {
+pub(crate) fn assert_common_shape(s: &Value, kind: &str) {
     assert_eq!(s["kind"], kind, "{s}");
     for key in ["cluster", "healthy", "problems", "nodes"] {
         assert!(s.get(key).is_some(), "{kind} status lacks {key}: {s}");

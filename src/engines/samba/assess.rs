@@ -1,0 +1,285 @@
+//! The domain as a whole from every DC's answer: who holds each role (as the DCs that answer
+//! see it), and the problems with their fix, each starting with the DC it is about.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::probe::{self, DcView, ProbeError, ROLES};
+use super::DcNode;
+
+/// One DC probed.
+pub(crate) struct Probed {
+    pub(crate) name: String,
+    pub(crate) url: String,
+    /// Its view, or why it gave none.
+    pub(crate) view: Result<DcView, ProbeError>,
+}
+
+impl Probed {
+    /// Whether the DC answered at all (a refused bind is an answer; a refused or silent
+    /// connection is not).
+    pub(crate) fn answers(&self) -> bool {
+        !matches!(self.view, Err(ProbeError::Silent(_)))
+    }
+}
+
+/// Every DC of the cluster file, probed at once.
+pub(crate) async fn probe_all(nodes: &[DcNode], timeout: Duration) -> Vec<Probed> {
+    let probes = nodes.iter().map(|n| async move {
+        Probed {
+            name: n.name.clone(),
+            url: n.url.clone(),
+            view: probe::probe(n, timeout).await,
+        }
+    });
+    futures_util::future::join_all(probes).await
+}
+
+/// What the DCs say together.
+#[derive(Debug, Default)]
+pub(crate) struct Assessment {
+    /// Each role's holder as the DCs that answer see it (the most common answer).
+    pub(crate) roles: BTreeMap<&'static str, Option<String>>,
+    pub(crate) problems: Vec<String>,
+    pub(crate) healthy: bool,
+    /// Where the roles of a DC that does not answer should go: a DC that answers, the one
+    /// holding most roles already, then by name.
+    pub(crate) seize_to: Option<String>,
+}
+
+impl Assessment {
+    /// The roles `dc` holds (case-insensitive).
+    pub(crate) fn held_by(&self, dc: &str) -> Vec<String> {
+        self.roles
+            .iter()
+            .filter(|(_, h)| h.as_deref().is_some_and(|h| h.eq_ignore_ascii_case(dc)))
+            .map(|(r, _)| r.to_string())
+            .collect()
+    }
+}
+
+fn same(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+pub(crate) fn assess(dcs: &[Probed]) -> Assessment {
+    let mut a = Assessment::default();
+    let views: Vec<(&str, &DcView)> = dcs
+        .iter()
+        .filter_map(|d| d.view.as_ref().ok().map(|v| (d.name.as_str(), v)))
+        .collect();
+    for d in dcs {
+        match &d.view {
+            Err(e) if d.answers() => a
+                .problems
+                .push(format!("{}: answers but cannot be read: {e}", d.name)),
+            Err(e) => a
+                .problems
+                .push(format!("{}: does not answer ({e})", d.name)),
+            Ok(v) if !same(&v.dsa, &d.name) => a.problems.push(format!(
+                "{}: {} answers as DC '{}', not '{}': fix its url in the cluster file",
+                d.name, d.url, v.dsa, d.name
+            )),
+            Ok(_) => {}
+        }
+    }
+    // Each role's holder: the most common answer (ties: the first in role-object order).
+    for role in ROLES {
+        let mut counts: BTreeMap<Option<String>, usize> = BTreeMap::new();
+        for (_, v) in &views {
+            *counts.entry(v.roles[role].clone()).or_default() += 1;
+        }
+        let holder = counts
+            .iter()
+            .max_by_key(|(_, c)| **c)
+            .and_then(|(h, _)| h.clone());
+        for (name, v) in &views {
+            if v.roles[role] != holder {
+                a.problems.push(format!(
+                    "{name}: sees the {role} role held by {}, the others by {} \
+                     (replication has not converged)",
+                    v.roles[role].as_deref().unwrap_or("nobody"),
+                    holder.as_deref().unwrap_or("nobody"),
+                ));
+            }
+        }
+        a.roles.insert(role, holder);
+    }
+    // The DCs of the domain, as every DC that answers lists them.
+    let domain: Vec<String> = {
+        let mut all: Vec<String> = views.iter().flat_map(|(_, v)| v.dcs.clone()).collect();
+        all.sort();
+        all.dedup();
+        all
+    };
+    for dc in &domain {
+        if !dcs.iter().any(|d| same(&d.name, dc)) {
+            a.problems.push(format!(
+                "{dc}: a DC of the domain (it has NTDS Settings) that the cluster file does not list"
+            ));
+        }
+    }
+    // A DC the others no longer list was removed (metadata cleanup); restarted with its old
+    // disk it still lists itself and claims its roles for a while, taking writes that are lost.
+    for d in dcs {
+        let others: Vec<&DcView> = views
+            .iter()
+            .filter(|(name, _)| !same(name, &d.name))
+            .map(|(_, v)| *v)
+            .collect();
+        let lacking = others
+            .iter()
+            .filter(|v| !v.dcs.iter().any(|x| same(x, &d.name)))
+            .count();
+        if !others.is_empty() && 2 * lacking > others.len() {
+            a.problems.push(format!(
+                "{}: not a DC of the domain (no NTDS Settings object on {lacking} of the {} other \
+                 DCs that answer): removed from the domain, it must not be used (stop it, wipe it \
+                 and join it again)",
+                d.name,
+                others.len()
+            ));
+        }
+    }
+    // The DC the roles of a silent holder go to.
+    let mut targets: Vec<(&str, usize)> = dcs
+        .iter()
+        .filter(|d| d.view.is_ok())
+        .map(|d| (d.name.as_str(), a.held_by(&d.name).len()))
+        .collect();
+    targets.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(y.0)));
+    a.seize_to = targets.first().map(|(n, _)| n.to_string());
+    // Roles held by a DC that does not answer, or by one the file does not list.
+    let mut by_holder: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for (role, h) in &a.roles {
+        match h {
+            Some(h) => by_holder.entry(h.clone()).or_default().push(role),
+            None if !views.is_empty() => a
+                .problems
+                .push(format!("{role}: no DC holds the {role} role")),
+            None => {}
+        }
+    }
+    for (holder, roles) in by_holder {
+        let Some(d) = dcs.iter().find(|d| same(&d.name, &holder)) else {
+            a.problems.push(format!(
+                "{holder}: holds the roles {} but is not in the cluster file",
+                roles.join(", ")
+            ));
+            continue;
+        };
+        if d.answers() {
+            continue;
+        }
+        let fix = match &a.seize_to {
+            Some(to) => format!("drctl seize-roles --to {to}"),
+            None => "no DC answers to take them".to_string(),
+        };
+        a.problems.push(format!(
+            "{}: holds the roles {} and does not answer: {fix}",
+            d.name,
+            roles.join(", ")
+        ));
+    }
+    a.healthy = a.problems.is_empty() && !views.is_empty();
+    if views.is_empty() && a.problems.is_empty() {
+        a.problems.push("no DC answers".into());
+    }
+    a
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(dsa: &str, holder: &str, dcs: &[&str]) -> Result<DcView, ProbeError> {
+        Ok(DcView {
+            dsa: dsa.into(),
+            roles: ROLES.iter().map(|r| (*r, Some(holder.into()))).collect(),
+            dcs: dcs.iter().map(|d| d.to_string()).collect(),
+        })
+    }
+
+    fn dc(name: &str, view: Result<DcView, ProbeError>) -> Probed {
+        Probed {
+            name: name.into(),
+            url: format!("ldapi:///{name}"),
+            view,
+        }
+    }
+
+    const ALL: &[&str] = &["dc1", "dc2", "dc3"];
+
+    #[test]
+    fn a_silent_holder_is_named_with_the_seize_remedy_and_a_refusing_one_is_not() {
+        let silent = ProbeError::Silent("cannot connect".into());
+        let dcs = [
+            dc("dc1", Err(silent)),
+            dc("dc2", view("dc2", "dc1", ALL)),
+            dc("dc3", view("dc3", "dc1", ALL)),
+        ];
+        let a = assess(&dcs);
+        assert!(!a.healthy);
+        assert_eq!(a.seize_to.as_deref(), Some("dc2"));
+        assert!(
+            a.problems
+                .iter()
+                .any(|p| p.starts_with("dc1: holds the roles")
+                    && p.ends_with("drctl seize-roles --to dc2")),
+            "{:?}",
+            a.problems
+        );
+        let refused = ProbeError::Answered("bind as x: rc=49".into());
+        let dcs = [dc("dc1", Err(refused)), dc("dc2", view("dc2", "dc1", ALL))];
+        let a = assess(&dcs);
+        assert!(
+            a.problems.iter().all(|p| !p.contains("seize-roles")),
+            "{:?}",
+            a.problems
+        );
+    }
+
+    #[test]
+    fn a_dc_the_others_no_longer_list_is_no_dc_even_while_it_claims_the_roles() {
+        let dcs = [
+            dc("dc1", view("dc1", "dc1", ALL)),
+            dc("dc2", view("dc2", "dc2", &["dc2", "dc3"])),
+            dc("dc3", view("dc3", "dc2", &["dc2", "dc3"])),
+        ];
+        let a = assess(&dcs);
+        assert_eq!(
+            a.roles["pdc"].as_deref(),
+            Some("dc2"),
+            "the majority's holder"
+        );
+        assert!(a.problems.iter().any(
+            |p| p.starts_with("dc1: not a DC of the domain (no NTDS Settings object on 2 of the 2")
+        ));
+        assert!(a
+            .problems
+            .iter()
+            .any(|p| p.starts_with("dc1: sees the pdc role held by dc1, the others by dc2")));
+        // One DC that has not yet replicated a join is no majority.
+        let dcs = [
+            dc("dc1", view("dc1", "dc1", ALL)),
+            dc("dc2", view("dc2", "dc1", ALL)),
+            dc("dc3", view("dc3", "dc1", ALL)),
+        ];
+        assert!(assess(&dcs).healthy);
+    }
+
+    #[test]
+    fn a_url_that_reaches_another_dc_and_no_answer_at_all_are_problems() {
+        let dcs = [
+            dc("dc1", view("dc2", "dc1", &["dc1", "dc2"])),
+            dc("dc2", view("dc2", "dc1", &["dc1", "dc2"])),
+        ];
+        assert!(assess(&dcs)
+            .problems
+            .iter()
+            .any(|p| p.contains("answers as DC 'dc2', not 'dc1'")));
+        let none = [dc("dc1", Err(ProbeError::Silent("x".into())))];
+        let a = assess(&none);
+        assert!(!a.healthy && !a.problems.is_empty());
+    }
+}

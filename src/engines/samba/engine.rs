@@ -1,0 +1,254 @@
+//! Samba AD behind the engine contract: status, check and candidates from one probe of every
+//! DC. The procedures (seize-roles, remove-instance, repoint, rejoin) are not claimed yet, so
+//! they are refused naming the engine before anything runs.
+
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use serde_json::json;
+
+use super::assess::{assess, probe_all, Assessment, Probed};
+use super::{nodes_of, DcNode};
+use crate::engine::{
+    object, Candidate, Candidates, Engine, Global, Health, ProcError, StatusReport, StatusRow,
+    StatusTable, Verb,
+};
+use crate::inventory::Inventory;
+
+pub const KIND: &str = "samba-ad";
+
+pub(super) const VERBS: &[Verb] = &[Verb::Status, Verb::Check, Verb::Candidates];
+
+/// The DCs of a cluster file, opened.
+pub(crate) struct Samba {
+    name: String,
+    nodes: Vec<DcNode>,
+    timeout: Duration,
+}
+
+impl Samba {
+    pub(crate) fn open(global: &Global, inv: &Inventory) -> Result<Samba, ProcError> {
+        let nodes = nodes_of(inv)
+            .map_err(|e| ProcError::usage(format!("cluster file {}: {e}", inv.path.display())))?;
+        if nodes.is_empty() {
+            return Err(ProcError::usage(format!(
+                "cluster file {} lists no samba-ad DC",
+                inv.path.display()
+            )));
+        }
+        Ok(Samba {
+            name: inv.file.cluster.clone(),
+            nodes,
+            timeout: global.timeout,
+        })
+    }
+}
+
+impl Engine for Samba {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn verbs(&self) -> &'static [Verb] {
+        VERBS
+    }
+
+    fn status(&self) -> BoxFuture<'_, Result<StatusReport, ProcError>> {
+        Box::pin(async move {
+            let dcs = probe_all(&self.nodes, self.timeout).await;
+            let a = assess(&dcs);
+            Ok(status_report(&self.name, &self.nodes, &dcs, &a))
+        })
+    }
+
+    fn candidates(&self) -> BoxFuture<'_, Result<Candidates, ProcError>> {
+        Box::pin(async move {
+            let dcs = probe_all(&self.nodes, self.timeout).await;
+            Ok(candidates(&dcs, &assess(&dcs)))
+        })
+    }
+}
+
+/// The keys of a DC's `detail` in `status --json`, null when it does not answer.
+const DETAIL_KEYS: &[&str] = &["dsa", "roles_seen", "domain_dcs"];
+
+fn reasons_of(a: &Assessment, name: &str) -> Vec<String> {
+    a.problems
+        .iter()
+        .filter(|p| p.starts_with(&format!("{name}:")))
+        .cloned()
+        .collect()
+}
+
+/// The domain as `drctl status` shows it.
+pub(crate) fn status_report(
+    cluster: &str,
+    nodes: &[DcNode],
+    dcs: &[Probed],
+    a: &Assessment,
+) -> StatusReport {
+    let pdc = a.roles.get("pdc").cloned().flatten();
+    let rows = dcs
+        .iter()
+        .map(|d| {
+            let reasons = reasons_of(a, &d.name);
+            let held = a.held_by(&d.name);
+            let health = if d.view.is_err() {
+                Health::Red
+            } else if reasons.is_empty() {
+                Health::Green
+            } else {
+                Health::Orange
+            };
+            let role = Some(if held.is_empty() { "dc" } else { "fsmo" }.to_string());
+            match &d.view {
+                Ok(v) => StatusRow {
+                    name: d.name.clone(),
+                    kind: KIND,
+                    url: d.url.clone(),
+                    reachable: true,
+                    host_id: None,
+                    role,
+                    epoch: None,
+                    db_status: Some("up".into()),
+                    head_seq: None,
+                    applied_seq: None,
+                    owns: None,
+                    lag: None,
+                    primary: pdc.clone(),
+                    roles_held: held,
+                    entries: None,
+                    digest: None,
+                    health,
+                    reasons,
+                    error: None,
+                    detail: object(json!({
+                        "dsa": v.dsa,
+                        "roles_seen": v.roles,
+                        "domain_dcs": v.dcs,
+                    })),
+                },
+                Err(e) => {
+                    let mut row = StatusRow::unreachable(
+                        &d.name,
+                        KIND,
+                        &d.url,
+                        health,
+                        reasons,
+                        e.to_string(),
+                        DETAIL_KEYS,
+                    );
+                    row.reachable = d.answers();
+                    row.role = role;
+                    row.roles_held = held;
+                    row.primary = pdc.clone();
+                    row
+                }
+            }
+        })
+        .collect();
+    let realm = nodes.first().map(|n| n.realm.as_str()).unwrap_or("-");
+    StatusReport {
+        cluster: cluster.to_string(),
+        kind: KIND,
+        healthy: a.healthy,
+        problems: a.problems.clone(),
+        nodes: rows,
+        detail: object(json!({ "realm": realm, "roles": a.roles })),
+        table: status_table(cluster, realm, dcs, a),
+    }
+}
+
+fn status_table(cluster: &str, realm: &str, dcs: &[Probed], a: &Assessment) -> StatusTable {
+    let rows = dcs
+        .iter()
+        .map(|d| {
+            let held = a.held_by(&d.name);
+            vec![
+                d.name.clone(),
+                if d.view.is_ok() { "yes" } else { "no" }.into(),
+                if held.is_empty() {
+                    "-".into()
+                } else {
+                    held.join(",")
+                },
+                match &d.view {
+                    Ok(v) => v.dcs.len().to_string(),
+                    Err(_) => "-".into(),
+                },
+            ]
+        })
+        .collect();
+    StatusTable {
+        headline: format!(
+            "cluster {cluster} (samba-ad, realm {realm}, PDC {})",
+            a.roles
+                .get("pdc")
+                .cloned()
+                .flatten()
+                .unwrap_or_else(|| "unknown".into())
+        ),
+        columns: vec!["DC", "REACHABLE", "ROLES", "DOMAIN DCS"],
+        narrow: Vec::new(),
+        rows,
+        notes: Vec::new(),
+    }
+}
+
+/// Every DC ranked as the target of a seize: those that answer, the one holding most roles
+/// first; a DC that does not answer cannot take roles.
+pub(crate) fn candidates(dcs: &[Probed], a: &Assessment) -> Candidates {
+    let mut ranked: Vec<(&Probed, Vec<String>)> =
+        dcs.iter().map(|d| (d, a.held_by(&d.name))).collect();
+    ranked.sort_by(|(x, hx), (y, hy)| {
+        y.view
+            .is_ok()
+            .cmp(&x.view.is_ok())
+            .then(hy.len().cmp(&hx.len()))
+            .then(x.name.cmp(&y.name))
+    });
+    let mut t = StatusTable {
+        columns: vec!["RANK", "DC", "ROLES", "REASON"],
+        ..Default::default()
+    };
+    let mut rank = 0;
+    let rows = ranked
+        .into_iter()
+        .map(|(d, held)| {
+            let (r, reason) = match &d.view {
+                Ok(_) => {
+                    rank += 1;
+                    let why = if held.is_empty() {
+                        "answers; holds no role".to_string()
+                    } else {
+                        format!("answers; holds {}", held.join(", "))
+                    };
+                    (Some(rank), why)
+                }
+                Err(e) => (None, format!("cannot take roles: {e}")),
+            };
+            t.rows.push(vec![
+                r.map(|r| r.to_string()).unwrap_or_else(|| "-".into()),
+                d.name.clone(),
+                if held.is_empty() {
+                    "-".into()
+                } else {
+                    held.join(",")
+                },
+                reason.clone(),
+            ]);
+            Candidate {
+                name: d.name.clone(),
+                rank: r,
+                role: Some(if held.is_empty() { "dc" } else { "fsmo" }.to_string()),
+                reason,
+                detail: object(json!({ "roles_held": held })),
+            }
+        })
+        .collect();
+    Candidates { rows, table: t }
+}

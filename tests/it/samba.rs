@@ -1,0 +1,298 @@
+//! Samba AD DCs (`drctl lab up --kind samba-ad`): three real DCs, each in its own network
+//! namespace, driven through the real drctl binary: status names the holder of each of the 7
+//! FSMO roles, a SIGKILLed holder is named with its roles and the seize remedy, a paused DC that
+//! holds no role is named without one, the holder restarted makes the domain healthy again,
+//! and the holder removed from the domain (metadata cleanup) that comes back is named as no DC.
+//! One lab for the whole sequence (each DC costs seconds). Skipped, saying why, where Samba or
+//! network namespaces are missing.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::support::*;
+
+const DEADLINE: Duration = Duration::from_secs(60);
+const ROLES: [&str; 7] = [
+    "domaindns",
+    "forestdns",
+    "infrastructure",
+    "naming",
+    "pdc",
+    "rid",
+    "schema",
+];
+
+fn samba_missing() -> bool {
+    let found = ["/usr/bin/samba-tool", "/usr/sbin/samba"]
+        .iter()
+        .all(|p| Path::new(p).is_file());
+    if !found {
+        println!(
+            "skipped: Samba AD DC not installed (apt-get install samba samba-ad-dc samba-ad-provision)"
+        );
+        return true;
+    }
+    if !nix::unistd::geteuid().is_root() {
+        println!("skipped: the samba-ad lab needs root (ip netns)");
+        return true;
+    }
+    false
+}
+
+/// The network namespace of a lab DC (its `command_prefix` in the lab's cluster file).
+fn netns_of(lab: &Lab, dc: &str) -> String {
+    let yaml = std::fs::read_to_string(lab.cluster_file()).unwrap();
+    let prefix = "ip netns exec sdc";
+    yaml.lines()
+        .filter_map(|l| l.trim().strip_prefix("command_prefix: \""))
+        .map(|l| l.trim_end_matches('"'))
+        .find(|l| l.starts_with(prefix) && l.ends_with(&format!("-{dc}")))
+        .unwrap_or_else(|| panic!("no namespace of {dc} in {yaml}"))
+        .trim_start_matches("ip netns exec ")
+        .to_string()
+}
+
+/// drctl run on the lab network (inside `dc`'s namespace), with the lab's LDAPS cluster file.
+fn over_ldaps(lab: &Lab, from: &str, file: &Path, args: &[&str]) -> Run {
+    let mut c = command("ip", lab.cwd());
+    c.args([
+        "netns",
+        "exec",
+        &netns_of(lab, from),
+        drctl_bin(),
+        "--cluster",
+    ])
+    .arg(file)
+    .args(args);
+    run(c)
+}
+
+fn keys(v: &Value) -> Vec<String> {
+    v.as_object().unwrap().keys().cloned().collect()
+}
+
+#[test]
+fn samba_status_names_the_role_holder_and_a_dead_holder_with_the_seize_remedy() {
+    if samba_missing() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("lab");
+    let lab = Lab { tmp, dir };
+    lab.ok(&["lab", "up", "--kind", "samba-ad", "--nodes", "3"])
+        .stdout_has("healthy");
+
+    // All 7 roles on dc1, as every DC sees them; three DCs in the domain.
+    let s = lab.status();
+    super::openldap::assert_common_shape(&s, "samba-ad");
+    assert_eq!(s["healthy"], true, "{s}");
+    for role in ROLES {
+        assert_eq!(s["roles"][role], "dc1", "{s}");
+    }
+    assert_eq!(
+        node(&s, "dc1")["roles_held"],
+        serde_json::json!(ROLES),
+        "{s}"
+    );
+    for dc in ["dc1", "dc2", "dc3"] {
+        let n = node(&s, dc);
+        assert_eq!(n["health"], "green", "{n}");
+        assert_eq!(n["dsa"], dc, "{n}");
+        assert_eq!(
+            n["domain_dcs"],
+            serde_json::json!(["dc1", "dc2", "dc3"]),
+            "{n}"
+        );
+        for role in ROLES {
+            assert_eq!(n["roles_seen"][role], "dc1", "{n}");
+        }
+    }
+    lab.ok(&["check"]).stdout_has("is healthy");
+    // The same over LDAPS (simple bind), from a host on the lab network.
+    let ldaps = lab.dir.join("cluster-ldaps.yaml");
+    let s = over_ldaps(&lab, "dc2", &ldaps, &["status", "--json"])
+        .success()
+        .json();
+    assert_eq!(s["healthy"], true, "{s}");
+    assert_eq!(s["roles"]["schema"], "dc1", "{s}");
+    // A refused bind is an answer: the DC is named, its roles are not to be seized.
+    let wrong = lab.dir.join("wrong.pw");
+    std::fs::write(&wrong, "not-the-password").unwrap();
+    std::fs::set_permissions(&wrong, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let bad = lab.dir.join("bad-ldaps.yaml");
+    std::fs::write(
+        &bad,
+        std::fs::read_to_string(&ldaps)
+            .unwrap()
+            .replace("admin.pw", "wrong.pw"),
+    )
+    .unwrap();
+    let r = over_ldaps(&lab, "dc2", &bad, &["check"])
+        .exit(1)
+        .stdout_has("dc1: answers but cannot be read: bind as Administrator@sdc.test");
+    assert!(!r.stdout().contains("seize-roles"), "{}", r.dump());
+    // A verb the engine does not claim yet is refused by name, changing nothing.
+    lab.run(&["seize-roles", "--to", "dc2"])
+        .exit(2)
+        .stderr_has("the samba-ad engine does not support it");
+
+    // The holder SIGKILLed (every process in its namespace): its roles and the remedy.
+    lab.ok(&["lab", "kill", "dc1"]);
+    let dead = lab.run(&["status", "--json"]).json();
+    super::openldap::assert_common_shape(&dead, "samba-ad");
+    assert_eq!(dead["healthy"], false, "{dead}");
+    let d1 = node(&dead, "dc1");
+    assert_eq!(d1["reachable"], false, "{d1}");
+    assert!(d1["error"].is_string(), "{d1}");
+    assert_eq!(d1["health"], "red", "{d1}");
+    assert_eq!(keys(d1), keys(node(&dead, "dc2")), "{dead}");
+    lab.run(&["check"]).exit(1).stdout_has(
+        "dc1: holds the roles domaindns, forestdns, infrastructure, naming, pdc, rid, schema \
+             and does not answer: drctl seize-roles --to dc2",
+    );
+    over_ldaps(&lab, "dc2", &ldaps, &["check"])
+        .exit(1)
+        .stdout_has("and does not answer: drctl seize-roles --to dc2");
+    let c = lab.ok(&["candidates", "--json"]).json();
+    let rank = |name: &str| {
+        c.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap()["rank"]
+            .clone()
+    };
+    assert_eq!(rank("dc2"), 1, "{c}");
+    assert_eq!(rank("dc1"), Value::Null, "{c}");
+
+    // Back with its disk (never cleaned up): it holds the roles again and the domain is healthy.
+    lab.ok(&["lab", "restart", "dc1"]);
+    let s = wait_for("a healthy domain after dc1's restart", DEADLINE, || {
+        let s = lab.run(&["status", "--json"]).json();
+        (s["healthy"] == true).then_some(s)
+    });
+    assert_eq!(s["roles"]["pdc"], "dc1", "{s}");
+
+    // A paused DC that holds no role: named, with no seize remedy (its roles are not at stake).
+    lab.ok(&["lab", "pause", "dc3"]);
+    let r = lab
+        .run(&["--timeout", "1s", "check"])
+        .exit(1)
+        .stdout_has("dc3: does not answer");
+    assert!(!r.stdout().contains("seize-roles"), "{}", r.dump());
+    lab.ok(&["lab", "resume", "dc3"]);
+    wait_for("dc3 answering after resume", DEADLINE, || {
+        (lab.run(&["status", "--json"]).json()["healthy"] == true).then_some(())
+    });
+
+    // The seed's zombie: dc1 dies, is removed from the domain by hand on dc2 (metadata
+    // cleanup, which moves its roles to dc2: P18), and comes back with its old disk.
+    lab.ok(&["lab", "kill", "dc1"]);
+    let mut cleanup = command("ip", lab.cwd());
+    cleanup
+        .args([
+            "netns",
+            "exec",
+            &netns_of(&lab, "dc2"),
+            "samba-tool",
+            "domain",
+            "demote",
+        ])
+        .args(["--remove-other-dead-server=dc1", "-s"])
+        .arg(lab.dir.join("dc2/etc/smb.conf"));
+    run(cleanup).success();
+    let s = wait_for("dc3 without dc1 and the roles on dc2", DEADLINE, || {
+        let s = lab.run(&["status", "--json"]).json();
+        let gone = node(&s, "dc3")["domain_dcs"] == serde_json::json!(["dc2", "dc3"]);
+        (gone && s["roles"]["pdc"] == "dc2").then_some(s)
+    });
+    assert_eq!(
+        node(&s, "dc2")["roles_held"],
+        serde_json::json!(ROLES),
+        "{s}"
+    );
+    lab.ok(&["lab", "restart", "dc1"]);
+    let r = lab
+        .run(&["check"])
+        .exit(1)
+        .stdout_has("dc1: not a DC of the domain (no NTDS Settings object on 2 of the 2 other DCs");
+    assert!(!r.stdout().contains("seize-roles"), "{}", r.dump());
+}
+
+#[test]
+fn samba_bad_cluster_files_are_named_with_their_place() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("c.yaml");
+    std::fs::write(tmp.path().join("pw"), "secret").unwrap();
+    let ldaps = |extra: &str| {
+        format!(
+            "cluster: c\nnodes:\n- name: dc1\n  kind: samba-ad\n  url: ldaps://dc1.sdc.test\n  bind_dn: Administrator@sdc.test\n  password_file: pw\n  realm: SDC.TEST\n  danger_accept_invalid_certs: true\n{extra}"
+        )
+    };
+    let ldapi = "cluster: c\nnodes:\n- name: dc1\n  kind: samba-ad\n  url: ldapi:///var/lib/samba/private/ldap_priv/ldapi\n  realm: SDC.TEST\n";
+    for (yaml, needle) in [
+        (
+            ldaps("").replace("ldaps://", "ldap://"),
+            "nodes[0].url: 'ldap://dc1.sdc.test': a samba-ad DC needs ldaps://HOST[:PORT] or ldapi:///PATH",
+        ),
+        (
+            ldaps("").replace("  realm: SDC.TEST\n", ""),
+            "nodes[0].realm: required for `kind: samba-ad`",
+        ),
+        (
+            ldaps("").replace("  bind_dn: Administrator@sdc.test\n", ""),
+            "nodes[0].bind_dn: required for ldaps://",
+        ),
+        (
+            ldaps("").replace("  password_file: pw\n", ""),
+            "nodes[0].password_file: required for ldaps://",
+        ),
+        (
+            ldaps("").replace("  danger_accept_invalid_certs: true\n", ""),
+            "nodes[0].ca_file: required for ldaps://",
+        ),
+        (
+            ldaps("  command_prefix: \"\"\n"),
+            "nodes[0].command_prefix: empty",
+        ),
+        (ldaps("  suffix: dc=x\n"), "nodes[0].suffix: only for"),
+        (ldaps("  realms: X.Y\n"), "nodes[0].realms: unknown field"),
+        (
+            format!("{ldapi}  password_file: pw\n"),
+            "nodes[0].bind_dn: not used over ldapi://",
+        ),
+        (
+            ldapi.replace("ldapi:///var", "ldapi://var"),
+            "nodes[0].url: 'ldapi://var/lib/samba/private/ldap_priv/ldapi': ldapi:// needs the absolute path",
+        ),
+    ] {
+        std::fs::write(&file, &yaml).unwrap();
+        run(command(drctl_bin(), tmp.path())
+            .arg("--cluster")
+            .arg(&file)
+            .arg("status"))
+        .exit(2)
+        .stderr_has(needle);
+    }
+    // A valid file whose DC does not answer: status says so (exit 0), check exits 1.
+    std::fs::write(
+        &file,
+        ldapi.replace("/var/lib/samba", tmp.path().to_str().unwrap()),
+    )
+    .unwrap();
+    let s = run(command(drctl_bin(), tmp.path())
+        .arg("--cluster")
+        .arg(&file)
+        .args(["status", "--json"]))
+    .json();
+    super::openldap::assert_common_shape(&s, "samba-ad");
+    assert_eq!(node(&s, "dc1")["reachable"], false, "{s}");
+    run(command(drctl_bin(), tmp.path())
+        .arg("--cluster")
+        .arg(&file)
+        .arg("check"))
+    .exit(1)
+    .stdout_has("dc1: does not answer");
+}
