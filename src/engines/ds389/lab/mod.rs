@@ -414,26 +414,13 @@ impl Lab for DsLab {
         })
     }
 
-    fn log_tails(&self) -> String {
-        self.nodes
-            .iter()
-            .map(|n| {
-                format!(
-                    "\n--- {} errors log: {}",
-                    n.name,
-                    self.errors_log(&n.name).display()
-                )
-            })
-            .collect()
+    fn log_file(&self, node: &str) -> Option<PathBuf> {
+        Some(self.errors_log(node))
     }
 
-    fn hints(&self) -> String {
-        format!(
-            "try:\n  export DRCTL_CLUSTER={}\n  drctl status\n  drctl candidates\n  \
-             drctl lab kill node-1        # SIGKILL the supplier\n  \
-             drctl failover --dry-run\n  drctl lab down",
-            self.cluster_file().display()
-        )
+    fn try_next(&self) -> &'static str {
+        "  drctl candidates\n  drctl lab kill node-1        # SIGKILL the supplier\n  \
+         drctl failover --dry-run\n"
     }
 
     fn down(self: Box<Self>, keep: bool) -> Result<Vec<String>, LabError> {
