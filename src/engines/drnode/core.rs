@@ -168,17 +168,8 @@ impl Action {
                         )));
                     }
                 }
-                // An epoch another node already writes at (or follows) is in use: a second
-                // planner (another shell, a stale plan) must not make a second writer at it.
-                // A fenced node may hold the epoch: the fence records the epoch it makes way for.
                 let view = cl.probe().await;
-                let user = view.nodes.iter().find(|n| {
-                    n.name != *node
-                        && n.ok().is_some_and(|s| {
-                            s.epoch >= *epoch && matches!(s.role, Role::Primary | Role::Replica)
-                        })
-                });
-                if let Some(u) = user.and_then(|n| n.ok().map(|s| (n.name.clone(), s))) {
+                if let Some(u) = epoch_user(&view.nodes, node, *epoch) {
                     return Err(ProcError::refused(format!(
                         "{} is {} at epoch {}: epoch {epoch} is in use already (another run \
                          promoted meanwhile?); not promoting {node}; see `drctl status`",
@@ -430,4 +421,93 @@ async fn follow(
         ));
     }
     Ok((!notes.is_empty()).then(|| notes.join("; ")))
+}
+
+/// The node that already uses `epoch` (writes at it, or follows a node that does), if any: a
+/// second planner (another shell, a stale plan) must not make a second writer at it. A fenced
+/// node may hold the epoch (the fence records the epoch it makes way for), and so may a replica
+/// still following it (it takes the epoch from the node it syncs from, seen in CI between a
+/// switchover's fence and its promotion): neither writes at it.
+fn epoch_user<'a>(
+    nodes: &'a [super::cluster::NodeView],
+    node: &str,
+    epoch: u64,
+) -> Option<(String, &'a NodeStatus)> {
+    let fenced = |f: &crate::api::PeerRef| {
+        nodes.iter().filter_map(|n| n.ok()).any(|p| {
+            p.role == Role::Fenced
+                && (f.host_id.as_deref() == Some(p.host_id.as_str()) || f.url == p.url)
+        })
+    };
+    nodes.iter().find_map(|n| {
+        let s = n.ok().filter(|_| n.name != node)?;
+        let uses = match s.role {
+            Role::Primary => s.epoch >= epoch,
+            Role::Replica => s.epoch >= epoch && !s.following.as_ref().is_some_and(fenced),
+            Role::Fenced | Role::Standalone => false,
+        };
+        uses.then(|| (n.name.clone(), s))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engines::drnode::cluster::NodeView;
+
+    /// A node's status as drnode reports it (`GET /v1/node`), with its role, epoch and source.
+    fn node(name: &str, role: &str, epoch: u64, follows: Option<&str>) -> NodeView {
+        let following = follows.map(|f| {
+            serde_json::json!({"host_id": format!("id-{f}"), "name": f, "url": format!("https://{f}")})
+        });
+        let status: NodeStatus = serde_json::from_value(serde_json::json!({
+            "applied_seq": 5, "cluster": "lab", "db_status": "up", "digest": "d", "draining": false,
+            "entries": 5, "epoch": epoch, "fenced_reason": (role == "fenced").then_some("test"),
+            "following": following, "head_epoch": 1, "head_seq": 5, "host_id": format!("id-{name}"),
+            "lag": 0, "name": name, "owns": 100.0, "primary_head_seq": 5, "primary_setting": null,
+            "replicas": {}, "role": role, "roles_held": [], "url": format!("https://{name}"),
+            "version": "0.1.0",
+            "sync": {"auto": true, "common": null, "divergent_records": null, "failures": 0,
+                     "last_error": null, "phase": "partial", "suspended": null}
+        }))
+        .expect("a drnode status");
+        NodeView {
+            name: name.into(),
+            url: format!("https://{name}"),
+            promotable: true,
+            status: Ok(status),
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    /// CI run of 2026-12-04: a switchover fenced node-1 at epoch 2; node-3, still a replica of
+    /// node-1, took epoch 2 from it before node-2's promotion, which was refused as "epoch 2 is
+    /// in use already", past the point of no return.
+    #[test]
+    fn a_replica_of_the_fenced_primary_does_not_hold_its_epoch_against_the_promotion() {
+        let nodes = [
+            node("node-1", "fenced", 2, None),
+            node("node-2", "replica", 1, Some("node-1")),
+            node("node-3", "replica", 2, Some("node-1")),
+        ];
+        assert!(epoch_user(&nodes, "node-2", 2).is_none());
+        // A replica of a writer at that epoch, and the writer itself, do hold it.
+        let nodes = [
+            node("node-1", "primary", 2, None),
+            node("node-2", "replica", 1, Some("node-1")),
+            node("node-3", "replica", 2, Some("node-1")),
+        ];
+        assert_eq!(
+            epoch_user(&nodes, "node-2", 2).map(|u| u.0).as_deref(),
+            Some("node-1")
+        );
+        let nodes = [
+            node("node-2", "replica", 1, Some("node-1")),
+            node("node-3", "replica", 2, Some("node-4")),
+        ];
+        assert_eq!(
+            epoch_user(&nodes, "node-2", 2).map(|u| u.0).as_deref(),
+            Some("node-3")
+        );
+    }
 }
