@@ -210,6 +210,9 @@ fn ds389_failover_keeps_every_write_and_the_old_supplier_is_refused() {
         has(&lab, &u1, "after-demote").then_some(())
     });
 
+    // A consumer killed and restarted is drained into by its data, not by the agreement.
+    ds389_switchover_drains_into_a_restarted_consumer_by_what_it_holds(&lab, [&u1, &u2, &u3]);
+
     // And back: a switchover to node-1 under writes loses none of them.
     switch_back_under_writes_loses_no_acknowledged_write(&lab, [&u1, &u2, &u3]);
 
@@ -325,6 +328,76 @@ fn ds389_old_supplier_that_returns_is_refused_by_every_consumer(
     // A rerun beside it is already done: the old supplier is no consumer to wait for.
     let r = lab.ok(&["failover", "--yes", "--json"]).json();
     assert_eq!(r["outcome"], "already done", "{r}");
+}
+
+/// `ldapmodify` as Directory Manager; whether it succeeded.
+fn modify(lab: &Lab, url: &str, ldif: &str) -> bool {
+    use std::io::Write;
+    let mut c = std::process::Command::new("ldapmodify")
+        .args(["-x", "-H", url, "-D", "cn=Directory Manager", "-y"])
+        .arg(lab.dir.join("dm.pw"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("ldapmodify (apt-get install ldap-utils)");
+    let _ = write!(c.stdin.take().unwrap(), "{ldif}");
+    c.wait().unwrap().success()
+}
+
+/// Chaos seed 7012: the supplier's `nsds5agmtmaxcsn` for a consumer is set when the supplier
+/// logs a change, not when the consumer takes it. A switchover drained into a consumer that was
+/// down and had just restarted (its supplier backing off), promoted it, and re-initialized the
+/// old supplier from it: every write the consumer had missed was gone. Here the supplier backs
+/// off for a minute, so the switchover starts while the consumer lacks the writes for sure.
+fn ds389_switchover_drains_into_a_restarted_consumer_by_what_it_holds(
+    lab: &Lab,
+    [u1, u2, u3]: [&str; 3],
+) {
+    assert_eq!(supplier(&lab.status()), "node-2");
+    let replica = "cn=replica,cn=dc\\3Ddrlab\\2Cdc\\3Dtest,cn=mapping tree,cn=config";
+    let agmt = format!("cn=node-2-to-node-3,{replica}");
+    // (Set on the replica entry: an agreement refuses it. Max first: min may not exceed it.)
+    assert!(modify(
+        lab,
+        u2,
+        &format!(
+            "dn: {replica}\nchangetype: modify\nreplace: nsds5ReplicaBackoffMax\n\
+             nsds5ReplicaBackoffMax: 120\n-\nreplace: nsds5ReplicaBackoffMin\n\
+             nsds5ReplicaBackoffMin: 60\n"
+        )
+    ));
+    lab.ok(&["lab", "kill", "node-3"]);
+    let gap: Vec<String> = (0..5).map(|i| format!("gap{i}")).collect();
+    for w in &gap {
+        assert!(add(lab, u2, w), "node-2 refused {w}");
+    }
+    wait_for("node-2 to fail to reach node-3", DEADLINE, || {
+        let out = std::process::Command::new("ldapsearch")
+            .args(["-x", "-LLL", "-o", "ldif-wrap=no", "-H", u2, "-D"])
+            .args(["cn=Directory Manager", "-y"])
+            .arg(lab.dir.join("dm.pw"))
+            .args(["-b", &agmt, "-s", "base", "nsds5replicaLastUpdateStatus"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .contains("Can't contact")
+            .then_some(())
+    });
+    lab.ok(&["lab", "restart", "node-3"]);
+    assert!(
+        !has(lab, u3, "gap0"),
+        "node-2 reached node-3 despite its backoff"
+    );
+    let r = lab
+        .ok(&["switchover", "--to", "node-3", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    for u in [u1, u2, u3] {
+        for w in &gap {
+            assert!(has(lab, u, w), "{w} lost on {u}");
+        }
+    }
 }
 
 fn switch_back_under_writes_loses_no_acknowledged_write(lab: &Lab, urls: [&str; 3]) {
@@ -563,7 +636,87 @@ fn ds389_new_supplier_killed_right_after_its_promotion_is_replaced_and_refusals_
         }
     }
     ds389_supplier_whose_replica_did_not_load_is_red_and_its_writes_exported(&lab, &u1);
+    ds389_switchover_stopped_after_its_fence_is_finished_by_a_rerun_or_undone(
+        &lab,
+        [&u1, &u2, &u3],
+    );
     lab.ok(&["lab", "down"]);
+}
+
+/// What a switchover killed after its fence leaves (chaos seed 7011), made by hand: the
+/// supplier read-only, every consumer drained and accepting only a replica id nobody supplies
+/// yet. Its rerun (`run --resume` reruns the switchover) waited on the consumers accepting the
+/// frozen supplier, and a switchover back to it waited for it to be writable, forever.
+fn ds389_switchover_stopped_after_its_fence_is_finished_by_a_rerun_or_undone(
+    lab: &Lab,
+    urls: [&str; 3],
+) {
+    let u = |n: &str| urls[n.trim_start_matches("node-").parse::<usize>().unwrap() - 1];
+    let stop_after_fence = |sup: &str, rid: u16, tag: &str| {
+        let writes: Vec<String> = (0..5).map(|i| format!("{tag}{i}")).collect();
+        assert!(writes.iter().all(|w| add(lab, u(sup), w)));
+        wait_for("the writes on every instance", DEADLINE, || {
+            writes
+                .iter()
+                .all(|w| urls.iter().all(|u| has(lab, u, w)))
+                .then_some(())
+        });
+        assert!(modify(
+            lab,
+            u(sup),
+            "dn: cn=userroot,cn=ldbm database,cn=plugins,cn=config\nchangetype: modify\n\
+             replace: nsslapd-readonly\nnsslapd-readonly: on\n"
+        ));
+        let pw = std::fs::read_to_string(lab.dir.join("repl.pw")).unwrap();
+        for n in ["node-1", "node-2", "node-3"].iter().filter(|n| **n != sup) {
+            assert!(modify(
+                lab,
+                u(n),
+                &format!(
+                    "dn: cn=repl-{rid},cn=config\nchangetype: add\nobjectClass: top\n\
+                     objectClass: netscapeServer\nobjectClass: nsAccount\ncn: repl-{rid}\n\
+                     userPassword: {}\n\n\
+                     dn: cn=replica,cn=dc\\3Ddrlab\\2Cdc\\3Dtest,cn=mapping tree,cn=config\n\
+                     changetype: modify\nreplace: nsDS5ReplicaBindDN\n\
+                     nsDS5ReplicaBindDN: cn=repl-{rid},cn=config\n",
+                    pw.trim()
+                )
+            ));
+        }
+        lab.run(&["check"])
+            .exit(1)
+            .stdout_has(&format!("{sup}: the backend is read-only"));
+        writes
+    };
+
+    // Forward: the rerun finishes the switchover to node-2.
+    assert_eq!(supplier(&lab.status()), "node-3");
+    let kept = stop_after_fence("node-3", 60, "fwd");
+    let r = lab
+        .ok(&["switchover", "--to", "node-2", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    assert!(
+        add(lab, u("node-2"), "after-rerun"),
+        "node-2 takes no write"
+    );
+
+    // Back: a switchover to the frozen supplier fences the consumers to it again and thaws it.
+    let mut all = stop_after_fence("node-2", 70, "back");
+    all.extend(kept);
+    let r = lab
+        .ok(&["switchover", "--to", "node-2", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    assert!(add(lab, u("node-2"), "after-undo"), "node-2 takes no write");
+    all.extend(["after-rerun".to_string(), "after-undo".to_string()]);
+    wait_for("every write on every instance, healthy", DEADLINE, || {
+        let s = lab.run(&["status", "--json"]).json();
+        (s["healthy"] == true
+            && supplier(&s) == "node-2"
+            && all.iter().all(|w| urls.iter().all(|u| has(lab, u, w))))
+        .then_some(())
+    });
 }
 
 /// Found with the test above: a supplier promoted with no consumer answering and killed before

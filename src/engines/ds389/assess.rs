@@ -301,11 +301,19 @@ impl DsView {
                     r.bind_dns.join(", "),
                     sup.name
                 ));
-            } else if sup_state.is_some_and(|ss| ss.agreement_to(n.port).is_none()) {
-                problems.push(format!(
-                    "{}: {} has no agreement to it: it gets no updates → drctl repoint {}",
-                    n.name, sup.name, sup.name
-                ));
+            } else if let Some(ss) = sup_state {
+                match ss.agreement_to(n.port) {
+                    None => problems.push(format!(
+                        "{}: {} has no agreement to it: it gets no updates → drctl repoint {}",
+                        n.name, sup.name, sup.name
+                    )),
+                    Some(a) if !a.enabled => problems.push(format!(
+                        "{}: {}'s agreement {} to it is disabled: it gets no updates → drctl \
+                         repoint {}",
+                        n.name, sup.name, a.cn, sup.name
+                    )),
+                    Some(_) => {}
+                }
             }
         }
         let healthy = problems.is_empty();
@@ -318,26 +326,20 @@ impl DsView {
         }
     }
 
-    /// How many seconds of the supplier's changes `node` lacks (CSN times), when both answer:
-    /// of the supplier's own changes as its agreement replayed them (pitfall 16: a consumer's
-    /// RUV can stay behind for them), of older replicas' from the consumer's RUV.
+    /// How many seconds of the supplier's changes `node` lacks by its RUV (CSN times), when both
+    /// answer. Right after a total update it can show a lag the data does not have (pitfall
+    /// 16); the procedures' waits look at the data then.
     pub(crate) fn lag_seconds(&self, node: &str, supplier: &str) -> Option<u64> {
         let sup_state = self.state(supplier)?;
         let sup = sup_state.replica.as_ref()?;
         let me = self.state(node)?.replica.as_ref()?;
-        let port = self.node(node)?.port;
         let time = |c: &str| u64::from_str_radix(c.get(..8)?, 16).ok();
         let mut lag = 0;
         for (rid, e) in &sup.ruv {
             let Some(theirs) = e.max.as_deref().and_then(time) else {
                 continue;
             };
-            let mine = if *rid == sup.rid {
-                sup_state.agreement_to(port)?.max_csn.as_deref()
-            } else {
-                me.max(*rid)
-            };
-            lag = lag.max(theirs.saturating_sub(mine.and_then(time)?));
+            lag = lag.max(theirs.saturating_sub(me.max(*rid).and_then(time)?));
         }
         Some(lag)
     }

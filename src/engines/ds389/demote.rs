@@ -105,6 +105,7 @@ pub(crate) fn plan(
         from: sup.clone(),
         to: node.into(),
         always: off,
+        exported: true,
     }));
     plan.step(Step::new(DsAction::Converged { supplier: sup, rid }));
     Ok(plan)

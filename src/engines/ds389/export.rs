@@ -31,12 +31,12 @@ pub(crate) struct Divergent {
 }
 
 /// The replica id in a CSN (hex digits 13–16).
-fn csn_rid(csn: &str) -> Option<u16> {
+pub(crate) fn csn_rid(csn: &str) -> Option<u16> {
     u16::from_str_radix(csn.get(12..16)?, 16).ok()
 }
 
 /// Every CSN written in an `nscpentrywsi` value (`attr;adcsn-CSN;vucsn-CSN: value`).
-fn csns(wsi: &str) -> Vec<String> {
+pub(crate) fn csns(wsi: &str) -> Vec<String> {
     wsi.match_indices("csn-")
         .filter_map(|(i, _)| wsi.get(i + 4..i + 24))
         .filter(|c| c.chars().all(|ch| ch.is_ascii_hexdigit()))

@@ -250,6 +250,7 @@ pub(crate) fn failover(
             from: target.clone(),
             to: n.to_string(),
             always: false,
+            exported: false,
         }));
     }
     plan.step(Step::new(DsAction::Converged {
@@ -286,7 +287,31 @@ pub(crate) fn switchover(
         .map(|n| n.name.as_str())
         .collect();
     if old == to {
-        // Done, or a rerun after the promotion: what is left around the new supplier.
+        // Done, or a rerun after the promotion: what is left around the new supplier. Or back
+        // to a supplier a stopped switchover froze and fenced the consumers away from: they
+        // accept it again and it is thawed, once nothing can have been promoted past it.
+        if view.state(to).is_some_and(|s| s.read_only) {
+            let fenced = view.accepted_rid().is_some_and(|r| r != old_rid);
+            if fenced {
+                if let Some(n) = view.nodes.iter().find(|n| n.state.is_err()) {
+                    return refuse(format!(
+                        "{to} is read-only and the consumers accept replica id {} (a switchover \
+                         stopped part-way), and {} does not answer: it may have been promoted \
+                         with that id and taken writes; start it, or finish that switchover \
+                         (drctl run --resume RUN)",
+                        view.accepted_rid().unwrap_or_default(),
+                        n.name
+                    ));
+                }
+                for n in answering.iter().filter(|n| **n != to) {
+                    plan.step(Step::new(DsAction::Accept {
+                        node: n.to_string(),
+                        rid: old_rid,
+                    }));
+                }
+            }
+            plan.step(Step::new(DsAction::Thaw { node: to.into() }));
+        }
         for n in answering.iter().filter(|n| **n != to) {
             plan.step(Step::new(DsAction::Agreement {
                 from: to.into(),
@@ -297,6 +322,7 @@ pub(crate) fn switchover(
                 from: to.into(),
                 to: n.to_string(),
                 always: false,
+                exported: false,
             }));
         }
         plan.step(Step::new(DsAction::Converged {
@@ -393,6 +419,7 @@ pub(crate) fn switchover(
             from: to.into(),
             to: n.to_string(),
             always: false,
+            exported: false,
         }));
     }
     plan.step(Step::new(DsAction::Converged {
@@ -489,6 +516,7 @@ pub(crate) fn remove_instance(
                 from: sup.clone(),
                 to: c.name.clone(),
                 always: false,
+                exported: false,
             }));
         }
     }
@@ -567,6 +595,7 @@ pub(crate) fn repoint(
             from: sup.clone(),
             to: n.into(),
             always: false,
+            exported: false,
         }));
     }
     plan.step(Step::new(DsAction::Converged { supplier: sup, rid }));

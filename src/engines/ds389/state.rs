@@ -1,8 +1,8 @@
 //! What one ns-slapd says about its replication, read over LDAP as Directory Manager: the
 //! replica entry (role, replica id, the identities it accepts updates from, its RUV), the
 //! mapping tree (whether it takes client writes), the backend (read-only), and its agreements
-//! with the CSN each has replayed. Pitfalls 6 and 16 of the lab: the RUV is read from the
-//! replica entry, and whether a consumer is in sync from the agreement's max CSN.
+//! (pitfall 6: the RUV is read from the replica entry). Not the agreements' `nsds5agmtmaxcsn`:
+//! the supplier sets it when it logs a change, not when the consumer takes it (`replayed.rs`).
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -75,8 +75,6 @@ pub(crate) struct Agreement {
     /// A total update runs (`nsds5BeginReplicaRefresh` is still there).
     pub(crate) init_running: bool,
     pub(crate) init_status: String,
-    /// The newest CSN of this supplier's own changes the agreement has replayed.
-    pub(crate) max_csn: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -251,18 +249,6 @@ pub(crate) async fn read_state(s: &mut Session, suffix: &str) -> Result<DsState,
         .map(|e| replica_of(&e));
     let mut agreements = Vec::new();
     if replica.is_some() {
-        // `suffix;agreement;host;port;consumer-rid;csn`, one per agreement.
-        let max_csns: Vec<String> = s
-            .search(
-                suffix,
-                Scope::Subtree,
-                "(&(nsuniqueid=ffffffff-ffffffff-ffffffff-ffffffff)(objectclass=nstombstone))",
-                &["nsds5agmtmaxcsn"],
-            )
-            .await?
-            .iter()
-            .flat_map(|e| values(e, "nsds5agmtmaxcsn"))
-            .collect();
         for e in s
             .search(
                 &rdn,
@@ -287,10 +273,6 @@ pub(crate) async fn read_state(s: &mut Session, suffix: &str) -> Result<DsState,
             )
             .unwrap_or_default();
             agreements.push(Agreement {
-                max_csn: max_csns.iter().find_map(|v| {
-                    let f: Vec<&str> = v.split(';').collect();
-                    (f.len() >= 6 && f[1] == cn && f[5] != "unavailable").then(|| f[5].to_string())
-                }),
                 host: first(&e, "nsDS5ReplicaHost").unwrap_or_default(),
                 port: first(&e, "nsDS5ReplicaPort")
                     .and_then(|p| p.parse().ok())

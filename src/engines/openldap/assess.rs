@@ -9,11 +9,12 @@ use futures_util::future::join_all;
 use serde::Serialize;
 
 use super::client::LdapError;
-use super::converge::{entries_missing_from, entries_named};
+use super::converge::entries_missing_from;
 use super::csn::{classify, lag_ms, sid_hex, Position};
 use super::state::{read_state, syncrepl_param, LdapRole, NodeState};
 use super::LdapNode;
 use crate::engine::Health;
+use crate::util::words::entries_named;
 
 pub struct LdapNodeView {
     pub name: String,

@@ -138,20 +138,3 @@ pub(super) fn entries_missing_from(a: &NodeState, b: &NodeState) -> Vec<String> 
         .map(|(dn, c)| format!("{dn} ({c})"))
         .collect()
 }
-
-/// "2 entries (a (csn), b (csn))": a count and the first `shown` of `list`, for a reason line.
-pub(super) fn entries_named(list: &[String], shown: usize) -> String {
-    let named: Vec<&str> = list.iter().take(shown).map(String::as_str).collect();
-    let more = list.len().saturating_sub(shown);
-    format!(
-        "{} entr{} ({}{})",
-        list.len(),
-        if list.len() == 1 { "y" } else { "ies" },
-        named.join(", "),
-        if more > 0 {
-            format!(", and {more} more")
-        } else {
-            String::new()
-        }
-    )
-}

@@ -126,7 +126,7 @@ pub async fn failover(
         format!(
             "{} lacks {}",
             c.name,
-            super::converge::entries_named(&c.lacks, 3)
+            crate::util::words::entries_named(&c.lacks, 3)
         )
     };
     let target = match to {

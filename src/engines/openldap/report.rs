@@ -4,8 +4,9 @@
 use serde::Serialize;
 
 use super::assess::LdapView;
-use super::converge::{entries_missing_from, entries_named};
+use super::converge::entries_missing_from;
 use super::state::{LdapRole, NodeState};
+use crate::util::words::entries_named;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LdapCandidate {

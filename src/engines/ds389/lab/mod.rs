@@ -301,6 +301,7 @@ impl DsLab {
                     from: first.clone(),
                     to: n.name.clone(),
                     always: false,
+                    exported: false,
                 },
             ] {
                 if step.check(&cl).await.map_err(failed)? == crate::engine::Check::ToDo {

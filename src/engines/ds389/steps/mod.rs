@@ -50,6 +50,11 @@ pub(crate) enum DsAction {
         /// load), which no CSN shows.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         always: bool,
+        /// What `to` holds that `from` lacks was exported by an earlier step: the update may
+        /// drop it. Without this the step refuses to run over such changes (a switchover
+        /// whose drain was wrong must not wipe the old supplier's acknowledged writes).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        exported: bool,
     },
     /// Every answering consumer accepts `supplier`, is fed by it and holds what it holds.
     Converged { supplier: String, rid: u16 },
@@ -131,7 +136,10 @@ impl DsAction {
     /// After an `Init`: the total update ended, and ended well (pitfall 8: the status text of
     /// an earlier update stays until the new one reports, so the end is the attribute's going).
     async fn init_result(&self, cl: &DsCluster) -> Result<Result<String, String>, ProcError> {
-        let DsAction::Init { from, to, .. } = self else {
+        let DsAction::Init {
+            from, to, exported, ..
+        } = self
+        else {
             return self.holds(cl).await;
         };
         let sup = Self::state(cl, from).await?;
@@ -161,6 +169,7 @@ impl DsAction {
             from: from.clone(),
             to: to.clone(),
             always: false,
+            exported: *exported,
         }
         .holds(cl)
         .await
@@ -307,8 +316,8 @@ async fn set_read_only(cl: &DsCluster, node: &str, on: bool) -> Result<Option<St
 }
 
 /// Every answering instance but the supplier accepts it, is fed by an agreement that is not
-/// failing, and holds what the supplier holds: the older replicas' changes, and the supplier's
-/// own as its agreement replayed them (pitfall 16: not the consumer's RUV).
+/// failing, and holds what the supplier holds: by its RUV, or where that trails, by its data
+/// (`replayed.rs`).
 async fn converged(
     cl: &DsCluster,
     supplier: &str,
@@ -340,11 +349,25 @@ async fn converged(
             behind.push(format!("{}: no agreement from {supplier}", n.name));
             continue;
         };
-        if s.replica
-            .as_ref()
-            .is_none_or(|r| r.bind_dns != [identity_dn(rid)])
+        // A switchover's fence moves the consumers to the new id only once they were drained,
+        // and the frozen supplier takes no write since: a rerun of a stopped one (`run
+        // --resume`) finds them fenced past it, and what they hold is all that counts.
+        let fenced_past = !writable
+            && sup.read_only
+            && s.replica.as_ref().is_some_and(|r| {
+                r.bind_dns
+                    .iter()
+                    .filter_map(|d| super::state::identity_rid(d))
+                    .any(|r| r > rid)
+            });
+        if !fenced_past
+            && s.replica
+                .as_ref()
+                .is_none_or(|r| r.bind_dns != [identity_dn(rid)])
         {
             behind.push(format!("{}: does not accept {supplier}", n.name));
+        } else if !a.enabled {
+            behind.push(format!("{}: agreement {} is disabled", n.name, a.cn));
         } else if a.init_running {
             behind.push(format!("{}: a total update runs", n.name));
         } else if s.replica.as_ref().map(|r| &r.generation)
@@ -363,20 +386,24 @@ async fn converged(
                 n.name,
                 join(&lacking(sup, s))
             ));
-        } else if head.as_deref().is_some_and(|h| {
-            // The agreement's replayed CSN (pitfall 16: a consumer's RUV can trail it), or,
-            // right after a total update (no incremental session yet), the consumer's RUV.
-            a.max_csn.as_deref().is_none_or(|m| m < h)
-                && s.replica
-                    .as_ref()
-                    .and_then(|r| r.max(rid))
-                    .is_none_or(|m| m < h)
+        } else if let Some(h) = head.as_deref().filter(|h| {
+            s.replica
+                .as_ref()
+                .and_then(|r| r.max(rid))
+                .is_none_or(|m| m < *h)
         }) {
+            // Its RUV trails: caught up only if the data proves it (pitfall 16).
+            let since = s.replica.as_ref().and_then(|r| r.max(rid));
+            let missing = super::replayed::unreplayed(cl, supplier, &n.name, rid, since).await?;
+            if missing.is_empty() {
+                fed += 1;
+                continue;
+            }
             behind.push(format!(
-                "{}: replayed {} of {}",
+                "{}: its RUV holds {} of {h}, and it lacks {}",
                 n.name,
-                a.max_csn.as_deref().unwrap_or("nothing"),
-                head.as_deref().unwrap_or_default()
+                since.unwrap_or("nothing"),
+                crate::util::words::entries_named(&missing, 3)
             ));
         } else {
             fed += 1;

