@@ -121,6 +121,7 @@ pub fn drill_runner(kind: &str) -> Option<(DrillRun, DrillCheck)> {
         )),
         super::etcd::KIND => Some((super::etcd::drill::START, super::etcd::drill::validate)),
         super::ds389::KIND => Some((super::ds389::drill::START, super::ds389::drill::validate)),
+        super::samba::KIND => Some((super::samba::drill::START, super::samba::drill::validate)),
         _ => None,
     }
 }

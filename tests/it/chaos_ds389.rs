@@ -62,3 +62,52 @@ fn chaos_389ds_fixed_seed_campaign_keeps_every_invariant() {
         .exit(2)
         .stderr_has("--faults wipe: unknown");
 }
+
+/// Seed 7012 kills a consumer, restarts it and races a switchover to it against a repoint: the
+/// drain trusted the agreement's max CSN (set when the supplier logs a change) and the old
+/// supplier was re-initialized from a target that lacked 118 acknowledged writes. Replayed with
+/// the campaign's options that found it (it failed 3 replays of 3 before the fix); about 45 s.
+#[test]
+fn chaos_389ds_switchover_to_a_restarted_consumer_keeps_every_write() {
+    if ds_missing() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let junit = tmp.path().join("chaos.xml");
+    let r = chaos(
+        tmp.path(),
+        &[
+            "--seed",
+            "7012",
+            "--runs",
+            "1",
+            "--faults",
+            "kill,pause,restart,drctl-kill,race",
+            "--procedures",
+            "switchover,failover,demote,repoint",
+            "--steps",
+            "6",
+            "--max-delay",
+            "3000ms",
+            "--rate",
+            "20",
+            "--sync-give-up",
+            "3",
+            "--json",
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+    );
+    campaign_passed(
+        &r,
+        1,
+        &[
+            "acked-writes-kept",
+            "one-writable-provider",
+            "converges",
+            "no-panic",
+            "exit-codes-match-outcomes",
+        ],
+        &junit,
+    );
+}

@@ -134,7 +134,7 @@ fn samba_status_names_the_role_holder_and_a_dead_holder_with_the_seize_remedy() 
         .stdout_has("dc1: answers but cannot be read: bind as Administrator@sdc.test");
     assert!(!r.stdout().contains("seize-roles"), "{}", r.dump());
     // A verb the engine does not claim yet is refused by name, changing nothing.
-    lab.run(&["seize-roles", "--to", "dc2"])
+    lab.run(&["remove-instance", "dc3", "--yes"])
         .exit(2)
         .stderr_has("the samba-ad engine does not support it");
 
@@ -167,13 +167,28 @@ fn samba_status_names_the_role_holder_and_a_dead_holder_with_the_seize_remedy() 
     assert_eq!(rank("dc2"), 1, "{c}");
     assert_eq!(rank("dc1"), Value::Null, "{c}");
 
-    // Back with its disk (never cleaned up): it holds the roles again and the domain is healthy.
+    samba_seize_roles_moves_every_role_of_a_dead_holder_and_refuses_a_live_one(&lab);
+
+    // Back with its disk (never cleaned up): it learns the new holder and the domain is healthy.
     lab.ok(&["lab", "restart", "dc1"]);
     let s = wait_for("a healthy domain after dc1's restart", DEADLINE, || {
         let s = lab.run(&["status", "--json"]).json();
         (s["healthy"] == true).then_some(s)
     });
-    assert_eq!(s["roles"]["pdc"], "dc1", "{s}");
+    for role in ROLES {
+        assert_eq!(s["roles"][role], "dc2", "{s}");
+    }
+    assert!(node(&s, "dc1")["roles_held"]
+        .as_array()
+        .is_some_and(|r| r.is_empty()));
+    // Now the holder answers: a seize to dc3 would leave two holders, and is refused.
+    let before = lab.status()["roles"].clone();
+    lab.run(&["seize-roles", "--to", "dc3", "--yes"])
+        .exit(3)
+        .stderr_has(
+            "the schema role's holder dc2 answers: a seize beside it would leave two holders",
+        );
+    assert_eq!(lab.status()["roles"], before, "a refusal moved a role");
 
     // A paused DC that holds no role: named, with no seize remedy (its roles are not at stake).
     lab.ok(&["lab", "pause", "dc3"]);
@@ -219,6 +234,49 @@ fn samba_status_names_the_role_holder_and_a_dead_holder_with_the_seize_remedy() 
         .exit(1)
         .stdout_has("dc1: not a DC of the domain (no NTDS Settings object on 2 of the 2 other DCs");
     assert!(!r.stdout().contains("seize-roles"), "{}", r.dump());
+}
+
+/// The holder dc1 is dead: a dry run changes nothing, a bad role and a dead target are
+/// refused, the seize moves all 7 roles to dc2 (its own copy first, then every DC that
+/// answers), and a rerun is done.
+fn samba_seize_roles_moves_every_role_of_a_dead_holder_and_refuses_a_live_one(lab: &Lab) {
+    let r = lab
+        .ok(&["seize-roles", "--to", "dc2", "--dry-run", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "dry run", "{r}");
+    let s = lab.status();
+    assert_eq!(s["roles"]["pdc"], "dc1", "a dry run moved a role: {s}");
+    lab.run(&[
+        "seize-roles",
+        "--to",
+        "dc2",
+        "--role",
+        "schema-master",
+        "--yes",
+    ])
+    .exit(2)
+    .stderr_has("--role schema-master: unknown: the samba-ad roles are schema, naming, pdc");
+    lab.run(&["seize-roles", "--to", "dc1", "--yes"])
+        .exit(3)
+        .stderr_has("assert dc1 answers: no");
+    let r = lab
+        .ok(&["seize-roles", "--to", "dc2", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let s = lab.status();
+    for role in ROLES {
+        assert_eq!(s["roles"][role], "dc2", "{s}");
+        for dc in ["dc2", "dc3"] {
+            assert_eq!(node(&s, dc)["roles_seen"][role], "dc2", "{dc}: {s}");
+        }
+    }
+    lab.run(&["check"])
+        .exit(1)
+        .stdout_has("dc1: does not answer");
+    let r = lab
+        .ok(&["seize-roles", "--to", "dc2", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "already done", "{r}");
 }
 
 #[test]

@@ -212,16 +212,18 @@ pub enum Command {
     /// Replication modes: automatic sync on or off, full sync on demand.
     #[command(subcommand)]
     Sync(SyncCommand),
-    /// Move the operation-master roles: transfer if the holder answers, seize if not.
+    /// Move the operation-master roles: transfer if the holder answers, seize if not (samba-ad:
+    /// seize only, refused while a holder answers).
     #[command(
-        after_help = "Examples:\n  # The role holder is gone for good: move both roles to node-2\n  drctl seize-roles --to node-2\n  drctl seize-roles --to node-2 --role schema-master"
+        after_help = "Examples:\n  # The role holder is gone for good: move both roles to node-2\n  drctl seize-roles --to node-2\n  drctl seize-roles --to node-2 --role schema-master\n  # Samba AD: the FSMO holder dc1 is dead; dc2 takes all 7 roles\n  drctl seize-roles --to dc2 --dry-run"
     )]
     SeizeRoles {
         /// The new holder of the roles.
         #[arg(long)]
         to: String,
-        /// schema-master or naming-master (default: both).
-        #[arg(long = "role", value_parser = ["schema-master", "naming-master"])]
+        /// A role to move (repeatable; default: every one): schema-master or naming-master on
+        /// drnode; schema, naming, pdc, rid, infrastructure, domaindns or forestdns on samba-ad.
+        #[arg(long = "role")]
         roles: Vec<String>,
         #[command(flatten)]
         proc: ProcArgs,

@@ -1,29 +1,49 @@
 //! Samba AD behind the engine contract: status, check and candidates from one probe of every
-//! DC. The procedures (seize-roles, remove-instance, repoint, rejoin) are not claimed yet, so
-//! they are refused naming the engine before anything runs.
+//! DC, and `seize-roles` as the bundled `seize-roles` runbook (`seize.rs`). The other procedures
+//! (remove-instance, repoint, rejoin) are not claimed yet, so they are refused naming the
+//! engine before anything runs.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use serde_json::json;
 
 use super::assess::{assess, probe_all, Assessment, Probed};
+use super::seize::SambaCtx;
 use super::{nodes_of, DcNode};
 use crate::engine::{
-    object, Candidate, Candidates, Engine, Global, Health, ProcError, StatusReport, StatusRow,
-    StatusTable, Verb,
+    object, unsupported, Args, Bound, Candidate, Candidates, Engine, EnginePlan, Front, Global,
+    Health, Primary, PrimaryWords, ProcError, StatusReport, StatusRow, StatusTable, StepEnv, Verb,
+    VerbArgs,
 };
 use crate::inventory::Inventory;
+use crate::runbook::front;
 
 pub const KIND: &str = "samba-ad";
 
-pub(super) const VERBS: &[Verb] = &[Verb::Status, Verb::Check, Verb::Candidates];
+/// A domain has no epoch: `--expect-primary` names the PDC emulator's holder.
+const PRIMARY: PrimaryWords = PrimaryWords {
+    title: "PDC emulator",
+    none: "none (no DC answers)",
+    no_epoch: "--expect-epoch: Samba AD domains have no epoch; use --expect-primary DC (the PDC \
+               emulator's holder)",
+};
+
+pub(super) const VERBS: &[Verb] = &[
+    Verb::Status,
+    Verb::Check,
+    Verb::Candidates,
+    Verb::SeizeRoles,
+];
 
 /// The DCs of a cluster file, opened.
+#[derive(Clone)]
 pub(crate) struct Samba {
     name: String,
     nodes: Vec<DcNode>,
     timeout: Duration,
+    operator: String,
 }
 
 impl Samba {
@@ -40,7 +60,27 @@ impl Samba {
             name: inv.file.cluster.clone(),
             nodes,
             timeout: global.timeout,
+            operator: global.operator.clone(),
         })
+    }
+
+    /// The engine of a lab's DCs (a drill's), for runs bound to it.
+    pub(crate) fn of(name: &str, nodes: Vec<DcNode>, operator: &str) -> Samba {
+        Samba {
+            name: name.to_string(),
+            nodes,
+            timeout: Duration::from_secs(2),
+            operator: operator.to_string(),
+        }
+    }
+
+    fn ctx(&self, env: &StepEnv) -> SambaCtx {
+        SambaCtx {
+            nodes: self.nodes.clone(),
+            run_id: env.run_id.clone(),
+            timeout: self.timeout,
+            step_timeout: env.step_timeout,
+        }
     }
 }
 
@@ -70,6 +110,44 @@ impl Engine for Samba {
             let dcs = probe_all(&self.nodes, self.timeout).await;
             Ok(candidates(&dcs, &assess(&dcs)))
         })
+    }
+
+    fn front(&self, verb: Verb, args: &VerbArgs) -> Result<Front, ProcError> {
+        let a = |name: &str| args.get(name).cloned().unwrap_or_default();
+        match verb {
+            Verb::SeizeRoles => Ok(Front::new(
+                verb,
+                "seize-roles",
+                &[("to", a("to")), ("roles", a("roles"))],
+            )),
+            _ => Err(unsupported(KIND, verb)),
+        }
+    }
+
+    fn plans(&self, uses: &str) -> bool {
+        super::runbook::STEPS.contains(&uses)
+    }
+
+    fn plan<'a>(
+        &'a self,
+        args: &'a Args<'a>,
+        env: &'a StepEnv,
+    ) -> BoxFuture<'a, Result<EnginePlan, ProcError>> {
+        Box::pin(async move { super::runbook::plan(args, Arc::new(self.ctx(env))).await })
+    }
+
+    fn primary(&self, _wait: Duration) -> Option<Primary<'_>> {
+        Some(PRIMARY.probe(async move {
+            let dcs = probe_all(&self.nodes, self.timeout).await;
+            assess(&dcs).roles.get("pdc").cloned().flatten()
+        }))
+    }
+
+    /// Runs take the host lock (Samba has no lease of ours): two seizes in two shells would
+    /// race for the roles.
+    fn bound(&self) -> Option<Bound> {
+        let urls = self.nodes.iter().map(|n| &n.url);
+        Some(front::bind(self.clone(), &self.name, &self.operator, urls))
     }
 }
 

@@ -6,9 +6,12 @@
 //! `shared/engine-labs/samba-ad/` (lab.sh P1–P18).
 
 mod assess;
+pub(crate) mod drill;
 mod engine;
 pub(crate) mod lab;
 mod probe;
+mod runbook;
+mod seize;
 
 use std::path::PathBuf;
 
@@ -45,6 +48,10 @@ pub(crate) struct DcNode {
     pub(crate) url: String,
     pub(crate) access: Access,
     pub(crate) realm: String,
+    /// How `samba-tool` runs on this DC (`ssh dc2`); None: here.
+    pub(crate) command_prefix: Option<String>,
+    /// The smb.conf `samba-tool` is given on this DC (`-s`).
+    pub(crate) smb_conf: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for DcNode {
@@ -224,6 +231,8 @@ pub(crate) fn nodes_of(inv: &Inventory) -> Result<Vec<DcNode>, String> {
                 url: n.url.clone(),
                 access,
                 realm: f.realm.clone().unwrap_or_default(),
+                command_prefix: f.command_prefix.clone(),
+                smb_conf: f.smb_conf.clone(),
             })
         })
         .collect()

@@ -372,7 +372,7 @@ impl SambaLab {
         })
     }
 
-    fn dc_nodes(&self) -> Result<Vec<super::DcNode>, LabError> {
+    pub(crate) fn dc_nodes(&self) -> Result<Vec<super::DcNode>, LabError> {
         let inv = crate::engines::load_inventory(&self.cluster_file())
             .map_err(|e| failed(e.to_string()))?;
         super::nodes_of(&inv).map_err(failed)
