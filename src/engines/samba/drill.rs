@@ -1,7 +1,7 @@
 //! Drills on a lab of real Samba AD DCs (`drill: {kind: samba-ad}`), run by
 //! `runbook::drill_runner`: faults (SIGKILL, SIGSTOP, restarts, another runbook), then
-//! `expect:` (the PDC emulator's holder as `primary`, health, each DC's role, and `holders`: the
-//! DC every DC that answers names for a role). No write client: the lab's DCs take writes only
+//! `expect:` (the PDC emulator's holder as `primary`, health, each DC's role, `holders`: the DC
+//! every DC that answers names for a role, and `members`: whether they list a DC). No write client: the lab's DCs take writes only
 //! over LDAPS inside the lab's network, and a seize moves no data. Skipped, saying why, where
 //! Samba or network namespaces are missing.
 
@@ -50,10 +50,10 @@ pub(crate) fn validate(c: &mut Compiler, node: &Node, d: &Drill) {
     }
     let e = &d.expect;
     let says = "a samba-ad drill expects primary (the PDC emulator's holder), primary_not, \
-                healthy, roles (fsmo, dc, unreachable) and holders (role: DC)";
+                healthy, roles (fsmo, dc, unreachable), holders (role: DC) and members (DC: \
+                normal or removed)";
     if !(e.ldap.is_empty()
         && e.ldap_absent.is_empty()
-        && e.members.is_empty()
         && e.services.is_empty()
         && e.packages.is_empty()
         && e.exported.is_none()
@@ -167,6 +167,27 @@ impl DrillLab for SambaLab {
                 format!("every DC that answers names {want} the {role} holder"),
                 ok,
                 seen.join(", "),
+            );
+        }
+        // A member is normal when every DC that answers lists it, removed when none does.
+        for (dc, want) in &d.expect.members {
+            let listing: Vec<bool> = dcs
+                .iter()
+                .filter(|p| p.name != *dc)
+                .filter_map(|p| p.view.as_ref().ok())
+                .map(|v| v.dcs.iter().any(|x| x.eq_ignore_ascii_case(dc)))
+                .collect();
+            let have = if !listing.is_empty() && listing.iter().all(|l| *l) {
+                "normal"
+            } else if !listing.is_empty() && listing.iter().all(|l| !l) {
+                "removed"
+            } else {
+                "listed by some DCs only"
+            };
+            out.check(
+                format!("{dc} is {want}"),
+                have == want,
+                format!("{dc} is {have}"),
             );
         }
         (out, 0)

@@ -1,6 +1,6 @@
 //! Samba AD behind the engine contract: status, check and candidates from one probe of every
-//! DC, and `seize-roles` as the bundled `seize-roles` runbook (`seize.rs`). The other procedures
-//! (remove-instance, repoint, rejoin) are not claimed yet, so they are refused naming the
+//! DC; `seize-roles` (`seize.rs`) and `remove-instance` (`remove.rs`) as their bundled runbooks.
+//! The other procedures (repoint, rejoin) are not claimed yet, so they are refused naming the
 //! engine before anything runs.
 
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use futures_util::future::BoxFuture;
 use serde_json::json;
 
 use super::assess::{assess, probe_all, Assessment, Probed};
-use super::seize::SambaCtx;
+use super::steps::SambaCtx;
 use super::{nodes_of, DcNode};
 use crate::engine::{
     object, unsupported, Args, Bound, Candidate, Candidates, Engine, EnginePlan, Front, Global,
@@ -35,6 +35,7 @@ pub(super) const VERBS: &[Verb] = &[
     Verb::Check,
     Verb::Candidates,
     Verb::SeizeRoles,
+    Verb::RemoveInstance,
 ];
 
 /// The DCs of a cluster file, opened.
@@ -120,6 +121,9 @@ impl Engine for Samba {
                 "seize-roles",
                 &[("to", a("to")), ("roles", a("roles"))],
             )),
+            Verb::RemoveInstance => {
+                Front::shared(verb, args).ok_or_else(|| unsupported(KIND, verb))
+            }
             _ => Err(unsupported(KIND, verb)),
         }
     }

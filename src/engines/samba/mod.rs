@@ -10,8 +10,10 @@ pub(crate) mod drill;
 mod engine;
 pub(crate) mod lab;
 mod probe;
+mod remove;
 mod runbook;
 mod seize;
+mod steps;
 
 use std::path::PathBuf;
 

@@ -1,16 +1,19 @@
-//! The runbook steps Samba AD plans itself: `procedure.seize-roles`, `assert.reachable` and
-//! `assert.unreachable`, each from a fresh probe of every DC, by the same planner `drctl
-//! seize-roles` runs. The parameter names are every engine's (`to`, `roles`, `node`).
+//! The runbook steps Samba AD plans itself: `procedure.seize-roles`,
+//! `procedure.remove-instance`, `assert.reachable` and `assert.unreachable`, each from a fresh
+//! probe of every DC, by the same planners the commands run. The parameter names are every
+//! engine's (`to`, `roles`, `node`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::seize::{self, SambaCtx};
+use super::seize;
+use super::steps::SambaCtx;
 use crate::engine::{bind, Args, EnginePlan, Plan, ProcError};
 
 /// The steps this engine plans.
 pub(super) const STEPS: &[&str] = &[
     "procedure.seize-roles",
+    "procedure.remove-instance",
     "assert.reachable",
     "assert.unreachable",
 ];
@@ -25,6 +28,7 @@ pub(super) async fn plan(a: &Args<'_>, ctx: Arc<SambaCtx>) -> Result<EnginePlan,
             let roles = seize::roles_of(&a.opt("roles").unwrap_or_default())?;
             seize::plan(&ctx, &dcs, &to, &roles)?
         }
+        "procedure.remove-instance" => super::remove::plan(&ctx, &dcs, &a.str("node")?)?,
         "assert.reachable" | "assert.unreachable" => {
             let node = a.str("node")?;
             let answers = dcs

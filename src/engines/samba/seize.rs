@@ -9,61 +9,10 @@
 //! seize beside a live holder leaves two DCs that each believe they hold it. A transfer is the
 //! remedy then, and it is not drctl's yet.
 
-use std::time::Duration;
-
-use serde::Serialize;
-
-use super::assess::{assess, probe_all, Probed};
-use super::probe::{self, ROLES};
-use super::DcNode;
-use crate::engine::{check_holds, verify_holds, Act, Check, Plan, ProcError, RunContext, Step};
-
-/// What a Samba procedure acts on.
-pub(crate) struct SambaCtx {
-    pub(crate) nodes: Vec<DcNode>,
-    pub(crate) run_id: String,
-    /// Connect timeout per DC.
-    pub(crate) timeout: Duration,
-    /// How long a step's verification may wait.
-    pub(crate) step_timeout: Duration,
-}
-
-impl SambaCtx {
-    fn node(&self, name: &str) -> Result<&DcNode, ProcError> {
-        crate::util::names::lookup(&self.nodes, name, |n| &n.name).map_err(|known| {
-            ProcError::usage(format!(
-                "unknown node '{name}': the cluster's samba-ad DCs are {known}"
-            ))
-        })
-    }
-
-    pub(crate) async fn probe(&self) -> Vec<Probed> {
-        probe_all(&self.nodes, self.timeout).await
-    }
-}
-
-/// Samba runs take the host lock for the whole run (`Engine::run_lock`).
-impl RunContext for SambaCtx {
-    fn run_id(&self) -> &str {
-        &self.run_id
-    }
-    async fn lock(&self, _: &str, _: Duration, _: bool) -> Result<Vec<String>, ProcError> {
-        Ok(Vec::new())
-    }
-    async fn unlock(&self, _: &[String]) {}
-    async fn record(&self, _: &[String], kind: &str, message: &str, success: Option<bool>) {
-        tracing::info!(kind, success, "{message}");
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "action", rename_all = "kebab-case")]
-pub(crate) enum SambaAction {
-    /// `dc`'s own database names it the holder of `role`.
-    Seize { dc: String, role: String },
-    /// Every DC that answers names `dc` the holder of `roles`.
-    Agreed { dc: String, roles: Vec<String> },
-}
+use super::assess::{assess, Probed};
+use super::probe::ROLES;
+use super::steps::{SambaAction, SambaCtx};
+use crate::engine::{Plan, ProcError, Step};
 
 /// The roles `--role` names (comma-separated, `all` or empty: every one), checked.
 pub(crate) fn roles_of(list: &str) -> Result<Vec<String>, ProcError> {
@@ -180,125 +129,6 @@ pub(crate) fn plan(
     Ok(plan)
 }
 
-/// The shell command that seizes `role` on `n`.
-fn seize_command(n: &DcNode, role: &str) -> String {
-    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
-    let mut c = String::new();
-    if let Some(p) = &n.command_prefix {
-        c.push_str(p);
-        c.push(' ');
-    }
-    c.push_str(&format!("samba-tool fsmo seize --role={role} --force"));
-    if let Some(conf) = &n.smb_conf {
-        c.push_str(&format!(" -s {}", quote(&conf.to_string_lossy())));
-    }
-    c
-}
-
-impl SambaAction {
-    /// Ok(Ok(note)) when the step holds; Ok(Err(why)) when not yet.
-    async fn holds(&self, ctx: &SambaCtx) -> Result<Result<String, String>, ProcError> {
-        match self {
-            SambaAction::Seize { dc, role } => {
-                let v = probe::probe(ctx.node(dc)?, ctx.timeout)
-                    .await
-                    .map_err(|e| ProcError::failed(format!("{dc}: {e}")))?;
-                let own = v.roles.get(role.as_str()).cloned().flatten();
-                Ok(match own {
-                    Some(h) if h.eq_ignore_ascii_case(dc) => {
-                        Ok(format!("{dc} holds the {role} role"))
-                    }
-                    h => Err(format!(
-                        "{dc} sees the {role} role held by {}",
-                        h.as_deref().unwrap_or("nobody")
-                    )),
-                })
-            }
-            SambaAction::Agreed { dc, roles } => {
-                let dcs = ctx.probe().await;
-                let mut behind = Vec::new();
-                let mut agreeing = 0;
-                for d in &dcs {
-                    let Ok(v) = &d.view else { continue };
-                    let other: Vec<&str> = roles
-                        .iter()
-                        .filter(|r| {
-                            v.roles
-                                .get(r.as_str())
-                                .cloned()
-                                .flatten()
-                                .is_none_or(|h| !h.eq_ignore_ascii_case(dc))
-                        })
-                        .map(String::as_str)
-                        .collect();
-                    if other.is_empty() {
-                        agreeing += 1;
-                    } else {
-                        behind.push(format!(
-                            "{} sees {} held by another DC",
-                            d.name,
-                            other.join(", ")
-                        ));
-                    }
-                }
-                Ok(if behind.is_empty() {
-                    Ok(format!(
-                        "the {agreeing} DC(s) that answer name {dc} the holder of {}",
-                        roles.join(", ")
-                    ))
-                } else {
-                    Err(behind.join("; "))
-                })
-            }
-        }
-    }
-}
-
-impl Act for SambaAction {
-    type Ctx = SambaCtx;
-    fn describe(&self) -> String {
-        match self {
-            SambaAction::Seize { dc, role } => {
-                format!("seize the {role} role on {dc} (samba-tool fsmo seize --force)")
-            }
-            SambaAction::Agreed { dc, roles } => format!(
-                "wait until every DC that answers names {dc} the holder of {}",
-                roles.join(", ")
-            ),
-        }
-    }
-    fn changes(&self) -> bool {
-        matches!(self, SambaAction::Seize { .. })
-    }
-    async fn check(&self, ctx: &SambaCtx) -> Result<Check, ProcError> {
-        check_holds(self.holds(ctx).await)
-    }
-    async fn apply(&self, ctx: &SambaCtx) -> Result<Option<String>, ProcError> {
-        match self {
-            SambaAction::Seize { dc, role } => {
-                let n = ctx.node(dc)?;
-                let bound = Duration::from_secs(60).max(ctx.step_timeout);
-                // Its exit status is not the proof (P8): `verify` reads the role owner.
-                let out = crate::engines::etcd::rejoin::host(
-                    &format!("{dc}: samba-tool fsmo seize --role={role}"),
-                    &seize_command(n, role),
-                    &[],
-                    bound,
-                )
-                .await;
-                Ok(match out {
-                    Ok(o) => o.lines().last().map(str::to_string),
-                    Err(e) => Some(format!("{e} (the role owner decides)")),
-                })
-            }
-            SambaAction::Agreed { .. } => Ok(None),
-        }
-    }
-    async fn verify(&self, ctx: &SambaCtx) -> Result<Option<String>, ProcError> {
-        verify_holds(ctx.step_timeout, self.describe(), || self.holds(ctx)).await
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,24 +142,6 @@ mod tests {
         assert!(
             e.to_string().contains("--role schema-master: unknown"),
             "{e}"
-        );
-    }
-
-    #[test]
-    fn the_seize_runs_on_the_dc_with_its_smb_conf_quoted() {
-        let n = DcNode {
-            name: "dc2".into(),
-            url: "ldapi:///x".into(),
-            access: super::super::Access::Ldapi {
-                socket: "/x".into(),
-            },
-            realm: "SDC.TEST".into(),
-            command_prefix: Some("ip netns exec sdc-dc2".into()),
-            smb_conf: Some("/tmp/a b/smb.conf".into()),
-        };
-        assert_eq!(
-            seize_command(&n, "pdc"),
-            "ip netns exec sdc-dc2 samba-tool fsmo seize --role=pdc --force -s '/tmp/a b/smb.conf'"
         );
     }
 }

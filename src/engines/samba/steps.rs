@@ -1,0 +1,260 @@
+//! The steps Samba AD procedures are made of: each knows from a fresh probe whether it is
+//! done, does itself with `samba-tool` on the DC it is about (through the cluster file's
+//! `command_prefix`, against the DC's own database: over LDAP samba-tool's exit status lies, P8)
+//! and proves it took effect by reading the DCs again, never by an exit status.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::assess::{probe_all, Probed};
+use super::probe;
+use super::DcNode;
+use crate::engine::{check_holds, verify_holds, Act, Check, ProcError, RunContext};
+
+/// What a Samba procedure acts on.
+pub(crate) struct SambaCtx {
+    pub(crate) nodes: Vec<DcNode>,
+    pub(crate) run_id: String,
+    /// Connect timeout per DC.
+    pub(crate) timeout: Duration,
+    /// How long a step's verification may wait.
+    pub(crate) step_timeout: Duration,
+}
+
+impl SambaCtx {
+    pub(crate) fn node(&self, name: &str) -> Result<&DcNode, ProcError> {
+        crate::util::names::lookup(&self.nodes, name, |n| &n.name).map_err(|known| {
+            ProcError::usage(format!(
+                "unknown node '{name}': the cluster's samba-ad DCs are {known}"
+            ))
+        })
+    }
+
+    pub(crate) async fn probe(&self) -> Vec<Probed> {
+        probe_all(&self.nodes, self.timeout).await
+    }
+}
+
+/// Samba runs take the host lock for the whole run (`Engine::run_lock`).
+impl RunContext for SambaCtx {
+    fn run_id(&self) -> &str {
+        &self.run_id
+    }
+    async fn lock(&self, _: &str, _: Duration, _: bool) -> Result<Vec<String>, ProcError> {
+        Ok(Vec::new())
+    }
+    async fn unlock(&self, _: &[String]) {}
+    async fn record(&self, _: &[String], kind: &str, message: &str, success: Option<bool>) {
+        tracing::info!(kind, success, "{message}");
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub(crate) enum SambaAction {
+    /// `dc`'s own database names it the holder of `role`.
+    Seize { dc: String, role: String },
+    /// Every DC that answers names `dc` the holder of `roles`.
+    Agreed { dc: String, roles: Vec<String> },
+    /// `on`'s own database no longer has the DC `dc` (metadata cleanup: `samba-tool domain
+    /// demote --remove-other-dead-server`).
+    Cleanup { on: String, dc: String },
+    /// No DC that answers has `dc` any more (replication of the cleanup).
+    Forgotten { dc: String },
+}
+
+/// The shell command that runs `samba-tool ARGS` on `n` against its own database.
+fn tool_command(n: &DcNode, args: &str) -> String {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let mut c = String::new();
+    if let Some(p) = &n.command_prefix {
+        c.push_str(p);
+        c.push(' ');
+    }
+    c.push_str(&format!("samba-tool {args}"));
+    if let Some(conf) = &n.smb_conf {
+        c.push_str(&format!(" -s {}", quote(&conf.to_string_lossy())));
+    }
+    c
+}
+
+/// Runs `samba-tool ARGS` on `dc`; what it printed last, or why it failed (not the proof:
+/// the step's `verify` reads the DCs).
+async fn tool(ctx: &SambaCtx, dc: &str, args: &str) -> Result<Option<String>, ProcError> {
+    let n = ctx.node(dc)?;
+    let bound = Duration::from_secs(60).max(ctx.step_timeout);
+    let what = format!("{dc}: samba-tool {args}");
+    let out = crate::engines::etcd::rejoin::host(&what, &tool_command(n, args), &[], bound).await;
+    Ok(match out {
+        Ok(o) => o.lines().last().map(str::to_string),
+        Err(e) => Some(format!("{e} (what the DCs say decides)")),
+    })
+}
+
+/// The DCs of the domain in `dc`'s own database.
+async fn domain_of(ctx: &SambaCtx, dc: &str) -> Result<Vec<String>, ProcError> {
+    probe::probe(ctx.node(dc)?, ctx.timeout)
+        .await
+        .map(|v| v.dcs)
+        .map_err(|e| ProcError::failed(format!("{dc}: {e}")))
+}
+
+impl SambaAction {
+    /// Ok(Ok(note)) when the step holds; Ok(Err(why)) when not yet.
+    async fn holds(&self, ctx: &SambaCtx) -> Result<Result<String, String>, ProcError> {
+        match self {
+            SambaAction::Seize { dc, role } => {
+                let v = probe::probe(ctx.node(dc)?, ctx.timeout)
+                    .await
+                    .map_err(|e| ProcError::failed(format!("{dc}: {e}")))?;
+                let own = v.roles.get(role.as_str()).cloned().flatten();
+                Ok(match own {
+                    Some(h) if h.eq_ignore_ascii_case(dc) => {
+                        Ok(format!("{dc} holds the {role} role"))
+                    }
+                    h => Err(format!(
+                        "{dc} sees the {role} role held by {}",
+                        h.as_deref().unwrap_or("nobody")
+                    )),
+                })
+            }
+            SambaAction::Agreed { dc, roles } => {
+                let dcs = ctx.probe().await;
+                let mut behind = Vec::new();
+                let mut agreeing = 0;
+                for d in &dcs {
+                    let Ok(v) = &d.view else { continue };
+                    let other: Vec<&str> = roles
+                        .iter()
+                        .filter(|r| {
+                            v.roles
+                                .get(r.as_str())
+                                .cloned()
+                                .flatten()
+                                .is_none_or(|h| !h.eq_ignore_ascii_case(dc))
+                        })
+                        .map(String::as_str)
+                        .collect();
+                    if other.is_empty() {
+                        agreeing += 1;
+                    } else {
+                        behind.push(format!(
+                            "{} sees {} held by another DC",
+                            d.name,
+                            other.join(", ")
+                        ));
+                    }
+                }
+                Ok(if behind.is_empty() {
+                    Ok(format!(
+                        "the {agreeing} DC(s) that answer name {dc} the holder of {}",
+                        roles.join(", ")
+                    ))
+                } else {
+                    Err(behind.join("; "))
+                })
+            }
+            SambaAction::Cleanup { on, dc } => {
+                let dcs = domain_of(ctx, on).await?;
+                Ok(if dcs.iter().any(|d| d.eq_ignore_ascii_case(dc)) {
+                    Err(format!("{on} still has the DC {dc}"))
+                } else {
+                    Ok(format!("{on} no longer has the DC {dc}"))
+                })
+            }
+            SambaAction::Forgotten { dc } => {
+                let mut still = Vec::new();
+                let mut seen = 0;
+                for d in ctx.probe().await.iter().filter(|d| d.name != *dc) {
+                    let Ok(v) = &d.view else { continue };
+                    seen += 1;
+                    if v.dcs.iter().any(|x| x.eq_ignore_ascii_case(dc)) {
+                        still.push(d.name.clone());
+                    }
+                }
+                Ok(if still.is_empty() {
+                    Ok(format!(
+                        "none of the {seen} DC(s) that answer has the DC {dc}"
+                    ))
+                } else {
+                    Err(format!("{} still list(s) {dc}", still.join(", ")))
+                })
+            }
+        }
+    }
+}
+
+impl Act for SambaAction {
+    type Ctx = SambaCtx;
+    fn describe(&self) -> String {
+        match self {
+            SambaAction::Seize { dc, role } => {
+                format!("seize the {role} role on {dc} (samba-tool fsmo seize --force)")
+            }
+            SambaAction::Agreed { dc, roles } => format!(
+                "wait until every DC that answers names {dc} the holder of {}",
+                roles.join(", ")
+            ),
+            SambaAction::Cleanup { on, dc } => format!(
+                "remove the DC {dc} from the domain on {on} (samba-tool domain demote \
+                 --remove-other-dead-server)"
+            ),
+            SambaAction::Forgotten { dc } => {
+                format!("wait until no DC that answers has the DC {dc}")
+            }
+        }
+    }
+    fn changes(&self) -> bool {
+        matches!(
+            self,
+            SambaAction::Seize { .. } | SambaAction::Cleanup { .. }
+        )
+    }
+    async fn check(&self, ctx: &SambaCtx) -> Result<Check, ProcError> {
+        check_holds(self.holds(ctx).await)
+    }
+    async fn apply(&self, ctx: &SambaCtx) -> Result<Option<String>, ProcError> {
+        match self {
+            // Its exit status is not the proof (P8): `verify` reads the role owner.
+            SambaAction::Seize { dc, role } => {
+                tool(ctx, dc, &format!("fsmo seize --role={role} --force")).await
+            }
+            SambaAction::Cleanup { on, dc } => {
+                tool(
+                    ctx,
+                    on,
+                    &format!("domain demote --remove-other-dead-server={dc}"),
+                )
+                .await
+            }
+            SambaAction::Agreed { .. } | SambaAction::Forgotten { .. } => Ok(None),
+        }
+    }
+    async fn verify(&self, ctx: &SambaCtx) -> Result<Option<String>, ProcError> {
+        verify_holds(ctx.step_timeout, self.describe(), || self.holds(ctx)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_seize_runs_on_the_dc_with_its_smb_conf_quoted() {
+        let n = DcNode {
+            name: "dc2".into(),
+            url: "ldapi:///x".into(),
+            access: super::super::Access::Ldapi {
+                socket: "/x".into(),
+            },
+            realm: "SDC.TEST".into(),
+            command_prefix: Some("ip netns exec sdc-dc2".into()),
+            smb_conf: Some("/tmp/a b/smb.conf".into()),
+        };
+        assert_eq!(
+            tool_command(&n, "fsmo seize --role=pdc --force"),
+            "ip netns exec sdc-dc2 samba-tool fsmo seize --role=pdc --force -s '/tmp/a b/smb.conf'"
+        );
+    }
+}
