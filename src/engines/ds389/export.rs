@@ -44,6 +44,24 @@ pub(crate) fn csns(wsi: &str) -> Vec<String> {
         .collect()
 }
 
+/// Fails unless `entries` (a search for `nscpentrywsi`) carry it: only Directory Manager reads
+/// it, and without it every entry would look as if it held no change at all.
+pub(crate) fn wsi_readable(node: &str, entries: &[SearchEntry]) -> Result<(), ProcError> {
+    let carried = |e: &SearchEntry| {
+        e.attrs
+            .keys()
+            .chain(e.bin_attrs.keys())
+            .any(|k| k.eq_ignore_ascii_case("nscpentrywsi"))
+    };
+    if entries.is_empty() || entries.iter().any(carried) {
+        return Ok(());
+    }
+    Err(ProcError::failed(format!(
+        "{node}: the entries' change state (nscpentrywsi) cannot be read: bind as Directory \
+         Manager (bind_dn in the cluster file)"
+    )))
+}
+
 /// The changes on `node` of every replica id whose newest change `supplier` lacks, beyond what
 /// `supplier` holds of that id, sorted by DN.
 pub(crate) async fn divergent(
@@ -93,6 +111,7 @@ pub(crate) async fn divergent(
         )
         .await
         .map_err(fail)?;
+    wsi_readable(node, &live)?;
     let gone = s
         .search(
             &suffix,

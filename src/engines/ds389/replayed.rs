@@ -65,6 +65,7 @@ pub(crate) async fn unreplayed(
     };
     let newer = |c: &String| since.is_none_or(|s| c.as_str() > s);
     let (live, gone) = read(cl, supplier, &suffix, &filter).await?;
+    super::export::wsi_readable(supplier, &live)?;
     let wanted: Vec<(String, String)> = live
         .iter()
         .filter_map(|e| Some((e.dn.to_lowercase(), newest_of(e, rid).filter(newer)?)))
