@@ -212,8 +212,7 @@ pub enum Command {
     /// Replication modes: automatic sync on or off, full sync on demand.
     #[command(subcommand)]
     Sync(SyncCommand),
-    /// Move the operation-master roles: transfer if the holder answers, seize if not (samba-ad:
-    /// seize only, refused while a holder answers).
+    /// Move the operation-master roles: transfer if the holder answers, seize if not.
     #[command(
         after_help = "Examples:\n  # The role holder is gone for good: move both roles to node-2\n  drctl seize-roles --to node-2\n  drctl seize-roles --to node-2 --role schema-master\n  # Samba AD: the FSMO holder dc1 is dead; dc2 takes all 7 roles\n  drctl seize-roles --to dc2 --dry-run"
     )]

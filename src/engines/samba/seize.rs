@@ -1,13 +1,18 @@
-//! Seizing the FSMO roles of a DC that does not answer (`drctl seize-roles --to DC`): per role,
-//! `samba-tool fsmo seize --role=R --force` run on the new holder against its own database
-//! (over LDAP the RID role's RID Set cannot be made and the exit status lies: P8), proved by
-//! the new holder's own `fSMORoleOwner`, never by the exit status; then every DC that answers
-//! names it (replication). `--force`: the holder was found silent, and without it samba-tool
-//! first tries a transfer that waits 60 to 300 s per role on a hung holder (P17).
+//! Moving the FSMO roles to a DC (`drctl seize-roles --to DC`), per role, run on the new holder
+//! against its own database (over LDAP the RID role's RID Set cannot be made and the exit status
+//! lies: P8), proved by the new holder's own `fSMORoleOwner`, never by an exit status; then
+//! every DC that answers names it (replication).
 //!
-//! Refused, changing nothing, while a role's holder answers (a refused bind is an answer): a
-//! seize beside a live holder leaves two DCs that each believe they hold it. A transfer is the
-//! remedy then, and it is not drctl's yet.
+//! - The holder answers (a refused bind is an answer): `samba-tool fsmo transfer`: the holder
+//!   hands the role over itself (0.4 s measured). A seize beside it would leave two holders.
+//! - It does not: `samba-tool fsmo seize --force`. `--force`, because the holder was found
+//!   silent, and without it samba-tool first tries a transfer that waits 60 to 300 s per role
+//!   on a hung holder (P17).
+//!
+//! Refused, changing nothing, when the new holder's copy names a silent holder while the other
+//! DCs name one that answers (it has not replicated: a seize would fight a live holder), when a
+//! holder is not in the cluster file, and when the new holder cannot be read or is no DC of the
+//! domain.
 
 use super::assess::{assess, Probed};
 use super::probe::ROLES;
@@ -73,35 +78,50 @@ pub(crate) fn plan(
     }
     let mut plan = Plan::new("samba-ad seize-roles");
     let mut moving = Vec::new();
+    let find = |h: &str| dcs.iter().find(|d| d.name.eq_ignore_ascii_case(h));
     for role in roles {
         let own = view.roles.get(role.as_str()).cloned().flatten();
         if own.as_deref().is_some_and(|h| h.eq_ignore_ascii_case(&to)) {
             continue;
         }
-        // The holder as `to` sees it and as the others do: neither may answer.
-        let holders = [own, a.roles.get(role.as_str()).cloned().flatten()];
-        for h in holders.iter().flatten() {
-            if h.eq_ignore_ascii_case(&to) {
-                continue;
-            }
-            match dcs.iter().find(|d| d.name.eq_ignore_ascii_case(h)) {
-                Some(d) if d.answers() => {
-                    return refuse(format!(
-                        "the {role} role's holder {h} answers: a seize beside it would leave two \
-                         holders; transfer it (samba-tool fsmo transfer --role={role} on {to}), \
-                         or stop {h} first if it is failing"
-                    ))
-                }
-                Some(_) => {}
-                None => {
-                    return refuse(format!(
-                        "the {role} role's holder {h} is not in the cluster file: drctl cannot \
-                         tell whether it answers; add it (it is refused while it answers)"
-                    ))
-                }
+        let most = a.roles.get(role.as_str()).cloned().flatten();
+        // The holder as `to`'s copy names it (the one a transfer asks) and as the others do.
+        for h in [&own, &most].into_iter().flatten() {
+            if !h.eq_ignore_ascii_case(&to) && find(h).is_none() {
+                return refuse(format!(
+                    "the {role} role's holder {h} is not in the cluster file: drctl cannot tell \
+                     whether it answers; add it"
+                ));
             }
         }
-        moving.push(role.clone());
+        let answers = |h: &Option<String>| {
+            h.as_deref()
+                .filter(|h| !h.eq_ignore_ascii_case(&to))
+                .and_then(find)
+                .is_some_and(|d| d.answers())
+        };
+        let action = if answers(&own) {
+            // It answers: it hands the role over itself (a seize beside it would leave two
+            // holders).
+            SambaAction::Transfer {
+                dc: to.clone(),
+                role: role.clone(),
+                from: own.clone().unwrap_or_default(),
+            }
+        } else if answers(&most) {
+            return refuse(format!(
+                "{to}'s copy names {} the {role} role's holder, and the other DCs name {}, which \
+                 answers: {to} has not replicated yet; rerun once it has (drctl check)",
+                own.as_deref().unwrap_or("nobody"),
+                most.as_deref().unwrap_or("nobody")
+            ));
+        } else {
+            SambaAction::Seize {
+                dc: to.clone(),
+                role: role.clone(),
+            }
+        };
+        moving.push(action);
     }
     if !moving.is_empty() && node.smb_conf.is_none() && node.command_prefix.is_none() {
         plan.note(format!(
@@ -109,11 +129,8 @@ pub(crate) fn plan(
              its default smb.conf, which must be {to}'s"
         ));
     }
-    for role in &moving {
-        plan.step(Step::new(SambaAction::Seize {
-            dc: to.clone(),
-            role: role.clone(),
-        }));
+    for action in moving {
+        plan.step(Step::new(action));
     }
     for d in dcs.iter().filter(|d| !d.answers()) {
         plan.note(format!(

@@ -53,8 +53,14 @@ impl RunContext for SambaCtx {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
 pub(crate) enum SambaAction {
-    /// `dc`'s own database names it the holder of `role`.
+    /// `dc`'s own database names it the holder of `role`, seized (the holder is silent).
     Seize { dc: String, role: String },
+    /// The same, handed over by the holder `from`, which answers.
+    Transfer {
+        dc: String,
+        role: String,
+        from: String,
+    },
     /// Every DC that answers names `dc` the holder of `roles`.
     Agreed { dc: String, roles: Vec<String> },
     /// `on`'s own database no longer has the DC `dc` (metadata cleanup: `samba-tool domain
@@ -104,7 +110,7 @@ impl SambaAction {
     /// Ok(Ok(note)) when the step holds; Ok(Err(why)) when not yet.
     async fn holds(&self, ctx: &SambaCtx) -> Result<Result<String, String>, ProcError> {
         match self {
-            SambaAction::Seize { dc, role } => {
+            SambaAction::Seize { dc, role } | SambaAction::Transfer { dc, role, .. } => {
                 let v = probe::probe(ctx.node(dc)?, ctx.timeout)
                     .await
                     .map_err(|e| ProcError::failed(format!("{dc}: {e}")))?;
@@ -192,6 +198,9 @@ impl Act for SambaAction {
             SambaAction::Seize { dc, role } => {
                 format!("seize the {role} role on {dc} (samba-tool fsmo seize --force)")
             }
+            SambaAction::Transfer { dc, role, from } => {
+                format!("transfer the {role} role from {from} to {dc} (samba-tool fsmo transfer)")
+            }
             SambaAction::Agreed { dc, roles } => format!(
                 "wait until every DC that answers names {dc} the holder of {}",
                 roles.join(", ")
@@ -208,7 +217,7 @@ impl Act for SambaAction {
     fn changes(&self) -> bool {
         matches!(
             self,
-            SambaAction::Seize { .. } | SambaAction::Cleanup { .. }
+            SambaAction::Seize { .. } | SambaAction::Transfer { .. } | SambaAction::Cleanup { .. }
         )
     }
     async fn check(&self, ctx: &SambaCtx) -> Result<Check, ProcError> {
@@ -219,6 +228,9 @@ impl Act for SambaAction {
             // Its exit status is not the proof (P8): `verify` reads the role owner.
             SambaAction::Seize { dc, role } => {
                 tool(ctx, dc, &format!("fsmo seize --role={role} --force")).await
+            }
+            SambaAction::Transfer { dc, role, .. } => {
+                tool(ctx, dc, &format!("fsmo transfer --role={role}")).await
             }
             SambaAction::Cleanup { on, dc } => {
                 tool(
