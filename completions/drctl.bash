@@ -4605,7 +4605,7 @@ _drctl() {
                     return 0
                     ;;
                 --role)
-                    COMPREPLY=($(compgen -W "schema-master naming-master" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --expect-primary)

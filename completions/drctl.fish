@@ -502,8 +502,7 @@ complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcom
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from help" -f -a "full" -d 'On-demand full sync: replace TO\'s replicated data with FROM\'s'
 complete -c drctl -n "__fish_drctl_using_subcommand sync; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l to -d 'The new holder of the roles' -r
-complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l role -d 'schema-master or naming-master (default: both)' -r -f -a "schema-master\t''
-naming-master\t''"
+complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l role -d 'A role to move (repeatable; default: every one): schema-master or naming-master on drnode; schema, naming, pdc, rid, infrastructure, domaindns or forestdns on samba-ad' -r
 complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l expect-primary -d 'Refuse unless this node is the primary' -r
 complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l expect-epoch -d 'Refuse unless the cluster is at this epoch' -r
 complete -c drctl -n "__fish_drctl_using_subcommand seize-roles" -l wait -d 'How long each step may take to take effect' -r
