@@ -242,6 +242,72 @@ async fn read(ldap: &mut Ldap, timeout: Duration) -> Result<DcView, ProbeError> 
     Ok(DcView { dsa, roles, dcs })
 }
 
+/// What one DC still has of the DC `dc` (removed by a metadata cleanup): its computer account,
+/// its server object (with its NTDS Settings) and its DNS host record (a cleanup tombstones
+/// it), each named by its DN.
+pub(crate) async fn leftovers(
+    n: &DcNode,
+    timeout: Duration,
+    dc: &str,
+) -> Result<Vec<String>, ProbeError> {
+    let mut ldap = connect(n, timeout).await?;
+    let found = leftovers_in(&mut ldap, timeout, dc).await;
+    let _ = ldap.unbind().await;
+    found
+}
+
+async fn leftovers_in(
+    ldap: &mut Ldap,
+    timeout: Duration,
+    dc: &str,
+) -> Result<Vec<String>, ProbeError> {
+    let root = search(
+        ldap,
+        timeout,
+        "",
+        Scope::Base,
+        "(objectClass=*)",
+        &["defaultNamingContext", "configurationNamingContext"],
+    )
+    .await?
+    .into_iter()
+    .next()
+    .ok_or_else(|| ProbeError::Answered("the rootDSE is empty".into()))?;
+    let get = |a: &str| {
+        attr(&root, a).ok_or_else(|| ProbeError::Answered(format!("the rootDSE has no {a}")))
+    };
+    let (domain, config) = (
+        get("defaultNamingContext")?,
+        get("configurationNamingContext")?,
+    );
+    // The name as an LDAP filter value (a DC name has no special characters; escaped anyway).
+    let name: String = dc
+        .chars()
+        .map(|c| match c {
+            '*' | '(' | ')' | '\\' | '\0' => format!("\\{:02x}", c as u32),
+            c => c.to_string(),
+        })
+        .collect();
+    let wanted = [
+        (
+            domain.clone(),
+            format!("(&(objectClass=computer)(cn={name}))"),
+        ),
+        (config, format!("(&(objectClass=server)(cn={name}))")),
+        (
+            format!("DC=DomainDnsZones,{domain}"),
+            format!("(&(objectClass=dnsNode)(name={name})(!(dNSTombstoned=TRUE)))"),
+        ),
+    ];
+    let mut out = Vec::new();
+    for (base, filter) in wanted {
+        for e in search(ldap, timeout, &base, Scope::Subtree, &filter, &["1.1"]).await? {
+            out.push(e.dn);
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::server_of;

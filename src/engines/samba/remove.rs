@@ -1,14 +1,14 @@
 //! Removing a dead DC from the domain for good (`drctl remove-instance DC`, the metadata
 //! cleanup): `samba-tool domain demote --remove-other-dead-server=DC` on a DC that answers (the
 //! PDC emulator's holder when it does), proved by that DC's own list of DCs, then by every DC
-//! that answers (replication). It deletes the DC's NTDS Settings, its computer account, its RID
-//! Set, its DNS records and its connections (measured 0.4–1.0 s).
+//! that answers (replication): its computer account, server object and NTDS Settings and live
+//! DNS host record gone. It deletes also the DC's RID Set and connections (measured 0.4–1.0 s).
 //!
-//! Refused, changing nothing, while the DC answers (removed while running, it keeps serving as a
-//! DC nobody replicates from: the lab's zombie), while it holds a role (the cleanup would move
-//! it silently to the DC it runs on, P18: `seize-roles` first, to the DC the operator picks),
-//! and when no DC answers. The DC must never start again with its old disk: `check` names it if
-//! it does.
+//! The roles the DC still holds are seized onto the DC the cleanup runs on first, and said so
+//! (the cleanup would move them anyway, P18, unverified and unsaid). Refused, changing nothing,
+//! while the DC answers (removed while running, it keeps serving as a DC nobody replicates from:
+//! the lab's zombie) and when no other DC answers. The DC must never start again with its old
+//! disk: `check` names it if it does.
 
 use super::assess::{assess, Probed};
 use super::steps::{SambaAction, SambaCtx};
@@ -28,18 +28,6 @@ pub(crate) fn plan(
         ));
     }
     let a = assess(dcs);
-    let held = a.held_by(&dc);
-    if !held.is_empty() {
-        let to = a
-            .seize_to
-            .clone()
-            .unwrap_or_else(|| "a DC that answers".into());
-        return refuse(format!(
-            "{dc} holds the roles {}: seize them first (drctl seize-roles --to {to}); the cleanup \
-             would move them to whichever DC it runs on",
-            held.join(", ")
-        ));
-    }
     let answering: Vec<(&str, &super::probe::DcView)> = dcs
         .iter()
         .filter(|d| d.name != dc)
@@ -61,7 +49,32 @@ pub(crate) fn plan(
         .or_else(|| answering.first())
         .map(|(name, _)| name.to_string())
         .expect("one answers");
-    let mut plan = Plan::new("samba-ad remove-instance");
+    // The roles it still holds go to the DC the cleanup runs on, seized first (the cleanup would
+    // move them anyway, P18, unverified and unsaid).
+    let held: Vec<String> = a
+        .held_by(&dc)
+        .into_iter()
+        .chain(
+            dcs.iter()
+                .filter_map(|d| d.view.as_ref().ok())
+                .flat_map(|v| v.roles.iter())
+                .filter(|(_, h)| h.as_deref().is_some_and(|h| h.eq_ignore_ascii_case(&dc)))
+                .map(|(r, _)| r.to_string()),
+        )
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut plan = if held.is_empty() {
+        Plan::new("samba-ad remove-instance")
+    } else {
+        let mut p = super::seize::plan(ctx, dcs, &on, &held)?;
+        p.procedure = "samba-ad remove-instance".into();
+        p.note(format!(
+            "{dc} still holds the roles {}: they move to {on} first",
+            held.join(", ")
+        ));
+        p
+    };
     plan.note(format!(
         "{dc} is removed from the domain on {on}; delete it from the cluster file afterwards, \
          and never start it again with its disk (wipe it and join it again)"

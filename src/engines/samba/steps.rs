@@ -66,7 +66,8 @@ pub(crate) enum SambaAction {
     /// `on`'s own database no longer has the DC `dc` (metadata cleanup: `samba-tool domain
     /// demote --remove-other-dead-server`).
     Cleanup { on: String, dc: String },
-    /// No DC that answers has `dc` any more (replication of the cleanup).
+    /// No DC that answers has `dc`'s computer account, server object (with its NTDS Settings)
+    /// or live DNS host record any more (replication of the cleanup).
     Forgotten { dc: String },
 }
 
@@ -172,19 +173,24 @@ impl SambaAction {
             SambaAction::Forgotten { dc } => {
                 let mut still = Vec::new();
                 let mut seen = 0;
-                for d in ctx.probe().await.iter().filter(|d| d.name != *dc) {
-                    let Ok(v) = &d.view else { continue };
-                    seen += 1;
-                    if v.dcs.iter().any(|x| x.eq_ignore_ascii_case(dc)) {
-                        still.push(d.name.clone());
+                for n in ctx.nodes.iter().filter(|n| n.name != *dc) {
+                    match probe::leftovers(n, ctx.timeout, dc).await {
+                        Ok(left) if left.is_empty() => seen += 1,
+                        Ok(left) => {
+                            seen += 1;
+                            still.push(format!("{} has {}", n.name, left.join(", ")));
+                        }
+                        // It learns the removal by replication once it is back.
+                        Err(_) => {}
                     }
                 }
                 Ok(if still.is_empty() {
                     Ok(format!(
-                        "none of the {seen} DC(s) that answer has the DC {dc}"
+                        "none of the {seen} DC(s) that answer has {dc}'s computer account, \
+                         server object or DNS host record"
                     ))
                 } else {
-                    Err(format!("{} still list(s) {dc}", still.join(", ")))
+                    Err(still.join("; "))
                 })
             }
         }
@@ -209,9 +215,10 @@ impl Act for SambaAction {
                 "remove the DC {dc} from the domain on {on} (samba-tool domain demote \
                  --remove-other-dead-server)"
             ),
-            SambaAction::Forgotten { dc } => {
-                format!("wait until no DC that answers has the DC {dc}")
-            }
+            SambaAction::Forgotten { dc } => format!(
+                "wait until no DC that answers has {dc}'s computer account, server object or DNS \
+                 host record"
+            ),
         }
     }
     fn changes(&self) -> bool {
