@@ -193,6 +193,34 @@ fn samba_status_names_the_role_holder_and_a_dead_holder_with_the_seize_remedy() 
         }
         assert_eq!(s["roles"]["schema"], "dc2", "{s}");
     }
+    // A hung holder (SIGSTOP) is silent: the role is seized at once (`--force`: no transfer
+    // attempt that waits 60 s or more), and resumed, the old holder gives it up.
+    lab.ok(&["lab", "pause", "dc2"]);
+    lab.ok(&[
+        "--timeout",
+        "1s",
+        "seize-roles",
+        "--to",
+        "dc3",
+        "--role",
+        "pdc",
+        "--yes",
+    ])
+    .stdout_has("seize the pdc role on dc3");
+    lab.ok(&["lab", "resume", "dc2"]);
+    wait_for(
+        "dc2 naming dc3 the pdc holder after resume",
+        DEADLINE,
+        || {
+            let s = lab.run(&["status", "--json"]).json();
+            ["dc1", "dc2", "dc3"]
+                .iter()
+                .all(|dc| node(&s, dc)["roles_seen"]["pdc"] == "dc3")
+                .then_some(())
+        },
+    );
+    lab.ok(&["seize-roles", "--to", "dc2", "--role", "pdc", "--yes"])
+        .stdout_has("transfer the pdc role from dc3 to dc2");
 
     // A paused DC that holds no role: named, with no seize remedy (its roles are not at stake).
     lab.ok(&["lab", "pause", "dc3"]);

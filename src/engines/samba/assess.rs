@@ -197,6 +197,7 @@ mod tests {
             dsa: dsa.into(),
             roles: ROLES.iter().map(|r| (*r, Some(holder.into()))).collect(),
             dcs: dcs.iter().map(|d| d.to_string()).collect(),
+            ncs: BTreeMap::new(),
         })
     }
 

@@ -48,6 +48,9 @@ pub(crate) struct DcView {
     pub(crate) roles: BTreeMap<&'static str, Option<String>>,
     /// The DCs of the domain (nTDSDSA objects), lower-case, sorted.
     pub(crate) dcs: Vec<String>,
+    /// The naming context each role's object is in (what a replication of that role pulls).
+    #[serde(skip)]
+    pub(crate) ncs: BTreeMap<&'static str, String>,
 }
 
 fn attr(e: &SearchEntry, name: &str) -> Option<String> {
@@ -200,7 +203,7 @@ async fn read(ldap: &mut Ldap, timeout: Duration) -> Result<DcView, ProbeError> 
     let schema = get("schemaNamingContext")?;
     let forest = attr(&root, "rootDomainNamingContext").unwrap_or_else(|| domain.clone());
     let objects = [
-        schema,
+        schema.clone(),
         format!("CN=Partitions,{config}"),
         domain.clone(),
         format!("CN=RID Manager$,CN=System,{domain}"),
@@ -208,6 +211,18 @@ async fn read(ldap: &mut Ldap, timeout: Duration) -> Result<DcView, ProbeError> 
         format!("CN=Infrastructure,DC=DomainDnsZones,{domain}"),
         format!("CN=Infrastructure,DC=ForestDnsZones,{forest}"),
     ];
+    let ncs: BTreeMap<&'static str, String> = ROLES
+        .into_iter()
+        .zip([
+            schema.clone(),
+            config.clone(),
+            domain.clone(),
+            domain.clone(),
+            domain.clone(),
+            format!("DC=DomainDnsZones,{domain}"),
+            format!("DC=ForestDnsZones,{forest}"),
+        ])
+        .collect();
     let mut roles = BTreeMap::new();
     for (role, dn) in ROLES.into_iter().zip(objects) {
         let e = search(
@@ -239,7 +254,12 @@ async fn read(ldap: &mut Ldap, timeout: Duration) -> Result<DcView, ProbeError> 
     .collect();
     dcs.sort();
     dcs.dedup();
-    Ok(DcView { dsa, roles, dcs })
+    Ok(DcView {
+        dsa,
+        roles,
+        dcs,
+        ncs,
+    })
 }
 
 /// What one DC still has of the DC `dc` (removed by a metadata cleanup): its computer account,
