@@ -252,6 +252,7 @@ fn samba_status_names_the_role_holder_and_a_dead_holder_with_the_seize_remedy() 
     );
     lab.ok(&["remove-instance", "dc1", "--yes"])
         .stdout_has("seize the pdc role on dc2")
+        .stdout_has("make the PDC's DNS SRV record name dc2")
         .stderr_has("dc1 still holds the roles pdc: they move to dc2 first");
     let s = lab.status();
     for dc in ["dc2", "dc3"] {

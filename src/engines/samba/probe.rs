@@ -328,9 +328,94 @@ async fn leftovers_in(
     Ok(out)
 }
 
+/// The host names the PDC's SRV record (`_ldap._tcp.pdc._msdcs.REALM`, in ForestDnsZones)
+/// points at, as `n` has it; empty when it has none or it is tombstoned (a metadata cleanup
+/// tombstones it, and only `samba_dnsupdate` makes it again: P16).
+pub(crate) async fn pdc_srv(n: &DcNode, timeout: Duration) -> Result<Vec<String>, ProbeError> {
+    let mut ldap = connect(n, timeout).await?;
+    let found = pdc_srv_in(&mut ldap, timeout, &n.realm.to_ascii_lowercase()).await;
+    let _ = ldap.unbind().await;
+    found
+}
+
+async fn pdc_srv_in(
+    ldap: &mut Ldap,
+    timeout: Duration,
+    dns_domain: &str,
+) -> Result<Vec<String>, ProbeError> {
+    let root = search(
+        ldap,
+        timeout,
+        "",
+        Scope::Base,
+        "(objectClass=*)",
+        &["rootDomainNamingContext"],
+    )
+    .await?
+    .into_iter()
+    .next()
+    .and_then(|e| attr(&e, "rootDomainNamingContext"))
+    .ok_or_else(|| ProbeError::Answered("the rootDSE has no rootDomainNamingContext".into()))?;
+    let base = format!(
+        "DC=_ldap._tcp.pdc,DC=_msdcs.{dns_domain},CN=MicrosoftDNS,DC=ForestDnsZones,{root}"
+    );
+    let nodes = search(
+        ldap,
+        timeout,
+        &base,
+        Scope::Base,
+        "(!(dNSTombstoned=TRUE))",
+        &["dnsRecord"],
+    )
+    .await?;
+    Ok(nodes
+        .iter()
+        .flat_map(|e| {
+            e.bin_attrs
+                .iter()
+                .filter(|(k, _)| k.eq_ignore_ascii_case("dnsRecord"))
+                .flat_map(|(_, v)| v.iter())
+                .filter_map(|r| srv_target(r))
+                .collect::<Vec<_>>()
+        })
+        .collect())
+}
+
+/// The target of an SRV `dnsRecord` (a DNS_RPC_RECORD: a 24-byte header, type 33 at bytes
+/// 2–3; then priority, weight and port, 2 bytes each; then a DNS_COUNT_NAME: its length, its
+/// label count, the labels each after its length), lower-case; None for another record type.
+fn srv_target(r: &[u8]) -> Option<String> {
+    if r.len() < 32 || u16::from_le_bytes([r[2], r[3]]) != 33 {
+        return None;
+    }
+    let count = r[31] as usize;
+    let mut at = 32;
+    let mut labels = Vec::new();
+    for _ in 0..count {
+        let len = *r.get(at)? as usize;
+        labels.push(String::from_utf8_lossy(r.get(at + 1..at + 1 + len)?).to_ascii_lowercase());
+        at += 1 + len;
+    }
+    Some(labels.join("."))
+}
+
 #[cfg(test)]
 mod tests {
     use super::server_of;
+
+    #[test]
+    fn an_srv_record_names_its_target() {
+        use base64::Engine;
+        let r = base64::engine::general_purpose::STANDARD
+            .decode("FgAhAAXwAAAKAAAAAAADhAAAAAAAAAAAAAAAZAGFDgMDZGMyA3NkYwR0ZXN0AA==")
+            .unwrap();
+        assert_eq!(super::srv_target(&r).as_deref(), Some("dc2.sdc.test"));
+        // A tombstone's record is no SRV.
+        let t = base64::engine::general_purpose::STANDARD
+            .decode("CAAAAAUAAABuAAAAAAAAAAAAAAAAAAAAVDWryNaD3QE=")
+            .unwrap();
+        assert_eq!(super::srv_target(&t), None);
+    }
 
     #[test]
     fn the_server_of_an_ntds_settings_dn_is_its_parent_cn() {

@@ -85,7 +85,15 @@ pub(crate) fn plan(
             d.name
         ));
     }
-    plan.step(Step::new(SambaAction::Cleanup { on, dc: dc.clone() }));
+    plan.step(Step::new(SambaAction::Cleanup {
+        on: on.clone(),
+        dc: dc.clone(),
+    }));
+    let old_pdc = held.iter().any(|r| r == "pdc");
     plan.step(Step::new(SambaAction::Forgotten { dc }));
+    if old_pdc {
+        // The cleanup tombstones the PDC's SRV record; it comes back only with samba_dnsupdate.
+        plan.step(Step::new(SambaAction::PdcSrv { pdc: on }));
+    }
     Ok(plan)
 }

@@ -69,17 +69,25 @@ pub(crate) enum SambaAction {
     /// No DC that answers has `dc`'s computer account, server object (with its NTDS Settings)
     /// or live DNS host record any more (replication of the cleanup).
     Forgotten { dc: String },
+    /// The PDC's SRV record on `pdc` names `pdc` (a cleanup of the old PDC tombstones it:
+    /// `samba_dnsupdate` makes it again, P16).
+    PdcSrv { pdc: String },
 }
 
 /// The shell command that runs `samba-tool ARGS` on `n` against its own database.
 fn tool_command(n: &DcNode, args: &str) -> String {
+    command_on(n, &format!("samba-tool {args}"))
+}
+
+/// The shell command that runs `PROGRAM ARGS` on `n` with its smb.conf.
+fn command_on(n: &DcNode, program_args: &str) -> String {
     let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
     let mut c = String::new();
     if let Some(p) = &n.command_prefix {
         c.push_str(p);
         c.push(' ');
     }
-    c.push_str(&format!("samba-tool {args}"));
+    c.push_str(program_args);
     if let Some(conf) = &n.smb_conf {
         c.push_str(&format!(" -s {}", quote(&conf.to_string_lossy())));
     }
@@ -90,9 +98,25 @@ fn tool_command(n: &DcNode, args: &str) -> String {
 /// the step's `verify` reads the DCs).
 async fn tool(ctx: &SambaCtx, dc: &str, args: &str) -> Result<Option<String>, ProcError> {
     let n = ctx.node(dc)?;
+    run_on(
+        ctx,
+        dc,
+        &format!("samba-tool {args}"),
+        &tool_command(n, args),
+    )
+    .await
+}
+
+/// Runs the shell command `command` (`what` on `dc`).
+async fn run_on(
+    ctx: &SambaCtx,
+    dc: &str,
+    what: &str,
+    command: &str,
+) -> Result<Option<String>, ProcError> {
     let bound = Duration::from_secs(60).max(ctx.step_timeout);
-    let what = format!("{dc}: samba-tool {args}");
-    let out = crate::engines::etcd::rejoin::host(&what, &tool_command(n, args), &[], bound).await;
+    let what = format!("{dc}: {what}");
+    let out = crate::engines::etcd::rejoin::host(&what, command, &[], bound).await;
     Ok(match out {
         Ok(o) => o.lines().last().map(str::to_string),
         Err(e) => Some(format!("{e} (what the DCs say decides)")),
@@ -205,6 +229,20 @@ impl SambaAction {
                     Ok(format!("{on} no longer has the DC {dc}"))
                 })
             }
+            SambaAction::PdcSrv { pdc } => {
+                let n = ctx.node(pdc)?;
+                let host = format!("{}.{}", n.name, n.realm).to_ascii_lowercase();
+                let targets = probe::pdc_srv(n, ctx.timeout)
+                    .await
+                    .map_err(|e| ProcError::failed(format!("{pdc}: {e}")))?;
+                Ok(if targets.contains(&host) {
+                    Ok(format!("the PDC's SRV record names {host}"))
+                } else if targets.is_empty() {
+                    Err(format!("{pdc} has no PDC SRV record"))
+                } else {
+                    Err(format!("the PDC's SRV record names {}", targets.join(", ")))
+                })
+            }
             SambaAction::Forgotten { dc } => {
                 let mut still = Vec::new();
                 let mut seen = 0;
@@ -250,6 +288,9 @@ impl Act for SambaAction {
                 "remove the DC {dc} from the domain on {on} (samba-tool domain demote \
                  --remove-other-dead-server)"
             ),
+            SambaAction::PdcSrv { pdc } => {
+                format!("make the PDC's DNS SRV record name {pdc} (samba_dnsupdate on {pdc})")
+            }
             SambaAction::Forgotten { dc } => format!(
                 "wait until no DC that answers has {dc}'s computer account, server object or DNS \
                  host record"
@@ -259,7 +300,10 @@ impl Act for SambaAction {
     fn changes(&self) -> bool {
         matches!(
             self,
-            SambaAction::Seize { .. } | SambaAction::Transfer { .. } | SambaAction::Cleanup { .. }
+            SambaAction::Seize { .. }
+                | SambaAction::Transfer { .. }
+                | SambaAction::Cleanup { .. }
+                | SambaAction::PdcSrv { .. }
         )
     }
     async fn check(&self, ctx: &SambaCtx) -> Result<Check, ProcError> {
@@ -283,6 +327,11 @@ impl Act for SambaAction {
                 .await
             }
             SambaAction::Agreed { dc, roles } => pull(ctx, dc, roles).await,
+            SambaAction::PdcSrv { pdc } => {
+                let n = ctx.node(pdc)?;
+                let args = "samba_dnsupdate --use-samba-tool";
+                run_on(ctx, pdc, args, &command_on(n, args)).await
+            }
             SambaAction::Forgotten { .. } => Ok(None),
         }
     }
