@@ -640,7 +640,45 @@ fn ds389_new_supplier_killed_right_after_its_promotion_is_replaced_and_refusals_
         &lab,
         [&u1, &u2, &u3],
     );
+    ds389_a_hub_left_by_a_failover_killed_in_its_restart_is_demoted(&lab, &u1);
     lab.ok(&["lab", "down"]);
+}
+
+/// A failover SIGKILLed while it restarted its target leaves the target a hub (type 2, flags
+/// 1) fenced to a replica id nobody supplies, below the one a rerun then promoted (chaos seed
+/// 7001 in CI; here 50, below node-2's 61). Its demotion replaced
+/// the type with the one it has, which 389 DS refuses ("replica type is already 2 - not
+/// changing"): the demotion failed part-way at every rerun.
+fn ds389_a_hub_left_by_a_failover_killed_in_its_restart_is_demoted(lab: &Lab, u1: &str) {
+    let s = lab.status();
+    assert_eq!(supplier(&s), "node-2");
+    assert!(node(&s, "node-2")["replica_id"].as_u64() > Some(50), "{s}");
+    let pw = std::fs::read_to_string(lab.dir.join("repl.pw")).unwrap();
+    assert!(modify(
+        lab,
+        u1,
+        &format!(
+            "dn: cn=repl-50,cn=config\nchangetype: add\nobjectClass: top\n\
+             objectClass: netscapeServer\nobjectClass: nsAccount\ncn: repl-50\n\
+             userPassword: {}\n\n\
+             dn: cn=replica,cn=dc\\3Ddrlab\\2Cdc\\3Dtest,cn=mapping tree,cn=config\n\
+             changetype: modify\nreplace: nsDS5ReplicaBindDN\n\
+             nsDS5ReplicaBindDN: cn=repl-50,cn=config\n-\nreplace: nsDS5Flags\nnsDS5Flags: 1\n",
+            pw.trim()
+        )
+    ));
+    assert_eq!(node(&lab.status(), "node-1")["role"], "hub");
+    let r = lab.ok(&["demote", "node-1", "--yes", "--json"]).json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let s = wait_for("a healthy group under node-2", DEADLINE, || {
+        let s = lab.run(&["status", "--json"]).json();
+        (s["healthy"] == true).then_some(s)
+    });
+    assert_eq!(node(&s, "node-1")["role"], "consumer", "{s}");
+    assert!(add(lab, &url_of(lab, "node-2"), "after-hub"));
+    wait_for("a write on node-2 to reach node-1", DEADLINE, || {
+        has(lab, u1, "after-hub").then_some(())
+    });
 }
 
 /// What a switchover killed after its fence leaves (chaos seed 7011), made by hand: the

@@ -394,7 +394,15 @@ async fn converged(
         }) {
             // Its RUV trails: caught up only if the data proves it (pitfall 16).
             let since = s.replica.as_ref().and_then(|r| r.max(rid));
-            let missing = super::replayed::unreplayed(cl, supplier, &n.name, rid, since).await?;
+            // A read that failed (a server restarting) is waited on like a lag, and named.
+            let missing = match super::replayed::unreplayed(cl, supplier, &n.name, rid, since).await
+            {
+                Ok(m) => m,
+                Err(e) => {
+                    behind.push(format!("{}: {e}", n.name));
+                    continue;
+                }
+            };
             if missing.is_empty() {
                 fed += 1;
                 continue;

@@ -221,17 +221,23 @@ pub(super) async fn run(a: &DsAction, cl: &DsCluster) -> Result<Option<String>, 
         } => {
             let f = cl.node(from)?;
             let port = port_of(&cl.node(to)?.ldap.url);
-            let (mut s, st) = open_with_state(cl, from).await?;
-            let dropped = dropped_by_init(&st, &DsAction::state(cl, to).await?);
-            if !dropped.is_empty() && !exported {
-                s.close().await;
-                return Err(ProcError::refused(format!(
-                    "{to} holds changes of replica id {} that {from} lacks: a total update \
-                     from {from} would drop them; `drctl demote {to}` exports them to LDIF \
-                     first, then re-initializes it",
-                    join(&dropped)
-                )));
+            // Refused over changes `to` holds that `from` lacks, unless exported before.
+            if !exported {
+                let (sup, con) = (
+                    DsAction::state(cl, from).await?,
+                    DsAction::state(cl, to).await?,
+                );
+                let dropped = dropped_by_init(&sup, &con);
+                if !dropped.is_empty() {
+                    return Err(ProcError::refused(format!(
+                        "{to} holds changes of replica id {} that {from} lacks: a total update \
+                         from {from} would drop them; `drctl demote {to}` exports them to LDIF \
+                         first, then re-initializes it",
+                        join(&dropped)
+                    )));
+                }
             }
+            let (mut s, st) = open_with_state(cl, from).await?;
             let a = st
                 .agreement_to(port)
                 .ok_or_else(|| ProcError::failed(format!("{from} has no agreement to {to}")))?;
@@ -295,18 +301,29 @@ async fn wake(cl: &DsCluster, supplier: &str, rid: u16) -> Result<Option<String>
     if woken.is_empty() {
         return Ok(None);
     }
+    // Best effort: the wait that follows decides, and a wake that failed is only said.
     let f = cl.node(supplier)?;
-    let fail = |e: crate::engines::openldap::LdapError| ProcError::failed(e.to_string());
-    let mut s = cl.session(supplier).await?;
+    let Ok(mut s) = cl.session(supplier).await else {
+        return Ok(None);
+    };
+    let mut said = Vec::new();
     for cn in &woken {
         let dn = format!("cn={cn},{}", replica_dn(&f.ldap.suffix));
         let set = |v: &'static str| vec![Mod::Replace("nsds5ReplicaEnabled".into(), one(v))];
-        s.modify(&dn, set("off")).await.map_err(fail)?;
-        // Never left disabled by a lost answer: once more, then status names it.
-        if s.modify(&dn, set("on")).await.is_err() {
-            s.modify(&dn, set("on")).await.map_err(fail)?;
+        if let Err(e) = s.modify(&dn, set("off")).await {
+            said.push(format!("{cn} not woken: {e}"));
+            continue;
         }
+        // Never left disabled by a lost answer: once more, then status names it.
+        let on = match s.modify(&dn, set("on")).await {
+            Ok(()) => Ok(()),
+            Err(_) => s.modify(&dn, set("on")).await,
+        };
+        said.push(match on {
+            Ok(()) => format!("woke {cn}"),
+            Err(e) => format!("{cn} left disabled: {e} (drctl repoint enables it)"),
+        });
     }
     s.close().await;
-    Ok(Some(format!("woke agreement(s) {}", woken.join(", "))))
+    Ok(Some(said.join("; ")))
 }
