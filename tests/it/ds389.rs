@@ -645,10 +645,10 @@ fn ds389_new_supplier_killed_right_after_its_promotion_is_replaced_and_refusals_
 }
 
 /// A failover SIGKILLed while it restarted its target leaves the target a hub (type 2, flags
-/// 1) fenced to a replica id nobody supplies, below the one a rerun then promoted (chaos seed
-/// 7001 in CI; here 50, below node-2's 61). Its demotion replaced
-/// the type with the one it has, which 389 DS refuses ("replica type is already 2 - not
-/// changing"): the demotion failed part-way at every rerun.
+/// set) fenced to a replica id nobody supplies, below the one a rerun then promoted (chaos seed
+/// 7001 in CI; here 50, below node-2's 61). Its demotion replaced the type with the one it
+/// has, which 389 DS refuses ("replica type is already 2 - not changing"): the demotion failed
+/// part-way at every rerun.
 fn ds389_a_hub_left_by_a_failover_killed_in_its_restart_is_demoted(lab: &Lab, u1: &str) {
     let s = lab.status();
     assert_eq!(supplier(&s), "node-2");
