@@ -63,6 +63,7 @@ const SHARED_WITH_389DS: &[&str] = &[
     "remove-failed-instance",
     "repoint-primary",
 ];
+const SHARED_WITH_SAMBA: &[&str] = &["seize-roles", "remove-failed-instance"];
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -186,16 +187,19 @@ fn every_bundled_drill_passes_in_a_lab_of_its_own() {
     c.args(["drill", "--all", "--json", "--junit"]).arg(&junit);
     let report = run(c).success().json();
     let reports = report.as_array().unwrap();
-    // One run per drill: the runbooks OpenLDAP, etcd and 389ds share carry a drill of theirs too.
+    // One run per drill: the runbooks OpenLDAP, etcd, 389ds and Samba AD share carry a drill of
+    // theirs too.
     let runs = BUNDLED.len()
         + SHARED_WITH_OPENLDAP.len()
         + SHARED_WITH_ETCD.len()
-        + SHARED_WITH_389DS.len();
+        + SHARED_WITH_389DS.len()
+        + SHARED_WITH_SAMBA.len();
     assert_eq!(reports.len(), runs);
     for (kind, names) in [
         ("openldap", SHARED_WITH_OPENLDAP),
         ("etcd", SHARED_WITH_ETCD),
         ("389ds", SHARED_WITH_389DS),
+        ("samba-ad", SHARED_WITH_SAMBA),
     ] {
         for name in names {
             assert!(
