@@ -117,33 +117,50 @@ pub(crate) fn holds(path: &Path, block: &str) -> bool {
 /// Writes `block` into `path` between its markers (appending it the first time). Returns
 /// false when the file already holds exactly that block, and then writes nothing.
 pub(crate) fn apply(path: &Path, cluster: &str, block: &str) -> Result<bool, HostsError> {
+    let (begin, end) = markers(cluster);
+    write_managed(path, |current| {
+        splice(current, &begin, &end, block).ok_or_else(|| {
+            HostsError::Invalid(format!(
+                "{}: the drctl block for {cluster} is damaged (one marker without the other); fix it by hand",
+                path.display()
+            ))
+        })
+    })
+}
+
+/// `current` with `block` between the lines `begin` and `end` (in place of what was there,
+/// or appended); None when only one marker is there.
+pub(crate) fn splice(current: &str, begin: &str, end: &str, block: &str) -> Option<String> {
+    Some(match (current.find(begin), current.find(end)) {
+        (Some(b), Some(e)) if e > b => {
+            let after = current[e + end.len()..].trim_start_matches('\n');
+            format!("{}{block}{after}", &current[..b])
+        }
+        (Some(_), _) | (_, Some(_)) => return None,
+        _ if current.is_empty() => block.to_string(),
+        _ if current.ends_with('\n') => format!("{current}{block}"),
+        _ => format!("{current}\n{block}"),
+    })
+}
+
+/// Rewrites `path` (a missing file reads as empty) to what `next` makes of its text,
+/// atomically; false, writing nothing, when that is what it holds.
+pub(crate) fn write_managed(
+    path: &Path,
+    next: impl FnOnce(&str) -> Result<String, HostsError>,
+) -> Result<bool, HostsError> {
     let io = |verb| {
         let path = path.display().to_string();
         move |source| HostsError::Io { verb, path, source }
     };
-    // A symlinked hosts file (a managed /etc/hosts) stays a link: its target is rewritten.
+    // A symlinked file (a managed /etc/hosts) stays a link: its target is rewritten.
     let target = real_path(path).map_err(io("resolve"))?;
     let current = match std::fs::read_to_string(&target) {
         Ok(s) => s,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => return Err(io("read")(e)),
     };
-    let (begin, end) = markers(cluster);
-    let next = match (current.find(&begin), current.find(&end)) {
-        (Some(b), Some(e)) if e > b => {
-            let after = current[e + end.len()..].trim_start_matches('\n');
-            format!("{}{block}{after}", &current[..b])
-        }
-        (Some(_), _) | (_, Some(_)) => {
-            return Err(HostsError::Invalid(format!(
-                "{}: the drctl block for {cluster} is damaged (one marker without the other); fix it by hand",
-                path.display()
-            )))
-        }
-        _ if current.is_empty() => block.to_string(),
-        _ if current.ends_with('\n') => format!("{current}{block}"),
-        _ => format!("{current}\n{block}"),
-    };
+    let next = next(&current)?;
     if next == current {
         return Ok(false);
     }

@@ -23,7 +23,23 @@ pub struct ClusterFile {
     /// every address of the alias in order).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alias_port: Option<u16>,
+    /// The client files `drctl repoint` points at the DCs that answer (samba-ad), each
+    /// relative to the cluster file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clients: Option<ClientFiles>,
     pub nodes: Vec<NodeEntry>,
+}
+
+/// A client's resolver and Kerberos configuration, kept as managed blocks.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientFiles {
+    /// Its resolver (`/etc/resolv.conf`): its `nameserver` lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolv_conf: Option<PathBuf>,
+    /// Its Kerberos configuration (`/etc/krb5.conf`): the realm's `kdc` list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub krb5_conf: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -222,6 +238,23 @@ impl Inventory {
         }
         if file.nodes.is_empty() {
             return Err(invalid("nodes: the list is empty".into()));
+        }
+        if let Some(c) = &file.clients {
+            if c.resolv_conf.is_none() && c.krb5_conf.is_none() {
+                return Err(invalid(
+                    "clients: names no file: give resolv_conf, krb5_conf or both".into(),
+                ));
+            }
+            if !file
+                .nodes
+                .iter()
+                .any(|n| n.kind.as_deref() == Some("samba-ad"))
+            {
+                return Err(invalid(
+                    "clients: only a samba-ad cluster has client files drctl points at its DCs"
+                        .into(),
+                ));
+            }
         }
         // Name / URL → the first node that has it: one pass, however many nodes.
         let mut names = std::collections::HashMap::new();

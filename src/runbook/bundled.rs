@@ -20,6 +20,14 @@ pub static BUNDLED: &[(&str, &str)] = &[
         include_str!("../../runbooks/repoint-primary.yaml"),
     ),
     (
+        "repoint-clients",
+        include_str!("../../runbooks/repoint-clients.yaml"),
+    ),
+    (
+        "samba-rejoin-dc",
+        include_str!("../../runbooks/samba-rejoin-dc.yaml"),
+    ),
+    (
         "demote-old-primary",
         include_str!("../../runbooks/demote-old-primary.yaml"),
     ),

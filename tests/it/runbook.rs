@@ -16,6 +16,8 @@ const BUNDLED: &[&str] = &[
     "forced-failover",
     "partitioned-primary",
     "repoint-primary",
+    "repoint-clients",
+    "samba-rejoin-dc",
     "demote-old-primary",
     "full-resync",
     "failback",

@@ -168,6 +168,7 @@ fn samba_status_names_the_role_holder_and_a_dead_holder_with_the_seize_remedy() 
     assert_eq!(rank("dc2"), 1, "{c}");
     assert_eq!(rank("dc1"), Value::Null, "{c}");
 
+    samba_repoint_points_the_client_off_a_dead_dc(&lab);
     samba_seize_roles_moves_every_role_of_a_dead_holder_and_refuses_a_live_one(&lab);
 
     // Back with its disk (never cleaned up): it learns the new holder and the domain is healthy.
@@ -277,6 +278,178 @@ fn samba_status_names_the_role_holder_and_a_dead_holder_with_the_seize_remedy() 
         .exit(1)
         .stdout_has("dc1: not a DC of the domain (no NTDS Settings object on 2 of the 2 other DCs");
     assert!(!r.stdout().contains("seize-roles"), "{}", r.dump());
+    samba_a_zombie_is_kept_from_clients_and_joined_again(&lab);
+}
+
+/// The lab client's namespace and files, from the cluster file's `clients:`.
+fn client(lab: &Lab) -> (String, std::path::PathBuf, std::path::PathBuf) {
+    let yaml: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(lab.cluster_file()).unwrap()).unwrap();
+    let path = |k: &str| std::path::PathBuf::from(yaml["clients"][k].as_str().unwrap());
+    let resolv = path("resolv_conf");
+    let ns = resolv
+        .parent()
+        .and_then(|d| d.file_name())
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    (ns, resolv, path("krb5_conf"))
+}
+
+/// What the lab client gets: the address its resolver gives for `host` (None: it cannot
+/// resolve it), and whether `kinit` as Administrator works with its krb5.conf.
+fn client_sees(lab: &Lab, host: &str) -> (Option<String>, bool) {
+    let (ns, _, krb5) = client(lab);
+    let out = std::process::Command::new("ip")
+        .args(["netns", "exec", &ns, "getent", "hosts", host])
+        .output()
+        .unwrap();
+    let addr = out
+        .status
+        .success()
+        .then(|| {
+            String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .next()
+                .map(str::to_string)
+        })
+        .flatten();
+    let password = std::fs::read(lab.dir.join("admin.pw")).unwrap();
+    let mut kinit = std::process::Command::new("timeout")
+        .args([
+            "30",
+            "ip",
+            "netns",
+            "exec",
+            &ns,
+            "kinit",
+            "Administrator@SDC.TEST",
+        ])
+        .env("KRB5_CONFIG", &krb5)
+        .env(
+            "KRB5CCNAME",
+            format!("FILE:{}", lab.dir.join("client-cc").display()),
+        )
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    kinit.stdin.take().unwrap().write_all(&password).unwrap();
+    (addr, kinit.wait().unwrap().success())
+}
+
+fn client_files(lab: &Lab) -> String {
+    let (_, resolv, krb5) = client(lab);
+    std::fs::read_to_string(resolv).unwrap() + &std::fs::read_to_string(krb5).unwrap()
+}
+
+/// dc1, the DC the lab client was set up against, is dead: the client cannot resolve the
+/// others or get a ticket (P9). A dry run writes nothing, a dead DC is refused, the repoint
+/// lists dc2 then dc3 (dc1 left out) and the client resolves and gets its ticket; a rerun is
+/// done.
+fn samba_repoint_points_the_client_off_a_dead_dc(lab: &Lab) {
+    assert_eq!(client_sees(lab, "dc2.sdc.test"), (None, false));
+    let before = client_files(lab);
+    let r = lab
+        .ok(&["repoint", "--primary", "dc2", "--dry-run", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "dry run", "{r}");
+    assert_eq!(
+        client_files(lab),
+        before,
+        "a dry run wrote the client files"
+    );
+    lab.run(&["repoint", "--primary", "dc1", "--yes"])
+        .exit(3)
+        .stderr_has("assert dc1 answers: no");
+    assert_eq!(
+        client_files(lab),
+        before,
+        "a refusal wrote the client files"
+    );
+    lab.ok(&["repoint", "--primary", "dc2", "--yes"])
+        .stderr_has("dc1 is left out")
+        .stderr_has("'nameserver 10.99.53.11' is commented out");
+    assert_eq!(
+        client_sees(lab, "dc3.sdc.test"),
+        (Some("10.99.53.13".to_string()), true)
+    );
+    let files = client_files(lab);
+    assert!(
+        files.contains("nameserver 10.99.53.12\nnameserver 10.99.53.13\n")
+            && files.contains("kdc = 10.99.53.12\n\t\tkdc = 10.99.53.13\n"),
+        "{files}"
+    );
+    let r = lab
+        .ok(&["repoint", "--primary", "dc2", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "already done", "{r}");
+}
+
+/// dc1, removed from the domain, runs again with its old disk (the seed's zombie): clients are
+/// never pointed at it, and `join` stops it, moves its databases aside (kept), joins it again
+/// through dc3, restarts the partners that keep its old Kerberos key (P14) and proves
+/// replication both ways; a rerun is done, and the client may use it again.
+fn samba_a_zombie_is_kept_from_clients_and_joined_again(lab: &Lab) {
+    lab.run(&["repoint", "--primary", "dc1", "--yes"])
+        .exit(3)
+        .stderr_has("clients must not use dc1: dc1: not a DC of the domain");
+    lab.ok(&["repoint", "--primary", "dc3", "--yes"])
+        .stderr_has("dc1 is left out: removed from the domain");
+    assert!(client_files(lab).contains("nameserver 10.99.53.13\nnameserver 10.99.53.12\n"));
+    let private = lab.dir.join("dc1/private");
+    let r = lab
+        .ok(&["join", "dc1", "--primary", "dc3", "--dry-run", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "dry run", "{r}");
+    assert!(
+        private.join("sam.ldb").exists(),
+        "a dry run moved dc1's databases"
+    );
+    lab.run(&["join", "dc1", "--primary", "dc3", "--export", "x", "--yes"])
+        .exit(2)
+        .stderr_has("--export: a samba-ad join exports nothing");
+    let r = lab
+        .ok(&["join", "dc1", "--primary", "dc3", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let s = lab.status();
+    assert_eq!(s["healthy"], true, "{s}");
+    for dc in ["dc1", "dc2", "dc3"] {
+        let n = node(&s, dc);
+        assert_eq!(
+            n["domain_dcs"],
+            serde_json::json!(["dc1", "dc2", "dc3"]),
+            "{n}"
+        );
+        let reps = n["replication"].as_array().unwrap();
+        for other in ["dc1", "dc2", "dc3"].iter().filter(|o| *o != &dc) {
+            let working = reps
+                .iter()
+                .filter(|r| r["from"] == *other && r["failures"] == 0 && r["last_success"].is_i64())
+                .count();
+            assert_eq!(working, 5, "{dc} pulls from {other}: {n}");
+        }
+    }
+    // The old databases are kept beside the new ones.
+    let kept: Vec<String> = std::fs::read_dir(lab.dir.join("dc1"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("private.removed-"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(lab.dir.join("dc1").join(&kept[0]).join("sam.ldb").exists());
+    let r = lab
+        .ok(&["join", "dc1", "--primary", "dc3", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "already done", "{r}");
+    lab.ok(&["repoint", "--primary", "dc1", "--yes"]);
+    assert_eq!(
+        client_sees(lab, "dc1.sdc.test"),
+        (Some("10.99.53.11".to_string()), true)
+    );
 }
 
 /// The holder dc1 is dead: a dry run changes nothing, a bad role and a dead target are
@@ -363,6 +536,30 @@ fn samba_bad_cluster_files_are_named_with_their_place() {
         (
             format!("{ldapi}  password_file: pw\n"),
             "nodes[0].bind_dn: not used over ldapi://",
+        ),
+        (
+            ldaps("  address: dc1.sdc.test\n"),
+            "nodes[0].address: 'dc1.sdc.test' is not an IP address",
+        ),
+        (
+            ldaps("  data_dirs: [var/lib/samba/private]\n"),
+            "nodes[0].data_dirs: 'var/lib/samba/private' is not an absolute directory",
+        ),
+        (
+            ldaps("  stop_command: \" \"\n"),
+            "nodes[0].stop_command: empty",
+        ),
+        (
+            ldaps("  join_password_file: pw\n  join_password_env: PW\n"),
+            "nodes[0].join_password_file: give join_password_file or join_password_env",
+        ),
+        (
+            format!("{ldapi}clients: {{}}\n"),
+            "clients: names no file",
+        ),
+        (
+            ldapi.replace("kind: samba-ad\n", "kind: skeleton\n") + "clients: {resolv_conf: r}\n",
+            "clients: only a samba-ad cluster",
         ),
         (
             ldapi.replace("ldapi:///var", "ldapi://var"),

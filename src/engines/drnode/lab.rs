@@ -299,6 +299,7 @@ impl DrnodeLab {
             },
             alias: None,
             alias_port: None,
+            clients: None,
             nodes: lab
                 .state
                 .nodes

@@ -62,6 +62,12 @@ fn same(a: &str, b: &str) -> bool {
     a.eq_ignore_ascii_case(b)
 }
 
+/// Unix seconds as RFC 3339.
+pub(crate) fn unix_time(t: i64) -> String {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(t.max(0) as u64);
+    humantime::format_rfc3339_seconds(at).to_string()
+}
+
 pub(crate) fn assess(dcs: &[Probed]) -> Assessment {
     let mut a = Assessment::default();
     let views: Vec<(&str, &DcView)> = dcs
@@ -134,10 +140,30 @@ pub(crate) fn assess(dcs: &[Probed]) -> Assessment {
         if !others.is_empty() && 2 * lacking > others.len() {
             a.problems.push(format!(
                 "{}: not a DC of the domain (no NTDS Settings object on {lacking} of the {} other \
-                 DCs that answer): removed from the domain, it must not be used (stop it, wipe it \
-                 and join it again)",
+                 DCs that answer): removed from the domain, it must not be used: `drctl join {} \
+                 --primary DC` stops it, moves its databases aside and joins it again",
                 d.name,
-                others.len()
+                others.len(),
+                d.name
+            ));
+        }
+    }
+    // Inbound replication that fails from a partner that answers (from a silent one it fails
+    // anyway, and that DC is named already; P11: success is never read as liveness).
+    for (name, v) in &views {
+        for r in v.reps.iter().filter(|r| r.failures > 0) {
+            if !dcs.iter().any(|d| same(&d.name, &r.from) && d.view.is_ok()) {
+                continue;
+            }
+            let since = r
+                .last_success
+                .map(|t| format!("last success {}", unix_time(t)))
+                .unwrap_or_else(|| "never succeeded".into());
+            a.problems.push(format!(
+                "{name}: pulling {} from {} failed {} time(s) in a row (WERROR 0x{:08x}, {since}): \
+                 `samba-tool drs showrepl` on {name} says why; a DC rejoined under its old name \
+                 needs its partners restarted (P14)",
+                r.nc, r.from, r.failures, r.result
             ));
         }
     }
@@ -198,6 +224,8 @@ mod tests {
             roles: ROLES.iter().map(|r| (*r, Some(holder.into()))).collect(),
             dcs: dcs.iter().map(|d| d.to_string()).collect(),
             ncs: BTreeMap::new(),
+            guids: BTreeMap::new(),
+            reps: Vec::new(),
         })
     }
 

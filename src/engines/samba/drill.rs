@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::assess::{assess, probe_all};
+use super::clients::ClientFiles;
 use super::lab::SambaLab;
 use super::probe::ROLES;
 use super::{engine::Samba, DcNode};
@@ -50,8 +51,8 @@ pub(crate) fn validate(c: &mut Compiler, node: &Node, d: &Drill) {
     }
     let e = &d.expect;
     let says = "a samba-ad drill expects primary (the PDC emulator's holder), primary_not, \
-                healthy, roles (fsmo, dc, unreachable), holders (role: DC) and members (DC: \
-                normal or removed)";
+                healthy, roles (fsmo, dc, unreachable), holders (role: DC), members (DC: \
+                normal or removed) and clients (the DCs its client uses, in order)";
     if !(e.ldap.is_empty()
         && e.ldap_absent.is_empty()
         && e.services.is_empty()
@@ -73,6 +74,19 @@ pub(crate) fn validate(c: &mut Compiler, node: &Node, d: &Drill) {
     }
 }
 
+/// A lab's DCs and its client's files.
+pub(crate) struct LabDcs {
+    nodes: Vec<DcNode>,
+    clients: Option<ClientFiles>,
+}
+
+impl std::ops::Deref for LabDcs {
+    type Target = [DcNode];
+    fn deref(&self) -> &[DcNode] {
+        &self.nodes
+    }
+}
+
 /// The drill as the registry hands it out.
 pub(crate) const START: DrillRun = drill_runner::start::<SambaLab>;
 
@@ -87,7 +101,7 @@ impl Acked for NoWrites {
 }
 
 impl DrillLab for SambaLab {
-    type Group = Arc<Vec<DcNode>>;
+    type Group = Arc<LabDcs>;
     type Acks = NoWrites;
     const NODES: &'static str = "samba-ad DCs";
     const DEADLINE: Duration = DEADLINE;
@@ -103,30 +117,29 @@ impl DrillLab for SambaLab {
         self.down(false).map(drop)
     }
 
-    async fn group(&mut self) -> Result<Arc<Vec<DcNode>>, LabError> {
+    async fn group(&mut self) -> Result<Arc<LabDcs>, LabError> {
         self.up(DEADLINE).await?;
-        Ok(Arc::new(self.dc_nodes()?))
+        Ok(Arc::new(LabDcs {
+            nodes: self.dc_nodes()?,
+            clients: self.clients()?,
+        }))
     }
 
-    fn bind(nodes: &Arc<Vec<DcNode>>) -> Bound {
+    fn bind(nodes: &Arc<LabDcs>) -> Bound {
         front::bind(
-            Samba::of(CLUSTER, nodes.to_vec(), "drill"),
+            Samba::of(CLUSTER, nodes.nodes.clone(), nodes.clients.clone(), "drill"),
             CLUSTER,
             "drill",
             nodes.iter().map(|n| &n.url),
         )
     }
 
-    fn write(_: &Arc<Vec<DcNode>>, _: &Arc<NoWrites>, _: Batch) -> Writing {
+    fn write(_: &Arc<LabDcs>, _: &Arc<NoWrites>, _: Batch) -> Writing {
         Box::pin(async { Err("a samba-ad drill has no write client".to_string()) })
     }
 
     /// After a kill or a pause: until the DC is seen not to answer, as an operator finds it.
-    async fn settle(
-        nodes: &Arc<Vec<DcNode>>,
-        _: &NoWrites,
-        after: &Inject,
-    ) -> Result<(), LabError> {
+    async fn settle(nodes: &Arc<LabDcs>, _: &NoWrites, after: &Inject) -> Result<(), LabError> {
         let (Inject::Kill(dc) | Inject::Pause(dc)) = after else {
             return Ok(());
         };
@@ -141,7 +154,7 @@ impl DrillLab for SambaLab {
 
     /// `expect:` in one look: the PDC holder, roles, health, and each role's holder as every DC
     /// that answers names it.
-    async fn look(d: &Drill, nodes: &Arc<Vec<DcNode>>, _: &NoWrites) -> (Checks, u64) {
+    async fn look(d: &Drill, nodes: &Arc<LabDcs>, _: &NoWrites) -> (Checks, u64) {
         let mut out = Checks::default();
         let dcs = probe_all(nodes, Duration::from_secs(2)).await;
         let a = assess(&dcs);
@@ -190,6 +203,42 @@ impl DrillLab for SambaLab {
                 format!("{dc} is {have}"),
             );
         }
+        if !d.expect.clients.is_empty() {
+            let (ok, have) = client_dcs(nodes, &d.expect.clients);
+            out.check(
+                format!("the client uses {}", d.expect.clients.join(", ")),
+                ok,
+                have,
+            );
+        }
         (out, 0)
     }
+}
+
+/// Whether the lab client's files name exactly the DCs `want` (in order) and nothing else,
+/// and what they name.
+fn client_dcs(dcs: &LabDcs, want: &[String]) -> (bool, String) {
+    let Some(c) = &dcs.clients else {
+        return (false, "the lab has no client".into());
+    };
+    let name_of = |ip: &str| {
+        dcs.nodes
+            .iter()
+            .find(|n| n.address.as_deref() == Some(ip))
+            .map(|n| n.name.clone())
+            .unwrap_or_else(|| ip.to_string())
+    };
+    let mut ok = true;
+    let mut said = Vec::new();
+    for (file, path) in super::clients::files(c) {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let realm = dcs.nodes.first().map(|n| n.realm.as_str()).unwrap_or("");
+        let have: Vec<String> = super::clients::listed(file, &text, realm)
+            .iter()
+            .map(|ip| name_of(ip))
+            .collect();
+        ok &= have == want;
+        said.push(format!("{}: {}", path.display(), have.join(", ")));
+    }
+    (ok, said.join("; "))
 }

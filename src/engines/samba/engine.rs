@@ -1,7 +1,7 @@
 //! Samba AD behind the engine contract: status, check and candidates from one probe of every
 //! DC; `seize-roles` (`seize.rs`) and `remove-instance` (`remove.rs`) as their bundled runbooks.
-//! The other procedures (repoint, rejoin) are not claimed yet, so they are refused naming the
-//! engine before anything runs.
+//! `repoint` (`clients.rs`) points the cluster file's client at the DCs that answer. The other
+//! procedures are not claimed, so they are refused naming the engine before anything runs.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +10,7 @@ use futures_util::future::BoxFuture;
 use serde_json::json;
 
 use super::assess::{assess, probe_all, Assessment, Probed};
+use super::clients::ClientFiles;
 use super::steps::SambaCtx;
 use super::{nodes_of, DcNode};
 use crate::engine::{
@@ -34,6 +35,8 @@ pub(super) const VERBS: &[Verb] = &[
     Verb::Status,
     Verb::Check,
     Verb::Candidates,
+    Verb::Repoint,
+    Verb::Join,
     Verb::SeizeRoles,
     Verb::RemoveInstance,
 ];
@@ -43,6 +46,7 @@ pub(super) const VERBS: &[Verb] = &[
 pub(crate) struct Samba {
     name: String,
     nodes: Vec<DcNode>,
+    clients: Option<ClientFiles>,
     timeout: Duration,
     operator: String,
 }
@@ -60,16 +64,23 @@ impl Samba {
         Ok(Samba {
             name: inv.file.cluster.clone(),
             nodes,
+            clients: ClientFiles::of(inv),
             timeout: global.timeout,
             operator: global.operator.clone(),
         })
     }
 
     /// The engine of a lab's DCs (a drill's), for runs bound to it.
-    pub(crate) fn of(name: &str, nodes: Vec<DcNode>, operator: &str) -> Samba {
+    pub(crate) fn of(
+        name: &str,
+        nodes: Vec<DcNode>,
+        clients: Option<ClientFiles>,
+        operator: &str,
+    ) -> Samba {
         Samba {
             name: name.to_string(),
             nodes,
+            clients,
             timeout: Duration::from_secs(2),
             operator: operator.to_string(),
         }
@@ -78,6 +89,13 @@ impl Samba {
     fn ctx(&self, env: &StepEnv) -> SambaCtx {
         SambaCtx {
             nodes: self.nodes.clone(),
+            cluster: self.name.clone(),
+            realm: self
+                .nodes
+                .first()
+                .map(|n| n.realm.clone())
+                .unwrap_or_default(),
+            clients: self.clients.clone(),
             run_id: env.run_id.clone(),
             timeout: self.timeout,
             step_timeout: env.step_timeout,
@@ -113,6 +131,37 @@ impl Engine for Samba {
         })
     }
 
+    /// The DCs clients could be pointed at: those that answer and are DCs of the domain.
+    fn repoint_list(&self) -> BoxFuture<'_, Result<(serde_json::Value, StatusTable), ProcError>> {
+        Box::pin(async move {
+            let dcs = probe_all(&self.nodes, self.timeout).await;
+            let a = assess(&dcs);
+            let mut t = StatusTable {
+                columns: vec!["DC", "USABLE", "REASON"],
+                ..Default::default()
+            };
+            let mut rows = Vec::new();
+            for d in &dcs {
+                let removed = a
+                    .problems
+                    .iter()
+                    .any(|p| p.starts_with(&format!("{}: not a DC of the domain", d.name)));
+                let (usable, reason) = match &d.view {
+                    Err(e) => (false, format!("no view: {e}")),
+                    Ok(_) if removed => (false, "removed from the domain (a zombie)".into()),
+                    Ok(_) => (true, "answers".to_string()),
+                };
+                t.rows.push(vec![
+                    d.name.clone(),
+                    if usable { "yes" } else { "no" }.into(),
+                    reason.clone(),
+                ]);
+                rows.push(json!({"name": d.name, "usable": usable, "reason": reason}));
+            }
+            Ok((serde_json::Value::Array(rows), t))
+        })
+    }
+
     fn front(&self, verb: Verb, args: &VerbArgs) -> Result<Front, ProcError> {
         let a = |name: &str| args.get(name).cloned().unwrap_or_default();
         match verb {
@@ -121,6 +170,26 @@ impl Engine for Samba {
                 "seize-roles",
                 &[("to", a("to")), ("roles", a("roles"))],
             )),
+            // The DC the clients use first; it need not hold a role (seed 000: repoint the
+            // clients first, then seize).
+            Verb::Repoint => Ok(Front::new(
+                verb,
+                "repoint-clients",
+                &[("primary", a("primary"))],
+            )),
+            Verb::Join => {
+                if args.get("export").is_some_and(|e| !e.is_empty()) {
+                    return Err(ProcError::usage(
+                        "--export: a samba-ad join exports nothing: the DC's databases are \
+                         moved aside, kept whole",
+                    ));
+                }
+                Ok(Front::new(
+                    verb,
+                    "samba-rejoin-dc",
+                    &[("node", a("node")), ("primary", a("primary"))],
+                ))
+            }
             Verb::RemoveInstance => {
                 Front::shared(verb, args).ok_or_else(|| unsupported(KIND, verb))
             }
@@ -156,7 +225,7 @@ impl Engine for Samba {
 }
 
 /// The keys of a DC's `detail` in `status --json`, null when it does not answer.
-const DETAIL_KEYS: &[&str] = &["dsa", "roles_seen", "domain_dcs"];
+const DETAIL_KEYS: &[&str] = &["dsa", "roles_seen", "domain_dcs", "replication"];
 
 fn reasons_of(a: &Assessment, name: &str) -> Vec<String> {
     a.problems
@@ -212,6 +281,7 @@ pub(crate) fn status_report(
                         "dsa": v.dsa,
                         "roles_seen": v.roles,
                         "domain_dcs": v.dcs,
+                        "replication": v.reps,
                     })),
                 },
                 Err(e) => {
@@ -262,6 +332,17 @@ fn status_table(cluster: &str, realm: &str, dcs: &[Probed], a: &Assessment) -> S
                     Ok(v) => v.dcs.len().to_string(),
                     Err(_) => "-".into(),
                 },
+                match &d.view {
+                    Ok(v) => {
+                        let failing = v.reps.iter().filter(|r| r.failures > 0).count();
+                        if failing == 0 {
+                            format!("{} ok", v.reps.len())
+                        } else {
+                            format!("{failing}/{} failing", v.reps.len())
+                        }
+                    }
+                    Err(_) => "-".into(),
+                },
             ]
         })
         .collect();
@@ -274,7 +355,7 @@ fn status_table(cluster: &str, realm: &str, dcs: &[Probed], a: &Assessment) -> S
                 .flatten()
                 .unwrap_or_else(|| "unknown".into())
         ),
-        columns: vec!["DC", "REACHABLE", "ROLES", "DOMAIN DCS"],
+        columns: vec!["DC", "REACHABLE", "ROLES", "DOMAIN DCS", "PULLS"],
         narrow: Vec::new(),
         rows,
         notes: Vec::new(),

@@ -6,11 +6,14 @@
 //! `shared/engine-labs/samba-ad/` (lab.sh P1–P18).
 
 mod assess;
+mod clients;
 pub(crate) mod drill;
 mod engine;
 pub(crate) mod lab;
 mod probe;
+mod rejoin;
 mod remove;
+mod reps;
 mod runbook;
 mod seize;
 mod steps;
@@ -54,6 +57,17 @@ pub(crate) struct DcNode {
     pub(crate) command_prefix: Option<String>,
     /// The smb.conf `samba-tool` is given on this DC (`-s`).
     pub(crate) smb_conf: Option<PathBuf>,
+    /// The IP address clients reach it at (`drctl repoint`); None: its URL's host.
+    pub(crate) address: Option<String>,
+    /// How its samba starts and stops on its host (a rejoin; the restart of its partners, P14).
+    pub(crate) start_command: Option<String>,
+    pub(crate) stop_command: Option<String>,
+    /// Its databases (private dir, state and cache directories, binddns dir), moved aside
+    /// before it joins again.
+    pub(crate) data_dirs: Vec<PathBuf>,
+    /// Who joins it to the domain again, and that account's password.
+    pub(crate) join_user: String,
+    pub(crate) join_password: Option<Passphrase>,
 }
 
 impl std::fmt::Debug for DcNode {
@@ -78,6 +92,24 @@ struct Fields {
     command_prefix: Option<String>,
     /// The smb.conf `samba-tool` is given on this DC (`-s`); its default without it.
     smb_conf: Option<PathBuf>,
+    /// The IP address clients reach the DC at (their resolver and KDC list: `drctl repoint`);
+    /// default: the host of its url.
+    address: Option<String>,
+    /// How samba starts on the DC's host (`systemctl start samba-ad-dc`): it must return once
+    /// samba runs.
+    start_command: Option<String>,
+    /// How samba stops there (`systemctl stop samba-ad-dc`).
+    stop_command: Option<String>,
+    /// The DC's databases, moved aside before it joins again: its private dir, state and
+    /// cache directories and binddns dir (absolute paths; its smb.conf stays and is reused).
+    #[serde(default)]
+    data_dirs: Vec<PathBuf>,
+    /// The account that joins the DC again (default Administrator).
+    join_user: Option<String>,
+    /// File holding that account's password (default: the bind password over LDAPS).
+    join_password_file: Option<PathBuf>,
+    /// Environment variable holding it.
+    join_password_env: Option<String>,
     /// The CA that signed the DC's LDAPS certificate (Samba's `private/tls/ca.pem`).
     ca_file: Option<PathBuf>,
     /// Accept any LDAPS certificate (a lab's self-signed one): no protection against a
@@ -93,6 +125,13 @@ const FIELDS: &[&str] = &[
     "realm",
     "command_prefix",
     "smb_conf",
+    "address",
+    "start_command",
+    "stop_command",
+    "data_dirs",
+    "join_user",
+    "join_password_file",
+    "join_password_env",
     "ca_file",
     "danger_accept_invalid_certs",
 ];
@@ -188,22 +227,59 @@ pub(crate) fn validate_entry(n: &NodeEntry) -> Result<(), String> {
     {
         return Err("command_prefix: empty (leave it out to run samba-tool here)".into());
     }
+    if let Some(a) = &f.address {
+        if a.parse::<std::net::IpAddr>().is_err() {
+            return Err(format!(
+                "address: '{a}' is not an IP address (clients' resolv.conf needs one)"
+            ));
+        }
+    }
+    for (field, c) in [
+        ("start_command", &f.start_command),
+        ("stop_command", &f.stop_command),
+    ] {
+        if c.as_ref().is_some_and(|c| c.trim().is_empty()) {
+            return Err(format!("{field}: empty"));
+        }
+    }
+    if let Some(d) = f
+        .data_dirs
+        .iter()
+        .find(|d| !d.is_absolute() || d.parent().is_none())
+    {
+        return Err(format!(
+            "data_dirs: '{}' is not an absolute directory below /",
+            d.display()
+        ));
+    }
+    if f.join_password_file.is_some() && f.join_password_env.is_some() {
+        return Err(
+            "join_password_file: give join_password_file or join_password_env, not both".into(),
+        );
+    }
     if f.smb_conf.as_ref().is_some_and(|p| !p.is_absolute()) {
         return Err("smb_conf: give the absolute path of the DC's smb.conf".into());
     }
     Ok(())
 }
 
-fn secret(inv: &Inventory, node: &str, f: &Fields) -> Result<Passphrase, String> {
-    let p = match (&f.password_file, &f.password_env) {
+/// The password a `FIELD_file` or `FIELD_env` names (`field`: password or join_password).
+fn secret(
+    inv: &Inventory,
+    node: &str,
+    field: &str,
+    file: &Option<PathBuf>,
+    env: &Option<String>,
+) -> Result<Passphrase, String> {
+    let p = match (file, env) {
         (Some(p), _) => Passphrase::from_file(&inv.resolve_path(p))
-            .map_err(|e| format!("{node}: password_file: {e}"))?,
+            .map_err(|e| format!("{node}: {field}_file: {e}"))?,
         (None, Some(var)) => {
             let v = std::env::var(var)
-                .map_err(|_| format!("{node}: password_env: ${var} is not set"))?;
+                .map_err(|_| format!("{node}: {field}_env: ${var} is not set"))?;
             Passphrase::new(v, var).map_err(|e| format!("{node}: {e}"))?
         }
-        (None, None) => return Err(format!("{node}: password_file: missing")),
+        (None, None) => return Err(format!("{node}: {field}_file: missing")),
     };
     // An LDAP error text that shows it prints `***`.
     crate::util::redact::register(p.expose());
@@ -223,11 +299,26 @@ pub(crate) fn nodes_of(inv: &Inventory) -> Result<Vec<DcNode>, String> {
                 None => Access::Ldaps {
                     url: n.url.trim_end_matches('/').to_string(),
                     bind_dn: f.bind_dn.clone().unwrap_or_default(),
-                    password: secret(inv, &n.name, &f)?,
+                    password: secret(inv, &n.name, "password", &f.password_file, &f.password_env)?,
                     ca_file: f.ca_file.as_ref().map(|p| inv.resolve_path(p)),
                     danger_accept_invalid_certs: f.danger_accept_invalid_certs,
                 },
             };
+            let join_password = match (&f.join_password_file, &f.join_password_env) {
+                (None, None) => match &access {
+                    Access::Ldaps { password, .. } => Some(password.clone()),
+                    Access::Ldapi { .. } => None,
+                },
+                (file, env) => Some(secret(inv, &n.name, "join_password", file, env)?),
+            };
+            let join_user = f.join_user.clone().unwrap_or_else(|| match &access {
+                Access::Ldaps { bind_dn, .. }
+                    if f.join_password_file.is_none() && f.join_password_env.is_none() =>
+                {
+                    bind_dn.clone()
+                }
+                _ => "Administrator".to_string(),
+            });
             Ok(DcNode {
                 name: n.name.clone(),
                 url: n.url.clone(),
@@ -235,6 +326,12 @@ pub(crate) fn nodes_of(inv: &Inventory) -> Result<Vec<DcNode>, String> {
                 realm: f.realm.clone().unwrap_or_default(),
                 command_prefix: f.command_prefix.clone(),
                 smb_conf: f.smb_conf.clone(),
+                address: f.address.clone(),
+                start_command: f.start_command.clone(),
+                stop_command: f.stop_command.clone(),
+                data_dirs: f.data_dirs.clone(),
+                join_user,
+                join_password,
             })
         })
         .collect()

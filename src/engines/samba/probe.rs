@@ -51,6 +51,20 @@ pub(crate) struct DcView {
     /// The naming context each role's object is in (what a replication of that role pulls).
     #[serde(skip)]
     pub(crate) ncs: BTreeMap<&'static str, String>,
+    /// Each DC's NTDS Settings objectGUID (what replication names it by).
+    pub(crate) guids: BTreeMap<String, String>,
+    /// Its inbound replication per naming context and partner (`repsFrom`).
+    pub(crate) reps: Vec<super::reps::Rep>,
+}
+
+impl DcView {
+    /// The 5 naming contexts every DC of the domain holds.
+    pub(crate) fn all_ncs(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.ncs.values().cloned().collect();
+        v.sort();
+        v.dedup();
+        v
+    }
 }
 
 fn attr(e: &SearchEntry, name: &str) -> Option<String> {
@@ -171,7 +185,16 @@ pub(crate) async fn probe(n: &DcNode, timeout: Duration) -> Result<DcView, Probe
     view
 }
 
-async fn read(ldap: &mut Ldap, timeout: Duration) -> Result<DcView, ProbeError> {
+/// The naming contexts and the server a DC's rootDSE names.
+struct RootDse {
+    service: String,
+    domain: String,
+    config: String,
+    schema: String,
+    forest: String,
+}
+
+async fn root_dse(ldap: &mut Ldap, timeout: Duration) -> Result<RootDse, ProbeError> {
     let bad = |m: String| ProbeError::Answered(m);
     let root = search(
         ldap,
@@ -192,16 +215,29 @@ async fn read(ldap: &mut Ldap, timeout: Duration) -> Result<DcView, ProbeError> 
     .next()
     .ok_or_else(|| bad("the rootDSE is empty".into()))?;
     let get = |a: &str| attr(&root, a).ok_or_else(|| bad(format!("the rootDSE has no {a}")));
-    let service = get("dsServiceName")?;
+    let domain = get("defaultNamingContext")?;
+    Ok(RootDse {
+        service: get("dsServiceName")?,
+        config: get("configurationNamingContext")?,
+        schema: get("schemaNamingContext")?,
+        forest: attr(&root, "rootDomainNamingContext").unwrap_or_else(|| domain.clone()),
+        domain,
+    })
+}
+
+async fn read(ldap: &mut Ldap, timeout: Duration) -> Result<DcView, ProbeError> {
+    let RootDse {
+        service,
+        domain,
+        config,
+        schema,
+        forest,
+    } = root_dse(ldap, timeout).await?;
     let dsa = server_of(&service).ok_or_else(|| {
-        bad(format!(
+        ProbeError::Answered(format!(
             "dsServiceName '{service}' is not an NTDS Settings object"
         ))
     })?;
-    let domain = get("defaultNamingContext")?;
-    let config = get("configurationNamingContext")?;
-    let schema = get("schemaNamingContext")?;
-    let forest = attr(&root, "rootDomainNamingContext").unwrap_or_else(|| domain.clone());
     let objects = [
         schema.clone(),
         format!("CN=Partitions,{config}"),
@@ -240,26 +276,78 @@ async fn read(ldap: &mut Ldap, timeout: Duration) -> Result<DcView, ProbeError> 
             .map(|o| server_of(&o).unwrap_or(o));
         roles.insert(role, owner);
     }
-    let mut dcs: Vec<String> = search(
+    let mut guids = BTreeMap::new();
+    let mut dcs: Vec<String> = Vec::new();
+    for e in search(
         ldap,
         timeout,
         &config,
         Scope::Subtree,
         "(objectClass=nTDSDSA)",
-        &["1.1"],
+        &["objectGUID"],
     )
     .await?
-    .iter()
-    .filter_map(|e| server_of(&e.dn))
-    .collect();
+    {
+        let Some(dc) = server_of(&e.dn) else { continue };
+        if let Some(g) = bin_attr(&e, "objectGUID").and_then(super::reps::guid) {
+            guids.insert(dc.clone(), g);
+        }
+        dcs.push(dc);
+    }
     dcs.sort();
     dcs.dedup();
+    let mut nc_list: Vec<&String> = ncs.values().collect();
+    nc_list.sort();
+    nc_list.dedup();
+    let mut reps = Vec::new();
+    for nc in nc_list {
+        for e in search(
+            ldap,
+            timeout,
+            nc,
+            Scope::Base,
+            "(objectClass=*)",
+            &["repsFrom"],
+        )
+        .await?
+        {
+            for v in bin_values(&e, "repsFrom") {
+                if let Some(mut r) = super::reps::parse(nc, v) {
+                    if let Some((dc, _)) = guids.iter().find(|(_, g)| **g == r.from) {
+                        r.from = dc.clone();
+                    }
+                    reps.push(r);
+                }
+            }
+        }
+    }
     Ok(DcView {
         dsa,
         roles,
         dcs,
         ncs,
+        guids,
+        reps,
     })
+}
+
+/// The values of a binary attribute (ldap3 puts values that are not UTF-8 there).
+fn bin_values<'a>(e: &'a SearchEntry, name: &str) -> Vec<&'a [u8]> {
+    let bin = e
+        .bin_attrs
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+        .flat_map(|(_, v)| v.iter().map(Vec::as_slice));
+    let text = e
+        .attrs
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+        .flat_map(|(_, v)| v.iter().map(String::as_bytes));
+    bin.chain(text).collect()
+}
+
+fn bin_attr<'a>(e: &'a SearchEntry, name: &str) -> Option<&'a [u8]> {
+    bin_values(e, name).into_iter().next()
 }
 
 /// What one DC still has of the DC `dc` (removed by a metadata cleanup): its computer account,
@@ -281,25 +369,7 @@ async fn leftovers_in(
     timeout: Duration,
     dc: &str,
 ) -> Result<Vec<String>, ProbeError> {
-    let root = search(
-        ldap,
-        timeout,
-        "",
-        Scope::Base,
-        "(objectClass=*)",
-        &["defaultNamingContext", "configurationNamingContext"],
-    )
-    .await?
-    .into_iter()
-    .next()
-    .ok_or_else(|| ProbeError::Answered("the rootDSE is empty".into()))?;
-    let get = |a: &str| {
-        attr(&root, a).ok_or_else(|| ProbeError::Answered(format!("the rootDSE has no {a}")))
-    };
-    let (domain, config) = (
-        get("defaultNamingContext")?,
-        get("configurationNamingContext")?,
-    );
+    let RootDse { domain, config, .. } = root_dse(ldap, timeout).await?;
     // The name as an LDAP filter value (a DC name has no special characters; escaped anyway).
     let name: String = dc
         .chars()
@@ -343,19 +413,7 @@ async fn pdc_srv_in(
     timeout: Duration,
     dns_domain: &str,
 ) -> Result<Vec<String>, ProbeError> {
-    let root = search(
-        ldap,
-        timeout,
-        "",
-        Scope::Base,
-        "(objectClass=*)",
-        &["rootDomainNamingContext"],
-    )
-    .await?
-    .into_iter()
-    .next()
-    .and_then(|e| attr(&e, "rootDomainNamingContext"))
-    .ok_or_else(|| ProbeError::Answered("the rootDSE has no rootDomainNamingContext".into()))?;
+    let root = root_dse(ldap, timeout).await?.forest;
     let base = format!(
         "DC=_ldap._tcp.pdc,DC=_msdcs.{dns_domain},CN=MicrosoftDNS,DC=ForestDnsZones,{root}"
     );

@@ -1,5 +1,5 @@
 //! The runbook steps Samba AD plans itself: `procedure.seize-roles`,
-//! `procedure.remove-instance`, `assert.reachable` and `assert.unreachable`, each from a fresh
+//! `procedure.remove-instance`, `procedure.repoint-clients`, `assert.reachable` and `assert.unreachable`, each from a fresh
 //! probe of every DC, by the same planners the commands run. The parameter names are every
 //! engine's (`to`, `roles`, `node`).
 
@@ -14,6 +14,8 @@ use crate::engine::{bind, Args, EnginePlan, Plan, ProcError};
 pub(super) const STEPS: &[&str] = &[
     "procedure.seize-roles",
     "procedure.remove-instance",
+    "procedure.repoint-clients",
+    "procedure.join",
     "assert.reachable",
     "assert.unreachable",
 ];
@@ -29,6 +31,16 @@ pub(super) async fn plan(a: &Args<'_>, ctx: Arc<SambaCtx>) -> Result<EnginePlan,
             seize::plan(&ctx, &dcs, &to, &roles)?
         }
         "procedure.remove-instance" => super::remove::plan(&ctx, &dcs, &a.str("node")?)?,
+        "procedure.repoint-clients" => super::clients::plan(&ctx, &dcs, &a.str("primary")?)?,
+        "procedure.join" => {
+            if a.opt("export").is_some_and(|e| !e.is_empty()) {
+                return Err(ProcError::usage(
+                    "export: a samba-ad join exports nothing: the DC's databases are moved \
+                     aside, kept whole",
+                ));
+            }
+            super::rejoin::plan(&ctx, &dcs, &a.str("node")?, &a.str("primary")?)?
+        }
         "assert.reachable" | "assert.unreachable" => {
             let node = a.str("node")?;
             let answers = dcs

@@ -15,6 +15,12 @@ use crate::engine::{check_holds, verify_holds, Act, Check, ProcError, RunContext
 /// What a Samba procedure acts on.
 pub(crate) struct SambaCtx {
     pub(crate) nodes: Vec<DcNode>,
+    /// The cluster's name (the markers of the client files' blocks).
+    pub(crate) cluster: String,
+    /// The realm of the domain.
+    pub(crate) realm: String,
+    /// The client files `repoint` manages.
+    pub(crate) clients: Option<super::clients::ClientFiles>,
     pub(crate) run_id: String,
     /// Connect timeout per DC.
     pub(crate) timeout: Duration,
@@ -28,6 +34,17 @@ impl SambaCtx {
             ProcError::usage(format!(
                 "unknown node '{name}': the cluster's samba-ad DCs are {known}"
             ))
+        })
+    }
+
+    /// The client files, or why there are none.
+    pub(crate) fn clients(&self) -> Result<&super::clients::ClientFiles, ProcError> {
+        self.clients.as_ref().ok_or_else(|| {
+            ProcError::usage(
+                "the cluster file names no client files: add `clients: {resolv_conf: \
+                 /etc/resolv.conf, krb5_conf: /etc/krb5.conf}` (the files of the client \
+                 drctl points at the DCs)",
+            )
         })
     }
 
@@ -72,6 +89,24 @@ pub(crate) enum SambaAction {
     /// The PDC's SRV record on `pdc` names `pdc` (a cleanup of the old PDC tombstones it:
     /// `samba_dnsupdate` makes it again, P16).
     PdcSrv { pdc: String },
+    /// The client files list the DCs `dcs` (at `ips`, in that order) and nothing else.
+    Clients { dcs: Vec<String>, ips: Vec<String> },
+    /// `dc` does not answer (its `stop_command`).
+    Stop { dc: String },
+    /// `dc`'s databases `dirs` are renamed to `*.{suffix}` on its host (done once `via` has
+    /// the DC again: the join they were moved for took place).
+    MoveAside {
+        dc: String,
+        via: String,
+        dirs: Vec<std::path::PathBuf>,
+        suffix: String,
+    },
+    /// `via`'s own database has the DC `dc` (`samba-tool domain join` on `dc`'s host).
+    Join { dc: String, via: String },
+    /// `dc` answers as itself (its `start_command`).
+    Start { dc: String },
+    /// `dst`'s own repsFrom shows a pull of every naming context from `src` that worked.
+    Pulls { dst: String, src: String },
 }
 
 /// The shell command that runs `samba-tool ARGS` on `n` against its own database.
@@ -79,8 +114,72 @@ fn tool_command(n: &DcNode, args: &str) -> String {
     command_on(n, &format!("samba-tool {args}"))
 }
 
+/// The shell command that runs the shell code `shell` on `n`'s host (`sh -c`, quoted once more
+/// where the prefix is `ssh`, which hands the remote shell one line to parse again).
+pub(super) fn on_host(n: &DcNode, shell: &str) -> String {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let sh = format!("sh -c {}", quote(shell));
+    match &n.command_prefix {
+        Some(p) if p.split_whitespace().next() == Some("ssh") => format!("{p} {}", quote(&sh)),
+        Some(p) => format!("{p} {sh}"),
+        None => sh,
+    }
+}
+
+/// Runs the shell command `command` on `dc`'s behalf (`what` names it in errors), bounded by
+/// the step timeout (at least 60 s), with `input` on its stdin (a password: never on a command
+/// line, never in a journal); what it printed last.
+pub(super) async fn host_command(
+    ctx: &SambaCtx,
+    dc: &str,
+    what: &str,
+    command: &str,
+    input: Option<&crate::util::secret::Passphrase>,
+) -> Result<Option<String>, ProcError> {
+    use tokio::io::AsyncWriteExt;
+    let bound = Duration::from_secs(60).max(ctx.step_timeout);
+    let what = format!("{dc}: {what}");
+    let mut c = tokio::process::Command::new("sh");
+    c.arg("-c")
+        .arg(command)
+        .kill_on_drop(true)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c
+        .spawn()
+        .map_err(|e| ProcError::failed(format!("{what}: {e}")))?;
+    let mut stdin = child.stdin.take().expect("piped");
+    if let Some(p) = input {
+        let _ = stdin
+            .write_all(format!("{}\n", p.expose()).as_bytes())
+            .await;
+    }
+    drop(stdin);
+    let out = tokio::time::timeout(bound, child.wait_with_output())
+        .await
+        .map_err(|_| ProcError::timed_out(format!("{what} did not finish within {bound:?}")))?
+        .map_err(|e| ProcError::failed(format!("{what}: {e}")))?;
+    let text = |b: &[u8]| {
+        String::from_utf8_lossy(b)
+            .lines()
+            .rfind(|l| !l.contains("setproctitle") && !l.trim().is_empty())
+            .map(str::to_string)
+    };
+    if !out.status.success() {
+        return Err(ProcError::failed(format!(
+            "{what} failed ({}): {}",
+            out.status,
+            text(&out.stderr)
+                .or_else(|| text(&out.stdout))
+                .unwrap_or_default()
+        )));
+    }
+    Ok(text(&out.stdout).or_else(|| text(&out.stderr)))
+}
+
 /// The shell command that runs `PROGRAM ARGS` on `n` with its smb.conf.
-fn command_on(n: &DcNode, program_args: &str) -> String {
+pub(super) fn command_on(n: &DcNode, program_args: &str) -> String {
     let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
     let mut c = String::new();
     if let Some(p) = &n.command_prefix {
@@ -243,6 +342,12 @@ impl SambaAction {
                     Err(format!("the PDC's SRV record names {}", targets.join(", ")))
                 })
             }
+            SambaAction::Clients { ips, .. } => super::clients::holds(ctx, ips),
+            SambaAction::Stop { .. }
+            | SambaAction::MoveAside { .. }
+            | SambaAction::Join { .. }
+            | SambaAction::Start { .. }
+            | SambaAction::Pulls { .. } => super::rejoin::holds(ctx, self).await,
             SambaAction::Forgotten { dc } => {
                 let mut still = Vec::new();
                 let mut seen = 0;
@@ -291,6 +396,32 @@ impl Act for SambaAction {
             SambaAction::PdcSrv { pdc } => {
                 format!("make the PDC's DNS SRV record name {pdc} (samba_dnsupdate on {pdc})")
             }
+            SambaAction::Clients { dcs, ips } => format!(
+                "point the clients' resolver and KDC list at {}",
+                dcs.iter()
+                    .zip(ips)
+                    .map(|(d, ip)| format!("{d} ({ip})"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            SambaAction::Stop { dc } => format!("stop {dc} (its stop_command)"),
+            SambaAction::MoveAside {
+                dc, dirs, suffix, ..
+            } => format!(
+                "move {dc}'s databases aside to *.{suffix}: {}",
+                dirs.iter()
+                    .map(|d| d.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            SambaAction::Join { dc, via } => {
+                format!("join {dc} to the domain through {via} (samba-tool domain join)")
+            }
+            SambaAction::Start { dc } => format!("start {dc} (its start_command)"),
+            SambaAction::Pulls { dst, src } => format!(
+                "{dst} pulls every naming context from {src} (samba-tool drs replicate; {dst} \
+                 restarted if its pull fails, P14)"
+            ),
             SambaAction::Forgotten { dc } => format!(
                 "wait until no DC that answers has {dc}'s computer account, server object or DNS \
                  host record"
@@ -304,6 +435,12 @@ impl Act for SambaAction {
                 | SambaAction::Transfer { .. }
                 | SambaAction::Cleanup { .. }
                 | SambaAction::PdcSrv { .. }
+                | SambaAction::Clients { .. }
+                | SambaAction::Stop { .. }
+                | SambaAction::MoveAside { .. }
+                | SambaAction::Join { .. }
+                | SambaAction::Start { .. }
+                | SambaAction::Pulls { .. }
         )
     }
     async fn check(&self, ctx: &SambaCtx) -> Result<Check, ProcError> {
@@ -332,10 +469,19 @@ impl Act for SambaAction {
                 let args = "samba_dnsupdate --use-samba-tool";
                 run_on(ctx, pdc, args, &command_on(n, args)).await
             }
+            SambaAction::Clients { ips, .. } => super::clients::apply(ctx, ips),
+            SambaAction::Stop { .. }
+            | SambaAction::MoveAside { .. }
+            | SambaAction::Join { .. }
+            | SambaAction::Start { .. }
+            | SambaAction::Pulls { .. } => super::rejoin::apply(ctx, self).await,
             SambaAction::Forgotten { .. } => Ok(None),
         }
     }
     async fn verify(&self, ctx: &SambaCtx) -> Result<Option<String>, ProcError> {
+        if let SambaAction::MoveAside { dc, dirs, .. } = self {
+            return super::rejoin::verify_moved(ctx, dc, dirs).await;
+        }
         verify_holds(ctx.step_timeout, self.describe(), || self.holds(ctx)).await
     }
 }
@@ -355,6 +501,12 @@ mod tests {
             realm: "SDC.TEST".into(),
             command_prefix: Some("ip netns exec sdc-dc2".into()),
             smb_conf: Some("/tmp/a b/smb.conf".into()),
+            address: None,
+            start_command: None,
+            stop_command: None,
+            data_dirs: Vec::new(),
+            join_user: "Administrator".into(),
+            join_password: None,
         };
         assert_eq!(
             tool_command(&n, "fsmo seize --role=pdc --force"),

@@ -29,6 +29,7 @@ const EXPECT: &[&str] = &[
     "exported",
     "holders",
     "members",
+    "clients",
     "converged",
     "services",
     "packages",
@@ -164,6 +165,15 @@ fn compile(c: &mut Compiler, node: &Node) -> Option<Drill> {
                         },
                         "holders" => d.expect.holders = string_map(c, ev, &p),
                         "members" => d.expect.members = string_map(c, ev, &p),
+                        "clients" => match &ev.kind {
+                            Kind::Seq(items) => {
+                                for (i, n) in items.iter().enumerate() {
+                                    let ip = format!("{p}[{i}]");
+                                    d.expect.clients.extend(c.string(n, &ip));
+                                }
+                            }
+                            _ => c.problem(ev.mark, &p, "expected a list of DCs, in order"),
+                        },
                         "services" => d.expect.services = string_map(c, ev, &p),
                         "packages" => d.expect.packages = string_map(c, ev, &p),
                         _ => d.expect.roles = string_map(c, ev, &p),
@@ -206,6 +216,13 @@ fn compile(c: &mut Compiler, node: &Node) -> Option<Drill> {
         .and_then(crate::engines::registry::drill_runner)
     {
         check(c, node, &d);
+    }
+    if !d.expect.clients.is_empty() && d.kind.as_deref() != Some("samba-ad") {
+        c.problem(
+            node.mark,
+            "drill.expect.clients",
+            "only a samba-ad drill has a client whose files list DCs",
+        );
     }
     if d.nodes == 0 && d.directory.is_none() && d.drnode_lab() {
         c.problem(

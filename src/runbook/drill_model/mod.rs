@@ -179,6 +179,8 @@ pub struct Expect {
     pub holders: BTreeMap<String, String>,
     /// Node → member state (normal, leaving, removed).
     pub members: BTreeMap<String, String>,
+    /// The DCs the lab client's resolver and KDC list name, in order (samba-ad).
+    pub clients: Vec<String>,
     /// Every reachable openldap node follows the provider with equal CSNs and fingerprints.
     pub converged: Option<bool>,
     /// Node → its services (running, stopped).

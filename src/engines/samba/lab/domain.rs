@@ -6,6 +6,18 @@
 use super::*;
 
 impl SambaLab {
+    /// The lab client's resolver (what `ip netns exec` mounts over /etc/resolv.conf).
+    pub(crate) fn client_resolv(&self) -> PathBuf {
+        PathBuf::from("/etc/netns")
+            .join(self.netns(CLIENT))
+            .join("resolv.conf")
+    }
+
+    /// The lab client's Kerberos configuration (its `KRB5_CONFIG`).
+    pub(crate) fn client_krb5(&self) -> PathBuf {
+        self.dir.join("client/krb5.conf")
+    }
+
     pub(super) fn write_resolv(&self, name: &str, ips: &[String]) -> Result<(), LabError> {
         let d = PathBuf::from("/etc/netns").join(self.netns(name));
         std::fs::create_dir_all(&d).map_err(io("create", &d))?;
@@ -41,12 +53,37 @@ impl SambaLab {
             // Until it runs itself, a DC resolves the domain through DC1.
             self.write_resolv(name, &[Self::addr(1)])?;
         }
-        Ok(())
+        // The client (10.99.53.10), set up against DC1 alone: its resolver and its KDC list
+        // name only DC1 until `drctl repoint` points it elsewhere (P9).
+        let ns = self.netns(CLIENT);
+        ip(&["netns", "add", &ns])?;
+        ip(&[
+            "link", "add", "name", "eth0", "netns", &ns, "type", "veth", "peer", "name", "v0",
+            "netns", &br,
+        ])?;
+        ip(&["-n", &br, "link", "set", "v0", "master", "br0", "up"])?;
+        ip(&["-n", &ns, "link", "set", "lo", "up"])?;
+        let cidr = format!("{}/24", Self::addr(0));
+        ip(&["-n", &ns, "addr", "add", &cidr, "dev", "eth0"])?;
+        ip(&["-n", &ns, "link", "set", "eth0", "up"])?;
+        self.write_resolv(CLIENT, &[Self::addr(1)])?;
+        let krb5 = self.client_krb5();
+        if let Some(d) = krb5.parent() {
+            std::fs::create_dir_all(d).map_err(io("create", d))?;
+        }
+        let text = format!(
+            "[libdefaults]\n\tdefault_realm = {REALM}\n\tdns_lookup_realm = false\n\t\
+             dns_lookup_kdc = false\n\trdns = false\n\tdns_canonicalize_hostname = false\n\
+             [realms]\n\t{REALM} = {{\n\t\tkdc = {}\n\t}}\n[domain_realm]\n\t.{DNS_DOMAIN} = \
+             {REALM}\n\t{DNS_DOMAIN} = {REALM}\n",
+            Self::addr(1)
+        );
+        std::fs::write(&krb5, text).map_err(io("write", &krb5))
     }
 
     /// Removes the namespaces (ending what still runs in them) and their resolv.conf files.
     pub(super) fn net_down(&self) {
-        for name in &self.nodes {
+        for name in self.nodes.iter().map(String::as_str).chain([CLIENT]) {
             let ns = self.netns(name);
             for pid in self.pids(name) {
                 let _ = crate::lab::process::send(pid, Sig::Kill);
@@ -207,16 +244,32 @@ impl SambaLab {
         let mut yaml = format!(
             "# Written by `drctl lab up --kind samba-ad`. Use it with: export DRCTL_CLUSTER={}\n\
              # drctl reads each DC through its root-only ldapi socket (run it as root on this host).\n\
-             cluster: samba-ad-lab\nnodes:\n",
-            self.cluster_file().display()
+             cluster: samba-ad-lab\n\
+             # The lab client's files (`ip netns exec {}` runs a command as that client).\n\
+             clients:\n  resolv_conf: \"{}\"\n  krb5_conf: \"{}\"\nnodes:\n",
+            self.cluster_file().display(),
+            self.netns(CLIENT),
+            self.client_resolv().display(),
+            self.client_krb5().display(),
         );
         for n in &self.nodes {
+            let ns = self.netns(n);
+            let d = self.dc_dir(n);
             yaml.push_str(&format!(
-                "- name: {n}\n  kind: samba-ad\n  url: \"ldapi://{}\"\n  realm: {REALM}\n  \
-                 command_prefix: \"ip netns exec {}\"\n  smb_conf: \"{}\"\n",
+                "- name: {n}\n  kind: samba-ad\n  url: \"ldapi://{}\"\n  address: {}\n  \
+                 realm: {REALM}\n  command_prefix: \"ip netns exec {ns}\"\n  smb_conf: \"{}\"\n  \
+                 start_command: 'setsid ip netns exec {ns} {SAMBA} -s {} </dev/null >/dev/null 2>&1'\n  \
+                 stop_command: 'ns={ns}; ip netns pids $ns | xargs -r kill -CONT; ip netns pids $ns \
+                 | xargs -r kill; for i in $(seq 100); do [ -z \"$(ip netns pids $ns)\" ] && exit 0; \
+                 sleep 0.2; done; ip netns pids $ns | xargs -r kill -9'\n  \
+                 data_dirs: [{}]\n  join_password_file: admin.pw\n",
                 self.socket(n).display(),
-                self.netns(n),
+                Self::addr(self.index(n).map_err(|e| failed(e.to_string()))?),
                 self.smb_conf(n).display(),
+                self.smb_conf(n).display(),
+                ["private", "state", "cache", "bind-dns"]
+                    .map(|s| format!("\"{}\"", d.join(s).display()))
+                    .join(", "),
             ));
         }
         std::fs::write(self.cluster_file(), yaml).map_err(io("write", &self.cluster_file()))?;

@@ -25,6 +25,8 @@ mod domain;
 pub(crate) const STATE_FILE: &str = "samba-ad-lab.json";
 /// The lab's DCs over LDAPS, for drctl run inside the lab network.
 const LDAPS_FILE: &str = "cluster-ldaps.yaml";
+/// The lab's client: a namespace of its own at 10.99.53.10 (`sdc<id>-client`).
+pub(crate) const CLIENT: &str = "client";
 const REALM: &str = "SDC.TEST";
 const DOMAIN: &str = "SDC";
 const DNS_DOMAIN: &str = "sdc.test";
@@ -177,7 +179,7 @@ impl SambaLab {
             })
     }
 
-    fn netns(&self, name: &str) -> String {
+    pub(crate) fn netns(&self, name: &str) -> String {
         format!("sdc{}-{name}", self.id)
     }
 
@@ -372,6 +374,13 @@ impl SambaLab {
         })
     }
 
+    /// The lab client's files, as its cluster file names them.
+    pub(crate) fn clients(&self) -> Result<Option<super::clients::ClientFiles>, LabError> {
+        let inv = crate::engines::load_inventory(&self.cluster_file())
+            .map_err(|e| failed(e.to_string()))?;
+        Ok(super::clients::ClientFiles::of(&inv))
+    }
+
     pub(crate) fn dc_nodes(&self) -> Result<Vec<super::DcNode>, LabError> {
         let inv = crate::engines::load_inventory(&self.cluster_file())
             .map_err(|e| failed(e.to_string()))?;
@@ -499,6 +508,7 @@ impl Lab for SambaLab {
             "try:\n  export DRCTL_CLUSTER={}\n  drctl status\n  drctl candidates\n  \
              drctl lab kill dc1           # SIGKILL every process of the role holder\n  \
              drctl check                  # names its roles and the seize remedy\n  \
+             drctl repoint --primary dc2  # point the client (dc1 only) at dc2, dc3\n  \
              drctl lab down",
             self.cluster_file().display()
         )
