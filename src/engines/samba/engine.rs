@@ -99,6 +99,7 @@ impl Samba {
             run_id: env.run_id.clone(),
             timeout: self.timeout,
             step_timeout: env.step_timeout,
+            export_dir: env.export_dir.clone(),
         }
     }
 }
@@ -177,19 +178,15 @@ impl Engine for Samba {
                 "repoint-clients",
                 &[("primary", a("primary"))],
             )),
-            Verb::Join => {
-                if args.get("export").is_some_and(|e| !e.is_empty()) {
-                    return Err(ProcError::usage(
-                        "--export: a samba-ad join exports nothing: the DC's databases are \
-                         moved aside, kept whole",
-                    ));
-                }
-                Ok(Front::new(
-                    verb,
-                    "samba-rejoin-dc",
-                    &[("node", a("node")), ("primary", a("primary"))],
-                ))
-            }
+            Verb::Join => Ok(Front::new(
+                verb,
+                "samba-rejoin-dc",
+                &[
+                    ("node", a("node")),
+                    ("primary", a("primary")),
+                    ("export", a("export")),
+                ],
+            )),
             Verb::RemoveInstance => {
                 Front::shared(verb, args).ok_or_else(|| unsupported(KIND, verb))
             }

@@ -17,6 +17,7 @@ mod reps;
 mod runbook;
 mod seize;
 mod steps;
+mod zombie;
 
 use std::path::PathBuf;
 

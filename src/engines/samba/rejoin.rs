@@ -27,6 +27,7 @@ pub(crate) fn plan(
     dcs: &[Probed],
     node: &str,
     via: &str,
+    export: Option<PathBuf>,
 ) -> Result<Plan<SambaAction>, ProcError> {
     let n = ctx.node(node)?;
     let dc = n.name.clone();
@@ -138,10 +139,27 @@ pub(crate) fn plan(
             .collect::<Vec<_>>()
             .join(", ")
     ));
-    if answers {
+    let export =
+        export.unwrap_or_else(|| super::zombie::default_path(&ctx.export_dir, &dc, &ctx.run_id));
+    let readable = probed.is_some_and(|d| d.view.is_ok());
+    if answers && !readable {
         plan.note(format!(
-            "{dc} answers as a DC the domain no longer has (a zombie): its writes since the \
-             removal are not in the domain, and are left in its moved-aside databases"
+            "{dc} answers but cannot be read (a zombie that pulled its own removal breaks so): \
+             what it took that no other DC received stays in its moved-aside databases"
+        ));
+    } else if answers {
+        plan.note(format!(
+            "{dc} answers as a DC the domain no longer has (a zombie): what it took that no \
+             other DC received is exported first, each entry named"
+        ));
+        plan.step(Step::new(SambaAction::Export {
+            dc: dc.clone(),
+            path: export,
+        }));
+    } else {
+        plan.note(format!(
+            "{dc} does not answer: what it took after its last replication, if anything, stays \
+             in its moved-aside databases"
         ));
     }
     if !partners.is_empty() {

@@ -54,6 +54,27 @@ pub(crate) fn parse(nc: &str, b: &[u8]) -> Option<Rep> {
     })
 }
 
+/// The highest USN of the DSA `invocation` that a `replUpToDateVector` value says its DC has
+/// (version 1: 24-byte cursors; version 2: 32 bytes, with the time of the last sync), after a
+/// 16-byte header with the cursor count at byte 8.
+pub(crate) fn utd_usn(b: &[u8], invocation: &str) -> Option<u64> {
+    let width = match u32_at(b, 0)? {
+        1 => 24,
+        2 => 32,
+        _ => return None,
+    };
+    let count = u32_at(b, 8)? as usize;
+    (0..count).find_map(|i| {
+        let at = 16 + i * width;
+        if guid(b.get(at..at + 16)?)? != invocation {
+            return None;
+        }
+        Some(u64::from_le_bytes(
+            b.get(at + 16..at + 24)?.try_into().ok()?,
+        ))
+    })
+}
+
 /// A GUID as Windows writes it, from its 16 bytes (the first three fields little-endian).
 pub(crate) fn guid(b: &[u8]) -> Option<String> {
     let b: [u8; 16] = b.try_into().ok()?;
@@ -83,5 +104,25 @@ mod tests {
         assert_eq!(r.last_success, Some(1_796_385_366));
         assert_eq!(r.last_attempt, r.last_success);
         assert!(parse("x", &b[..40]).is_none());
+    }
+
+    #[test]
+    fn an_up_to_dateness_vector_gives_the_usn_taken_from_a_dc() {
+        // DC2's replUpToDateVector of DC=sdc,DC=test in the lab, after DC1's removal.
+        let b = base64::engine::general_purpose::STANDARD
+            .decode(
+                "AgAAAAAAAAACAAAAAAAAALWL5h6vXFdJrWLcj0EqkDUVDwAAAAAAAACAPtXesZ0B1U/Gjuo64kWLNcwgk\
+                 J5vKBUQAAAAAAAAAIA+1d6xnQE=",
+            )
+            .unwrap();
+        assert_eq!(
+            utd_usn(&b, "8ec64fd5-3aea-45e2-8b35-cc20909e6f28"),
+            Some(4117)
+        );
+        assert_eq!(
+            utd_usn(&b, "1ee68bb5-5caf-4957-ad62-dc8f412a9035"),
+            Some(3861)
+        );
+        assert_eq!(utd_usn(&b, "00000000-0000-0000-0000-000000000000"), None);
     }
 }

@@ -33,13 +33,12 @@ pub(super) async fn plan(a: &Args<'_>, ctx: Arc<SambaCtx>) -> Result<EnginePlan,
         "procedure.remove-instance" => super::remove::plan(&ctx, &dcs, &a.str("node")?)?,
         "procedure.repoint-clients" => super::clients::plan(&ctx, &dcs, &a.str("primary")?)?,
         "procedure.join" => {
-            if a.opt("export").is_some_and(|e| !e.is_empty()) {
-                return Err(ProcError::usage(
-                    "export: a samba-ad join exports nothing: the DC's databases are moved \
-                     aside, kept whole",
-                ));
-            }
-            super::rejoin::plan(&ctx, &dcs, &a.str("node")?, &a.str("primary")?)?
+            let node = a.str("node")?;
+            let export = a
+                .opt("export")
+                .filter(|e| !e.is_empty())
+                .map(std::path::PathBuf::from);
+            super::rejoin::plan(&ctx, &dcs, &node, &a.str("primary")?, export)?
         }
         "assert.reachable" | "assert.unreachable" => {
             let node = a.str("node")?;

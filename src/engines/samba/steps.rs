@@ -26,6 +26,8 @@ pub(crate) struct SambaCtx {
     pub(crate) timeout: Duration,
     /// How long a step's verification may wait.
     pub(crate) step_timeout: Duration,
+    /// Where exported data goes unless the step names a file.
+    pub(crate) export_dir: std::path::PathBuf,
 }
 
 impl SambaCtx {
@@ -91,6 +93,11 @@ pub(crate) enum SambaAction {
     PdcSrv { pdc: String },
     /// The client files list the DCs `dcs` (at `ips`, in that order) and nothing else.
     Clients { dcs: Vec<String>, ips: Vec<String> },
+    /// What `dc` took that no other DC received, written to `path` as LDIF, each entry named.
+    Export {
+        dc: String,
+        path: std::path::PathBuf,
+    },
     /// `dc` does not answer (its `stop_command`).
     Stop { dc: String },
     /// `dc`'s databases `dirs` are renamed to `*.{suffix}` on its host (done once `via` has
@@ -343,6 +350,7 @@ impl SambaAction {
                 })
             }
             SambaAction::Clients { ips, .. } => super::clients::holds(ctx, ips),
+            SambaAction::Export { dc, path } => super::zombie::holds(ctx, dc, path).await,
             SambaAction::Stop { .. }
             | SambaAction::MoveAside { .. }
             | SambaAction::Join { .. }
@@ -404,6 +412,10 @@ impl Act for SambaAction {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
+            SambaAction::Export { dc, path } => format!(
+                "export what {dc} took that no other DC received to {}",
+                crate::util::words::absolute(path).display()
+            ),
             SambaAction::Stop { dc } => format!("stop {dc} (its stop_command)"),
             SambaAction::MoveAside {
                 dc, dirs, suffix, ..
@@ -436,6 +448,7 @@ impl Act for SambaAction {
                 | SambaAction::Cleanup { .. }
                 | SambaAction::PdcSrv { .. }
                 | SambaAction::Clients { .. }
+                | SambaAction::Export { .. }
                 | SambaAction::Stop { .. }
                 | SambaAction::MoveAside { .. }
                 | SambaAction::Join { .. }
@@ -470,6 +483,7 @@ impl Act for SambaAction {
                 run_on(ctx, pdc, args, &command_on(n, args)).await
             }
             SambaAction::Clients { ips, .. } => super::clients::apply(ctx, ips),
+            SambaAction::Export { dc, path } => super::zombie::apply(ctx, dc, path).await,
             SambaAction::Stop { .. }
             | SambaAction::MoveAside { .. }
             | SambaAction::Join { .. }
