@@ -149,10 +149,14 @@ fn samba_status_names_the_role_holder_and_a_dead_holder_with_the_seize_remedy() 
     assert!(d1["error"].is_string(), "{d1}");
     assert_eq!(d1["health"], "red", "{d1}");
     assert_eq!(keys(d1), keys(node(&dead, "dc2")), "{dead}");
-    lab.run(&["check"]).exit(1).stdout_has(
-        "dc1: holds the roles domaindns, forestdns, infrastructure, naming, pdc, rid, schema \
+    lab.run(&["check"])
+        .exit(1)
+        .stdout_has(
+            "dc1: holds the roles domaindns, forestdns, infrastructure, naming, pdc, rid, schema \
              and does not answer: drctl seize-roles --to dc2",
-    );
+        )
+        .stdout_has("(resolv.conf) names dc1, which does not answer: drctl repoint --primary dc2")
+        .stdout_has("(krb5.conf) names dc1, which does not answer: drctl repoint --primary dc2");
     over_ldaps(&lab, "dc2", &ldaps, &["check"])
         .exit(1)
         .stdout_has("and does not answer: drctl seize-roles --to dc2");
@@ -386,6 +390,8 @@ fn samba_repoint_points_the_client_off_a_dead_dc(lab: &Lab) {
         .ok(&["repoint", "--primary", "dc2", "--yes", "--json"])
         .json();
     assert_eq!(r["outcome"], "already done", "{r}");
+    let r = lab.run(&["check"]).exit(1);
+    assert!(!r.stdout().contains("client:"), "{}", r.dump());
 }
 
 /// dc1, removed from the domain, runs again with its old disk (the seed's zombie): clients are

@@ -228,6 +228,74 @@ pub(crate) fn listed(file: File, text: &str, realm: &str) -> Vec<String> {
     out
 }
 
+/// The client's files naming a DC that does not answer or was removed (a zombie), as problems
+/// with their fix (`repoint` to a DC that answers); `a` turns unhealthy. Read from the files as
+/// the client reads them, without resolving any name.
+pub(crate) fn problems(
+    c: &ClientFiles,
+    nodes: &[DcNode],
+    dcs: &[Probed],
+    a: &mut super::assess::Assessment,
+) {
+    let removed = |name: &str, a: &super::assess::Assessment| {
+        a.problems
+            .iter()
+            .any(|p| p.starts_with(&format!("{name}: not a DC of the domain")))
+    };
+    let usable: Vec<&str> = dcs
+        .iter()
+        .filter(|d| d.view.is_ok() && !removed(&d.name, a))
+        .map(|d| d.name.as_str())
+        .collect();
+    let realm = nodes.first().map(|n| n.realm.as_str()).unwrap_or("");
+    let literal = |n: &DcNode| {
+        n.address.clone().or_else(|| {
+            url::Url::parse(&n.url)
+                .ok()?
+                .host_str()?
+                .trim_matches(['[', ']'])
+                .parse::<IpAddr>()
+                .ok()
+                .map(|ip| ip.to_string())
+        })
+    };
+    let mut found = Vec::new();
+    for (file, path) in files(c) {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        let listed = listed(file, &text, realm);
+        let names: Vec<&str> = listed
+            .iter()
+            .filter_map(|ip| nodes.iter().find(|n| literal(n).as_deref() == Some(ip)))
+            .map(|n| n.name.as_str())
+            .collect();
+        let fix = usable
+            .iter()
+            .find(|u| names.contains(u))
+            .or(usable.first())
+            .map(|to| format!("drctl repoint --primary {to}"))
+            .unwrap_or_else(|| "no DC answers to point it at".into());
+        for name in names {
+            let why = match dcs.iter().find(|d| d.name == name) {
+                Some(d) if !d.answers() => "does not answer",
+                Some(d) if d.view.is_err() => "cannot be read",
+                _ if removed(name, a) => "was removed from the domain (a zombie)",
+                _ => continue,
+            };
+            found.push(format!(
+                "client: {} ({}) names {name}, which {why}: {fix}",
+                path.display(),
+                file.name()
+            ));
+        }
+    }
+    if !found.is_empty() {
+        a.healthy = false;
+        a.problems.extend(found);
+    }
+}
+
 /// The files, each with what it is.
 pub(crate) fn files(c: &ClientFiles) -> Vec<(File, &Path)> {
     [

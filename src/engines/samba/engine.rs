@@ -120,7 +120,10 @@ impl Engine for Samba {
     fn status(&self) -> BoxFuture<'_, Result<StatusReport, ProcError>> {
         Box::pin(async move {
             let dcs = probe_all(&self.nodes, self.timeout).await;
-            let a = assess(&dcs);
+            let mut a = assess(&dcs);
+            if let Some(c) = &self.clients {
+                super::clients::problems(c, &self.nodes, &dcs, &mut a);
+            }
             Ok(status_report(&self.name, &self.nodes, &dcs, &a))
         })
     }
