@@ -234,10 +234,9 @@ async fn run_on(
 /// database): its replication service can be stuck for minutes on a hung partner (a holder
 /// that was SIGSTOPped), and the new holder's own copy is the one that counts. Measured 1.5 s.
 async fn pull(ctx: &SambaCtx, dc: &str, roles: &[String]) -> Result<Option<String>, ProcError> {
-    let mut pulled = Vec::new();
-    for d in ctx.probe().await.iter().filter(|d| d.name != dc) {
-        let Ok(v) = &d.view else { continue };
-        let mut ncs: Vec<&String> = roles
+    // The naming contexts of the roles a DC's own copy does not yet give `dc`.
+    let behind = |v: &probe::DcView| {
+        let mut ncs: Vec<String> = roles
             .iter()
             .filter(|r| {
                 v.roles
@@ -246,22 +245,53 @@ async fn pull(ctx: &SambaCtx, dc: &str, roles: &[String]) -> Result<Option<Strin
                     .flatten()
                     .is_none_or(|h| !h.eq_ignore_ascii_case(dc))
             })
-            .filter_map(|r| v.ncs.get(r.as_str()))
+            .filter_map(|r| v.ncs.get(r.as_str()).cloned())
             .collect();
         ncs.sort();
         ncs.dedup();
-        for nc in ncs {
-            let quoted = format!("'{}'", nc.replace('\'', r"'\''"));
-            tool(
-                ctx,
-                &d.name,
-                &format!("drs replicate {} {dc} {quoted} --local", d.name),
-            )
-            .await?;
+        ncs
+    };
+    let mut pulled = Vec::new();
+    for d in ctx.probe().await.iter().filter(|d| d.name != dc) {
+        let Ok(v) = &d.view else { continue };
+        for nc in behind(v) {
+            replicate(ctx, &d.name, dc, &nc, false).await?;
             pulled.push(format!("{} from {dc}: {nc}", d.name));
+        }
+        // Measured: after the roles had moved before (dc1 → dc2 → dc3, dc1 hung and resumed),
+        // an incremental pull of the schema brought "0 objects" and dc1 went on naming dc2;
+        // a full one (1739 objects, 2.8 s) brought the change.
+        let again = probe::probe(ctx.node(&d.name)?, ctx.timeout).await;
+        for nc in again.as_ref().map(behind).unwrap_or_default() {
+            replicate(ctx, &d.name, dc, &nc, true).await?;
+            pulled.push(format!("{} from {dc} in full: {nc}", d.name));
         }
     }
     Ok((!pulled.is_empty()).then(|| format!("pulled {}", pulled.join("; "))))
+}
+
+/// `samba-tool drs replicate DST SRC NC --local` on `dst` (into its own database), `--full-sync`
+/// if `full`. NTLM first (`-k no`): a Kerberos ticket means a KDC, and the KDC lookup may pick
+/// the hung holder (measured: 30-60 s per call with dc1 SIGSTOPped, 0.5 s with `-k no`);
+/// Kerberos where NTLM is refused.
+async fn replicate(
+    ctx: &SambaCtx,
+    dst: &str,
+    src: &str,
+    nc: &str,
+    full: bool,
+) -> Result<(), ProcError> {
+    let quoted = format!("'{}'", nc.replace('\'', r"'\''"));
+    let full = if full { " --full-sync" } else { "" };
+    let args = format!("drs replicate {dst} {src} {quoted} --local{full}");
+    let ntlm = command_on(ctx.node(dst)?, &format!("samba-tool {args} -k no"));
+    if host_command(ctx, dst, "drs replicate -k no", &ntlm, None)
+        .await
+        .is_err()
+    {
+        tool(ctx, dst, &args).await?;
+    }
+    Ok(())
 }
 
 /// The DCs of the domain in `dc`'s own database.
