@@ -544,6 +544,7 @@ samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
+complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l force -d 'Remove it even though it answers (samba-ad: its roles are transferred, what only it holds is exported, then it is stopped with its stop_command); other kinds refuse it'
 complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l dry-run -d 'Print the plan, built from the same probes as a real run, and change nothing'
 complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -s y -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c drctl -n "__fish_drctl_using_subcommand remove-instance" -l json -d 'Print the result as JSON'

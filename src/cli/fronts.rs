@@ -114,9 +114,11 @@ pub(super) fn of(cmd: &Command) -> Option<Front<'_>> {
             proc,
             &[("to", to.clone()), ("roles", roles.join(","))],
         ),
-        Command::RemoveInstance { node, proc } => {
-            front(Verb::RemoveInstance, proc, &[("node", node.clone())])
-        }
+        Command::RemoveInstance { node, force, proc } => front(
+            Verb::RemoveInstance,
+            proc,
+            &[("node", node.clone()), ("force", force.to_string())],
+        ),
         Command::Removenode {
             target,
             force,

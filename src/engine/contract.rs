@@ -86,7 +86,16 @@ impl Front {
                     ("export", a("export")),
                 ],
             ),
-            Verb::RemoveInstance => ("remove-failed-instance", vec![("node", a("node"))]),
+            Verb::RemoveInstance => (
+                "remove-failed-instance",
+                vec![
+                    ("node", a("node")),
+                    (
+                        "force",
+                        args.get("force").cloned().unwrap_or_else(|| "false".into()),
+                    ),
+                ],
+            ),
             _ => return None,
         };
         Some(Front::new(verb, runbook, &vars))

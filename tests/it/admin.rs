@@ -136,6 +136,10 @@ fn removal_stuck_leaving_until_forced() {
         .exit(3)
         .stderr_has("primary");
     lab.run(&["remove-instance", "node-9"]).exit(2);
+    // `--force` is samba-ad's (stop a DC that answers): drnode refuses it, changing nothing.
+    lab.run(&["remove-instance", "node-3", "--force", "--yes"])
+        .exit(2)
+        .stderr_has("--force: only samba-ad removes an instance that answers by force");
     lab.ok(&["lab", "pause", "node-2"]);
     let r = run(lab.drctl(&["--timeout", "300ms", "remove-instance", "node-3", "--json"]))
         .exit(1)

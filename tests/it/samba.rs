@@ -489,6 +489,28 @@ fn samba_a_zombie_is_kept_from_clients_and_joined_again(lab: &Lab) {
         client_sees(lab, "dc1.sdc.test"),
         (Some("10.99.53.11".to_string()), true)
     );
+    // A DC that answers is removed only by force: exported, stopped, then cleaned up.
+    lab.run(&["remove-instance", "dc1", "--yes"])
+        .exit(3)
+        .stderr_has("or give --force");
+    let r = lab
+        .ok(&["remove-instance", "dc1", "--force", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    let steps = r.to_string();
+    assert!(
+        steps.contains("stop dc1 (its stop_command)") && steps.contains("export what dc1 took"),
+        "{r}"
+    );
+    let s = lab.status();
+    assert_eq!(node(&s, "dc1")["reachable"], false, "{s}");
+    for dc in ["dc2", "dc3"] {
+        assert_eq!(
+            node(&s, dc)["domain_dcs"],
+            serde_json::json!(["dc2", "dc3"]),
+            "{s}"
+        );
+    }
 }
 
 /// The holder dc1 is dead: a dry run changes nothing, a bad role and a dead target are

@@ -234,6 +234,10 @@ pub enum Command {
     RemoveInstance {
         /// The failed or retired instance.
         node: String,
+        /// Remove it even though it answers (samba-ad: its roles are transferred, what only it
+        /// holds is exported, then it is stopped with its stop_command); other kinds refuse it.
+        #[arg(long)]
+        force: bool,
         #[command(flatten)]
         proc: ProcArgs,
     },

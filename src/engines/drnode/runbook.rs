@@ -289,7 +289,10 @@ async fn procedure(
                 .unwrap_or_default();
             wrap(super::seize_roles(cl, view, &a.str("to")?, &roles).await?)
         }
-        "procedure.remove-instance" => wrap(super::remove_instance(cl, view, &node()?).await?),
+        "procedure.remove-instance" => {
+            refuse_force(a, "a drnode instance that answers goes standalone first")?;
+            wrap(super::remove_instance(cl, view, &node()?).await?)
+        }
         "procedure.removenode" => {
             let host_id = match (a.opt("host_id"), a.opt("node")) {
                 (Some(h), _) => h,
@@ -319,4 +322,14 @@ async fn procedure(
         }
         _ => return Ok(None),
     }))
+}
+
+/// `remove-instance --force` where the engine has nothing to force: a usage error.
+pub(crate) fn refuse_force(a: &crate::engine::Args<'_>, why: &str) -> Result<(), ProcError> {
+    if a.opt("force").is_some_and(|f| f == "true") {
+        return Err(ProcError::usage(format!(
+            "--force: only samba-ad removes an instance that answers by force ({why})"
+        )));
+    }
+    Ok(())
 }

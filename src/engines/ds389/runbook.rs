@@ -70,6 +70,10 @@ pub(super) async fn plan(
             ))
         }
         "procedure.remove-instance" => {
+            crate::engines::drnode::runbook::refuse_force(
+                a,
+                "a 389ds instance is removed whether it answers or not",
+            )?;
             super::procedures::remove_instance(&cl, &view, &a.str("node")?)?
         }
         "procedure.demote" => {

@@ -7,7 +7,9 @@
 //! The roles the DC still holds are seized onto the DC the cleanup runs on first, and said so
 //! (the cleanup would move them anyway, P18, unverified and unsaid). Refused, changing nothing,
 //! while the DC answers (removed while running, it keeps serving as a DC nobody replicates from:
-//! the lab's zombie) and when no other DC answers. The DC must never start again with its old
+//! the lab's zombie) unless `--force`: then its roles are transferred while it answers, what
+//! only it holds is exported (as a zombie's is by `join`), and it is stopped (its
+//! `stop_command`) before the cleanup. Refused when no other DC answers. The DC must never start again with its old
 //! disk: `check` names it if it does.
 
 use super::assess::{assess, Probed};
@@ -18,14 +20,24 @@ pub(crate) fn plan(
     ctx: &SambaCtx,
     dcs: &[Probed],
     node: &str,
+    force: bool,
 ) -> Result<Plan<SambaAction>, ProcError> {
-    let dc = ctx.node(node)?.name.clone();
+    let n = ctx.node(node)?;
+    let dc = n.name.clone();
     let refuse = |m: String| Err(ProcError::refused(m).unchanged());
-    if dcs.iter().any(|d| d.name == dc && d.answers()) {
+    let answers = dcs.iter().any(|d| d.name == dc && d.answers());
+    if answers && !force {
         return refuse(format!(
             "{dc} answers: stop it first (a DC removed while it runs goes on serving, and nobody \
-             replicates from it); to retire a DC that works, run `samba-tool domain demote` on it"
+             replicates from it), or give --force to have drctl transfer its roles, export what \
+             only it holds and stop it; to retire a DC that works, `samba-tool domain demote` on \
+             it is gentler"
         ));
+    }
+    if answers && n.stop_command.is_none() {
+        return Err(ProcError::usage(format!(
+            "{dc}: stop_command: --force stops the DC, and the cluster file gives no way to"
+        )));
     }
     let a = assess(dcs);
     let answering: Vec<(&str, &super::probe::DcView)> = dcs
@@ -77,8 +89,27 @@ pub(crate) fn plan(
     };
     plan.note(format!(
         "{dc} is removed from the domain on {on}; delete it from the cluster file afterwards, \
-         and never start it again with its disk (wipe it and join it again)"
+         and never start it again with its disk (`drctl join {dc}` puts it back)"
     ));
+    if answers {
+        // Forced: while it answers its roles were transferred above; what only it holds is
+        // exported right before it stops (point the clients elsewhere first: `repoint`).
+        let readable = dcs.iter().any(|d| d.name == dc && d.view.is_ok());
+        if readable {
+            plan.step(Step::new(SambaAction::Export {
+                dc: dc.clone(),
+                path: ctx
+                    .export_dir
+                    .join(format!("drctl-remove-{dc}-{}.ldif", ctx.run_id)),
+            }));
+        } else {
+            plan.note(format!(
+                "{dc} answers but cannot be read: what only it holds is not exported (its \
+                 databases stay on its disk)"
+            ));
+        }
+        plan.step(Step::new(SambaAction::Stop { dc: dc.clone() }));
+    }
     for d in dcs.iter().filter(|d| d.name != dc && !d.answers()) {
         plan.note(format!(
             "{} does not answer: it learns the removal by replication once it is back",

@@ -30,7 +30,10 @@ pub(super) async fn plan(a: &Args<'_>, ctx: Arc<SambaCtx>) -> Result<EnginePlan,
             let roles = seize::roles_of(&a.opt("roles").unwrap_or_default())?;
             seize::plan(&ctx, &dcs, &to, &roles)?
         }
-        "procedure.remove-instance" => super::remove::plan(&ctx, &dcs, &a.str("node")?)?,
+        "procedure.remove-instance" => {
+            let force = a.opt("force").is_some_and(|f| f == "true");
+            super::remove::plan(&ctx, &dcs, &a.str("node")?, force)?
+        }
         "procedure.repoint-clients" => super::clients::plan(&ctx, &dcs, &a.str("primary")?)?,
         "procedure.join" => {
             let node = a.str("node")?;
