@@ -19,6 +19,10 @@ pub struct Registration {
     /// The node fields of this engine beyond `name`, `url`, `kind`, `promotable`.
     pub fields: &'static [&'static str],
     pub verbs: &'static [Verb],
+    /// Verbs it performs with a bundled runbook of its own instead of the one every engine
+    /// shares (Samba AD's `repoint` points clients, not replicas): the conformance rule asks
+    /// for its drill in that runbook.
+    pub own_runbooks: &'static [(Verb, &'static str)],
     /// Checks a node entry of this kind; the error starts with the field it is about.
     pub validate: fn(&NodeEntry) -> Result<(), String>,
     pub open: Open,

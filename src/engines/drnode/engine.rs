@@ -48,6 +48,7 @@ pub const ENGINE: Registration = Registration {
     summary: "the bundled node daemon (the drill target and reference node)",
     fields: &[],
     verbs: VERBS,
+    own_runbooks: &[],
     validate,
     open: |global: Global, inv: Option<Inventory>| {
         Box::pin(async move {

@@ -101,6 +101,7 @@ pub const ENGINE: Registration = Registration {
         "389 Directory Server instances, read through their replica entries, RUVs and agreements",
     fields: FIELDS,
     verbs: engine::VERBS,
+    own_runbooks: &[],
     validate: validate_entry,
     open: |global: Global, inv: Option<Inventory>| {
         Box::pin(async move {

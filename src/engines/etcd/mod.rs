@@ -71,6 +71,7 @@ pub const ENGINE: Registration = Registration {
     summary: "etcd 3.4+ members, reached over the v3 JSON gateway of their client URLs",
     fields: FIELDS,
     verbs: engine::VERBS,
+    own_runbooks: &[],
     validate: validate_entry,
     open: |global: Global, inv: Option<Inventory>| {
         Box::pin(async move {

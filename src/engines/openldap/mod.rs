@@ -94,6 +94,7 @@ pub const ENGINE: Registration = Registration {
     summary: "OpenLDAP slapd servers, read through cn=config, cn=Monitor and their CSNs",
     fields: FIELDS,
     verbs: engine::VERBS,
+    own_runbooks: &[],
     validate: validate_entry,
     open: |global: Global, inv: Option<Inventory>| {
         Box::pin(async move {

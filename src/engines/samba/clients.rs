@@ -11,29 +11,15 @@
 //! Rewriting a file that already says exactly this writes nothing.
 
 use std::net::{IpAddr, ToSocketAddrs};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::assess::{assess, Probed};
-use super::steps::{SambaAction, SambaCtx};
+use super::ctx::{SambaAction, SambaCtx};
 use super::DcNode;
 use crate::engine::{Plan, ProcError, Step};
 use crate::hosts::{splice, write_managed, HostsError};
 
-/// The files of one client, their paths resolved.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct ClientFiles {
-    pub(crate) resolv_conf: Option<PathBuf>,
-    pub(crate) krb5_conf: Option<PathBuf>,
-}
-
-impl ClientFiles {
-    pub(crate) fn of(inv: &crate::inventory::Inventory) -> Option<ClientFiles> {
-        inv.file.clients.as_ref().map(|c| ClientFiles {
-            resolv_conf: c.resolv_conf.as_ref().map(|p| inv.resolve_path(p)),
-            krb5_conf: c.krb5_conf.as_ref().map(|p| inv.resolve_path(p)),
-        })
-    }
-}
+use super::ctx::ClientFiles;
 
 /// glibc reads the first 3 `nameserver` lines.
 const MAX_NAMESERVERS: usize = 3;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::assess::{assess, probe_all};
-use super::clients::ClientFiles;
+use super::ctx::ClientFiles;
 use super::lab::SambaLab;
 use super::probe::ROLES;
 use super::{engine::Samba, DcNode};

@@ -10,8 +10,8 @@ use futures_util::future::BoxFuture;
 use serde_json::json;
 
 use super::assess::{assess, probe_all, Assessment, Probed};
-use super::clients::ClientFiles;
-use super::steps::SambaCtx;
+use super::ctx::ClientFiles;
+use super::ctx::SambaCtx;
 use super::{nodes_of, DcNode};
 use crate::engine::{
     object, unsupported, Args, Bound, Candidate, Candidates, Engine, EnginePlan, Front, Global,
@@ -39,6 +39,12 @@ pub(super) const VERBS: &[Verb] = &[
     Verb::Join,
     Verb::SeizeRoles,
     Verb::RemoveInstance,
+];
+
+/// The verbs whose runbook is Samba's own: clients repointed (not replicas), a DC joined again.
+pub(super) const OWN_RUNBOOKS: &[(Verb, &str)] = &[
+    (Verb::Repoint, "repoint-clients"),
+    (Verb::Join, "samba-rejoin-dc"),
 ];
 
 /// The DCs of a cluster file, opened.
@@ -178,12 +184,12 @@ impl Engine for Samba {
             // clients first, then seize).
             Verb::Repoint => Ok(Front::new(
                 verb,
-                "repoint-clients",
+                OWN_RUNBOOKS[0].1,
                 &[("primary", a("primary"))],
             )),
             Verb::Join => Ok(Front::new(
                 verb,
-                "samba-rejoin-dc",
+                OWN_RUNBOOKS[1].1,
                 &[
                     ("node", a("node")),
                     ("primary", a("primary")),

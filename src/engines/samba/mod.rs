@@ -7,8 +7,10 @@
 
 mod assess;
 mod clients;
+mod ctx;
 pub(crate) mod drill;
 mod engine;
+mod host;
 pub(crate) mod lab;
 mod probe;
 mod rejoin;
@@ -142,6 +144,7 @@ pub const ENGINE: Registration = Registration {
     summary: "Samba AD domain controllers: FSMO role holders and DCs read over LDAPS or ldapi",
     fields: FIELDS,
     verbs: engine::VERBS,
+    own_runbooks: engine::OWN_RUNBOOKS,
     validate: validate_entry,
     open: |global: Global, inv: Option<Inventory>| {
         Box::pin(async move {

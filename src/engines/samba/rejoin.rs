@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::assess::{assess, Probed};
-use super::steps::{SambaAction, SambaCtx};
+use super::ctx::{SambaAction, SambaCtx};
 use crate::engine::{Plan, ProcError, Step};
 
 pub(crate) fn plan(
@@ -303,7 +303,7 @@ pub(super) async fn apply(ctx: &SambaCtx, a: &SambaAction) -> Result<Option<Stri
                 .stop_command
                 .clone()
                 .expect("planned with one");
-            super::steps::host_command(ctx, dc, "stop_command", &c, None).await
+            super::host::host_command(ctx, dc, "stop_command", &c, None).await
         }
         SambaAction::MoveAside {
             dc, dirs, suffix, ..
@@ -317,8 +317,8 @@ pub(super) async fn apply(ctx: &SambaCtx, a: &SambaAction) -> Result<Option<Stri
                     "{dc} answers: its databases are not moved while it runs"
                 )));
             }
-            let c = super::steps::on_host(ctx.node(dc)?, &move_aside_command(dirs, suffix));
-            super::steps::host_command(ctx, dc, "move aside", &c, None).await?;
+            let c = super::host::on_host(ctx.node(dc)?, &move_aside_command(dirs, suffix));
+            super::host::host_command(ctx, dc, "move aside", &c, None).await?;
             Ok(Some(format!("moved aside to *.{suffix}")))
         }
         SambaAction::Join { dc, via } => {
@@ -333,8 +333,8 @@ pub(super) async fn apply(ctx: &SambaCtx, a: &SambaAction) -> Result<Option<Stri
                 quote(&n.join_user),
                 quote(&server)
             );
-            let c = super::steps::command_on(n, &args);
-            super::steps::host_command(ctx, dc, "samba-tool domain join", &c, Some(password)).await
+            let c = super::host::command_on(n, &args);
+            super::host::host_command(ctx, dc, "samba-tool domain join", &c, Some(password)).await
         }
         SambaAction::Start { dc } => {
             let c = ctx
@@ -342,7 +342,7 @@ pub(super) async fn apply(ctx: &SambaCtx, a: &SambaAction) -> Result<Option<Stri
                 .start_command
                 .clone()
                 .expect("planned with one");
-            super::steps::host_command(ctx, dc, "start_command", &c, None).await
+            super::host::host_command(ctx, dc, "start_command", &c, None).await
         }
         SambaAction::Pulls { dst, src } => pull_from(ctx, dst, src).await,
         _ => unreachable!("not a join step"),
@@ -362,8 +362,8 @@ async fn pull_from(ctx: &SambaCtx, dst: &str, src: &str) -> Result<Option<String
     let attempt = || async {
         // P12: a KCC run that meets the startup one blocks for 60 s; bounded and retried.
         for _ in 0..3 {
-            let kcc = super::steps::command_on(n, &format!("timeout 10 samba-tool drs kcc {dst}"));
-            if super::steps::host_command(ctx, dst, "drs kcc", &kcc, None)
+            let kcc = super::host::command_on(n, &format!("timeout 10 samba-tool drs kcc {dst}"));
+            if super::host::host_command(ctx, dst, "drs kcc", &kcc, None)
                 .await
                 .is_ok()
             {
@@ -375,10 +375,10 @@ async fn pull_from(ctx: &SambaCtx, dst: &str, src: &str) -> Result<Option<String
                 "samba-tool drs replicate --add-ref {dst} {src} {}",
                 quote(nc)
             );
-            let c = super::steps::command_on(n, &args);
+            let c = super::host::command_on(n, &args);
             let mut last = Ok(None);
             for _ in 0..2 {
-                last = super::steps::host_command(ctx, dst, "drs replicate", &c, None).await;
+                last = super::host::host_command(ctx, dst, "drs replicate", &c, None).await;
                 if last.is_ok() {
                     break;
                 }
@@ -407,8 +407,8 @@ async fn pull_from(ctx: &SambaCtx, dst: &str, src: &str) -> Result<Option<String
             ))
         })?,
     );
-    super::steps::host_command(ctx, dst, "stop_command", &stop, None).await?;
-    super::steps::host_command(ctx, dst, "start_command", &start, None).await?;
+    super::host::host_command(ctx, dst, "stop_command", &stop, None).await?;
+    super::host::host_command(ctx, dst, "start_command", &start, None).await?;
     crate::util::poll::within(ctx.step_timeout, Duration::from_millis(200), || async {
         crate::util::poll::holds(super::probe::probe(n, ctx.timeout).await.is_ok())
     })
@@ -432,8 +432,8 @@ pub(super) async fn verify_moved(
         .map(|d| format!("[ ! -e {} ]", quote(&d.display().to_string())))
         .collect::<Vec<_>>()
         .join(" && ");
-    let c = super::steps::on_host(ctx.node(dc)?, &test);
-    super::steps::host_command(ctx, dc, "check the databases are gone", &c, None)
+    let c = super::host::on_host(ctx.node(dc)?, &test);
+    super::host::host_command(ctx, dc, "check the databases are gone", &c, None)
         .await
         .map_err(|e| ProcError::failed(format!("{dc}'s databases are still there: {e}")))?;
     Ok(Some(format!("{dc} has no databases left in place")))

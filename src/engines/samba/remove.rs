@@ -13,7 +13,7 @@
 //! disk: `check` names it if it does.
 
 use super::assess::{assess, Probed};
-use super::steps::{SambaAction, SambaCtx};
+use super::ctx::{SambaAction, SambaCtx};
 use crate::engine::{Plan, ProcError, Step};
 
 pub(crate) fn plan(

@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::ctx::SambaCtx;
 use super::seize;
-use super::steps::SambaCtx;
 use crate::engine::{bind, Args, EnginePlan, Plan, ProcError};
 
 /// The steps this engine plans.

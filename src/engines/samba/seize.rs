@@ -15,8 +15,8 @@
 //! domain.
 
 use super::assess::{assess, Probed};
+use super::ctx::{SambaAction, SambaCtx};
 use super::probe::ROLES;
-use super::steps::{SambaAction, SambaCtx};
 use crate::engine::{Plan, ProcError, Step};
 
 /// The roles `--role` names (comma-separated, `all` or empty: every one), checked.

@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 use ldap3::SearchEntry;
 
+use super::ctx::SambaCtx;
 use super::probe::{self, ProbeError};
-use super::steps::SambaCtx;
 use crate::engine::ProcError;
 
 /// One change the domain lacks.

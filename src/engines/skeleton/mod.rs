@@ -15,6 +15,7 @@ pub const ENGINE: Registration = Registration {
     summary: "an engine that claims no verb: the folder to copy when adding one",
     fields: &[],
     verbs: &[],
+    own_runbooks: &[],
     validate,
     open: |_global: Global, inv: Option<Inventory>| {
         Box::pin(async move {

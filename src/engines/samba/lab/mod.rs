@@ -375,10 +375,10 @@ impl SambaLab {
     }
 
     /// The lab client's files, as its cluster file names them.
-    pub(crate) fn clients(&self) -> Result<Option<super::clients::ClientFiles>, LabError> {
+    pub(crate) fn clients(&self) -> Result<Option<super::ctx::ClientFiles>, LabError> {
         let inv = crate::engines::load_inventory(&self.cluster_file())
             .map_err(|e| failed(e.to_string()))?;
-        Ok(super::clients::ClientFiles::of(&inv))
+        Ok(super::ctx::ClientFiles::of(&inv))
     }
 
     pub(crate) fn dc_nodes(&self) -> Result<Vec<super::DcNode>, LabError> {

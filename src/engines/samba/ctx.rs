@@ -1,0 +1,132 @@
+//! What a Samba procedure acts on (`SambaCtx`: the DCs, the client's files, timeouts, where
+//! exports go) and the steps it is made of (`SambaAction`), apart from how each step is done
+//! (`steps.rs`), so the planners and the step modules depend on this file alone.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::assess::{probe_all, Probed};
+use super::DcNode;
+use crate::engine::{ProcError, RunContext};
+
+/// The files of one client `repoint` manages, their paths resolved.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ClientFiles {
+    pub(crate) resolv_conf: Option<PathBuf>,
+    pub(crate) krb5_conf: Option<PathBuf>,
+}
+
+impl ClientFiles {
+    pub(crate) fn of(inv: &crate::inventory::Inventory) -> Option<ClientFiles> {
+        inv.file.clients.as_ref().map(|c| ClientFiles {
+            resolv_conf: c.resolv_conf.as_ref().map(|p| inv.resolve_path(p)),
+            krb5_conf: c.krb5_conf.as_ref().map(|p| inv.resolve_path(p)),
+        })
+    }
+}
+
+/// What a Samba procedure acts on.
+pub(crate) struct SambaCtx {
+    pub(crate) nodes: Vec<DcNode>,
+    /// The cluster's name (the markers of the client files' blocks).
+    pub(crate) cluster: String,
+    /// The realm of the domain.
+    pub(crate) realm: String,
+    /// The client files `repoint` manages.
+    pub(crate) clients: Option<ClientFiles>,
+    pub(crate) run_id: String,
+    /// Connect timeout per DC.
+    pub(crate) timeout: Duration,
+    /// How long a step's verification may wait.
+    pub(crate) step_timeout: Duration,
+    /// Where exported data goes unless the step names a file.
+    pub(crate) export_dir: std::path::PathBuf,
+}
+
+impl SambaCtx {
+    pub(crate) fn node(&self, name: &str) -> Result<&DcNode, ProcError> {
+        crate::util::names::lookup(&self.nodes, name, |n| &n.name).map_err(|known| {
+            ProcError::usage(format!(
+                "unknown node '{name}': the cluster's samba-ad DCs are {known}"
+            ))
+        })
+    }
+
+    /// The client files, or why there are none.
+    pub(crate) fn clients(&self) -> Result<&ClientFiles, ProcError> {
+        self.clients.as_ref().ok_or_else(|| {
+            ProcError::usage(
+                "the cluster file names no client files: add `clients: {resolv_conf: \
+                 /etc/resolv.conf, krb5_conf: /etc/krb5.conf}` (the files of the client \
+                 drctl points at the DCs)",
+            )
+        })
+    }
+
+    pub(crate) async fn probe(&self) -> Vec<Probed> {
+        probe_all(&self.nodes, self.timeout).await
+    }
+}
+
+/// Samba runs take the host lock for the whole run (`Engine::run_lock`).
+impl RunContext for SambaCtx {
+    fn run_id(&self) -> &str {
+        &self.run_id
+    }
+    async fn lock(&self, _: &str, _: Duration, _: bool) -> Result<Vec<String>, ProcError> {
+        Ok(Vec::new())
+    }
+    async fn unlock(&self, _: &[String]) {}
+    async fn record(&self, _: &[String], kind: &str, message: &str, success: Option<bool>) {
+        tracing::info!(kind, success, "{message}");
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub(crate) enum SambaAction {
+    /// `dc`'s own database names it the holder of `role`, seized (the holder is silent).
+    Seize { dc: String, role: String },
+    /// The same, handed over by the holder `from`, which answers.
+    Transfer {
+        dc: String,
+        role: String,
+        from: String,
+    },
+    /// Every DC that answers names `dc` the holder of `roles`.
+    Agreed { dc: String, roles: Vec<String> },
+    /// `on`'s own database no longer has the DC `dc` (metadata cleanup: `samba-tool domain
+    /// demote --remove-other-dead-server`).
+    Cleanup { on: String, dc: String },
+    /// No DC that answers has `dc`'s computer account, server object (with its NTDS Settings)
+    /// or live DNS host record any more (replication of the cleanup).
+    Forgotten { dc: String },
+    /// The PDC's SRV record on `pdc` names `pdc` (a cleanup of the old PDC tombstones it:
+    /// `samba_dnsupdate` makes it again, P16).
+    PdcSrv { pdc: String },
+    /// The client files list the DCs `dcs` (at `ips`, in that order) and nothing else.
+    Clients { dcs: Vec<String>, ips: Vec<String> },
+    /// What `dc` took that no other DC received, written to `path` as LDIF, each entry named.
+    Export {
+        dc: String,
+        path: std::path::PathBuf,
+    },
+    /// `dc` does not answer (its `stop_command`).
+    Stop { dc: String },
+    /// `dc`'s databases `dirs` are renamed to `*.{suffix}` on its host (done once `via` has
+    /// the DC again: the join they were moved for took place).
+    MoveAside {
+        dc: String,
+        via: String,
+        dirs: Vec<std::path::PathBuf>,
+        suffix: String,
+    },
+    /// `via`'s own database has the DC `dc` (`samba-tool domain join` on `dc`'s host).
+    Join { dc: String, via: String },
+    /// `dc` answers as itself (its `start_command`).
+    Start { dc: String },
+    /// `dst`'s own repsFrom shows a pull of every naming context from `src` that worked.
+    Pulls { dst: String, src: String },
+}
