@@ -9,24 +9,34 @@ use serde::Serialize;
 use super::{Check, ProcError};
 
 /// What a run acts on: it names the run, holds the cluster lock and records events.
+///
+/// The defaults are those of an engine with no lease of ours, whose runs take the host lock
+/// (`Engine::run_lock`) instead: nothing to take or release here, events go to the log.
 pub trait RunContext: Sync {
     fn run_id(&self) -> &str;
     /// Takes the cluster lock; returns what it was taken on (to release it later).
     fn lock(
         &self,
-        reason: &str,
-        ttl: Duration,
-        break_lock: bool,
-    ) -> impl Future<Output = Result<Vec<String>, ProcError>> + Send;
-    fn unlock(&self, held: &[String]) -> impl Future<Output = ()> + Send;
+        _reason: &str,
+        _ttl: Duration,
+        _break_lock: bool,
+    ) -> impl Future<Output = Result<Vec<String>, ProcError>> + Send {
+        async { Ok(Vec::new()) }
+    }
+    fn unlock(&self, _held: &[String]) -> impl Future<Output = ()> + Send {
+        async {}
+    }
     /// Records an event where the lock is held (best effort).
     fn record(
         &self,
-        held: &[String],
+        _held: &[String],
         kind: &str,
         message: &str,
         success: Option<bool>,
-    ) -> impl Future<Output = ()> + Send;
+    ) -> impl Future<Output = ()> + Send {
+        tracing::info!(kind, success, "{message}");
+        async {}
+    }
 }
 
 /// One kind of step: it can tell whether it is done, do itself, and prove it took effect.

@@ -275,11 +275,4 @@ impl RunContext for DsCluster {
     fn run_id(&self) -> &str {
         &self.run_id
     }
-    async fn lock(&self, _: &str, _: Duration, _: bool) -> Result<Vec<String>, ProcError> {
-        Ok(Vec::new())
-    }
-    async fn unlock(&self, _: &[String]) {}
-    async fn record(&self, _: &[String], kind: &str, message: &str, success: Option<bool>) {
-        tracing::info!(kind, success, "{message}");
-    }
 }
