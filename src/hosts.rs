@@ -31,7 +31,7 @@ fn markers(cluster: &str) -> (String, String) {
 }
 
 /// The address of a node URL's host (an IP as is; a name resolved, IPv4 first).
-fn address(url: &str) -> Result<IpAddr, HostsError> {
+pub(crate) fn address(url: &str) -> Result<IpAddr, HostsError> {
     let u = url::Url::parse(url).map_err(|e| HostsError::Invalid(format!("{url}: {e}")))?;
     let host = u
         .host_str()

@@ -7,6 +7,7 @@ pub mod duration;
 pub mod exit;
 pub mod file;
 pub mod junit;
+pub mod ldif;
 pub mod logging;
 pub mod names;
 pub(crate) mod poll;

@@ -4,7 +4,6 @@
 //! delete (tombstone) beyond it; on a server whose replica did not load, every entry without a
 //! CSN the supplier lacks; written as LDIF for `ldapmodify -a -c`, each entry named.
 
-use base64::Engine;
 use ldap3::{Scope, SearchEntry};
 
 use super::state::{first, read_state, values, DsState};
@@ -167,21 +166,6 @@ pub(crate) async fn divergent(
     Ok(out)
 }
 
-fn ldif_line(out: &mut String, attr: &str, v: &[u8]) {
-    let safe = std::str::from_utf8(v).ok().filter(|s| {
-        !s.starts_with([' ', ':', '<'])
-            && !s.ends_with(' ')
-            && s.chars().all(|c| (' '..='~').contains(&c))
-    });
-    match safe {
-        Some(s) => out.push_str(&format!("{attr}: {s}\n")),
-        None => out.push_str(&format!(
-            "{attr}:: {}\n",
-            base64::engine::general_purpose::STANDARD.encode(v)
-        )),
-    }
-}
-
 /// The changes as LDIF for `ldapmodify -a -c` (adds with user attributes, deletes), parents
 /// before children; deterministic, so a rerun finds the file it wrote.
 pub(crate) fn to_ldif(node: &str, supplier: &str, changes: &[Divergent]) -> String {
@@ -194,7 +178,7 @@ pub(crate) fn to_ldif(node: &str, supplier: &str, changes: &[Divergent]) -> Stri
     sorted.sort_by_key(|d| (d.dn.matches(',').count(), d.dn.to_lowercase()));
     for d in sorted {
         out.push_str(&format!("# CSN {}\n", d.csn));
-        ldif_line(&mut out, "dn", d.dn.as_bytes());
+        crate::util::ldif::line(&mut out, "dn", d.dn.as_bytes());
         let Some(e) = &d.entry else {
             out.push_str("changetype: delete\n\n");
             continue;
@@ -210,14 +194,14 @@ pub(crate) fn to_ldif(node: &str, supplier: &str, changes: &[Divergent]) -> Stri
             let mut vs = vs.clone();
             vs.sort();
             for v in vs {
-                ldif_line(&mut out, k, v.as_bytes());
+                crate::util::ldif::line(&mut out, k, v.as_bytes());
             }
         }
         let mut bins: Vec<(&String, &Vec<Vec<u8>>)> = e.bin_attrs.iter().collect();
         bins.sort();
         for (k, vs) in bins {
             for v in vs {
-                ldif_line(&mut out, k, v);
+                crate::util::ldif::line(&mut out, k, v);
             }
         }
         out.push('\n');

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use base64::Engine;
 use ldap3::{Scope, SearchEntry};
 
 use super::client::values;
@@ -72,21 +71,6 @@ pub(super) async fn divergent(
     Ok(out)
 }
 
-fn ldif_line(out: &mut String, attr: &str, v: &[u8]) {
-    let safe = std::str::from_utf8(v).ok().filter(|s| {
-        !s.starts_with([' ', ':', '<'])
-            && !s.ends_with(' ')
-            && s.chars().all(|c| (' '..='~').contains(&c))
-    });
-    match safe {
-        Some(s) => out.push_str(&format!("{attr}: {s}\n")),
-        None => out.push_str(&format!(
-            "{attr}:: {}\n",
-            base64::engine::general_purpose::STANDARD.encode(v)
-        )),
-    }
-}
-
 /// The LDIF of the divergent entries (user attributes only), parents before children.
 pub(super) fn to_ldif(node: &str, provider: &str, entries: &[Divergent]) -> String {
     let mut out = format!("# Entries {node} holds that {provider} never had (written by drctl).\n# Replay on the provider with: ldapadd -x -H URL -D DN -W -c -f THIS_FILE\n\n");
@@ -97,20 +81,20 @@ pub(super) fn to_ldif(node: &str, provider: &str, entries: &[Divergent]) -> Stri
         if d.on_provider {
             out.push_str(&format!("# {provider} holds another version of this entry: ldapadd reports it exists; merge it by hand\n"));
         }
-        ldif_line(&mut out, "dn", d.entry.dn.as_bytes());
+        crate::util::ldif::line(&mut out, "dn", d.entry.dn.as_bytes());
         let attrs: BTreeMap<&String, &Vec<String>> = d.entry.attrs.iter().collect();
         for (k, vs) in attrs
             .into_iter()
             .filter(|(k, _)| !k.eq_ignore_ascii_case("entryCSN"))
         {
             for v in vs {
-                ldif_line(&mut out, k, v.as_bytes());
+                crate::util::ldif::line(&mut out, k, v.as_bytes());
             }
         }
         let bins: BTreeMap<&String, &Vec<Vec<u8>>> = d.entry.bin_attrs.iter().collect();
         for (k, vs) in bins {
             for v in vs {
-                ldif_line(&mut out, k, v);
+                crate::util::ldif::line(&mut out, k, v);
             }
         }
         out.push('\n');

@@ -10,7 +10,7 @@
 //! cannot be read or was removed from the domain (a zombie) is left out, and the plan says so.
 //! Rewriting a file that already says exactly this writes nothing.
 
-use std::net::{IpAddr, ToSocketAddrs};
+use std::net::IpAddr;
 use std::path::Path;
 
 use super::assess::{assess, Probed};
@@ -154,20 +154,9 @@ fn address(n: &DcNode) -> Result<String, String> {
                 n.name
             )
         })?;
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        return Ok(ip.to_string());
-    }
-    let addrs: Vec<IpAddr> = (host.as_str(), 0)
-        .to_socket_addrs()
-        .map_err(|e| format!("{}: cannot resolve {host}: {e} (set address:)", n.name))?
-        .map(|a| a.ip())
-        .collect();
-    addrs
-        .iter()
-        .find(|a| a.is_ipv4())
-        .or(addrs.first())
-        .map(IpAddr::to_string)
-        .ok_or_else(|| format!("{}: {host} has no address (set address:)", n.name))
+    crate::hosts::address(&n.url)
+        .map(|ip| ip.to_string())
+        .map_err(|e| format!("{}: {e} (set address:, {host})", n.name))
 }
 
 /// The addresses a client reads from a file's text, in order, as its resolver (the first 3

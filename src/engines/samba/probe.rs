@@ -58,6 +58,20 @@ pub(crate) struct DcView {
 }
 
 impl DcView {
+    /// The roles of `roles` this DC's copy does not give to `dc`.
+    pub(crate) fn not_held_by<'a>(&self, roles: &'a [String], dc: &str) -> Vec<&'a String> {
+        roles
+            .iter()
+            .filter(|r| {
+                self.roles
+                    .get(r.as_str())
+                    .cloned()
+                    .flatten()
+                    .is_none_or(|h| !h.eq_ignore_ascii_case(dc))
+            })
+            .collect()
+    }
+
     /// The 5 naming contexts every DC of the domain holds.
     pub(crate) fn all_ncs(&self) -> Vec<String> {
         let mut v: Vec<String> = self.ncs.values().cloned().collect();

@@ -16,15 +16,9 @@ pub(crate) use super::ctx::{SambaAction, SambaCtx};
 async fn pull(ctx: &SambaCtx, dc: &str, roles: &[String]) -> Result<Option<String>, ProcError> {
     // The naming contexts of the roles a DC's own copy does not yet give `dc`.
     let behind = |v: &probe::DcView| {
-        let mut ncs: Vec<String> = roles
-            .iter()
-            .filter(|r| {
-                v.roles
-                    .get(r.as_str())
-                    .cloned()
-                    .flatten()
-                    .is_none_or(|h| !h.eq_ignore_ascii_case(dc))
-            })
+        let mut ncs: Vec<String> = v
+            .not_held_by(roles, dc)
+            .into_iter()
             .filter_map(|r| v.ncs.get(r.as_str()).cloned())
             .collect();
         ncs.sort();
@@ -107,15 +101,9 @@ impl SambaAction {
                 let mut agreeing = 0;
                 for d in &dcs {
                     let Ok(v) = &d.view else { continue };
-                    let other: Vec<&str> = roles
-                        .iter()
-                        .filter(|r| {
-                            v.roles
-                                .get(r.as_str())
-                                .cloned()
-                                .flatten()
-                                .is_none_or(|h| !h.eq_ignore_ascii_case(dc))
-                        })
+                    let other: Vec<&str> = v
+                        .not_held_by(roles, dc)
+                        .into_iter()
                         .map(String::as_str)
                         .collect();
                     if other.is_empty() {

@@ -103,41 +103,25 @@ pub(crate) fn to_ldif(dc: &str, taken: &[Taken]) -> String {
             if t.deleted { " (deleted)" } else { "" }
         ));
         let mut text = String::new();
-        line(&mut text, "dn", t.dn.as_bytes());
+        crate::util::ldif::line(&mut text, "dn", t.dn.as_bytes());
         let mut attrs: Vec<(&String, &Vec<String>)> = t.entry.attrs.iter().collect();
         attrs.sort();
         for (k, vs) in attrs {
             for v in vs {
-                line(&mut text, k, v.as_bytes());
+                crate::util::ldif::line(&mut text, k, v.as_bytes());
             }
         }
         let mut bins: Vec<(&String, &Vec<Vec<u8>>)> = t.entry.bin_attrs.iter().collect();
         bins.sort();
         for (k, vs) in bins {
             for v in vs {
-                line(&mut text, k, v);
+                crate::util::ldif::line(&mut text, k, v);
             }
         }
         out.push_str(&text);
         out.push('\n');
     }
     out
-}
-
-fn line(out: &mut String, attr: &str, v: &[u8]) {
-    use base64::Engine as _;
-    let safe = std::str::from_utf8(v).ok().filter(|s| {
-        !s.starts_with([' ', ':', '<'])
-            && !s.ends_with(' ')
-            && s.chars().all(|c| (' '..='~').contains(&c))
-    });
-    match safe {
-        Some(s) => out.push_str(&format!("{attr}: {s}\n")),
-        None => out.push_str(&format!(
-            "{attr}:: {}\n",
-            base64::engine::general_purpose::STANDARD.encode(v)
-        )),
-    }
 }
 
 /// What the export says: how many changes, where, and each DN.
