@@ -48,6 +48,12 @@ pub(crate) struct Assessment {
 }
 
 impl Assessment {
+    /// Why `dc` is no DC of the domain any more (the problem naming it), if it was removed.
+    pub(crate) fn removed(&self, dc: &str) -> Option<&String> {
+        let prefix = format!("{dc}: not a DC of the domain");
+        self.problems.iter().find(|p| p.starts_with(&prefix))
+    }
+
     /// The roles `dc` holds (case-insensitive).
     pub(crate) fn held_by(&self, dc: &str) -> Vec<String> {
         self.roles

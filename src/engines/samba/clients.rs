@@ -212,11 +212,7 @@ pub(crate) fn problems(
     dcs: &[Probed],
     a: &mut super::assess::Assessment,
 ) {
-    let removed = |name: &str, a: &super::assess::Assessment| {
-        a.problems
-            .iter()
-            .any(|p| p.starts_with(&format!("{name}: not a DC of the domain")))
-    };
+    let removed = |name: &str, a: &super::assess::Assessment| a.removed(name).is_some();
     let usable: Vec<&str> = dcs
         .iter()
         .filter(|d| d.view.is_ok() && !removed(&d.name, a))
@@ -359,11 +355,7 @@ pub(crate) fn plan(
     let primary = node.name.clone();
     let refuse = |m: String| Err(ProcError::refused(m).unchanged());
     let a = assess(dcs);
-    let zombie = |name: &str| {
-        a.problems
-            .iter()
-            .find(|p| p.starts_with(&format!("{name}: not a DC of the domain")))
-    };
+    let zombie = |name: &str| a.removed(name);
     match dcs.iter().find(|d| d.name == primary).map(|d| &d.view) {
         Some(Ok(_)) => {}
         Some(Err(e)) => return refuse(format!("clients cannot use {primary}: {e}")),

@@ -152,10 +152,7 @@ impl Engine for Samba {
             };
             let mut rows = Vec::new();
             for d in &dcs {
-                let removed = a
-                    .problems
-                    .iter()
-                    .any(|p| p.starts_with(&format!("{}: not a DC of the domain", d.name)));
+                let removed = a.removed(&d.name).is_some();
                 let (usable, reason) = match &d.view {
                     Err(e) => (false, format!("no view: {e}")),
                     Ok(_) if removed => (false, "removed from the domain (a zombie)".into()),

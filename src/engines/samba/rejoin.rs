@@ -39,11 +39,7 @@ pub(crate) fn plan(
     }
     let refuse = |m: String| Err(ProcError::refused(m).unchanged());
     let a = assess(dcs);
-    let removed = |name: &str| {
-        a.problems
-            .iter()
-            .any(|p| p.starts_with(&format!("{name}: not a DC of the domain")))
-    };
+    let removed = |name: &str| a.removed(name).is_some();
     let via_view = match dcs.iter().find(|d| d.name == via).map(|d| &d.view) {
         Some(Ok(v)) => v,
         Some(Err(e)) => return refuse(format!("{dc} cannot join through {via}: {e}")),
@@ -210,11 +206,7 @@ async fn zombie(ctx: &SambaCtx, dc: &str) -> Option<String> {
         }
         Ok(_) => {}
     }
-    let prefix = format!("{dc}: not a DC of the domain");
-    assess(&dcs)
-        .problems
-        .into_iter()
-        .find(|p| p.starts_with(&prefix))
+    assess(&dcs).removed(dc).cloned()
 }
 
 /// Ok(Ok(note)) when the step holds; Ok(Err(why)) when not yet.

@@ -69,11 +69,7 @@ pub(crate) fn plan(
         }
     };
     let a = assess(dcs);
-    if let Some(p) = a
-        .problems
-        .iter()
-        .find(|p| p.starts_with(&format!("{to}: not a DC of the domain")))
-    {
+    if let Some(p) = a.removed(&to) {
         return refuse(format!("{to} cannot hold the roles: {p}"));
     }
     let mut plan = Plan::new("samba-ad seize-roles");
