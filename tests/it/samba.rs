@@ -241,7 +241,13 @@ fn samba_status_names_the_role_holder_and_a_dead_holder_with_the_seize_remedy() 
 
     // The seed's zombie: dc1 takes the pdc role back, dies and is removed from the domain
     // (metadata cleanup: its role moves first, and it says so), then comes back with its disk.
+    // A client's write dc1 acknowledges right before it dies never reaches another DC (it
+    // replicates seconds later): the removal reads it from dc1's disk and exports it, named.
     lab.ok(&["seize-roles", "--to", "dc1", "--role", "pdc", "--yes"]);
+    assert!(
+        add_user(&lab, "10.99.53.11", "last-write"),
+        "dc1 refused a write"
+    );
     lab.ok(&["lab", "kill", "dc1"]);
     lab.run(&["remove-instance", "dc3", "--yes"])
         .exit(3)
@@ -255,10 +261,30 @@ fn samba_status_names_the_role_holder_and_a_dead_holder_with_the_seize_remedy() 
         serde_json::json!(["dc1", "dc2", "dc3"]),
         "a dry run removed dc1"
     );
-    lab.ok(&["remove-instance", "dc1", "--yes"])
+    let r = lab
+        .ok(&["remove-instance", "dc1", "--yes"])
         .stdout_has("seize the pdc role on dc2")
         .stdout_has("make the PDC's DNS SRV record name dc2")
-        .stderr_has("dc1 still holds the roles pdc: they move to dc2 first");
+        .stderr_has("dc1 still holds the roles pdc: they move to dc2 first")
+        .stdout_has("only dc1 held to ");
+    let said = r.stdout();
+    let export = said
+        .split("only dc1 held to ")
+        .nth(1)
+        .and_then(|t| t.split(':').next())
+        .unwrap_or_default();
+    let ldif = std::fs::read_to_string(export).unwrap_or_else(|e| panic!("{export}: {e}"));
+    assert!(
+        ldif.contains("dn: CN=last-write,CN=Users,DC=sdc,DC=test\n"),
+        "{ldif}"
+    );
+    // Only what dc1 wrote itself: not what it received (the removal of dc3's leftovers by
+    // dc1's partners, say), and no secret.
+    assert!(!ldif.to_ascii_lowercase().contains("unicodepwd"), "{ldif}");
+    assert!(
+        said.contains("CN=last-write,CN=Users,DC=sdc,DC=test"),
+        "{said}"
+    );
     let s = lab.status();
     for dc in ["dc2", "dc3"] {
         assert_eq!(
@@ -283,6 +309,38 @@ fn samba_status_names_the_role_holder_and_a_dead_holder_with_the_seize_remedy() 
         .stdout_has("dc1: not a DC of the domain (no NTDS Settings object on 2 of the 2 other DCs");
     assert!(!r.stdout().contains("seize-roles"), "{}", r.dump());
     samba_a_zombie_is_kept_from_clients_and_joined_again(&lab);
+}
+
+/// Adds the user `cn` on the DC at `ip` the way a client does (ldapadd over LDAPS with a
+/// simple bind, from dc2's namespace on the lab network); whether it was acknowledged.
+fn add_user(lab: &Lab, ip: &str, cn: &str) -> bool {
+    let password = std::fs::read_to_string(lab.dir.join("admin.pw")).unwrap();
+    let entry = format!(
+        "dn: CN={cn},CN=Users,DC=sdc,DC=test\nobjectClass: user\nsAMAccountName: {}\n\n",
+        cn.replace('-', "")
+    );
+    std::process::Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &netns_of(lab, "dc2"),
+            "ldapadd",
+            "-x",
+            "-H",
+        ])
+        .arg(format!("ldaps://{ip}"))
+        .args(["-D", "Administrator@sdc.test", "-w", password.trim()])
+        .env("LDAPTLS_REQCERT", "never")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(entry.as_bytes())?;
+            c.wait()
+        })
+        .unwrap()
+        .success()
 }
 
 /// The lab client's namespace and files, from the cluster file's `clients:`.
@@ -402,23 +460,10 @@ fn samba_a_zombie_is_kept_from_clients_and_joined_again(lab: &Lab) {
     // A client that still lists the zombie writes to it (over LDAPS, as lab.sh's client did),
     // within the ~17 s before the zombie pulls its own removal and breaks: the domain never
     // gets that write, and the join exports it, named, before anything moves.
-    let password = std::fs::read_to_string(lab.dir.join("admin.pw")).unwrap();
-    let add = std::process::Command::new("ip")
-        .args(["netns", "exec", &netns_of(lab, "dc2"), "ldapadd", "-x", "-H"])
-        .args(["ldaps://10.99.53.11", "-D", "Administrator@sdc.test", "-w", password.trim()])
-        .env("LDAPTLS_REQCERT", "never")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .and_then(|mut c| {
-            use std::io::Write;
-            c.stdin.take().unwrap().write_all(
-                b"dn: CN=zombie-write,CN=Users,DC=sdc,DC=test\nobjectClass: user\nsAMAccountName: zombiewrite\n\n",
-            )?;
-            c.wait()
-        })
-        .unwrap();
-    assert!(add.success(), "the zombie refused a client's write");
+    assert!(
+        add_user(lab, "10.99.53.11", "zombie-write"),
+        "the zombie refused a client's write"
+    );
     lab.run(&["repoint", "--primary", "dc1", "--yes"])
         .exit(3)
         .stderr_has("clients must not use dc1: dc1: not a DC of the domain");
@@ -489,7 +534,7 @@ fn samba_a_zombie_is_kept_from_clients_and_joined_again(lab: &Lab) {
         client_sees(lab, "dc1.sdc.test"),
         (Some("10.99.53.11".to_string()), true)
     );
-    // A DC that answers is removed only by force: exported, stopped, then cleaned up.
+    // A DC that answers is removed only by force: stopped, exported, then cleaned up.
     lab.run(&["remove-instance", "dc1", "--yes"])
         .exit(3)
         .stderr_has("or give --force");
@@ -499,7 +544,8 @@ fn samba_a_zombie_is_kept_from_clients_and_joined_again(lab: &Lab) {
     assert_eq!(r["outcome"], "succeeded", "{r}");
     let steps = r.to_string();
     assert!(
-        steps.contains("stop dc1 (its stop_command)") && steps.contains("export what dc1 took"),
+        steps.contains("stop dc1 (its stop_command)")
+            && steps.contains("export what dc1's own database holds"),
         "{r}"
     );
     let s = lab.status();

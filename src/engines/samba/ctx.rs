@@ -101,10 +101,14 @@ pub(crate) enum SambaAction {
     PdcSrv { pdc: String },
     /// The client files list the DCs `dcs` (at `ips`, in that order) and nothing else.
     Clients { dcs: Vec<String>, ips: Vec<String> },
-    /// What `dc` took that no other DC received, written to `path` as LDIF, each entry named.
-    Export {
+    /// What the stopped (or dead) `dc`'s own database holds that no other DC received, read on
+    /// its host and written to `path` as LDIF, each entry named. Done once the step it comes
+    /// before has run: the cleanup (no DC that answers lists `dc`) or, with `via`, the join
+    /// (`via` lists `dc` again).
+    Salvage {
         dc: String,
         path: std::path::PathBuf,
+        via: Option<String>,
     },
     /// `dc` does not answer (its `stop_command`).
     Stop { dc: String },

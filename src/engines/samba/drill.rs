@@ -1,11 +1,14 @@
 //! Drills on a lab of real Samba AD DCs (`drill: {kind: samba-ad}`), run by
-//! `runbook::drill_runner`: faults (SIGKILL, SIGSTOP, restarts, another runbook), then
-//! `expect:` (the PDC emulator's holder as `primary`, health, each DC's role, `holders`: the DC
-//! every DC that answers names for a role, and `members`: whether they list a DC). No write client: the lab's DCs take writes only
-//! over LDAPS inside the lab's network, and a seize moves no data. Skipped, saying why, where
-//! Samba or network namespaces are missing.
+//! `runbook::drill_runner`: faults (SIGKILL, SIGSTOP, restarts, acknowledged writes, another
+//! runbook), then `expect:` (the PDC emulator's holder as `primary`, health, each DC's role,
+//! `holders`: the DC every DC that answers names for a role, `members`: whether they list a DC,
+//! `clients`, and no acknowledged write lost: every user the write client added is on every DC
+//! that answers and is a DC of the domain). Skipped, saying why, where Samba or network
+//! namespaces are missing.
 
+use std::ops::ControlFlow::{Break, Continue};
 use std::path::Path;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,6 +16,7 @@ use super::assess::{assess, probe_all};
 use super::ctx::ClientFiles;
 use super::lab::SambaLab;
 use super::probe::ROLES;
+use super::writes::{self as sw, Acks};
 use super::{engine::Samba, DcNode};
 use crate::engine::Bound;
 use crate::lab::{LabError, LabKind};
@@ -33,33 +37,17 @@ pub(crate) fn validate(c: &mut Compiler, node: &Node, d: &Drill) {
         return;
     }
     crate::runbook::drill_model::check_engine_drill(c, node, d, "samba-ad", 2..=3, "DCs");
-    for (i, inj) in d.inject.iter().enumerate() {
-        if matches!(inj, Inject::Writes(_)) {
-            c.problem(
-                node.mark,
-                &format!("drill.inject[{i}]"),
-                "writes: a samba-ad drill has no write client",
-            );
-        }
-    }
-    if d.writes.is_some() {
-        c.problem(
-            node.mark,
-            "drill.writes",
-            "a samba-ad drill has no write client",
-        );
-    }
     let e = &d.expect;
     let says = "a samba-ad drill expects primary (the PDC emulator's holder), primary_not, \
                 healthy, roles (fsmo, dc, unreachable), holders (role: DC), members (DC: \
-                normal or removed) and clients (the DCs its client uses, in order)";
+                normal or removed), clients (the DCs its client uses, in order) and \
+                no_write_lost";
     if !(e.ldap.is_empty()
         && e.ldap_absent.is_empty()
         && e.services.is_empty()
         && e.packages.is_empty()
         && e.exported.is_none()
-        && e.converged.is_none()
-        && !e.no_write_lost)
+        && e.converged.is_none())
     {
         c.problem(node.mark, "drill.expect", says);
     }
@@ -90,24 +78,22 @@ impl std::ops::Deref for LabDcs {
 /// The drill as the registry hands it out.
 pub(crate) const START: DrillRun = drill_runner::start::<SambaLab>;
 
-/// No write client: nothing is ever acknowledged.
-#[derive(Debug, Default)]
-pub(crate) struct NoWrites;
-
-impl Acked for NoWrites {
+impl Acked for Acks {
     fn count(&self) -> u64 {
-        0
+        self.count.load(Ordering::Relaxed)
+    }
+    fn retried(&self) -> Option<u64> {
+        Some(self.retried.load(Ordering::Relaxed))
     }
 }
 
 impl DrillLab for SambaLab {
     type Group = Arc<LabDcs>;
-    type Acks = NoWrites;
+    type Acks = Acks;
     const NODES: &'static str = "samba-ad DCs";
     const DEADLINE: Duration = DEADLINE;
     const LAB: &'static LabKind = &super::lab::LAB;
     const LOOK_EVERY: Duration = Duration::from_millis(200);
-    const WRITER_FIRST: bool = false;
 
     fn create(dir: &Path, nodes: u16) -> Result<SambaLab, LabError> {
         SambaLab::create(dir, nodes)
@@ -134,12 +120,19 @@ impl DrillLab for SambaLab {
         )
     }
 
-    fn write(_: &Arc<LabDcs>, _: &Arc<NoWrites>, _: Batch) -> Writing {
-        Box::pin(async { Err("a samba-ad drill has no write client".to_string()) })
+    fn write(nodes: &Arc<LabDcs>, acks: &Arc<Acks>, b: Batch) -> Writing {
+        let (nodes, acks) = (nodes.clone(), acks.clone());
+        Box::pin(async move {
+            sw::write(&nodes.nodes, &b.prefix, b.count, b.rate, DEADLINE, &acks).await
+        })
     }
 
-    /// After a kill or a pause: until the DC is seen not to answer, as an operator finds it.
-    async fn settle(nodes: &Arc<LabDcs>, _: &NoWrites, after: &Inject) -> Result<(), LabError> {
+    /// After writes: until every DC has them. After a kill or a pause: until the DC is seen
+    /// not to answer. As an operator finds the domain.
+    async fn settle(nodes: &Arc<LabDcs>, acks: &Acks, after: &Inject) -> Result<(), LabError> {
+        if let Inject::Writes(_) = after {
+            return replicated(nodes, acks).await;
+        }
         let (Inject::Kill(dc) | Inject::Pause(dc)) = after else {
             return Ok(());
         };
@@ -154,7 +147,7 @@ impl DrillLab for SambaLab {
 
     /// `expect:` in one look: the PDC holder, roles, health, and each role's holder as every DC
     /// that answers names it.
-    async fn look(d: &Drill, nodes: &Arc<LabDcs>, _: &NoWrites) -> (Checks, u64) {
+    async fn look(d: &Drill, nodes: &Arc<LabDcs>, acks: &Acks) -> (Checks, u64) {
         let mut out = Checks::default();
         let dcs = probe_all(nodes, Duration::from_secs(2)).await;
         let a = assess(&dcs);
@@ -211,8 +204,57 @@ impl DrillLab for SambaLab {
                 have,
             );
         }
-        (out, 0)
+        let mut lost = 0;
+        if d.expect.no_write_lost {
+            let members: Vec<&DcNode> = nodes
+                .iter()
+                .filter(|n| {
+                    let answers = dcs.iter().any(|p| p.name == n.name && p.view.is_ok());
+                    answers && a.removed(&n.name).is_none()
+                })
+                .collect();
+            let present = sw::held_by_all(&members, Duration::from_secs(2)).await;
+            let acked = acks.users.lock().expect("acks lock").clone();
+            let on = format!("on every DC that answers ({})", names(&members));
+            lost = out.no_write_lost(&acked, present, &on);
+        }
+        (out, lost)
     }
+}
+
+fn names(dcs: &[&DcNode]) -> String {
+    dcs.iter()
+        .map(|n| n.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Waits until every DC that answers holds every acknowledged user (replication takes seconds).
+async fn replicated(nodes: &LabDcs, acks: &Acks) -> Result<(), LabError> {
+    let acked = acks.users.lock().expect("acks lock").clone();
+    crate::util::poll::within(DEADLINE, Duration::from_millis(200), || async {
+        let dcs = probe_all(nodes, Duration::from_secs(1)).await;
+        let answering: Vec<&DcNode> = nodes
+            .iter()
+            .filter(|n| dcs.iter().any(|p| p.name == n.name && p.view.is_ok()))
+            .collect();
+        match sw::held_by_all(&answering, Duration::from_secs(2)).await {
+            Ok(all) if acked.is_subset(&all) => Break(()),
+            Ok(all) => Continue(format!(
+                "{} of {} acknowledged users on every DC ({})",
+                acked.intersection(&all).count(),
+                acked.len(),
+                names(&answering)
+            )),
+            Err(e) => Continue(e),
+        }
+    })
+    .await
+    .map_err(|why| {
+        crate::runbook::drill_report::fail(format!(
+            "the writes did not replicate within {DEADLINE:?}: {why}"
+        ))
+    })
 }
 
 /// Whether the lab client's files name exactly the DCs `want` (in order) and nothing else,

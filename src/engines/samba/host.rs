@@ -34,8 +34,29 @@ pub(super) async fn host_command(
     command: &str,
     input: Option<&crate::util::secret::Passphrase>,
 ) -> Result<Option<String>, ProcError> {
-    use tokio::io::AsyncWriteExt;
     let bound = Duration::from_secs(60).max(ctx.step_timeout);
+    let input = input.map(|p| format!("{}\n", p.expose()));
+    let out = host_output(
+        dc,
+        what,
+        command,
+        input.as_deref().map(str::as_bytes),
+        bound,
+    )
+    .await?;
+    Ok(last_line(&out.stdout).or_else(|| last_line(&out.stderr)))
+}
+
+/// Runs the shell command `command` (`what` on `dc`) with `input` on its stdin, bounded by
+/// `bound`; its output, or why it failed (its last line of complaint).
+pub(super) async fn host_output(
+    dc: &str,
+    what: &str,
+    command: &str,
+    input: Option<&[u8]>,
+    bound: Duration,
+) -> Result<std::process::Output, ProcError> {
+    use tokio::io::AsyncWriteExt;
     let what = format!("{dc}: {what}");
     let mut c = tokio::process::Command::new("sh");
     c.arg("-c")
@@ -48,32 +69,37 @@ pub(super) async fn host_command(
         .spawn()
         .map_err(|e| ProcError::failed(format!("{what}: {e}")))?;
     let mut stdin = child.stdin.take().expect("piped");
-    if let Some(p) = input {
-        let _ = stdin
-            .write_all(format!("{}\n", p.expose()).as_bytes())
-            .await;
-    }
-    drop(stdin);
+    let input = input.map(<[u8]>::to_vec);
+    // Written beside the wait: a large input must not block on a full pipe.
+    let feed = tokio::spawn(async move {
+        if let Some(i) = input {
+            let _ = stdin.write_all(&i).await;
+        }
+        drop(stdin);
+    });
     let out = tokio::time::timeout(bound, child.wait_with_output())
         .await
         .map_err(|_| ProcError::timed_out(format!("{what} did not finish within {bound:?}")))?
         .map_err(|e| ProcError::failed(format!("{what}: {e}")))?;
-    let text = |b: &[u8]| {
-        String::from_utf8_lossy(b)
-            .lines()
-            .rfind(|l| !l.contains("setproctitle") && !l.trim().is_empty())
-            .map(str::to_string)
-    };
+    let _ = feed.await;
     if !out.status.success() {
         return Err(ProcError::failed(format!(
             "{what} failed ({}): {}",
             out.status,
-            text(&out.stderr)
-                .or_else(|| text(&out.stdout))
+            last_line(&out.stderr)
+                .or_else(|| last_line(&out.stdout))
                 .unwrap_or_default()
         )));
     }
-    Ok(text(&out.stdout).or_else(|| text(&out.stderr)))
+    Ok(out)
+}
+
+/// The last line of `b` that says something (Samba's setproctitle warnings say nothing).
+fn last_line(b: &[u8]) -> Option<String> {
+    String::from_utf8_lossy(b)
+        .lines()
+        .rfind(|l| !l.contains("setproctitle") && !l.trim().is_empty())
+        .map(str::to_string)
 }
 
 /// The shell command that runs `PROGRAM ARGS` on `n` with its smb.conf.

@@ -17,9 +17,10 @@ mod rejoin;
 mod remove;
 mod reps;
 mod runbook;
+mod salvage;
 mod seize;
 mod steps;
-mod zombie;
+mod writes;
 
 use std::path::PathBuf;
 

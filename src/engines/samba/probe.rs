@@ -105,7 +105,7 @@ pub(crate) fn server_of(dsa_dn: &str) -> Option<String> {
         .then(|| v.trim().to_ascii_lowercase())
 }
 
-async fn connect(n: &DcNode, timeout: Duration) -> Result<Ldap, ProbeError> {
+pub(crate) async fn connect(n: &DcNode, timeout: Duration) -> Result<Ldap, ProbeError> {
     let mut settings = LdapConnSettings::new().set_conn_timeout(timeout);
     let url = match &n.access {
         Access::Ldapi { socket } => {
@@ -168,7 +168,7 @@ async fn connect(n: &DcNode, timeout: Duration) -> Result<Ldap, ProbeError> {
     Ok(ldap)
 }
 
-async fn search(
+pub(crate) async fn search(
     ldap: &mut Ldap,
     timeout: Duration,
     base: &str,
@@ -237,6 +237,11 @@ async fn root_dse(ldap: &mut Ldap, timeout: Duration) -> Result<RootDse, ProbeEr
         forest: attr(&root, "rootDomainNamingContext").unwrap_or_else(|| domain.clone()),
         domain,
     })
+}
+
+/// The domain naming context a DC's rootDSE names (`DC=sdc,DC=test`).
+pub(crate) async fn domain_dn(ldap: &mut Ldap, timeout: Duration) -> Result<String, ProbeError> {
+    Ok(root_dse(ldap, timeout).await?.domain)
 }
 
 async fn read(ldap: &mut Ldap, timeout: Duration) -> Result<DcView, ProbeError> {
@@ -345,30 +350,6 @@ async fn read(ldap: &mut Ldap, timeout: Duration) -> Result<DcView, ProbeError> 
     })
 }
 
-/// The invocationId of `n`'s own NTDS Settings (what its changes carry).
-pub(crate) async fn invocation_id(n: &DcNode, timeout: Duration) -> Result<String, ProbeError> {
-    let mut ldap = connect(n, timeout).await?;
-    let r = async {
-        let root = root_dse(&mut ldap, timeout).await?;
-        let e = search(
-            &mut ldap,
-            timeout,
-            &root.service,
-            Scope::Base,
-            "(objectClass=*)",
-            &["invocationId"],
-        )
-        .await?;
-        e.first()
-            .and_then(|e| bin_attr(e, "invocationId"))
-            .and_then(super::reps::guid)
-            .ok_or_else(|| ProbeError::Answered(format!("{} has no invocationId", root.service)))
-    }
-    .await;
-    let _ = ldap.unbind().await;
-    r
-}
-
 /// The highest USN of the DSA `invocation` that `n` took in `nc` (its `replUpToDateVector`).
 pub(crate) async fn utd_of(
     n: &DcNode,
@@ -391,38 +372,6 @@ pub(crate) async fn utd_of(
         .first()
         .and_then(|e| bin_attr(e, "replUpToDateVector"))
         .and_then(|b| super::reps::utd_usn(b, invocation)))
-}
-
-/// Every entry of `nc`'s subtree on `n` (tombstones too: the Show Deleted control) changed at
-/// USN `from` or later, with its attributes.
-pub(crate) async fn changed_since(
-    n: &DcNode,
-    timeout: Duration,
-    nc: &str,
-    from: u64,
-) -> Result<Vec<SearchEntry>, ProbeError> {
-    let mut ldap = connect(n, timeout).await?;
-    let what = format!("search {nc} for changes from USN {from}");
-    let r = ldap
-        .with_timeout(timeout)
-        .with_controls(ldap3::controls::RawControl {
-            ctype: "1.2.840.113556.1.4.417".into(),
-            crit: false,
-            val: None,
-        })
-        .search(
-            nc,
-            Scope::Subtree,
-            &format!("(uSNChanged>={from})"),
-            vec!["*", "isDeleted", "uSNChanged"],
-        )
-        .await;
-    let _ = ldap.unbind().await;
-    let r = r.map_err(|e| ProbeError::Silent(format!("{what}: no answer ({e})")))?;
-    let (entries, _) = r
-        .success()
-        .map_err(|e| ProbeError::Answered(format!("{what}: {e}")))?;
-    Ok(entries.into_iter().map(SearchEntry::construct).collect())
 }
 
 /// The values of a binary attribute (ldap3 puts values that are not UTF-8 there).

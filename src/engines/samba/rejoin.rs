@@ -135,27 +135,13 @@ pub(crate) fn plan(
             .collect::<Vec<_>>()
             .join(", ")
     ));
-    let export =
-        export.unwrap_or_else(|| super::zombie::default_path(&ctx.export_dir, &dc, &ctx.run_id));
-    let readable = probed.is_some_and(|d| d.view.is_ok());
-    if answers && !readable {
-        plan.note(format!(
-            "{dc} answers but cannot be read (a zombie that pulled its own removal breaks so): \
-             what it took that no other DC received stays in its moved-aside databases"
-        ));
-    } else if answers {
+    let export = export
+        .unwrap_or_else(|| super::salvage::default_path(&ctx.export_dir, "join", &dc, &ctx.run_id));
+    if answers {
         plan.note(format!(
             "{dc} answers as a DC the domain no longer has (a zombie): what it took that no \
-             other DC received is exported first, each entry named"
-        ));
-        plan.step(Step::new(SambaAction::Export {
-            dc: dc.clone(),
-            path: export,
-        }));
-    } else {
-        plan.note(format!(
-            "{dc} does not answer: what it took after its last replication, if anything, stays \
-             in its moved-aside databases"
+             other DC received is read from its databases once it is stopped and exported, each \
+             entry named"
         ));
     }
     if !partners.is_empty() {
@@ -169,6 +155,11 @@ pub(crate) fn plan(
         ));
     }
     plan.step(Step::new(SambaAction::Stop { dc: dc.clone() }));
+    plan.step(Step::new(SambaAction::Salvage {
+        dc: dc.clone(),
+        path: export,
+        via: Some(via.clone()),
+    }));
     plan.step(
         Step::new(SambaAction::MoveAside {
             dc: dc.clone(),

@@ -7,10 +7,11 @@
 //! The roles the DC still holds are seized onto the DC the cleanup runs on first, and said so
 //! (the cleanup would move them anyway, P18, unverified and unsaid). Refused, changing nothing,
 //! while the DC answers (removed while running, it keeps serving as a DC nobody replicates from:
-//! the lab's zombie) unless `--force`: then its roles are transferred while it answers, what
-//! only it holds is exported (as a zombie's is by `join`), and it is stopped (its
-//! `stop_command`) before the cleanup. Refused when no other DC answers. The DC must never start again with its old
-//! disk: `check` names it if it does.
+//! the lab's zombie) unless `--force`: then its roles are transferred while it answers and it is
+//! stopped (its `stop_command`). Either way, what only it holds (writes it acknowledged and had
+//! not replicated when it died) is read from its database on its host and exported, each entry
+//! named, before the cleanup (`salvage.rs`). Refused when no other DC answers. The DC must
+//! never start again with its old disk: `check` names it if it does.
 
 use super::assess::{assess, Probed};
 use super::ctx::{SambaAction, SambaCtx};
@@ -92,24 +93,17 @@ pub(crate) fn plan(
          and never start it again with its disk (`drctl join {dc}` puts it back)"
     ));
     if answers {
-        // Forced: while it answers its roles were transferred above; what only it holds is
-        // exported right before it stops (point the clients elsewhere first: `repoint`).
-        let readable = dcs.iter().any(|d| d.name == dc && d.view.is_ok());
-        if readable {
-            plan.step(Step::new(SambaAction::Export {
-                dc: dc.clone(),
-                path: ctx
-                    .export_dir
-                    .join(format!("drctl-remove-{dc}-{}.ldif", ctx.run_id)),
-            }));
-        } else {
-            plan.note(format!(
-                "{dc} answers but cannot be read: what only it holds is not exported (its \
-                 databases stay on its disk)"
-            ));
-        }
+        // Forced: while it answered its roles were transferred above (point the clients
+        // elsewhere first: `repoint`).
         plan.step(Step::new(SambaAction::Stop { dc: dc.clone() }));
     }
+    // What it acknowledged and had not yet replicated is only on its disk: read once it is
+    // stopped, so nothing it takes after the read is left out.
+    plan.step(Step::new(SambaAction::Salvage {
+        dc: dc.clone(),
+        path: super::salvage::default_path(&ctx.export_dir, "remove", &dc, &ctx.run_id),
+        via: None,
+    }));
     for d in dcs.iter().filter(|d| d.name != dc && !d.answers()) {
         plan.note(format!(
             "{} does not answer: it learns the removal by replication once it is back",

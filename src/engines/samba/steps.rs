@@ -148,7 +148,7 @@ impl SambaAction {
                 })
             }
             SambaAction::Clients { ips, .. } => super::clients::holds(ctx, ips),
-            SambaAction::Export { dc, path } => super::zombie::holds(ctx, dc, path).await,
+            SambaAction::Salvage { dc, path, via } => salvaged(ctx, dc, path, via.as_deref()).await,
             SambaAction::Stop { .. }
             | SambaAction::MoveAside { .. }
             | SambaAction::Join { .. }
@@ -210,8 +210,9 @@ impl Act for SambaAction {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-            SambaAction::Export { dc, path } => format!(
-                "export what {dc} took that no other DC received to {}",
+            SambaAction::Salvage { dc, path, .. } => format!(
+                "export what {dc}'s own database holds that no other DC received to {} (read \
+                 on its host)",
                 crate::util::words::absolute(path).display()
             ),
             SambaAction::Stop { dc } => format!("stop {dc} (its stop_command)"),
@@ -246,7 +247,7 @@ impl Act for SambaAction {
                 | SambaAction::Cleanup { .. }
                 | SambaAction::PdcSrv { .. }
                 | SambaAction::Clients { .. }
-                | SambaAction::Export { .. }
+                | SambaAction::Salvage { .. }
                 | SambaAction::Stop { .. }
                 | SambaAction::MoveAside { .. }
                 | SambaAction::Join { .. }
@@ -281,7 +282,9 @@ impl Act for SambaAction {
                 run_on(ctx, pdc, args, &command_on(n, args)).await
             }
             SambaAction::Clients { ips, .. } => super::clients::apply(ctx, ips),
-            SambaAction::Export { dc, path } => super::zombie::apply(ctx, dc, path).await,
+            SambaAction::Salvage { dc, path, .. } => {
+                super::salvage::apply(ctx, dc, path).await.map(Some)
+            }
             SambaAction::Stop { .. }
             | SambaAction::MoveAside { .. }
             | SambaAction::Join { .. }
@@ -294,6 +297,59 @@ impl Act for SambaAction {
         if let SambaAction::MoveAside { dc, dirs, .. } = self {
             return super::rejoin::verify_moved(ctx, dc, dirs).await;
         }
+        if let SambaAction::Salvage { path, .. } = self {
+            // Nothing written: the note of `apply` says why (nothing to export, or unreadable).
+            return match std::fs::read_to_string(path) {
+                Ok(t) if t.starts_with("# Changes") => Ok(Some(format!(
+                    "{} holds the export",
+                    crate::util::words::absolute(path).display()
+                ))),
+                Ok(_) => Err(ProcError::failed(format!(
+                    "{} is not the export drctl wrote",
+                    path.display()
+                ))),
+                Err(_) => Ok(None),
+            };
+        }
         verify_holds(ctx.step_timeout, self.describe(), || self.holds(ctx)).await
     }
+}
+
+/// Salvaged once the export file exists, or once the step it came before has run (a rerun
+/// reads nothing again): the cleanup (no DC that answers lists `dc`) or the join through `via`
+/// (`via` lists `dc`). Read without running anything on the DC's host (a dry run runs nothing).
+async fn salvaged(
+    ctx: &SambaCtx,
+    dc: &str,
+    path: &std::path::Path,
+    via: Option<&str>,
+) -> Result<Result<String, String>, ProcError> {
+    if path.exists() {
+        return Ok(Ok(format!(
+            "exported to {}",
+            crate::util::words::absolute(path).display()
+        )));
+    }
+    let dcs = ctx.probe().await;
+    let lists = |p: &super::assess::Probed| {
+        p.view
+            .as_ref()
+            .is_ok_and(|v| v.dcs.iter().any(|x| x.eq_ignore_ascii_case(dc)))
+    };
+    Ok(match via {
+        Some(via)
+            if dcs
+                .iter()
+                .any(|p| p.name.eq_ignore_ascii_case(via) && lists(p)) =>
+        {
+            Ok(format!("{via} has the DC {dc} again"))
+        }
+        None if !dcs
+            .iter()
+            .any(|p| !p.name.eq_ignore_ascii_case(dc) && lists(p)) =>
+        {
+            Ok(format!("{dc} is no DC of the domain any more"))
+        }
+        _ => Err(format!("{dc}'s database not read yet")),
+    })
 }
