@@ -28,6 +28,10 @@ pub static BUNDLED: &[(&str, &str)] = &[
         include_str!("../../runbooks/samba-rejoin-dc.yaml"),
     ),
     (
+        "samba-replicate",
+        include_str!("../../runbooks/samba-replicate.yaml"),
+    ),
+    (
         "demote-old-primary",
         include_str!("../../runbooks/demote-old-primary.yaml"),
     ),

@@ -18,6 +18,7 @@ const BUNDLED: &[&str] = &[
     "repoint-primary",
     "repoint-clients",
     "samba-rejoin-dc",
+    "samba-replicate",
     "demote-old-primary",
     "full-resync",
     "failback",

@@ -167,9 +167,10 @@ pub(crate) fn assess(dcs: &[Probed]) -> Assessment {
                 .unwrap_or_else(|| "never succeeded".into());
             a.problems.push(format!(
                 "{name}: pulling {} from {} failed {} time(s) in a row (WERROR 0x{:08x}, {since}): \
-                 `samba-tool drs showrepl` on {name} says why; a DC rejoined under its old name \
-                 needs its partners restarted (P14)",
-                r.nc, r.from, r.failures, r.result
+                 `drctl sync full --from {} --to {name}` pulls it now (and restarts {name} if its \
+                 pull fails: a DC rejoined under its old name leaves its partners with stale \
+                 tickets, P14); `samba-tool drs showrepl` on {name} says why",
+                r.nc, r.from, r.failures, r.result, r.from
             ));
         }
     }

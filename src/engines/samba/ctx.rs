@@ -125,5 +125,10 @@ pub(crate) enum SambaAction {
     /// `dc` answers as itself (its `start_command`).
     Start { dc: String },
     /// `dst`'s own repsFrom shows a pull of every naming context from `src` that worked.
-    Pulls { dst: String, src: String },
+    /// With `since` (unix seconds on `dst`'s clock): each pull worked at or after it.
+    Pulls {
+        dst: String,
+        src: String,
+        since: Option<i64>,
+    },
 }

@@ -1,6 +1,7 @@
 //! Samba AD behind the engine contract: status, check and candidates from one probe of every
 //! DC; `seize-roles` (`seize.rs`) and `remove-instance` (`remove.rs`) as their bundled runbooks.
-//! `repoint` (`clients.rs`) points the cluster file's client at the DCs that answer. The other
+//! `repoint` (`clients.rs`) points the cluster file's client at the DCs that answer; `join`
+//! (`rejoin.rs`); `sync full` pulls every naming context from one DC to another now. The other
 //! procedures are not claimed, so they are refused naming the engine before anything runs.
 
 use std::sync::Arc;
@@ -39,12 +40,14 @@ pub(super) const VERBS: &[Verb] = &[
     Verb::Join,
     Verb::SeizeRoles,
     Verb::RemoveInstance,
+    Verb::Sync,
 ];
 
 /// The verbs whose runbook is Samba's own: clients repointed (not replicas), a DC joined again.
 pub(super) const OWN_RUNBOOKS: &[(Verb, &str)] = &[
     (Verb::Repoint, "repoint-clients"),
     (Verb::Join, "samba-rejoin-dc"),
+    (Verb::Sync, "samba-replicate"),
 ];
 
 /// The DCs of a cluster file, opened.
@@ -196,6 +199,16 @@ impl Engine for Samba {
             Verb::RemoveInstance => {
                 Front::shared(verb, args).ok_or_else(|| unsupported(KIND, verb))
             }
+            // A pull now; a DC's replication cannot be turned off (`sync auto`).
+            Verb::Sync if a("mode") == "full" => Ok(Front::new(
+                verb,
+                OWN_RUNBOOKS[2].1,
+                &[("from", a("from")), ("to", a("to"))],
+            )),
+            Verb::Sync => Err(ProcError::usage(
+                "sync auto: a samba-ad DC's replication cannot be turned off or on; `drctl sync \
+                 full --from SRC --to DST` pulls every naming context now",
+            )),
             _ => Err(unsupported(KIND, verb)),
         }
     }

@@ -350,6 +350,35 @@ async fn read(ldap: &mut Ldap, timeout: Duration) -> Result<DcView, ProbeError> 
     })
 }
 
+/// The DC's own clock (rootDSE `currentTime`), in unix seconds.
+pub(crate) async fn current_time(n: &DcNode, timeout: Duration) -> Result<i64, ProbeError> {
+    let mut ldap = connect(n, timeout).await?;
+    let r = search(
+        &mut ldap,
+        timeout,
+        "",
+        Scope::Base,
+        "(objectClass=*)",
+        &["currentTime"],
+    )
+    .await;
+    let _ = ldap.unbind().await;
+    let t = r?
+        .first()
+        .and_then(|e| attr(e, "currentTime"))
+        .ok_or_else(|| ProbeError::Answered("the rootDSE has no currentTime".into()))?;
+    generalized_time(&t)
+        .ok_or_else(|| ProbeError::Answered(format!("currentTime '{t}' is not a time")))
+}
+
+/// `20261204145304.0Z` → unix seconds.
+fn generalized_time(t: &str) -> Option<i64> {
+    let digits = t.get(..14)?;
+    let f = time::macros::format_description!("[year][month][day][hour][minute][second]");
+    let dt = time::PrimitiveDateTime::parse(digits, f).ok()?;
+    Some(dt.assume_utc().unix_timestamp())
+}
+
 /// The highest USN of the DSA `invocation` that `n` took in `nc` (its `replUpToDateVector`).
 pub(crate) async fn utd_of(
     n: &DcNode,
@@ -502,7 +531,13 @@ fn srv_target(r: &[u8]) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::server_of;
+    use super::{generalized_time, server_of};
+
+    #[test]
+    fn a_dcs_current_time_is_read_as_unix_seconds() {
+        assert_eq!(generalized_time("20261204145304.0Z"), Some(1_796_395_984));
+        assert_eq!(generalized_time("2026"), None);
+    }
 
     #[test]
     fn an_srv_record_names_its_target() {

@@ -76,6 +76,7 @@ pub(crate) fn plan(
             plan.step(Step::new(SambaAction::Pulls {
                 dst: dst.to_string(),
                 src: src.to_string(),
+                since: None,
             }));
         }
     };
@@ -178,6 +179,49 @@ pub(crate) fn plan(
     Ok(plan)
 }
 
+/// `sync full --from SRC --to DST`: DST pulls every naming context from SRC now (done when its
+/// repsFrom shows a pull of each from SRC that worked since the plan was made). Refused, changing nothing, when either
+/// does not answer as a DC of the domain.
+pub(crate) async fn replicate_plan(
+    ctx: &SambaCtx,
+    dcs: &[Probed],
+    from: &str,
+    to: &str,
+) -> Result<Plan<SambaAction>, ProcError> {
+    let find = |dc: &str| {
+        dcs.iter()
+            .find(|d| d.name.eq_ignore_ascii_case(dc))
+            .ok_or_else(|| ProcError::usage(format!("unknown DC '{dc}': not in the cluster file")))
+    };
+    let (src, dst) = (find(from)?, find(to)?);
+    if src.name == dst.name {
+        return Err(ProcError::usage(format!(
+            "--from and --to name the same DC ({from})"
+        )));
+    }
+    let a = super::assess::assess(dcs);
+    for d in [src, dst] {
+        let why = match &d.view {
+            Err(e) => Some(format!("{} gives no view: {e}", d.name)),
+            Ok(_) => a.removed(&d.name).cloned(),
+        };
+        if let Some(why) = why {
+            return Err(ProcError::refused(why).unchanged());
+        }
+    }
+    // A pull is asked for now: done by one that works from now on, on DST's own clock.
+    let since = super::probe::current_time(ctx.node(&dst.name)?, ctx.timeout)
+        .await
+        .map_err(|e| ProcError::failed(format!("{}: {e}", dst.name)))?;
+    let mut plan = Plan::new("samba-ad sync full");
+    plan.step(Step::new(SambaAction::Pulls {
+        dst: dst.name.clone(),
+        src: src.name.clone(),
+        since: Some(since),
+    }));
+    Ok(plan)
+}
+
 /// Whether `via`'s own database has the DC `dc` (nTDSDSA).
 async fn lists(ctx: &SambaCtx, via: &str, dc: &str) -> Result<bool, ProcError> {
     let v = super::probe::probe(ctx.node(via)?, ctx.timeout)
@@ -224,7 +268,7 @@ pub(super) async fn holds(
             Some(why) => Err(why),
             None => Ok(format!("{dc} answers as a DC of the domain")),
         },
-        SambaAction::Pulls { dst, src } => {
+        SambaAction::Pulls { dst, src, since } => {
             for dc in [dst, src] {
                 if let Some(why) = zombie(ctx, dc).await {
                     return Ok(Err(why));
@@ -240,7 +284,7 @@ pub(super) async fn holds(
                     r.nc == nc
                         && r.from.eq_ignore_ascii_case(src)
                         && r.failures == 0
-                        && r.last_success.is_some()
+                        && r.last_success.is_some_and(|t| since.is_none_or(|s| t >= s))
                 });
                 if !ok {
                     lacking.push(nc);
@@ -327,7 +371,7 @@ pub(super) async fn apply(ctx: &SambaCtx, a: &SambaAction) -> Result<Option<Stri
                 .expect("planned with one");
             super::host::host_command(ctx, dc, "start_command", &c, None).await
         }
-        SambaAction::Pulls { dst, src } => pull_from(ctx, dst, src).await,
+        SambaAction::Pulls { dst, src, .. } => pull_from(ctx, dst, src).await,
         _ => unreachable!("not a join step"),
     }
 }

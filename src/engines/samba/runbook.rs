@@ -1,5 +1,6 @@
 //! The runbook steps Samba AD plans itself: `procedure.seize-roles`,
-//! `procedure.remove-instance`, `procedure.repoint-clients`, `assert.reachable` and `assert.unreachable`, each from a fresh
+//! `procedure.remove-instance`, `procedure.repoint-clients`, `procedure.join`,
+//! `procedure.sync-full`, `assert.reachable` and `assert.unreachable`, each from a fresh
 //! probe of every DC, by the same planners the commands run. The parameter names are every
 //! engine's (`to`, `roles`, `node`).
 
@@ -16,6 +17,7 @@ pub(super) const STEPS: &[&str] = &[
     "procedure.remove-instance",
     "procedure.repoint-clients",
     "procedure.join",
+    "procedure.sync-full",
     "assert.reachable",
     "assert.unreachable",
 ];
@@ -42,6 +44,9 @@ pub(super) async fn plan(a: &Args<'_>, ctx: Arc<SambaCtx>) -> Result<EnginePlan,
                 .filter(|e| !e.is_empty())
                 .map(std::path::PathBuf::from);
             super::rejoin::plan(&ctx, &dcs, &node, &a.str("primary")?, export)?
+        }
+        "procedure.sync-full" => {
+            super::rejoin::replicate_plan(&ctx, &dcs, &a.str("from")?, &a.str("to")?).await?
         }
         "assert.reachable" | "assert.unreachable" => {
             let node = a.str("node")?;

@@ -229,7 +229,7 @@ impl Act for SambaAction {
                 format!("join {dc} to the domain through {via} (samba-tool domain join)")
             }
             SambaAction::Start { dc } => format!("start {dc} (its start_command)"),
-            SambaAction::Pulls { dst, src } => format!(
+            SambaAction::Pulls { dst, src, .. } => format!(
                 "{dst} pulls every naming context from {src} (samba-tool drs replicate; {dst} \
                  restarted if its pull fails, P14)"
             ),
