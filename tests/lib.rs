@@ -11,6 +11,7 @@ mod it {
     mod chaos_ds389;
     mod chaos_etcd;
     mod chaos_ldap;
+    mod chaos_samba;
     mod cli;
     mod divergence;
     mod ds389;

@@ -8,7 +8,8 @@
 //! drnode runs in `run.rs` (its context in `ctx.rs`); slapd (`--kind openldap`) in `ldap_run.rs`,
 //! `ldap_ctx.rs`, `ldap_writer.rs`, `ldap_policy.rs` and `ldap_checker.rs`; etcd (`--kind etcd`)
 //! in the `etcd_*` files of the same split; 389ds (`--kind 389ds`) in the `ds_*` files, with the
-//! slapd write client. What the contexts share is in `operate.rs`.
+//! slapd write client; Samba AD (`--kind samba-ad`) in the `samba_*` files. What the contexts
+//! share is in `operate.rs`.
 
 pub(crate) mod checker;
 mod ctx;
@@ -33,6 +34,11 @@ pub(crate) mod operate;
 pub(crate) mod policy;
 pub(crate) mod report;
 pub(crate) mod run;
+pub(crate) mod samba_checker;
+mod samba_ctx;
+pub(crate) mod samba_policy;
+pub(crate) mod samba_run;
+pub(crate) mod samba_writer;
 pub(crate) mod sampler;
 pub(crate) mod schedule;
 pub(crate) mod writer;
@@ -50,13 +56,14 @@ pub(crate) enum ChaosError {
     #[error("--kind {0}: {1}")]
     Unavailable(&'static str, String),
     #[error(
-        "--kind {0}: chaos has no campaign for this engine yet (drnode, openldap, etcd, 389ds)"
+        "--kind {0}: chaos has no campaign for this engine yet (drnode, openldap, etcd, 389ds, \
+         samba-ad)"
     )]
     Unsupported(String),
     #[error("--kind: {0}")]
     Kind(String),
-    #[error("--nodes {0}: a chaos lab has 3 to 5 nodes")]
-    Nodes(u16),
+    #[error("--nodes {0}: a {1} chaos lab has {n} nodes", n = if *.2 > 3 { format!("3 to {}", .2) } else { "3".into() })]
+    Nodes(u16, &'static str, u16),
     #[error("--{what} {name}: unknown; choose from {known}")]
     Unknown {
         what: &'static str,
@@ -77,6 +84,10 @@ pub(crate) struct Campaign {
     pub kind: &'static str,
     pub faults: &'static [&'static str],
     pub procedures: &'static [&'static str],
+    /// The procedures its schedules draw from the side stream (`schedule::LATER`, or none).
+    pub later: &'static [&'static str],
+    /// The largest lab it runs (3 at least).
+    pub max_nodes: u16,
     pub play: Play,
 }
 
@@ -101,6 +112,12 @@ pub(crate) const ETCD_FAULTS: &[&str] = LDAP_FAULTS;
 /// recovery after a lost quorum.
 pub(crate) const ETCD_PROCEDURES: &[&str] = &["switchover", "removenode", "failover", "rejoin"];
 
+/// The Samba AD procedures: `seize-roles`, `remove-instance`, `join` (of a DC removed from the
+/// domain: the zombie's remedy; of one that is not: its pulls settled), `repoint` (the client),
+/// `sync` (`sync full`: a pull now).
+pub(crate) const SAMBA_PROCEDURES: &[&str] =
+    &["seize-roles", "remove-instance", "join", "repoint", "sync"];
+
 /// Every engine chaos has a campaign for: drnode in `run.rs` (its context in `ctx.rs`), slapd
 /// in the `ldap_*` files, etcd in the `etcd_*` files.
 pub(crate) const CAMPAIGNS: &[Campaign] = &[
@@ -108,25 +125,41 @@ pub(crate) const CAMPAIGNS: &[Campaign] = &[
         kind: crate::engines::drnode::KIND,
         faults: schedule::FAULTS,
         procedures: schedule::PROCEDURES,
+        later: schedule::LATER,
+        max_nodes: 5,
         play: |s, o, d| Box::pin(run::run(s, o, d)),
     },
     Campaign {
         kind: crate::engines::openldap::KIND,
         faults: LDAP_FAULTS,
         procedures: LDAP_PROCEDURES,
+        later: schedule::LATER,
+        max_nodes: 5,
         play: |s, o, d| Box::pin(ldap_run::run(s, o, d)),
     },
     Campaign {
         kind: crate::engines::etcd::KIND,
         faults: ETCD_FAULTS,
         procedures: ETCD_PROCEDURES,
+        later: schedule::LATER,
+        max_nodes: 5,
         play: |s, o, d| Box::pin(etcd_run::run(s, o, d)),
     },
     Campaign {
         kind: crate::engines::ds389::KIND,
         faults: LDAP_FAULTS,
         procedures: LDAP_PROCEDURES,
+        later: schedule::LATER,
+        max_nodes: 5,
         play: |s, o, d| Box::pin(ds_run::run(s, o, d)),
+    },
+    Campaign {
+        kind: crate::engines::samba::KIND,
+        faults: LDAP_FAULTS,
+        procedures: SAMBA_PROCEDURES,
+        later: &[],
+        max_nodes: 3,
+        play: |s, o, d| Box::pin(samba_run::run(s, o, d)),
     },
 ];
 

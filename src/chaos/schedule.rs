@@ -34,8 +34,9 @@ pub(crate) const PROCEDURES: &[&str] = &[
     "run",
 ];
 /// The procedures added after the first campaigns: drawn from a side stream, so that a seed
-/// drawn before they existed replays the same schedule.
-const LATER: &[&str] = &["seize-roles", "removenode", "run"];
+/// drawn before they existed replays the same schedule (a campaign that came later draws every
+/// procedure from the main stream).
+pub(crate) const LATER: &[&str] = &["seize-roles", "removenode", "run"];
 
 /// Which node a step acts on, resolved when the step runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,6 +154,8 @@ pub(crate) struct Mix {
     pub procedures: Vec<String>,
     pub max_delay_ms: u64,
     pub steps: u32,
+    /// The procedures drawn from the side stream ([`LATER`], or none).
+    pub later: &'static [&'static str],
 }
 
 fn pick(rng: &mut StdRng) -> Pick {
@@ -166,7 +169,7 @@ fn procedure(rng: &mut StdRng, mix: &Mix) -> Option<Proc> {
     let first: Vec<&String> = mix
         .procedures
         .iter()
-        .filter(|p| !LATER.contains(&p.as_str()))
+        .filter(|p| !mix.later.contains(&p.as_str()))
         .collect();
     if first.is_empty() {
         return later(rng, mix);
@@ -188,6 +191,12 @@ fn procedure(rng: &mut StdRng, mix: &Mix) -> Option<Proc> {
         "join" | "rejoin" => Proc::Join {
             node: Pick::Other(rng.random_range(0..4)),
         },
+        // Main-stream names of the campaigns that came after [`LATER`] (Samba AD): a removal
+        // may pick the PDC emulator's holder.
+        "seize-roles" => Proc::SeizeRoles {
+            to: Pick::Other(rng.random_range(0..4)),
+        },
+        "removenode" | "remove-instance" => Proc::Removenode { node: pick(rng) },
         _ => Proc::SyncOn {
             node: Pick::Other(rng.random_range(0..4)),
         },
@@ -199,7 +208,7 @@ fn later(rng: &mut StdRng, mix: &Mix) -> Option<Proc> {
     let names: Vec<&String> = mix
         .procedures
         .iter()
-        .filter(|p| LATER.contains(&p.as_str()))
+        .filter(|p| mix.later.contains(&p.as_str()))
         .collect();
     if names.is_empty() {
         return None;

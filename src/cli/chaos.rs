@@ -9,8 +9,12 @@ use crate::chaos::{self, schedule, Options};
 fn options(g: &GlobalArgs, a: &ChaosArgs) -> Result<Options, CliError> {
     let usage = |e: chaos::ChaosError| CliError::usage(e.to_string());
     let campaign = chaos::campaign_of(g.kind.as_deref()).map_err(usage)?;
-    if !(3..=5).contains(&a.nodes) {
-        return Err(usage(chaos::ChaosError::Nodes(a.nodes)));
+    if !(3..=campaign.max_nodes).contains(&a.nodes) {
+        return Err(usage(chaos::ChaosError::Nodes(
+            a.nodes,
+            campaign.kind,
+            campaign.max_nodes,
+        )));
     }
     if !(a.rate > 0.0 && a.rate <= 1000.0) {
         return Err(CliError::usage(format!(
@@ -49,6 +53,7 @@ fn options(g: &GlobalArgs, a: &ChaosArgs) -> Result<Options, CliError> {
             procedures,
             max_delay_ms: a.max_delay.as_millis() as u64,
             steps: a.steps,
+            later: campaign.later,
         },
         rate: a.rate,
         sync_give_up: a.sync_give_up,

@@ -26,6 +26,24 @@ pub(crate) fn etcd_missing() -> bool {
     !found
 }
 
+/// True (and says the test is skipped) where Samba AD or root (the lab's namespaces) is missing.
+pub(crate) fn samba_missing() -> bool {
+    let found = ["/usr/bin/samba-tool", "/usr/sbin/samba"]
+        .iter()
+        .all(|p| Path::new(p).is_file());
+    if !found {
+        println!(
+            "skipped: Samba AD DC not installed (apt-get install samba samba-ad-dc samba-ad-provision)"
+        );
+        return true;
+    }
+    if !nix::unistd::geteuid().is_root() {
+        println!("skipped: the samba-ad lab needs root (ip netns)");
+        return true;
+    }
+    false
+}
+
 /// The `--json` summary of a chaos campaign that must have passed: every one of its `runs`
 /// kept every invariant in `kept` and lost no write, with faults, procedures and acked writes
 /// counted, and its JUnit file says so.

@@ -17,17 +17,18 @@ pub struct ChaosArgs {
     /// The campaign's seed; run i uses seed S+i (default: drawn from the clock, and printed).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Nodes per lab, 3 to 5.
+    /// Nodes per lab, 3 to 5 (samba-ad: 3).
     #[arg(long, default_value_t = 3)]
     pub nodes: u16,
     /// Faults to draw from, comma-separated (default: all): kill, pause, restart, wipe,
-    /// drctl-kill, race (with --kind openldap, etcd or 389ds: kill, pause, restart, drctl-kill,
-    /// race).
+    /// drctl-kill, race (with --kind openldap, etcd, 389ds or samba-ad: kill, pause, restart,
+    /// drctl-kill, race).
     #[arg(long, value_name = "LIST")]
     pub faults: Option<String>,
     /// Procedures to draw from, comma-separated (default: all): switchover, failover, demote,
     /// repoint, sync-on, standalone, join (with --kind openldap or 389ds: the first four; with
-    /// --kind etcd: switchover, removenode, failover, rejoin).
+    /// --kind etcd: switchover, removenode, failover, rejoin; with --kind samba-ad: seize-roles,
+    /// remove-instance, join, repoint, sync).
     #[arg(long, value_name = "LIST")]
     pub procedures: Option<String>,
     /// Steps drawn per run.
@@ -42,7 +43,8 @@ pub struct ChaosArgs {
     /// that point, so late recovery is part of every campaign; 30 is drnode's own default.
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub sync_give_up: u32,
-    /// How long healing and recovery may take before a run fails `converges`.
+    /// How long healing and recovery may take before a run fails `converges` (samba-ad: at
+    /// least 300s, a join alone takes about 40 s).
     #[arg(long, value_parser = parse_duration, default_value = "60s", value_name = "DURATION")]
     pub deadline: std::time::Duration,
     /// Writes per second of the write client.

@@ -5,7 +5,7 @@
 //! role held by a DC that does not answer. Measured facts and pitfalls:
 //! `shared/engine-labs/samba-ad/` (lab.sh P1–P18).
 
-mod assess;
+pub(crate) mod assess;
 mod clients;
 mod ctx;
 pub(crate) mod drill;
@@ -20,7 +20,7 @@ mod runbook;
 mod salvage;
 mod seize;
 mod steps;
-mod writes;
+pub(crate) mod writes;
 
 use std::path::PathBuf;
 

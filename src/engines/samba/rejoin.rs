@@ -250,10 +250,10 @@ pub(super) async fn holds(
     a: &SambaAction,
 ) -> Result<Result<String, String>, ProcError> {
     Ok(match a {
-        SambaAction::Stop { dc } => match super::probe::probe(ctx.node(dc)?, ctx.timeout).await {
-            Err(super::probe::ProbeError::Silent(_)) => Ok(format!("{dc} does not answer")),
-            _ => Err(format!("{dc} answers")),
-        },
+        // Never done beforehand: a DC that does not answer may be hung (SIGSTOP), not stopped,
+        // and its databases must not move under it. Its stop_command makes sure (a no-op on a
+        // stopped DC); `verify` then finds it silent.
+        SambaAction::Stop { dc } => Err(format!("{dc} is stopped by its stop_command")),
         // Read without running anything on the DC's host (a dry run runs nothing): done once
         // the join it is for is; `verify` looks at the host.
         SambaAction::MoveAside { dc, via, .. } | SambaAction::Join { dc, via } => {
@@ -446,6 +446,21 @@ async fn pull_from(ctx: &SambaCtx, dst: &str, src: &str) -> Result<Option<String
         "{dst} restarted (P14), then pulled {} naming contexts from {src}",
         ncs.len()
     )))
+}
+
+/// Stop is proved by a DC that no longer answers.
+pub(super) async fn verify_stopped(ctx: &SambaCtx, dc: &str) -> Result<Option<String>, ProcError> {
+    let n = ctx.node(dc)?;
+    crate::util::poll::within(ctx.step_timeout, Duration::from_millis(200), || async {
+        let silent = matches!(
+            super::probe::probe(n, ctx.timeout).await,
+            Err(super::probe::ProbeError::Silent(_))
+        );
+        crate::util::poll::holds(silent)
+    })
+    .await
+    .map_err(|()| ProcError::failed(format!("{dc} still answers after its stop_command")))?;
+    Ok(Some(format!("{dc} does not answer")))
 }
 
 /// MoveAside is proved on the DC's host: none of the directories is there any more.

@@ -85,7 +85,7 @@ pub(crate) async fn write(
 }
 
 /// Adds the user `cn` on `dc`. On a retry, "already exists" is the earlier attempt's success.
-async fn add(dc: &DcNode, cn: &str, retry: bool) -> Result<(), ProbeError> {
+pub(crate) async fn add(dc: &DcNode, cn: &str, retry: bool) -> Result<(), ProbeError> {
     let mut ldap = probe::connect(dc, ATTEMPT).await?;
     let r = async {
         let domain = probe::domain_dn(&mut ldap, ATTEMPT).await?;
@@ -118,10 +118,11 @@ async fn add(dc: &DcNode, cn: &str, retry: bool) -> Result<(), ProbeError> {
     r
 }
 
-/// The CNs of the users the write client added that `dc` holds.
+/// The CNs of the users named `prefix…` that `dc` holds (the drill client's: [`PREFIX`]).
 pub(crate) async fn present(
     dc: &DcNode,
     timeout: Duration,
+    prefix: &str,
 ) -> Result<BTreeSet<String>, ProbeError> {
     let mut ldap = probe::connect(dc, timeout).await?;
     let r = async {
@@ -131,7 +132,7 @@ pub(crate) async fn present(
             timeout,
             &format!("CN=Users,{domain}"),
             Scope::OneLevel,
-            &format!("(&(objectClass=user)(cn={PREFIX}*))"),
+            &format!("(&(objectClass=user)(cn={prefix}*))"),
             &["cn"],
         )
         .await?;
@@ -152,7 +153,7 @@ pub(crate) async fn held_by_all(
 ) -> Result<BTreeSet<String>, String> {
     let mut all: Option<BTreeSet<String>> = None;
     for dc in dcs {
-        let have = present(dc, timeout)
+        let have = present(dc, timeout, PREFIX)
             .await
             .map_err(|e| format!("{}: {e}", dc.name))?;
         all = Some(match all {
