@@ -1240,13 +1240,13 @@ complete -c drctl -n "__fish_drctl_using_subcommand drill" -s V -l version -d 'P
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l runs -d 'How many runs (default 1 unless --duration is given)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l duration -d 'Run campaigns until this much time has passed, e.g. 30m, 1h' -r
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l seed -d 'The campaign\'s seed; run i uses seed S+i (default: drawn from the clock, and printed)' -r
-complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l nodes -d 'Nodes per lab, 3 to 5' -r
-complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l faults -d 'Faults to draw from, comma-separated (default: all): kill, pause, restart, wipe, drctl-kill, race (with --kind openldap, etcd or 389ds: kill, pause, restart, drctl-kill, race)' -r
-complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l procedures -d 'Procedures to draw from, comma-separated (default: all): switchover, failover, demote, repoint, sync-on, standalone, join (with --kind openldap or 389ds: the first four; with --kind etcd: switchover, removenode, failover, rejoin)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l nodes -d 'Nodes per lab, 3 to 5 (samba-ad: 3)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l faults -d 'Faults to draw from, comma-separated (default: all): kill, pause, restart, wipe, drctl-kill, race (with --kind openldap, etcd, 389ds or samba-ad: kill, pause, restart, drctl-kill, race)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l procedures -d 'Procedures to draw from, comma-separated (default: all): switchover, failover, demote, repoint, sync-on, standalone, join (with --kind openldap or 389ds: the first four; with --kind etcd: switchover, removenode, failover, rejoin; with --kind samba-ad: seize-roles, remove-instance, join, repoint, sync)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l steps -d 'Steps drawn per run' -r
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l max-delay -d 'Longest delay drawn between a failure and the next step (the campaign\'s cap; past `sync.max_failures` backoffs it tests late recovery)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l sync-give-up -d '`sync.max_failures` of the campaign\'s nodes: after this many failed pulls a replica gives up syncing with a lost primary. The default 3 (about 2 s) makes the drawn delays cross that point, so late recovery is part of every campaign; 30 is drnode\'s own default' -r
-complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l deadline -d 'How long healing and recovery may take before a run fails `converges`' -r
+complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l deadline -d 'How long healing and recovery may take before a run fails `converges` (samba-ad: at least 300s, a join alone takes about 40 s)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l rate -d 'Writes per second of the write client' -r
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l keep-failed -d 'Keep a failed run\'s lab, logs, acked-write log and journals under DIR/seed-S' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand chaos" -l junit -d 'Also write a JUnit XML report to FILE' -r -F

@@ -31,7 +31,8 @@ fn main() -> ExitCode {
         level_var: "DRCTL_LOG",
         // A server that resets the connection is "does not answer" in the report: ldap3's own
         // warning about it (logged from the module its `drive!` expands in) is noise there.
-        default_level: "warn,ldap3=error,drctl::engines::openldap::client=error",
+        default_level: "warn,ldap3=error,drctl::engines::openldap::client=error,\
+                        drctl::engines::samba::probe=error",
         format: cli.global.log_format,
         time: false,
         terminal: drctl::util::logging::Logging::stderr_colours(),

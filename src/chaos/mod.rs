@@ -259,7 +259,7 @@ impl Options {
 pub(crate) async fn campaign(opts: &Options, progress: &(dyn Fn(&str) + Sync)) -> Summary {
     let started = Instant::now();
     let base = std::env::temp_dir();
-    for swept in crate::lab::sweep::stale(&base) {
+    for swept in crate::lab::sweep::stale(&base, &crate::engines::registry::lab_kinds()) {
         progress(&format!("swept {swept}"));
     }
     let mut reports = Vec::new();

@@ -40,7 +40,7 @@ pub(super) async fn cmd_drill(g: &super::args::GlobalArgs, a: &DrillArgs) -> Res
         }
     };
     // What killed drills left behind: their labs, processes and network namespaces.
-    for swept in crate::lab::sweep::stale(&base) {
+    for swept in crate::lab::sweep::stale(&base, &crate::engines::registry::lab_kinds()) {
         progress(&format!("swept {swept}"));
     }
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

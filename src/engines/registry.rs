@@ -16,6 +16,11 @@ pub const ENGINES: &[&Registration] = &[
     &super::skeleton::ENGINE,
 ];
 
+/// The labs of every engine that has one (what a sweep of stale drill labs takes down).
+pub fn lab_kinds() -> Vec<&'static crate::lab::LabKind> {
+    ENGINES.iter().filter_map(|e| e.lab).collect()
+}
+
 /// Every kind, as the cluster file and `--kind` spell them.
 pub fn kinds() -> Vec<&'static str> {
     ENGINES.iter().map(|e| e.kind).collect()

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::contract::LabKind;
 use super::owner::Owner;
 use super::process::{self, Sig};
 
@@ -28,8 +29,11 @@ pub fn drill_owner(dir: &Path) -> Option<Owner> {
     Owner::parse_tag(parts.next()?)
 }
 
-/// Sweeps the stale drill labs under `base` and stale lab networks; returns what it removed.
-pub fn stale(base: &Path) -> Vec<String> {
+/// Sweeps the stale drill labs under `base` and stale lab networks; returns what it removed. A
+/// lab of one of `kinds` is first taken down by its kind (a Samba lab's processes rename
+/// themselves and live in network namespaces named by the lab: no command line names the
+/// directory).
+pub fn stale(base: &Path, kinds: &[&LabKind]) -> Vec<String> {
     let mut swept = Vec::new();
     let entries = std::fs::read_dir(base).into_iter().flatten().flatten();
     for dir in entries.map(|e| e.path()) {
@@ -39,8 +43,17 @@ pub fn stale(base: &Path) -> Vec<String> {
         if owner.alive() || !dir.is_dir() {
             continue;
         }
+        for k in kinds.iter().filter(|k| k.is_in(&dir)) {
+            if let Ok(lab) = (k.open)(&dir) {
+                let _ = lab.down(true);
+            }
+        }
         let pids = kill_under(&dir);
-        match std::fs::remove_dir_all(&dir) {
+        let removed = match std::fs::remove_dir_all(&dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            r => r,
+        };
+        match removed {
             Ok(()) => swept.push(format!(
                 "drill lab {} (owner {owner} is gone{})",
                 dir.display(),
