@@ -213,6 +213,23 @@ pub(crate) async fn replicate_plan(
     let since = super::probe::current_time(ctx.node(&dst.name)?, ctx.timeout)
         .await
         .map_err(|e| ProcError::failed(format!("{}: {e}", dst.name)))?;
+    // Each must list the other: a DC one of them no longer lists was removed (a zombie when it
+    // answers; the majority may not have learned it yet), and a pull would restart it (P14).
+    let lists = |p: &Probed, x: &str| {
+        p.view
+            .as_ref()
+            .is_ok_and(|v| v.dcs.iter().any(|d| d.eq_ignore_ascii_case(x)))
+    };
+    for (a, b) in [(src, dst), (dst, src)] {
+        if !lists(a, &b.name) {
+            return Err(ProcError::refused(format!(
+                "{} does not list {} as a DC of the domain: it was removed from it; `drctl join \
+                 {} --primary DC` joins it again",
+                a.name, b.name, b.name
+            ))
+            .unchanged());
+        }
+    }
     let mut plan = Plan::new("samba-ad sync full");
     plan.step(Step::new(SambaAction::Pulls {
         dst: dst.name.clone(),

@@ -13,7 +13,9 @@
 //! exported: the others have it. Secret attributes (password hashes, trust secrets) are left
 //! out of the export.
 //!
-//! Where the host cannot be reached or the database cannot be read, the report says so and
+//! A DC that does not answer is stopped first where the cluster file says how (`stop_command`):
+//! a hung one holds its database's locks, and it must never serve again with this disk. Where
+//! the host cannot be reached or the database cannot be read, the report says so and
 //! that what the DC alone held, if anything, is not exported: the cleanup goes on (the seed's
 //! "if it cannot be recovered"), the operator told.
 
@@ -181,12 +183,22 @@ pub(crate) fn to_ldif(dc: &str, changes: &[Change]) -> String {
 /// database that cannot be read is said, not an error (the DC's disk may be gone for good); an
 /// export that cannot be written is an error.
 pub(crate) async fn apply(ctx: &SambaCtx, dc: &str, path: &Path) -> Result<String, ProcError> {
+    // A DC that does not answer may be hung (SIGSTOP) in the middle of a write, holding its
+    // database's locks: it is stopped first (its stop_command, a no-op on a stopped DC). A host
+    // that does not answer fails it; the read is tried anyway.
+    let stop = match &ctx.node(dc)?.stop_command {
+        Some(c) => match super::host::host_command(ctx, dc, "stop_command", c, None).await {
+            Ok(_) => String::new(),
+            Err(e) => format!(" (its stop_command failed: {e})"),
+        },
+        None => String::new(),
+    };
     let c = match taken(ctx, dc).await {
         Ok(c) => c,
         Err(e) => {
             return Ok(format!(
-                "WARNING: {dc}'s database could not be read on its host ({e}): what it took \
-                 that no other DC received, if anything, is not exported"
+                "WARNING: {dc}'s database could not be read on its host ({e}){stop}: what it \
+                 took that no other DC received, if anything, is not exported"
             ))
         }
     };
