@@ -550,7 +550,7 @@ fn samba_a_zombie_is_kept_from_clients_and_joined_again(lab: &Lab) {
     let steps = r.to_string();
     assert!(
         steps.contains("stop dc1 (its stop_command)")
-            && steps.contains("export what dc1's own database holds"),
+            && steps.contains("then export what its own database holds"),
         "{r}"
     );
     let s = lab.status();

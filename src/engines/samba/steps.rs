@@ -211,8 +211,8 @@ impl Act for SambaAction {
                     .join(", ")
             ),
             SambaAction::Salvage { dc, path, .. } => format!(
-                "export what {dc}'s own database holds that no other DC received to {} (read \
-                 on its host)",
+                "stop {dc} if it runs (its stop_command), then export what its own database holds \
+                 that no other DC received to {} (read on its host)",
                 crate::util::words::absolute(path).display()
             ),
             SambaAction::Stop { dc } => format!("stop {dc} (its stop_command)"),
