@@ -357,9 +357,9 @@ async fn salvaged(
     })
 }
 
-/// Each DC that answers and still has `dc`'s objects pulls every naming context from one that
-/// no longer has them (the DC the cleanup ran on) now, rather than at its next notification
-/// (measured: 5–15 s). What the DCs say afterwards decides (`verify`).
+/// Each DC that answers and still has `dc`'s objects asks its replication service to pull every
+/// naming context from one that no longer has them (the DC the cleanup ran on) now, rather than
+/// at its next notification (measured: 5–15 s). What the DCs say afterwards decides (`verify`).
 async fn forget(ctx: &SambaCtx, dc: &str) -> Result<Option<String>, ProcError> {
     let mut clean = Vec::new();
     let mut dirty = Vec::new();
@@ -382,8 +382,17 @@ async fn forget(ctx: &SambaCtx, dc: &str) -> Result<Option<String>, ProcError> {
         let Ok(v) = probe::probe(ctx.node(dst)?, ctx.timeout).await else {
             continue;
         };
+        // Through `dst`'s own replication service (DsReplicaSync), as its notified pulls run:
+        // a `--local` incremental pull can move its high-water mark past changes it did not
+        // bring ("0 objects", measured in the seize), and the removal would then never arrive.
         for nc in v.all_ncs() {
-            if replicate(ctx, dst, src, &nc, false).await.is_ok() {
+            let quoted = format!("'{}'", nc.replace('\'', r"'\''"));
+            let args = format!("samba-tool drs replicate {dst} {src} {quoted} -k no");
+            let c = command_on(ctx.node(dst)?, &args);
+            if host_command(ctx, dst, "drs replicate -k no", &c, None)
+                .await
+                .is_ok()
+            {
                 pulled.push(format!("{dst} from {src}: {nc}"));
             }
         }
