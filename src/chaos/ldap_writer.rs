@@ -4,13 +4,14 @@
 //! within its budget is abandoned: only acknowledged adds are promised.
 
 use std::collections::{BTreeSet, HashSet};
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
+
+use super::writer::AckLog;
 
 use crate::engines::openldap::lab::SUFFIX;
 use crate::engines::openldap::{LdapNode, Session};
@@ -85,11 +86,7 @@ pub(crate) async fn run(
     acks: Arc<Mutex<Vec<LdapAck>>>,
     stop: Arc<AtomicBool>,
 ) -> Result<u64, String> {
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log)
-        .map_err(|e| format!("cannot open {}: {e}", log.display()))?;
+    let mut file = AckLog::open(log)?;
     let interval = Duration::from_secs_f64(1.0 / rate.max(0.1));
     let mut next_at = tokio::time::Instant::now();
     let mut sessions: Vec<Option<Session>> = nodes.iter().map(|_| None).collect();
@@ -116,10 +113,7 @@ pub(crate) async fn run(
                         sent_ms: sent,
                         acked_ms: started.elapsed().as_millis() as u64,
                     };
-                    let line = serde_json::to_string(&a).expect("acks serialize");
-                    writeln!(file, "{line}")
-                        .and_then(|_| file.flush())
-                        .map_err(|e| format!("cannot append to {}: {e}", log.display()))?;
+                    file.append(&a)?;
                     acks.lock().expect("acks lock").push(a);
                     break 'add;
                 }

@@ -2,7 +2,6 @@
 //! forward to the primary), each acknowledgement logged with the node, epoch and seq that
 //! committed it. A write not acknowledged within its budget is abandoned: only acks are promised.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -10,6 +9,31 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::engines::drnode::cluster::Target;
+
+/// A run's acknowledged-write log (JSON lines): each ack is flushed before it is counted.
+pub(crate) struct AckLog {
+    file: std::fs::File,
+    path: PathBuf,
+}
+
+impl AckLog {
+    pub(crate) fn open(path: PathBuf) -> Result<AckLog, String> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        Ok(AckLog { file, path })
+    }
+
+    pub(crate) fn append(&mut self, ack: &impl Serialize) -> Result<(), String> {
+        use std::io::Write;
+        let line = serde_json::to_string(ack).expect("acks serialize");
+        writeln!(self.file, "{line}")
+            .and_then(|_| self.file.flush())
+            .map_err(|e| format!("cannot append to {}: {e}", self.path.display()))
+    }
+}
 
 /// One acknowledged write.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -38,11 +62,7 @@ pub(crate) async fn run(
     acks: Arc<Mutex<Vec<Ack>>>,
     stop: Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<u64, String> {
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log)
-        .map_err(|e| format!("cannot open {}: {e}", log.display()))?;
+    let mut file = AckLog::open(log)?;
     let interval = Duration::from_secs_f64(1.0 / rate.max(0.1));
     let mut next_at = tokio::time::Instant::now();
     let mut prefer = 0usize;
@@ -95,10 +115,7 @@ pub(crate) async fn run(
                         acked_ms: started.elapsed().as_millis() as u64,
                         standalone: ack.standalone,
                     };
-                    let line = serde_json::to_string(&a).expect("acks serialize");
-                    writeln!(file, "{line}")
-                        .and_then(|_| file.flush())
-                        .map_err(|e| format!("cannot append to {}: {e}", log.display()))?;
+                    file.append(&a)?;
                     acks.lock().expect("acks lock").push(a);
                     break 'write;
                 }
