@@ -32,6 +32,10 @@ pub static BUNDLED: &[(&str, &str)] = &[
         include_str!("../../runbooks/samba-replicate.yaml"),
     ),
     (
+        "ds389-reinit",
+        include_str!("../../runbooks/ds389-reinit.yaml"),
+    ),
+    (
         "demote-old-primary",
         include_str!("../../runbooks/demote-old-primary.yaml"),
     ),

@@ -109,6 +109,10 @@ fn ds389_failover_keeps_every_write_and_the_old_supplier_is_refused() {
             .then_some(())
     });
 
+    ds389_sync_full_reinitializes_a_consumer_once_per_run_and_refuses_the_wrong_pair(
+        &lab, &acked, &u3,
+    );
+
     lab.ok(&["lab", "kill", "node-1"]);
     let dead = lab.run(&["status", "--json"]).json();
     assert_eq!(dead["healthy"], false);
@@ -256,6 +260,53 @@ fn ds389_failover_keeps_every_write_and_the_old_supplier_is_refused() {
 
 /// A supplier's backup started as another instance takes its replica id: both write CSNs of
 /// one id. Status took the last of them for the supplier; now neither is, and both are named.
+/// `sync full`: a total update of a consumer from the supplier, one per run (the RUVs being
+/// equal is no reason to skip what the operator asked for), proved by the mark the run leaves
+/// on the agreement and by every acknowledged entry on the consumer after it.
+fn ds389_sync_full_reinitializes_a_consumer_once_per_run_and_refuses_the_wrong_pair(
+    lab: &Lab,
+    acked: &[String],
+    u3: &str,
+) {
+    let args = ["sync", "full", "--from", "node-1", "--to", "node-3"];
+    let dry = lab
+        .ok(&[&args[..], &["--dry-run", "--json"]].concat())
+        .json();
+    assert_eq!(dry["outcome"], "dry run", "{dry}");
+    assert!(
+        dry.to_string().contains("re-initialize node-3 from node-1"),
+        "{dry}"
+    );
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let r = lab.ok(&[&args[..], &["--yes", "--json"]].concat()).json();
+        assert_eq!(r["outcome"], "succeeded", "{r}");
+        let said = r.to_string();
+        assert!(
+            said.contains("the total update of node-3 from node-1 this run started ended"),
+            "{r}"
+        );
+        runs.push(r["run_id"].clone());
+        assert!(acked.iter().all(|w| has(lab, u3, w)), "{r}");
+    }
+    assert_ne!(runs[0], runs[1]);
+    let s = lab.status();
+    assert_eq!(s["healthy"], true, "{s}");
+    lab.run(&[
+        "sync", "full", "--from", "node-2", "--to", "node-3", "--yes",
+    ])
+    .exit(3)
+    .stderr_has("node-2 is not the supplier (node-1 is)");
+    lab.run(&[
+        "sync", "full", "--from", "node-1", "--to", "node-1", "--yes",
+    ])
+    .exit(2)
+    .stderr_has("name the same instance");
+    lab.run(&["sync", "auto", "off", "node-3", "--yes"])
+        .exit(2)
+        .stderr_has("sync auto: a 389ds consumer is fed by the supplier's agreements");
+}
+
 fn two_suppliers_with_one_replica_id_are_neither_the_supplier(lab: &Lab, u3: &str) {
     use std::io::Write;
     let rid = node(&lab.status(), "node-1")["replica_id"]

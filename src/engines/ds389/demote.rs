@@ -106,6 +106,7 @@ pub(crate) fn plan(
         to: node.into(),
         always: off,
         exported: true,
+        run: None,
     }));
     plan.step(Step::new(DsAction::Converged { supplier: sup, rid }));
     Ok(plan)

@@ -14,6 +14,7 @@ use crate::engine::{
     object, Args, Bound, Candidate, Candidates, Engine, EnginePlan, Global, Health, Primary,
     PrimaryWords, ProcError, StatusReport, StatusRow, StatusTable, StepEnv, Verb,
 };
+use crate::engine::{Front, VerbArgs};
 use crate::inventory::Inventory;
 use crate::runbook::front;
 
@@ -37,7 +38,11 @@ pub(super) const VERBS: &[Verb] = &[
     Verb::Demote,
     Verb::RemoveInstance,
     Verb::WaitConverged,
+    Verb::Sync,
 ];
+
+/// The verbs whose runbook is 389ds's own: a consumer re-initialized from the supplier.
+pub(super) const OWN_RUNBOOKS: &[(Verb, &str)] = &[(Verb::Sync, "ds389-reinit")];
 
 /// The 389ds instances of a cluster file, opened.
 #[derive(Clone)]
@@ -108,6 +113,27 @@ impl Engine for Ds389 {
             let a = view.assess();
             Ok(candidates(&view, &a))
         })
+    }
+
+    /// `sync full` is a total update from the supplier (`ds389-reinit`); replication itself is
+    /// the agreements', never turned off by `sync auto`.
+    fn front(&self, verb: Verb, args: &VerbArgs) -> Result<Front, ProcError> {
+        let a = |name: &str| args.get(name).cloned().unwrap_or_default();
+        match verb {
+            Verb::Sync if a("mode") == "full" => Ok(Front::new(
+                verb,
+                OWN_RUNBOOKS[0].1,
+                &[("from", a("from")), ("to", a("to"))],
+            )),
+            Verb::Sync => Err(ProcError::usage(
+                "sync auto: a 389ds consumer is fed by the supplier's agreements, which drctl \
+                 does not turn off; `drctl sync full --from SUPPLIER --to CONSUMER` \
+                 re-initializes one now",
+            )),
+            _ => Front::shared(verb, args)
+                .filter(|_| VERBS.contains(&verb))
+                .ok_or_else(|| crate::engine::unsupported(KIND, verb)),
+        }
     }
 
     fn plans(&self, uses: &str) -> bool {

@@ -101,7 +101,7 @@ pub const ENGINE: Registration = Registration {
         "389 Directory Server instances, read through their replica entries, RUVs and agreements",
     fields: FIELDS,
     verbs: engine::VERBS,
-    own_runbooks: &[],
+    own_runbooks: engine::OWN_RUNBOOKS,
     validate: validate_entry,
     open: |global: Global, inv: Option<Inventory>| {
         Box::pin(async move {

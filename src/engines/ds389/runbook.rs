@@ -18,6 +18,7 @@ pub(super) const STEPS: &[&str] = &[
     "procedure.demote",
     "procedure.remove-instance",
     "procedure.repoint",
+    "procedure.sync-full",
     "assert.reachable",
     "assert.unreachable",
     "assert.primary-is",
@@ -57,6 +58,9 @@ pub(super) async fn plan(
             let p = super::procedures::switchover(&cl, &view, &to)?;
             outputs.insert("target".into(), to);
             p
+        }
+        "procedure.sync-full" => {
+            super::procedures::sync_full(&cl, &view, &a.str("from")?, &a.str("to")?)?
         }
         "procedure.repoint" => {
             let primary = a.str("primary")?;

@@ -75,6 +75,11 @@ pub(crate) struct Agreement {
     /// A total update runs (`nsds5BeginReplicaRefresh` is still there).
     pub(crate) init_running: bool,
     pub(crate) init_status: String,
+    /// When the last total update ended (`nsds5replicaLastInitEnd`, generalized time;
+    /// `19700101000000Z` or empty when none did).
+    pub(crate) init_end: String,
+    /// `description`: drctl marks the total update a `sync full` run started with it.
+    pub(crate) description: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -263,6 +268,8 @@ pub(crate) async fn read_state(s: &mut Session, suffix: &str) -> Result<DsState,
                     "nsds5replicaLastUpdateStatusJSON",
                     "nsds5BeginReplicaRefresh",
                     "nsds5replicaLastInitStatus",
+                    "nsds5replicaLastInitEnd",
+                    "description",
                 ],
             )
             .await?
@@ -283,6 +290,8 @@ pub(crate) async fn read_state(s: &mut Session, suffix: &str) -> Result<DsState,
                 status: first(&e, "nsds5replicaLastUpdateStatus").unwrap_or_default(),
                 init_running: first(&e, "nsds5BeginReplicaRefresh").is_some(),
                 init_status: first(&e, "nsds5replicaLastInitStatus").unwrap_or_default(),
+                init_end: first(&e, "nsds5replicaLastInitEnd").unwrap_or_default(),
+                description: first(&e, "description").unwrap_or_default(),
                 cn,
             });
         }

@@ -302,6 +302,7 @@ impl DsLab {
                     to: n.name.clone(),
                     always: false,
                     exported: false,
+                    run: None,
                 },
             ] {
                 if step.check(&cl).await.map_err(failed)? == crate::engine::Check::ToDo {

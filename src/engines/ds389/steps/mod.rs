@@ -55,6 +55,11 @@ pub(crate) enum DsAction {
         /// whose drain was wrong must not wipe the old supplier's acknowledged writes).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         exported: bool,
+        /// One total update per run (`sync full`), whatever the RUVs say: the run that starts it
+        /// marks it on the agreement (`description: drctl sync full RUN`; the times 389-ds
+        /// keeps have one-second steps), and it is done once that update ended well.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        run: Option<String>,
     },
     /// Every answering consumer accepts `supplier`, is fed by it and holds what it holds.
     Converged { supplier: String, rid: u16 },
@@ -137,7 +142,11 @@ impl DsAction {
     /// an earlier update stays until the new one reports, so the end is the attribute's going).
     async fn init_result(&self, cl: &DsCluster) -> Result<Result<String, String>, ProcError> {
         let DsAction::Init {
-            from, to, exported, ..
+            from,
+            to,
+            exported,
+            run,
+            ..
         } = self
         else {
             return self.holds(cl).await;
@@ -170,6 +179,7 @@ impl DsAction {
             to: to.clone(),
             always: false,
             exported: *exported,
+            run: run.clone(),
         }
         .holds(cl)
         .await

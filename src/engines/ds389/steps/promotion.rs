@@ -84,12 +84,35 @@ pub(super) async fn holds(
             })
         }
         DsAction::Init {
-            from, to, always, ..
+            from,
+            to,
+            always,
+            run,
+            ..
         } => {
             let sup = DsAction::state(cl, from).await?;
             let port = port_of(&cl.node(to)?.ldap.url);
             if sup.agreement_to(port).is_some_and(|a| a.init_running) {
                 return Ok(Err(format!("a total update of {to} runs")));
+            }
+            if let Some(run) = run {
+                return Ok(match sup.agreement_to(port) {
+                    Some(a) if a.description == marker(run) => {
+                        if a.init_status.contains("succeeded") {
+                            Ok(format!(
+                                "the total update of {to} from {from} this run started ended \
+                                 at {}",
+                                a.init_end
+                            ))
+                        } else {
+                            Err(format!(
+                                "the total update of {to} from {from} says: {}",
+                                a.init_status
+                            ))
+                        }
+                    }
+                    _ => Err(format!("this run has not updated {to} from {from}")),
+                });
             }
             if *always {
                 return Ok(Err(format!(
@@ -217,7 +240,11 @@ pub(super) async fn run(a: &DsAction, cl: &DsCluster) -> Result<Option<String>, 
             Ok(None)
         }
         DsAction::Init {
-            from, to, exported, ..
+            from,
+            to,
+            exported,
+            run,
+            ..
         } => {
             let f = cl.node(from)?;
             let port = port_of(&cl.node(to)?.ldap.url);
@@ -242,15 +269,17 @@ pub(super) async fn run(a: &DsAction, cl: &DsCluster) -> Result<Option<String>, 
                 .agreement_to(port)
                 .ok_or_else(|| ProcError::failed(format!("{from} has no agreement to {to}")))?;
             if !a.init_running {
-                s.modify(
-                    &format!("cn={},{}", a.cn, replica_dn(&f.ldap.suffix)),
-                    vec![Mod::Replace(
-                        "nsds5BeginReplicaRefresh".into(),
-                        one("start"),
-                    )],
-                )
-                .await
-                .map_err(fail)?;
+                let mut mods = vec![Mod::Replace(
+                    "nsds5BeginReplicaRefresh".into(),
+                    one("start"),
+                )];
+                // In the same operation: the mark never names an update that did not start.
+                if let Some(run) = run {
+                    mods.push(Mod::Replace("description".into(), one(marker(run))));
+                }
+                s.modify(&format!("cn={},{}", a.cn, replica_dn(&f.ldap.suffix)), mods)
+                    .await
+                    .map_err(fail)?;
             }
             s.close().await;
             Ok(None)
@@ -260,6 +289,11 @@ pub(super) async fn run(a: &DsAction, cl: &DsCluster) -> Result<Option<String>, 
         }
         _ => unreachable!("a retirement step is in retirement.rs"),
     }
+}
+
+/// The mark a `sync full` run leaves on the agreement whose total update it started.
+fn marker(run: &str) -> String {
+    format!("drctl sync full {run}")
 }
 
 /// The replica ids of which `con` holds changes newer than any `sup` holds, among those `sup`
