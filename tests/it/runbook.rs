@@ -19,6 +19,7 @@ const BUNDLED: &[&str] = &[
     "repoint-clients",
     "samba-rejoin-dc",
     "samba-replicate",
+    "ds389-reinit",
     "demote-old-primary",
     "full-resync",
     "failback",

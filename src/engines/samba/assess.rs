@@ -74,6 +74,47 @@ pub(crate) fn unix_time(t: i64) -> String {
     humantime::format_rfc3339_seconds(at).to_string()
 }
 
+/// Why the other DCs that answer say `d` was removed from the domain, if they do: one of them
+/// holds its own NTDS Settings object (by objectGUID, as `d` reads itself) deleted, so a single
+/// DC that has not replicated the cleanup yet cannot hide it; or, where `d` cannot be read (a
+/// zombie breaks itself once it pulls its own removal) or the tombstones are gone (180 days),
+/// most of them no longer list it.
+fn removed_by_others(d: &Probed, views: &[(&str, &DcView)]) -> Option<String> {
+    let others: Vec<(&str, &DcView)> = views
+        .iter()
+        .filter(|(name, _)| !same(name, &d.name))
+        .copied()
+        .collect();
+    let own = d
+        .view
+        .as_ref()
+        .ok()
+        .and_then(|v| v.guids.get(&v.dsa.to_ascii_lowercase()));
+    if let Some(g) = own {
+        let deleted: Vec<&str> = others
+            .iter()
+            .filter(|(_, v)| v.deleted.iter().any(|x| x.eq_ignore_ascii_case(g)))
+            .map(|(name, _)| *name)
+            .collect();
+        if !deleted.is_empty() {
+            return Some(format!(
+                "its NTDS Settings object {g} is deleted on {}",
+                deleted.join(", ")
+            ));
+        }
+    }
+    let lacking = others
+        .iter()
+        .filter(|(_, v)| !v.dcs.iter().any(|x| same(x, &d.name)))
+        .count();
+    (!others.is_empty() && 2 * lacking > others.len()).then(|| {
+        format!(
+            "no NTDS Settings object on {lacking} of the {} other DCs that answer",
+            others.len()
+        )
+    })
+}
+
 pub(crate) fn assess(dcs: &[Probed]) -> Assessment {
     let mut a = Assessment::default();
     let views: Vec<(&str, &DcView)> = dcs
@@ -95,17 +136,30 @@ pub(crate) fn assess(dcs: &[Probed]) -> Assessment {
             Ok(_) => {}
         }
     }
-    // Each role's holder: the most common answer (ties: the first in role-object order).
+    // A DC removed from the domain (metadata cleanup) that answers again with its old disk
+    // still lists itself and claims its roles for a while, taking writes that are lost. Found
+    // first, so that its claims count for nothing.
+    let zombies: BTreeMap<&str, String> = dcs
+        .iter()
+        .filter_map(|d| removed_by_others(d, &views).map(|why| (d.name.as_str(), why)))
+        .collect();
+    let counted: Vec<(&str, &DcView)> = views
+        .iter()
+        .filter(|(name, _)| !zombies.contains_key(name))
+        .copied()
+        .collect();
+    // Each role's holder: the most common answer of the DCs of the domain (ties: the last in
+    // name order).
     for role in ROLES {
         let mut counts: BTreeMap<Option<String>, usize> = BTreeMap::new();
-        for (_, v) in &views {
+        for (_, v) in &counted {
             *counts.entry(v.roles[role].clone()).or_default() += 1;
         }
         let holder = counts
             .iter()
             .max_by_key(|(_, c)| **c)
             .and_then(|(h, _)| h.clone());
-        for (name, v) in &views {
+        for (name, v) in &counted {
             if v.roles[role] != holder {
                 a.problems.push(format!(
                     "{name}: sees the {role} role held by {}, the others by {} \
@@ -119,46 +173,58 @@ pub(crate) fn assess(dcs: &[Probed]) -> Assessment {
     }
     // The DCs of the domain, as every DC that answers lists them.
     let domain: Vec<String> = {
-        let mut all: Vec<String> = views.iter().flat_map(|(_, v)| v.dcs.clone()).collect();
+        let mut all: Vec<String> = counted.iter().flat_map(|(_, v)| v.dcs.clone()).collect();
         all.sort();
         all.dedup();
         all
     };
     for dc in &domain {
+        if let Some(base) = super::probe::conflict_of(dc) {
+            a.problems.push(format!(
+                "{base}: a second server object ({dc}): a join of {base} stopped part-way and \
+                 was done again through another DC (a replication name conflict): `drctl join \
+                 {base} --primary DC` once more deletes it"
+            ));
+            continue;
+        }
         if !dcs.iter().any(|d| same(&d.name, dc)) {
             a.problems.push(format!(
                 "{dc}: a DC of the domain (it has NTDS Settings) that the cluster file does not list"
             ));
         }
     }
-    // A DC the others no longer list was removed (metadata cleanup); restarted with its old
-    // disk it still lists itself and claims its roles for a while, taking writes that are lost.
-    for d in dcs {
-        let others: Vec<&DcView> = views
+    for (name, why) in &zombies {
+        let claims: Vec<&str> = views
             .iter()
-            .filter(|(name, _)| !same(name, &d.name))
-            .map(|(_, v)| *v)
-            .collect();
-        let lacking = others
-            .iter()
-            .filter(|v| !v.dcs.iter().any(|x| same(x, &d.name)))
-            .count();
-        if !others.is_empty() && 2 * lacking > others.len() {
-            a.problems.push(format!(
-                "{}: not a DC of the domain (no NTDS Settings object on {lacking} of the {} other \
-                 DCs that answer): removed from the domain, it must not be used: `drctl join {} \
-                 --primary DC` stops it, moves its databases aside and joins it again",
-                d.name,
-                others.len(),
-                d.name
-            ));
-        }
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| {
+                v.roles
+                    .iter()
+                    .filter(|(_, h)| h.as_deref().is_some_and(|h| same(h, name)))
+                    .map(|(r, _)| *r)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let claims = if claims.is_empty() {
+            String::new()
+        } else {
+            format!(", yet claims the roles {}", claims.join(", "))
+        };
+        a.problems.push(format!(
+            "{name}: not a DC of the domain ({why}){claims}: removed from the domain, it must \
+             not be used: `drctl join {name} --primary DC` stops it, moves its databases aside \
+             and joins it again"
+        ));
     }
     // Inbound replication that fails from a partner that answers (from a silent one it fails
     // anyway, and that DC is named already; P11: success is never read as liveness).
-    for (name, v) in &views {
+    // A zombie's pulls, and pulls from it, fail for good (its machine account is gone): its
+    // fix is `join`, named above.
+    for (name, v) in &counted {
         for r in v.reps.iter().filter(|r| r.failures > 0) {
-            if !dcs.iter().any(|d| same(&d.name, &r.from) && d.view.is_ok()) {
+            if !dcs.iter().any(|d| same(&d.name, &r.from) && d.view.is_ok())
+                || zombies.keys().any(|z| same(z, &r.from))
+            {
                 continue;
             }
             let since = r
@@ -231,7 +297,12 @@ mod tests {
             roles: ROLES.iter().map(|r| (*r, Some(holder.into()))).collect(),
             dcs: dcs.iter().map(|d| d.to_string()).collect(),
             ncs: BTreeMap::new(),
-            guids: BTreeMap::new(),
+            guids: dcs
+                .iter()
+                .map(|d| (d.to_string(), format!("guid-{d}")))
+                .collect(),
+            servers: BTreeMap::new(),
+            deleted: Vec::new(),
             reps: Vec::new(),
         })
     }
@@ -291,10 +362,15 @@ mod tests {
         assert!(a.problems.iter().any(
             |p| p.starts_with("dc1: not a DC of the domain (no NTDS Settings object on 2 of the 2")
         ));
-        assert!(a
-            .problems
-            .iter()
-            .any(|p| p.starts_with("dc1: sees the pdc role held by dc1, the others by dc2")));
+        // Its claims count for nothing: no "not converged" noise, they are named with it.
+        assert!(
+            a.problems.iter().all(|p| !p.starts_with("dc1: sees the")),
+            "{:?}",
+            a.problems
+        );
+        assert!(a.problems.iter().any(|p| p.contains(
+            "yet claims the roles domaindns, forestdns, infrastructure, naming, pdc, rid, schema"
+        )));
         // One DC that has not yet replicated a join is no majority.
         let dcs = [
             dc("dc1", view("dc1", "dc1", ALL)),
@@ -302,6 +378,74 @@ mod tests {
             dc("dc3", view("dc3", "dc1", ALL)),
         ];
         assert!(assess(&dcs).healthy);
+    }
+
+    #[test]
+    fn a_zombie_one_stale_dc_still_lists_is_flagged_by_the_tombstone_of_its_ntds_settings() {
+        // dc3 was down during the cleanup and still lists dc1: no majority lacks it (chaos
+        // seed 103). dc2 holds dc1's own NTDS Settings object deleted.
+        let mut dc2 = view("dc2", "dc2", &["dc2", "dc3"]).unwrap();
+        dc2.deleted = vec!["guid-dc1".into()];
+        let dcs = [
+            dc("dc1", view("dc1", "dc1", ALL)),
+            dc("dc2", Ok(dc2)),
+            dc("dc3", view("dc3", "dc1", ALL)),
+        ];
+        let a = assess(&dcs);
+        assert!(
+            a.removed("dc1")
+                .is_some_and(|p| p.contains("its NTDS Settings object guid-dc1 is deleted on dc2")),
+            "{:?}",
+            a.problems
+        );
+        // A DC rejoined under the same name has a new NTDS Settings object: not a zombie.
+        let mut dc1 = view("dc1", "dc2", ALL).unwrap();
+        dc1.guids.insert("dc1".into(), "guid-dc1-new".into());
+        let mut dc2 = view("dc2", "dc2", ALL).unwrap();
+        dc2.deleted = vec!["guid-dc1".into()];
+        let dcs = [
+            dc("dc1", Ok(dc1)),
+            dc("dc2", Ok(dc2)),
+            dc("dc3", view("dc3", "dc2", &["dc2", "dc3"])),
+        ];
+        let a = assess(&dcs);
+        assert!(a.removed("dc1").is_none(), "{:?}", a.problems);
+    }
+
+    #[test]
+    fn a_zombie_never_wins_the_role_majority_in_a_tie() {
+        // Two DCs: the zombie dc2 claims every role, dc1 holds them. By name order alone the
+        // tie would go to dc2 (the last of the most common answers).
+        let mut dc1 = view("dc1", "dc1", &["dc1"]).unwrap();
+        dc1.deleted = vec!["guid-dc2".into()];
+        let dcs = [
+            dc("dc1", Ok(dc1)),
+            dc("dc2", view("dc2", "dc2", &["dc1", "dc2"])),
+        ];
+        let a = assess(&dcs);
+        assert_eq!(a.roles["pdc"].as_deref(), Some("dc1"), "{:?}", a.problems);
+        assert!(a.removed("dc2").is_some());
+    }
+
+    #[test]
+    fn a_second_server_object_of_a_dc_is_named_with_the_rerun_of_its_join() {
+        let cnf = "dc1\\0acnf:800cdeff-bac8-4543-b83b-201121ff6d4a";
+        assert_eq!(crate::engines::samba::probe::conflict_of(cnf), Some("dc1"));
+        assert_eq!(crate::engines::samba::probe::conflict_of("dc1"), None);
+        let with = &["dc1", cnf, "dc2", "dc3"];
+        let dcs = [
+            dc("dc1", view("dc1", "dc2", with)),
+            dc("dc2", view("dc2", "dc2", with)),
+            dc("dc3", view("dc3", "dc2", with)),
+        ];
+        let a = assess(&dcs);
+        assert_eq!(a.problems.len(), 1, "{:?}", a.problems);
+        assert!(
+            a.problems[0].starts_with("dc1: a second server object (dc1\\0acnf:")
+                && a.problems[0].ends_with("`drctl join dc1 --primary DC` once more deletes it"),
+            "{:?}",
+            a.problems
+        );
     }
 
     #[test]

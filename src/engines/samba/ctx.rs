@@ -124,6 +124,11 @@ pub(crate) enum SambaAction {
     Join { dc: String, via: String },
     /// `dc` answers as itself (its `start_command`).
     Start { dc: String },
+    /// No DC that answers has an object of `dc` renamed by a replication name conflict
+    /// (`DC1\0ACNF:guid`: a server object with its NTDS Settings, a computer account, a DNS
+    /// node): a join that stopped part-way made them on the DC it went through, and a join
+    /// done again through another DC made them again.
+    Conflicts { dc: String },
     /// `dst`'s own repsFrom shows a pull of every naming context from `src` that worked.
     /// With `since` (unix seconds on `dst`'s clock): each pull worked at or after it.
     Pulls {

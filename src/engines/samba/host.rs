@@ -86,12 +86,22 @@ pub(super) async fn host_output(
         return Err(ProcError::failed(format!(
             "{what} failed ({}): {}",
             out.status,
-            last_line(&out.stderr)
+            complaint(&out.stderr)
                 .or_else(|| last_line(&out.stdout))
                 .unwrap_or_default()
         )));
     }
     Ok(out)
+}
+
+/// Why a command failed: samba-tool's `ERROR(…): …` line (a traceback follows it), else its
+/// last line that says something.
+fn complaint(b: &[u8]) -> Option<String> {
+    String::from_utf8_lossy(b)
+        .lines()
+        .rfind(|l| l.starts_with("ERROR"))
+        .map(str::to_string)
+        .or_else(|| last_line(b))
 }
 
 /// The last line of `b` that says something (Samba's setproctitle warnings say nothing).

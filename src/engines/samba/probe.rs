@@ -53,6 +53,12 @@ pub(crate) struct DcView {
     pub(crate) ncs: BTreeMap<&'static str, String>,
     /// Each DC's NTDS Settings objectGUID (what replication names it by).
     pub(crate) guids: BTreeMap<String, String>,
+    /// Each DC's server object (the parent of its NTDS Settings), by DC name.
+    #[serde(skip)]
+    pub(crate) servers: BTreeMap<String, String>,
+    /// The objectGUIDs of the NTDS Settings objects this DC's copy holds deleted (a metadata
+    /// cleanup's tombstones, kept for the tombstone lifetime: 180 days).
+    pub(crate) deleted: Vec<String>,
     /// Its inbound replication per naming context and partner (`repsFrom`).
     pub(crate) reps: Vec<super::reps::Rep>,
 }
@@ -103,6 +109,97 @@ pub(crate) fn server_of(dsa_dn: &str) -> Option<String> {
     let (k, v) = server.split_once('=')?;
     k.eq_ignore_ascii_case("cn")
         .then(|| v.trim().to_ascii_lowercase())
+}
+
+/// `dc1\0acnf:800c…` (a server object renamed by a replication name conflict, as
+/// `server_of` gives it) → `dc1`.
+pub(crate) fn conflict_of(name: &str) -> Option<&str> {
+    let (base, rest) = name.split_once('\\')?;
+    rest.to_ascii_lowercase()
+        .starts_with("0acnf:")
+        .then_some(base)
+}
+
+/// The objects under `nc` named `DC\0ACNF:…` (renamed by a replication name conflict), live
+/// ones only, none under another of them.
+pub(crate) async fn conflicted(
+    n: &DcNode,
+    timeout: Duration,
+    nc: &str,
+    dc: &str,
+) -> Result<Vec<String>, ProbeError> {
+    let mut ldap = connect(n, timeout).await?;
+    let filter = format!("(name={}\\0ACNF:*)", ldap3::ldap_escape(dc));
+    let r = search(&mut ldap, timeout, nc, Scope::Subtree, &filter, &["name"]).await;
+    let _ = ldap.unbind().await;
+    let mut dns: Vec<String> = r?.into_iter().map(|e| e.dn).collect();
+    dns.sort_by_key(|d| d.len());
+    let mut out: Vec<String> = Vec::new();
+    for dn in dns {
+        let lower = dn.to_ascii_lowercase();
+        if !out
+            .iter()
+            .any(|p| lower.ends_with(&format!(",{}", p.to_ascii_lowercase())))
+        {
+            out.push(dn);
+        }
+    }
+    Ok(out)
+}
+
+/// The entry `dn` on `n` with `attrs` (one connection), None where it does not exist.
+async fn read_entry(
+    n: &DcNode,
+    timeout: Duration,
+    dn: &str,
+    attrs: &[&str],
+) -> Result<Option<SearchEntry>, ProbeError> {
+    let mut ldap = connect(n, timeout).await?;
+    let r = search(
+        &mut ldap,
+        timeout,
+        dn,
+        Scope::Base,
+        "(objectClass=*)",
+        attrs,
+    )
+    .await;
+    let _ = ldap.unbind().await;
+    Ok(r?.into_iter().next())
+}
+
+/// The computer account the server object `server` names (`serverReference`).
+pub(crate) async fn server_reference(
+    n: &DcNode,
+    timeout: Duration,
+    server: &str,
+) -> Result<Option<String>, ProbeError> {
+    let e = read_entry(n, timeout, server, &["serverReference"]).await?;
+    Ok(e.and_then(|e| attr(&e, "serverReference")))
+}
+
+/// Deletes `dn` and everything under it (the tree-delete control, 1.2.840.113556.1.4.805).
+pub(crate) async fn delete_tree(n: &DcNode, timeout: Duration, dn: &str) -> Result<(), ProbeError> {
+    let mut ldap = connect(n, timeout).await?;
+    let r = ldap
+        .with_controls(ldap3::controls::RawControl {
+            ctype: "1.2.840.113556.1.4.805".into(),
+            crit: true,
+            val: None,
+        })
+        .with_timeout(timeout)
+        .delete(dn)
+        .await;
+    let _ = ldap.unbind().await;
+    match r {
+        Err(e) => Err(ProbeError::Silent(format!("no answer ({e})"))),
+        // Gone already (deleted on another DC, replicated in).
+        Ok(r) if r.rc == 32 => Ok(()),
+        Ok(r) => r
+            .success()
+            .map(|_| ())
+            .map_err(|e| ProbeError::Answered(e.to_string())),
+    }
 }
 
 pub(crate) async fn connect(n: &DcNode, timeout: Duration) -> Result<Ldap, ProbeError> {
@@ -176,7 +273,23 @@ pub(crate) async fn search(
     filter: &str,
     attrs: &[&str],
 ) -> Result<Vec<SearchEntry>, ProbeError> {
+    search_with(ldap, timeout, base, scope, filter, attrs, Vec::new()).await
+}
+
+/// `search` with request controls.
+async fn search_with(
+    ldap: &mut Ldap,
+    timeout: Duration,
+    base: &str,
+    scope: Scope,
+    filter: &str,
+    attrs: &[&str],
+    controls: Vec<ldap3::controls::RawControl>,
+) -> Result<Vec<SearchEntry>, ProbeError> {
     let what = format!("search {base}");
+    if !controls.is_empty() {
+        ldap.with_controls(controls);
+    }
     let r = ldap
         .with_timeout(timeout)
         .search(base, scope, filter, attrs.to_vec())
@@ -296,6 +409,7 @@ async fn read(ldap: &mut Ldap, timeout: Duration) -> Result<DcView, ProbeError> 
         roles.insert(role, owner);
     }
     let mut guids = BTreeMap::new();
+    let mut servers = BTreeMap::new();
     let mut dcs: Vec<String> = Vec::new();
     for e in search(
         ldap,
@@ -311,10 +425,14 @@ async fn read(ldap: &mut Ldap, timeout: Duration) -> Result<DcView, ProbeError> 
         if let Some(g) = bin_attr(&e, "objectGUID").and_then(super::reps::guid) {
             guids.insert(dc.clone(), g);
         }
+        if let Some((_, server)) = e.dn.split_once(',') {
+            servers.insert(dc.clone(), server.trim().to_string());
+        }
         dcs.push(dc);
     }
     dcs.sort();
     dcs.dedup();
+    let deleted = deleted_dsas(ldap, timeout, &config).await?;
     let mut nc_list: Vec<&String> = ncs.values().collect();
     nc_list.sort();
     nc_list.dedup();
@@ -346,26 +464,48 @@ async fn read(ldap: &mut Ldap, timeout: Duration) -> Result<DcView, ProbeError> 
         dcs,
         ncs,
         guids,
+        servers,
+        deleted,
         reps,
     })
 }
 
+/// The objectGUIDs of the deleted NTDS Settings objects under `config` (the show-deleted
+/// control, 1.2.840.113556.1.4.417).
+async fn deleted_dsas(
+    ldap: &mut Ldap,
+    timeout: Duration,
+    config: &str,
+) -> Result<Vec<String>, ProbeError> {
+    let show_deleted = ldap3::controls::RawControl {
+        ctype: "1.2.840.113556.1.4.417".into(),
+        crit: true,
+        val: None,
+    };
+    let filter = "(&(objectClass=nTDSDSA)(isDeleted=TRUE))";
+    let entries = search_with(
+        ldap,
+        timeout,
+        config,
+        Scope::Subtree,
+        filter,
+        &["objectGUID"],
+        vec![show_deleted],
+    )
+    .await?;
+    let mut out: Vec<String> = entries
+        .iter()
+        .filter_map(|e| bin_attr(e, "objectGUID").and_then(super::reps::guid))
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
 /// The DC's own clock (rootDSE `currentTime`), in unix seconds.
 pub(crate) async fn current_time(n: &DcNode, timeout: Duration) -> Result<i64, ProbeError> {
-    let mut ldap = connect(n, timeout).await?;
-    let r = search(
-        &mut ldap,
-        timeout,
-        "",
-        Scope::Base,
-        "(objectClass=*)",
-        &["currentTime"],
-    )
-    .await;
-    let _ = ldap.unbind().await;
-    let t = r?
-        .first()
-        .and_then(|e| attr(e, "currentTime"))
+    let t = read_entry(n, timeout, "", &["currentTime"])
+        .await?
+        .and_then(|e| attr(&e, "currentTime"))
         .ok_or_else(|| ProbeError::Answered("the rootDSE has no currentTime".into()))?;
     generalized_time(&t)
         .ok_or_else(|| ProbeError::Answered(format!("currentTime '{t}' is not a time")))
@@ -386,19 +526,8 @@ pub(crate) async fn utd_of(
     nc: &str,
     invocation: &str,
 ) -> Result<Option<u64>, ProbeError> {
-    let mut ldap = connect(n, timeout).await?;
-    let r = search(
-        &mut ldap,
-        timeout,
-        nc,
-        Scope::Base,
-        "(objectClass=*)",
-        &["replUpToDateVector"],
-    )
-    .await;
-    let _ = ldap.unbind().await;
-    Ok(r?
-        .first()
+    let e = read_entry(n, timeout, nc, &["replUpToDateVector"]).await?;
+    Ok(e.as_ref()
         .and_then(|e| bin_attr(e, "replUpToDateVector"))
         .and_then(|b| super::reps::utd_usn(b, invocation)))
 }
@@ -443,13 +572,7 @@ async fn leftovers_in(
 ) -> Result<Vec<String>, ProbeError> {
     let RootDse { domain, config, .. } = root_dse(ldap, timeout).await?;
     // The name as an LDAP filter value (a DC name has no special characters; escaped anyway).
-    let name: String = dc
-        .chars()
-        .map(|c| match c {
-            '*' | '(' | ')' | '\\' | '\0' => format!("\\{:02x}", c as u32),
-            c => c.to_string(),
-        })
-        .collect();
+    let name = ldap3::ldap_escape(dc);
     let wanted = [
         (
             domain.clone(),

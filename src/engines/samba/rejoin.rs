@@ -81,16 +81,19 @@ pub(crate) fn plan(
         }
     };
     if listed && answers && !removed(&dc) {
-        // Joined already (a rerun): what is left is replication.
+        // Joined already (a rerun): what is left is replication, and the server object a join
+        // that stopped part-way left on a DC that was silent until now.
         pulls(&mut plan);
+        plan.step(Step::new(SambaAction::Conflicts { dc: dc.clone() }));
         return Ok(plan);
     }
     if listed {
         return refuse(format!(
-            "{dc} is a DC of the domain ({via} lists it) and does not answer: it was never \
-             removed, so start it (its start_command) if its disk is intact, or remove it \
-             (`drctl remove-instance {dc}`) and join it again; after a join that stopped before \
-             its start, start it and run this again"
+            "{dc} is a DC of the domain ({via} lists it) and does not answer: start it (its \
+             start_command) if its disk is intact (it was never removed, or a join stopped \
+             after `samba-tool domain join` had finished); if a join stopped part-way (the DC \
+             it joined through died, say) or its disk is lost, remove it (`drctl \
+             remove-instance {dc}`, which exports first what only it holds) and join it again"
         ));
     }
     // What the steps need from the cluster file.
@@ -176,6 +179,7 @@ pub(crate) fn plan(
     }));
     plan.step(Step::new(SambaAction::Start { dc: dc.clone() }));
     pulls(&mut plan);
+    plan.step(Step::new(SambaAction::Conflicts { dc }));
     Ok(plan)
 }
 
@@ -420,15 +424,24 @@ async fn pull_from(ctx: &SambaCtx, dst: &str, src: &str) -> Result<Option<String
                 quote(nc)
             );
             let c = super::host::command_on(n, &args);
-            let mut last = Ok(None);
-            for _ in 0..2 {
-                last = super::host::host_command(ctx, dst, "drs replicate", &c, None).await;
-                if last.is_ok() {
-                    break;
+            // A partner that has just started answers LDAP before its DRS server takes
+            // connections (measured: "DRS connection to dc3 failed" right after its restart,
+            // while its own pulls worked): that is waited out (about 10 s); any other failure
+            // is tried twice, then the restart below (P14).
+            let mut tries = 0;
+            loop {
+                tries += 1;
+                match super::host::host_command(ctx, dst, "drs replicate", &c, None).await {
+                    Ok(_) => break,
+                    Err(e) => {
+                        let connecting = e.to_string().contains("DRS connection to");
+                        if tries >= if connecting { 6 } else { 2 } {
+                            return Err(e);
+                        }
+                    }
                 }
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                tokio::time::sleep(Duration::from_secs(if tries == 1 { 1 } else { 2 })).await;
             }
-            last?;
         }
         Ok::<_, ProcError>(())
     };

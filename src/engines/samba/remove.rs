@@ -114,11 +114,30 @@ pub(crate) fn plan(
         on: on.clone(),
         dc: dc.clone(),
     }));
-    let old_pdc = held.iter().any(|r| r == "pdc");
+    // The PDC after the removal: the cleanup deletes every DNS record naming the DC, and the
+    // PDC's SRV record may still name it (the roles moved before, and samba_dnsupdate has not
+    // run on the new holder since: P16). It comes back only with samba_dnsupdate: once, last.
+    plan.steps
+        .retain(|s| !matches!(s.action, SambaAction::PdcSrv { .. }));
+    let new_pdc = if held.iter().any(|r| r == "pdc") {
+        Some(on)
+    } else {
+        pdc.filter(|p| !p.eq_ignore_ascii_case(&dc))
+            .and_then(|p| answering.iter().find(|(n, _)| n.eq_ignore_ascii_case(&p)))
+            .map(|(n, _)| n.to_string())
+    };
     plan.step(Step::new(SambaAction::Forgotten { dc }));
-    if old_pdc {
-        // The cleanup tombstones the PDC's SRV record; it comes back only with samba_dnsupdate.
-        plan.step(Step::new(SambaAction::PdcSrv { pdc: on }));
+    match new_pdc {
+        Some(pdc) => {
+            plan.step(Step::new(SambaAction::PdcSrv { pdc }));
+        }
+        None => {
+            plan.note(
+                "the PDC's holder does not answer: its DNS SRV record is left as it is (seize \
+                 the pdc role first)"
+                    .to_string(),
+            );
+        }
     }
     Ok(plan)
 }

@@ -32,15 +32,18 @@ use super::probe;
 use crate::engine::ProcError;
 
 /// The reader, run as `/usr/bin/python3 - PHASE [FLOORS] [-s SMB_CONF]` with this on stdin.
-/// `whoami` prints the DC's invocationId and naming contexts; `changes FLOORS` (base64 of a
-/// JSON map NC → USN) prints the entries above each floor, as LDIF, secrets left out.
+/// It opens the naming contexts' files raw, with none of the directory's modules: a zombie that
+/// pulled its own removal can no longer name its invocation or search its tombstones through
+/// them ("Failed to find NTDS invocation ID", "Could not verify if Recycle Bin is enabled").
+/// `whoami` prints the DC's own invocations (those its changes name that its
+/// `replUpToDateVector` never took from another DC) and its naming contexts; `changes FLOORS`
+/// (base64 of a JSON map NC → invocation → USN) prints the entries above the floors, as LDIF,
+/// secrets left out.
 const READER: &str = r#"
-import sys, json, base64
+import sys, json, base64, os, re
 from samba.param import LoadParm
-from samba.samdb import SamDB
-from samba.auth import system_session
 import ldb
-from samba.dcerpc import drsblobs
+from samba.dcerpc import drsblobs, drsuapi
 from samba.ndr import ndr_unpack
 args = sys.argv[1:]
 conf = None
@@ -49,51 +52,72 @@ if "-s" in args:
 lp = LoadParm()
 if conf: lp.load(conf)
 else: lp.load_default()
-db = SamDB(url=lp.private_path("sam.ldb"), session_info=system_session(), lp=lp,
-           flags=ldb.FLG_DONT_CREATE_DB | ldb.FLG_RDONLY)
-conf_dn = str(db.get_config_basedn()); base = str(db.domain_dn())
-root = str(db.get_root_basedn())
-ncs = [conf_dn, "CN=Schema," + conf_dn, base, "DC=DomainDnsZones," + base, "DC=ForestDnsZones," + root]
+sam = lp.private_path("sam.ldb")
+if not os.path.exists(sam):
+    sys.exit("no database at " + sam)
+flags = ldb.FLG_RDONLY | ldb.FLG_DONT_CREATE_DB
+top = ldb.Ldb(url=sam, flags=flags, options=["modules:"])
+part = top.search("@PARTITION", ldb.SCOPE_BASE)[0]
+store = str(part["backendStore"][0]) if "backendStore" in part else "tdb"
+parts = {}
+# A join that stopped before it replicated leaves a database with no naming context.
+for p in (part["partition"] if "partition" in part else []):
+    dn, f = str(p).split(":", 1)
+    parts[dn] = ldb.Ldb(url=store + "://" + os.path.join(os.path.dirname(sam), f),
+                        flags=flags, options=["modules:"])
+def metadata(m):
+    if "replPropertyMetaData" not in m:
+        return []
+    return ndr_unpack(drsblobs.replPropertyMetaDataBlob, m["replPropertyMetaData"][0]).ctr.array
+entries, taken, seen = {}, set(), set()
+for nc, db in parts.items():
+    head = db.search(nc, ldb.SCOPE_BASE, attrs=["replUpToDateVector"])
+    if head and "replUpToDateVector" in head[0]:
+        u = ndr_unpack(drsblobs.replUpToDateVectorBlob, head[0]["replUpToDateVector"][0])
+        taken |= {str(c.source_dsa_invocation_id) for c in u.ctr.cursors}
+    entries[nc] = [m for m in db.search(nc, ldb.SCOPE_SUBTREE, "(objectClass=*)",
+                                        ["*", "replPropertyMetaData"])
+                   if not str(m.dn).startswith("@")]
+    for m in entries[nc]:
+        seen |= {str(a.originating_invocation_id) for a in metadata(m)}
+mine = sorted(seen - taken)
 if args[0] == "whoami":
-    print(json.dumps({"invocation": str(db.get_invocation_id()), "ncs": ncs}))
+    print(json.dumps({"invocations": mine, "ncs": sorted(parts)}))
     sys.exit(0)
 floors = json.loads(base64.b64decode(args[1]))
-me = str(db.get_invocation_id())
-deleted_attid = db.get_attid_from_lDAPDisplayName("isDeleted")
-def own(m, floor, deleted):
-    # Some attribute last written here (this invocation), at a USN no partner took; for a
+def own(m, nc, deleted):
+    # Some attribute last written here (an own invocation), at a USN no partner took; for a
     # tombstone, the deletion itself (a deletion received from another DC leaves local stamps).
-    if "replPropertyMetaData" not in m:
-        return True
-    md = ndr_unpack(drsblobs.replPropertyMetaDataBlob, m["replPropertyMetaData"][0])
-    mine = [a for a in md.ctr.array
-            if str(a.originating_invocation_id) == me and a.originating_usn > floor]
+    floor = floors.get(nc, {})
+    new = [a for a in metadata(m) if str(a.originating_invocation_id) in mine
+           and a.originating_usn > floor.get(str(a.originating_invocation_id), 0)]
     if deleted:
-        return any(a.attid == deleted_attid for a in mine)
-    return bool(mine)
+        return any(a.attid == drsuapi.DRSUAPI_ATTID_isDeleted for a in new)
+    return bool(new)
 secret = {a.lower() for a in ["unicodePwd", "dBCSPwd", "ntPwdHistory", "lmPwdHistory",
     "supplementalCredentials", "priorValue", "currentValue", "trustAuthIncoming",
     "trustAuthOutgoing", "initialAuthIncoming", "initialAuthOutgoing", "pekList",
     "msDS-ExecuteScriptPassword"]}
+ext = re.compile(rb"^(<[A-Za-z_]+=[^>]*>;)+")
 out = []
-for nc in ncs:
-    if nc not in floors:
-        continue
-    res = db.search(base=nc, scope=ldb.SCOPE_SUBTREE,
-                    expression="(uSNChanged>=%d)" % (floors[nc] + 1),
-                    attrs=["*", "isDeleted", "uSNChanged", "replPropertyMetaData"],
-                    controls=["show_deleted:1"])
-    for m in res:
-        dn = str(m.dn)
-        own_nc = max((x for x in ncs if dn.lower().endswith(x.lower())), key=len, default=None)
+for nc, db in parts.items():
+    for m in entries[nc]:
         deleted = "isDeleted" in m and str(m["isDeleted"][0]).upper() == "TRUE"
-        if own_nc != nc or not own(m, floors[nc], deleted):
+        if not own(m, nc, deleted):
             continue
+        usn = int(str(m["uSNChanged"][0])) if "uSNChanged" in m else 0
         del m["replPropertyMetaData"]
-        for a in list(m.keys()):
+        for a in [a for a in m.keys() if a.lower() != "dn"]:
             if a.lower() in secret:
                 del m[a]
-        out.append({"dn": dn, "usn": int(str(m["uSNChanged"][0])), "deleted": deleted,
+                continue
+            # Stored DN values carry their GUID, SID and link metadata: plain DNs, as a client
+            # would write them.
+            vals = [bytes(v) for v in m[a]]
+            if any(ext.match(v) for v in vals):
+                m[a] = ldb.MessageElement([ext.sub(b"", v) for v in vals],
+                                          ldb.FLAG_MOD_REPLACE, a)
+        out.append({"dn": str(m.dn), "usn": usn, "deleted": deleted,
                     "ldif": db.write_ldif(m, ldb.CHANGETYPE_NONE)})
 print(json.dumps(out))
 "#;
@@ -104,7 +128,8 @@ const BOUND: Duration = Duration::from_secs(60);
 
 #[derive(Deserialize)]
 struct Whoami {
-    invocation: String,
+    /// Its own invocations (one, unless it was restored from a backup).
+    invocations: Vec<String>,
     ncs: Vec<String>,
 }
 
@@ -136,18 +161,31 @@ async fn read(ctx: &SambaCtx, dc: &str, args: &str) -> Result<String, ProcError>
 pub(crate) async fn taken(ctx: &SambaCtx, dc: &str) -> Result<Vec<Change>, ProcError> {
     let bad = |e: serde_json::Error| ProcError::failed(format!("{dc}: its database reader: {e}"));
     let who: Whoami = serde_json::from_str(read(ctx, dc, "whoami").await?.trim()).map_err(bad)?;
-    let mut floors: BTreeMap<&String, u64> = who.ncs.iter().map(|nc| (nc, 0)).collect();
+    // Per naming context and own invocation: the highest USN any other DC that answers took.
+    let mut floors: BTreeMap<&String, BTreeMap<&String, u64>> = BTreeMap::new();
     for p in ctx
         .nodes
         .iter()
         .filter(|p| !p.name.eq_ignore_ascii_case(dc))
     {
         for nc in &who.ncs {
-            if let Ok(Some(usn)) = probe::utd_of(p, ctx.timeout, nc, &who.invocation).await {
-                let f = floors.get_mut(nc).expect("every nc");
-                *f = (*f).max(usn);
+            for inv in &who.invocations {
+                match probe::utd_of(p, ctx.timeout, nc, inv).await {
+                    // Not in its vector: it took nothing of that invocation (floor 0).
+                    Ok(usn) => {
+                        let f = floors.entry(nc).or_default().entry(inv).or_default();
+                        *f = (*f).max(usn.unwrap_or(0));
+                    }
+                    Err(_) => continue,
+                }
             }
         }
+    }
+    // Without one partner's vector every own entry would count as lost.
+    if let Some(nc) = who.ncs.iter().find(|nc| !floors.contains_key(nc)) {
+        return Err(ProcError::failed(format!(
+            "no other DC that answers gives its replUpToDateVector of {nc}"
+        )));
     }
     let floors = base64::engine::general_purpose::STANDARD
         .encode(serde_json::to_vec(&floors).expect("a map of numbers"));

@@ -135,10 +135,19 @@ pub(crate) fn plan(
             d.name
         ));
     }
+    let pdc_moves = plan.steps.iter().any(|s| {
+        matches!(&s.action, SambaAction::Seize { role, .. } | SambaAction::Transfer { role, .. }
+            if role == "pdc")
+    });
     plan.step(Step::new(SambaAction::Agreed {
-        dc: to,
+        dc: to.clone(),
         roles: roles.to_vec(),
     }));
+    if pdc_moves {
+        // Clients find the PDC by its DNS SRV record, which still names the old holder: Samba
+        // registers the new one only when samba_dnsupdate runs (P16: up to 10 min).
+        plan.step(Step::new(SambaAction::PdcSrv { pdc: to }));
+    }
     Ok(plan)
 }
 
