@@ -72,8 +72,15 @@ where
         Proc::Failover => proc_args(&["failover"]),
         Proc::Demote { node } => proc_args(&["demote", &resolve(node).await]),
         Proc::Repoint => proc_args(&["repoint", "--primary", &resolve(Pick::Primary).await]),
-        Proc::SyncOn { .. }
-        | Proc::Standalone { .. }
+        // 389ds only (`sync full`: a total update of a consumer from the supplier now).
+        Proc::SyncOn { node } => {
+            let (from, to) = (resolve(Pick::Primary).await, resolve(node).await);
+            if from == to {
+                return None;
+            }
+            proc_args(&["sync", "full", "--from", &from, "--to", &to])
+        }
+        Proc::Standalone { .. }
         | Proc::Join { .. }
         | Proc::SeizeRoles { .. }
         | Proc::Removenode { .. }

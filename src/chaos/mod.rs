@@ -105,6 +105,10 @@ pub(crate) const LDAP_FAULTS: &[&str] = &["kill", "pause", "restart", "drctl-kil
 /// The OpenLDAP procedures.
 pub(crate) const LDAP_PROCEDURES: &[&str] = &["switchover", "failover", "demote", "repoint"];
 
+/// The 389ds procedures: OpenLDAP's, and `sync` (`sync full`: a consumer re-initialized from
+/// the supplier now).
+pub(crate) const DS_PROCEDURES: &[&str] = &["switchover", "failover", "demote", "repoint", "sync"];
+
 /// The faults an etcd campaign draws from (no wipe: a member that lost its data is a rejoin,
 /// which the campaign runs as a procedure).
 pub(crate) const ETCD_FAULTS: &[&str] = LDAP_FAULTS;
@@ -148,7 +152,7 @@ pub(crate) const CAMPAIGNS: &[Campaign] = &[
     Campaign {
         kind: crate::engines::ds389::KIND,
         faults: LDAP_FAULTS,
-        procedures: LDAP_PROCEDURES,
+        procedures: DS_PROCEDURES,
         later: schedule::LATER,
         max_nodes: 5,
         play: |s, o, d| Box::pin(ds_run::run(s, o, d)),

@@ -19,9 +19,10 @@ fn chaos(dir: &Path, args: &[&str]) -> Run {
     chaos_run(Some("389ds"), dir, &[], args)
 }
 
-/// Seeds 7001-7002 draw kill -9 of the supplier, a failover started 14 s late racing a demote
-/// (refused by the host lock), the old supplier coming back and demoted by the policy, SIGSTOP,
-/// and reruns that are already done; about a minute on 2 cores.
+/// Seeds 7001-7002 draw kill -9 of the supplier, a repoint racing a switchover (one refused by
+/// the host lock), a failover killed part-way and run again, the old supplier coming back and
+/// handled by the policy, reruns that are already done, and a `sync full` killed part-way and
+/// resumed (`run --resume`); about a minute and a half on 2 cores.
 #[test]
 fn chaos_389ds_fixed_seed_campaign_keeps_every_invariant() {
     if ds_missing() {
