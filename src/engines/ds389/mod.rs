@@ -17,6 +17,7 @@ mod engine;
 mod export;
 pub(crate) mod lab;
 mod procedures;
+mod reinit;
 mod replayed;
 mod runbook;
 mod state;

@@ -60,7 +60,7 @@ pub(super) async fn plan(
             p
         }
         "procedure.sync-full" => {
-            super::procedures::sync_full(&cl, &view, &a.str("from")?, &a.str("to")?)?
+            super::reinit::sync_full(&cl, &view, &a.str("from")?, &a.str("to")?)?
         }
         "procedure.repoint" => {
             let primary = a.str("primary")?;
