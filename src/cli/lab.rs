@@ -31,7 +31,18 @@ fn open(dir: &Path) -> Result<Box<dyn Lab>, CliError> {
 pub(super) async fn cmd_lab(global: &GlobalArgs, cmd: &LabCommand) -> Result<(), CliError> {
     let dir = &global.lab_dir;
     match cmd {
-        LabCommand::Up { nodes, log_keep } => up(global, *nodes, *log_keep).await,
+        LabCommand::Up {
+            nodes,
+            log_keep,
+            tls,
+        } => {
+            let opts = LabOptions {
+                nodes: *nodes,
+                log_keep: *log_keep,
+                tls: *tls,
+            };
+            up(global, opts).await
+        }
         LabCommand::Status { json } => {
             let lab = open(dir)?;
             let rows = lab.rows();
@@ -149,7 +160,7 @@ fn signal(dir: &Path, node: &str, sig: Sig, what: &str) -> Result<(), CliError> 
 
 /// `drctl lab up [--kind K]`: lays out the engine's lab, starts it, waits until healthy, shows
 /// its status. A failed start stops what it started and keeps the directory to look at.
-async fn up(global: &GlobalArgs, nodes: u16, log_keep: Option<u64>) -> Result<(), CliError> {
+async fn up(global: &GlobalArgs, opts: LabOptions) -> Result<(), CliError> {
     let started = std::time::Instant::now();
     let dir = &global.lab_dir;
     let engine = registry::find_or_default(global.kind.as_deref())
@@ -166,6 +177,13 @@ async fn up(global: &GlobalArgs, nodes: u16, log_keep: Option<u64>) -> Result<()
                 .join(", ")
         ))
     })?;
+    let has_tls = [crate::engines::ds389::KIND, crate::engines::etcd::KIND];
+    if opts.tls && !has_tls.contains(&engine.kind) {
+        return Err(CliError::usage(format!(
+            "--tls: only a 389ds lab (LDAPS) or an etcd lab (https, client certificates, auth) has it (a {} lab's own transport is fixed)",
+            engine.kind
+        )));
+    }
     if let Some(why) = (kind.unavailable)() {
         return Err(lab_err(LabError::Unavailable(why)));
     }
@@ -176,7 +194,6 @@ async fn up(global: &GlobalArgs, nodes: u16, log_keep: Option<u64>) -> Result<()
             other.kind
         )));
     }
-    let opts = LabOptions { nodes, log_keep };
     let mut lab = (kind.create)(dir, &opts).map_err(lab_err)?;
     if let Err(e) = lab.up(Duration::from_secs(30)).await {
         let tails = lab.log_tails();
@@ -213,7 +230,7 @@ async fn up(global: &GlobalArgs, nodes: u16, log_keep: Option<u64>) -> Result<()
         "\n{} lab up in {} ms: {} nodes, directory {}\n{}",
         engine.kind,
         started.elapsed().as_millis(),
-        nodes,
+        opts.nodes,
         lab.dir().display(),
         lab.hints()
     );
@@ -279,6 +296,9 @@ async fn write(global: &GlobalArgs, args: &LabWriteArgs) -> Result<(), CliError>
 async fn bench(global: &GlobalArgs, rounds: usize, rate: f64, json: bool) -> Result<(), CliError> {
     if global.kind.as_deref() == Some(crate::engines::etcd::KIND) {
         return bench_etcd(rounds, json).await;
+    }
+    if global.kind.as_deref() == Some(crate::engines::ds389::KIND) {
+        return bench_ds389(rounds, json).await;
     }
     if let Some(k) = global
         .kind
@@ -403,5 +423,73 @@ async fn bench_etcd(rounds: usize, json: bool) -> Result<(), CliError> {
         Some(x) => println!("drctl / etcdctl (medians): {x:.2}"),
         None => println!("etcdctl not installed: no by-hand comparison"),
     }
+    Ok(())
+}
+
+/// `lab bench --kind 389ds`: the forced failover and the managed switchover through drctl and
+/// by hand with dsconf, each on fresh labs, and the ratio by hand / drctl against the target.
+async fn bench_ds389(rounds: usize, json: bool) -> Result<(), CliError> {
+    use crate::engines::ds389::bench;
+    if rounds == 0 {
+        return Err(CliError::usage("--rounds must be at least 1"));
+    }
+    let missing = crate::engines::ds389::lab::missing_tools().or_else(bench::missing_clients);
+    if let Some(why) = missing {
+        return Err(lab_err(LabError::Unavailable(why)));
+    }
+    let dir = std::env::temp_dir().join(format!(
+        "drctl-bench-389ds-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    ));
+    let say = |m: &str| eprintln!("bench: {m}");
+    let r = bench::bench(&dir, rounds, &say).await.map_err(lab_err)?;
+    if json {
+        print_json(&r);
+        return Ok(());
+    }
+    let ms = |v: &[u64]| {
+        v.iter()
+            .map(|m| m.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut t = table(&[
+        "PROCEDURE",
+        "DRCTL (MEDIAN)",
+        "BY HAND (MEDIAN)",
+        "BY HAND / DRCTL",
+        "TARGET",
+        "ROUNDS, MS (DRCTL | BY HAND)",
+    ]);
+    for (name, p) in [
+        ("forced failover (kill -9 node-1)", &r.failover),
+        ("managed switchover to node-2", &r.switchover),
+    ] {
+        t.add_row(vec![
+            name.to_string(),
+            format!("{} ms", p.drctl_median_ms),
+            format!("{} ms", p.by_hand_median_ms),
+            format!(
+                "{:.2}{}",
+                p.ratio,
+                if p.meets_target { "" } else { " (missed)" }
+            ),
+            format!(">= {:.1}", r.target_ratio),
+            format!("{} | {}", ms(&p.drctl_ms), ms(&p.by_hand_ms)),
+        ]);
+    }
+    println!("{}", super::output::render(&t));
+    for (name, p) in [("failover", &r.failover), ("switchover", &r.switchover)] {
+        for (side, phases) in [("drctl", &p.drctl_phases), ("by hand", &p.by_hand_phases)] {
+            println!("\n{name}, {side}, last round:");
+            for ph in phases {
+                println!("  {:>6} ms  {}", ph.ms, ph.what);
+            }
+        }
+    }
+    println!(
+        "\neach measurement on a fresh 3-instance lab; a round's labs made at once, in {} ms",
+        ms(&r.labs_ready_ms)
+    );
     Ok(())
 }

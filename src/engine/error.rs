@@ -15,6 +15,9 @@ pub struct ProcError {
     /// ran, a failure whose steps were undone) prints "; nothing was changed" after the message;
     /// `Some(true)` (a run that stopped part-way) and `None` (not said) print the message alone.
     pub changed: Option<bool>,
+    /// A request got no answer: it may have taken effect, or may still (389-ds holds the
+    /// deletion of an agreement until its hung consumer answers).
+    pub unanswered: bool,
 }
 
 impl fmt::Display for ProcError {
@@ -35,6 +38,7 @@ impl ProcError {
             exit,
             message: m.into(),
             changed: None,
+            unanswered: false,
         }
     }
     pub fn refused(m: impl Into<String>) -> Self {

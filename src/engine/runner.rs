@@ -112,49 +112,8 @@ pub(crate) async fn execute<A: Act>(
         }
         report
     };
-
-    // Check every step against the cluster as it is now: the same probes as a real run.
-    let mut todo = Vec::new();
-    for (i, step) in plan.steps.iter().enumerate() {
-        match step.action.check(cl).await {
-            Ok(Check::Done(why)) => {
-                report.steps[i].outcome = if opts.dry_run {
-                    StepOutcome::WouldSkip
-                } else {
-                    StepOutcome::AlreadyDone
-                };
-                report.steps[i].note = Some(why);
-            }
-            Ok(Check::ToDo) => {
-                report.steps[i].outcome = if opts.dry_run {
-                    StepOutcome::WouldRun
-                } else {
-                    StepOutcome::ToDo
-                };
-                todo.push(i);
-            }
-            Err(e) => return finish(report, RunOutcomeKind::FailedNothingChanged, Some(e), None),
-        }
-    }
-    if opts.dry_run {
-        return finish(report, RunOutcomeKind::DryRun, None, None);
-    }
-    if todo.is_empty() {
-        return finish(report, RunOutcomeKind::AlreadyDone, None, None);
-    }
-    if let Some(q) = &plan.confirm {
-        match (opts.confirm)(q) {
-            Ok(true) => {}
-            Ok(false) => {
-                return finish(
-                    report,
-                    RunOutcomeKind::Aborted,
-                    Some(ProcError::aborted("aborted by the operator").unchanged()),
-                    None,
-                )
-            }
-            Err(e) => return finish(report, RunOutcomeKind::Refused, Some(e), None),
-        }
+    if let Err((outcome, e)) = preflight(cl, &plan, opts, &mut report).await {
+        return finish(report, outcome, e, None);
     }
     let locked = match cl
         .lock(&plan.procedure, opts.lock_ttl, opts.break_lock)
@@ -171,164 +130,267 @@ pub(crate) async fn execute<A: Act>(
         None,
     )
     .await;
-
-    let mut changed = false;
-    let mut applied: Vec<usize> = Vec::new();
-    // The point of no return this run passed (or found passed), if any.
-    let mut past_ponr: Option<usize> = None;
-    let total = plan.steps.len();
-    let mut failure: Option<ProcError> = None;
-    let spinner = if opts.progress {
-        let s = indicatif::ProgressBar::new_spinner();
-        s.enable_steady_tick(Duration::from_millis(100));
-        s
-    } else {
-        indicatif::ProgressBar::hidden()
+    let mut run = Applying {
+        spinner: if opts.progress {
+            let s = indicatif::ProgressBar::new_spinner();
+            s.enable_steady_tick(Duration::from_millis(100));
+            s
+        } else {
+            indicatif::ProgressBar::hidden()
+        },
+        changed: false,
+        applied: Vec::new(),
+        past_ponr: None,
+        unanswered: false,
+        failure: None,
     };
-    for (i, step) in plan.steps.iter().enumerate() {
-        let t0 = Instant::now();
-        spinner.set_message(crate::util::redact::redact(&step.action.describe()));
-        say(
-            opts,
-            &spinner,
-            &format!("[{}/{total}] {}", i + 1, step.action.describe()),
-        );
-        let result = async {
-            if let Check::Done(why) = step.action.check(cl).await? {
-                if step.point_of_no_return {
-                    past_ponr = Some(i);
-                }
-                return Ok::<_, ProcError>((StepOutcome::AlreadyDone, Some(why)));
-            }
-            let applied_now = step.action.apply(cl).await;
-            if step.point_of_no_return {
-                // A request that failed may still have taken effect (the answer was lost):
-                // ask again before deciding whether earlier steps may be undone.
-                let took = match &applied_now {
-                    Ok(_) => true,
-                    Err(_) => matches!(step.action.check(cl).await, Ok(Check::Done(_)) | Err(_)),
-                };
-                if took {
-                    past_ponr = Some(i);
-                }
-            }
-            let note = applied_now?;
-            if step.action.changes() {
-                changed = true;
-                applied.push(i);
-            }
-            let verified = step.action.verify(cl).await?;
-            Ok((StepOutcome::Done, note.or(verified)))
-        }
-        .await;
-        report.steps[i].ms = t0.elapsed().as_millis() as u64;
-        match result {
-            Ok((outcome, note)) => {
-                say(
-                    opts,
-                    &spinner,
-                    &format!(
-                        "      {outcome} ({} ms){}",
-                        report.steps[i].ms,
-                        note.as_ref().map(|n| format!(": {n}")).unwrap_or_default()
-                    ),
-                );
-                report.steps[i].outcome = outcome;
-                report.steps[i].note = note;
-            }
-            Err(e) => {
-                // The reason is said once: in the report and on drctl's last line.
-                say(opts, &spinner, "      failed");
-                report.steps[i].outcome = StepOutcome::Failed;
-                report.steps[i].note = Some(e.to_string());
-                failure = Some(e);
-                break;
-            }
-        }
-    }
-
-    spinner.finish_and_clear();
-    let outcome = match &failure {
-        None => RunOutcomeKind::Succeeded,
-        Some(_) => {
-            // Undo what declared an undo, newest first; if that was all we changed, nothing is.
-            // Past the point of no return nothing is undone: it is finished forward.
-            let mut undone_all = past_ponr.is_none();
-            for &i in applied.iter().rev().filter(|_| past_ponr.is_none()) {
-                match &plan.steps[i].undo {
-                    Some(undo) => {
-                        say(opts, &spinner, &format!("      undo: {}", undo.describe()));
-                        let ok = match undo.apply(cl).await {
-                            Ok(_) => undo.verify(cl).await.is_ok(),
-                            Err(_) => false,
-                        };
-                        report.steps[i].outcome = if ok {
-                            StepOutcome::Undone
-                        } else {
-                            StepOutcome::UndoFailed
-                        };
-                        undone_all &= ok;
-                    }
-                    None => undone_all = false,
-                }
-            }
-            if past_ponr.is_some() {
-                if failure.as_ref().is_some_and(|e| e.exit == Exit::TimedOut) {
-                    RunOutcomeKind::TimedOut
-                } else {
-                    RunOutcomeKind::FailedPartWay
-                }
-            } else if !changed || undone_all {
-                RunOutcomeKind::FailedNothingChanged
-            } else if failure.as_ref().is_some_and(|e| e.exit == Exit::TimedOut) {
-                RunOutcomeKind::TimedOut
-            } else {
-                RunOutcomeKind::FailedPartWay
-            }
-        }
-    };
-    let success = failure.is_none();
+    run.steps(cl, &plan, opts, &mut report).await;
+    run.spinner.finish_and_clear();
+    let outcome = run.outcome(cl, &plan, opts, &mut report).await;
     cl.record(
         &locked,
         "procedure",
         &format!("{} {outcome} (run {run_id})", plan.procedure),
-        Some(success),
+        Some(run.failure.is_none()),
     )
     .await;
     cl.unlock(&locked).await;
-    report.timed_out = failure.as_ref().is_some_and(|e| e.exit == Exit::TimedOut);
-    let mut hint = None;
-    let failure = failure.map(|mut e| {
-        match outcome {
-            RunOutcomeKind::FailedNothingChanged => {
-                e.changed = Some(false);
-                if e.exit == Exit::TimedOut {
-                    e.exit = Exit::Failed;
+    report.timed_out = run
+        .failure
+        .as_ref()
+        .is_some_and(|e| e.exit == Exit::TimedOut);
+    let (failure, hint) = match run.failure.take() {
+        Some(e) => {
+            let (e, hint) = said(e, outcome, run.past_ponr, &plan);
+            (Some(e), hint)
+        }
+        None => (None, None),
+    };
+    finish(report, outcome, failure, hint)
+}
+
+/// Checks every step against the cluster as it is now (the same probes as a real run), then
+/// stops a dry run, a run with nothing to do, or one the operator does not confirm: Err with
+/// the outcome.
+async fn preflight<A: Act>(
+    cl: &A::Ctx,
+    plan: &Plan<A>,
+    opts: &RunOptions<'_>,
+    report: &mut RunReport<A>,
+) -> Result<(), (RunOutcomeKind, Option<ProcError>)> {
+    let mut todo = 0;
+    for (i, step) in plan.steps.iter().enumerate() {
+        match step.action.check(cl).await {
+            Ok(Check::Done(why)) => {
+                report.steps[i].outcome = if opts.dry_run {
+                    StepOutcome::WouldSkip
+                } else {
+                    StepOutcome::AlreadyDone
+                };
+                report.steps[i].note = Some(why);
+            }
+            Ok(Check::ToDo) => {
+                report.steps[i].outcome = if opts.dry_run {
+                    StepOutcome::WouldRun
+                } else {
+                    StepOutcome::ToDo
+                };
+                todo += 1;
+            }
+            Err(e) => return Err((RunOutcomeKind::FailedNothingChanged, Some(e))),
+        }
+    }
+    if opts.dry_run {
+        return Err((RunOutcomeKind::DryRun, None));
+    }
+    if todo == 0 {
+        return Err((RunOutcomeKind::AlreadyDone, None));
+    }
+    match plan.confirm.as_ref().map(|q| (opts.confirm)(q)) {
+        None | Some(Ok(true)) => Ok(()),
+        Some(Ok(false)) => Err((
+            RunOutcomeKind::Aborted,
+            Some(ProcError::aborted("aborted by the operator").unchanged()),
+        )),
+        Some(Err(e)) => Err((RunOutcomeKind::Refused, Some(e))),
+    }
+}
+
+/// A run past its preflight: what it changed and how it stopped.
+struct Applying {
+    spinner: indicatif::ProgressBar,
+    changed: bool,
+    /// The steps that changed something, in order.
+    applied: Vec<usize>,
+    /// The point of no return this run passed (or found passed), if any.
+    past_ponr: Option<usize>,
+    /// A change request went unanswered: "nothing was changed" cannot be said.
+    unanswered: bool,
+    failure: Option<ProcError>,
+}
+
+impl Applying {
+    /// check → apply → verify each step, until one fails.
+    async fn steps<A: Act>(
+        &mut self,
+        cl: &A::Ctx,
+        plan: &Plan<A>,
+        opts: &RunOptions<'_>,
+        report: &mut RunReport<A>,
+    ) {
+        let total = plan.steps.len();
+        for (i, step) in plan.steps.iter().enumerate() {
+            let t0 = Instant::now();
+            self.spinner
+                .set_message(crate::util::redact::redact(&step.action.describe()));
+            say(
+                opts,
+                &self.spinner,
+                &format!("[{}/{total}] {}", i + 1, step.action.describe()),
+            );
+            let result = self.step(cl, i, step).await;
+            report.steps[i].ms = t0.elapsed().as_millis() as u64;
+            match result {
+                Ok((outcome, note)) => {
+                    say(
+                        opts,
+                        &self.spinner,
+                        &format!(
+                            "      {outcome} ({} ms){}",
+                            report.steps[i].ms,
+                            note.as_ref().map(|n| format!(": {n}")).unwrap_or_default()
+                        ),
+                    );
+                    report.steps[i].outcome = outcome;
+                    report.steps[i].note = note;
+                }
+                Err(e) => {
+                    // The reason is said once: in the report and on drctl's last line.
+                    say(opts, &self.spinner, "      failed");
+                    report.steps[i].outcome = StepOutcome::Failed;
+                    report.steps[i].note = Some(e.to_string());
+                    self.failure = Some(e);
+                    break;
                 }
             }
-            RunOutcomeKind::FailedPartWay | RunOutcomeKind::TimedOut => {
-                let ponr = past_ponr
-                    .map(|i| {
-                        format!(
-                            "\nit stopped past its point of no return ({}): nothing before it \
-                             was undone, as undoing would let the old primary take writes beside \
-                             the new epoch",
-                            plan.steps[i].action.describe()
-                        )
-                    })
-                    .unwrap_or_default();
-                // Earlier steps did change things: a "nothing was changed" of its own misleads.
-                e.message = format!("{}{ponr}", e.message);
-                e.changed = Some(true);
-                hint = Some(
-                    "\nthe procedure stopped part-way: see `drctl status`, then rerun the same \
-                     command to finish it (completed steps are skipped)"
-                        .to_string(),
-                );
-            }
-            _ => {}
         }
-        e
-    });
-    finish(report, outcome, failure, hint)
+    }
+
+    async fn step<A: Act>(
+        &mut self,
+        cl: &A::Ctx,
+        i: usize,
+        step: &super::step::Step<A>,
+    ) -> Result<(StepOutcome, Option<String>), ProcError> {
+        if let Check::Done(why) = step.action.check(cl).await? {
+            if step.point_of_no_return {
+                self.past_ponr = Some(i);
+            }
+            return Ok((StepOutcome::AlreadyDone, Some(why)));
+        }
+        let applied_now = step.action.apply(cl).await;
+        if applied_now.as_ref().is_err_and(|e| e.unanswered) && step.action.changes() {
+            self.unanswered = true;
+        }
+        if step.point_of_no_return {
+            // A request that failed may still have taken effect (the answer was lost): ask
+            // again before deciding whether earlier steps may be undone.
+            let took = match &applied_now {
+                Ok(_) => true,
+                Err(_) => matches!(step.action.check(cl).await, Ok(Check::Done(_)) | Err(_)),
+            };
+            if took {
+                self.past_ponr = Some(i);
+            }
+        }
+        let note = applied_now?;
+        if step.action.changes() {
+            self.changed = true;
+            self.applied.push(i);
+        }
+        let verified = step.action.verify(cl).await?;
+        Ok((StepOutcome::Done, note.or(verified)))
+    }
+
+    /// The run's outcome; on a failure before the point of no return, what declared an undo is
+    /// undone, newest first (if that was all it changed, nothing is). Past the point of no
+    /// return nothing is undone: it is finished forward.
+    async fn outcome<A: Act>(
+        &self,
+        cl: &A::Ctx,
+        plan: &Plan<A>,
+        opts: &RunOptions<'_>,
+        report: &mut RunReport<A>,
+    ) -> RunOutcomeKind {
+        let Some(failure) = &self.failure else {
+            return RunOutcomeKind::Succeeded;
+        };
+        let mut undone_all = self.past_ponr.is_none();
+        for &i in self.applied.iter().rev().filter(|_| self.past_ponr.is_none()) {
+            match &plan.steps[i].undo {
+                Some(undo) => {
+                    say(opts, &self.spinner, &format!("      undo: {}", undo.describe()));
+                    let ok = match undo.apply(cl).await {
+                        Ok(_) => undo.verify(cl).await.is_ok(),
+                        Err(_) => false,
+                    };
+                    report.steps[i].outcome = if ok {
+                        StepOutcome::Undone
+                    } else {
+                        StepOutcome::UndoFailed
+                    };
+                    undone_all &= ok;
+                }
+                None => undone_all = false,
+            }
+        }
+        let timed_out = failure.exit == Exit::TimedOut;
+        if self.past_ponr.is_none() && !self.unanswered && (!self.changed || undone_all) {
+            RunOutcomeKind::FailedNothingChanged
+        } else if timed_out {
+            RunOutcomeKind::TimedOut
+        } else {
+            RunOutcomeKind::FailedPartWay
+        }
+    }
+}
+
+/// The failure as it is said: "nothing was changed", or where it stopped and how to finish.
+fn said<A: Act>(
+    mut e: ProcError,
+    outcome: RunOutcomeKind,
+    past_ponr: Option<usize>,
+    plan: &Plan<A>,
+) -> (ProcError, Option<String>) {
+    let mut hint = None;
+    match outcome {
+        RunOutcomeKind::FailedNothingChanged => {
+            e.changed = Some(false);
+            if e.exit == Exit::TimedOut {
+                e.exit = Exit::Failed;
+            }
+        }
+        RunOutcomeKind::FailedPartWay | RunOutcomeKind::TimedOut => {
+            let ponr = past_ponr
+                .map(|i| {
+                    format!(
+                        "\nit stopped past its point of no return ({}): nothing before it was \
+                         undone, as undoing would let the old primary take writes beside the \
+                         new epoch",
+                        plan.steps[i].action.describe()
+                    )
+                })
+                .unwrap_or_default();
+            // Earlier steps did change things: a "nothing was changed" of its own misleads.
+            e.message = format!("{}{ponr}", e.message);
+            e.changed = Some(true);
+            hint = Some(
+                "\nthe procedure stopped part-way: see `drctl status`, then rerun the same \
+                 command to finish it (completed steps are skipped)"
+                    .to_string(),
+            );
+        }
+        _ => {}
+    }
+    (e, hint)
 }

@@ -25,6 +25,8 @@ pub struct LabOptions {
     pub nodes: u16,
     /// drnode only: how many log records each node keeps (`--log-keep`).
     pub log_keep: Option<u64>,
+    /// 389ds only: a cluster file of `ldaps://` urls (`--tls`).
+    pub tls: bool,
 }
 
 /// A local cluster of one engine's real server processes, laid out in a directory of its own,

@@ -79,7 +79,7 @@ pub async fn run(
     }
     let resume = resume.unwrap_or_default();
     let run_id = cl.run_id.clone();
-    let mut report = RunbookReport {
+    let report = RunbookReport {
         runbook: rb.name.clone(),
         run_id: run_id.clone(),
         // Every return sets it.
@@ -92,68 +92,30 @@ pub async fn run(
         notes: Vec::new(),
         exit: None,
     };
-    // An engine that locks a whole run (OpenLDAP's host lock) takes it before any step is
-    // planned (a plan made while another run changes the group would be stale) and holds it
-    // until this run ends. A dry run changes nothing and takes none.
-    let _run_lock = match (&settings.engine, settings.dry_run) {
-        (Some(e), false) => match e.run_lock(&run_id, &cl.operator, &rb.name) {
-            Ok(guard) => guard,
-            Err(e) => {
-                return fail(
-                    report,
-                    started,
-                    RunOutcomeKind::Refused,
-                    e.to_string(),
-                    e.exit,
-                )
-            }
-        },
-        _ => None,
-    };
-    // drnode: another live run's lock is said first, before any precondition its work breaks.
-    if settings.engine.is_none() && !settings.break_lock {
-        if let Some(why) = cl.lock_in_the_way().await {
-            let e = ProcError::refused(why).unchanged();
+    let _run_lock = match run_lock(rb, &cl, settings).await {
+        Ok(guard) => guard,
+        Err(e) => {
             return fail(
                 report,
                 started,
                 RunOutcomeKind::Refused,
                 e.to_string(),
                 e.exit,
-            );
+            )
         }
-    }
-    let mut journal = match (&settings.journal_dir, settings.dry_run) {
-        (Some(dir), false) => match Journal::open(dir, &run_id) {
-            Ok(j) => Some(j),
-            Err(e) => {
-                return fail(
-                    report,
-                    started,
-                    RunOutcomeKind::Refused,
-                    e.to_string(),
-                    Exit::Usage,
-                )
-            }
-        },
-        _ => None,
     };
-    if let Some(j) = journal.as_mut() {
-        report.journal = Some(j.path.display().to_string());
-        j.write(&if resume.verified.is_empty() && resume.run_id.is_empty() {
-            Entry::Start {
-                run_id: run_id.clone(),
-                cluster: cl.name.clone(),
-                runbook: rb.name.clone(),
-                source: rb.source.clone(),
-                text: rb.text.clone(),
-                vars: vars.clone(),
-                at_ms: now_ms(),
-            }
-        } else {
-            Entry::Resume { at_ms: now_ms() }
-        });
-    }
+    let journal = match open_journal(rb, &cl, settings, &resume, &vars) {
+        Ok(j) => j,
+        Err(e) => {
+            return fail(
+                report,
+                started,
+                RunOutcomeKind::Refused,
+                e.to_string(),
+                Exit::Usage,
+            )
+        }
+    };
     let mut scope = Scope {
         vars,
         steps: BTreeMap::new(),
@@ -164,8 +126,98 @@ pub async fn run(
             scope.steps.insert(id, outs.clone());
         }
     }
-    // Time at the prompt is the operator's, not the step's: counted apart, left out of the
-    // step times.
+    let mut r = Running {
+        rb,
+        cl: &cl,
+        settings,
+        shared: shared_state(settings),
+        journal,
+        report,
+        failure: None,
+        changed_steps: Vec::new(),
+        passed_ponr: false,
+    };
+    r.report.journal = r.journal.as_ref().map(|j| j.path.display().to_string());
+    r.steps(&resume, &mut scope).await;
+    let outcome = r.outcome(&scope).await;
+    // The run's lock goes with it on every node, even one this process did not lock (a resumed
+    // run whose steps were all done took none, while the killed run's lock stays behind).
+    let held = r.shared.held.lock().await.take();
+    if !settings.dry_run {
+        let released = cl
+            .release_run_lock(&held.unwrap_or_default(), !resume.run_id.is_empty())
+            .await;
+        r.shared.notes.lock().expect("notes lock").extend(released);
+    }
+    r.report.notes = std::mem::take(&mut *r.shared.notes.lock().expect("notes lock"));
+    r.report.outcome = outcome;
+    r.report.ms = started.elapsed().as_millis() as u64;
+    if let Some(e) = r.failure.take() {
+        r.said(e, outcome, &run_id);
+    }
+    let report = r.report;
+    if let Some(j) = r.journal.as_mut() {
+        j.write(&Entry::End {
+            outcome,
+            ms: report.ms,
+            error: report.error.clone(),
+        });
+    }
+    report
+}
+
+/// The run's lock: an engine that locks a whole run (OpenLDAP's host lock) takes it before any
+/// step is planned (a plan made while another run changes the group would be stale) and holds
+/// it until this run ends; a dry run changes nothing and takes none. drnode: another live run's
+/// lock is said first, before any precondition its work breaks.
+async fn run_lock(
+    rb: &Runbook,
+    cl: &Cluster,
+    settings: &Settings,
+) -> Result<Option<Box<dyn std::any::Any + Send>>, ProcError> {
+    let guard = match (&settings.engine, settings.dry_run) {
+        (Some(e), false) => e.run_lock(&cl.run_id, &cl.operator, &rb.name)?,
+        _ => None,
+    };
+    if settings.engine.is_none() && !settings.break_lock {
+        if let Some(why) = cl.lock_in_the_way().await {
+            return Err(ProcError::refused(why).unchanged());
+        }
+    }
+    Ok(guard)
+}
+
+/// The run's journal (none for a dry run), its first entry written: the start, or a resume.
+fn open_journal(
+    rb: &Runbook,
+    cl: &Cluster,
+    settings: &Settings,
+    resume: &Resume,
+    vars: &BTreeMap<String, String>,
+) -> Result<Option<Journal>, String> {
+    let (Some(dir), false) = (&settings.journal_dir, settings.dry_run) else {
+        return Ok(None);
+    };
+    let mut j = Journal::open(dir, &cl.run_id).map_err(|e| e.to_string())?;
+    j.write(&if resume.verified.is_empty() && resume.run_id.is_empty() {
+        Entry::Start {
+            run_id: cl.run_id.clone(),
+            cluster: cl.name.clone(),
+            runbook: rb.name.clone(),
+            source: rb.source.clone(),
+            text: rb.text.clone(),
+            vars: vars.clone(),
+            at_ms: now_ms(),
+        }
+    } else {
+        Entry::Resume { at_ms: now_ms() }
+    });
+    Ok(Some(j))
+}
+
+/// What every step shares, with the prompt's time counted apart: time at the prompt is the
+/// operator's, not the step's.
+fn shared_state(settings: &Settings) -> Prompted {
     let asked_ms = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let ask: crate::engine::Ask = {
         let (inner, asked_ms) = (settings.ask.clone(), asked_ms.clone());
@@ -179,66 +231,109 @@ pub async fn run(
             answer
         })
     };
-    let shared = Arc::new(Shared {
-        ask,
-        held: tokio::sync::Mutex::new(None),
-        outputs: std::sync::Mutex::new(BTreeMap::new()),
-        http: settings.http.clone(),
-        notes: std::sync::Mutex::new(Vec::new()),
-    });
-    let total = rb.steps.len();
-    let mut failure: Option<ProcError> = None;
-    let mut changed_steps: Vec<usize> = Vec::new();
-    let mut passed_ponr = false;
-    let mut would_change = false;
-    for (i, step) in rb.steps.iter().enumerate() {
-        let (t0, asked_before) = (
-            Instant::now(),
-            asked_ms.load(std::sync::atomic::Ordering::Relaxed),
-        );
-        let mut rs = RbStep {
-            index: i,
-            name: step.name.clone(),
-            uses: step.uses.clone(),
-            // Every path below sets it.
-            outcome: RbStepOutcome::NotRun,
-            ms: 0,
-            note: None,
-            actions: Vec::new(),
-        };
-        if resume.verified.contains(&i) {
-            rs.outcome = RbStepOutcome::VerifiedEarlier;
-            passed_ponr |= step.point_of_no_return;
-            if resume.changed.contains(&i) {
-                changed_steps.push(i);
-            }
-            report.steps.push(rs);
-            continue;
+    Prompted {
+        shared: Arc::new(Shared {
+            ask,
+            held: tokio::sync::Mutex::new(None),
+            outputs: std::sync::Mutex::new(BTreeMap::new()),
+            http: settings.http.clone(),
+            notes: std::sync::Mutex::new(Vec::new()),
+        }),
+        asked_ms,
+    }
+}
+
+/// The steps' shared state and the milliseconds spent at the prompt.
+struct Prompted {
+    shared: Arc<Shared>,
+    asked_ms: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl std::ops::Deref for Prompted {
+    type Target = Arc<Shared>;
+    fn deref(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+}
+
+/// A run under way: what it has done so far.
+struct Running<'a> {
+    rb: &'a Runbook,
+    cl: &'a Cluster,
+    settings: &'a Settings,
+    shared: Prompted,
+    journal: Option<Journal>,
+    report: RunbookReport,
+    failure: Option<ProcError>,
+    changed_steps: Vec<usize>,
+    passed_ponr: bool,
+}
+
+impl Running<'_> {
+    fn journal(&mut self, entry: Entry) {
+        if let Some(j) = self.journal.as_mut() {
+            j.write(&entry);
         }
-        say(
-            settings,
-            &format!("== [{}/{total}] {} ({})", i + 1, step.name, step.uses),
-        );
-        let result = run_step(step, &scope, &cl, settings, &shared, would_change).await;
-        let asked = asked_ms.load(std::sync::atomic::Ordering::Relaxed) - asked_before;
-        rs.ms = (t0.elapsed().as_millis() as u64).saturating_sub(asked);
-        let outputs = std::mem::take(&mut *shared.outputs.lock().expect("outputs lock"));
-        match result {
-            Ok(mut done) => {
-                done.outputs.extend(outputs);
-                rs.outcome = done.outcome;
-                rs.note = done.note;
-                rs.actions = done.actions;
-                would_change |= rs.outcome == RbStepOutcome::WouldRun;
-                if done.changed {
-                    changed_steps.push(i);
+    }
+
+    /// Runs each step in turn until one fails; the steps left are reported as not run.
+    async fn steps(&mut self, resume: &Resume, scope: &mut Scope) {
+        let (rb, settings) = (self.rb, self.settings);
+        let total = rb.steps.len();
+        let mut would_change = false;
+        for (i, step) in rb.steps.iter().enumerate() {
+            let (t0, asked_before) = (
+                Instant::now(),
+                self.shared
+                    .asked_ms
+                    .load(std::sync::atomic::Ordering::Relaxed),
+            );
+            let mut rs = RbStep {
+                index: i,
+                name: step.name.clone(),
+                uses: step.uses.clone(),
+                // Every path below sets it.
+                outcome: RbStepOutcome::NotRun,
+                ms: 0,
+                note: None,
+                actions: Vec::new(),
+            };
+            if resume.verified.contains(&i) {
+                rs.outcome = RbStepOutcome::VerifiedEarlier;
+                self.passed_ponr |= step.point_of_no_return;
+                if resume.changed.contains(&i) {
+                    self.changed_steps.push(i);
                 }
-                passed_ponr |= step.point_of_no_return && !settings.dry_run;
-                if let Some(id) = &step.id {
-                    scope.steps.insert(id.clone(), done.outputs.clone());
-                }
-                if let Some(j) = journal.as_mut() {
-                    j.write(&Entry::Step {
+                self.report.steps.push(rs);
+                continue;
+            }
+            say(
+                settings,
+                &format!("== [{}/{total}] {} ({})", i + 1, step.name, step.uses),
+            );
+            let result = run_step(step, scope, self.cl, settings, &self.shared, would_change).await;
+            let asked = self
+                .shared
+                .asked_ms
+                .load(std::sync::atomic::Ordering::Relaxed)
+                - asked_before;
+            rs.ms = (t0.elapsed().as_millis() as u64).saturating_sub(asked);
+            let outputs = std::mem::take(&mut *self.shared.outputs.lock().expect("outputs lock"));
+            match result {
+                Ok(mut done) => {
+                    done.outputs.extend(outputs);
+                    rs.outcome = done.outcome;
+                    rs.note = done.note;
+                    rs.actions = done.actions;
+                    would_change |= rs.outcome == RbStepOutcome::WouldRun;
+                    if done.changed {
+                        self.changed_steps.push(i);
+                    }
+                    self.passed_ponr |= step.point_of_no_return && !settings.dry_run;
+                    if let Some(id) = &step.id {
+                        scope.steps.insert(id.clone(), done.outputs.clone());
+                    }
+                    self.journal(Entry::Step {
                         index: i,
                         name: step.name.clone(),
                         outcome: rs.outcome,
@@ -247,20 +342,18 @@ pub async fn run(
                         outputs: done.outputs,
                         changed: done.changed,
                     });
+                    self.report.steps.push(rs);
                 }
-                report.steps.push(rs);
-            }
-            Err((e, actions, changed)) => {
-                // The reason is said once, on drctl's last line (and in the report).
-                say(settings, "   failed");
-                rs.outcome = RbStepOutcome::Failed;
-                rs.note = Some(e.to_string());
-                rs.actions = actions;
-                if changed {
-                    changed_steps.push(i);
-                }
-                if let Some(j) = journal.as_mut() {
-                    j.write(&Entry::Step {
+                Err((e, actions, changed)) => {
+                    // The reason is said once, on drctl's last line (and in the report).
+                    say(settings, "   failed");
+                    rs.outcome = RbStepOutcome::Failed;
+                    rs.note = Some(e.to_string());
+                    rs.actions = actions;
+                    if changed {
+                        self.changed_steps.push(i);
+                    }
+                    self.journal(Entry::Step {
                         index: i,
                         name: step.name.clone(),
                         outcome: RbStepOutcome::Failed,
@@ -269,84 +362,80 @@ pub async fn run(
                         outputs: BTreeMap::new(),
                         changed,
                     });
+                    self.report.steps.push(rs);
+                    self.failure = Some(e);
+                    break;
                 }
-                report.steps.push(rs);
-                failure = Some(e);
-                break;
             }
         }
-    }
-    for s in rb.steps.iter().enumerate().skip(report.steps.len()) {
-        report.steps.push(RbStep {
-            index: s.0,
-            name: s.1.name.clone(),
-            uses: s.1.uses.clone(),
-            outcome: RbStepOutcome::NotRun,
-            ms: 0,
-            note: None,
-            actions: Vec::new(),
-        });
-    }
-    let outcome = match &failure {
-        None if settings.dry_run => RunOutcomeKind::DryRun,
-        // Nothing changed: every changing step was done already (reads and waits may have run).
-        None if changed_steps.is_empty() => RunOutcomeKind::AlreadyDone,
-        None => RunOutcomeKind::Succeeded,
-        Some(e) => {
-            let mut all_undone = true;
-            if !passed_ponr {
-                all_undone = super::rollback::undo(
-                    rb,
-                    &changed_steps,
-                    &scope,
-                    &cl,
-                    settings,
-                    &shared,
-                    &mut report,
-                )
-                .await;
-                // A resume must not skip a step that was undone.
-                if let Some(j) = journal.as_mut() {
-                    for st in report.steps.iter().filter(|s| s.outcome.undo()) {
-                        j.write(&Entry::Step {
-                            index: st.index,
-                            name: st.name.clone(),
-                            outcome: st.outcome,
-                            ms: 0,
-                            note: None,
-                            outputs: BTreeMap::new(),
-                            changed: true,
-                        });
-                    }
-                }
-            }
-            let nothing = changed_steps.is_empty() || (!passed_ponr && all_undone);
-            if nothing {
-                match e.exit {
-                    Exit::Refused => RunOutcomeKind::Refused,
-                    Exit::Aborted => RunOutcomeKind::Aborted,
-                    _ => RunOutcomeKind::FailedNothingChanged,
-                }
-            } else if e.exit == Exit::TimedOut {
-                RunOutcomeKind::TimedOut
-            } else {
-                RunOutcomeKind::FailedPartWay
-            }
+        for (index, s) in rb.steps.iter().enumerate().skip(self.report.steps.len()) {
+            self.report.steps.push(RbStep {
+                index,
+                name: s.name.clone(),
+                uses: s.uses.clone(),
+                outcome: RbStepOutcome::NotRun,
+                ms: 0,
+                note: None,
+                actions: Vec::new(),
+            });
         }
-    };
-    // The run's lock goes with it on every node, even one this process did not lock (a resumed
-    // run whose steps were all done took none, while the killed run's lock stays behind).
-    let held = shared.held.lock().await.take();
-    if !settings.dry_run {
-        let released = cl
-            .release_run_lock(&held.unwrap_or_default(), !resume.run_id.is_empty())
+    }
+
+    /// The run's outcome; a failure before the point of no return first undoes the steps that
+    /// changed something and declare an undo.
+    async fn outcome(&mut self, scope: &Scope) -> RunOutcomeKind {
+        let exit = match &self.failure {
+            None if self.settings.dry_run => return RunOutcomeKind::DryRun,
+            // Nothing changed: every changing step was done already (reads and waits may have
+            // run).
+            None if self.changed_steps.is_empty() => return RunOutcomeKind::AlreadyDone,
+            None => return RunOutcomeKind::Succeeded,
+            Some(e) => e.exit,
+        };
+        let mut all_undone = true;
+        if !self.passed_ponr {
+            all_undone = super::rollback::undo(
+                self.rb,
+                &self.changed_steps,
+                scope,
+                self.cl,
+                self.settings,
+                &self.shared,
+                &mut self.report,
+            )
             .await;
-        shared.notes.lock().expect("notes lock").extend(released);
+            // A resume must not skip a step that was undone.
+            let undone: Vec<(usize, String, RbStepOutcome)> = self
+                .report
+                .steps
+                .iter()
+                .filter(|s| s.outcome.undo())
+                .map(|s| (s.index, s.name.clone(), s.outcome))
+                .collect();
+            for (index, name, outcome) in undone {
+                self.journal(Entry::Step {
+                    index,
+                    name,
+                    outcome,
+                    ms: 0,
+                    note: None,
+                    outputs: BTreeMap::new(),
+                    changed: true,
+                });
+            }
+        }
+        let nothing = self.changed_steps.is_empty() || (!self.passed_ponr && all_undone);
+        match exit {
+            Exit::Refused if nothing => RunOutcomeKind::Refused,
+            Exit::Aborted if nothing => RunOutcomeKind::Aborted,
+            _ if nothing => RunOutcomeKind::FailedNothingChanged,
+            Exit::TimedOut => RunOutcomeKind::TimedOut,
+            _ => RunOutcomeKind::FailedPartWay,
+        }
     }
-    report.notes = std::mem::take(&mut *shared.notes.lock().expect("notes lock"));
-    report.outcome = outcome;
-    report.ms = started.elapsed().as_millis() as u64;
-    if let Some(mut e) = failure {
+
+    /// The failure as the report and drctl's last line say it, with how to go on.
+    fn said(&mut self, mut e: ProcError, outcome: RunOutcomeKind, run_id: &str) {
         if outcome.part_way() {
             // Earlier steps did change things: the step's own "nothing was changed" misleads.
             e.changed = Some(true);
@@ -360,9 +449,9 @@ pub async fn run(
                 } else {
                     "the runbook stopped part-way"
                 },
-                report.journal.clone().unwrap_or_default()
+                self.report.journal.clone().unwrap_or_default()
             );
-            report.resume = Some(cmd);
+            self.report.resume = Some(cmd);
             if outcome == RunOutcomeKind::FailedPartWay {
                 e.exit = Exit::Failed;
             }
@@ -372,17 +461,9 @@ pub async fn run(
         if outcome == RunOutcomeKind::FailedNothingChanged {
             e.changed = Some(false);
         }
-        report.error = Some(e.to_string());
-        report.exit = Some(e.exit);
+        self.report.error = Some(e.to_string());
+        self.report.exit = Some(e.exit);
     }
-    if let Some(j) = journal.as_mut() {
-        j.write(&Entry::End {
-            outcome,
-            ms: report.ms,
-            error: report.error.clone(),
-        });
-    }
-    report
 }
 
 fn fail(

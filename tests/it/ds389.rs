@@ -40,6 +40,8 @@ fn add_with(pw: &Path, url: &str, uid: &str) -> bool {
     let mut c = std::process::Command::new("ldapadd")
         .args(["-x", "-H", url, "-D", "cn=Directory Manager", "-y"])
         .arg(pw)
+        // The lab's CA, for an ldaps:// url (`lab up --tls`).
+        .env("LDAPTLS_CACERT", pw.with_file_name("ca.pem"))
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -57,10 +59,121 @@ fn has(lab: &Lab, url: &str, uid: &str) -> bool {
     let out = std::process::Command::new("ldapsearch")
         .args(["-x", "-LLL", "-H", url, "-D", "cn=Directory Manager", "-y"])
         .arg(lab.dir.join("dm.pw"))
+        .env("LDAPTLS_CACERT", lab.dir.join("ca.pem"))
         .args(["-b", "dc=drlab,dc=test", &format!("(uid={uid})"), "1.1"])
         .output()
         .unwrap();
     String::from_utf8_lossy(&out.stdout).contains(&format!("uid={uid},"))
+}
+
+/// The lab over LDAPS (`lab up --tls`): drctl reads every instance over TLS checked against
+/// the lab's CA (and reads none with another CA); a supplier that answers but cannot be read
+/// (its CA wrong in the cluster file) is no reason to fail over; a failover's agreements
+/// replicate over TLS, and the dead supplier's replica id is found by the LDAP port the cluster
+/// file gives.
+#[test]
+fn ds389_over_ldaps_checks_the_ca_and_fails_over_with_agreements_over_tls() {
+    if ds_missing() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("lab");
+    let lab = Lab { tmp, dir };
+    lab.ok(&["lab", "up", "--kind", "389ds", "--nodes", "3", "--tls"])
+        .stdout_has("healthy");
+    let s = lab.status();
+    assert_eq!(s["healthy"], true, "{s}");
+    let (u1, u2, u3) = (
+        url_of(&lab, "node-1"),
+        url_of(&lab, "node-2"),
+        url_of(&lab, "node-3"),
+    );
+    for u in [&u1, &u2, &u3] {
+        assert!(u.starts_with("ldaps://127.0.0.1:"), "{u}");
+    }
+
+    // Another CA: drctl talks to no instance, and says why.
+    let other = lab.dir.join("other-ca.pem");
+    run(std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args(["-subj", "/CN=not the lab CA", "-keyout"])
+        .arg(lab.dir.join("other-ca.key"))
+        .arg("-out")
+        .arg(&other))
+    .exit(0);
+    let yaml = std::fs::read_to_string(lab.dir.join("cluster.yaml")).unwrap();
+    let wrong = lab.dir.join("wrong-ca.yaml");
+    std::fs::write(
+        &wrong,
+        yaml.replace("ca_file: ca.pem", "ca_file: other-ca.pem"),
+    )
+    .unwrap();
+    let r = run(command(drctl_bin(), &lab.dir)
+        .arg("--cluster")
+        .arg(&wrong)
+        .args(["status", "--json"]));
+    let s = r.json();
+    for n in s["nodes"].as_array().unwrap() {
+        assert_eq!(n["reachable"], false, "{n}");
+    }
+    assert!(s.to_string().contains("certificate"), "{s}");
+    // Only the supplier's CA wrong: it answers but cannot be read, so it may be taking writes;
+    // a failover beside it would make two suppliers, and is refused, changing nothing.
+    let blind = lab.dir.join("supplier-unreadable.yaml");
+    std::fs::write(
+        &blind,
+        yaml.replacen("ca_file: ca.pem", "ca_file: other-ca.pem", 1),
+    )
+    .unwrap();
+    let in_blind = |args: &[&str]| {
+        run(command(drctl_bin(), &lab.dir)
+            .arg("--cluster")
+            .arg(&blind)
+            .args(args))
+    };
+    in_blind(&["check"]).stdout_has("node-1: answers but cannot be read");
+    in_blind(&["failover", "--to", "node-2"])
+        .exit(3)
+        .stderr_has("may be the supplier");
+    in_blind(&["failover"]).exit(3);
+    assert_eq!(supplier(&lab.status()), "node-1");
+
+    assert!(add(&lab, &u1, "tls-before"));
+    wait_for("the write on every consumer", DEADLINE, || {
+        (has(&lab, &u2, "tls-before") && has(&lab, &u3, "tls-before")).then_some(())
+    });
+    lab.ok(&["lab", "kill", "node-1"]);
+    lab.ok(&["failover"]);
+    let s = lab.status();
+    assert_eq!(supplier(&s), "node-2", "{s}");
+    assert!(add(&lab, &u2, "tls-after"));
+    wait_for(
+        "node-2's write on node-3 over its TLS agreement",
+        DEADLINE,
+        || has(&lab, &u3, "tls-after").then_some(()),
+    );
+    let out = std::process::Command::new("ldapsearch")
+        .args(["-x", "-LLL", "-H", &u2, "-D", "cn=Directory Manager", "-y"])
+        .arg(lab.dir.join("dm.pw"))
+        .env("LDAPTLS_CACERT", lab.dir.join("ca.pem"))
+        .args(["-b", "cn=mapping tree,cn=config"])
+        .args([
+            "(objectClass=nsds5replicationagreement)",
+            "nsDS5ReplicaTransportInfo",
+        ])
+        .output()
+        .unwrap();
+    let agreements = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        agreements.contains("nsDS5ReplicaTransportInfo: SSL")
+            && !agreements.contains("nsDS5ReplicaTransportInfo: LDAP"),
+        "{agreements}"
+    );
+    // The dead supplier's replica id, named in the RUV by its plain LDAP port.
+    lab.ok(&["remove-instance", "node-1", "--dry-run"])
+        .stdout_has("clean replica id 1");
 }
 
 fn supplier(s: &Value) -> String {
@@ -537,6 +650,22 @@ fn ds389_bad_cluster_files_are_named_with_their_place() {
         ),
         (entry("  start_command: \"\"\n"), "start_command: empty"),
         (entry("  data_dir: x\n"), "data_dir: only for"),
+        (
+            entry("").replace("ldap://", "ldaps://"),
+            "ca_file: required for ldaps://",
+        ),
+        (
+            entry("  ca_file: pw\n").replace("ldap://", "ldaps://"),
+            "ldap_port: required for ldaps://",
+        ),
+        (
+            entry("  ca_file: pw\n"),
+            "ca_file: only for an ldaps:// url",
+        ),
+        (
+            entry("  ldap_port: 389\n"),
+            "ldap_port: only for an ldaps:// url",
+        ),
     ] {
         std::fs::write(&file, yaml).unwrap();
         run(command(drctl_bin(), tmp.path())
@@ -546,6 +675,26 @@ fn ds389_bad_cluster_files_are_named_with_their_place() {
         .exit(2)
         .stderr_has(needle);
     }
+}
+
+/// A paused (SIGSTOPped) consumer is not gone: its removal is refused at once. Before, the
+/// removal deleted the supplier's agreement to it, which 389-ds holds until the consumer
+/// answers: drctl timed out saying "nothing was changed", and the deletion took effect when the
+/// consumer resumed.
+fn ds389_remove_instance_refuses_a_paused_consumer_instead_of_hanging_on_its_agreement(lab: &Lab) {
+    lab.ok(&["lab", "pause", "node-3"]);
+    lab.run(&["check"])
+        .stdout_has("node-3: accepts connections but does not answer");
+    lab.run(&["remove-instance", "node-3", "--yes"])
+        .exit(3)
+        .stderr_has("node-3 accepts connections but does not answer: it is paused or wedged");
+    lab.ok(&["lab", "resume", "node-3"]);
+    let s = wait_for("node-3 answers again", DEADLINE, || {
+        let s = lab.run(&["status", "--json"]).json();
+        (s["healthy"] == true).then_some(s)
+    });
+    let agreements = node(&s, "node-1")["agreements"].to_string();
+    assert!(agreements.contains("node-3"), "{agreements}");
 }
 
 /// The roles, accepted identities and replica ids: what a refusal must not change.
@@ -596,6 +745,7 @@ fn ds389_new_supplier_killed_right_after_its_promotion_is_replaced_and_refusals_
     lab.run(&["remove-instance", "node-2", "--yes"])
         .exit(3)
         .stderr_has("node-2 answers: stop it first");
+    ds389_remove_instance_refuses_a_paused_consumer_instead_of_hanging_on_its_agreement(&lab);
     lab.run(&["repoint", "--primary", "node-2", "--yes"])
         .exit(3)
         .stderr_has("node-2 is not the supplier (node-1 is)");

@@ -17,6 +17,10 @@ pub enum LabCommand {
         /// Log records each drnode keeps for partial sync.
         #[arg(long)]
         log_keep: Option<u64>,
+        /// 389ds only: the cluster file reaches every instance over LDAPS (each lab instance
+        /// serves LDAP and LDAPS, with a certificate of the lab's CA), and agreements use TLS.
+        #[arg(long)]
+        tls: bool,
     },
     /// The lab's processes.
     Status {

@@ -14,6 +14,19 @@ pub(crate) struct NodeView {
     pub(crate) port: u16,
     pub(crate) promotable: bool,
     pub(crate) state: Result<DsState, String>,
+    /// The instance did not answer at all (refused, timed out). False when it answered but
+    /// could not be read (bind refused, certificate not trusted): such an instance may well be
+    /// the supplier, taking writes.
+    pub(crate) silent: bool,
+    /// Silent, yet its port accepts connections: paused or wedged, not gone.
+    pub(crate) hung: bool,
+}
+
+impl NodeView {
+    /// It answers but cannot be read: its role is unknown.
+    pub(crate) fn unreadable(&self) -> bool {
+        self.state.is_err() && !self.silent
+    }
 }
 
 /// Every instance, probed at once.
@@ -30,26 +43,42 @@ pub(crate) fn port_of(url: &str) -> u16 {
         .unwrap_or(389)
 }
 
+/// Whether the url's port completes a TCP handshake: the kernel does it for a process that
+/// holds the port even while it is stopped (SIGSTOP) or wedged.
+async fn accepts_connections(url: &str, timeout: Duration) -> bool {
+    let Some(host) = url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(|h| h.trim_matches(['[', ']']).to_string()))
+    else {
+        return false;
+    };
+    let connect = tokio::net::TcpStream::connect((host, port_of(url)));
+    matches!(tokio::time::timeout(timeout, connect).await, Ok(Ok(_)))
+}
+
 pub(crate) async fn probe(cluster: &str, nodes: &[DsNode], timeout: Duration) -> DsView {
     let read = |n: &DsNode| {
         let n = n.clone();
         async move {
             let state = match n.ldap.connect(timeout).await {
                 Ok(mut s) => {
-                    let st = read_state(&mut s, &n.ldap.suffix)
-                        .await
-                        .map_err(|e| e.to_string());
+                    let st = read_state(&mut s, &n.ldap.suffix).await;
                     s.close().await;
                     st
                 }
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(e),
             };
+            let silent = state.as_ref().is_err_and(|e| e.is_unreachable());
+            let hung = silent && accepts_connections(&n.ldap.url, timeout).await;
+            let state = state.map_err(|e| e.to_string());
             NodeView {
                 name: n.ldap.name.clone(),
                 url: n.ldap.url.clone(),
                 port: port_of(&n.ldap.url),
                 promotable: n.ldap.promotable,
                 state,
+                silent,
+                hung,
             }
         }
     };
@@ -57,6 +86,121 @@ pub(crate) async fn probe(cluster: &str, nodes: &[DsNode], timeout: Duration) ->
         cluster: cluster.to_string(),
         nodes: futures_util::future::join_all(nodes.iter().map(read)).await,
     }
+}
+
+/// The supplier that answers, with its replica id.
+type Current<'a> = Option<(&'a NodeView, u16)>;
+
+/// One instance's problems, against the current supplier.
+fn node_problems(n: &NodeView, current: Current<'_>, sup_state: Option<&DsState>) -> Vec<String> {
+    let mut problems = Vec::new();
+    let s = match &n.state {
+        // The cluster file is the membership: an instance removed for good is deleted
+        // from it (nothing on the survivors tells a removed one from a dead one).
+        Err(e) if !n.silent => {
+            let why = e.strip_prefix(&format!("{}: ", n.name)).unwrap_or(e);
+            problems.push(format!(
+                "{}: answers but cannot be read ({why}) → fix its bind_dn, password or \
+                 ca_file in the cluster file; drctl cannot tell its role until then",
+                n.name
+            ));
+            return problems;
+        }
+        Err(e) if n.hung => {
+            let why = e.strip_prefix(&format!("{}: ", n.name)).unwrap_or(e);
+            problems.push(format!(
+                "{}: accepts connections but does not answer ({why}): paused or wedged, \
+                 not gone → resume or restart it",
+                n.name
+            ));
+            return problems;
+        }
+        Err(e) => {
+            let why = e.strip_prefix(&format!("{}: ", n.name)).unwrap_or(e);
+            problems.push(format!(
+                "{}: does not answer ({why}) → start it; if it is gone for good, drctl \
+                 remove-instance {} and delete it from the cluster file",
+                n.name, n.name
+            ));
+            return problems;
+        }
+        Ok(s) => s,
+    };
+    let Some(r) = &s.replica else {
+        problems.push(format!(
+            "{}: replication is not enabled for the suffix",
+            n.name
+        ));
+        return problems;
+    };
+    if !r.loaded {
+        let remedy = match current {
+            Some((c, _)) if c.name != n.name => format!("drctl demote {}", n.name),
+            _ => format!("drctl failover, then drctl demote {}", n.name),
+        };
+        problems.push(format!(
+            "{}: replication is off: its replica (id {}) did not load at the last start \
+             (its CSN generator held id {}: an unclean stop soon after a promotion or \
+             demotion); the writes it takes carry no CSN and reach no one → {remedy}",
+            n.name,
+            r.rid,
+            r.state_rid
+                .map(|i| i.to_string())
+                .unwrap_or_else(|| "-".into()),
+        ));
+        return problems;
+    }
+    if r.kind != ReplicaKind::Supplier && s.mapping_state == "backend" {
+        problems.push(format!(
+            "{}: a consumer that takes client writes (nsslapd-state: backend): they \
+             would never replicate; it refers them to its supplier once one connects",
+            n.name
+        ));
+    }
+    if s.read_only {
+        problems.push(format!(
+            "{}: the backend is read-only: it refuses client and replicated writes (a \
+             procedure stopped part-way? rerun it)",
+            n.name
+        ));
+    }
+    let Some((sup, rid)) = current else {
+        return problems;
+    };
+    if n.name == sup.name {
+        for a in &s.agreements {
+            if a.enabled && a.state == "red" && !a.init_running {
+                problems.push(format!("{}: agreement {}: {}", n.name, a.cn, a.status));
+            }
+        }
+        return problems;
+    }
+    if r.kind == ReplicaKind::Supplier {
+        return problems;
+    }
+    if !r.bind_dns.iter().any(|d| *d == identity_dn(rid)) {
+        problems.push(format!(
+            "{}: refuses the updates of the supplier {} (it accepts {}) → drctl repoint {}",
+            n.name,
+            sup.name,
+            r.bind_dns.join(", "),
+            sup.name
+        ));
+    } else if let Some(ss) = sup_state {
+        match ss.agreement_to(n.port) {
+            None => problems.push(format!(
+                "{}: {} has no agreement to it: it gets no updates → drctl repoint {}",
+                n.name, sup.name, sup.name
+            )),
+            Some(a) if !a.enabled => problems.push(format!(
+                "{}: {}'s agreement {} to it is disabled: it gets no updates → drctl \
+                 repoint {}",
+                n.name, sup.name, a.cn, sup.name
+            )),
+            Some(_) => {}
+        }
+    }
+    problems
 }
 
 /// Whether the instance runs the replica it configures (see `Replica::loaded`).
@@ -143,6 +287,25 @@ impl DsView {
 
     pub(crate) fn assess(&self) -> Assessment {
         let mut problems = Vec::new();
+        let (current, stale) = self.current_supplier(&mut problems);
+        self.missing_supplier(current, &mut problems);
+        let sup_state = current.and_then(|(n, _)| n.state.as_ref().ok());
+        for n in &self.nodes {
+            problems.extend(node_problems(n, current, sup_state));
+        }
+        let healthy = problems.is_empty();
+        Assessment {
+            supplier: current.map(|(n, _)| n.name.clone()),
+            rid: current.map(|(_, r)| r),
+            stale_suppliers: stale,
+            problems,
+            healthy,
+        }
+    }
+
+    /// The supplier, if one answers and the group has not moved past it, and the old suppliers
+    /// beside it (each a problem).
+    fn current_supplier(&self, problems: &mut Vec<String>) -> (Current<'_>, Vec<String>) {
         let suppliers: Vec<(&NodeView, u16)> = self
             .nodes
             .iter()
@@ -171,7 +334,6 @@ impl DsView {
                 names.join(" and ")
             ));
         }
-        let accepted = self.accepted_rid();
         // The supplier is the newest that answers: every promotion takes a replica id above
         // every one seen (and the consumers are fenced to it before it is promoted), so an old
         // supplier that comes back has a lower one, and a consumer that slept through the
@@ -219,110 +381,30 @@ impl DsView {
                 ),
             });
         }
+        (current, stale)
+    }
+
+    /// Why no supplier is the supplier, when none is.
+    fn missing_supplier(&self, current: Current<'_>, problems: &mut Vec<String>) {
+        let accepted = self.accepted_rid();
+        let unreadable: Vec<&str> = self
+            .nodes
+            .iter()
+            .filter(|n| n.unreadable())
+            .map(|n| n.name.as_str())
+            .collect();
         match (current, accepted) {
+            (None, _) if !unreadable.is_empty() => problems.push(format!(
+                "no supplier can be read, and {} answer(s) but cannot be read: one may be the \
+                 supplier → fix the cluster file for it first, not a failover",
+                unreadable.join(", ")
+            )),
             (None, Some(rid)) => problems.push(format!(
                 "no supplier answers: the consumers accept replica id {rid}'s updates and its \
                  instance does not answer → drctl failover"
             )),
             (None, None) => problems.push("no supplier answers → drctl failover".into()),
             _ => {}
-        }
-        let sup_state = current.and_then(|(n, _)| n.state.as_ref().ok());
-        for n in &self.nodes {
-            let s = match &n.state {
-                // The cluster file is the membership: an instance removed for good is deleted
-                // from it (nothing on the survivors tells a removed one from a dead one).
-                Err(e) => {
-                    let why = e.strip_prefix(&format!("{}: ", n.name)).unwrap_or(e);
-                    problems.push(format!(
-                        "{}: does not answer ({why}) → start it; if it is gone for good, drctl \
-                         remove-instance {} and delete it from the cluster file",
-                        n.name, n.name
-                    ));
-                    continue;
-                }
-                Ok(s) => s,
-            };
-            let Some(r) = &s.replica else {
-                problems.push(format!(
-                    "{}: replication is not enabled for the suffix",
-                    n.name
-                ));
-                continue;
-            };
-            if !r.loaded {
-                let remedy = match current {
-                    Some((c, _)) if c.name != n.name => format!("drctl demote {}", n.name),
-                    _ => format!("drctl failover, then drctl demote {}", n.name),
-                };
-                problems.push(format!(
-                    "{}: replication is off: its replica (id {}) did not load at the last start \
-                     (its CSN generator held id {}: an unclean stop soon after a promotion or \
-                     demotion); the writes it takes carry no CSN and reach no one → {remedy}",
-                    n.name,
-                    r.rid,
-                    r.state_rid
-                        .map(|i| i.to_string())
-                        .unwrap_or_else(|| "-".into()),
-                ));
-                continue;
-            }
-            if r.kind != ReplicaKind::Supplier && s.mapping_state == "backend" {
-                problems.push(format!(
-                    "{}: a consumer that takes client writes (nsslapd-state: backend): they \
-                     would never replicate; it refers them to its supplier once one connects",
-                    n.name
-                ));
-            }
-            if s.read_only {
-                problems.push(format!(
-                    "{}: the backend is read-only: it refuses client and replicated writes (a \
-                     procedure stopped part-way? rerun it)",
-                    n.name
-                ));
-            }
-            let Some((sup, rid)) = current else { continue };
-            if n.name == sup.name {
-                for a in &s.agreements {
-                    if a.enabled && a.state == "red" && !a.init_running {
-                        problems.push(format!("{}: agreement {}: {}", n.name, a.cn, a.status));
-                    }
-                }
-                continue;
-            }
-            if r.kind == ReplicaKind::Supplier {
-                continue;
-            }
-            if !r.bind_dns.iter().any(|d| *d == identity_dn(rid)) {
-                problems.push(format!(
-                    "{}: refuses the updates of the supplier {} (it accepts {}) → drctl repoint {}",
-                    n.name,
-                    sup.name,
-                    r.bind_dns.join(", "),
-                    sup.name
-                ));
-            } else if let Some(ss) = sup_state {
-                match ss.agreement_to(n.port) {
-                    None => problems.push(format!(
-                        "{}: {} has no agreement to it: it gets no updates → drctl repoint {}",
-                        n.name, sup.name, sup.name
-                    )),
-                    Some(a) if !a.enabled => problems.push(format!(
-                        "{}: {}'s agreement {} to it is disabled: it gets no updates → drctl \
-                         repoint {}",
-                        n.name, sup.name, a.cn, sup.name
-                    )),
-                    Some(_) => {}
-                }
-            }
-        }
-        let healthy = problems.is_empty();
-        Assessment {
-            supplier: current.map(|(n, _)| n.name.clone()),
-            rid: current.map(|(_, r)| r),
-            stale_suppliers: stale,
-            problems,
-            healthy,
         }
     }
 

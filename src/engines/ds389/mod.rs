@@ -11,6 +11,7 @@
 //! pushing the writes it alone holds into the new topology.
 
 mod assess;
+pub(crate) mod bench;
 mod demote;
 pub(crate) mod drill;
 mod engine;
@@ -49,6 +50,9 @@ pub(crate) struct DsNode {
     pub(crate) start_command: Option<String>,
     /// Shell command that stops the instance cleanly (and succeeds when it is stopped).
     pub(crate) stop_command: Option<String>,
+    /// The instance's plain LDAP port (`nsslapd-port`), which 389-ds writes into the RUV, when
+    /// the url is `ldaps://` (the secure port).
+    pub(crate) ldap_port: Option<u16>,
 }
 
 impl DsNode {
@@ -83,6 +87,11 @@ struct Fields {
     start_command: Option<String>,
     /// Shell command that stops the instance cleanly.
     stop_command: Option<String>,
+    /// The CA (PEM) that signed the instance's certificate: required for `ldaps://`.
+    ca_file: Option<PathBuf>,
+    /// The instance's plain LDAP port (`nsslapd-port`), for an `ldaps://` url: the RUV names
+    /// an instance by it, which finds a dead instance's replica ids.
+    ldap_port: Option<u16>,
 }
 
 const FIELDS: &[&str] = &[
@@ -94,6 +103,8 @@ const FIELDS: &[&str] = &[
     "replication_password_env",
     "start_command",
     "stop_command",
+    "ca_file",
+    "ldap_port",
 ];
 
 pub const ENGINE: Registration = Registration {
@@ -121,11 +132,30 @@ pub const ENGINE: Registration = Registration {
 pub(crate) fn validate_entry(n: &NodeEntry) -> Result<(), String> {
     let f: Fields = n.settings()?;
     let url = url::Url::parse(&n.url).map_err(|e| format!("url: '{}': {e}", n.url))?;
-    if url.scheme() != "ldap" || url.host().is_none() {
+    if !matches!(url.scheme(), "ldap" | "ldaps") || url.host().is_none() {
         return Err(format!(
-            "url: '{}': a 389ds instance needs ldap://HOST:PORT (LDAPS is not supported yet)",
+            "url: '{}': a 389ds instance needs ldap://HOST:PORT or ldaps://HOST:PORT",
             n.url
         ));
+    }
+    match (url.scheme(), &f.ca_file, f.ldap_port) {
+        ("ldaps", None, _) => {
+            return Err(
+                "ca_file: required for ldaps:// (the CA that signed the instance's certificate, PEM)"
+                    .into(),
+            )
+        }
+        ("ldaps", _, None) => {
+            return Err("ldap_port: required for ldaps:// (the instance's nsslapd-port: 389-ds \
+                 names an instance by it in every RUV, which finds its replica ids once it is gone)"
+                .into())
+        }
+        ("ldap", Some(_), _) => return Err("ca_file: only for an ldaps:// url".into()),
+        ("ldap", _, Some(_)) => {
+            return Err("ldap_port: only for an ldaps:// url (an ldap:// url gives it)".into())
+        }
+        (_, _, Some(0)) => return Err("ldap_port: 0 is not a port".into()),
+        _ => {}
     }
     for (field, v) in [("bind_dn", &f.bind_dn), ("suffix", &f.suffix)] {
         match v {
@@ -217,7 +247,9 @@ pub(crate) fn nodes_of(inv: &Inventory) -> Result<Vec<DsNode>, String> {
                     ldapi: None,
                     data_dir: None,
                     reseed_command: None,
+                    ca_file: f.ca_file.as_deref().map(|p| inv.resolve_path(p)),
                 },
+                ldap_port: f.ldap_port,
                 repl_password,
                 start_command: f.start_command,
                 stop_command: f.stop_command,

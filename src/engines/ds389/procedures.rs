@@ -132,6 +132,21 @@ pub(crate) fn failover(
             (sup.clone(), rid)
         }
         _ => {
+            // An instance that answers but cannot be read may be the supplier.
+            let unreadable: Vec<&str> = view
+                .nodes
+                .iter()
+                .filter(|n| n.unreadable())
+                .map(|n| n.name.as_str())
+                .collect();
+            if !unreadable.is_empty() {
+                return refuse(format!(
+                    "{} answer(s) but cannot be read: one may be the supplier, and a failover \
+                     beside it would make two; fix the cluster file (bind_dn, password, ca_file) \
+                     first (drctl status says why)",
+                    unreadable.join(", ")
+                ));
+            }
             let ranked = rank(view, None);
             let target =
                 match to {
@@ -447,11 +462,19 @@ pub(crate) fn remove_instance(
     let n = cl.node(node)?;
     let refuse = |m: String| Err(ProcError::refused(m).unchanged());
     let a = view.assess();
-    if view.node(node).is_some_and(|v| v.state.is_ok()) {
+    if view.node(node).is_some_and(|v| !v.silent) {
         return refuse(format!(
             "{node} answers: stop it first (a 389ds instance is removed once it is gone for good)"
         ));
     }
+    if view.node(node).is_some_and(|v| v.hung) {
+        return refuse(format!(
+            "{node} accepts connections but does not answer: it is paused or wedged, not gone \
+             (and 389-ds holds the deletion of an agreement to it until it answers); stop it \
+             for good first, or resume it"
+        ));
+    }
+
     let (Some(sup), Some(rid)) = (a.supplier.clone(), a.rid) else {
         return refuse(format!(
             "no supplier answers: fail over first (drctl failover), then remove {node}"
@@ -462,9 +485,11 @@ pub(crate) fn remove_instance(
             "{node} is the supplier: fail over first (drctl failover)"
         ));
     }
-    // Its replica ids: the RUV elements that name its host and port.
+    // Its replica ids: the RUV elements that name its host and plain LDAP port.
     let url = url::Url::parse(&n.ldap.url).ok();
-    let port = super::assess::port_of(&n.ldap.url);
+    let port = n
+        .ldap_port
+        .unwrap_or_else(|| super::assess::port_of(&n.ldap.url));
     let host = url.as_ref().and_then(|u| u.host_str().map(str::to_string));
     let mut rids: Vec<u16> = view
         .nodes

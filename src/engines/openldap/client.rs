@@ -38,6 +38,15 @@ impl LdapError {
     }
 }
 
+/// A step's LDAP failure; one that got no answer may still take effect.
+impl From<LdapError> for crate::engine::ProcError {
+    fn from(e: LdapError) -> Self {
+        let mut p = crate::engine::ProcError::failed(e.to_string());
+        p.unanswered = matches!(e, LdapError::Lost { .. });
+        p
+    }
+}
+
 /// A bound session.
 pub struct Session {
     node: String,
@@ -53,13 +62,45 @@ impl LdapNode {
             Some(sock) => format!("ldapi://{}", sock.display().to_string().replace('/', "%2F")),
             None => self.url.clone(),
         };
-        let settings = LdapConnSettings::new().set_conn_timeout(timeout);
+        let mut settings = LdapConnSettings::new().set_conn_timeout(timeout);
+        if let Some(ca) = self
+            .ca_file
+            .as_ref()
+            .filter(|_| url.starts_with("ldaps://"))
+        {
+            let trust = crate::util::tls::Trust {
+                ca: Some(ca.clone()),
+                trust_dir: None,
+            };
+            let config = crate::util::tls::client_config(&trust).map_err(|e| LdapError::Op {
+                node: self.name.clone(),
+                what: "read ca_file".into(),
+                detail: e.to_string(),
+            })?;
+            settings = settings.set_config(std::sync::Arc::new(config));
+        }
         let (conn, mut ldap) = LdapConnAsync::with_settings(settings, &url)
             .await
-            .map_err(|e| LdapError::Unreachable {
-                node: self.name.clone(),
-                url: url.clone(),
-                detail: e.to_string(),
+            .map_err(|e| {
+                let detail = e.to_string();
+                // A TLS handshake that failed on the certificate is an answer: the server
+                // runs, and drctl cannot tell what it is doing.
+                if detail.contains("certificate") {
+                    LdapError::Op {
+                        node: self.name.clone(),
+                        what: format!("TLS handshake with {url}"),
+                        detail: format!(
+                            "{detail}: its certificate is not trusted (ca_file must be the CA \
+                             that signed it, for the host the url names)"
+                        ),
+                    }
+                } else {
+                    LdapError::Unreachable {
+                        node: self.name.clone(),
+                        url: url.clone(),
+                        detail,
+                    }
+                }
             })?;
         ldap3::drive!(conn);
         // A bind is answered at once by a live slapd; one that accepts the connection but never

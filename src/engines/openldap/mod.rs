@@ -51,6 +51,8 @@ pub struct LdapNode {
     pub ldapi: Option<PathBuf>,
     pub data_dir: Option<PathBuf>,
     pub reseed_command: Option<String>,
+    /// The CA that signed the server's certificate, for an `ldaps://` url (389ds only).
+    pub ca_file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for LdapNode {
@@ -180,6 +182,7 @@ pub fn nodes_of(inv: &Inventory) -> Result<Vec<LdapNode>, String> {
                 ldapi: f.ldapi.as_deref().map(|p| inv.resolve_path(p)),
                 data_dir: f.data_dir.as_deref().map(|p| inv.resolve_path(p)),
                 reseed_command: f.reseed_command.clone(),
+                ca_file: None,
             })
         })
         .collect()

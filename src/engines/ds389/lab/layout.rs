@@ -1,15 +1,20 @@
 //! The instance layout of a 389ds lab: lib389's prefix install without systemd (a private
-//! `defaults.inf`, pitfall 1), one `dscreate from-file` per instance in parallel, and every
-//! instance bound to loopback before its first real start (pitfall 3).
+//! `defaults.inf`, pitfall 1), each instance a copy of the template (one `dscreate from-file`
+//! per machine), bound to loopback before its first real start (pitfall 3).
 
+use super::template::{secret, write_secret, Template};
 use super::*;
 
 /// Why a 389ds lab cannot run here, if it cannot.
 pub(crate) fn missing_tools() -> Option<String> {
-    let missing: Vec<&str> = ["/usr/sbin/dscreate", "/usr/sbin/ns-slapd"]
-        .into_iter()
-        .filter(|p| !Path::new(p).is_file())
-        .collect();
+    let missing: Vec<&str> = [
+        "/usr/sbin/dscreate",
+        "/usr/sbin/ns-slapd",
+        "/usr/bin/certutil",
+    ]
+    .into_iter()
+    .filter(|p| !Path::new(p).is_file())
+    .collect();
     (!missing.is_empty()).then(|| {
         format!(
             "389 Directory Server not installed ({} missing): apt-get install 389-ds-base",
@@ -80,9 +85,15 @@ fn defaults_inf(prefix: &Path) -> Result<String, LabError> {
 }
 
 impl DsLab {
-    /// Lays out N instances (`dscreate`, in parallel: most of its 5 s is waiting on its own
-    /// server start) and the cluster file; refuses over a running lab.
+    /// Lays out N instances, each a copy of the template (built by `dscreate` the first time)
+    /// and the cluster file; refuses over a running lab.
     pub(crate) fn create(dir: &Path, nodes: u16) -> Result<DsLab, LabError> {
+        DsLab::create_with(dir, nodes, false)
+    }
+
+    /// As `create`; with `tls` the cluster file names each instance's LDAPS port, the lab's CA
+    /// (`ca.pem`) and its plain LDAP port.
+    pub(crate) fn create_with(dir: &Path, nodes: u16, tls: bool) -> Result<DsLab, LabError> {
         let dir = &crate::util::words::absolute(dir);
         if let Some(why) = missing_tools() {
             return Err(LabError::Unavailable(why));
@@ -116,10 +127,59 @@ impl DsLab {
                 .map(|i| DsLabNode {
                     name: format!("node-{}", i + 1),
                     port: ports[2 * i],
+                    secure_port: ports[2 * i + 1],
                 })
                 .collect(),
+            tls,
         };
-        let prefix = lab.prefix();
+        let template = Template::ensure()?;
+        lab.lay_out(&template.etc())?;
+        // The template's Directory Manager password (its dse.ldif holds the hash); a
+        // replication password of the lab's own.
+        write_secret(&dir.join("dm.pw"), &template.dm_password()?)?;
+        secret(dir, "repl.pw")?;
+        for n in &lab.nodes {
+            template.copy(&lab, n)?;
+        }
+        template.copy_ca(&dir.join("ca.pem"))?;
+        let drctl = std::env::current_exe().map_err(io("find the drctl binary for", dir))?;
+        let lab_cmd = |verb: &str, node: &str| {
+            format!(
+                "'{}' --lab-dir '{}' lab {verb} {node}",
+                drctl.display(),
+                dir.display()
+            )
+        };
+        let mut yaml = format!(
+            "# Written by `drctl lab up --kind 389ds`. Use it with: export DRCTL_CLUSTER={}\ncluster: 389ds-lab\nnodes:\n",
+            lab.cluster_file().display()
+        );
+        for n in &lab.nodes {
+            // The certificate names 127.0.0.1 (see template.rs).
+            let url = match tls {
+                true => format!(
+                    "ldaps://127.0.0.1:{}\n  ca_file: ca.pem\n  ldap_port: {}",
+                    n.secure_port, n.port
+                ),
+                false => n.url(),
+            };
+            yaml.push_str(&format!(
+                "- name: {}\n  kind: 389ds\n  url: {}\n  bind_dn: cn=Directory Manager\n  password_file: dm.pw\n  suffix: {SUFFIX}\n  replication_password_file: repl.pw\n  start_command: \"{}\"\n  stop_command: \"{}\"\n",
+                n.name,
+                url,
+                lab_cmd("restart", &n.name),
+                lab_cmd("stop", &n.name),
+            ));
+        }
+        std::fs::write(lab.cluster_file(), yaml).map_err(io("write", &lab.cluster_file()))?;
+        lab.save()?;
+        Ok(lab)
+    }
+
+    /// The prefix install: its directories, the schema and config dscreate copies from
+    /// `etc` (`/etc/dirsrv` or the template's), and the private `defaults.inf`.
+    pub(super) fn lay_out(&self, etc: &Path) -> Result<(), LabError> {
+        let prefix = self.prefix();
         for d in [
             "share/dirsrv/inf",
             "etc/dirsrv",
@@ -135,80 +195,34 @@ impl DsLab {
             std::fs::create_dir_all(&p).map_err(io("create", &p))?;
         }
         let copied = Command::new("cp")
-            .args(["-a", "/etc/dirsrv/schema", "/etc/dirsrv/config"])
+            .arg("-a")
+            .args([etc.join("schema"), etc.join("config")])
             .arg(prefix.join("etc/dirsrv"))
             .status()
             .map_err(io("copy /etc/dirsrv into", &prefix))?;
         if !copied.success() {
             return Err(LabError::Failed(format!(
-                "cannot copy /etc/dirsrv/schema and config into {}",
+                "cannot copy {}/schema and config into {}",
+                etc.display(),
                 prefix.display()
             )));
         }
         let inf = prefix.join("share/dirsrv/inf/defaults.inf");
-        std::fs::write(&inf, defaults_inf(&prefix)?).map_err(io("write", &inf))?;
-        // The lab's secrets: files of mode 600 the cluster file names.
-        let secret = |file: &str| -> Result<String, LabError> {
-            let value = uuid::Uuid::new_v4().simple().to_string();
-            let p = dir.join(file);
-            std::fs::write(&p, &value).map_err(io("write", &p))?;
-            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))
-                .map_err(io("protect", &p))?;
-            Ok(value)
-        };
-        let dm = secret("dm.pw")?;
-        secret("repl.pw")?;
-        let created: Vec<Result<(), LabError>> = std::thread::scope(|s| {
-            let jobs: Vec<_> = lab
-                .nodes
-                .iter()
-                .enumerate()
-                .map(|(i, n)| {
-                    let (lab, dm) = (&lab, &dm);
-                    let secure = ports[2 * i + 1];
-                    s.spawn(move || lab.dscreate(n, secure, dm))
-                })
-                .collect();
-            jobs.into_iter()
-                .map(|j| {
-                    j.join()
-                        .unwrap_or_else(|_| Err(LabError::Failed("dscreate panicked".into())))
-                })
-                .collect()
-        });
-        created.into_iter().collect::<Result<Vec<()>, LabError>>()?;
-        let drctl = std::env::current_exe().map_err(io("find the drctl binary for", dir))?;
-        let lab_cmd = |verb: &str, node: &str| {
-            format!(
-                "'{}' --lab-dir '{}' lab {verb} {node}",
-                drctl.display(),
-                dir.display()
-            )
-        };
-        let mut yaml = format!(
-            "# Written by `drctl lab up --kind 389ds`. Use it with: export DRCTL_CLUSTER={}\ncluster: 389ds-lab\nnodes:\n",
-            lab.cluster_file().display()
-        );
-        for n in &lab.nodes {
-            yaml.push_str(&format!(
-                "- name: {}\n  kind: 389ds\n  url: {}\n  bind_dn: cn=Directory Manager\n  password_file: dm.pw\n  suffix: {SUFFIX}\n  replication_password_file: repl.pw\n  start_command: \"{}\"\n  stop_command: \"{}\"\n",
-                n.name,
-                n.url(),
-                lab_cmd("restart", &n.name),
-                lab_cmd("stop", &n.name),
-            ));
-        }
-        std::fs::write(lab.cluster_file(), yaml).map_err(io("write", &lab.cluster_file()))?;
-        lab.save()?;
-        Ok(lab)
+        std::fs::write(&inf, defaults_inf(&prefix)?).map_err(io("write", &inf))
     }
 
-    /// One `dscreate from-file` (not started), then bound to loopback only.
-    fn dscreate(&self, n: &DsLabNode, secure_port: u16, dm: &str) -> Result<(), LabError> {
+    /// One `dscreate from-file` (not started) with a self-signed CA and a server certificate
+    /// for localhost in its NSS database, TLS on; then bound to loopback only.
+    pub(super) fn dscreate(
+        &self,
+        n: &DsLabNode,
+        secure_port: u16,
+        dm: &str,
+    ) -> Result<(), LabError> {
         let inf = self.dir.join(format!("{}.inf", n.name));
         let text = format!(
             "[general]\nfull_machine_name = localhost\nselinux = False\nsystemd = False\nstart = False\nstrict_host_checking = False\n\
-             [slapd]\ninstance_name = {}\nport = {}\nsecure_port = {secure_port}\nroot_password = {dm}\nself_sign_cert = False\nuser = root\ngroup = root\n\
+             [slapd]\ninstance_name = {}\nport = {}\nsecure_port = {secure_port}\nroot_password = {dm}\nself_sign_cert = True\nuser = root\ngroup = root\n\
              [backend-userroot]\nsuffix = {SUFFIX}\ncreate_suffix_entry = True\nsample_entries = no\n",
             n.name, n.port
         );
@@ -239,7 +253,7 @@ impl DsLab {
         if !text.contains("\nnsslapd-listenhost:") {
             let bound = text.replacen(
                 "\nnsslapd-port:",
-                "\nnsslapd-listenhost: 127.0.0.1\nnsslapd-port:",
+                "\nnsslapd-listenhost: 127.0.0.1\nnsslapd-securelistenhost: 127.0.0.1\nnsslapd-port:",
                 1,
             );
             std::fs::write(&dse, bound).map_err(io("write", &dse))?;

@@ -307,7 +307,7 @@ fn join(rids: &[u16]) -> String {
 
 async fn set_read_only(cl: &DsCluster, node: &str, on: bool) -> Result<Option<String>, ProcError> {
     let n = cl.node(node)?;
-    let fail = |e: crate::engines::openldap::LdapError| ProcError::failed(e.to_string());
+    let fail = ProcError::from;
     let mut s = cl.session(node).await?;
     let be = super::state::backend_dn(&mut s, &n.ldap.suffix)
         .await

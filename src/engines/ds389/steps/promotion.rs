@@ -149,7 +149,7 @@ pub(super) async fn holds(
 }
 
 pub(super) async fn run(a: &DsAction, cl: &DsCluster) -> Result<Option<String>, ProcError> {
-    let fail = |e: crate::engines::openldap::LdapError| ProcError::failed(e.to_string());
+    let fail = ProcError::from;
     match a {
         DsAction::Accept { node, rid } => {
             let n = cl.node(node)?;
@@ -209,10 +209,17 @@ pub(super) async fn run(a: &DsAction, cl: &DsCluster) -> Result<Option<String>, 
                 .await
                 .map_err(fail)?;
             } else {
-                let host = url::Url::parse(&t.ldap.url)
-                    .ok()
+                let url = url::Url::parse(&t.ldap.url).ok();
+                let host = url
+                    .as_ref()
                     .and_then(|u| u.host_str().map(str::to_string))
                     .unwrap_or_else(|| "127.0.0.1".into());
+                // To an ldaps:// instance over TLS: the supplier checks the consumer's
+                // certificate against its own NSS database.
+                let transport = match url.as_ref().map(url::Url::scheme) {
+                    Some("ldaps") => "SSL",
+                    _ => "LDAP",
+                };
                 let cn = format!("{from}-to-{to}");
                 let attr = |k: &str, v: String| (k.to_string(), one(v));
                 let attrs = vec![
@@ -226,7 +233,7 @@ pub(super) async fn run(a: &DsAction, cl: &DsCluster) -> Result<Option<String>, 
                     attr("nsDS5ReplicaPort", port.to_string()),
                     attr("nsDS5ReplicaBindDN", identity_dn(*rid)),
                     attr("nsDS5ReplicaBindMethod", "SIMPLE".into()),
-                    attr("nsDS5ReplicaTransportInfo", "LDAP".into()),
+                    attr("nsDS5ReplicaTransportInfo", transport.into()),
                     attr("nsDS5ReplicaCredentials", f.repl_password.expose().into()),
                     // Pitfall 7: the default flow control makes a total update 4x slower.
                     attr("nsds5ReplicaFlowControlWindow", "20000".into()),

@@ -96,7 +96,7 @@ pub(super) async fn holds(
 }
 
 pub(super) async fn run(a: &DsAction, cl: &DsCluster) -> Result<Option<String>, ProcError> {
-    let fail = |e: crate::engines::openldap::LdapError| ProcError::failed(e.to_string());
+    let fail = ProcError::from;
     match a {
         DsAction::Forget { from, to } => {
             let f = cl.node(from)?;

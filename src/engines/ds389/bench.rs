@@ -1,0 +1,351 @@
+//! `drctl lab bench --kind 389ds`: the forced failover and the managed switchover timed through
+//! drctl (the bundled runbook `drctl failover` and `drctl switchover --to node-2` run, command to
+//! verified) and by hand, the sequence an operator follows from the vendor lab notes
+//! (`shared/engine-labs/389ds/README.md` §4, §7, §11; `lab.sh`, `lib.sh`) with dsconf for what
+//! they do with dsconf, ldapsearch and ldapmodify for what they read and write that way, and the
+//! lab's own stop (SIGTERM, waited for) and start; first command to a probe write seen on every
+//! consumer. The ratio is by hand / drctl, of the medians: 3.0 reads "drctl is 3× faster".
+//!
+//! Every measurement runs on a lab of its own, made fresh (4 per round, made at once before the
+//! round's first measurement and discarded one by one after theirs): a procedure leaves the lab
+//! in another shape, and a fresh lab is cheaper and surer than undoing it. Each lab takes 10
+//! acknowledged writes on node-1, seen on every consumer, before its measurement.
+//!
+//! By hand, the new supplier's agreements bind as `cn=repl-1,cn=config`, the identity the lab's
+//! consumers already accept, as the notes do (one replication manager, the same on every
+//! instance: pitfall 9); an operator following them creates no identity of the new supplier and
+//! so does not fence the old one (drctl does, a few LDAP writes). The by-hand switchover ends as
+//! §7 does, without the clean restart of the demoted supplier that drctl adds (pitfall 12).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ldap3::Scope;
+use serde::Serialize;
+
+use super::lab::{DsLab, SUFFIX};
+use super::{Ds389, DsCluster};
+use crate::engine::{Engine, Verb, VerbArgs};
+use crate::engines::drnode::Cluster;
+use crate::engines::etcd::bench::median;
+use crate::lab::{LabError, Sig};
+use crate::runbook::RunbookReport;
+use by_hand::Hand;
+
+mod by_hand;
+
+/// What drctl should reach: by hand / drctl, of the medians.
+pub(crate) const TARGET_RATIO: f64 = 3.0;
+/// Labs per round: each procedure through drctl and by hand.
+const LABS: usize = 4;
+const DEADLINE: Duration = Duration::from_secs(60);
+const DSCONF: &str = "/usr/sbin/dsconf";
+const SEED: u64 = 10;
+
+/// Where part of one measurement went.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Phase {
+    pub(crate) what: String,
+    pub(crate) ms: u64,
+}
+
+/// One procedure, through drctl and by hand.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Procedure {
+    /// Command to verified, each round.
+    pub(crate) drctl_ms: Vec<u64>,
+    /// First command to the probe write seen on every consumer, each round.
+    pub(crate) by_hand_ms: Vec<u64>,
+    pub(crate) drctl_median_ms: u64,
+    pub(crate) by_hand_median_ms: u64,
+    /// Median by hand / median drctl.
+    pub(crate) ratio: f64,
+    pub(crate) meets_target: bool,
+    /// Where the time went in the last round: drctl's actions as its report gives them (and
+    /// what is between them: probes, plans, the lock, the journal), the by-hand commands.
+    pub(crate) drctl_phases: Vec<Phase>,
+    pub(crate) by_hand_phases: Vec<Phase>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct BenchReport {
+    pub(crate) nodes: u16,
+    /// Each round, making its 4 fresh labs at once (create, up, seed writes): not measured in
+    /// any procedure.
+    pub(crate) labs_ready_ms: Vec<u64>,
+    pub(crate) failover: Procedure,
+    pub(crate) switchover: Procedure,
+    pub(crate) target_ratio: f64,
+}
+
+fn fail(e: impl std::fmt::Display) -> LabError {
+    LabError::Failed(e.to_string())
+}
+
+/// Why the by-hand side cannot run here (the server's own check is `lab::missing_tools`).
+pub(crate) fn missing_clients() -> Option<String> {
+    let missing: Vec<&str> = [
+        DSCONF,
+        "/usr/bin/ldapsearch",
+        "/usr/bin/ldapmodify",
+        "/usr/bin/ldapadd",
+    ]
+    .into_iter()
+    .filter(|p| !Path::new(p).is_file())
+    .collect();
+    (!missing.is_empty()).then(|| {
+        format!(
+            "the by-hand sequence needs {} (apt-get install 389-ds-base ldap-utils)",
+            missing.join(", ")
+        )
+    })
+}
+
+/// Runs `rounds` rounds in fresh labs under `dir`, removed afterwards.
+pub(crate) async fn bench(
+    dir: &Path,
+    rounds: usize,
+    say: &(dyn Fn(&str) + Sync),
+) -> Result<BenchReport, LabError> {
+    let r = run(dir, rounds, say).await;
+    let _ = std::fs::remove_dir_all(dir);
+    r
+}
+
+#[derive(Default)]
+struct Side {
+    ms: Vec<u64>,
+    phases: Vec<Phase>,
+}
+
+impl Side {
+    fn push(&mut self, t: Timed) -> u64 {
+        self.ms.push(t.ms);
+        self.phases = t.phases;
+        t.ms
+    }
+}
+
+async fn run(
+    dir: &Path,
+    rounds: usize,
+    say: &(dyn Fn(&str) + Sync),
+) -> Result<BenchReport, LabError> {
+    let (mut fo, mut fo_hand, mut so, mut so_hand) = Default::default();
+    let mut ready = Vec::new();
+    for i in 0..rounds {
+        let t0 = Instant::now();
+        let mut labs = Labs::fresh(&dir.join(format!("round-{}", i + 1))).await?;
+        ready.push(t0.elapsed().as_millis() as u64);
+        say(&format!(
+            "round {}: {LABS} fresh labs of 3 instances ready in {} ms",
+            i + 1,
+            ready[i]
+        ));
+        let (lab, cl) = labs.next();
+        lab.signal("node-1", Sig::Kill)?;
+        let a = Side::push(&mut fo, drctl(&lab, &cl, Verb::Failover, None).await?);
+        lab.discard()?;
+        let (lab, _) = labs.next();
+        lab.signal("node-1", Sig::Kill)?;
+        let b = Side::push(&mut fo_hand, Hand::new(&lab)?.failover()?);
+        lab.discard()?;
+        say(&format!(
+            "round {}: failover: drctl {a} ms, by hand {b} ms",
+            i + 1
+        ));
+        let (lab, cl) = labs.next();
+        let a = Side::push(
+            &mut so,
+            drctl(&lab, &cl, Verb::Switchover, Some("node-2")).await?,
+        );
+        lab.discard()?;
+        let (lab, _) = labs.next();
+        let b = Side::push(&mut so_hand, Hand::new(&lab)?.switchover("node-2")?);
+        lab.discard()?;
+        say(&format!(
+            "round {}: switchover: drctl {a} ms, by hand {b} ms",
+            i + 1
+        ));
+    }
+    Ok(BenchReport {
+        nodes: 3,
+        labs_ready_ms: ready,
+        failover: procedure(fo, fo_hand),
+        switchover: procedure(so, so_hand),
+        target_ratio: TARGET_RATIO,
+    })
+}
+
+fn procedure(drctl: Side, hand: Side) -> Procedure {
+    let (d, h) = (median(&drctl.ms), median(&hand.ms));
+    let ratio = h as f64 / d.max(1) as f64;
+    Procedure {
+        drctl_ms: drctl.ms,
+        by_hand_ms: hand.ms,
+        drctl_median_ms: d,
+        by_hand_median_ms: h,
+        ratio,
+        meets_target: ratio >= TARGET_RATIO,
+        drctl_phases: drctl.phases,
+        by_hand_phases: hand.phases,
+    }
+}
+
+/// A round's labs, discarded when dropped (a failed measurement leaves none running).
+struct Labs(Vec<(DsLab, DsCluster)>);
+
+impl Labs {
+    /// `LABS` labs of 3 instances made at once in `dir`, up, with `SEED` writes on every
+    /// instance.
+    async fn fresh(dir: &Path) -> Result<Labs, LabError> {
+        let made: Vec<Result<DsLab, LabError>> = std::thread::scope(|s| {
+            let jobs: Vec<_> = (0..LABS)
+                .map(|k| {
+                    let d = dir.join(format!("lab-{}", k + 1));
+                    s.spawn(move || DsLab::create(&d, 3))
+                })
+                .collect();
+            jobs.into_iter()
+                .map(|j| {
+                    j.join()
+                        .unwrap_or_else(|_| Err(fail("creating a lab panicked")))
+                })
+                .collect()
+        });
+        let mut labs = Vec::new();
+        let mut first_err = None;
+        for m in made {
+            match m {
+                Ok(l) => labs.push(l),
+                Err(e) => first_err = first_err.or(Some(e)),
+            }
+        }
+        let ups = futures_util::future::join_all(labs.iter_mut().map(|l| l.up(DEADLINE))).await;
+        let mut out = Labs(Vec::new());
+        for (lab, up) in labs.into_iter().zip(ups) {
+            match up {
+                Ok(cl) => out.0.push((lab, cl)),
+                Err(e) => {
+                    let _ = lab.discard();
+                    first_err = first_err.or(Some(e));
+                }
+            }
+        }
+        if let Some(e) = first_err {
+            return Err(e);
+        }
+        for (_, cl) in &out.0 {
+            seed(cl).await?;
+        }
+        Ok(out)
+    }
+
+    fn next(&mut self) -> (DsLab, DsCluster) {
+        self.0.remove(0)
+    }
+}
+
+impl Drop for Labs {
+    fn drop(&mut self) {
+        for (lab, _) in self.0.drain(..) {
+            let _ = lab.discard();
+        }
+    }
+}
+
+/// `SEED` writes on node-1, waited for on every instance: a supplier that took writes, every
+/// consumer in step (the common case of a crash: nothing to re-initialize).
+async fn seed(cl: &DsCluster) -> Result<(), LabError> {
+    let acks = super::drill::Acks::default();
+    super::drill::write(cl, "seed", SEED, None, &acks)
+        .await
+        .map_err(fail)?;
+    crate::util::poll::within(DEADLINE, Duration::from_millis(20), || async {
+        for n in &cl.nodes {
+            let Ok(mut s) = cl.session(n.name()).await else {
+                return std::ops::ControlFlow::Continue(());
+            };
+            let found = s
+                .search(SUFFIX, Scope::OneLevel, "(uid=seed-*)", &["1.1"])
+                .await;
+            s.close().await;
+            if found.map_or(true, |f| (f.len() as u64) < SEED) {
+                return std::ops::ControlFlow::Continue(());
+            }
+        }
+        std::ops::ControlFlow::Break(())
+    })
+    .await
+    .map_err(|()| fail("the seed writes did not reach every instance within 60 s"))
+}
+
+/// One measurement and where its time went.
+struct Timed {
+    ms: u64,
+    phases: Vec<Phase>,
+}
+
+/// The bundled runbook of `verb`, as `drctl failover` / `drctl switchover --to TO` run it on the
+/// lab's cluster file (the same front, journal and host lock), command to verified.
+async fn drctl(
+    lab: &DsLab,
+    cl: &DsCluster,
+    verb: Verb,
+    to: Option<&str>,
+) -> Result<Timed, LabError> {
+    let engine = Ds389::of(cl, "bench");
+    let mut args = VerbArgs::new();
+    match to {
+        Some(to) => {
+            args.insert("to", to.to_string());
+        }
+        None => {
+            args.insert("force", "false".into());
+            args.insert("export_dir", lab.dir.display().to_string());
+        }
+    }
+    let front = engine.front(verb, &args).map_err(fail)?;
+    let http = crate::runbook::front::trusting_no_ca().map_err(fail)?;
+    let mut settings = crate::runbook::unattended(http, &lab.dir);
+    settings.journal_dir = Some(lab.dir.join("runs"));
+    settings.step_timeout = DEADLINE;
+    settings.engine = Some(Arc::new(engine));
+    let run_cl = Cluster::new(&cl.name, &[], "bench", DEADLINE);
+    let t0 = Instant::now();
+    let r = crate::runbook::run_bundled(front.runbook, &front.vars, run_cl, &settings)
+        .await
+        .map_err(fail)?;
+    let ms = t0.elapsed().as_millis() as u64;
+    if !r.ok() {
+        return Err(fail(format!(
+            "drctl {verb} ({}): {}",
+            front.runbook,
+            r.error.unwrap_or_default()
+        )));
+    }
+    Ok(Timed {
+        ms,
+        phases: phases_of(&r, ms),
+    })
+}
+
+/// drctl's actions with their times, then the rest (probes, plans, lock, journal).
+fn phases_of(r: &RunbookReport, total: u64) -> Vec<Phase> {
+    let mut out: Vec<Phase> = r
+        .steps
+        .iter()
+        .flat_map(|s| &s.actions)
+        .map(|a| Phase {
+            what: a.step.clone(),
+            ms: a.ms,
+        })
+        .collect();
+    let acted: u64 = out.iter().map(|p| p.ms).sum();
+    out.push(Phase {
+        what: "between the actions: probes, plans, checks, lock, journal".into(),
+        ms: total.saturating_sub(acted),
+    });
+    out
+}
