@@ -326,10 +326,19 @@ impl Applying {
             return RunOutcomeKind::Succeeded;
         };
         let mut undone_all = self.past_ponr.is_none();
-        for &i in self.applied.iter().rev().filter(|_| self.past_ponr.is_none()) {
+        for &i in self
+            .applied
+            .iter()
+            .rev()
+            .filter(|_| self.past_ponr.is_none())
+        {
             match &plan.steps[i].undo {
                 Some(undo) => {
-                    say(opts, &self.spinner, &format!("      undo: {}", undo.describe()));
+                    say(
+                        opts,
+                        &self.spinner,
+                        &format!("      undo: {}", undo.describe()),
+                    );
                     let ok = match undo.apply(cl).await {
                         Ok(_) => undo.verify(cl).await.is_ok(),
                         Err(_) => false,
