@@ -8,6 +8,35 @@ use crate::runbook::{self, drill};
 
 pub(super) async fn cmd_drill(g: &super::args::GlobalArgs, a: &DrillArgs) -> Result<(), CliError> {
     let started = std::time::Instant::now();
+    let books = selected(g, a)?;
+    let reports = run_all(&books, a.json).await?;
+    if let Some(path) = &a.junit {
+        std::fs::write(path, drill::junit(&reports))
+            .map_err(|e| CliError::failed(format!("cannot write {}: {e}", path.display())))?;
+    }
+    if a.json {
+        print_json(&reports);
+    } else {
+        print_table(&reports, a.verbose, started);
+    }
+    let failed: Vec<&str> = reports
+        .iter()
+        .filter(|r| !r.passed)
+        .map(|r| r.runbook.as_str())
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::failed(format!(
+            "drill failed: {}",
+            failed.join(", ")
+        )))
+    }
+}
+
+/// The drill runs asked for: one per drill of each runbook (a runbook proven on several kinds
+/// of lab has one drill for each; `--kind` keeps that kind's).
+fn selected(g: &super::args::GlobalArgs, a: &DrillArgs) -> Result<Vec<runbook::Runbook>, CliError> {
     let books = match &a.runbook {
         Some(name) => vec![runbook::load(name)?],
         None => runbook::bundled::names()
@@ -20,8 +49,6 @@ pub(super) async fn cmd_drill(g: &super::args::GlobalArgs, a: &DrillArgs) -> Res
             rb.name
         )));
     }
-    // One run per drill: a runbook proven on several kinds of lab has one drill for each
-    // (`--kind` keeps that kind's).
     let books: Vec<runbook::Runbook> = books
         .iter()
         .flat_map(|rb| rb.drill_runs())
@@ -33,9 +60,18 @@ pub(super) async fn cmd_drill(g: &super::args::GlobalArgs, a: &DrillArgs) -> Res
             g.kind.as_deref().unwrap_or_default()
         )));
     }
+    Ok(books)
+}
+
+/// Runs every drill, in the order given (the ones that mostly wait on purpose beside the
+/// others); a signal tears the running drills' labs down and says which.
+async fn run_all(
+    books: &[runbook::Runbook],
+    json: bool,
+) -> Result<Vec<drill::DrillReport>, CliError> {
     let base = std::env::temp_dir();
     let progress = |line: &str| {
-        if !a.json {
+        if !json {
             eprintln!("{line}");
         }
     };
@@ -147,82 +183,65 @@ pub(super) async fn cmd_drill(g: &super::args::GlobalArgs, a: &DrillArgs) -> Res
         }
     };
     reports.sort_by_key(|(i, _)| *i);
-    let reports: Vec<drill::DrillReport> = reports.into_iter().map(|(_, r)| r).collect();
-    if let Some(path) = &a.junit {
-        std::fs::write(path, drill::junit(&reports))
-            .map_err(|e| CliError::failed(format!("cannot write {}: {e}", path.display())))?;
-    }
-    if a.json {
-        print_json(&reports);
+    Ok(reports.into_iter().map(|(_, r)| r).collect())
+}
+
+/// The drills as a table, and the plain closing line CI logs are read by.
+fn print_table(reports: &[drill::DrillReport], verbose: bool, started: std::time::Instant) {
+    let mut headers = vec!["DRILL", "RESULT", "RECOVERY MS", "TOTAL MS"];
+    headers.extend(if verbose {
+        ["STEPS (ms)", "CHECKS"].as_slice()
     } else {
-        let mut headers = vec!["DRILL", "RESULT", "RECOVERY MS", "TOTAL MS"];
-        headers.extend(if a.verbose {
-            ["STEPS (ms)", "CHECKS"].as_slice()
-        } else {
-            ["NOTE"].as_slice()
-        });
-        let mut t = table(&headers);
-        for r in &reports {
-            let mut row = vec![
-                r.runbook.clone(),
-                match (r.passed, &r.skipped) {
-                    (_, Some(_)) => "skip",
-                    (true, None) => "pass",
-                    (false, None) => "FAIL",
-                }
-                .into(),
-                r.recovery_ms.to_string(),
-                r.total_ms.to_string(),
-            ];
-            let failed_checks = r.expectations.iter().filter(|e| !e.ok);
-            if a.verbose {
-                let steps: Vec<String> = r
-                    .steps
-                    .iter()
-                    .map(|s| format!("{} {} ({})", s.ms, s.name, s.outcome))
-                    .collect();
-                let checks: Vec<String> = r
-                    .expectations
-                    .iter()
-                    .map(|e| format!("{} {}", if e.ok { "ok" } else { "FAIL" }, e.what))
-                    .chain(r.error.clone())
-                    .chain(r.skipped.clone())
-                    .chain(r.waits.clone())
-                    .collect();
-                row.extend([steps.join("\n"), checks.join("\n")]);
-            } else {
-                // Why it failed or was skipped, or why it took long on purpose.
-                let note: Vec<String> = failed_checks
-                    .map(|e| format!("FAIL {}", e.what))
-                    .chain(r.error.clone())
-                    .chain(r.skipped.clone())
-                    .chain(r.waits.clone())
-                    .collect();
-                row.push(note.join("\n"));
+        ["NOTE"].as_slice()
+    });
+    let mut t = table(&headers);
+    for r in reports {
+        let mut row = vec![
+            r.runbook.clone(),
+            match (r.passed, &r.skipped) {
+                (_, Some(_)) => "skip",
+                (true, None) => "pass",
+                (false, None) => "FAIL",
             }
-            t.add_row(row);
+            .into(),
+            r.recovery_ms.to_string(),
+            r.total_ms.to_string(),
+        ];
+        let failed_checks = r.expectations.iter().filter(|e| !e.ok);
+        if verbose {
+            let steps: Vec<String> = r
+                .steps
+                .iter()
+                .map(|s| format!("{} {} ({})", s.ms, s.name, s.outcome))
+                .collect();
+            let checks: Vec<String> = r
+                .expectations
+                .iter()
+                .map(|e| format!("{} {}", if e.ok { "ok" } else { "FAIL" }, e.what))
+                .chain(r.error.clone())
+                .chain(r.skipped.clone())
+                .chain(r.waits.clone())
+                .collect();
+            row.extend([steps.join("\n"), checks.join("\n")]);
+        } else {
+            // Why it failed or was skipped, or why it took long on purpose.
+            let note: Vec<String> = failed_checks
+                .map(|e| format!("FAIL {}", e.what))
+                .chain(r.error.clone())
+                .chain(r.skipped.clone())
+                .chain(r.waits.clone())
+                .collect();
+            row.push(note.join("\n"));
         }
-        println!("{}", super::output::render(&t));
-        // The plain closing line CI logs are read by.
-        let skipped = reports.iter().filter(|r| r.skipped.is_some()).count();
-        let failed = reports.iter().filter(|r| !r.passed).count();
-        println!(
-            "{} passed, {failed} failed, {skipped} skipped in {} s",
-            reports.len() - failed - skipped,
-            started.elapsed().as_secs()
-        );
+        t.add_row(row);
     }
-    let failed: Vec<&str> = reports
-        .iter()
-        .filter(|r| !r.passed)
-        .map(|r| r.runbook.as_str())
-        .collect();
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(CliError::failed(format!(
-            "drill failed: {}",
-            failed.join(", ")
-        )))
-    }
+    println!("{}", super::output::render(&t));
+    // The plain closing line CI logs are read by.
+    let skipped = reports.iter().filter(|r| r.skipped.is_some()).count();
+    let failed = reports.iter().filter(|r| !r.passed).count();
+    println!(
+        "{} passed, {failed} failed, {skipped} skipped in {} s",
+        reports.len() - failed - skipped,
+        started.elapsed().as_secs()
+    );
 }

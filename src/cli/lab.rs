@@ -177,11 +177,15 @@ async fn up(global: &GlobalArgs, opts: LabOptions) -> Result<(), CliError> {
                 .join(", ")
         ))
     })?;
-    let has_tls = [crate::engines::ds389::KIND, crate::engines::etcd::KIND];
-    if opts.tls && !has_tls.contains(&engine.kind) {
+    if opts.tls && kind.tls.is_none() {
         return Err(CliError::usage(format!(
-            "--tls: only a 389ds lab (LDAPS) or an etcd lab (https, client certificates, auth) has it (a {} lab's own transport is fixed)",
-            engine.kind
+            "--tls: the {} lab has no such option (its transport is fixed); labs with it: {}",
+            engine.kind,
+            registry::ENGINES
+                .iter()
+                .filter_map(|e| Some(format!("{} ({})", e.kind, e.lab?.tls?)))
+                .collect::<Vec<_>>()
+                .join("; ")
         )));
     }
     if let Some(why) = (kind.unavailable)() {

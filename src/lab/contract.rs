@@ -25,7 +25,8 @@ pub struct LabOptions {
     pub nodes: u16,
     /// drnode only: how many log records each node keeps (`--log-keep`).
     pub log_keep: Option<u64>,
-    /// 389ds only: a cluster file of `ldaps://` urls (`--tls`).
+    /// A cluster file that reaches the nodes over TLS (`--tls`), where the lab has that option
+    /// (`LabKind::tls`).
     pub tls: bool,
 }
 
@@ -105,6 +106,8 @@ pub struct LabKind {
     /// Lays out a new lab (not started); refuses over a running one.
     pub create: fn(&Path, &LabOptions) -> AnyLab,
     pub open: fn(&Path) -> AnyLab,
+    /// What `lab up --tls` gives this kind of lab, if it has that option.
+    pub tls: Option<&'static str>,
 }
 
 impl LabKind {

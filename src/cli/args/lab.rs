@@ -17,8 +17,8 @@ pub enum LabCommand {
         /// Log records each drnode keeps for partial sync.
         #[arg(long)]
         log_keep: Option<u64>,
-        /// 389ds only: the cluster file reaches every instance over LDAPS (each lab instance
-        /// serves LDAP and LDAPS, with a certificate of the lab's CA), and agreements use TLS.
+        /// The cluster file reaches the nodes over TLS: 389ds (ldaps:// urls, agreements over
+        /// TLS) and etcd (https, client certificates, etcd's auth on).
         #[arg(long)]
         tls: bool,
     },

@@ -568,6 +568,7 @@ pub const LAB: LabKind = LabKind {
     unavailable: || None,
     create: |dir, o| Ok(Box::new(DrnodeLab::create(dir, o.nodes, o.log_keep)?)),
     open: |dir| Ok(Box::new(DrnodeLab::open(dir)?)),
+    tls: None,
 };
 
 impl Lab for DrnodeLab {

@@ -1,7 +1,8 @@
-//! One probe of every member (status, membership, alarms) and what it says about the cluster:
-//! the leader, each member's role and lag, and the problems with their fix (a member that does
-//! not answer, no leader, a learner not promoted, a member serving another cluster id than the
-//! majority, a member that runs though it was removed, an alarm).
+//! One probe of every member (status, membership, alarms, whether it takes drctl's credentials)
+//! and what it says about the cluster: the leader, each member's role and lag, and the problems
+//! with their fix (a member that does not answer, one that answers but cannot be read (TLS or
+//! auth refused), no leader, a learner not promoted, a member serving another cluster id than
+//! the majority, a member that runs though it was removed, an alarm).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -52,7 +53,20 @@ async fn probe_one(n: &EtcdNode, client: &Client) -> NodeProbe {
             };
             // Bounded: a member that has just lost its quorum still names a leader, and the
             // alarm list goes through raft.
-            let alarms = if status.leader != 0 && status.errors.is_empty() {
+            let led = status.leader != 0 && status.errors.is_empty();
+            // etcd reads status and membership without credentials: a member that refuses
+            // them is found here (authenticating goes through raft, so only with a leader; a
+            // slow answer is no refusal).
+            if led {
+                let auth =
+                    tokio::time::timeout(Duration::from_millis(500), client.authenticated(&n.url));
+                if let Ok(Err(e)) = auth.await {
+                    if e.is_unreadable() {
+                        return Err(e);
+                    }
+                }
+            }
+            let alarms = if led {
                 tokio::time::timeout(Duration::from_millis(500), client.alarms(&n.url))
                     .await
                     .ok()
@@ -181,6 +195,15 @@ impl EtcdView {
         self.nodes.iter().find(|n| n.name == name)
     }
 
+    /// The members that answer but cannot be read (TLS or auth refused): alive, roles unknown.
+    pub(crate) fn unreadable(&self) -> Vec<&str> {
+        self.nodes
+            .iter()
+            .filter(|n| n.state.as_ref().is_err_and(|e| e.is_unreadable()))
+            .map(|n| n.name.as_str())
+            .collect()
+    }
+
     pub(crate) fn state(&self, name: &str) -> Option<&NodeState> {
         self.node(name).and_then(|n| n.state.as_ref().ok())
     }
@@ -236,6 +259,16 @@ impl EtcdView {
                 reasons: Vec::new(),
             };
             match &n.state {
+                Err(e) if e.is_unreadable() => {
+                    // Alive, and perhaps the leader: never taken for a removed or dead member.
+                    na.member_id = members.iter().find(|m| matches_node(m, n)).map(|m| m.id);
+                    na.health = Health::Red;
+                    na.reasons.push(e.to_string());
+                    problems.push(format!(
+                        "{} {e}; until then drctl cannot tell its role, and a failover is refused while it answers",
+                        n.name
+                    ));
+                }
                 Err(e) => {
                     let member = members.iter().find(|m| matches_node(m, n));
                     if member.is_none() && listing.is_some() {
@@ -336,7 +369,14 @@ impl EtcdView {
             leader_id,
             leader,
         };
-        if listing.is_some() && leader_id.is_none() {
+        let unreadable = self.unreadable();
+        if listing.is_some() && leader_id.is_none() && !unreadable.is_empty() {
+            let (voters, live) = a.voters(self);
+            problems.insert(0, format!(
+                "no leader drctl can read: {live} of {voters} voting members can be read, and {} answer(s) but cannot be read (one may lead a quorum): fix the cluster file first; `drctl failover` is refused until then",
+                unreadable.join(", ")
+            ));
+        } else if listing.is_some() && leader_id.is_none() {
             let (voters, live) = a.voters(self);
             let best = self
                 .nodes
@@ -356,6 +396,14 @@ impl EtcdView {
                     quorum(voters)
                 )
             });
+        } else if listing.is_none() && !unreadable.is_empty() {
+            problems.insert(
+                0,
+                format!(
+                    "no member can be read: {} answer(s) but cannot be read",
+                    unreadable.join(", ")
+                ),
+            );
         } else if listing.is_none() {
             problems.insert(0, "no member answers".into());
         }

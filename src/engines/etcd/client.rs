@@ -1,7 +1,11 @@
 //! etcd's v3 JSON gateway (grpc-gateway, etcd 3.4: `POST /v3/...`): the calls drctl makes and
 //! their wire types. 64-bit numbers are decimal strings in this JSON (ids exceed i64::MAX);
-//! fields at their zero value are left out; keys and values are base64.
+//! fields at their zero value are left out; keys and values are base64. Over https with the
+//! member's CA (and a client certificate), and with etcd's auth: a token from
+//! `auth/authenticate`, sent as the `Authorization` header, renewed once when refused.
 
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -9,24 +13,10 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
 
-/// Why a call got no answer, or the answer etcd gave instead of one.
-#[derive(Debug, Clone, thiserror::Error)]
-pub(crate) enum EtcdError {
-    /// No connection, or no answer in time.
-    #[error("does not answer: {0}")]
-    Unreachable(String),
-    /// etcd answered with an error (gRPC code and message, e.g. "etcdserver: no leader").
-    #[error("{message} (code {code})")]
-    Api { code: i64, message: String },
-    #[error("unexpected answer from {path}: {detail}")]
-    Decode { path: String, detail: String },
-}
-
-impl EtcdError {
-    pub(crate) fn is_unreachable(&self) -> bool {
-        matches!(self, EtcdError::Unreachable(_))
-    }
-}
+use super::access::{Access, Credentials};
+pub(crate) use super::error::{answered, EtcdError, Unreadable};
+use super::error::{api_error, refused_token, transport};
+use super::EtcdNode;
 
 /// A u64 that the gateway writes as a string (or, from other writers, a number).
 fn u64s<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
@@ -126,39 +116,188 @@ struct Alarms {
     alarms: Vec<Alarm>,
 }
 
-/// An HTTP client for the gateway, with a per-call timeout.
-#[derive(Clone)]
-pub(crate) struct Client {
+/// One member's connection: the HTTP client of its TLS settings, and its auth.
+struct Conn {
     http: reqwest::Client,
+    credentials: Option<Credentials>,
+    /// None: not authenticated yet; Some(None): auth is not enabled; Some(Some(t)): a token.
+    token: Mutex<Option<Option<String>>>,
 }
 
-/// A reqwest builder for plain HTTP. rustls is configured anyway (trusting no CA) because
-/// reqwest is built with no default crypto provider; drctl's is `util::tls`.
-fn builder() -> Result<reqwest::ClientBuilder, String> {
-    let tls = rustls::ClientConfig::builder_with_provider(crate::util::tls::provider())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(rustls::RootCertStore::empty())
-        .with_no_client_auth();
-    Ok(reqwest::Client::builder().use_preconfigured_tls(tls))
+/// An HTTP client for the gateway, with a per-call timeout: one connection per member of the
+/// cluster file (its TLS files and its token: a token is the member's, gone when it restarts;
+/// members with the same TLS files share one HTTP client and its pool), and a plain one for
+/// any other url.
+#[derive(Clone)]
+pub(crate) struct Client {
+    plain: Arc<Conn>,
+    members: Arc<BTreeMap<String, Arc<Conn>>>,
+}
+
+/// A reqwest client over drctl's rustls (reqwest is built with no default crypto provider).
+fn http_client(
+    tls: rustls::ClientConfig,
+    timeout: Option<Duration>,
+) -> Result<reqwest::Client, String> {
+    let mut b = reqwest::Client::builder().use_preconfigured_tls(tls);
+    if let Some(t) = timeout {
+        b = b.connect_timeout(t).timeout(t.max(Duration::from_secs(3)));
+    }
+    b.build().map_err(|e| e.to_string())
 }
 
 /// A client for a run's own HTTP steps (`http.request` in a runbook on etcd members).
 pub(crate) fn plain_http() -> Result<reqwest::Client, String> {
-    builder()?.build().map_err(|e| e.to_string())
+    http_client(Access::default().tls_config()?, None)
+}
+
+impl Conn {
+    fn new(http: reqwest::Client, credentials: Option<Credentials>) -> Arc<Conn> {
+        Arc::new(Conn {
+            http,
+            credentials,
+            token: Mutex::new(None),
+        })
+    }
 }
 
 impl Client {
+    /// A client for plain-HTTP members without auth (the chaos writer's).
     pub(crate) fn new(timeout: Duration) -> Client {
-        let http = builder()
-            .and_then(|b| {
-                b.connect_timeout(timeout)
-                    .timeout(timeout.max(Duration::from_secs(3)))
-                    .build()
-                    .map_err(|e| e.to_string())
-            })
-            .expect("a client with a preconfigured TLS config builds");
-        Client { http }
+        let http = http_client(
+            Access::default()
+                .tls_config()
+                .expect("a config trusting nothing builds"),
+            Some(timeout),
+        )
+        .expect("a client with a preconfigured TLS config builds");
+        Client {
+            plain: Conn::new(http, None),
+            members: Arc::default(),
+        }
+    }
+
+    /// A client for these members, with their TLS files read: the error names the member and
+    /// the field.
+    pub(crate) fn for_nodes(nodes: &[EtcdNode], timeout: Duration) -> Result<Client, String> {
+        let mut c = Client::new(timeout);
+        let mut https: BTreeMap<_, reqwest::Client> = BTreeMap::new();
+        let mut members = BTreeMap::new();
+        for n in nodes {
+            let key = n.access.tls_files();
+            let http = match https.get(&key) {
+                Some(h) => h.clone(),
+                None => {
+                    let tls = n
+                        .access
+                        .tls_config()
+                        .map_err(|e| format!("{}: {e}", n.name))?;
+                    let h =
+                        http_client(tls, Some(timeout)).map_err(|e| format!("{}: {e}", n.name))?;
+                    https.insert(key, h.clone());
+                    h
+                }
+            };
+            members.insert(n.url.clone(), Conn::new(http, n.access.credentials.clone()));
+        }
+        c.members = Arc::new(members);
+        Ok(c)
+    }
+
+    fn conn(&self, url: &str) -> &Conn {
+        self.members.get(url).unwrap_or(&self.plain)
+    }
+
+    /// One POST: the answer's HTTP status and body, or why there is none.
+    async fn post(
+        &self,
+        conn: &Conn,
+        url: &str,
+        path: &str,
+        body: &Value,
+        token: Option<&str>,
+    ) -> Result<(reqwest::StatusCode, bytes::Bytes), EtcdError> {
+        let mut req = conn.http.post(format!("{url}/v3/{path}")).json(body);
+        if let Some(t) = token {
+            req = req.header(reqwest::header::AUTHORIZATION, t);
+        }
+        let resp = req.send().await.map_err(|e| transport(&e))?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(|e| transport(&e))?;
+        Ok((status, bytes))
+    }
+
+    /// A token for the member: the one it gave, else a new one (`auth/authenticate`, a raft
+    /// request: it needs a quorum). None without credentials, or when auth is not enabled.
+    async fn token(
+        &self,
+        conn: &Conn,
+        url: &str,
+        renew: bool,
+    ) -> Result<Option<String>, EtcdError> {
+        let Some(c) = &conn.credentials else {
+            return Ok(None);
+        };
+        if !renew {
+            if let Some(t) = conn.token.lock().expect("token lock").clone() {
+                return Ok(t);
+            }
+        }
+        let body = json!({"name": c.username, "password": c.password.expose()});
+        let (status, bytes) = self
+            .post(conn, url, "auth/authenticate", &body, None)
+            .await?;
+        let token = match decode::<Value>("auth/authenticate", status, &bytes) {
+            Ok(v) => Some(
+                v.get("token")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+            ),
+            Err(EtcdError::Api { message, .. })
+                if message.contains("authentication is not enabled") =>
+            {
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        *conn.token.lock().expect("token lock") = Some(token.clone());
+        Ok(token)
+    }
+
+    /// Makes sure the member takes drctl's credentials (authenticating unless it has a token
+    /// already): its status and membership are read without them.
+    pub(crate) async fn authenticated(&self, url: &str) -> Result<(), EtcdError> {
+        self.token(self.conn(url), url, false).await.map(drop)
+    }
+
+    /// A POST with the member's token, got (or renewed) once when refused.
+    async fn authorized(
+        &self,
+        url: &str,
+        path: &str,
+        body: &Value,
+    ) -> Result<(reqwest::StatusCode, bytes::Bytes), EtcdError> {
+        let conn = self.conn(url);
+        // The token it gave, if any: authenticating only when a call needs it, as status and
+        // the member list do not (authenticating goes through raft: without a quorum it
+        // waits for the timeout, and a learner refuses it).
+        let token = conn.token.lock().expect("token lock").clone().flatten();
+        let r = self.post(conn, url, path, body, token.as_deref()).await?;
+        if conn.credentials.is_none() || !refused_token(&r) {
+            return Ok(r);
+        }
+        // It answered: a renewal that gets no answer is etcd's auth without a quorum.
+        let token = match self.token(conn, url, true).await {
+            Err(EtcdError::Unreachable(why)) => {
+                return Err(EtcdError::NoToken(format!(
+                    "{path} needs a token and authenticating got no answer ({why}): etcd \
+                     authenticates through raft, so without a quorum it gives no token"
+                )))
+            }
+            t => t?,
+        };
+        self.post(conn, url, path, body, token.as_deref()).await
     }
 
     async fn call<T: DeserializeOwned>(
@@ -167,34 +306,8 @@ impl Client {
         path: &str,
         body: Value,
     ) -> Result<T, EtcdError> {
-        let resp = self
-            .http
-            .post(format!("{url}/v3/{path}"))
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| EtcdError::Unreachable(cause(&e)))?;
-        let status = resp.status();
-        let v: Value = resp
-            .json()
-            .await
-            .map_err(|e| EtcdError::Unreachable(cause(&e)))?;
-        if let Some(message) = v.get("error").and_then(Value::as_str) {
-            return Err(EtcdError::Api {
-                code: v.get("code").and_then(Value::as_i64).unwrap_or(-1),
-                message: message.to_string(),
-            });
-        }
-        if !status.is_success() {
-            return Err(EtcdError::Api {
-                code: i64::from(status.as_u16()),
-                message: v.to_string(),
-            });
-        }
-        serde_json::from_value(v).map_err(|e| EtcdError::Decode {
-            path: path.to_string(),
-            detail: e.to_string(),
-        })
+        let (status, bytes) = self.authorized(url, path, &body).await?;
+        decode(path, status, &bytes)
     }
 
     pub(crate) async fn status(&self, url: &str) -> Result<Status, EtcdError> {
@@ -253,16 +366,9 @@ impl Client {
     /// `snapshot save` of this one member's database (it works without quorum): the bytes of
     /// the streamed `{"result":{"blob":BASE64}}` objects, in order.
     pub(crate) async fn snapshot(&self, url: &str) -> Result<Vec<u8>, EtcdError> {
-        let body = self
-            .http
-            .post(format!("{url}/v3/maintenance/snapshot"))
-            .json(&json!({}))
-            .send()
-            .await
-            .map_err(|e| EtcdError::Unreachable(cause(&e)))?
-            .bytes()
-            .await
-            .map_err(|e| EtcdError::Unreachable(cause(&e)))?;
+        let (_, body) = self
+            .authorized(url, "maintenance/snapshot", &json!({}))
+            .await?;
         let decode = |detail: String| EtcdError::Decode {
             path: "maintenance/snapshot".into(),
             detail,
@@ -271,11 +377,8 @@ impl Client {
         let mut db = Vec::new();
         for v in serde_json::Deserializer::from_slice(&body).into_iter::<Value>() {
             let v = v.map_err(|e| decode(e.to_string()))?;
-            if let Some(e) = v.get("error") {
-                return Err(EtcdError::Api {
-                    code: v.get("code").and_then(Value::as_i64).unwrap_or(-1),
-                    message: e.as_str().unwrap_or_default().to_string(),
-                });
+            if let Some(e) = api_error(&v) {
+                return Err(e);
             }
             if let Some(blob) = v.pointer("/result/blob").and_then(Value::as_str) {
                 db.extend(b.decode(blob).map_err(|e| decode(e.to_string()))?);
@@ -285,6 +388,30 @@ impl Client {
             return Err(decode("an empty snapshot".into()));
         }
         Ok(db)
+    }
+
+    /// Turns etcd's auth on (a lab's setup): `user` with `password` and the root role. A rerun
+    /// finds the user and the role there.
+    pub(crate) async fn enable_auth(
+        &self,
+        url: &str,
+        user: &str,
+        password: &str,
+    ) -> Result<(), EtcdError> {
+        let exists = |e: &EtcdError| e.to_string().contains("already exists");
+        let steps = [
+            ("auth/user/add", json!({"name": user, "password": password})),
+            ("auth/role/add", json!({"name": "root"})),
+            ("auth/user/grant", json!({"user": user, "role": "root"})),
+            ("auth/enable", json!({})),
+        ];
+        for (path, body) in steps {
+            match self.call::<Value>(url, path, body).await {
+                Err(e) if !exists(&e) => return Err(e),
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     /// Puts one key; the store's revision that holds it.
@@ -353,19 +480,42 @@ struct Kv {
     key: String,
 }
 
-/// What went wrong in a few words: the innermost cause (`Connection refused (os error 111)`),
-/// without reqwest's wrapping (the caller names the node).
-fn cause(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        return "timed out".into();
+/// One answer as `T`, or the error it carries. An answer that is not JSON comes from
+/// something that is not etcd's gateway (a plain-HTTP request to a TLS port gets
+/// "Client sent an HTTP request to an HTTPS server.").
+fn decode<T: DeserializeOwned>(
+    path: &str,
+    status: reqwest::StatusCode,
+    bytes: &[u8],
+) -> Result<T, EtcdError> {
+    let v: Value = serde_json::from_slice(bytes).map_err(|_| {
+        let text = String::from_utf8_lossy(bytes);
+        EtcdError::Unreadable {
+            why: if text.contains("CommonName of client") {
+                Unreadable::CertName
+            } else {
+                Unreadable::NotEtcd
+            },
+            detail: format!(
+                "HTTP {} and no JSON: {}",
+                status.as_u16(),
+                text.chars().take(100).collect::<String>().trim()
+            ),
+        }
+    })?;
+    if let Some(e) = api_error(&v) {
+        return Err(e);
     }
-    let mut last = e.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(inner) = src {
-        last = inner.to_string();
-        src = inner.source();
+    if !status.is_success() {
+        return Err(EtcdError::Api {
+            code: i64::from(status.as_u16()),
+            message: v.to_string(),
+        });
     }
-    last
+    serde_json::from_value(v).map_err(|e| EtcdError::Decode {
+        path: path.to_string(),
+        detail: e.to_string(),
+    })
 }
 
 #[cfg(test)]

@@ -73,8 +73,10 @@ impl DrillLab for EtcdLab {
     }
 
     fn write(cl: &EtcdCluster, acks: &Arc<Acks>, b: Batch) -> Writing {
-        let (urls, acks) = (urls(cl), acks.clone());
-        Box::pin(async move { ew::write(&urls, &b.prefix, b.count, b.rate, DEADLINE, &acks).await })
+        let (urls, acks, client) = (urls(cl), acks.clone(), cl.client.clone());
+        Box::pin(async move {
+            ew::write(&client, &urls, &b.prefix, b.count, b.rate, DEADLINE, &acks).await
+        })
     }
 
     async fn settle(cl: &EtcdCluster, _: &Acks, _: &Inject) -> Result<(), LabError> {

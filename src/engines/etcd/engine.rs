@@ -7,7 +7,7 @@ use futures_util::future::BoxFuture;
 use serde_json::json;
 
 use super::assess::{Assessment, EtcdView, Role};
-use super::{nodes_of, EtcdCluster, EtcdNode};
+use super::{nodes_of, Client, EtcdCluster, EtcdNode};
 use crate::engine::{
     object, serde_name, Args, Bound, Candidate, Candidates, Engine, EnginePlan, Front, Global,
     Primary, PrimaryWords, ProcError, StatusReport, StatusRow, StatusTable, StepEnv, Verb,
@@ -40,7 +40,8 @@ pub(super) const VERBS: &[Verb] = &[
 pub(crate) struct Etcd {
     name: String,
     nodes: Vec<EtcdNode>,
-    timeout: Duration,
+    /// Built once: the members' TLS files are read when the engine opens.
+    client: Client,
     operator: String,
 }
 
@@ -54,10 +55,12 @@ impl Etcd {
                 inv.path.display()
             )));
         }
+        let client = Client::for_nodes(&nodes, global.timeout)
+            .map_err(|e| ProcError::usage(format!("cluster file {}: {e}", inv.path.display())))?;
         Ok(Etcd {
             name: inv.file.cluster.clone(),
             nodes,
-            timeout: global.timeout,
+            client,
             operator: global.operator.clone(),
         })
     }
@@ -67,13 +70,13 @@ impl Etcd {
         Etcd {
             name: cl.name.clone(),
             nodes: cl.nodes.clone(),
-            timeout: Duration::from_secs(1),
+            client: cl.client.clone(),
             operator: operator.to_string(),
         }
     }
 
     fn cluster(&self, wait: Duration) -> EtcdCluster {
-        EtcdCluster::new(&self.name, self.nodes.clone(), self.timeout, wait)
+        EtcdCluster::new(&self.name, self.nodes.clone(), self.client.clone(), wait)
     }
 }
 
@@ -207,6 +210,8 @@ pub(crate) fn status_report(view: &EtcdView, a: &Assessment) -> StatusReport {
                     DETAIL_KEYS,
                 );
                 row.role = na.role.as_ref().and_then(serde_name);
+                // It answers: never shown as a dead member.
+                row.reachable = e.is_unreadable();
                 row.host_id = hex(na.member_id);
                 row.primary = a.leader.clone();
                 row.with_detail("member_id", json!(hex(na.member_id)))
@@ -291,10 +296,19 @@ fn status_table(view: &EtcdView, a: &Assessment) -> StatusTable {
                         })
                         .unwrap_or_else(dash),
                 ],
-                Err(_) => [n.name.clone(), "no".into(), role]
-                    .into_iter()
-                    .chain(std::iter::repeat_n(dash(), 6))
-                    .collect(),
+                Err(e) => [
+                    n.name.clone(),
+                    if e.is_unreadable() {
+                        "unreadable"
+                    } else {
+                        "no"
+                    }
+                    .into(),
+                    role,
+                ]
+                .into_iter()
+                .chain(std::iter::repeat_n(dash(), 6))
+                .collect(),
             }
         })
         .collect();

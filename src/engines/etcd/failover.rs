@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::assess::{quorum, Assessment, EtcdView, Role};
+use super::client::answered;
 use super::rejoin::host;
 use super::EtcdCluster;
 use crate::engine::{Act, Check, Plan, ProcError, Step};
@@ -70,6 +71,22 @@ pub(super) fn plan(
         }
         plan.step(Step::new(Failover::Led { node: l.clone() }));
         return Ok(plan);
+    }
+    // A member that answers but cannot be read may lead a quorum drctl cannot see: forcing a
+    // new cluster beside it would make two.
+    let answering: Vec<String> = view
+        .nodes
+        .iter()
+        .filter_map(|n| match &n.state {
+            Err(e) if e.is_unreadable() => Some(format!("{} ({})", n.name, e.brief())),
+            _ => None,
+        })
+        .collect();
+    if !answering.is_empty() {
+        return refuse(format!(
+            "{} answer(s) but cannot be read: a member that answers is not lost, and may lead a quorum drctl cannot read; a new cluster forced beside it would make two (a split brain). Fix the cluster file so that drctl reads it (`drctl status` says what to fix), then look again",
+            answering.join(", ")
+        ));
     }
     if a.members.is_empty() {
         return refuse("no member answers: there is no survivor to fail over to".into());
@@ -209,7 +226,7 @@ impl Failover {
         }
         let view = cl.probe().await;
         let a = view.assess();
-        let answers = view.node(node).is_some_and(|n| n.state.is_ok());
+        let answers = view.node(node).is_some_and(|n| answered(&n.state));
         Ok(match self {
             Failover::Led { .. } => match &a.leader {
                 Some(l) => Ok(format!("{l} leads")),
@@ -260,13 +277,38 @@ impl Failover {
         match self {
             Failover::Led { .. } => Ok(None),
             Failover::Snapshot { path, .. } => {
-                let db = cl
-                    .client
-                    .snapshot(&n.url)
-                    .await
-                    .map_err(|e| ProcError::failed(format!("snapshot of {}: {e}", n.name)))?;
+                let (db, how) = match cl.client.snapshot(&n.url).await {
+                    Ok(db) => (db, String::new()),
+                    // With auth on and no quorum the API gives no snapshot: the member's own
+                    // database file, which nothing changes while no quorum applies entries.
+                    Err(e @ super::client::EtcdError::NoToken(_)) => {
+                        let file = n.data_dir.as_ref().map(|d| d.join("member/snap/db"));
+                        let Some(db) = file.as_ref().and_then(|f| std::fs::read(f).ok()) else {
+                            return Err(ProcError::failed(format!(
+                                "snapshot of {}: {e}; and no data_dir in the cluster file to copy \
+                                 its member/snap/db from",
+                                n.name
+                            )));
+                        };
+                        let file = file.expect("read above");
+                        let how = format!(
+                            ", a copy of {} (the API needs a token, which etcd cannot give \
+                             without a quorum; restore it with `etcdctl snapshot restore \
+                             --skip-hash-check`)",
+                            file.display()
+                        );
+                        (db, how)
+                    }
+                    Err(e) => {
+                        return Err(ProcError::failed(format!("snapshot of {}: {e}", n.name)))
+                    }
+                };
                 crate::export_file::write_new(path, &db)?;
-                Ok(Some(format!("{} bytes in {}", db.len(), path.display())))
+                Ok(Some(format!(
+                    "{} bytes in {}{how}",
+                    db.len(),
+                    path.display()
+                )))
             }
             Failover::Fence {
                 data_dir,
@@ -282,7 +324,7 @@ impl Failover {
                         Err(e) => return Err(e),
                     }
                 }
-                if cl.client.status(&n.url).await.is_ok() {
+                if answered(&cl.client.status(&n.url).await) {
                     return Err(ProcError::failed(format!(
                         "{} still answers after its stop_command: it is not fenced",
                         n.name

@@ -3,6 +3,9 @@
 //! again through its pid file (checked against its command line). The flags are the ones of
 //! `shared/engine-labs/etcd/lab.sh`; a member whose data directory exists ignores the
 //! `--initial-cluster*` flags, so the same command starts it the first time and every time after.
+//! With `--tls`, the members serve https client and peer URLs with certificates of a lab CA
+//! (`tls/`), require a client certificate (`--client-cert-auth`), and have etcd's auth enabled
+//! (user root, its password in `tls/root.password`) once the cluster first formed.
 
 use std::ops::ControlFlow::{Break, Continue};
 use std::os::unix::process::CommandExt;
@@ -13,7 +16,7 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
-use super::{nodes_of, EtcdCluster};
+use super::{nodes_of, Client, EtcdCluster};
 use crate::lab::{Lab, LabError, LabKind, LabOptions, LabRow, ProcState, Sig};
 use crate::util::names::lookup;
 use crate::util::poll;
@@ -25,16 +28,33 @@ pub(crate) struct EtcdLabNode {
     pub(crate) name: String,
     pub(crate) client_port: u16,
     pub(crate) peer_port: u16,
+    /// Its client and peer URLs are https.
+    #[serde(default)]
+    pub(crate) tls: bool,
 }
 
 impl EtcdLabNode {
+    fn scheme(&self) -> &'static str {
+        if self.tls {
+            "https"
+        } else {
+            "http"
+        }
+    }
     pub(crate) fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.client_port)
+        format!("{}://127.0.0.1:{}", self.scheme(), self.client_port)
     }
     pub(crate) fn peer_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.peer_port)
+        format!("{}://127.0.0.1:{}", self.scheme(), self.peer_port)
     }
 }
+
+/// The lab's TLS files (in `tls/`), relative to the lab directory as the cluster file names
+/// them: the CA, each member's certificate (server and client: it is also a peer's), drctl's
+/// client certificate, and the root user's password.
+const TLS_DIR: &str = "tls";
+const CLIENT_CERT: &str = "drctl";
+const PASSWORD_FILE: &str = "tls/root.password";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct EtcdLab {
@@ -48,6 +68,9 @@ pub(crate) struct EtcdLab {
     /// bootstrapping a new one beside it.
     #[serde(default)]
     pub(crate) bootstrapped: bool,
+    /// Members over https with client certificates, and etcd's auth once bootstrapped.
+    #[serde(default)]
+    pub(crate) tls: bool,
 }
 
 fn io(what: &str, p: &Path) -> impl FnOnce(std::io::Error) -> LabError {
@@ -98,6 +121,11 @@ impl EtcdLab {
 
     /// Lays out N members and the cluster file; refuses over a running lab.
     pub(crate) fn create(dir: &Path, nodes: u16) -> Result<EtcdLab, LabError> {
+        EtcdLab::create_with(dir, nodes, false)
+    }
+
+    /// `create`, with `tls`: https members, client certificates and auth.
+    pub(crate) fn create_with(dir: &Path, nodes: u16, tls: bool) -> Result<EtcdLab, LabError> {
         if let Some(why) = missing_tools() {
             return Err(LabError::Unavailable(why));
         }
@@ -131,6 +159,7 @@ impl EtcdLab {
                     name: format!("node-{}", i + 1),
                     client_port: ports[2 * i],
                     peer_port: ports[2 * i + 1],
+                    tls,
                 })
                 .collect(),
             token: format!(
@@ -138,7 +167,9 @@ impl EtcdLab {
                 &uuid::Uuid::new_v4().simple().to_string()[..8]
             ),
             bootstrapped: false,
+            tls,
         };
+        let access = if tls { lab.make_tls()? } else { String::new() };
         let mut yaml = format!(
             "# Written by `drctl lab up --kind etcd`. Use it with: export DRCTL_CLUSTER={}\ncluster: etcd-lab\nnodes:\n",
             lab.cluster_file().display()
@@ -156,7 +187,7 @@ impl EtcdLab {
             let d = dir.join(&n.name);
             std::fs::create_dir_all(&d).map_err(io("create", &d))?;
             yaml.push_str(&format!(
-                "- name: {}\n  kind: etcd\n  url: {}\n  peer_url: {}\n  data_dir: {}/data\n  start_command: \"{}\"\n  stop_command: \"{}\"\n",
+                "- name: {}\n  kind: etcd\n  url: {}\n  peer_url: {}\n  data_dir: {}/data\n  start_command: \"{}\"\n  stop_command: \"{}\"\n{access}",
                 n.name,
                 n.url(),
                 n.peer_url(),
@@ -168,6 +199,72 @@ impl EtcdLab {
         std::fs::write(lab.cluster_file(), yaml).map_err(io("write", &lab.cluster_file()))?;
         lab.save()?;
         Ok(lab)
+    }
+
+    /// The lab CA, a certificate per member (for 127.0.0.1 and localhost), drctl's client
+    /// certificate and root's password; the cluster file's lines that name them.
+    fn make_tls(&self) -> Result<String, LabError> {
+        let d = self.dir.join(TLS_DIR);
+        let certs = |e: crate::certs::CertError| LabError::Failed(format!("lab certificates: {e}"));
+        crate::certs::init_ca(&d, "etcd-lab").map_err(certs)?;
+        let sans = ["127.0.0.1".to_string(), "localhost".to_string()];
+        for n in &self.nodes {
+            crate::certs::issue(&d, &n.name, "etcd-lab", &sans).map_err(certs)?;
+        }
+        client_cert(&d)
+            .map_err(|e| LabError::Failed(format!("drctl's client certificate: {e}")))?;
+        let pw = self.dir.join(PASSWORD_FILE);
+        crate::util::secret::write_private_file(
+            &pw,
+            crate::util::secret::Passphrase::random()
+                .expose()
+                .as_bytes(),
+        )
+        .map_err(io("write", &pw))?;
+        Ok(format!(
+            "  ca_file: {TLS_DIR}/ca.pem\n  cert_file: {TLS_DIR}/{CLIENT_CERT}.pem\n  key_file: {TLS_DIR}/{CLIENT_CERT}.key\n  username: root\n  password_file: {PASSWORD_FILE}\n"
+        ))
+    }
+
+    /// The flags of a member that serves TLS (clients and peers with certificates of the lab
+    /// CA); none for a plain lab.
+    fn tls_flags(&self, name: &str) -> Vec<String> {
+        if !self.tls {
+            return Vec::new();
+        }
+        let f = |file: &str| self.dir.join(TLS_DIR).join(file).display().to_string();
+        let (cert, key, ca) = (
+            f(&format!("{name}.pem")),
+            f(&format!("{name}.key")),
+            f("ca.pem"),
+        );
+        [
+            ("--cert-file", &cert),
+            ("--key-file", &key),
+            ("--trusted-ca-file", &ca),
+            ("--peer-cert-file", &cert),
+            ("--peer-key-file", &key),
+            ("--peer-trusted-ca-file", &ca),
+        ]
+        .iter()
+        .map(|(flag, v)| format!("{flag}={v}"))
+        .chain([
+            "--client-cert-auth".into(),
+            "--peer-client-cert-auth".into(),
+        ])
+        .collect()
+    }
+
+    /// etcd's auth on, as `etcdctl user add root; auth enable` does it: the root user with
+    /// the lab's password and the root role.
+    async fn enable_auth(&self, cl: &EtcdCluster) -> Result<(), LabError> {
+        let pw = crate::util::secret::Passphrase::from_file(&self.dir.join(PASSWORD_FILE))
+            .map_err(|e| LabError::Failed(e.to_string()))?;
+        let url = &cl.nodes[0].url;
+        cl.client
+            .enable_auth(url, "root", pw.expose())
+            .await
+            .map_err(|e| LabError::Failed(format!("enable etcd's auth in the lab: {e}")))
     }
 
     fn save(&self) -> Result<(), LabError> {
@@ -237,6 +334,7 @@ impl EtcdLab {
             .args(["--listen-peer-urls", &n.peer_url()])
             .args(["--initial-advertise-peer-urls", &n.peer_url()])
             .args(["--logger=zap", "--log-outputs=stderr"])
+            .args(self.tls_flags(name))
             .stdin(Stdio::null())
             .stdout(log.try_clone().map_err(io("open", &log_path))?)
             .stderr(log)
@@ -310,10 +408,11 @@ impl EtcdLab {
         let inv = crate::engines::load_inventory(&self.cluster_file())
             .map_err(|e| LabError::Failed(e.to_string()))?;
         let nodes = nodes_of(&inv).map_err(LabError::Failed)?;
+        let client = Client::for_nodes(&nodes, Duration::from_secs(1)).map_err(LabError::Failed)?;
         Ok(EtcdCluster::new(
             &inv.file.cluster,
             nodes,
-            Duration::from_secs(1),
+            client,
             Duration::from_secs(30),
         ))
     }
@@ -340,10 +439,40 @@ impl EtcdLab {
                 problems.join("; ")
             ))
         })?;
+        if self.tls && !self.bootstrapped {
+            self.enable_auth(&cl).await?;
+        }
         self.bootstrapped = true;
         self.save()?;
         Ok(cl)
     }
+}
+
+/// drctl's client certificate, signed by the lab CA in `dir`: without a CommonName, which
+/// etcd's gateway refuses once auth is on (HTTP 400 "CommonName of client sending a request
+/// against gateway will be ignored", etcd-io/etcd#10366); named by its SAN only.
+fn client_cert(dir: &Path) -> Result<(), String> {
+    use rcgen::{CertificateParams, ExtendedKeyUsagePurpose, Issuer, KeyPair, KeyUsagePurpose};
+    let ca = crate::certs::ca_paths(dir);
+    let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
+    let ca_key = KeyPair::from_pem(&read(&ca.key)?).map_err(|e| e.to_string())?;
+    let issuer = Issuer::from_ca_cert_pem(&read(&ca.cert)?, ca_key).map_err(|e| e.to_string())?;
+    let mut params =
+        CertificateParams::new(vec![CLIENT_CERT.to_string()]).map_err(|e| e.to_string())?;
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    params.not_before = time::OffsetDateTime::now_utc() - time::Duration::days(1);
+    params.not_after = time::OffsetDateTime::now_utc() + time::Duration::days(825);
+    let key = KeyPair::generate().map_err(|e| e.to_string())?;
+    let cert = params.signed_by(&key, &issuer).map_err(|e| e.to_string())?;
+    let (cert_path, key_path) = (
+        dir.join(format!("{CLIENT_CERT}.pem")),
+        dir.join(format!("{CLIENT_CERT}.key")),
+    );
+    crate::util::secret::write_private_file(&key_path, key.serialize_pem().as_bytes())
+        .map_err(|e| format!("{}: {e}", key_path.display()))?;
+    std::fs::write(&cert_path, cert.pem()).map_err(|e| format!("{}: {e}", cert_path.display()))
 }
 
 /// Why an etcd that exited at once did, from its log (zap JSON lines): a removed member
@@ -384,8 +513,9 @@ fn why_exited(log: &Path) -> String {
 pub(crate) const LAB: LabKind = LabKind {
     state_file: STATE_FILE,
     unavailable: missing_tools,
-    create: |dir: &Path, o: &LabOptions| Ok(Box::new(EtcdLab::create(dir, o.nodes)?)),
+    create: |dir: &Path, o: &LabOptions| Ok(Box::new(EtcdLab::create_with(dir, o.nodes, o.tls)?)),
     open: |dir: &Path| Ok(Box::new(EtcdLab::open(dir)?)),
+    tls: Some("https client and peer urls with a lab CA, client certificates required, and etcd's auth on"),
 };
 
 impl Lab for EtcdLab {

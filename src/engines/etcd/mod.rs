@@ -4,11 +4,13 @@
 //! plans of [`EtcdAction`] run by the generic runner. Measured facts and pitfalls:
 //! `shared/engine-labs/etcd/README.md`.
 
+mod access;
 mod assess;
 pub(crate) mod bench;
 mod client;
 pub(crate) mod drill;
 mod engine;
+mod error;
 mod failover;
 pub(crate) mod lab;
 mod procedures;
@@ -48,6 +50,8 @@ pub(crate) struct EtcdNode {
     pub(crate) start_command: Option<String>,
     /// Shell command that stops the member (and succeeds when it is stopped already).
     pub(crate) stop_command: Option<String>,
+    /// TLS files and credentials.
+    pub(crate) access: access::Access,
 }
 
 /// The node fields of an etcd entry (beyond name, url, kind, promotable).
@@ -62,9 +66,45 @@ struct Fields {
     start_command: Option<String>,
     /// Shell command that stops the member.
     stop_command: Option<String>,
+    /// The CA (PEM) that signed the member's certificate: required for `https://`.
+    ca_file: Option<PathBuf>,
+    /// A client certificate (PEM) for `--client-cert-auth`, with `key_file`.
+    cert_file: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    key_file: Option<PathBuf>,
+    /// The etcd user drctl authenticates as (with the root role).
+    username: Option<String>,
+    /// File holding the user's password (mode 600).
+    password_file: Option<PathBuf>,
+    /// Environment variable holding the user's password.
+    password_env: Option<String>,
 }
 
-const FIELDS: &[&str] = &["peer_url", "data_dir", "start_command", "stop_command"];
+impl Fields {
+    fn access(&self) -> access::AccessFields {
+        access::AccessFields {
+            ca_file: self.ca_file.clone(),
+            cert_file: self.cert_file.clone(),
+            key_file: self.key_file.clone(),
+            username: self.username.clone(),
+            password_file: self.password_file.clone(),
+            password_env: self.password_env.clone(),
+        }
+    }
+}
+
+const FIELDS: &[&str] = &[
+    "peer_url",
+    "data_dir",
+    "start_command",
+    "stop_command",
+    "ca_file",
+    "cert_file",
+    "key_file",
+    "username",
+    "password_file",
+    "password_env",
+];
 
 pub const ENGINE: Registration = Registration {
     kind: KIND,
@@ -84,23 +124,28 @@ pub const ENGINE: Registration = Registration {
     lab: Some(&lab::LAB),
 };
 
-fn http_url(field: &str, v: &str) -> Result<(), String> {
+/// The url's scheme, `http` or `https`.
+fn http_url(field: &str, v: &str) -> Result<String, String> {
     let u = url::Url::parse(v).map_err(|e| format!("{field}: '{v}': {e}"))?;
-    if u.scheme() != "http" || u.host().is_none() || u.port_or_known_default().is_none() {
+    if !matches!(u.scheme(), "http" | "https")
+        || u.host().is_none()
+        || u.port_or_known_default().is_none()
+    {
         return Err(format!(
-            "{field}: '{v}': an etcd member needs http://HOST:PORT (TLS is not supported yet)"
+            "{field}: '{v}': an etcd member needs http://HOST:PORT or https://HOST:PORT"
         ));
     }
-    Ok(())
+    Ok(u.scheme().to_string())
 }
 
 /// Checks an etcd entry; the error starts with the field it is about.
 pub(crate) fn validate_entry(n: &NodeEntry) -> Result<(), String> {
     let f: Fields = n.settings()?;
-    http_url("url", &n.url)?;
+    let scheme = http_url("url", &n.url)?;
     if let Some(p) = &f.peer_url {
         http_url("peer_url", p)?;
     }
+    f.access().validate(&scheme)?;
     if f.data_dir
         .as_ref()
         .is_some_and(|d| d.as_os_str().is_empty())
@@ -126,6 +171,7 @@ pub(crate) fn nodes_of(inv: &Inventory) -> Result<Vec<EtcdNode>, String> {
         .filter(|n| n.kind.as_deref() == Some(KIND))
         .map(|n| {
             let f: Fields = n.settings().map_err(|e| format!("{}: {e}", n.name))?;
+            let access = f.access().load(inv, &n.name)?;
             Ok(EtcdNode {
                 name: n.name.clone(),
                 url: n.url.trim_end_matches('/').to_string(),
@@ -134,6 +180,7 @@ pub(crate) fn nodes_of(inv: &Inventory) -> Result<Vec<EtcdNode>, String> {
                 data_dir: f.data_dir.as_deref().map(|p| inv.resolve_path(p)),
                 start_command: f.start_command,
                 stop_command: f.stop_command,
+                access,
             })
         })
         .collect()
@@ -150,12 +197,18 @@ pub(crate) struct EtcdCluster {
 }
 
 impl EtcdCluster {
-    pub(crate) fn new(name: &str, nodes: Vec<EtcdNode>, timeout: Duration, step: Duration) -> Self {
+    /// `client`: built for these nodes ([`Client::for_nodes`]).
+    pub(crate) fn new(
+        name: &str,
+        nodes: Vec<EtcdNode>,
+        client: client::Client,
+        step: Duration,
+    ) -> Self {
         EtcdCluster {
             name: name.to_string(),
             nodes,
             run_id: uuid::Uuid::new_v4().simple().to_string()[..12].to_string(),
-            client: client::Client::new(timeout),
+            client,
             step_timeout: step,
         }
     }

@@ -13,7 +13,7 @@ use serde::Serialize;
 use tokio::process::Command;
 
 use super::assess::{Assessment, EtcdView, Role};
-use super::client::{EtcdError, Member};
+use super::client::{answered, EtcdError, Member};
 use super::{EtcdCluster, EtcdNode};
 use crate::engine::{Plan, ProcError, Step};
 use crate::util::poll;
@@ -236,7 +236,7 @@ impl Rejoin {
             }
             Rejoin::MoveAside { from, to, .. } => {
                 // Never under a member that still serves: that is what Stop was for.
-                if cl.client.status(&n.url).await.is_ok() {
+                if answered(&cl.client.status(&n.url).await) {
                     return Err(ProcError::refused(format!(
                         "{node} answers: its data directory is not moved while it runs"
                     )));

@@ -13,6 +13,7 @@ use serde::Serialize;
 use sha2::Digest;
 
 use super::assess::{Assessment, EtcdView};
+use super::client::answered;
 use super::rejoin::host;
 use super::EtcdCluster;
 use crate::engine::{Act, Check, Plan, ProcError, Step};
@@ -186,9 +187,10 @@ impl Restore {
                     return Ok(Ok(format!("{node} holds the restore")));
                 }
                 let url = &cl.node(node)?.url;
-                Ok(match cl.client.status(url).await {
-                    Ok(_) => Err(format!("{node} answers")),
-                    Err(_) => Ok(format!("{node} does not answer")),
+                Ok(if answered(&cl.client.status(url).await) {
+                    Err(format!("{node} answers"))
+                } else {
+                    Ok(format!("{node} does not answer"))
                 })
             }
             Restore::Replace {
@@ -270,7 +272,7 @@ impl Restore {
                 peer_url,
                 token,
             } => {
-                if cl.client.status(&cl.node(node)?.url).await.is_ok() {
+                if answered(&cl.client.status(&cl.node(node)?.url).await) {
                     return Err(ProcError::refused(format!(
                         "{node} answers: its data directory is not replaced while it runs"
                     )));

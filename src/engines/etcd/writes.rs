@@ -21,8 +21,10 @@ pub(crate) struct Acks {
     pub(crate) keys: Mutex<BTreeSet<String>>,
 }
 
-/// Writes `count` keys (at `rate` per second if given) through `urls`.
+/// Writes `count` keys (at `rate` per second if given) through `urls`, with `client` (the
+/// cluster's: its TLS and credentials).
 pub(crate) async fn write(
+    client: &Client,
     urls: &[String],
     prefix: &str,
     count: u64,
@@ -30,7 +32,6 @@ pub(crate) async fn write(
     deadline: Duration,
     acks: &Acks,
 ) -> Result<(), String> {
-    let client = Client::new(Duration::from_secs(1));
     let started = Instant::now();
     let mut at = 0usize;
     for i in 0..count {

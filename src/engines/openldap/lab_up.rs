@@ -126,6 +126,7 @@ pub const LAB: LabKind = LabKind {
     unavailable: ll::missing_tools,
     create: |dir, o| Ok(Box::new(LdapLab::create(dir, o.nodes)?)),
     open: |dir| Ok(Box::new(LdapLab::open(dir)?)),
+    tls: None,
 };
 
 impl Lab for LdapLab {

@@ -413,6 +413,7 @@ pub(crate) const LAB: LabKind = LabKind {
     unavailable: missing_tools,
     create: |dir: &Path, o: &LabOptions| Ok(Box::new(SambaLab::create(dir, o.nodes)?)),
     open: |dir: &Path| Ok(Box::new(SambaLab::open(dir)?)),
+    tls: None,
 };
 
 fn paused(pid: u32) -> bool {
