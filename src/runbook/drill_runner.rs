@@ -56,6 +56,12 @@ pub(crate) trait DrillLab: Lab + Sized + 'static {
     /// Whether the run waits for the first writes of the client before it starts (false
     /// where the client cannot write until the runbook has made a primary).
     const WRITER_FIRST: bool = true;
+
+    /// Whether this drill's run waits for the client's first writes (`WRITER_FIRST`, unless
+    /// the lab says the drill's faults leave nothing to write to).
+    fn writer_first(_d: &Drill) -> bool {
+        Self::WRITER_FIRST
+    }
     /// How often `look` is called until `expect:` holds.
     const LOOK_EVERY: Duration = Duration::from_millis(50);
 
@@ -188,7 +194,7 @@ async fn run<L: DrillLab>(
         };
         tokio::spawn(L::write(&group, &acks, batch))
     });
-    if let (Some(w), true) = (&d.writes, L::WRITER_FIRST) {
+    if let (Some(w), true) = (&d.writes, L::writer_first(d)) {
         let min = before + (w.rate / 4.0).max(1.0) as u64;
         poll::within(L::DEADLINE, Duration::from_millis(10), || async {
             poll::holds(acks.count() >= min)

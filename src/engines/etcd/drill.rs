@@ -51,6 +51,17 @@ impl DrillLab for EtcdLab {
     const DEADLINE: Duration = DEADLINE;
     const LAB: &'static LabKind = &super::lab::LAB;
 
+    /// A drill that kills a majority leaves no quorum: nothing is acknowledged until the run
+    /// forces a new cluster, so the writes start with the run, not before it.
+    fn writer_first(d: &Drill) -> bool {
+        let killed = d
+            .inject
+            .iter()
+            .filter(|i| matches!(i, Inject::Kill(_)))
+            .count();
+        killed * 2 < usize::from(d.nodes)
+    }
+
     fn create(dir: &Path, nodes: u16) -> Result<EtcdLab, LabError> {
         EtcdLab::create(dir, nodes)
     }
