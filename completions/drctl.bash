@@ -3410,7 +3410,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__up)
-            opts="-h -V --nodes --log-keep --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
+            opts="-h -V --nodes --log-keep --tls --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -895,6 +895,7 @@ samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -l tls -d 'The cluster file reaches the nodes over TLS: 389ds (ldaps:// urls, agreements over TLS) and etcd (https, client certificates, etcd\'s auth on)'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from up" -s V -l version -d 'Print version'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from status" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
