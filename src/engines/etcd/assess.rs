@@ -209,6 +209,41 @@ impl EtcdView {
     }
 
     pub(crate) fn assess(&self) -> Assessment {
+        let seen = self.seen();
+        let mut problems = Vec::new();
+        let mut nodes = Vec::new();
+        let mut leader = None;
+        for n in &self.nodes {
+            let (na, leads) = node_assessment(n, &seen, &mut problems);
+            if leads {
+                leader = Some(n.name.clone());
+            }
+            nodes.push(na);
+        }
+        let mut a = Assessment {
+            healthy: false,
+            problems: Vec::new(),
+            nodes,
+            cluster_id: seen.cluster_id,
+            members: seen.members.clone(),
+            leader_id: seen.leader_id,
+            leader,
+        };
+        if let Some(p) = self.leaderless(&a, &seen) {
+            problems.insert(0, p);
+        }
+        if let Some(p) = self.split_brain() {
+            problems.insert(0, p);
+        }
+        problems.extend(self.unlisted(&a));
+        a.healthy = problems.is_empty();
+        a.problems = problems;
+        a
+    }
+
+    /// The cluster id most members serve (a tie goes to the side that has a leader), its
+    /// leader, and the membership as the leader (else the most advanced voter) lists it.
+    fn seen(&self) -> Seen<'_> {
         let answering: Vec<&NodeState> = self
             .nodes
             .iter()
@@ -246,133 +281,22 @@ impl EtcdView {
             .map(|s| s.members.members.clone())
             .unwrap_or_default();
         let leader_state = listing.filter(|s| Some(s.status.header.member_id) == leader_id);
-        let led = leader_id.is_some();
-        let mut problems = Vec::new();
-        let mut nodes = Vec::new();
-        let mut leader = None;
-        for n in &self.nodes {
-            let mut na = NodeAssessment {
-                role: None,
-                member_id: None,
-                lag: None,
-                health: Health::Green,
-                reasons: Vec::new(),
-            };
-            match &n.state {
-                Err(e) if e.is_unreadable() => {
-                    // Alive, and perhaps the leader: never taken for a removed or dead member.
-                    na.member_id = members.iter().find(|m| matches_node(m, n)).map(|m| m.id);
-                    na.health = Health::Red;
-                    na.reasons.push(e.to_string());
-                    problems.push(format!(
-                        "{} {e}; until then drctl cannot tell its role, and a failover is refused while it answers",
-                        n.name
-                    ));
-                }
-                Err(e) => {
-                    let member = members.iter().find(|m| matches_node(m, n));
-                    if member.is_none() && listing.is_some() {
-                        // Gone and out of the membership: what a removal leaves.
-                        na.role = Some(Role::Removed);
-                        na.health = Health::Orange;
-                        na.reasons.push(format!(
-                            "not in the membership and {e}: take it out of the cluster file, or rejoin it as a new member"
-                        ));
-                    } else {
-                        na.member_id = member.map(|m| m.id);
-                        na.health = Health::Red;
-                        na.reasons.push(e.to_string());
-                        problems.push(if e.is_unreachable() && !led {
-                            format!("{} {e}: start it again (the quorum needs it)", n.name)
-                        } else if e.is_unreachable() {
-                            format!(
-                                "{} {e}: start it again; if it is lost for good, remove it from the membership with `drctl removenode {}`",
-                                n.name, n.name
-                            )
-                        } else {
-                            format!("{} answers with an error ({e}): read its log", n.name)
-                        });
-                    }
-                }
-                Ok(s) => {
-                    let id = s.status.header.member_id;
-                    na.member_id = Some(id);
-                    let member = members.iter().find(|m| m.id == id);
-                    if Some(s.status.header.cluster_id) != cluster_id {
-                        na.role = Some(Role::OtherCluster);
-                        na.health = Health::Red;
-                        let why = format!(
-                            "serves cluster {:x}, the majority serves {:x}",
-                            s.status.header.cluster_id,
-                            cluster_id.unwrap_or_default()
-                        );
-                        problems.push(format!(
-                            "{} {why}{}: another cluster, or an old membership after a forced recovery (a split brain): stop it and move its data directory aside before it rejoins",
-                            n.name,
-                            if s.status.leader != 0 { ", and it has a leader of its own" } else { "" }
-                        ));
-                        na.reasons.push(why);
-                    } else if member.is_none() && listing.is_some() {
-                        na.role = Some(Role::Removed);
-                        na.health = Health::Red;
-                        na.reasons
-                            .push(format!("member {id:x} is not in the membership"));
-                        problems.push(format!(
-                            "{} runs but member {id:x} is not in the membership (it was removed): stop it, move its data directory aside and rejoin it as a new member",
-                            n.name
-                        ));
-                    } else if member.is_some_and(|m| m.is_learner) || s.status.is_learner {
-                        na.role = Some(Role::Learner);
-                        na.health = Health::Orange;
-                        na.reasons.push("a learner: it does not vote".into());
-                        problems.push(format!(
-                            "{} is a learner (member {id:x}, not voting): promote it once it has caught up (`etcdctl member promote {id:x}`)",
-                            n.name
-                        ));
-                    } else if Some(id) == leader_id {
-                        na.role = Some(Role::Leader);
-                        leader = Some(n.name.clone());
-                    } else {
-                        na.role = Some(Role::Follower);
-                    }
-                    if s.status.leader == 0 || !s.status.errors.is_empty() {
-                        na.health = Health::Red;
-                        na.reasons.push(if s.status.errors.is_empty() {
-                            "knows no leader".to_string()
-                        } else {
-                            s.status.errors.join("; ")
-                        });
-                    }
-                    if let Some(l) = leader_state {
-                        na.lag = Some(l.status.raft_index.saturating_sub(s.status.raft_index));
-                    }
-                    for a in s.alarms.iter().flatten() {
-                        na.health = Health::Red;
-                        na.reasons.push(format!("alarm {}", a.alarm));
-                        if a.member_id == id {
-                            problems.push(format!(
-                                "alarm {} on {}: for NOSPACE compact and defragment it (or raise --quota-backend-bytes), then `etcdctl alarm disarm`",
-                                a.alarm, n.name
-                            ));
-                        }
-                    }
-                }
-            }
-            nodes.push(na);
-        }
-        let mut a = Assessment {
-            healthy: false,
-            problems: Vec::new(),
-            nodes,
+        Seen {
             cluster_id,
-            members,
             leader_id,
-            leader,
-        };
+            listing: listing.copied(),
+            members,
+            leader_state: leader_state.copied(),
+        }
+    }
+
+    /// Why no leader is seen, when none is.
+    fn leaderless(&self, a: &Assessment, seen: &Seen<'_>) -> Option<String> {
+        let (listing, leader_id, cluster_id) = (seen.listing, seen.leader_id, seen.cluster_id);
         let unreadable = self.unreadable();
         if listing.is_some() && leader_id.is_none() && !unreadable.is_empty() {
             let (voters, live) = a.voters(self);
-            problems.insert(0, format!(
+            return Some(format!(
                 "no leader drctl can read: {live} of {voters} voting members can be read, and {} answer(s) but cannot be read (one may lead a quorum): fix the cluster file first; `drctl failover` is refused until then",
                 unreadable.join(", ")
             ));
@@ -386,7 +310,7 @@ impl EtcdView {
                 .max_by_key(|(_, s)| s.status.raft_index)
                 .map(|(n, s)| format!("{} (raft index {})", n.name, s.status.raft_index))
                 .unwrap_or_default();
-            problems.insert(0, if live >= quorum(voters) {
+            return Some(if live >= quorum(voters) {
                 format!(
                     "no leader yet: {live} of {voters} voting members answer, enough to elect one (an election takes about a second after a leader is lost): look again"
                 )
@@ -397,18 +321,19 @@ impl EtcdView {
                 )
             });
         } else if listing.is_none() && !unreadable.is_empty() {
-            problems.insert(
-                0,
-                format!(
-                    "no member can be read: {} answer(s) but cannot be read",
-                    unreadable.join(", ")
-                ),
-            );
+            return Some(format!(
+                "no member can be read: {} answer(s) but cannot be read",
+                unreadable.join(", ")
+            ));
         } else if listing.is_none() {
-            problems.insert(0, "no member answers".into());
+            return Some("no member answers".into());
         }
-        // Two members that each lead: an old membership that elected its own leader beside
-        // the one a forced recovery made (same cluster id: the recovery keeps it).
+        None
+    }
+
+    /// Two members that each lead: an old membership that elected its own leader beside the
+    /// one a forced recovery made (same cluster id: the recovery keeps it).
+    fn split_brain(&self) -> Option<String> {
         let leaders: Vec<(&str, &NodeState)> = self
             .nodes
             .iter()
@@ -426,11 +351,17 @@ impl EtcdView {
                     )
                 })
                 .collect();
-            problems.insert(0, format!(
+            return Some(format!(
                 "split brain: {} each lead: an old membership came back beside a forced recovery; keep the recovered side (the smaller membership, the members rejoined since), stop every member of the other side and move its data directory aside, then rejoin it",
                 each.join(" and ")
             ));
         }
+        None
+    }
+
+    /// The members the membership lists that the cluster file does not.
+    fn unlisted(&self, a: &Assessment) -> Vec<String> {
+        let mut problems = Vec::new();
         for m in &a.members {
             if self.nodes.iter().any(|n| matches_node(m, n))
                 || a.nodes.iter().any(|na| na.member_id == Some(m.id))
@@ -445,8 +376,137 @@ impl EtcdView {
                 m.id
             ));
         }
-        a.healthy = problems.is_empty();
-        a.problems = problems;
-        a
+        problems
     }
+}
+
+/// What the members that answer agree on.
+struct Seen<'a> {
+    cluster_id: Option<u64>,
+    leader_id: Option<u64>,
+    /// The member whose membership list counts: the leader, else the most advanced voter.
+    listing: Option<&'a NodeState>,
+    members: Vec<Member>,
+    leader_state: Option<&'a NodeState>,
+}
+
+/// One member's role, lag and health against what the others agree on; whether it leads.
+fn node_assessment(
+    n: &NodeProbe,
+    seen: &Seen<'_>,
+    problems: &mut Vec<String>,
+) -> (NodeAssessment, bool) {
+    let mut leads = false;
+    let mut na = NodeAssessment {
+        role: None,
+        member_id: None,
+        lag: None,
+        health: Health::Green,
+        reasons: Vec::new(),
+    };
+    match &n.state {
+        Err(e) if e.is_unreadable() => {
+            // Alive, and perhaps the leader: never taken for a removed or dead member.
+            na.member_id = seen
+                .members
+                .iter()
+                .find(|m| matches_node(m, n))
+                .map(|m| m.id);
+            na.health = Health::Red;
+            na.reasons.push(e.to_string());
+            problems.push(format!(
+                    "{} {e}; until then drctl cannot tell its role, and a failover is refused while it answers",
+                    n.name
+                ));
+        }
+        Err(e) => {
+            let member = seen.members.iter().find(|m| matches_node(m, n));
+            if member.is_none() && seen.listing.is_some() {
+                // Gone and out of the membership: what a removal leaves.
+                na.role = Some(Role::Removed);
+                na.health = Health::Orange;
+                na.reasons.push(format!(
+                        "not in the membership and {e}: take it out of the cluster file, or rejoin it as a new member"
+                    ));
+            } else {
+                na.member_id = member.map(|m| m.id);
+                na.health = Health::Red;
+                na.reasons.push(e.to_string());
+                problems.push(if e.is_unreachable() && seen.leader_id.is_none() {
+                        format!("{} {e}: start it again (the quorum needs it)", n.name)
+                    } else if e.is_unreachable() {
+                        format!(
+                            "{} {e}: start it again; if it is lost for good, remove it from the membership with `drctl removenode {}`",
+                            n.name, n.name
+                        )
+                    } else {
+                        format!("{} answers with an error ({e}): read its log", n.name)
+                    });
+            }
+        }
+        Ok(s) => {
+            let id = s.status.header.member_id;
+            na.member_id = Some(id);
+            let member = seen.members.iter().find(|m| m.id == id);
+            if Some(s.status.header.cluster_id) != seen.cluster_id {
+                na.role = Some(Role::OtherCluster);
+                na.health = Health::Red;
+                let why = format!(
+                    "serves cluster {:x}, the majority serves {:x}",
+                    s.status.header.cluster_id,
+                    seen.cluster_id.unwrap_or_default()
+                );
+                problems.push(format!(
+                        "{} {why}{}: another cluster, or an old membership after a forced recovery (a split brain): stop it and move its data directory aside before it rejoins",
+                        n.name,
+                        if s.status.leader != 0 { ", and it has a leader of its own" } else { "" }
+                    ));
+                na.reasons.push(why);
+            } else if member.is_none() && seen.listing.is_some() {
+                na.role = Some(Role::Removed);
+                na.health = Health::Red;
+                na.reasons
+                    .push(format!("member {id:x} is not in the membership"));
+                problems.push(format!(
+                        "{} runs but member {id:x} is not in the membership (it was removed): stop it, move its data directory aside and rejoin it as a new member",
+                        n.name
+                    ));
+            } else if member.is_some_and(|m| m.is_learner) || s.status.is_learner {
+                na.role = Some(Role::Learner);
+                na.health = Health::Orange;
+                na.reasons.push("a learner: it does not vote".into());
+                problems.push(format!(
+                        "{} is a learner (member {id:x}, not voting): promote it once it has caught up (`etcdctl member promote {id:x}`)",
+                        n.name
+                    ));
+            } else if Some(id) == seen.leader_id {
+                na.role = Some(Role::Leader);
+                leads = true;
+            } else {
+                na.role = Some(Role::Follower);
+            }
+            if s.status.leader == 0 || !s.status.errors.is_empty() {
+                na.health = Health::Red;
+                na.reasons.push(if s.status.errors.is_empty() {
+                    "knows no leader".to_string()
+                } else {
+                    s.status.errors.join("; ")
+                });
+            }
+            if let Some(l) = seen.leader_state {
+                na.lag = Some(l.status.raft_index.saturating_sub(s.status.raft_index));
+            }
+            for a in s.alarms.iter().flatten() {
+                na.health = Health::Red;
+                na.reasons.push(format!("alarm {}", a.alarm));
+                if a.member_id == id {
+                    problems.push(format!(
+                            "alarm {} on {}: for NOSPACE compact and defragment it (or raise --quota-backend-bytes), then `etcdctl alarm disarm`",
+                            a.alarm, n.name
+                        ));
+                }
+            }
+        }
+    }
+    (na, leads)
 }
