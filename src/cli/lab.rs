@@ -304,6 +304,9 @@ async fn bench(global: &GlobalArgs, rounds: usize, rate: f64, json: bool) -> Res
     if global.kind.as_deref() == Some(crate::engines::ds389::KIND) {
         return bench_ds389(rounds, json).await;
     }
+    if global.kind.as_deref() == Some(crate::engines::openldap::KIND) {
+        return bench_openldap(rounds, json).await;
+    }
     if let Some(k) = global
         .kind
         .as_deref()
@@ -493,6 +496,68 @@ async fn bench_ds389(rounds: usize, json: bool) -> Result<(), CliError> {
     }
     println!(
         "\neach measurement on a fresh 3-instance lab; a round's labs made at once, in {} ms",
+        ms(&r.labs_ready_ms)
+    );
+    Ok(())
+}
+
+/// `lab bench --kind openldap`: the forced failover and the managed switchover through drctl and
+/// by hand with ldapmodify, each on a fresh lab, and the ratio by hand / drctl.
+async fn bench_openldap(rounds: usize, json: bool) -> Result<(), CliError> {
+    use crate::engines::openldap::bench;
+    if rounds == 0 {
+        return Err(CliError::usage("--rounds must be at least 1"));
+    }
+    let missing = crate::engines::openldap::lab::missing_tools().or_else(bench::missing_clients);
+    if let Some(why) = missing {
+        return Err(lab_err(LabError::Unavailable(why)));
+    }
+    let dir = std::env::temp_dir().join(format!(
+        "drctl-bench-openldap-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    ));
+    let say = |m: &str| eprintln!("bench: {m}");
+    let r = bench::bench(&dir, rounds, &say).await.map_err(lab_err)?;
+    if json {
+        print_json(&r);
+        return Ok(());
+    }
+    let ms = |v: &[u64]| {
+        v.iter()
+            .map(|m| m.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut t = table(&[
+        "PROCEDURE",
+        "DRCTL (MEDIAN)",
+        "BY HAND (MEDIAN)",
+        "BY HAND / DRCTL",
+        "ROUNDS, MS (DRCTL | BY HAND)",
+    ]);
+    for (name, p) in [
+        ("forced failover (kill -9 node-1)", &r.failover),
+        ("managed switchover to node-2", &r.switchover),
+    ] {
+        t.add_row(vec![
+            name.to_string(),
+            format!("{} ms", p.drctl_median_ms),
+            format!("{} ms", p.by_hand_median_ms),
+            format!("{:.2}", p.ratio),
+            format!("{} | {}", ms(&p.drctl_ms), ms(&p.by_hand_ms)),
+        ]);
+    }
+    println!("{}", super::output::render(&t));
+    for (name, p) in [("failover", &r.failover), ("switchover", &r.switchover)] {
+        for (side, phases) in [("drctl", &p.drctl_phases), ("by hand", &p.by_hand_phases)] {
+            println!("\n{name}, {side}, last round:");
+            for ph in phases {
+                println!("  {:>6} ms  {}", ph.ms, ph.what);
+            }
+        }
+    }
+    println!(
+        "\neach measurement on a fresh 3-slapd lab; a round's 4 labs made in {} ms",
         ms(&r.labs_ready_ms)
     );
     Ok(())

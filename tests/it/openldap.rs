@@ -1123,3 +1123,25 @@ fn openldap_equal_csns_with_other_data_are_red_never_promoted_and_reseeded() {
     assert!(!text.contains("dn: uid=b,"), "{text}");
     assert_eq!(l.uids("node-3"), l.uids("node-1"));
 }
+
+#[test]
+fn openldap_lab_bench_times_drctl_beside_ldapmodify_by_hand() {
+    if slapd_missing() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let mut c = command(drctl_bin(), tmp.path());
+    c.args([
+        "--kind", "openldap", "lab", "bench", "--rounds", "1", "--json",
+    ]);
+    let r = run(c).success().json();
+    assert_eq!(r["nodes"], 3, "{r}");
+    for p in ["failover", "switchover"] {
+        for side in ["drctl_ms", "by_hand_ms"] {
+            let v = r[p][side].as_array().unwrap();
+            assert_eq!(v.len(), 1, "{p} {side}: {r}");
+            assert!(v[0].as_u64().unwrap() > 0, "{p} {side}: {r}");
+        }
+        assert!(r[p]["ratio"].as_f64().unwrap() > 0.0, "{p}: {r}");
+    }
+}

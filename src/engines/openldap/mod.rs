@@ -3,6 +3,7 @@
 //! `shared/OPENLDAP.md`. Procedures are plans of [`LdapAction`] run by the generic runner.
 
 mod assess;
+pub(crate) mod bench;
 mod client;
 mod converge;
 pub mod csn;
