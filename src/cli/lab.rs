@@ -454,49 +454,11 @@ async fn bench_ds389(rounds: usize, json: bool) -> Result<(), CliError> {
         print_json(&r);
         return Ok(());
     }
-    let ms = |v: &[u64]| {
-        v.iter()
-            .map(|m| m.to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let mut t = table(&[
-        "PROCEDURE",
-        "DRCTL (MEDIAN)",
-        "BY HAND (MEDIAN)",
-        "BY HAND / DRCTL",
-        "TARGET",
-        "ROUNDS, MS (DRCTL | BY HAND)",
-    ]);
-    for (name, p) in [
-        ("forced failover (kill -9 node-1)", &r.failover),
-        ("managed switchover to node-2", &r.switchover),
-    ] {
-        t.add_row(vec![
-            name.to_string(),
-            format!("{} ms", p.drctl_median_ms),
-            format!("{} ms", p.by_hand_median_ms),
-            format!(
-                "{:.2}{}",
-                p.ratio,
-                if p.meets_target { "" } else { " (missed)" }
-            ),
-            format!(">= {:.1}", r.target_ratio),
-            format!("{} | {}", ms(&p.drctl_ms), ms(&p.by_hand_ms)),
-        ]);
-    }
-    println!("{}", super::output::render(&t));
-    for (name, p) in [("failover", &r.failover), ("switchover", &r.switchover)] {
-        for (side, phases) in [("drctl", &p.drctl_phases), ("by hand", &p.by_hand_phases)] {
-            println!("\n{name}, {side}, last round:");
-            for ph in phases {
-                println!("  {:>6} ms  {}", ph.ms, ph.what);
-            }
-        }
-    }
-    println!(
-        "\neach measurement on a fresh 3-instance lab; a round's labs made at once, in {} ms",
-        ms(&r.labs_ready_ms)
+    print_procedures(
+        [&r.failover, &r.switchover],
+        Some(r.target_ratio),
+        &r.labs_ready_ms,
+        "3-instance lab",
     );
     Ok(())
 }
@@ -522,33 +484,66 @@ async fn bench_openldap(rounds: usize, json: bool) -> Result<(), CliError> {
         print_json(&r);
         return Ok(());
     }
+    print_procedures(
+        [&r.failover, &r.switchover],
+        None,
+        &r.labs_ready_ms,
+        "3-slapd lab",
+    );
+    Ok(())
+}
+
+/// A failover and a switchover through drctl beside the same by hand: the medians, the ratio
+/// (against the target, where there is one), each round, and where the time went last.
+fn print_procedures(
+    [failover, switchover]: [&crate::engines::bench::Procedure; 2],
+    target: Option<f64>,
+    labs_ready_ms: &[u64],
+    lab: &str,
+) {
     let ms = |v: &[u64]| {
         v.iter()
             .map(|m| m.to_string())
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let mut t = table(&[
+    let mut headers = vec![
         "PROCEDURE",
         "DRCTL (MEDIAN)",
         "BY HAND (MEDIAN)",
         "BY HAND / DRCTL",
-        "ROUNDS, MS (DRCTL | BY HAND)",
-    ]);
+    ];
+    if target.is_some() {
+        headers.push("TARGET");
+    }
+    headers.push("ROUNDS, MS (DRCTL | BY HAND)");
+    let mut t = table(&headers);
     for (name, p) in [
-        ("forced failover (kill -9 node-1)", &r.failover),
-        ("managed switchover to node-2", &r.switchover),
+        ("forced failover (kill -9 node-1)", failover),
+        ("managed switchover to node-2", switchover),
     ] {
-        t.add_row(vec![
+        let mut row = vec![
             name.to_string(),
             format!("{} ms", p.drctl_median_ms),
             format!("{} ms", p.by_hand_median_ms),
-            format!("{:.2}", p.ratio),
-            format!("{} | {}", ms(&p.drctl_ms), ms(&p.by_hand_ms)),
-        ]);
+            format!(
+                "{:.2}{}",
+                p.ratio,
+                if p.meets_target == Some(false) {
+                    " (missed)"
+                } else {
+                    ""
+                }
+            ),
+        ];
+        if let Some(x) = target {
+            row.push(format!(">= {x:.1}"));
+        }
+        row.push(format!("{} | {}", ms(&p.drctl_ms), ms(&p.by_hand_ms)));
+        t.add_row(row);
     }
     println!("{}", super::output::render(&t));
-    for (name, p) in [("failover", &r.failover), ("switchover", &r.switchover)] {
+    for (name, p) in [("failover", failover), ("switchover", switchover)] {
         for (side, phases) in [("drctl", &p.drctl_phases), ("by hand", &p.by_hand_phases)] {
             println!("\n{name}, {side}, last round:");
             for ph in phases {
@@ -557,8 +552,7 @@ async fn bench_openldap(rounds: usize, json: bool) -> Result<(), CliError> {
         }
     }
     println!(
-        "\neach measurement on a fresh 3-slapd lab; a round's 4 labs made in {} ms",
-        ms(&r.labs_ready_ms)
+        "\neach measurement on a fresh {lab}; a round's labs made at once, in {} ms",
+        ms(labs_ready_ms)
     );
-    Ok(())
 }

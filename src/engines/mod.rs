@@ -1,5 +1,6 @@
 //! The engines: one folder per kind of replicated system, each implementing `crate::engine`.
 
+pub(crate) mod bench;
 pub mod drnode;
 pub mod ds389;
 pub mod etcd;

@@ -55,13 +55,7 @@ pub async fn failover(
         .collect();
     skip.extend(live.clone());
     let skip: Vec<&str> = skip.iter().map(String::as_str).collect();
-    repoint_others(cl, view, &mut plan, &target, &skip).await?;
-    plan.step(Step::new(Action::SetSetting {
-        name: "primary".into(),
-        value: target.clone(),
-        via: target.clone(),
-    }));
-    plan.step(Step::new(Action::Converged { primary: target }));
+    everyone_follows(cl, view, &mut plan, &target, &skip).await?;
     Ok(plan)
 }
 
@@ -77,14 +71,29 @@ async fn finish_ours(
     plan.note(format!(
         "{target} was promoted by a failover at epoch {epoch}: finishing that failover"
     ));
-    repoint_others(cl, view, &mut plan, &target, &[]).await?;
+    everyone_follows(cl, view, &mut plan, &target, &[]).await?;
+    Ok(plan)
+}
+
+/// Every answering node but `skip` follows `target`, the primary setting names it, and the
+/// group is verified converged on it.
+async fn everyone_follows(
+    cl: &Cluster,
+    view: &ClusterView,
+    plan: &mut Plan<Action>,
+    target: &str,
+    skip: &[&str],
+) -> Result<(), ProcError> {
+    repoint_others(cl, view, plan, target, skip).await?;
     plan.step(Step::new(Action::SetSetting {
         name: "primary".into(),
-        value: target.clone(),
-        via: target.clone(),
+        value: target.to_string(),
+        via: target.to_string(),
     }));
-    plan.step(Step::new(Action::Converged { primary: target }));
-    Ok(plan)
+    plan.step(Step::new(Action::Converged {
+        primary: target.to_string(),
+    }));
+    Ok(())
 }
 
 /// The node to promote: the one asked for, else the most advanced promotable one (or the live

@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use super::lab::EtcdLab;
 use super::EtcdCluster;
+pub(crate) use crate::engines::bench::median;
 use crate::engines::drnode::Cluster;
 use crate::lab::LabError;
 
@@ -31,12 +32,6 @@ pub(crate) struct BenchReport {
 
 fn fail(e: impl std::fmt::Display) -> LabError {
     LabError::Failed(e.to_string())
-}
-
-pub(crate) fn median(v: &[u64]) -> u64 {
-    let mut s = v.to_vec();
-    s.sort_unstable();
-    s.get(s.len() / 2).copied().unwrap_or_default()
 }
 
 /// Runs the bench in a fresh lab in `dir`, removed afterwards.

@@ -21,39 +21,13 @@ use super::lab::{LdapLab, ADMIN_DN, CONFIG_DN, REPL_DN, SUFFIX};
 use super::lab_up::{self, as_admin};
 use super::writes::{self, Acks};
 use super::{LdapCluster, Openldap};
-use crate::engine::{Engine, Verb, VerbArgs};
-use crate::engines::drnode::Cluster;
-use crate::engines::etcd::bench::median;
+use crate::engine::{Verb, VerbArgs};
+use crate::engines::bench::{fail, Phase, Procedure, Side, Timed};
 use crate::lab::{LabError, Sig};
-use crate::runbook::RunbookReport;
 
 const DEADLINE: Duration = Duration::from_secs(30);
 const SEED: u64 = 10;
 const MDB: &str = "olcDatabase={1}mdb,cn=config";
-
-/// Where part of one measurement went.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct Phase {
-    pub(crate) what: String,
-    pub(crate) ms: u64,
-}
-
-/// One procedure, through drctl and by hand.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct Procedure {
-    /// Command to verified, each round.
-    pub(crate) drctl_ms: Vec<u64>,
-    /// First command to the probe write seen on every other node, each round.
-    pub(crate) by_hand_ms: Vec<u64>,
-    pub(crate) drctl_median_ms: u64,
-    pub(crate) by_hand_median_ms: u64,
-    /// Median by hand / median drctl.
-    pub(crate) ratio: f64,
-    /// Where the time went in the last round: drctl's actions as its report gives them (and
-    /// what is between them), the by-hand commands.
-    pub(crate) drctl_phases: Vec<Phase>,
-    pub(crate) by_hand_phases: Vec<Phase>,
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct BenchReport {
@@ -62,10 +36,6 @@ pub(crate) struct BenchReport {
     pub(crate) labs_ready_ms: Vec<u64>,
     pub(crate) failover: Procedure,
     pub(crate) switchover: Procedure,
-}
-
-fn fail(e: impl std::fmt::Display) -> LabError {
-    LabError::Failed(e.to_string())
 }
 
 /// Why the by-hand side cannot run here (the server's own check is `lab::missing_tools`).
@@ -91,26 +61,6 @@ pub(crate) async fn bench(
     let r = run(dir, rounds, say).await;
     let _ = std::fs::remove_dir_all(dir);
     r
-}
-
-#[derive(Default)]
-struct Side {
-    ms: Vec<u64>,
-    phases: Vec<Phase>,
-}
-
-impl Side {
-    fn push(&mut self, t: Timed) -> u64 {
-        self.ms.push(t.ms);
-        self.phases = t.phases;
-        t.ms
-    }
-}
-
-/// One measurement and where its time went.
-struct Timed {
-    ms: u64,
-    phases: Vec<Phase>,
 }
 
 async fn run(
@@ -158,22 +108,9 @@ async fn run(
     Ok(BenchReport {
         nodes: 3,
         labs_ready_ms: ready,
-        failover: procedure(fo, fo_hand),
-        switchover: procedure(so, so_hand),
+        failover: Procedure::of(fo, fo_hand, None),
+        switchover: Procedure::of(so, so_hand, None),
     })
-}
-
-fn procedure(drctl: Side, hand: Side) -> Procedure {
-    let (d, h) = (median(&drctl.ms), median(&hand.ms));
-    Procedure {
-        drctl_ms: drctl.ms,
-        by_hand_ms: hand.ms,
-        drctl_median_ms: d,
-        by_hand_median_ms: h,
-        ratio: h as f64 / d.max(1) as f64,
-        drctl_phases: drctl.phases,
-        by_hand_phases: hand.phases,
-    }
 }
 
 /// A round's labs, stopped and removed when dropped (a failed measurement leaves none running).
@@ -256,48 +193,7 @@ async fn drctl(
         Some(to) => args.insert("to", to.to_string()),
         None => args.insert("force", "false".into()),
     };
-    let front = engine.front(verb, &args).map_err(fail)?;
-    let http = crate::runbook::front::trusting_no_ca().map_err(fail)?;
-    let mut settings = crate::runbook::unattended(http, &lab.dir);
-    settings.journal_dir = Some(lab.dir.join("runs"));
-    settings.step_timeout = DEADLINE;
-    settings.engine = Some(Arc::new(engine));
-    let run_cl = Cluster::new(&cl.name, &[], "bench", DEADLINE);
-    let t0 = Instant::now();
-    let r = crate::runbook::run_bundled(front.runbook, &front.vars, run_cl, &settings)
-        .await
-        .map_err(fail)?;
-    let ms = t0.elapsed().as_millis() as u64;
-    if !r.ok() {
-        return Err(fail(format!(
-            "drctl {verb} ({}): {}",
-            front.runbook,
-            r.error.unwrap_or_default()
-        )));
-    }
-    Ok(Timed {
-        ms,
-        phases: phases_of(&r, ms),
-    })
-}
-
-/// drctl's actions with their times, then the rest (probes, plans, lock, journal).
-fn phases_of(r: &RunbookReport, total: u64) -> Vec<Phase> {
-    let mut out: Vec<Phase> = r
-        .steps
-        .iter()
-        .flat_map(|s| &s.actions)
-        .map(|a| Phase {
-            what: a.step.clone(),
-            ms: a.ms,
-        })
-        .collect();
-    let acted: u64 = out.iter().map(|p| p.ms).sum();
-    out.push(Phase {
-        what: "between the actions: probes, plans, checks, lock, journal".into(),
-        ms: total.saturating_sub(acted),
-    });
-    out
+    crate::engines::bench::drctl(engine, verb, &args, &lab.dir, &cl.name, DEADLINE).await
 }
 
 /// The operator at the keyboard: ldapsearch and ldapmodify, cn=config as its rootDN and the

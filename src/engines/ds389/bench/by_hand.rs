@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use super::super::lab::{DsLab, SUFFIX};
 use super::super::state::{identity_dn, mapping_tree_dn, replica_dn};
-use super::{fail, Phase, Timed, DEADLINE, DSCONF};
+use super::{DEADLINE, DSCONF};
+use crate::engines::bench::{fail, Phase, Timed};
 use crate::lab::{LabError, Sig};
 
 const BACKEND: &str = "cn=userroot,cn=ldbm database,cn=plugins,cn=config";
