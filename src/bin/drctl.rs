@@ -34,7 +34,12 @@ fn main() -> ExitCode {
         default_level: "warn,ldap3=error,drctl::engines::openldap::client=error,\
                         drctl::engines::samba::probe=error",
         format: cli.global.log_format,
-        time: false,
+        // A level asked for explicitly is a look inside: each line says when, since the start.
+        time: if std::env::var_os("DRCTL_LOG").is_some_and(|v| !v.is_empty()) {
+            drctl::util::logging::Timer::Uptime
+        } else {
+            drctl::util::logging::Timer::Off
+        },
         terminal: drctl::util::logging::Logging::stderr_colours(),
     }
     .init(drctl::util::redact::Redacting::stderr);

@@ -168,7 +168,7 @@ fn main() -> ExitCode {
         level_var: "DRNODE_LOG",
         default_level: "info",
         format: args.log_format,
-        time: true,
+        time: drctl::util::logging::Timer::Wall,
         terminal: Logging::stderr_colours(),
     };
     // No log statement prints the passphrase; the writer makes sure no future one does.

@@ -282,13 +282,16 @@ impl Applying {
         i: usize,
         step: &super::step::Step<A>,
     ) -> Result<(StepOutcome, Option<String>), ProcError> {
-        if let Check::Done(why) = step.action.check(cl).await? {
+        let check = step.action.check(cl).await?;
+        tracing::debug!(step = i, "checked");
+        if let Check::Done(why) = check {
             if step.point_of_no_return {
                 self.past_ponr = Some(i);
             }
             return Ok((StepOutcome::AlreadyDone, Some(why)));
         }
         let applied_now = step.action.apply(cl).await;
+        tracing::debug!(step = i, "applied");
         if applied_now.as_ref().is_err_and(|e| e.unanswered) && step.action.changes() {
             self.unanswered = true;
         }
@@ -309,6 +312,7 @@ impl Applying {
             self.applied.push(i);
         }
         let verified = step.action.verify(cl).await?;
+        tracing::debug!(step = i, "verified");
         Ok((StepOutcome::Done, note.or(verified)))
     }
 

@@ -77,7 +77,7 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<Result<String, String>, ProcError>>,
 {
-    poll::within(timeout, Duration::from_millis(20), || async {
+    poll::eager(timeout, Duration::from_millis(20), || async {
         match holds().await {
             Ok(Ok(note)) => Break(Ok(Some(note))),
             Ok(Err(why)) => Continue(why),

@@ -293,7 +293,7 @@ impl Act for RunbookAction {
                         Err(e) => Break(Err(e)),
                     }
                 };
-                poll::within(cx.cluster.step_timeout, Duration::from_millis(25), holds)
+                poll::eager(cx.cluster.step_timeout, Duration::from_millis(25), holds)
                     .await
                     .unwrap_or_else(|why| {
                         Err(ProcError::timed_out(format!(

@@ -104,6 +104,7 @@ pub async fn run(
             )
         }
     };
+    tracing::debug!(runbook = %rb.name, "run lock taken");
     let journal = match open_journal(rb, &cl, settings, &resume, &vars) {
         Ok(j) => j,
         Err(e) => {
@@ -138,8 +139,10 @@ pub async fn run(
         passed_ponr: false,
     };
     r.report.journal = r.journal.as_ref().map(|j| j.path.display().to_string());
+    tracing::debug!("journal opened");
     r.steps(&resume, &mut scope).await;
     let outcome = r.outcome(&scope).await;
+    tracing::debug!(%outcome, "steps ended");
     // The run's lock goes with it on every node, even one this process did not lock (a resumed
     // run whose steps were all done took none, while the killed run's lock stays behind).
     let held = r.shared.held.lock().await.take();
@@ -149,6 +152,7 @@ pub async fn run(
             .await;
         r.shared.notes.lock().expect("notes lock").extend(released);
     }
+    tracing::debug!("run lock released");
     r.report.notes = std::mem::take(&mut *r.shared.notes.lock().expect("notes lock"));
     r.report.outcome = outcome;
     r.report.ms = started.elapsed().as_millis() as u64;
@@ -311,7 +315,9 @@ impl Running<'_> {
                 settings,
                 &format!("== [{}/{total}] {} ({})", i + 1, step.name, step.uses),
             );
+            tracing::debug!(step = i, uses = %step.uses, "runbook step");
             let result = run_step(step, scope, self.cl, settings, &self.shared, would_change).await;
+            tracing::debug!(step = i, "runbook step ended");
             let asked = self
                 .shared
                 .asked_ms

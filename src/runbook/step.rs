@@ -110,8 +110,10 @@ pub(super) async fn run_step(
             })
         } else {
             let view = scl.probe().await;
+            tracing::debug!("probed");
             build(&args, &scl, &view, &settings.export_dir).await
         };
+        tracing::debug!("planned");
         let exp = match built {
             Ok(e) => e,
             // A dry run cannot plan a step whose preconditions an earlier step would create.

@@ -30,14 +30,25 @@ impl LogFormat {
     }
 }
 
+/// The stamp on each log line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timer {
+    /// None: a CLI's warnings read as sentences.
+    Off,
+    /// The wall clock (a daemon's log).
+    Wall,
+    /// Seconds since the process started: where a command's time goes (`DRCTL_LOG=debug`).
+    Uptime,
+}
+
 /// What a binary logs and how.
 pub struct Logging {
     /// The variable holding the level filter (`info`, `drnode=debug,warn`, ...).
     pub level_var: &'static str,
     pub default_level: &'static str,
     pub format: LogFormat,
-    /// Timestamps on each line (a daemon's log); a CLI's lines go without.
-    pub time: bool,
+    /// What each line is stamped with.
+    pub time: Timer,
     /// Whether the writer is a terminal (only then may text carry colours).
     pub terminal: bool,
 }
@@ -64,11 +75,14 @@ impl Logging {
             .with_ansi(self.format == LogFormat::Text && self.terminal)
             // A failing writer (a full disk) loses the line; tracing's own report of it panicked.
             .log_internal_errors(false);
+        let uptime = tracing_subscriber::fmt::time::uptime();
         let layer = match (self.format, self.time) {
-            (LogFormat::Json, true) => fmt.json().boxed(),
-            (LogFormat::Json, false) => fmt.json().without_time().boxed(),
-            (LogFormat::Text, true) => fmt.boxed(),
-            (LogFormat::Text, false) => fmt.without_time().boxed(),
+            (LogFormat::Json, Timer::Wall) => fmt.json().boxed(),
+            (LogFormat::Json, Timer::Uptime) => fmt.json().with_timer(uptime).boxed(),
+            (LogFormat::Json, Timer::Off) => fmt.json().without_time().boxed(),
+            (LogFormat::Text, Timer::Wall) => fmt.boxed(),
+            (LogFormat::Text, Timer::Uptime) => fmt.with_timer(uptime).boxed(),
+            (LogFormat::Text, Timer::Off) => fmt.without_time().boxed(),
         };
         tracing_subscriber::registry()
             .with(layer.with_filter(filter))

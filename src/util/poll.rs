@@ -17,12 +17,26 @@ use tokio::time::Instant;
 pub(crate) async fn until<T, S, P: Future<Output = ControlFlow<T, S>>>(
     deadline: Instant,
     every: Duration,
+    probe: impl FnMut() -> P,
+) -> Result<T, S> {
+    pace(Deadline::new(deadline, every, every), probe).await
+}
+
+/// [`within`], asking again soon at first (1 ms, then twice as long each time up to `every`):
+/// for what usually holds within milliseconds, a procedure's verification above all, so that
+/// neither the fixed interval nor a fast change waits on the other.
+pub(crate) async fn eager<T, S, P: Future<Output = ControlFlow<T, S>>>(
+    timeout: Duration,
+    every: Duration,
+    probe: impl FnMut() -> P,
+) -> Result<T, S> {
+    pace(Deadline::eager(timeout, every), probe).await
+}
+
+async fn pace<T, S, P: Future<Output = ControlFlow<T, S>>>(
+    wait: Deadline,
     mut probe: impl FnMut() -> P,
 ) -> Result<T, S> {
-    let wait = Deadline {
-        at: deadline,
-        every,
-    };
     loop {
         match probe().await {
             ControlFlow::Break(answer) => return Ok(answer),
@@ -73,16 +87,33 @@ pub(crate) fn holds(it: bool) -> ControlFlow<()> {
 /// (a writer that moves to the next node): `loop { probe; if !wait.again().await { time up } }`.
 pub(crate) struct Deadline {
     at: Instant,
+    /// The next sleep, in microseconds: it doubles after each up to `every`.
+    next_us: std::sync::atomic::AtomicU64,
     every: Duration,
 }
 
 impl Deadline {
-    /// Up to `timeout` from now, asking every `every`.
-    pub(crate) fn within(timeout: Duration, every: Duration) -> Self {
+    fn new(at: Instant, first: Duration, every: Duration) -> Self {
         Deadline {
-            at: Instant::now() + timeout,
+            at,
+            next_us: (first.as_micros() as u64).into(),
             every,
         }
+    }
+
+    /// Up to `timeout` from now, asking every `every`.
+    pub(crate) fn within(timeout: Duration, every: Duration) -> Self {
+        Deadline::new(Instant::now() + timeout, every, every)
+    }
+
+    /// Up to `timeout` from now, asking again after 1 ms, then twice as long each time up to
+    /// `every` (see [`eager`]).
+    pub(crate) fn eager(timeout: Duration, every: Duration) -> Self {
+        Deadline::new(
+            Instant::now() + timeout,
+            every.min(Duration::from_millis(1)),
+            every,
+        )
     }
 
     /// After a probe that did not hold: `false` if the deadline has passed, else sleeps one
@@ -91,7 +122,11 @@ impl Deadline {
         if Instant::now() >= self.at {
             return false;
         }
-        tokio::time::sleep(self.every).await;
+        use std::sync::atomic::Ordering::Relaxed;
+        let sleep = Duration::from_micros(self.next_us.load(Relaxed));
+        let doubled = (sleep * 2).min(self.every);
+        self.next_us.store(doubled.as_micros() as u64, Relaxed);
+        tokio::time::sleep(sleep).await;
         true
     }
 }
@@ -201,6 +236,26 @@ mod tests {
         let r = within_blocking(20 * MS, 5 * MS, || holds(false));
         assert_eq!(r, Err(()));
         assert!(started.elapsed() >= 20 * MS, "waited out the deadline");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn eager_asks_after_1_2_4_ms_then_every_interval() {
+        let t0 = Instant::now();
+        let seen = std::sync::Mutex::new(Vec::new());
+        let r: Result<(), ()> = eager(30 * MS, 10 * MS, || async {
+            seen.lock().unwrap().push(t0.elapsed());
+            holds(false)
+        })
+        .await;
+        assert_eq!(r, Err(()));
+        let at: Vec<u64> = seen
+            .into_inner()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_millis() as u64)
+            .collect();
+        // 0, +1, +2, +4, +8, then +10 (the interval) until past 30 ms.
+        assert_eq!(at, vec![0, 1, 3, 7, 15, 25, 35]);
     }
 
     #[tokio::test(start_paused = true)]

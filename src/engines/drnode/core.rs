@@ -220,7 +220,7 @@ impl Action {
 
     /// Waits until the step has taken effect, up to the cluster's step timeout.
     pub async fn verify(&self, cl: &Cluster) -> Result<Option<String>, ProcError> {
-        poll::within(cl.step_timeout, Duration::from_millis(10), || async {
+        poll::eager(cl.step_timeout, Duration::from_millis(10), || async {
             match self.verify_once(cl).await {
                 Ok(Ok(note)) => Break(Ok(note)),
                 Ok(Err(why)) => Continue(why),

@@ -84,7 +84,7 @@ pub async fn run(
         let key = format!("{}/{i:07}", opts.prefix);
         let value = format!("{i}");
         let write_started = Instant::now();
-        let wait = poll::Deadline::within(opts.write_timeout, Duration::from_millis(10));
+        let wait = poll::Deadline::eager(opts.write_timeout, Duration::from_millis(10));
         loop {
             if target.is_none() {
                 target = pick(cluster, targets).await;

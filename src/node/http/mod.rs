@@ -46,8 +46,14 @@ pub(super) async fn serve(
     node.reconcile();
     let watcher = tokio::spawn(node.clone().peer_watch());
     let app = router(node.clone());
-    let result = axum_server::from_tcp_rustls(listener, tls)
+    // TCP_NODELAY: a response is written as several TLS records, and without it the kernel
+    // holds the last one until the client's delayed ACK (40 ms on Linux): every follow, promote
+    // and status call of a procedure paid it.
+    let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls)
+        .acceptor(axum_server::accept::NoDelayAcceptor::new());
+    let result = axum_server::from_tcp(listener)
         .map_err(NodeError::Serve)?
+        .acceptor(acceptor)
         .handle(handle)
         .serve(app.into_make_service_with_connect_info::<SocketAddr>())
         .await
