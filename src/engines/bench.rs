@@ -124,7 +124,7 @@ pub(crate) async fn drctl<E: Engine + 'static>(
 }
 
 /// drctl's actions with their times, then the rest (probes, plans, lock, journal).
-fn phases_of(r: &RunbookReport, total: u64) -> Vec<Phase> {
+pub(crate) fn phases_of(r: &RunbookReport, total: u64) -> Vec<Phase> {
     let mut out: Vec<Phase> = r
         .steps
         .iter()

@@ -12,7 +12,10 @@ use sha2::{Digest, Sha256};
 use crate::api::{Entry, LogRecord, Op, Position, Term};
 
 mod commit;
+mod digest;
 mod snapshot;
+
+use digest::DataSum;
 
 use commit::Queued;
 pub use snapshot::SnapshotMsg;
@@ -55,6 +58,8 @@ struct Writer {
     conn: Connection,
     head: Position,
     base: Position,
+    /// The digest and count of the data at `head`, changed with it.
+    sum: DataSum,
 }
 
 pub struct Store {
@@ -64,7 +69,6 @@ pub struct Store {
     /// commits them all in one transaction (one fsync), then answers each.
     queue: Mutex<Vec<Queued>>,
     reader: Mutex<Connection>,
-    digest_cache: Mutex<Option<(Position, u64, String)>>,
 }
 
 fn open_conn(path: &Path) -> rusqlite::Result<Connection> {
@@ -108,13 +112,18 @@ impl Store {
         .map_err(sql("create tables"))?;
         let base = read_base(&conn).map_err(sql("read the log base"))?;
         let head = read_head(&conn, base).map_err(sql("read the log head"))?;
+        let sum = data_sum(&conn).map_err(sql("digest the data"))?;
         let reader = open_conn(&path).map_err(sql("open a reader"))?;
         Ok(Store {
             path,
-            writer: Mutex::new(Writer { conn, head, base }),
+            writer: Mutex::new(Writer {
+                conn,
+                head,
+                base,
+                sum,
+            }),
             queue: Mutex::new(Vec::new()),
             reader: Mutex::new(reader),
-            digest_cache: Mutex::new(None),
         })
     }
 
@@ -153,15 +162,17 @@ impl Store {
         let Some(last) = records.last() else {
             return Ok(w.head);
         };
+        let mut sum = w.sum;
         let tx = w.conn.transaction().map_err(self.sql("begin applying"))?;
         for r in records {
-            apply_record(&tx, r).map_err(self.sql("apply a record"))?;
+            apply_record(&tx, r, &mut sum).map_err(self.sql("apply a record"))?;
         }
         tx.commit().map_err(self.sql("commit applied records"))?;
         w.head = Position {
             epoch: last.epoch,
             seq: last.seq,
         };
+        w.sum = sum;
         Ok(w.head)
     }
 
@@ -281,57 +292,38 @@ impl Store {
             .map_err(self.sql("read an entry"))
     }
 
+    /// The entries whose key starts with `prefix`, in key order: a range of the key index (the
+    /// members and roles a status reads cost the same beside 10 entries or a million).
     pub fn list(&self, prefix: &str) -> Result<Vec<Entry>, StoreError> {
         let reader = self.reader.lock().expect("reader lock");
-        let mut stmt = reader
-            .prepare_cached(
-                "SELECT key, value, epoch, seq FROM entries
-                 WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key",
-            )
-            .map_err(self.sql("list entries"))?;
-        let rows = stmt
-            .query_map([prefix], row_entry)
-            .map_err(self.sql("list entries"))?;
-        rows.collect::<Result<_, _>>()
-            .map_err(self.sql("list entries"))
+        let rows = match prefix_end(prefix) {
+            Some(end) => reader
+                .prepare_cached(
+                    "SELECT key, value, epoch, seq FROM entries
+                     WHERE key >= ?1 AND key < ?2 ORDER BY key",
+                )
+                .and_then(|mut stmt| {
+                    stmt.query_map(params![prefix, end], row_entry)?
+                        .collect::<Result<Vec<_>, _>>()
+                }),
+            None => reader
+                .prepare_cached(
+                    "SELECT key, value, epoch, seq FROM entries WHERE key >= ?1 ORDER BY key",
+                )
+                .and_then(|mut stmt| {
+                    stmt.query_map([prefix], row_entry)?
+                        .collect::<Result<Vec<_>, _>>()
+                }),
+        };
+        rows.map_err(self.sql("list entries"))
     }
 
     /// Position, entry count and digest of the replicated data (equal digests = same data), read
-    /// together. Cached per head position, so repeated status calls cost nothing while nothing
-    /// is written.
+    /// together: the digest belongs to the position reported with it (issue 10 item 4 compares
+    /// them across nodes). Kept by every change, so a call costs nothing on any size of store.
     pub fn stats(&self) -> Result<(Position, u64, String), StoreError> {
-        let head = self.head();
-        if let Some((pos, count, digest)) = self.digest_cache.lock().expect("cache lock").clone() {
-            if pos == head {
-                return Ok((pos, count, digest));
-            }
-        }
-        let reader = self.reader.lock().expect("reader lock");
-        let tx = reader
-            .unchecked_transaction()
-            .map_err(self.sql("begin a read"))?;
-        // The position is read in the same transaction as the entries: a digest always belongs
-        // to the position reported with it (issue 10 item 4 compares them across nodes).
-        let base = read_base(&tx).map_err(self.sql("read the digest position"))?;
-        let position = read_head(&tx, base).map_err(self.sql("read the digest position"))?;
-        let mut stmt = tx
-            .prepare_cached("SELECT key, value FROM entries ORDER BY key")
-            .map_err(self.sql("digest entries"))?;
-        let mut rows = stmt.query([]).map_err(self.sql("digest entries"))?;
-        let mut hasher = Sha256::new();
-        let mut count = 0u64;
-        while let Some(row) = rows.next().map_err(self.sql("digest entries"))? {
-            let key: String = row.get(0).map_err(self.sql("digest entries"))?;
-            let value: String = row.get(1).map_err(self.sql("digest entries"))?;
-            digest_entry(&mut hasher, &key, &value);
-            count += 1;
-        }
-        let digest = hex::encode(hasher.finalize());
-        drop(rows);
-        drop(stmt);
-        drop(tx);
-        *self.digest_cache.lock().expect("cache lock") = Some((position, count, digest.clone()));
-        Ok((position, count, digest))
+        let w = self.writer.lock().expect("store lock");
+        Ok((w.head, w.sum.count, w.sum.hex()))
     }
 }
 
@@ -351,9 +343,25 @@ fn row_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
     })
 }
 
-fn apply_record(tx: &rusqlite::Transaction<'_>, r: &LogRecord) -> rusqlite::Result<()> {
+/// Writes one record and its entry; `sum` follows the entry's change (the caller keeps it only
+/// if the transaction commits).
+fn apply_record(
+    tx: &rusqlite::Transaction<'_>,
+    r: &LogRecord,
+    sum: &mut DataSum,
+) -> rusqlite::Result<()> {
     tx.prepare_cached("INSERT INTO log (seq, epoch, op, key, value) VALUES (?1, ?2, ?3, ?4, ?5)")?
         .execute(params![r.seq, r.epoch, op_str(r.op), r.key, r.value])?;
+    let old: Option<String> = tx
+        .prepare_cached("SELECT value FROM entries WHERE key = ?1")?
+        .query_row([&r.key], |row| row.get(0))
+        .optional()?;
+    if let Some(old) = &old {
+        sum.remove(&r.key, old);
+    }
+    if let (Op::Put, Some(v)) = (r.op, &r.value) {
+        sum.add(&r.key, v);
+    }
     match (r.op, &r.value) {
         (Op::Put, Some(v)) => {
             tx.prepare_cached(
@@ -368,6 +376,31 @@ fn apply_record(tx: &rusqlite::Transaction<'_>, r: &LogRecord) -> rusqlite::Resu
         }
     }
     Ok(())
+}
+
+/// The least string greater than every string that starts with `prefix` (keys compare as
+/// UTF-8 bytes, which order as their chars do), or none: the prefix is empty or all `char::MAX`.
+fn prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = (last as u32 + 1..=char::MAX as u32).find_map(char::from_u32);
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+/// The digest and count of every entry, read once when the store opens.
+fn data_sum(conn: &Connection) -> rusqlite::Result<DataSum> {
+    let mut sum = DataSum::default();
+    let mut stmt = conn.prepare("SELECT key, value FROM entries")?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        sum.add(&row.get::<_, String>(0)?, &row.get::<_, String>(1)?);
+    }
+    Ok(sum)
 }
 
 fn read_base(conn: &Connection) -> rusqlite::Result<Position> {
@@ -414,6 +447,70 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = Store::open(dir.path()).unwrap();
         (dir, s)
+    }
+
+    #[test]
+    fn a_prefix_lists_exactly_the_keys_that_start_with_it() {
+        let (_dir, s) = store();
+        for k in [
+            "members/a",
+            "members/z\u{10FFFF}",
+            "members0",
+            "member",
+            "roles/x",
+            "m",
+        ] {
+            s.write(1, Op::Put, k, Some("v")).unwrap();
+        }
+        let keys =
+            |p: &str| -> Vec<String> { s.list(p).unwrap().into_iter().map(|e| e.key).collect() };
+        assert_eq!(keys("members/"), ["members/a", "members/z\u{10FFFF}"]);
+        assert_eq!(
+            keys("member"),
+            ["member", "members/a", "members/z\u{10FFFF}", "members0"]
+        );
+        assert_eq!(keys("").len(), 6);
+        assert_eq!(keys("x"), Vec::<String>::new());
+        assert_eq!(prefix_end("a\u{D7FF}"), Some("a\u{E000}".to_string()));
+        assert_eq!(prefix_end("\u{10FFFF}"), None);
+    }
+
+    /// The digest kept by each change equals the one computed from the data when the store
+    /// opens again, and a replica that applied the same records has the same one.
+    #[test]
+    fn the_kept_digest_is_the_digest_of_the_data() {
+        let (dir, s) = store();
+        let mut records = Vec::new();
+        for (i, (op, k, v)) in [
+            (Op::Put, "a", Some("1")),
+            (Op::Put, "b", Some("2")),
+            (Op::Put, "a", Some("3")),
+            (Op::Del, "b", None),
+            (Op::Del, "nothing", None),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let r = s.write(1, op, k, v).unwrap();
+            assert_eq!(r.seq, i as u64 + 1);
+            records.push(r);
+        }
+        let (_, count, digest) = s.stats().unwrap();
+        assert_eq!(count, 1);
+        drop(s);
+        let again = Store::open(dir.path()).unwrap();
+        assert_eq!(again.stats().unwrap().2, digest);
+        let (_d2, replica) = store();
+        replica.apply(&records).unwrap();
+        assert_eq!(replica.stats().unwrap().2, digest);
+        let (_d3, other) = store();
+        other.write(1, Op::Put, "a", Some("3")).unwrap();
+        assert_eq!(other.stats().unwrap().1, 1);
+        assert_eq!(
+            other.stats().unwrap().2,
+            digest,
+            "the same data, another history"
+        );
     }
 
     /// Group commit: concurrent writers each get their own record, seqs are dense and unique,

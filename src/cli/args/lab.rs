@@ -64,12 +64,15 @@ pub enum LabCommand {
     /// Measure switchover and failover on a fresh 3-node lab (not the one in --lab-dir); with
     /// `--kind etcd`, move-leader through drctl beside the same by hand with etcdctl.
     Bench {
-        /// Switchovers to run (each to the next node).
+        /// Rounds of each procedure: switchovers (each to the next node) and failovers.
         #[arg(long, default_value_t = 3)]
         rounds: usize,
         /// Writes per second during the switchovers (drnode).
         #[arg(long, default_value_t = 300.0)]
         rate: f64,
+        /// Entries in the store that the full sync copies (drnode).
+        #[arg(long, default_value_t = 100_000, value_name = "N")]
+        sync_entries: usize,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,

@@ -64,14 +64,16 @@ impl Store {
                 value: q.value.clone(),
             })
             .collect();
+        let mut sum = w.sum;
         let all = (|| {
             let tx = w.conn.transaction().map_err(self.sql("begin a write"))?;
             for r in &records {
-                apply_record(&tx, r).map_err(self.sql("write"))?;
+                apply_record(&tx, r, &mut sum).map_err(self.sql("write"))?;
             }
             tx.commit().map_err(self.sql("commit a write"))
         })();
         if all.is_ok() {
+            w.sum = sum;
             if let Some(last) = records.last() {
                 w.head = Position {
                     epoch: last.epoch,
@@ -90,9 +92,11 @@ impl Store {
                     key: q.key.clone(),
                     value: q.value.clone(),
                 };
+                let mut sum = w.sum;
                 let tx = w.conn.transaction().map_err(self.sql("begin a write"))?;
-                apply_record(&tx, &record).map_err(self.sql("write"))?;
+                apply_record(&tx, &record, &mut sum).map_err(self.sql("write"))?;
                 tx.commit().map_err(self.sql("commit a write"))?;
+                w.sum = sum;
                 w.head = Position {
                     epoch: q.epoch,
                     seq: record.seq,

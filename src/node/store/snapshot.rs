@@ -78,6 +78,7 @@ impl Store {
         tx.execute_batch("DELETE FROM entries; DELETE FROM log;")
             .map_err(self.sql("clear the data for a full sync"))?;
         let mut hasher = Sha256::new();
+        let mut sum = super::DataSum::default();
         let mut count = 0u64;
         let mut keys_in_order = true;
         let mut last_key: Option<String> = None;
@@ -94,6 +95,7 @@ impl Store {
                             keys_in_order = false;
                         }
                         digest_entry(&mut hasher, &e.key, &e.value);
+                        sum.add(&e.key, &e.value);
                         stmt.execute(params![e.key, e.value, e.epoch, e.seq])
                             .map_err(self.sql("insert snapshot entries"))?;
                         last_key = Some(e.key);
@@ -115,6 +117,7 @@ impl Store {
                     tx.commit().map_err(self.sql("commit the full sync"))?;
                     w.head = position;
                     w.base = position;
+                    w.sum = sum;
                     return Ok(count);
                 }
                 None => {
