@@ -500,14 +500,17 @@ async fn stream_snapshot(node: &Arc<Node>, client: &NodeClient) -> Result<(u64, 
 
 fn split_lines(buf: &mut Vec<u8>, chunk: &[u8], out: &mut std::collections::VecDeque<Vec<u8>>) {
     buf.extend_from_slice(chunk);
-    while let Some(i) = buf.iter().position(|b| *b == b'\n') {
-        let rest = buf.split_off(i + 1);
-        let mut line = std::mem::replace(buf, rest);
-        line.pop();
+    // One pass over the buffer, one move of the unfinished tail: splitting off each line moved
+    // the rest of the buffer once per line (quadratic in the lines of a chunk).
+    let mut start = 0;
+    while let Some(i) = buf[start..].iter().position(|b| *b == b'\n') {
+        let line = &buf[start..start + i];
         if !line.is_empty() {
-            out.push_back(line);
+            out.push_back(line.to_vec());
         }
+        start += i + 1;
     }
+    buf.drain(..start);
 }
 
 fn parse_line(line: &[u8]) -> Result<SnapshotLine, String> {
@@ -533,5 +536,22 @@ async fn register(node: &Arc<Node>, client: &NodeClient) -> bool {
             tracing::warn!(error = %e, "cannot register with the primary yet");
             false
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_lines;
+
+    #[test]
+    fn lines_split_across_chunks_come_out_whole_and_in_order() {
+        let mut buf = Vec::new();
+        let mut out = std::collections::VecDeque::new();
+        for chunk in [&b"one\ntw"[..], b"o\n\nthr", b"ee", b"\nfour"] {
+            split_lines(&mut buf, chunk, &mut out);
+        }
+        let lines: Vec<&[u8]> = out.iter().map(Vec::as_slice).collect();
+        assert_eq!(lines, [&b"one"[..], b"two", b"three"]);
+        assert_eq!(buf, b"four", "the unfinished line waits for the next chunk");
     }
 }

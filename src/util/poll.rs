@@ -19,12 +19,13 @@ pub(crate) async fn until<T, S, P: Future<Output = ControlFlow<T, S>>>(
     every: Duration,
     probe: impl FnMut() -> P,
 ) -> Result<T, S> {
-    pace(Deadline::new(deadline, every, every), probe).await
+    pace(Deadline::new(deadline, every, None), probe).await
 }
 
-/// [`within`], asking again soon at first (1 ms, then twice as long each time up to `every`):
-/// for what usually holds within milliseconds, a procedure's verification above all, so that
-/// neither the fixed interval nor a fast change waits on the other.
+/// [`within`], asking again soon at first: every millisecond, then after a quarter of the time
+/// waited so far, up to `every`. For what usually holds within milliseconds, a procedure's
+/// verification above all: a change that lands at 3 ms is seen by 4 ms, not at the interval,
+/// and a long wait still asks only every `every`.
 pub(crate) async fn eager<T, S, P: Future<Output = ControlFlow<T, S>>>(
     timeout: Duration,
     every: Duration,
@@ -87,33 +88,29 @@ pub(crate) fn holds(it: bool) -> ControlFlow<()> {
 /// (a writer that moves to the next node): `loop { probe; if !wait.again().await { time up } }`.
 pub(crate) struct Deadline {
     at: Instant,
-    /// The next sleep, in microseconds: it doubles after each up to `every`.
-    next_us: std::sync::atomic::AtomicU64,
     every: Duration,
+    /// Eager: when the wait began (see [`eager`]).
+    eager_since: Option<Instant>,
 }
 
 impl Deadline {
-    fn new(at: Instant, first: Duration, every: Duration) -> Self {
+    fn new(at: Instant, every: Duration, eager_since: Option<Instant>) -> Self {
         Deadline {
             at,
-            next_us: (first.as_micros() as u64).into(),
             every,
+            eager_since,
         }
     }
 
     /// Up to `timeout` from now, asking every `every`.
     pub(crate) fn within(timeout: Duration, every: Duration) -> Self {
-        Deadline::new(Instant::now() + timeout, every, every)
+        Deadline::new(Instant::now() + timeout, every, None)
     }
 
-    /// Up to `timeout` from now, asking again after 1 ms, then twice as long each time up to
-    /// `every` (see [`eager`]).
+    /// Up to `timeout` from now, asking every millisecond at first (see [`eager`]).
     pub(crate) fn eager(timeout: Duration, every: Duration) -> Self {
-        Deadline::new(
-            Instant::now() + timeout,
-            every.min(Duration::from_millis(1)),
-            every,
-        )
+        let now = Instant::now();
+        Deadline::new(now + timeout, every, Some(now))
     }
 
     /// After a probe that did not hold: `false` if the deadline has passed, else sleeps one
@@ -122,10 +119,13 @@ impl Deadline {
         if Instant::now() >= self.at {
             return false;
         }
-        use std::sync::atomic::Ordering::Relaxed;
-        let sleep = Duration::from_micros(self.next_us.load(Relaxed));
-        let doubled = (sleep * 2).min(self.every);
-        self.next_us.store(doubled.as_micros() as u64, Relaxed);
+        let sleep = match self.eager_since {
+            Some(t0) => (t0.elapsed() / 4).clamp(
+                Duration::from_millis(1),
+                self.every.max(Duration::from_millis(1)),
+            ),
+            None => self.every,
+        };
         tokio::time::sleep(sleep).await;
         true
     }
@@ -239,7 +239,7 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn eager_asks_after_1_2_4_ms_then_every_interval() {
+    async fn eager_asks_every_ms_then_after_a_quarter_of_the_wait_up_to_the_interval() {
         let t0 = Instant::now();
         let seen = std::sync::Mutex::new(Vec::new());
         let r: Result<(), ()> = eager(30 * MS, 10 * MS, || async {
@@ -254,8 +254,9 @@ mod tests {
             .iter()
             .map(|d| d.as_millis() as u64)
             .collect();
-        // 0, +1, +2, +4, +8, then +10 (the interval) until past 30 ms.
-        assert_eq!(at, vec![0, 1, 3, 7, 15, 25, 35]);
+        // Every millisecond up to 5 ms, then a quarter of the time waited (the timer rounds up
+        // to whole milliseconds), until the probe at or past 30 ms.
+        assert_eq!(at, vec![0, 1, 2, 3, 4, 5, 7, 9, 12, 15, 19, 24, 30]);
     }
 
     #[tokio::test(start_paused = true)]

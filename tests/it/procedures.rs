@@ -514,13 +514,26 @@ fn switchover_timeout_undoes_the_drain_and_changes_nothing() {
 fn lab_bench_runs_and_loses_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let r = run(command(drctl_bin(), tmp.path())
-        .args(["lab", "bench", "--rounds", "1", "--rate", "100", "--json"]))
+        .args(["lab", "bench", "--rounds", "2", "--rate", "100"])
+        .args(["--sync-entries", "2000", "--json"]))
     .success()
     .json();
     assert_eq!(r["writes_lost"], 0, "{r}");
     assert!(r["writes_acknowledged"].as_u64().unwrap() > 0);
-    assert_eq!(r["switchover_ms"].as_array().unwrap().len(), 1);
-    assert!(r["failover_ms"].is_u64());
+    assert_eq!(r["switchover_ms"].as_array().unwrap().len(), 2);
+    assert_eq!(r["failover_ms"].as_array().unwrap().len(), 2);
+    assert!(r["full_sync"]["entries"].as_u64().unwrap() >= 2000, "{r}");
+    // Every figure is there with its target; where the slowest run spent its time is named.
+    let figures = r["figures"].as_array().unwrap();
+    assert_eq!(figures.len(), 7, "{r}");
+    assert!(figures
+        .iter()
+        .all(|f| f["target"].is_string() && f["met"].is_boolean()));
+    assert!(r["failover_phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["what"].as_str().unwrap().starts_with("promote")));
 }
 
 /// --force fails over although the primary answers: it is fenced first, so two primaries

@@ -248,7 +248,7 @@ async fn measure(
             round + 1,
             o.rounds
         ));
-        failovers.push(failover_round(lab, &cl, targets).await?);
+        failovers.push(failover_round(lab, &cl, targets, round).await?);
     }
     let (failover_ms, failover_phases) = slowest(&failovers);
 
@@ -456,6 +456,7 @@ async fn failover_round(
     lab: &mut DrnodeLab,
     cl: &Cluster,
     targets: &[Target],
+    round: usize,
 ) -> Result<(u64, Vec<Phase>), LabError> {
     let dead = primary_of(cl).await?;
     lab.signal(&dead, Sig::Kill)?;
@@ -471,7 +472,10 @@ async fn failover_round(
     )
     .await?;
     let view = cl.probe().await;
-    let plan = drnode::demote(cl, &view, &dead, None, Some(lab.dir.join("exports")))
+    // What the killed primary held that the new one never got (its last records, if they had
+    // not shipped) is exported, a file per round.
+    let export = lab.dir.join(format!("failover-{round}-exported.jsonl"));
+    let plan = drnode::demote(cl, &view, &dead, None, Some(export))
         .await
         .map_err(fail)?;
     run_plan(cl, plan).await?;

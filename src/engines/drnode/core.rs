@@ -46,7 +46,7 @@ impl Action {
                 })
             }
             Action::WaitCaughtUp { node, primary } => {
-                let (s, p) = (cl.status(node).await?, cl.status(primary).await?);
+                let (s, p) = cl.status_pair(node, primary).await?;
                 Ok(if s.head_seq >= p.head_seq && p.draining {
                     Check::Done(format!("{node} holds seq {}", p.head_seq))
                 } else {
@@ -62,7 +62,7 @@ impl Action {
                 })
             }
             Action::Follow { node, primary, .. } => {
-                let (s, p) = (cl.status(node).await?, cl.status(primary).await?);
+                let (s, p) = cl.status_pair(node, primary).await?;
                 // Done only if it really replicates: its `following` alone says nothing when
                 // its sync is off or suspended.
                 Ok(
@@ -76,7 +76,7 @@ impl Action {
                 )
             }
             Action::SyncFull { node, from } => {
-                let (s, p) = (cl.status(node).await?, cl.status(from).await?);
+                let (s, p) = cl.status_pair(node, from).await?;
                 Ok(
                     if follows(&s, &p) && copied(&s.sync) && s.head_seq >= p.head_seq {
                         Check::Done(format!("{node} holds {from}'s data"))
@@ -160,7 +160,7 @@ impl Action {
                 if let Some(p) = caught_up_with {
                     // The last check before the point of no return: the target must hold every
                     // record of the old primary, which must still be drained.
-                    let (s, ps) = (cl.status(node).await?, cl.status(p).await?);
+                    let (s, ps) = cl.status_pair(node, p).await?;
                     if s.head_seq < ps.head_seq || (ps.role == Role::Primary && !ps.draining) {
                         return Err(ProcError::failed(format!(
                             "{node} holds seq {} but {p} is at seq {} (draining: {}); not promoting",
@@ -267,7 +267,7 @@ impl Action {
                 }
             }
             Action::WaitCaughtUp { node, primary } => {
-                let (s, p) = (cl.status(node).await?, cl.status(primary).await?);
+                let (s, p) = cl.status_pair(node, primary).await?;
                 if s.head_seq >= p.head_seq {
                     Ok(Some(format!("{node} holds seq {}", s.head_seq)))
                 } else {
@@ -287,8 +287,7 @@ impl Action {
                 node,
                 from: primary,
             } => {
-                let p = cl.status(primary).await?;
-                let s = cl.status(node).await?;
+                let (p, s) = cl.status_pair(primary, node).await?;
                 let synced = match self {
                     Action::Follow { .. } => s.sync.replicating(),
                     _ => copied(&s.sync),
@@ -392,7 +391,7 @@ async fn follow(
     full_sync: bool,
     sync_on: bool,
 ) -> Result<Option<String>, ProcError> {
-    let (s, p) = (cl.status(node).await?, cl.status(primary).await?);
+    let (s, p) = cl.status_pair(node, primary).await?;
     let full = full_sync && !(follows(&s, &p) && s.sync.replicating());
     cl.target(node)?
         .client

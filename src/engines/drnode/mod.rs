@@ -103,6 +103,16 @@ impl Cluster {
     pub async fn status(&self, name: &str) -> Result<NodeStatus, ProcError> {
         Ok(self.target(name)?.client.status().await?)
     }
+
+    /// Two nodes' statuses, asked at once (a step's check and verification compare a node
+    /// with its primary: one round trip, not two).
+    pub async fn status_pair(
+        &self,
+        a: &str,
+        b: &str,
+    ) -> Result<(NodeStatus, NodeStatus), ProcError> {
+        tokio::try_join!(self.status(a), self.status(b))
+    }
 }
 
 /// Refuses when the cluster is not what the operator saw (`--expect-primary`, `--expect-epoch`).
