@@ -220,8 +220,12 @@ impl Action {
 
     /// Waits until the step has taken effect, up to the cluster's step timeout.
     pub async fn verify(&self, cl: &Cluster) -> Result<Option<String>, ProcError> {
+        // The primary's head when the verification began: a replica that holds it has caught
+        // up with everything written before the step. Under a steady write load the head moves
+        // on every poll; waiting for the replica to equal the head of the moment chased it.
+        let mark = std::sync::Mutex::new(None);
         poll::eager(cl.step_timeout, Duration::from_millis(10), || async {
-            match self.verify_once(cl).await {
+            match self.verify_once(cl, &mark).await {
                 Ok(Ok(note)) => Break(Ok(note)),
                 Ok(Err(why)) => Continue(why),
                 Err(e) if e.exit == crate::util::exit::Exit::TimedOut => Continue(e.to_string()),
@@ -239,7 +243,11 @@ impl Action {
     }
 
     /// One verification attempt: Ok(Ok(note)) holds, Ok(Err(why)) not yet.
-    async fn verify_once(&self, cl: &Cluster) -> Result<Result<Option<String>, String>, ProcError> {
+    async fn verify_once(
+        &self,
+        cl: &Cluster,
+        mark: &std::sync::Mutex<Option<u64>>,
+    ) -> Result<Result<Option<String>, String>, ProcError> {
         if self.is_extra() {
             return super::extra::verify_once(self, cl).await;
         }
@@ -292,7 +300,8 @@ impl Action {
                     Action::Follow { .. } => s.sync.replicating(),
                     _ => copied(&s.sync),
                 };
-                if follows(&s, &p) && synced && s.head_seq >= p.head_seq {
+                let head = *mark.lock().expect("mark lock").get_or_insert(p.head_seq);
+                if follows(&s, &p) && synced && s.head_seq >= head {
                     Ok(None)
                 } else if s.sync.phase == "diverged" {
                     return Err(ProcError::failed(format!(
@@ -301,8 +310,8 @@ impl Action {
                     )));
                 } else {
                     Err(format!(
-                        "{node} is {} (sync {}) at seq {} of {}",
-                        s.role, s.sync.phase, s.head_seq, p.head_seq
+                        "{node} is {} (sync {}) at seq {} of {head}",
+                        s.role, s.sync.phase, s.head_seq
                     ))
                 }
             }
