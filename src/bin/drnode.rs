@@ -103,6 +103,9 @@ struct InitArgs {
     /// Log records kept for partial sync.
     #[arg(long)]
     log_keep: Option<u64>,
+    /// Failed pulls after which a replica's automatic sync suspends itself (default 30).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    sync_max_failures: Option<u32>,
 }
 
 fn config_path(config: Option<PathBuf>, data_dir: Option<PathBuf>) -> PathBuf {
@@ -193,6 +196,7 @@ fn main() -> ExitCode {
                 passphrase_file,
                 join,
                 log_keep,
+                sync_max_failures,
             } = *args;
             let (cert, key, ca) = match (certs_dir, cert, key) {
                 (Some(d), _, _) => (
@@ -222,6 +226,7 @@ fn main() -> ExitCode {
                 passphrase_file,
                 join,
                 log_keep,
+                sync_max_failures,
             };
             match init(&opts) {
                 Ok(path) => {

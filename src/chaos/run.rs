@@ -21,7 +21,7 @@ use crate::lab::LabError;
 pub(crate) async fn run(sched: &Schedule, opts: &Options, dir: &Path) -> super::report::RunReport {
     let started = Instant::now();
     let mut report = super::report::RunReport::new(sched);
-    let made = Lab::create_for_drill(dir, sched.nodes, false)
+    let made = Lab::create_for_drill(dir, sched.nodes, false, None)
         .and_then(|lab| set_sync_give_up(&lab, opts.sync_give_up).map(|_| lab));
     let mut lab = match made {
         Ok(l) => l,

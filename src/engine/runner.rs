@@ -115,6 +115,7 @@ pub(crate) async fn execute<A: Act>(
     if let Err((outcome, e)) = preflight(cl, &plan, opts, &mut report).await {
         return finish(report, outcome, e, None);
     }
+    tracing::debug!(procedure = %plan.procedure, "preflight checked");
     let locked = match cl
         .lock(&plan.procedure, opts.lock_ttl, opts.break_lock)
         .await
@@ -122,6 +123,7 @@ pub(crate) async fn execute<A: Act>(
         Ok(l) => l,
         Err(e) => return finish(report, RunOutcomeKind::Refused, Some(e), None),
     };
+    tracing::debug!(?locked, "locked");
     let run_id = cl.run_id().to_string();
     cl.record(
         &locked,
@@ -130,6 +132,7 @@ pub(crate) async fn execute<A: Act>(
         None,
     )
     .await;
+    tracing::debug!("start recorded");
     let mut run = Applying {
         spinner: if opts.progress {
             let s = indicatif::ProgressBar::new_spinner();

@@ -24,6 +24,8 @@ pub struct InitOptions {
     /// Join an existing cluster by naming its primary (seed 004).
     pub join: Option<String>,
     pub log_keep: Option<u64>,
+    /// `sync.max_failures` (a drill that waits for replicas to give up sets it low).
+    pub sync_max_failures: Option<u32>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,7 +75,12 @@ pub fn init(opts: &InitOptions) -> Result<PathBuf, InitError> {
         passphrase_file: absolute(&opts.passphrase_file),
         metrics_token_file: None,
         log_keep: opts.log_keep.unwrap_or(100_000),
-        sync: SyncSettings::default(),
+        sync: SyncSettings {
+            max_failures: opts
+                .sync_max_failures
+                .unwrap_or(SyncSettings::default().max_failures),
+            ..SyncSettings::default()
+        },
         ip_substitution: Default::default(),
         start_services_after_sync: false,
     };

@@ -90,7 +90,7 @@ async fn run_and_report(
         0 => std::fs::create_dir_all(&dir)
             .map(|_| None)
             .map_err(|e| LabError::Failed(format!("create {}: {e}", dir.display()))),
-        n => Lab::create_for_drill(&dir, n, d.partitions()).map(Some),
+        n => Lab::create_for_drill(&dir, n, d.partitions(), d.sync_max_failures()).map(Some),
     };
     // Torn down when the drill ends, fails, panics, or its future is dropped (Ctrl-C).
     let mut guard = Teardown {

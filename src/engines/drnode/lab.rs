@@ -121,6 +121,13 @@ pub struct DrnodeLab {
     pub state: LabState,
 }
 
+/// What a lab's nodes are initialised with beyond the defaults.
+#[derive(Debug, Clone, Copy, Default)]
+struct Settings {
+    log_keep: Option<u64>,
+    sync_max_failures: Option<u32>,
+}
+
 impl DrnodeLab {
     pub fn open(dir: &Path) -> Result<DrnodeLab, LabError> {
         let path = dir.join(LAB_FILE);
@@ -159,19 +166,39 @@ impl DrnodeLab {
     /// Lays out a new lab: CA and node certificates, passphrase, `drnode init` per node, and the
     /// cluster file. Refuses if a lab is running in `dir`; clears a stopped one.
     pub fn create(dir: &Path, nodes: u16, log_keep: Option<u64>) -> Result<DrnodeLab, LabError> {
-        Self::create_with(dir, nodes, log_keep, None, false)
+        Self::create_with(
+            dir,
+            nodes,
+            Settings {
+                log_keep,
+                ..Settings::default()
+            },
+            None,
+            false,
+        )
     }
 
     /// A drill's lab: owned by this process and, with `netns`, each node in its own network
     /// namespace. The network is removed again if the rest of the lab cannot be made.
-    pub fn create_for_drill(dir: &Path, nodes: u16, netns: bool) -> Result<DrnodeLab, LabError> {
-        Self::create_with(dir, nodes, None, Some(Owner::me()), netns)
+    /// `sync_max_failures`: a drill that waits for replicas to give up on a lost primary
+    /// lets them give up after a few pulls instead of 30.
+    pub fn create_for_drill(
+        dir: &Path,
+        nodes: u16,
+        netns: bool,
+        sync_max_failures: Option<u32>,
+    ) -> Result<DrnodeLab, LabError> {
+        let settings = Settings {
+            sync_max_failures,
+            ..Settings::default()
+        };
+        Self::create_with(dir, nodes, settings, Some(Owner::me()), netns)
     }
 
     fn create_with(
         dir: &Path,
         nodes: u16,
-        log_keep: Option<u64>,
+        settings: Settings,
         owner: Option<Owner>,
         netns: bool,
     ) -> Result<DrnodeLab, LabError> {
@@ -181,7 +208,7 @@ impl DrnodeLab {
         } else {
             None
         };
-        let made = Self::lay_out(dir, nodes, log_keep, owner, net.clone());
+        let made = Self::lay_out(dir, nodes, settings, owner, net.clone());
         if let (Err(_), Some(net)) = (&made, &net) {
             let _ = net.delete();
         }
@@ -191,7 +218,7 @@ impl DrnodeLab {
     fn lay_out(
         dir: &Path,
         nodes: u16,
-        log_keep: Option<u64>,
+        settings: Settings,
         owner: Option<Owner>,
         net: Option<netns::Net>,
     ) -> Result<DrnodeLab, LabError> {
@@ -262,8 +289,11 @@ impl DrnodeLab {
                 .arg(&certs)
                 .arg("--passphrase-file")
                 .arg(&pass_path);
-            if let Some(k) = log_keep {
+            if let Some(k) = settings.log_keep {
                 cmd.args(["--log-keep", &k.to_string()]);
+            }
+            if let Some(n) = settings.sync_max_failures {
+                cmd.args(["--sync-max-failures", &n.to_string()]);
             }
             let out = cmd.output().map_err(io("run", &drnode))?;
             if !out.status.success() {

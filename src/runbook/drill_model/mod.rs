@@ -30,6 +30,9 @@ pub struct Drill {
     pub kind: Option<String>,
 }
 
+/// Failed pulls after which a drill lab's replicas give up, in drills that wait for it.
+pub const GIVE_UP_AFTER: u32 = 5;
+
 #[derive(Debug, Clone)]
 pub enum Inject {
     /// SIGKILL.
@@ -107,11 +110,17 @@ impl Drill {
                 node,
                 state: SyncMode::Suspended,
             } => Some(format!(
-                "waits on purpose until {node} gives up syncing (`sync.max_failures`, about 26 s \
-                 with default settings) before recovery starts"
+                "waits on purpose until {node} gives up syncing (this lab's `sync.max_failures` \
+                 is {GIVE_UP_AFTER}: about 1 s; 30 by default, about 26 s) before recovery starts"
             )),
             _ => None,
         })
+    }
+
+    /// The lab's `sync.max_failures`: low for a drill that waits for replicas to give up on a
+    /// lost primary (the scenario is "after the give-up", not "after 26 s"), else the default.
+    pub fn sync_max_failures(&self) -> Option<u32> {
+        self.waits_on_purpose().map(|_| GIVE_UP_AFTER)
     }
 
     /// Whether the drill cuts links (and so needs nodes in network namespaces).
