@@ -219,7 +219,7 @@ _drnode() {
             return 0
             ;;
         drnode__subcmd__init)
-            opts="-h --name --cluster --data-dir --listen --advertise --certs-dir --cert --key --ca --trust-dir --passphrase-file --join --log-keep --log-format --help"
+            opts="-h --name --cluster --data-dir --listen --advertise --certs-dir --cert --key --ca --trust-dir --passphrase-file --join --log-keep --sync-max-failures --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -274,6 +274,10 @@ _drnode() {
                     return 0
                     ;;
                 --log-keep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sync-max-failures)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -47,6 +47,7 @@ complete -c drnode -n "__fish_drnode_using_subcommand init" -l trust-dir -d 'Dir
 complete -c drnode -n "__fish_drnode_using_subcommand init" -l passphrase-file -d 'File holding the cluster passphrase (mode 0600)' -r -F
 complete -c drnode -n "__fish_drnode_using_subcommand init" -l join -d 'Join an existing cluster: follow this primary and take a full copy of its data' -r
 complete -c drnode -n "__fish_drnode_using_subcommand init" -l log-keep -d 'Log records kept for partial sync' -r
+complete -c drnode -n "__fish_drnode_using_subcommand init" -l sync-max-failures -d 'Failed pulls after which a replica\'s automatic sync suspends itself (default 30)' -r
 complete -c drnode -n "__fish_drnode_using_subcommand init" -l log-format -d 'Log lines as text (colours only on a terminal) or one JSON object per line. The level is DRNODE_LOG (default `info`; e.g. `debug`, `drnode=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
 complete -c drnode -n "__fish_drnode_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
