@@ -26,6 +26,7 @@ mod it {
     mod node_safety;
     mod openldap;
     mod partition;
+    mod paused;
     mod procedures;
     mod replication;
     mod runbook;

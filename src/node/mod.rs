@@ -177,6 +177,8 @@ impl Node {
             trust: config.trust.clone(),
             connect_timeout: Duration::from_secs(1),
             request_timeout: Duration::from_secs(5),
+            // A node keeps its own patience with its peers: the short probe is drctl's.
+            probe_timeout: Duration::from_secs(5),
             operator: Some(format!("drnode:{}", config.name)),
             run_id: None,
             quiet_after_timeout: Duration::ZERO,

@@ -165,6 +165,7 @@ fn http_client(lab: Option<&Lab>) -> Result<reqwest::Client, LabError> {
         trust,
         connect_timeout: Duration::from_secs(1),
         request_timeout: Duration::from_secs(3),
+        probe_timeout: Duration::from_secs(3),
         operator: Some("drill".into()),
         run_id: None,
         quiet_after_timeout: Duration::ZERO,

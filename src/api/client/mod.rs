@@ -21,13 +21,26 @@ pub enum ClientError {
     Unreachable { url: String, detail: String },
     #[error("TLS with {url} failed: {detail}")]
     Tls { url: String, detail: String },
+    /// `maybe_slow`: the connection (TLS handshake) was made, so the process runs, and it was
+    /// given less than the request timeout (the probe timeout): it may only be slow. Else not
+    /// even the handshake finished within the connect timeout (stopped, or cut off), or it had
+    /// the whole request timeout.
     #[error("{url} did not answer within {ms} ms")]
-    Timeout { url: String, ms: u128 },
-    /// Not asked: it let a request time out a moment ago (nothing was sent).
+    Timeout {
+        url: String,
+        ms: u128,
+        maybe_slow: bool,
+    },
+    /// Not asked: it let a request time out a moment ago (nothing was sent); `maybe_slow` as
+    /// that timeout's.
     #[error(
         "{url} did not answer a request {ago_ms} ms ago; not asked again yet (nothing was sent)"
     )]
-    Silent { url: String, ago_ms: u128 },
+    Silent {
+        url: String,
+        ago_ms: u128,
+        maybe_slow: bool,
+    },
     #[error("{url} refused the request: {} [{}, HTTP {status}, request id {}]", body.message, body.code, body.request_id)]
     Api {
         url: String,
@@ -79,6 +92,22 @@ impl ClientError {
         )
     }
 
+    /// It timed out (now or a moment ago) after its connection was made, before the request
+    /// timeout: the process runs, so it may only be slow. A decision that a primary is gone asks it again, patiently
+    /// ([`NodeClient::status_patiently`]), before believing it.
+    pub fn maybe_slow(&self) -> bool {
+        matches!(
+            self,
+            ClientError::Timeout {
+                maybe_slow: true,
+                ..
+            } | ClientError::Silent {
+                maybe_slow: true,
+                ..
+            }
+        )
+    }
+
     /// The stable error code the node returned, if it answered with one.
     pub fn code(&self) -> Option<&str> {
         match self {
@@ -94,12 +123,22 @@ pub struct ClientOptions {
     pub trust: Trust,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
+    /// The whole of a status-like read (status, health, members): an answer on a LAN takes
+    /// milliseconds, so a node that does not answer costs this, not `request_timeout`.
+    pub probe_timeout: Duration,
     pub operator: Option<String>,
     pub run_id: Option<String>,
     /// After a request to a node times out, further requests to it fail at once for this long
     /// (zero: never). A stopped process keeps accepting connections and answers nothing: without
     /// this, every call of a procedure would wait out its own timeout on it.
     pub quiet_after_timeout: Duration,
+}
+
+/// The probe timeout for a connect timeout: a hair over it, so that a node that cannot finish
+/// a handshake fails on the connect timeout, which says so (`maybe_slow: false`), rather than
+/// on a whole-request timeout that cannot tell.
+pub(crate) fn probe_timeout(connect_timeout: Duration) -> Duration {
+    connect_timeout + (connect_timeout / 10).max(Duration::from_millis(20))
 }
 
 /// A client bound to one node URL. Cheap to clone; clones share the connection pool, and
@@ -115,9 +154,13 @@ pub struct NodeClient {
     /// refuses instead of replicating or registering across clusters.
     cluster: Option<String>,
     request_timeout: Duration,
+    probe_timeout: Duration,
+    /// To ask on a connection of its own ([`NodeClient::status_patiently`]).
+    trust: Trust,
+    connect_timeout: Duration,
     quiet_after_timeout: Duration,
-    /// When a request to this node last timed out.
-    timed_out_at: Arc<Mutex<Option<Instant>>>,
+    /// When a request to this node last timed out, and whether it may only be slow.
+    timed_out_at: Arc<Mutex<Option<(Instant, bool)>>>,
 }
 
 /// Builds the shared reqwest client for `options`.
@@ -172,6 +215,9 @@ impl NodeClient {
             run_id: options.run_id.clone(),
             cluster: None,
             request_timeout: options.request_timeout,
+            probe_timeout: options.probe_timeout,
+            trust: options.trust.clone(),
+            connect_timeout: options.connect_timeout,
             quiet_after_timeout: options.quiet_after_timeout,
             timed_out_at: Arc::new(Mutex::new(None)),
         })
@@ -245,6 +291,7 @@ impl NodeClient {
             return ClientError::Timeout {
                 url,
                 ms: started.elapsed().as_millis(),
+                maybe_slow: !e.is_connect() && started.elapsed() < self.request_timeout,
             };
         }
         // The innermost cause says what happened ("Connection refused (os error 111)").
@@ -267,32 +314,47 @@ impl NodeClient {
     }
 
     /// Remembers a timeout (to answer at once for a while), forgets it on any answer.
-    fn note(&self, timed_out: bool) {
+    fn note(&self, result: &Result<reqwest::Response, ClientError>) {
+        let timed_out = match result {
+            Err(ClientError::Timeout { ms, maybe_slow, .. }) => {
+                // What `DRCTL_LOG=debug` counts: each time a command waited for a node in vain.
+                tracing::debug!(
+                    url = self.url(),
+                    ms,
+                    maybe_slow,
+                    "waited in vain for an answer"
+                );
+                Some(*maybe_slow)
+            }
+            _ => None,
+        };
         if self.quiet_after_timeout.is_zero() {
             return;
         }
         let mut at = self.timed_out_at.lock().expect("not poisoned");
-        *at = timed_out.then(Instant::now);
+        *at = timed_out.map(|maybe_slow| (Instant::now(), maybe_slow));
+    }
+
+    /// The remembered timeout, as the error a request meets instead of waiting again.
+    fn quiet(&self) -> Option<ClientError> {
+        let quiet = *self.timed_out_at.lock().expect("not poisoned");
+        quiet
+            .filter(|(at, _)| at.elapsed() < self.quiet_after_timeout)
+            .map(|(at, maybe_slow)| ClientError::Silent {
+                url: self.url().to_string(),
+                ago_ms: at.elapsed().as_millis(),
+                maybe_slow,
+            })
     }
 
     async fn send(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response, ClientError> {
-        let quiet = *self.timed_out_at.lock().expect("not poisoned");
-        if let Some(at) = quiet.filter(|at| at.elapsed() < self.quiet_after_timeout) {
-            return Err(ClientError::Silent {
-                url: self.url().to_string(),
-                ago_ms: at.elapsed().as_millis(),
-            });
+        if let Some(silent) = self.quiet() {
+            return Err(silent);
         }
         let started = std::time::Instant::now();
-        let resp = match req.send().await {
-            Ok(r) => r,
-            Err(e) => {
-                let e = self.classify(e, started);
-                self.note(matches!(e, ClientError::Timeout { .. }));
-                return Err(e);
-            }
-        };
-        self.note(false);
+        let result = req.send().await.map_err(|e| self.classify(e, started));
+        self.note(&result);
+        let resp = result?;
         if resp.status().is_success() {
             return Ok(resp);
         }
@@ -339,26 +401,60 @@ impl NodeClient {
         self.json(self.request(Method::POST, url).json(body)).await
     }
 
+    /// A status-like read: the short probe timeout.
+    fn probe(&self, url: Url) -> reqwest::RequestBuilder {
+        self.request(Method::GET, url).timeout(self.probe_timeout)
+    }
+
     pub async fn health(&self) -> Result<Health, ClientError> {
         let req = self
             .http
             .get(self.endpoint(&["v1", "health"]))
-            .timeout(self.request_timeout);
+            .timeout(self.probe_timeout);
         self.json(req).await
     }
 
     pub async fn status(&self) -> Result<NodeStatus, ClientError> {
-        self.get(self.endpoint(&["v1", "node"])).await
+        self.json(self.probe(self.endpoint(&["v1", "node"]))).await
     }
 
     /// The node's status, with the DER certificate it presented.
     pub async fn status_with_certificate(
         &self,
     ) -> Result<(NodeStatus, Option<Vec<u8>>), ClientError> {
+        let req = self.probe(self.endpoint(&["v1", "node"]));
+        self.certified_status(req).await
+    }
+
+    /// The status, asked as before the probe timeout existed: on a connection of its own
+    /// (a process that does not run cannot finish the handshake within the connect timeout),
+    /// then the whole request timeout for the answer, whatever was remembered. For a node that
+    /// timed out after connecting ([`ClientError::maybe_slow`]), before it is taken for gone.
+    pub async fn status_patiently(&self) -> Result<(NodeStatus, Option<Vec<u8>>), ClientError> {
+        let own = http_client(&ClientOptions {
+            trust: self.trust.clone(),
+            connect_timeout: self.connect_timeout,
+            request_timeout: self.request_timeout,
+            probe_timeout: self.request_timeout,
+            operator: None,
+            run_id: None,
+            quiet_after_timeout: Duration::ZERO,
+        })?;
+        let req = NodeClient {
+            http: own,
+            ..self.clone()
+        }
+        .request(Method::GET, self.endpoint(&["v1", "node"]));
+        self.forget_timeout();
+        self.certified_status(req).await
+    }
+
+    async fn certified_status(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> Result<(NodeStatus, Option<Vec<u8>>), ClientError> {
         let started = std::time::Instant::now();
-        let resp = self
-            .send(self.request(Method::GET, self.endpoint(&["v1", "node"])))
-            .await?;
+        let resp = self.send(req).await?;
         let cert = resp
             .extensions()
             .get::<reqwest::tls::TlsInfo>()
@@ -403,7 +499,8 @@ impl NodeClient {
     }
 
     pub async fn members(&self) -> Result<Vec<Member>, ClientError> {
-        self.get(self.endpoint(&["v1", "members"])).await
+        self.json(self.probe(self.endpoint(&["v1", "members"])))
+            .await
     }
 
     pub async fn add_member(&self, member: &Member) -> Result<Member, ClientError> {

@@ -83,6 +83,9 @@ impl Context {
             trust,
             connect_timeout: global.timeout,
             request_timeout: global.timeout.max(std::time::Duration::from_millis(200)) * 3,
+            // A status answers in milliseconds: a node that does not costs the connect timeout
+            // (or a hair more, over a connection made before it stopped).
+            probe_timeout: crate::api::client::probe_timeout(global.timeout),
             operator: Some(global.operator.clone()),
             run_id: None,
             quiet_after_timeout: global.timeout.max(std::time::Duration::from_millis(200)) * 3,
@@ -174,22 +177,15 @@ impl Context {
 
     /// A wrong passphrase or an untrusted certificate on any node is the operator's
     /// configuration, whatever the command: exit 2 saying so, before anything is read or
-    /// changed (it was "unreachable" with exit 0, 1 or 3). Asked with clients of its own, so a
-    /// node that does not answer here is asked again, normally, by the command.
+    /// changed (it was "unreachable" with exit 0, 1 or 3). Asked with the command's own clients
+    /// (the probe timeout): a node that does not answer here is remembered, so the command's
+    /// probe that follows does not wait for it a second time.
     async fn refuse_misconfigured(&self) -> Result<(), ProcError> {
-        let options = ClientOptions {
-            request_timeout: self.options.connect_timeout,
-            quiet_after_timeout: std::time::Duration::ZERO,
-            ..self.options.clone()
-        };
-        let answers = futures_util::future::join_all(self.targets.iter().map(|t| {
-            let options = &options;
-            async move {
-                let client =
-                    NodeClient::new(self.http.clone(), &t.url, self.passphrase.clone(), options)?;
-                client.status().await.map(|_| ())
-            }
-        }))
+        let answers = futures_util::future::join_all(
+            self.targets
+                .iter()
+                .map(|t| async move { t.client.status().await.map(|_| ()) }),
+        )
         .await;
         let problems: Vec<String> = self
             .targets

@@ -18,6 +18,15 @@ pub async fn failover(
     force: bool,
     export_dir: &Path,
 ) -> Result<Plan<Action>, ProcError> {
+    // Whether the primary answers decides between refusing, fencing it first, and promoting
+    // beside it: a node that only missed the short probe timeout is asked again patiently.
+    let patient;
+    let view = if view.maybe_slow() {
+        patient = cl.probe_patiently().await;
+        &patient
+    } else {
+        view
+    };
     let epoch = view.epoch();
     let live = view.primary().map(|p| p.name.clone());
     // A primary a failover made at the current epoch is this procedure's own work (a rerun, or

@@ -506,6 +506,9 @@ pub fn targets(lab: &DrnodeLab) -> Result<(String, Vec<Target>), LabError> {
         trust: inv.trust(),
         connect_timeout: Duration::from_secs(1),
         request_timeout: Duration::from_secs(3),
+        // Drills' timing as before: the demote-old-primary drill's replicas, paused while a
+        // long-poll is in flight, keep (or not) a record by how long its checks wait for them.
+        probe_timeout: Duration::from_secs(3),
         operator: Some("lab".into()),
         run_id: None,
         quiet_after_timeout: Duration::from_secs(3),

@@ -100,6 +100,11 @@ impl Cluster {
         probe(&self.name, &self.targets).await
     }
 
+    /// See [`cluster::probe_patiently`].
+    pub async fn probe_patiently(&self) -> ClusterView {
+        cluster::probe_patiently(&self.name, &self.targets).await
+    }
+
     pub async fn status(&self, name: &str) -> Result<NodeStatus, ProcError> {
         Ok(self.target(name)?.client.status().await?)
     }

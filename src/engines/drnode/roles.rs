@@ -14,6 +14,15 @@ pub async fn seize_roles(
     to: &str,
     roles: &[String],
 ) -> Result<Plan<Action>, ProcError> {
+    // A holder that answers is transferred from, one that does not is seized from: a holder
+    // that only missed the short probe timeout is asked again patiently.
+    let patient;
+    let view = if view.maybe_slow() {
+        patient = cl.probe_patiently().await;
+        &patient
+    } else {
+        view
+    };
     cl.target(to)?;
     let t = reachable(view, to)?;
     for r in roles {

@@ -58,38 +58,53 @@ impl std::fmt::Debug for NodeClient {
     }
 }
 
-/// Asks every node for its status at once; an unreachable node costs one timeout, in parallel.
+/// Asks every node for its status at once; an unreachable node costs one probe timeout, in
+/// parallel, and is not waited for again by the command for a while (its client remembers).
 pub async fn probe(cluster: &str, targets: &[Target]) -> ClusterView {
+    probe_with(cluster, targets, false).await
+}
+
+/// [`probe`], but a node that timed out after connecting (it runs: it may only be slow) is
+/// asked again with the whole request timeout, on a connection of its own. For decisions that
+/// a primary is gone (failover): a node that was only slow once must count as live, fenced or
+/// refused for exactly as before the short probe timeout. A stopped or cut-off one cannot
+/// finish a handshake, so it costs at most the connect timeout more.
+pub async fn probe_patiently(cluster: &str, targets: &[Target]) -> ClusterView {
+    probe_with(cluster, targets, true).await
+}
+
+async fn probe_with(cluster: &str, targets: &[Target], patient: bool) -> ClusterView {
     let nodes = join_all(targets.iter().map(|t| async move {
         let started = std::time::Instant::now();
+        let mut answer = t.client.status_with_certificate().await;
+        if patient && answer.as_ref().is_err_and(ClientError::maybe_slow) {
+            tracing::debug!(node = %t.name, "timed out after connecting: asked again patiently");
+            answer = t.client.status_patiently().await;
+        }
         // A node of another cluster (same CA and passphrase) answers, but is no member here;
         // so is one presenting a certificate `drctl certs` made for another cluster.
-        let status = t
-            .client
-            .status_with_certificate()
-            .await
-            .and_then(|(s, cert)| {
-                let certified = cert
-                    .as_deref()
-                    .and_then(crate::api::client::certificate_cluster);
-                if s.cluster != cluster {
-                    Err(ClientError::WrongCluster {
-                        url: t.url.clone(),
-                        node: t.name.clone(),
-                        cluster: s.cluster,
-                        expected: cluster.to_string(),
-                    })
-                } else if let Some(names) = certified.filter(|c| c != cluster) {
-                    Err(ClientError::CertificateCluster {
-                        url: t.url.clone(),
-                        node: t.name.clone(),
-                        names,
-                        expected: cluster.to_string(),
-                    })
-                } else {
-                    Ok(s)
-                }
-            });
+        let status = answer.and_then(|(s, cert)| {
+            let certified = cert
+                .as_deref()
+                .and_then(crate::api::client::certificate_cluster);
+            if s.cluster != cluster {
+                Err(ClientError::WrongCluster {
+                    url: t.url.clone(),
+                    node: t.name.clone(),
+                    cluster: s.cluster,
+                    expected: cluster.to_string(),
+                })
+            } else if let Some(names) = certified.filter(|c| c != cluster) {
+                Err(ClientError::CertificateCluster {
+                    url: t.url.clone(),
+                    node: t.name.clone(),
+                    names,
+                    expected: cluster.to_string(),
+                })
+            } else {
+                Ok(s)
+            }
+        });
         NodeView {
             name: t.name.clone(),
             url: t.url.clone(),
@@ -115,6 +130,14 @@ pub async fn probe(cluster: &str, targets: &[Target]) -> ClusterView {
 }
 
 impl ClusterView {
+    /// Some node timed out after connecting, before the request timeout ([`ClientError::maybe_slow`]): it runs, and may
+    /// only be slow.
+    pub fn maybe_slow(&self) -> bool {
+        self.nodes
+            .iter()
+            .any(|n| n.status.as_ref().is_err_and(ClientError::maybe_slow))
+    }
+
     /// The highest epoch any reachable node reports.
     pub fn epoch(&self) -> u64 {
         self.nodes
