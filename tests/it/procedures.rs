@@ -525,7 +525,7 @@ fn lab_bench_runs_and_loses_nothing() {
     assert!(r["full_sync"]["entries"].as_u64().unwrap() >= 2000, "{r}");
     // Every figure is there with its target; where the slowest run spent its time is named.
     let figures = r["figures"].as_array().unwrap();
-    assert_eq!(figures.len(), 7, "{r}");
+    assert_eq!(figures.len(), 8, "{r}");
     assert!(figures
         .iter()
         .all(|f| f["target"].is_string() && f["met"].is_boolean()));

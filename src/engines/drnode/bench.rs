@@ -113,6 +113,8 @@ pub(crate) struct BenchReport {
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct FullSync {
     pub(crate) entries: u64,
+    /// Acknowledged writes per second while 32 clients filled the store for it.
+    pub(crate) fill_writes_per_s_32_clients: Option<f64>,
     /// Request to the replica replicating again with every entry, verified.
     pub(crate) ms: u64,
     pub(crate) entries_per_s: f64,
@@ -294,6 +296,12 @@ async fn measure(
             10_000.0,
         ),
         Figure::at_least(
+            "acknowledged writes/s, 32 clients (filling the store)",
+            "writes/s",
+            &[full_sync.fill_writes_per_s_32_clients.unwrap_or_default()],
+            0.0,
+        ),
+        Figure::at_least(
             &format!("full sync of {} entries", full_sync.entries),
             "entries/s",
             &[full_sync.entries_per_s],
@@ -405,9 +413,10 @@ async fn full_sync(
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<FullSync, LabError> {
     let have = primary.client.status().await.map_err(fail)?.entries as usize;
+    let mut fill = None;
     if entries > have {
         progress(&format!("full sync: writing {} entries", entries - have));
-        throughput(primary, 32, entries - have, "sync").await?;
+        fill = Some(throughput(primary, 32, entries - have, "sync").await?);
     }
     let replica = cl
         .targets
@@ -445,6 +454,7 @@ async fn full_sync(
     let ms = t0.elapsed().as_millis() as u64;
     Ok(FullSync {
         entries: count,
+        fill_writes_per_s_32_clients: fill,
         ms,
         entries_per_s: count as f64 / t0.elapsed().as_secs_f64(),
     })
