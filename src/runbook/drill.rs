@@ -51,7 +51,7 @@ async fn run_and_report(
         writes_lost: 0,
         error: None,
         skipped: None,
-        waits: rb.drill.as_ref().and_then(|d| d.waits_on_purpose()),
+        waits: rb.drill.as_ref().and_then(|d| d.takes_its_time()),
     };
     let Some(d) = rb.drill.clone() else {
         report.error = Some(format!("runbook {} has no drill section", rb.name));

@@ -117,6 +117,21 @@ impl Drill {
         })
     }
 
+    /// What the drill's report says of its length: a wait on purpose, or a write load it keeps
+    /// up on purpose for a set time (`writes: {count, rate}`).
+    pub fn takes_its_time(&self) -> Option<String> {
+        self.waits_on_purpose().or_else(|| {
+            let w = self.writes.as_ref().filter(|w| w.rate > 0.0)?;
+            let secs = w.count as f64 / w.rate;
+            (secs >= 1.0).then(|| {
+                format!(
+                    "writes {} at {}/s on purpose, throughout the run (about {secs:.0} s)",
+                    w.count, w.rate
+                )
+            })
+        })
+    }
+
     /// The lab's `sync.max_failures`: low for a drill that waits for replicas to give up on a
     /// lost primary (the scenario is "after the give-up", not "after 26 s"), else the default.
     pub fn sync_max_failures(&self) -> Option<u32> {
