@@ -19,19 +19,38 @@ pub(super) async fn cmd_drill(g: &super::args::GlobalArgs, a: &DrillArgs) -> Res
     } else {
         print_table(&reports, a.verbose, started);
     }
-    let failed: Vec<&str> = reports
+    let failed: Vec<String> = reports
         .iter()
         .filter(|r| !r.passed)
-        .map(|r| r.runbook.as_str())
+        .map(why_failed)
         .collect();
     if failed.is_empty() {
         Ok(())
     } else {
         Err(CliError::failed(format!(
             "drill failed: {}",
-            failed.join(", ")
+            failed.join("; ")
         )))
     }
+}
+
+/// A failed drill on one line: the runbook, its kind of lab, and why (its error, else the
+/// expectations that did not hold), so a log cut short still says what broke.
+fn why_failed(r: &drill::DrillReport) -> String {
+    let why = match &r.error {
+        Some(e) => e.clone(),
+        None => r
+            .expectations
+            .iter()
+            .filter(|e| !e.ok)
+            .map(|e| match e.detail.as_str() {
+                "" => e.what.clone(),
+                d => format!("{} ({d})", e.what),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    format!("{} on {}: {why}", r.runbook, r.kind)
 }
 
 /// The drill runs asked for: one per drill of each runbook (a runbook proven on several kinds

@@ -107,12 +107,14 @@ pub(super) async fn cmd_lab(global: &GlobalArgs, cmd: &LabCommand) -> Result<(),
             rounds,
             rate,
             sync_entries,
+            fanout,
             json,
         } => {
             let o = crate::engines::drnode::bench::BenchOptions {
                 rounds: *rounds,
                 write_rate: *rate,
                 sync_entries: *sync_entries,
+                fanout: fanout.clone(),
             };
             bench(global, o, *json).await
         }

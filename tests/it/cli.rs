@@ -128,6 +128,28 @@ fn api_escape_hatch() {
     assert!(r.stdout().contains("request_id"));
 }
 
+/// `lab up --nodes 50` forms one primary and 49 replicas, and `status` reads every one of
+/// them in order; 51 is refused, naming the range.
+#[test]
+fn a_lab_of_50_nodes_comes_up_and_status_reads_every_node() {
+    let lab = Lab::up(50);
+    let st = lab.ok(&["status", "--json"]).json();
+    assert_eq!(st["healthy"], true, "{st}");
+    let nodes = st["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 50);
+    for (i, n) in nodes.iter().enumerate() {
+        assert_eq!(n["name"], format!("node-{}", i + 1));
+        assert_eq!(n["reachable"], true, "{n}");
+        let role = if i == 0 { "primary" } else { "replica" };
+        assert_eq!(n["role"], role, "{n}");
+    }
+    lab.ok(&["lab", "down"]);
+    let tmp = tempfile::tempdir().unwrap();
+    run(command(drctl_bin(), tmp.path()).args(["lab", "up", "--nodes", "51"]))
+        .exit(2)
+        .stderr_has("51");
+}
+
 #[test]
 fn lab_lifecycle_and_refusals() {
     let lab = Lab::up(2);

@@ -515,7 +515,7 @@ fn lab_bench_runs_and_loses_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let r = run(command(drctl_bin(), tmp.path())
         .args(["lab", "bench", "--rounds", "2", "--rate", "100"])
-        .args(["--sync-entries", "2000", "--json"]))
+        .args(["--sync-entries", "2000", "--fanout", "3,9", "--json"]))
     .success()
     .json();
     assert_eq!(r["writes_lost"], 0, "{r}");
@@ -525,7 +525,17 @@ fn lab_bench_runs_and_loses_nothing() {
     assert!(r["full_sync"]["entries"].as_u64().unwrap() >= 2000, "{r}");
     // Every figure is there with its target; where the slowest run spent its time is named.
     let figures = r["figures"].as_array().unwrap();
-    assert_eq!(figures.len(), 8, "{r}");
+    assert_eq!(figures.len(), 10, "{r}");
+    // `drctl status` over a lab of each size, each probe of every node timed.
+    let fanout = r["status_fanout"].as_array().unwrap();
+    assert_eq!(fanout.len(), 2, "{r}");
+    for (f, nodes) in fanout.iter().zip([3, 9]) {
+        assert_eq!(f["nodes"], nodes, "{r}");
+        assert_eq!(f["cold_ms"].as_array().unwrap().len(), 2, "{r}");
+    }
+    assert!(figures
+        .iter()
+        .any(|f| f["what"] == "drctl status of 9 nodes, new connections"));
     assert!(figures
         .iter()
         .all(|f| f["target"].is_string() && f["met"].is_boolean()));

@@ -189,7 +189,24 @@ fn every_bundled_drill_passes_in_a_lab_of_its_own() {
     let junit = tmp.path().join("junit.xml");
     let mut c = command(drctl_bin(), tmp.path());
     c.args(["drill", "--all", "--json", "--junit"]).arg(&junit);
-    let report = run(c).success().json();
+    let r = run(c);
+    if r.code() != 0 {
+        // Only the drills that failed: the whole report is longer than a CI log keeps.
+        let failed: Vec<serde_json::Value> = serde_json::from_str::<serde_json::Value>(&r.stdout())
+            .ok()
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|d| d["passed"] != true)
+            .collect();
+        panic!(
+            "drill --all failed (exit {}):\n{}\n--- the failed drills:\n{}",
+            r.code(),
+            r.stderr(),
+            serde_json::to_string_pretty(&failed).unwrap_or_default()
+        );
+    }
+    let report = r.json();
     let reports = report.as_array().unwrap();
     // One run per drill: the runbooks OpenLDAP, etcd, 389ds and Samba AD share carry a drill of
     // theirs too.

@@ -12,7 +12,7 @@ pub enum LabCommand {
     /// wait until it is healthy.
     Up {
         /// How many nodes.
-        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=9))]
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=50))]
         nodes: u16,
         /// Log records each drnode keeps for partial sync.
         #[arg(long)]
@@ -73,6 +73,10 @@ pub enum LabCommand {
         /// Entries in the store that the full sync copies (drnode).
         #[arg(long, default_value_t = 100_000, value_name = "N")]
         sync_entries: usize,
+        /// Lab sizes to time `drctl status` over, each on a lab of its own (drnode).
+        #[arg(long, value_delimiter = ',', default_value = "3,9,50", value_name = "NODES",
+              value_parser = clap::value_parser!(u16).range(1..=50))]
+        fanout: Vec<u16>,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,

@@ -6,7 +6,8 @@
 //! - the longest a write waited during the switchovers under a steady load, and that no
 //!   acknowledged write was lost;
 //! - acknowledged writes per second at 1 and 8 clients;
-//! - a full sync of `--sync-entries` entries, request to verified.
+//! - a full sync of `--sync-entries` entries, request to verified;
+//! - `drctl status` over labs of `--fanout` sizes (3, 9, 50 nodes), each on a lab of its own.
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
@@ -22,7 +23,7 @@ use crate::engines::drnode::{self, Action, Cluster};
 use crate::lab::{LabError, Sig};
 
 /// What `lab bench` is asked to measure.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct BenchOptions {
     /// Switchovers, and failovers, to run.
     pub(crate) rounds: usize,
@@ -30,6 +31,8 @@ pub(crate) struct BenchOptions {
     pub(crate) write_rate: f64,
     /// Entries in the store a full sync copies.
     pub(crate) sync_entries: usize,
+    /// The lab sizes `drctl status` is timed over.
+    pub(crate) fanout: Vec<u16>,
 }
 
 /// One figure of the benchmark: its median and maximum over the rounds, and its target.
@@ -107,6 +110,8 @@ pub(crate) struct BenchReport {
     /// each still durable before its acknowledgement).
     pub(crate) writes_per_s_8_clients: f64,
     pub(crate) full_sync: FullSync,
+    /// `drctl status` over each lab size.
+    pub(crate) status_fanout: Vec<super::bench_fanout::Fanout>,
 }
 
 /// A full sync of a replica from the primary.
@@ -203,14 +208,26 @@ pub(crate) async fn bench(
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<BenchReport, LabError> {
     let nodes = 3u16;
-    let mut lab = DrnodeLab::create(dir, nodes, None)?;
+    let mut lab = DrnodeLab::create(&dir.join("procedures"), nodes, None)?;
     let result = async {
         let (cluster, targets) = lab.form_cluster(Duration::from_secs(30)).await?;
-        measure(&mut lab, &cluster, &targets, o, progress).await
+        measure(&mut lab, &cluster, &targets, &o, progress).await
     }
     .await;
     let _ = lab.down(false);
-    result
+    let mut r = result?;
+    let fanout = super::bench_fanout::status_fanout(dir, &o.fanout, o.rounds, progress).await;
+    let _ = std::fs::remove_dir_all(dir);
+    r.status_fanout = fanout?;
+    for f in &r.status_fanout {
+        r.figures.push(Figure::at_most(
+            &format!("drctl status of {} nodes, new connections", f.nodes),
+            "ms",
+            &f.cold_ms,
+            50.0,
+        ));
+    }
+    Ok(r)
 }
 
 /// The slowest round's phases.
@@ -228,7 +245,7 @@ async fn measure(
     lab: &mut DrnodeLab,
     cluster: &str,
     targets: &[Target],
-    o: BenchOptions,
+    o: &BenchOptions,
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<BenchReport, LabError> {
     let cl = Cluster::new(cluster, targets, "bench", Duration::from_secs(30));
@@ -322,6 +339,7 @@ async fn measure(
         writes_per_s_1_client,
         writes_per_s_8_clients,
         full_sync,
+        status_fanout: Vec::new(),
     })
 }
 
@@ -345,7 +363,7 @@ async fn switchovers(
     lab: &DrnodeLab,
     cl: &Cluster,
     targets: &[Target],
-    o: BenchOptions,
+    o: &BenchOptions,
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<Switchovers, LabError> {
     let acked_path = lab.dir.join("bench-acked.log");

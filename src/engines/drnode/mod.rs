@@ -4,6 +4,7 @@
 //! very same steps.
 
 pub mod bench;
+mod bench_fanout;
 mod candidates;
 pub mod cluster;
 mod context;
