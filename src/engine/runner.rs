@@ -182,8 +182,12 @@ async fn preflight<A: Act>(
     report: &mut RunReport<A>,
 ) -> Result<(), (RunOutcomeKind, Option<ProcError>)> {
     let mut todo = 0;
-    for (i, step) in plan.steps.iter().enumerate() {
-        match step.action.check(cl).await {
+    // Every step's check at once: each only reads (a dry run runs them too), and each step is
+    // checked again right before it runs. In step order, the first error decides.
+    let checks =
+        futures_util::future::join_all(plan.steps.iter().map(|s| s.action.check(cl))).await;
+    for (i, check) in checks.into_iter().enumerate() {
+        match check {
             Ok(Check::Done(why)) => {
                 report.steps[i].outcome = if opts.dry_run {
                     StepOutcome::WouldSkip

@@ -87,6 +87,57 @@ async fn held_by(t: &Target) -> Option<LockInfo> {
         .lock
 }
 
+/// One node's part of taking the cluster lock.
+enum Locked {
+    /// Ours now; what was taken over from a run whose drctl is gone.
+    Taken(Option<String>),
+    Unreachable,
+    /// Held by another run, or the node refused: why.
+    Refused(String),
+}
+
+/// Takes (or renews) the lock `req` asks for on `t`, taking over that of a run whose drctl is
+/// gone.
+async fn lock_one(t: &Target, req: &LockRequest, me: &LockOwner) -> Locked {
+    let err = match t.client.lock(req).await {
+        Ok(_) => return Locked::Taken(None),
+        Err(e) if e.is_unreachable() => return Locked::Unreachable,
+        Err(e) => e,
+    };
+    let ClientError::Api { body, .. } = &err else {
+        return Locked::Refused(format!("{}: cannot take the cluster lock: {err}", t.name));
+    };
+    if body.code != "locked" {
+        return Locked::Refused(format!("{}: cannot take the cluster lock: {err}", t.name));
+    }
+    let info = held_by(t).await;
+    if info.is_none() && t.client.lock(req).await.is_ok() {
+        // The lock ended between the refusal and the look: it is ours now.
+        return Locked::Taken(None);
+    }
+    let judged = info.as_ref().map(|l| (l, judge(&l.owner, me)));
+    if let Some((l, Holder::Dead)) = &judged {
+        let over = LockRequest {
+            take_over: Some(l.run_id.clone()),
+            ..req.clone()
+        };
+        return match t.client.lock(&over).await {
+            Ok(_) => {
+                let note = format!(
+                    "{}: took over the cluster lock of run {} ({}, held by {}): its {} is gone",
+                    t.name, l.run_id, l.reason, l.holder, l.owner
+                );
+                eprintln!("{note}");
+                Locked::Taken(Some(note))
+            }
+            Err(e) if e.is_unreachable() => Locked::Unreachable,
+            Err(e) => Locked::Refused(format!("{}: {e}", t.name)),
+        };
+    }
+    let why = judged.map(|(l, h)| alive(l, h)).unwrap_or_default();
+    Locked::Refused(format!("{}: {}{why}", t.name, body.message))
+}
+
 impl Cluster {
     /// Another live run's lock, as the refusal the run would meet when it takes the lock:
     /// checked before any step is planned, so that the operator hears of the lock first and
@@ -116,9 +167,12 @@ impl Cluster {
         })
     }
 
-    /// Takes (or renews) this run's lock on every node that answers, in name order; refuses,
-    /// releasing what it took, when another run holds it. Returns the nodes locked, and what
-    /// was taken over from a run whose drctl is gone (also said on stderr).
+    /// Takes (or renews) this run's lock on every node that answers; refuses, releasing what it
+    /// took, when another run holds it. The first node that answers, in name order, is locked
+    /// alone: two runs meet there, and the one refused touches no other node. The rest are
+    /// locked at once. Either way no two runs both hold every node that answers, since each
+    /// node's lock has one holder. Returns the nodes locked, and what was taken over from a run
+    /// whose drctl is gone (also said on stderr).
     pub async fn lock_nodes(
         &self,
         reason: &str,
@@ -137,59 +191,38 @@ impl Cluster {
         };
         let mut targets: Vec<&Target> = self.targets.iter().collect();
         targets.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut outcomes = Vec::new();
+        let mut rest = targets.into_iter();
+        for t in rest.by_ref() {
+            let o = lock_one(t, &req, &me).await;
+            let first = !matches!(o, Locked::Unreachable);
+            outcomes.push((t, o));
+            if first {
+                break;
+            }
+        }
+        if !outcomes
+            .iter()
+            .any(|(_, o)| matches!(o, Locked::Refused(_)))
+        {
+            let (req, me) = (&req, &me);
+            let others = rest.map(|t| async move { (t, lock_one(t, req, me).await) });
+            outcomes.extend(join_all(others).await);
+        }
         let mut taken = Vec::new();
         let mut notes = Vec::new();
         let mut refusal = None;
-        for t in targets {
-            let err = match t.client.lock(&req).await {
-                Ok(_) => {
+        for (t, o) in outcomes {
+            match o {
+                Locked::Taken(note) => {
                     taken.push(t.name.clone());
-                    continue;
+                    notes.extend(note);
                 }
-                Err(e) if e.is_unreachable() => continue,
-                Err(e) => e,
-            };
-            let ClientError::Api { body, .. } = &err else {
-                refusal = Some(format!("{}: cannot take the cluster lock: {err}", t.name));
-                break;
-            };
-            if body.code != "locked" {
-                refusal = Some(format!("{}: cannot take the cluster lock: {err}", t.name));
-                break;
-            }
-            let info = held_by(t).await;
-            if info.is_none() && t.client.lock(&req).await.is_ok() {
-                // The lock ended between the refusal and the look: it is ours now.
-                taken.push(t.name.clone());
-                continue;
-            }
-            let judged = info.as_ref().map(|l| (l, judge(&l.owner, &me)));
-            if let Some((l, Holder::Dead)) = &judged {
-                let over = LockRequest {
-                    take_over: Some(l.run_id.clone()),
-                    ..req.clone()
-                };
-                match t.client.lock(&over).await {
-                    Ok(_) => {
-                        let note = format!(
-                            "{}: took over the cluster lock of run {} ({}, held by {}): its {} is gone",
-                            t.name, l.run_id, l.reason, l.holder, l.owner
-                        );
-                        eprintln!("{note}");
-                        notes.push(note);
-                        taken.push(t.name.clone());
-                        continue;
-                    }
-                    Err(e) if e.is_unreachable() => continue,
-                    Err(e) => {
-                        refusal = Some(format!("{}: {e}", t.name));
-                        break;
-                    }
+                Locked::Unreachable => {}
+                Locked::Refused(why) => {
+                    refusal.get_or_insert(why);
                 }
             }
-            let why = judged.map(|(l, h)| alive(l, h)).unwrap_or_default();
-            refusal = Some(format!("{}: {}{why}", t.name, body.message));
-            break;
         }
         if let Some(why) = refusal {
             self.unlock_nodes(&taken).await;
