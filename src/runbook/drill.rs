@@ -250,7 +250,12 @@ async fn run_drill(
         vars.entry("url".into()).or_insert_with(|| dd.url.clone());
     }
     let vars = engine::resolve_vars(rb, &vars).map_err(|e| fail(e.message))?;
-    let cl = Cluster::new(&cluster, &targets, "drill", DEADLINE);
+    // The run's own clients, as `drctl` makes them (the faults' and checks' keep the lab's).
+    let run_targets = match faults.lab.as_deref() {
+        Some(lab) => crate::engines::drnode::lab::operator_targets(lab)?.1,
+        None => Vec::new(),
+    };
+    let cl = Cluster::new(&cluster, &run_targets, "drill", DEADLINE);
     progress(&format!("  {} run (run {})", rb.name, cl.run_id));
     let run = engine::run(rb, vars, cl, &settings(dir), None).await;
     report.take_run(&run);
@@ -383,7 +388,13 @@ impl Faults<'_, '_> {
                         .map_err(fail)?;
                 }
                 Inject::Partition(link) => links(need(&mut self.lab)?, link, true)?,
-                Inject::Heal(link) => links(need(&mut self.lab)?, link, false)?,
+                Inject::Heal(link) => {
+                    links(need(&mut self.lab)?, link, false)?;
+                    // As after a resume: the timeouts of the cut are history (the client's
+                    // quiet window otherwise answered for node-1 at once, "no answer", for 3 s
+                    // after it had fenced itself: partitioned-primary's wait 2.9 s, now 0.1 s).
+                    targets.iter().for_each(|t| t.client.forget_timeout());
+                }
             }
             report.steps.push(DrillStep {
                 name,

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::assess::{probe_all, Probed};
+use super::assess::Probed;
+use super::probe::{self, ProbeError};
 use super::DcNode;
 use crate::engine::{ProcError, RunContext};
 
@@ -43,6 +44,8 @@ pub(crate) struct SambaCtx {
     pub(crate) step_timeout: Duration,
     /// Where exported data goes unless the step names a file.
     pub(crate) export_dir: std::path::PathBuf,
+    /// When each DC last let a probe wait out the whole timeout (hung: SIGSTOP, a full disk).
+    pub(crate) silent: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
 }
 
 impl SambaCtx {
@@ -65,8 +68,47 @@ impl SambaCtx {
         })
     }
 
+    /// Every DC's view. A DC that let a probe of this step wait out the whole timeout is not
+    /// asked again for 3 timeouts after: it is taken as silent at once, as the plan took it
+    /// (its roles were planned as a hung holder's), rather than costing every check and
+    /// verification of the step the timeout again (the seize-roles drill, dc1 SIGSTOPped:
+    /// 2 s each, 6 times). A DC that refuses at once (stopped) is asked every time.
     pub(crate) async fn probe(&self) -> Vec<Probed> {
-        probe_all(&self.nodes, self.timeout).await
+        let quiet = self.timeout * 3;
+        let probes = self.nodes.iter().map(|n| async move {
+            let since = self.silent_since(&n.name);
+            let view = match since.filter(|at| at.elapsed() < quiet) {
+                Some(at) => Err(ProbeError::Silent(format!(
+                    "no answer within {} {} ago; not asked again until {} have passed",
+                    crate::util::duration::human(self.timeout),
+                    crate::util::duration::human(at.elapsed()),
+                    crate::util::duration::human(quiet),
+                ))),
+                None => {
+                    let started = std::time::Instant::now();
+                    let view = probe::probe(n, self.timeout).await;
+                    if matches!(view, Err(ProbeError::Silent(_)))
+                        && started.elapsed() >= self.timeout
+                    {
+                        self.silent
+                            .lock()
+                            .expect("silent lock")
+                            .insert(n.name.clone(), std::time::Instant::now());
+                    }
+                    view
+                }
+            };
+            Probed {
+                name: n.name.clone(),
+                url: n.url.clone(),
+                view,
+            }
+        });
+        futures_util::future::join_all(probes).await
+    }
+
+    fn silent_since(&self, dc: &str) -> Option<std::time::Instant> {
+        self.silent.lock().expect("silent lock").get(dc).copied()
     }
 }
 

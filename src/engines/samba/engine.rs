@@ -109,6 +109,7 @@ impl Samba {
             timeout: self.timeout,
             step_timeout: env.step_timeout,
             export_dir: env.export_dir.clone(),
+            silent: Default::default(),
         }
     }
 }

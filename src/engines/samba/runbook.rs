@@ -24,8 +24,29 @@ pub(super) const STEPS: &[&str] = &[
 
 /// Builds the plan of a step from a fresh probe.
 pub(super) async fn plan(a: &Args<'_>, ctx: Arc<SambaCtx>) -> Result<EnginePlan, ProcError> {
-    let dcs = ctx.probe().await;
     let refuse = |m: String| Err(ProcError::refused(m).unchanged());
+    if let "assert.reachable" | "assert.unreachable" = a.uses {
+        // The DC named alone: another that hangs costs this step nothing.
+        let node = a.str("node")?;
+        let dc = ctx.node(&node)?;
+        let answers = !matches!(
+            super::probe::probe(dc, ctx.timeout).await,
+            Err(super::probe::ProbeError::Silent(_))
+        );
+        return match (a.uses == "assert.reachable", answers) {
+            (true, false) => refuse(format!("assert {node} answers: no")),
+            (false, true) => refuse(format!("assert {node} does not answer: no, it answers")),
+            _ => Ok(EnginePlan {
+                plan: bind(
+                    Plan::<super::ctx::SambaAction>::new(a.uses),
+                    ctx,
+                    super::KIND,
+                ),
+                outputs: BTreeMap::new(),
+            }),
+        };
+    }
+    let dcs = ctx.probe().await;
     let plan = match a.uses {
         "procedure.seize-roles" => {
             let to = a.str("to")?;
@@ -47,23 +68,6 @@ pub(super) async fn plan(a: &Args<'_>, ctx: Arc<SambaCtx>) -> Result<EnginePlan,
         }
         "procedure.sync-full" => {
             super::rejoin::replicate_plan(&ctx, &dcs, &a.str("from")?, &a.str("to")?).await?
-        }
-        "assert.reachable" | "assert.unreachable" => {
-            let node = a.str("node")?;
-            let answers = dcs
-                .iter()
-                .find(|d| d.name.eq_ignore_ascii_case(&node))
-                .ok_or_else(|| {
-                    ProcError::usage(format!("unknown node '{node}': not a DC of the cluster"))
-                })?
-                .answers();
-            match (a.uses == "assert.reachable", answers) {
-                (true, false) => return refuse(format!("assert {node} answers: no")),
-                (false, true) => {
-                    return refuse(format!("assert {node} does not answer: no, it answers"))
-                }
-                _ => Plan::new(a.uses),
-            }
         }
         other => {
             return Err(ProcError::usage(format!(
