@@ -219,6 +219,21 @@ impl Ctx<'_> {
                 }
                 self.note(format!("{s}: {name}"), "done");
             }
+            Step::Partition { node } => {
+                let name = self.resolve(*node).await;
+                let Some(net) = &self.lab.state.net else {
+                    self.note(
+                        format!("{s}: {name}"),
+                        "skipped (the lab has no network namespaces)",
+                    );
+                    return Ok(());
+                };
+                self.faults += 1;
+                for other in net.others(&name) {
+                    self.lab.link(&name, &other, true)?;
+                }
+                self.note(format!("{s}: {name}"), "done");
+            }
             Step::Resume | Step::Restart => {
                 let names = heal(
                     self.lab,
@@ -343,14 +358,29 @@ impl Ctx<'_> {
 pub(super) async fn start(lab: &mut Lab, name: &str) -> Result<(), LabError> {
     let url = lab.node(name)?.url.clone();
     let addr = url.trim_start_matches("https://").to_string();
-    let free = || async { poll::holds(std::net::TcpListener::bind(&addr).is_ok()) };
+    // Only a port in use waits: in a lab of network namespaces the address is not this host's.
+    let free = || async {
+        poll::holds(!matches!(
+            std::net::TcpListener::bind(&addr),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse
+        ))
+    };
     let _ = poll::within(Duration::from_secs(10), Duration::from_millis(20), free).await;
     lab.start(name).map(|_| ())
 }
 
-/// SIGCONT to paused nodes (`cont`), start killed ones (`start`); returns the names touched.
+/// SIGCONT to paused nodes and restore cut links (`cont`), start killed ones (`start`);
+/// returns the names touched (a restored link as `a-b`).
 pub(super) async fn heal(lab: &mut Lab, start: bool, cont: bool) -> Result<Vec<String>, LabError> {
     let mut touched = Vec::new();
+    let cuts: Vec<(String, String)> = match &lab.state.net {
+        Some(net) if cont => net.cuts.iter().cloned().collect(),
+        _ => Vec::new(),
+    };
+    for (a, b) in cuts {
+        lab.link(&a, &b, false)?;
+        touched.push(format!("{a}-{b}"));
+    }
     let names: Vec<String> = lab.state.nodes.iter().map(|n| n.name.clone()).collect();
     for n in names {
         match lab.proc_state(lab.node(&n)?) {

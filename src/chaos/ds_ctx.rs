@@ -108,9 +108,10 @@ impl DsCtx<'_> {
                 operate::process_step(&mut self.tally, self.lab, s, "")?
             }
             // Not drawn for 389ds (not in its faults).
-            Step::DiesOnPromotion { .. } | Step::Wipe { .. } | Step::DropAcked { .. } => {
-                self.note(s.to_string(), "skipped (not a 389ds fault)")
-            }
+            Step::DiesOnPromotion { .. }
+            | Step::Wipe { .. }
+            | Step::DropAcked { .. }
+            | Step::Partition { .. } => self.note(s.to_string(), "skipped (not a 389ds fault)"),
             // Played by `operate::play` above.
             Step::Delay { .. } | Step::Proc { .. } | Step::KillDrctl { .. } | Step::Race { .. } => {
             }

@@ -348,7 +348,7 @@ impl<'a> ECtx<'a> {
                     self.after(&s.to_string()).await;
                 }
             }
-            Step::Wipe { .. } | Step::DiesOnPromotion { .. } => {
+            Step::Wipe { .. } | Step::DiesOnPromotion { .. } | Step::Partition { .. } => {
                 self.note(s.to_string(), "skipped (not an etcd fault)")
             }
             Step::DropAcked { nth } => self.drop_acked(*nth).await,

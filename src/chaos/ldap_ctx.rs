@@ -170,7 +170,9 @@ impl LCtx<'_> {
             Step::Resume | Step::Restart => {
                 operate::process_step(&mut self.tally, self.lab, s, "")?
             }
-            Step::Wipe { .. } => self.note(s.to_string(), "skipped (not a slapd fault)"),
+            Step::Wipe { .. } | Step::Partition { .. } => {
+                self.note(s.to_string(), "skipped (not a slapd fault)")
+            }
             // Played by `operate::play` above.
             Step::Delay { .. } | Step::Proc { .. } | Step::KillDrctl { .. } | Step::Race { .. } => {
             }

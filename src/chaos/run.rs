@@ -21,7 +21,14 @@ use crate::lab::LabError;
 pub(crate) async fn run(sched: &Schedule, opts: &Options, dir: &Path) -> super::report::RunReport {
     let started = Instant::now();
     let mut report = super::report::RunReport::new(sched);
-    let made = Lab::create_for_drill(dir, sched.nodes, false, None)
+    // Partitions need every node in a network namespace of its own (root, `ip`); without
+    // them a partition step is skipped and says so.
+    let netns = sched
+        .steps
+        .iter()
+        .any(|s| matches!(s, super::schedule::Step::Partition { .. }))
+        && crate::lab::netns::unavailable().is_none();
+    let made = Lab::create_for_drill(dir, sched.nodes, netns, None)
         .and_then(|lab| set_sync_give_up(&lab, opts.sync_give_up).map(|_| lab));
     let mut lab = match made {
         Ok(l) => l,

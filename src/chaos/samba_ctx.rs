@@ -135,9 +135,10 @@ impl SCtx<'_> {
                 operate::process_step(&mut self.tally, self.lab, s, "")?
             }
             // Not drawn for Samba AD (not in its faults).
-            Step::DiesOnPromotion { .. } | Step::Wipe { .. } | Step::DropAcked { .. } => {
-                self.note(s.to_string(), "skipped (not a samba-ad fault)")
-            }
+            Step::DiesOnPromotion { .. }
+            | Step::Wipe { .. }
+            | Step::DropAcked { .. }
+            | Step::Partition { .. } => self.note(s.to_string(), "skipped (not a samba-ad fault)"),
             // Played by `operate::play` above.
             Step::Delay { .. } | Step::Proc { .. } | Step::KillDrctl { .. } | Step::Race { .. } => {
             }

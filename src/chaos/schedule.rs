@@ -15,6 +15,7 @@ pub(crate) const FAULTS: &[&str] = &[
     "drctl-kill",
     "race",
     "promoted-dies",
+    "partition",
 ];
 /// A fault only a test may ask for: it deletes an acknowledged write behind the client's back.
 pub(crate) const TEST_FAULT: &str = "drop-acked";
@@ -102,6 +103,12 @@ pub(crate) enum Step {
     Pause {
         node: Pick,
     },
+    /// The node cut off from every other node and from drctl and the write client (a lab of
+    /// network namespaces): a primary that looks dead but runs.
+    Partition {
+        node: Pick,
+    },
+    /// SIGCONT every paused node, and restore every cut link.
     Resume,
     Restart,
     Wipe {
@@ -252,14 +259,20 @@ pub(crate) fn draw(seed: u64, nodes: u16, mix: &Mix) -> Schedule {
                 });
                 steps.push(delay(&mut rng));
             }
-            2 if has("pause") => {
-                steps.push(Step::Pause {
-                    node: pick(&mut rng),
+            2 if has("pause") || has("partition") => {
+                let node = pick(&mut rng);
+                // A partition in place of a pause one time in three, drawn from the side
+                // stream: the main stream, and so every schedule without it, is as before.
+                let cut = has("partition") && (!has("pause") || side.random_bool(1.0 / 3.0));
+                steps.push(if cut {
+                    Step::Partition { node }
+                } else {
+                    Step::Pause { node }
                 });
                 steps.push(delay(&mut rng));
             }
             3 if has("restart") => steps.push(Step::Restart),
-            3 if has("pause") => steps.push(Step::Resume),
+            3 if has("pause") || has("partition") => steps.push(Step::Resume),
             4 if has("wipe") => steps.push(Step::Wipe {
                 node: Pick::Other(rng.random_range(0..4)),
             }),
@@ -325,7 +338,8 @@ impl std::fmt::Display for Step {
         match self {
             Step::Kill { node } => write!(f, "kill -9 {node}"),
             Step::Pause { node } => write!(f, "SIGSTOP {node}"),
-            Step::Resume => write!(f, "SIGCONT every paused node"),
+            Step::Partition { node } => write!(f, "cut {node} off the network"),
+            Step::Resume => write!(f, "SIGCONT every paused node, restore every cut link"),
             Step::Restart => write!(f, "restart every killed node"),
             Step::Wipe { node } => write!(f, "wipe the data of {node}"),
             Step::Proc { proc } => write!(f, "drctl {proc:?}"),

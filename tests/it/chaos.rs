@@ -187,3 +187,41 @@ fn chaos_fixed_seed_campaigns_guard_the_safety_fixes() {
         assert!(s["faults"].as_u64().unwrap() > 0, "{args:?}: {s}");
     }
 }
+
+/// A partition: the primary cut off from every node, drctl and the write client while it runs
+/// (seed 101: node-2, primary after a switchover, cut; then node-1), the links restored at the
+/// heal. Every invariant holds: nothing acknowledged lost, one writer per epoch, converged.
+#[test]
+fn chaos_cuts_a_running_primary_off_the_network_and_every_invariant_holds() {
+    if let Some(why) = drctl::lab::netns::unavailable() {
+        eprintln!("skipped: partitions need network namespaces: {why}");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let args = [
+        "--seed",
+        "101",
+        "--runs",
+        "1",
+        "--faults",
+        "partition,restart",
+    ];
+    let s = chaos(tmp.path(), &[&args[..], &["--json"]].concat()).json();
+    let report = &s["reports"][0];
+    assert_eq!(report["passed"], true, "{report:#}");
+    let timeline = report["timeline"].as_array().unwrap();
+    let cut: Vec<&Value> = timeline
+        .iter()
+        .filter(|t| {
+            t["what"]
+                .as_str()
+                .is_some_and(|w| w.starts_with("cut the primary off the network"))
+                && t["result"] == "done"
+        })
+        .collect();
+    assert!(!cut.is_empty(), "no primary was cut off: {report:#}");
+    let healed = timeline
+        .iter()
+        .any(|t| t["what"].as_str().is_some_and(|w| w.starts_with("heal")));
+    assert!(healed, "{report:#}");
+}

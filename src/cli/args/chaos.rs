@@ -21,8 +21,9 @@ pub struct ChaosArgs {
     #[arg(long, default_value_t = 3)]
     pub nodes: u16,
     /// Faults to draw from, comma-separated (default: all): kill, pause, restart, wipe,
-    /// drctl-kill, race (with --kind openldap, etcd, 389ds or samba-ad: kill, pause, restart,
-    /// drctl-kill, race).
+    /// drctl-kill, race, promoted-dies, partition (a node cut off the network: each node in a
+    /// network namespace, as root with `ip`; skipped otherwise) (with --kind openldap, etcd,
+    /// 389ds or samba-ad: kill, pause, restart, drctl-kill, race).
     #[arg(long, value_name = "LIST")]
     pub faults: Option<String>,
     /// Procedures to draw from, comma-separated (default: all): switchover, failover, demote,
