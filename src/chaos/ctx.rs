@@ -46,6 +46,8 @@ pub(crate) struct Ctx<'a> {
     pub faults: u64,
     pub leaked_locks: Vec<String>,
     pub refusals_changed: Vec<String>,
+    /// The nodes' tmpfs disks, when the run fills one.
+    pub disks: &'a super::disk::Disks,
 }
 
 impl Ctx<'_> {
@@ -234,7 +236,27 @@ impl Ctx<'_> {
                 }
                 self.note(format!("{s}: {name}"), "done");
             }
+            Step::DiskFull { node } => {
+                let name = self.resolve(*node).await;
+                match self.disks.fill(&name) {
+                    None => self.note(
+                        format!("{s}: {name}"),
+                        "skipped (its data directory is not on a tmpfs: needs root)",
+                    ),
+                    Some(r) => {
+                        r?;
+                        self.faults += 1;
+                        self.note(format!("{s}: {name}"), "done");
+                    }
+                }
+            }
             Step::Resume | Step::Restart => {
+                if matches!(s, Step::Resume) {
+                    let disks = self.disks.heal()?;
+                    if !disks.is_empty() {
+                        self.note("give every full disk its room back", format!("{disks:?}"));
+                    }
+                }
                 let names = heal(
                     self.lab,
                     matches!(s, Step::Restart),

@@ -111,7 +111,8 @@ impl DsCtx<'_> {
             Step::DiesOnPromotion { .. }
             | Step::Wipe { .. }
             | Step::DropAcked { .. }
-            | Step::Partition { .. } => self.note(s.to_string(), "skipped (not a 389ds fault)"),
+            | Step::Partition { .. }
+            | Step::DiskFull { .. } => self.note(s.to_string(), "skipped (not a 389ds fault)"),
             // Played by `operate::play` above.
             Step::Delay { .. } | Step::Proc { .. } | Step::KillDrctl { .. } | Step::Race { .. } => {
             }

@@ -348,9 +348,10 @@ impl<'a> ECtx<'a> {
                     self.after(&s.to_string()).await;
                 }
             }
-            Step::Wipe { .. } | Step::DiesOnPromotion { .. } | Step::Partition { .. } => {
-                self.note(s.to_string(), "skipped (not an etcd fault)")
-            }
+            Step::Wipe { .. }
+            | Step::DiesOnPromotion { .. }
+            | Step::Partition { .. }
+            | Step::DiskFull { .. } => self.note(s.to_string(), "skipped (not an etcd fault)"),
             Step::DropAcked { nth } => self.drop_acked(*nth).await,
             // Played by `operate::play` above.
             Step::Delay { .. } | Step::Proc { .. } | Step::KillDrctl { .. } | Step::Race { .. } => {

@@ -170,7 +170,7 @@ impl LCtx<'_> {
             Step::Resume | Step::Restart => {
                 operate::process_step(&mut self.tally, self.lab, s, "")?
             }
-            Step::Wipe { .. } | Step::Partition { .. } => {
+            Step::Wipe { .. } | Step::Partition { .. } | Step::DiskFull { .. } => {
                 self.note(s.to_string(), "skipped (not a slapd fault)")
             }
             // Played by `operate::play` above.

@@ -13,6 +13,7 @@
 
 pub(crate) mod checker;
 mod ctx;
+mod disk;
 pub(crate) mod drctl;
 pub(crate) mod ds_checker;
 mod ds_ctx;

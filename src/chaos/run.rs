@@ -37,7 +37,29 @@ pub(crate) async fn run(sched: &Schedule, opts: &Options, dir: &Path) -> super::
             return report;
         }
     };
-    let result = play(sched, opts, &mut lab, started, &mut report).await;
+    // A disk that can fill: each node's data directory on a tmpfs of its own (as root).
+    let fills = sched
+        .steps
+        .iter()
+        .any(|s| matches!(s, super::schedule::Step::DiskFull { .. }));
+    let mut disks = super::disk::Disks::default();
+    if fills && super::disk::unavailable().is_none() {
+        let nodes: Vec<(String, std::path::PathBuf)> = lab
+            .state
+            .nodes
+            .iter()
+            .map(|n| (n.name.clone(), n.data_dir.clone()))
+            .collect();
+        match super::disk::Disks::mount(&nodes) {
+            Ok(d) => disks = d,
+            Err(e) => {
+                report.error = Some(format!("cannot put the nodes on their own disks: {e}"));
+                let _ = lab.down(false);
+                return report;
+            }
+        }
+    }
+    let result = play(sched, opts, &mut lab, &disks, started, &mut report).await;
     if let Err(e) = result {
         report.error = Some(e.to_string());
     }
@@ -46,6 +68,12 @@ pub(crate) async fn run(sched: &Schedule, opts: &Options, dir: &Path) -> super::
     let keep = (!report.passed)
         .then_some(opts.keep_failed.as_ref())
         .flatten();
+    // The nodes stop before their disks go (a kept run keeps the disks' files).
+    let names: Vec<String> = lab.state.nodes.iter().map(|n| n.name.clone()).collect();
+    for n in names {
+        let _ = lab.stop(&n);
+    }
+    disks.release(keep.is_some());
     let _ = lab.down(keep.is_some());
     if let Some(to) = keep {
         super::keep::keep(dir, to, sched.seed, &mut report);
@@ -57,6 +85,7 @@ async fn play(
     sched: &Schedule,
     opts: &Options,
     lab: &mut Lab,
+    disks: &super::disk::Disks,
     started: Instant,
     report: &mut super::report::RunReport,
 ) -> Result<(), LabError> {
@@ -97,6 +126,7 @@ async fn play(
         faults: 0,
         leaked_locks: Vec::new(),
         refusals_changed: Vec::new(),
+        disks,
     };
     // Writes land before the first fault, so there is something to lose.
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -109,7 +139,8 @@ async fn play(
     }
     stop_w.store(true, Ordering::SeqCst);
     let _ = w.await;
-    let healed = heal(ctx.lab, true, true).await?;
+    let mut healed = disks.heal()?;
+    healed.extend(heal(ctx.lab, true, true).await?);
     ctx.note("heal: resume paused, restart killed", format!("{healed:?}"));
     let converged = policy::recover(&mut ctx, opts.deadline).await;
     stop_s.store(true, Ordering::SeqCst);

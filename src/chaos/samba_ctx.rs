@@ -138,7 +138,8 @@ impl SCtx<'_> {
             Step::DiesOnPromotion { .. }
             | Step::Wipe { .. }
             | Step::DropAcked { .. }
-            | Step::Partition { .. } => self.note(s.to_string(), "skipped (not a samba-ad fault)"),
+            | Step::Partition { .. }
+            | Step::DiskFull { .. } => self.note(s.to_string(), "skipped (not a samba-ad fault)"),
             // Played by `operate::play` above.
             Step::Delay { .. } | Step::Proc { .. } | Step::KillDrctl { .. } | Step::Race { .. } => {
             }

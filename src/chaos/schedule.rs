@@ -16,6 +16,7 @@ pub(crate) const FAULTS: &[&str] = &[
     "race",
     "promoted-dies",
     "partition",
+    "disk-full",
 ];
 /// A fault only a test may ask for: it deletes an acknowledged write behind the client's back.
 pub(crate) const TEST_FAULT: &str = "drop-acked";
@@ -108,7 +109,12 @@ pub(crate) enum Step {
     Partition {
         node: Pick,
     },
-    /// SIGCONT every paused node, and restore every cut link.
+    /// The node's disk full while it runs (its data directory on a tmpfs, shrunk to what it
+    /// holds).
+    DiskFull {
+        node: Pick,
+    },
+    /// SIGCONT every paused node, restore every cut link, give every full disk its room back.
     Resume,
     Restart,
     Wipe {
@@ -273,9 +279,23 @@ pub(crate) fn draw(seed: u64, nodes: u16, mix: &Mix) -> Schedule {
             }
             3 if has("restart") => steps.push(Step::Restart),
             3 if has("pause") || has("partition") => steps.push(Step::Resume),
-            4 if has("wipe") => steps.push(Step::Wipe {
-                node: Pick::Other(rng.random_range(0..4)),
-            }),
+            4 if has("wipe") || has("disk-full") => {
+                let node = Pick::Other(rng.random_range(0..4));
+                // A full disk in place of a wipe one time in three, from the side stream as
+                // the partition is; a full disk may be the primary's.
+                let full = has("disk-full") && (!has("wipe") || side.random_bool(1.0 / 3.0));
+                steps.push(if full {
+                    Step::DiskFull {
+                        node: if side.random_bool(0.5) {
+                            Pick::Primary
+                        } else {
+                            node
+                        },
+                    }
+                } else {
+                    Step::Wipe { node }
+                });
+            }
             5 if has("drctl-kill") => {
                 if let Some(proc) = procedure_or_later(&mut rng, &mut side, mix) {
                     steps.push(Step::KillDrctl {
@@ -339,7 +359,11 @@ impl std::fmt::Display for Step {
             Step::Kill { node } => write!(f, "kill -9 {node}"),
             Step::Pause { node } => write!(f, "SIGSTOP {node}"),
             Step::Partition { node } => write!(f, "cut {node} off the network"),
-            Step::Resume => write!(f, "SIGCONT every paused node, restore every cut link"),
+            Step::DiskFull { node } => write!(f, "fill the disk of {node}"),
+            Step::Resume => write!(
+                f,
+                "SIGCONT every paused node, restore every cut link and full disk"
+            ),
             Step::Restart => write!(f, "restart every killed node"),
             Step::Wipe { node } => write!(f, "wipe the data of {node}"),
             Step::Proc { proc } => write!(f, "drctl {proc:?}"),

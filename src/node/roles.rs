@@ -198,7 +198,11 @@ impl Node {
         caller: &Caller,
     ) -> Result<(), ApiError> {
         let st = self.state();
-        if st.sync_auto == on && st.sync_suspended.is_none() {
+        // A suspension the node could not save (its disk was full) stops the loop all the
+        // same: "on" must lift it too, once the disk has room (chaos seed 303: it never
+        // resumed, and `sync auto on` answered "already on").
+        let unsaved = on && self.sync.lock().expect("sync lock").suspended.is_some();
+        if st.sync_auto == on && st.sync_suspended.is_none() && !unsaved {
             return Ok(());
         }
         // The operator's command decides: "on" lifts a suspension, "off" replaces it.

@@ -423,3 +423,49 @@ fn upgrade_rerun_waits_for_a_command_still_running() {
     );
     assert!(!text.contains("overlap"), "{text}");
 }
+
+/// Hit by the chaos `disk-full` fault (seed 303): a replica whose disk filled suspended its
+/// sync but could not save the suspension, and `drctl sync auto on` then answered "already on"
+/// and never restarted the loop, also once the disk had room again (exit 5, never converged).
+#[test]
+fn a_replica_whose_disk_filled_resumes_on_sync_auto_on_once_it_has_room() {
+    let lab = Lab::up(2);
+    lab.ok(&["lab", "kill", "node-2"]);
+    let dir = lab.node_dir("node-2");
+    // It gives up after 3 failed pulls (drnode's default is 30, about 26 s).
+    let config = dir.join("drnode.yaml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let text: String = text
+        .lines()
+        .map(|l| match l.split_once("max_failures:") {
+            Some((indent, _)) => format!("{indent}max_failures: 3\n"),
+            None => format!("{l}\n"),
+        })
+        .collect();
+    assert!(text.contains("max_failures: 3"), "{text}");
+    std::fs::write(&config, text).unwrap();
+    let Some(disk) = Tmpfs::over(&dir, "64M") else {
+        println!("skipped: mounting a small tmpfs needs root");
+        return;
+    };
+    lab.ok(&["lab", "restart", "node-2"]);
+    wait_for("node-2 caught up", DEADLINE, || {
+        (lab.run(&["check"]).code() == 0).then_some(())
+    });
+    // Its disk full: it holds what it holds and not a byte more.
+    let s = nix::sys::statvfs::statvfs(&dir).unwrap();
+    let used = (s.blocks() - s.blocks_free()) * s.fragment_size();
+    disk.resize(&used.max(4096).to_string());
+    lab.ok(&["lab", "write", "--count", "40"]);
+    wait_for("node-2 suspends its sync", DEADLINE, || {
+        let r = lab.run(&["check"]);
+        (r.stdout() + &r.stderr())
+            .contains("suspended")
+            .then_some(())
+    });
+    disk.resize("64M");
+    lab.ok(&["sync", "auto", "on", "node-2", "--yes", "--wait", "10s"]);
+    wait_for("node-2 converged", DEADLINE, || {
+        (lab.run(&["check"]).code() == 0).then_some(())
+    });
+}
