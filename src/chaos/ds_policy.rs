@@ -48,7 +48,13 @@ pub(crate) async fn recover(ctx: &mut DsCtx<'_>, deadline: Duration) -> Result<(
     loop {
         // A restart killed part-way can leave an instance stopped: the operator starts it.
         match heal(ctx.lab, true, true) {
-            Ok(t) if !t.is_empty() => ctx.note("policy: start stopped instances", format!("{t:?}")),
+            Ok(t) if !t.is_empty() => {
+                ctx.note("policy: start stopped instances", format!("{t:?}"));
+                // What was refused while they were down is worth a try again (389ds seed
+                // 7011: a switchover refused twice while its target was stopped was given up
+                // on for good, and the group never converged).
+                tried = Tried::default();
+            }
             Ok(_) => {}
             Err(e) => ctx.note("policy: start stopped instances", format!("failed: {e}")),
         }

@@ -67,7 +67,13 @@ pub(crate) async fn recover(ctx: &mut SCtx<'_>, deadline: Duration) -> Result<()
     loop {
         // A restart or a join killed part-way can leave a DC stopped: the operator starts it.
         match heal(ctx.lab, true, true) {
-            Ok(t) if !t.is_empty() => ctx.note("policy: start stopped DCs", format!("{t:?}")),
+            Ok(t) if !t.is_empty() => {
+                ctx.note("policy: start stopped DCs", format!("{t:?}"));
+                // What was refused while they were down is worth a try again (389ds seed
+                // 7011: a switchover refused twice while its target was stopped was given up
+                // on for good, and the group never converged).
+                tried = Tried::default();
+            }
             Ok(_) => {}
             Err(e) => ctx.note("policy: start stopped DCs", format!("failed: {e}")),
         }
