@@ -191,6 +191,23 @@ fn chaos_fixed_seed_campaigns_guard_the_safety_fixes() {
     }
 }
 
+/// One run of `seed` drawing only `faults`, which passed; its report.
+fn one_passed_run(seed: &str, faults: &str) -> Value {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = ["--seed", seed, "--runs", "1", "--faults", faults, "--json"];
+    let s = chaos(tmp.path(), &args).json();
+    let report = s["reports"][0].clone();
+    assert_eq!(report["passed"], true, "{report:#}");
+    report
+}
+
+/// Whether the run's timeline has a step starting with `what` (and `done`, if `done`).
+fn in_timeline(report: &Value, what: &str, done: bool) -> bool {
+    report["timeline"].as_array().unwrap().iter().any(|t| {
+        t["what"].as_str().is_some_and(|w| w.starts_with(what)) && (!done || t["result"] == "done")
+    })
+}
+
 /// A partition: the primary cut off from every node, drctl and the write client while it runs
 /// (seed 101: node-2, primary after a switchover, cut; then node-1), the links restored at the
 /// heal. Every invariant holds: nothing acknowledged lost, one writer per epoch, converged.
@@ -200,33 +217,12 @@ fn chaos_cuts_a_running_primary_off_the_network_and_every_invariant_holds() {
         eprintln!("skipped: partitions need network namespaces: {why}");
         return;
     }
-    let tmp = tempfile::tempdir().unwrap();
-    let args = [
-        "--seed",
-        "101",
-        "--runs",
-        "1",
-        "--faults",
-        "partition,restart",
-    ];
-    let s = chaos(tmp.path(), &[&args[..], &["--json"]].concat()).json();
-    let report = &s["reports"][0];
-    assert_eq!(report["passed"], true, "{report:#}");
-    let timeline = report["timeline"].as_array().unwrap();
-    let cut: Vec<&Value> = timeline
-        .iter()
-        .filter(|t| {
-            t["what"]
-                .as_str()
-                .is_some_and(|w| w.starts_with("cut the primary off the network"))
-                && t["result"] == "done"
-        })
-        .collect();
-    assert!(!cut.is_empty(), "no primary was cut off: {report:#}");
-    let healed = timeline
-        .iter()
-        .any(|t| t["what"].as_str().is_some_and(|w| w.starts_with("heal")));
-    assert!(healed, "{report:#}");
+    let report = one_passed_run("101", "partition,restart");
+    assert!(
+        in_timeline(&report, "cut the primary off the network", true),
+        "no primary was cut off: {report:#}"
+    );
+    assert!(in_timeline(&report, "heal", false), "{report:#}");
 }
 
 /// A full disk (each node's data on a tmpfs of its own, one shrunk to what it holds while it
@@ -238,23 +234,9 @@ fn chaos_fills_a_running_node_disk_and_every_invariant_holds() {
         eprintln!("skipped: a node's own disk is a tmpfs, which needs root");
         return;
     }
-    let tmp = tempfile::tempdir().unwrap();
-    let args = [
-        "--seed",
-        "303",
-        "--runs",
-        "1",
-        "--faults",
-        "disk-full,restart",
-    ];
-    let s = chaos(tmp.path(), &[&args[..], &["--json"]].concat()).json();
-    let report = &s["reports"][0];
-    assert_eq!(report["passed"], true, "{report:#}");
-    let filled = report["timeline"].as_array().unwrap().iter().any(|t| {
-        t["what"]
-            .as_str()
-            .is_some_and(|w| w.starts_with("fill the disk of"))
-            && t["result"] == "done"
-    });
-    assert!(filled, "no disk was filled: {report:#}");
+    let report = one_passed_run("303", "disk-full,restart");
+    assert!(
+        in_timeline(&report, "fill the disk of", true),
+        "no disk was filled: {report:#}"
+    );
 }

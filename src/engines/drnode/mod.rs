@@ -16,6 +16,7 @@ mod engine;
 mod extra;
 mod failover;
 pub mod lab;
+mod lab_clients;
 mod lock;
 mod membership;
 mod removal;
