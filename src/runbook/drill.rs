@@ -252,7 +252,7 @@ async fn run_drill(
     let vars = engine::resolve_vars(rb, &vars).map_err(|e| fail(e.message))?;
     // The run's own clients, as `drctl` makes them (the faults' and checks' keep the lab's).
     let run_targets = match faults.lab.as_deref() {
-        Some(lab) => crate::engines::drnode::lab::operator_targets(lab)?.1,
+        Some(lab) => crate::engines::drnode::lab::operator_targets(&lab.dir)?.1,
         None => Vec::new(),
     };
     let cl = Cluster::new(&cluster, &run_targets, "drill", DEADLINE);

@@ -178,7 +178,7 @@ async fn command(
     runbook: &str,
     vars: &[(&str, &str)],
 ) -> Result<(u64, Vec<Phase>), LabError> {
-    let (cluster, targets) = lab::targets(lab)?;
+    let (cluster, targets) = lab::targets(&lab.dir)?;
     let http = crate::runbook::front::trusting_no_ca().map_err(fail)?;
     let mut settings = crate::runbook::unattended(http, &lab.dir);
     settings.journal_dir = Some(lab.dir.join("runs"));

@@ -49,7 +49,7 @@ pub(crate) async fn status_fanout(
             let lab_up_ms = started.elapsed().as_millis() as u64;
             let (mut cold_ms, mut warm_ms) = (Vec::new(), Vec::new());
             for _ in 0..rounds {
-                let (cluster, targets) = lab::targets(&lab)?;
+                let (cluster, targets) = lab::targets(&lab.dir)?;
                 let cl = Cluster::new(&cluster, &targets, "bench", Duration::from_secs(5));
                 cold_ms.push(timed_probe(&cl, &targets).await?);
                 warm_ms.push(timed_probe(&cl, &targets).await?);

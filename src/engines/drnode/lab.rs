@@ -160,7 +160,7 @@ impl DrnodeLab {
     }
 
     pub fn cluster_file(&self) -> PathBuf {
-        self.dir.join("cluster.yaml")
+        self.dir.join(super::lab_clients::CLUSTER_FILE)
     }
 
     /// Lays out a new lab: CA and node certificates, passphrase, `drnode init` per node, and the
@@ -404,7 +404,7 @@ impl DrnodeLab {
         deadline: Duration,
     ) -> Result<(String, Vec<Target>), LabError> {
         self.start_all()?;
-        let (cluster, targets) = targets(self)?;
+        let (cluster, targets) = targets(&self.dir)?;
         wait_up(&targets, deadline).await?;
         form(&targets).await?;
         wait_healthy(&cluster, &targets, deadline).await?;
@@ -559,7 +559,7 @@ impl Lab for DrnodeLab {
         deadline: Duration,
     ) -> BoxFuture<'a, Result<(), LabError>> {
         Box::pin(async move {
-            let (_, targets) = targets(self)?;
+            let (_, targets) = targets(&self.dir)?;
             let t: Vec<Target> = targets.into_iter().filter(|t| t.name == node).collect();
             wait_up(&t, deadline).await
         })

@@ -2,16 +2,19 @@
 //! and the waits that form it: every node up, node-1 primary with the rest following, healthy.
 
 use std::ops::ControlFlow::{Break, Continue};
+use std::path::Path;
 use std::time::Duration;
 
 use super::cluster::{probe, Target};
-use super::lab::DrnodeLab;
 use crate::lab::LabError;
 use crate::util::poll;
 
-/// The lab's cluster name and a client per node, from its own files.
-pub fn targets(lab: &DrnodeLab) -> Result<(String, Vec<Target>), LabError> {
-    targets_with(lab, |trust| crate::api::ClientOptions {
+/// A lab's cluster file, in its directory.
+pub(super) const CLUSTER_FILE: &str = "cluster.yaml";
+
+/// The cluster name and a client per node of the lab in `dir`, from its own files.
+pub fn targets(dir: &Path) -> Result<(String, Vec<Target>), LabError> {
+    targets_with(dir, |trust| crate::api::ClientOptions {
         trust,
         connect_timeout: Duration::from_secs(1),
         request_timeout: Duration::from_secs(3),
@@ -27,9 +30,9 @@ pub fn targets(lab: &DrnodeLab) -> Result<(String, Vec<Target>), LabError> {
 /// The lab's clients as `drctl` makes them with its default `--timeout` of 1 s: a node that
 /// does not answer costs a status the connect timeout, once. A drill's run uses these, so its
 /// recovery time is the operator's (partitioned-primary: 3.1 s with the lab's 3 s clients).
-pub fn operator_targets(lab: &DrnodeLab) -> Result<(String, Vec<Target>), LabError> {
+pub fn operator_targets(dir: &Path) -> Result<(String, Vec<Target>), LabError> {
     let connect = Duration::from_secs(1);
-    targets_with(lab, |trust| crate::api::ClientOptions {
+    targets_with(dir, |trust| crate::api::ClientOptions {
         trust,
         connect_timeout: connect,
         request_timeout: connect * 3,
@@ -41,12 +44,12 @@ pub fn operator_targets(lab: &DrnodeLab) -> Result<(String, Vec<Target>), LabErr
 }
 
 fn targets_with(
-    lab: &DrnodeLab,
+    dir: &Path,
     options: impl FnOnce(crate::util::tls::Trust) -> crate::api::ClientOptions,
 ) -> Result<(String, Vec<Target>), LabError> {
-    let inv = crate::engines::load_inventory(&lab.cluster_file())
+    let inv = crate::engines::load_inventory(&dir.join(CLUSTER_FILE))
         .map_err(|e| LabError::Failed(e.to_string()))?;
-    let pass = crate::util::secret::Passphrase::from_file(&lab.dir.join("passphrase"))
+    let pass = crate::util::secret::Passphrase::from_file(&dir.join("passphrase"))
         .map_err(|e| LabError::Failed(e.to_string()))?;
     // A drill's lab passphrase is as secret as any: its reports show `***`.
     crate::util::redact::register(pass.expose());
