@@ -129,17 +129,29 @@ pub(crate) async fn recover(ctx: &mut LCtx<'_>, deadline: Duration) -> Result<()
         }
         if Instant::now() >= until {
             let problems = problems(&check);
+            // Each node's data and link: which one differs, and whether it still replicates.
+            let nodes: Vec<String> = view
+                .nodes
+                .iter()
+                .map(|n| match &n.state {
+                    Ok(s) => format!(
+                        "{} {} {} entries {} link {}",
+                        n.name,
+                        s.role,
+                        s.entries,
+                        s.fingerprint,
+                        s.link_up.map_or("-", |up| if up { "up" } else { "down" })
+                    ),
+                    Err(e) => format!("{} does not answer: {e}", n.name),
+                })
+                .collect();
             return Err(format!(
                 "not converged after {} s: check exit {:?}: {problems}; {} distinct \
-                 fingerprint(s){}",
+                 fingerprint(s) ({})",
                 deadline.as_secs(),
                 check.exit,
                 fps.len(),
-                if all_up {
-                    ""
-                } else {
-                    "; a slapd does not answer"
-                }
+                nodes.join("; ")
             ));
         }
         let status = ctx

@@ -81,9 +81,10 @@ pub(super) async fn cmd_lab(global: &GlobalArgs, cmd: &LabCommand) -> Result<(),
             let mut lab = open(dir)?;
             lab.stop(node).map_err(lab_err)?;
             let pid = lab.start(node).map_err(lab_err)?;
-            lab.wait_up(node, Duration::from_secs(20))
-                .await
-                .map_err(lab_err)?;
+            if let Err(e) = lab.wait_up(node, Duration::from_secs(20)).await {
+                // Why it did not come up is in its log.
+                return Err(CliError::failed(format!("{e}{}", lab.log_tails())));
+            }
             println!("{node} restarted (pid {pid})");
             Ok(())
         }

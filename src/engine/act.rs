@@ -26,6 +26,13 @@ pub trait RunContext: Sync {
     fn unlock(&self, _held: &[String]) -> impl Future<Output = ()> + Send {
         async {}
     }
+    /// Reads the cluster once for a preflight: until [`RunContext::forget_reading`], its checks
+    /// read that reading, all of one moment, instead of each asking the nodes. By default
+    /// nothing is kept and each check asks for itself.
+    fn take_reading(&self) -> impl Future<Output = ()> + Send {
+        async {}
+    }
+    fn forget_reading(&self) {}
     /// Records an event where the lock is held (best effort).
     fn record(
         &self,

@@ -184,8 +184,10 @@ async fn preflight<A: Act>(
     let mut todo = 0;
     // Every step's check at once: each only reads (a dry run runs them too), and each step is
     // checked again right before it runs. In step order, the first error decides.
+    cl.take_reading().await;
     let checks =
         futures_util::future::join_all(plan.steps.iter().map(|s| s.action.check(cl))).await;
+    cl.forget_reading();
     for (i, check) in checks.into_iter().enumerate() {
         match check {
             Ok(Check::Done(why)) => {

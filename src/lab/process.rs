@@ -36,15 +36,43 @@ pub enum Sig {
     Term,
 }
 
-/// Picks `n` distinct free loopback ports (all held open while choosing).
+/// Picks `n` distinct free loopback ports (all held open while choosing), below the kernel's
+/// ephemeral range: a node killed and restarted gets its port back. A port from that range
+/// (as `bind(0)` gives) can meanwhile be taken as the source port of any outgoing
+/// connection on the machine, and the restarted node then cannot listen (`lab restart` hit
+/// it in CI, under the load of the parallel tests).
 pub fn free_ports(n: usize) -> std::io::Result<Vec<u16>> {
-    let listeners = (0..n)
-        .map(|_| TcpListener::bind("127.0.0.1:0"))
-        .collect::<std::io::Result<Vec<_>>>()?;
+    use rand::Rng;
+    let top = ephemeral_floor();
+    let mut rng = rand::rng();
+    let mut listeners: Vec<TcpListener> = Vec::with_capacity(n);
+    let mut tries = 0;
+    while listeners.len() < n && top > PORT_FLOOR && tries < 100 * n {
+        tries += 1;
+        let port = rng.random_range(PORT_FLOOR..top);
+        if let Ok(l) = TcpListener::bind(("127.0.0.1", port)) {
+            listeners.push(l);
+        }
+    }
+    // The range below is exhausted or empty: what the kernel picks.
+    while listeners.len() < n {
+        listeners.push(TcpListener::bind("127.0.0.1:0")?);
+    }
     listeners
         .iter()
         .map(|l| l.local_addr().map(|a| a.port()))
         .collect()
+}
+
+/// The lowest lab port: above the well-known and most registered service ports.
+const PORT_FLOOR: u16 = 10_000;
+
+/// The first port of the kernel's ephemeral range (32768 unless set otherwise).
+fn ephemeral_floor() -> u16 {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32_768)
 }
 
 /// Starts `drnode serve` for `data_dir`, behind `prefix` (e.g. `ip netns exec NS`, which execs

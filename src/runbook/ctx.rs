@@ -65,6 +65,12 @@ impl RunContext for RunbookCtx {
         Ok(all)
     }
     async fn unlock(&self, _held: &[String]) {}
+    async fn take_reading(&self) {
+        self.cluster.take_reading().await
+    }
+    fn forget_reading(&self) {
+        self.cluster.forget_reading()
+    }
     async fn record(&self, held: &[String], kind: &str, message: &str, success: Option<bool>) {
         self.cluster.record(held, kind, message, success).await
     }

@@ -75,7 +75,7 @@ pub async fn run(
 ) -> RunbookReport {
     let started = Instant::now();
     if let Some(r) = &resume {
-        cl = super::with_run_id(cl, &r.run_id);
+        cl = cl.with_run_id(&r.run_id);
     }
     let resume = resume.unwrap_or_default();
     let run_id = cl.run_id.clone();

@@ -43,7 +43,6 @@ pub use render::{outcome, render};
 pub use model::{compile, Runbook};
 
 use crate::engine::ProcError;
-use crate::engines::drnode::cluster::Target;
 use crate::engines::drnode::Cluster;
 
 /// Loads a runbook: an existing file, else a bundled runbook by name.
@@ -72,23 +71,6 @@ pub fn load_bundled(name: &str) -> Result<Runbook, RunbookError> {
             suggestion: nearest(name, bundled::names()),
             known: bundled::names().collect::<Vec<_>>().join(", "),
         }),
-    }
-}
-
-/// The same cluster, its clients tagged with another run id (a resumed run keeps its id, so the
-/// lock it took and the events it recorded stay its own).
-pub fn with_run_id(cl: Cluster, run_id: &str) -> Cluster {
-    Cluster {
-        targets: cl
-            .targets
-            .iter()
-            .map(|t| Target {
-                client: t.client.with_run_id(run_id),
-                ..t.clone()
-            })
-            .collect(),
-        run_id: run_id.to_string(),
-        ..cl
     }
 }
 

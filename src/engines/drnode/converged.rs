@@ -11,8 +11,7 @@ pub(super) async fn converged(
     cl: &Cluster,
     primary: &str,
 ) -> Result<Result<String, String>, ProcError> {
-    let p = cl.status(primary).await?;
-    let view = cl.probe().await;
+    let (view, p) = cl.probe_with_status(primary).await?;
     let epoch = view.epoch();
     if p.role != Role::Primary || p.epoch < epoch {
         return Ok(Err(format!(

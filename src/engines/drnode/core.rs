@@ -325,22 +325,29 @@ impl Action {
             Action::SetSetting { name, value, via } => {
                 // The primary and the replicas that follow it; a fenced or diverged node
                 // replicates nothing until it is demoted.
-                let via_url = cl.status(via).await?.url;
-                let view = cl.probe().await;
-                let mut behind = Vec::new();
-                for n in view.nodes.iter().filter(|n| {
+                let (view, via_status) = cl.probe_with_status(via).await?;
+                let holders = view.nodes.iter().filter(|n| {
                     n.ok().is_some_and(|s| {
                         n.name == *via
                             || (s.role == Role::Replica
-                                && s.following.as_ref().is_some_and(|f| f.url == via_url)
+                                && s.following
+                                    .as_ref()
+                                    .is_some_and(|f| f.url == via_status.url)
                                 && s.sync.phase != "diverged")
                     })
-                }) {
+                });
+                // Asked at once: one round trip, not one per node.
+                let settings = futures_util::future::try_join_all(holders.map(|n| async move {
                     let t = cl.target(&n.name)?;
-                    if t.client.get_setting(name).await?.as_deref() != Some(value.as_str()) {
-                        behind.push(n.name.clone());
-                    }
-                }
+                    let held = t.client.get_setting(name).await?;
+                    Ok::<_, ProcError>((n.name.clone(), held))
+                }))
+                .await?;
+                let behind: Vec<String> = settings
+                    .into_iter()
+                    .filter(|(_, held)| held.as_deref() != Some(value.as_str()))
+                    .map(|(n, _)| n)
+                    .collect();
                 if behind.is_empty() {
                     Ok(None)
                 } else {

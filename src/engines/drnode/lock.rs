@@ -311,6 +311,14 @@ impl RunContext for Cluster {
         self.unlock_nodes(held).await
     }
 
+    async fn take_reading(&self) {
+        Cluster::take_reading(self).await
+    }
+
+    fn forget_reading(&self) {
+        Cluster::forget_reading(self)
+    }
+
     /// Records a procedure event on the locked nodes (an event never fails a run).
     async fn record(&self, held: &[String], kind: &str, message: &str, success: Option<bool>) {
         join_all(

@@ -28,6 +28,7 @@ mod switchover;
 mod upgrade;
 pub mod writer;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use candidates::{rank, Candidate};
@@ -47,7 +48,7 @@ pub use upgrade::upgrade;
 
 use crate::api::{ClientError, NodeStatus};
 use crate::engine::{Plan, ProcError};
-use crate::engines::drnode::cluster::{probe, ClusterView, Target};
+use crate::engines::drnode::cluster::{probe, ClusterView, NodeView, Reading, Target};
 
 impl From<ClientError> for ProcError {
     fn from(e: ClientError) -> Self {
@@ -72,6 +73,9 @@ pub struct Cluster {
     pub operator: String,
     /// How long a step's verification may wait.
     pub step_timeout: Duration,
+    /// During a preflight: what its one probe read, which its checks read (see
+    /// [`crate::engine::RunContext::take_reading`]).
+    reading: Arc<Mutex<Option<Arc<Reading>>>>,
 }
 
 impl Cluster {
@@ -89,6 +93,24 @@ impl Cluster {
             run_id,
             operator: operator.to_string(),
             step_timeout,
+            reading: Arc::default(),
+        }
+    }
+
+    /// The same cluster, its clients tagged with another run id (a resumed run keeps its id,
+    /// so the lock it took and the events it recorded stay its own).
+    pub fn with_run_id(self, run_id: &str) -> Cluster {
+        Cluster {
+            targets: self
+                .targets
+                .iter()
+                .map(|t| Target {
+                    client: t.client.with_run_id(run_id),
+                    ..t.clone()
+                })
+                .collect(),
+            run_id: run_id.to_string(),
+            ..self
         }
     }
 
@@ -98,8 +120,28 @@ impl Cluster {
         })
     }
 
+    /// Every node's status (as the preflight's reading holds it, during a preflight).
     pub async fn probe(&self) -> ClusterView {
-        probe(&self.name, &self.targets).await
+        match self.reading() {
+            Some(r) => r.view(&self.name, &self.targets).await,
+            None => probe(&self.name, &self.targets).await,
+        }
+    }
+
+    fn reading(&self) -> Option<Arc<Reading>> {
+        self.reading.lock().expect("reading lock").clone()
+    }
+
+    /// Probes once; [`Cluster::probe`] and [`Cluster::status`] read that until
+    /// [`Cluster::forget_reading`].
+    pub(crate) async fn take_reading(&self) {
+        let view = probe(&self.name, &self.targets).await;
+        *self.reading.lock().expect("reading lock") = Some(Arc::new(Reading::of(&view)));
+        tracing::debug!("reading taken");
+    }
+
+    pub(crate) fn forget_reading(&self) {
+        *self.reading.lock().expect("reading lock") = None;
     }
 
     /// See [`cluster::probe_patiently`].
@@ -107,8 +149,27 @@ impl Cluster {
         cluster::probe_patiently(&self.name, &self.targets).await
     }
 
+    /// Every node's status at once, and `name`'s among them: one round trip where a status and
+    /// a probe one after the other took two. When `name` does not answer the probe, it is asked
+    /// once more on its own, so the error is the one [`Cluster::status`] gives.
+    pub async fn probe_with_status(
+        &self,
+        name: &str,
+    ) -> Result<(ClusterView, NodeStatus), ProcError> {
+        let view = self.probe().await;
+        let status = match view.node(name).and_then(NodeView::ok) {
+            Some(s) => s.clone(),
+            None => self.status(name).await?,
+        };
+        Ok((view, status))
+    }
+
     pub async fn status(&self, name: &str) -> Result<NodeStatus, ProcError> {
-        Ok(self.target(name)?.client.status().await?)
+        let t = self.target(name)?;
+        if let Some(s) = self.reading().and_then(|r| r.status(name).cloned()) {
+            return Ok(s);
+        }
+        Ok(t.client.status().await?)
     }
 
     /// Two nodes' statuses, asked at once (a step's check and verification compare a node

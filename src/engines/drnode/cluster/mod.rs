@@ -74,46 +74,7 @@ pub async fn probe_patiently(cluster: &str, targets: &[Target]) -> ClusterView {
 }
 
 async fn probe_with(cluster: &str, targets: &[Target], patient: bool) -> ClusterView {
-    let nodes = join_all(targets.iter().map(|t| async move {
-        let started = std::time::Instant::now();
-        let mut answer = t.client.status_with_certificate().await;
-        if patient && answer.as_ref().is_err_and(ClientError::maybe_slow) {
-            tracing::debug!(node = %t.name, "timed out after connecting: asked again patiently");
-            answer = t.client.status_patiently().await;
-        }
-        // A node of another cluster (same CA and passphrase) answers, but is no member here;
-        // so is one presenting a certificate `drctl certs` made for another cluster.
-        let status = answer.and_then(|(s, cert)| {
-            let certified = cert
-                .as_deref()
-                .and_then(crate::api::client::certificate_cluster);
-            if s.cluster != cluster {
-                Err(ClientError::WrongCluster {
-                    url: t.url.clone(),
-                    node: t.name.clone(),
-                    cluster: s.cluster,
-                    expected: cluster.to_string(),
-                })
-            } else if let Some(names) = certified.filter(|c| c != cluster) {
-                Err(ClientError::CertificateCluster {
-                    url: t.url.clone(),
-                    node: t.name.clone(),
-                    names,
-                    expected: cluster.to_string(),
-                })
-            } else {
-                Ok(s)
-            }
-        });
-        NodeView {
-            name: t.name.clone(),
-            url: t.url.clone(),
-            promotable: t.promotable,
-            status,
-            elapsed: started.elapsed(),
-        }
-    }))
-    .await;
+    let nodes = join_all(targets.iter().map(|t| probe_one(cluster, t, patient))).await;
     let mut view = ClusterView {
         cluster: cluster.to_string(),
         nodes,
@@ -127,6 +88,95 @@ async fn probe_with(cluster: &str, targets: &[Target], patient: bool) -> Cluster
         view.members = t.client.members().await.unwrap_or_default();
     }
     view
+}
+
+/// One node's answer to a probe.
+async fn probe_one(cluster: &str, t: &Target, patient: bool) -> NodeView {
+    let started = std::time::Instant::now();
+    let mut answer = t.client.status_with_certificate().await;
+    if patient && answer.as_ref().is_err_and(ClientError::maybe_slow) {
+        tracing::debug!(node = %t.name, "timed out after connecting: asked again patiently");
+        answer = t.client.status_patiently().await;
+    }
+    // A node of another cluster (same CA and passphrase) answers, but is no member here;
+    // so is one presenting a certificate `drctl certs` made for another cluster.
+    let status = answer.and_then(|(s, cert)| {
+        let certified = cert
+            .as_deref()
+            .and_then(crate::api::client::certificate_cluster);
+        if s.cluster != cluster {
+            Err(ClientError::WrongCluster {
+                url: t.url.clone(),
+                node: t.name.clone(),
+                cluster: s.cluster,
+                expected: cluster.to_string(),
+            })
+        } else if let Some(names) = certified.filter(|c| c != cluster) {
+            Err(ClientError::CertificateCluster {
+                url: t.url.clone(),
+                node: t.name.clone(),
+                names,
+                expected: cluster.to_string(),
+            })
+        } else {
+            Ok(s)
+        }
+    });
+    NodeView {
+        name: t.name.clone(),
+        url: t.url.clone(),
+        promotable: t.promotable,
+        status,
+        elapsed: started.elapsed(),
+    }
+}
+
+/// What one probe read: the answering nodes' statuses and the member list. A procedure's
+/// preflight checks read it instead of asking each node once per step.
+#[derive(Debug)]
+pub struct Reading {
+    statuses: BTreeMap<String, NodeStatus>,
+    members: Vec<Member>,
+}
+
+impl Reading {
+    pub fn of(view: &ClusterView) -> Reading {
+        Reading {
+            statuses: view
+                .nodes
+                .iter()
+                .filter_map(|n| Some((n.name.clone(), n.ok()?.clone())))
+                .collect(),
+            members: view.members.clone(),
+        }
+    }
+
+    pub fn status(&self, name: &str) -> Option<&NodeStatus> {
+        self.statuses.get(name)
+    }
+
+    /// The view as read; a node that did not answer then is asked again (it costs little: a
+    /// stopped node refuses at once, and a silent one is remembered by its client).
+    pub async fn view(&self, cluster: &str, targets: &[Target]) -> ClusterView {
+        let nodes = join_all(targets.iter().map(|t| async move {
+            match self.statuses.get(&t.name) {
+                Some(s) => NodeView {
+                    name: t.name.clone(),
+                    url: t.url.clone(),
+                    promotable: t.promotable,
+                    status: Ok(s.clone()),
+                    elapsed: Duration::ZERO,
+                },
+                None => probe_one(cluster, t, false).await,
+            }
+        }))
+        .await;
+        ClusterView {
+            cluster: cluster.to_string(),
+            nodes,
+            members: self.members.clone(),
+        }
+    }
 }
 
 impl ClusterView {
