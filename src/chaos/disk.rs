@@ -65,16 +65,26 @@ impl Disks {
     /// Fills `name`'s disk: its tmpfs shrunk to the pages it uses. None when it has no tmpfs.
     pub(crate) fn fill(&self, name: &str) -> Option<Result<(), LabError>> {
         let (_, dir) = self.0.iter().find(|(n, _)| n == name)?;
-        let used = match nix::sys::statvfs::statvfs(dir) {
-            Ok(s) => (s.blocks() - s.blocks_free()) * s.fragment_size(),
-            Err(e) => {
-                return Some(Err(LabError::Failed(format!(
-                    "statvfs {}: {e}",
-                    dir.display()
-                ))))
+        // The node writes while it runs: a size measured just before the remount can be below
+        // what it holds by then, and the kernel refuses it (chaos seed 303 once). Measured
+        // again and tried again.
+        let mut last = None;
+        for _ in 0..5 {
+            let used = match nix::sys::statvfs::statvfs(dir) {
+                Ok(s) => (s.blocks() - s.blocks_free()) * s.fragment_size(),
+                Err(e) => {
+                    return Some(Err(LabError::Failed(format!(
+                        "statvfs {}: {e}",
+                        dir.display()
+                    ))))
+                }
+            };
+            match remount(dir, &used.max(4096).to_string()) {
+                Ok(()) => return Some(Ok(())),
+                Err(e) => last = Some(e),
             }
-        };
-        Some(remount(dir, &used.max(4096).to_string()))
+        }
+        last.map(Err)
     }
 
     /// Gives every node its room back.
