@@ -184,10 +184,11 @@ async fn preflight<A: Act>(
     let mut todo = 0;
     // Every step's check at once: each only reads (a dry run runs them too), and each step is
     // checked again right before it runs. In step order, the first error decides.
-    cl.take_reading().await;
-    let checks =
-        futures_util::future::join_all(plan.steps.iter().map(|s| s.action.check(cl))).await;
-    cl.forget_reading();
+    let checks = {
+        // Forgotten however the checks end, cancelled too: no later check reads it.
+        let _reading = Reading::take(cl).await;
+        futures_util::future::join_all(plan.steps.iter().map(|s| s.action.check(cl))).await
+    };
     for (i, check) in checks.into_iter().enumerate() {
         match check {
             Ok(Check::Done(why)) => {
@@ -222,6 +223,24 @@ async fn preflight<A: Act>(
             Some(ProcError::aborted("aborted by the operator").unchanged()),
         )),
         Some(Err(e)) => Err((RunOutcomeKind::Refused, Some(e))),
+    }
+}
+
+/// A preflight's reading of the cluster, forgotten when dropped.
+struct Reading<'a, C: RunContext>(&'a C);
+
+impl<'a, C: RunContext> Reading<'a, C> {
+    async fn take(cl: &'a C) -> Reading<'a, C> {
+        // Held before the probe: a cancelled probe forgets whatever it left.
+        let reading = Reading(cl);
+        cl.take_reading().await;
+        reading
+    }
+}
+
+impl<C: RunContext> Drop for Reading<'_, C> {
+    fn drop(&mut self) {
+        self.0.forget_reading();
     }
 }
 
