@@ -722,3 +722,30 @@ fn a_member_on_its_way_out_is_never_promoted() {
     assert!(plan.to_string().contains("promote node-3"), "{plan}");
     assert!(!plan.to_string().contains("promote node-2"), "{plan}");
 }
+
+// Hit by chaos seed 5048: with every node down, `removenode node-3` said "no member has the
+// host id or name node-3" with exit 2 (a usage error), though node-3 is a member: the member
+// list could not be read. It is refused (exit 3), saying why, and changes nothing.
+#[test]
+fn removenode_with_no_node_answering_is_refused_not_a_usage_error() {
+    let lab = Lab::up(3);
+    for n in ["node-1", "node-2", "node-3"] {
+        lab.ok(&["lab", "kill", n]);
+    }
+    let r = run(lab.drctl(&[
+        "--timeout",
+        "300ms",
+        "removenode",
+        "node-3",
+        "--yes",
+        "--json",
+    ]))
+    .exit(3);
+    let said = format!("{}{}", r.stdout(), r.stderr());
+    assert!(said.contains("no node answers"), "{said}");
+    for n in ["node-1", "node-2", "node-3"] {
+        lab.ok(&["lab", "restart", n]);
+    }
+    let s = lab.status();
+    assert_eq!(node(&s, "node-3")["member_state"], "normal", "{s}");
+}

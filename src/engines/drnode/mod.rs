@@ -65,7 +65,6 @@ impl From<ClientError> for ProcError {
 }
 
 /// The cluster a procedure acts on: every node's client, tagged with the run id.
-#[derive(Clone)]
 pub struct Cluster {
     pub name: String,
     pub targets: Vec<Target>,
@@ -75,7 +74,22 @@ pub struct Cluster {
     pub step_timeout: Duration,
     /// During a preflight: what its one probe read, which its checks read (see
     /// [`crate::engine::RunContext::take_reading`]).
-    reading: Arc<Mutex<Option<Arc<Reading>>>>,
+    reading: Mutex<Option<Arc<Reading>>>,
+}
+
+/// A clone reads the cluster for itself: a preflight's reading is never seen through another
+/// clone (the chaos checker, on a clone, saw a procedure's reading and no primary: seed 5089).
+impl Clone for Cluster {
+    fn clone(&self) -> Cluster {
+        Cluster {
+            name: self.name.clone(),
+            targets: self.targets.clone(),
+            run_id: self.run_id.clone(),
+            operator: self.operator.clone(),
+            step_timeout: self.step_timeout,
+            reading: Mutex::default(),
+        }
+    }
 }
 
 impl Cluster {
@@ -93,7 +107,7 @@ impl Cluster {
             run_id,
             operator: operator.to_string(),
             step_timeout,
-            reading: Arc::default(),
+            reading: Mutex::default(),
         }
     }
 

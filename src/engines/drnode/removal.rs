@@ -29,6 +29,14 @@ fn naming_master_answers(view: &ClusterView) -> Result<(), ProcError> {
 
 /// The member with this host id, or else with this name (`removenode node-3` works too).
 fn by_host<'a>(view: &'a ClusterView, host_id: &str) -> Result<&'a Member, ProcError> {
+    if view.nodes.iter().all(|n| n.ok().is_none()) {
+        // Not the operator's mistake: the member list cannot be read (chaos seed 5048 took
+        // "no member has node-3", exit 2, while every node was down or cut off).
+        return Err(ProcError::refused(format!(
+            "no node answers, so the member list cannot be read to find {host_id}; see `drctl status`"
+        ))
+        .unchanged());
+    }
     let found = |f: &dyn Fn(&Member) -> bool| view.members.iter().find(|m| f(m));
     found(&|m| m.host_id == host_id)
         .or_else(|| found(&|m| m.name == host_id))
