@@ -4,10 +4,11 @@
 //! owner process is gone (same host, pid and start time checked in /proc) is taken over; a
 //! holder on another host cannot be checked and keeps the lock until it expires or is broken.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::{ClientError, LockInfo, LockOwner, LockRequest};
-use crate::engines::drnode::cluster::Target;
+use crate::engines::drnode::cluster::{probe, Reading, Target};
 use crate::lab::owner::Owner;
 
 use futures_util::future::join_all;
@@ -311,12 +312,16 @@ impl RunContext for Cluster {
         self.unlock_nodes(held).await
     }
 
+    /// Probes once; [`Cluster::probe`] and [`Cluster::status`] read that until
+    /// [`RunContext::forget_reading`].
     async fn take_reading(&self) {
-        Cluster::take_reading(self).await
+        let view = probe(&self.name, &self.targets).await;
+        *self.reading.lock().expect("reading lock") = Some(Arc::new(Reading::of(&view)));
+        tracing::debug!("reading taken");
     }
 
     fn forget_reading(&self) {
-        Cluster::forget_reading(self)
+        *self.reading.lock().expect("reading lock") = None;
     }
 
     /// Records a procedure event on the locked nodes (an event never fails a run).

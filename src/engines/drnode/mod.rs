@@ -146,18 +146,6 @@ impl Cluster {
         self.reading.lock().expect("reading lock").clone()
     }
 
-    /// Probes once; [`Cluster::probe`] and [`Cluster::status`] read that until
-    /// [`Cluster::forget_reading`].
-    pub(crate) async fn take_reading(&self) {
-        let view = probe(&self.name, &self.targets).await;
-        *self.reading.lock().expect("reading lock") = Some(Arc::new(Reading::of(&view)));
-        tracing::debug!("reading taken");
-    }
-
-    pub(crate) fn forget_reading(&self) {
-        *self.reading.lock().expect("reading lock") = None;
-    }
-
     /// See [`cluster::probe_patiently`].
     pub async fn probe_patiently(&self) -> ClusterView {
         cluster::probe_patiently(&self.name, &self.targets).await
