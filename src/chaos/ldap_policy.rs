@@ -12,10 +12,11 @@ use super::ldap_ctx::LCtx;
 use super::operate::heal;
 use super::operate::{problems, Tried, POLICY as OP};
 use crate::engines::openldap::csn::{classify, Position};
-use crate::engines::openldap::{LdapRole, LdapView, NodeState};
+use crate::engines::openldap::{stalled, LdapRole, LdapView, NodeState, STALL_WINDOW};
 
-/// The remedies for the group as `view` shows it, most urgent first.
-fn remedies(view: &LdapView) -> Vec<Vec<String>> {
+/// The remedies for the group as `view` shows it (`stalled`: consumers of the provider that
+/// stay behind with their link up), most urgent first.
+fn remedies(view: &LdapView, stalled: &[String]) -> Vec<Vec<String>> {
     let up: Vec<(&str, &NodeState)> = view
         .nodes
         .iter()
@@ -77,7 +78,8 @@ fn remedies(view: &LdapView) -> Vec<Vec<String>> {
         .filter_map(|(n, s)| {
             // Equal CSNs with other data too: `check` names it and `demote` reseeds it.
             let diverged = matches!(classify(&s.csn, &ps.csn), Position::Diverged(_))
-                || s.same_csns_other_data(ps);
+                || s.same_csns_other_data(ps)
+                || stalled.iter().any(|x| x == n);
             (diverged || s.role != LdapRole::Consumer).then_some((*n, diverged))
         })
         .collect();
@@ -161,6 +163,13 @@ pub(crate) async fn recover(ctx: &mut LCtx<'_>, deadline: Duration) -> Result<()
         if status.exit.is_none() {
             ctx.note("policy: drctl status --json", status.stderr.clone());
         }
-        tried.remedy(ctx, remedies(&view), until).await;
+        let stalled = match view.provider() {
+            Some(p) => stalled(&view, &ctx.cl.nodes, &p, ctx.cl.timeout, STALL_WINDOW).await,
+            None => Vec::new(),
+        };
+        if !stalled.is_empty() {
+            ctx.note("policy: stalled consumers", format!("{stalled:?}"));
+        }
+        tried.remedy(ctx, remedies(&view, &stalled), until).await;
     }
 }

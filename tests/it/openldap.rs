@@ -165,6 +165,35 @@ impl Ldap {
         assert!(add.status.success(), "slapadd {node}: {add:?}");
         self.lab.ok(&["lab", "restart", node]);
     }
+    /// Adds `uid=U` to `node` offline with slapadd and no `-w`: the entry (its entryCSN now,
+    /// under `node`'s serverID) is in the data, the contextCSN is not moved. A provider killed
+    /// (`kill -9`) before its contextCSN checkpoint comes back like this.
+    fn add_unannounced(&self, node: &str, uid: &str) {
+        let sid = node_of(&self.lab.status(), node)["server_id"]
+            .as_u64()
+            .expect("server_id");
+        self.lab.ok(&["lab", "stop", node]);
+        let d = self.lab.dir.join(node);
+        let now = time_now_csn();
+        let ldif = d.join("unannounced.ldif");
+        std::fs::write(
+            &ldif,
+            format!(
+                "dn: uid={uid},ou=people,dc=example,dc=com\nobjectClass: inetOrgPerson\n\
+                 uid: {uid}\ncn: {uid}\nsn: test\nentryCSN: {now}#000000#{sid:03x}#000000\n\n"
+            ),
+        )
+        .unwrap();
+        let add = Command::new("slapadd")
+            .arg("-F")
+            .arg(d.join("slapd.d"))
+            .args(["-b", "dc=example,dc=com", "-l"])
+            .arg(&ldif)
+            .output()
+            .unwrap();
+        assert!(add.status.success(), "slapadd {node}: {add:?}");
+        self.lab.ok(&["lab", "restart", node]);
+    }
     /// Role and fingerprint of every node: what a refusal or a rerun must not change.
     fn shape(&self) -> Vec<(Value, Value, Value)> {
         let s = self.lab.status();
@@ -175,6 +204,15 @@ impl Ldap {
             .map(|n| (n["name"].clone(), n["role"].clone(), n["digest"].clone()))
             .collect()
     }
+}
+
+/// A CSN timestamp for now (`YYYYmmddHHMMSS.ffffffZ`), from date(1).
+fn time_now_csn() -> String {
+    let out = Command::new("date")
+        .args(["-u", "+%Y%m%d%H%M%S.%6NZ"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
 fn node_of<'a>(s: &'a Value, name: &str) -> &'a Value {
@@ -1122,6 +1160,66 @@ fn openldap_equal_csns_with_other_data_are_red_never_promoted_and_reseeded() {
     assert!(text.contains("dn: uid=a,ou=people"), "{text}");
     assert!(!text.contains("dn: uid=b,"), "{text}");
     assert_eq!(l.uids("node-3"), l.uids("node-1"));
+}
+
+/// A provider back from `kill -9` with a contextCSN older than its data answers reconnecting
+/// consumers "nothing new": they stay behind for good with every syncrepl link up (chaos seeds
+/// 4035 and 320: `check` said healthy while fingerprints differed for 60 s). `check` must call
+/// them red, and `demote` must reseed them (a live demotion waited for a catch-up that never
+/// comes).
+#[test]
+fn openldap_consumer_stalled_behind_with_its_link_up_is_red_and_reseeded_by_demote() {
+    if slapd_missing() || !Path::new("/usr/sbin/slapadd").exists() {
+        return;
+    }
+    let l = Ldap::up();
+    assert!(l.add("node-1", &["a"]));
+    l.converged();
+    l.add_unannounced("node-1", "z");
+    wait_for("both consumers' links up again", DEADLINE, || {
+        let s = l.lab.status();
+        ["node-2", "node-3"]
+            .iter()
+            .all(|n| node_of(&s, n)["link"] == "up")
+            .then_some(())
+    });
+    for n in ["node-2", "node-3"] {
+        assert!(
+            !l.uids(n).contains("z"),
+            "{n} got z: the stall was not made"
+        );
+    }
+    let mut c = l.lab.run(&["check"]).exit(1);
+    for n in ["node-2", "node-3"] {
+        c = c.stdout_has(&format!(
+            "{n}: behind node-1 and not catching up though its syncrepl link is up"
+        ));
+    }
+    let s = l.lab.status();
+    assert_eq!(node_of(&s, "node-2")["health"], "red", "{s}");
+    // The dry run names the reseed and changes nothing.
+    let before = l.shape();
+    l.lab
+        .ok(&["demote", "node-2", "--to", "node-1", "--dry-run"])
+        .stderr_has("does not catch up though its syncrepl link is up")
+        .stdout_has("reseed node-2 from node-1");
+    assert_eq!(l.shape(), before, "a dry run changed something");
+    for n in ["node-2", "node-3"] {
+        let r = l
+            .lab
+            .ok(&["demote", n, "--to", "node-1", "--yes", "--json"])
+            .json();
+        assert_eq!(r["outcome"], "succeeded", "{r}");
+        assert!(l.uids(n).contains("z"), "{n} was not reseeded: {r}");
+    }
+    l.converged();
+    // A rerun finds nothing to mend.
+    let r = l
+        .lab
+        .ok(&["demote", "node-2", "--to", "node-1", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "already done", "{r}");
+    l.lab.ok(&["check"]);
 }
 
 #[test]

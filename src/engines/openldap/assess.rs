@@ -360,3 +360,95 @@ fn safety(view: &LdapView) -> Vec<String> {
     }
     out
 }
+
+/// How long `status` and `check` watch a consumer that is behind with its link up before
+/// calling it stalled. A live link delivers a write within milliseconds.
+pub(crate) const STALL_WINDOW: Duration = Duration::from_secs(2);
+
+/// Consumers of `provider` that are behind it with their syncrepl link up and do not move:
+/// read again for up to `window` (25 ms, then doubling), a consumer that caught up, whose
+/// CSNs or data changed, whose link dropped or that stopped answering is let go; the rest are
+/// returned. Syncrepl does not resend what a consumer missed below its cookie (a provider
+/// restarted after `kill -9` with a contextCSN older than its data answers a reconnecting
+/// consumer "nothing new"), so such a consumer would wait for ever with every link up.
+/// Costs nothing when no consumer is behind.
+pub(crate) async fn stalled(
+    view: &LdapView,
+    nodes: &[LdapNode],
+    provider: &str,
+    timeout: Duration,
+    window: Duration,
+) -> Vec<String> {
+    let p = provider;
+    let Some(ps) = view.state(p) else {
+        return Vec::new();
+    };
+    let mut watched: Vec<(&LdapNode, &NodeState)> = nodes
+        .iter()
+        .filter_map(|n| view.state(&n.name).map(|s| (n, s)))
+        .filter(|(n, s)| {
+            n.name != p
+                && s.role == LdapRole::Consumer
+                && view.follows(s) == Some(p)
+                && s.link_up == Some(true)
+                && classify(&s.csn, &ps.csn) == Position::Behind
+        })
+        .collect();
+    let until = tokio::time::Instant::now() + window;
+    let mut pause = Duration::from_millis(25);
+    while !watched.is_empty() {
+        let now = tokio::time::Instant::now();
+        if now >= until {
+            break;
+        }
+        tokio::time::sleep(pause.min(until - now)).await;
+        pause *= 2;
+        let again = join_all(watched.iter().map(|(n, _)| async move {
+            let mut s = n.connect(timeout).await?;
+            let st = read_state(&mut s, &n.suffix, true).await;
+            s.close().await;
+            st
+        }))
+        .await;
+        watched = watched
+            .into_iter()
+            .zip(again)
+            .filter(|((_, before), now)| {
+                now.as_ref().is_ok_and(|now| {
+                    now.link_up == Some(true)
+                        && now.csn == before.csn
+                        && now.fingerprint == before.fingerprint
+                        && classify(&now.csn, &ps.csn) == Position::Behind
+                })
+            })
+            .map(|(w, _)| w)
+            .collect();
+    }
+    watched.into_iter().map(|(n, _)| n.name.clone()).collect()
+}
+
+impl Assessment {
+    /// Flags each stalled consumer (see [`stalled`]) red, with its fix.
+    pub(crate) fn flag_stalled(&mut self, view: &LdapView, names: &[String], window: Duration) {
+        let p = self
+            .provider
+            .clone()
+            .unwrap_or_else(|| "the provider".into());
+        for name in names {
+            let Some(i) = view.nodes.iter().position(|n| &n.name == name) else {
+                continue;
+            };
+            let why = format!(
+                "behind {p} and not catching up though its syncrepl link is up (read again for \
+                 {} s): syncrepl will not resend what it missed; run `drctl demote {name} --to \
+                 {p}` (exports, then reseeds)",
+                window.as_secs_f32()
+            );
+            let a = &mut self.nodes[i];
+            a.health = Health::Red;
+            a.reasons.push(why.clone());
+            self.problems.push(format!("{name}: {why}"));
+            self.healthy = false;
+        }
+    }
+}

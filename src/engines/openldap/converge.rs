@@ -88,6 +88,7 @@ pub(super) async fn converged(
     cl: &LdapCluster,
     provider: &str,
     require: &[String],
+    stalled: &[String],
 ) -> Result<Result<Option<String>, String>, ProcError> {
     let before = cl.state(provider).await?;
     if !is_provider(&before) || before.read_only {
@@ -119,6 +120,13 @@ pub(super) async fn converged(
             return Ok(Err(format!("{} is not a consumer of {provider}", n.name)));
         }
         if let Err(why) = caught_up(&n.name, s, &before, &after)? {
+            if stalled.contains(&n.name) && !require.contains(&n.name) {
+                notes.push(format!(
+                    "{} is stalled behind {provider} (found so before this run): run `drctl demote {} --to {provider}`",
+                    n.name, n.name
+                ));
+                continue;
+            }
             return Ok(Err(why));
         }
     }

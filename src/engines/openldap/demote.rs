@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use super::assess::LdapView;
+use super::assess::{stalled, LdapView, STALL_WINDOW};
 use super::csn::{classify, Position};
 use super::procedures::{answering, single_provider_only};
 use super::state::LdapRole;
@@ -60,6 +60,9 @@ pub async fn demote(
     // Consumers that follow `node` would be left following a consumer: they follow the
     // provider too; those holding writes it lacks (`node`'s, replicated to them) are exported
     // and reseeded with it. Every export is taken before anything is repointed or wiped.
+    // A consumer of the provider that is behind and does not move with its link up missed
+    // writes below its cookie: like other data at equal CSNs, only a reseed mends it.
+    let stalled = stalled(view, &cl.nodes, &provider, cl.timeout, STALL_WINDOW).await;
     let mut targets: Vec<(String, Option<Vec<String>>)> = Vec::new();
     for n in &view.nodes {
         let Ok(st) = &n.state else { continue };
@@ -70,7 +73,7 @@ pub async fn demote(
         // At equal CSNs other data is divergence too (no serverID is newer: none named).
         let div = match classify(&st.csn, &p.csn) {
             Position::Diverged(sids) => Some(sids),
-            _ if st.same_csns_other_data(p) => Some(Vec::new()),
+            _ if st.same_csns_other_data(p) || stalled.contains(&n.name) => Some(Vec::new()),
             _ => None,
         };
         if n.name == node {
@@ -99,7 +102,9 @@ pub async fn demote(
             continue;
         };
         let n = cl.node(name)?;
-        let why = if sids.is_empty() {
+        let why = if stalled.contains(name) {
+            format!("is behind {provider} and does not catch up though its syncrepl link is up (what it missed below its cookie is never resent)")
+        } else if sids.is_empty() {
             format!("has the CSNs of {provider} but other data, which syncrepl never resends")
         } else {
             format!("diverged from {provider} (newer CSN for serverID {}) and a live demotion would silently merge", sids.join(","))
@@ -114,8 +119,12 @@ pub async fn demote(
             main_path.with_file_name(format!("drctl-demote-{name}-{}.ldif", cl.run_id))
         };
         let d = super::export::divergent(cl, name, &provider).await?;
-        plan.note(format!("{name} differs from {provider}: {} entr{} {provider} does not hold (exported to {} before the reseed):",
-            d.len(), if d.len() == 1 { "y" } else { "ies" }, path.display()));
+        plan.note(format!(
+            "{name} {why}; {} entr{} {provider} does not hold (exported to {} before the reseed):",
+            d.len(),
+            if d.len() == 1 { "y" } else { "ies" },
+            path.display()
+        ));
         for e in &d {
             plan.note(format!(
                 "  {}{}",
@@ -150,9 +159,22 @@ pub async fn demote(
             }));
         }
     }
+    let require: Vec<String> = targets.into_iter().map(|(n, _)| n).collect();
+    // Other consumers stalled behind the provider never catch up by themselves: the
+    // verification notes them (each is mended by its own demotion) instead of waiting for ever.
+    let stalled: Vec<String> = stalled
+        .into_iter()
+        .filter(|n| !require.contains(n))
+        .collect();
+    for n in &stalled {
+        plan.note(format!(
+            "{n} is stalled behind {provider} too: run `drctl demote {n} --to {provider}` after this"
+        ));
+    }
     plan.step(Step::new(A::Converged {
         provider,
-        require: targets.into_iter().map(|(n, _)| n).collect(),
+        require,
+        stalled,
     }));
     Ok(plan)
 }

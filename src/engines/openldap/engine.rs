@@ -7,6 +7,7 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 use serde_json::json;
 
+use super::assess::{stalled, STALL_WINDOW};
 use super::csn::Position;
 use super::{csn, lost_sid, nodes_of, rank, Assessment, LdapCluster, LdapNode, LdapView};
 use crate::engine::{
@@ -96,7 +97,11 @@ impl Engine for Openldap {
     fn status(&self) -> BoxFuture<'_, Result<StatusReport, ProcError>> {
         Box::pin(async move {
             let view = self.cluster(Duration::from_secs(30)).probe().await;
-            let a = view.assess();
+            let mut a = view.assess();
+            if let Some(p) = a.provider.clone() {
+                let stalled = stalled(&view, &self.nodes, &p, self.timeout, STALL_WINDOW).await;
+                a.flag_stalled(&view, &stalled, STALL_WINDOW);
+            }
             Ok(status_report(&view, &a))
         })
     }

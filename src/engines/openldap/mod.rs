@@ -24,6 +24,7 @@ pub mod writes;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub(crate) use assess::{stalled, STALL_WINDOW};
 pub use assess::{Assessment, LdapView, NodeAssessment};
 pub use client::{LdapError, Session};
 pub use demote::demote;

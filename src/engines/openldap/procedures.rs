@@ -97,6 +97,7 @@ pub async fn failover(
         plan.step(Step::new(A::Converged {
             provider: p.clone(),
             require: vec![],
+            stalled: vec![],
         }));
         return Ok(plan);
     }
@@ -226,6 +227,7 @@ pub async fn failover(
     plan.step(Step::new(A::Converged {
         provider: target,
         require: vec![],
+        stalled: vec![],
     }));
     Ok(plan)
 }
@@ -267,6 +269,7 @@ pub async fn switchover(cl: &LdapCluster, view: &LdapView, to: &str) -> Result<P
         plan.step(Step::new(A::Converged {
             provider: to.into(),
             require: frozen.iter().map(|s| s.to_string()).collect(),
+            stalled: vec![],
         }));
         return Ok(plan);
     }
@@ -310,6 +313,7 @@ pub async fn switchover(cl: &LdapCluster, view: &LdapView, to: &str) -> Result<P
     plan.step(Step::new(A::Converged {
         provider: to.into(),
         require: vec![p.clone()],
+        stalled: vec![],
     }));
     Ok(plan)
 }
@@ -374,6 +378,7 @@ pub async fn repoint(
     plan.step(Step::new(A::Converged {
         provider: primary.into(),
         require: vec![],
+        stalled: vec![],
     }));
     Ok(plan)
 }

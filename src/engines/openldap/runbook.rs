@@ -72,9 +72,19 @@ pub async fn plan(
             };
             cl.node(&provider)?;
             let mut p = Plan::new(a.uses);
+            // A consumer stalled behind the provider never catches up by itself: noted, not
+            // waited for (until the timeout, for nothing).
+            let stalled =
+                super::stalled(&view, &cl.nodes, &provider, cl.timeout, super::STALL_WINDOW).await;
+            for n in &stalled {
+                p.note(format!(
+                    "{n} is stalled behind {provider}: run `drctl demote {n} --to {provider}`"
+                ));
+            }
             p.step(Step::new(LdapAction::Converged {
                 provider,
                 require: Vec::new(),
+                stalled,
             }));
             p
         }

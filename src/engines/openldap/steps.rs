@@ -44,10 +44,13 @@ pub enum LdapAction {
     /// Stop `node`, wipe its database, start it again: a full refresh from `provider`.
     Reseed { node: String, provider: String },
     /// Every reachable node follows `provider` with equal CSNs and fingerprints; the nodes in
-    /// `require` must (an old provider elsewhere is only noted).
+    /// `require` must (an old provider elsewhere is only noted, and so is a node of `stalled`
+    /// still behind: found stalled at plan time and left to its own demotion).
     Converged {
         provider: String,
         require: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        stalled: Vec<String>,
     },
 }
 
@@ -171,7 +174,11 @@ impl LdapAction {
                     Err(e) => Ok(Err(e.to_string())),
                 }
             }
-            LdapAction::Converged { provider, require } => converged(cl, provider, require).await,
+            LdapAction::Converged {
+                provider,
+                require,
+                stalled,
+            } => converged(cl, provider, require, stalled).await,
         }
     }
 
