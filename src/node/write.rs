@@ -46,12 +46,7 @@ impl Node {
                         retry_after_s: 1,
                     });
                 }
-                let store = self.store.clone();
-                let (k, v) = (key.to_string(), value.map(str::to_string));
-                let record = tokio::task::spawn_blocking(move || {
-                    store.write(st.epoch, op, &k, v.as_deref())
-                })
-                .await??;
+                let record = self.store.write_async(st.epoch, op, key, value).await?;
                 drop(gate);
                 self.advance_head(record.seq);
                 if record.seq % 256 == 0 {
@@ -111,11 +106,7 @@ impl Node {
                 retry_after_s: 1,
             });
         }
-        let store = self.store.clone();
-        let (k, v) = (key.to_string(), value.map(str::to_string));
-        let record =
-            tokio::task::spawn_blocking(move || store.write(st.epoch, op, &k, v.as_deref()))
-                .await??;
+        let record = self.store.write_async(st.epoch, op, key, value).await?;
         self.advance_head(record.seq);
         Ok(WriteAck {
             key: record.key,

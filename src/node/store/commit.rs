@@ -1,10 +1,17 @@
-//! The write path of the store: group commit. Writes that arrive while another commits wait in a
-//! queue; the next to take the writer commits them all in one transaction (one fsync).
+//! The write path of the store: group commit. Writes queue up; while the queue holds writes,
+//! one committer (a blocking task started by the write that found nobody committing) commits
+//! everything queued in one transaction (one fsync), answers each write, and takes the next
+//! batch, until the queue is empty. A write costs a push and a wake-up; a thread hop and a
+//! fsync are paid once per batch.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
 
 use super::{apply_record, Store, StoreError, Writer};
 use crate::api::{LogRecord, Op, Position};
+
+type Answer = oneshot::Sender<Result<LogRecord, StoreError>>;
 
 /// A write waiting for the group commit that makes it durable.
 pub(super) struct Queued {
@@ -12,15 +19,63 @@ pub(super) struct Queued {
     op: Op,
     key: String,
     value: Option<String>,
-    done: Arc<Mutex<Option<Result<LogRecord, StoreError>>>>,
+    done: Answer,
+}
+
+/// The writes waiting, and whether a committer is working through them.
+#[derive(Default)]
+pub(super) struct Queue {
+    waiting: Vec<Queued>,
+    committing: bool,
 }
 
 impl Store {
-    /// Commits one write as the next record at `epoch`, durably, and returns it.
+    /// Queues a write; true when the caller must commit the queue (nobody else is).
+    fn enqueue(
+        &self,
+        epoch: u64,
+        op: Op,
+        key: &str,
+        value: Option<&str>,
+    ) -> (bool, oneshot::Receiver<Result<LogRecord, StoreError>>) {
+        let (tx, rx) = oneshot::channel();
+        let mut q = self.queue.lock().expect("queue lock");
+        q.waiting.push(Queued {
+            epoch,
+            op,
+            key: key.to_string(),
+            value: value.map(str::to_string),
+            done: tx,
+        });
+        let lead = !q.committing;
+        q.committing = true;
+        (lead, rx)
+    }
+
+    /// Commits batch after batch until the queue is empty, then stands down.
+    fn drain(&self) {
+        loop {
+            let batch = {
+                let mut q = self.queue.lock().expect("queue lock");
+                if q.waiting.is_empty() {
+                    q.committing = false;
+                    return;
+                }
+                std::mem::take(&mut q.waiting)
+            };
+            let mut w = self.writer.lock().expect("store lock");
+            let results = self.commit_batch(&mut w, &batch);
+            drop(w);
+            for (q, r) in batch.into_iter().zip(results) {
+                // A writer that gave up waiting is gone; the write is committed all the same.
+                let _ = q.done.send(r);
+            }
+        }
+    }
+
+    /// Commits one write as the next record at `epoch`, durably, and returns it (blocking).
     ///
-    /// Group commit: writes that arrive while another commits wait in a queue, and the first of
-    /// them to take the writer commits the whole queue in one transaction (one fsync). Each
-    /// write is answered only after the transaction holding it committed.
+    /// Group commit: see [`Store::write_async`].
     pub fn write(
         &self,
         epoch: u64,
@@ -28,27 +83,36 @@ impl Store {
         key: &str,
         value: Option<&str>,
     ) -> Result<LogRecord, StoreError> {
-        let done = Arc::new(Mutex::new(None));
-        self.queue.lock().expect("queue lock").push(Queued {
-            epoch,
-            op,
-            key: key.to_string(),
-            value: value.map(str::to_string),
-            done: done.clone(),
-        });
-        let mut w = self.writer.lock().expect("store lock");
-        // Committed by the writer before us while we waited for it?
-        if let Some(r) = done.lock().expect("slot lock").take() {
-            return r;
+        let (lead, rx) = self.enqueue(epoch, op, key, value);
+        if lead {
+            self.drain();
         }
-        let batch = std::mem::take(&mut *self.queue.lock().expect("queue lock"));
-        let results = self.commit_batch(&mut w, &batch);
-        for (q, r) in batch.iter().zip(results) {
-            *q.done.lock().expect("slot lock") = Some(r);
+        rx.blocking_recv()
+            .expect("a write is answered by the commit that took it")
+    }
+
+    /// Commits one write as the next record at `epoch`, durably, and returns it.
+    ///
+    /// Group commit: the write joins the queue; the first write to find nobody committing
+    /// starts a blocking committer that commits the whole queue in one transaction (one fsync)
+    /// and the queue that built up meanwhile in the next. Each write is answered only after
+    /// the transaction holding it committed.
+    pub async fn write_async(
+        self: &Arc<Self>,
+        epoch: u64,
+        op: Op,
+        key: &str,
+        value: Option<&str>,
+    ) -> Result<LogRecord, StoreError> {
+        let (lead, rx) = self.enqueue(epoch, op, key, value);
+        if lead {
+            let store = self.clone();
+            // Detached: the committer answers every write it takes even if this one's caller
+            // stops waiting.
+            drop(tokio::task::spawn_blocking(move || store.drain()));
         }
-        drop(w);
-        let r = done.lock().expect("slot lock").take();
-        r.expect("a write is answered by the commit that took it")
+        rx.await
+            .expect("a write is answered by the commit that took it")
     }
 
     /// Commits `batch` as the next records, in one transaction; if that fails, one at a time,
