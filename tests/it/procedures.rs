@@ -572,3 +572,40 @@ fn forced_failover_with_a_live_primary_fences_it() {
     lab.ok(&["demote", "node-1", "--yes"]);
     lab.wait_converged(DEADLINE);
 }
+
+/// Hit: chaos seeds 6025 and 6081 (a 30-minute campaign). A switchover stopped after its
+/// promotion, before its setting; the policy's `rejoin-removed-node` then waited 60 s in its
+/// last step for the primary setting, which none of its steps changes, and ended "timed out,
+/// the outcome is unknown" though its join was done.
+#[test]
+fn a_wait_for_the_group_names_a_stale_primary_setting_instead_of_waiting_for_it() {
+    let lab = Lab::up(3);
+    lab.ok(&["standalone", "node-3", "--yes"]);
+    lab.ok(&[
+        "api",
+        "PUT",
+        "/v1/settings/primary",
+        r#"{"value": "node-2"}"#,
+    ]);
+    let r = lab
+        .ok(&[
+            "join",
+            "node-3",
+            "--primary",
+            "node-1",
+            "--yes",
+            "--json",
+            "--wait",
+            "10s",
+        ])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    assert!(
+        r.to_string().contains(
+            "the primary setting is node-2, not node-1: run `drctl repoint --primary node-1`"
+        ),
+        "{r}"
+    );
+    lab.ok(&["repoint", "--primary", "node-1", "--yes"]);
+    lab.wait_converged(DEADLINE);
+}
