@@ -73,9 +73,9 @@ impl Store {
         }
     }
 
-    /// Commits one write as the next record at `epoch`, durably, and returns it (blocking).
-    ///
-    /// Group commit: see [`Store::write_async`].
+    /// Commits one write as the next record at `epoch`, durably, and returns it (blocking: the
+    /// store's own tests; nodes use [`Store::write_async`]).
+    #[cfg(test)]
     pub fn write(
         &self,
         epoch: u64,
