@@ -8,7 +8,10 @@ mod types;
 pub(crate) use client::{ClientError, ClientOptions, NodeClient};
 pub(crate) use types::*;
 
-/// Header carrying the cluster passphrase (`Authorization: Bearer …`).
+/// Reserved key space for replicated system records (members, settings, roles): a node's
+/// entry routes neither serve nor take it.
+pub const SYS_PREFIX: &str = "_sys/";
+
 /// The highest epoch a node accepts. Epochs grow by one per promotion; anything near `u64::MAX`
 /// is a typo or an attack, and would overflow the `epoch + 1` of the next promotion. 2^53 - 1
 /// also stays exact in JSON readers that use doubles.

@@ -39,8 +39,7 @@ use nodedb::{NewEvent, NodeDb};
 use state::NodeState;
 use store::Store;
 
-/// Reserved key space for replicated system records (members, settings, roles).
-pub const SYS_PREFIX: &str = "_sys/";
+pub use crate::api::SYS_PREFIX;
 pub const MEMBERS_PREFIX: &str = "_sys/members/";
 pub const SETTINGS_PREFIX: &str = "_sys/settings/";
 pub const ROLES_PREFIX: &str = "_sys/roles/";

@@ -263,3 +263,78 @@ fn join_exports_the_writes_a_standalone_node_took() {
     assert_eq!(node(&s, "node-2")["role"], "replica");
     assert!(node(&s, "node-2")["standalone_writes"].is_null(), "{s}");
 }
+
+/// Hit (chaos seeds 6158, 6283, 6308): a wiped replica rebuilt by a full sync holds its data as a
+/// snapshot, and its log starts after it. Promoted, it has no term for the writes below; a
+/// standalone node joined to it exported, as "never had", writes the new primary held.
+#[test]
+fn join_to_a_primary_rebuilt_by_a_full_sync_exports_nothing_it_holds() {
+    let lab = Lab::up(3);
+    lab.ok(&["lab", "write", "--count", "12"]);
+    lab.wait_converged(DEADLINE);
+    lab.ok(&["standalone", "node-2", "--yes"]);
+    lab.ok(&["lab", "kill", "node-3"]);
+    for f in ["store.db", "store.db-wal", "store.db-shm"] {
+        let _ = std::fs::remove_file(lab.node_dir("node-3").join(f));
+    }
+    lab.ok(&["lab", "restart", "node-3"]);
+    let head = node(&lab.status(), "node-1")["head_seq"].clone();
+    wait_for("node-3 rebuilt from node-1", DEADLINE, || {
+        let r = lab.run(&["api", "GET", "/v1/node", "--node", "node-3"]);
+        (r.code() == 0 && r.json()["head_seq"] == head).then_some(())
+    });
+    let terms = lab
+        .ok(&["api", "GET", "/v1/repl/terms", "--node", "node-3"])
+        .json();
+    assert_eq!(
+        terms,
+        Value::Array(vec![]),
+        "node-3 holds a snapshot, no log"
+    );
+    lab.ok(&["switchover", "--to", "node-3", "--yes"]);
+
+    let plan = lab
+        .ok(&[
+            "join",
+            "node-2",
+            "--primary",
+            "node-3",
+            "--dry-run",
+            "--json",
+        ])
+        .json();
+    let exports: Vec<Value> = exports_or_full_syncs(&plan)
+        .into_iter()
+        .filter(|a| a["args"]["action"] == "export-divergent")
+        .collect();
+    assert!(exports.is_empty(), "node-3 holds all node-2 has: {plan}");
+    let report = lab
+        .ok(&["join", "node-2", "--primary", "node-3", "--yes", "--json"])
+        .json();
+    assert_eq!(report["outcome"], "succeeded", "{report}");
+    let exported: Vec<_> = std::fs::read_dir(lab.cwd())
+        .unwrap()
+        .filter_map(|f| f.ok())
+        .filter(|f| f.file_name().to_string_lossy().starts_with("drctl-join"))
+        .collect();
+    assert!(exported.is_empty(), "{exported:?}");
+
+    // Writes node-2 took alone after all are still exported, and only they.
+    lab.ok(&["standalone", "node-2", "--yes"]);
+    put_on(&lab, "node-2", "alone", 3);
+    lab.ok(&[
+        "join",
+        "node-2",
+        "--primary",
+        "node-3",
+        "--export",
+        "alone.jsonl",
+        "--yes",
+    ]);
+    let keys: Vec<String> = std::fs::read_to_string(lab.cwd().join("alone.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["key"].to_string())
+        .collect();
+    assert_eq!(keys, ["\"alone/0\"", "\"alone/1\"", "\"alone/2\""]);
+}

@@ -24,10 +24,19 @@ pub struct Divergence {
 /// behind (or just caught up, under writes) can never look ahead of the primary (issue 10 item 6).
 /// Records written since the node became standalone are the node's alone, whatever positions
 /// they share with the primary's (a wiped node writes seq 1, 2, … again at the cluster epoch).
+///
+/// A primary whose log starts after a full sync (or a truncation) has no term for what lies
+/// below: there the node's records are compared with the primary's data instead (chaos seeds
+/// 6158, 6283, 6308 exported writes the primary held).
 pub async fn divergence(node: &Target, primary: &Target) -> Result<Divergence, ProcError> {
     let status = node.client.status().await?;
     let mine = node.client.terms().await?;
     let theirs = primary.client.terms().await?;
+    // Where the primary's kept log starts: below it, it holds a snapshot, not records.
+    let their_base = match theirs.first() {
+        Some(first) => first.first_seq - 1,
+        None => primary.client.status().await?.head_seq,
+    };
     // The head of the reading compared: the terms' end (read after the status, so at or past
     // its head), or the status's head for a log that holds no record (all of it shared).
     let node_head = mine
@@ -51,6 +60,12 @@ pub async fn divergence(node: &Target, primary: &Target) -> Result<Divergence, P
     } else {
         common_point(&mine, &theirs, base)
     };
+    let below = their_base.min(node_head);
+    if below > common.seq && !mine.is_empty() {
+        if let Some(held) = last_held(node, primary, common.seq, below).await? {
+            common = held;
+        }
+    }
     if let Some(at) = status.standalone_at {
         if node_head > at.seq && at.seq < common.seq {
             common = at;
@@ -61,6 +76,40 @@ pub async fn divergence(node: &Target, primary: &Target) -> Result<Divergence, P
         records: node_head.saturating_sub(common.seq),
         node_head,
     })
+}
+
+/// The node's last record in `(after, upto]` that the primary holds as the very same write (its
+/// entry for the key carries the record's epoch, seq and value): by log matching, the node's
+/// history up to it is the primary's. Read from the top down, a page at a time; a record the
+/// primary superseded or deleted proves nothing, so the search goes on below it.
+async fn last_held(
+    node: &Target,
+    primary: &Target,
+    after: u64,
+    mut upto: u64,
+) -> Result<Option<Position>, ProcError> {
+    const PAGE: u64 = 1_000;
+    while upto > after {
+        let from = upto.saturating_sub(PAGE).max(after);
+        let page = node.client.read_log(from, upto - from).await?;
+        for r in page.iter().rev().filter(|r| r.seq <= upto) {
+            // A deletion leaves nothing to compare; system records are not served.
+            if r.op != Op::Put || r.key.starts_with(crate::api::SYS_PREFIX) {
+                continue;
+            }
+            let entry = primary.client.get_entry(&r.key).await?;
+            if entry.is_some_and(|e| {
+                e.epoch == r.epoch && e.seq == r.seq && Some(&e.value) == r.value.as_ref()
+            }) {
+                return Ok(Some(Position {
+                    epoch: r.epoch,
+                    seq: r.seq,
+                }));
+            }
+        }
+        upto = from;
+    }
+    Ok(None)
 }
 
 /// One exported record (a JSON line).
