@@ -331,6 +331,10 @@ pub struct ReplicaProgress {
     pub acked_seq: u64,
     pub epoch: u64,
     pub last_seen_ms_ago: u64,
+    /// A log request of the replica is open here (a long-poll waiting for records): what this
+    /// primary writes now still reaches it, even if the replica is paused meanwhile.
+    #[serde(default)]
+    pub polling: bool,
 }
 
 /// `GET /v1/health` (no passphrase needed).

@@ -77,6 +77,8 @@ pub struct Node {
     full_sync_total: AtomicU64,
     force_full_sync: AtomicBool,
     replicas: Mutex<BTreeMap<String, (ReplicaProgress, Instant)>>,
+    /// The log requests each replica (by host id) has open.
+    polls: Mutex<BTreeMap<String, u32>>,
     repl_task: Mutex<Option<JoinHandle<()>>>,
     /// Bumped whenever a command lifts a sync suspension: a replication loop that started
     /// before may no longer suspend sync (see `replication::suspend_sync`).
@@ -201,6 +203,7 @@ impl Node {
             full_sync_total: AtomicU64::new(0),
             force_full_sync: AtomicBool::new(false),
             replicas: Mutex::new(BTreeMap::new()),
+            polls: Mutex::new(BTreeMap::new()),
             repl_task: Mutex::new(None),
             sync_gen: AtomicU64::new(0),
             drain_until: Mutex::new(None),
@@ -342,5 +345,46 @@ impl Node {
             .lock()
             .expect("replicas lock")
             .insert(host_id.to_string(), (progress, Instant::now()));
+    }
+
+    /// Counts a log request of the replica `host_id` as open until the guard drops (answered,
+    /// or abandoned by the replica).
+    pub(crate) fn open_poll(self: &Arc<Self>, host_id: &str) -> OpenPoll {
+        *self
+            .polls
+            .lock()
+            .expect("polls lock")
+            .entry(host_id.to_string())
+            .or_default() += 1;
+        OpenPoll {
+            node: self.clone(),
+            host_id: host_id.to_string(),
+        }
+    }
+
+    fn polling(&self, host_id: &str) -> bool {
+        self.polls
+            .lock()
+            .expect("polls lock")
+            .get(host_id)
+            .is_some_and(|n| *n > 0)
+    }
+}
+
+/// An open log request of a replica (see [`Node::open_poll`]).
+pub(crate) struct OpenPoll {
+    node: Arc<Node>,
+    host_id: String,
+}
+
+impl Drop for OpenPoll {
+    fn drop(&mut self) {
+        let mut polls = self.node.polls.lock().expect("polls lock");
+        if let Some(n) = polls.get_mut(&self.host_id) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                polls.remove(&self.host_id);
+            }
+        }
     }
 }

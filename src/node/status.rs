@@ -64,6 +64,7 @@ impl Node {
             .map(|(k, (p, seen))| {
                 let mut p = p.clone();
                 p.last_seen_ms_ago = seen.elapsed().as_millis() as u64;
+                p.polling = self.polling(k);
                 (k.clone(), p)
             })
             .collect();

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::directory::{Directory, SLAPD};
-use super::drill_check::{expect, expect_ldap, target, wait_caught_up, wait_role, wait_sync};
+use super::drill_check::{
+    expect, expect_ldap, target, wait_caught_up, wait_poll_ends, wait_role, wait_sync,
+};
 use super::drill_model::{Drill, Inject, Link};
 use super::drill_report::fail;
 pub use super::drill_report::{junit, DrillReport, DrillStep, Expectation};
@@ -250,7 +252,7 @@ async fn run_drill(
         vars.entry("url".into()).or_insert_with(|| dd.url.clone());
     }
     let vars = engine::resolve_vars(rb, &vars).map_err(|e| fail(e.message))?;
-    // The run's own clients, as `drctl` makes them (the faults' keep the lab's).
+    // The run's own clients, as `drctl` makes them (the faults' signals and waits keep the lab's).
     let lab_dir = faults.lab.as_deref().map(|lab| lab.dir.clone());
     let operator_targets = || match &lab_dir {
         Some(d) => crate::engines::drnode::lab::operator_targets(d).map(|t| t.1),
@@ -354,6 +356,7 @@ impl Faults<'_, '_> {
                         .map_err(fail)?;
                 }
                 Inject::WaitRole { node, role } => wait_role(targets, node, role).await?,
+                Inject::WaitPollEnds(nodes) => wait_poll_ends(targets, nodes).await?,
                 Inject::WaitSync { node, state } => wait_sync(targets, node, *state).await?,
                 Inject::SetSetting { name, value } => {
                     let view = probe(cluster, targets).await;
@@ -367,6 +370,12 @@ impl Faults<'_, '_> {
                         .map_err(fail)?;
                 }
                 Inject::Writes(count) => {
+                    // Fresh clients of drctl's timeouts, as for the checks: a node the drill
+                    // paused costs the writer's probe 1.1 s once, not the lab clients' 3 s.
+                    let fresh = match self.lab.as_deref() {
+                        Some(lab) => crate::engines::drnode::lab::operator_targets(&lab.dir)?.1,
+                        None => targets.to_vec(),
+                    };
                     let opts = WriteOptions {
                         count: *count,
                         rate: None,
@@ -374,11 +383,11 @@ impl Faults<'_, '_> {
                         prefix: format!("drill/{phase}{i}"),
                         write_timeout: DEADLINE,
                     };
-                    let w = writer::run(cluster, targets, &opts, |_| {}).await;
+                    let w = writer::run(cluster, &fresh, &opts, |_| {}).await;
                     if let Some(e) = w.error {
                         return Err(fail(format!("writes ({phase}): {e}")));
                     }
-                    wait_caught_up(cluster, targets).await?;
+                    wait_caught_up(cluster, &fresh).await?;
                 }
                 Inject::Runbook { name, vars } => {
                     let cl = Cluster::new(cluster, targets, "drill", DEADLINE);

@@ -35,6 +35,44 @@ pub(super) async fn wait_role(targets: &[Target], node: &str, role: &str) -> Res
     })
 }
 
+/// Waits until the primary holds no open log request of any of `nodes`: a replica paused
+/// while its long-poll waited is answered when the poll runs out (2 s by default), and reads
+/// the answer once it runs again. Only after that does a write reach nobody but the primary.
+/// The nodes named are not asked (they are paused).
+pub(super) async fn wait_poll_ends(targets: &[Target], nodes: &[String]) -> Result<(), LabError> {
+    for n in nodes {
+        target(targets, n)?;
+    }
+    let others: Vec<&Target> = targets
+        .iter()
+        .filter(|t| !nodes.contains(&t.name))
+        .collect();
+    poll::within(DEADLINE, Duration::from_millis(25), || async {
+        for t in &others {
+            let Ok(s) = t.client.status().await else {
+                continue;
+            };
+            if s.role != Role::Primary {
+                continue;
+            }
+            return match s
+                .replicas
+                .values()
+                .find(|r| r.polling && nodes.contains(&r.name))
+            {
+                Some(r) => Continue(format!(
+                    "{}'s log request on {} is still open",
+                    r.name, t.name
+                )),
+                None => Break(()),
+            };
+        }
+        Continue("no primary answered".to_string())
+    })
+    .await
+    .map_err(|why| fail(format!("{why} after {DEADLINE:?}")))
+}
+
 /// How long a replica may take to give up on a lost primary: the default `sync.max_failures`
 /// (30 attempts, backing off to 1 s) takes about 26 s; a node configured for more takes longer.
 const SYNC_DEADLINE: Duration = Duration::from_secs(120);

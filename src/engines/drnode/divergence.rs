@@ -1,13 +1,14 @@
 //! Which records of a node never reached the primary (the M-Vault "unpropagated updates"):
 //! everything past the last position both logs share.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use serde::Serialize;
 
 use super::ProcError;
 use crate::api::logic::common_point;
-use crate::api::{LogRecord, Op, Position};
+use crate::api::{Entry, LogRecord, Op, Position};
 use crate::engines::drnode::cluster::Target;
 
 #[derive(Debug, Clone, Serialize)]
@@ -89,6 +90,8 @@ async fn last_held(
     mut upto: u64,
 ) -> Result<Option<Position>, ProcError> {
     const PAGE: u64 = 1_000;
+    // A key written again and again is asked for once.
+    let mut theirs: HashMap<String, Option<Entry>> = HashMap::new();
     while upto > after {
         let from = upto.saturating_sub(PAGE).max(after);
         let page = node.client.read_log(from, upto - from).await?;
@@ -97,7 +100,14 @@ async fn last_held(
             if r.op != Op::Put || r.key.starts_with(crate::api::SYS_PREFIX) {
                 continue;
             }
-            let entry = primary.client.get_entry(&r.key).await?;
+            let entry = match theirs.get(&r.key) {
+                Some(e) => e.clone(),
+                None => {
+                    let e = primary.client.get_entry(&r.key).await?;
+                    theirs.insert(r.key.clone(), e.clone());
+                    e
+                }
+            };
             if entry.is_some_and(|e| {
                 e.epoch == r.epoch && e.seq == r.seq && Some(&e.value) == r.value.as_ref()
             }) {

@@ -18,8 +18,8 @@ pub fn targets(dir: &Path) -> Result<(String, Vec<Target>), LabError> {
         trust,
         connect_timeout: Duration::from_secs(1),
         request_timeout: Duration::from_secs(3),
-        // Drills' timing as before: the demote-old-primary drill's replicas, paused while a
-        // long-poll is in flight, keep (or not) a record by how long its checks wait for them.
+        // The lab's own commands wait out a slow node; drills and `drctl` use
+        // `operator_targets` (a 1.1 s probe).
         probe_timeout: Duration::from_secs(3),
         operator: Some("lab".into()),
         run_id: None,

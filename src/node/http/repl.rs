@@ -65,8 +65,10 @@ pub(super) async fn repl_log(
             acked_seq: q.after_seq,
             epoch: q.epoch,
             last_seen_ms_ago: 0,
+            polling: false,
         },
     );
+    let _open = node.open_poll(&q.host_id);
     let after = Position {
         epoch: q.after_epoch,
         seq: q.after_seq,

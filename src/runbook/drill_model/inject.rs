@@ -15,6 +15,7 @@ const INJECT: &[&str] = &[
     "restart",
     "standalone",
     "wait_role",
+    "wait_poll_ends",
     "wait_sync",
     "runbook",
     "vars",
@@ -121,6 +122,25 @@ pub(super) fn inject(
         "restart" => Inject::Restart(c.string(v, &p)?),
         "standalone" => Inject::Standalone(c.string(v, &p)?),
         "writes" => Inject::Writes(c.number(v, &p)?),
+        "wait_poll_ends" => {
+            let Kind::Seq(items) = &v.kind else {
+                c.problem(v.mark, &p, "expected a list of nodes ([node-2, node-3])");
+                return None;
+            };
+            let nodes: Vec<String> = items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, n)| c.string(n, &format!("{p}[{i}]")))
+                .collect();
+            if nodes.len() != items.len() {
+                return None;
+            }
+            if nodes.is_empty() {
+                c.problem(v.mark, &p, "expected a list of one or more nodes");
+                return None;
+            }
+            Inject::WaitPollEnds(nodes)
+        }
         "wait_role" => {
             let m = string_map(c, v, &p);
             match (m.get("node"), m.get("role")) {

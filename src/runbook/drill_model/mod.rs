@@ -47,6 +47,9 @@ pub enum Inject {
     Standalone(String),
     /// Wait until a node reports a role.
     WaitRole { node: String, role: String },
+    /// Wait until the primary holds no open log request of these (paused) replicas: their
+    /// long-polls ran out, so nothing the primary writes from then on reaches them.
+    WaitPollEnds(Vec<String>),
     /// Wait until a replica's automatic sync is `on`, `off` or `suspended` (e.g. it gave up on
     /// a lost primary after `sync.max_failures` failed attempts, seed 001).
     WaitSync { node: String, state: SyncMode },
@@ -120,16 +123,27 @@ impl Drill {
     /// What the drill's report says of its length: a wait on purpose, or a write load it keeps
     /// up on purpose for a set time (`writes: {count, rate}`).
     pub fn takes_its_time(&self) -> Option<String> {
-        self.waits_on_purpose().or_else(|| {
-            let w = self.writes.as_ref().filter(|w| w.rate > 0.0)?;
-            let secs = w.count as f64 / w.rate;
-            (secs >= 1.0).then(|| {
-                format!(
-                    "writes {} at {}/s on purpose, throughout the run (about {secs:.0} s)",
-                    w.count, w.rate
-                )
+        self.waits_on_purpose()
+            .or_else(|| {
+                let w = self.writes.as_ref().filter(|w| w.rate > 0.0)?;
+                let secs = w.count as f64 / w.rate;
+                (secs >= 1.0).then(|| {
+                    format!(
+                        "writes {} at {}/s on purpose, throughout the run (about {secs:.0} s)",
+                        w.count, w.rate
+                    )
+                })
             })
-        })
+            .or_else(|| {
+                self.inject.iter().find_map(|i| match i {
+                    Inject::WaitPollEnds(nodes) => Some(format!(
+                        "waits on purpose (up to a long-poll, 2 s) until the primary holds no \
+                         open log request of {}, so that its next writes reach none of them",
+                        nodes.join(", ")
+                    )),
+                    _ => None,
+                })
+            })
     }
 
     /// The lab's `sync.max_failures`: low for a drill that waits for replicas to give up on a
@@ -156,6 +170,10 @@ impl Inject {
             Inject::Restart(n) => format!("restart {n}"),
             Inject::Standalone(n) => format!("make {n} standalone"),
             Inject::WaitRole { node, role } => format!("wait until {node} is {role}"),
+            Inject::WaitPollEnds(nodes) => format!(
+                "wait until the primary holds no open log request of {}",
+                nodes.join(", ")
+            ),
             Inject::WaitSync { node, state } => {
                 format!(
                     "wait until {node}'s automatic sync is {}",
