@@ -38,6 +38,15 @@ fn put_on(lab: &Lab, node: &str, prefix: &str, n: u32) {
     }
 }
 
+/// Kills `node`, deletes its store (its replication settings in state.json kept) and starts it.
+fn wipe(lab: &Lab, node: &str) {
+    lab.ok(&["lab", "kill", node]);
+    for f in ["store.db", "store.db-wal", "store.db-shm"] {
+        let _ = std::fs::remove_file(lab.node_dir(node).join(f));
+    }
+    lab.ok(&["lab", "restart", node]);
+}
+
 /// Hit: `demote NODE --dry-run` on a healthy replica under 300 w/s planned an export and a full
 /// sync in 11 of 20 runs: the node's terms, the primary's terms and the node's status were read
 /// concurrently, so the node could look ahead of a primary read a moment earlier.
@@ -166,11 +175,7 @@ fn join_exports_the_writes_a_standalone_node_took() {
     // The primary dies; node-2 is wiped meanwhile (its store gone, its replication settings in
     // state.json kept), so it cannot rebuild itself from the primary.
     lab.ok(&["lab", "kill", "node-1"]);
-    lab.ok(&["lab", "kill", "node-2"]);
-    for f in ["store.db", "store.db-wal", "store.db-shm"] {
-        let _ = std::fs::remove_file(lab.node_dir("node-2").join(f));
-    }
-    lab.ok(&["lab", "restart", "node-2"]);
+    wipe(&lab, "node-2");
     wait_for("node-2 answers, empty", DEADLINE, || {
         let r = lab.run(&["api", "GET", "/v1/node", "--node", "node-2"]);
         (r.code() == 0 && r.json()["head_seq"] == 0).then_some(())
@@ -273,11 +278,7 @@ fn join_to_a_primary_rebuilt_by_a_full_sync_exports_nothing_it_holds() {
     lab.ok(&["lab", "write", "--count", "12"]);
     lab.wait_converged(DEADLINE);
     lab.ok(&["standalone", "node-2", "--yes"]);
-    lab.ok(&["lab", "kill", "node-3"]);
-    for f in ["store.db", "store.db-wal", "store.db-shm"] {
-        let _ = std::fs::remove_file(lab.node_dir("node-3").join(f));
-    }
-    lab.ok(&["lab", "restart", "node-3"]);
+    wipe(&lab, "node-3");
     let head = node(&lab.status(), "node-1")["head_seq"].clone();
     wait_for("node-3 rebuilt from node-1", DEADLINE, || {
         let r = lab.run(&["api", "GET", "/v1/node", "--node", "node-3"]);
