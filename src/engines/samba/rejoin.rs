@@ -434,8 +434,13 @@ async fn pull_from(ctx: &SambaCtx, dst: &str, src: &str) -> Result<Option<String
                 match super::host::host_command(ctx, dst, "drs replicate", &c, None).await {
                     Ok(_) => break,
                     Err(e) => {
-                        let connecting = e.to_string().contains("DRS connection to");
-                        if tries >= if connecting { 6 } else { 2 } {
+                        // `WERR_FILE_NOT_FOUND`: `dst` cannot find `src` yet (its DNS alias
+                        // comes with replication from the DC the join went through; failed
+                        // CI once after four tries and a restart): waited out like the above.
+                        let connecting = ["DRS connection to", "WERR_FILE_NOT_FOUND"]
+                            .iter()
+                            .any(|w| e.to_string().contains(w));
+                        if tries >= if connecting { 10 } else { 2 } {
                             return Err(e);
                         }
                     }
