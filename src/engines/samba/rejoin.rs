@@ -426,8 +426,8 @@ async fn pull_from(ctx: &SambaCtx, dst: &str, src: &str) -> Result<Option<String
             let c = super::host::command_on(n, &args);
             // A partner that has just started answers LDAP before its DRS server takes
             // connections (measured: "DRS connection to dc3 failed" right after its restart,
-            // while its own pulls worked): that is waited out (about 10 s); any other failure
-            // is tried twice, then the restart below (P14).
+            // while its own pulls worked): that is waited out (up to about 19 s); any other
+            // failure is tried twice, then the restart below (P14).
             let mut tries = 0;
             loop {
                 tries += 1;
