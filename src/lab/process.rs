@@ -128,17 +128,56 @@ pub fn state(pid: u32, data_dir: &Path) -> ProcState {
     if !ours {
         return ProcState::Stopped;
     }
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+    let Some(Stat { code, .. }) = stat(pid) else {
         return ProcState::Stopped;
     };
-    // The state follows the parenthesised command name.
-    let code = stat
-        .rsplit_once(')')
-        .and_then(|(_, rest)| rest.trim_start().chars().next());
     match code {
-        Some('Z') | Some('X') | None => ProcState::Stopped,
-        Some('T') | Some('t') => ProcState::Paused,
-        Some(_) => ProcState::Running,
+        'Z' | 'X' => ProcState::Stopped,
+        'T' | 't' => ProcState::Paused,
+        _ => ProcState::Running,
+    }
+}
+
+/// What `/proc/PID/stat` says of a process.
+struct Stat {
+    /// The state letter.
+    code: char,
+    /// Threads in the process, the main thread counted while it is a zombie.
+    threads: u64,
+    /// Clock ticks after boot.
+    started: u64,
+}
+
+fn stat(pid: u32) -> Option<Stat> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields follow the parenthesised command name: state is the 3rd, num_threads the
+    // 20th, starttime the 22nd.
+    let rest: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    Some(Stat {
+        code: rest.first()?.chars().next()?,
+        threads: rest.get(17)?.parse().ok()?,
+        started: rest.get(19)?.parse().ok()?,
+    })
+}
+
+/// The start time of `pid`, to tell it from a later process given the same pid.
+pub fn start_time(pid: u32) -> Option<u64> {
+    stat(pid).map(|s| s.started)
+}
+
+/// Whether the process that was `pid` (started at `started`) has exited with every thread, so
+/// its files (a data directory's lock, its ports) are closed: it is gone, or a zombie without
+/// threads, or the pid is another process's now. Not its command line, nor the main thread's
+/// state alone: a killed main thread is a zombie with an empty command line while another
+/// thread still finishes an fsync holding the files they share. A node restarted in that window
+/// found its directory still locked (CI, `join_exports_the_writes_a_standalone_node_took`).
+pub fn exited(pid: u32, started: Option<u64>) -> bool {
+    match stat(pid) {
+        None => true,
+        Some(s) => {
+            started.is_some_and(|at| at != s.started)
+                || (matches!(s.code, 'Z' | 'X') && s.threads <= 1)
+        }
     }
 }
 
@@ -164,12 +203,13 @@ pub fn signal_until_gone(
     let send = |sig| {
         self::send(pid, sig).map_err(|e| super::LabError::Failed(format!("signal {pid}: {e}")))
     };
+    let started = start_time(pid);
     send(sig)?;
     if matches!(sig, Sig::Kill | Sig::Term) {
         let _ = send(Sig::Cont);
-        let wait = || crate::util::poll::holds(gone());
+        let wait = || crate::util::poll::holds(gone() && exited(pid, started));
         let _ = crate::util::poll::within_blocking(grace, Duration::from_millis(5), wait);
-        if !gone() {
+        if !gone() && !exited(pid, started) {
             send(Sig::Kill)?;
         }
     }
@@ -196,14 +236,53 @@ pub fn pids_under(dir: &Path) -> Vec<u32> {
         .collect()
 }
 
-/// Waits until the process is gone (or a zombie); true if it went in time.
-pub fn wait_gone(pid: u32, data_dir: &Path, timeout: Duration) -> bool {
+/// Waits until the process that was `pid` (started at `started`) has exited, its files closed;
+/// true if it went in time.
+pub fn wait_gone(pid: u32, started: Option<u64>, timeout: Duration) -> bool {
     let until = Instant::now() + timeout;
     while Instant::now() < until {
-        if state(pid, data_dir) == ProcState::Stopped {
+        if exited(pid, started) {
             return true;
         }
         std::thread::sleep(Duration::from_millis(5));
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A killed drnode's main thread was a zombie with an empty command line while another of
+    /// its threads still held the data directory's lock; the lab took it for gone and the
+    /// restart found the directory locked.
+    #[test]
+    fn a_process_whose_main_thread_ended_has_not_exited_while_a_thread_lives() {
+        // The main thread ends (pthread_exit, the GIL released around the call); a thread lives.
+        let script = "import ctypes, threading, time\n\
+                      threading.Thread(target=time.sleep, args=(120,)).start()\n\
+                      ctypes.CDLL(None).pthread_exit(None)\n";
+        let mut child = Command::new("python3")
+            .args(["-c", script])
+            .spawn()
+            .expect("python3 (a dependency of the samba packages) runs the test's process");
+        let pid = child.id();
+        let started = start_time(pid);
+        assert!(started.is_some());
+        let zombie_leader = || stat(pid).is_some_and(|s| s.code == 'Z' && s.threads == 2);
+        let ended = crate::util::poll::within_blocking(
+            Duration::from_secs(10),
+            Duration::from_millis(5),
+            || crate::util::poll::holds(zombie_leader()),
+        );
+        assert!(ended.is_ok(), "the child's main thread never ended");
+        assert!(!exited(pid, started), "a live thread was taken for an exit");
+        assert!(!wait_gone(pid, started, Duration::from_millis(100)));
+        send(pid, Sig::Kill).expect("kill");
+        assert!(wait_gone(pid, started, Duration::from_secs(10)));
+        // Another process given the pid later is not the one we waited on.
+        assert!(exited(pid, started.map(|s| s + 1)));
+        child.wait().expect("reaped");
+        assert!(exited(pid, started));
+    }
 }

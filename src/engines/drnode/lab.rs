@@ -426,9 +426,16 @@ impl DrnodeLab {
             return Err(LabError::Failed(format!("{name} is not running")));
         }
         let pid = node.pid.expect("running nodes have a pid");
+        let started = process::start_time(pid);
         process::send(pid, sig).map_err(|e| LabError::Failed(format!("signal {name}: {e}")))?;
         if sig == Sig::Kill {
-            process::wait_gone(pid, &node.data_dir, Duration::from_secs(5));
+            // A killed node still in an fsync holds its directory until it ends: a loaded
+            // disk can take seconds.
+            if !process::wait_gone(pid, started, Duration::from_secs(30)) {
+                return Err(LabError::Failed(format!(
+                    "{name} (pid {pid}) was sent SIGKILL and has not ended after 30 s"
+                )));
+            }
             self.node_mut(name)?.pid = None;
             self.save()?;
         }
@@ -439,11 +446,12 @@ impl DrnodeLab {
     pub fn stop(&mut self, name: &str) -> Result<(), LabError> {
         let node = self.node(name)?.clone();
         if let (Some(pid), true) = (node.pid, self.proc_state(&node) != ProcState::Stopped) {
+            let started = process::start_time(pid);
             let _ = process::send(pid, Sig::Cont);
             let _ = process::send(pid, Sig::Term);
-            if !process::wait_gone(pid, &node.data_dir, Duration::from_secs(5)) {
+            if !process::wait_gone(pid, started, Duration::from_secs(5)) {
                 let _ = process::send(pid, Sig::Kill);
-                process::wait_gone(pid, &node.data_dir, Duration::from_secs(5));
+                process::wait_gone(pid, started, Duration::from_secs(5));
             }
         }
         self.node_mut(name)?.pid = None;
