@@ -217,6 +217,10 @@ pub trait Engine: Send + Sync {
         None
     }
 
+    /// `node` was just woken (a drill resumed or restarted it): forget that it let a request
+    /// time out, so what runs next asks it again at once.
+    fn forget_silence(&self, _node: &str) {}
+
     /// What a run bound to this engine needs of it (`runbook::front::bind`); None where runs
     /// are not bound to the engine.
     fn bound(&self) -> Option<Bound> {

@@ -177,6 +177,10 @@ async fn run<L: DrillLab>(
         let name = format!("inject: {}", inj.describe());
         progress(&format!("  {} {name}", rb.name));
         inject(lab, &group, &bound.cluster, d, i, &acks, &settings()).await?;
+        if let Inject::Resume(n) | Inject::Restart(n) = inj {
+            // The drill woke it: its timeouts while paused or down are history.
+            bound.engine.forget_silence(n);
+        }
         L::settle(&group, &acks, inj).await?;
         report.steps.push(DrillStep {
             name,

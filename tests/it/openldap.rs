@@ -1243,3 +1243,42 @@ fn openldap_lab_bench_times_drctl_beside_ldapmodify_by_hand() {
         assert!(r[p]["ratio"].as_f64().unwrap() > 0.0, "{p}: {r}");
     }
 }
+
+/// Hit by the repoint-primary drill (6.2 s): a forced failover run while a consumer's slapd was
+/// paused paid the bind timeout on it at every probe of every step.
+#[test]
+fn openldap_a_paused_consumer_is_waited_for_once_per_command() {
+    if slapd_missing() {
+        return;
+    }
+    let l = Ldap::up();
+    assert!(l.add("node-1", &["before"]));
+    l.converged();
+    l.lab.ok(&["lab", "kill", "node-1"]);
+    l.lab.ok(&["lab", "pause", "node-3"]);
+    let mut c = l
+        .lab
+        .drctl(&["failover", "--to", "node-2", "--yes", "--json"]);
+    c.env("DRCTL_LOG", "debug");
+    let r = run(c);
+    let needle = format!("url=\"{}\"", l.url("node-3"));
+    let waits = r
+        .stderr()
+        .lines()
+        .filter(|l| l.contains("waited in vain for an answer") && l.contains(&needle))
+        .count();
+    let report = r.success().json();
+    assert_eq!(report["outcome"], "succeeded", "{report}");
+    assert_eq!(waits, 1, "node-3 waited for {waits} times");
+    // Woken, it is asked again by the next command, and follows the new provider once repointed.
+    l.lab.ok(&["lab", "resume", "node-3"]);
+    let r = l
+        .lab
+        .ok(&["repoint", "--primary", "node-2", "--yes", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    assert!(l.add("node-2", &["after"]));
+    wait_for("node-3 to follow node-2", DEADLINE, || {
+        l.uids("node-3").contains("after").then_some(())
+    });
+}

@@ -65,7 +65,7 @@ impl Ds389 {
         }
         Ok(Ds389 {
             name: inv.file.cluster.clone(),
-            nodes,
+            nodes: quiet(&nodes, global.timeout),
             timeout: global.timeout,
             operator: global.operator.clone(),
         })
@@ -75,7 +75,7 @@ impl Ds389 {
     pub(crate) fn of(cl: &DsCluster, operator: &str) -> Ds389 {
         Ds389 {
             name: cl.name.clone(),
-            nodes: cl.nodes.clone(),
+            nodes: quiet(&cl.nodes, Duration::from_secs(2)),
             timeout: Duration::from_secs(2),
             operator: operator.to_string(),
         }
@@ -84,6 +84,19 @@ impl Ds389 {
     fn cluster(&self, wait: Duration) -> DsCluster {
         DsCluster::new(&self.name, self.nodes.clone(), self.timeout, wait)
     }
+}
+
+/// The instances as one command sees them: one silent for a timeout is not asked again for
+/// three (`openldap::engine::quiet`).
+fn quiet(nodes: &[DsNode], timeout: Duration) -> Vec<DsNode> {
+    let window = timeout.max(Duration::from_millis(200)) * 3;
+    nodes
+        .iter()
+        .map(|n| DsNode {
+            ldap: n.ldap.quiet_for(window),
+            ..n.clone()
+        })
+        .collect()
 }
 
 impl Engine for Ds389 {
@@ -154,6 +167,13 @@ impl Engine for Ds389 {
 
     fn primary(&self, wait: Duration) -> Option<Primary<'_>> {
         Some(PRIMARY.probe(async move { self.cluster(wait).probe().await.assess().supplier }))
+    }
+
+    fn forget_silence(&self, node: &str) {
+        self.nodes
+            .iter()
+            .filter(|n| n.ldap.name == node)
+            .for_each(|n| n.ldap.quiet.forget());
     }
 
     /// Runs take the host lock (389ds has no lease of ours): one run per group on this host,

@@ -248,6 +248,7 @@ pub(crate) fn nodes_of(inv: &Inventory) -> Result<Vec<DsNode>, String> {
                     data_dir: None,
                     reseed_command: None,
                     ca_file: f.ca_file.as_deref().map(|p| inv.resolve_path(p)),
+                    quiet: Default::default(),
                 },
                 ldap_port: f.ldap_port,
                 repl_password,

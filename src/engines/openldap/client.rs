@@ -2,7 +2,8 @@
 //! add. Every error names the node and what was being done.
 
 use std::collections::HashSet;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use ldap3::{LdapConnAsync, LdapConnSettings, Mod, Scope, SearchEntry};
 
@@ -47,6 +48,46 @@ impl From<LdapError> for crate::engine::ProcError {
     }
 }
 
+/// Whether a node let a connect or bind time out a moment ago, so that later connects within
+/// the window fail at once instead of waiting again: a stopped slapd accepts connections and
+/// answers nothing, and each probe of a procedure paid the whole timeout on it (OpenLDAP's
+/// repoint-primary drill, with a paused consumer: 6.2 s). Clones share it; the default is off.
+#[derive(Clone, Default)]
+pub struct Quiet(Option<Arc<QuietCell>>);
+
+struct QuietCell {
+    window: Duration,
+    since: Mutex<Option<Instant>>,
+}
+
+impl Quiet {
+    /// A new memory: a timeout silences the node for `window`.
+    pub fn new(window: Duration) -> Quiet {
+        Quiet(Some(Arc::new(QuietCell {
+            window,
+            since: Mutex::new(None),
+        })))
+    }
+
+    /// How long ago the node last timed out, if within the window.
+    fn silent_for(&self) -> Option<Duration> {
+        let cell = self.0.as_ref()?;
+        let since = (*cell.since.lock().expect("not poisoned"))?;
+        Some(since.elapsed()).filter(|ago| *ago < cell.window)
+    }
+
+    fn note(&self, timed_out: bool) {
+        if let Some(cell) = &self.0 {
+            *cell.since.lock().expect("not poisoned") = timed_out.then(Instant::now);
+        }
+    }
+
+    /// Forgets a timeout: whoever woke the node knows it answers again.
+    pub fn forget(&self) {
+        self.note(false);
+    }
+}
+
 /// A bound session.
 pub struct Session {
     node: String,
@@ -56,11 +97,44 @@ pub struct Session {
 }
 
 impl LdapNode {
-    /// Connects and binds; a refused or timed-out connection is `Unreachable`.
+    /// This node with a memory of its own for timeouts (see [`Quiet`]): a run's nodes, so a
+    /// silent node costs the run one timeout, not one per probe.
+    pub fn quiet_for(&self, window: Duration) -> LdapNode {
+        LdapNode {
+            quiet: Quiet::new(window),
+            ..self.clone()
+        }
+    }
+
+    /// Connects and binds; a refused or timed-out connection is `Unreachable`, and so is a
+    /// node that timed out a moment ago (not asked again: nothing is sent).
     pub async fn connect(&self, timeout: Duration) -> Result<Session, LdapError> {
         let url = match &self.ldapi {
             Some(sock) => format!("ldapi://{}", sock.display().to_string().replace('/', "%2F")),
             None => self.url.clone(),
+        };
+        if let Some(ago) = self.quiet.silent_for() {
+            return Err(LdapError::Unreachable {
+                node: self.name.clone(),
+                url,
+                detail: format!(
+                    "it did not answer {} ms ago; not asked again yet (nothing was sent)",
+                    ago.as_millis()
+                ),
+            });
+        }
+        self.connect_now(url, timeout).await
+    }
+
+    async fn connect_now(&self, url: String, timeout: Duration) -> Result<Session, LdapError> {
+        // Only a timeout silences the node: a refused connection fails at once anyway.
+        let timed_out = |e: &ldap3::LdapError| {
+            if matches!(e, ldap3::LdapError::Timeout { .. }) {
+                // What `DRCTL_LOG=debug` counts: each time a command waited for a node in vain.
+                let ms = timeout.as_millis();
+                tracing::debug!(url = self.url, ms, "waited in vain for an answer");
+                self.quiet.note(true);
+            }
         };
         let mut settings = LdapConnSettings::new().set_conn_timeout(timeout);
         if let Some(ca) = self
@@ -82,6 +156,7 @@ impl LdapNode {
         let (conn, mut ldap) = LdapConnAsync::with_settings(settings, &url)
             .await
             .map_err(|e| {
+                timed_out(&e);
                 let detail = e.to_string();
                 // A TLS handshake that failed on the certificate is an answer: the server
                 // runs, and drctl cannot tell what it is doing.
@@ -123,13 +198,15 @@ impl LdapNode {
                 r.success().map_err(|e| op(e.to_string()))?;
             }
             Err(e) => {
+                timed_out(&e);
                 return Err(LdapError::Unreachable {
                     node: self.name.clone(),
                     url,
                     detail: e.to_string(),
-                })
+                });
             }
         }
+        self.quiet.forget();
         Ok(Session {
             node: self.name.clone(),
             ldap,

@@ -39,6 +39,13 @@ pub(super) const VERBS: &[Verb] = &[
     Verb::WaitConverged,
 ];
 
+/// The nodes as one command sees them: a node that let a connect time out is not asked again
+/// for three timeouts (like drnode's clients), so a silent slapd costs a command one timeout.
+pub(crate) fn quiet(nodes: &[LdapNode], timeout: Duration) -> Vec<LdapNode> {
+    let window = timeout.max(Duration::from_millis(200)) * 3;
+    nodes.iter().map(|n| n.quiet_for(window)).collect()
+}
+
 /// The openldap nodes of a cluster file, opened.
 #[derive(Clone)]
 pub struct Openldap {
@@ -60,7 +67,7 @@ impl Openldap {
         }
         Ok(Openldap {
             name: inv.file.cluster.clone(),
-            nodes,
+            nodes: quiet(&nodes, global.timeout),
             timeout: global.timeout,
             operator: global.operator.clone(),
         })
@@ -70,7 +77,7 @@ impl Openldap {
     pub fn of(cl: &LdapCluster, operator: &str) -> Openldap {
         Openldap {
             name: cl.name.clone(),
-            nodes: cl.nodes.clone(),
+            nodes: quiet(&cl.nodes, cl.timeout),
             timeout: cl.timeout,
             operator: operator.to_string(),
         }
@@ -142,6 +149,13 @@ impl Engine for Openldap {
 
     fn primary(&self, wait: Duration) -> Option<Primary<'_>> {
         Some(PRIMARY.probe(async move { self.cluster(wait).probe().await.provider() }))
+    }
+
+    fn forget_silence(&self, node: &str) {
+        self.nodes
+            .iter()
+            .filter(|n| n.name == node)
+            .for_each(|n| n.quiet.forget());
     }
 
     /// OpenLDAP has no lock on the nodes: runs take the host lock, one run per cluster on this

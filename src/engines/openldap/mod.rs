@@ -55,6 +55,9 @@ pub struct LdapNode {
     pub reseed_command: Option<String>,
     /// The CA that signed the server's certificate, for an `ldaps://` url (389ds only).
     pub ca_file: Option<PathBuf>,
+    /// Whether it let a connect or bind time out a moment ago (shared by clones; off unless
+    /// [`LdapNode::quiet_for`] turned it on).
+    pub quiet: client::Quiet,
 }
 
 impl std::fmt::Debug for LdapNode {
@@ -185,6 +188,7 @@ pub fn nodes_of(inv: &Inventory) -> Result<Vec<LdapNode>, String> {
                 data_dir: f.data_dir.as_deref().map(|p| inv.resolve_path(p)),
                 reseed_command: f.reseed_command.clone(),
                 ca_file: None,
+                quiet: client::Quiet::default(),
             })
         })
         .collect()
