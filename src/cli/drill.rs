@@ -1,6 +1,9 @@
 //! `drctl drill [NAME|FILE|--all] [--junit FILE] [--json]`: each runbook's drill on its own fresh
 //! lab in a temporary directory (never the user's lab); pass/fail with per-step timings.
 
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
 use super::args::DrillArgs;
 use super::error::CliError;
 use super::output::{print_json, table};
@@ -82,8 +85,27 @@ fn selected(g: &super::args::GlobalArgs, a: &DrillArgs) -> Result<Vec<runbook::R
     Ok(books)
 }
 
-/// Runs every drill, in the order given (the ones that mostly wait on purpose beside the
-/// others); a signal tears the running drills' labs down and says which.
+/// Drills that take their time on purpose run this many at once, beside the others.
+const BESIDE_LANES: usize = 3;
+
+/// Whether a drill runs beside the others: it takes its time on purpose (a wait, a timeout on a
+/// silent node, a write load at a set rate), so the time costs nothing when it overlaps other
+/// drills, and its lab is light enough to share the machine.
+fn beside(rb: &runbook::Runbook) -> bool {
+    let light = crate::engines::registry::find(rb.drill_kind())
+        .ok()
+        .and_then(|r| r.lab)
+        .is_some_and(|l| l.beside);
+    light
+        && rb
+            .drill
+            .as_ref()
+            .is_some_and(|d| d.takes_its_time().is_some())
+}
+
+/// Runs every drill, in the order given: the ones that take their time on purpose (on light
+/// labs) in a few lanes beside the others, the others one at a time; a signal tears the running
+/// drills' labs down and says which.
 async fn run_all(
     books: &[runbook::Runbook],
     json: bool,
@@ -100,8 +122,8 @@ async fn run_all(
     }
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| CliError::failed(format!("cannot watch for SIGTERM: {e}")))?;
-    // Drills that mostly wait on purpose (for replicas to give up syncing) run beside the
-    // others, which run one at a time: the wait costs nothing and timings stay undisturbed.
+    // Drills that take their time on purpose run beside the others, which run one at a time:
+    // the time they take costs nothing while other drills run.
     let (books, base, progress) = (&books, &base, &progress);
     let one = |i: usize| {
         let rb = &books[i];
@@ -114,7 +136,7 @@ async fn run_all(
             if let Some(dir) = &d.directory {
                 what.push(format!("an {dir} directory (slapd)"));
             }
-            if let Some(w) = d.waits_on_purpose() {
+            if let (Some(w), true) = (d.takes_its_time(), beside(rb)) {
                 what.push(format!("beside the others: it {w}"));
             }
             progress(&format!(
@@ -141,20 +163,22 @@ async fn run_all(
             r
         }
     };
-    let (waiting, others): (Vec<usize>, Vec<usize>) = (0..books.len()).partition(|&i| {
-        books[i]
-            .drill
-            .as_ref()
-            .is_some_and(|d| d.waits_on_purpose().is_some())
-    });
-    let finished = std::sync::Mutex::new(0usize);
+    let (waiting, others): (VecDeque<usize>, VecDeque<usize>) =
+        (0..books.len()).partition(|&i| beside(&books[i]));
+    let (waiting, others) = (Mutex::new(waiting), Mutex::new(others));
+    let finished = Mutex::new(0usize);
     // The drills running now, to name them if a signal tears their labs down.
-    let running = std::sync::Mutex::new(std::collections::BTreeSet::new());
-    let lane = |idx: Vec<usize>| {
-        let (one, finished, running) = (&one, &finished, &running);
+    let running = Mutex::new(std::collections::BTreeSet::new());
+    // A lane runs the drills of its queue (0: beside, 1: the others) one after another.
+    let queues = [&waiting, &others];
+    let lane = |q: usize| {
+        let (one, finished, running, queue) = (&one, &finished, &running, queues[q]);
         async move {
             let mut out = Vec::new();
-            for i in idx {
+            while let Some(i) = {
+                let next = queue.lock().expect("queue").pop_front();
+                next
+            } {
                 running
                     .lock()
                     .expect("running")
@@ -169,10 +193,10 @@ async fn run_all(
             out
         }
     };
-    let waiting_lanes = futures_util::future::join_all(waiting.into_iter().map(|i| lane(vec![i])));
+    let waiting_lanes = futures_util::future::join_all((0..BESIDE_LANES).map(|_| lane(0)));
     // On SIGINT or SIGTERM the drills' futures are dropped, which tears their labs down.
     let signal = tokio::select! {
-        r = futures_util::future::join(lane(others), waiting_lanes) => Err(r),
+        r = futures_util::future::join(lane(1), waiting_lanes) => Err(r),
         _ = tokio::signal::ctrl_c() => Ok("SIGINT"),
         _ = term.recv() => Ok("SIGTERM"),
     };

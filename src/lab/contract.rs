@@ -108,6 +108,10 @@ pub struct LabKind {
     pub open: fn(&Path) -> AnyLab,
     /// What `lab up --tls` gives this kind of lab, if it has that option.
     pub tls: Option<&'static str>,
+    /// Whether `drill --all` may run a drill of this kind that mostly waits beside other drills:
+    /// its processes are small and start in a second or two (not 389-ds's or Samba's, which
+    /// run one drill at a time).
+    pub beside: bool,
 }
 
 impl LabKind {

@@ -509,6 +509,7 @@ pub const LAB: LabKind = LabKind {
     create: |dir, o| Ok(Box::new(DrnodeLab::create(dir, o.nodes, o.log_keep)?)),
     open: |dir| Ok(Box::new(DrnodeLab::open(dir)?)),
     tls: None,
+    beside: true,
 };
 
 impl Lab for DrnodeLab {

@@ -516,6 +516,7 @@ pub(crate) const LAB: LabKind = LabKind {
     create: |dir: &Path, o: &LabOptions| Ok(Box::new(EtcdLab::create_with(dir, o.nodes, o.tls)?)),
     open: |dir: &Path| Ok(Box::new(EtcdLab::open(dir)?)),
     tls: Some("https client and peer urls with a lab CA, client certificates required, and etcd's auth on"),
+    beside: true,
 };
 
 impl Lab for EtcdLab {

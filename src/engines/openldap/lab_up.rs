@@ -127,6 +127,7 @@ pub const LAB: LabKind = LabKind {
     create: |dir, o| Ok(Box::new(LdapLab::create(dir, o.nodes)?)),
     open: |dir| Ok(Box::new(LdapLab::open(dir)?)),
     tls: None,
+    beside: true,
 };
 
 impl Lab for LdapLab {

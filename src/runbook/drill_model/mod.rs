@@ -134,6 +134,7 @@ impl Drill {
                     )
                 })
             })
+            .or_else(|| self.silent_in_a_run())
             .or_else(|| {
                 self.inject.iter().find_map(|i| match i {
                     Inject::WaitPollEnds(nodes) => Some(format!(
@@ -144,6 +145,39 @@ impl Drill {
                     _ => None,
                 })
             })
+    }
+
+    /// Whether a runbook runs (an injected one, or the drill's own) while a node is paused or
+    /// cut off from drctl: that run waits out its connect timeout on the node once, on purpose.
+    fn silent_in_a_run(&self) -> Option<String> {
+        let mut silent: Vec<&str> = Vec::new();
+        let say = |silent: &[&str], run: &str| {
+            Some(format!(
+                "waits on purpose for one connect timeout: {} answers nothing (paused or cut \
+                 off) while {run} runs",
+                silent.join(", ")
+            ))
+        };
+        for i in &self.inject {
+            match i {
+                Inject::Pause(n) | Inject::Partition(Link::Node(n)) => silent.push(n),
+                Inject::Partition(Link::Between(a, b)) if a == "drctl" => silent.push(b),
+                Inject::Partition(Link::Between(a, b)) if b == "drctl" => silent.push(a),
+                Inject::Resume(n) | Inject::Kill(n) | Inject::Restart(n) => {
+                    silent.retain(|s| s != n)
+                }
+                Inject::Heal(_) => silent.clear(),
+                Inject::Runbook { name, .. } if !silent.is_empty() => {
+                    return say(&silent, &format!("the injected {name}"));
+                }
+                _ => {}
+            }
+        }
+        if silent.is_empty() {
+            None
+        } else {
+            say(&silent, "the runbook")
+        }
     }
 
     /// The lab's `sync.max_failures`: low for a drill that waits for replicas to give up on a

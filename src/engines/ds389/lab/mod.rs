@@ -384,6 +384,7 @@ pub(crate) const LAB: LabKind = LabKind {
     create: |dir: &Path, o: &LabOptions| Ok(Box::new(DsLab::create_with(dir, o.nodes, o.tls)?)),
     open: |dir: &Path| Ok(Box::new(DsLab::open(dir)?)),
     tls: Some("ldaps:// urls, the lab CA as ca_file, agreements over TLS"),
+    beside: false,
 };
 
 impl Lab for DsLab {

@@ -414,6 +414,7 @@ pub(crate) const LAB: LabKind = LabKind {
     create: |dir: &Path, o: &LabOptions| Ok(Box::new(SambaLab::create(dir, o.nodes)?)),
     open: |dir: &Path| Ok(Box::new(SambaLab::open(dir)?)),
     tls: None,
+    beside: false,
 };
 
 fn paused(pid: u32) -> bool {
