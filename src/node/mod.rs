@@ -340,11 +340,13 @@ impl Node {
             .collect())
     }
 
-    pub(crate) fn note_replica(&self, host_id: &str, progress: ReplicaProgress) {
+    /// Notes a log request of a replica; returns when its previous one came in.
+    pub(crate) fn note_replica(&self, host_id: &str, progress: ReplicaProgress) -> Option<Instant> {
         self.replicas
             .lock()
             .expect("replicas lock")
-            .insert(host_id.to_string(), (progress, Instant::now()));
+            .insert(host_id.to_string(), (progress, Instant::now()))
+            .map(|(_, at)| at)
     }
 
     /// Counts a log request of the replica `host_id` as open until the guard drops (answered,

@@ -78,9 +78,10 @@ fn drill_dirs(tmp: &Path) -> Vec<PathBuf> {
 }
 
 /// `drctl drill NAME` in the background, its temporary labs under `tmp`.
+/// The runbook's drnode drill (its drills on other labs would run beside it).
 fn start_drill(cwd: &Path, tmp: &Path, name: &str) -> Child {
     command(drctl_bin(), cwd)
-        .args(["drill", name])
+        .args(["--kind", "drnode", "drill", name])
         .env("TMPDIR", tmp)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

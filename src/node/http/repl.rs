@@ -15,6 +15,18 @@ use super::super::store::Match;
 use super::Shared;
 use crate::api::*;
 
+/// While writes pour in, log requests of one replica start at most this often, so that each
+/// answer (and the fsync the replica pays to apply it) carries the group commits of a few
+/// milliseconds, not one each: the replicas' fsyncs took the disk from the primary's commits
+/// (8 writers got 7,300 acknowledged writes/s, now about 10,000).
+const PULL_SPACING: Duration = Duration::from_millis(10);
+
+/// Records per second committed since a replica's previous request above which its requests
+/// are spaced. Below it every request is answered at once: at a few hundred writes per second
+/// a replica stays level with the primary between writes, which the checks that a replica
+/// caught up look for (a switchover's verification under 300 writes/s took 300 ms spaced).
+const BUSY_RECORDS_PER_S: f64 = 2_000.0;
+
 /// A replica asks for the records after its last one; long-polls when there are none yet.
 pub(super) async fn repl_log(
     State(node): Shared,
@@ -57,7 +69,7 @@ pub(super) async fn repl_log(
             m.name
         )));
     }
-    node.note_replica(
+    let previous = node.note_replica(
         &q.host_id,
         ReplicaProgress {
             name: q.name.clone(),
@@ -106,7 +118,18 @@ pub(super) async fn repl_log(
     let mut head_rx = node.head_tx.subscribe();
     let mut stopping = node.stopping.subscribe();
     let deadline = tokio::time::Instant::now() + Duration::from_millis(q.wait_ms.min(30_000));
+    // Spaced only while the primary commits fast, and never while a switchover drains (its
+    // target's last pull must come at once).
+    let pending = head.seq.saturating_sub(after.seq) as f64;
+    let not_before = previous
+        .filter(|at| pending >= BUSY_RECORDS_PER_S * at.elapsed().as_secs_f64())
+        .map(|at| tokio::time::Instant::from_std(at) + PULL_SPACING);
     loop {
+        if let Some(t) = not_before.filter(|t| *t > tokio::time::Instant::now()) {
+            if !node.draining() {
+                tokio::time::sleep_until(t.min(deadline)).await;
+            }
+        }
         let store = node.store.clone();
         let records =
             tokio::task::spawn_blocking(move || store.log_after(after.seq, limit)).await??;
