@@ -1256,17 +1256,11 @@ fn openldap_a_paused_consumer_is_waited_for_once_per_command() {
     l.converged();
     l.lab.ok(&["lab", "kill", "node-1"]);
     l.lab.ok(&["lab", "pause", "node-3"]);
-    let mut c = l
-        .lab
-        .drctl(&["failover", "--to", "node-2", "--yes", "--json"]);
-    c.env("DRCTL_LOG", "debug");
-    let r = run(c);
-    let needle = format!("url=\"{}\"", l.url("node-3"));
-    let waits = r
-        .stderr()
-        .lines()
-        .filter(|l| l.contains("waited in vain for an answer") && l.contains(&needle))
-        .count();
+    let (r, waits, _) = waits_for(
+        &l.lab,
+        &l.url("node-3"),
+        &["failover", "--to", "node-2", "--yes", "--json"],
+    );
     let report = r.success().json();
     assert_eq!(report["outcome"], "succeeded", "{report}");
     assert_eq!(waits, 1, "node-3 waited for {waits} times");

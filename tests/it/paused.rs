@@ -2,26 +2,9 @@
 //! nothing: a command waits for it once, for the connect timeout, not once per probe or step
 //! for the request timeout (speed issue: `status` took 2 s, removenode-force 3 s).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::support::*;
-
-/// How many times the command waited in vain for the node at `url` (its `DRCTL_LOG=debug`
-/// lines), and how long the command took.
-fn waits_for(lab: &Lab, url: &str, args: &[&str]) -> (Run, usize, Duration) {
-    let mut c = lab.drctl(args);
-    c.env("DRCTL_LOG", "debug");
-    let started = Instant::now();
-    let r = run(c);
-    let took = started.elapsed();
-    let needle = format!("url=\"{url}\"");
-    let waits = r
-        .stderr()
-        .lines()
-        .filter(|l| l.contains("waited in vain for an answer") && l.contains(&needle))
-        .count();
-    (r, waits, took)
-}
 
 /// Hit by `drctl status` with node-3 paused: the misconfiguration check and the probe each
 /// waited for it (2 s).

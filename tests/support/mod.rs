@@ -443,3 +443,20 @@ pub(crate) fn kill_and_release(lab: &Lab, name: &str) {
         },
     );
 }
+
+/// How many times the command waited in vain for the node at `url` (its `DRCTL_LOG=debug`
+/// lines), and how long the command took.
+pub(crate) fn waits_for(lab: &Lab, url: &str, args: &[&str]) -> (Run, usize, Duration) {
+    let mut c = lab.drctl(args);
+    c.env("DRCTL_LOG", "debug");
+    let started = Instant::now();
+    let r = run(c);
+    let took = started.elapsed();
+    let needle = format!("url=\"{url}\"");
+    let waits = r
+        .stderr()
+        .lines()
+        .filter(|l| l.contains("waited in vain for an answer") && l.contains(&needle))
+        .count();
+    (r, waits, took)
+}

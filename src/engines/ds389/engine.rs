@@ -89,7 +89,7 @@ impl Ds389 {
 /// The instances as one command sees them: one silent for a timeout is not asked again for
 /// three (`openldap::engine::quiet`).
 fn quiet(nodes: &[DsNode], timeout: Duration) -> Vec<DsNode> {
-    let window = timeout.max(Duration::from_millis(200)) * 3;
+    let window = crate::engines::openldap::Quiet::window(timeout);
     nodes
         .iter()
         .map(|n| DsNode {

@@ -61,6 +61,12 @@ struct QuietCell {
 }
 
 impl Quiet {
+    /// How long a command leaves a node alone after it let a connect of `timeout` run out:
+    /// three timeouts, as drnode's clients do.
+    pub fn window(timeout: Duration) -> Duration {
+        timeout.max(Duration::from_millis(200)) * 3
+    }
+
     /// A new memory: a timeout silences the node for `window`.
     pub fn new(window: Duration) -> Quiet {
         Quiet(Some(Arc::new(QuietCell {

@@ -42,7 +42,7 @@ pub(super) const VERBS: &[Verb] = &[
 /// The nodes as one command sees them: a node that let a connect time out is not asked again
 /// for three timeouts (like drnode's clients), so a silent slapd costs a command one timeout.
 pub(crate) fn quiet(nodes: &[LdapNode], timeout: Duration) -> Vec<LdapNode> {
-    let window = timeout.max(Duration::from_millis(200)) * 3;
+    let window = super::client::Quiet::window(timeout);
     nodes.iter().map(|n| n.quiet_for(window)).collect()
 }
 

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 pub(crate) use assess::{stalled, STALL_WINDOW};
 pub use assess::{Assessment, LdapView, NodeAssessment};
-pub use client::{LdapError, Session};
+pub use client::{LdapError, Quiet, Session};
 pub use demote::demote;
 pub use engine::{Openldap, KIND};
 pub use procedures::{failover, lost_sid, repoint, switchover};
