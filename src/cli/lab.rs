@@ -10,6 +10,7 @@ use serde_json::json;
 use super::args::{GlobalArgs, LabCommand, LabWriteArgs};
 use super::error::CliError;
 use super::output::{print_json, table};
+use crate::engines::bench::Procedure;
 use crate::engines::registry;
 use crate::lab::{Lab, LabError, LabOptions, Sig};
 
@@ -317,24 +318,19 @@ async fn bench(
     o: crate::engines::drnode::bench::BenchOptions,
     json: bool,
 ) -> Result<(), CliError> {
+    use crate::engines::{ds389, etcd, openldap, samba};
     let rounds = o.rounds;
-    if global.kind.as_deref() == Some(crate::engines::etcd::KIND) {
-        return bench_etcd(rounds, json).await;
-    }
-    if global.kind.as_deref() == Some(crate::engines::ds389::KIND) {
-        return bench_ds389(rounds, json).await;
-    }
-    if global.kind.as_deref() == Some(crate::engines::openldap::KIND) {
-        return bench_openldap(rounds, json).await;
-    }
-    if let Some(k) = global
-        .kind
-        .as_deref()
-        .filter(|k| *k != registry::ENGINES[0].kind)
-    {
-        return Err(CliError::refused(format!(
-            "lab bench measures drnode labs; the {k} engine has no bench yet"
-        )));
+    match global.kind.as_deref() {
+        Some(etcd::KIND) => return bench_etcd(rounds, json).await,
+        Some(ds389::KIND) => return bench_ds389(rounds, json).await,
+        Some(openldap::KIND) => return bench_openldap(rounds, json).await,
+        Some(samba::KIND) => return bench_samba(rounds, json).await,
+        Some(k) if k != registry::ENGINES[0].kind => {
+            return Err(CliError::refused(format!(
+                "lab bench measures drnode labs; the {k} engine has no bench yet"
+            )))
+        }
+        _ => {}
     }
     if rounds == 0 || !(o.write_rate > 0.0 && o.write_rate.is_finite()) || o.sync_entries == 0 {
         return Err(CliError::usage(
@@ -345,7 +341,6 @@ async fn bench(
         "drctl-bench-{}",
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     ));
-    let say = |m: &str| eprintln!("bench: {m}");
     let r = crate::engines::drnode::bench::bench(&dir, o, &say)
         .await
         .map_err(lab_err)?;
@@ -396,25 +391,57 @@ fn print_figures(r: &crate::engines::drnode::bench::BenchReport) {
     }
 }
 
-/// `lab bench --kind etcd`: move-leader through drctl and by hand with etcdctl, and the ratio.
-async fn bench_etcd(rounds: usize, json: bool) -> Result<(), CliError> {
-    use crate::engines::etcd::bench;
+/// What a bench says while it runs.
+fn say(m: &str) {
+    eprintln!("bench: {m}");
+}
+
+/// `lab bench` of an engine that times its procedures on labs of its own: `--rounds 0` is a
+/// usage error, and it is refused where one of `missing` names what is not here; `run` in a
+/// fresh directory under the system's temporary one, its report printed as JSON or by `show`.
+async fn bench_engine<R: serde::Serialize>(
+    kind: &str,
+    rounds: usize,
+    json: bool,
+    missing: &[fn() -> Option<String>],
+    run: impl AsyncFnOnce(&Path, usize, &(dyn Fn(&str) + Sync)) -> Result<R, LabError>,
+    show: impl FnOnce(&R),
+) -> Result<(), CliError> {
     if rounds == 0 {
         return Err(CliError::usage("--rounds must be at least 1"));
     }
-    if let Some(why) = crate::engines::etcd::lab::missing_tools() {
+    if let Some(why) = missing.iter().find_map(|m| m()) {
         return Err(lab_err(LabError::Unavailable(why)));
     }
     let dir = std::env::temp_dir().join(format!(
-        "drctl-bench-etcd-{}",
+        "drctl-bench-{kind}-{}",
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     ));
-    let say = |m: &str| eprintln!("bench: {m}");
-    let r = bench::bench(&dir, rounds, &say).await.map_err(lab_err)?;
+    let r = run(&dir, rounds, &say).await.map_err(lab_err)?;
     if json {
         print_json(&r);
-        return Ok(());
+    } else {
+        show(&r);
     }
+    Ok(())
+}
+
+/// `lab bench --kind etcd`: move-leader through drctl and by hand with etcdctl, and the ratio.
+async fn bench_etcd(rounds: usize, json: bool) -> Result<(), CliError> {
+    use crate::engines::etcd::{bench, lab, KIND};
+    bench_engine(
+        KIND,
+        rounds,
+        json,
+        &[lab::missing_tools],
+        bench::bench,
+        print_etcd,
+    )
+    .await
+}
+
+fn print_etcd(r: &crate::engines::etcd::bench::BenchReport) {
+    use crate::engines::etcd::bench::median;
     let mut t = table(&["MEASURE", "MEDIAN", "SLOWEST"]);
     let max = |v: &[u64]| v.iter().max().copied().unwrap_or_default();
     t.add_row(vec![
@@ -422,13 +449,13 @@ async fn bench_etcd(rounds: usize, json: bool) -> Result<(), CliError> {
             "drctl switchover, command to verified ({} rounds)",
             r.drctl_switchover_ms.len()
         ),
-        format!("{} ms", bench::median(&r.drctl_switchover_ms)),
+        format!("{} ms", median(&r.drctl_switchover_ms)),
         format!("{} ms", max(&r.drctl_switchover_ms)),
     ]);
     if !r.etcdctl_switchover_ms.is_empty() {
         t.add_row(vec![
             "etcdctl by hand: endpoint status, move-leader, endpoint status until it leads".into(),
-            format!("{} ms", bench::median(&r.etcdctl_switchover_ms)),
+            format!("{} ms", median(&r.etcdctl_switchover_ms)),
             format!("{} ms", max(&r.etcdctl_switchover_ms)),
         ]);
     }
@@ -437,76 +464,88 @@ async fn bench_etcd(rounds: usize, json: bool) -> Result<(), CliError> {
         Some(x) => println!("drctl / etcdctl (medians): {x:.2}"),
         None => println!("etcdctl not installed: no by-hand comparison"),
     }
-    Ok(())
+}
+
+/// The rows of a bench of the forced failover and the managed switchover.
+fn failover_switchover<'a>(fo: &'a Procedure, so: &'a Procedure) -> [Row<'a>; 2] {
+    [
+        ("forced failover (kill -9 node-1)", "failover", fo),
+        ("managed switchover to node-2", "switchover", so),
+    ]
 }
 
 /// `lab bench --kind 389ds`: the forced failover and the managed switchover through drctl and
 /// by hand with dsconf, each on fresh labs, and the ratio by hand / drctl against the target.
 async fn bench_ds389(rounds: usize, json: bool) -> Result<(), CliError> {
-    use crate::engines::ds389::bench;
-    if rounds == 0 {
-        return Err(CliError::usage("--rounds must be at least 1"));
-    }
-    let missing = crate::engines::ds389::lab::missing_tools().or_else(bench::missing_clients);
-    if let Some(why) = missing {
-        return Err(lab_err(LabError::Unavailable(why)));
-    }
-    let dir = std::env::temp_dir().join(format!(
-        "drctl-bench-389ds-{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..8]
-    ));
-    let say = |m: &str| eprintln!("bench: {m}");
-    let r = bench::bench(&dir, rounds, &say).await.map_err(lab_err)?;
-    if json {
-        print_json(&r);
-        return Ok(());
-    }
-    print_procedures(
-        [&r.failover, &r.switchover],
-        Some(r.target_ratio),
-        &r.labs_ready_ms,
-        "3-instance lab",
-    );
-    Ok(())
+    use crate::engines::ds389::{bench, lab, KIND};
+    let missing = [lab::missing_tools, bench::missing_clients];
+    bench_engine(KIND, rounds, json, &missing, bench::bench, |r| {
+        let rows = failover_switchover(&r.failover, &r.switchover);
+        let labs = "each measurement on a fresh 3-instance lab; a round's labs made at once";
+        print_procedures(rows, Some(r.target_ratio), &r.labs_ready_ms, labs)
+    })
+    .await
 }
 
 /// `lab bench --kind openldap`: the forced failover and the managed switchover through drctl and
 /// by hand with ldapmodify, each on a fresh lab, and the ratio by hand / drctl.
 async fn bench_openldap(rounds: usize, json: bool) -> Result<(), CliError> {
-    use crate::engines::openldap::bench;
-    if rounds == 0 {
-        return Err(CliError::usage("--rounds must be at least 1"));
-    }
-    let missing = crate::engines::openldap::lab::missing_tools().or_else(bench::missing_clients);
-    if let Some(why) = missing {
-        return Err(lab_err(LabError::Unavailable(why)));
-    }
-    let dir = std::env::temp_dir().join(format!(
-        "drctl-bench-openldap-{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..8]
-    ));
-    let say = |m: &str| eprintln!("bench: {m}");
-    let r = bench::bench(&dir, rounds, &say).await.map_err(lab_err)?;
-    if json {
-        print_json(&r);
-        return Ok(());
-    }
-    print_procedures(
-        [&r.failover, &r.switchover],
-        None,
-        &r.labs_ready_ms,
-        "3-slapd lab",
-    );
-    Ok(())
+    use crate::engines::openldap::{bench, lab, KIND};
+    bench_engine(
+        KIND,
+        rounds,
+        json,
+        &[lab::missing_tools, bench::missing_clients],
+        bench::bench,
+        |r| {
+            print_procedures(
+                failover_switchover(&r.failover, &r.switchover),
+                None,
+                &r.labs_ready_ms,
+                "each measurement on a fresh 3-slapd lab; a round's labs made at once",
+            )
+        },
+    )
+    .await
 }
 
-/// A failover and a switchover through drctl beside the same by hand: the medians, the ratio
-/// (against the target, where there is one), each round, and where the time went last.
+/// `lab bench --kind samba-ad`: after the role holder's SIGKILL, the seize of its roles and its
+/// removal from the domain, through drctl and by hand with samba-tool, each side on a fresh
+/// lab, and the ratio by hand / drctl.
+async fn bench_samba(rounds: usize, json: bool) -> Result<(), CliError> {
+    use crate::engines::samba::{bench, lab, KIND};
+    let missing = [lab::missing_tools, bench::missing_clients];
+    bench_engine(KIND, rounds, json, &missing, bench::bench, |r| {
+        let rows = [
+            (
+                "seize-roles --to dc2 (kill -9 dc1)",
+                "seize-roles",
+                &r.seize_roles,
+            ),
+            (
+                "then remove-instance dc1",
+                "remove-instance",
+                &r.remove_instance,
+            ),
+        ];
+        let labs = "each side on a fresh lab of 3 DCs, seize-roles then remove-instance (drctl \
+                    first in odd rounds, by hand in even ones); a round's 2 labs made at once";
+        print_procedures(rows, None, &r.labs_ready_ms, labs)
+    })
+    .await
+}
+
+/// A procedure's row in `print_procedures`: what the table calls it, what the phases call it.
+type Row<'a> = (&'a str, &'a str, &'a Procedure);
+
+/// Two procedures through drctl beside the same by hand, each `(row, name, procedure)`: the
+/// medians, the ratio (against the target, where there is one), each round, and where the time
+/// went last; then how the labs were made (`labs`) and in how long.
 fn print_procedures(
-    [failover, switchover]: [&crate::engines::bench::Procedure; 2],
+    procedures: [Row<'_>; 2],
     target: Option<f64>,
     labs_ready_ms: &[u64],
-    lab: &str,
+    labs: &str,
 ) {
     let ms = |v: &[u64]| {
         v.iter()
@@ -525,12 +564,9 @@ fn print_procedures(
     }
     headers.push("ROUNDS, MS (DRCTL | BY HAND)");
     let mut t = table(&headers);
-    for (name, p) in [
-        ("forced failover (kill -9 node-1)", failover),
-        ("managed switchover to node-2", switchover),
-    ] {
-        let mut row = vec![
-            name.to_string(),
+    for (row, _, p) in procedures {
+        let mut cells = vec![
+            row.to_string(),
             format!("{} ms", p.drctl_median_ms),
             format!("{} ms", p.by_hand_median_ms),
             format!(
@@ -544,13 +580,13 @@ fn print_procedures(
             ),
         ];
         if let Some(x) = target {
-            row.push(format!(">= {x:.1}"));
+            cells.push(format!(">= {x:.1}"));
         }
-        row.push(format!("{} | {}", ms(&p.drctl_ms), ms(&p.by_hand_ms)));
-        t.add_row(row);
+        cells.push(format!("{} | {}", ms(&p.drctl_ms), ms(&p.by_hand_ms)));
+        t.add_row(cells);
     }
     println!("{}", super::output::render(&t));
-    for (name, p) in [("failover", failover), ("switchover", switchover)] {
+    for (_, name, p) in procedures {
         for (side, phases) in [("drctl", &p.drctl_phases), ("by hand", &p.by_hand_phases)] {
             println!("\n{name}, {side}, last round:");
             for ph in phases {
@@ -558,8 +594,5 @@ fn print_procedures(
             }
         }
     }
-    println!(
-        "\neach measurement on a fresh {lab}; a round's labs made at once, in {} ms",
-        ms(labs_ready_ms)
-    );
+    println!("\n{labs}, in {} ms", ms(labs_ready_ms));
 }

@@ -802,3 +802,51 @@ fn samba_bad_cluster_files_are_named_with_their_place() {
     .exit(1)
     .stdout_has("dc1: does not answer");
 }
+
+/// `lab bench --kind samba-ad`: dc1 killed, its roles seized on dc2, then dc1 removed, once
+/// through drctl and once by hand with samba-tool (each on a fresh lab: about 3 minutes), and
+/// where the time went, named by drctl's actions and the commands typed.
+#[test]
+fn samba_lab_bench_times_the_seize_and_the_removal_beside_samba_tool() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bench = |rounds: &str| {
+        let mut c = command(drctl_bin(), tmp.path());
+        c.args([
+            "--kind", "samba-ad", "lab", "bench", "--rounds", rounds, "--json",
+        ]);
+        run(c)
+    };
+    bench("0").exit(2).stderr_has("--rounds must be at least 1");
+    if samba_missing() {
+        return;
+    }
+    let r = bench("1").success().json();
+    assert_eq!(r["nodes"], 3, "{r}");
+    assert_eq!(r["labs_ready_ms"].as_array().unwrap().len(), 1, "{r}");
+    for (p, drctl, by_hand) in [
+        (
+            "seize_roles",
+            "seize every role on dc2 (samba-tool fsmo seize --role=all --force)",
+            "dc2: samba-tool fsmo seize --role=all --force",
+        ),
+        (
+            "remove_instance",
+            "remove the DC dc1 from the domain on dc2",
+            "dc2: samba-tool domain demote --remove-other-dead-server=DC1",
+        ),
+    ] {
+        for side in ["drctl", "by_hand"] {
+            let v = r[p][format!("{side}_ms")].as_array().unwrap();
+            assert_eq!(v.len(), 1, "{p} {side}: {r}");
+            assert!(v[0].as_u64().unwrap() > 0, "{p} {side}: {r}");
+        }
+        assert!(r[p]["ratio"].as_f64().unwrap() > 0.0, "{p}: {r}");
+        for (side, action) in [("drctl", drctl), ("by_hand", by_hand)] {
+            let named = r[p][format!("{side}_phases")].to_string();
+            assert!(
+                named.contains(&format!("\"what\":\"{action}")),
+                "{p}, {side}: no phase {action:?} in {named}"
+            );
+        }
+    }
+}

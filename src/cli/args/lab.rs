@@ -62,7 +62,9 @@ pub enum LabCommand {
     /// Write N entries through the cluster; log each acknowledged key.
     Write(LabWriteArgs),
     /// Measure switchover and failover on a fresh 3-node lab (not the one in --lab-dir); with
-    /// `--kind etcd`, move-leader through drctl beside the same by hand with etcdctl.
+    /// `--kind openldap`, `389ds` or `etcd`, drctl's failover and switchover beside the same by
+    /// hand (ldapmodify, dsconf, etcdctl); with `--kind samba-ad`, seize-roles and
+    /// remove-instance beside samba-tool by hand.
     Bench {
         /// Rounds of each procedure: switchovers (each to the next node) and failovers.
         #[arg(long, default_value_t = 3)]

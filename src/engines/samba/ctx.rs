@@ -122,8 +122,10 @@ impl RunContext for SambaCtx {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
 pub(crate) enum SambaAction {
-    /// `dc`'s own database names it the holder of `role`, seized (the holder is silent).
-    Seize { dc: String, role: String },
+    /// `dc`'s own database names it the holder of each of `roles`, seized (their holders are
+    /// silent): one `samba-tool fsmo seize --role=all` when they are every role (0.4 s; one
+    /// seize per role costs as much each), else one per role.
+    Seize { dc: String, roles: Vec<String> },
     /// The same, handed over by the holder `from`, which answers.
     Transfer {
         dc: String,

@@ -6,6 +6,7 @@
 //! `shared/engine-labs/samba-ad/` (lab.sh P1–P18).
 
 pub(crate) mod assess;
+pub(crate) mod bench;
 mod clients;
 mod ctx;
 pub(crate) mod drill;

@@ -74,6 +74,7 @@ pub(crate) fn plan(
     }
     let mut plan = Plan::new("samba-ad seize-roles");
     let mut moving = Vec::new();
+    let mut seized = Vec::new();
     let find = |h: &str| dcs.iter().find(|d| d.name.eq_ignore_ascii_case(h));
     for role in roles {
         let own = view.roles.get(role.as_str()).cloned().flatten();
@@ -112,12 +113,17 @@ pub(crate) fn plan(
                 most.as_deref().unwrap_or("nobody")
             ));
         } else {
-            SambaAction::Seize {
-                dc: to.clone(),
-                role: role.clone(),
-            }
+            seized.push(role.clone());
+            continue;
         };
         moving.push(action);
+    }
+    if !seized.is_empty() {
+        // One step for every role seized: one samba-tool call when they are all of them.
+        moving.push(SambaAction::Seize {
+            dc: to.clone(),
+            roles: seized,
+        });
     }
     if !moving.is_empty() && node.smb_conf.is_none() && node.command_prefix.is_none() {
         plan.note(format!(
@@ -136,8 +142,8 @@ pub(crate) fn plan(
         ));
     }
     let pdc_moves = plan.steps.iter().any(|s| {
-        matches!(&s.action, SambaAction::Seize { role, .. } | SambaAction::Transfer { role, .. }
-            if role == "pdc")
+        matches!(&s.action, SambaAction::Seize { roles, .. } if roles.iter().any(|r| r == "pdc"))
+            || matches!(&s.action, SambaAction::Transfer { role, .. } if role == "pdc")
     });
     plan.step(Step::new(SambaAction::Agreed {
         dc: to.clone(),

@@ -83,24 +83,44 @@ async fn domain_of(ctx: &SambaCtx, dc: &str) -> Result<Vec<String>, ProcError> {
         .map_err(|e| ProcError::failed(format!("{dc}: {e}")))
 }
 
+/// Whether `roles` are every FSMO role (one `--role=all` seizes them).
+fn every_role(roles: &[String]) -> bool {
+    probe::ROLES.iter().all(|r| roles.iter().any(|x| x == r))
+}
+
+/// Ok(Ok(note)) when `dc`'s own database names it the holder of every one of `roles`.
+async fn held_by_itself(
+    ctx: &SambaCtx,
+    dc: &str,
+    roles: &[String],
+) -> Result<Result<String, String>, ProcError> {
+    let v = probe::probe(ctx.node(dc)?, ctx.timeout)
+        .await
+        .map_err(|e| ProcError::failed(format!("{dc}: {e}")))?;
+    for role in roles {
+        match v.roles.get(role.as_str()).cloned().flatten() {
+            Some(h) if h.eq_ignore_ascii_case(dc) => {}
+            h => {
+                return Ok(Err(format!(
+                    "{dc} sees the {role} role held by {}",
+                    h.as_deref().unwrap_or("nobody")
+                )))
+            }
+        }
+    }
+    Ok(Ok(match roles {
+        [role] => format!("{dc} holds the {role} role"),
+        _ => format!("{dc} holds the roles {}", roles.join(", ")),
+    }))
+}
+
 impl SambaAction {
     /// Ok(Ok(note)) when the step holds; Ok(Err(why)) when not yet.
     async fn holds(&self, ctx: &SambaCtx) -> Result<Result<String, String>, ProcError> {
         match self {
-            SambaAction::Seize { dc, role } | SambaAction::Transfer { dc, role, .. } => {
-                let v = probe::probe(ctx.node(dc)?, ctx.timeout)
-                    .await
-                    .map_err(|e| ProcError::failed(format!("{dc}: {e}")))?;
-                let own = v.roles.get(role.as_str()).cloned().flatten();
-                Ok(match own {
-                    Some(h) if h.eq_ignore_ascii_case(dc) => {
-                        Ok(format!("{dc} holds the {role} role"))
-                    }
-                    h => Err(format!(
-                        "{dc} sees the {role} role held by {}",
-                        h.as_deref().unwrap_or("nobody")
-                    )),
-                })
+            SambaAction::Seize { dc, roles } => held_by_itself(ctx, dc, roles).await,
+            SambaAction::Transfer { dc, role, .. } => {
+                held_by_itself(ctx, dc, std::slice::from_ref(role)).await
             }
             SambaAction::Agreed { dc, roles } => {
                 let dcs = ctx.probe().await;
@@ -206,9 +226,16 @@ impl Act for SambaAction {
     type Ctx = SambaCtx;
     fn describe(&self) -> String {
         match self {
-            SambaAction::Seize { dc, role } => {
-                format!("seize the {role} role on {dc} (samba-tool fsmo seize --force)")
-            }
+            SambaAction::Seize { dc, roles } => match roles.as_slice() {
+                [role] => format!("seize the {role} role on {dc} (samba-tool fsmo seize --force)"),
+                _ if every_role(roles) => {
+                    format!("seize every role on {dc} (samba-tool fsmo seize --role=all --force)")
+                }
+                _ => format!(
+                    "seize the roles {} on {dc} (samba-tool fsmo seize --force, one by one)",
+                    roles.join(", ")
+                ),
+            },
             SambaAction::Transfer { dc, role, from } => {
                 format!("transfer the {role} role from {from} to {dc} (samba-tool fsmo transfer)")
             }
@@ -287,8 +314,15 @@ impl Act for SambaAction {
     async fn apply(&self, ctx: &SambaCtx) -> Result<Option<String>, ProcError> {
         match self {
             // Its exit status is not the proof (P8): `verify` reads the role owner.
-            SambaAction::Seize { dc, role } => {
-                tool(ctx, dc, &format!("fsmo seize --role={role} --force")).await
+            SambaAction::Seize { dc, roles } => {
+                if every_role(roles) {
+                    return tool(ctx, dc, "fsmo seize --role=all --force").await;
+                }
+                let mut said = Vec::new();
+                for role in roles {
+                    said.extend(tool(ctx, dc, &format!("fsmo seize --role={role} --force")).await?);
+                }
+                Ok((!said.is_empty()).then(|| said.join("; ")))
             }
             SambaAction::Transfer { dc, role, .. } => {
                 tool(ctx, dc, &format!("fsmo transfer --role={role}")).await
