@@ -1,6 +1,9 @@
 //! The run journal: one JSON line per step event under `$XDG_STATE_HOME/drctl/runs/RUN_ID.jsonl`
-//! (else `~/.local/state/drctl/runs/`), synced as it is written, so a run killed at any point can
-//! be resumed after its last verified step.
+//! (else `~/.local/state/drctl/runs/`), written as each event happens, so a run killed at any
+//! point can be resumed after its last verified step. The lines are synced to disk by a thread of
+//! the journal's own, off the run's path (a sync is about 0.5 ms, five of them were a quarter of a
+//! forced failover): a killed drctl loses nothing (its lines are in the kernel), and the run
+//! returns only once its last line is synced.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -60,6 +63,9 @@ pub fn now_ms() -> u64 {
 pub struct Journal {
     pub path: PathBuf,
     file: std::fs::File,
+    /// Asks the syncer for a sync of what is written so far; dropped to end it.
+    sync: Option<std::sync::mpsc::Sender<()>>,
+    syncer: Option<std::thread::JoinHandle<()>>,
 }
 
 fn jerr(path: &Path, e: impl std::fmt::Display) -> RunbookError {
@@ -90,20 +96,56 @@ impl Journal {
             .map_err(|e| jerr(&path, e))?;
         file.set_permissions(std::fs::Permissions::from_mode(0o600))
             .map_err(|e| jerr(&path, e))?;
-        Ok(Journal { path, file })
+        let synced = file.try_clone().map_err(|e| jerr(&path, e))?;
+        let (sync, asked) = std::sync::mpsc::channel::<()>();
+        let shown = path.clone();
+        let syncer = std::thread::Builder::new()
+            .name("journal-sync".into())
+            .spawn(move || {
+                while asked.recv().is_ok() {
+                    // The writes asked for meanwhile are covered by this one sync.
+                    while asked.try_recv().is_ok() {}
+                    if let Err(e) = synced.sync_data() {
+                        warn_unwritten(&shown, &e);
+                    }
+                }
+            })
+            .map_err(|e| jerr(&path, e))?;
+        Ok(Journal {
+            path,
+            file,
+            sync: Some(sync),
+            syncer: Some(syncer),
+        })
     }
 
-    /// Appends one event and syncs it to disk (best effort: a full disk must not stop a recovery,
-    /// but it is said).
+    /// Appends one event, then has it synced to disk (best effort: a full disk must not stop a
+    /// recovery, but it is said).
     pub fn write(&mut self, entry: &Entry) {
         let line = serde_json::to_string(&redacted(entry)).expect("journal entries serialize");
-        if let Err(e) = writeln!(self.file, "{line}").and_then(|_| self.file.sync_data()) {
-            eprintln!(
-                "warning: cannot write the journal {}: {e}",
-                self.path.display()
-            );
+        match writeln!(self.file, "{line}") {
+            Ok(()) => {
+                if let Some(s) = &self.sync {
+                    let _ = s.send(());
+                }
+            }
+            Err(e) => warn_unwritten(&self.path, &e),
         }
     }
+}
+
+impl Drop for Journal {
+    /// Waits for the last sync: a run's journal is on disk when the run returns.
+    fn drop(&mut self) {
+        drop(self.sync.take());
+        if let Some(t) = self.syncer.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn warn_unwritten(path: &Path, e: &std::io::Error) {
+    eprintln!("warning: cannot write the journal {}: {e}", path.display());
 }
 
 /// The entry with every secret hidden. The runbook text is kept as it is: it holds `{{ env.X }}`
