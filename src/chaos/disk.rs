@@ -66,10 +66,11 @@ impl Disks {
     pub(crate) fn fill(&self, name: &str) -> Option<Result<(), LabError>> {
         let (_, dir) = self.0.iter().find(|(n, _)| n == name)?;
         // The node writes while it runs: a size measured just before the remount can be below
-        // what it holds by then, and the kernel refuses it (chaos seed 303 once). Measured
-        // again and tried again.
+        // what it holds by then, and the kernel refuses it (chaos seed 303 once; seed 528 five
+        // times in a row, a node just restarted and catching up). Measured again and tried
+        // again, each time with a little more room: a few writes fill it all the same.
         let mut last = None;
-        for _ in 0..5 {
+        for margin in [0u64, 16 << 10, 64 << 10, 256 << 10, 1 << 20] {
             let used = match nix::sys::statvfs::statvfs(dir) {
                 Ok(s) => (s.blocks() - s.blocks_free()) * s.fragment_size(),
                 Err(e) => {
@@ -79,7 +80,7 @@ impl Disks {
                     ))))
                 }
             };
-            match remount(dir, &used.max(4096).to_string()) {
+            match remount(dir, &(used.max(4096) + margin).to_string()) {
                 Ok(()) => return Some(Ok(())),
                 Err(e) => last = Some(e),
             }

@@ -298,9 +298,19 @@ pub(crate) fn draw(seed: u64, nodes: u16, mix: &Mix) -> Schedule {
             }
             5 if has("drctl-kill") => {
                 if let Some(proc) = procedure_or_later(&mut rng, &mut side, mix) {
+                    let after_ms = rng.random_range(50..=1500);
+                    // A drnode procedure ends within 20 to 60 ms: a kill drawn at 50 ms or
+                    // later mostly found it ended. Half the kills land in its first
+                    // milliseconds instead (from the side stream: the main one, and so every
+                    // other step of a schedule, is as before).
+                    let after_ms = if side.random_bool(0.5) {
+                        side.random_range(3..=50)
+                    } else {
+                        after_ms
+                    };
                     steps.push(Step::KillDrctl {
                         proc,
-                        after_ms: rng.random_range(50..=1500),
+                        after_ms,
                         then: if rng.random_bool(0.5) {
                             Then::Resume
                         } else {
