@@ -4,8 +4,8 @@
 //! `ip netns exec`) with its smb.conf, ldapsearch on its root-only `ldap_priv/ldapi` socket,
 //! `host` from the lab's client; each phase timed.
 
+use std::ops::ControlFlow::{Break, Continue};
 use std::process::Command;
-use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use super::super::host::command_on;
@@ -14,9 +14,10 @@ use super::super::{Access, DcNode};
 use super::DEADLINE;
 use crate::engines::bench::{fail, Phase, Timed};
 use crate::lab::LabError;
+use crate::util::poll;
 
 /// The roles `samba-tool fsmo show` lists, one line each.
-const ROLES: usize = 7;
+const ROLES: usize = super::super::probe::ROLES.len();
 
 /// The operator at the keyboard, and a clock per phase.
 pub(super) struct Hand {
@@ -140,17 +141,16 @@ impl Hand {
         what: &str,
         mut holds: impl FnMut(&Hand) -> Result<bool, LabError>,
     ) -> Result<(), LabError> {
-        let end = Instant::now() + DEADLINE;
-        while !holds(self)? {
-            if Instant::now() > end {
-                return Err(fail(format!(
-                    "by hand: {what}: not within {} s",
-                    DEADLINE.as_secs()
-                )));
-            }
-            sleep(Duration::from_millis(100));
-        }
-        Ok(())
+        poll::within_blocking(DEADLINE, Duration::from_millis(100), || match holds(self) {
+            Ok(false) => Continue(()),
+            done => Break(done.map(drop)),
+        })
+        .unwrap_or_else(|()| {
+            Err(fail(format!(
+                "by hand: {what}: not within {} s",
+                DEADLINE.as_secs()
+            )))
+        })
     }
 
     /// The objects of `dead` `dc` has (ldapsearch on its `ldap_priv/ldapi`, anonymous: P6):
