@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::drctl::{proc_args, Call, Drctl};
+use super::drctl::{proc_args, Call, Drctl, Kill};
 use super::operate::Event;
 use super::sampler::{Samples, Wipes};
 use super::schedule::{Pick, Proc, Step, Then};
@@ -119,7 +119,7 @@ impl Ctx<'_> {
         &mut self,
         operator: &str,
         args: Vec<String>,
-        kill: Option<Duration>,
+        kill: Option<Kill>,
     ) -> Call {
         let before = fingerprint(&probe(&self.cluster, &self.targets).await);
         let call = self.drctl.call(operator, &args, kill).await;
@@ -277,6 +277,7 @@ impl Ctx<'_> {
                 proc,
                 after_ms,
                 then,
+                on_change,
             } => {
                 self.faults += 1;
                 let args = self.args_of(*proc).await;
@@ -285,7 +286,7 @@ impl Ctx<'_> {
                     .drctl(
                         "chaos-a",
                         args.clone(),
-                        Some(Duration::from_millis(*after_ms)),
+                        Some(Kill::of(*after_ms, *on_change)),
                     )
                     .await;
                 if !c.killed {

@@ -29,6 +29,26 @@ pub(crate) struct Call {
     pub stdout: String,
 }
 
+/// When chaos SIGKILLs a drctl it started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kill {
+    /// This long after its start.
+    After(Duration),
+    /// The moment its run's journal records a step that changed something: the procedure took
+    /// effect, the checks after it have not run and the run's lock is not yet released.
+    OnChange,
+}
+
+impl Kill {
+    pub(crate) fn of(after_ms: u64, on_change: bool) -> Kill {
+        if on_change {
+            Kill::OnChange
+        } else {
+            Kill::After(Duration::from_millis(after_ms))
+        }
+    }
+}
+
 /// How to run drctl for one lab.
 #[derive(Debug, Clone)]
 pub(crate) struct Drctl {
@@ -59,13 +79,8 @@ impl Drctl {
         self.state.join("drctl").join("runs")
     }
 
-    /// Runs `drctl ARGS` as `operator`; kills it (SIGKILL) after `kill_after` if given.
-    pub(crate) async fn call(
-        &self,
-        operator: &str,
-        args: &[String],
-        kill_after: Option<Duration>,
-    ) -> Call {
+    /// Runs `drctl ARGS` as `operator`; kills it (SIGKILL) as `kill` says, if given.
+    pub(crate) async fn call(&self, operator: &str, args: &[String], kill: Option<Kill>) -> Call {
         let started = Instant::now();
         let mut cmd = tokio::process::Command::new(&self.bin);
         cmd.arg("--cluster")
@@ -93,6 +108,7 @@ impl Drctl {
             stderr: String::new(),
             stdout: String::new(),
         };
+        let journals_before = self.journal_ids();
         let child = match cmd.spawn() {
             Ok(c) => c,
             Err(e) => {
@@ -100,8 +116,23 @@ impl Drctl {
                 return call;
             }
         };
-        let out = match kill_after {
-            Some(after) => {
+        let out = match kill {
+            Some(Kill::OnChange) => {
+                let Some(pid) = child.id() else {
+                    call.stderr = "drctl ended before it could be watched".into();
+                    return call;
+                };
+                let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+                let watch = {
+                    let (dir, stop) = (self.journals(), stop.clone());
+                    std::thread::spawn(move || kill_on_change(&dir, &journals_before, pid, &stop))
+                };
+                let out = child.wait_with_output().await;
+                stop.store(true, std::sync::atomic::Ordering::SeqCst);
+                call.killed = watch.join().unwrap_or(false);
+                out
+            }
+            Some(Kill::After(after)) => {
                 let pid = child.id();
                 let wait = child.wait_with_output();
                 tokio::pin!(wait);
@@ -165,6 +196,53 @@ impl Drctl {
         ids.sort();
         ids
     }
+}
+
+/// Watches the journal of the run drctl `pid` starts (the one not in `before`) and SIGKILLs it
+/// the moment a step line says it changed something; true if it did. Polled every 100 µs from a
+/// thread of its own: the checks after a drnode procedure's change take a few milliseconds.
+fn kill_on_change(
+    dir: &Path,
+    before: &[String],
+    pid: u32,
+    stop: &std::sync::atomic::AtomicBool,
+) -> bool {
+    use crate::runbook::journal::Entry;
+    let mut journal: Option<PathBuf> = None;
+    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+        if journal.is_none() {
+            journal = std::fs::read_dir(dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+                .find(|p| {
+                    p.extension().is_some_and(|x| x == "jsonl")
+                        && p.file_stem()
+                            .is_some_and(|s| !before.iter().any(|b| s == b.as_str()))
+                });
+        }
+        let changed = journal
+            .as_ref()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .is_some_and(|text| {
+                text.lines().any(|l| {
+                    matches!(
+                        serde_json::from_str::<Entry>(l),
+                        Ok(Entry::Step { changed: true, .. })
+                    )
+                })
+            });
+        if changed {
+            return nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid as i32),
+                nix::sys::signal::Signal::SIGKILL,
+            )
+            .is_ok();
+        }
+        std::thread::sleep(Duration::from_micros(100));
+    }
+    false
 }
 
 /// The procedure's drctl arguments, with the node names already resolved.

@@ -3,9 +3,8 @@
 //! the checker and the policy (which `ds_run.rs` calls, so they do not import it).
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
-use super::drctl::{Call, Drctl};
+use super::drctl::{Call, Drctl, Kill};
 use super::operate::{self, Operate, Tally};
 use super::schedule::{Pick, Proc, Step};
 use crate::engine::RunOutcomeKind;
@@ -77,7 +76,7 @@ impl DsCtx<'_> {
         &mut self,
         operator: &str,
         args: Vec<String>,
-        kill: Option<Duration>,
+        kill: Option<Kill>,
     ) -> Call {
         let before = writable(&self.cl.probe().await);
         let call = self.drctl.call(operator, &args, kill).await;
@@ -131,7 +130,7 @@ impl Operate for DsCtx<'_> {
     async fn args_of(&self, p: Proc) -> Option<Vec<String>> {
         DsCtx::args_of(self, p).await
     }
-    async fn call(&mut self, operator: &str, args: Vec<String>, kill: Option<Duration>) -> Call {
+    async fn call(&mut self, operator: &str, args: Vec<String>, kill: Option<Kill>) -> Call {
         self.drctl(operator, args, kill).await
     }
     async fn step(&mut self, s: &Step) -> Result<(), LabError> {

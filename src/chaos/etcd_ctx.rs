@@ -7,9 +7,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use super::drctl::{proc_args, Call, Drctl};
+use super::drctl::{proc_args, Call, Drctl, Kill};
 use super::etcd_writer::EtcdAck;
 use super::operate::{self, nth_ack, paused, Operate, Tally};
 use super::schedule::{Pick, Proc, Step};
@@ -303,7 +303,7 @@ impl<'a> ECtx<'a> {
         &mut self,
         operator: &str,
         args: Vec<String>,
-        kill: Option<Duration>,
+        kill: Option<Kill>,
     ) -> Call {
         self.before().await;
         let call = self.drctl.call(operator, &args, kill).await;
@@ -396,7 +396,7 @@ impl Operate for ECtx<'_> {
     async fn args_of(&self, p: Proc) -> Option<Vec<String>> {
         ECtx::args_of(self, p).await
     }
-    async fn call(&mut self, operator: &str, args: Vec<String>, kill: Option<Duration>) -> Call {
+    async fn call(&mut self, operator: &str, args: Vec<String>, kill: Option<Kill>) -> Call {
         self.drctl(operator, args, kill).await
     }
     async fn step(&mut self, s: &Step) -> Result<(), LabError> {

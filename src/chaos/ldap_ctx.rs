@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::drctl::{proc_args, Call, Drctl};
+use super::drctl::{proc_args, Call, Drctl, Kill};
 use super::ldap_writer::LdapAck;
 use super::operate::{self, nth_ack, Operate, Tally};
 use super::schedule::{Pick, Proc, Step};
@@ -134,7 +134,7 @@ impl LCtx<'_> {
         &mut self,
         operator: &str,
         args: Vec<String>,
-        kill: Option<Duration>,
+        kill: Option<Kill>,
     ) -> Call {
         let before = writable(&self.cl.probe().await);
         let call = self.drctl.call(operator, &args, kill).await;
@@ -212,7 +212,7 @@ impl Operate for LCtx<'_> {
     async fn args_of(&self, p: Proc) -> Option<Vec<String>> {
         LCtx::args_of(self, p).await
     }
-    async fn call(&mut self, operator: &str, args: Vec<String>, kill: Option<Duration>) -> Call {
+    async fn call(&mut self, operator: &str, args: Vec<String>, kill: Option<Kill>) -> Call {
         self.drctl(operator, args, kill).await
     }
     async fn step(&mut self, s: &Step) -> Result<(), LabError> {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::drctl::{proc_args, Call, Drctl};
+use super::drctl::{proc_args, Call, Drctl, Kill};
 use super::schedule::{Proc, Step, Then};
 use crate::engine::RunOutcomeKind;
 use crate::lab::LabError;
@@ -73,7 +73,7 @@ pub(crate) trait Operate {
     /// The procedure's drctl arguments on this engine (`None`: not one of its procedures).
     async fn args_of(&self, p: Proc) -> Option<Vec<String>>;
     /// Runs drctl as `operator`, recorded in the tally.
-    async fn call(&mut self, operator: &str, args: Vec<String>, kill: Option<Duration>) -> Call;
+    async fn call(&mut self, operator: &str, args: Vec<String>, kill: Option<Kill>) -> Call;
     /// Plays one step of the schedule.
     async fn step(&mut self, s: &Step) -> Result<(), LabError>;
 }
@@ -116,6 +116,7 @@ pub(crate) async fn play<O: Operate>(o: &mut O, s: &Step) -> bool {
             proc,
             after_ms,
             then,
+            on_change,
         } => {
             let Some(args) = o.args_of(*proc).await else {
                 return true;
@@ -126,7 +127,7 @@ pub(crate) async fn play<O: Operate>(o: &mut O, s: &Step) -> bool {
                 .call(
                     "chaos-a",
                     args.clone(),
-                    Some(Duration::from_millis(*after_ms)),
+                    Some(Kill::of(*after_ms, *on_change)),
                 )
                 .await;
             if !c.killed {
@@ -247,7 +248,11 @@ impl Tried {
         };
         let left = until.saturating_duration_since(Instant::now());
         let c = o
-            .call(POLICY, a.clone(), Some(left + Duration::from_secs(5)))
+            .call(
+                POLICY,
+                a.clone(),
+                Some(Kill::After(left + Duration::from_secs(5))),
+            )
             .await;
         if c.exit != Some(0) || c.outcome == Some(RunOutcomeKind::AlreadyDone) {
             *self.0.entry(a.join(" ")).or_default() += 1;

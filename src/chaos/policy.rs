@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::ctx::Ctx;
-use super::drctl::proc_args;
+use super::drctl::{proc_args, Kill};
 use crate::engine::RunOutcomeKind;
 use crate::engines::drnode::cluster::probe;
 
@@ -186,7 +186,11 @@ pub(crate) async fn recover(ctx: &mut Ctx<'_>, deadline: Duration) -> Result<(),
                 // No single call may outlive the deadline by much: it is killed, and judged so.
                 let left = until.saturating_duration_since(Instant::now());
                 let c = ctx
-                    .drctl(OP, a.clone(), Some(left + Duration::from_secs(5)))
+                    .drctl(
+                        OP,
+                        a.clone(),
+                        Some(Kill::After(left + Duration::from_secs(5))),
+                    )
                     .await;
                 // A remedy that failed, or found nothing to do while the cluster is still
                 // unhealthy, is no remedy: after two such answers the next one is tried.

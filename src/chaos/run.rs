@@ -105,6 +105,22 @@ async fn play(
         acks.clone(),
         stop_w.clone(),
     ));
+    // Only where an operator may make a node standalone: every other campaign is as before.
+    let local = opts
+        .mix
+        .procedures
+        .iter()
+        .any(|p| p == "standalone")
+        .then(|| {
+            tokio::spawn(writer::run_local(
+                targets.clone(),
+                started,
+                opts.rate,
+                lab.dir.join("acked-local.jsonl"),
+                acks.clone(),
+                stop_w.clone(),
+            ))
+        });
     let s = tokio::spawn(super::sampler::run(
         cluster.clone(),
         targets.clone(),
@@ -139,6 +155,9 @@ async fn play(
     }
     stop_w.store(true, Ordering::SeqCst);
     let _ = w.await;
+    if let Some(l) = local {
+        let _ = l.await;
+    }
     let mut healed = disks.heal()?;
     healed.extend(heal(ctx.lab, true, true).await?);
     ctx.note("heal: resume paused, restart killed", format!("{healed:?}"));

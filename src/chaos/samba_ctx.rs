@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::drctl::{proc_args, Call, Drctl};
+use super::drctl::{proc_args, Call, Drctl, Kill};
 use super::operate::{self, Operate, Procs, Tally};
 use super::samba_writer::SambaAck;
 use super::schedule::{Pick, Proc, Step};
@@ -158,7 +158,7 @@ impl Operate for SCtx<'_> {
     async fn args_of(&self, p: Proc) -> Option<Vec<String>> {
         SCtx::args_of(self, p).await
     }
-    async fn call(&mut self, operator: &str, args: Vec<String>, kill: Option<Duration>) -> Call {
+    async fn call(&mut self, operator: &str, args: Vec<String>, kill: Option<Kill>) -> Call {
         let call = self.drctl.call(operator, &args, kill).await;
         self.tally.record(operator, call.clone(), "");
         call

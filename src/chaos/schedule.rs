@@ -17,6 +17,7 @@ pub(crate) const FAULTS: &[&str] = &[
     "promoted-dies",
     "partition",
     "disk-full",
+    "drctl-dies",
 ];
 /// A fault only a test may ask for: it deletes an acknowledged write behind the client's back.
 pub(crate) const TEST_FAULT: &str = "drop-acked";
@@ -123,11 +124,14 @@ pub(crate) enum Step {
     Proc {
         proc: Proc,
     },
-    /// drctl killed (SIGKILL) `after_ms` into the procedure, then rerun or resumed.
+    /// drctl killed (SIGKILL) `after_ms` into the procedure, or the moment its journal records
+    /// a step that changed something (`on_change`), then rerun or resumed.
     KillDrctl {
         proc: Proc,
         after_ms: u64,
         then: Then,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        on_change: bool,
     },
     /// Two operators at once; with `same_operator`, the same `$USER` in two shells.
     Race {
@@ -296,7 +300,7 @@ pub(crate) fn draw(seed: u64, nodes: u16, mix: &Mix) -> Schedule {
                     Step::Wipe { node }
                 });
             }
-            5 if has("drctl-kill") => {
+            5 if has("drctl-kill") || has("drctl-dies") => {
                 if let Some(proc) = procedure_or_later(&mut rng, &mut side, mix) {
                     let after_ms = rng.random_range(50..=1500);
                     // A drnode procedure ends within 20 to 60 ms: a kill drawn at 50 ms or
@@ -308,14 +312,22 @@ pub(crate) fn draw(seed: u64, nodes: u16, mix: &Mix) -> Schedule {
                     } else {
                         after_ms
                     };
+                    let then = if rng.random_bool(0.5) {
+                        Then::Resume
+                    } else {
+                        Then::Rerun
+                    };
+                    // drctl dies the moment its procedure took effect: after the change, before
+                    // the checks after it and before the run's lock is released, a window of a
+                    // few milliseconds a drawn time seldom finds. From the side stream, drawn
+                    // last: a schedule without `drctl-dies` is as before.
+                    let on_change =
+                        has("drctl-dies") && (!has("drctl-kill") || side.random_bool(0.5));
                     steps.push(Step::KillDrctl {
                         proc,
                         after_ms,
-                        then: if rng.random_bool(0.5) {
-                            Then::Resume
-                        } else {
-                            Then::Rerun
-                        },
+                        then,
+                        on_change,
                     });
                 }
             }
@@ -379,8 +391,18 @@ impl std::fmt::Display for Step {
             Step::Proc { proc } => write!(f, "drctl {proc:?}"),
             Step::KillDrctl {
                 proc,
+                then,
+                on_change: true,
+                ..
+            } => write!(
+                f,
+                "drctl {proc:?}, SIGKILLed once its journal records a change, then {then:?}"
+            ),
+            Step::KillDrctl {
+                proc,
                 after_ms,
                 then,
+                ..
             } => write!(
                 f,
                 "drctl {proc:?}, SIGKILLed after {after_ms} ms, then {then:?}"

@@ -128,3 +128,59 @@ pub(crate) async fn run(
     }
     Ok(attempts)
 }
+
+/// The local client: an application on a node's own host that writes to that node while it is
+/// standalone, and to no other. Out of the cluster, a standalone node takes writes alone (the
+/// M-Vault "unpropagated updates"); the join that brings it back must export them first (chaos
+/// seed 1012), and the checker holds each of them to that as to any acknowledged write. Keys
+/// `chaos/local-…`, one write per standalone node per tick, each ack in `log` and `acks`.
+pub(crate) async fn run_local(
+    targets: Vec<Target>,
+    started: Instant,
+    rate: f64,
+    log: PathBuf,
+    acks: Arc<Mutex<Vec<Ack>>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> Result<u64, String> {
+    let mut file = AckLog::open(log)?;
+    let interval = Duration::from_secs_f64(1.0 / rate.max(0.1));
+    let mut next_at = tokio::time::Instant::now();
+    let mut i = 0u64;
+    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+        tokio::time::sleep_until(next_at).await;
+        next_at += interval;
+        let roles = futures_util::future::join_all(
+            targets
+                .iter()
+                .map(|t| tokio::time::timeout(Duration::from_millis(300), t.client.status())),
+        )
+        .await;
+        for (t, st) in targets.iter().zip(roles) {
+            if !matches!(st, Ok(Ok(ref s)) if s.role == crate::api::Role::Standalone) {
+                continue;
+            }
+            let key = format!("{PREFIX}/local-{i:07}");
+            let value = format!("l{i}");
+            i += 1;
+            let sent = started.elapsed().as_millis() as u64;
+            let put =
+                tokio::time::timeout(Duration::from_millis(800), t.client.put_entry(&key, &value))
+                    .await;
+            if let Ok(Ok(ack)) = put {
+                let a = Ack {
+                    key,
+                    value,
+                    node: ack.node,
+                    epoch: ack.epoch,
+                    seq: ack.seq,
+                    sent_ms: sent,
+                    acked_ms: started.elapsed().as_millis() as u64,
+                    standalone: ack.standalone,
+                };
+                file.append(&a)?;
+                acks.lock().expect("acks lock").push(a);
+            }
+        }
+    }
+    Ok(i)
+}

@@ -109,7 +109,9 @@ fn chaos_policy_joins_a_standalone_node_instead_of_looping_on_an_already_done_re
 /// `one-writer-per-epoch` and `acked-writes-kept` with the lock letting the same holder in;
 /// demote under 300 writes/s seed 801 failed `exports-name-only-dropped-writes` with the
 /// divergence read at three moments; seed 201 with the later procedures failed `converges`
-/// while a removed member was still waited for).
+/// while a removed member was still waited for; seeds 509 and 514 with `drctl-dies` failed
+/// `no-lock-outlives-its-run` with a resume not releasing the lock its killed run left; seed
+/// 1013 failed `acked-writes-kept` with a join blind to a standalone node's local writes).
 #[test]
 fn chaos_fixed_seed_campaigns_guard_the_safety_fixes() {
     let tmp = tempfile::tempdir().unwrap();
@@ -159,6 +161,47 @@ fn chaos_fixed_seed_campaigns_guard_the_safety_fixes() {
             "1",
             "--procedures",
             "removenode,seize-roles,run",
+            // The faults of the day it hit (every fault then: `drctl-dies` came later).
+            "--faults",
+            "kill,pause,restart,wipe,drctl-kill,race,promoted-dies,partition,disk-full",
+        ],
+        // drctl dies the moment its procedure took effect; `run --resume` finds the run done
+        // and takes no lock of its own: with the resume not releasing the killed run's lock
+        // (`release_run_lock` `if !resumed`), seeds 509 and 514 broke `no-lock-outlives-its-
+        // run`, 2 of 2 replays each.
+        &[
+            "--seed",
+            "509",
+            "--runs",
+            "1",
+            "--faults",
+            "drctl-dies",
+            "--steps",
+            "12",
+        ],
+        &[
+            "--seed",
+            "514",
+            "--runs",
+            "1",
+            "--faults",
+            "drctl-dies",
+            "--steps",
+            "12",
+        ],
+        // node-2 made standalone takes local writes (the local client) at epoch 1 from seq 14,
+        // positions the primary's log holds with its own writes; a switchover, then the policy
+        // joins node-2 to node-3: with the join not counting from where node-2 became standalone
+        // (`standalone_at`), local-0000000 was neither kept nor exported (2 of 2 replays).
+        &[
+            "--seed",
+            "1013",
+            "--runs",
+            "1",
+            "--faults",
+            "kill,pause,restart,wipe,drctl-kill,race,promoted-dies,partition,disk-full,drctl-dies",
+            "--steps",
+            "10",
         ],
         // Demote of a replica under writes plans from one consistent reading (item 6).
         &[
