@@ -86,6 +86,7 @@ async fn play(
         acks: acks.clone(),
         writers: Vec::new(),
         writable_checks: 0,
+        net: None,
     };
     let failed = play_schedule(&mut ctx, &sched.steps, &stop).await;
     if let Some(e) = writer_ended(w.await) {

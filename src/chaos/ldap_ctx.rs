@@ -14,6 +14,7 @@ use super::schedule::{Pick, Proc, Step};
 use crate::engine::RunOutcomeKind;
 use crate::engines::openldap::lab::LdapLab;
 use crate::engines::openldap::{LdapCluster, LdapNode, LdapRole, LdapView};
+use crate::lab::netns::Net;
 use crate::lab::LabError;
 
 /// What a directory run (slapd, 389ds) observed, for its checker; `V` is the engine's view.
@@ -43,6 +44,36 @@ pub(crate) struct DirCtx<'a, L, C> {
     pub acks: Arc<Mutex<Vec<LdapAck>>>,
     pub writers: Vec<String>,
     pub writable_checks: u64,
+    /// The lab's network when each server runs in a namespace of its own (links can be cut).
+    pub net: Option<Net>,
+}
+
+impl<L, C> DirCtx<'_, L, C> {
+    /// Cuts `name` off every other node and drctl (and so the write client); false when the
+    /// lab has no namespaces.
+    pub(crate) fn cut_off(&mut self, name: &str) -> Result<bool, LabError> {
+        let Some(net) = self.net.as_mut() else {
+            return Ok(false);
+        };
+        for other in net.others(name) {
+            net.cut(name, &other)?;
+        }
+        Ok(true)
+    }
+
+    /// Restores every cut link; the nodes they touched.
+    pub(crate) fn heal_links(&mut self) -> Result<Vec<String>, LabError> {
+        let Some(net) = self.net.as_mut() else {
+            return Ok(Vec::new());
+        };
+        let mut touched = BTreeSet::new();
+        for (a, b) in net.cuts.clone() {
+            net.heal(&a, &b)?;
+            touched.extend([a, b]);
+        }
+        touched.remove(crate::lab::netns::DRCTL);
+        Ok(touched.into_iter().collect())
+    }
 }
 
 pub(crate) type LCtx<'a> = DirCtx<'a, LdapLab, LdapCluster>;
@@ -167,10 +198,27 @@ impl LCtx<'_> {
                 let name = self.resolve(*node).await;
                 operate::process_step(&mut self.tally, self.lab, s, &name)?;
             }
-            Step::Resume | Step::Restart => {
-                operate::process_step(&mut self.tally, self.lab, s, "")?
+            Step::Resume => {
+                operate::process_step(&mut self.tally, self.lab, s, "")?;
+                let healed = self.heal_links()?;
+                if !healed.is_empty() {
+                    self.note("restore every cut link", format!("{healed:?}"));
+                }
             }
-            Step::Wipe { .. } | Step::Partition { .. } | Step::DiskFull { .. } => {
+            Step::Restart => operate::process_step(&mut self.tally, self.lab, s, "")?,
+            Step::Partition { node } => {
+                let name = self.resolve(*node).await;
+                if self.cut_off(&name)? {
+                    self.tally.faults += 1;
+                    self.note(format!("{s}: {name}"), "done");
+                } else {
+                    self.note(
+                        format!("{s}: {name}"),
+                        "skipped (the lab has no network namespaces)",
+                    );
+                }
+            }
+            Step::Wipe { .. } | Step::DiskFull { .. } => {
                 self.note(s.to_string(), "skipped (not a slapd fault)")
             }
             // Played by `operate::play` above.

@@ -26,7 +26,14 @@ use crate::lab::LabError;
 pub(crate) async fn run(sched: &Schedule, opts: &Options, dir: &Path) -> super::report::RunReport {
     let started = Instant::now();
     let mut report = super::report::RunReport::new(sched);
-    let lab = match LdapLab::create(dir, sched.nodes) {
+    // Partitions need every slapd in a network namespace of its own (root, `ip`); without
+    // them a partition step is skipped and says so.
+    let namespaced = sched
+        .steps
+        .iter()
+        .any(|s| matches!(s, super::schedule::Step::Partition { .. }))
+        && crate::lab::netns::unavailable().is_none();
+    let lab = match LdapLab::create_in(dir, sched.nodes, namespaced) {
         Ok(l) => l,
         Err(e) => {
             report.error = Some(format!("cannot create the slapd lab: {e}"));
@@ -73,14 +80,18 @@ async fn play(
         acks: acks.clone(),
         writers: Vec::new(),
         writable_checks: 0,
+        net: lab.net.clone(),
     };
     let failed = play_schedule(&mut ctx, &sched.steps, &stop).await;
     if let Some(e) = writer_ended(w.await) {
         ctx.note("write client", e);
     }
-    let healed = heal(ctx.lab, true, true)?;
+    let mut healed = heal(ctx.lab, true, true)?;
+    healed.extend(ctx.heal_links()?);
+    healed.sort();
+    healed.dedup();
     ctx.note(
-        "heal: SIGCONT paused slapd, restart killed ones",
+        "heal: SIGCONT paused slapd, restart killed ones, restore cut links",
         format!("{healed:?}"),
     );
     let converged = ldap_policy::recover(&mut ctx, opts.deadline).await;

@@ -101,8 +101,18 @@ impl std::fmt::Debug for Campaign {
 
 pub(crate) type Play = for<'a> fn(&'a Schedule, &'a Options, &'a Path) -> BoxFuture<'a, RunReport>;
 
-/// The faults a slapd campaign draws from (no wipe: a lost replica is a reseed, not a fault).
-pub(crate) const LDAP_FAULTS: &[&str] = &["kill", "pause", "restart", "drctl-kill", "race"];
+/// The faults a slapd campaign draws from (no wipe: a lost replica is a reseed, not a fault):
+/// [`DIR_FAULTS`], and a slapd cut off the network (each slapd in a network namespace, as root).
+pub(crate) const LDAP_FAULTS: &[&str] = &[
+    "kill",
+    "pause",
+    "restart",
+    "drctl-kill",
+    "race",
+    "partition",
+];
+/// The faults a 389ds, etcd or Samba campaign draws from.
+pub(crate) const DIR_FAULTS: &[&str] = &["kill", "pause", "restart", "drctl-kill", "race"];
 /// The OpenLDAP procedures.
 pub(crate) const LDAP_PROCEDURES: &[&str] = &["switchover", "failover", "demote", "repoint"];
 
@@ -112,7 +122,7 @@ pub(crate) const DS_PROCEDURES: &[&str] = &["switchover", "failover", "demote", 
 
 /// The faults an etcd campaign draws from (no wipe: a member that lost its data is a rejoin,
 /// which the campaign runs as a procedure).
-pub(crate) const ETCD_FAULTS: &[&str] = LDAP_FAULTS;
+pub(crate) const ETCD_FAULTS: &[&str] = DIR_FAULTS;
 /// The etcd procedures: `rejoin` is the bundled runbook `etcd-rejoin-member`; `failover` is the
 /// recovery after a lost quorum.
 pub(crate) const ETCD_PROCEDURES: &[&str] = &["switchover", "removenode", "failover", "rejoin"];
@@ -152,7 +162,7 @@ pub(crate) const CAMPAIGNS: &[Campaign] = &[
     },
     Campaign {
         kind: crate::engines::ds389::KIND,
-        faults: LDAP_FAULTS,
+        faults: DIR_FAULTS,
         procedures: DS_PROCEDURES,
         later: schedule::LATER,
         max_nodes: 5,
@@ -160,7 +170,7 @@ pub(crate) const CAMPAIGNS: &[Campaign] = &[
     },
     Campaign {
         kind: crate::engines::samba::KIND,
-        faults: LDAP_FAULTS,
+        faults: DIR_FAULTS,
         procedures: SAMBA_PROCEDURES,
         later: &[],
         max_nodes: 3,

@@ -106,3 +106,29 @@ fn chaos_openldap_refuses_drnode_only_options() {
         .exit(2)
         .stderr_has("--procedures join: unknown");
 }
+
+/// A slapd cut off the network while it runs (`partition`: every slapd in a network namespace
+/// of its own, the links restored at the heal). Seed 320: the provider killed, a demote killed
+/// part-way and resumed, then consumer node-2 cut off from every node, drctl and the write
+/// client; the provider killed again, node-2 paused. Every invariant holds after the heal.
+#[test]
+fn chaos_openldap_cuts_a_running_slapd_off_the_network_and_every_invariant_holds() {
+    if slapd_missing() {
+        return;
+    }
+    if let Some(why) = drctl::lab::netns::unavailable() {
+        println!("skipped: partitions need network namespaces: {why}");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let s = chaos(tmp.path(), &["--seed", "320", "--runs", "1", "--json"]).json();
+    let report = &s["reports"][0];
+    assert_eq!(report["passed"], true, "{report:#}");
+    let cut = report["timeline"].as_array().unwrap().iter().any(|t| {
+        t["what"]
+            .as_str()
+            .is_some_and(|w| w.starts_with("cut other node #2 off the network: node-2"))
+            && t["result"] == "done"
+    });
+    assert!(cut, "no slapd was cut off: {report:#}");
+}

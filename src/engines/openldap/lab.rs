@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::lab::netns::Net;
+use crate::lab::owner::Owner;
 use crate::lab::{LabError, ProcState, Sig};
 use crate::util::names::lookup;
 use crate::util::poll;
@@ -33,6 +35,10 @@ pub struct LdapLab {
     #[serde(skip)]
     pub dir: PathBuf,
     pub nodes: Vec<LdapLabNode>,
+    /// Each slapd in a network namespace of its own, where links can be cut (chaos
+    /// partitions); none: every slapd on loopback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub net: Option<Net>,
 }
 
 fn io(what: &str, p: &Path) -> impl FnOnce(std::io::Error) -> LabError {
@@ -67,7 +73,7 @@ fn hash(pw: &str) -> Result<String, LabError> {
 fn config(
     dir: &Path,
     n: &LdapLabNode,
-    provider_port: Option<u16>,
+    provider: Option<(std::net::Ipv4Addr, u16)>,
     pw: &str,
     hashed: &str,
 ) -> String {
@@ -128,9 +134,9 @@ olcAccess: {{2}}to * by users read by * none
 olcLimits: {{0}}dn.exact=\"{REPL_DN}\" time.soft=unlimited time.hard=unlimited size.soft=unlimited size.hard=unlimited
 olcLimits: {{1}}dn.exact=\"{CONFIG_DN}\" time.soft=unlimited time.hard=unlimited size.soft=unlimited size.hard=unlimited
 ", sid = n.server_id);
-    match provider_port {
-        Some(p) => s.push_str(&format!(
-            "olcSyncrepl: {{0}}rid=001 provider=ldap://127.0.0.1:{p} bindmethod=simple binddn=\"{REPL_DN}\" credentials={pw} searchbase=\"{SUFFIX}\" scope=sub type=refreshAndPersist retry=\"1 +\" network-timeout=3 keepalive=30:3:5\nolcUpdateRef: ldap://127.0.0.1:{p}\n")),
+    match provider {
+        Some((h, p)) => s.push_str(&format!(
+            "olcSyncrepl: {{0}}rid=001 provider=ldap://{h}:{p} bindmethod=simple binddn=\"{REPL_DN}\" credentials={pw} searchbase=\"{SUFFIX}\" scope=sub type=refreshAndPersist retry=\"1 +\" network-timeout=3 keepalive=30:3:5\nolcUpdateRef: ldap://{h}:{p}\n")),
         None => s.push_str("\ndn: olcOverlay={0}syncprov,olcDatabase={1}mdb,cn=config\nobjectClass: olcOverlayConfig\nobjectClass: olcSyncProvConfig\nolcOverlay: {0}syncprov\nolcSpCheckpoint: 1 1\nolcSpSessionlog: 1000\n"),
     }
     s.push_str(&format!("\ndn: olcDatabase={{2}}monitor,cn=config\nobjectClass: olcDatabaseConfig\nolcDatabase: {{2}}monitor\nolcAccess: {{0}}to * by dn.exact=\"{CONFIG_DN}\" read by * none\n"));
@@ -165,8 +171,23 @@ impl LdapLab {
         })
     }
 
+    /// The address the node's slapd listens on: its namespace's, else loopback.
+    pub fn host(&self, name: &str) -> std::net::Ipv4Addr {
+        self.net
+            .as_ref()
+            .and_then(|net| net.node(name))
+            .map(|n| n.addr)
+            .unwrap_or(std::net::Ipv4Addr::LOCALHOST)
+    }
+
     /// Lays out N nodes (slapadd -n0 each) and the cluster file; refuses over a running lab.
     pub fn create(dir: &Path, nodes: u16) -> Result<LdapLab, LabError> {
+        LdapLab::create_in(dir, nodes, false)
+    }
+
+    /// [`LdapLab::create`], each slapd in a network namespace of its own if `namespaced` (as
+    /// root, with `ip`): links between nodes, and to drctl, can then be cut.
+    pub fn create_in(dir: &Path, nodes: u16, namespaced: bool) -> Result<LdapLab, LabError> {
         if let Some(why) = missing_tools() {
             return Err(LabError::Unavailable(why));
         }
@@ -188,7 +209,7 @@ impl LdapLab {
         std::fs::create_dir_all(dir).map_err(io("create", dir))?;
         let ports =
             crate::lab::process::free_ports(nodes as usize).map_err(io("choose ports in", dir))?;
-        let lab = LdapLab {
+        let mut lab = LdapLab {
             dir: dir.to_path_buf(),
             nodes: (0..nodes as usize)
                 .map(|i| LdapLabNode {
@@ -197,7 +218,12 @@ impl LdapLab {
                     server_id: i as u32 + 1,
                 })
                 .collect(),
+            net: None,
         };
+        if namespaced {
+            let names: Vec<String> = lab.nodes.iter().map(|n| n.name.clone()).collect();
+            lab.net = Some(Net::create(Owner::me(), &names)?);
+        }
         let pw: String = {
             use rand::Rng;
             rand::rng()
@@ -226,7 +252,9 @@ impl LdapLab {
             for sub in ["slapd.d", "db"] {
                 std::fs::create_dir_all(d.join(sub)).map_err(io("create", &d))?;
             }
-            let ldif = config(dir, n, (i > 0).then(|| lab.nodes[0].port), &pw, &hashed);
+            let provider = &lab.nodes[0];
+            let provider = (i > 0).then(|| (lab.host(&provider.name), provider.port));
+            let ldif = config(dir, n, provider, &pw, &hashed);
             let path = d.join("config.ldif");
             // It holds the replication credentials in clear (the lab's password): 0600.
             crate::util::secret::write_private_file(&path, ldif.as_bytes())
@@ -247,8 +275,8 @@ impl LdapLab {
                 )));
             }
             yaml.push_str(&format!(
-                "- name: {}\n  kind: openldap\n  url: ldap://127.0.0.1:{}\n  bind_dn: {CONFIG_DN}\n  password_file: password\n  suffix: {SUFFIX}\n  data_dir: {}/db\n",
-                n.name, n.port, n.name));
+                "- name: {}\n  kind: openldap\n  url: ldap://{}:{}\n  bind_dn: {CONFIG_DN}\n  password_file: password\n  suffix: {SUFFIX}\n  data_dir: {}/db\n",
+                n.name, lab.host(&n.name), n.port, n.name));
         }
         std::fs::write(lab.cluster_file(), yaml).map_err(io("write", &lab.cluster_file()))?;
         let state = dir.join(STATE_FILE);
@@ -279,11 +307,25 @@ impl LdapLab {
             .append(true)
             .open(d.join("slapd.log"))
             .map_err(io("open", &d))?;
-        Command::new(SLAPD)
-            .arg("-F")
+        let host = self.host(name);
+        // In its namespace: `ip netns exec` execs slapd, so the process started is slapd.
+        let prefix = self
+            .net
+            .as_ref()
+            .and_then(|net| net.exec_prefix(name))
+            .unwrap_or_default();
+        let mut cmd = match prefix.split_first() {
+            Some((ip, args)) => {
+                let mut c = Command::new(ip);
+                c.args(args).arg(SLAPD);
+                c
+            }
+            None => Command::new(SLAPD),
+        };
+        cmd.arg("-F")
             .arg(d.join("slapd.d"))
             .arg("-h")
-            .arg(format!("ldap://127.0.0.1:{}/", n.port))
+            .arg(format!("ldap://{host}:{}/", n.port))
             .arg("-n")
             .arg(format!("slapd-{name}"))
             .arg("-d")
@@ -296,8 +338,7 @@ impl LdapLab {
             .map_err(|e| LabError::Failed(format!("cannot start slapd for {name}: {e}")))?;
         let answers = || {
             poll::holds(
-                std::net::TcpStream::connect(("127.0.0.1", n.port)).is_ok()
-                    && self.pid(name).is_some(),
+                std::net::TcpStream::connect((host, n.port)).is_ok() && self.pid(name).is_some(),
             )
         };
         poll::within_blocking(Duration::from_secs(20), Duration::from_millis(10), answers).map_err(
@@ -328,6 +369,10 @@ impl LdapLab {
             if self.signal(&n.name, Sig::Term)?.is_some() {
                 stopped.push(n.name.clone());
             }
+        }
+        // The namespaces go with the lab (a kept lab keeps its files, not its network).
+        if let Some(net) = &self.net {
+            net.delete()?;
         }
         if !keep {
             std::fs::remove_dir_all(&self.dir).map_err(io("remove", &self.dir))?;

@@ -158,7 +158,7 @@ impl Lab for LdapLab {
                     name: n.name.clone(),
                     pid,
                     state,
-                    url: format!("ldap://127.0.0.1:{}", n.port),
+                    url: format!("ldap://{}:{}", self.host(&n.name), n.port),
                 }
             })
             .collect()
@@ -185,13 +185,9 @@ impl Lab for LdapLab {
         deadline: Duration,
     ) -> BoxFuture<'a, Result<(), LabError>> {
         Box::pin(async move {
-            let port = self.node(node)?.port;
+            let (host, port) = (self.host(node), self.node(node)?.port);
             poll::within(deadline, Duration::from_millis(10), || async {
-                poll::holds(
-                    tokio::net::TcpStream::connect(("127.0.0.1", port))
-                        .await
-                        .is_ok(),
-                )
+                poll::holds(tokio::net::TcpStream::connect((host, port)).await.is_ok())
             })
             .await
             .map_err(|()| {
