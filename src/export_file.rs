@@ -100,10 +100,61 @@ pub(crate) fn write_new(path: &Path, content: &[u8]) -> Result<Written, ExportEr
     Ok(Written::Created)
 }
 
+/// [`write_new`], or over an earlier export of the same run that `content` extends (its bytes
+/// first, then more records: the node took writes while it was exported, so it was exported
+/// again). Never over anything else.
+pub(crate) fn write_extending(path: &Path, content: &[u8]) -> Result<Written, ExportError> {
+    let earlier = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_file() => std::fs::read(path).ok(),
+        _ => None,
+    };
+    let Some(earlier) = earlier.filter(|e| e.len() < content.len() && content.starts_with(e))
+    else {
+        return write_new(path, content);
+    };
+    let io = |source| ExportError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".drctl-export-")
+        .tempfile_in(dir)
+        .map_err(io)?;
+    tmp.write_all(content).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    drop(earlier);
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io)?;
+    Ok(Written::Created)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn an_export_is_replaced_only_by_one_that_extends_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("export.jsonl");
+        assert_eq!(write_extending(&p, b"a\n").unwrap(), Written::Created);
+        assert_eq!(write_extending(&p, b"a\n").unwrap(), Written::AlreadyThere);
+        assert_eq!(write_extending(&p, b"a\nb\n").unwrap(), Written::Created);
+        assert_eq!(std::fs::read(&p).unwrap(), b"a\nb\n");
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert!(matches!(
+            write_extending(&p, b"c\n"),
+            Err(ExportError::Exists { .. })
+        ));
+        assert_eq!(std::fs::read(&p).unwrap(), b"a\nb\n");
+    }
 
     #[test]
     fn writes_once_private_and_never_through_links() {

@@ -576,6 +576,10 @@ pub struct FollowRequest {
     /// on-demand full sync leaves automatic sync as it was (seed 001).
     #[serde(default)]
     pub sync_on: bool,
+    /// Only if this node's head is still this seq: a standalone node whose writes were exported
+    /// up to it, and which must not lose one it took since (409 if it did: export again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub if_head: Option<u64>,
 }
 
 /// `PUT /v1/settings/{name}` and `PUT /v1/local/{name}`.

@@ -112,6 +112,7 @@ impl Node {
         primary_url: &str,
         full_sync: bool,
         sync_on: bool,
+        if_head: Option<u64>,
         caller: &Caller,
     ) -> Result<(), ApiError> {
         let url = crate::api::client::parse_node_url(primary_url)
@@ -128,6 +129,14 @@ impl Node {
             let _gate = self.role_gate.write().await;
             // Under the gate: no write can land between this check and the role change.
             self.refuse_follow_over_standalone_writes(full_sync)?;
+            let head = self.store.head().seq;
+            if let Some(expected) = if_head.filter(|h| *h != head) {
+                return Err(ApiError::Conflict(format!(
+                    "{}'s head is {head}, not {expected}: it took writes since they were \
+                     exported; export them again",
+                    self.config.name
+                )));
+            }
             let st = self.state();
             let same = st.role == Role::Replica && st.following.as_deref() == Some(url.as_str());
             if same && !full_sync && !Node::sync_stopped(&st, sync_on) {

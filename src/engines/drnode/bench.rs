@@ -465,6 +465,7 @@ async fn full_sync(
             primary_url: primary.url.clone(),
             full_sync: true,
             sync_on: true,
+            if_head: None,
         })
         .await
         .map_err(fail)?;

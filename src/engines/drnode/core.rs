@@ -192,16 +192,7 @@ impl Action {
                 node,
                 primary,
                 path,
-            } => {
-                let (n, p) = (cl.target(node)?, cl.target(primary)?);
-                let d = divergence(n, p).await?;
-                let count = export_records(n, &d, path).await?;
-                Ok(Some(format!(
-                    "exported {} of {node} that {primary} never had to {}",
-                    crate::util::words::count(count as u64, "record"),
-                    crate::util::words::absolute(path).display()
-                )))
-            }
+            } => export_divergent(cl, node, primary, path).await,
             Action::SetSetting { name, value, via } => {
                 cl.target(via)?.client.put_setting(name, value).await?;
                 Ok(None)
@@ -400,6 +391,59 @@ fn sync_auto_is(s: &NodeStatus, on: bool) -> bool {
 /// Makes `node` follow `primary`, with a full sync unless it already replicates cleanly from
 /// it. `sync_on`: it must replicate afterwards, so an operator's "off" is turned on. The note
 /// says what changed beyond following: a full sync, a suspension lifted, a setting overridden.
+/// Exports `node`'s records that `primary` never had. A standalone node takes writes while they
+/// are exported (an application on its host): it then follows `primary` by full sync in the
+/// same step, only if its head is still the one exported, else the export is made again with
+/// what it took since (chaos seed 30038: a write acknowledged between the export and the full
+/// sync was lost). A fenced or restored old primary takes no write: its export stands alone.
+async fn export_divergent(
+    cl: &Cluster,
+    node: &str,
+    primary: &str,
+    path: &std::path::Path,
+) -> Result<Option<String>, ProcError> {
+    const ATTEMPTS: u32 = 20;
+    let (n, p) = (cl.target(node)?, cl.target(primary)?);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let s = n.client.status().await?;
+        let d = divergence(n, p).await?;
+        let count = export_records(n, &d, path).await?;
+        let exported = format!(
+            "exported {} of {node} that {primary} never had to {}",
+            crate::util::words::count(count, "record"),
+            crate::util::words::absolute(path).display()
+        );
+        if s.role != Role::Standalone {
+            return Ok(Some(exported));
+        }
+        let primary_url = cl.status(primary).await?.url;
+        let req = crate::api::FollowRequest {
+            primary_url,
+            full_sync: true,
+            sync_on: true,
+            if_head: Some(d.node_head),
+        };
+        match n.client.follow(&req).await {
+            Ok(_) => {
+                return Ok(Some(format!(
+                    "{exported}; then, its head unchanged since, it follows {primary} by full \
+                     sync{}",
+                    if attempt > 1 {
+                        format!(" (exported {attempt} times: it took writes meanwhile)")
+                    } else {
+                        String::new()
+                    }
+                )))
+            }
+            Err(crate::api::client::ClientError::Api { status: 409, .. }) if attempt < ATTEMPTS => {
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
 async fn follow(
     cl: &Cluster,
     node: &str,
@@ -415,6 +459,7 @@ async fn follow(
             primary_url: p.url.clone(),
             full_sync: full,
             sync_on,
+            if_head: None,
         })
         .await?;
     let mut notes = Vec::new();

@@ -162,6 +162,6 @@ pub(super) async fn export_records(
         text.push_str(&line);
         text.push('\n');
     }
-    crate::export_file::write_new(path, text.as_bytes())?;
+    crate::export_file::write_extending(path, text.as_bytes())?;
     Ok(records.len() as u64)
 }

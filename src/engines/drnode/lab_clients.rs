@@ -105,6 +105,7 @@ pub async fn form(targets: &[Target]) -> Result<(), LabError> {
                 primary_url: first.url.clone(),
                 full_sync: true,
                 sync_on: true,
+                if_head: None,
             })
             .await
             .map_err(|e| LabError::Failed(format!("{} join {}: {e}", t.name, first.name)))?;

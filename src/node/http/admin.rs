@@ -34,6 +34,7 @@ pub(super) async fn follow(
         &req.primary_url,
         req.full_sync,
         req.sync_on,
+        req.if_head,
         &caller(&headers),
     )
     .await?;
