@@ -87,6 +87,7 @@ async fn play(
         writers: Vec::new(),
         writable_checks: 0,
         net: None,
+        disks: None,
     };
     let failed = play_schedule(&mut ctx, &sched.steps, &stop).await;
     if let Some(e) = writer_ended(w.await) {

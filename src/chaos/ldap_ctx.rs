@@ -46,6 +46,8 @@ pub(crate) struct DirCtx<'a, L, C> {
     pub writable_checks: u64,
     /// The lab's network when each server runs in a namespace of its own (links can be cut).
     pub net: Option<Net>,
+    /// Each server's database on a tmpfs of its own, when its disk can fill.
+    pub disks: Option<&'a super::disk::Disks>,
 }
 
 impl<L, C> DirCtx<'_, L, C> {
@@ -199,10 +201,30 @@ impl LCtx<'_> {
                 operate::process_step(&mut self.tally, self.lab, s, &name)?;
             }
             Step::Resume => {
-                operate::process_step(&mut self.tally, self.lab, s, "")?;
+                if let Some(d) = self.disks {
+                    let disks = d.heal()?;
+                    if !disks.is_empty() {
+                        self.note("give every full disk its room back", format!("{disks:?}"));
+                    }
+                }
                 let healed = self.heal_links()?;
                 if !healed.is_empty() {
                     self.note("restore every cut link", format!("{healed:?}"));
+                }
+                operate::process_step(&mut self.tally, self.lab, s, "")?;
+            }
+            Step::DiskFull { node } => {
+                let name = self.resolve(*node).await;
+                match self.disks.and_then(|d| d.fill(&name)) {
+                    None => self.note(
+                        format!("{s}: {name}"),
+                        "skipped (its database is not on a tmpfs: needs root)",
+                    ),
+                    Some(r) => {
+                        r?;
+                        self.tally.faults += 1;
+                        self.note(format!("{s}: {name}"), "done");
+                    }
                 }
             }
             Step::Restart => operate::process_step(&mut self.tally, self.lab, s, "")?,
@@ -218,9 +240,7 @@ impl LCtx<'_> {
                     );
                 }
             }
-            Step::Wipe { .. } | Step::DiskFull { .. } => {
-                self.note(s.to_string(), "skipped (not a slapd fault)")
-            }
+            Step::Wipe { .. } => self.note(s.to_string(), "skipped (not a slapd fault)"),
             // Played by `operate::play` above.
             Step::Delay { .. } | Step::Proc { .. } | Step::KillDrctl { .. } | Step::Race { .. } => {
             }

@@ -9,6 +9,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::disk::Disks;
 use super::drctl::Drctl;
 use super::keep::Teardown;
 use super::ldap_ctx::{LCtx, LdapObserved};
@@ -41,8 +42,38 @@ pub(crate) async fn run(sched: &Schedule, opts: &Options, dir: &Path) -> super::
             return report;
         }
     };
-    let guard = Teardown::new(lab, |l: LdapLab, keep| drop(l.down(keep)));
-    if let Err(e) = play(sched, opts, guard.lab(), started, &mut report).await {
+    // A disk that can fill: each slapd's database directory on a tmpfs of its own (as root).
+    let fills = sched
+        .steps
+        .iter()
+        .any(|s| matches!(s, super::schedule::Step::DiskFull { .. }));
+    let mut disks = Disks::default();
+    if fills && super::disk::unavailable().is_none() {
+        let dbs: Vec<(String, std::path::PathBuf)> = lab
+            .nodes
+            .iter()
+            .map(|n| (n.name.clone(), lab.dir.join(&n.name).join("db")))
+            .collect();
+        match Disks::mount(&dbs) {
+            Ok(d) => disks = d,
+            Err(e) => {
+                report.error = Some(format!("cannot put the slapd databases on disks: {e}"));
+                drop(disks);
+                let _ = lab.down(false);
+                return report;
+            }
+        }
+    }
+    // The servers stop before their disks go (a kept run keeps the disks' files).
+    let guard = Teardown::new((lab, disks), |(l, mut d): (LdapLab, Disks), keep| {
+        for n in &l.nodes {
+            let _ = l.signal(&n.name, crate::lab::Sig::Term);
+        }
+        d.release(keep);
+        drop(l.down(keep))
+    });
+    let (lab, disks) = guard.lab();
+    if let Err(e) = play(sched, opts, lab, disks, started, &mut report).await {
         report.error = Some(e.to_string());
     }
     guard.finish(&mut report, started, opts.keep_failed.as_deref(), dir);
@@ -53,6 +84,7 @@ async fn play(
     sched: &Schedule,
     opts: &Options,
     lab: &LdapLab,
+    disks: &Disks,
     started: Instant,
     report: &mut super::report::RunReport,
 ) -> Result<(), LabError> {
@@ -81,13 +113,16 @@ async fn play(
         writers: Vec::new(),
         writable_checks: 0,
         net: lab.net.clone(),
+        disks: Some(disks),
     };
     let failed = play_schedule(&mut ctx, &sched.steps, &stop).await;
     if let Some(e) = writer_ended(w.await) {
         ctx.note("write client", e);
     }
-    let mut healed = heal(ctx.lab, true, true)?;
-    healed.extend(ctx.heal_links()?);
+    // The links first: a slapd restarted here then reaches its provider at once.
+    let mut healed = ctx.heal_links()?;
+    healed.extend(disks.heal()?);
+    healed.extend(heal(ctx.lab, true, true)?);
     healed.sort();
     healed.dedup();
     ctx.note(

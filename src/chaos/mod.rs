@@ -102,7 +102,8 @@ impl std::fmt::Debug for Campaign {
 pub(crate) type Play = for<'a> fn(&'a Schedule, &'a Options, &'a Path) -> BoxFuture<'a, RunReport>;
 
 /// The faults a slapd campaign draws from (no wipe: a lost replica is a reseed, not a fault):
-/// [`DIR_FAULTS`], and a slapd cut off the network (each slapd in a network namespace, as root).
+/// [`DIR_FAULTS`], a slapd cut off the network (each slapd in a network namespace, as root) and
+/// a slapd's disk full (its database on a tmpfs, as root).
 pub(crate) const LDAP_FAULTS: &[&str] = &[
     "kill",
     "pause",
@@ -110,6 +111,7 @@ pub(crate) const LDAP_FAULTS: &[&str] = &[
     "drctl-kill",
     "race",
     "partition",
+    "disk-full",
 ];
 /// The faults a 389ds, etcd or Samba campaign draws from.
 pub(crate) const DIR_FAULTS: &[&str] = &["kill", "pause", "restart", "drctl-kill", "race"];

@@ -25,8 +25,8 @@ pub struct ChaosArgs {
     /// network namespace, as root with `ip`), disk-full (a node's disk full while it runs: each
     /// node's data on a tmpfs, as root); those two are skipped where they cannot be made;
     /// drctl-dies (drctl SIGKILLed the moment its journal records a change, then rerun or
-    /// resumed). With --kind openldap: kill, pause, restart, drctl-kill, race, partition; with
-    /// --kind etcd, 389ds or samba-ad: kill, pause, restart, drctl-kill, race.
+    /// resumed). With --kind openldap: kill, pause, restart, drctl-kill, race, partition,
+    /// disk-full; with --kind etcd, 389ds or samba-ad: kill, pause, restart, drctl-kill, race.
     #[arg(long, value_name = "LIST")]
     pub faults: Option<String>,
     /// Procedures to draw from, comma-separated (default: all): switchover, failover, demote,

@@ -302,6 +302,13 @@ impl LdapLab {
             return Ok(());
         }
         let d = self.dir.join(name);
+        let log_path = d.join("slapd.log");
+        let started = || {
+            std::fs::read_to_string(&log_path)
+                .map(|l| l.matches("slapd starting").count())
+                .unwrap_or(0)
+        };
+        let before = started();
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -336,9 +343,16 @@ impl LdapLab {
             .process_group(0)
             .spawn()
             .map_err(|e| LabError::Failed(format!("cannot start slapd for {name}: {e}")))?;
+        // In a namespace, the node may be cut off from here (a restart during a partition):
+        // it is up once it says so in its log. On loopback, once it answers.
         let answers = || {
             poll::holds(
-                std::net::TcpStream::connect((host, n.port)).is_ok() && self.pid(name).is_some(),
+                self.pid(name).is_some()
+                    && if self.net.is_some() {
+                        started() > before
+                    } else {
+                        std::net::TcpStream::connect((host, n.port)).is_ok()
+                    },
             )
         };
         poll::within_blocking(Duration::from_secs(20), Duration::from_millis(10), answers).map_err(

@@ -187,7 +187,11 @@ impl Lab for LdapLab {
         Box::pin(async move {
             let (host, port) = (self.host(node), self.node(node)?.port);
             poll::within(deadline, Duration::from_millis(10), || async {
-                poll::holds(tokio::net::TcpStream::connect((host, port)).await.is_ok())
+                let connect = tokio::net::TcpStream::connect((host, port));
+                poll::holds(matches!(
+                    tokio::time::timeout(Duration::from_millis(500), connect).await,
+                    Ok(Ok(_))
+                ))
             })
             .await
             .map_err(|()| {
