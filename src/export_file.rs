@@ -71,21 +71,13 @@ pub(crate) fn write_new(path: &Path, content: &[u8]) -> Result<Written, ExportEr
         Ok(false) => {}
         Err(what) => return Err(exists(what)),
     }
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = dir_of(path);
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)
         .map_err(io)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".drctl-export-")
-        .tempfile_in(dir)
-        .map_err(io)?;
-    tmp.write_all(content).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
+    let tmp = synced_tmp(dir, content).map_err(io)?;
     // link(2): fails if anything (a file, a dangling link) took the name meanwhile.
     if let Err(e) = tmp.persist_noclobber(path) {
         return match (e.error.kind(), holds(path, content)) {
@@ -108,30 +100,38 @@ pub(crate) fn write_extending(path: &Path, content: &[u8]) -> Result<Written, Ex
         Ok(m) if m.file_type().is_file() => std::fs::read(path).ok(),
         _ => None,
     };
-    let Some(earlier) = earlier.filter(|e| e.len() < content.len() && content.starts_with(e))
-    else {
+    if !earlier.is_some_and(|e| e.len() < content.len() && content.starts_with(&e)) {
         return write_new(path, content);
-    };
+    }
     let io = |source| ExportError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".drctl-export-")
-        .tempfile_in(dir)
-        .map_err(io)?;
-    tmp.write_all(content).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    drop(earlier);
+    let dir = dir_of(path);
+    let tmp = synced_tmp(dir, content).map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
     std::fs::File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(io)?;
     Ok(Written::Created)
+}
+
+/// The directory an export lands in.
+fn dir_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// `content` in an unpredictable tmp file (mode 0600) in `dir`, synced: renamed or linked into
+/// place by the caller.
+fn synced_tmp(dir: &Path, content: &[u8]) -> std::io::Result<tempfile::NamedTempFile> {
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".drctl-export-")
+        .tempfile_in(dir)?;
+    tmp.write_all(content)?;
+    tmp.as_file().sync_all()?;
+    Ok(tmp)
 }
 
 #[cfg(test)]

@@ -165,3 +165,67 @@ pub(super) async fn export_records(
     crate::export_file::write_extending(path, text.as_bytes())?;
     Ok(records.len() as u64)
 }
+
+/// Exports `node`'s records that `primary` never had. A standalone node takes writes while they
+/// are exported (an application on its host): its writes are drained first (in-flight ones
+/// finish; the drain runs out by itself if drctl dies), then it follows `primary` by full sync
+/// in the same step, only if its head is still the one exported, else the export is made again
+/// (chaos seed 30038: a write acknowledged between the export and the full sync was lost; seed
+/// 704 at 400 writes/s on a loaded CI machine: without the drain no export round won the race).
+/// A fenced or restored old primary takes no write: its export stands alone.
+pub(super) async fn export_divergent(
+    cl: &super::Cluster,
+    node: &str,
+    primary: &str,
+    path: &std::path::Path,
+) -> Result<Option<String>, ProcError> {
+    const ATTEMPTS: u32 = 5;
+    let (n, p) = (cl.target(node)?, cl.target(primary)?);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let standalone = n.client.status().await?.role == crate::api::Role::Standalone;
+        if standalone {
+            n.client.drain(super::step::DRAIN_TTL_MS).await?;
+        }
+        let d = divergence(n, p).await?;
+        let count = export_records(n, &d, path).await?;
+        let exported = format!(
+            "exported {} of {node} that {primary} never had to {}",
+            crate::util::words::count(count, "record"),
+            crate::util::words::absolute(path).display()
+        );
+        if !standalone {
+            return Ok(Some(exported));
+        }
+        let primary_url = cl.status(primary).await?.url;
+        let req = crate::api::FollowRequest {
+            primary_url,
+            full_sync: true,
+            sync_on: true,
+            if_head: Some(d.node_head),
+        };
+        match n.client.follow(&req).await {
+            Ok(_) => {
+                // A replica now: its writes go to the primary; the drain is of no more use.
+                let _ = n.client.undrain().await;
+                return Ok(Some(format!(
+                    "{exported}; then, its writes drained and its head unchanged since, it \
+                     follows {primary} by full sync{}",
+                    if attempt > 1 {
+                        format!(" (exported {attempt} times: it took writes meanwhile)")
+                    } else {
+                        String::new()
+                    }
+                )));
+            }
+            Err(crate::api::client::ClientError::Api { status: 409, .. }) if attempt < ATTEMPTS => {
+            }
+            Err(e) => {
+                // It stays standalone: it takes writes again at once, not when the drain ends.
+                let _ = n.client.undrain().await;
+                return Err(e.into());
+            }
+        }
+    }
+}
