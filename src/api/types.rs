@@ -215,6 +215,10 @@ pub struct NodeStatus {
     /// Records written on this node since it became standalone: writes no primary has.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub standalone_writes: Option<u64>,
+    /// Where this node's kept log starts: its data up to here came by a full sync (or the log
+    /// was truncated), so it is a snapshot, not records.
+    #[serde(default)]
+    pub log_base: Position,
 }
 
 /// A lease on a node taken by a procedure: who, why, until when.

@@ -11,10 +11,10 @@ use super::nodedb::NewEvent;
 use super::state::NodeState;
 use super::store::SnapshotMsg;
 use super::{Node, MEMBERS_PREFIX};
-use crate::api::logic::common_point;
+use crate::api::logic::{common_point, holds, known_positions, snapshot_common};
 use crate::api::{
     ClientError, DbStatus, Entry, LogQuery, LogResponse, Member, NodeClient, Position, Role,
-    SnapshotLine, SyncSuspension,
+    SnapshotLine, SyncSuspension, SYS_PREFIX,
 };
 
 const BATCH: u64 = 1000;
@@ -313,10 +313,29 @@ async fn pull_once(
         LogResponse::Diverged { terms, .. } => {
             let store = node.store.clone();
             let (common, extra) = tokio::task::spawn_blocking(move || {
-                let mine = store.terms()?;
-                let common = common_point(&mine, &terms, store.base());
-                let extra = store.head().seq.saturating_sub(common.seq);
-                Ok::<_, super::store::StoreError>((common, extra))
+                let (base, head) = (store.base(), store.head());
+                let common = common_point(&store.terms()?, &terms, base);
+                // Data copied by a full sync past what the primary holds: its entries tell
+                // which writes the primary never had (chaos seed 40242).
+                let known = known_positions(&terms, Position::default());
+                if common.seq <= base.seq && !holds(&known, base) {
+                    let mut entries: Vec<Entry> = store
+                        .list("")?
+                        .into_iter()
+                        .filter(|e| e.seq <= base.seq && !e.key.starts_with(SYS_PREFIX))
+                        .collect();
+                    let (at, past) = snapshot_common(&mut entries, |e| {
+                        holds(
+                            &known,
+                            Position {
+                                epoch: e.epoch,
+                                seq: e.seq,
+                            },
+                        )
+                    });
+                    return Ok((at, past as u64 + head.seq - base.seq));
+                }
+                Ok::<_, super::store::StoreError>((common, head.seq.saturating_sub(common.seq)))
             })
             .await
             .map_err(|e| PullError::Failed(e.to_string()))?

@@ -118,6 +118,7 @@ impl Node {
             data_dir: self.config.data_dir.display().to_string(),
             standalone_writes: st.standalone_at.map(|at| head.seq.saturating_sub(at.seq)),
             standalone_at: st.standalone_at,
+            log_base: self.store.base(),
         })
     }
 

@@ -339,3 +339,76 @@ fn join_to_a_primary_rebuilt_by_a_full_sync_exports_nothing_it_holds() {
         .collect();
     assert_eq!(keys, ["\"alone/0\"", "\"alone/1\"", "\"alone/2\""]);
 }
+
+/// Hit (chaos seed 40242): a replica rebuilt by a full sync from the old primary holds its data
+/// as a snapshot at (1,14), with no log. The new primary, promoted at 10, lacks 11..14: `demote`
+/// compared an empty log, took the whole snapshot as shared, planned a partial sync, and the
+/// node stayed diverged ("0 records past the common point") with those writes in no export;
+/// `repoint` pointed it at the new primary, failed there, and then waited 30 s for it.
+#[test]
+fn demote_exports_what_a_snapshot_holds_past_the_new_primary() {
+    let lab = Lab::up(3);
+    put_on(&lab, "node-1", "shared", 10);
+    lab.wait_converged(DEADLINE);
+    lab.ok(&["lab", "pause", "node-2"]);
+    put_on(&lab, "node-1", "lost", 4);
+    wipe(&lab, "node-3");
+    let head = node(&lab.status(), "node-1")["head_seq"].clone();
+    wait_for("node-3 rebuilt from node-1", DEADLINE, || {
+        let r = lab.run(&["api", "GET", "/v1/node", "--node", "node-3"]);
+        (r.code() == 0 && r.json()["head_seq"] == head).then_some(())
+    });
+    let terms = lab
+        .ok(&["api", "GET", "/v1/repl/terms", "--node", "node-3"])
+        .json();
+    assert_eq!(
+        terms,
+        Value::Array(vec![]),
+        "node-3 holds a snapshot, no log"
+    );
+    lab.ok(&["lab", "kill", "node-1"]);
+    lab.ok(&["lab", "pause", "node-3"]);
+    lab.ok(&["lab", "resume", "node-2"]);
+    lab.ok(&["failover", "--to", "node-2", "--yes"]);
+    put_on(&lab, "node-2", "after", 3);
+    lab.ok(&["lab", "resume", "node-3"]);
+
+    // Repointing leaves it to `demote`, changing nothing on it, and waits for it no more.
+    let r = lab.ok(&["repoint", "--primary", "node-2", "--yes"]);
+    assert!(
+        r.stderr()
+            .contains("node-3 holds 4 records node-2 never had: run `drctl demote node-3`"),
+        "{}",
+        r.stderr()
+    );
+    let plan = lab.ok(&["demote", "node-3", "--dry-run", "--json"]).json();
+    assert!(
+        exports_or_full_syncs(&plan)
+            .iter()
+            .any(|a| a["args"]["action"] == "export-divergent"),
+        "node-3 holds 4 writes node-2 never had: {plan}"
+    );
+    lab.ok(&["demote", "node-3", "--export", "lost.jsonl", "--yes"]);
+    let keys: Vec<String> = std::fs::read_to_string(lab.cwd().join("lost.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["key"].to_string())
+        .collect();
+    assert_eq!(
+        keys,
+        ["\"lost/0\"", "\"lost/1\"", "\"lost/2\"", "\"lost/3\""]
+    );
+    // The old primary, back, holds the same 4 writes in its log: exported too.
+    lab.ok(&["lab", "restart", "node-1"]);
+    lab.ok(&["demote", "node-1", "--export", "old.jsonl", "--yes"]);
+    let old = std::fs::read_to_string(lab.cwd().join("old.jsonl")).unwrap();
+    assert_eq!(old.lines().count(), 4, "{old}");
+    let s = lab.wait_converged(DEADLINE);
+    assert_eq!(
+        node(&s, "node-3")["head_seq"],
+        node(&s, "node-2")["head_seq"]
+    );
+    // Done: a rerun finds nothing left to export.
+    let again = lab.ok(&["demote", "node-3", "--dry-run", "--json"]).json();
+    assert!(exports_or_full_syncs(&again).is_empty(), "{again}");
+}

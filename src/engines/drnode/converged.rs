@@ -1,7 +1,7 @@
 //! The final verification of most procedures: every reachable node follows the primary and
-//! holds what it had; old primaries awaiting demotion, silent nodes and nodes whose automatic
-//! sync is off or suspended, and a primary setting naming another node, are named, not waited
-//! for.
+//! holds what it had; old primaries and diverged replicas awaiting demotion, silent nodes and
+//! nodes whose automatic sync is off or suspended, and a primary setting naming another node,
+//! are named, not waited for.
 
 use super::{Cluster, ProcError};
 use crate::api::{Role, SyncMode};
@@ -73,10 +73,38 @@ pub(super) async fn converged(
         let follows =
             s.role == Role::Replica && s.following.as_ref().is_some_and(|f| f.url == p.url);
         if !follows {
+            // Left to `demote` by the plan: it holds writes the primary never had, so following
+            // would drop them (chaos seed 40242). Named, never waited for.
+            if s.role == Role::Replica {
+                let d = super::divergence(cl.target(&n.name)?, cl.target(primary)?).await?;
+                if d.records > 0 {
+                    notes.push(format!(
+                        "{} holds {} {primary} never had: run `drctl demote {}`",
+                        n.name,
+                        crate::util::words::count(d.records, "record"),
+                        n.name
+                    ));
+                    continue;
+                }
+            }
             return Ok(Err(format!(
                 "{} is {} and does not follow {primary}",
                 n.name, s.role
             )));
+        }
+        // Its history split from the primary's: it never catches up by itself, waiting for it
+        // would only time out (chaos seed 40242). `demote` exports what the primary lacks.
+        if s.sync.phase == "diverged" {
+            notes.push(format!(
+                "{} diverged from {primary}{}: run `drctl demote {}` to export them and resync it",
+                n.name,
+                s.sync
+                    .divergent_records
+                    .map(|r| format!(" ({} it never had)", crate::util::words::count(r, "record")))
+                    .unwrap_or_default(),
+                n.name
+            ));
+            continue;
         }
         match s.sync.mode() {
             // The operator's choice, on a node this procedure did not make follow (a procedure

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::ProcError;
-use crate::api::logic::common_point;
+use crate::api::logic::{common_point, holds, known_positions, snapshot_common};
 use crate::api::{Entry, LogRecord, Op, Position};
 use crate::engines::drnode::cluster::Target;
 
@@ -18,6 +18,9 @@ pub struct Divergence {
     /// Records of the node past `common`: writes the primary never had.
     pub records: u64,
     pub node_head: u64,
+    /// Where the node's log starts: its data below came by a full sync, as a snapshot.
+    #[serde(skip)]
+    pub base: u64,
 }
 
 /// Reads the node, then the primary, one after the other (never concurrently): the node's head
@@ -28,7 +31,10 @@ pub struct Divergence {
 ///
 /// A primary whose log starts after a full sync (or a truncation) has no term for what lies
 /// below: there the node's records are compared with the primary's data instead (chaos seeds
-/// 6158, 6283, 6308 exported writes the primary held).
+/// 6158, 6283, 6308 exported writes the primary held). A node whose own log starts after a full
+/// sync holds a snapshot there: it is shared only if the primary holds its base, else its
+/// entries tell which writes the primary never had (chaos seed 40242: a replica copied from the
+/// old primary past the new one's promotion looked as if it shared everything).
 pub async fn divergence(node: &Target, primary: &Target) -> Result<Divergence, ProcError> {
     let status = node.client.status().await?;
     let mine = node.client.terms().await?;
@@ -39,25 +45,15 @@ pub async fn divergence(node: &Target, primary: &Target) -> Result<Divergence, P
         None => primary.client.status().await?.head_seq,
     };
     // The head of the reading compared: the terms' end (read after the status, so at or past
-    // its head), or the status's head for a log that holds no record (all of it shared).
+    // its head), or the status's head for a log that holds no record.
     let node_head = mine
         .iter()
         .map(|t| t.last_seq)
         .max()
         .unwrap_or(status.head_seq);
-    let base = match mine.first() {
-        // The node's log may start after a full sync or truncation: its base is shared.
-        Some(first) if first.first_seq > 1 => Position {
-            epoch: 0,
-            seq: first.first_seq - 1,
-        },
-        _ => Position::default(),
-    };
+    let base = status.log_base;
     let mut common = if mine.is_empty() {
-        Position {
-            epoch: status.head_epoch,
-            seq: status.head_seq,
-        }
+        base
     } else {
         common_point(&mine, &theirs, base)
     };
@@ -67,6 +63,10 @@ pub async fn divergence(node: &Target, primary: &Target) -> Result<Divergence, P
             common = held;
         }
     }
+    let mut from_snapshot = 0;
+    if common.seq <= base.seq && base.seq > 0 {
+        (common, from_snapshot) = snapshot_shared(node, primary, &theirs, base).await?;
+    }
     if let Some(at) = status.standalone_at {
         if node_head > at.seq && at.seq < common.seq {
             common = at;
@@ -74,9 +74,61 @@ pub async fn divergence(node: &Target, primary: &Target) -> Result<Divergence, P
     }
     Ok(Divergence {
         common,
-        records: node_head.saturating_sub(common.seq),
+        records: if common.seq < base.seq {
+            from_snapshot + node_head.saturating_sub(base.seq)
+        } else {
+            node_head.saturating_sub(common.seq)
+        },
         node_head,
+        base: base.seq,
     })
+}
+
+/// How much of the node's snapshot (its data at `base`, copied by a full sync) the primary
+/// holds: all of it if the primary's history passes `base`, else up to the newest entry it
+/// holds as the very same write. Returns that point and the count of entries past it. The
+/// primary's entries are read only when its terms cannot tell.
+async fn snapshot_shared(
+    node: &Target,
+    primary: &Target,
+    theirs: &[crate::api::Term],
+    base: Position,
+) -> Result<(Position, u64), ProcError> {
+    let known = known_positions(theirs, primary.client.status().await?.log_base);
+    if holds(&known, base) {
+        return Ok((base, 0));
+    }
+    let mut mine = snapshot_entries(node, 0, base.seq).await?;
+    let theirs: HashMap<String, Entry> = primary
+        .client
+        .list_entries(None)
+        .await?
+        .into_iter()
+        .map(|e| (e.key.clone(), e))
+        .collect();
+    let (common, past) = snapshot_common(&mut mine, |e| {
+        holds(
+            &known,
+            Position {
+                epoch: e.epoch,
+                seq: e.seq,
+            },
+        ) || theirs.get(&e.key).is_some_and(|t| t == e)
+    });
+    Ok((common, past as u64))
+}
+
+/// The node's entries last written in `(after, upto]`, oldest first.
+async fn snapshot_entries(node: &Target, after: u64, upto: u64) -> Result<Vec<Entry>, ProcError> {
+    let mut entries: Vec<Entry> = node
+        .client
+        .list_entries(None)
+        .await?
+        .into_iter()
+        .filter(|e| e.seq > after && e.seq <= upto)
+        .collect();
+    entries.sort_by_key(|e| e.seq);
+    Ok(entries)
 }
 
 /// The node's last record in `(after, upto]` that the primary holds as the very same write (its
@@ -138,8 +190,23 @@ pub(super) async fn export_records(
     d: &Divergence,
     path: &Path,
 ) -> Result<u64, ProcError> {
-    let mut records: Vec<LogRecord> = Vec::new();
-    let mut after = d.common.seq;
+    // Writes the node's snapshot holds past the common point: its keys' last writes there.
+    let mut records: Vec<LogRecord> = if d.common.seq < d.base {
+        snapshot_entries(node, d.common.seq, d.base)
+            .await?
+            .into_iter()
+            .map(|e| LogRecord {
+                epoch: e.epoch,
+                seq: e.seq,
+                op: Op::Put,
+                key: e.key,
+                value: Some(e.value),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut after = d.common.seq.max(d.base);
     loop {
         let page = node.client.read_log(after, 10_000).await?;
         let done = page.len() < 10_000;

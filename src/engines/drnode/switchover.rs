@@ -196,9 +196,17 @@ pub(super) async fn repoint_others(
         };
         let old_primary =
             s.role == Role::Fenced || (s.role == Role::Primary && s.epoch < view.epoch());
+        // Data copied by a full sync from another node may hold writes the primary `to` never
+        // had (chaos seed 40242): its log cannot tell, so it is compared before it is pointed
+        // at `to`. A target still to be promoted may merely lag behind it (a switchover's
+        // catches up first; a failover refuses a replica ahead of its target by itself).
+        let copied = s.log_base.seq > 0
+            && view.node(to).and_then(|t| t.ok()).is_some_and(|t| {
+                t.role == Role::Primary && s.following.as_ref().is_none_or(|f| f.url != t.url)
+            });
         match s.role {
             Role::Standalone => continue,
-            _ if old_primary || s.sync.phase == "diverged" => {
+            _ if old_primary || copied || s.sync.phase == "diverged" => {
                 let d = divergence(cl.target(&n.name)?, cl.target(to)?).await?;
                 if d.records > 0 {
                     plan.note(format!(
