@@ -157,6 +157,13 @@ pub(crate) async fn recover(ctx: &mut Ctx<'_>, deadline: Duration) -> Result<(),
             for b in bad {
                 remedies.push(proc_args(&["demote", s(b, "name"), "--to", &pname]));
             }
+            // A replica that repoint leaves alone ("holds N records P never had: run `drctl
+            // demote N`") is demoted, as that note says (chaos seed 41086).
+            if let Some(n) =
+                astray.filter(|r| s(r, "role") == "replica" && s(r, "primary") != pname)
+            {
+                remedies.push(proc_args(&["demote", s(n, "name"), "--to", &pname]));
+            }
             if let Some(n) = standalone {
                 remedies.push(proc_args(&["join", s(n, "name"), "--primary", &pname]));
             }

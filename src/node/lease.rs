@@ -231,9 +231,12 @@ impl Node {
             self.peers_checked.store(true, Ordering::SeqCst);
             return silent;
         }
+        // Any node at a newer epoch proves a promotion there: a standalone one too (chaos seed
+        // 42020: restarted while the new primary was down, this old primary took writes at its
+        // old epoch for good once the new one came back standalone).
         let newer = answers
             .into_iter()
-            .filter(|(_, s)| s.epoch > st.epoch && matches!(s.role, Role::Primary | Role::Replica))
+            .filter(|(_, s)| s.epoch > st.epoch)
             // Name the new primary if it answered, else whoever saw the newest epoch.
             .max_by_key(|(_, s)| (s.epoch, s.role == Role::Primary));
         if let Some((name, s)) = newer {

@@ -749,3 +749,36 @@ fn removenode_with_no_node_answering_is_refused_not_a_usage_error() {
     let s = lab.status();
     assert_eq!(node(&s, "node-3")["member_state"], "normal", "{s}");
 }
+
+// Hit by chaos seed 41038: node-3 was wiped and the primary died before it synced, node-2 was cut
+// off; `removenode node-2` read node-3's empty member list and said "no member has the host id
+// or name node-2" with exit 2, a usage error, though node-2 is a member. Refused (exit 3).
+#[test]
+fn removenode_reading_a_wiped_nodes_empty_member_list_is_refused_not_a_usage_error() {
+    let lab = Lab::up(3);
+    lab.ok(&["lab", "kill", "node-1"]);
+    lab.ok(&["lab", "kill", "node-3"]);
+    for f in ["store.db", "store.db-wal", "store.db-shm"] {
+        let _ = std::fs::remove_file(lab.node_dir("node-3").join(f));
+    }
+    lab.ok(&["lab", "restart", "node-3"]);
+    lab.ok(&["lab", "pause", "node-2"]);
+    let r = run(lab.drctl(&[
+        "--timeout",
+        "300ms",
+        "removenode",
+        "node-2",
+        "--yes",
+        "--json",
+    ]))
+    .exit(3);
+    let said = format!("{}{}", r.stdout(), r.stderr());
+    assert!(
+        said.contains("node-2 is in the cluster file, but the member list read from node-3"),
+        "{said}"
+    );
+    lab.ok(&["lab", "resume", "node-2"]);
+    lab.ok(&["lab", "restart", "node-1"]);
+    let s = lab.status();
+    assert_eq!(node(&s, "node-2")["member_state"], "normal", "{s}");
+}

@@ -203,6 +203,40 @@ fn chaos_fixed_seed_campaigns_guard_the_safety_fixes() {
             "--steps",
             "10",
         ],
+        // node-1 killed, the failover's promoted node-2 stopped, node-3 killed; both back,
+        // `repoint --primary node-1` while node-2 is stopped, then node-2 resumes at epoch 2:
+        // node-3 took node-1's epoch-1 writes past node-2's promotion. Repoint rightly leaves
+        // it to `demote` (its snapshot is compared since 93a6e73); with the policy not demoting
+        // such a replica as repoint's note says, `converges` failed (2 of 2 replays).
+        &[
+            "--seed",
+            "41086",
+            "--runs",
+            "1",
+            "--faults",
+            "kill,pause,restart,wipe,drctl-kill,race,promoted-dies,partition,disk-full,drctl-dies",
+        ],
+        // node-3 wiped, the primary killed before node-3 synced, node-2 cut off: `removenode
+        // node-2` read node-3's empty member list and exited 2, a usage error (2 of 2 replays).
+        &[
+            "--seed",
+            "41038",
+            "--runs",
+            "1",
+            "--faults",
+            "kill,pause,restart,wipe,drctl-kill,race,promoted-dies,partition,disk-full,drctl-dies",
+        ],
+        // A switchover killed the moment it changed something is resumed after a failover
+        // fenced its target: its last check waited 60 s for a node that can never be primary
+        // again, and the policy's deadline ran out (`converges`, 2 of 2 replays).
+        &[
+            "--seed",
+            "42052",
+            "--runs",
+            "1",
+            "--faults",
+            "kill,pause,restart,wipe,drctl-kill,race,promoted-dies,partition,disk-full,drctl-dies",
+        ],
         // Demote of a replica under writes plans from one consistent reading (item 6).
         &[
             "--seed",

@@ -47,6 +47,24 @@ fn wipe(lab: &Lab, node: &str) {
     lab.ok(&["lab", "restart", node]);
 }
 
+/// Wipes `node` and waits until a full sync from `primary` rebuilt it: a snapshot, no log.
+fn rebuild(lab: &Lab, name: &str, primary: &str) {
+    wipe(lab, name);
+    let head = node(&lab.status(), primary)["head_seq"].clone();
+    wait_for(&format!("{name} rebuilt from {primary}"), DEADLINE, || {
+        let r = lab.run(&["api", "GET", "/v1/node", "--node", name]);
+        (r.code() == 0 && r.json()["head_seq"] == head).then_some(())
+    });
+    let terms = lab
+        .ok(&["api", "GET", "/v1/repl/terms", "--node", name])
+        .json();
+    assert_eq!(
+        terms,
+        Value::Array(vec![]),
+        "{name} holds a snapshot, no log"
+    );
+}
+
 /// Hit: `demote NODE --dry-run` on a healthy replica under 300 w/s planned an export and a full
 /// sync in 11 of 20 runs: the node's terms, the primary's terms and the node's status were read
 /// concurrently, so the node could look ahead of a primary read a moment earlier.
@@ -278,20 +296,7 @@ fn join_to_a_primary_rebuilt_by_a_full_sync_exports_nothing_it_holds() {
     lab.ok(&["lab", "write", "--count", "12"]);
     lab.wait_converged(DEADLINE);
     lab.ok(&["standalone", "node-2", "--yes"]);
-    wipe(&lab, "node-3");
-    let head = node(&lab.status(), "node-1")["head_seq"].clone();
-    wait_for("node-3 rebuilt from node-1", DEADLINE, || {
-        let r = lab.run(&["api", "GET", "/v1/node", "--node", "node-3"]);
-        (r.code() == 0 && r.json()["head_seq"] == head).then_some(())
-    });
-    let terms = lab
-        .ok(&["api", "GET", "/v1/repl/terms", "--node", "node-3"])
-        .json();
-    assert_eq!(
-        terms,
-        Value::Array(vec![]),
-        "node-3 holds a snapshot, no log"
-    );
+    rebuild(&lab, "node-3", "node-1");
     lab.ok(&["switchover", "--to", "node-3", "--yes"]);
 
     let plan = lab
@@ -352,20 +357,7 @@ fn demote_exports_what_a_snapshot_holds_past_the_new_primary() {
     lab.wait_converged(DEADLINE);
     lab.ok(&["lab", "pause", "node-2"]);
     put_on(&lab, "node-1", "lost", 4);
-    wipe(&lab, "node-3");
-    let head = node(&lab.status(), "node-1")["head_seq"].clone();
-    wait_for("node-3 rebuilt from node-1", DEADLINE, || {
-        let r = lab.run(&["api", "GET", "/v1/node", "--node", "node-3"]);
-        (r.code() == 0 && r.json()["head_seq"] == head).then_some(())
-    });
-    let terms = lab
-        .ok(&["api", "GET", "/v1/repl/terms", "--node", "node-3"])
-        .json();
-    assert_eq!(
-        terms,
-        Value::Array(vec![]),
-        "node-3 holds a snapshot, no log"
-    );
+    rebuild(&lab, "node-3", "node-1");
     lab.ok(&["lab", "kill", "node-1"]);
     lab.ok(&["lab", "pause", "node-3"]);
     lab.ok(&["lab", "resume", "node-2"]);

@@ -249,3 +249,24 @@ fn a_stale_plan_never_promotes_at_an_epoch_another_run_took() {
     assert_eq!(node(&s, "node-2")["role"], "replica", "{s}");
     assert_eq!(node(&s, "node-3")["role"], "primary", "{s}");
 }
+
+// Hit by chaos seed 42020: the old primary restarted while the new one was down, and took writes
+// at its old epoch for good once the new one came back standalone: only a primary or a replica
+// at a newer epoch fenced it. A standalone node at a newer epoch proves that promotion too.
+#[test]
+fn a_restored_old_primary_fences_itself_on_a_standalone_node_at_a_newer_epoch() {
+    let lab = Lab::up(3);
+    lab.ok(&["lab", "write", "--count", "5"]);
+    lab.wait_converged(Duration::from_secs(30));
+    lab.ok(&["lab", "kill", "node-1"]);
+    lab.ok(&["failover", "--to", "node-2", "--yes"]);
+    lab.ok(&["standalone", "node-3", "--yes"]);
+    lab.ok(&["lab", "kill", "node-2"]);
+    lab.ok(&["lab", "restart", "node-1"]);
+    wait_for("node-1 fences itself", Duration::from_secs(15), || {
+        let r = lab.run(&["api", "GET", "/v1/node", "--node", "node-1"]);
+        (r.code() == 0 && r.json()["role"] == "fenced").then_some(())
+    });
+    let r = lab.run(&["entry", "put", "late", "v", "--node", "node-1"]);
+    assert_ne!(r.code(), 0, "the old primary took a write at its old epoch");
+}

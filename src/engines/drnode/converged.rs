@@ -14,6 +14,15 @@ pub(super) async fn converged(
 ) -> Result<Result<String, String>, ProcError> {
     let (view, p) = cl.probe_with_status(primary).await?;
     let epoch = view.epoch();
+    // Fenced, or primary at an epoch another promotion superseded: that never undoes itself, so
+    // waiting would only time out (chaos seed 42052: a resumed switchover waited 60 s for the
+    // node a later failover had fenced).
+    if p.role == Role::Fenced || (p.role == Role::Primary && p.epoch < epoch) {
+        return Err(ProcError::failed(format!(
+            "{primary} is {} at epoch {} and the cluster is at epoch {epoch}: a later promotion              superseded it; see `drctl status`",
+            p.role, p.epoch
+        )));
+    }
     if p.role != Role::Primary || p.epoch < epoch {
         return Ok(Err(format!(
             "{primary} is {} at epoch {} (cluster epoch {epoch})",

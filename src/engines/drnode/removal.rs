@@ -40,7 +40,23 @@ fn by_host<'a>(view: &'a ClusterView, host_id: &str) -> Result<&'a Member, ProcE
     let found = |f: &dyn Fn(&Member) -> bool| view.members.iter().find(|m| f(m));
     found(&|m| m.host_id == host_id)
         .or_else(|| found(&|m| m.name == host_id))
-        .ok_or_else(|| ProcError::usage(format!("no member has the host id or name {host_id}")))
+        .ok_or_else(|| {
+            // A node of the cluster file missing from the list read is not the operator's
+            // mistake either: the node read may hold no list yet (chaos seed 41038: node-3,
+            // wiped, had not synced when the primary died; exit 2 said the input was wrong).
+            if view.node(host_id).is_some() {
+                ProcError::refused(format!(
+                    "{host_id} is in the cluster file, but the member list read from {} does                      not hold it (a node whose data was wiped holds none until it has synced);                      see `drctl status`",
+                    view.primary()
+                        .or_else(|| view.nodes.iter().find(|n| n.ok().is_some()))
+                        .map(|n| n.name.as_str())
+                        .unwrap_or("the answering nodes")
+                ))
+                .unchanged()
+            } else {
+                ProcError::usage(format!("no member has the host id or name {host_id}"))
+            }
+        })
 }
 
 /// Steps that take `m` through leaving to removed.
