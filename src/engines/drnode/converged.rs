@@ -19,7 +19,8 @@ pub(super) async fn converged(
     // node a later failover had fenced).
     if p.role == Role::Fenced || (p.role == Role::Primary && p.epoch < epoch) {
         return Err(ProcError::failed(format!(
-            "{primary} is {} at epoch {} and the cluster is at epoch {epoch}: a later promotion              superseded it; see `drctl status`",
+            "{primary} is {} at epoch {} and the cluster is at epoch {epoch}: a later promotion \
+             superseded it; see `drctl status`",
             p.role, p.epoch
         )));
     }

@@ -46,9 +46,10 @@ fn by_host<'a>(view: &'a ClusterView, host_id: &str) -> Result<&'a Member, ProcE
             // wiped, had not synced when the primary died; exit 2 said the input was wrong).
             if view.node(host_id).is_some() {
                 ProcError::refused(format!(
-                    "{host_id} is in the cluster file, but the member list read from {} does                      not hold it (a node whose data was wiped holds none until it has synced);                      see `drctl status`",
-                    view.primary()
-                        .or_else(|| view.nodes.iter().find(|n| n.ok().is_some()))
+                    "{host_id} is in the cluster file, but the member list read from {} does \
+                     not hold it (a node whose data was wiped holds none until it has synced); \
+                     see `drctl status`",
+                    view.members_source()
                         .map(|n| n.name.as_str())
                         .unwrap_or("the answering nodes")
                 ))

@@ -80,10 +80,7 @@ async fn probe_with(cluster: &str, targets: &[Target], patient: bool) -> Cluster
         nodes,
         members: Vec::new(),
     };
-    let source = view
-        .primary()
-        .or_else(|| view.nodes.iter().find(|n| n.ok().is_some()))
-        .map(|n| n.name.clone());
+    let source = view.members_source().map(|n| n.name.clone());
     if let Some(t) = source.and_then(|name| targets.iter().find(|t| t.name == name)) {
         view.members = t.client.members().await.unwrap_or_default();
     }
@@ -211,6 +208,12 @@ impl ClusterView {
 
     pub fn node(&self, name: &str) -> Option<&NodeView> {
         self.nodes.iter().find(|n| n.name == name)
+    }
+
+    /// The node the member list is read from: the primary, else the first that answers.
+    pub fn members_source(&self) -> Option<&NodeView> {
+        self.primary()
+            .or_else(|| self.nodes.iter().find(|n| n.ok().is_some()))
     }
 
     /// The name of the node at `url`, if it is in the inventory.
