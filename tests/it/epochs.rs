@@ -270,3 +270,65 @@ fn a_restored_old_primary_fences_itself_on_a_standalone_node_at_a_newer_epoch() 
     let r = lab.run(&["entry", "put", "late", "v", "--node", "node-1"]);
     assert_ne!(r.code(), 0, "the old primary took a write at its old epoch");
 }
+
+// Chaos seed 42020: the old primary came back fenced holding the cluster's newest writes, and
+// every other node was standalone. No replica could be promoted, so `failover --force` refused
+// for good and no procedure could make a primary again. Now the fenced node is the last resort:
+// refused without `--force` (naming it), promoted at a new epoch with it, its writes kept.
+#[test]
+fn a_forced_failover_promotes_the_fenced_old_primary_when_no_replica_can_be() {
+    let lab = Lab::up(3);
+    lab.ok(&["lab", "write", "--count", "5"]);
+    lab.wait_converged(DEADLINE);
+    // A write only node-1 holds: the replicas are paused when it is acknowledged.
+    lab.ok(&["lab", "pause", "node-2"]);
+    lab.ok(&["lab", "pause", "node-3"]);
+    lab.ok(&["entry", "put", "only-on-1", "v", "--node", "node-1"]);
+    lab.ok(&["lab", "kill", "node-1"]);
+    lab.ok(&["lab", "resume", "node-2"]);
+    lab.ok(&["lab", "resume", "node-3"]);
+    lab.ok(&["failover", "--to", "node-2", "--yes"]);
+    lab.ok(&["lab", "restart", "node-1"]);
+    let role = |n: &str| {
+        let r = lab.run(&["api", "GET", "/v1/node", "--node", n]);
+        (r.code() == 0).then(|| r.json())
+    };
+    wait_for("node-1 fences itself", DEADLINE, || {
+        role("node-1").filter(|s| s["role"] == "fenced").map(|_| ())
+    });
+    lab.ok(&["standalone", "node-2", "--yes"]);
+    lab.ok(&["standalone", "node-3", "--yes"]);
+
+    let r = lab.run(&["candidates", "--json"]).success();
+    let rows = r.json();
+    let n1 = rows["candidates"]
+        .as_array()
+        .or_else(|| rows.as_array())
+        .and_then(|a| a.iter().find(|c| c["name"] == "node-1"))
+        .cloned()
+        .unwrap_or_else(|| panic!("node-1 in candidates: {}", r.dump()));
+    assert_eq!(n1["last_resort"], true, "{}", r.dump());
+
+    // Unforced: refused, naming the way out, nothing changed.
+    lab.run(&["failover", "--yes"])
+        .exit(3)
+        .stderr_has("--force");
+    assert_eq!(role("node-1").expect("node-1 answers")["role"], "fenced");
+    // A dry run runs nothing.
+    lab.run(&["failover", "--force", "--dry-run"])
+        .success()
+        .stdout_has("node-1");
+    assert_eq!(role("node-1").expect("node-1 answers")["role"], "fenced");
+
+    lab.ok(&["failover", "--force", "--yes"]);
+    let s = role("node-1").expect("node-1 answers");
+    assert_eq!(s["role"], "primary", "{s}");
+    assert_eq!(s["epoch"], 3, "a new epoch above node-2's 2: {s}");
+    lab.ok(&["entry", "get", "only-on-1", "--node", "node-1"]);
+    // A rerun finds it done.
+    lab.ok(&["failover", "--force", "--yes"]);
+    // The standalone nodes join it; the cluster is whole again.
+    lab.ok(&["join", "node-2", "--primary", "node-1", "--yes"]);
+    lab.ok(&["join", "node-3", "--primary", "node-1", "--yes"]);
+    lab.ok(&["check"]);
+}

@@ -18,6 +18,9 @@ pub struct Candidate {
     pub head_seq: Option<u64>,
     /// Records behind the most advanced candidate.
     pub behind: Option<u64>,
+    /// No replica can be promoted and this fenced old primary holds the most advanced history:
+    /// `failover --force` promotes it at a new epoch (chaos seed 42020).
+    pub last_resort: bool,
     pub reason: String,
 }
 
@@ -37,6 +40,7 @@ pub fn rank(view: &ClusterView) -> Vec<Candidate> {
                 head_epoch: None,
                 head_seq: None,
                 behind: None,
+                last_resort: false,
                 reason: String::new(),
             };
             let s = match &n.status {
@@ -91,6 +95,9 @@ pub fn rank(view: &ClusterView) -> Vec<Candidate> {
         .filter(|c| c.promotable)
         .map(|c| (c.head_epoch.unwrap_or(0), c.head_seq.unwrap_or(0)))
         .max();
+    if best.is_none() {
+        mark_last_resort(view, &mut out);
+    }
     if let Some((_, best_seq)) = best {
         for c in out.iter_mut().filter(|c| c.promotable) {
             let behind = best_seq.saturating_sub(c.head_seq.unwrap_or(0));
@@ -113,4 +120,45 @@ pub fn rank(view: &ClusterView) -> Vec<Candidate> {
         c.rank = Some(rank);
     }
     out
+}
+
+/// With no promotable replica, the most advanced fenced node (answering, its database up, not
+/// on its way out, promotable in the cluster file) is the one a forced failover may promote: a
+/// fenced old primary holds the writes it acknowledged, and every other node is standalone,
+/// fenced or gone. Left alone, no procedure could ever make a primary again.
+fn mark_last_resort(view: &ClusterView, out: &mut [Candidate]) {
+    let eligible = |c: &Candidate| {
+        let Some(n) = view.nodes.iter().find(|n| n.name == c.name) else {
+            return false;
+        };
+        let leaving = view
+            .member(n)
+            .is_some_and(|m| matches!(m.state, MemberState::Leaving | MemberState::Removed));
+        c.role == Some(Role::Fenced)
+            && n.promotable
+            && !leaving
+            && n.ok().is_some_and(|s| s.db_status == DbStatus::Up)
+    };
+    let best = out
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| eligible(c))
+        .max_by(|(_, a), (_, b)| {
+            (a.head_epoch, a.head_seq)
+                .cmp(&(b.head_epoch, b.head_seq))
+                .then(b.name.cmp(&a.name))
+        })
+        .map(|(i, _)| i);
+    if let Some(c) = best.map(|i| &mut out[i]) {
+        c.last_resort = true;
+        c.reason = format!(
+            "{}; no replica can be promoted: `drctl failover --force` promotes it at a new epoch",
+            c.reason
+        );
+    }
+}
+
+/// The node a forced failover may promote when no replica can be: see `Candidate::last_resort`.
+pub(super) fn last_resort(ranked: &[Candidate]) -> Option<&Candidate> {
+    ranked.iter().find(|c| c.last_resort)
 }

@@ -8,16 +8,20 @@ use crate::api::{Role, SyncMode};
 
 /// Ok(note) when every reachable node follows `primary` and holds everything `primary` had
 /// before the check; nodes that do not answer, and old primaries awaiting demotion, are named.
+/// `verifying`: the check after the steps ran, when a superseded `primary` fails at once; before
+/// them (the check that skips a done step, a dry run) it is only not done yet: a forced failover
+/// promotes a fenced node in an earlier step (chaos seed 42020).
 pub(super) async fn converged(
     cl: &Cluster,
     primary: &str,
+    verifying: bool,
 ) -> Result<Result<String, String>, ProcError> {
     let (view, p) = cl.probe_with_status(primary).await?;
     let epoch = view.epoch();
     // Fenced, or primary at an epoch another promotion superseded: that never undoes itself, so
     // waiting would only time out (chaos seed 42052: a resumed switchover waited 60 s for the
     // node a later failover had fenced).
-    if p.role == Role::Fenced || (p.role == Role::Primary && p.epoch < epoch) {
+    if verifying && (p.role == Role::Fenced || (p.role == Role::Primary && p.epoch < epoch)) {
         return Err(ProcError::failed(format!(
             "{primary} is {} at epoch {} and the cluster is at epoch {epoch}: a later promotion \
              superseded it; see `drctl status`",

@@ -120,7 +120,7 @@ impl Action {
                     Check::ToDo
                 })
             }
-            Action::Converged { primary } => Ok(match converged(cl, primary).await? {
+            Action::Converged { primary } => Ok(match converged(cl, primary, false).await? {
                 Ok(note) => Check::Done(note),
                 Err(_) => Check::ToDo,
             }),
@@ -368,7 +368,7 @@ impl Action {
                     ))
                 }
             }
-            Action::Converged { primary } => converged(cl, primary).await?.map(Some),
+            Action::Converged { primary } => converged(cl, primary, true).await?.map(Some),
             _ => unreachable!("extra actions are verified in extra.rs"),
         })
     }

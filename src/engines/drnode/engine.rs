@@ -425,6 +425,7 @@ pub(super) fn candidates(view: &ClusterView) -> Candidates {
                     "head_epoch": c.head_epoch,
                     "head_seq": c.head_seq,
                     "behind": c.behind,
+                    "last_resort": c.last_resort,
                 })),
             })
             .collect(),

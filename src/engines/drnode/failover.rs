@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use super::candidates::last_resort;
 use super::step::Action;
 use super::switchover::repoint_others;
 use super::{rank, reachable, Cluster, Plan, ProcError};
@@ -40,7 +41,7 @@ pub async fn failover(
     if let Some(p) = ours {
         return finish_ours(cl, view, &p.name, epoch).await;
     }
-    let target = choose(cl, view, to, live.as_deref())?;
+    let target = choose(cl, view, to, live.as_deref(), force)?;
     let mut plan = Plan::new("failover");
     if live.as_deref() == Some(target.as_str()) {
         plan.note(format!("{target} is already the primary at epoch {epoch}"));
@@ -106,12 +107,13 @@ async fn everyone_follows(
 }
 
 /// The node to promote: the one asked for, else the most advanced promotable one (or the live
-/// primary, when none ranks).
+/// primary, when none ranks; or, forced, the fenced old primary left as the last resort).
 fn choose(
     cl: &Cluster,
     view: &ClusterView,
     to: Option<&str>,
     live: Option<&str>,
+    force: bool,
 ) -> Result<String, ProcError> {
     let ranked = rank(view);
     Ok(match to {
@@ -122,6 +124,11 @@ fn choose(
         None => match ranked.iter().find(|c| c.rank == Some(1)) {
             Some(c) => c.name.clone(),
             None if live.is_some() => live.expect("checked").to_string(),
+            // Only a fenced old primary is left: promoted by `--force` alone, being the
+            // decision to take its history as the cluster's (chaos seed 42020).
+            None if force && last_resort(&ranked).is_some() => {
+                last_resort(&ranked).expect("checked").name.clone()
+            }
             None => {
                 return Err(ProcError::refused(format!(
                     "no node can be promoted: {}",
@@ -168,7 +175,17 @@ async fn promotion(
             )).unchanged());
         }
     }
-    if let Some(c) = ranked.iter().find(|c| c.name == target && !c.promotable) {
+    let last = ranked
+        .iter()
+        .find(|c| c.name == target && c.last_resort && force);
+    if let Some(c) = last {
+        plan.note(format!(
+            "no replica can be promoted; {target} is {}, the most advanced history left, and \
+             is promoted at a new epoch; `drctl join` brings a standalone node back and exports \
+             what it holds that {target} lacks",
+            c.role.map(|r| r.to_string()).unwrap_or_default()
+        ));
+    } else if let Some(c) = ranked.iter().find(|c| c.name == target && !c.promotable) {
         return Err(
             ProcError::refused(format!("{target} cannot be promoted: {}", c.reason)).unchanged(),
         );
