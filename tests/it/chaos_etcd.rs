@@ -14,6 +14,9 @@ fn chaos(dir: &Path, args: &[&str]) -> Run {
 /// Seeds 9104-9105 draw kill -9 of followers, member removal of a dead member and of a live
 /// one (refused by the quorum guard), a failover after a lost quorum SIGKILLed part-way and
 /// resumed, racing operators, and the policy's rejoin of the removed and fenced members.
+/// Seed 9104's failover is killed while it restarts its survivor to force a new cluster: its
+/// resume refused "no member answers" and the group never had a leader again (3 of 4 replays)
+/// until a failover recorded what it was forcing, so that a resume finishes it.
 #[test]
 fn chaos_etcd_fixed_seed_campaign_keeps_every_invariant() {
     if etcd_missing() {

@@ -38,8 +38,42 @@ pub(crate) enum Failover {
         force: bool,
     },
     /// Restart the survivor once with ETCD_FORCE_NEW_CLUSTER=true; done when it leads a
-    /// membership of itself alone.
-    ForceNewCluster { node: String },
+    /// membership of itself alone. `fenced`: the members the failover fenced before.
+    ForceNewCluster { node: String, fenced: Vec<String> },
+}
+
+/// What a failover leaves beside its survivor's data directory while it restarts it to force a
+/// new cluster (between the stop and the start, no member answers): the survivor and the
+/// members fenced before. A failover stopped there is finished by a rerun or `run --resume`
+/// (chaos `--kind etcd` seed 9104: the resume refused "no member answers" for good, and the
+/// survivor, started again as it was, could not serve without the quorum it no longer had).
+#[derive(Debug, Serialize, serde::Deserialize)]
+struct Forcing {
+    node: String,
+    fenced: Vec<String>,
+}
+
+fn forcing_path(data_dir: &Path) -> PathBuf {
+    let mut p = data_dir.as_os_str().to_owned();
+    p.push(".forcing-new-cluster");
+    PathBuf::from(p)
+}
+
+/// The survivor of a failover stopped while it forced a new cluster, if every member it fenced
+/// is fenced still (a rejoin moves a fence marker aside: then the record is stale).
+fn stopped_forcing(cl: &EtcdCluster) -> Option<Forcing> {
+    cl.nodes.iter().find_map(|n| {
+        let text = std::fs::read_to_string(forcing_path(n.data_dir.as_ref()?)).ok()?;
+        let f: Forcing = serde_json::from_str(&text).ok()?;
+        let fenced = |name: &String| {
+            cl.nodes
+                .iter()
+                .find(|m| &m.name == name)
+                .and_then(|m| m.data_dir.as_ref())
+                .is_some_and(|d| d.is_file())
+        };
+        (f.node == n.name && !f.fenced.is_empty() && f.fenced.iter().all(fenced)).then_some(f)
+    })
 }
 
 /// The plan from one probe; `to`: the survivor to keep (default: the highest raft index).
@@ -89,7 +123,27 @@ pub(super) fn plan(
         ));
     }
     if a.members.is_empty() {
-        return refuse("no member answers: there is no survivor to fail over to".into());
+        let Some(f) = stopped_forcing(cl) else {
+            return refuse("no member answers: there is no survivor to fail over to".into());
+        };
+        if to.is_some_and(|t| t != f.node) {
+            return refuse(format!(
+                "a failover fenced {} and stopped while it forced a new cluster from {}: finish it with `drctl failover --to {}`",
+                f.fenced.join(", "),
+                f.node,
+                f.node
+            ));
+        }
+        plan.note(format!(
+            "a failover fenced {} and stopped while it forced a new cluster from {}: finishing it",
+            f.fenced.join(", "),
+            f.node
+        ));
+        plan.step(Step::new(Failover::ForceNewCluster {
+            node: f.node,
+            fenced: f.fenced,
+        }));
+        return Ok(plan);
     }
     if live >= quorum(voters) {
         return Err(super::procedures::no_leader(view, a, "be failed over"));
@@ -201,6 +255,7 @@ pub(super) fn plan(
     ));
     plan.step(Step::new(Failover::ForceNewCluster {
         node: target.0.to_string(),
+        fenced,
     }));
     Ok(plan)
 }
@@ -211,7 +266,7 @@ impl Failover {
             Failover::Led { node }
             | Failover::Snapshot { node, .. }
             | Failover::Fence { node, .. }
-            | Failover::ForceNewCluster { node } => node,
+            | Failover::ForceNewCluster { node, .. } => node,
         }
     }
 
@@ -354,11 +409,25 @@ impl Failover {
                 }
                 Ok(Some(notes.join("; ")))
             }
-            Failover::ForceNewCluster { .. } => {
+            Failover::ForceNewCluster { fenced, .. } => {
+                // Written before the stop, removed after the start: see `Forcing`.
+                let record = n.data_dir.as_deref().map(forcing_path);
+                if let Some(r) = &record {
+                    let f = Forcing {
+                        node: n.name.clone(),
+                        fenced: fenced.clone(),
+                    };
+                    let json = serde_json::to_vec(&f).expect("plain data");
+                    std::fs::write(r, json)
+                        .map_err(|e| ProcError::failed(format!("write {}: {e}", r.display())))?;
+                }
                 stop().await?;
                 let c = n.start_command.as_deref().unwrap_or_default();
                 let env = [("ETCD_FORCE_NEW_CLUSTER", "true".to_string())];
                 host(&format!("{}'s start_command", n.name), c, &env, timeout).await?;
+                if let Some(r) = &record {
+                    let _ = std::fs::remove_file(r);
+                }
                 Ok(Some(format!(
                     "{} started once with ETCD_FORCE_NEW_CLUSTER=true",
                     n.name
@@ -383,7 +452,7 @@ impl Act for Failover {
                 ),
                 None => format!("fence {node}: stop it"),
             },
-            Failover::ForceNewCluster { node } => {
+            Failover::ForceNewCluster { node, .. } => {
                 format!("force a new cluster from {node} alone (one start with ETCD_FORCE_NEW_CLUSTER=true)")
             }
         }

@@ -72,7 +72,7 @@ pub(super) async fn plan(
             dir.as_deref().unwrap_or(export_dir),
         )?;
         let target = p.steps.iter().find_map(|s| match &s.action {
-            super::failover::Failover::ForceNewCluster { node }
+            super::failover::Failover::ForceNewCluster { node, .. }
             | super::failover::Failover::Led { node } => Some(node.clone()),
             _ => None,
         });
