@@ -69,24 +69,12 @@ impl Ctx<'_> {
             .max_by_key(|n| n.ok().map(|s| s.epoch))
             .map(|n| n.name.clone())
             .unwrap_or_else(|| self.targets[0].name.clone());
-        let others: Vec<String> = self
-            .targets
+        let fenced = view
+            .nodes
             .iter()
-            .map(|t| t.name.clone())
-            .filter(|n| *n != primary)
-            .collect();
-        let other = |k: u8| others[k as usize % others.len().max(1)].clone();
-        match p {
-            Pick::Primary => primary,
-            Pick::Other(_) if others.is_empty() => primary,
-            Pick::Other(k) => other(k),
-            Pick::FencedOr(k) => view
-                .nodes
-                .iter()
-                .find(|n| n.ok().is_some_and(|s| s.role == Role::Fenced))
-                .map(|n| n.name.clone())
-                .unwrap_or_else(|| other(k)),
-        }
+            .find(|n| n.ok().is_some_and(|s| s.role == Role::Fenced))
+            .map(|n| n.name.clone());
+        p.among(primary, self.targets.iter().map(|t| t.name.clone()), fenced)
     }
 
     async fn args_of(&self, p: Proc) -> Vec<String> {

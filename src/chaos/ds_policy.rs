@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use super::drctl::proc_args;
 use super::ds_ctx::DsCtx;
-use super::operate::heal;
 use super::operate::{problems, Tried, POLICY as OP};
 use crate::engines::ds389::DsView;
 
@@ -47,17 +46,8 @@ pub(crate) async fn recover(ctx: &mut DsCtx<'_>, deadline: Duration) -> Result<(
     let mut tried = Tried::default();
     loop {
         // A restart killed part-way can leave an instance stopped: the operator starts it.
-        match heal(ctx.lab, true, true) {
-            Ok(t) if !t.is_empty() => {
-                ctx.note("policy: start stopped instances", format!("{t:?}"));
-                // What was refused while they were down is worth a try again (389ds seed
-                // 7011: a switchover refused twice while its target was stopped was given up
-                // on for good, and the group never converged).
-                tried = Tried::default();
-            }
-            Ok(_) => {}
-            Err(e) => ctx.note("policy: start stopped instances", format!("failed: {e}")),
-        }
+        let lab = ctx.lab;
+        tried.start_stopped(ctx, lab, "instances");
         let check = ctx
             .drctl
             .call(OP, &["check".into(), "--json".into()], None)

@@ -6,16 +6,14 @@
 //! directory is kept under `--keep-failed`.
 
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::drctl::Drctl;
-use super::ds_ctx::{DsCtx, DsObserved};
+use super::ds_ctx::DsCtx;
+use super::harness::{self, Client};
 use super::keep::Teardown;
 use super::ldap_writer as lw;
 use super::operate::heal;
-use super::operate::{play_schedule, writer_ended, Tally};
+use super::operate::{play_schedule, writer_ended};
 use super::schedule::Schedule;
 use super::{ds_checker, ds_policy, Options};
 use crate::engines::ds389::lab::{DsLab, SUFFIX};
@@ -26,13 +24,9 @@ use crate::lab::LabError;
 pub(crate) async fn run(sched: &Schedule, opts: &Options, dir: &Path) -> super::report::RunReport {
     let started = Instant::now();
     let mut report = super::report::RunReport::new(sched);
-    let mut lab = match DsLab::create(dir, sched.nodes) {
-        Ok(l) => l,
-        Err(e) => {
-            report.error = Some(format!("cannot create the 389ds lab: {e}"));
-            let _ = std::fs::remove_dir_all(dir);
-            return report;
-        }
+    let made = DsLab::create(dir, sched.nodes);
+    let Some(mut lab) = harness::made(made, "389ds", dir, &mut report) else {
+        return report;
     };
     let up = lab.up(Duration::from_secs(60)).await;
     // Discarded (SIGKILL) unless kept: a clean stop costs seconds per instance.
@@ -64,10 +58,7 @@ async fn play(
     report: &mut super::report::RunReport,
 ) -> Result<(), LabError> {
     let admins: Vec<LdapNode> = cl.nodes.iter().map(|n| n.ldap.clone()).collect();
-    let drctl = Drctl::new(&lab.dir, &lab.cluster_file())
-        .map_err(|e| LabError::Failed(format!("cannot prepare drctl: {e}")))?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let acks = Arc::new(Mutex::new(Vec::new()));
+    let Client { drctl, stop, acks } = Client::new(&lab.dir, &lab.cluster_file())?;
     let w = tokio::spawn(lw::run(
         admins.clone(),
         SUFFIX.to_string(),
@@ -77,18 +68,7 @@ async fn play(
         acks.clone(),
         stop.clone(),
     ));
-    let mut ctx = DsCtx {
-        lab,
-        cl,
-        admins,
-        drctl,
-        tally: Tally::new(started),
-        acks: acks.clone(),
-        writers: Vec::new(),
-        writable_checks: 0,
-        net: None,
-        disks: None,
-    };
+    let mut ctx = DsCtx::new(lab, cl, admins, drctl, acks, started);
     let failed = play_schedule(&mut ctx, &sched.steps, &stop).await;
     if let Some(e) = writer_ended(w.await) {
         ctx.note("write client", e);
@@ -100,31 +80,13 @@ async fn play(
     );
     let converged = ds_policy::recover(&mut ctx, opts.deadline).await;
     let final_view = ctx.cl.probe().await;
-    let obs = DsObserved {
-        acks: acks.lock().expect("acks").clone(),
-        calls: ctx.tally.calls.clone(),
-        exports: ctx.drctl.exports.clone(),
-        converged,
-        final_view,
-        admins: ctx.admins.clone(),
-        writers: ctx.writers.clone(),
-        writable_checks: ctx.writable_checks,
-        logs: ctx
-            .lab
-            .nodes
-            .iter()
-            .map(|n| (n.name.clone(), ctx.lab.errors_log(&n.name)))
-            .collect(),
-    };
+    let logs = ctx.lab.nodes.iter();
+    let logs = logs
+        .map(|n| (n.name.clone(), ctx.lab.errors_log(&n.name)))
+        .collect();
+    let obs = ctx.observed(converged, final_view, logs);
     let v = ds_checker::check(&obs).await;
-    report.judged(
-        v.verdicts,
-        (ctx.tally.faults, obs.calls.len(), obs.acks.len()),
-        (v.lost, v.exported),
-        std::mem::take(&mut ctx.tally.timeline),
-    );
-    match failed {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
+    let counts = (obs.calls.len(), obs.acks.len());
+    let writes = (v.lost, v.exported);
+    harness::judged(report, &mut ctx.tally, v.verdicts, counts, writes, failed)
 }

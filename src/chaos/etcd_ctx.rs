@@ -247,15 +247,9 @@ impl<'a> ECtx<'a> {
     }
 
     fn pick(&self, p: Pick, leader: Option<String>) -> String {
-        let names: Vec<String> = self.lab.nodes.iter().map(|n| n.name.clone()).collect();
-        let first = leader.unwrap_or_else(|| names[0].clone());
-        let others: Vec<&String> = names.iter().filter(|n| **n != first).collect();
-        match p {
-            Pick::Other(k) | Pick::FencedOr(k) if !others.is_empty() => {
-                others[k as usize % others.len()].clone()
-            }
-            _ => first,
-        }
+        let names = self.lab.nodes.iter().map(|n| n.name.clone());
+        let first = leader.unwrap_or_else(|| self.lab.nodes[0].name.clone());
+        p.among(first, names, None)
     }
 
     /// The member a rejoin brings back: one that does not vote (removed, fenced, a learner,
@@ -275,6 +269,55 @@ impl<'a> ECtx<'a> {
             }
             _ => self.pick(p, a.leader),
         }
+    }
+
+    /// Runs drctl and records the call, with what it retired.
+    pub(crate) async fn drctl(
+        &mut self,
+        operator: &str,
+        args: Vec<String>,
+        kill: Option<Kill>,
+    ) -> Call {
+        self.before().await;
+        let call = self.drctl.call(operator, &args, kill).await;
+        self.tally.record(operator, call.clone(), "");
+        self.after(&format!("drctl {}", args.join(" "))).await;
+        call
+    }
+
+    /// Test only: deletes an acknowledged key through the leader, behind the tool's back.
+    async fn drop_acked(&mut self, nth: u32) {
+        let ack = nth_ack(&self.acks, nth);
+        let what = format!("TEST: delete acknowledged write #{nth}");
+        let Some(ack) = ack else {
+            self.note(what, "skipped (nothing acknowledged yet)");
+            return;
+        };
+        let view = self.cl.probe().await;
+        let url = view
+            .assess()
+            .leader
+            .and_then(|l| view.node(&l).map(|n| n.url.clone()));
+        let r = match url {
+            Some(u) => self
+                .cl
+                .client
+                .delete(&u, &ack.key)
+                .await
+                .map_err(|e| e.to_string()),
+            None => Err("no leader".into()),
+        };
+        self.note(format!("{what}: {}", ack.key), format!("{r:?}"));
+    }
+}
+
+impl Operate for ECtx<'_> {
+    fn operators(&self) -> &Drctl {
+        &self.drctl
+    }
+
+    fn tally(&mut self) -> &mut Tally {
+        &mut self.tally
     }
 
     async fn args_of(&self, p: Proc) -> Option<Vec<String>> {
@@ -298,18 +341,8 @@ impl<'a> ECtx<'a> {
         })
     }
 
-    /// Runs drctl and records the call, with what it retired.
-    pub(crate) async fn drctl(
-        &mut self,
-        operator: &str,
-        args: Vec<String>,
-        kill: Option<Kill>,
-    ) -> Call {
-        self.before().await;
-        let call = self.drctl.call(operator, &args, kill).await;
-        self.tally.record(operator, call.clone(), "");
-        self.after(&format!("drctl {}", args.join(" "))).await;
-        call
+    async fn call(&mut self, operator: &str, args: Vec<String>, kill: Option<Kill>) -> Call {
+        self.drctl(operator, args, kill).await
     }
 
     async fn step(&mut self, s: &Step) -> Result<(), LabError> {
@@ -358,48 +391,5 @@ impl<'a> ECtx<'a> {
             }
         }
         Ok(())
-    }
-
-    /// Test only: deletes an acknowledged key through the leader, behind the tool's back.
-    async fn drop_acked(&mut self, nth: u32) {
-        let ack = nth_ack(&self.acks, nth);
-        let what = format!("TEST: delete acknowledged write #{nth}");
-        let Some(ack) = ack else {
-            self.note(what, "skipped (nothing acknowledged yet)");
-            return;
-        };
-        let view = self.cl.probe().await;
-        let url = view
-            .assess()
-            .leader
-            .and_then(|l| view.node(&l).map(|n| n.url.clone()));
-        let r = match url {
-            Some(u) => self
-                .cl
-                .client
-                .delete(&u, &ack.key)
-                .await
-                .map_err(|e| e.to_string()),
-            None => Err("no leader".into()),
-        };
-        self.note(format!("{what}: {}", ack.key), format!("{r:?}"));
-    }
-}
-
-impl Operate for ECtx<'_> {
-    fn operators(&self) -> &Drctl {
-        &self.drctl
-    }
-    fn tally(&mut self) -> &mut Tally {
-        &mut self.tally
-    }
-    async fn args_of(&self, p: Proc) -> Option<Vec<String>> {
-        ECtx::args_of(self, p).await
-    }
-    async fn call(&mut self, operator: &str, args: Vec<String>, kill: Option<Kill>) -> Call {
-        self.drctl(operator, args, kill).await
-    }
-    async fn step(&mut self, s: &Step) -> Result<(), LabError> {
-        ECtx::step(self, s).await
     }
 }

@@ -7,12 +7,10 @@
 
 use std::ops::ControlFlow::{Break, Continue};
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::drctl::Drctl;
 use super::etcd_ctx::{heal, ECtx, EtcdObserved};
+use super::harness::{self, Client};
 use super::keep::Teardown;
 use super::operate::{play_schedule, writer_ended};
 use super::report::RunReport;
@@ -26,13 +24,9 @@ use crate::util::poll;
 pub(crate) async fn run(sched: &Schedule, opts: &Options, dir: &Path) -> RunReport {
     let started = Instant::now();
     let mut report = RunReport::new(sched);
-    let lab = match EtcdLab::create(dir, sched.nodes) {
-        Ok(l) => l,
-        Err(e) => {
-            report.error = Some(format!("cannot create the etcd lab: {e}"));
-            let _ = std::fs::remove_dir_all(dir);
-            return report;
-        }
+    let made = EtcdLab::create(dir, sched.nodes);
+    let Some(lab) = harness::made(made, "etcd", dir, &mut report) else {
+        return report;
     };
     // A kept lab is stopped gracefully; a throwaway one is SIGKILLed (a graceful stop waits on
     // a cluster that loses its quorum member by member).
@@ -58,10 +52,7 @@ async fn play(
     report: &mut RunReport,
 ) -> Result<(), LabError> {
     let cl = lab.up(Duration::from_secs(30)).await?;
-    let drctl = Drctl::new(&lab.dir, &lab.cluster_file())
-        .map_err(|e| LabError::Failed(format!("cannot prepare drctl: {e}")))?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let acks = Arc::new(Mutex::new(Vec::new()));
+    let Client { drctl, stop, acks } = Client::new(&lab.dir, &lab.cluster_file())?;
     let members = lab
         .nodes
         .iter()
@@ -120,14 +111,7 @@ async fn play(
         drctl: ctx.drctl.bin.clone(),
     };
     let v = etcd_checker::check(&obs).await;
-    report.judged(
-        v.verdicts,
-        (ctx.tally.faults, obs.calls.len(), obs.acks.len()),
-        (v.lost, v.at_risk),
-        std::mem::take(&mut ctx.tally.timeline),
-    );
-    match failed {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
+    let counts = (obs.calls.len(), obs.acks.len());
+    let writes = (v.lost, v.at_risk);
+    harness::judged(report, &mut ctx.tally, v.verdicts, counts, writes, failed)
 }

@@ -10,7 +10,7 @@ use std::path::Path;
 use base64::Engine;
 
 use super::checker::{exit_codes, panics, verdict, Verdict, INVARIANTS};
-use super::ldap_ctx::{writable, LdapObserved};
+use super::ldap_ctx::{writable, LdapObserved, Observed};
 
 /// The invariants a slapd run is judged by, in order.
 pub(crate) const LDAP_INVARIANTS: &[&str] = &[
@@ -117,46 +117,41 @@ pub(crate) struct LdapVerdicts {
     pub exported: u64,
 }
 
-pub(crate) async fn check(o: &LdapObserved) -> LdapVerdicts {
+/// How a directory engine's run is judged: the final primary and what the engine calls it, the
+/// base the client adds under, the servers taking writes at the end, what `converges` holds
+/// when it holds, and the marks of a crash in a server log (`logs`, their name).
+pub(crate) struct Directory<'a> {
+    pub primary: Option<String>,
+    pub role: &'a str,
+    pub base: &'a str,
+    pub writable: BTreeSet<String>,
+    pub converged: &'a str,
+    pub crash: &'a [&'a str],
+    pub logs: &'a str,
+}
+
+/// The invariants of a directory run (slapd, 389ds).
+pub(crate) async fn judge<V>(o: &Observed<V>, d: Directory<'_>) -> LdapVerdicts {
     let exported = exported_dns(&o.exports);
     let mut out = Vec::new();
-
-    let provider = o.final_view.provider();
-    let (kept, n_lost, n_exported) = acked_writes_kept(
-        &o.acks,
-        &o.admins,
-        provider.as_deref(),
-        &super::ldap_writer::base(),
-        &exported,
-        "provider",
-    )
-    .await;
+    let primary = d.primary.as_deref();
+    let (kept, n_lost, n_exported) =
+        acked_writes_kept(&o.acks, &o.admins, primary, d.base, &exported, d.role).await;
     out.push(kept);
-    out.push(one_writable(
-        &o.writers,
-        &writable(&o.final_view),
-        o.writable_checks,
-    ));
+    out.push(one_writable(&o.writers, &d.writable, o.writable_checks));
 
-    // converges.
     let conv: Vec<String> = o.converged.clone().err().into_iter().collect();
-    out.push(verdict(
-        INVARIANTS[3],
-        &conv,
-        "check exit 0, equal fingerprints".into(),
-    ));
+    out.push(verdict(INVARIANTS[3], &conv, d.converged.into()));
 
-    // no-panic: in drctl's stderr, or an assertion in a slapd log.
-    let panics = panics(&o.calls, &o.logs, &["Assertion", "panicked at"]);
-    out.push(verdict(
-        INVARIANTS[6],
-        &panics,
-        format!(
-            "{} drctl call(s) and {} slapd logs read",
-            o.calls.len(),
-            o.logs.len()
-        ),
-    ));
+    // no-panic: in drctl's stderr, or a crash in a server log.
+    let panics = panics(&o.calls, &o.logs, d.crash);
+    let read = format!(
+        "{} drctl call(s) and {} {} read",
+        o.calls.len(),
+        o.logs.len(),
+        d.logs
+    );
+    out.push(verdict(INVARIANTS[6], &panics, read));
 
     out.push(exit_codes(&o.calls));
     LdapVerdicts {
@@ -164,6 +159,19 @@ pub(crate) async fn check(o: &LdapObserved) -> LdapVerdicts {
         lost: n_lost,
         exported: n_exported,
     }
+}
+
+pub(crate) async fn check(o: &LdapObserved) -> LdapVerdicts {
+    let d = Directory {
+        primary: o.final_view.provider(),
+        role: "provider",
+        base: &super::ldap_writer::base(),
+        writable: writable(&o.final_view),
+        converged: "check exit 0, equal fingerprints",
+        crash: &["Assertion", "panicked at"],
+        logs: "slapd logs",
+    };
+    judge(o, d).await
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::drctl::{proc_args, Call, Drctl, Kill};
 use super::ldap_writer::LdapAck;
@@ -50,7 +50,55 @@ pub(crate) struct DirCtx<'a, L, C> {
     pub disks: Option<&'a super::disk::Disks>,
 }
 
-impl<L, C> DirCtx<'_, L, C> {
+impl<'a, L, C> DirCtx<'a, L, C> {
+    /// A directory run's context, started now: no network namespaces, no disks of its own.
+    pub(crate) fn new(
+        lab: &'a L,
+        cl: C,
+        admins: Vec<LdapNode>,
+        drctl: Drctl,
+        acks: Arc<Mutex<Vec<LdapAck>>>,
+        started: Instant,
+    ) -> Self {
+        DirCtx {
+            lab,
+            cl,
+            admins,
+            drctl,
+            tally: Tally::new(started),
+            acks,
+            writers: Vec::new(),
+            writable_checks: 0,
+            net: None,
+            disks: None,
+        }
+    }
+
+    pub(crate) fn note(&mut self, what: impl Into<String>, result: impl Into<String>) {
+        self.tally.note(what, result);
+    }
+
+    /// What the run observed, for the checker: the policy's verdict `converged`, the group as
+    /// it ended, and `logs` (node, server log) beside what the context holds.
+    pub(crate) fn observed<V>(
+        &self,
+        converged: Result<(), String>,
+        final_view: V,
+        logs: Vec<(String, PathBuf)>,
+    ) -> Observed<V> {
+        Observed {
+            acks: self.acks.lock().expect("acks").clone(),
+            calls: self.tally.calls.clone(),
+            exports: self.drctl.exports.clone(),
+            converged,
+            final_view,
+            admins: self.admins.clone(),
+            writers: self.writers.clone(),
+            writable_checks: self.writable_checks,
+            logs,
+        }
+    }
+
     /// Cuts `name` off every other node and drctl (and so the write client); false when the
     /// lab has no namespaces.
     pub(crate) fn cut_off(&mut self, name: &str) -> Result<bool, LabError> {
@@ -75,6 +123,43 @@ impl<L, C> DirCtx<'_, L, C> {
         }
         touched.remove(crate::lab::netns::DRCTL);
         Ok(touched.into_iter().collect())
+    }
+}
+
+/// The servers of a directory group that take client writes now.
+pub(crate) trait Writable {
+    async fn writable(&self) -> BTreeSet<String>;
+}
+
+impl Writable for LdapCluster {
+    async fn writable(&self) -> BTreeSet<String> {
+        writable(&self.probe().await)
+    }
+}
+
+impl<L, C: Writable> DirCtx<'_, L, C> {
+    /// Runs drctl, records the call in the timeline and, for a procedure that says it
+    /// succeeded, whether it left more servers taking client writes than it found.
+    pub(crate) async fn drctl(
+        &mut self,
+        operator: &str,
+        args: Vec<String>,
+        kill: Option<Kill>,
+    ) -> Call {
+        let before = self.cl.writable().await;
+        let call = self.drctl.call(operator, &args, kill).await;
+        self.tally.record(operator, call.clone(), "");
+        if call.exit == Some(0) && call.outcome == Some(RunOutcomeKind::Succeeded) {
+            self.writable_checks += 1;
+            let after = self.cl.writable().await;
+            if after.len() > before.len().max(1) {
+                self.writers.push(format!(
+                    "after drctl {} (exit 0, succeeded) {after:?} take writes (before: {before:?})",
+                    call.args.join(" ")
+                ));
+            }
+        }
+        call
     }
 }
 
@@ -122,10 +207,6 @@ where
 }
 
 impl LCtx<'_> {
-    pub(crate) fn note(&mut self, what: impl Into<String>, result: impl Into<String>) {
-        self.tally.note(what, result);
-    }
-
     /// Resolves a pick against the group as it is now: "the primary" is the authoritative
     /// provider, "fenced" a provider beside it.
     async fn resolve(&self, p: Pick) -> String {
@@ -133,60 +214,36 @@ impl LCtx<'_> {
         let provider = view
             .provider()
             .unwrap_or_else(|| self.lab.nodes[0].name.clone());
-        let others: Vec<String> = self
-            .lab
+        let fenced = view
             .nodes
             .iter()
-            .map(|n| n.name.clone())
-            .filter(|n| *n != provider)
-            .collect();
-        let other = |k: u8| others[k as usize % others.len().max(1)].clone();
-        match p {
-            Pick::Primary => provider,
-            Pick::Other(_) if others.is_empty() => provider,
-            Pick::Other(k) => other(k),
-            Pick::FencedOr(k) => view
-                .nodes
-                .iter()
-                .find(|n| {
-                    n.name != provider
-                        && n.state.as_ref().is_ok_and(|s| s.role == LdapRole::Provider)
-                })
-                .map(|n| n.name.clone())
-                .unwrap_or_else(|| other(k)),
-        }
+            .find(|n| {
+                n.name != provider && n.state.as_ref().is_ok_and(|s| s.role == LdapRole::Provider)
+            })
+            .map(|n| n.name.clone());
+        p.among(
+            provider,
+            self.lab.nodes.iter().map(|n| n.name.clone()),
+            fenced,
+        )
+    }
+}
+
+impl Operate for LCtx<'_> {
+    fn operators(&self) -> &Drctl {
+        &self.drctl
+    }
+
+    fn tally(&mut self) -> &mut Tally {
+        &mut self.tally
     }
 
     async fn args_of(&self, p: Proc) -> Option<Vec<String>> {
         directory_args(p, |k| self.resolve(k)).await
     }
 
-    /// Runs drctl, records the call in the timeline and, for a procedure that says it
-    /// succeeded, whether it left more writable providers than it found.
-    pub(crate) async fn drctl(
-        &mut self,
-        operator: &str,
-        args: Vec<String>,
-        kill: Option<Kill>,
-    ) -> Call {
-        let before = writable(&self.cl.probe().await);
-        let call = self.drctl.call(operator, &args, kill).await;
-        self.tally.record(operator, call.clone(), "");
-        if call.exit == Some(0) && call.outcome == Some(RunOutcomeKind::Succeeded) {
-            self.judge_writers(&before, &call).await;
-        }
-        call
-    }
-
-    async fn judge_writers(&mut self, before: &BTreeSet<String>, call: &Call) {
-        self.writable_checks += 1;
-        let after = writable(&self.cl.probe().await);
-        if after.len() > before.len().max(1) {
-            self.writers.push(format!(
-                "after drctl {} (exit 0, succeeded) {after:?} take writes (before: {before:?})",
-                call.args.join(" ")
-            ));
-        }
+    async fn call(&mut self, operator: &str, args: Vec<String>, kill: Option<Kill>) -> Call {
+        self.drctl(operator, args, kill).await
     }
 
     async fn step(&mut self, s: &Step) -> Result<(), LabError> {
@@ -267,23 +324,5 @@ impl LCtx<'_> {
             }
         }
         Ok(())
-    }
-}
-
-impl Operate for LCtx<'_> {
-    fn operators(&self) -> &Drctl {
-        &self.drctl
-    }
-    fn tally(&mut self) -> &mut Tally {
-        &mut self.tally
-    }
-    async fn args_of(&self, p: Proc) -> Option<Vec<String>> {
-        LCtx::args_of(self, p).await
-    }
-    async fn call(&mut self, operator: &str, args: Vec<String>, kill: Option<Kill>) -> Call {
-        self.drctl(operator, args, kill).await
-    }
-    async fn step(&mut self, s: &Step) -> Result<(), LabError> {
-        LCtx::step(self, s).await
     }
 }

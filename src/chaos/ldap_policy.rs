@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use super::drctl::proc_args;
 use super::ldap_ctx::LCtx;
-use super::operate::heal;
 use super::operate::{problems, Tried, POLICY as OP};
 use crate::engines::openldap::csn::{classify, Position};
 use crate::engines::openldap::{stalled, LdapRole, LdapView, NodeState, STALL_WINDOW};
@@ -103,17 +102,8 @@ pub(crate) async fn recover(ctx: &mut LCtx<'_>, deadline: Duration) -> Result<()
     let mut tried = Tried::default();
     loop {
         // A reseed killed part-way can leave a slapd stopped: the operator starts it again.
-        match heal(ctx.lab, true, true) {
-            Ok(t) if !t.is_empty() => {
-                ctx.note("policy: start stopped slapd", format!("{t:?}"));
-                // What was refused while they were down is worth a try again (389ds seed
-                // 7011: a switchover refused twice while its target was stopped was given up
-                // on for good, and the group never converged).
-                tried = Tried::default();
-            }
-            Ok(_) => {}
-            Err(e) => ctx.note("policy: start stopped slapd", format!("failed: {e}")),
-        }
+        let lab = ctx.lab;
+        tried.start_stopped(ctx, lab, "slapd");
         let check = ctx
             .drctl
             .call(OP, &["check".into(), "--json".into()], None)

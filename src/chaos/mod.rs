@@ -9,7 +9,7 @@
 //! `ldap_ctx.rs`, `ldap_writer.rs`, `ldap_policy.rs` and `ldap_checker.rs`; etcd (`--kind etcd`)
 //! in the `etcd_*` files of the same split; 389ds (`--kind 389ds`) in the `ds_*` files, with the
 //! slapd write client; Samba AD (`--kind samba-ad`) in the `samba_*` files. What the contexts
-//! share is in `operate.rs`.
+//! share is in `operate.rs`; what the runs do around their own parts, in `harness.rs`.
 
 pub(crate) mod checker;
 mod ctx;
@@ -24,6 +24,7 @@ mod etcd_ctx;
 pub(crate) mod etcd_policy;
 pub(crate) mod etcd_run;
 pub(crate) mod etcd_writer;
+mod harness;
 mod keep;
 pub(crate) mod ldap_checker;
 mod ldap_ctx;

@@ -227,6 +227,22 @@ pub(crate) fn paused(pid: u32) -> bool {
 pub(crate) struct Tried(BTreeMap<String, u32>);
 
 impl Tried {
+    /// Starts the servers a step killed part-way left stopped, as the operator would, before
+    /// the policy looks again; what was refused while they were down is worth a try again
+    /// (389ds seed 7011: a switchover refused twice while its target was stopped was given up
+    /// on for good, and the group never converged).
+    pub(crate) fn start_stopped<O: Operate>(&mut self, o: &mut O, lab: &impl Procs, what: &str) {
+        let what = format!("policy: start stopped {what}");
+        match heal(lab, true, true) {
+            Ok(t) if !t.is_empty() => {
+                o.tally().note(what, format!("{t:?}"));
+                *self = Tried::default();
+            }
+            Ok(_) => {}
+            Err(e) => o.tally().note(what, format!("failed: {e}")),
+        }
+    }
+
     /// The first remedy not given up on.
     fn next(&self, remedies: Vec<Vec<String>>) -> Option<Vec<String>> {
         remedies
@@ -322,6 +338,34 @@ pub(crate) fn process_step(
         }
     }
     Ok(())
+}
+
+/// A step on an engine whose only faults are its servers' processes (kill -9, SIGSTOP/SIGCONT,
+/// restart), `name` the server a kill or pause resolved to; a fault the engine does not draw
+/// is noted as skipped, and the steps [`play`] plays are left to it.
+pub(crate) fn process_fault(
+    tally: &mut Tally,
+    lab: &impl Procs,
+    s: &Step,
+    name: Option<&str>,
+    kind: &str,
+) -> Result<(), LabError> {
+    match s {
+        Step::Kill { .. } | Step::Pause { .. } | Step::Resume | Step::Restart => {
+            process_step(tally, lab, s, name.unwrap_or_default())
+        }
+        Step::Delay { .. } | Step::Proc { .. } | Step::KillDrctl { .. } | Step::Race { .. } => {
+            Ok(())
+        }
+        Step::DiesOnPromotion { .. }
+        | Step::Wipe { .. }
+        | Step::DropAcked { .. }
+        | Step::Partition { .. }
+        | Step::DiskFull { .. } => {
+            tally.note(s.to_string(), format!("skipped (not a {kind} fault)"));
+            Ok(())
+        }
+    }
 }
 
 impl Procs for crate::engines::openldap::lab::LdapLab {

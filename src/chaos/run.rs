@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::ctx::{heal, set_sync_give_up, Ctx, Observed};
-use super::drctl::Drctl;
+use super::harness::{self, Client};
 use super::sampler::{Samples, Wipes};
 use super::schedule::Schedule;
 use super::writer;
@@ -21,14 +21,7 @@ use crate::lab::LabError;
 pub(crate) async fn run(sched: &Schedule, opts: &Options, dir: &Path) -> super::report::RunReport {
     let started = Instant::now();
     let mut report = super::report::RunReport::new(sched);
-    // Partitions need every node in a network namespace of its own (root, `ip`); without
-    // them a partition step is skipped and says so.
-    let netns = sched
-        .steps
-        .iter()
-        .any(|s| matches!(s, super::schedule::Step::Partition { .. }))
-        && crate::lab::netns::unavailable().is_none();
-    let made = Lab::create_for_drill(dir, sched.nodes, netns, None)
+    let made = Lab::create_for_drill(dir, sched.nodes, harness::partitions(sched), None)
         .and_then(|lab| set_sync_give_up(&lab, opts.sync_give_up).map(|_| lab));
     let mut lab = match made {
         Ok(l) => l,
@@ -38,27 +31,20 @@ pub(crate) async fn run(sched: &Schedule, opts: &Options, dir: &Path) -> super::
         }
     };
     // A disk that can fill: each node's data directory on a tmpfs of its own (as root).
-    let fills = sched
-        .steps
-        .iter()
-        .any(|s| matches!(s, super::schedule::Step::DiskFull { .. }));
-    let mut disks = super::disk::Disks::default();
-    if fills && super::disk::unavailable().is_none() {
-        let nodes: Vec<(String, std::path::PathBuf)> = lab
-            .state
-            .nodes
-            .iter()
+    let dirs = || {
+        let nodes = lab.state.nodes.iter();
+        nodes
             .map(|n| (n.name.clone(), n.data_dir.clone()))
-            .collect();
-        match super::disk::Disks::mount(&nodes) {
-            Ok(d) => disks = d,
-            Err(e) => {
-                report.error = Some(format!("cannot put the nodes on their own disks: {e}"));
-                let _ = lab.down(false);
-                return report;
-            }
+            .collect()
+    };
+    let mut disks = match harness::disks(sched, dirs) {
+        Ok(d) => d,
+        Err(e) => {
+            report.error = Some(format!("cannot put the nodes on their own disks: {e}"));
+            let _ = lab.down(false);
+            return report;
         }
-    }
+    };
     let result = play(sched, opts, &mut lab, &disks, started, &mut report).await;
     if let Err(e) = result {
         report.error = Some(e.to_string());
@@ -90,11 +76,12 @@ async fn play(
     report: &mut super::report::RunReport,
 ) -> Result<(), LabError> {
     let (cluster, targets) = lab.form_cluster(Duration::from_secs(20)).await?;
-    let drctl = Drctl::new(&lab.dir, &lab.cluster_file())
-        .map_err(|e| LabError::Failed(format!("cannot prepare drctl: {e}")))?;
-    let stop_w = Arc::new(AtomicBool::new(false));
+    let Client {
+        drctl,
+        stop: stop_w,
+        acks,
+    } = Client::new(&lab.dir, &lab.cluster_file())?;
     let stop_s = Arc::new(AtomicBool::new(false));
-    let acks = Arc::new(Mutex::new(Vec::new()));
     let samples = Arc::new(Mutex::new(Samples::default()));
     let wipes = Arc::new(Wipes::default());
     let w = tokio::spawn(writer::run(

@@ -38,12 +38,15 @@ impl Procs for SambaLab {
     fn names(&self) -> Vec<String> {
         self.nodes.clone()
     }
+
     fn pid(&self, node: &str) -> Option<u32> {
         SambaLab::pid(self, node)
     }
+
     fn signal(&self, node: &str, sig: Sig) -> Result<Option<u32>, LabError> {
         SambaLab::signal(self, node, sig)
     }
+
     fn start(&self, node: &str) -> Result<(), LabError> {
         SambaLab::start(self, node).map(drop)
     }
@@ -90,14 +93,17 @@ impl SCtx<'_> {
             .flatten()
             .filter(|h| self.lab.nodes.contains(h))
             .unwrap_or_else(|| self.lab.nodes[0].clone());
-        let others: Vec<&String> = self.lab.nodes.iter().filter(|n| **n != pdc).collect();
-        match p {
-            Pick::Primary => pdc,
-            Pick::Other(k) | Pick::FencedOr(k) if !others.is_empty() => {
-                others[k as usize % others.len()].clone()
-            }
-            _ => pdc,
-        }
+        p.among(pdc, self.lab.nodes.iter().cloned(), None)
+    }
+}
+
+impl Operate for SCtx<'_> {
+    fn operators(&self) -> &Drctl {
+        &self.drctl
+    }
+
+    fn tally(&mut self) -> &mut Tally {
+        &mut self.tally
     }
 
     /// The procedure's drctl arguments on Samba AD, names resolved now; None for a procedure
@@ -122,48 +128,20 @@ impl SCtx<'_> {
         })
     }
 
-    async fn step(&mut self, s: &Step) -> Result<(), LabError> {
-        if operate::play(self, s).await {
-            return Ok(());
-        }
-        match s {
-            Step::Kill { node } | Step::Pause { node } => {
-                let name = self.resolve(*node).await;
-                operate::process_step(&mut self.tally, self.lab, s, &name)?;
-            }
-            Step::Resume | Step::Restart => {
-                operate::process_step(&mut self.tally, self.lab, s, "")?
-            }
-            // Not drawn for Samba AD (not in its faults).
-            Step::DiesOnPromotion { .. }
-            | Step::Wipe { .. }
-            | Step::DropAcked { .. }
-            | Step::Partition { .. }
-            | Step::DiskFull { .. } => self.note(s.to_string(), "skipped (not a samba-ad fault)"),
-            // Played by `operate::play` above.
-            Step::Delay { .. } | Step::Proc { .. } | Step::KillDrctl { .. } | Step::Race { .. } => {
-            }
-        }
-        Ok(())
-    }
-}
-
-impl Operate for SCtx<'_> {
-    fn operators(&self) -> &Drctl {
-        &self.drctl
-    }
-    fn tally(&mut self) -> &mut Tally {
-        &mut self.tally
-    }
-    async fn args_of(&self, p: Proc) -> Option<Vec<String>> {
-        SCtx::args_of(self, p).await
-    }
     async fn call(&mut self, operator: &str, args: Vec<String>, kill: Option<Kill>) -> Call {
         let call = self.drctl.call(operator, &args, kill).await;
         self.tally.record(operator, call.clone(), "");
         call
     }
+
     async fn step(&mut self, s: &Step) -> Result<(), LabError> {
-        SCtx::step(self, s).await
+        if operate::play(self, s).await {
+            return Ok(());
+        }
+        let name = match s {
+            Step::Kill { node } | Step::Pause { node } => Some(self.resolve(*node).await),
+            _ => None,
+        };
+        operate::process_fault(&mut self.tally, self.lab, s, name.as_deref(), "samba-ad")
     }
 }

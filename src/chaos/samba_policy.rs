@@ -9,7 +9,6 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use super::drctl::proc_args;
-use super::operate::heal;
 use super::operate::{problems, Tried, POLICY as OP};
 use super::samba_ctx::{member, via, view, SCtx};
 use super::samba_writer::PREFIX;
@@ -66,17 +65,8 @@ pub(crate) async fn recover(ctx: &mut SCtx<'_>, deadline: Duration) -> Result<()
     let mut tried = Tried::default();
     loop {
         // A restart or a join killed part-way can leave a DC stopped: the operator starts it.
-        match heal(ctx.lab, true, true) {
-            Ok(t) if !t.is_empty() => {
-                ctx.note("policy: start stopped DCs", format!("{t:?}"));
-                // What was refused while they were down is worth a try again (389ds seed
-                // 7011: a switchover refused twice while its target was stopped was given up
-                // on for good, and the group never converged).
-                tried = Tried::default();
-            }
-            Ok(_) => {}
-            Err(e) => ctx.note("policy: start stopped DCs", format!("failed: {e}")),
-        }
+        let lab = ctx.lab;
+        tried.start_stopped(ctx, lab, "DCs");
         let check = ctx
             .drctl
             .call(OP, &["check".into(), "--json".into()], None)

@@ -7,11 +7,9 @@
 //! kept under `--keep-failed`.
 
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::drctl::Drctl;
+use super::harness::{self, Client};
 use super::keep::Teardown;
 use super::operate::{heal, play_schedule, writer_ended, Tally};
 use super::report::RunReport;
@@ -25,13 +23,9 @@ use crate::lab::LabError;
 pub(crate) async fn run(sched: &Schedule, opts: &Options, dir: &Path) -> RunReport {
     let started = Instant::now();
     let mut report = RunReport::new(sched);
-    let mut lab = match SambaLab::create(dir, sched.nodes) {
-        Ok(l) => l,
-        Err(e) => {
-            report.error = Some(format!("cannot create the samba-ad lab: {e}"));
-            let _ = std::fs::remove_dir_all(dir);
-            return report;
-        }
+    let made = SambaLab::create(dir, sched.nodes);
+    let Some(mut lab) = harness::made(made, "samba-ad", dir, &mut report) else {
+        return report;
     };
     let up = lab.up(Duration::from_secs(120)).await;
     let guard = Teardown::new(lab, |l: SambaLab, keep| drop(l.down(keep)));
@@ -55,10 +49,7 @@ async fn play(
     report: &mut RunReport,
 ) -> Result<(), LabError> {
     let nodes = lab.dc_nodes()?;
-    let drctl = Drctl::new(&lab.dir, &lab.cluster_file())
-        .map_err(|e| LabError::Failed(format!("cannot prepare drctl: {e}")))?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let acks = Arc::new(Mutex::new(Vec::new()));
+    let Client { drctl, stop, acks } = Client::new(&lab.dir, &lab.cluster_file())?;
     let w = tokio::spawn(samba_writer::run(
         nodes.clone(),
         started,
@@ -93,14 +84,7 @@ async fn play(
         final_view,
     };
     let v = samba_checker::check(&obs).await;
-    report.judged(
-        v.verdicts,
-        (ctx.tally.faults, obs.calls.len(), obs.acks.len()),
-        (v.lost, v.exported),
-        std::mem::take(&mut ctx.tally.timeline),
-    );
-    match failed {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
+    let counts = (obs.calls.len(), obs.acks.len());
+    let writes = (v.lost, v.exported);
+    harness::judged(report, &mut ctx.tally, v.verdicts, counts, writes, failed)
 }

@@ -53,6 +53,27 @@ pub(crate) enum Pick {
     FencedOr(u8),
 }
 
+impl Pick {
+    /// The node this pick names on an engine: `primary` (its primary, or what stands for one,
+    /// else its first node), the k-th of the other `names` in their order, or `fenced` (an old
+    /// primary beside the current one) where there is one.
+    pub(crate) fn among(
+        self,
+        primary: String,
+        names: impl IntoIterator<Item = String>,
+        fenced: Option<String>,
+    ) -> String {
+        let others: Vec<String> = names.into_iter().filter(|n| *n != primary).collect();
+        match (self, fenced) {
+            (Pick::FencedOr(_), Some(f)) => f,
+            (Pick::Other(k) | Pick::FencedOr(k), _) if !others.is_empty() => {
+                others[k as usize % others.len()].clone()
+            }
+            _ => primary,
+        }
+    }
+}
+
 /// An operator procedure, run as a `drctl` subprocess.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "proc")]
@@ -427,6 +448,31 @@ impl std::fmt::Display for Step {
             ),
             Step::Delay { ms } => write!(f, "wait {ms} ms"),
             Step::DropAcked { nth } => write!(f, "TEST: delete acknowledged write #{nth}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Pick;
+
+    fn names() -> [String; 3] {
+        ["n1", "n2", "n3"].map(String::from)
+    }
+
+    #[test]
+    fn a_pick_names_the_primary_another_node_by_number_or_the_fenced_one() {
+        let among =
+            |p: Pick, fenced: Option<&str>| p.among("n2".into(), names(), fenced.map(String::from));
+        assert_eq!(among(Pick::Primary, Some("n3")), "n2");
+        assert_eq!(among(Pick::Other(0), None), "n1");
+        assert_eq!(among(Pick::Other(1), Some("n1")), "n3");
+        assert_eq!(among(Pick::Other(2), None), "n1");
+        assert_eq!(among(Pick::FencedOr(1), Some("n1")), "n1");
+        assert_eq!(among(Pick::FencedOr(1), None), "n3");
+        // A group of one: every pick is that node (no panic on an empty list of others).
+        for p in [Pick::Other(1), Pick::FencedOr(0)] {
+            assert_eq!(p.among("n1".into(), ["n1".to_string()], None), "n1");
         }
     }
 }
