@@ -138,7 +138,8 @@ impl<'a> ECtx<'a> {
         self.tally.note(what, result);
     }
 
-    /// The data directories moved aside so far (`node-N/data.*`).
+    /// The data directories moved aside so far (`node-N/data.*`; a file there, such as the
+    /// record of a failover forcing a new cluster, is no data directory).
     fn moved_aside(&self) -> BTreeSet<PathBuf> {
         self.lab
             .nodes
@@ -154,6 +155,7 @@ impl<'a> ECtx<'a> {
                 p.file_name()
                     .and_then(|f| f.to_str())
                     .is_some_and(|f| f.starts_with("data."))
+                    && p.is_dir()
             })
             .collect()
     }
