@@ -299,21 +299,21 @@ impl SambaLab {
         std::fs::write(&p, yaml).map_err(io("write", &p))
     }
 
-    /// `samba-tool drs kcc` on a DC, bounded to 5 s and tried 3 times (P12: one that meets the
-    /// startup KCC run blocks for 60 s).
+    /// `samba-tool drs kcc` on a DC, each call bounded to 5 s (P12: one that meets the startup
+    /// KCC run blocks for 60 s), tried again each second for up to 30 s: a DC still starting
+    /// refuses the DRS connection at once, and three quick tries all met that (a drill's lab
+    /// did not come up in CI: "DRS connection to dc3 failed").
     pub(super) fn kcc(&self, name: &str) -> Result<(), LabError> {
-        let mut last = None;
-        for _ in 0..3 {
-            let r = run(Command::new("timeout")
+        crate::util::poll::within_blocking(Duration::from_secs(30), Duration::from_secs(1), || {
+            match run(Command::new("timeout")
                 .args(["5", "ip", "netns", "exec", &self.netns(name), SAMBA_TOOL])
                 .args(["drs", "kcc", "-s"])
-                .arg(self.smb_conf(name)));
-            match r {
-                Ok(_) => return Ok(()),
-                Err(e) => last = Some(e),
+                .arg(self.smb_conf(name)))
+            {
+                Ok(_) => std::ops::ControlFlow::Break(()),
+                Err(e) => std::ops::ControlFlow::Continue(e),
             }
-        }
-        Err(last.expect("tried"))
+        })
     }
 
     pub(super) fn mesh_sync(&self, password: &str) -> Result<(), LabError> {
