@@ -231,6 +231,12 @@ impl Node {
             self.peers_checked.store(true, Ordering::SeqCst);
             return silent;
         }
+        // A primary at an older epoch was superseded by this one's promotion: it is told to fence
+        // before this one takes its first write. Left to its own check it took writes until its
+        // next look at this node, a silent peer while this one restarted (chaos seed 42020: an
+        // old and a new primary restarted together, and the old one acknowledged writes at its
+        // old epoch for up to 200 ms beside the new one).
+        self.fence_older_primaries(&answers, st.epoch).await;
         // Any node at a newer epoch proves a promotion there: a standalone one too (chaos seed
         // 42020: restarted while the new primary was down, this old primary took writes at its
         // old epoch for good once the new one came back standalone).
@@ -252,6 +258,38 @@ impl Node {
         }
         self.peers_checked.store(true, Ordering::SeqCst);
         silent
+    }
+
+    /// Tells every peer that answered as primary at an epoch below `epoch` to fence, and waits
+    /// (2 s at most each) until it has.
+    async fn fence_older_primaries(&self, answers: &[(String, NodeStatus)], epoch: u64) {
+        let older = answers
+            .iter()
+            .filter(|(_, s)| s.role == Role::Primary && s.epoch < epoch);
+        let told = older.map(|(name, s)| async move {
+            let reason = format!(
+                "believed it was primary at epoch {}; {} is primary at epoch {epoch}",
+                s.epoch, self.config.name
+            );
+            let told = match self.peer(&s.url) {
+                Ok(client) => {
+                    tokio::time::timeout(Duration::from_secs(2), client.fence(epoch, &reason))
+                        .await
+                        .ok()
+                        .and_then(Result::ok)
+                }
+                Err(_) => None,
+            };
+            match told {
+                Some(now) if now.role != Role::Primary => {
+                    tracing::warn!(peer = %name, old_epoch = s.epoch, "told an old primary to fence");
+                }
+                _ => {
+                    tracing::warn!(peer = %name, old_epoch = s.epoch, "cannot tell an old primary to fence");
+                }
+            }
+        });
+        futures_util::future::join_all(told).await;
     }
 
     /// Checks the peers while primary, so that a restored old primary, or one cut off while

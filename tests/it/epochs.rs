@@ -332,3 +332,109 @@ fn a_forced_failover_promotes_the_fenced_old_primary_when_no_replica_can_be() {
     lab.ok(&["join", "node-3", "--primary", "node-1", "--yes"]);
     lab.ok(&["check"]);
 }
+
+// Chaos seed 42020 in CI: the old primary and the new one restarted together. The old one's
+// first peer check found the new one silent, so it took writes at its old epoch, and went on
+// taking them beside the new primary until its next look at the silent peer (200 ms later).
+// Now the new primary tells an older primary to fence before it takes its first write.
+#[test]
+fn a_restarted_new_primary_fences_the_old_one_before_it_takes_a_write() {
+    let lab = Lab::up(3);
+    lab.ok(&["lab", "write", "--count", "5"]);
+    let status = lab.wait_converged(DEADLINE);
+    let url = |n: &str| node(&status, n)["url"].as_str().unwrap().to_string();
+    let (old, new) = (url("node-1"), url("node-2"));
+    lab.ok(&["lab", "kill", "node-1"]);
+    lab.ok(&["failover", "--to", "node-2", "--yes"]);
+    lab.ok(&["lab", "kill", "node-2"]);
+    // node-3 follows node-2 at epoch 2: down too, nothing node-1 can reach knows of epoch 2.
+    lab.ok(&["lab", "kill", "node-3"]);
+    lab.ok(&["lab", "restart", "node-1"]);
+
+    let pass = std::fs::read_to_string(lab.dir.join("passphrase")).unwrap();
+    let trust = drctl::util::tls::Trust {
+        ca: Some(lab.dir.join("certs/ca.pem")),
+        trust_dir: None,
+    };
+    let http = reqwest::Client::builder()
+        .use_preconfigured_tls(drctl::util::tls::client_config(&trust).unwrap())
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let put = |url: &str, key: String| {
+        let req = http
+            .put(format!("{url}/v1/entries/{key}"))
+            .bearer_auth(pass.trim())
+            .json(&serde_json::json!({ "value": "v" }));
+        async move {
+            match req.send().await {
+                Ok(r) if r.status().is_success() => r.json::<serde_json::Value>().await.ok(),
+                _ => None,
+            }
+        }
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    // The premise: the restored old primary takes writes at epoch 1.
+    wait_for("node-1 takes a write at its old epoch", DEADLINE, || {
+        let ack = rt.block_on(put(&old, "premise".into()))?;
+        assert_eq!(ack["epoch"], 1, "{ack}");
+        Some(())
+    });
+
+    // node-2 comes back while node-1 is written to without a pause; the first write node-2
+    // takes is a line: no write sent to node-1 after it may be acknowledged.
+    let mut restart = lab
+        .drctl(&["lab", "restart", "node-2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("drctl lab restart");
+    let (first_new, late_old) = rt.block_on(async {
+        let start = std::time::Instant::now();
+        let new_took = tokio::sync::watch::channel(false);
+        let writer = async {
+            let mut late = Vec::new();
+            for i in 0.. {
+                let after_new = *new_took.1.borrow();
+                if let Some(ack) = put(&old, format!("old/{i}")).await {
+                    if after_new {
+                        late.push(ack);
+                    }
+                } else if after_new {
+                    break;
+                }
+                if start.elapsed() > DEADLINE {
+                    panic!("node-1 still takes writes after {DEADLINE:?}");
+                }
+            }
+            late
+        };
+        let prober = async {
+            loop {
+                if let Some(ack) = put(&new, "new/first".into()).await {
+                    new_took.0.send_replace(true);
+                    return ack;
+                }
+                if start.elapsed() > DEADLINE {
+                    panic!("node-2 took no write in {DEADLINE:?}");
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        };
+        tokio::join!(prober, writer)
+    });
+    assert!(
+        restart.wait().expect("wait").success(),
+        "lab restart node-2 failed"
+    );
+    assert_eq!(first_new["epoch"], 2, "{first_new}");
+    assert!(
+        late_old.is_empty(),
+        "node-1 acknowledged {} write(s) at its old epoch sent after node-2 took one: {late_old:?}",
+        late_old.len()
+    );
+    let s = lab
+        .ok(&["api", "GET", "/v1/node", "--node", "node-1"])
+        .json();
+    assert_eq!(s["role"], "fenced", "{s}");
+}
