@@ -62,9 +62,32 @@ struct Writer {
     sum: DataSum,
 }
 
+/// The writer's position and digest as readers see them: copied from the writer when a change
+/// commits, under a lock held only for the copy. A reader never waits for the writer, which a
+/// full sync holds while it waits for the next part of the snapshot from the network (seed
+/// 45138: requests that read the head on the runtime's threads waited for it until no thread
+/// was left to read the network, and the node stood still for good).
+#[derive(Clone, Copy)]
+struct Shown {
+    head: Position,
+    base: Position,
+    sum: DataSum,
+}
+
+impl Writer {
+    fn shown(&self) -> Shown {
+        Shown {
+            head: self.head,
+            base: self.base,
+            sum: self.sum,
+        }
+    }
+}
+
 pub struct Store {
     path: PathBuf,
     writer: Mutex<Writer>,
+    shown: Mutex<Shown>,
     /// Writes waiting for the group commit (see `commit.rs`).
     queue: Mutex<Queue>,
     reader: Mutex<Connection>,
@@ -113,14 +136,16 @@ impl Store {
         let head = read_head(&conn, base).map_err(sql("read the log head"))?;
         let sum = data_sum(&conn).map_err(sql("digest the data"))?;
         let reader = open_conn(&path).map_err(sql("open a reader"))?;
+        let writer = Writer {
+            conn,
+            head,
+            base,
+            sum,
+        };
         Ok(Store {
             path,
-            writer: Mutex::new(Writer {
-                conn,
-                head,
-                base,
-                sum,
-            }),
+            shown: Mutex::new(writer.shown()),
+            writer: Mutex::new(writer),
             queue: Mutex::new(Queue::default()),
             reader: Mutex::new(reader),
         })
@@ -134,12 +159,21 @@ impl Store {
         }
     }
 
+    /// Makes what `w` committed what readers see.
+    fn show(&self, w: &Writer) {
+        *self.shown.lock().expect("shown lock") = w.shown();
+    }
+
+    fn seen(&self) -> Shown {
+        *self.shown.lock().expect("shown lock")
+    }
+
     pub fn head(&self) -> Position {
-        self.writer.lock().expect("store lock").head
+        self.seen().head
     }
 
     pub fn base(&self) -> Position {
-        self.writer.lock().expect("store lock").base
+        self.seen().base
     }
 
     /// True when the store holds no history at all (a new or wiped node).
@@ -172,6 +206,7 @@ impl Store {
             seq: last.seq,
         };
         w.sum = sum;
+        self.show(&w);
         Ok(w.head)
     }
 
@@ -191,15 +226,13 @@ impl Store {
         write_base(&tx, Position { epoch, seq: cut }).map_err(self.sql("move the log base"))?;
         tx.commit().map_err(self.sql("commit truncation"))?;
         w.base = Position { epoch, seq: cut };
+        self.show(&w);
         Ok(())
     }
 
     /// Log matching: can records after `after` be shipped from this log?
     pub fn check_match(&self, after: Position) -> Result<Match, StoreError> {
-        let (head, base) = {
-            let w = self.writer.lock().expect("store lock");
-            (w.head, w.base)
-        };
+        let Shown { head, base, .. } = self.seen();
         if after.seq > head.seq {
             return Ok(Match::Diverged);
         }
@@ -321,7 +354,7 @@ impl Store {
     /// together: the digest belongs to the position reported with it (issue 10 item 4 compares
     /// them across nodes). Kept by every change, so a call costs nothing on any size of store.
     pub fn stats(&self) -> Result<(Position, u64, String), StoreError> {
-        let w = self.writer.lock().expect("store lock");
+        let w = self.seen();
         Ok((w.head, w.sum.count, w.sum.hex()))
     }
 }

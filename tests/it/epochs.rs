@@ -351,20 +351,11 @@ fn a_restarted_new_primary_fences_the_old_one_before_it_takes_a_write() {
     lab.ok(&["lab", "kill", "node-3"]);
     lab.ok(&["lab", "restart", "node-1"]);
 
-    let pass = std::fs::read_to_string(lab.dir.join("passphrase")).unwrap();
-    let trust = drctl::util::tls::Trust {
-        ca: Some(lab.dir.join("certs/ca.pem")),
-        trust_dir: None,
-    };
-    let http = reqwest::Client::builder()
-        .use_preconfigured_tls(drctl::util::tls::client_config(&trust).unwrap())
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
+    let (http, pass) = lab.http();
     let put = |url: &str, key: String| {
         let req = http
             .put(format!("{url}/v1/entries/{key}"))
-            .bearer_auth(pass.trim())
+            .bearer_auth(&pass)
             .json(&serde_json::json!({ "value": "v" }));
         async move {
             match req.send().await {

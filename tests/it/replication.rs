@@ -244,3 +244,116 @@ fn paused_node_is_reported_unreachable_and_recovers() {
     lab.wait_converged(DEADLINE);
     lab.ok(&["check"]);
 }
+
+/// Seen in a 30-minute chaos campaign (seed 45138): a standalone node joined with a full sync
+/// stopped answering anything, for good. The copy held the store's lock while it waited for the
+/// next part of the snapshot from the network; each status request waited for that lock on one
+/// of the runtime's threads, and once every thread waited, nothing read the network: the copy
+/// and the node stood still. Now a status request never waits for the copy.
+#[test]
+fn status_requests_during_a_full_sync_never_stop_the_node() {
+    let lab = Lab::up(2);
+    let status = lab.wait_converged(DEADLINE);
+    let url = |n: &str| node(&status, n)["url"].as_str().unwrap().to_string();
+    let (primary, replica) = (url("node-1"), url("node-2"));
+    let (http, pass) = lab.http();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    // Enough data that the copy takes a while: 4,000 entries of 2 KB, 8 writers at once.
+    let value = "x".repeat(2048);
+    rt.block_on(async {
+        let writers = (0..8).map(|w| {
+            let (http, pass, primary, value) = (&http, &pass, &primary, &value);
+            async move {
+                for i in 0..500 {
+                    let r = http
+                        .put(format!("{primary}/v1/entries/fill/{w}/{i}"))
+                        .bearer_auth(pass)
+                        .json(&serde_json::json!({ "value": value }))
+                        .send()
+                        .await
+                        .expect("the primary answers");
+                    assert!(r.status().is_success(), "{:?}", r.text().await);
+                }
+            }
+        });
+        futures_util::future::join_all(writers).await;
+    });
+    lab.wait_converged(DEADLINE);
+
+    let took = rt.block_on(async {
+        let started = std::time::Instant::now();
+        let r = http
+            .post(format!("{replica}/v1/admin/follow"))
+            .bearer_auth(&pass)
+            .json(&serde_json::json!({ "primary_url": primary, "full_sync": true }))
+            .send()
+            .await
+            .expect("node-2 answers the follow");
+        assert!(r.status().is_success(), "{:?}", r.text().await);
+        // Many status requests at once while it copies, as drctl's checks, a sampler and the
+        // primary's peer checks send them; each must be answered.
+        // A setting written again with the value it has is answered from the node's own head
+        // (read on the request's thread); a status, from its whole store.
+        let (http, pass, replica, started) = (&http, &pass, &replica, &started);
+        let askers = (0..16).map(|i| async move {
+            let mut during = 0;
+            loop {
+                let setting = http
+                    .put(format!("{replica}/v1/settings/primary"))
+                    .bearer_auth(pass)
+                    .json(&serde_json::json!({ "value": "node-1" }))
+                    .send();
+                let status = http
+                    .get(format!("{replica}/v1/node"))
+                    .bearer_auth(pass)
+                    .send();
+                let r = if i % 2 == 0 {
+                    setting.await
+                } else {
+                    status.await
+                };
+                let r = r.unwrap_or_else(|e| {
+                    panic!("node-2 stopped answering during its full sync: {e}")
+                });
+                assert!(r.status().is_success(), "{:?}", r.text().await);
+                let s = http
+                    .get(format!("{replica}/v1/node"))
+                    .bearer_auth(pass)
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| {
+                        panic!("node-2 stopped answering during its full sync: {e}")
+                    });
+                let s: Value = s.json().await.expect("a status");
+                if s["sync"]["phase"] == "full" {
+                    during += 1;
+                } else if during > 0 || started.elapsed() > Duration::from_secs(2) {
+                    return during;
+                }
+                assert!(
+                    started.elapsed() < DEADLINE,
+                    "the full sync never ended: {s}"
+                );
+            }
+        });
+        let during: usize = futures_util::future::join_all(askers).await.iter().sum();
+        (started.elapsed(), during)
+    });
+    assert!(
+        took.1 > 0,
+        "no status request was answered during the copy: nothing tested"
+    );
+    let s = lab.wait_converged(DEADLINE);
+    let events = lab.events("node-2");
+    assert!(
+        events.iter().any(|e| e["kind"] == "sync"
+            && e["details"]["mode"] == "full"
+            && e["success"] == true
+            && e["details"]["entries"].as_u64() >= Some(4000)),
+        "no full sync of the 4,000 entries: {events:?}"
+    );
+    println!(
+        "{} status requests answered during the full sync; {:?} from the follow; {s}",
+        took.1, took.0
+    );
+}

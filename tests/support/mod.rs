@@ -391,6 +391,22 @@ impl Lab {
         })
     }
 
+    /// An HTTPS client trusting the lab's CA, and the passphrase its nodes take as a bearer
+    /// token: for requests `drctl` would not send (many at once, raw bodies).
+    pub(crate) fn http(&self) -> (reqwest::Client, String) {
+        let trust = drctl::util::tls::Trust {
+            ca: Some(self.dir.join("certs/ca.pem")),
+            trust_dir: None,
+        };
+        let http = reqwest::Client::builder()
+            .use_preconfigured_tls(drctl::util::tls::client_config(&trust).expect("TLS config"))
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("HTTP client");
+        let pass = std::fs::read_to_string(self.dir.join("passphrase")).expect("passphrase");
+        (http, pass.trim().to_string())
+    }
+
     pub(crate) fn node_dir(&self, node: &str) -> PathBuf {
         self.dir.join(node)
     }

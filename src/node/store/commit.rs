@@ -65,6 +65,8 @@ impl Store {
             };
             let mut w = self.writer.lock().expect("store lock");
             let results = self.commit_batch(&mut w, &batch);
+            // Seen before any write of the batch is answered.
+            self.show(&w);
             drop(w);
             for (q, r) in batch.into_iter().zip(results) {
                 // A writer that gave up waiting is gone; the write is committed all the same.

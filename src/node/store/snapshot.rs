@@ -118,6 +118,7 @@ impl Store {
                     w.head = position;
                     w.base = position;
                     w.sum = sum;
+                    self.show(&w);
                     return Ok(count);
                 }
                 None => {
