@@ -508,15 +508,7 @@ fn etcd_a_member_fenced_by_a_stopped_failover_never_votes_again_under_its_old_id
     let old_id = node(&s, &fenced)["member_id"].clone();
     let file = lab.cluster_file();
     let yaml = std::fs::read_to_string(&file).unwrap();
-    let at = yaml.find(&format!("- name: {kept}\n")).unwrap();
-    let start = at + yaml[at..].find("  stop_command: ").unwrap();
-    let end = start + yaml[start..].find('\n').unwrap();
-    let broken = format!(
-        "{}  stop_command: \"false\"{}",
-        &yaml[..start],
-        &yaml[end..]
-    );
-    std::fs::write(&file, broken).unwrap();
+    std::fs::write(&file, with_command(&yaml, &kept, "stop_command", "false")).unwrap();
     let r = lab.run(&["failover", "--yes", "--json"]).exit(1);
     std::fs::write(&file, &yaml).unwrap();
     assert!(
@@ -558,6 +550,76 @@ fn etcd_a_member_fenced_by_a_stopped_failover_never_votes_again_under_its_old_id
         s["healthy"] == true && members(s).len() == 3
     });
     assert_ne!(node(&s, &fenced)["member_id"], old_id, "{s}");
+
+    a_failover_stopped_while_it_forces_a_new_cluster_is_finished_by_a_rerun(&lab);
+}
+
+/// A failover stopped while it restarted its survivor to force a new cluster, between the stop
+/// and the start (drctl SIGKILLed there, or the start failing): no member answered, and a rerun
+/// (or `run --resume`) refused "no member answers" for good, while the survivor, started again
+/// as it was, had no quorum to serve with (chaos `--kind etcd` seed 9104). The record the
+/// failover leaves beside the survivor's data directory lets a rerun finish it.
+fn a_failover_stopped_while_it_forces_a_new_cluster_is_finished_by_a_rerun(lab: &Lab) {
+    let s = lab.status();
+    let survivor = leader(&s);
+    let lost: Vec<String> = members(&s).into_iter().filter(|n| *n != survivor).collect();
+    for n in &lost {
+        lab.ok(&["lab", "kill", n]);
+    }
+    wait_status(lab, "the quorum loss reported", |s| leader(s).is_empty());
+    // The survivor's start fails: the run stops after its stop, as one killed there does.
+    let file = lab.cluster_file();
+    let yaml = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        with_command(&yaml, &survivor, "start_command", "false"),
+    )
+    .unwrap();
+    let r = lab.run(&["failover", "--yes", "--json"]).exit(1);
+    std::fs::write(&file, &yaml).unwrap();
+    assert!(
+        r.stdout()
+            .contains(&format!("{survivor}'s start_command failed")),
+        "{}",
+        r.dump()
+    );
+    let s = lab.status();
+    let answering: Vec<&Value> = s["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["reachable"] == true)
+        .collect();
+    assert!(answering.is_empty(), "no member should answer: {s}");
+
+    let r = lab.ok(&["failover", "--yes", "--json"]).json();
+    assert_eq!(r["outcome"], "succeeded", "{r:#}");
+    let s = wait_status(lab, "the survivor leads alone", |s| leader(s) == survivor);
+    assert_eq!(members(&s), vec![survivor.clone()], "{s}");
+    let leftovers: Vec<_> = std::fs::read_dir(lab.dir.join(&survivor))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .ends_with(".forcing-new-cluster")
+        })
+        .map(|e| e.path())
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "the failover's record outlived it: {leftovers:?}"
+    );
+    let r = lab.ok(&["failover", "--yes", "--json"]).json();
+    assert_eq!(r["outcome"], "already done", "{r:#}");
+}
+
+/// The cluster file `yaml` with `node`'s `key` (a command) replaced by `command`.
+fn with_command(yaml: &str, node: &str, key: &str, command: &str) -> String {
+    let at = yaml.find(&format!("- name: {node}\n")).unwrap();
+    let start = at + yaml[at..].find(&format!("  {key}: ")).unwrap();
+    let end = start + yaml[start..].find('\n').unwrap();
+    format!("{}  {key}: \"{command}\"{}", &yaml[..start], &yaml[end..])
 }
 
 /// A lab of members over https with client certificates and etcd's auth (`lab up --tls`):
