@@ -761,3 +761,69 @@ fn run_list_names_a_stopped_run_and_how_to_resume_it_and_its_error_once() {
         .exit(2)
         .stderr_has("no run nosuch");
 }
+
+/// A runbook whose last step waits for the primary its first step made; stopped in between.
+const SUPERSEDED: &str = r#"
+name: superseded
+params:
+  to: {required: true}
+  marker: {required: true}
+steps:
+  - name: switch over
+    uses: procedure.switchover
+    with: {to: "{{ to }}"}
+  - name: a slow step
+    uses: exec
+    with:
+      command: "touch {{ marker }} && sleep 30"
+      unless: "test -f {{ marker }}"
+  - name: wait for its primary
+    uses: wait.caught-up
+    with: {primary: "{{ to }}"}
+    timeout: 30s
+"#;
+
+// Chaos seed 46116: a switchover's runbook was resumed after a later switchover had made its
+// target a replica again. Its last wait spent its whole 60 s on a node that only another
+// procedure could make primary again, and the operator's recovery ran out of time behind it.
+#[test]
+fn a_wait_for_a_primary_a_later_procedure_superseded_fails_at_once() {
+    let lab = Lab::up(3);
+    let book = lab.cwd().join("superseded.yaml");
+    std::fs::write(&book, SUPERSEDED).unwrap();
+    let marker = lab.cwd().join("marker");
+    let mut child = lab
+        .drctl(&[
+            "run",
+            book.to_str().unwrap(),
+            "--yes",
+            "--var",
+            "to=node-2",
+            "--var",
+            &format!("marker={}", marker.display()),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("the slow step to start", DEADLINE, || {
+        marker.exists().then_some(())
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let runs = lab.ok(&["run", "--list", "--json"]).json();
+    let id = runs[0]["run_id"].as_str().unwrap().to_string();
+    // A second operator switches over again, then the first run is resumed.
+    lab.ok(&["switchover", "--to", "node-3", "--yes"]);
+    let r = lab
+        .run(&["run", "--resume", &id, "--yes", "--json"])
+        .exit(1);
+    let report = r.json();
+    let last = &report["steps"][2];
+    assert_eq!(last["outcome"], "failed", "{report:#}");
+    let why = last["note"].as_str().unwrap_or_default();
+    assert!(
+        why.contains("node-2 is replica and node-3 is the primary") && why.contains("superseded"),
+        "{report:#}"
+    );
+}

@@ -28,6 +28,20 @@ pub(super) async fn converged(
             p.role, p.epoch
         )));
     }
+    // A replica or standalone node while another is the primary: only another procedure makes
+    // it primary again (chaos seed 46116: a resumed switchover's last wait spent 60 s on its
+    // target, a replica since a later switchover, and the policy's deadline ran out).
+    if let Some(other) = view
+        .primary()
+        .filter(|q| verifying && q.name != primary)
+        .filter(|_| matches!(p.role, Role::Replica | Role::Standalone))
+    {
+        return Err(ProcError::failed(format!(
+            "{primary} is {} and {} is the primary at epoch {epoch}: a later procedure \
+             superseded this one; see `drctl status`",
+            p.role, other.name
+        )));
+    }
     if p.role != Role::Primary || p.epoch < epoch {
         return Ok(Err(format!(
             "{primary} is {} at epoch {} (cluster epoch {epoch})",
