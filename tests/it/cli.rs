@@ -604,60 +604,15 @@ fn removenode_takes_a_members_name_as_well_as_its_host_id() {
 // aborting like any other "no" (exit 4, nothing changed, the report printed).
 #[test]
 fn ctrl_c_at_a_confirmation_prompt_aborts_with_exit_4_and_changes_nothing() {
-    use std::io::{Read, Write};
     let lab = Lab::up(2);
     lab.ok(&["lab", "kill", "node-1"]);
     let before = lab.status();
-    // A real terminal: `script` runs drctl on a pty; ^C on it is SIGINT from the line discipline.
-    // `exec`: script runs the line through $SHELL or /bin/sh; dash stays as drctl's parent, gets
-    // the same SIGINT and dies by it once drctl has exited 4, so script reported 130 (CI).
-    let drctl = lab.drctl(&["failover"]);
-    let line = drctl
-        .get_args()
-        .map(|a| format!("'{}'", a.to_string_lossy()))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let envs: Vec<(std::ffi::OsString, std::ffi::OsString)> = drctl
-        .get_envs()
-        .filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned())))
-        .collect();
-    let mut child = std::process::Command::new("script")
-        .args(["-qec", &format!("exec {} {line}", drctl_bin()), "/dev/null"])
-        .current_dir(lab.cwd())
-        .envs(envs)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = out.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            let _ = tx.send(String::from_utf8_lossy(&buf[..n]).to_string());
-        }
-    });
-    let mut seen = String::new();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !seen.contains("Type 'yes' to continue") {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        seen.push_str(
-            &rx.recv_timeout(left)
-                .unwrap_or_else(|_| panic!("no prompt:\n{seen}")),
-        );
-    }
-    child.stdin.as_mut().unwrap().write_all(b"\x03").unwrap();
-    let status = wait_for(
-        "drctl to end after ^C",
-        std::time::Duration::from_secs(20),
-        || child.try_wait().unwrap(),
-    );
-    while let Ok(more) = rx.recv_timeout(std::time::Duration::from_millis(500)) {
-        seen.push_str(&more);
-    }
+    // A real terminal: ^C on it is SIGINT from the line discipline.
+    let mut term = lab.on_terminal(&["failover"]);
+    term.wait_for("Type 'yes' to continue", std::time::Duration::from_secs(20));
+    term.send(b"\x03");
+    let status = term.finish(std::time::Duration::from_secs(20));
+    let seen = &term.seen;
     assert_eq!(status.code(), Some(4), "{seen}");
     assert!(
         seen.contains("aborted by the operator; nothing was changed"),

@@ -476,3 +476,88 @@ pub(crate) fn waits_for(lab: &Lab, url: &str, args: &[&str]) -> (Run, usize, Dur
         .count();
     (r, waits, took)
 }
+
+/// drctl on a real terminal: `script` runs it on a pty, so it prompts as it does for an operator.
+pub(crate) struct Terminal {
+    child: std::process::Child,
+    out: std::sync::mpsc::Receiver<String>,
+    pub seen: String,
+}
+
+impl Lab {
+    /// Starts `drctl args` on a pty of its own.
+    pub(crate) fn on_terminal(&self, args: &[&str]) -> Terminal {
+        use std::io::Read;
+        let drctl = self.drctl(args);
+        let line = drctl
+            .get_args()
+            .map(|a| format!("'{}'", a.to_string_lossy()))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let envs: Vec<(std::ffi::OsString, std::ffi::OsString)> = drctl
+            .get_envs()
+            .filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned())))
+            .collect();
+        // `exec`: script runs the line through $SHELL or /bin/sh; a shell left as drctl's parent
+        // gets the terminal's signals too and dies by them once drctl has ended (CI: ^C gave 130).
+        let mut child = Command::new("script")
+            .args(["-qec", &format!("exec {} {line}", drctl_bin()), "/dev/null"])
+            .current_dir(self.cwd())
+            .envs(envs)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn script");
+        let mut out = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = out.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let _ = tx.send(String::from_utf8_lossy(&buf[..n]).to_string());
+            }
+        });
+        Terminal {
+            child,
+            out: rx,
+            seen: String::new(),
+        }
+    }
+}
+
+impl Terminal {
+    /// Waits until the terminal has shown `text`.
+    #[track_caller]
+    pub(crate) fn wait_for(&mut self, text: &str, deadline: Duration) {
+        let until = Instant::now() + deadline;
+        while !self.seen.contains(text) {
+            let left = until.saturating_duration_since(Instant::now());
+            match self.out.recv_timeout(left) {
+                Ok(more) => self.seen.push_str(&more),
+                Err(_) => panic!("{text:?} never showed:\n{}", self.seen),
+            }
+        }
+    }
+
+    /// Types `bytes` on the terminal.
+    pub(crate) fn send(&mut self, bytes: &[u8]) {
+        use std::io::Write;
+        let stdin = self.child.stdin.as_mut().expect("stdin");
+        stdin.write_all(bytes).expect("write to the terminal");
+        stdin.flush().expect("flush the terminal");
+    }
+
+    /// Waits for drctl to end; returns its exit status, with all it showed in `seen`.
+    #[track_caller]
+    pub(crate) fn finish(&mut self, deadline: Duration) -> std::process::ExitStatus {
+        let status = wait_for("drctl to end on its terminal", deadline, || {
+            self.child.try_wait().expect("wait for script")
+        });
+        while let Ok(more) = self.out.recv_timeout(Duration::from_millis(500)) {
+            self.seen.push_str(&more);
+        }
+        status
+    }
+}

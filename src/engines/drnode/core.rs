@@ -86,6 +86,11 @@ impl Action {
                 )
             }
             Action::ExportDivergent { node, primary, .. } => {
+                // A standalone node may take a write at any moment: only the step itself,
+                // its writes drained, can say it holds nothing to export (chaos seed 46231).
+                if cl.status(node).await?.role == Role::Standalone {
+                    return Ok(Check::ToDo);
+                }
                 let d = divergence(cl.target(node)?, cl.target(primary)?).await?;
                 Ok(if d.records == 0 {
                     Check::Done(format!("{node} holds no record {primary} lacks"))
@@ -306,8 +311,23 @@ impl Action {
                     ))
                 }
             }
-            Action::ExportDivergent { path, .. } => {
+            Action::ExportDivergent {
+                node,
+                primary,
+                path,
+            } => {
+                // No file when there was nothing to export: the node holds nothing the primary
+                // lacks, or (standalone before) it follows the primary now.
                 if path.exists() {
+                    return Ok(Ok(None));
+                }
+                let (s, p) = cl.status_pair(node, primary).await?;
+                if follows(&s, &p)
+                    || divergence(cl.target(node)?, cl.target(primary)?)
+                        .await?
+                        .records
+                        == 0
+                {
                     Ok(None)
                 } else {
                     Err(format!("{} was not written", path.display()))

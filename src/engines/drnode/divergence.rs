@@ -229,7 +229,10 @@ pub(super) async fn export_records(
         text.push_str(&line);
         text.push('\n');
     }
-    crate::export_file::write_extending(path, text.as_bytes())?;
+    // Nothing to export writes no file (a standalone node joined with nothing of its own).
+    if !records.is_empty() {
+        crate::export_file::write_extending(path, text.as_bytes())?;
+    }
     Ok(records.len() as u64)
 }
 
@@ -257,11 +260,15 @@ pub(super) async fn export_divergent(
         }
         let d = divergence(n, p).await?;
         let count = export_records(n, &d, path).await?;
-        let exported = format!(
-            "exported {} of {node} that {primary} never had to {}",
-            crate::util::words::count(count, "record"),
-            crate::util::words::absolute(path).display()
-        );
+        let exported = if count == 0 {
+            format!("{node} held nothing {primary} lacks: nothing exported, no file written")
+        } else {
+            format!(
+                "exported {} of {node} that {primary} never had to {}",
+                crate::util::words::count(count, "record"),
+                crate::util::words::absolute(path).display()
+            )
+        };
         if !standalone {
             return Ok(Some(exported));
         }

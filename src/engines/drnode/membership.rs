@@ -108,27 +108,42 @@ pub async fn join(
         "{node}'s replicated data ({} entries) is replaced by {primary}'s ({} entries)",
         s.entries, p.entries
     ));
-    if d.records > 0 {
+    // A standalone node takes writes until the moment it follows: one acknowledged between this
+    // plan and the full sync would be replaced unexported (chaos seed 46231). Its export step
+    // drains its writes, exports what it holds then, and follows only if its head is unchanged.
+    let standalone = s.role == Role::Standalone;
+    if d.records > 0 || standalone {
         let path =
             crate::util::words::absolute(&export.unwrap_or_else(|| {
                 PathBuf::from(format!("drctl-join-{node}-{}.jsonl", cl.run_id))
             }));
-        plan.note(format!(
-            "{node} holds {} after {} that {primary} never had{}: they are exported to \
-             {} (JSON lines: key, value, op, epoch, seq) before its data is replaced",
-            crate::util::words::count(d.records, "record"),
-            d.common,
-            s.standalone_writes
-                .filter(|w| *w > 0)
-                .map(|w| format!(" ({w} written while it was standalone)"))
-                .unwrap_or_default(),
-            path.display()
-        ));
-        plan.confirm = Some(format!(
-            "Export {} of {node} to {} and replace its replicated data with {primary}'s?",
-            crate::util::words::count(d.records, "record"),
-            path.display()
-        ));
+        if d.records > 0 {
+            plan.note(format!(
+                "{node} holds {} after {} that {primary} never had{}: they are exported to \
+                 {} (JSON lines: key, value, op, epoch, seq) before its data is replaced",
+                crate::util::words::count(d.records, "record"),
+                d.common,
+                s.standalone_writes
+                    .filter(|w| *w > 0)
+                    .map(|w| format!(" ({w} written while it was standalone)"))
+                    .unwrap_or_default(),
+                path.display()
+            ));
+            plan.confirm = Some(format!(
+                "Export {} of {node} to {} and replace its replicated data with {primary}'s?",
+                crate::util::words::count(d.records, "record"),
+                path.display()
+            ));
+        } else {
+            plan.note(format!(
+                "{node} holds nothing {primary} lacks; as it is standalone, writes it takes \
+                 before it follows are exported to {} first",
+                path.display()
+            ));
+            plan.confirm = Some(format!(
+                "Replace {node}'s replicated data with {primary}'s?"
+            ));
+        }
         plan.step(Step::new(Action::ExportDivergent {
             node: node.into(),
             primary: primary.into(),
