@@ -303,3 +303,31 @@ fn a_replica_the_operator_turned_off_is_named_not_waited_for() {
     assert_eq!(node(&s, "node-3")["sync_mode"], "off", "{s}");
     wait_replicates(&lab, "node-2", "node-1");
 }
+
+// Hit (chaos seeds 46284, 46295): a replica of another node (paused through a failover, it
+// still followed the old primary) held a later procedure's last wait until it timed out; only
+// a procedure repoints it, so it is named with the command that does.
+#[test]
+fn a_replica_of_another_node_is_named_not_waited_for() {
+    let lab = Lab::up(3);
+    lab.ok(&["lab", "write", "--count", "5"]);
+    lab.wait_converged(DEADLINE);
+    lab.ok(&["lab", "pause", "node-3"]);
+    lab.ok(&["lab", "kill", "node-1"]);
+    lab.ok(&["failover", "--to", "node-2", "--yes"]);
+    lab.ok(&["lab", "resume", "node-3"]);
+    lab.ok(&["lab", "restart", "node-1"]);
+    let r = lab
+        .ok(&["demote", "node-1", "--yes", "--wait", "5s", "--json"])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    assert!(
+        r.to_string().contains(
+            "node-3 replicates from node-1, not node-2: run `drctl repoint --primary node-2`"
+        ),
+        "{r}"
+    );
+    lab.ok(&["repoint", "--primary", "node-2", "--yes"]);
+    lab.ok(&["lab", "write", "--count", "5"]);
+    wait_replicates(&lab, "node-3", "node-2");
+}

@@ -1,7 +1,7 @@
 //! The final verification of most procedures: every reachable node follows the primary and
-//! holds what it had; old primaries and diverged replicas awaiting demotion, silent nodes and
-//! nodes whose automatic sync is off or suspended, and a primary setting naming another node,
-//! are named, not waited for.
+//! holds what it had; old primaries and diverged replicas awaiting demotion, replicas of another
+//! node, silent nodes and nodes whose automatic sync is off or suspended, and a primary setting
+//! naming another node, are named, not waited for.
 
 use super::{Cluster, ProcError};
 use crate::api::{Role, SyncMode};
@@ -114,6 +114,27 @@ pub(super) async fn converged(
                     ));
                     continue;
                 }
+            }
+            // A replica of another node: nothing repoints it but a procedure, and this one's
+            // steps are behind it, so waiting would only time out (chaos seeds 46284, 46295: a
+            // replica of a fenced node, its sync suspended, held a rejoin's last wait for 60 s).
+            if s.role == Role::Replica {
+                let of = s
+                    .following
+                    .as_ref()
+                    .map(|f| {
+                        view.nodes
+                            .iter()
+                            .find(|m| m.ok().is_some_and(|m| m.url == f.url))
+                            .map(|m| m.name.clone())
+                            .unwrap_or_else(|| f.url.clone())
+                    })
+                    .unwrap_or_else(|| "no node".into());
+                notes.push(format!(
+                    "{} replicates from {of}, not {primary}: run `drctl repoint --primary {primary}`",
+                    n.name
+                ));
+                continue;
             }
             return Ok(Err(format!(
                 "{} is {} and does not follow {primary}",
