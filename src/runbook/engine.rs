@@ -202,8 +202,7 @@ fn open_journal(
     let (Some(dir), false) = (&settings.journal_dir, settings.dry_run) else {
         return Ok(None);
     };
-    let mut j = Journal::open(dir, &cl.run_id).map_err(|e| e.to_string())?;
-    j.write(&if resume.verified.is_empty() && resume.run_id.is_empty() {
+    let first = if resume.verified.is_empty() && resume.run_id.is_empty() {
         Entry::Start {
             run_id: cl.run_id.clone(),
             cluster: cl.name.clone(),
@@ -215,8 +214,10 @@ fn open_journal(
         }
     } else {
         Entry::Resume { at_ms: now_ms() }
-    });
-    Ok(Some(j))
+    };
+    Journal::open(dir, &cl.run_id, &first)
+        .map(Some)
+        .map_err(|e| e.to_string())
 }
 
 /// What every step shares, with the prompt's time counted apart: time at the prompt is the

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -76,8 +76,11 @@ fn jerr(path: &Path, e: impl std::fmt::Display) -> RunbookError {
 }
 
 impl Journal {
-    /// Opens (creating) the journal of `run_id` for appending.
-    pub fn open(dir: &Path, run_id: &str) -> Result<Journal, RunbookError> {
+    /// Opens the journal of `run_id` for appending, `first` its first line here: a start
+    /// creates it, whole with that line (renamed into place: a drctl killed at any moment
+    /// leaves a journal that starts with its start, or none, chaos seed 46230); a resume
+    /// appends to the journal that exists.
+    pub fn open(dir: &Path, run_id: &str, first: &Entry) -> Result<Journal, RunbookError> {
         // Journals hold the runs' variables and notes: readable by their owner only, also when
         // the directory or the file was made earlier with a looser mode.
         std::fs::DirBuilder::new()
@@ -88,14 +91,38 @@ impl Journal {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
             .map_err(|e| jerr(dir, e))?;
         let path = dir.join(format!("{run_id}.jsonl"));
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(&path)
-            .map_err(|e| jerr(&path, e))?;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| jerr(&path, e))?;
+        let line = Self::line(first);
+        let file = if matches!(first, Entry::Start { .. }) {
+            // Not synced here: the journal's thread syncs it off the run's path, and a
+            // SIGKILLed drctl loses nothing the kernel holds.
+            let mut tmp = tempfile::Builder::new()
+                .prefix(&format!(".{run_id}."))
+                .suffix(".tmp")
+                .permissions(std::fs::Permissions::from_mode(0o600))
+                .tempfile_in(dir)
+                .map_err(|e| jerr(dir, e))?;
+            tmp.write_all(line.as_bytes())
+                .map_err(|e| jerr(tmp.path(), e))?;
+            let file = tmp
+                .persist_noclobber(&path)
+                .map_err(|e| jerr(&path, e.error))?;
+            // Appends go to the end, like the resume's.
+            let mut file = file;
+            use std::io::Seek;
+            file.seek(std::io::SeekFrom::End(0))
+                .map_err(|e| jerr(&path, e))?;
+            file
+        } else {
+            let mut file = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .map_err(|e| jerr(&path, e))?;
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| jerr(&path, e))?;
+            file.write_all(line.as_bytes())
+                .map_err(|e| jerr(&path, e))?;
+            file
+        };
         let synced = file.try_clone().map_err(|e| jerr(&path, e))?;
         let (sync, asked) = std::sync::mpsc::channel::<()>();
         let shown = path.clone();
@@ -111,6 +138,11 @@ impl Journal {
                 }
             })
             .map_err(|e| jerr(&path, e))?;
+        // The first line, and the directory entry of a new journal.
+        let _ = sync.send(());
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
         Ok(Journal {
             path,
             file,
@@ -119,11 +151,18 @@ impl Journal {
         })
     }
 
+    /// One event as its journal line: written with one call, so a kill leaves it whole or
+    /// cut at its end (a cut last line is skipped when the journal is read).
+    fn line(entry: &Entry) -> String {
+        let mut line = serde_json::to_string(&redacted(entry)).expect("journal entries serialize");
+        line.push('\n');
+        line
+    }
+
     /// Appends one event, then has it synced to disk (best effort: a full disk must not stop a
     /// recovery, but it is said).
     pub fn write(&mut self, entry: &Entry) {
-        let line = serde_json::to_string(&redacted(entry)).expect("journal entries serialize");
-        match writeln!(self.file, "{line}") {
+        match self.file.write_all(Self::line(entry).as_bytes()) {
             Ok(()) => {
                 if let Some(s) = &self.sync {
                     let _ = s.send(());
@@ -196,4 +235,48 @@ pub fn read(dir: &Path, run_id: &str) -> Result<Vec<Entry>, RunbookError> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn start(run_id: &str) -> Entry {
+        Entry::Start {
+            run_id: run_id.into(),
+            cluster: "c".into(),
+            runbook: "r".into(),
+            source: "r.yaml".into(),
+            text: "name: r".into(),
+            vars: BTreeMap::new(),
+            at_ms: 1,
+        }
+    }
+
+    /// Chaos seed 46230: drctl SIGKILLed 10 ms in left an empty journal (created, its start
+    /// not yet written), and `run --resume` of it failed on its input. The journal now comes
+    /// into being with its start line: before any other write, it reads back as that start.
+    #[test]
+    fn a_journal_exists_only_with_its_start_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::open(dir.path(), "abc123", &start("abc123")).unwrap();
+        let entries = super::read(dir.path(), "abc123").unwrap();
+        assert!(
+            matches!(entries.as_slice(), [Entry::Start { run_id, .. }] if run_id == "abc123"),
+            "{entries:?}"
+        );
+        // Nothing else is left in the directory: the journal was renamed into place.
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["abc123.jsonl"]);
+        drop(j);
+        // A second start of the same run never overwrites its journal; a resume appends.
+        assert!(Journal::open(dir.path(), "abc123", &start("abc123")).is_err());
+        drop(Journal::open(dir.path(), "abc123", &Entry::Resume { at_ms: 2 }).unwrap());
+        assert_eq!(super::read(dir.path(), "abc123").unwrap().len(), 2);
+        // A resume of no journal creates none.
+        assert!(Journal::open(dir.path(), "zzz", &Entry::Resume { at_ms: 2 }).is_err());
+    }
 }

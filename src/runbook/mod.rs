@@ -88,9 +88,16 @@ pub fn load_resume(
         ..
     }) = entries.first().cloned()
     else {
+        // Journals are created whole with their start: an empty one is an older drctl's,
+        // killed as it began (chaos seed 46230).
         return Err(RunbookError::Journal {
             path: run_id.into(),
-            message: "it does not start with a start event".into(),
+            message: if entries.is_empty() {
+                "the run never started (its journal is empty: drctl stopped as it began), so                  it changed nothing; run the procedure again"
+                    .into()
+            } else {
+                "it does not start with a start event".into()
+            },
         });
     };
     let rb = compile(&source, &text)?;

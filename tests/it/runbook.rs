@@ -827,3 +827,17 @@ fn a_wait_for_a_primary_a_later_procedure_superseded_fails_at_once() {
         "{report:#}"
     );
 }
+
+// Chaos seed 46230: an older drctl SIGKILLed as it began left an empty journal; `run --resume`
+// of it said only "it does not start with a start event". It says the run never started.
+#[test]
+fn resume_of_a_run_killed_before_its_start_says_it_never_started() {
+    let lab = Lab::up(2);
+    let runs = lab.cwd().join(".state/drctl/runs");
+    std::fs::create_dir_all(&runs).unwrap();
+    std::fs::write(runs.join("0123456789ab.jsonl"), "").unwrap();
+    lab.run(&["run", "--resume", "0123456789ab"])
+        .exit(2)
+        .stderr_has("the run never started")
+        .stderr_has("run the procedure again");
+}
