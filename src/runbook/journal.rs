@@ -103,15 +103,9 @@ impl Journal {
                 .map_err(|e| jerr(dir, e))?;
             tmp.write_all(line.as_bytes())
                 .map_err(|e| jerr(tmp.path(), e))?;
-            let file = tmp
-                .persist_noclobber(&path)
-                .map_err(|e| jerr(&path, e.error))?;
-            // Appends go to the end, like the resume's.
-            let mut file = file;
-            use std::io::Seek;
-            file.seek(std::io::SeekFrom::End(0))
-                .map_err(|e| jerr(&path, e))?;
-            file
+            // Its next writes follow the line (one writer: no append mode needed).
+            tmp.persist_noclobber(&path)
+                .map_err(|e| jerr(&path, e.error))?
         } else {
             let mut file = std::fs::OpenOptions::new()
                 .append(true)
@@ -126,9 +120,16 @@ impl Journal {
         let synced = file.try_clone().map_err(|e| jerr(&path, e))?;
         let (sync, asked) = std::sync::mpsc::channel::<()>();
         let shown = path.clone();
+        // A new journal's directory entry is synced too, by the thread: off the run's path.
+        let new_in = matches!(first, Entry::Start { .. }).then(|| dir.to_path_buf());
         let syncer = std::thread::Builder::new()
             .name("journal-sync".into())
             .spawn(move || {
+                if let Some(d) = new_in {
+                    if let Err(e) = std::fs::File::open(&d).and_then(|d| d.sync_all()) {
+                        warn_unwritten(&shown, &e);
+                    }
+                }
                 while asked.recv().is_ok() {
                     // The writes asked for meanwhile are covered by this one sync.
                     while asked.try_recv().is_ok() {}
@@ -138,11 +139,8 @@ impl Journal {
                 }
             })
             .map_err(|e| jerr(&path, e))?;
-        // The first line, and the directory entry of a new journal.
+        // The first line.
         let _ = sync.send(());
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
         Ok(Journal {
             path,
             file,

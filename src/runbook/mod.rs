@@ -93,7 +93,8 @@ pub fn load_resume(
         return Err(RunbookError::Journal {
             path: run_id.into(),
             message: if entries.is_empty() {
-                "the run never started (its journal is empty: drctl stopped as it began), so                  it changed nothing; run the procedure again"
+                "the run never started (its journal is empty: drctl stopped as it began), so \
+                 it changed nothing; run the procedure again"
                     .into()
             } else {
                 "it does not start with a start event".into()

@@ -839,5 +839,5 @@ fn resume_of_a_run_killed_before_its_start_says_it_never_started() {
     lab.run(&["run", "--resume", "0123456789ab"])
         .exit(2)
         .stderr_has("the run never started")
-        .stderr_has("run the procedure again");
+        .stderr_has("so it changed nothing; run the procedure again");
 }
