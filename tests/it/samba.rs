@@ -160,9 +160,8 @@ fn samba_status_names_the_role_holder_and_a_dead_holder_with_the_seize_remedy() 
 
     // Back with its disk (never cleaned up): it learns the new holder and the domain is healthy.
     lab.ok(&["lab", "restart", "dc1"]);
-    let s = wait_for("a healthy domain after dc1's restart", DEADLINE, || {
-        let s = lab.run(&["status", "--json"]).json();
-        (s["healthy"] == true).then_some(s)
+    let s = lab.wait_status("a healthy domain after dc1's restart", DEADLINE, |s| {
+        s["healthy"] == true
     });
     for role in ROLES {
         assert_eq!(s["roles"][role], "dc2", "{s}");
@@ -218,13 +217,11 @@ fn samba_status_names_the_role_holder_and_a_dead_holder_with_the_seize_remedy() 
         .stdout_has("seize the pdc role on dc2")
         .stdout_has("make the PDC's DNS SRV record name dc2");
     lab.ok(&["lab", "restart", "dc3"]);
-    wait_for("every DC naming dc2 the pdc holder", DEADLINE, || {
-        let s = lab.run(&["status", "--json"]).json();
-        (s["healthy"] == true
+    lab.wait_status("every DC naming dc2 the pdc holder", DEADLINE, |s| {
+        s["healthy"] == true
             && ["dc1", "dc2", "dc3"]
                 .iter()
-                .all(|dc| node(&s, dc)["roles_seen"]["pdc"] == "dc2"))
-        .then_some(())
+                .all(|dc| node(s, dc)["roles_seen"]["pdc"] == "dc2")
     });
 
     // A paused DC that holds no role: named, with no seize remedy (its roles are not at stake).
@@ -235,8 +232,8 @@ fn samba_status_names_the_role_holder_and_a_dead_holder_with_the_seize_remedy() 
         .stdout_has("dc3: does not answer");
     assert!(!r.stdout().contains("seize-roles"), "{}", r.dump());
     lab.ok(&["lab", "resume", "dc3"]);
-    wait_for("dc3 answering after resume", DEADLINE, || {
-        (lab.run(&["status", "--json"]).json()["healthy"] == true).then_some(())
+    lab.wait_status("dc3 answering after resume", DEADLINE, |s| {
+        s["healthy"] == true
     });
 
     // The seed's zombie: dc1 takes the pdc role back, dies and is removed from the domain
@@ -539,6 +536,20 @@ fn samba_a_zombie_is_kept_from_clients_and_joined_again(lab: &Lab) {
         hung.is_empty(),
         "the hung zombie still runs beside the new dc1: {hung:?}"
     );
+    // Its last step reads the domain as status does: no pull between DCs that answer failing
+    // (a restarted partner's pulls in flight can fail after their own step, P15).
+    let actions: Vec<&Value> = r["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["actions"].as_array().unwrap())
+        .collect();
+    let last = actions.last().unwrap();
+    assert_eq!(last["args"]["action"], "settled", "{r}");
+    assert!(
+        ["done", "already done"].contains(&last["outcome"].as_str().unwrap_or("")),
+        "{r}"
+    );
     let ldif = std::fs::read_to_string(&export).unwrap();
     assert!(
         ldif.contains("dn: CN=zombie-write,CN=Users,DC=sdc,DC=test"),
@@ -547,9 +558,8 @@ fn samba_a_zombie_is_kept_from_clients_and_joined_again(lab: &Lab) {
     assert!(ldif.contains("sAMAccountName: zombiewrite"), "{ldif}");
     // Healthy once the partners' pulls settle: right after the join one pull between two other
     // DCs can fail once (WERROR 0x40, seen in CI) and succeed at its next attempt.
-    let s = wait_for("a healthy domain after the zombie's join", DEADLINE, || {
-        let s = lab.run(&["status", "--json"]).json();
-        (s["healthy"] == true).then_some(s)
+    let s = lab.wait_status("a healthy domain after the zombie's join", DEADLINE, |s| {
+        s["healthy"] == true
     });
     for dc in ["dc1", "dc2", "dc3"] {
         let n = node(&s, dc);

@@ -377,6 +377,31 @@ impl Lab {
         self.ok(&["status", "--json"]).json()
     }
 
+    /// Polls `status --json` until `cond` holds of it, or panics after `deadline` naming `what`
+    /// and the problems of the last status read (why it was not yet what was waited for).
+    #[track_caller]
+    pub(crate) fn wait_status(
+        &self,
+        what: &str,
+        deadline: Duration,
+        cond: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let until = Instant::now() + deadline;
+        loop {
+            let s = self.run(&["status", "--json"]).json();
+            if cond(&s) {
+                return s;
+            }
+            if Instant::now() > until {
+                panic!(
+                    "timed out after {deadline:?} waiting for {what}; the last status's problems: {}",
+                    s["problems"]
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Waits until the cluster is healthy and every node holds the same data.
     #[track_caller]
     pub(crate) fn wait_converged(&self, deadline: Duration) -> Value {

@@ -45,6 +45,8 @@ pub(crate) struct Assessment {
     /// Where the roles of a DC that does not answer should go: a DC that answers, the one
     /// holding most roles already, then by name.
     pub(crate) seize_to: Option<String>,
+    /// The pulls named as failing, each pair once: (the DC that pulls, the partner).
+    pub(crate) failing_pulls: Vec<(String, String)>,
 }
 
 impl Assessment {
@@ -113,6 +115,24 @@ fn removed_by_others(d: &Probed, views: &[(&str, &DcView)]) -> Option<String> {
             others.len()
         )
     })
+}
+
+/// Each pull of a DC of the domain that answers (`counted`) whose last attempt failed, from a
+/// partner that answers and is no zombie, with the DC that pulls.
+fn failing<'a>(
+    dcs: &[Probed],
+    counted: &[(&'a str, &'a DcView)],
+    zombies: &BTreeMap<&str, String>,
+) -> Vec<(&'a str, &'a super::reps::Rep)> {
+    counted
+        .iter()
+        .flat_map(|(name, v)| v.reps.iter().map(move |r| (*name, r)))
+        .filter(|(_, r)| r.failures > 0)
+        .filter(|(_, r)| {
+            dcs.iter().any(|d| same(&d.name, &r.from) && d.view.is_ok())
+                && !zombies.keys().any(|z| same(z, &r.from))
+        })
+        .collect()
 }
 
 pub(crate) fn assess(dcs: &[Probed]) -> Assessment {
@@ -220,25 +240,22 @@ pub(crate) fn assess(dcs: &[Probed]) -> Assessment {
     // anyway, and that DC is named already; P11: success is never read as liveness).
     // A zombie's pulls, and pulls from it, fail for good (its machine account is gone): its
     // fix is `join`, named above.
-    for (name, v) in &counted {
-        for r in v.reps.iter().filter(|r| r.failures > 0) {
-            if !dcs.iter().any(|d| same(&d.name, &r.from) && d.view.is_ok())
-                || zombies.keys().any(|z| same(z, &r.from))
-            {
-                continue;
-            }
-            let since = r
-                .last_success
-                .map(|t| format!("last success {}", unix_time(t)))
-                .unwrap_or_else(|| "never succeeded".into());
-            a.problems.push(format!(
-                "{name}: pulling {} from {} failed {} time(s) in a row (WERROR 0x{:08x}, {since}): \
-                 `drctl sync full --from {} --to {name}` pulls it now (and restarts {name} if its \
-                 pull fails: a DC rejoined under its old name leaves its partners with stale \
-                 tickets, P14); `samba-tool drs showrepl` on {name} says why",
-                r.nc, r.from, r.failures, r.result, r.from
-            ));
+    for (name, r) in failing(dcs, &counted, &zombies) {
+        let pair = (name.to_string(), r.from.clone());
+        if !a.failing_pulls.contains(&pair) {
+            a.failing_pulls.push(pair);
         }
+        let since = r
+            .last_success
+            .map(|t| format!("last success {}", unix_time(t)))
+            .unwrap_or_else(|| "never succeeded".into());
+        a.problems.push(format!(
+            "{name}: pulling {} from {} failed {} time(s) in a row (WERROR 0x{:08x}, {since}): \
+             `drctl sync full --from {} --to {name}` pulls it now (and restarts {name} if its \
+             pull fails: a DC rejoined under its old name leaves its partners with stale \
+             tickets, P14); `samba-tool drs showrepl` on {name} says why",
+            r.nc, r.from, r.failures, r.result, r.from
+        ));
     }
     // The DC the roles of a silent holder go to.
     let mut targets: Vec<(&str, usize)> = dcs
@@ -344,6 +361,41 @@ mod tests {
             "{:?}",
             a.problems
         );
+    }
+
+    #[test]
+    fn failing_pulls_are_those_status_names_between_dcs_that_answer() {
+        let rep = |nc: &str, from: &str, failures| super::super::reps::Rep {
+            nc: nc.into(),
+            from: from.into(),
+            failures,
+            last_success: Some(1),
+            last_attempt: Some(2),
+            result: if failures > 0 { 0x40 } else { 0 },
+        };
+        let mut dc2 = view("dc2", "dc2", ALL).unwrap();
+        dc2.reps = vec![
+            rep("DC=x", "dc3", 1),
+            rep("CN=Configuration,DC=x", "dc3", 2),
+            rep("DC=x", "dc1", 0),
+            // From a DC that does not answer: named as silent, not as a failing pull.
+            rep("DC=x", "dc4", 3),
+        ];
+        let mut dc3 = view("dc3", "dc2", ALL).unwrap();
+        dc3.reps = vec![rep("DC=x", "dc2", 0)];
+        let dcs = [
+            dc("dc1", view("dc1", "dc2", ALL)),
+            dc("dc2", Ok(dc2)),
+            dc("dc3", Ok(dc3)),
+            dc("dc4", Err(ProbeError::Silent("cannot connect".into()))),
+        ];
+        let a = assess(&dcs);
+        assert_eq!(a.failing_pulls, [("dc2".to_string(), "dc3".to_string())]);
+        let named: Vec<&String> = a.problems.iter().filter(|p| p.contains("failed")).collect();
+        assert_eq!(named.len(), 2, "{:?}", a.problems);
+        assert!(named
+            .iter()
+            .all(|p| p.starts_with("dc2: pulling") && p.contains("from dc3")));
     }
 
     #[test]

@@ -173,6 +173,10 @@ pub(crate) enum SambaAction {
     /// node): a join that stopped part-way made them on the DC it went through, and a join
     /// done again through another DC made them again.
     Conflicts { dc: String },
+    /// No DC of the domain that answers shows a failing pull from another that answers (the
+    /// rule `status` reads), after `dc` joined: a pull that failed after its own step was
+    /// verified (a partner restarted for P14 drops the pulls in flight, P15) is done again.
+    Settled { dc: String },
     /// `dst`'s own repsFrom shows a pull of every naming context from `src` that worked.
     /// With `since` (unix seconds on `dst`'s clock): each pull worked at or after it.
     Pulls {

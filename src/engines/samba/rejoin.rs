@@ -85,6 +85,7 @@ pub(crate) fn plan(
         // that stopped part-way left on a DC that was silent until now.
         pulls(&mut plan);
         plan.step(Step::new(SambaAction::Conflicts { dc: dc.clone() }));
+        plan.step(Step::new(SambaAction::Settled { dc: dc.clone() }));
         return Ok(plan);
     }
     if listed {
@@ -179,7 +180,8 @@ pub(crate) fn plan(
     }));
     plan.step(Step::new(SambaAction::Start { dc: dc.clone() }));
     pulls(&mut plan);
-    plan.step(Step::new(SambaAction::Conflicts { dc }));
+    plan.step(Step::new(SambaAction::Conflicts { dc: dc.clone() }));
+    plan.step(Step::new(SambaAction::Settled { dc }));
     Ok(plan)
 }
 
@@ -322,8 +324,25 @@ pub(super) async fn holds(
                 ))
             }
         }
+        SambaAction::Settled { .. } => {
+            let failing = assess(&ctx.probe().await).failing_pulls;
+            if failing.is_empty() {
+                Ok("no DC that answers has a failing pull from another that answers".into())
+            } else {
+                Err(format!("failing pulls: {}", pairs(&failing)))
+            }
+        }
         _ => unreachable!("not a join step"),
     })
+}
+
+/// "DST from SRC, …".
+fn pairs(failing: &[(String, String)]) -> String {
+    failing
+        .iter()
+        .map(|(dst, src)| format!("{dst} from {src}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn quote(s: &str) -> String {
@@ -393,6 +412,22 @@ pub(super) async fn apply(ctx: &SambaCtx, a: &SambaAction) -> Result<Option<Stri
             super::host::host_command(ctx, dc, "start_command", &c, None).await
         }
         SambaAction::Pulls { dst, src, .. } => pull_from(ctx, dst, src).await,
+        // A pull done again can restart its DC (P14), and pulls from that one can then fail
+        // once (P15): read again, a few rounds.
+        SambaAction::Settled { .. } => {
+            let mut again = Vec::new();
+            for _ in 0..3 {
+                let failing = assess(&ctx.probe().await).failing_pulls;
+                if failing.is_empty() {
+                    break;
+                }
+                for (dst, src) in &failing {
+                    pull_from(ctx, dst, src).await?;
+                }
+                again.push(pairs(&failing));
+            }
+            Ok((!again.is_empty()).then(|| format!("pulled again: {}", again.join("; then "))))
+        }
         _ => unreachable!("not a join step"),
     }
 }

@@ -194,7 +194,8 @@ impl SambaAction {
             | SambaAction::MoveAside { .. }
             | SambaAction::Join { .. }
             | SambaAction::Start { .. }
-            | SambaAction::Pulls { .. } => super::rejoin::holds(ctx, self).await,
+            | SambaAction::Pulls { .. }
+            | SambaAction::Settled { .. } => super::rejoin::holds(ctx, self).await,
             SambaAction::Forgotten { dc } => {
                 let mut still = Vec::new();
                 let mut seen = 0;
@@ -285,6 +286,10 @@ impl Act for SambaAction {
                 "{dst} pulls every naming context from {src} (samba-tool drs replicate; {dst} \
                  restarted if its pull fails, P14)"
             ),
+            SambaAction::Settled { dc } => format!(
+                "after {dc}'s join, pull again what failed since its step (no failing pull \
+                 between DCs that answer, as status reads it)"
+            ),
             SambaAction::Forgotten { dc } => format!(
                 "every DC that answers pulls the removal now; wait until none has {dc}'s computer \
                  account, server object or DNS host record"
@@ -305,6 +310,7 @@ impl Act for SambaAction {
                 | SambaAction::Join { .. }
                 | SambaAction::Start { .. }
                 | SambaAction::Pulls { .. }
+                | SambaAction::Settled { .. }
                 | SambaAction::Conflicts { .. }
         )
     }
@@ -348,7 +354,8 @@ impl Act for SambaAction {
             | SambaAction::MoveAside { .. }
             | SambaAction::Join { .. }
             | SambaAction::Start { .. }
-            | SambaAction::Pulls { .. } => super::rejoin::apply(ctx, self).await,
+            | SambaAction::Pulls { .. }
+            | SambaAction::Settled { .. } => super::rejoin::apply(ctx, self).await,
             SambaAction::Forgotten { dc } => forget(ctx, dc).await,
             SambaAction::Conflicts { dc } => {
                 let mut done = Vec::new();
