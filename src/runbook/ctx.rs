@@ -20,6 +20,9 @@ pub struct Shared {
     pub http: reqwest::Client,
     /// What the run says about the lock (taken over from a dead run, released for one).
     pub notes: Mutex<Vec<String>>,
+    /// The cluster as the run read it right before its first step (to see another run's
+    /// lock): the first step that plans reads it instead of probing again. Taken once.
+    pub fresh: Mutex<Option<crate::engines::drnode::cluster::ClusterView>>,
 }
 
 /// The context a runbook step runs in: the cluster (with this step's timeout) and the run.

@@ -92,8 +92,8 @@ pub async fn run(
         notes: Vec::new(),
         exit: None,
     };
-    let _run_lock = match run_lock(rb, &cl, settings).await {
-        Ok(guard) => guard,
+    let (_run_lock, fresh) = match run_lock(rb, &cl, settings).await {
+        Ok(locked) => locked,
         Err(e) => {
             return fail(
                 report,
@@ -138,6 +138,7 @@ pub async fn run(
         changed_steps: Vec::new(),
         passed_ponr: false,
     };
+    *r.shared.fresh.lock().expect("fresh lock") = fresh;
     r.report.journal = r.journal.as_ref().map(|j| j.path.display().to_string());
     tracing::debug!("journal opened");
     r.steps(&resume, &mut scope).await;
@@ -173,23 +174,35 @@ pub async fn run(
 /// The run's lock: an engine that locks a whole run (OpenLDAP's host lock) takes it before any
 /// step is planned (a plan made while another run changes the group would be stale) and holds
 /// it until this run ends; a dry run changes nothing and takes none. drnode: another live run's
-/// lock is said first, before any precondition its work breaks.
+/// lock is said first, before any precondition its work breaks; the probe that read it is
+/// returned, for the first step's plan.
 async fn run_lock(
     rb: &Runbook,
     cl: &Cluster,
     settings: &Settings,
-) -> Result<Option<Box<dyn std::any::Any + Send>>, ProcError> {
+) -> Result<
+    (
+        RunLock,
+        Option<crate::engines::drnode::cluster::ClusterView>,
+    ),
+    ProcError,
+> {
     let guard = match (&settings.engine, settings.dry_run) {
         (Some(e), false) => e.run_lock(&cl.run_id, &cl.operator, &rb.name)?,
         _ => None,
     };
     if settings.engine.is_none() && !settings.break_lock {
-        if let Some(why) = cl.lock_in_the_way().await {
+        let (in_the_way, view) = cl.lock_in_the_way().await;
+        if let Some(why) = in_the_way {
             return Err(ProcError::refused(why).unchanged());
         }
+        return Ok((guard, Some(view)));
     }
-    Ok(guard)
+    Ok((guard, None))
 }
+
+/// An engine's lock on a whole run, released when dropped.
+type RunLock = Option<Box<dyn std::any::Any + Send>>;
 
 /// The run's journal (none for a dry run), its first entry written: the start, or a resume.
 fn open_journal(
@@ -243,6 +256,7 @@ fn shared_state(settings: &Settings) -> Prompted {
             outputs: std::sync::Mutex::new(BTreeMap::new()),
             http: settings.http.clone(),
             notes: std::sync::Mutex::new(Vec::new()),
+            fresh: std::sync::Mutex::new(None),
         }),
         asked_ms,
     }

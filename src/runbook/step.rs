@@ -109,9 +109,19 @@ pub(super) async fn run_step(
                 outputs: p.outputs,
             })
         } else {
-            let view = scl.probe().await;
-            tracing::debug!("probed");
-            build(&args, &scl, &view, &settings.export_dir).await
+            // The run's probe from right before its first step, if no step read it yet.
+            let fresh = shared.fresh.lock().expect("fresh lock").take();
+            let fresh_used = fresh.is_some();
+            let view = match fresh {
+                Some(view) => view,
+                None => scl.probe().await,
+            };
+            tracing::debug!(reused = fresh_used, "probed");
+            let built = build(&args, &scl, &view, &settings.export_dir).await;
+            if built.is_ok() {
+                cx.cluster.prepare(&view);
+            }
+            built
         };
         tracing::debug!("planned");
         let exp = match built {

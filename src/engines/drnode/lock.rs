@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::{ClientError, LockInfo, LockOwner, LockRequest};
-use crate::engines::drnode::cluster::{probe, Reading, Target};
+use crate::engines::drnode::cluster::{probe, ClusterView, Reading, Target};
 use crate::lab::owner::Owner;
 
 use futures_util::future::join_all;
@@ -145,10 +145,16 @@ impl Cluster {
     /// not of a precondition that other run's work broke (an upgrade's standalone nodes read
     /// as "no primary: fail over"). A lock whose drctl is gone is not in the way: taking the
     /// lock takes it over.
-    pub async fn lock_in_the_way(&self) -> Option<String> {
+    /// Read from a probe of the whole cluster, returned with it.
+    pub async fn lock_in_the_way(&self) -> (Option<String>, ClusterView) {
         let me = this_process();
-        let held = futures_util::future::join_all(self.targets.iter().map(held_by)).await;
-        held.into_iter().flatten().find_map(|l| {
+        let view = self.probe().await;
+        let held: Vec<LockInfo> = view
+            .nodes
+            .iter()
+            .filter_map(|n| n.ok()?.lock.clone())
+            .collect();
+        let why = held.into_iter().find_map(|l| {
             let h = judge(&l.owner, &me);
             let other = l.run_id != self.run_id && matches!(h, Holder::Running | Holder::Unknown);
             other.then(|| {
@@ -165,7 +171,8 @@ impl Cluster {
                     l.run_id
                 )
             })
-        })
+        });
+        (why, view)
     }
 
     /// Takes (or renews) this run's lock on every node that answers; refuses, releasing what it
@@ -312,11 +319,16 @@ impl RunContext for Cluster {
         self.unlock_nodes(held).await
     }
 
-    /// Probes once; [`Cluster::probe`] and [`Cluster::status`] read that until
+    /// Probes once (or takes what the plan was made from, [`Cluster::prepare`]);
+    /// [`Cluster::probe`] and [`Cluster::status`] read that until
     /// [`RunContext::forget_reading`].
     async fn take_reading(&self) {
-        let view = probe(&self.name, &self.targets).await;
-        *self.reading.lock().expect("reading lock") = Some(Arc::new(Reading::of(&view)));
+        let prepared = self.prepared.lock().expect("prepared lock").take();
+        let reading = match prepared {
+            Some(r) => r,
+            None => Arc::new(Reading::of(&probe(&self.name, &self.targets).await)),
+        };
+        *self.reading.lock().expect("reading lock") = Some(reading);
         tracing::debug!("reading taken");
     }
 
