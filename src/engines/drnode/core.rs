@@ -173,7 +173,8 @@ impl Action {
                         )));
                     }
                 }
-                let view = cl.probe().await;
+                // Only the nodes' own epochs count here: no member list is read.
+                let view = super::cluster::probe_statuses(&cl.name, &cl.targets).await;
                 if let Some(u) = epoch_user(&view.nodes, node, *epoch) {
                     return Err(ProcError::refused(format!(
                         "{} is {} at epoch {}: epoch {epoch} is in use already (another run \

@@ -73,6 +73,17 @@ pub async fn probe_patiently(cluster: &str, targets: &[Target]) -> ClusterView {
     probe_with(cluster, targets, true).await
 }
 
+/// Every node's status and nothing more: no member list (a second round trip, to the node the
+/// members are read from). For a decision that reads only the nodes' own statuses.
+pub async fn probe_statuses(cluster: &str, targets: &[Target]) -> ClusterView {
+    let nodes = join_all(targets.iter().map(|t| probe_one(cluster, t, false))).await;
+    ClusterView {
+        cluster: cluster.to_string(),
+        nodes,
+        members: Vec::new(),
+    }
+}
+
 async fn probe_with(cluster: &str, targets: &[Target], patient: bool) -> ClusterView {
     let nodes = join_all(targets.iter().map(|t| probe_one(cluster, t, patient))).await;
     let mut view = ClusterView {
