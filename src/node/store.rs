@@ -650,18 +650,18 @@ mod tests {
         s.write(1, Op::Put, "b", Some("2")).unwrap();
         // The moment between a commit and its copy: a replica already pulled record 2.
         *s.shown.lock().unwrap() = shown;
-        assert_eq!(
-            s.check_match(Position { epoch: 1, seq: 2 }).unwrap(),
-            Match::Ok
-        );
-        assert_eq!(
-            s.check_match(Position { epoch: 2, seq: 2 }).unwrap(),
-            Match::Diverged
-        );
-        assert_eq!(
-            s.check_match(Position { epoch: 1, seq: 3 }).unwrap(),
-            Match::Diverged
-        );
+        // (after, the answer): the record pulled, one of another epoch, one never written.
+        for (epoch, seq, want) in [
+            (1, 2, Match::Ok),
+            (2, 2, Match::Diverged),
+            (1, 3, Match::Diverged),
+        ] {
+            assert_eq!(
+                s.check_match(Position { epoch, seq }).unwrap(),
+                want,
+                "after {epoch}/{seq}"
+            );
+        }
     }
 
     #[test]
