@@ -317,15 +317,25 @@ pub(crate) fn wait_for<T>(
     deadline: Duration,
     mut cond: impl FnMut() -> Option<T>,
 ) -> T {
+    wait_saying(what, deadline, || cond().ok_or_else(String::new))
+}
+
+/// [`wait_for`], where `cond` says why not yet (Err): the last reason ends the panic message.
+#[track_caller]
+pub(crate) fn wait_saying<T>(
+    what: &str,
+    deadline: Duration,
+    mut cond: impl FnMut() -> Result<T, String>,
+) -> T {
     let until = Instant::now() + deadline;
     loop {
-        if let Some(v) = cond() {
-            return v;
+        match cond() {
+            Ok(v) => return v,
+            Err(why) if Instant::now() > until => {
+                panic!("timed out after {deadline:?} waiting for {what}{why}")
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(20)),
         }
-        if Instant::now() > until {
-            panic!("timed out after {deadline:?} waiting for {what}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -386,20 +396,14 @@ impl Lab {
         deadline: Duration,
         cond: impl Fn(&Value) -> bool,
     ) -> Value {
-        let until = Instant::now() + deadline;
-        loop {
+        wait_saying(what, deadline, || {
             let s = self.run(&["status", "--json"]).json();
             if cond(&s) {
-                return s;
+                Ok(s)
+            } else {
+                Err(format!("; the last status's problems: {}", s["problems"]))
             }
-            if Instant::now() > until {
-                panic!(
-                    "timed out after {deadline:?} waiting for {what}; the last status's problems: {}",
-                    s["problems"]
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        })
     }
 
     /// Waits until the cluster is healthy and every node holds the same data.

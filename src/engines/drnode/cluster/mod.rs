@@ -76,7 +76,11 @@ pub async fn probe_patiently(cluster: &str, targets: &[Target]) -> ClusterView {
 /// Every node's status and nothing more: no member list (a second round trip, to the node the
 /// members are read from). For a decision that reads only the nodes' own statuses.
 pub async fn probe_statuses(cluster: &str, targets: &[Target]) -> ClusterView {
-    let nodes = join_all(targets.iter().map(|t| probe_one(cluster, t, false))).await;
+    statuses(cluster, targets, false).await
+}
+
+async fn statuses(cluster: &str, targets: &[Target], patient: bool) -> ClusterView {
+    let nodes = join_all(targets.iter().map(|t| probe_one(cluster, t, patient))).await;
     ClusterView {
         cluster: cluster.to_string(),
         nodes,
@@ -85,12 +89,7 @@ pub async fn probe_statuses(cluster: &str, targets: &[Target]) -> ClusterView {
 }
 
 async fn probe_with(cluster: &str, targets: &[Target], patient: bool) -> ClusterView {
-    let nodes = join_all(targets.iter().map(|t| probe_one(cluster, t, patient))).await;
-    let mut view = ClusterView {
-        cluster: cluster.to_string(),
-        nodes,
-        members: Vec::new(),
-    };
+    let mut view = statuses(cluster, targets, patient).await;
     let source = view.members_source().map(|n| n.name.clone());
     if let Some(t) = source.and_then(|name| targets.iter().find(|t| t.name == name)) {
         view.members = t.client.members().await.unwrap_or_default();
