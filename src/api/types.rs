@@ -288,6 +288,10 @@ pub struct LockRequest {
     /// the owner's host; the node accepts it only while that run still holds the lock).
     #[serde(default)]
     pub take_over: Option<String>,
+    /// An event (kind `procedure`) the node records once it grants the lock: the run's start,
+    /// in the request that locks rather than one more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started: Option<String>,
 }
 
 /// `POST /v1/admin/unlock`.

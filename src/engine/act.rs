@@ -23,6 +23,22 @@ pub trait RunContext: Sync {
     ) -> impl Future<Output = Result<Vec<String>, ProcError>> + Send {
         async { Ok(Vec::new()) }
     }
+    /// Takes the cluster lock and records the run's start (`started`, an event of kind
+    /// `procedure`) where it was taken. By default the one, then the other; an engine whose
+    /// lock request carries the event does both in one request.
+    fn lock_and_start(
+        &self,
+        reason: &str,
+        ttl: Duration,
+        break_lock: bool,
+        started: &str,
+    ) -> impl Future<Output = Result<Vec<String>, ProcError>> + Send {
+        async move {
+            let held = self.lock(reason, ttl, break_lock).await?;
+            self.record(&held, "procedure", started, None).await;
+            Ok(held)
+        }
+    }
     fn unlock(&self, _held: &[String]) -> impl Future<Output = ()> + Send {
         async {}
     }

@@ -116,23 +116,20 @@ pub(crate) async fn execute<A: Act>(
         return finish(report, outcome, e, None);
     }
     tracing::debug!(procedure = %plan.procedure, "preflight checked");
+    let run_id = cl.run_id().to_string();
     let locked = match cl
-        .lock(&plan.procedure, opts.lock_ttl, opts.break_lock)
+        .lock_and_start(
+            &plan.procedure,
+            opts.lock_ttl,
+            opts.break_lock,
+            &format!("{} started (run {run_id})", plan.procedure),
+        )
         .await
     {
         Ok(l) => l,
         Err(e) => return finish(report, RunOutcomeKind::Refused, Some(e), None),
     };
-    tracing::debug!(?locked, "locked");
-    let run_id = cl.run_id().to_string();
-    cl.record(
-        &locked,
-        "procedure",
-        &format!("{} started (run {run_id})", plan.procedure),
-        None,
-    )
-    .await;
-    tracing::debug!("start recorded");
+    tracing::debug!(?locked, "locked, start recorded");
     let mut run = Applying {
         spinner: if opts.progress {
             let s = indicatif::ProgressBar::new_spinner();

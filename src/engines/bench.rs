@@ -105,16 +105,28 @@ pub(crate) async fn drctl<E: Engine + 'static>(
     settings.step_timeout = deadline;
     settings.engine = Some(Arc::new(engine));
     let run_cl = Cluster::new(cluster, &[], "bench", deadline);
+    let what = format!("drctl {verb} ({})", front.runbook);
+    timed_run(front.runbook, &front.vars, run_cl, &settings, &what).await
+}
+
+/// Runs a bundled runbook as its command does, timed command to verified, with where the time
+/// went; a run that did not succeed fails the benchmark, named `what`.
+pub(crate) async fn timed_run(
+    runbook: &str,
+    vars: &std::collections::BTreeMap<String, String>,
+    cl: Cluster,
+    settings: &crate::runbook::Settings,
+    what: &str,
+) -> Result<Timed, LabError> {
     let t0 = Instant::now();
-    let r = crate::runbook::run_bundled(front.runbook, &front.vars, run_cl, &settings)
+    let r = crate::runbook::run_bundled(runbook, vars, cl, settings)
         .await
         .map_err(fail)?;
     let ms = t0.elapsed().as_millis() as u64;
     if !r.ok() {
         return Err(fail(format!(
-            "drctl {verb} ({}): {}",
-            front.runbook,
-            r.error.unwrap_or_default()
+            "{what}: {}",
+            r.error.unwrap_or_else(|| r.outcome.to_string())
         )));
     }
     Ok(Timed {

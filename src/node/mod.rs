@@ -72,6 +72,8 @@ pub struct Node {
     stopping: watch::Sender<bool>,
     db_status: Mutex<DbStatus>,
     sync: Mutex<SyncState>,
+    /// Woken on every change of `sync`: a follow waits on it for the first answer.
+    sync_changed: tokio::sync::Notify,
     primary_head: AtomicU64,
     full_sync_progress: AtomicU64,
     full_sync_total: AtomicU64,
@@ -198,6 +200,7 @@ impl Node {
             stopping: watch::channel(false).0,
             db_status: Mutex::new(DbStatus::Up),
             sync: Mutex::new(SyncState::default()),
+            sync_changed: tokio::sync::Notify::new(),
             primary_head: AtomicU64::new(0),
             full_sync_progress: AtomicU64::new(0),
             full_sync_total: AtomicU64::new(0),
@@ -274,6 +277,7 @@ impl Node {
 
     pub(crate) fn update_sync(&self, f: impl FnOnce(&mut SyncState)) {
         f(&mut self.sync.lock().expect("sync lock"));
+        self.sync_changed.notify_waiters();
     }
 
     /// Starts or stops the replication task to match the role.

@@ -9,6 +9,9 @@ use super::nodedb::NewEvent;
 use super::*;
 use crate::api::{Member, Op, Role};
 
+/// How long a follow waits for its replication's first answer before it answers itself.
+const FIRST_ANSWER_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
+
 impl Node {
     /// Becomes primary at `epoch`, which must be above every epoch this node has seen: log
     /// matching assumes one writer per epoch, so an epoch already in use is refused. Promoting
@@ -168,7 +171,29 @@ impl Node {
             }
         }
         self.reconcile();
+        self.first_answer(FIRST_ANSWER_WAIT).await;
         Ok(())
+    }
+
+    /// Waits, up to `wait`, until the replication task just started has its first answer from
+    /// the primary (replicating, copying, failing, diverged: anything but idle), so that the
+    /// caller's verification reads the outcome instead of polling for it. The first pull is
+    /// answered at once (about 2 ms: a TLS handshake and a log read); a primary that does not
+    /// answer leaves the follow done all the same, answered after `wait`.
+    async fn first_answer(&self, wait: std::time::Duration) {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let changed = self.sync_changed.notified();
+            tokio::pin!(changed);
+            // Registered before the look: a change between the two is not missed.
+            changed.as_mut().enable();
+            if self.sync.lock().expect("sync lock").phase != "idle" {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                return;
+            }
+        }
     }
 
     /// Stops replicating and takes writes alone (seed 003's Standalone role).

@@ -36,26 +36,37 @@ impl Node {
             }
             _ => (100.0, 0, None),
         };
+        // The role records, the `primary` setting and the members, of one moment.
+        let role_keys: Vec<String> = OPERATION_ROLES
+            .iter()
+            .map(|r| format!("{ROLES_PREFIX}{r}"))
+            .collect();
+        let setting_key = format!("{SETTINGS_PREFIX}primary");
+        let mut keys: Vec<&str> = role_keys.iter().map(String::as_str).collect();
+        keys.push(&setting_key);
+        let (mut got, member_entries) = self.store.get_and_list(&keys, MEMBERS_PREFIX)?;
+        let primary_setting = got.pop().flatten().map(|e| e.value);
+        let role_records: Vec<(&str, crate::api::RoleRecord)> = OPERATION_ROLES
+            .iter()
+            .zip(got)
+            .filter_map(|(r, e)| Some((*r, serde_json::from_str(&e?.value).ok()?)))
+            .collect();
         let following = st.following.as_ref().map(|url| {
-            let member = self
-                .members()
-                .ok()
-                .and_then(|ms| ms.into_iter().find(|m| &m.url == url));
+            let member = member_entries
+                .iter()
+                .filter_map(|e| serde_json::from_str::<crate::api::Member>(&e.value).ok())
+                .find(|m| &m.url == url);
             crate::api::PeerRef {
                 name: member.as_ref().map(|m| m.name.clone()),
                 host_id: member.map(|m| m.host_id),
                 url: url.clone(),
             }
         });
-        let mut roles_held = Vec::new();
-        for role in OPERATION_ROLES {
-            if self
-                .role_record(role)?
-                .is_some_and(|r| r.holder == self.host_id)
-            {
-                roles_held.push(role.to_string());
-            }
-        }
+        let roles_held = role_records
+            .iter()
+            .filter(|(_, rec)| rec.holder == self.host_id)
+            .map(|(r, _)| r.to_string())
+            .collect();
         let replicas = self
             .replicas
             .lock()
@@ -86,10 +97,7 @@ impl Node {
             lag,
             entries,
             digest,
-            primary_setting: self
-                .store
-                .get(&format!("{SETTINGS_PREFIX}primary"))?
-                .map(|e| e.value),
+            primary_setting,
             roles_held,
             fenced_reason: st.fenced_reason,
             sync,
@@ -104,14 +112,9 @@ impl Node {
                 .filter(|l| l.expires > Instant::now())
                 .map(HeldLock::info),
             promotion: st.promotion.clone(),
-            roles: OPERATION_ROLES
-                .iter()
-                .filter_map(|r| {
-                    self.role_record(r)
-                        .ok()
-                        .flatten()
-                        .map(|rec| (r.to_string(), rec))
-                })
+            roles: role_records
+                .into_iter()
+                .map(|(r, rec)| (r.to_string(), rec))
                 .collect(),
             services: if st.services { "running" } else { "stopped" }.into(),
             maintenance: st.maintenance.clone(),

@@ -203,40 +203,35 @@ impl Store {
 
     pub fn get(&self, key: &str) -> Result<Option<Entry>, StoreError> {
         let reader = self.reader.lock().expect("reader lock");
-        reader
-            .query_row(
-                "SELECT key, value, epoch, seq FROM entries WHERE key = ?1",
-                [key],
-                row_entry,
-            )
-            .optional()
-            .map_err(self.sql("read an entry"))
+        get_in(&reader, key).map_err(self.sql("read an entry"))
     }
 
     /// The entries whose key starts with `prefix`, in key order: a range of the key index (the
     /// members and roles a status reads cost the same beside 10 entries or a million).
     pub fn list(&self, prefix: &str) -> Result<Vec<Entry>, StoreError> {
         let reader = self.reader.lock().expect("reader lock");
-        let rows = match prefix_end(prefix) {
-            Some(end) => reader
-                .prepare_cached(
-                    "SELECT key, value, epoch, seq FROM entries
-                     WHERE key >= ?1 AND key < ?2 ORDER BY key",
-                )
-                .and_then(|mut stmt| {
-                    stmt.query_map(params![prefix, end], row_entry)?
-                        .collect::<Result<Vec<_>, _>>()
-                }),
-            None => reader
-                .prepare_cached(
-                    "SELECT key, value, epoch, seq FROM entries WHERE key >= ?1 ORDER BY key",
-                )
-                .and_then(|mut stmt| {
-                    stmt.query_map([prefix], row_entry)?
-                        .collect::<Result<Vec<_>, _>>()
-                }),
-        };
-        rows.map_err(self.sql("list entries"))
+        list_in(&reader, prefix).map_err(self.sql("list entries"))
+    }
+
+    /// `keys`, and the entries under `prefix`, read in one transaction: what a status reads,
+    /// of one moment, for one read lock (each read alone takes and drops its own).
+    pub fn get_and_list(
+        &self,
+        keys: &[&str],
+        prefix: &str,
+    ) -> Result<(Vec<Option<Entry>>, Vec<Entry>), StoreError> {
+        let reader = self.reader.lock().expect("reader lock");
+        (|| {
+            let tx = reader.unchecked_transaction()?;
+            let got = keys
+                .iter()
+                .map(|k| get_in(&tx, k))
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let listed = list_in(&tx, prefix)?;
+            tx.finish()?;
+            Ok((got, listed))
+        })()
+        .map_err(self.sql("read entries"))
     }
 
     /// Position, entry count and digest of the replicated data (equal digests = same data), read
@@ -253,6 +248,30 @@ fn digest_entry(hasher: &mut Sha256, key: &str, value: &str) {
     hasher.update(key.as_bytes());
     hasher.update((value.len() as u64).to_le_bytes());
     hasher.update(value.as_bytes());
+}
+
+fn get_in(conn: &Connection, key: &str) -> rusqlite::Result<Option<Entry>> {
+    conn.prepare_cached("SELECT key, value, epoch, seq FROM entries WHERE key = ?1")?
+        .query_row([key], row_entry)
+        .optional()
+}
+
+fn list_in(conn: &Connection, prefix: &str) -> rusqlite::Result<Vec<Entry>> {
+    match prefix_end(prefix) {
+        Some(end) => conn
+            .prepare_cached(
+                "SELECT key, value, epoch, seq FROM entries
+                 WHERE key >= ?1 AND key < ?2 ORDER BY key",
+            )?
+            .query_map(params![prefix, end], row_entry)?
+            .collect(),
+        None => conn
+            .prepare_cached(
+                "SELECT key, value, epoch, seq FROM entries WHERE key >= ?1 ORDER BY key",
+            )?
+            .query_map([prefix], row_entry)?
+            .collect(),
+    }
 }
 
 fn row_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
@@ -392,6 +411,13 @@ pub(super) mod tests {
         );
         assert_eq!(keys("").len(), 6);
         assert_eq!(keys("x"), Vec::<String>::new());
+        // Read together, as a status reads: the same answers as read one by one.
+        let (got, listed) = s
+            .get_and_list(&["roles/x", "nothing", "m"], "members/")
+            .unwrap();
+        let values: Vec<Option<String>> = got.into_iter().map(|e| e.map(|e| e.key)).collect();
+        assert_eq!(values, [Some("roles/x".into()), None, Some("m".into())]);
+        assert_eq!(listed, s.list("members/").unwrap());
         assert_eq!(prefix_end("a\u{D7FF}"), Some("a\u{E000}".to_string()));
         assert_eq!(prefix_end("\u{10FFFF}"), None);
     }

@@ -44,19 +44,22 @@ impl RunbookCtx {
     }
 }
 
-impl RunContext for RunbookCtx {
-    fn run_id(&self) -> &str {
-        &self.cluster.run_id
-    }
-    /// Taken by the first step that changes something, renewed by each later one (the lock is
-    /// the run's: same run id), released when the run ends.
-    async fn lock(&self, reason: &str, ttl: Duration, brk: bool) -> Result<Vec<String>, ProcError> {
+impl RunbookCtx {
+    /// Takes or renews the run's lock (recording `started` where it is granted) and adds what
+    /// it was taken on to what the run holds.
+    async fn lock_with(
+        &self,
+        reason: &str,
+        ttl: Duration,
+        brk: bool,
+        started: Option<&str>,
+    ) -> Result<Vec<String>, ProcError> {
         let mut held = self.shared.held.lock().await;
         if self.cluster.targets.is_empty() {
             // A runbook that only reaches outside systems (a directory): no cluster to lock.
             return Ok(Vec::new());
         }
-        let (taken, notes) = self.cluster.lock_nodes(reason, ttl, brk).await?;
+        let (taken, notes) = self.cluster.lock_nodes(reason, ttl, brk, started).await?;
         self.shared.notes.lock().expect("notes lock").extend(notes);
         let mut all = held.take().unwrap_or_default();
         for n in taken {
@@ -66,6 +69,26 @@ impl RunContext for RunbookCtx {
         }
         *held = Some(all.clone());
         Ok(all)
+    }
+}
+
+impl RunContext for RunbookCtx {
+    fn run_id(&self) -> &str {
+        &self.cluster.run_id
+    }
+    /// Taken by the first step that changes something, renewed by each later one (the lock is
+    /// the run's: same run id), released when the run ends.
+    async fn lock(&self, reason: &str, ttl: Duration, brk: bool) -> Result<Vec<String>, ProcError> {
+        self.lock_with(reason, ttl, brk, None).await
+    }
+    async fn lock_and_start(
+        &self,
+        reason: &str,
+        ttl: Duration,
+        brk: bool,
+        started: &str,
+    ) -> Result<Vec<String>, ProcError> {
+        self.lock_with(reason, ttl, brk, Some(started)).await
     }
     async fn unlock(&self, _held: &[String]) {}
     async fn take_reading(&self) {

@@ -22,10 +22,10 @@ pub(crate) async fn until<T, S, P: Future<Output = ControlFlow<T, S>>>(
     pace(Deadline::new(deadline, every, None), probe).await
 }
 
-/// [`within`], asking again soon at first: every millisecond, then after a quarter of the time
-/// waited so far, up to `every`. For what usually holds within milliseconds, a procedure's
-/// verification above all: a change that lands at 3 ms is seen by 4 ms, not at the interval,
-/// and a long wait still asks only every `every`.
+/// [`within`], asking again soon at first: at the next millisecond tick, then after a quarter
+/// of the time waited so far, up to `every`. For what usually holds within milliseconds, a
+/// procedure's verification above all: a change that lands at 3 ms is seen by 4 ms, not at the
+/// interval, and a long wait still asks only every `every`.
 pub(crate) async fn eager<T, S, P: Future<Output = ControlFlow<T, S>>>(
     timeout: Duration,
     every: Duration,
@@ -84,6 +84,11 @@ pub(crate) fn holds(it: bool) -> ControlFlow<()> {
     }
 }
 
+/// An eager wait's shortest sleep. Tokio's timer ends a sleep at the first whole-millisecond
+/// tick at or after its deadline: a 1 ms sleep took 1–2 ms, this one ends at the next tick
+/// (0.25–1.25 ms), so a change that lands right after a probe is seen about 0.75 ms sooner.
+const EAGER_FIRST: Duration = Duration::from_micros(250);
+
 /// The same wait for a loop written out by hand, because its probe changes the caller's state
 /// (a writer that moves to the next node): `loop { probe; if !wait.again().await { time up } }`.
 pub(crate) struct Deadline {
@@ -120,10 +125,7 @@ impl Deadline {
             return false;
         }
         let sleep = match self.eager_since {
-            Some(t0) => (t0.elapsed() / 4).clamp(
-                Duration::from_millis(1),
-                self.every.max(Duration::from_millis(1)),
-            ),
+            Some(t0) => (t0.elapsed() / 4).clamp(EAGER_FIRST, self.every.max(EAGER_FIRST)),
             None => self.every,
         };
         tokio::time::sleep(sleep).await;

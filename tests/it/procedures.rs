@@ -525,7 +525,13 @@ fn lab_bench_runs_and_loses_nothing() {
     assert!(r["full_sync"]["entries"].as_u64().unwrap() >= 2000, "{r}");
     // Every figure is there with its target; where the slowest run spent its time is named.
     let figures = r["figures"].as_array().unwrap();
-    assert_eq!(figures.len(), 10, "{r}");
+    assert_eq!(figures.len(), 12, "{r}");
+    // A paused replica: two statuses timed beside it, then a failover that went round it.
+    assert_eq!(r["paused"]["status_ms"].as_array().unwrap().len(), 2, "{r}");
+    assert!(r["paused"]["failover_ms"].as_u64().unwrap() > 0, "{r}");
+    assert!(figures
+        .iter()
+        .any(|f| f["what"] == "forced failover beside a paused replica, command to verified"));
     // `drctl status` over a lab of each size, each probe of every node timed.
     let fanout = r["status_fanout"].as_array().unwrap();
     assert_eq!(fanout.len(), 2, "{r}");

@@ -7,17 +7,19 @@
 //!   acknowledged write was lost;
 //! - acknowledged writes per second at 1 and 8 clients;
 //! - a full sync of `--sync-entries` entries, request to verified;
+//! - what a paused (SIGSTOP) replica costs `drctl status` and a forced failover beside it;
 //! - `drctl status` over labs of `--fanout` sizes (3, 9, 50 nodes), each on a lab of its own.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::bench_run::{command, primary_of, run_plan};
 use super::cluster::Target;
 use super::lab::{self, DrnodeLab};
 use super::writer::{self, WriteOptions};
-use crate::engine::{Act, Plan, ProcError, RunOptions};
+use crate::engine::Act;
 use crate::engines::bench::{fail, Phase};
 use crate::engines::drnode::{self, Action, Cluster};
 use crate::lab::{LabError, Sig};
@@ -110,6 +112,8 @@ pub(crate) struct BenchReport {
     /// each still durable before its acknowledgement).
     pub(crate) writes_per_s_8_clients: f64,
     pub(crate) full_sync: FullSync,
+    /// What a paused replica cost a status and a failover.
+    pub(crate) paused: super::bench_paused::Paused,
     /// `drctl status` over each lab size.
     pub(crate) status_fanout: Vec<super::bench_fanout::Fanout>,
 }
@@ -146,59 +150,6 @@ async fn throughput(t: &Target, clients: usize, total: usize, tag: &str) -> Resu
         r?;
     }
     Ok((per * clients) as f64 / started.elapsed().as_secs_f64())
-}
-
-fn no_confirm(_: &str) -> Result<bool, ProcError> {
-    Ok(true)
-}
-
-/// Runs a plan to its end (the lab's own housekeeping between rounds: not measured).
-async fn run_plan(cl: &Cluster, plan: Plan<drnode::Action>) -> Result<(), LabError> {
-    let opts = RunOptions {
-        dry_run: false,
-        break_lock: false,
-        lock_ttl: Duration::from_secs(60),
-        confirm: &no_confirm,
-        progress: false,
-    };
-    let report = crate::engine::execute(cl, plan, &opts).await;
-    match report.error {
-        None => Ok(()),
-        Some(e) => Err(fail(format!(
-            "{} {}: {e}",
-            report.procedure, report.outcome
-        ))),
-    }
-}
-
-/// A bundled runbook as its command runs it: a fresh connection to every node (a new `drctl`
-/// process has none), the run lock, the journal, every step verified. Command to verified.
-async fn command(
-    lab: &DrnodeLab,
-    runbook: &str,
-    vars: &[(&str, &str)],
-) -> Result<(u64, Vec<Phase>), LabError> {
-    let (cluster, targets) = lab::targets(&lab.dir)?;
-    let http = crate::runbook::front::trusting_no_ca().map_err(fail)?;
-    let mut settings = crate::runbook::unattended(http, &lab.dir);
-    settings.journal_dir = Some(lab.dir.join("runs"));
-    let vars: BTreeMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let t0 = Instant::now();
-    let cl = Cluster::new(&cluster, &targets, "bench", Duration::from_secs(30));
-    let r = crate::runbook::run_bundled(runbook, &vars, cl, &settings)
-        .await
-        .map_err(fail)?;
-    let ms = t0.elapsed().as_millis() as u64;
-    if !r.ok() {
-        return Err(fail(format!(
-            "{runbook}: {}",
-            r.error.unwrap_or_else(|| r.outcome.to_string())
-        )));
-    }
-    Ok((ms, crate::engines::bench::phases_of(&r, ms)))
 }
 
 /// Runs the benchmark on a fresh lab in `dir` (removed afterwards).
@@ -270,6 +221,8 @@ async fn measure(
         failovers.push(failover_round(lab, &cl, targets, round).await?);
     }
     let (failover_ms, failover_phases) = slowest(&failovers);
+    // Last: it leaves the lab with a node paused and the primary dead.
+    let paused = super::bench_paused::paused(lab, &cl, targets, o.rounds, progress).await?;
 
     let f = |v: &[u64]| v.iter().map(|x| *x as f64).collect::<Vec<_>>();
     let figures = vec![
@@ -324,6 +277,19 @@ async fn measure(
             &[full_sync.entries_per_s],
             500_000.0,
         ),
+        // The connect timeout (1 s) once per command, and the command itself.
+        Figure::at_most(
+            "drctl status with a node paused (SIGSTOP), new connections",
+            "ms",
+            &paused.status_ms,
+            1_100.0,
+        ),
+        Figure::at_most(
+            "forced failover beside a paused replica, command to verified",
+            "ms",
+            &[paused.failover_ms as f64],
+            1_100.0,
+        ),
     ];
     Ok(BenchReport {
         nodes: targets.len() as u16,
@@ -339,16 +305,9 @@ async fn measure(
         writes_per_s_1_client,
         writes_per_s_8_clients,
         full_sync,
+        paused,
         status_fanout: Vec::new(),
     })
-}
-
-async fn primary_of(cl: &Cluster) -> Result<String, LabError> {
-    cl.probe()
-        .await
-        .primary()
-        .map(|p| p.name.clone())
-        .ok_or_else(|| fail("no primary"))
 }
 
 /// The switchovers under a steady write load, and what the writes saw.

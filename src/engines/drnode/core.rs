@@ -348,13 +348,20 @@ impl Action {
                                 && s.sync.phase != "diverged")
                     })
                 });
-                // Asked at once: one round trip, not one per node.
-                let settings = futures_util::future::try_join_all(holders.map(|n| async move {
-                    let t = cl.target(&n.name)?;
-                    let held = t.client.get_setting(name).await?;
-                    Ok::<_, ProcError>((n.name.clone(), held))
-                }))
-                .await?;
+                let settings: Vec<(String, Option<String>)> = if name == "primary" {
+                    // Each status carries it: no second round trip.
+                    holders
+                        .filter_map(|n| Some((n.name.clone(), n.ok()?.primary_setting.clone())))
+                        .collect()
+                } else {
+                    // Asked at once: one round trip, not one per node.
+                    futures_util::future::try_join_all(holders.map(|n| async move {
+                        let t = cl.target(&n.name)?;
+                        let held = t.client.get_setting(name).await?;
+                        Ok::<_, ProcError>((n.name.clone(), held))
+                    }))
+                    .await?
+                };
                 let behind: Vec<String> = settings
                     .into_iter()
                     .filter(|(_, held)| held.as_deref() != Some(value.as_str()))

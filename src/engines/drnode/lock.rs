@@ -180,12 +180,15 @@ impl Cluster {
     /// alone: two runs meet there, and the one refused touches no other node. The rest are
     /// locked at once. Either way no two runs both hold every node that answers, since each
     /// node's lock has one holder. Returns the nodes locked, and what was taken over from a run
-    /// whose drctl is gone (also said on stderr).
+    /// whose drctl is gone (also said on stderr). Each node that grants the lock records
+    /// `started` (the run's start) as it does; if the run is refused after all, those nodes
+    /// record that it did not start.
     pub async fn lock_nodes(
         &self,
         reason: &str,
         ttl: Duration,
         break_lock: bool,
+        started: Option<&str>,
     ) -> Result<(Vec<String>, Vec<String>), ProcError> {
         let me = this_process();
         let req = LockRequest {
@@ -196,6 +199,7 @@ impl Cluster {
             break_lock,
             owner: me.clone(),
             take_over: None,
+            started: started.map(str::to_string),
         };
         let mut targets: Vec<&Target> = self.targets.iter().collect();
         targets.sort_by(|a, b| a.name.cmp(&b.name));
@@ -233,6 +237,11 @@ impl Cluster {
             }
         }
         if let Some(why) = refusal {
+            if started.is_some() {
+                let message = format!("{reason} did not start (run {}): {why}", self.run_id);
+                self.record(&taken, "procedure", &message, Some(false))
+                    .await;
+            }
             self.unlock_nodes(&taken).await;
             return Err(ProcError::refused(why).unchanged());
         }
@@ -312,7 +321,21 @@ impl RunContext for Cluster {
         ttl: Duration,
         break_lock: bool,
     ) -> Result<Vec<String>, ProcError> {
-        Ok(self.lock_nodes(reason, ttl, break_lock).await?.0)
+        Ok(self.lock_nodes(reason, ttl, break_lock, None).await?.0)
+    }
+
+    /// The start travels in the lock requests: one round trip, not two.
+    async fn lock_and_start(
+        &self,
+        reason: &str,
+        ttl: Duration,
+        break_lock: bool,
+        started: &str,
+    ) -> Result<Vec<String>, ProcError> {
+        Ok(self
+            .lock_nodes(reason, ttl, break_lock, Some(started))
+            .await?
+            .0)
     }
 
     async fn unlock(&self, held: &[String]) {

@@ -5,6 +5,8 @@
 
 pub mod bench;
 mod bench_fanout;
+mod bench_paused;
+mod bench_run;
 mod candidates;
 pub mod cluster;
 mod context;

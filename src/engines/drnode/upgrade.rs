@@ -36,12 +36,7 @@ pub async fn upgrade(
         }
         None => hex::encode(Sha256::digest(command.as_bytes()))[..12].to_string(),
     };
-    let down: Vec<&str> = view
-        .nodes
-        .iter()
-        .filter(|n| n.ok().is_none())
-        .map(|n| n.name.as_str())
-        .collect();
+    let down = view.silent();
     if !down.is_empty() {
         return Err(ProcError::refused(format!(
             "{} do(es) not answer: an upgrade re-forms the whole cluster",

@@ -73,7 +73,16 @@ pub(super) async fn take_lock(
     body: Result<Json<LockRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<LockInfo>, ApiError> {
     let req = json_body(body)?;
-    Ok(Json(node.take_lock(&req)?))
+    if req.started.as_ref().is_some_and(|m| m.len() > 4096) {
+        return Err(ApiError::BadRequest(
+            "a lock's start event needs a message under 4096 bytes".into(),
+        ));
+    }
+    let info = node.take_lock(&req)?;
+    if let Some(message) = req.started {
+        node.event(NewEvent::new("procedure", message).by(Some(req.holder), Some(req.run_id)));
+    }
+    Ok(Json(info))
 }
 
 pub(super) async fn release_lock(

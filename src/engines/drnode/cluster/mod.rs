@@ -220,6 +220,15 @@ impl ClusterView {
         self.nodes.iter().find(|n| n.name == name)
     }
 
+    /// The names of the nodes that did not answer.
+    pub fn silent(&self) -> Vec<&str> {
+        self.nodes
+            .iter()
+            .filter(|n| n.ok().is_none())
+            .map(|n| n.name.as_str())
+            .collect()
+    }
+
     /// The node the member list is read from: the primary, else the first that answers.
     pub fn members_source(&self) -> Option<&NodeView> {
         self.primary()
