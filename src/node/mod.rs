@@ -336,12 +336,7 @@ impl Node {
     }
 
     pub fn members(&self) -> Result<Vec<Member>, ApiError> {
-        Ok(self
-            .store
-            .list(MEMBERS_PREFIX)?
-            .into_iter()
-            .filter_map(|e| serde_json::from_str(&e.value).ok())
-            .collect())
+        Ok(members_of(&self.store.list(MEMBERS_PREFIX)?))
     }
 
     /// Notes a log request of a replica; returns when its previous one came in.
@@ -393,4 +388,12 @@ impl Drop for OpenPoll {
             }
         }
     }
+}
+
+/// The members recorded under `MEMBERS_PREFIX` (records that do not read as one are skipped).
+pub(crate) fn members_of(entries: &[crate::api::Entry]) -> Vec<Member> {
+    entries
+        .iter()
+        .filter_map(|e| serde_json::from_str(&e.value).ok())
+        .collect()
 }

@@ -52,9 +52,8 @@ impl Node {
             .filter_map(|(r, e)| Some((*r, serde_json::from_str(&e?.value).ok()?)))
             .collect();
         let following = st.following.as_ref().map(|url| {
-            let member = member_entries
-                .iter()
-                .filter_map(|e| serde_json::from_str::<crate::api::Member>(&e.value).ok())
+            let member = members_of(&member_entries)
+                .into_iter()
                 .find(|m| &m.url == url);
             crate::api::PeerRef {
                 name: member.as_ref().map(|m| m.name.clone()),
