@@ -51,3 +51,27 @@ pub fn io<'a>(verb: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error)
         source,
     }
 }
+
+/// The last `n` lines of a server's log, for an error that names why it stopped (a lab's
+/// directory, its logs with it, is gone once the drill or test that made it fails). Empty when
+/// the file cannot be read.
+pub(crate) fn last_lines(path: &Path, n: usize) -> String {
+    let Ok(log) = std::fs::read_to_string(path) else {
+        return String::new();
+    };
+    let last: Vec<&str> = log.lines().rev().take(n).collect();
+    last.into_iter().rev().map(|l| format!("{l}\n")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn last_lines_are_the_tail_of_the_log_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("server.log");
+        std::fs::write(&log, "one\ntwo\nthree\n").unwrap();
+        assert_eq!(super::last_lines(&log, 2), "two\nthree\n");
+        assert_eq!(super::last_lines(&log, 9), "one\ntwo\nthree\n");
+        assert_eq!(super::last_lines(&dir.path().join("none"), 2), "");
+    }
+}

@@ -577,13 +577,9 @@ impl Lab for DrnodeLab {
     fn log_tails(&self) -> String {
         let mut tails = String::new();
         for n in &self.state.nodes {
-            if let Ok(log) = std::fs::read_to_string(n.data_dir.join("drnode.log")) {
-                let last: Vec<&str> = log.lines().rev().take(5).collect();
-                tails.push_str(&format!("\n--- {} log (last lines):\n", n.name));
-                for l in last.into_iter().rev() {
-                    tails.push_str(l);
-                    tails.push('\n');
-                }
+            let last = crate::lab::last_lines(&n.data_dir.join("drnode.log"), 5);
+            if !last.is_empty() {
+                tails.push_str(&format!("\n--- {} log (last lines):\n{last}", n.name));
             }
         }
         tails

@@ -290,8 +290,9 @@ impl SambaLab {
             Ok(Ok(())) => {}
             Ok(Err(status)) => {
                 return Err(failed(format!(
-                    "samba for {name} exited ({status}): see {}",
-                    log_path.display()
+                    "samba for {name} exited ({status}): see {}; its last lines:\n{}",
+                    log_path.display(),
+                    crate::lab::last_lines(&log_path, 15)
                 )))
             }
             Err(()) => {
