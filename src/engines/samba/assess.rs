@@ -319,6 +319,7 @@ mod tests {
                 .map(|d| (d.to_string(), format!("guid-{d}")))
                 .collect(),
             servers: BTreeMap::new(),
+            dsas: Vec::new(),
             deleted: Vec::new(),
             reps: Vec::new(),
         })

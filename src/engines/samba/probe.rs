@@ -56,6 +56,10 @@ pub(crate) struct DcView {
     /// Each DC's server object (the parent of its NTDS Settings), by DC name.
     #[serde(skip)]
     pub(crate) servers: BTreeMap<String, String>,
+    /// Every NTDS Settings object, as (DC name, DN, objectGUID): two for one name when a
+    /// replication name conflict or a join that stopped part-way left one more.
+    #[serde(skip)]
+    pub(crate) dsas: Vec<(String, String, Option<String>)>,
     /// The objectGUIDs of the NTDS Settings objects this DC's copy holds deleted (a metadata
     /// cleanup's tombstones, kept for the tombstone lifetime: 180 days).
     pub(crate) deleted: Vec<String>,
@@ -426,6 +430,7 @@ async fn read(ldap: &mut Ldap, timeout: Duration) -> Result<DcView, ProbeError> 
     let mut guids = BTreeMap::new();
     let mut servers = BTreeMap::new();
     let mut dcs: Vec<String> = Vec::new();
+    let mut dsas = Vec::new();
     for e in search(
         ldap,
         timeout,
@@ -437,9 +442,11 @@ async fn read(ldap: &mut Ldap, timeout: Duration) -> Result<DcView, ProbeError> 
     .await?
     {
         let Some(dc) = server_of(&e.dn) else { continue };
-        if let Some(g) = bin_attr(&e, "objectGUID").and_then(super::reps::guid) {
-            guids.insert(dc.clone(), g);
+        let guid = bin_attr(&e, "objectGUID").and_then(super::reps::guid);
+        if let Some(g) = &guid {
+            guids.insert(dc.clone(), g.clone());
         }
+        dsas.push((dc.clone(), e.dn.clone(), guid));
         if let Some((_, server)) = e.dn.split_once(',') {
             servers.insert(dc.clone(), server.trim().to_string());
         }
@@ -480,6 +487,7 @@ async fn read(ldap: &mut Ldap, timeout: Duration) -> Result<DcView, ProbeError> 
         ncs,
         guids,
         servers,
+        dsas,
         deleted,
         reps,
     })

@@ -75,12 +75,20 @@ async fn replicate(
     Ok(())
 }
 
-/// The DCs of the domain in `dc`'s own database.
-async fn domain_of(ctx: &SambaCtx, dc: &str) -> Result<Vec<String>, ProcError> {
-    probe::probe(ctx.node(dc)?, ctx.timeout)
+/// The NTDS Settings objects (DN, objectGUID) `on`'s copy holds for the DC `dc`.
+async fn dsas_of(
+    ctx: &SambaCtx,
+    on: &str,
+    dc: &str,
+) -> Result<Vec<(String, Option<String>)>, ProcError> {
+    let v = probe::probe(ctx.node(on)?, ctx.timeout)
         .await
-        .map(|v| v.dcs)
-        .map_err(|e| ProcError::failed(format!("{dc}: {e}")))
+        .map_err(|e| ProcError::failed(format!("{on}: {e}")))?;
+    Ok(v.dsas
+        .into_iter()
+        .filter(|(name, ..)| name.eq_ignore_ascii_case(dc))
+        .map(|(_, dn, guid)| (dn, guid))
+        .collect())
 }
 
 /// Whether `roles` are every FSMO role (one `--role=all` seizes them).
@@ -153,11 +161,17 @@ impl SambaAction {
                 })
             }
             SambaAction::Cleanup { on, dc } => {
-                let dcs = domain_of(ctx, on).await?;
-                Ok(if dcs.iter().any(|d| d.eq_ignore_ascii_case(dc)) {
-                    Err(format!("{on} still has the DC {dc}"))
-                } else {
+                let left = dsas_of(ctx, on, dc).await?;
+                Ok(if left.is_empty() {
                     Ok(format!("{on} no longer has the DC {dc}"))
+                } else {
+                    Err(format!(
+                        "{on} still has the DC {dc} ({})",
+                        left.iter()
+                            .map(|(dn, _)| dn.as_str())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ))
                 })
             }
             SambaAction::PdcSrv { pdc } => {
@@ -334,12 +348,28 @@ impl Act for SambaAction {
                 tool(ctx, dc, &format!("fsmo transfer --role={role}")).await
             }
             SambaAction::Cleanup { on, dc } => {
-                tool(
+                let mut said: Vec<String> = tool(
                     ctx,
                     on,
                     &format!("domain demote --remove-other-dead-server={dc}"),
                 )
-                .await
+                .await?
+                .into_iter()
+                .collect();
+                // By name it takes the first server object named `dc` and the NTDS Settings
+                // under it: one more (a join that stopped part-way, a name conflict) is left.
+                // Each is then removed by its objectGUID, which names exactly one.
+                for (dn, guid) in dsas_of(ctx, on, dc).await? {
+                    let Some(guid) = guid else { continue };
+                    tool(
+                        ctx,
+                        on,
+                        &format!("domain demote --remove-other-dead-server={guid}"),
+                    )
+                    .await?;
+                    said.push(format!("removed {dn} by its objectGUID {guid}"));
+                }
+                Ok((!said.is_empty()).then(|| said.join("; ")))
             }
             SambaAction::Agreed { dc, roles } => pull(ctx, dc, roles).await,
             SambaAction::PdcSrv { pdc } => {
