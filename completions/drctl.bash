@@ -2840,7 +2840,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__bench)
-            opts="-h -V --rounds --rate --sync-entries --fanout --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
+            opts="-h -V --rounds --rate --sync-entries --fanout --no-drills --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -12,7 +12,13 @@ use crate::runbook::{self, drill};
 pub(super) async fn cmd_drill(g: &super::args::GlobalArgs, a: &DrillArgs) -> Result<(), CliError> {
     let started = std::time::Instant::now();
     let books = selected(g, a)?;
-    let reports = run_all(&books, a.json).await?;
+    let json = a.json;
+    let reports = run_all(&books, &|line: &str| {
+        if !json {
+            eprintln!("{line}");
+        }
+    })
+    .await?;
     if let Some(path) = &a.junit {
         std::fs::write(path, drill::junit(&reports))
             .map_err(|e| CliError::failed(format!("cannot write {}: {e}", path.display())))?;
@@ -85,6 +91,20 @@ fn selected(g: &super::args::GlobalArgs, a: &DrillArgs) -> Result<Vec<runbook::R
     Ok(books)
 }
 
+/// The drill runs of `drill --all` on the light kinds of lab: drnode (with slapd where a drill
+/// has a directory) and OpenLDAP (`lab bench` times them).
+pub(super) fn light_drills() -> Result<Vec<runbook::Runbook>, CliError> {
+    use crate::engines::{openldap, registry};
+    let kinds = [registry::ENGINES[0].kind, openldap::KIND];
+    Ok(runbook::bundled::names()
+        .map(runbook::load)
+        .collect::<Result<Vec<_>, _>>()?
+        .iter()
+        .flat_map(|rb| rb.drill_runs())
+        .filter(|rb| kinds.contains(&rb.drill_kind()))
+        .collect())
+}
+
 /// Drills that take their time on purpose run this many at once, beside the others.
 const BESIDE_LANES: usize = 3;
 
@@ -106,16 +126,11 @@ fn beside(rb: &runbook::Runbook) -> bool {
 /// Runs every drill, in the order given: the ones that take their time on purpose (on light
 /// labs) in a few lanes beside the others, the others one at a time; a signal tears the running
 /// drills' labs down and says which.
-async fn run_all(
+pub(super) async fn run_all(
     books: &[runbook::Runbook],
-    json: bool,
+    progress: &(dyn Fn(&str) + Sync),
 ) -> Result<Vec<drill::DrillReport>, CliError> {
     let base = std::env::temp_dir();
-    let progress = |line: &str| {
-        if !json {
-            eprintln!("{line}");
-        }
-    };
     // What killed drills left behind: their labs, processes and network namespaces.
     for swept in crate::lab::sweep::stale(&base, &crate::engines::registry::lab_kinds()) {
         progress(&format!("swept {swept}"));
@@ -124,7 +139,7 @@ async fn run_all(
         .map_err(|e| CliError::failed(format!("cannot watch for SIGTERM: {e}")))?;
     // Drills that take their time on purpose run beside the others, which run one at a time:
     // the time they take costs nothing while other drills run.
-    let (books, base, progress) = (&books, &base, &progress);
+    let (books, base) = (&books, &base);
     let one = |i: usize| {
         let rb = &books[i];
         async move {

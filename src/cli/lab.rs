@@ -110,6 +110,7 @@ pub(super) async fn cmd_lab(global: &GlobalArgs, cmd: &LabCommand) -> Result<(),
             rate,
             sync_entries,
             fanout,
+            no_drills,
             json,
         } => {
             let o = crate::engines::drnode::bench::BenchOptions {
@@ -118,7 +119,7 @@ pub(super) async fn cmd_lab(global: &GlobalArgs, cmd: &LabCommand) -> Result<(),
                 sync_entries: *sync_entries,
                 fanout: fanout.clone(),
             };
-            bench(global, o, *json).await
+            bench(global, o, !*no_drills, *json).await
         }
         LabCommand::Verify { acked_log, json } => {
             let ctx = super::context::load(global).await?;
@@ -316,6 +317,7 @@ async fn write(global: &GlobalArgs, args: &LabWriteArgs) -> Result<(), CliError>
 async fn bench(
     global: &GlobalArgs,
     o: crate::engines::drnode::bench::BenchOptions,
+    drills: bool,
     json: bool,
 ) -> Result<(), CliError> {
     use crate::engines::{ds389, etcd, openldap, samba};
@@ -341,9 +343,22 @@ async fn bench(
         "drctl-bench-{}",
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     ));
-    let r = crate::engines::drnode::bench::bench(&dir, o, &say)
+    let mut r = crate::engines::drnode::bench::bench(&dir, o, &say)
         .await
         .map_err(lab_err)?;
+    if drills {
+        let books = super::drill::light_drills()?;
+        say(&format!(
+            "the {} drnode and slapd drills of drill --all",
+            books.len()
+        ));
+        let started = std::time::Instant::now();
+        let reports = super::drill::run_all(&books, &|line: &str| say(line)).await?;
+        r.add_drills(crate::engines::drnode::bench_drills::Drills::new(
+            &reports,
+            started.elapsed().as_millis() as u64,
+        ));
+    }
     if json {
         print_json(&r);
     } else {
@@ -353,6 +368,17 @@ async fn bench(
         return Err(CliError::failed(format!(
             "{} acknowledged writes lost",
             r.writes_lost
+        )));
+    }
+    let failed = r.drills.as_ref().map(|d| d.failed()).unwrap_or_default();
+    if !failed.is_empty() {
+        return Err(CliError::failed(format!(
+            "drill failed: {} (see `drctl drill NAME` for why)",
+            failed
+                .iter()
+                .map(|d| d.drill.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         )));
     }
     Ok(())
@@ -386,6 +412,13 @@ fn print_figures(r: &crate::engines::drnode::bench::BenchReport) {
         let mut t = table(&[&format!("{name}: WHERE THE TIME WENT"), "MS"]);
         for p in phases {
             t.add_row(vec![p.what.clone(), p.ms.to_string()]);
+        }
+        println!("\n{}", super::output::render(&t));
+    }
+    if let Some(d) = &r.drills {
+        let mut t = table(&["SLOWEST DRILLS THAT WAIT FOR NOTHING", "MS"]);
+        for dt in d.unhurried().into_iter().take(5) {
+            t.add_row(vec![dt.drill.clone(), dt.total_ms.to_string()]);
         }
         println!("\n{}", super::output::render(&t));
     }

@@ -79,6 +79,9 @@ pub enum LabCommand {
         #[arg(long, value_delimiter = ',', default_value = "3,9,50", value_name = "NODES",
               value_parser = clap::value_parser!(u16).range(1..=50))]
         fanout: Vec<u16>,
+        /// Leave out the drnode and slapd drills of `drill --all` (drnode; timed last).
+        #[arg(long)]
+        no_drills: bool,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,

@@ -8,13 +8,16 @@
 //! - acknowledged writes per second at 1 and 8 clients;
 //! - a full sync of `--sync-entries` entries, request to verified;
 //! - what a paused (SIGSTOP) replica costs `drctl status` and a forced failover beside it;
-//! - `drctl status` over labs of `--fanout` sizes (3, 9, 50 nodes), each on a lab of its own.
+//! - `drctl status` over labs of `--fanout` sizes (3, 9, 50 nodes), each on a lab of its own;
+//! - the drnode and slapd drills of `drill --all` (unless `--no-drills`): all of them, and the
+//!   longest that waits for nothing on purpose (the command adds them: `Drills`).
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::bench_drills::Drills;
 use super::bench_run::{command, primary_of, run_plan};
 use super::cluster::Target;
 use super::lab::{self, DrnodeLab};
@@ -116,6 +119,33 @@ pub(crate) struct BenchReport {
     pub(crate) paused: super::bench_paused::Paused,
     /// `drctl status` over each lab size.
     pub(crate) status_fanout: Vec<super::bench_fanout::Fanout>,
+    /// The drnode and slapd drills of `drill --all`, when they ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) drills: Option<Drills>,
+}
+
+impl BenchReport {
+    /// Adds the drills' figures: all of them (at most 15 s), and the longest that waits for
+    /// nothing on purpose (at most 2 s).
+    pub(crate) fn add_drills(&mut self, d: Drills) {
+        self.figures.push(Figure::at_most(
+            &format!(
+                "the {} drnode and slapd drills of drill --all",
+                d.drills.len()
+            ),
+            "ms",
+            &[d.wall_ms as f64],
+            15_000.0,
+        ));
+        let longest = d.unhurried().first().map_or(0, |t| t.total_ms);
+        self.figures.push(Figure::at_most(
+            "longest of those drills that waits for nothing on purpose",
+            "ms",
+            &[longest as f64],
+            2_000.0,
+        ));
+        self.drills = Some(d);
+    }
 }
 
 /// A full sync of a replica from the primary.
@@ -307,6 +337,7 @@ async fn measure(
         full_sync,
         paused,
         status_fanout: Vec::new(),
+        drills: None,
     })
 }
 

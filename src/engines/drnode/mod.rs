@@ -4,6 +4,7 @@
 //! very same steps.
 
 pub mod bench;
+pub(crate) mod bench_drills;
 mod bench_fanout;
 mod bench_paused;
 mod bench_run;
