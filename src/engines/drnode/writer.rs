@@ -117,7 +117,8 @@ pub async fn run(
             .max_write_ms
             .max(write_started.elapsed().as_millis() as u64);
         if let Some(f) = log.as_mut() {
-            if let Err(e) = writeln!(f, "{key}").and_then(|_| f.flush()) {
+            // One write of the whole line: writers beside each other append to the same log.
+            if let Err(e) = f.write_all(format!("{key}\n").as_bytes()) {
                 report.error = Some(format!("cannot append to the acked log: {e}"));
                 break;
             }
@@ -127,6 +128,36 @@ pub async fn run(
     }
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     report
+}
+
+/// `opts.count` writes as `clients` writers at once (no rate: as fast as they are
+/// acknowledged), writer `c` under the prefix `PREFIX/c`, all appending to the one acked log;
+/// their reports as one (the first error, the longest wait, wall time).
+pub async fn run_beside(
+    cluster: &str,
+    targets: &[Target],
+    opts: &WriteOptions,
+    clients: u64,
+) -> WriteReport {
+    let started = Instant::now();
+    let clients = clients.clamp(1, opts.count.max(1));
+    let writers = (0..clients).map(|c| {
+        let mut o = opts.clone();
+        o.count = opts.count / clients + u64::from(c < opts.count % clients);
+        o.prefix = format!("{}/{c}", opts.prefix);
+        o.rate = None;
+        async move { run(cluster, targets, &o, |_| {}).await }
+    });
+    let reports = futures_util::future::join_all(writers).await;
+    WriteReport {
+        prefix: opts.prefix.clone(),
+        requested: opts.count,
+        acknowledged: reports.iter().map(|r| r.acknowledged).sum(),
+        retries: reports.iter().map(|r| r.retries).sum(),
+        elapsed_ms: started.elapsed().as_millis() as u64,
+        max_write_ms: reports.iter().map(|r| r.max_write_ms).max().unwrap_or(0),
+        error: reports.into_iter().find_map(|r| r.error),
+    }
 }
 
 /// Keys of an acked log that `present` does not hold.
