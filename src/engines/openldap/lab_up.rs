@@ -33,21 +33,26 @@ pub fn as_admin(node: &LdapNode) -> LdapNode {
     admin
 }
 
-/// Starts every slapd, seeds the suffix, waits (up to `deadline`) until the lab converged.
+/// Starts the provider and seeds its suffix, then starts the consumers and waits (up to
+/// `deadline`) until the lab converged. Seeded first, the consumers' first refresh finds the
+/// suffix: started before, it found none and retried a second later (`retry="1 +"`), and the
+/// lab took 0.3–1.2 s to come up as that retry fell.
 pub async fn up(lab: &LdapLab, deadline: Duration) -> Result<LdapCluster, LabError> {
-    start_all(lab)?;
-    seed(lab, deadline).await
-}
-
-pub fn start_all(lab: &LdapLab) -> Result<(), LabError> {
-    lab.nodes.iter().try_for_each(|n| lab.start(&n.name))
-}
-
-/// Seeds the suffix on the provider, waits until every consumer holds it.
-pub async fn seed(lab: &LdapLab, deadline: Duration) -> Result<LdapCluster, LabError> {
+    let (provider, consumers) = lab
+        .nodes
+        .split_first()
+        .ok_or_else(|| failed("the lab has no node"))?;
+    lab.start(&provider.name)?;
     let nodes = nodes(lab)?;
+    seed(lab, &nodes[0]).await?;
+    consumers.iter().try_for_each(|n| lab.start(&n.name))?;
+    converge(nodes, deadline).await
+}
+
+/// Adds the suffix, the people OU and the replicator's entry on the provider.
+async fn seed(lab: &LdapLab, provider: &LdapNode) -> Result<(), LabError> {
     let pw = lab.password()?;
-    let mut s = as_admin(&nodes[0])
+    let mut s = as_admin(provider)
         .connect(Duration::from_secs(2))
         .await
         .map_err(failed)?;
@@ -89,6 +94,11 @@ pub async fn seed(lab: &LdapLab, deadline: Duration) -> Result<LdapCluster, LabE
         .map_err(failed)?;
     }
     s.close().await;
+    Ok(())
+}
+
+/// Waits until every node holds the provider's data.
+async fn converge(nodes: Vec<LdapNode>, deadline: Duration) -> Result<LdapCluster, LabError> {
     let cl = LdapCluster::new(
         "ldap-lab",
         nodes,
