@@ -2840,7 +2840,7 @@ _drctl() {
             return 0
             ;;
         drctl__subcmd__lab__subcmd__bench)
-            opts="-h -V --rounds --rate --sync-entries --fanout --no-drills --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
+            opts="-h -V --rounds --rate --sync-entries --fanout --drills --json --cluster --node --passphrase-file --ca --timeout --operator --lab-dir --kind --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2860,6 +2860,10 @@ _drctl() {
                     ;;
                 --fanout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --drills)
+                    COMPREPLY=($(compgen -W "light all none" -- "${cur}"))
                     return 0
                     ;;
                 --cluster)

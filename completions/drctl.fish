@@ -1041,6 +1041,9 @@ complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcomm
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l rate -d 'Writes per second during the switchovers (drnode)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l sync-entries -d 'Entries in the store that the full sync copies (drnode)' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l fanout -d 'Lab sizes to time `drctl status` over, each on a lab of its own (drnode)' -r
+complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l drills -d 'The drills of `drill --all` to time last (drnode): `light` the drnode and slapd ones, `all` those and then the 389-ds, Samba AD and etcd ones (minutes), `none`' -r -f -a "light\t''
+all\t''
+none\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l cluster -d 'Cluster file (default: ./drctl.yaml, else the lab\'s cluster.yaml)' -r -F
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l node -d 'The node to talk to: a name from the cluster file, or a URL. A URL without a cluster file reads the member list from that node' -r
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l passphrase-file -d 'File holding the cluster passphrase (else $DRCTL_PASSPHRASE, else the cluster file\'s)' -r -F
@@ -1056,7 +1059,6 @@ samba-ad\t''
 skeleton\t''"
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l log-format -d 'drctl\'s own log lines on stderr: text (colours only on a terminal) or one JSON object per line. The level is DRCTL_LOG (default `warn`; e.g. `debug`, `drctl=debug,warn`)' -r -f -a "text\t'One readable line per event (colours only on a terminal, never with NO_COLOR)'
 json\t'One JSON object per line: timestamp, level, target, fields'"
-complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l no-drills -d 'Leave out the drnode and slapd drills of `drill --all` (drnode; timed last)'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -l json -d 'Print the result as JSON'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drctl -n "__fish_drctl_using_subcommand lab; and __fish_seen_subcommand_from bench" -s V -l version -d 'Print version'

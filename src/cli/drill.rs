@@ -91,9 +91,12 @@ fn selected(g: &super::args::GlobalArgs, a: &DrillArgs) -> Result<Vec<runbook::R
     Ok(books)
 }
 
-/// The drill runs of `drill --all` on the light kinds of lab: drnode (with slapd where a drill
-/// has a directory) and OpenLDAP (`lab bench` times them).
-pub(super) fn light_drills() -> Result<Vec<runbook::Runbook>, CliError> {
+/// The drill runs of `drill --all`, as `lab bench` times them: on the light kinds of lab, drnode
+/// (with slapd where a drill has a directory) and OpenLDAP; then the others (389-ds, Samba
+/// AD, etcd).
+pub(super) type LightAndHeavy = (Vec<runbook::Runbook>, Vec<runbook::Runbook>);
+
+pub(super) fn light_and_heavy_drills() -> Result<LightAndHeavy, CliError> {
     use crate::engines::{openldap, registry};
     let kinds = [registry::ENGINES[0].kind, openldap::KIND];
     Ok(runbook::bundled::names()
@@ -101,8 +104,7 @@ pub(super) fn light_drills() -> Result<Vec<runbook::Runbook>, CliError> {
         .collect::<Result<Vec<_>, _>>()?
         .iter()
         .flat_map(|rb| rb.drill_runs())
-        .filter(|rb| kinds.contains(&rb.drill_kind()))
-        .collect())
+        .partition(|rb| kinds.contains(&rb.drill_kind())))
 }
 
 /// Drills that take their time on purpose run this many at once, beside the others.

@@ -110,7 +110,7 @@ pub(super) async fn cmd_lab(global: &GlobalArgs, cmd: &LabCommand) -> Result<(),
             rate,
             sync_entries,
             fanout,
-            no_drills,
+            drills,
             json,
         } => {
             let o = crate::engines::drnode::bench::BenchOptions {
@@ -119,7 +119,7 @@ pub(super) async fn cmd_lab(global: &GlobalArgs, cmd: &LabCommand) -> Result<(),
                 sync_entries: *sync_entries,
                 fanout: fanout.clone(),
             };
-            bench(global, o, !*no_drills, *json).await
+            bench(global, o, *drills, *json).await
         }
         LabCommand::Verify { acked_log, json } => {
             let ctx = super::context::load(global).await?;
@@ -317,9 +317,10 @@ async fn write(global: &GlobalArgs, args: &LabWriteArgs) -> Result<(), CliError>
 async fn bench(
     global: &GlobalArgs,
     o: crate::engines::drnode::bench::BenchOptions,
-    drills: bool,
+    drills: super::args::BenchDrills,
     json: bool,
 ) -> Result<(), CliError> {
+    use super::args::BenchDrills;
     use crate::engines::{ds389, etcd, openldap, samba};
     let rounds = o.rounds;
     match global.kind.as_deref() {
@@ -346,18 +347,24 @@ async fn bench(
     let mut r = crate::engines::drnode::bench::bench(&dir, o, &say)
         .await
         .map_err(lab_err)?;
-    if drills {
-        let books = super::drill::light_drills()?;
+    if drills != BenchDrills::None {
+        use crate::engines::drnode::bench_drills::{times, Drills};
+        let (light, heavy) = super::drill::light_and_heavy_drills()?;
         say(&format!(
             "the {} drnode and slapd drills of drill --all",
-            books.len()
+            light.len()
         ));
         let started = std::time::Instant::now();
-        let reports = super::drill::run_all(&books, &|line: &str| say(line)).await?;
-        r.add_drills(crate::engines::drnode::bench_drills::Drills::new(
-            &reports,
-            started.elapsed().as_millis() as u64,
-        ));
+        let reports = super::drill::run_all(&light, &|line: &str| say(line)).await?;
+        let mut d = Drills::new(&reports, started.elapsed().as_millis() as u64);
+        if drills == BenchDrills::All {
+            say(&format!(
+                "the {} drills of 389-ds, Samba AD and etcd",
+                heavy.len()
+            ));
+            d.heavy = times(&super::drill::run_all(&heavy, &|line: &str| say(line)).await?);
+        }
+        r.add_drills(d);
     }
     if json {
         print_json(&r);
@@ -421,6 +428,14 @@ fn print_figures(r: &crate::engines::drnode::bench::BenchReport) {
             t.add_row(vec![dt.drill.clone(), dt.total_ms.to_string()]);
         }
         println!("\n{}", super::output::render(&t));
+        if !d.heavy.is_empty() {
+            let mut t = table(&["HEAVIER ENGINES' DRILLS", "LAB START MS", "BEYOND MS"]);
+            for (dt, beyond) in d.heavy_beyond_lab() {
+                let lab = dt.lab_ms.map_or("-".into(), |ms| ms.to_string());
+                t.add_row(vec![dt.drill.clone(), lab, beyond.to_string()]);
+            }
+            println!("\n{}", super::output::render(&t));
+        }
     }
 }
 

@@ -515,7 +515,15 @@ fn lab_bench_runs_and_loses_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let r = run(command(drctl_bin(), tmp.path())
         .args(["lab", "bench", "--rounds", "2", "--rate", "100"])
-        .args(["--sync-entries", "2000", "--fanout", "3,9", "--json"]))
+        .args([
+            "--sync-entries",
+            "2000",
+            "--fanout",
+            "3,9",
+            "--drills",
+            "none",
+        ])
+        .arg("--json"))
     .success()
     .json();
     assert_eq!(r["writes_lost"], 0, "{r}");
@@ -525,24 +533,9 @@ fn lab_bench_runs_and_loses_nothing() {
     assert!(r["full_sync"]["entries"].as_u64().unwrap() >= 2000, "{r}");
     // Every figure is there with its target; where the slowest run spent its time is named.
     let figures = r["figures"].as_array().unwrap();
-    assert_eq!(figures.len(), 14, "{r}");
-    // The drnode and slapd drills of `drill --all`, each timed, every one passed; those that
-    // wait on purpose say for what, and are left out of the longest.
-    let drills = r["drills"]["drills"].as_array().unwrap();
-    assert!(drills.len() >= 20, "{r}");
-    assert!(drills.iter().all(|d| d["passed"] == true), "{r}");
-    assert!(drills.iter().any(|d| d["waits"].is_string()), "{r}");
-    let unhurried = drills
-        .iter()
-        .filter(|d| d["waits"].is_null() && d["skipped"].is_null())
-        .map(|d| d["total_ms"].as_f64().unwrap())
-        .fold(0.0, f64::max);
-    let longest = figures
-        .iter()
-        .find(|f| f["what"] == "longest of those drills that waits for nothing on purpose")
-        .unwrap();
-    assert_eq!(longest["max"].as_f64().unwrap(), unhurried, "{r}");
-    assert!(r["drills"]["wall_ms"].as_u64().unwrap() > 0, "{r}");
+    assert_eq!(figures.len(), 12, "{r}");
+    // `--drills none`: the drills of `drill --all` (their own test runs them) are left out.
+    assert!(r["drills"].is_null(), "{r}");
     // A paused replica: two statuses timed beside it, then a failover that went round it.
     assert_eq!(r["paused"]["status_ms"].as_array().unwrap().len(), 2, "{r}");
     assert!(r["paused"]["failover_ms"].as_u64().unwrap() > 0, "{r}");

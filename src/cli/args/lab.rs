@@ -79,9 +79,10 @@ pub enum LabCommand {
         #[arg(long, value_delimiter = ',', default_value = "3,9,50", value_name = "NODES",
               value_parser = clap::value_parser!(u16).range(1..=50))]
         fanout: Vec<u16>,
-        /// Leave out the drnode and slapd drills of `drill --all` (drnode; timed last).
-        #[arg(long)]
-        no_drills: bool,
+        /// The drills of `drill --all` to time last (drnode): `light` the drnode and slapd
+        /// ones, `all` those and then the 389-ds, Samba AD and etcd ones (minutes), `none`.
+        #[arg(long, value_enum, default_value_t = BenchDrills::Light)]
+        drills: BenchDrills,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -95,6 +96,14 @@ pub enum LabCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Which drills `lab bench` times.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BenchDrills {
+    Light,
+    All,
+    None,
 }
 
 #[derive(Args, Debug, Clone)]

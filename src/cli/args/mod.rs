@@ -16,7 +16,7 @@ pub(crate) use cluster::{
     ApiArgs, EntryCommand, EventsArgs, Format, HostsCommand, OutputArgs, PackagesCommand,
     StatusArgs, SyncCommand,
 };
-pub(crate) use lab::{LabCommand, LabWriteArgs};
+pub(crate) use lab::{BenchDrills, LabCommand, LabWriteArgs};
 pub(crate) use runbook::{DrillArgs, RunArgs, RunbookCommand};
 
 /// drctl: status and recovery procedures for replicated server groups.

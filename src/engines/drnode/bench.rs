@@ -9,8 +9,9 @@
 //! - a full sync of `--sync-entries` entries, request to verified;
 //! - what a paused (SIGSTOP) replica costs `drctl status` and a forced failover beside it;
 //! - `drctl status` over labs of `--fanout` sizes (3, 9, 50 nodes), each on a lab of its own;
-//! - the drnode and slapd drills of `drill --all` (unless `--no-drills`): all of them, and the
-//!   longest that waits for nothing on purpose (the command adds them: `Drills`).
+//! - the drnode and slapd drills of `drill --all` (unless `--drills none`): all of them, and the
+//!   longest that waits for nothing on purpose; with `--drills all`, then the heavier engines'
+//!   drills, each beyond its lab's start (the command adds them: `Drills`).
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -144,6 +145,14 @@ impl BenchReport {
             &[longest as f64],
             2_000.0,
         ));
+        if let Some((_, beyond)) = d.heavy_beyond_lab().first() {
+            self.figures.push(Figure::at_most(
+                "longest drill of 389-ds, Samba AD, etcd beyond its lab's start",
+                "ms",
+                &[*beyond as f64],
+                10_000.0,
+            ));
+        }
         self.drills = Some(d);
     }
 }
