@@ -963,6 +963,14 @@ fn ds389_switchover_stopped_after_its_fence_is_finished_by_a_rerun_or_undone(
 /// while the writes it took (no CSN) reached no one. Now it is red, it is no supplier, and its
 /// demotion exports what it took before re-adding its replica as a consumer's.
 fn ds389_supplier_whose_replica_did_not_load_is_red_and_its_writes_exported(lab: &Lab, u1: &str) {
+    // node-3 was promoted seconds ago: until its CSN generator writes its new id (a timer
+    // every 30 s, or a clean stop), a kill leaves its replica unloaded too, and no supplier
+    // is left to take node-1's place (CI saw it). A clean restart writes the id now.
+    lab.ok(&["lab", "restart", "node-3"]);
+    wait_for("a healthy group under node-3", DEADLINE, || {
+        let s = lab.run(&["status", "--json"]).json();
+        (s["healthy"] == true && supplier(&s) == "node-3").then_some(())
+    });
     lab.ok(&["lab", "kill", "node-3"]);
     lab.ok(&["lab", "kill", "node-2"]);
     let r = lab

@@ -384,6 +384,19 @@ impl DsView {
         (current, stale)
     }
 
+    /// The answering instance holding replica id `rid` whose replica did not load.
+    fn unloaded_with(&self, rid: u16) -> Option<&str> {
+        self.nodes
+            .iter()
+            .find(|n| {
+                !loaded(n)
+                    && n.state
+                        .as_ref()
+                        .is_ok_and(|s| s.replica.as_ref().is_some_and(|r| r.rid == rid))
+            })
+            .map(|n| n.name.as_str())
+    }
+
     /// Why no supplier is the supplier, when none is.
     fn missing_supplier(&self, current: Current<'_>, problems: &mut Vec<String>) {
         let accepted = self.accepted_rid();
@@ -399,10 +412,17 @@ impl DsView {
                  supplier → fix the cluster file for it first, not a failover",
                 unreadable.join(", ")
             )),
-            (None, Some(rid)) => problems.push(format!(
-                "no supplier answers: the consumers accept replica id {rid}'s updates and its \
-                 instance does not answer → drctl failover"
-            )),
+            (None, Some(rid)) => problems.push(match self.unloaded_with(rid) {
+                // Its own line says why; this one must not call it silent.
+                Some(name) => format!(
+                    "no supplier answers: the consumers accept replica id {rid}'s updates and \
+                     its instance {name} answers, but its replica did not load → drctl failover"
+                ),
+                None => format!(
+                    "no supplier answers: the consumers accept replica id {rid}'s updates and \
+                     its instance does not answer → drctl failover"
+                ),
+            }),
             (None, None) => problems.push("no supplier answers → drctl failover".into()),
             _ => {}
         }
@@ -443,5 +463,95 @@ impl DsView {
             })
             .map(|(rid, _)| *rid)
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engines::ds389::state::{Replica, RuvElement};
+
+    fn answering(name: &str, kind: ReplicaKind, rid: u16, accepts: u16, loaded: bool) -> NodeView {
+        let ruv = if loaded {
+            [(
+                rid,
+                RuvElement {
+                    url: String::new(),
+                    min: None,
+                    max: None,
+                },
+            )]
+            .into()
+        } else {
+            Default::default()
+        };
+        NodeView {
+            name: name.into(),
+            url: String::new(),
+            port: 0,
+            promotable: true,
+            state: Ok(DsState {
+                replica: Some(Replica {
+                    kind,
+                    rid,
+                    bind_dns: vec![format!("cn=repl-{accepts},cn=config")],
+                    generation: None,
+                    ruv,
+                    state_rid: None,
+                    loaded,
+                }),
+                mapping_state: "backend".into(),
+                read_only: false,
+                agreements: Vec::new(),
+            }),
+            silent: false,
+            hung: false,
+        }
+    }
+
+    fn silent(name: &str) -> NodeView {
+        NodeView {
+            name: name.into(),
+            url: String::new(),
+            port: 0,
+            promotable: true,
+            state: Err(format!("{name}: connection refused")),
+            silent: true,
+            hung: false,
+        }
+    }
+
+    /// CI (`ds389_new_supplier_killed_right_after_…`): the supplier the consumers accept
+    /// answered, but its replica had not loaded; the group's line called it silent.
+    #[test]
+    fn a_supplier_whose_replica_did_not_load_is_named_as_answering() {
+        let consumer = answering("node-2", ReplicaKind::Consumer, 65535, 3, true);
+        let unloaded = answering("node-3", ReplicaKind::Supplier, 3, 3, false);
+        let view = DsView {
+            cluster: "c".into(),
+            nodes: vec![consumer.clone(), unloaded],
+        };
+        let a = view.assess();
+        assert_eq!(a.supplier, None);
+        assert!(
+            a.problems.iter().any(|p| p.contains(
+                "replica id 3's updates and its instance node-3 answers, but its replica did \
+                 not load"
+            )),
+            "{:?}",
+            a.problems
+        );
+        let view = DsView {
+            cluster: "c".into(),
+            nodes: vec![consumer, silent("node-3")],
+        };
+        let a = view.assess();
+        assert!(
+            a.problems
+                .iter()
+                .any(|p| p.contains("replica id 3's updates and its instance does not answer")),
+            "{:?}",
+            a.problems
+        );
     }
 }
