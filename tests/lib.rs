@@ -15,6 +15,7 @@ mod it {
     mod cli;
     mod divergence;
     mod ds389;
+    mod ds389_promotion;
     mod engines;
     mod epochs;
     mod etcd;
