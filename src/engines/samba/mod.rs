@@ -8,6 +8,7 @@
 pub(crate) mod assess;
 pub(crate) mod bench;
 mod clients;
+mod conflicts;
 mod ctx;
 pub(crate) mod drill;
 mod engine;

@@ -260,6 +260,61 @@ pub(crate) fn default_path(dir: &Path, verb: &str, dc: &str, run_id: &str) -> st
     dir.join(format!("drctl-{verb}-{dc}-{run_id}.ldif"))
 }
 
+/// Salvaged once the export file exists, or once the step it came before has run (a rerun
+/// reads nothing again): the cleanup (no DC that answers lists `dc`) or the join through `via`
+/// (`via` lists `dc`). Read without running anything on the DC's host (a dry run runs nothing).
+pub(super) async fn salvaged(
+    ctx: &SambaCtx,
+    dc: &str,
+    path: &std::path::Path,
+    via: Option<&str>,
+) -> Result<Result<String, String>, ProcError> {
+    if path.exists() {
+        return Ok(Ok(format!(
+            "exported to {}",
+            crate::util::words::absolute(path).display()
+        )));
+    }
+    let dcs = ctx.probe().await;
+    let lists = |p: &super::assess::Probed| {
+        p.view
+            .as_ref()
+            .is_ok_and(|v| v.dcs.iter().any(|x| x.eq_ignore_ascii_case(dc)))
+    };
+    Ok(match via {
+        Some(via)
+            if dcs
+                .iter()
+                .any(|p| p.name.eq_ignore_ascii_case(via) && lists(p)) =>
+        {
+            Ok(format!("{via} has the DC {dc} again"))
+        }
+        None if !dcs
+            .iter()
+            .any(|p| !p.name.eq_ignore_ascii_case(dc) && lists(p)) =>
+        {
+            Ok(format!("{dc} is no DC of the domain any more"))
+        }
+        _ => Err(format!("{dc}'s database not read yet")),
+    })
+}
+
+/// The export at `path` is drctl's; none there is no failure: the note of `apply` says why
+/// (nothing to export, or unreadable).
+pub(super) fn exported(path: &std::path::Path) -> Result<Option<String>, ProcError> {
+    match std::fs::read_to_string(path) {
+        Ok(t) if t.starts_with("# Changes") => Ok(Some(format!(
+            "{} holds the export",
+            crate::util::words::absolute(path).display()
+        ))),
+        Ok(_) => Err(ProcError::failed(format!(
+            "{} is not the export drctl wrote",
+            path.display()
+        ))),
+        Err(_) => Ok(None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

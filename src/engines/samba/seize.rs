@@ -16,6 +16,8 @@
 
 use super::assess::{assess, Probed};
 use super::ctx::{SambaAction, SambaCtx};
+use super::host::{command_on, host_command, run_on, tool};
+use super::probe;
 use super::probe::ROLES;
 use crate::engine::{Plan, ProcError, Step};
 
@@ -157,6 +159,188 @@ pub(crate) fn plan(
     Ok(plan)
 }
 
+/// Every DC that answers and names another holder for one of `roles` pulls the naming
+/// contexts of those roles from `dc` itself (`samba-tool drs replicate --local`, into its own
+/// database): its replication service can be stuck for minutes on a hung partner (a holder
+/// that was SIGSTOPped), and the new holder's own copy is the one that counts. Measured 1.5 s.
+pub(super) async fn pull(
+    ctx: &SambaCtx,
+    dc: &str,
+    roles: &[String],
+) -> Result<Option<String>, ProcError> {
+    // The naming contexts of the roles a DC's own copy does not yet give `dc`.
+    let behind = |v: &probe::DcView| {
+        let mut ncs: Vec<String> = v
+            .not_held_by(roles, dc)
+            .into_iter()
+            .filter_map(|r| v.ncs.get(r.as_str()).cloned())
+            .collect();
+        ncs.sort();
+        ncs.dedup();
+        ncs
+    };
+    let mut pulled = Vec::new();
+    for d in ctx.probe().await.iter().filter(|d| d.name != dc) {
+        let Ok(v) = &d.view else { continue };
+        for nc in behind(v) {
+            replicate(ctx, &d.name, dc, &nc, false).await?;
+            pulled.push(format!("{} from {dc}: {nc}", d.name));
+        }
+        // Measured: after the roles had moved before (dc1 → dc2 → dc3, dc1 hung and resumed),
+        // an incremental pull of the schema brought "0 objects" and dc1 went on naming dc2;
+        // a full one (1739 objects, 2.8 s) brought the change.
+        let again = probe::probe(ctx.node(&d.name)?, ctx.timeout).await;
+        for nc in again.as_ref().map(behind).unwrap_or_default() {
+            replicate(ctx, &d.name, dc, &nc, true).await?;
+            pulled.push(format!("{} from {dc} in full: {nc}", d.name));
+        }
+    }
+    Ok((!pulled.is_empty()).then(|| format!("pulled {}", pulled.join("; "))))
+}
+
+/// Registers the DC's DNS records (the PDC's SRV record among them) through its own DNS
+/// server over RPC, with its machine account over NTLM (`samba-tool dns add --use-kerberos off
+/// -P`). `--no-credentials`: without it samba_dnsupdate first gets a Kerberos ticket, and the
+/// KDC lookup may pick the hung holder: measured in the seize-roles drill with dc1 SIGSTOPped,
+/// 35 s and 60 s (killed at the bound, the record not made, the step failed) against 0.5 s.
+const DNS_UPDATE: &str = "samba_dnsupdate --use-samba-tool --no-credentials";
+
+/// `samba-tool drs replicate DST SRC NC --local` on `dst` (into its own database), `--full-sync`
+/// if `full`. NTLM first (`-k no`): a Kerberos ticket means a KDC, and the KDC lookup may pick
+/// the hung holder (measured: 30-60 s per call with dc1 SIGSTOPped, 0.5 s with `-k no`);
+/// Kerberos where NTLM is refused.
+pub(super) async fn replicate(
+    ctx: &SambaCtx,
+    dst: &str,
+    src: &str,
+    nc: &str,
+    full: bool,
+) -> Result<(), ProcError> {
+    let quoted = format!("'{}'", nc.replace('\'', r"'\''"));
+    let full = if full { " --full-sync" } else { "" };
+    let args = format!("drs replicate {dst} {src} {quoted} --local{full}");
+    let ntlm = command_on(ctx.node(dst)?, &format!("samba-tool {args} -k no"));
+    if host_command(ctx, dst, "drs replicate -k no", &ntlm, None)
+        .await
+        .is_err()
+    {
+        tool(ctx, dst, &args).await?;
+    }
+    Ok(())
+}
+
+/// Whether `roles` are every FSMO role (one `--role=all` seizes them).
+pub(super) fn every_role(roles: &[String]) -> bool {
+    probe::ROLES.iter().all(|r| roles.iter().any(|x| x == r))
+}
+
+/// Ok(Ok(note)) when `dc`'s own database names it the holder of every one of `roles`.
+pub(super) async fn held_by_itself(
+    ctx: &SambaCtx,
+    dc: &str,
+    roles: &[String],
+) -> Result<Result<String, String>, ProcError> {
+    let v = probe::probe(ctx.node(dc)?, ctx.timeout)
+        .await
+        .map_err(|e| ProcError::failed(format!("{dc}: {e}")))?;
+    for role in roles {
+        match v.roles.get(role.as_str()).cloned().flatten() {
+            Some(h) if h.eq_ignore_ascii_case(dc) => {}
+            h => {
+                return Ok(Err(format!(
+                    "{dc} sees the {role} role held by {}",
+                    h.as_deref().unwrap_or("nobody")
+                )))
+            }
+        }
+    }
+    Ok(Ok(match roles {
+        [role] => format!("{dc} holds the {role} role"),
+        _ => format!("{dc} holds the roles {}", roles.join(", ")),
+    }))
+}
+
+/// Every DC that answers names `dc` the holder of `roles`.
+pub(super) async fn agreed(
+    ctx: &SambaCtx,
+    dc: &str,
+    roles: &[String],
+) -> Result<Result<String, String>, ProcError> {
+    let dcs = ctx.probe().await;
+    let mut behind = Vec::new();
+    let mut agreeing = 0;
+    for d in &dcs {
+        let Ok(v) = &d.view else { continue };
+        let other: Vec<&str> = v
+            .not_held_by(roles, dc)
+            .into_iter()
+            .map(String::as_str)
+            .collect();
+        if other.is_empty() {
+            agreeing += 1;
+        } else {
+            behind.push(format!(
+                "{} sees {} held by another DC",
+                d.name,
+                other.join(", ")
+            ));
+        }
+    }
+    Ok(if behind.is_empty() {
+        Ok(format!(
+            "the {agreeing} DC(s) that answer name {dc} the holder of {}",
+            roles.join(", ")
+        ))
+    } else {
+        Err(behind.join("; "))
+    })
+}
+
+/// The PDC's DNS SRV record names `pdc`.
+pub(super) async fn pdc_srv_names(
+    ctx: &SambaCtx,
+    pdc: &str,
+) -> Result<Result<String, String>, ProcError> {
+    let n = ctx.node(pdc)?;
+    let host = format!("{}.{}", n.name, n.realm).to_ascii_lowercase();
+    let targets = probe::pdc_srv(n, ctx.timeout)
+        .await
+        .map_err(|e| ProcError::failed(format!("{pdc}: {e}")))?;
+    Ok(if targets.contains(&host) {
+        Ok(format!("the PDC's SRV record names {host}"))
+    } else if targets.is_empty() {
+        Err(format!("{pdc} has no PDC SRV record"))
+    } else {
+        Err(format!("the PDC's SRV record names {}", targets.join(", ")))
+    })
+}
+
+/// Seizes `roles` on `dc`: its exit status is not the proof (P8): `verify` reads the role
+/// owner.
+pub(super) async fn seize(
+    ctx: &SambaCtx,
+    dc: &str,
+    roles: &[String],
+) -> Result<Option<String>, ProcError> {
+    if every_role(roles) {
+        return tool(ctx, dc, "fsmo seize --role=all --force").await;
+    }
+    let mut said = Vec::new();
+    for role in roles {
+        said.extend(tool(ctx, dc, &format!("fsmo seize --role={role} --force")).await?);
+    }
+    Ok((!said.is_empty()).then(|| said.join("; ")))
+}
+
+/// Registers `pdc`'s DNS records, the PDC's SRV record among them.
+pub(super) async fn register_pdc_srv(
+    ctx: &SambaCtx,
+    pdc: &str,
+) -> Result<Option<String>, ProcError> {
+    let n = ctx.node(pdc)?;
+    run_on(ctx, pdc, DNS_UPDATE, &command_on(n, DNS_UPDATE)).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,5 +355,13 @@ mod tests {
             e.to_string().contains("--role schema-master: unknown"),
             "{e}"
         );
+    }
+
+    /// The PDC's SRV record is made with the machine account over NTLM, never after a Kerberos
+    /// ticket that a hung holder's KDC can hold up for 60 s (the seize-roles drill, dc1 paused).
+    #[test]
+    fn the_dns_update_after_a_seize_asks_no_kdc() {
+        assert!(DNS_UPDATE.contains("--use-samba-tool"), "{DNS_UPDATE}");
+        assert!(DNS_UPDATE.contains("--no-credentials"), "{DNS_UPDATE}");
     }
 }
