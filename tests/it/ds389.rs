@@ -177,6 +177,24 @@ fn ds389_over_ldaps_checks_the_ca_and_fails_over_with_agreements_over_tls() {
         .stdout_has("clean replica id 1");
 }
 
+/// `drctl demote NODE --export FILE` (in the lab's working directory), which must succeed; the
+/// export it wrote.
+pub(super) fn demote_exporting(lab: &Lab, node: &str, file: &str) -> String {
+    let export = lab.cwd().join(file);
+    let r = lab
+        .ok(&[
+            "demote",
+            node,
+            "--export",
+            export.to_str().unwrap(),
+            "--yes",
+            "--json",
+        ])
+        .json();
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    std::fs::read_to_string(&export).unwrap()
+}
+
 pub(super) fn supplier(s: &Value) -> String {
     s["supplier"].as_str().unwrap_or_default().to_string()
 }
@@ -286,19 +304,7 @@ fn ds389_failover_keeps_every_write_and_the_old_supplier_is_refused() {
     // it took, named), makes it a consumer of node-2 and re-initializes it; a rerun is done.
     lab.ok(&["demote", "node-1", "--dry-run"]);
     assert_eq!(node(&lab.status(), "node-1")["role"], "supplier");
-    let export = lab.cwd().join("node-1.ldif");
-    let r = lab
-        .ok(&[
-            "demote",
-            "node-1",
-            "--export",
-            export.to_str().unwrap(),
-            "--yes",
-            "--json",
-        ])
-        .json();
-    assert_eq!(r["outcome"], "succeeded", "{r}");
-    let ldif = std::fs::read_to_string(&export).unwrap();
+    let ldif = demote_exporting(&lab, "node-1", "node-1.ldif");
     assert!(
         ldif.contains("dn: uid=split-brain,dc=drlab,dc=test\nchangetype: add"),
         "{ldif}"

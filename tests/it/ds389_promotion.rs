@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 
-use super::ds389::{add, ds_missing, has, modify, supplier, url_of, DEADLINE};
+use super::ds389::{add, demote_exporting, ds_missing, has, modify, supplier, url_of, DEADLINE};
 use crate::support::*;
 
 /// A paused (SIGSTOPped) consumer is not gone: its removal is refused at once. Before, the
@@ -324,19 +324,7 @@ fn ds389_supplier_whose_replica_did_not_load_is_red_and_its_writes_exported(lab:
     lab.run(&["check"]).exit(1).stdout_has(&format!(
         "node-1: replication is off: its replica (id {rid}) did not load"
     ));
-    let export = lab.cwd().join("while-off.ldif");
-    let r = lab
-        .ok(&[
-            "demote",
-            "node-1",
-            "--export",
-            export.to_str().unwrap(),
-            "--yes",
-            "--json",
-        ])
-        .json();
-    assert_eq!(r["outcome"], "succeeded", "{r}");
-    let ldif = std::fs::read_to_string(&export).unwrap();
+    let ldif = demote_exporting(lab, "node-1", "while-off.ldif");
     assert!(
         ldif.contains("dn: uid=while-off,dc=drlab,dc=test"),
         "{ldif}"
