@@ -91,11 +91,12 @@ fn selected(g: &super::args::GlobalArgs, a: &DrillArgs) -> Result<Vec<runbook::R
     Ok(books)
 }
 
+/// Drill runs on the light kinds of lab, then on the others.
+pub(super) type LightAndHeavy = (Vec<runbook::Runbook>, Vec<runbook::Runbook>);
+
 /// The drill runs of `drill --all`, as `lab bench` times them: on the light kinds of lab, drnode
 /// (with slapd where a drill has a directory) and OpenLDAP; then the others (389-ds, Samba
 /// AD, etcd).
-pub(super) type LightAndHeavy = (Vec<runbook::Runbook>, Vec<runbook::Runbook>);
-
 pub(super) fn light_and_heavy_drills() -> Result<LightAndHeavy, CliError> {
     use crate::engines::{openldap, registry};
     let kinds = [registry::ENGINES[0].kind, openldap::KIND];
