@@ -142,7 +142,12 @@ pub(super) async fn run_all(
         .map_err(|e| CliError::failed(format!("cannot watch for SIGTERM: {e}")))?;
     // Drills that take their time on purpose run beside the others, which run one at a time:
     // the time they take costs nothing while other drills run.
-    let (books, base) = (&books, &base);
+    // Drills of a heavy engine's lab of one size start from a copy of the first one's lab.
+    let pool = drill::LabPool::new(books.iter().filter_map(|rb| {
+        let nodes = rb.drill.as_ref()?.nodes;
+        Some((rb.drill_kind(), nodes))
+    }));
+    let (books, base, pool) = (&books, &base, &pool);
     let one = |i: usize| {
         let rb = &books[i];
         async move {
@@ -162,7 +167,7 @@ pub(super) async fn run_all(
                 rb.drill_label(),
                 what.join(" and ")
             ));
-            let r = drill::drill(rb, base, progress).await;
+            let r = drill::drill(rb, base, pool, progress).await;
             progress(&format!(
                 "drill {}: {} in {} ms (recovery {} ms){}",
                 rb.drill_label(),

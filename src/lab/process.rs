@@ -160,6 +160,12 @@ fn stat(pid: u32) -> Option<Stat> {
     })
 }
 
+/// Whether `pid` is a zombie: dead, its files closed, not yet reaped by its parent (a daemon
+/// that detached itself waits for init, which may take seconds).
+pub fn zombie(pid: u32) -> bool {
+    stat(pid).is_some_and(|s| matches!(s.code, 'Z' | 'X'))
+}
+
 /// The start time of `pid`, to tell it from a later process given the same pid.
 pub fn start_time(pid: u32) -> Option<u64> {
     stat(pid).map(|s| s.started)

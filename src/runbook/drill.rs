@@ -13,6 +13,7 @@ use super::drill_check::{
     expect, expect_ldap, target, wait_caught_up, wait_poll_ends, wait_role, wait_sync,
 };
 use super::drill_model::{Drill, Inject, Link};
+pub use super::drill_pool::LabPool;
 use super::drill_report::fail;
 pub use super::drill_report::{junit, DrillReport, DrillStep, Expectation};
 use super::drill_runner::run_injected;
@@ -29,16 +30,23 @@ const DEADLINE: Duration = Duration::from_secs(30);
 /// Writers at once for a drill's `writes:` fault.
 const WRITERS: u64 = 8;
 
-/// Runs the drill of `rb` in a fresh lab under `base` (a temporary directory, removed after);
-/// the report shows no secret, and neither does `progress` (given only redacted lines).
-pub async fn drill(rb: &Runbook, base: &Path, progress: &(dyn Fn(&str) + Sync)) -> DrillReport {
+/// Runs the drill of `rb` in a fresh lab under `base` (a temporary directory, removed after),
+/// or in a copy of a lab `pool` kept (the engines whose labs allow it); the report shows no
+/// secret, and neither does `progress` (given only redacted lines).
+pub async fn drill(
+    rb: &Runbook,
+    base: &Path,
+    pool: &LabPool,
+    progress: &(dyn Fn(&str) + Sync),
+) -> DrillReport {
     let progress = |line: &str| progress(&crate::util::redact::redact(line));
-    run_and_report(rb, base, &progress).await.redacted()
+    run_and_report(rb, base, pool, &progress).await.redacted()
 }
 
 async fn run_and_report(
     rb: &Runbook,
     base: &Path,
+    pool: &LabPool,
     progress: &(dyn Fn(&str) + Sync),
 ) -> DrillReport {
     let started = Instant::now();
@@ -67,7 +75,7 @@ async fn run_and_report(
         .as_deref()
         .and_then(crate::engines::registry::drill_runner)
     {
-        run(rb, &d, base, progress, &mut report).await;
+        run(rb, &d, base, pool, progress, &mut report).await;
         report.passed = report.skipped.is_some()
             || (report.error.is_none() && report.expectations.iter().all(|x| x.ok));
         report.total_ms = started.elapsed().as_millis() as u64;

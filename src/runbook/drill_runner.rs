@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use futures_util::future::BoxFuture;
 
 use super::drill_model::{Drill, Inject};
+use super::drill_pool::{LabPool, Start};
 use super::drill_report::{fail, Checks, DrillReport, DrillStep, Expectation};
 use super::{engine, Runbook, Settings};
 use crate::engine::Bound;
@@ -65,8 +66,29 @@ pub(crate) trait DrillLab: Lab + Sized + 'static {
     /// How often `look` is called until `expect:` holds.
     const LOOK_EVERY: Duration = Duration::from_millis(50);
 
+    /// Whether a later drill may start from a copy of this lab (`drill_pool`): with every node
+    /// stopped cleanly (`stop_all`), its directory holds all of its state but what `reopen`
+    /// makes again, and the copy starts again (`resume`) as the group it was.
+    const REUSE: bool = false;
+
     /// Lays out a new lab of `nodes` nodes in `dir` (not started).
     fn create(dir: &Path, nodes: u16) -> Result<Self, LabError>;
+    /// Stops every node cleanly, so that the lab's directory can be kept (`REUSE`).
+    fn stop_all(&mut self) -> Result<(), LabError> {
+        Err(cannot_reuse(self.kind()))
+    }
+    /// Opens the lab whose kept copy was restored into `dir`, making again what lives outside
+    /// it (`REUSE`).
+    fn reopen(dir: &Path) -> Result<Self, LabError> {
+        let _ = dir;
+        Err(cannot_reuse(Self::LAB.state_file))
+    }
+    /// Starts every node of a stopped lab whose group was formed, and waits until it is
+    /// healthy (`REUSE`).
+    fn resume(&mut self) -> impl Future<Output = Result<Self::Group, LabError>> + Send {
+        let kind = self.kind();
+        async move { Err(cannot_reuse(kind)) }
+    }
     /// Stops every node and removes the lab: the drill is over.
     fn discard(self) -> Result<(), LabError>;
     /// Starts every node, forms the group and waits until it is healthy.
@@ -93,21 +115,27 @@ pub(crate) trait DrillLab: Lab + Sized + 'static {
 /// How a drill's first step is named: the lab created and up.
 pub(crate) const LAB_UP: &str = "lab up";
 
+fn cannot_reuse(what: &str) -> LabError {
+    LabError::Failed(format!("a {what} lab cannot be kept for later drills"))
+}
+
 /// The drill as the registry hands it out (`runbook::drill_hooks::DrillRun`).
 pub(crate) fn start<'a, L: DrillLab>(
     rb: &'a Runbook,
     d: &'a Drill,
     base: &'a Path,
+    pool: &'a LabPool,
     progress: &'a (dyn Fn(&str) + Sync),
     report: &'a mut DrillReport,
 ) -> BoxFuture<'a, ()> {
-    Box::pin(drill::<L>(rb, d, base, progress, report))
+    Box::pin(drill::<L>(rb, d, base, pool, progress, report))
 }
 
 async fn drill<L: DrillLab>(
     rb: &Runbook,
     d: &Drill,
     base: &Path,
+    pool: &LabPool,
     progress: &(dyn Fn(&str) + Sync),
     report: &mut DrillReport,
 ) {
@@ -115,9 +143,21 @@ async fn drill<L: DrillLab>(
         report.skipped = Some(why);
         return;
     }
-    let dir = crate::lab::sweep::drill_dir(base, &rb.name);
     let created = Instant::now();
-    let lab = match L::create(&dir, d.nodes) {
+    let fresh = crate::lab::sweep::drill_dir(base, &rb.name);
+    let started = pool.start(kind(d), d.nodes, L::REUSE, fresh.clone());
+    let (dir, lab, start) = match started {
+        Ok(Start::Restored { dir }) => (dir.clone(), L::reopen(&dir), Begin::Resume),
+        Ok(Start::Keep { dir, later }) => {
+            (dir.clone(), L::create(&dir, d.nodes), Begin::Keep(later))
+        }
+        Ok(Start::Fresh) => (fresh.clone(), L::create(&fresh, d.nodes), Begin::Up),
+        Err(e) => (fresh.clone(), Err(e), Begin::Up),
+    };
+    // The kept lab is free again once this drill's lab is torn down, however the drill ends.
+    let _held =
+        Held(matches!(start, Begin::Resume | Begin::Keep(_)).then_some((pool, kind(d), d.nodes)));
+    let lab = match lab {
         Ok(l) => l,
         Err(e) => {
             report.error = Some(format!("cannot create the {} lab: {e}", kind(d)));
@@ -127,11 +167,67 @@ async fn drill<L: DrillLab>(
     };
     let mut guard = Teardown(Some(lab));
     let lab = guard.0.as_mut().expect("just set");
-    if let Err(e) = run(rb, d, lab, &dir, created, report, progress).await {
+    let begun = Begun {
+        how: start,
+        created,
+        pool,
+    };
+    if let Err(e) = run(rb, d, lab, &dir, begun, report, progress).await {
         report.error = Some(e.to_string());
     }
     if let Err(e) = guard.0.take().expect("still set").discard() {
         progress(&format!("warning: lab teardown: {e}"));
+    }
+}
+
+/// How a drill's lab comes up.
+#[derive(Clone, Copy)]
+enum Begin {
+    /// Created and brought up for this drill alone.
+    Up,
+    /// Created and brought up, then kept for this many later drills.
+    Keep(usize),
+    /// Restored from the kept copy and started again.
+    Resume,
+}
+
+/// How the drill's lab came to be, and since when.
+struct Begun<'a> {
+    how: Begin,
+    created: Instant,
+    pool: &'a LabPool,
+}
+
+/// Tells the pool the drill on its kept lab is over, when dropped.
+struct Held<'a>(Option<(&'a LabPool, &'a str, u16)>);
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        if let Some((pool, kind, nodes)) = self.0 {
+            pool.done(kind, nodes);
+        }
+    }
+}
+
+/// The lab's group, up and healthy: brought up, brought up and kept, or resumed from the
+/// kept copy. The step's name says which.
+async fn bring_up<L: DrillLab>(
+    lab: &mut L,
+    d: &Drill,
+    dir: &Path,
+    begun: &Begun<'_>,
+) -> Result<(L::Group, String), LabError> {
+    let what = format!("{LAB_UP}: {} {}", d.nodes, L::NODES);
+    match begun.how {
+        Begin::Up => Ok((lab.group().await?, what)),
+        Begin::Resume => Ok((lab.resume().await?, format!("{what}, from the kept copy"))),
+        Begin::Keep(later) => {
+            drop(lab.group().await?);
+            lab.stop_all()?;
+            begun.pool.keep(kind(d), d.nodes, dir)?;
+            let group = lab.resume().await?;
+            Ok((group, format!("{what}, kept for {later} later drill(s)")))
+        }
     }
 }
 
@@ -156,16 +252,16 @@ async fn run<L: DrillLab>(
     d: &Drill,
     lab: &mut L,
     dir: &Path,
-    created: Instant,
+    begun: Begun<'_>,
     report: &mut DrillReport,
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<(), LabError> {
-    let group = lab.group().await?;
+    let (group, name) = bring_up(lab, d, dir, &begun).await?;
     // From the lab's creation on: its start time, which `lab bench` takes from a drill's.
     report.steps.push(DrillStep {
-        name: format!("{LAB_UP}: {} {}", d.nodes, L::NODES),
+        name,
         outcome: "done".into(),
-        ms: created.elapsed().as_millis() as u64,
+        ms: begun.created.elapsed().as_millis() as u64,
     });
     let acks = Arc::new(L::Acks::default());
     let http = super::front::trusting_no_ca().map_err(fail)?;

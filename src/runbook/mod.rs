@@ -11,6 +11,7 @@ pub mod drill;
 mod drill_check;
 pub(crate) mod drill_hooks;
 pub mod drill_model;
+pub mod drill_pool;
 pub(crate) mod drill_report;
 pub(crate) mod drill_runner;
 pub mod engine;

@@ -137,6 +137,33 @@ impl DsLab {
             return Ok(pid);
         }
         let pid_file = self.pid_file(name);
+        // ns-slapd refuses to start while its lock directory names a pid that still exists,
+        // which an instance killed a moment ago does until init reaps it.
+        let locks = self
+            .prefix()
+            .join("run/lock/dirsrv")
+            .join(format!("slapd-{name}/server"));
+        let named: Vec<u32> = std::fs::read_dir(&locks)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse().ok())
+            .collect();
+        // Dead means gone or a zombie: a killed process still exiting holds its sockets and
+        // files; a zombie holds nothing, and its lock (which init would let go of when it
+        // reaps it, 1–4 s later here) is removed.
+        let zombie = |p: u32| crate::lab::process::zombie(p);
+        let dead = || {
+            poll::holds(
+                named
+                    .iter()
+                    .all(|p| zombie(*p) || !Path::new(&format!("/proc/{p}")).exists()),
+            )
+        };
+        let _ = poll::within_blocking(Duration::from_secs(30), Duration::from_millis(5), dead);
+        for p in named.iter().filter(|p| zombie(**p)) {
+            let _ = std::fs::remove_file(locks.join(p.to_string()));
+        }
         let _ = std::fs::remove_file(&pid_file);
         // ns-slapd detaches itself; it writes its pid file once it runs.
         let status = Command::new("/usr/sbin/ns-slapd")
@@ -173,8 +200,23 @@ impl DsLab {
         )
     }
 
-    /// Sends `sig` to the instance and, for KILL and TERM, waits until it is gone (a clean stop
-    /// takes 5–8 s once replication is on).
+    /// The file ns-slapd rewrites when it has closed its database environment cleanly (a start
+    /// that finds it needs no recovery).
+    fn guardian(&self, name: &str) -> PathBuf {
+        self.prefix()
+            .join("var/lib/dirsrv")
+            .join(format!("slapd-{name}"))
+            .join("db/guardian")
+    }
+
+    /// Sends `sig` to the instance and, for KILL and TERM, waits until it is gone. A clean stop
+    /// (TERM) ends once the instance has closed its databases: ns-slapd then sleeps 3 s before
+    /// it exits (measured with strace: it rewrites `db/guardian`, removes its SNMP stats file
+    /// and semaphore, then a `pselect` of 3 s, then only its buffered access log and freeing
+    /// memory), which the lab does not wait out: it ends the instance with SIGKILL there. What
+    /// a clean stop must leave (the CSN state in `nsState`, written to `dse.ldif` at the
+    /// replication plugin's close; the database closed without recovery needed) is on disk by
+    /// then. (A semaphore left taken does not matter: the next start resets it, measured.)
     pub(crate) fn signal(&self, name: &str, sig: Sig) -> Result<Option<u32>, LabError> {
         self.node(name)?;
         let Some(pid) = self.pid(name) else {
@@ -184,19 +226,25 @@ impl DsLab {
             crate::lab::process::send(pid, sig)
                 .map_err(|e| LabError::Failed(format!("signal {pid}: {e}")))
         };
+        let asked = std::time::SystemTime::now();
         send(sig)?;
         if matches!(sig, Sig::Kill | Sig::Term) {
             // A paused ns-slapd acts on SIGTERM only once it runs again.
             let _ = send(Sig::Cont);
-            // Gone means reaped too: ns-slapd refuses to start while the lock directory names
-            // a pid that still exists, and a zombie does until init reaps it.
-            let gone = || {
-                poll::holds(
-                    self.pid(name).is_none()
-                        && !std::path::Path::new(&format!("/proc/{pid}")).exists(),
-                )
+            // Gone, or a zombie (dead, its files closed): `start` waits for the reap, which
+            // only a start again needs.
+            let gone = || self.pid(name).is_none();
+            let guardian = self.guardian(name);
+            let closed = || {
+                sig == Sig::Term
+                    && std::fs::metadata(&guardian)
+                        .and_then(|m| m.modified())
+                        .is_ok_and(|t| t >= asked)
             };
-            let _ = poll::within_blocking(Duration::from_secs(30), Duration::from_millis(10), gone);
+            let ended = || poll::holds(gone() || closed());
+            let _ =
+                poll::within_blocking(Duration::from_secs(30), Duration::from_millis(10), ended);
+            let gone = || poll::holds(gone());
             if self.pid(name).is_some() {
                 send(Sig::Kill)?;
                 let _ =
@@ -334,6 +382,64 @@ impl DsLab {
             .into_iter()
             .collect::<Result<Vec<()>, _>>()
             .map_err(failed)?;
+        self.healthy(&cl, deadline).await?;
+        Ok(cl)
+    }
+
+    /// Starts every instance of a lab whose replication was set up and waits (up to
+    /// `deadline`) until the group is healthy: a lab restored from a kept copy
+    /// (`runbook::drill_pool`). The consumers first, all at once, then the supplier (node-1, as
+    /// `up` made it): a supplier that starts before its consumers answer records "Can't contact
+    /// LDAP server" for its agreements and says so until they next connect, 3 s later.
+    pub(crate) async fn resume(&self, deadline: Duration) -> Result<DsCluster, LabError> {
+        std::thread::scope(|s| {
+            let jobs: Vec<_> = self
+                .nodes
+                .iter()
+                .skip(1)
+                .map(|n| s.spawn(|| DsLab::start(self, &n.name)))
+                .collect();
+            jobs.into_iter()
+                .map(|j| j.join().expect("an instance's start panicked"))
+                .collect::<Result<Vec<u32>, _>>()
+        })?;
+        if let Some(first) = self.nodes.first() {
+            DsLab::start(self, &first.name)?;
+        }
+        let cl = self.cluster()?;
+        self.healthy(&cl, deadline).await?;
+        Ok(cl)
+    }
+
+    /// Stops every instance cleanly (TERM), which writes each supplier's CSN state (`nsState`,
+    /// engine-labs/389ds pitfall 6), and fails unless each is gone: what a copy of the lab's
+    /// directory is taken after. The supplier (node-1, as `up` made it) first, then the others
+    /// at once: a supplier that outlives its consumers records its agreements' last update as
+    /// "Can't contact LDAP server", and a copy started again then reports that until the
+    /// agreements next connect (2–3 s).
+    pub(crate) fn stop_all(&self) -> Result<(), LabError> {
+        if let Some(first) = self.nodes.first() {
+            self.signal(&first.name, Sig::Term)?;
+        }
+        std::thread::scope(|s| {
+            let jobs: Vec<_> = self
+                .nodes
+                .iter()
+                .skip(1)
+                .map(|n| s.spawn(|| self.signal(&n.name, Sig::Term)))
+                .collect();
+            jobs.into_iter()
+                .map(|j| j.join().expect("an instance's stop panicked"))
+                .collect::<Result<Vec<_>, _>>()
+        })?;
+        match self.nodes.iter().find(|n| self.pid(&n.name).is_some()) {
+            Some(n) => Err(LabError::Failed(format!("{} did not stop", n.name))),
+            None => Ok(()),
+        }
+    }
+
+    /// Waits (up to `deadline`) until the group is healthy.
+    async fn healthy(&self, cl: &DsCluster, deadline: Duration) -> Result<(), LabError> {
         poll::within(deadline, Duration::from_millis(50), || async {
             let a = cl.probe().await.assess();
             if a.healthy {
@@ -349,8 +455,7 @@ impl DsLab {
                 deadline.as_secs(),
                 problems.join("; ")
             ))
-        })?;
-        Ok(cl)
+        })
     }
 }
 

@@ -352,6 +352,59 @@ impl SambaLab {
             self.start(n)?;
         }
         self.settle(&password)?;
+        self.healthy(deadline).await
+    }
+
+    /// Starts every DC of a lab whose domain was built and settled, all at once, and waits (up
+    /// to `deadline`, at least 60 s) until every DC agrees on the role holders: a lab restored
+    /// from a kept copy (`runbook::drill_pool`).
+    pub(crate) async fn resume(&self, deadline: Duration) -> Result<(), LabError> {
+        std::thread::scope(|s| {
+            let jobs: Vec<_> = self
+                .nodes
+                .iter()
+                .map(|n| s.spawn(|| self.start(n)))
+                .collect();
+            jobs.into_iter()
+                .map(|j| j.join().expect("a DC's start panicked"))
+                .collect::<Result<Vec<u32>, _>>()
+        })?;
+        self.healthy(deadline).await
+    }
+
+    /// Stops every DC (TERM, all at once) and fails unless each is gone: what a copy of the
+    /// lab's directory is taken after.
+    pub(crate) fn stop_all(&self) -> Result<(), LabError> {
+        std::thread::scope(|s| {
+            let jobs: Vec<_> = self
+                .nodes
+                .iter()
+                .map(|n| s.spawn(|| self.signal(n, Sig::Term)))
+                .collect();
+            jobs.into_iter()
+                .map(|j| j.join().expect("a DC's stop panicked"))
+                .collect::<Result<Vec<_>, _>>()
+        })?;
+        match self.nodes.iter().find(|n| self.pid(n).is_some()) {
+            Some(n) => Err(failed(format!("{n} did not stop"))),
+            None => Ok(()),
+        }
+    }
+
+    /// Opens a lab whose directory was restored from a kept copy, and lays its network out
+    /// again (a torn-down lab's namespaces are gone; its resolvers point at DC1 again).
+    pub(crate) fn reopen(dir: &Path) -> Result<SambaLab, LabError> {
+        let lab = SambaLab::open(dir)?;
+        lab.net_down();
+        if let Err(e) = lab.net_up() {
+            lab.net_down();
+            return Err(e);
+        }
+        Ok(lab)
+    }
+
+    /// Waits (up to `deadline`, at least 60 s) until every DC agrees on the role holders.
+    async fn healthy(&self, deadline: Duration) -> Result<(), LabError> {
         let nodes = self.dc_nodes()?;
         poll::within(
             deadline.max(Duration::from_secs(60)),
