@@ -44,8 +44,8 @@ pub(crate) enum Start {
     /// No kept lab to start from, and no later drill to keep one for: a lab of its own.
     Fresh,
     /// No kept lab yet, but `later` drills of the same kind and size follow: bring the lab up
-    /// in `dir`, then offer it with [`LabPool::keep`].
-    Keep { dir: PathBuf, later: usize },
+    /// in the drill's own directory, then offer it with [`LabPool::keep`].
+    Keep { later: usize },
     /// The kept lab, restored into `dir` (its directory) from the kept copy.
     Restored { dir: PathBuf },
 }
@@ -63,16 +63,10 @@ impl LabPool {
         }
     }
 
-    /// A drill of `kind` on `nodes` nodes starts, in a lab of its own directory `fresh` unless
-    /// a kept lab is restored (in its own directory, the kept one's). For a lab that cannot be
+    /// A drill of `kind` on `nodes` nodes starts, in a lab of its own directory unless a kept
+    /// lab is restored (in the kept one's directory). For a lab that cannot be
     /// reused (`reusable` false), always `Fresh`.
-    pub(crate) fn start(
-        &self,
-        kind: &str,
-        nodes: u16,
-        reusable: bool,
-        fresh: PathBuf,
-    ) -> Result<Start, LabError> {
+    pub(crate) fn start(&self, kind: &str, nodes: u16, reusable: bool) -> Result<Start, LabError> {
         let key = (kind.to_string(), nodes);
         let later = {
             let mut ahead = self.ahead.lock().expect("pool");
@@ -97,7 +91,7 @@ impl LabPool {
             }
             // Busy, or none yet while another drill of the kind is bringing one up.
             Some(_) => Ok(Start::Fresh),
-            None if later > 0 => Ok(Start::Keep { dir: fresh, later }),
+            None if later > 0 => Ok(Start::Keep { later }),
             None => Ok(Start::Fresh),
         }
     }
@@ -202,20 +196,20 @@ mod tests {
         // Not reusable: never kept.
         let fresh = dir_in(base.path(), "a");
         assert!(matches!(
-            pool.start("etcd", 3, false, fresh.clone()).unwrap(),
+            pool.start("etcd", 3, false).unwrap(),
             Start::Fresh
         ));
         // The only drill of its size: nothing to keep a lab for.
         assert!(matches!(
-            pool.start("samba-ad", 2, true, fresh.clone()).unwrap(),
+            pool.start("samba-ad", 2, true).unwrap(),
             Start::Fresh
         ));
         // The first of two: keep.
-        let Start::Keep { dir, later } = pool.start("samba-ad", 3, true, fresh.clone()).unwrap()
-        else {
+        let Start::Keep { later } = pool.start("samba-ad", 3, true).unwrap() else {
             panic!("not kept")
         };
-        assert_eq!((dir.clone(), later), (fresh, 1));
+        assert_eq!(later, 1);
+        let dir = fresh;
         std::fs::create_dir_all(dir.join("private")).unwrap();
         std::fs::write(dir.join("private/sam.ldb"), "provisioned").unwrap();
         pool.keep("samba-ad", 3, &dir).unwrap();
@@ -224,10 +218,7 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
         pool.done("samba-ad", 3);
         // The second starts from the copy, in the same directory, as it was kept.
-        let Start::Restored { dir: again } = pool
-            .start("samba-ad", 3, true, dir_in(base.path(), "b"))
-            .unwrap()
-        else {
+        let Start::Restored { dir: again } = pool.start("samba-ad", 3, true).unwrap() else {
             panic!("not restored")
         };
         assert_eq!(again, dir);
@@ -249,15 +240,14 @@ mod tests {
         let pool = LabPool::new([("389ds", 3); 3]);
         let first = dir_in(base.path(), "a");
         assert!(matches!(
-            pool.start("389ds", 3, true, first.clone()).unwrap(),
+            pool.start("389ds", 3, true).unwrap(),
             Start::Keep { .. }
         ));
         std::fs::create_dir_all(&first).unwrap();
         pool.keep("389ds", 3, &first).unwrap();
         // The first still runs on it: the second gets a lab of its own.
         assert!(matches!(
-            pool.start("389ds", 3, true, dir_in(base.path(), "b"))
-                .unwrap(),
+            pool.start("389ds", 3, true).unwrap(),
             Start::Fresh
         ));
         let copy = pool.kept.lock().unwrap()[&("389ds".to_string(), 3)]

@@ -145,12 +145,14 @@ async fn drill<L: DrillLab>(
     }
     let created = Instant::now();
     let fresh = crate::lab::sweep::drill_dir(base, &rb.name);
-    let started = pool.start(kind(d), d.nodes, L::REUSE, fresh.clone());
+    let started = pool.start(kind(d), d.nodes, L::REUSE);
     let (dir, lab, start) = match started {
         Ok(Start::Restored { dir }) => (dir.clone(), L::reopen(&dir), Begin::Resume),
-        Ok(Start::Keep { dir, later }) => {
-            (dir.clone(), L::create(&dir, d.nodes), Begin::Keep(later))
-        }
+        Ok(Start::Keep { later }) => (
+            fresh.clone(),
+            L::create(&fresh, d.nodes),
+            Begin::Keep(later),
+        ),
         Ok(Start::Fresh) => (fresh.clone(), L::create(&fresh, d.nodes), Begin::Up),
         Err(e) => (fresh.clone(), Err(e), Begin::Up),
     };

@@ -122,11 +122,7 @@ impl DrillLab for SambaLab {
     /// SIGKILLs every DC, then removes the lab: a throwaway lab, whose clean stops would cost
     /// seconds (more with a paused DC).
     fn discard(self) -> Result<(), LabError> {
-        std::thread::scope(|s| {
-            for n in &self.nodes {
-                s.spawn(|| self.signal(n, crate::lab::Sig::Kill));
-            }
-        });
+        self.signal_all(crate::lab::Sig::Kill);
         self.down(false).map(drop)
     }
 

@@ -370,20 +370,28 @@ impl SambaLab {
     /// Stops every DC (TERM, all at once) and fails unless each is gone: what a copy of the
     /// lab's directory is taken after.
     pub(crate) fn stop_all(&self) -> Result<(), LabError> {
-        std::thread::scope(|s| {
-            let jobs: Vec<_> = self
-                .nodes
-                .iter()
-                .map(|n| s.spawn(|| self.signal(n, Sig::Term)))
-                .collect();
-            jobs.into_iter()
-                .map(|j| j.join().expect("a DC's stop panicked"))
-                .collect::<Result<Vec<_>, _>>()
-        })?;
+        for (_, r) in self.signal_all(Sig::Term) {
+            r?;
+        }
         match self.nodes.iter().find(|n| self.pid(n).is_some()) {
             Some(n) => Err(failed(format!("{n} did not stop"))),
             None => Ok(()),
         }
+    }
+
+    /// Signals every DC at once (`signal`: for KILL and TERM, until each is gone); what each
+    /// said, by name.
+    pub(crate) fn signal_all(&self, sig: Sig) -> Vec<(String, Result<Option<u32>, LabError>)> {
+        std::thread::scope(|s| {
+            let jobs: Vec<_> = self
+                .nodes
+                .iter()
+                .map(|n| s.spawn(move || (n.clone(), self.signal(n, sig))))
+                .collect();
+            jobs.into_iter()
+                .map(|j| j.join().expect("a DC's signal panicked"))
+                .collect()
+        })
     }
 
     /// Opens a lab whose directory was restored from a kept copy, and lays its network out
@@ -437,17 +445,11 @@ impl SambaLab {
     }
 
     pub(crate) fn down(self, keep: bool) -> Result<Vec<String>, LabError> {
-        let stopped: Vec<String> = std::thread::scope(|s| {
-            let jobs: Vec<_> = self
-                .nodes
-                .iter()
-                .map(|n| s.spawn(|| (n.clone(), self.signal(n, Sig::Term))))
-                .collect();
-            jobs.into_iter()
-                .filter_map(|j| j.join().ok())
-                .filter_map(|(name, r)| matches!(r, Ok(Some(_))).then_some(name))
-                .collect()
-        });
+        let stopped: Vec<String> = self
+            .signal_all(Sig::Term)
+            .into_iter()
+            .filter_map(|(name, r)| matches!(r, Ok(Some(_))).then_some(name))
+            .collect();
         self.net_down();
         if !keep {
             std::fs::remove_dir_all(&self.dir).map_err(io("remove", &self.dir))?;
