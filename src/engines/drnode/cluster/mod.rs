@@ -80,17 +80,7 @@ pub async fn probe_statuses(cluster: &str, targets: &[Target]) -> ClusterView {
 }
 
 async fn statuses(cluster: &str, targets: &[Target], patient: bool) -> ClusterView {
-    // A task per node: each probe's TLS handshake is CPU work, and tasks spread them over the
-    // runtime's threads (one future polling them all ran 50 handshakes on one core).
-    let tasks = targets.iter().map(|t| {
-        let (cluster, t) = (cluster.to_string(), t.clone());
-        tokio::spawn(async move { probe_one(&cluster, &t, patient).await })
-    });
-    let nodes = join_all(tasks)
-        .await
-        .into_iter()
-        .map(|r| r.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic())))
-        .collect();
+    let nodes = join_all(targets.iter().map(|t| probe_one(cluster, t, patient))).await;
     ClusterView {
         cluster: cluster.to_string(),
         nodes,
