@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::nodedb::NewEvent;
 use super::state::NodeState;
-use super::store::SnapshotMsg;
+use super::store::{SnapshotMsg, SnapshotTally};
 use super::{Node, MEMBERS_PREFIX};
 use crate::api::logic::{common_point, holds, known_positions, snapshot_common};
 use crate::api::{
@@ -468,6 +468,7 @@ async fn stream_snapshot(node: &Arc<Node>, client: &NodeClient) -> Result<(u64, 
     });
     let feed = async {
         let mut batch = Vec::with_capacity(500);
+        let mut tally = SnapshotTally::new();
         loop {
             while let Some(line) = lines.pop_front() {
                 match line {
@@ -477,12 +478,14 @@ async fn stream_snapshot(node: &Arc<Node>, client: &NodeClient) -> Result<(u64, 
                         epoch,
                         seq,
                     } => {
-                        batch.push(Entry {
+                        let e = Entry {
                             key,
                             value,
                             epoch,
                             seq,
-                        });
+                        };
+                        tally.add(&e);
+                        batch.push(e);
                         if batch.len() >= 500 {
                             tx.send(SnapshotMsg::Batch(std::mem::take(&mut batch)))
                                 .await
@@ -495,9 +498,13 @@ async fn stream_snapshot(node: &Arc<Node>, client: &NodeClient) -> Result<(u64, 
                                 .await
                                 .map_err(|_| "the store stopped the full sync".to_string())?;
                         }
-                        tx.send(SnapshotMsg::End { count, digest })
-                            .await
-                            .map_err(|_| "the store stopped the full sync".to_string())?;
+                        tx.send(SnapshotMsg::End {
+                            count,
+                            digest,
+                            tally,
+                        })
+                        .await
+                        .map_err(|_| "the store stopped the full sync".to_string())?;
                         return Ok::<(), String>(());
                     }
                     SnapshotLine::Header { .. } => return Err("a second snapshot header".into()),

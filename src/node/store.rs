@@ -20,7 +20,7 @@ use digest::DataSum;
 
 use commit::Queue;
 pub use log::Match;
-pub use snapshot::SnapshotMsg;
+pub use snapshot::{SnapshotMsg, SnapshotTally};
 
 pub const STORE_FILE: &str = "store.db";
 
