@@ -48,7 +48,7 @@ impl SnapshotTally {
         Self::default()
     }
 
-    /// Tallies one entry of `batch`, the one after those already tallied.
+    /// Tallies `e`, the entry sent after those already tallied.
     pub fn add(&mut self, e: &Entry) {
         if self
             .last_key
@@ -133,7 +133,9 @@ impl Store {
     }
 
     /// Replaces all replicated data and the log with a snapshot at `position`, in one
-    /// transaction: if the stream breaks or does not verify, nothing changes.
+    /// transaction: if the stream breaks or does not verify, nothing changes. It verifies that
+    /// it inserted as many entries as the primary sent and the feeder tallied, in key order, and
+    /// that the tally's digest is the primary's.
     pub fn replace_all(
         &self,
         position: Position,
@@ -187,9 +189,14 @@ impl Store {
                     tx.pragma_update(None, "wal_autocheckpoint", 0)
                         .map_err(self.sql("defer the checkpoint"))?;
                     let committed = tx.commit().map_err(self.sql("commit the full sync"));
-                    w.conn
-                        .pragma_update(None, "wal_autocheckpoint", AUTOCHECKPOINT_PAGES)
-                        .map_err(self.sql("restore the checkpoint"))?;
+                    // Whatever this says, the commit stands or fails on its own: a sync that
+                    // committed must be taken as done (head, base and digest below).
+                    if let Err(e) =
+                        w.conn
+                            .pragma_update(None, "wal_autocheckpoint", AUTOCHECKPOINT_PAGES)
+                    {
+                        tracing::warn!(error = %e, "cannot turn the automatic checkpoint on again");
+                    }
                     committed?;
                     w.head = position;
                     w.base = position;
