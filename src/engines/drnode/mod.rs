@@ -62,6 +62,12 @@ impl From<ClientError> for ProcError {
             ClientError::Timeout { .. } => ProcError::timed_out(format!(
                 "{e}; the outcome is unknown: run `drctl status` to see where the cluster stands"
             )),
+            // The same node a moment after such a timeout: as slow, not as failed. A wait that
+            // polls goes on until its own deadline (it failed at the next poll: CI, a drill's
+            // last wait beside a node slowed by the machine's load).
+            ClientError::Silent { .. } => ProcError::timed_out(format!(
+                "{e}: run `drctl status` to see where the cluster stands"
+            )),
             _ => ProcError::failed(e.to_string()),
         }
     }
@@ -241,4 +247,32 @@ pub fn reachable<'a>(view: &'a ClusterView, name: &str) -> Result<&'a NodeStatus
     node.status
         .as_ref()
         .map_err(|e| ProcError::refused(format!("{name} does not answer ({e})")).unchanged())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::util::exit::Exit;
+
+    #[test]
+    fn a_node_not_asked_again_after_a_timeout_is_slow_to_a_wait_not_failed() {
+        let url = "https://127.0.0.1:1".to_string();
+        let timeout = ProcError::from(ClientError::Timeout {
+            url: url.clone(),
+            ms: 3000,
+            maybe_slow: true,
+        });
+        let silent = ProcError::from(ClientError::Silent {
+            url,
+            ago_ms: 46,
+            maybe_slow: true,
+        });
+        // A step's verification polls on through TimedOut and stops at anything else.
+        assert_eq!(timeout.exit, Exit::TimedOut);
+        assert_eq!(silent.exit, Exit::TimedOut, "{silent}");
+        assert!(
+            silent.to_string().contains("not asked again yet"),
+            "{silent}"
+        );
+    }
 }
