@@ -162,6 +162,28 @@ fn stat(pid: u32) -> Option<Stat> {
 
 /// Whether `pid` is a zombie: dead, its files closed, not yet reaped by its parent (a daemon
 /// that detached itself waits for init, which may take seconds).
+/// True once `pid` has a socket listening on TCP `port`, in whatever network namespace it runs:
+/// read from its own `/proc/<pid>/net/tcp{,6}`, so it holds even while a partition cuts the
+/// node off from here. A server that logged it was starting may not have called `listen` yet
+/// (slapd: a chaos run's first connection was refused 348 ms into the run).
+pub fn listening(pid: u32, port: u16) -> bool {
+    const LISTEN: &str = "0A";
+    ["tcp", "tcp6"].iter().any(|f| {
+        std::fs::read_to_string(format!("/proc/{pid}/net/{f}")).is_ok_and(|table| {
+            table.lines().skip(1).any(|line| {
+                let mut cols = line.split_whitespace().skip(1);
+                let local = cols.next().unwrap_or_default();
+                let state = cols.nth(1).unwrap_or_default();
+                state == LISTEN
+                    && local
+                        .rsplit_once(':')
+                        .and_then(|(_, p)| u16::from_str_radix(p, 16).ok())
+                        == Some(port)
+            })
+        })
+    })
+}
+
 pub fn zombie(pid: u32) -> bool {
     stat(pid).is_some_and(|s| matches!(s.code, 'Z' | 'X'))
 }
@@ -262,6 +284,16 @@ mod tests {
     /// A killed drnode's main thread was a zombie with an empty command line while another of
     /// its threads still held the data directory's lock; the lab took it for gone and the
     /// restart found the directory locked.
+    #[test]
+    fn a_listening_socket_is_seen_by_port_and_a_closed_one_is_not() {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = l.local_addr().expect("address").port();
+        assert!(listening(std::process::id(), port));
+        drop(l);
+        assert!(!listening(std::process::id(), port));
+        assert!(!listening(u32::MAX, port), "no such process listens");
+    }
+
     #[test]
     fn a_process_whose_main_thread_ended_has_not_exited_while_a_thread_lives() {
         // The main thread ends (pthread_exit, the GIL released around the call); a thread lives.

@@ -349,16 +349,16 @@ impl LdapLab {
             .spawn()
             .map_err(|e| LabError::Failed(format!("cannot start slapd for {name}: {e}")))?;
         // In a namespace, the node may be cut off from here (a restart during a partition):
-        // it is up once it says so in its log. On loopback, once it answers.
+        // it is up once it says so in its log and listens on its port (it logs first). On
+        // loopback, once it answers.
         let answers = || {
-            poll::holds(
-                self.pid(name).is_some()
-                    && if self.net.is_some() {
-                        started() > before
-                    } else {
-                        std::net::TcpStream::connect((host, n.port)).is_ok()
-                    },
-            )
+            poll::holds(self.pid(name).is_some_and(|pid| {
+                if self.net.is_some() {
+                    started() > before && crate::lab::process::listening(pid, n.port)
+                } else {
+                    std::net::TcpStream::connect((host, n.port)).is_ok()
+                }
+            }))
         };
         poll::within_blocking(Duration::from_secs(20), Duration::from_millis(10), answers).map_err(
             |()| {
