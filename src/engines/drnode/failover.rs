@@ -97,11 +97,7 @@ async fn everyone_follows(
     target: &str,
     skip: &[&str],
 ) -> Result<(), ProcError> {
-    plan.step(Step::new(Action::SetSetting {
-        name: "primary".into(),
-        value: target.to_string(),
-        via: target.to_string(),
-    }));
+    plan.step(super::switchover::set_primary(target));
     repoint_others(cl, view, plan, target, skip).await?;
     plan.step(Step::new(Action::Converged {
         primary: target.to_string(),

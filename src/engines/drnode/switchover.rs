@@ -29,6 +29,7 @@ pub async fn switchover(
     let p = primary.name.clone();
     if p == to {
         plan.note(format!("{to} is already the primary at epoch {epoch}"));
+        plan.step(set_primary(to));
     } else {
         let why_not = rank(view)
             .into_iter()
@@ -87,6 +88,8 @@ pub async fn switchover(
             caught_up_with: Some(p.clone()),
             procedure: "switchover".into(),
         }));
+        // Written before the others follow, as a failover does: their first pull carries it.
+        plan.step(set_primary(to));
         plan.step(Step::new(Action::Follow {
             node: p.clone(),
             primary: to.into(),
@@ -94,11 +97,6 @@ pub async fn switchover(
         }));
     }
     repoint_others(cl, view, &mut plan, to, &[p.as_str()]).await?;
-    plan.step(Step::new(Action::SetSetting {
-        name: "primary".into(),
-        value: to.into(),
-        via: to.into(),
-    }));
     plan.step(Step::new(Action::Converged { primary: to.into() }));
     Ok(plan)
 }
@@ -150,19 +148,24 @@ async fn finish_after_fence(
         })
         .point_of_no_return(),
     );
+    plan.step(set_primary(to));
     plan.step(Step::new(Action::Follow {
         node: old.clone(),
         primary: to.into(),
         full_sync: false,
     }));
     repoint_others(cl, view, &mut plan, to, &[old.as_str()]).await?;
-    plan.step(Step::new(Action::SetSetting {
+    plan.step(Step::new(Action::Converged { primary: to.into() }));
+    Ok(Some(plan))
+}
+
+/// The replicated setting `primary = to`, written through `to`.
+pub(super) fn set_primary(to: &str) -> Step<Action> {
+    Step::new(Action::SetSetting {
         name: "primary".into(),
         value: to.into(),
         via: to.into(),
-    }));
-    plan.step(Step::new(Action::Converged { primary: to.into() }));
-    Ok(Some(plan))
+    })
 }
 
 /// Points every other answering member at `to`. An old primary left by an interrupted run
