@@ -89,10 +89,7 @@ pub async fn failover(
             .unchanged());
         }
         for o in others(view, &[p]) {
-            plan.step(Step::new(A::Follow {
-                node: o.into(),
-                provider: p.clone(),
-            }));
+            plan.step(follow(o, p.clone()));
         }
         plan.step(Step::new(A::Converged {
             provider: p.clone(),
@@ -213,10 +210,7 @@ pub async fn failover(
     }
     promote(&mut plan, &target);
     for o in others(view, &[&target]) {
-        plan.step(Step::new(A::Follow {
-            node: o.into(),
-            provider: target.clone(),
-        }));
+        plan.step(follow(o, target.clone()));
         if reseed.contains(&o) {
             plan.step(Step::new(A::Reseed {
                 node: o.into(),
@@ -261,10 +255,7 @@ pub async fn switchover(cl: &LdapCluster, view: &LdapView, to: &str) -> Result<P
             .into_iter()
             .chain(frozen.iter().copied())
         {
-            plan.step(Step::new(A::Follow {
-                node: o.into(),
-                provider: to.into(),
-            }));
+            plan.step(follow(o, to));
         }
         plan.step(Step::new(A::Converged {
             provider: to.into(),
@@ -301,15 +292,9 @@ pub async fn switchover(cl: &LdapCluster, view: &LdapView, to: &str) -> Result<P
     }));
     promote(&mut plan, to);
     for o in others(view, &[to, &p]) {
-        plan.step(Step::new(A::Follow {
-            node: o.into(),
-            provider: to.into(),
-        }));
+        plan.step(follow(o, to));
     }
-    plan.step(Step::new(A::Follow {
-        node: p.clone(),
-        provider: to.into(),
-    }));
+    plan.step(follow(p.clone(), to));
     plan.step(Step::new(A::Converged {
         provider: to.into(),
         require: vec![p.clone()],
@@ -370,10 +355,7 @@ pub async fn repoint(
     }
     let mut plan = Plan::new("openldap repoint");
     for o in others(view, &[primary]) {
-        plan.step(Step::new(A::Follow {
-            node: o.into(),
-            provider: primary.into(),
-        }));
+        plan.step(follow(o, primary));
     }
     plan.step(Step::new(A::Converged {
         provider: primary.into(),
@@ -381,4 +363,14 @@ pub async fn repoint(
         stalled: vec![],
     }));
     Ok(plan)
+}
+
+/// `node` follows `provider`, at the same time as the follows next to it: each consumer is
+/// repointed on its own (cn=config of that node), none waits on another.
+fn follow(node: impl Into<String>, provider: impl Into<String>) -> Step<A> {
+    Step::new(A::Follow {
+        node: node.into(),
+        provider: provider.into(),
+    })
+    .alongside()
 }
