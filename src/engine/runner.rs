@@ -555,14 +555,18 @@ mod tests {
         .alongside()
     }
 
-    #[tokio::test]
-    async fn steps_alongside_run_at_the_same_time() {
-        let last = Step::new(Meet {
+    /// A step on its own after them.
+    fn after() -> Step<Meet> {
+        Step::new(Meet {
             name: "after",
             meet: false,
             fail: false,
-        });
-        let (report, applied) = run(vec![meet("a", false), meet("b", false), last], 2).await;
+        })
+    }
+
+    #[tokio::test]
+    async fn steps_alongside_run_at_the_same_time() {
+        let (report, applied) = run(vec![meet("a", false), meet("b", false), after()], 2).await;
         assert!(report.ok(), "{:?}", report.error);
         assert_eq!(report.outcome, RunOutcomeKind::Succeeded);
         assert!(report.steps.iter().all(|s| s.outcome == StepOutcome::Done));
@@ -575,12 +579,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_first_failure_among_steps_alongside_stops_the_run_once_all_ended() {
-        let last = Step::new(Meet {
-            name: "after",
-            meet: false,
-            fail: false,
-        });
-        let (report, applied) = run(vec![meet("a", true), meet("b", false), last], 2).await;
+        let (report, applied) = run(vec![meet("a", true), meet("b", false), after()], 2).await;
         assert_eq!(report.steps[0].outcome, StepOutcome::Failed);
         assert_eq!(report.steps[1].outcome, StepOutcome::Done);
         assert_eq!(report.steps[2].outcome, StepOutcome::ToDo, "left to do");

@@ -90,14 +90,7 @@ pub async fn switchover(
         }));
         // Written before the others follow, as a failover does: their first pull carries it.
         plan.step(set_primary(to));
-        plan.step(
-            Step::new(Action::Follow {
-                node: p.clone(),
-                primary: to.into(),
-                full_sync: false,
-            })
-            .alongside(),
-        );
+        plan.step(follow(&p, to));
     }
     repoint_others(cl, view, &mut plan, to, &[p.as_str()]).await?;
     plan.step(Step::new(Action::Converged { primary: to.into() }));
@@ -152,17 +145,21 @@ async fn finish_after_fence(
         .point_of_no_return(),
     );
     plan.step(set_primary(to));
-    plan.step(
-        Step::new(Action::Follow {
-            node: old.clone(),
-            primary: to.into(),
-            full_sync: false,
-        })
-        .alongside(),
-    );
+    plan.step(follow(old, to));
     repoint_others(cl, view, &mut plan, to, &[old.as_str()]).await?;
     plan.step(Step::new(Action::Converged { primary: to.into() }));
     Ok(Some(plan))
+}
+
+/// `node` follows `to`, at the same time as the follows next to it: each node follows on its
+/// own (a switchover's two follows took 20 ms one after the other, 11 ms side by side).
+fn follow(node: &str, to: &str) -> Step<Action> {
+    Step::new(Action::Follow {
+        node: node.into(),
+        primary: to.into(),
+        full_sync: false,
+    })
+    .alongside()
 }
 
 /// The replicated setting `primary = to`, written through `to`.
@@ -230,16 +227,7 @@ pub(super) async fn repoint_others(
         if let Some(why) = super::step::sync_resume_note(&n.name, s, to) {
             plan.note(why);
         }
-        // Each follows on its own: all at once (a switchover's two follows took 20 ms in a
-        // row, 11 ms side by side).
-        plan.step(
-            Step::new(Action::Follow {
-                node: n.name.clone(),
-                primary: to.into(),
-                full_sync: false,
-            })
-            .alongside(),
-        );
+        plan.step(follow(&n.name, to));
     }
     Ok(())
 }
