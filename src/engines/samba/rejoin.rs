@@ -469,12 +469,7 @@ async fn pull_from(ctx: &SambaCtx, dst: &str, src: &str) -> Result<Option<String
                 match super::host::host_command(ctx, dst, "drs replicate", &c, None).await {
                     Ok(_) => break,
                     Err(e) => {
-                        // `WERR_FILE_NOT_FOUND`: `dst` cannot find `src` yet (its DNS alias
-                        // comes with replication from the DC the join went through; failed
-                        // CI once after four tries and a restart): waited out like the above.
-                        let connecting = ["DRS connection to", "WERR_FILE_NOT_FOUND"]
-                            .iter()
-                            .any(|w| e.to_string().contains(w));
+                        let connecting = partner_not_ready(&e.to_string());
                         if tries >= if connecting { 10 } else { 2 } {
                             return Err(e);
                         }
@@ -516,6 +511,23 @@ async fn pull_from(ctx: &SambaCtx, dst: &str, src: &str) -> Result<Option<String
         "{dst} restarted (P14), then pulled {} naming contexts from {src}",
         ncs.len()
     )))
+}
+
+/// A pull failed because its partner is not ready for it yet, which is waited out:
+/// - "DRS connection to": the partner answers LDAP before its DRS server takes connections;
+/// - `WERR_CONNECTION_REFUSED`: the same, from a DC whose samba has just started (failed CI
+///   after the two tries, the restart of the puller and two more);
+/// - `WERR_FILE_NOT_FOUND`: the puller cannot find the partner yet (its DNS alias comes with
+///   replication from the DC the join went through; failed CI once after four tries and a
+///   restart).
+fn partner_not_ready(error: &str) -> bool {
+    [
+        "DRS connection to",
+        "WERR_CONNECTION_REFUSED",
+        "WERR_FILE_NOT_FOUND",
+    ]
+    .iter()
+    .any(|w| error.contains(w))
 }
 
 /// Stop is proved by a DC that no longer answers.
@@ -562,5 +574,21 @@ mod tests {
             "{ [ ! -e '/v/a b' ] || mv '/v/a b' '/v/a b.removed-r1'; } && [ ! -e '/v/a b' ] && \
              { [ ! -e '/v/c' ] || mv '/v/c' '/v/c.removed-r1'; } && [ ! -e '/v/c' ]"
         );
+    }
+
+    #[test]
+    fn a_pull_refused_by_a_partner_that_just_started_is_waited_out() {
+        // As CI printed it, from dc2's pull of the rejoined dc1 seconds after dc1 started.
+        let refused = "dc2: drs replicate failed (exit status: 255): ERROR(<class \
+                       'samba.drs_utils.drsException'>): DsReplicaSync failed - drsException: \
+                       DsReplicaSync failed (1225, 'WERR_CONNECTION_REFUSED')";
+        assert!(partner_not_ready(refused));
+        assert!(partner_not_ready("DRS connection to dc3 failed"));
+        assert!(partner_not_ready(
+            "DsReplicaSync failed (2, 'WERR_FILE_NOT_FOUND')"
+        ));
+        assert!(!partner_not_ready(
+            "DsReplicaSync failed (8453, 'WERR_DS_DRA_ACCESS_DENIED')"
+        ));
     }
 }
