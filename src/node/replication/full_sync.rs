@@ -98,12 +98,7 @@ async fn stream_snapshot(node: &Arc<Node>, client: &NodeClient) -> Result<(u64, 
                 _ => return Err("snapshot stream did not start with a header".into()),
             }
         }
-        let chunk = client
-            .chunk(&mut resp)
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or("snapshot stream ended before its header")?;
-        split_lines(&mut buf, &chunk, &mut lines)?;
+        read_more(client, &mut resp, &mut buf, &mut lines, "before its header").await?;
     };
     adopt_epoch(node, epoch).await.map_err(|e| match e {
         PullError::Failed(m) | PullError::Removed(m) => m,
@@ -160,12 +155,7 @@ async fn stream_snapshot(node: &Arc<Node>, client: &NodeClient) -> Result<(u64, 
                     SnapshotLine::Header { .. } => return Err("a second snapshot header".into()),
                 }
             }
-            let chunk = client
-                .chunk(&mut resp)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or("the snapshot stream ended early")?;
-            split_lines(&mut buf, &chunk, &mut lines)?;
+            read_more(client, &mut resp, &mut buf, &mut lines, "early").await?;
         }
     };
     let fed = feed.await;
@@ -174,6 +164,23 @@ async fn stream_snapshot(node: &Arc<Node>, client: &NodeClient) -> Result<(u64, 
     fed?;
     let count = stored.map_err(|e| e.to_string())?;
     Ok((count, position))
+}
+
+/// Reads the stream's next chunk and parses the lines it completes into `lines`; the stream
+/// ending here is an error ("the snapshot stream ended {when}").
+async fn read_more(
+    client: &NodeClient,
+    resp: &mut reqwest::Response,
+    buf: &mut Vec<u8>,
+    lines: &mut std::collections::VecDeque<SnapshotLine>,
+    when: &str,
+) -> Result<(), String> {
+    let chunk = client
+        .chunk(resp)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("the snapshot stream ended {when}"))?;
+    split_lines(buf, &chunk, lines)
 }
 
 /// Appends `chunk` to `buf` and reads every whole line in it into `out`, keeping the unfinished
