@@ -625,3 +625,58 @@ fn a_wait_for_the_group_names_a_stale_primary_setting_instead_of_waiting_for_it(
     lab.ok(&["repoint", "--primary", "node-1", "--yes"]);
     lab.wait_converged(DEADLINE);
 }
+
+/// The group's verification under a steady write load waits for the primary's head as it was
+/// when the verification began, not the head of the moment: four writers kept both replicas a
+/// few records behind at every probe, and a repoint timed out with both replicating.
+#[test]
+fn a_verification_under_steady_writes_waits_for_the_head_it_began_with() {
+    let lab = Lab::up(3);
+    let acked = lab.cwd().join("acked.log");
+    let mut writers: Vec<_> = (0..4)
+        .map(|_| {
+            lab.drctl(&[
+                "lab",
+                "write",
+                "--count",
+                "1000000",
+                "--acked-log",
+                acked.to_str().unwrap(),
+            ])
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    wait_for("writes under way", DEADLINE, || {
+        (count_lines(&acked) >= 400).then_some(())
+    });
+    // Five runs, each step within 2 s: a probe may find the group level by chance (before the
+    // fix, 3 of 5 such runs timed out; each takes about 0.5 s in a debug build now).
+    let reports: Vec<Value> = (0..5)
+        .map(|_| {
+            lab.drctl(&[
+                "repoint",
+                "--primary",
+                "node-1",
+                "--yes",
+                "--json",
+                "--wait",
+                "2s",
+            ])
+            .output()
+            .unwrap()
+            .stdout
+        })
+        .map(|out| serde_json::from_slice(&out).unwrap_or(Value::Null))
+        .collect();
+    for w in &mut writers {
+        w.kill().unwrap();
+        w.wait().unwrap();
+    }
+    for r in &reports {
+        assert!(
+            r["outcome"] == "succeeded" || r["outcome"] == "already done",
+            "{r}"
+        );
+    }
+}

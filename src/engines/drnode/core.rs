@@ -12,6 +12,20 @@ use crate::api::{NodeStatus, Role};
 use crate::engine::Check;
 use crate::util::poll;
 
+/// The primary's head when a verification began, taken at its first attempt: a replica that
+/// holds it has caught up with everything written before the step. Under a steady write load
+/// the head moves on every poll; waiting for a replica to equal the head of the moment chased
+/// it.
+#[derive(Default)]
+pub(super) struct Mark(std::sync::Mutex<Option<u64>>);
+
+impl Mark {
+    /// The head taken first; `now` is the primary's head at this attempt.
+    pub(super) fn head(&self, now: u64) -> u64 {
+        *self.0.lock().expect("mark lock").get_or_insert(now)
+    }
+}
+
 impl Action {
     pub async fn check(&self, cl: &Cluster) -> Result<Check, ProcError> {
         if self.is_extra() {
@@ -125,10 +139,12 @@ impl Action {
                     Check::ToDo
                 })
             }
-            Action::Converged { primary } => Ok(match converged(cl, primary, false).await? {
-                Ok(note) => Check::Done(note),
-                Err(_) => Check::ToDo,
-            }),
+            Action::Converged { primary } => Ok(
+                match converged(cl, primary, false, &Mark::default()).await? {
+                    Ok(note) => Check::Done(note),
+                    Err(_) => Check::ToDo,
+                },
+            ),
             _ => unreachable!("extra actions are checked in extra.rs"),
         }
     }
@@ -217,10 +233,7 @@ impl Action {
 
     /// Waits until the step has taken effect, up to the cluster's step timeout.
     pub async fn verify(&self, cl: &Cluster) -> Result<Option<String>, ProcError> {
-        // The primary's head when the verification began: a replica that holds it has caught
-        // up with everything written before the step. Under a steady write load the head moves
-        // on every poll; waiting for the replica to equal the head of the moment chased it.
-        let mark = std::sync::Mutex::new(None);
+        let mark = Mark::default();
         poll::eager(cl.step_timeout, Duration::from_millis(10), || async {
             match self.verify_once(cl, &mark).await {
                 Ok(Ok(note)) => Break(Ok(note)),
@@ -243,7 +256,7 @@ impl Action {
     async fn verify_once(
         &self,
         cl: &Cluster,
-        mark: &std::sync::Mutex<Option<u64>>,
+        mark: &Mark,
     ) -> Result<Result<Option<String>, String>, ProcError> {
         if self.is_extra() {
             return super::extra::verify_once(self, cl).await;
@@ -297,7 +310,7 @@ impl Action {
                     Action::Follow { .. } => s.sync.replicating(),
                     _ => copied(&s.sync),
                 };
-                let head = *mark.lock().expect("mark lock").get_or_insert(p.head_seq);
+                let head = mark.head(p.head_seq);
                 if follows(&s, &p) && synced && s.head_seq >= head {
                     Ok(None)
                 } else if s.sync.phase == "diverged" {
@@ -396,7 +409,7 @@ impl Action {
                     ))
                 }
             }
-            Action::Converged { primary } => converged(cl, primary, true).await?.map(Some),
+            Action::Converged { primary } => converged(cl, primary, true, mark).await?.map(Some),
             _ => unreachable!("extra actions are verified in extra.rs"),
         })
     }
