@@ -86,10 +86,10 @@ async fn finish_ours(
 }
 
 /// The primary setting names `target`, every answering node but `skip` follows it, and the
-/// group is verified converged on it. The setting is written first: each replica's first pull
-/// from the new primary carries it, where written after the follows it took a round of
-/// replication of its own (about 4 ms of a 20 ms failover), and each follow's verification
-/// waits for the primary's head, the setting included.
+/// group is verified converged on it. The setting is written as the survivors follow, not
+/// after them: written after the follows it took a round of replication of its own (about 4 ms
+/// of a 20 ms failover). The group's verification waits for the primary's head as it was once
+/// all of them ended, the setting included.
 async fn everyone_follows(
     cl: &Cluster,
     view: &ClusterView,

@@ -88,7 +88,7 @@ pub async fn switchover(
             caught_up_with: Some(p.clone()),
             procedure: "switchover".into(),
         }));
-        // Written before the others follow, as a failover does: their first pull carries it.
+        // Written as the others follow, as a failover does.
         plan.step(set_primary(to));
         plan.step(follow(&p, to));
     }
@@ -162,13 +162,17 @@ fn follow(node: &str, to: &str) -> Step<Action> {
     .alongside()
 }
 
-/// The replicated setting `primary = to`, written through `to`.
+/// The replicated setting `primary = to`, written through `to`, at the same time as the follows
+/// after it: a write on `to` and each follow do not wait on one another (in a failover the
+/// setting's write and verification took 2.5 ms before the follows began). The group's final
+/// verification waits for the primary's head, the setting included, on every replica.
 pub(super) fn set_primary(to: &str) -> Step<Action> {
     Step::new(Action::SetSetting {
         name: "primary".into(),
         value: to.into(),
         via: to.into(),
     })
+    .alongside()
 }
 
 /// Points every other answering member at `to`. An old primary left by an interrupted run
