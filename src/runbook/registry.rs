@@ -49,7 +49,7 @@ pub static ACTIONS: &[ActionSpec] = &[
     ActionSpec { name: "node.sync-auto", summary: "automatic (partial) sync to a replica on or off", params: &[NODE, ("on", true, "true or false")], outputs: &[] },
     ActionSpec { name: "cluster.set-setting", summary: "set a replicated setting", params: &[("name", true, "setting name"), ("value", true, "value"), ("via", false, "node to write through (default: the primary)")], outputs: &[] },
     ActionSpec { name: "cluster.pick", summary: "read the current primary and the best promotion candidate", params: &[("exclude", false, "a node not to pick")], outputs: &["primary", "target"] },
-    ActionSpec { name: "wait.caught-up", summary: "wait until every reachable replica follows the primary and holds all it has", params: &[("primary", false, "the primary (default: the current one)")], outputs: &[] },
+    ActionSpec { name: "wait.caught-up", summary: "wait until every reachable replica follows the primary and holds all it had when the wait began", params: &[("primary", false, "the primary (default: the current one)")], outputs: &[] },
     ActionSpec { name: "wait.status", summary: "wait until a node reports a role, database status or primary", params: &[NODE, ("role", false, "standalone, primary, replica or fenced"), ("db_status", false, "down, initializing or up"), ("primary", false, "the primary setting it reports")], outputs: &[] },
     ActionSpec { name: "assert.converged", summary: "refuse unless every reachable node follows the primary and is caught up", params: &[("primary", true, "the primary")], outputs: &[] },
     ActionSpec { name: "assert.reachable", summary: "refuse unless the node answers", params: &[NODE], outputs: &[] },

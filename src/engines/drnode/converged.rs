@@ -3,9 +3,22 @@
 //! node, silent nodes and nodes whose automatic sync is off or suspended, and a primary setting
 //! naming another node, are named, not waited for.
 
-use super::core::Mark;
 use super::{Cluster, ProcError};
 use crate::api::{Role, SyncMode};
+
+/// The primary's head when a verification began, taken at its first attempt: a replica that
+/// holds it has caught up with everything written before the step. Under a steady write load
+/// the head moves on every poll; waiting for a replica to equal the head of the moment chased
+/// it.
+#[derive(Default)]
+pub(super) struct Mark(std::sync::Mutex<Option<u64>>);
+
+impl Mark {
+    /// The head taken first; `now` is the primary's head at this attempt.
+    pub(super) fn head(&self, now: u64) -> u64 {
+        *self.0.lock().expect("mark lock").get_or_insert(now)
+    }
+}
 
 /// Ok(note) when every reachable node follows `primary` and holds everything `primary` had
 /// before the check; nodes that do not answer, and old primaries awaiting demotion, are named.

@@ -4,27 +4,13 @@
 use std::ops::ControlFlow::{Break, Continue};
 use std::time::Duration;
 
-use super::converged::converged;
+use super::converged::{converged, Mark};
 use super::divergence::divergence;
 use super::step::{copied, Action, DRAIN_TTL_MS};
 use super::{Cluster, ProcError};
 use crate::api::{NodeStatus, Role};
 use crate::engine::Check;
 use crate::util::poll;
-
-/// The primary's head when a verification began, taken at its first attempt: a replica that
-/// holds it has caught up with everything written before the step. Under a steady write load
-/// the head moves on every poll; waiting for a replica to equal the head of the moment chased
-/// it.
-#[derive(Default)]
-pub(super) struct Mark(std::sync::Mutex<Option<u64>>);
-
-impl Mark {
-    /// The head taken first; `now` is the primary's head at this attempt.
-    pub(super) fn head(&self, now: u64) -> u64 {
-        *self.0.lock().expect("mark lock").get_or_insert(now)
-    }
-}
 
 impl Action {
     pub async fn check(&self, cl: &Cluster) -> Result<Check, ProcError> {
