@@ -1276,3 +1276,45 @@ fn openldap_a_paused_consumer_is_waited_for_once_per_command() {
         l.uids("node-3").contains("after").then_some(())
     });
 }
+
+/// The nodes are read side by side: under a steady write load a consumer read a moment after
+/// its provider holds the provider's newer writes and looked ahead of it, diverged. A repoint
+/// toward the live provider was refused (the first of these runs, before the fix), telling the
+/// operator to demote it.
+#[test]
+fn openldap_a_consumer_read_after_its_provider_under_writes_is_not_called_diverged() {
+    if slapd_missing() {
+        return;
+    }
+    let l = Ldap::up();
+    let mut writers: Vec<_> = (0..4)
+        .map(|w| {
+            let ldif: String = (0..4000)
+                .map(|i| format!("dn: uid=s{w}-{i},ou=people,dc=example,dc=com\nobjectClass: inetOrgPerson\nuid: s{w}-{i}\ncn: s\nsn: s\n\n"))
+                .collect();
+            let file = l.lab.cwd().join(format!("stream-{w}.ldif"));
+            std::fs::write(&file, ldif).unwrap();
+            Command::new("ldapadd")
+                .args(["-x", "-H", &l.url("node-1"), "-D", ADMIN, "-w", &l.password()])
+                .arg("-f")
+                .arg(&file)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    wait_for("writes under way", DEADLINE, || {
+        (l.uids("node-1").len() >= 400).then_some(())
+    });
+    let runs: Vec<Run> = (0..3)
+        .map(|_| l.lab.run(&["repoint", "--primary", "node-1", "--yes"]))
+        .collect();
+    for w in &mut writers {
+        let _ = w.kill();
+        w.wait().unwrap();
+    }
+    for r in runs {
+        r.success();
+    }
+}

@@ -29,26 +29,52 @@ pub struct LdapView {
 }
 
 pub(super) async fn probe(cluster: &str, nodes: &[LdapNode], timeout: Duration) -> LdapView {
-    let nodes = join_all(nodes.iter().map(|n| async move {
-        let state = async {
-            let mut s = n.connect(timeout).await?;
-            let st = read_state(&mut s, &n.suffix, true).await;
-            s.close().await;
-            st
-        }
-        .await;
+    let views = join_all(nodes.iter().map(|n| async move {
         LdapNodeView {
             name: n.name.clone(),
             url: n.url.clone(),
             promotable: n.promotable,
-            state,
+            state: read_node(n, timeout).await,
         }
     }))
     .await;
-    LdapView {
+    let mut view = LdapView {
         cluster: cluster.to_string(),
-        nodes,
+        nodes: views,
+    };
+    // The nodes are read side by side: under a steady write load a consumer read a moment
+    // after its provider holds the provider's newer writes and looks ahead of it, diverged (a
+    // repoint toward the live provider was refused, telling the operator to demote it, and
+    // `status` called the consumer red). A provider some node looks ahead of is read again,
+    // after them: it then holds all they got from it, and what is still ahead is divergence.
+    let ahead_of: Vec<usize> = (0..view.nodes.len())
+        .filter(|&i| {
+            view.nodes[i].state.as_ref().is_ok_and(|p| {
+                p.role == LdapRole::Provider
+                    && view.nodes.iter().any(|o| {
+                        o.state.as_ref().is_ok_and(|s| {
+                            matches!(classify(&s.csn, &p.csn), Position::Diverged(_))
+                        })
+                    })
+            })
+        })
+        .collect();
+    for i in ahead_of {
+        if let Some(n) = nodes.iter().find(|n| n.name == view.nodes[i].name) {
+            if let Ok(again) = read_node(n, timeout).await {
+                view.nodes[i].state = Ok(again);
+            }
+        }
     }
+    view
+}
+
+/// One node's whole state (configuration, contextCSN and entries), on a connection of its own.
+async fn read_node(n: &LdapNode, timeout: Duration) -> Result<NodeState, LdapError> {
+    let mut s = n.connect(timeout).await?;
+    let st = read_state(&mut s, &n.suffix, true).await;
+    s.close().await;
+    st
 }
 
 impl LdapView {
