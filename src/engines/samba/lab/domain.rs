@@ -50,6 +50,18 @@ impl SambaLab {
             ip(&["-n", &ns, "link", "set", "lo", "up"])?;
             ip(&["-n", &ns, "addr", "add", &cidr, "dev", "eth0"])?;
             ip(&["-n", &ns, "link", "set", "eth0", "up"])?;
+            // Samba's RPC endpoints bind ports from 49152 up, inside Linux's default range of
+            // ports for outgoing connections (32768-60999): a connection out of this DC that
+            // took one of them first made samba exit with NT_STATUS_ADDRESS_ALREADY_ASSOCIATED.
+            // The range is per network namespace; keep this DC's outgoing ports below 49152.
+            ip(&[
+                "netns",
+                "exec",
+                &ns,
+                "sh",
+                "-c",
+                "echo '32768 49151' > /proc/sys/net/ipv4/ip_local_port_range",
+            ])?;
             // Until it runs itself, a DC resolves the domain through DC1.
             self.write_resolv(name, &[Self::addr(1)])?;
         }
