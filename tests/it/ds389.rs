@@ -23,6 +23,18 @@ pub(super) fn ds_missing() -> bool {
     !found
 }
 
+/// A new lab of 3 instances, or None (said) when 389 Directory Server is not installed.
+pub(super) fn ds_lab() -> Option<Lab> {
+    if ds_missing() {
+        return None;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("lab");
+    let lab = Lab { tmp, dir };
+    lab.ok(&["lab", "up", "--kind", "389ds", "--nodes", "3"]);
+    Some(lab)
+}
+
 pub(super) fn url_of(lab: &Lab, node: &str) -> String {
     let s = lab.run(&["status", "--json"]).json();
     crate::support::node(&s, node)["url"]
@@ -682,4 +694,65 @@ fn ds389_bad_cluster_files_are_named_with_their_place() {
         .exit(2)
         .stderr_has(needle);
     }
+}
+
+/// The last wait of a repoint holds the consumers to the supplier's newest change when it
+/// began, and wakes no agreement that is sending. Before: held to the newest change of the
+/// moment, it chased a steady write load and timed out while the writes ran (4 `ldapadd`
+/// streams, `--wait 2s`: 3 of 5 repoints); and its wake disabled agreements that were sending,
+/// which under that load took 6.8 s and 10.1 s, past the operation's timeout, and left
+/// `node-1-to-node-3` disabled.
+#[test]
+fn ds389_a_repoint_under_steady_writes_waits_for_the_head_it_began_with_and_wakes_no_busy_agreement(
+) {
+    let Some(lab) = ds_lab() else {
+        return;
+    };
+    let u1 = url_of(&lab, "node-1");
+    // Long enough to outlast the repoint: they are stopped once it returned.
+    let mut writers: Vec<std::process::Child> = (0..4)
+        .map(|w| {
+            let ldif: String = (0..8000)
+                .map(|i| {
+                    format!(
+                        "dn: uid=st{w}-{i},dc=drlab,dc=test\nobjectClass: top\n\
+                         objectClass: account\nuid: st{w}-{i}\n\n"
+                    )
+                })
+                .collect();
+            let file = lab.dir.join(format!("stream-{w}.ldif"));
+            std::fs::write(&file, ldif).unwrap();
+            std::process::Command::new("ldapadd")
+                .args(["-x", "-H", &u1, "-D", "cn=Directory Manager", "-y"])
+                .arg(lab.dir.join("dm.pw"))
+                .arg("-f")
+                .arg(&file)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("ldapadd (apt-get install ldap-utils)")
+        })
+        .collect();
+    wait_for("the streams under way on every consumer", DEADLINE, || {
+        ["node-2", "node-3"]
+            .iter()
+            .all(|n| has(&lab, &url_of(&lab, n), "st0-50"))
+            .then_some(())
+    });
+    let r = lab.run(&["repoint", "--primary", "node-1", "--yes", "--wait", "30s"]);
+    let still_writing = writers.iter_mut().any(|w| w.try_wait().unwrap().is_none());
+    for w in &mut writers {
+        let _ = w.kill();
+        w.wait().unwrap();
+    }
+    r.success();
+    assert!(
+        still_writing,
+        "the streams ended before the repoint did: it proved nothing under writes"
+    );
+    // No agreement left disabled: the group is healthy once the consumers replayed the rest.
+    wait_for("a healthy group", DEADLINE, || {
+        (lab.status()["healthy"] == true).then_some(())
+    });
+    lab.ok(&["lab", "down"]);
 }

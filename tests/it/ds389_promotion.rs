@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 
-use super::ds389::{add, demote_exporting, ds_missing, has, modify, supplier, url_of, DEADLINE};
+use super::ds389::{add, demote_exporting, ds_lab, has, modify, supplier, url_of, DEADLINE};
 use crate::support::*;
 
 /// A paused (SIGSTOPped) consumer is not gone: its removal is refused at once. Before, the
@@ -53,13 +53,9 @@ fn shape(lab: &Lab) -> Vec<(Value, Value, Value)> {
 /// every acknowledged write; both old suppliers come back fenced and are demoted.
 #[test]
 fn ds389_new_supplier_killed_right_after_its_promotion_is_replaced_and_refusals_change_nothing() {
-    if ds_missing() {
+    let Some(lab) = ds_lab() else {
         return;
-    }
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("lab");
-    let lab = Lab { tmp, dir };
-    lab.ok(&["lab", "up", "--kind", "389ds", "--nodes", "3"]);
+    };
     let (u1, u2, u3) = (
         url_of(&lab, "node-1"),
         url_of(&lab, "node-2"),

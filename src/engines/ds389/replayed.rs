@@ -36,15 +36,18 @@ fn newest_of(e: &SearchEntry, rid: u16) -> Option<String> {
         .max()
 }
 
-/// The changes of replica `rid` newer than `since` that `supplier` holds and `consumer` does
-/// not hold at that change: entries (by DN, newest CSN of `rid` in them) and deletes (by
-/// unique id). Empty: the consumer holds every one of them.
+/// The changes of replica `rid` newer than `since` and up to `until` that `supplier` holds and
+/// `consumer` does not hold at that change: entries (by DN, newest CSN of `rid` in them) and
+/// deletes (by unique id). Empty: the consumer holds every one of them. An entry changed again
+/// after `until` is not asked for: 389 replays a replica id's changes in CSN order, so a
+/// consumer that lacks its earlier change lacks the later one, and the RUV says so.
 pub(crate) async fn unreplayed(
     cl: &DsCluster,
     supplier: &str,
     consumer: &str,
     rid: u16,
     since: Option<&str>,
+    until: &str,
 ) -> Result<Vec<String>, ProcError> {
     let suffix = cl.node(supplier)?.ldap.suffix.clone();
     let filter = match since.and_then(|c| i64::from_str_radix(c.get(..8)?, 16).ok()) {
@@ -63,7 +66,7 @@ pub(crate) async fn unreplayed(
         }
         None => EVERY_ENTRY.to_string(),
     };
-    let newer = |c: &String| since.is_none_or(|s| c.as_str() > s);
+    let newer = |c: &String| since.is_none_or(|s| c.as_str() > s) && c.as_str() <= until;
     let (live, gone) = read(cl, supplier, &suffix, &filter).await?;
     super::export::wsi_readable(supplier, &live)?;
     let wanted: Vec<(String, String)> = live

@@ -74,6 +74,9 @@ pub(crate) struct Agreement {
     pub(crate) status: String,
     /// A total update runs (`nsds5BeginReplicaRefresh` is still there).
     pub(crate) init_running: bool,
+    /// A replication session runs (`nsds5replicaUpdateInProgress`): the agreement is sending.
+    #[serde(skip)]
+    pub(crate) updating: bool,
     pub(crate) init_status: String,
     /// When the last total update ended (`nsds5replicaLastInitEnd`, generalized time;
     /// `19700101000000Z` or empty when none did).
@@ -266,6 +269,7 @@ pub(crate) async fn read_state(s: &mut Session, suffix: &str) -> Result<DsState,
                     "nsds5ReplicaEnabled",
                     "nsds5replicaLastUpdateStatus",
                     "nsds5replicaLastUpdateStatusJSON",
+                    "nsds5replicaUpdateInProgress",
                     "nsds5BeginReplicaRefresh",
                     "nsds5replicaLastInitStatus",
                     "nsds5replicaLastInitEnd",
@@ -289,6 +293,8 @@ pub(crate) async fn read_state(s: &mut Session, suffix: &str) -> Result<DsState,
                 state: json["state"].as_str().unwrap_or_default().to_string(),
                 status: first(&e, "nsds5replicaLastUpdateStatus").unwrap_or_default(),
                 init_running: first(&e, "nsds5BeginReplicaRefresh").is_some(),
+                updating: first(&e, "nsds5replicaUpdateInProgress")
+                    .is_some_and(|v| v.eq_ignore_ascii_case("TRUE")),
                 init_status: first(&e, "nsds5replicaLastInitStatus").unwrap_or_default(),
                 init_end: first(&e, "nsds5replicaLastInitEnd").unwrap_or_default(),
                 description: first(&e, "description").unwrap_or_default(),
