@@ -2,7 +2,7 @@
 //! without being fooled by writes racing the probe), and the olcSyncrepl value to point a
 //! node at a new provider.
 
-use super::csn::{classify, Position};
+use super::csn::{classify, CsnMap, Position};
 use super::state::{syncrepl_param, LdapRole, NodeState};
 use super::LdapCluster;
 use crate::engine::ProcError;
@@ -50,13 +50,40 @@ pub(super) async fn syncrepl_for(
     Ok(t.replacen(&format!("provider={old}"), &format!("provider={url}"), 1))
 }
 
+/// The provider's CSNs when a verification began, taken at its first attempt: a consumer that
+/// holds them holds everything written before the step. Under a steady write load the
+/// provider's CSNs move between any two reads; a consumer held to the CSNs of the moment has a
+/// target that moves on (drnode's and 389-DS's waits timed out so). Here the reads of every
+/// entry at each look cost more than the chase: under 4 ldapadd streams the repoint took as long
+/// with the mark as without it.
+#[derive(Default)]
+pub(super) struct Mark(std::sync::Mutex<Option<CsnMap>>);
+
+impl Mark {
+    /// The CSNs taken first; `read` gives the provider's state at this attempt when none were
+    /// taken yet (the provider is read only on the first attempt).
+    pub(super) async fn csns<F>(&self, read: F) -> Result<Result<CsnMap, String>, ProcError>
+    where
+        F: std::future::Future<Output = Result<Result<CsnMap, String>, ProcError>>,
+    {
+        if let Some(c) = self.0.lock().expect("mark lock").clone() {
+            return Ok(Ok(c));
+        }
+        let c = read.await?;
+        if let Ok(c) = &c {
+            *self.0.lock().expect("mark lock") = Some(c.clone());
+        }
+        Ok(c)
+    }
+}
+
 /// Whether consumer `s` holds everything the provider had before `s` was read (`before`),
 /// judged against the provider read after it (`after`) so that writes racing the probe never
 /// look like divergence. Equal CSNs must also mean equal data (after kill -9 they may not).
 pub(super) fn caught_up(
     name: &str,
     s: &NodeState,
-    before: &NodeState,
+    before: &CsnMap,
     after: &NodeState,
 ) -> Result<Result<(), String>, ProcError> {
     if let Position::Diverged(sids) = classify(&s.csn, &after.csn) {
@@ -64,7 +91,6 @@ pub(super) fn caught_up(
             "{name} diverged (newer CSN for serverID {} than the provider): run `drctl demote {name}`", sids.join(","))));
     }
     let behind: Vec<&String> = before
-        .csn
         .iter()
         .filter(|(sid, c)| s.csn.get(*sid).is_none_or(|m| m < *c))
         .map(|(sid, _)| sid)
@@ -84,19 +110,36 @@ pub(super) fn caught_up(
     Ok(Ok(()))
 }
 
+/// Ok(note) when every reachable node follows `provider` and holds what it had when the
+/// verification began (`since`, set by its first attempt); old providers and stalled nodes are
+/// named, not waited for.
 pub(super) async fn converged(
     cl: &LdapCluster,
     provider: &str,
     require: &[String],
     stalled: &[String],
+    since: &Mark,
 ) -> Result<Result<Option<String>, String>, ProcError> {
-    let before = cl.state(provider).await?;
-    if !is_provider(&before) || before.read_only {
-        return Ok(Err(format!("{provider} is not a writable provider")));
-    }
+    let writable = |st: NodeState| {
+        if is_provider(&st) && !st.read_only {
+            Ok(st)
+        } else {
+            Err(format!("{provider} is not a writable provider"))
+        }
+    };
+    let before = match since
+        .csns(async { Ok(writable(cl.state(provider).await?).map(|st| st.csn)) })
+        .await?
+    {
+        Ok(c) => c,
+        Err(why) => return Ok(Err(why)),
+    };
     let url = &cl.node(provider)?.url;
     let view = cl.probe().await;
-    let after = cl.state(provider).await?;
+    let after = match writable(cl.state(provider).await?) {
+        Ok(st) => st,
+        Err(why) => return Ok(Err(why)),
+    };
     let mut notes = Vec::new();
     for n in view.nodes.iter().filter(|n| n.name != provider) {
         let s = match &n.state {

@@ -10,7 +10,7 @@ use ldap3::Mod;
 use serde::Serialize;
 
 use super::client::one;
-use super::converge::{caught_up, converged, follows, is_provider, same_data, syncrepl_for};
+use super::converge::{caught_up, converged, follows, is_provider, same_data, syncrepl_for, Mark};
 use super::csn::classify;
 use super::{export, LdapCluster};
 use crate::engine::{Act, Check, ProcError};
@@ -62,8 +62,13 @@ impl LdapAction {
         )
     }
 
-    /// Ok(Ok(note)) when the step holds; Ok(Err(why)) when not yet.
-    async fn holds(&self, cl: &LdapCluster) -> Result<Result<Option<String>, String>, ProcError> {
+    /// Ok(Ok(note)) when the step holds; Ok(Err(why)) when not yet. `since` keeps what a
+    /// verification's first attempt read of the provider (see [`Mark`]).
+    async fn holds(
+        &self,
+        cl: &LdapCluster,
+        since: &Mark,
+    ) -> Result<Result<Option<String>, String>, ProcError> {
         let yes = |s: String| Ok(Ok(Some(s)));
         match self {
             LdapAction::Freeze { node } => {
@@ -159,7 +164,10 @@ impl LdapAction {
                 }
             }
             LdapAction::Reseed { node, provider } => {
-                let before = cl.state(provider).await?;
+                let before = since
+                    .csns(async { Ok(Ok(cl.state(provider).await?.csn)) })
+                    .await?
+                    .unwrap_or_default();
                 let s = match cl.state(node).await {
                     Ok(s) => s,
                     Err(e) => return Ok(Err(e.to_string())),
@@ -178,7 +186,7 @@ impl LdapAction {
                 provider,
                 require,
                 stalled,
-            } => converged(cl, provider, require, stalled).await,
+            } => converged(cl, provider, require, stalled, since).await,
         }
     }
 
@@ -317,7 +325,7 @@ impl Act for LdapAction {
         self.db_mod()
     }
     async fn check(&self, cl: &LdapCluster) -> Result<Check, ProcError> {
-        Ok(match self.holds(cl).await {
+        Ok(match self.holds(cl, &Mark::default()).await {
             Ok(Ok(note)) => Check::Done(note.unwrap_or_default()),
             Ok(Err(_)) => Check::ToDo,
             // A diverged node is what the steps before this one (export, reseed) are there to
@@ -335,8 +343,9 @@ impl Act for LdapAction {
         self.run(cl).await
     }
     async fn verify(&self, cl: &LdapCluster) -> Result<Option<String>, ProcError> {
+        let mark = Mark::default();
         poll::within(cl.step_timeout, Duration::from_millis(20), || async {
-            match self.holds(cl).await {
+            match self.holds(cl, &mark).await {
                 Ok(Ok(note)) => Break(Ok(note)),
                 Ok(Err(why)) => Continue(why),
                 Err(e)
